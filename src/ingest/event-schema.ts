@@ -1,0 +1,53 @@
+/**
+ * The public event contract (DESIGN.md "Events"), shared by POST /v1/events and
+ * the bulk importer. Raw `prompt` text is accepted here only so it can be
+ * fingerprinted on arrival; it never leaves src/ingest.
+ */
+import { isIP } from 'node:net';
+import { z } from 'zod';
+
+const identifier = z.string().min(1).max(256);
+
+export const eventSchema = z
+  .object({
+    id: z.string().min(1).max(128).optional(),
+    type: z.enum(['signup', 'request', 'payment']),
+    accountId: z
+      .string()
+      .min(1)
+      .max(128)
+      .regex(/^[A-Za-z0-9_.:@-]+$/, 'must be 1-128 chars of [A-Za-z0-9_.:@-]'),
+    at: z.iso.datetime({ offset: true }),
+    ip: z
+      .string()
+      .refine((v) => isIP(v) !== 0, 'must be an IPv4 or IPv6 address')
+      .optional(),
+    paymentMethod: identifier.optional(),
+    promptFingerprint: z
+      .string()
+      .regex(/^[0-9a-f]{16}$/, 'must be 16 lowercase hex characters')
+      .optional(),
+    prompt: z.string().min(1).max(1_000_000).optional(),
+    model: z.string().min(1).max(128).optional(),
+    capability: z.string().min(1).max(64).optional(),
+    org: identifier.optional(),
+    device: identifier.optional(),
+    emailDomain: z.string().min(1).max(253).toLowerCase().optional(),
+  })
+  .strict();
+
+/** An event as a client sends it. */
+export type Event = z.infer<typeof eventSchema>;
+
+/** An event after fingerprinting: no raw prompt, `at` as epoch milliseconds. */
+export interface CleanEvent extends Omit<Event, 'prompt' | 'at'> {
+  at: number;
+}
+
+export const batchSchema = z.object({ events: z.array(z.unknown()) }).strict();
+
+export interface EventIssue {
+  index: number;
+  path: string;
+  message: string;
+}

@@ -1,0 +1,125 @@
+/**
+ * Plain data passed between the linkage stages:
+ *   extract (read tx) → build (pure) → detect (pure) → score (pure) → publish (write tx).
+ * Only extract and publish touch Neo4j; everything here is plain, serialisable data
+ * so the pure stages can be unit-tested on small fixtures.
+ */
+
+/** Kinds of shared value that can link two accounts. */
+export type IdentifierKind =
+  | 'payment'
+  | 'device'
+  | 'ip'
+  | 'subnet'
+  | 'email_domain'
+  | 'prompt'
+  | 'org';
+
+export const IDENTIFIER_KINDS: readonly IdentifierKind[] = [
+  'payment',
+  'device',
+  'ip',
+  'subnet',
+  'email_domain',
+  'prompt',
+  'org',
+];
+
+/** Per-hour activity as parallel arrays, keys are epoch hours (floor(ms / 3_600_000)), ascending. */
+export interface HourSeries {
+  keys: number[];
+  counts: number[];
+}
+
+export interface ModelUse {
+  name: string;
+  count: number;
+  firstUse: number; // epoch ms
+  hours: HourSeries;
+}
+
+/** What scoring needs to know about one account (times are epoch ms). */
+export interface AccountFacts {
+  id: string;
+  signupAt: number | null;
+  firstSeen: number;
+  lastSeen: number;
+  requests: number;
+  hours: HourSeries;
+  emailDomain: string | null;
+  org: string | null;
+  models: ModelUse[];
+  capabilities: { name: string; count: number }[];
+}
+
+export interface Identifier {
+  kind: IdentifierKind;
+  /** payment fingerprint, IP address, "10.1.2.0/24", 16-hex SimHash, domain, org id, device id */
+  value: string;
+}
+
+/**
+ * Everything a run reads, produced by extract. Account–identifier links are
+ * parallel typed arrays (one entry per link) because at 1M accounts there are
+ * ~5M of them and objects would cost too much memory.
+ */
+export interface LinkageInput {
+  accounts: AccountFacts[];
+  identifiers: Identifier[];
+  linkAccount: Int32Array; // index into accounts
+  linkIdentifier: Int32Array; // index into identifiers
+  linkCount: Float64Array; // events behind the link (requests over that IP, …)
+  /** Global first appearance of each model (epoch ms): the "release" seen by this provider. */
+  models: { name: string; firstSeen: number }[];
+  /** Values that must never link accounts (config + analysts' benign verdicts). */
+  allowlist: Identifier[];
+  /** The current run's published clusters, for stable ids. */
+  previousClusters: { id: string; members: string[] }[];
+}
+
+/** Weighted, undirected account–account graph; multi-edges already collapsed. */
+export interface LinkageGraph {
+  accountCount: number;
+  source: Int32Array;
+  target: Int32Array;
+  weight: Float64Array;
+  /** Bookkeeping for run stats and reasons. */
+  stats: Record<string, number>;
+}
+
+export interface Detection {
+  /** community per account, -1 when the account is in no community (isolated / too small) */
+  community: Int32Array;
+  communityCount: number;
+  modularity: number;
+  stats: Record<string, number>;
+}
+
+export interface Reason {
+  code: string;
+  value: number;
+}
+
+export interface ScoredCluster {
+  /** account indexes */
+  members: number[];
+  risk: number; // [0, 1]
+  flagged: boolean;
+  reasons: Reason[]; // what raised (positive) or lowered (negative codes prefixed benign_) risk
+  signals: Record<string, number>; // every signal's raw value, for the signal breakdown
+  sharedIdentifiers: { kind: IdentifierKind; value: string; members: number }[]; // strongest first, capped
+}
+
+export type ClusterChange = 'new' | 'stable' | 'grew' | 'shrank' | 'merged' | 'split' | 'dissolved';
+
+export interface ClusterLineage {
+  clusterId: string;
+  change: ClusterChange;
+  /** previous cluster ids this one came from (merged/split) */
+  from: string[];
+}
+
+export interface PublishedCluster extends ScoredCluster {
+  id: string;
+  lineage: ClusterLineage;
+}

@@ -1,0 +1,46 @@
+/**
+ * The service's configuration: one zod schema over the environment, parsed once
+ * at start-up. Every key is documented in README.md ("Configuration"); nothing
+ * else in src/ reads process.env.
+ */
+import { z } from 'zod';
+
+const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+const bool = (def: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0'])
+    .default(def ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1');
+
+export const configSchema = z.object({
+  HOST: z.string().default('127.0.0.1'),
+  PORT: int(8080),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  NEO4J_URI: z.string().optional(),
+  NEO4J_USER: z.string().default('neo4j'),
+  NEO4J_PASSWORD: z.string().default(''),
+  NEO4J_DATABASE: z.string().optional(),
+
+  NEO4J_LOCAL_DATA_DIR: z.string().default('.coterie/neo4j'),
+  NEO4J_LOCAL_BOLT_PORT: int(7687),
+  NEO4J_LOCAL_HEAP: z.string().default('2g'),
+  NEO4J_LOCAL_PAGECACHE: z.string().default('1g'),
+
+  INGEST_MAX_EVENTS: int(10000, 1),
+  INGEST_MAX_BODY_BYTES: int(10 * 1024 * 1024, 1024),
+  IMPORT_BATCH_SIZE: int(5000, 1),
+
+  API_KEYS: z.string().default(''),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}

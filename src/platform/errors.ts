@@ -1,0 +1,58 @@
+/**
+ * Application errors with a stable machine-readable `code`.
+ * One Express error handler (src/platform/http.ts) maps codes to HTTP statuses;
+ * tests assert on codes, never on messages.
+ */
+
+export type ErrorCode =
+  | 'bad_request'
+  | 'invalid_json'
+  | 'validation_failed'
+  | 'payload_too_large'
+  | 'unauthenticated'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  | 'run_in_progress'
+  | 'write_not_allowed'
+  | 'query_timeout'
+  | 'database_unavailable'
+  | 'not_ready'
+  | 'internal';
+
+const STATUS: Record<ErrorCode, number> = {
+  bad_request: 400,
+  invalid_json: 400,
+  validation_failed: 400,
+  payload_too_large: 413,
+  unauthenticated: 401,
+  forbidden: 403,
+  write_not_allowed: 403,
+  not_found: 404,
+  conflict: 409,
+  run_in_progress: 409,
+  query_timeout: 504,
+  database_unavailable: 503,
+  not_ready: 503,
+  internal: 500,
+};
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly details?: unknown;
+
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; details?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.details = options.details;
+  }
+
+  get status(): number {
+    return STATUS[this.code];
+  }
+}
+
+export function isAppError(err: unknown): err is AppError {
+  return err instanceof AppError;
+}
