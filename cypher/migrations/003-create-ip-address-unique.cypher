@@ -1,0 +1,1 @@
+CREATE CONSTRAINT ip_address_unique IF NOT EXISTS FOR (n:IP) REQUIRE n.address IS UNIQUE

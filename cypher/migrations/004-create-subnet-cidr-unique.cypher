@@ -1,0 +1,1 @@
+CREATE CONSTRAINT subnet_cidr_unique IF NOT EXISTS FOR (n:Subnet) REQUIRE n.cidr IS UNIQUE

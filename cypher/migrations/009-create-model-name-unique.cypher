@@ -1,0 +1,1 @@
+CREATE CONSTRAINT model_name_unique IF NOT EXISTS FOR (n:Model) REQUIRE n.name IS UNIQUE

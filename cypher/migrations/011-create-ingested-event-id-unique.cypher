@@ -1,0 +1,1 @@
+CREATE CONSTRAINT ingested_event_id_unique IF NOT EXISTS FOR (n:IngestedEvent) REQUIRE n.id IS UNIQUE

@@ -1,0 +1,39 @@
+/**
+ * Assembles the Express app from its features. Order matters: open routes
+ * (health, metrics, docs) first, then authentication, then the feature routers,
+ * then the 404 fallback and the single error handler.
+ */
+import express, { type Express } from 'express';
+import pinoHttp from 'pino-http';
+import type { Context } from './context';
+import { healthRoutes } from './health/routes';
+import { ingestRoutes } from './ingest/routes';
+import { EventWriter } from './ingest/writer';
+import { authenticate } from './platform/auth';
+import { errorHandler, jsonBody, notFound } from './platform/http';
+
+export function createApp(ctx: Context): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.use(pinoHttp({ logger: ctx.logger, autoLogging: { ignore: (req) => req.url === '/healthz' } }));
+  app.use(ctx.metrics.middleware());
+  app.use(healthRoutes(ctx));
+  app.get('/metrics', async (_req, res) => {
+    res.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
+  });
+
+  app.use(authenticate(ctx.keys));
+  app.use(jsonBody(ctx.config.INGEST_MAX_BODY_BYTES));
+  app.use(
+    ingestRoutes({
+      writer: new EventWriter(ctx.db, ctx.cypher),
+      maxEvents: ctx.config.INGEST_MAX_EVENTS,
+      metrics: ctx.metrics,
+    }),
+  );
+
+  app.use(notFound);
+  app.use(errorHandler(ctx.logger));
+  return app;
+}

@@ -1,0 +1,41 @@
+/**
+ * POST /v1/events: validate a batch all-or-nothing, then write it in one
+ * transaction. The body parser's size limit answers 413; too many events, too.
+ */
+import { Router } from 'express';
+import { requireRole } from '../platform/auth';
+import { AppError } from '../platform/errors';
+import type { Metrics } from '../platform/metrics';
+import { batchSchema } from './event-schema';
+import { cleanBatch } from './validate';
+import type { EventWriter } from './writer';
+
+export function ingestRoutes(deps: { writer: EventWriter; maxEvents: number; metrics: Metrics }): Router {
+  const router = Router();
+  router.post('/v1/events', requireRole('ingest'), async (req, res) => {
+    const body = batchSchema.safeParse(req.body);
+    if (!body.success) {
+      throw new AppError('validation_failed', 'body must be {"events": [ … ]}', {
+        details: body.error.issues.map((i) => ({ index: null, path: i.path.join('.'), message: i.message })),
+      });
+    }
+    const raws = body.data.events;
+    if (raws.length > deps.maxEvents) {
+      throw new AppError('payload_too_large', `a batch holds at most ${deps.maxEvents} events`, {
+        details: { maxEvents: deps.maxEvents, received: raws.length },
+      });
+    }
+    const cleaned = cleanBatch(raws);
+    if (!cleaned.ok) {
+      deps.metrics.ingestEvents.inc({ outcome: 'rejected' }, raws.length);
+      throw new AppError('validation_failed', 'batch rejected: some events are invalid', {
+        details: cleaned.issues,
+      });
+    }
+    const result = await deps.writer.write(cleaned.events);
+    deps.metrics.ingestEvents.inc({ outcome: 'written' }, result.written);
+    deps.metrics.ingestEvents.inc({ outcome: 'duplicate' }, result.duplicates);
+    res.status(200).json({ received: result.received, new: result.written, duplicates: result.duplicates });
+  });
+  return router;
+}

@@ -1,0 +1,66 @@
+/**
+ * Canonical IP addresses and the subnet an address belongs to: /24 for IPv4,
+ * /48 for IPv6. Canonical forms matter because "2001:DB8::1" and
+ * "2001:db8:0:0::1" must become one IP node, not two.
+ */
+import { isIPv4, isIPv6 } from 'node:net';
+
+/** Lower-case, zero-compressed IPv6 (RFC 5952) or dotted-quad IPv4; IPv4-mapped IPv6 becomes IPv4. */
+export function canonicalIp(address: string): string {
+  if (isIPv4(address)) return address.split('.').map(Number).join('.');
+  if (!isIPv6(address)) throw new Error(`not an IP address: ${address}`);
+  const groups = expandIPv6(address);
+  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
+    const [hi, lo] = [groups[6] as number, groups[7] as number];
+    return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+  }
+  return compressIPv6(groups);
+}
+
+/** "a.b.c.0/24" for IPv4, "x:y:z::/48" for IPv6. */
+export function subnetOf(address: string): string {
+  const ip = canonicalIp(address);
+  if (isIPv4(ip)) {
+    const [a, b, c] = ip.split('.');
+    return `${a}.${b}.${c}.0/24`;
+  }
+  const groups = expandIPv6(ip);
+  return `${compressIPv6([...groups.slice(0, 3), 0, 0, 0, 0, 0])}/48`;
+}
+
+function expandIPv6(address: string): number[] {
+  let text = address.toLowerCase();
+  const zone = text.indexOf('%');
+  if (zone >= 0) text = text.slice(0, zone);
+  // An embedded IPv4 tail ("::ffff:1.2.3.4") becomes two hex groups.
+  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (v4) {
+    const [a, b, c, d] = v4.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, v4.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head, tail] = text.includes('::') ? text.split('::') : [text, undefined];
+  const headGroups = head ? head.split(':') : [];
+  const tailGroups = tail ? tail.split(':') : [];
+  const missing = 8 - headGroups.length - tailGroups.length;
+  const all = [...headGroups, ...Array<string>(tail === undefined ? 0 : missing).fill('0'), ...tailGroups];
+  return all.map((g) => parseInt(g, 16));
+}
+
+function compressIPv6(groups: number[]): string {
+  // Longest run of two or more zero groups becomes "::" (first one on ties).
+  let bestStart = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen) [bestStart, bestLen] = [i, j - i];
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (bestStart < 0) return hex.join(':');
+  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+}

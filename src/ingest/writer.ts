@@ -1,0 +1,79 @@
+/**
+ * Writes a batch of clean events to Neo4j in ONE transaction: drop events whose
+ * idempotency key is already stored, aggregate the rest, lock the accounts in id
+ * order, then merge every aggregate with UNWIND … MERGE. The transaction function
+ * is retried by the driver on transient errors (deadlocks, leader switches), and
+ * a failed batch leaves nothing behind.
+ */
+import { randomUUID } from 'node:crypto';
+import { type CypherMap, query } from '../platform/cypher';
+import type { Database, ManagedTransaction } from '../platform/neo4j';
+import { aggregate } from './aggregate';
+import type { CleanEvent } from './event-schema';
+
+export interface WriteResult {
+  received: number;
+  written: number;
+  duplicates: number;
+}
+
+/** Optional work done inside the same transaction (the importer's checkpoint). */
+export type AlsoInTx = (tx: ManagedTransaction, result: WriteResult) => Promise<void>;
+
+const LINK_QUERIES = [
+  ['payment', 'ingest/merge-payment-links'],
+  ['device', 'ingest/merge-device-links'],
+  ['ip', 'ingest/merge-ip-links'],
+  ['prompt', 'ingest/merge-prompt-links'],
+  ['emailDomain', 'ingest/merge-email-domain-links'],
+  ['org', 'ingest/merge-org-links'],
+] as const;
+
+export class EventWriter {
+  constructor(
+    private readonly db: Database,
+    private readonly cypher: CypherMap,
+  ) {}
+
+  async write(events: readonly CleanEvent[], alsoInTx?: AlsoInTx): Promise<WriteResult> {
+    return this.db.write(async (tx) => {
+      const fresh = await this.dropStored(tx, events);
+      const result = {
+        received: events.length,
+        written: fresh.length,
+        duplicates: events.length - fresh.length,
+      };
+      await this.writeAggregates(tx, fresh);
+      if (alsoInTx) await alsoInTx(tx, result);
+      return result;
+    });
+  }
+
+  private async dropStored(tx: ManagedTransaction, events: readonly CleanEvent[]): Promise<CleanEvent[]> {
+    // A key repeated inside one batch counts once: only its first event is kept.
+    const firstWithId = new Map<string, CleanEvent>();
+    for (const e of events) if (e.id !== undefined && !firstWithId.has(e.id)) firstWithId.set(e.id, e);
+    if (firstWithId.size === 0) return [...events];
+    const res = await tx.run(query(this.cypher, 'ingest/merge-event-ids'), {
+      ids: [...firstWithId.keys()],
+      token: randomUUID(),
+      now: Date.now(),
+    });
+    const freshIds = new Set(res.records.filter((r) => r.get('fresh') === true).map((r) => r.get('id') as string));
+    return events.filter((e) => e.id === undefined || (freshIds.has(e.id) && firstWithId.get(e.id) === e));
+  }
+
+  private async writeAggregates(tx: ManagedTransaction, events: readonly CleanEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const rows = aggregate(events);
+    await tx.run(query(this.cypher, 'ingest/lock-accounts'), { ids: rows.accounts.map((a) => a.id) });
+    await tx.run(query(this.cypher, 'ingest/merge-accounts'), { rows: rows.accounts });
+    for (const [kind, key] of LINK_QUERIES) {
+      if (rows[kind].length > 0) await tx.run(query(this.cypher, key), { rows: rows[kind] });
+    }
+    if (rows.models.length > 0) await tx.run(query(this.cypher, 'ingest/merge-model-use'), { rows: rows.models });
+    if (rows.capabilities.length > 0) {
+      await tx.run(query(this.cypher, 'ingest/merge-capabilities'), { rows: rows.capabilities });
+    }
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * The service: parse config, find (or start) Neo4j, apply migrations, serve.
+ * SIGINT/SIGTERM stop accepting requests, close the driver, and stop the local
+ * Neo4j if this process started it.
+ */
+import type { Server } from 'node:http';
+import { createApp } from './app';
+import type { Context } from './context';
+import { parseApiKeys } from './platform/auth';
+import { loadConfig } from './platform/config';
+import { connect } from './platform/connect';
+import { loadCypher } from './platform/cypher';
+import { createLogger } from './platform/logger';
+import { Metrics } from './platform/metrics';
+import { migrate } from './platform/migrations';
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.LOG_LEVEL);
+  const keys = parseApiKeys(config.API_KEYS);
+  let host = config.HOST;
+  if (keys.length === 0) {
+    logger.warn(
+      '!!! NO API KEYS CONFIGURED: authentication is OFF and every caller is admin. ' +
+        'Listening on loopback only. Set API_KEYS to serve anything but this machine. !!!',
+    );
+    if (!LOOPBACK.has(host)) host = '127.0.0.1';
+  }
+
+  const connection = await connect(config, logger);
+  const cypher = loadCypher();
+  const migrations = await migrate(connection.db, cypher);
+  logger.info({ applied: migrations.applied.length, skipped: migrations.skipped.length }, 'migrations done');
+
+  const ctx: Context = { config, logger, db: connection.db, cypher, metrics: new Metrics(), keys };
+  const app = createApp(ctx);
+  const server: Server = app.listen(config.PORT, host, () => {
+    logger.info({ host, port: config.PORT, neo4j: connection.uri }, 'coterie is listening');
+  });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await connection.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.stack : err);
+  process.exit(1);
+});

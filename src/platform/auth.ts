@@ -1,0 +1,79 @@
+/**
+ * Bearer-key authentication with roles. Keys are configured as SHA-256 hashes
+ * (API_KEYS="name:role:hexsha256,…"), never in clear; a presented key is hashed
+ * and compared in constant time. `admin` may do everything, `analyst` reads and
+ * investigates, `ingest` only writes events. With no keys configured, auth is
+ * off and main.ts refuses to bind anything but loopback.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { RequestHandler } from 'express';
+import { AppError } from './errors';
+
+export type Role = 'ingest' | 'analyst' | 'admin';
+
+export interface ApiKey {
+  name: string;
+  role: Role;
+  hash: Buffer;
+}
+
+export interface Principal {
+  name: string;
+  role: Role;
+}
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    principal?: Principal;
+  }
+}
+
+export function parseApiKeys(spec: string): ApiKey[] {
+  return spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+    .map((entry) => {
+      const [name, role, hash] = entry.split(':');
+      if (!name || !role || !hash || !/^[0-9a-f]{64}$/i.test(hash)) {
+        throw new Error(`API_KEYS entry "${name ?? entry}" must be name:role:sha256hex`);
+      }
+      if (role !== 'ingest' && role !== 'analyst' && role !== 'admin') {
+        throw new Error(`API_KEYS entry "${name}" has unknown role "${role}"`);
+      }
+      return { name, role, hash: Buffer.from(hash, 'hex') };
+    });
+}
+
+export function hashKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+/** Attaches req.principal; with no keys configured everyone is a local admin. */
+export function authenticate(keys: readonly ApiKey[]): RequestHandler {
+  return (req, _res, next) => {
+    if (keys.length === 0) {
+      req.principal = { name: 'local', role: 'admin' };
+      return next();
+    }
+    const header = req.headers.authorization ?? '';
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match) return next(new AppError('unauthenticated', 'missing or malformed Authorization: Bearer <key>'));
+    const presented = createHash('sha256').update(match[1] as string).digest();
+    let found: ApiKey | undefined;
+    // Compare against every key so timing does not reveal which one matched.
+    for (const key of keys) if (timingSafeEqual(presented, key.hash)) found = key;
+    if (!found) return next(new AppError('unauthenticated', 'unknown API key'));
+    req.principal = { name: found.name, role: found.role };
+    next();
+  };
+}
+
+export function requireRole(...allowed: Role[]): RequestHandler {
+  return (req, _res, next) => {
+    const role = req.principal?.role;
+    if (role === undefined) return next(new AppError('unauthenticated', 'not authenticated'));
+    if (role === 'admin' || allowed.includes(role)) return next();
+    next(new AppError('forbidden', `role "${role}" may not do this`, { details: { allowed } }));
+  };
+}

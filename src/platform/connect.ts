@@ -1,0 +1,55 @@
+/**
+ * Finds the database the way DESIGN.md promises: NEO4J_URI when set (Docker,
+ * a cluster, Aura; bolt:// or neo4j:// routing), otherwise the embedded local
+ * Neo4j started here and stopped with the process.
+ */
+import path from 'node:path';
+import type { Config } from './config';
+import type { Logger } from './logger';
+import { Database, createDriver } from './neo4j';
+import { startLocalNeo4j } from './neo4j-local';
+import { repoRoot } from './paths';
+
+export interface Connection {
+  db: Database;
+  uri: string;
+  local: boolean;
+  close(): Promise<void>;
+}
+
+export async function connect(config: Config, logger: Logger): Promise<Connection> {
+  let uri = config.NEO4J_URI;
+  let stopLocal: (() => Promise<void>) | undefined;
+  if (uri === undefined || uri === '') {
+    const dataDir = path.resolve(repoRoot(), config.NEO4J_LOCAL_DATA_DIR);
+    logger.info({ dataDir }, 'NEO4J_URI is unset: starting the embedded local Neo4j');
+    const local = await startLocalNeo4j({
+      dataDir,
+      port: config.NEO4J_LOCAL_BOLT_PORT,
+      heap: config.NEO4J_LOCAL_HEAP,
+      pagecache: config.NEO4J_LOCAL_PAGECACHE,
+      log: (msg) => logger.info(msg),
+    });
+    uri = local.uri;
+    stopLocal = () => local.stop();
+    logger.info({ uri }, 'local Neo4j is up');
+  }
+  const driver = createDriver({ uri, user: config.NEO4J_USER, password: config.NEO4J_PASSWORD });
+  const db = new Database(driver, config.NEO4J_DATABASE);
+  try {
+    await driver.verifyConnectivity({ database: config.NEO4J_DATABASE });
+  } catch (err) {
+    await driver.close();
+    if (stopLocal) await stopLocal();
+    throw new Error(`cannot reach Neo4j at ${uri}: ${(err as Error).message}`, { cause: err });
+  }
+  return {
+    db,
+    uri,
+    local: stopLocal !== undefined,
+    async close() {
+      await db.close();
+      if (stopLocal) await stopLocal();
+    },
+  };
+}

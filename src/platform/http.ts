@@ -1,0 +1,63 @@
+/**
+ * Express plumbing shared by every feature: the JSON body parser with its size
+ * limit, the 404 fallback, and the ONE error handler that turns errors into
+ * `{"error": {"code", "message", "details"?}}` with the status their code implies.
+ */
+import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
+import type { ZodType } from 'zod';
+import { AppError, isAppError } from './errors';
+import type { Logger } from './logger';
+
+export function jsonBody(limitBytes: number): RequestHandler {
+  return express.json({ limit: limitBytes, strict: true });
+}
+
+export const notFound: RequestHandler = (req, _res, next) => {
+  next(new AppError('not_found', `no route for ${req.method} ${req.path}`));
+};
+
+interface BodyParserError {
+  type?: string;
+  status?: number;
+  limit?: number;
+}
+
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, _next) => {
+    const appError = asAppError(err);
+    if (appError.code === 'internal') logger.error({ err, path: req.path }, 'unhandled error');
+    else if (appError.code === 'database_unavailable') logger.warn({ err: appError.cause }, 'database unavailable');
+    const body: { code: string; message: string; details?: unknown } = {
+      code: appError.code,
+      message: appError.message,
+    };
+    if (appError.details !== undefined) body.details = appError.details;
+    res.status(appError.status).json({ error: body });
+  };
+}
+
+function asAppError(err: unknown): AppError {
+  if (isAppError(err)) return err;
+  const parserError = err as BodyParserError;
+  if (parserError?.type === 'entity.too.large') {
+    return new AppError('payload_too_large', `request body exceeds ${parserError.limit} bytes`, { cause: err });
+  }
+  if (parserError?.type === 'entity.parse.failed') {
+    return new AppError('invalid_json', 'request body is not valid JSON', { cause: err });
+  }
+  if (parserError?.type !== undefined && parserError.status !== undefined && parserError.status < 500) {
+    return new AppError('bad_request', (err as Error).message, { cause: err });
+  }
+  return new AppError('internal', 'internal error', { cause: err });
+}
+
+/** Parse request input with a zod schema, or fail with 400 validation_failed. */
+export function parseInput<T>(schema: ZodType<T>, input: unknown): T {
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    throw new AppError('validation_failed', 'request is invalid', {
+      details: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+    });
+  }
+  return parsed.data;
+}

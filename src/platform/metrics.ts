@@ -1,0 +1,53 @@
+/**
+ * Prometheus metrics (prom-client): one registry per app instance so tests can
+ * build many apps side by side. Request rate and latency per route template,
+ * plus the counters features register (ingest events, linkage runs).
+ */
+import type { RequestHandler } from 'express';
+import client from 'prom-client';
+
+export class Metrics {
+  readonly registry = new client.Registry();
+  readonly httpDuration = new client.Histogram({
+    name: 'coterie_http_request_duration_seconds',
+    help: 'HTTP request latency by method, route template and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+    registers: [this.registry],
+  });
+  readonly ingestEvents = new client.Counter({
+    name: 'coterie_ingest_events_total',
+    help: 'Events received, by outcome (written, duplicate, rejected)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly linkageRuns = new client.Counter({
+    name: 'coterie_linkage_runs_total',
+    help: 'Linkage runs finished, by outcome',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly linkageDuration = new client.Histogram({
+    name: 'coterie_linkage_run_duration_seconds',
+    help: 'Linkage run wall time, by outcome',
+    labelNames: ['outcome'] as const,
+    buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    client.collectDefaultMetrics({ register: this.registry, prefix: 'coterie_' });
+  }
+
+  middleware(): RequestHandler {
+    return (req, res, next) => {
+      const end = this.httpDuration.startTimer();
+      res.on('finish', () => {
+        // Route templates, never raw paths: account ids must not become label values.
+        const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
+        end({ method: req.method, route, status: String(res.statusCode) });
+      });
+      next();
+    };
+  }
+}

@@ -1,0 +1,161 @@
+/**
+ * The one place that knows neo4j-driver: creating the driver from config,
+ * running managed read/write transactions, converting Neo4j values to plain
+ * JSON, and turning driver failures into AppErrors with stable codes.
+ */
+import neo4j, {
+  type Driver,
+  type ManagedTransaction,
+  Neo4jError,
+  isDate,
+  isDateTime,
+  isDuration,
+  isInt,
+  isLocalDateTime,
+  isLocalTime,
+  isNode,
+  isPath,
+  isPoint,
+  isRelationship,
+  isTime,
+} from 'neo4j-driver';
+import { AppError } from './errors';
+
+export type { Driver, ManagedTransaction };
+
+export interface DriverOptions {
+  uri: string;
+  user: string;
+  password: string;
+  database?: string;
+}
+
+export function createDriver(opts: DriverOptions): Driver {
+  return neo4j.driver(opts.uri, neo4j.auth.basic(opts.user, opts.password), {
+    // Fail fast when the database is gone so callers get a 503, not a hung request.
+    connectionAcquisitionTimeout: 10_000,
+    connectionTimeout: 5_000,
+    maxTransactionRetryTime: 10_000,
+    disableLosslessIntegers: false,
+    userAgent: 'coterie',
+  });
+}
+
+export class Database {
+  constructor(
+    readonly driver: Driver,
+    readonly database?: string,
+  ) {}
+
+  async write<T>(work: (tx: ManagedTransaction) => Promise<T>): Promise<T> {
+    const session = this.driver.session({ database: this.database, defaultAccessMode: neo4j.session.WRITE });
+    try {
+      return await session.executeWrite(work);
+    } catch (err) {
+      throw toAppError(err);
+    } finally {
+      await session.close();
+    }
+  }
+
+  async read<T>(work: (tx: ManagedTransaction) => Promise<T>, timeoutMs?: number): Promise<T> {
+    const session = this.driver.session({ database: this.database, defaultAccessMode: neo4j.session.READ });
+    try {
+      return await session.executeRead(work, timeoutMs ? { timeout: timeoutMs } : undefined);
+    } catch (err) {
+      throw toAppError(err);
+    } finally {
+      await session.close();
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.read((tx) => tx.run('RETURN 1'));
+  }
+
+  async close(): Promise<void> {
+    await this.driver.close();
+  }
+}
+
+const UNAVAILABLE = new Set(['ServiceUnavailable', 'SessionExpired']);
+
+export function toAppError(err: unknown): unknown {
+  if (err instanceof AppError) return err;
+  if (err instanceof Neo4jError) {
+    if (UNAVAILABLE.has(err.code) || err.code === 'Neo.ClientError.Security.AuthenticationRateLimit') {
+      return new AppError('database_unavailable', 'Neo4j is unreachable', { cause: err });
+    }
+    if (err.code === 'Neo.ClientError.Transaction.TransactionTimedOut' || err.code.endsWith('TransactionTimedOutClientConfiguration')) {
+      return new AppError('query_timeout', 'the query ran past its time limit', { cause: err });
+    }
+  }
+  if (err instanceof Error && /ECONNREFUSED|connect|Pool is closed|acquisition timed out/i.test(err.message)) {
+    return new AppError('database_unavailable', 'Neo4j is unreachable', { cause: err });
+  }
+  return err;
+}
+
+/** Neo4j values (Integers, temporals, nodes, relationships, paths) as plain JSON. */
+export function toPlain(value: unknown): unknown {
+  if (value === null || value === undefined) return value ?? null;
+  if (isInt(value)) return value.inSafeRange() ? value.toNumber() : value.toString();
+  if (typeof value === 'bigint') return Number(value);
+  if (
+    isDateTime(value) ||
+    isDate(value) ||
+    isTime(value) ||
+    isLocalDateTime(value) ||
+    isLocalTime(value) ||
+    isDuration(value)
+  ) {
+    return value.toString();
+  }
+  if (isPoint(value)) return { srid: toPlain(value.srid), x: value.x, y: value.y, z: value.z ?? null };
+  if (isNode(value)) {
+    return { elementId: value.elementId, labels: value.labels, properties: toPlain(value.properties) };
+  }
+  if (isRelationship(value)) {
+    return {
+      elementId: value.elementId,
+      type: value.type,
+      start: value.startNodeElementId,
+      end: value.endNodeElementId,
+      properties: toPlain(value.properties),
+    };
+  }
+  if (isPath(value)) {
+    return {
+      start: toPlain(value.start),
+      end: toPlain(value.end),
+      segments: value.segments.map((s) => ({
+        start: toPlain(s.start),
+        relationship: toPlain(s.relationship),
+        end: toPlain(s.end),
+      })),
+    };
+  }
+  if (Array.isArray(value)) return value.map(toPlain);
+  if (typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toPlain(v)]));
+  }
+  return value;
+}
+
+/** One record's fields as a plain object. */
+export function recordToPlain(record: { keys: readonly PropertyKey[]; get(key: PropertyKey): unknown }): Record<string, unknown> {
+  return Object.fromEntries(record.keys.map((k) => [String(k), toPlain(record.get(k))]));
+}
+
+/** A Neo4j integer (or plain number) as a JS number. */
+export function toNumber(value: unknown): number {
+  if (isInt(value)) return value.toNumber();
+  if (typeof value === 'bigint') return Number(value);
+  if (typeof value === 'number') return value;
+  throw new Error(`expected a number, got ${typeof value}`);
+}
+
+/** Integer-valued parameters must go as Neo4j integers, or Cypher sees floats. */
+export function int(n: number) {
+  return neo4j.int(n);
+}
