@@ -1,6 +1,6 @@
 // Two projects: pure unit tests (fast, no database) and integration tests that
 // start a real embedded Neo4j (see test/support/global-setup.ts).
-const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }];
+const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json' }];
 module.exports = {
   projects: [
     {

@@ -1,0 +1,70 @@
+import { cleanBatch, cleanEvent } from '../../../src/ingest/validate';
+import { simhash } from '../../../src/ingest/simhash';
+
+const base = { type: 'request', accountId: 'acct-1', at: '2026-02-01T10:00:00Z' };
+
+describe('event validation', () => {
+  it('accepts a full event and converts time, IP and prompt', () => {
+    const result = cleanEvent({
+      ...base,
+      id: 'evt-1',
+      ip: '2001:DB8::1',
+      prompt: 'Summarise this paper',
+      model: 'model-a',
+      capability: 'reasoning',
+      emailDomain: 'Example.COM',
+    });
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.event.at).toBe(Date.parse('2026-02-01T10:00:00Z'));
+    expect(result.event.ip).toBe('2001:db8::1');
+    expect(result.event.promptFingerprint).toBe(simhash('Summarise this paper'));
+    expect(result.event.emailDomain).toBe('example.com');
+    expect(result.event).not.toHaveProperty('prompt');
+  });
+
+  it('keeps a client fingerprint over the raw prompt', () => {
+    const result = cleanEvent({ ...base, promptFingerprint: '0123456789abcdef', prompt: 'x y' });
+    expect(result.ok && result.event.promptFingerprint).toBe('0123456789abcdef');
+  });
+
+  it.each([
+    ['type', { ...base, type: 'login' }],
+    ['accountId', { ...base, accountId: 'has space' }],
+    ['accountId', { ...base, accountId: 'x'.repeat(129) }],
+    ['accountId', { ...base, accountId: '' }],
+    ['at', { ...base, at: 'yesterday' }],
+    ['ip', { ...base, ip: '999.1.1.1' }],
+    ['promptFingerprint', { ...base, promptFingerprint: 'ABCDEF0123456789' }],
+    ['promptFingerprint', { ...base, promptFingerprint: 'abc' }],
+    ['id', { ...base, id: 'i'.repeat(129) }],
+    ['', { ...base, surprise: true }],
+  ])('rejects a bad %s', (path, event) => {
+    const result = cleanEvent(event, 7);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.issues[0]).toMatchObject({ index: 7, path });
+  });
+
+  it('rejects a missing required field with its path', () => {
+    const result = cleanEvent({ type: 'signup', at: base.at });
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.issues.map((i) => i.path)).toEqual(['accountId']);
+  });
+
+  it('rejects a whole batch, listing every bad event by index', () => {
+    const result = cleanBatch([base, { ...base, at: 'nope' }, base, { ...base, type: 'x', ip: 'y' }]);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.issues.map((i) => [i.index, i.path]).sort()).toEqual([
+      [1, 'at'],
+      [3, 'ip'],
+      [3, 'type'],
+    ]);
+  });
+
+  it('accepts a valid batch whole', () => {
+    const result = cleanBatch([base, { ...base, type: 'signup' }]);
+    expect(result.ok && result.events.length).toBe(2);
+  });
+});
