@@ -1,0 +1,386 @@
+/*
+ * neo4j-local launcher: runs an embedded Neo4j Community DBMS with a Bolt connector on
+ * 127.0.0.1 so that Coterie (and its integration tests) get a real Neo4j on machines
+ * without Docker. See neo4j-local/README.md.
+ *
+ * Protocol with the parent process (src/platform/neo4j-local.ts):
+ *   stdout: exactly one line "NEO4J_LOCAL_READY bolt://127.0.0.1:<port>" once Bolt listens,
+ *           and "NEO4J_LOCAL_STOPPED" after a clean shutdown. Nothing else goes to stdout.
+ *   stderr: diagnostics and errors (one readable line per problem).
+ *   exit:   0 after a clean shutdown (SIGTERM, SIGINT or stdin EOF), non-zero on failure.
+ *   stdin:  watched; EOF means the parent died, so the DBMS shuts down (unless --ignore-stdin).
+ */
+package dev.coterie.neo4jlocal;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.neo4j.configuration.GraphDatabaseInternalSettings;
+import org.neo4j.configuration.GraphDatabaseSettings;
+import org.neo4j.configuration.connectors.BoltConnector;
+import org.neo4j.configuration.connectors.ConnectorPortRegister;
+import org.neo4j.configuration.connectors.ConnectorType;
+import org.neo4j.configuration.connectors.HttpConnector;
+import org.neo4j.configuration.connectors.HttpsConnector;
+import org.neo4j.configuration.helpers.SocketAddress;
+import org.neo4j.dbms.api.DatabaseManagementService;
+import org.neo4j.dbms.api.DatabaseManagementServiceBuilder;
+import org.neo4j.graphdb.GraphDatabaseService;
+import org.neo4j.internal.helpers.HostnamePort;
+import org.neo4j.kernel.internal.GraphDatabaseAPI;
+
+public final class Launcher {
+  static final String READY = "NEO4J_LOCAL_READY";
+  static final String STOPPED = "NEO4J_LOCAL_STOPPED";
+  static final String HOST = "127.0.0.1";
+
+  /** Exit codes. */
+  static final int EXIT_USAGE = 2;
+  static final int EXIT_START_FAILED = 3;
+  static final int EXIT_DATA_DIR_LOCKED = 4;
+  static final int EXIT_STOP_FAILED = 5;
+
+  private Launcher() {}
+
+  /** Parsed command line. */
+  record Options(Path dataDir, int port, long pagecacheBytes, boolean watchStdin, Path configFile) {}
+
+  public static void main(String[] args) {
+    // stdout is the protocol channel: keep a private handle and route anything else
+    // (stray library prints) to stderr so the parent only ever sees our lines.
+    PrintStream protocol = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+    System.setOut(System.err);
+
+    Options opts;
+    try {
+      opts = parse(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println("neo4j-local: " + e.getMessage());
+      System.err.println(usage());
+      System.exit(EXIT_USAGE);
+      return;
+    }
+
+    final DatabaseManagementService dbms;
+    final int boltPort;
+    try {
+      Files.createDirectories(opts.dataDir());
+      dbms = startWithRetry(opts);
+    } catch (Throwable t) {
+      reportStartFailure(t, opts.dataDir());
+      return; // unreachable: reportStartFailure exits
+    }
+    try {
+      boltPort = boundBoltPort(dbms);
+    } catch (Throwable t) {
+      System.err.println("neo4j-local: started but could not read the bound Bolt port: " + t);
+      safeShutdown(dbms);
+      System.exit(EXIT_START_FAILED);
+      return;
+    }
+
+    CountDownLatch stopRequested = new CountDownLatch(1);
+    AtomicBoolean stopped = new AtomicBoolean(false);
+
+    // Fallback: if the JVM is exiting for any other reason (System.exit elsewhere, a signal
+    // we could not install a handler for), still close the store cleanly.
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  if (stopped.compareAndSet(false, true)) {
+                    safeShutdown(dbms);
+                    protocol.println(STOPPED);
+                  }
+                },
+                "neo4j-local-shutdown-hook"));
+
+    // SIGTERM / SIGINT: shut down from the main thread and exit 0 (a plain shutdown hook
+    // would leave the JVM exiting with 143).
+    installSignal("TERM", stopRequested);
+    installSignal("INT", stopRequested);
+
+    if (opts.watchStdin()) {
+      Thread watcher =
+          new Thread(
+              () -> {
+                InputStream in = System.in;
+                byte[] buf = new byte[256];
+                try {
+                  while (in.read(buf) >= 0) {
+                    // Input is ignored; we only care about EOF.
+                  }
+                } catch (IOException e) {
+                  // A broken stdin also means the parent is gone.
+                }
+                System.err.println("neo4j-local: stdin closed (parent gone), shutting down");
+                stopRequested.countDown();
+              },
+              "neo4j-local-stdin-watch");
+      watcher.setDaemon(true);
+      watcher.start();
+    }
+
+    protocol.println(READY + " bolt://" + HOST + ":" + boltPort);
+
+    try {
+      stopRequested.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+
+    int code = 0;
+    if (stopped.compareAndSet(false, true)) {
+      try {
+        dbms.shutdown();
+        protocol.println(STOPPED);
+      } catch (Throwable t) {
+        System.err.println("neo4j-local: shutdown failed: " + describe(t));
+        code = EXIT_STOP_FAILED;
+      }
+    }
+    System.exit(code);
+  }
+
+  /**
+   * Port 0: pick a free port here rather than letting Bolt bind port 0, because the routing
+   * table (neo4j:// URIs) advertises the configured port, which must be the real one. Another
+   * process may grab the port between our probe and Neo4j's bind, so retry a few times.
+   */
+  static DatabaseManagementService startWithRetry(Options opts) throws IOException {
+    int attempts = opts.port() == 0 ? 5 : 1;
+    for (int attempt = 1; ; attempt++) {
+      int port = opts.port() == 0 ? freePort() : opts.port();
+      try {
+        return start(opts, port);
+      } catch (RuntimeException e) {
+        if (attempt >= attempts || !isBindFailure(e) || isStoreLocked(e)) {
+          throw e;
+        }
+        System.err.println("neo4j-local: port " + port + " was taken meanwhile, retrying");
+      }
+    }
+  }
+
+  static DatabaseManagementService start(Options opts, int port) {
+    DatabaseManagementServiceBuilder builder = new DatabaseManagementServiceBuilder(opts.dataDir());
+    if (opts.configFile() != null) {
+      builder.loadPropertiesFromFile(opts.configFile());
+    }
+    builder
+        // Bolt on loopback only, plain text, no auth (nothing off-host can reach it).
+        .setConfig(BoltConnector.enabled, true)
+        .setConfig(BoltConnector.listen_address, new SocketAddress(HOST, port))
+        .setConfig(BoltConnector.advertised_address, new SocketAddress(HOST, port))
+        .setConfig(BoltConnector.encryption_level, BoltConnector.EncryptionLevel.DISABLED)
+        .setConfig(GraphDatabaseSettings.auth_enabled, false)
+        .setConfig(HttpConnector.enabled, false)
+        .setConfig(HttpsConnector.enabled, false)
+        .setConfig(GraphDatabaseSettings.udc_enabled, false)
+        .setConfig(GraphDatabaseSettings.pagecache_memory, opts.pagecacheBytes())
+        // Transactions: a runaway query or lock wait fails instead of hanging forever.
+        .setConfig(GraphDatabaseSettings.transaction_timeout, Duration.ofMinutes(15))
+        .setConfig(GraphDatabaseSettings.lock_acquisition_timeout, Duration.ofMinutes(2))
+        // Keep the disk footprint small: many short-lived test databases share one disk.
+        .setConfig(GraphDatabaseSettings.preallocate_logical_logs, false)
+        .setConfig(GraphDatabaseSettings.logical_log_rotation_threshold, 64L * 1024 * 1024)
+        .setConfig(GraphDatabaseSettings.keep_logical_logs, "2 files")
+        // Bolt's Netty shutdown otherwise idles through two 5 s quiet periods; connections
+        // are already closed by then, so a short quiet period is safe and makes stop() ~1 s.
+        .setConfig(GraphDatabaseInternalSettings.netty_server_shutdown_quiet_period, 0)
+        .setConfig(GraphDatabaseInternalSettings.netty_server_shutdown_timeout, Duration.ofSeconds(5));
+    return builder.build();
+  }
+
+  /** Reads the port Bolt actually bound (differs from the requested one when it was 0). */
+  static int boundBoltPort(DatabaseManagementService dbms) {
+    GraphDatabaseService db = dbms.database(GraphDatabaseSettings.SYSTEM_DATABASE_NAME);
+    ConnectorPortRegister register =
+        ((GraphDatabaseAPI) db).getDependencyResolver().resolveDependency(ConnectorPortRegister.class);
+    HostnamePort address = register.getLocalAddress(ConnectorType.BOLT);
+    if (address == null || address.getPort() <= 0) {
+      throw new IllegalStateException("Bolt connector did not register a port");
+    }
+    return address.getPort();
+  }
+
+  /** A currently free loopback port (the OS picks it). */
+  static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket()) {
+      socket.setReuseAddress(true);
+      socket.bind(new InetSocketAddress(HOST, 0));
+      return socket.getLocalPort();
+    }
+  }
+
+  static boolean isBindFailure(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      String msg = String.valueOf(c.getMessage()).toLowerCase(Locale.ROOT);
+      if (c instanceof BindException
+          || msg.contains("address already in use")
+          || msg.contains("port is already in use")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static void installSignal(String name, CountDownLatch stopRequested) {
+    try {
+      sun.misc.Signal.handle(new sun.misc.Signal(name), sig -> stopRequested.countDown());
+    } catch (Throwable t) {
+      System.err.println("neo4j-local: cannot handle SIG" + name + " (" + t + "); relying on the shutdown hook");
+    }
+  }
+
+  private static void safeShutdown(DatabaseManagementService dbms) {
+    try {
+      dbms.shutdown();
+    } catch (Throwable t) {
+      System.err.println("neo4j-local: shutdown failed: " + describe(t));
+    }
+  }
+
+  private static void reportStartFailure(Throwable t, Path dataDir) {
+    if (isStoreLocked(t)) {
+      System.err.println(
+          "neo4j-local: data directory "
+              + dataDir.toAbsolutePath()
+              + " is already in use by another Neo4j process (store lock held). "
+              + "Stop that process or use a different --data-dir.");
+      System.err.println("neo4j-local: cause: " + describe(t));
+      System.exit(EXIT_DATA_DIR_LOCKED);
+    }
+    System.err.println("neo4j-local: failed to start Neo4j: " + describe(t));
+    if (System.getenv("NEO4J_LOCAL_DEBUG") != null) {
+      t.printStackTrace(System.err);
+    } else {
+      System.err.println(
+          "neo4j-local: (set NEO4J_LOCAL_DEBUG=1 for the stack trace; Neo4j's own log is in "
+              + dataDir.resolve("logs").toAbsolutePath()
+              + ")");
+    }
+    System.exit(EXIT_START_FAILED);
+  }
+
+  /** True when any cause in the chain is Neo4j's store/file lock failure. */
+  static boolean isStoreLocked(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      String cls = c.getClass().getName();
+      String msg = String.valueOf(c.getMessage()).toLowerCase(Locale.ROOT);
+      if (cls.endsWith("FileLockException")
+          || cls.endsWith("StoreLockException")
+          || msg.contains("already locked")
+          || msg.contains("unable to obtain lock")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The chain of causes as one readable line, innermost last. */
+  static String describe(Throwable t) {
+    StringBuilder sb = new StringBuilder();
+    int depth = 0;
+    for (Throwable c = t; c != null && depth < 8; c = c.getCause() == c ? null : c.getCause(), depth++) {
+      if (sb.length() > 0) {
+        sb.append(" <- caused by: ");
+      }
+      sb.append(c.getClass().getSimpleName());
+      if (c.getMessage() != null) {
+        sb.append(": ").append(c.getMessage().replace('\n', ' '));
+      }
+    }
+    return sb.toString();
+  }
+
+  static Options parse(String[] args) {
+    Path dataDir = null;
+    int port = 0;
+    long pagecache = parseBytes("128m");
+    boolean watchStdin = true;
+    Path configFile = null;
+    for (int i = 0; i < args.length; i++) {
+      String a = args[i];
+      switch (a) {
+        case "--data-dir" -> dataDir = Path.of(value(args, ++i, a));
+        case "--port" -> {
+          String v = value(args, ++i, a);
+          try {
+            port = Integer.parseInt(v);
+          } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--port must be a number, got '" + v + "'");
+          }
+          if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("--port must be 0..65535, got " + port);
+          }
+        }
+        case "--pagecache" -> pagecache = parseBytes(value(args, ++i, a));
+        case "--config" -> configFile = Path.of(value(args, ++i, a));
+        case "--ignore-stdin" -> watchStdin = false;
+        case "--help", "-h" -> {
+          System.err.println(usage());
+          System.exit(0);
+        }
+        default -> throw new IllegalArgumentException("unknown argument '" + a + "'");
+      }
+    }
+    if (dataDir == null) {
+      throw new IllegalArgumentException("--data-dir is required");
+    }
+    return new Options(dataDir, port, pagecache, watchStdin, configFile);
+  }
+
+  private static String value(String[] args, int i, String flag) {
+    if (i >= args.length) {
+      throw new IllegalArgumentException(flag + " needs a value");
+    }
+    return args[i];
+  }
+
+  /** "512m", "1g", "2048k" or a plain byte count. */
+  static long parseBytes(String s) {
+    String v = s.trim().toLowerCase(Locale.ROOT);
+    if (v.endsWith("b")) {
+      v = v.substring(0, v.length() - 1);
+    }
+    long mult = 1;
+    if (!v.isEmpty()) {
+      switch (v.charAt(v.length() - 1)) {
+        case 'k' -> mult = 1024L;
+        case 'm' -> mult = 1024L * 1024;
+        case 'g' -> mult = 1024L * 1024 * 1024;
+        default -> mult = 1;
+      }
+      if (mult != 1) {
+        v = v.substring(0, v.length() - 1);
+      }
+    }
+    try {
+      long n = Long.parseLong(v.trim());
+      if (n <= 0) {
+        throw new NumberFormatException();
+      }
+      return n * mult;
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("invalid size '" + s + "' (use e.g. 128m, 1g)");
+    }
+  }
+
+  static String usage() {
+    return "usage: java --add-opens=java.base/java.nio=ALL-UNNAMED"
+        + " --add-opens=java.base/java.io=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED"
+        + " -jar neo4j-local.jar --data-dir DIR [--port N (0 = any free port)] [--pagecache SIZE]"
+        + " [--config neo4j.conf] [--ignore-stdin]";
+  }
+}
