@@ -1,0 +1,867 @@
+/**
+ * Score stage (pure): turns each detected community into a ScoredCluster with a risk
+ * in [0, 1], a flag, readable reasons and every raw signal value.
+ *
+ * Why it looks like this: a reviewer must be able to read why a cluster is risky.
+ * Each signal is a plain, documented measurement (accounts per shared card, share of
+ * traffic on a few templates, sign-up bursts, …), mapped to a strength in [0, 1] by
+ * a linear ramp; risk is a logistic over bias + Σ weight·strength − Σ benignWeight·
+ * benignStrength, with every weight in DEFAULTS. Benign look-alikes (a company, a
+ * campus NAT, a VPN exit, developers sharing a framework prompt) are kept low by
+ * benign signals and by discounting shared values that are common outside the
+ * cluster. See src/linkage/SIGNALS.md for each signal's meaning, formula and weight.
+ *
+ * Cost: one pass over all account–identifier links, plus per-cluster work capped
+ * by sampling (seeded) for the hour-series signals; no all-pairs work anywhere.
+ */
+import { groupTemplates } from './signals/templates';
+import {
+  DAY_MS,
+  addHourOfDay,
+  addWeekend,
+  bestWindowShare,
+  jaccardSorted,
+  maxInWindow,
+  modelPivot,
+  normalisedEntropy,
+  quantileSorted,
+} from './signals/activity';
+import type {
+  AccountFacts,
+  Detection,
+  IdentifierKind,
+  LinkageInput,
+  Reason,
+  ScoredCluster,
+} from './types';
+
+/** Positive (risk-raising) reason codes, in the order of the weights table. */
+export const RISK_CODES = [
+  'shared_payment_method',
+  'shared_subnet',
+  'shared_prompt_template',
+  'capability_concentration',
+  'high_request_volume',
+  'signup_burst',
+  'synchronised_activity',
+  'around_the_clock',
+  'model_pivot_24h',
+] as const;
+export type RiskCode = (typeof RISK_CODES)[number];
+
+/** Benign (risk-lowering) reason codes. */
+export const BENIGN_CODES = [
+  'benign_consistent_org',
+  'benign_corporate_domain',
+  'benign_signups_spread',
+  'benign_office_hours',
+  'benign_small_team',
+] as const;
+export type BenignCode = (typeof BENIGN_CODES)[number];
+
+export interface ScoreOptions {
+  /** flagged = risk ≥ threshold */
+  threshold: number;
+  /** logistic bias: risk of a cluster with no evidence either way = sigmoid(bias) */
+  bias: number;
+  weights: Record<RiskCode, number>;
+  benignWeights: Record<BenignCode, number>;
+  /** a code is listed in reasons when its strength (0..1, before weighting) reaches this */
+  reasonMinStrength: number;
+  /** positive evidence is scaled by min(1, (size-1)/(fullConfidenceSize-1)) */
+  fullConfidenceSize: number;
+  /** near-duplicate prompt distance (SimHash bits) */
+  templateMaxHamming: number;
+  /** comparisons per entry inside one LSH bucket */
+  templateMaxBucketCompare: number;
+  /** how many of the biggest shared templates count towards concentration */
+  templateTopK: number;
+  /** sign-up burst window */
+  burstWindowMs: number;
+  /** minimum accounts with a known sign-up time (and in the burst) for the burst signal */
+  burstMinAccounts: number;
+  /** members sampled per cluster for hour-series signals (entropy, office hours, overlap) */
+  activitySample: number;
+  /** member pairs sampled per cluster for active-hour overlap */
+  syncPairs: number;
+  /** office-hours window length on the hour-of-day clock */
+  officeWindowHours: number;
+  /** members sampled per cluster for the model-pivot signal */
+  pivotSample: number;
+  /** pivot window after a release, and how long a model must appear after the earliest activity to be "new" */
+  pivotWindowHours: number;
+  newModelMinAgeMs: number;
+  /** members' requests in the pivot window below which the signal is not measured */
+  pivotMinRequests: number;
+  /** webmail domains never count as a corporate domain */
+  webmailDomains: string[];
+  /** benign_small_team applies to clusters up to this size */
+  smallTeamMaxSize: number;
+  /** per-kind weight used only to rank sharedIdentifiers */
+  kindRank: Record<IdentifierKind, number>;
+  /** cap on sharedIdentifiers per cluster */
+  sharedIdentifiersCap: number;
+  /** seed for the per-cluster samplers */
+  seed: number;
+}
+
+export const DEFAULTS: ScoreOptions = {
+  threshold: 0.7,
+  bias: -4,
+  weights: {
+    shared_payment_method: 2.0,
+    shared_subnet: 0.75,
+    shared_prompt_template: 2.0,
+    capability_concentration: 1.0,
+    high_request_volume: 1.5,
+    signup_burst: 1.5,
+    synchronised_activity: 1.5,
+    around_the_clock: 1.25,
+    model_pivot_24h: 2.5,
+  },
+  benignWeights: {
+    benign_consistent_org: 2.0,
+    benign_corporate_domain: 1.5,
+    benign_signups_spread: 2.0,
+    benign_office_hours: 1.5,
+    benign_small_team: 1.5,
+  },
+  reasonMinStrength: 0.25,
+  fullConfidenceSize: 5,
+  templateMaxHamming: 3,
+  templateMaxBucketCompare: 32,
+  templateTopK: 3,
+  burstWindowMs: DAY_MS,
+  burstMinAccounts: 3,
+  activitySample: 128,
+  syncPairs: 128,
+  officeWindowHours: 10,
+  pivotSample: 256,
+  pivotWindowHours: 24,
+  newModelMinAgeMs: 3 * DAY_MS,
+  pivotMinRequests: 20,
+  webmailDomains: [
+    'gmail.com',
+    'googlemail.com',
+    'outlook.com',
+    'hotmail.com',
+    'live.com',
+    'msn.com',
+    'yahoo.com',
+    'ymail.com',
+    'aol.com',
+    'icloud.com',
+    'me.com',
+    'proton.me',
+    'protonmail.com',
+    'pm.me',
+    'gmx.com',
+    'gmx.de',
+    'web.de',
+    'mail.com',
+    'mail.ru',
+    'yandex.ru',
+    'yandex.com',
+    'qq.com',
+    '163.com',
+    '126.com',
+    'sina.com',
+    'naver.com',
+    'tutanota.com',
+    'zoho.com',
+    'fastmail.com',
+  ],
+  smallTeamMaxSize: 25,
+  kindRank: {
+    payment: 1,
+    device: 1,
+    prompt: 0.6,
+    org: 0.5,
+    email_domain: 0.4,
+    ip: 0.4,
+    subnet: 0.2,
+  },
+  sharedIdentifiersCap: 20,
+  seed: 1,
+};
+
+/** Merges partial options over DEFAULTS (nested weight tables merged key by key). */
+export function scoreOptions(options: Partial<ScoreOptions> = {}): ScoreOptions {
+  return {
+    ...DEFAULTS,
+    ...options,
+    weights: { ...DEFAULTS.weights, ...options.weights },
+    benignWeights: { ...DEFAULTS.benignWeights, ...options.benignWeights },
+    kindRank: { ...DEFAULTS.kindRank, ...options.kindRank },
+  };
+}
+
+/** clamp((x - lo) / (hi - lo), 0, 1); works with hi < lo for a falling ramp. */
+export function ramp(x: number, lo: number, hi: number): number {
+  if (!Number.isFinite(x)) return x > 0 === hi > lo ? 1 : 0;
+  const t = (x - lo) / (hi - lo);
+  return t <= 0 ? 0 : t >= 1 ? 1 : t;
+}
+
+/** ramp on a log scale (for counts and ratios). */
+function rampLog(x: number, lo: number, hi: number): number {
+  if (x <= 0) return 0;
+  return ramp(Math.log(x), Math.log(lo), Math.log(hi));
+}
+
+function sigmoid(z: number): number {
+  return 1 / (1 + Math.exp(-z));
+}
+
+function round(x: number, digits = 4): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+/** mulberry32: small seeded PRNG so per-cluster samples are reproducible. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Up to k distinct elements of `items`, chosen with `rng` (all of them, in order, if k ≥ length). */
+function sample<T>(items: readonly T[], k: number, rng: () => number): T[] {
+  if (items.length <= k) return items.slice();
+  const copy = items.slice();
+  for (let i = 0; i < k; i++) {
+    const j = i + Math.floor(rng() * (copy.length - i));
+    const tmp = copy[i] as T;
+    copy[i] = copy[j] as T;
+    copy[j] = tmp;
+  }
+  return copy.slice(0, k);
+}
+
+function median(values: number[]): number {
+  if (values.length === 0) return 0;
+  values.sort((a, b) => a - b);
+  const mid = values.length >> 1;
+  return values.length % 2 ? values[mid]! : (values[mid - 1]! + values[mid]!) / 2;
+}
+
+/** Per-run precomputation shared by every cluster (one pass over links and accounts). */
+interface Context {
+  input: LinkageInput;
+  opts: ScoreOptions;
+  /** CSR: links of account a are linkOrder[linkStart[a] .. linkStart[a+1]) */
+  linkStart: Int32Array;
+  linkOrder: Int32Array;
+  /** distinct accounts per identifier across the whole input */
+  degree: Int32Array;
+  allowed: Uint8Array;
+  populationMedianRequests: number;
+  newModels: { name: string; firstSeen: number }[];
+  webmail: Set<string>;
+  /** scratch arrays reused across clusters (reset through `touched`) */
+  memberCount: Int32Array;
+  requestSum: Float64Array;
+  lastMember: Int32Array;
+}
+
+function buildContext(input: LinkageInput, opts: ScoreOptions): Context {
+  const accountCount = input.accounts.length;
+  const identifierCount = input.identifiers.length;
+  const linkCount = input.linkAccount.length;
+
+  const linkStart = new Int32Array(accountCount + 1);
+  for (let l = 0; l < linkCount; l++) {
+    const a = input.linkAccount[l]! + 1;
+    linkStart[a] = linkStart[a]! + 1;
+  }
+  for (let a = 0; a < accountCount; a++) linkStart[a + 1] = linkStart[a + 1]! + linkStart[a]!;
+  const fill = linkStart.slice(0, accountCount);
+  const linkOrder = new Int32Array(linkCount);
+  for (let l = 0; l < linkCount; l++) {
+    const a = input.linkAccount[l]!;
+    linkOrder[fill[a]!] = l;
+    fill[a] = fill[a]! + 1;
+  }
+
+  const degree = new Int32Array(identifierCount);
+  const lastMember = new Int32Array(identifierCount).fill(-1);
+  for (let a = 0; a < accountCount; a++) {
+    for (let p = linkStart[a]!; p < linkStart[a + 1]!; p++) {
+      const id = input.linkIdentifier[linkOrder[p]!]!;
+      if (lastMember[id] === a) continue;
+      lastMember[id] = a;
+      degree[id] = degree[id]! + 1;
+    }
+  }
+  lastMember.fill(-1);
+
+  const allowKeys = new Set(input.allowlist.map((i) => `${i.kind}\u0000${i.value}`));
+  const allowed = new Uint8Array(identifierCount);
+  if (allowKeys.size > 0) {
+    input.identifiers.forEach((i, idx) => {
+      if (allowKeys.has(`${i.kind}\u0000${i.value}`)) allowed[idx] = 1;
+    });
+  }
+
+  const requests = new Float64Array(accountCount);
+  let earliest = Infinity;
+  input.accounts.forEach((a, i) => {
+    requests[i] = a.requests;
+    if (a.firstSeen < earliest) earliest = a.firstSeen;
+  });
+  requests.sort();
+  let populationMedianRequests = 0;
+  if (accountCount > 0) {
+    const mid = accountCount >> 1;
+    populationMedianRequests =
+      accountCount % 2 ? requests[mid]! : (requests[mid - 1]! + requests[mid]!) / 2;
+  }
+
+  const newModels = input.models.filter(
+    (m) => Number.isFinite(earliest) && m.firstSeen >= earliest + opts.newModelMinAgeMs,
+  );
+
+  return {
+    input,
+    opts,
+    linkStart,
+    linkOrder,
+    degree,
+    allowed,
+    populationMedianRequests,
+    newModels,
+    webmail: new Set(opts.webmailDomains.map((d) => d.toLowerCase())),
+    memberCount: new Int32Array(identifierCount),
+    requestSum: new Float64Array(identifierCount),
+    lastMember,
+  };
+}
+
+/**
+ * Scores every community of `detection` (community index per account, -1 for none).
+ * Returns one ScoredCluster per non-empty community, in community-index order.
+ */
+export function score(
+  input: LinkageInput,
+  detection: Detection,
+  options: Partial<ScoreOptions> = {},
+): ScoredCluster[] {
+  const opts = scoreOptions(options);
+  const ctx = buildContext(input, opts);
+
+  const groups: number[][] = [];
+  for (let c = 0; c < detection.communityCount; c++) groups.push([]);
+  const community = detection.community;
+  for (let a = 0; a < community.length && a < input.accounts.length; a++) {
+    const c = community[a]!;
+    if (c < 0) continue;
+    while (groups.length <= c) groups.push([]);
+    groups[c]!.push(a);
+  }
+
+  const out: ScoredCluster[] = [];
+  groups.forEach((members, c) => {
+    if (members.length > 0) out.push(scoreCluster(ctx, members, c));
+  });
+  return out;
+}
+
+/** Raw measurements of one cluster; turned into strengths and risk by `combine`. */
+interface Measured {
+  signals: Record<string, number>;
+  sharedIdentifiers: ScoredCluster['sharedIdentifiers'];
+}
+
+function scoreCluster(ctx: Context, members: number[], clusterIndex: number): ScoredCluster {
+  const { opts } = ctx;
+  const rng = mulberry32((opts.seed ^ Math.imul(clusterIndex + 1, 0x9e3779b1)) >>> 0);
+  const m = measure(ctx, members, rng);
+  const { risk, reasons, strengths } = combine(m.signals, members.length, opts);
+  const signals = { ...m.signals };
+  for (const [code, s] of Object.entries(strengths)) signals[`strength_${code}`] = round(s);
+  signals.risk = round(risk);
+  return {
+    members,
+    risk,
+    flagged: risk >= opts.threshold,
+    reasons,
+    signals,
+    sharedIdentifiers: m.sharedIdentifiers,
+  };
+}
+
+function measure(ctx: Context, members: number[], rng: () => number): Measured {
+  const { input, opts } = ctx;
+  const n = members.length;
+  const accounts: AccountFacts[] = members.map((a) => input.accounts[a]!);
+  const signals: Record<string, number> = { size: n };
+
+  // --- shared identifiers: distinct members and requests per identifier -------------
+  const touched: number[] = [];
+  for (const a of members) {
+    for (let p = ctx.linkStart[a]!; p < ctx.linkStart[a + 1]!; p++) {
+      const l = ctx.linkOrder[p]!;
+      const id = input.linkIdentifier[l]!;
+      if (ctx.allowed[id]) continue;
+      if (ctx.lastMember[id] === -1) touched.push(id);
+      ctx.requestSum[id] = ctx.requestSum[id]! + (input.linkCount[l] ?? 0);
+      if (ctx.lastMember[id] === a) continue;
+      ctx.lastMember[id] = a;
+      ctx.memberCount[id] = ctx.memberCount[id]! + 1;
+    }
+  }
+
+  const byKind = (kind: IdentifierKind): number[] =>
+    touched.filter((id) => input.identifiers[id]!.kind === kind);
+
+  Object.assign(signals, sharingSignals(ctx, members, byKind('payment'), 'payment'));
+  Object.assign(signals, sharingSignals(ctx, members, byKind('subnet'), 'subnet'));
+  const templates = templateSignals(ctx, members, byKind('prompt'));
+  Object.assign(signals, templates.signals);
+
+  const sharedIdentifiers = rankShared(ctx, touched, templates.representatives);
+
+  for (const id of touched) {
+    ctx.memberCount[id] = 0;
+    ctx.requestSum[id] = 0;
+    ctx.lastMember[id] = -1;
+  }
+
+  // --- capability concentration -----------------------------------------------------
+  const capabilities = new Map<string, number>();
+  let capabilityTotal = 0;
+  for (const acc of accounts) {
+    for (const cap of acc.capabilities) {
+      capabilities.set(cap.name, (capabilities.get(cap.name) ?? 0) + cap.count);
+      capabilityTotal += cap.count;
+    }
+  }
+  let hhi = 0;
+  let topCapability = 0;
+  if (capabilityTotal > 0) {
+    for (const count of capabilities.values()) {
+      const p = count / capabilityTotal;
+      hhi += p * p;
+      if (p > topCapability) topCapability = p;
+    }
+  }
+  signals.capability_hhi = round(hhi);
+  signals.capability_top_share = round(topCapability);
+
+  // --- request volume ---------------------------------------------------------------
+  const medianRequests = median(accounts.map((a) => a.requests));
+  signals.requests_median = medianRequests;
+  signals.requests_population_median = ctx.populationMedianRequests;
+  signals.requests_ratio = round(medianRequests / Math.max(1, ctx.populationMedianRequests));
+
+  // --- sign-ups -----------------------------------------------------------------------
+  const signups = accounts
+    .map((a) => a.signupAt)
+    .filter((t): t is number => t !== null && Number.isFinite(t))
+    .sort((a, b) => a - b);
+  const inBurst = maxInWindow(signups, opts.burstWindowMs);
+  signals.signup_known = signups.length;
+  signals.signup_burst_count = inBurst;
+  signals.signup_burst_share =
+    signups.length >= opts.burstMinAccounts && inBurst >= opts.burstMinAccounts
+      ? round(inBurst / signups.length)
+      : 0;
+  signals.signup_span_days =
+    signups.length >= 2
+      ? round((quantileSorted(signups, 0.9) - quantileSorted(signups, 0.1)) / DAY_MS, 2)
+      : 0;
+
+  // --- activity: around the clock, office hours, overlap of active hours --------------
+  const sampled = sample(accounts, opts.activitySample, rng);
+  const clusterHours = new Float64Array(24);
+  const memberHours = new Float64Array(24);
+  const weekend = { weekend: 0, total: 0 };
+  let entropySum = 0;
+  let entropyCount = 0;
+  let minHour = Infinity;
+  let maxHour = -Infinity;
+  for (const acc of sampled) {
+    memberHours.fill(0);
+    const total = addHourOfDay(acc.hours, memberHours);
+    if (total <= 0) continue;
+    for (let h = 0; h < 24; h++) clusterHours[h] = clusterHours[h]! + memberHours[h]!;
+    entropySum += normalisedEntropy(memberHours);
+    entropyCount++;
+    addWeekend(acc.hours, weekend);
+    const keys = acc.hours.keys;
+    if (keys.length > 0) {
+      minHour = Math.min(minHour, keys[0]!);
+      maxHour = Math.max(maxHour, keys[keys.length - 1]!);
+    }
+  }
+  signals.hour_entropy_mean = entropyCount > 0 ? round(entropySum / entropyCount) : 0;
+  signals.office_window_share = round(bestWindowShare(clusterHours, opts.officeWindowHours));
+  signals.weekend_share = weekend.total > 0 ? round(weekend.weekend / weekend.total) : 0;
+  signals.activity_span_days = Number.isFinite(minHour) ? round((maxHour - minHour) / 24, 2) : 0;
+  signals.active_hour_jaccard = round(meanPairJaccard(sampled, opts.syncPairs, rng));
+
+  // --- model pivot ----------------------------------------------------------------------
+  let pivotShare = 0;
+  let pivotAdoption = 0;
+  let pivotRequests = 0;
+  if (ctx.newModels.length > 0) {
+    const pivotMembers = sample(accounts, opts.pivotSample, rng);
+    for (const model of ctx.newModels) {
+      const r = modelPivot(pivotMembers, model.name, model.firstSeen, opts.pivotWindowHours);
+      if (r.windowRequests < opts.pivotMinRequests) continue;
+      if (r.share > pivotShare) {
+        pivotShare = r.share;
+        pivotAdoption = r.adoption;
+        pivotRequests = r.windowRequests;
+      }
+    }
+  }
+  signals.new_models = ctx.newModels.length;
+  signals.pivot_share_24h = round(pivotShare);
+  signals.pivot_adoption_24h = round(pivotAdoption);
+  signals.pivot_window_requests = pivotRequests;
+
+  // --- benign: org, corporate domain, small team ---------------------------------------
+  signals.org_share = round(modalShare(accounts.map((a) => a.org)));
+  signals.corporate_domain_share = round(
+    modalShare(
+      accounts.map((a) => {
+        const d = a.emailDomain?.toLowerCase() ?? null;
+        return d !== null && !ctx.webmail.has(d) ? d : null;
+      }),
+    ),
+  );
+
+  return { signals, sharedIdentifiers };
+}
+
+/** Share of `values` equal to the most common non-null value. */
+function modalShare(values: (string | null)[]): number {
+  if (values.length === 0) return 0;
+  const counts = new Map<string, number>();
+  let best = 0;
+  for (const v of values) {
+    if (v === null || v === '') continue;
+    const c = (counts.get(v) ?? 0) + 1;
+    counts.set(v, c);
+    if (c > best) best = c;
+  }
+  return best / values.length;
+}
+
+/** Mean Jaccard of active-hour sets over up to `maxPairs` member pairs (all pairs when few). */
+function meanPairJaccard(accounts: AccountFacts[], maxPairs: number, rng: () => number): number {
+  const active = accounts.filter((a) => a.hours.keys.length > 0);
+  const k = active.length;
+  if (k < 2) return 0;
+  let sum = 0;
+  let pairs = 0;
+  if ((k * (k - 1)) / 2 <= maxPairs) {
+    for (let i = 0; i < k; i++) {
+      for (let j = i + 1; j < k; j++) {
+        sum += jaccardSorted(active[i]!.hours.keys, active[j]!.hours.keys);
+        pairs++;
+      }
+    }
+  } else {
+    for (let p = 0; p < maxPairs; p++) {
+      const i = Math.floor(rng() * k);
+      let j = Math.floor(rng() * (k - 1));
+      if (j >= i) j++;
+      sum += jaccardSorted(active[i]!.hours.keys, active[j]!.hours.keys);
+      pairs++;
+    }
+  }
+  return sum / pairs;
+}
+
+/**
+ * Accounts per shared value of one kind (payment or subnet):
+ *   <kind>_values: distinct values used by members;
+ *   <kind>_max_accounts: members on the most shared value;
+ *   <kind>_mean_accounts: mean members per value (over all values members use);
+ *   <kind>_mean_shared_accounts: mean members per value shared by ≥ 2 members;
+ *   <kind>_shared_member_share: share of members using a value shared by ≥ 2 members.
+ */
+function sharingSignals(
+  ctx: Context,
+  members: number[],
+  ids: number[],
+  kind: 'payment' | 'subnet',
+): Record<string, number> {
+  let max = 0;
+  let total = 0;
+  let sharedValues = 0;
+  let sharedTotal = 0;
+  for (const id of ids) {
+    const c = ctx.memberCount[id]!;
+    total += c;
+    if (c > max) max = c;
+    if (c >= 2) {
+      sharedValues++;
+      sharedTotal += c;
+    }
+  }
+  let membersOnShared = 0;
+  if (sharedValues > 0) {
+    const { input } = ctx;
+    for (const a of members) {
+      for (let p = ctx.linkStart[a]!; p < ctx.linkStart[a + 1]!; p++) {
+        const id = input.linkIdentifier[ctx.linkOrder[p]!]!;
+        if (!ctx.allowed[id] && input.identifiers[id]!.kind === kind && ctx.memberCount[id]! >= 2) {
+          membersOnShared++;
+          break;
+        }
+      }
+    }
+  }
+  return {
+    [`${kind}_values`]: ids.length,
+    [`${kind}_max_accounts`]: max,
+    [`${kind}_mean_accounts`]: ids.length > 0 ? round(total / ids.length) : 0,
+    [`${kind}_mean_shared_accounts`]: sharedValues > 0 ? round(sharedTotal / sharedValues) : 0,
+    [`${kind}_shared_member_share`]:
+      members.length > 0 ? round(membersOnShared / members.length) : 0,
+  };
+}
+
+/**
+ * Prompt templates: near-duplicate fingerprints grouped (Hamming ≤ maxHamming), then
+ *   template_count: distinct templates members sent;
+ *   template_top_share: share of members' prompt traffic on the top-k templates shared
+ *     by ≥ 2 members, each template's traffic weighted by its exclusivity;
+ *   template_top_exclusivity: exclusivity of the biggest shared template = its links
+ *     inside the cluster / its links in the whole input (a framework prompt sent by
+ *     thousands outside the cluster is near 0; a ring's own template near 1);
+ *   template_shared_member_share: share of members sending a shared template.
+ */
+function templateSignals(
+  ctx: Context,
+  members: number[],
+  ids: number[],
+): { signals: Record<string, number>; representatives: Map<number, number> } {
+  const { input, opts } = ctx;
+  const representatives = new Map<number, number>();
+  const empty = {
+    template_count: 0,
+    template_top_share: 0,
+    template_top_exclusivity: 0,
+    template_shared_member_share: 0,
+  };
+  if (ids.length === 0) return { signals: empty, representatives };
+
+  const { template, templateCount } = groupTemplates(
+    ids.map((id) => input.identifiers[id]!.value.toLowerCase()),
+    opts.templateMaxHamming,
+    opts.templateMaxBucketCompare,
+  );
+  const templateOf = new Map<number, number>();
+  ids.forEach((id, i) => templateOf.set(id, template[i]!));
+
+  const requests = new Float64Array(templateCount);
+  const inside = new Float64Array(templateCount);
+  const global = new Float64Array(templateCount);
+  const repId = new Int32Array(templateCount).fill(-1);
+  let totalRequests = 0;
+  ids.forEach((id, i) => {
+    const t = template[i]!;
+    requests[t] = requests[t]! + ctx.requestSum[id]!;
+    inside[t] = inside[t]! + ctx.memberCount[id]!;
+    global[t] = global[t]! + ctx.degree[id]!;
+    totalRequests += ctx.requestSum[id]!;
+    const rep = repId[t]!;
+    if (rep < 0 || ctx.memberCount[id]! > ctx.memberCount[rep]!) repId[t] = id;
+  });
+
+  // distinct members per template (a member may send several variants)
+  const templateMembers = new Int32Array(templateCount);
+  const lastSeen = new Int32Array(templateCount).fill(-1);
+  let membersOnShared = 0;
+  const memberTemplates: number[] = [];
+  for (const a of members) {
+    memberTemplates.length = 0;
+    for (let p = ctx.linkStart[a]!; p < ctx.linkStart[a + 1]!; p++) {
+      const t = templateOf.get(input.linkIdentifier[ctx.linkOrder[p]!]!);
+      if (t === undefined || lastSeen[t] === a) continue;
+      lastSeen[t] = a;
+      templateMembers[t] = templateMembers[t]! + 1;
+      memberTemplates.push(t);
+    }
+  }
+  const shared: number[] = [];
+  for (let t = 0; t < templateCount; t++) if (templateMembers[t]! >= 2) shared.push(t);
+  shared.sort((x, y) => requests[y]! - requests[x]! || x - y);
+  if (shared.length > 0) {
+    const isShared = new Uint8Array(templateCount);
+    for (const t of shared) isShared[t] = 1;
+    lastSeen.fill(-1);
+    for (const a of members) {
+      for (let p = ctx.linkStart[a]!; p < ctx.linkStart[a + 1]!; p++) {
+        const t = templateOf.get(input.linkIdentifier[ctx.linkOrder[p]!]!);
+        if (t !== undefined && isShared[t]) {
+          membersOnShared++;
+          break;
+        }
+      }
+    }
+  }
+
+  let topWeighted = 0;
+  for (const t of shared.slice(0, opts.templateTopK)) {
+    const exclusivity = global[t]! > 0 ? inside[t]! / global[t]! : 0;
+    topWeighted += requests[t]! * exclusivity;
+  }
+  const top = shared[0];
+  for (const t of shared) representatives.set(repId[t]!, templateMembers[t]!);
+
+  return {
+    signals: {
+      template_count: templateCount,
+      template_top_share: totalRequests > 0 ? round(topWeighted / totalRequests) : 0,
+      template_top_exclusivity:
+        top !== undefined && global[top]! > 0 ? round(inside[top]! / global[top]!) : 0,
+      template_shared_member_share: round(membersOnShared / members.length),
+    },
+    representatives,
+  };
+}
+
+/**
+ * Strongest shared values first: kindRank × members sharing it; prompts are reported
+ * once per template (its most used fingerprint, with the template's member count).
+ */
+function rankShared(
+  ctx: Context,
+  touched: number[],
+  promptRepresentatives: Map<number, number>,
+): ScoredCluster['sharedIdentifiers'] {
+  const { input, opts } = ctx;
+  const rows: { kind: IdentifierKind; value: string; members: number; rank: number }[] = [];
+  for (const id of touched) {
+    const ident = input.identifiers[id]!;
+    let count: number;
+    if (ident.kind === 'prompt') {
+      const c = promptRepresentatives.get(id);
+      if (c === undefined) continue;
+      count = c;
+    } else {
+      count = ctx.memberCount[id]!;
+    }
+    if (count < 2) continue;
+    rows.push({
+      kind: ident.kind,
+      value: ident.value,
+      members: count,
+      rank: count * (opts.kindRank[ident.kind] ?? 0.1),
+    });
+  }
+  rows.sort(
+    (a, b) =>
+      b.rank - a.rank ||
+      b.members - a.members ||
+      (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0) ||
+      (a.value < b.value ? -1 : a.value > b.value ? 1 : 0),
+  );
+  return rows
+    .slice(0, opts.sharedIdentifiersCap)
+    .map(({ kind, value, members }) => ({ kind, value, members }));
+}
+
+/** Strength in [0, 1] of every code from the raw signals (the ramps documented in SIGNALS.md). */
+export function strengthsOf(
+  s: Record<string, number>,
+  size: number,
+  opts: ScoreOptions,
+): { risk: Record<RiskCode, number>; benign: Record<BenignCode, number> } {
+  const v = (k: string): number => s[k] ?? 0;
+  const burst = ramp(v('signup_burst_share'), 0.2, 0.7);
+  const paymentSingle = v('payment_values') === 1 && v('payment_max_accounts') >= 0.8 * size;
+  return {
+    risk: {
+      shared_payment_method:
+        v('payment_shared_member_share') * rampLog(v('payment_mean_shared_accounts'), 2, 20),
+      shared_subnet:
+        v('subnet_shared_member_share') * rampLog(v('subnet_mean_shared_accounts'), 3, 50),
+      shared_prompt_template: ramp(v('template_top_share'), 0.2, 0.8),
+      capability_concentration: ramp(v('capability_hhi'), 0.4, 0.9),
+      high_request_volume: rampLog(v('requests_ratio'), 2, 20),
+      signup_burst: burst,
+      synchronised_activity: ramp(v('active_hour_jaccard'), 0.1, 0.5),
+      around_the_clock: ramp(v('hour_entropy_mean'), 0.6, 0.9),
+      model_pivot_24h: ramp(v('pivot_share_24h'), 0.15, 0.5),
+    },
+    benign: {
+      benign_consistent_org: ramp(v('org_share'), 0.6, 0.95),
+      benign_corporate_domain: ramp(v('corporate_domain_share'), 0.6, 0.95),
+      benign_signups_spread: ramp(v('signup_span_days'), 14, 90) * (1 - burst),
+      benign_office_hours:
+        ramp(v('office_window_share'), 0.75, 0.92) *
+        (v('activity_span_days') >= 14 ? 0.5 + 0.5 * ramp(v('weekend_share'), 0.28, 0.12) : 1),
+      benign_small_team:
+        size <= opts.smallTeamMaxSize && paymentSingle && v('corporate_domain_share') >= 0.8
+          ? 1
+          : 0,
+    },
+  };
+}
+
+/** The value reported with each reason code (the raw signal a reviewer reads). */
+const REASON_VALUE: Record<RiskCode | BenignCode, string> = {
+  shared_payment_method: 'payment_mean_shared_accounts',
+  shared_subnet: 'subnet_mean_shared_accounts',
+  shared_prompt_template: 'template_top_share',
+  capability_concentration: 'capability_hhi',
+  high_request_volume: 'requests_ratio',
+  signup_burst: 'signup_burst_share',
+  synchronised_activity: 'active_hour_jaccard',
+  around_the_clock: 'hour_entropy_mean',
+  model_pivot_24h: 'pivot_share_24h',
+  benign_consistent_org: 'org_share',
+  benign_corporate_domain: 'corporate_domain_share',
+  benign_signups_spread: 'signup_span_days',
+  benign_office_hours: 'office_window_share',
+  benign_small_team: 'size',
+};
+
+/**
+ * risk = sigmoid(bias + confidence · Σ weight·strength − Σ benignWeight·benignStrength),
+ * confidence = min(1, (size − 1) / (fullConfidenceSize − 1)).
+ * Reasons: codes whose strength ≥ reasonMinStrength, largest weighted contribution first.
+ */
+export function combine(
+  signals: Record<string, number>,
+  size: number,
+  opts: ScoreOptions,
+): { risk: number; reasons: Reason[]; strengths: Record<string, number> } {
+  const { risk: pos, benign } = strengthsOf(signals, size, opts);
+  const confidence = Math.min(
+    1,
+    Math.max(0, (size - 1) / Math.max(1, opts.fullConfidenceSize - 1)),
+  );
+  let z = opts.bias;
+  const listed: { code: string; value: number; contribution: number }[] = [];
+  for (const code of RISK_CODES) {
+    const contribution = confidence * opts.weights[code] * pos[code];
+    z += contribution;
+    if (pos[code] >= opts.reasonMinStrength && opts.weights[code] > 0) {
+      listed.push({ code, value: round(signals[REASON_VALUE[code]] ?? 0), contribution });
+    }
+  }
+  for (const code of BENIGN_CODES) {
+    const contribution = opts.benignWeights[code] * benign[code];
+    z -= contribution;
+    if (benign[code] >= opts.reasonMinStrength && opts.benignWeights[code] > 0) {
+      listed.push({ code, value: round(signals[REASON_VALUE[code]] ?? 0), contribution });
+    }
+  }
+  listed.sort((a, b) => b.contribution - a.contribution || (a.code < b.code ? -1 : 1));
+  const strengths: Record<string, number> = { ...pos, ...benign, confidence };
+  const risk = sigmoid(z);
+  strengths.z = z;
+  return { risk, reasons: listed.map(({ code, value }) => ({ code, value })), strengths };
+}

@@ -1,0 +1,191 @@
+/**
+ * Time-based signal helpers for scoring: hour-of-day profiles, active-hour overlap,
+ * sign-up bursts and spread, and how fast traffic moved to a newly released model.
+ *
+ * Why a module of its own: these are the only signals that walk per-account hour
+ * series, so they are where the cost lives; every helper here is linear in the
+ * series it is given and the caller decides how many accounts to feed it (sampling).
+ * Hours are epoch hours (floor(ms / 3_600_000)), UTC.
+ */
+import type { AccountFacts, HourSeries } from '../types';
+
+export const HOUR_MS = 3_600_000;
+export const DAY_MS = 24 * HOUR_MS;
+const LOG24 = Math.log(24);
+
+/** Adds a series' counts into a 24-slot hour-of-day histogram; returns the total added. */
+export function addHourOfDay(series: HourSeries, histogram: Float64Array): number {
+  let total = 0;
+  const { keys, counts } = series;
+  for (let i = 0; i < keys.length; i++) {
+    const c = counts[i] ?? 0;
+    const slot = ((keys[i]! % 24) + 24) % 24;
+    histogram[slot] = histogram[slot]! + c;
+    total += c;
+  }
+  return total;
+}
+
+/** Shannon entropy of a histogram, normalised to [0, 1] by log(24). 0 for an empty one. */
+export function normalisedEntropy(histogram: Float64Array): number {
+  let total = 0;
+  for (const v of histogram) total += v;
+  if (total <= 0) return 0;
+  let h = 0;
+  for (const v of histogram) {
+    if (v > 0) {
+      const p = v / total;
+      h -= p * Math.log(p);
+    }
+  }
+  return h / LOG24;
+}
+
+/** Largest share of a 24-slot histogram inside any circular window of `width` hours. */
+export function bestWindowShare(histogram: Float64Array, width: number): number {
+  let total = 0;
+  for (const v of histogram) total += v;
+  if (total <= 0) return 0;
+  let best = 0;
+  for (let start = 0; start < 24; start++) {
+    let sum = 0;
+    for (let k = 0; k < width; k++) sum += histogram[(start + k) % 24]!;
+    if (sum > best) best = sum;
+  }
+  return best / total;
+}
+
+/** Day of week (0 = Sunday … 6 = Saturday) of an epoch hour, UTC. 1970-01-01 was a Thursday. */
+export function dayOfWeek(epochHour: number): number {
+  return (((Math.floor(epochHour / 24) + 4) % 7) + 7) % 7;
+}
+
+/** Adds weekend (Saturday/Sunday) traffic and total traffic of a series into `acc`. */
+export function addWeekend(series: HourSeries, acc: { weekend: number; total: number }): void {
+  const { keys, counts } = series;
+  for (let i = 0; i < keys.length; i++) {
+    const c = counts[i] ?? 0;
+    const d = dayOfWeek(keys[i]!);
+    if (d === 0 || d === 6) acc.weekend += c;
+    acc.total += c;
+  }
+}
+
+/** Jaccard similarity of two ascending key arrays (active-hour sets). */
+export function jaccardSorted(a: readonly number[], b: readonly number[]): number {
+  if (a.length === 0 && b.length === 0) return 0;
+  let i = 0;
+  let j = 0;
+  let inter = 0;
+  while (i < a.length && j < b.length) {
+    const x = a[i]!;
+    const y = b[j]!;
+    if (x === y) {
+      inter++;
+      i++;
+      j++;
+    } else if (x < y) i++;
+    else j++;
+  }
+  return inter / (a.length + b.length - inter);
+}
+
+/** Largest number of sorted times inside any window of `windowMs` (two pointers). */
+export function maxInWindow(sortedTimes: readonly number[], windowMs: number): number {
+  let best = 0;
+  let lo = 0;
+  for (let hi = 0; hi < sortedTimes.length; hi++) {
+    while (sortedTimes[hi]! - sortedTimes[lo]! >= windowMs) lo++;
+    if (hi - lo + 1 > best) best = hi - lo + 1;
+  }
+  return best;
+}
+
+/** Quantile of an ascending array by nearest rank. */
+export function quantileSorted(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return 0;
+  const idx = Math.min(sorted.length - 1, Math.max(0, Math.round(q * (sorted.length - 1))));
+  return sorted[idx]!;
+}
+
+/** Sum of a series' counts with keys in [fromHour, toHour). Binary search to the start. */
+export function sumHours(series: HourSeries, fromHour: number, toHour: number): number {
+  const { keys, counts } = series;
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (keys[mid]! < fromHour) lo = mid + 1;
+    else hi = mid;
+  }
+  let sum = 0;
+  for (let i = lo; i < keys.length && keys[i]! < toHour; i++) sum += counts[i] ?? 0;
+  return sum;
+}
+
+/** First key ≥ fromHour and < toHour with a positive count, or -1. */
+export function firstActiveHour(series: HourSeries, fromHour: number, toHour: number): number {
+  const { keys, counts } = series;
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    if (k >= toHour) break;
+    if (k >= fromHour && (counts[i] ?? 0) > 0) return k;
+  }
+  return -1;
+}
+
+export interface PivotResult {
+  /** share of members' traffic on the new model in the window after first adoption */
+  share: number;
+  /** share of members active after the release that used the new model within the window */
+  adoption: number;
+  /** members' requests in the measured window (how much evidence there is) */
+  windowRequests: number;
+}
+
+/**
+ * How fast members moved traffic to a model released at `releaseMs`.
+ * The measured window is `windowHours` long and starts at the first hour (within
+ * `windowHours` of the release) in which any member used the model, so a group
+ * that switched late on release day is measured on the day after its switch.
+ */
+export function modelPivot(
+  members: readonly AccountFacts[],
+  model: string,
+  releaseMs: number,
+  windowHours: number,
+): PivotResult {
+  const releaseHour = Math.floor(releaseMs / HOUR_MS);
+  const adoptBy = releaseHour + windowHours;
+  let start = -1;
+  const uses: (AccountFacts['models'][number] | undefined)[] = [];
+  for (const account of members) {
+    const use = account.models.find((m) => m.name === model);
+    uses.push(use);
+    if (!use) continue;
+    const first = firstActiveHour(use.hours, releaseHour, adoptBy);
+    if (first >= 0 && (start < 0 || first < start)) start = first;
+  }
+  if (start < 0) return { share: 0, adoption: 0, windowRequests: 0 };
+  const end = start + windowHours;
+  let total = 0;
+  let onModel = 0;
+  let active = 0;
+  let adopted = 0;
+  for (let i = 0; i < members.length; i++) {
+    const account = members[i]!;
+    const all = sumHours(account.hours, releaseHour, adoptBy + windowHours);
+    if (all > 0) active++;
+    total += sumHours(account.hours, start, end);
+    const use = uses[i];
+    if (use) {
+      onModel += sumHours(use.hours, start, end);
+      if (use.firstUse < adoptBy * HOUR_MS) adopted++;
+    }
+  }
+  return {
+    share: total > 0 ? Math.min(1, onModel / total) : 0,
+    adoption: active > 0 ? Math.min(1, adopted / active) : 0,
+    windowRequests: total,
+  };
+}
