@@ -1,0 +1,287 @@
+/**
+ * The simulator's parameters: one documented DEFAULTS table (mirrored in README.md) and
+ * the scaling rule that turns it into the effective parameters for a run. Counts are for
+ * scale 1 and scale linearly; floors keep every population present at small scales.
+ */
+
+/** A `[min, max]` range, inclusive for integers. */
+export type Range = readonly [number, number];
+
+export interface CampaignParams {
+  /** Fake accounts at scale 1. */
+  accounts: number;
+  /** Requests over the whole window at scale 1. */
+  requests: number;
+  /** Accounts per sub-group (operator cell), drawn uniformly. */
+  subgroupSize: Range;
+  /** Accounts sharing one payment method, drawn uniformly per method. */
+  accountsPerPaymentMethod: Range;
+  /** Proxy IPs a sub-group rotates through, drawn from the shared proxy network. */
+  proxiesPerSubgroup: Range;
+  /** Share of a sub-group's requests that imitate ordinary traffic (camouflage). */
+  camouflage: Range;
+  /** Prompt templates the campaign runs; each sub-group uses 1-3 of them. */
+  templates: number;
+  /** Capability label weights for the campaign's own (non-camouflage) requests. */
+  capabilities: Record<string, number>;
+  /** Share of traffic moved to the new model after release (0 = no pivot). */
+  pivotShare: number;
+  /** Each sub-group pivots this many hours after release, drawn uniformly. */
+  pivotLagHours: Range;
+}
+
+export interface BenignParams {
+  /** Accounts at scale 1. */
+  accounts: number;
+  /** Units (companies, campuses, carriers, VPN providers, hackathons...) at scale 1. */
+  units: number;
+  /** Requests over the whole window at scale 1. */
+  requests: number;
+}
+
+export const DEFAULTS = {
+  /** First day of the window (UTC midnight). */
+  startDate: '2026-01-01',
+  /** Length of the window in days. */
+  days: 90,
+  /** Day (0-based) the new model is released. */
+  releaseDay: 60,
+  /** UTC hour of the release on releaseDay. */
+  releaseHourUtc: 17,
+  /** Models in use before the release, with their traffic weights. */
+  oldModels: { 'model-a': 0.7, 'model-b': 0.3 } as Record<string, number>,
+  /** The newly released model. */
+  newModel: 'model-c',
+  /** Ordinary accounts move this share of traffic to the new model per day since release... */
+  adoptionPerDay: 0.015,
+  /** ...up to this share. */
+  adoptionMax: 0.35,
+  /** Heavy users adopt faster: share per day since release, and cap. */
+  heavyAdoptionPerDay: 0.08,
+  heavyAdoptionMax: 0.6,
+  /** Benign accounts signed up before the window (sign-ups emitted before day 0). */
+  preexistingShare: 0.45,
+  /** How far before the window pre-existing accounts signed up, in days. */
+  preWindowDays: 180,
+  /** Sign-up growth: density at the window's end relative to its start. */
+  signupGrowth: 3,
+  /** Share of sign-ups that carry a device fingerprint. */
+  deviceShare: 0.3,
+  /** Share of accounts that add a second payment method later. */
+  secondPaymentShare: 0.05,
+  /** Minimum accounts per campaign at any scale (two small sub-groups). */
+  minCampaignAccounts: 40,
+  /** Minimum accounts per benign population at any scale. */
+  minBenignAccounts: 20,
+  /** Minimum heavy users at any scale. */
+  minHeavyUsers: 3,
+
+  campaigns: {
+    /** Reasoning-trace harvesting: CoT elicitation, rubric grading, policy-sensitive rewrites. */
+    reasoning: {
+      accounts: 1_500,
+      requests: 150_000,
+      subgroupSize: [20, 150],
+      accountsPerPaymentMethod: [3, 30],
+      proxiesPerSubgroup: [5, 15],
+      camouflage: [0.1, 0.2],
+      templates: 4,
+      capabilities: { reasoning: 0.85, writing: 0.1, chat: 0.05 },
+      pivotShare: 0,
+      pivotLagHours: [0, 0],
+    },
+    /** Agentic reasoning, tool use and data analysis. */
+    agentic: {
+      accounts: 7_500,
+      requests: 3_400_000,
+      subgroupSize: [20, 150],
+      accountsPerPaymentMethod: [3, 30],
+      proxiesPerSubgroup: [8, 25],
+      camouflage: [0.1, 0.2],
+      templates: 6,
+      capabilities: { tool_use: 0.5, reasoning: 0.2, data_analysis: 0.25, coding: 0.05 },
+      pivotShare: 0,
+      pivotLagHours: [0, 0],
+    },
+    /** Agentic coding and orchestration; moves half its traffic to the new model. */
+    coding: {
+      accounts: 15_000,
+      requests: 13_000_000,
+      subgroupSize: [20, 150],
+      accountsPerPaymentMethod: [3, 30],
+      proxiesPerSubgroup: [10, 30],
+      camouflage: [0.1, 0.2],
+      templates: 8,
+      capabilities: { coding: 0.8, tool_use: 0.15, reasoning: 0.05 },
+      pivotShare: 0.5,
+      pivotLagHours: [0, 2],
+    },
+  } as Record<'reasoning' | 'agentic' | 'coding', CampaignParams>,
+  /** Campaign sub-groups sign up in a burst on a day drawn from this range. */
+  campaignSignupDays: [0, 70] as Range,
+  /** A sub-group's sign-up burst lasts this many hours. */
+  campaignBurstHours: 6,
+  /** Days a sub-group stays active after its sign-up burst (capped at the window's end). */
+  campaignLifetimeDays: [30, 90] as Range,
+  /** Synchronised work waves per sub-group per day, around the clock. */
+  wavesPerDay: [8, 24] as Range,
+  /** Requests of a wave start within this many minutes of the wave. */
+  waveJitterMinutes: 20,
+  /** Spread of per-account volume inside a campaign (log-normal sigma). */
+  campaignVolumeSigma: 0.3,
+  /** Sign-ups in a sub-group that carry a device share a pool of this many devices. */
+  campaignDevicesPerSubgroup: [1, 4] as Range,
+  /** Residential proxy network the campaigns rent: exit IPs and IPs per /24. */
+  proxyIps: 4_000,
+  proxyIpsPerSubnet: 4,
+  /** Ordinary customers of the same proxy network (benign:individual, subgroup proxy_user). */
+  proxyBenignUsers: 4_000,
+  /** Share of a proxy user's requests that go through the proxy network. */
+  proxyBenignTrafficShare: 0.6,
+
+  benign: {
+    /** Plain individuals: own card, residential IP, webmail, diverse prompts. */
+    individual: { accounts: 200_000, units: 1, requests: 3_300_000 },
+    /** Companies: shared corporate card, office /24, company domain and org, internal template. */
+    company: { accounts: 14_000, units: 400, requests: 1_200_000 },
+    /** Startups: ~10 engineers sharing one card and a domain, working from home. */
+    startup: { accounts: 3_000, units: 300, requests: 400_000 },
+    /** Campuses: thousands of students behind a few NAT IPs, .edu, own cards, class burst. */
+    campus_nat: { accounts: 12_000, units: 6, requests: 500_000 },
+    /** Mobile carrier NATs: many unrelated accounts over a pool of CGNAT IPs. */
+    carrier_nat: { accounts: 12_000, units: 8, requests: 400_000 },
+    /** VPN exits: thousands of unrelated accounts on a few exit IPs. */
+    vpn: { accounts: 8_000, units: 5, requests: 300_000 },
+    /** Developers sending one of two popular framework system prompts. */
+    framework_devs: { accounts: 6_000, units: 2, requests: 600_000 },
+    /** Hackathons: hundreds sign up within hours at one venue. */
+    signup_burst: { accounts: 2_000, units: 4, requests: 100_000 },
+    /** Heavy individual users: one account, huge volume, around the clock. */
+    heavy_user: { accounts: 40, units: 40, requests: 1_200_000 },
+  } as Record<BenignGroup, BenignParams>,
+  /** Company size range (staff with accounts). */
+  companySize: [10, 60] as Range,
+  /** Office IPs per company (all in one /24). */
+  officeIps: [2, 6] as Range,
+  /** Share of company staff requests sent from home. */
+  companyHomeShare: 0.2,
+  /** Share of company requests using the company's internal agent template. */
+  companyTemplateShare: 0.35,
+  /** Startup engineers' requests on the startup's shared template. */
+  startupTemplateShare: 0.3,
+  /** NAT IPs per campus, per carrier; exit IPs per VPN provider; venue IPs per hackathon. */
+  campusNatIps: [2, 5] as Range,
+  carrierNatIps: [20, 60] as Range,
+  vpnExitIps: [3, 10] as Range,
+  venueIps: [2, 4] as Range,
+  /** Share of a campus's students who sign up in the class burst (2 days). */
+  campusBurstShare: 0.4,
+  /** Share of burst students' requests on the course's homework template. */
+  courseTemplateShare: 0.2,
+  /** Hackathon sign-ups happen within this many hours. */
+  hackathonBurstHours: 3,
+  /** Share of framework developers' requests using the framework prompt. */
+  frameworkShare: 0.6,
+  /** Share of other benign requests that use a framework prompt. */
+  frameworkBackgroundShare: 0.02,
+  /** Share of benign requests drawn from the shared everyday-question pool (rest one-off). */
+  genericShare: 0.25,
+  /** Heavy users' requests on their personal automation template. */
+  heavyTemplateShare: 0.7,
+  /** Spread of per-account volume among benign accounts (log-normal sigma). */
+  benignVolumeSigma: 1.0,
+  /** Chance a benign account is active on a given day after sign-up. */
+  benignActiveDayShare: 0.35,
+  /** Capability weights for ordinary requests. */
+  benignCapabilities: {
+    chat: 0.4,
+    coding: 0.25,
+    writing: 0.15,
+    reasoning: 0.08,
+    tool_use: 0.07,
+    data_analysis: 0.05,
+  } as Record<string, number>,
+  /** Local-time UTC offsets (hours) accounts live in, with weights. */
+  timeZones: {
+    '-8': 0.15,
+    '-5': 0.2,
+    '0': 0.1,
+    '1': 0.15,
+    '2': 0.05,
+    '5.5': 0.12,
+    '8': 0.15,
+    '9': 0.08,
+  } as Record<string, number>,
+
+  /** Words in a template's system prompt (long, so variants are near-duplicates). */
+  systemWords: [250, 400] as Range,
+  /** Pre-fingerprinted variants per campaign / framework template. */
+  variantsPerTemplate: 200,
+  /** Variants per company, startup, course and personal template. */
+  variantsPerSmallTemplate: 30,
+  /** Everyday questions in the shared pool at scale 1 (Zipf popularity). */
+  genericPoolSize: 40_000,
+  /** Zipf exponent of everyday-question popularity. */
+  genericZipf: 1.05,
+  /** Share of requests that carry the raw `prompt` instead of `promptFingerprint`. */
+  rawPromptFraction: 0,
+};
+
+export type BenignGroup =
+  | 'individual'
+  | 'company'
+  | 'startup'
+  | 'campus_nat'
+  | 'carrier_nat'
+  | 'vpn'
+  | 'framework_devs'
+  | 'signup_burst'
+  | 'heavy_user';
+
+export type CampaignName = 'reasoning' | 'agentic' | 'coding';
+
+export type SimParams = typeof DEFAULTS;
+
+export interface EffectiveParams extends SimParams {
+  scale: number;
+  seed: number;
+}
+
+/** Scale every count in the table (units, accounts, requests, pools) with floors. */
+export function effectiveParams(
+  scale: number,
+  seed: number,
+  overrides: Partial<SimParams> = {},
+): EffectiveParams {
+  if (!(scale > 0)) throw new Error('scale must be > 0');
+  const p: SimParams = { ...DEFAULTS, ...overrides };
+  const campaigns = {} as SimParams['campaigns'];
+  for (const [name, c] of Object.entries(p.campaigns) as [CampaignName, CampaignParams][]) {
+    campaigns[name] = {
+      ...c,
+      accounts: Math.max(p.minCampaignAccounts, Math.round(c.accounts * scale)),
+      requests: Math.round(c.requests * scale),
+    };
+  }
+  const benign = {} as SimParams['benign'];
+  for (const [name, b] of Object.entries(p.benign) as [BenignGroup, BenignParams][]) {
+    const floor = name === 'heavy_user' ? p.minHeavyUsers : p.minBenignAccounts;
+    const accounts = Math.max(floor, Math.round(b.accounts * scale));
+    benign[name] = {
+      accounts,
+      units: Math.min(accounts, Math.max(1, Math.round(b.units * scale))),
+      requests: Math.round(b.requests * scale),
+    };
+  }
+  if (benign.framework_devs.units < 2) benign.framework_devs.units = 2;
+  return {
+    ...p,
+    campaigns,
+    benign,
+    proxyIps: Math.max(50, Math.round(p.proxyIps * scale)),
+    proxyBenignUsers: Math.max(10, Math.round(p.proxyBenignUsers * scale)),
+    genericPoolSize: Math.max(500, Math.round(p.genericPoolSize * scale)),
+    scale,
+    seed,
+  };
+}

@@ -1,0 +1,533 @@
+/**
+ * Builds the simulated population: three campaigns run as sub-groups, and the benign
+ * populations with their hard cases (companies, startups, NATs, VPNs, framework users,
+ * hackathons, heavy users). Each account carries everything the day-by-day generator
+ * needs: sign-up, identifiers, where its requests come from, what they send, and when.
+ */
+import { BenignGroup, CampaignName, EffectiveParams, Range } from './params';
+import { Identity } from './identity';
+import { PromptPool, genericPool, templatePool } from './prompts';
+import { Rng, cumulative } from './rng';
+
+const DAY = 86_400_000;
+const HOUR = 3_600_000;
+
+/** Labels and their cumulative weights. */
+export interface Weighted<T> {
+  items: T[];
+  cum: Float64Array;
+}
+
+function weighted<T>(pairs: [T, number][]): Weighted<T> {
+  const kept = pairs.filter(([, w]) => w > 0);
+  return { items: kept.map(([v]) => v), cum: cumulative(kept.map(([, w]) => w)) };
+}
+
+function fromRecord(r: Record<string, number>): Weighted<string> {
+  return weighted(Object.entries(r));
+}
+
+/** Where one share of an account's requests gets its prompt and capability label. */
+export interface RequestMix {
+  /** null = a one-off prompt (fresh fingerprint). */
+  pool: PromptPool | null;
+  /** Popularity over the pool (null = uniform). */
+  popularity: Float64Array | null;
+  capabilities: Weighted<string>;
+}
+
+/** A campaign sub-group: its synchronised work waves and pivot time. */
+export interface Subgroup {
+  name: string;
+  /** Start times (ms) of today's work waves; refilled every day. */
+  waves: number[];
+  wavesPerDay: Range;
+}
+
+export type Adoption = 'ordinary' | 'heavy' | 'pivot';
+
+export interface Account {
+  id: string;
+  kind: 'campaign' | 'benign';
+  group: string;
+  subgroup: string;
+  signupMs: number;
+  signupIp: string;
+  emailDomain: string;
+  org: string | undefined;
+  device: string | undefined;
+  payment: string;
+  secondPayment: { pm: string; atMs: number } | undefined;
+  /** First and one-past-last active day index. */
+  fromDay: number;
+  toDay: number;
+  /** Volume multiplier before calibration; expected requests per unit day factor after. */
+  rate: number;
+  /** Chance to be active on a day (requests then scale by 1/share). */
+  activeShare: number;
+  /** Cumulative weights over the 24 UTC hours (benign); null for campaign waves. */
+  hours: Float64Array | null;
+  /** Relative activity on Saturday and Sunday (UTC). */
+  weekend: number;
+  /** Hackathon: [startMs, endMs) when venue IPs are used and activity is boosted. */
+  event: { fromMs: number; toMs: number; ips: string[]; boost: number } | undefined;
+  ips: Weighted<string[]>;
+  mixes: Weighted<RequestMix>;
+  adoption: Adoption;
+  /** Pivoting campaigns: from this time the pivot share applies. */
+  pivotAtMs: number;
+  sub: Subgroup | undefined;
+}
+
+export interface Population {
+  accounts: Account[];
+  subgroups: Subgroup[];
+  pools: PromptPool[];
+  startMs: number;
+  releaseMs: number;
+}
+
+export function buildPopulation(p: EffectiveParams): Population {
+  const rng = Rng.derive(p.seed, 'population');
+  const ident = new Identity(Rng.derive(p.seed, 'identity'));
+  const prng = Rng.derive(p.seed, 'prompts');
+  const startMs = Date.parse(`${p.startDate}T00:00:00Z`);
+  const endMs = startMs + p.days * DAY;
+  const releaseMs = startMs + p.releaseDay * DAY + p.releaseHourUtc * HOUR;
+  const accounts: Account[] = [];
+  const subgroups: Subgroup[] = [];
+  const pools: PromptPool[] = [];
+  const span = (r: Range) => rng.range(r[0], r[1]);
+  const benignCaps = fromRecord(p.benignCapabilities);
+  const tzs = fromRecord(p.timeZones);
+
+  const template = (name: string, theme: string, variants: number): PromptPool => {
+    const pool = templatePool(prng, {
+      name,
+      theme,
+      words: prng.range(p.systemWords[0], p.systemWords[1]),
+      variants,
+    });
+    pools.push(pool);
+    return pool;
+  };
+  const generic = genericPool(prng, p.genericPoolSize);
+  const genericPopularity = cumulative(
+    generic.fingerprints.map((_, i) => 1 / Math.pow(i + 1, p.genericZipf)),
+  );
+  const frameworks = [
+    template('framework-1', 'framework', p.variantsPerTemplate),
+    template('framework-2', 'framework', p.variantsPerTemplate),
+  ];
+  const mixGeneric = (caps = benignCaps): RequestMix => ({
+    pool: generic,
+    popularity: genericPopularity,
+    capabilities: caps,
+  });
+  const mixOneOff = (caps = benignCaps): RequestMix => ({
+    pool: null,
+    popularity: null,
+    capabilities: caps,
+  });
+  const mixPool = (pool: PromptPool, caps = benignCaps): RequestMix => ({
+    pool,
+    popularity: null,
+    capabilities: caps,
+  });
+  /** Ordinary prompt behaviour; `special` takes its share off the top. */
+  const ordinaryMixes = (special: [RequestMix, number][], caps = benignCaps) => {
+    const rest = 1 - special.reduce((s, [, w]) => s + w, 0);
+    const fw = p.frameworkBackgroundShare * rest;
+    const gen = p.genericShare * rest;
+    return weighted<RequestMix>([
+      ...special,
+      [mixPool(rng.pick(frameworks), caps), fw],
+      [mixGeneric(caps), gen],
+      [mixOneOff(caps), rest - fw - gen],
+    ]);
+  };
+
+  // Sign-up times: growth over the window, pre-existing accounts before it.
+  const growthCum = cumulative(
+    Array.from({ length: p.days }, (_, d) => 1 + ((p.signupGrowth - 1) * d) / p.days),
+  );
+  const benignSignup = (): number => {
+    if (rng.chance(p.preexistingShare)) return startMs - rng.next() * p.preWindowDays * DAY;
+    return startMs + rng.weighted(growthCum) * DAY + rng.next() * DAY;
+  };
+  const hourProfile = new Map<string, Float64Array>();
+  const hoursFor = (tz: string, kind: 'diurnal' | 'office' | 'flat'): Float64Array => {
+    const key = `${tz}/${kind}`;
+    let cum = hourProfile.get(key);
+    if (!cum) {
+      const offset = Number(tz);
+      const w = Array.from({ length: 24 }, (_, utc) => {
+        const local = (((utc + offset) % 24) + 24) % 24;
+        if (kind === 'flat') return 0.6 + 0.4 * Math.cos(((local - 15) / 24) * 2 * Math.PI);
+        if (kind === 'office') return local >= 9 && local < 18 ? (local === 12 ? 0.6 : 1) : 0.03;
+        // diurnal: low at night, peaks mid-morning and evening
+        if (local < 7) return 0.05;
+        return 0.5 + 0.5 * Math.sin(((local - 7) / 17) * Math.PI) + (local >= 19 ? 0.3 : 0);
+      });
+      cum = cumulative(w);
+      hourProfile.set(key, cum);
+    }
+    return cum;
+  };
+
+  const base = (
+    kind: 'campaign' | 'benign',
+    group: string,
+    subgroup: string,
+    signupMs: number,
+  ): Account => ({
+    id: ident.accountId(),
+    kind,
+    group: `${kind}:${group}`,
+    subgroup,
+    signupMs,
+    signupIp: '',
+    emailDomain: ident.webmail(),
+    org: undefined,
+    device: rng.chance(p.deviceShare) ? ident.device() : undefined,
+    payment: '',
+    secondPayment: undefined,
+    fromDay: Math.max(0, Math.floor((signupMs - startMs) / DAY)),
+    toDay: p.days,
+    rate: rng.lognormalMean1(kind === 'campaign' ? p.campaignVolumeSigma : p.benignVolumeSigma),
+    activeShare: kind === 'campaign' ? 1 : p.benignActiveDayShare,
+    hours: null,
+    weekend: 1,
+    event: undefined,
+    ips: weighted<string[]>([]),
+    mixes: weighted<RequestMix>([]),
+    adoption: 'ordinary',
+    pivotAtMs: Number.POSITIVE_INFINITY,
+    sub: undefined,
+  });
+  const maybeSecondPayment = (a: Account) => {
+    if (rng.chance(p.secondPaymentShare)) {
+      const from = Math.max(a.signupMs, startMs);
+      if (from < endMs)
+        a.secondPayment = { pm: ident.paymentMethod(), atMs: from + rng.next() * (endMs - from) };
+    }
+  };
+  const sizesSummingTo = (total: number, units: number, r: Range): number[] => {
+    const raw = Array.from({ length: units }, () => rng.uniform(r[0], r[1]));
+    const sum = raw.reduce((s, x) => s + x, 0);
+    const sizes = raw.map((x) => Math.max(1, Math.round((x / sum) * total)));
+    let diff = total - sizes.reduce((s, x) => s + x, 0);
+    for (let i = 0; diff !== 0; i = (i + 1) % units) {
+      const cur = sizes[i] as number;
+      if (diff > 0) {
+        sizes[i] = cur + 1;
+        diff--;
+      } else if (cur > 1) {
+        sizes[i] = cur - 1;
+        diff++;
+      }
+    }
+    return sizes;
+  };
+
+  // ---- Campaigns -------------------------------------------------------------------
+  const proxySubnets = Math.max(1, Math.ceil(p.proxyIps / p.proxyIpsPerSubnet));
+  const proxies: string[] = [];
+  for (let s = 0; s < proxySubnets && proxies.length < p.proxyIps; s++) {
+    proxies.push(...ident.hostsIn(ident.subnet24(), p.proxyIpsPerSubnet));
+  }
+  const camouflage = (): RequestMix[] => [
+    mixPool(rng.pick(frameworks)),
+    mixGeneric(),
+    mixGeneric(),
+    mixOneOff(),
+  ];
+
+  for (const [name, c] of Object.entries(p.campaigns) as [
+    CampaignName,
+    EffectiveParams['campaigns'][CampaignName],
+  ][]) {
+    const caps = fromRecord(c.capabilities);
+    const templates = Array.from({ length: c.templates }, (_, i) =>
+      template(`${name}-${i + 1}`, name, p.variantsPerTemplate),
+    );
+    let remaining = c.accounts;
+    let prevPayments: string[] = [];
+    for (let g = 0; remaining > 0; g++) {
+      let size = Math.min(remaining, span(c.subgroupSize));
+      if (remaining - size < c.subgroupSize[0]) size = remaining;
+      remaining -= size;
+      const subName = `${name}-sg${String(g + 1).padStart(3, '0')}`;
+      const sub: Subgroup = { name: subName, waves: [], wavesPerDay: p.wavesPerDay };
+      subgroups.push(sub);
+      const burstMs =
+        startMs +
+        span(p.campaignSignupDays) * DAY +
+        rng.next() * (DAY - p.campaignBurstHours * HOUR);
+      const lifetime = span(p.campaignLifetimeDays);
+      const pivotAtMs =
+        c.pivotShare > 0
+          ? releaseMs + rng.uniform(c.pivotLagHours[0], c.pivotLagHours[1]) * HOUR
+          : Infinity;
+      const ips = Array.from({ length: span(c.proxiesPerSubgroup) }, () => rng.pick(proxies));
+      const ipChoices = weighted(ips.map((ip): [string[], number] => [[ip], 1]));
+      const devices = Array.from({ length: span(p.campaignDevicesPerSubgroup) }, () =>
+        ident.device(),
+      );
+      const ownTemplates = rng
+        .shuffle([...templates])
+        .slice(0, Math.min(templates.length, rng.range(1, 3)));
+      const camo = rng.uniform(c.camouflage[0], c.camouflage[1]);
+      const camoMixes = camouflage();
+      const mixes = weighted<RequestMix>([
+        ...ownTemplates.map((t, i): [RequestMix, number] => [
+          mixPool(t, caps),
+          ((1 - camo) * (3 - i)) / 6,
+        ]),
+        ...camoMixes.map((m): [RequestMix, number] => [m, camo / camoMixes.length]),
+      ]);
+      const payments: string[] = [];
+      let left = 0;
+      for (let i = 0; i < size; i++) {
+        const a = base(
+          'campaign',
+          name,
+          subName,
+          burstMs + rng.next() * p.campaignBurstHours * HOUR,
+        );
+        a.toDay = Math.min(p.days, a.fromDay + lifetime);
+        if (left <= 0) {
+          payments.push(ident.paymentMethod());
+          left = span(c.accountsPerPaymentMethod);
+        }
+        left--;
+        // Loose links between sub-groups: a few accounts reuse a neighbour's payment method.
+        a.payment =
+          prevPayments.length > 0 && rng.chance(0.04)
+            ? rng.pick(prevPayments)
+            : (payments[payments.length - 1] as string);
+        a.device = rng.chance(p.deviceShare) ? rng.pick(devices) : undefined;
+        a.signupIp = rng.pick(ips);
+        a.ips = ipChoices;
+        a.mixes = mixes;
+        a.adoption = c.pivotShare > 0 ? 'pivot' : 'ordinary';
+        a.pivotAtMs = pivotAtMs;
+        a.sub = sub;
+        maybeSecondPayment(a);
+        accounts.push(a);
+      }
+      prevPayments = payments;
+    }
+  }
+
+  // ---- Benign ----------------------------------------------------------------------
+  const b = p.benign;
+  const ordinary = (group: BenignGroup, subgroup: string, signupMs = benignSignup()): Account => {
+    const a = base('benign', group, subgroup, signupMs);
+    a.payment = ident.paymentMethod();
+    a.hours = hoursFor(tzs.items[rng.weighted(tzs.cum)] as string, 'diurnal');
+    maybeSecondPayment(a);
+    return a;
+  };
+  const home = (a: Account, extra: [string[], number][] = []) => {
+    const ip = ident.residentialIp();
+    a.signupIp = ip;
+    const mobile = rng.chance(0.3) ? [[[ident.residentialIp()], 0.2] as [string[], number]] : [];
+    a.ips = weighted<string[]>([[[ip], 1], ...mobile, ...extra]);
+  };
+
+  // Plain individuals (the first proxyBenignUsers also use the campaigns' proxy network).
+  for (let i = 0; i < b.individual.accounts; i++) {
+    const proxyUser = i < p.proxyBenignUsers;
+    const a = ordinary('individual', proxyUser ? 'proxy_user' : 'plain');
+    if (proxyUser) {
+      const mine = Array.from({ length: rng.range(1, 3) }, () => rng.pick(proxies));
+      const s = p.proxyBenignTrafficShare;
+      home(a, [[mine, s / (1 - s)]]);
+    } else home(a);
+    a.mixes = ordinaryMixes([]);
+    accounts.push(a);
+  }
+
+  // Companies.
+  sizesSummingTo(b.company.accounts, b.company.units, p.companySize).forEach((size, u) => {
+    const name = `company-${u + 1}`;
+    const domain = ident.domain(rng.pick(['com', 'com', 'co', 'net', 'de', 'io']));
+    const org = ident.org();
+    const cards = Array.from({ length: size > 40 ? 2 : 1 }, () => ident.paymentMethod());
+    const office = ident.hostsIn(ident.subnet24(), span(p.officeIps));
+    const tz = tzs.items[rng.weighted(tzs.cum)] as string;
+    const internal = template(`${name}-agent`, 'company', p.variantsPerSmallTemplate);
+    const firstMs = startMs - rng.next() * p.preWindowDays * DAY;
+    for (let i = 0; i < size; i++) {
+      const a = base('benign', 'company', name, firstMs + rng.next() * (endMs - DAY - firstMs));
+      a.emailDomain = domain;
+      a.org = org;
+      a.payment = rng.pick(cards);
+      a.hours = hoursFor(tz, 'office');
+      a.weekend = 0.1;
+      const homeIp = ident.residentialIp();
+      a.signupIp = rng.chance(0.7) ? rng.pick(office) : homeIp;
+      a.ips = weighted<string[]>([
+        [office, 1 - p.companyHomeShare],
+        [[homeIp], p.companyHomeShare],
+      ]);
+      a.mixes = ordinaryMixes([[mixPool(internal), p.companyTemplateShare]]);
+      accounts.push(a);
+    }
+  });
+
+  // Startups.
+  const startupCaps = fromRecord({ coding: 0.5, tool_use: 0.2, chat: 0.2, reasoning: 0.1 });
+  sizesSummingTo(b.startup.accounts, b.startup.units, [6, 14]).forEach((size, u) => {
+    const name = `startup-${u + 1}`;
+    const domain = ident.domain(rng.pick(['io', 'ai', 'dev', 'app']));
+    const org = rng.chance(0.5) ? ident.org() : undefined;
+    const card = ident.paymentMethod();
+    const cowork = rng.chance(0.5) ? ident.hostsIn(ident.subnet24(), 1) : [];
+    const shared = template(`${name}-agent`, 'coding', p.variantsPerSmallTemplate);
+    const foundedMs = startMs + (rng.next() * 1.6 - 1) * p.preWindowDays * DAY;
+    for (let i = 0; i < size; i++) {
+      const a = ordinary('startup', name, Math.min(endMs - DAY, foundedMs + rng.next() * 30 * DAY));
+      a.emailDomain = domain;
+      a.org = org;
+      a.payment = card;
+      home(a, cowork.length > 0 ? [[cowork, 0.6]] : []);
+      a.mixes = ordinaryMixes(
+        [[mixPool(shared, startupCaps), p.startupTemplateShare]],
+        startupCaps,
+      );
+      accounts.push(a);
+    }
+  });
+
+  // Campus NATs.
+  sizesSummingTo(b.campus_nat.accounts, b.campus_nat.units, [0.5, 1.5]).forEach((size, u) => {
+    const name = `campus-${u + 1}`;
+    const domain = ident.domain('edu');
+    const nat = ident.hostsIn(ident.subnet24(), span(p.campusNatIps));
+    const tz = tzs.items[rng.weighted(tzs.cum)] as string;
+    const course = template(`${name}-course`, 'course', p.variantsPerSmallTemplate);
+    const burstMs = startMs + rng.range(5, Math.max(5, p.days - 20)) * DAY + 8 * HOUR;
+    for (let i = 0; i < size; i++) {
+      const inBurst = rng.chance(p.campusBurstShare);
+      const a = ordinary(
+        'campus_nat',
+        name,
+        inBurst ? burstMs + rng.next() * 2 * DAY : benignSignup(),
+      );
+      a.emailDomain = domain;
+      a.hours = hoursFor(tz, 'diurnal');
+      a.signupIp = rng.pick(nat);
+      a.ips = weighted<string[]>([
+        [nat, 0.85],
+        [[ident.residentialIp()], 0.15],
+      ]);
+      a.mixes = ordinaryMixes(inBurst ? [[mixPool(course), p.courseTemplateShare]] : []);
+      accounts.push(a);
+    }
+  });
+
+  // Carrier NATs.
+  sizesSummingTo(b.carrier_nat.accounts, b.carrier_nat.units, [0.5, 1.5]).forEach((size, u) => {
+    const name = `carrier-${u + 1}`;
+    const n = span(p.carrierNatIps);
+    const pool: string[] = [];
+    while (pool.length < n)
+      pool.push(...ident.hostsIn(ident.subnet24(), Math.min(20, n - pool.length)));
+    const tz = tzs.items[rng.weighted(tzs.cum)] as string;
+    for (let i = 0; i < size; i++) {
+      const a = ordinary('carrier_nat', name);
+      a.hours = hoursFor(tz, 'diurnal');
+      home(a, [[pool, 3]]);
+      a.signupIp = rng.pick(pool);
+      a.mixes = ordinaryMixes([]);
+      accounts.push(a);
+    }
+  });
+
+  // VPN exits.
+  sizesSummingTo(b.vpn.accounts, b.vpn.units, [0.5, 1.5]).forEach((size, u) => {
+    const name = `vpn-${u + 1}`;
+    const exits = ident.hostsIn(ident.subnet24(), span(p.vpnExitIps));
+    for (let i = 0; i < size; i++) {
+      const a = ordinary('vpn', name);
+      home(a, [[exits, 9]]);
+      a.signupIp = rng.pick(exits);
+      a.mixes = ordinaryMixes([]);
+      accounts.push(a);
+    }
+  });
+
+  // Framework developers.
+  const devCaps = fromRecord({ coding: 0.4, tool_use: 0.3, chat: 0.2, reasoning: 0.1 });
+  for (let i = 0; i < b.framework_devs.accounts; i++) {
+    const fw = frameworks[i % frameworks.length] as PromptPool;
+    const a = ordinary('framework_devs', fw.name);
+    home(a);
+    a.mixes = ordinaryMixes([[mixPool(fw, devCaps), p.frameworkShare]], devCaps);
+    accounts.push(a);
+  }
+
+  // Hackathons: a sign-up burst at one venue, busy for two days, quieter after.
+  sizesSummingTo(b.signup_burst.accounts, b.signup_burst.units, [0.5, 1.5]).forEach((size, u) => {
+    const name = `hackathon-${u + 1}`;
+    const venue = ident.hostsIn(ident.subnet24(), span(p.venueIps));
+    const tz = tzs.items[rng.weighted(tzs.cum)] as string;
+    const dayStart = startMs + rng.range(3, Math.max(3, p.days - 10)) * DAY;
+    const opensMs = dayStart + ((((9 - Number(tz)) % 24) + 24) % 24) * HOUR;
+    const fw = rng.pick(frameworks);
+    for (let i = 0; i < size; i++) {
+      const a = ordinary('signup_burst', name, opensMs + rng.next() * p.hackathonBurstHours * HOUR);
+      a.hours = hoursFor(tz, 'flat');
+      home(a);
+      a.signupIp = rng.pick(venue);
+      a.event = { fromMs: a.signupMs, toMs: opensMs + 2 * DAY, ips: venue, boost: 8 };
+      a.mixes = ordinaryMixes([[mixPool(fw, devCaps), 0.4]], devCaps);
+      accounts.push(a);
+    }
+  });
+
+  // Heavy individual users.
+  const heavyCaps = fromRecord({ coding: 0.5, tool_use: 0.3, data_analysis: 0.2 });
+  for (let i = 0; i < b.heavy_user.accounts; i++) {
+    const a = ordinary('heavy_user', `heavy-${i + 1}`);
+    a.hours = hoursFor(tzs.items[rng.weighted(tzs.cum)] as string, 'flat');
+    a.activeShare = 0.95;
+    a.adoption = 'heavy';
+    a.rate = rng.uniform(0.5, 1.5);
+    home(a, rng.chance(0.5) ? [[[ident.residentialIp()], 0.5]] : []);
+    const own = template(`heavy-${i + 1}`, 'personal', p.variantsPerSmallTemplate);
+    a.mixes = ordinaryMixes([[mixPool(own, heavyCaps), p.heavyTemplateShare]], heavyCaps);
+    accounts.push(a);
+  }
+
+  calibrate(accounts, p, startMs);
+  return { accounts, subgroups, pools, startMs, releaseMs };
+}
+
+/** Relative activity of an account on a day (weekends, hackathon boost). */
+export function dayFactor(a: Account, day: number, startMs: number): number {
+  const dayMs = startMs + day * DAY;
+  const dow = new Date(dayMs).getUTCDay();
+  let f = dow === 0 || dow === 6 ? a.weekend : 1;
+  if (a.event && dayMs + DAY > a.event.fromMs && dayMs < a.event.toMs) f *= a.event.boost;
+  return f;
+}
+
+/** Scale each group's per-account rates so expected requests match the table. */
+function calibrate(accounts: Account[], p: EffectiveParams, startMs: number): void {
+  const target = new Map<string, number>();
+  for (const [n, c] of Object.entries(p.campaigns)) target.set(`campaign:${n}`, c.requests);
+  for (const [n, c] of Object.entries(p.benign)) target.set(`benign:${n}`, c.requests);
+  const weight = new Map<string, number>();
+  for (const a of accounts) {
+    let w = 0;
+    for (let d = a.fromDay; d < a.toDay; d++) w += dayFactor(a, d, startMs);
+    weight.set(a.group, (weight.get(a.group) ?? 0) + a.rate * w);
+  }
+  for (const a of accounts) {
+    const w = weight.get(a.group) ?? 0;
+    a.rate = w > 0 ? (a.rate * (target.get(a.group) ?? 0)) / w : 0;
+  }
+}
