@@ -1,0 +1,427 @@
+/**
+ * The embedded local Neo4j: builds and runs neo4j-local/ (a small Java launcher around
+ * Neo4j Community 5.26 LTS) so the service and the integration tests get a real Neo4j with
+ * a Bolt port on 127.0.0.1 on machines without Docker (DESIGN.md, "Neo4j: the real thing,
+ * with or without Docker").
+ *
+ * - ensureLauncherBuilt() runs Maven once per change of the launcher sources (sha256 stamp),
+ *   serialised across processes with a lock file, so parallel test workers never race it.
+ * - startLocalNeo4j() spawns the JVM, waits for its `NEO4J_LOCAL_READY bolt://...` line and
+ *   checks Bolt answers. The child shuts down cleanly on SIGTERM (stop()) and also when its
+ *   stdin closes, i.e. when this process dies without calling stop().
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import neo4j from 'neo4j-driver';
+
+export interface LocalNeo4jOptions {
+  /** Neo4j home for this instance (store, transaction logs, logs/debug.log). */
+  dataDir: string;
+  /** Bolt port on 127.0.0.1; 0 (the default) picks a free one. */
+  port?: number;
+  /** JVM heap, e.g. '512m' (default '1g'). */
+  heap?: string;
+  /** Neo4j page cache, e.g. '128m' (default '512m'). */
+  pagecache?: string;
+  log?: (msg: string) => void;
+}
+
+export interface LocalNeo4j {
+  /** bolt://127.0.0.1:<bound port> */
+  uri: string;
+  pid: number;
+  /** SIGTERM, wait for a clean exit, SIGKILL after 30 s. Idempotent. */
+  stop(): Promise<void>;
+  /** Settles when the launcher process has exited, with its exit code or signal. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const READY_PREFIX = 'NEO4J_LOCAL_READY ';
+const START_TIMEOUT_MS = 180_000;
+const STOP_GRACE_MS = 30_000;
+const BUILD_TIMEOUT_MS = 20 * 60_000;
+const STALE_LOCK_MS = 10 * 60_000;
+const TAIL_CHARS = 4000;
+
+/** Flags Neo4j 5 needs on Java 17 (it reaches into NIO internals for the page cache). */
+const JVM_OPENS = [
+  '--add-opens=java.base/java.nio=ALL-UNNAMED',
+  '--add-opens=java.base/java.io=ALL-UNNAMED',
+  '--add-opens=java.base/sun.nio.ch=ALL-UNNAMED',
+];
+
+const noop = (): void => {};
+
+/**
+ * The repository root: the nearest ancestor of this module holding neo4j-local/pom.xml.
+ * Works from src/platform (ts-jest, tsx) and from dist/src/platform (after tsc).
+ */
+export function findRepoRoot(start: string = __dirname): string {
+  let dir = path.resolve(start);
+  for (;;) {
+    if (fs.existsSync(path.join(dir, 'neo4j-local', 'pom.xml'))) return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir) {
+      throw new Error(`neo4j-local: cannot find neo4j-local/pom.xml above ${start}`);
+    }
+    dir = parent;
+  }
+}
+
+function launcherPaths() {
+  const root = findRepoRoot();
+  const project = path.join(root, 'neo4j-local');
+  const target = path.join(project, 'target');
+  return {
+    project,
+    pom: path.join(project, 'pom.xml'),
+    sources: path.join(project, 'src', 'main'),
+    target,
+    jar: path.join(target, 'neo4j-local.jar'),
+    lib: path.join(target, 'lib'),
+    stamp: path.join(target, '.build-stamp'),
+    lock: path.join(target, '.build.lock'),
+  };
+}
+
+function listFiles(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...listFiles(full));
+    else if (entry.isFile()) out.push(full);
+  }
+  return out.sort();
+}
+
+/** sha256 over pom.xml and every file under src/main (paths included, so renames count). */
+function sourceStamp(p: ReturnType<typeof launcherPaths>): string {
+  const hash = createHash('sha256');
+  for (const file of [p.pom, ...listFiles(p.sources)]) {
+    hash.update(path.relative(p.project, file).split(path.sep).join('/'));
+    hash.update('\0');
+    hash.update(fs.readFileSync(file));
+    hash.update('\0');
+  }
+  return hash.digest('hex');
+}
+
+function isUpToDate(p: ReturnType<typeof launcherPaths>, stamp: string): boolean {
+  try {
+    return (
+      fs.existsSync(p.jar) &&
+      fs.existsSync(p.lib) &&
+      fs.readFileSync(p.stamp, 'utf8').trim() === stamp
+    );
+  } catch {
+    return false;
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Takes the build lock (O_EXCL create); waits for other holders, breaks stale locks. */
+async function acquireLock(lockPath: string, log: (msg: string) => void): Promise<() => void> {
+  const deadline = Date.now() + BUILD_TIMEOUT_MS;
+  let announced = false;
+  for (;;) {
+    try {
+      const fd = fs.openSync(lockPath, 'wx');
+      fs.writeSync(fd, `${process.pid} ${new Date().toISOString()}\n`);
+      fs.closeSync(fd);
+      return () => {
+        try {
+          fs.unlinkSync(lockPath);
+        } catch {
+          // already gone (broken as stale by someone else): nothing to do
+        }
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    let stale = false;
+    try {
+      const st = fs.statSync(lockPath);
+      const holder = Number.parseInt(fs.readFileSync(lockPath, 'utf8').split(' ')[0] ?? '', 10);
+      const ageMs = Date.now() - st.mtimeMs;
+      // A lock older than 10 min, or whose holder (same machine) is gone, is stale.
+      stale =
+        ageMs > STALE_LOCK_MS ||
+        (Number.isInteger(holder) && holder > 0 && ageMs > 2000 && !pidAlive(holder));
+    } catch {
+      continue; // vanished between open and stat: just retry
+    }
+    if (stale) {
+      log(`neo4j-local: breaking stale build lock ${lockPath}`);
+      try {
+        fs.unlinkSync(lockPath);
+      } catch {
+        // someone else broke it first
+      }
+      continue;
+    }
+    if (!announced) {
+      log('neo4j-local: another process is building the launcher, waiting');
+      announced = true;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`neo4j-local: timed out waiting for the build lock ${lockPath}`);
+    }
+    await sleep(500);
+  }
+}
+
+function tail(text: string, chars = TAIL_CHARS): string {
+  return text.length > chars ? `...${text.slice(-chars)}` : text;
+}
+
+function runMaven(pom: string): Promise<void> {
+  const mvn = process.platform === 'win32' ? 'mvn.cmd' : 'mvn';
+  const args = ['-q', '-B', '-f', pom, 'package', '-DskipTests'];
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const child = spawn(mvn, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const append = (chunk: Buffer) => {
+      output = tail(output + chunk.toString('utf8'), 4 * TAIL_CHARS);
+    };
+    child.stdout.on('data', append);
+    child.stderr.on('data', append);
+    const timer = setTimeout(() => child.kill('SIGKILL'), BUILD_TIMEOUT_MS);
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(
+        new Error(
+          err.code === 'ENOENT'
+            ? 'neo4j-local: `mvn` not found on PATH. The embedded Neo4j needs Maven 3.8+ and ' +
+                'Java 17 (or set NEO4J_URI to use an existing Neo4j).'
+            : `neo4j-local: cannot run mvn: ${err.message}`,
+        ),
+      );
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve();
+      else
+        reject(
+          new Error(
+            `neo4j-local: \`${mvn} ${args.join(' ')}\` failed (${signal ?? `exit ${code}`}). ` +
+              `Output tail:\n${tail(output.trim()) || '(no output)'}`,
+          ),
+        );
+    });
+  });
+}
+
+/**
+ * Builds neo4j-local/target/neo4j-local.jar (+ target/lib) when missing or when pom.xml or
+ * the Java sources changed; returns the jar path. Safe to call from many processes at once.
+ */
+export async function ensureLauncherBuilt(log: (msg: string) => void = noop): Promise<string> {
+  const p = launcherPaths();
+  const stamp = sourceStamp(p);
+  if (isUpToDate(p, stamp)) return p.jar;
+
+  fs.mkdirSync(p.target, { recursive: true });
+  const release = await acquireLock(p.lock, log);
+  try {
+    if (isUpToDate(p, stamp)) return p.jar; // built by whoever held the lock
+    log('neo4j-local: building the launcher with Maven (first run downloads Neo4j)');
+    const started = Date.now();
+    await runMaven(p.pom);
+    if (!fs.existsSync(p.jar)) {
+      throw new Error(`neo4j-local: Maven succeeded but ${p.jar} is missing`);
+    }
+    const tmp = `${p.stamp}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, `${stamp}\n`);
+    fs.renameSync(tmp, p.stamp);
+    log(`neo4j-local: launcher built in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+    return p.jar;
+  } finally {
+    release();
+  }
+}
+
+function javaBinary(): string {
+  const home = process.env.JAVA_HOME;
+  const exe = process.platform === 'win32' ? 'java.exe' : 'java';
+  if (home) {
+    const candidate = path.join(home, 'bin', exe);
+    if (fs.existsSync(candidate)) return candidate;
+  }
+  return exe;
+}
+
+/** Launchers still running; SIGTERMed if this process exits without stopping them. */
+const running = new Set<ChildProcess>();
+let exitHookInstalled = false;
+function trackChild(child: ChildProcess): void {
+  running.add(child);
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.on('exit', () => {
+      for (const c of running) {
+        // SIGTERM lets the launcher close the store cleanly after we are gone; its stdin
+        // also reaches EOF, which triggers the same clean shutdown.
+        c.kill('SIGTERM');
+      }
+    });
+  }
+}
+
+/** Starts a local Neo4j on 127.0.0.1 and resolves once Bolt answers queries. */
+export async function startLocalNeo4j(opts: LocalNeo4jOptions): Promise<LocalNeo4j> {
+  const log = opts.log ?? noop;
+  const jar = await ensureLauncherBuilt(log);
+  const dataDir = path.resolve(opts.dataDir);
+  fs.mkdirSync(dataDir, { recursive: true });
+  const heap = opts.heap ?? '1g';
+  const args = [
+    `-Xmx${heap}`,
+    '-XX:+ExitOnOutOfMemoryError',
+    ...JVM_OPENS,
+    '-jar',
+    jar,
+    '--data-dir',
+    dataDir,
+    '--port',
+    String(opts.port ?? 0),
+    '--pagecache',
+    opts.pagecache ?? '512m',
+  ];
+  const startedAt = Date.now();
+  const child = spawn(javaBinary(), args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  trackChild(child);
+
+  let stderrTail = '';
+  let stdoutBuf = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    const text = chunk.toString('utf8');
+    stderrTail = tail(stderrTail + text);
+    for (const line of text.split('\n')) if (line.trim()) log(`neo4j-local[${child.pid}]: ${line}`);
+  });
+  // Never write to the child's stdin; an error there just means it is gone.
+  child.stdin?.on('error', noop);
+
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.on('exit', (code, signal) => {
+      running.delete(child);
+      resolve({ code, signal });
+    });
+  });
+
+  const uri = await new Promise<string>((resolve, reject) => {
+    const fail = (why: string) => {
+      cleanup();
+      child.kill('SIGKILL');
+      reject(
+        new Error(
+          `neo4j-local: Neo4j did not start (${why}); data dir ${dataDir}.` +
+            (stderrTail.trim() ? `\nstderr tail:\n${stderrTail.trim()}` : ' (no stderr output)'),
+        ),
+      );
+    };
+    const onStdout = (chunk: Buffer) => {
+      stdoutBuf += chunk.toString('utf8');
+      let nl: number;
+      while ((nl = stdoutBuf.indexOf('\n')) >= 0) {
+        const line = stdoutBuf.slice(0, nl).trim();
+        stdoutBuf = stdoutBuf.slice(nl + 1);
+        if (line.startsWith(READY_PREFIX)) {
+          cleanup();
+          resolve(line.slice(READY_PREFIX.length).trim());
+          return;
+        }
+      }
+    };
+    const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
+      // Give stderr a moment to drain so the error carries the launcher's message.
+      setTimeout(() => fail(`launcher exited early with ${signal ?? `code ${code}`}`), 100);
+    };
+    const onError = (err: NodeJS.ErrnoException) =>
+      fail(
+        err.code === 'ENOENT'
+          ? `cannot run '${javaBinary()}': Java 17 is required (set JAVA_HOME or PATH)`
+          : `cannot spawn java: ${err.message}`,
+      );
+    const timer = setTimeout(
+      () => fail(`no READY line within ${START_TIMEOUT_MS / 1000}s`),
+      START_TIMEOUT_MS,
+    );
+    function cleanup() {
+      clearTimeout(timer);
+      child.stdout?.off('data', onStdout);
+      child.off('exit', onExit);
+      child.off('error', onError);
+    }
+    child.stdout?.on('data', onStdout);
+    child.on('exit', onExit);
+    child.on('error', onError);
+  });
+  // Keep draining stdout (the STOPPED line) so the pipe never fills up.
+  child.stdout?.on('data', noop);
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        await exited;
+        return;
+      }
+      child.kill('SIGTERM');
+      let timer: NodeJS.Timeout | undefined;
+      const killed = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), STOP_GRACE_MS);
+      });
+      const first = await Promise.race([exited, killed]);
+      clearTimeout(timer);
+      if (first === 'timeout') {
+        log(`neo4j-local[${child.pid}]: no clean exit after ${STOP_GRACE_MS / 1000}s, SIGKILL`);
+        child.kill('SIGKILL');
+      }
+      const { code, signal } = await exited;
+      if (code !== 0) {
+        log(`neo4j-local[${child.pid}]: exited with ${signal ?? `code ${code}`}`);
+      }
+    })();
+    return stopping;
+  };
+
+  // The READY line means Bolt is bound; confirm it actually serves a session before handing out.
+  const driver = neo4j.driver(uri, undefined, { connectionTimeout: 10_000 });
+  try {
+    await driver.verifyConnectivity();
+  } catch (err) {
+    await driver.close().catch(noop);
+    await stop();
+    throw new Error(
+      `neo4j-local: launcher reported ${uri} but Bolt does not answer: ${(err as Error).message}` +
+        (stderrTail.trim() ? `\nstderr tail:\n${stderrTail.trim()}` : ''),
+      { cause: err },
+    );
+  }
+  await driver.close();
+  log(
+    `neo4j-local[${child.pid}]: ready at ${uri} in ${((Date.now() - startedAt) / 1000).toFixed(1)}s`,
+  );
+
+  // Do not keep the event loop alive just for the launcher; the exit hook and stdin EOF
+  // still stop it if the caller forgets stop().
+  child.unref();
+  for (const s of [child.stdin, child.stdout, child.stderr]) {
+    (s as unknown as { unref?: () => void } | null)?.unref?.();
+  }
+
+  return { uri, pid: child.pid ?? -1, stop, exited };
+}

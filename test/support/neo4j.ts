@@ -1,0 +1,50 @@
+/**
+ * A fresh, private Neo4j for one integration test file: the local launcher on a free port
+ * with a new temp data dir, removed again by stop(). Start it in beforeAll, stop it in
+ * afterAll; files get separate databases and can run side by side.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import neo4j, { type Driver } from 'neo4j-driver';
+import { startLocalNeo4j } from '../../src/platform/neo4j-local';
+
+export interface TestNeo4j {
+  uri: string;
+  driver: Driver;
+  stop(): Promise<void>;
+}
+
+export async function startTestNeo4j(): Promise<TestNeo4j> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'coterie-neo4j-'));
+  let local;
+  try {
+    local = await startLocalNeo4j({
+      dataDir,
+      port: 0,
+      heap: '512m',
+      pagecache: '128m',
+      log: process.env.NEO4J_LOCAL_VERBOSE ? (msg) => process.stderr.write(`${msg}\n`) : undefined,
+    });
+  } catch (err) {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+  const driver = neo4j.driver(local.uri, neo4j.auth.basic('neo4j', 'unused'));
+  let stopping: Promise<void> | undefined;
+  return {
+    uri: local.uri,
+    driver,
+    stop() {
+      stopping ??= (async () => {
+        try {
+          await driver.close();
+          await local.stop();
+        } finally {
+          fs.rmSync(dataDir, { recursive: true, force: true });
+        }
+      })();
+      return stopping;
+    },
+  };
+}
