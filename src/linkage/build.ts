@@ -1,0 +1,450 @@
+/**
+ * build: accounts + what they share → one weighted account–account graph.
+ *
+ * Pure and near-linear in the number of account–identifier links:
+ *   1. Distinct shared values; prompt fingerprints are first merged into
+ *      near-duplicate templates (LSH, see lsh.ts). Allow-listed values drop out.
+ *   2. Each value v of kind k shared by d accounts carries pair evidence
+ *      w(v) = kindWeight[k] / ln(d + 5) (weights.ts explains the whole rule).
+ *   3. Values *propose* account pairs only when w(v) ≥ minProposeWeight:
+ *        - d ≤ maxExpandDegree: all d(d-1)/2 pairs;
+ *        - d > maxExpandDegree (a hub): members are linked along `hubCycles`
+ *          seeded random cycles — O(d) pairs forming an expander, so a big
+ *          ring held together by one card stays connected without d² pairs.
+ *      Weaker values (webmail domains, busy subnets, carrier NATs) never
+ *      propose: they could not bind a pair on their own anyway.
+ *   4. Hubs and weak values still *corroborate*: their evidence is added to
+ *      every proposed pair whose two accounts both have them (a merge of two
+ *      short per-account lists), so evidence per pair is exact for every pair
+ *      that exists, while no hub is ever expanded.
+ *   5. Per pair, evidence is summed per kind and combined super-additively
+ *      across families; uncorroborated weak-only pairs are dropped.
+ * Multi-edges collapse into one edge per pair (a hash table over typed arrays,
+ * no object per pair); edges come out sorted by (source, target).
+ */
+import { templateGroups } from './lsh';
+import { createRng, shuffleInPlace } from './rng';
+import {
+  IDENTIFIER_KINDS,
+  type IdentifierKind,
+  type LinkageGraph,
+  type LinkageInput,
+} from './types';
+import { resolveBuildOptions, type BuildOptions } from './weights';
+
+const K = IDENTIFIER_KINDS.length;
+const KIND_INDEX = new Map<IdentifierKind, number>(IDENTIFIER_KINDS.map((k, i) => [k, i]));
+const PROMPT = KIND_INDEX.get('prompt') as number;
+
+// What a shared value does (step 3).
+const IGNORED = 0;
+const EXPANDED = 1;
+const HUB = 2;
+const CORROBORATE_ONLY = 3;
+
+function kindIndex(kind: IdentifierKind): number {
+  const k = KIND_INDEX.get(kind);
+  if (k === undefined) throw new TypeError(`unknown identifier kind: ${String(kind)}`);
+  return k;
+}
+
+/** Case-insensitive kinds are compared lower-cased (hex fingerprints, domains). */
+function normalise(kind: IdentifierKind, value: string): string {
+  return kind === 'prompt' || kind === 'email_domain' ? value.toLowerCase() : value;
+}
+
+export function build(input: LinkageInput, options: Partial<BuildOptions> = {}): LinkageGraph {
+  const opts = resolveBuildOptions(options);
+  const n = input.accounts.length;
+  const stats: Record<string, number> = { accounts: n, links: input.linkAccount.length };
+
+  const values = distinctValues(input, opts, stats);
+  const { start, degree, members } = membersByValue(input, values.ofIdentifier, values.count, n);
+
+  // Step 2–3: evidence and role of each value.
+  const V = values.count;
+  const weight = new Float64Array(V);
+  const role = new Uint8Array(V);
+  let expanded = 0;
+  let hubs = 0;
+  let corroborateOnly = 0;
+  for (let v = 0; v < V; v++) {
+    const d = degree[v] as number;
+    if (d < 2 || values.allowed[v] === 1) continue;
+    const w =
+      (opts.kindWeight[IDENTIFIER_KINDS[values.kind[v] as number] as IdentifierKind] ?? 0) /
+      Math.log(d + 5);
+    if (w <= 0) continue;
+    weight[v] = w;
+    if (w < opts.minProposeWeight) {
+      role[v] = CORROBORATE_ONLY;
+      corroborateOnly++;
+    } else if (d > opts.maxExpandDegree) {
+      role[v] = HUB;
+      hubs++;
+    } else {
+      role[v] = EXPANDED;
+      expanded++;
+    }
+  }
+  stats.valuesExpanded = expanded;
+  stats.hubValuesCapped = hubs;
+  stats.valuesCorroborateOnly = corroborateOnly;
+
+  const pairs = new PairTable(Math.max(1024, input.linkAccount.length));
+  const ev = () => pairs.evidence;
+
+  // Step 3: proposals.
+  let pairUpdates = 0;
+  const rng = createRng(opts.seed);
+  for (let v = 0; v < V; v++) {
+    const r = role[v];
+    const from = start[v] as number;
+    const d = degree[v] as number;
+    if (r === EXPANDED) {
+      const k = values.kind[v] as number;
+      const w = weight[v] as number;
+      for (let x = from; x < from + d; x++) {
+        const a = members[x] as number;
+        for (let y = x + 1; y < from + d; y++) {
+          const slot = pairs.slot(a, members[y] as number); // members sorted: a < b
+          const e = ev();
+          e[slot * K + k] = (e[slot * K + k] as number) + w;
+          pairUpdates++;
+        }
+      }
+    } else if (r === HUB) {
+      const cycle = members.slice(from, from + d);
+      for (let c = 0; c < opts.hubCycles; c++) {
+        shuffleInPlace(rng, cycle);
+        for (let i = 0; i < d; i++) {
+          const a = cycle[i] as number;
+          const b = cycle[(i + 1) % d] as number;
+          if (a < b) pairs.slot(a, b);
+          else pairs.slot(b, a);
+          pairUpdates++;
+        }
+      }
+    }
+  }
+  stats.pairUpdates = pairUpdates;
+  stats.candidatePairs = pairs.size;
+
+  // Step 4: hubs and weak values corroborate every proposed pair that shares them.
+  const indirect = indirectValuesByAccount(role, start, degree, members, n);
+  const e = pairs.evidence;
+  for (let s = 0; s < pairs.size; s++) {
+    const a = pairs.a[s] as number;
+    const b = pairs.b[s] as number;
+    let i = indirect.start[a] as number;
+    const iEnd = indirect.start[a + 1] as number;
+    let j = indirect.start[b] as number;
+    const jEnd = indirect.start[b + 1] as number;
+    while (i < iEnd && j < jEnd) {
+      const va = indirect.value[i] as number;
+      const vb = indirect.value[j] as number;
+      if (va < vb) i++;
+      else if (va > vb) j++;
+      else {
+        const at = s * K + (values.kind[va] as number);
+        e[at] = (e[at] as number) + (weight[va] as number);
+        i++;
+        j++;
+      }
+    }
+  }
+
+  return { accountCount: n, ...combine(pairs, n, opts, stats), stats };
+}
+
+interface Values {
+  count: number;
+  /** value id per input identifier (-1: none) */
+  ofIdentifier: Int32Array;
+  kind: Uint8Array;
+  allowed: Uint8Array;
+}
+
+/** Step 1: distinct values, prompts merged into near-duplicate templates, allow-list applied. */
+function distinctValues(
+  input: LinkageInput,
+  opts: BuildOptions,
+  stats: Record<string, number>,
+): Values {
+  const allow = new Set(
+    input.allowlist.map((id) => `${id.kind}\u0000${normalise(id.kind, id.value)}`),
+  );
+  const ids = input.identifiers;
+  const ofIdentifier = new Int32Array(ids.length).fill(-1);
+  const byKey = new Map<string, number>();
+  const kind: number[] = [];
+  const allowed: number[] = [];
+
+  // Prompts: distinct fingerprints → template groups → one value per group.
+  const promptByValue = new Map<string, number>();
+  const promptValues: string[] = [];
+  const promptOf = new Int32Array(ids.length).fill(-1);
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i] as (typeof ids)[number];
+    if (id.kind !== 'prompt') continue;
+    const value = normalise('prompt', id.value);
+    let p = promptByValue.get(value);
+    if (p === undefined) {
+      p = promptValues.length;
+      promptByValue.set(value, p);
+      promptValues.push(value);
+    }
+    promptOf[i] = p;
+  }
+  const templates = templateGroups(promptValues, opts.maxHamming);
+  for (let t = 0; t < templates.groupCount; t++) {
+    kind.push(PROMPT);
+    allowed.push(0);
+  }
+  // An allow-listed fingerprint allow-lists its whole template (its near-duplicates too).
+  promptValues.forEach((value, p) => {
+    if (allow.has(`prompt\u0000${value}`)) allowed[templates.group[p] as number] = 1;
+  });
+  stats.promptFingerprints = promptValues.length;
+  stats.promptTemplates = templates.groupCount;
+  stats.promptMalformed = templates.malformed;
+  stats.lshCandidates = templates.stats.candidates;
+  stats.nearDuplicatePairs = templates.stats.pairs;
+
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i] as (typeof ids)[number];
+    const p = promptOf[i] as number;
+    if (p >= 0) {
+      ofIdentifier[i] = templates.group[p] as number;
+      continue;
+    }
+    const k = kindIndex(id.kind);
+    const key = `${id.kind}\u0000${normalise(id.kind, id.value)}`;
+    let v = byKey.get(key);
+    if (v === undefined) {
+      v = kind.length;
+      byKey.set(key, v);
+      kind.push(k);
+      allowed.push(allow.has(key) ? 1 : 0);
+    }
+    ofIdentifier[i] = v;
+  }
+  stats.values = kind.length;
+  stats.valuesAllowlisted = allowed.reduce((s, x) => s + x, 0);
+  return {
+    count: kind.length,
+    ofIdentifier,
+    kind: Uint8Array.from(kind),
+    allowed: Uint8Array.from(allowed),
+  };
+}
+
+/** Distinct accounts per value (CSR, each value's members sorted ascending). */
+function membersByValue(input: LinkageInput, ofIdentifier: Int32Array, V: number, n: number) {
+  const L = input.linkAccount.length;
+  const start = new Int32Array(V + 1);
+  for (let l = 0; l < L; l++) {
+    const v = ofIdentifier[input.linkIdentifier[l] as number] as number;
+    if (v >= 0) start[v + 1] = (start[v + 1] as number) + 1;
+  }
+  for (let v = 0; v < V; v++) start[v + 1] = (start[v + 1] as number) + (start[v] as number);
+  const fill = start.slice(0, V);
+  const members = new Int32Array(start[V] as number);
+  for (let l = 0; l < L; l++) {
+    const v = ofIdentifier[input.linkIdentifier[l] as number] as number;
+    const a = input.linkAccount[l] as number;
+    if (v < 0 || a < 0 || a >= n) continue;
+    const at = fill[v] as number;
+    fill[v] = at + 1;
+    members[at] = a;
+  }
+  // Sort and de-duplicate each value's members in place (repeated links, several
+  // fingerprints of one template).
+  const degree = new Int32Array(V);
+  for (let v = 0; v < V; v++) {
+    const from = start[v] as number;
+    const to = fill[v] as number;
+    const seg = members.subarray(from, to);
+    if (seg.length > 1) seg.sort();
+    let d = 0;
+    for (let x = 0; x < seg.length; x++) {
+      if (d === 0 || seg[x] !== seg[d - 1]) seg[d++] = seg[x] as number;
+    }
+    degree[v] = d;
+  }
+  return { start, degree, members };
+}
+
+/** Per account, the (ascending) hub and corroborate-only values it has. */
+function indirectValuesByAccount(
+  role: Uint8Array,
+  start: Int32Array,
+  degree: Int32Array,
+  members: Int32Array,
+  n: number,
+) {
+  const accStart = new Int32Array(n + 1);
+  const V = role.length;
+  for (let v = 0; v < V; v++) {
+    if (role[v] !== HUB && role[v] !== CORROBORATE_ONLY) continue;
+    const from = start[v] as number;
+    for (let x = from; x < from + (degree[v] as number); x++) {
+      const a = (members[x] as number) + 1;
+      accStart[a] = (accStart[a] as number) + 1;
+    }
+  }
+  for (let a = 0; a < n; a++)
+    accStart[a + 1] = (accStart[a + 1] as number) + (accStart[a] as number);
+  const fill = accStart.slice(0, n);
+  const value = new Int32Array(accStart[n] as number);
+  for (let v = 0; v < V; v++) {
+    if (role[v] !== HUB && role[v] !== CORROBORATE_ONLY) continue;
+    const from = start[v] as number;
+    for (let x = from; x < from + (degree[v] as number); x++) {
+      const a = members[x] as number;
+      const at = fill[a] as number;
+      fill[a] = at + 1;
+      value[at] = v; // v ascending ⇒ each account's list is sorted
+    }
+  }
+  return { start: accStart, value };
+}
+
+/** Step 5: per-kind caps, corroboration bonus, camouflage drop; edges sorted by (source, target). */
+function combine(pairs: PairTable, n: number, opts: BuildOptions, stats: Record<string, number>) {
+  const cap = IDENTIFIER_KINDS.map((k) => opts.kindCap * (opts.kindWeight[k] ?? 0));
+  const weak = IDENTIFIER_KINDS.map((k) => opts.weakKinds.includes(k));
+  const familyNames = [...new Set(IDENTIFIER_KINDS.map((k) => opts.family[k] ?? k))];
+  const familyOf = IDENTIFIER_KINDS.map((k) => familyNames.indexOf(opts.family[k] ?? k));
+  const familySum = new Float64Array(familyNames.length);
+
+  const e = pairs.evidence;
+  const kept = new Float64Array(pairs.size); // key a*n+b per kept pair (exact below 2^53)
+  const weightOfSlot = new Float64Array(pairs.size);
+  let edges = 0;
+  let droppedWeak = 0;
+  let corroborated = 0;
+  for (let s = 0; s < pairs.size; s++) {
+    let strong = 0;
+    let weakSum = 0;
+    familySum.fill(0);
+    for (let k = 0; k < K; k++) {
+      const x = Math.min(e[s * K + k] as number, cap[k] as number);
+      if (x <= 0) continue;
+      if (weak[k]) weakSum += x;
+      else strong += x;
+      const f = familyOf[k] as number;
+      familySum[f] = (familySum[f] as number) + x;
+    }
+    let families = 0;
+    for (let f = 0; f < familySum.length; f++)
+      if ((familySum[f] as number) >= opts.corroborationMin) families++;
+    if (strong <= 0 && families < 2 && weakSum < opts.weakOnlyMin) {
+      droppedWeak++;
+      continue;
+    }
+    if (strong + weakSum <= 0) continue;
+    if (families >= 2) corroborated++;
+    weightOfSlot[s] =
+      (strong + weakSum) * (1 + opts.corroborationBonus * Math.max(0, families - 1));
+    kept[edges++] = (pairs.a[s] as number) * n + (pairs.b[s] as number);
+  }
+  const keys = kept.subarray(0, edges).sort();
+  const source = new Int32Array(edges);
+  const target = new Int32Array(edges);
+  const weight = new Float64Array(edges);
+  for (let i = 0; i < edges; i++) {
+    const key = keys[i] as number;
+    const a = Math.floor(key / n);
+    const b = key - a * n;
+    source[i] = a;
+    target[i] = b;
+    weight[i] = weightOfSlot[pairs.find(a, b)] as number;
+  }
+  stats.edges = edges;
+  stats.droppedWeakPairs = droppedWeak;
+  stats.corroboratedEdges = corroborated;
+  return { source, target, weight };
+}
+
+/**
+ * Open-addressing hash table from an account pair (a < b) to a dense slot, with
+ * per-slot evidence per kind in one Float32Array — no object per pair.
+ */
+class PairTable {
+  a: Int32Array;
+  b: Int32Array;
+  evidence: Float32Array;
+  size = 0;
+  private table: Int32Array; // slot + 1, 0 = empty
+  private mask: number;
+
+  constructor(expected: number) {
+    let cap = 1024;
+    while (cap < expected * 2) cap *= 2;
+    this.table = new Int32Array(cap);
+    this.mask = cap - 1;
+    this.a = new Int32Array(expected);
+    this.b = new Int32Array(expected);
+    this.evidence = new Float32Array(expected * K);
+  }
+
+  private static hash(a: number, b: number): number {
+    let h = Math.imul(a, 0x9e3779b1) ^ Math.imul(b + 0x7f4a7c15, 0x85ebca77);
+    h ^= h >>> 15;
+    h = Math.imul(h, 0x2c1b3c6d);
+    return (h ^ (h >>> 13)) >>> 0;
+  }
+
+  /** Slot of (a, b), or -1. */
+  find(a: number, b: number): number {
+    let i = PairTable.hash(a, b) & this.mask;
+    for (;;) {
+      const s = (this.table[i] as number) - 1;
+      if (s < 0) return -1;
+      if (this.a[s] === a && this.b[s] === b) return s;
+      i = (i + 1) & this.mask;
+    }
+  }
+
+  /** Slot of (a, b), created (with zero evidence) if new. */
+  slot(a: number, b: number): number {
+    let i = PairTable.hash(a, b) & this.mask;
+    for (;;) {
+      const s = (this.table[i] as number) - 1;
+      if (s < 0) break;
+      if (this.a[s] === a && this.b[s] === b) return s;
+      i = (i + 1) & this.mask;
+    }
+    const s = this.size++;
+    if (s >= this.a.length) this.growSlots();
+    this.a[s] = a;
+    this.b[s] = b;
+    this.table[i] = s + 1;
+    if (this.size * 2 > this.table.length) this.rehash();
+    return s;
+  }
+
+  private growSlots(): void {
+    const cap = this.a.length * 2;
+    const a = new Int32Array(cap);
+    a.set(this.a);
+    const b = new Int32Array(cap);
+    b.set(this.b);
+    const evidence = new Float32Array(cap * K);
+    evidence.set(this.evidence);
+    this.a = a;
+    this.b = b;
+    this.evidence = evidence;
+  }
+
+  private rehash(): void {
+    this.table = new Int32Array(this.table.length * 2);
+    this.mask = this.table.length - 1;
+    for (let s = 0; s < this.size; s++) {
+      let i = PairTable.hash(this.a[s] as number, this.b[s] as number) & this.mask;
+      while (this.table[i] !== 0) i = (i + 1) & this.mask;
+      this.table[i] = s + 1;
+    }
+  }
+}

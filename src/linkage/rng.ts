@@ -1,0 +1,37 @@
+/**
+ * Seeded pseudo-random numbers for the linkage stages.
+ *
+ * Every random step of a run (hub sampling, Louvain's node order) draws from
+ * here so that the same data and the same seed give the same clusters.
+ * mulberry32: tiny, fast, 32-bit state; plenty for sampling and shuffles
+ * (it is not, and need not be, cryptographic).
+ */
+
+/** A generator of floats in [0, 1). */
+export type Rng = () => number;
+
+export function createRng(seed: number): Rng {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Integer in [0, n). */
+export function randomInt(rng: Rng, n: number): number {
+  return Math.floor(rng() * n);
+}
+
+/** Fisher–Yates shuffle in place. */
+export function shuffleInPlace(rng: Rng, array: Int32Array | number[]): void {
+  for (let i = array.length - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    const tmp = array[i] as number;
+    array[i] = array[j] as number;
+    array[j] = tmp;
+  }
+}

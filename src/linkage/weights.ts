@@ -1,0 +1,107 @@
+/**
+ * The one table of linkage knobs: how much each kind of shared value says, how
+ * rarity discounts it, how hubs are handled, how evidence of several kinds
+ * combines, and how communities are detected. Config overrides any of it;
+ * `resolveBuildOptions` / `resolveDetectOptions` merge an override once.
+ *
+ * Evidence of one shared value v of kind k, shared by d distinct accounts:
+ *   w(v) = kindWeight[k] / ln(d + 5)                  (FRAUDAR's column weight)
+ * An account pair sums w per kind (capped at kindCap × kindWeight so many weak
+ * values cannot pile up), then:
+ *   - a family counts as corroborating when its sum ≥ corroborationMin
+ *     (ip and subnet are one "network" family: sharing an IP implies the subnet);
+ *   - weight = Σ kinds × (1 + corroborationBonus × (families − 1))  (super-additive);
+ *   - a pair with no strong-kind evidence, fewer than two corroborating
+ *     families and a weak sum below weakOnlyMin is dropped (camouflage rule:
+ *     a proxy IP or a popular prompt alone never binds an account to a ring).
+ */
+import type { IdentifierKind } from './types';
+
+export interface BuildOptions {
+  /** Evidence of one shared value at rarity 1, per kind. */
+  kindWeight: Record<IdentifierKind, number>;
+  /** Kinds whose evidence alone (one family) cannot bind a pair. */
+  weakKinds: readonly IdentifierKind[];
+  /** Kinds grouped into families for counting corroboration. */
+  family: Record<IdentifierKind, string>;
+  /** A pair's evidence of one kind saturates at kindCap × kindWeight[kind]. */
+  kindCap: number;
+  /** A family's summed evidence must reach this to count as corroboration. */
+  corroborationMin: number;
+  /** Multiplier per extra corroborating family. */
+  corroborationBonus: number;
+  /** Weak-only, uncorroborated pairs below this are dropped. */
+  weakOnlyMin: number;
+  /**
+   * A value proposes account pairs only when its own evidence w(v) reaches this;
+   * weaker values (subnets, webmail domains, carrier IPs) only add evidence to
+   * pairs proposed by something else. Keep ≤ corroborationMin.
+   */
+  minProposeWeight: number;
+  /** Values shared by more accounts are not expanded into all pairs. */
+  maxExpandDegree: number;
+  /** Hubs link their members along this many seeded random cycles (≈2× links each). */
+  hubCycles: number;
+  /** Near-duplicate prompts: Hamming distance ≤ this is the same template. */
+  maxHamming: number;
+  seed: number;
+}
+
+export interface DetectOptions {
+  /** Communities (and components) smaller than this are not clusters (-1). */
+  minClusterSize: number;
+  /** Modularity resolution γ, over the whole graph. */
+  resolution: number;
+  seed: number;
+}
+
+export const DEFAULTS: { build: BuildOptions; detect: DetectOptions } = {
+  build: {
+    kindWeight: {
+      payment: 1.0, // a card fingerprint is hard to share by accident
+      device: 0.9,
+      org: 0.5, // declared by the customer: moderate
+      email_domain: 0.4, // moderate for a rare domain; webmail dies by rarity
+      prompt: 0.35, // near-duplicate template: medium, popular prompts are common
+      ip: 0.3, // NATs, proxies and VPN exits carry strangers
+      subnet: 0.15, // weaker still: a /24 is a neighbourhood
+    },
+    weakKinds: ['ip', 'subnet', 'prompt', 'email_domain'],
+    family: {
+      payment: 'payment',
+      device: 'device',
+      org: 'org',
+      email_domain: 'email_domain',
+      prompt: 'prompt',
+      ip: 'network',
+      subnet: 'network',
+    },
+    kindCap: 1,
+    corroborationMin: 0.1,
+    corroborationBonus: 0.5,
+    weakOnlyMin: 0.25,
+    minProposeWeight: 0.1,
+    maxExpandDegree: 100,
+    hubCycles: 2,
+    maxHamming: 3,
+    seed: 42,
+  },
+  detect: {
+    minClusterSize: 3,
+    resolution: 1,
+    seed: 42,
+  },
+};
+
+export function resolveBuildOptions(options: Partial<BuildOptions> = {}): BuildOptions {
+  return {
+    ...DEFAULTS.build,
+    ...options,
+    kindWeight: { ...DEFAULTS.build.kindWeight, ...options.kindWeight },
+    family: { ...DEFAULTS.build.family, ...options.family },
+  };
+}
+
+export function resolveDetectOptions(options: Partial<DetectOptions> = {}): DetectOptions {
+  return { ...DEFAULTS.detect, ...options };
+}
