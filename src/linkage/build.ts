@@ -36,8 +36,7 @@ const K = IDENTIFIER_KINDS.length;
 const KIND_INDEX = new Map<IdentifierKind, number>(IDENTIFIER_KINDS.map((k, i) => [k, i]));
 const PROMPT = KIND_INDEX.get('prompt') as number;
 
-// What a shared value does (step 3).
-const IGNORED = 0;
+// What a shared value does (step 3); 0 = ignored (allow-listed, unshared or weightless).
 const EXPANDED = 1;
 const HUB = 2;
 const CORROBORATE_ONLY = 3;
