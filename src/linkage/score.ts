@@ -14,11 +14,10 @@
  * Cost: one pass over all account–identifier links, plus per-cluster work capped
  * by sampling (seeded) for the hour-series signals; no all-pairs work anywhere.
  */
-import { groupTemplates } from './signals/templates';
+import { groupTemplates, parseFingerprints } from './signals/templates';
 import {
   DAY_MS,
   addHourOfDay,
-  addWeekend,
   bestWindowShare,
   jaccardSorted,
   maxInWindow,
@@ -133,8 +132,8 @@ export const DEFAULTS: ScoreOptions = {
   templateTopK: 3,
   burstWindowMs: DAY_MS,
   burstMinAccounts: 3,
-  activitySample: 128,
-  syncPairs: 128,
+  activitySample: 64,
+  syncPairs: 96,
   officeWindowHours: 10,
   pivotSample: 256,
   pivotWindowHours: 24,
@@ -263,6 +262,17 @@ interface Context {
   populationMedianRequests: number;
   newModels: { name: string; firstSeen: number }[];
   webmail: Set<string>;
+  /** template id per identifier (-1 for non-prompt identifiers) and account links per template */
+  promptTemplate: Int32Array;
+  templateLinks: Float64Array;
+  /** scratch arrays per template, reused across clusters */
+  tpl: {
+    requests: Float64Array;
+    inside: Float64Array;
+    members: Int32Array;
+    last: Int32Array;
+    rep: Int32Array;
+  };
   /** scratch arrays reused across clusters (reset through `touched`) */
   memberCount: Int32Array;
   requestSum: Float64Array;
@@ -322,6 +332,21 @@ function buildContext(input: LinkageInput, opts: ScoreOptions): Context {
       accountCount % 2 ? requests[mid]! : (requests[mid - 1]! + requests[mid]!) / 2;
   }
 
+  const promptIds: number[] = [];
+  input.identifiers.forEach((ident, idx) => {
+    if (ident.kind === 'prompt') promptIds.push(idx);
+  });
+  const { hi, lo } = parseFingerprints(promptIds.map((id) => input.identifiers[id]!.value));
+  const grouping = groupTemplates(hi, lo, opts.templateMaxHamming, opts.templateMaxBucketCompare);
+  const promptTemplate = new Int32Array(identifierCount).fill(-1);
+  const templateLinks = new Float64Array(grouping.templateCount);
+  promptIds.forEach((id, i) => {
+    const t = grouping.template[i]!;
+    promptTemplate[id] = t;
+    if (!allowed[id]) templateLinks[t] = templateLinks[t]! + degree[id]!;
+  });
+  const tc = grouping.templateCount;
+
   const newModels = input.models.filter(
     (m) => Number.isFinite(earliest) && m.firstSeen >= earliest + opts.newModelMinAgeMs,
   );
@@ -336,6 +361,15 @@ function buildContext(input: LinkageInput, opts: ScoreOptions): Context {
     populationMedianRequests,
     newModels,
     webmail: new Set(opts.webmailDomains.map((d) => d.toLowerCase())),
+    promptTemplate,
+    templateLinks,
+    tpl: {
+      requests: new Float64Array(tc),
+      inside: new Float64Array(tc),
+      members: new Int32Array(tc),
+      last: new Int32Array(tc).fill(-1),
+      rep: new Int32Array(tc).fill(-1),
+    },
     memberCount: new Int32Array(identifierCount),
     requestSum: new Float64Array(identifierCount),
     lastMember,
@@ -421,7 +455,7 @@ function measure(ctx: Context, members: number[], rng: () => number): Measured {
 
   Object.assign(signals, sharingSignals(ctx, members, byKind('payment'), 'payment'));
   Object.assign(signals, sharingSignals(ctx, members, byKind('subnet'), 'subnet'));
-  const templates = templateSignals(ctx, members, byKind('prompt'));
+  const templates = templateSignals(ctx, members);
   Object.assign(signals, templates.signals);
 
   const sharedIdentifiers = rankShared(ctx, touched, templates.representatives);
@@ -487,12 +521,11 @@ function measure(ctx: Context, members: number[], rng: () => number): Measured {
   let maxHour = -Infinity;
   for (const acc of sampled) {
     memberHours.fill(0);
-    const total = addHourOfDay(acc.hours, memberHours);
+    const total = addHourOfDay(acc.hours, memberHours, weekend);
     if (total <= 0) continue;
     for (let h = 0; h < 24; h++) clusterHours[h] = clusterHours[h]! + memberHours[h]!;
     entropySum += normalisedEntropy(memberHours);
     entropyCount++;
-    addWeekend(acc.hours, weekend);
     const keys = acc.hours.keys;
     if (keys.length > 0) {
       minHour = Math.min(minHour, keys[0]!);
@@ -631,104 +664,81 @@ function sharingSignals(
 }
 
 /**
- * Prompt templates: near-duplicate fingerprints grouped (Hamming ≤ maxHamming), then
+ * Prompt templates (near-duplicate fingerprints grouped once per run, Hamming ≤ maxHamming):
  *   template_count: distinct templates members sent;
  *   template_top_share: share of members' prompt traffic on the top-k templates shared
  *     by ≥ 2 members, each template's traffic weighted by its exclusivity;
- *   template_top_exclusivity: exclusivity of the biggest shared template = its links
- *     inside the cluster / its links in the whole input (a framework prompt sent by
- *     thousands outside the cluster is near 0; a ring's own template near 1);
+ *   template_top_exclusivity: exclusivity of the biggest shared template = its
+ *     account links inside the cluster / its account links in the whole input (a
+ *     framework prompt sent by thousands outside the cluster is near 0, a ring's own
+ *     template near 1);
  *   template_shared_member_share: share of members sending a shared template.
+ * Returns, for sharedIdentifiers, each shared template's most used fingerprint with
+ * the template's member count.
  */
 function templateSignals(
   ctx: Context,
   members: number[],
-  ids: number[],
 ): { signals: Record<string, number>; representatives: Map<number, number> } {
-  const { input, opts } = ctx;
+  const { input, opts, tpl } = ctx;
   const representatives = new Map<number, number>();
-  const empty = {
-    template_count: 0,
-    template_top_share: 0,
-    template_top_exclusivity: 0,
-    template_shared_member_share: 0,
-  };
-  if (ids.length === 0) return { signals: empty, representatives };
-
-  const { template, templateCount } = groupTemplates(
-    ids.map((id) => input.identifiers[id]!.value.toLowerCase()),
-    opts.templateMaxHamming,
-    opts.templateMaxBucketCompare,
-  );
-  const templateOf = new Map<number, number>();
-  ids.forEach((id, i) => templateOf.set(id, template[i]!));
-
-  const requests = new Float64Array(templateCount);
-  const inside = new Float64Array(templateCount);
-  const global = new Float64Array(templateCount);
-  const repId = new Int32Array(templateCount).fill(-1);
+  const touched: number[] = [];
   let totalRequests = 0;
-  ids.forEach((id, i) => {
-    const t = template[i]!;
-    requests[t] = requests[t]! + ctx.requestSum[id]!;
-    inside[t] = inside[t]! + ctx.memberCount[id]!;
-    global[t] = global[t]! + ctx.degree[id]!;
-    totalRequests += ctx.requestSum[id]!;
-    const rep = repId[t]!;
-    if (rep < 0 || ctx.memberCount[id]! > ctx.memberCount[rep]!) repId[t] = id;
-  });
-
-  // distinct members per template (a member may send several variants)
-  const templateMembers = new Int32Array(templateCount);
-  const lastSeen = new Int32Array(templateCount).fill(-1);
   let membersOnShared = 0;
-  const memberTemplates: number[] = [];
   for (const a of members) {
-    memberTemplates.length = 0;
     for (let p = ctx.linkStart[a]!; p < ctx.linkStart[a + 1]!; p++) {
-      const t = templateOf.get(input.linkIdentifier[ctx.linkOrder[p]!]!);
-      if (t === undefined || lastSeen[t] === a) continue;
-      lastSeen[t] = a;
-      templateMembers[t] = templateMembers[t]! + 1;
-      memberTemplates.push(t);
+      const l = ctx.linkOrder[p]!;
+      const id = input.linkIdentifier[l]!;
+      const t = ctx.promptTemplate[id]!;
+      if (t < 0 || ctx.allowed[id]) continue;
+      const req = input.linkCount[l] ?? 0;
+      totalRequests += req;
+      if (tpl.last[t] === -1) touched.push(t);
+      tpl.requests[t] = tpl.requests[t]! + req;
+      tpl.inside[t] = tpl.inside[t]! + 1;
+      const rep = tpl.rep[t]!;
+      if (rep < 0 || ctx.memberCount[id]! > ctx.memberCount[rep]!) tpl.rep[t] = id;
+      if (tpl.last[t] !== a) {
+        tpl.last[t] = a;
+        tpl.members[t] = tpl.members[t]! + 1;
+      }
     }
   }
-  const shared: number[] = [];
-  for (let t = 0; t < templateCount; t++) if (templateMembers[t]! >= 2) shared.push(t);
-  shared.sort((x, y) => requests[y]! - requests[x]! || x - y);
+  const shared = touched.filter((t) => tpl.members[t]! >= 2);
+  shared.sort((x, y) => tpl.requests[y]! - tpl.requests[x]! || x - y);
   if (shared.length > 0) {
-    const isShared = new Uint8Array(templateCount);
-    for (const t of shared) isShared[t] = 1;
-    lastSeen.fill(-1);
     for (const a of members) {
       for (let p = ctx.linkStart[a]!; p < ctx.linkStart[a + 1]!; p++) {
-        const t = templateOf.get(input.linkIdentifier[ctx.linkOrder[p]!]!);
-        if (t !== undefined && isShared[t]) {
+        const id = input.linkIdentifier[ctx.linkOrder[p]!]!;
+        const t = ctx.promptTemplate[id]!;
+        if (t >= 0 && !ctx.allowed[id] && tpl.members[t]! >= 2) {
           membersOnShared++;
           break;
         }
       }
     }
   }
-
+  const exclusivity = (t: number): number =>
+    ctx.templateLinks[t]! > 0 ? Math.min(1, tpl.inside[t]! / ctx.templateLinks[t]!) : 0;
   let topWeighted = 0;
-  for (const t of shared.slice(0, opts.templateTopK)) {
-    const exclusivity = global[t]! > 0 ? inside[t]! / global[t]! : 0;
-    topWeighted += requests[t]! * exclusivity;
-  }
+  for (const t of shared.slice(0, opts.templateTopK))
+    topWeighted += tpl.requests[t]! * exclusivity(t);
   const top = shared[0];
-  for (const t of shared) representatives.set(repId[t]!, templateMembers[t]!);
-
-  return {
-    signals: {
-      template_count: templateCount,
-      template_top_share: totalRequests > 0 ? round(topWeighted / totalRequests) : 0,
-      template_top_exclusivity:
-        top !== undefined && global[top]! > 0 ? round(inside[top]! / global[top]!) : 0,
-      template_shared_member_share: round(membersOnShared / members.length),
-    },
-    representatives,
+  for (const t of shared) representatives.set(tpl.rep[t]!, tpl.members[t]!);
+  const signals = {
+    template_count: touched.length,
+    template_top_share: totalRequests > 0 ? round(topWeighted / totalRequests) : 0,
+    template_top_exclusivity: top !== undefined ? round(exclusivity(top)) : 0,
+    template_shared_member_share: round(membersOnShared / members.length),
   };
+  for (const t of touched) {
+    tpl.requests[t] = 0;
+    tpl.inside[t] = 0;
+    tpl.members[t] = 0;
+    tpl.last[t] = -1;
+    tpl.rep[t] = -1;
+  }
+  return { signals, representatives };
 }
 
 /**

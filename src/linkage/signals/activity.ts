@@ -13,26 +13,41 @@ export const HOUR_MS = 3_600_000;
 export const DAY_MS = 24 * HOUR_MS;
 const LOG24 = Math.log(24);
 
-/** Adds a series' counts into a 24-slot hour-of-day histogram; returns the total added. */
-export function addHourOfDay(series: HourSeries, histogram: Float64Array): number {
+/**
+ * One pass over a series: adds its counts into a 24-slot hour-of-day histogram and its
+ * weekend (Saturday/Sunday, UTC) traffic into `acc`; returns the total added.
+ */
+export function addHourOfDay(
+  series: HourSeries,
+  histogram: Float64Array,
+  acc: { weekend: number; total: number } = { weekend: 0, total: 0 },
+): number {
   let total = 0;
+  let weekend = 0;
   const { keys, counts } = series;
   for (let i = 0; i < keys.length; i++) {
     const c = counts[i] ?? 0;
-    const slot = ((keys[i]! % 24) + 24) % 24;
+    const key = keys[i]!;
+    const slot = ((key % 24) + 24) % 24;
     histogram[slot] = histogram[slot]! + c;
     total += c;
+    // 1970-01-01 (day 0) was a Thursday: day d is a Saturday when (d + 4) % 7 === 6
+    const dow = (((Math.floor(key / 24) + 4) % 7) + 7) % 7;
+    if (dow === 0 || dow === 6) weekend += c;
   }
+  acc.weekend += weekend;
+  acc.total += total;
   return total;
 }
 
 /** Shannon entropy of a histogram, normalised to [0, 1] by log(24). 0 for an empty one. */
 export function normalisedEntropy(histogram: Float64Array): number {
   let total = 0;
-  for (const v of histogram) total += v;
+  for (let i = 0; i < histogram.length; i++) total += histogram[i]!;
   if (total <= 0) return 0;
   let h = 0;
-  for (const v of histogram) {
+  for (let i = 0; i < histogram.length; i++) {
+    const v = histogram[i]!;
     if (v > 0) {
       const p = v / total;
       h -= p * Math.log(p);
@@ -58,17 +73,6 @@ export function bestWindowShare(histogram: Float64Array, width: number): number 
 /** Day of week (0 = Sunday … 6 = Saturday) of an epoch hour, UTC. 1970-01-01 was a Thursday. */
 export function dayOfWeek(epochHour: number): number {
   return (((Math.floor(epochHour / 24) + 4) % 7) + 7) % 7;
-}
-
-/** Adds weekend (Saturday/Sunday) traffic and total traffic of a series into `acc`. */
-export function addWeekend(series: HourSeries, acc: { weekend: number; total: number }): void {
-  const { keys, counts } = series;
-  for (let i = 0; i < keys.length; i++) {
-    const c = counts[i] ?? 0;
-    const d = dayOfWeek(keys[i]!);
-    if (d === 0 || d === 6) acc.weekend += c;
-    acc.total += c;
-  }
 }
 
 /** Jaccard similarity of two ascending key arrays (active-hour sets). */

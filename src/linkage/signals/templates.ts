@@ -1,14 +1,19 @@
 /**
- * Groups near-duplicate prompt fingerprints into templates for scoring.
+ * Groups near-duplicate prompt fingerprints into templates, once per run, for scoring.
  *
  * Why: prompts built from one template with variable parts fingerprint to nearby
  * 64-bit SimHashes, not identical ones; counting traffic per raw fingerprint would
- * understate how concentrated a cluster's traffic is. Two fingerprints within
- * `maxHamming` bits are the same template (transitively). Candidates come from
- * LSH banding (16-bit bands: with ≤ 3 differing bits at least one of 4 bands is
- * equal), never from all pairs; each bucket compares a bounded number of entries.
+ * understate how concentrated a cluster's traffic is, and would hide that a
+ * "shared" prompt is really a popular framework prompt sent by thousands of
+ * outsiders. Two fingerprints within `maxHamming` bits are the same template
+ * (transitively, union-find). Candidates come from LSH banding — maxHamming + 1
+ * bands, so a pair within the distance agrees on at least one band — bucketed by a
+ * counting sort on 16-bit band keys; inside a bucket each entry is compared with at
+ * most `maxBucketCompare` earlier entries (all pairs in ordinary buckets, bounded
+ * work in a hub bucket, where the entries are mostly one template anyway).
+ * Never all pairs; work is O(fingerprints × bands × maxBucketCompare).
  */
-import { hammingHex } from '../../ingest/simhash';
+import { popcount32 } from '../../ingest/simhash';
 
 export interface TemplateGrouping {
   /** template id per input fingerprint (0..templateCount-1, in order of first appearance) */
@@ -16,17 +21,37 @@ export interface TemplateGrouping {
   templateCount: number;
 }
 
-/**
- * @param fingerprints 16-hex SimHashes (distinct values expected)
- * @param maxHamming near-duplicate distance (bands = maxHamming + 1, at most 16)
- * @param maxBucketCompare cap on comparisons per entry inside one band bucket
- */
+/** Parses 16-hex fingerprints into high and low 32-bit halves (invalid ones become 0). */
+export function parseFingerprints(values: readonly string[]): { hi: Uint32Array; lo: Uint32Array } {
+  const hi = new Uint32Array(values.length);
+  const lo = new Uint32Array(values.length);
+  values.forEach((v, i) => {
+    const h = parseInt(v.slice(0, 8), 16);
+    const l = parseInt(v.slice(8, 16), 16);
+    hi[i] = Number.isFinite(h) ? h >>> 0 : 0;
+    lo[i] = Number.isFinite(l) ? l >>> 0 : 0;
+  });
+  return { hi, lo };
+}
+
+/** Bits [from, to) of the 64-bit value hi:lo (bit 0 = most significant), as a number. */
+function bits(hi: number, lo: number, from: number, to: number): number {
+  let v = 0;
+  for (let b = from; b < to; b++) {
+    const bit = b < 32 ? (hi >>> (31 - b)) & 1 : (lo >>> (63 - b)) & 1;
+    v = v * 2 + bit;
+  }
+  return v;
+}
+
+/** Groups fingerprints (as parsed halves) into near-duplicate templates. */
 export function groupTemplates(
-  fingerprints: readonly string[],
+  hi: Uint32Array,
+  lo: Uint32Array,
   maxHamming: number,
   maxBucketCompare: number,
 ): TemplateGrouping {
-  const n = fingerprints.length;
+  const n = hi.length;
   const parent = new Int32Array(n);
   for (let i = 0; i < n; i++) parent[i] = i;
   const find = (x: number): number => {
@@ -39,33 +64,52 @@ export function groupTemplates(
     }
     return r;
   };
-  const union = (a: number, b: number): void => {
-    const ra = find(a);
-    const rb = find(b);
-    if (ra !== rb) parent[Math.max(ra, rb)] = Math.min(ra, rb);
-  };
 
   if (maxHamming >= 0 && n > 1) {
-    const bands = Math.min(16, maxHamming + 1);
-    const hexPerBand = 16 / bands;
+    const bands = Math.min(64, maxHamming + 1);
+    const BUCKETS = 1 << 16;
+    const key = new Int32Array(n);
+    const start = new Int32Array(BUCKETS + 1);
+    const order = new Int32Array(n);
     for (let band = 0; band < bands; band++) {
-      const start = Math.floor(band * hexPerBand);
-      const end = Math.floor((band + 1) * hexPerBand);
-      const buckets = new Map<string, number[]>();
+      const from = Math.floor((band * 64) / bands);
+      const to = Math.floor(((band + 1) * 64) / bands);
+      const fast16 = to - from === 16 && from % 16 === 0;
+      start.fill(0);
       for (let i = 0; i < n; i++) {
-        const key = (fingerprints[i] as string).slice(start, end);
-        const bucket = buckets.get(key);
-        if (bucket) bucket.push(i);
-        else buckets.set(key, [i]);
+        let k: number;
+        if (fast16) {
+          const word = from < 32 ? hi[i]! : lo[i]!;
+          k = from % 32 === 0 ? word >>> 16 : word & 0xffff;
+        } else {
+          const v = bits(hi[i]!, lo[i]!, from, to);
+          k = (v ^ Math.floor(v / 65536) ^ Math.floor(v / 4294967296)) & 0xffff;
+        }
+        key[i] = k;
+        start[k + 1] = start[k + 1]! + 1;
       }
-      for (const bucket of buckets.values()) {
-        for (let a = 1; a < bucket.length; a++) {
-          const ia = bucket[a]!;
-          const from = Math.max(0, a - maxBucketCompare);
-          for (let b = from; b < a; b++) {
-            const ib = bucket[b]!;
-            if (find(ia) === find(ib)) continue;
-            if (hammingHex(fingerprints[ia]!, fingerprints[ib]!) <= maxHamming) union(ia, ib);
+      for (let k = 0; k < BUCKETS; k++) start[k + 1] = start[k + 1]! + start[k]!;
+      const fill = start.slice(0, BUCKETS);
+      for (let i = 0; i < n; i++) {
+        const k = key[i]!;
+        order[fill[k]!] = i;
+        fill[k] = fill[k]! + 1;
+      }
+      for (let k = 0; k < BUCKETS; k++) {
+        const s = start[k]!;
+        const e = start[k + 1]!;
+        for (let p = s + 1; p < e; p++) {
+          const a = order[p]!;
+          const ha = hi[a]!;
+          const la = lo[a]!;
+          for (let q = Math.max(s, p - maxBucketCompare); q < p; q++) {
+            const b = order[q]!;
+            if (popcount32((ha ^ hi[b]!) >>> 0) + popcount32((la ^ lo[b]!) >>> 0) > maxHamming) {
+              continue;
+            }
+            const ra = find(a);
+            const rb = find(b);
+            if (ra !== rb) parent[Math.max(ra, rb)] = Math.min(ra, rb);
           }
         }
       }
@@ -73,15 +117,12 @@ export function groupTemplates(
   }
 
   const template = new Int32Array(n);
-  const idOfRoot = new Map<number, number>();
+  const idOfRoot = new Int32Array(n).fill(-1);
+  let count = 0;
   for (let i = 0; i < n; i++) {
     const root = find(i);
-    let id = idOfRoot.get(root);
-    if (id === undefined) {
-      id = idOfRoot.size;
-      idOfRoot.set(root, id);
-    }
-    template[i] = id;
+    if (idOfRoot[root]! < 0) idOfRoot[root] = count++;
+    template[i] = idOfRoot[root]!;
   }
-  return { template, templateCount: idOfRoot.size };
+  return { template, templateCount: count };
 }

@@ -1,0 +1,456 @@
+import { DEFAULTS, score } from '../../../src/linkage/score';
+import type { Identifier, ScoredCluster } from '../../../src/linkage/types';
+import {
+  ALL_HOURS,
+  DAY,
+  FixtureAccount,
+  PERIOD_DAYS,
+  T0,
+  all,
+  background,
+  detectionFor,
+  makeInput,
+  people,
+  plant,
+  randomHex,
+  rng,
+  schedule,
+  slot,
+} from './fixtures';
+
+const BACKGROUND = background(200, 1);
+
+function scoreGroups(
+  groups: FixtureAccount[][],
+  extra: FixtureAccount[] = [],
+  allowlist: Identifier[] = [],
+): ScoredCluster[] {
+  const accounts = [...BACKGROUND, ...extra, ...groups.flat()];
+  const input = makeInput(accounts, allowlist);
+  return score(
+    input,
+    detectionFor(
+      input,
+      groups.map((g) => g.map((a) => a.id)),
+    ),
+  );
+}
+
+function scoreOne(group: FixtureAccount[], extra: FixtureAccount[] = []): ScoredCluster {
+  const [cluster] = scoreGroups([group], extra);
+  if (!cluster) throw new Error('no cluster');
+  return cluster;
+}
+
+function reason(cluster: ScoredCluster, code: string): number | undefined {
+  return cluster.reasons.find((r) => r.code === code)?.value;
+}
+
+function codes(cluster: ScoredCluster): string[] {
+  return cluster.reasons.map((r) => r.code);
+}
+
+const TEMPLATE = randomHex(rng(99));
+const OTHER_TEMPLATE = randomHex(rng(98));
+
+/** The campaign ring: every pattern a reported campaign showed. */
+function ring(prefix: string, n: number, seed: number, pivot = true): FixtureAccount[] {
+  const burstAt = T0 + 10 * DAY;
+  return people(
+    prefix,
+    n,
+    seed,
+    all(
+      (acc, i) => plant.sharedCard(`${prefix}-card-${i % 2}`)(acc),
+      (acc, i) => plant.sharedSubnet(`172.16.${i % 4}`, 9)(acc),
+      plant.burst(burstAt),
+      (acc, _i, r) => {
+        acc.hours = schedule(
+          { fromDay: 11, toDay: PERIOD_DAYS, hoursOfDay: ALL_HOURS, dayChance: 0.9, perHour: 4 },
+          r,
+        );
+      },
+      (acc, _i, r) => {
+        acc.links = acc.links.filter((l) => l.kind !== 'prompt');
+        plant.template(TEMPLATE, 400)(acc, 0, r);
+        plant.template(OTHER_TEMPLATE, 300)(acc, 0, r);
+        acc.links.push({ kind: 'prompt', value: randomHex(r), count: 20 });
+      },
+      (acc) => {
+        acc.capabilities = [
+          { name: 'reasoning', count: 900 },
+          { name: 'coding', count: 60 },
+          { name: 'writing', count: 40 },
+        ];
+      },
+      pivot ? plant.pivot(3, 0.5) : () => undefined,
+    ),
+  );
+}
+
+describe('score: the neutral base', () => {
+  const base = scoreOne(people('base', 12, 7));
+
+  it('returns one cluster per community with every signal, low risk and no risk reasons', () => {
+    expect(base.members).toHaveLength(12);
+    expect(base.risk).toBeLessThan(0.1);
+    expect(base.flagged).toBe(false);
+    expect(codes(base)).toEqual([]);
+    for (const key of [
+      'payment_max_accounts',
+      'payment_mean_accounts',
+      'subnet_max_accounts',
+      'template_top_share',
+      'capability_hhi',
+      'requests_ratio',
+      'signup_burst_share',
+      'active_hour_jaccard',
+      'hour_entropy_mean',
+      'pivot_share_24h',
+      'org_share',
+      'corporate_domain_share',
+      'signup_span_days',
+      'office_window_share',
+    ]) {
+      expect(base.signals).toHaveProperty(key);
+      expect(Number.isFinite(base.signals[key])).toBe(true);
+    }
+    expect(base.risk).toBeGreaterThanOrEqual(0);
+    expect(base.risk).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('score: each reason code appears when its pattern is planted', () => {
+  it('shared_payment_method: accounts per shared card', () => {
+    const c = scoreOne(people('pay', 12, 7, plant.sharedCard('card-x')));
+    expect(reason(c, 'shared_payment_method')).toBe(12);
+    expect(c.signals.payment_max_accounts).toBe(12);
+    expect(c.sharedIdentifiers[0]).toEqual({ kind: 'payment', value: 'card-x', members: 12 });
+  });
+
+  it('shared_subnet: accounts per shared /24', () => {
+    const c = scoreOne(people('net', 12, 7, plant.sharedSubnet('192.0.2', 5)));
+    expect(reason(c, 'shared_subnet')).toBe(12);
+    expect(c.signals.subnet_shared_member_share).toBe(1);
+  });
+
+  it('shared_prompt_template: near-duplicate prompts carry most traffic', () => {
+    const c = scoreOne(people('tpl', 12, 7, plant.template(TEMPLATE, 50)));
+    const v = reason(c, 'shared_prompt_template');
+    expect(v).toBeGreaterThan(0.8);
+    expect(v).toBeLessThanOrEqual(1);
+    // variants within Hamming 3 collapse into one template reported once
+    const prompts = c.sharedIdentifiers.filter((s) => s.kind === 'prompt');
+    expect(prompts).toHaveLength(1);
+    expect(prompts[0]?.members).toBe(12);
+  });
+
+  it('shared_prompt_template is discounted for a prompt many outsiders also send', () => {
+    const outsiders = people('fw-out', 150, 8, plant.template(TEMPLATE, 50));
+    const c = scoreOne(people('tpl', 12, 7, plant.template(TEMPLATE, 50)), outsiders);
+    expect(c.signals.template_top_exclusivity).toBeLessThan(0.1);
+    expect(reason(c, 'shared_prompt_template')).toBeUndefined();
+  });
+
+  it('capability_concentration: one capability dominates', () => {
+    const c = scoreOne(people('cap', 12, 7, plant.capability('reasoning')));
+    expect(reason(c, 'capability_concentration')).toBe(1);
+  });
+
+  it('high_request_volume: median requests far above the population', () => {
+    const c = scoreOne(people('vol', 12, 7, plant.volume(20)));
+    expect(reason(c, 'high_request_volume')).toBeGreaterThan(10);
+  });
+
+  it('signup_burst: most sign-ups inside one 24 h window', () => {
+    const c = scoreOne(people('burst', 12, 7, plant.burst(T0 - 5 * DAY)));
+    expect(reason(c, 'signup_burst')).toBe(1);
+  });
+
+  it('synchronised_activity: members active in the same hours', () => {
+    const shared = schedule(
+      { fromDay: 0, toDay: PERIOD_DAYS, hoursOfDay: slot(14, 4), dayChance: 0.5, perHour: 2 },
+      rng(5),
+    );
+    const c = scoreOne(people('sync', 12, 7, plant.sameSchedule(shared)));
+    expect(reason(c, 'synchronised_activity')).toBe(1);
+    expect(reason(c, 'around_the_clock')).toBeUndefined();
+  });
+
+  it('around_the_clock: every member active at all hours of day', () => {
+    const c = scoreOne(people('clock', 12, 7, plant.aroundTheClock()));
+    expect(reason(c, 'around_the_clock')).toBeGreaterThan(0.95);
+  });
+
+  it('model_pivot_24h: half the traffic moved to the new model within a day', () => {
+    const c = scoreOne(people('pivot', 12, 7, plant.pivot(2, 0.5)));
+    const v = reason(c, 'model_pivot_24h');
+    expect(v).toBeGreaterThan(0.4);
+    expect(v).toBeLessThanOrEqual(0.6);
+    expect(c.signals.pivot_adoption_24h).toBeGreaterThan(0.5);
+  });
+
+  it('model_pivot_24h is not raised by slow, partial adoption or by a switch days later', () => {
+    const slow = scoreOne(people('slow', 12, 7, plant.slowAdoption()));
+    expect(reason(slow, 'model_pivot_24h')).toBeUndefined();
+    const late = scoreOne(people('late', 12, 7, plant.pivot(24 * 5, 0.5)));
+    expect(late.signals.pivot_share_24h).toBe(0);
+    expect(reason(late, 'model_pivot_24h')).toBeUndefined();
+  });
+
+  it('benign_consistent_org: members share one org', () => {
+    const c = scoreOne(people('org', 12, 7, plant.org('org-acme')));
+    expect(reason(c, 'benign_consistent_org')).toBe(1);
+  });
+
+  it('benign_corporate_domain: one non-webmail domain; webmail never counts', () => {
+    const c = scoreOne(people('dom', 12, 7, plant.domain('acme.example')));
+    expect(reason(c, 'benign_corporate_domain')).toBe(1);
+    const web = scoreOne(people('web', 12, 7, plant.domain('gmail.com')));
+    expect(reason(web, 'benign_corporate_domain')).toBeUndefined();
+  });
+
+  it('benign_signups_spread: sign-ups spread over months', () => {
+    const c = scoreOne(people('spread', 12, 7, plant.spreadSignups(200, 12)));
+    expect(reason(c, 'benign_signups_spread')).toBeGreaterThan(120);
+  });
+
+  it('benign_office_hours: weekday office-hours pattern', () => {
+    const c = scoreOne(people('office', 12, 7, plant.officeHours()));
+    expect(reason(c, 'benign_office_hours')).toBe(1);
+    expect(c.signals.weekend_share).toBe(0);
+  });
+
+  it('benign_small_team: a small group on one card and one company domain', () => {
+    const c = scoreOne(
+      people('team', 8, 7, all(plant.sharedCard('team-card'), plant.domain('startup.example'))),
+    );
+    expect(reason(c, 'benign_small_team')).toBe(8);
+    const big = scoreOne(
+      people('bigteam', 40, 7, all(plant.sharedCard('big-card'), plant.domain('big.example'))),
+    );
+    expect(reason(big, 'benign_small_team')).toBeUndefined();
+  });
+
+  it('none of the planted codes appear on the neutral base', () => {
+    const base = scoreOne(people('base', 12, 7));
+    expect(codes(base)).toEqual([]);
+  });
+});
+
+describe('score: benign look-alikes stay below the threshold, rings go above', () => {
+  const company = people(
+    'acme',
+    25,
+    11,
+    all(
+      plant.sharedCard('acme-card'),
+      plant.sharedSubnet('203.0.113', 7),
+      plant.domain('acme.example'),
+      plant.org('org-acme'),
+      plant.template(randomHex(rng(1234)), 80),
+      plant.spreadSignups(180, 25),
+      plant.officeHours(),
+      plant.volume(3),
+      plant.slowAdoption(),
+      (acc) => {
+        acc.capabilities = [
+          { name: 'coding', count: 70 },
+          { name: 'analysis', count: 20 },
+          { name: 'writing', count: 10 },
+        ];
+      },
+    ),
+  );
+  const startup = people(
+    'startup',
+    8,
+    12,
+    all(
+      plant.sharedCard('startup-card'),
+      plant.sharedSubnet('198.18.5', 3),
+      plant.domain('tiny.example'),
+      plant.burst(T0 - 20 * DAY),
+      plant.officeHours(),
+      plant.template(randomHex(rng(4321)), 60),
+      plant.capability('coding'),
+    ),
+  );
+  const campus = people('campus', 60, 13, (acc, i, r) => {
+    plant.sharedSubnet('198.51.100', 1)(acc);
+    if (i % 10 < 7) acc.emailDomain = 'uni.example.edu';
+    // one term's sign-up burst, the rest spread over the year
+    acc.signupAt = i < 15 ? T0 - 100 * DAY + i * 60_000 : T0 - Math.floor(r() * 365 * DAY);
+    acc.hours = schedule(
+      {
+        fromDay: 0,
+        toDay: PERIOD_DAYS,
+        hoursOfDay: slot(12 + Math.floor(r() * 9), 4),
+        dayChance: 0.4,
+        perHour: 2,
+      },
+      r,
+    );
+  });
+  const vpn = people('vpn', 40, 14, plant.sharedSubnet('192.0.2', 50));
+  const framework = randomHex(rng(777));
+  const frameworkDevs = people('fw', 50, 15, plant.template(framework, 30));
+  const frameworkOutsiders = people('fw-out', 150, 16, plant.template(framework, 30));
+  const ringA = ring('ring-a', 40, 21);
+  const ringB = ring('ring-b', 24, 22, false);
+
+  const [cCompany, cStartup, cCampus, cVpn, cFramework, cRingA, cRingB] = scoreGroups(
+    [company, startup, campus, vpn, frameworkDevs, ringA, ringB],
+    frameworkOutsiders,
+  ) as ScoredCluster[];
+
+  it.each([
+    ['company', () => cCompany],
+    ['startup', () => cStartup],
+    ['campus NAT', () => cCampus],
+    ['VPN exit', () => cVpn],
+    ['framework-prompt developers', () => cFramework],
+  ])('%s scores below the threshold', (_name, get) => {
+    const c = get() as ScoredCluster;
+    expect(c.flagged).toBe(false);
+    expect(c.risk).toBeLessThan(DEFAULTS.threshold - 0.2);
+  });
+
+  it('the company is kept low by benign reasons despite its shared card and subnet', () => {
+    const c = cCompany as ScoredCluster;
+    expect(codes(c)).toEqual(
+      expect.arrayContaining([
+        'shared_payment_method',
+        'benign_consistent_org',
+        'benign_corporate_domain',
+        'benign_signups_spread',
+        'benign_office_hours',
+      ]),
+    );
+  });
+
+  it('the startup is kept low by benign_small_team', () => {
+    expect(codes(cStartup as ScoredCluster)).toContain('benign_small_team');
+  });
+
+  it('a planted ring is flagged with the campaign reasons', () => {
+    const c = cRingA as ScoredCluster;
+    expect(c.flagged).toBe(true);
+    expect(c.risk).toBeGreaterThan(0.95);
+    expect(codes(c)).toEqual(
+      expect.arrayContaining([
+        'shared_payment_method',
+        'shared_subnet',
+        'shared_prompt_template',
+        'capability_concentration',
+        'high_request_volume',
+        'signup_burst',
+        'synchronised_activity',
+        'around_the_clock',
+        'model_pivot_24h',
+      ]),
+    );
+    expect(codes(c).some((code) => code.startsWith('benign_'))).toBe(false);
+    expect(reason(c, 'model_pivot_24h')).toBeGreaterThan(0.4);
+  });
+
+  it('a ring sub-group without the pivot is still flagged', () => {
+    const c = cRingB as ScoredCluster;
+    expect(c.flagged).toBe(true);
+    expect(codes(c)).not.toContain('model_pivot_24h');
+  });
+});
+
+describe('score: mechanics', () => {
+  it('is deterministic and honours the threshold option', () => {
+    const group = ring('det', 30, 3);
+    const a = scoreOne(group);
+    const b = scoreOne(group);
+    expect(b).toEqual(a);
+    const input = makeInput([...BACKGROUND, ...group]);
+    const detection = detectionFor(input, [group.map((g) => g.id)]);
+    const [strict] = score(input, detection, { threshold: 0.9999999 });
+    expect(strict?.flagged).toBe(false);
+    expect(strict?.risk).toBe(a.risk);
+  });
+
+  it('lists reasons strongest first and only codes that mattered', () => {
+    const c = scoreOne(ring('order', 30, 4));
+    const contribution = (code: string): number =>
+      (c.signals[`strength_${code}`] ?? 0) *
+      ((DEFAULTS.weights as Record<string, number>)[code] ?? 0);
+    const values = c.reasons.map((r) => contribution(r.code));
+    expect(values).toEqual([...values].sort((x, y) => y - x));
+    for (const r of c.reasons) {
+      expect(c.signals[`strength_${r.code}`]).toBeGreaterThanOrEqual(DEFAULTS.reasonMinStrength);
+    }
+  });
+
+  it('allow-listed values do not count as shared', () => {
+    const group = people('allow', 12, 7, plant.sharedCard('card-benign'));
+    const [c] = scoreGroups([group], [], [{ kind: 'payment', value: 'card-benign' }]);
+    expect(c && reason(c, 'shared_payment_method')).toBeUndefined();
+    expect(c?.sharedIdentifiers.some((s) => s.value === 'card-benign')).toBe(false);
+  });
+
+  it('shrinks positive evidence for tiny clusters', () => {
+    const pair = scoreOne(ring('pair', 2, 5));
+    const big = scoreOne(ring('big', 20, 5));
+    expect(pair.signals.strength_confidence).toBe(0.25);
+    expect(pair.risk).toBeLessThan(big.risk);
+  });
+
+  it('caps sharedIdentifiers and ranks strong kinds first', () => {
+    const group = people('cap', 30, 9, (acc, i) => {
+      for (let k = 0; k < 15; k++) acc.links.push({ kind: 'ip', value: `100.64.${k}.${i % 2}` });
+      acc.links.push({ kind: 'payment', value: `card-${i % 3}` });
+    });
+    const c = scoreOne(group);
+    expect(c.sharedIdentifiers.length).toBeLessThanOrEqual(DEFAULTS.sharedIdentifiersCap);
+    expect(c.sharedIdentifiers[0]?.kind).toBe('payment');
+  });
+
+  it('skips communities with no members and ignores unassigned accounts', () => {
+    const input = makeInput(BACKGROUND.slice(0, 10));
+    const community = new Int32Array(10).fill(-1);
+    community[3] = 1;
+    community[4] = 1;
+    const out = score(input, { community, communityCount: 2, modularity: 0, stats: {} });
+    expect(out).toHaveLength(1);
+    expect(out[0]?.members).toEqual([3, 4]);
+  });
+
+  it('scores 50,000 accounts in 1,000 clusters quickly', () => {
+    const r = rng(42);
+    const n = 50_000;
+    const accounts = [];
+    for (let i = 0; i < n; i++) {
+      accounts.push({
+        id: `p${i}`,
+        signupAt: T0 - Math.floor(r() * 90 * DAY),
+        hours: schedule(
+          { fromDay: 0, toDay: 30, hoursOfDay: slot(i % 24, 4), dayChance: 0.3, perHour: 2 },
+          r,
+        ),
+        emailDomain: 'gmail.com',
+        org: null,
+        capabilities: [{ name: 'coding', count: 3 }],
+        links: [
+          { kind: 'payment' as const, value: `c${i % 20_000}` },
+          { kind: 'ip' as const, value: `ip${i % 5000}` },
+          { kind: 'subnet' as const, value: `s${i % 500}` },
+          { kind: 'prompt' as const, value: randomHex(r) },
+          { kind: 'prompt' as const, value: randomHex(r) },
+        ],
+      });
+    }
+    const input = makeInput(accounts);
+    const community = new Int32Array(n);
+    for (let i = 0; i < n; i++) community[i] = i % 1000;
+    const start = Date.now();
+    const out = score(input, { community, communityCount: 1000, modularity: 0, stats: {} });
+    const ms = Date.now() - start;
+    expect(out).toHaveLength(1000);
+    expect(ms).toBeLessThan(5000);
+  });
+});
