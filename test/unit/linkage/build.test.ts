@@ -1,0 +1,246 @@
+/**
+ * build: evidence weights (rarity, kinds, allow-list, corroboration), camouflage
+ * resistance, hub handling without d² pairs, near-duplicate prompt templates.
+ */
+import { build } from '../../../src/linkage/build';
+import type {
+  AccountFacts,
+  Identifier,
+  IdentifierKind,
+  LinkageGraph,
+  LinkageInput,
+} from '../../../src/linkage/types';
+import { DEFAULTS } from '../../../src/linkage/weights';
+
+type Link = [account: number, kind: IdentifierKind, value: string];
+
+function account(i: number): AccountFacts {
+  return {
+    id: `acc-${i}`,
+    signupAt: null,
+    firstSeen: 0,
+    lastSeen: 0,
+    requests: 1,
+    hours: { keys: [], counts: [] },
+    emailDomain: null,
+    org: null,
+    models: [],
+    capabilities: [],
+  };
+}
+
+/** A LinkageInput from (account, kind, value) links; identifiers are de-duplicated. */
+function input(accounts: number, links: Link[], allowlist: Identifier[] = []): LinkageInput {
+  const identifiers: Identifier[] = [];
+  const index = new Map<string, number>();
+  const linkIdentifier: number[] = [];
+  for (const [, kind, value] of links) {
+    const key = `${kind}:${value}`;
+    let i = index.get(key);
+    if (i === undefined) {
+      i = identifiers.length;
+      index.set(key, i);
+      identifiers.push({ kind, value });
+    }
+    linkIdentifier.push(i);
+  }
+  return {
+    accounts: Array.from({ length: accounts }, (_, i) => account(i)),
+    identifiers,
+    linkAccount: Int32Array.from(links.map(([a]) => a)),
+    linkIdentifier: Int32Array.from(linkIdentifier),
+    linkCount: new Float64Array(links.length).fill(1),
+    models: [],
+    allowlist,
+    previousClusters: [],
+  };
+}
+
+/** All accounts in `members` share one value. */
+function share(members: number[], kind: IdentifierKind, value: string): Link[] {
+  return members.map((a) => [a, kind, value]);
+}
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from }, (_, i) => from + i);
+}
+
+function edgeWeight(g: LinkageGraph, a: number, b: number): number {
+  const [s, t] = a < b ? [a, b] : [b, a];
+  for (let e = 0; e < g.source.length; e++) {
+    if (g.source[e] === s && g.target[e] === t) return g.weight[e] as number;
+  }
+  return 0;
+}
+
+/** Keep every pair, even single weak ones, to compare raw evidence. */
+const RAW = { weakOnlyMin: 0, minProposeWeight: 0, corroborationMin: Infinity };
+
+describe('build: weights', () => {
+  it('weighs a rarer shared value more (1 / ln(degree + 5))', () => {
+    const g = build(
+      input(12, [...share([0, 1], 'payment', 'p1'), ...share(range(2, 12), 'payment', 'p2')]),
+    );
+    const rare = edgeWeight(g, 0, 1);
+    const common = edgeWeight(g, 2, 3);
+    expect(rare).toBeCloseTo(DEFAULTS.build.kindWeight.payment / Math.log(2 + 5), 5);
+    expect(common).toBeCloseTo(DEFAULTS.build.kindWeight.payment / Math.log(10 + 5), 5);
+    expect(rare).toBeGreaterThan(common);
+  });
+
+  it('orders kinds: payment > device > org > email domain > prompt > ip > subnet', () => {
+    const kinds: IdentifierKind[] = [
+      'payment',
+      'device',
+      'org',
+      'email_domain',
+      'prompt',
+      'ip',
+      'subnet',
+    ];
+    const links = kinds.flatMap((kind, k) =>
+      share([2 * k, 2 * k + 1], kind, kind === 'prompt' ? 'abcdef0123456789' : `${kind}-v`),
+    );
+    const g = build(input(2 * kinds.length, links), RAW);
+    const weights = kinds.map((_, k) => edgeWeight(g, 2 * k, 2 * k + 1));
+    expect(weights.every((w) => w > 0)).toBe(true);
+    expect(weights).toEqual(weights.slice().sort((a, b) => b - a));
+    expect(new Set(weights).size).toBe(kinds.length);
+  });
+
+  it('never links through an allow-listed value', () => {
+    const links = [...share([0, 1, 2], 'payment', 'office-card'), ...share([3, 4], 'device', 'd1')];
+    expect(build(input(5, links)).source.length).toBe(4);
+    const g = build(input(5, links, [{ kind: 'payment', value: 'office-card' }]));
+    expect(g.source.length).toBe(1);
+    expect(edgeWeight(g, 3, 4)).toBeGreaterThan(0);
+    expect(g.stats.valuesAllowlisted).toBe(1);
+  });
+
+  it('an allow-listed prompt fingerprint allow-lists its near-duplicates too', () => {
+    const links = [
+      ...share([0, 1], 'prompt', '00000000000000ff'),
+      ...share([1, 2], 'prompt', '00000000000000fe'), // 1 bit away
+      ...share([0, 1, 2], 'ip', '10.0.0.1'),
+    ];
+    const allow = [{ kind: 'prompt' as const, value: '00000000000000FF' }];
+    const g = build(input(3, links, allow));
+    expect(g.source.length).toBe(0); // the IP alone is too weak
+  });
+
+  it('corroborating kinds bind super-additively; one weak kind alone does not bind', () => {
+    const ipOnly = build(input(2, share([0, 1], 'ip', '1.2.3.4')));
+    expect(ipOnly.source.length).toBe(0);
+    expect(ipOnly.stats.droppedWeakPairs).toBe(1);
+
+    const both = [
+      ...share([0, 1], 'ip', '1.2.3.4'),
+      ...share([0, 1], 'prompt', '0123456789abcdef'),
+    ];
+    const corroborated = edgeWeight(build(input(2, both)), 0, 1);
+    const ipRaw = edgeWeight(build(input(2, share([0, 1], 'ip', '1.2.3.4')), RAW), 0, 1);
+    const promptRaw = edgeWeight(
+      build(input(2, share([0, 1], 'prompt', '0123456789abcdef')), RAW),
+      0,
+      1,
+    );
+    expect(corroborated).toBeGreaterThan(ipRaw + promptRaw);
+    expect(build(input(2, both)).stats.corroboratedEdges).toBe(1);
+  });
+
+  it('caps the evidence of one kind, so many weak shared values cannot pile up', () => {
+    const links = range(0, 40).flatMap((i) => share([0, 1], 'ip', `10.0.${i}.1`));
+    const w = edgeWeight(build(input(2, links)), 0, 1);
+    expect(w).toBeCloseTo(DEFAULTS.build.kindCap * DEFAULTS.build.kindWeight.ip, 5);
+  });
+});
+
+describe('build: camouflage', () => {
+  it('a proxy IP and a popular prompt shared with a ring do not bind benign accounts to it', () => {
+    const ring = range(0, 10);
+    const benign = range(10, 40);
+    const links: Link[] = [
+      ...share(ring, 'payment', 'ring-card'),
+      ...share(ring.slice(0, 5), 'device', 'ring-device'),
+      ...share([...ring, ...benign], 'ip', 'proxy-exit'), // 40 accounts on a proxy
+      ...share([...ring, ...benign], 'prompt', 'aaaaaaaaaaaaaaaa'), // a popular framework prompt
+    ];
+    const g = build(input(40, links));
+    for (let e = 0; e < g.source.length; e++) {
+      expect(g.source[e]).toBeLessThan(10);
+      expect(g.target[e]).toBeLessThan(10);
+    }
+    expect(g.source.length).toBe(45); // the ring is fully linked
+    // The proxy and the prompt still corroborate the ring's own pairs.
+    const alone = build(input(40, [...share(ring, 'payment', 'ring-card')]));
+    expect(edgeWeight(g, 0, 9)).toBeGreaterThan(edgeWeight(alone, 0, 9));
+  });
+});
+
+describe('build: hubs', () => {
+  const N = 10_000;
+
+  it('a value shared by 10,000 accounts makes O(d) edges, not 50M', () => {
+    const g = build(input(N, share(range(0, N), 'payment', 'gift-card')));
+    expect(g.stats.hubValuesCapped).toBe(1);
+    expect(g.source.length).toBeLessThanOrEqual(DEFAULTS.build.hubCycles * N);
+    expect(g.source.length).toBeGreaterThan(N); // still connects its members
+    expect(g.stats.pairUpdates).toBeLessThanOrEqual(DEFAULTS.build.hubCycles * N);
+  });
+
+  it('a weak hub (carrier NAT) links nobody on its own, yet corroborates real pairs', () => {
+    const links = [
+      ...share(range(0, N), 'ip', 'carrier-nat'),
+      ...share(range(0, N), 'subnet', '100.64.0.0/24'),
+      ...share(range(0, N), 'email_domain', 'gmail.com'),
+      ...share([0, 1, 2], 'device', 'dev-1'),
+    ];
+    const g = build(input(N, links));
+    expect(g.source.length).toBe(3);
+    const without = build(input(N, share([0, 1, 2], 'device', 'dev-1')));
+    expect(edgeWeight(g, 0, 1)).toBeGreaterThan(edgeWeight(without, 0, 1));
+    expect(g.stats.pairUpdates).toBeLessThan(10 * N);
+  });
+
+  it('is reproducible: same input and seed, same edges', () => {
+    const links = share(range(0, 500), 'device', 'farm');
+    const a = build(input(500, links));
+    const b = build(input(500, links));
+    expect(Array.from(a.source)).toEqual(Array.from(b.source));
+    expect(Array.from(a.target)).toEqual(Array.from(b.target));
+  });
+});
+
+describe('build: graph shape', () => {
+  it('collapses multi-edges into one sorted edge per pair with source < target', () => {
+    const links: Link[] = [
+      ...share([3, 1], 'payment', 'p'),
+      ...share([1, 3], 'device', 'd'),
+      ...share([1, 3], 'device', 'd'), // repeated link
+      ...share([0, 1, 2], 'org', 'acme'),
+      ...share([0, 1, 2], 'email_domain', 'acme.io'),
+    ];
+    const g = build(input(4, links));
+    const pairs = Array.from(g.source, (s, e) => [s, g.target[e] as number]);
+    expect(pairs).toEqual([
+      [0, 1],
+      [0, 2],
+      [1, 2],
+      [1, 3],
+    ]);
+    expect(g.weight.every((w) => w > 0)).toBe(true);
+  });
+
+  it('links accounts through near-duplicate prompts (Hamming ≤ 3) but not distant ones', () => {
+    const links: Link[] = [
+      [0, 'prompt', '0f0f0f0f0f0f0f0f'],
+      [1, 'prompt', '0f0f0f0f0f0f0f08'], // 3 bits away from account 0's
+      [2, 'prompt', 'f0f0f0f0f0f0f0f0'], // far away
+      ...share([0, 1, 2], 'ip', '5.6.7.8'),
+    ];
+    const g = build(input(3, links));
+    expect(edgeWeight(g, 0, 1)).toBeGreaterThan(0);
+    expect(edgeWeight(g, 0, 2)).toBe(0);
+    expect(g.stats.promptTemplates).toBe(2);
+  });
+});
