@@ -113,10 +113,20 @@ const WEBMAIL = ['gmail.com', 'outlook.com', 'yahoo.com', 'proton.me'];
  * the 30 days before T0, active a few hours in a personal slot on ~40% of days, a mix
  * of capabilities, and prompts of their own.
  */
-export function person(id: string, r: () => number, over: Partial<FixtureAccount> = {}): FixtureAccount {
+export function person(
+  id: string,
+  r: () => number,
+  over: Partial<FixtureAccount> = {},
+): FixtureAccount {
   const start = Math.floor(r() * 24);
   const hours = schedule(
-    { fromDay: 0, toDay: PERIOD_DAYS, hoursOfDay: slot(start, 3 + Math.floor(r() * 3)), dayChance: 0.4, perHour: 2 },
+    {
+      fromDay: 0,
+      toDay: PERIOD_DAYS,
+      hoursOfDay: slot(start, 3 + Math.floor(r() * 3)),
+      dayChance: 0.4,
+      perHour: 2,
+    },
     r,
   );
   const a = 10 + Math.floor(r() * 200);

@@ -1,0 +1,182 @@
+/**
+ * Stable cluster ids (pure): matches this run's scored communities to the previous
+ * run's published clusters by member overlap, keeps ids, and records what happened.
+ *
+ * Why: analysts bookmark, annotate and give verdicts on clusters; a cluster that is
+ * "the same ring as yesterday" must keep its id even when Louvain renumbers
+ * communities and a few members come and go. Merges and splits are recorded so a
+ * cluster's history reads as a story (born, grew, merged with X, split into Y).
+ *
+ * Rules (all ties broken deterministically):
+ *  - overlap(c, p) = members of current cluster c that were in previous cluster p;
+ *    share(p→c) = overlap / |p|, share(c←p) = overlap / |c|.
+ *  - A pair is eligible to pass the id on when share(p→c) ≥ minShare or
+ *    share(c←p) ≥ minShare (a few stragglers do not carry an id into a big cluster).
+ *  - Greedy matching over eligible pairs by overlap (desc), then Jaccard (desc), then
+ *    previous id, then current index: each previous id is kept by at most one current
+ *    cluster (its largest-overlap partner still free), each current cluster keeps at
+ *    most one previous id.
+ *  - A previous cluster "contributes substantially" to c when share(p→c) ≥ minShare.
+ *  - Change of a current cluster:
+ *      merged  ≥ 2 previous clusters contribute substantially (from = all of them,
+ *              largest overlap first; the kept id, if any, is among them);
+ *      split   its previous cluster (kept or not) spread substantially over ≥ 2
+ *              current clusters (from = [that previous id]); the part that kept the
+ *              id and the new parts are all "split", the new parts with fresh ids;
+ *      grew / shrank / stable   kept an id, by size against the previous cluster
+ *              (from = [], the id itself says where it came from);
+ *      new     no previous cluster contributes substantially (fresh id, from = []).
+ *  - Previous clusters whose id nobody kept are retired: "merged" (into the current
+ *    clusters that took a substantial share) or "dissolved" (no successor).
+ */
+import type { ClusterChange, ClusterLineage, PublishedCluster, ScoredCluster } from './types';
+
+export interface MatchOptions {
+  /** share of a previous cluster (or of the current one) that counts as substantial */
+  minShare: number;
+}
+
+export const DEFAULTS: MatchOptions = { minShare: 0.25 };
+
+/** A previous cluster whose id is not carried forward by this run. */
+export interface RetiredCluster extends ClusterLineage {
+  change: Extract<ClusterChange, 'merged' | 'dissolved'>;
+  /** current cluster ids that took a substantial share of its members (empty when dissolved) */
+  into: string[];
+}
+
+export interface MatchResult {
+  /** one per current cluster, in the order given */
+  clusters: PublishedCluster[];
+  /** previous clusters with no id-keeping successor, sorted by id */
+  dissolved: RetiredCluster[];
+}
+
+interface Pair {
+  c: number;
+  p: number;
+  overlap: number;
+  jaccard: number;
+}
+
+function compareIds(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export function matchClusters(
+  previous: { id: string; members: string[] }[],
+  current: ScoredCluster[],
+  accountIds: string[],
+  newId: () => string,
+  options: Partial<MatchOptions> = {},
+): MatchResult {
+  const opts: MatchOptions = { ...DEFAULTS, ...options };
+
+  // previous cluster per account id (an id listed twice counts for the later cluster)
+  const previousOf = new Map<string, number>();
+  const previousSize = previous.map((p) => new Set(p.members).size);
+  previous.forEach((p, i) => {
+    for (const m of p.members) previousOf.set(m, i);
+  });
+
+  // overlaps: one pass over current members
+  const pairs: Pair[] = [];
+  const currentSize = current.map((c) => c.members.length);
+  current.forEach((cluster, c) => {
+    const counts = new Map<number, number>();
+    for (const a of cluster.members) {
+      const id = accountIds[a];
+      if (id === undefined) continue;
+      const p = previousOf.get(id);
+      if (p !== undefined) counts.set(p, (counts.get(p) ?? 0) + 1);
+    }
+    for (const [p, overlap] of counts) {
+      const union = currentSize[c]! + previousSize[p]! - overlap;
+      pairs.push({ c, p, overlap, jaccard: union > 0 ? overlap / union : 0 });
+    }
+  });
+
+  const shareOfPrevious = (pair: Pair): number => pair.overlap / Math.max(1, previousSize[pair.p]!);
+  const shareOfCurrent = (pair: Pair): number => pair.overlap / Math.max(1, currentSize[pair.c]!);
+  const substantial = (pair: Pair): boolean => shareOfPrevious(pair) >= opts.minShare;
+
+  // greedy id assignment
+  const ordered = pairs
+    .filter((pair) => substantial(pair) || shareOfCurrent(pair) >= opts.minShare)
+    .sort(
+      (x, y) =>
+        y.overlap - x.overlap ||
+        y.jaccard - x.jaccard ||
+        compareIds(previous[x.p]!.id, previous[y.p]!.id) ||
+        x.c - y.c,
+    );
+  const keptBy = new Map<number, number>(); // previous → current
+  const keeps = new Map<number, number>(); // current → previous
+  for (const pair of ordered) {
+    if (keptBy.has(pair.p) || keeps.has(pair.c)) continue;
+    keptBy.set(pair.p, pair.c);
+    keeps.set(pair.c, pair.p);
+  }
+
+  // substantial contributions, both ways, largest overlap first
+  const sourcesOf: Pair[][] = current.map(() => []);
+  const targetsOf: Pair[][] = previous.map(() => []);
+  for (const pair of pairs) {
+    if (!substantial(pair)) continue;
+    sourcesOf[pair.c]!.push(pair);
+    targetsOf[pair.p]!.push(pair);
+  }
+  const byOverlap = (x: Pair, y: Pair): number =>
+    y.overlap - x.overlap || compareIds(previous[x.p]!.id, previous[y.p]!.id) || x.c - y.c;
+  for (const list of sourcesOf) list.sort(byOverlap);
+  for (const list of targetsOf) list.sort(byOverlap);
+
+  // ids first (in current order, so fresh ids are drawn deterministically)
+  const ids = current.map((_, c) => {
+    const p = keeps.get(c);
+    return p !== undefined ? previous[p]!.id : newId();
+  });
+
+  const clusters: PublishedCluster[] = current.map((cluster, c) => {
+    const id = ids[c]!;
+    const kept = keeps.get(c);
+    const sources = sourcesOf[c]!;
+    let change: ClusterChange;
+    let from: string[] = [];
+    if (sources.length >= 2) {
+      change = 'merged';
+      from = sources.map((s) => previous[s.p]!.id);
+    } else if (sources.length === 1 && targetsOf[sources[0]!.p]!.length >= 2) {
+      change = 'split';
+      from = [previous[sources[0]!.p]!.id];
+    } else if (kept !== undefined) {
+      const before = previousSize[kept]!;
+      const after = currentSize[c]!;
+      change = after > before ? 'grew' : after < before ? 'shrank' : 'stable';
+    } else if (sources.length === 1) {
+      // a substantial share of one previous cluster whose id went elsewhere
+      change = 'split';
+      from = [previous[sources[0]!.p]!.id];
+    } else {
+      change = 'new';
+    }
+    if (kept !== undefined && from.length > 0 && !from.includes(previous[kept]!.id)) {
+      from = [previous[kept]!.id, ...from];
+    }
+    return { ...cluster, id, lineage: { clusterId: id, change, from } };
+  });
+
+  const dissolved: RetiredCluster[] = [];
+  previous.forEach((p, i) => {
+    if (keptBy.has(i)) return;
+    const into = targetsOf[i]!.map((pair) => ids[pair.c]!);
+    dissolved.push(
+      into.length > 0
+        ? { clusterId: p.id, change: 'merged', from: [], into }
+        : { clusterId: p.id, change: 'dissolved', from: [], into: [] },
+    );
+  });
+  dissolved.sort((x, y) => compareIds(x.clusterId, y.clusterId));
+
+  return { clusters, dissolved };
+}

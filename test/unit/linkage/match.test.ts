@@ -1,0 +1,158 @@
+import { matchClusters, MatchResult } from '../../../src/linkage/match';
+import type { ScoredCluster } from '../../../src/linkage/types';
+
+/** Accounts are named a0, a1, …; clusters are given as index ranges. */
+const ACCOUNTS = Array.from({ length: 400 }, (_, i) => `a${i}`);
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from }, (_, i) => from + i);
+}
+
+function prev(id: string, members: number[]): { id: string; members: string[] } {
+  return { id, members: members.map((i) => ACCOUNTS[i] as string) };
+}
+
+function cur(members: number[]): ScoredCluster {
+  return { members, risk: 0.5, flagged: false, reasons: [], signals: {}, sharedIdentifiers: [] };
+}
+
+function ids(): () => string {
+  let n = 0;
+  return () => `new-${++n}`;
+}
+
+function summary(result: MatchResult): string[] {
+  return result.clusters.map(
+    (c) =>
+      `${c.id}:${c.lineage.change}${c.lineage.from.length ? `<${c.lineage.from.join('+')}` : ''}`,
+  );
+}
+
+describe('matchClusters', () => {
+  it('gives every cluster a fresh id on the first run', () => {
+    const r = matchClusters([], [cur(range(0, 10)), cur(range(10, 20))], ACCOUNTS, ids());
+    expect(summary(r)).toEqual(['new-1:new', 'new-2:new']);
+    expect(r.dissolved).toEqual([]);
+    expect(r.clusters[0]?.lineage.clusterId).toBe('new-1');
+    expect(r.clusters[0]?.members).toEqual(range(0, 10));
+  });
+
+  it('keeps ids through renumbering: stable, grew, shrank', () => {
+    const previous = [prev('A', range(0, 10)), prev('B', range(10, 20)), prev('C', range(20, 30))];
+    const current = [
+      cur(range(20, 28)),
+      cur(range(0, 10)),
+      cur([...range(10, 20), ...range(30, 35)]),
+    ];
+    const r = matchClusters(previous, current, ACCOUNTS, ids());
+    expect(summary(r)).toEqual(['C:shrank', 'A:stable', 'B:grew']);
+    expect(r.dissolved).toEqual([]);
+  });
+
+  it('records a merge: the larger previous cluster keeps its id, the other is retired into it', () => {
+    const previous = [prev('A', range(0, 10)), prev('B', range(10, 16))];
+    const r = matchClusters(previous, [cur(range(0, 16))], ACCOUNTS, ids());
+    expect(summary(r)).toEqual(['A:merged<A+B']);
+    expect(r.dissolved).toEqual([{ clusterId: 'B', change: 'merged', from: [], into: ['A'] }]);
+  });
+
+  it('records a split: the largest part keeps the id, other parts are new with from', () => {
+    const previous = [prev('A', range(0, 30))];
+    const current = [cur(range(20, 30)), cur(range(0, 20))];
+    const r = matchClusters(previous, current, ACCOUNTS, ids());
+    expect(summary(r)).toEqual(['new-1:split<A', 'A:split<A']);
+    expect(r.dissolved).toEqual([]);
+  });
+
+  it('records a dissolved cluster and a new one', () => {
+    const previous = [prev('A', range(0, 10)), prev('B', range(10, 20))];
+    const current = [cur(range(0, 10)), cur(range(100, 110))];
+    const r = matchClusters(previous, current, ACCOUNTS, ids());
+    expect(summary(r)).toEqual(['A:stable', 'new-1:new']);
+    expect(r.dissolved).toEqual([{ clusterId: 'B', change: 'dissolved', from: [], into: [] }]);
+  });
+
+  it('does not pass an id on through a few stragglers', () => {
+    // 3 of A's 40 members end up in an unrelated big cluster; the rest are unclustered
+    const previous = [prev('A', range(0, 40))];
+    const r = matchClusters(previous, [cur([0, 1, 2, ...range(100, 160)])], ACCOUNTS, ids());
+    expect(summary(r)).toEqual(['new-1:new']);
+    expect(r.dissolved).toEqual([{ clusterId: 'A', change: 'dissolved', from: [], into: [] }]);
+  });
+
+  it('keeps the id when a cluster mostly lost members to no cluster', () => {
+    // 15 of A's 100 remain together and make up the whole of the new cluster
+    const previous = [prev('A', range(0, 100))];
+    const r = matchClusters(previous, [cur(range(0, 15))], ACCOUNTS, ids());
+    expect(summary(r)).toEqual(['A:shrank']);
+  });
+
+  it('handles merge and split together (members of A and B reshuffled into two clusters)', () => {
+    const previous = [prev('A', range(0, 20)), prev('B', range(20, 40))];
+    // X: 12 of A + 12 of B; Y: 8 of A + 8 of B
+    const current = [
+      cur([...range(0, 12), ...range(20, 32)]),
+      cur([...range(12, 20), ...range(32, 40)]),
+    ];
+    const r = matchClusters(previous, current, ACCOUNTS, ids());
+    // ties on overlap and Jaccard go to the smaller previous id: X keeps A, Y keeps B
+    expect(summary(r)).toEqual(['A:merged<A+B', 'B:merged<A+B']);
+    expect(r.dissolved).toEqual([]);
+  });
+
+  it('breaks ties deterministically and draws fresh ids in cluster order', () => {
+    const previous = [prev('B', range(0, 10)), prev('A', range(10, 20))];
+    // one current cluster with equal halves of A and B
+    const run = (): MatchResult =>
+      matchClusters(previous, [cur(range(100, 105)), cur(range(0, 20))], ACCOUNTS, ids());
+    const r1 = run();
+    const r2 = run();
+    expect(r1).toEqual(r2);
+    expect(summary(r1)).toEqual(['new-1:new', 'A:merged<A+B']);
+    expect(r1.dissolved).toEqual([{ clusterId: 'B', change: 'merged', from: [], into: ['A'] }]);
+  });
+
+  it('is independent of the order of previous clusters and their members', () => {
+    const previous = [prev('A', range(0, 10)), prev('B', range(10, 25)), prev('C', range(25, 30))];
+    const current = [cur(range(0, 12)), cur(range(12, 30))];
+    const a = matchClusters(previous, current, ACCOUNTS, ids());
+    const shuffled = [...previous]
+      .reverse()
+      .map((p) => ({ id: p.id, members: [...p.members].reverse() }));
+    const b = matchClusters(shuffled, current, ACCOUNTS, ids());
+    expect(summary(b)).toEqual(summary(a));
+    expect(b.dissolved).toEqual(a.dissolved);
+  });
+
+  it('carries the scored fields through', () => {
+    const scored: ScoredCluster = {
+      members: [1, 2, 3],
+      risk: 0.91,
+      flagged: true,
+      reasons: [{ code: 'signup_burst', value: 1 }],
+      signals: { size: 3 },
+      sharedIdentifiers: [{ kind: 'payment', value: 'card', members: 3 }],
+    };
+    const [c] = matchClusters([], [scored], ACCOUNTS, ids()).clusters;
+    expect(c).toMatchObject({ ...scored, id: 'new-1' });
+  });
+
+  it('matches 10,000 clusters over 1,000,000 accounts quickly', () => {
+    const n = 1_000_000;
+    const accounts = Array.from({ length: n }, (_, i) => `acc-${i}`);
+    const previous = Array.from({ length: 10_000 }, (_, k) => ({
+      id: `c${k}`,
+      members: accounts.slice(k * 100, k * 100 + 100),
+    }));
+    // shift every cluster by 10 members
+    const current = Array.from({ length: 10_000 }, (_, k) =>
+      cur(range(k * 100 + 10, Math.min(n, k * 100 + 110))),
+    );
+    const start = Date.now();
+    const r = matchClusters(previous, current, accounts, ids());
+    expect(Date.now() - start).toBeLessThan(10_000);
+    expect(
+      r.clusters.filter((c) => c.id === c.lineage.clusterId && !c.id.startsWith('new')),
+    ).toHaveLength(10_000);
+  });
+});
