@@ -20,6 +20,7 @@ import {
   addHourOfDay,
   bestWindowShare,
   jaccardSorted,
+  quietestWindowShare,
   maxInWindow,
   modelPivot,
   normalisedEntropy,
@@ -83,6 +84,10 @@ export interface ScoreOptions {
   activitySample: number;
   /** member pairs sampled per cluster for active-hour overlap */
   syncPairs: number;
+  /** around the clock: a member's quietest window of this many hours of day… */
+  quietWindowHours: number;
+  /** …measured only on members with at least this many requests */
+  aroundMinRequests: number;
   /** office-hours window length on the hour-of-day clock */
   officeWindowHours: number;
   /** members sampled per cluster for the model-pivot signal */
@@ -134,6 +139,8 @@ export const DEFAULTS: ScoreOptions = {
   burstMinAccounts: 3,
   activitySample: 64,
   syncPairs: 96,
+  quietWindowHours: 6,
+  aroundMinRequests: 12,
   officeWindowHours: 10,
   pivotSample: 256,
   pivotWindowHours: 24,
@@ -256,15 +263,16 @@ interface Context {
   /** CSR: links of account a are linkOrder[linkStart[a] .. linkStart[a+1]) */
   linkStart: Int32Array;
   linkOrder: Int32Array;
-  /** distinct accounts per identifier across the whole input */
-  degree: Int32Array;
   allowed: Uint8Array;
   populationMedianRequests: number;
   newModels: { name: string; firstSeen: number }[];
   webmail: Set<string>;
-  /** template id per identifier (-1 for non-prompt identifiers) and account links per template */
+  /**
+   * template id per identifier (-1 for non-prompt identifiers), and per template the
+   * account–fingerprint links of accounts that are in no community
+   */
   promptTemplate: Int32Array;
-  templateLinks: Float64Array;
+  templateUnclustered: Float64Array;
   /** scratch arrays per template, reused across clusters */
   tpl: {
     requests: Float64Array;
@@ -279,7 +287,7 @@ interface Context {
   lastMember: Int32Array;
 }
 
-function buildContext(input: LinkageInput, opts: ScoreOptions): Context {
+function buildContext(input: LinkageInput, community: Int32Array, opts: ScoreOptions): Context {
   const accountCount = input.accounts.length;
   const identifierCount = input.identifiers.length;
   const linkCount = input.linkAccount.length;
@@ -298,17 +306,7 @@ function buildContext(input: LinkageInput, opts: ScoreOptions): Context {
     fill[a] = fill[a]! + 1;
   }
 
-  const degree = new Int32Array(identifierCount);
   const lastMember = new Int32Array(identifierCount).fill(-1);
-  for (let a = 0; a < accountCount; a++) {
-    for (let p = linkStart[a]!; p < linkStart[a + 1]!; p++) {
-      const id = input.linkIdentifier[linkOrder[p]!]!;
-      if (lastMember[id] === a) continue;
-      lastMember[id] = a;
-      degree[id] = degree[id]! + 1;
-    }
-  }
-  lastMember.fill(-1);
 
   const allowKeys = new Set(input.allowlist.map((i) => `${i.kind}\u0000${i.value}`));
   const allowed = new Uint8Array(identifierCount);
@@ -339,12 +337,17 @@ function buildContext(input: LinkageInput, opts: ScoreOptions): Context {
   const { hi, lo } = parseFingerprints(promptIds.map((id) => input.identifiers[id]!.value));
   const grouping = groupTemplates(hi, lo, opts.templateMaxHamming, opts.templateMaxBucketCompare);
   const promptTemplate = new Int32Array(identifierCount).fill(-1);
-  const templateLinks = new Float64Array(grouping.templateCount);
   promptIds.forEach((id, i) => {
-    const t = grouping.template[i]!;
-    promptTemplate[id] = t;
-    if (!allowed[id]) templateLinks[t] = templateLinks[t]! + degree[id]!;
+    promptTemplate[id] = grouping.template[i]!;
   });
+  const templateUnclustered = new Float64Array(grouping.templateCount);
+  for (let l = 0; l < linkCount; l++) {
+    const a = input.linkAccount[l]!;
+    if ((community[a] ?? -1) >= 0) continue;
+    const id = input.linkIdentifier[l]!;
+    const t = promptTemplate[id]!;
+    if (t >= 0 && !allowed[id]) templateUnclustered[t] = templateUnclustered[t]! + 1;
+  }
   const tc = grouping.templateCount;
 
   const newModels = input.models.filter(
@@ -356,13 +359,12 @@ function buildContext(input: LinkageInput, opts: ScoreOptions): Context {
     opts,
     linkStart,
     linkOrder,
-    degree,
     allowed,
     populationMedianRequests,
     newModels,
     webmail: new Set(opts.webmailDomains.map((d) => d.toLowerCase())),
     promptTemplate,
-    templateLinks,
+    templateUnclustered,
     tpl: {
       requests: new Float64Array(tc),
       inside: new Float64Array(tc),
@@ -386,7 +388,7 @@ export function score(
   options: Partial<ScoreOptions> = {},
 ): ScoredCluster[] {
   const opts = scoreOptions(options);
-  const ctx = buildContext(input, opts);
+  const ctx = buildContext(input, detection.community, opts);
 
   const groups: number[][] = [];
   for (let c = 0; c < detection.communityCount; c++) groups.push([]);
@@ -517,6 +519,8 @@ function measure(ctx: Context, members: number[], rng: () => number): Measured {
   const weekend = { weekend: 0, total: 0 };
   let entropySum = 0;
   let entropyCount = 0;
+  let quietSum = 0;
+  let quietCount = 0;
   let minHour = Infinity;
   let maxHour = -Infinity;
   for (const acc of sampled) {
@@ -526,6 +530,10 @@ function measure(ctx: Context, members: number[], rng: () => number): Measured {
     for (let h = 0; h < 24; h++) clusterHours[h] = clusterHours[h]! + memberHours[h]!;
     entropySum += normalisedEntropy(memberHours);
     entropyCount++;
+    if (total >= opts.aroundMinRequests) {
+      quietSum += quietestWindowShare(memberHours, opts.quietWindowHours);
+      quietCount++;
+    }
     const keys = acc.hours.keys;
     if (keys.length > 0) {
       minHour = Math.min(minHour, keys[0]!);
@@ -533,6 +541,9 @@ function measure(ctx: Context, members: number[], rng: () => number): Measured {
     }
   }
   signals.hour_entropy_mean = entropyCount > 0 ? round(entropySum / entropyCount) : 0;
+  // quiet-window share relative to a flat day (1 = no quiet hours at all)
+  signals.around_the_clock =
+    quietCount > 0 ? round(Math.min(1, quietSum / quietCount / (opts.quietWindowHours / 24))) : 0;
   signals.office_window_share = round(bestWindowShare(clusterHours, opts.officeWindowHours));
   signals.weekend_share = weekend.total > 0 ? round(weekend.weekend / weekend.total) : 0;
   signals.activity_span_days = Number.isFinite(minHour) ? round((maxHour - minHour) / 24, 2) : 0;
@@ -667,11 +678,13 @@ function sharingSignals(
  * Prompt templates (near-duplicate fingerprints grouped once per run, Hamming ≤ maxHamming):
  *   template_count: distinct templates members sent;
  *   template_top_share: share of members' prompt traffic on the top-k templates shared
- *     by ≥ 2 members, each template's traffic weighted by its exclusivity;
- *   template_top_exclusivity: exclusivity of the biggest shared template = its
- *     account links inside the cluster / its account links in the whole input (a
- *     framework prompt sent by thousands outside the cluster is near 0, a ring's own
- *     template near 1);
+ *     by ≥ 2 members, each template's traffic weighted by its exclusivity (top-k by
+ *     weighted traffic);
+ *   template_top_exclusivity: exclusivity of the top template = its account links
+ *     inside the cluster / (those + its links from accounts in no community). A
+ *     framework prompt sent by thousands of unrelated developers whom no community
+ *     claims is near 0; a ring's own template, sent by the ring's sub-groups (each a
+ *     community of its own), stays near 1 even when split over many clusters;
  *   template_shared_member_share: share of members sending a shared template.
  * Returns, for sharedIdentifiers, each shared template's most used fingerprint with
  * the template's member count.
@@ -705,7 +718,6 @@ function templateSignals(
     }
   }
   const shared = touched.filter((t) => tpl.members[t]! >= 2);
-  shared.sort((x, y) => tpl.requests[y]! - tpl.requests[x]! || x - y);
   if (shared.length > 0) {
     for (const a of members) {
       for (let p = ctx.linkStart[a]!; p < ctx.linkStart[a + 1]!; p++) {
@@ -719,10 +731,11 @@ function templateSignals(
     }
   }
   const exclusivity = (t: number): number =>
-    ctx.templateLinks[t]! > 0 ? Math.min(1, tpl.inside[t]! / ctx.templateLinks[t]!) : 0;
+    tpl.inside[t]! / (tpl.inside[t]! + ctx.templateUnclustered[t]!);
+  const weighted = (t: number): number => tpl.requests[t]! * exclusivity(t);
+  shared.sort((x, y) => weighted(y) - weighted(x) || x - y);
   let topWeighted = 0;
-  for (const t of shared.slice(0, opts.templateTopK))
-    topWeighted += tpl.requests[t]! * exclusivity(t);
+  for (const t of shared.slice(0, opts.templateTopK)) topWeighted += weighted(t);
   const top = shared[0];
   for (const t of shared) representatives.set(tpl.rep[t]!, tpl.members[t]!);
   const signals = {
@@ -798,11 +811,11 @@ export function strengthsOf(
       shared_subnet:
         v('subnet_shared_member_share') * rampLog(v('subnet_mean_shared_accounts'), 3, 50),
       shared_prompt_template: ramp(v('template_top_share'), 0.2, 0.8),
-      capability_concentration: ramp(v('capability_hhi'), 0.4, 0.9),
+      capability_concentration: ramp(v('capability_hhi'), 0.3, 0.7),
       high_request_volume: rampLog(v('requests_ratio'), 2, 20),
       signup_burst: burst,
       synchronised_activity: ramp(v('active_hour_jaccard'), 0.1, 0.5),
-      around_the_clock: ramp(v('hour_entropy_mean'), 0.6, 0.9),
+      around_the_clock: ramp(v('around_the_clock'), 0.3, 0.8),
       model_pivot_24h: ramp(v('pivot_share_24h'), 0.15, 0.5),
     },
     benign: {
@@ -829,7 +842,7 @@ const REASON_VALUE: Record<RiskCode | BenignCode, string> = {
   high_request_volume: 'requests_ratio',
   signup_burst: 'signup_burst_share',
   synchronised_activity: 'active_hour_jaccard',
-  around_the_clock: 'hour_entropy_mean',
+  around_the_clock: 'around_the_clock',
   model_pivot_24h: 'pivot_share_24h',
   benign_consistent_org: 'org_share',
   benign_corporate_domain: 'corporate_domain_share',

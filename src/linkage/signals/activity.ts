@@ -70,9 +70,18 @@ export function bestWindowShare(histogram: Float64Array, width: number): number 
   return best / total;
 }
 
-/** Day of week (0 = Sunday … 6 = Saturday) of an epoch hour, UTC. 1970-01-01 was a Thursday. */
-export function dayOfWeek(epochHour: number): number {
-  return (((Math.floor(epochHour / 24) + 4) % 7) + 7) % 7;
+/** Smallest share of a 24-slot histogram inside any circular window of `width` hours. */
+export function quietestWindowShare(histogram: Float64Array, width: number): number {
+  let total = 0;
+  for (let i = 0; i < 24; i++) total += histogram[i]!;
+  if (total <= 0) return 0;
+  let least = Infinity;
+  for (let start = 0; start < 24; start++) {
+    let sum = 0;
+    for (let k = 0; k < width; k++) sum += histogram[(start + k) % 24]!;
+    if (sum < least) least = sum;
+  }
+  return least / total;
 }
 
 /** Jaccard similarity of two ascending key arrays (active-hour sets). */

@@ -182,6 +182,37 @@ describe('score: each reason code appears when its pattern is planted', () => {
     expect(reason(c, 'around_the_clock')).toBeGreaterThan(0.95);
   });
 
+  it('around_the_clock is not raised by people awake 16 hours a day, in many time zones', () => {
+    const c = scoreOne(
+      people('awake', 20, 7, (acc, i, r) => {
+        acc.hours = schedule(
+          {
+            fromDay: 0,
+            toDay: PERIOD_DAYS,
+            hoursOfDay: slot((i * 5) % 24, 16),
+            dayChance: 0.5,
+            perHour: 1,
+          },
+          r,
+        );
+      }),
+    );
+    expect(c.signals.hour_entropy_mean).toBeGreaterThan(0.85);
+    expect(c.signals.around_the_clock).toBe(0);
+    expect(reason(c, 'around_the_clock')).toBeUndefined();
+  });
+
+  it('shared_prompt_template holds when a ring’s template is split over several clusters', () => {
+    const parts = [0, 1, 2].map((k) =>
+      people(`part${k}`, 10, 30 + k, plant.template(TEMPLATE, 50)),
+    );
+    const scored = scoreGroups(parts);
+    for (const c of scored) {
+      expect(c.signals.template_top_exclusivity).toBe(1);
+      expect(reason(c, 'shared_prompt_template')).toBeGreaterThan(0.8);
+    }
+  });
+
   it('model_pivot_24h: half the traffic moved to the new model within a day', () => {
     const c = scoreOne(people('pivot', 12, 7, plant.pivot(2, 0.5)));
     const v = reason(c, 'model_pivot_24h');
