@@ -31,6 +31,10 @@ export async function startTestNeo4j(): Promise<TestNeo4j> {
     throw err;
   }
   const driver = neo4j.driver(local.uri, neo4j.auth.basic('neo4j', 'unused'));
+  // If the test process ends without stop() (crash, timeout), the launcher shuts itself down
+  // (its stdin closes); still remove the throwaway store so /tmp does not fill up.
+  const removeOnExit = () => fs.rmSync(dataDir, { recursive: true, force: true });
+  process.once('exit', removeOnExit);
   let stopping: Promise<void> | undefined;
   return {
     uri: local.uri,
@@ -41,6 +45,7 @@ export async function startTestNeo4j(): Promise<TestNeo4j> {
           await driver.close();
           await local.stop();
         } finally {
+          process.off('exit', removeOnExit);
           fs.rmSync(dataDir, { recursive: true, force: true });
         }
       })();

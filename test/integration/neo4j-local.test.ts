@@ -1,0 +1,148 @@
+/**
+ * The embedded local Neo4j (neo4j-local/ launcher + src/platform/neo4j-local.ts) against a
+ * real JVM: Bolt answers, ports are real and distinct, data survives a restart, stop() is
+ * clean, neo4j:// routing works against the single instance, and a busy data dir is refused.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import neo4j from 'neo4j-driver';
+import { ensureLauncherBuilt, startLocalNeo4j } from '../../src/platform/neo4j-local';
+import { startTestNeo4j, type TestNeo4j } from '../support/neo4j';
+
+// Starting a JVM-backed Neo4j takes seconds to tens of seconds on a busy machine. Set here
+// because jest only honours testTimeout globally, not per project.
+jest.setTimeout(180_000);
+
+const portOf = (uri: string): number => Number(new URL(uri).port);
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function returnOne(uri: string): Promise<number> {
+  const driver = neo4j.driver(uri);
+  try {
+    const { records } = await driver.executeQuery('RETURN 1 AS one');
+    return (records[0]?.get('one') as { toNumber(): number }).toNumber();
+  } finally {
+    await driver.close();
+  }
+}
+
+describe('local Neo4j launcher', () => {
+  let db: TestNeo4j;
+  let startupMs = 0;
+  const scratch: string[] = [];
+
+  const tempDir = () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'coterie-neo4j-test-'));
+    scratch.push(dir);
+    return dir;
+  };
+
+  beforeAll(async () => {
+    const t0 = Date.now();
+    db = await startTestNeo4j();
+    startupMs = Date.now() - t0;
+  });
+
+  afterAll(async () => {
+    await db?.stop();
+    for (const dir of scratch) fs.rmSync(dir, { recursive: true, force: true });
+    process.stderr.write(`neo4j-local start-up (fresh data dir): ${startupMs} ms\n`);
+  });
+
+  it('answers RETURN 1 on a real, non-zero bolt port on loopback', async () => {
+    const url = new URL(db.uri);
+    expect(url.protocol).toBe('bolt:');
+    expect(url.hostname).toBe('127.0.0.1');
+    expect(portOf(db.uri)).toBeGreaterThan(0);
+    const { records } = await db.driver.executeQuery('RETURN 1 AS one');
+    expect(records[0]?.get('one').toNumber()).toBe(1);
+  });
+
+  it('ensureLauncherBuilt is a no-op once built, also when called concurrently', async () => {
+    const t0 = Date.now();
+    const jars = await Promise.all([ensureLauncherBuilt(), ensureLauncherBuilt()]);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(jars[0]).toBe(jars[1]);
+    expect(fs.existsSync(jars[0] as string)).toBe(true);
+  });
+
+  it('works through a neo4j:// routing URI against the single instance', async () => {
+    const routingUri = `neo4j://127.0.0.1:${portOf(db.uri)}`;
+    const driver = neo4j.driver(routingUri, neo4j.auth.basic('neo4j', 'unused'));
+    try {
+      await driver.verifyConnectivity();
+      await driver.executeQuery('CREATE (:RoutingProbe {v: 7})', {}, { routing: 'WRITE' });
+      const { records } = await driver.executeQuery(
+        'MATCH (p:RoutingProbe) RETURN p.v AS v',
+        {},
+        { routing: 'READ' },
+      );
+      expect(records[0]?.get('v').toNumber()).toBe(7);
+      // The routing table must advertise the real port, not the requested 0 or 7687.
+      const rt = await driver.executeQuery('CALL dbms.routing.getRoutingTable({}, "neo4j")');
+      const servers = rt.records[0]?.get('servers') as { addresses: string[] }[];
+      for (const s of servers) expect(s.addresses).toEqual([`127.0.0.1:${portOf(db.uri)}`]);
+    } finally {
+      await driver.close();
+    }
+  });
+
+  it('runs two instances side by side on different ports with separate data', async () => {
+    const other = await startTestNeo4j();
+    try {
+      expect(portOf(other.uri)).toBeGreaterThan(0);
+      expect(portOf(other.uri)).not.toBe(portOf(db.uri));
+      await other.driver.executeQuery('CREATE (:OnlyInOther)');
+      const here = await db.driver.executeQuery('MATCH (n:OnlyInOther) RETURN count(n) AS c');
+      const there = await other.driver.executeQuery('MATCH (n:OnlyInOther) RETURN count(n) AS c');
+      expect(here.records[0]?.get('c').toNumber()).toBe(0);
+      expect(there.records[0]?.get('c').toNumber()).toBe(1);
+    } finally {
+      await other.stop();
+    }
+  });
+
+  it('keeps writes across stop/start, stops with exit code 0, refuses a busy data dir', async () => {
+    const dataDir = tempDir();
+    const opts = { dataDir, heap: '512m', pagecache: '128m' };
+
+    const first = await startLocalNeo4j(opts);
+    const w = neo4j.driver(first.uri);
+    await w.executeQuery('CREATE (:Persisted {name: $name})', { name: 'survivor' });
+    await w.close();
+    await first.stop();
+    expect(await first.exited).toEqual({ code: 0, signal: null });
+    expect(pidAlive(first.pid)).toBe(false);
+    await first.stop(); // idempotent
+
+    const t0 = Date.now();
+    const second = await startLocalNeo4j(opts);
+    process.stderr.write(`neo4j-local start-up (existing data dir): ${Date.now() - t0} ms\n`);
+    try {
+      const r = neo4j.driver(second.uri);
+      const { records } = await r.executeQuery('MATCH (p:Persisted) RETURN p.name AS name');
+      await r.close();
+      expect(records.map((rec) => rec.get('name'))).toEqual(['survivor']);
+
+      // Same data dir while `second` holds the store lock: a clear, early failure.
+      const busy = startLocalNeo4j(opts);
+      await expect(busy).rejects.toThrow(/already in use by another Neo4j process/);
+      await expect(busy).rejects.toThrow(
+        new RegExp(dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')),
+      );
+      expect(await returnOne(second.uri)).toBe(1); // the holder is unaffected
+    } finally {
+      await second.stop();
+    }
+    expect((await second.exited).code).toBe(0);
+  });
+});
