@@ -9,7 +9,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { build } from '../../src/linkage/build';
 import { detect } from '../../src/linkage/detect';
@@ -26,19 +26,27 @@ const runIgraph = !process.argv.includes('--no-igraph');
 
 const gib = (bytes: number): string => (bytes / 2 ** 30).toFixed(2);
 const peakRss = (): number => process.resourceUsage().maxRSS * 1024;
+/** Runs f, printing wall time and CPU time (user + sys: less sensitive to other load on the machine). */
 function timed<T>(label: string, f: () => T): [T, number] {
   const t = performance.now();
+  const cpu = process.cpuUsage();
   const out = f();
   const s = (performance.now() - t) / 1000;
+  const used = process.cpuUsage(cpu);
+  const cpuS = (used.user + used.system) / 1e6;
   console.log(
-    `${label.padEnd(10)} ${s.toFixed(2).padStart(8)} s   peak RSS so far ${gib(peakRss())} GiB`,
+    `${label.padEnd(10)} ${s.toFixed(2).padStart(8)} s wall ${cpuS.toFixed(2).padStart(8)} s cpu   ` +
+      `peak RSS so far ${gib(peakRss())} GiB`,
   );
   return [out, s];
 }
 
 console.log(
   `linkage bench: ${accounts} accounts, seed ${seed}, ${cpus().length} cores, ` +
-    `${gib(totalmem())} GiB, node ${process.version}, ${new Date().toISOString()}`,
+    `${gib(totalmem())} GiB, node ${process.version}, ${new Date().toISOString()}, ` +
+    `load average ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')}`,
 );
 const [{ input, planted }, synthS] = timed('synthesize', () => synthesize(accounts, seed));
 console.log(

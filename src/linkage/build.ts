@@ -57,8 +57,16 @@ export function build(input: LinkageInput, options: Partial<BuildOptions> = {}):
   const n = input.accounts.length;
   const stats: Record<string, number> = { accounts: n, links: input.linkAccount.length };
 
+  let clock = performance.now();
+  const lap = (name: string): void => {
+    const now = performance.now();
+    stats[name] = Math.round(now - clock);
+    clock = now;
+  };
   const values = distinctValues(input, opts, stats);
+  lap('valuesMs');
   const { start, degree, members } = membersByValue(input, values.ofIdentifier, values.count, n);
+  lap('membersMs');
 
   // Step 2–3: evidence and role of each value.
   const V = values.count;
@@ -128,6 +136,7 @@ export function build(input: LinkageInput, options: Partial<BuildOptions> = {}):
   }
   stats.pairUpdates = pairUpdates;
   stats.candidatePairs = pairs.size;
+  lap('proposeMs');
 
   // Step 4: hubs and weak values corroborate every proposed pair that shares them.
   const indirect = indirectValuesByAccount(role, start, degree, members, n);
@@ -153,7 +162,10 @@ export function build(input: LinkageInput, options: Partial<BuildOptions> = {}):
     }
   }
 
-  return { accountCount: n, ...combine(pairs, n, opts, stats), stats };
+  lap('corroborateMs');
+  const edges = combine(pairs, n, opts, stats);
+  lap('combineMs');
+  return { accountCount: n, ...edges, stats };
 }
 
 interface Values {
@@ -170,12 +182,13 @@ function distinctValues(
   opts: BuildOptions,
   stats: Record<string, number>,
 ): Values {
-  const allow = new Set(
-    input.allowlist.map((id) => `${id.kind}\u0000${normalise(id.kind, id.value)}`),
-  );
+  const allowByKind = IDENTIFIER_KINDS.map(() => new Set<string>());
+  for (const id of input.allowlist)
+    allowByKind[kindIndex(id.kind)]?.add(normalise(id.kind, id.value));
   const ids = input.identifiers;
   const ofIdentifier = new Int32Array(ids.length).fill(-1);
-  const byKey = new Map<string, number>();
+  // One map per kind, keyed by the value string itself: no key string built per identifier.
+  const byKind = IDENTIFIER_KINDS.map(() => new Map<string, number>());
   const kind: number[] = [];
   const allowed: number[] = [];
 
@@ -195,14 +208,16 @@ function distinctValues(
     }
     promptOf[i] = p;
   }
+  const lshStarted = performance.now();
   const templates = templateGroups(promptValues, opts.maxHamming);
+  stats.lshMs = Math.round(performance.now() - lshStarted);
   for (let t = 0; t < templates.groupCount; t++) {
     kind.push(PROMPT);
     allowed.push(0);
   }
   // An allow-listed fingerprint allow-lists its whole template (its near-duplicates too).
   promptValues.forEach((value, p) => {
-    if (allow.has(`prompt\u0000${value}`)) allowed[templates.group[p] as number] = 1;
+    if (allowByKind[PROMPT]?.has(value)) allowed[templates.group[p] as number] = 1;
   });
   stats.promptFingerprints = promptValues.length;
   stats.promptTemplates = templates.groupCount;
@@ -218,13 +233,14 @@ function distinctValues(
       continue;
     }
     const k = kindIndex(id.kind);
-    const key = `${id.kind}\u0000${normalise(id.kind, id.value)}`;
-    let v = byKey.get(key);
+    const value = normalise(id.kind, id.value);
+    const byValue = byKind[k] as Map<string, number>;
+    let v = byValue.get(value);
     if (v === undefined) {
       v = kind.length;
-      byKey.set(key, v);
+      byValue.set(value, v);
       kind.push(k);
-      allowed.push(allow.has(key) ? 1 : 0);
+      allowed.push(allowByKind[k]?.has(value) ? 1 : 0);
     }
     ofIdentifier[i] = v;
   }

@@ -47,19 +47,23 @@ function bandWidths(bands: number): number[] {
 export interface NearDuplicateStats {
   /** candidate pairs checked exactly (pairs sharing a band, each counted once per band) */
   candidates: number;
-  /** near-duplicate pairs found (each once) */
+  /** near-duplicate pairs reported (each once; with `skip`, those not skipped) */
   pairs: number;
 }
 
 /**
  * Calls `onPair(i, j)` (i < j) exactly once for every pair of fingerprints at
  * Hamming distance ≤ maxHamming. hi/lo are the fingerprints' 32-bit halves.
+ * `skip(i, j)`, when given, drops a near pair without reporting it (grouping
+ * skips pairs already in one group: a popular template's thousands of variants
+ * would otherwise report millions of pairs).
  */
 export function forEachNearDuplicatePair(
   hi: Uint32Array,
   lo: Uint32Array,
   maxHamming: number,
   onPair: (i: number, j: number) => void,
+  skip?: (i: number, j: number) => boolean,
 ): NearDuplicateStats {
   const n = hi.length;
   const stats: NearDuplicateStats = { candidates: 0, pairs: 0 };
@@ -95,10 +99,11 @@ export function forEachNearDuplicatePair(
         for (let y = x + 1; y < to; y++) {
           const j = members[y] as number;
           stats.candidates++;
+          // Cheapest test first: most candidates are chance collisions on 16 bits.
           const dist =
             popcount32(((hi[i] as number) ^ (hi[j] as number)) >>> 0) +
             popcount32(((lo[i] as number) ^ (lo[j] as number)) >>> 0);
-          if (dist > maxHamming || equalEarlier(i, j, band)) continue;
+          if (dist > maxHamming || equalEarlier(i, j, band) || (skip && skip(i, j))) continue;
           stats.pairs++;
           if (i < j) onPair(i, j);
           else onPair(j, i);
@@ -227,18 +232,23 @@ export function templateGroups(
     hiList.push(parsed[0]);
     loList.push(parsed[1]);
   });
-  const uf = new UnionFind(n);
+  // Union-find over the valid fingerprints only; malformed ones stay alone.
+  const uf = new UnionFind(valid.length);
   const stats = forEachNearDuplicatePair(
     Uint32Array.from(hiList),
     Uint32Array.from(loList),
     maxHamming,
-    (i, j) => uf.union(valid[i] as number, valid[j] as number),
+    (i, j) => uf.union(i, j),
+    (i, j) => uf.find(i) === uf.find(j),
   );
+  const rootOf = new Int32Array(n);
+  for (let i = 0; i < n; i++) rootOf[i] = i;
+  valid.forEach((i, x) => (rootOf[i] = valid[uf.find(x)] as number));
   const group = new Int32Array(n);
   const label = new Int32Array(n).fill(-1);
   let groupCount = 0;
   for (let i = 0; i < n; i++) {
-    const root = uf.find(i);
+    const root = rootOf[i] as number;
     if (label[root] === -1) label[root] = groupCount++;
     group[i] = label[root] as number;
   }
