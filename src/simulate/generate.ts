@@ -111,7 +111,9 @@ export class Generator {
   private onboard(a: Account, out: Entry[]): void {
     const t = Math.floor(a.signupMs / 1000) * 1000;
     out.push({ t, line: signupLine(a, t) });
-    const pt = t + 1000 + Math.floor(this.rng.next() * 20) * MINUTE;
+    // The first payment follows within minutes, on the same UTC day (keeps days sorted).
+    const dayEnd = this.pop.startMs + (Math.floor((t - this.pop.startMs) / DAY) + 1) * DAY;
+    const pt = Math.min(dayEnd - 1000, t + 1000 + Math.floor(this.rng.next() * 20) * MINUTE);
     out.push({ t: pt, line: paymentLine(a, a.payment, 1, pt) });
   }
 

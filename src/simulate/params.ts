@@ -215,6 +215,11 @@ export const DEFAULTS = {
 
   /** Words in a template's system prompt (long, so variants are near-duplicates). */
   systemWords: [250, 400] as Range,
+  /**
+   * Campaign and framework variants are kept only within this Hamming distance of their
+   * template's reference variant, so pairs are near-duplicates (mostly <= 3), rarely identical.
+   */
+  templateMaxDistance: 2,
   /** Pre-fingerprinted variants per campaign / framework template. */
   variantsPerTemplate: 200,
   /** Variants per company, startup, course and personal template. */
@@ -278,7 +283,7 @@ export function effectiveParams(
     ...p,
     campaigns,
     benign,
-    proxyIps: Math.max(50, Math.round(p.proxyIps * scale)),
+    proxyIps: Math.max(200, Math.round(p.proxyIps * scale)),
     proxyBenignUsers: Math.max(10, Math.round(p.proxyBenignUsers * scale)),
     genericPoolSize: Math.max(500, Math.round(p.genericPoolSize * scale)),
     scale,

@@ -101,12 +101,13 @@ export function buildPopulation(p: EffectiveParams): Population {
   const benignCaps = fromRecord(p.benignCapabilities);
   const tzs = fromRecord(p.timeZones);
 
-  const template = (name: string, theme: string, variants: number): PromptPool => {
+  const template = (name: string, theme: string, variants: number, near = false): PromptPool => {
     const pool = templatePool(prng, {
       name,
       theme,
       words: prng.range(p.systemWords[0], p.systemWords[1]),
       variants,
+      maxFromReference: near ? p.templateMaxDistance : undefined,
     });
     pools.push(pool);
     return pool;
@@ -116,8 +117,8 @@ export function buildPopulation(p: EffectiveParams): Population {
     generic.fingerprints.map((_, i) => 1 / Math.pow(i + 1, p.genericZipf)),
   );
   const frameworks = [
-    template('framework-1', 'framework', p.variantsPerTemplate),
-    template('framework-2', 'framework', p.variantsPerTemplate),
+    template('framework-1', 'framework', p.variantsPerTemplate, true),
+    template('framework-2', 'framework', p.variantsPerTemplate, true),
   ];
   const mixGeneric = (caps = benignCaps): RequestMix => ({
     pool: generic,
@@ -249,7 +250,7 @@ export function buildPopulation(p: EffectiveParams): Population {
   ][]) {
     const caps = fromRecord(c.capabilities);
     const templates = Array.from({ length: c.templates }, (_, i) =>
-      template(`${name}-${i + 1}`, name, p.variantsPerTemplate),
+      template(`${name}-${i + 1}`, name, p.variantsPerTemplate, true),
     );
     let remaining = c.accounts;
     let prevPayments: string[] = [];

@@ -4,7 +4,7 @@
  * request would be too slow, so each template's variants are generated and hashed once
  * with the real `simhash` and requests sample from the pool.
  */
-import { simhash } from '../ingest/simhash';
+import { hammingHex, simhash } from '../ingest/simhash';
 import { Rng } from './rng';
 
 /** A template's variants: parallel arrays of fingerprint and text. */
@@ -114,9 +114,13 @@ export function systemPrompt(rng: Rng, theme: string, words: number): string {
   return parts.join(' ');
 }
 
-/** A short task with variable slots, the part that changes between variants. */
-export function variableTask(rng: Rng, verb: string): string {
-  return `Task: ${verb} ${rng.pick(NAMES)}_${rng.int(1000)}.`;
+/**
+ * A short task with variable slots, the part that changes between variants. With `action`
+ * fixed only the target name and number vary (tighter, cheaper near-duplicates).
+ */
+export function variableTask(rng: Rng, action?: string): string {
+  const act = action ?? `${rng.pick(TASK_VERBS)} the ${rng.pick(TASK_NOUNS)}`;
+  return `Task: ${act} in ${rng.pick(NAMES)}_${rng.int(1000)}.`;
 }
 
 export interface TemplateSpec {
@@ -124,18 +128,35 @@ export interface TemplateSpec {
   theme: string;
   words: number;
   variants: number;
+  /**
+   * Keep only variants within this Hamming distance of the template's reference variant
+   * (an operator varying only slot values); pairwise distances are then mostly <= 3.
+   * Undefined keeps every variant.
+   */
+  maxFromReference?: number;
 }
 
 /** Pre-generate and fingerprint `variants` texts of one template. */
 export function templatePool(rng: Rng, spec: TemplateSpec): PromptPool {
   const system = systemPrompt(rng, spec.theme, spec.words);
-  const verb = `${rng.pick(TASK_VERBS)} the ${rng.pick(TASK_NOUNS)}`;
+  // Filtered templates vary the action too; unfiltered ones keep it fixed.
+  const action =
+    spec.maxFromReference === undefined
+      ? `${rng.pick(TASK_VERBS)} the ${rng.pick(TASK_NOUNS)}`
+      : undefined;
+  const reference = simhash(`${system}\n${variableTask(rng, action)}`);
   const fingerprints: string[] = [];
   const texts: string[] = [];
-  for (let i = 0; i < spec.variants; i++) {
-    const text = `${system}\n${variableTask(rng, verb)}`;
+  const limit = spec.maxFromReference;
+  for (let attempt = 0; fingerprints.length < spec.variants; attempt++) {
+    const text = `${system}\n${variableTask(rng, action)}`;
+    const fp = simhash(text);
+    // Give up filtering after many attempts so a pathological template cannot stall.
+    if (limit !== undefined && attempt < spec.variants * 40 && hammingHex(fp, reference) > limit) {
+      continue;
+    }
     texts.push(text);
-    fingerprints.push(simhash(text));
+    fingerprints.push(fp);
   }
   return { name: spec.name, fingerprints, texts };
 }

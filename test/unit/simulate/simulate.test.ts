@@ -1,0 +1,232 @@
+// Unit tests for the campaign simulator: determinism, contract validity, population and
+// traffic shape, the coding campaign's pivot, near-duplicate prompt pools, truth coverage.
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { eventSchema } from '../../../src/ingest/event-schema';
+import { hammingHex, simhash } from '../../../src/ingest/simhash';
+import { simulate } from '../../../src/simulate';
+import { effectiveParams } from '../../../src/simulate/params';
+import { buildPopulation } from '../../../src/simulate/population';
+
+jest.setTimeout(120_000);
+
+const dirs: string[] = [];
+function tmp(): string {
+  const d = mkdtempSync(join(tmpdir(), 'coterie-sim-'));
+  dirs.push(d);
+  return d;
+}
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+function sha256(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+interface Run {
+  lines: string[];
+  truth: Map<string, { group: string; kind: string }>;
+  truthRows: string[];
+  result: Awaited<ReturnType<typeof simulate>>;
+}
+
+async function run(
+  scale: number,
+  seed: number,
+  extra: Partial<Parameters<typeof simulate>[0]> = {},
+) {
+  const outDir = tmp();
+  const result = await simulate({ scale, seed, outDir, ...extra });
+  const raw = readFileSync(result.files.events);
+  const text = (extra.gzip ? gunzipSync(raw) : raw).toString('utf8');
+  const lines = text.split('\n').filter((l) => l.length > 0);
+  const truthRows = readFileSync(result.files.truth, 'utf8').trim().split('\n').slice(1);
+  const truth = new Map<string, { group: string; kind: string }>();
+  for (const row of truthRows) {
+    const [id, group, kind] = row.split(',');
+    truth.set(id as string, { group: group as string, kind: kind as string });
+  }
+  const r: Run = { lines, truth, truthRows, result };
+  return r;
+}
+
+describe('simulate', () => {
+  let small: Run;
+  beforeAll(async () => {
+    small = await run(0.01, 7);
+  });
+
+  it('is deterministic: same seed gives byte-identical files, another seed does not', async () => {
+    const a = small.result.files;
+    const b = (await run(0.01, 7)).result.files;
+    const c = (await run(0.01, 8)).result.files;
+    for (const k of ['events', 'truth', 'params'] as const) {
+      expect(sha256(b[k])).toBe(sha256(a[k]));
+    }
+    expect(sha256(c.events)).not.toBe(sha256(a.events));
+    expect(sha256(c.truth)).not.toBe(sha256(a.truth));
+  });
+
+  it('writes only events valid against the public schema, in time order', () => {
+    let prev = '';
+    const types = new Map<string, number>();
+    for (const line of small.lines) {
+      const parsed = eventSchema.safeParse(JSON.parse(line));
+      if (!parsed.success) throw new Error(`invalid event ${line}: ${parsed.error.message}`);
+      const e = parsed.data;
+      expect(e.at >= prev).toBe(true);
+      prev = e.at;
+      types.set(e.type, (types.get(e.type) ?? 0) + 1);
+      if (e.type === 'request') {
+        expect(e.id).toBeUndefined();
+        expect(e.promptFingerprint).toMatch(/^[0-9a-f]{16}$/);
+        expect(e.ip && e.model && e.capability).toBeTruthy();
+      } else {
+        expect(e.id).toBeDefined();
+      }
+    }
+    expect(small.lines.length).toBe(small.result.events);
+    expect(types.get('signup')).toBe(small.truth.size);
+    expect(types.get('payment')).toBeGreaterThanOrEqual(small.truth.size);
+  });
+
+  it('covers every account exactly once in the truth file, and nothing else', () => {
+    expect(small.truthRows.length).toBe(small.truth.size);
+    expect(small.truth.size).toBe(small.result.accounts);
+    const seen = new Set<string>();
+    for (const line of small.lines) {
+      const e = JSON.parse(line) as { accountId: string };
+      seen.add(e.accountId);
+      expect(small.truth.has(e.accountId)).toBe(true);
+    }
+    expect(seen.size).toBe(small.truth.size);
+    for (const { group, kind } of small.truth.values()) {
+      expect(group.startsWith(`${kind}:`)).toBe(true);
+      expect(['campaign', 'benign']).toContain(kind);
+    }
+  });
+
+  it('matches the table: population sizes per group and the request split', async () => {
+    const scale = 0.02;
+    const r = await run(scale, 3);
+    const p = effectiveParams(scale, 3);
+    const accounts = new Map<string, number>();
+    for (const { group } of r.truth.values()) accounts.set(group, (accounts.get(group) ?? 0) + 1);
+    const requests = new Map<string, number>();
+    for (const line of r.lines) {
+      const e = JSON.parse(line) as { type: string; accountId: string };
+      if (e.type !== 'request') continue;
+      const g = r.truth.get(e.accountId)?.group as string;
+      requests.set(g, (requests.get(g) ?? 0) + 1);
+    }
+    const expected: [string, { accounts: number; requests: number }][] = [
+      ...Object.entries(p.campaigns).map(([n, c]): [string, typeof c] => [`campaign:${n}`, c]),
+      ...Object.entries(p.benign).map(([n, b]): [string, typeof b] => [`benign:${n}`, b]),
+    ];
+    expect([...accounts.keys()].sort()).toEqual(expected.map(([g]) => g).sort());
+    for (const [group, want] of expected) {
+      expect(accounts.get(group)).toBe(want.accounts);
+      const got = requests.get(group) ?? 0;
+      expect(Math.abs(got - want.requests) / want.requests).toBeLessThan(0.15);
+    }
+    // Split between the campaigns and benign at least ten times the campaign accounts.
+    const campaign = (n: string) => requests.get(`campaign:${n}`) ?? 0;
+    expect(campaign('coding') / campaign('agentic')).toBeGreaterThan(3);
+    expect(campaign('agentic') / campaign('reasoning')).toBeGreaterThan(15);
+    const camp = [...r.truth.values()].filter((t) => t.kind === 'campaign').length;
+    expect(r.truth.size - camp).toBeGreaterThanOrEqual(10 * camp);
+  });
+
+  it('moves about half the coding campaign traffic to the new model within 24 h of release', () => {
+    const p = effectiveParams(0.01, 7);
+    const release =
+      Date.parse(`${p.startDate}T00:00:00Z`) + (p.releaseDay * 24 + p.releaseHourUtc) * 3.6e6;
+    let total = 0;
+    let onNew = 0;
+    let benignTotal = 0;
+    let benignNew = 0;
+    let beforeNew = 0;
+    for (const line of small.lines) {
+      const e = JSON.parse(line) as { type: string; accountId: string; at: string; model: string };
+      if (e.type !== 'request') continue;
+      const t = Date.parse(e.at);
+      const group = small.truth.get(e.accountId)?.group;
+      if (t < release && e.model === p.newModel) beforeNew++;
+      if (t < release || t >= release + 24 * 3.6e6) continue;
+      if (group === 'campaign:coding') {
+        total++;
+        if (e.model === p.newModel) onNew++;
+      } else if (group?.startsWith('benign:')) {
+        benignTotal++;
+        if (e.model === p.newModel) benignNew++;
+      }
+    }
+    expect(beforeNew).toBe(0);
+    expect(total).toBeGreaterThan(500);
+    expect(onNew / total).toBeGreaterThan(0.4);
+    expect(onNew / total).toBeLessThan(0.6);
+    expect(benignNew / benignTotal).toBeLessThan(0.1);
+  });
+
+  it('builds template pools whose variants are near-duplicates (Hamming <= 3), not identical', () => {
+    const pop = buildPopulation(effectiveParams(0.01, 11));
+    const templated = pop.pools.filter((pool) =>
+      /^(reasoning|agentic|coding|framework)-/.test(pool.name),
+    );
+    expect(templated.length).toBe(4 + 6 + 8 + 2);
+    let pairs = 0;
+    let near = 0;
+    let worst = 0;
+    for (const pool of templated) {
+      const fps = pool.fingerprints;
+      expect(new Set(fps).size).toBeGreaterThan(10);
+      expect(new Set(pool.texts).size).toBeGreaterThan(fps.length * 0.9);
+      for (let i = 0; i < fps.length; i++) {
+        expect(simhash(pool.texts[i] as string)).toBe(fps[i]);
+        for (let j = i + 1; j < fps.length; j++) {
+          const h = hammingHex(fps[i] as string, fps[j] as string);
+          pairs++;
+          if (h <= 3) near++;
+          worst = Math.max(worst, h);
+        }
+      }
+    }
+    expect(near / pairs).toBeGreaterThan(0.85);
+    expect(worst).toBeLessThanOrEqual(6);
+    // Different templates are far apart.
+    const a = templated[0]?.fingerprints[0] as string;
+    const b = templated[1]?.fingerprints[0] as string;
+    expect(hammingHex(a, b)).toBeGreaterThan(10);
+  });
+
+  it('emits raw prompts instead of fingerprints on the configured fraction, and gzips', async () => {
+    const r = await run(0.01, 5, { gzip: true, params: { rawPromptFraction: 0.05 } });
+    expect(r.result.files.events.endsWith('.jsonl.gz')).toBe(true);
+    let raw = 0;
+    let requests = 0;
+    for (const line of r.lines) {
+      const e = eventSchema.parse(JSON.parse(line));
+      if (e.type !== 'request') continue;
+      requests++;
+      if (e.prompt !== undefined) {
+        raw++;
+        expect(e.promptFingerprint).toBeUndefined();
+      }
+    }
+    expect(raw / requests).toBeGreaterThan(0.04);
+    expect(raw / requests).toBeLessThan(0.06);
+    expect(small.lines.some((l) => l.includes('"prompt"'))).toBe(false);
+  });
+
+  it('reports progress once per day', async () => {
+    const seen: number[] = [];
+    await simulate({ scale: 0.01, seed: 1, outDir: tmp(), onProgress: (p) => seen.push(p.day) });
+    expect(seen).toEqual(Array.from({ length: 90 }, (_, i) => i + 1));
+  });
+
+  it('gives away nothing in value formats: one account id format for everyone', () => {
+    for (const id of small.truth.keys()) expect(id).toMatch(/^[a-z0-9]{14}$/);
+  });
+});
