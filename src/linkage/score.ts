@@ -59,6 +59,28 @@ export const BENIGN_CODES = [
 ] as const;
 export type BenignCode = (typeof BENIGN_CODES)[number];
 
+/**
+ * [lo, hi] of the linear ramp that maps a raw signal to a strength in [0, 1]
+ * (0 at or below lo, 1 at or above hi; hi < lo makes a falling ramp). Ramps over
+ * counts and ratios (the `*_accounts` and `requests_ratio` keys) are on a log scale.
+ */
+export interface Ramps {
+  payment_mean_shared_accounts: [number, number];
+  subnet_mean_shared_accounts: [number, number];
+  template_top_share: [number, number];
+  capability_hhi: [number, number];
+  requests_ratio: [number, number];
+  signup_burst_share: [number, number];
+  active_hour_jaccard: [number, number];
+  around_the_clock: [number, number];
+  pivot_share_24h: [number, number];
+  org_share: [number, number];
+  corporate_domain_share: [number, number];
+  signup_span_days: [number, number];
+  office_window_share: [number, number];
+  weekend_share: [number, number];
+}
+
 export interface ScoreOptions {
   /** flagged = risk ≥ threshold */
   threshold: number;
@@ -66,6 +88,7 @@ export interface ScoreOptions {
   bias: number;
   weights: Record<RiskCode, number>;
   benignWeights: Record<BenignCode, number>;
+  ramps: Ramps;
   /** a code is listed in reasons when its strength (0..1, before weighting) reaches this */
   reasonMinStrength: number;
   /** positive evidence is scaled by min(1, (size-1)/(fullConfidenceSize-1)) */
@@ -129,6 +152,22 @@ export const DEFAULTS: ScoreOptions = {
     benign_signups_spread: 2.0,
     benign_office_hours: 1.5,
     benign_small_team: 1.5,
+  },
+  ramps: {
+    payment_mean_shared_accounts: [2, 20],
+    subnet_mean_shared_accounts: [3, 50],
+    template_top_share: [0.2, 0.8],
+    capability_hhi: [0.3, 0.7],
+    requests_ratio: [2, 20],
+    signup_burst_share: [0.2, 0.7],
+    active_hour_jaccard: [0.1, 0.5],
+    around_the_clock: [0.3, 0.8],
+    pivot_share_24h: [0.15, 0.5],
+    org_share: [0.6, 0.95],
+    corporate_domain_share: [0.6, 0.95],
+    signup_span_days: [14, 90],
+    office_window_share: [0.75, 0.92],
+    weekend_share: [0.28, 0.12],
   },
   reasonMinStrength: 0.25,
   fullConfidenceSize: 5,
@@ -198,6 +237,7 @@ export function scoreOptions(options: Partial<ScoreOptions> = {}): ScoreOptions 
     ...options,
     weights: { ...DEFAULTS.weights, ...options.weights },
     benignWeights: { ...DEFAULTS.benignWeights, ...options.benignWeights },
+    ramps: { ...DEFAULTS.ramps, ...options.ramps },
     kindRank: { ...DEFAULTS.kindRank, ...options.kindRank },
   };
 }
@@ -452,11 +492,15 @@ function measure(ctx: Context, members: number[], rng: () => number): Measured {
     }
   }
 
-  const byKind = (kind: IdentifierKind): number[] =>
-    touched.filter((id) => input.identifiers[id]!.kind === kind);
-
-  Object.assign(signals, sharingSignals(ctx, members, byKind('payment'), 'payment'));
-  Object.assign(signals, sharingSignals(ctx, members, byKind('subnet'), 'subnet'));
+  const payments: number[] = [];
+  const subnets: number[] = [];
+  for (const id of touched) {
+    const kind = input.identifiers[id]!.kind;
+    if (kind === 'payment') payments.push(id);
+    else if (kind === 'subnet') subnets.push(id);
+  }
+  Object.assign(signals, sharingSignals(ctx, members, payments, 'payment'));
+  Object.assign(signals, sharingSignals(ctx, members, subnets, 'subnet'));
   const templates = templateSignals(ctx, members);
   Object.assign(signals, templates.signals);
 
@@ -802,29 +846,29 @@ export function strengthsOf(
   opts: ScoreOptions,
 ): { risk: Record<RiskCode, number>; benign: Record<BenignCode, number> } {
   const v = (k: string): number => s[k] ?? 0;
-  const burst = ramp(v('signup_burst_share'), 0.2, 0.7);
+  const r = (k: keyof Ramps): number => ramp(v(k), opts.ramps[k][0], opts.ramps[k][1]);
+  const rl = (k: keyof Ramps): number => rampLog(v(k), opts.ramps[k][0], opts.ramps[k][1]);
+  const burst = r('signup_burst_share');
   const paymentSingle = v('payment_values') === 1 && v('payment_max_accounts') >= 0.8 * size;
   return {
     risk: {
-      shared_payment_method:
-        v('payment_shared_member_share') * rampLog(v('payment_mean_shared_accounts'), 2, 20),
-      shared_subnet:
-        v('subnet_shared_member_share') * rampLog(v('subnet_mean_shared_accounts'), 3, 50),
-      shared_prompt_template: ramp(v('template_top_share'), 0.2, 0.8),
-      capability_concentration: ramp(v('capability_hhi'), 0.3, 0.7),
-      high_request_volume: rampLog(v('requests_ratio'), 2, 20),
+      shared_payment_method: v('payment_shared_member_share') * rl('payment_mean_shared_accounts'),
+      shared_subnet: v('subnet_shared_member_share') * rl('subnet_mean_shared_accounts'),
+      shared_prompt_template: r('template_top_share'),
+      capability_concentration: r('capability_hhi'),
+      high_request_volume: rl('requests_ratio'),
       signup_burst: burst,
-      synchronised_activity: ramp(v('active_hour_jaccard'), 0.1, 0.5),
-      around_the_clock: ramp(v('around_the_clock'), 0.3, 0.8),
-      model_pivot_24h: ramp(v('pivot_share_24h'), 0.15, 0.5),
+      synchronised_activity: r('active_hour_jaccard'),
+      around_the_clock: r('around_the_clock'),
+      model_pivot_24h: r('pivot_share_24h'),
     },
     benign: {
-      benign_consistent_org: ramp(v('org_share'), 0.6, 0.95),
-      benign_corporate_domain: ramp(v('corporate_domain_share'), 0.6, 0.95),
-      benign_signups_spread: ramp(v('signup_span_days'), 14, 90) * (1 - burst),
+      benign_consistent_org: r('org_share'),
+      benign_corporate_domain: r('corporate_domain_share'),
+      benign_signups_spread: r('signup_span_days') * (1 - burst),
       benign_office_hours:
-        ramp(v('office_window_share'), 0.75, 0.92) *
-        (v('activity_span_days') >= 14 ? 0.5 + 0.5 * ramp(v('weekend_share'), 0.28, 0.12) : 1),
+        r('office_window_share') *
+        (v('activity_span_days') >= 14 ? 0.5 + 0.5 * r('weekend_share') : 1),
       benign_small_team:
         size <= opts.smallTeamMaxSize && paymentSingle && v('corporate_domain_share') >= 0.8
           ? 1

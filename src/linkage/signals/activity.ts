@@ -56,32 +56,35 @@ export function normalisedEntropy(histogram: Float64Array): number {
   return h / LOG24;
 }
 
+/** Sums of every circular window of `width` slots of a 24-slot histogram (sliding). */
+function windowExtremes(
+  histogram: Float64Array,
+  width: number,
+): { min: number; max: number; total: number } {
+  let total = 0;
+  for (let i = 0; i < 24; i++) total += histogram[i]!;
+  let sum = 0;
+  for (let k = 0; k < width; k++) sum += histogram[k % 24]!;
+  let min = sum;
+  let max = sum;
+  for (let start = 1; start < 24; start++) {
+    sum += histogram[(start + width - 1) % 24]! - histogram[start - 1]!;
+    if (sum < min) min = sum;
+    if (sum > max) max = sum;
+  }
+  return { min, max, total };
+}
+
 /** Largest share of a 24-slot histogram inside any circular window of `width` hours. */
 export function bestWindowShare(histogram: Float64Array, width: number): number {
-  let total = 0;
-  for (const v of histogram) total += v;
-  if (total <= 0) return 0;
-  let best = 0;
-  for (let start = 0; start < 24; start++) {
-    let sum = 0;
-    for (let k = 0; k < width; k++) sum += histogram[(start + k) % 24]!;
-    if (sum > best) best = sum;
-  }
-  return best / total;
+  const { max, total } = windowExtremes(histogram, width);
+  return total > 0 ? max / total : 0;
 }
 
 /** Smallest share of a 24-slot histogram inside any circular window of `width` hours. */
 export function quietestWindowShare(histogram: Float64Array, width: number): number {
-  let total = 0;
-  for (let i = 0; i < 24; i++) total += histogram[i]!;
-  if (total <= 0) return 0;
-  let least = Infinity;
-  for (let start = 0; start < 24; start++) {
-    let sum = 0;
-    for (let k = 0; k < width; k++) sum += histogram[(start + k) % 24]!;
-    if (sum < least) least = sum;
-  }
-  return least / total;
+  const { min, total } = windowExtremes(histogram, width);
+  return total > 0 ? Math.max(0, min) / total : 0;
 }
 
 /** Jaccard similarity of two ascending key arrays (active-hour sets). */

@@ -21,16 +21,38 @@ export interface TemplateGrouping {
   templateCount: number;
 }
 
+/** Value of one hex digit's char code, or -1. */
+function hexDigit(code: number): number {
+  if (code >= 48 && code <= 57) return code - 48; // 0-9
+  if (code >= 97 && code <= 102) return code - 87; // a-f
+  if (code >= 65 && code <= 70) return code - 55; // A-F
+  return -1;
+}
+
 /** Parses 16-hex fingerprints into high and low 32-bit halves (invalid ones become 0). */
 export function parseFingerprints(values: readonly string[]): { hi: Uint32Array; lo: Uint32Array } {
   const hi = new Uint32Array(values.length);
   const lo = new Uint32Array(values.length);
-  values.forEach((v, i) => {
-    const h = parseInt(v.slice(0, 8), 16);
-    const l = parseInt(v.slice(8, 16), 16);
-    hi[i] = Number.isFinite(h) ? h >>> 0 : 0;
-    lo[i] = Number.isFinite(l) ? l >>> 0 : 0;
-  });
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v.length !== 16) continue;
+    let h = 0;
+    let l = 0;
+    let ok = true;
+    for (let c = 0; c < 16; c++) {
+      const d = hexDigit(v.charCodeAt(c));
+      if (d < 0) {
+        ok = false;
+        break;
+      }
+      if (c < 8) h = h * 16 + d;
+      else l = l * 16 + d;
+    }
+    if (ok) {
+      hi[i] = h;
+      lo[i] = l;
+    }
+  }
   return { hi, lo };
 }
 
