@@ -3,6 +3,9 @@
  * then igraph's multilevel (Louvain) and Leiden on the very same account graph.
  *
  *   npx tsx bench/linkage/detect-bench.ts --accounts 1000000 [--seed 1] [--no-igraph]
+ *   npx tsx bench/linkage/detect-bench.ts --accounts 1000000 --stress-edges 4800000
+ *     (detect alone on a planted graph with one giant component, like the issue's
+ *     reference figures: the worst case for detect, nothing for it to skip)
  *
  * Prints per-stage times, graph and detection stats, how well the planted campaigns
  * were recovered, the Node process's peak RSS, and igraph's figures.
@@ -13,7 +16,8 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { build } from '../../src/linkage/build';
 import { detect } from '../../src/linkage/detect';
-import { synthesize } from './synthetic';
+import type { LinkageGraph } from '../../src/linkage/types';
+import { plantedGraph, synthesize } from './synthetic';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -23,6 +27,7 @@ function arg(name: string, fallback: string): string {
 const accounts = Number(arg('accounts', '100000'));
 const seed = Number(arg('seed', '1'));
 const runIgraph = !process.argv.includes('--no-igraph');
+const stressEdges = Number(arg('stress-edges', '0'));
 
 const gib = (bytes: number): string => (bytes / 2 ** 30).toFixed(2);
 const peakRss = (): number => process.resourceUsage().maxRSS * 1024;
@@ -48,13 +53,24 @@ console.log(
       .map((x) => x.toFixed(1))
       .join(' ')}`,
 );
-const [{ input, planted }, synthS] = timed('synthesize', () => synthesize(accounts, seed));
-console.log(
-  `  ${input.linkAccount.length} links (${(input.linkAccount.length / accounts).toFixed(2)}/account), ${input.identifiers.length} identifiers`,
-);
-
-const [graph, buildS] = timed('build', () => build(input));
-console.log('  build stats', JSON.stringify(graph.stats));
+let synthS = 0;
+let buildS = 0;
+let planted: Int8Array = new Int8Array(accounts).fill(-1);
+let graph: LinkageGraph;
+if (stressEdges > 0) {
+  [graph, synthS] = timed('synthesize', () => plantedGraph(accounts, stressEdges, seed));
+  console.log(`  stress graph: ${graph.source.length} edges, no build stage`);
+} else {
+  const [synthetic, s] = timed('synthesize', () => synthesize(accounts, seed));
+  synthS = s;
+  const { input } = synthetic;
+  planted = synthetic.planted;
+  console.log(
+    `  ${input.linkAccount.length} links (${(input.linkAccount.length / accounts).toFixed(2)}/account), ${input.identifiers.length} identifiers`,
+  );
+  [graph, buildS] = timed('build', () => build(input));
+  console.log('  build stats', JSON.stringify(graph.stats));
+}
 
 const [detection, detectS] = timed('detect', () => detect(graph));
 console.log('  detect stats', JSON.stringify(detection.stats));
@@ -63,7 +79,7 @@ console.log(
 );
 
 // How well were the planted campaigns recovered?
-for (let c = 0; c < 3; c++) {
+for (let c = 0; c < (stressEdges > 0 ? 0 : 3); c++) {
   const counts = new Map<number, number>();
   let size = 0;
   for (let i = 0; i < accounts; i++) {

@@ -19,6 +19,7 @@ import { createRng, randomInt, type Rng } from '../../src/linkage/rng';
 import type {
   AccountFacts,
   IdentifierKind,
+  LinkageGraph,
   LinkageInput,
   Identifier,
 } from '../../src/linkage/types';
@@ -236,5 +237,52 @@ export function synthesize(n: number, seed = 1): Synthetic {
       previousClusters: [],
     },
     planted,
+  };
+}
+
+/**
+ * Stress graph for detect alone, shaped like the issue's reference run: n accounts in
+ * planted communities of 10–200, `edges` distinct edges (80 % inside a community,
+ * 20 % anywhere), one giant component, so nearly everything needs Louvain.
+ */
+export function plantedGraph(n: number, edges: number, seed = 1): LinkageGraph {
+  const rng = createRng(seed);
+  const start = new Int32Array(n);
+  const size = new Int32Array(n);
+  for (let at = 0; at < n;) {
+    const s = Math.min(n - at, 10 + randomInt(rng, 191));
+    for (let i = at; i < at + s; i++) {
+      start[i] = at;
+      size[i] = s;
+    }
+    at += s;
+  }
+  const keys = new Float64Array(edges * 1.05);
+  for (let e = 0; e < keys.length; e++) {
+    const a = randomInt(rng, n);
+    let b =
+      rng() < 0.8 ? (start[a] as number) + randomInt(rng, size[a] as number) : randomInt(rng, n);
+    if (b === a) b = (a + 1) % n;
+    keys[e] = Math.min(a, b) * n + Math.max(a, b);
+  }
+  keys.sort();
+  const source = new Int32Array(edges);
+  const target = new Int32Array(edges);
+  const weight = new Float64Array(edges);
+  let m = 0;
+  for (let e = 0; e < keys.length && m < edges; e++) {
+    if (e > 0 && keys[e] === keys[e - 1]) continue;
+    const k = keys[e] as number;
+    source[m] = Math.floor(k / n);
+    target[m] = k - Math.floor(k / n) * n;
+    weight[m] = 0.1 + rng();
+    m++;
+  }
+  return {
+    accountCount: n,
+    source: source.subarray(0, m),
+    target: target.subarray(0, m),
+    weight: weight.subarray(0, m),
+    stats: {},
   };
 }
