@@ -457,9 +457,16 @@ function scoreCluster(ctx: Context, members: number[], clusterIndex: number): Sc
   const { opts } = ctx;
   const rng = mulberry32((opts.seed ^ Math.imul(clusterIndex + 1, 0x9e3779b1)) >>> 0);
   const m = measure(ctx, members, rng);
-  const { risk, reasons, strengths } = combine(m.signals, members.length, opts);
+  const { risk, z, confidence, reasons, strengths, contributions } = combine(
+    m.signals,
+    members.length,
+    opts,
+  );
   const signals = { ...m.signals };
   for (const [code, s] of Object.entries(strengths)) signals[`strength_${code}`] = round(s);
+  for (const [code, c] of Object.entries(contributions)) signals[`contribution_${code}`] = round(c);
+  signals.confidence = round(confidence);
+  signals.z = round(z);
   signals.risk = round(risk);
   return {
     members,
@@ -904,7 +911,15 @@ export function combine(
   signals: Record<string, number>,
   size: number,
   opts: ScoreOptions,
-): { risk: number; reasons: Reason[]; strengths: Record<string, number> } {
+): {
+  risk: number;
+  z: number;
+  confidence: number;
+  reasons: Reason[];
+  /** strength (0..1) and signed contribution to z of every code */
+  strengths: Record<string, number>;
+  contributions: Record<string, number>;
+} {
   const { risk: pos, benign } = strengthsOf(signals, size, opts);
   const confidence = Math.min(
     1,
@@ -912,8 +927,10 @@ export function combine(
   );
   let z = opts.bias;
   const listed: { code: string; value: number; contribution: number }[] = [];
+  const contributions: Record<string, number> = {};
   for (const code of RISK_CODES) {
     const contribution = confidence * opts.weights[code] * pos[code];
+    contributions[code] = contribution;
     z += contribution;
     if (pos[code] >= opts.reasonMinStrength && opts.weights[code] > 0) {
       listed.push({ code, value: round(signals[REASON_VALUE[code]] ?? 0), contribution });
@@ -921,14 +938,19 @@ export function combine(
   }
   for (const code of BENIGN_CODES) {
     const contribution = opts.benignWeights[code] * benign[code];
+    contributions[code] = -contribution;
     z -= contribution;
     if (benign[code] >= opts.reasonMinStrength && opts.benignWeights[code] > 0) {
       listed.push({ code, value: round(signals[REASON_VALUE[code]] ?? 0), contribution });
     }
   }
   listed.sort((a, b) => b.contribution - a.contribution || (a.code < b.code ? -1 : 1));
-  const strengths: Record<string, number> = { ...pos, ...benign, confidence };
-  const risk = sigmoid(z);
-  strengths.z = z;
-  return { risk, reasons: listed.map(({ code, value }) => ({ code, value })), strengths };
+  return {
+    risk: sigmoid(z),
+    z,
+    confidence,
+    reasons: listed.map(({ code, value }) => ({ code, value })),
+    strengths: { ...pos, ...benign },
+    contributions,
+  };
 }

@@ -405,12 +405,17 @@ describe('score: mechanics', () => {
     expect(strict?.risk).toBe(a.risk);
   });
 
+  it('risk is the logistic of the documented sum', () => {
+    const c = scoreOne(ring('sum', 30, 6));
+    const codes = Object.keys(c.signals).filter((k) => k.startsWith('contribution_'));
+    const z = DEFAULTS.bias + codes.reduce((s, k) => s + (c.signals[k] ?? 0), 0);
+    expect(z).toBeCloseTo(c.signals.z ?? NaN, 2);
+    expect(c.risk).toBeCloseTo(1 / (1 + Math.exp(-z)), 3);
+  });
+
   it('lists reasons strongest first and only codes that mattered', () => {
     const c = scoreOne(ring('order', 30, 4));
-    const contribution = (code: string): number =>
-      (c.signals[`strength_${code}`] ?? 0) *
-      ((DEFAULTS.weights as Record<string, number>)[code] ?? 0);
-    const values = c.reasons.map((r) => contribution(r.code));
+    const values = c.reasons.map((r) => Math.abs(c.signals[`contribution_${r.code}`] ?? 0));
     expect(values).toEqual([...values].sort((x, y) => y - x));
     for (const r of c.reasons) {
       expect(c.signals[`strength_${r.code}`]).toBeGreaterThanOrEqual(DEFAULTS.reasonMinStrength);
@@ -427,7 +432,7 @@ describe('score: mechanics', () => {
   it('shrinks positive evidence for tiny clusters', () => {
     const pair = scoreOne(ring('pair', 2, 5));
     const big = scoreOne(ring('big', 20, 5));
-    expect(pair.signals.strength_confidence).toBe(0.25);
+    expect(pair.signals.confidence).toBe(0.25);
     expect(pair.risk).toBeLessThan(big.risk);
   });
 
