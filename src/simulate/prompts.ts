@@ -4,7 +4,7 @@
  * request would be too slow, so each template's variants are generated and hashed once
  * with the real `simhash` and requests sample from the pool.
  */
-import { hammingHex, simhash } from '../ingest/simhash';
+import { fnv1a64, hammingHex, simhash, tokenize } from '../ingest/simhash';
 import { Rng } from './rng';
 
 /** A template's variants: parallel arrays of fingerprint and text. */
@@ -136,6 +136,51 @@ export interface TemplateSpec {
   maxFromReference?: number;
 }
 
+/**
+ * SimHash of `prefix + "\n" + suffix` for many suffixes, without re-hashing the long prefix:
+ * the prefix's bigram votes are counted once, each suffix adds the bridging bigram and its
+ * own. Gives exactly `simhash(prefix + "\n" + suffix)` (the newline is a token separator).
+ */
+export class PrefixSimhash {
+  private readonly votes = new Int32Array(64);
+  private readonly last: string | undefined;
+  private readonly single: boolean;
+
+  constructor(prefix: string) {
+    const tokens = tokenize(prefix);
+    this.last = tokens[tokens.length - 1];
+    this.single = tokens.length === 1;
+    for (let i = 0; i + 1 < tokens.length; i++) vote(this.votes, `${tokens[i]} ${tokens[i + 1]}`);
+  }
+
+  hash(suffix: string): string {
+    const tokens = tokenize(suffix);
+    // Single-token or empty texts use simhash's special cases.
+    if (this.last === undefined || (this.single && tokens.length === 0)) return '';
+    const votes = Int32Array.from(this.votes);
+    let prev = this.last;
+    for (const t of tokens) {
+      vote(votes, `${prev} ${t}`);
+      prev = t;
+    }
+    let hi = 0;
+    let lo = 0;
+    for (let b = 0; b < 32; b++) {
+      if ((votes[b] as number) > 0) hi |= 1 << (31 - b);
+      if ((votes[32 + b] as number) > 0) lo |= 1 << (31 - b);
+    }
+    return (hi >>> 0).toString(16).padStart(8, '0') + (lo >>> 0).toString(16).padStart(8, '0');
+  }
+}
+
+function vote(votes: Int32Array, feature: string): void {
+  const [hi, lo] = fnv1a64(feature);
+  for (let b = 0; b < 32; b++) {
+    votes[b] = (votes[b] as number) + ((hi >>> (31 - b)) & 1 ? 1 : -1);
+    votes[32 + b] = (votes[32 + b] as number) + ((lo >>> (31 - b)) & 1 ? 1 : -1);
+  }
+}
+
 /** Pre-generate and fingerprint `variants` texts of one template. */
 export function templatePool(rng: Rng, spec: TemplateSpec): PromptPool {
   const system = systemPrompt(rng, spec.theme, spec.words);
@@ -144,18 +189,20 @@ export function templatePool(rng: Rng, spec: TemplateSpec): PromptPool {
     spec.maxFromReference === undefined
       ? `${rng.pick(TASK_VERBS)} the ${rng.pick(TASK_NOUNS)}`
       : undefined;
-  const reference = simhash(`${system}\n${variableTask(rng, action)}`);
+  const hasher = new PrefixSimhash(system);
+  const fingerprint = (task: string) => hasher.hash(task) || simhash(`${system}\n${task}`);
+  const reference = fingerprint(variableTask(rng, action));
   const fingerprints: string[] = [];
   const texts: string[] = [];
   const limit = spec.maxFromReference;
   for (let attempt = 0; fingerprints.length < spec.variants; attempt++) {
-    const text = `${system}\n${variableTask(rng, action)}`;
-    const fp = simhash(text);
+    const task = variableTask(rng, action);
+    const fp = fingerprint(task);
     // Give up filtering after many attempts so a pathological template cannot stall.
     if (limit !== undefined && attempt < spec.variants * 40 && hammingHex(fp, reference) > limit) {
       continue;
     }
-    texts.push(text);
+    texts.push(`${system}\n${task}`);
     fingerprints.push(fp);
   }
   return { name: spec.name, fingerprints, texts };
