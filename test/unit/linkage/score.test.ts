@@ -1,10 +1,19 @@
+import { hammingHex } from '../../../src/ingest/simhash';
 import { DEFAULTS, score } from '../../../src/linkage/score';
+import {
+  bestWindowShare,
+  maxInWindow,
+  modelPivot,
+  quietestWindowShare,
+} from '../../../src/linkage/signals/activity';
+import { groupTemplates, parseFingerprints } from '../../../src/linkage/signals/templates';
 import type { Identifier, ScoredCluster } from '../../../src/linkage/types';
 import {
   ALL_HOURS,
   DAY,
   FixtureAccount,
   PERIOD_DAYS,
+  RELEASE,
   T0,
   all,
   background,
@@ -16,6 +25,7 @@ import {
   rng,
   schedule,
   slot,
+  variant,
 } from './fixtures';
 
 const BACKGROUND = background(200, 1);
@@ -385,6 +395,19 @@ describe('score: benign look-alikes stay below the threshold, rings go above', (
     expect(reason(c, 'model_pivot_24h')).toBeGreaterThan(0.4);
   });
 
+  it('a ring that declares one org and a company domain is still flagged', () => {
+    const disguised = ring('disguised', 30, 23).map((acc) => ({
+      ...acc,
+      org: 'org-fake',
+      emailDomain: 'fake-corp.example',
+    }));
+    const c = scoreOne(disguised);
+    expect(codes(c)).toEqual(
+      expect.arrayContaining(['benign_consistent_org', 'benign_corporate_domain']),
+    );
+    expect(c.flagged).toBe(true);
+  });
+
   it('a ring sub-group without the pivot is still flagged', () => {
     const c = cRingB as ScoredCluster;
     expect(c.flagged).toBe(true);
@@ -488,5 +511,62 @@ describe('score: mechanics', () => {
     const ms = Date.now() - start;
     expect(out).toHaveLength(1000);
     expect(ms).toBeLessThan(5000);
+  });
+});
+
+describe('score helpers', () => {
+  it('groups near-duplicate fingerprints like brute force does (Hamming ≤ 3, transitive)', () => {
+    const r = rng(11);
+    const values: string[] = [];
+    for (let b = 0; b < 40; b++) {
+      const base = randomHex(r);
+      values.push(base);
+      for (let k = 0; k < 4; k++) values.push(variant(base, 1 + Math.floor(r() * 3), r));
+    }
+    const { hi, lo } = parseFingerprints(values);
+    const { template } = groupTemplates(hi, lo, 3, 32);
+    // brute force union-find over all pairs
+    const parent = values.map((_, i) => i);
+    const find = (x: number): number => (parent[x] === x ? x : (parent[x] = find(parent[x]!)));
+    for (let i = 0; i < values.length; i++) {
+      for (let j = 0; j < i; j++) {
+        if (hammingHex(values[i]!, values[j]!) <= 3) parent[find(i)] = find(j);
+      }
+    }
+    const mismatches: [number, number][] = [];
+    for (let i = 0; i < values.length; i++) {
+      for (let j = 0; j < i; j++) {
+        if ((template[i] === template[j]) !== (find(i) === find(j))) mismatches.push([i, j]);
+      }
+    }
+    expect(mismatches).toEqual([]);
+    expect(new Set(template).size).toBeLessThan(values.length);
+  });
+
+  it('parses fingerprints and treats malformed ones as zero', () => {
+    const { hi, lo } = parseFingerprints(['ffffffff00000001', 'zz', 'ABCDEF0123456789']);
+    expect([hi[0], lo[0], hi[1], lo[1], hi[2], lo[2]]).toEqual([
+      0xffffffff, 1, 0, 0, 0xabcdef01, 0x23456789,
+    ]);
+  });
+
+  it('measures hour-of-day windows on the circular clock', () => {
+    const h = new Float64Array(24);
+    for (const hour of [22, 23, 0, 1]) h[hour] = 5;
+    expect(bestWindowShare(h, 4)).toBe(1);
+    expect(quietestWindowShare(h, 6)).toBe(0);
+    expect(quietestWindowShare(new Float64Array(24).fill(1), 6)).toBeCloseTo(0.25);
+  });
+
+  it('finds the largest sign-up batch in a sliding window', () => {
+    expect(maxInWindow([0, 10, 20, 100, 101, 102, 103], 50)).toBe(4);
+    expect(maxInWindow([], 50)).toBe(0);
+  });
+
+  it('measures a model pivot from the first adoption within the window', () => {
+    const input = makeInput(people('pv', 6, 3, plant.pivot(5, 0.5)));
+    const p = modelPivot(input.accounts, 'model-b', RELEASE, 24);
+    expect(p.share).toBeCloseTo(0.5, 1);
+    expect(modelPivot(input.accounts, 'no-such-model', RELEASE, 24).share).toBe(0);
   });
 });
