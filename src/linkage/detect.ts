@@ -11,8 +11,9 @@
  *     so when w_min ≥ γ·D_C² / (8m) (w_min its lightest edge, D_C its total
  *     degree, m the graph's total weight) no split can beat the whole: exact,
  *     not a heuristic, and true of nearly every small component of a big graph;
- *   - the remaining components go into one graphology graph and
- *     graphology-communities-louvain (`louvain.detailed`, seeded rng). Its
+ *   - the remaining components go together to graphology-communities-louvain
+ *     (`louvain.detailed`, seeded rng), through a read-only graphology view of
+ *     the edge arrays (see CsrView) or, optionally, a real UndirectedGraph. Its
  *     resolution is scaled by m_sub / m so it optimises the same objective as
  *     Louvain over the whole graph would (the null model uses the global m).
  * Communities below minClusterSize → -1. Communities are numbered by their
@@ -25,6 +26,7 @@ import louvain from 'graphology-communities-louvain';
 import { UnionFind } from './lsh';
 import { createRng } from './rng';
 import type { Detection, LinkageGraph } from './types';
+import type Graph from 'graphology-types';
 import { resolveDetectOptions, type DetectOptions } from './weights';
 
 export function detect(graph: LinkageGraph, options: Partial<DetectOptions> = {}): Detection {
@@ -140,19 +142,29 @@ function runLouvain(
   }
 
   const started = Date.now();
-  const g = new UndirectedGraph<Record<string, never>, { weight: number }>({
-    allowSelfLoops: false,
-  });
-  for (let x = 0; x < accounts.length; x++) g.addNode(x);
+  // Local edge list of the Louvain components (same order as in the input graph).
+  let count = 0;
+  for (let e = 0; e < graph.source.length; e++)
+    if ((local[graph.source[e] as number] as number) >= 0) count++;
+  const ls = new Int32Array(count);
+  const lt = new Int32Array(count);
+  const lw = new Float64Array(count);
   let mSub = 0;
-  for (let e = 0; e < graph.source.length; e++) {
+  for (let e = 0, x = 0; e < graph.source.length; e++) {
     const s = local[graph.source[e] as number] as number;
     if (s < 0) continue;
     const w = graph.weight[e] as number;
-    g.addEdge(s, local[graph.target[e] as number] as number, { weight: w });
+    ls[x] = s;
+    lt[x] = local[graph.target[e] as number] as number;
+    lw[x] = w;
+    x++;
     mSub += w;
   }
-  stats.louvainEdges = g.size;
+  const g =
+    opts.louvainGraph === 'view'
+      ? (new CsrView(accounts.length, ls, lt, lw) as unknown as Graph)
+      : graphologyGraph(accounts.length, ls, lt, lw);
+  stats.louvainEdges = count;
   stats.louvainGraphMs = Date.now() - started;
 
   const t = Date.now();
@@ -201,4 +213,89 @@ export function modularity(graph: LinkageGraph, label: Int32Array, resolution = 
   }
   for (const d of total.values()) penalty += (d / (2 * m)) ** 2;
   return internal / m - resolution * penalty;
+}
+
+function graphologyGraph(order: number, s: Int32Array, t: Int32Array, w: Float64Array): Graph {
+  const g = new UndirectedGraph<Record<string, never>, { weight: number }>({
+    allowSelfLoops: false,
+  });
+  for (let x = 0; x < order; x++) g.addNode(x);
+  for (let e = 0; e < s.length; e++) {
+    g.addEdge(s[e] as number, t[e] as number, { weight: w[e] as number });
+  }
+  return g as unknown as Graph;
+}
+
+/**
+ * A read-only graphology-compatible view over a plain edge list, for Louvain.
+ *
+ * graphology-communities-louvain reads its input only while building its own
+ * typed-array index, through a handful of Graph API members (isGraph's duck
+ * type, type/multi/order/size/selfLoopCount, forEachNode,
+ * undirectedDegreeWithoutSelfLoops, forEachEdge). Materialising a real
+ * UndirectedGraph costs an object, an attribute object and a string key per
+ * edge: at ~5M edges that is ~25 s and ~2 GiB before Louvain even starts, more
+ * than Louvain itself. This view serves those members from arrays instead,
+ * nodes and edges in the same order a real graph would give, so the
+ * communities are identical (a unit test pins this against a real
+ * UndirectedGraph: an upgrade that reads more of the API fails there loudly).
+ */
+class CsrView {
+  readonly type = 'undirected';
+  readonly multi = false;
+  readonly selfLoopCount = 0;
+  readonly order: number;
+  readonly size: number;
+  private readonly degree: Int32Array;
+
+  constructor(
+    order: number,
+    private readonly s: Int32Array,
+    private readonly t: Int32Array,
+    private readonly w: Float64Array,
+  ) {
+    this.order = order;
+    this.size = s.length;
+    this.degree = new Int32Array(order);
+    for (let e = 0; e < s.length; e++) {
+      this.degree[s[e] as number] = (this.degree[s[e] as number] as number) + 1;
+      this.degree[t[e] as number] = (this.degree[t[e] as number] as number) + 1;
+    }
+  }
+
+  // Present for graphology-utils' isGraph duck typing; the view is read-only.
+  addUndirectedEdgeWithKey(): never {
+    throw new Error('CsrView is read-only');
+  }
+  dropNode(): never {
+    throw new Error('CsrView is read-only');
+  }
+
+  forEachNode(callback: (node: number, attributes: object) => void): void {
+    const none = {};
+    for (let x = 0; x < this.order; x++) callback(x, none);
+  }
+
+  undirectedDegreeWithoutSelfLoops(node: number): number {
+    return this.degree[node] as number;
+  }
+
+  forEachEdge(
+    callback: (
+      edge: number,
+      attributes: { weight: number },
+      source: number,
+      target: number,
+      sourceAttributes: object,
+      targetAttributes: object,
+      undirected: boolean,
+    ) => void,
+  ): void {
+    const attributes = { weight: 0 }; // one object, refilled: the getter reads it at once
+    const none = {};
+    for (let e = 0; e < this.size; e++) {
+      attributes.weight = this.w[e] as number;
+      callback(e, attributes, this.s[e] as number, this.t[e] as number, none, none, true);
+    }
+  }
 }

@@ -173,6 +173,29 @@ describe('detect', () => {
     expect(Array.from(d.community.slice(12))).toEqual([-1, -1, -1, -1]);
   });
 
+  it('gives the same communities through the array view as through a real UndirectedGraph', () => {
+    // A structureless random graph: Louvain's answer there hangs on every detail
+    // of node and neighbour order, so any difference between the two would show.
+    const rng = createRng(5);
+    const seen = new Set<number>();
+    const edges: Edge[] = [];
+    while (edges.length < 900) {
+      const a = Math.floor(rng() * 300);
+      const b = Math.floor(rng() * 300);
+      if (a === b || seen.has(Math.min(a, b) * 300 + Math.max(a, b))) continue;
+      seen.add(Math.min(a, b) * 300 + Math.max(a, b));
+      edges.push([a, b, 0.1 + rng()]);
+    }
+    const graph = graphOf(300, edges);
+    for (const seed of [1, 2, 3]) {
+      const view = detect(graph, { seed, louvainGraph: 'view' });
+      const real = detect(graph, { seed, louvainGraph: 'graphology' });
+      expect(Array.from(view.community)).toEqual(Array.from(real.community));
+      expect(view.stats.partitionModularity).toBe(real.stats.partitionModularity);
+      expect(view.communityCount).toBeGreaterThan(3);
+    }
+  });
+
   it('handles an empty graph', () => {
     const d = detect(graphOf(3, []));
     expect(d.communityCount).toBe(0);
