@@ -15,9 +15,22 @@ export interface DaySink {
   (lines: string[], day: number): Promise<void>;
 }
 
-/** ISO-8601 with second precision ("2026-01-01T12:34:56Z"). */
+const TWO = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
+let isoDayStart = 0;
+let isoDayPrefix = '1970-01-01T';
+
+/** ISO-8601 with second precision ("2026-01-01T12:34:56Z"); fast path within one day. */
 function iso(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 19) + 'Z';
+  let off = ms - isoDayStart;
+  if (off < 0 || off >= DAY) {
+    isoDayStart = Math.floor(ms / DAY) * DAY;
+    isoDayPrefix = new Date(isoDayStart).toISOString().slice(0, 11);
+    off = ms - isoDayStart;
+  }
+  const sec = Math.floor(off / 1000);
+  const h = Math.floor(sec / 3600);
+  const m = Math.floor(sec / 60) % 60;
+  return `${isoDayPrefix}${TWO[h]}:${TWO[m]}:${TWO[sec % 60]}Z`;
 }
 
 function optional(key: string, value: string | undefined): string {
@@ -66,19 +79,19 @@ export class Generator {
 
   /** Sign-ups (and first payments) of accounts that existed before the window. */
   prologue(): string[] {
-    const out: Entry[] = [];
+    const out = new Batch();
     for (const a of this.signups.get(-1) ?? []) this.onboard(a, out);
     return this.finish(out);
   }
 
   day(day: number): string[] {
     const { p, pop, rng } = this;
-    const out: Entry[] = [];
+    const out = new Batch();
     const dayMs = pop.startMs + day * DAY;
     for (const a of this.signups.get(day) ?? []) this.onboard(a, out);
     for (const a of this.payments2.get(day) ?? []) {
       const sp = a.secondPayment;
-      if (sp) out.push({ t: sp.atMs, line: paymentLine(a, sp.pm, 2, sp.atMs) });
+      if (sp) out.push(sp.atMs, paymentLine(a, sp.pm, 2, sp.atMs));
     }
     for (const sub of pop.subgroups) {
       const n = rng.range(sub.wavesPerDay[0], sub.wavesPerDay[1]);
@@ -102,19 +115,19 @@ export class Generator {
         }
         if (t < from) t = from + 1000 + rng.next() * (dayMs + DAY - from - 2000);
         t = Math.floor(t / 1000) * 1000;
-        out.push({ t, line: this.request(a, t) });
+        out.push(t, this.request(a, t));
       }
     }
     return this.finish(out);
   }
 
-  private onboard(a: Account, out: Entry[]): void {
+  private onboard(a: Account, out: Batch): void {
     const t = Math.floor(a.signupMs / 1000) * 1000;
-    out.push({ t, line: signupLine(a, t) });
+    out.push(t, signupLine(a, t));
     // The first payment follows within minutes, on the same UTC day (keeps days sorted).
     const dayEnd = this.pop.startMs + (Math.floor((t - this.pop.startMs) / DAY) + 1) * DAY;
     const pt = Math.min(dayEnd - 1000, t + 1000 + Math.floor(this.rng.next() * 20) * MINUTE);
-    out.push({ t: pt, line: paymentLine(a, a.payment, 1, pt) });
+    out.push(pt, paymentLine(a, a.payment, 1, pt));
   }
 
   private request(a: Account, t: number): string {
@@ -164,17 +177,34 @@ export class Generator {
     return this.oldModels[rng.weighted(this.oldCum)] as string;
   }
 
-  private finish(out: Entry[]): string[] {
-    out.sort((x, y) => x.t - y.t);
-    this.events += out.length;
-    return out.map((e) => e.line);
+  /** Lines sorted by time, ties in insertion order: one numeric sort over (second, index) keys. */
+  private finish(out: Batch): string[] {
+    const n = out.lines.length;
+    if (n >= INDEX_BITS) throw new Error(`too many events in one day (${n}); lower the scale`);
+    let min = Infinity;
+    for (const t of out.times) min = Math.min(min, t);
+    const keys = new Float64Array(n);
+    for (let i = 0; i < n; i++)
+      keys[i] = Math.floor(((out.times[i] as number) - min) / 1000) * INDEX_BITS + i;
+    keys.sort();
+    const lines = new Array<string>(n);
+    for (let i = 0; i < n; i++) lines[i] = out.lines[(keys[i] as number) % INDEX_BITS] as string;
+    this.events += n;
+    return lines;
   }
 }
 
-interface Entry {
-  t: number;
-  line: string;
+/** One day's events before sorting: times (ms, whole seconds) and lines, in parallel. */
+class Batch {
+  readonly times: number[] = [];
+  readonly lines: string[] = [];
+  push(t: number, line: string): void {
+    this.times.push(t);
+    this.lines.push(line);
+  }
 }
+
+const INDEX_BITS = 2 ** 22;
 
 function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
   const list = m.get(k);

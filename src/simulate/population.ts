@@ -210,7 +210,10 @@ export function buildPopulation(p: EffectiveParams): Population {
     if (rng.chance(p.secondPaymentShare)) {
       const from = Math.max(a.signupMs, startMs);
       if (from < endMs)
-        a.secondPayment = { pm: ident.paymentMethod(), atMs: from + rng.next() * (endMs - from) };
+        a.secondPayment = {
+          pm: ident.paymentMethod(),
+          atMs: Math.floor((from + rng.next() * (endMs - from)) / 1000) * 1000,
+        };
     }
   };
   const sizesSummingTo = (total: number, units: number, r: Range): number[] => {
