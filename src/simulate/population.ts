@@ -390,7 +390,7 @@ export function buildPopulation(p: EffectiveParams): Population {
     const card = ident.paymentMethod();
     const cowork = rng.chance(0.5) ? ident.hostsIn(ident.subnet24(), 1) : [];
     const shared = template(`${name}-agent`, 'coding', p.variantsPerSmallTemplate);
-    const foundedMs = startMs + (rng.next() * 1.6 - 1) * p.preWindowDays * DAY;
+    const foundedMs = startMs + (rng.next() * 1.4 - 1) * p.preWindowDays * DAY;
     for (let i = 0; i < size; i++) {
       const a = ordinary('startup', name, Math.min(endMs - DAY, foundedMs + rng.next() * 30 * DAY));
       a.emailDomain = domain;
