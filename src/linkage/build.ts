@@ -47,9 +47,15 @@ function kindIndex(kind: IdentifierKind): number {
   return k;
 }
 
-/** Case-insensitive kinds are compared lower-cased (hex fingerprints, domains). */
+/**
+ * Domains compare case-insensitively (lower-cased only when they are not already,
+ * to spare a string per identifier). Prompt fingerprints are left as they are:
+ * the LSH parses hex case-insensitively, so "ABC…" and "abc…" land in one
+ * template at distance 0.
+ */
+const NOT_LOWER = /[^a-z0-9.-]/;
 function normalise(kind: IdentifierKind, value: string): string {
-  return kind === 'prompt' || kind === 'email_domain' ? value.toLowerCase() : value;
+  return kind === 'email_domain' && NOT_LOWER.test(value) ? value.toLowerCase() : value;
 }
 
 export function build(input: LinkageInput, options: Partial<BuildOptions> = {}): LinkageGraph {
@@ -216,9 +222,11 @@ function distinctValues(
     allowed.push(0);
   }
   // An allow-listed fingerprint allow-lists its whole template (its near-duplicates too).
-  promptValues.forEach((value, p) => {
-    if (allowByKind[PROMPT]?.has(value)) allowed[templates.group[p] as number] = 1;
-  });
+  const promptAllow = new Set([...(allowByKind[PROMPT] ?? [])].map((v) => v.toLowerCase()));
+  if (promptAllow.size > 0)
+    promptValues.forEach((value, p) => {
+      if (promptAllow.has(value.toLowerCase())) allowed[templates.group[p] as number] = 1;
+    });
   stats.promptFingerprints = promptValues.length;
   stats.promptTemplates = templates.groupCount;
   stats.promptMalformed = templates.malformed;
@@ -384,20 +392,22 @@ function combine(pairs: PairTable, n: number, opts: BuildOptions, stats: Record<
 
 /**
  * Open-addressing hash table from an account pair (a < b) to a dense slot, with
- * per-slot evidence per kind in one Float32Array — no object per pair.
+ * per-slot evidence per kind in one Float32Array — no object per pair. Each
+ * table entry keeps (a, b, slot + 1) side by side, so a probe touches one cache
+ * line instead of three arrays.
  */
 class PairTable {
   a: Int32Array;
   b: Int32Array;
   evidence: Float32Array;
   size = 0;
-  private table: Int32Array; // slot + 1, 0 = empty
+  private table: Int32Array; // entries of [a, b, slot + 1, unused]; slot + 1 = 0: empty
   private mask: number;
 
   constructor(expected: number) {
     let cap = 1024;
     while (cap < expected * 2) cap *= 2;
-    this.table = new Int32Array(cap);
+    this.table = new Int32Array(cap * 4);
     this.mask = cap - 1;
     this.a = new Int32Array(expected);
     this.b = new Int32Array(expected);
@@ -413,30 +423,37 @@ class PairTable {
 
   /** Slot of (a, b), or -1. */
   find(a: number, b: number): number {
+    const t = this.table;
     let i = PairTable.hash(a, b) & this.mask;
     for (;;) {
-      const s = (this.table[i] as number) - 1;
+      const at = i << 2;
+      const s = (t[at + 2] as number) - 1;
       if (s < 0) return -1;
-      if (this.a[s] === a && this.b[s] === b) return s;
+      if (t[at] === a && t[at + 1] === b) return s;
       i = (i + 1) & this.mask;
     }
   }
 
   /** Slot of (a, b), created (with zero evidence) if new. */
   slot(a: number, b: number): number {
+    const t = this.table;
     let i = PairTable.hash(a, b) & this.mask;
+    let at = i << 2;
     for (;;) {
-      const s = (this.table[i] as number) - 1;
+      const s = (t[at + 2] as number) - 1;
       if (s < 0) break;
-      if (this.a[s] === a && this.b[s] === b) return s;
+      if (t[at] === a && t[at + 1] === b) return s;
       i = (i + 1) & this.mask;
+      at = i << 2;
     }
     const s = this.size++;
     if (s >= this.a.length) this.growSlots();
     this.a[s] = a;
     this.b[s] = b;
-    this.table[i] = s + 1;
-    if (this.size * 2 > this.table.length) this.rehash();
+    t[at] = a;
+    t[at + 1] = b;
+    t[at + 2] = s + 1;
+    if (this.size * 2 > this.mask + 1) this.rehash();
     return s;
   }
 
@@ -454,12 +471,18 @@ class PairTable {
   }
 
   private rehash(): void {
-    this.table = new Int32Array(this.table.length * 2);
-    this.mask = this.table.length - 1;
+    const cap = (this.mask + 1) * 2;
+    const t = new Int32Array(cap * 4);
+    this.mask = cap - 1;
     for (let s = 0; s < this.size; s++) {
-      let i = PairTable.hash(this.a[s] as number, this.b[s] as number) & this.mask;
-      while (this.table[i] !== 0) i = (i + 1) & this.mask;
-      this.table[i] = s + 1;
+      const a = this.a[s] as number;
+      const b = this.b[s] as number;
+      let i = PairTable.hash(a, b) & this.mask;
+      while (t[(i << 2) + 2] !== 0) i = (i + 1) & this.mask;
+      t[i << 2] = a;
+      t[(i << 2) + 1] = b;
+      t[(i << 2) + 2] = s + 1;
     }
+    this.table = t;
   }
 }

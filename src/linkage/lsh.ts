@@ -12,13 +12,29 @@
  */
 import { popcount32 } from '../ingest/simhash';
 
-const HEX16 = /^[0-9a-f]{16}$/;
+/** Value of one hex digit (either case), or -1. */
+function hexDigit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48; // 0-9
+  if (c >= 97 && c <= 102) return c - 87; // a-f
+  if (c >= 65 && c <= 70) return c - 55; // A-F
+  return -1;
+}
 
-/** Parse a 16-hex fingerprint into its two unsigned 32-bit halves, or null if malformed. */
+/**
+ * Parse a 16-hex fingerprint (either case) into its two unsigned 32-bit halves,
+ * or null if malformed. Char codes, not slices: this runs once per fingerprint.
+ */
 export function parseFingerprint(hex: string): [number, number] | null {
-  const h = hex.toLowerCase();
-  if (!HEX16.test(h)) return null;
-  return [parseInt(h.slice(0, 8), 16) >>> 0, parseInt(h.slice(8), 16) >>> 0];
+  if (hex.length !== 16) return null;
+  let hi = 0;
+  let lo = 0;
+  for (let i = 0; i < 16; i++) {
+    const d = hexDigit(hex.charCodeAt(i));
+    if (d < 0) return null;
+    if (i < 8) hi = hi * 16 + d;
+    else lo = lo * 16 + d;
+  }
+  return [hi, lo];
 }
 
 /** `width` bits of a 32-bit word starting at bit `from` (0 = most significant). */
