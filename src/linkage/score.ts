@@ -230,8 +230,18 @@ export const DEFAULTS: ScoreOptions = {
   seed: 1,
 };
 
+/** Partial options; the nested tables may be partial too (merged key by key). */
+export type ScoreOptionsInput = Partial<
+  Omit<ScoreOptions, 'weights' | 'benignWeights' | 'ramps' | 'kindRank'>
+> & {
+  weights?: Partial<ScoreOptions['weights']>;
+  benignWeights?: Partial<ScoreOptions['benignWeights']>;
+  ramps?: Partial<Ramps>;
+  kindRank?: Partial<ScoreOptions['kindRank']>;
+};
+
 /** Merges partial options over DEFAULTS (nested weight tables merged key by key). */
-export function scoreOptions(options: Partial<ScoreOptions> = {}): ScoreOptions {
+export function scoreOptions(options: ScoreOptionsInput = {}): ScoreOptions {
   return {
     ...DEFAULTS,
     ...options,
@@ -425,7 +435,7 @@ function buildContext(input: LinkageInput, community: Int32Array, opts: ScoreOpt
 export function score(
   input: LinkageInput,
   detection: Detection,
-  options: Partial<ScoreOptions> = {},
+  options: ScoreOptionsInput = {},
 ): ScoredCluster[] {
   const opts = scoreOptions(options);
   const ctx = buildContext(input, detection.community, opts);

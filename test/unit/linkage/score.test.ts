@@ -436,6 +436,20 @@ describe('score: mechanics', () => {
     expect(c.risk).toBeCloseTo(1 / (1 + Math.exp(-z)), 3);
   });
 
+  it('accepts partial weight tables (one weight overridden, the rest default)', () => {
+    const group = ring('weights', 30, 8);
+    const input = makeInput([...BACKGROUND, ...group]);
+    const detection = detectionFor(input, [group.map((g) => g.id)]);
+    const [base] = score(input, detection);
+    const [noPivot] = score(input, detection, { weights: { model_pivot_24h: 0 } });
+    expect(codes(base as ScoredCluster)).toContain('model_pivot_24h');
+    expect(codes(noPivot as ScoredCluster)).not.toContain('model_pivot_24h');
+    expect(noPivot?.signals.contribution_shared_payment_method).toBe(
+      base?.signals.contribution_shared_payment_method,
+    );
+    expect(noPivot?.risk).toBeLessThan(base?.risk ?? 0);
+  });
+
   it('lists reasons strongest first and only codes that mattered', () => {
     const c = scoreOne(ring('order', 30, 4));
     const values = c.reasons.map((r) => Math.abs(c.signals[`contribution_${r.code}`] ?? 0));
