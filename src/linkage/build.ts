@@ -198,21 +198,16 @@ function distinctValues(
   const kind: number[] = [];
   const allowed: number[] = [];
 
-  // Prompts: distinct fingerprints → template groups → one value per group.
-  const promptByValue = new Map<string, number>();
+  // Prompts: fingerprints → near-duplicate template groups → one value per group.
+  // No string map: repeated fingerprints are at distance 0, so the LSH puts them
+  // in one group anyway.
   const promptValues: string[] = [];
   const promptOf = new Int32Array(ids.length).fill(-1);
   for (let i = 0; i < ids.length; i++) {
     const id = ids[i] as (typeof ids)[number];
     if (id.kind !== 'prompt') continue;
-    const value = normalise('prompt', id.value);
-    let p = promptByValue.get(value);
-    if (p === undefined) {
-      p = promptValues.length;
-      promptByValue.set(value, p);
-      promptValues.push(value);
-    }
-    promptOf[i] = p;
+    promptOf[i] = promptValues.length;
+    promptValues.push(id.value);
   }
   const lshStarted = performance.now();
   const templates = templateGroups(promptValues, opts.maxHamming);
