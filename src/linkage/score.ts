@@ -21,6 +21,7 @@ import {
   bestWindowShare,
   jaccardSorted,
   quietestWindowShare,
+  inBurstWindows,
   maxInWindow,
   modelPivot,
   normalisedEntropy,
@@ -101,8 +102,12 @@ export interface ScoreOptions {
   templateTopK: number;
   /** sign-up burst window */
   burstWindowMs: number;
-  /** minimum accounts with a known sign-up time (and in the burst) for the burst signal */
+  /**
+   * a burst is a window holding at least max(burstMinAccounts, burstMinShare × members
+   * with a known sign-up) sign-ups; the signal is the share of members inside bursts
+   */
   burstMinAccounts: number;
+  burstMinShare: number;
   /** members sampled per cluster for hour-series signals (entropy, office hours, overlap) */
   activitySample: number;
   /** member pairs sampled per cluster for active-hour overlap */
@@ -176,6 +181,7 @@ export const DEFAULTS: ScoreOptions = {
   templateTopK: 3,
   burstWindowMs: DAY_MS,
   burstMinAccounts: 3,
+  burstMinShare: 0.1,
   activitySample: 64,
   syncPairs: 96,
   quietWindowHours: 6,
@@ -561,13 +567,12 @@ function measure(ctx: Context, members: number[], rng: () => number): Measured {
     .map((a) => a.signupAt)
     .filter((t): t is number => t !== null && Number.isFinite(t))
     .sort((a, b) => a - b);
-  const inBurst = maxInWindow(signups, opts.burstWindowMs);
+  const inBusiest = maxInWindow(signups, opts.burstWindowMs);
+  const burstMin = Math.max(opts.burstMinAccounts, opts.burstMinShare * signups.length);
+  const inBursts = inBurstWindows(signups, opts.burstWindowMs, burstMin);
   signals.signup_known = signups.length;
-  signals.signup_burst_count = inBurst;
-  signals.signup_burst_share =
-    signups.length >= opts.burstMinAccounts && inBurst >= opts.burstMinAccounts
-      ? round(inBurst / signups.length)
-      : 0;
+  signals.signup_burst_max_share = signups.length > 0 ? round(inBusiest / signups.length) : 0;
+  signals.signup_burst_share = signups.length > 0 ? round(inBursts / signups.length) : 0;
   signals.signup_span_days =
     signups.length >= 2
       ? round((quantileSorted(signups, 0.9) - quantileSorted(signups, 0.1)) / DAY_MS, 2)

@@ -117,6 +117,37 @@ export function maxInWindow(sortedTimes: readonly number[], windowMs: number): n
   return best;
 }
 
+/**
+ * How many sorted times lie inside some window of `windowMs` (anchored at a time)
+ * that holds at least `minCount` times: members who joined in a batch. Two pointers
+ * plus a difference array, O(n).
+ */
+export function inBurstWindows(
+  sortedTimes: readonly number[],
+  windowMs: number,
+  minCount: number,
+): number {
+  const n = sortedTimes.length;
+  if (n === 0 || n < minCount) return 0;
+  const cover = new Int32Array(n + 1);
+  let hi = 0;
+  for (let lo = 0; lo < n; lo++) {
+    if (hi < lo) hi = lo;
+    while (hi + 1 < n && sortedTimes[hi + 1]! - sortedTimes[lo]! < windowMs) hi++;
+    if (hi - lo + 1 >= minCount) {
+      cover[lo] = cover[lo]! + 1;
+      cover[hi + 1] = cover[hi + 1]! - 1;
+    }
+  }
+  let inside = 0;
+  let running = 0;
+  for (let i = 0; i < n; i++) {
+    running += cover[i]!;
+    if (running > 0) inside++;
+  }
+  return inside;
+}
+
 /** Quantile of an ascending array by nearest rank. */
 export function quantileSorted(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return 0;

@@ -2,6 +2,7 @@ import { hammingHex } from '../../../src/ingest/simhash';
 import { DEFAULTS, score } from '../../../src/linkage/score';
 import {
   bestWindowShare,
+  inBurstWindows,
   maxInWindow,
   modelPivot,
   quietestWindowShare,
@@ -175,6 +176,23 @@ describe('score: each reason code appears when its pattern is planted', () => {
   it('signup_burst: most sign-ups inside one 24 h window', () => {
     const c = scoreOne(people('burst', 12, 7, plant.burst(T0 - 5 * DAY)));
     expect(reason(c, 'signup_burst')).toBe(1);
+  });
+
+  it('signup_burst counts every batch when several sub-groups were merged', () => {
+    const c = scoreOne(
+      people('batches', 30, 7, (acc, i) => {
+        acc.signupAt = T0 - (5 + 20 * (i % 3)) * DAY + i * 60_000;
+      }),
+    );
+    expect(reason(c, 'signup_burst')).toBe(1);
+    expect(c.signals.signup_burst_max_share).toBeCloseTo(1 / 3, 2);
+    expect(reason(c, 'benign_signups_spread')).toBeUndefined();
+  });
+
+  it('signup_burst is not raised by a large team joining steadily over months', () => {
+    const c = scoreOne(people('steady', 120, 7, plant.spreadSignups(240, 120)));
+    expect(c.signals.signup_burst_share).toBe(0);
+    expect(reason(c, 'signup_burst')).toBeUndefined();
   });
 
   it('synchronised_activity: members active in the same hours', () => {
@@ -572,9 +590,12 @@ describe('score helpers', () => {
     expect(quietestWindowShare(new Float64Array(24).fill(1), 6)).toBeCloseTo(0.25);
   });
 
-  it('finds the largest sign-up batch in a sliding window', () => {
+  it('finds the largest sign-up batch and every member inside a batch', () => {
     expect(maxInWindow([0, 10, 20, 100, 101, 102, 103], 50)).toBe(4);
     expect(maxInWindow([], 50)).toBe(0);
+    expect(inBurstWindows([0, 10, 20, 100, 101, 102, 103, 500], 50, 3)).toBe(7);
+    expect(inBurstWindows([0, 100, 200], 50, 2)).toBe(0);
+    expect(inBurstWindows([], 50, 1)).toBe(0);
   });
 
   it('measures a model pivot from the first adoption within the window', () => {
