@@ -16,7 +16,9 @@ export function createApp(ctx: Context): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
-  app.use(pinoHttp({ logger: ctx.logger, autoLogging: { ignore: (req) => req.url === '/healthz' } }));
+  app.use(
+    pinoHttp({ logger: ctx.logger, autoLogging: { ignore: (req) => req.url === '/healthz' } }),
+  );
   app.use(ctx.metrics.middleware());
   app.use(healthRoutes(ctx));
   app.get('/metrics', async (_req, res) => {

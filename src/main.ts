@@ -32,7 +32,10 @@ async function main(): Promise<void> {
   const connection = await connect(config, logger);
   const cypher = loadCypher();
   const migrations = await migrate(connection.db, cypher);
-  logger.info({ applied: migrations.applied.length, skipped: migrations.skipped.length }, 'migrations done');
+  logger.info(
+    { applied: migrations.applied.length, skipped: migrations.skipped.length },
+    'migrations done',
+  );
 
   const ctx: Context = { config, logger, db: connection.db, cypher, metrics: new Metrics(), keys };
   const app = createApp(ctx);

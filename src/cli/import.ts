@@ -8,12 +8,17 @@ import { Importer } from '../ingest/importer';
 import { EventWriter } from '../ingest/writer';
 import { withRuntime } from './runtime';
 
-export async function importCommand(file: string, opts: { batchSize?: number; rejects?: string }): Promise<void> {
+export async function importCommand(
+  file: string,
+  opts: { batchSize?: number; rejects?: string },
+): Promise<void> {
   await withRuntime(async ({ config, db, cypher }) => {
     const importer = new Importer(db, cypher, new EventWriter(db, cypher));
     const abort = new AbortController();
     const onSignal = () => {
-      process.stderr.write('\nstopping after the batch in flight; run the same command to resume\n');
+      process.stderr.write(
+        '\nstopping after the batch in flight; run the same command to resume\n',
+      );
       abort.abort();
     };
     process.once('SIGINT', onSignal);

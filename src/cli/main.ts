@@ -17,7 +17,9 @@ function positiveInt(value: string): number {
 
 program
   .command('import')
-  .description('import events from a JSON-lines file (.jsonl or .jsonl.gz); resumes after an interruption')
+  .description(
+    'import events from a JSON-lines file (.jsonl or .jsonl.gz); resumes after an interruption',
+  )
   .argument('<file>', 'events, one JSON object per line')
   .option('--batch-size <n>', 'events per transaction (default: IMPORT_BATCH_SIZE)', positiveInt)
   .option('--rejects <file>', 'where bad lines are reported (default: <file>.rejects.jsonl)')

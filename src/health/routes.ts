@@ -18,10 +18,15 @@ export function healthRoutes(deps: { db: Database; cypher: CypherMap }): Router 
     try {
       await deps.db.ping();
     } catch (err) {
-      throw new AppError('not_ready', 'Neo4j is unreachable', { cause: err, details: { neo4j: 'down' } });
+      throw new AppError('not_ready', 'Neo4j is unreachable', {
+        cause: err,
+        details: { neo4j: 'down' },
+      });
     }
     if (!(await migrationsApplied(deps.db, deps.cypher))) {
-      throw new AppError('not_ready', 'migrations are not applied', { details: { migrations: 'pending' } });
+      throw new AppError('not_ready', 'migrations are not applied', {
+        details: { migrations: 'pending' },
+      });
     }
     res.json({ status: 'ready', neo4j: 'up', migrations: 'applied' });
   });

@@ -73,7 +73,10 @@ const LINK_FIELDS: [LinkKind, keyof CleanEvent][] = [
 ];
 
 export function aggregate(events: readonly CleanEvent[]): BatchRows {
-  const accounts = new Map<string, AccountRow & { hours: Map<number, number>; lastAttrAt: number }>();
+  const accounts = new Map<
+    string,
+    AccountRow & { hours: Map<number, number>; lastAttrAt: number }
+  >();
   const links = new Map<string, LinkRow & { kind: LinkKind }>();
   const models = new Map<string, ModelRow & { hours: Map<number, number> }>();
   const capabilities = new Map<string, CapabilityRow>();
@@ -116,7 +119,14 @@ export function aggregate(events: readonly CleanEvent[]): BatchRows {
         link.firstSeen = Math.min(link.firstSeen, e.at);
         link.lastSeen = Math.max(link.lastSeen, e.at);
       } else {
-        links.set(key, { kind, accountId: e.accountId, value, count: 1, firstSeen: e.at, lastSeen: e.at });
+        links.set(key, {
+          kind,
+          accountId: e.accountId,
+          value,
+          count: 1,
+          firstSeen: e.at,
+          lastSeen: e.at,
+        });
       }
     }
 
@@ -147,7 +157,11 @@ export function aggregate(events: readonly CleanEvent[]): BatchRows {
     }
     if (e.capability !== undefined) {
       const key = `${e.accountId}\u0000${e.capability}`;
-      const cap = capabilities.get(key) ?? { accountId: e.accountId, capability: e.capability, count: 0 };
+      const cap = capabilities.get(key) ?? {
+        accountId: e.accountId,
+        capability: e.capability,
+        count: 0,
+      };
       cap.count++;
       capabilities.set(key, cap);
     }

@@ -10,13 +10,21 @@ import { batchSchema } from './event-schema';
 import { cleanBatch } from './validate';
 import type { EventWriter } from './writer';
 
-export function ingestRoutes(deps: { writer: EventWriter; maxEvents: number; metrics: Metrics }): Router {
+export function ingestRoutes(deps: {
+  writer: EventWriter;
+  maxEvents: number;
+  metrics: Metrics;
+}): Router {
   const router = Router();
   router.post('/v1/events', requireRole('ingest'), async (req, res) => {
     const body = batchSchema.safeParse(req.body);
     if (!body.success) {
       throw new AppError('validation_failed', 'body must be {"events": [ … ]}', {
-        details: body.error.issues.map((i) => ({ index: null, path: i.path.join('.'), message: i.message })),
+        details: body.error.issues.map((i) => ({
+          index: null,
+          path: i.path.join('.'),
+          message: i.message,
+        })),
       });
     }
     const raws = body.data.events;
@@ -35,7 +43,9 @@ export function ingestRoutes(deps: { writer: EventWriter; maxEvents: number; met
     const result = await deps.writer.write(cleaned.events);
     deps.metrics.ingestEvents.inc({ outcome: 'written' }, result.written);
     deps.metrics.ingestEvents.inc({ outcome: 'duplicate' }, result.duplicates);
-    res.status(200).json({ received: result.received, new: result.written, duplicates: result.duplicates });
+    res
+      .status(200)
+      .json({ received: result.received, new: result.written, duplicates: result.duplicates });
   });
   return router;
 }

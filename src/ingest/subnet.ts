@@ -42,7 +42,11 @@ function expandIPv6(address: string): number[] {
   const headGroups = head ? head.split(':') : [];
   const tailGroups = tail ? tail.split(':') : [];
   const missing = 8 - headGroups.length - tailGroups.length;
-  const all = [...headGroups, ...Array<string>(tail === undefined ? 0 : missing).fill('0'), ...tailGroups];
+  const all = [
+    ...headGroups,
+    ...Array<string>(tail === undefined ? 0 : missing).fill('0'),
+    ...tailGroups,
+  ];
   return all.map((g) => parseInt(g, 16));
 }
 
@@ -50,7 +54,7 @@ function compressIPv6(groups: number[]): string {
   // Longest run of two or more zero groups becomes "::" (first one on ties).
   let bestStart = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;

@@ -49,29 +49,43 @@ export class EventWriter {
     });
   }
 
-  private async dropStored(tx: ManagedTransaction, events: readonly CleanEvent[]): Promise<CleanEvent[]> {
+  private async dropStored(
+    tx: ManagedTransaction,
+    events: readonly CleanEvent[],
+  ): Promise<CleanEvent[]> {
     // A key repeated inside one batch counts once: only its first event is kept.
     const firstWithId = new Map<string, CleanEvent>();
-    for (const e of events) if (e.id !== undefined && !firstWithId.has(e.id)) firstWithId.set(e.id, e);
+    for (const e of events)
+      if (e.id !== undefined && !firstWithId.has(e.id)) firstWithId.set(e.id, e);
     if (firstWithId.size === 0) return [...events];
     const res = await tx.run(query(this.cypher, 'ingest/merge-event-ids'), {
       ids: [...firstWithId.keys()],
       token: randomUUID(),
       now: Date.now(),
     });
-    const freshIds = new Set(res.records.filter((r) => r.get('fresh') === true).map((r) => r.get('id') as string));
-    return events.filter((e) => e.id === undefined || (freshIds.has(e.id) && firstWithId.get(e.id) === e));
+    const freshIds = new Set(
+      res.records.filter((r) => r.get('fresh') === true).map((r) => r.get('id') as string),
+    );
+    return events.filter(
+      (e) => e.id === undefined || (freshIds.has(e.id) && firstWithId.get(e.id) === e),
+    );
   }
 
-  private async writeAggregates(tx: ManagedTransaction, events: readonly CleanEvent[]): Promise<void> {
+  private async writeAggregates(
+    tx: ManagedTransaction,
+    events: readonly CleanEvent[],
+  ): Promise<void> {
     if (events.length === 0) return;
     const rows = aggregate(events);
-    await tx.run(query(this.cypher, 'ingest/lock-accounts'), { ids: rows.accounts.map((a) => a.id) });
+    await tx.run(query(this.cypher, 'ingest/lock-accounts'), {
+      ids: rows.accounts.map((a) => a.id),
+    });
     await tx.run(query(this.cypher, 'ingest/merge-accounts'), { rows: rows.accounts });
     for (const [kind, key] of LINK_QUERIES) {
       if (rows[kind].length > 0) await tx.run(query(this.cypher, key), { rows: rows[kind] });
     }
-    if (rows.models.length > 0) await tx.run(query(this.cypher, 'ingest/merge-model-use'), { rows: rows.models });
+    if (rows.models.length > 0)
+      await tx.run(query(this.cypher, 'ingest/merge-model-use'), { rows: rows.models });
     if (rows.capabilities.length > 0) {
       await tx.run(query(this.cypher, 'ingest/merge-capabilities'), { rows: rows.capabilities });
     }

@@ -58,8 +58,13 @@ export function authenticate(keys: readonly ApiKey[]): RequestHandler {
     }
     const header = req.headers.authorization ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match) return next(new AppError('unauthenticated', 'missing or malformed Authorization: Bearer <key>'));
-    const presented = createHash('sha256').update(match[1] as string).digest();
+    if (!match)
+      return next(
+        new AppError('unauthenticated', 'missing or malformed Authorization: Bearer <key>'),
+      );
+    const presented = createHash('sha256')
+      .update(match[1] as string)
+      .digest();
     let found: ApiKey | undefined;
     // Compare against every key so timing does not reveal which one matched.
     for (const key of keys) if (timingSafeEqual(presented, key.hash)) found = key;

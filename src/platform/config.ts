@@ -6,12 +6,6 @@
 import { z } from 'zod';
 
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
-const bool = (def: boolean) =>
-  z
-    .enum(['true', 'false', '1', '0'])
-    .default(def ? 'true' : 'false')
-    .transform((v) => v === 'true' || v === '1');
-
 export const configSchema = z.object({
   HOST: z.string().default('127.0.0.1'),
   PORT: int(8080),

@@ -16,7 +16,10 @@ export function loadCypher(dir = path.join(repoRoot(), 'cypher')): CypherMap {
     if (!statSync(featureDir).isDirectory()) continue;
     for (const file of readdirSync(featureDir).sort()) {
       if (!file.endsWith('.cypher')) continue;
-      map.set(`${feature}/${file.slice(0, -'.cypher'.length)}`, readFileSync(path.join(featureDir, file), 'utf8'));
+      map.set(
+        `${feature}/${file.slice(0, -'.cypher'.length)}`,
+        readFileSync(path.join(featureDir, file), 'utf8'),
+      );
     }
   }
   return map;

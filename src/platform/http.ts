@@ -26,7 +26,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     const appError = asAppError(err);
     if (appError.code === 'internal') logger.error({ err, path: req.path }, 'unhandled error');
-    else if (appError.code === 'database_unavailable') logger.warn({ err: appError.cause }, 'database unavailable');
+    else if (appError.code === 'database_unavailable')
+      logger.warn({ err: appError.cause }, 'database unavailable');
     const body: { code: string; message: string; details?: unknown } = {
       code: appError.code,
       message: appError.message,
@@ -40,12 +41,18 @@ function asAppError(err: unknown): AppError {
   if (isAppError(err)) return err;
   const parserError = err as BodyParserError;
   if (parserError?.type === 'entity.too.large') {
-    return new AppError('payload_too_large', `request body exceeds ${parserError.limit} bytes`, { cause: err });
+    return new AppError('payload_too_large', `request body exceeds ${parserError.limit} bytes`, {
+      cause: err,
+    });
   }
   if (parserError?.type === 'entity.parse.failed') {
     return new AppError('invalid_json', 'request body is not valid JSON', { cause: err });
   }
-  if (parserError?.type !== undefined && parserError.status !== undefined && parserError.status < 500) {
+  if (
+    parserError?.type !== undefined &&
+    parserError.status !== undefined &&
+    parserError.status < 500
+  ) {
     return new AppError('bad_request', (err as Error).message, { cause: err });
   }
   return new AppError('internal', 'internal error', { cause: err });

@@ -31,7 +31,9 @@ export async function migrate(db: Database, cypher: CypherMap): Promise<Migratio
     const previous = done.get(name);
     if (previous !== undefined) {
       if (previous !== checksum) {
-        throw new Error(`migration ${name} changed after it was applied; add a new migration instead`);
+        throw new Error(
+          `migration ${name} changed after it was applied; add a new migration instead`,
+        );
       }
       result.skipped.push(name);
       continue;
@@ -39,10 +41,13 @@ export async function migrate(db: Database, cypher: CypherMap): Promise<Migratio
     // Schema changes cannot share a transaction with data writes: two transactions.
     await db.write((tx) => tx.run(text));
     await db.write((tx) =>
-      tx.run('MERGE (m:Migration {name: $name}) ON CREATE SET m.checksum = $checksum, m.appliedAt = datetime()', {
-        name,
-        checksum,
-      }),
+      tx.run(
+        'MERGE (m:Migration {name: $name}) ON CREATE SET m.checksum = $checksum, m.appliedAt = datetime()',
+        {
+          name,
+          checksum,
+        },
+      ),
     );
     result.applied.push(name);
   }

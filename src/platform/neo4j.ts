@@ -48,7 +48,10 @@ export class Database {
   ) {}
 
   async write<T>(work: (tx: ManagedTransaction) => Promise<T>): Promise<T> {
-    const session = this.driver.session({ database: this.database, defaultAccessMode: neo4j.session.WRITE });
+    const session = this.driver.session({
+      database: this.database,
+      defaultAccessMode: neo4j.session.WRITE,
+    });
     try {
       return await session.executeWrite(work);
     } catch (err) {
@@ -59,7 +62,10 @@ export class Database {
   }
 
   async read<T>(work: (tx: ManagedTransaction) => Promise<T>, timeoutMs?: number): Promise<T> {
-    const session = this.driver.session({ database: this.database, defaultAccessMode: neo4j.session.READ });
+    const session = this.driver.session({
+      database: this.database,
+      defaultAccessMode: neo4j.session.READ,
+    });
     try {
       return await session.executeRead(work, timeoutMs ? { timeout: timeoutMs } : undefined);
     } catch (err) {
@@ -83,14 +89,23 @@ const UNAVAILABLE = new Set(['ServiceUnavailable', 'SessionExpired']);
 export function toAppError(err: unknown): unknown {
   if (err instanceof AppError) return err;
   if (err instanceof Neo4jError) {
-    if (UNAVAILABLE.has(err.code) || err.code === 'Neo.ClientError.Security.AuthenticationRateLimit') {
+    if (
+      UNAVAILABLE.has(err.code) ||
+      err.code === 'Neo.ClientError.Security.AuthenticationRateLimit'
+    ) {
       return new AppError('database_unavailable', 'Neo4j is unreachable', { cause: err });
     }
-    if (err.code === 'Neo.ClientError.Transaction.TransactionTimedOut' || err.code.endsWith('TransactionTimedOutClientConfiguration')) {
+    if (
+      err.code === 'Neo.ClientError.Transaction.TransactionTimedOut' ||
+      err.code.endsWith('TransactionTimedOutClientConfiguration')
+    ) {
       return new AppError('query_timeout', 'the query ran past its time limit', { cause: err });
     }
   }
-  if (err instanceof Error && /ECONNREFUSED|connect|Pool is closed|acquisition timed out/i.test(err.message)) {
+  if (
+    err instanceof Error &&
+    /ECONNREFUSED|connect|Pool is closed|acquisition timed out/i.test(err.message)
+  ) {
     return new AppError('database_unavailable', 'Neo4j is unreachable', { cause: err });
   }
   return err;
@@ -111,9 +126,14 @@ export function toPlain(value: unknown): unknown {
   ) {
     return value.toString();
   }
-  if (isPoint(value)) return { srid: toPlain(value.srid), x: value.x, y: value.y, z: value.z ?? null };
+  if (isPoint(value))
+    return { srid: toPlain(value.srid), x: value.x, y: value.y, z: value.z ?? null };
   if (isNode(value)) {
-    return { elementId: value.elementId, labels: value.labels, properties: toPlain(value.properties) };
+    return {
+      elementId: value.elementId,
+      labels: value.labels,
+      properties: toPlain(value.properties),
+    };
   }
   if (isRelationship(value)) {
     return {
@@ -143,7 +163,10 @@ export function toPlain(value: unknown): unknown {
 }
 
 /** One record's fields as a plain object. */
-export function recordToPlain(record: { keys: readonly PropertyKey[]; get(key: PropertyKey): unknown }): Record<string, unknown> {
+export function recordToPlain(record: {
+  keys: readonly PropertyKey[];
+  get(key: PropertyKey): unknown;
+}): Record<string, unknown> {
   return Object.fromEntries(record.keys.map((k) => [String(k), toPlain(record.get(k))]));
 }
 

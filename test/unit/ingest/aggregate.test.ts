@@ -11,8 +11,19 @@ function ev(partial: Partial<CleanEvent>): CleanEvent {
 describe('aggregate', () => {
   const rows = aggregate([
     ev({ type: 'signup', at: T0 - H, ip: '10.0.0.1', emailDomain: 'corp.example', org: 'o1' }),
-    ev({ ip: '10.0.0.1', promptFingerprint: 'aaaaaaaaaaaaaaaa', model: 'm1', capability: 'coding' }),
-    ev({ at: T0 + 10, ip: '10.0.0.2', promptFingerprint: 'aaaaaaaaaaaaaaaa', model: 'm1', capability: 'coding' }),
+    ev({
+      ip: '10.0.0.1',
+      promptFingerprint: 'aaaaaaaaaaaaaaaa',
+      model: 'm1',
+      capability: 'coding',
+    }),
+    ev({
+      at: T0 + 10,
+      ip: '10.0.0.2',
+      promptFingerprint: 'aaaaaaaaaaaaaaaa',
+      model: 'm1',
+      capability: 'coding',
+    }),
     ev({ at: T0 + 2 * H, model: 'm2', capability: 'reasoning' }),
     ev({ accountId: 'b', type: 'payment', paymentMethod: 'pm1' }),
     ev({ accountId: 'b', at: T0 + 5 * H, type: 'payment', paymentMethod: 'pm1' }),
@@ -37,13 +48,29 @@ describe('aggregate', () => {
 
   it('aggregates each shared value into one link with count and first/last seen', () => {
     expect(rows.ip).toEqual([
-      { accountId: 'a', value: '10.0.0.1', count: 2, firstSeen: T0 - H, lastSeen: T0, subnet: '10.0.0.0/24' },
-      { accountId: 'a', value: '10.0.0.2', count: 1, firstSeen: T0 + 10, lastSeen: T0 + 10, subnet: '10.0.0.0/24' },
+      {
+        accountId: 'a',
+        value: '10.0.0.1',
+        count: 2,
+        firstSeen: T0 - H,
+        lastSeen: T0,
+        subnet: '10.0.0.0/24',
+      },
+      {
+        accountId: 'a',
+        value: '10.0.0.2',
+        count: 1,
+        firstSeen: T0 + 10,
+        lastSeen: T0 + 10,
+        subnet: '10.0.0.0/24',
+      },
     ]);
     expect(rows.prompt).toEqual([
       { accountId: 'a', value: 'aaaaaaaaaaaaaaaa', count: 2, firstSeen: T0, lastSeen: T0 + 10 },
     ]);
-    expect(rows.payment).toEqual([{ accountId: 'b', value: 'pm1', count: 2, firstSeen: T0, lastSeen: T0 + 5 * H }]);
+    expect(rows.payment).toEqual([
+      { accountId: 'b', value: 'pm1', count: 2, firstSeen: T0, lastSeen: T0 + 5 * H },
+    ]);
     expect(rows.emailDomain).toHaveLength(1);
     expect(rows.org).toHaveLength(1);
     expect(rows.device).toEqual([]);

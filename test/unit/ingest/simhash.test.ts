@@ -1,4 +1,11 @@
-import { features, fnv1a64, hammingHex, popcount32, simhash, tokenize } from '../../../src/ingest/simhash';
+import {
+  features,
+  fnv1a64,
+  hammingHex,
+  popcount32,
+  simhash,
+  tokenize,
+} from '../../../src/ingest/simhash';
 
 const hex = (pair: [number, number]) => pair.map((n) => n.toString(16).padStart(8, '0')).join('');
 

@@ -53,7 +53,12 @@ describe('event validation', () => {
   });
 
   it('rejects a whole batch, listing every bad event by index', () => {
-    const result = cleanBatch([base, { ...base, at: 'nope' }, base, { ...base, type: 'x', ip: 'y' }]);
+    const result = cleanBatch([
+      base,
+      { ...base, at: 'nope' },
+      base,
+      { ...base, type: 'x', ip: 'y' },
+    ]);
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.issues.map((i) => [i.index, i.path]).sort()).toEqual([

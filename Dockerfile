@@ -1,0 +1,21 @@
+# The Coterie service image. Neo4j runs in its own container (docker-compose.yml),
+# so NEO4J_URI is always set here and the embedded launcher is never used.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+COPY bench ./bench
+RUN npm run build && npm prune --omit=dev
+
+FROM node:20-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY cypher ./cypher
+USER node
+EXPOSE 8080
+CMD ["node", "dist/src/main.js"]

@@ -1,0 +1,75 @@
+/**
+ * Generates the ingest benchmark's input: N events (default 1,000,000) over
+ * ~50,000 accounts in the public contract, seeded. Mix per account: one sign-up,
+ * one or two payments, the rest requests with an IP from a realistic spread
+ * (home IPs, shared office/NAT IPs), a prompt fingerprint from a pool of
+ * templates, a model and a capability.
+ */
+import { createWriteStream } from 'node:fs';
+import { Rng } from '../../src/simulate/rng';
+
+export async function generateIngestEvents(
+  file: string,
+  events: number,
+  accounts: number,
+  seed = 7,
+): Promise<void> {
+  const rng = new Rng(seed, 'bench-ingest');
+  const out = createWriteStream(file);
+  const start = Date.UTC(2026, 0, 1);
+  const span = 60 * 86_400_000;
+  const fingerprints = Array.from({ length: 5000 }, () => rng.hex(16));
+  const models = ['model-a', 'model-b', 'model-c'];
+  const capabilities = ['reasoning', 'coding', 'tool_use', 'chat', 'data_analysis'];
+  const homeIp = (a: number) => `100.${(a >> 16) & 255}.${(a >> 8) & 255}.${a & 255}`;
+  const sharedIps = Array.from({ length: 500 }, (_, i) => `203.0.${i >> 8}.${i & 255}`);
+  let written = 0;
+  const write = async (line: string) => {
+    if (!out.write(`${line}\n`)) await new Promise<void>((r) => out.once('drain', () => r()));
+    written++;
+  };
+  // Sign-ups and payments first, then requests in time order, as a stream would carry them.
+  for (let a = 0; a < accounts; a++) {
+    const at = new Date(start + rng.int(span / 4)).toISOString();
+    await write(
+      JSON.stringify({
+        id: `s-${a}`,
+        type: 'signup',
+        accountId: `acct-${a}`,
+        at,
+        ip: homeIp(a),
+        emailDomain: a % 5 === 0 ? `co${a % 800}.example` : 'mail.example',
+      }),
+    );
+    const payments = 1 + (a % 7 === 0 ? 1 : 0);
+    for (let p = 0; p < payments; p++) {
+      await write(
+        JSON.stringify({
+          id: `p-${a}-${p}`,
+          type: 'payment',
+          accountId: `acct-${a}`,
+          at,
+          paymentMethod: `pm-${a % 9 === 0 ? a % 400 : a}-${p}`,
+        }),
+      );
+    }
+  }
+  const requests = events - written;
+  for (let i = 0; i < requests; i++) {
+    const a = rng.int(accounts);
+    const at = new Date(start + Math.floor((i / requests) * span)).toISOString();
+    const ip = rng.chance(0.3) ? (sharedIps[rng.int(sharedIps.length)] as string) : homeIp(a);
+    await write(
+      JSON.stringify({
+        type: 'request',
+        accountId: `acct-${a}`,
+        at,
+        ip,
+        promptFingerprint: fingerprints[(a * 7 + rng.int(20)) % fingerprints.length],
+        model: models[rng.int(models.length)],
+        capability: capabilities[rng.int(capabilities.length)],
+      }),
+    );
+  }
+  await new Promise<void>((resolve) => out.end(() => resolve()));
+}

@@ -1,0 +1,305 @@
+/**
+ * Ingest benchmark (issue 2): the same N generated events written three ways,
+ * each into a fresh embedded Neo4j, in one run:
+ *   (c) reference: a bare script — JSON.parse, fold, the same UNWIND … MERGE
+ *       statements in one transaction per batch — no validation, no idempotency,
+ *       no checkpoint: what the database can take;
+ *   (b) the bulk importer (Importer.run: validation, idempotency, checkpoints);
+ *   (a) POST /v1/events on the real service process with concurrent clients.
+ * Each phase runs in its own child process so peak memory is its own.
+ *
+ *   npx tsx bench/ingest/run.ts [--events 1000000] [--accounts 50000] [--clients 8]
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import {
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+} from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { aggregate } from '../../src/ingest/aggregate';
+import type { CleanEvent } from '../../src/ingest/event-schema';
+import { Importer } from '../../src/ingest/importer';
+import { EventWriter } from '../../src/ingest/writer';
+import { loadCypher, query } from '../../src/platform/cypher';
+import { migrate } from '../../src/platform/migrations';
+import { Database, createDriver } from '../../src/platform/neo4j';
+import { startLocalNeo4j } from '../../src/platform/neo4j-local';
+import { generateIngestEvents } from './generate';
+
+const { values: args } = parseArgs({
+  options: {
+    events: { type: 'string', default: '1000000' },
+    accounts: { type: 'string', default: '50000' },
+    clients: { type: 'string', default: '8' },
+    'rest-batch': { type: 'string', default: '1000' },
+    'import-batch': { type: 'string', default: '5000' },
+    phase: { type: 'string' },
+    file: { type: 'string' },
+  },
+});
+const EVENTS = Number(args.events);
+const ROOT = path.resolve(__dirname, '../..');
+const OUT = path.join(ROOT, 'bench/out');
+
+interface PhaseResult {
+  phase: string;
+  events: number;
+  seconds: number;
+  eventsPerSecond: number;
+  peakRssMiB: number;
+  neo4jPeakRssMiB: number;
+}
+
+function peakRssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return Math.round(kb / 1024);
+}
+
+async function* lines(file: string): AsyncGenerator<string> {
+  for await (const line of createInterface({
+    input: createReadStream(file),
+    crlfDelay: Infinity,
+  })) {
+    if (line.trim() !== '') yield line;
+  }
+}
+
+async function withNeo4j<T>(
+  work: (uri: string, db: Database) => Promise<T>,
+): Promise<T & { neo4jPeakRssMiB: number }> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'coterie-bench-ingest-'));
+  const local = await startLocalNeo4j({ dataDir, port: 0, heap: '4g', pagecache: '2g' });
+  const db = new Database(createDriver({ uri: local.uri, user: 'neo4j', password: '' }));
+  try {
+    await migrate(db, loadCypher());
+    const result = await work(local.uri, db);
+    return { ...result, neo4jPeakRssMiB: peakRssMiB(local.pid) };
+  } finally {
+    await db.close();
+    await local.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** (c) the bare reference: same rows, same statements, nothing else. */
+async function reference(file: string, batchSize: number) {
+  return withNeo4j(async (_uri, db) => {
+    const cypher = loadCypher();
+    const statements: [string, keyof ReturnType<typeof aggregate>][] = [
+      ['ingest/merge-accounts', 'accounts'],
+      ['ingest/merge-payment-links', 'payment'],
+      ['ingest/merge-device-links', 'device'],
+      ['ingest/merge-ip-links', 'ip'],
+      ['ingest/merge-prompt-links', 'prompt'],
+      ['ingest/merge-email-domain-links', 'emailDomain'],
+      ['ingest/merge-org-links', 'org'],
+      ['ingest/merge-model-use', 'models'],
+      ['ingest/merge-capabilities', 'capabilities'],
+    ];
+    const started = performance.now();
+    let batch: CleanEvent[] = [];
+    let count = 0;
+    const flush = async () => {
+      const rows = aggregate(batch);
+      batch = [];
+      const session = db.driver.session();
+      try {
+        await session.executeWrite(async (tx) => {
+          await tx.run('UNWIND $ids AS id MERGE (:Account {id: id})', {
+            ids: rows.accounts.map((a) => a.id),
+          });
+          for (const [key, field] of statements) {
+            if (rows[field].length > 0) await tx.run(query(cypher, key), { rows: rows[field] });
+          }
+        });
+      } finally {
+        await session.close();
+      }
+    };
+    for await (const line of lines(file)) {
+      const e = JSON.parse(line) as CleanEvent & { at: string };
+      batch.push({ ...e, at: Date.parse(e.at) });
+      count++;
+      if (batch.length >= batchSize) await flush();
+    }
+    if (batch.length > 0) await flush();
+    return { events: count, seconds: (performance.now() - started) / 1000 };
+  });
+}
+
+/** (b) the bulk importer. */
+async function importer(file: string, batchSize: number) {
+  return withNeo4j(async (_uri, db) => {
+    const cypher = loadCypher();
+    const started = performance.now();
+    const summary = await new Importer(db, cypher, new EventWriter(db, cypher)).run({
+      file,
+      batchSize,
+      rejectFile: path.join(OUT, 'bench-ingest.rejects.jsonl'),
+    });
+    if (summary.rejected > 0) throw new Error(`${summary.rejected} lines rejected`);
+    return {
+      events: summary.written + summary.duplicates,
+      seconds: (performance.now() - started) / 1000,
+    };
+  });
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** (a) the REST endpoint on the real service process, `clients` requests in flight. */
+async function rest(file: string, clients: number, batchSize: number) {
+  const bodies: string[] = [];
+  let chunk: string[] = [];
+  let count = 0;
+  for await (const line of lines(file)) {
+    chunk.push(line);
+    count++;
+    if (chunk.length === batchSize) {
+      bodies.push(`{"events":[${chunk.join(',')}]}`);
+      chunk = [];
+    }
+  }
+  if (chunk.length > 0) bodies.push(`{"events":[${chunk.join(',')}]}`);
+  let servicePeak = 0;
+  const result = await withNeo4j(async (uri) => {
+    const port = await freePort();
+    const service: ChildProcess = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(ROOT, 'src/main.ts')],
+      {
+        env: {
+          ...process.env,
+          NEO4J_URI: uri,
+          PORT: String(port),
+          LOG_LEVEL: 'warn',
+          INGEST_MAX_BODY_BYTES: '50000000',
+        },
+        stdio: ['ignore', 'inherit', 'inherit'],
+      },
+    );
+    const url = `http://127.0.0.1:${port}`;
+    try {
+      for (let i = 0; ; i++) {
+        const ready = await fetch(`${url}/readyz`).then(
+          (r) => r.ok,
+          () => false,
+        );
+        if (ready) break;
+        if (i > 600) throw new Error('service did not become ready');
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      const started = performance.now();
+      let next = 0;
+      const worker = async () => {
+        while (next < bodies.length) {
+          const body = bodies[next++] as string;
+          const res = await fetch(`${url}/v1/events`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body,
+          });
+          if (res.status !== 200)
+            throw new Error(`POST /v1/events → ${res.status} ${await res.text()}`);
+          await res.arrayBuffer();
+        }
+      };
+      await Promise.all(Array.from({ length: clients }, worker));
+      const seconds = (performance.now() - started) / 1000;
+      servicePeak = peakRssMiB(service.pid as number);
+      return { events: count, seconds };
+    } finally {
+      service.kill('SIGTERM');
+      await new Promise((r) => service.once('exit', r));
+    }
+  });
+  return { ...result, servicePeakRssMiB: servicePeak };
+}
+
+async function runPhase(phase: string, file: string): Promise<void> {
+  const batch = Number(args['import-batch']);
+  const r =
+    phase === 'reference'
+      ? await reference(file, batch)
+      : phase === 'importer'
+        ? await importer(file, batch)
+        : await rest(file, Number(args.clients), Number(args['rest-batch']));
+  const own = Math.round(process.resourceUsage().maxRSS / 1024);
+  const result: PhaseResult = {
+    phase,
+    events: r.events,
+    seconds: Number(r.seconds.toFixed(2)),
+    eventsPerSecond: Math.round(r.events / r.seconds),
+    // For REST the interesting process is the service, not the load generator.
+    peakRssMiB: 'servicePeakRssMiB' in r ? (r.servicePeakRssMiB as number) : own,
+    neo4jPeakRssMiB: r.neo4jPeakRssMiB,
+  };
+  process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
+}
+
+async function orchestrate(): Promise<void> {
+  mkdirSync(OUT, { recursive: true });
+  const file = path.join(OUT, `ingest-${EVENTS}-${args.accounts}.jsonl`);
+  if (!existsSync(file)) {
+    console.log(`generating ${EVENTS} events → ${file}`);
+    await generateIngestEvents(file, EVENTS, Number(args.accounts));
+  }
+  const results: Record<string, PhaseResult> = {};
+  for (const phase of ['reference', 'importer', 'rest']) {
+    console.log(`phase ${phase} …`);
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', __filename, '--phase', phase, '--file', file, ...process.argv.slice(2)],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    const code = await new Promise((r) => child.once('exit', r));
+    const line = out.split('\n').find((l) => l.startsWith('RESULT '));
+    if (code !== 0 || !line) throw new Error(`phase ${phase} failed (exit ${code})\n${out}`);
+    results[phase] = JSON.parse(line.slice('RESULT '.length)) as PhaseResult;
+    console.log(line);
+  }
+  const ref = results.reference as PhaseResult;
+  const imp = results.importer as PhaseResult;
+  const api = results.rest as PhaseResult;
+  console.log(`\n| path | events | s | events/s | vs reference | peak RSS MiB (process / Neo4j) |`);
+  console.log(`|---|---|---|---|---|---|`);
+  for (const r of [api, imp, ref]) {
+    const ratio = (r.eventsPerSecond / ref.eventsPerSecond).toFixed(2);
+    console.log(
+      `| ${r.phase} | ${r.events} | ${r.seconds} | ${r.eventsPerSecond} | ${ratio} | ${r.peakRssMiB} / ${r.neo4jPeakRssMiB} |`,
+    );
+  }
+  console.log(`\ntargets: importer ≥ 0.70 × reference and ≥ 50000 events/s; REST ≥ 20000 events/s`);
+}
+
+if (args.phase) {
+  runPhase(args.phase, args.file as string).catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+} else {
+  orchestrate().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,164 @@
+/**
+ * The bulk importer against a real Neo4j: reject file, .gz input, and resuming
+ * after both a polite stop and a killed process without counting anything twice.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { Importer } from '../../src/ingest/importer';
+import { EventWriter } from '../../src/ingest/writer';
+import { loadCypher } from '../../src/platform/cypher';
+import { migrate } from '../../src/platform/migrations';
+import { Database, createDriver } from '../../src/platform/neo4j';
+import { startTestNeo4j, type TestNeo4j } from '../support/neo4j';
+
+let neo4j: TestNeo4j;
+let db: Database;
+const cypher = loadCypher();
+const dir = mkdtempSync(path.join(tmpdir(), 'coterie-import-'));
+
+beforeAll(async () => {
+  neo4j = await startTestNeo4j();
+  db = new Database(createDriver({ uri: neo4j.uri, user: 'neo4j', password: '' }));
+  await migrate(db, cypher);
+});
+
+afterAll(async () => {
+  await db?.close();
+  await neo4j?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** n request lines for accounts `${prefix}-0..9`, with bad lines at the given 1-based numbers. */
+function eventLines(prefix: string, n: number, badAt: number[] = []): string[] {
+  const lines: string[] = [];
+  for (let i = 1; i <= n; i++) {
+    if (badAt.includes(i))
+      lines.push(
+        i % 2
+          ? '{"type": "request", "accountId": '
+          : JSON.stringify({ type: 'request', accountId: 'bad id', at: 'x' }),
+      );
+    else
+      lines.push(
+        JSON.stringify({
+          type: 'request',
+          accountId: `${prefix}-${i % 10}`,
+          at: new Date(Date.UTC(2026, 1, 1) + i * 1000).toISOString(),
+          ip: `10.0.${i % 3}.1`,
+        }),
+      );
+  }
+  return lines;
+}
+
+async function requestsFor(prefix: string): Promise<number> {
+  const res = await neo4j.driver.executeQuery(
+    'MATCH (a:Account) WHERE a.id STARTS WITH $p RETURN sum(a.requests) AS n',
+    { p: `${prefix}-` },
+  );
+  return Number(res.records[0]?.get('n') ?? 0);
+}
+
+const importer = () => new Importer(db, cypher, new EventWriter(db, cypher));
+
+describe('coterie import', () => {
+  it('imports good lines and writes bad ones with line number and reason to the reject file', async () => {
+    const file = path.join(dir, 'mixed.jsonl');
+    writeFileSync(file, `${eventLines('mix', 100, [7, 50]).join('\n')}\n\n`);
+    const summary = await importer().run({ file, batchSize: 16 });
+    expect(summary).toMatchObject({
+      written: 98,
+      duplicates: 0,
+      rejected: 2,
+      interrupted: false,
+      resumedFromLine: 0,
+    });
+    expect(await requestsFor('mix')).toBe(98);
+    const rejects = readFileSync(summary.rejectFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(rejects.map((r) => r.line)).toEqual([7, 50]);
+    expect(rejects[0].reason).toMatch(/invalid JSON/);
+    expect(rejects[1].issues.map((i: { path: string }) => i.path).sort()).toEqual([
+      'accountId',
+      'at',
+    ]);
+  });
+
+  it('reads gzip and, run again on a finished file, adds nothing', async () => {
+    const file = path.join(dir, 'events.jsonl.gz');
+    writeFileSync(file, gzipSync(eventLines('gz', 300).join('\n')));
+    const first = await importer().run({ file, batchSize: 64 });
+    expect(first.written).toBe(300);
+    const again = await importer().run({ file, batchSize: 64 });
+    expect(again.resumedFromLine).toBe(300);
+    expect(await requestsFor('gz')).toBe(300);
+  });
+
+  it('resumes after a polite stop without counting anything twice', async () => {
+    const file = path.join(dir, 'stop.jsonl');
+    writeFileSync(file, eventLines('stop', 1000, [333]).join('\n'));
+    const abort = new AbortController();
+    const first = await importer().run({
+      file,
+      batchSize: 100,
+      signal: abort.signal,
+      onProgress: (p) => {
+        if (p.written >= 300) abort.abort();
+      },
+    });
+    expect(first.interrupted).toBe(true);
+    const partial = await requestsFor('stop');
+    expect(partial).toBeGreaterThanOrEqual(300);
+    expect(partial).toBeLessThan(999);
+    const second = await importer().run({ file, batchSize: 100 });
+    expect(second.resumedFromLine).toBeGreaterThan(0);
+    expect(second).toMatchObject({ written: 999, rejected: 1, interrupted: false });
+    expect(await requestsFor('stop')).toBe(999);
+    expect(readFileSync(second.rejectFile, 'utf8').trim().split('\n')).toHaveLength(1);
+  });
+
+  it('resumes after the CLI process is killed mid-import', async () => {
+    const file = path.join(dir, 'killed.jsonl');
+    writeFileSync(file, eventLines('kill', 40000, [12345]).join('\n'));
+    const cli = path.join(__dirname, '../../src/cli/main.ts');
+    const env = { ...process.env, NEO4J_URI: neo4j.uri, LOG_LEVEL: 'warn' };
+    const run = (onOutput?: (child: ReturnType<typeof spawn>) => void) =>
+      new Promise<{ code: number | null; signal: string | null; out: string }>((resolve) => {
+        const child = spawn(
+          process.execPath,
+          ['--import', 'tsx', cli, 'import', file, '--batch-size', '500'],
+          { env },
+        );
+        let out = '';
+        child.stdout.on('data', (d) => (out += d));
+        child.stderr.on('data', (d) => (out += d));
+        onOutput?.(child);
+        child.on('exit', (code, signal) => resolve({ code, signal, out }));
+      });
+
+    const killed = await run((child) => {
+      const timer = setInterval(async () => {
+        if ((await requestsFor('kill')) >= 5000) {
+          clearInterval(timer);
+          child.kill('SIGKILL');
+        }
+      }, 100);
+      child.on('exit', () => clearInterval(timer));
+    });
+    expect(killed.signal).toBe('SIGKILL');
+    const partial = await requestsFor('kill');
+    expect(partial).toBeLessThan(39999);
+
+    const resumed = await run();
+    expect(resumed.code).toBe(0);
+    const summary = JSON.parse(resumed.out.trim().split('\n').pop() as string);
+    expect(summary.resumedFromLine).toBeGreaterThan(0);
+    expect(summary).toMatchObject({ written: 39999, rejected: 1, interrupted: false });
+    expect(await requestsFor('kill')).toBe(39999);
+  });
+});

@@ -1,0 +1,261 @@
+/**
+ * POST /v1/events against a real Neo4j: what lands in the graph, every kind of
+ * bad input, idempotency, auth, and a database that goes away.
+ */
+import { hashKey } from '../../src/platform/auth';
+import { simhash } from '../../src/ingest/simhash';
+import { startTestNeo4j, type TestNeo4j } from '../support/neo4j';
+import { postJson, startService, type TestService } from '../support/service';
+
+let neo4j: TestNeo4j;
+let svc: TestService;
+
+beforeAll(async () => {
+  neo4j = await startTestNeo4j();
+  svc = await startService(neo4j.uri, { INGEST_MAX_EVENTS: '50', INGEST_MAX_BODY_BYTES: '20000' });
+});
+
+afterAll(async () => {
+  await svc?.stop();
+  await neo4j?.stop();
+});
+
+async function cypher(text: string, params: Record<string, unknown> = {}) {
+  const res = await neo4j.driver.executeQuery(text, params);
+  return res.records.map((r) => r.toObject());
+}
+
+const T = '2026-02-01T10:00:00Z';
+/** Cypher predicate: a string property, or a string in a list property, contains the secret word. */
+const MENTIONS = (v: string) =>
+  `(${v} IS :: STRING AND ${v} CONTAINS "zebra") OR (${v} IS :: LIST<STRING> AND any(x IN ${v} WHERE x CONTAINS "zebra"))`;
+const PROMPT = 'Please reveal your full chain of thought for problem 8812, token zebra-quartz';
+
+describe('POST /v1/events', () => {
+  it('writes accounts, identifiers and aggregated relationships', async () => {
+    const res = await postJson(`${svc.url}/v1/events`, {
+      events: [
+        {
+          id: 'w-1',
+          type: 'signup',
+          accountId: 'w:alice',
+          at: T,
+          ip: '10.9.8.7',
+          emailDomain: 'corp.example',
+          org: 'org-1',
+          device: 'dev-1',
+        },
+        { id: 'w-2', type: 'payment', accountId: 'w:alice', at: T, paymentMethod: 'pm-w' },
+        {
+          type: 'request',
+          accountId: 'w:alice',
+          at: '2026-02-01T11:00:00Z',
+          ip: '10.9.8.7',
+          prompt: PROMPT,
+          model: 'model-a',
+          capability: 'reasoning',
+        },
+        {
+          type: 'request',
+          accountId: 'w:alice',
+          at: '2026-02-01T11:30:00Z',
+          ip: '2001:DB8::7',
+          promptFingerprint: '00000000000000ff',
+          model: 'model-a',
+          capability: 'reasoning',
+        },
+        {
+          type: 'request',
+          accountId: 'w:bob',
+          at: '2026-02-02T09:00:00Z',
+          ip: '10.9.8.7',
+          model: 'model-b',
+        },
+      ],
+    });
+    expect(res).toEqual({ status: 200, body: { received: 5, new: 5, duplicates: 0 } });
+
+    const [alice] = await cypher(
+      'MATCH (a:Account {id: "w:alice"}) RETURN a.requests AS requests, a.signupAt AS signupAt, a.emailDomain AS domain, a.hourKeys AS hk, a.hourCounts AS hc',
+    );
+    expect(Number(alice!.requests)).toBe(2);
+    expect(Number(alice!.signupAt)).toBe(Date.parse(T));
+    expect(alice!.domain).toBe('corp.example');
+    expect((alice!.hc as unknown[]).map(Number)).toEqual([2]);
+
+    const [ip] = await cypher(
+      'MATCH (a:Account)-[r:CONNECTED_FROM]->(ip:IP {address: "10.9.8.7"})-[:IN_SUBNET]->(s:Subnet) WHERE a.id = "w:alice" RETURN r.count AS count, s.cidr AS cidr',
+    );
+    expect(Number(ip!.count)).toBe(2);
+    expect(ip!.cidr).toBe('10.9.8.0/24');
+    const [v6] = await cypher(
+      'MATCH (:IP {address: "2001:db8::7"})-[:IN_SUBNET]->(s:Subnet) RETURN s.cidr AS cidr',
+    );
+    expect(v6!.cidr).toBe('2001:db8::/48');
+
+    const prints = await cypher(
+      'MATCH (:Account {id: "w:alice"})-[r:SENT]->(p:PromptFingerprint) RETURN p.hash AS hash ORDER BY hash',
+    );
+    expect(prints.map((p) => p.hash)).toEqual(['00000000000000ff', simhash(PROMPT)].sort());
+
+    const [model] = await cypher(
+      'MATCH (:Account {id: "w:alice"})-[u:USED_MODEL]->(m:Model {name: "model-a"}) RETURN u.count AS count, m.firstSeen AS firstSeen',
+    );
+    expect(Number(model!.count)).toBe(2);
+    expect(Number(model!.firstSeen)).toBe(Date.parse('2026-02-01T11:00:00Z'));
+    const [links] = await cypher(`MATCH (a:Account {id: "w:alice"})
+      RETURN COUNT { (a)-[:PAID_WITH]->(:PaymentMethod {fingerprint: "pm-w"}) } AS pm,
+             COUNT { (a)-[:USED_DEVICE]->(:Device) } AS dev,
+             COUNT { (a)-[:HAS_EMAIL_DOMAIN]->(:EmailDomain {name: "corp.example"}) } AS dom,
+             COUNT { (a)-[:IN_ORG]->(:Org {id: "org-1"}) } AS org,
+             COUNT { (a)-[:REQUESTED {count: 2}]->(:Capability {name: "reasoning"}) } AS cap`);
+    expect(Object.values(links!).map(Number)).toEqual([1, 1, 1, 1, 1]);
+  });
+
+  it('never stores or logs the raw prompt', async () => {
+    const found = await cypher(
+      `MATCH (n) WHERE any(k IN keys(n) WHERE ${MENTIONS('n[k]')}) RETURN count(n) AS n`,
+    );
+    expect(Number(found[0]!.n)).toBe(0);
+    const rels = await cypher(
+      `MATCH ()-[r]->() WHERE any(k IN keys(r) WHERE ${MENTIONS('r[k]')}) RETURN count(r) AS n`,
+    );
+    expect(Number(rels[0]!.n)).toBe(0);
+    expect(svc.logs.length).toBeGreaterThan(0);
+    expect(svc.logs.join('\n')).not.toContain('zebra-quartz');
+  });
+
+  it('ignores a resent batch and repeated ids, and says so', async () => {
+    const batch = {
+      events: [
+        { id: 'd-1', type: 'request', accountId: 'd:carol', at: T, paymentMethod: 'pm-d' },
+        { id: 'd-1', type: 'request', accountId: 'd:carol', at: T, paymentMethod: 'pm-d' },
+        { id: 'd-2', type: 'request', accountId: 'd:carol', at: T, paymentMethod: 'pm-d' },
+      ],
+    };
+    expect((await postJson(`${svc.url}/v1/events`, batch)).body).toEqual({
+      received: 3,
+      new: 2,
+      duplicates: 1,
+    });
+    expect((await postJson(`${svc.url}/v1/events`, batch)).body).toEqual({
+      received: 3,
+      new: 0,
+      duplicates: 3,
+    });
+    const [row] = await cypher(
+      'MATCH (a:Account {id: "d:carol"})-[r:PAID_WITH]->() RETURN a.requests AS n, r.count AS c',
+    );
+    expect([Number(row!.n), Number(row!.c)]).toEqual([2, 2]);
+  });
+
+  it('counts a batch sent twice at the same time exactly once', async () => {
+    const batch = {
+      events: [
+        { id: 'c-1', type: 'request', accountId: 'c:dan', at: T },
+        { id: 'c-2', type: 'request', accountId: 'c:dan', at: T },
+      ],
+    };
+    const [a, b] = await Promise.all([
+      postJson(`${svc.url}/v1/events`, batch),
+      postJson(`${svc.url}/v1/events`, batch),
+    ]);
+    expect([a.status, b.status]).toEqual([200, 200]);
+    expect(Number(a.body.new) + Number(b.body.new)).toBe(2);
+    const [row] = await cypher('MATCH (a:Account {id: "c:dan"}) RETURN a.requests AS n');
+    expect(Number(row!.n)).toBe(2);
+  });
+
+  it('rejects a batch with any invalid event, writing nothing, and lists every problem', async () => {
+    const res = await postJson(`${svc.url}/v1/events`, {
+      events: [
+        { type: 'request', accountId: 'bad:ok', at: T },
+        { type: 'request', accountId: 'bad ok', at: T },
+        { type: 'nope', accountId: 'bad:ok', at: 'later' },
+      ],
+    });
+    expect(res.status).toBe(400);
+    const error = res.body.error as { code: string; details: { index: number; path: string }[] };
+    expect(error.code).toBe('validation_failed');
+    expect(error.details.map((d) => `${d.index}:${d.path}`).sort()).toEqual([
+      '1:accountId',
+      '2:at',
+      '2:type',
+    ]);
+    const rows = await cypher(
+      'MATCH (a:Account) WHERE a.id STARTS WITH "bad" RETURN count(a) AS n',
+    );
+    expect(Number(rows[0]!.n)).toBe(0);
+  });
+
+  it.each([
+    ['malformed JSON', '{"events": [', 400, 'invalid_json'],
+    ['a body that is not {events: []}', { nope: 1 }, 400, 'validation_failed'],
+    ['events that is not an array', { events: 'x' }, 400, 'validation_failed'],
+    [
+      'too many events',
+      { events: Array.from({ length: 51 }, () => ({ type: 'signup', accountId: 'x', at: T })) },
+      413,
+      'payload_too_large',
+    ],
+    [
+      'a body over the byte limit',
+      { events: [{ type: 'signup', accountId: 'x', at: T, org: 'o'.repeat(30000) }] },
+      413,
+      'payload_too_large',
+    ],
+  ])('answers %s with %s %s', async (_name, body, status, code) => {
+    const res = await postJson(`${svc.url}/v1/events`, body);
+    expect(res.status).toBe(status);
+    expect((res.body.error as { code: string }).code).toBe(code);
+  });
+
+  it('answers unknown routes with 404 not_found in the common error body', async () => {
+    const res = await fetch(`${svc.url}/v1/nothing-here`);
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({ error: { code: 'not_found', message: expect.any(String) } });
+  });
+
+  it('is healthy and ready', async () => {
+    expect((await fetch(`${svc.url}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${svc.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ neo4j: 'up', migrations: 'applied' });
+  });
+});
+
+describe('auth on ingest', () => {
+  let secured: TestService;
+  beforeAll(async () => {
+    secured = await startService(neo4j.uri, {
+      API_KEYS: `pipeline:ingest:${hashKey('ingest-secret')},alice:analyst:${hashKey('analyst-secret')}`,
+    });
+  });
+  afterAll(() => secured.stop());
+
+  const batch = { events: [{ type: 'signup', accountId: 'auth:x', at: T }] };
+  it('needs a key', async () => {
+    const res = await postJson(`${secured.url}/v1/events`, batch);
+    expect([res.status, (res.body.error as { code: string }).code]).toEqual([
+      401,
+      'unauthenticated',
+    ]);
+    const wrong = await postJson(`${secured.url}/v1/events`, batch, {
+      authorization: 'Bearer guess',
+    });
+    expect(wrong.status).toBe(401);
+  });
+  it('needs the ingest role', async () => {
+    const res = await postJson(`${secured.url}/v1/events`, batch, {
+      authorization: 'Bearer analyst-secret',
+    });
+    expect([res.status, (res.body.error as { code: string }).code]).toEqual([403, 'forbidden']);
+    const ok = await postJson(`${secured.url}/v1/events`, batch, {
+      authorization: 'Bearer ingest-secret',
+    });
+    expect(ok.status).toBe(200);
+  });
+  it('leaves health open', async () => {
+    expect((await fetch(`${secured.url}/healthz`)).status).toBe(200);
+  });
+});

@@ -1,0 +1,2 @@
+// Integration tests start real JVMs and move real data: give them room.
+jest.setTimeout(180_000);

@@ -1,0 +1,76 @@
+/**
+ * Starts the real service for an integration test: a real Neo4j (one per test
+ * file, see neo4j.ts), migrations, and the Express app on an ephemeral port.
+ */
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { Writable } from 'node:stream';
+import { createApp } from '../../src/app';
+import type { Context } from '../../src/context';
+import { parseApiKeys } from '../../src/platform/auth';
+import { loadConfig } from '../../src/platform/config';
+import { loadCypher } from '../../src/platform/cypher';
+import { createLogger } from '../../src/platform/logger';
+import { Metrics } from '../../src/platform/metrics';
+import { migrate } from '../../src/platform/migrations';
+import { Database, createDriver } from '../../src/platform/neo4j';
+
+export interface TestService {
+  url: string;
+  ctx: Context;
+  logs: string[];
+  stop(): Promise<void>;
+}
+
+/** env: config keys as the service would read them from the environment. */
+export async function startService(
+  neo4jUri: string,
+  env: Record<string, string> = {},
+): Promise<TestService> {
+  const config = loadConfig({ NEO4J_URI: neo4jUri, LOG_LEVEL: 'info', ...env });
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      logs.push(String(chunk));
+      done();
+    },
+  });
+  const logger = createLogger(config.LOG_LEVEL, sink);
+  const db = new Database(
+    createDriver({ uri: neo4jUri, user: config.NEO4J_USER, password: config.NEO4J_PASSWORD }),
+  );
+  const cypher = loadCypher();
+  await migrate(db, cypher);
+  const ctx: Context = {
+    config,
+    logger,
+    db,
+    cypher,
+    metrics: new Metrics(),
+    keys: parseApiKeys(config.API_KEYS),
+  };
+  const server: Server = await new Promise((resolve) => {
+    const s = createApp(ctx).listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    ctx,
+    logs,
+    async stop() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await db.close();
+    },
+  };
+}
+
+export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
