@@ -38,10 +38,8 @@ export interface BuildOptions {
    * pairs proposed by something else. Keep ≤ corroborationMin.
    */
   minProposeWeight: number;
-  /** Values shared by more accounts are not expanded into all pairs. */
+  /** Values shared by more accounts are not expanded into all pairs, but linked as a star. */
   maxExpandDegree: number;
-  /** Hubs link their members along this many seeded random cycles (≈2× links each). */
-  hubCycles: number;
   /** Near-duplicate prompts: Hamming distance ≤ this is the same template. */
   maxHamming: number;
   seed: number;
@@ -88,7 +86,6 @@ export const DEFAULTS: { build: BuildOptions; detect: DetectOptions } = {
     weakOnlyMin: 0.25,
     minProposeWeight: 0.1,
     maxExpandDegree: 100,
-    hubCycles: 2,
     maxHamming: 3,
     seed: 42,
   },

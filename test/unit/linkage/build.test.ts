@@ -3,6 +3,7 @@
  * resistance, hub handling without d² pairs, near-duplicate prompt templates.
  */
 import { build } from '../../../src/linkage/build';
+import { detect } from '../../../src/linkage/detect';
 import type {
   AccountFacts,
   Identifier,
@@ -183,9 +184,21 @@ describe('build: hubs', () => {
   it('a value shared by 10,000 accounts makes O(d) edges, not 50M', () => {
     const g = build(input(N, share(range(0, N), 'payment', 'gift-card')));
     expect(g.stats.hubValuesCapped).toBe(1);
-    expect(g.source.length).toBeLessThanOrEqual(DEFAULTS.build.hubCycles * N);
-    expect(g.source.length).toBeGreaterThan(N); // still connects its members
-    expect(g.stats.pairUpdates).toBeLessThanOrEqual(DEFAULTS.build.hubCycles * N);
+    expect(g.source.length).toBe(N - 1); // a star: still connects all its members
+    expect(g.stats.pairUpdates).toBe(N - 1);
+  });
+
+  it('a ring held together only by one hub card stays one community', () => {
+    // 600 accounts on one card (a hub: a star, not 180k pairs), next to
+    // 300 small households that share a card each.
+    const links: Link[] = share(range(0, 600), 'payment', 'ring-card');
+    for (let h = 0; h < 100; h++)
+      links.push(...share(range(600 + 3 * h, 603 + 3 * h), 'payment', `h${h}`));
+    const g = build(input(900, links));
+    expect(g.stats.hubValuesCapped).toBe(1);
+    const d = detect(g);
+    expect(new Set(Array.from(d.community.slice(0, 600))).size).toBe(1);
+    expect(d.communityCount).toBe(101);
   });
 
   it('a weak hub (carrier NAT) links nobody on its own, yet corroborates real pairs', () => {
