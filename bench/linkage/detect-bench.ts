@@ -32,7 +32,7 @@ const stressEdges = Number(arg('stress-edges', '0'));
 const gib = (bytes: number): string => (bytes / 2 ** 30).toFixed(2);
 const peakRss = (): number => process.resourceUsage().maxRSS * 1024;
 /** Runs f, printing wall time and CPU time (user + sys: less sensitive to other load on the machine). */
-function timed<T>(label: string, f: () => T): [T, number] {
+function timed<T>(label: string, f: () => T): [T, number, number] {
   const t = performance.now();
   const cpu = process.cpuUsage();
   const out = f();
@@ -43,7 +43,7 @@ function timed<T>(label: string, f: () => T): [T, number] {
     `${label.padEnd(10)} ${s.toFixed(2).padStart(8)} s wall ${cpuS.toFixed(2).padStart(8)} s cpu   ` +
       `peak RSS so far ${gib(peakRss())} GiB`,
   );
-  return [out, s];
+  return [out, s, cpuS];
 }
 
 console.log(
@@ -72,7 +72,7 @@ if (stressEdges > 0) {
   console.log('  build stats', JSON.stringify(graph.stats));
 }
 
-const [detection, detectS] = timed('detect', () => detect(graph));
+const [detection, detectS, detectCpuS] = timed('detect', () => detect(graph));
 console.log('  detect stats', JSON.stringify(detection.stats));
 console.log(
   `  modularity ${detection.modularity.toFixed(4)}, ${detection.communityCount} communities`,
@@ -124,12 +124,13 @@ if (runIgraph) {
     const f = (x: number | undefined) => (x ?? NaN).toFixed(2);
     console.log(
       `igraph (same graph: ${r.nodes} nodes, ${r.edges} edges): load ${f(r.load_s)} s; ` +
-        `multilevel ${f(r.multilevel_s)} s Q=${(r.multilevel_modularity ?? NaN).toFixed(4)} (${r.multilevel_communities} comms); ` +
-        `leiden ${f(r.leiden_s)} s Q=${(r.leiden_modularity ?? NaN).toFixed(4)} (${r.leiden_communities} comms); ` +
+        `multilevel ${f(r.multilevel_s)} s (cpu ${f(r.multilevel_cpu_s)}) Q=${(r.multilevel_modularity ?? NaN).toFixed(4)} (${r.multilevel_communities} comms); ` +
+        `leiden ${f(r.leiden_s)} s (cpu ${f(r.leiden_cpu_s)}) Q=${(r.leiden_modularity ?? NaN).toFixed(4)} (${r.leiden_communities} comms); ` +
         `peak RSS ${((r.peak_rss_mib ?? 0) / 1024).toFixed(2)} GiB`,
     );
     console.log(
-      `detect ${detectS.toFixed(2)} s vs igraph multilevel ${f(r.multilevel_s)} s, leiden ${f(r.leiden_s)} s`,
+      `detect ${detectS.toFixed(2)} s (cpu ${detectCpuS.toFixed(2)}) vs igraph multilevel ` +
+        `${f(r.multilevel_s)} s (cpu ${f(r.multilevel_cpu_s)}), leiden ${f(r.leiden_s)} s (cpu ${f(r.leiden_cpu_s)})`,
     );
   }
 }

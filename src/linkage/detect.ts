@@ -95,21 +95,18 @@ export function detect(graph: LinkageGraph, options: Partial<DetectOptions> = {}
   for (const [account, label] of louvainResult) group[account] = n + label; // disjoint from roots
 
   // Final numbering: groups of ≥ minClusterSize, ordered by smallest member.
-  const groupSize = new Map<number, number>();
+  // Group labels are < 2n (roots, or n + Louvain label): typed arrays, no maps.
+  const groupSize = new Int32Array(2 * n);
   for (let i = 0; i < n; i++)
-    groupSize.set(group[i] as number, (groupSize.get(group[i] as number) ?? 0) + 1);
+    groupSize[group[i] as number] = (groupSize[group[i] as number] as number) + 1;
   const community = new Int32Array(n).fill(-1);
-  const number = new Map<number, number>();
+  const number = new Int32Array(2 * n).fill(-1);
   let communityCount = 0;
   for (let i = 0; i < n; i++) {
     const g = group[i] as number;
-    if ((groupSize.get(g) as number) < opts.minClusterSize) continue;
-    let c = number.get(g);
-    if (c === undefined) {
-      c = communityCount++;
-      number.set(g, c);
-    }
-    community[i] = c;
+    if ((groupSize[g] as number) < opts.minClusterSize) continue;
+    if (number[g] === -1) number[g] = communityCount++;
+    community[i] = number[g] as number;
   }
   stats.communities = communityCount;
   stats.accountsInCommunities = community.reduce((s, c) => s + (c >= 0 ? 1 : 0), 0);
@@ -202,16 +199,18 @@ export function modularity(graph: LinkageGraph, label: Int32Array, resolution = 
     if (ls >= 0 && ls === label[t]) internal += w;
   }
   if (m === 0) return 0;
-  const total = new Map<number, number>();
+  let maxLabel = -1;
+  for (let i = 0; i < graph.accountCount; i++) maxLabel = Math.max(maxLabel, label[i] as number);
+  const total = new Float64Array(maxLabel + 1);
   let penalty = 0;
   for (let i = 0; i < graph.accountCount; i++) {
     const l = label[i] as number;
     const d = degree[i] as number;
     if (d === 0) continue;
     if (l < 0) penalty += (d / (2 * m)) ** 2;
-    else total.set(l, (total.get(l) ?? 0) + d);
+    else total[l] = (total[l] as number) + d;
   }
-  for (const d of total.values()) penalty += (d / (2 * m)) ** 2;
+  for (let l = 0; l <= maxLabel; l++) penalty += ((total[l] as number) / (2 * m)) ** 2;
   return internal / m - resolution * penalty;
 }
 
