@@ -293,23 +293,26 @@ function mulberry32(seed: number): () => number {
 }
 
 /** Up to k distinct elements of `items`, chosen with `rng` (all of them, in order, if k ≥ length). */
-function sample<T>(items: readonly T[], k: number, rng: () => number): T[] {
-  if (items.length <= k) return items.slice();
-  const copy = items.slice();
-  for (let i = 0; i < k; i++) {
-    const j = i + Math.floor(rng() * (copy.length - i));
-    const tmp = copy[i] as T;
-    copy[i] = copy[j] as T;
-    copy[j] = tmp;
+function sample<T>(items: readonly T[], k: number, rng: () => number): readonly T[] {
+  if (items.length <= k) return items;
+  // Floyd's algorithm: k distinct indexes in O(k), kept in ascending order
+  const n = items.length;
+  const chosen = new Set<number>();
+  for (let j = n - k; j < n; j++) {
+    const t = Math.floor(rng() * (j + 1));
+    chosen.add(chosen.has(t) ? j : t);
   }
-  return copy.slice(0, k);
+  return Array.from(chosen)
+    .sort((a, b) => a - b)
+    .map((i) => items[i] as T);
 }
 
-function median(values: number[]): number {
-  if (values.length === 0) return 0;
-  values.sort((a, b) => a - b);
-  const mid = values.length >> 1;
-  return values.length % 2 ? values[mid]! : (values[mid - 1]! + values[mid]!) / 2;
+/** Median of an ascending typed array. */
+function medianSorted(sorted: Float64Array): number {
+  const n = sorted.length;
+  if (n === 0) return 0;
+  const mid = n >> 1;
+  return n % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /** Per-run precomputation shared by every cluster (one pass over links and accounts). */
@@ -337,13 +340,21 @@ interface Context {
     last: Int32Array;
     rep: Int32Array;
   };
+  /** per-cluster numeric scratch, sized to the largest community */
+  scratchA: Float64Array;
+  scratchB: Float64Array;
   /** scratch arrays reused across clusters (reset through `touched`) */
   memberCount: Int32Array;
   requestSum: Float64Array;
   lastMember: Int32Array;
 }
 
-function buildContext(input: LinkageInput, community: Int32Array, opts: ScoreOptions): Context {
+function buildContext(
+  input: LinkageInput,
+  community: Int32Array,
+  largestCommunity: number,
+  opts: ScoreOptions,
+): Context {
   const accountCount = input.accounts.length;
   const identifierCount = input.identifiers.length;
   const linkCount = input.linkAccount.length;
@@ -428,6 +439,8 @@ function buildContext(input: LinkageInput, community: Int32Array, opts: ScoreOpt
       last: new Int32Array(tc).fill(-1),
       rep: new Int32Array(tc).fill(-1),
     },
+    scratchA: new Float64Array(largestCommunity),
+    scratchB: new Float64Array(largestCommunity),
     memberCount: new Int32Array(identifierCount),
     requestSum: new Float64Array(identifierCount),
     lastMember,
@@ -444,17 +457,20 @@ export function score(
   options: ScoreOptionsInput = {},
 ): ScoredCluster[] {
   const opts = scoreOptions(options);
-  const ctx = buildContext(input, detection.community, opts);
 
   const groups: number[][] = [];
   for (let c = 0; c < detection.communityCount; c++) groups.push([]);
   const community = detection.community;
+  let largest = 0;
   for (let a = 0; a < community.length && a < input.accounts.length; a++) {
     const c = community[a]!;
     if (c < 0) continue;
     while (groups.length <= c) groups.push([]);
-    groups[c]!.push(a);
+    const group = groups[c]!;
+    group.push(a);
+    if (group.length > largest) largest = group.length;
   }
+  const ctx = buildContext(input, community, largest, opts);
 
   const out: ScoredCluster[] = [];
   groups.forEach((members, c) => {
@@ -557,16 +573,19 @@ function measure(ctx: Context, members: number[], rng: () => number): Measured {
   signals.capability_top_share = round(topCapability);
 
   // --- request volume ---------------------------------------------------------------
-  const medianRequests = median(accounts.map((a) => a.requests));
+  const requests = ctx.scratchA.subarray(0, n);
+  for (let i = 0; i < n; i++) requests[i] = accounts[i]!.requests;
+  const medianRequests = medianSorted(requests.sort());
   signals.requests_median = medianRequests;
   signals.requests_population_median = ctx.populationMedianRequests;
   signals.requests_ratio = round(medianRequests / Math.max(1, ctx.populationMedianRequests));
 
   // --- sign-ups -----------------------------------------------------------------------
-  const signups = accounts
-    .map((a) => a.signupAt)
-    .filter((t): t is number => t !== null && Number.isFinite(t))
-    .sort((a, b) => a - b);
+  let known = 0;
+  for (const a of accounts) {
+    if (a.signupAt !== null && Number.isFinite(a.signupAt)) ctx.scratchB[known++] = a.signupAt;
+  }
+  const signups = ctx.scratchB.subarray(0, known).sort();
   const inBusiest = maxInWindow(signups, opts.burstWindowMs);
   const burstMin = Math.max(opts.burstMinAccounts, opts.burstMinShare * signups.length);
   const inBursts = inBurstWindows(signups, opts.burstWindowMs, burstMin);
@@ -637,35 +656,41 @@ function measure(ctx: Context, members: number[], rng: () => number): Measured {
   signals.pivot_window_requests = pivotRequests;
 
   // --- benign: org, corporate domain, small team ---------------------------------------
-  signals.org_share = round(modalShare(accounts.map((a) => a.org)));
+  signals.org_share = round(modalShare(accounts, (a) => a.org));
   signals.corporate_domain_share = round(
-    modalShare(
-      accounts.map((a) => {
-        const d = a.emailDomain?.toLowerCase() ?? null;
-        return d !== null && !ctx.webmail.has(d) ? d : null;
-      }),
-    ),
+    modalShare(accounts, (a) => {
+      const d = a.emailDomain?.toLowerCase() ?? null;
+      return d !== null && !ctx.webmail.has(d) ? d : null;
+    }),
   );
 
   return { signals, sharedIdentifiers };
 }
 
-/** Share of `values` equal to the most common non-null value. */
-function modalShare(values: (string | null)[]): number {
-  if (values.length === 0) return 0;
+/** Share of accounts whose `valueOf` is the most common non-null, non-empty value. */
+function modalShare(
+  accounts: readonly AccountFacts[],
+  valueOf: (a: AccountFacts) => string | null,
+): number {
+  if (accounts.length === 0) return 0;
   const counts = new Map<string, number>();
   let best = 0;
-  for (const v of values) {
+  for (const a of accounts) {
+    const v = valueOf(a);
     if (v === null || v === '') continue;
     const c = (counts.get(v) ?? 0) + 1;
     counts.set(v, c);
     if (c > best) best = c;
   }
-  return best / values.length;
+  return best / accounts.length;
 }
 
 /** Mean Jaccard of active-hour sets over up to `maxPairs` member pairs (all pairs when few). */
-function meanPairJaccard(accounts: AccountFacts[], maxPairs: number, rng: () => number): number {
+function meanPairJaccard(
+  accounts: readonly AccountFacts[],
+  maxPairs: number,
+  rng: () => number,
+): number {
   const active = accounts.filter((a) => a.hours.keys.length > 0);
   const k = active.length;
   if (k < 2) return 0;

@@ -107,7 +107,7 @@ export function jaccardSorted(a: readonly number[], b: readonly number[]): numbe
 }
 
 /** Largest number of sorted times inside any window of `windowMs` (two pointers). */
-export function maxInWindow(sortedTimes: readonly number[], windowMs: number): number {
+export function maxInWindow(sortedTimes: ArrayLike<number>, windowMs: number): number {
   let best = 0;
   let lo = 0;
   for (let hi = 0; hi < sortedTimes.length; hi++) {
@@ -123,7 +123,7 @@ export function maxInWindow(sortedTimes: readonly number[], windowMs: number): n
  * plus a difference array, O(n).
  */
 export function inBurstWindows(
-  sortedTimes: readonly number[],
+  sortedTimes: ArrayLike<number>,
   windowMs: number,
   minCount: number,
 ): number {
@@ -149,7 +149,7 @@ export function inBurstWindows(
 }
 
 /** Quantile of an ascending array by nearest rank. */
-export function quantileSorted(sorted: readonly number[], q: number): number {
+export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
   if (sorted.length === 0) return 0;
   const idx = Math.min(sorted.length - 1, Math.max(0, Math.round(q * (sorted.length - 1))));
   return sorted[idx]!;
