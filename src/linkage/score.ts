@@ -17,6 +17,7 @@
 import { groupTemplates, parseFingerprints } from './signals/templates';
 import {
   DAY_MS,
+  HOUR_MS,
   addHourOfDay,
   bestWindowShare,
   jaccardSorted,
@@ -325,6 +326,7 @@ interface Context {
   allowed: Uint8Array;
   populationMedianRequests: number;
   newModels: { name: string; firstSeen: number }[];
+  newModelEarly: Uint8Array[];
   webmail: Set<string>;
   /**
    * template id per identifier (-1 for non-prompt identifiers), and per template the
@@ -420,6 +422,21 @@ function buildContext(
   const newModels = input.models.filter(
     (m) => Number.isFinite(earliest) && m.firstSeen >= earliest + opts.newModelMinAgeMs,
   );
+  // per new model, the accounts that used it within the pivot window of its release
+  const newModelEarly = newModels.map(() => new Uint8Array(accountCount));
+  if (newModels.length > 0) {
+    const indexOf = new Map(newModels.map((m, i) => [m.name, i]));
+    input.accounts.forEach((account, a) => {
+      for (const use of account.models) {
+        const i = indexOf.get(use.name);
+        if (i === undefined) continue;
+        const model = newModels[i]!;
+        if (use.firstUse < model.firstSeen + opts.pivotWindowHours * HOUR_MS) {
+          newModelEarly[i]![a] = 1;
+        }
+      }
+    });
+  }
 
   return {
     input,
@@ -429,6 +446,7 @@ function buildContext(
     allowed,
     populationMedianRequests,
     newModels,
+    newModelEarly,
     webmail: new Set(opts.webmailDomains.map((d) => d.toLowerCase())),
     promptTemplate,
     templateUnclustered,
@@ -638,9 +656,12 @@ function measure(ctx: Context, members: number[], rng: () => number): Measured {
   let pivotShare = 0;
   let pivotAdoption = 0;
   let pivotRequests = 0;
-  if (ctx.newModels.length > 0) {
+  const adopting = ctx.newModels.map((_, i) => members.some((a) => ctx.newModelEarly[i]![a]));
+  if (adopting.some(Boolean)) {
     const pivotMembers = sample(accounts, opts.pivotSample, rng);
-    for (const model of ctx.newModels) {
+    for (let i = 0; i < ctx.newModels.length; i++) {
+      if (!adopting[i]) continue;
+      const model = ctx.newModels[i]!;
       const r = modelPivot(pivotMembers, model.name, model.firstSeen, opts.pivotWindowHours);
       if (r.windowRequests < opts.pivotMinRequests) continue;
       if (r.share > pivotShare) {
