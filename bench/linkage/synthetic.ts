@@ -62,7 +62,9 @@ export function synthesize(n: number, seed = 1): Synthetic {
     if (id === undefined) {
       id = identifiers.length;
       idIndex.set(key, id);
-      identifiers.push({ kind, value });
+      // Strings as a driver decodes them: flat, fresh (template literals here make
+      // cons strings that every later hash would first have to flatten).
+      identifiers.push({ kind, value: Buffer.from(value, 'utf8').toString('utf8') });
     }
     if (links === linkAccount.length) {
       const a = new Int32Array(links * 2);
