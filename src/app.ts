@@ -29,7 +29,7 @@ export function createApp(ctx: Context): Express {
   app.use(jsonBody(ctx.config.INGEST_MAX_BODY_BYTES));
   app.use(
     ingestRoutes({
-      writer: new EventWriter(ctx.db, ctx.cypher),
+      writer: new EventWriter(ctx.db, ctx.cypher, ctx.config.INGEST_WRITE_CONCURRENCY),
       maxEvents: ctx.config.INGEST_MAX_EVENTS,
       metrics: ctx.metrics,
     }),

@@ -1,7 +1,15 @@
 // (:Account)-[:USED_DEVICE {count, firstSeen, lastSeen}]->(:Device): one aggregated relationship per pair.
+// The Device nodes are merged first, in value order, with a write (lastSeen) that takes
+// their exclusive locks up front: concurrent batches then lock in one global order.
+CALL {
+  UNWIND $values AS v
+  MERGE (x:Device {fingerprint: v.value})
+    ON CREATE SET x.firstSeen = toInteger(v.firstSeen), x.lastSeen = toInteger(v.lastSeen)
+  SET x.lastSeen = CASE WHEN v.lastSeen > x.lastSeen THEN toInteger(v.lastSeen) ELSE x.lastSeen END
+}
 UNWIND $rows AS r
 MATCH (a:Account {id: r.accountId})
-MERGE (x:Device {fingerprint: r.value})
+MATCH (x:Device {fingerprint: r.value})
 MERGE (a)-[l:USED_DEVICE]->(x)
   ON CREATE SET l.count = 0, l.firstSeen = toInteger(r.firstSeen), l.lastSeen = toInteger(r.lastSeen)
 SET l.count = l.count + toInteger(r.count),

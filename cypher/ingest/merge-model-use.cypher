@@ -1,10 +1,10 @@
-// (:Account)-[:USED_MODEL {count, firstUse, lastUse, hourKeys, hourCounts}]->(:Model {name, firstSeen}).
-// Model.firstSeen is the model's first appearance across all accounts (its "release" here).
+// (:Account)-[:USED_MODEL {count, firstUse, lastUse, hourKeys, hourCounts}]->(:Model {name}).
+// A model's first appearance (its "release" as seen here) is min(firstUse) over its
+// USED_MODEL relationships, computed when read: a running minimum on the hot Model
+// node would make every batch wait for its lock.
 UNWIND $rows AS r
 MATCH (a:Account {id: r.accountId})
 MERGE (m:Model {name: r.model})
-  ON CREATE SET m.firstSeen = toInteger(r.firstUse)
-SET m.firstSeen = CASE WHEN r.firstUse < m.firstSeen THEN toInteger(r.firstUse) ELSE m.firstSeen END
 MERGE (a)-[u:USED_MODEL]->(m)
   ON CREATE SET u.count = 0, u.firstUse = toInteger(r.firstUse), u.lastUse = toInteger(r.lastUse),
                 u.hourKeys = [], u.hourCounts = []

@@ -1,7 +1,15 @@
 // (:Account)-[:IN_ORG {count, firstSeen, lastSeen}]->(:Org): one aggregated relationship per pair.
+// The Org nodes are merged first, in value order, with a write (lastSeen) that takes
+// their exclusive locks up front: concurrent batches then lock in one global order.
+CALL {
+  UNWIND $values AS v
+  MERGE (x:Org {id: v.value})
+    ON CREATE SET x.firstSeen = toInteger(v.firstSeen), x.lastSeen = toInteger(v.lastSeen)
+  SET x.lastSeen = CASE WHEN v.lastSeen > x.lastSeen THEN toInteger(v.lastSeen) ELSE x.lastSeen END
+}
 UNWIND $rows AS r
 MATCH (a:Account {id: r.accountId})
-MERGE (x:Org {id: r.value})
+MATCH (x:Org {id: r.value})
 MERGE (a)-[l:IN_ORG]->(x)
   ON CREATE SET l.count = 0, l.firstSeen = toInteger(r.firstSeen), l.lastSeen = toInteger(r.lastSeen)
 SET l.count = l.count + toInteger(r.count),

@@ -1,7 +1,15 @@
 // (:Account)-[:SENT {count, firstSeen, lastSeen}]->(:PromptFingerprint): one aggregated relationship per pair.
+// The PromptFingerprint nodes are merged first, in value order, with a write (lastSeen) that takes
+// their exclusive locks up front: concurrent batches then lock in one global order.
+CALL {
+  UNWIND $values AS v
+  MERGE (x:PromptFingerprint {hash: v.value})
+    ON CREATE SET x.firstSeen = toInteger(v.firstSeen), x.lastSeen = toInteger(v.lastSeen)
+  SET x.lastSeen = CASE WHEN v.lastSeen > x.lastSeen THEN toInteger(v.lastSeen) ELSE x.lastSeen END
+}
 UNWIND $rows AS r
 MATCH (a:Account {id: r.accountId})
-MERGE (x:PromptFingerprint {hash: r.value})
+MATCH (x:PromptFingerprint {hash: r.value})
 MERGE (a)-[l:SENT]->(x)
   ON CREATE SET l.count = 0, l.firstSeen = toInteger(r.firstSeen), l.lastSeen = toInteger(r.lastSeen)
 SET l.count = l.count + toInteger(r.count),

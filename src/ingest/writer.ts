@@ -7,8 +7,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type CypherMap, query } from '../platform/cypher';
+import { Limiter } from '../platform/limiter';
 import type { Database, ManagedTransaction } from '../platform/neo4j';
-import { aggregate } from './aggregate';
+import { type LinkRow, aggregate } from './aggregate';
 import type { CleanEvent } from './event-schema';
 
 export interface WriteResult {
@@ -29,13 +30,36 @@ const LINK_QUERIES = [
   ['org', 'ingest/merge-org-links'],
 ] as const;
 
+/** One entry per shared value, sorted, so every writer locks them in the same order. */
+function distinctValues<T extends LinkRow>(links: readonly T[]): (Omit<T, 'accountId' | 'count'>)[] {
+  const byValue = new Map<string, Omit<T, 'accountId' | 'count'>>();
+  for (const { accountId: _a, count: _c, ...link } of links) {
+    const seen = byValue.get(link.value);
+    if (!seen) byValue.set(link.value, { ...link });
+    else {
+      seen.firstSeen = Math.min(seen.firstSeen, link.firstSeen);
+      seen.lastSeen = Math.max(seen.lastSeen, link.lastSeen);
+    }
+  }
+  return [...byValue.keys()].sort().map((v) => byValue.get(v) as Omit<T, 'accountId' | 'count'>);
+}
+
 export class EventWriter {
+  private readonly limiter: Limiter;
+
   constructor(
     private readonly db: Database,
     private readonly cypher: CypherMap,
-  ) {}
+    maxConcurrentWrites = 2,
+  ) {
+    this.limiter = new Limiter(maxConcurrentWrites);
+  }
 
   async write(events: readonly CleanEvent[], alsoInTx?: AlsoInTx): Promise<WriteResult> {
+    return this.limiter.run(() => this.writeNow(events, alsoInTx));
+  }
+
+  private async writeNow(events: readonly CleanEvent[], alsoInTx?: AlsoInTx): Promise<WriteResult> {
     return this.db.write(async (tx) => {
       const fresh = await this.dropStored(tx, events);
       const result = {
@@ -82,7 +106,11 @@ export class EventWriter {
     });
     await tx.run(query(this.cypher, 'ingest/merge-accounts'), { rows: rows.accounts });
     for (const [kind, key] of LINK_QUERIES) {
-      if (rows[kind].length > 0) await tx.run(query(this.cypher, key), { rows: rows[kind] });
+      const links = rows[kind];
+      if (links.length === 0) continue;
+      const params: Record<string, unknown> = { rows: links, values: distinctValues(links) };
+      if (kind === 'ip') params.subnets = [...new Set(rows.ip.map((l) => l.subnet))].sort();
+      await tx.run(query(this.cypher, key), params);
     }
     if (rows.models.length > 0)
       await tx.run(query(this.cypher, 'ingest/merge-model-use'), { rows: rows.models });

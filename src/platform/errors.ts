@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'write_not_allowed'
   | 'query_timeout'
   | 'database_unavailable'
+  | 'database_busy'
   | 'not_ready'
   | 'internal';
 
@@ -33,6 +34,7 @@ const STATUS: Record<ErrorCode, number> = {
   run_in_progress: 409,
   query_timeout: 504,
   database_unavailable: 503,
+  database_busy: 503,
   not_ready: 503,
   internal: 500,
 };

@@ -35,7 +35,7 @@ export function createDriver(opts: DriverOptions): Driver {
     // Fail fast when the database is gone so callers get a 503, not a hung request.
     connectionAcquisitionTimeout: 10_000,
     connectionTimeout: 5_000,
-    maxTransactionRetryTime: 10_000,
+    maxTransactionRetryTime: 30_000,
     disableLosslessIntegers: false,
     userAgent: 'coterie',
   });

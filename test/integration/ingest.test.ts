@@ -99,7 +99,7 @@ describe('POST /v1/events', () => {
     expect(prints.map((p) => p.hash)).toEqual(['00000000000000ff', simhash(PROMPT)].sort());
 
     const [model] = await cypher(
-      'MATCH (:Account {id: "w:alice"})-[u:USED_MODEL]->(m:Model {name: "model-a"}) RETURN u.count AS count, m.firstSeen AS firstSeen',
+      'MATCH (:Account {id: "w:alice"})-[u:USED_MODEL]->(m:Model {name: "model-a"}) RETURN u.count AS count, u.firstUse AS firstSeen',
     );
     expect(Number(model!.count)).toBe(2);
     expect(Number(model!.firstSeen)).toBe(Date.parse('2026-02-01T11:00:00Z'));
