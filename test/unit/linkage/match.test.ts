@@ -150,9 +150,9 @@ describe('matchClusters', () => {
     );
     const start = Date.now();
     const r = matchClusters(previous, current, accounts, ids());
-    expect(Date.now() - start).toBeLessThan(10_000);
+    expect(Date.now() - start).toBeLessThan(20_000);
     expect(
       r.clusters.filter((c) => c.id === c.lineage.clusterId && !c.id.startsWith('new')),
     ).toHaveLength(10_000);
-  });
+  }, 120_000);
 });
