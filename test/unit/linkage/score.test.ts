@@ -13,6 +13,7 @@ import {
   ALL_HOURS,
   DAY,
   FixtureAccount,
+  HOUR,
   PERIOD_DAYS,
   RELEASE,
   T0,
@@ -424,6 +425,42 @@ describe('score: benign look-alikes stay below the threshold, rings go above', (
       expect.arrayContaining(['benign_consistent_org', 'benign_corporate_domain']),
     );
     expect(c.flagged).toBe(true);
+  });
+
+  it('a sparse harvesting sub-group (≈100 requests each, random hours, camouflage) is flagged', () => {
+    const popular = randomHex(rng(555));
+    const outsiders = people('pop', 100, 40, plant.template(popular, 5));
+    const sparse = people('sparse', 40, 41, (acc, i, r) => {
+      plant.sharedCard(`sparse-card-${i % 2}`)(acc);
+      plant.sharedSubnet(`172.20.${i % 3}`, 1 + (i % 10))(acc);
+      acc.signupAt = T0 + 2 * DAY + Math.floor(r() * 6 * HOUR);
+      const keys = new Set<number>();
+      while (keys.size < 100) keys.add(T0 / HOUR + 60 + Math.floor(r() * 30 * 24));
+      const sorted = [...keys].sort((a, b) => a - b);
+      acc.hours = { keys: sorted, counts: sorted.map(() => 1) };
+      acc.links = acc.links.filter((l) => l.kind !== 'prompt');
+      acc.links.push(
+        { kind: 'prompt', value: variant(TEMPLATE, 1, r), count: 45 },
+        { kind: 'prompt', value: variant(OTHER_TEMPLATE, 2, r), count: 40 },
+        { kind: 'prompt', value: variant(popular, 1, r), count: 15 },
+      );
+      acc.capabilities = [
+        { name: 'reasoning', count: 85 },
+        { name: 'writing', count: 10 },
+        { name: 'chat', count: 5 },
+      ];
+    });
+    const c = scoreOne(sparse, outsiders);
+    expect(c.flagged).toBe(true);
+    expect(codes(c)).toEqual(
+      expect.arrayContaining([
+        'shared_payment_method',
+        'shared_prompt_template',
+        'capability_concentration',
+        'signup_burst',
+        'around_the_clock',
+      ]),
+    );
   });
 
   it('a ring sub-group without the pivot is still flagged', () => {
