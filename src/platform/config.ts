@@ -27,6 +27,17 @@ export const configSchema = z.object({
   INGEST_WRITE_CONCURRENCY: int(2, 1),
 
   API_KEYS: z.string().default(''),
+
+  LINKAGE_CRON: z.string().default('0 3 * * *'),
+  LINKAGE_SEED: int(42),
+  LINKAGE_RESOLUTION: z.coerce.number().positive().default(1),
+  LINKAGE_MIN_CLUSTER_SIZE: int(3, 2),
+  RISK_THRESHOLD: z.coerce.number().min(0).max(1).default(0.7),
+  LINKAGE_ALLOWLIST: z.string().default(''),
+  LINKAGE_KEEP_RUNS: int(5, 1),
+  LINKAGE_LEASE_TTL_MS: int(60_000, 1000),
+  LINKAGE_EXTRACT_PAGE_SIZE: int(10_000, 1),
+  LINKAGE_PUBLISH_BATCH_SIZE: int(5_000, 1),
 });
 
 export type Config = z.infer<typeof configSchema>;
