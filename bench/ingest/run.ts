@@ -27,8 +27,8 @@ import { parseArgs } from 'node:util';
 import { aggregate } from '../../src/ingest/aggregate';
 import type { CleanEvent } from '../../src/ingest/event-schema';
 import { Importer } from '../../src/ingest/importer';
-import { EventWriter } from '../../src/ingest/writer';
-import { loadCypher, query } from '../../src/platform/cypher';
+import { EventWriter, writeRows } from '../../src/ingest/writer';
+import { loadCypher } from '../../src/platform/cypher';
 import { migrate } from '../../src/platform/migrations';
 import { Database, createDriver } from '../../src/platform/neo4j';
 import { startLocalNeo4j } from '../../src/platform/neo4j-local';
@@ -94,17 +94,6 @@ async function withNeo4j<T>(
 async function reference(file: string, batchSize: number) {
   return withNeo4j(async (_uri, db) => {
     const cypher = loadCypher();
-    const statements: [string, keyof ReturnType<typeof aggregate>][] = [
-      ['ingest/merge-accounts', 'accounts'],
-      ['ingest/merge-payment-links', 'payment'],
-      ['ingest/merge-device-links', 'device'],
-      ['ingest/merge-ip-links', 'ip'],
-      ['ingest/merge-prompt-links', 'prompt'],
-      ['ingest/merge-email-domain-links', 'emailDomain'],
-      ['ingest/merge-org-links', 'org'],
-      ['ingest/merge-model-use', 'models'],
-      ['ingest/merge-capabilities', 'capabilities'],
-    ];
     const started = performance.now();
     let batch: CleanEvent[] = [];
     let count = 0;
@@ -113,14 +102,7 @@ async function reference(file: string, batchSize: number) {
       batch = [];
       const session = db.driver.session();
       try {
-        await session.executeWrite(async (tx) => {
-          await tx.run('UNWIND $ids AS id MERGE (:Account {id: id})', {
-            ids: rows.accounts.map((a) => a.id),
-          });
-          for (const [key, field] of statements) {
-            if (rows[field].length > 0) await tx.run(query(cypher, key), { rows: rows[field] });
-          }
-        });
+        await session.executeWrite((tx) => writeRows(tx, cypher, rows));
       } finally {
         await session.close();
       }

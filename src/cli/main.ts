@@ -5,6 +5,7 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { importCommand } from './import';
+import { simulateCommand } from './simulate';
 
 const program = new Command();
 program.name('coterie').description('Coterie: graph-based account linkage').showHelpAfterError();
@@ -24,6 +25,33 @@ program
   .option('--batch-size <n>', 'events per transaction (default: IMPORT_BATCH_SIZE)', positiveInt)
   .option('--rejects <file>', 'where bad lines are reported (default: <file>.rejects.jsonl)')
   .action(importCommand);
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number');
+  return n;
+}
+
+function seedValue(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0)
+    throw new InvalidArgumentError('must be a non-negative integer');
+  return n;
+}
+
+program
+  .command('simulate')
+  .description('write synthetic campaign + benign events (JSON-lines) and a ground-truth file')
+  .option(
+    '--scale <s>',
+    '1 = the reported scale (~24k campaign accounts, ~16M requests)',
+    positiveNumber,
+    0.1,
+  )
+  .option('--seed <n>', 'same seed, same files', seedValue, 42)
+  .requiredOption('--out <dir>', 'output folder (events.jsonl, truth.csv, params.json)')
+  .option('--gzip', 'write events.jsonl.gz')
+  .action(simulateCommand);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`coterie: ${err instanceof Error ? err.message : String(err)}`);

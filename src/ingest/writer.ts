@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { type CypherMap, query } from '../platform/cypher';
 import { Limiter } from '../platform/limiter';
 import type { Database, ManagedTransaction } from '../platform/neo4j';
-import { type LinkRow, aggregate } from './aggregate';
+import { type BatchRows, type LinkRow, aggregate } from './aggregate';
 import type { CleanEvent } from './event-schema';
 
 export interface WriteResult {
@@ -30,8 +30,35 @@ const LINK_QUERIES = [
   ['org', 'ingest/merge-org-links'],
 ] as const;
 
+/**
+ * The database work for one batch's aggregates: lock accounts, then merge each
+ * kind of row. Exported so the ingest benchmark's bare reference runs exactly
+ * the same statements.
+ */
+export async function writeRows(
+  tx: ManagedTransaction,
+  cypher: CypherMap,
+  rows: BatchRows,
+): Promise<void> {
+  if (rows.accounts.length === 0) return;
+  await tx.run(query(cypher, 'ingest/lock-accounts'), { ids: rows.accounts.map((a) => a.id) });
+  await tx.run(query(cypher, 'ingest/merge-accounts'), { rows: rows.accounts });
+  for (const [kind, key] of LINK_QUERIES) {
+    const links = rows[kind];
+    if (links.length === 0) continue;
+    const params: Record<string, unknown> = { rows: links, values: distinctValues(links) };
+    if (kind === 'ip') params.subnets = [...new Set(rows.ip.map((l) => l.subnet))].sort();
+    await tx.run(query(cypher, key), params);
+  }
+  if (rows.models.length > 0)
+    await tx.run(query(cypher, 'ingest/merge-model-use'), { rows: rows.models });
+  if (rows.capabilities.length > 0) {
+    await tx.run(query(cypher, 'ingest/merge-capabilities'), { rows: rows.capabilities });
+  }
+}
+
 /** One entry per shared value, sorted, so every writer locks them in the same order. */
-function distinctValues<T extends LinkRow>(links: readonly T[]): (Omit<T, 'accountId' | 'count'>)[] {
+function distinctValues<T extends LinkRow>(links: readonly T[]): Omit<T, 'accountId' | 'count'>[] {
   const byValue = new Map<string, Omit<T, 'accountId' | 'count'>>();
   for (const { accountId: _a, count: _c, ...link } of links) {
     const seen = byValue.get(link.value);
@@ -67,7 +94,7 @@ export class EventWriter {
         written: fresh.length,
         duplicates: events.length - fresh.length,
       };
-      await this.writeAggregates(tx, fresh);
+      await writeRows(tx, this.cypher, aggregate(fresh));
       if (alsoInTx) await alsoInTx(tx, result);
       return result;
     });
@@ -93,29 +120,5 @@ export class EventWriter {
     return events.filter(
       (e) => e.id === undefined || (freshIds.has(e.id) && firstWithId.get(e.id) === e),
     );
-  }
-
-  private async writeAggregates(
-    tx: ManagedTransaction,
-    events: readonly CleanEvent[],
-  ): Promise<void> {
-    if (events.length === 0) return;
-    const rows = aggregate(events);
-    await tx.run(query(this.cypher, 'ingest/lock-accounts'), {
-      ids: rows.accounts.map((a) => a.id),
-    });
-    await tx.run(query(this.cypher, 'ingest/merge-accounts'), { rows: rows.accounts });
-    for (const [kind, key] of LINK_QUERIES) {
-      const links = rows[kind];
-      if (links.length === 0) continue;
-      const params: Record<string, unknown> = { rows: links, values: distinctValues(links) };
-      if (kind === 'ip') params.subnets = [...new Set(rows.ip.map((l) => l.subnet))].sort();
-      await tx.run(query(this.cypher, key), params);
-    }
-    if (rows.models.length > 0)
-      await tx.run(query(this.cypher, 'ingest/merge-model-use'), { rows: rows.models });
-    if (rows.capabilities.length > 0) {
-      await tx.run(query(this.cypher, 'ingest/merge-capabilities'), { rows: rows.capabilities });
-    }
   }
 }

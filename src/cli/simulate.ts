@@ -1,0 +1,34 @@
+/**
+ * `coterie simulate`: writes a synthetic population (three distillation
+ * campaigns among a ten-times-larger benign population) as events in the public
+ * contract plus a separate ground-truth file. No database involved.
+ */
+import { SingleBar } from 'cli-progress';
+import { simulate } from '../simulate';
+
+export async function simulateCommand(opts: {
+  scale: number;
+  seed: number;
+  out: string;
+  gzip?: boolean;
+}): Promise<void> {
+  const bar = new SingleBar({
+    format: 'simulating [{bar}] day {value}/{total} | {events} events | ETA {eta_formatted}',
+    stream: process.stderr,
+    noTTYOutput: true,
+    notTTYSchedule: 5000,
+  });
+  bar.start(1, 0, { events: 0 });
+  const result = await simulate({
+    scale: opts.scale,
+    seed: opts.seed,
+    outDir: opts.out,
+    gzip: opts.gzip,
+    onProgress: (p) => {
+      bar.setTotal(p.days);
+      bar.update(p.day, { events: p.events });
+    },
+  });
+  bar.stop();
+  console.log(JSON.stringify(result));
+}
