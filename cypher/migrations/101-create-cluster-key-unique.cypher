@@ -1,0 +1,1 @@
+CREATE CONSTRAINT cluster_key_unique IF NOT EXISTS FOR (n:Cluster) REQUIRE n.key IS UNIQUE

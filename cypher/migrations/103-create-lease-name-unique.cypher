@@ -1,0 +1,1 @@
+CREATE CONSTRAINT lease_name_unique IF NOT EXISTS FOR (n:Lease) REQUIRE n.name IS UNIQUE

@@ -1,0 +1,195 @@
+/**
+ * Allow-list of known-benign shared values (a cloud egress IP, a university
+ * subnet, a framework's prompt fingerprint) that never link accounts.
+ *
+ * Two sources: config (LINKAGE_ALLOWLIST="kind:value,…", read-only) and
+ * (:AllowlistEntry) nodes written by the admin API (or analysts' verdicts).
+ * Values are validated and put in the same canonical form ingest stores them in
+ * (IPs canonical, subnets as ingest derives them, domains and fingerprints lower
+ * case), so an entry matches the graph's value exactly. Applied at the next run.
+ */
+import { isIP } from 'node:net';
+import { canonicalIp, subnetOf } from '../ingest/subnet';
+import { query, type CypherMap } from '../platform/cypher';
+import { AppError } from '../platform/errors';
+import { type Database, toPlain } from '../platform/neo4j';
+import { IDENTIFIER_KINDS, type Identifier, type IdentifierKind } from './types';
+
+export type AllowlistSource = 'config' | 'api' | 'verdict';
+
+export interface AllowlistEntry extends Identifier {
+  source: AllowlistSource;
+  note: string | null;
+  addedBy: string | null;
+  /** epoch ms; null for config entries */
+  addedAt: number | null;
+}
+
+export function isIdentifierKind(kind: string): kind is IdentifierKind {
+  return (IDENTIFIER_KINDS as readonly string[]).includes(kind);
+}
+
+/** The canonical form of a value of a kind, or an Error message saying why it is not one. */
+export function normaliseValue(kind: IdentifierKind, raw: string): string | { error: string } {
+  const value = raw.trim();
+  if (value.length === 0 || value.length > 256) return { error: 'must be 1-256 characters' };
+  switch (kind) {
+    case 'ip':
+      return isIP(value) ? canonicalIp(value) : { error: 'must be an IPv4 or IPv6 address' };
+    case 'subnet': {
+      const slash = value.lastIndexOf('/');
+      const address = value.slice(0, slash);
+      const prefix = value.slice(slash + 1);
+      const family = slash > 0 ? isIP(address) : 0;
+      if ((family === 4 && prefix === '24') || (family === 6 && prefix === '48'))
+        return subnetOf(address);
+      return { error: 'must be an IPv4 /24 or IPv6 /48 in CIDR form (e.g. 10.1.2.0/24)' };
+    }
+    case 'prompt':
+      return /^[0-9a-f]{16}$/i.test(value)
+        ? value.toLowerCase()
+        : { error: 'must be a 64-bit SimHash: 16 hex characters' };
+    case 'email_domain':
+      return /^[A-Za-z0-9.-]+$/.test(value)
+        ? value.toLowerCase()
+        : { error: 'must be a domain name' };
+    default:
+      return value;
+  }
+}
+
+/** Entry key as stored on (:AllowlistEntry {key}). */
+export function entryKey(kind: IdentifierKind, value: string): string {
+  return `${kind}:${value}`;
+}
+
+/**
+ * Parses LINKAGE_ALLOWLIST ("kind:value,kind:value"; IPv6 values keep their
+ * colons: only the first colon separates). Throws on a bad entry so a typo stops
+ * start-up instead of silently linking accounts.
+ */
+export function parseConfigAllowlist(spec: string): AllowlistEntry[] {
+  const entries: AllowlistEntry[] = [];
+  const seen = new Set<string>();
+  for (const part of spec.split(',')) {
+    const text = part.trim();
+    if (text.length === 0) continue;
+    const colon = text.indexOf(':');
+    const kind = colon > 0 ? text.slice(0, colon) : '';
+    if (!isIdentifierKind(kind)) {
+      throw new Error(
+        `LINKAGE_ALLOWLIST entry "${text}" must be kind:value with kind one of ${IDENTIFIER_KINDS.join(', ')}`,
+      );
+    }
+    const value = normaliseValue(kind, text.slice(colon + 1));
+    if (typeof value !== 'string')
+      throw new Error(`LINKAGE_ALLOWLIST entry "${text}": value ${value.error}`);
+    if (seen.has(entryKey(kind, value))) continue;
+    seen.add(entryKey(kind, value));
+    entries.push({ kind, value, source: 'config', note: null, addedBy: null, addedAt: null });
+  }
+  return entries;
+}
+
+/** Entries stored in the graph. */
+export async function readStoredAllowlist(
+  db: Database,
+  cypher: CypherMap,
+): Promise<AllowlistEntry[]> {
+  return db.read(async (tx) => {
+    const res = await tx.run(query(cypher, 'linkage/read-allowlist-entries'));
+    return res.records.map((r) => {
+      const row = toPlain(r.toObject()) as Record<string, unknown>;
+      return {
+        kind: row.kind as IdentifierKind,
+        value: String(row.value),
+        source: (row.source ?? 'api') as AllowlistSource,
+        note: (row.note as string | null) ?? null,
+        addedBy: (row.addedBy as string | null) ?? null,
+        addedAt: (row.addedAt as number | null) ?? null,
+      };
+    });
+  });
+}
+
+/** Config entries first, then stored ones (a value in both is listed from config only). */
+export async function listAllowlist(
+  db: Database,
+  cypher: CypherMap,
+  configSpec: string,
+): Promise<AllowlistEntry[]> {
+  const fromConfig = parseConfigAllowlist(configSpec);
+  const keys = new Set(fromConfig.map((e) => entryKey(e.kind, e.value)));
+  const stored = (await readStoredAllowlist(db, cypher)).filter(
+    (e) => !keys.has(entryKey(e.kind, e.value)),
+  );
+  return [...fromConfig, ...stored];
+}
+
+export async function addAllowlistEntry(
+  db: Database,
+  cypher: CypherMap,
+  entry: { kind: IdentifierKind; value: string; note?: string | null; addedBy: string | null },
+  source: Exclude<AllowlistSource, 'config'> = 'api',
+): Promise<{ entry: AllowlistEntry; created: boolean }> {
+  const value = normaliseValue(entry.kind, entry.value);
+  if (typeof value !== 'string') {
+    throw new AppError('validation_failed', 'request is invalid', {
+      details: [{ path: 'value', message: value.error }],
+    });
+  }
+  return db.write(async (tx) => {
+    const res = await tx.run(query(cypher, 'linkage/merge-allowlist-entry'), {
+      key: entryKey(entry.kind, value),
+      kind: entry.kind,
+      value,
+      source,
+      note: entry.note ?? null,
+      addedBy: entry.addedBy,
+      now: Date.now(),
+    });
+    const row = toPlain(res.records[0]?.toObject()) as Record<string, unknown>;
+    return {
+      created: row.created === true,
+      entry: {
+        kind: row.kind as IdentifierKind,
+        value: String(row.value),
+        source: row.source as AllowlistSource,
+        note: (row.note as string | null) ?? null,
+        addedBy: (row.addedBy as string | null) ?? null,
+        addedAt: (row.addedAt as number | null) ?? null,
+      },
+    };
+  });
+}
+
+/**
+ * Removes a stored entry. A config entry cannot be removed here (409 conflict:
+ * change the config); an unknown one is 404.
+ */
+export async function removeAllowlistEntry(
+  db: Database,
+  cypher: CypherMap,
+  configSpec: string,
+  kind: IdentifierKind,
+  rawValue: string,
+): Promise<void> {
+  const value = normaliseValue(kind, rawValue);
+  if (typeof value !== 'string') {
+    throw new AppError('validation_failed', 'request is invalid', {
+      details: [{ path: 'value', message: value.error }],
+    });
+  }
+  const key = entryKey(kind, value);
+  const deleted = await db.write(async (tx) => {
+    const res = await tx.run(query(cypher, 'linkage/delete-allowlist-entry'), { key });
+    return Number(toPlain(res.records[0]?.get('deleted')) ?? 0);
+  });
+  if (deleted > 0) return;
+  if (parseConfigAllowlist(configSpec).some((e) => entryKey(e.kind, e.value) === key)) {
+    throw new AppError('conflict', 'this entry comes from LINKAGE_ALLOWLIST; change the config', {
+      details: { kind, value, source: 'config' },
+    });
+  }
+  throw new AppError('not_found', 'no such allow-list entry', { details: { kind, value } });
+}

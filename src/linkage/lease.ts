@@ -1,0 +1,155 @@
+/**
+ * One linkage run at a time across every process that shares the database:
+ * a `(:Lease {name: 'linkage'})` node with a holder (the run id) and an expiry
+ * on the database clock.
+ *
+ * Taking the lease and creating the run record happen in ONE write transaction,
+ * so a refused trigger leaves no trace and a taken lease always has its run.
+ * The holder renews the lease every ttl/6 ms; a holder that dies stops renewing,
+ * the lease expires, and the next trigger takes it over and marks the dead run
+ * failed ("lease expired"). A holder that finds its lease gone (renewal matched
+ * nothing) is told through `lost`/`assertHeld`, and publish's final swap checks the
+ * holder again inside its transaction, so a run that lost its lease can never
+ * become current.
+ */
+import type { ManagedTransaction } from 'neo4j-driver';
+import { query, type CypherMap } from '../platform/cypher';
+import { AppError } from '../platform/errors';
+import type { Logger } from '../platform/logger';
+import { type Database, int, toPlain } from '../platform/neo4j';
+
+export const LEASE_NAME = 'linkage';
+
+export interface LeaseOptions {
+  ttlMs: number;
+  /** renewal period; default ttlMs / 6 */
+  renewEveryMs?: number;
+  name?: string;
+}
+
+export class Lease {
+  private timer: NodeJS.Timeout | undefined;
+  private lostReason: string | undefined;
+  private released = false;
+  readonly name: string;
+
+  private constructor(
+    private readonly db: Database,
+    private readonly cypher: CypherMap,
+    private readonly logger: Logger,
+    readonly holder: string,
+    private readonly opts: LeaseOptions,
+  ) {
+    this.name = opts.name ?? LEASE_NAME;
+  }
+
+  /**
+   * Takes the lease for `holder` if it is free or expired and, in the same
+   * transaction, runs `alsoInTx` (creating the run record). Throws
+   * AppError('run_in_progress', {details: {runId}}) when another run holds it.
+   * A previous holder whose lease expired is marked failed ("lease expired").
+   */
+  static async acquire(
+    deps: { db: Database; cypher: CypherMap; logger: Logger },
+    holder: string,
+    opts: LeaseOptions,
+    alsoInTx: (tx: ManagedTransaction) => Promise<void>,
+  ): Promise<Lease> {
+    const name = opts.name ?? LEASE_NAME;
+    const takenOver = await deps.db.write(async (tx) => {
+      const res = await tx.run(query(deps.cypher, 'linkage/acquire-lease'), {
+        name,
+        holder,
+        ttlMs: int(opts.ttlMs),
+      });
+      const row = toPlain(res.records[0]?.toObject()) as Record<string, unknown>;
+      if (row.acquired !== true) {
+        throw new AppError('run_in_progress', 'a linkage run is already in progress', {
+          details: { runId: row.holder ?? null, leaseExpiresAt: row.expiresAt ?? null },
+        });
+      }
+      const previous = typeof row.previous === 'string' ? row.previous : null;
+      if (previous !== null && previous !== holder) {
+        await tx.run(query(deps.cypher, 'linkage/fail-run'), {
+          id: previous,
+          error: 'lease expired',
+          now: Date.now(),
+          timings: null,
+          stats: null,
+        });
+      }
+      await alsoInTx(tx);
+      return previous;
+    });
+    if (takenOver !== null) {
+      deps.logger.warn(
+        { previousRunId: takenOver, runId: holder },
+        'linkage lease expired; took it over and marked the previous run failed',
+      );
+    }
+    const lease = new Lease(deps.db, deps.cypher, deps.logger, holder, opts);
+    lease.startRenewing();
+    return lease;
+  }
+
+  /** Set when renewal found the lease taken (or gone); the run must stop. */
+  get lost(): string | undefined {
+    return this.lostReason;
+  }
+
+  assertHeld(): void {
+    if (this.lostReason !== undefined) {
+      throw new AppError('conflict', `linkage lease lost: ${this.lostReason}`, {
+        details: { runId: this.holder },
+      });
+    }
+  }
+
+  /** Renews once now; resolves false when the lease is no longer this holder's. */
+  async renew(): Promise<boolean> {
+    const res = await this.db.write((tx) =>
+      tx.run(query(this.cypher, 'linkage/renew-lease'), {
+        name: this.name,
+        holder: this.holder,
+        ttlMs: int(this.opts.ttlMs),
+      }),
+    );
+    if (res.records.length === 0) {
+      this.lostReason ??=
+        'another run holds it (this run stopped renewing for longer than its TTL)';
+      return false;
+    }
+    return true;
+  }
+
+  private startRenewing(): void {
+    const every = this.opts.renewEveryMs ?? Math.max(250, Math.floor(this.opts.ttlMs / 6));
+    this.timer = setInterval(() => {
+      if (this.released) return;
+      this.renew().catch((err: unknown) => {
+        // A transient database error is not a lost lease: the next tick retries;
+        // if renewals keep failing the lease expires and the final swap refuses.
+        this.logger.warn({ err, runId: this.holder }, 'linkage lease renewal failed');
+      });
+    }, every);
+    this.timer.unref();
+  }
+
+  /** Stops renewing and frees the lease if this holder still has it. */
+  async release(): Promise<void> {
+    this.released = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.db.write((tx) =>
+      tx.run(query(this.cypher, 'linkage/release-lease'), {
+        name: this.name,
+        holder: this.holder,
+      }),
+    );
+  }
+
+  /** Test hook: stop renewing without releasing, as a process that died would. */
+  abandon(): void {
+    this.released = true;
+    if (this.timer) clearInterval(this.timer);
+  }
+}

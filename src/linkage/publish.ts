@@ -1,0 +1,250 @@
+/**
+ * publish: the last stage of a linkage run, the only one besides extract that
+ * writes Neo4j. Readers must always see one complete run, so:
+ *   1. the run's clusters are written under its own keys (`runId/id`) in batches
+ *      (UNWIND), then its MEMBER_OF relationships in batches: invisible to readers,
+ *      who always go through the pointer;
+ *   2. ONE final transaction flips `(:Pointer {name: 'current'}).runId` to this run
+ *      and marks the run succeeded — only if the run still holds the lease;
+ *   3. afterwards, housekeeping: memberships of succeeded runs older than the
+ *      newest `keepRuns` are removed (their Cluster nodes stay as history), and
+ *      failed runs' partial clusters are deleted.
+ * A run that fails before step 2 leaves the pointer, and so every reader, on the
+ * previous run; `discardRun` removes what it had written.
+ */
+import { query, type CypherMap } from '../platform/cypher';
+import { AppError } from '../platform/errors';
+import type { Logger } from '../platform/logger';
+import { type Database, int, toNumber } from '../platform/neo4j';
+import type { RetiredCluster } from './match';
+import type { PublishedCluster } from './types';
+
+export interface PublishOptions {
+  /** clusters per transaction, and memberships per transaction */
+  batchSize: number;
+  /** succeeded runs whose memberships are kept */
+  keepRuns: number;
+  /** lease name the final swap checks */
+  leaseName: string;
+  /** (written, total) over cluster + membership rows */
+  onProgress?: (written: number, total: number) => void;
+  /** called between batches; throws to stop (lease lost) */
+  checkAbort?: () => void;
+  /** test hook: called after each committed batch (1-based); may throw to simulate a crash */
+  afterBatch?: (batch: number) => void | Promise<void>;
+  /** the run's stats and timings as they should be stored at the swap */
+  finalRecord: (published: PublishStats) => { stats: unknown; timings: unknown };
+}
+
+export interface PublishInput {
+  runId: string;
+  clusters: PublishedCluster[];
+  dissolved: RetiredCluster[];
+  /** account id per account index */
+  accountIds: string[];
+}
+
+export interface PublishStats {
+  clustersWritten: number;
+  membershipsWritten: number;
+  batches: number;
+}
+
+/** Cluster key, unique across runs. */
+export function clusterKey(runId: string, id: string): string {
+  return `${runId}/${id}`;
+}
+
+/** Ranks clusters: risk desc, then size desc, then id (1 = look here first). */
+export function rankClusters(clusters: PublishedCluster[]): Map<string, number> {
+  const order = [...clusters].sort(
+    (x, y) =>
+      y.risk - x.risk ||
+      y.members.length - x.members.length ||
+      (x.id < y.id ? -1 : x.id > y.id ? 1 : 0),
+  );
+  return new Map(order.map((c, i) => [c.id, i + 1]));
+}
+
+export async function publish(
+  db: Database,
+  cypher: CypherMap,
+  input: PublishInput,
+  opts: PublishOptions,
+): Promise<PublishStats> {
+  const { runId, clusters, accountIds } = input;
+  const batchSize = Math.max(1, opts.batchSize);
+  const ranks = rankClusters(clusters);
+  const totalMembers = clusters.reduce((s, c) => s + c.members.length, 0);
+  const total = clusters.length + totalMembers;
+  let written = 0;
+  let batches = 0;
+  const afterBatch = async (rows: number) => {
+    batches++;
+    written += rows;
+    opts.onProgress?.(written, total);
+    await opts.afterBatch?.(batches);
+    opts.checkAbort?.();
+  };
+
+  // 1a. clusters
+  const mergeClusters = query(cypher, 'linkage/merge-clusters');
+  for (let from = 0; from < clusters.length; from += batchSize) {
+    opts.checkAbort?.();
+    const rows = clusters.slice(from, from + batchSize).map((c) => ({
+      key: clusterKey(runId, c.id),
+      id: c.id,
+      risk: c.risk,
+      flagged: c.flagged,
+      size: int(c.members.length),
+      rank: int(ranks.get(c.id) ?? 0),
+      reasons: JSON.stringify(c.reasons),
+      signals: JSON.stringify(c.signals),
+      sharedIdentifiers: JSON.stringify(c.sharedIdentifiers),
+      change: c.lineage.change,
+      from: c.lineage.from,
+    }));
+    const now = Date.now();
+    await db.write((tx) => tx.run(mergeClusters, { runId, rows, now }));
+    await afterBatch(rows.length);
+  }
+
+  // 1b. memberships: batches of ~batchSize accounts; a big cluster spans several.
+  const mergeMemberships = query(cypher, 'linkage/merge-memberships');
+  let rows: { key: string; members: string[] }[] = [];
+  let inBatch = 0;
+  const flush = async () => {
+    if (inBatch === 0) return;
+    const batch = rows;
+    const n = inBatch;
+    rows = [];
+    inBatch = 0;
+    await db.write((tx) => tx.run(mergeMemberships, { rows: batch }));
+    await afterBatch(n);
+  };
+  for (const c of clusters) {
+    const key = clusterKey(runId, c.id);
+    let at = 0;
+    while (at < c.members.length) {
+      const take = Math.min(batchSize - inBatch, c.members.length - at);
+      const members = c.members.slice(at, at + take).map((a) => accountIds[a] as string);
+      rows.push({ key, members });
+      inBatch += take;
+      at += take;
+      if (inBatch >= batchSize) await flush();
+    }
+  }
+  await flush();
+
+  // 2. the swap
+  opts.checkAbort?.();
+  const published: PublishStats = {
+    clustersWritten: clusters.length,
+    membershipsWritten: totalMembers,
+    batches,
+  };
+  const record = opts.finalRecord(published);
+  const flipped = await db.write(async (tx) => {
+    const res = await tx.run(query(cypher, 'linkage/make-run-current'), {
+      runId,
+      lease: opts.leaseName,
+      now: Date.now(),
+      stats: JSON.stringify(record.stats),
+      timings: JSON.stringify(record.timings),
+      dissolved: JSON.stringify(input.dissolved),
+    });
+    return res.records.length > 0;
+  });
+  if (!flipped) {
+    throw new AppError(
+      'conflict',
+      'could not make the run current: it no longer holds the lease (or is no longer running)',
+      { details: { runId } },
+    );
+  }
+  return published;
+}
+
+/** Deletes, in batches, what `query` matches for one run until nothing is left. */
+async function deleteInBatches(
+  db: Database,
+  cypher: CypherMap,
+  key: string,
+  runId: string,
+  batchSize: number,
+): Promise<number> {
+  const text = query(cypher, key);
+  let total = 0;
+  for (;;) {
+    const deleted = await db.write(async (tx) => {
+      const res = await tx.run(text, { runId, limit: int(batchSize) });
+      return toNumber(res.records[0]?.get('deleted') ?? 0);
+    });
+    total += deleted;
+    if (deleted === 0) return total;
+  }
+}
+
+/** Removes a run's clusters and memberships, unless it is the current run (then nothing). */
+export async function discardRun(
+  db: Database,
+  cypher: CypherMap,
+  runId: string,
+  batchSize: number,
+): Promise<{ memberships: number; clusters: number }> {
+  const current = await db.read(async (tx) => {
+    const res = await tx.run(query(cypher, 'linkage/read-current-pointer'));
+    return (res.records[0]?.get('runId') as string | null) ?? null;
+  });
+  if (current === runId) return { memberships: 0, clusters: 0 };
+  const memberships = await deleteInBatches(
+    db,
+    cypher,
+    'linkage/delete-run-memberships',
+    runId,
+    batchSize,
+  );
+  const clusters = await deleteInBatches(
+    db,
+    cypher,
+    'linkage/delete-run-clusters',
+    runId,
+    batchSize,
+  );
+  return { memberships, clusters };
+}
+
+/**
+ * Housekeeping after a successful swap: memberships of succeeded runs older than
+ * the newest `keepRuns` go (cluster summaries stay); failed runs' clusters go.
+ */
+export async function prune(
+  db: Database,
+  cypher: CypherMap,
+  opts: { keepRuns: number; batchSize: number; logger?: Logger },
+): Promise<{ runsPruned: number; membershipsPruned: number; failedRunsCleaned: number }> {
+  const ids = async (key: string, params: Record<string, unknown>) =>
+    db.read(async (tx) => {
+      const res = await tx.run(query(cypher, key), params);
+      return res.records.map((r) => String(r.get('runId')));
+    });
+  let membershipsPruned = 0;
+  const old = await ids('linkage/read-runs-to-prune', { keep: int(opts.keepRuns) });
+  for (const runId of old) {
+    membershipsPruned += await deleteInBatches(
+      db,
+      cypher,
+      'linkage/delete-run-memberships',
+      runId,
+      opts.batchSize,
+    );
+    await db.write((tx) =>
+      tx.run(query(cypher, 'linkage/mark-run-pruned'), { runId, now: Date.now() }),
+    );
+  }
+  const failed = await ids('linkage/read-failed-runs-to-clean', {});
+  for (const runId of failed) await discardRun(db, cypher, runId, opts.batchSize);
+  if (old.length + failed.length > 0)
+    opts.logger?.info({ pruned: old, cleaned: failed }, 'linkage housekeeping');
+  return { runsPruned: old.length, membershipsPruned, failedRunsCleaned: failed.length };
+}

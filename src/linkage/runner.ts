@@ -1,0 +1,451 @@
+/**
+ * A linkage run, start to finish: take the lease and create the run record (one
+ * transaction), then extract → build → detect → score → match → publish, in that
+ * order, recording phase, progress and per-phase timings on the
+ * (:LinkageRun) node as it goes, and parameters and stats at the end.
+ *
+ * Why here and nowhere else: every trigger (cron, CLI, POST /v1/linkage/runs)
+ * goes through `startLinkage`, so the one-run-at-a-time rule, the run record and
+ * the failure handling are the same whoever asked. A failed run is marked failed
+ * with its error, its partial clusters are removed, and the pointer never moves:
+ * readers keep the previous run. Same data + same seed ⇒ same clusters (every
+ * random step is seeded from the run's seed; fresh cluster ids are a hash of the
+ * run id, the seed and the cluster's first member).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import type { Config } from '../platform/config';
+import { query, type CypherMap } from '../platform/cypher';
+import { AppError, isAppError } from '../platform/errors';
+import type { Logger } from '../platform/logger';
+import type { Metrics } from '../platform/metrics';
+import type { Database } from '../platform/neo4j';
+import { int } from '../platform/neo4j';
+import { parseConfigAllowlist } from './allowlist';
+import { build } from './build';
+import { detect } from './detect';
+import { extract } from './extract';
+import { LEASE_NAME, Lease } from './lease';
+import { matchClusters, type MatchResult } from './match';
+import { discardRun, prune, publish } from './publish';
+import { score } from './score';
+import type { ClusterChange } from './types';
+
+export interface LinkageDeps {
+  config: Config;
+  logger: Logger;
+  db: Database;
+  cypher: CypherMap;
+  metrics?: Metrics;
+}
+
+export type Trigger = 'cron' | 'cli' | 'api';
+
+export const PHASES = ['extract', 'build', 'detect', 'score', 'match', 'publish'] as const;
+export type Phase = (typeof PHASES)[number];
+
+export interface RunProgress {
+  runId: string;
+  phase: Phase | 'starting' | 'done';
+  /** overall progress 0–1 */
+  progress: number;
+}
+
+export interface RunOptions {
+  trigger: Trigger;
+  seed?: number;
+  onProgress?: (p: RunProgress) => void;
+  /** test hooks: fail or pause at precise points */
+  hooks?: {
+    beforePhase?: (phase: Phase) => void | Promise<void>;
+    afterPublishBatch?: (batch: number) => void | Promise<void>;
+  };
+  /** lease renewal period (default ttl / 6) */
+  leaseRenewEveryMs?: number;
+}
+
+export interface RunSummary {
+  runId: string;
+  status: 'succeeded' | 'failed';
+  stats: Record<string, unknown>;
+  timings: Record<string, number>;
+  error?: string;
+}
+
+/** Runs in this process, so shutdown can fail them cleanly instead of leaving them to expire. */
+const active = new Map<string, AbortController>();
+
+function newRunId(now = new Date()): string {
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  return `r-${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+/** Deterministic id for a new cluster: run id, seed and its smallest member id. */
+export function newClusterId(runId: string, seed: number, memberIds: readonly string[]): string {
+  let first = memberIds[0] ?? '';
+  for (const id of memberIds) if (id < first) first = id;
+  const hash = createHash('sha256').update(`${runId}\u0000${seed}\u0000${first}`).digest('hex');
+  return `c-${hash.slice(0, 12)}`;
+}
+
+function errorText(err: unknown): string {
+  if (isAppError(err)) return `${err.code}: ${err.message}`;
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+/**
+ * Takes the lease and creates the run record (or throws AppError run_in_progress
+ * with the running run's id), then runs the pipeline in the background. `done`
+ * never rejects: it resolves to the run's summary, failed or not.
+ */
+export async function startLinkage(
+  deps: LinkageDeps,
+  opts: RunOptions,
+): Promise<{ runId: string; done: Promise<RunSummary> }> {
+  const { config } = deps;
+  const seed = opts.seed ?? config.LINKAGE_SEED;
+  const configAllowlist = parseConfigAllowlist(config.LINKAGE_ALLOWLIST); // a typo fails here
+  const params = {
+    seed,
+    resolution: config.LINKAGE_RESOLUTION,
+    minClusterSize: config.LINKAGE_MIN_CLUSTER_SIZE,
+    riskThreshold: config.RISK_THRESHOLD,
+    keepRuns: config.LINKAGE_KEEP_RUNS,
+    leaseTtlMs: config.LINKAGE_LEASE_TTL_MS,
+    extractPageSize: config.LINKAGE_EXTRACT_PAGE_SIZE,
+    publishBatchSize: config.LINKAGE_PUBLISH_BATCH_SIZE,
+    configAllowlistEntries: configAllowlist.length,
+  };
+  const runId = newRunId();
+  const startedAt = Date.now();
+  const lease = await Lease.acquire(
+    deps,
+    runId,
+    { ttlMs: config.LINKAGE_LEASE_TTL_MS, renewEveryMs: opts.leaseRenewEveryMs },
+    async (tx) => {
+      await tx.run(query(deps.cypher, 'linkage/create-run'), {
+        id: runId,
+        trigger: opts.trigger,
+        seed: int(seed),
+        now: startedAt,
+        params: JSON.stringify(params),
+      });
+    },
+  );
+  deps.logger.info({ runId, trigger: opts.trigger, seed }, 'linkage run started');
+  const abort = new AbortController();
+  active.set(runId, abort);
+  const done = execute(deps, opts, { runId, seed, startedAt, lease, abort: abort.signal }).finally(
+    () => active.delete(runId),
+  );
+  return { runId, done };
+}
+
+/** Starts a run and waits for it (CLI, cron). */
+export async function runLinkage(deps: LinkageDeps, opts: RunOptions): Promise<RunSummary> {
+  const { done } = await startLinkage(deps, opts);
+  return done;
+}
+
+/**
+ * Shutdown: runs of this process are marked failed ("service shutting down") and
+ * their leases released, so the next trigger need not wait for the lease to expire.
+ */
+export async function stopActiveRuns(deps: LinkageDeps): Promise<void> {
+  const ids = [...active.keys()];
+  for (const [, abort] of active) abort.abort(new Error('service shutting down'));
+  for (const id of ids) {
+    await deps.db
+      .write((tx) =>
+        tx.run(query(deps.cypher, 'linkage/fail-run'), {
+          id,
+          error: 'service shutting down',
+          now: Date.now(),
+          timings: null,
+          stats: null,
+        }),
+      )
+      .catch((err: unknown) => deps.logger.warn({ err, runId: id }, 'could not mark run failed'));
+    await deps.db
+      .write((tx) =>
+        tx.run(query(deps.cypher, 'linkage/release-lease'), { name: LEASE_NAME, holder: id }),
+      )
+      .catch((err: unknown) => deps.logger.warn({ err, runId: id }, 'could not release lease'));
+  }
+}
+
+/** Phase and progress on the run node: phase changes at once, progress at most once a second. */
+class RunRecorder {
+  phase: RunProgress['phase'] = 'starting';
+  private index = -1;
+  private fraction = 0;
+  private inflight: Promise<void> = Promise.resolve();
+  private writing = false;
+  private lastWrite = 0;
+
+  constructor(
+    private readonly deps: LinkageDeps,
+    private readonly runId: string,
+    private readonly timings: Record<string, number>,
+    private readonly onProgress?: (p: RunProgress) => void,
+  ) {}
+
+  get progress(): number {
+    return Math.min(1, Math.max(0, (this.index + this.fraction) / PHASES.length));
+  }
+
+  async enter(phase: Phase): Promise<void> {
+    this.phase = phase;
+    this.index = PHASES.indexOf(phase);
+    this.fraction = 0;
+    this.report();
+    await this.inflight;
+    await this.write();
+  }
+
+  within(fraction: number): void {
+    this.fraction = Math.min(1, Math.max(0, fraction));
+    this.report();
+    if (!this.writing && Date.now() - this.lastWrite >= 1000) this.inflight = this.write();
+  }
+
+  private report(): void {
+    this.onProgress?.({ runId: this.runId, phase: this.phase, progress: this.progress });
+  }
+
+  private async write(): Promise<void> {
+    this.writing = true;
+    try {
+      await this.deps.db.write((tx) =>
+        tx.run(query(this.deps.cypher, 'linkage/update-run-progress'), {
+          id: this.runId,
+          phase: this.phase,
+          progress: this.progress,
+          timings: JSON.stringify(this.timings),
+          now: Date.now(),
+        }),
+      );
+    } catch (err) {
+      this.deps.logger.warn({ err, runId: this.runId }, 'could not record linkage progress');
+    } finally {
+      this.writing = false;
+      this.lastWrite = Date.now();
+    }
+  }
+
+  async settle(): Promise<void> {
+    await this.inflight;
+  }
+}
+
+async function execute(
+  deps: LinkageDeps,
+  opts: RunOptions,
+  run: { runId: string; seed: number; startedAt: number; lease: Lease; abort: AbortSignal },
+): Promise<RunSummary> {
+  const { config, db, cypher, logger } = deps;
+  const { runId, seed, lease } = run;
+  const timings: Record<string, number> = {};
+  const stats: Record<string, unknown> = {};
+  const recorder = new RunRecorder(deps, runId, timings, opts.onProgress);
+  const checkAbort = () => {
+    if (run.abort.aborted) throw new AppError('conflict', 'run stopped: service shutting down');
+    lease.assertHeld();
+  };
+  let clock = Date.now();
+  const begin = async (phase: Phase) => {
+    checkAbort();
+    await opts.hooks?.beforePhase?.(phase);
+    await recorder.enter(phase);
+    await yieldToLoop(); // let HTTP requests in between CPU-heavy phases
+    clock = Date.now();
+  };
+  const end = (phase: Phase) => {
+    timings[phase] = Date.now() - clock;
+  };
+  let swapped = false;
+
+  try {
+    await begin('extract');
+    const extracted = await extract(db, cypher, {
+      pageSize: config.LINKAGE_EXTRACT_PAGE_SIZE,
+      configAllowlist: config.LINKAGE_ALLOWLIST,
+      onProgress: (read, total) => recorder.within(total > 0 ? read / total : 1),
+      checkAbort,
+    });
+    const input = extracted.input;
+    stats.extract = extracted.stats;
+    end('extract');
+
+    await begin('build');
+    const graph = build(input, { seed });
+    stats.build = graph.stats;
+    end('build');
+
+    await begin('detect');
+    const detection = detect(graph, {
+      seed,
+      resolution: config.LINKAGE_RESOLUTION,
+      minClusterSize: config.LINKAGE_MIN_CLUSTER_SIZE,
+    });
+    stats.detect = detection.stats;
+    end('detect');
+
+    await begin('score');
+    const scored = score(input, detection, { threshold: config.RISK_THRESHOLD, seed });
+    end('score');
+
+    await begin('match');
+    const accountIds = input.accounts.map((a) => a.id);
+    const matched = stableIds(runId, seed, input.previousClusters, scored, accountIds);
+    end('match');
+
+    const changes: Partial<Record<ClusterChange, number>> = {};
+    for (const c of matched.clusters)
+      changes[c.lineage.change] = (changes[c.lineage.change] ?? 0) + 1;
+    for (const d of matched.dissolved) changes[d.change] = (changes[d.change] ?? 0) + 1;
+    Object.assign(stats, {
+      accounts: input.accounts.length,
+      identifiers: input.identifiers.length,
+      links: input.linkAccount.length,
+      edges: graph.source.length,
+      communities: detection.communityCount,
+      clusters: matched.clusters.length,
+      flagged: matched.clusters.filter((c) => c.flagged).length,
+      modularity: detection.modularity,
+      accountsInClusters: matched.clusters.reduce((s, c) => s + c.members.length, 0),
+      previousClusters: input.previousClusters.length,
+      retired: matched.dissolved.length,
+      changes,
+    });
+
+    await begin('publish');
+    await publish(
+      db,
+      cypher,
+      { runId, clusters: matched.clusters, dissolved: matched.dissolved, accountIds },
+      {
+        batchSize: config.LINKAGE_PUBLISH_BATCH_SIZE,
+        keepRuns: config.LINKAGE_KEEP_RUNS,
+        leaseName: lease.name,
+        onProgress: (written, total) => recorder.within(total > 0 ? written / total : 1),
+        checkAbort,
+        afterBatch: opts.hooks?.afterPublishBatch,
+        finalRecord: (written) => {
+          end('publish');
+          timings.total = Date.now() - run.startedAt;
+          stats.publish = written;
+          return { stats, timings };
+        },
+      },
+    );
+    swapped = true;
+    await recorder.settle();
+
+    // Housekeeping after the swap never fails the run.
+    const pruneStarted = Date.now();
+    try {
+      stats.prune = await prune(db, cypher, {
+        keepRuns: config.LINKAGE_KEEP_RUNS,
+        batchSize: config.LINKAGE_PUBLISH_BATCH_SIZE,
+        logger,
+      });
+    } catch (err) {
+      logger.warn({ err, runId }, 'linkage housekeeping failed; the next run retries');
+    }
+    timings.prune = Date.now() - pruneStarted;
+    await db
+      .write((tx) =>
+        tx.run(query(cypher, 'linkage/update-run-record'), {
+          id: runId,
+          stats: JSON.stringify(stats),
+          timings: JSON.stringify(timings),
+        }),
+      )
+      .catch((err: unknown) => logger.warn({ err, runId }, 'could not record final run stats'));
+
+    opts.onProgress?.({ runId, phase: 'done', progress: 1 });
+    deps.metrics?.linkageRuns.inc({ outcome: 'succeeded' });
+    deps.metrics?.linkageDuration.observe(
+      { outcome: 'succeeded' },
+      (Date.now() - run.startedAt) / 1000,
+    );
+    logger.info(
+      { runId, timings, clusters: stats.clusters, flagged: stats.flagged },
+      'linkage run succeeded',
+    );
+    return { runId, status: 'succeeded', stats, timings };
+  } catch (err) {
+    const error = errorText(err);
+    timings.total = Date.now() - run.startedAt;
+    logger.error({ err, runId, phase: recorder.phase }, 'linkage run failed');
+    await recorder.settle();
+    if (!swapped) {
+      await db
+        .write((tx) =>
+          tx.run(query(cypher, 'linkage/fail-run'), {
+            id: runId,
+            error: `${recorder.phase}: ${error}`,
+            now: Date.now(),
+            timings: JSON.stringify(timings),
+            stats: JSON.stringify(stats),
+          }),
+        )
+        .catch((e: unknown) => logger.warn({ err: e, runId }, 'could not mark run failed'));
+      await discardRun(db, cypher, runId, config.LINKAGE_PUBLISH_BATCH_SIZE).catch((e: unknown) =>
+        logger.warn({ err: e, runId }, 'could not remove the failed run’s clusters yet'),
+      );
+    }
+    deps.metrics?.linkageRuns.inc({ outcome: 'failed' });
+    deps.metrics?.linkageDuration.observe(
+      { outcome: 'failed' },
+      (Date.now() - run.startedAt) / 1000,
+    );
+    return { runId, status: 'failed', stats, timings, error: `${recorder.phase}: ${error}` };
+  } finally {
+    await lease
+      .release()
+      .catch((err: unknown) => logger.warn({ err, runId }, 'could not release the linkage lease'));
+  }
+}
+
+/**
+ * Adapter over match.ts: its `newId()` is called without the cluster it names, so
+ * fresh ids are handed out as placeholders and replaced afterwards by a
+ * deterministic id derived from the cluster's members (see newClusterId).
+ */
+export function stableIds(
+  runId: string,
+  seed: number,
+  previous: { id: string; members: string[] }[],
+  scored: Parameters<typeof matchClusters>[1],
+  accountIds: string[],
+): MatchResult {
+  let n = 0;
+  const placeholder = '\u0000new:';
+  const result = matchClusters(previous, scored, accountIds, () => `${placeholder}${n++}`);
+  const rename = new Map<string, string>();
+  for (const c of result.clusters) {
+    if (!c.id.startsWith(placeholder)) continue;
+    const id = newClusterId(
+      runId,
+      seed,
+      c.members.map((a) => accountIds[a] as string),
+    );
+    rename.set(c.id, id);
+  }
+  if (rename.size === 0) return result;
+  const fix = (id: string) => rename.get(id) ?? id;
+  return {
+    clusters: result.clusters.map((c) => ({
+      ...c,
+      id: fix(c.id),
+      lineage: { ...c.lineage, clusterId: fix(c.lineage.clusterId) },
+    })),
+    dissolved: result.dissolved.map((d) => ({ ...d, into: d.into.map(fix) })),
+  };
+}
