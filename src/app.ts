@@ -9,6 +9,7 @@ import type { Context } from './context';
 import { healthRoutes } from './health/routes';
 import { ingestRoutes } from './ingest/routes';
 import { EventWriter } from './ingest/writer';
+import { linkageRoutes } from './linkage/routes';
 import { authenticate } from './platform/auth';
 import { errorHandler, jsonBody, notFound } from './platform/http';
 
@@ -34,6 +35,7 @@ export function createApp(ctx: Context): Express {
       metrics: ctx.metrics,
     }),
   );
+  app.use(linkageRoutes(ctx));
 
   app.use(notFound);
   app.use(errorHandler(ctx.logger));

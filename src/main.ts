@@ -5,6 +5,8 @@
  */
 import type { Server } from 'node:http';
 import { createApp } from './app';
+import { startLinkageSchedule } from './linkage/schedule';
+import { stopActiveRuns } from './linkage/runner';
 import type { Context } from './context';
 import { parseApiKeys } from './platform/auth';
 import { loadConfig } from './platform/config';
@@ -39,6 +41,7 @@ async function main(): Promise<void> {
 
   const ctx: Context = { config, logger, db: connection.db, cypher, metrics: new Metrics(), keys };
   const app = createApp(ctx);
+  const linkageSchedule = startLinkageSchedule(ctx);
   const server: Server = app.listen(config.PORT, host, () => {
     logger.info({ host, port: config.PORT, neo4j: connection.uri }, 'coterie is listening');
   });
@@ -48,6 +51,8 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
+    linkageSchedule.stop();
+    await stopActiveRuns(ctx);
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await connection.close();
     process.exit(0);

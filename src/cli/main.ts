@@ -5,6 +5,7 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { importCommand } from './import';
+import { linkageCommand } from './linkage';
 import { simulateCommand } from './simulate';
 
 const program = new Command();
@@ -52,6 +53,7 @@ program
   .requiredOption('--out <dir>', 'output folder (events.jsonl, truth.csv, params.json)')
   .option('--gzip', 'write events.jsonl.gz')
   .action(simulateCommand);
+program.addCommand(linkageCommand());
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`coterie: ${err instanceof Error ? err.message : String(err)}`);

@@ -1,0 +1,65 @@
+/**
+ * `coterie linkage run [--seed N]`: one linkage run from the command line, with a
+ * progress bar over its phases; prints the run's final stats as JSON (stdout)
+ * and exits 1 when the run failed, 2 when another run is in progress.
+ */
+import { SingleBar } from 'cli-progress';
+import { Command, InvalidArgumentError } from 'commander';
+import { isAppError } from '../platform/errors';
+import { runLinkage } from '../linkage/runner';
+import { withRuntime } from './runtime';
+
+function seedArg(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 2 ** 32 - 1)
+    throw new InvalidArgumentError('must be an integer in [0, 2^32)');
+  return n;
+}
+
+export async function linkageRunCommand(opts: { seed?: number }): Promise<void> {
+  await withRuntime(async (rt) => {
+    const bar = new SingleBar({
+      format: 'linkage [{bar}] {percentage}% | {phase} | {runId} | {duration_formatted}',
+      stream: process.stderr,
+      noTTYOutput: true,
+      notTTYSchedule: 5000,
+    });
+    let started = false;
+    try {
+      const summary = await runLinkage(rt, {
+        trigger: 'cli',
+        seed: opts.seed,
+        onProgress: (p) => {
+          if (!started) {
+            bar.start(100, 0, { phase: p.phase, runId: p.runId });
+            started = true;
+          }
+          bar.update(Math.round(p.progress * 100), { phase: p.phase });
+        },
+      });
+      if (started) bar.stop();
+      console.log(JSON.stringify(summary, null, 2));
+      if (summary.status !== 'succeeded') process.exitCode = 1;
+    } catch (err) {
+      if (started) bar.stop();
+      if (isAppError(err) && err.code === 'run_in_progress') {
+        console.error(
+          `coterie: a linkage run is in progress (${JSON.stringify(err.details)}); try again later`,
+        );
+        process.exitCode = 2;
+        return;
+      }
+      throw err;
+    }
+  });
+}
+
+export function linkageCommand(): Command {
+  const linkage = new Command('linkage').description('linkage runs: link, cluster, score, publish');
+  linkage
+    .command('run')
+    .description('run linkage now (one run at a time across all processes)')
+    .option('--seed <n>', 'random seed (default: LINKAGE_SEED)', seedArg)
+    .action(linkageRunCommand);
+  return linkage;
+}

@@ -1,0 +1,44 @@
+/**
+ * The in-service schedule of linkage runs (croner): LINKAGE_CRON, default nightly
+ * at 03:00 (server time zone), "off" to disable. Every replica may run the
+ * schedule: the lease lets one of them run and the others find a run in progress,
+ * log it and skip the tick.
+ */
+import { Cron } from 'croner';
+import { isAppError } from '../platform/errors';
+import { type LinkageDeps, runLinkage } from './runner';
+
+export interface LinkageSchedule {
+  /** next planned tick, null when off */
+  next(): Date | null;
+  stop(): void;
+}
+
+export function startLinkageSchedule(deps: LinkageDeps): LinkageSchedule {
+  const pattern = deps.config.LINKAGE_CRON.trim();
+  if (pattern === '' || pattern.toLowerCase() === 'off') {
+    deps.logger.info('linkage schedule is off (LINKAGE_CRON=off)');
+    return { next: () => null, stop: () => undefined };
+  }
+  const job = new Cron(pattern, { name: 'linkage', protect: true }, async () => {
+    try {
+      const summary = await runLinkage(deps, { trigger: 'cron' });
+      if (summary.status === 'failed')
+        deps.logger.error(
+          { runId: summary.runId, error: summary.error },
+          'scheduled linkage run failed',
+        );
+    } catch (err) {
+      if (isAppError(err) && err.code === 'run_in_progress') {
+        deps.logger.info(
+          { runningRunId: (err.details as { runId?: string } | undefined)?.runId },
+          'scheduled linkage run skipped: a run is in progress',
+        );
+        return;
+      }
+      deps.logger.error({ err }, 'scheduled linkage run could not start');
+    }
+  });
+  deps.logger.info({ pattern, next: job.nextRun()?.toISOString() }, 'linkage schedule started');
+  return { next: () => job.nextRun(), stop: () => job.stop() };
+}
