@@ -12,6 +12,12 @@ import { EventWriter } from './ingest/writer';
 import { linkageRoutes } from './linkage/routes';
 import { authenticate } from './platform/auth';
 import { errorHandler, jsonBody, notFound } from './platform/http';
+import { openApiRoutes } from './platform/openapi';
+import { accountRoutes } from './accounts/routes';
+import { clusterRoutes } from './clusters/routes';
+import { cypherConsoleRoutes } from './cypher-console/routes';
+import { investigationRoutes } from './investigations/routes';
+import { verdictRoutes } from './verdicts/routes';
 
 export function createApp(ctx: Context): Express {
   const app = express();
@@ -25,6 +31,7 @@ export function createApp(ctx: Context): Express {
   app.get('/metrics', async (_req, res) => {
     res.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
   });
+  app.use(openApiRoutes());
 
   app.use(authenticate(ctx.keys));
   app.use(jsonBody(ctx.config.INGEST_MAX_BODY_BYTES));
@@ -35,6 +42,12 @@ export function createApp(ctx: Context): Express {
       metrics: ctx.metrics,
     }),
   );
+
+  app.use(accountRoutes(ctx));
+  app.use(clusterRoutes(ctx));
+  app.use(verdictRoutes(ctx));
+  app.use(investigationRoutes(ctx));
+  app.use(cypherConsoleRoutes(ctx));
   app.use(linkageRoutes(ctx));
 
   app.use(notFound);

@@ -38,6 +38,13 @@ export const configSchema = z.object({
   LINKAGE_LEASE_TTL_MS: int(60_000, 1000),
   LINKAGE_EXTRACT_PAGE_SIZE: int(10_000, 1),
   LINKAGE_PUBLISH_BATCH_SIZE: int(5_000, 1),
+
+  QUERY_TIMEOUT_MS: int(10_000, 100),
+  QUERY_MAX_ROWS: int(1000, 1),
+  MEMBERSHIP_CACHE_SIZE: int(100_000),
+  CURRENT_RUN_CHECK_MS: int(1000),
+  CLUSTER_GRAPH_MAX_ACCOUNTS: int(200, 1),
+  CLUSTER_GRAPH_MAX_IDENTIFIERS: int(300, 1),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -1,0 +1,35 @@
+// An account's profile: what it shares (with counts, first/last seen, and how many
+// accounts hold the same value), its activity summary, models and capabilities.
+MATCH (a:Account {id: $accountId})
+RETURN a {.id, .firstSeen, .lastSeen, .signupAt, .requests, .emailDomain, .org} AS account,
+  COLLECT {
+    MATCH (a)-[r:PAID_WITH|USED_DEVICE|CONNECTED_FROM|SENT|HAS_EMAIL_DOMAIN|IN_ORG]->(x)
+    RETURN {
+      kind: CASE type(r)
+        WHEN 'PAID_WITH' THEN 'payment'
+        WHEN 'USED_DEVICE' THEN 'device'
+        WHEN 'CONNECTED_FROM' THEN 'ip'
+        WHEN 'SENT' THEN 'prompt'
+        WHEN 'HAS_EMAIL_DOMAIN' THEN 'email_domain'
+        ELSE 'org' END,
+      value: coalesce(x.fingerprint, x.address, x.hash, x.name, x.id),
+      subnet: x.subnet,
+      count: r.count,
+      firstSeen: r.firstSeen,
+      lastSeen: r.lastSeen,
+      accounts: COUNT { (x)<-[]-(:Account) }
+    } AS identifier
+    ORDER BY r.lastSeen DESC
+    LIMIT $maxIdentifiers
+  } AS identifiers,
+  COUNT { (a)-[:PAID_WITH|USED_DEVICE|CONNECTED_FROM|SENT|HAS_EMAIL_DOMAIN|IN_ORG]->() } AS identifierCount,
+  COLLECT {
+    MATCH (a)-[u:USED_MODEL]->(m:Model)
+    RETURN {model: m.name, count: u.count, firstUse: u.firstUse, lastUse: u.lastUse} AS model
+    ORDER BY u.count DESC
+  } AS models,
+  COLLECT {
+    MATCH (a)-[q:REQUESTED]->(k:Capability)
+    RETURN {capability: k.name, count: q.count} AS capability
+    ORDER BY q.count DESC
+  } AS capabilities

@@ -1,0 +1,26 @@
+// A cluster (run $runId) as a graph: up to $maxAccounts members, and the identifiers
+// at least two of them share (up to $maxIdentifiers, most shared first), with links.
+MATCH (c:Cluster {key: $runId + '/' + $clusterId})
+WITH c, COLLECT {
+  MATCH (c)<-[:MEMBER_OF]-(a:Account)
+  RETURN a.id AS id ORDER BY id LIMIT $maxAccounts
+} AS accounts
+RETURN c.size AS size, accounts, COLLECT {
+  UNWIND accounts AS accountId
+  MATCH (:Account {id: accountId})-[r:PAID_WITH|USED_DEVICE|CONNECTED_FROM|SENT|HAS_EMAIL_DOMAIN|IN_ORG]->(x)
+  WITH x, type(r) AS type, collect({account: accountId, count: r.count}) AS links
+  WHERE size(links) >= 2
+  RETURN {
+    kind: CASE type
+      WHEN 'PAID_WITH' THEN 'payment'
+      WHEN 'USED_DEVICE' THEN 'device'
+      WHEN 'CONNECTED_FROM' THEN 'ip'
+      WHEN 'SENT' THEN 'prompt'
+      WHEN 'HAS_EMAIL_DOMAIN' THEN 'email_domain'
+      ELSE 'org' END,
+    value: coalesce(x.fingerprint, x.address, x.hash, x.name, x.id),
+    links: links
+  } AS identifier
+  ORDER BY size(links) DESC, identifier.value
+  LIMIT $maxIdentifiers + 1
+} AS identifiers

@@ -1,0 +1,10 @@
+// @description Accounts that paid with any payment method the given account used, with the shared fingerprints.
+// @param accountId string
+// @param limit int = 100
+MATCH (a:Account {id: $accountId})-[:PAID_WITH]->(pm:PaymentMethod)<-[r:PAID_WITH]-(other:Account)
+WHERE other <> a
+WITH other, collect(pm.fingerprint) AS paymentMethods, sum(r.count) AS payments,
+  min(r.firstSeen) AS firstSeen, max(r.lastSeen) AS lastSeen
+RETURN other.id AS accountId, paymentMethods, payments, firstSeen, lastSeen
+ORDER BY size(paymentMethods) DESC, payments DESC, accountId
+LIMIT $limit

@@ -1,0 +1,21 @@
+// @description A cluster's strongest shared identifiers in the current run: values held by at least two members, weighted by rarity (members / log(accounts holding it + 5), as FRAUDAR weights columns).
+// @param clusterId string
+// @param limit int = 20
+MATCH (p:Pointer {name: 'current'})
+MATCH (c:Cluster {key: p.runId + '/' + $clusterId})<-[:MEMBER_OF]-(a:Account)
+MATCH (a)-[r:PAID_WITH|USED_DEVICE|CONNECTED_FROM|SENT|HAS_EMAIL_DOMAIN|IN_ORG]->(x)
+WITH c, x, type(r) AS type, count(DISTINCT a) AS members
+WHERE members >= 2
+WITH c, x, type, members, COUNT { (x)<-[]-(:Account) } AS holders
+RETURN CASE type
+    WHEN 'PAID_WITH' THEN 'payment'
+    WHEN 'USED_DEVICE' THEN 'device'
+    WHEN 'CONNECTED_FROM' THEN 'ip'
+    WHEN 'SENT' THEN 'prompt'
+    WHEN 'HAS_EMAIL_DOMAIN' THEN 'email_domain'
+    ELSE 'org' END AS kind,
+  coalesce(x.fingerprint, x.address, x.hash, x.name, x.id) AS value,
+  members, holders, toFloat(members) / c.size AS memberShare,
+  toFloat(members) / log(holders + 5) AS strength
+ORDER BY strength DESC, value
+LIMIT $limit

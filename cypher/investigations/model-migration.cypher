@@ -1,0 +1,22 @@
+// @description Accounts that moved most of their traffic to a model within `hours` of its first appearance: per account, the share of its requests in that window that went to the model.
+// @param model string
+// @param hours int = 24
+// @param minShare float = 0.5
+// @param limit int = 100
+MATCH (m:Model {name: $model})<-[first:USED_MODEL]-(:Account)
+WITH m, min(first.firstUse) AS release
+WITH m, release, release / 3600000 AS startHour, release / 3600000 + $hours AS endHour
+MATCH (m)<-[u:USED_MODEL]-(a:Account)
+WITH a, release, startHour, endHour,
+  reduce(s = 0, i IN range(0, size(u.hourKeys) - 1) |
+    s + CASE WHEN u.hourKeys[i] >= startHour AND u.hourKeys[i] < endHour THEN u.hourCounts[i] ELSE 0 END) AS onModel
+WHERE onModel > 0
+MATCH (a)-[mu:USED_MODEL]->(:Model)
+WITH a, release, onModel,
+  sum(reduce(s = 0, i IN range(0, size(mu.hourKeys) - 1) |
+    s + CASE WHEN mu.hourKeys[i] >= startHour AND mu.hourKeys[i] < endHour THEN mu.hourCounts[i] ELSE 0 END)) AS inWindow
+WITH a, release, onModel, inWindow, toFloat(onModel) / inWindow AS share
+WHERE share >= $minShare
+RETURN a.id AS accountId, release AS modelFirstSeen, onModel, inWindow, share
+ORDER BY share DESC, onModel DESC, accountId
+LIMIT $limit

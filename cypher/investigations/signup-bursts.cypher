@@ -1,0 +1,17 @@
+// @description Sign-up bursts: time buckets in [from, to) with at least minSignups new accounts, busiest first, with a sample of the accounts.
+// @param from datetime
+// @param to datetime
+// @param bucketMinutes int = 60
+// @param minSignups int = 5
+// @param limit int = 100
+MATCH (a:Account)
+WHERE a.signupAt >= $from AND a.signupAt < $to
+WITH a, $bucketMinutes * 60000 AS bucketMs
+WITH bucketMs, a.signupAt / bucketMs AS bucket, a
+ORDER BY a.id
+WITH bucketMs, bucket, count(a) AS signups, collect(a.id) AS ids
+WHERE signups >= $minSignups
+RETURN bucket * bucketMs AS bucketStart, bucket * bucketMs + bucketMs AS bucketEnd, signups,
+  ids[..50] AS sample
+ORDER BY signups DESC, bucketStart
+LIMIT $limit

@@ -1,0 +1,1 @@
+CREATE CONSTRAINT verdict_id_unique IF NOT EXISTS FOR (v:Verdict) REQUIRE v.id IS UNIQUE

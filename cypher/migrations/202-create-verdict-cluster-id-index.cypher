@@ -1,0 +1,1 @@
+CREATE INDEX verdict_cluster_id IF NOT EXISTS FOR (v:Verdict) ON (v.clusterId)

@@ -1,0 +1,1 @@
+CREATE INDEX account_signup_at IF NOT EXISTS FOR (a:Account) ON (a.signupAt)

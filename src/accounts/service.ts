@@ -1,0 +1,66 @@
+/**
+ * An account as an analyst sees it: what it shares with whom (identifiers with
+ * counts, first/last seen and how many accounts hold each value), its activity,
+ * and its cluster in the current run.
+ */
+import type { Context } from '../context';
+import { ClusterService } from '../clusters/service';
+import { query } from '../platform/cypher';
+import { AppError } from '../platform/errors';
+import { int, recordToPlain } from '../platform/neo4j';
+
+const MAX_IDENTIFIERS = 500;
+
+export class AccountService {
+  private readonly clusters: ClusterService;
+
+  constructor(private readonly ctx: Context) {
+    this.clusters = new ClusterService(ctx);
+  }
+
+  membership(accountId: string) {
+    return this.clusters.membership(accountId);
+  }
+
+  async profile(accountId: string) {
+    const row = await this.ctx.db.read(async (tx) => {
+      const res = await tx.run(query(this.ctx.cypher, 'accounts/read-account'), {
+        accountId,
+        maxIdentifiers: int(MAX_IDENTIFIERS),
+      });
+      const [record] = res.records;
+      return record ? recordToPlain(record) : undefined;
+    }, this.ctx.config.QUERY_TIMEOUT_MS);
+    if (!row) throw new AppError('not_found', `no account "${accountId}"`);
+    const account = row.account as Record<string, unknown>;
+    const identifiers = row.identifiers as Record<string, unknown>[];
+    const identifierCount = Number(row.identifierCount ?? 0);
+    return {
+      account: {
+        id: String(account.id),
+        firstSeen: (account.firstSeen as number) ?? null,
+        lastSeen: (account.lastSeen as number) ?? null,
+        signupAt: (account.signupAt as number) ?? null,
+        requests: (account.requests as number) ?? null,
+        emailDomain: (account.emailDomain as string) ?? null,
+        org: (account.org as string) ?? null,
+      },
+      identifiers: identifiers.map((x) => ({
+        kind: String(x.kind),
+        value: String(x.value),
+        subnet: (x.subnet as string) ?? null,
+        count: Number(x.count ?? 0),
+        firstSeen: (x.firstSeen as number) ?? null,
+        lastSeen: (x.lastSeen as number) ?? null,
+        accounts: Number(x.accounts ?? 0),
+      })),
+      identifierCount,
+      identifiersCapped: identifierCount > identifiers.length,
+      activity: {
+        models: row.models as { model: string; count: number; firstUse: number; lastUse: number }[],
+        capabilities: row.capabilities as { capability: string; count: number }[],
+      },
+      membership: await this.clusters.membership(accountId),
+    };
+  }
+}

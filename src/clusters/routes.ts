@@ -1,0 +1,29 @@
+/**
+ * GET /v1/clusters, /v1/clusters/{id}, /v1/clusters/{id}/graph (analyst).
+ * Thin: parse input, call ClusterService, send JSON.
+ */
+import { Router } from 'express';
+import type { Context } from '../context';
+import { requireRole } from '../platform/auth';
+import { parseInput } from '../platform/http';
+import { clusterDetailQuery, clusterIdParam, listClustersQuery } from './schemas';
+import { ClusterService } from './service';
+
+export function clusterRoutes(ctx: Context): Router {
+  const clusters = new ClusterService(ctx);
+  const router = Router();
+  router.get('/v1/clusters', requireRole('analyst'), async (req, res) => {
+    const q = parseInput(listClustersQuery, req.query);
+    res.json(await clusters.list(q));
+  });
+  router.get('/v1/clusters/:id', requireRole('analyst'), async (req, res) => {
+    const { id } = parseInput(clusterIdParam, req.params);
+    const q = parseInput(clusterDetailQuery, req.query);
+    res.json(await clusters.detail(id, q));
+  });
+  router.get('/v1/clusters/:id/graph', requireRole('analyst'), async (req, res) => {
+    const { id } = parseInput(clusterIdParam, req.params);
+    res.json(await clusters.graph(id));
+  });
+  return router;
+}

@@ -1,0 +1,182 @@
+/**
+ * Request and response shapes of the cluster and membership routes, as zod
+ * schemas: routes parse input with them, src/platform/openapi.ts documents them.
+ */
+import { z } from 'zod';
+
+export const accountIdParam = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(128)
+    .regex(/^[A-Za-z0-9_.:@-]+$/, 'must be 1-128 chars of [A-Za-z0-9_.:@-]'),
+});
+
+export const clusterIdParam = z.object({ id: z.string().min(1).max(256) });
+
+const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
+
+export const listClustersQuery = z.object({
+  flagged: bool.optional(),
+  minRisk: z.coerce.number().min(0).max(1).default(0),
+  minSize: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().max(1000).optional(),
+});
+
+export const clusterDetailQuery = z.object({
+  memberLimit: z.coerce.number().int().min(1).max(1000).default(100),
+  memberCursor: z.string().max(1000).optional(),
+});
+
+export const reasonSchema = z.object({ code: z.string(), value: z.number() });
+
+export const clusterSummarySchema = z
+  .object({
+    id: z.string(),
+    risk: z.number(),
+    flagged: z.boolean(),
+    size: z.number().int(),
+    reasons: z.array(reasonSchema),
+  })
+  .meta({ id: 'ClusterSummary' });
+
+export const membershipSchema = z
+  .object({
+    accountId: z.string(),
+    runId: z.string().nullable(),
+    cluster: clusterSummarySchema.nullable(),
+  })
+  .meta({ id: 'Membership' });
+
+export const clusterListSchema = z
+  .object({
+    runId: z.string().nullable(),
+    clusters: z.array(
+      clusterSummarySchema.extend({
+        rank: z.number().nullable(),
+        change: z.string().nullable(),
+      }),
+    ),
+    nextCursor: z.string().nullable(),
+  })
+  .meta({ id: 'ClusterList' });
+
+export const sharedIdentifierSchema = z.object({
+  kind: z.string(),
+  value: z.string(),
+  members: z.number().int(),
+});
+
+export const verdictSchema = z
+  .object({
+    id: z.string(),
+    clusterId: z.string(),
+    runId: z.string(),
+    verdict: z.enum(['confirmed', 'benign']),
+    note: z.string(),
+    by: z.string(),
+    at: z.number().int(),
+  })
+  .meta({ id: 'Verdict' });
+
+export const clusterDetailSchema = z
+  .object({
+    id: z.string(),
+    runId: z.string(),
+    current: z.boolean().describe('false when the current run no longer has this cluster'),
+    risk: z.number(),
+    flagged: z.boolean(),
+    size: z.number().int(),
+    rank: z.number().nullable(),
+    change: z.string().nullable(),
+    from: z.array(z.string()),
+    reasons: z.array(reasonSchema),
+    signals: z.record(z.string(), z.number()),
+    sharedIdentifiers: z.array(sharedIdentifierSchema),
+    members: z.array(
+      z.object({
+        id: z.string(),
+        signupAt: z.number().nullable(),
+        firstSeen: z.number().nullable(),
+        lastSeen: z.number().nullable(),
+        requests: z.number().nullable(),
+      }),
+    ),
+    nextMemberCursor: z.string().nullable(),
+    history: z.object({
+      runs: z.array(
+        z.object({
+          runId: z.string(),
+          runStartedAt: z.number().nullable(),
+          runFinishedAt: z.number().nullable(),
+          size: z.number().int(),
+          risk: z.number(),
+          flagged: z.boolean(),
+          change: z.string().nullable(),
+          from: z.array(z.string()),
+        }),
+      ),
+      verdicts: z.array(verdictSchema),
+    }),
+  })
+  .meta({ id: 'ClusterDetail' });
+
+export const clusterGraphSchema = z
+  .object({
+    clusterId: z.string(),
+    runId: z.string(),
+    capped: z.boolean(),
+    nodes: z.array(
+      z.object({
+        id: z.string(),
+        type: z.enum(['account', 'identifier']),
+        kind: z.string().optional(),
+        label: z.string(),
+      }),
+    ),
+    edges: z.array(z.object({ source: z.string(), target: z.string(), count: z.number() })),
+  })
+  .meta({ id: 'ClusterGraph' });
+
+export const accountProfileSchema = z
+  .object({
+    account: z.object({
+      id: z.string(),
+      firstSeen: z.number().nullable(),
+      lastSeen: z.number().nullable(),
+      signupAt: z.number().nullable(),
+      requests: z.number().nullable(),
+      emailDomain: z.string().nullable(),
+      org: z.string().nullable(),
+    }),
+    identifiers: z.array(
+      z.object({
+        kind: z.string(),
+        value: z.string(),
+        subnet: z.string().nullable(),
+        count: z.number(),
+        firstSeen: z.number().nullable(),
+        lastSeen: z.number().nullable(),
+        accounts: z.number().int().describe('accounts holding this value, this one included'),
+      }),
+    ),
+    identifierCount: z.number().int(),
+    identifiersCapped: z.boolean(),
+    activity: z.object({
+      models: z.array(
+        z.object({
+          model: z.string(),
+          count: z.number(),
+          firstUse: z.number(),
+          lastUse: z.number(),
+        }),
+      ),
+      capabilities: z.array(z.object({ capability: z.string(), count: z.number() })),
+    }),
+    membership: membershipSchema,
+  })
+  .meta({ id: 'AccountProfile' });
+
+export type Membership = z.infer<typeof membershipSchema>;
+export type ClusterDetail = z.infer<typeof clusterDetailSchema>;

@@ -1,0 +1,199 @@
+/**
+ * Cluster reads for analysts, always against the current run (the Pointer):
+ * an account's membership (cached per run), ranked and keyset-paged cluster
+ * lists, one cluster's detail with members, shared identifiers, signals and
+ * history, and the cluster as a node/edge graph for a graph view.
+ */
+import { z } from 'zod';
+import type { Context } from '../context';
+import { type CypherMap, query } from '../platform/cypher';
+import { AppError } from '../platform/errors';
+import { type Database, int, recordToPlain } from '../platform/neo4j';
+import { decodeCursor, encodeCursor } from './cursor';
+import { parseJson, type SharedIdentifier, summary } from './present';
+import type { ClusterDetail, Membership } from './schemas';
+import { analystState, type AnalystState } from './state';
+
+type Row = Record<string, unknown>;
+
+export class ClusterService {
+  private readonly db: Database;
+  private readonly cypher: CypherMap;
+  private readonly state: AnalystState;
+  private readonly timeoutMs: number;
+
+  constructor(private readonly ctx: Context) {
+    this.db = ctx.db;
+    this.cypher = ctx.cypher;
+    this.state = analystState(ctx);
+    this.timeoutMs = ctx.config.QUERY_TIMEOUT_MS;
+  }
+
+  currentRunId(): Promise<string | null> {
+    return this.state.currentRun.get();
+  }
+
+  /** Which cluster of the current run the account is in; 404 for an unknown account. */
+  async membership(accountId: string): Promise<Membership> {
+    const runId = await this.currentRunId();
+    const cached = this.state.memberships.get(accountId);
+    if (cached && cached.runId === runId) return cached;
+    const [row] = await this.rows('accounts/read-account-membership', { accountId, runId });
+    if (!row) throw new AppError('not_found', `no account "${accountId}"`);
+    const cluster = row.cluster as Row | null;
+    const membership: Membership = {
+      accountId,
+      runId,
+      cluster: cluster ? summary(cluster) : null,
+    };
+    // Known accounts only: an unknown one may be ingested any moment.
+    if (runId === (await this.currentRunId())) this.state.memberships.set(accountId, membership);
+    return membership;
+  }
+
+  async list(opts: {
+    flagged?: boolean;
+    minRisk: number;
+    minSize: number;
+    limit: number;
+    cursor?: string;
+  }) {
+    const runId = await this.currentRunId();
+    if (runId === null) return { runId, clusters: [], nextCursor: null };
+    const after = opts.cursor
+      ? decodeCursor(opts.cursor, z.tuple([z.string(), z.number(), z.string()]))
+      : null;
+    if (after && after[0] !== runId) {
+      throw new AppError('conflict', 'a new run was published since this cursor was issued', {
+        details: { cursorRunId: after[0], currentRunId: runId },
+      });
+    }
+    const rows = await this.rows('clusters/list-clusters', {
+      runId,
+      flagged: opts.flagged ?? null,
+      minRisk: opts.minRisk,
+      minSize: int(opts.minSize),
+      afterRisk: after ? after[1] : null,
+      afterId: after ? after[2] : null,
+      limit: int(opts.limit + 1),
+    });
+    const page = rows.slice(0, opts.limit).map((r) => {
+      const c = r.cluster as Row;
+      return {
+        ...summary(c),
+        rank: (c.rank as number) ?? null,
+        change: (c.change as string) ?? null,
+      };
+    });
+    const last = page[page.length - 1];
+    const nextCursor =
+      rows.length > opts.limit && last ? encodeCursor([runId, last.risk, last.id]) : null;
+    return { runId, clusters: page, nextCursor };
+  }
+
+  async detail(
+    clusterId: string,
+    opts: { memberLimit: number; memberCursor?: string },
+  ): Promise<ClusterDetail> {
+    const runId = await this.currentRunId();
+    const [found] = await this.rows('clusters/read-cluster', { clusterId, runId });
+    if (!found) throw new AppError('not_found', `no cluster "${clusterId}"`);
+    const c = found.cluster as Row;
+    const clusterRunId = String(c.runId);
+    const afterId = opts.memberCursor
+      ? decodeCursor(opts.memberCursor, z.tuple([z.string()]))[0]
+      : null;
+    const members = await this.rows('clusters/list-cluster-members', {
+      runId: clusterRunId,
+      clusterId,
+      afterId,
+      limit: int(opts.memberLimit + 1),
+    });
+    const runs = await this.rows('clusters/list-cluster-history', { clusterId });
+    const verdicts = await this.rows('verdicts/list-cluster-verdicts', { clusterId });
+    const page = members.slice(0, opts.memberLimit).map((m) => m.member as Row);
+    const lastMember = page[page.length - 1];
+    return {
+      ...summary(c),
+      runId: clusterRunId,
+      current: found.current === true,
+      rank: (c.rank as number) ?? null,
+      change: (c.change as string) ?? null,
+      from: parseJson<string[]>(c.from, []),
+      signals: parseJson<Record<string, number>>(c.signals, {}),
+      sharedIdentifiers: parseJson<SharedIdentifier[]>(c.sharedIdentifiers, []),
+      members: page.map((m) => ({
+        id: String(m.id),
+        signupAt: (m.signupAt as number) ?? null,
+        firstSeen: (m.firstSeen as number) ?? null,
+        lastSeen: (m.lastSeen as number) ?? null,
+        requests: (m.requests as number) ?? null,
+      })),
+      nextMemberCursor:
+        members.length > opts.memberLimit && lastMember
+          ? encodeCursor([String(lastMember.id)])
+          : null,
+      history: {
+        runs: runs.map((r) => ({
+          runId: String(r.runId),
+          runStartedAt: (r.runStartedAt as number) ?? null,
+          runFinishedAt: (r.runFinishedAt as number) ?? null,
+          size: Number(r.size ?? 0),
+          risk: Number(r.risk ?? 0),
+          flagged: Boolean(r.flagged),
+          change: (r.change as string) ?? null,
+          from: parseJson<string[]>(r.from, []),
+        })),
+        verdicts: verdicts.map((v) => v.verdict as ClusterDetail['history']['verdicts'][number]),
+      },
+    };
+  }
+
+  /** Members and the identifiers linking them, capped; `capped` says something was left out. */
+  async graph(clusterId: string) {
+    const runId = await this.currentRunId();
+    const maxAccounts = this.ctx.config.CLUSTER_GRAPH_MAX_ACCOUNTS;
+    const maxIdentifiers = this.ctx.config.CLUSTER_GRAPH_MAX_IDENTIFIERS;
+    const [row] = await this.rows('clusters/read-cluster-graph', {
+      runId,
+      clusterId,
+      maxAccounts: int(maxAccounts),
+      maxIdentifiers: int(maxIdentifiers),
+    });
+    if (!row || runId === null) {
+      throw new AppError('not_found', `no cluster "${clusterId}" in the current run`);
+    }
+    const accounts = row.accounts as string[];
+    const identifiers = row.identifiers as {
+      kind: string;
+      value: string;
+      links: { account: string; count: number | null }[];
+    }[];
+    const shown = identifiers.slice(0, maxIdentifiers);
+    const nodes = [
+      ...accounts.map((id) => ({ id: `account:${id}`, type: 'account' as const, label: id })),
+      ...shown.map((x) => ({
+        id: `${x.kind}:${x.value}`,
+        type: 'identifier' as const,
+        kind: x.kind,
+        label: x.value,
+      })),
+    ];
+    const edges = shown.flatMap((x) =>
+      x.links.map((l) => ({
+        source: `account:${l.account}`,
+        target: `${x.kind}:${x.value}`,
+        count: l.count ?? 0,
+      })),
+    );
+    const capped = Number(row.size ?? 0) > accounts.length || identifiers.length > maxIdentifiers;
+    return { clusterId, runId, capped, nodes, edges };
+  }
+
+  private async rows(key: string, params: Record<string, unknown>): Promise<Row[]> {
+    return this.db.read(async (tx) => {
+      const res = await tx.run(query(this.cypher, key), params);
+      return res.records.map(recordToPlain);
+    }, this.timeoutMs);
+  }
+}

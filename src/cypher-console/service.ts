@@ -1,0 +1,115 @@
+/**
+ * Ad-hoc Cypher for analysts (POST /v1/cypher): a read-only session and read
+ * transaction with a timeout, a plan check before anything runs (guard.ts),
+ * parameters only (values are never spliced into the text), a row cap, and an
+ * audit record of who ran what. Driver errors get stable codes: a write the
+ * database refuses is 403 write_not_allowed, a bad query 400 bad_request.
+ */
+import { Neo4jError } from 'neo4j-driver';
+import { z } from 'zod';
+import type { Context } from '../context';
+import { AuditLog } from '../platform/audit';
+import type { Principal } from '../platform/auth';
+import { AppError, isAppError } from '../platform/errors';
+import { int } from '../platform/neo4j';
+import { assertReadOnly, type PlanNode } from './guard';
+import { type CappedRows, runCapped } from './run';
+
+export const cypherRequestSchema = z
+  .object({
+    query: z.string().min(1).max(20_000),
+    params: z.record(z.string(), z.unknown()).default({}),
+  })
+  .strict()
+  .meta({ id: 'CypherRequest' });
+
+export const cypherResultSchema = z
+  .object({
+    columns: z.array(z.string()),
+    rows: z.array(z.record(z.string(), z.unknown())),
+    rowCount: z.number().int(),
+    truncated: z.boolean().describe('true when the row cap cut the result'),
+    elapsedMs: z.number(),
+  })
+  .meta({ id: 'QueryResult' });
+
+export type CypherRequest = z.infer<typeof cypherRequestSchema>;
+
+export class CypherConsole {
+  private readonly audit: AuditLog;
+
+  constructor(private readonly ctx: Context) {
+    this.audit = new AuditLog(ctx.db, ctx.cypher, ctx.logger);
+  }
+
+  async run(who: Principal, req: CypherRequest) {
+    const started = performance.now();
+    let outcome = 'ok';
+    try {
+      const result = await this.ctx.db.read(async (tx) => {
+        const plan = await tx.run(`EXPLAIN ${req.query}`, driverParams(req.params));
+        assertReadOnly(
+          req.query,
+          plan.summary.queryType,
+          plan.summary.plan as PlanNode | false | undefined,
+        );
+        return runCapped(tx, req.query, driverParams(req.params), this.ctx.config.QUERY_MAX_ROWS);
+      }, this.ctx.config.QUERY_TIMEOUT_MS);
+      return withStats(result, started);
+    } catch (err) {
+      const appError = mapQueryError(err);
+      outcome = isAppError(appError) ? appError.code : 'internal';
+      throw appError;
+    } finally {
+      await this.audit.record({
+        actor: who,
+        action: 'cypher',
+        target: 'adhoc',
+        params: { query: req.query, params: req.params },
+        outcome,
+      });
+    }
+  }
+}
+
+export function withStats(result: CappedRows, started: number) {
+  return {
+    ...result,
+    rowCount: result.rows.length,
+    elapsedMs: Math.round((performance.now() - started) * 10) / 10,
+  };
+}
+
+/** JSON parameters as driver values: whole numbers become Neo4j integers (LIMIT $n works). */
+export function driverParams(params: Record<string, unknown>): Record<string, unknown> {
+  const convert = (v: unknown): unknown => {
+    if (typeof v === 'number' && Number.isSafeInteger(v)) return int(v);
+    if (Array.isArray(v)) return v.map(convert);
+    if (v !== null && typeof v === 'object') {
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, convert(x)]));
+    }
+    return v;
+  };
+  return convert(params) as Record<string, unknown>;
+}
+
+/** Neo4j's refusal of a write, and client errors in the query, as AppErrors. */
+export function mapQueryError(err: unknown): unknown {
+  if (isAppError(err) || !(err instanceof Neo4jError)) return err;
+  if (
+    err.code === 'Neo.ClientError.Statement.AccessMode' ||
+    err.code === 'Neo.ClientError.Security.Forbidden'
+  ) {
+    return new AppError('write_not_allowed', 'the database refused a write in a read-only query', {
+      cause: err,
+      details: { reason: 'read_only_transaction', neo4jCode: err.code },
+    });
+  }
+  if (err.code.startsWith('Neo.ClientError.')) {
+    return new AppError('bad_request', err.message, {
+      cause: err,
+      details: { neo4jCode: err.code },
+    });
+  }
+  return err;
+}

@@ -1,0 +1,66 @@
+/**
+ * Runs saved investigations: look the name up, validate the body against the
+ * schema its header declares, run it in a read transaction with the timeout
+ * and row cap, audit who ran it with which parameters.
+ */
+import type { Context } from '../context';
+import { runCapped } from '../cypher-console/run';
+import { mapQueryError, withStats } from '../cypher-console/service';
+import { AuditLog } from '../platform/audit';
+import type { Principal } from '../platform/auth';
+import { AppError, isAppError } from '../platform/errors';
+import { parseInput } from '../platform/http';
+import { type Investigation, loadInvestigations, toDriverParams } from './catalog';
+
+export class Investigations {
+  readonly catalog: Map<string, Investigation>;
+  private readonly audit: AuditLog;
+
+  constructor(private readonly ctx: Context) {
+    this.catalog = loadInvestigations(ctx.cypher);
+    this.audit = new AuditLog(ctx.db, ctx.cypher, ctx.logger);
+  }
+
+  list() {
+    return [...this.catalog.values()]
+      .sort((a, b) => a.name.localeCompare(b.name))
+      .map((inv) => ({
+        name: inv.name,
+        description: inv.description,
+        params: inv.params.map((p) => ({
+          name: p.name,
+          type: p.type,
+          required: p.required,
+          ...(p.default !== undefined ? { default: p.default } : {}),
+        })),
+      }));
+  }
+
+  async run(who: Principal, name: string, body: unknown) {
+    const inv = this.catalog.get(name);
+    if (!inv) throw new AppError('not_found', `no investigation "${name}"`);
+    const values = parseInput(inv.schema, body ?? {});
+    const started = performance.now();
+    let outcome = 'ok';
+    try {
+      const result = await this.ctx.db.read(
+        (tx) =>
+          runCapped(tx, inv.text, toDriverParams(inv, values), this.ctx.config.QUERY_MAX_ROWS),
+        this.ctx.config.QUERY_TIMEOUT_MS,
+      );
+      return { name, params: values, ...withStats(result, started) };
+    } catch (err) {
+      const appError = mapQueryError(err);
+      outcome = isAppError(appError) ? appError.code : 'internal';
+      throw appError;
+    } finally {
+      await this.audit.record({
+        actor: who,
+        action: 'investigation',
+        target: name,
+        params: values,
+        outcome,
+      });
+    }
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * The audit log: who ran which investigation or ad-hoc Cypher, who recorded which
+ * verdict. Each record goes two ways: a structured log line (`audit: true`), which
+ * ships with the rest of the logs to wherever they are kept, and an (:AuditEntry)
+ * node, so the trail lives beside the data it concerns, survives log rotation and
+ * can be exported over the API (GET /v1/audit). The log line is written first and
+ * always; a failed node write is logged loudly and, for reads, does not fail the
+ * request (the log line already holds the record). Verdicts write their entry in
+ * the verdict's own transaction (see `entryParams`), so one never exists without the other.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Principal } from './auth';
+import { type CypherMap, query } from './cypher';
+import type { Logger } from './logger';
+import type { Database, ManagedTransaction } from './neo4j';
+
+export type AuditAction = 'investigation' | 'cypher' | 'verdict';
+
+export interface AuditRecord {
+  actor: Principal;
+  action: AuditAction;
+  /** investigation name, cluster id, or "adhoc" */
+  target: string;
+  params: Record<string, unknown>;
+  /** "ok" or the error code it ended with */
+  outcome: string;
+}
+
+export class AuditLog {
+  constructor(
+    private readonly db: Database,
+    private readonly cypher: CypherMap,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Log line + AuditEntry node in a transaction of its own (reads: investigations, Cypher). */
+  async record(entry: AuditRecord): Promise<void> {
+    const params = this.log(entry);
+    try {
+      await this.db.write((tx) => this.writeEntry(tx, params));
+    } catch (err) {
+      this.logger.error({ err, audit: true, id: params.id }, 'audit entry not stored in Neo4j');
+    }
+  }
+
+  /** Log line + AuditEntry node inside the caller's write transaction (verdicts). */
+  async recordInTx(tx: ManagedTransaction, entry: AuditRecord): Promise<void> {
+    await this.writeEntry(tx, this.log(entry));
+  }
+
+  private log(entry: AuditRecord): Record<string, unknown> {
+    const params = {
+      id: randomUUID(),
+      actor: entry.actor.name,
+      role: entry.actor.role,
+      action: entry.action,
+      target: entry.target,
+      params: JSON.stringify(entry.params),
+      outcome: entry.outcome,
+      at: Date.now(),
+    };
+    this.logger.info({ audit: true, ...params, params: entry.params }, `audit: ${entry.action}`);
+    return params;
+  }
+
+  private async writeEntry(tx: ManagedTransaction, params: Record<string, unknown>) {
+    await tx.run(query(this.cypher, 'verdicts/create-audit-entry'), params);
+  }
+}

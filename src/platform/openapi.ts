@@ -1,0 +1,355 @@
+/**
+ * The OpenAPI 3.1 document, generated from the same zod schemas the routes
+ * parse with (so the docs cannot drift from validation), served at
+ * /openapi.json, and browsable at /docs (swagger-ui-express). Open routes: the
+ * document describes the API, it holds no data.
+ */
+import {
+  OpenAPIRegistry,
+  OpenApiGeneratorV31,
+  type RouteConfig,
+} from '@asteasolutions/zod-to-openapi';
+import { Router } from 'express';
+import swaggerUi from 'swagger-ui-express';
+import { z } from 'zod';
+import {
+  accountIdParam,
+  accountProfileSchema,
+  clusterDetailSchema,
+  clusterGraphSchema,
+  clusterIdParam,
+  clusterListSchema,
+  membershipSchema,
+} from '../clusters/schemas';
+import { cypherRequestSchema, cypherResultSchema } from '../cypher-console/service';
+import { eventSchema } from '../ingest/event-schema';
+import {
+  auditListSchema,
+  verdictListSchema,
+  verdictRequestSchema,
+  verdictResponseSchema,
+} from '../verdicts/schemas';
+
+const errorSchema = z
+  .object({
+    error: z.object({
+      code: z.string().describe('stable machine-readable code, e.g. validation_failed'),
+      message: z.string(),
+      details: z.unknown().optional(),
+    }),
+  })
+  .meta({ id: 'Error' });
+
+const ERRORS: Record<number, string> = {
+  400: 'invalid input (validation_failed, invalid_json, bad_request)',
+  401: 'missing or unknown API key (unauthenticated)',
+  403: 'role may not do this (forbidden), or a write in a read-only query (write_not_allowed)',
+  404: 'not found (not_found)',
+  409: 'conflict (conflict, run_in_progress)',
+  413: 'too large (payload_too_large)',
+  503: 'database unavailable or busy',
+  504: 'query ran past its time limit (query_timeout)',
+};
+
+function json(schema: z.ZodType, description: string) {
+  return { description, content: { 'application/json': { schema } } };
+}
+
+function errors(...codes: number[]) {
+  return Object.fromEntries(codes.map((c) => [c, json(errorSchema, ERRORS[c] ?? 'error')]));
+}
+
+const jsonObject = z.record(z.string(), z.unknown());
+
+// Linkage run and allow-list shapes (routes in src/linkage/routes.ts), documented here.
+const runAccepted = z.object({ runId: z.string() }).meta({ id: 'RunAccepted' });
+const runStatus = z
+  .object({
+    id: z.string(),
+    status: z.enum(['running', 'succeeded', 'failed']),
+    phase: z.string().nullable(),
+    progress: z.number(),
+    trigger: z.enum(['cron', 'cli', 'api']),
+    startedAt: z.number().int(),
+    finishedAt: z.number().int().nullable(),
+    timings: jsonObject,
+    stats: jsonObject,
+    error: z.string().nullable(),
+  })
+  .meta({ id: 'LinkageRun' });
+const allowlistEntry = z
+  .object({
+    kind: z.enum(['payment', 'device', 'ip', 'subnet', 'email_domain', 'prompt', 'org']),
+    value: z.string(),
+    source: z.enum(['config', 'api', 'verdict']),
+    note: z.string().nullable(),
+    addedBy: z.string().nullable(),
+    addedAt: z.number().int().nullable(),
+  })
+  .meta({ id: 'AllowlistEntry' });
+
+function paths(): RouteConfig[] {
+  const bearer = [{ bearerAuth: [] }];
+  const investigationInfo = z.object({
+    name: z.string(),
+    description: z.string(),
+    params: z.array(
+      z.object({
+        name: z.string(),
+        type: z.enum(['string', 'int', 'float', 'boolean', 'datetime']),
+        required: z.boolean(),
+        default: z.union([z.string(), z.number(), z.boolean()]).optional(),
+      }),
+    ),
+  });
+  return [
+    {
+      method: 'get',
+      path: '/healthz',
+      summary: 'Liveness',
+      responses: { 200: json(z.object({ status: z.literal('ok') }), 'up') },
+    },
+    {
+      method: 'get',
+      path: '/readyz',
+      summary: 'Readiness: Neo4j answers and migrations are applied',
+      responses: { 200: json(jsonObject, 'ready'), ...errors(503) },
+    },
+    {
+      method: 'get',
+      path: '/metrics',
+      summary: 'Prometheus metrics',
+      responses: { 200: { description: 'text exposition format' } },
+    },
+    {
+      method: 'post',
+      path: '/v1/events',
+      summary: 'Ingest a batch of events (all-or-nothing); role ingest',
+      security: bearer,
+      request: {
+        body: {
+          content: {
+            'application/json': { schema: z.object({ events: z.array(eventSchema) }).strict() },
+          },
+        },
+      },
+      responses: {
+        200: json(
+          z.object({
+            received: z.number().int(),
+            new: z.number().int(),
+            duplicates: z.number().int(),
+          }),
+          'stored',
+        ),
+        ...errors(400, 401, 403, 413, 503),
+      },
+    },
+    {
+      method: 'post',
+      path: '/v1/linkage/runs',
+      summary: 'Start a linkage run; role admin',
+      security: bearer,
+      responses: { 202: json(runAccepted, 'started'), ...errors(401, 403, 409, 503) },
+    },
+    {
+      method: 'get',
+      path: '/v1/linkage/runs/{id}',
+      summary: 'A linkage run: status, phase, progress, timings, stats',
+      security: bearer,
+      request: { params: z.object({ id: z.string() }) },
+      responses: { 200: json(runStatus, 'the run'), ...errors(401, 403, 404) },
+    },
+    {
+      method: 'get',
+      path: '/v1/allowlist',
+      summary: 'Allow-listed shared values (config, API and benign verdicts)',
+      security: bearer,
+      responses: {
+        200: json(z.object({ entries: z.array(allowlistEntry) }), 'entries'),
+        ...errors(401, 403),
+      },
+    },
+    {
+      method: 'post',
+      path: '/v1/allowlist',
+      summary: 'Allow-list a shared value for the next run',
+      security: bearer,
+      request: {
+        body: {
+          content: {
+            'application/json': {
+              schema: allowlistEntry.pick({ kind: true, value: true, note: true }).partial({
+                note: true,
+              }),
+            },
+          },
+        },
+      },
+      responses: { 201: json(jsonObject, 'added'), ...errors(400, 401, 403) },
+    },
+    {
+      method: 'get',
+      path: '/v1/accounts/{id}/cluster',
+      summary: "An account's cluster in the current run (cached per run)",
+      security: bearer,
+      request: { params: accountIdParam },
+      responses: { 200: json(membershipSchema, 'membership'), ...errors(400, 401, 403, 404) },
+    },
+    {
+      method: 'get',
+      path: '/v1/accounts/{id}',
+      summary: 'An account: identifiers with counts, activity, cluster',
+      security: bearer,
+      request: { params: accountIdParam },
+      responses: { 200: json(accountProfileSchema, 'profile'), ...errors(400, 401, 403, 404) },
+    },
+    {
+      method: 'get',
+      path: '/v1/clusters',
+      summary: 'Clusters of the current run, riskiest first, keyset-paged',
+      security: bearer,
+      request: {
+        query: z.object({
+          flagged: z.enum(['true', 'false']).optional(),
+          minRisk: z.number().min(0).max(1).optional(),
+          minSize: z.number().int().min(0).optional(),
+          limit: z.number().int().min(1).max(500).optional(),
+          cursor: z.string().optional().describe('nextCursor of the previous page'),
+        }),
+      },
+      responses: { 200: json(clusterListSchema, 'a page'), ...errors(400, 401, 403, 409) },
+    },
+    {
+      method: 'get',
+      path: '/v1/clusters/{id}',
+      summary: 'A cluster: members (paged), shared identifiers, signals, history and verdicts',
+      security: bearer,
+      request: {
+        params: clusterIdParam,
+        query: z.object({
+          memberLimit: z.number().int().min(1).max(1000).optional(),
+          memberCursor: z.string().optional(),
+        }),
+      },
+      responses: { 200: json(clusterDetailSchema, 'the cluster'), ...errors(400, 401, 403, 404) },
+    },
+    {
+      method: 'get',
+      path: '/v1/clusters/{id}/graph',
+      summary: 'A cluster as nodes and edges (capped) for a graph view',
+      security: bearer,
+      request: { params: clusterIdParam },
+      responses: { 200: json(clusterGraphSchema, 'the graph'), ...errors(401, 403, 404) },
+    },
+    {
+      method: 'post',
+      path: '/v1/clusters/{id}/verdict',
+      summary: 'Record a verdict on a cluster of the current run (audited)',
+      security: bearer,
+      request: {
+        params: clusterIdParam,
+        body: { content: { 'application/json': { schema: verdictRequestSchema } } },
+      },
+      responses: { 201: json(verdictResponseSchema, 'recorded'), ...errors(400, 401, 403, 404) },
+    },
+    {
+      method: 'get',
+      path: '/v1/verdicts',
+      summary: 'Export verdicts, oldest first, keyset-paged',
+      security: bearer,
+      request: {
+        query: z.object({
+          since: z.string().optional().describe('ISO-8601'),
+          verdict: z.enum(['confirmed', 'benign']).optional(),
+          limit: z.number().int().min(1).max(1000).optional(),
+          cursor: z.string().optional(),
+        }),
+      },
+      responses: { 200: json(verdictListSchema, 'a page'), ...errors(400, 401, 403) },
+    },
+    {
+      method: 'get',
+      path: '/v1/audit',
+      summary: 'The audit trail (investigations, ad-hoc Cypher, verdicts), newest first; admin',
+      security: bearer,
+      request: {
+        query: z.object({
+          action: z.enum(['investigation', 'cypher', 'verdict']).optional(),
+          limit: z.number().int().min(1).max(1000).optional(),
+          cursor: z.string().optional(),
+        }),
+      },
+      responses: { 200: json(auditListSchema, 'a page'), ...errors(400, 401, 403) },
+    },
+    {
+      method: 'get',
+      path: '/v1/investigations',
+      summary: 'Saved investigations with their parameters',
+      security: bearer,
+      responses: {
+        200: json(z.object({ investigations: z.array(investigationInfo) }), 'the catalog'),
+        ...errors(401, 403),
+      },
+    },
+    {
+      method: 'post',
+      path: '/v1/investigations/{name}',
+      summary: 'Run a saved investigation (read-only, timeout, row cap; audited)',
+      description: 'The body holds the parameters GET /v1/investigations lists for that name.',
+      security: bearer,
+      request: {
+        params: z.object({ name: z.string() }),
+        body: { content: { 'application/json': { schema: jsonObject } } },
+      },
+      responses: {
+        200: json(cypherResultSchema.extend({ name: z.string(), params: jsonObject }), 'rows'),
+        ...errors(400, 401, 403, 404, 504),
+      },
+    },
+    {
+      method: 'post',
+      path: '/v1/cypher',
+      summary: 'Ad-hoc read-only Cypher with parameters (timeout, row cap; audited)',
+      security: bearer,
+      request: { body: { content: { 'application/json': { schema: cypherRequestSchema } } } },
+      responses: {
+        200: json(cypherResultSchema, 'rows'),
+        ...errors(400, 401, 403, 504),
+      },
+    },
+  ];
+}
+
+let cached: ReturnType<OpenApiGeneratorV31['generateDocument']> | undefined;
+
+export function openApiDocument() {
+  if (cached) return cached;
+  const registry = new OpenAPIRegistry();
+  registry.registerComponent('securitySchemes', 'bearerAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'API key; roles ingest, analyst, admin',
+  });
+  for (const route of paths()) registry.registerPath(route);
+  cached = new OpenApiGeneratorV31(registry.definitions).generateDocument({
+    openapi: '3.1.0',
+    info: {
+      title: 'Coterie',
+      version: '0.1.0',
+      description:
+        'Graph-based account linkage. Every error is {"error": {"code", "message", "details"?}}.',
+    },
+  });
+  return cached;
+}
+
+export function openApiRoutes(): Router {
+  const router = Router();
+  router.get('/openapi.json', (_req, res) => {
+    res.json(openApiDocument());
+  });
+  router.use('/docs', swaggerUi.serve);
+  router.get('/docs', swaggerUi.setup(openApiDocument(), { customSiteTitle: 'Coterie API' }));
+  return router;
+}

@@ -1,0 +1,61 @@
+/** Request shapes of the verdict routes (zod), shared with the OpenAPI document. */
+import { z } from 'zod';
+import { verdictSchema } from '../clusters/schemas';
+
+export const verdictRequestSchema = z
+  .object({
+    verdict: z.enum(['confirmed', 'benign']),
+    note: z.string().min(1).max(4000),
+    allowlistSharedValues: z
+      .boolean()
+      .default(false)
+      .describe("benign only: allow-list the cluster's shared values for the next run"),
+  })
+  .strict()
+  .refine((v) => v.verdict === 'benign' || !v.allowlistSharedValues, {
+    message: 'only a benign verdict can allow-list shared values',
+    path: ['allowlistSharedValues'],
+  })
+  .meta({ id: 'VerdictRequest' });
+
+export const verdictResponseSchema = z
+  .object({
+    verdict: verdictSchema,
+    allowlisted: z.array(z.object({ kind: z.string(), value: z.string(), created: z.boolean() })),
+  })
+  .meta({ id: 'VerdictRecorded' });
+
+export const listVerdictsQuery = z.object({
+  since: z.iso.datetime({ offset: true }).optional(),
+  verdict: z.enum(['confirmed', 'benign']).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  cursor: z.string().max(1000).optional(),
+});
+
+export const verdictListSchema = z
+  .object({ verdicts: z.array(verdictSchema), nextCursor: z.string().nullable() })
+  .meta({ id: 'VerdictList' });
+
+export const listAuditQuery = z.object({
+  action: z.enum(['investigation', 'cypher', 'verdict']).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  cursor: z.string().max(1000).optional(),
+});
+
+export const auditListSchema = z
+  .object({
+    entries: z.array(
+      z.object({
+        id: z.string(),
+        actor: z.string(),
+        role: z.string(),
+        action: z.string(),
+        target: z.string(),
+        params: z.unknown(),
+        outcome: z.string(),
+        at: z.number().int(),
+      }),
+    ),
+    nextCursor: z.string().nullable(),
+  })
+  .meta({ id: 'AuditList' });

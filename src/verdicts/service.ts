@@ -1,0 +1,114 @@
+/**
+ * Verdicts: an analyst says a cluster is a confirmed ring or benign. The verdict,
+ * its audit entry and (benign, on request) the allow-listing of the cluster's
+ * shared values happen in ONE write transaction against the current run's
+ * version of the cluster; the next linkage run reads the allow-list. Export and
+ * the audit trail are keyset-paged reads.
+ */
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { decodeCursor, encodeCursor } from '../clusters/cursor';
+import { parseJson, type SharedIdentifier } from '../clusters/present';
+import type { Context } from '../context';
+import { AuditLog } from '../platform/audit';
+import type { Principal } from '../platform/auth';
+import { query } from '../platform/cypher';
+import { AppError } from '../platform/errors';
+import { int, recordToPlain } from '../platform/neo4j';
+import type { verdictRequestSchema } from './schemas';
+
+type VerdictRequest = z.infer<typeof verdictRequestSchema>;
+
+export class VerdictService {
+  private readonly audit: AuditLog;
+
+  constructor(private readonly ctx: Context) {
+    this.audit = new AuditLog(ctx.db, ctx.cypher, ctx.logger);
+  }
+
+  async record(who: Principal, clusterId: string, req: VerdictRequest) {
+    const q = (key: string) => query(this.ctx.cypher, key);
+    return this.ctx.db.write(async (tx) => {
+      const found = await tx.run(q('verdicts/read-current-cluster-for-verdict'), { clusterId });
+      const [cluster] = found.records.map(recordToPlain);
+      if (!cluster) throw new AppError('not_found', `no cluster "${clusterId}" in the current run`);
+      const at = Date.now();
+      const created = await tx.run(q('verdicts/create-verdict'), {
+        id: randomUUID(),
+        clusterId,
+        runId: cluster.runId,
+        verdict: req.verdict,
+        note: req.note,
+        by: who.name,
+        at: int(at),
+      });
+      const verdict = recordToPlain(created.records[0]!).verdict as Record<string, unknown>;
+      let allowlisted: { kind: string; value: string; created: boolean }[] = [];
+      if (req.verdict === 'benign' && req.allowlistSharedValues) {
+        const shared = parseJson<SharedIdentifier[]>(cluster.sharedIdentifiers, []);
+        const merged = await tx.run(q('verdicts/merge-allowlist-entries'), {
+          entries: shared.map((s) => ({ kind: s.kind, value: s.value })),
+          note: `verdict ${String(verdict.id)}: ${req.note}`,
+          by: who.name,
+          at: int(at),
+        });
+        allowlisted = merged.records.map(recordToPlain) as typeof allowlisted;
+      }
+      await this.audit.recordInTx(tx, {
+        actor: who,
+        action: 'verdict',
+        target: clusterId,
+        params: { ...req, verdictId: verdict.id, runId: cluster.runId },
+        outcome: 'ok',
+      });
+      return { verdict, allowlisted };
+    });
+  }
+
+  async list(opts: { since?: string; verdict?: string; limit: number; cursor?: string }) {
+    const after = opts.cursor
+      ? decodeCursor(opts.cursor, z.tuple([z.number().int(), z.string()]))
+      : null;
+    const rows = await this.read('verdicts/list-verdicts', {
+      since: int(opts.since ? Date.parse(opts.since) : 0),
+      verdict: opts.verdict ?? null,
+      afterAt: after ? int(after[0]) : null,
+      afterId: after ? after[1] : null,
+      limit: int(opts.limit + 1),
+    });
+    const page = rows.slice(0, opts.limit).map((r) => r.verdict as Record<string, unknown>);
+    const last = page[page.length - 1];
+    return {
+      verdicts: page,
+      nextCursor: rows.length > opts.limit && last ? encodeCursor([last.at, last.id]) : null,
+    };
+  }
+
+  async auditTrail(opts: { action?: string; limit: number; cursor?: string }) {
+    const before = opts.cursor
+      ? decodeCursor(opts.cursor, z.tuple([z.number().int(), z.string()]))
+      : null;
+    const rows = await this.read('verdicts/list-audit-entries', {
+      action: opts.action ?? null,
+      beforeAt: before ? int(before[0]) : null,
+      beforeId: before ? before[1] : null,
+      limit: int(opts.limit + 1),
+    });
+    const page = rows.slice(0, opts.limit).map((r) => {
+      const e = r.entry as Record<string, unknown>;
+      return { ...e, params: parseJson<unknown>(e.params, null) } as Record<string, unknown>;
+    });
+    const last = page[page.length - 1];
+    return {
+      entries: page,
+      nextCursor: rows.length > opts.limit && last ? encodeCursor([last.at, last.id]) : null,
+    };
+  }
+
+  private read(key: string, params: Record<string, unknown>) {
+    return this.ctx.db.read(async (tx) => {
+      const res = await tx.run(query(this.ctx.cypher, key), params);
+      return res.records.map(recordToPlain);
+    }, this.ctx.config.QUERY_TIMEOUT_MS);
+  }
+}
