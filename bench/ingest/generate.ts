@@ -3,7 +3,7 @@
  * ~50,000 accounts in the public contract, seeded. Mix per account: one sign-up,
  * one or two payments, the rest requests with an IP from a realistic spread
  * (home IPs, shared office/NAT IPs), a prompt fingerprint from a pool of
- * templates, a model and a capability.
+ * templates, a model and a capability, grouped in sessions (mean 8 requests).
  */
 import { createWriteStream } from 'node:fs';
 import { Rng } from '../../src/simulate/rng';
@@ -54,22 +54,31 @@ export async function generateIngestEvents(
       );
     }
   }
+  // Requests arrive in sessions, as API traffic does: one account sends a run of
+  // requests (mean 8) from one IP within minutes, mostly on one prompt template.
   const requests = events - written;
-  for (let i = 0; i < requests; i++) {
+  let i = 0;
+  while (i < requests) {
     const a = rng.int(accounts);
-    const at = new Date(start + Math.floor((i / requests) * span)).toISOString();
+    const length = Math.min(requests - i, 1 + rng.poisson(7));
     const ip = rng.chance(0.3) ? (sharedIps[rng.int(sharedIps.length)] as string) : homeIp(a);
-    await write(
-      JSON.stringify({
-        type: 'request',
-        accountId: `acct-${a}`,
-        at,
-        ip,
-        promptFingerprint: fingerprints[(a * 7 + rng.int(20)) % fingerprints.length],
-        model: models[rng.int(models.length)],
-        capability: capabilities[rng.int(capabilities.length)],
-      }),
-    );
+    const model = models[rng.int(models.length)];
+    const capability = capabilities[rng.int(capabilities.length)];
+    for (let k = 0; k < length; k++, i++) {
+      const at = new Date(start + Math.floor((i / requests) * span)).toISOString();
+      await write(
+        JSON.stringify({
+          type: 'request',
+          accountId: `acct-${a}`,
+          at,
+          ip,
+          promptFingerprint:
+            fingerprints[(a * 7 + (rng.chance(0.8) ? 0 : rng.int(20))) % fingerprints.length],
+          model,
+          capability,
+        }),
+      );
+    }
   }
   await new Promise<void>((resolve) => out.end(() => resolve()));
 }

@@ -237,7 +237,7 @@ async function runPhase(phase: string, file: string): Promise<void> {
 
 async function orchestrate(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
-  const file = path.join(OUT, `ingest-${EVENTS}-${args.accounts}.jsonl`);
+  const file = path.join(OUT, `ingest-v2-${EVENTS}-${args.accounts}.jsonl`);
   if (!existsSync(file)) {
     console.log(`generating ${EVENTS} events → ${file}`);
     await generateIngestEvents(file, EVENTS, Number(args.accounts));
