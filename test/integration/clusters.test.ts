@@ -1,0 +1,313 @@
+/**
+ * Membership, account profile, cluster list/detail/graph over HTTP against a real
+ * Neo4j: happy paths, stable keyset paging, error codes, roles, and the
+ * membership cache following the current-run pointer.
+ */
+import { startTestNeo4j, type TestNeo4j } from '../support/neo4j';
+import { startService, type TestService } from '../support/service';
+import {
+  API_KEYS,
+  BENIGN_CLUSTER,
+  RING,
+  RING_CLUSTER,
+  auth,
+  getJson,
+  ingestWorld,
+  seedRun,
+  type SeedCluster,
+} from '../support/analyst-fixtures';
+
+let neo4j: TestNeo4j;
+let svc: TestService;
+
+beforeAll(async () => {
+  neo4j = await startTestNeo4j();
+  svc = await startService(neo4j.uri, {
+    API_KEYS,
+    CURRENT_RUN_CHECK_MS: '100',
+    CLUSTER_GRAPH_MAX_ACCOUNTS: '4',
+  });
+  await ingestWorld(svc.url);
+});
+
+afterAll(async () => {
+  await svc?.stop();
+  await neo4j?.stop();
+});
+
+const get = (path: string, role: 'analyst' | 'admin' | 'ingest' = 'analyst') =>
+  getJson(`${svc.url}${path}`, auth(role));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** 20 small clusters with tied risks, so paging must break ties by id. */
+const FILLER: SeedCluster[] = Array.from({ length: 20 }, (_, i) => ({
+  id: `c-fill-${String(i).padStart(2, '0')}`,
+  risk: [0.5, 0.3, 0.3, 0.1][i % 4] as number,
+  flagged: false,
+  members: [],
+}));
+
+describe('before any linkage run', () => {
+  it('membership is null with runId null, and the cluster list is empty', async () => {
+    expect(await get('/v1/accounts/ring:0/cluster')).toMatchObject({
+      status: 200,
+      body: { accountId: 'ring:0', runId: null, cluster: null },
+    });
+    expect((await get('/v1/clusters')).body).toEqual({
+      runId: null,
+      clusters: [],
+      nextCursor: null,
+    });
+  });
+});
+
+describe('with a published run', () => {
+  beforeAll(async () => {
+    await seedRun(neo4j.driver, 'r-1', [RING_CLUSTER, BENIGN_CLUSTER, ...FILLER], 1_000);
+    await sleep(150);
+  });
+
+  it('GET /v1/accounts/{id}/cluster answers from the current run', async () => {
+    const res = await get('/v1/accounts/ring:3/cluster');
+    expect(res).toMatchObject({
+      status: 200,
+      body: {
+        accountId: 'ring:3',
+        runId: 'r-1',
+        cluster: {
+          id: 'c-ring',
+          risk: 0.93,
+          flagged: true,
+          size: 6,
+          reasons: RING_CLUSTER.reasons,
+        },
+      },
+    });
+    expect((await get('/v1/accounts/solo:0/cluster')).body).toEqual({
+      accountId: 'solo:0',
+      runId: 'r-1',
+      cluster: null,
+    });
+  });
+
+  it('404 for an unknown account, 400 for a malformed id', async () => {
+    const unknown = await get('/v1/accounts/nobody/cluster');
+    expect(unknown.status).toBe(404);
+    expect(unknown.body).toMatchObject({ error: { code: 'not_found' } });
+    expect((await get('/v1/accounts/nobody')).status).toBe(404);
+    const bad = await get('/v1/accounts/bad%20id!/cluster');
+    expect(bad).toMatchObject({ status: 400, body: { error: { code: 'validation_failed' } } });
+  });
+
+  it('GET /v1/accounts/{id}: identifiers with counts and sharing, activity, cluster', async () => {
+    const res = await get('/v1/accounts/ring:0');
+    expect(res.status).toBe(200);
+    const body = res.body as {
+      account: Record<string, unknown>;
+      identifiers: { kind: string; value: string; count: number; accounts: number }[];
+      activity: { models: { model: string; count: number }[] };
+      membership: Record<string, unknown>;
+    };
+    expect(body.account).toMatchObject({ id: 'ring:0', requests: 4 });
+    expect(body.identifiers).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ kind: 'payment', value: 'pm-ring', count: 1, accounts: 6 }),
+        expect.objectContaining({ kind: 'ip', value: '203.0.113.10', accounts: 1 }),
+        expect.objectContaining({ kind: 'email_domain', value: 'mail.example', accounts: 6 }),
+        expect.objectContaining({ kind: 'prompt', value: '0123456789abcdef', count: 4 }),
+      ]),
+    );
+    expect(body.activity.models).toEqual([
+      expect.objectContaining({ model: 'model-new', count: 3 }),
+      expect.objectContaining({ model: 'model-old', count: 1 }),
+    ]);
+    expect(body.membership).toMatchObject({ runId: 'r-1', cluster: { id: 'c-ring' } });
+  });
+
+  it('GET /v1/clusters ranks by risk, then id, and filters', async () => {
+    const all = await get('/v1/clusters?limit=500');
+    expect(all.status).toBe(200);
+    const ids = (all.body.clusters as { id: string; risk: number }[]).map((c) => c.id);
+    expect(ids.slice(0, 2)).toEqual(['c-ring', 'c-fill-00']);
+    expect(ids).toHaveLength(22);
+    const risks = (all.body.clusters as { risk: number }[]).map((c) => c.risk);
+    expect([...risks].sort((a, b) => b - a)).toEqual(risks);
+
+    const flagged = await get('/v1/clusters?flagged=true');
+    expect((flagged.body.clusters as { id: string }[]).map((c) => c.id)).toEqual(['c-ring']);
+    const risky = await get('/v1/clusters?minRisk=0.4&flagged=false');
+    expect((risky.body.clusters as { id: string }[]).every((c) => c.id.startsWith('c-fill'))).toBe(
+      true,
+    );
+    expect(risky.body.clusters).toHaveLength(5);
+    const big = await get('/v1/clusters?minSize=2');
+    expect((big.body.clusters as { id: string }[]).map((c) => c.id)).toEqual([
+      'c-ring',
+      'c-office',
+    ]);
+  });
+
+  it('cursor paging walks every cluster once, in order', async () => {
+    const full = (await get('/v1/clusters?limit=500')).body.clusters as { id: string }[];
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const res = await get(
+        `/v1/clusters?limit=3${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+      );
+      expect(res.status).toBe(200);
+      seen.push(...(res.body.clusters as { id: string }[]).map((c) => c.id));
+      cursor = res.body.nextCursor as string | null;
+      pages++;
+    } while (cursor && pages < 50);
+    expect(seen).toEqual(full.map((c) => c.id));
+    expect(pages).toBe(8);
+  });
+
+  it('400 for bad list parameters and foreign cursors', async () => {
+    for (const q of [
+      'flagged=maybe',
+      'minRisk=2',
+      'limit=0',
+      'limit=abc',
+      'cursor=%%%',
+      'cursor=WzFd',
+    ]) {
+      const res = await get(`/v1/clusters?${q}`);
+      expect([q, res.status, (res.body.error as { code: string })?.code]).toEqual([
+        q,
+        400,
+        'validation_failed',
+      ]);
+    }
+  });
+
+  it('GET /v1/clusters/{id}: members paged, shared identifiers, signals, history', async () => {
+    const first = await get('/v1/clusters/c-ring?memberLimit=4');
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({
+      id: 'c-ring',
+      runId: 'r-1',
+      current: true,
+      risk: 0.93,
+      flagged: true,
+      size: 6,
+      rank: 1,
+      sharedIdentifiers: RING_CLUSTER.sharedIdentifiers,
+      signals: RING_CLUSTER.signals,
+      reasons: RING_CLUSTER.reasons,
+      history: { runs: [{ runId: 'r-1', size: 6, change: 'new' }], verdicts: [] },
+    });
+    const page1 = (first.body.members as { id: string }[]).map((m) => m.id);
+    expect(page1).toEqual(RING.slice(0, 4));
+    const next = await get(
+      `/v1/clusters/c-ring?memberLimit=4&memberCursor=${first.body.nextMemberCursor as string}`,
+    );
+    expect((next.body.members as { id: string }[]).map((m) => m.id)).toEqual(RING.slice(4));
+    expect(next.body.nextMemberCursor).toBeNull();
+    expect((await get('/v1/clusters/c-nothing')).status).toBe(404);
+    expect((await get('/v1/clusters/c-ring?memberLimit=0')).status).toBe(400);
+  });
+
+  it('GET /v1/clusters/{id}/graph: members and the identifiers linking them, capped', async () => {
+    const office = await get('/v1/clusters/c-office/graph');
+    expect(office.status).toBe(200);
+    expect(office.body.capped).toBe(false);
+    const nodes = office.body.nodes as { id: string; type: string }[];
+    expect(nodes.map((n) => n.id).sort()).toEqual([
+      'account:ben:0',
+      'account:ben:1',
+      'ip:198.51.100.7',
+      'payment:pm-corp',
+    ]);
+    expect(office.body.edges).toEqual(
+      expect.arrayContaining([
+        { source: 'account:ben:0', target: 'payment:pm-corp', count: 1 },
+        { source: 'account:ben:1', target: 'ip:198.51.100.7', count: 2 },
+      ]),
+    );
+    const ring = await get('/v1/clusters/c-ring/graph');
+    expect(ring.body.capped).toBe(true); // 6 members, at most 4 shown
+    expect(
+      (ring.body.nodes as { type: string }[]).filter((n) => n.type === 'account'),
+    ).toHaveLength(4);
+    expect((await get('/v1/clusters/c-nothing/graph')).status).toBe(404);
+  });
+
+  it('401 without a key, 403 for the ingest role', async () => {
+    for (const path of [
+      '/v1/accounts/ring:0/cluster',
+      '/v1/accounts/ring:0',
+      '/v1/clusters',
+      '/v1/clusters/c-ring',
+      '/v1/clusters/c-ring/graph',
+    ]) {
+      const anon = await getJson(`${svc.url}${path}`);
+      expect(anon).toMatchObject({ status: 401, body: { error: { code: 'unauthenticated' } } });
+      const wrongKey = await getJson(`${svc.url}${path}`, { authorization: 'Bearer nope' });
+      expect(wrongKey.status).toBe(401);
+      const ingest = await get(path, 'ingest');
+      expect(ingest).toMatchObject({ status: 403, body: { error: { code: 'forbidden' } } });
+      expect((await get(path, 'admin')).status).toBe(200);
+    }
+  });
+});
+
+describe('a new run', () => {
+  it('membership is cached per run and follows the pointer when it moves', async () => {
+    expect((await get('/v1/accounts/ring:1/cluster')).body).toMatchObject({
+      runId: 'r-1',
+      cluster: { risk: 0.93 },
+    });
+    // Change the stored cluster behind the cache's back: the cached answer stands...
+    await neo4j.driver.executeQuery("MATCH (c:Cluster {key: 'r-1/c-ring'}) SET c.risk = 0.01");
+    await sleep(150);
+    expect((await get('/v1/accounts/ring:1/cluster')).body).toMatchObject({
+      runId: 'r-1',
+      cluster: { risk: 0.93 },
+    });
+    // ...until a new run is published.
+    await seedRun(
+      neo4j.driver,
+      'r-2',
+      [{ ...RING_CLUSTER, risk: 0.97, change: 'grew', members: [...RING, 'solo:0'] }],
+      2_000,
+    );
+    await sleep(150);
+    expect((await get('/v1/accounts/ring:1/cluster')).body).toMatchObject({
+      runId: 'r-2',
+      cluster: { id: 'c-ring', risk: 0.97, size: 7 },
+    });
+    expect((await get('/v1/accounts/solo:0/cluster')).body).toMatchObject({
+      runId: 'r-2',
+      cluster: { id: 'c-ring' },
+    });
+    expect((await get('/v1/accounts/ben:0/cluster')).body).toMatchObject({
+      runId: 'r-2',
+      cluster: null,
+    });
+  });
+
+  it('history spans runs; a cluster gone from the current run shows its last version', async () => {
+    const ring = await get('/v1/clusters/c-ring');
+    expect((ring.body.history as { runs: { runId: string; change: string }[] }).runs).toEqual([
+      expect.objectContaining({ runId: 'r-1', change: 'new' }),
+      expect.objectContaining({ runId: 'r-2', change: 'grew', size: 7 }),
+    ]);
+    const office = await get('/v1/clusters/c-office');
+    expect(office.body).toMatchObject({ id: 'c-office', runId: 'r-1', current: false });
+    expect((await get('/v1/clusters/c-office/graph')).status).toBe(404);
+  });
+
+  it('a cursor from the previous run is refused with 409', async () => {
+    // Issue a cursor in r-2, then publish r-3.
+    await seedRun(neo4j.driver, 'r-3', [RING_CLUSTER, BENIGN_CLUSTER, ...FILLER], 3_000);
+    await sleep(150);
+    const page = await get('/v1/clusters?limit=2');
+    await seedRun(neo4j.driver, 'r-4', [RING_CLUSTER, BENIGN_CLUSTER, ...FILLER], 4_000);
+    await sleep(150);
+    const stale = await get(`/v1/clusters?limit=2&cursor=${page.body.nextCursor as string}`);
+    expect(stale).toMatchObject({ status: 409, body: { error: { code: 'conflict' } } });
+  });
+});
