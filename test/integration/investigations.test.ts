@@ -1,0 +1,269 @@
+/**
+ * Saved investigations over HTTP against a real Neo4j: the catalog, each shipped
+ * investigation on a small ingested world, bad and missing parameters, the row
+ * cap, the audit trail; and EXPLAIN on every .cypher file in cypher/ (all features).
+ */
+import neo4jDriver from 'neo4j-driver';
+import {
+  exampleParams,
+  loadInvestigations,
+  usedParameters,
+} from '../../src/investigations/catalog';
+import { loadCypher } from '../../src/platform/cypher';
+import { startTestNeo4j, type TestNeo4j } from '../support/neo4j';
+import { postJson, startService, type TestService } from '../support/service';
+import {
+  API_KEYS,
+  RING,
+  RING_CLUSTER,
+  T0,
+  auth,
+  getJson,
+  ingestWorld,
+  seedRun,
+} from '../support/analyst-fixtures';
+
+let neo4j: TestNeo4j;
+let svc: TestService;
+let capped: TestService;
+
+beforeAll(async () => {
+  neo4j = await startTestNeo4j();
+  svc = await startService(neo4j.uri, { API_KEYS, CURRENT_RUN_CHECK_MS: '0' });
+  capped = await startService(neo4j.uri, { API_KEYS, QUERY_MAX_ROWS: '2' });
+  await ingestWorld(svc.url);
+  await seedRun(neo4j.driver, 'r-1', [RING_CLUSTER]);
+});
+
+afterAll(async () => {
+  await capped?.stop();
+  await svc?.stop();
+  await neo4j?.stop();
+});
+
+type Rows = Record<string, unknown>[];
+const run = (name: string, body: unknown, role: 'analyst' | 'ingest' | 'admin' = 'analyst') =>
+  postJson(`${svc.url}/v1/investigations/${name}`, body, auth(role));
+const rowsOf = (res: { body: Record<string, unknown> }) => res.body.rows as Rows;
+
+describe('EXPLAIN every .cypher file', () => {
+  it('plans every query of every feature against the real database', async () => {
+    const cypher = loadCypher();
+    const investigations = loadInvestigations(cypher);
+    const failures: string[] = [];
+    let explained = 0;
+    for (const [key, text] of cypher) {
+      const inv = investigations.get(key.replace(/^investigations\//, ''));
+      const params =
+        key.startsWith('investigations/') && inv ? exampleParams(inv) : dummyParams(text);
+      try {
+        const res = await neo4j.driver.executeQuery(`EXPLAIN ${text}`, params);
+        expect(res.summary.plan).toBeTruthy();
+        explained++;
+      } catch (err) {
+        failures.push(`${key}: ${(err as Error).message}`);
+      }
+    }
+    expect(failures).toEqual([]);
+    expect(explained).toBe(cypher.size);
+    expect(explained).toBeGreaterThan(50);
+  });
+});
+
+/** Dummy parameters of a plausible type for queries without a typed header. */
+function dummyParams(text: string): Record<string, unknown> {
+  const lists = new Set([...text.matchAll(/UNWIND\s+\$(\w+)/g)].map((m) => m[1]));
+  const ints = new Set([...text.matchAll(/(?:LIMIT|SKIP)\s+\$(\w+)/g)].map((m) => m[1]));
+  return Object.fromEntries(
+    [...usedParameters(text)].map((name) => [
+      name,
+      lists.has(name) ? [] : ints.has(name) ? neo4jDriver.int(1) : null,
+    ]),
+  );
+}
+
+describe('GET /v1/investigations', () => {
+  it('lists every investigation with its description and typed parameters', async () => {
+    const res = await getJson(`${svc.url}/v1/investigations`, auth('analyst'));
+    expect(res.status).toBe(200);
+    const list = res.body.investigations as {
+      name: string;
+      description: string;
+      params: unknown[];
+    }[];
+    expect(list.map((i) => i.name)).toEqual([
+      'accounts-sharing-payment-method',
+      'cluster-strongest-identifiers',
+      'ip-neighbourhood',
+      'model-migration',
+      'near-duplicate-prompts',
+      'shortest-identifier-chain',
+      'signup-bursts',
+    ]);
+    expect(list.find((i) => i.name === 'signup-bursts')?.params).toEqual([
+      { name: 'from', type: 'datetime', required: true },
+      { name: 'to', type: 'datetime', required: true },
+      { name: 'bucketMinutes', type: 'int', required: false, default: 60 },
+      { name: 'minSignups', type: 'int', required: false, default: 5 },
+      { name: 'limit', type: 'int', required: false, default: 100 },
+    ]);
+    for (const i of list) expect(i.description.length).toBeGreaterThan(10);
+  });
+});
+
+describe('POST /v1/investigations/{name}', () => {
+  it('accounts-sharing-payment-method', async () => {
+    const res = await run('accounts-sharing-payment-method', { accountId: 'ring:0' });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ name: 'accounts-sharing-payment-method', truncated: false });
+    expect(rowsOf(res).map((r) => r.accountId)).toEqual(RING.slice(1));
+    expect(rowsOf(res)[0]).toMatchObject({ paymentMethods: ['pm-ring'], payments: 1 });
+  });
+
+  it('ip-neighbourhood by address and by subnet', async () => {
+    const byIp = await run('ip-neighbourhood', { address: '203.0.113.12' });
+    expect(rowsOf(byIp)).toHaveLength(6);
+    expect(rowsOf(byIp)[0]).toMatchObject({
+      accountId: 'ring:2',
+      onAddress: true,
+      subnet: '203.0.113.0/24',
+    });
+    const bySubnet = await run('ip-neighbourhood', { address: '203.0.113.0/24', limit: 3 });
+    expect(rowsOf(bySubnet)).toHaveLength(3);
+    expect(rowsOf(await run('ip-neighbourhood', { address: '10.0.0.1' }))).toEqual([]);
+  });
+
+  it('near-duplicate-prompts by Hamming distance', async () => {
+    const res = await run('near-duplicate-prompts', { fingerprint: '0123456789abcdef' });
+    const byHash = new Map(rowsOf(res).map((r) => [r.fingerprint, r.distance]));
+    expect(Object.fromEntries(byHash)).toEqual({
+      '0123456789abcdef': 0,
+      '0123456789abcdee': 1,
+      '0123456789abcdec': 2,
+    });
+    const close = await run('near-duplicate-prompts', {
+      fingerprint: '0123456789abcdef',
+      maxDistance: 1,
+    });
+    expect(new Set(rowsOf(close).map((r) => r.fingerprint))).toEqual(
+      new Set(['0123456789abcdef', '0123456789abcdee']),
+    );
+    // Differs in the first band only: still found (another band matches).
+    const far = await run('near-duplicate-prompts', { fingerprint: '8123456789abcdef' });
+    expect(rowsOf(far).every((r) => (r.distance as number) >= 1)).toBe(true);
+    expect(rowsOf(far).length).toBeGreaterThan(0);
+  });
+
+  it('shortest-identifier-chain returns the chain and the path', async () => {
+    const res = await run('shortest-identifier-chain', {
+      fromAccountId: 'ring:0',
+      toAccountId: 'ring:5',
+    });
+    expect(rowsOf(res)).toHaveLength(1);
+    const [row] = rowsOf(res) as [{ hops: number; chain: string[]; path: { segments: unknown[] } }];
+    expect(row.hops).toBe(2);
+    expect(row.chain[0]).toBe('Account:ring:0');
+    expect(row.chain[2]).toBe('Account:ring:5');
+    expect(row.path.segments).toHaveLength(2);
+    const none = await run('shortest-identifier-chain', {
+      fromAccountId: 'ring:0',
+      toAccountId: 'solo:0',
+    });
+    expect(rowsOf(none)).toEqual([]);
+  });
+
+  it('signup-bursts in a time window', async () => {
+    const res = await run('signup-bursts', {
+      from: '2026-02-01T00:00:00Z',
+      to: '2026-02-02T00:00:00Z',
+    });
+    expect(rowsOf(res)).toEqual([
+      { bucketStart: T0, bucketEnd: T0 + 3_600_000, signups: 6, sample: RING },
+    ]);
+    const quiet = await run('signup-bursts', {
+      from: '2026-03-01T00:00:00Z',
+      to: '2026-03-02T00:00:00Z',
+    });
+    expect(rowsOf(quiet)).toEqual([]);
+  });
+
+  it('model-migration: accounts that moved to a new model within 24 hours', async () => {
+    const res = await run('model-migration', { model: 'model-new', minShare: 0.6 });
+    expect(rowsOf(res).map((r) => r.accountId)).toEqual(RING);
+    expect(rowsOf(res)[0]).toMatchObject({
+      modelFirstSeen: T0 + 10 * 3_600_000,
+      onModel: 3,
+      inWindow: 3,
+      share: 1,
+    });
+    const loose = await run('model-migration', { model: 'model-new', minShare: 0.5 });
+    expect(rowsOf(loose).map((r) => r.accountId)).toContain('ben:0');
+  });
+
+  it("cluster-strongest-identifiers of the current run's cluster", async () => {
+    const res = await run('cluster-strongest-identifiers', { clusterId: 'c-ring', limit: 3 });
+    expect(rowsOf(res).map((r) => [r.kind, r.value, r.members])).toEqual([
+      ['prompt', '0123456789abcdef', 6],
+      ['email_domain', 'mail.example', 6],
+      ['payment', 'pm-ring', 6],
+    ]);
+    expect(rowsOf(res)[0]).toMatchObject({ holders: 6, memberShare: 1 });
+  });
+
+  it('400 for missing, mistyped or unknown parameters; 404 for an unknown name', async () => {
+    const cases: [string, unknown, string][] = [
+      ['accounts-sharing-payment-method', {}, 'accountId'],
+      ['accounts-sharing-payment-method', { accountId: 7 }, 'accountId'],
+      ['accounts-sharing-payment-method', { accountId: 'a', limit: 'ten' }, 'limit'],
+      ['accounts-sharing-payment-method', { accountId: 'a', limit: 2.5 }, 'limit'],
+      ['accounts-sharing-payment-method', { accountId: 'a', bogus: 1 }, ''],
+      ['signup-bursts', { from: 'yesterday', to: '2026-02-02T00:00:00Z' }, 'from'],
+      ['model-migration', { model: 'm', minShare: 'half' }, 'minShare'],
+    ];
+    for (const [name, body, path] of cases) {
+      const res = await run(name, body);
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({ error: { code: 'validation_failed' } });
+      const details = (res.body.error as { details: { path: string }[] }).details;
+      expect(details.map((d) => d.path)).toContain(path);
+    }
+    const notJson = await postJson(
+      `${svc.url}/v1/investigations/signup-bursts`,
+      '{oops',
+      auth('analyst'),
+    );
+    expect(notJson).toMatchObject({ status: 400, body: { error: { code: 'invalid_json' } } });
+    const unknown = await run('no-such-investigation', {});
+    expect(unknown).toMatchObject({ status: 404, body: { error: { code: 'not_found' } } });
+  });
+
+  it('caps rows and says so', async () => {
+    const res = await postJson(
+      `${capped.url}/v1/investigations/accounts-sharing-payment-method`,
+      { accountId: 'ring:0' },
+      auth('analyst'),
+    );
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ rowCount: 2, truncated: true });
+  });
+
+  it('401 without a key, 403 for the ingest role', async () => {
+    const anon = await postJson(`${svc.url}/v1/investigations/signup-bursts`, {});
+    expect(anon).toMatchObject({ status: 401, body: { error: { code: 'unauthenticated' } } });
+    expect((await getJson(`${svc.url}/v1/investigations`)).status).toBe(401);
+    const ingest = await run('signup-bursts', {}, 'ingest');
+    expect(ingest).toMatchObject({ status: 403, body: { error: { code: 'forbidden' } } });
+    expect((await getJson(`${svc.url}/v1/investigations`, auth('ingest'))).status).toBe(403);
+  });
+
+  it('records who ran which investigation with which parameters', async () => {
+    await run('accounts-sharing-payment-method', { accountId: 'ring:4' });
+    const res = await neo4j.driver.executeQuery(
+      "MATCH (e:AuditEntry {action: 'investigation', target: 'accounts-sharing-payment-method'}) RETURN e {.*} AS e ORDER BY e.at DESC LIMIT 1",
+    );
+    const entry = res.records[0]?.get('e') as Record<string, unknown>;
+    expect(entry).toMatchObject({ actor: 'ana', role: 'analyst', outcome: 'ok' });
+    expect(JSON.parse(entry.params as string)).toEqual({ accountId: 'ring:4', limit: 100 });
+    expect(svc.logs.some((l) => l.includes('"audit":true') && l.includes('ring:4'))).toBe(true);
+  });
+});

@@ -1,0 +1,56 @@
+/** The ad-hoc Cypher guard's decisions from query type and plan (pure). */
+import { assertReadOnly, mentionsLoadCsv, planOperators } from '../../../src/cypher-console/guard';
+import { AppError } from '../../../src/platform/errors';
+
+const plan = (...ops: string[]) => ({
+  operatorType: ops[0] as string,
+  children: ops.slice(1).map((op) => ({ operatorType: op })),
+});
+
+function codeOf(fn: () => void): string | undefined {
+  try {
+    fn();
+    return undefined;
+  } catch (err) {
+    return err instanceof AppError
+      ? `${err.code}:${String((err.details as { reason: string }).reason)}`
+      : 'other';
+  }
+}
+
+describe('assertReadOnly', () => {
+  it('lets read-only plans through', () => {
+    expect(
+      codeOf(() => assertReadOnly('MATCH (n) RETURN n', 'r', plan('ProduceResults@neo4j'))),
+    ).toBeUndefined();
+  });
+
+  it('refuses write, read-write, schema and DBMS query types', () => {
+    for (const t of ['w', 'rw', 's', undefined]) {
+      expect(codeOf(() => assertReadOnly('x', t, plan('ProduceResults')))).toBe(
+        'write_not_allowed:not_read_only',
+      );
+    }
+  });
+
+  it('refuses LOAD CSV by plan operator or by text, not by comments or strings', () => {
+    expect(codeOf(() => assertReadOnly('x', 'r', plan('ProduceResults', 'LoadCSV@neo4j')))).toBe(
+      'write_not_allowed:load_csv',
+    );
+    expect(codeOf(() => assertReadOnly('load  csv FROM $u AS l RETURN l', 'r', plan('P')))).toBe(
+      'write_not_allowed:load_csv',
+    );
+    expect(mentionsLoadCsv("RETURN 'LOAD CSV' AS s // LOAD CSV\n")).toBe(false);
+    expect(mentionsLoadCsv('/* c */ LOAD\nCSV WITH HEADERS FROM $u AS l RETURN l')).toBe(true);
+  });
+
+  it('lists nested operators', () => {
+    expect(
+      planOperators({
+        operatorType: 'A',
+        children: [{ operatorType: 'B', children: [{ operatorType: 'C' }] }],
+      }),
+    ).toEqual(['A', 'B', 'C']);
+    expect(planOperators(false)).toEqual([]);
+  });
+});
