@@ -1,9 +1,12 @@
 // The atomic swap: in one transaction, and only while this run still holds the
-// lease, point readers at this run and mark it succeeded. No row back: not flipped.
+// lease, point readers at this run, mark it succeeded and free the lease, so a
+// client that sees "succeeded" can trigger the next run at once.
+// No row back: not flipped (the lease was lost or the run is no longer running).
 MATCH (run:LinkageRun {id: $runId, status: 'running'})
-MATCH (:Lease {name: $lease, holder: $runId})
+MATCH (l:Lease {name: $lease, holder: $runId})
 MERGE (p:Pointer {name: 'current'})
 SET p.previousRunId = p.runId, p.runId = $runId, p.updatedAt = $now,
     run.status = 'succeeded', run.phase = 'done', run.progress = 1.0, run.finishedAt = $now,
-    run.stats = $stats, run.timings = $timings, run.dissolved = $dissolved
+    run.stats = $stats, run.timings = $timings, run.dissolved = $dissolved,
+    l.holder = null, l.expiresAt = null, l.releasedAt = timestamp()
 RETURN run.id AS runId

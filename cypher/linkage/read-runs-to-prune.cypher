@@ -1,5 +1,6 @@
-// Succeeded runs older than the newest $keep whose memberships are still in the
-// graph (never the current run): their Cluster summaries stay for history.
+// Succeeded runs beyond the newest $keep whose memberships are still in the graph
+// (never the current run): their Cluster summaries stay for history. Called just
+// before a run's swap with $keep = LINKAGE_KEEP_RUNS - 1, the new run being the Nth.
 MATCH (r:LinkageRun {status: 'succeeded'})
 WITH r ORDER BY r.finishedAt DESC, r.id DESC SKIP $keep
 WITH r WHERE r.membershipsPrunedAt IS NULL

@@ -4,12 +4,14 @@
  *   1. the run's clusters are written under its own keys (`runId/id`) in batches
  *      (UNWIND), then its MEMBER_OF relationships in batches: invisible to readers,
  *      who always go through the pointer;
- *   2. ONE final transaction flips `(:Pointer {name: 'current'}).runId` to this run
- *      and marks the run succeeded — only if the run still holds the lease;
- *   3. afterwards, housekeeping: memberships of succeeded runs older than the
- *      newest `keepRuns` are removed (their Cluster nodes stay as history), and
- *      failed runs' partial clusters are deleted.
- * A run that fails before step 2 leaves the pointer, and so every reader, on the
+ *   2. housekeeping, still invisible to readers: memberships of succeeded runs
+ *      beyond the newest `keepRuns` (this run counting as one) are removed — their
+ *      Cluster nodes stay as history — and failed runs' partial clusters are deleted;
+ *   3. ONE final transaction flips `(:Pointer {name: 'current'}).runId` to this run,
+ *      marks the run succeeded with its final stats and frees the lease — only if
+ *      the run still holds the lease. Nothing happens after it, so "succeeded" means
+ *      done, and the next run can start at once.
+ * A run that fails before step 3 leaves the pointer, and so every reader, on the
  * previous run; `discardRun` removes what it had written.
  */
 import { query, type CypherMap } from '../platform/cypher';
@@ -22,8 +24,9 @@ import type { PublishedCluster } from './types';
 export interface PublishOptions {
   /** clusters per transaction, and memberships per transaction */
   batchSize: number;
-  /** succeeded runs whose memberships are kept */
+  /** succeeded runs whose memberships are kept, this one included */
   keepRuns: number;
+  logger?: Logger;
   /** lease name the final swap checks */
   leaseName: string;
   /** (written, total) over cluster + membership rows */
@@ -48,6 +51,9 @@ export interface PublishStats {
   clustersWritten: number;
   membershipsWritten: number;
   batches: number;
+  /** housekeeping before the swap (null when it failed: the next run retries) */
+  prune: { runsPruned: number; membershipsPruned: number; failedRunsCleaned: number } | null;
+  pruneMs: number;
 }
 
 /** Cluster key, unique across runs. */
@@ -136,13 +142,29 @@ export async function publish(
   }
   await flush();
 
-  // 2. the swap
+  // 2. housekeeping (never fails the run)
   opts.checkAbort?.();
+  const pruneStarted = Date.now();
+  let pruned: PublishStats['prune'] = null;
+  try {
+    pruned = await prune(db, cypher, {
+      keepRuns: Math.max(0, opts.keepRuns - 1),
+      batchSize,
+      logger: opts.logger,
+    });
+  } catch (err) {
+    opts.logger?.warn({ err, runId }, 'linkage housekeeping failed; the next run retries');
+  }
   const published: PublishStats = {
     clustersWritten: clusters.length,
     membershipsWritten: totalMembers,
     batches,
+    prune: pruned,
+    pruneMs: Date.now() - pruneStarted,
   };
+
+  // 3. the swap
+  opts.checkAbort?.();
   const record = opts.finalRecord(published);
   const flipped = await db.write(async (tx) => {
     const res = await tx.run(query(cypher, 'linkage/make-run-current'), {
@@ -215,8 +237,9 @@ export async function discardRun(
 }
 
 /**
- * Housekeeping after a successful swap: memberships of succeeded runs older than
- * the newest `keepRuns` go (cluster summaries stay); failed runs' clusters go.
+ * Housekeeping: memberships of succeeded runs beyond the newest `keepRuns` go
+ * (cluster summaries stay; the current run is never touched); failed runs'
+ * clusters go.
  */
 export async function prune(
   db: Database,

@@ -27,7 +27,7 @@ import { detect } from './detect';
 import { extract } from './extract';
 import { LEASE_NAME, Lease } from './lease';
 import { matchClusters, type MatchResult } from './match';
-import { discardRun, prune, publish } from './publish';
+import { discardRun, publish } from './publish';
 import { score } from './score';
 import type { ClusterChange } from './types';
 
@@ -332,6 +332,7 @@ async function execute(
         batchSize: config.LINKAGE_PUBLISH_BATCH_SIZE,
         keepRuns: config.LINKAGE_KEEP_RUNS,
         leaseName: lease.name,
+        logger,
         onProgress: (written, total) => recorder.within(total > 0 ? written / total : 1),
         checkAbort,
         afterBatch: opts.hooks?.afterPublishBatch,
@@ -344,29 +345,7 @@ async function execute(
       },
     );
     swapped = true;
-    await recorder.settle();
-
-    // Housekeeping after the swap never fails the run.
-    const pruneStarted = Date.now();
-    try {
-      stats.prune = await prune(db, cypher, {
-        keepRuns: config.LINKAGE_KEEP_RUNS,
-        batchSize: config.LINKAGE_PUBLISH_BATCH_SIZE,
-        logger,
-      });
-    } catch (err) {
-      logger.warn({ err, runId }, 'linkage housekeeping failed; the next run retries');
-    }
-    timings.prune = Date.now() - pruneStarted;
-    await db
-      .write((tx) =>
-        tx.run(query(cypher, 'linkage/update-run-record'), {
-          id: runId,
-          stats: JSON.stringify(stats),
-          timings: JSON.stringify(timings),
-        }),
-      )
-      .catch((err: unknown) => logger.warn({ err, runId }, 'could not record final run stats'));
+    lease.abandon(); // the swap freed it
 
     opts.onProgress?.({ runId, phase: 'done', progress: 1 });
     deps.metrics?.linkageRuns.inc({ outcome: 'succeeded' });
@@ -385,16 +364,18 @@ async function execute(
     logger.error({ err, runId, phase: recorder.phase }, 'linkage run failed');
     await recorder.settle();
     if (!swapped) {
+      // Marked failed and the lease freed in one transaction: "failed" means done.
       await db
-        .write((tx) =>
-          tx.run(query(cypher, 'linkage/fail-run'), {
+        .write(async (tx) => {
+          await tx.run(query(cypher, 'linkage/fail-run'), {
             id: runId,
             error: `${recorder.phase}: ${error}`,
             now: Date.now(),
             timings: JSON.stringify(timings),
             stats: JSON.stringify(stats),
-          }),
-        )
+          });
+          await tx.run(query(cypher, 'linkage/release-lease'), { name: lease.name, holder: runId });
+        })
         .catch((e: unknown) => logger.warn({ err: e, runId }, 'could not mark run failed'));
       await discardRun(db, cypher, runId, config.LINKAGE_PUBLISH_BATCH_SIZE).catch((e: unknown) =>
         logger.warn({ err: e, runId }, 'could not remove the failed run’s clusters yet'),

@@ -1,0 +1,445 @@
+/**
+ * Linkage runs end to end against a real Neo4j: a planted world goes in through
+ * POST /v1/events, runs are triggered and read over HTTP, and what they publish
+ * is checked in the graph through the pointer. Covers the run record, one run at
+ * a time (409 with the running id), reproducible runs with stable cluster ids,
+ * the allow-list, a run that fails mid-publish, an expired lease taken over,
+ * pruning of old memberships, and the CLI.
+ */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { hashKey } from '../../src/platform/auth';
+import { startLinkage } from '../../src/linkage/runner';
+import { FAMILY_CARD, plantWorld, type PlantedWorld } from '../support/linkage-fixtures';
+import { startTestNeo4j, type TestNeo4j } from '../support/neo4j';
+import { postJson, startService, type TestService } from '../support/service';
+
+let neo4j: TestNeo4j;
+let svc: TestService;
+let world: PlantedWorld;
+
+const ADMIN = { authorization: 'Bearer admin-secret' };
+const ANALYST = { authorization: 'Bearer analyst-secret' };
+const INGEST = { authorization: 'Bearer ingest-secret' };
+const CONFIG_ALLOWED_IP = '192.0.2.250';
+
+beforeAll(async () => {
+  neo4j = await startTestNeo4j();
+  svc = await startService(neo4j.uri, {
+    API_KEYS: [
+      `admin:admin:${hashKey('admin-secret')}`,
+      `analyst:analyst:${hashKey('analyst-secret')}`,
+      `ingest:ingest:${hashKey('ingest-secret')}`,
+    ].join(','),
+    LOG_LEVEL: 'warn',
+    LINKAGE_PUBLISH_BATCH_SIZE: '4', // several batches even on a small world
+    LINKAGE_EXTRACT_PAGE_SIZE: '7', // several pages too
+    LINKAGE_KEEP_RUNS: '2',
+    LINKAGE_ALLOWLIST: `ip:${CONFIG_ALLOWED_IP}`,
+    LINKAGE_CRON: 'off',
+  });
+  world = plantWorld();
+  for (let i = 0; i < world.events.length; i += 500) {
+    const res = await postJson(
+      `${svc.url}/v1/events`,
+      { events: world.events.slice(i, i + 500) },
+      INGEST,
+    );
+    expect(res.status).toBe(200);
+  }
+});
+
+afterAll(async () => {
+  await svc?.stop();
+  await neo4j?.stop();
+});
+
+async function cypher(text: string, params: Record<string, unknown> = {}) {
+  const res = await neo4j.driver.executeQuery(text, params);
+  return res.records.map((r) => r.toObject());
+}
+
+async function getJson(url: string, headers: Record<string, string> = ANALYST) {
+  const res = await fetch(url, { headers });
+  const text = await res.text();
+  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
+
+async function deleteJson(url: string, body: unknown, headers: Record<string, string> = ADMIN) {
+  const res = await fetch(url, {
+    method: 'DELETE',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status };
+}
+
+type Run = {
+  id: string;
+  status: string;
+  phase: string;
+  progress: number;
+  current: boolean;
+  seed: number;
+  trigger: string;
+  timings: Record<string, number>;
+  stats: Record<string, unknown>;
+  params: Record<string, unknown>;
+  error: string | null;
+};
+
+async function waitForRun(runId: string, timeoutMs = 120_000): Promise<Run> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await getJson(`${svc.url}/v1/linkage/runs/${runId}`);
+    expect(res.status).toBe(200);
+    const run = res.body as unknown as Run;
+    if (run.status !== 'running') return run;
+    if (Date.now() > until) throw new Error(`run ${runId} still running: ${JSON.stringify(run)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function triggerRun(body: unknown = {}): Promise<Run> {
+  const res = await postJson(`${svc.url}/v1/linkage/runs`, body, ADMIN);
+  expect(res.status).toBe(202);
+  return waitForRun(res.body.runId as string);
+}
+
+interface PublishedCluster {
+  id: string;
+  risk: number;
+  flagged: boolean;
+  change: string;
+  size: number;
+  members: string[];
+}
+
+/** The clusters readers see: through the pointer. */
+async function currentClusters(): Promise<{ runId: string; clusters: PublishedCluster[] }> {
+  const rows = await cypher(
+    `MATCH (p:Pointer {name: 'current'})
+     MATCH (c:Cluster {runId: p.runId})
+     RETURN p.runId AS runId, c.id AS id, c.risk AS risk, c.flagged AS flagged, c.change AS change,
+            toInteger(c.size) AS size,
+            COLLECT { MATCH (a:Account)-[:MEMBER_OF]->(c) RETURN a.id ORDER BY a.id } AS members
+     ORDER BY id`,
+  );
+  return {
+    runId: String(rows[0]?.runId ?? ''),
+    clusters: rows.map((r) => ({
+      id: String(r.id),
+      risk: Number(r.risk),
+      flagged: r.flagged === true,
+      change: String(r.change),
+      size: Number(r.size),
+      members: (r.members as string[]).slice(),
+    })),
+  };
+}
+
+function clusterOf(clusters: PublishedCluster[], accountId: string) {
+  return clusters.find((c) => c.members.includes(accountId));
+}
+
+const PHASES = ['extract', 'build', 'detect', 'score', 'match', 'publish'];
+let first: Run;
+let firstClusters: PublishedCluster[];
+
+describe('linkage runs', () => {
+  it('runs over HTTP: 202, then a complete run record', async () => {
+    const res = await postJson(`${svc.url}/v1/linkage/runs`, { seed: 7 }, ADMIN);
+    expect(res.status).toBe(202);
+    const runId = res.body.runId as string;
+    expect(runId).toMatch(/^r-/);
+    first = await waitForRun(runId);
+    expect(first.status).toBe('succeeded');
+    expect(first).toMatchObject({
+      phase: 'done',
+      progress: 1,
+      current: true,
+      seed: 7,
+      trigger: 'api',
+    });
+    for (const phase of PHASES) expect(typeof first.timings[phase]).toBe('number');
+    expect(first.timings.total).toBeGreaterThanOrEqual(first.timings.publish ?? 0);
+    const accounts = Object.values(world.groups).flat().length;
+    expect(first.stats).toMatchObject({ accounts });
+    for (const key of ['links', 'edges', 'communities', 'clusters', 'flagged', 'modularity'])
+      expect(typeof first.stats[key]).toBe('number');
+    expect(first.stats.links as number).toBeGreaterThan(accounts);
+    expect(first.stats.clusters as number).toBeGreaterThanOrEqual(4);
+    expect(first.stats.modularity as number).toBeGreaterThan(0);
+    expect(first.stats).toHaveProperty('extract.pages');
+    expect(first.stats).toHaveProperty('build.edges');
+    expect(first.stats).toHaveProperty('detect.components');
+    expect(first.stats).toHaveProperty('publish.batches');
+    expect((first.stats.publish as { batches: number }).batches).toBeGreaterThan(3);
+    expect(first.params).toMatchObject({ seed: 7, keepRuns: 2, publishBatchSize: 4 });
+
+    const list = await getJson(`${svc.url}/v1/linkage/runs?limit=5`);
+    expect(list.status).toBe(200);
+    expect(list.body.currentRunId).toBe(runId);
+    expect((list.body.runs as Run[])[0]?.id).toBe(runId);
+    expect((await getJson(`${svc.url}/v1/linkage/runs/r-nope`)).status).toBe(404);
+  });
+
+  it('publishes clusters and memberships that readers find through the pointer', async () => {
+    const { runId, clusters } = await currentClusters();
+    expect(runId).toBe(first.id);
+    firstClusters = clusters;
+    expect(clusters.length).toBe(first.stats.clusters);
+    for (const c of clusters) {
+      expect(c.change).toBe('new');
+      expect(c.size).toBe(c.members.length);
+    }
+    // each group that shares something is one cluster of its own; loners are in none
+    for (const group of ['ringA', 'ringB', 'company', 'family'] as const) {
+      const members = world.groups[group];
+      const cluster = clusterOf(clusters, members[0] as string);
+      expect(cluster?.members).toEqual([...members].sort());
+    }
+    for (const id of world.groups.individuals) expect(clusterOf(clusters, id)).toBeUndefined();
+    const [produced] = await cypher(
+      'MATCH (:LinkageRun {id: $id})-[:PRODUCED]->(c:Cluster) RETURN count(c) AS n',
+      { id: first.id },
+    );
+    expect(Number(produced?.n)).toBe(clusters.length);
+  });
+
+  it('scores the planted rings as risky and the company as benign', async () => {
+    const ringA = clusterOf(firstClusters, 'ra-01') as PublishedCluster;
+    const ringB = clusterOf(firstClusters, 'rb-01') as PublishedCluster;
+    const company = clusterOf(firstClusters, 'co-01') as PublishedCluster;
+    expect(ringA.flagged).toBe(true);
+    expect(ringB.flagged).toBe(true);
+    expect(company.flagged).toBe(false);
+    expect(company.risk).toBeLessThan(ringA.risk);
+    expect(company.risk).toBeLessThan(ringB.risk);
+    const [reasons] = await cypher(
+      `MATCH (p:Pointer {name: 'current'}) MATCH (c:Cluster {runId: p.runId, id: $id})
+       RETURN c.reasons AS reasons, c.rank AS rank`,
+      { id: ringB.id },
+    );
+    const codes = (JSON.parse(String(reasons?.reasons)) as { code: string }[]).map((r) => r.code);
+    expect(codes).toEqual(expect.arrayContaining(['shared_payment_method']));
+  });
+
+  it('refuses a second trigger while a run is in progress: 409 with the running id', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const { runId, done } = await startLinkage(svc.ctx, {
+      trigger: 'api',
+      hooks: { beforePhase: (phase) => (phase === 'publish' ? gate : undefined) },
+    });
+    const second = await postJson(`${svc.url}/v1/linkage/runs`, {}, ADMIN);
+    expect(second.status).toBe(409);
+    expect(second.body).toMatchObject({ error: { code: 'run_in_progress', details: { runId } } });
+    const running = await getJson(`${svc.url}/v1/linkage/runs/${runId}`);
+    expect(running.body).toMatchObject({ status: 'running', current: false });
+    release();
+    expect((await done).status).toBe('succeeded');
+
+    // two triggers at once: exactly one wins, the other is told who
+    const both = await Promise.all([
+      postJson(`${svc.url}/v1/linkage/runs`, {}, ADMIN),
+      postJson(`${svc.url}/v1/linkage/runs`, {}, ADMIN),
+    ]);
+    const statuses = both.map((r) => r.status).sort();
+    expect(statuses).toEqual([202, 409]);
+    const winner = both.find((r) => r.status === 202)?.body.runId as string;
+    expect(both.find((r) => r.status === 409)?.body).toMatchObject({
+      error: { code: 'run_in_progress', details: { runId: winner } },
+    });
+    expect((await waitForRun(winner)).status).toBe('succeeded');
+  });
+
+  it('only admins trigger runs; analysts read them', async () => {
+    expect((await postJson(`${svc.url}/v1/linkage/runs`, {}, ANALYST)).status).toBe(403);
+    expect((await postJson(`${svc.url}/v1/linkage/runs`, { seed: -1 }, ADMIN)).status).toBe(400);
+    expect((await getJson(`${svc.url}/v1/linkage/runs`, INGEST)).status).toBe(403);
+    expect((await getJson(`${svc.url}/v1/linkage/runs`, {})).status).toBe(401);
+  });
+
+  it('re-runs with the same seed reproduce the clusters and keep their ids (stable)', async () => {
+    const again = await triggerRun({ seed: 7 });
+    expect(again.status).toBe('succeeded');
+    const { runId, clusters } = await currentClusters();
+    expect(runId).toBe(again.id);
+    const shape = (cs: PublishedCluster[]) =>
+      cs.map((c) => ({ id: c.id, members: c.members, risk: c.risk, flagged: c.flagged }));
+    expect(shape(clusters)).toEqual(shape(firstClusters));
+    for (const c of clusters) expect(c.change).toBe('stable');
+    expect(again.stats).toMatchObject({ changes: { stable: clusters.length } });
+  });
+
+  it('an allow-listed payment value stops linking at the next run', async () => {
+    const listed = await getJson(`${svc.url}/v1/allowlist`);
+    expect(listed.body.entries).toEqual([
+      expect.objectContaining({
+        kind: 'ip',
+        value: CONFIG_ALLOWED_IP,
+        source: 'config',
+        deletable: false,
+      }),
+    ]);
+    const bad = await postJson(`${svc.url}/v1/allowlist`, { kind: 'card', value: 'x' }, ADMIN);
+    expect(bad.status).toBe(400);
+    expect(
+      (await postJson(`${svc.url}/v1/allowlist`, { kind: 'ip', value: 'nope' }, ADMIN)).status,
+    ).toBe(400);
+    expect(
+      (await postJson(`${svc.url}/v1/allowlist`, { kind: 'payment', value: 'x' }, ANALYST)).status,
+    ).toBe(403);
+    const added = await postJson(
+      `${svc.url}/v1/allowlist`,
+      { kind: 'payment', value: FAMILY_CARD, note: 'family plan, benign' },
+      ADMIN,
+    );
+    expect(added.status).toBe(201);
+    expect(added.body).toMatchObject({
+      kind: 'payment',
+      value: FAMILY_CARD,
+      source: 'api',
+      addedBy: 'admin',
+    });
+    expect(
+      (await deleteJson(`${svc.url}/v1/allowlist`, { kind: 'ip', value: CONFIG_ALLOWED_IP }))
+        .status,
+    ).toBe(409);
+
+    const run = await triggerRun({ seed: 7 });
+    expect(run.status).toBe('succeeded');
+    expect(run.stats).toHaveProperty('extract.allowlist', 2);
+    const { clusters } = await currentClusters();
+    for (const id of world.groups.family) expect(clusterOf(clusters, id)).toBeUndefined();
+    const family = clusterOf(firstClusters, 'fa-01') as PublishedCluster;
+    expect(
+      (run as unknown as { dissolved: { clusterId: string; change: string }[] }).dissolved,
+    ).toEqual([expect.objectContaining({ clusterId: family.id, change: 'dissolved' })]);
+    expect(clusterOf(clusters, 'ra-01')?.id).toBe(clusterOf(firstClusters, 'ra-01')?.id);
+
+    expect(
+      (await deleteJson(`${svc.url}/v1/allowlist`, { kind: 'payment', value: FAMILY_CARD })).status,
+    ).toBe(204);
+    expect(
+      (await deleteJson(`${svc.url}/v1/allowlist`, { kind: 'payment', value: FAMILY_CARD })).status,
+    ).toBe(404);
+    const after = await getJson(`${svc.url}/v1/allowlist`);
+    expect((after.body.entries as unknown[]).length).toBe(1);
+  });
+
+  it('a run that fails mid-publish leaves the previous run current and is marked failed', async () => {
+    const before = await currentClusters();
+    const { runId, done } = await startLinkage(svc.ctx, {
+      trigger: 'api',
+      hooks: {
+        afterPublishBatch: (batch) => {
+          if (batch === 3) throw new Error('injected crash after batch 3');
+        },
+      },
+    });
+    const summary = await done;
+    expect(summary.status).toBe('failed');
+    const run = await waitForRun(runId);
+    expect(run).toMatchObject({ status: 'failed', phase: 'publish', current: false });
+    expect(run.error).toContain('injected crash after batch 3');
+    expect(typeof run.timings.extract).toBe('number');
+
+    const now = await currentClusters();
+    expect(now.runId).toBe(before.runId);
+    expect(now.clusters).toEqual(before.clusters);
+    const [left] = await cypher('MATCH (c:Cluster {runId: $id}) RETURN count(c) AS n', {
+      id: runId,
+    });
+    expect(Number(left?.n)).toBe(0);
+    const [lease] = await cypher("MATCH (l:Lease {name: 'linkage'}) RETURN l.holder AS holder");
+    expect(lease?.holder).toBeNull();
+  });
+
+  it('takes over an expired lease, marks the dead run failed and cleans up after it', async () => {
+    // a live holder elsewhere: refused
+    await cypher(
+      `CREATE (:LinkageRun {id: 'r-alive', status: 'running', phase: 'detect', startedAt: timestamp()})
+       WITH 1 AS x MATCH (l:Lease {name: 'linkage'})
+       SET l.holder = 'r-alive', l.expiresAt = timestamp() + 600000`,
+    );
+    const refused = await postJson(`${svc.url}/v1/linkage/runs`, {}, ADMIN);
+    expect(refused).toMatchObject({
+      status: 409,
+      body: { error: { code: 'run_in_progress', details: { runId: 'r-alive' } } },
+    });
+
+    // the holder died mid-publish: its lease expired, partial clusters remain
+    await cypher(
+      `MATCH (l:Lease {name: 'linkage'}) SET l.holder = 'r-dead', l.expiresAt = timestamp() - 1000
+       WITH 1 AS x MATCH (alive:LinkageRun {id: 'r-alive'}) SET alive.status = 'failed'
+       CREATE (r:LinkageRun {id: 'r-dead', status: 'running', phase: 'publish', startedAt: timestamp()})
+       CREATE (r)-[:PRODUCED]->(c:Cluster {key: 'r-dead/c-x', id: 'c-x', runId: 'r-dead'})
+       WITH c MATCH (a:Account {id: 'ra-01'}) CREATE (a)-[:MEMBER_OF]->(c)`,
+    );
+    const run = await triggerRun();
+    expect(run.status).toBe('succeeded');
+    const dead = await getJson(`${svc.url}/v1/linkage/runs/r-dead`);
+    expect(dead.body).toMatchObject({ status: 'failed', error: 'lease expired' });
+    const [left] = await cypher("MATCH (c:Cluster {runId: 'r-dead'}) RETURN count(c) AS n");
+    expect(Number(left?.n)).toBe(0);
+  });
+
+  it('keeps memberships of the newest runs only, and every cluster summary', async () => {
+    const rows = await cypher(
+      `MATCH (r:LinkageRun {status: 'succeeded'})
+       RETURN r.id AS id, r.membershipsPrunedAt IS NOT NULL AS pruned,
+              COUNT { MATCH (r)-[:PRODUCED]->(:Cluster) } AS clusters,
+              COUNT { MATCH (r)-[:PRODUCED]->(:Cluster)<-[:MEMBER_OF]-(:Account) } AS memberships
+       ORDER BY r.finishedAt DESC`,
+    );
+    expect(rows.length).toBeGreaterThanOrEqual(5);
+    rows.forEach((r, i) => {
+      expect(Number(r.clusters)).toBeGreaterThan(0);
+      if (i < 2) expect(Number(r.memberships)).toBeGreaterThan(0);
+      else {
+        expect(r.pruned).toBe(true);
+        expect(Number(r.memberships)).toBe(0);
+      }
+    });
+  });
+
+  it('runs from the CLI with a progress bar and prints the stats', async () => {
+    const root = path.resolve(__dirname, '../..');
+    const { stdout, stderr } = await promisify(execFile)(
+      process.execPath,
+      [
+        path.join(root, 'node_modules/tsx/dist/cli.mjs'),
+        'src/cli/main.ts',
+        'linkage',
+        'run',
+        '--seed',
+        '7',
+      ],
+      {
+        cwd: root,
+        env: {
+          ...process.env,
+          NEO4J_URI: neo4j.uri,
+          LINKAGE_PUBLISH_BATCH_SIZE: '4',
+          LINKAGE_KEEP_RUNS: '2',
+          LINKAGE_ALLOWLIST: `ip:${CONFIG_ALLOWED_IP}`,
+        },
+        timeout: 120_000,
+      },
+    );
+    const summary = JSON.parse(stdout) as {
+      runId: string;
+      status: string;
+      stats: Record<string, unknown>;
+    };
+    expect(summary.status).toBe('succeeded');
+    expect(stderr).toMatch(/linkage \[/);
+    const run = await getJson(`${svc.url}/v1/linkage/runs/${summary.runId}`);
+    expect(run.body).toMatchObject({ status: 'succeeded', trigger: 'cli', seed: 7, current: true });
+    const { clusters } = await currentClusters();
+    expect(clusterOf(clusters, 'ra-01')?.id).toBe(clusterOf(firstClusters, 'ra-01')?.id);
+  });
+});
