@@ -148,6 +148,26 @@ let first: Run;
 let firstClusters: PublishedCluster[];
 
 describe('linkage runs', () => {
+  it('every linkage query is valid Cypher (EXPLAIN), and account pages use the id index', async () => {
+    const keys = [...svc.ctx.cypher.keys()].filter((k) => k.startsWith('linkage/'));
+    expect(keys.length).toBeGreaterThan(20);
+    for (const key of keys) {
+      await neo4j.driver.executeQuery(`EXPLAIN ${svc.ctx.cypher.get(key) as string}`);
+    }
+    const plan = await neo4j.driver.executeQuery(
+      `EXPLAIN ${svc.ctx.cypher.get('linkage/read-accounts-page') as string}`,
+      { after: '', limit: 10 },
+    );
+    const operators: string[] = [];
+    const walk = (p: { operatorType: string; children: unknown[] }) => {
+      operators.push(p.operatorType);
+      p.children.forEach((c) => walk(c as typeof p));
+    };
+    walk(plan.summary.plan as unknown as { operatorType: string; children: unknown[] });
+    expect(operators.join(' ')).toMatch(/NodeUniqueIndexSeekByRange|NodeIndexSeekByRange/);
+    expect(operators.join(' ')).not.toMatch(/AllNodesScan|NodeByLabelScan/);
+  });
+
   it('runs over HTTP: 202, then a complete run record', async () => {
     const res = await postJson(`${svc.url}/v1/linkage/runs`, { seed: 7 }, ADMIN);
     expect(res.status).toBe(202);
@@ -356,6 +376,30 @@ describe('linkage runs', () => {
     expect(Number(left?.n)).toBe(0);
     const [lease] = await cypher("MATCH (l:Lease {name: 'linkage'}) RETURN l.holder AS holder");
     expect(lease?.holder).toBeNull();
+  });
+
+  it('a run that lost its lease (taken over elsewhere) can never become current', async () => {
+    const before = await currentClusters();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const { runId, done } = await startLinkage(svc.ctx, {
+      trigger: 'api',
+      leaseRenewEveryMs: 100,
+      hooks: { beforePhase: (phase) => (phase === 'publish' ? gate : undefined) },
+    });
+    // another process decided this holder was dead and took the lease
+    await cypher("MATCH (l:Lease {name: 'linkage'}) SET l.holder = 'r-usurper'");
+    await new Promise((r) => setTimeout(r, 300));
+    release();
+    const summary = await done;
+    expect(summary.status).toBe('failed');
+    expect(summary.error).toMatch(/lease/);
+    const run = await waitForRun(runId);
+    expect(run).toMatchObject({ status: 'failed', current: false });
+    expect((await currentClusters()).runId).toBe(before.runId);
+    const [lease] = await cypher("MATCH (l:Lease {name: 'linkage'}) RETURN l.holder AS holder");
+    expect(lease?.holder).toBe('r-usurper'); // not ours to free
+    await cypher("MATCH (l:Lease {name: 'linkage'}) SET l.holder = null, l.expiresAt = null");
   });
 
   it('takes over an expired lease, marks the dead run failed and cleans up after it', async () => {
