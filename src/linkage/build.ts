@@ -75,7 +75,7 @@ export function build(input: LinkageInput, options: Partial<BuildOptions> = {}):
   };
   const values = distinctValues(input, opts, stats);
   lap('valuesMs');
-  const { start, degree, members } = membersByValue(input, values.ofIdentifier, values.count, n);
+  const { start, degree, members, share } = membersByValue(input, values, n, opts);
   lap('membersMs');
 
   // Step 2–3: evidence and role of each value.
@@ -123,10 +123,11 @@ export function build(input: LinkageInput, options: Partial<BuildOptions> = {}):
       const w = weight[v] as number;
       for (let x = from; x < from + d; x++) {
         const a = members[x] as number;
+        const sx = share[x] as number;
         for (let y = x + 1; y < from + d; y++) {
           const slot = pairs.slot(a, members[y] as number); // members sorted: a < b
           const e = ev();
-          e[slot * K + k] = (e[slot * K + k] as number) + w;
+          e[slot * K + k] = (e[slot * K + k] as number) + w * Math.min(sx, share[y] as number);
           pairUpdates++;
         }
       }
@@ -147,8 +148,9 @@ export function build(input: LinkageInput, options: Partial<BuildOptions> = {}):
   lap('proposeMs');
 
   // Step 4: hubs and weak values corroborate every proposed pair that shares them.
-  const indirect = indirectValuesByAccount(role, start, degree, members, n);
+  const indirect = indirectValuesByAccount(role, start, degree, members, share, n);
   const e = pairs.evidence;
+  const c = pairs.common;
   for (let s = 0; s < pairs.size; s++) {
     const a = pairs.a[s] as number;
     const b = pairs.b[s] as number;
@@ -163,7 +165,11 @@ export function build(input: LinkageInput, options: Partial<BuildOptions> = {}):
       else if (va > vb) j++;
       else {
         const at = s * K + (values.kind[va] as number);
-        e[at] = (e[at] as number) + (weight[va] as number);
+        // Hubs are specific (rare enough to propose, only too big to expand);
+        // corroborate-only values are common and go to their own tally.
+        const into = role[va] === CORROBORATE_ONLY ? c : e;
+        const tf = Math.min(indirect.share[i] as number, indirect.share[j] as number);
+        into[at] = (into[at] as number) + (weight[va] as number) * tf;
         i++;
         j++;
       }
@@ -259,17 +265,31 @@ function distinctValues(
   };
 }
 
-/** Distinct accounts per value (CSR, each value's members sorted ascending). */
-function membersByValue(input: LinkageInput, ofIdentifier: Int32Array, V: number, n: number) {
+/**
+ * Distinct accounts per value (CSR, each value's members sorted ascending), and per
+ * (value, member) the **traffic share** factor: for traffic kinds (IPs, subnets,
+ * prompts) the member's events on the value / all its events of that kind, divided
+ * by `fullShare` and capped at 1; 1 for every other kind.
+ */
+function membersByValue(input: LinkageInput, values: Values, n: number, opts: BuildOptions) {
+  const { ofIdentifier, count: V } = values;
   const L = input.linkAccount.length;
+  const traffic = IDENTIFIER_KINDS.map((k) => opts.trafficKinds.includes(k));
+  // Events per account and kind (the denominator of a traffic share).
+  const kindTotal = new Float64Array(n * K);
   const start = new Int32Array(V + 1);
   for (let l = 0; l < L; l++) {
     const v = ofIdentifier[input.linkIdentifier[l] as number] as number;
-    if (v >= 0) start[v + 1] = (start[v + 1] as number) + 1;
+    const a = input.linkAccount[l] as number;
+    if (v < 0 || a < 0 || a >= n) continue;
+    start[v + 1] = (start[v + 1] as number) + 1;
+    const at = a * K + (values.kind[v] as number);
+    kindTotal[at] = (kindTotal[at] as number) + Math.max(0, input.linkCount[l] ?? 0);
   }
   for (let v = 0; v < V; v++) start[v + 1] = (start[v + 1] as number) + (start[v] as number);
   const fill = start.slice(0, V);
   const members = new Int32Array(start[V] as number);
+  const events = new Float64Array(start[V] as number);
   for (let l = 0; l < L; l++) {
     const v = ofIdentifier[input.linkIdentifier[l] as number] as number;
     const a = input.linkAccount[l] as number;
@@ -277,13 +297,20 @@ function membersByValue(input: LinkageInput, ofIdentifier: Int32Array, V: number
     const at = fill[v] as number;
     fill[v] = at + 1;
     members[at] = a;
+    events[at] = Math.max(0, input.linkCount[l] ?? 0);
   }
   // Sort and de-duplicate each value's members in place (repeated links, several
-  // fingerprints of one template).
+  // fingerprints of one template), summing each member's events on the value.
   const degree = new Int32Array(V);
+  const share = new Float32Array(start[V] as number);
+  const perAccount = new Float64Array(n); // scratch, reset after each value
   for (let v = 0; v < V; v++) {
     const from = start[v] as number;
     const to = fill[v] as number;
+    for (let x = from; x < to; x++) {
+      const a = members[x] as number;
+      perAccount[a] = (perAccount[a] as number) + (events[x] as number);
+    }
     const seg = members.subarray(from, to);
     if (seg.length > 1) seg.sort();
     let d = 0;
@@ -291,8 +318,20 @@ function membersByValue(input: LinkageInput, ofIdentifier: Int32Array, V: number
       if (d === 0 || seg[x] !== seg[d - 1]) seg[d++] = seg[x] as number;
     }
     degree[v] = d;
+    const k = values.kind[v] as number;
+    for (let x = from; x < from + d; x++) {
+      const a = members[x] as number;
+      let f = 1;
+      if (traffic[k]) {
+        const total = kindTotal[a * K + k] as number;
+        // No counts at all (a caller that does not know them): full weight.
+        f = total > 0 ? Math.min(1, (perAccount[a] as number) / total / opts.fullShare) : 1;
+      }
+      share[x] = f;
+      perAccount[a] = 0;
+    }
   }
-  return { start, degree, members };
+  return { start, degree, members, share };
 }
 
 /** Per account, the (ascending) hub and corroborate-only values it has. */
@@ -301,6 +340,7 @@ function indirectValuesByAccount(
   start: Int32Array,
   degree: Int32Array,
   members: Int32Array,
+  memberShare: Float32Array,
   n: number,
 ) {
   const accStart = new Int32Array(n + 1);
@@ -317,6 +357,7 @@ function indirectValuesByAccount(
     accStart[a + 1] = (accStart[a + 1] as number) + (accStart[a] as number);
   const fill = accStart.slice(0, n);
   const value = new Int32Array(accStart[n] as number);
+  const share = new Float32Array(accStart[n] as number);
   for (let v = 0; v < V; v++) {
     if (role[v] !== HUB && role[v] !== CORROBORATE_ONLY) continue;
     const from = start[v] as number;
@@ -325,9 +366,10 @@ function indirectValuesByAccount(
       const at = fill[a] as number;
       fill[a] = at + 1;
       value[at] = v; // v ascending ⇒ each account's list is sorted
+      share[at] = memberShare[x] as number;
     }
   }
-  return { start: accStart, value };
+  return { start: accStart, value, share };
 }
 
 /** Step 5: per-kind caps, corroboration bonus, camouflage drop; edges sorted by (source, target). */
@@ -339,27 +381,44 @@ function combine(pairs: PairTable, n: number, opts: BuildOptions, stats: Record<
   const familySum = new Float64Array(familyNames.length);
 
   const e = pairs.evidence;
+  const c = pairs.common;
   const kept = new Float64Array(pairs.size); // key a*n+b per kept pair (exact below 2^53)
   const weightOfSlot = new Float64Array(pairs.size);
+  const specificFamily = new Float64Array(familyNames.length);
   let edges = 0;
   let droppedWeak = 0;
   let corroborated = 0;
   for (let s = 0; s < pairs.size; s++) {
     let strong = 0;
     let weakSum = 0;
+    let strongSpecific = 0;
+    let weakSpecific = 0;
     familySum.fill(0);
+    specificFamily.fill(0);
     for (let k = 0; k < K; k++) {
-      const x = Math.min(e[s * K + k] as number, cap[k] as number);
+      const specific = Math.min(e[s * K + k] as number, cap[k] as number);
+      const x = Math.min((e[s * K + k] as number) + (c[s * K + k] as number), cap[k] as number);
       if (x <= 0) continue;
-      if (weak[k]) weakSum += x;
-      else strong += x;
       const f = familyOf[k] as number;
+      if (weak[k]) {
+        weakSum += x;
+        weakSpecific += specific;
+      } else {
+        strong += x;
+        strongSpecific += specific;
+      }
       familySum[f] = (familySum[f] as number) + x;
+      specificFamily[f] = (specificFamily[f] as number) + specific;
     }
     let families = 0;
-    for (let f = 0; f < familySum.length; f++)
+    let specificFamilies = 0;
+    for (let f = 0; f < familySum.length; f++) {
       if ((familySum[f] as number) >= opts.corroborationMin) families++;
-    if (strong <= 0 && families < 2 && weakSum < opts.weakOnlyMin) {
+      if ((specificFamily[f] as number) >= opts.corroborationMin) specificFamilies++;
+    }
+    // Whether the pair exists is decided by specific evidence only; common values
+    // (too widely shared to propose a pair) add weight but never create a link.
+    if (strongSpecific <= 0 && specificFamilies < 2 && weakSpecific < opts.weakOnlyMin) {
       droppedWeak++;
       continue;
     }
@@ -397,6 +456,8 @@ class PairTable {
   a: Int32Array;
   b: Int32Array;
   evidence: Float32Array;
+  /** evidence from common (corroborate-only) values, per kind */
+  common: Float32Array;
   size = 0;
   private table: Int32Array; // entries of [a, b, slot + 1, unused]; slot + 1 = 0: empty
   private mask: number;
@@ -409,6 +470,7 @@ class PairTable {
     this.a = new Int32Array(expected);
     this.b = new Int32Array(expected);
     this.evidence = new Float32Array(expected * K);
+    this.common = new Float32Array(expected * K);
   }
 
   private static hash(a: number, b: number): number {
@@ -462,6 +524,9 @@ class PairTable {
     b.set(this.b);
     const evidence = new Float32Array(cap * K);
     evidence.set(this.evidence);
+    const common = new Float32Array(cap * K);
+    common.set(this.common);
+    this.common = common;
     this.a = a;
     this.b = b;
     this.evidence = evidence;

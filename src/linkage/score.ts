@@ -121,7 +121,7 @@ export interface ScoreOptions {
   officeWindowHours: number;
   /** members sampled per cluster for the model-pivot signal */
   pivotSample: number;
-  /** pivot window after a release, and how long a model must appear after the earliest activity to be "new" */
+  /** pivot window after a release, and how long after the first use of any model a model must appear to be "new" */
   pivotWindowHours: number;
   newModelMinAgeMs: number;
   /** members' requests in the pivot window below which the signal is not measured */
@@ -386,10 +386,8 @@ function buildContext(
   }
 
   const requests = new Float64Array(accountCount);
-  let earliest = Infinity;
   input.accounts.forEach((a, i) => {
     requests[i] = a.requests;
-    if (a.firstSeen < earliest) earliest = a.firstSeen;
   });
   requests.sort();
   let populationMedianRequests = 0;
@@ -419,8 +417,13 @@ function buildContext(
   }
   const tc = grouping.templateCount;
 
+  // "New" is relative to the first model use anywhere (when request data starts), not
+  // to the earliest account activity: sign-ups recorded months before the request
+  // log begins would otherwise make every model that existed all along look "new".
+  let firstModelUse = Infinity;
+  for (const m of input.models) if (m.firstSeen < firstModelUse) firstModelUse = m.firstSeen;
   const newModels = input.models.filter(
-    (m) => Number.isFinite(earliest) && m.firstSeen >= earliest + opts.newModelMinAgeMs,
+    (m) => Number.isFinite(firstModelUse) && m.firstSeen >= firstModelUse + opts.newModelMinAgeMs,
   );
   // per new model, the accounts that used it within the pivot window of its release
   const newModelEarly = newModels.map(() => new Uint8Array(accountCount));

@@ -20,6 +20,13 @@ import type { IdentifierKind } from './types';
 export interface BuildOptions {
   /** Evidence of one shared value at rarity 1, per kind. */
   kindWeight: Record<IdentifierKind, number>;
+  /**
+   * Kinds whose link counts are traffic (requests over an IP, on a prompt): a shared
+   * value counts in proportion to the share of each account's traffic of that kind it
+   * carries (the smaller of the two), full from `fullShare` up.
+   */
+  trafficKinds: readonly IdentifierKind[];
+  fullShare: number;
   /** Kinds whose evidence alone (one family) cannot bind a pair. */
   weakKinds: readonly IdentifierKind[];
   /** Kinds grouped into families for counting corroboration. */
@@ -70,6 +77,8 @@ export const DEFAULTS: { build: BuildOptions; detect: DetectOptions } = {
       ip: 0.3, // NATs, proxies and VPN exits carry strangers
       subnet: 0.15, // weaker still: a /24 is a neighbourhood
     },
+    trafficKinds: ['ip', 'subnet', 'prompt'],
+    fullShare: 0.1,
     weakKinds: ['ip', 'subnet', 'prompt', 'email_domain'],
     family: {
       payment: 'payment',

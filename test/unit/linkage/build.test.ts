@@ -178,6 +178,49 @@ describe('build: camouflage', () => {
   });
 });
 
+/** Fingerprints far apart from each other (≥ 16 bits): a distinct hex digit repeated. */
+const farPrint = (digit: number): string => digit.toString(16).repeat(16);
+
+describe('build: common values and traffic share', () => {
+  it('many popular prompts shared on top of one rarer one do not make a link', () => {
+    // Two unrelated people who both send a dozen popular everyday questions (each
+    // sent by 400 accounts: common, corroborate-only) and one question 10 people ask.
+    const crowd = range(2, 402);
+    const links: Link[] = [];
+    for (let q = 1; q <= 12; q++) links.push(...share([0, 1, ...crowd], 'prompt', farPrint(q)));
+    links.push(...share([0, 1, ...range(402, 410)], 'prompt', farPrint(15)));
+    const g = build(input(410, links));
+    expect(edgeWeight(g, 0, 1)).toBe(0);
+    // Were common values allowed to propose (and so decide), the pile-up would bind them.
+    const piled = build(input(410, links), { minProposeWeight: 0 });
+    expect(edgeWeight(piled, 0, 1)).toBeGreaterThan(0);
+  });
+
+  it('a shared value counts by the share of traffic it carries for both accounts', () => {
+    // Accounts 0 and 1 share one prompt and each also send 10 prompts of their own.
+    const links: Link[] = [...share([0, 1], 'prompt', farPrint(0))];
+    for (let i = 1; i <= 10; i++) links.push([0, 'prompt', farPrint(i)]);
+    for (let i = 11; i <= 15; i++)
+      links.push([1, 'prompt', farPrint(i)], [1, 'prompt', farPrint(i)]);
+    const withCounts = (shared: number, own: number): LinkageInput => {
+      const x = input(2, links);
+      x.linkCount = Float64Array.from(links, (_, l) => (l < 2 ? shared : own));
+      return x;
+    };
+    const full = DEFAULTS.build.kindWeight.prompt / Math.log(2 + 5);
+    // Both spend most of their traffic on it: full weight.
+    expect(edgeWeight(build(withCounts(90, 1), RAW), 0, 1)).toBeCloseTo(full, 5);
+    // Once each among thousands of other requests (heavy users meeting by chance):
+    // share 1 / 2001 against a full share of 0.1, so 0.5 % of the weight.
+    const incidental = edgeWeight(build(withCounts(1, 200), RAW), 0, 1);
+    expect(incidental).toBeCloseTo(full * (1 / 2001 / DEFAULTS.build.fullShare), 6);
+    // A card is not traffic: it counts fully whatever the event counts.
+    const card = input(2, share([0, 1], 'payment', 'card'));
+    card.linkCount = Float64Array.from([1, 500]);
+    expect(edgeWeight(build(card), 0, 1)).toBeCloseTo(1 / Math.log(7), 5);
+  });
+});
+
 describe('build: hubs', () => {
   const N = 10_000;
 

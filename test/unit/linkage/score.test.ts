@@ -250,6 +250,21 @@ describe('score: each reason code appears when its pattern is planted', () => {
     expect(c.signals.pivot_adoption_24h).toBeGreaterThan(0.5);
   });
 
+  it('a model in use since the request log began is not "new", however early sign-ups were', () => {
+    // Sign-ups recorded half a year before the first request: the old model's first
+    // appearance is the start of the request log, not a release to pivot to.
+    const group = people('early', 12, 7);
+    const input = makeInput([...BACKGROUND, ...group]);
+    const first = input.accounts[0];
+    if (!first) throw new Error('no account');
+    first.firstSeen = T0 - 180 * DAY;
+    first.signupAt = T0 - 180 * DAY;
+    const [c] = score(input, detectionFor(input, [group.map((a) => a.id)]));
+    expect(c?.signals.new_models).toBe(1);
+    expect(c?.signals.pivot_share_24h).toBe(0);
+    expect(codes(c as ScoredCluster)).not.toContain('model_pivot_24h');
+  });
+
   it('model_pivot_24h is not raised by slow, partial adoption or by a switch days later', () => {
     const slow = scoreOne(people('slow', 12, 7, plant.slowAdoption()));
     expect(reason(slow, 'model_pivot_24h')).toBeUndefined();

@@ -1,0 +1,245 @@
+/**
+ * Folds a JSON-lines event file into a LinkageInput in memory, for the fast tuning
+ * loop of the quality bench (in-memory.ts). The recorded figures come from the real
+ * path (run.ts: importer → Neo4j → runner); this only mirrors it:
+ *   - every line goes through the same cleaning as ingest (src/ingest/validate.ts:
+ *     zod contract, raw prompts fingerprinted, canonical IPs);
+ *   - batches are folded by the same `aggregate` the writer uses and merged the
+ *     way the writer's Cypher merges them (counts add, first/last seen, min sign-up,
+ *     latest batch's email domain / org, hour series summed per hour);
+ *   - the result has the shape linkage extract produces: accounts in id order,
+ *     one link per (account, shared value) with the events behind it, subnets
+ *     summed per account over its IPs, models' first appearance = min(firstUse).
+ * It never reads the truth file.
+ */
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { createGunzip } from 'node:zlib';
+import { aggregate, type BatchRows } from '../../src/ingest/aggregate';
+import type { CleanEvent } from '../../src/ingest/event-schema';
+import { subnetOf } from '../../src/ingest/subnet';
+import { cleanEvent } from '../../src/ingest/validate';
+import type {
+  AccountFacts,
+  Identifier,
+  IdentifierKind,
+  LinkageInput,
+} from '../../src/linkage/types';
+
+interface AccountState {
+  firstSeen: number;
+  lastSeen: number;
+  signupAt: number | null;
+  requests: number;
+  hours: Map<number, number>;
+  emailDomain: string | null;
+  org: string | null;
+}
+
+interface ModelState {
+  count: number;
+  firstUse: number;
+  hours: Map<number, number>;
+}
+
+const ROW_KINDS: [keyof BatchRows, IdentifierKind][] = [
+  ['payment', 'payment'],
+  ['device', 'device'],
+  ['ip', 'ip'],
+  ['prompt', 'prompt'],
+  ['emailDomain', 'email_domain'],
+  ['org', 'org'],
+];
+
+export interface FoldResult {
+  input: LinkageInput;
+  events: number;
+  rejected: number;
+}
+
+export async function foldEvents(file: string, batchSize = 5000): Promise<FoldResult> {
+  const accounts = new Map<string, AccountState>();
+  // per account: kind → value → events
+  const links = new Map<string, Map<string, number>[]>();
+  const models = new Map<string, Map<string, ModelState>>();
+  const capabilities = new Map<string, Map<string, number>>();
+  let events = 0;
+  let rejected = 0;
+
+  const kindIndex = new Map(ROW_KINDS.map(([, k], i) => [k, i]));
+  const merge = (rows: BatchRows): void => {
+    for (const r of rows.accounts) {
+      let a = accounts.get(r.id);
+      if (!a) {
+        a = {
+          firstSeen: r.firstSeen,
+          lastSeen: r.lastSeen,
+          signupAt: null,
+          requests: 0,
+          hours: new Map(),
+          emailDomain: null,
+          org: null,
+        };
+        accounts.set(r.id, a);
+        links.set(
+          r.id,
+          ROW_KINDS.map(() => new Map()),
+        );
+      }
+      a.firstSeen = Math.min(a.firstSeen, r.firstSeen);
+      a.lastSeen = Math.max(a.lastSeen, r.lastSeen);
+      if (r.signupAt !== null) a.signupAt = Math.min(a.signupAt ?? r.signupAt, r.signupAt);
+      a.requests += r.requests;
+      a.emailDomain = r.emailDomain ?? a.emailDomain;
+      a.org = r.org ?? a.org;
+      addSeries(a.hours, r.hourKeys, r.hourCounts);
+    }
+    for (const [rowKind, kind] of ROW_KINDS) {
+      const k = kindIndex.get(kind) as number;
+      for (const l of rows[rowKind] as { accountId: string; value: string; count: number }[]) {
+        const byValue = (links.get(l.accountId) as Map<string, number>[])[k] as Map<string, number>;
+        byValue.set(l.value, (byValue.get(l.value) ?? 0) + l.count);
+      }
+    }
+    for (const m of rows.models) {
+      let byModel = models.get(m.accountId);
+      if (!byModel) models.set(m.accountId, (byModel = new Map()));
+      let s = byModel.get(m.model);
+      if (!s) byModel.set(m.model, (s = { count: 0, firstUse: m.firstUse, hours: new Map() }));
+      s.count += m.count;
+      s.firstUse = Math.min(s.firstUse, m.firstUse);
+      addSeries(s.hours, m.hourKeys, m.hourCounts);
+    }
+    for (const c of rows.capabilities) {
+      let byCap = capabilities.get(c.accountId);
+      if (!byCap) capabilities.set(c.accountId, (byCap = new Map()));
+      byCap.set(c.capability, (byCap.get(c.capability) ?? 0) + c.count);
+    }
+  };
+
+  const raw = createReadStream(file);
+  const lines = createInterface({
+    input: file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw,
+    crlfDelay: Infinity,
+  });
+  let batch: CleanEvent[] = [];
+  for await (const line of lines) {
+    if (line.trim() === '') continue;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      rejected++;
+      continue;
+    }
+    const r = cleanEvent(parsed);
+    if (!r.ok) {
+      rejected++;
+      continue;
+    }
+    events++;
+    batch.push(r.event);
+    if (batch.length >= batchSize) {
+      merge(aggregate(batch));
+      batch = [];
+    }
+  }
+  if (batch.length > 0) merge(aggregate(batch));
+
+  return { input: toInput(accounts, links, models, capabilities), events, rejected };
+}
+
+function addSeries(into: Map<number, number>, keys: number[], counts: number[]): void {
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i] as number;
+    into.set(k, (into.get(k) ?? 0) + (counts[i] ?? 0));
+  }
+}
+
+function series(hours: Map<number, number>): { keys: number[]; counts: number[] } {
+  const keys = [...hours.keys()].sort((a, b) => a - b);
+  return { keys, counts: keys.map((k) => hours.get(k) as number) };
+}
+
+function toInput(
+  accounts: Map<string, AccountState>,
+  links: Map<string, Map<string, number>[]>,
+  models: Map<string, Map<string, ModelState>>,
+  capabilities: Map<string, Map<string, number>>,
+): LinkageInput {
+  const ids = [...accounts.keys()].sort();
+  const identifiers: Identifier[] = [];
+  const identifierIndex = new Map<string, number>();
+  const la: number[] = [];
+  const li: number[] = [];
+  const lc: number[] = [];
+  const modelFirst = new Map<string, number>();
+  const ipKind = ROW_KINDS.findIndex(([, k]) => k === 'ip');
+
+  const link = (a: number, kind: IdentifierKind, value: string, count: number): void => {
+    const key = `${kind}\u0000${value}`;
+    let i = identifierIndex.get(key);
+    if (i === undefined) {
+      i = identifiers.length;
+      identifiers.push({ kind, value });
+      identifierIndex.set(key, i);
+    }
+    la.push(a);
+    li.push(i);
+    lc.push(count);
+  };
+
+  const out: AccountFacts[] = ids.map((id, a) => {
+    const s = accounts.get(id) as AccountState;
+    const perKind = links.get(id) as Map<string, number>[];
+    const subnets = new Map<string, number>();
+    perKind.forEach((byValue, k) => {
+      const kind = (ROW_KINDS[k] as [keyof BatchRows, IdentifierKind])[1];
+      for (const value of [...byValue.keys()].sort()) {
+        const count = byValue.get(value) as number;
+        link(a, kind, value, count);
+        if (k === ipKind) {
+          const cidr = subnetOf(value);
+          subnets.set(cidr, (subnets.get(cidr) ?? 0) + count);
+        }
+      }
+    });
+    for (const cidr of [...subnets.keys()].sort())
+      link(a, 'subnet', cidr, subnets.get(cidr) as number);
+    const used = [...(models.get(id)?.entries() ?? [])].sort(([x], [y]) => (x < y ? -1 : 1));
+    for (const [name, m] of used)
+      modelFirst.set(name, Math.min(modelFirst.get(name) ?? Infinity, m.firstUse));
+    return {
+      id,
+      signupAt: s.signupAt,
+      firstSeen: s.firstSeen,
+      lastSeen: s.lastSeen,
+      requests: s.requests,
+      hours: series(s.hours),
+      emailDomain: s.emailDomain,
+      org: s.org,
+      models: used.map(([name, m]) => ({
+        name,
+        count: m.count,
+        firstUse: m.firstUse,
+        hours: series(m.hours),
+      })),
+      capabilities: [...(capabilities.get(id)?.entries() ?? [])]
+        .sort(([x], [y]) => (x < y ? -1 : 1))
+        .map(([name, count]) => ({ name, count })),
+    };
+  });
+
+  return {
+    accounts: out,
+    identifiers,
+    linkAccount: Int32Array.from(la),
+    linkIdentifier: Int32Array.from(li),
+    linkCount: Float64Array.from(lc),
+    models: [...modelFirst.entries()]
+      .sort(([x], [y]) => (x < y ? -1 : 1))
+      .map(([name, firstSeen]) => ({ name, firstSeen })),
+    allowlist: [],
+    previousClusters: [],
+  };
+}
