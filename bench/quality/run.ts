@@ -1,0 +1,241 @@
+/**
+ * Detection-quality benchmark (issue 5, points 2–4), through the real path:
+ *   simulate (events.jsonl, truth.csv, params.json)
+ *   → a fresh embedded Neo4j (port 0, temp data dir, heap 4g, page cache 2g), migrations
+ *   → the bulk importer (Importer.run: validation, fingerprints, idempotency, checkpoints)
+ *   → one real linkage run (runLinkage: extract → build → detect → score → match → publish)
+ *   → the published clusters read back through the current-run pointer
+ *   → only then truth.csv is read and the clusters scored (evaluate.ts).
+ * Prints the quality table, time per phase, peak memory of this process and of the
+ * Neo4j JVM (VmHWM), and the database size on disk; writes the figures as JSON and
+ * Markdown to bench/out/quality-<scale>-<seed>.{json,md}.
+ *
+ *   npm run bench:quality -- [--scale 0.1] [--seed 42] [--reuse-sim] [--keep-db]
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Importer } from '../../src/ingest/importer';
+import { EventWriter } from '../../src/ingest/writer';
+import { runLinkage } from '../../src/linkage/runner';
+import type { Reason } from '../../src/linkage/types';
+import { loadConfig } from '../../src/platform/config';
+import { loadCypher } from '../../src/platform/cypher';
+import { createLogger } from '../../src/platform/logger';
+import { migrate } from '../../src/platform/migrations';
+import { Database, createDriver, toNumber } from '../../src/platform/neo4j';
+import { startLocalNeo4j } from '../../src/platform/neo4j-local';
+import { simulate } from '../../src/simulate';
+import {
+  type EvalCluster,
+  evaluate,
+  formatEvaluation,
+  pivotingGroups,
+  readTruth,
+} from './evaluate';
+
+const ROOT = path.resolve(__dirname, '../..');
+const OUT = path.join(ROOT, 'bench/out');
+
+function vmHwmMiB(pid: number | 'self'): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return Math.round(Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
+  } catch {
+    return 0;
+  }
+}
+
+function duMiB(dir: string): number {
+  const out = execFileSync('du', ['-sk', dir], { encoding: 'utf8' });
+  return Math.round(Number(out.split(/\s+/)[0]) / 1024);
+}
+
+const seconds = (ms: number): string => (ms / 1000).toFixed(1);
+
+async function main(): Promise<void> {
+  const { values: args } = parseArgs({
+    options: {
+      scale: { type: 'string', default: '0.1' },
+      seed: { type: 'string', default: '42' },
+      'reuse-sim': { type: 'boolean', default: false },
+      'keep-db': { type: 'boolean', default: false },
+      'batch-size': { type: 'string' },
+    },
+  });
+  const scale = Number(args.scale);
+  const seed = Number(args.seed);
+  if (!(scale > 0) || !Number.isInteger(seed)) throw new Error('--scale > 0, --seed an integer');
+  mkdirSync(OUT, { recursive: true });
+  const simDir = path.join(OUT, `quality-sim-${scale}-${seed}`);
+  const events = path.join(simDir, 'events.jsonl');
+  const phases: Record<string, number> = {};
+  const started = Date.now();
+  const log = (msg: string): void =>
+    console.log(`[${seconds(Date.now() - started).padStart(7)} s] ${msg}`);
+  console.log(
+    `quality bench: scale ${scale}, seed ${seed}, ${os.cpus().length} cores, ` +
+      `${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, load ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}`,
+  );
+
+  // 1. simulate
+  let t = Date.now();
+  if (args['reuse-sim'] && existsSync(events)) {
+    log(`simulate: reusing ${simDir}`);
+  } else {
+    rmSync(simDir, { recursive: true, force: true });
+    const r = await simulate({ scale, seed, outDir: simDir });
+    phases.simulate = Date.now() - t;
+    log(`simulate: ${r.events} events, ${r.accounts} accounts in ${seconds(phases.simulate)} s`);
+  }
+
+  // 2. a fresh embedded Neo4j
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'coterie-bench-quality-'));
+  t = Date.now();
+  const local = await startLocalNeo4j({ dataDir, port: 0, heap: '4g', pagecache: '2g' });
+  const db = new Database(createDriver({ uri: local.uri, user: 'neo4j', password: '' }));
+  phases.neo4jStart = Date.now() - t;
+  log(`neo4j: ${local.uri} (pid ${local.pid}), data ${dataDir}`);
+  let neo4jPeak = 0;
+  let dbSizeMiB = 0;
+  let clusters: EvalCluster[] = [];
+  let linkageTimings: Record<string, number> = {};
+  let linkageStats: Record<string, unknown> = {};
+  let importSummary: Awaited<ReturnType<Importer['run']>> | undefined;
+  try {
+    const cypher = loadCypher();
+    await migrate(db, cypher);
+    const config = loadConfig({ ...process.env, NEO4J_URI: local.uri });
+    const batchSize = Number(args['batch-size'] ?? config.IMPORT_BATCH_SIZE);
+
+    // 3. the bulk importer
+    t = Date.now();
+    let lastLog = 0;
+    importSummary = await new Importer(db, cypher, new EventWriter(db, cypher)).run({
+      file: events,
+      batchSize,
+      rejectFile: path.join(OUT, `quality-${scale}-${seed}.rejects.jsonl`),
+      onProgress: (p) => {
+        if (Date.now() - lastLog < 30_000) return;
+        lastLog = Date.now();
+        const rate = (p.written + p.duplicates) / ((Date.now() - t) / 1000);
+        log(
+          `import: ${p.written} events (${((100 * p.bytesRead) / p.totalBytes).toFixed(0)} %), ${rate.toFixed(0)} events/s`,
+        );
+      },
+    });
+    phases.import = Date.now() - t;
+    log(
+      `import: ${importSummary.written} written, ${importSummary.duplicates} duplicates, ` +
+        `${importSummary.rejected} rejected in ${seconds(phases.import)} s`,
+    );
+
+    // 4. a real linkage run
+    t = Date.now();
+    const logger = createLogger('warn');
+    const summary = await runLinkage({ config, logger, db, cypher }, { trigger: 'cli', seed });
+    phases.linkage = Date.now() - t;
+    if (summary.status !== 'succeeded') throw new Error(`linkage run failed: ${summary.error}`);
+    linkageTimings = summary.timings;
+    linkageStats = summary.stats;
+    log(`linkage: run ${summary.runId} in ${seconds(phases.linkage)} s`);
+
+    // 5. what readers see
+    const query = readFileSync(path.join(__dirname, 'read-published-clusters.cypher'), 'utf8');
+    clusters = await db.read(async (tx) => {
+      const res = await tx.run(query);
+      return res.records.map((r) => ({
+        members: (r.get('members') as unknown[]).map(String),
+        flagged: r.get('flagged') === true,
+        risk: toNumber(r.get('risk')),
+        reasons: JSON.parse(String(r.get('reasons') ?? '[]')) as Reason[],
+      }));
+    });
+    neo4jPeak = vmHwmMiB(local.pid);
+    dbSizeMiB = duMiB(dataDir);
+  } finally {
+    await db.close();
+    await local.stop();
+    if (!args['keep-db']) rmSync(dataDir, { recursive: true, force: true });
+    else log(`kept the database in ${dataDir}`);
+  }
+
+  // 6. only now: the truth
+  const truth = readTruth(path.join(simDir, 'truth.csv'));
+  const e = evaluate(truth, clusters, pivotingGroups(path.join(simDir, 'params.json')));
+  const benchPeak = vmHwmMiB('self');
+  const phaseRows: [string, number | undefined][] = [
+    ['simulate', phases.simulate],
+    ['import (bulk importer → Neo4j)', phases.import],
+    ['linkage: extract', linkageTimings.extract],
+    ['linkage: build', linkageTimings.build],
+    ['linkage: detect', linkageTimings.detect],
+    ['linkage: score', linkageTimings.score],
+    ['linkage: match', linkageTimings.match],
+    ['linkage: publish', linkageTimings.publish],
+    ['linkage total (run record)', linkageTimings.total],
+    ['import + linkage', (phases.import ?? 0) + (phases.linkage ?? 0)],
+    ['whole bench (wall)', Date.now() - started],
+  ];
+  const lines: string[] = [];
+  lines.push(
+    `scale ${scale}, seed ${seed}; ${e.accounts} accounts (${e.campaignAccounts} campaign)`,
+  );
+  if (importSummary)
+    lines.push(
+      `events imported: ${importSummary.written} (+${importSummary.duplicates} duplicates, ${importSummary.rejected} rejected)`,
+    );
+  lines.push('');
+  lines.push(formatEvaluation(e));
+  lines.push('');
+  lines.push('| phase | seconds |');
+  lines.push('| --- | ---: |');
+  for (const [name, ms] of phaseRows)
+    if (ms !== undefined) lines.push(`| ${name} | ${seconds(ms)} |`);
+  lines.push('');
+  lines.push('| resource | value |');
+  lines.push('| --- | ---: |');
+  lines.push(`| peak RSS, bench process (VmHWM) | ${benchPeak} MiB |`);
+  lines.push(`| peak RSS, Neo4j JVM (VmHWM; heap 4g, page cache 2g) | ${neo4jPeak} MiB |`);
+  lines.push(`| database on disk after the run | ${dbSizeMiB} MiB |`);
+  const s = linkageStats as Record<string, number>;
+  lines.push(
+    `| linkage input: accounts / identifiers / links / edges | ${s.accounts} / ${s.identifiers} / ${s.links} / ${s.edges} |`,
+  );
+  const md = lines.join('\n');
+  console.log(`\n${md}`);
+  if (e.unknownAccounts > 0) console.warn(`WARNING: ${e.unknownAccounts} accounts not in truth`);
+  const base = path.join(OUT, `quality-${scale}-${seed}`);
+  writeFileSync(`${base}.md`, `${md}\n`);
+  writeFileSync(
+    `${base}.json`,
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        scale,
+        seed,
+        load: os.loadavg(),
+        phases,
+        linkageTimings,
+        linkageStats,
+        import: importSummary,
+        peakMiB: { bench: benchPeak, neo4j: neo4jPeak },
+        dbSizeMiB,
+        evaluation: e,
+      },
+      null,
+      2,
+    ),
+  );
+  log(`figures in ${base}.md and .json`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
