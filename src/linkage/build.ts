@@ -5,7 +5,9 @@
  *   1. Distinct shared values; prompt fingerprints are first merged into
  *      near-duplicate templates (LSH, see lsh.ts). Allow-listed values drop out.
  *   2. Each value v of kind k shared by d accounts carries pair evidence
- *      w(v) = kindWeight[k] / ln(d + 5) (weights.ts explains the whole rule).
+ *      w(v) = kindWeight[k] / ln(d + 5), scaled per pair by the traffic share
+ *      both accounts put on it for IPs, subnets and prompts (weights.ts explains
+ *      the whole rule).
  *   3. Values *propose* account pairs only when w(v) ≥ minProposeWeight:
  *        - d ≤ maxExpandDegree: all d(d-1)/2 pairs;
  *        - d > maxExpandDegree (a hub): members are linked as a star through
@@ -20,9 +22,11 @@
  *   4. Hubs and weak values still *corroborate*: their evidence is added to
  *      every proposed pair whose two accounts both have them (a merge of two
  *      short per-account lists), so evidence per pair is exact for every pair
- *      that exists, while no hub is ever expanded.
+ *      that exists, while no hub is ever expanded. Evidence of common values
+ *      (below minProposeWeight) is kept in a tally of its own.
  *   5. Per pair, evidence is summed per kind and combined super-additively
- *      across families; uncorroborated weak-only pairs are dropped.
+ *      across families; pairs whose specific evidence is weak-only and
+ *      uncorroborated are dropped, whatever common values add.
  * Multi-edges collapse into one edge per pair (a hash table over typed arrays,
  * no object per pair); edges come out sorted by (source, target).
  */

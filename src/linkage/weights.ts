@@ -6,14 +6,21 @@
  *
  * Evidence of one shared value v of kind k, shared by d distinct accounts:
  *   w(v) = kindWeight[k] / ln(d + 5)                  (FRAUDAR's column weight)
- * An account pair sums w per kind (capped at kindCap × kindWeight so many weak
- * values cannot pile up), then:
+ * and, for a pair (a, b), w(v) × min(tf(a, v), tf(b, v)), where for traffic kinds
+ * tf = min(1, the account's share of its events of that kind on v / fullShare)
+ * (a prompt that is 1 request in 2,000 says little; one that carries a third of
+ * the traffic says a lot), 1 for other kinds. Values with w(v) < minProposeWeight
+ * are *common*; the others *specific*.
+ * An account pair sums evidence per kind (capped at kindCap × kindWeight so many
+ * weak values cannot pile up), then:
  *   - a family counts as corroborating when its sum ≥ corroborationMin
  *     (ip and subnet are one "network" family: sharing an IP implies the subnet);
  *   - weight = Σ kinds × (1 + corroborationBonus × (families − 1))  (super-additive);
- *   - a pair with no strong-kind evidence, fewer than two corroborating
- *     families and a weak sum below weakOnlyMin is dropped (camouflage rule:
- *     a proxy IP or a popular prompt alone never binds an account to a ring).
+ *   - a pair whose *specific* evidence has no strong kind, fewer than two
+ *     corroborating families and a weak sum below weakOnlyMin is dropped
+ *     (camouflage rule: proxy IPs and popular prompts, however many, never bind
+ *     an account to a ring; common values only add weight to pairs that exist).
+ * SIGNALS.md ("The linkage graph") gives the reasons and the bench figures.
  */
 import type { IdentifierKind } from './types';
 
