@@ -1,0 +1,353 @@
+/**
+ * Linkage bench, the whole run through the real database (issue 3, point 11):
+ *   a fresh embedded Neo4j (port 0, temp data dir, heap 6g, page cache 3g) + migrations
+ *   → synthetic.ts's population loaded by load-population.ts in a child process
+ *     (UNWIND … CREATE; timed apart and not counted; its memory never counts here)
+ *   → ONE real linkage run (runLinkage: extract → build → detect → score → match → publish)
+ *   → per-phase wall and CPU seconds (this process and the Neo4j JVM), total, peak RSS
+ *     of this process (maxRSS) and of the JVM (VmHWM, reset after the load), run stats
+ *   → the same account graph (extract + build again, same seed) written out and
+ *     detect timed again beside igraph's multilevel and Leiden (igraph_ref.py) on it.
+ *
+ *   node --max-old-space-size=4096 --import tsx bench/linkage/pipeline-bench.ts \
+ *     --accounts 1000000 [--seed 1] [--run-seed 42] [--keep-db DIR] [--no-igraph]
+ *
+ * `--keep-db DIR` uses DIR (must not exist yet) as the data directory and keeps it, so
+ * a query benchmark can start Neo4j on a published run. Figures also go to
+ * bench/out/pipeline-<accounts>.json.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { build } from '../../src/linkage/build';
+import { detect } from '../../src/linkage/detect';
+import { extract } from '../../src/linkage/extract';
+import { PHASES, runLinkage, type Phase } from '../../src/linkage/runner';
+import { loadConfig } from '../../src/platform/config';
+import { loadCypher } from '../../src/platform/cypher';
+import { createLogger } from '../../src/platform/logger';
+import { migrate } from '../../src/platform/migrations';
+import { Database, createDriver } from '../../src/platform/neo4j';
+import { startLocalNeo4j } from '../../src/platform/neo4j-local';
+import type { LoadResult } from './load-population';
+
+const ROOT = path.resolve(__dirname, '../..');
+const OUT = path.join(ROOT, 'bench/out');
+const CLK_TCK = 100;
+
+const gib = (kib: number): string => (kib / 2 ** 20).toFixed(2);
+const s = (ms: number | undefined): string => ((ms ?? NaN) / 1000).toFixed(2);
+const load = (): string =>
+  os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
+
+/** KiB from /proc/<pid>/status (VmHWM: peak RSS; VmRSS: now). */
+function procKiB(pid: number | 'self', field: 'VmHWM' | 'VmRSS'): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds (user + sys) a process has used so far. */
+function procCpuS(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // utime, stime
+  } catch {
+    return NaN;
+  }
+}
+
+const selfCpuS = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
+function duMiB(dir: string): number {
+  const out = spawnSync('du', ['-sk', dir], { encoding: 'utf8' }).stdout;
+  return Math.round(Number(out.split(/\s+/)[0]) / 1024);
+}
+
+/** Runs load-population.ts as a child process; resolves to its JSON line. */
+function loadInChild(
+  uri: string,
+  accounts: number,
+  seed: number,
+): Promise<LoadResult & { cpuS: number; peakRssKiB: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--max-old-space-size=6144',
+        '--import',
+        'tsx',
+        path.join(__dirname, 'load-population.ts'),
+        '--uri',
+        uri,
+        '--accounts',
+        String(accounts),
+        '--seed',
+        String(seed),
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'], cwd: ROOT },
+    );
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`load-population exited with ${code}`));
+      const line = out.trim().split('\n').pop() ?? '';
+      resolve(JSON.parse(line) as LoadResult & { cpuS: number; peakRssKiB: number });
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const { values: args } = parseArgs({
+    options: {
+      accounts: { type: 'string', default: '100000' },
+      seed: { type: 'string', default: '1' },
+      'run-seed': { type: 'string', default: '42' },
+      heap: { type: 'string', default: '6g' },
+      pagecache: { type: 'string', default: '3g' },
+      'keep-db': { type: 'string' },
+      'no-igraph': { type: 'boolean', default: false },
+    },
+  });
+  const accounts = Number(args.accounts);
+  const seed = Number(args.seed);
+  const runSeed = Number(args['run-seed']);
+  mkdirSync(OUT, { recursive: true });
+  const started = Date.now();
+  const log = (msg: string): void =>
+    console.log(`[${s(Date.now() - started).padStart(8)} s] ${msg}`);
+  const figures: Record<string, unknown> = {
+    date: new Date().toISOString(),
+    accounts,
+    seed,
+    runSeed,
+    machine: `${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}`,
+    loadAtStart: load(),
+  };
+  console.log(
+    `pipeline bench: ${accounts} accounts, population seed ${seed}, run seed ${runSeed}, ` +
+      `${figures.machine as string}, heap ${args.heap}, page cache ${args.pagecache}, load ${load()}`,
+  );
+
+  let dataDir: string;
+  const keep = args['keep-db'];
+  if (keep) {
+    dataDir = path.resolve(keep);
+    if (existsSync(dataDir)) throw new Error(`--keep-db ${dataDir} already exists`);
+    mkdirSync(dataDir, { recursive: true });
+  } else {
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'coterie-bench-pipeline-'));
+  }
+  const local = await startLocalNeo4j({
+    dataDir,
+    port: 0,
+    heap: args.heap,
+    pagecache: args.pagecache,
+  });
+  const db = new Database(createDriver({ uri: local.uri, user: 'neo4j', password: '' }));
+  log(`neo4j ${local.uri} (pid ${local.pid}), data ${dataDir}`);
+  try {
+    const cypher = loadCypher();
+    await migrate(db, cypher);
+
+    // 1. the population (not counted)
+    let t = Date.now();
+    const jvmLoadCpu = procCpuS(local.pid);
+    const loaded = await loadInChild(local.uri, accounts, seed);
+    const loadMs = Date.now() - t;
+    figures.load = {
+      ...loaded,
+      wallMs: loadMs,
+      jvmCpuS: procCpuS(local.pid) - jvmLoadCpu,
+      jvmHwmKiB: procKiB(local.pid, 'VmHWM'),
+    };
+    log(
+      `load: ${loaded.accounts} accounts, ${loaded.links} synthetic links, ` +
+        `${Object.values(loaded.relationships).reduce((a, b) => a + b, 0)} relationships ` +
+        `${JSON.stringify(loaded.relationships)} in ${s(loadMs)} s ` +
+        `(loader cpu ${loaded.cpuS.toFixed(1)} s, JVM cpu ${(procCpuS(local.pid) - jvmLoadCpu).toFixed(1)} s); ` +
+        `planted campaigns ${loaded.planted.join('/')}; steps ${JSON.stringify(loaded.steps)}`,
+    );
+    // The JVM's peak so far is the load's: reset it so VmHWM is the run's own peak.
+    try {
+      writeFileSync(`/proc/${local.pid}/clear_refs`, '5');
+      figures.jvmHwmReset = true;
+    } catch {
+      figures.jvmHwmReset = false;
+    }
+    const jvmRssBefore = procKiB(local.pid, 'VmRSS');
+
+    // 2. the run
+    const config = loadConfig({ ...process.env, NEO4J_URI: local.uri, LINKAGE_CRON: 'off' });
+    const logger = createLogger('warn');
+    const phaseCpu: Record<string, { node: number; jvm: number }> = {};
+    let current: Phase | undefined;
+    let mark = { node: selfCpuS(), jvm: procCpuS(local.pid) };
+    const close = () => {
+      const now = { node: selfCpuS(), jvm: procCpuS(local.pid) };
+      if (current) phaseCpu[current] = { node: now.node - mark.node, jvm: now.jvm - mark.jvm };
+      mark = now;
+    };
+    const loadBefore = load();
+    const cpuBefore = { node: selfCpuS(), jvm: procCpuS(local.pid) };
+    t = Date.now();
+    const summary = await runLinkage(
+      { config, logger, db, cypher },
+      {
+        trigger: 'cli',
+        seed: runSeed,
+        hooks: {
+          beforePhase: (phase) => {
+            close();
+            current = phase;
+            log(`run: ${phase}`);
+          },
+        },
+      },
+    );
+    const runWall = Date.now() - t;
+    close();
+    const loadAfter = load();
+    if (summary.status !== 'succeeded') throw new Error(`linkage run failed: ${summary.error}`);
+    const benchPeakKiB = process.resourceUsage().maxRSS;
+    const jvmPeakKiB = procKiB(local.pid, 'VmHWM');
+    const cpu = {
+      node: selfCpuS() - cpuBefore.node,
+      jvm: procCpuS(local.pid) - cpuBefore.jvm,
+    };
+    const tm = summary.timings;
+    const st = summary.stats;
+    figures.run = {
+      runId: summary.runId,
+      timings: tm,
+      wallMs: runWall,
+      phaseCpu,
+      cpu,
+      benchPeakKiB,
+      jvmPeakKiB,
+      jvmRssBeforeKiB: jvmRssBefore,
+      loadBefore,
+      loadAfter,
+      stats: st,
+    };
+    console.log('');
+    console.log(`run ${summary.runId}: load before ${loadBefore}, after ${loadAfter}`);
+    console.log('phase      wall s   node cpu s   jvm cpu s');
+    for (const p of PHASES)
+      console.log(
+        `${p.padEnd(9)} ${s(tm[p]).padStart(7)} ${(phaseCpu[p]?.node ?? NaN).toFixed(2).padStart(12)} ` +
+          `${(phaseCpu[p]?.jvm ?? NaN).toFixed(2).padStart(11)}`,
+      );
+    console.log(
+      `${'total'.padEnd(9)} ${s(tm.total).padStart(7)} ${cpu.node.toFixed(2).padStart(12)} ${cpu.jvm.toFixed(2).padStart(11)}` +
+        `   (runLinkage wall ${s(runWall)} s)`,
+    );
+    const notDetect =
+      (tm.extract ?? 0) + (tm.build ?? 0) + (tm.score ?? 0) + (tm.match ?? 0) + (tm.publish ?? 0);
+    console.log(
+      `not detection (extract+build+score+match+publish) ${s(notDetect)} s = ` +
+        `${(notDetect / Math.max(1, tm.detect ?? 1)).toFixed(1)}× detect`,
+    );
+    console.log(
+      `peak RSS: bench process ${gib(benchPeakKiB)} GiB (maxRSS), Neo4j JVM ${gib(jvmPeakKiB)} GiB ` +
+        `(VmHWM${figures.jvmHwmReset ? ', reset after the load' : ', includes the load'}; ` +
+        `RSS before the run ${gib(jvmRssBefore)} GiB)`,
+    );
+    const pick = (k: string) => st[k];
+    console.log(
+      `stats: accounts ${String(pick('accounts'))}, identifiers ${String(pick('identifiers'))}, ` +
+        `links ${String(pick('links'))}, edges ${String(pick('edges'))}, communities ${String(pick('communities'))}, ` +
+        `clusters ${String(pick('clusters'))}, flagged ${String(pick('flagged'))}, ` +
+        `accountsInClusters ${String(pick('accountsInClusters'))}, modularity ${Number(pick('modularity')).toFixed(4)}`,
+    );
+    console.log(`extract stats ${JSON.stringify(st.extract)}`);
+    console.log(`build stats ${JSON.stringify(st.build)}`);
+    console.log(`detect stats ${JSON.stringify(st.detect)}`);
+    console.log(`publish ${JSON.stringify(st.publish)}`);
+    console.log('');
+
+    // 3. the same graph again for igraph (not counted): extract + build with the run's seed.
+    if (!args['no-igraph']) {
+      t = Date.now();
+      const again = await extract(db, cypher, {
+        pageSize: config.LINKAGE_EXTRACT_PAGE_SIZE,
+        configAllowlist: config.LINKAGE_ALLOWLIST,
+      });
+      const graph = build(again.input, { seed: runSeed });
+      log(
+        `re-extract + build for igraph: ${graph.source.length} edges (run: ${String(st.edges)}) in ${s(Date.now() - t)} s`,
+      );
+      const cpu0 = selfCpuS();
+      t = Date.now();
+      const detection = detect(graph, {
+        seed: runSeed,
+        resolution: config.LINKAGE_RESOLUTION,
+        minClusterSize: config.LINKAGE_MIN_CLUSTER_SIZE,
+      });
+      const detectAgain = { wallS: (Date.now() - t) / 1000, cpuS: selfCpuS() - cpu0 };
+      log(
+        `detect again on it: ${detectAgain.wallS.toFixed(2)} s (cpu ${detectAgain.cpuS.toFixed(2)}), ` +
+          `modularity ${detection.modularity.toFixed(4)}, partitionModularity ` +
+          `${String(detection.stats.partitionModularity)}, ${detection.communityCount} communities; load ${load()}`,
+      );
+      const prefix = path.join(OUT, `pipeline-${accounts}`);
+      writeFileSync(`${prefix}.src`, graph.source);
+      writeFileSync(`${prefix}.dst`, graph.target);
+      writeFileSync(`${prefix}.w`, graph.weight);
+      const nodes = graph.accountCount;
+      const py = spawnSync(
+        '/usr/bin/python3',
+        [path.join(__dirname, 'igraph_ref.py'), prefix, String(nodes), String(runSeed)],
+        { encoding: 'utf8' },
+      );
+      if (py.status !== 0) {
+        console.log('igraph failed:', py.stderr);
+      } else {
+        const r = JSON.parse(py.stdout) as Record<string, number>;
+        const f = (x: number | undefined) => (x ?? NaN).toFixed(2);
+        figures.igraph = r;
+        figures.detectAgain = detectAgain;
+        console.log(
+          `igraph (same graph: ${r.nodes} nodes, ${r.edges} edges; load ${load()}): ` +
+            `multilevel ${f(r.multilevel_s)} s (cpu ${f(r.multilevel_cpu_s)}) Q=${(r.multilevel_modularity ?? NaN).toFixed(4)} ` +
+            `(${r.multilevel_communities} comms); leiden ${f(r.leiden_s)} s (cpu ${f(r.leiden_cpu_s)}) ` +
+            `Q=${(r.leiden_modularity ?? NaN).toFixed(4)} (${r.leiden_communities} comms); peak RSS ${((r.peak_rss_mib ?? 0) / 1024).toFixed(2)} GiB`,
+        );
+        console.log(
+          `detect: in the run ${s(tm.detect)} s (cpu ${(phaseCpu.detect?.node ?? NaN).toFixed(2)}), again ` +
+            `${detectAgain.wallS.toFixed(2)} s (cpu ${detectAgain.cpuS.toFixed(2)}) vs igraph multilevel ` +
+            `${f(r.multilevel_s)} s (cpu ${f(r.multilevel_cpu_s)}), leiden ${f(r.leiden_s)} s (cpu ${f(r.leiden_cpu_s)})`,
+        );
+      }
+    }
+    figures.dbSizeMiB = duMiB(dataDir);
+    console.log(`database on disk: ${String(figures.dbSizeMiB)} MiB; load now ${load()}`);
+  } finally {
+    await db.close();
+    await local.stop();
+    if (keep) log(`kept the database in ${dataDir}`);
+    else rmSync(dataDir, { recursive: true, force: true });
+  }
+  writeFileSync(
+    path.join(OUT, `pipeline-${accounts}.json`),
+    `${JSON.stringify(figures, null, 2)}\n`,
+  );
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
