@@ -7,13 +7,7 @@
 
 /** Kinds of shared value that can link two accounts. */
 export type IdentifierKind =
-  | 'payment'
-  | 'device'
-  | 'ip'
-  | 'subnet'
-  | 'email_domain'
-  | 'prompt'
-  | 'org';
+  'payment' | 'device' | 'ip' | 'subnet' | 'email_domain' | 'prompt' | 'org';
 
 export const IDENTIFIER_KINDS: readonly IdentifierKind[] = [
   'payment',
