@@ -9,11 +9,18 @@
  * distinct shared value is one Identifier found through one Map per kind.
  * Subnet links are derived (account → IP → subnet, counts summed per account).
  *
- * Pages are separate transactions, so an account written during extraction may
- * be missed or seen with some of its newest links: the next run picks it up.
+ * The next page is read while the current one is converted (its cursor is the
+ * last id of the current page). Pages are separate transactions, so an account
+ * written during extraction may be missed or seen with some of its newest links:
+ * the next run picks it up.
  */
 import { query, type CypherMap } from '../platform/cypher';
-import { type Database, int as toNeoInt, toNumber } from '../platform/neo4j';
+import {
+  type Database,
+  type ManagedTransaction,
+  int as toNeoInt,
+  toNumber,
+} from '../platform/neo4j';
 import {
   type AllowlistEntry,
   parseConfigAllowlist,
@@ -41,7 +48,7 @@ export interface ExtractOptions {
   checkAbort?: () => void;
 }
 
-export const DEFAULTS: ExtractOptions = { pageSize: 10_000, configAllowlist: '' };
+export const DEFAULTS: ExtractOptions = { pageSize: 20_000, configAllowlist: '' };
 
 export interface ExtractResult {
   input: LinkageInput;
@@ -128,15 +135,28 @@ export async function extract(
     return num(res.records[0]?.get('accounts'));
   });
   const pageQuery = query(cypher, 'linkage/read-accounts-page');
-  let after = '';
-  let pages = 0;
-  for (;;) {
-    opts.checkAbort?.();
-    const records = await db.read(async (tx) => {
+  type Page = Awaited<ReturnType<ManagedTransaction['run']>>['records'];
+  const readPage = (after: string): Promise<Page> =>
+    db.read(async (tx) => {
       const res = await tx.run(pageQuery, { after, limit: toNeoInt(opts.pageSize) });
       return res.records;
     });
+  let pages = 0;
+  let pending: Promise<Page> | null = readPage('');
+  pending.catch(() => undefined);
+  while (pending !== null) {
+    opts.checkAbort?.();
+    const records: Page = await pending;
     pages++;
+    // The next page is read while this one is turned into arrays.
+    const last = records[records.length - 1];
+    pending =
+      records.length === opts.pageSize && last !== undefined
+        ? readPage(String(last.get('id')))
+        : null;
+    // Marked handled now: if this page throws (or a check aborts) before the next
+    // one is awaited, its rejection is not an unhandled one; awaiting it still throws.
+    pending?.catch(() => undefined);
     for (const r of records) {
       const a = accounts.length;
       const row = r.toObject() as Record<string, unknown>;
@@ -178,9 +198,6 @@ export async function extract(
       });
     }
     opts.onProgress?.(accounts.length, Math.max(total, accounts.length));
-    const last = records[records.length - 1];
-    if (records.length < opts.pageSize || last === undefined) break;
-    after = String(last.get('id'));
   }
 
   const models = await db.read(async (tx) => {
