@@ -48,10 +48,12 @@ const CAMPAIGN_CAPABILITY = ['reasoning', 'tool_use', 'coding'];
 export interface LoadOptions {
   /** rows per UNWIND transaction */
   batchSize: number;
+  /** transactions in flight at once (disjoint rows; a deadlock is retried by executeWrite) */
+  concurrency: number;
   log?: (msg: string) => void;
 }
 
-export const DEFAULTS: LoadOptions = { batchSize: 20_000 };
+export const DEFAULTS: LoadOptions = { batchSize: 10_000, concurrency: 3 };
 
 export interface LoadResult {
   accounts: number;
@@ -299,10 +301,16 @@ export async function loadSyntheticPopulation(
     rowsOf: (from: number, to: number) => unknown[],
     total: number,
   ) => {
-    for (let from = 0; from < total; from += opts.batchSize) {
-      const batch = rowsOf(from, Math.min(total, from + opts.batchSize));
-      if (batch.length > 0) await db.write((tx) => tx.run(text, { rows: batch }));
-    }
+    let next = 0;
+    const worker = async () => {
+      while (next < total) {
+        const from = next;
+        next += opts.batchSize;
+        const batch = rowsOf(from, Math.min(total, from + opts.batchSize));
+        if (batch.length > 0) await db.write((tx) => tx.run(text, { rows: batch }));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, opts.concurrency) }, worker));
   };
   const nodes: Record<string, number> = {};
 
@@ -469,6 +477,7 @@ async function main(): Promise<void> {
       accounts: { type: 'string', default: '100000' },
       seed: { type: 'string', default: '1' },
       'batch-size': { type: 'string' },
+      concurrency: { type: 'string' },
     },
   });
   if (!values.uri) throw new Error('--uri is required');
@@ -478,6 +487,7 @@ async function main(): Promise<void> {
   try {
     const result = await loadSyntheticPopulation(db, Number(values.accounts), Number(values.seed), {
       ...(values['batch-size'] ? { batchSize: Number(values['batch-size']) } : {}),
+      ...(values.concurrency ? { concurrency: Number(values.concurrency) } : {}),
       log: (msg) => console.error(msg),
     });
     const cpu = process.cpuUsage();
