@@ -2,8 +2,9 @@
  * publish: the last stage of a linkage run, the only one besides extract that
  * writes Neo4j. Readers must always see one complete run, so:
  *   1. the run's clusters are written under its own keys (`runId/id`) in batches
- *      (UNWIND), then its MEMBER_OF relationships in batches: invisible to readers,
- *      who always go through the pointer;
+ *      (UNWIND), then its MEMBER_OF relationships in batches, two write
+ *      transactions in flight at a time: invisible to readers, who always go
+ *      through the pointer;
  *   2. housekeeping, still invisible to readers: memberships of succeeded runs
  *      beyond the newest `keepRuns` (this run counting as one) are removed — their
  *      Cluster nodes stay as history — and failed runs' partial clusters are deleted;
@@ -33,6 +34,8 @@ export interface PublishOptions {
   onProgress?: (written: number, total: number) => void;
   /** called between batches; throws to stop (lease lost) */
   checkAbort?: () => void;
+  /** write transactions in flight at once (default 2) */
+  concurrency?: number;
   /** test hook: called after each committed batch (1-based); may throw to simulate a crash */
   afterBatch?: (batch: number) => void | Promise<void>;
   /** the run's stats and timings as they should be stored at the swap */
@@ -85,18 +88,20 @@ export async function publish(
   const total = clusters.length + totalMembers;
   let written = 0;
   let batches = 0;
-  const afterBatch = async (rows: number) => {
-    batches++;
-    written += rows;
-    opts.onProgress?.(written, total);
-    await opts.afterBatch?.(batches);
-    opts.checkAbort?.();
-  };
+  const lanes = new Lanes(Math.max(1, opts.concurrency ?? 2));
+  const write = (text: string, params: Record<string, unknown>, rows: number) =>
+    lanes.add(async () => {
+      opts.checkAbort?.();
+      await db.write((tx) => tx.run(text, params));
+      batches++;
+      written += rows;
+      opts.onProgress?.(written, total);
+      await opts.afterBatch?.(batches);
+    });
 
-  // 1a. clusters
+  // 1a. clusters (all committed before any membership refers to them)
   const mergeClusters = query(cypher, 'linkage/merge-clusters');
   for (let from = 0; from < clusters.length; from += batchSize) {
-    opts.checkAbort?.();
     const rows = clusters.slice(from, from + batchSize).map((c) => ({
       key: clusterKey(runId, c.id),
       id: c.id,
@@ -110,10 +115,9 @@ export async function publish(
       change: c.lineage.change,
       from: c.lineage.from,
     }));
-    const now = Date.now();
-    await db.write((tx) => tx.run(mergeClusters, { runId, rows, now }));
-    await afterBatch(rows.length);
+    await write(mergeClusters, { runId, rows, now: Date.now() }, rows.length);
   }
+  await lanes.drain();
 
   // 1b. memberships: batches of ~batchSize accounts; a big cluster spans several.
   const mergeMemberships = query(cypher, 'linkage/merge-memberships');
@@ -125,8 +129,7 @@ export async function publish(
     const n = inBatch;
     rows = [];
     inBatch = 0;
-    await db.write((tx) => tx.run(mergeMemberships, { rows: batch }));
-    await afterBatch(n);
+    await write(mergeMemberships, { rows: batch }, n);
   };
   for (const c of clusters) {
     const key = clusterKey(runId, c.id);
@@ -141,6 +144,7 @@ export async function publish(
     }
   }
   await flush();
+  await lanes.drain();
 
   // 2. housekeeping (never fails the run)
   opts.checkAbort?.();
@@ -270,4 +274,33 @@ export async function prune(
   if (old.length + failed.length > 0)
     opts.logger?.info({ pruned: old, cleaned: failed }, 'linkage housekeeping');
   return { runsPruned: old.length, membershipsPruned, failedRunsCleaned: failed.length };
+}
+
+/**
+ * At most `width` batch writes in flight. `add` waits for a free lane; the first
+ * failure is rethrown by the next `add` or by `drain`, and only after every
+ * write in flight has settled, so a failed run's cleanup never races a batch
+ * that is still committing.
+ */
+class Lanes {
+  private readonly inflight = new Set<Promise<void>>();
+  private failure: { err: unknown } | undefined;
+
+  constructor(private readonly width: number) {}
+
+  async add(task: () => Promise<void>): Promise<void> {
+    while (this.inflight.size >= this.width) await Promise.race(this.inflight);
+    if (this.failure) return this.drain();
+    const p: Promise<void> = task()
+      .catch((err: unknown) => {
+        this.failure ??= { err };
+      })
+      .finally(() => this.inflight.delete(p));
+    this.inflight.add(p);
+  }
+
+  async drain(): Promise<void> {
+    await Promise.all(this.inflight);
+    if (this.failure) throw this.failure.err;
+  }
 }
