@@ -23,6 +23,7 @@ import {
 } from '../clusters/schemas';
 import { cypherRequestSchema, cypherResultSchema } from '../cypher-console/service';
 import { eventSchema } from '../ingest/event-schema';
+import { IDENTIFIER_KINDS, type IdentifierKind } from '../linkage/types';
 import {
   auditListSchema,
   verdictListSchema,
@@ -61,7 +62,9 @@ function errors(...codes: number[]) {
 
 const jsonObject = z.record(z.string(), z.unknown());
 
-// Linkage run and allow-list shapes (routes in src/linkage/routes.ts), documented here.
+// Linkage run and allow-list shapes: mirrors of the zod schemas in src/linkage/routes.ts
+// (module-private there), kept beside the other documented routes.
+const identifierKind = z.enum(IDENTIFIER_KINDS as unknown as [IdentifierKind, ...IdentifierKind[]]);
 const runAccepted = z.object({ runId: z.string() }).meta({ id: 'RunAccepted' });
 const runStatus = z
   .object({
@@ -70,23 +73,29 @@ const runStatus = z
     phase: z.string().nullable(),
     progress: z.number(),
     trigger: z.enum(['cron', 'cli', 'api']),
-    startedAt: z.number().int(),
-    finishedAt: z.number().int().nullable(),
-    timings: jsonObject,
+    seed: z.number().int(),
+    current: z.boolean(),
+    startedAt: z.string().nullable().describe('ISO-8601'),
+    finishedAt: z.string().nullable().describe('ISO-8601'),
+    params: jsonObject,
+    timings: jsonObject.describe('seconds per phase'),
     stats: jsonObject,
+    dissolved: z.array(z.unknown()),
     error: z.string().nullable(),
   })
   .meta({ id: 'LinkageRun' });
 const allowlistEntry = z
   .object({
-    kind: z.enum(['payment', 'device', 'ip', 'subnet', 'email_domain', 'prompt', 'org']),
+    kind: identifierKind,
     value: z.string(),
     source: z.enum(['config', 'api', 'verdict']),
     note: z.string().nullable(),
     addedBy: z.string().nullable(),
-    addedAt: z.number().int().nullable(),
+    addedAt: z.string().nullable().describe('ISO-8601'),
+    deletable: z.boolean(),
   })
   .meta({ id: 'AllowlistEntry' });
+const allowlistKey = z.object({ kind: identifierKind, value: z.string().min(1).max(256) });
 
 function paths(): RouteConfig[] {
   const bearer = [{ bearerAuth: [] }];
@@ -148,14 +157,40 @@ function paths(): RouteConfig[] {
     {
       method: 'post',
       path: '/v1/linkage/runs',
-      summary: 'Start a linkage run; role admin',
+      summary: 'Start a linkage run in the background; role admin',
       security: bearer,
-      responses: { 202: json(runAccepted, 'started'), ...errors(401, 403, 409, 503) },
+      request: {
+        body: {
+          content: {
+            'application/json': {
+              schema: z.object({ seed: z.number().int().min(0).max(4294967295).optional() }),
+            },
+          },
+        },
+      },
+      responses: {
+        202: json(runAccepted, 'started'),
+        ...errors(400, 401, 403, 409, 503),
+      },
+    },
+    {
+      method: 'get',
+      path: '/v1/linkage/runs',
+      summary: 'Recent linkage runs, newest first, and the current run id',
+      security: bearer,
+      request: { query: z.object({ limit: z.number().int().min(1).max(200).optional() }) },
+      responses: {
+        200: json(
+          z.object({ currentRunId: z.string().nullable(), runs: z.array(runStatus) }),
+          'runs',
+        ),
+        ...errors(400, 401, 403),
+      },
     },
     {
       method: 'get',
       path: '/v1/linkage/runs/{id}',
-      summary: 'A linkage run: status, phase, progress, timings, stats',
+      summary: 'A linkage run: status, phase, progress, per-phase timings, stats',
       security: bearer,
       request: { params: z.object({ id: z.string() }) },
       responses: { 200: json(runStatus, 'the run'), ...errors(401, 403, 404) },
@@ -173,20 +208,30 @@ function paths(): RouteConfig[] {
     {
       method: 'post',
       path: '/v1/allowlist',
-      summary: 'Allow-list a shared value for the next run',
+      summary: 'Allow-list a shared value for the next run; role admin',
       security: bearer,
       request: {
         body: {
           content: {
             'application/json': {
-              schema: allowlistEntry.pick({ kind: true, value: true, note: true }).partial({
-                note: true,
-              }),
+              schema: allowlistKey.extend({ note: z.string().max(1000).optional() }).strict(),
             },
           },
         },
       },
-      responses: { 201: json(jsonObject, 'added'), ...errors(400, 401, 403) },
+      responses: {
+        200: json(allowlistEntry, 'already listed'),
+        201: json(allowlistEntry, 'added'),
+        ...errors(400, 401, 403),
+      },
+    },
+    {
+      method: 'delete',
+      path: '/v1/allowlist',
+      summary: 'Remove a stored allow-list entry (body or query {kind, value}); role admin',
+      security: bearer,
+      request: { query: allowlistKey },
+      responses: { 204: { description: 'removed' }, ...errors(400, 401, 403, 404, 409) },
     },
     {
       method: 'get',

@@ -1,0 +1,190 @@
+/**
+ * POST /v1/cypher against a real Neo4j: reads with parameters and converted values,
+ * every kind of write refused with 403 write_not_allowed and the graph unchanged,
+ * the database's own refusal mapped to the same code, bad queries, row cap,
+ * timeout, roles, audit.
+ */
+import { mapQueryError } from '../../src/cypher-console/service';
+import { AppError } from '../../src/platform/errors';
+import { startTestNeo4j, type TestNeo4j } from '../support/neo4j';
+import { postJson, startService, type TestService } from '../support/service';
+import { API_KEYS, auth, ingestWorld } from '../support/analyst-fixtures';
+
+let neo4j: TestNeo4j;
+let svc: TestService;
+
+beforeAll(async () => {
+  neo4j = await startTestNeo4j();
+  svc = await startService(neo4j.uri, { API_KEYS, QUERY_MAX_ROWS: '5', QUERY_TIMEOUT_MS: '1000' });
+  await ingestWorld(svc.url);
+  // One audited query first, so the AuditEntry label and property keys already exist
+  // and the before/after comparisons below see only what a refused write could change.
+  await postJson(`${svc.url}/v1/cypher`, { query: 'RETURN 1 AS one' }, auth('analyst'));
+});
+
+afterAll(async () => {
+  await svc?.stop();
+  await neo4j?.stop();
+});
+
+const cypher = (
+  query: string,
+  params?: unknown,
+  role: 'analyst' | 'ingest' | 'admin' = 'analyst',
+) =>
+  postJson(
+    `${svc.url}/v1/cypher`,
+    params === undefined ? { query } : { query, params },
+    auth(role),
+  );
+
+/** Everything a write could touch: counts, labels, property keys, indexes, one property. */
+async function fingerprint() {
+  const q = async (text: string) =>
+    (await neo4j.driver.executeQuery(text)).records.map((r) => JSON.stringify(r.toObject()));
+  return {
+    nodes: await q('MATCH (n) WHERE NOT n:AuditEntry RETURN count(n) AS n'),
+    rels: await q('MATCH ()-[r]->() RETURN count(r) AS n'),
+    labels: await q('CALL db.labels() YIELD label RETURN collect(label) AS l'),
+    keys: await q('CALL db.propertyKeys() YIELD propertyKey RETURN collect(propertyKey) AS k'),
+    indexes: await q('SHOW INDEXES YIELD name RETURN collect(name) AS i'),
+    account: await q("MATCH (a:Account {id: 'ring:0'}) RETURN properties(a) AS p"),
+  };
+}
+
+describe('POST /v1/cypher', () => {
+  it('runs a read with parameters and returns plain JSON rows', async () => {
+    const res = await cypher(
+      'MATCH (a:Account {id: $id})-[r:PAID_WITH]->(pm) RETURN a, r, pm.fingerprint AS pm, a.requests AS requests LIMIT $n',
+      { id: 'ring:0', n: 10 },
+    );
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      columns: ['a', 'r', 'pm', 'requests'],
+      rowCount: 1,
+      truncated: false,
+    });
+    const [row] = res.body.rows as Record<string, unknown>[];
+    expect(row).toMatchObject({
+      pm: 'pm-ring',
+      requests: 4,
+      a: { labels: ['Account'], properties: { id: 'ring:0', requests: 4 } },
+      r: { type: 'PAID_WITH', properties: { count: 1 } },
+    });
+  });
+
+  it('caps rows', async () => {
+    const res = await cypher('UNWIND range(1, 100) AS x RETURN x');
+    expect(res.body).toMatchObject({ rowCount: 5, truncated: true });
+    expect(res.body.rows).toEqual([{ x: 1 }, { x: 2 }, { x: 3 }, { x: 4 }, { x: 5 }]);
+  });
+
+  const WRITES: [string, string, Record<string, unknown>?][] = [
+    ['CREATE', 'CREATE (n:Hacked {x: 1}) RETURN n'],
+    ['MERGE', "MERGE (n:Account {id: 'ring:0'}) ON MATCH SET n.hacked = true RETURN n"],
+    ['SET', "MATCH (a:Account {id: 'ring:0'}) SET a.requests = 0 RETURN a"],
+    ['REMOVE', "MATCH (a:Account {id: 'ring:0'}) REMOVE a.requests RETURN a"],
+    ['DELETE', 'MATCH (a:Account) DETACH DELETE a'],
+    ['DELETE relationships', 'MATCH ()-[r:PAID_WITH]->() DELETE r'],
+    ['FOREACH', 'FOREACH (x IN [1] | CREATE (:Hacked))'],
+    ['CALL subquery', 'CALL { CREATE (:Hacked) } RETURN 1 AS one'],
+    ['writing procedure', "CALL db.createLabel('Hacked')"],
+    ['writing procedure (property key)', "CALL db.createProperty('hackedKey')"],
+    ['schema', 'CREATE INDEX hacked IF NOT EXISTS FOR (n:Hacked) ON (n.x)'],
+    ['LOAD CSV', "LOAD CSV FROM 'file:///etc/passwd' AS line RETURN line"],
+    [
+      'LOAD CSV with a parameter',
+      'LOAD CSV WITH HEADERS FROM $url AS line RETURN line',
+      {
+        url: 'https://example.com/x.csv',
+      },
+    ],
+    ['LOAD CSV lowercase', "load csv from 'file:///etc/hostname' as l return l"],
+  ];
+
+  it.each(WRITES)('refuses %s with 403 write_not_allowed and changes nothing', async (_n, q, p) => {
+    const before = await fingerprint();
+    const res = await cypher(q, p);
+    expect(res.status).toBe(403);
+    expect(res.body).toMatchObject({ error: { code: 'write_not_allowed' } });
+    expect(await fingerprint()).toEqual(before);
+  });
+
+  it("maps the database's own refusal of a write in a read transaction to write_not_allowed", async () => {
+    // Second line of defence, without the plan check: Neo4j itself refuses.
+    const err = await svc.ctx.db
+      .read((tx) => tx.run('CREATE (:Hacked) RETURN 1'))
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect((err as { code: string }).code).toBe('Neo.ClientError.Statement.AccessMode');
+    const mapped = mapQueryError(err);
+    expect(mapped).toBeInstanceOf(AppError);
+    expect((mapped as AppError).code).toBe('write_not_allowed');
+    expect((mapped as AppError).status).toBe(403);
+    const count = await neo4j.driver.executeQuery('MATCH (n:Hacked) RETURN count(n) AS n');
+    expect(count.records[0]?.get('n').toNumber()).toBe(0);
+  });
+
+  it('400 for a bad query, a missing parameter, a bad body', async () => {
+    expect(await cypher('MATCH (n RETURN n')).toMatchObject({
+      status: 400,
+      body: {
+        error: {
+          code: 'bad_request',
+          details: { neo4jCode: 'Neo.ClientError.Statement.SyntaxError' },
+        },
+      },
+    });
+    expect(await cypher('MATCH (a:Account {id: $id}) RETURN a')).toMatchObject({
+      status: 400,
+      body: { error: { code: 'bad_request' } },
+    });
+    for (const body of [
+      {},
+      { query: '' },
+      { query: 'RETURN 1', params: [1] },
+      { query: 'RETURN 1', extra: 1 },
+    ]) {
+      const res = await postJson(`${svc.url}/v1/cypher`, body, auth('analyst'));
+      expect(res).toMatchObject({ status: 400, body: { error: { code: 'validation_failed' } } });
+    }
+  });
+
+  it('504 query_timeout past the time limit', async () => {
+    const res = await cypher(
+      'UNWIND range(1, 1000000000) AS x WITH x WHERE x = -1 RETURN count(*) AS n',
+    );
+    expect(res).toMatchObject({ status: 504, body: { error: { code: 'query_timeout' } } });
+  });
+
+  it('401 without a key, 403 for the ingest role, admin allowed', async () => {
+    expect(await postJson(`${svc.url}/v1/cypher`, { query: 'RETURN 1' })).toMatchObject({
+      status: 401,
+      body: { error: { code: 'unauthenticated' } },
+    });
+    expect(await cypher('RETURN 1 AS one', undefined, 'ingest')).toMatchObject({
+      status: 403,
+      body: { error: { code: 'forbidden' } },
+    });
+    expect((await cypher('RETURN 1 AS one', undefined, 'admin')).body.rows).toEqual([{ one: 1 }]);
+  });
+
+  it('audits every query, refused ones included', async () => {
+    await cypher('MATCH (a:Account {id: $id}) RETURN a.id AS id', { id: 'audit-me' });
+    await cypher("CREATE (:Hacked {tag: 'audit-me-too'})");
+    const res = await neo4j.driver.executeQuery(
+      "MATCH (e:AuditEntry {action: 'cypher'}) WHERE e.params CONTAINS 'audit-me' RETURN e {.*} AS e ORDER BY e.at",
+    );
+    const entries = res.records.map((r) => r.get('e') as Record<string, string>);
+    expect(entries.map((e) => [e.actor, e.role, e.outcome])).toEqual([
+      ['ana', 'analyst', 'ok'],
+      ['ana', 'analyst', 'write_not_allowed'],
+    ]);
+    expect(JSON.parse(entries[0]?.params ?? '{}')).toEqual({
+      query: 'MATCH (a:Account {id: $id}) RETURN a.id AS id',
+      params: { id: 'audit-me' },
+    });
+  });
+});

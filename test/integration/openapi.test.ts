@@ -1,0 +1,170 @@
+/**
+ * Self-description over HTTP: the OpenAPI 3.1 document covers every route the app
+ * serves, the docs page renders, /metrics speaks Prometheus with per-route latency,
+ * and every error, whatever raised it, has the one body {"error": {code, message}}.
+ */
+import { createApp } from '../../src/app';
+import { startTestNeo4j, type TestNeo4j } from '../support/neo4j';
+import { postJson, startService, type TestService } from '../support/service';
+import { API_KEYS, auth, getJson, ingestWorld } from '../support/analyst-fixtures';
+
+let neo4j: TestNeo4j;
+let svc: TestService;
+
+beforeAll(async () => {
+  neo4j = await startTestNeo4j();
+  svc = await startService(neo4j.uri, { API_KEYS });
+  await ingestWorld(svc.url);
+});
+
+afterAll(async () => {
+  await svc?.stop();
+  await neo4j?.stop();
+});
+
+interface Layer {
+  route?: { path: string; methods: Record<string, boolean> };
+  handle?: { stack?: Layer[] };
+}
+
+/** Every route Express has registered, as "METHOD /path/{param}". */
+function servedRoutes(app: unknown): string[] {
+  const out: string[] = [];
+  const walk = (stack: Layer[]) => {
+    for (const layer of stack) {
+      if (layer.route) {
+        const path = layer.route.path.replace(/:(\w+)/g, '{$1}');
+        for (const m of Object.keys(layer.route.methods)) out.push(`${m.toUpperCase()} ${path}`);
+      } else if (layer.handle?.stack) walk(layer.handle.stack);
+    }
+  };
+  walk((app as { router: { stack: Layer[] } }).router.stack);
+  return out.filter((r) => !r.includes('/docs') && !r.endsWith('/openapi.json'));
+}
+
+describe('GET /openapi.json', () => {
+  it('is OpenAPI 3.1 and documents every route, with the one error body', async () => {
+    const res = await getJson(`${svc.url}/openapi.json`);
+    expect(res.status).toBe(200);
+    expect(res.body.openapi).toBe('3.1.0');
+    const paths = res.body.paths as Record<string, Record<string, unknown>>;
+    const documented = Object.entries(paths).flatMap(([p, ops]) =>
+      Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`),
+    );
+    expect(documented.sort()).toEqual(
+      [
+        'GET /healthz',
+        'GET /readyz',
+        'GET /metrics',
+        'POST /v1/events',
+        'POST /v1/linkage/runs',
+        'GET /v1/linkage/runs',
+        'GET /v1/linkage/runs/{id}',
+        'GET /v1/allowlist',
+        'POST /v1/allowlist',
+        'DELETE /v1/allowlist',
+        'GET /v1/accounts/{id}/cluster',
+        'GET /v1/accounts/{id}',
+        'GET /v1/clusters',
+        'GET /v1/clusters/{id}',
+        'GET /v1/clusters/{id}/graph',
+        'POST /v1/clusters/{id}/verdict',
+        'GET /v1/verdicts',
+        'GET /v1/audit',
+        'GET /v1/investigations',
+        'POST /v1/investigations/{name}',
+        'POST /v1/cypher',
+      ].sort(),
+    );
+    const schemas = (res.body.components as { schemas: Record<string, unknown> }).schemas;
+    expect(Object.keys(schemas)).toEqual(
+      expect.arrayContaining([
+        'Error',
+        'Membership',
+        'ClusterDetail',
+        'VerdictRequest',
+        'CypherRequest',
+      ]),
+    );
+    // Request schemas come from the zod schemas the routes validate with.
+    const verdictRequest = schemas.VerdictRequest as { properties: Record<string, unknown> };
+    expect(verdictRequest.properties.verdict).toMatchObject({ enum: ['confirmed', 'benign'] });
+    const events = paths['/v1/events']?.post as { requestBody: unknown };
+    expect(JSON.stringify(events.requestBody)).toContain('promptFingerprint');
+  });
+
+  it('every route the app serves is documented', async () => {
+    const res = await getJson(`${svc.url}/openapi.json`);
+    const documented = new Set(
+      Object.entries(res.body.paths as Record<string, object>).flatMap(([p, ops]) =>
+        Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`),
+      ),
+    );
+    const served = servedRoutes(createApp(svc.ctx));
+    expect(served.length).toBeGreaterThan(15);
+    expect(served.filter((r) => !documented.has(r))).toEqual([]);
+  });
+
+  it('GET /docs renders the browsable page', async () => {
+    const res = await fetch(`${svc.url}/docs/`);
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html).toContain('swagger-ui');
+    const init = await fetch(`${svc.url}/docs/swagger-ui-init.js`);
+    expect(init.status).toBe(200);
+    expect(await init.text()).toContain('/v1/clusters/{id}/verdict');
+  });
+});
+
+describe('GET /metrics', () => {
+  it('exposes per-route request latency, ingest counts and linkage run metrics', async () => {
+    await getJson(`${svc.url}/v1/clusters`, auth('analyst'));
+    await getJson(`${svc.url}/v1/accounts/ring:0/cluster`, auth('analyst'));
+    await getJson(`${svc.url}/v1/accounts/nobody/cluster`, auth('analyst'));
+    const res = await fetch(`${svc.url}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/plain');
+    const text = await res.text();
+    expect(text).toMatch(
+      /coterie_http_request_duration_seconds_bucket\{[^}]*route="\/v1\/clusters"[^}]*status="200"/,
+    );
+    expect(text).toMatch(
+      /coterie_http_request_duration_seconds_count\{[^}]*route="\/v1\/accounts\/:id\/cluster"[^}]*status="404"/,
+    );
+    expect(text).not.toContain('nobody'); // templates, never raw ids
+    expect(text).toMatch(/coterie_ingest_events_total\{outcome="written"\} \d+/);
+    expect(text).toContain('# TYPE coterie_linkage_runs_total counter');
+    expect(text).toContain('# TYPE coterie_linkage_run_duration_seconds histogram');
+  });
+});
+
+describe('one error body everywhere', () => {
+  it('404 route, 400 JSON, 400 validation, 401, 403, 404 resource, 403 write_not_allowed', async () => {
+    const cases = [
+      await getJson(`${svc.url}/no/such/route`, auth('analyst')),
+      await postJson(`${svc.url}/v1/cypher`, '{not json', auth('analyst')),
+      await getJson(`${svc.url}/v1/clusters?limit=-1`, auth('analyst')),
+      await getJson(`${svc.url}/v1/clusters`),
+      await getJson(`${svc.url}/v1/clusters`, auth('ingest')),
+      await getJson(`${svc.url}/v1/clusters/none`, auth('analyst')),
+      await postJson(`${svc.url}/v1/cypher`, { query: 'CREATE (n)' }, auth('analyst')),
+    ];
+    expect(cases.map((c) => [c.status, (c.body.error as { code: string }).code])).toEqual([
+      [404, 'not_found'],
+      [400, 'invalid_json'],
+      [400, 'validation_failed'],
+      [401, 'unauthenticated'],
+      [403, 'forbidden'],
+      [404, 'not_found'],
+      [403, 'write_not_allowed'],
+    ]);
+    for (const c of cases) {
+      expect(Object.keys(c.body)).toEqual(['error']);
+      const error = c.body.error as Record<string, unknown>;
+      expect(typeof error.message).toBe('string');
+      expect(Object.keys(error).every((k) => ['code', 'message', 'details'].includes(k))).toBe(
+        true,
+      );
+    }
+  });
+});

@@ -1,0 +1,212 @@
+/**
+ * Verdicts over HTTP against a real Neo4j: recorded with who and when, shown in the
+ * cluster's history, a benign verdict allow-listing the cluster's shared values for
+ * the next run, export with paging, the audit trail (admin), errors and roles.
+ */
+import { startTestNeo4j, type TestNeo4j } from '../support/neo4j';
+import { postJson, startService, type TestService } from '../support/service';
+import {
+  API_KEYS,
+  BENIGN_CLUSTER,
+  RING_CLUSTER,
+  auth,
+  getJson,
+  ingestWorld,
+  seedRun,
+} from '../support/analyst-fixtures';
+
+let neo4j: TestNeo4j;
+let svc: TestService;
+
+beforeAll(async () => {
+  neo4j = await startTestNeo4j();
+  svc = await startService(neo4j.uri, { API_KEYS, CURRENT_RUN_CHECK_MS: '0' });
+  await ingestWorld(svc.url);
+});
+
+afterAll(async () => {
+  await svc?.stop();
+  await neo4j?.stop();
+});
+
+const verdict = (id: string, body: unknown, role: 'analyst' | 'ingest' | 'admin' = 'analyst') =>
+  postJson(`${svc.url}/v1/clusters/${id}/verdict`, body, auth(role));
+
+async function allowlist() {
+  const res = await neo4j.driver.executeQuery(
+    'MATCH (e:AllowlistEntry) RETURN e {.*} AS e ORDER BY e.key',
+  );
+  return res.records.map((r) => r.get('e') as Record<string, unknown>);
+}
+
+describe('before any run', () => {
+  it('404: there is no current cluster to judge', async () => {
+    const res = await verdict('c-ring', { verdict: 'confirmed', note: 'ring' });
+    expect(res).toMatchObject({ status: 404, body: { error: { code: 'not_found' } } });
+  });
+});
+
+describe('POST /v1/clusters/{id}/verdict', () => {
+  beforeAll(async () => {
+    await seedRun(neo4j.driver, 'r-1', [RING_CLUSTER, BENIGN_CLUSTER], 1_000);
+  });
+
+  it('records a confirmed verdict with who and when, shown in the history', async () => {
+    const before = Date.now();
+    const res = await verdict('c-ring', { verdict: 'confirmed', note: 'distillation ring' });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({
+      verdict: {
+        clusterId: 'c-ring',
+        runId: 'r-1',
+        verdict: 'confirmed',
+        note: 'distillation ring',
+        by: 'ana',
+      },
+      allowlisted: [],
+    });
+    const at = (res.body.verdict as { at: number }).at;
+    expect(at).toBeGreaterThanOrEqual(before);
+    const detail = await getJson(`${svc.url}/v1/clusters/c-ring`, auth('analyst'));
+    expect((detail.body.history as { verdicts: unknown[] }).verdicts).toEqual([res.body.verdict]);
+    expect(await allowlist()).toEqual([]);
+  });
+
+  it('a benign verdict without allowlistSharedValues allow-lists nothing', async () => {
+    const res = await verdict('c-office', { verdict: 'benign', note: 'an office' });
+    expect(res).toMatchObject({ status: 201, body: { allowlisted: [] } });
+    expect(await allowlist()).toEqual([]);
+  });
+
+  it("a benign verdict can allow-list the cluster's shared values for the next run", async () => {
+    const res = await verdict('c-office', {
+      verdict: 'benign',
+      note: 'Acme office NAT and corporate card',
+      allowlistSharedValues: true,
+    });
+    expect(res.status).toBe(201);
+    expect(res.body.allowlisted).toEqual([
+      { kind: 'payment', value: 'pm-corp', created: true },
+      { kind: 'ip', value: '198.51.100.7', created: true },
+    ]);
+    const entries = await allowlist();
+    expect(entries).toEqual([
+      expect.objectContaining({
+        key: 'ip:198.51.100.7',
+        kind: 'ip',
+        value: '198.51.100.7',
+        source: 'verdict',
+        addedBy: 'ana',
+      }),
+      expect.objectContaining({ key: 'payment:pm-corp', kind: 'payment', source: 'verdict' }),
+    ]);
+    expect(entries[0]?.note).toContain('Acme office');
+    expect(entries[0]).not.toHaveProperty('created');
+    // Again: nothing new, the first entries stand.
+    const again = await verdict('c-office', {
+      verdict: 'benign',
+      note: 'still benign',
+      allowlistSharedValues: true,
+    });
+    expect(again.body.allowlisted).toEqual([
+      { kind: 'payment', value: 'pm-corp', created: false },
+      { kind: 'ip', value: '198.51.100.7', created: false },
+    ]);
+    expect(await allowlist()).toHaveLength(2);
+  });
+
+  it('400 for bad bodies, 404 for an unknown cluster', async () => {
+    for (const body of [
+      {},
+      { verdict: 'guilty', note: 'x' },
+      { verdict: 'confirmed' },
+      { verdict: 'confirmed', note: '' },
+      { verdict: 'confirmed', note: 'x', allowlistSharedValues: true },
+      { verdict: 'benign', note: 'x', allowlistSharedValues: 'yes' },
+      { verdict: 'benign', note: 'x', extra: 1 },
+    ]) {
+      const res = await verdict('c-ring', body);
+      expect([JSON.stringify(body), res.status, (res.body.error as { code: string }).code]).toEqual(
+        [JSON.stringify(body), 400, 'validation_failed'],
+      );
+    }
+    expect(await verdict('c-nothing', { verdict: 'benign', note: 'x' })).toMatchObject({
+      status: 404,
+      body: { error: { code: 'not_found' } },
+    });
+  });
+
+  it('401 without a key, 403 for the ingest role', async () => {
+    expect(
+      await postJson(`${svc.url}/v1/clusters/c-ring/verdict`, { verdict: 'benign', note: 'x' }),
+    ).toMatchObject({ status: 401, body: { error: { code: 'unauthenticated' } } });
+    expect(await verdict('c-ring', { verdict: 'benign', note: 'x' }, 'ingest')).toMatchObject({
+      status: 403,
+      body: { error: { code: 'forbidden' } },
+    });
+    expect((await getJson(`${svc.url}/v1/verdicts`, auth('ingest'))).status).toBe(403);
+    expect((await getJson(`${svc.url}/v1/verdicts`)).status).toBe(401);
+  });
+});
+
+describe('GET /v1/verdicts (export)', () => {
+  it('pages through every verdict, oldest first, and filters', async () => {
+    const all = await getJson(`${svc.url}/v1/verdicts?limit=1000`, auth('analyst'));
+    expect(all.status).toBe(200);
+    const verdicts = all.body.verdicts as { id: string; verdict: string; at: number }[];
+    expect(verdicts.map((v) => v.verdict)).toEqual(['confirmed', 'benign', 'benign', 'benign']);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await getJson(
+        `${svc.url}/v1/verdicts?limit=3${cursor ? `&cursor=${cursor}` : ''}`,
+        auth('analyst'),
+      );
+      seen.push(...(page.body.verdicts as { id: string }[]).map((v) => v.id));
+      cursor = page.body.nextCursor as string | null;
+    } while (cursor);
+    expect(seen).toEqual(verdicts.map((v) => v.id));
+    const confirmed = await getJson(`${svc.url}/v1/verdicts?verdict=confirmed`, auth('analyst'));
+    expect(confirmed.body.verdicts).toHaveLength(1);
+    const future = await getJson(
+      `${svc.url}/v1/verdicts?since=2100-01-01T00:00:00Z`,
+      auth('admin'),
+    );
+    expect(future.body.verdicts).toEqual([]);
+    for (const q of ['since=yesterday', 'verdict=maybe', 'limit=0', 'cursor=abc']) {
+      const res = await getJson(`${svc.url}/v1/verdicts?${q}`, auth('analyst'));
+      expect([q, res.status]).toEqual([q, 400]);
+    }
+  });
+});
+
+describe('GET /v1/audit', () => {
+  it('lists who recorded which verdict (admin only), newest first', async () => {
+    const res = await getJson(`${svc.url}/v1/audit?action=verdict&limit=2`, auth('admin'));
+    expect(res.status).toBe(200);
+    const entries = res.body.entries as Record<string, unknown>[];
+    expect(entries).toHaveLength(2);
+    expect(entries[0]).toMatchObject({
+      actor: 'ana',
+      role: 'analyst',
+      action: 'verdict',
+      target: 'c-office',
+      outcome: 'ok',
+      params: {
+        verdict: 'benign',
+        note: 'still benign',
+        allowlistSharedValues: true,
+        runId: 'r-1',
+      },
+    });
+    const next = await getJson(
+      `${svc.url}/v1/audit?action=verdict&limit=10&cursor=${res.body.nextCursor as string}`,
+      auth('admin'),
+    );
+    expect((next.body.entries as unknown[]).length).toBe(2);
+    expect((await getJson(`${svc.url}/v1/audit`, auth('analyst'))).status).toBe(403);
+    expect(
+      svc.logs.some((l) => l.includes('"audit":true') && l.includes('"action":"verdict"')),
+    ).toBe(true);
+  });
+});
