@@ -23,6 +23,7 @@ const ADMIN = { authorization: 'Bearer admin-secret' };
 const ANALYST = { authorization: 'Bearer analyst-secret' };
 const INGEST = { authorization: 'Bearer ingest-secret' };
 const CONFIG_ALLOWED_IP = '192.0.2.250';
+const CONFIG_ALLOWED_SUBNET = '2001:DB8:1::/48';
 
 beforeAll(async () => {
   neo4j = await startTestNeo4j();
@@ -32,11 +33,11 @@ beforeAll(async () => {
       `analyst:analyst:${hashKey('analyst-secret')}`,
       `ingest:ingest:${hashKey('ingest-secret')}`,
     ].join(','),
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: 'info', // into the in-memory sink: the cron test reads it
     LINKAGE_PUBLISH_BATCH_SIZE: '4', // several batches even on a small world
     LINKAGE_EXTRACT_PAGE_SIZE: '7', // several pages too
     LINKAGE_KEEP_RUNS: '2',
-    LINKAGE_ALLOWLIST: `ip:${CONFIG_ALLOWED_IP}`,
+    LINKAGE_ALLOWLIST: `ip:${CONFIG_ALLOWED_IP}, subnet:${CONFIG_ALLOWED_SUBNET}`,
     LINKAGE_CRON: 'off',
   });
   world = plantWorld();
@@ -249,15 +250,33 @@ describe('linkage runs', () => {
   it('refuses a second trigger while a run is in progress: 409 with the running id', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
+    let reached!: () => void;
+    const atGate = new Promise<void>((r) => (reached = r));
     const { runId, done } = await startLinkage(svc.ctx, {
       trigger: 'api',
-      hooks: { beforePhase: (phase) => (phase === 'publish' ? gate : undefined) },
+      hooks: {
+        beforePhase: (phase) => {
+          if (phase !== 'publish') return undefined;
+          reached();
+          return gate;
+        },
+      },
     });
     const second = await postJson(`${svc.url}/v1/linkage/runs`, {}, ADMIN);
     expect(second.status).toBe(409);
     expect(second.body).toMatchObject({ error: { code: 'run_in_progress', details: { runId } } });
+    await atGate; // held just before publish: extract … match are done and recorded
     const running = await getJson(`${svc.url}/v1/linkage/runs/${runId}`);
-    expect(running.body).toMatchObject({ status: 'running', current: false });
+    expect(running.body).toMatchObject({ status: 'running', current: false, phase: 'match' });
+    const progress = running.body.progress as number;
+    expect(progress).toBeGreaterThan(0.5);
+    expect(progress).toBeLessThan(1);
+    expect(Object.keys(running.body.timings as object)).toEqual([
+      'extract',
+      'build',
+      'detect',
+      'score',
+    ]);
     release();
     expect((await done).status).toBe('succeeded');
 
@@ -303,6 +322,7 @@ describe('linkage runs', () => {
         source: 'config',
         deletable: false,
       }),
+      expect.objectContaining({ kind: 'subnet', value: '2001:db8:1::/48', source: 'config' }),
     ]);
     const bad = await postJson(`${svc.url}/v1/allowlist`, { kind: 'card', value: 'x' }, ADMIN);
     expect(bad.status).toBe(400);
@@ -331,7 +351,7 @@ describe('linkage runs', () => {
 
     const run = await triggerRun({ seed: 7 });
     expect(run.status).toBe('succeeded');
-    expect(run.stats).toHaveProperty('extract.allowlist', 2);
+    expect(run.stats).toHaveProperty('extract.allowlist', 3);
     const { clusters } = await currentClusters();
     for (const id of world.groups.family) expect(clusterOf(clusters, id)).toBeUndefined();
     const family = clusterOf(firstClusters, 'fa-01') as PublishedCluster;
@@ -347,7 +367,7 @@ describe('linkage runs', () => {
       (await deleteJson(`${svc.url}/v1/allowlist`, { kind: 'payment', value: FAMILY_CARD })).status,
     ).toBe(404);
     const after = await getJson(`${svc.url}/v1/allowlist`);
-    expect((after.body.entries as unknown[]).length).toBe(1);
+    expect((after.body.entries as unknown[]).length).toBe(2);
   });
 
   it('a run that fails mid-publish leaves the previous run current and is marked failed', async () => {
@@ -450,6 +470,44 @@ describe('linkage runs', () => {
     });
   });
 
+  it('runs on the cron schedule, and a tick during a run skips it', async () => {
+    const { startLinkageSchedule } = await import('../../src/linkage/schedule');
+    expect(startLinkageSchedule(svc.ctx).next()).toBeNull(); // LINKAGE_CRON=off
+    const everySecond = { ...svc.ctx, config: { ...svc.ctx.config, LINKAGE_CRON: '* * * * * *' } };
+    // a run in progress: ticks find the lease taken and skip
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const held = await startLinkage(svc.ctx, {
+      trigger: 'api',
+      hooks: { beforePhase: (phase) => (phase === 'publish' ? gate : undefined) },
+    });
+    const logsBefore = svc.logs.length;
+    const schedule = startLinkageSchedule(everySecond);
+    try {
+      expect(schedule.next()).toBeInstanceOf(Date);
+      await new Promise((r) => setTimeout(r, 2500));
+      expect(svc.logs.slice(logsBefore).join('')).toContain('scheduled linkage run skipped');
+      release();
+      expect((await held.done).status).toBe('succeeded');
+      const until = Date.now() + 60_000;
+      let cronRun: Run | undefined;
+      while (!cronRun && Date.now() < until) {
+        const list = await getJson(`${svc.url}/v1/linkage/runs?limit=3`);
+        cronRun = (list.body.runs as Run[]).find((r) => r.trigger === 'cron');
+        if (!cronRun) await new Promise((r) => setTimeout(r, 250));
+      }
+      expect(cronRun).toBeDefined();
+    } finally {
+      schedule.stop();
+    }
+    const runs = (await getJson(`${svc.url}/v1/linkage/runs?limit=5`)).body.runs as Run[];
+    const cronRuns = runs.filter((r) => r.trigger === 'cron');
+    for (const r of cronRuns) expect((await waitForRun(r.id)).status).toBe('succeeded');
+    const metrics = await (await fetch(`${svc.url}/metrics`)).text();
+    expect(metrics).toMatch(/coterie_linkage_runs_total\{outcome="succeeded"\} \d+/);
+    expect(metrics).toMatch(/coterie_linkage_runs_total\{outcome="failed"\} \d+/);
+  });
+
   it('runs from the CLI with a progress bar and prints the stats', async () => {
     const root = path.resolve(__dirname, '../..');
     const { stdout, stderr } = await promisify(execFile)(
@@ -469,7 +527,7 @@ describe('linkage runs', () => {
           NEO4J_URI: neo4j.uri,
           LINKAGE_PUBLISH_BATCH_SIZE: '4',
           LINKAGE_KEEP_RUNS: '2',
-          LINKAGE_ALLOWLIST: `ip:${CONFIG_ALLOWED_IP}`,
+          LINKAGE_ALLOWLIST: `ip:${CONFIG_ALLOWED_IP}, subnet:${CONFIG_ALLOWED_SUBNET}`,
         },
         timeout: 120_000,
       },
