@@ -5,7 +5,9 @@
  *
  * Taking the lease and creating the run record happen in ONE write transaction,
  * so a refused trigger leaves no trace and a taken lease always has its run.
- * The holder renews the lease every ttl/6 ms; a holder that dies stops renewing,
+ * The holder renews the lease every ttl/6 ms and at every phase boundary (the
+ * timer cannot fire while a pure stage holds the event loop, so TTL must exceed
+ * the longest single phase: default 120 s); a holder that dies stops renewing,
  * the lease expires, and the next trigger takes it over and marks the dead run
  * failed ("lease expired"). A holder that finds its lease gone (renewal matched
  * nothing) is told through `lost`/`assertHeld`, and publish's final swap checks the

@@ -258,6 +258,9 @@ async function execute(
   };
   let clock = Date.now();
   const begin = async (phase: Phase) => {
+    // Renewed at every phase boundary too: the timer cannot fire while a pure
+    // stage holds the event loop, so a long build or detect must not eat the TTL.
+    await lease.renew();
     checkAbort();
     await opts.hooks?.beforePhase?.(phase);
     await recorder.enter(phase);

@@ -35,7 +35,7 @@ export const configSchema = z.object({
   RISK_THRESHOLD: z.coerce.number().min(0).max(1).default(0.7),
   LINKAGE_ALLOWLIST: z.string().default(''),
   LINKAGE_KEEP_RUNS: int(5, 1),
-  LINKAGE_LEASE_TTL_MS: int(60_000, 1000),
+  LINKAGE_LEASE_TTL_MS: int(120_000, 1000),
   LINKAGE_EXTRACT_PAGE_SIZE: int(20_000, 1),
   LINKAGE_PUBLISH_BATCH_SIZE: int(5_000, 1),
 
