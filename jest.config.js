@@ -2,6 +2,8 @@
 // start a real embedded Neo4j (see test/support/global-setup.ts).
 const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json' }];
 module.exports = {
+  // Integration files mostly wait on their own JVM; two workers overlap that wait.
+  maxWorkers: 2,
   projects: [
     {
       displayName: 'unit',
