@@ -103,7 +103,6 @@ async function main(): Promise<void> {
       };
     });
     writeFileSync(args.dump, JSON.stringify(rows));
-    // per-account: which group is unclustered (for recall diagnosis)
   }
 }
 
