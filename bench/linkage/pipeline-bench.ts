@@ -14,6 +14,8 @@
  *   node … bench/linkage/pipeline-bench.ts --accounts 1000000 --reuse-db DIR
  *     (no load: a database kept by --keep-db; its earlier linkage results are removed
  *     first, untimed, so the run is again a first run over the same data)
+ *   --warm: one untimed extract before the run, so the JVM's JIT and page cache are
+ *     warm as in a long-running service (a restarted database is cold otherwise)
  *
  * `--keep-db DIR` uses DIR (must not exist yet) as the data directory and keeps it, so
  * a query benchmark can start Neo4j on a published run. Figures also go to
@@ -124,6 +126,7 @@ async function main(): Promise<void> {
       'keep-db': { type: 'string' },
       'reuse-db': { type: 'string' },
       'no-igraph': { type: 'boolean', default: false },
+      warm: { type: 'boolean', default: false },
     },
   });
   const accounts = Number(args.accounts);
@@ -222,6 +225,18 @@ async function main(): Promise<void> {
 
     // 2. the run
     const config = loadConfig({ ...process.env, NEO4J_URI: local.uri, LINKAGE_CRON: 'off' });
+    if (args.warm) {
+      t = Date.now();
+      const jvm0 = procCpuS(local.pid);
+      const warmed = await extract(db, loadCypher(), {
+        pageSize: config.LINKAGE_EXTRACT_PAGE_SIZE,
+      });
+      figures.warmExtractMs = Date.now() - t;
+      log(
+        `warm-up extract (untimed): ${warmed.input.accounts.length} accounts in ${s(Date.now() - t)} s, ` +
+          `JVM cpu ${(procCpuS(local.pid) - jvm0).toFixed(1)} s`,
+      );
+    }
     const logger = createLogger('warn');
     const phaseCpu: Record<string, { node: number; jvm: number }> = {};
     let current: Phase | undefined;
