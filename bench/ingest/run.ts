@@ -40,7 +40,7 @@ const { values: args } = parseArgs({
     accounts: { type: 'string', default: '50000' },
     clients: { type: 'string', default: '8' },
     'rest-batch': { type: 'string', default: '1000' },
-    'import-batch': { type: 'string', default: '5000' },
+    'import-batch': { type: 'string', default: '20000' },
     phase: { type: 'string' },
     file: { type: 'string' },
   },
