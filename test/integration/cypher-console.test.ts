@@ -10,6 +10,19 @@ import { startTestNeo4j, type TestNeo4j } from '../support/neo4j';
 import { postJson, startService, type TestService } from '../support/service';
 import { API_KEYS, auth, ingestWorld } from '../support/analyst-fixtures';
 
+/** Fails with a label instead of hanging until the test timeout. */
+async function step<T>(label: string, work: Promise<T>, ms = 20_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${label}: no answer in ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 let neo4j: TestNeo4j;
 let svc: TestService;
 
@@ -40,16 +53,29 @@ const cypher = (
 
 /** Everything a write could touch: counts, labels, property keys, indexes, one property. */
 async function fingerprint() {
-  const q = async (text: string) =>
-    (await neo4j.driver.executeQuery(text)).records.map((r) => JSON.stringify(r.toObject()));
-  return {
-    nodes: await q('MATCH (n) WHERE NOT n:AuditEntry RETURN count(n) AS n'),
-    rels: await q('MATCH ()-[r]->() RETURN count(r) AS n'),
-    labels: await q('CALL db.labels() YIELD label RETURN collect(label) AS l'),
-    keys: await q('CALL db.propertyKeys() YIELD propertyKey RETURN collect(propertyKey) AS k'),
-    indexes: await q('SHOW INDEXES YIELD name RETURN collect(name) AS i'),
-    account: await q("MATCH (a:Account {id: 'ring:0'}) RETURN properties(a) AS p"),
-  };
+  // One session, one read transaction: a consistent snapshot of everything a write could touch.
+  const session = neo4j.driver.session({ defaultAccessMode: 'READ' });
+  try {
+    return await step(
+      'fingerprint',
+      session.executeRead(async (tx) => {
+        const q = async (text: string) =>
+          (await tx.run(text)).records.map((r) => JSON.stringify(r.toObject()));
+        return {
+          nodes: await q('MATCH (n) WHERE NOT n:AuditEntry RETURN count(n) AS n'),
+          rels: await q('MATCH ()-[r]->() RETURN count(r) AS n'),
+          labels: await q('CALL db.labels() YIELD label RETURN collect(label) AS l'),
+          keys: await q(
+            'CALL db.propertyKeys() YIELD propertyKey RETURN collect(propertyKey) AS k',
+          ),
+          indexes: await q('SHOW INDEXES YIELD name RETURN collect(name) AS i'),
+          account: await q("MATCH (a:Account {id: 'ring:0'}) RETURN properties(a) AS p"),
+        };
+      }),
+    );
+  } finally {
+    await session.close();
+  }
 }
 
 describe('POST /v1/cypher', () => {
@@ -102,12 +128,29 @@ describe('POST /v1/cypher', () => {
     ['LOAD CSV lowercase', "load csv from 'file:///etc/hostname' as l return l"],
   ];
 
-  it.each(WRITES)('refuses %s with 403 write_not_allowed and changes nothing', async (_n, q, p) => {
+  it('refuses every kind of write with 403 write_not_allowed and changes nothing', async () => {
     const before = await fingerprint();
-    const res = await cypher(q, p);
-    expect(res.status).toBe(403);
-    expect(res.body).toMatchObject({ error: { code: 'write_not_allowed' } });
+    const outcomes: unknown[] = [];
+    for (const [name, q, p] of WRITES) {
+      const res = await step(q, cypher(q, p));
+      outcomes.push([name, res.status, (res.body.error as { code?: string } | undefined)?.code]);
+    }
+    expect(outcomes).toEqual(WRITES.map(([name]) => [name, 403, 'write_not_allowed']));
     expect(await fingerprint()).toEqual(before);
+  });
+
+  it('created no label, property key or index along the way', async () => {
+    const res = await step(
+      'schema',
+      neo4j.driver.executeQuery(
+        `CALL db.labels() YIELD label WITH collect(label) AS labels
+         CALL db.propertyKeys() YIELD propertyKey WITH labels, collect(propertyKey) AS keys
+         RETURN 'Hacked' IN labels AS label, 'hackedKey' IN keys AS key`,
+      ),
+    );
+    expect(res.records[0]?.toObject()).toEqual({ label: false, key: false });
+    const indexes = await step('indexes', neo4j.driver.executeQuery('SHOW INDEXES YIELD name'));
+    expect(indexes.records.map((r) => r.get('name'))).not.toContain('hacked');
   });
 
   it("maps the database's own refusal of a write in a read transaction to write_not_allowed", async () => {
