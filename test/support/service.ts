@@ -58,8 +58,10 @@ export async function startService(
     ctx,
     logs,
     async stop() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      // Close keep-alive and in-flight connections first: server.close() waits for them.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
+      await closed;
       await db.close();
     },
   };
