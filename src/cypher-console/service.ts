@@ -8,7 +8,7 @@
 import { Neo4jError } from 'neo4j-driver';
 import { z } from 'zod';
 import type { Context } from '../context';
-import { AuditLog } from '../platform/audit';
+import { AuditLog, type AuditRecord } from '../platform/audit';
 import type { Principal } from '../platform/auth';
 import { AppError, isAppError } from '../platform/errors';
 import { int } from '../platform/neo4j';
@@ -44,8 +44,13 @@ export class CypherConsole {
 
   async run(who: Principal, req: CypherRequest) {
     const started = performance.now();
-    let outcome = 'ok';
-    try {
+    const entry = {
+      actor: who,
+      action: 'cypher' as const,
+      target: 'adhoc',
+      params: { query: req.query, params: req.params },
+    };
+    return auditedQuery(this.audit, entry, async () => {
       const result = await this.ctx.db.read(async (tx) => {
         const plan = await tx.run(`EXPLAIN ${req.query}`, driverParams(req.params));
         assertReadOnly(
@@ -56,19 +61,25 @@ export class CypherConsole {
         return runCapped(tx, req.query, driverParams(req.params), this.ctx.config.QUERY_MAX_ROWS);
       }, this.ctx.config.QUERY_TIMEOUT_MS);
       return withStats(result, started);
-    } catch (err) {
-      const appError = mapQueryError(err);
-      outcome = isAppError(appError) ? appError.code : 'internal';
-      throw appError;
-    } finally {
-      await this.audit.record({
-        actor: who,
-        action: 'cypher',
-        target: 'adhoc',
-        params: { query: req.query, params: req.params },
-        outcome,
-      });
-    }
+    });
+  }
+}
+
+/** Runs a query, maps its failure to an AppError, and audits the outcome either way. */
+export async function auditedQuery<T>(
+  audit: AuditLog,
+  entry: Omit<AuditRecord, 'outcome'>,
+  work: () => Promise<T>,
+): Promise<T> {
+  let outcome = 'ok';
+  try {
+    return await work();
+  } catch (err) {
+    const appError = mapQueryError(err);
+    outcome = isAppError(appError) ? appError.code : 'internal';
+    throw appError;
+  } finally {
+    await audit.record({ ...entry, outcome });
   }
 }
 

@@ -5,10 +5,10 @@
  */
 import type { Context } from '../context';
 import { runCapped } from '../cypher-console/run';
-import { mapQueryError, withStats } from '../cypher-console/service';
+import { auditedQuery, withStats } from '../cypher-console/service';
 import { AuditLog } from '../platform/audit';
 import type { Principal } from '../platform/auth';
-import { AppError, isAppError } from '../platform/errors';
+import { AppError } from '../platform/errors';
 import { parseInput } from '../platform/http';
 import { type Investigation, loadInvestigations, toDriverParams } from './catalog';
 
@@ -41,26 +41,14 @@ export class Investigations {
     if (!inv) throw new AppError('not_found', `no investigation "${name}"`);
     const values = parseInput(inv.schema, body ?? {});
     const started = performance.now();
-    let outcome = 'ok';
-    try {
+    const entry = { actor: who, action: 'investigation' as const, target: name, params: values };
+    return auditedQuery(this.audit, entry, async () => {
       const result = await this.ctx.db.read(
         (tx) =>
           runCapped(tx, inv.text, toDriverParams(inv, values), this.ctx.config.QUERY_MAX_ROWS),
         this.ctx.config.QUERY_TIMEOUT_MS,
       );
       return { name, params: values, ...withStats(result, started) };
-    } catch (err) {
-      const appError = mapQueryError(err);
-      outcome = isAppError(appError) ? appError.code : 'internal';
-      throw appError;
-    } finally {
-      await this.audit.record({
-        actor: who,
-        action: 'investigation',
-        target: name,
-        params: values,
-        outcome,
-      });
-    }
+    });
   }
 }

@@ -14,6 +14,7 @@
  * Cost: one pass over all account–identifier links, plus per-cluster work capped
  * by sampling (seeded) for the hour-series signals; no all-pairs work anywhere.
  */
+import { createRng } from './rng';
 import { groupTemplates, parseFingerprints } from './signals/templates';
 import {
   DAY_MS,
@@ -281,18 +282,6 @@ function round(x: number, digits = 4): number {
   return Math.round(x * f) / f;
 }
 
-/** mulberry32: small seeded PRNG so per-cluster samples are reproducible. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Up to k distinct elements of `items`, chosen with `rng` (all of them, in order, if k ≥ length). */
 function sample<T>(items: readonly T[], k: number, rng: () => number): readonly T[] {
   if (items.length <= k) return items;
@@ -508,7 +497,7 @@ interface Measured {
 
 function scoreCluster(ctx: Context, members: number[], clusterIndex: number): ScoredCluster {
   const { opts } = ctx;
-  const rng = mulberry32((opts.seed ^ Math.imul(clusterIndex + 1, 0x9e3779b1)) >>> 0);
+  const rng = createRng((opts.seed ^ Math.imul(clusterIndex + 1, 0x9e3779b1)) >>> 0);
   const m = measure(ctx, members, rng);
   const { risk, z, confidence, reasons, strengths, contributions } = combine(
     m.signals,
