@@ -1,6 +1,6 @@
 /**
  * Cluster reads for analysts, always against the current run (the Pointer):
- * an account's membership (cached per run), ranked and keyset-paged cluster
+ * an account's membership (from the run's in-memory index, else Neo4j and a cache), ranked and keyset-paged cluster
  * lists, one cluster's detail with members, shared identifiers, signals and
  * history, and the cluster as a node/edge graph for a graph view.
  */
@@ -33,9 +33,16 @@ export class ClusterService {
     return this.state.currentRun.get();
   }
 
-  /** Which cluster of the current run the account is in; 404 for an unknown account. */
+  /**
+   * Which cluster of the current run the account is in; 404 for an unknown account.
+   * From the in-memory index of the run when it holds the account, else one read.
+   */
   async membership(accountId: string): Promise<Membership> {
     const runId = await this.currentRunId();
+    if (runId !== null) {
+      const indexed = this.state.membershipIndex.lookup(runId, accountId);
+      if (indexed) return indexed;
+    }
     const cached = this.state.memberships.get(accountId);
     if (cached && cached.runId === runId) return cached;
     const [row] = await this.rows('accounts/read-account-membership', { accountId, runId });

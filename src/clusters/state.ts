@@ -1,14 +1,18 @@
 /**
  * Per-app state the analyst features share: which run is current (checked at
- * most once a second) and the membership cache keyed by it. One instance per
- * Context, so tests can build many apps side by side.
+ * most once a second), the in-memory membership index of that run and the
+ * membership cache keyed by it. One instance per Context, so tests can build
+ * many apps side by side.
  */
 import type { Context } from '../context';
 import { CurrentRun, LruCache } from '../platform/cache';
+import { MembershipIndex } from './membership-index';
 import type { Membership } from './schemas';
 
 export interface AnalystState {
   currentRun: CurrentRun;
+  /** every account's membership in the current run, loaded when the pointer moves */
+  membershipIndex: MembershipIndex;
   /** account id → membership in the current run; cleared whenever the pointer moves */
   memberships: LruCache<string, Membership>;
 }
@@ -20,8 +24,18 @@ export function analystState(ctx: Context): AnalystState {
   if (!state) {
     const currentRun = new CurrentRun(ctx.db, ctx.cypher, ctx.config.CURRENT_RUN_CHECK_MS);
     const memberships = new LruCache<string, Membership>(ctx.config.MEMBERSHIP_CACHE_SIZE);
-    currentRun.onChange(() => memberships.clear());
-    state = { currentRun, memberships };
+    const membershipIndex = new MembershipIndex({
+      db: ctx.db,
+      cypher: ctx.cypher,
+      logger: ctx.logger,
+      maxAccounts: ctx.config.MEMBERSHIP_INDEX_MAX_ACCOUNTS,
+      timeoutMs: ctx.config.QUERY_TIMEOUT_MS,
+    });
+    currentRun.onChange((runId) => {
+      memberships.clear();
+      membershipIndex.onRun(runId);
+    });
+    state = { currentRun, membershipIndex, memberships };
     states.set(ctx, state);
   }
   return state;

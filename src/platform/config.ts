@@ -42,6 +42,8 @@ export const configSchema = z.object({
   QUERY_TIMEOUT_MS: int(10_000, 100),
   QUERY_MAX_ROWS: int(1000, 1),
   MEMBERSHIP_CACHE_SIZE: int(100_000),
+  // V8 Maps hold at most 2^24 entries (src/clusters/membership-index.ts).
+  MEMBERSHIP_INDEX_MAX_ACCOUNTS: z.coerce.number().int().min(0).max(16_000_000).default(5_000_000),
   CURRENT_RUN_CHECK_MS: int(1000),
   CLUSTER_GRAPH_MAX_ACCOUNTS: int(200, 1),
   CLUSTER_GRAPH_MAX_IDENTIFIERS: int(300, 1),
