@@ -81,8 +81,11 @@ export interface MembershipIndexOptions {
   logger: Logger;
   /** 0 disables the index */
   maxAccounts: number;
+  /** accounts (and clusters) per read transaction; default 50,000 */
   pageSize?: number;
+  /** after a failed load, the next lookup retries once this long has passed; default 30 s */
   retryMs?: number;
+  /** per page transaction: a background load, not an analyst's query; default 60 s */
   timeoutMs?: number;
 }
 
@@ -97,11 +100,13 @@ export class MembershipIndex {
   private retryAt = 0;
   private readonly pageSize: number;
   private readonly retryMs: number;
+  private readonly timeoutMs: number;
 
   constructor(private readonly opts: MembershipIndexOptions) {
     this.state = opts.maxAccounts > 0 ? 'empty' : 'disabled';
     this.pageSize = opts.pageSize ?? 50_000;
     this.retryMs = opts.retryMs ?? 30_000;
+    this.timeoutMs = opts.timeoutMs ?? 60_000;
   }
 
   /** The pointer moved (or was first read): drop the old run's index now, load the new one. */
@@ -179,7 +184,8 @@ export class MembershipIndex {
 
   /** null: the run has more accounts than maxAccounts (logged). */
   private async load(runId: string, generation: number): Promise<MembershipTable | null> {
-    const { db, cypher, logger, maxAccounts, timeoutMs } = this.opts;
+    const { db, cypher, logger, maxAccounts } = this.opts;
+    const timeoutMs = this.timeoutMs;
     const started = Date.now();
     const stale = () => generation !== this.generation;
     const tooLarge = (accounts: number) => {

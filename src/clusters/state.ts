@@ -29,7 +29,6 @@ export function analystState(ctx: Context): AnalystState {
       cypher: ctx.cypher,
       logger: ctx.logger,
       maxAccounts: ctx.config.MEMBERSHIP_INDEX_MAX_ACCOUNTS,
-      timeoutMs: ctx.config.QUERY_TIMEOUT_MS,
     });
     currentRun.onChange((runId) => {
       memberships.clear();
