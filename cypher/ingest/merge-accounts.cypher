@@ -1,7 +1,9 @@
-// Folds per-batch account aggregates into the account: first/last seen, sign-up
-// time, request count, and the per-hour activity series (parallel arrays).
+// Creates missing accounts and folds per-batch aggregates into each: first/last seen,
+// sign-up time, request count, and the per-hour activity series (parallel arrays).
+// Rows come sorted by id and every row writes its account, so the accounts are
+// locked in id order before any link statement of this transaction touches them.
 UNWIND $rows AS r
-MATCH (a:Account {id: r.id})
+MERGE (a:Account {id: r.id})
 WITH a, r, coalesce(a.hourKeys, []) AS hk, coalesce(a.hourCounts, []) AS hc,
      [k IN r.hourKeys | toInteger(k)] AS rk
 WITH a, r, hk, hc, rk, [i IN range(0, size(rk) - 1) WHERE NOT rk[i] IN hk] AS fresh

@@ -72,35 +72,71 @@ const LINK_FIELDS: [LinkKind, keyof CleanEvent][] = [
   ['org', 'org'],
 ];
 
-export function aggregate(events: readonly CleanEvent[]): BatchRows {
-  const accounts = new Map<
-    string,
-    AccountRow & { hours: Map<number, number>; lastAttrAt: number }
-  >();
-  const links = new Map<string, LinkRow & { kind: LinkKind }>();
-  const models = new Map<string, ModelRow & { hours: Map<number, number> }>();
-  const capabilities = new Map<string, CapabilityRow>();
+interface Span {
+  count: number;
+  first: number;
+  last: number;
+}
 
-  for (const e of events) {
-    let account = accounts.get(e.accountId);
+interface ModelState extends Span {
+  hours: Map<number, number>;
+}
+
+/** Everything one account accumulated; links keyed by kind, then value. */
+interface AccountState {
+  firstSeen: number;
+  lastSeen: number;
+  signupAt: number | null;
+  requests: number;
+  emailDomain: string | null;
+  org: string | null;
+  lastAttrAt: number;
+  hours: Map<number, number>;
+  links: Map<LinkKind, Map<string, Span>>;
+  models: Map<string, ModelState>;
+  capabilities: Map<string, number>;
+}
+
+/**
+ * Incremental fold: `add` events one at a time (in any order: every aggregate is
+ * a count, min, max or "newest wins"), then `rows()`. The importer folds a whole
+ * window of events this way, so an account's many requests become one row per
+ * shared value however spread out they are.
+ */
+export class Aggregator {
+  private readonly accounts = new Map<string, AccountState>();
+  private rowsHeld = 0;
+
+  /** Rows `rows()` would return now (the writer's unit of work). */
+  get rowCount(): number {
+    return this.rowsHeld;
+  }
+
+  get accountCount(): number {
+    return this.accounts.size;
+  }
+
+  add(e: CleanEvent): void {
+    let account = this.accounts.get(e.accountId);
     if (!account) {
       account = {
-        id: e.accountId,
         firstSeen: e.at,
         lastSeen: e.at,
         signupAt: null,
         requests: 0,
-        hourKeys: [],
-        hourCounts: [],
         emailDomain: null,
         org: null,
-        hours: new Map(),
         lastAttrAt: -Infinity,
+        hours: new Map(),
+        links: new Map(),
+        models: new Map(),
+        capabilities: new Map(),
       };
-      accounts.set(e.accountId, account);
+      this.accounts.set(e.accountId, account);
+      this.rowsHeld++;
     }
-    account.firstSeen = Math.min(account.firstSeen, e.at);
-    account.lastSeen = Math.max(account.lastSeen, e.at);
+    if (e.at < account.firstSeen) account.firstSeen = e.at;
+    if (e.at > account.lastSeen) account.lastSeen = e.at;
     if (e.type === 'signup') account.signupAt = Math.min(account.signupAt ?? e.at, e.at);
     // The newest event that names a domain or org decides the account's current one.
     if ((e.emailDomain !== undefined || e.org !== undefined) && e.at >= account.lastAttrAt) {
@@ -112,86 +148,131 @@ export function aggregate(events: readonly CleanEvent[]): BatchRows {
     for (const [kind, field] of LINK_FIELDS) {
       const value = e[field];
       if (typeof value !== 'string') continue;
-      const key = `${kind}\u0000${e.accountId}\u0000${value}`;
-      const link = links.get(key);
-      if (link) {
-        link.count++;
-        link.firstSeen = Math.min(link.firstSeen, e.at);
-        link.lastSeen = Math.max(link.lastSeen, e.at);
-      } else {
-        links.set(key, {
-          kind,
-          accountId: e.accountId,
-          value,
-          count: 1,
-          firstSeen: e.at,
-          lastSeen: e.at,
-        });
+      let byValue = account.links.get(kind);
+      if (!byValue) {
+        byValue = new Map();
+        account.links.set(kind, byValue);
+      }
+      const span = byValue.get(value);
+      if (span) touch(span, e.at);
+      else {
+        byValue.set(value, { count: 1, first: e.at, last: e.at });
+        this.rowsHeld++;
       }
     }
 
-    if (e.type !== 'request') continue;
+    if (e.type !== 'request') return;
     const hour = Math.floor(e.at / HOUR_MS);
     account.requests++;
     bump(account.hours, hour);
     if (e.model !== undefined) {
-      const key = `${e.accountId}\u0000${e.model}`;
-      let model = models.get(key);
-      if (!model) {
-        model = {
-          accountId: e.accountId,
-          model: e.model,
-          count: 0,
-          firstUse: e.at,
-          lastUse: e.at,
-          hourKeys: [],
-          hourCounts: [],
-          hours: new Map(),
-        };
-        models.set(key, model);
+      const model = account.models.get(e.model);
+      if (model) touch(model, e.at);
+      else {
+        account.models.set(e.model, { count: 1, first: e.at, last: e.at, hours: new Map() });
+        this.rowsHeld++;
       }
-      model.count++;
-      model.firstUse = Math.min(model.firstUse, e.at);
-      model.lastUse = Math.max(model.lastUse, e.at);
-      bump(model.hours, hour);
+      bump((account.models.get(e.model) as ModelState).hours, hour);
     }
     if (e.capability !== undefined) {
-      const key = `${e.accountId}\u0000${e.capability}`;
-      const cap = capabilities.get(key) ?? {
-        accountId: e.accountId,
-        capability: e.capability,
-        count: 0,
-      };
-      cap.count++;
-      capabilities.set(key, cap);
+      const count = account.capabilities.get(e.capability);
+      if (count === undefined) this.rowsHeld++;
+      account.capabilities.set(e.capability, (count ?? 0) + 1);
     }
   }
 
-  const rows: BatchRows = {
-    accounts: [...accounts.values()].sort(byKey((a) => a.id)).map((a) => {
-      const { hours, lastAttrAt: _lastAttrAt, ...row } = a;
-      return { ...row, ...series(hours) };
-    }),
-    payment: [],
-    device: [],
-    ip: [],
-    prompt: [],
-    emailDomain: [],
-    org: [],
-    models: [...models.values()].sort(byKey((m) => `${m.accountId}\u0000${m.model}`)).map((m) => {
-      const { hours, ...row } = m;
-      return { ...row, ...series(hours) };
-    }),
-    capabilities: [...capabilities.values()].sort(
-      byKey((c) => `${c.accountId}\u0000${c.capability}`),
-    ),
-  };
-  const sortedLinks = [...links.values()].sort(byKey((l) => `${l.accountId}\u0000${l.value}`));
-  for (const { kind, ...link } of sortedLinks) {
-    if (kind === 'ip') rows.ip.push({ ...link, subnet: subnetOf(link.value) });
-    else rows[kind].push(link);
+  /** A deep copy, so a write attempt can fold more events in without touching this one. */
+  clone(): Aggregator {
+    const copy = new Aggregator();
+    copy.rowsHeld = this.rowsHeld;
+    for (const [id, a] of this.accounts) {
+      const links = new Map<LinkKind, Map<string, Span>>();
+      for (const [kind, byValue] of a.links) {
+        links.set(kind, new Map([...byValue].map(([v, s]) => [v, { ...s }])));
+      }
+      const models = new Map<string, ModelState>();
+      for (const [name, m] of a.models) models.set(name, { ...m, hours: new Map(m.hours) });
+      copy.accounts.set(id, {
+        ...a,
+        hours: new Map(a.hours),
+        links,
+        models,
+        capabilities: new Map(a.capabilities),
+      });
+    }
+    return copy;
   }
-  return rows;
+
+  /** Rows sorted by account id, then value, so writers lock in one global order. */
+  rows(): BatchRows {
+    const rows: BatchRows = {
+      accounts: [],
+      payment: [],
+      device: [],
+      ip: [],
+      prompt: [],
+      emailDomain: [],
+      org: [],
+      models: [],
+      capabilities: [],
+    };
+    for (const id of [...this.accounts.keys()].sort(compare)) {
+      const a = this.accounts.get(id) as AccountState;
+      rows.accounts.push({
+        id,
+        firstSeen: a.firstSeen,
+        lastSeen: a.lastSeen,
+        signupAt: a.signupAt,
+        requests: a.requests,
+        ...series(a.hours),
+        emailDomain: a.emailDomain,
+        org: a.org,
+      });
+      for (const [kind, byValue] of a.links) {
+        for (const value of [...byValue.keys()].sort(compare)) {
+          const s = byValue.get(value) as Span;
+          const link = {
+            accountId: id,
+            value,
+            count: s.count,
+            firstSeen: s.first,
+            lastSeen: s.last,
+          };
+          if (kind === 'ip') rows.ip.push({ ...link, subnet: subnetOf(value) });
+          else rows[kind].push(link);
+        }
+      }
+      for (const model of [...a.models.keys()].sort(compare)) {
+        const m = a.models.get(model) as ModelState;
+        rows.models.push({
+          accountId: id,
+          model,
+          count: m.count,
+          firstUse: m.first,
+          lastUse: m.last,
+          ...series(m.hours),
+        });
+      }
+      for (const capability of [...a.capabilities.keys()].sort(compare)) {
+        const count = a.capabilities.get(capability) as number;
+        rows.capabilities.push({ accountId: id, capability, count });
+      }
+    }
+    return rows;
+  }
+}
+
+/** Folds one batch of events (the REST path's unit). */
+export function aggregate(events: readonly CleanEvent[]): BatchRows {
+  const aggregator = new Aggregator();
+  for (const e of events) aggregator.add(e);
+  return aggregator.rows();
+}
+
+function touch(span: Span, at: number): void {
+  span.count++;
+  if (at < span.first) span.first = at;
+  if (at > span.last) span.last = at;
 }
 
 function bump(map: Map<number, number>, key: number): void {
@@ -203,10 +284,6 @@ function series(hours: Map<number, number>): { hourKeys: number[]; hourCounts: n
   return { hourKeys: keys, hourCounts: keys.map((k) => hours.get(k) as number) };
 }
 
-function byKey<T>(key: (t: T) => string): (a: T, b: T) => number {
-  return (a, b) => {
-    const ka = key(a);
-    const kb = key(b);
-    return ka < kb ? -1 : ka > kb ? 1 : 0;
-  };
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -2,7 +2,9 @@
  * Bulk import of a JSON-lines file (optionally gzipped) through the same
  * validation and writer as POST /v1/events. Bad lines go to a reject file with
  * their line number and reason (never the line itself: it may hold a prompt).
- * Every batch commits together with a checkpoint (last line covered) in Neo4j,
+ * Events are folded as they are read, a window of `batchSize` events at a time
+ * (an account's requests across the window become one row per shared value), and
+ * every window commits together with a checkpoint (last line covered) in Neo4j,
  * so an interrupted import resumes exactly where it stopped, counting nothing twice.
  */
 import { createHash } from 'node:crypto';
@@ -23,7 +25,7 @@ import type { Database } from '../platform/neo4j';
 import { toNumber } from '../platform/neo4j';
 import type { CleanEvent } from './event-schema';
 import { cleanEvent } from './validate';
-import type { EventWriter } from './writer';
+import { type EventWriter, PendingBatch } from './writer';
 
 export interface ImportProgress {
   bytesRead: number;
@@ -90,7 +92,7 @@ export class Importer {
       crlfDelay: Infinity,
     });
 
-    let batch: CleanEvent[] = [];
+    let batch = new PendingBatch();
     let inFlight: Promise<void> = Promise.resolve();
     let lineNo = 0;
     let interrupted = false;
@@ -98,10 +100,10 @@ export class Importer {
     const flush = async (lastLine: number) => {
       const events = batch;
       const rejectedSoFar = progress.rejected;
-      batch = [];
+      batch = new PendingBatch();
       await inFlight;
       inFlight = this.writer
-        .write(events, async (tx, result) => {
+        .writeBatch(events, async (tx, result) => {
           await tx.run(query(this.cypher, 'ingest/save-import-checkpoint'), {
             key,
             file,
@@ -132,9 +134,9 @@ export class Importer {
           progress.rejected++;
           rejects.write(`${JSON.stringify(event)}\n`);
         } else {
-          batch.push(event);
+          batch.add(event);
         }
-        if (batch.length >= opts.batchSize) {
+        if (batch.events >= opts.batchSize) {
           await flush(lineNo);
           if (opts.signal?.aborted) {
             interrupted = true;
@@ -142,7 +144,7 @@ export class Importer {
           }
         }
       }
-      if (!interrupted && (batch.length > 0 || lineNo > resumedFromLine)) await flush(lineNo);
+      if (!interrupted && (batch.events > 0 || lineNo > resumedFromLine)) await flush(lineNo);
       await inFlight;
     } finally {
       lines.close();

@@ -77,8 +77,19 @@ export class Database {
     }
   }
 
+  /** One attempt, no retries: a readiness probe must answer in seconds, not after 30 s of backoff. */
   async ping(): Promise<void> {
-    await this.read((tx) => tx.run('RETURN 1'));
+    const session = this.driver.session({
+      database: this.database,
+      defaultAccessMode: neo4j.session.READ,
+    });
+    try {
+      await session.run('RETURN 1');
+    } catch (err) {
+      throw toAppError(err);
+    } finally {
+      await session.close();
+    }
   }
 
   async close(): Promise<void> {

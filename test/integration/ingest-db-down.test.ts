@@ -32,6 +32,10 @@ const bigBatch = {
   })),
 };
 
+// Writes against a dead database retry for the driver's maxTransactionRetryTime (30 s)
+// before answering 503; the batch in flight and the one after it each wait that long.
+jest.setTimeout(300_000);
+
 it('answers 503 while Neo4j is down, and never leaves half a batch', async () => {
   local = await start();
   svc = await startService(local.uri, {
