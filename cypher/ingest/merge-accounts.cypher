@@ -1,12 +1,27 @@
 // Creates missing accounts and folds per-batch aggregates into each: first/last seen,
-// sign-up time, request count, and the per-hour activity series (parallel arrays).
-// Rows come sorted by id and every row writes its account, so the accounts are
-// locked in id order before any link statement of this transaction touches them.
+// sign-up time, request count, and the per-hour activity series (parallel arrays kept
+// sorted by hour). Rows come sorted by id and every row writes its account, so the
+// accounts are locked in id order before any link statement of this transaction
+// touches them. Series: when the batch's hours all follow the stored ones (a file or
+// stream read in time order) they are appended; otherwise both are re-grouped by hour.
+// Either way the cost is linear in the series, never a nested scan.
 UNWIND $rows AS r
 MERGE (a:Account {id: r.id})
 WITH a, r, coalesce(a.hourKeys, []) AS hk, coalesce(a.hourCounts, []) AS hc,
-     [k IN r.hourKeys | toInteger(k)] AS rk
-WITH a, r, hk, hc, rk, [i IN range(0, size(rk) - 1) WHERE NOT rk[i] IN hk] AS fresh
+     [k IN r.hourKeys | toInteger(k)] AS rk, [c IN r.hourCounts | toInteger(c)] AS rc
+// Re-grouping (only when the hours overlap) in a subquery that always yields one
+// row: collect() over no rows is one row of empty lists.
+WITH *, size(hk) = 0 OR size(rk) = 0 OR rk[0] > hk[size(hk) - 1] AS appendOnly
+CALL {
+  WITH hk, hc, rk, rc, appendOnly
+  UNWIND CASE WHEN appendOnly THEN [] ELSE range(0, size(hk) + size(rk) - 1) END AS i
+  WITH CASE WHEN i < size(hk) THEN hk[i] ELSE rk[i - size(hk)] END AS k,
+       CASE WHEN i < size(hk) THEN hc[i] ELSE rc[i - size(hk)] END AS c
+  WITH k, sum(c) AS c ORDER BY k
+  RETURN collect(k) AS mergedKeys, collect(c) AS mergedCounts
+}
+WITH *, CASE WHEN appendOnly THEN hk + rk ELSE mergedKeys END AS keys,
+        CASE WHEN appendOnly THEN hc + rc ELSE mergedCounts END AS counts
 SET a.firstSeen = CASE WHEN a.firstSeen IS NULL OR r.firstSeen < a.firstSeen THEN toInteger(r.firstSeen) ELSE a.firstSeen END,
     a.lastSeen = CASE WHEN a.lastSeen IS NULL OR r.lastSeen > a.lastSeen THEN toInteger(r.lastSeen) ELSE a.lastSeen END,
     a.signupAt = CASE WHEN r.signupAt IS NULL THEN a.signupAt
@@ -15,8 +30,5 @@ SET a.firstSeen = CASE WHEN a.firstSeen IS NULL OR r.firstSeen < a.firstSeen THE
     a.requests = coalesce(a.requests, 0) + toInteger(r.requests),
     a.emailDomain = coalesce(r.emailDomain, a.emailDomain),
     a.org = coalesce(r.org, a.org),
-    a.hourCounts = [j IN range(0, size(hk) - 1) |
-                     hc[j] + reduce(s = 0, i IN range(0, size(rk) - 1) |
-                       s + CASE WHEN rk[i] = hk[j] THEN toInteger(r.hourCounts[i]) ELSE 0 END)]
-                   + [i IN fresh | toInteger(r.hourCounts[i])],
-    a.hourKeys = hk + [i IN fresh | rk[i]]
+    a.hourKeys = keys,
+    a.hourCounts = counts

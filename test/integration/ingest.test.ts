@@ -112,6 +112,33 @@ describe('POST /v1/events', () => {
     expect(Object.values(links!).map(Number)).toEqual([1, 1, 1, 1, 1]);
   });
 
+  it('keeps hour series sorted and summed when batches arrive out of time order', async () => {
+    const hour = (h: number) => new Date(Date.UTC(2026, 2, 1, h, 5)).toISOString();
+    const send = (hours: number[]) =>
+      postJson(`${svc.url}/v1/events`, {
+        events: hours.map((h) => ({
+          type: 'request',
+          accountId: 'w:series',
+          at: hour(h),
+          model: 'model-s',
+        })),
+      });
+    expect((await send([10, 12, 12])).status).toBe(200);
+    expect((await send([11, 12, 14])).status).toBe(200); // overlaps: re-grouped
+    expect((await send([20])).status).toBe(200); // strictly later: appended
+    const base = Date.UTC(2026, 2, 1) / 3_600_000;
+    const [row] = await cypher(
+      `MATCH (a:Account {id: "w:series"})-[u:USED_MODEL]->(:Model {name: "model-s"})
+       RETURN a.hourKeys AS ak, a.hourCounts AS ac, u.hourKeys AS uk, u.hourCounts AS uc, u.count AS n`,
+    );
+    const expected = { keys: [10, 11, 12, 14, 20].map((h) => base + h), counts: [1, 1, 3, 1, 1] };
+    expect((row!.ak as unknown[]).map(Number)).toEqual(expected.keys);
+    expect((row!.ac as unknown[]).map(Number)).toEqual(expected.counts);
+    expect((row!.uk as unknown[]).map(Number)).toEqual(expected.keys);
+    expect((row!.uc as unknown[]).map(Number)).toEqual(expected.counts);
+    expect(Number(row!.n)).toBe(7);
+  });
+
   it('never stores or logs the raw prompt', async () => {
     const found = await cypher(
       `MATCH (n) WHERE any(k IN keys(n) WHERE ${MENTIONS('n[k]')}) RETURN count(n) AS n`,
