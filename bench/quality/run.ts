@@ -1,7 +1,7 @@
 /**
  * Detection-quality benchmark (issue 5, points 2–4), through the real path:
  *   simulate (events.jsonl, truth.csv, params.json)
- *   → a fresh embedded Neo4j (port 0, temp data dir, heap 4g, page cache 2g), migrations
+ *   → a fresh embedded Neo4j (port 0, temp data dir, heap/page cache from --heap/--pagecache), migrations
  *   → the bulk importer (Importer.run: validation, fingerprints, idempotency, checkpoints)
  *   → one real linkage run (runLinkage: extract → build → detect → score → match → publish)
  *   → the published clusters read back through the current-run pointer
@@ -11,6 +11,7 @@
  * Markdown to bench/out/quality-<scale>-<seed>.{json,md}.
  *
  *   npm run bench:quality -- [--scale 0.1] [--seed 42] [--reuse-sim] [--keep-db]
+ *                            [--batch-size N (default IMPORT_BATCH_SIZE)] [--heap 4g] [--pagecache 2g]
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -63,6 +64,8 @@ async function main(): Promise<void> {
       'reuse-sim': { type: 'boolean', default: false },
       'keep-db': { type: 'boolean', default: false },
       'batch-size': { type: 'string' },
+      heap: { type: 'string', default: '4g' },
+      pagecache: { type: 'string', default: '2g' },
     },
   });
   const scale = Number(args.scale);
@@ -97,7 +100,12 @@ async function main(): Promise<void> {
   // 2. a fresh embedded Neo4j
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'coterie-bench-quality-'));
   t = Date.now();
-  const local = await startLocalNeo4j({ dataDir, port: 0, heap: '4g', pagecache: '2g' });
+  const local = await startLocalNeo4j({
+    dataDir,
+    port: 0,
+    heap: args.heap,
+    pagecache: args.pagecache,
+  });
   const db = new Database(createDriver({ uri: local.uri, user: 'neo4j', password: '' }));
   phases.neo4jStart = Date.now() - t;
   log(`neo4j: ${local.uri} (pid ${local.pid}), data ${dataDir}`);
@@ -201,7 +209,9 @@ async function main(): Promise<void> {
   lines.push('| resource | value |');
   lines.push('| --- | ---: |');
   lines.push(`| peak RSS, bench process (VmHWM) | ${benchPeak} MiB |`);
-  lines.push(`| peak RSS, Neo4j JVM (VmHWM; heap 4g, page cache 2g) | ${neo4jPeak} MiB |`);
+  lines.push(
+    `| peak RSS, Neo4j JVM (VmHWM; heap ${args.heap}, page cache ${args.pagecache}) | ${neo4jPeak} MiB |`,
+  );
   lines.push(`| database on disk after the run | ${dbSizeMiB} MiB |`);
   const s = linkageStats as Record<string, number>;
   lines.push(
