@@ -12,7 +12,6 @@
  * Routes stay thin: runs go through runner.ts, entries through allowlist.ts.
  */
 import { Router } from 'express';
-import { z } from 'zod';
 import type { Context } from '../context';
 import { requireRole } from '../platform/auth';
 import { query } from '../platform/cypher';
@@ -21,24 +20,7 @@ import { parseInput } from '../platform/http';
 import { int, toPlain } from '../platform/neo4j';
 import { addAllowlistEntry, listAllowlist, removeAllowlistEntry } from './allowlist';
 import { startLinkage } from './runner';
-import { IDENTIFIER_KINDS, type IdentifierKind } from './types';
-
-const runBody = z
-  .object({
-    seed: z
-      .number()
-      .int()
-      .min(0)
-      .max(2 ** 32 - 1)
-      .optional(),
-  })
-  .strict();
-const listQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(20) });
-const kind = z.enum(IDENTIFIER_KINDS as unknown as [IdentifierKind, ...IdentifierKind[]]);
-const entryBody = z
-  .object({ kind, value: z.string().min(1).max(256), note: z.string().max(1000).optional() })
-  .strict();
-const entryKeyInput = z.object({ kind, value: z.string().min(1).max(256) });
+import { entryBody, entryKeyInput, listQuery, runBody } from './schemas';
 
 const JSON_FIELDS = ['params', 'stats', 'timings', 'dissolved'] as const;
 const TIME_FIELDS = ['startedAt', 'finishedAt', 'updatedAt', 'membershipsPrunedAt'] as const;

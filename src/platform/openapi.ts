@@ -23,7 +23,15 @@ import {
 } from '../clusters/schemas';
 import { cypherRequestSchema, cypherResultSchema } from '../cypher-console/service';
 import { eventSchema } from '../ingest/event-schema';
-import { IDENTIFIER_KINDS, type IdentifierKind } from '../linkage/types';
+import {
+  allowlistEntry,
+  entryBody,
+  entryKeyInput,
+  listQuery,
+  runAccepted,
+  runBody,
+  runStatus,
+} from '../linkage/schemas';
 import {
   auditListSchema,
   verdictListSchema,
@@ -61,41 +69,6 @@ function errors(...codes: number[]) {
 }
 
 const jsonObject = z.record(z.string(), z.unknown());
-
-// Linkage run and allow-list shapes: mirrors of the zod schemas in src/linkage/routes.ts
-// (module-private there), kept beside the other documented routes.
-const identifierKind = z.enum(IDENTIFIER_KINDS as unknown as [IdentifierKind, ...IdentifierKind[]]);
-const runAccepted = z.object({ runId: z.string() }).meta({ id: 'RunAccepted' });
-const runStatus = z
-  .object({
-    id: z.string(),
-    status: z.enum(['running', 'succeeded', 'failed']),
-    phase: z.string().nullable(),
-    progress: z.number(),
-    trigger: z.enum(['cron', 'cli', 'api']),
-    seed: z.number().int(),
-    current: z.boolean(),
-    startedAt: z.string().nullable().describe('ISO-8601'),
-    finishedAt: z.string().nullable().describe('ISO-8601'),
-    params: jsonObject,
-    timings: jsonObject.describe('seconds per phase'),
-    stats: jsonObject,
-    dissolved: z.array(z.unknown()),
-    error: z.string().nullable(),
-  })
-  .meta({ id: 'LinkageRun' });
-const allowlistEntry = z
-  .object({
-    kind: identifierKind,
-    value: z.string(),
-    source: z.enum(['config', 'api', 'verdict']),
-    note: z.string().nullable(),
-    addedBy: z.string().nullable(),
-    addedAt: z.string().nullable().describe('ISO-8601'),
-    deletable: z.boolean(),
-  })
-  .meta({ id: 'AllowlistEntry' });
-const allowlistKey = z.object({ kind: identifierKind, value: z.string().min(1).max(256) });
 
 function paths(): RouteConfig[] {
   const bearer = [{ bearerAuth: [] }];
@@ -163,7 +136,7 @@ function paths(): RouteConfig[] {
         body: {
           content: {
             'application/json': {
-              schema: z.object({ seed: z.number().int().min(0).max(4294967295).optional() }),
+              schema: runBody,
             },
           },
         },
@@ -178,7 +151,7 @@ function paths(): RouteConfig[] {
       path: '/v1/linkage/runs',
       summary: 'Recent linkage runs, newest first, and the current run id',
       security: bearer,
-      request: { query: z.object({ limit: z.number().int().min(1).max(200).optional() }) },
+      request: { query: listQuery },
       responses: {
         200: json(
           z.object({ currentRunId: z.string().nullable(), runs: z.array(runStatus) }),
@@ -214,7 +187,7 @@ function paths(): RouteConfig[] {
         body: {
           content: {
             'application/json': {
-              schema: allowlistKey.extend({ note: z.string().max(1000).optional() }).strict(),
+              schema: entryBody,
             },
           },
         },
@@ -230,7 +203,7 @@ function paths(): RouteConfig[] {
       path: '/v1/allowlist',
       summary: 'Remove a stored allow-list entry (body or query {kind, value}); role admin',
       security: bearer,
-      request: { query: allowlistKey },
+      request: { query: entryKeyInput },
       responses: { 204: { description: 'removed' }, ...errors(400, 401, 403, 404, 409) },
     },
     {
