@@ -25,6 +25,7 @@ export async function importCommand(
     process.once('SIGTERM', onSignal);
 
     const started = Date.now();
+    let baseline: number | undefined;
     const bar = new SingleBar({
       format:
         'importing [{bar}] {percentage}% | {written} new, {duplicates} dup, {rejected} rejected | {rate} events/s | ETA {eta_formatted}',
@@ -40,13 +41,15 @@ export async function importCommand(
       rejectFile: opts.rejects,
       signal: abort.signal,
       onProgress: (p) => {
+        // Rate over this process's own work: a resumed import starts from the checkpoint's counts.
+        baseline ??= p.written + p.duplicates;
         const seconds = Math.max((Date.now() - started) / 1000, 0.001);
         bar.setTotal(p.totalBytes);
         bar.update(p.bytesRead, {
           written: p.written,
           duplicates: p.duplicates,
           rejected: p.rejected,
-          rate: Math.round((p.written + p.duplicates) / seconds),
+          rate: Math.round((p.written + p.duplicates - baseline) / seconds),
         });
       },
     });

@@ -40,6 +40,7 @@ export interface ImportOptions {
   file: string;
   batchSize: number;
   rejectFile?: string;
+  /** Called once before the first write (counts so far, from the checkpoint), then after each window. */
   onProgress?: (p: ImportProgress) => void;
   /** Stops after the batch in flight; the checkpoint makes the next run resume. */
   signal?: AbortSignal;
@@ -85,6 +86,8 @@ export class Importer {
       duplicates: checkpoint.duplicates,
       rejected: checkpoint.rejected,
     };
+    // A first report before anything is written: the counts a resumed import starts from.
+    opts.onProgress?.({ ...progress });
     const raw = createReadStream(file);
     raw.on('data', (chunk) => (progress.bytesRead += chunk.length));
     const lines = createInterface({

@@ -115,8 +115,15 @@ describe('coterie import', () => {
     const partial = await requestsFor('stop');
     expect(partial).toBeGreaterThanOrEqual(300);
     expect(partial).toBeLessThan(999);
-    const second = await importer().run({ file, batchSize: 100 });
+    const reports: number[] = [];
+    const second = await importer().run({
+      file,
+      batchSize: 100,
+      onProgress: (p) => reports.push(p.written),
+    });
     expect(second.resumedFromLine).toBeGreaterThan(0);
+    // The first report, before any write, carries the checkpoint's counts (the CLI's rate baseline).
+    expect(reports[0]).toBe(first.written);
     expect(second).toMatchObject({ written: 999, rejected: 1, interrupted: false });
     expect(await requestsFor('stop')).toBe(999);
     expect(readFileSync(second.rejectFile, 'utf8').trim().split('\n')).toHaveLength(1);
