@@ -203,8 +203,33 @@ export class Aggregator {
     return copy;
   }
 
+  /**
+   * Sorted account ids cut into groups of at most ~maxRows rows each (an account's
+   * rows are never split). Deterministic: the same events give the same groups,
+   * which is what lets an interrupted import skip the groups it already wrote.
+   */
+  partition(maxRows: number): string[][] {
+    const groups: string[][] = [];
+    let group: string[] = [];
+    let rows = 0;
+    for (const id of [...this.accounts.keys()].sort(compare)) {
+      const a = this.accounts.get(id) as AccountState;
+      let n = 1 + a.models.size + a.capabilities.size;
+      for (const byValue of a.links.values()) n += byValue.size;
+      if (group.length > 0 && rows + n > maxRows) {
+        groups.push(group);
+        group = [];
+        rows = 0;
+      }
+      group.push(id);
+      rows += n;
+    }
+    if (group.length > 0) groups.push(group);
+    return groups;
+  }
+
   /** Rows sorted by account id, then value, so writers lock in one global order. */
-  rows(): BatchRows {
+  rows(ids?: readonly string[]): BatchRows {
     const rows: BatchRows = {
       accounts: [],
       payment: [],
@@ -216,8 +241,9 @@ export class Aggregator {
       models: [],
       capabilities: [],
     };
-    for (const id of [...this.accounts.keys()].sort(compare)) {
-      const a = this.accounts.get(id) as AccountState;
+    for (const id of ids ?? [...this.accounts.keys()].sort(compare)) {
+      const a = this.accounts.get(id);
+      if (!a) continue;
       rows.accounts.push({
         id,
         firstSeen: a.firstSeen,

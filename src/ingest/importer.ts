@@ -3,9 +3,13 @@
  * validation and writer as POST /v1/events. Bad lines go to a reject file with
  * their line number and reason (never the line itself: it may hold a prompt).
  * Events are folded as they are read, a window of `batchSize` events at a time
- * (an account's requests across the window become one row per shared value), and
- * every window commits together with a checkpoint (last line covered) in Neo4j,
- * so an interrupted import resumes exactly where it stopped, counting nothing twice.
+ * (an account's requests across the window become one row per shared value). A
+ * window is written in parts, each one transaction with its checkpoint: first the
+ * events with idempotency keys, then the folded rows cut into groups of accounts of
+ * at most `partRows` rows (so a big window never needs a big transaction). The
+ * checkpoint records the last whole window's line and how many parts of the next one
+ * are in; the fold is deterministic, so a resumed import re-reads that window, cuts
+ * it the same way and skips the parts already written: nothing counted twice.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -21,7 +25,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import { type CypherMap, query } from '../platform/cypher';
-import type { Database } from '../platform/neo4j';
+import type { Database, ManagedTransaction } from '../platform/neo4j';
 import { toNumber } from '../platform/neo4j';
 import type { CleanEvent } from './event-schema';
 import { cleanEvent } from './validate';
@@ -38,11 +42,14 @@ export interface ImportProgress {
 
 export interface ImportOptions {
   file: string;
+  /** events per window (folded together) */
   batchSize: number;
+  /** most rows per transaction (default 50,000) */
+  partRows?: number;
   rejectFile?: string;
   /** Called once before the first write (counts so far, from the checkpoint), then after each window. */
   onProgress?: (p: ImportProgress) => void;
-  /** Stops after the batch in flight; the checkpoint makes the next run resume. */
+  /** Stops after the part in flight; the checkpoint makes the next run resume. */
   signal?: AbortSignal;
 }
 
@@ -58,7 +65,19 @@ interface Checkpoint {
   written: number;
   duplicates: number;
   rejected: number;
+  window: OpenWindow | null;
 }
+
+/** A window whose first parts are committed and the rest not (yet). */
+interface OpenWindow {
+  end: number;
+  parts: number;
+  partRows: number;
+  written: number;
+  duplicates: number;
+}
+
+const DEFAULT_PART_ROWS = 50_000;
 
 export class Importer {
   constructor(
@@ -99,30 +118,36 @@ export class Importer {
     let inFlight: Promise<void> = Promise.resolve();
     let lineNo = 0;
     let interrupted = false;
-    // One batch writes while the next one is parsed; writes stay in line order.
+    // The first window of a resumed import is the one its checkpoint left open.
+    let reopen = checkpoint.window;
+    // One window writes while the next one is parsed; writes stay in line order.
     const flush = async (lastLine: number) => {
-      const events = batch;
-      const rejectedSoFar = progress.rejected;
+      const window = batch;
+      const rejectedAtEnd = progress.rejected;
+      const open = reopen;
       batch = new PendingBatch();
+      reopen = null;
       await inFlight;
-      inFlight = this.writer
-        .writeBatch(events, async (tx, result) => {
-          await tx.run(query(this.cypher, 'ingest/save-import-checkpoint'), {
-            key,
-            file,
-            line: lastLine,
-            events: progress.written + result.written,
-            duplicates: progress.duplicates + result.duplicates,
-            rejected: rejectedSoFar,
-            now: Date.now(),
-          });
-        })
-        .then((result) => {
-          progress.written += result.written;
-          progress.duplicates += result.duplicates;
-          opts.onProgress?.({ ...progress });
-        });
-      // Surface a failed write at once rather than after the next batch is parsed.
+      inFlight = this.writeWindow({
+        key,
+        file,
+        batch: window,
+        end: lastLine,
+        rejected: rejectedAtEnd,
+        open,
+        partRows: opts.partRows ?? DEFAULT_PART_ROWS,
+        before: { written: progress.written, duplicates: progress.duplicates },
+        signal: opts.signal,
+      }).then((result) => {
+        if (!result) {
+          interrupted = true;
+          return;
+        }
+        progress.written += result.written;
+        progress.duplicates += result.duplicates;
+        opts.onProgress?.({ ...progress });
+      });
+      // Surface a failed write at once rather than after the next window is parsed.
       inFlight.catch(() => undefined);
     };
 
@@ -131,15 +156,17 @@ export class Importer {
         lineNo++;
         progress.lines = lineNo;
         if (lineNo <= resumedFromLine) continue;
-        if (line.trim() === '') continue;
-        const event = parseLine(line, lineNo);
-        if ('reason' in event) {
-          progress.rejected++;
-          rejects.write(`${JSON.stringify(event)}\n`);
-        } else {
-          batch.add(event);
+        if (line.trim() !== '') {
+          const event = parseLine(line, lineNo);
+          if ('reason' in event) {
+            progress.rejected++;
+            rejects.write(`${JSON.stringify(event)}\n`);
+          } else {
+            batch.add(event);
+          }
         }
-        if (batch.events >= opts.batchSize) {
+        const full = reopen ? lineNo >= reopen.end : batch.events >= opts.batchSize;
+        if (full) {
           await flush(lineNo);
           if (opts.signal?.aborted) {
             interrupted = true;
@@ -163,16 +190,92 @@ export class Importer {
     };
   }
 
+  /**
+   * Writes one window in parts (keyed events, then groups of folded rows), each with
+   * its checkpoint; returns the window's counts, or null if stopped between parts.
+   */
+  private async writeWindow(w: {
+    key: string;
+    file: string;
+    batch: PendingBatch;
+    end: number;
+    rejected: number;
+    open: OpenWindow | null;
+    partRows: number;
+    before: { written: number; duplicates: number };
+    signal?: AbortSignal;
+  }): Promise<{ written: number; duplicates: number } | null> {
+    const partRows = w.open?.partRows ?? w.partRows;
+    const groups = w.batch.folded.partition(partRows);
+    const parts = 1 + groups.length;
+    let done = w.open?.parts ?? 0;
+    let written = w.open?.written ?? 0;
+    let duplicates = w.open?.duplicates ?? 0;
+    const unkeyed = w.batch.events - w.batch.keyed.length;
+    const save = async (tx: ManagedTransaction, part: number, wr: number, dup: number) => {
+      if (part === parts - 1) {
+        await tx.run(query(this.cypher, 'ingest/save-import-checkpoint'), {
+          key: w.key,
+          file: w.file,
+          line: w.end,
+          events: w.before.written + wr + unkeyed,
+          duplicates: w.before.duplicates + dup,
+          rejected: w.rejected,
+          now: Date.now(),
+        });
+      } else {
+        await tx.run(query(this.cypher, 'ingest/save-import-window'), {
+          key: w.key,
+          file: w.file,
+          end: w.end,
+          parts: part + 1,
+          partRows,
+          written: wr,
+          duplicates: dup,
+          now: Date.now(),
+        });
+      }
+    };
+    if (done === 0) {
+      const r = await this.writer.writeKeyed(w.batch.keyed, (tx, r) =>
+        save(tx, 0, written + r.written, duplicates + r.duplicates),
+      );
+      written += r.written;
+      duplicates += r.duplicates;
+      done = 1;
+    }
+    for (let part = done; part < parts; part++) {
+      if (w.signal?.aborted) return null;
+      const rows = w.batch.folded.rows(groups[part - 1]);
+      await this.writer.writeFolded(rows, (tx) => save(tx, part, written, duplicates));
+    }
+    return { written: written + unkeyed, duplicates };
+  }
+
   private async readCheckpoint(key: string): Promise<Checkpoint> {
     return this.db.read(async (tx) => {
       const res = await tx.run(query(this.cypher, 'ingest/read-import-checkpoint'), { key });
       const rec = res.records[0];
-      if (!rec) return { line: 0, written: 0, duplicates: 0, rejected: 0 };
+      if (!rec) return { line: 0, written: 0, duplicates: 0, rejected: 0, window: null };
+      const n = (field: string) => {
+        const v: unknown = rec.get(field);
+        return v === null ? 0 : toNumber(v);
+      };
       return {
-        line: toNumber(rec.get('line')),
-        written: toNumber(rec.get('events')),
-        duplicates: toNumber(rec.get('duplicates')),
-        rejected: toNumber(rec.get('rejected')),
+        line: n('line'),
+        written: n('events'),
+        duplicates: n('duplicates'),
+        rejected: n('rejected'),
+        window:
+          rec.get('windowEnd') === null
+            ? null
+            : {
+                end: n('windowEnd'),
+                parts: n('windowParts'),
+                partRows: n('windowPartRows'),
+                written: n('windowWritten'),
+                duplicates: n('windowDuplicates'),
+              },
       };
     });
   }

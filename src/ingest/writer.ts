@@ -143,6 +143,38 @@ export class EventWriter {
     );
   }
 
+  /** Keyed events alone, in one transaction: the importer's first part of a window. */
+  async writeKeyed(keyed: readonly CleanEvent[], alsoInTx?: AlsoInTx): Promise<WriteResult> {
+    return this.limiter.run(() =>
+      this.db.write(async (tx) => {
+        const fresh = await this.dropStored(tx, keyed);
+        const result = {
+          received: keyed.length,
+          written: fresh.length,
+          duplicates: keyed.length - fresh.length,
+        };
+        const folded = new Aggregator();
+        for (const e of fresh) folded.add(e);
+        await writeRows(tx, this.cypher, folded.rows());
+        if (alsoInTx) await alsoInTx(tx, result);
+        return result;
+      }),
+    );
+  }
+
+  /** Already-folded rows of events without keys, in one transaction. */
+  async writeFolded(
+    rows: BatchRows,
+    alsoInTx?: (tx: ManagedTransaction) => Promise<void>,
+  ): Promise<void> {
+    await this.limiter.run(() =>
+      this.db.write(async (tx) => {
+        await writeRows(tx, this.cypher, rows);
+        if (alsoInTx) await alsoInTx(tx);
+      }),
+    );
+  }
+
   /** The keyed events whose key was not stored before (first of a repeated key only). */
   private async dropStored(
     tx: ManagedTransaction,

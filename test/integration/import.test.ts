@@ -129,6 +129,60 @@ describe('coterie import', () => {
     expect(readFileSync(second.rejectFile, 'utf8').trim().split('\n')).toHaveLength(1);
   });
 
+  it('writes a big window in parts and resumes a window stopped between parts', async () => {
+    const file = path.join(dir, 'parts.jsonl');
+    // 300 accounts (so a window spans many parts), each a keyed sign-up then requests.
+    const lines: string[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const at = new Date(Date.UTC(2026, 1, 1) + i * 1000).toISOString();
+      const accountId = `parts-${i % 300}`;
+      lines.push(
+        JSON.stringify(
+          i < 300
+            ? { id: `parts-signup-${i}`, type: 'signup', accountId, at }
+            : { type: 'request', accountId, at, ip: `10.1.${i % 7}.1`, model: 'm-parts' },
+        ),
+      );
+    }
+    writeFileSync(file, lines.join('\n'));
+    const opts = { file, batchSize: 1000, partRows: 40 };
+    const abort = new AbortController();
+    // Abort once window 1 is in: window 2 then stops after its first part.
+    const first = await importer().run({
+      ...opts,
+      signal: abort.signal,
+      onProgress: (p) => {
+        if (p.written > 0) abort.abort();
+      },
+    });
+    expect(first).toMatchObject({ interrupted: true, written: 1000 });
+    const [cp] = (
+      await neo4j.driver.executeQuery(
+        'MATCH (c:ImportCheckpoint {file: $file}) RETURN c.line AS line, c.windowEnd AS end, c.windowParts AS parts',
+        { file },
+      )
+    ).records.map((r) => r.toObject());
+    expect({ line: Number(cp!.line), end: Number(cp!.end), parts: Number(cp!.parts) }).toEqual({
+      line: 1000,
+      end: 2000,
+      parts: 1,
+    });
+
+    const second = await importer().run(opts);
+    expect(second).toMatchObject({ written: 3000, duplicates: 0, interrupted: false });
+    expect(await requestsFor('parts')).toBe(2700);
+    const [models] = (
+      await neo4j.driver.executeQuery(
+        'MATCH (a:Account)-[u:USED_MODEL]->(:Model {name: "m-parts"}) RETURN count(a) AS accounts, sum(u.count) AS uses',
+      )
+    ).records.map((r) => r.toObject());
+    expect(Number(models!.accounts)).toBe(300);
+    expect(Number(models!.uses)).toBe(2700);
+    const again = await importer().run(opts);
+    expect(again).toMatchObject({ written: 3000, duplicates: 0 });
+    expect(await requestsFor('parts')).toBe(2700);
+  });
+
   it('resumes after the CLI process is killed mid-import', async () => {
     const file = path.join(dir, 'killed.jsonl');
     writeFileSync(file, eventLines('kill', 40000, [12345]).join('\n'));

@@ -1,0 +1,6 @@
+// Written in the same transaction as each part of a window but its last: the window's
+// last line, how many parts are committed (rows per part, so a resumed import cuts the
+// window the same way), and the events those parts wrote or found duplicate.
+MERGE (c:ImportCheckpoint {key: $key})
+SET c.file = $file, c.windowEnd = $end, c.windowParts = $parts, c.windowPartRows = $partRows,
+    c.windowWritten = $written, c.windowDuplicates = $duplicates, c.updatedAt = $now
