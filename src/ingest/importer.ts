@@ -5,8 +5,9 @@
  * Events are folded as they are read, a window of `batchSize` events at a time
  * (an account's requests across the window become one row per shared value). A
  * window is written in parts, each one transaction with its checkpoint: first the
- * events with idempotency keys, then the folded rows cut into groups of accounts of
- * at most `partRows` rows (so a big window never needs a big transaction). The
+ * events with idempotency keys (at most `partRows` a part, in line order), then the
+ * folded rows cut into groups of accounts of at most `partRows` rows (so a big window
+ * never needs a big transaction). The
  * checkpoint records the last whole window's line and how many parts of the next one
  * are in; the fold is deterministic, so a resumed import re-reads that window, cuts
  * it the same way and skips the parts already written: nothing counted twice.
@@ -206,14 +207,18 @@ export class Importer {
     signal?: AbortSignal;
   }): Promise<{ written: number; duplicates: number } | null> {
     const partRows = w.open?.partRows ?? w.partRows;
-    const groups = w.batch.folded.partition(partRows);
-    const parts = 1 + groups.length;
-    let done = w.open?.parts ?? 0;
+    // Keyed events in line order, then folded rows by groups of accounts; always one part.
+    const parts: ({ keyed: CleanEvent[] } | { ids: string[] })[] = [];
+    for (let i = 0; i < w.batch.keyed.length; i += partRows) {
+      parts.push({ keyed: w.batch.keyed.slice(i, i + partRows) });
+    }
+    for (const ids of w.batch.folded.partition(partRows)) parts.push({ ids });
+    if (parts.length === 0) parts.push({ ids: [] });
     let written = w.open?.written ?? 0;
     let duplicates = w.open?.duplicates ?? 0;
     const unkeyed = w.batch.events - w.batch.keyed.length;
     const save = async (tx: ManagedTransaction, part: number, wr: number, dup: number) => {
-      if (part === parts - 1) {
+      if (part === parts.length - 1) {
         await tx.run(query(this.cypher, 'ingest/save-import-checkpoint'), {
           key: w.key,
           file: w.file,
@@ -236,18 +241,19 @@ export class Importer {
         });
       }
     };
-    if (done === 0) {
-      const r = await this.writer.writeKeyed(w.batch.keyed, (tx, r) =>
-        save(tx, 0, written + r.written, duplicates + r.duplicates),
-      );
-      written += r.written;
-      duplicates += r.duplicates;
-      done = 1;
-    }
-    for (let part = done; part < parts; part++) {
-      if (w.signal?.aborted) return null;
-      const rows = w.batch.folded.rows(groups[part - 1]);
-      await this.writer.writeFolded(rows, (tx) => save(tx, part, written, duplicates));
+    for (let i = w.open?.parts ?? 0; i < parts.length; i++) {
+      if (i > 0 && w.signal?.aborted) return null;
+      const part = parts[i] as { keyed: CleanEvent[] } | { ids: string[] };
+      if ('keyed' in part) {
+        const r = await this.writer.writeKeyed(part.keyed, (tx, r) =>
+          save(tx, i, written + r.written, duplicates + r.duplicates),
+        );
+        written += r.written;
+        duplicates += r.duplicates;
+      } else {
+        const rows = w.batch.folded.rows(part.ids);
+        await this.writer.writeFolded(rows, (tx) => save(tx, i, written, duplicates));
+      }
     }
     return { written: written + unkeyed, duplicates };
   }
