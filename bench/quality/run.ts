@@ -127,6 +127,7 @@ async function main(): Promise<void> {
     importSummary = await new Importer(db, cypher, new EventWriter(db, cypher)).run({
       file: events,
       batchSize,
+      partRows: config.IMPORT_PART_ROWS,
       rejectFile: path.join(OUT, `quality-${scale}-${seed}.rejects.jsonl`),
       onProgress: (p) => {
         if (Date.now() - lastLog < 30_000) return;

@@ -38,6 +38,7 @@ export async function importCommand(
     const summary = await importer.run({
       file,
       batchSize: opts.batchSize ?? config.IMPORT_BATCH_SIZE,
+      partRows: config.IMPORT_PART_ROWS,
       rejectFile: opts.rejects,
       signal: abort.signal,
       onProgress: (p) => {

@@ -23,7 +23,7 @@ program
     'import events from a JSON-lines file (.jsonl or .jsonl.gz); resumes after an interruption',
   )
   .argument('<file>', 'events, one JSON object per line')
-  .option('--batch-size <n>', 'events per transaction (default: IMPORT_BATCH_SIZE)', positiveInt)
+  .option('--batch-size <n>', 'events folded per window (default: IMPORT_BATCH_SIZE)', positiveInt)
   .option('--rejects <file>', 'where bad lines are reported (default: <file>.rejects.jsonl)')
   .action(importCommand);
 
