@@ -1,8 +1,9 @@
 /**
  * Cluster reads for analysts, always against the current run (the Pointer):
- * an account's membership (from the run's in-memory index, else Neo4j and a cache), ranked and keyset-paged cluster
- * lists, one cluster's detail with members, shared identifiers, signals and
- * history, and the cluster as a node/edge graph for a graph view.
+ * an account's membership (from the run's in-memory index, else Neo4j and a
+ * cache), ranked and keyset-paged cluster lists, one cluster's detail with
+ * members, shared identifiers, signals and history, and the cluster as a
+ * node/edge graph for a graph view.
  */
 import { z } from 'zod';
 import type { Context } from '../context';

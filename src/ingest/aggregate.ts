@@ -105,16 +105,6 @@ interface AccountState {
  */
 export class Aggregator {
   private readonly accounts = new Map<string, AccountState>();
-  private rowsHeld = 0;
-
-  /** Rows `rows()` would return now (the writer's unit of work). */
-  get rowCount(): number {
-    return this.rowsHeld;
-  }
-
-  get accountCount(): number {
-    return this.accounts.size;
-  }
 
   add(e: CleanEvent): void {
     let account = this.accounts.get(e.accountId);
@@ -133,7 +123,6 @@ export class Aggregator {
         capabilities: new Map(),
       };
       this.accounts.set(e.accountId, account);
-      this.rowsHeld++;
     }
     if (e.at < account.firstSeen) account.firstSeen = e.at;
     if (e.at > account.lastSeen) account.lastSeen = e.at;
@@ -155,10 +144,7 @@ export class Aggregator {
       }
       const span = byValue.get(value);
       if (span) touch(span, e.at);
-      else {
-        byValue.set(value, { count: 1, first: e.at, last: e.at });
-        this.rowsHeld++;
-      }
+      else byValue.set(value, { count: 1, first: e.at, last: e.at });
     }
 
     if (e.type !== 'request') return;
@@ -166,41 +152,17 @@ export class Aggregator {
     account.requests++;
     bump(account.hours, hour);
     if (e.model !== undefined) {
-      const model = account.models.get(e.model);
+      let model = account.models.get(e.model);
       if (model) touch(model, e.at);
       else {
-        account.models.set(e.model, { count: 1, first: e.at, last: e.at, hours: new Map() });
-        this.rowsHeld++;
+        model = { count: 1, first: e.at, last: e.at, hours: new Map() };
+        account.models.set(e.model, model);
       }
-      bump((account.models.get(e.model) as ModelState).hours, hour);
+      bump(model.hours, hour);
     }
     if (e.capability !== undefined) {
-      const count = account.capabilities.get(e.capability);
-      if (count === undefined) this.rowsHeld++;
-      account.capabilities.set(e.capability, (count ?? 0) + 1);
+      account.capabilities.set(e.capability, (account.capabilities.get(e.capability) ?? 0) + 1);
     }
-  }
-
-  /** A deep copy, so a write attempt can fold more events in without touching this one. */
-  clone(): Aggregator {
-    const copy = new Aggregator();
-    copy.rowsHeld = this.rowsHeld;
-    for (const [id, a] of this.accounts) {
-      const links = new Map<LinkKind, Map<string, Span>>();
-      for (const [kind, byValue] of a.links) {
-        links.set(kind, new Map([...byValue].map(([v, s]) => [v, { ...s }])));
-      }
-      const models = new Map<string, ModelState>();
-      for (const [name, m] of a.models) models.set(name, { ...m, hours: new Map(m.hours) });
-      copy.accounts.set(id, {
-        ...a,
-        hours: new Map(a.hours),
-        links,
-        models,
-        capabilities: new Map(a.capabilities),
-      });
-    }
-    return copy;
   }
 
   /**

@@ -7,10 +7,10 @@
  * window is written in parts, each one transaction with its checkpoint: first the
  * events with idempotency keys (at most `partRows` a part, in line order), then the
  * folded rows cut into groups of accounts of at most `partRows` rows (so a big window
- * never needs a big transaction). The
- * checkpoint records the last whole window's line and how many parts of the next one
- * are in; the fold is deterministic, so a resumed import re-reads that window, cuts
- * it the same way and skips the parts already written: nothing counted twice.
+ * never needs a big transaction). The checkpoint records the last whole window's
+ * line and how many parts of the next one are in; the fold is deterministic, so a
+ * resumed import re-reads that window, cuts it the same way and skips the parts
+ * already written: nothing counted twice.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -245,7 +245,7 @@ export class Importer {
       if (i > 0 && w.signal?.aborted) return null;
       const part = parts[i] as { keyed: CleanEvent[] } | { ids: string[] };
       if ('keyed' in part) {
-        const r = await this.writer.writeKeyed(part.keyed, (tx, r) =>
+        const r = await this.writer.write(part.keyed, (tx, r) =>
           save(tx, i, written + r.written, duplicates + r.duplicates),
         );
         written += r.written;

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { type CypherMap, query } from '../platform/cypher';
 import { Limiter } from '../platform/limiter';
 import type { Database, ManagedTransaction } from '../platform/neo4j';
-import { Aggregator, type BatchRows, type LinkRow } from './aggregate';
+import { Aggregator, aggregate, type BatchRows, type LinkRow } from './aggregate';
 import type { CleanEvent } from './event-schema';
 
 export interface WriteResult {
@@ -88,9 +88,9 @@ function distinctValues<T extends LinkRow>(links: readonly T[]): Omit<T, 'accoun
 }
 
 /**
- * Events ready to write as one transaction: those without an idempotency key
- * already folded, those with one kept aside until the transaction has checked
- * which keys are new. The importer fills one per window of the file.
+ * One import window: events without an idempotency key folded as they arrive,
+ * those with one kept aside (in line order) until a transaction has checked which
+ * keys are new.
  */
 export class PendingBatch {
   readonly folded = new Aggregator();
@@ -115,47 +115,22 @@ export class EventWriter {
     this.limiter = new Limiter(maxConcurrentWrites);
   }
 
+  /**
+   * A batch in one transaction (REST's unit, and the importer's keyed events): the
+   * events whose key is already stored are dropped, the rest folded and merged.
+   * Folding happens inside the transaction function, so a retried attempt folds again
+   * from the events it is given.
+   */
   async write(events: readonly CleanEvent[], alsoInTx?: AlsoInTx): Promise<WriteResult> {
-    const batch = new PendingBatch();
-    for (const e of events) batch.add(e);
-    return this.writeBatch(batch, alsoInTx);
-  }
-
-  async writeBatch(batch: PendingBatch, alsoInTx?: AlsoInTx): Promise<WriteResult> {
     return this.limiter.run(() =>
       this.db.write(async (tx) => {
-        const fresh = await this.dropStored(tx, batch.keyed);
+        const fresh = await this.dropStored(tx, events);
         const result = {
-          received: batch.events,
-          written: batch.events - batch.keyed.length + fresh.length,
-          duplicates: batch.keyed.length - fresh.length,
-        };
-        // A retried attempt must start from the same fold: fold into a copy.
-        let folded = batch.folded;
-        if (fresh.length > 0) {
-          folded = folded.clone();
-          for (const e of fresh) folded.add(e);
-        }
-        await writeRows(tx, this.cypher, folded.rows());
-        if (alsoInTx) await alsoInTx(tx, result);
-        return result;
-      }),
-    );
-  }
-
-  /** Keyed events alone, in one transaction: the importer's first part of a window. */
-  async writeKeyed(keyed: readonly CleanEvent[], alsoInTx?: AlsoInTx): Promise<WriteResult> {
-    return this.limiter.run(() =>
-      this.db.write(async (tx) => {
-        const fresh = await this.dropStored(tx, keyed);
-        const result = {
-          received: keyed.length,
+          received: events.length,
           written: fresh.length,
-          duplicates: keyed.length - fresh.length,
+          duplicates: events.length - fresh.length,
         };
-        const folded = new Aggregator();
-        for (const e of fresh) folded.add(e);
-        await writeRows(tx, this.cypher, folded.rows());
+        await writeRows(tx, this.cypher, aggregate(fresh));
         if (alsoInTx) await alsoInTx(tx, result);
         return result;
       }),
@@ -175,22 +150,26 @@ export class EventWriter {
     );
   }
 
-  /** The keyed events whose key was not stored before (first of a repeated key only). */
+  /** The events to write: unkeyed ones, and the first of each key not stored before. */
   private async dropStored(
     tx: ManagedTransaction,
     events: readonly CleanEvent[],
   ): Promise<CleanEvent[]> {
+    // A key repeated inside one batch counts once: only its first event is kept.
     const firstWithId = new Map<string, CleanEvent>();
     for (const e of events)
       if (e.id !== undefined && !firstWithId.has(e.id)) firstWithId.set(e.id, e);
-    if (firstWithId.size === 0) return [];
+    if (firstWithId.size === 0) return [...events];
     const res = await tx.run(query(this.cypher, 'ingest/merge-event-ids'), {
       ids: [...firstWithId.keys()],
       token: randomUUID(),
       now: Date.now(),
     });
-    return res.records
-      .filter((r) => r.get('fresh') === true)
-      .map((r) => firstWithId.get(r.get('id') as string) as CleanEvent);
+    const freshIds = new Set(
+      res.records.filter((r) => r.get('fresh') === true).map((r) => r.get('id') as string),
+    );
+    return events.filter(
+      (e) => e.id === undefined || (freshIds.has(e.id) && firstWithId.get(e.id) === e),
+    );
   }
 }
