@@ -8,6 +8,7 @@ import pinoHttp from 'pino-http';
 import type { Context } from './context';
 import { healthRoutes } from './health/routes';
 import { ingestRoutes } from './ingest/routes';
+import { GroupCommit } from './ingest/group-commit';
 import { EventWriter } from './ingest/writer';
 import { linkageRoutes } from './linkage/routes';
 import { authenticate } from './platform/auth';
@@ -44,7 +45,14 @@ export function createApp(ctx: Context): Express {
   app.use(jsonBody(ctx.config.INGEST_MAX_BODY_BYTES));
   app.use(
     ingestRoutes({
-      writer: new EventWriter(ctx.db, ctx.cypher, ctx.config.INGEST_WRITE_CONCURRENCY),
+      writer: new GroupCommit(
+        new EventWriter(ctx.db, ctx.cypher, ctx.config.INGEST_WRITE_CONCURRENCY),
+        {
+          maxEvents: ctx.config.INGEST_GROUP_MAX_EVENTS,
+          maxInFlight: ctx.config.INGEST_WRITE_CONCURRENCY,
+          onGroup: (batches) => ctx.metrics.ingestGroupBatches.observe(batches),
+        },
+      ),
       maxEvents: ctx.config.INGEST_MAX_EVENTS,
       metrics: ctx.metrics,
     }),

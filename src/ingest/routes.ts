@@ -1,6 +1,7 @@
 /**
  * POST /v1/events: validate a batch all-or-nothing, then write it in one
- * transaction. The body parser's size limit answers 413; too many events, too.
+ * transaction (shared with batches that arrived meanwhile: group-commit.ts). The
+ * body parser's size limit answers 413; too many events, too.
  */
 import { Router } from 'express';
 import { requireRole } from '../platform/auth';
@@ -8,10 +9,12 @@ import { AppError } from '../platform/errors';
 import type { Metrics } from '../platform/metrics';
 import { batchSchema } from './event-schema';
 import { cleanBatch } from './validate';
-import type { EventWriter } from './writer';
+import type { CleanEvent } from './event-schema';
+import type { WriteResult } from './writer';
 
 export function ingestRoutes(deps: {
-  writer: EventWriter;
+  /** one transaction per call, or shared with concurrent calls (GroupCommit) */
+  writer: { write(events: readonly CleanEvent[]): Promise<WriteResult> };
   maxEvents: number;
   metrics: Metrics;
 }): Router {

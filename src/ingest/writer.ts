@@ -116,23 +116,41 @@ export class EventWriter {
   }
 
   /**
-   * A batch in one transaction (REST's unit, and the importer's keyed events): the
-   * events whose key is already stored are dropped, the rest folded and merged.
-   * Folding happens inside the transaction function, so a retried attempt folds again
-   * from the events it is given.
+   * A batch in one transaction (the importer's keyed events, a lone REST batch):
+   * the events whose key is already stored are dropped, the rest folded and merged.
    */
   async write(events: readonly CleanEvent[], alsoInTx?: AlsoInTx): Promise<WriteResult> {
+    const [result] = await this.writeMany([events], alsoInTx);
+    return result as WriteResult;
+  }
+
+  /**
+   * Several batches in ONE transaction, folded together (REST's group commit), each
+   * with its own counts. A key is new for the first batch, in order, that carries it:
+   * the same outcome as writing the batches one after another. Folding happens inside
+   * the transaction function, so a retried attempt folds again from the events.
+   */
+  async writeMany(
+    batches: readonly (readonly CleanEvent[])[],
+    alsoInTx?: AlsoInTx,
+  ): Promise<WriteResult[]> {
+    const all = batches.flat();
     return this.limiter.run(() =>
       this.db.write(async (tx) => {
-        const fresh = await this.dropStored(tx, events);
-        const result = {
-          received: events.length,
-          written: fresh.length,
-          duplicates: events.length - fresh.length,
-        };
+        const fresh = await this.dropStored(tx, all);
+        const kept = new Set(fresh);
+        const results = batches.map((batch) => {
+          let written = 0;
+          for (const e of batch) if (kept.has(e)) written++;
+          return { received: batch.length, written, duplicates: batch.length - written };
+        });
         await writeRows(tx, this.cypher, aggregate(fresh));
-        if (alsoInTx) await alsoInTx(tx, result);
-        return result;
+        if (alsoInTx) {
+          const total = { received: all.length, written: fresh.length, duplicates: 0 };
+          total.duplicates = total.received - total.written;
+          await alsoInTx(tx, total);
+        }
+        return results;
       }),
     );
   }

@@ -25,7 +25,8 @@ export const configSchema = z.object({
   INGEST_MAX_BODY_BYTES: int(10 * 1024 * 1024, 1024),
   IMPORT_BATCH_SIZE: int(200_000, 1),
   IMPORT_PART_ROWS: int(50_000, 1),
-  INGEST_WRITE_CONCURRENCY: int(2, 1),
+  INGEST_WRITE_CONCURRENCY: int(1, 1),
+  INGEST_GROUP_MAX_EVENTS: int(20_000, 1),
 
   API_KEYS: z.string().default(''),
 

@@ -21,6 +21,12 @@ export class Metrics {
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
+  readonly ingestGroupBatches = new client.Histogram({
+    name: 'coterie_ingest_group_batches',
+    help: 'POST /v1/events batches written together in one transaction (group commit)',
+    buckets: [1, 2, 4, 8, 16, 32, 64],
+    registers: [this.registry],
+  });
   readonly linkageRuns = new client.Counter({
     name: 'coterie_linkage_runs_total',
     help: 'Linkage runs finished, by outcome',

@@ -1,0 +1,94 @@
+/**
+ * Group commit for POST /v1/events: batches that arrive while a write is in flight
+ * wait in a queue and are then written together, folded in ONE transaction (up to
+ * `maxEvents` events), each request still answered with its own counts.
+ *
+ * Why: a 1,000-event batch costs a transaction's fixed round trips and commit, and
+ * concurrent small transactions on shared nodes (an IP, a popular prompt) deadlock
+ * and retry. One writer taking everything queued folds an account's events across
+ * requests and never contends with itself. Nothing waits on a timer: a request that
+ * finds the writer idle is written at once.
+ *
+ * Failure stays per request: if a group of several fails for a reason other than the
+ * database being unreachable, each of its batches is retried alone, so one batch
+ * that the database refuses cannot fail its neighbours. Each transaction is still
+ * all-or-nothing, so no request is ever half-written.
+ */
+import { AppError } from '../platform/errors';
+import { toAppError } from '../platform/neo4j';
+import type { CleanEvent } from './event-schema';
+import type { EventWriter, WriteResult } from './writer';
+
+interface Waiting {
+  events: readonly CleanEvent[];
+  resolve: (r: WriteResult) => void;
+  reject: (err: unknown) => void;
+}
+
+export interface GroupCommitOptions {
+  /** most events written in one transaction (a single larger batch still goes alone) */
+  maxEvents: number;
+  /** groups in flight at once */
+  maxInFlight: number;
+  /** told the size in batches of every group written (a metric) */
+  onGroup?: (batches: number) => void;
+}
+
+export class GroupCommit {
+  private readonly queue: Waiting[] = [];
+  private inFlight = 0;
+
+  constructor(
+    private readonly writer: EventWriter,
+    private readonly opts: GroupCommitOptions,
+  ) {}
+
+  write(events: readonly CleanEvent[]): Promise<WriteResult> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ events, resolve, reject });
+      this.drain();
+    });
+  }
+
+  private drain(): void {
+    while (this.inFlight < this.opts.maxInFlight && this.queue.length > 0) {
+      const group = this.take();
+      this.inFlight++;
+      void this.flush(group).finally(() => {
+        this.inFlight--;
+        this.drain();
+      });
+    }
+  }
+
+  /** The oldest waiting batches, as many as fit in maxEvents (always at least one). */
+  private take(): Waiting[] {
+    const group = [this.queue.shift() as Waiting];
+    let events = (group[0] as Waiting).events.length;
+    while (this.queue.length > 0) {
+      const next = this.queue[0] as Waiting;
+      if (events + next.events.length > this.opts.maxEvents) break;
+      group.push(this.queue.shift() as Waiting);
+      events += next.events.length;
+    }
+    return group;
+  }
+
+  private async flush(group: Waiting[]): Promise<void> {
+    this.opts.onGroup?.(group.length);
+    try {
+      const results = await this.writer.writeMany(group.map((w) => w.events));
+      group.forEach((w, i) => w.resolve(results[i] as WriteResult));
+    } catch (err) {
+      const unavailable = (e: unknown) => {
+        const mapped = toAppError(e);
+        return mapped instanceof AppError && mapped.code === 'database_unavailable';
+      };
+      if (group.length === 1 || unavailable(err)) {
+        for (const w of group) w.reject(err);
+        return;
+      }
+      for (const w of group) await this.writer.write(w.events).then(w.resolve, w.reject);
+    }
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * GroupCommit's queue: which batches go together and what happens when a group
+ * fails. The writer here is a recording stand-in; what a group's transaction
+ * writes is covered against the real Neo4j in test/integration/ingest.test.ts.
+ */
+import { Neo4jError } from 'neo4j-driver';
+import type { CleanEvent } from '../../../src/ingest/event-schema';
+import { GroupCommit } from '../../../src/ingest/group-commit';
+import type { EventWriter, WriteResult } from '../../../src/ingest/writer';
+
+const ev = (accountId: string): CleanEvent => ({ type: 'request', accountId, at: 0 });
+const batch = (n: number, tag: string) => Array.from({ length: n }, () => ev(tag));
+
+/** Records every call; each call waits until released, so the test controls overlap. */
+class RecordingWriter {
+  calls: { kind: 'many' | 'one'; sizes: number[] }[] = [];
+  private releases: (() => void)[] = [];
+  failWhen: (batches: readonly (readonly CleanEvent[])[]) => unknown = () => undefined;
+
+  private async call(kind: 'many' | 'one', batches: readonly (readonly CleanEvent[])[]) {
+    this.calls.push({ kind, sizes: batches.map((b) => b.length) });
+    await new Promise<void>((r) => this.releases.push(r));
+    const err = this.failWhen(batches);
+    if (err) throw err;
+    return batches.map((b): WriteResult => ({
+      received: b.length,
+      written: b.length,
+      duplicates: 0,
+    }));
+  }
+  writeMany(batches: readonly (readonly CleanEvent[])[]) {
+    return this.call('many', batches);
+  }
+  async write(events: readonly CleanEvent[]) {
+    return (await this.call('one', [events]))[0] as WriteResult;
+  }
+  /** Lets every write started so far finish. */
+  async releaseAll() {
+    const r = this.releases;
+    this.releases = [];
+    r.forEach((f) => f());
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+function setup(maxEvents = 100, maxInFlight = 1) {
+  const writer = new RecordingWriter();
+  const groups: number[] = [];
+  const commit = new GroupCommit(writer as unknown as EventWriter, {
+    maxEvents,
+    maxInFlight,
+    onGroup: (n) => groups.push(n),
+  });
+  return { writer, commit, groups };
+}
+
+describe('GroupCommit', () => {
+  it('writes a batch at once when idle, then everything that queued meanwhile together', async () => {
+    const { writer, commit, groups } = setup();
+    const first = commit.write(batch(10, 'a'));
+    expect(writer.calls).toEqual([{ kind: 'many', sizes: [10] }]);
+    const rest = [commit.write(batch(20, 'b')), commit.write(batch(30, 'c'))];
+    expect(writer.calls).toHaveLength(1); // queued behind the write in flight
+    await writer.releaseAll();
+    expect(writer.calls[1]).toEqual({ kind: 'many', sizes: [20, 30] });
+    await writer.releaseAll();
+    expect(await first).toEqual({ received: 10, written: 10, duplicates: 0 });
+    expect(await Promise.all(rest)).toEqual([
+      { received: 20, written: 20, duplicates: 0 },
+      { received: 30, written: 30, duplicates: 0 },
+    ]);
+    expect(groups).toEqual([1, 2]);
+  });
+
+  it('caps a group at maxEvents, in arrival order, but never splits a batch', async () => {
+    const { writer, commit } = setup(50);
+    const all = [5, 20, 20, 30, 80, 10].map((n, i) => commit.write(batch(n, String(i))));
+    for (let i = 0; i < 5; i++) await writer.releaseAll();
+    expect(writer.calls.map((c) => c.sizes)).toEqual([[5], [20, 20], [30], [80], [10]]);
+    await Promise.all(all);
+  });
+
+  it('keeps maxInFlight groups going at once', async () => {
+    const { writer, commit } = setup(100, 2);
+    const all = [1, 2, 3, 4].map((i) => commit.write(batch(i, String(i))));
+    expect(writer.calls.map((c) => c.sizes)).toEqual([[1], [2]]);
+    await writer.releaseAll();
+    expect(writer.calls.map((c) => c.sizes)).toEqual([[1], [2], [3, 4]]);
+    await writer.releaseAll();
+    await Promise.all(all);
+  });
+
+  it('retries each batch of a failed group alone, so one bad batch fails only itself', async () => {
+    const { writer, commit } = setup();
+    const bad = new Neo4jError(
+      'property too large',
+      'Neo.ClientError.Statement.ArgumentError',
+      '',
+      '',
+    );
+    writer.failWhen = (batches) =>
+      batches.some((b) => b[0]?.accountId === 'bad') ? bad : undefined;
+    const first = commit.write(batch(1, 'ok0'));
+    // Settled as they are made, so a rejection is never an unhandled one.
+    const settled = Promise.allSettled([
+      commit.write(batch(2, 'ok1')),
+      commit.write(batch(3, 'bad')),
+      commit.write(batch(4, 'ok2')),
+    ]);
+    for (let i = 0; i < 5; i++) await writer.releaseAll();
+    await first;
+    const outcomes = await settled;
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((outcomes[1] as PromiseRejectedResult).reason).toBe(bad);
+    expect(writer.calls).toEqual([
+      { kind: 'many', sizes: [1] },
+      { kind: 'many', sizes: [2, 3, 4] },
+      { kind: 'one', sizes: [2] },
+      { kind: 'one', sizes: [3] },
+      { kind: 'one', sizes: [4] },
+    ]);
+  });
+
+  it('fails the whole group at once when the database is unreachable (no retry storm)', async () => {
+    const { writer, commit } = setup();
+    const down = new Neo4jError('gone', 'ServiceUnavailable', '', '');
+    const settled = Promise.allSettled([
+      commit.write(batch(1, 'a')),
+      commit.write(batch(2, 'b')),
+      commit.write(batch(3, 'c')),
+    ]);
+    writer.failWhen = () => down;
+    for (let i = 0; i < 3; i++) await writer.releaseAll();
+    const outcomes = await settled;
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    expect(outcomes.map((o) => (o as PromiseRejectedResult).reason)).toEqual([down, down, down]);
+    expect(writer.calls.map((c) => c.kind)).toEqual(['many', 'many']);
+  });
+});
