@@ -168,7 +168,9 @@ async function main(): Promise<void> {
     heap: args.heap,
     pagecache: args.pagecache,
   });
-  const db = new Database(createDriver({ uri: local.uri, user: 'neo4j', password: '' }));
+  // With its connection options the runner computes in a worker thread, as the service does.
+  const connection = { uri: local.uri, user: 'neo4j', password: '' };
+  const db = new Database(createDriver(connection), undefined, connection);
   log(`neo4j ${local.uri} (pid ${local.pid}), data ${dataDir}`);
   try {
     const cypher = loadCypher();

@@ -1,8 +1,8 @@
 /**
  * A linkage run, start to finish: take the lease and create the run record (one
- * transaction), then extract → build → detect → score → match → publish, in that
- * order, recording phase, progress and per-phase timings on the
- * (:LinkageRun) node as it goes, and parameters and stats at the end.
+ * transaction), then extract → build → detect → score → match (compute.ts, in a
+ * worker thread) → publish, in that order, recording phase, progress and per-phase
+ * timings on the (:LinkageRun) node as it goes, and parameters and stats at the end.
  *
  * Why here and nowhere else: every trigger (cron, CLI, POST /v1/linkage/runs)
  * goes through `startLinkage`, so the one-run-at-a-time rule, the run record and
@@ -12,7 +12,7 @@
  * random step is seeded from the run's seed; fresh cluster ids are a hash of the
  * run id, the seed and the cluster's first member).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { Config } from '../platform/config';
 import { query, type CypherMap } from '../platform/cypher';
@@ -22,14 +22,10 @@ import type { Metrics } from '../platform/metrics';
 import type { Database } from '../platform/neo4j';
 import { int } from '../platform/neo4j';
 import { parseConfigAllowlist } from './allowlist';
-import { build } from './build';
-import { detect } from './detect';
-import { extract } from './extract';
+import { compute, type ComputeEvents, type ComputeParams } from './compute';
+import { computeInWorker } from './compute-thread';
 import { LEASE_NAME, Lease } from './lease';
-import { matchClusters, type MatchResult } from './match';
 import { discardRun, publish } from './publish';
-import { score } from './score';
-import type { ClusterChange } from './types';
 
 export interface LinkageDeps {
   config: Config;
@@ -55,7 +51,11 @@ export interface RunOptions {
   trigger: Trigger;
   seed?: number;
   onProgress?: (p: RunProgress) => void;
-  /** test hooks: fail or pause at precise points */
+  /**
+   * Test and bench hooks. `beforePhase` is awaited before publish; for the compute
+   * phases it runs as the worker reports entering them (the worker does not wait),
+   * and a throw still fails the run.
+   */
   hooks?: {
     beforePhase?: (phase: Phase) => void | Promise<void>;
     afterPublishBatch?: (batch: number) => void | Promise<void>;
@@ -81,14 +81,6 @@ function newRunId(now = new Date()): string {
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z');
   return `r-${stamp}-${randomBytes(3).toString('hex')}`;
-}
-
-/** Deterministic id for a new cluster: run id, seed and its smallest member id. */
-export function newClusterId(runId: string, seed: number, memberIds: readonly string[]): string {
-  let first = memberIds[0] ?? '';
-  for (const id of memberIds) if (id < first) first = id;
-  const hash = createHash('sha256').update(`${runId}\u0000${seed}\u0000${first}`).digest('hex');
-  return `c-${hash.slice(0, 12)}`;
 }
 
 function errorText(err: unknown): string {
@@ -258,7 +250,8 @@ async function execute(
   };
   let clock = Date.now();
   const begin = async (phase: Phase) => {
-    // Renewed at every phase boundary too: the timer cannot fire while a pure
+    // Renewed at every phase boundary too: when compute runs on this thread (a
+    // Database without connection options), the timer cannot fire while a pure
     // stage holds the event loop, so a long build or detect must not eat the TTL.
     await lease.renew();
     checkAbort();
@@ -273,58 +266,31 @@ async function execute(
   let swapped = false;
 
   try {
-    await begin('extract');
-    const extracted = await extract(db, cypher, {
-      pageSize: config.LINKAGE_EXTRACT_PAGE_SIZE,
-      configAllowlist: config.LINKAGE_ALLOWLIST,
-      onProgress: (read, total) => recorder.within(total > 0 ? read / total : 1),
-      checkAbort,
-    });
-    const input = extracted.input;
-    stats.extract = extracted.stats;
-    end('extract');
-
-    await begin('build');
-    const graph = build(input, { seed });
-    stats.build = graph.stats;
-    end('build');
-
-    await begin('detect');
-    const detection = detect(graph, {
+    const params: ComputeParams = {
+      runId,
       seed,
       resolution: config.LINKAGE_RESOLUTION,
       minClusterSize: config.LINKAGE_MIN_CLUSTER_SIZE,
-    });
-    stats.detect = detection.stats;
-    end('detect');
-
-    await begin('score');
-    const scored = score(input, detection, { threshold: config.RISK_THRESHOLD, seed });
-    end('score');
-
-    await begin('match');
-    const accountIds = input.accounts.map((a) => a.id);
-    const matched = stableIds(runId, seed, input.previousClusters, scored, accountIds);
-    end('match');
-
-    const changes: Partial<Record<ClusterChange, number>> = {};
-    for (const c of matched.clusters)
-      changes[c.lineage.change] = (changes[c.lineage.change] ?? 0) + 1;
-    for (const d of matched.dissolved) changes[d.change] = (changes[d.change] ?? 0) + 1;
-    Object.assign(stats, {
-      accounts: input.accounts.length,
-      identifiers: input.identifiers.length,
-      links: input.linkAccount.length,
-      edges: graph.source.length,
-      communities: detection.communityCount,
-      clusters: matched.clusters.length,
-      flagged: matched.clusters.filter((c) => c.flagged).length,
-      modularity: detection.modularity,
-      accountsInClusters: matched.clusters.reduce((s, c) => s + c.members.length, 0),
-      previousClusters: input.previousClusters.length,
-      retired: matched.dissolved.length,
-      changes,
-    });
+      riskThreshold: config.RISK_THRESHOLD,
+      extractPageSize: config.LINKAGE_EXTRACT_PAGE_SIZE,
+      configAllowlist: config.LINKAGE_ALLOWLIST,
+    };
+    let current: Phase | undefined;
+    const events: ComputeEvents = {
+      phase: async (phase) => {
+        if (current) end(current);
+        await begin(phase);
+        current = phase;
+      },
+      progress: (fraction) => recorder.within(fraction),
+      checkAbort,
+    };
+    const computed = db.connection
+      ? await computeInWorker(db.connection, params, events)
+      : await compute(db, cypher, params, events);
+    if (current) end(current);
+    const { matched, accountIds } = computed;
+    Object.assign(stats, computed.stats);
 
     await begin('publish');
     await publish(
@@ -395,41 +361,4 @@ async function execute(
       .release()
       .catch((err: unknown) => logger.warn({ err, runId }, 'could not release the linkage lease'));
   }
-}
-
-/**
- * Adapter over match.ts: its `newId()` is called without the cluster it names, so
- * fresh ids are handed out as placeholders and replaced afterwards by a
- * deterministic id derived from the cluster's members (see newClusterId).
- */
-export function stableIds(
-  runId: string,
-  seed: number,
-  previous: { id: string; members: string[] }[],
-  scored: Parameters<typeof matchClusters>[1],
-  accountIds: string[],
-): MatchResult {
-  let n = 0;
-  const placeholder = '\u0000new:';
-  const result = matchClusters(previous, scored, accountIds, () => `${placeholder}${n++}`);
-  const rename = new Map<string, string>();
-  for (const c of result.clusters) {
-    if (!c.id.startsWith(placeholder)) continue;
-    const id = newClusterId(
-      runId,
-      seed,
-      c.members.map((a) => accountIds[a] as string),
-    );
-    rename.set(c.id, id);
-  }
-  if (rename.size === 0) return result;
-  const fix = (id: string) => rename.get(id) ?? id;
-  return {
-    clusters: result.clusters.map((c) => ({
-      ...c,
-      id: fix(c.id),
-      lineage: { ...c.lineage, clusterId: fix(c.lineage.clusterId) },
-    })),
-    dissolved: result.dissolved.map((d) => ({ ...d, into: d.into.map(fix) })),
-  };
 }

@@ -34,8 +34,14 @@ export async function connect(config: Config, logger: Logger): Promise<Connectio
     stopLocal = () => local.stop();
     logger.info({ uri }, 'local Neo4j is up');
   }
-  const driver = createDriver({ uri, user: config.NEO4J_USER, password: config.NEO4J_PASSWORD });
-  const db = new Database(driver, config.NEO4J_DATABASE);
+  const options = {
+    uri,
+    user: config.NEO4J_USER,
+    password: config.NEO4J_PASSWORD,
+    database: config.NEO4J_DATABASE,
+  };
+  const driver = createDriver(options);
+  const db = new Database(driver, config.NEO4J_DATABASE, options);
   try {
     await driver.verifyConnectivity({ database: config.NEO4J_DATABASE });
   } catch (err) {

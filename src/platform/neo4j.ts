@@ -44,9 +44,14 @@ export function createDriver(opts: DriverOptions): Driver {
 }
 
 export class Database {
+  /**
+   * `connection`: how `driver` was made, for work that opens its own driver in a
+   * worker thread (linkage compute); without it that work runs on this thread.
+   */
   constructor(
     readonly driver: Driver,
     readonly database?: string,
+    readonly connection?: DriverOptions,
   ) {}
 
   async write<T>(work: (tx: ManagedTransaction) => Promise<T>): Promise<T> {

@@ -10,6 +10,8 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { hashKey } from '../../src/platform/auth';
+import { compute, type ComputeParams } from '../../src/linkage/compute';
+import { computeInWorker } from '../../src/linkage/compute-thread';
 import { startLinkage } from '../../src/linkage/runner';
 import { FAMILY_CARD, plantWorld, type PlantedWorld } from '../support/linkage-fixtures';
 import { startTestNeo4j, type TestNeo4j } from '../support/neo4j';
@@ -292,6 +294,49 @@ describe('linkage runs', () => {
       error: { code: 'run_in_progress', details: { runId: winner } },
     });
     expect((await waitForRun(winner)).status).toBe('succeeded');
+  });
+
+  it('computes in a worker thread exactly what this thread computes', async () => {
+    const { config, db, cypher: queries } = svc.ctx;
+    const params: ComputeParams = {
+      runId: 'r-compare',
+      seed: 7,
+      resolution: config.LINKAGE_RESOLUTION,
+      minClusterSize: config.LINKAGE_MIN_CLUSTER_SIZE,
+      riskThreshold: config.RISK_THRESHOLD,
+      extractPageSize: 7,
+      configAllowlist: config.LINKAGE_ALLOWLIST,
+    };
+    const phases: string[] = [];
+    const progress: number[] = [];
+    const inWorker = await computeInWorker(db.connection!, params, {
+      phase: (p) => void phases.push(p),
+      progress: (f) => void progress.push(f),
+    });
+    const here = await compute(db, queries, params, { phase: () => {}, progress: () => {} });
+    expect(phases).toEqual(['extract', 'build', 'detect', 'score', 'match']);
+    expect(progress.length).toBeGreaterThan(1); // one per extract page
+    expect(inWorker.matched.clusters.length).toBeGreaterThan(0);
+    expect(inWorker.matched).toEqual(here.matched);
+    expect(inWorker.accountIds).toEqual(here.accountIds);
+    const untimed = (stats: Record<string, unknown>) =>
+      JSON.parse(JSON.stringify(stats), (k, v: unknown) => (/ms$/i.test(k) ? undefined : v));
+    expect(untimed(inWorker.stats)).toEqual(untimed(here.stats));
+  });
+
+  it('a worker that fails rejects the call with its reason', async () => {
+    const params: ComputeParams = {
+      runId: 'r-bad',
+      seed: 1,
+      resolution: 1,
+      minClusterSize: 3,
+      riskThreshold: 0.7,
+      extractPageSize: 100,
+      configAllowlist: 'nonsense-without-kind', // extract throws on it, in the worker
+    };
+    await expect(
+      computeInWorker(svc.ctx.db.connection!, params, { phase: () => {}, progress: () => {} }),
+    ).rejects.toThrow(/LINKAGE_ALLOWLIST entry "nonsense-without-kind"/);
   });
 
   it('only admins trigger runs; analysts read them', async () => {

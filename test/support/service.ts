@@ -36,9 +36,8 @@ export async function startService(
     },
   });
   const logger = createLogger(config.LOG_LEVEL, sink);
-  const db = new Database(
-    createDriver({ uri: neo4jUri, user: config.NEO4J_USER, password: config.NEO4J_PASSWORD }),
-  );
+  const connection = { uri: neo4jUri, user: config.NEO4J_USER, password: config.NEO4J_PASSWORD };
+  const db = new Database(createDriver(connection), undefined, connection);
   const cypher = loadCypher();
   await migrate(db, cypher);
   const ctx: Context = {

@@ -1,0 +1,38 @@
+/**
+ * Worker-thread entry for compute() (see compute.ts and compute-thread.ts). It
+ * opens its own driver, so the extracted graph lives only in this thread's heap, and
+ * talks to the runner by messages only.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { loadCypher } from '../platform/cypher';
+import { isAppError } from '../platform/errors';
+import { Database, createDriver } from '../platform/neo4j';
+import { compute } from './compute';
+import type { WorkerInput, WorkerMessage } from './compute-thread';
+
+async function main(): Promise<void> {
+  const port = parentPort;
+  if (!port) throw new Error('compute-worker must run in a worker thread');
+  const post = (m: WorkerMessage) => port.postMessage(m);
+  const { connection, params } = workerData as WorkerInput;
+  const db = new Database(createDriver(connection), connection.database, connection);
+  try {
+    const result = await compute(db, loadCypher(), params, {
+      phase: (phase) => post({ type: 'phase', phase }),
+      progress: (fraction) => post({ type: 'progress', fraction }),
+    });
+    post({ type: 'done', result });
+  } catch (err) {
+    post({
+      type: 'failed',
+      error: {
+        message: err instanceof Error ? err.message : String(err),
+        code: isAppError(err) ? err.code : undefined,
+      },
+    });
+  } finally {
+    await db.close();
+  }
+}
+
+void main();

@@ -1,0 +1,150 @@
+/**
+ * The part of a linkage run that reads and computes: extract → build → detect →
+ * score → match. It ends with what publish needs (clusters with stable ids, the
+ * dissolved ones, account ids) and the run's stats; it writes nothing.
+ *
+ * The runner runs it in a worker thread (compute-worker.ts) so the service's event
+ * loop stays free for requests and the lease timer while build, detect and score
+ * hold a CPU for seconds at a time. `phase` is told as each stage begins.
+ */
+import { createHash } from 'node:crypto';
+import type { CypherMap } from '../platform/cypher';
+import type { Database } from '../platform/neo4j';
+import { build } from './build';
+import { detect } from './detect';
+import { extract } from './extract';
+import { matchClusters, type MatchResult } from './match';
+import { score } from './score';
+import type { ClusterChange } from './types';
+
+export const COMPUTE_PHASES = ['extract', 'build', 'detect', 'score', 'match'] as const;
+export type ComputePhase = (typeof COMPUTE_PHASES)[number];
+
+export interface ComputeParams {
+  runId: string;
+  seed: number;
+  resolution: number;
+  minClusterSize: number;
+  riskThreshold: number;
+  extractPageSize: number;
+  /** LINKAGE_ALLOWLIST, added to the stored entries */
+  configAllowlist: string;
+}
+
+export interface ComputeEvents {
+  phase: (phase: ComputePhase) => void | Promise<void>;
+  /** fraction of the current phase done, 0–1 */
+  progress: (fraction: number) => void;
+  /** throws to stop between extract pages */
+  checkAbort?: () => void;
+}
+
+export interface ComputeResult {
+  matched: MatchResult;
+  accountIds: string[];
+  stats: Record<string, unknown>;
+}
+
+export async function compute(
+  db: Database,
+  cypher: CypherMap,
+  params: ComputeParams,
+  events: ComputeEvents,
+): Promise<ComputeResult> {
+  const { runId, seed } = params;
+  const stats: Record<string, unknown> = {};
+
+  await events.phase('extract');
+  const extracted = await extract(db, cypher, {
+    pageSize: params.extractPageSize,
+    configAllowlist: params.configAllowlist,
+    onProgress: (read, total) => events.progress(total > 0 ? read / total : 1),
+    checkAbort: events.checkAbort,
+  });
+  const input = extracted.input;
+  stats.extract = extracted.stats;
+
+  await events.phase('build');
+  const graph = build(input, { seed });
+  stats.build = graph.stats;
+
+  await events.phase('detect');
+  const detection = detect(graph, {
+    seed,
+    resolution: params.resolution,
+    minClusterSize: params.minClusterSize,
+  });
+  stats.detect = detection.stats;
+
+  await events.phase('score');
+  const scored = score(input, detection, { threshold: params.riskThreshold, seed });
+
+  await events.phase('match');
+  const accountIds = input.accounts.map((a) => a.id);
+  const matched = stableIds(runId, seed, input.previousClusters, scored, accountIds);
+
+  const changes: Partial<Record<ClusterChange, number>> = {};
+  for (const c of matched.clusters)
+    changes[c.lineage.change] = (changes[c.lineage.change] ?? 0) + 1;
+  for (const d of matched.dissolved) changes[d.change] = (changes[d.change] ?? 0) + 1;
+  Object.assign(stats, {
+    accounts: input.accounts.length,
+    identifiers: input.identifiers.length,
+    links: input.linkAccount.length,
+    edges: graph.source.length,
+    communities: detection.communityCount,
+    clusters: matched.clusters.length,
+    flagged: matched.clusters.filter((c) => c.flagged).length,
+    modularity: detection.modularity,
+    accountsInClusters: matched.clusters.reduce((s, c) => s + c.members.length, 0),
+    previousClusters: input.previousClusters.length,
+    retired: matched.dissolved.length,
+    changes,
+  });
+  return { matched, accountIds, stats };
+}
+
+/** Deterministic id for a new cluster: run id, seed and its smallest member id. */
+export function newClusterId(runId: string, seed: number, memberIds: readonly string[]): string {
+  let first = memberIds[0] ?? '';
+  for (const id of memberIds) if (id < first) first = id;
+  const hash = createHash('sha256').update(`${runId}\u0000${seed}\u0000${first}`).digest('hex');
+  return `c-${hash.slice(0, 12)}`;
+}
+
+/**
+ * Adapter over match.ts: its `newId()` is called without the cluster it names, so
+ * fresh ids are handed out as placeholders and replaced afterwards by a
+ * deterministic id derived from the cluster's members (see newClusterId).
+ */
+export function stableIds(
+  runId: string,
+  seed: number,
+  previous: { id: string; members: string[] }[],
+  scored: Parameters<typeof matchClusters>[1],
+  accountIds: string[],
+): MatchResult {
+  let n = 0;
+  const placeholder = '\u0000new:';
+  const result = matchClusters(previous, scored, accountIds, () => `${placeholder}${n++}`);
+  const rename = new Map<string, string>();
+  for (const c of result.clusters) {
+    if (!c.id.startsWith(placeholder)) continue;
+    const id = newClusterId(
+      runId,
+      seed,
+      c.members.map((a) => accountIds[a] as string),
+    );
+    rename.set(c.id, id);
+  }
+  if (rename.size === 0) return result;
+  const fix = (id: string) => rename.get(id) ?? id;
+  return {
+    clusters: result.clusters.map((c) => ({
+      ...c,
+      id: fix(c.id),
+      lineage: { ...c.lineage, clusterId: fix(c.lineage.clusterId) },
+    })),
+    dissolved: result.dissolved.map((d) => ({ ...d, into: d.into.map(fix) })),
+  };
+}
