@@ -14,6 +14,8 @@
  *   node … bench/linkage/pipeline-bench.ts --accounts 1000000 --reuse-db DIR
  *     (no load: a database kept by --keep-db; its earlier linkage results are removed
  *     first, untimed, so the run is again a first run over the same data)
+ *   --in-process: compute (extract … match) on the bench's main thread instead of the
+ *     worker thread the service uses (A/B for the event-loop stall figure)
  *   --warm: every page of the extract query read once (records dropped) before the run,
  *     untimed, so Neo4j's JIT and page cache are warm as in a long-running service
  *
@@ -25,6 +27,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { build } from '../../src/linkage/build';
 import { detect } from '../../src/linkage/detect';
@@ -127,6 +130,7 @@ async function main(): Promise<void> {
       'reuse-db': { type: 'string' },
       'no-igraph': { type: 'boolean', default: false },
       warm: { type: 'boolean', default: false },
+      'in-process': { type: 'boolean', default: false },
     },
   });
   const accounts = Number(args.accounts);
@@ -168,9 +172,15 @@ async function main(): Promise<void> {
     heap: args.heap,
     pagecache: args.pagecache,
   });
-  // With its connection options the runner computes in a worker thread, as the service does.
+  // With its connection options the runner computes in a worker thread, as the service
+  // does; --in-process leaves them out, so compute runs on this thread (the A/B for
+  // the event-loop delay below).
   const connection = { uri: local.uri, user: 'neo4j', password: '' };
-  const db = new Database(createDriver(connection), undefined, connection);
+  const db = new Database(
+    createDriver(connection),
+    undefined,
+    args['in-process'] ? undefined : connection,
+  );
   log(`neo4j ${local.uri} (pid ${local.pid}), data ${dataDir}`);
   try {
     const cypher = loadCypher();
@@ -264,6 +274,10 @@ async function main(): Promise<void> {
     };
     const loadBefore = load();
     const cpuBefore = { node: selfCpuS(), jvm: procCpuS(local.pid) };
+    // How long this thread's event loop was held at a time during the run: what a
+    // request to a service running the linkage would have waited for.
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
     t = Date.now();
     const summary = await runLinkage(
       { config, logger, db, cypher },
@@ -280,6 +294,12 @@ async function main(): Promise<void> {
       },
     );
     const runWall = Date.now() - t;
+    loopDelay.disable();
+    const eventLoop = {
+      inWorker: !args['in-process'],
+      maxMs: Math.round(loopDelay.max / 1e6),
+      p99Ms: Math.round(loopDelay.percentile(99) / 1e6),
+    };
     close();
     const loadAfter = load();
     if (summary.status !== 'succeeded') throw new Error(`linkage run failed: ${summary.error}`);
@@ -302,6 +322,7 @@ async function main(): Promise<void> {
       jvmRssBeforeKiB: jvmRssBefore,
       loadBefore,
       loadAfter,
+      eventLoop,
       stats: st,
     };
     console.log('');
@@ -326,6 +347,10 @@ async function main(): Promise<void> {
       `peak RSS: bench process ${gib(benchPeakKiB)} GiB (maxRSS), Neo4j JVM ${gib(jvmPeakKiB)} GiB ` +
         `(VmHWM${figures.jvmHwmReset ? ', reset after the load' : ', includes the load'}; ` +
         `RSS before the run ${gib(jvmRssBefore)} GiB)`,
+    );
+    console.log(
+      `main event loop during the run (compute ${eventLoop.inWorker ? 'in a worker' : 'on this thread'}): ` +
+        `longest stall ${eventLoop.maxMs} ms, p99 ${eventLoop.p99Ms} ms`,
     );
     const pick = (k: string) => st[k];
     console.log(
