@@ -77,6 +77,7 @@ export function computeInWorker(
       }
     }, ABORT_POLL_MS);
     worker.on('message', (m: WorkerMessage) => {
+      if (settled) return; // stopped or failed: nothing more to record
       if (m.type === 'phase') {
         chain = chain.then(() => events.phase(m.phase)).catch((err: unknown) => finish(err));
       } else if (m.type === 'progress') {
