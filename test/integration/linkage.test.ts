@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { hashKey } from '../../src/platform/auth';
 import { compute, type ComputeParams } from '../../src/linkage/compute';
 import { computeInWorker } from '../../src/linkage/compute-thread';
-import { startLinkage } from '../../src/linkage/runner';
+import { startLinkage, stopActiveRuns } from '../../src/linkage/runner';
 import { FAMILY_CARD, plantWorld, type PlantedWorld } from '../support/linkage-fixtures';
 import { startTestNeo4j, type TestNeo4j } from '../support/neo4j';
 import { postJson, startService, type TestService } from '../support/service';
@@ -465,6 +465,37 @@ describe('linkage runs', () => {
     const [lease] = await cypher("MATCH (l:Lease {name: 'linkage'}) RETURN l.holder AS holder");
     expect(lease?.holder).toBe('r-usurper'); // not ours to free
     await cypher("MATCH (l:Lease {name: 'linkage'}) SET l.holder = null, l.expiresAt = null");
+  });
+
+  it('a shutdown mid-compute stops the worker: the run fails, the lease is free, readers keep the previous run', async () => {
+    const before = await currentClusters();
+    let reached!: () => void;
+    const inBuild = new Promise<void>((r) => (reached = r));
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    // Held as the worker reports entering build: the call cannot finish before the
+    // hook returns, so the shutdown lands while compute is still in progress.
+    const { runId, done } = await startLinkage(svc.ctx, {
+      trigger: 'api',
+      hooks: {
+        beforePhase: (phase) => {
+          if (phase !== 'build') return undefined;
+          reached();
+          return gate;
+        },
+      },
+    });
+    await inBuild;
+    await stopActiveRuns(svc.ctx);
+    const summary = await done;
+    release();
+    expect(summary.status).toBe('failed');
+    expect(summary.error).toMatch(/shutting down/);
+    expect(await waitForRun(runId)).toMatchObject({ status: 'failed', current: false });
+    expect((await currentClusters()).runId).toBe(before.runId);
+    const [lease] = await cypher("MATCH (l:Lease {name: 'linkage'}) RETURN l.holder AS holder");
+    expect(lease?.holder ?? null).toBeNull();
+    expect((await triggerRun()).status).toBe('succeeded'); // the next run is not blocked
   });
 
   it('takes over an expired lease, marks the dead run failed and cleans up after it', async () => {
