@@ -37,7 +37,7 @@ import { loadConfig } from '../../src/platform/config';
 import { loadCypher, query } from '../../src/platform/cypher';
 import { createLogger } from '../../src/platform/logger';
 import { migrate } from '../../src/platform/migrations';
-import { Database, createDriver, int } from '../../src/platform/neo4j';
+import { Database, createDriver, int, openDatabase } from '../../src/platform/neo4j';
 import { startLocalNeo4j } from '../../src/platform/neo4j-local';
 import type { LoadResult } from './load-population';
 
@@ -176,11 +176,7 @@ async function main(): Promise<void> {
   // does; --in-process leaves them out, so compute runs on this thread (the A/B for
   // the event-loop delay below).
   const connection = { uri: local.uri, user: 'neo4j', password: '' };
-  const db = new Database(
-    createDriver(connection),
-    undefined,
-    args['in-process'] ? undefined : connection,
-  );
+  const db = args['in-process'] ? new Database(createDriver(connection)) : openDatabase(connection);
   log(`neo4j ${local.uri} (pid ${local.pid}), data ${dataDir}`);
   try {
     const cypher = loadCypher();

@@ -26,7 +26,7 @@ import { loadConfig } from '../../src/platform/config';
 import { loadCypher } from '../../src/platform/cypher';
 import { createLogger } from '../../src/platform/logger';
 import { migrate } from '../../src/platform/migrations';
-import { Database, createDriver, toNumber } from '../../src/platform/neo4j';
+import { openDatabase, toNumber } from '../../src/platform/neo4j';
 import { startLocalNeo4j } from '../../src/platform/neo4j-local';
 import { simulate } from '../../src/simulate';
 import {
@@ -107,8 +107,7 @@ async function main(): Promise<void> {
     pagecache: args.pagecache,
   });
   // With its connection options the runner computes in a worker thread, as the service does.
-  const connection = { uri: local.uri, user: 'neo4j', password: '' };
-  const db = new Database(createDriver(connection), undefined, connection);
+  const db = openDatabase({ uri: local.uri, user: 'neo4j', password: '' });
   phases.neo4jStart = Date.now() - t;
   log(`neo4j: ${local.uri} (pid ${local.pid}), data ${dataDir}`);
   let neo4jPeak = 0;

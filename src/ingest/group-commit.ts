@@ -14,8 +14,7 @@
  * that the database refuses cannot fail its neighbours. Each transaction is still
  * all-or-nothing, so no request is ever half-written.
  */
-import { AppError } from '../platform/errors';
-import { toAppError } from '../platform/neo4j';
+import { isAppError } from '../platform/errors';
 import type { CleanEvent } from './event-schema';
 import type { EventWriter, WriteResult } from './writer';
 
@@ -80,11 +79,8 @@ export class GroupCommit {
       const results = await this.writer.writeMany(group.map((w) => w.events));
       group.forEach((w, i) => w.resolve(results[i] as WriteResult));
     } catch (err) {
-      const unavailable = (e: unknown) => {
-        const mapped = toAppError(e);
-        return mapped instanceof AppError && mapped.code === 'database_unavailable';
-      };
-      if (group.length === 1 || unavailable(err)) {
+      // Database.write has already mapped driver errors to AppErrors.
+      if (group.length === 1 || (isAppError(err) && err.code === 'database_unavailable')) {
         for (const w of group) w.reject(err);
         return;
       }

@@ -146,9 +146,8 @@ export class EventWriter {
         });
         await writeRows(tx, this.cypher, aggregate(fresh));
         if (alsoInTx) {
-          const total = { received: all.length, written: fresh.length, duplicates: 0 };
-          total.duplicates = total.received - total.written;
-          await alsoInTx(tx, total);
+          const duplicates = all.length - fresh.length;
+          await alsoInTx(tx, { received: all.length, written: fresh.length, duplicates });
         }
         return results;
       }),

@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadCypher } from '../platform/cypher';
 import { isAppError } from '../platform/errors';
-import { Database, createDriver } from '../platform/neo4j';
+import { openDatabase } from '../platform/neo4j';
 import { compute } from './compute';
 import type { WorkerInput, WorkerMessage } from './compute-thread';
 
@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   if (!port) throw new Error('compute-worker must run in a worker thread');
   const post = (m: WorkerMessage) => port.postMessage(m);
   const { connection, params } = workerData as WorkerInput;
-  const db = new Database(createDriver(connection), connection.database, connection);
+  const db = openDatabase(connection);
   try {
     const result = await compute(db, loadCypher(), params, {
       phase: (phase) => post({ type: 'phase', phase }),

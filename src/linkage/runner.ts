@@ -22,7 +22,7 @@ import type { Metrics } from '../platform/metrics';
 import type { Database } from '../platform/neo4j';
 import { int } from '../platform/neo4j';
 import { parseConfigAllowlist } from './allowlist';
-import { compute, type ComputeEvents, type ComputeParams } from './compute';
+import { COMPUTE_PHASES, compute, type ComputeEvents, type ComputeParams } from './compute';
 import { computeInWorker } from './compute-thread';
 import { LEASE_NAME, Lease } from './lease';
 import { discardRun, publish } from './publish';
@@ -37,7 +37,7 @@ export interface LinkageDeps {
 
 export type Trigger = 'cron' | 'cli' | 'api';
 
-export const PHASES = ['extract', 'build', 'detect', 'score', 'match', 'publish'] as const;
+export const PHASES = [...COMPUTE_PHASES, 'publish'] as const;
 export type Phase = (typeof PHASES)[number];
 
 export interface RunProgress {

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import type { Config } from './config';
 import type { Logger } from './logger';
-import { Database, createDriver } from './neo4j';
+import { type Database, openDatabase } from './neo4j';
 import { startLocalNeo4j } from './neo4j-local';
 import { repoRoot } from './paths';
 
@@ -40,8 +40,8 @@ export async function connect(config: Config, logger: Logger): Promise<Connectio
     password: config.NEO4J_PASSWORD,
     database: config.NEO4J_DATABASE,
   };
-  const driver = createDriver(options);
-  const db = new Database(driver, config.NEO4J_DATABASE, options);
+  const db = openDatabase(options);
+  const { driver } = db;
   try {
     await driver.verifyConnectivity({ database: config.NEO4J_DATABASE });
   } catch (err) {

@@ -43,6 +43,11 @@ export function createDriver(opts: DriverOptions): Driver {
   });
 }
 
+/** A Database that remembers how it was opened (linkage compute reopens it in a worker). */
+export function openDatabase(connection: DriverOptions): Database {
+  return new Database(createDriver(connection), connection.database, connection);
+}
+
 export class Database {
   /**
    * `connection`: how `driver` was made, for work that opens its own driver in a

@@ -13,7 +13,7 @@ import { loadCypher } from '../../src/platform/cypher';
 import { createLogger } from '../../src/platform/logger';
 import { Metrics } from '../../src/platform/metrics';
 import { migrate } from '../../src/platform/migrations';
-import { Database, createDriver } from '../../src/platform/neo4j';
+import { openDatabase } from '../../src/platform/neo4j';
 
 export interface TestService {
   url: string;
@@ -37,7 +37,7 @@ export async function startService(
   });
   const logger = createLogger(config.LOG_LEVEL, sink);
   const connection = { uri: neo4jUri, user: config.NEO4J_USER, password: config.NEO4J_PASSWORD };
-  const db = new Database(createDriver(connection), undefined, connection);
+  const db = openDatabase(connection);
   const cypher = loadCypher();
   await migrate(db, cypher);
   const ctx: Context = {

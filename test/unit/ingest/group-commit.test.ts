@@ -6,6 +6,7 @@
 import { Neo4jError } from 'neo4j-driver';
 import type { CleanEvent } from '../../../src/ingest/event-schema';
 import { GroupCommit } from '../../../src/ingest/group-commit';
+import { toAppError } from '../../../src/platform/neo4j';
 import type { EventWriter, WriteResult } from '../../../src/ingest/writer';
 
 const ev = (accountId: string): CleanEvent => ({ type: 'request', accountId, at: 0 });
@@ -123,7 +124,8 @@ describe('GroupCommit', () => {
 
   it('fails the whole group at once when the database is unreachable (no retry storm)', async () => {
     const { writer, commit } = setup();
-    const down = new Neo4jError('gone', 'ServiceUnavailable', '', '');
+    // What Database.write throws when the driver reports the database gone.
+    const down = toAppError(new Neo4jError('gone', 'ServiceUnavailable', '', ''));
     const settled = Promise.allSettled([
       commit.write(batch(1, 'a')),
       commit.write(batch(2, 'b')),
