@@ -11,7 +11,8 @@ CALL {
   UNWIND $values AS v
   MERGE (ip:IP {address: v.value})
     ON CREATE SET ip.firstSeen = toInteger(v.firstSeen), ip.lastSeen = toInteger(v.lastSeen), ip.subnet = v.subnet
-  SET ip.lastSeen = CASE WHEN v.lastSeen > ip.lastSeen THEN toInteger(v.lastSeen) ELSE ip.lastSeen END
+  SET ip.firstSeen = CASE WHEN v.firstSeen < ip.firstSeen THEN toInteger(v.firstSeen) ELSE ip.firstSeen END,
+      ip.lastSeen = CASE WHEN v.lastSeen > ip.lastSeen THEN toInteger(v.lastSeen) ELSE ip.lastSeen END
   WITH ip, v
   MATCH (s:Subnet {cidr: v.subnet})
   MERGE (ip)-[:IN_SUBNET]->(s)

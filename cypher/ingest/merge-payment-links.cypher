@@ -1,11 +1,12 @@
 // (:Account)-[:PAID_WITH {count, firstSeen, lastSeen}]->(:PaymentMethod): one aggregated relationship per pair.
-// The PaymentMethod nodes are merged first, in value order, with a write (lastSeen) that takes
+// The PaymentMethod nodes are merged first, in value order, with a write (first/last seen) that takes
 // their exclusive locks up front: concurrent batches then lock in one global order.
 CALL {
   UNWIND $values AS v
   MERGE (x:PaymentMethod {fingerprint: v.value})
     ON CREATE SET x.firstSeen = toInteger(v.firstSeen), x.lastSeen = toInteger(v.lastSeen)
-  SET x.lastSeen = CASE WHEN v.lastSeen > x.lastSeen THEN toInteger(v.lastSeen) ELSE x.lastSeen END
+  SET x.firstSeen = CASE WHEN v.firstSeen < x.firstSeen THEN toInteger(v.firstSeen) ELSE x.firstSeen END,
+      x.lastSeen = CASE WHEN v.lastSeen > x.lastSeen THEN toInteger(v.lastSeen) ELSE x.lastSeen END
 }
 UNWIND $rows AS r
 MATCH (a:Account {id: r.accountId})

@@ -1,17 +1,24 @@
 /**
  * `coterie import FILE`: streams a JSON-lines file into Neo4j with a progress
  * bar (events/s, ETA). Ctrl-C stops after the batch in flight; run the same
- * command again to resume.
+ * command again to resume. With --first-load, builds a new local database with
+ * the offline importer instead (src/ingest/first-load.ts).
  */
+import path from 'node:path';
 import { SingleBar } from 'cli-progress';
+import { firstLoad } from '../ingest/first-load';
 import { Importer } from '../ingest/importer';
 import { EventWriter } from '../ingest/writer';
+import { loadConfig } from '../platform/config';
+import { loadCypher } from '../platform/cypher';
+import { repoRoot } from '../platform/paths';
 import { withRuntime } from './runtime';
 
 export async function importCommand(
   file: string,
-  opts: { batchSize?: number; rejects?: string },
+  opts: { batchSize?: number; rejects?: string; firstLoad?: boolean },
 ): Promise<void> {
+  if (opts.firstLoad) return firstLoadCommand(file, opts);
   await withRuntime(async ({ config, db, cypher }) => {
     const importer = new Importer(db, cypher, new EventWriter(db, cypher));
     const abort = new AbortController();
@@ -60,4 +67,61 @@ export async function importCommand(
     console.log(JSON.stringify(summary));
     if (summary.interrupted) process.exitCode = 130;
   });
+}
+
+async function firstLoadCommand(file: string, opts: { rejects?: string }): Promise<void> {
+  const config = loadConfig();
+  if (config.NEO4J_URI) {
+    throw new Error(
+      '--first-load builds the embedded local database, but NEO4J_URI is set; for a server, ' +
+        'use its own `neo4j-admin database import`, or import without --first-load',
+    );
+  }
+  const abort = new AbortController();
+  const onSignal = () => {
+    process.stderr.write('\nstopping; nothing is kept, run the same command to start over\n');
+    abort.abort();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const bar = new SingleBar({
+    format:
+      'reading [{bar}] {percentage}% | {written} events, {duplicates} dup, {rejected} rejected | ETA {eta_formatted}',
+    stream: process.stderr,
+    noTTYOutput: true,
+    notTTYSchedule: 5000,
+  });
+  bar.start(1, 0, { written: 0, duplicates: 0, rejected: 0 });
+  try {
+    const summary = await firstLoad({
+      file,
+      dataDir: path.resolve(repoRoot(), config.NEO4J_LOCAL_DATA_DIR),
+      cypher: loadCypher(),
+      rejectFile: opts.rejects,
+      heap: config.NEO4J_LOCAL_HEAP,
+      pagecache: config.NEO4J_LOCAL_PAGECACHE,
+      signal: abort.signal,
+      onProgress: (p) => {
+        bar.setTotal(p.totalBytes);
+        bar.update(p.bytesRead, { ...p });
+      },
+      onPhase: (phase) => {
+        if (phase === 'read') return;
+        if (phase === 'csv') bar.stop();
+        const what = {
+          csv: 'writing CSV files',
+          import: 'running the Neo4j import tool',
+          index: 'building constraints and indexes',
+          finish: 'moving the new database into place',
+        }[phase];
+        process.stderr.write(`${what}…\n`);
+      },
+    });
+    console.log(JSON.stringify(summary));
+    if (summary.interrupted) process.exitCode = 130;
+  } finally {
+    bar.stop();
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
 }

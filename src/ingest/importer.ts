@@ -108,12 +108,7 @@ export class Importer {
     };
     // A first report before anything is written: the counts a resumed import starts from.
     opts.onProgress?.({ ...progress });
-    const raw = createReadStream(file);
-    raw.on('data', (chunk) => (progress.bytesRead += chunk.length));
-    const lines = createInterface({
-      input: file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw,
-      crlfDelay: Infinity,
-    });
+    const { raw, lines } = openLines(file, (n) => (progress.bytesRead += n));
 
     let batch = new PendingBatch();
     let inFlight: Promise<void> = Promise.resolve();
@@ -287,9 +282,25 @@ export class Importer {
   }
 }
 
-type Rejected = { line: number; reason: string; issues?: { path: string; message: string }[] };
+export type Rejected = {
+  line: number;
+  reason: string;
+  issues?: { path: string; message: string }[];
+};
 
-function parseLine(line: string, lineNo: number): CleanEvent | Rejected {
+/** The file's lines (gunzipped for .gz); `onBytes` counts the file's own bytes read. */
+export function openLines(file: string, onBytes: (n: number) => void) {
+  const raw = createReadStream(file);
+  raw.on('data', (chunk) => onBytes(chunk.length));
+  const lines = createInterface({
+    input: file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw,
+    crlfDelay: Infinity,
+  });
+  return { raw, lines };
+}
+
+/** A line as a clean event, or why it was rejected (never the line itself). */
+export function parseLine(line: string, lineNo: number): CleanEvent | Rejected {
   let raw: unknown;
   try {
     raw = JSON.parse(line);
@@ -306,7 +317,7 @@ function parseLine(line: string, lineNo: number): CleanEvent | Rejected {
 }
 
 /** Identity of an import: path, size and a hash of the first MiB (a rewritten file is a new import). */
-async function fileKey(file: string, size: number): Promise<string> {
+export async function fileKey(file: string, size: number): Promise<string> {
   const handle = await open(file, 'r');
   try {
     const head = Buffer.alloc(Math.min(size, 1 << 20));

@@ -425,3 +425,61 @@ export async function startLocalNeo4j(opts: LocalNeo4jOptions): Promise<LocalNeo
 
   return { uri, pid: child.pid ?? -1, stop, exited };
 }
+
+export interface ImportToolOptions {
+  /** Neo4j home that receives the new store (data/databases/neo4j); must hold none yet. */
+  home: string;
+  /** `Label=path` per node file and `TYPE=path` per relationship file (headers in the files). */
+  nodes: string[];
+  relationships: string[];
+  /** Some value holds a line break: the tool must parse quoted fields across lines (slower). */
+  multiline: boolean;
+  heap?: string;
+  log?: (msg: string) => void;
+}
+
+/**
+ * Builds a new store offline with Neo4j's own bulk importer (`neo4j-admin database
+ * import full`, from the jars the launcher already ships), for first loads. No Neo4j may
+ * run on `home` meanwhile. Rejects with the tool's output when it fails; any bad row
+ * fails the whole import (bad tolerance 0) rather than being skipped.
+ */
+export async function runImportTool(opts: ImportToolOptions): Promise<void> {
+  const log = opts.log ?? noop;
+  const jar = await ensureLauncherBuilt(log);
+  const lib = path.join(path.dirname(jar), 'lib');
+  const args = [
+    `-Xmx${opts.heap ?? '1g'}`,
+    ...JVM_OPENS,
+    '-cp',
+    [jar, path.join(lib, '*')].join(path.delimiter),
+    'org.neo4j.cli.AdminTool',
+    'database',
+    'import',
+    'full',
+    'neo4j',
+    '--array-delimiter=;',
+    '--bad-tolerance=0',
+    `--multiline-fields=${opts.multiline}`,
+    `--report-file=${path.join(opts.home, 'import.report')}`,
+    ...opts.nodes.map((n) => `--nodes=${n}`),
+    ...opts.relationships.map((r) => `--relationships=${r}`),
+  ];
+  // The tool finds the store under $NEO4J_HOME/data; a neo4j.conf from elsewhere must not steer it.
+  const env: NodeJS.ProcessEnv = { ...process.env, NEO4J_HOME: opts.home };
+  delete env.NEO4J_CONF;
+  const child = spawn(javaBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+  trackChild(child);
+  let output = '';
+  const keep = (chunk: Buffer) => (output = tail(output + chunk.toString('utf8')));
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', (err) => reject(new Error(`cannot spawn java: ${err.message}`)));
+    child.once('close', (c) => resolve(c));
+  });
+  running.delete(child);
+  if (code !== 0) throw new Error(`neo4j-admin database import failed (exit ${code}):\n${output}`);
+  const done = /IMPORT DONE[^\n]*/.exec(output);
+  log(done ? done[0].trim() : 'import tool finished');
+}

@@ -1,0 +1,220 @@
+/**
+ * First load (`coterie import FILE --first-load`): a whole JSON-lines file into a NEW
+ * embedded local database through Neo4j's offline bulk importer instead of Cypher.
+ * The same validation, reject file and fold as the online importer, but the file is
+ * folded whole and handed to `neo4j-admin database import` as CSV, which writes the
+ * store directly (several times faster than transactions; bench/RESULTS.md).
+ *
+ * Steps: read + validate + fold → CSV → import tool → start Neo4j on the new store,
+ * apply the migrations (constraints and indexes are built here, once) and record the
+ * file's import checkpoint → stop → move the store into place. Everything happens in a
+ * staging directory beside `dataDir`; only a complete, migrated store is moved in, so an
+ * interrupted or failed first load leaves nothing behind and is simply run again.
+ * Refuses a `dataDir` that already holds anything: adding to a database is the online
+ * importer's job.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
+import path from 'node:path';
+import { type CypherMap, query } from '../platform/cypher';
+import { migrate } from '../platform/migrations';
+import { openDatabase } from '../platform/neo4j';
+import { runImportTool, startLocalNeo4j } from '../platform/neo4j-local';
+import { Aggregator } from './aggregate';
+import { writeImportFiles } from './import-csv';
+import { fileKey, type ImportProgress, openLines, parseLine } from './importer';
+
+export interface FirstLoadOptions {
+  file: string;
+  /** the local Neo4j home to create (NEO4J_LOCAL_DATA_DIR); must not exist or be empty */
+  dataDir: string;
+  cypher: CypherMap;
+  rejectFile?: string;
+  /** JVM heap for the import tool and Neo4j, Neo4j page cache */
+  heap?: string;
+  pagecache?: string;
+  /** while reading, every ~50,000 lines and at the end */
+  onProgress?: (p: ImportProgress) => void;
+  /** each step as it starts: read, csv, import, index, finish */
+  onPhase?: (phase: FirstLoadPhase) => void;
+  /** stops at the next line or step; nothing is left behind */
+  signal?: AbortSignal;
+  log?: (msg: string) => void;
+}
+
+export type FirstLoadPhase = 'read' | 'csv' | 'import' | 'index' | 'finish';
+
+export interface FirstLoadSummary extends ImportProgress {
+  rejectFile: string;
+  interrupted: boolean;
+  seconds: number;
+  /** seconds per step */
+  phases: Partial<Record<FirstLoadPhase, number>>;
+  /** the largest RSS of this process seen between steps (the fold is held in memory) */
+  peakRssMiB: number;
+}
+
+const PROGRESS_LINES = 50_000;
+
+export async function firstLoad(opts: FirstLoadOptions): Promise<FirstLoadSummary> {
+  const started = Date.now();
+  const file = path.resolve(opts.file);
+  const dataDir = path.resolve(opts.dataDir);
+  const log = opts.log ?? (() => undefined);
+  if (existsSync(dataDir) && readdirSync(dataDir).length > 0) {
+    throw new Error(
+      `--first-load creates a new database, but ${dataDir} is not empty; ` +
+        'import into an existing database without --first-load (or move that directory away)',
+    );
+  }
+  const totalBytes = statSync(file).size;
+  const key = await fileKey(file, totalBytes);
+  const rejectFile = opts.rejectFile ?? `${file}.rejects.jsonl`;
+  const staging = `${dataDir}.first-load`;
+  // A staging directory left by an interrupted first load holds nothing worth keeping.
+  rmSync(staging, { recursive: true, force: true });
+  const csvDir = path.join(staging, 'csv');
+  mkdirSync(csvDir, { recursive: true });
+
+  const progress: ImportProgress = {
+    bytesRead: 0,
+    totalBytes,
+    lines: 0,
+    written: 0,
+    duplicates: 0,
+    rejected: 0,
+  };
+  const phases: FirstLoadSummary['phases'] = {};
+  let phase: FirstLoadPhase | undefined;
+  let phaseStart = Date.now();
+  let peakRss = process.memoryUsage().rss;
+  const step = (next: FirstLoadPhase | undefined) => {
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    if (phase) phases[phase] = (Date.now() - phaseStart) / 1000;
+    phase = next;
+    phaseStart = Date.now();
+    if (next) opts.onPhase?.(next);
+  };
+  const summary = (interrupted: boolean): FirstLoadSummary => ({
+    ...progress,
+    rejectFile,
+    interrupted,
+    seconds: (Date.now() - started) / 1000,
+    phases,
+    peakRssMiB: Math.round(peakRss / 2 ** 20),
+  });
+  const stopped = () => {
+    if (!opts.signal?.aborted) return false;
+    rmSync(staging, { recursive: true, force: true });
+    return true;
+  };
+
+  try {
+    step('read');
+    const fold = new Aggregator();
+    const eventIds = new Set<string>();
+    const rejects = createWriteStream(rejectFile);
+    const { raw, lines } = openLines(file, (n) => (progress.bytesRead += n));
+    try {
+      for await (const line of lines) {
+        progress.lines++;
+        if (progress.lines % PROGRESS_LINES === 0) {
+          opts.onProgress?.({ ...progress });
+          if (opts.signal?.aborted) break;
+        }
+        if (line.trim() === '') continue;
+        const event = parseLine(line, progress.lines);
+        if ('reason' in event) {
+          progress.rejected++;
+          rejects.write(`${JSON.stringify(event)}\n`);
+          continue;
+        }
+        // As online: the first event with an idempotency key counts, later ones are duplicates.
+        if (event.id !== undefined) {
+          if (eventIds.has(event.id)) {
+            progress.duplicates++;
+            continue;
+          }
+          eventIds.add(event.id);
+        }
+        progress.written++;
+        fold.add(event);
+      }
+    } finally {
+      lines.close();
+      raw.destroy();
+      await new Promise<void>((resolve) => rejects.end(() => resolve()));
+    }
+    opts.onProgress?.({ ...progress });
+    if (stopped()) return summary(true);
+
+    step('csv');
+    const files = writeImportFiles(fold.rows(), eventIds, csvDir, {
+      token: randomUUID(),
+      at: Date.now(),
+    });
+    if (stopped()) return summary(true);
+
+    step('import');
+    await runImportTool({ home: staging, ...files, heap: opts.heap, log });
+    rmSync(csvDir, { recursive: true, force: true });
+    if (stopped()) return summary(true);
+
+    step('index');
+    const local = await startLocalNeo4j({
+      dataDir: staging,
+      port: 0,
+      heap: opts.heap,
+      pagecache: opts.pagecache,
+      log,
+    });
+    try {
+      const db = openDatabase({ uri: local.uri, user: 'neo4j', password: '' });
+      try {
+        await migrate(db, opts.cypher);
+        await db.write(async (tx) => {
+          // The Cypher writer gives every account an hour series, empty without requests;
+          // the import tool cannot write an empty array.
+          await tx.run(
+            'MATCH (a:Account) WHERE a.hourKeys IS NULL SET a.hourKeys = [], a.hourCounts = []',
+          );
+          // The online importer then sees this file as done and adds nothing twice.
+          await tx.run(query(opts.cypher, 'ingest/save-import-checkpoint'), {
+            key,
+            file,
+            line: progress.lines,
+            events: progress.written,
+            duplicates: progress.duplicates,
+            rejected: progress.rejected,
+            now: Date.now(),
+          });
+        });
+      } finally {
+        await db.close();
+      }
+    } finally {
+      await local.stop();
+    }
+    if (stopped()) return summary(true);
+
+    step('finish');
+    rmSync(path.join(staging, 'import.report'), { force: true });
+    if (existsSync(dataDir)) rmdirSync(dataDir); // still empty, or this throws
+    mkdirSync(path.dirname(dataDir), { recursive: true });
+    renameSync(staging, dataDir);
+    step(undefined);
+    return summary(false);
+  } catch (err) {
+    rmSync(staging, { recursive: true, force: true });
+    throw err;
+  }
+}

@@ -1,0 +1,239 @@
+/**
+ * `coterie import --first-load`: the offline bulk importer must build exactly the graph
+ * the online (Cypher) importer builds from the same file — same nodes, relationships and
+ * properties, same reject file and counts — and leave nothing behind when refused or stopped.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import neo4j, { type Driver } from 'neo4j-driver';
+import { firstLoad } from '../../src/ingest/first-load';
+import { Importer } from '../../src/ingest/importer';
+import { EventWriter } from '../../src/ingest/writer';
+import { loadCypher } from '../../src/platform/cypher';
+import { migrate } from '../../src/platform/migrations';
+import { Database, createDriver } from '../../src/platform/neo4j';
+import { type LocalNeo4j, startLocalNeo4j } from '../../src/platform/neo4j-local';
+import { startTestNeo4j, type TestNeo4j } from '../support/neo4j';
+
+const cypher = loadCypher();
+const dir = mkdtempSync(path.join(tmpdir(), 'coterie-first-load-'));
+const memory = { heap: '512m', pagecache: '128m' };
+let online: TestNeo4j;
+let db: Database;
+let loaded: LocalNeo4j | undefined;
+let loadedDriver: Driver | undefined;
+
+beforeAll(async () => {
+  online = await startTestNeo4j();
+  db = new Database(createDriver({ uri: online.uri, user: 'neo4j', password: '' }));
+  await migrate(db, cypher);
+});
+
+afterAll(async () => {
+  await db?.close();
+  await online?.stop();
+  await loadedDriver?.close();
+  await loaded?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/**
+ * Every kind of event in time order: keyed sign-ups and payments (one key resent),
+ * requests over IPv4 and IPv6 with raw prompts and fingerprints, models, capabilities,
+ * orgs, devices and domains with commas, quotes and a line break, sign-up-only accounts
+ * (empty hour series), and two bad lines.
+ */
+function fixture(): string[] {
+  const lines: string[] = [];
+  const t0 = Date.UTC(2026, 1, 1);
+  const at = (i: number) => new Date(t0 + i * 97_000).toISOString();
+  let i = 0;
+  for (let a = 0; a < 24; a++) {
+    lines.push(
+      JSON.stringify({
+        id: `signup-${a}`,
+        type: 'signup',
+        accountId: `acct-${a}`,
+        at: at(i++),
+        emailDomain: a % 3 === 0 ? 'Uni.example.edu' : `mail${a % 4}.example`,
+        org: a % 5 === 0 ? 'Acme, "Labs"' : undefined,
+        device: a % 7 === 0 ? 'dev\nmultiline' : `dev-${a % 6}`,
+        ip: `198.51.${a % 2}.${a}`,
+      }),
+    );
+  }
+  lines.push(lines[3] as string); // a resent sign-up: a duplicate key
+  lines.push('{"type": "request", "accountId": ');
+  for (let a = 0; a < 20; a++) {
+    lines.push(
+      JSON.stringify({
+        id: `pay-${a}`,
+        type: 'payment',
+        accountId: `acct-${a}`,
+        at: at(i++),
+        paymentMethod: `card-${a % 5}`,
+      }),
+    );
+  }
+  lines.push(JSON.stringify({ type: 'request', accountId: 'bad id', at: 'yesterday' }));
+  for (let r = 0; r < 400; r++) {
+    const a = (r * 7) % 18;
+    lines.push(
+      JSON.stringify({
+        type: 'request',
+        accountId: `acct-${a}`,
+        at: at(i++ * 5),
+        ip: r % 4 === 0 ? `2001:db8:${a % 3}::${r % 9}` : `203.0.${a % 4}.${r % 11}`,
+        ...(r % 3 === 0
+          ? { prompt: `Summarise document ${r % 6} for me, please` }
+          : { promptFingerprint: (0xabc0 + (r % 13)).toString(16).padStart(16, '0') }),
+        model: r < 300 ? 'model-a' : 'model-b',
+        capability: ['reasoning', 'coding', 'tools'][r % 3],
+      }),
+    );
+  }
+  return lines;
+}
+
+type Plain = null | boolean | number | string | Plain[] | { [k: string]: Plain };
+const plain = (v: unknown): Plain => {
+  if (neo4j.isInt(v)) return v.toNumber();
+  if (Array.isArray(v)) return v.map(plain);
+  if (v !== null && typeof v === 'object') {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
+  }
+  return v as Plain;
+};
+
+/** Properties that record when or by which transaction something was written. */
+const VOLATILE = new Set(['appliedAt', 'storedAt', 'token', 'updatedAt', 'version']);
+const KEYS = ['id', 'fingerprint', 'address', 'cidr', 'hash', 'name', 'key'];
+
+/** The whole graph as sorted, comparable lines (nodes by label and key, relationships by ends). */
+async function dump(driver: Driver): Promise<{ nodes: string[]; relationships: string[] }> {
+  const nodeKey = (labels: string[], props: Record<string, Plain>) =>
+    `${labels.join(':')}/${KEYS.map((k) => props[k]).find((v) => v !== undefined)}`;
+  const clean = (props: Record<string, Plain>) =>
+    Object.fromEntries(
+      Object.entries(props)
+        .filter(([k]) => !VOLATILE.has(k))
+        .sort(([x], [y]) => (x < y ? -1 : 1)),
+    );
+  const nodes = await driver.executeQuery('MATCH (n) RETURN labels(n) AS l, properties(n) AS p');
+  const rels = await driver.executeQuery(
+    'MATCH (a)-[r]->(b) RETURN labels(a) AS la, properties(a) AS pa, type(r) AS t, properties(r) AS p, labels(b) AS lb, properties(b) AS pb',
+  );
+  return {
+    nodes: nodes.records
+      .map((r) => {
+        const p = plain(r.get('p')) as Record<string, Plain>;
+        return `${nodeKey(r.get('l'), p)} ${JSON.stringify(clean(p))}`;
+      })
+      .sort(),
+    relationships: rels.records
+      .map((r) => {
+        const from = nodeKey(r.get('la'), plain(r.get('pa')) as Record<string, Plain>);
+        const to = nodeKey(r.get('lb'), plain(r.get('pb')) as Record<string, Plain>);
+        const p = clean(plain(r.get('p')) as Record<string, Plain>);
+        return `${from} -${r.get('t')}-> ${to} ${JSON.stringify(p)}`;
+      })
+      .sort(),
+  };
+}
+
+describe('coterie import --first-load', () => {
+  it('builds the same graph, reject file and counts as the online importer', async () => {
+    const file = path.join(dir, 'events.jsonl');
+    writeFileSync(file, `${fixture().join('\n')}\n`);
+    // Online in small windows and parts, so its incremental merges are exercised.
+    const viaCypher = await new Importer(db, cypher, new EventWriter(db, cypher)).run({
+      file,
+      batchSize: 60,
+      partRows: 40,
+      rejectFile: path.join(dir, 'online.rejects.jsonl'),
+    });
+    const dataDir = path.join(dir, 'offline-db');
+    const phases: string[] = [];
+    const offline = await firstLoad({
+      file,
+      dataDir,
+      cypher,
+      ...memory,
+      rejectFile: path.join(dir, 'offline.rejects.jsonl'),
+      onPhase: (p) => phases.push(p),
+    });
+    expect(phases).toEqual(['read', 'csv', 'import', 'index', 'finish']);
+    expect(offline).toMatchObject({
+      lines: viaCypher.lines,
+      written: viaCypher.written,
+      duplicates: 1,
+      rejected: 2,
+      interrupted: false,
+    });
+    expect(viaCypher).toMatchObject({ duplicates: 1, rejected: 2 });
+    expect(readFileSync(offline.rejectFile, 'utf8')).toBe(
+      readFileSync(viaCypher.rejectFile, 'utf8'),
+    );
+    expect(existsSync(`${dataDir}.first-load`)).toBe(false);
+
+    loaded = await startLocalNeo4j({ dataDir, port: 0, ...memory });
+    loadedDriver = neo4j.driver(loaded.uri, neo4j.auth.basic('neo4j', 'unused'));
+    const [want, got] = await Promise.all([dump(online.driver), dump(loadedDriver)]);
+    expect(got.nodes.length).toBeGreaterThan(100);
+    expect(got.relationships.length).toBeGreaterThan(100);
+    expect(got).toEqual(want);
+    // The line break survived (the import tool parsed a multi-line field).
+    const devices = await loadedDriver.executeQuery(
+      'MATCH (d:Device {fingerprint: $f})<-[:USED_DEVICE]-(a) RETURN count(a) AS n',
+      { f: 'dev\nmultiline' },
+    );
+    expect(plain(devices.records[0]?.get('n'))).toBe(4);
+
+    // The file's checkpoint is in: importing it online afterwards adds nothing.
+    const loadedDb = new Database(createDriver({ uri: loaded.uri, user: 'neo4j', password: '' }));
+    try {
+      await migrate(loadedDb, cypher);
+      const again = await new Importer(loadedDb, cypher, new EventWriter(loadedDb, cypher)).run({
+        file,
+        batchSize: 60,
+        rejectFile: path.join(dir, 'again.rejects.jsonl'),
+      });
+      expect(again).toMatchObject({ resumedFromLine: viaCypher.lines, written: offline.written });
+      expect(await dump(loadedDriver)).toEqual(got);
+    } finally {
+      await loadedDb.close();
+    }
+  });
+
+  it('refuses a data directory that holds anything, and leaves it alone', async () => {
+    const file = path.join(dir, 'small.jsonl');
+    writeFileSync(file, `${fixture().slice(0, 30).join('\n')}\n`);
+    const dataDir = path.join(dir, 'busy');
+    mkdirSync(dataDir);
+    writeFileSync(path.join(dataDir, 'keep.txt'), 'mine');
+    await expect(firstLoad({ file, dataDir, cypher, ...memory })).rejects.toThrow(/not empty/);
+    expect(readFileSync(path.join(dataDir, 'keep.txt'), 'utf8')).toBe('mine');
+    expect(existsSync(`${dataDir}.first-load`)).toBe(false);
+  });
+
+  it('stopped, leaves neither a database nor a staging directory', async () => {
+    const file = path.join(dir, 'stopped.jsonl');
+    writeFileSync(file, `${fixture().join('\n')}\n`);
+    const dataDir = path.join(dir, 'stopped-db');
+    const abort = new AbortController();
+    const summary = await firstLoad({
+      file,
+      dataDir,
+      cypher,
+      ...memory,
+      signal: abort.signal,
+      onPhase: (p) => {
+        if (p === 'import') abort.abort();
+      },
+    });
+    expect(summary.interrupted).toBe(true);
+    expect(existsSync(dataDir)).toBe(false);
+    expect(existsSync(`${dataDir}.first-load`)).toBe(false);
+  });
+});
