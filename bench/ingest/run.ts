@@ -5,6 +5,7 @@
  *       statements in one transaction per batch — no validation, no idempotency,
  *       no checkpoint: what the database can take;
  *   (b) the bulk importer (Importer.run: validation, idempotency, checkpoints);
+ *   (b') the importer's --first-load mode (a new database via Neo4j's offline importer);
  *   (a) POST /v1/events on the real service process with concurrent clients.
  * Each phase runs in its own child process so peak memory is its own.
  *
@@ -26,6 +27,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { aggregate } from '../../src/ingest/aggregate';
 import type { CleanEvent } from '../../src/ingest/event-schema';
+import { firstLoad } from '../../src/ingest/first-load';
 import { Importer } from '../../src/ingest/importer';
 import { EventWriter, writeRows } from '../../src/ingest/writer';
 import { loadCypher } from '../../src/platform/cypher';
@@ -136,6 +138,33 @@ async function importer(file: string, batchSize: number) {
   });
 }
 
+/**
+ * (b') the importer's first-load mode: a new database from the file through Neo4j's
+ * offline importer. Timed to a database in place with its constraints, indexes and
+ * checkpoint, so it includes one Neo4j start and stop (the other phases start theirs
+ * before timing).
+ */
+async function firstLoadPhase(file: string) {
+  const home = mkdtempSync(path.join(os.tmpdir(), 'coterie-bench-first-load-'));
+  try {
+    const started = performance.now();
+    const summary = await firstLoad({
+      file,
+      dataDir: path.join(home, 'db'),
+      cypher: loadCypher(),
+      heap: '4g',
+      pagecache: '2g',
+      rejectFile: path.join(OUT, 'bench-ingest.rejects.jsonl'),
+    });
+    if (summary.rejected > 0) throw new Error(`${summary.rejected} lines rejected`);
+    const seconds = (performance.now() - started) / 1000;
+    console.error(`first-load phases (s): ${JSON.stringify(summary.phases)}`);
+    return { events: summary.written + summary.duplicates, seconds, neo4jPeakRssMiB: 0 };
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
     const s = createServer().listen(0, '127.0.0.1', () => {
@@ -221,7 +250,9 @@ async function runPhase(phase: string, file: string): Promise<void> {
       ? await reference(file, batch)
       : phase === 'importer'
         ? await importer(file, batch)
-        : await rest(file, Number(args.clients), Number(args['rest-batch']));
+        : phase === 'first-load'
+          ? await firstLoadPhase(file)
+          : await rest(file, Number(args.clients), Number(args['rest-batch']));
   const own = Math.round(process.resourceUsage().maxRSS / 1024);
   const result: PhaseResult = {
     phase,
@@ -243,7 +274,7 @@ async function orchestrate(): Promise<void> {
     await generateIngestEvents(file, EVENTS, Number(args.accounts));
   }
   const results: Record<string, PhaseResult> = {};
-  for (const phase of ['reference', 'importer', 'rest']) {
+  for (const phase of ['reference', 'importer', 'first-load', 'rest']) {
     console.log(`phase ${phase} …`);
     const child = spawn(
       process.execPath,
@@ -263,12 +294,13 @@ async function orchestrate(): Promise<void> {
   const ref = results.reference as PhaseResult;
   const imp = results.importer as PhaseResult;
   const api = results.rest as PhaseResult;
+  const first = results['first-load'] as PhaseResult;
   console.log(`\n| path | events | s | events/s | vs reference | peak RSS MiB (process / Neo4j) |`);
   console.log(`|---|---|---|---|---|---|`);
-  for (const r of [api, imp, ref]) {
+  for (const r of [api, imp, first, ref]) {
     const ratio = (r.eventsPerSecond / ref.eventsPerSecond).toFixed(2);
     console.log(
-      `| ${r.phase} | ${r.events} | ${r.seconds} | ${r.eventsPerSecond} | ${ratio} | ${r.peakRssMiB} / ${r.neo4jPeakRssMiB} |`,
+      `| ${r.phase} | ${r.events} | ${r.seconds} | ${r.eventsPerSecond} | ${ratio} | ${r.peakRssMiB} / ${r.neo4jPeakRssMiB || 'n/a'} |`,
     );
   }
   console.log(`\ntargets: importer ≥ 0.70 × reference and ≥ 50000 events/s; REST ≥ 20000 events/s`);

@@ -85,13 +85,12 @@ async function firstLoadCommand(file: string, opts: { rejects?: string }): Promi
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const bar = new SingleBar({
-    format:
-      'reading [{bar}] {percentage}% | {written} events, {duplicates} dup, {rejected} rejected | ETA {eta_formatted}',
+    format: 'reading and folding [{bar}] {percentage}% | ETA {eta_formatted}',
     stream: process.stderr,
     noTTYOutput: true,
     notTTYSchedule: 5000,
   });
-  bar.start(1, 0, { written: 0, duplicates: 0, rejected: 0 });
+  bar.start(1, 0);
   try {
     const summary = await firstLoad({
       file,
@@ -103,7 +102,7 @@ async function firstLoadCommand(file: string, opts: { rejects?: string }): Promi
       signal: abort.signal,
       onProgress: (p) => {
         bar.setTotal(p.totalBytes);
-        bar.update(p.bytesRead, { ...p });
+        bar.update(p.bytesRead);
       },
       onPhase: (phase) => {
         if (phase === 'read') return;

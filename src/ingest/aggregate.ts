@@ -78,6 +78,15 @@ interface Span {
   last: number;
 }
 
+/** [event time, place in the input]: "newer" compares time first, then input order. */
+type Stamp = [number, number];
+
+const NEVER: Stamp = [-Infinity, -Infinity];
+
+function newer(a: Stamp, b: Stamp): boolean {
+  return a[0] > b[0] || (a[0] === b[0] && a[1] > b[1]);
+}
+
 interface ModelState extends Span {
   hours: Map<number, number>;
 }
@@ -90,7 +99,9 @@ interface AccountState {
   requests: number;
   emailDomain: string | null;
   org: string | null;
-  lastAttrAt: number;
+  /** when the current emailDomain / org was sent: [at, seq] of that event */
+  emailFrom: Stamp;
+  orgFrom: Stamp;
   hours: Map<number, number>;
   links: Map<LinkKind, Map<string, Span>>;
   models: Map<string, ModelState>;
@@ -104,9 +115,15 @@ interface AccountState {
  * shared value however spread out they are.
  */
 export class Aggregator {
-  private readonly accounts = new Map<string, AccountState>();
+  private accounts = new Map<string, AccountState>();
+  private seq = 0;
 
-  add(e: CleanEvent): void {
+  /**
+   * `seq`: the event's place in the input (default: the order of `add` calls); only
+   * breaks ties between an account's events at the same millisecond, so folds of
+   * parts of one input merge into exactly the fold of the whole.
+   */
+  add(e: CleanEvent, seq = this.seq++): void {
     let account = this.accounts.get(e.accountId);
     if (!account) {
       account = {
@@ -116,7 +133,8 @@ export class Aggregator {
         requests: 0,
         emailDomain: null,
         org: null,
-        lastAttrAt: -Infinity,
+        emailFrom: NEVER,
+        orgFrom: NEVER,
         hours: new Map(),
         links: new Map(),
         models: new Map(),
@@ -127,11 +145,14 @@ export class Aggregator {
     if (e.at < account.firstSeen) account.firstSeen = e.at;
     if (e.at > account.lastSeen) account.lastSeen = e.at;
     if (e.type === 'signup') account.signupAt = Math.min(account.signupAt ?? e.at, e.at);
-    // The newest event that names a domain or org decides the account's current one.
-    if ((e.emailDomain !== undefined || e.org !== undefined) && e.at >= account.lastAttrAt) {
-      account.lastAttrAt = e.at;
-      if (e.emailDomain !== undefined) account.emailDomain = e.emailDomain;
-      if (e.org !== undefined) account.org = e.org;
+    // The newest event that names a domain (an org) decides the account's current one.
+    if (e.emailDomain !== undefined && newer([e.at, seq], account.emailFrom)) {
+      account.emailDomain = e.emailDomain;
+      account.emailFrom = [e.at, seq];
+    }
+    if (e.org !== undefined && newer([e.at, seq], account.orgFrom)) {
+      account.org = e.org;
+      account.orgFrom = [e.at, seq];
     }
 
     for (const [kind, field] of LINK_FIELDS) {
@@ -163,6 +184,56 @@ export class Aggregator {
     if (e.capability !== undefined) {
       account.capabilities.set(e.capability, (account.capabilities.get(e.capability) ?? 0) + 1);
     }
+  }
+
+  /**
+   * Adds another fold's accounts (a fold of other events of the same input, with
+   * `seq`s from the same numbering): the result is the fold of all those events.
+   * `other` is consumed: its maps may be taken over.
+   */
+  merge(other: Aggregator): void {
+    for (const [id, b] of other.accounts) {
+      const a = this.accounts.get(id);
+      if (!a) {
+        this.accounts.set(id, b);
+        continue;
+      }
+      a.firstSeen = Math.min(a.firstSeen, b.firstSeen);
+      a.lastSeen = Math.max(a.lastSeen, b.lastSeen);
+      if (b.signupAt !== null) a.signupAt = Math.min(a.signupAt ?? b.signupAt, b.signupAt);
+      a.requests += b.requests;
+      if (newer(b.emailFrom, a.emailFrom))
+        [a.emailDomain, a.emailFrom] = [b.emailDomain, b.emailFrom];
+      if (newer(b.orgFrom, a.orgFrom)) [a.org, a.orgFrom] = [b.org, b.orgFrom];
+      addCounts(a.hours, b.hours);
+      for (const [kind, bValues] of b.links) {
+        const aValues = a.links.get(kind);
+        if (!aValues) a.links.set(kind, bValues);
+        else for (const [value, span] of bValues) mergeSpan(aValues, value, span);
+      }
+      for (const [name, bm] of b.models) {
+        const am = a.models.get(name);
+        if (!am) a.models.set(name, bm);
+        else {
+          mergeSpan(a.models, name, bm);
+          addCounts(am.hours, bm.hours);
+        }
+      }
+      addCounts(a.capabilities, b.capabilities);
+    }
+    other.accounts = new Map();
+  }
+
+  /** The fold's state as plain data (structured-cloneable: for worker threads). */
+  state(): Map<string, unknown> {
+    return this.accounts;
+  }
+
+  /** A fold from `state()` of another (e.g. a worker's). */
+  static fromState(state: Map<string, unknown>): Aggregator {
+    const a = new Aggregator();
+    a.accounts = state as Map<string, AccountState>;
+    return a;
   }
 
   /**
@@ -261,6 +332,21 @@ function touch(span: Span, at: number): void {
   span.count++;
   if (at < span.first) span.first = at;
   if (at > span.last) span.last = at;
+}
+
+function mergeSpan<S extends Span>(into: Map<string, S>, key: string, span: S): void {
+  const mine = into.get(key);
+  if (!mine) {
+    into.set(key, span);
+    return;
+  }
+  mine.count += span.count;
+  if (span.first < mine.first) mine.first = span.first;
+  if (span.last > mine.last) mine.last = span.last;
+}
+
+function addCounts<K>(into: Map<K, number>, from: Map<K, number>): void {
+  for (const [k, n] of from) into.set(k, (into.get(k) ?? 0) + n);
 }
 
 function bump(map: Map<number, number>, key: number): void {

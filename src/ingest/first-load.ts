@@ -5,7 +5,7 @@
  * folded whole and handed to `neo4j-admin database import` as CSV, which writes the
  * store directly (several times faster than transactions; bench/RESULTS.md).
  *
- * Steps: read + validate + fold → CSV → import tool → start Neo4j on the new store,
+ * Steps: read + validate + fold (on one thread per core for big files, fold-file.ts) → CSV → import tool → start Neo4j on the new store,
  * apply the migrations (constraints and indexes are built here, once) and record the
  * file's import checkpoint → stop → move the store into place. Everything happens in a
  * staging directory beside `dataDir`; only a complete, migrated store is moved in, so an
@@ -15,7 +15,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
-  createWriteStream,
   existsSync,
   mkdirSync,
   readdirSync,
@@ -23,15 +22,18 @@ import {
   rmdirSync,
   rmSync,
   statSync,
+  closeSync,
+  openSync,
+  writeSync,
 } from 'node:fs';
 import path from 'node:path';
 import { type CypherMap, query } from '../platform/cypher';
 import { migrate } from '../platform/migrations';
 import { openDatabase } from '../platform/neo4j';
 import { runImportTool, startLocalNeo4j } from '../platform/neo4j-local';
-import { Aggregator } from './aggregate';
+import { foldFile } from './fold-file';
 import { writeImportFiles } from './import-csv';
-import { fileKey, type ImportProgress, openLines, parseLine } from './importer';
+import { fileKey, type ImportProgress } from './importer';
 
 export interface FirstLoadOptions {
   file: string;
@@ -42,7 +44,9 @@ export interface FirstLoadOptions {
   /** JVM heap for the import tool and Neo4j, Neo4j page cache */
   heap?: string;
   pagecache?: string;
-  /** while reading, every ~50,000 lines and at the end */
+  /** threads that read and fold (default: fold-file.ts decides by file size and cores) */
+  workers?: number;
+  /** while reading, at most every 0.5 s (bytes; the counts come at the end of reading) */
   onProgress?: (p: ImportProgress) => void;
   /** each step as it starts: read, csv, import, index, finish */
   onPhase?: (phase: FirstLoadPhase) => void;
@@ -63,7 +67,7 @@ export interface FirstLoadSummary extends ImportProgress {
   peakRssMiB: number;
 }
 
-const PROGRESS_LINES = 50_000;
+const PROGRESS_MS = 500;
 
 export async function firstLoad(opts: FirstLoadOptions): Promise<FirstLoadSummary> {
   const started = Date.now();
@@ -120,45 +124,31 @@ export async function firstLoad(opts: FirstLoadOptions): Promise<FirstLoadSummar
 
   try {
     step('read');
-    const fold = new Aggregator();
-    const eventIds = new Set<string>();
-    const rejects = createWriteStream(rejectFile);
-    const { raw, lines } = openLines(file, (n) => (progress.bytesRead += n));
-    try {
-      for await (const line of lines) {
-        progress.lines++;
-        if (progress.lines % PROGRESS_LINES === 0) {
+    let lastReport = 0;
+    const folded = await foldFile(file, {
+      workers: opts.workers,
+      signal: opts.signal,
+      onBytes: (n) => {
+        progress.bytesRead += n;
+        if (Date.now() - lastReport >= PROGRESS_MS) {
+          lastReport = Date.now();
           opts.onProgress?.({ ...progress });
-          if (opts.signal?.aborted) break;
         }
-        if (line.trim() === '') continue;
-        const event = parseLine(line, progress.lines);
-        if ('reason' in event) {
-          progress.rejected++;
-          rejects.write(`${JSON.stringify(event)}\n`);
-          continue;
-        }
-        // As online: the first event with an idempotency key counts, later ones are duplicates.
-        if (event.id !== undefined) {
-          if (eventIds.has(event.id)) {
-            progress.duplicates++;
-            continue;
-          }
-          eventIds.add(event.id);
-        }
-        progress.written++;
-        fold.add(event);
-      }
-    } finally {
-      lines.close();
-      raw.destroy();
-      await new Promise<void>((resolve) => rejects.end(() => resolve()));
-    }
+      },
+    });
+    if (stopped() || folded === null) return summary(true);
+    Object.assign(progress, {
+      lines: folded.lines,
+      written: folded.written,
+      duplicates: folded.duplicates,
+      rejected: folded.rejected,
+    });
+    writeLines(rejectFile, folded.rejects);
     opts.onProgress?.({ ...progress });
-    if (stopped()) return summary(true);
+    const { fold, eventIds } = folded;
 
     step('csv');
-    const files = writeImportFiles(fold.rows(), eventIds, csvDir, {
+    const files = writeImportFiles(fold, eventIds, csvDir, {
       token: randomUUID(),
       at: Date.now(),
     });
@@ -216,5 +206,23 @@ export async function firstLoad(opts: FirstLoadOptions): Promise<FirstLoadSummar
   } catch (err) {
     rmSync(staging, { recursive: true, force: true });
     throw err;
+  }
+}
+
+/** One JSON object per line, written in chunks (a file may have millions of bad lines). */
+function writeLines(file: string, items: readonly unknown[]): void {
+  const fd = openSync(file, 'w');
+  try {
+    for (let i = 0; i < items.length; i += 10_000) {
+      writeSync(
+        fd,
+        items
+          .slice(i, i + 10_000)
+          .map((x) => `${JSON.stringify(x)}\n`)
+          .join(''),
+      );
+    }
+  } finally {
+    closeSync(fd);
   }
 }

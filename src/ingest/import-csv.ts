@@ -1,12 +1,13 @@
 /**
- * Folded rows as the CSV files Neo4j's offline importer reads (first load): one node
- * file per label and one relationship file per type, with typed headers, describing
- * exactly the graph the Cypher writer (cypher/ingest/merge-*.cypher) builds from the
- * same rows. Strings are always quoted ("" inside); arrays use ';' (numbers only).
+ * A fold as the CSV files Neo4j's offline importer reads (first load): one node file
+ * per label and one relationship file per type, with typed headers, describing exactly
+ * the graph the Cypher writer (cypher/ingest/merge-*.cypher) builds from the same rows.
+ * Rows are built a chunk of accounts at a time, so memory stays near the fold's own.
+ * Strings are always quoted ("" inside); arrays use ';' (numbers only).
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import type { BatchRows, IpLinkRow, LinkRow } from './aggregate';
+import type { Aggregator, IpLinkRow, LinkRow } from './aggregate';
 
 export interface ImportFiles {
   /** `Label=path`, `TYPE=path`: the import tool's --nodes / --relationships */
@@ -58,8 +59,11 @@ class CsvFile {
   }
 }
 
+/** Rows are built for this many at a time (bounded memory however big the fold). */
+const ROWS_PER_CHUNK = 100_000;
+
 export function writeImportFiles(
-  rows: BatchRows,
+  fold: Aggregator,
   eventIds: Iterable<string>,
   dir: string,
   stored: { token: string; at: number },
@@ -72,122 +76,114 @@ export function writeImportFiles(
   };
   const num = (n: number | null): string => (n === null ? '' : String(n));
   const files: ImportFiles = { nodes: [], relationships: [], multiline: false };
-  const open = (kind: 'nodes' | 'relationships', name: string, header: string): CsvFile => {
-    const file = path.join(dir, `${name}.csv`);
-    files[kind].push(`${name}=${file}`);
-    return new CsvFile(file, header);
+  const opened = new Map<string, CsvFile>();
+  /** A file is created with its first line (the tool is given only files with rows). */
+  const write = (kind: 'nodes' | 'relationships', name: string, header: string, line: string) => {
+    let csv = opened.get(name);
+    if (!csv) {
+      csv = new CsvFile(path.join(dir, `${name}.csv`), header);
+      opened.set(name, csv);
+      files[kind].push(`${name}=${csv.file}`);
+    }
+    csv.line(line);
   };
 
-  const accounts = open(
-    'nodes',
-    'Account',
-    'id:ID(Account),firstSeen:long,lastSeen:long,signupAt:long,requests:long,emailDomain,org,hourKeys:long[],hourCounts:long[]',
-  );
-  for (const a of rows.accounts) {
-    accounts.line(
-      [
-        str(a.id),
-        a.firstSeen,
-        a.lastSeen,
-        num(a.signupAt),
-        a.requests,
-        str(a.emailDomain),
-        str(a.org),
-        a.hourKeys.join(';'),
-        a.hourCounts.join(';'),
-      ].join(','),
-    );
-  }
-  accounts.close();
-
-  for (const [field, label, key, type] of LINKS) {
-    const links: readonly LinkRow[] = rows[field];
-    if (links.length === 0) continue;
-    // A shared value's node spans every link to it (the Cypher writer's first/last seen).
-    const values = new Map<string, { first: number; last: number; subnet?: string }>();
-    for (const l of links) {
-      const v = values.get(l.value);
-      if (!v) values.set(l.value, { first: l.firstSeen, last: l.lastSeen, subnet: subnetOf(l) });
-      else {
-        v.first = Math.min(v.first, l.firstSeen);
-        v.last = Math.max(v.last, l.lastSeen);
+  // A shared value's node spans every link to it (the Cypher writer's first/last seen).
+  const values = new Map<string, Map<string, { first: number; last: number; subnet?: string }>>();
+  const models = new Set<string>();
+  const capabilities = new Set<string>();
+  for (const ids of fold.partition(ROWS_PER_CHUNK)) {
+    const rows = fold.rows(ids);
+    for (const a of rows.accounts) {
+      write(
+        'nodes',
+        'Account',
+        'id:ID(Account),firstSeen:long,lastSeen:long,signupAt:long,requests:long,emailDomain,org,hourKeys:long[],hourCounts:long[]',
+        [
+          str(a.id),
+          a.firstSeen,
+          a.lastSeen,
+          num(a.signupAt),
+          a.requests,
+          str(a.emailDomain),
+          str(a.org),
+          a.hourKeys.join(';'),
+          a.hourCounts.join(';'),
+        ].join(','),
+      );
+    }
+    for (const [field, label, , type] of LINKS) {
+      let spans = values.get(label);
+      if (!spans) values.set(label, (spans = new Map()));
+      for (const l of rows[field] as readonly LinkRow[]) {
+        const v = spans.get(l.value);
+        if (!v) spans.set(l.value, { first: l.firstSeen, last: l.lastSeen, subnet: subnetOf(l) });
+        else {
+          v.first = Math.min(v.first, l.firstSeen);
+          v.last = Math.max(v.last, l.lastSeen);
+        }
+        write(
+          'relationships',
+          type,
+          `:START_ID(Account),:END_ID(${label}),count:long,firstSeen:long,lastSeen:long`,
+          `${str(l.accountId)},${str(l.value)},${l.count},${l.firstSeen},${l.lastSeen}`,
+        );
       }
     }
-    const isIp = field === 'ip';
-    const nodes = open(
+    for (const m of rows.models) {
+      models.add(m.model);
+      write(
+        'relationships',
+        'USED_MODEL',
+        ':START_ID(Account),:END_ID(Model),count:long,firstUse:long,lastUse:long,hourKeys:long[],hourCounts:long[]',
+        `${str(m.accountId)},${str(m.model)},${m.count},${m.firstUse},${m.lastUse},${m.hourKeys.join(';')},${m.hourCounts.join(';')}`,
+      );
+    }
+    for (const c of rows.capabilities) {
+      capabilities.add(c.capability);
+      write(
+        'relationships',
+        'REQUESTED',
+        ':START_ID(Account),:END_ID(Capability),count:long',
+        `${str(c.accountId)},${str(c.capability)},${c.count}`,
+      );
+    }
+  }
+
+  for (const [, label, key] of LINKS) {
+    const isIp = label === 'IP';
+    for (const [value, v] of values.get(label) ?? []) {
+      write(
+        'nodes',
+        label,
+        `${key}:ID(${label}),firstSeen:long,lastSeen:long${isIp ? ',subnet' : ''}`,
+        `${str(value)},${v.first},${v.last}${isIp ? `,${str(v.subnet ?? null)}` : ''}`,
+      );
+    }
+  }
+  // (:IP)-[:IN_SUBNET]->(:Subnet {cidr, version}); version counts writes touching the
+  // subnet in the Cypher path (a lock device, read by nothing): one write here.
+  const subnets = new Set<string>();
+  for (const [ip, v] of values.get('IP') ?? []) {
+    const cidr = v.subnet as string;
+    if (!subnets.has(cidr)) {
+      subnets.add(cidr);
+      write('nodes', 'Subnet', 'cidr:ID(Subnet),version:long', `${str(cidr)},1`);
+    }
+    write('relationships', 'IN_SUBNET', ':START_ID(IP),:END_ID(Subnet)', `${str(ip)},${str(cidr)}`);
+  }
+  for (const m of models) write('nodes', 'Model', 'name:ID(Model)', str(m));
+  for (const c of capabilities) write('nodes', 'Capability', 'name:ID(Capability)', str(c));
+  for (const id of eventIds) {
+    write(
       'nodes',
-      label,
-      `${key}:ID(${label}),firstSeen:long,lastSeen:long${isIp ? ',subnet' : ''}`,
+      'IngestedEvent',
+      'id:ID(IngestedEvent),token,storedAt:long',
+      `${str(id)},${str(stored.token)},${stored.at}`,
     );
-    for (const [value, v] of values) {
-      nodes.line(`${str(value)},${v.first},${v.last}${isIp ? `,${str(v.subnet ?? null)}` : ''}`);
-    }
-    nodes.close();
-    const rels = open(
-      'relationships',
-      type,
-      `:START_ID(Account),:END_ID(${label}),count:long,firstSeen:long,lastSeen:long`,
-    );
-    for (const l of links) {
-      rels.line(`${str(l.accountId)},${str(l.value)},${l.count},${l.firstSeen},${l.lastSeen}`);
-    }
-    rels.close();
-    if (isIp) {
-      // (:IP)-[:IN_SUBNET]->(:Subnet {cidr, version}); version counts writes touching the
-      // subnet in the Cypher path (a lock device, read by nothing): one write here.
-      const subnets = new Set<string>();
-      const inSubnet = open('relationships', 'IN_SUBNET', ':START_ID(IP),:END_ID(Subnet)');
-      for (const [value, v] of values) {
-        const cidr = v.subnet as string;
-        subnets.add(cidr);
-        inSubnet.line(`${str(value)},${str(cidr)}`);
-      }
-      inSubnet.close();
-      const subnetNodes = open('nodes', 'Subnet', 'cidr:ID(Subnet),version:long');
-      for (const cidr of subnets) subnetNodes.line(`${str(cidr)},1`);
-      subnetNodes.close();
-    }
   }
 
-  const named = (
-    label: string,
-    type: string,
-    names: Iterable<string>,
-    header: string,
-    lines: () => Iterable<string>,
-  ): void => {
-    const distinct = [...new Set(names)];
-    if (distinct.length === 0) return;
-    const nodes = open('nodes', label, `name:ID(${label})`);
-    for (const name of distinct) nodes.line(str(name));
-    nodes.close();
-    const rels = open('relationships', type, header);
-    for (const line of lines()) rels.line(line);
-    rels.close();
-  };
-  named(
-    'Model',
-    'USED_MODEL',
-    rows.models.map((m) => m.model),
-    ':START_ID(Account),:END_ID(Model),count:long,firstUse:long,lastUse:long,hourKeys:long[],hourCounts:long[]',
-    () =>
-      rows.models.map(
-        (m) =>
-          `${str(m.accountId)},${str(m.model)},${m.count},${m.firstUse},${m.lastUse},${m.hourKeys.join(';')},${m.hourCounts.join(';')}`,
-      ),
-  );
-  named(
-    'Capability',
-    'REQUESTED',
-    rows.capabilities.map((c) => c.capability),
-    ':START_ID(Account),:END_ID(Capability),count:long',
-    () => rows.capabilities.map((c) => `${str(c.accountId)},${str(c.capability)},${c.count}`),
-  );
-
-  const events = open('nodes', 'IngestedEvent', 'id:ID(IngestedEvent),token,storedAt:long');
-  for (const id of eventIds) events.line(`${str(id)},${str(stored.token)},${stored.at}`);
-  events.close();
-
+  for (const csv of opened.values()) csv.close();
   files.multiline = multiline;
   return files;
 }

@@ -288,9 +288,19 @@ export type Rejected = {
   issues?: { path: string; message: string }[];
 };
 
-/** The file's lines (gunzipped for .gz); `onBytes` counts the file's own bytes read. */
-export function openLines(file: string, onBytes: (n: number) => void) {
-  const raw = createReadStream(file);
+/**
+ * The file's lines (gunzipped for .gz), or those of bytes [start, end) of a plain file;
+ * `onBytes` counts the file's own bytes read.
+ */
+export function openLines(
+  file: string,
+  onBytes: (n: number) => void,
+  range: { start: number; end?: number } = { start: 0 },
+) {
+  const raw = createReadStream(file, {
+    start: range.start,
+    end: range.end === undefined ? undefined : range.end - 1,
+  });
   raw.on('data', (chunk) => onBytes(chunk.length));
   const lines = createInterface({
     input: file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw,

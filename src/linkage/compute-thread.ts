@@ -6,11 +6,10 @@
  * Stopping: `checkAbort` is polled; when it throws (lease lost, shutdown) the worker
  * is terminated at once, even mid-stage, and the call rejects with that error.
  */
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { AppError, type ErrorCode } from '../platform/errors';
 import type { DriverOptions } from '../platform/neo4j';
+import { workerEntry } from '../platform/worker-entry';
 import type { ComputeEvents, ComputeParams, ComputePhase, ComputeResult } from './compute';
 
 export interface WorkerInput {
@@ -27,26 +26,12 @@ export type WorkerMessage =
 const ABORT_POLL_MS = 250;
 const YOUNG_GENERATION_MB = 192;
 
-/**
- * The worker's file next to this one: .js when built; .ts in tests and benches,
- * loaded through tsx's CommonJS hook (a worker does not inherit `--import tsx`).
- */
-function workerFile(): { file: string; execArgv?: string[] } {
-  const js = path.join(__dirname, 'compute-worker.js');
-  if (existsSync(js)) return { file: js };
-  const ts = path.join(__dirname, 'compute-worker.ts');
-  // Only tsx's hook: the parent's own tsx flags (`--import tsx`, tsx's CLI preflight)
-  // break a worker's entry resolution, and V8 flags are refused here (they are
-  // process-wide and apply to the worker anyway).
-  return { file: ts, execArgv: ['--require', require.resolve('tsx/cjs')] };
-}
-
 export function computeInWorker(
   connection: DriverOptions,
   params: ComputeParams,
   events: ComputeEvents,
 ): Promise<ComputeResult> {
-  const { file, execArgv } = workerFile();
+  const { file, execArgv } = workerEntry(__dirname, 'compute-worker');
   const worker = new Worker(file, {
     // A larger young generation (semi-spaces of 64 MiB): extract's decoded pages then
     // die young instead of being promoted; ~10 % less CPU for extract at 1M accounts.

@@ -161,6 +161,7 @@ describe('coterie import --first-load', () => {
       cypher,
       ...memory,
       rejectFile: path.join(dir, 'offline.rejects.jsonl'),
+      workers: 2, // the threaded read, as on big files
       onPhase: (p) => phases.push(p),
     });
     expect(phases).toEqual(['read', 'csv', 'import', 'index', 'finish']);

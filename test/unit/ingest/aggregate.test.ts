@@ -1,5 +1,6 @@
-import { aggregate } from '../../../src/ingest/aggregate';
+import { Aggregator, aggregate } from '../../../src/ingest/aggregate';
 import type { CleanEvent } from '../../../src/ingest/event-schema';
+import { Rng } from '../../../src/simulate/rng';
 
 const T0 = Date.parse('2026-02-01T10:15:00Z');
 const H = 3_600_000;
@@ -91,5 +92,64 @@ describe('aggregate', () => {
     const empty = aggregate([]);
     expect(empty.accounts).toEqual([]);
     expect(empty.models).toEqual([]);
+  });
+});
+
+describe('Aggregator.merge', () => {
+  /** Events over 6 accounts with colliding times, some naming a domain, an org or both. */
+  function randomEvents(rng: Rng, n: number): CleanEvent[] {
+    const types = ['signup', 'request', 'request', 'payment'] as const;
+    return Array.from({ length: n }, () => {
+      const e: CleanEvent = {
+        type: types[rng.int(types.length)] as CleanEvent['type'],
+        accountId: `acct-${rng.int(6)}`,
+        at: T0 + rng.int(40) * (H / 4),
+        ip: `10.0.${rng.int(3)}.${rng.int(4)}`,
+      };
+      if (rng.int(3) === 0) e.emailDomain = `d${rng.int(4)}.example`;
+      if (rng.int(3) === 0) e.org = `org-${rng.int(4)}`;
+      if (rng.int(2) === 0) e.model = `model-${rng.int(3)}`;
+      if (rng.int(2) === 0) e.capability = `cap-${rng.int(3)}`;
+      if (rng.int(2) === 0) e.promptFingerprint = rng.int(5).toString(16).padStart(16, '0');
+      if (rng.int(4) === 0) e.paymentMethod = `card-${rng.int(3)}`;
+      return e;
+    });
+  }
+
+  it('folds of consecutive parts, merged in any order, equal the fold of the whole', () => {
+    const rng = new Rng(7);
+    for (let round = 0; round < 40; round++) {
+      const events = randomEvents(rng, 200);
+      const whole = aggregate(events);
+      const cuts = [0, rng.int(201), rng.int(201), 200].sort((a, b) => a - b);
+      const parts = [0, 1, 2].map((p) => {
+        const fold = new Aggregator();
+        for (let i = cuts[p] as number; i < (cuts[p + 1] as number); i++)
+          fold.add(events[i] as CleanEvent, i);
+        return fold;
+      });
+      // Merged back to front: the outcome must not depend on merge order.
+      const merged = parts[2] as Aggregator;
+      merged.merge(parts[0] as Aggregator);
+      merged.merge(parts[1] as Aggregator);
+      expect(merged.rows()).toEqual(whole);
+    }
+  });
+
+  it('survives a structured clone (a worker thread hands its fold over that way)', () => {
+    const events = randomEvents(new Rng(3), 100);
+    const fold = new Aggregator();
+    events.forEach((e, i) => fold.add(e, i));
+    expect(Aggregator.fromState(structuredClone(fold.state())).rows()).toEqual(aggregate(events));
+  });
+
+  it('newest by time decides the domain and the org separately; ties go to the later event', () => {
+    const rows = aggregate([
+      ev({ at: T0 + 5, emailDomain: 'x.example' }),
+      ev({ at: T0 + 7, org: 'o-late' }),
+      ev({ at: T0 + 6, emailDomain: 'z.example' }),
+      ev({ at: T0 + 7, org: 'o-tie' }),
+    ]);
+    expect(rows.accounts[0]).toMatchObject({ emailDomain: 'z.example', org: 'o-tie' });
   });
 });

@@ -1,0 +1,206 @@
+/**
+ * Reads, validates and folds a whole JSON-lines file (the first load's first step),
+ * on several worker threads when the file is plain and big enough: each folds a byte
+ * range of whole lines, and the folds are merged here in input order. The result is
+ * exactly a one-thread fold of the file: every event carries its place in the file
+ * (Aggregator's `seq`), and events with idempotency keys are kept aside by the ranges
+ * and de-duplicated here in line order (the first in the file counts).
+ */
+import { availableParallelism } from 'node:os';
+import { open } from 'node:fs/promises';
+import { getHeapStatistics } from 'node:v8';
+import { Worker } from 'node:worker_threads';
+import { workerEntry } from '../platform/worker-entry';
+import { Aggregator } from './aggregate';
+import type { CleanEvent } from './event-schema';
+import { openLines, parseLine, type Rejected } from './importer';
+
+export interface FoldedFile {
+  fold: Aggregator;
+  /** idempotency keys of the events kept */
+  eventIds: Set<string>;
+  lines: number;
+  written: number;
+  duplicates: number;
+  rejected: number;
+  /** in line order */
+  rejects: Rejected[];
+}
+
+/** What one byte range gives back (plain data: it crosses threads). */
+export interface RangeResult {
+  lines: number;
+  rejects: Rejected[];
+  /** events with an idempotency key, not folded: [line in the range, event] */
+  keyed: [number, CleanEvent][];
+  unkeyed: number;
+  state: Map<string, unknown>;
+}
+
+export interface FoldFileOptions {
+  /** threads; default: one per core (at most 4) for plain files of 16 MiB or more, else 1 */
+  workers?: number;
+  /** bytes of the file read so far (progress) */
+  onBytes?: (n: number) => void;
+  signal?: AbortSignal;
+}
+
+/** Ranges get `seq`s from disjoint blocks, in file order. */
+const SEQ_BLOCK = 2 ** 40;
+const MIN_BYTES_PER_WORKER = 8 * 2 ** 20;
+
+/** Folds lines [start, end) of the file (end undefined: to its end; .gz only whole). */
+export async function foldRange(
+  file: string,
+  range: { start: number; end?: number; seqBase: number },
+  onBytes: (n: number) => void = () => undefined,
+  signal?: AbortSignal,
+): Promise<RangeResult> {
+  const fold = new Aggregator();
+  const result: Omit<RangeResult, 'state'> = { lines: 0, rejects: [], keyed: [], unkeyed: 0 };
+  const { raw, lines } = openLines(file, onBytes, range);
+  try {
+    for await (const line of lines) {
+      const lineNo = ++result.lines;
+      if (lineNo % 10_000 === 0 && signal?.aborted) break;
+      if (line.trim() === '') continue;
+      const event = parseLine(line, lineNo);
+      if ('reason' in event) result.rejects.push(event);
+      else if (event.id !== undefined) result.keyed.push([lineNo, event]);
+      else {
+        result.unkeyed++;
+        fold.add(event, range.seqBase + lineNo);
+      }
+    }
+  } finally {
+    lines.close();
+    raw.destroy();
+  }
+  return { ...result, state: fold.state() };
+}
+
+/** Returns null when stopped by `signal`. */
+export async function foldFile(
+  file: string,
+  opts: FoldFileOptions = {},
+): Promise<FoldedFile | null> {
+  const ranges = await splitFile(file, opts.workers);
+  const results =
+    ranges.length === 1
+      ? [await foldRange(file, { start: 0, seqBase: 0 }, opts.onBytes, opts.signal)]
+      : await Promise.all(
+          ranges.map((r, i) => foldInWorker(file, { ...r, seqBase: i * SEQ_BLOCK }, opts)),
+        );
+  if (opts.signal?.aborted) return null;
+
+  const out: FoldedFile = {
+    fold: new Aggregator(),
+    eventIds: new Set(),
+    lines: 0,
+    written: 0,
+    duplicates: 0,
+    rejected: 0,
+    rejects: [],
+  };
+  results.forEach((r, i) => {
+    const offset = out.lines;
+    out.lines += r.lines;
+    for (const reject of r.rejects) out.rejects.push({ ...reject, line: offset + reject.line });
+    out.fold.merge(Aggregator.fromState(r.state));
+    out.written += r.unkeyed;
+    for (const [lineNo, event] of r.keyed) {
+      const id = event.id as string;
+      if (out.eventIds.has(id)) {
+        out.duplicates++;
+        continue;
+      }
+      out.eventIds.add(id);
+      out.written++;
+      out.fold.add(event, i * SEQ_BLOCK + lineNo);
+    }
+  });
+  out.rejected = out.rejects.length;
+  return out;
+}
+
+/** Byte ranges of whole lines, one per worker; a single range for .gz or small files. */
+async function splitFile(
+  file: string,
+  workers?: number,
+): Promise<{ start: number; end?: number }[]> {
+  const handle = await open(file, 'r');
+  try {
+    const size = (await handle.stat()).size;
+    const n = file.endsWith('.gz')
+      ? 1
+      : (workers ??
+        Math.max(1, Math.min(4, availableParallelism(), Math.floor(size / MIN_BYTES_PER_WORKER))));
+    const cuts = [0];
+    const buf = Buffer.alloc(64 * 1024);
+    for (let i = 1; i < n; i++) {
+      // The cut goes just after the first line break at or past an even share.
+      let at = Math.max(Math.floor((size * i) / n), cuts[cuts.length - 1] as number);
+      for (;;) {
+        const { bytesRead } = await handle.read(buf, 0, buf.length, at);
+        if (bytesRead === 0) {
+          at = size;
+          break;
+        }
+        const nl = buf.subarray(0, bytesRead).indexOf(10);
+        if (nl >= 0) {
+          at += nl + 1;
+          break;
+        }
+        at += bytesRead;
+      }
+      if (at > (cuts[cuts.length - 1] as number) && at < size) cuts.push(at);
+    }
+    return cuts.map((start, i) => ({ start, end: cuts[i + 1] }));
+  } finally {
+    await handle.close();
+  }
+}
+
+type FoldMessage =
+  | { type: 'bytes'; n: number }
+  | { type: 'done'; result: RangeResult }
+  | { type: 'failed'; message: string };
+
+export interface FoldWorkerInput {
+  file: string;
+  range: { start: number; end?: number; seqBase: number };
+}
+
+function foldInWorker(
+  file: string,
+  range: FoldWorkerInput['range'],
+  opts: FoldFileOptions,
+): Promise<RangeResult> {
+  const { file: entry, execArgv } = workerEntry(__dirname, 'fold-worker');
+  const worker = new Worker(entry, {
+    workerData: { file, range } satisfies FoldWorkerInput,
+    execArgv,
+    // The worker holds its share of the fold: give it this thread's heap limit.
+    resourceLimits: {
+      maxOldGenerationSizeMb: Math.round(getHeapStatistics().heap_size_limit / 2 ** 20),
+    },
+  });
+  const stop = () => void worker.terminate();
+  opts.signal?.addEventListener('abort', stop, { once: true });
+  return new Promise<RangeResult>((resolve, reject) => {
+    let done: RangeResult | undefined;
+    worker.on('message', (m: FoldMessage) => {
+      if (m.type === 'bytes') opts.onBytes?.(m.n);
+      else if (m.type === 'done') done = m.result;
+      else reject(new Error(`reading ${file}: ${m.message}`));
+    });
+    worker.once('error', reject);
+    worker.once('exit', (code) => {
+      opts.signal?.removeEventListener('abort', stop);
+      if (done) resolve(done);
+      else if (opts.signal?.aborted)
+        resolve({ lines: 0, rejects: [], keyed: [], unkeyed: 0, state: new Map() });
+      else reject(new Error(`the fold worker for ${file} exited (code ${code}) without a result`));
+    });
+  });
+}

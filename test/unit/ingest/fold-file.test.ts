@@ -1,0 +1,89 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { Aggregator } from '../../../src/ingest/aggregate';
+import { foldFile } from '../../../src/ingest/fold-file';
+import { parseLine } from '../../../src/ingest/importer';
+import { Rng } from '../../../src/simulate/rng';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'coterie-fold-file-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Lines with keys repeated far apart, colliding times, domains and orgs, bad and blank lines. */
+function lines(rng: Rng, n: number): string[] {
+  const t0 = Date.UTC(2026, 1, 1);
+  return Array.from({ length: n }, (_, i) => {
+    if (i % 97 === 13) return '{"type": "request", "accountId": ';
+    if (i % 89 === 5) return '';
+    const e: Record<string, unknown> = {
+      type: rng.int(5) === 0 ? 'signup' : 'request',
+      accountId: `acct-${rng.int(12)}`,
+      at: new Date(t0 + rng.int(50) * 60_000).toISOString(),
+      ip: `10.1.${rng.int(3)}.${rng.int(5)}`,
+    };
+    if (rng.int(6) === 0) e.id = `key-${rng.int(40)}`;
+    if (rng.int(4) === 0) e.emailDomain = `d${rng.int(3)}.example`;
+    if (rng.int(4) === 0) e.org = `org-${rng.int(3)}`;
+    if (rng.int(2) === 0) e.model = `m-${rng.int(2)}`;
+    return JSON.stringify(e);
+  });
+}
+
+/** What the online importer does with the same lines, one by one. */
+function sequential(text: string[]) {
+  const fold = new Aggregator();
+  const ids = new Set<string>();
+  let duplicates = 0;
+  const rejects: unknown[] = [];
+  text.forEach((line, i) => {
+    if (line.trim() === '') return;
+    const e = parseLine(line, i + 1);
+    if ('reason' in e) rejects.push(e);
+    else if (e.id !== undefined && ids.has(e.id)) duplicates++;
+    else {
+      if (e.id !== undefined) ids.add(e.id);
+      fold.add(e);
+    }
+  });
+  return { rows: fold.rows(), ids: [...ids].sort(), duplicates, rejects };
+}
+
+describe('foldFile', () => {
+  const text = lines(new Rng(11), 2000);
+  const want = sequential(text);
+  const file = path.join(dir, 'events.jsonl');
+  writeFileSync(file, `${text.join('\n')}\n`);
+
+  it.each([1, 2, 3])(
+    'folds with %i thread(s) exactly as one pass over the lines',
+    async (workers) => {
+      const got = await foldFile(file, { workers });
+      expect(got).not.toBeNull();
+      if (!got) return;
+      expect(got.lines).toBe(2000);
+      expect(got.rejects).toEqual(want.rejects);
+      expect(got.rejected).toBe(want.rejects.length);
+      expect(got.duplicates).toBe(want.duplicates);
+      expect(got.duplicates).toBeGreaterThan(0);
+      expect([...got.eventIds].sort()).toEqual(want.ids);
+      expect(got.fold.rows()).toEqual(want.rows);
+    },
+  );
+
+  it('reads .gz in one pass, and counts the bytes of the file itself', async () => {
+    const gz = path.join(dir, 'events.jsonl.gz');
+    const bytes = gzipSync(`${text.join('\n')}\n`);
+    writeFileSync(gz, bytes);
+    let read = 0;
+    const got = await foldFile(gz, { workers: 3, onBytes: (n) => (read += n) });
+    expect(got?.fold.rows()).toEqual(want.rows);
+    expect(read).toBe(bytes.length);
+  });
+
+  it('returns null when stopped', async () => {
+    const abort = new AbortController();
+    abort.abort();
+    expect(await foldFile(file, { workers: 2, signal: abort.signal })).toBeNull();
+  });
+});
