@@ -108,9 +108,13 @@ async function main(): Promise<void> {
   const progress = (p: ImportProgress): void => {
     if (Date.now() - lastLog < 30_000) return;
     lastLog = Date.now();
-    const rate = (p.written + p.duplicates) / ((Date.now() - t) / 1000);
+    const elapsed = (Date.now() - t) / 1000;
+    const share = `${((100 * p.bytesRead) / p.totalBytes).toFixed(0)} %`;
+    // The first load counts events only once it has read the whole file.
     log(
-      `import: ${p.written} events (${((100 * p.bytesRead) / p.totalBytes).toFixed(0)} %), ${rate.toFixed(0)} events/s`,
+      args['first-load']
+        ? `import: ${share} read, ${(p.bytesRead / 2 ** 20 / elapsed).toFixed(0)} MiB/s`
+        : `import: ${p.written} events (${share}), ${((p.written + p.duplicates) / elapsed).toFixed(0)} events/s`,
     );
   };
   let importSummary: (ImportProgress & { seconds: number }) | undefined;

@@ -224,6 +224,13 @@ export class Aggregator {
     other.accounts = new Map();
   }
 
+  /** `rows(ids)`, then forgets those accounts (a big fold written out chunk by chunk). */
+  take(ids: readonly string[]): BatchRows {
+    const rows = this.rows(ids);
+    for (const id of ids) this.accounts.delete(id);
+    return rows;
+  }
+
   /** The fold's state as plain data (structured-cloneable: for worker threads). */
   state(): Map<string, unknown> {
     return this.accounts;

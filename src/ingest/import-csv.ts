@@ -2,7 +2,8 @@
  * A fold as the CSV files Neo4j's offline importer reads (first load): one node file
  * per label and one relationship file per type, with typed headers, describing exactly
  * the graph the Cypher writer (cypher/ingest/merge-*.cypher) builds from the same rows.
- * Rows are built a chunk of accounts at a time, so memory stays near the fold's own.
+ * Rows are built a chunk of accounts at a time and the fold forgets each chunk once
+ * written (it is consumed), so memory only falls from the fold's own.
  * Strings are always quoted ("" inside); arrays use ';' (numbers only).
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
@@ -62,6 +63,7 @@ class CsvFile {
 /** Rows are built for this many at a time (bounded memory however big the fold). */
 const ROWS_PER_CHUNK = 100_000;
 
+/** Consumes `fold`. */
 export function writeImportFiles(
   fold: Aggregator,
   eventIds: Iterable<string>,
@@ -93,7 +95,7 @@ export function writeImportFiles(
   const models = new Set<string>();
   const capabilities = new Set<string>();
   for (const ids of fold.partition(ROWS_PER_CHUNK)) {
-    const rows = fold.rows(ids);
+    const rows = fold.take(ids);
     for (const a of rows.accounts) {
       write(
         'nodes',
