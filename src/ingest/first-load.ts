@@ -155,7 +155,9 @@ export async function firstLoad(opts: FirstLoadOptions): Promise<FirstLoadSummar
     if (stopped()) return summary(true);
 
     step('import');
-    await runImportTool({ home: staging, ...files, heap: opts.heap, log });
+    // Nothing valid to load (an empty file, only bad lines): Neo4j creates an empty store.
+    if (files.nodes.length > 0)
+      await runImportTool({ home: staging, ...files, heap: opts.heap, log });
     rmSync(csvDir, { recursive: true, force: true });
     if (stopped()) return summary(true);
 

@@ -218,6 +218,29 @@ describe('coterie import --first-load', () => {
     expect(existsSync(`${dataDir}.first-load`)).toBe(false);
   });
 
+  it('a file without one valid event gives an empty, migrated database and its rejects', async () => {
+    const file = path.join(dir, 'bad.jsonl');
+    writeFileSync(file, '{"type": "request", "accountId": \n\n');
+    const dataDir = path.join(dir, 'empty-db');
+    const summary = await firstLoad({ file, dataDir, cypher, ...memory });
+    expect(summary).toMatchObject({ lines: 2, written: 0, rejected: 1, interrupted: false });
+    const local = await startLocalNeo4j({ dataDir, port: 0, ...memory });
+    const driver = neo4j.driver(local.uri, neo4j.auth.basic('neo4j', 'unused'));
+    try {
+      const res = await driver.executeQuery(
+        `MATCH (n) RETURN sum(CASE WHEN n:Account THEN 1 ELSE 0 END) AS accounts,
+                          sum(CASE WHEN n:Migration THEN 1 ELSE 0 END) AS migrations`,
+      );
+      expect(plain(res.records[0]?.get('accounts'))).toBe(0);
+      expect(plain(res.records[0]?.get('migrations'))).toBe(
+        [...cypher.keys()].filter((k) => k.startsWith('migrations/')).length,
+      );
+    } finally {
+      await driver.close();
+      await local.stop();
+    }
+  });
+
   it('stopped, leaves neither a database nor a staging directory', async () => {
     const file = path.join(dir, 'stopped.jsonl');
     writeFileSync(file, `${fixture().join('\n')}\n`);

@@ -81,6 +81,33 @@ describe('foldFile', () => {
     expect(read).toBe(bytes.length);
   });
 
+  it('cuts only between lines: a line longer than the probe at the cut, CRLF endings', async () => {
+    const long = JSON.stringify({
+      type: 'request',
+      accountId: 'acct-long',
+      at: '2026-02-01T00:00:00Z',
+      prompt: 'word '.repeat(60_000),
+    });
+    const mixed = [...text.slice(0, 999), long, ...text.slice(999)];
+    const crlf = path.join(dir, 'long.jsonl');
+    writeFileSync(crlf, `${mixed.join('\r\n')}\r\n`);
+    const expected = sequential(mixed);
+    for (const workers of [2, 4]) {
+      const got = await foldFile(crlf, { workers });
+      expect(got?.lines).toBe(2001);
+      expect(got?.rejects).toEqual(expected.rejects);
+      expect(got?.fold.rows()).toEqual(expected.rows);
+    }
+  });
+
+  it('folds an empty file to nothing', async () => {
+    const empty = path.join(dir, 'empty.jsonl');
+    writeFileSync(empty, '');
+    const got = await foldFile(empty, { workers: 2 });
+    expect(got).toMatchObject({ lines: 0, written: 0, rejected: 0 });
+    expect(got?.fold.rows().accounts).toEqual([]);
+  });
+
   it('returns null when stopped', async () => {
     const abort = new AbortController();
     abort.abort();
