@@ -5,25 +5,26 @@
  * folded whole and handed to `neo4j-admin database import` as CSV, which writes the
  * store directly (several times faster than transactions; bench/RESULTS.md).
  *
- * Steps: read + validate + fold (on one thread per core for big files, fold-file.ts) → CSV → import tool → start Neo4j on the new store,
- * apply the migrations (constraints and indexes are built here, once) and record the
- * file's import checkpoint → stop → move the store into place. Everything happens in a
+ * Steps: read + validate + fold (a thread per core for big files, fold-file.ts) → CSV
+ * → import tool → start Neo4j on the new store, apply the migrations (constraints and
+ * indexes are built here, once) and record the file's import checkpoint → stop → move
+ * the store into place. Everything happens in a
  * staging directory beside `dataDir`; only a complete, migrated store is moved in, so an
  * interrupted or failed first load leaves nothing behind and is simply run again.
  * Refuses a `dataDir` that already holds anything: adding to a database is the online
- * importer's job.
+ * importer's job. One first load per data directory at a time.
  */
 import { randomUUID } from 'node:crypto';
 import {
+  closeSync,
   existsSync,
   mkdirSync,
+  openSync,
   readdirSync,
   renameSync,
   rmdirSync,
   rmSync,
   statSync,
-  closeSync,
-  openSync,
   writeSync,
 } from 'node:fs';
 import path from 'node:path';
