@@ -5,7 +5,6 @@
  * the offline importer instead (src/ingest/first-load.ts).
  */
 import path from 'node:path';
-import { SingleBar } from 'cli-progress';
 import { firstLoad } from '../ingest/first-load';
 import { Importer } from '../ingest/importer';
 import { EventWriter } from '../ingest/writer';
@@ -13,6 +12,7 @@ import { loadConfig } from '../platform/config';
 import { loadCypher } from '../platform/cypher';
 import { repoRoot } from '../platform/paths';
 import { withRuntime } from './runtime';
+import { progressBar, stopOnSignal } from './terminal';
 
 export async function importCommand(
   file: string,
@@ -21,33 +21,21 @@ export async function importCommand(
   if (opts.firstLoad) return firstLoadCommand(file, opts);
   await withRuntime(async ({ config, db, cypher }) => {
     const importer = new Importer(db, cypher, new EventWriter(db, cypher));
-    const abort = new AbortController();
-    const onSignal = () => {
-      process.stderr.write(
-        '\nstopping after the batch in flight; run the same command to resume\n',
-      );
-      abort.abort();
-    };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    const stop = stopOnSignal('stopping after the batch in flight; run the same command to resume');
 
     const started = Date.now();
     let baseline: number | undefined;
-    const bar = new SingleBar({
-      format:
-        'importing [{bar}] {percentage}% | {written} new, {duplicates} dup, {rejected} rejected | {rate} events/s | ETA {eta_formatted}',
-      stream: process.stderr,
-      noTTYOutput: true,
-      notTTYSchedule: 5000,
-      etaBuffer: 50,
-    });
+    const bar = progressBar(
+      'importing [{bar}] {percentage}% | {written} new, {duplicates} dup, {rejected} rejected | {rate} events/s | ETA {eta_formatted}',
+      50,
+    );
     bar.start(1, 0, { written: 0, duplicates: 0, rejected: 0, rate: 0 });
     const summary = await importer.run({
       file,
       batchSize: opts.batchSize ?? config.IMPORT_BATCH_SIZE,
       partRows: config.IMPORT_PART_ROWS,
       rejectFile: opts.rejects,
-      signal: abort.signal,
+      signal: stop.signal,
       onProgress: (p) => {
         // Rate over this process's own work: a resumed import starts from the checkpoint's counts.
         baseline ??= p.written + p.duplicates;
@@ -62,8 +50,7 @@ export async function importCommand(
       },
     });
     bar.stop();
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
+    stop.dispose();
     console.log(JSON.stringify(summary));
     if (summary.interrupted) process.exitCode = 130;
   });
@@ -77,19 +64,8 @@ async function firstLoadCommand(file: string, opts: { rejects?: string }): Promi
         'use its own `neo4j-admin database import`, or import without --first-load',
     );
   }
-  const abort = new AbortController();
-  const onSignal = () => {
-    process.stderr.write('\nstopping; nothing is kept, run the same command to start over\n');
-    abort.abort();
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  const bar = new SingleBar({
-    format: 'reading and folding [{bar}] {percentage}% | ETA {eta_formatted}',
-    stream: process.stderr,
-    noTTYOutput: true,
-    notTTYSchedule: 5000,
-  });
+  const stop = stopOnSignal('stopping; nothing is kept, run the same command to start over');
+  const bar = progressBar('reading and folding [{bar}] {percentage}% | ETA {eta_formatted}');
   bar.start(1, 0);
   try {
     const summary = await firstLoad({
@@ -99,7 +75,7 @@ async function firstLoadCommand(file: string, opts: { rejects?: string }): Promi
       rejectFile: opts.rejects,
       heap: config.NEO4J_LOCAL_HEAP,
       pagecache: config.NEO4J_LOCAL_PAGECACHE,
-      signal: abort.signal,
+      signal: stop.signal,
       onProgress: (p) => {
         bar.setTotal(p.totalBytes);
         bar.update(p.bytesRead);
@@ -120,7 +96,6 @@ async function firstLoadCommand(file: string, opts: { rejects?: string }): Promi
     if (summary.interrupted) process.exitCode = 130;
   } finally {
     bar.stop();
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
+    stop.dispose();
   }
 }

@@ -3,11 +3,11 @@
  * progress bar over its phases; prints the run's final stats as JSON (stdout)
  * and exits 1 when the run failed, 2 when another run is in progress.
  */
-import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
 import { isAppError } from '../platform/errors';
 import { runLinkage } from '../linkage/runner';
 import { withRuntime } from './runtime';
+import { progressBar } from './terminal';
 
 function seedArg(value: string): number {
   const n = Number(value);
@@ -18,12 +18,9 @@ function seedArg(value: string): number {
 
 export async function linkageRunCommand(opts: { seed?: number }): Promise<void> {
   await withRuntime(async (rt) => {
-    const bar = new SingleBar({
-      format: 'linkage [{bar}] {percentage}% | {phase} | {runId} | {duration_formatted}',
-      stream: process.stderr,
-      noTTYOutput: true,
-      notTTYSchedule: 5000,
-    });
+    const bar = progressBar(
+      'linkage [{bar}] {percentage}% | {phase} | {runId} | {duration_formatted}',
+    );
     let started = false;
     try {
       const summary = await runLinkage(rt, {

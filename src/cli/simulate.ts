@@ -3,8 +3,8 @@
  * campaigns among a ten-times-larger benign population) as events in the public
  * contract plus a separate ground-truth file. No database involved.
  */
-import { SingleBar } from 'cli-progress';
 import { simulate } from '../simulate';
+import { progressBar } from './terminal';
 
 export async function simulateCommand(opts: {
   scale: number;
@@ -12,12 +12,9 @@ export async function simulateCommand(opts: {
   out: string;
   gzip?: boolean;
 }): Promise<void> {
-  const bar = new SingleBar({
-    format: 'simulating [{bar}] day {value}/{total} | {events} events | ETA {eta_formatted}',
-    stream: process.stderr,
-    noTTYOutput: true,
-    notTTYSchedule: 5000,
-  });
+  const bar = progressBar(
+    'simulating [{bar}] day {value}/{total} | {events} events | ETA {eta_formatted}',
+  );
   bar.start(1, 0, { events: 0 });
   const result = await simulate({
     scale: opts.scale,

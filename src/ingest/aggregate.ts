@@ -83,8 +83,8 @@ type Stamp = [number, number];
 
 const NEVER: Stamp = [-Infinity, -Infinity];
 
-function newer(a: Stamp, b: Stamp): boolean {
-  return a[0] > b[0] || (a[0] === b[0] && a[1] > b[1]);
+function newer(at: number, seq: number, than: Stamp): boolean {
+  return at > than[0] || (at === than[0] && seq > than[1]);
 }
 
 interface ModelState extends Span {
@@ -146,11 +146,11 @@ export class Aggregator {
     if (e.at > account.lastSeen) account.lastSeen = e.at;
     if (e.type === 'signup') account.signupAt = Math.min(account.signupAt ?? e.at, e.at);
     // The newest event that names a domain (an org) decides the account's current one.
-    if (e.emailDomain !== undefined && newer([e.at, seq], account.emailFrom)) {
+    if (e.emailDomain !== undefined && newer(e.at, seq, account.emailFrom)) {
       account.emailDomain = e.emailDomain;
       account.emailFrom = [e.at, seq];
     }
-    if (e.org !== undefined && newer([e.at, seq], account.orgFrom)) {
+    if (e.org !== undefined && newer(e.at, seq, account.orgFrom)) {
       account.org = e.org;
       account.orgFrom = [e.at, seq];
     }
@@ -202,9 +202,9 @@ export class Aggregator {
       a.lastSeen = Math.max(a.lastSeen, b.lastSeen);
       if (b.signupAt !== null) a.signupAt = Math.min(a.signupAt ?? b.signupAt, b.signupAt);
       a.requests += b.requests;
-      if (newer(b.emailFrom, a.emailFrom))
+      if (newer(...b.emailFrom, a.emailFrom))
         [a.emailDomain, a.emailFrom] = [b.emailDomain, b.emailFrom];
-      if (newer(b.orgFrom, a.orgFrom)) [a.org, a.orgFrom] = [b.org, b.orgFrom];
+      if (newer(...b.orgFrom, a.orgFrom)) [a.org, a.orgFrom] = [b.org, b.orgFrom];
       addCounts(a.hours, b.hours);
       for (const [kind, bValues] of b.links) {
         const aValues = a.links.get(kind);

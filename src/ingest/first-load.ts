@@ -64,7 +64,7 @@ export interface FirstLoadSummary extends ImportProgress {
   seconds: number;
   /** seconds per step */
   phases: Partial<Record<FirstLoadPhase, number>>;
-  /** the largest RSS of this process seen between steps (the fold is held in memory) */
+  /** this process's peak RSS so far (the fold is held in memory) */
   peakRssMiB: number;
 }
 
@@ -101,9 +101,7 @@ export async function firstLoad(opts: FirstLoadOptions): Promise<FirstLoadSummar
   const phases: FirstLoadSummary['phases'] = {};
   let phase: FirstLoadPhase | undefined;
   let phaseStart = Date.now();
-  let peakRss = process.memoryUsage().rss;
   const step = (next: FirstLoadPhase | undefined) => {
-    peakRss = Math.max(peakRss, process.memoryUsage().rss);
     if (phase) phases[phase] = (Date.now() - phaseStart) / 1000;
     phase = next;
     phaseStart = Date.now();
@@ -115,7 +113,7 @@ export async function firstLoad(opts: FirstLoadOptions): Promise<FirstLoadSummar
     interrupted,
     seconds: (Date.now() - started) / 1000,
     phases,
-    peakRssMiB: Math.round(peakRss / 2 ** 20),
+    peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
   });
   const stopped = () => {
     if (!opts.signal?.aborted) return false;
@@ -142,7 +140,7 @@ export async function firstLoad(opts: FirstLoadOptions): Promise<FirstLoadSummar
       lines: folded.lines,
       written: folded.written,
       duplicates: folded.duplicates,
-      rejected: folded.rejected,
+      rejected: folded.rejects.length,
     });
     writeLines(rejectFile, folded.rejects);
     opts.onProgress?.({ ...progress });

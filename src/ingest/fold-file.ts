@@ -22,7 +22,6 @@ export interface FoldedFile {
   lines: number;
   written: number;
   duplicates: number;
-  rejected: number;
   /** in line order */
   rejects: Rejected[];
 }
@@ -99,7 +98,6 @@ export async function foldFile(
     lines: 0,
     written: 0,
     duplicates: 0,
-    rejected: 0,
     rejects: [],
   };
   results.forEach((r, i) => {
@@ -119,7 +117,6 @@ export async function foldFile(
       out.fold.add(event, i * SEQ_BLOCK + lineNo);
     }
   });
-  out.rejected = out.rejects.length;
   return out;
 }
 

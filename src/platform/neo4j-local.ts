@@ -187,41 +187,71 @@ function tail(text: string, chars = TAIL_CHARS): string {
   return text.length > chars ? `...${text.slice(-chars)}` : text;
 }
 
-function runMaven(pom: string): Promise<void> {
-  const mvn = process.platform === 'win32' ? 'mvn.cmd' : 'mvn';
-  const args = ['-q', '-B', '-f', pom, 'package', '-DskipTests'];
+/** A finished child process: how it ended and the tail of its stdout + stderr. */
+interface Finished {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  output: string;
+}
+
+/**
+ * Runs a command to its end, keeping the tail of its output; rejects only when it cannot
+ * be spawned (the error as spawn gives it). SIGKILLed after `timeoutMs`.
+ */
+function runToEnd(
+  command: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; outputChars?: number } = {},
+): Promise<Finished> {
   return new Promise((resolve, reject) => {
     let output = '';
-    const child = spawn(mvn, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: opts.env });
+    trackChild(child);
     const append = (chunk: Buffer) => {
-      output = tail(output + chunk.toString('utf8'), 4 * TAIL_CHARS);
+      output = tail(output + chunk.toString('utf8'), opts.outputChars);
     };
     child.stdout.on('data', append);
     child.stderr.on('data', append);
-    const timer = setTimeout(() => child.kill('SIGKILL'), BUILD_TIMEOUT_MS);
-    child.on('error', (err: NodeJS.ErrnoException) => {
+    const timer =
+      opts.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs);
+    child.on('error', (err) => {
       clearTimeout(timer);
-      reject(
-        new Error(
-          err.code === 'ENOENT'
-            ? 'neo4j-local: `mvn` not found on PATH. The embedded Neo4j needs Maven 3.8+ and ' +
-                'Java 17 (or set NEO4J_URI to use an existing Neo4j).'
-            : `neo4j-local: cannot run mvn: ${err.message}`,
-        ),
-      );
+      running.delete(child);
+      reject(err);
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      if (code === 0) resolve();
-      else
-        reject(
-          new Error(
-            `neo4j-local: \`${mvn} ${args.join(' ')}\` failed (${signal ?? `exit ${code}`}). ` +
-              `Output tail:\n${tail(output.trim()) || '(no output)'}`,
-          ),
-        );
+      running.delete(child);
+      resolve({ code, signal, output });
     });
   });
+}
+
+async function runMaven(pom: string): Promise<void> {
+  const mvn = process.platform === 'win32' ? 'mvn.cmd' : 'mvn';
+  const args = ['-q', '-B', '-f', pom, 'package', '-DskipTests'];
+  let done: Finished;
+  try {
+    done = await runToEnd(mvn, args, {
+      timeoutMs: BUILD_TIMEOUT_MS,
+      outputChars: 4 * TAIL_CHARS,
+    });
+  } catch (err) {
+    throw new Error(
+      (err as NodeJS.ErrnoException).code === 'ENOENT'
+        ? 'neo4j-local: `mvn` not found on PATH. The embedded Neo4j needs Maven 3.8+ and ' +
+            'Java 17 (or set NEO4J_URI to use an existing Neo4j).'
+        : `neo4j-local: cannot run mvn: ${(err as Error).message}`,
+    );
+  }
+  if (done.code !== 0) {
+    throw new Error(
+      `neo4j-local: \`${mvn} ${args.join(' ')}\` failed (${done.signal ?? `exit ${done.code}`}). ` +
+        `Output tail:\n${tail(done.output.trim()) || '(no output)'}`,
+    );
+  }
 }
 
 /**
@@ -525,19 +555,16 @@ export async function runImportTool(opts: ImportToolOptions): Promise<void> {
   // The tool finds the store under $NEO4J_HOME/data; a neo4j.conf from elsewhere must not steer it.
   const env: NodeJS.ProcessEnv = { ...process.env, NEO4J_HOME: opts.home };
   delete env.NEO4J_CONF;
-  const child = spawn(javaBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'], env });
-  trackChild(child);
-  let output = '';
-  const keep = (chunk: Buffer) => (output = tail(output + chunk.toString('utf8')));
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.once('error', (err) => reject(new Error(`cannot spawn java: ${err.message}`)));
-    child.once('close', (c) => resolve(c));
-  });
-  running.delete(child);
+  const { code, signal, output } = await runToEnd(javaBinary(), args, { env }).catch(
+    (err: Error) => {
+      cds.exited(null);
+      throw new Error(`cannot spawn java: ${err.message}`);
+    },
+  );
   cds.exited(code);
-  if (code !== 0) throw new Error(`neo4j-admin database import failed (exit ${code}):\n${output}`);
+  if (code !== 0) {
+    throw new Error(`neo4j-admin database import failed (${signal ?? `exit ${code}`}):\n${output}`);
+  }
   const done = /IMPORT DONE[^\n]*/.exec(output);
   log(done ? done[0].trim() : 'import tool finished');
 }

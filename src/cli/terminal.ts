@@ -1,0 +1,34 @@
+/** What every CLI command shows and handles on the terminal: progress bars and Ctrl-C. */
+import { SingleBar } from 'cli-progress';
+
+/** A progress bar on stderr (stdout carries the command's JSON result); redrawn every 5 s without a TTY. */
+export function progressBar(format: string, etaBuffer?: number): SingleBar {
+  return new SingleBar({
+    format,
+    stream: process.stderr,
+    noTTYOutput: true,
+    notTTYSchedule: 5000,
+    ...(etaBuffer === undefined ? {} : { etaBuffer }),
+  });
+}
+
+/**
+ * Ctrl-C / SIGTERM abort `signal` (after printing `message`) instead of killing the
+ * process, so the command can stop cleanly; `dispose()` restores the default.
+ */
+export function stopOnSignal(message: string): { signal: AbortSignal; dispose(): void } {
+  const abort = new AbortController();
+  const onSignal = () => {
+    process.stderr.write(`\n${message}\n`);
+    abort.abort();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return {
+    signal: abort.signal,
+    dispose() {
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+    },
+  };
+}
