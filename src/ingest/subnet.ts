@@ -7,7 +7,8 @@ import { isIPv4, isIPv6 } from 'node:net';
 
 /** Lower-case, zero-compressed IPv6 (RFC 5952) or dotted-quad IPv4; IPv4-mapped IPv6 becomes IPv4. */
 export function canonicalIp(address: string): string {
-  if (isIPv4(address)) return address.split('.').map(Number).join('.');
+  // node's isIPv4 admits no leading zeros, so a dotted quad it accepts is canonical already.
+  if (isIPv4(address)) return address;
   if (!isIPv6(address)) throw new Error(`not an IP address: ${address}`);
   const groups = expandIPv6(address);
   if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {

@@ -21,12 +21,25 @@ export function cleanEvent(raw: unknown, index = 0): CleanResult {
       })),
     };
   }
-  const { prompt, at, ip, promptFingerprint, ...rest } = parsed.data;
-  const event: CleanEvent = { ...rest, at: Date.parse(at) };
-  if (ip !== undefined) event.ip = canonicalIp(ip);
-  // A client-side fingerprint wins; otherwise fingerprint the raw text, which is then forgotten.
-  const fingerprint = promptFingerprint ?? (prompt !== undefined ? simhash(prompt) : undefined);
-  if (fingerprint !== undefined) event.promptFingerprint = fingerprint;
+  const e = parsed.data;
+  // Every key written, in one order: events of one shape keep the fold's property
+  // reads monomorphic (object rest/spread here cost more than the zod check).
+  const event: CleanEvent = {
+    id: e.id,
+    type: e.type,
+    accountId: e.accountId,
+    at: Date.parse(e.at),
+    ip: e.ip === undefined ? undefined : canonicalIp(e.ip),
+    paymentMethod: e.paymentMethod,
+    // A client-side fingerprint wins; otherwise fingerprint the raw text, which is then forgotten.
+    promptFingerprint:
+      e.promptFingerprint ?? (e.prompt === undefined ? undefined : simhash(e.prompt)),
+    model: e.model,
+    capability: e.capability,
+    org: e.org,
+    device: e.device,
+    emailDomain: e.emailDomain,
+  };
   return { ok: true, event };
 }
 

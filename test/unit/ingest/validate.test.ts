@@ -28,6 +28,24 @@ describe('event validation', () => {
     expect(result.ok && result.event.promptFingerprint).toBe('0123456789abcdef');
   });
 
+  it('gives every clean event the same keys in one order, absent fields undefined', () => {
+    const keys = (raw: unknown) => {
+      const r = cleanEvent(raw);
+      if (!r.ok) throw new Error('expected a valid event');
+      return Object.keys(r.event);
+    };
+    const full = keys({ ...base, id: 'e', ip: '10.0.0.1', paymentMethod: 'pm', org: 'o' });
+    expect(keys({ ...base, type: 'signup', emailDomain: 'x.org', prompt: 'p' })).toEqual(full);
+    const bare = cleanEvent(base);
+    expect(bare.ok && bare.event.ip).toBeUndefined();
+  });
+
+  it('accepts only canonical dotted quads (no leading zeros), so IPv4 needs no rewriting', () => {
+    expect(cleanEvent({ ...base, ip: '010.0.0.1' }).ok).toBe(false);
+    const r = cleanEvent({ ...base, ip: '10.0.0.1' });
+    expect(r.ok && r.event.ip).toBe('10.0.0.1');
+  });
+
   it.each([
     ['type', { ...base, type: 'login' }],
     ['accountId', { ...base, accountId: 'has space' }],
