@@ -1,7 +1,7 @@
 /**
  * Reads, validates and folds a whole JSON-lines file (the first load's first step),
- * on several worker threads when the file is plain and big enough: each folds a byte
- * range of whole lines, and the folds are merged here in input order. The result is
+ * on several threads when the file is plain and big enough: each (this one and worker
+ * threads) folds a byte range of whole lines, and the folds are merged here in input order. The result is
  * exactly a one-thread fold of the file: every event carries its place in the file
  * (Aggregator's `seq`), and events with idempotency keys are kept aside by the ranges
  * and de-duplicated here in line order (the first in the file counts).
@@ -84,12 +84,15 @@ export async function foldFile(
   opts: FoldFileOptions = {},
 ): Promise<FoldedFile | null> {
   const ranges = await splitFile(file, opts.workers);
-  const results =
-    ranges.length === 1
-      ? [await foldRange(file, { start: 0, seqBase: 0 }, opts.onBytes, opts.signal)]
-      : await Promise.all(
-          ranges.map((r, i) => foldInWorker(file, { ...r, seqBase: i * SEQ_BLOCK }, opts)),
-        );
+  // This thread folds the first range itself: one worker fewer to start, and its fold
+  // needs no copying between threads.
+  const results = await Promise.all(
+    ranges.map((r, i) =>
+      i === 0
+        ? foldRange(file, { ...r, seqBase: 0 }, opts.onBytes, opts.signal)
+        : foldInWorker(file, { ...r, seqBase: i * SEQ_BLOCK }, opts),
+    ),
+  );
   if (opts.signal?.aborted) return null;
 
   const out: FoldedFile = {
