@@ -31,7 +31,7 @@ import path from 'node:path';
 import { type CypherMap, query } from '../platform/cypher';
 import { migrate } from '../platform/migrations';
 import { openDatabase } from '../platform/neo4j';
-import { runImportTool, startLocalNeo4j } from '../platform/neo4j-local';
+import { startLocalNeo4j } from '../platform/neo4j-local';
 import { foldFile } from './fold-file';
 import { writeImportFiles } from './import-csv';
 import { fileKey, type ImportProgress } from './importer';
@@ -146,28 +146,37 @@ export async function firstLoad(opts: FirstLoadOptions): Promise<FirstLoadSummar
     opts.onProgress?.({ ...progress });
     const { fold, eventIds } = folded;
 
+    // The launcher's JVM boots while the CSV files are written; it then runs the import
+    // tool and starts Neo4j on the new store.
     step('csv');
-    const files = writeImportFiles(fold, eventIds, csvDir, {
-      token: randomUUID(),
-      at: Date.now(),
-    });
-    if (stopped()) return summary(true);
-
-    step('import');
-    // Nothing valid to load (an empty file, only bad lines): Neo4j creates an empty store.
-    if (files.nodes.length > 0)
-      await runImportTool({ home: staging, ...files, heap: opts.heap, log });
-    rmSync(csvDir, { recursive: true, force: true });
-    if (stopped()) return summary(true);
-
-    step('index');
     const local = await startLocalNeo4j({
       dataDir: staging,
       port: 0,
       heap: opts.heap,
       pagecache: opts.pagecache,
+      bulkImport: () => {
+        const files = writeImportFiles(fold, eventIds, csvDir, {
+          token: randomUUID(),
+          at: Date.now(),
+        });
+        if (opts.signal?.aborted) throw new Stopped();
+        step('import');
+        // Nothing valid to load (an empty file, only bad lines): Neo4j creates an empty store.
+        return files.nodes.length > 0 ? files : undefined;
+      },
+      onImported: () => {
+        rmSync(csvDir, { recursive: true, force: true });
+        step('index');
+      },
       log,
+    }).catch((err: unknown) => {
+      if (err instanceof Stopped) return null;
+      throw err;
     });
+    if (local === null) {
+      stopped();
+      return summary(true);
+    }
     try {
       const db = openDatabase({ uri: local.uri, user: 'neo4j', password: '' });
       try {
@@ -209,6 +218,9 @@ export async function firstLoad(opts: FirstLoadOptions): Promise<FirstLoadSummar
     throw err;
   }
 }
+
+/** Thrown to abandon the start when the first load is stopped while writing CSV. */
+class Stopped extends Error {}
 
 /** One JSON object per line, written in chunks (a file may have millions of bad lines). */
 function writeLines(file: string, items: readonly unknown[]): void {

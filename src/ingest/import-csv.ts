@@ -8,15 +8,8 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import type { BulkImport } from '../platform/neo4j-local';
 import type { Aggregator, IpLinkRow, LinkRow } from './aggregate';
-
-export interface ImportFiles {
-  /** `Label=path`, `TYPE=path`: the import tool's --nodes / --relationships */
-  nodes: string[];
-  relationships: string[];
-  /** some string holds a line break (the tool must then parse multi-line fields) */
-  multiline: boolean;
-}
 
 /** Link kinds: the row field, then label, key property and relationship type, as in merge-*-links.cypher. */
 const LINKS = [
@@ -69,7 +62,7 @@ export function writeImportFiles(
   eventIds: Iterable<string>,
   dir: string,
   stored: { token: string; at: number },
-): ImportFiles {
+): BulkImport {
   let multiline = false;
   const str = (s: string | null): string => {
     if (s === null) return '';
@@ -77,7 +70,7 @@ export function writeImportFiles(
     return `"${s.replace(/"/g, '""')}"`;
   };
   const num = (n: number | null): string => (n === null ? '' : String(n));
-  const files: ImportFiles = { nodes: [], relationships: [], multiline: false };
+  const files: BulkImport = { nodes: [], relationships: [], multiline: false };
   const opened = new Map<string, CsvFile>();
   /** A file is created with its first line (the tool is given only files with rows). */
   const write = (kind: 'nodes' | 'relationships', name: string, header: string, line: string) => {

@@ -25,7 +25,25 @@ export interface LocalNeo4jOptions {
   heap?: string;
   /** Neo4j page cache, e.g. '128m' (default '512m'). */
   pagecache?: string;
+  /**
+   * First build a new store with Neo4j's offline bulk importer, in the launcher's JVM
+   * before the DBMS starts (the data dir must hold no database yet). Called once the JVM
+   * is spawned, so it boots while this writes the CSV files; returns them (undefined:
+   * nothing to import, an empty store). Start fails with the tool's output if the import
+   * fails, and with this function's error if it throws.
+   */
+  bulkImport?: () => BulkImport | undefined;
+  /** Called when the bulk import is done and the DBMS starts. */
+  onImported?: () => void;
   log?: (msg: string) => void;
+}
+
+export interface BulkImport {
+  /** `Label=path` per node file and `TYPE=path` per relationship file (headers in the files). */
+  nodes: string[];
+  relationships: string[];
+  /** Some value holds a line break: the tool must parse quoted fields across lines (slower). */
+  multiline: boolean;
 }
 
 export interface LocalNeo4j {
@@ -39,6 +57,7 @@ export interface LocalNeo4j {
 }
 
 const READY_PREFIX = 'NEO4J_LOCAL_READY ';
+const IMPORTED = 'NEO4J_LOCAL_IMPORTED';
 const START_TIMEOUT_MS = 180_000;
 const STOP_GRACE_MS = 30_000;
 const BUILD_TIMEOUT_MS = 20 * 60_000;
@@ -298,9 +317,8 @@ function javaBinary(): string {
 }
 
 /**
- * JVM class-data sharing: the first JVM of a kind (launcher, import tool) to run without
- * an archive dumps the classes it loaded at exit (`-XX:ArchiveClassesAtExit`), and later
- * ones map them (`-XX:SharedArchiveFile`): Neo4j starts in ~3.2 s instead of ~4.9 s here.
+ * JVM class-data sharing: the first launcher JVM to run without an archive dumps the
+ * classes it loaded at exit (`-XX:ArchiveClassesAtExit`), and later ones map them (`-XX:SharedArchiveFile`): Neo4j starts in ~3.2 s instead of ~4.9 s here.
  * One dumper at a time (an exclusive marker file; a stale one is taken over after
  * STALE_LOCK_MS); the archive is renamed into place only after a clean exit, and removed
  * when the launcher is rebuilt. An unusable archive (another JDK) is ignored by the JVM.
@@ -369,7 +387,8 @@ export async function startLocalNeo4j(opts: LocalNeo4jOptions): Promise<LocalNeo
   const dataDir = path.resolve(opts.dataDir);
   fs.mkdirSync(dataDir, { recursive: true });
   const heap = opts.heap ?? '1g';
-  const cds = classArchive('neo4j-local');
+  // A start with a bulk import loads the import tool's classes too: its own archive.
+  const cds = classArchive(opts.bulkImport ? 'neo4j-local-import' : 'neo4j-local');
   const args = [
     `-Xmx${heap}`,
     '-XX:+ExitOnOutOfMemoryError',
@@ -384,6 +403,11 @@ export async function startLocalNeo4j(opts: LocalNeo4jOptions): Promise<LocalNeo
     '--pagecache',
     opts.pagecache ?? '512m',
   ];
+  const importArgs = path.join(dataDir, 'import.args');
+  if (opts.bulkImport) {
+    fs.rmSync(importArgs, { force: true });
+    args.push('--import', importArgs);
+  }
   const startedAt = Date.now();
   const child = spawn(javaBinary(), args, { stdio: ['pipe', 'pipe', 'pipe'] });
   trackChild(child);
@@ -406,7 +430,7 @@ export async function startLocalNeo4j(opts: LocalNeo4jOptions): Promise<LocalNeo
     });
   });
 
-  const uri = await new Promise<string>((resolve, reject) => {
+  const ready = new Promise<string>((resolve, reject) => {
     const fail = (why: string) => {
       cleanup();
       child.kill('SIGKILL');
@@ -428,6 +452,12 @@ export async function startLocalNeo4j(opts: LocalNeo4jOptions): Promise<LocalNeo
           resolve(line.slice(READY_PREFIX.length).trim());
           return;
         }
+        if (line === IMPORTED) {
+          // The import takes as long as the data needs; the start timeout runs from here.
+          fs.rmSync(importArgs, { force: true });
+          opts.onImported?.();
+          armTimer();
+        }
       }
     };
     const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
@@ -440,10 +470,14 @@ export async function startLocalNeo4j(opts: LocalNeo4jOptions): Promise<LocalNeo
           ? `cannot run '${javaBinary()}': Java 17 is required (set JAVA_HOME or PATH)`
           : `cannot spawn java: ${err.message}`,
       );
-    const timer = setTimeout(
-      () => fail(`no READY line within ${START_TIMEOUT_MS / 1000}s`),
-      START_TIMEOUT_MS,
-    );
+    let timer: NodeJS.Timeout | undefined;
+    const armTimer = () => {
+      timer = setTimeout(
+        () => fail(`no READY line within ${START_TIMEOUT_MS / 1000}s`),
+        START_TIMEOUT_MS,
+      );
+    };
+    if (!opts.bulkImport) armTimer();
     function cleanup() {
       clearTimeout(timer);
       child.stdout?.off('data', onStdout);
@@ -454,6 +488,21 @@ export async function startLocalNeo4j(opts: LocalNeo4jOptions): Promise<LocalNeo
     child.on('exit', onExit);
     child.on('error', onError);
   });
+  if (opts.bulkImport) {
+    ready.catch(noop); // settled below either way
+    try {
+      const files = opts.bulkImport();
+      // The launcher waits for this file to appear: write it whole, then rename.
+      const text = files ? bulkImportArgs(dataDir, files).join('\n') : '';
+      fs.writeFileSync(`${importArgs}.tmp`, text);
+      fs.renameSync(`${importArgs}.tmp`, importArgs);
+    } catch (err) {
+      child.kill('SIGKILL');
+      await exited;
+      throw err;
+    }
+  }
+  const uri = await ready;
   // Keep draining stdout (the STOPPED line) so the pipe never fills up.
   child.stdout?.on('data', noop);
 
@@ -511,60 +560,21 @@ export async function startLocalNeo4j(opts: LocalNeo4jOptions): Promise<LocalNeo
   return { uri, pid: child.pid ?? -1, stop, exited };
 }
 
-export interface ImportToolOptions {
-  /** Neo4j home that receives the new store (data/databases/neo4j); must hold none yet. */
-  home: string;
-  /** `Label=path` per node file and `TYPE=path` per relationship file (headers in the files). */
-  nodes: string[];
-  relationships: string[];
-  /** Some value holds a line break: the tool must parse quoted fields across lines (slower). */
-  multiline: boolean;
-  heap?: string;
-  log?: (msg: string) => void;
-}
-
-/**
- * Builds a new store offline with Neo4j's own bulk importer (`neo4j-admin database
- * import full`, from the jars the launcher already ships), for first loads. No Neo4j may
- * run on `home` meanwhile. Rejects with the tool's output when it fails; any bad row
- * fails the whole import (bad tolerance 0) rather than being skipped.
- */
-export async function runImportTool(opts: ImportToolOptions): Promise<void> {
-  const log = opts.log ?? noop;
-  const jar = await ensureLauncherBuilt(log);
-  const lib = path.join(path.dirname(jar), 'lib');
-  const cds = classArchive('neo4j-import');
-  const args = [
-    `-Xmx${opts.heap ?? '1g'}`,
-    ...cds.args,
-    ...JVM_OPENS,
-    '-cp',
-    [jar, path.join(lib, '*')].join(path.delimiter),
-    'org.neo4j.cli.AdminTool',
+/** The admin tool's arguments for `import full` of the `neo4j` database under `home`. */
+function bulkImportArgs(home: string, files: BulkImport): string[] {
+  return [
     'database',
     'import',
     'full',
     'neo4j',
     '--array-delimiter=;',
+    // Any bad row fails the whole import rather than being skipped; --verbose makes the
+    // tool name the row (otherwise it only says "Error in input data").
     '--bad-tolerance=0',
-    `--multiline-fields=${opts.multiline}`,
-    `--report-file=${path.join(opts.home, 'import.report')}`,
-    ...opts.nodes.map((n) => `--nodes=${n}`),
-    ...opts.relationships.map((r) => `--relationships=${r}`),
+    '--verbose',
+    `--multiline-fields=${files.multiline}`,
+    `--report-file=${path.join(home, 'import.report')}`,
+    ...files.nodes.map((n) => `--nodes=${n}`),
+    ...files.relationships.map((r) => `--relationships=${r}`),
   ];
-  // The tool finds the store under $NEO4J_HOME/data; a neo4j.conf from elsewhere must not steer it.
-  const env: NodeJS.ProcessEnv = { ...process.env, NEO4J_HOME: opts.home };
-  delete env.NEO4J_CONF;
-  const { code, signal, output } = await runToEnd(javaBinary(), args, { env }).catch(
-    (err: Error) => {
-      cds.exited(null);
-      throw new Error(`cannot spawn java: ${err.message}`);
-    },
-  );
-  cds.exited(code);
-  if (code !== 0) {
-    throw new Error(`neo4j-admin database import failed (${signal ?? `exit ${code}`}):\n${output}`);
-  }
-  const done = /IMPORT DONE[^\n]*/.exec(output);
-  log(done ? done[0].trim() : 'import tool finished');
 }

@@ -25,6 +25,19 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+/** Processes whose command line mentions `text` (Linux /proc). */
+function processesNaming(text: string): number {
+  let n = 0;
+  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(text)) n++;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return n;
+}
+
 async function returnOne(uri: string): Promise<number> {
   const driver = neo4j.driver(uri);
   try {
@@ -144,5 +157,82 @@ describe('local Neo4j launcher', () => {
       await second.stop();
     }
     expect((await second.exited).code).toBe(0);
+  });
+
+  describe('with a bulk import first', () => {
+    const csv = (dir: string, name: string, text: string) => {
+      const file = path.join(dir, `${name}.csv`);
+      fs.writeFileSync(file, text);
+      return `${name}=${file}`;
+    };
+
+    it('builds the store from CSV files written while the JVM boots, then serves it', async () => {
+      const dataDir = tempDir();
+      const files = tempDir();
+      const events: string[] = [];
+      const local = await startLocalNeo4j({
+        dataDir,
+        heap: '512m',
+        pagecache: '128m',
+        bulkImport: () => {
+          events.push('files');
+          return {
+            nodes: [csv(files, 'Person', 'id:ID(Person),name\n"p1","Ada"\n"p2","Bo"\n')],
+            relationships: [csv(files, 'KNOWS', ':START_ID(Person),:END_ID(Person)\n"p1","p2"\n')],
+            multiline: false,
+          };
+        },
+        onImported: () => events.push('imported'),
+      });
+      try {
+        const driver = neo4j.driver(local.uri);
+        const { records } = await driver.executeQuery(
+          'MATCH (a:Person)-[:KNOWS]->(b:Person) RETURN a.name AS a, b.name AS b',
+        );
+        await driver.close();
+        expect(records.map((r) => [r.get('a'), r.get('b')])).toEqual([['Ada', 'Bo']]);
+        expect(events).toEqual(['files', 'imported']);
+        expect(fs.existsSync(path.join(dataDir, 'import.args'))).toBe(false);
+      } finally {
+        await local.stop();
+      }
+    });
+
+    it("fails the start with the tool's reason when the import fails", async () => {
+      const dataDir = tempDir();
+      const files = tempDir();
+      const start = startLocalNeo4j({
+        dataDir,
+        heap: '512m',
+        pagecache: '128m',
+        bulkImport: () => ({
+          nodes: [csv(files, 'Person', 'id:ID(Person)\n"p1"\n')],
+          // An end node that does not exist: bad tolerance 0 fails the whole import.
+          relationships: [
+            csv(files, 'KNOWS', ':START_ID(Person),:END_ID(Person)\n"p1","nobody"\n'),
+          ],
+          multiline: false,
+        }),
+      });
+      await expect(start).rejects.toThrow(/exited early with code 6/);
+      await expect(start).rejects.toThrow(/nobody/);
+    });
+
+    it('stops the launcher when writing the files throws, and passes the error on', async () => {
+      const dataDir = tempDir();
+      let launcherSeen = false;
+      const start = startLocalNeo4j({
+        dataDir,
+        heap: '512m',
+        pagecache: '128m',
+        bulkImport: () => {
+          launcherSeen = processesNaming(dataDir) > 0;
+          throw new Error('disk full');
+        },
+      });
+      await expect(start).rejects.toThrow('disk full');
+      expect(launcherSeen).toBe(true);
+      expect(processesNaming(dataDir)).toBe(0);
+    });
   });
 });

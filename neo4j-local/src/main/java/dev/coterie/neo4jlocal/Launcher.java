@@ -5,7 +5,8 @@
  *
  * Protocol with the parent process (src/platform/neo4j-local.ts):
  *   stdout: exactly one line "NEO4J_LOCAL_READY bolt://127.0.0.1:<port>" once Bolt listens,
- *           and "NEO4J_LOCAL_STOPPED" after a clean shutdown. Nothing else goes to stdout.
+ *           and "NEO4J_LOCAL_STOPPED" after a clean shutdown; with --import ARGS first
+ *           "NEO4J_LOCAL_IMPORTED" once the offline import is done. Nothing else goes to stdout.
  *   stderr: diagnostics and errors (one readable line per problem).
  *   exit:   0 after a clean shutdown (SIGTERM, SIGINT or stdin EOF), non-zero on failure.
  *   stdin:  watched; EOF means the parent died, so the DBMS shuts down (unless --ignore-stdin).
@@ -22,9 +23,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.neo4j.cli.AdminTool;
+import org.neo4j.cli.ExecutionContext;
 import org.neo4j.configuration.GraphDatabaseInternalSettings;
 import org.neo4j.configuration.GraphDatabaseSettings;
 import org.neo4j.configuration.connectors.BoltConnector;
@@ -37,11 +42,13 @@ import org.neo4j.dbms.api.DatabaseManagementService;
 import org.neo4j.dbms.api.DatabaseManagementServiceBuilder;
 import org.neo4j.graphdb.GraphDatabaseService;
 import org.neo4j.internal.helpers.HostnamePort;
+import org.neo4j.io.fs.DefaultFileSystemAbstraction;
 import org.neo4j.kernel.internal.GraphDatabaseAPI;
 
 public final class Launcher {
   static final String READY = "NEO4J_LOCAL_READY";
   static final String STOPPED = "NEO4J_LOCAL_STOPPED";
+  static final String IMPORTED = "NEO4J_LOCAL_IMPORTED";
   static final String HOST = "127.0.0.1";
 
   /** Exit codes. */
@@ -49,11 +56,13 @@ public final class Launcher {
   static final int EXIT_START_FAILED = 3;
   static final int EXIT_DATA_DIR_LOCKED = 4;
   static final int EXIT_STOP_FAILED = 5;
+  static final int EXIT_IMPORT_FAILED = 6;
 
   private Launcher() {}
 
   /** Parsed command line. */
-  record Options(Path dataDir, int port, long pagecacheBytes, boolean watchStdin, Path configFile) {}
+  record Options(
+      Path dataDir, int port, long pagecacheBytes, boolean watchStdin, Path configFile, Path importArgs) {}
 
   public static void main(String[] args) {
     // stdout is the protocol channel: keep a private handle and route anything else
@@ -71,39 +80,8 @@ public final class Launcher {
       return;
     }
 
-    final DatabaseManagementService dbms;
-    final int boltPort;
-    try {
-      Files.createDirectories(opts.dataDir());
-      dbms = startWithRetry(opts);
-    } catch (Throwable t) {
-      reportStartFailure(t, opts.dataDir());
-      return; // unreachable: reportStartFailure exits
-    }
-    try {
-      boltPort = boundBoltPort(dbms);
-    } catch (Throwable t) {
-      System.err.println("neo4j-local: started but could not read the bound Bolt port: " + t);
-      safeShutdown(dbms);
-      System.exit(EXIT_START_FAILED);
-      return;
-    }
-
     CountDownLatch stopRequested = new CountDownLatch(1);
     AtomicBoolean stopped = new AtomicBoolean(false);
-
-    // Fallback: if the JVM is exiting for any other reason (System.exit elsewhere, a signal
-    // we could not install a handler for), still close the store cleanly.
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  if (stopped.compareAndSet(false, true)) {
-                    safeShutdown(dbms);
-                    protocol.println(STOPPED);
-                  }
-                },
-                "neo4j-local-shutdown-hook"));
 
     // SIGTERM / SIGINT: shut down from the main thread and exit 0 (a plain shutdown hook
     // would leave the JVM exiting with 143).
@@ -131,6 +109,42 @@ public final class Launcher {
       watcher.start();
     }
 
+    if (opts.importArgs() != null) {
+      runImport(opts, stopRequested);
+      protocol.println(IMPORTED);
+    }
+
+    final DatabaseManagementService dbms;
+    final int boltPort;
+    try {
+      Files.createDirectories(opts.dataDir());
+      dbms = startWithRetry(opts);
+    } catch (Throwable t) {
+      reportStartFailure(t, opts.dataDir());
+      return; // unreachable: reportStartFailure exits
+    }
+    try {
+      boltPort = boundBoltPort(dbms);
+    } catch (Throwable t) {
+      System.err.println("neo4j-local: started but could not read the bound Bolt port: " + t);
+      safeShutdown(dbms);
+      System.exit(EXIT_START_FAILED);
+      return;
+    }
+
+    // Fallback: if the JVM is exiting for any other reason (System.exit elsewhere, a signal
+    // we could not install a handler for), still close the store cleanly.
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  if (stopped.compareAndSet(false, true)) {
+                    safeShutdown(dbms);
+                    protocol.println(STOPPED);
+                  }
+                },
+                "neo4j-local-shutdown-hook"));
+
     protocol.println(READY + " bolt://" + HOST + ":" + boltPort);
 
     try {
@@ -150,6 +164,49 @@ public final class Launcher {
       }
     }
     System.exit(code);
+  }
+
+  /**
+   * Neo4j's offline bulk importer into this data dir, in this JVM before the DBMS starts:
+   * one JVM start instead of two, and the store classes are loaded once. The parent may
+   * start the launcher before its CSV files are ready: this waits for the arguments file
+   * (`neo4j-admin` arguments, one per line; empty = nothing to import) to appear, so the
+   * JVM boots meanwhile. The tool's output goes to stderr. A stop request while waiting or
+   * importing exits without starting the DBMS.
+   */
+  static void runImport(Options opts, CountDownLatch stopRequested) {
+    int code;
+    try {
+      ExecutionContext ctx =
+          new ExecutionContext(
+              opts.dataDir(),
+              opts.dataDir().resolve("conf"),
+              System.err,
+              System.err,
+              new DefaultFileSystemAbstraction());
+      while (!Files.exists(opts.importArgs())) {
+        if (stopRequested.await(20, TimeUnit.MILLISECONDS)) {
+          System.exit(0);
+        }
+      }
+      List<String> args = Files.readAllLines(opts.importArgs(), StandardCharsets.UTF_8);
+      args.removeIf(String::isBlank);
+      if (args.isEmpty()) {
+        return;
+      }
+      Files.createDirectories(opts.dataDir());
+      code = AdminTool.execute(ctx, args.toArray(String[]::new));
+    } catch (Throwable t) {
+      System.err.println("neo4j-local: import failed: " + describe(t));
+      code = -1;
+    }
+    if (code != 0) {
+      System.err.println("neo4j-local: import failed (exit " + code + "); the DBMS was not started");
+      System.exit(EXIT_IMPORT_FAILED);
+    }
+    if (stopRequested.getCount() == 0) {
+      System.exit(0);
+    }
   }
 
   /**
@@ -310,6 +367,7 @@ public final class Launcher {
     long pagecache = parseBytes("128m");
     boolean watchStdin = true;
     Path configFile = null;
+    Path importArgs = null;
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       switch (a) {
@@ -327,6 +385,7 @@ public final class Launcher {
         }
         case "--pagecache" -> pagecache = parseBytes(value(args, ++i, a));
         case "--config" -> configFile = Path.of(value(args, ++i, a));
+        case "--import" -> importArgs = Path.of(value(args, ++i, a));
         case "--ignore-stdin" -> watchStdin = false;
         case "--help", "-h" -> {
           System.err.println(usage());
@@ -338,7 +397,7 @@ public final class Launcher {
     if (dataDir == null) {
       throw new IllegalArgumentException("--data-dir is required");
     }
-    return new Options(dataDir, port, pagecache, watchStdin, configFile);
+    return new Options(dataDir, port, pagecache, watchStdin, configFile, importArgs);
   }
 
   private static String value(String[] args, int i, String flag) {
@@ -381,6 +440,6 @@ public final class Launcher {
     return "usage: java --add-opens=java.base/java.nio=ALL-UNNAMED"
         + " --add-opens=java.base/java.io=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED"
         + " -jar neo4j-local.jar --data-dir DIR [--port N (0 = any free port)] [--pagecache SIZE]"
-        + " [--config neo4j.conf] [--ignore-stdin]";
+        + " [--config neo4j.conf] [--import ARGS_FILE] [--ignore-stdin]";
   }
 }
