@@ -66,8 +66,8 @@ export function writeImportFiles(
   let multiline = false;
   const str = (s: string | null): string => {
     if (s === null) return '';
-    if (!multiline && /[\r\n]/.test(s)) multiline = true;
-    return `"${s.replace(/"/g, '""')}"`;
+    if (!multiline && (s.includes('\n') || s.includes('\r'))) multiline = true;
+    return s.includes('"') ? `"${s.replace(/"/g, '""')}"` : `"${s}"`;
   };
   const num = (n: number | null): string => (n === null ? '' : String(n));
   const files: BulkImport = { nodes: [], relationships: [], multiline: false };
@@ -94,17 +94,8 @@ export function writeImportFiles(
         'nodes',
         'Account',
         'id:ID(Account),firstSeen:long,lastSeen:long,signupAt:long,requests:long,emailDomain,org,hourKeys:long[],hourCounts:long[]',
-        [
-          str(a.id),
-          a.firstSeen,
-          a.lastSeen,
-          num(a.signupAt),
-          a.requests,
-          str(a.emailDomain),
-          str(a.org),
-          a.hourKeys.join(';'),
-          a.hourCounts.join(';'),
-        ].join(','),
+        `${str(a.id)},${a.firstSeen},${a.lastSeen},${num(a.signupAt)},${a.requests},` +
+          `${str(a.emailDomain)},${str(a.org)},${a.hourKeys.join(';')},${a.hourCounts.join(';')}`,
       );
     }
     for (const [field, label, , type] of LINKS) {
