@@ -5,11 +5,11 @@
  * folded whole and handed to `neo4j-admin database import` as CSV, which writes the
  * store directly (several times faster than transactions; bench/RESULTS.md).
  *
- * Steps: read + validate + fold (a thread per core for big files, fold-file.ts) → CSV
- * → import tool → start Neo4j on the new store, apply the migrations (constraints and
- * indexes are built here, once) and record the file's import checkpoint → stop → move
- * the store into place. Everything happens in a
- * staging directory beside `dataDir`; only a complete, migrated store is moved in, so an
+ * Steps: read + validate + fold (a thread per core for big files, fold-file.ts) → CSV,
+ * while the launcher's JVM boots → import tool and Neo4j start in that one JVM → apply
+ * the migrations (constraints and indexes are built here, once) and record the file's
+ * import checkpoint → stop → move the store into place. Everything happens in a staging
+ * directory beside `dataDir`; only a complete, migrated store is moved in, so an
  * interrupted or failed first load leaves nothing behind and is simply run again.
  * Refuses a `dataDir` that already holds anything: adding to a database is the online
  * importer's job. One first load per data directory at a time.

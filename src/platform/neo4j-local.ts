@@ -317,8 +317,10 @@ function javaBinary(): string {
 }
 
 /**
- * JVM class-data sharing: the first launcher JVM to run without an archive dumps the
- * classes it loaded at exit (`-XX:ArchiveClassesAtExit`), and later ones map them (`-XX:SharedArchiveFile`): Neo4j starts in ~3.2 s instead of ~4.9 s here.
+ * JVM class-data sharing: the first launcher JVM of a kind (plain start, start with a bulk
+ * import) to run without an archive dumps the classes it loaded at exit
+ * (`-XX:ArchiveClassesAtExit`), and later ones map them (`-XX:SharedArchiveFile`): Neo4j
+ * starts in ~3.2 s instead of ~4.9 s here.
  * One dumper at a time (an exclusive marker file; a stale one is taken over after
  * STALE_LOCK_MS); the archive is renamed into place only after a clean exit, and removed
  * when the launcher is rebuilt. An unusable archive (another JDK) is ignored by the JVM.
