@@ -168,9 +168,10 @@ export async function firstLoad(opts: FirstLoadOptions): Promise<FirstLoadSummar
         rmSync(csvDir, { recursive: true, force: true });
         step('index');
       },
+      signal: opts.signal,
       log,
     }).catch((err: unknown) => {
-      if (err instanceof Stopped) return null;
+      if (err instanceof Stopped || opts.signal?.aborted) return null;
       throw err;
     });
     if (local === null) {

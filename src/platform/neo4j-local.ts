@@ -35,6 +35,9 @@ export interface LocalNeo4jOptions {
   bulkImport?: () => BulkImport | undefined;
   /** Called when the bulk import is done and the DBMS starts. */
   onImported?: () => void;
+  /** Aborted before Neo4j is ready (e.g. during a long bulk import): the launcher is
+   * killed (a half-written store is the caller's to remove) and the start rejects. */
+  signal?: AbortSignal;
   log?: (msg: string) => void;
 }
 
@@ -480,8 +483,16 @@ export async function startLocalNeo4j(opts: LocalNeo4jOptions): Promise<LocalNeo
       );
     };
     if (!opts.bulkImport) armTimer();
+    // Rejects only once the launcher is gone, so the caller may delete its files.
+    const onAbort = () => {
+      child.kill('SIGKILL');
+      void exited.then(() => fail('stopped'));
+    };
+    if (opts.signal?.aborted) onAbort();
+    else opts.signal?.addEventListener('abort', onAbort, { once: true });
     function cleanup() {
       clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
       child.stdout?.off('data', onStdout);
       child.off('exit', onExit);
       child.off('error', onError);

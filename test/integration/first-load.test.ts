@@ -246,6 +246,7 @@ describe('coterie import --first-load', () => {
     writeFileSync(file, `${fixture().join('\n')}\n`);
     const dataDir = path.join(dir, 'stopped-db');
     const abort = new AbortController();
+    const phases: string[] = [];
     const summary = await firstLoad({
       file,
       dataDir,
@@ -253,10 +254,13 @@ describe('coterie import --first-load', () => {
       ...memory,
       signal: abort.signal,
       onPhase: (p) => {
+        phases.push(p);
         if (p === 'import') abort.abort();
       },
     });
     expect(summary.interrupted).toBe(true);
+    // Stopped during the import: the launcher is killed, Neo4j never starts on the store.
+    expect(phases).toEqual(['read', 'csv', 'import']);
     expect(existsSync(dataDir)).toBe(false);
     expect(existsSync(`${dataDir}.first-load`)).toBe(false);
   });
