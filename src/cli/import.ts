@@ -76,6 +76,11 @@ async function firstLoadCommand(file: string, opts: { rejects?: string }): Promi
       heap: config.NEO4J_LOCAL_HEAP,
       pagecache: config.NEO4J_LOCAL_PAGECACHE,
       signal: stop.signal,
+      // The import tool's stages as they start: a big import runs for minutes.
+      log: (line) => {
+        const stage = /\]: (.+), started \d{4}-/.exec(line)?.[1];
+        if (stage) process.stderr.write(`  ${stage}\n`);
+      },
       onProgress: (p) => {
         bar.setTotal(p.totalBytes);
         bar.update(p.bytesRead);
