@@ -159,7 +159,6 @@ export async function firstLoad(opts: FirstLoadOptions): Promise<FirstLoadSummar
           token: randomUUID(),
           at: Date.now(),
         });
-        if (opts.signal?.aborted) throw new Stopped();
         step('import');
         // Nothing valid to load (an empty file, only bad lines): Neo4j creates an empty store.
         return files.nodes.length > 0 ? files : undefined;
@@ -171,7 +170,8 @@ export async function firstLoad(opts: FirstLoadOptions): Promise<FirstLoadSummar
       signal: opts.signal,
       log,
     }).catch((err: unknown) => {
-      if (err instanceof Stopped || opts.signal?.aborted) return null;
+      // Stopped before Neo4j was ready: the launcher is gone, the staging dir goes next.
+      if (opts.signal?.aborted) return null;
       throw err;
     });
     if (local === null) {
@@ -219,9 +219,6 @@ export async function firstLoad(opts: FirstLoadOptions): Promise<FirstLoadSummar
     throw err;
   }
 }
-
-/** Thrown to abandon the start when the first load is stopped while writing CSV. */
-class Stopped extends Error {}
 
 /** One JSON object per line, written in chunks (a file may have millions of bad lines). */
 function writeLines(file: string, items: readonly unknown[]): void {

@@ -1,10 +1,10 @@
 /**
  * Reads, validates and folds a whole JSON-lines file (the first load's first step),
  * on several threads when the file is plain and big enough: each (this one and worker
- * threads) folds a byte range of whole lines, and the folds are merged here in input order. The result is
- * exactly a one-thread fold of the file: every event carries its place in the file
- * (Aggregator's `seq`), and events with idempotency keys are kept aside by the ranges
- * and de-duplicated here in line order (the first in the file counts).
+ * threads) folds a byte range of whole lines, and the folds are merged here in input
+ * order. The result is exactly a one-thread fold of the file: every event carries its
+ * place in the file (Aggregator's `seq`), and events with idempotency keys are kept aside
+ * by the ranges and de-duplicated here in line order (the first in the file counts).
  */
 import { availableParallelism } from 'node:os';
 import { open } from 'node:fs/promises';
