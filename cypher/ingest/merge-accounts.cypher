@@ -30,5 +30,7 @@ SET a.firstSeen = CASE WHEN a.firstSeen IS NULL OR r.firstSeen < a.firstSeen THE
     a.requests = coalesce(a.requests, 0) + toInteger(r.requests),
     a.emailDomain = coalesce(r.emailDomain, a.emailDomain),
     a.org = coalesce(r.org, a.org),
-    a.hourKeys = keys,
-    a.hourCounts = counts
+    // No requests, no series (null removes the property): the bulk importer cannot
+    // write an empty array, and both paths must store the same thing.
+    a.hourKeys = CASE WHEN size(keys) = 0 THEN null ELSE keys END,
+    a.hourCounts = CASE WHEN size(keys) = 0 THEN null ELSE counts END

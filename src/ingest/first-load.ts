@@ -182,14 +182,9 @@ export async function firstLoad(opts: FirstLoadOptions): Promise<FirstLoadSummar
       const db = openDatabase({ uri: local.uri, user: 'neo4j', password: '' });
       try {
         await migrate(db, opts.cypher);
-        await db.write(async (tx) => {
-          // The Cypher writer gives every account an hour series, empty without requests;
-          // the import tool cannot write an empty array.
-          await tx.run(
-            'MATCH (a:Account) WHERE a.hourKeys IS NULL SET a.hourKeys = [], a.hourCounts = []',
-          );
-          // The online importer then sees this file as done and adds nothing twice.
-          await tx.run(query(opts.cypher, 'ingest/save-import-checkpoint'), {
+        // The online importer then sees this file as done and adds nothing twice.
+        await db.write((tx) =>
+          tx.run(query(opts.cypher, 'ingest/save-import-checkpoint'), {
             key,
             file,
             line: progress.lines,
@@ -197,8 +192,8 @@ export async function firstLoad(opts: FirstLoadOptions): Promise<FirstLoadSummar
             duplicates: progress.duplicates,
             rejected: progress.rejected,
             now: Date.now(),
-          });
-        });
+          }),
+        );
       } finally {
         await db.close();
       }

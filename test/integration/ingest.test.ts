@@ -150,6 +150,28 @@ describe('POST /v1/events', () => {
     expect(Number(row!.n)).toBe(7);
   });
 
+  it('gives an account its hour series with its first request, none before', async () => {
+    const at = '2026-03-02T08:15:00Z';
+    const event = { accountId: 'w:quiet', at };
+    expect(
+      (await postJson(`${svc.url}/v1/events`, { events: [{ ...event, type: 'signup' }] })).status,
+    ).toBe(200);
+    const series = async () =>
+      (
+        await cypher('MATCH (a:Account {id: "w:quiet"}) RETURN a.hourKeys AS k, a.hourCounts AS c')
+      )[0]!;
+    // Absent, as the bulk importer leaves it (it cannot write an empty array).
+    expect(await series()).toEqual({ k: null, c: null });
+    expect(
+      (await postJson(`${svc.url}/v1/events`, { events: [{ ...event, type: 'request' }] })).status,
+    ).toBe(200);
+    const { k, c } = await series();
+    expect([(k as unknown[]).map(Number), (c as unknown[]).map(Number)]).toEqual([
+      [Math.floor(Date.parse(at) / 3_600_000)],
+      [1],
+    ]);
+  });
+
   it('never stores or logs the raw prompt', async () => {
     const found = await cypher(
       `MATCH (n) WHERE any(k IN keys(n) WHERE ${MENTIONS('n[k]')}) RETURN count(n) AS n`,
