@@ -86,14 +86,13 @@ export async function foldFile(
   const ranges = await splitFile(file, opts.workers);
   // This thread folds the first range itself: one worker fewer to start, and its fold
   // needs no copying between threads.
-  const results = await Promise.all(
-    ranges.map((r, i) =>
-      i === 0
-        ? foldRange(file, { ...r, seqBase: 0 }, opts.onBytes, opts.signal)
-        : foldInWorker(file, { ...r, seqBase: i * SEQ_BLOCK }, opts),
-    ),
+  const pending = ranges.map((r, i) =>
+    i === 0
+      ? foldRange(file, { ...r, seqBase: 0 }, opts.onBytes, opts.signal)
+      : foldInWorker(file, { ...r, seqBase: i * SEQ_BLOCK }, opts),
   );
-  if (opts.signal?.aborted) return null;
+  // Rejections are awaited below, in order; until then none may go unhandled.
+  for (const p of pending) p.catch(() => undefined);
 
   const out: FoldedFile = {
     fold: new Aggregator(),
@@ -103,7 +102,11 @@ export async function foldFile(
     duplicates: 0,
     rejects: [],
   };
-  results.forEach((r, i) => {
+  // Each range is merged as soon as it and those before it are done: this thread
+  // merges its own range while the workers are still finishing theirs.
+  for (const [i, next] of pending.entries()) {
+    const r = await next;
+    if (opts.signal?.aborted) break;
     const offset = out.lines;
     out.lines += r.lines;
     for (const reject of r.rejects) out.rejects.push({ ...reject, line: offset + reject.line });
@@ -119,7 +122,11 @@ export async function foldFile(
       out.written++;
       out.fold.add(event, i * SEQ_BLOCK + lineNo);
     }
-  });
+  }
+  if (opts.signal?.aborted) {
+    await Promise.allSettled(pending); // no worker outlives the call
+    return null;
+  }
   return out;
 }
 
