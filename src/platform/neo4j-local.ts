@@ -47,6 +47,12 @@ export interface BulkImport {
   relationships: string[];
   /** Some value holds a line break: the tool must parse quoted fields across lines (slower). */
   multiline: boolean;
+  /**
+   * How `:ID` / `:START_ID` / `:END_ID` columns are read: 'string' (default) ids mapped
+   * to nodes by the tool, or 'actual': they are the node ids themselves (the files number
+   * every node, from 0, unique across labels; no id property is stored).
+   */
+  idType?: 'string' | 'actual';
 }
 
 export interface LocalNeo4j {
@@ -586,6 +592,7 @@ function bulkImportArgs(home: string, files: BulkImport): string[] {
     '--bad-tolerance=0',
     '--verbose',
     `--multiline-fields=${files.multiline}`,
+    `--id-type=${files.idType ?? 'string'}`,
     `--report-file=${path.join(home, 'import.report')}`,
     ...files.nodes.map((n) => `--nodes=${n}`),
     ...files.relationships.map((r) => `--relationships=${r}`),
