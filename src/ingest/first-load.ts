@@ -58,6 +58,15 @@ export interface FirstLoadOptions {
 
 export type FirstLoadPhase = 'read' | 'csv' | 'import' | 'index' | 'finish';
 
+/**
+ * Up to this many events the launcher's JVM compiles with C1 only. It lives for one
+ * import, some migrations and a stop; on 2 cores C2 compiling beside the tool's threads
+ * costs more than it wins back in so short a life, and less than it wins in a long one.
+ * Measured (bench/RESULTS.md, 11-30): 1M events 17.3–17.8 s with C1 only against
+ * 19.3–22.3 s; 3M 36.7–37.3 s against 35.7–39.3 s; 25M import + index 147 s against 65 s.
+ */
+const C1_ONLY_UP_TO = 2_000_000;
+
 export interface FirstLoadSummary extends ImportProgress {
   rejectFile: string;
   interrupted: boolean;
@@ -154,6 +163,7 @@ export async function firstLoad(opts: FirstLoadOptions): Promise<FirstLoadSummar
       port: 0,
       heap: opts.heap,
       pagecache: opts.pagecache,
+      jvmArgs: progress.written <= C1_ONLY_UP_TO ? ['-XX:TieredStopAtLevel=1'] : [],
       bulkImport: () => {
         const files = writeImportFiles(fold, eventIds, csvDir, {
           token: randomUUID(),

@@ -25,6 +25,8 @@ export interface LocalNeo4jOptions {
   heap?: string;
   /** Neo4j page cache, e.g. '128m' (default '512m'). */
   pagecache?: string;
+  /** More JVM options (e.g. the first load's JIT choice). */
+  jvmArgs?: readonly string[];
   /**
    * First build a new store with Neo4j's offline bulk importer, in the launcher's JVM
    * before the DBMS starts (the data dir must hold no database yet). Called once the JVM
@@ -404,6 +406,7 @@ export async function startLocalNeo4j(opts: LocalNeo4jOptions): Promise<LocalNeo
     `-Xmx${heap}`,
     '-XX:+ExitOnOutOfMemoryError',
     ...cds.args,
+    ...(opts.jvmArgs ?? []),
     ...JVM_OPENS,
     '-jar',
     jar,
