@@ -20,6 +20,7 @@ import neo4j, {
   isTime,
 } from 'neo4j-driver';
 import { AppError } from './errors';
+import { enableTcpNoDelay } from './tcp-nodelay';
 
 export type { Driver, ManagedTransaction };
 
@@ -31,6 +32,7 @@ export interface DriverOptions {
 }
 
 export function createDriver(opts: DriverOptions): Driver {
+  enableTcpNoDelay();
   return neo4j.driver(opts.uri, neo4j.auth.basic(opts.user, opts.password), {
     // Fail fast when the database is gone so callers get a 503, not a hung request.
     connectionAcquisitionTimeout: 10_000,

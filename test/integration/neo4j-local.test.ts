@@ -4,9 +4,11 @@
  * clean, neo4j:// routing works against the single instance, and a busy data dir is refused.
  */
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import neo4j from 'neo4j-driver';
+import { createDriver } from '../../src/platform/neo4j';
 import { ensureLauncherBuilt, startLocalNeo4j } from '../../src/platform/neo4j-local';
 import { startTestNeo4j, type TestNeo4j } from '../support/neo4j';
 
@@ -105,6 +107,28 @@ describe('local Neo4j launcher', () => {
       const servers = rt.records[0]?.get('servers') as { addresses: string[] }[];
       for (const s of servers) expect(s.addresses).toEqual([`127.0.0.1:${portOf(db.uri)}`]);
     } finally {
+      await driver.close();
+    }
+  });
+
+  it("opens the service driver's Bolt sockets with Nagle off (TCP_NODELAY)", async () => {
+    const calls: unknown[] = [];
+    const original = net.Socket.prototype.setNoDelay;
+    const spy = jest.spyOn(net.Socket.prototype, 'setNoDelay').mockImplementation(function (
+      this: net.Socket,
+      noDelay?: boolean,
+    ) {
+      calls.push(noDelay);
+      return original.call(this, noDelay);
+    });
+    const driver = createDriver({ uri: db.uri, user: 'neo4j', password: 'unused' });
+    try {
+      const { records } = await driver.executeQuery('RETURN 1 AS one');
+      expect(records[0]?.get('one')).toBe(1);
+      // The connection the query used was opened through the wrapped net.connect.
+      expect(calls).toContain(true);
+    } finally {
+      spy.mockRestore();
       await driver.close();
     }
   });
