@@ -5,8 +5,8 @@
  * parameters span several writes is followed by a small PULL write; with Nagle on,
  * that write waits for the server's delayed ACK (tens of ms on Linux). On this
  * project's ingest statements that stall cost more than the database's own work
- * (bench/RESULTS.md, "TCP_NODELAY"). The Python driver sets TCP_NODELAY for the
- * same reason (neo4j/neo4j-python-driver#1122).
+ * (bench/RESULTS.md, "Bolt sockets with Nagle off"). The Python driver sets
+ * TCP_NODELAY for the same reason (neo4j/neo4j-python-driver#1122).
  *
  * How: the driver calls `net.connect` / `tls.connect` on the module objects when it
  * opens a connection, so wrapping those two functions once reaches every socket
