@@ -223,3 +223,51 @@ describe('coterie import', () => {
     expect(await requestsFor('kill')).toBe(39999);
   });
 });
+
+describe('EventWriter', () => {
+  it('rolls the whole batch back when a statement after the first fails (statements are pipelined)', async () => {
+    // The last statement (capabilities) divides by zero, after accounts, links and
+    // models were already sent and run in the same transaction.
+    const failing = new Map(cypher);
+    failing.set(
+      'ingest/merge-capabilities',
+      'UNWIND $rows AS r RETURN 1 / (toInteger(r.count) - toInteger(r.count))',
+    );
+    const writer = new EventWriter(db, failing);
+    const at = Date.UTC(2026, 1, 2);
+    const events = [0, 1, 2].map((i) => ({
+      id: `pipe-${i}`,
+      type: 'request' as const,
+      accountId: `pipe-${i}`,
+      at: at + i,
+      ip: '10.77.0.1',
+      model: 'model-pipe',
+      capability: 'reasoning',
+    }));
+    await expect(writer.write(events)).rejects.toThrow(/by zero/);
+    const left = await neo4j.driver.executeQuery(
+      `OPTIONAL MATCH (a:Account) WHERE a.id STARTS WITH 'pipe-'
+       WITH count(a) AS accounts
+       OPTIONAL MATCH (e:IngestedEvent) WHERE e.id STARTS WITH 'pipe-'
+       WITH accounts, count(e) AS ids
+       OPTIONAL MATCH (ip:IP {address: '10.77.0.1'})
+       WITH accounts, ids, count(ip) AS ips
+       OPTIONAL MATCH (m:Model {name: 'model-pipe'})
+       RETURN accounts, ids, ips, count(m) AS models`,
+    );
+    const counts = left.records[0]?.toObject() ?? {};
+    expect(Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, Number(v)]))).toEqual({
+      accounts: 0,
+      ids: 0,
+      ips: 0,
+      models: 0,
+    });
+    // The same events with the real statements go in whole.
+    await expect(new EventWriter(db, cypher).write(events)).resolves.toEqual({
+      received: 3,
+      written: 3,
+      duplicates: 0,
+    });
+    expect(await requestsFor('pipe')).toBe(3);
+  });
+});
