@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { type CypherMap, query } from '../platform/cypher';
 import { Limiter } from '../platform/limiter';
 import type { Database, ManagedTransaction } from '../platform/neo4j';
-import { Aggregator, aggregate, type BatchRows, type LinkRow } from './aggregate';
+import { Aggregator, type BatchRows, type LinkRow } from './aggregate';
 import type { CleanEvent } from './event-schema';
 
 export interface WriteResult {
@@ -140,14 +140,23 @@ export class EventWriter {
     const all = batches.flat();
     return this.limiter.run(() =>
       this.db.write(async (tx) => {
-        const fresh = await this.dropStored(tx, all);
+        // The key lookup is sent first; events without a key are folded while it runs.
+        const stored = this.dropStored(tx, all);
+        const folded = new Aggregator();
+        all.forEach((e, i) => {
+          if (e.id === undefined) folded.add(e, i);
+        });
+        const fresh = await stored;
         const kept = new Set(fresh);
+        all.forEach((e, i) => {
+          if (e.id !== undefined && kept.has(e)) folded.add(e, i);
+        });
         const results = batches.map((batch) => {
           let written = 0;
           for (const e of batch) if (kept.has(e)) written++;
           return { received: batch.length, written, duplicates: batch.length - written };
         });
-        await writeRows(tx, this.cypher, aggregate(fresh));
+        await writeRows(tx, this.cypher, folded.rows());
         if (alsoInTx) {
           const duplicates = all.length - fresh.length;
           await alsoInTx(tx, { received: all.length, written: fresh.length, duplicates });
