@@ -331,7 +331,6 @@ async function orchestrate(): Promise<void> {
     console.log(`generating ${EVENTS} events → ${file}`);
     await generateIngestEvents(file, EVENTS, Number(args.accounts));
   }
-  await warmUpFile();
   const results: Record<string, PhaseResult> = {};
   for (const phase of ['reference', 'importer', 'first-load', 'rest']) {
     console.log(`phase ${phase} …`);

@@ -318,7 +318,7 @@ export class Aggregator {
   }
 }
 
-/** Folds one batch of events (the REST path's unit). */
+/** Folds a whole list of events at once (the bench's reference; the writer folds incrementally). */
 export function aggregate(events: readonly CleanEvent[]): BatchRows {
   const aggregator = new Aggregator();
   for (const e of events) aggregator.add(e);
