@@ -1,16 +1,14 @@
 // (:Account)-[:SENT {count, firstSeen, lastSeen}]->(:PromptFingerprint): one aggregated relationship per pair.
-// The PromptFingerprint nodes are merged first, in value order, with a write (first/last seen) that takes
-// their exclusive locks up front: concurrent batches then lock in one global order.
-CALL {
-  UNWIND $values AS v
-  MERGE (x:PromptFingerprint {hash: v.value})
-    ON CREATE SET x.firstSeen = toInteger(v.firstSeen), x.lastSeen = toInteger(v.lastSeen)
-  SET x.firstSeen = CASE WHEN v.firstSeen < x.firstSeen THEN toInteger(v.firstSeen) ELSE x.firstSeen END,
-      x.lastSeen = CASE WHEN v.lastSeen > x.lastSeen THEN toInteger(v.lastSeen) ELSE x.lastSeen END
-}
+// One row per (account, value), rows sorted by value. Each PromptFingerprint is merged and its
+// first/last seen folded in the row that meets it, a write that takes its exclusive
+// lock: values are locked in value order, and concurrent batches lock them in one
+// global order however the rows are split.
 UNWIND $rows AS r
 MATCH (a:Account {id: r.accountId})
-MATCH (x:PromptFingerprint {hash: r.value})
+MERGE (x:PromptFingerprint {hash: r.value})
+  ON CREATE SET x.firstSeen = toInteger(r.firstSeen), x.lastSeen = toInteger(r.lastSeen)
+SET x.firstSeen = CASE WHEN r.firstSeen < x.firstSeen THEN toInteger(r.firstSeen) ELSE x.firstSeen END,
+    x.lastSeen = CASE WHEN r.lastSeen > x.lastSeen THEN toInteger(r.lastSeen) ELSE x.lastSeen END
 MERGE (a)-[l:SENT]->(x)
   ON CREATE SET l.count = 0, l.firstSeen = toInteger(r.firstSeen), l.lastSeen = toInteger(r.lastSeen)
 SET l.count = l.count + toInteger(r.count),

@@ -36,10 +36,11 @@ const STATEMENT_ROWS = 20_000;
 
 /**
  * The database work for one batch's aggregates: accounts first (in id order,
- * taking their locks), then each kind of row. Shared values are merged, in value
- * order, with the first statement of their kind, so concurrent writers lock them
- * in one global order however the rows are split. Exported so the ingest
- * benchmark's bare reference runs exactly the same statements.
+ * taking their locks), then each kind of link, its rows sorted by value: each
+ * statement merges the shared values as it meets them, so every writer locks them
+ * in one global order (accounts, then each kind's values in order) however the
+ * rows are split. Exported so the ingest benchmark's bare reference runs exactly
+ * the same statements.
  *
  * The statements are pipelined: all are sent without waiting for the one before
  * to finish. Neo4j still runs them one after another, in this order, but it never
@@ -56,13 +57,15 @@ export async function writeRows(
   const run = (key: string, params: Record<string, unknown>) =>
     sent.push(tx.run(query(cypher, key), params));
   for (const part of chunks(rows.accounts)) run('ingest/merge-accounts', { rows: part });
+  // The batch's subnets are merged, in order, by the first IP statement alone.
+  let subnets = [...new Set(rows.ip.map((l) => l.subnet))].sort();
   for (const [kind, key] of LINK_QUERIES) {
-    const links = rows[kind];
-    let params: Record<string, unknown> = { values: distinctValues(links) };
-    if (kind === 'ip') params.subnets = [...new Set(rows.ip.map((l) => l.subnet))].sort();
-    for (const part of chunks(links)) {
-      run(key, { ...params, rows: part });
-      params = { values: [], subnets: [] };
+    for (const part of chunks(byValue(rows[kind]))) {
+      if (kind !== 'ip') run(key, { rows: part });
+      else {
+        run(key, { rows: part, subnets });
+        subnets = [];
+      }
     }
   }
   for (const part of chunks(rows.models)) run('ingest/merge-model-use', { rows: part });
@@ -76,18 +79,10 @@ function chunks<T>(rows: readonly T[]): T[][] {
   return out;
 }
 
-/** One entry per shared value, sorted, so every writer locks them in the same order. */
-function distinctValues<T extends LinkRow>(links: readonly T[]): Omit<T, 'accountId' | 'count'>[] {
-  const byValue = new Map<string, Omit<T, 'accountId' | 'count'>>();
-  for (const { accountId: _a, count: _c, ...link } of links) {
-    const seen = byValue.get(link.value);
-    if (!seen) byValue.set(link.value, { ...link });
-    else {
-      seen.firstSeen = Math.min(seen.firstSeen, link.firstSeen);
-      seen.lastSeen = Math.max(seen.lastSeen, link.lastSeen);
-    }
-  }
-  return [...byValue.keys()].sort().map((v) => byValue.get(v) as Omit<T, 'accountId' | 'count'>);
+/** Link rows sorted by value, then account: the order the statement locks values in. */
+function byValue<T extends LinkRow>(links: readonly T[]): T[] {
+  const order = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  return [...links].sort((a, b) => order(a.value, b.value) || order(a.accountId, b.accountId));
 }
 
 /**

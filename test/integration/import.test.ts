@@ -270,4 +270,42 @@ describe('EventWriter', () => {
     });
     expect(await requestsFor('pipe')).toBe(3);
   });
+
+  it('merges a value whose rows span two statements once, with first/last seen over all its rows', async () => {
+    // 20,001 accounts, three per IP: sorted by IP, the rows of the last IP but one
+    // straddle the 20,000-row statement boundary, and only the first IP statement
+    // carries the batch's subnets.
+    const at = Date.UTC(2026, 1, 3);
+    const ipOf = (i: number) => {
+      const n = Math.floor(i / 3);
+      return `10.78.${Math.floor(n / 256)}.${n % 256}`;
+    };
+    const events = Array.from({ length: 20_001 }, (_, i) => ({
+      type: 'request' as const,
+      accountId: `span-${String(i).padStart(5, '0')}`,
+      at: at + i,
+      ip: ipOf(i),
+    }));
+    await expect(new EventWriter(db, cypher).write(events)).resolves.toMatchObject({
+      written: 20_001,
+    });
+    const res = await neo4j.driver.executeQuery(
+      `MATCH (ip:IP) WHERE ip.address STARTS WITH '10.78.'
+       RETURN count(ip) AS ips,
+              sum(COUNT { (ip)<-[:CONNECTED_FROM]-() }) AS links,
+              min(COUNT { (ip)-[:IN_SUBNET]->() }) AS minSubnetLinks,
+              max(COUNT { (ip)-[:IN_SUBNET]->() }) AS maxSubnetLinks,
+              collect(CASE WHEN ip.address = $straddling THEN [ip.firstSeen, ip.lastSeen] END)[0] AS seen,
+              COLLECT { MATCH (s:Subnet) WHERE s.cidr STARTS WITH '10.78.' RETURN DISTINCT s.version } AS versions`,
+      { straddling: ipOf(19_999) },
+    );
+    const row = res.records[0]?.toObject() ?? {};
+    expect(Number(row.ips)).toBe(6_667);
+    expect(Number(row.links)).toBe(20_001);
+    expect([Number(row.minSubnetLinks), Number(row.maxSubnetLinks)]).toEqual([1, 1]);
+    // Its three rows are accounts 19,998..20,000, the first before the boundary.
+    expect((row.seen as number[]).map(Number)).toEqual([at + 19_998, at + 20_000]);
+    // Each subnet was merged by one statement of this one batch.
+    expect((row.versions as number[]).map(Number)).toEqual([1]);
+  });
 });
