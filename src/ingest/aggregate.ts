@@ -2,7 +2,8 @@
  * Folds a batch of clean events into the rows one write transaction needs:
  * one row per account and per (account, shared value), carrying counts and
  * first/last seen. This is why 16 M requests become a few million relationships
- * rather than 16 M nodes. Pure; rows come out sorted so writers lock in one order.
+ * rather than 16 M nodes. Pure; rows come out sorted (accounts by id: the order
+ * writers lock them in), so a fold's output never depends on the input's order.
  */
 import type { CleanEvent } from './event-schema';
 import { subnetOf } from './subnet';
@@ -254,7 +255,10 @@ export class Aggregator {
     return groups;
   }
 
-  /** Rows sorted by account id, then value, so writers lock in one global order. */
+  /**
+   * Rows sorted by account id, then value. Accounts are locked in this order; the
+   * writer re-sorts each kind's link rows by value, the order values are locked in.
+   */
   rows(ids?: readonly string[]): BatchRows {
     const rows: BatchRows = {
       accounts: [],
