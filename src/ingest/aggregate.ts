@@ -371,6 +371,7 @@ function series(hours: Map<number, number>): { hourKeys: number[]; hourCounts: n
   return { hourKeys: keys, hourCounts: keys.map((k) => hours.get(k) as number) };
 }
 
-function compare(a: string, b: string): number {
+/** Code-unit order of strings (not locale order): the one order every writer sorts by. */
+export function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { type CypherMap, query } from '../platform/cypher';
 import { Limiter } from '../platform/limiter';
 import type { Database, ManagedTransaction } from '../platform/neo4j';
-import { Aggregator, type BatchRows, type LinkRow } from './aggregate';
+import { Aggregator, type BatchRows, compare, type LinkRow } from './aggregate';
 import type { CleanEvent } from './event-schema';
 
 export interface WriteResult {
@@ -81,8 +81,7 @@ function chunks<T>(rows: readonly T[]): T[][] {
 
 /** Link rows sorted by value, then account: the order the statement locks values in. */
 function byValue<T extends LinkRow>(links: readonly T[]): T[] {
-  const order = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-  return [...links].sort((a, b) => order(a.value, b.value) || order(a.accountId, b.accountId));
+  return [...links].sort((a, b) => compare(a.value, b.value) || compare(a.accountId, b.accountId));
 }
 
 /**
