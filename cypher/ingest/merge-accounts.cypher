@@ -5,10 +5,12 @@
 // touches them. Series: when the batch's hours all follow the stored ones (a file or
 // stream read in time order) they are appended; otherwise both are re-grouped by hour.
 // Either way the cost is linear in the series, never a nested scan.
-UNWIND $rows AS r
-MERGE (a:Account {id: r.id})
-WITH a, r, coalesce(a.hourKeys, []) AS hk, coalesce(a.hourCounts, []) AS hc,
-     [k IN r.hourKeys | toInteger(k)] AS rk, [c IN r.hourCounts | toInteger(c)] AS rc
+// Rows come as lists (cheaper to send than maps; writer.ts encodes them): the WITH names the fields.
+UNWIND $rows AS row
+WITH row[0] AS id, row[1] AS firstSeen, row[2] AS lastSeen, row[3] AS signupAt, row[4] AS requests, row[5] AS hourKeys, row[6] AS hourCounts, row[7] AS emailDomain, row[8] AS org
+MERGE (a:Account {id: id})
+WITH a, firstSeen, lastSeen, signupAt, requests, emailDomain, org, coalesce(a.hourKeys, []) AS hk, coalesce(a.hourCounts, []) AS hc,
+     [k IN hourKeys | toInteger(k)] AS rk, [c IN hourCounts | toInteger(c)] AS rc
 // Re-grouping (only when the hours overlap) in a subquery that always yields one
 // row: collect() over no rows is one row of empty lists.
 WITH *, size(hk) = 0 OR size(rk) = 0 OR rk[0] > hk[size(hk) - 1] AS appendOnly
@@ -22,14 +24,14 @@ CALL {
 }
 WITH *, CASE WHEN appendOnly THEN hk + rk ELSE mergedKeys END AS keys,
         CASE WHEN appendOnly THEN hc + rc ELSE mergedCounts END AS counts
-SET a.firstSeen = CASE WHEN a.firstSeen IS NULL OR r.firstSeen < a.firstSeen THEN toInteger(r.firstSeen) ELSE a.firstSeen END,
-    a.lastSeen = CASE WHEN a.lastSeen IS NULL OR r.lastSeen > a.lastSeen THEN toInteger(r.lastSeen) ELSE a.lastSeen END,
-    a.signupAt = CASE WHEN r.signupAt IS NULL THEN a.signupAt
-                      WHEN a.signupAt IS NULL OR r.signupAt < a.signupAt THEN toInteger(r.signupAt)
+SET a.firstSeen = CASE WHEN a.firstSeen IS NULL OR firstSeen < a.firstSeen THEN toInteger(firstSeen) ELSE a.firstSeen END,
+    a.lastSeen = CASE WHEN a.lastSeen IS NULL OR lastSeen > a.lastSeen THEN toInteger(lastSeen) ELSE a.lastSeen END,
+    a.signupAt = CASE WHEN signupAt IS NULL THEN a.signupAt
+                      WHEN a.signupAt IS NULL OR signupAt < a.signupAt THEN toInteger(signupAt)
                       ELSE a.signupAt END,
-    a.requests = coalesce(a.requests, 0) + toInteger(r.requests),
-    a.emailDomain = coalesce(r.emailDomain, a.emailDomain),
-    a.org = coalesce(r.org, a.org),
+    a.requests = coalesce(a.requests, 0) + toInteger(requests),
+    a.emailDomain = coalesce(emailDomain, a.emailDomain),
+    a.org = coalesce(org, a.org),
     // No requests, no series (null removes the property): the bulk importer cannot
     // write an empty array, and both paths must store the same thing.
     a.hourKeys = CASE WHEN size(keys) = 0 THEN null ELSE keys END,

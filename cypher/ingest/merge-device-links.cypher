@@ -3,14 +3,16 @@
 // first/last seen folded in the row that meets it, a write that takes its exclusive
 // lock: values are locked in value order, and concurrent batches lock them in one
 // global order however the rows are split.
-UNWIND $rows AS r
-MATCH (a:Account {id: r.accountId})
-MERGE (x:Device {fingerprint: r.value})
-  ON CREATE SET x.firstSeen = toInteger(r.firstSeen), x.lastSeen = toInteger(r.lastSeen)
-SET x.firstSeen = CASE WHEN r.firstSeen < x.firstSeen THEN toInteger(r.firstSeen) ELSE x.firstSeen END,
-    x.lastSeen = CASE WHEN r.lastSeen > x.lastSeen THEN toInteger(r.lastSeen) ELSE x.lastSeen END
+// Rows come as lists (cheaper to send than maps; writer.ts encodes them): the WITH names the fields.
+UNWIND $rows AS row
+WITH row[0] AS accountId, row[1] AS value, row[2] AS events, row[3] AS firstSeen, row[4] AS lastSeen
+MATCH (a:Account {id: accountId})
+MERGE (x:Device {fingerprint: value})
+  ON CREATE SET x.firstSeen = toInteger(firstSeen), x.lastSeen = toInteger(lastSeen)
+SET x.firstSeen = CASE WHEN firstSeen < x.firstSeen THEN toInteger(firstSeen) ELSE x.firstSeen END,
+    x.lastSeen = CASE WHEN lastSeen > x.lastSeen THEN toInteger(lastSeen) ELSE x.lastSeen END
 MERGE (a)-[l:USED_DEVICE]->(x)
-  ON CREATE SET l.count = 0, l.firstSeen = toInteger(r.firstSeen), l.lastSeen = toInteger(r.lastSeen)
-SET l.count = l.count + toInteger(r.count),
-    l.firstSeen = CASE WHEN r.firstSeen < l.firstSeen THEN toInteger(r.firstSeen) ELSE l.firstSeen END,
-    l.lastSeen = CASE WHEN r.lastSeen > l.lastSeen THEN toInteger(r.lastSeen) ELSE l.lastSeen END
+  ON CREATE SET l.count = 0, l.firstSeen = toInteger(firstSeen), l.lastSeen = toInteger(lastSeen)
+SET l.count = l.count + toInteger(events),
+    l.firstSeen = CASE WHEN firstSeen < l.firstSeen THEN toInteger(firstSeen) ELSE l.firstSeen END,
+    l.lastSeen = CASE WHEN lastSeen > l.lastSeen THEN toInteger(lastSeen) ELSE l.lastSeen END

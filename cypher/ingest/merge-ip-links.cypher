@@ -11,20 +11,22 @@ CALL {
     ON CREATE SET s.version = 0
   SET s.version = s.version + 1
 }
-UNWIND $rows AS r
-MATCH (a:Account {id: r.accountId})
-MERGE (x:IP {address: r.value})
-  ON CREATE SET x.firstSeen = toInteger(r.firstSeen), x.lastSeen = toInteger(r.lastSeen), x.subnet = r.subnet
-SET x.firstSeen = CASE WHEN r.firstSeen < x.firstSeen THEN toInteger(r.firstSeen) ELSE x.firstSeen END,
-    x.lastSeen = CASE WHEN r.lastSeen > x.lastSeen THEN toInteger(r.lastSeen) ELSE x.lastSeen END
-WITH a, x, r
+// Rows come as lists (cheaper to send than maps; writer.ts encodes them): the WITH names the fields.
+UNWIND $rows AS row
+WITH row[0] AS accountId, row[1] AS value, row[2] AS events, row[3] AS firstSeen, row[4] AS lastSeen, row[5] AS subnet
+MATCH (a:Account {id: accountId})
+MERGE (x:IP {address: value})
+  ON CREATE SET x.firstSeen = toInteger(firstSeen), x.lastSeen = toInteger(lastSeen), x.subnet = subnet
+SET x.firstSeen = CASE WHEN firstSeen < x.firstSeen THEN toInteger(firstSeen) ELSE x.firstSeen END,
+    x.lastSeen = CASE WHEN lastSeen > x.lastSeen THEN toInteger(lastSeen) ELSE x.lastSeen END
+WITH a, x, events, firstSeen, lastSeen, subnet
 CALL {
-  WITH x, r
-  MATCH (s:Subnet {cidr: r.subnet})
+  WITH x, subnet
+  MATCH (s:Subnet {cidr: subnet})
   MERGE (x)-[:IN_SUBNET]->(s)
 }
 MERGE (a)-[l:CONNECTED_FROM]->(x)
-  ON CREATE SET l.count = 0, l.firstSeen = toInteger(r.firstSeen), l.lastSeen = toInteger(r.lastSeen)
-SET l.count = l.count + toInteger(r.count),
-    l.firstSeen = CASE WHEN r.firstSeen < l.firstSeen THEN toInteger(r.firstSeen) ELSE l.firstSeen END,
-    l.lastSeen = CASE WHEN r.lastSeen > l.lastSeen THEN toInteger(r.lastSeen) ELSE l.lastSeen END
+  ON CREATE SET l.count = 0, l.firstSeen = toInteger(firstSeen), l.lastSeen = toInteger(lastSeen)
+SET l.count = l.count + toInteger(events),
+    l.firstSeen = CASE WHEN firstSeen < l.firstSeen THEN toInteger(firstSeen) ELSE l.firstSeen END,
+    l.lastSeen = CASE WHEN lastSeen > l.lastSeen THEN toInteger(lastSeen) ELSE l.lastSeen END

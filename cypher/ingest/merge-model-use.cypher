@@ -4,14 +4,16 @@
 // node would make every batch wait for its lock. The hour series is merged as in
 // merge-accounts.cypher: appended when the batch's hours follow the stored ones,
 // re-grouped by hour otherwise; linear either way.
-UNWIND $rows AS r
-MATCH (a:Account {id: r.accountId})
-MERGE (m:Model {name: r.model})
+// Rows come as lists (cheaper to send than maps; writer.ts encodes them): the WITH names the fields.
+UNWIND $rows AS row
+WITH row[0] AS accountId, row[1] AS model, row[2] AS events, row[3] AS firstUse, row[4] AS lastUse, row[5] AS hourKeys, row[6] AS hourCounts
+MATCH (a:Account {id: accountId})
+MERGE (m:Model {name: model})
 MERGE (a)-[u:USED_MODEL]->(m)
-  ON CREATE SET u.count = 0, u.firstUse = toInteger(r.firstUse), u.lastUse = toInteger(r.lastUse),
+  ON CREATE SET u.count = 0, u.firstUse = toInteger(firstUse), u.lastUse = toInteger(lastUse),
                 u.hourKeys = [], u.hourCounts = []
-WITH u, r, u.hourKeys AS hk, u.hourCounts AS hc,
-     [k IN r.hourKeys | toInteger(k)] AS rk, [c IN r.hourCounts | toInteger(c)] AS rc
+WITH u, events, firstUse, lastUse, u.hourKeys AS hk, u.hourCounts AS hc,
+     [k IN hourKeys | toInteger(k)] AS rk, [c IN hourCounts | toInteger(c)] AS rc
 // Re-grouping (only when the hours overlap) in a subquery that always yields one
 // row: collect() over no rows is one row of empty lists.
 WITH *, size(hk) = 0 OR size(rk) = 0 OR rk[0] > hk[size(hk) - 1] AS appendOnly
@@ -25,8 +27,8 @@ CALL {
 }
 WITH *, CASE WHEN appendOnly THEN hk + rk ELSE mergedKeys END AS keys,
         CASE WHEN appendOnly THEN hc + rc ELSE mergedCounts END AS counts
-SET u.count = u.count + toInteger(r.count),
-    u.firstUse = CASE WHEN r.firstUse < u.firstUse THEN toInteger(r.firstUse) ELSE u.firstUse END,
-    u.lastUse = CASE WHEN r.lastUse > u.lastUse THEN toInteger(r.lastUse) ELSE u.lastUse END,
+SET u.count = u.count + toInteger(events),
+    u.firstUse = CASE WHEN firstUse < u.firstUse THEN toInteger(firstUse) ELSE u.firstUse END,
+    u.lastUse = CASE WHEN lastUse > u.lastUse THEN toInteger(lastUse) ELSE u.lastUse END,
     u.hourKeys = keys,
     u.hourCounts = counts

@@ -231,7 +231,7 @@ describe('EventWriter', () => {
     const failing = new Map(cypher);
     failing.set(
       'ingest/merge-capabilities',
-      'UNWIND $rows AS r RETURN 1 / (toInteger(r.count) - toInteger(r.count))',
+      'UNWIND $rows AS r RETURN 1 / (toInteger(r[2]) - toInteger(r[2]))',
     );
     const writer = new EventWriter(db, failing);
     const at = Date.UTC(2026, 1, 2);
