@@ -308,4 +308,71 @@ describe('EventWriter', () => {
     // Each subnet was merged by one statement of this one batch.
     expect((row.versions as number[]).map(Number)).toEqual([1]);
   });
+
+  it('stores every field of every row kind in its place (rows travel as positional lists)', async () => {
+    // Six events of one account with distinct times, so that any two fields of a row
+    // swapped by the writer's encoders or a statement's WITH change a stored value.
+    const t0 = Date.UTC(2026, 1, 4, 10);
+    const t1 = t0 - 1_800_000; // a payment half an hour before the sign-up
+    const t2 = t0; // sign-up
+    const [t3, t4, t5] = [t0 + 3_601_000, t0 + 3_602_000, t0 + 10_802_000]; // requests
+    const t6 = t0 + 18_000_000; // a last payment
+    const hour = (t: number) => Math.floor(t / 3_600_000);
+    const me = { accountId: 'fields-a', ip: '10.88.0.1' };
+    const req = { ...me, type: 'request' as const, promptFingerprint: '00000000000f1e1d' };
+    const work = { model: 'model-fields', capability: 'fields-cap' };
+    const events = [
+      { ...me, type: 'payment' as const, at: t1, paymentMethod: 'pm-fields' },
+      {
+        ...me,
+        type: 'signup' as const,
+        at: t2,
+        emailDomain: 'fields.example',
+        org: 'org-f',
+        device: 'dev-f',
+      },
+      { ...req, ...work, at: t3, device: 'dev-f', org: 'org-f' },
+      { ...req, ...work, at: t4 },
+      { ...req, ...work, at: t5, paymentMethod: 'pm-fields' },
+      {
+        ...me,
+        type: 'payment' as const,
+        at: t6,
+        paymentMethod: 'pm-fields',
+        emailDomain: 'fields.example',
+      },
+    ];
+    await new EventWriter(db, cypher).write(events);
+    const res = await neo4j.driver.executeQuery(
+      `MATCH (a:Account {id: 'fields-a'})
+       RETURN [a.firstSeen, a.lastSeen, a.signupAt, a.requests, a.emailDomain, a.org] AS account,
+              [a.hourKeys, a.hourCounts] AS series,
+              COLLECT { MATCH (a)-[l]->(x)
+                        RETURN [type(l), l.count, coalesce(l.firstSeen, l.firstUse),
+                                coalesce(l.lastSeen, l.lastUse), l.hourKeys, l.hourCounts,
+                                x.firstSeen, x.lastSeen, x.subnet,
+                                [(x)-[:IN_SUBNET]->(s) | s.cidr]] AS link
+                        ORDER BY link[0] } AS links`,
+    );
+    // Integers come back as the driver's Integer; strings, nulls and lists pass through.
+    const plain = (v: unknown): unknown =>
+      Array.isArray(v) ? v.map(plain) : typeof v === 'object' && v !== null ? Number(v) : v;
+    const row = plain(Object.values(res.records[0]?.toObject() ?? {})) as unknown[];
+    expect(row[0]).toEqual([t1, t6, t2, 3, 'fields.example', 'org-f']);
+    expect(row[1]).toEqual([
+      [hour(t3), hour(t5)],
+      [2, 1],
+    ]);
+    const none = [null, null, null, null, null, null, null, []];
+    expect(row[2]).toEqual([
+      ['CONNECTED_FROM', 6, t1, t6, null, null, t1, t6, '10.88.0.0/24', ['10.88.0.0/24']],
+      ['HAS_EMAIL_DOMAIN', 2, t2, t6, null, null, t2, t6, null, []],
+      ['IN_ORG', 2, t2, t3, null, null, t2, t3, null, []],
+      ['PAID_WITH', 3, t1, t6, null, null, t1, t6, null, []],
+      ['REQUESTED', 3, ...none],
+      ['SENT', 3, t3, t5, null, null, t3, t5, null, []],
+      ['USED_DEVICE', 2, t2, t3, null, null, t2, t3, null, []],
+      ['USED_MODEL', 3, t3, t5, [hour(t3), hour(t5)], [2, 1], null, null, null, []],
+    ]);
+  });
 });
