@@ -106,7 +106,15 @@ const accountTuple = (a: AccountRow) => [
   a.org,
 ];
 const linkTuple = (l: LinkRow) => [l.accountId, l.value, l.count, l.firstSeen, l.lastSeen];
-const ipLinkTuple = (l: IpLinkRow) => [...linkTuple(l), l.subnet];
+// Written out, not built from linkTuple: no throwaway array per IP row.
+const ipLinkTuple = (l: IpLinkRow) => [
+  l.accountId,
+  l.value,
+  l.count,
+  l.firstSeen,
+  l.lastSeen,
+  l.subnet,
+];
 const modelTuple = (m: ModelRow) => [
   m.accountId,
   m.model,
