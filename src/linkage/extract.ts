@@ -111,6 +111,16 @@ export async function extract(
   const linkIdentifier = new Growable(new Int32Array(1024), (n) => new Int32Array(n));
   const linkCount = new Growable(new Float64Array(1024), (n) => new Float64Array(n));
   const linksPerKind: Record<string, number> = {};
+  // One string per distinct model, capability, domain and org name, not one per
+  // account: millions fewer objects for every full GC of the later stages to mark.
+  const names = new Map<string, string>();
+  const intern = (value: unknown): string => {
+    const s = String(value);
+    const known = names.get(s);
+    if (known !== undefined) return known;
+    names.set(s, s);
+    return s;
+  };
 
   const identifierIndex = (kind: IdentifierKind, value: string): number => {
     const map = byKind.get(kind) as Map<string, number>;
@@ -175,14 +185,14 @@ export async function extract(
       for (const [v, c] of pairs('orgs')) link(a, 'org', v, c);
 
       const models: ModelUse[] = pairs('models').map(([name, count, firstUse, hk, hc]) => ({
-        name: String(name),
+        name: intern(name),
         count: num(count),
         firstUse: num(firstUse),
         hours: hourSeries(hk, hc),
       }));
       models.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
       const capabilities = pairs('capabilities')
-        .map(([name, count]) => ({ name: String(name), count: num(count) }))
+        .map(([name, count]) => ({ name: intern(name), count: num(count) }))
         .sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
       accounts.push({
         id: String(row.id),
@@ -191,8 +201,8 @@ export async function extract(
         lastSeen: num(row.lastSeen),
         requests: num(row.requests),
         hours: hourSeries(row.hourKeys, row.hourCounts),
-        emailDomain: (row.emailDomain as string | null) ?? null,
-        org: (row.org as string | null) ?? null,
+        emailDomain: typeof row.emailDomain === 'string' ? intern(row.emailDomain) : null,
+        org: typeof row.org === 'string' ? intern(row.org) : null,
         models,
         capabilities,
       });
