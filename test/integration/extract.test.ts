@@ -1,0 +1,159 @@
+/**
+ * What ingest writes, the linkage run's extract reads back: every fact of an account
+ * and every link, against a real Neo4j. The stages after extract are tested on
+ * fixtures; this is where the stored model meets their input.
+ */
+import { extract } from '../../src/linkage/extract';
+import type { AccountFacts } from '../../src/linkage/types';
+import { EventWriter } from '../../src/ingest/writer';
+import { loadCypher } from '../../src/platform/cypher';
+import { migrate } from '../../src/platform/migrations';
+import { Database, createDriver } from '../../src/platform/neo4j';
+import { startTestNeo4j, type TestNeo4j } from '../support/neo4j';
+
+let neo4j: TestNeo4j;
+let db: Database;
+const cypher = loadCypher();
+
+beforeAll(async () => {
+  neo4j = await startTestNeo4j();
+  db = new Database(createDriver({ uri: neo4j.uri, user: 'neo4j', password: '' }));
+  await migrate(db, cypher);
+});
+
+afterAll(async () => {
+  await db?.close();
+  await neo4j?.stop();
+});
+
+const HOUR = 3_600_000;
+const hour = (t: number) => Math.floor(t / HOUR);
+
+describe('extract', () => {
+  it('reads back every fact and link that ingest stored, names and shared values included', async () => {
+    const t0 = Date.UTC(2026, 1, 4, 10);
+    const fp = '00000000000f1e1d';
+    // a: a payment before sign-up, three requests on one model over two hours, two IPs.
+    const a = { accountId: 'ex-a', ip: '10.77.0.1' };
+    const aWork = { ...a, type: 'request' as const, promptFingerprint: fp, model: 'model-x' };
+    // b: same card, same subnet (another address), same prompt, another model and org.
+    const b = { accountId: 'ex-b', ip: '10.77.0.2' };
+    const bWork = { ...b, type: 'request' as const, promptFingerprint: fp, model: 'model-y' };
+    await new EventWriter(db, cypher).write([
+      { ...a, type: 'payment', at: t0 - HOUR / 2, paymentMethod: 'pm-shared' },
+      {
+        ...a,
+        type: 'signup',
+        at: t0,
+        emailDomain: 'shared.example',
+        org: 'org-x',
+        device: 'dev-a',
+      },
+      { ...aWork, capability: 'cap-1', at: t0 + HOUR + 1000 },
+      { ...aWork, capability: 'cap-1', at: t0 + HOUR + 2000 },
+      { ...aWork, capability: 'cap-2', at: t0 + 3 * HOUR, ip: '10.77.0.9' }, // same /24
+      { ...b, type: 'signup', at: t0 + 5 * HOUR, emailDomain: 'shared.example', org: 'org-y' },
+      { ...bWork, capability: 'cap-1', at: t0 + 6 * HOUR, paymentMethod: 'pm-shared' },
+      { ...bWork, capability: 'cap-1', at: t0 + 7 * HOUR },
+    ]);
+
+    // One account per page, so the shared values are met again on a later page; a
+    // full page asks for the next, so the third page is the empty one that ends it.
+    const { input, stats } = await extract(db, cypher, { pageSize: 1 });
+    expect(stats).toMatchObject({ accounts: 2, pages: 3, models: 2, links: 14 });
+    const byId = new Map(input.accounts.map((acc, i) => [acc.id, i]));
+    const ia = byId.get('ex-a') as number;
+    const ib = byId.get('ex-b') as number;
+
+    const [r1, r3] = [t0 + HOUR + 1000, t0 + 3 * HOUR]; // first and last request
+    expect(input.accounts[ia]).toEqual<AccountFacts>({
+      id: 'ex-a',
+      signupAt: t0,
+      firstSeen: t0 - HOUR / 2,
+      lastSeen: r3,
+      requests: 3,
+      hours: { keys: [hour(r1), hour(r3)], counts: [2, 1] },
+      emailDomain: 'shared.example',
+      org: 'org-x',
+      models: [
+        {
+          name: 'model-x',
+          count: 3,
+          firstUse: r1,
+          hours: { keys: [hour(r1), hour(r3)], counts: [2, 1] },
+        },
+      ],
+      capabilities: [
+        { name: 'cap-1', count: 2 },
+        { name: 'cap-2', count: 1 },
+      ],
+    });
+    const [s1, s2] = [t0 + 6 * HOUR, t0 + 7 * HOUR];
+    expect(input.accounts[ib]).toEqual<AccountFacts>({
+      id: 'ex-b',
+      signupAt: t0 + 5 * HOUR,
+      firstSeen: t0 + 5 * HOUR,
+      lastSeen: s2,
+      requests: 2,
+      hours: { keys: [hour(s1), hour(s2)], counts: [1, 1] },
+      emailDomain: 'shared.example',
+      org: 'org-y',
+      models: [
+        {
+          name: 'model-y',
+          count: 2,
+          firstUse: s1,
+          hours: { keys: [hour(s1), hour(s2)], counts: [1, 1] },
+        },
+      ],
+      capabilities: [{ name: 'cap-1', count: 2 }],
+    });
+
+    // Links as (kind, value, events behind it) per account; subnets derived through the IP.
+    const links = (account: number) =>
+      [...input.linkAccount.keys()]
+        .filter((l) => input.linkAccount[l] === account)
+        .map((l) => {
+          const id = input.identifiers[input.linkIdentifier[l] as number];
+          return [id?.kind, id?.value, input.linkCount[l]];
+        })
+        .sort((x, y) => `${x[0]} ${x[1]}`.localeCompare(`${y[0]} ${y[1]}`));
+    expect(links(ia)).toEqual([
+      ['device', 'dev-a', 1],
+      ['email_domain', 'shared.example', 1],
+      ['ip', '10.77.0.1', 4],
+      ['ip', '10.77.0.9', 1],
+      ['org', 'org-x', 1],
+      ['payment', 'pm-shared', 1],
+      ['prompt', fp, 3],
+      ['subnet', '10.77.0.0/24', 5],
+    ]);
+    expect(links(ib)).toEqual([
+      ['email_domain', 'shared.example', 1],
+      ['ip', '10.77.0.2', 3],
+      ['org', 'org-y', 1],
+      ['payment', 'pm-shared', 1],
+      ['prompt', fp, 2],
+      ['subnet', '10.77.0.0/24', 3],
+    ]);
+    // A shared value is one identifier, whichever account (and page) met it first.
+    const values = input.identifiers.map((i) => `${i.kind}:${i.value}`);
+    expect(values.length).toBe(new Set(values).size);
+    expect(values.sort()).toEqual([
+      'device:dev-a',
+      'email_domain:shared.example',
+      'ip:10.77.0.1',
+      'ip:10.77.0.2',
+      'ip:10.77.0.9',
+      'org:org-x',
+      'org:org-y',
+      'payment:pm-shared',
+      `prompt:${fp}`,
+      'subnet:10.77.0.0/24',
+    ]);
+    expect([...input.models].sort((x, y) => x.name.localeCompare(y.name))).toEqual([
+      { name: 'model-x', firstSeen: r1 },
+      { name: 'model-y', firstSeen: s1 },
+    ]);
+  });
+});
