@@ -30,10 +30,11 @@
  * Multi-edges collapse into one edge per pair (a hash table over typed arrays,
  * no object per pair); edges come out sorted by (source, target).
  */
-import { templateGroups } from './lsh';
+import { checkTemplates, promptTemplates, type PromptTemplates } from './lsh';
 import { createRng, randomInt } from './rng';
 import {
   IDENTIFIER_KINDS,
+  type Identifier,
   type IdentifierKind,
   type LinkageGraph,
   type LinkageInput,
@@ -66,8 +67,17 @@ function normalise(kind: IdentifierKind, value: string): string {
   return kind === 'email_domain' && NOT_LOWER.test(value) ? value.toLowerCase() : value;
 }
 
-export function build(input: LinkageInput, options: Partial<BuildOptions> = {}): LinkageGraph {
+/**
+ * `templates` are the run's prompt templates (compute groups them once for build and
+ * score); without them build groups the fingerprints itself at `maxHamming`.
+ */
+export function build(
+  input: LinkageInput,
+  options: Partial<BuildOptions> = {},
+  templates?: PromptTemplates,
+): LinkageGraph {
   const opts = resolveBuildOptions(options);
+  if (templates) checkTemplates(templates, opts.maxHamming);
   const n = input.accounts.length;
   const stats: Record<string, number> = { accounts: n, links: input.linkAccount.length };
 
@@ -77,7 +87,11 @@ export function build(input: LinkageInput, options: Partial<BuildOptions> = {}):
     stats[name] = Math.round(now - clock);
     clock = now;
   };
-  const values = distinctValues(input, opts, stats);
+  const values = distinctValues(
+    input,
+    templates ?? promptTemplates(input.identifiers, opts.maxHamming),
+    stats,
+  );
   lap('valuesMs');
   const { start, degree, members, share } = membersByValue(input, values, n, opts);
   lap('membersMs');
@@ -197,7 +211,7 @@ interface Values {
 /** Step 1: distinct values, prompts merged into near-duplicate templates, allow-list applied. */
 function distinctValues(
   input: LinkageInput,
-  opts: BuildOptions,
+  templates: PromptTemplates,
   stats: Record<string, number>,
 ): Values {
   const allowByKind = IDENTIFIER_KINDS.map(() => new Set<string>());
@@ -210,41 +224,34 @@ function distinctValues(
   const kind: number[] = [];
   const allowed: number[] = [];
 
-  // Prompts: fingerprints → near-duplicate template groups → one value per group.
-  // No string map: repeated fingerprints are at distance 0, so the LSH puts them
-  // in one group anyway.
-  const promptValues: string[] = [];
-  const promptOf = new Int32Array(ids.length).fill(-1);
-  for (let i = 0; i < ids.length; i++) {
-    const id = ids[i] as (typeof ids)[number];
-    if (id.kind !== 'prompt') continue;
-    promptOf[i] = promptValues.length;
-    promptValues.push(id.value);
-  }
-  const lshStarted = performance.now();
-  const templates = templateGroups(promptValues, opts.maxHamming);
-  stats.lshMs = Math.round(performance.now() - lshStarted);
-  for (let t = 0; t < templates.groupCount; t++) {
+  // Prompts: one value per near-duplicate template (value ids 0..templates.count-1).
+  // No string map: repeated fingerprints are at distance 0, so they share a template.
+  for (let t = 0; t < templates.count; t++) {
     kind.push(PROMPT);
     allowed.push(0);
   }
   // An allow-listed fingerprint allow-lists its whole template (its near-duplicates too).
   const promptAllow = new Set([...(allowByKind[PROMPT] ?? [])].map((v) => v.toLowerCase()));
-  if (promptAllow.size > 0)
-    promptValues.forEach((value, p) => {
-      if (promptAllow.has(value.toLowerCase())) allowed[templates.group[p] as number] = 1;
-    });
-  stats.promptFingerprints = promptValues.length;
-  stats.promptTemplates = templates.groupCount;
+  let promptFingerprints = 0;
+  for (let i = 0; i < ids.length; i++) {
+    const t = templates.ofIdentifier[i] as number;
+    if (t < 0) continue;
+    promptFingerprints++;
+    if (promptAllow.size > 0 && promptAllow.has((ids[i] as Identifier).value.toLowerCase()))
+      allowed[t] = 1;
+  }
+  stats.lshMs = templates.ms;
+  stats.promptFingerprints = promptFingerprints;
+  stats.promptTemplates = templates.count;
   stats.promptMalformed = templates.malformed;
   stats.lshCandidates = templates.stats.candidates;
   stats.nearDuplicatePairs = templates.stats.pairs;
 
   for (let i = 0; i < ids.length; i++) {
-    const id = ids[i] as (typeof ids)[number];
-    const p = promptOf[i] as number;
-    if (p >= 0) {
-      ofIdentifier[i] = templates.group[p] as number;
+    const id = ids[i] as Identifier;
+    const t = templates.ofIdentifier[i] as number;
+    if (t >= 0) {
+      ofIdentifier[i] = t;
       continue;
     }
     const k = kindIndex(id.kind);

@@ -13,9 +13,11 @@ import type { Database } from '../platform/neo4j';
 import { build } from './build';
 import { detect } from './detect';
 import { extract } from './extract';
+import { promptTemplates } from './lsh';
 import { matchClusters, type MatchResult } from './match';
 import { score } from './score';
 import type { ClusterChange } from './types';
+import { DEFAULTS as LINKAGE_DEFAULTS } from './weights';
 
 export const COMPUTE_PHASES = ['extract', 'build', 'detect', 'score', 'match'] as const;
 export type ComputePhase = (typeof COMPUTE_PHASES)[number];
@@ -66,7 +68,9 @@ export async function compute(
   stats.extract = extracted.stats;
 
   await events.phase('build');
-  const graph = build(input, { seed });
+  // Prompt templates are grouped once, here, for build and score alike.
+  const templates = promptTemplates(input.identifiers, LINKAGE_DEFAULTS.build.maxHamming);
+  const graph = build(input, { seed }, templates);
   stats.build = graph.stats;
 
   await events.phase('detect');
@@ -78,7 +82,7 @@ export async function compute(
   stats.detect = detection.stats;
 
   await events.phase('score');
-  const scored = score(input, detection, { threshold: params.riskThreshold, seed });
+  const scored = score(input, detection, { threshold: params.riskThreshold, seed }, templates);
 
   await events.phase('match');
   const accountIds = input.accounts.map((a) => a.id);

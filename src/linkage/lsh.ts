@@ -11,6 +11,7 @@
  * template.
  */
 import { popcount32 } from '../ingest/simhash';
+import type { Identifier } from './types';
 
 /** Value of one hex digit (either case), or -1. */
 function hexDigit(c: number): number {
@@ -269,4 +270,51 @@ export function templateGroups(
     group[i] = label[root] as number;
   }
   return { group, groupCount, malformed: n - valid.length, stats };
+}
+
+/** Near-duplicate template per identifier: computed once per run, read by build and score. */
+export interface PromptTemplates {
+  /** template per identifier (0..count-1), -1 for identifiers that are not prompts */
+  ofIdentifier: Int32Array;
+  count: number;
+  /** the Hamming distance the templates were grouped at */
+  maxHamming: number;
+  malformed: number;
+  stats: NearDuplicateStats;
+  ms: number;
+}
+
+/** Groups the prompt identifiers' fingerprints into templates (templateGroups). */
+export function promptTemplates(
+  identifiers: readonly Identifier[],
+  maxHamming: number,
+): PromptTemplates {
+  const started = performance.now();
+  const at: number[] = [];
+  const values: string[] = [];
+  identifiers.forEach((id, i) => {
+    if (id.kind !== 'prompt') return;
+    at.push(i);
+    values.push(id.value);
+  });
+  const groups = templateGroups(values, maxHamming);
+  const ofIdentifier = new Int32Array(identifiers.length).fill(-1);
+  at.forEach((i, p) => (ofIdentifier[i] = groups.group[p] as number));
+  return {
+    ofIdentifier,
+    count: groups.groupCount,
+    maxHamming,
+    malformed: groups.malformed,
+    stats: groups.stats,
+    ms: Math.round(performance.now() - started),
+  };
+}
+
+/** Throws unless `templates` were grouped at the distance a stage is configured for. */
+export function checkTemplates(templates: PromptTemplates, maxHamming: number): void {
+  if (templates.maxHamming !== maxHamming) {
+    throw new RangeError(
+      `prompt templates grouped at Hamming ${templates.maxHamming}, stage configured for ${maxHamming}`,
+    );
+  }
 }

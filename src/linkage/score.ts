@@ -15,7 +15,7 @@
  * by sampling (seeded) for the hour-series signals; no all-pairs work anywhere.
  */
 import { createRng } from './rng';
-import { groupTemplates, parseFingerprints } from './signals/templates';
+import { checkTemplates, promptTemplates, type PromptTemplates } from './lsh';
 import {
   DAY_MS,
   HOUR_MS,
@@ -96,10 +96,8 @@ export interface ScoreOptions {
   reasonMinStrength: number;
   /** positive evidence is scaled by min(1, (size-1)/(fullConfidenceSize-1)) */
   fullConfidenceSize: number;
-  /** near-duplicate prompt distance (SimHash bits) */
+  /** near-duplicate prompt distance (SimHash bits); the run groups at build's maxHamming */
   templateMaxHamming: number;
-  /** comparisons per entry inside one LSH bucket */
-  templateMaxBucketCompare: number;
   /** how many of the biggest shared templates count towards concentration */
   templateTopK: number;
   /** sign-up burst window */
@@ -179,7 +177,6 @@ export const DEFAULTS: ScoreOptions = {
   reasonMinStrength: 0.25,
   fullConfidenceSize: 5,
   templateMaxHamming: 3,
-  templateMaxBucketCompare: 32,
   templateTopK: 3,
   burstWindowMs: DAY_MS,
   burstMinAccounts: 3,
@@ -345,6 +342,7 @@ function buildContext(
   community: Int32Array,
   largestCommunity: number,
   opts: ScoreOptions,
+  templates: PromptTemplates,
 ): Context {
   const accountCount = input.accounts.length;
   const identifierCount = input.identifiers.length;
@@ -386,17 +384,8 @@ function buildContext(
       accountCount % 2 ? requests[mid]! : (requests[mid - 1]! + requests[mid]!) / 2;
   }
 
-  const promptIds: number[] = [];
-  input.identifiers.forEach((ident, idx) => {
-    if (ident.kind === 'prompt') promptIds.push(idx);
-  });
-  const { hi, lo } = parseFingerprints(promptIds.map((id) => input.identifiers[id]!.value));
-  const grouping = groupTemplates(hi, lo, opts.templateMaxHamming, opts.templateMaxBucketCompare);
-  const promptTemplate = new Int32Array(identifierCount).fill(-1);
-  promptIds.forEach((id, i) => {
-    promptTemplate[id] = grouping.template[i]!;
-  });
-  const templateUnclustered = new Float64Array(grouping.templateCount);
+  const promptTemplate = templates.ofIdentifier;
+  const templateUnclustered = new Float64Array(templates.count);
   for (let l = 0; l < linkCount; l++) {
     const a = input.linkAccount[l]!;
     if ((community[a] ?? -1) >= 0) continue;
@@ -404,7 +393,7 @@ function buildContext(
     const t = promptTemplate[id]!;
     if (t >= 0 && !allowed[id]) templateUnclustered[t] = templateUnclustered[t]! + 1;
   }
-  const tc = grouping.templateCount;
+  const tc = templates.count;
 
   // "New" is relative to the first model use anywhere (when request data starts), not
   // to the earliest account activity: sign-ups recorded months before the request
@@ -460,11 +449,14 @@ function buildContext(
 /**
  * Scores every community of `detection` (community index per account, -1 for none).
  * Returns one ScoredCluster per non-empty community, in community-index order.
+ * `templates` are the run's prompt templates (grouped once, shared with build);
+ * without them score groups the fingerprints itself at `templateMaxHamming`.
  */
 export function score(
   input: LinkageInput,
   detection: Detection,
   options: ScoreOptionsInput = {},
+  templates?: PromptTemplates,
 ): ScoredCluster[] {
   const opts = scoreOptions(options);
 
@@ -480,7 +472,14 @@ export function score(
     group.push(a);
     if (group.length > largest) largest = group.length;
   }
-  const ctx = buildContext(input, community, largest, opts);
+  if (templates) checkTemplates(templates, opts.templateMaxHamming);
+  const ctx = buildContext(
+    input,
+    community,
+    largest,
+    opts,
+    templates ?? promptTemplates(input.identifiers, opts.templateMaxHamming),
+  );
 
   const out: ScoredCluster[] = [];
   groups.forEach((members, c) => {

@@ -5,6 +5,7 @@
 import {
   forEachNearDuplicatePair,
   parseFingerprint,
+  promptTemplates,
   templateGroups,
   UnionFind,
 } from '../../../src/linkage/lsh';
@@ -119,5 +120,24 @@ describe('templateGroups', () => {
     expect(parseFingerprint('FFFFFFFF00000001')).toEqual([0xffffffff, 1]);
     expect(parseFingerprint('123')).toBeNull();
     expect(parseFingerprint('zzzzzzzzzzzzzzzz')).toBeNull();
+  });
+});
+
+describe('promptTemplates', () => {
+  it('gives each prompt identifier its template, every other identifier -1', () => {
+    const base = 'a1b2c3d4e5f60718';
+    const t = promptTemplates(
+      [
+        { kind: 'ip', value: '10.0.0.1' },
+        { kind: 'prompt', value: base },
+        { kind: 'payment', value: 'pm-1' },
+        { kind: 'prompt', value: 'a1b2c3d4e5f60719' }, // one bit from base
+        { kind: 'prompt', value: 'ffffffffffffffff' },
+        { kind: 'prompt', value: 'zz' },
+      ],
+      3,
+    );
+    expect(Array.from(t.ofIdentifier)).toEqual([-1, 0, -1, 0, 1, 2]);
+    expect(t).toMatchObject({ count: 3, maxHamming: 3, malformed: 1 });
   });
 });

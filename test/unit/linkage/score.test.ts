@@ -1,4 +1,5 @@
-import { hammingHex } from '../../../src/ingest/simhash';
+import { build } from '../../../src/linkage/build';
+import { promptTemplates, type PromptTemplates } from '../../../src/linkage/lsh';
 import { DEFAULTS, score } from '../../../src/linkage/score';
 import {
   bestWindowShare,
@@ -7,8 +8,7 @@ import {
   modelPivot,
   quietestWindowShare,
 } from '../../../src/linkage/signals/activity';
-import { groupTemplates, parseFingerprints } from '../../../src/linkage/signals/templates';
-import type { Identifier, ScoredCluster } from '../../../src/linkage/types';
+import type { Identifier, LinkageGraph, ScoredCluster } from '../../../src/linkage/types';
 import {
   ALL_HOURS,
   DAY,
@@ -609,41 +609,6 @@ describe('score: mechanics', () => {
 });
 
 describe('score helpers', () => {
-  it('groups near-duplicate fingerprints like brute force does (Hamming ≤ 3, transitive)', () => {
-    const r = rng(11);
-    const values: string[] = [];
-    for (let b = 0; b < 40; b++) {
-      const base = randomHex(r);
-      values.push(base);
-      for (let k = 0; k < 4; k++) values.push(variant(base, 1 + Math.floor(r() * 3), r));
-    }
-    const { hi, lo } = parseFingerprints(values);
-    const { template } = groupTemplates(hi, lo, 3, 32);
-    // brute force union-find over all pairs
-    const parent = values.map((_, i) => i);
-    const find = (x: number): number => (parent[x] === x ? x : (parent[x] = find(parent[x]!)));
-    for (let i = 0; i < values.length; i++) {
-      for (let j = 0; j < i; j++) {
-        if (hammingHex(values[i]!, values[j]!) <= 3) parent[find(i)] = find(j);
-      }
-    }
-    const mismatches: [number, number][] = [];
-    for (let i = 0; i < values.length; i++) {
-      for (let j = 0; j < i; j++) {
-        if ((template[i] === template[j]) !== (find(i) === find(j))) mismatches.push([i, j]);
-      }
-    }
-    expect(mismatches).toEqual([]);
-    expect(new Set(template).size).toBeLessThan(values.length);
-  });
-
-  it('parses fingerprints and treats malformed ones as zero', () => {
-    const { hi, lo } = parseFingerprints(['ffffffff00000001', 'zz', 'ABCDEF0123456789']);
-    expect([hi[0], lo[0], hi[1], lo[1], hi[2], lo[2]]).toEqual([
-      0xffffffff, 1, 0, 0, 0xabcdef01, 0x23456789,
-    ]);
-  });
-
   it('measures hour-of-day windows on the circular clock', () => {
     const h = new Float64Array(24);
     for (const hour of [22, 23, 0, 1]) h[hour] = 5;
@@ -665,5 +630,34 @@ describe('score helpers', () => {
     const p = modelPivot(input.accounts, 'model-b', RELEASE, 24);
     expect(p.share).toBeCloseTo(0.5, 1);
     expect(modelPivot(input.accounts, 'no-such-model', RELEASE, 24).share).toBe(0);
+  });
+});
+
+describe('score: prompt templates grouped once per run', () => {
+  const group = ring('tpl', 12, 5);
+  const input = makeInput([...BACKGROUND, ...group]);
+  const detection = detectionFor(input, [group.map((a) => a.id)]);
+  const shared = promptTemplates(input.identifiers, DEFAULTS.templateMaxHamming);
+
+  it('reads the templates it is given, as build does', () => {
+    const [own] = score(input, detection);
+    expect(score(input, detection, {}, shared)).toEqual(score(input, detection));
+    const edges = ({ source, target, weight }: LinkageGraph) => ({ source, target, weight });
+    expect(edges(build(input, {}, shared))).toEqual(edges(build(input)));
+    // Every fingerprint its own template: the variants no longer collapse.
+    let next = 0;
+    const separate: PromptTemplates = {
+      ...shared,
+      ofIdentifier: shared.ofIdentifier.map((t) => (t < 0 ? -1 : next++)),
+      count: shared.ofIdentifier.filter((t) => t >= 0).length,
+    };
+    const [apart] = score(input, detection, {}, separate);
+    expect(apart?.signals.template_count).toBeGreaterThan(own?.signals.template_count ?? Infinity);
+  });
+
+  it('refuses templates grouped at another distance than it is configured for', () => {
+    const at2 = promptTemplates(input.identifiers, 2);
+    expect(() => score(input, detection, {}, at2)).toThrow(RangeError);
+    expect(() => build(input, {}, at2)).toThrow(RangeError);
   });
 });
