@@ -4,9 +4,10 @@
  * Fingerprints are 64-bit SimHashes (16 hex chars). Two are near-duplicates when
  * their Hamming distance is ≤ d. Split the 64 bits into d + 1 bands: by the
  * pigeonhole principle two fingerprints differing in at most d bits differ in at
- * most d bands, so at least one band is identical. Candidates are therefore the
- * pairs that share a band value (bucketed per band), and each candidate gets an
- * exact Hamming check. Near-duplicates are unioned (union-find) into template
+ * most d bands, so at least one band is identical. Split into d + 2 bands, at least
+ * two are, so pairs of bands serve as wider keys with far fewer chance collisions
+ * (indexKeys). Candidates are the pairs that share a key (bucketed per key), and
+ * each candidate gets an exact Hamming check. Near-duplicates are unioned (union-find) into template
  * groups, so accounts sending slightly different copies of one prompt share a
  * template.
  */
@@ -26,16 +27,20 @@ function hexDigit(c: number): number {
  * or null if malformed. Char codes, not slices: this runs once per fingerprint.
  */
 export function parseFingerprint(hex: string): [number, number] | null {
-  if (hex.length !== 16) return null;
-  let hi = 0;
-  let lo = 0;
-  for (let i = 0; i < 16; i++) {
+  const hi = parseHalf(hex, 0);
+  const lo = parseHalf(hex, 8);
+  return hex.length === 16 && hi >= 0 && lo >= 0 ? [hi, lo] : null;
+}
+
+/** The 32-bit value of 8 hex digits from `at`, or -1 (no array per fingerprint). */
+function parseHalf(hex: string, at: number): number {
+  let x = 0;
+  for (let i = at; i < at + 8; i++) {
     const d = hexDigit(hex.charCodeAt(i));
-    if (d < 0) return null;
-    if (i < 8) hi = hi * 16 + d;
-    else lo = lo * 16 + d;
+    if (d < 0) return -1;
+    x = x * 16 + d;
   }
-  return [hi, lo];
+  return x;
 }
 
 /** `width` bits of a 32-bit word starting at bit `from` (0 = most significant). */
@@ -62,10 +67,35 @@ function bandWidths(bands: number): number[] {
 }
 
 export interface NearDuplicateStats {
-  /** candidate pairs checked exactly (pairs sharing a band, each counted once per band) */
+  /** candidate pairs checked exactly (pairs sharing a key, each counted once per key) */
   candidates: number;
   /** near-duplicate pairs reported (each once; with `skip`, those not skipped) */
   pairs: number;
+}
+
+/**
+ * The keys candidates must share, as lists of band indexes. Split into d + 1 bands,
+ * two fingerprints within d bits agree on at least one band; split into d + 2, on at
+ * least two, so every pair of those bands is a key too, about twice as wide. Chance
+ * collisions fall with a key's width: 16-bit bands (d = 3) put about 4 · n²/2^17
+ * unrelated pairs into shared buckets (875 M candidates for 5.4 M fingerprints),
+ * pairs of 12–13-bit bands about 10 · n²/2^26. Whichever expects fewer is used;
+ * keys stay within 32 bits.
+ */
+function indexKeys(maxHamming: number): { widths: number[]; keys: number[][] } {
+  const single = bandWidths(maxHamming + 1);
+  const paired = bandWidths(maxHamming + 2);
+  const narrowest = (w: number[]) => Math.min(...w);
+  const pairCount = (paired.length * (paired.length - 1)) / 2;
+  const pairWidth = 2 * narrowest(paired);
+  const pairsFit = 2 * Math.max(...paired) <= 32;
+  if (!pairsFit || single.length / 2 ** narrowest(single) <= pairCount / 2 ** pairWidth) {
+    return { widths: single, keys: single.map((_, b) => [b]) };
+  }
+  const keys: number[][] = [];
+  for (let b1 = 0; b1 < paired.length; b1++)
+    for (let b2 = b1 + 1; b2 < paired.length; b2++) keys.push([b1, b2]);
+  return { widths: paired, keys };
 }
 
 /**
@@ -89,91 +119,136 @@ export function forEachNearDuplicatePair(
   }
   if (maxHamming === 0) return exactDuplicates(hi, lo, onPair, stats);
 
-  const widths = bandWidths(maxHamming + 1);
-  const keys: Float64Array[] = [];
+  const { widths, keys } = indexKeys(maxHamming);
+  const bands: Uint32Array[] = [];
   let start = 0;
   for (const width of widths) {
-    const k = new Float64Array(n);
-    for (let i = 0; i < n; i++) k[i] = bandKey(hi[i] as number, lo[i] as number, start, width);
-    keys.push(k);
+    const band = new Uint32Array(n);
+    for (let i = 0; i < n; i++) band[i] = bandKey(hi[i] as number, lo[i] as number, start, width);
+    bands.push(band);
     start += width;
   }
-
-  // A pair equal in an earlier band was already reported there.
-  const equalEarlier = (i: number, j: number, band: number): boolean => {
-    for (let b = 0; b < band; b++) {
-      const k = keys[b] as Float64Array;
-      if (k[i] === k[j]) return true;
+  const same = (band: number, i: number, j: number): boolean => {
+    const b = bands[band] as Uint32Array;
+    return b[i] === b[j];
+  };
+  // A pair is reported at the first key whose bands it agrees on.
+  const agreedEarlier = (i: number, j: number, k: number): boolean => {
+    for (let e = 0; e < k; e++) {
+      const key = keys[e] as number[];
+      if (key.every((band) => same(band, i, j))) return true;
     }
     return false;
   };
 
-  for (let band = 0; band < widths.length; band++) {
-    const k = keys[band] as Float64Array;
-    forEachBucket(k, widths[band] as number, (members, from, to) => {
+  const buckets = new Bucketer(n);
+  keys.forEach((bandsOfKey, k) => {
+    const [first, second] = bandsOfKey as [number, number | undefined];
+    const key = { high: bands[first] as Uint32Array, highWidth: widths[first] as number };
+    const low =
+      second === undefined
+        ? undefined
+        : { low: bands[second] as Uint32Array, lowWidth: widths[second] as number };
+    buckets.forEach({ ...key, ...low }, (members, from, to) => {
       for (let x = from; x < to; x++) {
         const i = members[x] as number;
         for (let y = x + 1; y < to; y++) {
           const j = members[y] as number;
           stats.candidates++;
-          // Cheapest test first: most candidates are chance collisions on 16 bits.
+          // Skip first: a popular template's variants fill whole buckets, and once
+          // grouped their pairs end here. Then the distance, then whether an
+          // earlier key already reported the pair (rare: only near pairs get there).
+          if (skip && skip(i, j)) continue;
           const dist =
             popcount32(((hi[i] as number) ^ (hi[j] as number)) >>> 0) +
             popcount32(((lo[i] as number) ^ (lo[j] as number)) >>> 0);
-          if (dist > maxHamming || equalEarlier(i, j, band) || (skip && skip(i, j))) continue;
+          if (dist > maxHamming || agreedEarlier(i, j, k)) continue;
           stats.pairs++;
           if (i < j) onPair(i, j);
           else onPair(j, i);
         }
       }
     });
-  }
+  });
   return stats;
 }
 
 /**
- * Groups indexes by key and calls visit(members, from, to) for every bucket of ≥ 2.
- * Narrow bands use a counting sort over all 2^width keys; wider ones a Map.
+ * Groups indexes by a key of ≤ 32 bits (one band, or two side by side) and calls
+ * visit(members, from, to) for every
+ * bucket of ≥ 2, members ascending within a bucket. A counting sort on keys of up to
+ * 16 bits; wider keys take two stable passes, low half first. Keys travel with their
+ * indexes, so every pass reads sequentially (at millions of fingerprints, random
+ * reads of the key per element cost more than the sort). Arrays are reused from key
+ * to key.
  */
-function forEachBucket(
-  key: Float64Array,
-  width: number,
-  visit: (members: Int32Array, from: number, to: number) => void,
-): void {
-  const n = key.length;
-  const members = new Int32Array(n);
-  if (width <= 20) {
-    const starts = new Int32Array((1 << width) + 1);
-    for (let i = 0; i < n; i++) {
-      const b = (key[i] as number) + 1;
-      starts[b] = (starts[b] as number) + 1;
-    }
-    for (let b = 0; b < 1 << width; b++)
-      starts[b + 1] = (starts[b + 1] as number) + (starts[b] as number);
-    const fill = starts.slice(0, -1);
-    for (let i = 0; i < n; i++) {
-      const b = key[i] as number;
-      const at = fill[b] as number;
-      fill[b] = at + 1;
-      members[at] = i;
-    }
-    for (let b = 0; b < 1 << width; b++) {
-      const from = starts[b] as number;
-      const to = starts[b + 1] as number;
-      if (to - from >= 2) visit(members, from, to);
-    }
-    return;
+class Bucketer {
+  private keys: Uint32Array;
+  private members: Int32Array;
+  private nextKeys: Uint32Array;
+  private nextMembers: Int32Array;
+  private readonly count = new Int32Array(2 ** 16 + 1);
+
+  constructor(private readonly n: number) {
+    this.keys = new Uint32Array(n);
+    this.members = new Int32Array(n);
+    this.nextKeys = new Uint32Array(n);
+    this.nextMembers = new Int32Array(n);
   }
-  // Wide bands: order indexes by key (ties by index) and visit runs of equal keys.
-  const order = Array.from({ length: n }, (_, i) => i);
-  order.sort((a, b) => (key[a] as number) - (key[b] as number) || a - b);
-  for (let i = 0; i < n; i++) members[i] = order[i] as number;
-  let from = 0;
-  for (let i = 1; i <= n; i++) {
-    if (i === n || key[members[i] as number] !== key[members[from] as number]) {
-      if (i - from >= 2) visit(members, from, i);
-      from = i;
+
+  /** The key is `high` alone, or `high` followed by the `lowWidth` bits of `low`. */
+  forEach(
+    key: { high: Uint32Array; highWidth: number; low?: Uint32Array; lowWidth?: number },
+    visit: (members: Int32Array, from: number, to: number) => void,
+  ): void {
+    const n = this.n;
+    const { high, low } = key;
+    const lowWidth = low ? (key.lowWidth ?? 0) : 0;
+    const width = key.highWidth + lowWidth;
+    const scale = 2 ** lowWidth;
+    const keys = this.keys;
+    if (low) for (let i = 0; i < n; i++) keys[i] = (high[i] as number) * scale + (low[i] as number);
+    else keys.set(high);
+    for (let i = 0; i < n; i++) this.members[i] = i;
+    if (width > 16) {
+      const low = width >>> 1;
+      this.pass(0, low);
+      this.pass(low, width - low);
+    } else this.pass(0, width);
+    const sorted = this.keys;
+    const members = this.members;
+    let from = 0;
+    for (let x = 1; x <= n; x++) {
+      if (x === n || sorted[x] !== sorted[from]) {
+        if (x - from >= 2) visit(members, from, x);
+        from = x;
+      }
     }
+  }
+
+  /** Stable counting sort of (keys, members) by bits [shift, shift + bits) of the key. */
+  private pass(shift: number, bits: number): void {
+    const { n, count, keys, members, nextKeys, nextMembers } = this;
+    const size = 2 ** bits;
+    const mask = size - 1;
+    count.fill(0, 0, size + 1);
+    for (let x = 0; x < n; x++) {
+      const d = (((keys[x] as number) >>> shift) & mask) + 1;
+      count[d] = (count[d] as number) + 1;
+    }
+    for (let d = 0; d < size; d++) count[d + 1] = (count[d + 1] as number) + (count[d] as number);
+    for (let x = 0; x < n; x++) {
+      const k = keys[x] as number;
+      const d = (k >>> shift) & mask;
+      const at = count[d] as number;
+      nextKeys[at] = k;
+      nextMembers[at] = members[x] as number;
+      count[d] = at + 1;
+    }
+    this.keys = nextKeys;
+    this.members = nextMembers;
+    this.nextKeys = keys;
+    this.nextMembers = members;
   }
 }
 
@@ -239,21 +314,27 @@ export function templateGroups(
   maxHamming: number,
 ): TemplateGroups {
   const n = fingerprints.length;
-  const valid: number[] = [];
-  const hiList: number[] = [];
-  const loList: number[] = [];
-  fingerprints.forEach((fp, i) => {
-    const parsed = parseFingerprint(fp);
-    if (!parsed) return;
-    valid.push(i);
-    hiList.push(parsed[0]);
-    loList.push(parsed[1]);
-  });
+  const validAt = new Int32Array(n);
+  const hiAll = new Uint32Array(n);
+  const loAll = new Uint32Array(n);
+  let count = 0;
+  for (let i = 0; i < n; i++) {
+    const fp = fingerprints[i] as string;
+    if (fp.length !== 16) continue;
+    const hi = parseHalf(fp, 0);
+    const lo = parseHalf(fp, 8);
+    if (hi < 0 || lo < 0) continue;
+    validAt[count] = i;
+    hiAll[count] = hi;
+    loAll[count] = lo;
+    count++;
+  }
+  const valid = validAt.subarray(0, count);
   // Union-find over the valid fingerprints only; malformed ones stay alone.
-  const uf = new UnionFind(valid.length);
+  const uf = new UnionFind(count);
   const stats = forEachNearDuplicatePair(
-    Uint32Array.from(hiList),
-    Uint32Array.from(loList),
+    hiAll.subarray(0, count),
+    loAll.subarray(0, count),
     maxHamming,
     (i, j) => uf.union(i, j),
     (i, j) => uf.find(i) === uf.find(j),

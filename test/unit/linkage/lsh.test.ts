@@ -62,7 +62,7 @@ function hex(h: number, l: number): string {
 }
 
 describe('forEachNearDuplicatePair', () => {
-  it.each([1, 2, 3, 4, 5])('matches brute force at maxHamming %i, each pair once', (d) => {
+  it.each([1, 2, 3, 4, 5, 6])('matches brute force at maxHamming %i, each pair once', (d) => {
     const { hi, lo } = fingerprints(d * 7 + 1, 400, 30, 12);
     const found: string[] = [];
     const stats = forEachNearDuplicatePair(hi, lo, d, (i, j) => {
@@ -76,6 +76,16 @@ describe('forEachNearDuplicatePair', () => {
     expect(stats.pairs).toBe(expected.length);
     // Candidates come from shared bands, far fewer than all pairs.
     expect(stats.candidates).toBeLessThan((hi.length * (hi.length - 1)) / 2 / 10);
+  });
+
+  it('keys on pairs of bands: few chance candidates among unrelated fingerprints', () => {
+    // 20,000 random fingerprints, no near-duplicates. Single 16-bit bands (d = 3) would
+    // share buckets by chance about 4 · n²/2^17 ≈ 6,100 times; pairs of 12–13-bit
+    // bands about 10 · n²/2^26 ≈ 30.
+    const { hi, lo } = fingerprints(5, 20_000, 0, 0);
+    const stats = forEachNearDuplicatePair(hi, lo, 3, () => {});
+    expect(stats.pairs).toBe(0);
+    expect(stats.candidates).toBeLessThan(300);
   });
 
   it('finds exact duplicates only at maxHamming 0', () => {
