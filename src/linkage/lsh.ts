@@ -7,9 +7,9 @@
  * most d bands, so at least one band is identical. Split into d + 2 bands, at least
  * two are, so pairs of bands serve as wider keys with far fewer chance collisions
  * (indexKeys). Candidates are the pairs that share a key (bucketed per key), and
- * each candidate gets an exact Hamming check. Near-duplicates are unioned (union-find) into template
- * groups, so accounts sending slightly different copies of one prompt share a
- * template.
+ * each candidate gets an exact Hamming check. Near-duplicates are unioned
+ * (union-find) into template groups, so accounts sending slightly different copies
+ * of one prompt share a template.
  */
 import { popcount32 } from '../ingest/simhash';
 import type { Identifier } from './types';
@@ -143,13 +143,13 @@ export function forEachNearDuplicatePair(
 
   const buckets = new Bucketer(n);
   keys.forEach((bandsOfKey, k) => {
-    const [first, second] = bandsOfKey as [number, number | undefined];
-    const key = { high: bands[first] as Uint32Array, highWidth: widths[first] as number };
-    const low =
-      second === undefined
-        ? undefined
-        : { low: bands[second] as Uint32Array, lowWidth: widths[second] as number };
-    buckets.forEach({ ...key, ...low }, (members, from, to) => {
+    const [first, second] = bandsOfKey as [number, number?];
+    const key: BandKey = { high: bands[first] as Uint32Array, highWidth: widths[first] as number };
+    if (second !== undefined) {
+      key.low = bands[second];
+      key.lowWidth = widths[second];
+    }
+    buckets.forEach(key, (members, from, to) => {
       for (let x = from; x < to; x++) {
         const i = members[x] as number;
         for (let y = x + 1; y < to; y++) {
@@ -173,14 +173,20 @@ export function forEachNearDuplicatePair(
   return stats;
 }
 
+/** A bucketing key: one band, or two side by side (`high` then `low`), ≤ 32 bits. */
+interface BandKey {
+  high: Uint32Array;
+  highWidth: number;
+  low?: Uint32Array;
+  lowWidth?: number;
+}
+
 /**
- * Groups indexes by a key of ≤ 32 bits (one band, or two side by side) and calls
- * visit(members, from, to) for every
- * bucket of ≥ 2, members ascending within a bucket. A counting sort on keys of up to
- * 16 bits; wider keys take two stable passes, low half first. Keys travel with their
- * indexes, so every pass reads sequentially (at millions of fingerprints, random
- * reads of the key per element cost more than the sort). Arrays are reused from key
- * to key.
+ * Groups indexes by a key and calls visit(members, from, to) for every bucket of ≥ 2,
+ * members ascending within a bucket. A counting sort on keys of up to 16 bits; wider
+ * keys take two stable passes, low half first. Keys travel with their indexes, so
+ * every pass reads sequentially (at millions of fingerprints, random reads of the key
+ * per element cost more than the sort). Arrays are reused from key to key.
  */
 class Bucketer {
   private keys: Uint32Array;
@@ -196,11 +202,7 @@ class Bucketer {
     this.nextMembers = new Int32Array(n);
   }
 
-  /** The key is `high` alone, or `high` followed by the `lowWidth` bits of `low`. */
-  forEach(
-    key: { high: Uint32Array; highWidth: number; low?: Uint32Array; lowWidth?: number },
-    visit: (members: Int32Array, from: number, to: number) => void,
-  ): void {
+  forEach(key: BandKey, visit: (members: Int32Array, from: number, to: number) => void): void {
     const n = this.n;
     const { high, low } = key;
     const lowWidth = low ? (key.lowWidth ?? 0) : 0;
@@ -211,9 +213,9 @@ class Bucketer {
     else keys.set(high);
     for (let i = 0; i < n; i++) this.members[i] = i;
     if (width > 16) {
-      const low = width >>> 1;
-      this.pass(0, low);
-      this.pass(low, width - low);
+      const half = width >>> 1;
+      this.pass(0, half);
+      this.pass(half, width - half);
     } else this.pass(0, width);
     const sorted = this.keys;
     const members = this.members;
