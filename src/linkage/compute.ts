@@ -17,7 +17,7 @@ import { promptTemplates } from './lsh';
 import { matchClusters, type MatchResult } from './match';
 import { score } from './score';
 import type { ClusterChange } from './types';
-import { DEFAULTS as LINKAGE_DEFAULTS } from './weights';
+import { resolveBuildOptions } from './weights';
 
 export const COMPUTE_PHASES = ['extract', 'build', 'detect', 'score', 'match'] as const;
 export type ComputePhase = (typeof COMPUTE_PHASES)[number];
@@ -69,8 +69,9 @@ export async function compute(
 
   await events.phase('build');
   // Prompt templates are grouped once, here, for build and score alike.
-  const templates = promptTemplates(input.identifiers, LINKAGE_DEFAULTS.build.maxHamming);
-  const graph = build(input, { seed }, templates);
+  const buildOptions = resolveBuildOptions({ seed });
+  const templates = promptTemplates(input.identifiers, buildOptions.maxHamming);
+  const graph = build(input, buildOptions, templates);
   stats.build = graph.stats;
 
   await events.phase('detect');

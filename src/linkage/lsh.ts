@@ -27,9 +27,20 @@ function hexDigit(c: number): number {
  * or null if malformed. Char codes, not slices: this runs once per fingerprint.
  */
 export function parseFingerprint(hex: string): [number, number] | null {
-  const hi = parseHalf(hex, 0);
-  const lo = parseHalf(hex, 8);
-  return hex.length === 16 && hi >= 0 && lo >= 0 ? [hi, lo] : null;
+  const hi = new Uint32Array(1);
+  const lo = new Uint32Array(1);
+  return parseInto(hex, hi, lo, 0) ? [hi[0] as number, lo[0] as number] : null;
+}
+
+/** Parses a 16-hex fingerprint into hi[at], lo[at]; false (nothing written) if malformed. */
+function parseInto(hex: string, hi: Uint32Array, lo: Uint32Array, at: number): boolean {
+  if (hex.length !== 16) return false;
+  const h = parseHalf(hex, 0);
+  const l = parseHalf(hex, 8);
+  if (h < 0 || l < 0) return false;
+  hi[at] = h;
+  lo[at] = l;
+  return true;
 }
 
 /** The 32-bit value of 8 hex digits from `at`, or -1 (no array per fingerprint). */
@@ -321,15 +332,8 @@ export function templateGroups(
   const loAll = new Uint32Array(n);
   let count = 0;
   for (let i = 0; i < n; i++) {
-    const fp = fingerprints[i] as string;
-    if (fp.length !== 16) continue;
-    const hi = parseHalf(fp, 0);
-    const lo = parseHalf(fp, 8);
-    if (hi < 0 || lo < 0) continue;
-    validAt[count] = i;
-    hiAll[count] = hi;
-    loAll[count] = lo;
-    count++;
+    if (!parseInto(fingerprints[i] as string, hiAll, loAll, count)) continue;
+    validAt[count++] = i;
   }
   const valid = validAt.subarray(0, count);
   // Union-find over the valid fingerprints only; malformed ones stay alone.
