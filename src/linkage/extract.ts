@@ -6,7 +6,8 @@
  * the unique index), one read transaction per page, so no transaction or driver
  * buffer ever holds the whole graph and reads go to any cluster member. Memory
  * stays compact at millions of links: links go into growable typed arrays, each
- * distinct shared value is one Identifier found through one Map per kind.
+ * distinct shared value is one Identifier found through one Map per kind, and the
+ * accounts' facts go into columns (account-table.ts).
  * Subnet links are derived (account → IP → subnet, counts summed per account).
  *
  * The next page is read while the current one is converted (its cursor is the
@@ -27,15 +28,9 @@ import {
   readStoredAllowlist,
   entryKey,
 } from './allowlist';
-import {
-  IDENTIFIER_KINDS,
-  type AccountFacts,
-  type HourSeries,
-  type Identifier,
-  type IdentifierKind,
-  type LinkageInput,
-  type ModelUse,
-} from './types';
+import { AccountTableBuilder } from './account-table';
+import { Growable } from './growable';
+import { IDENTIFIER_KINDS, type Identifier, type IdentifierKind, type LinkageInput } from './types';
 
 export interface ExtractOptions {
   /** accounts per read transaction */
@@ -55,43 +50,16 @@ export interface ExtractResult {
   stats: Record<string, number>;
 }
 
-/** Appendable typed array (doubling), so millions of links cost 16 bytes each. */
-class Growable<T extends Int32Array | Float64Array> {
-  length = 0;
-  constructor(
-    private data: T,
-    private readonly make: (n: number) => T,
-  ) {}
-
-  push(x: number): void {
-    if (this.length === this.data.length) {
-      const next = this.make(Math.max(1024, this.data.length * 2));
-      next.set(this.data);
-      this.data = next;
-    }
-    this.data[this.length++] = x;
-  }
-
-  /** A right-sized copy. */
-  done(): T {
-    return this.data.slice(0, this.length) as T;
-  }
-}
-
 function num(value: unknown, fallback = 0): number {
   return value === null || value === undefined ? fallback : toNumber(value);
 }
 
-function nullableNum(value: unknown): number | null {
-  return value === null || value === undefined ? null : toNumber(value);
+function nums(list: unknown): number[] {
+  return Array.isArray(list) ? list.map((x) => num(x)) : [];
 }
 
-/** Parallel key/count lists (unsorted, as stored) → ascending HourSeries. */
-function hourSeries(keys: unknown, counts: unknown): HourSeries {
-  const k = Array.isArray(keys) ? keys.map((x) => num(x)) : [];
-  const c = Array.isArray(counts) ? counts.map((x) => num(x)) : [];
-  const order = k.map((_, i) => i).sort((x, y) => (k[x] as number) - (k[y] as number));
-  return { keys: order.map((i) => k[i] as number), counts: order.map((i) => c[i] ?? 0) };
+function nullableNum(value: unknown): number | null {
+  return value === null || value === undefined ? null : toNumber(value);
 }
 
 export async function extract(
@@ -102,25 +70,15 @@ export async function extract(
   const opts: ExtractOptions = { ...DEFAULTS, ...options };
   const started = Date.now();
 
-  const accounts: AccountFacts[] = [];
+  const accounts = new AccountTableBuilder();
   const identifiers: Identifier[] = [];
   const byKind = new Map<IdentifierKind, Map<string, number>>(
     IDENTIFIER_KINDS.map((k) => [k, new Map<string, number>()]),
   );
-  const linkAccount = new Growable(new Int32Array(1024), (n) => new Int32Array(n));
-  const linkIdentifier = new Growable(new Int32Array(1024), (n) => new Int32Array(n));
-  const linkCount = new Growable(new Float64Array(1024), (n) => new Float64Array(n));
+  const linkAccount = Growable.int32();
+  const linkIdentifier = Growable.int32();
+  const linkCount = Growable.float64();
   const linksPerKind: Record<string, number> = {};
-  // One string per distinct model, capability, domain and org name, not one per
-  // account: about 100 MiB less heap at 1M accounts, held through the whole run.
-  const names = new Map<string, string>();
-  const intern = (value: unknown): string => {
-    const s = String(value);
-    const known = names.get(s);
-    if (known !== undefined) return known;
-    names.set(s, s);
-    return s;
-  };
 
   const identifierIndex = (kind: IdentifierKind, value: string): number => {
     const map = byKind.get(kind) as Map<string, number>;
@@ -184,27 +142,27 @@ export async function extract(
       for (const [v, c] of pairs('emailDomains')) link(a, 'email_domain', v, c);
       for (const [v, c] of pairs('orgs')) link(a, 'org', v, c);
 
-      const models: ModelUse[] = pairs('models').map(([name, count, firstUse, hk, hc]) => ({
-        name: intern(name),
-        count: num(count),
-        firstUse: num(firstUse),
-        hours: hourSeries(hk, hc),
-      }));
-      models.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
-      const capabilities = pairs('capabilities')
-        .map(([name, count]) => ({ name: intern(name), count: num(count) }))
-        .sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
-      accounts.push({
+      accounts.add({
         id: String(row.id),
         signupAt: nullableNum(row.signupAt),
         firstSeen: num(row.firstSeen),
         lastSeen: num(row.lastSeen),
         requests: num(row.requests),
-        hours: hourSeries(row.hourKeys, row.hourCounts),
-        emailDomain: typeof row.emailDomain === 'string' ? intern(row.emailDomain) : null,
-        org: typeof row.org === 'string' ? intern(row.org) : null,
-        models,
-        capabilities,
+        emailDomain: typeof row.emailDomain === 'string' ? row.emailDomain : null,
+        org: typeof row.org === 'string' ? row.org : null,
+        hourKeys: nums(row.hourKeys),
+        hourCounts: nums(row.hourCounts),
+        models: pairs('models').map(([name, count, firstUse, hk, hc]) => ({
+          name: String(name),
+          count: num(count),
+          firstUse: num(firstUse),
+          hourKeys: nums(hk),
+          hourCounts: nums(hc),
+        })),
+        capabilities: pairs('capabilities').map(([name, count]) => ({
+          name: String(name),
+          count: num(count),
+        })),
       });
     }
     opts.onProgress?.(accounts.length, Math.max(total, accounts.length));
@@ -227,7 +185,7 @@ export async function extract(
   });
 
   const input: LinkageInput = {
-    accounts,
+    accounts: accounts.finish(),
     identifiers,
     linkAccount: linkAccount.done(),
     linkIdentifier: linkIdentifier.done(),

@@ -618,8 +618,9 @@ function measure(ctx: Context, members: number[], rng: () => number): Measured {
   let minHour = Infinity;
   let maxHour = -Infinity;
   for (const acc of sampled) {
+    const hours = acc.hours;
     memberHours.fill(0);
-    const total = addHourOfDay(acc.hours, memberHours, weekend);
+    const total = addHourOfDay(hours, memberHours, weekend);
     if (total <= 0) continue;
     for (let h = 0; h < 24; h++) clusterHours[h] = clusterHours[h]! + memberHours[h]!;
     entropySum += normalisedEntropy(memberHours);
@@ -628,7 +629,7 @@ function measure(ctx: Context, members: number[], rng: () => number): Measured {
       quietSum += quietestWindowShare(memberHours, opts.quietWindowHours);
       quietCount++;
     }
-    const keys = acc.hours.keys;
+    const keys = hours.keys;
     if (keys.length > 0) {
       minHour = Math.min(minHour, keys[0]!);
       maxHour = Math.max(maxHour, keys[keys.length - 1]!);
@@ -703,7 +704,8 @@ function meanPairJaccard(
   maxPairs: number,
   rng: () => number,
 ): number {
-  const active = accounts.filter((a) => a.hours.keys.length > 0);
+  // keys read once per account: an account's `hours` may be decoded on each read
+  const active = accounts.map((a) => a.hours.keys).filter((keys) => keys.length > 0);
   const k = active.length;
   if (k < 2) return 0;
   let sum = 0;
@@ -711,7 +713,7 @@ function meanPairJaccard(
   if ((k * (k - 1)) / 2 <= maxPairs) {
     for (let i = 0; i < k; i++) {
       for (let j = i + 1; j < k; j++) {
-        sum += jaccardSorted(active[i]!.hours.keys, active[j]!.hours.keys);
+        sum += jaccardSorted(active[i]!, active[j]!);
         pairs++;
       }
     }
@@ -720,7 +722,7 @@ function meanPairJaccard(
       const i = Math.floor(rng() * k);
       let j = Math.floor(rng() * (k - 1));
       if (j >= i) j++;
-      sum += jaccardSorted(active[i]!.hours.keys, active[j]!.hours.keys);
+      sum += jaccardSorted(active[i]!, active[j]!);
       pairs++;
     }
   }

@@ -1,8 +1,9 @@
 /**
  * Plain data passed between the linkage stages:
  *   extract (read tx) → build (pure) → detect (pure) → score (pure) → publish (write tx).
- * Only extract and publish touch Neo4j; everything here is plain, serialisable data
- * so the pure stages can be unit-tested on small fixtures.
+ * Only extract and publish touch Neo4j; everything here is plain data (account facts
+ * may be read-only views, see AccountFacts) so the pure stages can be unit-tested on
+ * small fixtures.
  */
 
 /** Kinds of shared value that can link two accounts. */
@@ -32,7 +33,11 @@ export interface ModelUse {
   hours: HourSeries;
 }
 
-/** What scoring needs to know about one account (times are epoch ms). */
+/**
+ * What scoring needs to know about one account (times are epoch ms). Extract hands
+ * out views over columns (account-table.ts) that decode `hours`, `models` and
+ * `capabilities` on each read: read each once per use and do not write to it.
+ */
 export interface AccountFacts {
   id: string;
   signupAt: number | null;

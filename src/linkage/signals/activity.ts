@@ -221,9 +221,10 @@ export function modelPivot(
   let adopted = 0;
   for (let i = 0; i < members.length; i++) {
     const account = members[i]!;
-    const all = sumHours(account.hours, releaseHour, adoptBy + windowHours);
+    const hours = account.hours;
+    const all = sumHours(hours, releaseHour, adoptBy + windowHours);
     if (all > 0) active++;
-    total += sumHours(account.hours, start, end);
+    total += sumHours(hours, start, end);
     const use = uses[i];
     if (use) {
       onModel += sumHours(use.hours, start, end);
