@@ -14,7 +14,10 @@
 import { Growable } from './growable';
 import type { AccountFacts, HourSeries, ModelUse } from './types';
 
-/** One account as extract reads it; `hourKeys`/`hourCounts` are parallel, any order. */
+/**
+ * One account as extract reads it. Hour keys and counts are parallel lists in any
+ * order; models and capabilities in any order (the table sorts them).
+ */
 export interface AccountRow {
   id: string;
   signupAt: number | null;

@@ -43,6 +43,13 @@ export interface ExtractOptions {
   checkAbort?: () => void;
 }
 
+/**
+ * Converting a page yields to the event loop every this many accounts, so the driver
+ * keeps reading the next page and asking Neo4j for more of it meanwhile (otherwise
+ * Neo4j stops after one fetch batch until the whole page is converted).
+ */
+const YIELD_EVERY = 250;
+
 export const DEFAULTS: ExtractOptions = { pageSize: 20_000, configAllowlist: '' };
 
 export interface ExtractResult {
@@ -164,7 +171,9 @@ export async function extract(
     pending?.catch(() => undefined);
     // Fields by position: Record.toObject() walks a generator per field, ~3 s at 1M accounts.
     const at = fieldPositions(records[0]?.keys);
+    let converted = 0;
     for (const r of records) {
+      if (++converted % YIELD_EVERY === 0) await new Promise<void>((go) => setImmediate(go));
       const a = accounts.length;
       const field = (key: PageField): unknown => r.get(at[key]);
       const pairs = (key: PageField) => (field(key) as unknown[][] | null) ?? [];
