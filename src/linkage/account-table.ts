@@ -127,7 +127,7 @@ export class AccountTableBuilder {
     this.capabilityStart.push(this.capabilityName.length);
   }
 
-  /** The accounts in the order added, as views over the finished columns. */
+  /** The accounts in the order added, as views over the finished columns (call once, last). */
   finish(): AccountFacts[] {
     const c: Columns = {
       ids: this.ids,
