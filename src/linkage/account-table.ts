@@ -172,7 +172,9 @@ export class AccountTableBuilder {
 
   /** Appends one series, ascending by key (stable for equal keys); returns its index. */
   private series(keys: number[], counts: number[]): number {
-    const order = keys.map((_, i) => i).sort((x, y) => keys[x]! - keys[y]!);
+    let sorted = true;
+    for (let i = 1; i < keys.length && sorted; i++) sorted = keys[i - 1]! <= keys[i]!;
+    const order = sorted ? keys.keys() : keys.map((_, i) => i).sort((x, y) => keys[x]! - keys[y]!);
     for (const i of order) {
       this.hourKey.push(keys[i]!);
       this.hourCount.push(counts[i] ?? 0);

@@ -58,11 +58,14 @@ export interface ExtractResult {
 }
 
 function num(value: unknown, fallback = 0): number {
+  if (typeof value === 'number') return value;
   return value === null || value === undefined ? fallback : toNumber(value);
 }
 
+/** A list of numbers; the driver's own array when it holds numbers only (no copy). */
 function nums(list: unknown): number[] {
-  return Array.isArray(list) ? list.map((x) => num(x)) : [];
+  if (!Array.isArray(list)) return [];
+  return list.every((x) => typeof x === 'number') ? (list as number[]) : list.map((x) => num(x));
 }
 
 function stringOrNull(value: unknown): string | null {
@@ -153,6 +156,8 @@ export async function extract(
       const res = await tx.run(pageQuery, { after, limit: toNeoInt(opts.pageSize) });
       return res.records;
     });
+  type PageRecord = Page[number];
+  const subnets = new Map<string, number>(); // one account's subnets, reused
   let pages = 0;
   let pending: Promise<Page> | null = readPage('');
   pending.catch(() => undefined);
@@ -171,43 +176,43 @@ export async function extract(
     pending?.catch(() => undefined);
     // Fields by position: Record.toObject() walks a generator per field, ~3 s at 1M accounts.
     const at = fieldPositions(records[0]?.keys);
+    const field = (r: PageRecord, key: PageField): unknown => r.get(at[key]);
+    const pairs = (r: PageRecord, key: PageField) => (field(r, key) as unknown[][] | null) ?? [];
     let converted = 0;
     for (const r of records) {
       if (++converted % YIELD_EVERY === 0) await new Promise<void>((go) => setImmediate(go));
       const a = accounts.length;
-      const field = (key: PageField): unknown => r.get(at[key]);
-      const pairs = (key: PageField) => (field(key) as unknown[][] | null) ?? [];
-      for (const [v, c] of pairs('payment')) link(a, 'payment', v, c);
-      for (const [v, c] of pairs('device')) link(a, 'device', v, c);
-      const subnets = new Map<string, number>();
-      for (const [v, c, subnet] of pairs('ip')) {
+      for (const [v, c] of pairs(r, 'payment')) link(a, 'payment', v, c);
+      for (const [v, c] of pairs(r, 'device')) link(a, 'device', v, c);
+      subnets.clear();
+      for (const [v, c, subnet] of pairs(r, 'ip')) {
         link(a, 'ip', v, c);
         if (typeof subnet === 'string')
           subnets.set(subnet, (subnets.get(subnet) ?? 0) + Math.max(1, num(c, 1)));
       }
       for (const [s, c] of subnets) link(a, 'subnet', s, c);
-      for (const [v, c] of pairs('prompt')) link(a, 'prompt', v, c);
-      for (const [v, c] of pairs('emailDomains')) link(a, 'email_domain', v, c);
-      for (const [v, c] of pairs('orgs')) link(a, 'org', v, c);
+      for (const [v, c] of pairs(r, 'prompt')) link(a, 'prompt', v, c);
+      for (const [v, c] of pairs(r, 'emailDomains')) link(a, 'email_domain', v, c);
+      for (const [v, c] of pairs(r, 'orgs')) link(a, 'org', v, c);
 
       accounts.add({
-        id: String(field('id')),
-        signupAt: nullableNum(field('signupAt')),
-        firstSeen: num(field('firstSeen')),
-        lastSeen: num(field('lastSeen')),
-        requests: num(field('requests')),
-        emailDomain: stringOrNull(field('emailDomain')),
-        org: stringOrNull(field('org')),
-        hourKeys: nums(field('hourKeys')),
-        hourCounts: nums(field('hourCounts')),
-        models: pairs('models').map(([name, count, firstUse, hk, hc]) => ({
+        id: String(field(r, 'id')),
+        signupAt: nullableNum(field(r, 'signupAt')),
+        firstSeen: num(field(r, 'firstSeen')),
+        lastSeen: num(field(r, 'lastSeen')),
+        requests: num(field(r, 'requests')),
+        emailDomain: stringOrNull(field(r, 'emailDomain')),
+        org: stringOrNull(field(r, 'org')),
+        hourKeys: nums(field(r, 'hourKeys')),
+        hourCounts: nums(field(r, 'hourCounts')),
+        models: pairs(r, 'models').map(([name, count, firstUse, hk, hc]) => ({
           name: String(name),
           count: num(count),
           firstUse: num(firstUse),
           hourKeys: nums(hk),
           hourCounts: nums(hc),
         })),
-        capabilities: pairs('capabilities').map(([name, count]) => ({
+        capabilities: pairs(r, 'capabilities').map(([name, count]) => ({
           name: String(name),
           count: num(count),
         })),
