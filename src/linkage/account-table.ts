@@ -39,10 +39,11 @@ export interface AccountRow {
 }
 
 /**
- * Hour series (an account's, then each of its model uses') are appended in order, so
- * series s is entries seriesStart[s] .. seriesStart[s + 1] of hourKey/hourCount.
  * Model uses and capabilities of account a are modelStart[a] .. modelStart[a + 1]
- * and capabilityStart[a] .. capabilityStart[a + 1]. Names index `names`.
+ * and capabilityStart[a] .. capabilityStart[a + 1]. Hour series are appended in
+ * order, an account's and then each of its model uses', so account a's is series
+ * a + modelStart[a] and model use u (of account a) is series a + 1 + u; series s is
+ * entries seriesStart[s] .. seriesStart[s + 1] of hourKey/hourCount. Names index `names`.
  */
 interface Columns {
   ids: string[];
@@ -52,7 +53,6 @@ interface Columns {
   firstSeen: Float64Array;
   lastSeen: Float64Array;
   requests: Float64Array;
-  accountSeries: Int32Array;
   seriesStart: Int32Array;
   hourKey: Float64Array;
   hourCount: Float64Array;
@@ -60,7 +60,6 @@ interface Columns {
   modelName: Int32Array;
   modelCount: Float64Array;
   modelFirstUse: Float64Array;
-  modelSeries: Int32Array;
   capabilityStart: Int32Array;
   capabilityName: Int32Array;
   capabilityCount: Float64Array;
@@ -78,7 +77,6 @@ export class AccountTableBuilder {
   private readonly firstSeen = Growable.float64();
   private readonly lastSeen = Growable.float64();
   private readonly requests = Growable.float64();
-  private readonly accountSeries = Growable.int32();
   private readonly seriesStart = Growable.int32();
   private readonly hourKey = Growable.float64();
   private readonly hourCount = Growable.float64();
@@ -86,7 +84,6 @@ export class AccountTableBuilder {
   private readonly modelName = Growable.int32();
   private readonly modelCount = Growable.float64();
   private readonly modelFirstUse = Growable.float64();
-  private readonly modelSeries = Growable.int32();
   private readonly capabilityStart = Growable.int32();
   private readonly capabilityName = Growable.int32();
   private readonly capabilityCount = Growable.float64();
@@ -112,12 +109,12 @@ export class AccountTableBuilder {
     this.firstSeen.push(row.firstSeen);
     this.lastSeen.push(row.lastSeen);
     this.requests.push(row.requests);
-    this.accountSeries.push(this.series(row.hourKeys, row.hourCounts));
+    this.series(row.hourKeys, row.hourCounts);
     for (const m of [...row.models].sort(byName)) {
       this.modelName.push(this.nameId(m.name));
       this.modelCount.push(m.count);
       this.modelFirstUse.push(m.firstUse);
-      this.modelSeries.push(this.series(m.hourKeys, m.hourCounts));
+      this.series(m.hourKeys, m.hourCounts);
     }
     this.modelStart.push(this.modelName.length);
     for (const c of [...row.capabilities].sort(byName)) {
@@ -137,7 +134,6 @@ export class AccountTableBuilder {
       firstSeen: this.firstSeen.done(),
       lastSeen: this.lastSeen.done(),
       requests: this.requests.done(),
-      accountSeries: this.accountSeries.done(),
       seriesStart: this.seriesStart.done(),
       hourKey: this.hourKey.done(),
       hourCount: this.hourCount.done(),
@@ -145,7 +141,6 @@ export class AccountTableBuilder {
       modelName: this.modelName.done(),
       modelCount: this.modelCount.done(),
       modelFirstUse: this.modelFirstUse.done(),
-      modelSeries: this.modelSeries.done(),
       capabilityStart: this.capabilityStart.done(),
       capabilityName: this.capabilityName.done(),
       capabilityCount: this.capabilityCount.done(),
@@ -170,8 +165,8 @@ export class AccountTableBuilder {
     return this.names[this.nameId(s)] as string;
   }
 
-  /** Appends one series, ascending by key (stable for equal keys); returns its index. */
-  private series(keys: number[], counts: number[]): number {
+  /** Appends one series, ascending by key (stable for equal keys). */
+  private series(keys: number[], counts: number[]): void {
     let sorted = true;
     for (let i = 1; i < keys.length && sorted; i++) sorted = keys[i - 1]! <= keys[i]!;
     const order = sorted ? keys.keys() : keys.map((_, i) => i).sort((x, y) => keys[x]! - keys[y]!);
@@ -180,7 +175,6 @@ export class AccountTableBuilder {
       this.hourCount.push(counts[i] ?? 0);
     }
     this.seriesStart.push(this.hourKey.length);
-    return this.seriesStart.length - 2;
   }
 }
 
@@ -199,6 +193,7 @@ function decodeSeries(c: Columns, s: number): HourSeries {
 class ModelUseView implements ModelUse {
   constructor(
     private readonly c: Columns,
+    private readonly a: number,
     private readonly u: number,
   ) {}
 
@@ -212,7 +207,7 @@ class ModelUseView implements ModelUse {
     return this.c.modelFirstUse[this.u]!;
   }
   get hours(): HourSeries {
-    return decodeSeries(this.c, this.c.modelSeries[this.u]!);
+    return decodeSeries(this.c, this.a + 1 + this.u);
   }
 }
 
@@ -245,12 +240,12 @@ class AccountView implements AccountFacts {
     return this.c.org[this.i]!;
   }
   get hours(): HourSeries {
-    return decodeSeries(this.c, this.c.accountSeries[this.i]!);
+    return decodeSeries(this.c, this.i + this.c.modelStart[this.i]!);
   }
   get models(): ModelUse[] {
     const out: ModelUse[] = [];
     for (let u = this.c.modelStart[this.i]!; u < this.c.modelStart[this.i + 1]!; u++)
-      out.push(new ModelUseView(this.c, u));
+      out.push(new ModelUseView(this.c, this.i, u));
     return out;
   }
   get capabilities(): { name: string; count: number }[] {
@@ -262,25 +257,4 @@ class AccountView implements AccountFacts {
       });
     return out;
   }
-}
-
-/** A plain-object copy of one account's facts (views compare and serialise as such). */
-export function plainFacts(a: AccountFacts): AccountFacts {
-  return {
-    id: a.id,
-    signupAt: a.signupAt,
-    firstSeen: a.firstSeen,
-    lastSeen: a.lastSeen,
-    requests: a.requests,
-    hours: a.hours,
-    emailDomain: a.emailDomain,
-    org: a.org,
-    models: a.models.map((m) => ({
-      name: m.name,
-      count: m.count,
-      firstUse: m.firstUse,
-      hours: m.hours,
-    })),
-    capabilities: a.capabilities,
-  };
 }

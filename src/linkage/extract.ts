@@ -106,7 +106,7 @@ function fieldPositions(keys: readonly PropertyKey[] | undefined): Record<PageFi
 }
 
 function nullableNum(value: unknown): number | null {
-  return value === null || value === undefined ? null : toNumber(value);
+  return value === null || value === undefined ? null : num(value);
 }
 
 export async function extract(

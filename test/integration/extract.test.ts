@@ -3,13 +3,13 @@
  * and every link, against a real Neo4j. The stages after extract are tested on
  * fixtures; this is where the stored model meets their input.
  */
-import { plainFacts } from '../../src/linkage/account-table';
 import { extract } from '../../src/linkage/extract';
 import type { AccountFacts } from '../../src/linkage/types';
 import { EventWriter } from '../../src/ingest/writer';
 import { loadCypher } from '../../src/platform/cypher';
 import { migrate } from '../../src/platform/migrations';
 import { Database, createDriver } from '../../src/platform/neo4j';
+import { plainFacts } from '../support/facts';
 import { startTestNeo4j, type TestNeo4j } from '../support/neo4j';
 
 let neo4j: TestNeo4j;

@@ -1,9 +1,10 @@
-import { AccountTableBuilder, plainFacts } from '../../../src/linkage/account-table';
+import { AccountTableBuilder } from '../../../src/linkage/account-table';
 import { build } from '../../../src/linkage/build';
 import { detect } from '../../../src/linkage/detect';
 import { score } from '../../../src/linkage/score';
 import type { AccountFacts } from '../../../src/linkage/types';
 import { DAY, T0, all, background, makeInput, people, plant, randomHex, rng } from './fixtures';
+import { plainFacts } from '../../support/facts';
 
 /** The same facts as columns, through the builder extract uses. */
 function asTable(accounts: readonly AccountFacts[]): AccountFacts[] {
