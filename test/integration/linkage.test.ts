@@ -282,11 +282,24 @@ describe('linkage runs', () => {
     release();
     expect((await done).status).toBe('succeeded');
 
-    // two triggers at once: exactly one wins, the other is told who
-    const both = await Promise.all([
-      postJson(`${svc.url}/v1/linkage/runs`, {}, ADMIN),
-      postJson(`${svc.url}/v1/linkage/runs`, {}, ADMIN),
-    ]);
+    // Two triggers at once: exactly one wins, the other is told who. On this small world
+    // a run can end before a trigger delayed by a loaded machine (or a driver retry)
+    // reaches the lease, and then both rightly win. So the test holds the write lock on
+    // the pointer: the winner waits at its final swap, still holding the lease, until
+    // both answers are in.
+    const hold = neo4j.driver.session();
+    const holdTx = hold.beginTransaction();
+    let both: Awaited<ReturnType<typeof postJson>>[];
+    try {
+      await holdTx.run(`MATCH (p:Pointer {name: 'current'}) SET p.heldByTest = true`);
+      both = await Promise.all([
+        postJson(`${svc.url}/v1/linkage/runs`, {}, ADMIN),
+        postJson(`${svc.url}/v1/linkage/runs`, {}, ADMIN),
+      ]);
+    } finally {
+      await holdTx.rollback();
+      await hold.close();
+    }
     const statuses = both.map((r) => r.status).sort();
     expect(statuses).toEqual([202, 409]);
     const winner = both.find((r) => r.status === 202)?.body.runId as string;
