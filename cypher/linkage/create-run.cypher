@@ -1,5 +1,7 @@
 // A new run record, status running (created in the transaction that took the lease).
-CREATE (r:LinkageRun {id: $id, status: 'running', phase: 'starting', progress: 0.0,
-                      trigger: $trigger, seed: $seed, startedAt: $now, params: $params,
-                      stats: '{}', timings: '{}', dissolved: '[]'})
+// MERGE: a retried commit that had gone through finds its record and leaves it alone.
+MERGE (r:LinkageRun {id: $id})
+ON CREATE SET r += {status: 'running', phase: 'starting', progress: 0.0, trigger: $trigger,
+                    seed: $seed, startedAt: $now, params: $params, stats: '{}',
+                    timings: '{}', dissolved: '[]'}
 RETURN r.id AS id

@@ -46,8 +46,9 @@ export class Lease {
   }
 
   /**
-   * Takes the lease for `holder` if it is free or expired and, in the same
-   * transaction, runs `alsoInTx` (creating the run record). Throws
+   * Takes the lease for `holder` if it is free, expired or already `holder`'s (the
+   * driver retrying a commit that went through) and, in the same transaction, runs
+   * `alsoInTx` (creating the run record; it must be idempotent too). Throws
    * AppError('run_in_progress', {details: {runId}}) when another run holds it.
    * A previous holder whose lease expired is marked failed ("lease expired").
    */

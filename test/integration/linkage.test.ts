@@ -12,7 +12,10 @@ import { promisify } from 'node:util';
 import { hashKey } from '../../src/platform/auth';
 import { compute, type ComputeParams } from '../../src/linkage/compute';
 import { computeInWorker } from '../../src/linkage/compute-thread';
+import { Lease } from '../../src/linkage/lease';
 import { startLinkage, stopActiveRuns } from '../../src/linkage/runner';
+import { query } from '../../src/platform/cypher';
+import { int } from '../../src/platform/neo4j';
 import { FAMILY_CARD, plantWorld, type PlantedWorld } from '../support/linkage-fixtures';
 import { startTestNeo4j, type TestNeo4j } from '../support/neo4j';
 import { postJson, startService, type TestService } from '../support/service';
@@ -538,6 +541,41 @@ describe('linkage runs', () => {
     expect(dead.body).toMatchObject({ status: 'failed', error: 'lease expired' });
     const [left] = await cypher("MATCH (c:Cluster {runId: 'r-dead'}) RETURN count(c) AS n");
     expect(Number(left?.n)).toBe(0);
+  });
+
+  it('takes the lease again for its own holder: a retried commit that went through is neither refused nor recorded twice', async () => {
+    // The driver retries a commit whose answer was lost; the retry runs the same work
+    // with the same run id against a database where the first commit may have landed.
+    const deps = svc.ctx;
+    const createRun =
+      (id: string) => async (tx: Parameters<Parameters<typeof Lease.acquire>[3]>[0]) => {
+        await tx.run(query(deps.cypher, 'linkage/create-run'), {
+          id,
+          trigger: 'api',
+          seed: int(1),
+          now: Date.now(),
+          params: '{}',
+        });
+      };
+    const first = await Lease.acquire(deps, 'r-retried', { ttlMs: 60_000 }, createRun('r-retried'));
+    first.abandon();
+    const again = await Lease.acquire(deps, 'r-retried', { ttlMs: 60_000 }, createRun('r-retried'));
+    try {
+      const rows = await cypher(
+        "MATCH (r:LinkageRun {id: 'r-retried'}) RETURN r.status AS status, r.phase AS phase",
+      );
+      expect(rows).toEqual([{ status: 'running', phase: 'starting' }]);
+      const [lease] = await cypher("MATCH (l:Lease {name: 'linkage'}) RETURN l.holder AS holder");
+      expect(lease?.holder).toBe('r-retried');
+      // anyone else is still refused
+      await expect(
+        Lease.acquire(deps, 'r-other', { ttlMs: 60_000 }, createRun('r-other')),
+      ).rejects.toMatchObject({ code: 'run_in_progress', details: { runId: 'r-retried' } });
+      expect(await cypher("MATCH (r:LinkageRun {id: 'r-other'}) RETURN r")).toEqual([]);
+    } finally {
+      await again.release();
+      await cypher("MATCH (r:LinkageRun {id: 'r-retried'}) DETACH DELETE r");
+    }
   });
 
   it('keeps memberships of the newest runs only, and every cluster summary', async () => {
