@@ -587,6 +587,31 @@ describe('linkage runs', () => {
     }
   });
 
+  it('two takers at the same moment: exactly one gets the lease, every time', async () => {
+    // Two sessions are two Bolt connections: to the database, two processes.
+    const deps = svc.ctx;
+    const noRecord = async () => {};
+    for (let round = 0; round < 20; round++) {
+      const holders = [`r-race-${round}-a`, `r-race-${round}-b`];
+      const outcomes = await Promise.allSettled(
+        holders.map((h) => Lease.acquire(deps, h, { ttlMs: 60_000 }, noRecord)),
+      );
+      const won = outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
+      const lost = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as unknown] : []));
+      try {
+        expect(won).toHaveLength(1);
+        expect(lost).toEqual([
+          expect.objectContaining({
+            code: 'run_in_progress',
+            details: expect.objectContaining({ runId: won[0]?.holder }),
+          }),
+        ]);
+      } finally {
+        for (const lease of won) await lease.release();
+      }
+    }
+  });
+
   it('keeps memberships of the newest runs only, and every cluster summary', async () => {
     const rows = await cypher(
       `MATCH (r:LinkageRun {status: 'succeeded'})
