@@ -71,8 +71,10 @@ export class Lease {
           details: { runId: row.holder ?? null, leaseExpiresAt: row.expiresAt ?? null },
         });
       }
-      const previous = typeof row.previous === 'string' ? row.previous : null;
-      if (previous !== null && previous !== holder) {
+      // holder itself: a retried commit, nothing taken over
+      const previous =
+        typeof row.previous === 'string' && row.previous !== holder ? row.previous : null;
+      if (previous !== null) {
         await tx.run(query(deps.cypher, 'linkage/fail-run'), {
           id: previous,
           error: 'lease expired',

@@ -568,8 +568,10 @@ describe('linkage runs', () => {
       };
     const first = await Lease.acquire(deps, 'r-retried', { ttlMs: 60_000 }, createRun('r-retried'));
     first.abandon();
+    const logsBefore = svc.logs.length;
     const again = await Lease.acquire(deps, 'r-retried', { ttlMs: 60_000 }, createRun('r-retried'));
     try {
+      expect(svc.logs.slice(logsBefore).join('')).not.toContain('took it over'); // from itself
       const rows = await cypher(
         "MATCH (r:LinkageRun {id: 'r-retried'}) RETURN r.status AS status, r.phase AS phase",
       );
