@@ -6,7 +6,7 @@
  * can be exported over the API (GET /v1/audit). The log line is written first and
  * always; a failed node write is logged loudly and, for reads, does not fail the
  * request (the log line already holds the record). Verdicts write their entry in
- * the verdict's own transaction (see `entryParams`), so one never exists without the other.
+ * the verdict's own transaction (see `recordInTx`), so one never exists without the other.
  */
 import { randomUUID } from 'node:crypto';
 import type { Principal } from './auth';
@@ -43,14 +43,18 @@ export class AuditLog {
     }
   }
 
-  /** Log line + AuditEntry node inside the caller's write transaction (verdicts). */
-  async recordInTx(tx: ManagedTransaction, entry: AuditRecord): Promise<void> {
-    await this.writeEntry(tx, this.log(entry));
+  /**
+   * Log line + AuditEntry node inside the caller's write transaction (verdicts). `id`
+   * comes from outside the transaction function, so a retried attempt writes the same
+   * entry again rather than a second one.
+   */
+  async recordInTx(tx: ManagedTransaction, entry: AuditRecord, id: string): Promise<void> {
+    await this.writeEntry(tx, this.log(entry, id));
   }
 
-  private log(entry: AuditRecord): Record<string, unknown> {
+  private log(entry: AuditRecord, id: string = randomUUID()): Record<string, unknown> {
     const params = {
-      id: randomUUID(),
+      id,
       actor: entry.actor.name,
       role: entry.actor.role,
       action: entry.action,

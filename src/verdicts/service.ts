@@ -28,13 +28,17 @@ export class VerdictService {
 
   async record(who: Principal, clusterId: string, req: VerdictRequest) {
     const q = (key: string) => query(this.ctx.cypher, key);
+    // Made once, not per attempt: the driver may run the function again after a commit
+    // whose answer was lost, and then it must find this verdict, not add another.
+    const id = randomUUID();
+    const auditId = randomUUID();
+    const at = Date.now();
     return this.ctx.db.write(async (tx) => {
       const found = await tx.run(q('verdicts/read-current-cluster-for-verdict'), { clusterId });
       const [cluster] = found.records.map(recordToPlain);
       if (!cluster) throw new AppError('not_found', `no cluster "${clusterId}" in the current run`);
-      const at = Date.now();
       const created = await tx.run(q('verdicts/create-verdict'), {
-        id: randomUUID(),
+        id,
         clusterId,
         runId: cluster.runId,
         verdict: req.verdict,
@@ -54,13 +58,17 @@ export class VerdictService {
         });
         allowlisted = merged.records.map(recordToPlain) as typeof allowlisted;
       }
-      await this.audit.recordInTx(tx, {
-        actor: who,
-        action: 'verdict',
-        target: clusterId,
-        params: { ...req, verdictId: verdict.id, runId: cluster.runId },
-        outcome: 'ok',
-      });
+      await this.audit.recordInTx(
+        tx,
+        {
+          actor: who,
+          action: 'verdict',
+          target: clusterId,
+          params: { ...req, verdictId: verdict.id, runId: cluster.runId },
+          outcome: 'ok',
+        },
+        auditId,
+      );
       return { verdict, allowlisted };
     });
   }

@@ -3,6 +3,8 @@
  * cluster's history, a benign verdict allow-listing the cluster's shared values for
  * the next run, export with paging, the audit trail (admin), errors and roles.
  */
+import { Database, type ManagedTransaction } from '../../src/platform/neo4j';
+import { VerdictService } from '../../src/verdicts/service';
 import { startTestNeo4j, type TestNeo4j } from '../support/neo4j';
 import { postJson, startService, type TestService } from '../support/service';
 import {
@@ -208,5 +210,35 @@ describe('GET /v1/audit', () => {
     expect(
       svc.logs.some((l) => l.includes('"audit":true') && l.includes('"action":"verdict"')),
     ).toBe(true);
+  });
+});
+
+describe('a retried commit (on the run seeded above)', () => {
+  /** What the driver does when a commit's answer is lost: the work runs again, after it landed. */
+  class CommitsTwice extends Database {
+    override async write<T>(work: (tx: ManagedTransaction) => Promise<T>): Promise<T> {
+      await super.write(work);
+      return super.write(work);
+    }
+  }
+
+  it('records the verdict and its audit entry once', async () => {
+    const db = new CommitsTwice(neo4j.driver);
+    const service = new VerdictService({ ...svc.ctx, db });
+    const { verdict } = await service.record({ name: 'ana', role: 'analyst' }, 'c-ring', {
+      verdict: 'confirmed',
+      note: 'sent twice',
+      allowlistSharedValues: false,
+    });
+    const count = async (cypher: string) =>
+      Number((await neo4j.driver.executeQuery(cypher)).records[0]?.get('n'));
+    expect(await count("MATCH (v:Verdict {note: 'sent twice'}) RETURN count(v) AS n")).toBe(1);
+    expect(
+      await count(
+        `MATCH (e:AuditEntry {action: 'verdict'}) WHERE e.params CONTAINS '"note":"sent twice"'
+         RETURN count(e) AS n`,
+      ),
+    ).toBe(1);
+    expect(verdict).toMatchObject({ clusterId: 'c-ring', note: 'sent twice', by: 'ana' });
   });
 });
