@@ -19,7 +19,7 @@ import { query, type CypherMap } from '../platform/cypher';
 import { AppError, isAppError } from '../platform/errors';
 import type { Logger } from '../platform/logger';
 import type { Metrics } from '../platform/metrics';
-import type { Database } from '../platform/neo4j';
+import type { Database, ManagedTransaction } from '../platform/neo4j';
 import { int } from '../platform/neo4j';
 import { parseConfigAllowlist } from './allowlist';
 import { COMPUTE_PHASES, compute, type ComputeEvents, type ComputeParams } from './compute';
@@ -89,6 +89,22 @@ function errorText(err: unknown): string {
   return String(err);
 }
 
+/** The run record, written in the transaction that takes the lease (idempotent: MERGE). */
+export function createRunRecord(
+  cypher: CypherMap,
+  run: { id: string; trigger: Trigger; seed: number; startedAt: number; params: string },
+): (tx: ManagedTransaction) => Promise<void> {
+  return async (tx) => {
+    await tx.run(query(cypher, 'linkage/create-run'), {
+      id: run.id,
+      trigger: run.trigger,
+      seed: int(run.seed),
+      now: run.startedAt,
+      params: run.params,
+    });
+  };
+}
+
 /**
  * Takes the lease and creates the run record (or throws AppError run_in_progress
  * with the running run's id), then runs the pipeline in the background. `done`
@@ -118,15 +134,13 @@ export async function startLinkage(
     deps,
     runId,
     { ttlMs: config.LINKAGE_LEASE_TTL_MS, renewEveryMs: opts.leaseRenewEveryMs },
-    async (tx) => {
-      await tx.run(query(deps.cypher, 'linkage/create-run'), {
-        id: runId,
-        trigger: opts.trigger,
-        seed: int(seed),
-        now: startedAt,
-        params: JSON.stringify(params),
-      });
-    },
+    createRunRecord(deps.cypher, {
+      id: runId,
+      trigger: opts.trigger,
+      seed,
+      startedAt,
+      params: JSON.stringify(params),
+    }),
   );
   deps.logger.info({ runId, trigger: opts.trigger, seed }, 'linkage run started');
   const abort = new AbortController();

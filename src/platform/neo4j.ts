@@ -61,6 +61,11 @@ export class Database {
     readonly connection?: DriverOptions,
   ) {}
 
+  /**
+   * Runs `work` in a managed write transaction. The driver runs it again on transient
+   * errors, also after a commit whose answer was lost but which went through, so `work`
+   * must be idempotent: ids made outside it, MERGE on them rather than CREATE.
+   */
   async write<T>(work: (tx: ManagedTransaction) => Promise<T>): Promise<T> {
     const session = this.driver.session({
       database: this.database,

@@ -13,11 +13,9 @@ import { hashKey } from '../../src/platform/auth';
 import { compute, type ComputeParams } from '../../src/linkage/compute';
 import { computeInWorker } from '../../src/linkage/compute-thread';
 import { Lease } from '../../src/linkage/lease';
-import { startLinkage, stopActiveRuns } from '../../src/linkage/runner';
-import { query } from '../../src/platform/cypher';
-import { int } from '../../src/platform/neo4j';
+import { createRunRecord, startLinkage, stopActiveRuns } from '../../src/linkage/runner';
 import { FAMILY_CARD, plantWorld, type PlantedWorld } from '../support/linkage-fixtures';
-import { startTestNeo4j, type TestNeo4j } from '../support/neo4j';
+import { CommitsTwice, startTestNeo4j, type TestNeo4j } from '../support/neo4j';
 import { postJson, startService, type TestService } from '../support/service';
 
 let neo4j: TestNeo4j;
@@ -553,21 +551,15 @@ describe('linkage runs', () => {
   });
 
   it('takes the lease again for its own holder: a retried commit that went through is neither refused nor recorded twice', async () => {
-    // The driver retries a commit whose answer was lost; the retry runs the same work
-    // with the same run id against a database where the first commit may have landed.
-    const deps = svc.ctx;
-    const createRun =
-      (id: string) => async (tx: Parameters<Parameters<typeof Lease.acquire>[3]>[0]) => {
-        await tx.run(query(deps.cypher, 'linkage/create-run'), {
-          id,
-          trigger: 'api',
-          seed: int(1),
-          now: Date.now(),
-          params: '{}',
-        });
-      };
-    const first = await Lease.acquire(deps, 'r-retried', { ttlMs: 60_000 }, createRun('r-retried'));
-    first.abandon();
+    const deps = { ...svc.ctx, db: new CommitsTwice(neo4j.driver) };
+    const createRun = (id: string) =>
+      createRunRecord(deps.cypher, {
+        id,
+        trigger: 'api',
+        seed: 1,
+        startedAt: Date.now(),
+        params: '{}',
+      });
     const logsBefore = svc.logs.length;
     const again = await Lease.acquire(deps, 'r-retried', { ttlMs: 60_000 }, createRun('r-retried'));
     try {

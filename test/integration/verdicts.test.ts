@@ -3,9 +3,8 @@
  * cluster's history, a benign verdict allow-listing the cluster's shared values for
  * the next run, export with paging, the audit trail (admin), errors and roles.
  */
-import { Database, type ManagedTransaction } from '../../src/platform/neo4j';
 import { VerdictService } from '../../src/verdicts/service';
-import { startTestNeo4j, type TestNeo4j } from '../support/neo4j';
+import { CommitsTwice, startTestNeo4j, type TestNeo4j } from '../support/neo4j';
 import { postJson, startService, type TestService } from '../support/service';
 import {
   API_KEYS,
@@ -214,14 +213,6 @@ describe('GET /v1/audit', () => {
 });
 
 describe('a retried commit (on the run seeded above)', () => {
-  /** What the driver does when a commit's answer is lost: the work runs again, after it landed. */
-  class CommitsTwice extends Database {
-    override async write<T>(work: (tx: ManagedTransaction) => Promise<T>): Promise<T> {
-      await super.write(work);
-      return super.write(work);
-    }
-  }
-
   it('records the verdict and its audit entry once', async () => {
     const db = new CommitsTwice(neo4j.driver);
     const service = new VerdictService({ ...svc.ctx, db });

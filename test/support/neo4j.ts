@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import neo4j, { type Driver } from 'neo4j-driver';
+import { Database, type ManagedTransaction } from '../../src/platform/neo4j';
 import { startLocalNeo4j } from '../../src/platform/neo4j-local';
 
 export interface TestNeo4j {
@@ -52,4 +53,15 @@ export async function startTestNeo4j(): Promise<TestNeo4j> {
       return stopping;
     },
   };
+}
+
+/**
+ * What the driver does when a commit's answer is lost: the work runs again, after the
+ * first commit landed. Every write through it commits twice.
+ */
+export class CommitsTwice extends Database {
+  override async write<T>(work: (tx: ManagedTransaction) => Promise<T>): Promise<T> {
+    await super.write(work);
+    return super.write(work);
+  }
 }
