@@ -1,7 +1,8 @@
 /**
  * POST /v1/cypher against a real Neo4j: reads with parameters and converted values,
  * every kind of write refused with 403 write_not_allowed and the graph unchanged,
- * the database's own refusal mapped to the same code, bad queries, row cap,
+ * commands and procedures that reach the server (other sessions' transactions,
+ * settings) refused, the database's own refusal mapped to the same code, bad queries, row cap,
  * timeout, roles, audit.
  */
 import { mapQueryError } from '../../src/cypher-console/service';
@@ -151,6 +152,72 @@ describe('POST /v1/cypher', () => {
     expect(res.records[0]?.toObject()).toEqual({ label: false, key: false });
     const indexes = await step('indexes', neo4j.driver.executeQuery('SHOW INDEXES YIELD name'));
     expect(indexes.records.map((r) => r.get('name'))).not.toContain('hacked');
+  });
+
+  const NOT_GRAPH_READS: [string, string, string][] = [
+    [
+      "other sessions' queries",
+      'SHOW TRANSACTIONS YIELD transactionId, currentQuery, parameters RETURN *',
+      'command',
+    ],
+    ['ending transactions', "TERMINATE TRANSACTIONS 'neo4j-transaction-1'", 'command'],
+    ['server settings', 'SHOW SETTINGS', 'command'],
+    ['a procedure that plans as a read', 'CALL db.prepareForReplanning()', 'procedure'],
+    ['another', 'CALL db.resampleOutdatedIndexes()', 'procedure'],
+    ['a DBMS procedure', 'CALL dbms.listConnections()', 'not_read_only'],
+    [
+      'one inside a subquery',
+      'MATCH (a:Account) CALL { CALL db.info() YIELD id RETURN id } RETURN a LIMIT 1',
+      'procedure',
+    ],
+  ];
+
+  it('refuses commands and procedures that read the server, not the graph', async () => {
+    const outcomes: unknown[] = [];
+    for (const [name, q] of NOT_GRAPH_READS) {
+      const res = await step(q, cypher(q));
+      const error = res.body.error as { code?: string; details?: { reason?: string } } | undefined;
+      outcomes.push([name, res.status, error?.code, error?.details?.reason]);
+    }
+    expect(outcomes).toEqual(
+      NOT_GRAPH_READS.map(([name, , reason]) => [name, 403, 'write_not_allowed', reason]),
+    );
+  });
+
+  it("cannot see or end another session's open transaction", async () => {
+    // A write in flight elsewhere (ingest, a publish, an audit write), as the service's
+    // single database identity sees it.
+    const session = neo4j.driver.session();
+    const tx = session.beginTransaction({ metadata: { tag: 'in-flight' } });
+    try {
+      await tx.run("CREATE (:Inflight {secret: 'in-flight-param'})");
+      const listed = await neo4j.driver.executeQuery(
+        "SHOW TRANSACTIONS YIELD transactionId, metaData WHERE metaData.tag = 'in-flight' RETURN transactionId",
+      );
+      const ids = listed.records.map((r) => r.get('transactionId') as string);
+      expect(ids).toHaveLength(1);
+      const show = await cypher('SHOW TRANSACTIONS YIELD currentQuery RETURN currentQuery');
+      expect(show).toMatchObject({ status: 403, body: { error: { code: 'write_not_allowed' } } });
+      const end = await cypher('TERMINATE TRANSACTIONS $ids', { ids });
+      expect(end).toMatchObject({ status: 403, body: { error: { code: 'write_not_allowed' } } });
+      await tx.commit(); // still alive
+    } finally {
+      if (tx.isOpen()) await tx.rollback();
+      await session.close();
+    }
+    const count = await neo4j.driver.executeQuery(
+      'MATCH (n:Inflight) DETACH DELETE n RETURN count(*) AS n',
+    );
+    expect(count.records[0]?.get('n').toNumber()).toBe(1);
+  });
+
+  it('lets schema look-ups through: allow-listed procedures and listings', async () => {
+    const labels = await cypher('CALL db.labels() YIELD label WHERE label = $l RETURN label', {
+      l: 'Account',
+    });
+    expect(labels).toMatchObject({ status: 200, body: { rows: [{ label: 'Account' }] } });
+    const indexes = await cypher('SHOW INDEXES YIELD name RETURN count(name) > 0 AS any');
+    expect(indexes).toMatchObject({ status: 200, body: { rows: [{ any: true }] } });
   });
 
   it("maps the database's own refusal of a write in a read transaction to write_not_allowed", async () => {

@@ -1,5 +1,10 @@
 /** The ad-hoc Cypher guard's decisions from query type and plan (pure). */
-import { assertReadOnly, mentionsLoadCsv, planOperators } from '../../../src/cypher-console/guard';
+import {
+  assertReadOnly,
+  mentionsLoadCsv,
+  planOperators,
+  procedureName,
+} from '../../../src/cypher-console/guard';
 import { AppError } from '../../../src/platform/errors';
 
 const plan = (...ops: string[]) => ({
@@ -42,6 +47,62 @@ describe('assertReadOnly', () => {
     );
     expect(mentionsLoadCsv("RETURN 'LOAD CSV' AS s // LOAD CSV\n")).toBe(false);
     expect(mentionsLoadCsv('/* c */ LOAD\nCSV WITH HEADERS FROM $u AS l RETURN l')).toBe(true);
+  });
+
+  const call = (details: unknown) => ({
+    operatorType: 'ProduceResults@neo4j',
+    children: [
+      {
+        operatorType: 'Apply@neo4j',
+        children: [{ operatorType: 'ProcedureCall@neo4j', arguments: { Details: details } }],
+      },
+    ],
+  });
+
+  it('refuses commands but schema listings, wherever they sit in the plan', () => {
+    for (const op of [
+      'ShowTransactions',
+      'TerminateTransactions',
+      'ShowSettings',
+      'ShowFutureThing',
+    ]) {
+      expect(
+        codeOf(() => assertReadOnly('x', 'r', plan('ProduceResults@neo4j', `${op}@neo4j`))),
+      ).toBe('write_not_allowed:command');
+    }
+    for (const op of ['ShowIndexes', 'ShowConstraints', 'ShowFunctions', 'ShowProcedures']) {
+      expect(
+        codeOf(() => assertReadOnly('x', 'r', plan('ProduceResults@neo4j', `${op}@neo4j`))),
+      ).toBeUndefined();
+    }
+  });
+
+  it('calls only allow-listed procedures, named by their resolved signature', () => {
+    expect(
+      codeOf(() => assertReadOnly('x', 'r', call('db.labels() :: (label :: STRING)'))),
+    ).toBeUndefined();
+    expect(
+      codeOf(() =>
+        assertReadOnly('x', 'r', call('db.schema.visualization() :: (nodes :: LIST<NODE>)')),
+      ),
+    ).toBeUndefined();
+    for (const details of [
+      'db.prepareForReplanning() :: ()',
+      'db.labelsX() :: (x :: STRING)',
+      'db.labels',
+      undefined,
+      42,
+    ]) {
+      expect(codeOf(() => assertReadOnly('x', 'r', call(details)))).toBe(
+        'write_not_allowed:procedure',
+      );
+    }
+    expect(
+      procedureName({
+        operatorType: 'ProcedureCall',
+        arguments: { Details: 'db.info() :: (id :: STRING)' },
+      }),
+    ).toBe('db.info');
   });
 
   it('lists nested operators', () => {
