@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'invalid_json'
   | 'validation_failed'
   | 'payload_too_large'
+  | 'unsupported_media_type'
   | 'unauthenticated'
   | 'forbidden'
   | 'not_found'
@@ -26,6 +27,7 @@ const STATUS: Record<ErrorCode, number> = {
   invalid_json: 400,
   validation_failed: 400,
   payload_too_large: 413,
+  unsupported_media_type: 415,
   unauthenticated: 401,
   forbidden: 403,
   write_not_allowed: 403,

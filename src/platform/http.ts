@@ -19,6 +19,7 @@ export const notFound: RequestHandler = (req, _res, next) => {
 interface BodyParserError {
   type?: string;
   status?: number;
+  statusCode?: number;
   limit?: number;
 }
 
@@ -48,11 +49,13 @@ function asAppError(err: unknown): AppError {
   if (parserError?.type === 'entity.parse.failed') {
     return new AppError('invalid_json', 'request body is not valid JSON', { cause: err });
   }
-  if (
-    parserError?.type !== undefined &&
-    parserError.status !== undefined &&
-    parserError.status < 500
-  ) {
+  // Other client errors from Express and body-parser: a path that is not valid
+  // percent-encoding (URIError, status 400, no type), an unsupported charset (415).
+  const status = parserError?.status ?? parserError?.statusCode;
+  if (status === 415) {
+    return new AppError('unsupported_media_type', (err as Error).message, { cause: err });
+  }
+  if (status !== undefined && status >= 400 && status < 500) {
     return new AppError('bad_request', (err as Error).message, { cause: err });
   }
   return new AppError('internal', 'internal error', { cause: err });

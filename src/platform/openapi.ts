@@ -56,6 +56,7 @@ const ERRORS: Record<number, string> = {
   404: 'not found (not_found)',
   409: 'conflict (conflict, run_in_progress)',
   413: 'too large (payload_too_large)',
+  415: 'body charset or encoding not supported (unsupported_media_type)',
   503: 'database unavailable or busy',
   504: 'query ran past its time limit (query_timeout)',
 };

@@ -139,11 +139,16 @@ describe('GET /metrics', () => {
 });
 
 describe('one error body everywhere', () => {
-  it('404 route, 400 JSON, 400 validation, 401, 403, 404 resource, 403 write_not_allowed', async () => {
+  it('404 route, 400 JSON, 400 validation, 400 path, 415 charset, 401, 403, 404 resource, 403 write_not_allowed', async () => {
     const cases = [
       await getJson(`${svc.url}/no/such/route`, auth('analyst')),
       await postJson(`${svc.url}/v1/cypher`, '{not json', auth('analyst')),
       await getJson(`${svc.url}/v1/clusters?limit=-1`, auth('analyst')),
+      await getJson(`${svc.url}/v1/clusters/%zz`, auth('analyst')),
+      await postJson(`${svc.url}/v1/cypher`, '{"query": "RETURN 1"}', {
+        ...auth('analyst'),
+        'content-type': 'application/json; charset=latin9',
+      }),
       await getJson(`${svc.url}/v1/clusters`),
       await getJson(`${svc.url}/v1/clusters`, auth('ingest')),
       await getJson(`${svc.url}/v1/clusters/none`, auth('analyst')),
@@ -153,6 +158,8 @@ describe('one error body everywhere', () => {
       [404, 'not_found'],
       [400, 'invalid_json'],
       [400, 'validation_failed'],
+      [400, 'bad_request'],
+      [415, 'unsupported_media_type'],
       [401, 'unauthenticated'],
       [403, 'forbidden'],
       [404, 'not_found'],
