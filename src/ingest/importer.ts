@@ -315,7 +315,12 @@ export function parseLine(line: string, lineNo: number): CleanEvent | Rejected {
   try {
     raw = JSON.parse(line);
   } catch (err) {
-    return { line: lineNo, reason: `invalid JSON: ${(err as Error).message}` };
+    // Not the parser's message: V8 quotes the text around the error, which may be a prompt.
+    const at = /at position (\d+)/.exec((err as Error).message)?.[1];
+    return {
+      line: lineNo,
+      reason: at === undefined ? 'invalid JSON' : `invalid JSON at position ${at}`,
+    };
   }
   const result = cleanEvent(raw, lineNo);
   if (result.ok) return result.event;

@@ -1,3 +1,4 @@
+import { parseLine } from '../../../src/ingest/importer';
 import { cleanBatch, cleanEvent } from '../../../src/ingest/validate';
 import { simhash } from '../../../src/ingest/simhash';
 
@@ -89,5 +90,22 @@ describe('event validation', () => {
   it('accepts a valid batch whole', () => {
     const result = cleanBatch([base, { ...base, type: 'signup' }]);
     expect(result.ok && result.events.length).toBe(2);
+  });
+});
+
+describe('a line of an import file', () => {
+  it('rejected as invalid JSON without quoting any of it (it may hold a prompt)', () => {
+    const lines = [
+      '{"type": "request", "accountId": "a", "prompt": secret words of the prompt}',
+      '{"type": "request", "prompt": "secret words of the prompt"',
+      '{"prompt": "secret words of the prompt"} secret',
+    ];
+    const reasons = lines.map((line, i) => parseLine(line, i + 1));
+    expect(reasons).toEqual([
+      { line: 1, reason: 'invalid JSON' },
+      { line: 2, reason: 'invalid JSON at position 58' },
+      { line: 3, reason: 'invalid JSON at position 41' },
+    ]);
+    expect(JSON.stringify(reasons)).not.toMatch(/secret/);
   });
 });
