@@ -20,7 +20,7 @@ import { parseInput } from '../platform/http';
 import { int, toPlain } from '../platform/neo4j';
 import { addAllowlistEntry, listAllowlist, removeAllowlistEntry } from './allowlist';
 import { startLinkage } from './runner';
-import { entryBody, entryKeyInput, listQuery, runBody } from './schemas';
+import { entryBody, entryKeyInput, listQuery, runBody, runIdParam } from './schemas';
 
 const JSON_FIELDS = ['params', 'stats', 'timings', 'dissolved'] as const;
 const TIME_FIELDS = ['startedAt', 'finishedAt', 'updatedAt', 'membershipsPrunedAt'] as const;
@@ -86,7 +86,7 @@ export function linkageRoutes(ctx: Context): Router {
   });
 
   router.get('/v1/linkage/runs/:id', requireRole('analyst'), async (req, res) => {
-    const id = String(req.params.id);
+    const { id } = parseInput(runIdParam, req.params);
     const run = await ctx.db.read(async (tx) => {
       const r = await tx.run(query(ctx.cypher, 'linkage/read-run'), { id });
       const record = r.records[0];

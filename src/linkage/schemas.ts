@@ -15,6 +15,7 @@ export const runBody = z
       .optional(),
   })
   .strict();
+export const runIdParam = z.object({ id: z.string().min(1).max(256) });
 export const listQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(20) });
 const kind = z.enum(IDENTIFIER_KINDS as unknown as [IdentifierKind, ...IdentifierKind[]]);
 export const entryBody = z
@@ -37,7 +38,7 @@ export const runStatus = z
     startedAt: z.string().nullable().describe('ISO-8601'),
     finishedAt: z.string().nullable().describe('ISO-8601'),
     params: jsonObject,
-    timings: jsonObject.describe('seconds per phase'),
+    timings: jsonObject.describe('milliseconds per phase'),
     stats: jsonObject,
     dissolved: z.array(z.unknown()),
     error: z.string().nullable(),

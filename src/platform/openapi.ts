@@ -30,6 +30,7 @@ import {
   listQuery,
   runAccepted,
   runBody,
+  runIdParam,
   runStatus,
 } from '../linkage/schemas';
 import {
@@ -166,8 +167,8 @@ function paths(): RouteConfig[] {
       path: '/v1/linkage/runs/{id}',
       summary: 'A linkage run: status, phase, progress, per-phase timings, stats',
       security: bearer,
-      request: { params: z.object({ id: z.string() }) },
-      responses: { 200: json(runStatus, 'the run'), ...errors(401, 403, 404) },
+      request: { params: runIdParam },
+      responses: { 200: json(runStatus, 'the run'), ...errors(400, 401, 403, 404) },
     },
     {
       method: 'get',

@@ -214,6 +214,10 @@ describe('linkage runs', () => {
     expect(list.body.currentRunId).toBe(runId);
     expect((list.body.runs as Run[])[0]?.id).toBe(runId);
     expect((await getJson(`${svc.url}/v1/linkage/runs/r-nope`)).status).toBe(404);
+    expect(await getJson(`${svc.url}/v1/linkage/runs/${'r'.repeat(300)}`)).toMatchObject({
+      status: 400,
+      body: { error: { code: 'validation_failed' } },
+    });
   });
 
   it('publishes clusters and memberships that readers find through the pointer', async () => {
