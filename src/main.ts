@@ -7,6 +7,7 @@ import type { Server } from 'node:http';
 import { createApp } from './app';
 import { startLinkageSchedule } from './linkage/schedule';
 import { stopActiveRuns } from './linkage/runner';
+import { checkLinkageConfig } from './linkage/settings';
 import type { Context } from './context';
 import { parseApiKeys } from './platform/auth';
 import { loadConfig } from './platform/config';
@@ -20,6 +21,7 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  checkLinkageConfig(config); // a typo in the allow-list or weights stops start-up
   const logger = createLogger(config.LOG_LEVEL);
   const keys = parseApiKeys(config.API_KEYS);
   let host = config.HOST;

@@ -17,6 +17,7 @@ import { promptTemplates } from './lsh';
 import { matchClusters, type MatchResult } from './match';
 import { score } from './score';
 import type { ClusterChange } from './types';
+import { buildOverrides, scoreOverrides, type WeightOverrides } from './settings';
 import { resolveBuildOptions } from './weights';
 
 export const COMPUTE_PHASES = ['extract', 'build', 'detect', 'score', 'match'] as const;
@@ -31,6 +32,10 @@ export interface ComputeParams {
   extractPageSize: number;
   /** LINKAGE_ALLOWLIST, added to the stored entries */
   configAllowlist: string;
+  /** near-duplicate prompts: SimHash fingerprints within this many bits are one template */
+  promptMaxHamming: number;
+  /** LINKAGE_WEIGHTS, parsed */
+  weights: WeightOverrides;
 }
 
 export interface ComputeEvents {
@@ -69,7 +74,11 @@ export async function compute(
 
   await events.phase('build');
   // Prompt templates are grouped once, here, for build and score alike.
-  const buildOptions = resolveBuildOptions({ seed });
+  const buildOptions = resolveBuildOptions({
+    ...buildOverrides(params.weights),
+    seed,
+    maxHamming: params.promptMaxHamming,
+  });
   const templates = promptTemplates(input.identifiers, buildOptions.maxHamming);
   const graph = build(input, buildOptions, templates);
   stats.build = graph.stats;
@@ -83,7 +92,17 @@ export async function compute(
   stats.detect = detection.stats;
 
   await events.phase('score');
-  const scored = score(input, detection, { threshold: params.riskThreshold, seed }, templates);
+  const scored = score(
+    input,
+    detection,
+    {
+      ...scoreOverrides(params.weights),
+      threshold: params.riskThreshold,
+      seed,
+      templateMaxHamming: params.promptMaxHamming,
+    },
+    templates,
+  );
 
   await events.phase('match');
   const accountIds = input.accounts.map((a) => a.id);

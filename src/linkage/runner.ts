@@ -22,6 +22,7 @@ import type { Metrics } from '../platform/metrics';
 import type { Database, ManagedTransaction } from '../platform/neo4j';
 import { int } from '../platform/neo4j';
 import { parseConfigAllowlist } from './allowlist';
+import { parseWeightOverrides, type WeightOverrides } from './settings';
 import { COMPUTE_PHASES, compute, type ComputeEvents, type ComputeParams } from './compute';
 import { computeInWorker } from './compute-thread';
 import { LEASE_NAME, Lease } from './lease';
@@ -117,6 +118,7 @@ export async function startLinkage(
   const { config } = deps;
   const seed = opts.seed ?? config.LINKAGE_SEED;
   const configAllowlist = parseConfigAllowlist(config.LINKAGE_ALLOWLIST); // a typo fails here
+  const weights = parseWeightOverrides(config.LINKAGE_WEIGHTS); // and here
   const params = {
     seed,
     resolution: config.LINKAGE_RESOLUTION,
@@ -127,6 +129,8 @@ export async function startLinkage(
     extractPageSize: config.LINKAGE_EXTRACT_PAGE_SIZE,
     publishBatchSize: config.LINKAGE_PUBLISH_BATCH_SIZE,
     configAllowlistEntries: configAllowlist.length,
+    promptMaxHamming: config.LINKAGE_PROMPT_MAX_HAMMING,
+    weights,
   };
   const runId = newRunId();
   const startedAt = Date.now();
@@ -145,9 +149,8 @@ export async function startLinkage(
   deps.logger.info({ runId, trigger: opts.trigger, seed }, 'linkage run started');
   const abort = new AbortController();
   active.set(runId, abort);
-  const done = execute(deps, opts, { runId, seed, startedAt, lease, abort: abort.signal }).finally(
-    () => active.delete(runId),
-  );
+  const run = { runId, seed, weights, startedAt, lease, abort: abort.signal };
+  const done = execute(deps, opts, run).finally(() => active.delete(runId));
   return { runId, done };
 }
 
@@ -251,7 +254,14 @@ class RunRecorder {
 async function execute(
   deps: LinkageDeps,
   opts: RunOptions,
-  run: { runId: string; seed: number; startedAt: number; lease: Lease; abort: AbortSignal },
+  run: {
+    runId: string;
+    seed: number;
+    weights: WeightOverrides;
+    startedAt: number;
+    lease: Lease;
+    abort: AbortSignal;
+  },
 ): Promise<RunSummary> {
   const { config, db, cypher, logger } = deps;
   const { runId, seed, lease } = run;
@@ -288,6 +298,8 @@ async function execute(
       riskThreshold: config.RISK_THRESHOLD,
       extractPageSize: config.LINKAGE_EXTRACT_PAGE_SIZE,
       configAllowlist: config.LINKAGE_ALLOWLIST,
+      promptMaxHamming: config.LINKAGE_PROMPT_MAX_HAMMING,
+      weights: run.weights,
     };
     let current: Phase | undefined;
     const events: ComputeEvents = {

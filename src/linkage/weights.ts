@@ -1,8 +1,9 @@
 /**
  * The one table of linkage knobs: how much each kind of shared value says, how
  * rarity discounts it, how hubs are handled, how evidence of several kinds
- * combines, and how communities are detected. Config overrides any of it;
- * `resolveBuildOptions` / `resolveDetectOptions` merge an override once.
+ * combines, and how communities are detected. `resolveBuildOptions` /
+ * `resolveDetectOptions` merge an override once; from config, LINKAGE_WEIGHTS
+ * (settings.ts) overrides the weights and LINKAGE_PROMPT_MAX_HAMMING maxHamming.
  *
  * Evidence of one shared value v of kind k, shared by d distinct accounts:
  *   w(v) = kindWeight[k] / ln(d + 5)                  (FRAUDAR's column weight)

@@ -36,6 +36,9 @@ export const configSchema = z.object({
   LINKAGE_MIN_CLUSTER_SIZE: int(3, 2),
   RISK_THRESHOLD: z.coerce.number().min(0).max(1).default(0.7),
   LINKAGE_ALLOWLIST: z.string().default(''),
+  LINKAGE_WEIGHTS: z.string().default(''),
+  // LSH with d + 2 bands of 64 bits: past 8 the bands are too narrow to prune anything.
+  LINKAGE_PROMPT_MAX_HAMMING: z.coerce.number().int().min(0).max(8).default(3),
   LINKAGE_KEEP_RUNS: int(5, 1),
   LINKAGE_LEASE_TTL_MS: int(120_000, 1000),
   LINKAGE_EXTRACT_PAGE_SIZE: int(20_000, 1),

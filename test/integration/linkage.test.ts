@@ -42,6 +42,8 @@ beforeAll(async () => {
     LINKAGE_KEEP_RUNS: '2',
     LINKAGE_ALLOWLIST: `ip:${CONFIG_ALLOWED_IP}, subnet:${CONFIG_ALLOWED_SUBNET}`,
     LINKAGE_CRON: 'off',
+    // the default weight, set explicitly: recorded in the run's params
+    LINKAGE_WEIGHTS: '{"score": {"weights": {"model_pivot_24h": 2.5}}}',
   });
   world = plantWorld();
   for (let i = 0; i < world.events.length; i += 500) {
@@ -207,7 +209,13 @@ describe('linkage runs', () => {
     expect(first.stats).toHaveProperty('detect.components');
     expect(first.stats).toHaveProperty('publish.batches');
     expect((first.stats.publish as { batches: number }).batches).toBeGreaterThan(3);
-    expect(first.params).toMatchObject({ seed: 7, keepRuns: 2, publishBatchSize: 4 });
+    expect(first.params).toMatchObject({
+      seed: 7,
+      keepRuns: 2,
+      publishBatchSize: 4,
+      promptMaxHamming: 3,
+      weights: { score: { weights: { model_pivot_24h: 2.5 } } },
+    });
 
     const list = await getJson(`${svc.url}/v1/linkage/runs?limit=5`);
     expect(list.status).toBe(200);
@@ -331,6 +339,8 @@ describe('linkage runs', () => {
       riskThreshold: config.RISK_THRESHOLD,
       extractPageSize: 7,
       configAllowlist: config.LINKAGE_ALLOWLIST,
+      promptMaxHamming: config.LINKAGE_PROMPT_MAX_HAMMING,
+      weights: {},
     };
     const phases: string[] = [];
     const progress: number[] = [];
@@ -358,10 +368,48 @@ describe('linkage runs', () => {
       riskThreshold: 0.7,
       extractPageSize: 100,
       configAllowlist: 'nonsense-without-kind', // extract throws on it, in the worker
+      promptMaxHamming: 3,
+      weights: {},
     };
     await expect(
       computeInWorker(svc.ctx.db.connection!, params, { phase: () => {}, progress: () => {} }),
     ).rejects.toThrow(/LINKAGE_ALLOWLIST entry "nonsense-without-kind"/);
+  });
+
+  it('LINKAGE_WEIGHTS and LINKAGE_PROMPT_MAX_HAMMING reach the computation', async () => {
+    const { config, db, cypher: queries } = svc.ctx;
+    const params: ComputeParams = {
+      runId: 'r-weights',
+      seed: 7,
+      resolution: config.LINKAGE_RESOLUTION,
+      minClusterSize: config.LINKAGE_MIN_CLUSTER_SIZE,
+      riskThreshold: config.RISK_THRESHOLD,
+      extractPageSize: 100,
+      configAllowlist: config.LINKAGE_ALLOWLIST,
+      promptMaxHamming: 3,
+      weights: {},
+    };
+    const quiet = { phase: () => {}, progress: () => {} };
+    const run = (p: Partial<ComputeParams>) => compute(db, queries, { ...params, ...p }, quiet);
+    const flagged = (r: Awaited<ReturnType<typeof run>>) => r.stats.flagged as number;
+    const templates = (r: Awaited<ReturnType<typeof run>>) =>
+      (r.stats.build as { promptTemplates: number }).promptTemplates;
+
+    const plain = await run({});
+    expect(flagged(plain)).toBeGreaterThan(0);
+    // A bias no evidence can overcome: nothing is flagged, the communities stay.
+    const timid = await run({ weights: { score: { bias: -40 } } });
+    expect(flagged(timid)).toBe(0);
+    expect(timid.stats.communities).toBe(plain.stats.communities);
+    // Payment and device evidence switched off: the card-sharing rings come apart.
+    const noCards = await run({
+      weights: { build: { kindWeight: { payment: 0, device: 0 } } },
+    });
+    expect(noCards.stats.edges).toBeLessThan(plain.stats.edges as number);
+    // The planted rings' prompts are near-duplicates (≤ 2 bits apart): exact matching
+    // sees more distinct templates.
+    const exact = await run({ promptMaxHamming: 0 });
+    expect(templates(exact)).toBeGreaterThan(templates(plain));
   });
 
   it('only admins trigger runs; analysts read them', async () => {

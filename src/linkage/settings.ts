@@ -1,0 +1,92 @@
+/**
+ * Overrides of the linkage weight tables from config (LINKAGE_WEIGHTS, JSON), over
+ * DEFAULTS in weights.ts (build) and score.ts (score); nested tables merge key by key.
+ * Only numbers that tune evidence are open here: kinds, families and webmail domains
+ * stay in code. A run records the overrides it used in its params, so it can be
+ * reproduced.
+ */
+import { z } from 'zod';
+import type { Config } from '../platform/config';
+import { parseConfigAllowlist } from './allowlist';
+import { DEFAULTS as SCORE, type ScoreOptionsInput } from './score';
+import type { IdentifierKind } from './types';
+import { DEFAULTS as LINK, type BuildOptions } from './weights';
+
+const weight = z.number().finite().min(0);
+
+/** A partial table over the keys of a DEFAULTS table; unknown keys are refused. */
+function table<K extends string, V>(defaults: Record<K, unknown>, value: z.ZodType<V>) {
+  const shape = Object.fromEntries(Object.keys(defaults).map((k) => [k, value.optional()]));
+  return z.object(shape).strict() as unknown as z.ZodType<Partial<Record<K, V>>>;
+}
+
+const range = z.tuple([z.number().finite(), z.number().finite()]);
+
+export const weightOverridesSchema = z
+  .object({
+    build: z
+      .object({
+        kindWeight: table(LINK.build.kindWeight, weight),
+        fullShare: z.number().finite().gt(0).max(1),
+        kindCap: weight,
+        corroborationMin: weight,
+        corroborationBonus: weight,
+        weakOnlyMin: weight,
+        minProposeWeight: weight,
+        maxExpandDegree: z.number().int().min(2),
+      })
+      .partial()
+      .strict(),
+    score: z
+      .object({
+        bias: z.number().finite(),
+        weights: table(SCORE.weights, weight),
+        benignWeights: table(SCORE.benignWeights, weight),
+        ramps: table(SCORE.ramps, range),
+        reasonMinStrength: z.number().finite().min(0).max(1),
+        fullConfidenceSize: z.number().int().min(2),
+      })
+      .partial()
+      .strict(),
+  })
+  .partial()
+  .strict();
+
+export type WeightOverrides = z.infer<typeof weightOverridesSchema>;
+
+/** Parses LINKAGE_WEIGHTS; throws naming the key at fault ('' = no overrides). */
+export function parseWeightOverrides(spec: string): WeightOverrides {
+  if (spec.trim() === '') return {};
+  let raw: unknown;
+  try {
+    raw = JSON.parse(spec);
+  } catch {
+    throw new Error(
+      'LINKAGE_WEIGHTS must be a JSON object, e.g. {"build":{"kindWeight":{"ip":0.2}}}',
+    );
+  }
+  const parsed = weightOverridesSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map(
+      (i) => `${['LINKAGE_WEIGHTS', ...i.path].join('.')}: ${i.message}`,
+    );
+    throw new Error(`Invalid LINKAGE_WEIGHTS:\n  ${issues.join('\n  ')}`);
+  }
+  return parsed.data;
+}
+
+/** Build options from the overrides (the kind table merges key by key in resolveBuildOptions). */
+export function buildOverrides(o: WeightOverrides): Partial<BuildOptions> {
+  const { kindWeight, ...rest } = o.build ?? {};
+  return kindWeight ? { ...rest, kindWeight: kindWeight as Record<IdentifierKind, number> } : rest;
+}
+
+export function scoreOverrides(o: WeightOverrides): ScoreOptionsInput {
+  return { ...o.score };
+}
+
+/** Everything in config a run would refuse, checked once at start-up so a typo stops it there. */
+export function checkLinkageConfig(config: Config): void {
+  parseConfigAllowlist(config.LINKAGE_ALLOWLIST);
+  parseWeightOverrides(config.LINKAGE_WEIGHTS);
+}

@@ -1,0 +1,75 @@
+/** LINKAGE_WEIGHTS: partial overrides of the weight tables, refused with the key at fault. */
+import { loadConfig } from '../../../src/platform/config';
+import { scoreOptions } from '../../../src/linkage/score';
+import {
+  buildOverrides,
+  checkLinkageConfig,
+  parseWeightOverrides,
+  scoreOverrides,
+} from '../../../src/linkage/settings';
+import { DEFAULTS, resolveBuildOptions } from '../../../src/linkage/weights';
+
+describe('LINKAGE_WEIGHTS', () => {
+  it('is empty by default: the DEFAULTS tables stand', () => {
+    const o = parseWeightOverrides('');
+    expect(o).toEqual({});
+    expect(resolveBuildOptions(buildOverrides(o))).toEqual(DEFAULTS.build);
+    expect(scoreOptions(scoreOverrides(o))).toEqual(scoreOptions());
+  });
+
+  it('overrides single entries; the rest of each table keeps its default', () => {
+    const o = parseWeightOverrides(
+      JSON.stringify({
+        build: { kindWeight: { ip: 0.2 }, corroborationBonus: 1 },
+        score: { bias: -5, weights: { signup_burst: 3 }, ramps: { requests_ratio: [3, 30] } },
+      }),
+    );
+    const build = resolveBuildOptions(buildOverrides(o));
+    expect(build.kindWeight).toEqual({ ...DEFAULTS.build.kindWeight, ip: 0.2 });
+    expect(build.corroborationBonus).toBe(1);
+    const score = scoreOptions(scoreOverrides(o));
+    expect(score.bias).toBe(-5);
+    expect(score.weights).toEqual({ ...scoreOptions().weights, signup_burst: 3 });
+    expect(score.ramps.requests_ratio).toEqual([3, 30]);
+    expect(score.ramps.signup_burst_share).toEqual(scoreOptions().ramps.signup_burst_share);
+  });
+
+  it.each([
+    ['not JSON', '{build:', /must be a JSON object/],
+    ['an unknown kind', '{"build":{"kindWeight":{"ipp":1}}}', /LINKAGE_WEIGHTS\.build\.kindWeight/],
+    ['an unknown signal', '{"score":{"weights":{"vibes":1}}}', /LINKAGE_WEIGHTS\.score\.weights/],
+    [
+      'a negative weight',
+      '{"build":{"kindWeight":{"ip":-1}}}',
+      /LINKAGE_WEIGHTS\.build\.kindWeight\.ip/,
+    ],
+    ['a knob that is not open', '{"build":{"seed":1}}', /LINKAGE_WEIGHTS\.build/],
+    ['an unknown section', '{"detect":{}}', /LINKAGE_WEIGHTS/],
+    [
+      'a ramp that is not a pair',
+      '{"score":{"ramps":{"requests_ratio":[1]}}}',
+      /ramps\.requests_ratio/,
+    ],
+    ['a string for a number', '{"score":{"bias":"-4"}}', /LINKAGE_WEIGHTS\.score\.bias/],
+  ])('refuses %s, naming the key', (_name, spec, message) => {
+    expect(() => parseWeightOverrides(spec)).toThrow(message);
+  });
+
+  it('is checked with the allow-list at start-up', () => {
+    expect(() => checkLinkageConfig(loadConfig({ LINKAGE_WEIGHTS: '{"x":1}' }))).toThrow(
+      /LINKAGE_WEIGHTS/,
+    );
+    expect(() => checkLinkageConfig(loadConfig({ LINKAGE_ALLOWLIST: 'nope' }))).toThrow(
+      /LINKAGE_ALLOWLIST/,
+    );
+    expect(() => checkLinkageConfig(loadConfig({}))).not.toThrow();
+  });
+
+  it('LINKAGE_PROMPT_MAX_HAMMING is 3 by default and at most 8', () => {
+    expect(loadConfig({}).LINKAGE_PROMPT_MAX_HAMMING).toBe(3);
+    expect(loadConfig({ LINKAGE_PROMPT_MAX_HAMMING: '0' }).LINKAGE_PROMPT_MAX_HAMMING).toBe(0);
+    expect(() => loadConfig({ LINKAGE_PROMPT_MAX_HAMMING: '9' })).toThrow(
+      /LINKAGE_PROMPT_MAX_HAMMING/,
+    );
+  });
+});
