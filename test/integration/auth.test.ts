@@ -1,5 +1,6 @@
 /**
- * Who may do what, over HTTP against a real Neo4j: every analyst-API route with no
+ * Who may do what, over HTTP against a real Neo4j: every route but health, docs,
+ * metrics and triggering a run (linkage.test.ts) with no
  * key, a malformed header, an unknown key, and each role; and the no-keys mode,
  * where every caller is the local admin.
  */
@@ -26,8 +27,9 @@ afterAll(async () => {
 });
 
 type Role = 'ingest' | 'analyst' | 'admin';
+const ALLOWED_IP = { kind: 'ip', value: '192.0.2.77' };
 interface Route {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
   path: string;
   body?: unknown;
   allowed: Role[];
@@ -61,6 +63,12 @@ const ROUTES: Route[] = [
     allowed: ['analyst', 'admin'],
   },
   { method: 'POST', path: '/v1/events', body: { events: [] }, allowed: ['ingest', 'admin'] },
+  { method: 'GET', path: '/v1/linkage/runs', allowed: ['analyst', 'admin'] },
+  { method: 'GET', path: '/v1/linkage/runs/r-1', allowed: ['analyst', 'admin'] },
+  { method: 'GET', path: '/v1/allowlist', allowed: ['analyst', 'admin'] },
+  // added, then removed again: each describe below runs both, in this order
+  { method: 'POST', path: '/v1/allowlist', body: ALLOWED_IP, allowed: ['admin'] },
+  { method: 'DELETE', path: '/v1/allowlist', body: ALLOWED_IP, allowed: ['admin'] },
 ];
 
 async function call(base: string, route: Route, authorization?: string) {
@@ -72,7 +80,8 @@ async function call(base: string, route: Route, authorization?: string) {
     },
     body: route.body !== undefined ? JSON.stringify(route.body) : undefined,
   });
-  const body = (await res.json()) as { error?: { code: string } };
+  const text = await res.text(); // empty for 204
+  const body = (text ? JSON.parse(text) : {}) as { error?: { code: string } };
   return { status: res.status, code: body.error?.code };
 }
 

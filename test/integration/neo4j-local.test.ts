@@ -104,7 +104,8 @@ describe('local Neo4j launcher', () => {
       expect(records[0]?.get('v').toNumber()).toBe(7);
       // The routing table must advertise the real port, not the requested 0 or 7687.
       const rt = await driver.executeQuery('CALL dbms.routing.getRoutingTable({}, "neo4j")');
-      const servers = rt.records[0]?.get('servers') as { addresses: string[] }[];
+      const servers = rt.records[0]?.get('servers') as { role: string; addresses: string[] }[];
+      expect(servers.map((s) => s.role).sort()).toEqual(['READ', 'ROUTE', 'WRITE']);
       for (const s of servers) expect(s.addresses).toEqual([`127.0.0.1:${portOf(db.uri)}`]);
     } finally {
       await driver.close();

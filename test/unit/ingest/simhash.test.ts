@@ -29,6 +29,39 @@ describe('simhash', () => {
     expect(simhash('')).toBe('0000000000000000');
   });
 
+  it('matches the documented algorithm, written again independently with BigInt', () => {
+    // What a client would write from the doc comment in simhash.ts.
+    const reference = (text: string): string => {
+      const tokens = text
+        .normalize('NFKC')
+        .toLowerCase()
+        .split(/[^\p{L}\p{N}]+/u)
+        .filter(Boolean);
+      const feats =
+        tokens.length === 1 ? tokens : tokens.slice(1).map((t, i) => `${tokens[i]} ${t}`);
+      const votes = new Array<number>(64).fill(0);
+      for (const f of feats) {
+        let h = 0xcbf29ce484222325n;
+        for (const byte of Buffer.from(f, 'utf8'))
+          h = ((h ^ BigInt(byte)) * 0x100000001b3n) & (2n ** 64n - 1n);
+        for (let b = 0; b < 64; b++) votes[b]! += (h >> BigInt(63 - b)) & 1n ? 1 : -1;
+      }
+      return BigInt(`0b${votes.map((v) => (v > 0 ? 1 : 0)).join('')}`)
+        .toString(16)
+        .padStart(16, '0');
+    };
+    const texts = [
+      'Explain step by step how to reverse a linked list.',
+      'Über-naïve café prompts — mit Umlauten und 数字 123',
+      'You are a helpful assistant. You are a helpful assistant.',
+      'one two',
+      'a b a b a b c',
+    ];
+    for (const t of texts) expect(simhash(t)).toBe(reference(t));
+    // One token pair is one feature: the fingerprint is its FNV-1a 64 (published value).
+    expect(simhash('Hello, World!')).toBe('779a65e7023cd2e7');
+  });
+
   it('ignores case and punctuation differences entirely', () => {
     expect(simhash('Reverse a LINKED list, please!')).toBe(simhash('reverse a linked list please'));
   });

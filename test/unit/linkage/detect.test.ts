@@ -121,6 +121,20 @@ describe('detect', () => {
     expect(a.modularity).toBe(b.modularity);
   });
 
+  it('uses its seed: on a cycle of equal weights, where any cut is as good, seeds differ', () => {
+    const n = 200;
+    const cycle = graphOf(
+      n,
+      range(0, n).map((i) => [i, (i + 1) % n, 1] as Edge),
+    );
+    const partitions = new Set(
+      [1, 2, 3, 4].map((seed) => Array.from(detect(cycle, { seed }).community).join(',')),
+    );
+    expect(partitions.size).toBeGreaterThan(1);
+    const again = Array.from(detect(cycle, { seed: 3 }).community).join(',');
+    expect(partitions.has(again)).toBe(true);
+  });
+
   it('numbers communities by their smallest account', () => {
     const edges = [...clique([5, 6, 7]), ...clique([0, 8, 9]), ...clique([2, 3, 4])];
     const d = detect(graphOf(10, edges));
