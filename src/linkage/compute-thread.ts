@@ -18,7 +18,7 @@ export interface WorkerInput {
 }
 
 export type WorkerMessage =
-  | { type: 'phase'; phase: ComputePhase }
+  | { type: 'phase'; phase: ComputePhase; at: number }
   | { type: 'progress'; fraction: number }
   | { type: 'done'; result: ComputeResult }
   | { type: 'failed'; error: { message: string; code?: ErrorCode } };
@@ -64,7 +64,7 @@ export function computeInWorker(
     worker.on('message', (m: WorkerMessage) => {
       if (settled) return; // stopped or failed: nothing more to record
       if (m.type === 'phase') {
-        chain = chain.then(() => events.phase(m.phase)).catch((err: unknown) => finish(err));
+        chain = chain.then(() => events.phase(m.phase, m.at)).catch((err: unknown) => finish(err));
       } else if (m.type === 'progress') {
         events.progress(m.fraction);
       } else if (m.type === 'done') {

@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   const db = openDatabase(connection);
   try {
     const result = await compute(db, loadCypher(), params, {
-      phase: (phase) => post({ type: 'phase', phase }),
+      phase: (phase, at) => post({ type: 'phase', phase, at }),
       progress: (fraction) => post({ type: 'progress', fraction }),
     });
     post({ type: 'done', result });

@@ -5,7 +5,8 @@
  *
  * The runner runs it in a worker thread (compute-worker.ts) so the service's event
  * loop stays free for requests and the lease timer while build, detect and score
- * hold a CPU for seconds at a time. `phase` is told as each stage begins.
+ * hold a CPU for seconds at a time. `phase` is told as each stage begins, with the
+ * time it began: the caller may hear of it later (from the worker, behind its own writes).
  */
 import { createHash } from 'node:crypto';
 import type { CypherMap } from '../platform/cypher';
@@ -39,7 +40,7 @@ export interface ComputeParams {
 }
 
 export interface ComputeEvents {
-  phase: (phase: ComputePhase) => void | Promise<void>;
+  phase: (phase: ComputePhase, at: number) => void | Promise<void>;
   /** fraction of the current phase done, 0–1 */
   progress: (fraction: number) => void;
   /** throws to stop between extract pages */
@@ -51,6 +52,8 @@ export interface ComputeResult {
   /** ids of the accounts in clusters; cluster members index into this list */
   accountIds: string[];
   stats: Record<string, unknown>;
+  /** when the last stage ended (Date.now()) */
+  finishedAt: number;
 }
 
 export async function compute(
@@ -62,7 +65,7 @@ export async function compute(
   const { runId, seed } = params;
   const stats: Record<string, unknown> = {};
 
-  await events.phase('extract');
+  await events.phase('extract', Date.now());
   const extracted = await extract(db, cypher, {
     pageSize: params.extractPageSize,
     configAllowlist: params.configAllowlist,
@@ -72,7 +75,7 @@ export async function compute(
   const input = extracted.input;
   stats.extract = extracted.stats;
 
-  await events.phase('build');
+  await events.phase('build', Date.now());
   // Prompt templates are grouped once, here, for build and score alike.
   const buildOptions = resolveBuildOptions({
     ...buildOverrides(params.weights),
@@ -83,7 +86,7 @@ export async function compute(
   const graph = build(input, buildOptions, templates);
   stats.build = graph.stats;
 
-  await events.phase('detect');
+  await events.phase('detect', Date.now());
   const detection = detect(graph, {
     seed,
     resolution: params.resolution,
@@ -91,7 +94,7 @@ export async function compute(
   });
   stats.detect = detection.stats;
 
-  await events.phase('score');
+  await events.phase('score', Date.now());
   const scored = score(
     input,
     detection,
@@ -104,7 +107,7 @@ export async function compute(
     templates,
   );
 
-  await events.phase('match');
+  await events.phase('match', Date.now());
   const accountIds = input.accounts.map((a) => a.id);
   const matched = stableIds(runId, seed, input.previousClusters, scored, accountIds);
 
@@ -126,7 +129,7 @@ export async function compute(
     retired: matched.dissolved.length,
     changes,
   });
-  return { ...memberIdsOnly(matched, accountIds), stats };
+  return { ...memberIdsOnly(matched, accountIds), stats, finishedAt: Date.now() };
 }
 
 /**

@@ -272,7 +272,6 @@ async function execute(
     if (run.abort.aborted) throw new AppError('conflict', 'run stopped: service shutting down');
     lease.assertHeld();
   };
-  let clock = Date.now();
   const begin = async (phase: Phase) => {
     // Renewed at every phase boundary too: when compute runs on this thread (a
     // Database without connection options), the timer cannot fire while a pure
@@ -282,10 +281,6 @@ async function execute(
     await opts.hooks?.beforePhase?.(phase);
     await recorder.enter(phase);
     await yieldToLoop(); // let HTTP requests in between CPU-heavy phases
-    clock = Date.now();
-  };
-  const end = (phase: Phase) => {
-    timings[phase] = Date.now() - clock;
   };
   let swapped = false;
 
@@ -301,12 +296,14 @@ async function execute(
       promptMaxHamming: config.LINKAGE_PROMPT_MAX_HAMMING,
       weights: run.weights,
     };
-    let current: Phase | undefined;
+    // A compute phase lasts from its start to the next one's, as the computing thread
+    // saw them: the worker does not wait while this thread renews and records.
+    let current: { phase: Phase; at: number } | undefined;
     const events: ComputeEvents = {
-      phase: async (phase) => {
-        if (current) end(current);
+      phase: async (phase, at) => {
+        if (current) timings[current.phase] = at - current.at;
+        current = { phase, at };
         await begin(phase);
-        current = phase;
       },
       progress: (fraction) => recorder.within(fraction),
       checkAbort,
@@ -314,10 +311,11 @@ async function execute(
     const computed = db.connection
       ? await computeInWorker(db.connection, params, events)
       : await compute(db, cypher, params, events);
-    if (current) end(current);
+    if (current) timings[current.phase] = computed.finishedAt - current.at;
     const { matched, accountIds } = computed;
     Object.assign(stats, computed.stats);
 
+    const publishStart = Date.now();
     await begin('publish');
     await publish(
       db,
@@ -332,7 +330,7 @@ async function execute(
         checkAbort,
         afterBatch: opts.hooks?.afterPublishBatch,
         finalRecord: (written) => {
-          end('publish');
+          timings.publish = Date.now() - publishStart;
           timings.total = Date.now() - run.startedAt;
           stats.publish = written;
           return { stats, timings };
