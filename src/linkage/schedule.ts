@@ -7,6 +7,7 @@
 import { Cron } from 'croner';
 import { isAppError } from '../platform/errors';
 import { type LinkageDeps, runLinkage } from './runner';
+import { cronPattern } from './settings';
 
 export interface LinkageSchedule {
   /** next planned tick, null when off */
@@ -15,8 +16,8 @@ export interface LinkageSchedule {
 }
 
 export function startLinkageSchedule(deps: LinkageDeps): LinkageSchedule {
-  const pattern = deps.config.LINKAGE_CRON.trim();
-  if (pattern === '' || pattern.toLowerCase() === 'off') {
+  const pattern = cronPattern(deps.config.LINKAGE_CRON);
+  if (pattern === null) {
     deps.logger.info('linkage schedule is off (LINKAGE_CRON=off)');
     return { next: () => null, stop: () => undefined };
   }

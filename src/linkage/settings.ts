@@ -1,10 +1,12 @@
 /**
- * Overrides of the linkage weight tables from config (LINKAGE_WEIGHTS, JSON), over
+ * Linkage settings from config that need more than the config schema: the schedule
+ * (LINKAGE_CRON), and overrides of the weight tables (LINKAGE_WEIGHTS, JSON), over
  * DEFAULTS in weights.ts (build) and score.ts (score); nested tables merge key by key.
  * Only numbers that tune evidence are open here: kinds, families and webmail domains
  * stay in code. A run records the overrides it used in its params, so it can be
  * reproduced.
  */
+import { Cron } from 'croner';
 import { z } from 'zod';
 import type { Config } from '../platform/config';
 import { parseConfigAllowlist } from './allowlist';
@@ -85,8 +87,23 @@ export function scoreOverrides(o: WeightOverrides): ScoreOptionsInput {
   return { ...o.score };
 }
 
+/** LINKAGE_CRON as a pattern, or null when off; throws naming the key on a bad pattern. */
+export function cronPattern(spec: string): string | null {
+  const pattern = spec.trim();
+  if (pattern === '' || pattern.toLowerCase() === 'off') return null;
+  try {
+    new Cron(pattern, { paused: true }).stop();
+  } catch (err) {
+    throw new Error(
+      `LINKAGE_CRON "${pattern}" is not a cron pattern (or "off"): ${(err as Error).message}`,
+    );
+  }
+  return pattern;
+}
+
 /** Everything in config a run would refuse, checked once at start-up so a typo stops it there. */
 export function checkLinkageConfig(config: Config): void {
   parseConfigAllowlist(config.LINKAGE_ALLOWLIST);
   parseWeightOverrides(config.LINKAGE_WEIGHTS);
+  cronPattern(config.LINKAGE_CRON);
 }

@@ -55,13 +55,17 @@ describe('LINKAGE_WEIGHTS', () => {
     expect(() => parseWeightOverrides(spec)).toThrow(message);
   });
 
-  it('is checked with the allow-list at start-up', () => {
+  it('is checked with the allow-list and the schedule at start-up', () => {
     expect(() => checkLinkageConfig(loadConfig({ LINKAGE_WEIGHTS: '{"x":1}' }))).toThrow(
       /LINKAGE_WEIGHTS/,
     );
     expect(() => checkLinkageConfig(loadConfig({ LINKAGE_ALLOWLIST: 'nope' }))).toThrow(
       /LINKAGE_ALLOWLIST/,
     );
+    expect(() => checkLinkageConfig(loadConfig({ LINKAGE_CRON: 'bogus cron' }))).toThrow(
+      /LINKAGE_CRON "bogus cron" is not a cron pattern/,
+    );
+    expect(() => checkLinkageConfig(loadConfig({ LINKAGE_CRON: 'off' }))).not.toThrow();
     expect(() => checkLinkageConfig(loadConfig({}))).not.toThrow();
   });
 
