@@ -33,7 +33,14 @@ async function main(): Promise<void> {
     if (!LOOPBACK.has(host)) host = '127.0.0.1';
   }
 
-  const connection = await connect(config, logger);
+  const connection = await connect(config, logger, {
+    // Nothing this process does can work without it, and nothing is left to clean up
+    // in it: a run in progress is failed by whoever next takes its expired lease.
+    onLocalExit: (why) => {
+      logger.fatal({ exit: why }, 'the embedded Neo4j exited; stopping');
+      process.exit(1);
+    },
+  });
   const cypher = loadCypher();
   const migrations = await migrate(connection.db, cypher);
   logger.info(

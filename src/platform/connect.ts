@@ -17,9 +17,19 @@ export interface Connection {
   close(): Promise<void>;
 }
 
-export async function connect(config: Config, logger: Logger): Promise<Connection> {
+export interface ConnectOptions {
+  /** The embedded Neo4j exited while still in use (killed, out of memory): why. */
+  onLocalExit?: (why: string) => void;
+}
+
+export async function connect(
+  config: Config,
+  logger: Logger,
+  opts: ConnectOptions = {},
+): Promise<Connection> {
   let uri = config.NEO4J_URI;
   let stopLocal: (() => Promise<void>) | undefined;
+  let closing = false;
   if (uri === undefined || uri === '') {
     const dataDir = path.resolve(repoRoot(), config.NEO4J_LOCAL_DATA_DIR);
     logger.info({ dataDir }, 'NEO4J_URI is unset: starting the embedded local Neo4j');
@@ -33,6 +43,9 @@ export async function connect(config: Config, logger: Logger): Promise<Connectio
     uri = local.uri;
     stopLocal = () => local.stop();
     logger.info({ uri }, 'local Neo4j is up');
+    void local.exited.then(({ code, signal }) => {
+      if (!closing) opts.onLocalExit?.(signal ?? `code ${code}`);
+    });
   }
   const options = {
     uri,
@@ -46,6 +59,7 @@ export async function connect(config: Config, logger: Logger): Promise<Connectio
     await driver.verifyConnectivity({ database: config.NEO4J_DATABASE });
   } catch (err) {
     await driver.close();
+    closing = true;
     if (stopLocal) await stopLocal();
     throw new Error(`cannot reach Neo4j at ${uri}: ${(err as Error).message}`, { cause: err });
   }
@@ -54,6 +68,7 @@ export async function connect(config: Config, logger: Logger): Promise<Connectio
     uri,
     local: stopLocal !== undefined,
     async close() {
+      closing = true;
       await db.close();
       if (stopLocal) await stopLocal();
     },

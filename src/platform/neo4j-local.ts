@@ -426,7 +426,10 @@ export async function startLocalNeo4j(opts: LocalNeo4jOptions): Promise<LocalNeo
     args.push('--import', importArgs);
   }
   const startedAt = Date.now();
-  const child = spawn(javaBinary(), args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  // Its own process group: a Ctrl-C in the terminal reaches this process only, which
+  // then finishes its work (marking a run failed, freeing the lease) before stopping
+  // Neo4j. If this process dies instead, the launcher's stdin closes and it stops itself.
+  const child = spawn(javaBinary(), args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
   trackChild(child);
 
   let stderrTail = '';

@@ -1,0 +1,159 @@
+/**
+ * The service as `npm start` runs it: its own process with the embedded Neo4j it starts.
+ * Ctrl-C in a terminal (SIGINT to the whole foreground process group) during a linkage
+ * run leaves nothing stuck: the run is not left running and the lease is free. And if the
+ * embedded Neo4j dies under it, the service says so and exits instead of answering
+ * every request with a slow 503.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { startLocalNeo4j } from '../../src/platform/neo4j-local';
+
+jest.setTimeout(300_000);
+
+const root = path.resolve(__dirname, '../..');
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'coterie-service-process-'));
+afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+interface Service {
+  child: ChildProcess;
+  url: string;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Starts src/main.ts in a process group of its own, as a shell would for `npm start`. */
+async function startServiceProcess(): Promise<Service> {
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    [path.join(root, 'node_modules/tsx/dist/cli.mjs'), 'src/main.ts'],
+    {
+      cwd: root,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        NEO4J_URI: '',
+        API_KEYS: '',
+        PORT: String(port),
+        NEO4J_LOCAL_DATA_DIR: dataDir,
+        NEO4J_LOCAL_BOLT_PORT: '0',
+        NEO4J_LOCAL_HEAP: '512m',
+        NEO4J_LOCAL_PAGECACHE: '128m',
+        LINKAGE_CRON: 'off',
+        LOG_LEVEL: 'info',
+      },
+    },
+  );
+  let output = '';
+  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const url = `http://127.0.0.1:${port}`;
+  for (const until = Date.now() + 180_000; ;) {
+    if (child.exitCode !== null) throw new Error(`service exited early:\n${output}`);
+    const ready = await fetch(`${url}/readyz`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
+    if (ready) break;
+    if (Date.now() > until) throw new Error(`service not ready:\n${output}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return { child, url, output: () => output, exited };
+}
+
+const neo4jPid = (output: string): number => {
+  const m = /neo4j-local\[(\d+)\]: ready at/.exec(output);
+  if (!m) throw new Error(`no neo4j-local ready line in:\n${output}`);
+  return Number(m[1]);
+};
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+it('Ctrl-C during a linkage run: the run is not left running, the lease is free, all stops', async () => {
+  const svc = await startServiceProcess();
+  const pid = neo4jPid(svc.output());
+  const res = await fetch(`${svc.url}/v1/linkage/runs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{}',
+  });
+  expect(res.status).toBe(202);
+  const { runId } = (await res.json()) as { runId: string };
+  process.kill(-svc.child.pid!, 'SIGINT'); // the terminal's Ctrl-C: the whole group
+  const code = await within(60_000, 'service exit', svc.exited).catch((err: unknown) => {
+    process.kill(-svc.child.pid!, 'SIGKILL');
+    throw err;
+  });
+  expect([code, svc.output()]).toEqual([0, expect.stringContaining('shutting down')]);
+  for (const until = Date.now() + 30_000; alive(pid) && Date.now() < until;) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  expect(alive(pid)).toBe(false);
+
+  // What the next start finds in the database.
+  const local = await startLocalNeo4j({ dataDir, port: 0, heap: '512m', pagecache: '128m' });
+  const neo4j = await import('neo4j-driver');
+  const driver = neo4j.default.driver(local.uri);
+  try {
+    const { records } = await driver.executeQuery(
+      `MATCH (r:LinkageRun {id: $runId})
+       OPTIONAL MATCH (l:Lease {name: 'linkage'})
+       RETURN r.status AS status, r.error AS error, l.holder AS holder`,
+      { runId },
+    );
+    const row = records[0]?.toObject() as { status: string; error: string | null; holder: unknown };
+    // Usually caught mid-run (failed, "service shutting down"); on a fast machine it may
+    // have finished first. Either way nothing is left running or holding the lease.
+    expect(['failed', 'succeeded']).toContain(row.status);
+    if (row.status === 'failed') expect(row.error).toMatch(/shutting down/);
+    expect(row.holder ?? null).toBeNull();
+  } finally {
+    await driver.close();
+    await local.stop();
+  }
+});
+
+it('a killed embedded Neo4j stops the service with an error, instead of slow 503s', async () => {
+  const svc = await startServiceProcess();
+  try {
+    process.kill(neo4jPid(svc.output()), 'SIGKILL');
+    const code = await within(30_000, 'service exit', svc.exited);
+    expect(code).toBe(1);
+    expect(svc.output()).toContain('the embedded Neo4j exited; stopping');
+  } finally {
+    if (svc.child.exitCode === null) process.kill(-svc.child.pid!, 'SIGKILL');
+  }
+});
