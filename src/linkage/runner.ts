@@ -106,6 +106,24 @@ export function createRunRecord(
   };
 }
 
+/** What compute() gets for a run under this config. */
+export function computeParams(
+  config: Config,
+  run: { runId: string; seed: number; weights: WeightOverrides },
+): ComputeParams {
+  return {
+    runId: run.runId,
+    seed: run.seed,
+    resolution: config.LINKAGE_RESOLUTION,
+    minClusterSize: config.LINKAGE_MIN_CLUSTER_SIZE,
+    riskThreshold: config.RISK_THRESHOLD,
+    extractPageSize: config.LINKAGE_EXTRACT_PAGE_SIZE,
+    configAllowlist: config.LINKAGE_ALLOWLIST,
+    promptMaxHamming: config.LINKAGE_PROMPT_MAX_HAMMING,
+    weights: run.weights,
+  };
+}
+
 /**
  * Takes the lease and creates the run record (or throws AppError run_in_progress
  * with the running run's id), then runs the pipeline in the background. `done`
@@ -264,7 +282,7 @@ async function execute(
   },
 ): Promise<RunSummary> {
   const { config, db, cypher, logger } = deps;
-  const { runId, seed, lease } = run;
+  const { runId, lease } = run;
   const timings: Record<string, number> = {};
   const stats: Record<string, unknown> = {};
   const recorder = new RunRecorder(deps, runId, timings, opts.onProgress);
@@ -285,17 +303,7 @@ async function execute(
   let swapped = false;
 
   try {
-    const params: ComputeParams = {
-      runId,
-      seed,
-      resolution: config.LINKAGE_RESOLUTION,
-      minClusterSize: config.LINKAGE_MIN_CLUSTER_SIZE,
-      riskThreshold: config.RISK_THRESHOLD,
-      extractPageSize: config.LINKAGE_EXTRACT_PAGE_SIZE,
-      configAllowlist: config.LINKAGE_ALLOWLIST,
-      promptMaxHamming: config.LINKAGE_PROMPT_MAX_HAMMING,
-      weights: run.weights,
-    };
+    const params = computeParams(config, run);
     // A compute phase lasts from its start to the next one's, as the computing thread
     // saw them: the worker does not wait while this thread renews and records.
     let current: { phase: Phase; at: number } | undefined;

@@ -13,7 +13,12 @@ import { hashKey } from '../../src/platform/auth';
 import { compute, type ComputeParams } from '../../src/linkage/compute';
 import { computeInWorker } from '../../src/linkage/compute-thread';
 import { Lease } from '../../src/linkage/lease';
-import { createRunRecord, startLinkage, stopActiveRuns } from '../../src/linkage/runner';
+import {
+  computeParams as runnerParams,
+  createRunRecord,
+  startLinkage,
+  stopActiveRuns,
+} from '../../src/linkage/runner';
 import { FAMILY_CARD, plantWorld, type PlantedWorld } from '../support/linkage-fixtures';
 import { CommitsTwice, startTestNeo4j, type TestNeo4j } from '../support/neo4j';
 import { postJson, startService, type TestService } from '../support/service';
@@ -112,6 +117,11 @@ async function waitForRun(runId: string, timeoutMs = 120_000): Promise<Run> {
     if (Date.now() > until) throw new Error(`run ${runId} still running: ${JSON.stringify(run)}`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/** What the runner would pass compute() under the test service's config, seed 7. */
+function computeParams(over: Partial<ComputeParams>): ComputeParams {
+  return { ...runnerParams(svc.ctx.config, { runId: 'r-test', seed: 7, weights: {} }), ...over };
 }
 
 async function triggerRun(body: unknown = {}): Promise<Run> {
@@ -343,18 +353,8 @@ describe('linkage runs', () => {
   });
 
   it('computes in a worker thread exactly what this thread computes', async () => {
-    const { config, db, cypher: queries } = svc.ctx;
-    const params: ComputeParams = {
-      runId: 'r-compare',
-      seed: 7,
-      resolution: config.LINKAGE_RESOLUTION,
-      minClusterSize: config.LINKAGE_MIN_CLUSTER_SIZE,
-      riskThreshold: config.RISK_THRESHOLD,
-      extractPageSize: 7,
-      configAllowlist: config.LINKAGE_ALLOWLIST,
-      promptMaxHamming: config.LINKAGE_PROMPT_MAX_HAMMING,
-      weights: {},
-    };
+    const { db, cypher: queries } = svc.ctx;
+    const params = computeParams({ runId: 'r-compare', extractPageSize: 7 });
     const phases: string[] = [];
     const progress: number[] = [];
     const inWorker = await computeInWorker(db.connection!, params, {
@@ -373,35 +373,18 @@ describe('linkage runs', () => {
   });
 
   it('a worker that fails rejects the call with its reason', async () => {
-    const params: ComputeParams = {
+    const params = computeParams({
       runId: 'r-bad',
-      seed: 1,
-      resolution: 1,
-      minClusterSize: 3,
-      riskThreshold: 0.7,
-      extractPageSize: 100,
       configAllowlist: 'nonsense-without-kind', // extract throws on it, in the worker
-      promptMaxHamming: 3,
-      weights: {},
-    };
+    });
     await expect(
       computeInWorker(svc.ctx.db.connection!, params, { phase: () => {}, progress: () => {} }),
     ).rejects.toThrow(/LINKAGE_ALLOWLIST entry "nonsense-without-kind"/);
   });
 
   it('LINKAGE_WEIGHTS and LINKAGE_PROMPT_MAX_HAMMING reach the computation', async () => {
-    const { config, db, cypher: queries } = svc.ctx;
-    const params: ComputeParams = {
-      runId: 'r-weights',
-      seed: 7,
-      resolution: config.LINKAGE_RESOLUTION,
-      minClusterSize: config.LINKAGE_MIN_CLUSTER_SIZE,
-      riskThreshold: config.RISK_THRESHOLD,
-      extractPageSize: 100,
-      configAllowlist: config.LINKAGE_ALLOWLIST,
-      promptMaxHamming: 3,
-      weights: {},
-    };
+    const { db, cypher: queries } = svc.ctx;
+    const params = computeParams({ runId: 'r-weights', extractPageSize: 100 });
     const quiet = { phase: () => {}, progress: () => {} };
     const run = (p: Partial<ComputeParams>) => compute(db, queries, { ...params, ...p }, quiet);
     const flagged = (r: Awaited<ReturnType<typeof run>>) => r.stats.flagged as number;

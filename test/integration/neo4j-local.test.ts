@@ -10,22 +10,13 @@ import path from 'node:path';
 import neo4j from 'neo4j-driver';
 import { createDriver } from '../../src/platform/neo4j';
 import { ensureLauncherBuilt, startLocalNeo4j } from '../../src/platform/neo4j-local';
-import { startTestNeo4j, type TestNeo4j } from '../support/neo4j';
+import { pidAlive, startTestNeo4j, type TestNeo4j } from '../support/neo4j';
 
 // Starting a JVM-backed Neo4j takes seconds to tens of seconds on a busy machine. Set here
 // because jest only honours testTimeout globally, not per project.
 jest.setTimeout(180_000);
 
 const portOf = (uri: string): number => Number(new URL(uri).port);
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Processes whose command line mentions `text` (Linux /proc). */
 function processesNaming(text: string): number {

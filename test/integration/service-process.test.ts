@@ -11,6 +11,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { startLocalNeo4j } from '../../src/platform/neo4j-local';
+import { pidAlive } from '../support/neo4j';
 
 jest.setTimeout(300_000);
 
@@ -81,15 +82,6 @@ const neo4jPid = (output: string): number => {
   return Number(m[1]);
 };
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
@@ -118,10 +110,10 @@ it('Ctrl-C during a linkage run: the run is not left running, the lease is free,
     throw err;
   });
   expect([code, svc.output()]).toEqual([0, expect.stringContaining('shutting down')]);
-  for (const until = Date.now() + 30_000; alive(pid) && Date.now() < until;) {
+  for (const until = Date.now() + 30_000; pidAlive(pid) && Date.now() < until;) {
     await new Promise((r) => setTimeout(r, 100));
   }
-  expect(alive(pid)).toBe(false);
+  expect(pidAlive(pid)).toBe(false);
 
   // What the next start finds in the database.
   const local = await startLocalNeo4j({ dataDir, port: 0, heap: '512m', pagecache: '128m' });

@@ -65,3 +65,13 @@ export class CommitsTwice extends Database {
     return super.write(work);
   }
 }
+
+/** Whether a process with this pid is still running. */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
