@@ -1,6 +1,6 @@
 // @description Accounts that paid with any payment method the given account used, with the shared fingerprints.
 // @param accountId string
-// @param limit int = 100
+// @param limit int 1..10000 = 100
 MATCH (a:Account {id: $accountId})-[:PAID_WITH]->(pm:PaymentMethod)<-[r:PAID_WITH]-(other:Account)
 WHERE other <> a
 WITH other, collect(pm.fingerprint) AS paymentMethods, sum(r.count) AS payments,

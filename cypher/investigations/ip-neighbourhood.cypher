@@ -1,6 +1,6 @@
 // @description Accounts seen on an IP address or anywhere in its subnet (/24 IPv4, /48 IPv6). Pass an address, or a subnet CIDR such as 10.1.2.0/24.
 // @param address string
-// @param limit int = 200
+// @param limit int 1..10000 = 200
 OPTIONAL MATCH (:IP {address: $address})-[:IN_SUBNET]->(viaIp:Subnet)
 OPTIONAL MATCH (direct:Subnet {cidr: $address})
 WITH coalesce(viaIp, direct) AS s

@@ -1,8 +1,8 @@
 // @description Accounts that moved most of their traffic to a model within `hours` of its first appearance: per account, the share of its requests in that window that went to the model.
 // @param model string
-// @param hours int = 24
-// @param minShare float = 0.5
-// @param limit int = 100
+// @param hours int 1..8760 = 24
+// @param minShare float 0..1 = 0.5
+// @param limit int 1..10000 = 100
 MATCH (m:Model {name: $model})<-[first:USED_MODEL]-(:Account)
 WITH m, min(first.firstUse) AS release
 WITH m, release, release / 3600000 AS startHour, release / 3600000 + $hours AS endHour

@@ -1,7 +1,7 @@
 // @description Accounts sending prompts whose 64-bit SimHash is within maxDistance bits (Hamming) of the given fingerprint (16 lowercase hex). Up to 3 bits, one of four 16-bit bands must match exactly (pigeonhole), which prunes most fingerprints before the distance is computed.
 // @param fingerprint string
-// @param maxDistance int = 3
-// @param limit int = 100
+// @param maxDistance int 0..64 = 3
+// @param limit int 1..10000 = 100
 WITH $fingerprint AS f,
   {`0`: 0, `1`: 1, `2`: 2, `3`: 3, `4`: 4, `5`: 5, `6`: 6, `7`: 7, `8`: 8, `9`: 9,
    a: 10, b: 11, c: 12, d: 13, e: 14, f: 15} AS hex

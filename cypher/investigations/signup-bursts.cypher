@@ -1,9 +1,9 @@
 // @description Sign-up bursts: time buckets in [from, to) with at least minSignups new accounts, busiest first, with a sample of the accounts.
 // @param from datetime
 // @param to datetime
-// @param bucketMinutes int = 60
-// @param minSignups int = 5
-// @param limit int = 100
+// @param bucketMinutes int 1..10080 = 60
+// @param minSignups int 1.. = 5
+// @param limit int 1..10000 = 100
 MATCH (a:Account)
 WHERE a.signupAt >= $from AND a.signupAt < $to
 WITH a, $bucketMinutes * 60000 AS bucketMs

@@ -4,7 +4,7 @@
  *
  *   // @description Accounts sharing a payment method with an account.
  *   // @param accountId string
- *   // @param limit int = 100
+ *   // @param limit int 1..10000 = 100   (a range: numbers only, either end may be left open)
  *   // @param org string?            (optional, null when absent)
  *
  * which this module parses (pure, no I/O) into a catalog entry with a zod schema
@@ -24,6 +24,9 @@ export interface ParamSpec {
   type: ParamType;
   required: boolean;
   default?: string | number | boolean;
+  /** bounds of an int or float, inclusive */
+  min?: number;
+  max?: number;
 }
 
 export interface Investigation {
@@ -34,7 +37,11 @@ export interface Investigation {
   schema: z.ZodType<Record<string, unknown>>;
 }
 
-const PARAM_LINE = /^\/\/\s*@param\s+([A-Za-z_][A-Za-z0-9_]*)\s+([a-z]+)(\?)?(?:\s*=\s*(.+?))?\s*$/;
+const NUMBER = String.raw`-?\d+(?:\.\d+)?`;
+const PARAM_LINE = new RegExp(
+  String.raw`^\/\/\s*@param\s+([A-Za-z_][A-Za-z0-9_]*)\s+([a-z]+)(\?)?` +
+    String.raw`(?:\s+(${NUMBER})?\.\.(${NUMBER})?)?(?:\s*=\s*(.+?))?\s*$`,
+);
 const DESCRIPTION_LINE = /^\/\/\s*@description\s+(.+?)\s*$/;
 
 /** Parses one file's header; throws on anything malformed so start-up fails loudly. */
@@ -53,10 +60,12 @@ export function parseInvestigation(name: string, text: string): Investigation {
     if (/^\/\/\s*@param\b/.test(line)) {
       const m = PARAM_LINE.exec(line);
       if (!m) throw new Error(`investigation ${name}: malformed @param line "${line}"`);
-      const [, pname, type, optional, def] = m as unknown as [
+      const [, pname, type, optional, min, max, def] = m as unknown as [
         string,
         string,
         string,
+        string?,
+        string?,
         string?,
         string?,
       ];
@@ -67,6 +76,12 @@ export function parseInvestigation(name: string, text: string): Investigation {
         throw new Error(`investigation ${name}: @param ${pname} declared twice`);
       }
       const spec: ParamSpec = { name: pname, type: type as ParamType, required: !optional };
+      if (min !== undefined || max !== undefined) {
+        if (type !== 'int' && type !== 'float')
+          throw new Error(`investigation ${name}: @param ${pname} has a range but is a ${type}`);
+        if (min !== undefined) spec.min = Number(min);
+        if (max !== undefined) spec.max = Number(max);
+      }
       if (def !== undefined) {
         spec.default = parseDefault(name, spec, def);
         spec.required = false;
@@ -92,7 +107,7 @@ export function usedParameters(text: string): Set<string> {
 
 function parseDefault(name: string, spec: ParamSpec, raw: string): string | number | boolean {
   const value = raw.replace(/^(['"])(.*)\1$/, '$2');
-  const parsed = valueSchema(spec.type).safeParse(
+  const parsed = specSchema(spec).safeParse(
     spec.type === 'int' || spec.type === 'float'
       ? Number(value)
       : spec.type === 'boolean'
@@ -104,7 +119,9 @@ function parseDefault(name: string, spec: ParamSpec, raw: string): string | numb
         : value,
   );
   if (!parsed.success) {
-    throw new Error(`investigation ${name}: default of @param ${spec.name} is not a ${spec.type}`);
+    throw new Error(
+      `investigation ${name}: default of @param ${spec.name} is not a ${spec.type} in its range`,
+    );
   }
   return spec.type === 'datetime' ? value : (parsed.data as string | number | boolean);
 }
@@ -124,11 +141,21 @@ function valueSchema(type: ParamType): z.ZodType {
   }
 }
 
+/** A parameter's value schema with its range, if it has one. */
+function specSchema(spec: ParamSpec): z.ZodType {
+  let s = valueSchema(spec.type);
+  if (s instanceof z.ZodNumber) {
+    if (spec.min !== undefined) s = s.min(spec.min);
+    if (spec.max !== undefined) s = (s as z.ZodNumber).max(spec.max);
+  }
+  return s;
+}
+
 /** The request body schema: declared parameters only, defaults applied, optionals null. */
 export function schemaFor(params: readonly ParamSpec[]): z.ZodType<Record<string, unknown>> {
   const shape: Record<string, z.ZodType> = {};
   for (const p of params) {
-    let s = valueSchema(p.type);
+    let s = specSchema(p);
     if (p.default !== undefined) {
       const def = p.type === 'datetime' ? Date.parse(String(p.default)) : p.default;
       s = s.optional().transform((v) => v ?? def);

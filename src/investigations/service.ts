@@ -32,6 +32,8 @@ export class Investigations {
           type: p.type,
           required: p.required,
           ...(p.default !== undefined ? { default: p.default } : {}),
+          ...(p.min !== undefined ? { min: p.min } : {}),
+          ...(p.max !== undefined ? { max: p.max } : {}),
         })),
       }));
   }

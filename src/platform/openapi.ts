@@ -83,6 +83,8 @@ function paths(): RouteConfig[] {
         type: z.enum(['string', 'int', 'float', 'boolean', 'datetime']),
         required: z.boolean(),
         default: z.union([z.string(), z.number(), z.boolean()]).optional(),
+        min: z.number().optional().describe('lowest value allowed (numbers)'),
+        max: z.number().optional().describe('highest value allowed (numbers)'),
       }),
     ),
   });

@@ -103,9 +103,9 @@ describe('GET /v1/investigations', () => {
     expect(list.find((i) => i.name === 'signup-bursts')?.params).toEqual([
       { name: 'from', type: 'datetime', required: true },
       { name: 'to', type: 'datetime', required: true },
-      { name: 'bucketMinutes', type: 'int', required: false, default: 60 },
-      { name: 'minSignups', type: 'int', required: false, default: 5 },
-      { name: 'limit', type: 'int', required: false, default: 100 },
+      { name: 'bucketMinutes', type: 'int', required: false, default: 60, min: 1, max: 10080 },
+      { name: 'minSignups', type: 'int', required: false, default: 5, min: 1 },
+      { name: 'limit', type: 'int', required: false, default: 100, min: 1, max: 10000 },
     ]);
     for (const i of list) expect(i.description.length).toBeGreaterThan(10);
   });
@@ -219,6 +219,15 @@ describe('POST /v1/investigations/{name}', () => {
       ['accounts-sharing-payment-method', { accountId: 'a', bogus: 1 }, ''],
       ['signup-bursts', { from: 'yesterday', to: '2026-02-02T00:00:00Z' }, 'from'],
       ['model-migration', { model: 'm', minShare: 'half' }, 'minShare'],
+      ['model-migration', { model: 'm', minShare: 2 }, 'minShare'],
+      ['model-migration', { model: 'm', hours: -1 }, 'hours'],
+      [
+        'signup-bursts',
+        { from: '2026-02-01T00:00:00Z', to: '2026-02-02T00:00:00Z', bucketMinutes: 0 },
+        'bucketMinutes',
+      ],
+      ['near-duplicate-prompts', { fingerprint: '0'.repeat(16), maxDistance: -1 }, 'maxDistance'],
+      ['accounts-sharing-payment-method', { accountId: 'a', limit: 0 }, 'limit'],
     ];
     for (const [name, body, path] of cases) {
       const res = await run(name, body);

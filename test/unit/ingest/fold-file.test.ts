@@ -7,6 +7,10 @@ import { foldFile } from '../../../src/ingest/fold-file';
 import { parseLine } from '../../../src/ingest/importer';
 import { Rng } from '../../../src/simulate/rng';
 
+// Each foldFile starts worker threads that load the TypeScript sources: seconds on a
+// loaded machine (CI ran one test here past jest's default 5 s). Not a speed test.
+jest.setTimeout(60_000);
+
 const dir = mkdtempSync(path.join(tmpdir(), 'coterie-fold-file-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

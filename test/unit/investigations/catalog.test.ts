@@ -83,6 +83,28 @@ describe('parseInvestigation', () => {
     ).toThrow(/twice/);
   });
 
+  it('reads ranges of numbers and holds values and defaults to them', () => {
+    const ranged = parseInvestigation(
+      'r',
+      '// @description d\n// @param n int 1..10 = 5\n// @param share float 0..1 = 0.5\n// @param low int -3.. = 0\nRETURN $n, $share, $low',
+    );
+    expect(ranged.params).toEqual([
+      { name: 'n', type: 'int', required: false, default: 5, min: 1, max: 10 },
+      { name: 'share', type: 'float', required: false, default: 0.5, min: 0, max: 1 },
+      { name: 'low', type: 'int', required: false, default: 0, min: -3 },
+    ]);
+    expect(ranged.schema.safeParse({ n: 10, share: 1, low: -3 }).success).toBe(true);
+    for (const bad of [{ n: 0 }, { n: 11 }, { share: 1.5 }, { low: -4 }]) {
+      expect([bad, ranged.schema.safeParse(bad).success]).toEqual([bad, false]);
+    }
+    expect(() =>
+      parseInvestigation('x', '// @description d\n// @param a int 1..10 = 0\nRETURN $a'),
+    ).toThrow(/in its range/);
+    expect(() =>
+      parseInvestigation('x', '// @description d\n// @param a string 1..10\nRETURN $a'),
+    ).toThrow(/has a range but is a string/);
+  });
+
   it('finds parameters outside comments and strings', () => {
     expect([...usedParameters('// $nope\nRETURN $a, \'$b\', "$c", $d')]).toEqual(['a', 'd']);
   });
