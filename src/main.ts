@@ -21,7 +21,7 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  checkLinkageConfig(config); // a typo in the allow-list or weights stops start-up
+  checkLinkageConfig(config); // a typo in the allow-list, weights or schedule stops start-up
   const logger = createLogger(config.LOG_LEVEL);
   const keys = parseApiKeys(config.API_KEYS);
   let host = config.HOST;
