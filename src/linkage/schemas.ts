@@ -3,7 +3,7 @@
  * validate with them and the OpenAPI document is generated from them.
  */
 import { z } from 'zod';
-import { IDENTIFIER_KINDS, type IdentifierKind } from './types';
+import { IDENTIFIER_KINDS, type ClusterChange, type IdentifierKind } from './types';
 
 export const runBody = z
   .object({
@@ -26,6 +26,71 @@ export const entryKeyInput = z.object({ kind, value: z.string().min(1).max(256) 
 const jsonObject = z.record(z.string(), z.unknown());
 
 export const runAccepted = z.object({ runId: z.string() }).meta({ id: 'RunAccepted' });
+const int = () => z.number().int();
+const numbersByName = z.record(z.string(), z.number());
+const CHANGES = [
+  'new',
+  'stable',
+  'grew',
+  'shrank',
+  'merged',
+  'split',
+  'dissolved',
+] as const satisfies readonly ClusterChange[];
+
+/** What a run was started with. Keys added since a run was recorded are absent from it. */
+const runParams = z.object({
+  seed: int().optional(),
+  resolution: z.number().optional(),
+  minClusterSize: int().optional(),
+  riskThreshold: z.number().optional(),
+  keepRuns: int().optional(),
+  leaseTtlMs: int().optional(),
+  extractPageSize: int().optional(),
+  publishBatchSize: int().optional(),
+  configAllowlistEntries: int().optional(),
+  promptMaxHamming: int().optional(),
+  weights: jsonObject.optional().describe('the LINKAGE_WEIGHTS overrides in force'),
+});
+
+/** Filled in as phases finish: empty while extracting, whole once the run succeeded. */
+const runStats = z.object({
+  accounts: int().optional(),
+  identifiers: int().optional().describe('distinct shared values read'),
+  links: int().optional().describe('account–identifier links read'),
+  edges: int().optional().describe('weighted account–account edges built'),
+  communities: int().optional(),
+  clusters: int().optional(),
+  flagged: int().optional(),
+  modularity: z.number().optional(),
+  accountsInClusters: int().optional(),
+  previousClusters: int().optional(),
+  retired: int().optional().describe('previous clusters whose id this run did not keep'),
+  changes: z
+    .object(Object.fromEntries(CHANGES.map((c) => [c, int().optional()])))
+    .optional()
+    .describe('clusters per change against the previous run'),
+  extract: numbersByName.optional().describe("extract's own counts and timings"),
+  build: numbersByName.optional(),
+  detect: numbersByName.optional(),
+  publish: z
+    .object({
+      clustersWritten: int(),
+      membershipsWritten: int(),
+      batches: int(),
+      prune: numbersByName.describe('old runs and memberships removed'),
+      pruneMs: int(),
+    })
+    .optional(),
+});
+
+const retiredCluster = z.object({
+  clusterId: z.string(),
+  change: z.enum(['merged', 'dissolved']),
+  from: z.array(z.string()),
+  into: z.array(z.string()).describe('clusters of this run that took a substantial share'),
+});
+
 export const runStatus = z
   .object({
     id: z.string(),
@@ -33,14 +98,14 @@ export const runStatus = z
     phase: z.string().nullable(),
     progress: z.number(),
     trigger: z.enum(['cron', 'cli', 'api']),
-    seed: z.number().int(),
+    seed: int(),
     current: z.boolean(),
     startedAt: z.string().nullable().describe('ISO-8601'),
     finishedAt: z.string().nullable().describe('ISO-8601'),
-    params: jsonObject,
-    timings: jsonObject.describe('milliseconds per phase'),
-    stats: jsonObject,
-    dissolved: z.array(z.unknown()),
+    params: runParams,
+    timings: numbersByName.describe('milliseconds per phase, and total'),
+    stats: runStats,
+    dissolved: z.array(retiredCluster).describe('previous clusters this run retired'),
     error: z.string().nullable(),
   })
   .meta({ id: 'LinkageRun' });

@@ -99,7 +99,17 @@ function paths(): RouteConfig[] {
       method: 'get',
       path: '/readyz',
       summary: 'Readiness: Neo4j answers and migrations are applied',
-      responses: { 200: json(jsonObject, 'ready'), ...errors(503) },
+      responses: {
+        200: json(
+          z.object({
+            status: z.literal('ready'),
+            neo4j: z.literal('up'),
+            migrations: z.literal('applied'),
+          }),
+          'ready',
+        ),
+        ...errors(503),
+      },
     },
     {
       method: 'get',
