@@ -17,7 +17,9 @@ export const eventSchema = z
       .min(1)
       .max(128)
       .regex(/^[A-Za-z0-9_.:@-]+$/, 'must be 1-128 chars of [A-Za-z0-9_.:@-]'),
-    at: z.iso.datetime({ offset: true }),
+    at: z.iso
+      .datetime({ offset: true })
+      .describe('ISO-8601 with offset; at most 24 hours ahead of the server clock'),
     ip: z
       .string()
       .refine((v) => isIP(v) !== 0, 'must be an IPv4 or IPv6 address')

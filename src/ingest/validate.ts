@@ -7,9 +7,17 @@ import { type CleanEvent, type EventIssue, eventSchema } from './event-schema';
 import { simhash } from './simhash';
 import { canonicalIp } from './subnet';
 
+/**
+ * How far ahead of this server's clock an event may be dated. Producers' clocks drift a
+ * little; an event dated years ahead would pin its account's last-seen time (a maximum)
+ * there for good, and stored events are never rewritten.
+ */
+export const MAX_FUTURE_MS = 24 * 3_600_000;
+
 export type CleanResult = { ok: true; event: CleanEvent } | { ok: false; issues: EventIssue[] };
 
-export function cleanEvent(raw: unknown, index = 0): CleanResult {
+/** `now`: the server's clock, read once per batch by callers that clean many events. */
+export function cleanEvent(raw: unknown, index = 0, now = Date.now()): CleanResult {
   const parsed = eventSchema.safeParse(raw);
   if (!parsed.success) {
     return {
@@ -22,13 +30,20 @@ export function cleanEvent(raw: unknown, index = 0): CleanResult {
     };
   }
   const e = parsed.data;
+  const at = Date.parse(e.at);
+  if (at > now + MAX_FUTURE_MS) {
+    return {
+      ok: false,
+      issues: [{ index, path: 'at', message: 'is more than 24 hours ahead of the server clock' }],
+    };
+  }
   // Every key written, in one order: events of one shape keep the fold's property
   // reads monomorphic (object rest/spread here cost more than the zod check).
   const event: CleanEvent = {
     id: e.id,
     type: e.type,
     accountId: e.accountId,
-    at: Date.parse(e.at),
+    at,
     ip: e.ip === undefined ? undefined : canonicalIp(e.ip),
     paymentMethod: e.paymentMethod,
     // A client-side fingerprint wins; otherwise fingerprint the raw text, which is then forgotten.
@@ -49,8 +64,9 @@ export function cleanBatch(
 ): { ok: true; events: CleanEvent[] } | { ok: false; issues: EventIssue[] } {
   const events: CleanEvent[] = [];
   const issues: EventIssue[] = [];
+  const now = Date.now();
   raws.forEach((raw, index) => {
-    const result = cleanEvent(raw, index);
+    const result = cleanEvent(raw, index, now);
     if (result.ok) events.push(result.event);
     else issues.push(...result.issues);
   });

@@ -280,6 +280,11 @@ describe('POST /v1/events', () => {
         { type: 'request', accountId: 'bad:ok', at: T },
         { type: 'request', accountId: 'bad ok', at: T },
         { type: 'nope', accountId: 'bad:ok', at: 'later' },
+        {
+          type: 'signup',
+          accountId: 'bad:future',
+          at: new Date(Date.now() + 2 * 86_400_000).toISOString(),
+        },
       ],
     });
     expect(res.status).toBe(400);
@@ -289,6 +294,7 @@ describe('POST /v1/events', () => {
       '1:accountId',
       '2:at',
       '2:type',
+      '3:at',
     ]);
     const rows = await cypher(
       'MATCH (a:Account) WHERE a.id STARTS WITH "bad" RETURN count(a) AS n',

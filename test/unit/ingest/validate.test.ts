@@ -87,6 +87,36 @@ describe('event validation', () => {
     ]);
   });
 
+  it('rejects an event dated more than 24 hours ahead of the server clock', () => {
+    const now = Date.parse('2026-02-01T10:00:00Z');
+    const ahead = (hours: number) => ({
+      ...base,
+      at: new Date(now + hours * 3_600_000).toISOString(),
+    });
+    expect(cleanEvent(ahead(23.9), 0, now).ok).toBe(true);
+    expect(cleanEvent(ahead(24), 0, now).ok).toBe(true);
+    const late = cleanEvent(ahead(24.1), 3, now);
+    expect(late).toEqual({
+      ok: false,
+      issues: [
+        { index: 3, path: 'at', message: 'is more than 24 hours ahead of the server clock' },
+      ],
+    });
+    // Far in the past is history, not skew: accepted.
+    expect(cleanEvent({ ...base, at: '2001-01-01T00:00:00Z' }, 0, now).ok).toBe(true);
+    // The real clock by default, for batches and import lines too.
+    const nextYear = { ...base, at: new Date(Date.now() + 365 * 86_400_000).toISOString() };
+    expect(cleanBatch([base, nextYear])).toMatchObject({
+      ok: false,
+      issues: [{ index: 1, path: 'at' }],
+    });
+    expect(parseLine(JSON.stringify(nextYear), 9)).toMatchObject({
+      line: 9,
+      reason: 'invalid event',
+      issues: [{ path: 'at' }],
+    });
+  });
+
   it('accepts a valid batch whole', () => {
     const result = cleanBatch([base, { ...base, type: 'signup' }]);
     expect(result.ok && result.events.length).toBe(2);
