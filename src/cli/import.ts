@@ -53,7 +53,29 @@ export async function importCommand(
     stop.dispose();
     console.log(JSON.stringify(summary));
     if (summary.interrupted) process.exitCode = 130;
+    else reportRejects(file, summary);
   });
+}
+
+/**
+ * Bad lines do not stop an import, but they are said on stderr; a file none of whose
+ * lines is a valid event (the wrong file, or the wrong format) exits 1.
+ */
+function reportRejects(
+  file: string,
+  s: { lines: number; written: number; duplicates: number; rejected: number; rejectFile: string },
+): void {
+  if (s.rejected === 0) return;
+  if (s.written + s.duplicates === 0) {
+    console.error(
+      `coterie: no line of ${file} is a valid event (${s.rejected} rejected; reasons in ${s.rejectFile})`,
+    );
+    process.exitCode = 1;
+  } else {
+    console.error(
+      `coterie: ${s.rejected} of ${s.lines} lines rejected; reasons in ${s.rejectFile}`,
+    );
+  }
 }
 
 async function firstLoadCommand(file: string, opts: { rejects?: string }): Promise<void> {
@@ -99,6 +121,7 @@ async function firstLoadCommand(file: string, opts: { rejects?: string }): Promi
     });
     console.log(JSON.stringify(summary));
     if (summary.interrupted) process.exitCode = 130;
+    else reportRejects(file, summary);
   } finally {
     bar.stop();
     stop.dispose();

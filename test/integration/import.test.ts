@@ -186,21 +186,8 @@ describe('coterie import', () => {
   it('resumes after the CLI process is killed mid-import', async () => {
     const file = path.join(dir, 'killed.jsonl');
     writeFileSync(file, eventLines('kill', 40000, [12345]).join('\n'));
-    const cli = path.join(__dirname, '../../src/cli/main.ts');
-    const env = { ...process.env, NEO4J_URI: neo4j.uri, LOG_LEVEL: 'warn' };
     const run = (onOutput?: (child: ReturnType<typeof spawn>) => void) =>
-      new Promise<{ code: number | null; signal: string | null; out: string }>((resolve) => {
-        const child = spawn(
-          process.execPath,
-          ['--import', 'tsx', cli, 'import', file, '--batch-size', '500'],
-          { env },
-        );
-        let out = '';
-        child.stdout.on('data', (d) => (out += d));
-        child.stderr.on('data', (d) => (out += d));
-        onOutput?.(child);
-        child.on('exit', (code, signal) => resolve({ code, signal, out }));
-      });
+      runCli(['import', file, '--batch-size', '500'], onOutput);
 
     const killed = await run((child) => {
       const timer = setInterval(async () => {
@@ -217,12 +204,48 @@ describe('coterie import', () => {
 
     const resumed = await run();
     expect(resumed.code).toBe(0);
-    const summary = JSON.parse(resumed.out.trim().split('\n').pop() as string);
+    const summary = JSON.parse(resumed.stdout.trim().split('\n').pop() as string);
     expect(summary.resumedFromLine).toBeGreaterThan(0);
     expect(summary).toMatchObject({ written: 39999, rejected: 1, interrupted: false });
     expect(await requestsFor('kill')).toBe(39999);
+    expect(resumed.stderr).toContain(`1 of 40000 lines rejected; reasons in ${file}.rejects.jsonl`);
+  });
+
+  it('exits 1 from the CLI when no line of the file is a valid event', async () => {
+    const file = path.join(dir, 'all-bad.jsonl');
+    writeFileSync(file, eventLines('allbad', 4, [1, 2, 3, 4]).join('\n'));
+    const res = await runCli(['import', file]);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain(
+      `no line of ${file} is a valid event (4 rejected; reasons in ${file}.rejects.jsonl)`,
+    );
+    expect(JSON.parse(res.stdout.trim().split('\n').pop() as string)).toMatchObject({
+      written: 0,
+      rejected: 4,
+    });
+    expect(readFileSync(`${file}.rejects.jsonl`, 'utf8').trim().split('\n')).toHaveLength(4);
   });
 });
+
+/** The CLI as `npm run coterie` runs it, against the test's Neo4j. */
+function runCli(args: string[], onStart?: (child: ReturnType<typeof spawn>) => void) {
+  const cli = path.join(__dirname, '../../src/cli/main.ts');
+  const env = { ...process.env, NEO4J_URI: neo4j.uri, LOG_LEVEL: 'warn' };
+  return new Promise<{
+    code: number | null;
+    signal: string | null;
+    stdout: string;
+    stderr: string;
+  }>((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], { env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    onStart?.(child);
+    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
 
 describe('EventWriter', () => {
   it('rolls the whole batch back when a statement after the first fails (statements are pipelined)', async () => {
