@@ -1,6 +1,6 @@
 /**
  * Assembles the Express app from its features. Order matters: open routes
- * (health, metrics, docs) first, then authentication, then the feature routers,
+ * (health, docs) first, then authentication, then metrics and the feature routers,
  * then the 404 fallback and the single error handler.
  */
 import express, { type Express } from 'express';
@@ -11,7 +11,7 @@ import { ingestRoutes } from './ingest/routes';
 import { GroupCommit } from './ingest/group-commit';
 import { EventWriter } from './ingest/writer';
 import { linkageRoutes } from './linkage/routes';
-import { authenticate } from './platform/auth';
+import { authenticate, requireRole } from './platform/auth';
 import { errorHandler, jsonBody, notFound } from './platform/http';
 import { openApiRoutes } from './platform/openapi';
 import { accountRoutes } from './accounts/routes';
@@ -36,12 +36,12 @@ export function createApp(ctx: Context): Express {
   }
   app.use(ctx.metrics.middleware());
   app.use(healthRoutes(ctx));
-  app.get('/metrics', async (_req, res) => {
-    res.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
-  });
   app.use(openApiRoutes());
 
   app.use(authenticate(ctx.keys));
+  app.get('/metrics', requireRole('metrics'), async (_req, res) => {
+    res.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
+  });
   app.use(jsonBody(ctx.config.INGEST_MAX_BODY_BYTES));
   app.use(
     ingestRoutes({

@@ -2,14 +2,16 @@
  * Bearer-key authentication with roles. Keys are configured as SHA-256 hashes
  * (API_KEYS="name:role:hexsha256,…"), never in clear; a presented key is hashed
  * and compared in constant time. `admin` may do everything, `analyst` reads and
- * investigates, `ingest` only writes events. With no keys configured, auth is
+ * investigates, `ingest` only writes events, `metrics` only reads /metrics (a scraper's
+ * key, which then cannot read any account). With no keys configured, auth is
  * off and main.ts refuses to bind anything but loopback.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { AppError } from './errors';
 
-export type Role = 'ingest' | 'analyst' | 'admin';
+export const ROLES = ['ingest', 'analyst', 'admin', 'metrics'] as const;
+export type Role = (typeof ROLES)[number];
 
 export interface ApiKey {
   name: string;
@@ -38,10 +40,10 @@ export function parseApiKeys(spec: string): ApiKey[] {
       if (!name || !role || !hash || !/^[0-9a-f]{64}$/i.test(hash)) {
         throw new Error(`API_KEYS entry "${name ?? entry}" must be name:role:sha256hex`);
       }
-      if (role !== 'ingest' && role !== 'analyst' && role !== 'admin') {
+      if (!(ROLES as readonly string[]).includes(role)) {
         throw new Error(`API_KEYS entry "${name}" has unknown role "${role}"`);
       }
-      return { name, role, hash: Buffer.from(hash, 'hex') };
+      return { name, role: role as Role, hash: Buffer.from(hash, 'hex') };
     });
 }
 

@@ -114,8 +114,9 @@ function paths(): RouteConfig[] {
     {
       method: 'get',
       path: '/metrics',
-      summary: 'Prometheus metrics',
-      responses: { 200: { description: 'text exposition format' } },
+      summary: 'Prometheus metrics; role metrics (a scraper key) or admin',
+      security: bearer,
+      responses: { 200: { description: 'text exposition format' }, ...errors(401, 403) },
     },
     {
       method: 'post',
@@ -361,7 +362,7 @@ export function openApiDocument() {
   registry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',
     scheme: 'bearer',
-    description: 'API key; roles ingest, analyst, admin',
+    description: 'API key; roles ingest, analyst, admin, metrics',
   });
   for (const route of paths()) registry.registerPath(route);
   cached = new OpenApiGeneratorV31(registry.definitions).generateDocument({

@@ -1,6 +1,6 @@
 /**
- * Who may do what, over HTTP against a real Neo4j: every route but health, docs,
- * metrics and triggering a run (linkage.test.ts) with no
+ * Who may do what, over HTTP against a real Neo4j: every route but health, docs
+ * and triggering a run (linkage.test.ts) with no
  * key, a malformed header, an unknown key, and each role; and the no-keys mode,
  * where every caller is the local admin.
  */
@@ -26,7 +26,7 @@ afterAll(async () => {
   await neo4j?.stop();
 });
 
-type Role = 'ingest' | 'analyst' | 'admin';
+type Role = keyof typeof KEYS;
 const ALLOWED_IP = { kind: 'ip', value: '192.0.2.77' };
 interface Route {
   method: 'GET' | 'POST' | 'DELETE';
@@ -69,6 +69,7 @@ const ROUTES: Route[] = [
   // added, then removed again: each describe below runs both, in this order
   { method: 'POST', path: '/v1/allowlist', body: ALLOWED_IP, allowed: ['admin'] },
   { method: 'DELETE', path: '/v1/allowlist', body: ALLOWED_IP, allowed: ['admin'] },
+  { method: 'GET', path: '/metrics', allowed: ['metrics', 'admin'] },
 ];
 
 async function call(base: string, route: Route, authorization?: string) {
@@ -80,8 +81,9 @@ async function call(base: string, route: Route, authorization?: string) {
     },
     body: route.body !== undefined ? JSON.stringify(route.body) : undefined,
   });
-  const text = await res.text(); // empty for 204
-  const body = (text ? JSON.parse(text) : {}) as { error?: { code: string } };
+  const text = await res.text(); // empty for 204, Prometheus text for /metrics
+  const json = res.headers.get('content-type')?.includes('application/json') && text;
+  const body = (json ? JSON.parse(text) : {}) as { error?: { code: string } };
   return { status: res.status, code: body.error?.code };
 }
 
@@ -99,7 +101,7 @@ describe('with API keys configured', () => {
         { status: 401, code: 'unauthenticated' },
       ]);
     }
-    for (const role of ['ingest', 'analyst', 'admin'] as const) {
+    for (const role of Object.keys(KEYS) as Role[]) {
       const res = await call(svc.url, route, `Bearer ${KEYS[role]}`);
       if (route.allowed.includes(role)) {
         expect([role, res.status < 300]).toEqual([role, true]);

@@ -103,6 +103,7 @@ describe('every answer is one the served OpenAPI document describes', () => {
   it('before any linkage run', async () => {
     await call('get', '/healthz');
     await call('get', '/readyz');
+    await call('get', '/metrics', { role: 'metrics' });
     await call('get', '/metrics');
     await call('get', '/v1/clusters', { role: 'analyst' });
     await call('get', '/v1/linkage/runs', { role: 'analyst' });

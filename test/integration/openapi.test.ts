@@ -121,7 +121,8 @@ describe('GET /metrics', () => {
     await getJson(`${svc.url}/v1/clusters`, auth('analyst'));
     await getJson(`${svc.url}/v1/accounts/ring:0/cluster`, auth('analyst'));
     await getJson(`${svc.url}/v1/accounts/nobody/cluster`, auth('analyst'));
-    const res = await fetch(`${svc.url}/metrics`);
+    expect((await fetch(`${svc.url}/metrics`)).status).toBe(401);
+    const res = await fetch(`${svc.url}/metrics`, { headers: auth('metrics') });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/plain');
     const text = await res.text();

@@ -15,12 +15,14 @@ export const KEYS = {
   ingest: 'ingest-secret-1',
   analyst: 'analyst-secret-1',
   admin: 'admin-secret-1',
+  metrics: 'metrics-secret-1',
 };
 
 export const API_KEYS = [
   `ing:ingest:${hashKey(KEYS.ingest)}`,
   `ana:analyst:${hashKey(KEYS.analyst)}`,
   `adm:admin:${hashKey(KEYS.admin)}`,
+  `met:metrics:${hashKey(KEYS.metrics)}`,
 ].join(',');
 
 export const auth = (role: keyof typeof KEYS) => ({ authorization: `Bearer ${KEYS[role]}` });
