@@ -16,18 +16,22 @@ export const clusterIdParam = z.object({ id: z.string().min(1).max(256) });
 
 const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
 
-export const listClustersQuery = z.object({
-  flagged: bool.optional(),
-  minRisk: z.coerce.number().min(0).max(1).default(0),
-  minSize: z.coerce.number().int().min(0).default(0),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  cursor: z.string().max(1000).optional(),
-});
+export const listClustersQuery = z
+  .object({
+    flagged: bool.optional(),
+    minRisk: z.coerce.number().min(0).max(1).default(0),
+    minSize: z.coerce.number().int().min(0).default(0),
+    limit: z.coerce.number().int().min(1).max(500).default(50),
+    cursor: z.string().max(1000).optional(),
+  })
+  .strict(); // a misspelt filter (?flaged=true) must not silently list everything
 
-export const clusterDetailQuery = z.object({
-  memberLimit: z.coerce.number().int().min(1).max(1000).default(100),
-  memberCursor: z.string().max(1000).optional(),
-});
+export const clusterDetailQuery = z
+  .object({
+    memberLimit: z.coerce.number().int().min(1).max(1000).default(100),
+    memberCursor: z.string().max(1000).optional(),
+  })
+  .strict();
 
 export const reasonSchema = z.object({ code: z.string(), value: z.number() });
 

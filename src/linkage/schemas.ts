@@ -16,7 +16,9 @@ export const runBody = z
   })
   .strict();
 export const runIdParam = z.object({ id: z.string().min(1).max(256) });
-export const listQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(20) });
+export const listQuery = z
+  .object({ limit: z.coerce.number().int().min(1).max(200).default(20) })
+  .strict();
 const kind = z.enum(IDENTIFIER_KINDS as unknown as [IdentifierKind, ...IdentifierKind[]]);
 export const entryBody = z
   .object({ kind, value: z.string().min(1).max(256), note: z.string().max(1000).optional() })

@@ -25,22 +25,26 @@ export const verdictResponseSchema = z
   })
   .meta({ id: 'VerdictRecorded' });
 
-export const listVerdictsQuery = z.object({
-  since: z.iso.datetime({ offset: true }).optional(),
-  verdict: z.enum(['confirmed', 'benign']).optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-  cursor: z.string().max(1000).optional(),
-});
+export const listVerdictsQuery = z
+  .object({
+    since: z.iso.datetime({ offset: true }).optional(),
+    verdict: z.enum(['confirmed', 'benign']).optional(),
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+    cursor: z.string().max(1000).optional(),
+  })
+  .strict();
 
 export const verdictListSchema = z
   .object({ verdicts: z.array(verdictSchema), nextCursor: z.string().nullable() })
   .meta({ id: 'VerdictList' });
 
-export const listAuditQuery = z.object({
-  action: z.enum(['investigation', 'cypher', 'verdict']).optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-  cursor: z.string().max(1000).optional(),
-});
+export const listAuditQuery = z
+  .object({
+    action: z.enum(['investigation', 'cypher', 'verdict']).optional(),
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+    cursor: z.string().max(1000).optional(),
+  })
+  .strict();
 
 export const auditListSchema = z
   .object({

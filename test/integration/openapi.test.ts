@@ -139,6 +139,29 @@ describe('GET /metrics', () => {
   });
 });
 
+describe('query parameters', () => {
+  it('a route that takes some refuses one it does not know (a misspelt filter is not ignored)', async () => {
+    const paths = [
+      '/v1/clusters?flaged=true',
+      '/v1/clusters/c-any?memberlimit=5',
+      '/v1/verdicts?verdicts=benign',
+      '/v1/linkage/runs?lmit=5',
+    ];
+    for (const p of paths) {
+      const res = await getJson(`${svc.url}${p}`, auth('admin'));
+      const error = res.body.error as { code: string; details: { message: string }[] };
+      expect([p, res.status, error.code]).toEqual([p, 400, 'validation_failed']);
+      const key = new URLSearchParams(p.split('?')[1]).keys().next().value as string;
+      expect(JSON.stringify(error.details)).toContain(key);
+    }
+    const audit = await getJson(`${svc.url}/v1/audit?actions=cypher`, auth('admin'));
+    expect(audit.status).toBe(400);
+    // The documented ones still work.
+    const ok = await getJson(`${svc.url}/v1/clusters?flagged=true&limit=5`, auth('analyst'));
+    expect(ok.status).toBe(200);
+  });
+});
+
 describe('one error body everywhere', () => {
   it('404 route, 400 JSON, 400 validation, 400 path, 415 charset, 401, 403, 404 resource, 403 write_not_allowed', async () => {
     const cases = [
