@@ -40,6 +40,7 @@ beforeAll(async () => {
       `admin:admin:${hashKey('admin-secret')}`,
       `analyst:analyst:${hashKey('analyst-secret')}`,
       `ingest:ingest:${hashKey('ingest-secret')}`,
+      `scraper:metrics:${hashKey('metrics-secret')}`,
     ].join(','),
     LOG_LEVEL: 'info', // into the in-memory sink: the cron test reads it
     LINKAGE_PUBLISH_BATCH_SIZE: '4', // several batches even on a small world
@@ -79,7 +80,11 @@ async function getJson(url: string, headers: Record<string, string> = ANALYST) {
 
 /** coterie_linkage_runs_total{outcome} from /metrics (0 before the first such run). */
 async function runsTotal(outcome: 'succeeded' | 'failed'): Promise<number> {
-  const text = await (await fetch(`${svc.url}/metrics`)).text();
+  const res = await fetch(`${svc.url}/metrics`, {
+    headers: { authorization: 'Bearer metrics-secret' },
+  });
+  if (res.status !== 200) throw new Error(`GET /metrics answered ${res.status}`);
+  const text = await res.text();
   const m = new RegExp(`coterie_linkage_runs_total\\{outcome="${outcome}"\\} (\\d+)`).exec(text);
   return m ? Number(m[1]) : 0;
 }
