@@ -4,6 +4,9 @@
  */
 import { z } from 'zod';
 
+/** Times in these bodies are epoch milliseconds (UTC); run records use ISO-8601. */
+export const epochMs = () => z.number().int().describe('epoch milliseconds (UTC)');
+
 export const accountIdParam = z.object({
   id: z
     .string()
@@ -80,7 +83,7 @@ export const verdictSchema = z
     verdict: z.enum(['confirmed', 'benign']),
     note: z.string(),
     by: z.string(),
-    at: z.number().int(),
+    at: epochMs(),
   })
   .meta({ id: 'Verdict' });
 
@@ -101,9 +104,9 @@ export const clusterDetailSchema = z
     members: z.array(
       z.object({
         id: z.string(),
-        signupAt: z.number().nullable(),
-        firstSeen: z.number().nullable(),
-        lastSeen: z.number().nullable(),
+        signupAt: epochMs().nullable(),
+        firstSeen: epochMs().nullable(),
+        lastSeen: epochMs().nullable(),
         requests: z.number().nullable(),
       }),
     ),
@@ -112,8 +115,8 @@ export const clusterDetailSchema = z
       runs: z.array(
         z.object({
           runId: z.string(),
-          runStartedAt: z.number().nullable(),
-          runFinishedAt: z.number().nullable(),
+          runStartedAt: epochMs().nullable(),
+          runFinishedAt: epochMs().nullable(),
           size: z.number().int(),
           risk: z.number(),
           flagged: z.boolean(),
@@ -147,9 +150,9 @@ export const accountProfileSchema = z
   .object({
     account: z.object({
       id: z.string(),
-      firstSeen: z.number().nullable(),
-      lastSeen: z.number().nullable(),
-      signupAt: z.number().nullable(),
+      firstSeen: epochMs().nullable(),
+      lastSeen: epochMs().nullable(),
+      signupAt: epochMs().nullable(),
       requests: z.number().nullable(),
       emailDomain: z.string().nullable(),
       org: z.string().nullable(),
@@ -160,8 +163,8 @@ export const accountProfileSchema = z
         value: z.string(),
         subnet: z.string().nullable(),
         count: z.number(),
-        firstSeen: z.number().nullable(),
-        lastSeen: z.number().nullable(),
+        firstSeen: epochMs().nullable(),
+        lastSeen: epochMs().nullable(),
         accounts: z.number().int().describe('accounts holding this value, this one included'),
       }),
     ),

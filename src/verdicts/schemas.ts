@@ -1,6 +1,6 @@
 /** Request shapes of the verdict routes (zod), shared with the OpenAPI document. */
 import { z } from 'zod';
-import { verdictSchema } from '../clusters/schemas';
+import { epochMs, verdictSchema } from '../clusters/schemas';
 
 export const verdictRequestSchema = z
   .object({
@@ -57,7 +57,7 @@ export const auditListSchema = z
         target: z.string(),
         params: z.unknown(),
         outcome: z.string(),
-        at: z.number().int(),
+        at: epochMs(),
       }),
     ),
     nextCursor: z.string().nullable(),
