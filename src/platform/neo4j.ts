@@ -131,6 +131,12 @@ export function toAppError(err: unknown): unknown {
     ) {
       return new AppError('query_timeout', 'the query ran past its time limit', { cause: err });
     }
+    // Deadlocks, lock timeouts and the like that outlasted the driver's retries.
+    if (err.code.startsWith('Neo.TransientError.')) {
+      return new AppError('database_busy', `Neo4j is busy (${err.code}); retry later`, {
+        cause: err,
+      });
+    }
   }
   if (
     err instanceof Error &&
