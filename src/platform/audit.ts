@@ -27,11 +27,16 @@ export interface AuditRecord {
 }
 
 export class AuditLog {
+  /** At info whatever LOG_LEVEL says: a quieter service must not lose its audit lines. */
+  private readonly logger: Logger;
+
   constructor(
     private readonly db: Database,
     private readonly cypher: CypherMap,
-    private readonly logger: Logger,
-  ) {}
+    logger: Logger,
+  ) {
+    this.logger = logger.child({}, { level: 'info' });
+  }
 
   /** Log line + AuditEntry node in a transaction of its own (reads: investigations, Cypher). */
   async record(entry: AuditRecord): Promise<void> {

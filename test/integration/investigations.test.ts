@@ -30,7 +30,7 @@ let capped: TestService;
 beforeAll(async () => {
   neo4j = await startTestNeo4j();
   svc = await startService(neo4j.uri, { API_KEYS, CURRENT_RUN_CHECK_MS: '0' });
-  capped = await startService(neo4j.uri, { API_KEYS, QUERY_MAX_ROWS: '2' });
+  capped = await startService(neo4j.uri, { API_KEYS, QUERY_MAX_ROWS: '2', LOG_LEVEL: 'warn' });
   await ingestWorld(svc.url);
   await seedRun(neo4j.driver, 'r-1', [RING_CLUSTER]);
 });
@@ -274,5 +274,26 @@ describe('POST /v1/investigations/{name}', () => {
     expect(entry).toMatchObject({ actor: 'ana', role: 'analyst', outcome: 'ok' });
     expect(JSON.parse(entry.params as string)).toEqual({ accountId: 'ring:4', limit: 100 });
     expect(svc.logs.some((l) => l.includes('"audit":true') && l.includes('ring:4'))).toBe(true);
+  });
+
+  it('writes the audit line whatever LOG_LEVEL says', async () => {
+    const res = await postJson(
+      `${capped.url}/v1/investigations/accounts-sharing-payment-method`,
+      { accountId: 'ring:5' },
+      auth('analyst'),
+    );
+    expect(res.status).toBe(200);
+    const lines = capped.logs.map((l) => JSON.parse(l) as Record<string, unknown>);
+    // The service logs at warn (no request lines), yet the audit line is there, at info.
+    expect(lines.filter((l) => l.req !== undefined)).toEqual([]);
+    expect(
+      lines.filter((l) => l.audit === true && JSON.stringify(l.params).includes('ring:5')),
+    ).toEqual([
+      expect.objectContaining({
+        level: 30,
+        actor: 'ana',
+        params: { accountId: 'ring:5', limit: 100 },
+      }),
+    ]);
   });
 });
