@@ -23,7 +23,7 @@ const kind = z.enum(IDENTIFIER_KINDS as unknown as [IdentifierKind, ...Identifie
 export const entryBody = z
   .object({ kind, value: z.string().min(1).max(256), note: z.string().max(1000).optional() })
   .strict();
-export const entryKeyInput = z.object({ kind, value: z.string().min(1).max(256) });
+export const entryKeyInput = z.object({ kind, value: z.string().min(1).max(256) }).strict();
 
 const jsonObject = z.record(z.string(), z.unknown());
 

@@ -156,6 +156,11 @@ describe('query parameters', () => {
     }
     const audit = await getJson(`${svc.url}/v1/audit?actions=cypher`, auth('admin'));
     expect(audit.status).toBe(400);
+    const remove = await fetch(`${svc.url}/v1/allowlist?kind=ip&value=192.0.2.1&all=true`, {
+      method: 'DELETE',
+      headers: auth('admin'),
+    });
+    expect(remove.status).toBe(400);
     // The documented ones still work.
     const ok = await getJson(`${svc.url}/v1/clusters?flagged=true&limit=5`, auth('analyst'));
     expect(ok.status).toBe(200);
