@@ -8,6 +8,14 @@ import { z } from 'zod';
 
 const identifier = z.string().min(1).max(256);
 
+/**
+ * How far ahead of this server's clock an event may be dated (checked in validate.ts,
+ * against the clock at arrival). Producers' clocks drift a little; an event dated years
+ * ahead would pin its account's last-seen time (a maximum) there for good, and stored
+ * events are never rewritten.
+ */
+export const MAX_FUTURE_HOURS = 24;
+
 export const eventSchema = z
   .object({
     id: z.string().min(1).max(128).optional(),
@@ -19,7 +27,9 @@ export const eventSchema = z
       .regex(/^[A-Za-z0-9_.:@-]+$/, 'must be 1-128 chars of [A-Za-z0-9_.:@-]'),
     at: z.iso
       .datetime({ offset: true })
-      .describe('ISO-8601 with offset; at most 24 hours ahead of the server clock'),
+      .describe(
+        `ISO-8601 with offset; at most ${MAX_FUTURE_HOURS} hours ahead of the server clock`,
+      ),
     ip: z
       .string()
       .refine((v) => isIP(v) !== 0, 'must be an IPv4 or IPv6 address')

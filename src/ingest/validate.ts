@@ -3,16 +3,12 @@
  * contract, raw prompts turned into SimHash fingerprints (and dropped), IPs in
  * canonical form, timestamps as epoch milliseconds. Shared by REST and import.
  */
-import { type CleanEvent, type EventIssue, eventSchema } from './event-schema';
+import { type CleanEvent, type EventIssue, MAX_FUTURE_HOURS, eventSchema } from './event-schema';
 import { simhash } from './simhash';
 import { canonicalIp } from './subnet';
 
-/**
- * How far ahead of this server's clock an event may be dated. Producers' clocks drift a
- * little; an event dated years ahead would pin its account's last-seen time (a maximum)
- * there for good, and stored events are never rewritten.
- */
-export const MAX_FUTURE_MS = 24 * 3_600_000;
+const MAX_FUTURE_MS = MAX_FUTURE_HOURS * 3_600_000;
+const TOO_FAR_AHEAD = `is more than ${MAX_FUTURE_HOURS} hours ahead of the server clock`;
 
 export type CleanResult = { ok: true; event: CleanEvent } | { ok: false; issues: EventIssue[] };
 
@@ -34,7 +30,7 @@ export function cleanEvent(raw: unknown, index = 0, now = Date.now()): CleanResu
   if (at > now + MAX_FUTURE_MS) {
     return {
       ok: false,
-      issues: [{ index, path: 'at', message: 'is more than 24 hours ahead of the server clock' }],
+      issues: [{ index, path: 'at', message: TOO_FAR_AHEAD }],
     };
   }
   // Every key written, in one order: events of one shape keep the fold's property

@@ -12,6 +12,7 @@ import {
 import { Router } from 'express';
 import swaggerUi from 'swagger-ui-express';
 import { z } from 'zod';
+import { ROLES } from './auth';
 import {
   accountIdParam,
   accountProfileSchema,
@@ -362,7 +363,7 @@ export function openApiDocument() {
   registry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',
     scheme: 'bearer',
-    description: 'API key; roles ingest, analyst, admin, metrics',
+    description: `API key; roles ${ROLES.join(', ')}`,
   });
   for (const route of paths()) registry.registerPath(route);
   cached = new OpenApiGeneratorV31(registry.definitions).generateDocument({
