@@ -1,0 +1,227 @@
+/**
+ * The score stage's one table of knobs: reason codes, their weights, the ramps that
+ * turn raw signals into strengths, and the samplers' sizes. `scoreOptions` merges an
+ * override key by key; from config, LINKAGE_WEIGHTS (settings.ts) overrides the
+ * weights, ramps, bias and threshold. SIGNALS.md documents every entry.
+ */
+import { DAY_MS } from './signals/activity';
+import type { IdentifierKind } from './types';
+
+/** Positive (risk-raising) reason codes, in the order of the weights table. */
+export const RISK_CODES = [
+  'shared_payment_method',
+  'shared_subnet',
+  'shared_prompt_template',
+  'capability_concentration',
+  'high_request_volume',
+  'signup_burst',
+  'synchronised_activity',
+  'around_the_clock',
+  'model_pivot_24h',
+] as const;
+export type RiskCode = (typeof RISK_CODES)[number];
+
+/** Benign (risk-lowering) reason codes. */
+export const BENIGN_CODES = [
+  'benign_consistent_org',
+  'benign_corporate_domain',
+  'benign_signups_spread',
+  'benign_office_hours',
+  'benign_small_team',
+] as const;
+export type BenignCode = (typeof BENIGN_CODES)[number];
+
+/**
+ * [lo, hi] of the linear ramp that maps a raw signal to a strength in [0, 1]
+ * (0 at or below lo, 1 at or above hi; hi < lo makes a falling ramp). Ramps over
+ * counts and ratios (the `*_accounts` and `requests_ratio` keys) are on a log scale.
+ */
+export interface Ramps {
+  payment_mean_shared_accounts: [number, number];
+  subnet_mean_shared_accounts: [number, number];
+  template_top_share: [number, number];
+  capability_hhi: [number, number];
+  requests_ratio: [number, number];
+  signup_burst_share: [number, number];
+  active_hour_jaccard: [number, number];
+  around_the_clock: [number, number];
+  pivot_share_24h: [number, number];
+  org_share: [number, number];
+  corporate_domain_share: [number, number];
+  signup_span_days: [number, number];
+  office_window_share: [number, number];
+  weekend_share: [number, number];
+}
+
+export interface ScoreOptions {
+  /** flagged = risk ≥ threshold */
+  threshold: number;
+  /** logistic bias: risk of a cluster with no evidence either way = sigmoid(bias) */
+  bias: number;
+  weights: Record<RiskCode, number>;
+  benignWeights: Record<BenignCode, number>;
+  ramps: Ramps;
+  /** a code is listed in reasons when its strength (0..1, before weighting) reaches this */
+  reasonMinStrength: number;
+  /** positive evidence is scaled by min(1, (size-1)/(fullConfidenceSize-1)) */
+  fullConfidenceSize: number;
+  /** near-duplicate prompt distance (SimHash bits); the run groups at build's maxHamming */
+  templateMaxHamming: number;
+  /** how many of the biggest shared templates count towards concentration */
+  templateTopK: number;
+  /** sign-up burst window */
+  burstWindowMs: number;
+  /**
+   * a burst is a window holding at least max(burstMinAccounts, burstMinShare × members
+   * with a known sign-up) sign-ups; the signal is the share of members inside bursts
+   */
+  burstMinAccounts: number;
+  burstMinShare: number;
+  /** members sampled per cluster for hour-series signals (entropy, office hours, overlap) */
+  activitySample: number;
+  /** member pairs sampled per cluster for active-hour overlap */
+  syncPairs: number;
+  /** around the clock: a member's quietest window of this many hours of day… */
+  quietWindowHours: number;
+  /** …measured only on members with at least this many requests */
+  aroundMinRequests: number;
+  /** office-hours window length on the hour-of-day clock */
+  officeWindowHours: number;
+  /** members sampled per cluster for the model-pivot signal */
+  pivotSample: number;
+  /** pivot window after a release, and how long after the first use of any model a model must appear to be "new" */
+  pivotWindowHours: number;
+  newModelMinAgeMs: number;
+  /** members' requests in the pivot window below which the signal is not measured */
+  pivotMinRequests: number;
+  /** webmail domains never count as a corporate domain */
+  webmailDomains: string[];
+  /** benign_small_team applies to clusters up to this size */
+  smallTeamMaxSize: number;
+  /** per-kind weight used only to rank sharedIdentifiers */
+  kindRank: Record<IdentifierKind, number>;
+  /** cap on sharedIdentifiers per cluster */
+  sharedIdentifiersCap: number;
+  /** seed for the per-cluster samplers */
+  seed: number;
+}
+
+export const DEFAULTS: ScoreOptions = {
+  threshold: 0.7,
+  bias: -4,
+  weights: {
+    shared_payment_method: 2.0,
+    shared_subnet: 0.75,
+    shared_prompt_template: 2.0,
+    capability_concentration: 1.0,
+    high_request_volume: 1.5,
+    signup_burst: 1.5,
+    synchronised_activity: 1.5,
+    around_the_clock: 1.25,
+    model_pivot_24h: 2.5,
+  },
+  benignWeights: {
+    benign_consistent_org: 2.0,
+    benign_corporate_domain: 1.5,
+    benign_signups_spread: 2.0,
+    benign_office_hours: 1.5,
+    benign_small_team: 1.5,
+  },
+  ramps: {
+    payment_mean_shared_accounts: [2, 20],
+    subnet_mean_shared_accounts: [3, 50],
+    template_top_share: [0.2, 0.8],
+    capability_hhi: [0.3, 0.7],
+    requests_ratio: [2, 20],
+    signup_burst_share: [0.2, 0.7],
+    active_hour_jaccard: [0.1, 0.5],
+    around_the_clock: [0.3, 0.8],
+    pivot_share_24h: [0.15, 0.5],
+    org_share: [0.6, 0.95],
+    corporate_domain_share: [0.6, 0.95],
+    signup_span_days: [14, 90],
+    office_window_share: [0.75, 0.92],
+    weekend_share: [0.28, 0.12],
+  },
+  reasonMinStrength: 0.25,
+  fullConfidenceSize: 5,
+  templateMaxHamming: 3,
+  templateTopK: 3,
+  burstWindowMs: DAY_MS,
+  burstMinAccounts: 3,
+  burstMinShare: 0.1,
+  activitySample: 64,
+  syncPairs: 96,
+  quietWindowHours: 6,
+  aroundMinRequests: 12,
+  officeWindowHours: 10,
+  pivotSample: 256,
+  pivotWindowHours: 24,
+  newModelMinAgeMs: 3 * DAY_MS,
+  pivotMinRequests: 20,
+  webmailDomains: [
+    'gmail.com',
+    'googlemail.com',
+    'outlook.com',
+    'hotmail.com',
+    'live.com',
+    'msn.com',
+    'yahoo.com',
+    'ymail.com',
+    'aol.com',
+    'icloud.com',
+    'me.com',
+    'proton.me',
+    'protonmail.com',
+    'pm.me',
+    'gmx.com',
+    'gmx.de',
+    'web.de',
+    'mail.com',
+    'mail.ru',
+    'yandex.ru',
+    'yandex.com',
+    'qq.com',
+    '163.com',
+    '126.com',
+    'sina.com',
+    'naver.com',
+    'tutanota.com',
+    'zoho.com',
+    'fastmail.com',
+  ],
+  smallTeamMaxSize: 25,
+  kindRank: {
+    payment: 1,
+    device: 1,
+    prompt: 0.6,
+    org: 0.5,
+    email_domain: 0.4,
+    ip: 0.4,
+    subnet: 0.2,
+  },
+  sharedIdentifiersCap: 20,
+  seed: 1,
+};
+
+/** Partial options; the nested tables may be partial too (merged key by key). */
+export type ScoreOptionsInput = Partial<
+  Omit<ScoreOptions, 'weights' | 'benignWeights' | 'ramps' | 'kindRank'>
+> & {
+  weights?: Partial<ScoreOptions['weights']>;
+  benignWeights?: Partial<ScoreOptions['benignWeights']>;
+  ramps?: Partial<Ramps>;
+  kindRank?: Partial<ScoreOptions['kindRank']>;
+};
+
+/** Merges partial options over DEFAULTS (nested weight tables merged key by key). */
+export function scoreOptions(options: ScoreOptionsInput = {}): ScoreOptions {
+  return {
+    ...DEFAULTS,
+    ...options,
+    weights: { ...DEFAULTS.weights, ...options.weights },
+    benignWeights: { ...DEFAULTS.benignWeights, ...options.benignWeights },
+    ramps: { ...DEFAULTS.ramps, ...options.ramps },
+    kindRank: { ...DEFAULTS.kindRank, ...options.kindRank },
+  };
+}

@@ -1,0 +1,123 @@
+/**
+ * From raw signals to risk: each reason code's strength in [0, 1] (the ramps), then
+ * risk = a logistic over the weighted strengths, and the reasons a reviewer reads.
+ */
+import {
+  BENIGN_CODES,
+  RISK_CODES,
+  type BenignCode,
+  type Ramps,
+  type RiskCode,
+  type ScoreOptions,
+} from '../score-options';
+import type { Reason } from '../types';
+import { ramp, rampLog, round, sigmoid } from './numbers';
+
+/** Strength in [0, 1] of every code from the raw signals (the ramps documented in SIGNALS.md). */
+export function strengthsOf(
+  s: Record<string, number>,
+  size: number,
+  opts: ScoreOptions,
+): { risk: Record<RiskCode, number>; benign: Record<BenignCode, number> } {
+  const v = (k: string): number => s[k] ?? 0;
+  const r = (k: keyof Ramps): number => ramp(v(k), opts.ramps[k][0], opts.ramps[k][1]);
+  const rl = (k: keyof Ramps): number => rampLog(v(k), opts.ramps[k][0], opts.ramps[k][1]);
+  const burst = r('signup_burst_share');
+  const paymentSingle = v('payment_values') === 1 && v('payment_max_accounts') >= 0.8 * size;
+  return {
+    risk: {
+      shared_payment_method: v('payment_shared_member_share') * rl('payment_mean_shared_accounts'),
+      shared_subnet: v('subnet_shared_member_share') * rl('subnet_mean_shared_accounts'),
+      shared_prompt_template: r('template_top_share'),
+      capability_concentration: r('capability_hhi'),
+      high_request_volume: rl('requests_ratio'),
+      signup_burst: burst,
+      synchronised_activity: r('active_hour_jaccard'),
+      around_the_clock: r('around_the_clock'),
+      model_pivot_24h: r('pivot_share_24h'),
+    },
+    benign: {
+      benign_consistent_org: r('org_share'),
+      benign_corporate_domain: r('corporate_domain_share'),
+      benign_signups_spread: r('signup_span_days') * (1 - burst),
+      benign_office_hours:
+        r('office_window_share') *
+        (v('activity_span_days') >= 14 ? 0.5 + 0.5 * r('weekend_share') : 1),
+      benign_small_team:
+        size <= opts.smallTeamMaxSize && paymentSingle && v('corporate_domain_share') >= 0.8
+          ? 1
+          : 0,
+    },
+  };
+}
+
+/** The value reported with each reason code (the raw signal a reviewer reads). */
+const REASON_VALUE: Record<RiskCode | BenignCode, string> = {
+  shared_payment_method: 'payment_mean_shared_accounts',
+  shared_subnet: 'subnet_mean_shared_accounts',
+  shared_prompt_template: 'template_top_share',
+  capability_concentration: 'capability_hhi',
+  high_request_volume: 'requests_ratio',
+  signup_burst: 'signup_burst_share',
+  synchronised_activity: 'active_hour_jaccard',
+  around_the_clock: 'around_the_clock',
+  model_pivot_24h: 'pivot_share_24h',
+  benign_consistent_org: 'org_share',
+  benign_corporate_domain: 'corporate_domain_share',
+  benign_signups_spread: 'signup_span_days',
+  benign_office_hours: 'office_window_share',
+  benign_small_team: 'size',
+};
+
+/**
+ * risk = sigmoid(bias + confidence · Σ weight·strength − Σ benignWeight·benignStrength),
+ * confidence = min(1, (size − 1) / (fullConfidenceSize − 1)).
+ * Reasons: codes whose strength ≥ reasonMinStrength, largest weighted contribution first.
+ */
+export function combine(
+  signals: Record<string, number>,
+  size: number,
+  opts: ScoreOptions,
+): {
+  risk: number;
+  z: number;
+  confidence: number;
+  reasons: Reason[];
+  /** strength (0..1) and signed contribution to z of every code */
+  strengths: Record<string, number>;
+  contributions: Record<string, number>;
+} {
+  const { risk: pos, benign } = strengthsOf(signals, size, opts);
+  const confidence = Math.min(
+    1,
+    Math.max(0, (size - 1) / Math.max(1, opts.fullConfidenceSize - 1)),
+  );
+  let z = opts.bias;
+  const listed: { code: string; value: number; contribution: number }[] = [];
+  const contributions: Record<string, number> = {};
+  for (const code of RISK_CODES) {
+    const contribution = confidence * opts.weights[code] * pos[code];
+    contributions[code] = contribution;
+    z += contribution;
+    if (pos[code] >= opts.reasonMinStrength && opts.weights[code] > 0) {
+      listed.push({ code, value: round(signals[REASON_VALUE[code]] ?? 0), contribution });
+    }
+  }
+  for (const code of BENIGN_CODES) {
+    const contribution = opts.benignWeights[code] * benign[code];
+    contributions[code] = -contribution;
+    z -= contribution;
+    if (benign[code] >= opts.reasonMinStrength && opts.benignWeights[code] > 0) {
+      listed.push({ code, value: round(signals[REASON_VALUE[code]] ?? 0), contribution });
+    }
+  }
+  listed.sort((a, b) => b.contribution - a.contribution || (a.code < b.code ? -1 : 1));
+  return {
+    risk: sigmoid(z),
+    z,
+    confidence,
+    reasons: listed.map(({ code, value }) => ({ code, value })),
+    strengths: { ...pos, ...benign },
+    contributions,
+  };
+}

@@ -1,0 +1,154 @@
+/**
+ * The score stage's per-run precomputation: every account's links in CSR order, the
+ * allow-list as flags, the population's median requests, which models are new and
+ * who used them early, each template's links from unclustered accounts, and scratch
+ * arrays reused across clusters (one pass over links and accounts in all).
+ */
+import type { PromptTemplates } from '../lsh';
+import type { ScoreOptions } from '../score-options';
+import type { LinkageInput } from '../types';
+import { HOUR_MS } from './activity';
+
+/** Per-run precomputation shared by every cluster (one pass over links and accounts). */
+export interface Context {
+  input: LinkageInput;
+  opts: ScoreOptions;
+  /** CSR: links of account a are linkOrder[linkStart[a] .. linkStart[a+1]) */
+  linkStart: Int32Array;
+  linkOrder: Int32Array;
+  allowed: Uint8Array;
+  populationMedianRequests: number;
+  newModels: { name: string; firstSeen: number }[];
+  newModelEarly: Uint8Array[];
+  webmail: Set<string>;
+  /**
+   * template id per identifier (-1 for non-prompt identifiers), and per template the
+   * account–fingerprint links of accounts that are in no community
+   */
+  promptTemplate: Int32Array;
+  templateUnclustered: Float64Array;
+  /** scratch arrays per template, reused across clusters */
+  tpl: {
+    requests: Float64Array;
+    inside: Float64Array;
+    members: Int32Array;
+    last: Int32Array;
+    rep: Int32Array;
+  };
+  /** per-cluster numeric scratch, sized to the largest community */
+  scratchA: Float64Array;
+  scratchB: Float64Array;
+  /** scratch arrays reused across clusters (reset through `touched`) */
+  memberCount: Int32Array;
+  requestSum: Float64Array;
+  lastMember: Int32Array;
+}
+
+export function buildContext(
+  input: LinkageInput,
+  community: Int32Array,
+  largestCommunity: number,
+  opts: ScoreOptions,
+  templates: PromptTemplates,
+): Context {
+  const accountCount = input.accounts.length;
+  const identifierCount = input.identifiers.length;
+  const linkCount = input.linkAccount.length;
+
+  const linkStart = new Int32Array(accountCount + 1);
+  for (let l = 0; l < linkCount; l++) {
+    const a = input.linkAccount[l]! + 1;
+    linkStart[a] = linkStart[a]! + 1;
+  }
+  for (let a = 0; a < accountCount; a++) linkStart[a + 1] = linkStart[a + 1]! + linkStart[a]!;
+  const fill = linkStart.slice(0, accountCount);
+  const linkOrder = new Int32Array(linkCount);
+  for (let l = 0; l < linkCount; l++) {
+    const a = input.linkAccount[l]!;
+    linkOrder[fill[a]!] = l;
+    fill[a] = fill[a]! + 1;
+  }
+
+  const lastMember = new Int32Array(identifierCount).fill(-1);
+
+  const allowKeys = new Set(input.allowlist.map((i) => `${i.kind}\u0000${i.value}`));
+  const allowed = new Uint8Array(identifierCount);
+  if (allowKeys.size > 0) {
+    input.identifiers.forEach((i, idx) => {
+      if (allowKeys.has(`${i.kind}\u0000${i.value}`)) allowed[idx] = 1;
+    });
+  }
+
+  const requests = new Float64Array(accountCount);
+  input.accounts.forEach((a, i) => {
+    requests[i] = a.requests;
+  });
+  requests.sort();
+  let populationMedianRequests = 0;
+  if (accountCount > 0) {
+    const mid = accountCount >> 1;
+    populationMedianRequests =
+      accountCount % 2 ? requests[mid]! : (requests[mid - 1]! + requests[mid]!) / 2;
+  }
+
+  const promptTemplate = templates.ofIdentifier;
+  const templateUnclustered = new Float64Array(templates.count);
+  for (let l = 0; l < linkCount; l++) {
+    const a = input.linkAccount[l]!;
+    if ((community[a] ?? -1) >= 0) continue;
+    const id = input.linkIdentifier[l]!;
+    const t = promptTemplate[id]!;
+    if (t >= 0 && !allowed[id]) templateUnclustered[t] = templateUnclustered[t]! + 1;
+  }
+  const tc = templates.count;
+
+  // "New" is relative to the first model use anywhere (when request data starts), not
+  // to the earliest account activity: sign-ups recorded months before the request
+  // log begins would otherwise make every model that existed all along look "new".
+  let firstModelUse = Infinity;
+  for (const m of input.models) if (m.firstSeen < firstModelUse) firstModelUse = m.firstSeen;
+  const newModels = input.models.filter(
+    (m) => Number.isFinite(firstModelUse) && m.firstSeen >= firstModelUse + opts.newModelMinAgeMs,
+  );
+  // per new model, the accounts that used it within the pivot window of its release
+  const newModelEarly = newModels.map(() => new Uint8Array(accountCount));
+  if (newModels.length > 0) {
+    const indexOf = new Map(newModels.map((m, i) => [m.name, i]));
+    input.accounts.forEach((account, a) => {
+      for (const use of account.models) {
+        const i = indexOf.get(use.name);
+        if (i === undefined) continue;
+        const model = newModels[i]!;
+        if (use.firstUse < model.firstSeen + opts.pivotWindowHours * HOUR_MS) {
+          newModelEarly[i]![a] = 1;
+        }
+      }
+    });
+  }
+
+  return {
+    input,
+    opts,
+    linkStart,
+    linkOrder,
+    allowed,
+    populationMedianRequests,
+    newModels,
+    newModelEarly,
+    webmail: new Set(opts.webmailDomains.map((d) => d.toLowerCase())),
+    promptTemplate,
+    templateUnclustered,
+    tpl: {
+      requests: new Float64Array(tc),
+      inside: new Float64Array(tc),
+      members: new Int32Array(tc),
+      last: new Int32Array(tc).fill(-1),
+      rep: new Int32Array(tc).fill(-1),
+    },
+    scratchA: new Float64Array(largestCommunity),
+    scratchB: new Float64Array(largestCommunity),
+    memberCount: new Int32Array(identifierCount),
+    requestSum: new Float64Array(identifierCount),
+    lastMember,
+  };
+}

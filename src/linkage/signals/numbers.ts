@@ -1,0 +1,46 @@
+/** Small numeric helpers shared by the score stage's signals. */
+
+/** clamp((x - lo) / (hi - lo), 0, 1); works with hi < lo for a falling ramp. */
+export function ramp(x: number, lo: number, hi: number): number {
+  if (!Number.isFinite(x)) return x > 0 === hi > lo ? 1 : 0;
+  const t = (x - lo) / (hi - lo);
+  return t <= 0 ? 0 : t >= 1 ? 1 : t;
+}
+
+/** ramp on a log scale (for counts and ratios). */
+export function rampLog(x: number, lo: number, hi: number): number {
+  if (x <= 0) return 0;
+  return ramp(Math.log(x), Math.log(lo), Math.log(hi));
+}
+
+export function sigmoid(z: number): number {
+  return 1 / (1 + Math.exp(-z));
+}
+
+export function round(x: number, digits = 4): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+/** Up to k distinct elements of `items`, chosen with `rng` (all of them, in order, if k ≥ length). */
+export function sample<T>(items: readonly T[], k: number, rng: () => number): readonly T[] {
+  if (items.length <= k) return items;
+  // Floyd's algorithm: k distinct indexes in O(k), kept in ascending order
+  const n = items.length;
+  const chosen = new Set<number>();
+  for (let j = n - k; j < n; j++) {
+    const t = Math.floor(rng() * (j + 1));
+    chosen.add(chosen.has(t) ? j : t);
+  }
+  return Array.from(chosen)
+    .sort((a, b) => a - b)
+    .map((i) => items[i] as T);
+}
+
+/** Median of an ascending typed array. */
+export function medianSorted(sorted: Float64Array): number {
+  const n = sorted.length;
+  if (n === 0) return 0;
+  const mid = n >> 1;
+  return n % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}

@@ -1,0 +1,179 @@
+/**
+ * Signals of what a cluster's members share: accounts per shared payment method and
+ * subnet, concentration on prompt templates, and the ranked list of shared values a
+ * reviewer reads. They read the per-identifier member counts `measure` fills in.
+ */
+import type { IdentifierKind, ScoredCluster } from '../types';
+import type { Context } from './context';
+import { round } from './numbers';
+
+/**
+ * Accounts per shared value of one kind (payment or subnet):
+ *   <kind>_values: distinct values used by members;
+ *   <kind>_max_accounts: members on the most shared value;
+ *   <kind>_mean_accounts: mean members per value (over all values members use);
+ *   <kind>_mean_shared_accounts: mean members per value shared by ≥ 2 members;
+ *   <kind>_shared_member_share: share of members using a value shared by ≥ 2 members.
+ */
+export function sharingSignals(
+  ctx: Context,
+  members: number[],
+  ids: number[],
+  kind: 'payment' | 'subnet',
+): Record<string, number> {
+  let max = 0;
+  let total = 0;
+  let sharedValues = 0;
+  let sharedTotal = 0;
+  for (const id of ids) {
+    const c = ctx.memberCount[id]!;
+    total += c;
+    if (c > max) max = c;
+    if (c >= 2) {
+      sharedValues++;
+      sharedTotal += c;
+    }
+  }
+  let membersOnShared = 0;
+  if (sharedValues > 0) {
+    const { input } = ctx;
+    for (const a of members) {
+      for (let p = ctx.linkStart[a]!; p < ctx.linkStart[a + 1]!; p++) {
+        const id = input.linkIdentifier[ctx.linkOrder[p]!]!;
+        if (!ctx.allowed[id] && input.identifiers[id]!.kind === kind && ctx.memberCount[id]! >= 2) {
+          membersOnShared++;
+          break;
+        }
+      }
+    }
+  }
+  return {
+    [`${kind}_values`]: ids.length,
+    [`${kind}_max_accounts`]: max,
+    [`${kind}_mean_accounts`]: ids.length > 0 ? round(total / ids.length) : 0,
+    [`${kind}_mean_shared_accounts`]: sharedValues > 0 ? round(sharedTotal / sharedValues) : 0,
+    [`${kind}_shared_member_share`]:
+      members.length > 0 ? round(membersOnShared / members.length) : 0,
+  };
+}
+
+/**
+ * Prompt templates (near-duplicate fingerprints grouped once per run, Hamming ≤ maxHamming):
+ *   template_count: distinct templates members sent;
+ *   template_top_share: share of members' prompt traffic on the top-k templates shared
+ *     by ≥ 2 members, each template's traffic weighted by its exclusivity (top-k by
+ *     weighted traffic);
+ *   template_top_exclusivity: exclusivity of the top template = its account links
+ *     inside the cluster / (those + its links from accounts in no community). A
+ *     framework prompt sent by thousands of unrelated developers whom no community
+ *     claims is near 0; a ring's own template, sent by the ring's sub-groups (each a
+ *     community of its own), stays near 1 even when split over many clusters;
+ *   template_shared_member_share: share of members sending a shared template.
+ * Returns, for sharedIdentifiers, each shared template's most used fingerprint with
+ * the template's member count.
+ */
+export function templateSignals(
+  ctx: Context,
+  members: number[],
+): { signals: Record<string, number>; representatives: Map<number, number> } {
+  const { input, opts, tpl } = ctx;
+  const representatives = new Map<number, number>();
+  const touched: number[] = [];
+  let totalRequests = 0;
+  let membersOnShared = 0;
+  for (const a of members) {
+    for (let p = ctx.linkStart[a]!; p < ctx.linkStart[a + 1]!; p++) {
+      const l = ctx.linkOrder[p]!;
+      const id = input.linkIdentifier[l]!;
+      const t = ctx.promptTemplate[id]!;
+      if (t < 0 || ctx.allowed[id]) continue;
+      const req = input.linkCount[l] ?? 0;
+      totalRequests += req;
+      if (tpl.last[t] === -1) touched.push(t);
+      tpl.requests[t] = tpl.requests[t]! + req;
+      tpl.inside[t] = tpl.inside[t]! + 1;
+      const rep = tpl.rep[t]!;
+      if (rep < 0 || ctx.memberCount[id]! > ctx.memberCount[rep]!) tpl.rep[t] = id;
+      if (tpl.last[t] !== a) {
+        tpl.last[t] = a;
+        tpl.members[t] = tpl.members[t]! + 1;
+      }
+    }
+  }
+  const shared = touched.filter((t) => tpl.members[t]! >= 2);
+  if (shared.length > 0) {
+    for (const a of members) {
+      for (let p = ctx.linkStart[a]!; p < ctx.linkStart[a + 1]!; p++) {
+        const id = input.linkIdentifier[ctx.linkOrder[p]!]!;
+        const t = ctx.promptTemplate[id]!;
+        if (t >= 0 && !ctx.allowed[id] && tpl.members[t]! >= 2) {
+          membersOnShared++;
+          break;
+        }
+      }
+    }
+  }
+  const exclusivity = (t: number): number =>
+    tpl.inside[t]! / (tpl.inside[t]! + ctx.templateUnclustered[t]!);
+  const weighted = (t: number): number => tpl.requests[t]! * exclusivity(t);
+  shared.sort((x, y) => weighted(y) - weighted(x) || x - y);
+  let topWeighted = 0;
+  for (const t of shared.slice(0, opts.templateTopK)) topWeighted += weighted(t);
+  const top = shared[0];
+  for (const t of shared) representatives.set(tpl.rep[t]!, tpl.members[t]!);
+  const signals = {
+    template_count: touched.length,
+    template_top_share: totalRequests > 0 ? round(topWeighted / totalRequests) : 0,
+    template_top_exclusivity: top !== undefined ? round(exclusivity(top)) : 0,
+    template_shared_member_share: round(membersOnShared / members.length),
+  };
+  for (const t of touched) {
+    tpl.requests[t] = 0;
+    tpl.inside[t] = 0;
+    tpl.members[t] = 0;
+    tpl.last[t] = -1;
+    tpl.rep[t] = -1;
+  }
+  return { signals, representatives };
+}
+
+/**
+ * Strongest shared values first: kindRank × members sharing it; prompts are reported
+ * once per template (its most used fingerprint, with the template's member count).
+ */
+export function rankShared(
+  ctx: Context,
+  touched: number[],
+  promptRepresentatives: Map<number, number>,
+): ScoredCluster['sharedIdentifiers'] {
+  const { input, opts } = ctx;
+  const rows: { kind: IdentifierKind; value: string; members: number; rank: number }[] = [];
+  for (const id of touched) {
+    const ident = input.identifiers[id]!;
+    let count: number;
+    if (ident.kind === 'prompt') {
+      const c = promptRepresentatives.get(id);
+      if (c === undefined) continue;
+      count = c;
+    } else {
+      count = ctx.memberCount[id]!;
+    }
+    if (count < 2) continue;
+    rows.push({
+      kind: ident.kind,
+      value: ident.value,
+      members: count,
+      rank: count * (opts.kindRank[ident.kind] ?? 0.1),
+    });
+  }
+  rows.sort(
+    (a, b) =>
+      b.rank - a.rank ||
+      b.members - a.members ||
+      (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0) ||
+      (a.value < b.value ? -1 : a.value > b.value ? 1 : 0),
+  );
+  return rows
+    .slice(0, opts.sharedIdentifiersCap)
+    .map(({ kind, value, members }) => ({ kind, value, members }));
+}
