@@ -5,6 +5,7 @@
  */
 import type { Server } from 'node:http';
 import { createApp } from './app';
+import { startEventIdRetention } from './ingest/retention';
 import { startLinkageSchedule } from './linkage/schedule';
 import { stopActiveRuns } from './linkage/runner';
 import { checkLinkageConfig } from './linkage/settings';
@@ -51,6 +52,7 @@ async function main(): Promise<void> {
   const ctx: Context = { config, logger, db: connection.db, cypher, metrics: new Metrics(), keys };
   const app = createApp(ctx);
   const linkageSchedule = startLinkageSchedule(ctx);
+  const eventIdRetention = startEventIdRetention(ctx);
   const server: Server = app.listen(config.PORT, host, () => {
     logger.info({ host, port: config.PORT, neo4j: connection.uri }, 'coterie is listening');
   });
@@ -61,7 +63,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down');
     linkageSchedule.stop();
-    await stopActiveRuns(ctx);
+    await Promise.all([stopActiveRuns(ctx), eventIdRetention.stop()]);
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await connection.close();
     process.exit(0);

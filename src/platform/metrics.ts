@@ -27,6 +27,11 @@ export class Metrics {
     buckets: [1, 2, 4, 8, 16, 32, 64],
     registers: [this.registry],
   });
+  readonly eventIdsPruned = new client.Counter({
+    name: 'coterie_ingest_event_ids_pruned_total',
+    help: 'Idempotency keys (IngestedEvent nodes) deleted after INGEST_EVENT_ID_RETENTION_DAYS',
+    registers: [this.registry],
+  });
   readonly linkageRuns = new client.Counter({
     name: 'coterie_linkage_runs_total',
     help: 'Linkage runs finished, by outcome',

@@ -4,6 +4,8 @@
  */
 import { hashKey } from '../../src/platform/auth';
 import { simhash } from '../../src/ingest/simhash';
+import { pruneEventIds, startEventIdRetention } from '../../src/ingest/retention';
+import { Metrics } from '../../src/platform/metrics';
 import { startTestNeo4j, type TestNeo4j } from '../support/neo4j';
 import { postJson, startService, type TestService } from '../support/service';
 
@@ -335,6 +337,81 @@ describe('POST /v1/events', () => {
     const ready = await fetch(`${svc.url}/readyz`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ neo4j: 'up', migrations: 'applied' });
+  });
+});
+
+describe('idempotency key retention', () => {
+  const DAY = 86_400_000;
+  const keyed = (ids: string[]) => ({
+    events: ids.map((id) => ({ id, type: 'request', accountId: 'ret:erin', at: T })),
+  });
+  /** Moves the keys' storedAt back by `days`, as if they had been stored then. */
+  const age = (ids: string[], days: number) =>
+    cypher('MATCH (e:IngestedEvent) WHERE e.id IN $ids SET e.storedAt = e.storedAt - $ms', {
+      ids,
+      ms: days * DAY,
+    });
+  const stored = async (prefix: string) =>
+    (
+      await cypher(
+        'MATCH (e:IngestedEvent) WHERE e.id STARTS WITH $prefix RETURN e.id AS id ORDER BY id',
+        { prefix },
+      )
+    ).map((r) => r.id);
+  const retention = (days: number, metrics = new Metrics()) =>
+    startEventIdRetention({
+      ...svc.ctx,
+      config: { ...svc.ctx.config, INGEST_EVENT_ID_RETENTION_DAYS: Number(days) },
+      metrics,
+    });
+
+  it('deletes keys older than the retention at start-up, keeps newer ones, and a late resend counts as new', async () => {
+    const ids = ['ret-a-1', 'ret-a-2', 'ret-a-3'];
+    expect((await postJson(`${svc.url}/v1/events`, keyed(ids))).body.new).toBe(3);
+    await age(['ret-a-1', 'ret-a-2'], 31);
+    await age(['ret-a-3'], 29);
+
+    const metrics = new Metrics();
+    const job = retention(30, metrics);
+    await job.stop(); // waits for the prune that start-up began
+    expect(await stored('ret-a-')).toEqual(['ret-a-3']);
+    expect((await metrics.eventIdsPruned.get()).values[0]?.value).toBe(2);
+    expect(svc.logs.join('')).toMatch(/"deleted":2[,}].*"msg":"event ids pruned"/);
+
+    // the pruned key is forgotten: its resend is written again; the kept one is not
+    expect((await postJson(`${svc.url}/v1/events`, keyed(['ret-a-1', 'ret-a-3']))).body).toEqual({
+      received: 2,
+      new: 1,
+      duplicates: 1,
+    });
+    const [row] = await cypher('MATCH (a:Account {id: "ret:erin"}) RETURN a.requests AS n');
+    expect(Number(row!.n)).toBe(4);
+  });
+
+  it('keeps every key when the retention is 0', async () => {
+    await postJson(`${svc.url}/v1/events`, keyed(['ret-b-1']));
+    await age(['ret-b-1'], 10_000);
+    const job = retention(0);
+    expect(await job.prune()).toBe(0);
+    await job.stop();
+    expect(await stored('ret-b-')).toEqual(['ret-b-1']);
+  });
+
+  it('prunes oldest first in batches until none is left, and stops between batches when asked', async () => {
+    // keys other tests left old (ret-b-1) would be pruned first
+    await cypher('MATCH (e:IngestedEvent) WHERE e.storedAt < $t DELETE e', { t: Date.now() - DAY });
+    const ids = Array.from({ length: 7 }, (_, i) => `ret-c-${i}`);
+    await postJson(`${svc.url}/v1/events`, keyed(ids));
+    for (const [i, id] of ids.entries()) await age([id], 100 + i); // ret-c-6 is the oldest
+    const before = Date.now() - 50 * DAY;
+    let batches = 0;
+    const stopAfterTwo = () => batches++ >= 2;
+    expect(
+      await pruneEventIds(svc.ctx.db, svc.ctx.cypher, before, { batch: 2, stopped: stopAfterTwo }),
+    ).toBe(4);
+    expect(await stored('ret-c-')).toEqual(['ret-c-0', 'ret-c-1', 'ret-c-2']);
+    expect(await pruneEventIds(svc.ctx.db, svc.ctx.cypher, before, { batch: 2 })).toBe(3);
+    expect(await stored('ret-c-')).toEqual([]);
   });
 });
 

@@ -1,0 +1,83 @@
+/**
+ * Retention of idempotency keys: an event sent with an `id` leaves an
+ * (:IngestedEvent {id, storedAt}) node so a resend is recognised. Kept for ever
+ * they would grow with every keyed event, so keys older than
+ * INGEST_EVENT_ID_RETENTION_DAYS (0 = keep for ever) are deleted: at start-up and
+ * then hourly, in batches of one transaction each. A resend that arrives later
+ * than the retention is counted as a new event.
+ */
+import { Cron } from 'croner';
+import type { Context } from '../context';
+import { query, type CypherMap } from '../platform/cypher';
+import { type Database, int, toNumber } from '../platform/neo4j';
+
+const DAY_MS = 86_400_000;
+/** Keys deleted per transaction: small enough to keep each commit short. */
+const BATCH = 10_000;
+/** Hourly, off the hour (other jobs like the nightly run start on it). */
+const PATTERN = '23 * * * *';
+
+/** Deletes every key stored before `before` (epoch ms); returns how many. */
+export async function pruneEventIds(
+  db: Database,
+  cypher: CypherMap,
+  before: number,
+  options: { batch?: number; stopped?: () => boolean } = {},
+): Promise<number> {
+  const batch = options.batch ?? BATCH;
+  const statement = query(cypher, 'ingest/delete-expired-event-ids');
+  let total = 0;
+  while (!options.stopped?.()) {
+    const deleted = await db.write(async (tx) => {
+      const res = await tx.run(statement, { before, limit: int(batch) });
+      return toNumber(res.records[0]?.get('deleted') ?? 0);
+    });
+    total += deleted;
+    if (deleted < batch) break;
+  }
+  return total;
+}
+
+export interface EventIdRetention {
+  /** prunes now (what the schedule does); resolves to the keys deleted */
+  prune(): Promise<number>;
+  /** stops the schedule; resolves when a prune in progress has finished its batch */
+  stop(): Promise<void>;
+}
+
+export function startEventIdRetention(ctx: Context): EventIdRetention {
+  const days = ctx.config.INGEST_EVENT_ID_RETENTION_DAYS;
+  let stopped = false;
+  let inFlight: Promise<void> = Promise.resolve();
+  const prune = async (): Promise<number> => {
+    if (days === 0) return 0;
+    const before = Date.now() - days * DAY_MS;
+    const deleted = await pruneEventIds(ctx.db, ctx.cypher, before, {
+      stopped: () => stopped,
+    });
+    ctx.metrics.eventIdsPruned.inc(deleted);
+    if (deleted > 0)
+      ctx.logger.info({ deleted, before: new Date(before).toISOString() }, 'event ids pruned');
+    return deleted;
+  };
+  if (days === 0) {
+    ctx.logger.info('event ids are kept for ever (INGEST_EVENT_ID_RETENTION_DAYS=0)');
+    return { prune, stop: async () => undefined };
+  }
+  // A failed prune loses nothing: the keys stay until the next tick deletes them.
+  const tick = (): Promise<void> =>
+    (inFlight = prune().then(
+      () => undefined,
+      (err: unknown) => ctx.logger.warn({ err }, 'event id pruning failed'),
+    ));
+  const job = new Cron(PATTERN, { name: 'event-id-retention', protect: true }, tick);
+  void tick();
+  return {
+    prune,
+    stop: async () => {
+      stopped = true;
+      job.stop();
+      await inFlight;
+    },
+  };
+}
