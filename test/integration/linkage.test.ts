@@ -16,6 +16,7 @@ import { Lease } from '../../src/linkage/lease';
 import {
   computeParams as runnerParams,
   createRunRecord,
+  runLinkage,
   startLinkage,
   stopActiveRuns,
 } from '../../src/linkage/runner';
@@ -387,7 +388,7 @@ describe('linkage runs', () => {
     ).rejects.toThrow(/LINKAGE_ALLOWLIST entry "nonsense-without-kind"/);
   });
 
-  it('LINKAGE_WEIGHTS and LINKAGE_PROMPT_MAX_HAMMING reach the computation', async () => {
+  it('compute honours weight and template-distance overrides', async () => {
     const { db, cypher: queries } = svc.ctx;
     const params = computeParams({ runId: 'r-weights', extractPageSize: 100 });
     const quiet = { phase: () => {}, progress: () => {} };
@@ -756,5 +757,71 @@ describe('linkage runs', () => {
     expect(run.body).toMatchObject({ status: 'succeeded', trigger: 'cli', seed: 7, current: true });
     const { clusters } = await currentClusters();
     expect(clusterOf(clusters, 'ra-01')?.id).toBe(clusterOf(firstClusters, 'ra-01')?.id);
+  });
+
+  it('LINKAGE_WEIGHTS and LINKAGE_PROMPT_MAX_HAMMING from config change what a run computes and publishes', async () => {
+    // Through the runner as the service and CLI call it: config → run params → worker.
+    const withConfig = (env: Partial<typeof svc.ctx.config>) => ({
+      ...svc.ctx,
+      config: { ...svc.ctx.config, ...env },
+    });
+    const plain = await runLinkage(withConfig({}), { trigger: 'api', seed: 7 });
+    const tuned = await runLinkage(
+      withConfig({
+        LINKAGE_WEIGHTS: '{"score": {"bias": -40}}',
+        LINKAGE_PROMPT_MAX_HAMMING: 0,
+      }),
+      { trigger: 'api', seed: 7 },
+    );
+    expect([plain.status, tuned.status]).toEqual(['succeeded', 'succeeded']);
+    const templates = (stats: Record<string, unknown>) =>
+      (stats.build as { promptTemplates: number }).promptTemplates;
+    expect(plain.stats.flagged).toBeGreaterThan(0);
+    expect(tuned.stats.flagged).toBe(0);
+    // the planted rings' prompts are near-duplicates: exact matching sees more templates
+    expect(templates(tuned.stats)).toBeGreaterThan(templates(plain.stats));
+    const published = await currentClusters();
+    expect(published.runId).toBe(tuned.runId);
+    expect(published.clusters.length).toBeGreaterThan(0);
+    expect(published.clusters.every((c) => !c.flagged)).toBe(true);
+    const record = await getJson(`${svc.url}/v1/linkage/runs/${tuned.runId}`);
+    expect(record.body.params).toMatchObject({
+      promptMaxHamming: 0,
+      weights: { score: { bias: -40 } },
+    });
+  });
+
+  it("a run's seed decides the clusters where the data leaves a choice: same seed, same clusters", async () => {
+    // A cycle of 200 accounts, each sharing one device with the next: every cut of it
+    // is as good as any other, so Louvain's seeded order picks the clusters. (A short
+    // cycle would be taken whole: no split of it can raise the whole graph's modularity.)
+    const chain = Array.from({ length: 200 }, (_, i) => `ch-${String(i).padStart(3, '0')}`);
+    const device = (i: number) => `dev-chain-${(i + chain.length) % chain.length}`;
+    const at = '2026-02-20T12:00:00Z';
+    const events = chain.flatMap((id, i) => [
+      { type: 'signup', accountId: id, at, device: device(i) },
+      { type: 'request', accountId: id, at, device: device(i + 1) },
+    ]);
+    expect((await postJson(`${svc.url}/v1/events`, { events }, INGEST)).status).toBe(200);
+
+    const partition = async (seed: number) => {
+      const run = await runLinkage(svc.ctx, { trigger: 'api', seed });
+      expect(run.status).toBe('succeeded');
+      const { clusters } = await currentClusters();
+      const parts = clusters
+        .map((c) => c.members.filter((m) => m.startsWith('ch-')))
+        .filter((m) => m.length > 0);
+      expect(parts.flat().sort()).toEqual(chain); // every chain account is clustered
+      return {
+        ids: clusters.map((c) => c.id),
+        key: JSON.stringify(parts.map((m) => m.join(' ')).sort()),
+      };
+    };
+    const first = await partition(7);
+    const again = await partition(7);
+    expect(again).toEqual(first); // same members and the same cluster ids
+    const others = [];
+    for (const seed of [8, 9, 10, 11]) others.push((await partition(seed)).key);
+    expect(others.some((key) => key !== first.key)).toBe(true);
   });
 });
