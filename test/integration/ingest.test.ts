@@ -175,6 +175,14 @@ describe('POST /v1/events', () => {
   });
 
   it('never stores or logs the raw prompt', async () => {
+    const sent = await postJson(`${svc.url}/v1/events`, {
+      events: [{ type: 'request', accountId: 'w:prompt', at: T, prompt: PROMPT }],
+    });
+    expect(sent.status).toBe(200);
+    const [arrived] = await cypher(
+      'MATCH (:Account {id: "w:prompt"})-[:SENT]->(p:PromptFingerprint) RETURN p.hash AS hash',
+    );
+    expect(arrived?.hash).toBe(simhash(PROMPT)); // the prompt came in, as its fingerprint only
     const found = await cypher(
       `MATCH (n) WHERE any(k IN keys(n) WHERE ${MENTIONS('n[k]')}) RETURN count(n) AS n`,
     );

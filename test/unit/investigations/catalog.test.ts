@@ -7,6 +7,7 @@ import {
   usedParameters,
 } from '../../../src/investigations/catalog';
 import { loadCypher } from '../../../src/platform/cypher';
+import neo4j, { type Integer } from 'neo4j-driver';
 
 const TEXT = `// @description Finds things.
 // @param accountId string
@@ -63,6 +64,9 @@ describe('parseInvestigation', () => {
       inv.schema.parse({ accountId: 'a', since: '2026-02-01T00:00:00Z' }),
     );
     expect(params.limit).toMatchObject({ low: 100, high: 0 });
+    // epoch ms need the high word: a JS number would reach Cypher as a float
+    expect(neo4j.isInt(params.since)).toBe(true);
+    expect((params.since as Integer).toNumber()).toBe(Date.parse('2026-02-01T00:00:00Z'));
     expect(params.minShare).toBe(0.5);
     expect(Object.keys(exampleParams(inv)).sort()).toEqual(inv.params.map((p) => p.name).sort());
   });

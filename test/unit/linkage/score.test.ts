@@ -1,6 +1,6 @@
 import { build } from '../../../src/linkage/build';
 import { promptTemplates, type PromptTemplates } from '../../../src/linkage/lsh';
-import { DEFAULTS, score } from '../../../src/linkage/score';
+import { BENIGN_CODES, DEFAULTS, RISK_CODES, score } from '../../../src/linkage/score';
 import {
   bestWindowShare,
   inBurstWindows,
@@ -236,6 +236,7 @@ describe('score: each reason code appears when its pattern is planted', () => {
       people(`part${k}`, 10, 30 + k, plant.template(TEMPLATE, 50)),
     );
     const scored = scoreGroups(parts);
+    expect(scored).toHaveLength(3);
     for (const c of scored) {
       expect(c.signals.template_top_exclusivity).toBe(1);
       expect(reason(c, 'shared_prompt_template')).toBeGreaterThan(0.8);
@@ -499,11 +500,22 @@ describe('score: mechanics', () => {
   });
 
   it('risk is the logistic of the documented sum', () => {
-    const c = scoreOne(ring('sum', 30, 6));
-    const codes = Object.keys(c.signals).filter((k) => k.startsWith('contribution_'));
-    const z = DEFAULTS.bias + codes.reduce((s, k) => s + (c.signals[k] ?? 0), 0);
-    expect(z).toBeCloseTo(c.signals.z ?? NaN, 2);
-    expect(c.risk).toBeCloseTo(1 / (1 + Math.exp(-z)), 3);
+    // z = bias + confidence · Σ weight · strength − Σ benignWeight · strength, recomputed
+    // here from the recorded strengths and DEFAULTS (SIGNALS.md), not from combine's own sums.
+    for (const [size, confidence] of [
+      [30, 1],
+      [3, 0.5], // (size − 1) / (fullConfidenceSize − 1)
+    ] as const) {
+      const c = scoreOne(ring(`sum${size}`, size, 6));
+      const strength = (code: string) => c.signals[`strength_${code}`] ?? NaN;
+      let z = DEFAULTS.bias;
+      for (const code of RISK_CODES) z += confidence * DEFAULTS.weights[code] * strength(code);
+      for (const code of BENIGN_CODES) z -= DEFAULTS.benignWeights[code] * strength(code);
+      expect(RISK_CODES.some((code) => strength(code) > 0.5)).toBe(true);
+      expect(c.signals.confidence).toBe(confidence);
+      expect(c.signals.z).toBeCloseTo(z, 2);
+      expect(c.risk).toBeCloseTo(1 / (1 + Math.exp(-z)), 3);
+    }
   });
 
   it('accepts partial weight tables (one weight overridden, the rest default)', () => {
@@ -522,6 +534,7 @@ describe('score: mechanics', () => {
 
   it('lists reasons strongest first and only codes that mattered', () => {
     const c = scoreOne(ring('order', 30, 4));
+    expect(c.reasons.length).toBeGreaterThan(3);
     const values = c.reasons.map((r) => Math.abs(c.signals[`contribution_${r.code}`] ?? 0));
     expect(values).toEqual([...values].sort((x, y) => y - x));
     for (const r of c.reasons) {

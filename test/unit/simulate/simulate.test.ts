@@ -256,6 +256,7 @@ describe('simulate', () => {
       sub.set(id as string, subgroup as string);
     }
     const ipGroups = new Map<string, Set<string>>();
+    const ipAccounts = new Map<string, Set<string>>();
     const pmSubgroups = new Map<string, Set<string>>();
     const orgs = new Map<string, Set<string>>();
     const pmAccounts = new Map<string, number>();
@@ -266,6 +267,7 @@ describe('simulate', () => {
         const kinds = ipGroups.get(e.ip) ?? new Set<string>();
         kinds.add(t.kind === 'campaign' ? 'campaign' : (sub.get(e.accountId) as string));
         ipGroups.set(e.ip, kinds);
+        ipAccounts.set(e.ip, (ipAccounts.get(e.ip) ?? new Set<string>()).add(e.accountId));
       }
       if (e.type === 'payment') {
         const pm = (JSON.parse(line) as { paymentMethod: string }).paymentMethod;
@@ -281,6 +283,7 @@ describe('simulate', () => {
     const mixed = [...ipGroups.values()].filter((k) => k.has('campaign') && k.has('proxy_user'));
     expect(mixed.length).toBeGreaterThan(10);
     // A company's org is used only by that company; its staff share a card.
+    expect(orgs.size).toBeGreaterThan(0);
     expect([...orgs.values()].every((subs) => subs.size === 1)).toBe(true);
     const companyCards = [...pmSubgroups.entries()].filter(([, s]) =>
       [...s].some((x) => x.startsWith('company-')),
@@ -289,10 +292,14 @@ describe('simulate', () => {
     expect(companyCards.every(([, s]) => s.size === 1)).toBe(true);
     expect(Math.max(...companyCards.map(([pm]) => pmAccounts.get(pm) ?? 0))).toBeGreaterThan(5);
     // Campus NAT addresses are shared by many accounts of one campus.
-    const campusIps = [...ipGroups.values()].filter((k) =>
-      [...k].some((x) => x.startsWith('campus-')),
+    const campusNats = [...ipGroups.entries()].filter(
+      ([ip, k]) =>
+        [...k].some((x) => x.startsWith('campus-')) && (ipAccounts.get(ip)?.size ?? 0) >= 10,
     );
-    expect(campusIps.length).toBeGreaterThan(0);
+    expect(campusNats.length).toBeGreaterThan(0);
+    for (const [, k] of campusNats) {
+      expect([...k].filter((x) => x.startsWith('campus-'))).toHaveLength(1);
+    }
   });
 
   it('gives away nothing in value formats: one account id format for everyone', () => {
