@@ -635,15 +635,34 @@ describe('linkage runs', () => {
     }
   });
 
-  it('two takers at the same moment: exactly one gets the lease, every time', async () => {
+  it('two takers at the same moment (half the rounds both waiting on one lock): exactly one gets the lease, every time', async () => {
     // Two sessions are two Bolt connections: to the database, two processes.
     const deps = svc.ctx;
     const noRecord = async () => {};
-    for (let round = 0; round < 20; round++) {
+    for (let round = 0; round < 10; round++) {
       const holders = [`r-race-${round}-a`, `r-race-${round}-b`];
-      const outcomes = await Promise.allSettled(
+      // Half the rounds force the overlap: both wait on a lock this test holds on the
+      // lease node, and go on together when it is released.
+      const forced = round % 2 === 1;
+      const blocker = neo4j.driver.session();
+      const block = forced ? blocker.beginTransaction() : null;
+      await block?.run("MATCH (l:Lease {name: 'linkage'}) SET l.blocked = true");
+      const settled = Promise.allSettled(
         holders.map((h) => Lease.acquire(deps, h, { ttlMs: 60_000 }, noRecord)),
       );
+      if (block) {
+        for (const until = Date.now() + 30_000; ;) {
+          const [row] = await cypher(
+            "SHOW TRANSACTIONS YIELD status WHERE status STARTS WITH 'Blocked' RETURN count(*) AS n",
+          );
+          if (Number(row?.n) >= 2) break;
+          if (Date.now() > until) throw new Error('the two takers never waited together');
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        await block.rollback();
+      }
+      await blocker.close();
+      const outcomes = await settled;
       const won = outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
       const lost = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as unknown] : []));
       try {
