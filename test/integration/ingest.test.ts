@@ -219,17 +219,39 @@ describe('POST /v1/events', () => {
     expect([Number(row!.n), Number(row!.c)]).toEqual([2, 2]);
   });
 
-  it('counts a batch sent twice at the same time exactly once', async () => {
+  it('counts a batch sent twice at the same time exactly once, by two service instances', async () => {
     const batch = {
       events: [
         { id: 'c-1', type: 'request', accountId: 'c:dan', at: T },
         { id: 'c-2', type: 'request', accountId: 'c:dan', at: T },
       ],
     };
-    const [a, b] = await Promise.all([
-      postJson(`${svc.url}/v1/events`, batch),
-      postJson(`${svc.url}/v1/events`, batch),
-    ]);
+    // Two instances (no group commit between them) whose transactions really overlap:
+    // both wait on this test's uncommitted key c-1 and go on together when it is dropped.
+    const other = await startService(neo4j.uri);
+    const session = neo4j.driver.session();
+    const block = session.beginTransaction();
+    let a, b;
+    try {
+      await block.run("MERGE (e:IngestedEvent {id: 'c-1'}) SET e.token = 'test'");
+      const both = Promise.all([
+        postJson(`${svc.url}/v1/events`, batch),
+        postJson(`${other.url}/v1/events`, batch),
+      ]);
+      for (const until = Date.now() + 30_000; ;) {
+        const [row] = await cypher(
+          "SHOW TRANSACTIONS YIELD status WHERE status STARTS WITH 'Blocked' RETURN count(*) AS n",
+        );
+        if (Number(row?.n) >= 2) break;
+        if (Date.now() > until) throw new Error('the two writes never waited together');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await block.rollback();
+      [a, b] = await both;
+    } finally {
+      await session.close();
+      await other.stop();
+    }
     expect([a.status, b.status]).toEqual([200, 200]);
     expect(Number(a.body.new) + Number(b.body.new)).toBe(2);
     const [row] = await cypher('MATCH (a:Account {id: "c:dan"}) RETURN a.requests AS n');
