@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -112,9 +112,28 @@ describe('foldFile', () => {
     expect(got?.fold.rows().accounts).toEqual([]);
   });
 
-  it('returns null when stopped', async () => {
+  it('returns null when stopped before it starts', async () => {
     const abort = new AbortController();
     abort.abort();
     expect(await foldFile(file, { workers: 2, signal: abort.signal })).toBeNull();
+  });
+
+  it('stops mid-fold: returns null once every worker has exited, without reading the rest', async () => {
+    const big = path.join(dir, 'big.jsonl');
+    writeFileSync(big, `${lines(new Rng(12), 90_000).join('\n')}\n`);
+    const size = statSync(big).size;
+    const abort = new AbortController();
+    let read = 0;
+    const onBytes = (n: number) => {
+      read += n;
+      abort.abort(); // at the first progress report, from this thread or a worker
+    };
+    expect(await foldFile(big, { workers: 3, signal: abort.signal, onBytes })).toBeNull();
+    expect(abort.signal.aborted).toBe(true);
+    const atStop = read;
+    expect(atStop).toBeLessThan(size * 0.75);
+    // nothing still running reports more bytes afterwards
+    await new Promise((r) => setTimeout(r, 200));
+    expect(read).toBe(atStop);
   });
 });
