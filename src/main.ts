@@ -14,7 +14,7 @@ import { parseApiKeys } from './platform/auth';
 import { loadConfig } from './platform/config';
 import { connect } from './platform/connect';
 import { loadCypher } from './platform/cypher';
-import { createLogger } from './platform/logger';
+import { createLogger, logDestination } from './platform/logger';
 import { Metrics } from './platform/metrics';
 import { migrate } from './platform/migrations';
 
@@ -23,7 +23,7 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 async function main(): Promise<void> {
   const config = loadConfig();
   checkLinkageConfig(config); // a typo in the allow-list, weights or schedule stops start-up
-  const logger = createLogger(config.LOG_LEVEL);
+  const logger = createLogger(config.LOG_LEVEL, logDestination(1, config.LOG_SYNC));
   const keys = parseApiKeys(config.API_KEYS);
   let host = config.HOST;
   if (keys.length === 0) {

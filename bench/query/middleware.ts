@@ -2,9 +2,10 @@
  * Where the membership route's time goes (companion to run.ts): the same lookup
  * route, index loaded, behind growing parts of the app's middleware, beside a
  * constant route, 64 connections, autocannon in a child process, two rounds.
- * 100,000 accounts, 3,000 clusters of 10. A one-off diagnostic, not a target check.
+ * 100,000 accounts, 3,000 clusters of 10; request logs at info, into a file. A
+ * one-off diagnostic, not a target check.
  *
- *   npx tsx bench/query/middleware.ts
+ *   npx tsx bench/query/middleware.ts [--log-sync]
  */
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -19,11 +20,12 @@ import { accountRoutes } from '../../src/accounts/routes';
 import { createApp } from '../../src/app';
 import { analystState } from '../../src/clusters/state';
 import type { Context } from '../../src/context';
+import { accessLog } from '../../src/platform/access-log';
 import { authenticate } from '../../src/platform/auth';
 import { loadConfig } from '../../src/platform/config';
 import { loadCypher } from '../../src/platform/cypher';
 import { jsonBody } from '../../src/platform/http';
-import { createLogger } from '../../src/platform/logger';
+import { createLogger, logDestination } from '../../src/platform/logger';
 import { Metrics } from '../../src/platform/metrics';
 import { migrate } from '../../src/platform/migrations';
 import { Database, createDriver } from '../../src/platform/neo4j';
@@ -71,7 +73,7 @@ const urlOf = (s: Server) => `http://127.0.0.1:${(s.address() as AddressInfo).po
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'coterie-bench-middleware-'));
   const local = await startLocalNeo4j({ dataDir, port: 0, heap: '1g', pagecache: '512m' });
-  const config = loadConfig({ NEO4J_URI: local.uri, LOG_LEVEL: 'silent' });
+  const config = loadConfig({ NEO4J_URI: local.uri, LOG_LEVEL: 'info' });
   const db = new Database(createDriver({ uri: local.uri, user: 'neo4j', password: '' }));
   const cypher = loadCypher();
   try {
@@ -91,7 +93,11 @@ async function main(): Promise<void> {
       ),
     );
     await db.write((tx) => tx.run("MERGE (p:Pointer {name: 'current'}) SET p.runId = 'r'"));
-    const logger = createLogger('warn');
+    // Request logs at info, into a file as the service writes stdout (buffered by default).
+    const logger = createLogger(
+      'info',
+      logDestination(path.join(dataDir, 'log'), process.argv.includes('--log-sync')),
+    );
     const ctx: Context = { config, logger, db, cypher, metrics: new Metrics(), keys: [] };
     const stack =
       (...mw: express.RequestHandler[]) =>
@@ -113,6 +119,14 @@ async function main(): Promise<void> {
       ['+ json body parser', stack(authenticate([]), jsonBody(1e7))],
       ['+ metrics', stack(ctx.metrics.middleware(), authenticate([]), jsonBody(1e7))],
       ['+ pino-http (no metrics)', stack(pinoHttp({ logger }), authenticate([]), jsonBody(1e7))],
+      [
+        '+ access log (no metrics)',
+        stack(
+          accessLog(logger, () => false),
+          authenticate([]),
+          jsonBody(1e7),
+        ),
+      ],
       ['createApp (everything)', () => createApp(ctx)],
     ];
     const warm = await listen(variants[1]![1]());

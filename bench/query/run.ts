@@ -8,19 +8,24 @@
  * The run is seeded as cypher/README.md ("Linkage results") describes it
  * (LinkageRun, Cluster, MEMBER_OF, Pointer), in batched write transactions: the
  * benchmark measures the read path, not the linkage pipeline. The service runs in
- * this process exactly as main.ts assembles it (createApp), with API keys off and
- * logging silent; autocannon runs in a child process so it does not share the
- * server's event loop. Before measuring, the route is requested until the
+ * this process exactly as main.ts assembles it (createApp) and as it ships: one API
+ * key configured and sent with every lookup (`--no-auth` turns keys off), request
+ * logging at LOG_LEVEL `--log-level` (default info, the service's default), written
+ * to a file as main.ts writes stdout (buffered; `--log-sync` for LOG_SYNC=true);
+ * autocannon runs in a child
+ * process so it does not share the server's event loop. Before measuring, the route is requested until the
  * replica's in-memory membership index of the run is loaded (src/clusters/
  * membership-index.ts; its status is the readiness signal), then warmed for 5 s;
  * then `--rounds` rounds of (bare route, lookup route) are measured and the median
- * of each figure reported. `--no-index` measures the Neo4j path instead.
+ * of each figure reported (p99 also as the worst round's). `--no-index` measures the
+ * Neo4j path instead. Exits 1 when any request failed or answered other than 2xx.
  *
- *   npx tsx bench/query/run.ts [--accounts 1000000] [--duration 20] [--connections 64] [--rounds 3] [--no-index]
+ *   npx tsx bench/query/run.ts [--accounts 1000000] [--duration 20] [--connections 64] [--rounds 3]
+ *     [--log-level info] [--log-sync] [--no-auth] [--no-index]
  *   (NEO4J_URI=bolt://… to use an existing, EMPTY database instead of a fresh local one)
  */
 import { fork } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -31,9 +36,10 @@ import neo4j from 'neo4j-driver';
 import { createApp } from '../../src/app';
 import { analystState } from '../../src/clusters/state';
 import type { Context } from '../../src/context';
+import { hashKey, parseApiKeys } from '../../src/platform/auth';
 import { loadConfig } from '../../src/platform/config';
 import { loadCypher } from '../../src/platform/cypher';
-import { createLogger } from '../../src/platform/logger';
+import { createLogger, logDestination } from '../../src/platform/logger';
 import { Metrics } from '../../src/platform/metrics';
 import { migrate } from '../../src/platform/migrations';
 import { Database, createDriver } from '../../src/platform/neo4j';
@@ -48,6 +54,9 @@ const { values: args } = parseArgs({
     'cluster-size': { type: 'string', default: '10' },
     rounds: { type: 'string', default: '3' },
     'no-index': { type: 'boolean', default: false },
+    'log-level': { type: 'string', default: 'info' },
+    'no-auth': { type: 'boolean', default: false },
+    'log-sync': { type: 'boolean', default: false },
     child: { type: 'string' },
   },
 });
@@ -62,18 +71,20 @@ interface Figures {
 
 /** Child mode: run autocannon against a URL template and print JSON figures. */
 async function childMain(spec: string): Promise<void> {
-  const { url, random, accounts, duration, connections } = JSON.parse(spec) as {
+  const { url, random, accounts, duration, connections, headers } = JSON.parse(spec) as {
     url: string;
     random: boolean;
     accounts: number;
     duration: number;
     connections: number;
+    headers: Record<string, string>;
   };
   const { default: autocannon } = await import('autocannon');
   const result = await autocannon({
     url,
     connections,
     duration,
+    headers,
     requests: random
       ? [
           {
@@ -177,7 +188,10 @@ function listen(app: express.Express): Promise<Server> {
   });
 }
 
+const BENCH_KEY = 'bench-analyst-key';
+
 async function main(): Promise<void> {
+  let logFile: string | undefined;
   const accounts = Number(args.accounts);
   const duration = Number(args.duration);
   const connections = Number(args.connections);
@@ -192,9 +206,14 @@ async function main(): Promise<void> {
     uri = local.uri;
     stopLocal = () => local.stop();
   }
+  const auth: Record<string, string> = args['no-auth']
+    ? {}
+    : { authorization: `Bearer ${BENCH_KEY}` };
   const config = loadConfig({
     NEO4J_URI: uri,
-    LOG_LEVEL: 'silent',
+    LOG_LEVEL: args['log-level'],
+    LOG_SYNC: String(args['log-sync']),
+    API_KEYS: args['no-auth'] ? '' : `bench:analyst:${hashKey(BENCH_KEY)}`,
     ...(args['no-index'] ? { MEMBERSHIP_INDEX_MAX_ACCOUNTS: '0' } : {}),
   });
   const db = new Database(
@@ -205,8 +224,11 @@ async function main(): Promise<void> {
     await migrate(db, cypher);
     await seed(db, accounts, Number(args['cluster-share']), Number(args['cluster-size']));
 
-    const logger = createLogger('warn'); // index load failures show
-    const ctx: Context = { config, logger, db, cypher, metrics: new Metrics(), keys: [] };
+    // The service's log, as main.ts makes it (LOG_SYNC decides buffering), into a file.
+    logFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'coterie-bench-query-log-')), 'log');
+    const logger = createLogger(config.LOG_LEVEL, logDestination(logFile, config.LOG_SYNC));
+    const keys = parseApiKeys(config.API_KEYS);
+    const ctx: Context = { config, logger, db, cypher, metrics: new Metrics(), keys };
     const service = await listen(createApp(ctx));
     const bare = express();
     bare.get('/bare', (_req, res) => {
@@ -224,7 +246,7 @@ async function main(): Promise<void> {
     let indexMs: number | null = null;
     if (!args['no-index']) {
       for (;;) {
-        const res = await fetch(`${serviceUrl}/v1/accounts/acc:0/cluster`);
+        const res = await fetch(`${serviceUrl}/v1/accounts/acc:0/cluster`, { headers: auth });
         if (res.status !== 200) throw new Error(`lookup answered ${res.status}`);
         const status = index.status();
         if (status.state === 'ready') break;
@@ -239,7 +261,14 @@ async function main(): Promise<void> {
     const memoryLoaded = process.memoryUsage();
 
     // Warm-up: JIT, connection pool, page cache.
-    const lookupSpec = { url: serviceUrl, random: true, accounts, duration, connections };
+    const lookupSpec = {
+      url: serviceUrl,
+      random: true,
+      accounts,
+      duration,
+      connections,
+      headers: auth,
+    };
     await measure({ ...lookupSpec, duration: 5 });
     const bareRuns: Figures[] = [];
     const lookupRuns: Figures[] = [];
@@ -250,6 +279,7 @@ async function main(): Promise<void> {
           ...lookupSpec,
           url: `http://127.0.0.1:${port(bareServer)}/bare`,
           random: false,
+          headers: {},
         }),
       );
       lookupRuns.push(await measure(lookupSpec));
@@ -269,6 +299,7 @@ async function main(): Promise<void> {
     const bareMedian = med(bareRuns);
     const lookupMedian = med(lookupRuns);
     const ratio = median(lookupRuns.map((r, i) => r.rps / bareRuns[i]!.rps));
+    const worstP99 = Math.max(...lookupRuns.map((r) => r.p99));
     console.log(
       JSON.stringify(
         {
@@ -280,6 +311,11 @@ async function main(): Promise<void> {
           duration,
           rounds,
           index: args['no-index'] ? 'off' : { ...index.status(), loadMs: indexMs },
+          service: {
+            logLevel: config.LOG_LEVEL,
+            auth: keys.length > 0,
+            logBytes: statSync(logFile).size,
+          },
           memoryMiB: {
             rssBeforeIndex: mib(rssBefore),
             rssIndexLoaded: mib(memoryLoaded.rss),
@@ -288,6 +324,7 @@ async function main(): Promise<void> {
           },
           bare: bareMedian,
           lookup: lookupMedian,
+          lookupWorstP99: worstP99,
           ratio: Math.round(ratio * 1000) / 1000,
           targets: { ratio: ratio >= 0.5, p99: lookupMedian.p99 <= 25 },
           rawRounds: { bare: bareRuns, lookup: lookupRuns },
@@ -298,10 +335,18 @@ async function main(): Promise<void> {
     );
     service.close();
     bareServer.close();
+    const failed = [...bareRuns, ...lookupRuns].reduce((n, r) => n + r.errors + r.non2xx, 0);
+    if (failed > 0) {
+      console.error(
+        `${failed} requests failed or answered other than 2xx: the figures do not count`,
+      );
+      process.exitCode = 1;
+    }
   } finally {
     await db.close();
     if (stopLocal) await stopLocal();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    if (logFile) rmSync(path.dirname(logFile), { recursive: true, force: true });
   }
 }
 
@@ -312,7 +357,7 @@ if (args.child) {
   });
 } else {
   main().then(
-    () => process.exit(0),
+    () => process.exit(process.exitCode ?? 0),
     (err: unknown) => {
       console.error(err);
       process.exit(1);

@@ -10,6 +10,7 @@ export const configSchema = z.object({
   HOST: z.string().default('127.0.0.1'),
   PORT: int(8080),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_SYNC: z.stringbool().default(false),
 
   NEO4J_URI: z.string().optional(),
   NEO4J_USER: z.string().default('neo4j'),

@@ -479,4 +479,30 @@ describe('auth on ingest', () => {
   it('leaves health open', async () => {
     expect((await fetch(`${secured.url}/healthz`)).status).toBe(200);
   });
+  it('logs one line per request with the caller, never a header or a key', async () => {
+    const before = secured.logs.length;
+    await fetch(`${secured.url}/healthz`);
+    const ok = await postJson(`${secured.url}/v1/events?x=1`, batch, {
+      authorization: 'Bearer ingest-secret',
+    });
+    expect(ok.status).toBe(200);
+    await postJson(`${secured.url}/v1/events`, batch, { authorization: 'Bearer guess' });
+    const lines = secured.logs
+      .slice(before)
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l.msg === 'request');
+    expect(lines).toEqual([
+      expect.objectContaining({
+        method: 'POST',
+        url: '/v1/events?x=1',
+        status: 200,
+        caller: 'pipeline',
+        ms: expect.any(Number),
+      }),
+      expect.objectContaining({ url: '/v1/events', status: 401 }),
+    ]);
+    expect(lines[1]).not.toHaveProperty('caller');
+    const text = secured.logs.join('');
+    expect(text).not.toMatch(/ingest-secret|guess|authorization|Bearer/i);
+  });
 });
