@@ -11,9 +11,12 @@
  *
  *   node --max-old-space-size=4096 --import tsx bench/linkage/pipeline-bench.ts \
  *     --accounts 1000000 [--seed 1] [--run-seed 42] [--keep-db DIR] [--no-igraph]
- *   node … bench/linkage/pipeline-bench.ts --accounts 1000000 --reuse-db DIR
+ *   node … bench/linkage/pipeline-bench.ts --accounts 1000000 --reuse-db DIR [--keep-results]
  *     (no load: a database kept by --keep-db; its earlier linkage results are removed
- *     first, untimed, so the run is again a first run over the same data)
+ *     first, untimed, so the run is again a first run over the same data; with
+ *     --keep-results they stay, and the run is a nightly one: it matches the previous
+ *     run's clusters and prunes memberships past LINKAGE_KEEP_RUNS)
+ *   --heap / --pagecache: the Neo4j JVM's (default 6g / 3g; the service ships 2g / 1g)
  *   --in-process: compute (extract … match) on the bench's main thread instead of the
  *     worker thread the service uses (A/B for the event-loop stall figure)
  *   --warm: every page of the extract query read once (records dropped) before the run,
@@ -128,6 +131,7 @@ async function main(): Promise<void> {
       pagecache: { type: 'string', default: '3g' },
       'keep-db': { type: 'string' },
       'reuse-db': { type: 'string' },
+      'keep-results': { type: 'boolean', default: false },
       'no-igraph': { type: 'boolean', default: false },
       warm: { type: 'boolean', default: false },
       'in-process': { type: 'boolean', default: false },
@@ -188,10 +192,12 @@ async function main(): Promise<void> {
       // CALL … IN TRANSACTIONS needs an auto-commit transaction: session.run.
       const session = db.driver.session();
       try {
-        await session.run(
-          'MATCH (c:Cluster) CALL { WITH c DETACH DELETE c } IN TRANSACTIONS OF 2000 ROWS',
-        );
-        await session.run('MATCH (n) WHERE n:LinkageRun OR n:Pointer OR n:Lease DETACH DELETE n');
+        if (!args['keep-results']) {
+          await session.run(
+            'MATCH (c:Cluster) CALL { WITH c DETACH DELETE c } IN TRANSACTIONS OF 2000 ROWS',
+          );
+          await session.run('MATCH (n) WHERE n:LinkageRun OR n:Pointer OR n:Lease DETACH DELETE n');
+        }
       } finally {
         await session.close();
       }
@@ -201,8 +207,11 @@ async function main(): Promise<void> {
       });
       if (n !== accounts) throw new Error(`--reuse-db holds ${n} accounts, not ${accounts}`);
       figures.reusedDb = dataDir;
+      figures.keptResults = args['keep-results'];
       log(
-        `reusing ${dataDir}: ${n} accounts, earlier linkage results removed in ${s(Date.now() - t)} s`,
+        args['keep-results']
+          ? `reusing ${dataDir}: ${n} accounts, earlier linkage results kept (a nightly run)`
+          : `reusing ${dataDir}: ${n} accounts, earlier linkage results removed in ${s(Date.now() - t)} s`,
       );
     } else {
       const jvmLoadCpu = procCpuS(local.pid);
@@ -372,6 +381,9 @@ async function main(): Promise<void> {
       log(
         `re-extract + build for igraph: ${graph.source.length} edges (run: ${String(st.edges)}) in ${s(Date.now() - t)} s`,
       );
+      // Same data, same seed, same code: anything else is not the run's graph.
+      if (graph.source.length !== Number(st.edges) || graph.accountCount !== Number(st.accounts))
+        throw new Error("the graph rebuilt for igraph is not the run's graph");
       const cpu0 = selfCpuS();
       t = Date.now();
       const detection = detect(graph, {

@@ -219,7 +219,11 @@ async function main(): Promise<void> {
     ['linkage: match', linkageTimings.match],
     ['linkage: publish', linkageTimings.publish],
     ['linkage total (run record)', linkageTimings.total],
-    ['import + linkage', (phases.import ?? 0) + (phases.linkage ?? 0)],
+    ['neo4j start', phases.neo4jStart],
+    [
+      'import + neo4j start + linkage',
+      (phases.import ?? 0) + (phases.neo4jStart ?? 0) + (phases.linkage ?? 0),
+    ],
     ['whole bench (wall)', Date.now() - started],
   ];
   const lines: string[] = [];
