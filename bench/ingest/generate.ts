@@ -7,6 +7,8 @@
  * `warmUp` draws the same mix over values disjoint from the main file's (other
  * account ids, event ids, IP ranges, payment methods, email domains, templates), so
  * writing it first warms Neo4j's JIT without touching what the timed run writes.
+ * Sign-ups and payments carry an `id`; requests carry one only when `keyed` (a producer
+ * that resends safely keys every event, and each key is checked and stored).
  */
 import { createWriteStream } from 'node:fs';
 import { Rng } from '../../src/simulate/rng';
@@ -17,6 +19,7 @@ export async function generateIngestEvents(
   accounts: number,
   seed = 7,
   warmUp = false,
+  keyed = false,
 ): Promise<void> {
   const rng = new Rng(seed, warmUp ? 'bench-ingest-warm-up' : 'bench-ingest');
   const ns = warmUp ? 'w-' : '';
@@ -74,6 +77,7 @@ export async function generateIngestEvents(
       const at = new Date(start + Math.floor((i / requests) * span)).toISOString();
       await write(
         JSON.stringify({
+          ...(keyed ? { id: `${ns}r-${i}` } : {}),
           type: 'request',
           accountId: `${ns}acct-${a}`,
           at,

@@ -13,7 +13,8 @@
  * not the first minute of a cold JVM's (its JIT compiles for ~40 s of CPU). `--warm-up 0`
  * times the cold start instead. (b') builds a new database and has nothing to warm.
  *
- *   npx tsx bench/ingest/run.ts [--events 1000000] [--accounts 50000] [--clients 8] [--warm-up 250000]
+ *   npx tsx bench/ingest/run.ts [--events 1000000] [--accounts 50000] [--clients 8] [--warm-up 250000] [--keyed]
+ *   (--keyed: every request carries an id too, as from a producer that resends safely)
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import {
@@ -50,6 +51,7 @@ const { values: args } = parseArgs({
     'warm-up': { type: 'string', default: '250000' },
     phase: { type: 'string' },
     file: { type: 'string' },
+    keyed: { type: 'boolean', default: false },
   },
 });
 const EVENTS = Number(args.events);
@@ -88,11 +90,12 @@ async function warmUpFile(): Promise<string | undefined> {
     throw new Error(`--warm-up must be a whole number of events, got "${args['warm-up']}"`);
   if (events === 0) return undefined;
   const accounts = Math.max(1, Math.round((Number(args.accounts) * events) / EVENTS));
-  const file = path.join(OUT, `ingest-warm-up-${events}-${accounts}.jsonl`);
+  const keyed = args.keyed ? '-keyed' : '';
+  const file = path.join(OUT, `ingest-warm-up-${events}-${accounts}${keyed}.jsonl`);
   if (!existsSync(file)) {
     mkdirSync(OUT, { recursive: true });
     console.error(`generating ${events} warm-up events → ${file}`);
-    await generateIngestEvents(file, events, accounts, 7, true);
+    await generateIngestEvents(file, events, accounts, 7, true, args.keyed);
   }
   return file;
 }
@@ -326,10 +329,11 @@ async function runPhase(phase: string, file: string): Promise<void> {
 
 async function orchestrate(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
-  const file = path.join(OUT, `ingest-v2-${EVENTS}-${args.accounts}.jsonl`);
+  const keyed = args.keyed ? '-keyed' : '';
+  const file = path.join(OUT, `ingest-v2-${EVENTS}-${args.accounts}${keyed}.jsonl`);
   if (!existsSync(file)) {
     console.log(`generating ${EVENTS} events → ${file}`);
-    await generateIngestEvents(file, EVENTS, Number(args.accounts));
+    await generateIngestEvents(file, EVENTS, Number(args.accounts), 7, false, args.keyed);
   }
   const results: Record<string, PhaseResult> = {};
   for (const phase of ['reference', 'importer', 'first-load', 'rest']) {
