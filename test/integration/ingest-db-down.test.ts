@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import neo4jDriver from 'neo4j-driver';
 import { type LocalNeo4j, startLocalNeo4j } from '../../src/platform/neo4j-local';
+import { waitForBlocked } from '../support/neo4j';
 import { postJson, startService, type TestService } from '../support/service';
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'coterie-down-'));
@@ -57,14 +58,7 @@ it('answers 503 while Neo4j is down, and a batch killed half-written leaves noth
   const lock = session.beginTransaction();
   await lock.run("MATCH (m:Model {name: 'model-2'}) SET m.held = true");
   const pending = postJson(`${svc.url}/v1/events`, bigBatch);
-  for (const until = Date.now() + 60_000; ;) {
-    const { records } = await holder.executeQuery(
-      "SHOW TRANSACTIONS YIELD status WHERE status STARTS WITH 'Blocked' RETURN count(*) AS n",
-    );
-    if (Number(records[0]?.get('n')) > 0) break;
-    if (Date.now() > until) throw new Error('the batch never reached the held lock');
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitForBlocked(holder, 1, 'the batch never reached the held lock');
   process.kill(local.pid, 'SIGKILL'); // no clean shutdown
   await lock.rollback().catch(() => undefined);
   await session.close().catch(() => undefined);

@@ -6,7 +6,7 @@ import { hashKey } from '../../src/platform/auth';
 import { simhash } from '../../src/ingest/simhash';
 import { pruneEventIds, startEventIdRetention } from '../../src/ingest/retention';
 import { Metrics } from '../../src/platform/metrics';
-import { startTestNeo4j, type TestNeo4j } from '../support/neo4j';
+import { startTestNeo4j, type TestNeo4j, waitForBlocked } from '../support/neo4j';
 import { postJson, startService, type TestService } from '../support/service';
 
 let neo4j: TestNeo4j;
@@ -238,14 +238,7 @@ describe('POST /v1/events', () => {
         postJson(`${svc.url}/v1/events`, batch),
         postJson(`${other.url}/v1/events`, batch),
       ]);
-      for (const until = Date.now() + 30_000; ;) {
-        const [row] = await cypher(
-          "SHOW TRANSACTIONS YIELD status WHERE status STARTS WITH 'Blocked' RETURN count(*) AS n",
-        );
-        if (Number(row?.n) >= 2) break;
-        if (Date.now() > until) throw new Error('the two writes never waited together');
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      await waitForBlocked(neo4j.driver, 2, 'the two writes never waited together');
       await block.rollback();
       [a, b] = await both;
     } finally {

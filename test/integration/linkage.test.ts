@@ -21,7 +21,7 @@ import {
   stopActiveRuns,
 } from '../../src/linkage/runner';
 import { FAMILY_CARD, plantWorld, type PlantedWorld } from '../support/linkage-fixtures';
-import { CommitsTwice, startTestNeo4j, type TestNeo4j } from '../support/neo4j';
+import { CommitsTwice, startTestNeo4j, type TestNeo4j, waitForBlocked } from '../support/neo4j';
 import { postJson, startService, type TestService } from '../support/service';
 
 let neo4j: TestNeo4j;
@@ -651,14 +651,7 @@ describe('linkage runs', () => {
         holders.map((h) => Lease.acquire(deps, h, { ttlMs: 60_000 }, noRecord)),
       );
       if (block) {
-        for (const until = Date.now() + 30_000; ;) {
-          const [row] = await cypher(
-            "SHOW TRANSACTIONS YIELD status WHERE status STARTS WITH 'Blocked' RETURN count(*) AS n",
-          );
-          if (Number(row?.n) >= 2) break;
-          if (Date.now() > until) throw new Error('the two takers never waited together');
-          await new Promise((r) => setTimeout(r, 20));
-        }
+        await waitForBlocked(neo4j.driver, 2, 'the two takers never waited together');
         await block.rollback();
       }
       await blocker.close();

@@ -75,3 +75,18 @@ export function pidAlive(pid: number): boolean {
     return false;
   }
 }
+
+/**
+ * Waits until at least `n` transactions wait on a lock (SHOW TRANSACTIONS), so a test
+ * that holds a lock knows the writers it started really are waiting together.
+ */
+export async function waitForBlocked(driver: Driver, n: number, what: string): Promise<void> {
+  for (const until = Date.now() + 60_000; ;) {
+    const { records } = await driver.executeQuery(
+      "SHOW TRANSACTIONS YIELD status WHERE status STARTS WITH 'Blocked' RETURN count(*) AS n",
+    );
+    if (Number(records[0]?.get('n')) >= n) return;
+    if (Date.now() > until) throw new Error(`${what}: not within 60 s`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
