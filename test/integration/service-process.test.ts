@@ -76,11 +76,15 @@ async function startServiceProcess(): Promise<Service> {
   return { child, url, output: () => output, exited };
 }
 
-const neo4jPid = (output: string): number => {
-  const m = /neo4j-local\[(\d+)\]: ready at/.exec(output);
-  if (!m) throw new Error(`no neo4j-local ready line in:\n${output}`);
-  return Number(m[1]);
-};
+/** The embedded Neo4j's ready line: pid and Bolt URI (stdout is buffered: up to a second late). */
+async function neo4jReady(svc: Service): Promise<{ pid: number; uri: string }> {
+  for (const until = Date.now() + 10_000; ;) {
+    const m = /neo4j-local\[(\d+)\]: ready at (\S+)/.exec(svc.output());
+    if (m) return { pid: Number(m[1]), uri: m[2] as string };
+    if (Date.now() > until) throw new Error(`no neo4j-local ready line in:\n${svc.output()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 
 async function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -96,7 +100,16 @@ async function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
 
 it('Ctrl-C during a linkage run: the run is marked failed, the lease is free, all stops', async () => {
   const svc = await startServiceProcess();
-  const pid = neo4jPid(svc.output());
+  try {
+    await ctrlC(svc);
+  } finally {
+    // a failure above must not leave the service (and its Neo4j's store lock) behind
+    if (svc.child.exitCode === null) process.kill(-svc.child.pid!, 'SIGKILL');
+  }
+});
+
+async function ctrlC(svc: Service): Promise<void> {
+  const { pid, uri } = await neo4jReady(svc);
   const post = (route: string, body: unknown) =>
     fetch(`${svc.url}${route}`, {
       method: 'POST',
@@ -116,7 +129,6 @@ it('Ctrl-C during a linkage run: the run is marked failed, the lease is free, al
 
   // Hold a write lock on one member, so the run is certainly mid-publish at the Ctrl-C.
   const neo4j = await import('neo4j-driver');
-  const uri = /neo4j-local\[\d+\]: ready at (\S+)/.exec(svc.output())?.[1] as string;
   const holder = neo4j.default.driver(uri);
   const session = holder.session();
   const lock = session.beginTransaction();
@@ -175,12 +187,12 @@ it('Ctrl-C during a linkage run: the run is marked failed, the lease is free, al
     await driver.close();
     await local.stop();
   }
-});
+}
 
 it('a killed embedded Neo4j stops the service with an error, instead of slow 503s', async () => {
   const svc = await startServiceProcess();
   try {
-    process.kill(neo4jPid(svc.output()), 'SIGKILL');
+    process.kill((await neo4jReady(svc)).pid, 'SIGKILL');
     const code = await within(30_000, 'service exit', svc.exited);
     expect(code).toBe(1);
     expect(svc.output()).toContain('the embedded Neo4j exited; stopping');
