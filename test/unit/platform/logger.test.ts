@@ -1,0 +1,33 @@
+/** Log destinations: buffered lines still show within about a second; sync ones at once. */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createLogger, logDestination } from '../../../src/platform/logger';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'coterie-logger-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const read = (file: string) => {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+};
+
+it('buffers lines, then flushes them within about a second even when nothing else is logged', async () => {
+  const file = path.join(dir, 'buffered.log');
+  const logger = createLogger('info', logDestination(file, false));
+  await new Promise((r) => setTimeout(r, 100)); // the file is opened asynchronously
+  logger.info({ n: 1 }, 'quiet line');
+  expect(read(file)).toBe(''); // one short line stays in the 4 KiB buffer…
+  await new Promise((r) => setTimeout(r, 1_500));
+  expect(read(file)).toContain('"msg":"quiet line"'); // …until the periodic flush
+});
+
+it('writes each line at once when sync', () => {
+  const file = path.join(dir, 'sync.log');
+  const logger = createLogger('info', logDestination(file, true));
+  logger.info('at once');
+  expect(read(file)).toContain('"msg":"at once"');
+});
