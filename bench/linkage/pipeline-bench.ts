@@ -189,17 +189,17 @@ async function main(): Promise<void> {
     // 1. the population (not counted)
     let t = Date.now();
     if (reuse) {
-      // CALL … IN TRANSACTIONS needs an auto-commit transaction: session.run.
-      const session = db.driver.session();
-      try {
-        if (!args['keep-results']) {
+      if (!args['keep-results']) {
+        // CALL … IN TRANSACTIONS needs an auto-commit transaction: session.run.
+        const session = db.driver.session();
+        try {
           await session.run(
             'MATCH (c:Cluster) CALL { WITH c DETACH DELETE c } IN TRANSACTIONS OF 2000 ROWS',
           );
           await session.run('MATCH (n) WHERE n:LinkageRun OR n:Pointer OR n:Lease DETACH DELETE n');
+        } finally {
+          await session.close();
         }
-      } finally {
-        await session.close();
       }
       const n = await db.read(async (tx) => {
         const res = await tx.run('MATCH (a:Account) RETURN count(a) AS n');

@@ -47,24 +47,21 @@ export interface EventIdRetention {
 
 export function startEventIdRetention(ctx: Context): EventIdRetention {
   const days = ctx.config.INGEST_EVENT_ID_RETENTION_DAYS;
+  if (days === 0) {
+    ctx.logger.info('event ids are kept for ever (INGEST_EVENT_ID_RETENTION_DAYS=0)');
+    return { prune: async () => 0, stop: async () => undefined };
+  }
   let stopped = false;
-  let inFlight: Promise<void> = Promise.resolve();
   const prune = async (): Promise<number> => {
-    if (days === 0) return 0;
     const before = Date.now() - days * DAY_MS;
-    const deleted = await pruneEventIds(ctx.db, ctx.cypher, before, {
-      stopped: () => stopped,
-    });
+    const deleted = await pruneEventIds(ctx.db, ctx.cypher, before, { stopped: () => stopped });
     ctx.metrics.eventIdsPruned.inc(deleted);
     if (deleted > 0)
       ctx.logger.info({ deleted, before: new Date(before).toISOString() }, 'event ids pruned');
     return deleted;
   };
-  if (days === 0) {
-    ctx.logger.info('event ids are kept for ever (INGEST_EVENT_ID_RETENTION_DAYS=0)');
-    return { prune, stop: async () => undefined };
-  }
   // A failed prune loses nothing: the keys stay until the next tick deletes them.
+  let inFlight: Promise<void> = Promise.resolve();
   const tick = (): Promise<void> =>
     (inFlight = prune().then(
       () => undefined,

@@ -34,7 +34,7 @@ export function createLogger(level: string, destination?: pino.DestinationStream
     level,
     base: { service: 'coterie' },
     redact: {
-      paths: ['prompt', '*.prompt', 'events[*].prompt', 'req.headers.authorization'],
+      paths: ['prompt', '*.prompt', 'events[*].prompt'],
       censor: '[redacted]',
     },
   };
