@@ -200,7 +200,11 @@ async function firstLoadPhase(file: string) {
     if (summary.rejected > 0) throw new Error(`${summary.rejected} lines rejected`);
     const seconds = (performance.now() - started) / 1000;
     console.error(`first-load phases (s): ${JSON.stringify(summary.phases)}`);
-    return { events: summary.written + summary.duplicates, seconds, neo4jPeakRssMiB: 0 };
+    return {
+      events: summary.written + summary.duplicates,
+      seconds,
+      neo4jPeakRssMiB: summary.neo4jPeakRssMiB ?? 0,
+    };
   } finally {
     rmSync(home, { recursive: true, force: true });
   }

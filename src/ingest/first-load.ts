@@ -21,6 +21,7 @@ import {
   mkdirSync,
   openSync,
   readdirSync,
+  readFileSync,
   renameSync,
   rmdirSync,
   rmSync,
@@ -75,6 +76,21 @@ export interface FirstLoadSummary extends ImportProgress {
   phases: Partial<Record<FirstLoadPhase, number>>;
   /** this process's peak RSS so far (the fold is held in memory) */
   peakRssMiB: number;
+  /**
+   * Peak RSS of the launcher's JVM (the import tool, then Neo4j building its indexes),
+   * read from /proc just before it stops; absent where there is no /proc or no JVM ran.
+   */
+  neo4jPeakRssMiB?: number;
+}
+
+/** A process's peak RSS (VmHWM) in MiB, from /proc; undefined where it cannot be read. */
+function peakRssOf(pid: number): number | undefined {
+  try {
+    const kib = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kib === undefined ? undefined : Math.round(Number(kib) / 1024);
+  } catch {
+    return undefined;
+  }
 }
 
 const PROGRESS_MS = 500;
@@ -108,6 +124,7 @@ export async function firstLoad(opts: FirstLoadOptions): Promise<FirstLoadSummar
     rejected: 0,
   };
   const phases: FirstLoadSummary['phases'] = {};
+  let neo4jPeakRssMiB: number | undefined;
   let phase: FirstLoadPhase | undefined;
   let phaseStart = Date.now();
   const step = (next: FirstLoadPhase | undefined) => {
@@ -123,6 +140,7 @@ export async function firstLoad(opts: FirstLoadOptions): Promise<FirstLoadSummar
     seconds: (Date.now() - started) / 1000,
     phases,
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+    ...(neo4jPeakRssMiB === undefined ? {} : { neo4jPeakRssMiB }),
   });
   const stopped = () => {
     if (!opts.signal?.aborted) return false;
@@ -208,6 +226,7 @@ export async function firstLoad(opts: FirstLoadOptions): Promise<FirstLoadSummar
         await db.close();
       }
     } finally {
+      neo4jPeakRssMiB = peakRssOf(local.pid);
       await local.stop();
     }
     if (stopped()) return summary(true);
