@@ -1,5 +1,5 @@
 /** What every CLI command shows and handles on the terminal: progress bars and Ctrl-C. */
-import { SingleBar } from 'cli-progress';
+import { Format, SingleBar } from 'cli-progress';
 
 /** A progress bar on stderr (stdout carries the command's JSON result); redrawn every 5 s without a TTY. */
 export function progressBar(format: string, etaBuffer?: number): SingleBar {
@@ -8,6 +8,10 @@ export function progressBar(format: string, etaBuffer?: number): SingleBar {
     stream: process.stderr,
     noTTYOutput: true,
     notTTYSchedule: 5000,
+    // Until a rate is known the ETA is 'INF' or 'NULL', which the default formatter
+    // cuts to "NFs" / "LLs".
+    formatTime: (t, options, roundTo) =>
+      typeof t === 'number' && Number.isFinite(t) ? Format.TimeFormat(t, options, roundTo) : '--',
     ...(etaBuffer === undefined ? {} : { etaBuffer }),
   });
 }
