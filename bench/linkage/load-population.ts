@@ -30,7 +30,7 @@
  */
 import { parseArgs } from 'node:util';
 import { createRng, randomInt, type Rng } from '../../src/linkage/rng';
-import type { IdentifierKind } from '../../src/linkage/types';
+import type { IdentifierKind, LinkageInput } from '../../src/linkage/types';
 import { Database, createDriver } from '../../src/platform/neo4j';
 import { synthesize } from './synthetic';
 
@@ -69,7 +69,7 @@ export interface LoadResult {
   steps: Record<string, number>;
 }
 
-interface Activity {
+export interface Activity {
   signupAt: number;
   firstSeen: number;
   lastSeen: number;
@@ -197,6 +197,35 @@ function activity(rng: Rng, campaign: number, company: boolean, schedules: numbe
   };
 }
 
+/**
+ * Traffic for each of synthesize(n, seed)'s accounts, from its own rng (the links stay
+ * exactly synthetic.ts's): what this loader writes, and what population-events.ts
+ * turns into events.
+ */
+export function syntheticTraffic(
+  input: LinkageInput,
+  planted: Int8Array,
+  seed: number,
+): Activity[] {
+  const { identifiers, linkAccount, linkIdentifier } = input;
+  const n = input.accounts.length;
+  const rng = createRng(seed * 1_000_003 + 17);
+  const schedules = [0, 1, 2].map(() => pickHours(rng, 48, 0, WINDOW_DAYS, ALL_DAY));
+  const acts: Activity[] = new Array<Activity>(n);
+  // Companies are accounts with an org link.
+  const inOrg = new Uint8Array(n);
+  for (let l = 0; l < linkAccount.length; l++)
+    if (identifiers[linkIdentifier[l] as number]?.kind === 'org')
+      inOrg[linkAccount[l] as number] = 1;
+  for (let a = 0; a < n; a++)
+    acts[a] = activity(rng, planted[a] as number, inOrg[a] === 1, schedules);
+  // Make the new model's first appearance exactly the release.
+  const anyNew = acts.find((x) => x.models.some((m) => m.name === MODELS.fresh));
+  const first = anyNew?.models.find((m) => m.name === MODELS.fresh);
+  if (first) first.firstUse = RELEASE;
+  return acts;
+}
+
 const LINK_WRITES: Record<
   Exclude<IdentifierKind, 'subnet'>,
   { label: string; key: string; rel: string }
@@ -243,21 +272,7 @@ export async function loadSyntheticPopulation(
   const L = linkAccount.length;
   lap('synthesize');
 
-  // Traffic per account (own rng: the links stay exactly synthetic.ts's).
-  const rng = createRng(seed * 1_000_003 + 17);
-  const schedules = [0, 1, 2].map(() => pickHours(rng, 48, 0, WINDOW_DAYS, ALL_DAY));
-  const acts: Activity[] = new Array<Activity>(n);
-  // Companies are accounts with an org link.
-  const inOrg = new Uint8Array(n);
-  for (let l = 0; l < L; l++)
-    if (identifiers[linkIdentifier[l] as number]?.kind === 'org')
-      inOrg[linkAccount[l] as number] = 1;
-  for (let a = 0; a < n; a++)
-    acts[a] = activity(rng, planted[a] as number, inOrg[a] === 1, schedules);
-  // Make the new model's first appearance exactly the release.
-  const anyNew = acts.find((x) => x.models.some((m) => m.name === MODELS.fresh));
-  const first = anyNew?.models.find((m) => m.name === MODELS.fresh);
-  if (first) first.firstUse = RELEASE;
+  const acts = syntheticTraffic(input, planted, seed);
 
   // Links → per-account, de-duplicated (account, identifier) with summed counts;
   // first/last seen of each identifier over its accounts; each IP's subnet.
