@@ -1,7 +1,7 @@
 /**
  * Assembles the Express app from its features. Order matters: open routes
- * (health, docs) first, then authentication, then metrics and the feature routers,
- * then the 404 fallback and the single error handler.
+ * (health; the API docs too with OPENAPI_PUBLIC) first, then authentication,
+ * then the feature routers, then the 404 fallback and the single error handler.
  */
 import express, { type Express } from 'express';
 import type { Context } from './context';
@@ -32,9 +32,12 @@ export function createApp(ctx: Context): Express {
   }
   app.use(ctx.metrics.middleware());
   app.use(healthRoutes(ctx));
-  app.use(openApiRoutes());
+  // The API's description holds no data but maps every route: behind a key like all
+  // but health, unless OPENAPI_PUBLIC opens it (e.g. to browse /docs).
+  if (ctx.config.OPENAPI_PUBLIC) app.use(openApiRoutes());
 
   app.use(authenticate(ctx.keys));
+  if (!ctx.config.OPENAPI_PUBLIC) app.use(openApiRoutes());
   app.get('/metrics', requireRole('metrics'), async (_req, res) => {
     res.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
   });

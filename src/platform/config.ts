@@ -11,6 +11,7 @@ export const configSchema = z.object({
   PORT: int(8080),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_SYNC: z.stringbool().default(false),
+  OPENAPI_PUBLIC: z.stringbool().default(false),
 
   NEO4J_URI: z.string().optional(),
   NEO4J_USER: z.string().default('neo4j'),

@@ -1,8 +1,8 @@
 /**
  * The OpenAPI 3.1 document, generated from the same zod schemas the routes
  * parse with (so the docs cannot drift from validation), served at
- * /openapi.json, and browsable at /docs (swagger-ui-express). Open routes: the
- * document describes the API, it holds no data.
+ * /openapi.json, and browsable at /docs (swagger-ui-express). Any API key may read
+ * them; OPENAPI_PUBLIC=true serves them without one (app.ts).
  */
 import {
   OpenAPIRegistry,

@@ -44,7 +44,7 @@ function servedRoutes(app: unknown): string[] {
 
 describe('GET /openapi.json', () => {
   it('is OpenAPI 3.1 and documents every route, with the one error body', async () => {
-    const res = await getJson(`${svc.url}/openapi.json`);
+    const res = await getJson(`${svc.url}/openapi.json`, auth('analyst'));
     expect(res.status).toBe(200);
     expect(res.body.openapi).toBe('3.1.0');
     const paths = res.body.paths as Record<string, Record<string, unknown>>;
@@ -94,7 +94,7 @@ describe('GET /openapi.json', () => {
   });
 
   it('every route the app serves is documented', async () => {
-    const res = await getJson(`${svc.url}/openapi.json`);
+    const res = await getJson(`${svc.url}/openapi.json`, auth('analyst'));
     const documented = new Set(
       Object.entries(res.body.paths as Record<string, object>).flatMap(([p, ops]) =>
         Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`),
@@ -106,13 +106,32 @@ describe('GET /openapi.json', () => {
   });
 
   it('GET /docs renders the browsable page', async () => {
-    const res = await fetch(`${svc.url}/docs/`);
+    const res = await fetch(`${svc.url}/docs/`, { headers: auth('analyst') });
     expect(res.status).toBe(200);
     const html = await res.text();
     expect(html).toContain('swagger-ui');
-    const init = await fetch(`${svc.url}/docs/swagger-ui-init.js`);
+    const init = await fetch(`${svc.url}/docs/swagger-ui-init.js`, { headers: auth('analyst') });
     expect(init.status).toBe(200);
     expect(await init.text()).toContain('/v1/clusters/{id}/verdict');
+  });
+
+  it('needs a key, of any role, unless OPENAPI_PUBLIC opens it', async () => {
+    for (const path of ['/openapi.json', '/docs/', '/docs/swagger-ui-init.js']) {
+      const none = await getJson(`${svc.url}${path}`);
+      expect(none.status).toBe(401);
+      expect(none.body).toMatchObject({ error: { code: 'unauthenticated' } });
+      expect((await fetch(`${svc.url}${path}`, { headers: auth('metrics') })).status).toBe(200);
+      expect((await fetch(`${svc.url}${path}`, { headers: auth('ingest') })).status).toBe(200);
+    }
+    const open = await startService(neo4j.uri, { API_KEYS, OPENAPI_PUBLIC: 'true' });
+    try {
+      expect((await getJson(`${open.url}/openapi.json`)).status).toBe(200);
+      expect((await fetch(`${open.url}/docs/`)).status).toBe(200);
+      // Only the docs open: every other route still needs its key.
+      expect((await getJson(`${open.url}/v1/clusters`)).status).toBe(401);
+    } finally {
+      await open.stop();
+    }
   });
 });
 
