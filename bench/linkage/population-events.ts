@@ -13,8 +13,8 @@
  *   - a payment per card it uses, a minute later;
  *   - one request per (model, hour) of its traffic, at a fixed minute of that hour, with
  *     the model and one of its capabilities. The requests carry its IPs, prompts and
- *     devices in turn (and any further e-mail domain or org), with extra requests in its
- *     last hour when it has more of those than hours.
+ *     devices in turn (and any further e-mail domain or org), with extra requests at the
+ *     time of its last-built request when it has more of those than requests.
  * So every link of synthetic.ts is there, and subnets come from the IPs as ingest
  * derives them. The difference from the loader's database: a request count is one per
  * (model, hour), not the loader's 1–40, so link counts and hour counts are smaller.

@@ -1,6 +1,6 @@
 /**
- * Who may do what, over HTTP against a real Neo4j: every route but health, docs
- * and triggering a run (linkage.test.ts) with no
+ * Who may do what, over HTTP against a real Neo4j: every route but health, the API
+ * docs (openapi.test.ts) and triggering a run (linkage.test.ts) with no
  * key, a malformed header, an unknown key, and each role; and the no-keys mode,
  * where every caller is the local admin.
  */
