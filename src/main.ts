@@ -7,6 +7,7 @@ import type { Server } from 'node:http';
 import { createApp } from './app';
 import { startEventIdRetention } from './ingest/retention';
 import { startLinkageSchedule } from './linkage/schedule';
+import { watchCurrentRun } from './clusters/state';
 import { stopActiveRuns } from './linkage/runner';
 import { checkLinkageConfig } from './linkage/settings';
 import type { Context } from './context';
@@ -53,6 +54,7 @@ async function main(): Promise<void> {
   const app = createApp(ctx);
   const linkageSchedule = startLinkageSchedule(ctx);
   const eventIdRetention = startEventIdRetention(ctx);
+  const currentRunWatch = watchCurrentRun(ctx);
   const server: Server = app.listen(config.PORT, host, () => {
     logger.info({ host, port: config.PORT, neo4j: connection.uri }, 'coterie is listening');
   });
@@ -63,6 +65,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down');
     linkageSchedule.stop();
+    currentRunWatch.stop();
     await Promise.all([stopActiveRuns(ctx), eventIdRetention.stop()]);
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await connection.close();

@@ -39,3 +39,20 @@ export function analystState(ctx: Context): AnalystState {
   }
   return state;
 }
+
+/**
+ * Re-reads the current run every CURRENT_RUN_CHECK_MS in the background (the service
+ * does; tests build apps without it), so a replica drops its caches and loads the new
+ * run's index right after a publish anywhere, not at its next analyst request. A failed
+ * read is logged at debug and tried again at the next tick.
+ */
+export function watchCurrentRun(ctx: Context): { stop(): void } {
+  const { currentRun } = analystState(ctx);
+  const check = () => {
+    currentRun.get().catch((err: unknown) => ctx.logger.debug({ err }, 'current run check failed'));
+  };
+  check();
+  const timer = setInterval(check, ctx.config.CURRENT_RUN_CHECK_MS);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}

@@ -7,7 +7,7 @@
  */
 import type { ManagedTransaction } from 'neo4j-driver';
 import { MembershipIndex } from '../../src/clusters/membership-index';
-import { analystState } from '../../src/clusters/state';
+import { analystState, watchCurrentRun } from '../../src/clusters/state';
 import { query } from '../../src/platform/cypher';
 import type { Database } from '../../src/platform/neo4j';
 import { startTestNeo4j, type TestNeo4j } from '../support/neo4j';
@@ -222,5 +222,30 @@ describe('membership index', () => {
     expect(index.lookup('r-2', 'ring:0')).toBeUndefined(); // and starts the retry
     expect((await index.settled()).state).toBe('ready');
     expect(index.lookup('r-2', 'ring:0')?.cluster?.id).toBe('c-ring-a');
+  });
+
+  it('a watched replica loads a new run with no request; an unwatched one waits for one', async () => {
+    const watched = await startService(neo4j.uri, {
+      API_KEYS,
+      CURRENT_RUN_CHECK_MS: '100',
+      LINKAGE_CRON: 'off',
+    });
+    const watch = watchCurrentRun(watched.ctx);
+    try {
+      const index = analystState(watched.ctx).membershipIndex;
+      const before = analystState(svc.ctx).membershipIndex.status().runId;
+      await seedRun(neo4j.driver, 'r-watch', [RING_CLUSTER], 3_000);
+      const deadline = Date.now() + 20_000;
+      while (!(index.status().state === 'ready' && index.status().runId === 'r-watch')) {
+        if (Date.now() > deadline) throw new Error(`not loaded: ${JSON.stringify(index.status())}`);
+        await sleep(50);
+      }
+      // No request reached either service since the seed: svc still holds the old run.
+      expect(analystState(svc.ctx).membershipIndex.status().runId).toBe(before);
+      expect(before).not.toBe('r-watch');
+    } finally {
+      watch.stop();
+      await watched.stop();
+    }
   });
 });
