@@ -17,14 +17,7 @@
  *   (--keyed: every request carries an id too, as from a producer that resends safely)
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import {
-  createReadStream,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-} from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -39,6 +32,7 @@ import { type CypherMap, loadCypher } from '../../src/platform/cypher';
 import { migrate } from '../../src/platform/migrations';
 import { Database, createDriver } from '../../src/platform/neo4j';
 import { startLocalNeo4j } from '../../src/platform/neo4j-local';
+import { peakRssMiB } from '../../src/platform/peak-rss';
 import { generateIngestEvents } from './generate';
 
 const { values: args } = parseArgs({
@@ -66,12 +60,6 @@ interface PhaseResult {
   eventsPerSecond: number;
   peakRssMiB: number;
   neo4jPeakRssMiB: number;
-}
-
-function peakRssMiB(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return Math.round(kb / 1024);
 }
 
 async function* lines(file: string): AsyncGenerator<string> {
@@ -109,7 +97,7 @@ async function withNeo4j<T>(
   try {
     await migrate(db, loadCypher());
     const result = await work(local.uri, db);
-    return { ...result, neo4jPeakRssMiB: peakRssMiB(local.pid) };
+    return { ...result, neo4jPeakRssMiB: peakRssMiB(local.pid) ?? 0 };
   } finally {
     await db.close();
     await local.stop();
@@ -257,7 +245,7 @@ async function rest(file: string, warmUp: string | undefined, clients: number, b
       const seconds = (performance.now() - started) / 1000;
       // Duplicates would be cheaper than new events: the timed file must all be new.
       if (stored !== count) throw new Error(`REST stored ${stored} of ${count} events as new`);
-      servicePeak = peakRssMiB(service.pid as number);
+      servicePeak = peakRssMiB(service.pid as number) ?? 0;
       return { events: count, seconds };
     } finally {
       service.kill('SIGTERM');

@@ -30,6 +30,7 @@ import { createLogger } from '../../src/platform/logger';
 import { migrate } from '../../src/platform/migrations';
 import { openDatabase, toNumber } from '../../src/platform/neo4j';
 import { startLocalNeo4j } from '../../src/platform/neo4j-local';
+import { peakRssMiB } from '../../src/platform/peak-rss';
 import { simulate } from '../../src/simulate';
 import {
   type EvalCluster,
@@ -42,14 +43,7 @@ import {
 const ROOT = path.resolve(__dirname, '../..');
 const OUT = path.join(ROOT, 'bench/out');
 
-function vmHwmMiB(pid: number | 'self'): number {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    return Math.round(Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
-  } catch {
-    return 0;
-  }
-}
+const vmHwmMiB = (pid: number | 'self'): number => peakRssMiB(pid) ?? 0;
 
 function duMiB(dir: string): number {
   const out = execFileSync('du', ['-sk', dir], { encoding: 'utf8' });

@@ -21,7 +21,6 @@ import {
   mkdirSync,
   openSync,
   readdirSync,
-  readFileSync,
   renameSync,
   rmdirSync,
   rmSync,
@@ -32,6 +31,7 @@ import path from 'node:path';
 import { type CypherMap, query } from '../platform/cypher';
 import { migrate } from '../platform/migrations';
 import { openDatabase } from '../platform/neo4j';
+import { peakRssMiB } from '../platform/peak-rss';
 import { startLocalNeo4j } from '../platform/neo4j-local';
 import { foldFile } from './fold-file';
 import { writeImportFiles } from './import-csv';
@@ -81,16 +81,6 @@ export interface FirstLoadSummary extends ImportProgress {
    * read from /proc just before it stops; absent where there is no /proc or no JVM ran.
    */
   neo4jPeakRssMiB?: number;
-}
-
-/** A process's peak RSS (VmHWM) in MiB, from /proc; undefined where it cannot be read. */
-function peakRssOf(pid: number): number | undefined {
-  try {
-    const kib = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return kib === undefined ? undefined : Math.round(Number(kib) / 1024);
-  } catch {
-    return undefined;
-  }
 }
 
 const PROGRESS_MS = 500;
@@ -226,7 +216,7 @@ export async function firstLoad(opts: FirstLoadOptions): Promise<FirstLoadSummar
         await db.close();
       }
     } finally {
-      neo4jPeakRssMiB = peakRssOf(local.pid);
+      neo4jPeakRssMiB = peakRssMiB(local.pid);
       await local.stop();
     }
     if (stopped()) return summary(true);
