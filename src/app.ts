@@ -17,6 +17,7 @@ import { openApiRoutes } from './platform/openapi';
 import { accountRoutes } from './accounts/routes';
 import { clusterRoutes } from './clusters/routes';
 import { cypherConsoleRoutes } from './cypher-console/routes';
+import { AnalystQueries } from './cypher-console/run';
 import { investigationRoutes } from './investigations/routes';
 import { verdictRoutes } from './verdicts/routes';
 
@@ -60,8 +61,10 @@ export function createApp(ctx: Context): Express {
   app.use(accountRoutes(ctx));
   app.use(clusterRoutes(ctx));
   app.use(verdictRoutes(ctx));
-  app.use(investigationRoutes(ctx));
-  app.use(cypherConsoleRoutes(ctx));
+  // One limit on analysts' queries for both routes.
+  const queries = new AnalystQueries(ctx);
+  app.use(investigationRoutes(ctx, queries));
+  app.use(cypherConsoleRoutes(ctx, queries));
   app.use(linkageRoutes(ctx));
 
   app.use(notFound);

@@ -16,27 +16,42 @@ import { deserialize, serialize } from 'node:v8';
 import { build } from '../../src/linkage/build';
 import { detect } from '../../src/linkage/detect';
 import { score } from '../../src/linkage/score';
-import type { LinkageInput } from '../../src/linkage/types';
-import { simulate } from '../../src/simulate';
-import { evaluate, formatEvaluation, pivotingGroups, readTruth } from './evaluate';
+import type { LinkageInput, ScoredCluster } from '../../src/linkage/types';
+import { simulate, type SimParams } from '../../src/simulate';
+import {
+  type Evaluation,
+  type TruthRow,
+  evaluate,
+  formatEvaluation,
+  pivotingGroups,
+  readTruth,
+} from './evaluate';
 import { foldEvents } from './fold';
 
-async function main(): Promise<void> {
-  const { values: args } = parseArgs({
-    options: {
-      scale: { type: 'string', default: '0.1' },
-      seed: { type: 'string', default: '42' },
-      dir: { type: 'string' },
-      dump: { type: 'string' },
-    },
-  });
-  const scale = Number(args.scale);
-  const seed = Number(args.seed);
-  const dir = path.resolve(args.dir ?? `bench/out/quality-sim-${scale}-${seed}`);
+export interface InMemoryResult {
+  input: LinkageInput;
+  clusters: ScoredCluster[];
+  truth: Map<string, TruthRow>;
+  evaluation: Evaluation;
+  graphStats: unknown;
+  detectStats: unknown;
+  times: string;
+}
+
+/**
+ * Simulate into `dir` (unless it already holds events.jsonl), fold the events (cached
+ * beside them), run build → detect → score, and only then read the truth and evaluate.
+ */
+export async function runInMemory(
+  dir: string,
+  scale: number,
+  seed: number,
+  params?: Partial<SimParams>,
+): Promise<InMemoryResult> {
   const events = path.join(dir, 'events.jsonl');
   const lap = timer();
   if (!existsSync(events)) {
-    await simulate({ scale, seed, outDir: dir });
+    await simulate({ scale, seed, outDir: dir, params });
     lap('simulate');
   }
   // The fold is the slow part (~1.5 min at scale 0.1): cached beside the events.
@@ -50,19 +65,14 @@ async function main(): Promise<void> {
     input = folded.input;
     writeFileSync(cache, serialize(input));
     lap('fold');
-    console.log(`events ${folded.events}, rejected ${folded.rejected}`);
+    if (folded.rejected > 0) console.log(`events ${folded.events}, rejected ${folded.rejected}`);
   }
-  console.log(
-    `accounts ${input.accounts.length}, identifiers ${input.identifiers.length}, links ${input.linkAccount.length}`,
-  );
   const graph = build(input);
   lap('build');
   const detection = detect(graph);
   lap('detect');
   const clusters = score(input, detection);
   lap('score');
-  console.log('build', JSON.stringify(graph.stats));
-  console.log('detect', JSON.stringify(detection.stats));
 
   // Only now: the truth.
   const truth = readTruth(path.join(dir, 'truth.csv'));
@@ -74,9 +84,39 @@ async function main(): Promise<void> {
     risk: c.risk,
     reasons: c.reasons,
   }));
-  const e = evaluate(truth, evalClusters, pivot);
-  console.log(formatEvaluation(e));
-  console.log(`times: ${lap.summary()}`);
+  return {
+    input,
+    clusters,
+    truth,
+    evaluation: evaluate(truth, evalClusters, pivot),
+    graphStats: graph.stats,
+    detectStats: detection.stats,
+    times: lap.summary(),
+  };
+}
+
+async function main(): Promise<void> {
+  const { values: args } = parseArgs({
+    options: {
+      scale: { type: 'string', default: '0.1' },
+      seed: { type: 'string', default: '42' },
+      dir: { type: 'string' },
+      dump: { type: 'string' },
+    },
+  });
+  const scale = Number(args.scale);
+  const seed = Number(args.seed);
+  const dir = path.resolve(args.dir ?? `bench/out/quality-sim-${scale}-${seed}`);
+  const { input, clusters, truth, evaluation, graphStats, detectStats, times } =
+    await runInMemory(dir, scale, seed);
+  console.log(
+    `accounts ${input.accounts.length}, identifiers ${input.identifiers.length}, links ${input.linkAccount.length}`,
+  );
+  console.log('build', JSON.stringify(graphStats));
+  console.log('detect', JSON.stringify(detectStats));
+  console.log(formatEvaluation(evaluation));
+  console.log(`times: ${times}`);
+  const ids = input.accounts.map((a) => a.id);
 
   if (args.dump) {
     const rows = clusters.map((c, i) => {
@@ -118,7 +158,9 @@ function timer() {
   return lap;
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -1,10 +1,14 @@
 /**
- * Runs one read query inside a read transaction and keeps at most `maxRows`
- * rows: it reads the stream record by record and stops at maxRows + 1, so a
- * query returning millions of rows never builds them in memory. Rows are plain
- * JSON (recordToPlain, the one conversion).
+ * How analysts' queries (ad-hoc Cypher and saved investigations) run: in one read
+ * transaction with the time limit and no retries (a query that fills Neo4j's memory
+ * fails once, it is not run again for 30 s), at most `QUERY_MAX_CONCURRENT` at a time
+ * per process, and with both a row cap and a byte cap on what is kept. Records are
+ * pulled a few at a time, so neither millions of rows nor a few huge ones are built
+ * in memory. Rows are plain JSON (recordToPlain, the one conversion).
  */
-import { type ManagedTransaction, recordToPlain } from '../platform/neo4j';
+import type { Context } from '../context';
+import { AppError } from '../platform/errors';
+import { type QueryRunner, recordToPlain } from '../platform/neo4j';
 
 export interface CappedRows {
   columns: string[];
@@ -12,21 +16,67 @@ export interface CappedRows {
   truncated: boolean;
 }
 
+export interface Caps {
+  maxRows: number;
+  maxBytes: number;
+}
+
+/** Records the driver pulls per batch: bounds what is held before the caps apply. */
+const FETCH_SIZE = 50;
+
+export class AnalystQueries {
+  private running = 0;
+
+  constructor(private readonly ctx: Context) {}
+
+  /** One read transaction, no retries; `work` gets the caps from config. */
+  async run<T>(work: (tx: QueryRunner, caps: Caps) => Promise<T>): Promise<T> {
+    const { QUERY_MAX_CONCURRENT, QUERY_TIMEOUT_MS, QUERY_MAX_ROWS, QUERY_MAX_BYTES } =
+      this.ctx.config;
+    if (this.running >= QUERY_MAX_CONCURRENT) {
+      throw new AppError(
+        'too_many_queries',
+        `${QUERY_MAX_CONCURRENT} analyst queries are already running; retry when one ends`,
+      );
+    }
+    this.running++;
+    try {
+      return await this.ctx.db.readOnce(
+        (tx) => work(tx, { maxRows: QUERY_MAX_ROWS, maxBytes: QUERY_MAX_BYTES }),
+        {
+          timeoutMs: QUERY_TIMEOUT_MS,
+          fetchSize: FETCH_SIZE,
+        },
+      );
+    } finally {
+      this.running--;
+    }
+  }
+}
+
+/** Reads the stream record by record and stops past either cap (`truncated: true`). */
 export async function runCapped(
-  tx: ManagedTransaction,
+  tx: QueryRunner,
   text: string,
   params: Record<string, unknown>,
-  maxRows: number,
+  caps: Caps,
 ): Promise<CappedRows> {
   const result = tx.run(text, params);
   const rows: Record<string, unknown>[] = [];
+  let bytes = 0;
   let truncated = false;
   for await (const record of result) {
-    if (rows.length >= maxRows) {
+    if (rows.length >= caps.maxRows) {
       truncated = true;
       break;
     }
-    rows.push(recordToPlain(record));
+    const row = recordToPlain(record);
+    bytes += Buffer.byteLength(JSON.stringify(row));
+    if (bytes > caps.maxBytes) {
+      truncated = true;
+      break;
+    }
+    rows.push(row);
   }
   const keys = await result.keys();
   return { columns: keys.map(String), rows, truncated };

@@ -13,12 +13,25 @@ import type { Principal } from '../platform/auth';
 import { AppError, isAppError } from '../platform/errors';
 import { int } from '../platform/neo4j';
 import { assertReadOnly, type PlanNode } from './guard';
-import { type CappedRows, runCapped } from './run';
+import { AnalystQueries, type CappedRows, runCapped } from './run';
+
+/** Limits on `params`: they are stored whole in the audit trail. */
+export const PARAMS_MAX_DEPTH = 8;
+export const PARAMS_MAX_BYTES = 64 * 1024;
 
 export const cypherRequestSchema = z
   .object({
     query: z.string().min(1).max(20_000),
-    params: z.record(z.string(), z.unknown()).default({}),
+    params: z
+      .record(z.string(), z.unknown())
+      .default({})
+      .refine((p) => depth(p) <= PARAMS_MAX_DEPTH, {
+        message: `params may nest at most ${PARAMS_MAX_DEPTH} levels`,
+        abort: true,
+      })
+      .refine((p) => Buffer.byteLength(JSON.stringify(p)) <= PARAMS_MAX_BYTES, {
+        message: `params may take at most ${PARAMS_MAX_BYTES} bytes of JSON`,
+      }),
   })
   .strict()
   .meta({ id: 'CypherRequest' });
@@ -38,7 +51,10 @@ export type CypherRequest = z.infer<typeof cypherRequestSchema>;
 export class CypherConsole {
   private readonly audit: AuditLog;
 
-  constructor(private readonly ctx: Context) {
+  constructor(
+    ctx: Context,
+    private readonly queries: AnalystQueries,
+  ) {
     this.audit = new AuditLog(ctx.db, ctx.cypher, ctx.logger);
   }
 
@@ -51,15 +67,15 @@ export class CypherConsole {
       params: { query: req.query, params: req.params },
     };
     return auditedQuery(this.audit, entry, async () => {
-      const result = await this.ctx.db.read(async (tx) => {
+      const result = await this.queries.run(async (tx, caps) => {
         const plan = await tx.run(`EXPLAIN ${req.query}`, driverParams(req.params));
         assertReadOnly(
           req.query,
           plan.summary.queryType,
           plan.summary.plan as PlanNode | false | undefined,
         );
-        return runCapped(tx, req.query, driverParams(req.params), this.ctx.config.QUERY_MAX_ROWS);
-      }, this.ctx.config.QUERY_TIMEOUT_MS);
+        return runCapped(tx, req.query, driverParams(req.params), caps);
+      });
       return withStats(result, started);
     });
   }
@@ -89,6 +105,20 @@ export function withStats(result: CappedRows, started: number) {
     rowCount: result.rows.length,
     elapsedMs: Math.round((performance.now() - started) * 10) / 10,
   };
+}
+
+/** How deeply a JSON value nests (a scalar is 0), without recursion. */
+function depth(value: unknown): number {
+  let max = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop() as [unknown, number];
+    if (v === null || typeof v !== 'object') continue;
+    if (d + 1 > max) max = d + 1;
+    if (max > PARAMS_MAX_DEPTH) return max;
+    for (const x of Object.values(v)) stack.push([x, d + 1]);
+  }
+  return max;
 }
 
 /** JSON parameters as driver values: whole numbers become Neo4j integers (LIMIT $n works). */

@@ -4,7 +4,7 @@
  * and row cap, audit who ran it with which parameters.
  */
 import type { Context } from '../context';
-import { runCapped } from '../cypher-console/run';
+import { type AnalystQueries, runCapped } from '../cypher-console/run';
 import { auditedQuery, withStats } from '../cypher-console/service';
 import { AuditLog } from '../platform/audit';
 import type { Principal } from '../platform/auth';
@@ -16,7 +16,10 @@ export class Investigations {
   readonly catalog: Map<string, Investigation>;
   private readonly audit: AuditLog;
 
-  constructor(private readonly ctx: Context) {
+  constructor(
+    ctx: Context,
+    private readonly queries: AnalystQueries,
+  ) {
     this.catalog = loadInvestigations(ctx.cypher);
     this.audit = new AuditLog(ctx.db, ctx.cypher, ctx.logger);
   }
@@ -45,10 +48,8 @@ export class Investigations {
     const started = performance.now();
     const entry = { actor: who, action: 'investigation' as const, target: name, params: values };
     return auditedQuery(this.audit, entry, async () => {
-      const result = await this.ctx.db.read(
-        (tx) =>
-          runCapped(tx, inv.text, toDriverParams(inv, values), this.ctx.config.QUERY_MAX_ROWS),
-        this.ctx.config.QUERY_TIMEOUT_MS,
+      const result = await this.queries.run((tx, caps) =>
+        runCapped(tx, inv.text, toDriverParams(inv, values), caps),
       );
       return { name, params: values, ...withStats(result, started) };
     });

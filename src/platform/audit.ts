@@ -64,15 +64,26 @@ export class AuditLog {
       role: entry.actor.role,
       action: entry.action,
       target: entry.target,
-      params: JSON.stringify(entry.params),
+      params: serialise(entry.params),
       outcome: entry.outcome,
       at: Date.now(),
     };
-    this.logger.info({ audit: true, ...params, params: entry.params }, `audit: ${entry.action}`);
+    // The serialised form: the same text in the log as in the node, and a log line
+    // even for parameters the logger could not walk.
+    this.logger.info({ audit: true, ...params }, `audit: ${entry.action}`);
     return params;
   }
 
   private async writeEntry(tx: ManagedTransaction, params: Record<string, unknown>) {
     await tx.run(query(this.cypher, 'verdicts/create-audit-entry'), params);
+  }
+}
+
+/** Parameters as JSON; never throws, so an odd value cannot skip its audit record. */
+function serialise(params: Record<string, unknown>): string {
+  try {
+    return JSON.stringify(params);
+  } catch (err) {
+    return JSON.stringify({ unserialisable: err instanceof Error ? err.message : String(err) });
   }
 }

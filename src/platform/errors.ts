@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'not_found'
   | 'conflict'
   | 'run_in_progress'
+  | 'too_many_queries'
   | 'write_not_allowed'
   | 'query_timeout'
   | 'database_unavailable'
@@ -34,6 +35,7 @@ const STATUS: Record<ErrorCode, number> = {
   not_found: 404,
   conflict: 409,
   run_in_progress: 409,
+  too_many_queries: 429,
   query_timeout: 504,
   database_unavailable: 503,
   database_busy: 503,

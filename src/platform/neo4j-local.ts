@@ -362,7 +362,9 @@ function classArchive(kind: string): { args: string[]; exited: (code: number | n
   const tmp = `${archive}.tmp`;
   fs.rmSync(tmp, { force: true });
   return {
-    args: [...quiet, `-XX:ArchiveClassesAtExit=${tmp}`],
+    // The dump warns once per class it cannot archive (signed jars, old class files):
+    // ~1,000 lines that say nothing to a user.
+    args: [...quiet, '-Xlog:cds*=error:stderr', `-XX:ArchiveClassesAtExit=${tmp}`],
     exited: (code) => {
       try {
         if (code === 0 && fs.existsSync(tmp)) fs.renameSync(tmp, archive);

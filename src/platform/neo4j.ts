@@ -24,6 +24,9 @@ import { enableTcpNoDelay } from './tcp-nodelay';
 
 export type { Driver, ManagedTransaction };
 
+/** What a query needs from a transaction, managed or explicit. */
+export type QueryRunner = Pick<ManagedTransaction, 'run'>;
+
 export interface DriverOptions {
   uri: string;
   user: string;
@@ -87,6 +90,37 @@ export class Database {
     });
     try {
       return await session.executeRead(work, timeoutMs ? { timeout: timeoutMs } : undefined);
+    } catch (err) {
+      throw toAppError(err);
+    } finally {
+      await session.close();
+    }
+  }
+
+  /**
+   * One read transaction, one attempt: for analysts' queries, where a retry after a
+   * timeout or Neo4j running out of memory would only repeat the harm. `fetchSize`
+   * is how many records the driver pulls at a time.
+   */
+  async readOnce<T>(
+    work: (tx: QueryRunner) => Promise<T>,
+    opts: { timeoutMs: number; fetchSize?: number },
+  ): Promise<T> {
+    const session = this.driver.session({
+      database: this.database,
+      defaultAccessMode: neo4j.session.READ,
+      fetchSize: opts.fetchSize,
+    });
+    try {
+      const tx = await session.beginTransaction({ timeout: opts.timeoutMs });
+      try {
+        const out = await work(tx);
+        await tx.commit();
+        return out;
+      } catch (err) {
+        if (tx.isOpen()) await tx.rollback().catch(() => undefined);
+        throw err;
+      }
     } catch (err) {
       throw toAppError(err);
     } finally {

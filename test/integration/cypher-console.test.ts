@@ -29,7 +29,13 @@ let svc: TestService;
 
 beforeAll(async () => {
   neo4j = await startTestNeo4j();
-  svc = await startService(neo4j.uri, { API_KEYS, QUERY_MAX_ROWS: '5', QUERY_TIMEOUT_MS: '1000' });
+  svc = await startService(neo4j.uri, {
+    API_KEYS,
+    QUERY_MAX_ROWS: '5',
+    QUERY_MAX_BYTES: '4096',
+    QUERY_MAX_CONCURRENT: '2',
+    QUERY_TIMEOUT_MS: '1000',
+  });
   await ingestWorld(svc.url);
   // One audited query first, so the AuditEntry label and property keys already exist
   // and the before/after comparisons below see only what a refused write could change.
@@ -104,6 +110,50 @@ describe('POST /v1/cypher', () => {
     const res = await cypher('UNWIND range(1, 100) AS x RETURN x');
     expect(res.body).toMatchObject({ rowCount: 5, truncated: true });
     expect(res.body.rows).toEqual([{ x: 1 }, { x: 2 }, { x: 3 }, { x: 4 }, { x: 5 }]);
+  });
+
+  it('caps bytes: rows past QUERY_MAX_BYTES of JSON are cut, not built', async () => {
+    // Each row carries a 1,500-character string: the third would pass 4,096 bytes.
+    const res = await cypher(
+      "UNWIND range(1, 100) AS i RETURN i, reduce(s = '', j IN range(1, 150) | s + '0123456789') AS x",
+    );
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ rowCount: 2, truncated: true });
+    expect((res.body.rows as { i: number }[]).map((r) => r.i)).toEqual([1, 2]);
+  });
+
+  it('429 too_many_queries past QUERY_MAX_CONCURRENT running at once', async () => {
+    // Three queries that each run until the 1 s limit: two hold the slots, the third is refused.
+    const slow = 'UNWIND range(1, 1000000000) AS x WITH x WHERE x = -1 RETURN count(*) AS n';
+    const answers = await Promise.all([cypher(slow), cypher(slow), cypher(slow)]);
+    expect(answers.map((a) => a.status).sort()).toEqual([429, 504, 504]);
+    const refused = answers.find((a) => a.status === 429);
+    expect(refused?.body).toMatchObject({ error: { code: 'too_many_queries' } });
+    // The slots are free again.
+    expect((await cypher('RETURN 1 AS one')).body.rows).toEqual([{ one: 1 }]);
+  });
+
+  it('400 for params nested too deep or too large, before anything runs or is audited', async () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 9; i++) deep = [deep];
+    // Deeper than JSON.stringify can walk: sent as text.
+    const deepest = `{"query":"RETURN 'params-limit' AS tag","params":{"p":${'['.repeat(5000)}1${']'.repeat(5000)}}}`;
+    for (const body of [
+      { query: "RETURN 'params-limit' AS tag", params: { deep } },
+      deepest,
+      { query: "RETURN 'params-limit' AS tag", params: { big: 'x'.repeat(70_000) } },
+    ]) {
+      const res = await postJson(`${svc.url}/v1/cypher`, body, auth('analyst'));
+      expect(res).toMatchObject({ status: 400, body: { error: { code: 'validation_failed' } } });
+    }
+    // Eight levels are fine.
+    let ok: unknown = 1;
+    for (let i = 0; i < 7; i++) ok = [ok];
+    expect((await cypher('RETURN size($ok) AS n', { ok })).body.rows).toEqual([{ n: 1 }]);
+    const audited = await neo4j.driver.executeQuery(
+      "MATCH (e:AuditEntry) WHERE e.params CONTAINS 'params-limit' RETURN count(e) AS n",
+    );
+    expect(audited.records[0]?.get('n').toNumber()).toBe(0);
   });
 
   const WRITES: [string, string, Record<string, unknown>?][] = [

@@ -73,6 +73,13 @@ describe('local Neo4j launcher', () => {
     expect(records[0]?.get('one').toNumber()).toBe(1);
   });
 
+  it('refuses LOAD CSV from local files even to a client that bypasses the service', async () => {
+    // Auth is off on loopback; file URLs would let any local user read the host's files.
+    await expect(
+      db.driver.executeQuery("LOAD CSV FROM 'file:///etc/hostname' AS line RETURN line"),
+    ).rejects.toThrow(/allow_csv_import_from_file_urls/);
+  });
+
   it('ensureLauncherBuilt is a no-op once built, also when called concurrently', async () => {
     const t0 = Date.now();
     const jars = await Promise.all([ensureLauncherBuilt(), ensureLauncherBuilt()]);

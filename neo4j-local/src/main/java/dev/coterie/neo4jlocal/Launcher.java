@@ -241,6 +241,8 @@ public final class Launcher {
         .setConfig(BoltConnector.advertised_address, new SocketAddress(HOST, port))
         .setConfig(BoltConnector.encryption_level, BoltConnector.EncryptionLevel.DISABLED)
         .setConfig(GraphDatabaseSettings.auth_enabled, false)
+        // With no auth, at least keep Bolt clients (any local user) away from local files.
+        .setConfig(GraphDatabaseSettings.allow_file_urls, false)
         .setConfig(HttpConnector.enabled, false)
         .setConfig(HttpsConnector.enabled, false)
         .setConfig(GraphDatabaseSettings.udc_enabled, false)

@@ -1,0 +1,158 @@
+/**
+ * How far detection holds when the campaigns change their habits. Each variant
+ * simulates the same world with one campaign habit changed (all three campaigns), runs
+ * the in-memory loop (fold → build → detect → score, as in-memory.ts; it reproduced the
+ * real run's figures at seed 42) and only then evaluates against the truth. Benign
+ * populations are the defaults in every variant except `paraphrase`, whose wider
+ * variant distance also applies to the framework templates.
+ *
+ *   npx tsx bench/quality/evasion.ts [--scale 0.1] [--seeds 42,7] [--variants a,b]
+ *     [--out bench/out/evasion.md]
+ *
+ * Data goes to bench/out/evasion/<variant>-<scale>-<seed>/ and is reused when the
+ * variant's parameters are unchanged.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEFAULTS, type SimParams } from '../../src/simulate';
+import type { CampaignParams } from '../../src/simulate/params';
+import type { Evaluation } from './evaluate';
+import { runInMemory } from './in-memory';
+
+/** A habit change: fields patched in every campaign, and top-level fields. */
+type Change = { what: string; campaign?: Partial<CampaignParams>; world?: Partial<SimParams> };
+type Variant = Change & { name: string };
+
+const EVASIONS: Record<string, Change> = {
+  'own-card': {
+    what: 'one payment method per account (no shared cards)',
+    campaign: { accountsPerPaymentMethod: [1, 1] },
+  },
+  'camouflage-60': {
+    what: '50–70 % of requests imitate ordinary traffic (default 10–20 %)',
+    campaign: { camouflage: [0.5, 0.7] },
+  },
+  'small-cells': {
+    what: 'sub-groups of 5–15 accounts (default 20–150)',
+    campaign: { subgroupSize: [5, 15] },
+  },
+  'wide-proxies': {
+    what: 'each sub-group rotates over 60–120 proxy IPs (default 5–30)',
+    campaign: { proxiesPerSubgroup: [60, 120] },
+  },
+  paraphrase: {
+    what: 'template variants up to 8 bits apart (default 2; linkage joins ≤ 3)',
+    world: { templateMaxDistance: 8 },
+  },
+  'own-device': {
+    what: 'every sign-up with a device has its own (default: 1–4 per sub-group)',
+    world: { campaignDevicesPerSubgroup: [1_000, 1_000] },
+  },
+  'slow-signup': {
+    what: 'a sub-group signs up over 20 h (default 6 h)',
+    world: { campaignBurstHours: 20 },
+  },
+  desync: {
+    what: 'requests within ±3 h of a wave (default 20 min)',
+    world: { waveJitterMinutes: 180 },
+  },
+};
+
+/** The simulator overrides for a change. */
+function params(c: Change): Partial<SimParams> {
+  const out: Partial<SimParams> = { ...c.world };
+  if (c.campaign) {
+    out.campaigns = Object.fromEntries(
+      Object.entries(DEFAULTS.campaigns).map(([k, v]) => [k, { ...v, ...c.campaign }]),
+    ) as SimParams['campaigns'];
+  }
+  return out;
+}
+
+function variants(names: string[] | undefined): Variant[] {
+  const all: Variant[] = [{ name: 'baseline', what: 'the defaults' }];
+  for (const [name, c] of Object.entries(EVASIONS)) all.push({ name, ...c });
+  const every = Object.values(EVASIONS);
+  all.push({
+    name: 'all',
+    what: 'every change above at once',
+    campaign: Object.assign({}, ...every.map((c) => c.campaign ?? {})) as Partial<CampaignParams>,
+    world: Object.assign({}, ...every.map((c) => c.world ?? {})) as Partial<SimParams>,
+  });
+  if (!names) return all;
+  return names.map((n) => {
+    const v = all.find((x) => x.name === n);
+    if (!v) throw new Error(`unknown variant "${n}"; known: ${all.map((x) => x.name).join(', ')}`);
+    return v;
+  });
+}
+
+const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
+
+function row(v: Variant, seed: number, e: Evaluation): string {
+  const rate = (g: string): string => {
+    const f = e.groups.find((x) => x.group === g);
+    return f ? pct(f.rate) : '-';
+  };
+  return [
+    v.name,
+    String(seed),
+    e.recall.toFixed(3),
+    rate('campaign:reasoning'),
+    rate('campaign:agentic'),
+    rate('campaign:coding'),
+    `${(e.benignFlagRate * 100).toFixed(3)} %`,
+    `${e.worstBenignGroup?.group.replace('benign:', '') ?? '-'} ${pct(e.worstBenignGroup?.rate ?? 0)}`,
+    e.purity.toFixed(3),
+    `${e.flaggedClusters} / ${e.clusters}`,
+  ].join(' | ');
+}
+
+async function main(): Promise<void> {
+  const { values: args } = parseArgs({
+    options: {
+      scale: { type: 'string', default: '0.1' },
+      seeds: { type: 'string', default: '42' },
+      variants: { type: 'string' },
+      out: { type: 'string' },
+    },
+  });
+  const scale = Number(args.scale);
+  const seeds = (args.seeds as string).split(',').map(Number);
+  const chosen = variants(args.variants?.split(','));
+  const lines = [
+    `scale ${scale}; in-memory loop (bench/quality/evasion.ts); ${new Date().toISOString()}`,
+    '',
+    '| variant | change |',
+    '| --- | --- |',
+    ...chosen.map((v) => `| ${v.name} | ${v.what} |`),
+    '',
+    '| variant | seed | recall | reasoning | agentic | coding | benign flag rate | worst benign group | purity | flagged / clusters |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  console.log(lines.join('\n'));
+  for (const v of chosen) {
+    for (const seed of seeds) {
+      const dir = path.resolve(`bench/out/evasion/${v.name}-${scale}-${seed}`);
+      const stamp = path.join(dir, 'variant.json');
+      const overrides = params(v);
+      const want = JSON.stringify(overrides);
+      if (existsSync(dir) && (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== want)) {
+        rmSync(dir, { recursive: true });
+      }
+      mkdirSync(dir, { recursive: true });
+      const r = await runInMemory(dir, scale, seed, overrides);
+      writeFileSync(stamp, want);
+      const line = `| ${row(v, seed, r.evaluation)} |`;
+      lines.push(line);
+      console.log(`${line}   (${r.times})`);
+    }
+  }
+  if (args.out) writeFileSync(args.out, lines.join('\n') + '\n');
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
