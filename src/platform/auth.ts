@@ -81,6 +81,9 @@ export function requireRole(...allowed: Role[]): RequestHandler {
     const role = req.principal?.role;
     if (role === undefined) return next(new AppError('unauthenticated', 'not authenticated'));
     if (role === 'admin' || allowed.includes(role)) return next();
-    next(new AppError('forbidden', `role "${role}" may not do this`, { details: { allowed } }));
+    const may = [...new Set<Role>([...allowed, 'admin'])].sort();
+    next(
+      new AppError('forbidden', `role "${role}" may not do this`, { details: { allowed: may } }),
+    );
   };
 }

@@ -57,6 +57,7 @@ const ERRORS: Record<number, string> = {
   403: 'role may not do this (forbidden), or a write in a read-only query (write_not_allowed)',
   404: 'not found (not_found)',
   409: 'conflict (conflict, run_in_progress)',
+  429: 'too many analyst queries running at once (too_many_queries)',
   413: 'too large (payload_too_large)',
   415: 'body charset or encoding not supported (unsupported_media_type)',
   503: 'database unavailable or busy',
@@ -355,6 +356,34 @@ function paths(): RouteConfig[] {
   ];
 }
 
+/** Reads bounded by QUERY_TIMEOUT_MS (504 past it). */
+const TIMED_READS = new Set([
+  'get /v1/accounts/{id}/cluster',
+  'get /v1/accounts/{id}',
+  'get /v1/clusters',
+  'get /v1/clusters/{id}',
+  'get /v1/clusters/{id}/graph',
+  'get /v1/verdicts',
+  'get /v1/audit',
+]);
+
+/**
+ * The failures every route of a kind can answer with, so each operation need not list
+ * them: a body that is not JSON, too large or in another charset (400, 413, 415); a
+ * path parameter with broken percent-encoding (400); Neo4j down or busy (503, all but
+ * health and metrics); a timed read (504); two or more analyst queries at once (429).
+ */
+function withCommonErrors(route: RouteConfig): RouteConfig {
+  const codes: number[] = [];
+  if (route.request?.body) codes.push(400, 413, 415);
+  if (route.path.includes('{')) codes.push(400);
+  if (route.security && route.path !== '/metrics') codes.push(503);
+  if (TIMED_READS.has(`${route.method} ${route.path}`)) codes.push(504);
+  if (route.path === '/v1/cypher' || route.path === '/v1/investigations/{name}') codes.push(429);
+  const missing = codes.filter((c) => !(c in route.responses));
+  return { ...route, responses: { ...route.responses, ...errors(...new Set(missing)) } };
+}
+
 let cached: ReturnType<OpenApiGeneratorV31['generateDocument']> | undefined;
 
 export function openApiDocument() {
@@ -365,7 +394,7 @@ export function openApiDocument() {
     scheme: 'bearer',
     description: `API key; roles ${ROLES.join(', ')}`,
   });
-  for (const route of paths()) registry.registerPath(route);
+  for (const route of paths()) registry.registerPath(withCommonErrors(route));
   cached = new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
     info: {

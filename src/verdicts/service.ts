@@ -27,6 +27,13 @@ export class VerdictService {
   }
 
   async record(who: Principal, clusterId: string, req: VerdictRequest) {
+    // Changing the allow-list is an admin's decision, also when a verdict asks for it:
+    // one analyst must not be able to clear a ring's card and proxies for the next run.
+    if (req.allowlistSharedValues && who.role !== 'admin') {
+      throw new AppError('forbidden', 'only an admin may allow-list shared values', {
+        details: { allowed: ['admin'], reason: 'allowlist_requires_admin' },
+      });
+    }
     const q = (key: string) => query(this.ctx.cypher, key);
     // Made once, not per attempt: the driver may run the function again after a commit
     // whose answer was lost, and then it must find this verdict, not add another.

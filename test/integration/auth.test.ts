@@ -83,8 +83,11 @@ async function call(base: string, route: Route, authorization?: string) {
   });
   const text = await res.text(); // empty for 204, Prometheus text for /metrics
   const json = res.headers.get('content-type')?.includes('application/json') && text;
-  const body = (json ? JSON.parse(text) : {}) as { error?: { code: string } };
-  return { status: res.status, code: body.error?.code };
+  const body = (json ? JSON.parse(text) : {}) as {
+    error?: { code: string; details?: { allowed?: string[] } };
+  };
+  const allowed = body.error?.details?.allowed;
+  return { status: res.status, code: body.error?.code, ...(allowed ? { allowed } : {}) };
 }
 
 describe('with API keys configured', () => {
@@ -106,7 +109,11 @@ describe('with API keys configured', () => {
       if (route.allowed.includes(role)) {
         expect([role, res.status < 300]).toEqual([role, true]);
       } else {
-        expect([role, res]).toEqual([role, { status: 403, code: 'forbidden' }]);
+        // The refusal names every role that may, admin included.
+        expect([role, res]).toEqual([
+          role,
+          { status: 403, code: 'forbidden', allowed: [...route.allowed].sort() },
+        ]);
       }
     }
   });

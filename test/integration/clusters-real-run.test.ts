@@ -95,7 +95,7 @@ describe('over a real linkage run', () => {
     const res = await postJson(
       `${svc.url}/v1/clusters/${ringCluster}/verdict`,
       { verdict: 'benign', note: 'a test lab', allowlistSharedValues: true },
-      auth('analyst'),
+      auth('admin'),
     );
     expect(res.status).toBe(201);
     expect((res.body.allowlisted as unknown[]).length).toBe(shared.length);
@@ -124,7 +124,7 @@ describe('over a real linkage run', () => {
     // The verdict stays in the cluster's history.
     const after = await get(`/v1/clusters/${ringCluster}`);
     expect((after.body.history as { verdicts: { verdict: string }[] }).verdicts).toEqual([
-      expect.objectContaining({ verdict: 'benign', by: 'ana', runId }),
+      expect.objectContaining({ verdict: 'benign', by: 'adm', runId }),
     ]);
   });
 });

@@ -127,6 +127,11 @@ describe('every answer is one the served OpenAPI document describes', () => {
     });
     await call('post', '/v1/events', { body: { events } });
     await call('post', '/v1/events', { role: 'analyst', body: { events } });
+    await call('post', '/v1/events', {
+      role: 'ingest',
+      body: { events },
+      headers: { 'content-type': 'application/json; charset=latin1' },
+    });
   });
 
   it('a linkage run, followed to its end', async () => {
@@ -194,6 +199,10 @@ describe('every answer is one the served OpenAPI document describes', () => {
       path: '/v1/clusters/nope/graph',
       role: 'analyst',
     });
+    await call('get', '/v1/clusters/{id}/graph', {
+      path: '/v1/clusters/%E0%A4%A/graph',
+      role: 'analyst',
+    });
   });
 
   it('verdicts, audit and the allow-list', async () => {
@@ -240,7 +249,7 @@ describe('every answer is one the served OpenAPI document describes', () => {
   it('a second run after a benign verdict retires the ring cluster', async () => {
     const verdict = await call('post', '/v1/clusters/{id}/verdict', {
       path: `/v1/clusters/${ringCluster}/verdict`,
-      role: 'analyst',
+      role: 'admin',
       body: { verdict: 'benign', note: 'our own load test', allowlistSharedValues: true },
     });
     expect(verdict.status).toBe(201);

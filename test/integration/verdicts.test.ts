@@ -79,12 +79,32 @@ describe('POST /v1/clusters/{id}/verdict', () => {
     expect(await allowlist()).toEqual([]);
   });
 
-  it("a benign verdict can allow-list the cluster's shared values for the next run", async () => {
+  it('an analyst may not allow-list through a verdict: 403, and neither verdict nor entries are written', async () => {
+    const before = await getJson(`${svc.url}/v1/verdicts?limit=1000`, auth('admin'));
     const res = await verdict('c-office', {
       verdict: 'benign',
-      note: 'Acme office NAT and corporate card',
+      note: 'an analyst tries',
       allowlistSharedValues: true,
     });
+    expect(res).toMatchObject({
+      status: 403,
+      body: { error: { code: 'forbidden', details: { reason: 'allowlist_requires_admin' } } },
+    });
+    const after = await getJson(`${svc.url}/v1/verdicts?limit=1000`, auth('admin'));
+    expect(after.body.verdicts).toEqual(before.body.verdicts);
+    expect(await allowlist()).toEqual([]);
+  });
+
+  it("an admin's benign verdict can allow-list the cluster's shared values for the next run", async () => {
+    const res = await verdict(
+      'c-office',
+      {
+        verdict: 'benign',
+        note: 'Acme office NAT and corporate card',
+        allowlistSharedValues: true,
+      },
+      'admin',
+    );
     expect(res.status).toBe(201);
     expect(res.body.allowlisted).toEqual([
       { kind: 'payment', value: 'pm-corp', created: true },
@@ -97,18 +117,18 @@ describe('POST /v1/clusters/{id}/verdict', () => {
         kind: 'ip',
         value: '198.51.100.7',
         source: 'verdict',
-        addedBy: 'ana',
+        addedBy: 'adm',
       }),
       expect.objectContaining({ key: 'payment:pm-corp', kind: 'payment', source: 'verdict' }),
     ]);
     expect(entries[0]?.note).toContain('Acme office');
     expect(entries[0]).not.toHaveProperty('created');
     // Again: nothing new, the first entries stand.
-    const again = await verdict('c-office', {
-      verdict: 'benign',
-      note: 'still benign',
-      allowlistSharedValues: true,
-    });
+    const again = await verdict(
+      'c-office',
+      { verdict: 'benign', note: 'still benign', allowlistSharedValues: true },
+      'admin',
+    );
     expect(again.body.allowlisted).toEqual([
       { kind: 'payment', value: 'pm-corp', created: false },
       { kind: 'ip', value: '198.51.100.7', created: false },
@@ -188,8 +208,8 @@ describe('GET /v1/audit', () => {
     const entries = res.body.entries as Record<string, unknown>[];
     expect(entries).toHaveLength(2);
     expect(entries[0]).toMatchObject({
-      actor: 'ana',
-      role: 'analyst',
+      actor: 'adm',
+      role: 'admin',
       action: 'verdict',
       target: 'c-office',
       outcome: 'ok',

@@ -19,7 +19,11 @@ const ROUTE_QUERIES: [string, string, z.ZodObject][] = [
   ['get', '/v1/audit', listAuditQuery],
 ];
 
-type Operation = { parameters?: { in: string; name: string }[] };
+type Operation = {
+  parameters?: { in: string; name: string }[];
+  requestBody?: unknown;
+  responses: Record<string, unknown>;
+};
 
 describe('documented query parameters', () => {
   const paths = openApiDocument().paths as Record<string, Record<string, Operation>>;
@@ -38,5 +42,40 @@ describe('documented query parameters', () => {
         .map(([method]) => `${method} ${path}`),
     );
     expect(withQuery.sort()).toEqual(ROUTE_QUERIES.map(([m, p]) => `${m} ${p}`).sort());
+  });
+});
+
+describe('documented failures every route of a kind can answer with', () => {
+  const ops = Object.entries(
+    openApiDocument().paths as Record<string, Record<string, Operation>>,
+  ).flatMap(([path, byMethod]) => Object.entries(byMethod).map(([m, op]) => ({ m, path, op })));
+  const statuses = (op: Operation) => Object.keys(op.responses);
+
+  it('400, 413 and 415 wherever there is a body; 400 wherever there is a path parameter', () => {
+    for (const { m, path, op } of ops) {
+      if (op.requestBody)
+        expect([m, path, statuses(op)]).toEqual([
+          m,
+          path,
+          expect.arrayContaining(['400', '413', '415']),
+        ]);
+      if (path.includes('{'))
+        expect([m, path, statuses(op)]).toEqual([m, path, expect.arrayContaining(['400'])]);
+    }
+  });
+
+  it('503 on every route that reads or writes Neo4j, 429 and 504 on analyst queries', () => {
+    for (const { m, path, op } of ops) {
+      const touchesNeo4j = !['/healthz', '/metrics', '/readyz'].includes(path);
+      if (touchesNeo4j)
+        expect([m, path, statuses(op)]).toEqual([m, path, expect.arrayContaining(['503'])]);
+    }
+    for (const path of ['/v1/cypher', '/v1/investigations/{name}']) {
+      const op = ops.find((o) => o.path === path)?.op as Operation;
+      expect(statuses(op)).toEqual(expect.arrayContaining(['429', '504']));
+    }
+    for (const path of ['/v1/accounts/{id}', '/v1/clusters/{id}/graph', '/v1/audit']) {
+      expect(statuses(ops.find((o) => o.path === path)?.op as Operation)).toContain('504');
+    }
   });
 });
