@@ -69,6 +69,10 @@ async function main(): Promise<void> {
     await Promise.all([stopActiveRuns(ctx), eventIdRetention.stop()]);
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await connection.close();
+    logger.info(
+      { signal },
+      ctx.config.NEO4J_URI ? 'stopped' : 'stopped (and the embedded Neo4j with it)',
+    );
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));

@@ -53,7 +53,9 @@ export async function importCommand(
     stop.dispose();
     console.log(JSON.stringify(summary));
     if (summary.interrupted) process.exitCode = 130;
-    else reportRejects(file, summary);
+    else if (summary.resumedFromLine > 0 && summary.lines === summary.resumedFromLine) {
+      console.error(`coterie: ${file} was already imported in full; nothing new was written`);
+    } else reportRejects(file, summary);
   });
 }
 

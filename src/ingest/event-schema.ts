@@ -26,7 +26,10 @@ export const eventSchema = z
       .max(128)
       .regex(/^[A-Za-z0-9_.:@-]+$/, 'must be 1-128 chars of [A-Za-z0-9_.:@-]'),
     at: z.iso
-      .datetime({ offset: true })
+      .datetime({
+        offset: true,
+        error: 'must be an ISO-8601 date-time with an offset, e.g. 2026-02-01T10:00:00Z',
+      })
       .describe(
         `ISO-8601 with offset; at most ${MAX_FUTURE_HOURS} hours ahead of the server clock`,
       ),

@@ -55,6 +55,8 @@ export interface ImportOptions {
 }
 
 export interface ImportSummary extends ImportProgress {
+  /** What this process added; the other counts are the whole file's, checkpoint included. */
+  thisRun: { written: number; duplicates: number; rejected: number };
   resumedFromLine: number;
   rejectFile: string;
   interrupted: boolean;
@@ -179,6 +181,11 @@ export class Importer {
     }
     return {
       ...progress,
+      thisRun: {
+        written: progress.written - checkpoint.written,
+        duplicates: progress.duplicates - checkpoint.duplicates,
+        rejected: progress.rejected - checkpoint.rejected,
+      },
       resumedFromLine,
       rejectFile,
       interrupted,

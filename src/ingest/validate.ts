@@ -21,7 +21,7 @@ export function cleanEvent(raw: unknown, index = 0, now = Date.now()): CleanResu
       issues: parsed.error.issues.map((issue) => ({
         index,
         path: issue.path.join('.'),
-        message: issue.message,
+        message: issue.code === 'unrecognized_keys' ? unknownFields(issue.keys) : issue.message,
       })),
     };
   }
@@ -52,6 +52,15 @@ export function cleanEvent(raw: unknown, index = 0, now = Date.now()): CleanResu
     emailDomain: e.emailDomain,
   };
   return { ok: true, event };
+}
+
+/**
+ * Unknown fields by name, each cut to 32 characters: enough for a producer to find the
+ * typo, too little for a field name that carries text (a prompt) to be echoed whole.
+ */
+function unknownFields(keys: string[]): string {
+  const names = keys.map((k) => JSON.stringify(k.length > 32 ? `${k.slice(0, 32)}…` : k));
+  return `unknown field${keys.length > 1 ? 's' : ''} ${names.join(', ')} (the event schema allows no others)`;
 }
 
 /** All-or-nothing: every event valid, or every issue of every bad event. */

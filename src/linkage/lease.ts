@@ -68,7 +68,12 @@ export class Lease {
       const row = toPlain(res.records[0]?.toObject()) as Record<string, unknown>;
       if (row.acquired !== true) {
         throw new AppError('run_in_progress', 'a linkage run is already in progress', {
-          details: { runId: row.holder ?? null, leaseExpiresAt: row.expiresAt ?? null },
+          details: {
+            runId: row.holder ?? null,
+            // ISO-8601, as everywhere else in run records.
+            leaseExpiresAt:
+              typeof row.expiresAt === 'number' ? new Date(row.expiresAt).toISOString() : null,
+          },
         });
       }
       // holder itself: a retried commit, nothing taken over

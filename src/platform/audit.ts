@@ -68,9 +68,12 @@ export class AuditLog {
       outcome: entry.outcome,
       at: Date.now(),
     };
-    // The serialised form: the same text in the log as in the node, and a log line
-    // even for parameters the logger could not walk.
-    this.logger.info({ audit: true, ...params }, `audit: ${entry.action}`);
+    try {
+      this.logger.info({ audit: true, ...params, params: entry.params }, `audit: ${entry.action}`);
+    } catch {
+      // Parameters the logger cannot walk: the serialised text, so the line is never lost.
+      this.logger.info({ audit: true, ...params }, `audit: ${entry.action}`);
+    }
     return params;
   }
 

@@ -6,6 +6,12 @@
 import { z } from 'zod';
 
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+/** A JVM-style size: digits with an optional k, m, g or t (e.g. 512m, 2g). */
+const memorySize = (def: string) =>
+  z
+    .string()
+    .regex(/^[1-9][0-9]*[kmgt]?$/i, 'a size such as 512m or 2g')
+    .default(def);
 export const configSchema = z.object({
   HOST: z.string().default('127.0.0.1'),
   PORT: int(8080),
@@ -20,8 +26,8 @@ export const configSchema = z.object({
 
   NEO4J_LOCAL_DATA_DIR: z.string().default('.coterie/neo4j'),
   NEO4J_LOCAL_BOLT_PORT: int(7687),
-  NEO4J_LOCAL_HEAP: z.string().default('2g'),
-  NEO4J_LOCAL_PAGECACHE: z.string().default('1g'),
+  NEO4J_LOCAL_HEAP: memorySize('2g'),
+  NEO4J_LOCAL_PAGECACHE: memorySize('1g'),
 
   INGEST_MAX_EVENTS: int(10000, 1),
   INGEST_MAX_BODY_BYTES: int(10 * 1024 * 1024, 1024),

@@ -39,6 +39,14 @@ export async function connect(
       heap: config.NEO4J_LOCAL_HEAP,
       pagecache: config.NEO4J_LOCAL_PAGECACHE,
       log: (msg) => logger.info(msg),
+    }).catch((err: unknown) => {
+      // Most often the service (npm start) already runs this database: use its Neo4j.
+      if (err instanceof Error && /already in use by another Neo4j process/.test(err.message)) {
+        err.message +=
+          `\nIf the service is running on it, point this command at its Neo4j: ` +
+          `NEO4J_URI=bolt://127.0.0.1:${config.NEO4J_LOCAL_BOLT_PORT}`;
+      }
+      throw err;
     });
     uri = local.uri;
     stopLocal = () => local.stop();

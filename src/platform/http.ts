@@ -9,7 +9,30 @@ import { AppError, isAppError } from './errors';
 import type { Logger } from './logger';
 
 export function jsonBody(limitBytes: number): RequestHandler {
-  return express.json({ limit: limitBytes, strict: true });
+  const parse = express.json({ limit: limitBytes, strict: true });
+  return (req, res, next) =>
+    parse(req, res, (err?: unknown) => (err ? next(err) : onlyJson(req, res, next)));
+}
+
+/** A body sent as anything but JSON would reach the routes as "no body": say why instead. */
+const onlyJson: RequestHandler = (req, _res, next) => {
+  if (req.is('application/json') === false && hasBody(req)) {
+    return next(
+      new AppError(
+        'unsupported_media_type',
+        'send the body as JSON (content-type: application/json)',
+        {
+          details: { contentType: req.headers['content-type'] ?? null },
+        },
+      ),
+    );
+  }
+  next();
+};
+
+function hasBody(req: Parameters<RequestHandler>[0]): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
 export const notFound: RequestHandler = (req, _res, next) => {

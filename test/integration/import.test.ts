@@ -75,6 +75,7 @@ describe('coterie import', () => {
       rejected: 2,
       interrupted: false,
       resumedFromLine: 0,
+      thisRun: { written: 98, duplicates: 0, rejected: 2 },
     });
     expect(await requestsFor('mix')).toBe(98);
     const rejects = readFileSync(summary.rejectFile, 'utf8')
@@ -96,6 +97,9 @@ describe('coterie import', () => {
     expect(first.written).toBe(300);
     const again = await importer().run({ file, batchSize: 64 });
     expect(again.resumedFromLine).toBe(300);
+    // The file's totals stand; this run's own counts say nothing was added.
+    expect(again).toMatchObject({ written: 300, lines: 300 });
+    expect(again.thisRun).toEqual({ written: 0, duplicates: 0, rejected: 0 });
     expect(await requestsFor('gz')).toBe(300);
   });
 

@@ -154,17 +154,21 @@ describe('POST /v1/investigations/{name}', () => {
     expect(rowsOf(far).length).toBeGreaterThan(0);
   });
 
-  it('shortest-identifier-chain returns the chain and the path', async () => {
+  it('shortest-identifier-chain returns the chain and each hop, without internal properties', async () => {
     const res = await run('shortest-identifier-chain', {
       fromAccountId: 'ring:0',
       toAccountId: 'ring:5',
     });
     expect(rowsOf(res)).toHaveLength(1);
-    const [row] = rowsOf(res) as [{ hops: number; chain: string[]; path: { segments: unknown[] } }];
+    const [row] = rowsOf(res) as [
+      { hops: number; chain: string[]; via: { type: string; count: number }[] },
+    ];
     expect(row.hops).toBe(2);
     expect(row.chain[0]).toBe('Account:ring:0');
     expect(row.chain[2]).toBe('Account:ring:5');
-    expect(row.path.segments).toHaveLength(2);
+    expect(Object.keys(row).sort()).toEqual(['chain', 'hops', 'via']);
+    expect(row.via).toHaveLength(2);
+    for (const hop of row.via) expect(Object.keys(hop).sort()).toEqual(['count', 'type']);
     const none = await run('shortest-identifier-chain', {
       fromAccountId: 'ring:0',
       toAccountId: 'solo:0',

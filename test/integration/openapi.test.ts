@@ -197,6 +197,10 @@ describe('one error body everywhere', () => {
         ...auth('analyst'),
         'content-type': 'application/json; charset=latin9',
       }),
+      await postJson(`${svc.url}/v1/cypher`, '{"query": "RETURN 1"}', {
+        ...auth('analyst'),
+        'content-type': 'text/plain',
+      }),
       await getJson(`${svc.url}/v1/clusters`),
       await getJson(`${svc.url}/v1/clusters`, auth('ingest')),
       await getJson(`${svc.url}/v1/clusters/none`, auth('analyst')),
@@ -208,11 +212,14 @@ describe('one error body everywhere', () => {
       [400, 'validation_failed'],
       [400, 'bad_request'],
       [415, 'unsupported_media_type'],
+      [415, 'unsupported_media_type'],
       [401, 'unauthenticated'],
       [403, 'forbidden'],
       [404, 'not_found'],
       [403, 'write_not_allowed'],
     ]);
+    // A body that is not sent as JSON is named as such, not reported as a missing body.
+    expect((cases[5]?.body.error as { message: string }).message).toMatch(/application\/json/);
     for (const c of cases) {
       expect(Object.keys(c.body)).toEqual(['error']);
       const error = c.body.error as Record<string, unknown>;

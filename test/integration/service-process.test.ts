@@ -155,6 +155,8 @@ async function ctrlC(svc: Service): Promise<void> {
       throw err;
     });
     expect([code, svc.output()]).toEqual([0, expect.stringContaining('shutting down')]);
+    // The last word says it is over, so a user does not wonder whether Neo4j still runs.
+    expect(svc.output()).toMatch(/"msg":"stopped[^"]*"[^\n]*\n?$/);
   } finally {
     // Neo4j has stopped under it by now: rolling back and closing can only fail.
     await lock.rollback().catch(() => undefined);

@@ -65,6 +65,22 @@ describe('event validation', () => {
     expect(result.issues[0]).toMatchObject({ index: 7, path });
   });
 
+  it('says an offset is needed when a timestamp has none', () => {
+    const result = cleanEvent({ ...base, at: '2026-02-01T10:00:00' });
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.issues[0]?.message).toMatch(/with an offset/);
+  });
+
+  it('names an unknown field, cut to 32 characters', () => {
+    const long = `f${'x'.repeat(100)}`;
+    const result = cleanEvent({ ...base, emial: 'a', [long]: 1 });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.issues[0]?.message).toContain('"emial"');
+    expect(result.issues[0]?.message).toContain(`"${long.slice(0, 32)}…"`);
+    expect(result.issues[0]?.message).not.toContain(long.slice(0, 33));
+  });
+
   it('rejects a missing required field with its path', () => {
     const result = cleanEvent({ type: 'signup', at: base.at });
     expect(result.ok).toBe(false);

@@ -21,3 +21,17 @@ describe('configuration in README', () => {
     else expect(documented).toBe(`\`${String(value)}\``);
   });
 });
+
+describe('checked up front', () => {
+  it.each(['NEO4J_LOCAL_HEAP', 'NEO4J_LOCAL_PAGECACHE'])(
+    '%s must be a JVM size: refused before any JVM starts, naming the key',
+    (key) => {
+      for (const bad of ['lots', '2 g', '0', '-1g', '2gb']) {
+        expect(() => loadConfig({ [key]: bad })).toThrow(key);
+      }
+      for (const good of ['512m', '2g', '2G', '1048576k', '1073741824']) {
+        expect(loadConfig({ [key]: good })[key as 'NEO4J_LOCAL_HEAP']).toBe(good);
+      }
+    },
+  );
+});
