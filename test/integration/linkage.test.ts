@@ -3,8 +3,8 @@
  * POST /v1/events, runs are triggered and read over HTTP, and what they publish
  * is checked in the graph through the pointer. Covers the run record, one run at
  * a time (409 with the running id), reproducible runs with stable cluster ids,
- * the allow-list, a run that fails mid-publish, an expired lease taken over,
- * pruning of old memberships, and the CLI.
+ * the allow-list, a run that fails mid-publish, a lease lost before or at the
+ * swap, an expired lease taken over, pruning of old memberships, and the CLI.
  */
 import { execFile } from 'node:child_process';
 import path from 'node:path';
@@ -13,6 +13,7 @@ import { hashKey } from '../../src/platform/auth';
 import { compute, type ComputeParams } from '../../src/linkage/compute';
 import { computeInWorker } from '../../src/linkage/compute-thread';
 import { Lease } from '../../src/linkage/lease';
+import { prune } from '../../src/linkage/publish';
 import {
   computeParams as runnerParams,
   createRunRecord,
@@ -31,6 +32,7 @@ let world: PlantedWorld;
 const ADMIN = { authorization: 'Bearer admin-secret' };
 const ANALYST = { authorization: 'Bearer analyst-secret' };
 const INGEST = { authorization: 'Bearer ingest-secret' };
+const METRICS = { authorization: 'Bearer metrics-secret' };
 const CONFIG_ALLOWED_IP = '192.0.2.250';
 const CONFIG_ALLOWED_SUBNET = '2001:DB8:1::/48';
 
@@ -416,6 +418,9 @@ describe('linkage runs', () => {
 
   it('only admins trigger runs; analysts read them', async () => {
     expect((await postJson(`${svc.url}/v1/linkage/runs`, {}, ANALYST)).status).toBe(403);
+    // the other machine keys may not either: a pipeline or a scraper never starts a run
+    expect((await postJson(`${svc.url}/v1/linkage/runs`, {}, INGEST)).status).toBe(403);
+    expect((await postJson(`${svc.url}/v1/linkage/runs`, {}, METRICS)).status).toBe(403);
     expect((await postJson(`${svc.url}/v1/linkage/runs`, { seed: -1 }, ADMIN)).status).toBe(400);
     expect((await getJson(`${svc.url}/v1/linkage/runs`, INGEST)).status).toBe(403);
     expect((await getJson(`${svc.url}/v1/linkage/runs`, {})).status).toBe(401);
@@ -541,6 +546,36 @@ describe('linkage runs', () => {
     const [lease] = await cypher("MATCH (l:Lease {name: 'linkage'}) RETURN l.holder AS holder");
     expect(lease?.holder).toBe('r-usurper'); // not ours to free
     expect(await runsTotal('failed')).toBe(failedBefore + 1);
+    await cypher("MATCH (l:Lease {name: 'linkage'}) SET l.holder = null, l.expiresAt = null");
+  });
+
+  it('a run whose lease is taken over just before the swap is refused by the swap itself', async () => {
+    // The takeover lands after the run's last renewal and check, so nothing but the
+    // swap's own holder check (make-run-current) and publish's "not flipped" stand
+    // between this run and the pointer.
+    const before = await currentClusters();
+    let batches = 0;
+    const { runId, done } = await startLinkage(svc.ctx, {
+      trigger: 'api',
+      leaseRenewEveryMs: 3_600_000, // no renewal during the run: it cannot notice the loss
+      hooks: {
+        beforePhase: async (phase) => {
+          if (phase !== 'publish') return;
+          await cypher("MATCH (l:Lease {name: 'linkage'}) SET l.holder = 'r-usurper'");
+        },
+        afterPublishBatch: () => void batches++,
+      },
+    });
+    const summary = await done;
+    expect(batches).toBeGreaterThan(0); // it wrote its clusters: it did reach the swap
+    expect(summary.status).toBe('failed');
+    expect(summary.error).toMatch(/^publish: conflict: could not make the run current/);
+    expect(await waitForRun(runId)).toMatchObject({ status: 'failed', current: false });
+    const now = await currentClusters();
+    expect(now.runId).toBe(before.runId);
+    expect(now.clusters).toEqual(before.clusters);
+    const [lease] = await cypher("MATCH (l:Lease {name: 'linkage'}) RETURN l.holder AS holder");
+    expect(lease?.holder).toBe('r-usurper'); // the new holder keeps it
     await cypher("MATCH (l:Lease {name: 'linkage'}) SET l.holder = null, l.expiresAt = null");
   });
 
@@ -835,5 +870,23 @@ describe('linkage runs', () => {
     const others = [];
     for (const seed of [8, 9, 10, 11]) others.push((await partition(seed)).key);
     expect(others.some((key) => key !== first.key)).toBe(true);
+  });
+
+  it('housekeeping never prunes the current run, even when it keeps no other run', async () => {
+    // With LINKAGE_KEEP_RUNS = 1 a publish prunes with keep 0 just before its swap,
+    // while the previous run is still the one readers see.
+    const before = await currentClusters();
+    expect(before.clusters.length).toBeGreaterThan(0);
+    const unpruned = () =>
+      cypher(
+        `MATCH (r:LinkageRun {status: 'succeeded'}) WHERE r.membershipsPrunedAt IS NULL
+         RETURN r.id AS id ORDER BY id`,
+      );
+    const older = (await unpruned()).map((r) => r.id).filter((id) => id !== before.runId);
+    expect(older.length).toBeGreaterThan(0); // something else to prune: the guard is what spares it
+    const result = await prune(svc.ctx.db, svc.ctx.cypher, { keepRuns: 0, batchSize: 4 });
+    expect(result.runsPruned).toBe(older.length);
+    expect(await unpruned()).toEqual([{ id: before.runId }]);
+    expect(await currentClusters()).toEqual(before);
   });
 });
