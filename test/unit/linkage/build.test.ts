@@ -219,6 +219,49 @@ describe('build: common values and traffic share', () => {
     card.linkCount = Float64Array.from([1, 500]);
     expect(edgeWeight(build(card), 0, 1)).toBeCloseTo(1 / Math.log(7), 5);
   });
+
+  it('traffic share scales what hubs and common values add to a pair, too', () => {
+    // Accounts 0 and 1 share a device; both also use an IP that many others use, and
+    // an IP of their own for the rest of their traffic. The shared IP never proposes
+    // a pair (too common, or a hub too big to expand); it only adds to the device pair,
+    // and only as much as the two of them actually use it.
+    const edge = (others: number, onShared: number, opts: Parameters<typeof build>[1] = {}) => {
+      const links: Link[] = [
+        ...share([0, 1], 'device', 'dev-1'),
+        ...share(range(0, others + 2), 'ip', 'shared-ip'),
+        [0, 'ip', 'own-0'],
+        [1, 'ip', 'own-1'],
+      ];
+      // Events per link: of accounts 0's and 1's 100 IP events, onShared are on the shared IP.
+      const events = ([a, , value]: Link): number => {
+        if (value === 'shared-ip') return a < 2 ? onShared : 1;
+        return value.startsWith('own') ? 100 - onShared : 1;
+      };
+      const x = input(others + 2, links);
+      x.linkCount = Float64Array.from(links, events);
+      const graph = build(x, opts);
+      return { weight: edgeWeight(graph, 0, 1), graph };
+    };
+    const device = DEFAULTS.build.kindWeight.device / Math.log(2 + 5);
+    const tf = (onShared: number) => Math.min(1, onShared / 100 / DEFAULTS.build.fullShare);
+
+    // A big NAT (200 accounts): a common value, corroborate-only.
+    const nat = DEFAULTS.build.kindWeight.ip / Math.log(202 + 5);
+    expect(edge(200, 1).graph.stats.valuesCorroborateOnly).toBe(1);
+    for (const onShared of [1, 5, 50]) {
+      expect(edge(200, onShared).weight).toBeCloseTo(device + nat * tf(onShared), 5);
+    }
+    expect(edge(200, 1).weight).toBeLessThan(edge(200, 5).weight);
+
+    // An IP of 10 accounts made a hub (expanding stops at 5): specific, but not expanded.
+    // (Shares below 10 %: the IP's evidence stays under corroborationMin, no family bonus.)
+    const hubOpts = { maxExpandDegree: 5 };
+    const hub = DEFAULTS.build.kindWeight.ip / Math.log(10 + 5);
+    expect(edge(8, 1, hubOpts).graph.stats.hubValuesCapped).toBe(1);
+    for (const onShared of [1, 5]) {
+      expect(edge(8, onShared, hubOpts).weight).toBeCloseTo(device + hub * tf(onShared), 5);
+    }
+  });
 });
 
 describe('build: hubs', () => {
@@ -264,6 +307,23 @@ describe('build: hubs', () => {
     const b = build(input(500, links));
     expect(Array.from(a.source)).toEqual(Array.from(b.source));
     expect(Array.from(a.target)).toEqual(Array.from(b.target));
+    expect(Array.from(a.weight)).toEqual(Array.from(b.weight));
+  });
+
+  it("picks the star's centre with the seed", () => {
+    // The centre is a member drawn by the seeded rng, not always the first one.
+    const links = share(range(0, 500), 'device', 'farm');
+    const centre = (seed: number) => {
+      const g = build(input(500, links), { seed });
+      const counts = new Map<number, number>();
+      for (const x of [...g.source, ...g.target]) counts.set(x, (counts.get(x) ?? 0) + 1);
+      const [hub] = [...counts].find(([, n]) => n === 499) ?? [];
+      return hub;
+    };
+    const centres = [1, 2, 3, 4].map(centre);
+    expect(centres.every((c) => c !== undefined)).toBe(true);
+    expect(new Set(centres).size).toBeGreaterThan(1);
+    expect(centre(3)).toBe(centres[2]);
   });
 });
 

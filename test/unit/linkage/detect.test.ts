@@ -119,6 +119,20 @@ describe('detect', () => {
     const b = detect(noisy, { seed: 7 });
     expect(Array.from(a.community)).toEqual(Array.from(b.community));
     expect(a.modularity).toBe(b.modularity);
+    // Planted rings leave Louvain little choice, so they would agree even with an
+    // unseeded order; on a cycle of equal weights every cut is as good, and only the
+    // seed makes two runs pick the same one.
+    const n = 200;
+    const cycle = graphOf(
+      n,
+      range(0, n).map((i) => [i, (i + 1) % n, 1] as Edge),
+    );
+    for (const seed of [1, 7]) {
+      const first = detect(cycle, { seed });
+      const again = detect(cycle, { seed });
+      expect(first.communityCount).toBeGreaterThan(1);
+      expect(Array.from(again.community)).toEqual(Array.from(first.community));
+    }
   });
 
   it('uses its seed: on a cycle of equal weights, where any cut is as good, seeds differ', () => {

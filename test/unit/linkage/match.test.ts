@@ -56,6 +56,38 @@ describe('matchClusters', () => {
     expect(r.dissolved).toEqual([{ clusterId: 'B', change: 'merged', from: [], into: ['A'] }]);
   });
 
+  it('lists the kept id in from on a merge even when its own share is not substantial', () => {
+    // P: 100 members, 20 of them (20 %, under minShare) make most of X; Q and R come
+    // whole. X keeps P's id (largest overlap); P must still be named as a source.
+    const previous = [
+      prev('P', range(0, 100)),
+      prev('Q', range(100, 104)),
+      prev('R', range(104, 108)),
+    ];
+    const r = matchClusters(
+      previous,
+      [cur([...range(0, 20), ...range(100, 108)])],
+      ACCOUNTS,
+      ids(),
+    );
+    expect(summary(r)).toEqual(['P:merged<P+Q+R']);
+    expect(r.clusters[0]?.lineage.from[0]).toBe('P');
+  });
+
+  it('gives a tied overlap to the closer match (higher Jaccard), whatever the order', () => {
+    // Both X and Y hold 10 of P's 20 members; Y is just those 10, X has 20 others too.
+    const previous = [prev('P', range(0, 20))];
+    const x = cur([...range(0, 10), ...range(200, 220)]);
+    const y = cur(range(10, 20));
+    for (const current of [
+      [x, y],
+      [y, x],
+    ]) {
+      const r = matchClusters(previous, current, ACCOUNTS, ids());
+      expect(r.clusters.find((c) => c.id === 'P')?.members).toEqual(y.members);
+    }
+  });
+
   it('records a split: the largest part keeps the id, other parts are new with from', () => {
     const previous = [prev('A', range(0, 30))];
     const current = [cur(range(20, 30)), cur(range(0, 20))];

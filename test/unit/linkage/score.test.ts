@@ -297,6 +297,36 @@ describe('score: each reason code appears when its pattern is planted', () => {
     expect(c.signals.weekend_share).toBe(0);
   });
 
+  it('benign_office_hours is halved by weekend work over 14 days or more, not under', () => {
+    // The same office hours every day: a weekly rhythm is what an office has and a
+    // shift of operators does not, once there are enough weeks to see it.
+    const office = (prefix: string, toDay: number, weekdaysOnly: boolean) =>
+      scoreOne(
+        people(prefix, 12, 7, (acc) => {
+          acc.hours = schedule(
+            { fromDay: 0, toDay, hoursOfDay: slot(9, 8), dayChance: 1, weekdaysOnly, perHour: 1 },
+            rng(1),
+          );
+        }),
+      );
+    const strength = (c: ScoredCluster) => c.signals.strength_benign_office_hours;
+    // eight whole weeks: 2/7 of the days are a weekend, the ramp's far end
+    const weekdays = office('wk', 56, true);
+    const everyDay = office('all', 56, false);
+    expect(everyDay.signals.activity_span_days).toBeGreaterThanOrEqual(14);
+    expect(everyDay.signals.office_window_share).toBe(weekdays.signals.office_window_share);
+    expect(everyDay.signals.weekend_share).toBeCloseTo(2 / 7, 4);
+    expect(strength(weekdays)).toBe(1);
+    expect(strength(everyDay)).toBeCloseTo(0.5, 4);
+    // Under 14 days a weekly rhythm cannot show yet: no discount.
+    const shortWeekdays = office('swk', 10, true);
+    const shortEveryDay = office('sall', 10, false);
+    expect(shortEveryDay.signals.activity_span_days).toBeLessThan(14);
+    expect(shortEveryDay.signals.weekend_share).toBeGreaterThan(0.15);
+    expect(strength(shortEveryDay)).toBe(strength(shortWeekdays));
+    expect(strength(shortEveryDay)).toBe(1);
+  });
+
   it('benign_small_team: a small group on one card and one company domain', () => {
     const c = scoreOne(
       people('team', 8, 7, all(plant.sharedCard('team-card'), plant.domain('startup.example'))),
@@ -306,6 +336,16 @@ describe('score: each reason code appears when its pattern is planted', () => {
       people('bigteam', 40, 7, all(plant.sharedCard('big-card'), plant.domain('big.example'))),
     );
     expect(reason(big, 'benign_small_team')).toBeUndefined();
+  });
+
+  it('benign_small_team needs a corporate domain: a small group on one card with webmail is not a team', () => {
+    const c = scoreOne(
+      people('webteam', 8, 7, all(plant.sharedCard('web-card'), plant.domain('gmail.com'))),
+    );
+    expect(c.signals.payment_max_accounts).toBe(8); // the card part holds
+    expect(c.signals.corporate_domain_share).toBe(0);
+    expect(reason(c, 'benign_small_team')).toBeUndefined();
+    expect(c.signals.strength_benign_small_team).toBe(0);
   });
 
   it('none of the planted codes appear on the neutral base', () => {
@@ -562,7 +602,12 @@ describe('score: mechanics', () => {
       acc.links.push({ kind: 'payment', value: `card-${i % 3}` });
     });
     const c = scoreOne(group);
-    expect(c.sharedIdentifiers.length).toBeLessThanOrEqual(DEFAULTS.sharedIdentifiersCap);
+    // 30 shared IPs and 3 cards are candidates: the list is full, not one short
+    const input = makeInput([...BACKGROUND, ...group]);
+    const detection = detectionFor(input, [group.map((a) => a.id)]);
+    const [uncapped] = score(input, detection, { sharedIdentifiersCap: 1000 });
+    expect(uncapped?.sharedIdentifiers.length).toBe(33);
+    expect(c.sharedIdentifiers.length).toBe(DEFAULTS.sharedIdentifiersCap);
     expect(c.sharedIdentifiers[0]?.kind).toBe('payment');
   });
 
