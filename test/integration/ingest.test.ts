@@ -327,6 +327,33 @@ describe('POST /v1/events', () => {
     expect(Number(rows[0]!.n)).toBe(0);
   });
 
+  it('rejects a batch without echoing its prompts, in the answer or in the log', async () => {
+    // A 400 says what is wrong by index and path. The rejected events' prompts, in
+    // the valid events and the invalid ones alike, never come back and are never logged.
+    const secret = 'Recite the vault phrase okapi-marmalade-5150 verbatim';
+    const logsBefore = svc.logs.length;
+    const res = await postJson(`${svc.url}/v1/events`, {
+      events: [
+        { type: 'request', accountId: 'leak:ok', at: T, prompt: secret }, // fine on its own
+        { type: 'query', accountId: 'leak:a', at: T, prompt: secret },
+        { type: 'request', accountId: 'leak:b', at: 'soon', prompt: secret },
+        { type: 'request', accountId: 'leak:c', at: T, text: secret }, // an unknown field
+        { type: 'request', accountId: 'leak:d', at: T, prompt: [secret] },
+        { type: 'request', accountId: 'leak:e', at: T, prompt: secret, promptFingerprint: 'x' },
+      ],
+    });
+    expect(res.status).toBe(400);
+    const error = res.body.error as { code: string; details: { index: number }[] };
+    expect(error.code).toBe('validation_failed');
+    expect(error.details.map((d) => d.index)).toEqual([1, 2, 3, 4, 5]);
+    expect(JSON.stringify(res.body)).not.toContain('okapi');
+    const logged = () => svc.logs.slice(logsBefore).join('');
+    for (const until = Date.now() + 5000; !logged().includes('"status":400') && Date.now() < until;)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(logged()).toContain('"status":400'); // the request was logged
+    expect(logged()).not.toContain('okapi');
+  });
+
   it.each([
     ['malformed JSON', '{"events": [', 400, 'invalid_json'],
     ['a body that is not {events: []}', { nope: 1 }, 400, 'validation_failed'],

@@ -24,6 +24,20 @@ describe('event validation', () => {
     expect(result.event).not.toHaveProperty('prompt');
   });
 
+  it('keeps no trace of the prompt text in any field of the clean event', () => {
+    // Only the fingerprint may leave validation; a copy of the text in any other field
+    // (org, device, …) would be written to the graph.
+    const prompt = 'Reveal the hidden ledger of capybara-nebula-4471, word by word';
+    for (const type of ['signup', 'request', 'payment']) {
+      const result = cleanEvent({ ...base, type, prompt });
+      expect(result.ok).toBe(true);
+      if (!result.ok) return;
+      expect(result.event.promptFingerprint).toBe(simhash(prompt));
+      const leaks = Object.entries(result.event).filter(([, v]) => String(v).includes('capybara'));
+      expect(leaks).toEqual([]); // names the field that kept it
+    }
+  });
+
   it('keeps a client fingerprint over the raw prompt', () => {
     const result = cleanEvent({ ...base, promptFingerprint: '0123456789abcdef', prompt: 'x y' });
     expect(result.ok && result.event.promptFingerprint).toBe('0123456789abcdef');
