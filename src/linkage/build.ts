@@ -30,6 +30,7 @@
  * Multi-edges collapse into one edge per pair (a hash table over typed arrays,
  * no object per pair); edges come out sorted by (source, target).
  */
+import { coUseGroups } from './co-use';
 import { checkTemplates, promptTemplates, type PromptTemplates } from './lsh';
 import { createRng, randomInt } from './rng';
 import {
@@ -44,6 +45,7 @@ import { resolveBuildOptions, type BuildOptions } from './weights';
 const K = IDENTIFIER_KINDS.length;
 const KIND_INDEX = new Map<IdentifierKind, number>(IDENTIFIER_KINDS.map((k, i) => [k, i]));
 const PROMPT = KIND_INDEX.get('prompt') as number;
+const SUBNET = KIND_INDEX.get('subnet') as number;
 
 // What a shared value does (step 3); 0 = ignored (allow-listed, unshared or weightless).
 const EXPANDED = 1;
@@ -93,7 +95,12 @@ export function build(
     stats,
   );
   lap('valuesMs');
-  const { start, degree, members, share } = membersByValue(input, values, n, opts);
+  const { start, degree, members, share, events, kindTotal } = membersByValue(
+    input,
+    values,
+    n,
+    opts,
+  );
   lap('membersMs');
 
   // Step 2–3: evidence and role of each value.
@@ -161,9 +168,50 @@ export function build(
       }
     }
   }
+  lap('proposeMs');
+
+  // Step 3b: co-use (co-use.ts), a (template, subnet) pair carrying a real share of both
+  // accounts' traffic: specific evidence of the prompt and the network family at once.
+  const coUse = coUseGroups(
+    n,
+    { start, degree, members, events },
+    (v) => values.kind[v] === PROMPT && values.allowed[v] === 0,
+    (v) => values.kind[v] === SUBNET && values.allowed[v] === 0,
+    kindColumn(kindTotal, n, PROMPT),
+    kindColumn(kindTotal, n, SUBNET),
+    opts,
+  );
+  let coUseProposing = 0;
+  const addCoUse = (a: number, b: number, w: number) => {
+    const slot = a < b ? pairs.slot(a, b) : pairs.slot(b, a);
+    const e = ev();
+    e[slot * K + PROMPT] = (e[slot * K + PROMPT] as number) + w;
+    e[slot * K + SUBNET] = (e[slot * K + SUBNET] as number) + w;
+    pairUpdates++;
+  };
+  for (let g = 0; g < coUse.count; g++) {
+    const from = coUse.start[g] as number;
+    const d = (coUse.start[g + 1] as number) - from;
+    // One co-use value alone is below corroborationMin (one shared proxy and template
+    // may be chance across two cells of a ring); a pair needs several, as a cell has.
+    const w = opts.coUseWeight / Math.log(d + 5);
+    coUseProposing++;
+    if (d <= opts.coUseMaxExpandDegree) {
+      for (let x = from; x < from + d; x++)
+        for (let y = x + 1; y < from + d; y++)
+          addCoUse(coUse.members[x] as number, coUse.members[y] as number, w);
+    } else {
+      // A star through the lowest account: the co-use values of one big cell have
+      // (nearly) the same members, so their evidence adds up on the same star edges.
+      const center = coUse.members[from] as number;
+      for (let x = from + 1; x < from + d; x++) addCoUse(coUse.members[x] as number, center, w);
+    }
+  }
+  stats.coUseValues = coUse.count;
+  stats.coUseProposing = coUseProposing;
   stats.pairUpdates = pairUpdates;
   stats.candidatePairs = pairs.size;
-  lap('proposeMs');
+  lap('coUseMs');
 
   // Step 4: hubs and weak values corroborate every proposed pair that shares them.
   const indirect = indirectValuesByAccount(role, start, degree, members, share, n);
@@ -314,6 +362,7 @@ function membersByValue(input: LinkageInput, values: Values, n: number, opts: Bu
   // fingerprints of one template), summing each member's events on the value.
   const degree = new Int32Array(V);
   const share = new Float32Array(start[V] as number);
+  const memberEvents = new Float32Array(start[V] as number);
   const perAccount = new Float64Array(n); // scratch, reset after each value
   for (let v = 0; v < V; v++) {
     const from = start[v] as number;
@@ -332,6 +381,7 @@ function membersByValue(input: LinkageInput, values: Values, n: number, opts: Bu
     const k = values.kind[v] as number;
     for (let x = from; x < from + d; x++) {
       const a = members[x] as number;
+      memberEvents[x] = perAccount[a] as number;
       let f = 1;
       if (traffic[k]) {
         const total = kindTotal[a * K + k] as number;
@@ -342,7 +392,14 @@ function membersByValue(input: LinkageInput, values: Values, n: number, opts: Bu
       perAccount[a] = 0;
     }
   }
-  return { start, degree, members, share };
+  return { start, degree, members, share, events: memberEvents, kindTotal };
+}
+
+/** One kind's column of the per-account, per-kind event totals. */
+function kindColumn(kindTotal: Float64Array, n: number, k: number): Float64Array {
+  const out = new Float64Array(n);
+  for (let a = 0; a < n; a++) out[a] = kindTotal[a * K + k] as number;
+  return out;
 }
 
 /** Per account, the (ascending) hub and corroborate-only values it has. */

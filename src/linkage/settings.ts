@@ -36,6 +36,12 @@ export const weightOverridesSchema = z
         weakOnlyMin: weight,
         minProposeWeight: weight,
         maxExpandDegree: z.number().int().min(2),
+        coUseWeight: weight,
+        coUseMinEvents: z.number().finite().min(1),
+        coUseMinShare: z.number().finite().gt(0).max(1),
+        coUseMinSubnetShare: z.number().finite().gt(0).max(1),
+        coUseMaxPerKind: z.number().int().min(0),
+        coUseMaxExpandDegree: z.number().int().min(2),
       })
       .partial()
       .strict(),

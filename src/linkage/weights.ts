@@ -53,6 +53,21 @@ export interface BuildOptions {
    * pairs proposed by something else. Keep ≤ corroborationMin.
    */
   minProposeWeight: number;
+  /**
+   * Co-use (co-use.ts): a (template, /24 or /48 subnet) pair both accounts use heavily
+   * is evidence coUseWeight / ln(d + 5) of the prompt kind and of the subnet kind at once.
+   */
+  coUseWeight: number;
+  /** Requests an account must send on a template (or from a subnet) for it to count. */
+  coUseMinEvents: number;
+  /** ...and the share of its prompt traffic on the template... */
+  coUseMinShare: number;
+  /** ...and of its traffic from the subnet (a cell rotates over a few dozen proxies). */
+  coUseMinSubnetShare: number;
+  /** Templates and subnets per account that take part, the busiest first. */
+  coUseMaxPerKind: number;
+  /** Co-use values shared by more accounts are linked as a star, not in all pairs. */
+  coUseMaxExpandDegree: number;
   /** Values shared by more accounts are not expanded into all pairs, but linked as a star. */
   maxExpandDegree: number;
   /** Near-duplicate prompts: Hamming distance ≤ this is the same template. */
@@ -102,6 +117,12 @@ export const DEFAULTS: { build: BuildOptions; detect: DetectOptions } = {
     corroborationBonus: 0.5,
     weakOnlyMin: 0.25,
     minProposeWeight: 0.1,
+    coUseWeight: 0.25,
+    coUseMinEvents: 5,
+    coUseMinShare: 0.1,
+    coUseMinSubnetShare: 0.02,
+    coUseMaxPerKind: 8,
+    coUseMaxExpandDegree: 200,
     maxExpandDegree: 100,
     maxHamming: 3,
     seed: 42,

@@ -318,6 +318,11 @@ describe('linkage runs', () => {
     const second = await postJson(`${svc.url}/v1/linkage/runs`, {}, ADMIN);
     expect(second.status).toBe(409);
     expect(second.body).toMatchObject({ error: { code: 'run_in_progress', details: { runId } } });
+    // When the lease runs out if its holder dies: ISO-8601, as in run records.
+    const { leaseExpiresAt } = (second.body.error as { details: { leaseExpiresAt: string } })
+      .details;
+    expect(leaseExpiresAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(Date.parse(leaseExpiresAt)).toBeGreaterThan(Date.now());
     await atGate; // held just before publish: extract … match are done and recorded
     const running = await getJson(`${svc.url}/v1/linkage/runs/${runId}`);
     expect(running.body).toMatchObject({ status: 'running', current: false, phase: 'match' });

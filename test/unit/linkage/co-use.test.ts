@@ -1,0 +1,250 @@
+/**
+ * Co-use (src/linkage/co-use.ts through build): a ring whose accounts each pay with
+ * their own card and share no device is still linked when its accounts put their
+ * traffic on the same template from the same proxy subnets, while the strangers on those
+ * proxies and the many senders of that template are not pulled in.
+ */
+import { build } from '../../../src/linkage/build';
+import { coUseGroups } from '../../../src/linkage/co-use';
+import { detect } from '../../../src/linkage/detect';
+import type {
+  AccountFacts,
+  Identifier,
+  IdentifierKind,
+  LinkageGraph,
+  LinkageInput,
+} from '../../../src/linkage/types';
+import { DEFAULTS } from '../../../src/linkage/weights';
+
+type Link = [account: number, kind: IdentifierKind, value: string, count: number];
+
+function account(i: number): AccountFacts {
+  return {
+    id: `acc-${i}`,
+    signupAt: null,
+    firstSeen: 0,
+    lastSeen: 0,
+    requests: 1,
+    hours: { keys: [], counts: [] },
+    emailDomain: null,
+    org: null,
+    models: [],
+    capabilities: [],
+  };
+}
+
+function input(accounts: number, links: Link[]): LinkageInput {
+  const identifiers: Identifier[] = [];
+  const index = new Map<string, number>();
+  const linkIdentifier: number[] = [];
+  for (const [, kind, value] of links) {
+    const key = `${kind}:${value}`;
+    let i = index.get(key);
+    if (i === undefined) {
+      i = identifiers.length;
+      index.set(key, i);
+      identifiers.push({ kind, value });
+    }
+    linkIdentifier.push(i);
+  }
+  return {
+    accounts: Array.from({ length: accounts }, (_, i) => account(i)),
+    identifiers,
+    linkAccount: Int32Array.from(links.map(([a]) => a)),
+    linkIdentifier: Int32Array.from(linkIdentifier),
+    linkCount: Float64Array.from(links.map(([, , , c]) => c)),
+    models: [],
+    allowlist: [],
+    previousClusters: [],
+  };
+}
+
+/** Traffic from an IP, and so from its /24, as extract reads both. */
+function net(a: number, ip: string, count: number): Link[] {
+  const subnet = `${ip.split('.').slice(0, 3).join('.')}.0/24`;
+  return [
+    [a, 'ip', ip, count],
+    [a, 'subnet', subnet, count],
+  ];
+}
+
+const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+const TEMPLATE = 'a1b2c3d4e5f60718';
+/** Far from TEMPLATE: its own template. */
+const FRAMEWORK = '5e4d3c2b1a0f9e8d';
+
+/**
+ * A cell of `members`: each its own card, 100 requests on TEMPLATE (from `ips`,
+ * spread evenly) plus `other` one-off prompts; `proxy users` share the proxies
+ * with a little traffic and send TEMPLATE never; `template users` send TEMPLATE
+ * heavily from their own home IPs.
+ */
+function world(opts: {
+  cell: number[];
+  proxies: string[];
+  strangers: number[];
+  senders: number[];
+}) {
+  const links: Link[] = [];
+  for (const a of opts.cell) {
+    links.push([a, 'payment', `card-${a}`, 1]);
+    links.push([a, 'prompt', TEMPLATE, 100]);
+    for (const ip of opts.proxies) links.push(...net(a, ip, Math.round(100 / opts.proxies.length)));
+  }
+  for (const a of opts.strangers) {
+    links.push([a, 'payment', `card-${a}`, 1]);
+    links.push([a, 'prompt', FRAMEWORK, 20]);
+    for (const ip of opts.proxies) links.push(...net(a, ip, 5));
+  }
+  for (const a of opts.senders) {
+    links.push([a, 'payment', `card-${a}`, 1]);
+    links.push([a, 'prompt', TEMPLATE, 50]);
+    links.push(...net(a, `198.51.${a >> 8}.${a & 255}`, 50));
+  }
+  return links;
+}
+
+function neighbours(g: LinkageGraph, a: number): number[] {
+  const out: number[] = [];
+  for (let e = 0; e < g.source.length; e++) {
+    if (g.source[e] === a) out.push(g.target[e] as number);
+    if (g.target[e] === a) out.push(g.source[e] as number);
+  }
+  return out.sort((x, y) => x - y);
+}
+
+describe('co-use links', () => {
+  const cell = range(0, 12);
+  const strangers = range(12, 212);
+  const senders = range(212, 512);
+  const proxies = ['203.0.113.1', '203.0.114.2', '198.18.0.7', '198.18.9.9'];
+  const links = world({ cell, proxies, strangers, senders });
+
+  it('link a ring on its own cards through a shared template and proxy subnets, and nobody else', () => {
+    const g = build(input(512, links));
+    expect(g.stats.coUseValues).toBeGreaterThan(0);
+    for (const a of cell) expect(neighbours(g, a)).toEqual(cell.filter((b) => b !== a));
+    for (const a of [...strangers, ...senders]) {
+      expect(neighbours(g, a).filter((b) => cell.includes(b))).toEqual([]);
+    }
+    const communities = detect(g);
+    const ringCommunity = communities.community[0];
+    expect(ringCommunity).toBeGreaterThanOrEqual(0);
+    expect(cell.every((a) => communities.community[a] === ringCommunity)).toBe(true);
+  });
+
+  it('without co-use (thresholds out of reach) the same ring has no link at all', () => {
+    const g = build(input(512, links), { coUseMinEvents: 1e9 });
+    expect(g.stats.coUseValues).toBe(0);
+    for (const a of cell) expect(neighbours(g, a)).toEqual([]);
+  });
+
+  it('needs real use: a few requests on the template, or a sliver of traffic on an IP, do not count', () => {
+    const light: Link[] = [];
+    for (const a of range(0, 12)) {
+      light.push([a, 'prompt', TEMPLATE, 3]); // below coUseMinEvents
+      for (const ip of proxies) light.push(...net(a, ip, 3));
+    }
+    expect(build(input(12, light)).stats.coUseValues).toBe(0);
+    const sliver: Link[] = [];
+    for (const a of range(0, 12)) {
+      sliver.push([a, 'prompt', TEMPLATE, 100]);
+      sliver.push(...net(a, proxies[0] as string, 10)); // 10 of 1,010: under 2 %
+      sliver.push(...net(a, `192.0.${a}.1`, 1000));
+    }
+    expect(build(input(12, sliver)).stats.coUseValues).toBe(0);
+  });
+
+  it('one shared (template, subnet) between two cells of 20 does not join them; each cell stays whole', () => {
+    // Cells A and B: the same template, each over three proxies of its own, one in common.
+    const both: Link[] = [];
+    const a = range(0, 20);
+    const b = range(20, 40);
+    const own = (cell: number) => [1, 2, 3].map((i) => `198.18.${cell * 10 + i}.1`);
+    for (const x of a) {
+      both.push([x, 'prompt', TEMPLATE, 100]);
+      for (const ip of [...own(1), '203.0.113.99']) both.push(...net(x, ip, 25));
+    }
+    for (const x of b) {
+      both.push([x, 'prompt', TEMPLATE, 100]);
+      for (const ip of [...own(2), '203.0.113.99']) both.push(...net(x, ip, 25));
+    }
+    const g = build(input(40, both));
+    for (const x of a) expect(neighbours(g, x)).toEqual(a.filter((y) => y !== x));
+    for (const x of b) expect(neighbours(g, x)).toEqual(b.filter((y) => y !== x));
+  });
+});
+
+describe('co-use at scale', () => {
+  it('links a cell of 150 (more than a shared value is expanded for) whole', () => {
+    const links: Link[] = [];
+    const subnets = range(0, 10).map((i) => `198.18.${i}.1`);
+    for (const a of range(0, 150)) {
+      links.push([a, 'prompt', TEMPLATE, 60]);
+      for (const ip of subnets) links.push(...net(a, ip, 10));
+    }
+    const g = build(input(150, links));
+    expect(g.source.length).toBe((150 * 149) / 2);
+  });
+
+  it('does not link a campus: 300 students on a course template behind one NAT /24', () => {
+    const links: Link[] = [];
+    for (const a of range(0, 300)) {
+      links.push([a, 'prompt', TEMPLATE, 10]); // a fifth of their prompts
+      // and their own questions (scattered fingerprints, none near another)
+      const own = ((BigInt(a + 1) * 0x9e3779b97f4a7c15n) & 0xffffffffffffffffn).toString(16);
+      links.push([a, 'prompt', own.padStart(16, '0'), 40]);
+      for (const ip of ['192.0.2.10', '192.0.2.11', '192.0.2.12']) links.push(...net(a, ip, 15));
+    }
+    const g = build(input(300, links));
+    expect(g.stats.coUseValues).toBe(1);
+    expect(g.source.length).toBe(0);
+  });
+});
+
+describe('coUseGroups', () => {
+  it('keeps at most coUseMaxPerKind templates and IPs per account, the busiest', () => {
+    // One account pair sharing 3 templates × 3 subnets; with a cap of 2, 2 × 2 groups.
+    const links: Link[] = [];
+    for (const a of [0, 1]) {
+      for (const [t, c] of [
+        ['1111111111111111', 30],
+        ['2222222222222222', 20],
+        ['3333333333333333', 10],
+      ] as const)
+        links.push([a, 'prompt', t, c]);
+      for (const [ip, c] of [
+        ['10.0.0.1', 30],
+        ['10.1.0.1', 20],
+        ['10.2.0.1', 10],
+      ] as const)
+        links.push(...net(a, ip, c));
+    }
+    const full = build(input(2, links), { coUseMaxPerKind: 8 });
+    const capped = build(input(2, links), { coUseMaxPerKind: 2 });
+    expect(full.stats.coUseValues).toBe(9);
+    expect(capped.stats.coUseValues).toBe(4);
+  });
+
+  it('returns each group with its members ascending, and only groups of two or more', () => {
+    // Values 0 (prompt) and 1 (subnet): accounts 1, 2, 3 use both; account 0 only the prompt.
+    const vm = {
+      start: Int32Array.from([0, 4, 7]),
+      degree: Int32Array.from([4, 3]),
+      members: Int32Array.from([0, 1, 2, 3, 1, 2, 3]),
+      events: Float32Array.from([50, 50, 50, 50, 50, 50, 50]),
+    };
+    const totals = new Float64Array(4).fill(50);
+    const groups = coUseGroups(
+      4,
+      vm,
+      (v) => v === 0,
+      (v) => v === 1,
+      totals,
+      totals,
+      DEFAULTS.build,
+    );
+    expect(groups.count).toBe(1);
+    expect([...groups.members.subarray(groups.start[0], groups.start[1])]).toEqual([1, 2, 3]);
+  });
+});
