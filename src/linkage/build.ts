@@ -19,6 +19,9 @@
  *          came out as 7 communities that way in a unit test.
  *      Weaker values (webmail domains, busy subnets, carrier NATs) never
  *      propose: they could not bind a pair on their own anyway.
+ *   3b. Co-use (co-use.ts): accounts using the same template heavily from the
+ *      same subnets; a pair's co-use evidence counts (as prompt and subnet
+ *      evidence) only when it came through coUseMinSubnets distinct subnets.
  *   4. Hubs and weak values still *corroborate*: their evidence is added to
  *      every proposed pair whose two accounts both have them (a merge of two
  *      short per-account lists), so evidence per pair is exact for every pair
@@ -181,34 +184,32 @@ export function build(
     kindColumn(kindTotal, n, SUBNET),
     opts,
   );
-  let coUseProposing = 0;
-  const addCoUse = (a: number, b: number, w: number) => {
+  // Kept apart per pair (sum, and a 32-bit mask of the subnets it came from) until
+  // combine: it counts only for pairs that share the template over several subnets.
+  const addCoUse = (a: number, b: number, w: number, subnet: number) => {
     const slot = a < b ? pairs.slot(a, b) : pairs.slot(b, a);
-    const e = ev();
-    e[slot * K + PROMPT] = (e[slot * K + PROMPT] as number) + w;
-    e[slot * K + SUBNET] = (e[slot * K + SUBNET] as number) + w;
+    pairs.coUse[slot] = (pairs.coUse[slot] as number) + w;
+    pairs.coUseNets[slot] = (pairs.coUseNets[slot] as number) | (1 << (subnet & 31));
     pairUpdates++;
   };
   for (let g = 0; g < coUse.count; g++) {
     const from = coUse.start[g] as number;
     const d = (coUse.start[g + 1] as number) - from;
-    // One co-use value alone is below corroborationMin (one shared proxy and template
-    // may be chance across two cells of a ring); a pair needs several, as a cell has.
     const w = opts.coUseWeight / Math.log(d + 5);
-    coUseProposing++;
+    const subnet = coUse.subnet[g] as number;
     if (d <= opts.coUseMaxExpandDegree) {
       for (let x = from; x < from + d; x++)
         for (let y = x + 1; y < from + d; y++)
-          addCoUse(coUse.members[x] as number, coUse.members[y] as number, w);
+          addCoUse(coUse.members[x] as number, coUse.members[y] as number, w, subnet);
     } else {
       // A star through the lowest account: the co-use values of one big cell have
-      // (nearly) the same members, so their evidence adds up on the same star edges.
+      // (nearly) the same members, so their evidence adds up on the same edges.
       const center = coUse.members[from] as number;
-      for (let x = from + 1; x < from + d; x++) addCoUse(coUse.members[x] as number, center, w);
+      for (let x = from + 1; x < from + d; x++)
+        addCoUse(coUse.members[x] as number, center, w, subnet);
     }
   }
   stats.coUseValues = coUse.count;
-  stats.coUseProposing = coUseProposing;
   stats.pairUpdates = pairUpdates;
   stats.candidatePairs = pairs.size;
   lap('coUseMs');
@@ -456,6 +457,7 @@ function combine(pairs: PairTable, n: number, opts: BuildOptions, stats: Record<
   let edges = 0;
   let droppedWeak = 0;
   let corroborated = 0;
+  let coUsePairs = 0;
   for (let s = 0; s < pairs.size; s++) {
     let strong = 0;
     let weakSum = 0;
@@ -463,9 +465,17 @@ function combine(pairs: PairTable, n: number, opts: BuildOptions, stats: Record<
     let weakSpecific = 0;
     familySum.fill(0);
     specificFamily.fill(0);
+    // Co-use counts, as prompt and as subnet evidence, only over enough distinct subnets
+    // (bits of the mask; a collision can only make it stricter).
+    const coUse =
+      popcount(pairs.coUseNets[s] as number) >= opts.coUseMinSubnets
+        ? (pairs.coUse[s] as number)
+        : 0;
+    if (coUse > 0) coUsePairs++;
     for (let k = 0; k < K; k++) {
-      const specific = Math.min(e[s * K + k] as number, cap[k] as number);
-      const x = Math.min((e[s * K + k] as number) + (c[s * K + k] as number), cap[k] as number);
+      const own = (e[s * K + k] as number) + (k === PROMPT || k === SUBNET ? coUse : 0);
+      const specific = Math.min(own, cap[k] as number);
+      const x = Math.min(own + (c[s * K + k] as number), cap[k] as number);
       if (x <= 0) continue;
       const f = familyOf[k] as number;
       if (weak[k]) {
@@ -509,9 +519,16 @@ function combine(pairs: PairTable, n: number, opts: BuildOptions, stats: Record<
     weight[i] = weightOfSlot[pairs.find(a, b)] as number;
   }
   stats.edges = edges;
+  stats.coUsePairs = coUsePairs;
   stats.droppedWeakPairs = droppedWeak;
   stats.corroboratedEdges = corroborated;
   return { source, target, weight };
+}
+
+function popcount(x: number): number {
+  let v = x - ((x >>> 1) & 0x55555555);
+  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+  return Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
 }
 
 /**
@@ -526,6 +543,9 @@ class PairTable {
   evidence: Float32Array;
   /** evidence from common (corroborate-only) values, per kind */
   common: Float32Array;
+  /** co-use evidence (co-use.ts), and a 32-bit mask of the subnets it came through */
+  coUse: Float32Array;
+  coUseNets: Uint32Array;
   size = 0;
   private table: Int32Array; // entries of [a, b, slot + 1, unused]; slot + 1 = 0: empty
   private mask: number;
@@ -539,6 +559,8 @@ class PairTable {
     this.b = new Int32Array(expected);
     this.evidence = new Float32Array(expected * K);
     this.common = new Float32Array(expected * K);
+    this.coUse = new Float32Array(expected);
+    this.coUseNets = new Uint32Array(expected);
   }
 
   private static hash(a: number, b: number): number {
@@ -595,6 +617,12 @@ class PairTable {
     const common = new Float32Array(cap * K);
     common.set(this.common);
     this.common = common;
+    const coUse = new Float32Array(cap);
+    coUse.set(this.coUse);
+    this.coUse = coUse;
+    const coUseNets = new Uint32Array(cap);
+    coUseNets.set(this.coUseNets);
+    this.coUseNets = coUseNets;
     this.a = a;
     this.b = b;
     this.evidence = evidence;

@@ -13,9 +13,9 @@
  * of its prompt traffic, and its subnets with ≥ coUseMinEvents requests and
  * ≥ coUseMinSubnetShare of its traffic (at most coUseMaxPerKind of each, the busiest);
  * every (template, subnet) of those is a *co-use value*. Accounts are grouped by co-use
- * value in two passes over a Map keyed by the pair of value ids; a group of d ≥ 2
- * accounts is returned with its members ascending. Cost: Σ per account of
- * templates × IPs kept, at most coUseMaxPerKind² each.
+ * value; a group of d ≥ 2 accounts is returned with its members ascending. Cost:
+ * Σ per account of templates × subnets kept, at most coUseMaxPerKind² each, and a
+ * sort of those keys per template.
  */
 
 export interface CoUseOptions {
@@ -37,12 +37,16 @@ export interface CoUseGroups {
   /** CSR over groups: members of group g are members[start[g]..start[g+1]) */
   start: Int32Array;
   members: Int32Array;
+  /** the subnet value of each group (its template is not needed downstream) */
+  subnet: Int32Array;
   count: number;
 }
 
 /**
- * `isPrompt` / `isNetwork` (subnets) say which values take part (shared, not allow-listed);
- * `promptTotal` / `networkTotal` are each account's events of that kind.
+ * `isPrompt` / `isNetwork` (subnets) say which values take part (shared, not
+ * allow-listed); `promptTotal` / `networkTotal` are each account's events of that kind.
+ * Grouping uses typed arrays only: per template, its heavy accounts' (subnet, account)
+ * keys sorted, so each run of one subnet is a group, members ascending.
  */
 export function coUseGroups(
   n: number,
@@ -56,39 +60,65 @@ export function coUseGroups(
   const templates = heavyValues(n, vm, isPrompt, promptTotal, opts.coUseMinShare, opts);
   const networks = heavyValues(n, vm, isNetwork, networkTotal, opts.coUseMinSubnetShare, opts);
   const V = vm.degree.length;
-
-  // Pass 1: accounts per co-use value.
-  const counts = new Map<number, number>();
-  forEachCoUse(n, templates, networks, V, (key) => counts.set(key, (counts.get(key) ?? 0) + 1));
-  // Offsets for the values two or more accounts share; the rest are dropped.
-  const offset = new Map<number, number>();
-  let total = 0;
-  for (const [key, c] of counts) {
-    if (c < 2) continue;
-    offset.set(key, total);
-    total += c;
+  // Accounts per template (CSR by template, accounts ascending): only templates some
+  // account uses heavily.
+  const tStart = new Int32Array(V + 1);
+  for (let x = 0; x < templates.value.length; x++) {
+    const t = (templates.value[x] as number) + 1;
+    tStart[t] = (tStart[t] as number) + 1;
   }
-  counts.clear();
-  const start = new Int32Array(offset.size + 1);
-  const group = new Map<number, number>();
-  let g = 0;
-  for (const [key, at] of offset) {
-    group.set(key, g);
-    start[g] = at;
-    g++;
+  for (let v = 0; v < V; v++) tStart[v + 1] = (tStart[v + 1] as number) + (tStart[v] as number);
+  const tFill = tStart.slice(0, V);
+  const tAccounts = new Int32Array(templates.value.length);
+  for (let a = 0; a < n; a++) {
+    for (let x = templates.start[a] as number; x < (templates.start[a + 1] as number); x++) {
+      const t = templates.value[x] as number;
+      const at = tFill[t] as number;
+      tFill[t] = at + 1;
+      tAccounts[at] = a;
+    }
   }
-  start[g] = total;
-  // Pass 2: fill, accounts in ascending order so each group's members are sorted.
-  const fill = start.slice(0, g);
-  const members = new Int32Array(total);
-  forEachCoUse(n, templates, networks, V, (key, a) => {
-    const at = group.get(key);
-    if (at === undefined) return;
-    const i = fill[at] as number;
-    fill[at] = i + 1;
-    members[i] = a;
-  });
-  return { start, members, count: g };
+  const start: number[] = [];
+  const members: number[] = [];
+  const subnet: number[] = [];
+  let keys = new Float64Array(64);
+  for (let t = 0; t < V; t++) {
+    const from = tStart[t] as number;
+    const to = tStart[t + 1] as number;
+    if (to - from < 2) continue;
+    let k = 0;
+    for (let x = from; x < to; x++) {
+      const a = tAccounts[x] as number;
+      const nTo = networks.start[a + 1] as number;
+      for (let y = networks.start[a] as number; y < nTo; y++) {
+        if (k === keys.length) {
+          const grown = new Float64Array(keys.length * 2);
+          grown.set(keys);
+          keys = grown;
+        }
+        keys[k++] = (networks.value[y] as number) * n + a; // < V·n, far below 2^53
+      }
+    }
+    const sorted = keys.subarray(0, k).sort();
+    for (let i = 0; i < k;) {
+      const s = Math.floor((sorted[i] as number) / n);
+      let j = i + 1;
+      while (j < k && Math.floor((sorted[j] as number) / n) === s) j++;
+      if (j - i >= 2) {
+        start.push(members.length);
+        subnet.push(s);
+        for (let x = i; x < j; x++) members.push((sorted[x] as number) - s * n);
+      }
+      i = j;
+    }
+  }
+  start.push(members.length);
+  return {
+    start: Int32Array.from(start),
+    members: Int32Array.from(members),
+    subnet: Int32Array.from(subnet),
+    count: subnet.length,
+  };
 }
 
 /** Per account (CSR), its busiest values of one kind that pass both thresholds. */
@@ -142,10 +172,7 @@ function heavyValues(
     const to = accStart[a + 1] as number;
     keep[a] = out;
     if (to - from <= opts.coUseMaxPerKind) {
-      for (let x = from; x < to; x++) {
-        value[out] = value[x] as number;
-        events[out++] = events[x] as number;
-      }
+      for (let x = from; x < to; x++) value[out++] = value[x] as number;
       continue;
     }
     idx.length = 0;
@@ -160,22 +187,4 @@ function heavyValues(
   }
   keep[n] = out;
   return { start: keep, value };
-}
-
-function forEachCoUse(
-  n: number,
-  templates: { start: Int32Array; value: Int32Array },
-  networks: { start: Int32Array; value: Int32Array },
-  V: number,
-  visit: (key: number, account: number) => void,
-): void {
-  for (let a = 0; a < n; a++) {
-    const tTo = templates.start[a + 1] as number;
-    const iTo = networks.start[a + 1] as number;
-    for (let t = templates.start[a] as number; t < tTo; t++) {
-      const base = (templates.value[t] as number) * V;
-      for (let i = networks.start[a] as number; i < iTo; i++)
-        visit(base + (networks.value[i] as number), a);
-    }
-  }
 }

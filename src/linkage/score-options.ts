@@ -72,14 +72,11 @@ export interface ScoreOptions {
   /** sign-up burst window */
   burstWindowMs: number;
   /**
-   * a burst is a window holding at least max(burstMinAccounts, min(burstMinShare ×
-   * members with a known sign-up, burstMaxAccounts)) sign-ups; the signal is the share
-   * of members inside bursts. The cap keeps a ring's many small batches visible when
-   * its cells are one cluster (a share of 750 members would ask for 75 at once).
+   * a burst is a window holding at least max(burstMinAccounts, burstMinShare × members
+   * with a known sign-up) sign-ups; the signal is the share of members inside bursts
    */
   burstMinAccounts: number;
   burstMinShare: number;
-  burstMaxAccounts: number;
   /** members sampled per cluster for hour-series signals (entropy, office hours, overlap) */
   activitySample: number;
   /** member pairs sampled per cluster for active-hour overlap */
@@ -153,7 +150,6 @@ export const DEFAULTS: ScoreOptions = {
   burstWindowMs: DAY_MS,
   burstMinAccounts: 3,
   burstMinShare: 0.1,
-  burstMaxAccounts: 10,
   activitySample: 64,
   syncPairs: 96,
   quietWindowHours: 6,

@@ -196,10 +196,7 @@ function measure(ctx: Context, members: number[], rng: () => number): Measured {
   }
   const signups = ctx.scratchB.subarray(0, known).sort();
   const inBusiest = maxInWindow(signups, opts.burstWindowMs);
-  const burstMin = Math.max(
-    opts.burstMinAccounts,
-    Math.min(opts.burstMinShare * signups.length, opts.burstMaxAccounts),
-  );
+  const burstMin = Math.max(opts.burstMinAccounts, opts.burstMinShare * signups.length);
   const inBursts = inBurstWindows(signups, opts.burstWindowMs, burstMin);
   signals.signup_known = signups.length;
   signals.signup_burst_max_share = signups.length > 0 ? round(inBusiest / signups.length) : 0;

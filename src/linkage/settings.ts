@@ -40,8 +40,9 @@ export const weightOverridesSchema = z
         coUseMinEvents: z.number().finite().min(1),
         coUseMinShare: z.number().finite().gt(0).max(1),
         coUseMinSubnetShare: z.number().finite().gt(0).max(1),
-        coUseMaxPerKind: z.number().int().min(0),
-        coUseMaxExpandDegree: z.number().int().min(2),
+        coUseMaxPerKind: z.number().int().min(0).max(16),
+        coUseMinSubnets: z.number().int().min(1).max(32),
+        coUseMaxExpandDegree: z.number().int().min(2).max(1000),
       })
       .partial()
       .strict(),

@@ -55,7 +55,8 @@ export interface BuildOptions {
   minProposeWeight: number;
   /**
    * Co-use (co-use.ts): a (template, /24 or /48 subnet) pair both accounts use heavily
-   * is evidence coUseWeight / ln(d + 5) of the prompt kind and of the subnet kind at once.
+   * adds coUseWeight / ln(d + 5); a pair's sum is evidence of the prompt kind and of the
+   * subnet kind at once, when it came through coUseMinSubnets distinct subnets.
    */
   coUseWeight: number;
   /** Requests an account must send on a template (or from a subnet) for it to count. */
@@ -66,7 +67,16 @@ export interface BuildOptions {
   coUseMinSubnetShare: number;
   /** Templates and subnets per account that take part, the busiest first. */
   coUseMaxPerKind: number;
-  /** Co-use values shared by more accounts are linked as a star, not in all pairs. */
+  /**
+   * Co-use counts for a pair only over this many distinct subnets: a cell rotates over
+   * proxies in many /24s; an office, a campus NAT or a CI egress sits in one to three.
+   */
+  coUseMinSubnets: number;
+  /**
+   * Co-use values shared by up to this many accounts are expanded into all pairs (a
+   * cell of up to ~150 must get its pairs whole, so that the evidence of its many
+   * subnets adds up on them); above it, a star through the lowest account.
+   */
   coUseMaxExpandDegree: number;
   /** Values shared by more accounts are not expanded into all pairs, but linked as a star. */
   maxExpandDegree: number;
@@ -122,6 +132,7 @@ export const DEFAULTS: { build: BuildOptions; detect: DetectOptions } = {
     coUseMinShare: 0.1,
     coUseMinSubnetShare: 0.02,
     coUseMaxPerKind: 8,
+    coUseMinSubnets: 4,
     coUseMaxExpandDegree: 200,
     maxExpandDegree: 100,
     maxHamming: 3,

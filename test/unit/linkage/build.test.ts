@@ -4,58 +4,12 @@
  */
 import { build } from '../../../src/linkage/build';
 import { detect } from '../../../src/linkage/detect';
-import type {
-  AccountFacts,
-  Identifier,
-  IdentifierKind,
-  LinkageGraph,
-  LinkageInput,
-} from '../../../src/linkage/types';
+import type { IdentifierKind, LinkageGraph, LinkageInput } from '../../../src/linkage/types';
 import { DEFAULTS } from '../../../src/linkage/weights';
+import { type LinkRow, linksInput } from './fixtures';
 
-type Link = [account: number, kind: IdentifierKind, value: string];
-
-function account(i: number): AccountFacts {
-  return {
-    id: `acc-${i}`,
-    signupAt: null,
-    firstSeen: 0,
-    lastSeen: 0,
-    requests: 1,
-    hours: { keys: [], counts: [] },
-    emailDomain: null,
-    org: null,
-    models: [],
-    capabilities: [],
-  };
-}
-
-/** A LinkageInput from (account, kind, value) links; identifiers are de-duplicated. */
-function input(accounts: number, links: Link[], allowlist: Identifier[] = []): LinkageInput {
-  const identifiers: Identifier[] = [];
-  const index = new Map<string, number>();
-  const linkIdentifier: number[] = [];
-  for (const [, kind, value] of links) {
-    const key = `${kind}:${value}`;
-    let i = index.get(key);
-    if (i === undefined) {
-      i = identifiers.length;
-      index.set(key, i);
-      identifiers.push({ kind, value });
-    }
-    linkIdentifier.push(i);
-  }
-  return {
-    accounts: Array.from({ length: accounts }, (_, i) => account(i)),
-    identifiers,
-    linkAccount: Int32Array.from(links.map(([a]) => a)),
-    linkIdentifier: Int32Array.from(linkIdentifier),
-    linkCount: new Float64Array(links.length).fill(1),
-    models: [],
-    allowlist,
-    previousClusters: [],
-  };
-}
+type Link = LinkRow;
+const input = linksInput;
 
 /** All accounts in `members` share one value. */
 function share(members: number[], kind: IdentifierKind, value: string): Link[] {

@@ -7,57 +7,12 @@
 import { build } from '../../../src/linkage/build';
 import { coUseGroups } from '../../../src/linkage/co-use';
 import { detect } from '../../../src/linkage/detect';
-import type {
-  AccountFacts,
-  Identifier,
-  IdentifierKind,
-  LinkageGraph,
-  LinkageInput,
-} from '../../../src/linkage/types';
+import type { LinkageGraph } from '../../../src/linkage/types';
 import { DEFAULTS } from '../../../src/linkage/weights';
+import { type LinkRow, linksInput } from './fixtures';
 
-type Link = [account: number, kind: IdentifierKind, value: string, count: number];
-
-function account(i: number): AccountFacts {
-  return {
-    id: `acc-${i}`,
-    signupAt: null,
-    firstSeen: 0,
-    lastSeen: 0,
-    requests: 1,
-    hours: { keys: [], counts: [] },
-    emailDomain: null,
-    org: null,
-    models: [],
-    capabilities: [],
-  };
-}
-
-function input(accounts: number, links: Link[]): LinkageInput {
-  const identifiers: Identifier[] = [];
-  const index = new Map<string, number>();
-  const linkIdentifier: number[] = [];
-  for (const [, kind, value] of links) {
-    const key = `${kind}:${value}`;
-    let i = index.get(key);
-    if (i === undefined) {
-      i = identifiers.length;
-      index.set(key, i);
-      identifiers.push({ kind, value });
-    }
-    linkIdentifier.push(i);
-  }
-  return {
-    accounts: Array.from({ length: accounts }, (_, i) => account(i)),
-    identifiers,
-    linkAccount: Int32Array.from(links.map(([a]) => a)),
-    linkIdentifier: Int32Array.from(linkIdentifier),
-    linkCount: Float64Array.from(links.map(([, , , c]) => c)),
-    models: [],
-    allowlist: [],
-    previousClusters: [],
-  };
-}
+type Link = LinkRow;
+const input = linksInput;
 
 /** Traffic from an IP, and so from its /24, as extract reads both. */
 function net(a: number, ip: string, count: number): Link[] {
@@ -92,9 +47,11 @@ function world(opts: {
     for (const ip of opts.proxies) links.push(...net(a, ip, Math.round(100 / opts.proxies.length)));
   }
   for (const a of opts.strangers) {
+    // a proxy customer: a popular framework's prompt, two of the proxies
     links.push([a, 'payment', `card-${a}`, 1]);
     links.push([a, 'prompt', FRAMEWORK, 20]);
-    for (const ip of opts.proxies) links.push(...net(a, ip, 5));
+    for (const ip of [opts.proxies[a % 4], opts.proxies[(a + 1) % 4]])
+      links.push(...net(a, ip as string, 10));
   }
   for (const a of opts.senders) {
     links.push([a, 'payment', `card-${a}`, 1]);
@@ -124,9 +81,8 @@ describe('co-use links', () => {
     const g = build(input(512, links));
     expect(g.stats.coUseValues).toBeGreaterThan(0);
     for (const a of cell) expect(neighbours(g, a)).toEqual(cell.filter((b) => b !== a));
-    for (const a of [...strangers, ...senders]) {
-      expect(neighbours(g, a).filter((b) => cell.includes(b))).toEqual([]);
-    }
+    // Nobody else is linked at all: not to the ring, not among themselves.
+    for (const a of [...strangers, ...senders]) expect(neighbours(g, a)).toEqual([]);
     const communities = detect(g);
     const ringCommunity = communities.community[0];
     expect(ringCommunity).toBeGreaterThanOrEqual(0);
@@ -173,6 +129,22 @@ describe('co-use links', () => {
     for (const x of a) expect(neighbours(g, x)).toEqual(a.filter((y) => y !== x));
     for (const x of b) expect(neighbours(g, x)).toEqual(b.filter((y) => y !== x));
   });
+  it('never builds co-use on an allow-listed subnet or template', () => {
+    const inp = input(512, links);
+    expect(neighbours(build(inp), 0)).toHaveLength(cell.length - 1);
+    const noSubnet = build({
+      ...inp,
+      allowlist: proxies.map((ip) => ({
+        kind: 'subnet' as const,
+        value: `${ip.split('.').slice(0, 3).join('.')}.0/24`,
+      })),
+    });
+    const noTemplate = build({ ...inp, allowlist: [{ kind: 'prompt', value: TEMPLATE }] });
+    for (const g of [noSubnet, noTemplate]) {
+      expect(g.stats.coUsePairs).toBe(0);
+      for (const a of cell) expect(neighbours(g, a)).toEqual([]);
+    }
+  });
 });
 
 describe('co-use at scale', () => {
@@ -185,6 +157,36 @@ describe('co-use at scale', () => {
     }
     const g = build(input(150, links));
     expect(g.source.length).toBe((150 * 149) / 2);
+  });
+
+  it('does not link an office of 24 sending a framework prompt from one /24', () => {
+    // Each on an IP of their own in the office /24, the prompt at 15 % of their traffic.
+    const links: Link[] = [];
+    for (const a of range(0, 24)) {
+      links.push([a, 'prompt', FRAMEWORK, 15]);
+      const own = ((BigInt(a + 7) * 0x9e3779b97f4a7c15n) & 0xffffffffffffffffn).toString(16);
+      links.push([a, 'prompt', own.padStart(16, '0'), 85]);
+      links.push(...net(a, `192.0.2.${a + 1}`, 100));
+    }
+    const g = build(input(24, links));
+    expect(g.stats.coUseValues).toBe(1);
+    expect(g.source.length).toBe(0);
+  });
+
+  it('does not link a campus whose NAT pool spans three /24s (fewer than coUseMinSubnets)', () => {
+    const links: Link[] = [];
+    for (const a of range(0, 300)) {
+      links.push([a, 'prompt', TEMPLATE, 10]);
+      const own = ((BigInt(a + 1) * 0x9e3779b97f4a7c15n) & 0xffffffffffffffffn).toString(16);
+      links.push([a, 'prompt', own.padStart(16, '0'), 40]);
+      for (const ip of ['192.0.2.10', '192.0.3.11', '192.0.4.12']) links.push(...net(a, ip, 15));
+    }
+    const g = build(input(300, links));
+    expect(g.stats.coUseValues).toBe(3);
+    expect(g.source.length).toBe(0);
+    // Over four /24s the same students would be linked: the rule, not rarity, keeps them apart.
+    const four = links.concat(range(0, 300).flatMap((a) => net(a, '192.0.5.13', 15)));
+    expect(build(input(300, four)).source.length).toBeGreaterThan(0);
   });
 
   it('does not link a campus: 300 students on a course template behind one NAT /24', () => {
@@ -207,16 +209,17 @@ describe('coUseGroups', () => {
     // One account pair sharing 3 templates × 3 subnets; with a cap of 2, 2 × 2 groups.
     const links: Link[] = [];
     for (const a of [0, 1]) {
+      // listed quietest first: the busiest must win, not the first seen
       for (const [t, c] of [
-        ['1111111111111111', 30],
+        ['1111111111111111', 10],
         ['2222222222222222', 20],
-        ['3333333333333333', 10],
+        ['3333333333333333', 30],
       ] as const)
         links.push([a, 'prompt', t, c]);
       for (const [ip, c] of [
-        ['10.0.0.1', 30],
+        ['10.0.0.1', 10],
         ['10.1.0.1', 20],
-        ['10.2.0.1', 10],
+        ['10.2.0.1', 30],
       ] as const)
         links.push(...net(a, ip, c));
     }
@@ -224,27 +227,38 @@ describe('coUseGroups', () => {
     const capped = build(input(2, links), { coUseMaxPerKind: 2 });
     expect(full.stats.coUseValues).toBe(9);
     expect(capped.stats.coUseValues).toBe(4);
+    // The quietest template and subnet are the ones left out: with a cap of 1, only
+    // (3333…, 10.2.0.0/24) remains, and it is the busiest pair of both accounts.
+    const one = build(input(2, links), { coUseMaxPerKind: 1 });
+    expect(one.stats.coUseValues).toBe(1);
+    const onlyBusiest = links.filter(
+      ([, k, v]) =>
+        (k !== 'prompt' || v === '3333333333333333') && (k === 'prompt' || v.startsWith('10.2.')),
+    );
+    expect(build(input(2, onlyBusiest), { coUseMaxPerKind: 8 }).stats.coUseValues).toBe(1);
   });
 
   it('returns each group with its members ascending, and only groups of two or more', () => {
-    // Values 0 (prompt) and 1 (subnet): accounts 1, 2, 3 use both; account 0 only the prompt.
+    // Values 0 (prompt) and 1, 2 (subnets): accounts 1, 2, 3 use 0 and 1; account 0 uses
+    // 0 and 2 alone (a key of one account, dropped).
     const vm = {
-      start: Int32Array.from([0, 4, 7]),
-      degree: Int32Array.from([4, 3]),
-      members: Int32Array.from([0, 1, 2, 3, 1, 2, 3]),
-      events: Float32Array.from([50, 50, 50, 50, 50, 50, 50]),
+      start: Int32Array.from([0, 4, 7, 9]),
+      degree: Int32Array.from([4, 3, 2]),
+      members: Int32Array.from([0, 1, 2, 3, 1, 2, 3, 0, 9]),
+      events: Float32Array.from([50, 50, 50, 50, 50, 50, 50, 50, 0]),
     };
-    const totals = new Float64Array(4).fill(50);
+    const totals = new Float64Array(10).fill(50);
     const groups = coUseGroups(
-      4,
+      10,
       vm,
       (v) => v === 0,
-      (v) => v === 1,
+      (v) => v !== 0,
       totals,
       totals,
       DEFAULTS.build,
     );
     expect(groups.count).toBe(1);
+    expect([...groups.subnet]).toEqual([1]);
     expect([...groups.members.subarray(groups.start[0], groups.start[1])]).toEqual([1, 2, 3]);
   });
 });

@@ -348,3 +348,53 @@ export function all(
     for (const fn of fns) fn(acc, i, r);
   };
 }
+
+/** An (account, kind, value[, count]) link; count defaults to 1. */
+export type LinkRow = [account: number, kind: IdentifierKind, value: string, count?: number];
+
+/** An account with no facts but its id: for tests of build, which reads only links. */
+export function bareAccount(i: number): AccountFacts {
+  return {
+    id: `acc-${i}`,
+    signupAt: null,
+    firstSeen: 0,
+    lastSeen: 0,
+    requests: 1,
+    hours: { keys: [], counts: [] },
+    emailDomain: null,
+    org: null,
+    models: [],
+    capabilities: [],
+  };
+}
+
+/** A LinkageInput of bare accounts from links; identifiers are de-duplicated. */
+export function linksInput(
+  accounts: number,
+  links: LinkRow[],
+  allowlist: Identifier[] = [],
+): LinkageInput {
+  const identifiers: Identifier[] = [];
+  const index = new Map<string, number>();
+  const linkIdentifier: number[] = [];
+  for (const [, kind, value] of links) {
+    const key = `${kind}:${value}`;
+    let i = index.get(key);
+    if (i === undefined) {
+      i = identifiers.length;
+      index.set(key, i);
+      identifiers.push({ kind, value });
+    }
+    linkIdentifier.push(i);
+  }
+  return {
+    accounts: Array.from({ length: accounts }, (_, i) => bareAccount(i)),
+    identifiers,
+    linkAccount: Int32Array.from(links.map(([a]) => a)),
+    linkIdentifier: Int32Array.from(linkIdentifier),
+    linkCount: Float64Array.from(links.map(([, , , c]) => c ?? 1)),
+    models: [],
+    allowlist,
+    previousClusters: [],
+  };
+}
