@@ -107,8 +107,11 @@ async function main(): Promise<void> {
   const scale = Number(args.scale);
   const seed = Number(args.seed);
   const dir = path.resolve(args.dir ?? `bench/out/quality-sim-${scale}-${seed}`);
-  const { input, clusters, truth, evaluation, graphStats, detectStats, times } =
-    await runInMemory(dir, scale, seed);
+  const { input, clusters, truth, evaluation, graphStats, detectStats, times } = await runInMemory(
+    dir,
+    scale,
+    seed,
+  );
   console.log(
     `accounts ${input.accounts.length}, identifiers ${input.identifiers.length}, links ${input.linkAccount.length}`,
   );
