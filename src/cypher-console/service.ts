@@ -68,7 +68,13 @@ export class CypherConsole {
     };
     return auditedQuery(this.audit, entry, async () => {
       const result = await this.queries.run(async (tx, caps) => {
-        const plan = await tx.run(`EXPLAIN ${req.query}`, driverParams(req.params));
+        const plan = await tx
+          .run(`${EXPLAIN}${req.query}`, driverParams(req.params))
+          .catch((err: unknown) => {
+            throw err instanceof Neo4jError
+              ? Object.assign(err, { message: withoutExplain(err.message) })
+              : err;
+          });
         assertReadOnly(
           req.query,
           plan.summary.queryType,
@@ -105,6 +111,26 @@ export function withStats(result: CappedRows, started: number) {
     rowCount: result.rows.length,
     elapsedMs: Math.round((performance.now() - started) * 10) / 10,
   };
+}
+
+const EXPLAIN = 'EXPLAIN ';
+
+/**
+ * Neo4j's error for the plan check quotes the query with our `EXPLAIN ` in front and
+ * counts it in columns and offsets: give the analyst their own query's positions.
+ */
+export function withoutExplain(message: string): string {
+  const n = EXPLAIN.length;
+  let firstLine = false;
+  return message
+    .replace(/\(line (\d+), column (\d+) \(offset: (\d+)\)\)/, (_m, line, column, offset) => {
+      firstLine = Number(line) <= 1;
+      const c = firstLine ? Math.max(0, Number(column) - n) : Number(column);
+      return `(line ${line}, column ${c} (offset: ${Math.max(0, Number(offset) - n)}))`;
+    })
+    .replace(/\n"EXPLAIN ([^\n]*)"\n( *)\^/, (_m, query: string, pad: string) =>
+      firstLine ? `\n"${query}"\n${pad.slice(n)}^` : `\n"${query}"\n${pad}^`,
+    );
 }
 
 /** How deeply a JSON value nests (a scalar is 0), without recursion. */
