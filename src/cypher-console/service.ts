@@ -67,20 +67,19 @@ export class CypherConsole {
       params: { query: req.query, params: req.params },
     };
     return auditedQuery(this.audit, entry, async () => {
+      const params = driverParams(req.params);
       const result = await this.queries.run(async (tx, caps) => {
-        const plan = await tx
-          .run(`${EXPLAIN}${req.query}`, driverParams(req.params))
-          .catch((err: unknown) => {
-            throw err instanceof Neo4jError
-              ? Object.assign(err, { message: withoutExplain(err.message) })
-              : err;
-          });
+        const plan = await tx.run(`${EXPLAIN}${req.query}`, params).catch((err: unknown) => {
+          throw err instanceof Neo4jError
+            ? Object.assign(err, { message: withoutExplain(err.message) })
+            : err;
+        });
         assertReadOnly(
           req.query,
           plan.summary.queryType,
           plan.summary.plan as PlanNode | false | undefined,
         );
-        return runCapped(tx, req.query, driverParams(req.params), caps);
+        return runCapped(tx, req.query, params, caps);
       });
       return withStats(result, started);
     });

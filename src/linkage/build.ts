@@ -180,8 +180,8 @@ export function build(
     { start, degree, members, events },
     (v) => values.kind[v] === PROMPT && values.allowed[v] === 0,
     (v) => values.kind[v] === SUBNET && values.allowed[v] === 0,
-    kindColumn(kindTotal, n, PROMPT),
-    kindColumn(kindTotal, n, SUBNET),
+    (a) => kindTotal[a * K + PROMPT] as number,
+    (a) => kindTotal[a * K + SUBNET] as number,
     opts,
   );
   // Kept apart per pair (sum, and a 32-bit mask of the subnets it came from) until
@@ -394,13 +394,6 @@ function membersByValue(input: LinkageInput, values: Values, n: number, opts: Bu
     }
   }
   return { start, degree, members, share, events: memberEvents, kindTotal };
-}
-
-/** One kind's column of the per-account, per-kind event totals. */
-function kindColumn(kindTotal: Float64Array, n: number, k: number): Float64Array {
-  const out = new Float64Array(n);
-  for (let a = 0; a < n; a++) out[a] = kindTotal[a * K + k] as number;
-  return out;
 }
 
 /** Per account, the (ascending) hub and corroborate-only values it has. */

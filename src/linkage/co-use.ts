@@ -44,7 +44,7 @@ export interface CoUseGroups {
 
 /**
  * `isPrompt` / `isNetwork` (subnets) say which values take part (shared, not
- * allow-listed); `promptTotal` / `networkTotal` are each account's events of that kind.
+ * allow-listed); `promptTotal` / `networkTotal` give an account's events of that kind.
  * Grouping uses typed arrays only: per template, its heavy accounts' (subnet, account)
  * keys sorted, so each run of one subnet is a group, members ascending.
  */
@@ -53,8 +53,8 @@ export function coUseGroups(
   vm: ValueMembers,
   isPrompt: (v: number) => boolean,
   isNetwork: (v: number) => boolean,
-  promptTotal: Float64Array,
-  networkTotal: Float64Array,
+  promptTotal: (account: number) => number,
+  networkTotal: (account: number) => number,
   opts: CoUseOptions,
 ): CoUseGroups {
   const templates = heavyValues(n, vm, isPrompt, promptTotal, opts.coUseMinShare, opts);
@@ -126,7 +126,7 @@ function heavyValues(
   n: number,
   vm: ValueMembers,
   takes: (v: number) => boolean,
-  kindTotal: Float64Array,
+  kindTotal: (account: number) => number,
   minShare: number,
   opts: CoUseOptions,
 ) {
@@ -135,7 +135,7 @@ function heavyValues(
   const passes = (x: number): boolean => {
     const events = vm.events[x] as number;
     const a = vm.members[x] as number;
-    return events >= opts.coUseMinEvents && events >= minShare * (kindTotal[a] as number);
+    return events >= opts.coUseMinEvents && events >= minShare * kindTotal(a);
   };
   for (let v = 0; v < V; v++) {
     if ((vm.degree[v] as number) < 2 || !takes(v)) continue;

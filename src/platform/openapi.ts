@@ -229,7 +229,7 @@ function paths(): RouteConfig[] {
       summary: "An account's cluster in the current run (cached per run)",
       security: bearer,
       request: { params: accountIdParam },
-      responses: { 200: json(membershipSchema, 'membership'), ...errors(400, 401, 403, 404) },
+      responses: { 200: json(membershipSchema, 'membership'), ...errors(400, 401, 403, 404, 504) },
     },
     {
       method: 'get',
@@ -237,7 +237,7 @@ function paths(): RouteConfig[] {
       summary: 'An account: identifiers with counts, activity, cluster',
       security: bearer,
       request: { params: accountIdParam },
-      responses: { 200: json(accountProfileSchema, 'profile'), ...errors(400, 401, 403, 404) },
+      responses: { 200: json(accountProfileSchema, 'profile'), ...errors(400, 401, 403, 404, 504) },
     },
     {
       method: 'get',
@@ -253,7 +253,7 @@ function paths(): RouteConfig[] {
           cursor: z.string().optional().describe('nextCursor of the previous page'),
         }),
       },
-      responses: { 200: json(clusterListSchema, 'a page'), ...errors(400, 401, 403, 409) },
+      responses: { 200: json(clusterListSchema, 'a page'), ...errors(400, 401, 403, 409, 504) },
     },
     {
       method: 'get',
@@ -267,7 +267,10 @@ function paths(): RouteConfig[] {
           memberCursor: z.string().optional(),
         }),
       },
-      responses: { 200: json(clusterDetailSchema, 'the cluster'), ...errors(400, 401, 403, 404) },
+      responses: {
+        200: json(clusterDetailSchema, 'the cluster'),
+        ...errors(400, 401, 403, 404, 504),
+      },
     },
     {
       method: 'get',
@@ -275,7 +278,7 @@ function paths(): RouteConfig[] {
       summary: 'A cluster as nodes and edges (capped) for a graph view',
       security: bearer,
       request: { params: clusterIdParam },
-      responses: { 200: json(clusterGraphSchema, 'the graph'), ...errors(401, 403, 404) },
+      responses: { 200: json(clusterGraphSchema, 'the graph'), ...errors(401, 403, 404, 504) },
     },
     {
       method: 'post',
@@ -301,7 +304,7 @@ function paths(): RouteConfig[] {
           cursor: z.string().optional(),
         }),
       },
-      responses: { 200: json(verdictListSchema, 'a page'), ...errors(400, 401, 403) },
+      responses: { 200: json(verdictListSchema, 'a page'), ...errors(400, 401, 403, 504) },
     },
     {
       method: 'get',
@@ -315,7 +318,7 @@ function paths(): RouteConfig[] {
           cursor: z.string().optional(),
         }),
       },
-      responses: { 200: json(auditListSchema, 'a page'), ...errors(400, 401, 403) },
+      responses: { 200: json(auditListSchema, 'a page'), ...errors(400, 401, 403, 504) },
     },
     {
       method: 'get',
@@ -339,7 +342,7 @@ function paths(): RouteConfig[] {
       },
       responses: {
         200: json(cypherResultSchema.extend({ name: z.string(), params: jsonObject }), 'rows'),
-        ...errors(400, 401, 403, 404, 504),
+        ...errors(400, 401, 403, 404, 429, 504),
       },
     },
     {
@@ -350,36 +353,23 @@ function paths(): RouteConfig[] {
       request: { body: { content: { 'application/json': { schema: cypherRequestSchema } } } },
       responses: {
         200: json(cypherResultSchema, 'rows'),
-        ...errors(400, 401, 403, 504),
+        ...errors(400, 401, 403, 429, 504),
       },
     },
   ];
 }
 
-/** Reads bounded by QUERY_TIMEOUT_MS (504 past it). */
-const TIMED_READS = new Set([
-  'get /v1/accounts/{id}/cluster',
-  'get /v1/accounts/{id}',
-  'get /v1/clusters',
-  'get /v1/clusters/{id}',
-  'get /v1/clusters/{id}/graph',
-  'get /v1/verdicts',
-  'get /v1/audit',
-]);
-
 /**
  * The failures every route of a kind can answer with, so each operation need not list
  * them: a body that is not JSON, too large or in another charset (400, 413, 415); a
  * path parameter with broken percent-encoding (400); Neo4j down or busy (503, all but
- * health and metrics); a timed read (504); two or more analyst queries at once (429).
+ * health and metrics). What only some routes answer (504, 429) they list themselves.
  */
 function withCommonErrors(route: RouteConfig): RouteConfig {
   const codes: number[] = [];
   if (route.request?.body) codes.push(400, 413, 415);
   if (route.path.includes('{')) codes.push(400);
   if (route.security && route.path !== '/metrics') codes.push(503);
-  if (TIMED_READS.has(`${route.method} ${route.path}`)) codes.push(504);
-  if (route.path === '/v1/cypher' || route.path === '/v1/investigations/{name}') codes.push(429);
   const missing = codes.filter((c) => !(c in route.responses));
   return { ...route, responses: { ...route.responses, ...errors(...new Set(missing)) } };
 }

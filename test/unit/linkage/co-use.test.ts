@@ -6,6 +6,7 @@
  */
 import { build } from '../../../src/linkage/build';
 import { coUseGroups } from '../../../src/linkage/co-use';
+import { subnetOf } from '../../../src/ingest/subnet';
 import { detect } from '../../../src/linkage/detect';
 import type { LinkageGraph } from '../../../src/linkage/types';
 import { DEFAULTS } from '../../../src/linkage/weights';
@@ -16,7 +17,7 @@ const input = linksInput;
 
 /** Traffic from an IP, and so from its /24, as extract reads both. */
 function net(a: number, ip: string, count: number): Link[] {
-  const subnet = `${ip.split('.').slice(0, 3).join('.')}.0/24`;
+  const subnet = subnetOf(ip);
   return [
     [a, 'ip', ip, count],
     [a, 'subnet', subnet, count],
@@ -136,7 +137,7 @@ describe('co-use links', () => {
       ...inp,
       allowlist: proxies.map((ip) => ({
         kind: 'subnet' as const,
-        value: `${ip.split('.').slice(0, 3).join('.')}.0/24`,
+        value: subnetOf(ip),
       })),
     });
     const noTemplate = build({ ...inp, allowlist: [{ kind: 'prompt', value: TEMPLATE }] });
@@ -247,7 +248,7 @@ describe('coUseGroups', () => {
       members: Int32Array.from([0, 1, 2, 3, 1, 2, 3, 0, 9]),
       events: Float32Array.from([50, 50, 50, 50, 50, 50, 50, 50, 0]),
     };
-    const totals = new Float64Array(10).fill(50);
+    const totals = () => 50;
     const groups = coUseGroups(
       10,
       vm,
