@@ -13,56 +13,174 @@
  * A text with no tokens fingerprints to "0000000000000000".
  */
 
-const SPLIT = /[^\p{L}\p{N}]+/u;
+const WORD_CHAR = /^[\p{L}\p{N}]$/u;
+/** Per UTF-16 code unit outside surrogates: 0 not yet known, 1 letter or digit, 2 neither. */
+const unitClass = new Uint8Array(0x10000);
 
-export function tokenize(text: string): string[] {
-  return text
-    .normalize('NFKC')
-    .toLowerCase()
-    .split(SPLIT)
-    .filter((t) => t.length > 0);
-}
-
-export function features(tokens: string[]): string[] {
-  if (tokens.length === 1) return [tokens[0] as string];
-  const out: string[] = [];
-  for (let i = 0; i + 1 < tokens.length; i++) out.push(`${tokens[i]} ${tokens[i + 1]}`);
-  return out;
-}
-
-const encoder = new TextEncoder();
-
-/** FNV-1a 64 as two unsigned 32-bit halves [hi, lo] (plain numbers, no BigInt: hot path). */
-export function fnv1a64(text: string): [number, number] {
-  let hi = 0xcbf29ce4;
-  let lo = 0x84222325;
-  for (const byte of encoder.encode(text)) {
-    lo = (lo ^ byte) >>> 0;
-    // (hi:lo) * 0x100000001b3 mod 2^64 = (hi:lo) * 0x1b3 + ((hi:lo) << 40)
-    const loMul = lo * 0x1b3;
-    const carry = Math.floor(loMul / 0x100000000);
-    hi = (hi * 0x1b3 + carry + ((lo << 8) >>> 0)) % 0x100000000;
-    lo = loMul % 0x100000000;
+function isWordUnit(code: number): boolean {
+  let known = unitClass[code] as number;
+  if (known === 0) {
+    known = WORD_CHAR.test(String.fromCharCode(code)) ? 1 : 2;
+    unitClass[code] = known;
   }
-  return [hi >>> 0, lo >>> 0];
+  return known === 1;
+}
+
+/**
+ * The documented split, as a scan: the Unicode-property regex split took most of a long
+ * prompt's fingerprinting time. Equal to `.split(/[^\p{L}\p{N}]+/u)` without empties.
+ */
+export function tokenize(text: string): string[] {
+  const normal = text.normalize('NFKC').toLowerCase();
+  const tokens: string[] = [];
+  let start = -1;
+  for (let i = 0; i < normal.length;) {
+    const code = normal.charCodeAt(i);
+    let width = 1;
+    let word: boolean;
+    if (code < 0xd800 || code >= 0xe000) word = isWordUnit(code);
+    else {
+      // A surrogate pair is one code point (e.g. U+1D400); a lone surrogate is neither.
+      width = normal.codePointAt(i)! > 0xffff ? 2 : 1;
+      word = width === 2 && WORD_CHAR.test(normal.slice(i, i + 2));
+    }
+    if (word && start < 0) start = i;
+    else if (!word && start >= 0) {
+      tokens.push(normal.slice(start, i));
+      start = -1;
+    }
+    i += width;
+  }
+  if (start >= 0) tokens.push(normal.slice(start));
+  return tokens;
+}
+
+/*
+ * FNV-1a 64 state as two unsigned 32-bit halves, in module variables stepped byte by byte
+ * without allocating: a prompt of 1 M characters is ~2 M bytes to hash.
+ */
+const OFFSET_HI = 0xcbf29ce4;
+const OFFSET_LO = 0x84222325;
+let stateHi = 0;
+let stateLo = 0;
+
+function step(byte: number): void {
+  const x = (stateLo ^ byte) >>> 0;
+  // (hi:lo) * 0x100000001b3 mod 2^64 = (hi:lo) * 0x1b3 + ((hi:lo) << 40); x * 0x1b3 < 2^41 is exact.
+  const product = x * 0x1b3;
+  stateHi = (Math.imul(stateHi, 0x1b3) + ((product / 0x100000000) | 0) + (x << 8)) >>> 0;
+  stateLo = product >>> 0;
+}
+
+/** Steps over the UTF-8 bytes of `text` as TextEncoder writes them (a lone surrogate is U+FFFD). */
+function stepText(text: string): void {
+  for (let i = 0; i < text.length; i++) {
+    let c = text.charCodeAt(i);
+    if (c < 0x80) {
+      step(c);
+      continue;
+    }
+    if (c < 0x800) {
+      step(0xc0 | (c >> 6));
+      step(0x80 | (c & 0x3f));
+      continue;
+    }
+    const low = i + 1 < text.length ? text.charCodeAt(i + 1) : 0;
+    if (c >= 0xd800 && c < 0xdc00 && low >= 0xdc00 && low < 0xe000) {
+      const cp = 0x10000 + ((c - 0xd800) << 10) + (low - 0xdc00);
+      step(0xf0 | (cp >> 18));
+      step(0x80 | ((cp >> 12) & 0x3f));
+      step(0x80 | ((cp >> 6) & 0x3f));
+      step(0x80 | (cp & 0x3f));
+      i++;
+      continue;
+    }
+    if (c >= 0xd800 && c < 0xe000) c = 0xfffd;
+    step(0xe0 | (c >> 12));
+    step(0x80 | ((c >> 6) & 0x3f));
+    step(0x80 | (c & 0x3f));
+  }
+}
+
+/** FNV-1a 64 of the UTF-8 bytes of `text`, as two unsigned 32-bit halves [hi, lo]. */
+export function fnv1a64(text: string): [number, number] {
+  stateHi = OFFSET_HI;
+  stateLo = OFFSET_LO;
+  stepText(text);
+  return [stateHi, stateLo];
+}
+
+/**
+ * The 64 vote sums of a SimHash, fed feature by feature. A bigram "a b" is hashed without
+ * building its string: the state after "a " is kept per token, because every token starts
+ * a bigram and prompts repeat their vocabulary, so most bytes are hashed once, not twice.
+ */
+export class SimhashVotes {
+  private readonly sums = new Int32Array(64);
+  private readonly prefixAt = new Map<string, number>();
+  private readonly prefixStates: number[] = [];
+
+  /** The single feature of a one-token text. */
+  addToken(token: string): void {
+    stateHi = OFFSET_HI;
+    stateLo = OFFSET_LO;
+    stepText(token);
+    this.vote();
+  }
+
+  addBigram(first: string, second: string): void {
+    const at = this.prefixAt.get(first);
+    if (at === undefined) {
+      stateHi = OFFSET_HI;
+      stateLo = OFFSET_LO;
+      stepText(first);
+      step(0x20);
+      this.prefixAt.set(first, this.prefixStates.length);
+      this.prefixStates.push(stateHi, stateLo);
+    } else {
+      stateHi = this.prefixStates[at] as number;
+      stateLo = this.prefixStates[at + 1] as number;
+    }
+    stepText(second);
+    this.vote();
+  }
+
+  /** A copy with the same sums, for adding more features to a shared start. */
+  fork(): SimhashVotes {
+    const copy = new SimhashVotes();
+    copy.sums.set(this.sums);
+    return copy;
+  }
+
+  /** 16 lowercase hex characters: bit b is 1 when its sum is > 0, most significant first. */
+  fingerprint(): string {
+    let hi = 0;
+    let lo = 0;
+    for (let b = 0; b < 32; b++) {
+      if ((this.sums[b] as number) > 0) hi |= 1 << (31 - b);
+      if ((this.sums[32 + b] as number) > 0) lo |= 1 << (31 - b);
+    }
+    return hex32(hi >>> 0) + hex32(lo >>> 0);
+  }
+
+  private vote(): void {
+    const hi = stateHi;
+    const lo = stateLo;
+    const sums = this.sums;
+    for (let b = 0; b < 32; b++) {
+      sums[b] = (sums[b] as number) + ((hi >>> (31 - b)) & 1 ? 1 : -1);
+      sums[32 + b] = (sums[32 + b] as number) + ((lo >>> (31 - b)) & 1 ? 1 : -1);
+    }
+  }
 }
 
 export function simhash(text: string): string {
-  const votes = new Int32Array(64);
-  for (const feature of features(tokenize(text))) {
-    const [hi, lo] = fnv1a64(feature);
-    for (let b = 0; b < 32; b++) {
-      votes[b] = (votes[b] as number) + ((hi >>> (31 - b)) & 1 ? 1 : -1);
-      votes[32 + b] = (votes[32 + b] as number) + ((lo >>> (31 - b)) & 1 ? 1 : -1);
-    }
-  }
-  let hi = 0;
-  let lo = 0;
-  for (let b = 0; b < 32; b++) {
-    if ((votes[b] as number) > 0) hi |= 1 << (31 - b);
-    if ((votes[32 + b] as number) > 0) lo |= 1 << (31 - b);
-  }
-  return hex32(hi >>> 0) + hex32(lo >>> 0);
+  const tokens = tokenize(text);
+  const votes = new SimhashVotes();
+  if (tokens.length === 1) votes.addToken(tokens[0] as string);
+  for (let i = 0; i + 1 < tokens.length; i++)
+    votes.addBigram(tokens[i] as string, tokens[i + 1] as string);
+  return votes.fingerprint();
 }
 
 function hex32(n: number): string {

@@ -4,7 +4,7 @@
  * request would be too slow, so each template's variants are generated and hashed once
  * with the real `simhash` and requests sample from the pool.
  */
-import { fnv1a64, hammingHex, simhash, tokenize } from '../ingest/simhash';
+import { SimhashVotes, hammingHex, simhash, tokenize } from '../ingest/simhash';
 import { Rng } from './rng';
 
 /** A template's variants: parallel arrays of fingerprint and text. */
@@ -142,7 +142,7 @@ export interface TemplateSpec {
  * own. Gives exactly `simhash(prefix + "\n" + suffix)` (the newline is a token separator).
  */
 export class PrefixSimhash {
-  private readonly votes = new Int32Array(64);
+  private readonly votes = new SimhashVotes();
   private readonly last: string | undefined;
   private readonly single: boolean;
 
@@ -150,34 +150,21 @@ export class PrefixSimhash {
     const tokens = tokenize(prefix);
     this.last = tokens[tokens.length - 1];
     this.single = tokens.length === 1;
-    for (let i = 0; i + 1 < tokens.length; i++) vote(this.votes, `${tokens[i]} ${tokens[i + 1]}`);
+    for (let i = 0; i + 1 < tokens.length; i++)
+      this.votes.addBigram(tokens[i] as string, tokens[i + 1] as string);
   }
 
   hash(suffix: string): string {
     const tokens = tokenize(suffix);
     // Single-token or empty texts use simhash's special cases.
     if (this.last === undefined || (this.single && tokens.length === 0)) return '';
-    const votes = Int32Array.from(this.votes);
+    const votes = this.votes.fork();
     let prev = this.last;
     for (const t of tokens) {
-      vote(votes, `${prev} ${t}`);
+      votes.addBigram(prev, t);
       prev = t;
     }
-    let hi = 0;
-    let lo = 0;
-    for (let b = 0; b < 32; b++) {
-      if ((votes[b] as number) > 0) hi |= 1 << (31 - b);
-      if ((votes[32 + b] as number) > 0) lo |= 1 << (31 - b);
-    }
-    return (hi >>> 0).toString(16).padStart(8, '0') + (lo >>> 0).toString(16).padStart(8, '0');
-  }
-}
-
-function vote(votes: Int32Array, feature: string): void {
-  const [hi, lo] = fnv1a64(feature);
-  for (let b = 0; b < 32; b++) {
-    votes[b] = (votes[b] as number) + ((hi >>> (31 - b)) & 1 ? 1 : -1);
-    votes[32 + b] = (votes[32 + b] as number) + ((lo >>> (31 - b)) & 1 ? 1 : -1);
+    return votes.fingerprint();
   }
 }
 

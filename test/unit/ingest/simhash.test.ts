@@ -1,11 +1,4 @@
-import {
-  features,
-  fnv1a64,
-  hammingHex,
-  popcount32,
-  simhash,
-  tokenize,
-} from '../../../src/ingest/simhash';
+import { fnv1a64, hammingHex, popcount32, simhash, tokenize } from '../../../src/ingest/simhash';
 
 const hex = (pair: [number, number]) => pair.map((n) => n.toString(16).padStart(8, '0')).join('');
 
@@ -18,8 +11,56 @@ describe('simhash', () => {
 
   it('tokenises as documented: NFKC, lower-case, split on non-alphanumerics', () => {
     expect(tokenize('Hello, WORLD!  ﬁne—42')).toEqual(['hello', 'world', 'fine', '42']);
-    expect(features(['a', 'b', 'c'])).toEqual(['a b', 'b c']);
-    expect(features(['solo'])).toEqual(['solo']);
+    // One feature: the fingerprint is that feature's hash. A pair is one bigram "a b".
+    expect(simhash('Solo!')).toBe(hex(fnv1a64('solo')));
+    expect(simhash('A, b')).toBe(hex(fnv1a64('a b')));
+  });
+
+  it('hashes the UTF-8 bytes TextEncoder writes: 1- to 4-byte characters, lone surrogates', () => {
+    const reference = (text: string): string => {
+      let h = 0xcbf29ce484222325n;
+      for (const byte of new TextEncoder().encode(text))
+        h = ((h ^ BigInt(byte)) * 0x100000001b3n) & (2n ** 64n - 1n);
+      return h.toString(16).padStart(16, '0');
+    };
+    const texts = ['a', 'é', 'ß€', '数据', '😀', 'x\ud800y', '\udc00', 'end\ud83d', 'ünï 😀 数 a'];
+    for (const t of texts) expect(hex(fnv1a64(t))).toBe(reference(t));
+    // Every code unit from U+0000 to U+FFFF once, in one text.
+    const all = Array.from({ length: 0x10000 }, (_, i) => String.fromCharCode(i)).join('');
+    expect(hex(fnv1a64(all))).toBe(reference(all));
+  });
+
+  it('splits exactly as the documented regex, on every kind of character', () => {
+    const documented = (text: string) =>
+      text
+        .normalize('NFKC')
+        .toLowerCase()
+        .split(/[^\p{L}\p{N}]+/u)
+        .filter(Boolean);
+    // Seeded: ASCII, Latin, CJK, emoji, mathematical letters (U+1D400, astral and \p{L}),
+    // combining marks, lone surrogates, and every BMP code unit once.
+    let seed = 42;
+    const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+    const pools = [
+      [0x20, 0x7f],
+      [0xa0, 0x250],
+      [0x4e00, 0x4e80],
+      [0x1f600, 0x1f650],
+      [0x1d400, 0x1d450],
+      [0x300, 0x36f],
+      [0xd800, 0xdfff],
+    ];
+    for (let n = 0; n < 200; n++) {
+      let text = '';
+      for (let k = 0; k < 40; k++) {
+        const [lo, hi] = pools[next() % pools.length]!;
+        const cp = lo! + (next() % (hi! - lo!));
+        text += cp >= 0xd800 && cp < 0xe000 ? String.fromCharCode(cp) : String.fromCodePoint(cp);
+      }
+      expect(tokenize(text)).toEqual(documented(text));
+    }
+    const bmp = Array.from({ length: 0x10000 }, (_, i) => String.fromCharCode(i)).join('');
+    expect(tokenize(bmp)).toEqual(documented(bmp));
   });
 
   it('gives 16 lowercase hex chars and is deterministic', () => {
