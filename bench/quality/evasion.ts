@@ -3,8 +3,13 @@
  * simulates the same world with one campaign habit changed (all three campaigns), runs
  * the in-memory loop (fold → build → detect → score, as in-memory.ts; it reproduced the
  * real run's figures at seed 42) and only then evaluates against the truth. Benign
- * populations are the defaults in every variant except `paraphrase`, whose wider
+ * populations are the defaults in every evasion variant except `paraphrase`, whose wider
  * variant distance also applies to the framework templates.
+ *
+ * Look-alike variants change the benign world instead, toward what co-use linking (a
+ * template sent heavily over the same /24s) could mistake for a ring: NAT and VPN pools
+ * over many /24s, framework developers behind those pools, a class sending its homework
+ * prompt heavily from a wide campus. The campaigns keep their defaults there.
  *
  *   npx tsx bench/quality/evasion.ts [--scale 0.1] [--seeds 42,7] [--variants a,b]
  *     [--out bench/out/evasion.md]
@@ -18,7 +23,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULTS, type SimParams } from '../../src/simulate';
 import type { CampaignParams } from '../../src/simulate/params';
 import type { Evaluation } from './evaluate';
-import { runInMemory } from './in-memory';
+import { type InMemoryResult, runInMemory } from './in-memory';
 
 /** A habit change: fields patched in every campaign, and top-level fields. */
 type Change = { what: string; campaign?: Partial<CampaignParams>; world?: Partial<SimParams> };
@@ -59,6 +64,31 @@ const EVASIONS: Record<string, Change> = {
   },
 };
 
+/** Pools over many /24s, as large campuses, carriers and VPN providers have. */
+const WIDE_POOLS: Partial<SimParams> = {
+  campusNatIps: [16, 40],
+  campusNatIpsPerSubnet: 2,
+  carrierNatIps: [40, 120],
+  carrierNatIpsPerSubnet: 4,
+  vpnExitIps: [20, 60],
+  vpnExitIpsPerSubnet: 3,
+};
+
+const LOOKALIKES: Record<string, Change> = {
+  'wide-pools': {
+    what: 'campus NATs over 8–20 /24s, carriers over 10–30, VPN exits over 7–20 (default 1, 1–3, 1)',
+    world: WIDE_POOLS,
+  },
+  'framework-on-carrier': {
+    what: 'wide pools, and half the framework developers send through a carrier pool',
+    world: { ...WIDE_POOLS, frameworkDevsOnCarrierShare: 0.5 },
+  },
+  'course-heavy': {
+    what: 'wide pools, 60 % of a campus in its class burst, 60 % of their requests on the course prompt (default 40 %, 20 %)',
+    world: { ...WIDE_POOLS, campusBurstShare: 0.6, courseTemplateShare: 0.6 },
+  },
+};
+
 /** The simulator overrides for a change. */
 function params(c: Change): Partial<SimParams> {
   const out: Partial<SimParams> = { ...c.world };
@@ -73,13 +103,21 @@ function params(c: Change): Partial<SimParams> {
 function variants(names: string[] | undefined): Variant[] {
   const all: Variant[] = [{ name: 'baseline', what: 'the defaults' }];
   for (const [name, c] of Object.entries(EVASIONS)) all.push({ name, ...c });
-  const every = Object.values(EVASIONS);
-  all.push({
-    name: 'all',
-    what: 'every change above at once',
-    campaign: Object.assign({}, ...every.map((c) => c.campaign ?? {})) as Partial<CampaignParams>,
-    world: Object.assign({}, ...every.map((c) => c.world ?? {})) as Partial<SimParams>,
+  const merged = (name: string, what: string, changes: Change[]): Variant => ({
+    name,
+    what,
+    campaign: Object.assign({}, ...changes.map((c) => c.campaign ?? {})) as Partial<CampaignParams>,
+    world: Object.assign({}, ...changes.map((c) => c.world ?? {})) as Partial<SimParams>,
   });
+  all.push(merged('all', 'every evasion above at once', Object.values(EVASIONS)));
+  for (const [name, c] of Object.entries(LOOKALIKES)) all.push({ name, ...c });
+  all.push(merged('lookalikes', 'every look-alike above at once', Object.values(LOOKALIKES)));
+  all.push(
+    merged('all+lookalikes', 'every evasion and every look-alike at once', [
+      ...Object.values(EVASIONS),
+      ...Object.values(LOOKALIKES),
+    ]),
+  );
   if (!names) return all;
   return names.map((n) => {
     const v = all.find((x) => x.name === n);
@@ -89,6 +127,31 @@ function variants(names: string[] | undefined): Variant[] {
 }
 
 const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
+
+/** Groups that share no card or domain: whatever clusters them is network or prompt evidence. */
+const LOOKALIKE_GROUPS = ['campus_nat', 'carrier_nat', 'vpn', 'framework_devs', 'signup_burst'];
+
+/** Of the groups above, the accounts in any cluster (flagged or not), per group when any. */
+function clustered(e: Evaluation): string {
+  const groups = e.groups.filter((g) => LOOKALIKE_GROUPS.includes(g.group.replace('benign:', '')));
+  const total = groups.reduce((n, g) => n + g.inClusters, 0);
+  const all = groups.reduce((n, g) => n + g.accounts, 0);
+  const parts = groups
+    .filter((g) => g.inClusters > 0)
+    .map((g) => `${g.group.replace('benign:', '')} ${g.inClusters}`);
+  return `${total} of ${all}${parts.length > 0 ? ` (${parts.join(', ')})` : ''}`;
+}
+
+/** The margin under the threshold: the highest risk of a cluster with no campaign member. */
+function benignMaxRisk(r: InMemoryResult): number {
+  const ids = r.input.accounts.map((a) => a.id);
+  let max = 0;
+  for (const c of r.clusters) {
+    const campaign = c.members.some((m) => r.truth.get(ids[m] as string)?.kind === 'campaign');
+    if (!campaign && c.risk > max) max = c.risk;
+  }
+  return max;
+}
 
 function row(v: Variant, seed: number, e: Evaluation): string {
   const rate = (g: string): string => {
@@ -104,6 +167,7 @@ function row(v: Variant, seed: number, e: Evaluation): string {
     rate('campaign:coding'),
     `${(e.benignFlagRate * 100).toFixed(3)} %`,
     `${e.worstBenignGroup?.group.replace('benign:', '') ?? '-'} ${pct(e.worstBenignGroup?.rate ?? 0)}`,
+    clustered(e),
     e.purity.toFixed(3),
     `${e.flaggedClusters} / ${e.clusters}`,
   ].join(' | ');
@@ -128,8 +192,8 @@ async function main(): Promise<void> {
     '| --- | --- |',
     ...chosen.map((v) => `| ${v.name} | ${v.what} |`),
     '',
-    '| variant | seed | recall | reasoning | agentic | coding | benign flag rate | worst benign group | purity | flagged / clusters |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| variant | seed | recall | reasoning | agentic | coding | benign flag rate | worst benign group | look-alikes in clusters | purity | flagged / clusters | top benign-only risk |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   console.log(lines.join('\n'));
   for (const v of chosen) {
@@ -144,7 +208,7 @@ async function main(): Promise<void> {
       mkdirSync(dir, { recursive: true });
       const r = await runInMemory(dir, scale, seed, overrides);
       writeFileSync(stamp, want);
-      const line = `| ${row(v, seed, r.evaluation)} |`;
+      const line = `| ${row(v, seed, r.evaluation)} | ${benignMaxRisk(r).toFixed(3)} |`;
       lines.push(line);
       console.log(`${line}   (${r.times})`);
     }

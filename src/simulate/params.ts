@@ -173,6 +173,16 @@ export const DEFAULTS = {
   campusNatIps: [2, 5] as Range,
   carrierNatIps: [20, 60] as Range,
   vpnExitIps: [3, 10] as Range,
+  /**
+   * How many of those addresses sit in one /24 before the pool takes another: a campus
+   * NAT and a VPN provider in one /24, a carrier over /24s of 20. Real pools are often
+   * wider; the look-alike bench (bench/quality/evasion.ts) spreads them.
+   */
+  campusNatIpsPerSubnet: 250,
+  carrierNatIpsPerSubnet: 20,
+  vpnExitIpsPerSubnet: 250,
+  /** Share of framework developers whose traffic goes mostly through a carrier NAT pool. */
+  frameworkDevsOnCarrierShare: 0,
   venueIps: [2, 4] as Range,
   /** Share of a campus's students who sign up in the class burst (2 days). */
   campusBurstShare: 0.4,

@@ -333,6 +333,14 @@ export function buildPopulation(p: EffectiveParams): Population {
     maybeSecondPayment(a);
     return a;
   };
+  /** `n` addresses, `perSubnet` to a /24: `first`, then fresh /24s as needed. */
+  const spread = (first: string, n: number, perSubnet: number): string[] => {
+    const out = ident.hostsIn(first, Math.min(perSubnet, n));
+    while (out.length < n)
+      out.push(...ident.hostsIn(ident.subnet24(), Math.min(perSubnet, n - out.length)));
+    return out;
+  };
+
   const home = (a: Account, extra: [string[], number][] = []) => {
     const ip = ident.residentialIp();
     a.signupIp = ip;
@@ -409,7 +417,7 @@ export function buildPopulation(p: EffectiveParams): Population {
   sizesSummingTo(b.campus_nat.accounts, b.campus_nat.units, [0.5, 1.5]).forEach((size, u) => {
     const name = `campus-${u + 1}`;
     const domain = ident.domain('edu');
-    const nat = ident.hostsIn(ident.subnet24(), span(p.campusNatIps));
+    const nat = spread(ident.subnet24(), span(p.campusNatIps), p.campusNatIpsPerSubnet);
     const tz = tzs.items[rng.weighted(tzs.cum)] as string;
     const course = template(`${name}-course`, 'course', p.variantsPerSmallTemplate);
     const burstMs = startMs + rng.range(5, Math.max(5, p.days - 20)) * DAY + 8 * HOUR;
@@ -433,12 +441,12 @@ export function buildPopulation(p: EffectiveParams): Population {
   });
 
   // Carrier NATs.
+  const carrierPools: string[][] = [];
   sizesSummingTo(b.carrier_nat.accounts, b.carrier_nat.units, [0.5, 1.5]).forEach((size, u) => {
     const name = `carrier-${u + 1}`;
     const n = span(p.carrierNatIps);
-    const pool: string[] = [];
-    while (pool.length < n)
-      pool.push(...ident.hostsIn(ident.subnet24(), Math.min(20, n - pool.length)));
+    const pool = spread(ident.subnet24(), n, p.carrierNatIpsPerSubnet);
+    carrierPools.push(pool);
     const tz = tzs.items[rng.weighted(tzs.cum)] as string;
     for (let i = 0; i < size; i++) {
       const a = ordinary('carrier_nat', name);
@@ -453,7 +461,7 @@ export function buildPopulation(p: EffectiveParams): Population {
   // VPN exits.
   sizesSummingTo(b.vpn.accounts, b.vpn.units, [0.5, 1.5]).forEach((size, u) => {
     const name = `vpn-${u + 1}`;
-    const exits = ident.hostsIn(ident.subnet24(), span(p.vpnExitIps));
+    const exits = spread(ident.subnet24(), span(p.vpnExitIps), p.vpnExitIpsPerSubnet);
     for (let i = 0; i < size; i++) {
       const a = ordinary('vpn', name);
       home(a, [[exits, 9]]);
@@ -468,7 +476,10 @@ export function buildPopulation(p: EffectiveParams): Population {
   for (let i = 0; i < b.framework_devs.accounts; i++) {
     const fw = frameworks[i % frameworks.length] as PromptPool;
     const a = ordinary('framework_devs', fw.name);
-    home(a);
+    // A draw only when the share is set, so the default world stays byte-identical.
+    const onCarrier =
+      p.frameworkDevsOnCarrierShare > 0 && rng.chance(p.frameworkDevsOnCarrierShare);
+    home(a, onCarrier ? [[rng.pick(carrierPools), 3]] : []);
     a.mixes = ordinaryMixes([[mixPool(fw, devCaps), p.frameworkShare]], devCaps);
     accounts.push(a);
   }

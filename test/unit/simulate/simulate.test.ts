@@ -302,6 +302,42 @@ describe('simulate', () => {
     }
   });
 
+  it('spreads NAT and VPN pools over as many /24s as configured, and puts framework developers behind carriers', () => {
+    const subnets = (ips: string[]) =>
+      new Set(ips.map((ip) => ip.split('.').slice(0, 3).join('.')));
+    const pools = (p: ReturnType<typeof buildPopulation>, group: string, size: number) =>
+      p.accounts
+        .filter((a) => a.group === `benign:${group}`)
+        .map((a) => a.ips.items.find((ips) => ips.length === size) as string[]);
+    const defaults = buildPopulation(effectiveParams(0.01, 7, { carrierNatIps: [45, 45] }));
+    expect(pools(defaults, 'carrier_nat', 45).every((ips) => subnets(ips).size === 3)).toBe(true);
+    const wide = buildPopulation(
+      effectiveParams(0.01, 7, {
+        campusNatIps: [16, 16],
+        campusNatIpsPerSubnet: 2,
+        carrierNatIps: [40, 40],
+        carrierNatIpsPerSubnet: 4,
+        vpnExitIps: [21, 21],
+        vpnExitIpsPerSubnet: 3,
+        frameworkDevsOnCarrierShare: 0.5,
+      }),
+    );
+    for (const [group, size, expected] of [
+      ['campus_nat', 16, 8],
+      ['carrier_nat', 40, 10],
+      ['vpn', 21, 7],
+    ] as const) {
+      const found = pools(wide, group, size);
+      expect(found.length).toBeGreaterThan(0);
+      for (const ips of found) expect(subnets(ips).size).toBe(expected);
+    }
+    const carrierPools = new Set(pools(wide, 'carrier_nat', 40));
+    const devs = wide.accounts.filter((a) => a.group === 'benign:framework_devs');
+    const behind = devs.filter((a) => a.ips.items.some((ips) => carrierPools.has(ips)));
+    expect(behind.length / devs.length).toBeGreaterThan(0.3);
+    expect(behind.length / devs.length).toBeLessThan(0.7);
+  });
+
   it('gives away nothing in value formats: one account id format for everyone', () => {
     for (const id of small.truth.keys()) expect(id).toMatch(/^[a-z0-9]{14}$/);
   });
