@@ -39,7 +39,8 @@ export function strengthsOf(
     benign: {
       benign_consistent_org: r('org_share'),
       benign_corporate_domain: r('corporate_domain_share'),
-      benign_signups_spread: r('signup_span_days') * (1 - burst),
+      benign_signups_spread:
+        r('signup_span_days') * (1 - burst) * Math.max(r('org_share'), r('corporate_domain_share')),
       benign_office_hours:
         r('office_window_share') *
         (v('activity_span_days') >= 14 ? 0.5 + 0.5 * r('weekend_share') : 1),

@@ -286,9 +286,21 @@ describe('score: each reason code appears when its pattern is planted', () => {
     expect(reason(web, 'benign_corporate_domain')).toBeUndefined();
   });
 
-  it('benign_signups_spread: sign-ups spread over months', () => {
-    const c = scoreOne(people('spread', 12, 7, plant.spreadSignups(200, 12)));
-    expect(reason(c, 'benign_signups_spread')).toBeGreaterThan(120);
+  it("benign_signups_spread: an organisation's sign-ups spread over months", () => {
+    const spread = plant.spreadSignups(200, 12);
+    const company = scoreOne(people('spread', 12, 7, all(spread, plant.domain('acme.example'))));
+    expect(reason(company, 'benign_signups_spread')).toBeGreaterThan(120);
+    const org = scoreOne(people('spreadorg', 12, 7, all(spread, plant.org('org-acme'))));
+    expect(reason(org, 'benign_signups_spread')).toBeGreaterThan(120);
+  });
+
+  it('benign_signups_spread needs an org or a corporate domain: spread alone is no burst, not a sign of benign', () => {
+    // Cells that sign up on different days, merged into one cluster, read as spread too.
+    const spread = plant.spreadSignups(200, 12);
+    const webmail = scoreOne(people('spreadweb', 12, 7, all(spread, plant.domain('gmail.com'))));
+    expect(webmail.signals.signup_span_days).toBeGreaterThan(120);
+    expect(reason(webmail, 'benign_signups_spread')).toBeUndefined();
+    expect(webmail.signals.strength_benign_signups_spread).toBe(0);
   });
 
   it('benign_office_hours: weekday office-hours pattern', () => {
