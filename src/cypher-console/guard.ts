@@ -83,11 +83,8 @@ export function assertReadOnly(
       details: { reason: 'load_csv' },
     });
   }
-  if (queryType !== 'r') {
-    throw new AppError('write_not_allowed', 'ad-hoc queries must be read-only', {
-      details: { reason: 'not_read_only', queryType: queryType ?? null },
-    });
-  }
+  // Commands and procedures first: a DBMS procedure plans as "s", and "procedure X is
+  // not allowed" with the allowed list tells the analyst more than "not read-only".
   for (const node of planNodes(plan)) {
     const op = operatorName(node);
     if (/^(Show|Terminate)/.test(op) && !ALLOWED_COMMANDS.has(op)) {
@@ -107,5 +104,10 @@ export function assertReadOnly(
         });
       }
     }
+  }
+  if (queryType !== 'r') {
+    throw new AppError('write_not_allowed', 'ad-hoc queries must be read-only', {
+      details: { reason: 'not_read_only', queryType: queryType ?? null },
+    });
   }
 }

@@ -212,7 +212,9 @@ describe('POST /v1/cypher', () => {
     ['server settings', 'SHOW SETTINGS', 'command'],
     ['a procedure that plans as a read', 'CALL db.prepareForReplanning()', 'procedure'],
     ['another', 'CALL db.resampleOutdatedIndexes()', 'procedure'],
-    ['a DBMS procedure', 'CALL dbms.listConnections()', 'not_read_only'],
+    ['a DBMS procedure', 'CALL dbms.listConnections()', 'procedure'],
+    ['the server version', 'CALL dbms.components()', 'procedure'],
+    ['a writing procedure', "CALL db.createLabel('Hacked')", 'procedure'],
     [
       'one inside a subquery',
       'MATCH (a:Account) CALL { CALL db.info() YIELD id RETURN id } RETURN a LIMIT 1',
