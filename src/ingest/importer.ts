@@ -126,6 +126,10 @@ export class Importer {
       batch = new PendingBatch();
       reopen = null;
       await inFlight;
+      // The window before stopped between its parts: its checkpoint is the one to resume
+      // from. Starting this window would overwrite it, and resuming would write the
+      // earlier window's written parts again.
+      if (interrupted) return;
       inFlight = this.writeWindow({
         key,
         file,

@@ -187,6 +187,58 @@ describe('coterie import', () => {
     expect(await requestsFor('parts')).toBe(2700);
   });
 
+  it('stopped mid-window while the next window waits, resumes the stopped window and counts nothing twice', async () => {
+    // Ctrl-C lands while window 1 is between its parts and window 2 is parsed and
+    // waiting to be written: window 2 must not start (it would replace window 1's
+    // open-window checkpoint, and the resume would write window 1's parts again).
+    const file = path.join(dir, 'midwindow.jsonl');
+    const lines: string[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const at = new Date(Date.UTC(2026, 1, 2) + i * 1000).toISOString();
+      lines.push(
+        JSON.stringify({ type: 'request', accountId: `mid-${i % 300}`, at, ip: `10.2.${i % 5}.1` }),
+      );
+    }
+    writeFileSync(file, lines.join('\n'));
+    const opts = { file, batchSize: 1000, partRows: 40 };
+    const abort = new AbortController();
+    let parts = 0;
+    class StopInWindowOne extends EventWriter {
+      override async writeFolded(...args: Parameters<EventWriter['writeFolded']>): Promise<void> {
+        await super.writeFolded(...args);
+        if (++parts === 2) {
+          abort.abort();
+          // Let the reader parse window 2 and wait on this one.
+          await new Promise((resolve) => setTimeout(resolve, 500));
+        }
+      }
+    }
+    const first = await new Importer(db, cypher, new StopInWindowOne(db, cypher)).run({
+      ...opts,
+      signal: abort.signal,
+    });
+    expect(first.interrupted).toBe(true);
+    const partsInFirstRun = parts;
+    const [cp] = (
+      await neo4j.driver.executeQuery(
+        'MATCH (c:ImportCheckpoint {file: $file}) RETURN c.line AS line, c.windowEnd AS end, c.windowParts AS parts',
+        { file },
+      )
+    ).records.map((r) => r.toObject());
+    const second = await importer().run(opts);
+    // Every request once (with window 2 started, 3,000 + window 1's two written parts).
+    expect(await requestsFor('mid')).toBe(3000);
+    expect(second).toMatchObject({ written: 3000, duplicates: 0, interrupted: false });
+    expect(partsInFirstRun).toBe(2);
+    expect({ line: Number(cp!.line ?? 0), end: Number(cp!.end), parts: Number(cp!.parts) }).toEqual(
+      {
+        line: 0,
+        end: 1000,
+        parts: 2,
+      },
+    );
+  });
+
   it('resumes after the CLI process is killed mid-import', async () => {
     const file = path.join(dir, 'killed.jsonl');
     writeFileSync(file, eventLines('kill', 40000, [12345]).join('\n'));
