@@ -3,7 +3,7 @@
  * SIGINT/SIGTERM stop accepting requests, close the driver, and stop the local
  * Neo4j if this process started it.
  */
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import { createApp } from './app';
 import { startEventIdRetention } from './ingest/retention';
 import { startLinkageSchedule } from './linkage/schedule';
@@ -20,6 +20,9 @@ import { Metrics } from './platform/metrics';
 import { migrate } from './platform/migrations';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/** How long a stop waits for requests in flight before it closes their connections. */
+const SHUTDOWN_GRACE_MS = 10_000;
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -60,6 +63,11 @@ async function main(): Promise<void> {
   });
 
   let stopping = false;
+  // While stopping, every response closes its connection: a keep-alive client that keeps
+  // sending would otherwise hold server.close() open for as long as it sends.
+  server.prependListener('request', (_req, res: ServerResponse) => {
+    if (stopping) res.setHeader('connection', 'close');
+  });
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
@@ -67,7 +75,12 @@ async function main(): Promise<void> {
     linkageSchedule.stop();
     currentRunWatch.stop();
     await Promise.all([stopActiveRuns(ctx), eventIdRetention.stop()]);
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    // Requests still unanswered after the grace period (a slow read, a stuck client) are cut.
+    const cut = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+    await closed;
+    clearTimeout(cut);
     await connection.close();
     logger.info(
       { signal },

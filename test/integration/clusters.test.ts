@@ -295,6 +295,20 @@ describe('a new run', () => {
       expect.objectContaining({ runId: 'r-1', change: 'new' }),
       expect.objectContaining({ runId: 'r-2', change: 'grew', size: 7 }),
     ]);
+    // A run that failed after writing some clusters (they stay until the next run cleans
+    // them up) is not part of any cluster's history.
+    await neo4j.driver.executeQuery(
+      `CREATE (:LinkageRun {id: 'r-failed', status: 'failed', startedAt: 2500, error: 'interrupted'})
+       CREATE (:Cluster {key: 'r-failed/c-ring', id: 'c-ring', runId: 'r-failed', size: 99, risk: 0.5, flagged: false, change: 'stable'})`,
+    );
+    const after = await get('/v1/clusters/c-ring');
+    expect((after.body.history as { runs: { runId: string }[] }).runs.map((r) => r.runId)).toEqual([
+      'r-1',
+      'r-2',
+    ]);
+    await neo4j.driver.executeQuery(
+      "MATCH (n) WHERE (n:LinkageRun AND n.id = 'r-failed') OR (n:Cluster AND n.runId = 'r-failed') DETACH DELETE n",
+    );
     const office = await get('/v1/clusters/c-office');
     expect(office.body).toMatchObject({ id: 'c-office', runId: 'r-1', current: false });
     expect((await get('/v1/clusters/c-office/graph')).status).toBe(404);

@@ -202,3 +202,49 @@ it('a killed embedded Neo4j stops the service with an error, instead of slow 503
     if (svc.child.exitCode === null) process.kill(-svc.child.pid!, 'SIGKILL');
   }
 });
+
+it('SIGTERM under steady keep-alive traffic: the service stops instead of serving on', async () => {
+  const svc = await startServiceProcess();
+  let sending = true;
+  const answered: number[] = [];
+  // Clients that keep sending on their keep-alive connections until they are refused,
+  // with batches that keep each connection busy (idle ones close at once anyway).
+  const events = Array.from({ length: 500 }, (_, i) => ({
+    type: 'request',
+    accountId: `ka-${i % 50}`,
+    at: '2026-02-20T12:00:00Z',
+    ip: `10.9.${i % 7}.1`,
+  }));
+  const body = JSON.stringify({ events });
+  const client = async () => {
+    while (sending) {
+      const status = await fetch(`${svc.url}/v1/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      }).then(
+        (r) => r.status,
+        () => 0,
+      );
+      answered.push(status);
+      if (status === 0) await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  const clients = Array.from({ length: 4 }, client);
+  try {
+    const ok = () => answered.filter((s) => s === 200).length;
+    for (const until = Date.now() + 30_000; ok() < 20 && Date.now() < until;)
+      await new Promise((r) => setTimeout(r, 100));
+    expect([ok(), [...new Set(answered)]]).toEqual([expect.any(Number), [200]]);
+    expect(ok()).toBeGreaterThanOrEqual(20);
+    svc.child.kill('SIGTERM');
+    // Before the fix it served on for as long as the clients sent (50 s in a review).
+    const code = await within(20_000, 'service exit under load', svc.exited);
+    expect(code).toBe(0);
+    expect(svc.output()).toMatch(/"msg":"stopped[^"]*"[^\n]*\n?$/);
+  } finally {
+    sending = false;
+    await Promise.all(clients);
+    if (svc.child.exitCode === null) process.kill(-svc.child.pid!, 'SIGKILL');
+  }
+});
