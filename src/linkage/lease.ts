@@ -88,13 +88,24 @@ export class Lease {
           stats: null,
         });
       }
+      const orphans = await tx.run(query(deps.cypher, 'linkage/fail-orphaned-runs'), {
+        holder,
+        error: 'abandoned: still marked running without the linkage lease',
+        now: Date.now(),
+      });
       await alsoInTx(tx);
-      return previous;
+      return { previous, orphaned: orphans.records.map((r) => r.get('id') as string) };
     });
-    if (takenOver !== null) {
+    if (takenOver.previous !== null) {
       deps.logger.warn(
-        { previousRunId: takenOver, runId: holder },
+        { previousRunId: takenOver.previous, runId: holder },
         'linkage lease expired; took it over and marked the previous run failed',
+      );
+    }
+    if (takenOver.orphaned.length > 0) {
+      deps.logger.warn(
+        { orphanedRunIds: takenOver.orphaned, runId: holder },
+        'marked runs failed that were still running without the lease',
       );
     }
     const lease = new Lease(deps.db, deps.cypher, deps.logger, holder, opts);
@@ -157,9 +168,18 @@ export class Lease {
     );
   }
 
-  /** Test hook: stop renewing without releasing, as a process that died would. */
-  abandon(): void {
+  /**
+   * Stops renewing; the lease stays until released or expired. A failed run calls it
+   * first, so retries of its failure record (Neo4j away) cannot keep extending a lease
+   * that no run uses.
+   */
+  stopRenewing(): void {
     this.released = true;
     if (this.timer) clearInterval(this.timer);
+  }
+
+  /** Test hook: stop renewing without releasing, as a process that died would. */
+  abandon(): void {
+    this.stopRenewing();
   }
 }

@@ -360,6 +360,7 @@ async function execute(
     );
     return { runId, status: 'succeeded', stats, timings };
   } catch (err) {
+    lease.stopRenewing();
     const error = errorText(err);
     timings.total = Date.now() - run.startedAt;
     logger.error({ err, runId, phase: recorder.phase }, 'linkage run failed');

@@ -632,6 +632,7 @@ describe('linkage runs', () => {
     await cypher(
       `MATCH (l:Lease {name: 'linkage'}) SET l.holder = 'r-dead', l.expiresAt = timestamp() - 1000
        WITH 1 AS x MATCH (alive:LinkageRun {id: 'r-alive'}) SET alive.status = 'failed'
+       CREATE (:LinkageRun {id: 'r-orphan', status: 'running', phase: 'extract', startedAt: timestamp() - 60000})
        CREATE (r:LinkageRun {id: 'r-dead', status: 'running', phase: 'publish', startedAt: timestamp()})
        CREATE (r)-[:PRODUCED]->(c:Cluster {key: 'r-dead/c-x', id: 'c-x', runId: 'r-dead'})
        WITH c MATCH (a:Account {id: 'ra-01'}) CREATE (a)-[:MEMBER_OF]->(c)`,
@@ -640,6 +641,13 @@ describe('linkage runs', () => {
     expect(run.status).toBe('succeeded');
     const dead = await getJson(`${svc.url}/v1/linkage/runs/r-dead`);
     expect(dead.body).toMatchObject({ status: 'failed', error: 'lease expired' });
+    // A run whose failure could not be recorded (Neo4j away) and whose lease was released
+    // or taken since: failed too, instead of "running" for ever.
+    const orphan = await getJson(`${svc.url}/v1/linkage/runs/r-orphan`);
+    expect(orphan.body).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/without the linkage lease/),
+    });
     const [left] = await cypher("MATCH (c:Cluster {runId: 'r-dead'}) RETURN count(c) AS n");
     expect(Number(left?.n)).toBe(0);
   });
