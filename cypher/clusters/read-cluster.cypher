@@ -1,7 +1,9 @@
 // A cluster by its stable id: the current run's version when there is one,
-// otherwise the latest run that had it (a dissolved cluster keeps its history).
+// otherwise the latest published run that had it (a dissolved cluster keeps its
+// history; a failed run's partial clusters are no version of anything).
 MATCH (c:Cluster {id: $clusterId})
-OPTIONAL MATCH (r:LinkageRun {id: c.runId})
+MATCH (r:LinkageRun {id: c.runId})
+WHERE r.status = 'succeeded'
 RETURN c {.*} AS cluster, c.runId = $runId AS current
 ORDER BY current DESC, r.startedAt DESC
 LIMIT 1

@@ -299,8 +299,14 @@ describe('a new run', () => {
     // them up) is not part of any cluster's history.
     await neo4j.driver.executeQuery(
       `CREATE (:LinkageRun {id: 'r-failed', status: 'failed', startedAt: 2500, error: 'interrupted'})
-       CREATE (:Cluster {key: 'r-failed/c-ring', id: 'c-ring', runId: 'r-failed', size: 99, risk: 0.5, flagged: false, change: 'stable'})`,
+       CREATE (:Cluster {key: 'r-failed/c-ring', id: 'c-ring', runId: 'r-failed', size: 99, risk: 0.5, flagged: false, change: 'stable'})
+       CREATE (:Cluster {key: 'r-failed/c-office', id: 'c-office', runId: 'r-failed', size: 99, risk: 0.5, flagged: false, change: 'stable'})`,
     );
+    expect((await get('/v1/clusters/c-office')).body).toMatchObject({
+      id: 'c-office',
+      runId: 'r-1',
+      current: false,
+    });
     const after = await get('/v1/clusters/c-ring');
     expect((after.body.history as { runs: { runId: string }[] }).runs.map((r) => r.runId)).toEqual([
       'r-1',
