@@ -258,7 +258,18 @@ export class Importer {
         duplicates += r.duplicates;
       } else {
         const rows = w.batch.folded.rows(part.ids);
-        await this.writer.writeFolded(rows, (tx) => save(tx, i, written, duplicates));
+        await this.writer.writeFolded(
+          rows,
+          (tx) => save(tx, i, written, duplicates),
+          async (tx) => {
+            const res = await tx.run(query(this.cypher, 'ingest/read-import-part-committed'), {
+              key: w.key,
+              end: w.end,
+              part: i,
+            });
+            return res.records[0]?.get('done') === true;
+          },
+        );
       }
     }
     return { written: written + unkeyed, duplicates };

@@ -213,13 +213,20 @@ export class EventWriter {
     );
   }
 
-  /** Already-folded rows of events without keys, in one transaction. */
+  /**
+   * Already-folded rows of events without keys, in one transaction. `alreadyDone`, read
+   * first in the same transaction, skips the write: rows without keys cannot be
+   * recognised once stored, so a retried commit that went through needs the caller's
+   * own record (the importer's checkpoint) to not count them twice.
+   */
   async writeFolded(
     rows: BatchRows,
     alsoInTx?: (tx: ManagedTransaction) => Promise<void>,
+    alreadyDone?: (tx: ManagedTransaction) => Promise<boolean>,
   ): Promise<void> {
     await this.limiter.run(() =>
       this.db.write(async (tx) => {
+        if (alreadyDone && (await alreadyDone(tx))) return;
         await writeRows(tx, this.cypher, rows);
         if (alsoInTx) await alsoInTx(tx);
       }),

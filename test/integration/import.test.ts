@@ -12,7 +12,7 @@ import { EventWriter } from '../../src/ingest/writer';
 import { loadCypher } from '../../src/platform/cypher';
 import { migrate } from '../../src/platform/migrations';
 import { Database, createDriver } from '../../src/platform/neo4j';
-import { startTestNeo4j, type TestNeo4j } from '../support/neo4j';
+import { CommitsTwice, startTestNeo4j, type TestNeo4j } from '../support/neo4j';
 
 let neo4j: TestNeo4j;
 let db: Database;
@@ -237,6 +237,21 @@ describe('coterie import', () => {
         parts: 2,
       },
     );
+  });
+
+  it('a commit that went through but whose answer was lost, retried, writes nothing twice', async () => {
+    // Every write transaction runs twice, as the driver retries one whose commit
+    // succeeded but whose connection died before the answer (seen with a TCP proxy).
+    const file = path.join(dir, 'retried.jsonl');
+    writeFileSync(file, eventLines('retried', 900).join('\n'));
+    const twice = new CommitsTwice(neo4j.driver);
+    const summary = await new Importer(twice, cypher, new EventWriter(twice, cypher)).run({
+      file,
+      batchSize: 400,
+      partRows: 4,
+    });
+    expect(await requestsFor('retried')).toBe(900);
+    expect(summary).toMatchObject({ written: 900, duplicates: 0, interrupted: false });
   });
 
   it('resumes after the CLI process is killed mid-import', async () => {
