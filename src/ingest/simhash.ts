@@ -104,10 +104,15 @@ function stepText(text: string): void {
 
 /** FNV-1a 64 of the UTF-8 bytes of `text`, as two unsigned 32-bit halves [hi, lo]. */
 export function fnv1a64(text: string): [number, number] {
+  hashText(text);
+  return [stateHi, stateLo];
+}
+
+/** Leaves FNV-1a 64 of `text` in stateHi/stateLo. */
+function hashText(text: string): void {
   stateHi = OFFSET_HI;
   stateLo = OFFSET_LO;
   stepText(text);
-  return [stateHi, stateLo];
 }
 
 /**
@@ -122,18 +127,14 @@ export class SimhashVotes {
 
   /** The single feature of a one-token text. */
   addToken(token: string): void {
-    stateHi = OFFSET_HI;
-    stateLo = OFFSET_LO;
-    stepText(token);
+    hashText(token);
     this.vote();
   }
 
   addBigram(first: string, second: string): void {
     const at = this.prefixAt.get(first);
     if (at === undefined) {
-      stateHi = OFFSET_HI;
-      stateLo = OFFSET_LO;
-      stepText(first);
+      hashText(first);
       step(0x20);
       this.prefixAt.set(first, this.prefixStates.length);
       this.prefixStates.push(stateHi, stateLo);
