@@ -89,6 +89,25 @@ const LOOKALIKES: Record<string, Change> = {
   },
 };
 
+/**
+ * Rings posing as companies: the benign signals a ring can fake (an org and a corporate
+ * domain it declares, sign-ups over months, office hours), each alone and all at once.
+ */
+const POSING: Record<string, Change> = {
+  'claim-org': {
+    what: 'every sub-group declares an org and a corporate email domain of its own',
+    world: { campaignOrgShare: 1 },
+  },
+  'spread-signup': {
+    what: 'a sub-group signs up over 60 days instead of 6 h',
+    world: { campaignSignupSpreadDays: 60 },
+  },
+  'office-hours': {
+    what: 'waves only in a 9-hour weekday office window (a tenth at weekends)',
+    world: { campaignOfficeHours: true },
+  },
+};
+
 /** The simulator overrides for a change. */
 function params(c: Change): Partial<SimParams> {
   const out: Partial<SimParams> = { ...c.world };
@@ -112,6 +131,8 @@ function variants(names: string[] | undefined): Variant[] {
   all.push(merged('all', 'every evasion above at once', Object.values(EVASIONS)));
   for (const [name, c] of Object.entries(LOOKALIKES)) all.push({ name, ...c });
   all.push(merged('lookalikes', 'every look-alike above at once', Object.values(LOOKALIKES)));
+  for (const [name, c] of Object.entries(POSING)) all.push({ name, ...c });
+  all.push(merged('pose-as-company', 'every posing change above at once', Object.values(POSING)));
   all.push(
     merged('all+lookalikes', 'every evasion and every look-alike at once', [
       ...Object.values(EVASIONS),

@@ -10,6 +10,7 @@ import { Rng, cumulative } from './rng';
 
 const DAY = 86_400_000;
 const MINUTE = 60_000;
+const HOUR = 3_600_000;
 
 export interface DaySink {
   (lines: string[], day: number): Promise<void>;
@@ -95,7 +96,12 @@ export class Generator {
     }
     for (const sub of pop.subgroups) {
       const n = rng.range(sub.wavesPerDay[0], sub.wavesPerDay[1]);
-      sub.waves = Array.from({ length: n }, () => dayMs + rng.next() * DAY);
+      const office = sub.officeStartUtcHour;
+      sub.waves = Array.from({ length: n }, () =>
+        office === undefined
+          ? dayMs + rng.next() * DAY
+          : dayMs + ((office + rng.next() * 9) % 24) * HOUR,
+      );
     }
     const jitter = p.waveJitterMinutes * MINUTE;
     for (const a of pop.accounts) {

@@ -121,6 +121,16 @@ export const DEFAULTS = {
   campaignSignupDays: [0, 70] as Range,
   /** A sub-group's sign-up burst lasts this many hours. */
   campaignBurstHours: 6,
+  /**
+   * Posing as companies (0 / false: off). The look-alike bench's `pose-as-company`
+   * variants use these to test the benign signals a ring can fake: days over which a
+   * sub-group's sign-ups spread instead of a burst; the share of sub-groups that declare
+   * an org and a corporate email domain of their own; waves in a 9-hour office window
+   * of a drawn time zone, on weekdays (a tenth of the volume at weekends, as companies).
+   */
+  campaignSignupSpreadDays: 0,
+  campaignOrgShare: 0,
+  campaignOfficeHours: false,
   /** Days a sub-group stays active after its sign-up burst (capped at the window's end). */
   campaignLifetimeDays: [30, 90] as Range,
   /** Synchronised work waves per sub-group per day, around the clock. */

@@ -42,6 +42,8 @@ export interface Subgroup {
   /** Start times (ms) of today's work waves; refilled every day. */
   waves: number[];
   wavesPerDay: Range;
+  /** Posing as a company: the UTC hour its 9-hour office window starts. */
+  officeStartUtcHour?: number;
 }
 
 export type Adoption = 'ordinary' | 'heavy' | 'pivot';
@@ -290,16 +292,28 @@ export function buildPopulation(p: EffectiveParams): Population {
         ]),
         ...camoMixes.map((m): [RequestMix, number] => [m, camo / camoMixes.length]),
       ]);
+      // Posing as a company draws nothing unless asked, so the defaults' events stay the same.
+      const claim =
+        p.campaignOrgShare > 0 && rng.chance(p.campaignOrgShare)
+          ? { org: ident.org(), domain: ident.domain(rng.pick(['com', 'io', 'net'])) }
+          : undefined;
+      if (p.campaignOfficeHours) {
+        sub.officeStartUtcHour = (((9 - Number(tzs.items[rng.weighted(tzs.cum)])) % 24) + 24) % 24;
+      }
+      const spreadMs =
+        p.campaignSignupSpreadDays > 0
+          ? Math.min(p.campaignSignupSpreadDays * DAY, endMs - DAY - burstMs)
+          : p.campaignBurstHours * HOUR;
       const payments: string[] = [];
       let left = 0;
       for (let i = 0; i < size; i++) {
-        const a = base(
-          'campaign',
-          name,
-          subName,
-          burstMs + rng.next() * p.campaignBurstHours * HOUR,
-        );
+        const a = base('campaign', name, subName, burstMs + rng.next() * spreadMs);
         a.toDay = Math.min(p.days, a.fromDay + lifetime);
+        if (claim) {
+          a.emailDomain = claim.domain;
+          a.org = claim.org;
+        }
+        if (p.campaignOfficeHours) a.weekend = 0.1;
         if (left <= 0) {
           payments.push(ident.paymentMethod());
           left = span(c.accountsPerPaymentMethod);

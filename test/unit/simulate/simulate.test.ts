@@ -338,6 +338,59 @@ describe('simulate', () => {
     expect(behind.length / devs.length).toBeLessThan(0.7);
   });
 
+  it('poses campaigns as companies when asked: own org and domain, spread sign-ups, office hours', async () => {
+    const posing = await run(0.01, 7, {
+      params: { campaignOrgShare: 1, campaignSignupSpreadDays: 60, campaignOfficeHours: true },
+    });
+    const subOf = new Map(posing.truthRows.map((r) => r.split(',')).map((c) => [c[0], c[3]]));
+    const campaign = (id: string) => posing.truth.get(id)?.kind === 'campaign';
+    type Sub = { orgs: Set<string>; domains: Set<string>; signups: number[]; hours: number[] };
+    const subs = new Map<string, Sub>();
+    const sub = (id: string): Sub => {
+      const k = subOf.get(id) as string;
+      let s = subs.get(k);
+      if (!s) subs.set(k, (s = { orgs: new Set(), domains: new Set(), signups: [], hours: [] }));
+      return s;
+    };
+    let weekend = 0;
+    let requests = 0;
+    for (const line of posing.lines) {
+      const e = JSON.parse(line) as Record<string, string>;
+      if (!campaign(e.accountId as string)) continue;
+      const at = new Date(e.at as string);
+      if (e.type === 'signup') {
+        sub(e.accountId as string).signups.push(at.getTime());
+        sub(e.accountId as string).domains.add(e.emailDomain as string);
+        if (e.org) sub(e.accountId as string).orgs.add(e.org);
+      } else if (e.type === 'request') {
+        requests++;
+        if ([0, 6].includes(at.getUTCDay())) weekend++;
+        sub(e.accountId as string).hours.push(at.getUTCHours());
+      }
+    }
+    expect(subs.size).toBeGreaterThan(3);
+    const domains = new Set<string>();
+    for (const [name, s] of subs) {
+      // One org and one non-webmail domain per sub-group, none shared with another.
+      expect([name, s.orgs.size, s.domains.size]).toEqual([name, 1, 1]);
+      const d = [...s.domains][0] as string;
+      expect(d).not.toMatch(/gmail|outlook|yahoo|hotmail|icloud|proton|qq|163|gmx|mail\.ru/);
+      expect(domains.has(d)).toBe(false);
+      domains.add(d);
+      // Sign-ups spread over weeks, not a 6-hour burst.
+      const span = Math.max(...s.signups) - Math.min(...s.signups);
+      expect(span).toBeGreaterThan(7 * 86_400_000);
+      // Waves in a 9-hour window (jitter may carry a request into the 10th or 11th
+      // hour; on its sign-up day an account's requests before the sign-up move later).
+      const inWindow = (start: number) =>
+        s.hours.filter((h) => (h - start + 24) % 24 < 11).length / s.hours.length;
+      expect(Math.max(...Array.from({ length: 24 }, (_, h) => inWindow(h)))).toBeGreaterThan(0.97);
+    }
+    // Weekends carry a tenth of a weekday's volume: about 2 × 0.1 / (5 + 2 × 0.1) of it.
+    expect(weekend / requests).toBeGreaterThan(0.01);
+    expect(weekend / requests).toBeLessThan(0.08);
+  });
+
   it('gives away nothing in value formats: one account id format for everyone', () => {
     for (const id of small.truth.keys()) expect(id).toMatch(/^[a-z0-9]{14}$/);
   });
