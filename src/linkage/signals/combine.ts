@@ -4,6 +4,7 @@
  */
 import {
   BENIGN_CODES,
+  OFFSETTABLE_CODES,
   RISK_CODES,
   type BenignCode,
   type Ramps,
@@ -23,6 +24,11 @@ export function strengthsOf(
   const r = (k: keyof Ramps): number => ramp(v(k), opts.ramps[k][0], opts.ramps[k][1]);
   const rl = (k: keyof Ramps): number => rampLog(v(k), opts.ramps[k][0], opts.ramps[k][1]);
   const burst = r('signup_burst_share');
+  // Staff of an organisation are people, and people sleep: an org or domain the members
+  // declare counts only as far as their timing looks human (SIGNALS.md).
+  const human = 1 - r('around_the_clock');
+  const org = r('org_share') * human;
+  const domain = r('corporate_domain_share') * human;
   const paymentSingle = v('payment_values') === 1 && v('payment_max_accounts') >= 0.8 * size;
   return {
     risk: {
@@ -37,10 +43,9 @@ export function strengthsOf(
       model_pivot_24h: r('pivot_share_24h'),
     },
     benign: {
-      benign_consistent_org: r('org_share'),
-      benign_corporate_domain: r('corporate_domain_share'),
-      benign_signups_spread:
-        r('signup_span_days') * (1 - burst) * Math.max(r('org_share'), r('corporate_domain_share')),
+      benign_consistent_org: org,
+      benign_corporate_domain: domain,
+      benign_signups_spread: r('signup_span_days') * (1 - burst) * Math.max(org, domain),
       benign_office_hours:
         r('office_window_share') *
         (v('activity_span_days') >= 14 ? 0.5 + 0.5 * r('weekend_share') : 1),
@@ -71,8 +76,9 @@ const REASON_VALUE: Record<RiskCode | BenignCode, string> = {
 };
 
 /**
- * risk = sigmoid(bias + confidence · Σ weight·strength − Σ benignWeight·benignStrength),
- * confidence = min(1, (size − 1) / (fullConfidenceSize − 1)).
+ * risk = sigmoid(bias + confidence · Σ weight·strength − offset · Σ benignWeight·benignStrength),
+ * confidence = min(1, (size − 1) / (fullConfidenceSize − 1)),
+ * offset = min(1, (the OFFSETTABLE_CODES' contributions) / Σ benignWeight·benignStrength).
  * Reasons: codes whose strength ≥ reasonMinStrength, largest weighted contribution first.
  */
 export function combine(
@@ -83,6 +89,8 @@ export function combine(
   risk: number;
   z: number;
   confidence: number;
+  /** The share of the benign codes' weight that counts (< 1 when they exceed what they can offset). */
+  benignOffsetScale: number;
   reasons: Reason[];
   /** strength (0..1) and signed contribution to z of every code */
   strengths: Record<string, number>;
@@ -104,8 +112,14 @@ export function combine(
       listed.push({ code, value: round(signals[REASON_VALUE[code]] ?? 0), contribution });
     }
   }
+  // Benign codes offset at most the connection and timing evidence, scaled alike.
+  let offsettable = 0;
+  for (const code of OFFSETTABLE_CODES) offsettable += contributions[code] ?? 0;
+  let benignTotal = 0;
+  for (const code of BENIGN_CODES) benignTotal += opts.benignWeights[code] * benign[code];
+  const offsetScale = benignTotal > offsettable ? offsettable / benignTotal : 1;
   for (const code of BENIGN_CODES) {
-    const contribution = opts.benignWeights[code] * benign[code];
+    const contribution = opts.benignWeights[code] * benign[code] * offsetScale;
     contributions[code] = -contribution;
     z -= contribution;
     if (benign[code] >= opts.reasonMinStrength && opts.benignWeights[code] > 0) {
@@ -117,6 +131,7 @@ export function combine(
     risk: sigmoid(z),
     z,
     confidence,
+    benignOffsetScale: offsetScale,
     reasons: listed.map(({ code, value }) => ({ code, value })),
     strengths: { ...pos, ...benign },
     contributions,

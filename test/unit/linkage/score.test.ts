@@ -1,6 +1,12 @@
 import { build } from '../../../src/linkage/build';
 import { promptTemplates, type PromptTemplates } from '../../../src/linkage/lsh';
-import { BENIGN_CODES, DEFAULTS, RISK_CODES, score } from '../../../src/linkage/score';
+import {
+  BENIGN_CODES,
+  DEFAULTS,
+  OFFSETTABLE_CODES,
+  RISK_CODES,
+  score,
+} from '../../../src/linkage/score';
 import {
   bestWindowShare,
   inBurstWindows,
@@ -279,6 +285,18 @@ describe('score: each reason code appears when its pattern is planted', () => {
     expect(reason(c, 'benign_consistent_org')).toBe(1);
   });
 
+  it('an org and a domain count only as far as the members keep human hours', () => {
+    const claim = all(plant.org('org-acme'), plant.domain('acme.example'));
+    const office = scoreOne(people('claim-office', 12, 7, all(claim, plant.officeHours())));
+    expect(office.signals.strength_benign_consistent_org).toBe(1);
+    expect(office.signals.strength_benign_corporate_domain).toBe(1);
+    const machine = scoreOne(people('claim-clock', 12, 7, all(claim, plant.aroundTheClock())));
+    expect(reason(machine, 'around_the_clock')).toBeGreaterThan(0.95);
+    expect(machine.signals.strength_benign_consistent_org).toBeLessThan(0.05);
+    expect(machine.signals.strength_benign_corporate_domain).toBeLessThan(0.05);
+    expect(reason(machine, 'benign_consistent_org')).toBeUndefined();
+  });
+
   it('benign_corporate_domain: one non-webmail domain; webmail never counts', () => {
     const c = scoreOne(people('dom', 12, 7, plant.domain('acme.example')));
     expect(reason(c, 'benign_corporate_domain')).toBe(1);
@@ -489,16 +507,18 @@ describe('score: benign look-alikes stay below the threshold, rings go above', (
       emailDomain: 'fake-corp.example',
     }));
     const c = scoreOne(disguised);
-    expect(codes(c)).toEqual(
-      expect.arrayContaining(['benign_consistent_org', 'benign_corporate_domain']),
-    );
+    expect(c.signals.org_share).toBe(1);
+    expect(c.signals.corporate_domain_share).toBe(1);
+    // Members active at every hour: the claims are discounted, so not listed as reasons.
+    expect(codes(c)).not.toContain('benign_consistent_org');
     expect(c.flagged).toBe(true);
   });
 
-  it('a sparse harvesting sub-group (≈100 requests each, random hours, camouflage) is flagged', () => {
-    const popular = randomHex(rng(555));
-    const outsiders = people('pop', 100, 40, plant.template(popular, 5));
-    const sparse = people('sparse', 40, 41, (acc, i, r) => {
+  /** A sparse harvesting sub-group: ≈100 requests each, random hours, some camouflage. */
+  const popular = randomHex(rng(555));
+  const outsiders = people('pop', 100, 40, plant.template(popular, 5));
+  const sparseRing = (prefix: string): FixtureAccount[] =>
+    people(prefix, 40, 41, (acc, i, r) => {
       plant.sharedCard(`sparse-card-${i % 2}`)(acc);
       plant.sharedSubnet(`172.20.${i % 3}`, 1 + (i % 10))(acc);
       acc.signupAt = T0 + 2 * DAY + Math.floor(r() * 6 * HOUR);
@@ -518,7 +538,9 @@ describe('score: benign look-alikes stay below the threshold, rings go above', (
         { name: 'chat', count: 5 },
       ];
     });
-    const c = scoreOne(sparse, outsiders);
+
+  it('a sparse harvesting sub-group (≈100 requests each, random hours, camouflage) is flagged', () => {
+    const c = scoreOne(sparseRing('sparse'), outsiders);
     expect(c.flagged).toBe(true);
     expect(codes(c)).toEqual(
       expect.arrayContaining([
@@ -529,6 +551,55 @@ describe('score: benign look-alikes stay below the threshold, rings go above', (
         'around_the_clock',
       ]),
     );
+  });
+
+  it('a sparse sub-group that declares one org and a company domain is still flagged', () => {
+    // The evasion bench's claim-org variant: a claim cost the light reasoning campaign
+    // every flag until the claims were weighed against around-the-clock timing.
+    const disguised = sparseRing('sparse-org').map((acc) => ({
+      ...acc,
+      org: 'org-fake',
+      emailDomain: 'fake-corp.example',
+    }));
+    const c = scoreOne(disguised, outsiders);
+    expect(c.signals.org_share).toBe(1);
+    expect(c.flagged).toBe(true);
+  });
+
+  it('benign codes offset how members connect and when, never what they send', () => {
+    // A ring posing as a company: one org and domain, sign-ups over months, office hours,
+    // and the pivot, templates and volume of a harvesting ring.
+    const posing = ring('posing', 30, 24).map((acc, i) => ({
+      ...acc,
+      org: 'org-posing',
+      emailDomain: 'posing-corp.example',
+      signupAt: T0 - 120 * DAY + i * 4 * DAY,
+    }));
+    // Office hours every day: the release (T0 + 40 days) falls on a Saturday.
+    posing.forEach((acc, i) => {
+      acc.hours = schedule(
+        { fromDay: 11, toDay: PERIOD_DAYS, hoursOfDay: slot(9, 8), dayChance: 0.9, perHour: 8 },
+        rng(500 + i),
+      );
+    });
+    const c = scoreOne(posing);
+    const content = ['shared_prompt_template', 'high_request_volume', 'model_pivot_24h'];
+    for (const code of [
+      'benign_consistent_org',
+      'benign_corporate_domain',
+      'benign_signups_spread',
+    ]) {
+      expect(c.signals[`strength_${code}`]).toBeGreaterThan(0.5);
+    }
+    expect(c.signals.strength_benign_office_hours).toBeGreaterThanOrEqual(0.25);
+    for (const code of content) expect(c.signals[`strength_${code}`]).toBeGreaterThan(0.5);
+    expect(c.signals.benign_offset_scale).toBeLessThan(1);
+    let sent = DEFAULTS.bias;
+    for (const code of RISK_CODES) {
+      if (!OFFSETTABLE_CODES.includes(code)) sent += c.signals[`contribution_${code}`] ?? 0;
+    }
+    expect(c.signals.z).toBeCloseTo(sent, 2);
+    expect(c.flagged).toBe(true);
   });
 
   it('a ring sub-group without the pivot is still flagged', () => {
@@ -552,18 +623,44 @@ describe('score: mechanics', () => {
   });
 
   it('risk is the logistic of the documented sum', () => {
-    // z = bias + confidence · Σ weight · strength − Σ benignWeight · strength, recomputed
-    // here from the recorded strengths and DEFAULTS (SIGNALS.md), not from combine's own sums.
-    for (const [size, confidence] of [
-      [30, 1],
-      [3, 0.5], // (size − 1) / (fullConfidenceSize − 1)
+    // z = bias + confidence · Σ weight · strength − offset · Σ benignWeight · strength,
+    // offset = min(1, confidence · Σ over the offsettable codes of weight · strength / that
+    // benign sum), recomputed here from the recorded strengths and DEFAULTS (SIGNALS.md),
+    // not from combine's own sums.
+    const company = (n: number) =>
+      people(
+        `sumorg${n}`,
+        n,
+        6,
+        all(
+          plant.sharedCard('sum-card'),
+          plant.sharedSubnet('203.0.113', 5),
+          plant.org('org-sum'),
+          plant.domain('sum.example'),
+          plant.spreadSignups(180, n),
+          plant.officeHours(),
+        ),
+      );
+    for (const [group, confidence, offsetBelowOne] of [
+      [ring('sum30', 30, 6), 1, false],
+      [ring('sum3', 3, 6), 0.5, false], // (size − 1) / (fullConfidenceSize − 1)
+      [company(20), 1, true],
     ] as const) {
-      const c = scoreOne(ring(`sum${size}`, size, 6));
+      const c = scoreOne(group);
       const strength = (code: string) => c.signals[`strength_${code}`] ?? NaN;
       let z = DEFAULTS.bias;
       for (const code of RISK_CODES) z += confidence * DEFAULTS.weights[code] * strength(code);
-      for (const code of BENIGN_CODES) z -= DEFAULTS.benignWeights[code] * strength(code);
+      let benign = 0;
+      for (const code of BENIGN_CODES) benign += DEFAULTS.benignWeights[code] * strength(code);
+      let offsettable = 0;
+      for (const code of OFFSETTABLE_CODES) {
+        offsettable += confidence * DEFAULTS.weights[code] * strength(code);
+      }
+      const offset = benign > offsettable ? offsettable / benign : 1;
+      z -= offset * benign;
       expect(RISK_CODES.some((code) => strength(code) > 0.5)).toBe(true);
+      expect(offset < 1).toBe(offsetBelowOne);
+      expect(c.signals.benign_offset_scale).toBeCloseTo(offset, 3);
       expect(c.signals.confidence).toBe(confidence);
       expect(c.signals.z).toBeCloseTo(z, 2);
       expect(c.risk).toBeCloseTo(1 / (1 + Math.exp(-z)), 3);
