@@ -108,6 +108,16 @@ const POSING: Record<string, Change> = {
   },
 };
 
+/**
+ * What posing rings are now caught by, done by real companies: half of them run an
+ * internal coding agent at 10× a colleague's volume on 80 % of their staff's requests,
+ * and switch it to the new model within 24 h of the release.
+ */
+const AGENT_COMPANIES: Change = {
+  what: 'half the companies run an internal coding agent heavily and switch its model within 24 h',
+  world: { companyAgentShare: 0.5 },
+};
+
 /** The simulator overrides for a change. */
 function params(c: Change): Partial<SimParams> {
   const out: Partial<SimParams> = { ...c.world };
@@ -133,6 +143,7 @@ function variants(names: string[] | undefined): Variant[] {
   all.push(merged('lookalikes', 'every look-alike above at once', Object.values(LOOKALIKES)));
   for (const [name, c] of Object.entries(POSING)) all.push({ name, ...c });
   all.push(merged('pose-as-company', 'every posing change above at once', Object.values(POSING)));
+  all.push({ name: 'agent-company', ...AGENT_COMPANIES });
   all.push(
     merged('all+lookalikes', 'every evasion and every look-alike at once', [
       ...Object.values(EVASIONS),

@@ -21,20 +21,6 @@ export const RISK_CODES = [
 ] as const;
 export type RiskCode = (typeof RISK_CODES)[number];
 
-/**
- * The risk codes benign signals can answer: how members are connected and when they
- * act (an organisation shares a card and an office, hires in batches, works the same
- * hours). What members send (templates, capabilities, volume, a pivot) no benign
- * signal explains, so the benign codes together offset at most these (SIGNALS.md).
- */
-export const OFFSETTABLE_CODES: readonly RiskCode[] = [
-  'shared_payment_method',
-  'shared_subnet',
-  'signup_burst',
-  'synchronised_activity',
-  'around_the_clock',
-];
-
 /** Benign (risk-lowering) reason codes. */
 export const BENIGN_CODES = [
   'benign_consistent_org',

@@ -38,7 +38,6 @@ import type { AccountFacts, Detection, LinkageInput, ScoredCluster } from './typ
 export {
   BENIGN_CODES,
   DEFAULTS,
-  OFFSETTABLE_CODES,
   RISK_CODES,
   scoreOptions,
   type BenignCode,
@@ -99,7 +98,7 @@ function scoreCluster(ctx: Context, members: number[], clusterIndex: number): Sc
   const { opts } = ctx;
   const rng = createRng((opts.seed ^ Math.imul(clusterIndex + 1, 0x9e3779b1)) >>> 0);
   const m = measure(ctx, members, rng);
-  const { risk, z, confidence, benignOffsetScale, reasons, strengths, contributions } = combine(
+  const { risk, z, confidence, reasons, strengths, contributions } = combine(
     m.signals,
     members.length,
     opts,
@@ -108,7 +107,6 @@ function scoreCluster(ctx: Context, members: number[], clusterIndex: number): Sc
   for (const [code, s] of Object.entries(strengths)) signals[`strength_${code}`] = round(s);
   for (const [code, c] of Object.entries(contributions)) signals[`contribution_${code}`] = round(c);
   signals.confidence = round(confidence);
-  signals.benign_offset_scale = round(benignOffsetScale);
   signals.z = round(z);
   signals.risk = round(risk);
   return {

@@ -172,7 +172,7 @@ export class Generator {
       const days = (t - releaseMs) / DAY;
       if (a.adoption === 'pivot') {
         const c = p.campaigns.coding;
-        share = t >= a.pivotAtMs ? c.pivotShare : 0;
+        share = t >= a.pivotAtMs ? (a.pivotShare ?? c.pivotShare) : 0;
       } else if (a.adoption === 'heavy') {
         share = Math.min(p.heavyAdoptionMax, p.heavyAdoptionPerDay * days);
       } else {

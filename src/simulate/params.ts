@@ -177,6 +177,16 @@ export const DEFAULTS = {
   companyHomeShare: 0.2,
   /** Share of company requests using the company's internal agent template. */
   companyTemplateShare: 0.35,
+  /**
+   * Companies built on an internal coding agent (0: none). Their staff send
+   * `companyAgentTemplateShare` of their requests through it, mostly coding, at
+   * `companyAgentVolume` times a colleague's volume, and the agent moves to the new model
+   * within 24 h of its release (one config change). A look-alike for rules that let what
+   * a cluster sends outweigh what it is (bench/quality/evasion.ts, `agent-company`).
+   */
+  companyAgentShare: 0,
+  companyAgentTemplateShare: 0.8,
+  companyAgentVolume: 10,
   /** Startup engineers' requests on the startup's shared template. */
   startupTemplateShare: 0.3,
   /** NAT IPs per campus, per carrier; exit IPs per VPN provider; venue IPs per hackathon. */

@@ -78,6 +78,10 @@ export interface Account {
   adoption: Adoption;
   /** Pivoting campaigns: from this time the pivot share applies. */
   pivotAtMs: number;
+  /** The share that moves at `pivotAtMs` when not the coding campaign's. */
+  pivotShare?: number;
+  /** Volume multiplier applied after calibration (agent companies). */
+  boost?: number;
   sub: Subgroup | undefined;
 }
 
@@ -376,6 +380,7 @@ export function buildPopulation(p: EffectiveParams): Population {
   }
 
   // Companies.
+  const agentCaps = fromRecord({ coding: 0.8, tool_use: 0.15, reasoning: 0.05 });
   sizesSummingTo(b.company.accounts, b.company.units, p.companySize).forEach((size, u) => {
     const name = `company-${u + 1}`;
     const domain = ident.domain(rng.pick(['com', 'com', 'co', 'net', 'de', 'io']));
@@ -385,6 +390,11 @@ export function buildPopulation(p: EffectiveParams): Population {
     const tz = tzs.items[rng.weighted(tzs.cum)] as string;
     const internal = template(`${name}-agent`, 'company', p.variantsPerSmallTemplate);
     const firstMs = startMs - rng.next() * p.preWindowDays * DAY;
+    // Drawn only when asked, so the defaults' events stay the same.
+    const agentAtMs =
+      p.companyAgentShare > 0 && rng.chance(p.companyAgentShare)
+        ? releaseMs + rng.next() * DAY
+        : undefined;
     for (let i = 0; i < size; i++) {
       const a = base('benign', 'company', name, firstMs + rng.next() * (endMs - DAY - firstMs));
       a.emailDomain = domain;
@@ -398,7 +408,15 @@ export function buildPopulation(p: EffectiveParams): Population {
         [office, 1 - p.companyHomeShare],
         [[homeIp], p.companyHomeShare],
       ]);
-      a.mixes = ordinaryMixes([[mixPool(internal), p.companyTemplateShare]]);
+      if (agentAtMs === undefined) {
+        a.mixes = ordinaryMixes([[mixPool(internal), p.companyTemplateShare]]);
+      } else {
+        a.mixes = ordinaryMixes([[mixPool(internal, agentCaps), p.companyAgentTemplateShare]]);
+        a.adoption = 'pivot';
+        a.pivotAtMs = agentAtMs;
+        a.pivotShare = p.companyAgentTemplateShare;
+        a.boost = p.companyAgentVolume;
+      }
       accounts.push(a);
     }
   });
@@ -532,6 +550,7 @@ export function buildPopulation(p: EffectiveParams): Population {
   }
 
   calibrate(accounts, p, startMs);
+  for (const a of accounts) if (a.boost) a.rate *= a.boost;
   return { accounts, subgroups, pools, startMs, releaseMs };
 }
 

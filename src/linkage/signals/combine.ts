@@ -4,7 +4,6 @@
  */
 import {
   BENIGN_CODES,
-  OFFSETTABLE_CODES,
   RISK_CODES,
   type BenignCode,
   type Ramps,
@@ -76,9 +75,8 @@ const REASON_VALUE: Record<RiskCode | BenignCode, string> = {
 };
 
 /**
- * risk = sigmoid(bias + confidence · Σ weight·strength − offset · Σ benignWeight·benignStrength),
- * confidence = min(1, (size − 1) / (fullConfidenceSize − 1)),
- * offset = min(1, (the OFFSETTABLE_CODES' contributions) / Σ benignWeight·benignStrength).
+ * risk = sigmoid(bias + confidence · Σ weight·strength − Σ benignWeight·benignStrength),
+ * confidence = min(1, (size − 1) / (fullConfidenceSize − 1)).
  * Reasons: codes whose strength ≥ reasonMinStrength, largest weighted contribution first.
  */
 export function combine(
@@ -89,8 +87,6 @@ export function combine(
   risk: number;
   z: number;
   confidence: number;
-  /** The share of the benign codes' weight that counts (< 1 when they exceed what they can offset). */
-  benignOffsetScale: number;
   reasons: Reason[];
   /** strength (0..1) and signed contribution to z of every code */
   strengths: Record<string, number>;
@@ -112,14 +108,8 @@ export function combine(
       listed.push({ code, value: round(signals[REASON_VALUE[code]] ?? 0), contribution });
     }
   }
-  // Benign codes offset at most the connection and timing evidence, scaled alike.
-  let offsettable = 0;
-  for (const code of OFFSETTABLE_CODES) offsettable += contributions[code] ?? 0;
-  let benignTotal = 0;
-  for (const code of BENIGN_CODES) benignTotal += opts.benignWeights[code] * benign[code];
-  const offsetScale = benignTotal > offsettable ? offsettable / benignTotal : 1;
   for (const code of BENIGN_CODES) {
-    const contribution = opts.benignWeights[code] * benign[code] * offsetScale;
+    const contribution = opts.benignWeights[code] * benign[code];
     contributions[code] = -contribution;
     z -= contribution;
     if (benign[code] >= opts.reasonMinStrength && opts.benignWeights[code] > 0) {
@@ -131,7 +121,6 @@ export function combine(
     risk: sigmoid(z),
     z,
     confidence,
-    benignOffsetScale: offsetScale,
     reasons: listed.map(({ code, value }) => ({ code, value })),
     strengths: { ...pos, ...benign },
     contributions,

@@ -1,12 +1,6 @@
 import { build } from '../../../src/linkage/build';
 import { promptTemplates, type PromptTemplates } from '../../../src/linkage/lsh';
-import {
-  BENIGN_CODES,
-  DEFAULTS,
-  OFFSETTABLE_CODES,
-  RISK_CODES,
-  score,
-} from '../../../src/linkage/score';
+import { BENIGN_CODES, DEFAULTS, RISK_CODES, score } from '../../../src/linkage/score';
 import {
   bestWindowShare,
   inBurstWindows,
@@ -566,42 +560,6 @@ describe('score: benign look-alikes stay below the threshold, rings go above', (
     expect(c.flagged).toBe(true);
   });
 
-  it('benign codes offset how members connect and when, never what they send', () => {
-    // A ring posing as a company: one org and domain, sign-ups over months, office hours,
-    // and the pivot, templates and volume of a harvesting ring.
-    const posing = ring('posing', 30, 24).map((acc, i) => ({
-      ...acc,
-      org: 'org-posing',
-      emailDomain: 'posing-corp.example',
-      signupAt: T0 - 120 * DAY + i * 4 * DAY,
-    }));
-    // Office hours every day: the release (T0 + 40 days) falls on a Saturday.
-    posing.forEach((acc, i) => {
-      acc.hours = schedule(
-        { fromDay: 11, toDay: PERIOD_DAYS, hoursOfDay: slot(9, 8), dayChance: 0.9, perHour: 8 },
-        rng(500 + i),
-      );
-    });
-    const c = scoreOne(posing);
-    const content = ['shared_prompt_template', 'high_request_volume', 'model_pivot_24h'];
-    for (const code of [
-      'benign_consistent_org',
-      'benign_corporate_domain',
-      'benign_signups_spread',
-    ]) {
-      expect(c.signals[`strength_${code}`]).toBeGreaterThan(0.5);
-    }
-    expect(c.signals.strength_benign_office_hours).toBeGreaterThanOrEqual(0.25);
-    for (const code of content) expect(c.signals[`strength_${code}`]).toBeGreaterThan(0.5);
-    expect(c.signals.benign_offset_scale).toBeLessThan(1);
-    let sent = DEFAULTS.bias;
-    for (const code of RISK_CODES) {
-      if (!OFFSETTABLE_CODES.includes(code)) sent += c.signals[`contribution_${code}`] ?? 0;
-    }
-    expect(c.signals.z).toBeCloseTo(sent, 2);
-    expect(c.flagged).toBe(true);
-  });
-
   it('a ring sub-group without the pivot is still flagged', () => {
     const c = cRingB as ScoredCluster;
     expect(c.flagged).toBe(true);
@@ -623,44 +581,18 @@ describe('score: mechanics', () => {
   });
 
   it('risk is the logistic of the documented sum', () => {
-    // z = bias + confidence · Σ weight · strength − offset · Σ benignWeight · strength,
-    // offset = min(1, confidence · Σ over the offsettable codes of weight · strength / that
-    // benign sum), recomputed here from the recorded strengths and DEFAULTS (SIGNALS.md),
-    // not from combine's own sums.
-    const company = (n: number) =>
-      people(
-        `sumorg${n}`,
-        n,
-        6,
-        all(
-          plant.sharedCard('sum-card'),
-          plant.sharedSubnet('203.0.113', 5),
-          plant.org('org-sum'),
-          plant.domain('sum.example'),
-          plant.spreadSignups(180, n),
-          plant.officeHours(),
-        ),
-      );
-    for (const [group, confidence, offsetBelowOne] of [
-      [ring('sum30', 30, 6), 1, false],
-      [ring('sum3', 3, 6), 0.5, false], // (size − 1) / (fullConfidenceSize − 1)
-      [company(20), 1, true],
+    // z = bias + confidence · Σ weight · strength − Σ benignWeight · strength, recomputed
+    // here from the recorded strengths and DEFAULTS (SIGNALS.md), not from combine's own sums.
+    for (const [size, confidence] of [
+      [30, 1],
+      [3, 0.5], // (size − 1) / (fullConfidenceSize − 1)
     ] as const) {
-      const c = scoreOne(group);
+      const c = scoreOne(ring(`sum${size}`, size, 6));
       const strength = (code: string) => c.signals[`strength_${code}`] ?? NaN;
       let z = DEFAULTS.bias;
       for (const code of RISK_CODES) z += confidence * DEFAULTS.weights[code] * strength(code);
-      let benign = 0;
-      for (const code of BENIGN_CODES) benign += DEFAULTS.benignWeights[code] * strength(code);
-      let offsettable = 0;
-      for (const code of OFFSETTABLE_CODES) {
-        offsettable += confidence * DEFAULTS.weights[code] * strength(code);
-      }
-      const offset = benign > offsettable ? offsettable / benign : 1;
-      z -= offset * benign;
+      for (const code of BENIGN_CODES) z -= DEFAULTS.benignWeights[code] * strength(code);
       expect(RISK_CODES.some((code) => strength(code) > 0.5)).toBe(true);
-      expect(offset < 1).toBe(offsetBelowOne);
-      expect(c.signals.benign_offset_scale).toBeCloseTo(offset, 3);
       expect(c.signals.confidence).toBe(confidence);
       expect(c.signals.z).toBeCloseTo(z, 2);
       expect(c.risk).toBeCloseTo(1 / (1 + Math.exp(-z)), 3);

@@ -391,6 +391,28 @@ describe('simulate', () => {
     expect(weekend / requests).toBeLessThan(0.08);
   });
 
+  it('builds agent companies when asked: heavy, mostly on their agent, switched within a day of the release', () => {
+    const companies = (share: number) =>
+      buildPopulation(effectiveParams(0.01, 7, { companyAgentShare: share })).accounts.filter(
+        (a) => a.group === 'benign:company',
+      );
+    const plain = companies(0);
+    const agents = companies(1);
+    expect(agents.length).toBe(plain.length);
+    const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+    const ratio = mean(agents.map((a) => a.rate)) / mean(plain.map((a) => a.rate));
+    expect(ratio).toBeGreaterThan(8);
+    expect(ratio).toBeLessThan(12);
+    const release = Date.UTC(2026, 0, 1) + 60 * 86_400_000 + 17 * 3_600_000;
+    for (const a of agents) {
+      expect(a.adoption).toBe('pivot');
+      expect(a.pivotAtMs).toBeGreaterThanOrEqual(release);
+      expect(a.pivotAtMs).toBeLessThan(release + 86_400_000);
+      expect(a.pivotShare).toBe(0.8);
+    }
+    expect(plain.every((a) => a.adoption === 'ordinary' && a.boost === undefined)).toBe(true);
+  });
+
   it('gives away nothing in value formats: one account id format for everyone', () => {
     for (const id of small.truth.keys()) expect(id).toMatch(/^[a-z0-9]{14}$/);
   });
