@@ -11,6 +11,10 @@
  * over many /24s, framework developers behind those pools, a class sending its homework
  * prompt heavily from a wide campus. The campaigns keep their defaults there.
  *
+ * Posing variants have the rings fake the benign signals (an org and a corporate domain,
+ * sign-ups over weeks, office hours); `agent-company` is the benign world a complete
+ * pose resembles: companies built on a heavy internal agent that switch its model fast.
+ *
  *   npx tsx bench/quality/evasion.ts [--scale 0.1] [--seeds 42,7] [--variants a,b]
  *     [--out bench/out/evasion.md]
  *
