@@ -103,7 +103,7 @@ const POSING: Record<string, Change> = {
     world: { campaignOrgShare: 1 },
   },
   'spread-signup': {
-    what: 'a sub-group signs up over 60 days instead of 6 h',
+    what: 'a sub-group signs up over up to 60 days (to the window’s end) instead of 6 h',
     world: { campaignSignupSpreadDays: 60 },
   },
   'office-hours': {
@@ -113,13 +113,23 @@ const POSING: Record<string, Change> = {
 };
 
 /**
- * What posing rings are now caught by, done by real companies: half of them run an
- * internal coding agent at 10× a colleague's volume on 80 % of their staff's requests,
- * and switch it to the new model within 24 h of the release.
+ * The benign world a complete pose resembles: half the companies run an internal coding
+ * agent at 10× a colleague's volume on 80 % of their staff's requests, and switch it to
+ * the new model within 24 h of the release; in office hours, or left running.
  */
-const AGENT_COMPANIES: Change = {
-  what: 'half the companies run an internal coding agent heavily and switch its model within 24 h',
-  world: { companyAgentShare: 0.5 },
+const AGENT_COMPANIES: Record<string, Change> = {
+  'agent-company': {
+    what: 'half the companies run an internal coding agent heavily and switch its model within 24 h',
+    world: { companyAgentShare: 0.5 },
+  },
+  'agent-company-flat': {
+    what: 'the same, the agent left running through the night (the heavy users’ hours)',
+    world: { companyAgentShare: 0.5, companyAgentHours: 'flat' },
+  },
+  'agent-company-clock': {
+    what: 'the same, the agent running evenly around the clock',
+    world: { companyAgentShare: 0.5, companyAgentHours: 'clock' },
+  },
 };
 
 /** The simulator overrides for a change. */
@@ -147,7 +157,7 @@ function variants(names: string[] | undefined): Variant[] {
   all.push(merged('lookalikes', 'every look-alike above at once', Object.values(LOOKALIKES)));
   for (const [name, c] of Object.entries(POSING)) all.push({ name, ...c });
   all.push(merged('pose-as-company', 'every posing change above at once', Object.values(POSING)));
-  all.push({ name: 'agent-company', ...AGENT_COMPANIES });
+  for (const [name, c] of Object.entries(AGENT_COMPANIES)) all.push({ name, ...c });
   all.push(
     merged('all+lookalikes', 'every evasion and every look-alike at once', [
       ...Object.values(EVASIONS),

@@ -45,6 +45,8 @@ export interface Ramps {
   signup_burst_share: [number, number];
   active_hour_jaccard: [number, number];
   around_the_clock: [number, number];
+  /** The same raw signal, for how far it voids a declared org or domain (stricter). */
+  around_the_clock_claims: [number, number];
   pivot_share_24h: [number, number];
   org_share: [number, number];
   corporate_domain_share: [number, number];
@@ -136,6 +138,7 @@ export const DEFAULTS: ScoreOptions = {
     signup_burst_share: [0.2, 0.7],
     active_hour_jaccard: [0.1, 0.5],
     around_the_clock: [0.3, 0.8],
+    around_the_clock_claims: [0.45, 0.75],
     pivot_share_24h: [0.15, 0.5],
     org_share: [0.6, 0.95],
     corporate_domain_share: [0.6, 0.95],

@@ -96,11 +96,13 @@ export class Generator {
     }
     for (const sub of pop.subgroups) {
       const n = rng.range(sub.wavesPerDay[0], sub.wavesPerDay[1]);
-      const office = sub.officeStartUtcHour;
+      const opens = sub.officeStartUtcHour;
+      const hours = sub.officeHours ?? 24;
+      // An office window that opens late in UTC wraps past midnight into the same day.
       sub.waves = Array.from({ length: n }, () =>
-        office === undefined
+        opens === undefined
           ? dayMs + rng.next() * DAY
-          : dayMs + ((office + rng.next() * 9) % 24) * HOUR,
+          : dayMs + ((opens + rng.next() * hours) % 24) * HOUR,
       );
     }
     const jitter = p.waveJitterMinutes * MINUTE;

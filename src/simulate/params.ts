@@ -133,7 +133,7 @@ export const DEFAULTS = {
   campaignOfficeHours: false,
   /** Days a sub-group stays active after its sign-up burst (capped at the window's end). */
   campaignLifetimeDays: [30, 90] as Range,
-  /** Synchronised work waves per sub-group per day, around the clock. */
+  /** Synchronised work waves per sub-group per day, around the clock (office hours when posing). */
   wavesPerDay: [8, 24] as Range,
   /** Requests of a wave start within this many minutes of the wave. */
   waveJitterMinutes: 20,
@@ -180,13 +180,19 @@ export const DEFAULTS = {
   /**
    * Companies built on an internal coding agent (0: none). Their staff send
    * `companyAgentTemplateShare` of their requests through it, mostly coding, at
-   * `companyAgentVolume` times a colleague's volume, and the agent moves to the new model
-   * within 24 h of its release (one config change). A look-alike for rules that let what
-   * a cluster sends outweigh what it is (bench/quality/evasion.ts, `agent-company`).
+   * `companyAgentVolume` times a colleague's volume (added to the table's company
+   * requests), and within 24 h of the release that share of all their requests moves to
+   * the new model (one config change; the rest never adopts it). The benign world a ring
+   * posing as a company resembles (bench/quality/evasion.ts, `agent-company*`).
    */
   companyAgentShare: 0,
   companyAgentTemplateShare: 0.8,
   companyAgentVolume: 10,
+  /**
+   * When agent companies' traffic runs: office hours like other companies, an agent left
+   * running through the night ('flat': the heavy users' profile), or a uniform day.
+   */
+  companyAgentHours: 'office' as 'office' | 'flat' | 'clock',
   /** Startup engineers' requests on the startup's shared template. */
   startupTemplateShare: 0.3,
   /** NAT IPs per campus, per carrier; exit IPs per VPN provider; venue IPs per hackathon. */

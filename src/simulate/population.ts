@@ -11,6 +11,13 @@ import { Rng, cumulative } from './rng';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
+/** Length of a posing ring's office window, in hours. */
+const POSING_OFFICE_HOURS = 9;
+
+/** The UTC hour (0–23, fractional for half-hour zones) of local `hour` in UTC offset `tz`. */
+export function utcHourOf(hour: number, tz: string): number {
+  return (((hour - Number(tz)) % 24) + 24) % 24;
+}
 
 /** Labels and their cumulative weights. */
 export interface Weighted<T> {
@@ -42,8 +49,9 @@ export interface Subgroup {
   /** Start times (ms) of today's work waves; refilled every day. */
   waves: number[];
   wavesPerDay: Range;
-  /** Posing as a company: the UTC hour its 9-hour office window starts. */
+  /** Posing as a company: the UTC hour its office window (`officeHours` long) starts. */
   officeStartUtcHour?: number;
+  officeHours?: number;
 }
 
 export type Adoption = 'ordinary' | 'heavy' | 'pivot';
@@ -80,8 +88,8 @@ export interface Account {
   pivotAtMs: number;
   /** The share that moves at `pivotAtMs` when not the coding campaign's. */
   pivotShare?: number;
-  /** Volume multiplier applied after calibration (agent companies). */
-  boost?: number;
+  /** Agent companies: volume multiplier applied after calibration. */
+  agentVolume?: number;
   sub: Subgroup | undefined;
 }
 
@@ -302,16 +310,22 @@ export function buildPopulation(p: EffectiveParams): Population {
           ? { org: ident.org(), domain: ident.domain(rng.pick(['com', 'io', 'net'])) }
           : undefined;
       if (p.campaignOfficeHours) {
-        sub.officeStartUtcHour = (((9 - Number(tzs.items[rng.weighted(tzs.cum)])) % 24) + 24) % 24;
+        sub.officeStartUtcHour = utcHourOf(9, tzs.items[rng.weighted(tzs.cum)] as string);
+        sub.officeHours = POSING_OFFICE_HOURS;
       }
-      const spreadMs =
-        p.campaignSignupSpreadDays > 0
-          ? Math.min(p.campaignSignupSpreadDays * DAY, endMs - DAY - burstMs)
-          : p.campaignBurstHours * HOUR;
+      // Spread sign-ups stop a day before the window ends (so at once for a late burst).
+      const spreadMs = Math.max(
+        0,
+        Math.min(p.campaignSignupSpreadDays * DAY, endMs - DAY - burstMs),
+      );
       const payments: string[] = [];
       let left = 0;
       for (let i = 0; i < size; i++) {
-        const a = base('campaign', name, subName, burstMs + rng.next() * spreadMs);
+        const signupMs =
+          p.campaignSignupSpreadDays > 0
+            ? burstMs + rng.next() * spreadMs
+            : burstMs + rng.next() * p.campaignBurstHours * HOUR;
+        const a = base('campaign', name, subName, signupMs);
         a.toDay = Math.min(p.days, a.fromDay + lifetime);
         if (claim) {
           a.emailDomain = claim.domain;
@@ -400,8 +414,9 @@ export function buildPopulation(p: EffectiveParams): Population {
       a.emailDomain = domain;
       a.org = org;
       a.payment = rng.pick(cards);
-      a.hours = hoursFor(tz, 'office');
-      a.weekend = 0.1;
+      const hours = agentAtMs === undefined ? 'office' : p.companyAgentHours;
+      a.hours = hours === 'clock' ? null : hoursFor(tz, hours);
+      a.weekend = hours === 'office' ? 0.1 : 1;
       const homeIp = ident.residentialIp();
       a.signupIp = rng.chance(0.7) ? rng.pick(office) : homeIp;
       a.ips = weighted<string[]>([
@@ -415,7 +430,7 @@ export function buildPopulation(p: EffectiveParams): Population {
         a.adoption = 'pivot';
         a.pivotAtMs = agentAtMs;
         a.pivotShare = p.companyAgentTemplateShare;
-        a.boost = p.companyAgentVolume;
+        a.agentVolume = p.companyAgentVolume;
       }
       accounts.push(a);
     }
@@ -522,7 +537,7 @@ export function buildPopulation(p: EffectiveParams): Population {
     const venue = ident.hostsIn(ident.subnet24(), span(p.venueIps));
     const tz = tzs.items[rng.weighted(tzs.cum)] as string;
     const dayStart = startMs + rng.range(3, Math.max(3, p.days - 10)) * DAY;
-    const opensMs = dayStart + ((((9 - Number(tz)) % 24) + 24) % 24) * HOUR;
+    const opensMs = dayStart + utcHourOf(9, tz) * HOUR;
     const fw = rng.pick(frameworks);
     for (let i = 0; i < size; i++) {
       const a = ordinary('signup_burst', name, opensMs + rng.next() * p.hackathonBurstHours * HOUR);
@@ -550,7 +565,7 @@ export function buildPopulation(p: EffectiveParams): Population {
   }
 
   calibrate(accounts, p, startMs);
-  for (const a of accounts) if (a.boost) a.rate *= a.boost;
+  for (const a of accounts) if (a.agentVolume) a.rate *= a.agentVolume;
   return { accounts, subgroups, pools, startMs, releaseMs };
 }
 

@@ -13,6 +13,11 @@ import {
 import type { Reason } from '../types';
 import { ramp, rampLog, round, sigmoid } from './numbers';
 
+/** How much a cluster's risk evidence counts: pairs a quarter, full from fullConfidenceSize. */
+function confidenceOf(size: number, opts: ScoreOptions): number {
+  return Math.min(1, Math.max(0, (size - 1) / Math.max(1, opts.fullConfidenceSize - 1)));
+}
+
 /** Strength in [0, 1] of every code from the raw signals (the ramps documented in SIGNALS.md). */
 export function strengthsOf(
   s: Record<string, number>,
@@ -24,8 +29,12 @@ export function strengthsOf(
   const rl = (k: keyof Ramps): number => rampLog(v(k), opts.ramps[k][0], opts.ramps[k][1]);
   const burst = r('signup_burst_share');
   // Staff of an organisation are people, and people sleep: an org or domain the members
-  // declare counts only as far as their timing looks human (SIGNALS.md).
-  const human = 1 - r('around_the_clock');
+  // declare counts only as far as their timing looks human (SIGNALS.md). The ramp starts
+  // above staff whose agent runs on through the night, and is weighed with the same
+  // confidence as the around-the-clock evidence itself.
+  const human =
+    1 -
+    confidenceOf(size, opts) * ramp(v('around_the_clock'), ...opts.ramps.around_the_clock_claims);
   const org = r('org_share') * human;
   const domain = r('corporate_domain_share') * human;
   const paymentSingle = v('payment_values') === 1 && v('payment_max_accounts') >= 0.8 * size;
@@ -93,10 +102,7 @@ export function combine(
   contributions: Record<string, number>;
 } {
   const { risk: pos, benign } = strengthsOf(signals, size, opts);
-  const confidence = Math.min(
-    1,
-    Math.max(0, (size - 1) / Math.max(1, opts.fullConfidenceSize - 1)),
-  );
+  const confidence = confidenceOf(size, opts);
   let z = opts.bias;
   const listed: { code: string; value: number; contribution: number }[] = [];
   const contributions: Record<string, number> = {};

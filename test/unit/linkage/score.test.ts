@@ -284,11 +284,39 @@ describe('score: each reason code appears when its pattern is planted', () => {
     const office = scoreOne(people('claim-office', 12, 7, all(claim, plant.officeHours())));
     expect(office.signals.strength_benign_consistent_org).toBe(1);
     expect(office.signals.strength_benign_corporate_domain).toBe(1);
-    const machine = scoreOne(people('claim-clock', 12, 7, all(claim, plant.aroundTheClock())));
+    const spread = plant.spreadSignups(200, 12);
+    const machine = scoreOne(
+      people('claim-clock', 12, 7, all(claim, spread, plant.aroundTheClock())),
+    );
     expect(reason(machine, 'around_the_clock')).toBeGreaterThan(0.95);
-    expect(machine.signals.strength_benign_consistent_org).toBeLessThan(0.05);
-    expect(machine.signals.strength_benign_corporate_domain).toBeLessThan(0.05);
+    expect(machine.signals.signup_span_days).toBeGreaterThan(120);
+    for (const code of ['consistent_org', 'corporate_domain', 'signups_spread']) {
+      expect(machine.signals[`strength_benign_${code}`]).toBeLessThan(0.05);
+    }
     expect(reason(machine, 'benign_consistent_org')).toBeUndefined();
+    // Staff whose agent runs on through the night at a third of the day's rate (quiet
+    // hours hold 0.4 of a flat day's share) keep the org they declare.
+    const overnight = scoreOne(
+      people('claim-overnight', 12, 7, (acc, i, r) => {
+        claim(acc, i, r);
+        acc.hours = schedule(
+          { fromDay: 0, toDay: PERIOD_DAYS, hoursOfDay: ALL_HOURS, dayChance: 0.6, perHour: 1 },
+          r,
+        );
+        const day = acc.hours.keys.map((k) => ((k % 24) + 24) % 24);
+        acc.hours.counts = day.map((h) => (h >= 6 ? 3 : 1));
+      }),
+    );
+    expect(overnight.signals.around_the_clock).toBeGreaterThan(0.35);
+    expect(overnight.signals.around_the_clock).toBeLessThan(0.45);
+    expect(overnight.signals.strength_benign_consistent_org).toBe(1);
+    // A pair's around-the-clock evidence counts a quarter, and so does its discount.
+    const pair = scoreOne(people('claim-pair', 2, 7, all(claim, plant.aroundTheClock())));
+    expect(pair.signals.confidence).toBe(0.25);
+    const [lo, hi] = DEFAULTS.ramps.around_the_clock_claims;
+    const clock = Math.min(1, ((pair.signals.around_the_clock ?? NaN) - lo) / (hi - lo));
+    expect(clock).toBeGreaterThan(0.5);
+    expect(pair.signals.strength_benign_consistent_org).toBeCloseTo(1 - 0.25 * clock, 3);
   });
 
   it('benign_corporate_domain: one non-webmail domain; webmail never counts', () => {

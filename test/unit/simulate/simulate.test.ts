@@ -7,11 +7,15 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { eventSchema } from '../../../src/ingest/event-schema';
 import { hammingHex, simhash } from '../../../src/ingest/simhash';
+import { WEBMAIL } from '../../../src/simulate/identity';
 import { simulate } from '../../../src/simulate';
 import { effectiveParams } from '../../../src/simulate/params';
 import { buildPopulation } from '../../../src/simulate/population';
 
 jest.setTimeout(120_000);
+
+const DAY = 86_400_000;
+const HOUR = 3_600_000;
 
 const dirs: string[] = [];
 function tmp(): string {
@@ -339,78 +343,113 @@ describe('simulate', () => {
   });
 
   it('poses campaigns as companies when asked: own org and domain, spread sign-ups, office hours', async () => {
-    const posing = await run(0.01, 7, {
-      params: { campaignOrgShare: 1, campaignSignupSpreadDays: 60, campaignOfficeHours: true },
-    });
+    // Everyone at UTC−8: the office window opens at 17:00 UTC and wraps past midnight.
+    const params = {
+      campaignOrgShare: 1,
+      campaignSignupSpreadDays: 60,
+      campaignOfficeHours: true,
+      timeZones: { '-8': 1 },
+    };
+    const posing = await run(0.01, 7, { params });
+    const p = effectiveParams(0.01, 7, params);
+    const windowEndMs = Date.parse(`${p.startDate}T00:00:00Z`) + p.days * DAY;
     const subOf = new Map(posing.truthRows.map((r) => r.split(',')).map((c) => [c[0], c[3]]));
-    const campaign = (id: string) => posing.truth.get(id)?.kind === 'campaign';
-    type Sub = { orgs: Set<string>; domains: Set<string>; signups: number[]; hours: number[] };
+    const campaign = [...posing.truth].filter(([, t]) => t.kind === 'campaign').map(([id]) => id);
+    type Sub = { orgs: Set<string>; domains: Set<string>; signups: number[] };
     const subs = new Map<string, Sub>();
     const sub = (id: string): Sub => {
       const k = subOf.get(id) as string;
       let s = subs.get(k);
-      if (!s) subs.set(k, (s = { orgs: new Set(), domains: new Set(), signups: [], hours: [] }));
+      if (!s) subs.set(k, (s = { orgs: new Set(), domains: new Set(), signups: [] }));
       return s;
     };
+    const signedUp = new Set<string>();
+    const hours = new Array<number>(24).fill(0);
     let weekend = 0;
     let requests = 0;
     for (const line of posing.lines) {
       const e = JSON.parse(line) as Record<string, string>;
-      if (!campaign(e.accountId as string)) continue;
+      const id = e.accountId as string;
+      if (posing.truth.get(id)?.kind !== 'campaign') continue;
       const at = new Date(e.at as string);
       if (e.type === 'signup') {
-        sub(e.accountId as string).signups.push(at.getTime());
-        sub(e.accountId as string).domains.add(e.emailDomain as string);
-        if (e.org) sub(e.accountId as string).orgs.add(e.org);
+        signedUp.add(id);
+        sub(id).signups.push(at.getTime());
+        sub(id).domains.add(e.emailDomain as string);
+        if (e.org) sub(id).orgs.add(e.org);
       } else if (e.type === 'request') {
         requests++;
         if ([0, 6].includes(at.getUTCDay())) weekend++;
-        sub(e.accountId as string).hours.push(at.getUTCHours());
+        hours[at.getUTCHours()] = (hours[at.getUTCHours()] ?? 0) + 1;
       }
     }
+    // Every account signs up inside the window, spread or not.
+    expect(signedUp.size).toBe(campaign.length);
     expect(subs.size).toBeGreaterThan(3);
     const domains = new Set<string>();
     for (const [name, s] of subs) {
+      expect(Math.max(...s.signups)).toBeLessThan(windowEndMs);
       // One org and one non-webmail domain per sub-group, none shared with another.
       expect([name, s.orgs.size, s.domains.size]).toEqual([name, 1, 1]);
       const d = [...s.domains][0] as string;
-      expect(d).not.toMatch(/gmail|outlook|yahoo|hotmail|icloud|proton|qq|163|gmx|mail\.ru/);
+      expect(WEBMAIL).not.toContain(d);
       expect(domains.has(d)).toBe(false);
       domains.add(d);
       // Sign-ups spread over weeks, not a 6-hour burst.
-      const span = Math.max(...s.signups) - Math.min(...s.signups);
-      expect(span).toBeGreaterThan(7 * 86_400_000);
-      // Waves in a 9-hour window (jitter may carry a request into the 10th or 11th
-      // hour; on its sign-up day an account's requests before the sign-up move later).
-      const inWindow = (start: number) =>
-        s.hours.filter((h) => (h - start + 24) % 24 < 11).length / s.hours.length;
-      expect(Math.max(...Array.from({ length: 24 }, (_, h) => inWindow(h)))).toBeGreaterThan(0.97);
+      expect(Math.max(...s.signups) - Math.min(...s.signups)).toBeGreaterThan(7 * DAY);
     }
+    // Waves from 17:00 to 02:00 UTC (jitter may carry a request past 02:00; on its
+    // sign-up day an account's requests before the sign-up move later in the day).
+    const inWindow = hours.filter((_, h) => h >= 17 || h < 3).reduce((a, b) => a + b, 0);
+    expect(inWindow / requests).toBeGreaterThan(0.97);
+    expect(((hours[0] ?? 0) + (hours[1] ?? 0)) / requests).toBeGreaterThan(0.1);
     // Weekends carry a tenth of a weekday's volume: about 2 × 0.1 / (5 + 2 × 0.1) of it.
     expect(weekend / requests).toBeGreaterThan(0.01);
     expect(weekend / requests).toBeLessThan(0.08);
   });
 
-  it('builds agent companies when asked: heavy, mostly on their agent, switched within a day of the release', () => {
+  it('builds agent companies when asked: heavy, mostly coding, switched within a day of the release', async () => {
     const companies = (share: number) =>
       buildPopulation(effectiveParams(0.01, 7, { companyAgentShare: share })).accounts.filter(
         (a) => a.group === 'benign:company',
       );
-    const plain = companies(0);
-    const agents = companies(1);
-    expect(agents.length).toBe(plain.length);
     const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
-    const ratio = mean(agents.map((a) => a.rate)) / mean(plain.map((a) => a.rate));
+    const plain = companies(0);
+    const ratio = mean(companies(1).map((a) => a.rate)) / mean(plain.map((a) => a.rate));
     expect(ratio).toBeGreaterThan(8);
     expect(ratio).toBeLessThan(12);
-    const release = Date.UTC(2026, 0, 1) + 60 * 86_400_000 + 17 * 3_600_000;
-    for (const a of agents) {
-      expect(a.adoption).toBe('pivot');
-      expect(a.pivotAtMs).toBeGreaterThanOrEqual(release);
-      expect(a.pivotAtMs).toBeLessThan(release + 86_400_000);
-      expect(a.pivotShare).toBe(0.8);
+    expect(plain.every((a) => a.adoption === 'ordinary' && a.agentVolume === undefined)).toBe(true);
+
+    const agents = await run(0.01, 7, { params: { companyAgentShare: 1 } });
+    const p = effectiveParams(0.01, 7);
+    const releaseMs =
+      Date.parse(`${p.startDate}T00:00:00Z`) + p.releaseDay * DAY + p.releaseHourUtc * HOUR;
+    let before = 0;
+    let beforeNew = 0;
+    let after = 0;
+    let afterNew = 0;
+    let coding = 0;
+    for (const line of agents.lines) {
+      const e = JSON.parse(line) as Record<string, string>;
+      if (e.type !== 'request') continue;
+      if (agents.truth.get(e.accountId as string)?.group !== 'benign:company') continue;
+      const t = Date.parse(e.at as string);
+      const isNew = e.model === p.newModel;
+      if (e.capability === 'coding') coding++;
+      if (t < releaseMs) {
+        before++;
+        if (isNew) beforeNew++;
+      } else if (t >= releaseMs + DAY) {
+        after++;
+        if (isNew) afterNew++;
+      }
     }
-    expect(plain.every((a) => a.adoption === 'ordinary' && a.boost === undefined)).toBe(true);
+    expect(beforeNew).toBe(0);
+    // The agent's share (0.8) of all their requests, from a day after the release.
+    expect(afterNew / after).toBeGreaterThan(0.75);
+    expect(afterNew / after).toBeLessThan(0.85);
+    // 80 % through the agent, 80 % of that coding; ordinary requests add a little.
+    expect(coding / (before + after)).toBeGreaterThan(0.6);
   });
 
   it('gives away nothing in value formats: one account id format for everyone', () => {
