@@ -25,6 +25,11 @@ function tmp(): string {
 }
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
+/** When the new model is released, as the simulator places it. */
+function releaseMsOf(p: ReturnType<typeof effectiveParams>): number {
+  return Date.parse(`${p.startDate}T00:00:00Z`) + p.releaseDay * DAY + p.releaseHourUtc * HOUR;
+}
+
 function sha256(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
@@ -162,8 +167,7 @@ describe('simulate', () => {
 
   it('moves about half the coding campaign traffic to the new model within 24 h of release', () => {
     const p = effectiveParams(0.01, 7);
-    const release =
-      Date.parse(`${p.startDate}T00:00:00Z`) + (p.releaseDay * 24 + p.releaseHourUtc) * 3.6e6;
+    const release = releaseMsOf(p);
     let total = 0;
     let onNew = 0;
     let benignTotal = 0;
@@ -422,8 +426,7 @@ describe('simulate', () => {
 
     const agents = await run(0.01, 7, { params: { companyAgentShare: 1 } });
     const p = effectiveParams(0.01, 7);
-    const releaseMs =
-      Date.parse(`${p.startDate}T00:00:00Z`) + p.releaseDay * DAY + p.releaseHourUtc * HOUR;
+    const releaseMs = releaseMsOf(p);
     let before = 0;
     let beforeNew = 0;
     let after = 0;
