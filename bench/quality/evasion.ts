@@ -103,7 +103,7 @@ const POSING: Record<string, Change> = {
     world: { campaignOrgShare: 1 },
   },
   'spread-signup': {
-    what: 'a sub-group signs up over up to 60 days (to the window’s end) instead of 6 h',
+    what: 'a sub-group signs up over up to 60 days (ending a day before the window) instead of 6 h',
     world: { campaignSignupSpreadDays: 60 },
   },
   'office-hours': {

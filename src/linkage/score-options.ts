@@ -45,7 +45,7 @@ export interface Ramps {
   signup_burst_share: [number, number];
   active_hour_jaccard: [number, number];
   around_the_clock: [number, number];
-  /** The same raw signal, for how far it voids a declared org or domain (stricter). */
+  /** The same raw signal, for how far it voids a declared org or domain (starts later). */
   around_the_clock_claims: [number, number];
   pivot_share_24h: [number, number];
   org_share: [number, number];

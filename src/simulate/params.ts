@@ -122,16 +122,20 @@ export const DEFAULTS = {
   /** A sub-group's sign-up burst lasts this many hours. */
   campaignBurstHours: 6,
   /**
-   * Posing as companies (0 / false: off). The look-alike bench's `pose-as-company`
-   * variants use these to test the benign signals a ring can fake: days over which a
-   * sub-group's sign-ups spread instead of a burst; the share of sub-groups that declare
+   * Posing as companies (0 / false: off). The evasion bench's posing variants
+   * (`claim-org` … `pose-as-company`) use these to test the benign signals a ring can
+   * fake: days over which a sub-group's sign-ups spread instead of a burst (stopping a
+   * day before the window's end); the share of sub-groups that declare
    * an org and a corporate email domain of their own; waves in a 9-hour office window
    * of a drawn time zone, on weekdays (a tenth of the volume at weekends, as companies).
    */
   campaignSignupSpreadDays: 0,
   campaignOrgShare: 0,
   campaignOfficeHours: false,
-  /** Days a sub-group stays active after its sign-up burst (capped at the window's end). */
+  /**
+   * Days a sub-group stays active after its sign-up burst (capped at the window's end);
+   * with spread sign-ups, after each account's own sign-up.
+   */
   campaignLifetimeDays: [30, 90] as Range,
   /** Synchronised work waves per sub-group per day, around the clock (office hours when posing). */
   wavesPerDay: [8, 24] as Range,
@@ -190,7 +194,8 @@ export const DEFAULTS = {
   companyAgentVolume: 10,
   /**
    * When agent companies' traffic runs: office hours like other companies, an agent left
-   * running through the night ('flat': the heavy users' profile), or a uniform day.
+   * running through the night at a lower rate ('flat': the heavy users' profile, busiest
+   * by day but never idle), or evenly over the day ('clock').
    */
   companyAgentHours: 'office' as 'office' | 'flat' | 'clock',
   /** Startup engineers' requests on the startup's shared template. */

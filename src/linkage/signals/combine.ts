@@ -57,9 +57,10 @@ export function strengthsOf(
       benign_office_hours:
         r('office_window_share') *
         (v('activity_span_days') >= 14 ? 0.5 + 0.5 * r('weekend_share') : 1),
+      // A startup is a claimed domain too.
       benign_small_team:
         size <= opts.smallTeamMaxSize && paymentSingle && v('corporate_domain_share') >= 0.8
-          ? 1
+          ? human
           : 0,
     },
   };

@@ -310,10 +310,28 @@ describe('score: each reason code appears when its pattern is planted', () => {
     expect(overnight.signals.around_the_clock).toBeGreaterThan(0.35);
     expect(overnight.signals.around_the_clock).toBeLessThan(0.45);
     expect(overnight.signals.strength_benign_consistent_org).toBe(1);
+    expect(overnight.signals.strength_benign_corporate_domain).toBe(1);
+    // Half-way up the ramp: quiet hours at 0.57 of a flat day's share; the claims keep
+    // 1 − ramp(0.57, 0.45 → 0.75) of their strength.
+    const partly = scoreOne(
+      people('claim-partly', 12, 7, (acc, i, r) => {
+        claim(acc, i, r);
+        acc.hours = schedule(
+          { fromDay: 0, toDay: PERIOD_DAYS, hoursOfDay: ALL_HOURS, dayChance: 0.6, perHour: 1 },
+          r,
+        );
+        acc.hours.counts = acc.hours.keys.map((k) => (((k % 24) + 24) % 24 >= 6 ? 4 : 2));
+      }),
+    );
+    const [lo, hi] = DEFAULTS.ramps.around_the_clock_claims;
+    const kept = 1 - ((partly.signals.around_the_clock ?? NaN) - lo) / (hi - lo);
+    expect(kept).toBeGreaterThan(0.3);
+    expect(kept).toBeLessThan(0.8);
+    expect(partly.signals.strength_benign_consistent_org).toBeCloseTo(kept, 3);
+    expect(partly.signals.strength_benign_corporate_domain).toBeCloseTo(kept, 3);
     // A pair's around-the-clock evidence counts a quarter, and so does its discount.
     const pair = scoreOne(people('claim-pair', 2, 7, all(claim, plant.aroundTheClock())));
     expect(pair.signals.confidence).toBe(0.25);
-    const [lo, hi] = DEFAULTS.ramps.around_the_clock_claims;
     const clock = Math.min(1, ((pair.signals.around_the_clock ?? NaN) - lo) / (hi - lo));
     expect(clock).toBeGreaterThan(0.5);
     expect(pair.signals.strength_benign_consistent_org).toBeCloseTo(1 - 0.25 * clock, 3);
@@ -388,6 +406,16 @@ describe('score: each reason code appears when its pattern is planted', () => {
       people('bigteam', 40, 7, all(plant.sharedCard('big-card'), plant.domain('big.example'))),
     );
     expect(reason(big, 'benign_small_team')).toBeUndefined();
+    // A startup is a claimed domain too: members running around the clock lose it.
+    const clock = scoreOne(
+      people(
+        'clockteam',
+        8,
+        7,
+        all(plant.sharedCard('clock-card'), plant.domain('clock.example'), plant.aroundTheClock()),
+      ),
+    );
+    expect(clock.signals.strength_benign_small_team).toBe(0);
   });
 
   it('benign_small_team needs a corporate domain: a small group on one card with webmail is not a team', () => {
