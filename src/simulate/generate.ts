@@ -96,13 +96,12 @@ export class Generator {
     }
     for (const sub of pop.subgroups) {
       const n = rng.range(sub.wavesPerDay[0], sub.wavesPerDay[1]);
-      const opens = sub.officeStartUtcHour;
-      const hours = sub.officeHours ?? 24;
+      const office = sub.office;
       // An office window that opens late in UTC wraps past midnight into the same day.
       sub.waves = Array.from({ length: n }, () =>
-        opens === undefined
+        office === undefined
           ? dayMs + rng.next() * DAY
-          : dayMs + ((opens + rng.next() * hours) % 24) * HOUR,
+          : dayMs + ((office.opensUtcHour + rng.next() * office.hours) % 24) * HOUR,
       );
     }
     const jitter = p.waveJitterMinutes * MINUTE;
@@ -173,8 +172,7 @@ export class Generator {
     if (t >= releaseMs) {
       const days = (t - releaseMs) / DAY;
       if (a.adoption === 'pivot') {
-        const c = p.campaigns.coding;
-        share = t >= a.pivotAtMs ? (a.pivotShare ?? c.pivotShare) : 0;
+        share = t >= a.pivotAtMs ? a.pivotShare : 0;
       } else if (a.adoption === 'heavy') {
         share = Math.min(p.heavyAdoptionMax, p.heavyAdoptionPerDay * days);
       } else {

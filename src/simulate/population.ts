@@ -15,7 +15,7 @@ const HOUR = 3_600_000;
 const POSING_OFFICE_HOURS = 9;
 
 /** The UTC hour (0–23, fractional for half-hour zones) of local `hour` in UTC offset `tz`. */
-export function utcHourOf(hour: number, tz: string): number {
+function utcHourOf(hour: number, tz: string): number {
   return (((hour - Number(tz)) % 24) + 24) % 24;
 }
 
@@ -49,9 +49,8 @@ export interface Subgroup {
   /** Start times (ms) of today's work waves; refilled every day. */
   waves: number[];
   wavesPerDay: Range;
-  /** Posing as a company: the UTC hour its office window (`officeHours` long) starts. */
-  officeStartUtcHour?: number;
-  officeHours?: number;
+  /** Posing as a company: waves only in this daily window (UTC; it may wrap midnight). */
+  office?: { opensUtcHour: number; hours: number };
 }
 
 export type Adoption = 'ordinary' | 'heavy' | 'pivot';
@@ -84,10 +83,9 @@ export interface Account {
   ips: Weighted<string[]>;
   mixes: Weighted<RequestMix>;
   adoption: Adoption;
-  /** Pivoting campaigns: from this time the pivot share applies. */
+  /** Pivoting accounts (adoption 'pivot'): from this time `pivotShare` of requests use the new model. */
   pivotAtMs: number;
-  /** The share that moves at `pivotAtMs` when not the coding campaign's. */
-  pivotShare?: number;
+  pivotShare: number;
   /** Agent companies: volume multiplier applied after calibration. */
   agentVolume?: number;
   sub: Subgroup | undefined;
@@ -218,6 +216,7 @@ export function buildPopulation(p: EffectiveParams): Population {
     mixes: weighted<RequestMix>([]),
     adoption: 'ordinary',
     pivotAtMs: Number.POSITIVE_INFINITY,
+    pivotShare: 0,
     sub: undefined,
   });
   const maybeSecondPayment = (a: Account) => {
@@ -310,8 +309,8 @@ export function buildPopulation(p: EffectiveParams): Population {
           ? { org: ident.org(), domain: ident.domain(rng.pick(['com', 'io', 'net'])) }
           : undefined;
       if (p.campaignOfficeHours) {
-        sub.officeStartUtcHour = utcHourOf(9, tzs.items[rng.weighted(tzs.cum)] as string);
-        sub.officeHours = POSING_OFFICE_HOURS;
+        const tz = tzs.items[rng.weighted(tzs.cum)] as string;
+        sub.office = { opensUtcHour: utcHourOf(9, tz), hours: POSING_OFFICE_HOURS };
       }
       // Spread sign-ups stop a day before the window ends (so at once for a late burst).
       const spreadMs = Math.max(
@@ -347,6 +346,7 @@ export function buildPopulation(p: EffectiveParams): Population {
         a.ips = ipChoices;
         a.mixes = mixes;
         a.adoption = c.pivotShare > 0 ? 'pivot' : 'ordinary';
+        a.pivotShare = c.pivotShare;
         a.pivotAtMs = pivotAtMs;
         a.sub = sub;
         maybeSecondPayment(a);

@@ -296,33 +296,26 @@ describe('score: each reason code appears when its pattern is planted', () => {
     expect(reason(machine, 'benign_consistent_org')).toBeUndefined();
     // Staff whose agent runs on through the night at a third of the day's rate (quiet
     // hours hold 0.4 of a flat day's share) keep the org they declare.
-    const overnight = scoreOne(
-      people('claim-overnight', 12, 7, (acc, i, r) => {
-        claim(acc, i, r);
-        acc.hours = schedule(
-          { fromDay: 0, toDay: PERIOD_DAYS, hoursOfDay: ALL_HOURS, dayChance: 0.6, perHour: 1 },
-          r,
-        );
-        const day = acc.hours.keys.map((k) => ((k % 24) + 24) % 24);
-        acc.hours.counts = day.map((h) => (h >= 6 ? 3 : 1));
-      }),
-    );
+    /** Members active every hour, `quiet` requests an hour from 00:00 to 06:00, `busy` after. */
+    const nights = (prefix: string, quiet: number, busy: number) =>
+      scoreOne(
+        people(prefix, 12, 7, (acc, i, r) => {
+          claim(acc, i, r);
+          acc.hours = schedule(
+            { fromDay: 0, toDay: PERIOD_DAYS, hoursOfDay: ALL_HOURS, dayChance: 0.6, perHour: 1 },
+            r,
+          );
+          acc.hours.counts = acc.hours.keys.map((k) => (((k % 24) + 24) % 24 >= 6 ? busy : quiet));
+        }),
+      );
+    const overnight = nights('claim-overnight', 1, 3);
     expect(overnight.signals.around_the_clock).toBeGreaterThan(0.35);
     expect(overnight.signals.around_the_clock).toBeLessThan(0.45);
     expect(overnight.signals.strength_benign_consistent_org).toBe(1);
     expect(overnight.signals.strength_benign_corporate_domain).toBe(1);
     // Half-way up the ramp: quiet hours at 0.57 of a flat day's share; the claims keep
     // 1 − ramp(0.57, 0.45 → 0.75) of their strength.
-    const partly = scoreOne(
-      people('claim-partly', 12, 7, (acc, i, r) => {
-        claim(acc, i, r);
-        acc.hours = schedule(
-          { fromDay: 0, toDay: PERIOD_DAYS, hoursOfDay: ALL_HOURS, dayChance: 0.6, perHour: 1 },
-          r,
-        );
-        acc.hours.counts = acc.hours.keys.map((k) => (((k % 24) + 24) % 24 >= 6 ? 4 : 2));
-      }),
-    );
+    const partly = nights('claim-partly', 2, 4);
     const [lo, hi] = DEFAULTS.ramps.around_the_clock_claims;
     const kept = 1 - ((partly.signals.around_the_clock ?? NaN) - lo) / (hi - lo);
     expect(kept).toBeGreaterThan(0.3);
