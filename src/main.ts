@@ -6,6 +6,7 @@
 import type { Server, ServerResponse } from 'node:http';
 import { createApp } from './app';
 import { startEventIdRetention } from './ingest/retention';
+import { watchDeadRuns } from './linkage/dead-runs';
 import { startLinkageSchedule } from './linkage/schedule';
 import { watchCurrentRun } from './clusters/state';
 import { stopActiveRuns } from './linkage/runner';
@@ -58,6 +59,7 @@ async function main(): Promise<void> {
   const linkageSchedule = startLinkageSchedule(ctx);
   const eventIdRetention = startEventIdRetention(ctx);
   const currentRunWatch = watchCurrentRun(ctx);
+  const deadRunWatch = watchDeadRuns(ctx);
   const server: Server = app.listen(config.PORT, host, () => {
     logger.info({ host, port: config.PORT, neo4j: connection.uri }, 'coterie is listening');
   });
@@ -74,6 +76,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down');
     linkageSchedule.stop();
     currentRunWatch.stop();
+    deadRunWatch.stop();
     await Promise.all([stopActiveRuns(ctx), eventIdRetention.stop()]);
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();

@@ -9,7 +9,7 @@
  * timer cannot fire while a pure stage holds the event loop, so TTL must exceed
  * the longest single phase: default 120 s); a holder that dies stops renewing,
  * the lease expires, and the next trigger takes it over and marks the dead run
- * failed ("lease expired"). A holder that finds its lease gone (renewal matched
+ * failed ("lease expired"), unless a service's periodic check (dead-runs.ts) did first. A holder that finds its lease gone (renewal matched
  * nothing) is told through `lost`/`assertHeld`, and publish's final swap checks the
  * holder again inside its transaction, so a run that lost its lease can never
  * become current.
@@ -21,6 +21,10 @@ import type { Logger } from '../platform/logger';
 import { type Database, int, toPlain } from '../platform/neo4j';
 
 export const LEASE_NAME = 'linkage';
+/** The error of a run whose holder stopped renewing until its lease expired. */
+export const LEASE_EXPIRED = 'lease expired';
+/** The error of a run still marked running that does not hold the lease. */
+export const ABANDONED = 'abandoned: still marked running without the linkage lease';
 
 export interface LeaseOptions {
   ttlMs: number;
@@ -82,7 +86,7 @@ export class Lease {
       if (previous !== null) {
         await tx.run(query(deps.cypher, 'linkage/fail-run'), {
           id: previous,
-          error: 'lease expired',
+          error: LEASE_EXPIRED,
           now: Date.now(),
           timings: null,
           stats: null,
@@ -90,7 +94,7 @@ export class Lease {
       }
       const orphans = await tx.run(query(deps.cypher, 'linkage/fail-orphaned-runs'), {
         holder,
-        error: 'abandoned: still marked running without the linkage lease',
+        error: ABANDONED,
         now: Date.now(),
       });
       await alsoInTx(tx);

@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { hashKey } from '../../src/platform/auth';
 import { compute, type ComputeParams } from '../../src/linkage/compute';
 import { computeInWorker } from '../../src/linkage/compute-thread';
+import { failDeadRuns, watchDeadRuns } from '../../src/linkage/dead-runs';
 import { Lease } from '../../src/linkage/lease';
 import { prune } from '../../src/linkage/publish';
 import {
@@ -650,6 +651,78 @@ describe('linkage runs', () => {
     });
     const [left] = await cypher("MATCH (c:Cluster {runId: 'r-dead'}) RETURN count(c) AS n");
     expect(Number(left?.n)).toBe(0);
+  });
+
+  it('fails dead runs without waiting for a trigger: the expired holder and the orphans, not a live holder', async () => {
+    const lease = () =>
+      cypher(
+        "MATCH (l:Lease {name: 'linkage'}) RETURN l.holder AS holder, l.checkedAt AS checkedAt",
+      );
+    const status = async (id: string) =>
+      (await getJson(`${svc.url}/v1/linkage/runs/${id}`)).body as unknown as Run;
+    const checkedBefore = (await lease())[0]?.checkedAt ?? null;
+
+    // a live holder, nothing else running: nothing to do, and nothing written
+    await cypher(
+      `CREATE (:LinkageRun {id: 'r-live', status: 'running', phase: 'detect', startedAt: timestamp()})
+       WITH 1 AS x MATCH (l:Lease {name: 'linkage'})
+       SET l.holder = 'r-live', l.expiresAt = timestamp() + 600000`,
+    );
+    expect(await failDeadRuns(svc.ctx)).toEqual({ expired: null, abandoned: [] });
+    expect((await lease())[0]).toEqual({ holder: 'r-live', checkedAt: checkedBefore });
+
+    // beside the live holder, a run left running without the lease
+    await cypher(
+      `CREATE (:LinkageRun {id: 'r-left', status: 'running', phase: 'build', startedAt: timestamp()})`,
+    );
+    expect(await failDeadRuns(svc.ctx)).toEqual({ expired: null, abandoned: ['r-left'] });
+    expect(await status('r-left')).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/without the linkage lease/),
+    });
+    expect((await lease())[0]?.holder).toBe('r-live');
+    expect((await status('r-live')).status).toBe('running');
+
+    // the holder dies: once its lease has expired, the service's own check fails it
+    // (at start-up, then every TTL / 2) and frees the lease
+    await cypher("MATCH (l:Lease {name: 'linkage'}) SET l.expiresAt = timestamp() - 1000");
+    const watch = watchDeadRuns(svc.ctx);
+    try {
+      expect(await waitForRun('r-live', 10_000)).toMatchObject({
+        status: 'failed',
+        error: 'lease expired',
+        current: false,
+      });
+    } finally {
+      watch.stop();
+    }
+    expect((await lease())[0]?.holder ?? null).toBeNull();
+    expect((await triggerRun()).status).toBe('succeeded'); // the next run is not blocked
+  });
+
+  it('a stalled holder whose expired lease was freed finds it lost and cannot publish', async () => {
+    const createRun = (id: string) =>
+      createRunRecord(svc.ctx.cypher, {
+        id,
+        trigger: 'api',
+        seed: 1,
+        startedAt: Date.now(),
+        params: '{}',
+      });
+    const stalled = await Lease.acquire(
+      svc.ctx,
+      'r-stalled',
+      { ttlMs: 60_000 },
+      createRun('r-stalled'),
+    );
+    stalled.abandon();
+    await cypher("MATCH (l:Lease {name: 'linkage'}) SET l.expiresAt = timestamp() - 1000");
+    expect(await failDeadRuns(svc.ctx)).toEqual({ expired: 'r-stalled', abandoned: [] });
+    expect(await stalled.renew()).toBe(false);
+    expect(() => stalled.assertHeld()).toThrow(/lease lost/);
+    expect(await getJson(`${svc.url}/v1/linkage/runs/r-stalled`)).toMatchObject({
+      body: { status: 'failed', error: 'lease expired' },
+    });
   });
 
   it('takes the lease again for its own holder: a retried commit that went through is neither refused nor recorded twice', async () => {

@@ -1,0 +1,16 @@
+// Fails the runs a dead process left running: the holder of an expired lease ("lease
+// expired"; the lease is freed, so a holder that was only stalled finds it lost at its
+// next renewal) and runs that do not hold the lease ("abandoned"). The first SET takes
+// the lease's write lock, as acquire-lease does, so what is read after it is committed:
+// a run being started holds that lock until its record exists.
+MERGE (l:Lease {name: $name})
+SET l.checkedAt = timestamp()
+WITH l, l.holder AS holder, (l.holder IS NOT NULL AND l.expiresAt < timestamp()) AS expired
+SET l.holder = CASE WHEN expired THEN null ELSE l.holder END,
+    l.expiresAt = CASE WHEN expired THEN null ELSE l.expiresAt END
+WITH holder, expired
+MATCH (r:LinkageRun {status: 'running'})
+WHERE expired OR r.id <> coalesce(holder, '')
+SET r.status = 'failed', r.finishedAt = $now,
+    r.error = CASE WHEN r.id = holder THEN $expiredError ELSE $abandonedError END
+RETURN r.id AS id, r.id = holder AS expired

@@ -1,0 +1,59 @@
+/**
+ * Runs a dead process left marked `running` are failed within about a lease TTL, not
+ * only when the next run takes the lease (with the nightly schedule, that could be a
+ * day later). Every replica checks at start-up and then every TTL / 2 (at most a
+ * minute); a check is one read, and writes only when it finds a dead run.
+ */
+import { query } from '../platform/cypher';
+import { toNumber } from '../platform/neo4j';
+import { ABANDONED, LEASE_EXPIRED, LEASE_NAME } from './lease';
+import type { LinkageDeps } from './runner';
+
+export interface DeadRuns {
+  /** the holder of an expired lease, failed "lease expired"; null if none */
+  expired: string | null;
+  /** runs failed as abandoned: running without holding the lease */
+  abandoned: string[];
+}
+
+/** Fails the runs that are marked running without a live lease; see the statement. */
+export async function failDeadRuns(
+  deps: Pick<LinkageDeps, 'db' | 'cypher' | 'logger'>,
+  name = LEASE_NAME,
+): Promise<DeadRuns> {
+  const found = await deps.db.read(async (tx) => {
+    const res = await tx.run(query(deps.cypher, 'linkage/read-dead-runs'), { name });
+    return toNumber(res.records[0]?.get('dead') ?? 0);
+  });
+  const result: DeadRuns = { expired: null, abandoned: [] };
+  if (found === 0) return result;
+  const rows = await deps.db.write(async (tx) => {
+    const res = await tx.run(query(deps.cypher, 'linkage/fail-dead-runs'), {
+      name,
+      now: Date.now(),
+      expiredError: LEASE_EXPIRED,
+      abandonedError: ABANDONED,
+    });
+    return res.records.map((r) => ({ id: r.get('id') as string, expired: r.get('expired') }));
+  });
+  for (const row of rows) {
+    if (row.expired === true) result.expired = row.id;
+    else result.abandoned.push(row.id);
+  }
+  if (rows.length > 0) deps.logger.warn({ ...result }, 'marked dead linkage runs failed');
+  return result;
+}
+
+/** The service's periodic check; a failed check is logged and tried again next tick. */
+export function watchDeadRuns(deps: LinkageDeps): { stop(): void } {
+  const every = Math.min(60_000, Math.max(1_000, Math.floor(deps.config.LINKAGE_LEASE_TTL_MS / 2)));
+  const check = () => {
+    failDeadRuns(deps).catch((err: unknown) =>
+      deps.logger.warn({ err }, 'checking for dead linkage runs failed'),
+    );
+  };
+  check();
+  const timer = setInterval(check, every);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}
