@@ -94,6 +94,11 @@ export interface ScoreOptions {
   /** pivot window after a release, and how long after the first use of any model a model must appear to be "new" */
   pivotWindowHours: number;
   newModelMinAgeMs: number;
+  /**
+   * a model's release is when its k-th account first used it (the first use alone is
+   * one event, whose clock may be wrong); models fewer accounts used are never new
+   */
+  releaseMinAccounts: number;
   /** members' requests in the pivot window below which the signal is not measured */
   pivotMinRequests: number;
   /** webmail domains never count as a corporate domain */
@@ -161,6 +166,7 @@ export const DEFAULTS: ScoreOptions = {
   pivotSample: 256,
   pivotWindowHours: 24,
   newModelMinAgeMs: 3 * DAY_MS,
+  releaseMinAccounts: 3,
   pivotMinRequests: 20,
   webmailDomains: [
     'gmail.com',

@@ -105,11 +105,12 @@ export function buildContext(
   // "New" is relative to the first model use anywhere (when request data starts), not
   // to the earliest account activity: sign-ups recorded months before the request
   // log begins would otherwise make every model that existed all along look "new".
+  // Both the log's start and each release are taken at the k-th account, so one event
+  // with a wrong clock (dated 1970, say) moves neither.
+  const releases = modelReleases(input, opts.releaseMinAccounts);
   let firstModelUse = Infinity;
-  for (const m of input.models) if (m.firstSeen < firstModelUse) firstModelUse = m.firstSeen;
-  const newModels = input.models.filter(
-    (m) => Number.isFinite(firstModelUse) && m.firstSeen >= firstModelUse + opts.newModelMinAgeMs,
-  );
+  for (const m of releases) if (m.firstSeen < firstModelUse) firstModelUse = m.firstSeen;
+  const newModels = releases.filter((m) => m.firstSeen >= firstModelUse + opts.newModelMinAgeMs);
   // per new model, the accounts that used it within the pivot window of its release
   const newModelEarly = newModels.map(() => new Uint8Array(accountCount));
   if (newModels.length > 0) {
@@ -151,4 +152,35 @@ export function buildContext(
     requestSum: new Float64Array(identifierCount),
     lastMember,
   };
+}
+
+/**
+ * Per model, the time its k-th account first used it (models fewer than k accounts used
+ * are left out), in input.models' order: one bounded sorted list of first uses per model.
+ */
+export function modelReleases(
+  input: LinkageInput,
+  k: number,
+): { name: string; firstSeen: number }[] {
+  k = Math.max(1, k);
+  const earliest = new Map<string, number[]>(input.models.map((m) => [m.name, []]));
+  for (const account of input.accounts) {
+    for (const use of account.models) {
+      let list = earliest.get(use.name);
+      if (list === undefined) earliest.set(use.name, (list = []));
+      const t = use.firstUse;
+      if (list.length === k && t >= list[k - 1]!) continue;
+      let i = list.length === k ? k - 1 : list.length;
+      while (i > 0 && list[i - 1]! > t) {
+        list[i] = list[i - 1]!;
+        i--;
+      }
+      list[i] = t;
+    }
+  }
+  const out: { name: string; firstSeen: number }[] = [];
+  for (const [name, list] of earliest) {
+    if (list.length >= k) out.push({ name, firstSeen: list[k - 1]! });
+  }
+  return out;
 }

@@ -253,7 +253,29 @@ export function detectionFor(input: LinkageInput, groups: string[][]): Detection
 
 export function background(n: number, seed: number): FixtureAccount[] {
   const r = rng(seed);
-  return Array.from({ length: n }, (_, i) => person(`bg-${i}`, r));
+  return Array.from({ length: n }, (_, i) => {
+    const acc = person(`bg-${i}`, r);
+    if (i < EARLY_ADOPTERS) tryOnRelease(acc);
+    return acc;
+  });
+}
+
+/**
+ * A few background accounts try the new model in its release hour: a release is when
+ * its third account first used it (score option `releaseMinAccounts`), as in real data.
+ */
+const EARLY_ADOPTERS = 3;
+
+function tryOnRelease(acc: FixtureAccount): void {
+  const releaseHour = RELEASE / HOUR;
+  const { keys, counts } = acc.hours;
+  const at = keys.findIndex((k) => k >= releaseHour);
+  const i = at < 0 ? keys.length : at;
+  if (keys[i] !== releaseHour) {
+    keys.splice(i, 0, releaseHour);
+    counts.splice(i, 0, 1);
+  }
+  acc.newModelShare = (h) => (h === releaseHour ? 1 : 0);
 }
 
 /** n unrelated people, each adjustable by `tweak` (the base for one-pattern tests). */

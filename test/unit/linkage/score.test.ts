@@ -8,12 +8,15 @@ import {
   modelPivot,
   quietestWindowShare,
 } from '../../../src/linkage/signals/activity';
+import { modelReleases } from '../../../src/linkage/signals/context';
 import type { Identifier, LinkageGraph, ScoredCluster } from '../../../src/linkage/types';
 import {
   ALL_HOURS,
   DAY,
   FixtureAccount,
   HOUR,
+  NEW_MODEL,
+  OLD_MODEL,
   PERIOD_DAYS,
   RELEASE,
   T0,
@@ -264,6 +267,34 @@ describe('score: each reason code appears when its pattern is planted', () => {
     expect(c?.signals.new_models).toBe(1);
     expect(c?.signals.pivot_share_24h).toBe(0);
     expect(codes(c as ScoredCluster)).not.toContain('model_pivot_24h');
+  });
+
+  it('one event with a wrong clock moves neither the log start nor a release', () => {
+    // An outsider's request dated 1970 on a model nobody else used: with the first use
+    // anywhere as the log's start, the old model, in use since the real start, would
+    // count as new.
+    const group = people('clock', 12, 7, plant.pivot(2, 0.5));
+    const input = makeInput([...BACKGROUND, ...group]);
+    const outsider = input.accounts[10]!;
+    const epoch = { keys: [0], counts: [1] };
+    outsider.models = [
+      ...outsider.models,
+      { name: 'model-typo', count: 1, firstUse: 0, hours: epoch },
+    ];
+    input.models = [...input.models, { name: 'model-typo', firstSeen: 0 }];
+    const [c] = score(input, detectionFor(input, [group.map((a) => a.id)]));
+    expect(c?.signals.new_models).toBe(1);
+    expect(reason(c as ScoredCluster, 'model_pivot_24h')).toBeGreaterThan(0.4);
+    expect(modelReleases(input, 3).map((m) => m.name)).toEqual([OLD_MODEL, NEW_MODEL]);
+
+    // the same clock on one of the old model's first uses: its release stays put
+    const before = modelReleases(input, 3).find((m) => m.name === OLD_MODEL)?.firstSeen;
+    outsider.models.find((m) => m.name === OLD_MODEL)!.firstUse = 0;
+    const after = modelReleases(input, 3);
+    expect(after.find((m) => m.name === OLD_MODEL)?.firstSeen).toBe(before);
+    expect(before).toBeGreaterThanOrEqual(T0);
+    expect(after.find((m) => m.name === NEW_MODEL)?.firstSeen).toBe(RELEASE);
+    expect(modelReleases(input, 1).find((m) => m.name === OLD_MODEL)?.firstSeen).toBe(0);
   });
 
   it('model_pivot_24h is not raised by slow, partial adoption or by a switch days later', () => {
