@@ -4,7 +4,7 @@
 // driver retries a commit whose answer was lost, and that commit may have gone through.
 // Returns who held it before.
 MERGE (l:Lease {name: $name})
-SET l.claims = coalesce(l.claims, 0) + 1
+SET l.lockedAt = timestamp()
 WITH l, l.holder AS previous, l.expiresAt AS previousExpiresAt, timestamp() AS now
 WITH l, previous, previousExpiresAt, now,
      (previous IS NULL OR previous = $holder OR previousExpiresAt IS NULL

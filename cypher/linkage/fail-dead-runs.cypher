@@ -4,7 +4,7 @@
 // the lease's write lock, as acquire-lease does, so what is read after it is committed:
 // a run being started holds that lock until its record exists.
 MERGE (l:Lease {name: $name})
-SET l.checkedAt = timestamp()
+SET l.lockedAt = timestamp()
 WITH l, l.holder AS holder, (l.holder IS NOT NULL AND l.expiresAt < timestamp()) AS expired
 SET l.holder = CASE WHEN expired THEN null ELSE l.holder END,
     l.expiresAt = CASE WHEN expired THEN null ELSE l.expiresAt END

@@ -44,13 +44,20 @@ export async function failDeadRuns(
   return result;
 }
 
-/** The service's periodic check; a failed check is logged and tried again next tick. */
+/**
+ * The service's periodic check; a failed check is logged and tried again next tick. A
+ * tick while a check is still in flight (the driver retrying while Neo4j is away) is
+ * skipped, so checks never pile up.
+ */
 export function watchDeadRuns(deps: LinkageDeps): { stop(): void } {
   const every = Math.min(60_000, Math.max(1_000, Math.floor(deps.config.LINKAGE_LEASE_TTL_MS / 2)));
+  let inFlight = false;
   const check = () => {
-    failDeadRuns(deps).catch((err: unknown) =>
-      deps.logger.warn({ err }, 'checking for dead linkage runs failed'),
-    );
+    if (inFlight) return;
+    inFlight = true;
+    failDeadRuns(deps)
+      .catch((err: unknown) => deps.logger.warn({ err }, 'checking for dead linkage runs failed'))
+      .finally(() => (inFlight = false));
   };
   check();
   const timer = setInterval(check, every);

@@ -9,10 +9,12 @@
  * timer cannot fire while a pure stage holds the event loop, so TTL must exceed
  * the longest single phase: default 120 s); a holder that dies stops renewing,
  * the lease expires, and the next trigger takes it over and marks the dead run
- * failed ("lease expired"), unless a service's periodic check (dead-runs.ts) did first. A holder that finds its lease gone (renewal matched
- * nothing) is told through `lost`/`assertHeld`, and publish's final swap checks the
+ * failed ("lease expired"), unless a service's periodic check (dead-runs.ts) did
+ * first. A holder that finds its lease gone (renewal matched nothing) is told through `lost`/`assertHeld`, and publish's final swap checks the
  * holder again inside its transaction, so a run that lost its lease can never
- * become current.
+ * become current. Every statement that reads the holder and then changes the lease or
+ * a run takes the lease's write lock first (`SET l.lockedAt`), so what it reads is
+ * committed: a swap or renewal that waited on a takeover or a dead-run check sees it.
  */
 import type { ManagedTransaction } from 'neo4j-driver';
 import { query, type CypherMap } from '../platform/cypher';

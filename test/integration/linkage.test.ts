@@ -10,6 +10,8 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { hashKey } from '../../src/platform/auth';
+import { query } from '../../src/platform/cypher';
+import { int as neo4jInt } from '../../src/platform/neo4j';
 import { compute, type ComputeParams } from '../../src/linkage/compute';
 import { computeInWorker } from '../../src/linkage/compute-thread';
 import { failDeadRuns, watchDeadRuns } from '../../src/linkage/dead-runs';
@@ -656,20 +658,19 @@ describe('linkage runs', () => {
   it('fails dead runs without waiting for a trigger: the expired holder and the orphans, not a live holder', async () => {
     const lease = () =>
       cypher(
-        "MATCH (l:Lease {name: 'linkage'}) RETURN l.holder AS holder, l.checkedAt AS checkedAt",
+        "MATCH (l:Lease {name: 'linkage'}) RETURN l.holder AS holder, l.lockedAt = 1 AS untouched",
       );
     const status = async (id: string) =>
       (await getJson(`${svc.url}/v1/linkage/runs/${id}`)).body as unknown as Run;
-    const checkedBefore = (await lease())[0]?.checkedAt ?? null;
 
     // a live holder, nothing else running: nothing to do, and nothing written
     await cypher(
       `CREATE (:LinkageRun {id: 'r-live', status: 'running', phase: 'detect', startedAt: timestamp()})
-       WITH 1 AS x MATCH (l:Lease {name: 'linkage'})
-       SET l.holder = 'r-live', l.expiresAt = timestamp() + 600000`,
+       MERGE (l:Lease {name: 'linkage'})
+       SET l.holder = 'r-live', l.expiresAt = timestamp() + 600000, l.lockedAt = 1`,
     );
     expect(await failDeadRuns(svc.ctx)).toEqual({ expired: null, abandoned: [] });
-    expect((await lease())[0]).toEqual({ holder: 'r-live', checkedAt: checkedBefore });
+    expect((await lease())[0]).toEqual({ holder: 'r-live', untouched: true });
 
     // beside the live holder, a run left running without the lease
     await cypher(
@@ -683,11 +684,18 @@ describe('linkage runs', () => {
     expect((await lease())[0]?.holder).toBe('r-live');
     expect((await status('r-live')).status).toBe('running');
 
-    // the holder dies: once its lease has expired, the service's own check fails it
-    // (at start-up, then every TTL / 2) and frees the lease
-    await cypher("MATCH (l:Lease {name: 'linkage'}) SET l.expiresAt = timestamp() - 1000");
-    const watch = watchDeadRuns(svc.ctx);
+    // The service's own check: at start-up (nothing dead yet), then every TTL / 2. The
+    // holder dies after the first check: its lease expires, and a later tick fails it
+    // and frees the lease.
+    const logsBefore = svc.logs.length;
+    const watch = watchDeadRuns({
+      ...svc.ctx,
+      config: { ...svc.ctx.config, LINKAGE_LEASE_TTL_MS: 2_000 },
+    });
     try {
+      await new Promise((r) => setTimeout(r, 300));
+      expect((await status('r-live')).status).toBe('running');
+      await cypher("MATCH (l:Lease {name: 'linkage'}) SET l.expiresAt = timestamp() - 1000");
       expect(await waitForRun('r-live', 10_000)).toMatchObject({
         status: 'failed',
         error: 'lease expired',
@@ -696,11 +704,12 @@ describe('linkage runs', () => {
     } finally {
       watch.stop();
     }
+    expect(svc.logs.slice(logsBefore).join('')).toContain('marked dead linkage runs failed');
     expect((await lease())[0]?.holder ?? null).toBeNull();
     expect((await triggerRun()).status).toBe('succeeded'); // the next run is not blocked
   });
 
-  it('a stalled holder whose expired lease was freed finds it lost and cannot publish', async () => {
+  it('a stalled holder that comes back while a check fails it: its renewal and its swap both wait for the check, then find the lease lost', async () => {
     const createRun = (id: string) =>
       createRunRecord(svc.ctx.cypher, {
         id,
@@ -709,6 +718,7 @@ describe('linkage runs', () => {
         startedAt: Date.now(),
         params: '{}',
       });
+    const before = await currentClusters();
     const stalled = await Lease.acquire(
       svc.ctx,
       'r-stalled',
@@ -717,12 +727,112 @@ describe('linkage runs', () => {
     );
     stalled.abandon();
     await cypher("MATCH (l:Lease {name: 'linkage'}) SET l.expiresAt = timestamp() - 1000");
-    expect(await failDeadRuns(svc.ctx)).toEqual({ expired: 'r-stalled', abandoned: [] });
-    expect(await stalled.renew()).toBe(false);
+
+    // The check, committed only once the holder's renewal and swap wait on its locks.
+    const checker = neo4j.driver.session();
+    const check = checker.beginTransaction();
+    const failed = await check.run(query(svc.ctx.cypher, 'linkage/fail-dead-runs'), {
+      name: 'linkage',
+      now: Date.now(),
+      expiredError: 'lease expired',
+      abandonedError: 'abandoned',
+    });
+    expect(failed.records.map((r) => r.get('id') as string)).toEqual(['r-stalled']);
+    const renewed = stalled.renew();
+    const swapped = svc.ctx.db.write(async (tx) => {
+      const res = await tx.run(query(svc.ctx.cypher, 'linkage/make-run-current'), {
+        runId: 'r-stalled',
+        lease: 'linkage',
+        now: Date.now(),
+        stats: '{}',
+        timings: '{}',
+        dissolved: '[]',
+      });
+      return res.records.length;
+    });
+    try {
+      await waitForBlocked(neo4j.driver, 2, 'the renewal and the swap never waited on the check');
+      await check.commit();
+    } finally {
+      await checker.close();
+    }
+    expect(await renewed).toBe(false);
+    expect(await swapped).toBe(0);
     expect(() => stalled.assertHeld()).toThrow(/lease lost/);
     expect(await getJson(`${svc.url}/v1/linkage/runs/r-stalled`)).toMatchObject({
-      body: { status: 'failed', error: 'lease expired' },
+      body: { status: 'failed', error: 'lease expired', current: false },
     });
+    expect((await currentClusters()).runId).toBe(before.runId);
+  });
+
+  it('a check that waits on a renewal reads the renewed lease and fails nothing', async () => {
+    const createRun = (id: string) =>
+      createRunRecord(svc.ctx.cypher, {
+        id,
+        trigger: 'api',
+        seed: 1,
+        startedAt: Date.now(),
+        params: '{}',
+      });
+    const slow = await Lease.acquire(svc.ctx, 'r-slow', { ttlMs: 60_000 }, createRun('r-slow'));
+    slow.stopRenewing();
+    try {
+      await cypher("MATCH (l:Lease {name: 'linkage'}) SET l.expiresAt = timestamp() - 1000");
+      // The holder's renewal, committed only once the check waits on it.
+      const renewer = neo4j.driver.session();
+      const renewal = renewer.beginTransaction();
+      const res = await renewal.run(query(svc.ctx.cypher, 'linkage/renew-lease'), {
+        name: 'linkage',
+        holder: 'r-slow',
+        ttlMs: neo4jInt(60_000),
+      });
+      expect(res.records).toHaveLength(1);
+      const checked = failDeadRuns(svc.ctx);
+      try {
+        await waitForBlocked(neo4j.driver, 1, 'the check never waited on the renewal');
+        await renewal.commit();
+      } finally {
+        await renewer.close();
+      }
+      expect(await checked).toEqual({ expired: null, abandoned: [] });
+      expect((await getJson(`${svc.url}/v1/linkage/runs/r-slow`)).body).toMatchObject({
+        status: 'running',
+      });
+    } finally {
+      await slow.release();
+      await cypher("MATCH (r:LinkageRun {id: 'r-slow'}) SET r.status = 'failed'");
+    }
+  });
+
+  it("a release that waits on another run's takeover leaves that run's lease alone", async () => {
+    await cypher(
+      `MERGE (l:Lease {name: 'linkage'}) SET l.holder = 'r-old', l.expiresAt = timestamp() - 1000`,
+    );
+    // The takeover, committed only once the old holder's release waits on it.
+    const taker = neo4j.driver.session();
+    const takeover = taker.beginTransaction();
+    const took = await takeover.run(query(svc.ctx.cypher, 'linkage/acquire-lease'), {
+      name: 'linkage',
+      holder: 'r-new',
+      ttlMs: neo4jInt(60_000),
+    });
+    expect(took.records[0]?.get('acquired')).toBe(true);
+    const released = svc.ctx.db.write((tx) =>
+      tx.run(query(svc.ctx.cypher, 'linkage/release-lease'), {
+        name: 'linkage',
+        holder: 'r-old',
+      }),
+    );
+    try {
+      await waitForBlocked(neo4j.driver, 1, 'the release never waited on the takeover');
+      await takeover.commit();
+    } finally {
+      await taker.close();
+    }
+    await released;
+    const [lease] = await cypher("MATCH (l:Lease {name: 'linkage'}) RETURN l.holder AS holder");
+    expect(lease?.holder).toBe('r-new');
+    await cypher("MATCH (l:Lease {name: 'linkage'}) SET l.holder = null, l.expiresAt = null");
   });
 
   it('takes the lease again for its own holder: a retried commit that went through is neither refused nor recorded twice', async () => {

@@ -192,8 +192,33 @@ async function ctrlC(svc: Service): Promise<void> {
 }
 
 it('a killed embedded Neo4j stops the service with an error, instead of slow 503s', async () => {
+  // A run some earlier process left running without the lease: the service fails it
+  // at start-up (src/linkage/dead-runs.ts), not at the next trigger.
+  const local = await startLocalNeo4j({ dataDir, port: 0, heap: '512m', pagecache: '128m' });
+  const neo4j = await import('neo4j-driver');
+  const driver = neo4j.default.driver(local.uri);
+  try {
+    await driver.executeQuery(
+      "CREATE (:LinkageRun {id: 'r-left-running', status: 'running', phase: 'build', startedAt: timestamp()})",
+    );
+  } finally {
+    await driver.close();
+    await local.stop();
+  }
   const svc = await startServiceProcess();
   try {
+    for (const until = Date.now() + 15_000; ;) {
+      const run = (await (await fetch(`${svc.url}/v1/linkage/runs/r-left-running`)).json()) as {
+        status: string;
+        error: string | null;
+      };
+      if (run.status !== 'running') {
+        expect(run).toMatchObject({ status: 'failed', error: expect.stringMatching(/abandoned/) });
+        break;
+      }
+      if (Date.now() > until) throw new Error(`still running after start-up: ${svc.output()}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
     process.kill((await neo4jReady(svc)).pid, 'SIGKILL');
     const code = await within(30_000, 'service exit', svc.exited);
     expect(code).toBe(1);
