@@ -9,7 +9,8 @@
  * case), so an entry matches the graph's value exactly. Applied at the next run.
  */
 import { isIP } from 'node:net';
-import { canonicalIp, subnetOf } from '../ingest/subnet';
+import { canonicalFingerprint } from '../ingest/simhash';
+import { canonicalIp, canonicalSubnet } from '../ingest/subnet';
 import { query, type CypherMap } from '../platform/cypher';
 import { AppError } from '../platform/errors';
 import { type Database, toPlain } from '../platform/neo4j';
@@ -36,19 +37,16 @@ export function normaliseValue(kind: IdentifierKind, raw: string): string | { er
   switch (kind) {
     case 'ip':
       return isIP(value) ? canonicalIp(value) : { error: 'must be an IPv4 or IPv6 address' };
-    case 'subnet': {
-      const slash = value.lastIndexOf('/');
-      const address = value.slice(0, slash);
-      const prefix = value.slice(slash + 1);
-      const family = slash > 0 ? isIP(address) : 0;
-      if ((family === 4 && prefix === '24') || (family === 6 && prefix === '48'))
-        return subnetOf(address);
-      return { error: 'must be an IPv4 /24 or IPv6 /48 in CIDR form (e.g. 10.1.2.0/24)' };
-    }
+    case 'subnet':
+      return (
+        canonicalSubnet(value) ?? {
+          error: 'must be an IPv4 /24 or IPv6 /48 in CIDR form (e.g. 10.1.2.0/24)',
+        }
+      );
     case 'prompt':
-      return /^[0-9a-f]{16}$/i.test(value)
-        ? value.toLowerCase()
-        : { error: 'must be a 64-bit SimHash: 16 hex characters' };
+      return (
+        canonicalFingerprint(value) ?? { error: 'must be a 64-bit SimHash: 16 hex characters' }
+      );
     case 'email_domain':
       return /^[A-Za-z0-9.-]+$/.test(value)
         ? value.toLowerCase()

@@ -24,6 +24,7 @@ import {
 } from '../clusters/schemas';
 import { cypherRequestSchema, cypherResultSchema } from '../cypher-console/service';
 import { eventSchema } from '../ingest/event-schema';
+import { PARAM_TYPE_DESCRIPTIONS, PARAM_TYPES } from '../investigations/catalog';
 import {
   allowlistEntry,
   entryBody,
@@ -82,7 +83,11 @@ function paths(): RouteConfig[] {
     params: z.array(
       z.object({
         name: z.string(),
-        type: z.enum(['string', 'int', 'float', 'boolean', 'datetime']),
+        type: z.enum(PARAM_TYPES).describe(
+          Object.entries(PARAM_TYPE_DESCRIPTIONS)
+            .map(([t, d]) => `${t}: ${d}`)
+            .join('; '),
+        ),
         required: z.boolean(),
         default: z.union([z.string(), z.number(), z.boolean()]).optional(),
         min: z.number().optional().describe('lowest value allowed (numbers)'),
