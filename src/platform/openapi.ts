@@ -12,6 +12,7 @@ import {
 import { Router } from 'express';
 import swaggerUi from 'swagger-ui-express';
 import { z } from 'zod';
+import { AUDIT_ACTIONS } from './audit';
 import { ROLES } from './auth';
 import {
   accountIdParam,
@@ -314,11 +315,12 @@ function paths(): RouteConfig[] {
     {
       method: 'get',
       path: '/v1/audit',
-      summary: 'The audit trail (investigations, ad-hoc Cypher, verdicts), newest first; admin',
+      summary:
+        'The audit trail (investigations, ad-hoc Cypher, verdicts, allow-list changes), newest first; admin',
       security: bearer,
       request: {
         query: z.object({
-          action: z.enum(['investigation', 'cypher', 'verdict']).optional(),
+          action: z.enum(AUDIT_ACTIONS).optional(),
           limit: z.number().int().min(1).max(1000).optional(),
           cursor: z.string().optional(),
         }),
