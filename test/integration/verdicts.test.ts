@@ -228,7 +228,19 @@ describe('GET /v1/audit', () => {
         note: 'still benign',
         allowlistSharedValues: true,
         runId: 'r-1',
+        // what the verdict asked to allow-list; the earlier verdict had added them
+        allowlisted: [
+          { kind: 'payment', value: 'pm-corp', created: false },
+          { kind: 'ip', value: '198.51.100.7', created: false },
+        ],
       },
+    });
+    expect(entries[1]?.params).toMatchObject({
+      note: 'Acme office NAT and corporate card',
+      allowlisted: [
+        { kind: 'payment', value: 'pm-corp', created: true },
+        { kind: 'ip', value: '198.51.100.7', created: true },
+      ],
     });
     const next = await getJson(
       `${svc.url}/v1/audit?action=verdict&limit=10&cursor=${res.body.nextCursor as string}`,
