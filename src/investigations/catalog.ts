@@ -24,7 +24,7 @@ import { canonicalIp, canonicalSubnet, subnetOf } from '../ingest/subnet';
 import type { CypherMap } from '../platform/cypher';
 import { int } from '../platform/neo4j';
 
-/** What each parameter type accepts (and what GET /v1/investigations documents). */
+/** What each parameter type accepts (the OpenAPI document gives it for the catalog's `type`). */
 export const PARAM_TYPE_DESCRIPTIONS = {
   string: 'text, up to 10,000 characters',
   int: 'a whole number',
