@@ -1,5 +1,5 @@
 // @description Accounts that paid with any payment method the given account used, with the shared fingerprints.
-// @param accountId string
+// @param accountId account
 // @param limit int 1..10000 = 100
 MATCH (a:Account {id: $accountId})-[:PAID_WITH]->(pm:PaymentMethod)<-[r:PAID_WITH]-(other:Account)
 WHERE other <> a

@@ -1,5 +1,5 @@
 // @description A cluster's strongest shared identifiers in the current run: values held by at least two members, weighted by rarity (members / log(accounts holding it + 5), as FRAUDAR weights columns).
-// @param clusterId string
+// @param clusterId cluster
 // @param limit int 1..10000 = 20
 MATCH (p:Pointer {name: 'current'})
 MATCH (c:Cluster {key: p.runId + '/' + $clusterId})<-[:MEMBER_OF]-(a:Account)

@@ -1,13 +1,12 @@
-// @description Accounts seen on an IP address or anywhere in its subnet (/24 IPv4, /48 IPv6). Pass an address, or a subnet CIDR such as 10.1.2.0/24.
-// @param address string
+// @description Accounts seen anywhere in the subnet (/24 IPv4, /48 IPv6) of an IP address, whether or not the address itself was seen; accounts on the address first. Pass an address, or a subnet CIDR such as 10.1.2.0/24.
+// @param address ip
 // @param limit int 1..10000 = 200
-OPTIONAL MATCH (:IP {address: $address})-[:IN_SUBNET]->(viaIp:Subnet)
-OPTIONAL MATCH (direct:Subnet {cidr: $address})
-WITH coalesce(viaIp, direct) AS s
-MATCH (s)<-[:IN_SUBNET]-(ip:IP)<-[r:CONNECTED_FROM]-(a:Account)
+// $address arrives as {address, subnet}: the canonical address (null when a subnet was
+// given) and the CIDR of the subnet holding it, derived as ingest derives it.
+MATCH (s:Subnet {cidr: $address.subnet})<-[:IN_SUBNET]-(ip:IP)<-[r:CONNECTED_FROM]-(a:Account)
 WITH s, a, collect(ip.address) AS addresses, sum(r.count) AS requests,
   min(r.firstSeen) AS firstSeen, max(r.lastSeen) AS lastSeen
-RETURN a.id AS accountId, $address IN addresses AS onAddress, addresses, s.cidr AS subnet,
-  requests, firstSeen, lastSeen
+RETURN a.id AS accountId, coalesce($address.address IN addresses, false) AS onAddress,
+  addresses, s.cidr AS subnet, requests, firstSeen, lastSeen
 ORDER BY onAddress DESC, requests DESC, accountId
 LIMIT $limit

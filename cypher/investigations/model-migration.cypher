@@ -1,5 +1,5 @@
 // @description Accounts that moved most of their traffic to a model within `hours` of its first appearance: per account, the share of its requests in that window that went to the model.
-// @param model string
+// @param model model
 // @param hours int 1..8760 = 24
 // @param minShare float 0..1 = 0.5
 // @param limit int 1..10000 = 100

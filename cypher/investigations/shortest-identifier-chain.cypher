@@ -1,6 +1,6 @@
 // @description The shortest chain of shared identifiers (payment, device, IP, subnet, prompt, email domain, org) between two accounts, up to 12 hops.
-// @param fromAccountId string
-// @param toAccountId string
+// @param fromAccountId account
+// @param toAccountId account
 MATCH (a:Account {id: $fromAccountId})
 MATCH (b:Account {id: $toAccountId})
 WHERE a <> b

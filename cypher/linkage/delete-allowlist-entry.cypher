@@ -1,4 +1,6 @@
-// Removes a stored allow-list entry; returns how many were removed (0 or 1).
+// Removes a stored allow-list entry; returns what it held (null when there was none),
+// for the audit trail.
 OPTIONAL MATCH (e:AllowlistEntry {key: $key})
+WITH e, e {.source, .note, .addedBy, .addedAt} AS removed
 DETACH DELETE e
-RETURN count(e) AS deleted
+RETURN removed

@@ -3,17 +3,12 @@
  * schemas: routes parse input with them, src/platform/openapi.ts documents them.
  */
 import { z } from 'zod';
+import { accountIdSchema } from '../ingest/event-schema';
 
 /** Times in these bodies are epoch milliseconds (UTC); run records use ISO-8601. */
 export const epochMs = () => z.number().int().describe('epoch milliseconds (UTC)');
 
-export const accountIdParam = z.object({
-  id: z
-    .string()
-    .min(1)
-    .max(128)
-    .regex(/^[A-Za-z0-9_.:@-]+$/, 'must be 1-128 chars of [A-Za-z0-9_.:@-]'),
-});
+export const accountIdParam = z.object({ id: accountIdSchema });
 
 export const clusterIdParam = z.object({ id: z.string().min(1).max(256) });
 

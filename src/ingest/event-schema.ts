@@ -8,6 +8,16 @@ import { z } from 'zod';
 
 const identifier = z.string().min(1).max(256);
 
+/** An account id as events carry it and the graph stores it (case-sensitive, as sent). */
+export const accountIdSchema = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9_.:@-]+$/, 'must be 1-128 chars of [A-Za-z0-9_.:@-]');
+
+/** A model name as events carry it and the graph stores it. */
+export const modelSchema = z.string().min(1).max(128);
+
 /**
  * How far ahead of this server's clock an event may be dated (checked in validate.ts,
  * against the clock at arrival). Producers' clocks drift a little; an event dated years
@@ -20,11 +30,7 @@ export const eventSchema = z
   .object({
     id: z.string().min(1).max(128).optional(),
     type: z.enum(['signup', 'request', 'payment']),
-    accountId: z
-      .string()
-      .min(1)
-      .max(128)
-      .regex(/^[A-Za-z0-9_.:@-]+$/, 'must be 1-128 chars of [A-Za-z0-9_.:@-]'),
+    accountId: accountIdSchema,
     at: z.iso
       .datetime({
         offset: true,
@@ -43,7 +49,7 @@ export const eventSchema = z
       .regex(/^[0-9a-f]{16}$/, 'must be 16 lowercase hex characters')
       .optional(),
     prompt: z.string().min(1).max(1_000_000).optional(),
-    model: z.string().min(1).max(128).optional(),
+    model: modelSchema.optional(),
     capability: z.string().min(1).max(64).optional(),
     org: identifier.optional(),
     device: identifier.optional(),

@@ -188,6 +188,14 @@ function hex32(n: number): string {
   return n.toString(16).padStart(8, '0');
 }
 
+/**
+ * A fingerprint as the graph stores it (16 lower-case hex digits) from 16 hex digits
+ * in either case; null for anything else.
+ */
+export function canonicalFingerprint(text: string): string | null {
+  return /^[0-9a-f]{16}$/i.test(text) ? text.toLowerCase() : null;
+}
+
 /** Hamming distance between two 16-hex-char fingerprints. */
 export function hammingHex(a: string, b: string): number {
   return (

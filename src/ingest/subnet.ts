@@ -3,7 +3,7 @@
  * /48 for IPv6. Canonical forms matter because "2001:DB8::1" and
  * "2001:db8:0:0::1" must become one IP node, not two.
  */
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIP, isIPv4, isIPv6 } from 'node:net';
 
 /** Lower-case, zero-compressed IPv6 (RFC 5952) or dotted-quad IPv4; IPv4-mapped IPv6 becomes IPv4. */
 export function canonicalIp(address: string): string {
@@ -27,6 +27,22 @@ export function subnetOf(address: string): string {
   }
   const groups = expandIPv6(ip);
   return `${compressIPv6([...groups.slice(0, 3), 0, 0, 0, 0, 0])}/48`;
+}
+
+/**
+ * A subnet in CIDR form as ingest derives it ("10.1.2.7/24" → "10.1.2.0/24",
+ * "2001:DB8:1::/48" → "2001:db8:1::/48"), or null when it is not an IPv4 /24 or an
+ * IPv6 /48: the graph holds no other subnets.
+ */
+export function canonicalSubnet(cidr: string): string | null {
+  const slash = cidr.lastIndexOf('/');
+  if (slash <= 0) return null;
+  const address = cidr.slice(0, slash);
+  const prefix = cidr.slice(slash + 1);
+  const family = isIP(address);
+  return (family === 4 && prefix === '24') || (family === 6 && prefix === '48')
+    ? subnetOf(address)
+    : null;
 }
 
 function expandIPv6(address: string): number[] {

@@ -10,14 +10,35 @@
  * which this module parses (pure, no I/O) into a catalog entry with a zod schema
  * for the request body and a converter to driver parameters. Types: string, int,
  * float, boolean, datetime (ISO-8601 in, epoch milliseconds to Cypher, as the
- * graph stores times).
+ * graph stores times), and values the graph holds, accepted only in a form that can
+ * match and put in the form the graph stores them (see PARAM_TYPE_DESCRIPTIONS):
+ * account, cluster, model, fingerprint, ip. An `ip` reaches Cypher as a map
+ * {address, subnet}: the address (null when a subnet was given) and the CIDR of
+ * its subnet, so a query can find the subnet of an address the graph never saw.
  */
 import { z } from 'zod';
+import { clusterIdParam } from '../clusters/schemas';
+import { accountIdSchema, modelSchema } from '../ingest/event-schema';
+import { canonicalFingerprint } from '../ingest/simhash';
+import { canonicalIp, canonicalSubnet, subnetOf } from '../ingest/subnet';
 import type { CypherMap } from '../platform/cypher';
 import { int } from '../platform/neo4j';
 
-export const PARAM_TYPES = ['string', 'int', 'float', 'boolean', 'datetime'] as const;
-export type ParamType = (typeof PARAM_TYPES)[number];
+/** What each parameter type accepts (the OpenAPI document gives it for the catalog's `type`). */
+export const PARAM_TYPE_DESCRIPTIONS = {
+  string: 'text, up to 10,000 characters',
+  int: 'a whole number',
+  float: 'a number',
+  boolean: 'true or false',
+  datetime: 'ISO-8601 date-time with an offset',
+  account: 'an account id as ingest accepts it: 1-128 characters of [A-Za-z0-9_.:@-]',
+  cluster: 'a cluster id: 1-256 characters',
+  model: 'a model name as ingest accepts it: 1-128 characters',
+  fingerprint: 'a 64-bit SimHash: 16 hex digits, either case (lower case is canonical)',
+  ip: 'an IPv4 or IPv6 address, or its subnet in CIDR form (a.b.c.0/24, x:y:z::/48); canonicalised as ingest stores it',
+} as const;
+export type ParamType = keyof typeof PARAM_TYPE_DESCRIPTIONS;
+export const PARAM_TYPES = Object.keys(PARAM_TYPE_DESCRIPTIONS) as [ParamType, ...ParamType[]];
 
 export interface ParamSpec {
   name: string;
@@ -126,6 +147,30 @@ function parseDefault(name: string, spec: ParamSpec, raw: string): string | numb
   return spec.type === 'datetime' ? value : (parsed.data as string | number | boolean);
 }
 
+/** A string put in canonical form by `canonical`, or refused with `message`. */
+function canonicalString(canonical: (v: string) => string | null, message: string): z.ZodType {
+  return z
+    .string()
+    .trim()
+    .max(256)
+    .transform((v, ctx) => {
+      const c = canonical(v);
+      if (c !== null) return c;
+      ctx.addIssue({ code: 'custom', message });
+      return z.NEVER;
+    });
+}
+
+/** An address in the form ingest stores it, or a /24 or /48 subnet as ingest derives it. */
+export function canonicalIpOrSubnet(value: string): string | null {
+  if (value.includes('/')) return canonicalSubnet(value);
+  try {
+    return canonicalIp(value);
+  } catch {
+    return null;
+  }
+}
+
 function valueSchema(type: ParamType): z.ZodType {
   switch (type) {
     case 'string':
@@ -138,6 +183,19 @@ function valueSchema(type: ParamType): z.ZodType {
       return z.boolean();
     case 'datetime':
       return z.iso.datetime({ offset: true }).transform((v) => Date.parse(v));
+    case 'account':
+      return accountIdSchema;
+    case 'cluster':
+      return clusterIdParam.shape.id;
+    case 'model':
+      return modelSchema;
+    case 'fingerprint':
+      return canonicalString(canonicalFingerprint, 'must be a 64-bit SimHash: 16 hex digits');
+    case 'ip':
+      return canonicalString(
+        canonicalIpOrSubnet,
+        'must be an IPv4 or IPv6 address, or an IPv4 /24 or IPv6 /48 in CIDR form (e.g. 10.1.2.0/24)',
+      );
   }
 }
 
@@ -169,7 +227,10 @@ export function schemaFor(params: readonly ParamSpec[]): z.ZodType<Record<string
   return z.object(shape).strict() as unknown as z.ZodType<Record<string, unknown>>;
 }
 
-/** Parsed values as driver parameters: whole numbers go as Neo4j integers. */
+/**
+ * Parsed values as driver parameters: whole numbers go as Neo4j integers, an `ip` as
+ * {address, subnet} (address null for a subnet).
+ */
 export function toDriverParams(
   inv: Investigation,
   values: Record<string, unknown>,
@@ -177,9 +238,17 @@ export function toDriverParams(
   const out: Record<string, unknown> = {};
   for (const p of inv.params) {
     const v = values[p.name];
-    out[p.name] = (p.type === 'int' || p.type === 'datetime') && typeof v === 'number' ? int(v) : v;
+    if ((p.type === 'int' || p.type === 'datetime') && typeof v === 'number') out[p.name] = int(v);
+    else if (p.type === 'ip' && typeof v === 'string') out[p.name] = ipParam(v);
+    else out[p.name] = v;
   }
   return out;
+}
+
+function ipParam(canonical: string): { address: string | null; subnet: string } {
+  return canonical.includes('/')
+    ? { address: null, subnet: canonical }
+    : { address: canonical, subnet: subnetOf(canonical) };
 }
 
 /** Dummy values of the declared types (for EXPLAIN in tests). */
@@ -190,6 +259,11 @@ export function exampleParams(inv: Investigation): Record<string, unknown> {
     float: 0.5,
     boolean: true,
     datetime: int(0),
+    account: 'x',
+    cluster: 'x',
+    model: 'x',
+    fingerprint: '0000000000000000',
+    ip: ipParam('192.0.2.1'),
   };
   return Object.fromEntries(inv.params.map((p) => [p.name, example[p.type]]));
 }

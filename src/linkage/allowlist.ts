@@ -8,11 +8,15 @@
  * (IPs canonical, subnets as ingest derives them, domains and fingerprints lower
  * case), so an entry matches the graph's value exactly. Applied at the next run.
  */
+import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
-import { canonicalIp, subnetOf } from '../ingest/subnet';
+import { canonicalFingerprint } from '../ingest/simhash';
+import { canonicalIp, canonicalSubnet } from '../ingest/subnet';
 import { query, type CypherMap } from '../platform/cypher';
-import { AppError } from '../platform/errors';
-import { type Database, toPlain } from '../platform/neo4j';
+import type { AuditLog, AuditRecord } from '../platform/audit';
+import type { Principal } from '../platform/auth';
+import { AppError, isAppError } from '../platform/errors';
+import { type Database, type ManagedTransaction, toPlain } from '../platform/neo4j';
 import { IDENTIFIER_KINDS, type Identifier, type IdentifierKind } from './types';
 
 export type AllowlistSource = 'config' | 'api' | 'verdict';
@@ -36,19 +40,16 @@ export function normaliseValue(kind: IdentifierKind, raw: string): string | { er
   switch (kind) {
     case 'ip':
       return isIP(value) ? canonicalIp(value) : { error: 'must be an IPv4 or IPv6 address' };
-    case 'subnet': {
-      const slash = value.lastIndexOf('/');
-      const address = value.slice(0, slash);
-      const prefix = value.slice(slash + 1);
-      const family = slash > 0 ? isIP(address) : 0;
-      if ((family === 4 && prefix === '24') || (family === 6 && prefix === '48'))
-        return subnetOf(address);
-      return { error: 'must be an IPv4 /24 or IPv6 /48 in CIDR form (e.g. 10.1.2.0/24)' };
-    }
+    case 'subnet':
+      return (
+        canonicalSubnet(value) ?? {
+          error: 'must be an IPv4 /24 or IPv6 /48 in CIDR form (e.g. 10.1.2.0/24)',
+        }
+      );
     case 'prompt':
-      return /^[0-9a-f]{16}$/i.test(value)
-        ? value.toLowerCase()
-        : { error: 'must be a 64-bit SimHash: 16 hex characters' };
+      return (
+        canonicalFingerprint(value) ?? { error: 'must be a 64-bit SimHash: 16 hex characters' }
+      );
     case 'email_domain':
       return /^[A-Za-z0-9.-]+$/.test(value)
         ? value.toLowerCase()
@@ -126,38 +127,92 @@ export async function listAllowlist(
   return [...fromConfig, ...stored];
 }
 
-export async function addAllowlistEntry(
-  db: Database,
-  cypher: CypherMap,
-  entry: { kind: IdentifierKind; value: string; note?: string | null; addedBy: string | null },
-  source: Exclude<AllowlistSource, 'config'> = 'api',
-): Promise<{ entry: AllowlistEntry; created: boolean }> {
-  const value = normaliseValue(entry.kind, entry.value);
+/** A value in its canonical form, or 400 validation_failed saying why it is not one. */
+function canonicalValue(kind: IdentifierKind, raw: string): string {
+  const value = normaliseValue(kind, raw);
   if (typeof value !== 'string') {
     throw new AppError('validation_failed', 'request is invalid', {
       details: [{ path: 'value', message: value.error }],
     });
   }
-  return db.write(async (tx) => {
+  return value;
+}
+
+/**
+ * Runs an allow-list change in a write transaction that also writes its audit entry
+ * (outcome "ok"); a change that fails is audited afterwards with its error code. A value
+ * that is not one of its kind is refused before this (400, not audited).
+ */
+async function auditedChange<T>(
+  db: Database,
+  audit: AuditLog,
+  entry: Omit<AuditRecord, 'outcome'>,
+  work: (tx: ManagedTransaction) => Promise<{ result: T; params?: Record<string, unknown> }>,
+): Promise<T> {
+  const auditId = randomUUID();
+  try {
+    return await db.write(async (tx) => {
+      const { result, params } = await work(tx);
+      await audit.recordInTx(
+        tx,
+        { ...entry, params: { ...entry.params, ...params }, outcome: 'ok' },
+        auditId,
+      );
+      return result;
+    });
+  } catch (err) {
+    await audit.record({ ...entry, outcome: isAppError(err) ? err.code : 'internal' });
+    throw err;
+  }
+}
+
+/**
+ * Adds an entry, or updates the note of one already stored: a note given replaces it (an
+ * empty one clears it), none keeps it; source, addedBy and addedAt stay as first added.
+ * Audited (`allowlist_add`) with `created` saying which it was.
+ */
+export async function addAllowlistEntry(
+  db: Database,
+  cypher: CypherMap,
+  audit: AuditLog,
+  actor: Principal,
+  entry: { kind: IdentifierKind; value: string; note?: string },
+  source: Exclude<AllowlistSource, 'config'> = 'api',
+): Promise<{ entry: AllowlistEntry; created: boolean }> {
+  const value = canonicalValue(entry.kind, entry.value);
+  const key = entryKey(entry.kind, value);
+  const given = entry.note !== undefined;
+  const record = {
+    actor,
+    action: 'allowlist_add' as const,
+    target: key,
+    params: { kind: entry.kind, value, ...(given ? { note: entry.note } : {}) },
+  };
+  return auditedChange(db, audit, record, async (tx) => {
     const res = await tx.run(query(cypher, 'linkage/merge-allowlist-entry'), {
-      key: entryKey(entry.kind, value),
+      key,
       kind: entry.kind,
       value,
       source,
-      note: entry.note ?? null,
-      addedBy: entry.addedBy,
+      note: given && entry.note !== '' ? entry.note : null,
+      setNote: given,
+      addedBy: actor.name,
       now: Date.now(),
     });
     const row = toPlain(res.records[0]?.toObject()) as Record<string, unknown>;
+    const created = row.created === true;
     return {
-      created: row.created === true,
-      entry: {
-        kind: row.kind as IdentifierKind,
-        value: String(row.value),
-        source: row.source as AllowlistSource,
-        note: (row.note as string | null) ?? null,
-        addedBy: (row.addedBy as string | null) ?? null,
-        addedAt: (row.addedAt as number | null) ?? null,
+      params: { created },
+      result: {
+        created,
+        entry: {
+          kind: row.kind as IdentifierKind,
+          value: String(row.value),
+          source: row.source as AllowlistSource,
+          note: (row.note as string | null) ?? null,
+          addedBy: (row.addedBy as string | null) ?? null,
+          addedAt: (row.addedAt as number | null) ?? null,
+        },
       },
     };
   });
@@ -165,31 +220,35 @@ export async function addAllowlistEntry(
 
 /**
  * Removes a stored entry. A config entry cannot be removed here (409 conflict:
- * change the config); an unknown one is 404.
+ * change the config); an unknown one is 404. Audited (`allowlist_delete`) either way,
+ * a removal with what the entry held (source, note, addedBy, addedAt).
  */
 export async function removeAllowlistEntry(
   db: Database,
   cypher: CypherMap,
+  audit: AuditLog,
+  actor: Principal,
   configSpec: string,
   kind: IdentifierKind,
   rawValue: string,
 ): Promise<void> {
-  const value = normaliseValue(kind, rawValue);
-  if (typeof value !== 'string') {
-    throw new AppError('validation_failed', 'request is invalid', {
-      details: [{ path: 'value', message: value.error }],
-    });
-  }
+  const value = canonicalValue(kind, rawValue);
   const key = entryKey(kind, value);
-  const deleted = await db.write(async (tx) => {
+  const record = {
+    actor,
+    action: 'allowlist_delete' as const,
+    target: key,
+    params: { kind, value },
+  };
+  await auditedChange(db, audit, record, async (tx) => {
     const res = await tx.run(query(cypher, 'linkage/delete-allowlist-entry'), { key });
-    return Number(toPlain(res.records[0]?.get('deleted')) ?? 0);
+    const removed = toPlain(res.records[0]?.get('removed')) as Record<string, unknown> | null;
+    if (removed) return { result: undefined, params: { removed } };
+    if (parseConfigAllowlist(configSpec).some((e) => entryKey(e.kind, e.value) === key)) {
+      throw new AppError('conflict', 'this entry comes from LINKAGE_ALLOWLIST; change the config', {
+        details: { kind, value, source: 'config' },
+      });
+    }
+    throw new AppError('not_found', 'no such allow-list entry', { details: { kind, value } });
   });
-  if (deleted > 0) return;
-  if (parseConfigAllowlist(configSpec).some((e) => entryKey(e.kind, e.value) === key)) {
-    throw new AppError('conflict', 'this entry comes from LINKAGE_ALLOWLIST; change the config', {
-      details: { kind, value, source: 'config' },
-    });
-  }
-  throw new AppError('not_found', 'no such allow-list entry', { details: { kind, value } });
 }

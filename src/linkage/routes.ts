@@ -9,10 +9,13 @@
  *   POST   /v1/allowlist           admin    {kind, value, note?} → 201 (200 if it existed)
  *   DELETE /v1/allowlist           admin    {kind, value} (body or query) → 204
  *
+ * Allow-list changes are audited (actions allowlist_add, allowlist_delete).
+ *
  * Routes stay thin: runs go through runner.ts, entries through allowlist.ts.
  */
 import { Router } from 'express';
 import type { Context } from '../context';
+import { AuditLog } from '../platform/audit';
 import { requireRole } from '../platform/auth';
 import { query } from '../platform/cypher';
 import { AppError } from '../platform/errors';
@@ -62,6 +65,7 @@ export function runView(props: Record<string, unknown>, current: boolean) {
 
 export function linkageRoutes(ctx: Context): Router {
   const router = Router();
+  const audit = new AuditLog(ctx.db, ctx.cypher, ctx.logger);
 
   router.post('/v1/linkage/runs', requireRole('admin'), async (req, res) => {
     const body = parseInput(runBody, req.body ?? {});
@@ -113,10 +117,13 @@ export function linkageRoutes(ctx: Context): Router {
 
   router.post('/v1/allowlist', requireRole('admin'), async (req, res) => {
     const body = parseInput(entryBody, req.body);
-    const { entry, created } = await addAllowlistEntry(ctx.db, ctx.cypher, {
-      ...body,
-      addedBy: req.principal?.name ?? null,
-    });
+    const { entry, created } = await addAllowlistEntry(
+      ctx.db,
+      ctx.cypher,
+      audit,
+      req.principal!,
+      body,
+    );
     res.status(created ? 201 : 200).json({
       ...entry,
       addedAt: entry.addedAt === null ? null : new Date(entry.addedAt).toISOString(),
@@ -132,6 +139,8 @@ export function linkageRoutes(ctx: Context): Router {
     await removeAllowlistEntry(
       ctx.db,
       ctx.cypher,
+      audit,
+      req.principal!,
       ctx.config.LINKAGE_ALLOWLIST,
       input.kind,
       input.value,

@@ -21,7 +21,17 @@ export const listQuery = z
   .strict();
 const kind = z.enum(IDENTIFIER_KINDS as unknown as [IdentifierKind, ...IdentifierKind[]]);
 export const entryBody = z
-  .object({ kind, value: z.string().min(1).max(256), note: z.string().max(1000).optional() })
+  .object({
+    kind,
+    value: z.string().min(1).max(256),
+    note: z
+      .string()
+      .max(1000)
+      .optional()
+      .describe(
+        'for a value already listed: replaces its note ("" clears it); absent keeps the note',
+      ),
+  })
   .strict();
 export const entryKeyInput = z.object({ kind, value: z.string().min(1).max(256) }).strict();
 

@@ -1,12 +1,13 @@
 /**
  * The audit log: who ran which investigation or ad-hoc Cypher, who recorded which
- * verdict. Each record goes two ways: a structured log line (`audit: true`), which
+ * verdict, who added or deleted which allow-list entry. Each record goes two ways: a structured log line (`audit: true`), which
  * ships with the rest of the logs to wherever they are kept, and an (:AuditEntry)
  * node, so the trail lives beside the data it concerns, survives log rotation and
  * can be exported over the API (GET /v1/audit). The log line is written first and
  * always; a failed node write is logged loudly and, for reads, does not fail the
- * request (the log line already holds the record). Verdicts write their entry in
- * the verdict's own transaction (see `recordInTx`), so one never exists without the other.
+ * request (the log line already holds the record). Verdicts and allow-list changes write
+ * their entry in the change's own transaction (see `recordInTx`), so one never exists
+ * without the other; a change that fails is recorded afterwards with its error code.
  */
 import { randomUUID } from 'node:crypto';
 import type { Principal } from './auth';
@@ -14,12 +15,19 @@ import { type CypherMap, query } from './cypher';
 import type { Logger } from './logger';
 import type { Database, ManagedTransaction } from './neo4j';
 
-export type AuditAction = 'investigation' | 'cypher' | 'verdict';
+export const AUDIT_ACTIONS = [
+  'investigation',
+  'cypher',
+  'verdict',
+  'allowlist_add',
+  'allowlist_delete',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 export interface AuditRecord {
   actor: Principal;
   action: AuditAction;
-  /** investigation name, cluster id, or "adhoc" */
+  /** investigation name, cluster id, "adhoc", or an allow-list entry's "kind:value" */
   target: string;
   params: Record<string, unknown>;
   /** "ok" or the error code it ended with */
@@ -49,7 +57,8 @@ export class AuditLog {
   }
 
   /**
-   * Log line + AuditEntry node inside the caller's write transaction (verdicts). `id`
+   * Log line + AuditEntry node inside the caller's write transaction (verdicts, allow-list
+   * changes). `id`
    * comes from outside the transaction function, so a retried attempt writes the same
    * entry again rather than a second one.
    */

@@ -8,10 +8,20 @@ import type { ZodType } from 'zod';
 import { AppError, isAppError } from './errors';
 import type { Logger } from './logger';
 
+/**
+ * The methods whose request body the service reads, as JSON. Only these are parsed (a
+ * GET's body means nothing and is left unread), so only these can answer 400 invalid_json,
+ * 413 payload_too_large and 415 unsupported_media_type for a body; the OpenAPI document
+ * lists those statuses on exactly these operations (openapi.ts).
+ */
+export const BODY_METHODS: readonly string[] = ['POST', 'PUT', 'PATCH', 'DELETE'];
+
 export function jsonBody(limitBytes: number): RequestHandler {
   const parse = express.json({ limit: limitBytes, strict: true });
-  return (req, res, next) =>
+  return (req, res, next) => {
+    if (!BODY_METHODS.includes(req.method)) return next();
     parse(req, res, (err?: unknown) => (err ? next(err) : onlyJson(req, res, next)));
+  };
 }
 
 /** A body sent as anything but JSON would reach the routes as "no body": say why instead. */

@@ -12,7 +12,9 @@ import {
 import { Router } from 'express';
 import swaggerUi from 'swagger-ui-express';
 import { z } from 'zod';
+import { AUDIT_ACTIONS } from './audit';
 import { ROLES } from './auth';
+import { BODY_METHODS } from './http';
 import {
   accountIdParam,
   accountProfileSchema,
@@ -24,6 +26,7 @@ import {
 } from '../clusters/schemas';
 import { cypherRequestSchema, cypherResultSchema } from '../cypher-console/service';
 import { eventSchema } from '../ingest/event-schema';
+import { PARAM_TYPE_DESCRIPTIONS, PARAM_TYPES } from '../investigations/catalog';
 import {
   allowlistEntry,
   entryBody,
@@ -59,7 +62,7 @@ const ERRORS: Record<number, string> = {
   409: 'conflict (conflict, run_in_progress)',
   429: 'too many analyst queries running at once (too_many_queries)',
   413: 'too large (payload_too_large)',
-  415: 'body charset or encoding not supported (unsupported_media_type)',
+  415: 'body not sent as JSON (content-type other than application/json), or in a charset outside UTF-8/16/32 (unsupported_media_type)',
   503: 'database unavailable or busy',
   504: 'query ran past its time limit (query_timeout)',
 };
@@ -82,7 +85,11 @@ function paths(): RouteConfig[] {
     params: z.array(
       z.object({
         name: z.string(),
-        type: z.enum(['string', 'int', 'float', 'boolean', 'datetime']),
+        type: z.enum(PARAM_TYPES).describe(
+          Object.entries(PARAM_TYPE_DESCRIPTIONS)
+            .map(([t, d]) => `${t}: ${d}`)
+            .join('; '),
+        ),
         required: z.boolean(),
         default: z.union([z.string(), z.number(), z.boolean()]).optional(),
         min: z.number().optional().describe('lowest value allowed (numbers)'),
@@ -219,8 +226,13 @@ function paths(): RouteConfig[] {
       method: 'delete',
       path: '/v1/allowlist',
       summary: 'Remove a stored allow-list entry (body or query {kind, value}); role admin',
+      description:
+        'The entry as the query string, or as a JSON body (which wins when it has `kind`).',
       security: bearer,
-      request: { query: entryKeyInput },
+      request: {
+        query: entryKeyInput,
+        body: { required: false, content: { 'application/json': { schema: entryKeyInput } } },
+      },
       responses: { 204: { description: 'removed' }, ...errors(400, 401, 403, 404, 409) },
     },
     {
@@ -309,11 +321,12 @@ function paths(): RouteConfig[] {
     {
       method: 'get',
       path: '/v1/audit',
-      summary: 'The audit trail (investigations, ad-hoc Cypher, verdicts), newest first; admin',
+      summary:
+        'The audit trail (investigations, ad-hoc Cypher, verdicts, allow-list changes), newest first; admin',
       security: bearer,
       request: {
         query: z.object({
-          action: z.enum(['investigation', 'cypher', 'verdict']).optional(),
+          action: z.enum(AUDIT_ACTIONS).optional(),
           limit: z.number().int().min(1).max(1000).optional(),
           cursor: z.string().optional(),
         }),
@@ -361,13 +374,15 @@ function paths(): RouteConfig[] {
 
 /**
  * The failures every route of a kind can answer with, so each operation need not list
- * them: a body that is not JSON, too large or in another charset (400, 413, 415); a
- * path parameter with broken percent-encoding (400); Neo4j down or busy (503, all but
- * health and metrics). What only some routes answer (504, 429) they list themselves.
+ * them: on every method whose body the service parses (BODY_METHODS, the list jsonBody
+ * itself uses, whether or not the route documents a body), a body that is not JSON, too
+ * large, not sent as JSON or in another charset (400, 413, 415); a path parameter with
+ * broken percent-encoding (400); Neo4j down or busy (503, all but health and metrics).
+ * What only some routes answer (504, 429) they list themselves.
  */
 function withCommonErrors(route: RouteConfig): RouteConfig {
   const codes: number[] = [];
-  if (route.request?.body) codes.push(400, 413, 415);
+  if (BODY_METHODS.includes(route.method.toUpperCase())) codes.push(400, 413, 415);
   if (route.path.includes('{')) codes.push(400);
   if (route.security && route.path !== '/metrics') codes.push(503);
   const missing = codes.filter((c) => !(c in route.responses));

@@ -1,6 +1,7 @@
 /** Request shapes of the verdict routes (zod), shared with the OpenAPI document. */
 import { z } from 'zod';
 import { epochMs, verdictSchema } from '../clusters/schemas';
+import { AUDIT_ACTIONS } from '../platform/audit';
 
 export const verdictRequestSchema = z
   .object({
@@ -40,7 +41,7 @@ export const verdictListSchema = z
 
 export const listAuditQuery = z
   .object({
-    action: z.enum(['investigation', 'cypher', 'verdict']).optional(),
+    action: z.enum(AUDIT_ACTIONS).optional(),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
     cursor: z.string().max(1000).optional(),
   })

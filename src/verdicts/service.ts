@@ -71,7 +71,13 @@ export class VerdictService {
           actor: who,
           action: 'verdict',
           target: clusterId,
-          params: { ...req, verdictId: verdict.id, runId: cluster.runId },
+          params: {
+            ...req,
+            verdictId: verdict.id,
+            runId: cluster.runId,
+            // the allow-list entries it asked for, `created` when this verdict added them
+            ...(req.allowlistSharedValues ? { allowlisted } : {}),
+          },
           outcome: 'ok',
         },
         auditId,

@@ -26,12 +26,20 @@ import {
 let neo4j: TestNeo4j;
 let svc: TestService;
 let capped: TestService;
+const V6_IP = '2001:db8::1';
 
 beforeAll(async () => {
   neo4j = await startTestNeo4j();
   svc = await startService(neo4j.uri, { API_KEYS, CURRENT_RUN_CHECK_MS: '0' });
   capped = await startService(neo4j.uri, { API_KEYS, QUERY_MAX_ROWS: '2', LOG_LEVEL: 'warn' });
   await ingestWorld(svc.url);
+  // One IPv6 client, to look up by every spelling of its address.
+  const v6 = await postJson(
+    `${svc.url}/v1/events`,
+    { events: [{ type: 'request', accountId: 'v6:0', at: '2026-02-05T00:00:00Z', ip: V6_IP }] },
+    auth('ingest'),
+  );
+  expect(v6.status).toBe(200);
   await seedRun(neo4j.driver, 'r-1', [RING_CLUSTER]);
 });
 
@@ -133,6 +141,47 @@ describe('POST /v1/investigations/{name}', () => {
     expect(rowsOf(await run('ip-neighbourhood', { address: '10.0.0.1' }))).toEqual([]);
   });
 
+  it('ip-neighbourhood finds the subnet of an address never seen', async () => {
+    const res = await run('ip-neighbourhood', { address: '203.0.113.99' });
+    expect(res.status).toBe(200);
+    expect(rowsOf(res).map((r) => r.accountId)).toEqual(RING);
+    for (const row of rowsOf(res))
+      expect(row).toMatchObject({ onAddress: false, subnet: '203.0.113.0/24' });
+    // Same answer as asking for the subnet itself.
+    const bySubnet = await run('ip-neighbourhood', { address: '203.0.113.0/24' });
+    expect(rowsOf(bySubnet)).toEqual(rowsOf(res));
+  });
+
+  it('ip-neighbourhood reads an address in any spelling, as ingest stores it', async () => {
+    for (const address of ['2001:DB8::1', '2001:db8:0:0::1', '2001:0db8::0001', V6_IP]) {
+      const res = await run('ip-neighbourhood', { address });
+      expect([address, res.status, rowsOf(res)]).toEqual([
+        address,
+        200,
+        [expect.objectContaining({ accountId: 'v6:0', onAddress: true, addresses: [V6_IP] })],
+      ]);
+      // The canonical form is what the answer and the audit trail show.
+      expect(res.body.params).toEqual({ address: V6_IP, limit: 200 });
+    }
+    const neighbour = await run('ip-neighbourhood', { address: '2001:DB8:0:FFFF::5' });
+    expect(rowsOf(neighbour)).toEqual([
+      expect.objectContaining({ accountId: 'v6:0', onAddress: false, subnet: '2001:db8::/48' }),
+    ]);
+    const mapped = await run('ip-neighbourhood', { address: '::ffff:203.0.113.12' });
+    expect(rowsOf(mapped)).toEqual(
+      rowsOf(await run('ip-neighbourhood', { address: '203.0.113.12' })),
+    );
+    expect(rowsOf(mapped)[0]).toMatchObject({ accountId: 'ring:2', onAddress: true });
+  });
+
+  it('near-duplicate-prompts reads a fingerprint in either case', async () => {
+    const lower = await run('near-duplicate-prompts', { fingerprint: '0123456789abcdef' });
+    const upper = await run('near-duplicate-prompts', { fingerprint: '0123456789ABCDEF' });
+    expect(upper.status).toBe(200);
+    expect(rowsOf(upper).length).toBeGreaterThan(0);
+    expect(rowsOf(upper)).toEqual(rowsOf(lower));
+  });
+
   it('near-duplicate-prompts by Hamming distance', async () => {
     const res = await run('near-duplicate-prompts', { fingerprint: '0123456789abcdef' });
     const byHash = new Map(rowsOf(res).map((r) => [r.fingerprint, r.distance]));
@@ -232,6 +281,16 @@ describe('POST /v1/investigations/{name}', () => {
       ],
       ['near-duplicate-prompts', { fingerprint: '0'.repeat(16), maxDistance: -1 }, 'maxDistance'],
       ['accounts-sharing-payment-method', { accountId: 'a', limit: 0 }, 'limit'],
+      // Values that could never match what the graph holds are refused, not run.
+      ['ip-neighbourhood', { address: 'not-an-ip' }, 'address'],
+      ['ip-neighbourhood', { address: '10.0.0.0/16' }, 'address'],
+      ['ip-neighbourhood', { address: '' }, 'address'],
+      ['near-duplicate-prompts', { fingerprint: 'xyz' }, 'fingerprint'],
+      ['near-duplicate-prompts', { fingerprint: '0123456789abcdeg' }, 'fingerprint'],
+      ['accounts-sharing-payment-method', { accountId: 'ring 0' }, 'accountId'],
+      ['shortest-identifier-chain', { fromAccountId: 'ring:0', toAccountId: '' }, 'toAccountId'],
+      ['cluster-strongest-identifiers', { clusterId: '' }, 'clusterId'],
+      ['model-migration', { model: '' }, 'model'],
     ];
     for (const [name, body, path] of cases) {
       const res = await run(name, body);

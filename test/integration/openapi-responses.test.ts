@@ -6,6 +6,7 @@
  * document gives for it, with no undocumented fields: a client generated from
  * /openapi.json must be able to read every answer.
  */
+import { request } from 'node:http';
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { startTestNeo4j, type TestNeo4j } from '../support/neo4j';
@@ -58,6 +59,50 @@ async function call(
   const text = await res.text();
   const body = contentType?.includes('application/json') && text ? JSON.parse(text) : text;
   const c: Call = { method, template, status: res.status, contentType, body };
+  calls.push(c);
+  return c;
+}
+
+/**
+ * A request with a body whatever its method: fetch refuses a GET with one, which curl
+ * and other clients send (`curl -X GET -d …`).
+ */
+async function callWithBody(
+  method: Call['method'],
+  template: string,
+  opts: { role: Role; body: string; contentType: string },
+): Promise<Call> {
+  const url = new URL(`${svc.url}${template}`);
+  const { status, headers, text } = await new Promise<{
+    status: number;
+    headers: Record<string, unknown>;
+    text: string;
+  }>((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method: method.toUpperCase(),
+        headers: {
+          authorization: `Bearer ${KEYS[opts.role]}`,
+          'content-type': opts.contentType,
+          'content-length': Buffer.byteLength(opts.body),
+        },
+      },
+      (res) => {
+        let data = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (data += chunk));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text: data }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+  const contentType = (headers['content-type'] as string | undefined) ?? null;
+  const body = contentType?.includes('application/json') && text ? JSON.parse(text) : text;
+  const c: Call = { method, template, status, contentType, body };
   calls.push(c);
   return c;
 }
@@ -244,6 +289,40 @@ describe('every answer is one the served OpenAPI document describes', () => {
       role: 'admin',
       query: { kind: 'ip', value: '192.0.2.99' },
     });
+    // The entry as a JSON body, and as curl sends it by default (a form: 415).
+    await call('post', '/v1/allowlist', { role: 'admin', body: entry });
+    const form = await callWithBody('delete', '/v1/allowlist', {
+      role: 'admin',
+      body: 'kind=ip&value=192.0.2.99',
+      contentType: 'application/x-www-form-urlencoded',
+    });
+    expect([form.status, (form.body as { error: { code: string } }).error.code]).toEqual([
+      415,
+      'unsupported_media_type',
+    ]);
+    const removed = await call('delete', '/v1/allowlist', {
+      role: 'admin',
+      body: { kind: 'ip', value: '192.0.2.99' },
+    });
+    expect(removed.status).toBe(204);
+    await call('delete', '/v1/allowlist', { role: 'admin', body: '{oops' });
+    await call('post', '/v1/allowlist', {
+      role: 'admin',
+      body: entry,
+      headers: { 'content-type': 'application/json; charset=latin1' },
+    });
+    // A GET's body is not read: neither a form nor broken JSON changes its answer.
+    for (const [body, contentType] of [
+      ['kind=ip', 'application/x-www-form-urlencoded'],
+      ['{oops', 'application/json'],
+    ] as const) {
+      const res = await callWithBody('get', '/v1/allowlist', {
+        role: 'analyst',
+        body,
+        contentType,
+      });
+      expect([body, res.status]).toEqual([body, 200]);
+    }
   });
 
   it('a second run after a benign verdict retires the ring cluster', async () => {
@@ -369,7 +448,7 @@ describe('every answer is one the served OpenAPI document describes', () => {
     expect(documented.filter((o) => !seen.has(o))).toEqual([]);
     // And the failures this file provokes are among the answers.
     const statuses = new Set(calls.map((c) => c.status));
-    for (const s of [200, 201, 202, 204, 400, 401, 403, 404, 413])
+    for (const s of [200, 201, 202, 204, 400, 401, 403, 404, 413, 415])
       expect([s, statuses.has(s)]).toEqual([s, true]);
   });
 });

@@ -1,8 +1,11 @@
 /**
  * Verdicts over HTTP against a real Neo4j: recorded with who and when, shown in the
  * cluster's history, a benign verdict allow-listing the cluster's shared values for
- * the next run, export with paging, the audit trail (admin), errors and roles.
+ * the next run, export with paging, the audit trail (admin), errors and roles; and
+ * the allow-list's own routes: a note kept when an entry is re-added without one, every
+ * add and delete in the audit trail.
  */
+import { hashKey } from '../../src/platform/auth';
 import { VerdictService } from '../../src/verdicts/service';
 import { CommitsTwice, startTestNeo4j, type TestNeo4j } from '../support/neo4j';
 import { postJson, startService, type TestService } from '../support/service';
@@ -18,10 +21,17 @@ import {
 
 let neo4j: TestNeo4j;
 let svc: TestService;
+const SECOND_ADMIN = 'admin-secret-2';
+const CONFIG_IP = '192.0.2.250';
 
 beforeAll(async () => {
   neo4j = await startTestNeo4j();
-  svc = await startService(neo4j.uri, { API_KEYS, CURRENT_RUN_CHECK_MS: '0' });
+  svc = await startService(neo4j.uri, {
+    // a second admin, to tell who added an entry from who changed it
+    API_KEYS: `${API_KEYS},adm2:admin:${hashKey(SECOND_ADMIN)}`,
+    CURRENT_RUN_CHECK_MS: '0',
+    LINKAGE_ALLOWLIST: `ip:${CONFIG_IP}`,
+  });
   await ingestWorld(svc.url);
 });
 
@@ -218,7 +228,19 @@ describe('GET /v1/audit', () => {
         note: 'still benign',
         allowlistSharedValues: true,
         runId: 'r-1',
+        // what the verdict asked to allow-list; the earlier verdict had added them
+        allowlisted: [
+          { kind: 'payment', value: 'pm-corp', created: false },
+          { kind: 'ip', value: '198.51.100.7', created: false },
+        ],
       },
+    });
+    expect(entries[1]?.params).toMatchObject({
+      note: 'Acme office NAT and corporate card',
+      allowlisted: [
+        { kind: 'payment', value: 'pm-corp', created: true },
+        { kind: 'ip', value: '198.51.100.7', created: true },
+      ],
     });
     const next = await getJson(
       `${svc.url}/v1/audit?action=verdict&limit=10&cursor=${res.body.nextCursor as string}`,
@@ -228,6 +250,120 @@ describe('GET /v1/audit', () => {
     expect((await getJson(`${svc.url}/v1/audit`, auth('analyst'))).status).toBe(403);
     expect(
       svc.logs.some((l) => l.includes('"audit":true') && l.includes('"action":"verdict"')),
+    ).toBe(true);
+  });
+});
+
+describe('POST and DELETE /v1/allowlist', () => {
+  const url = () => `${svc.url}/v1/allowlist`;
+  const second = { authorization: `Bearer ${SECOND_ADMIN}` };
+  const add = (body: unknown, headers = auth('admin')) => postJson(url(), body, headers);
+  const remove = async (body: unknown, headers = auth('admin')) => {
+    const res = await fetch(url(), {
+      method: 'DELETE',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
+    return res.status;
+  };
+  const audit = async (action: string) =>
+    (await getJson(`${svc.url}/v1/audit?action=${action}&limit=1000`, auth('admin'))).body
+      .entries as Record<string, unknown>[];
+
+  it("re-adding a verdict's entry without a note keeps the note and who added it when", async () => {
+    const [before] = (await allowlist()).filter((e) => e.key === 'ip:198.51.100.7');
+    expect(before).toMatchObject({ source: 'verdict', addedBy: 'adm' });
+    expect(before?.note).toMatch(/^verdict .+: Acme office/);
+    const res = await add({ kind: 'ip', value: '198.51.100.7' }, second);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      source: 'verdict',
+      note: before?.note,
+      addedBy: 'adm',
+      addedAt: new Date(Number(before?.addedAt)).toISOString(),
+    });
+    expect((await allowlist()).filter((e) => e.key === 'ip:198.51.100.7')).toEqual([before]);
+  });
+
+  it('a note given replaces the note, an empty one clears it; none keeps it', async () => {
+    const first = await add({ kind: 'payment', value: 'pm-gift', note: 'gift cards' });
+    expect(first).toMatchObject({
+      status: 201,
+      body: { note: 'gift cards', addedBy: 'adm', source: 'api' },
+    });
+    const addedAt = first.body.addedAt;
+    const steps: [Record<string, unknown>, string | null][] = [
+      [{}, 'gift cards'],
+      [{ note: 'gift cards, reviewed' }, 'gift cards, reviewed'],
+      [{}, 'gift cards, reviewed'],
+      [{ note: '' }, null],
+      [{}, null],
+    ];
+    for (const [patch, note] of steps) {
+      const res = await add({ kind: 'payment', value: 'pm-gift', ...patch }, second);
+      expect([patch, res.status, res.body]).toEqual([
+        patch,
+        200,
+        expect.objectContaining({ note, addedBy: 'adm', addedAt }),
+      ]);
+    }
+  });
+
+  it('every add and delete is in the audit trail with who, what and how it ended', async () => {
+    expect(await add({ kind: 'ip', value: ' 2001:DB8::7 ', note: 'egress' })).toMatchObject({
+      status: 201,
+      body: { value: '2001:db8::7' },
+    });
+    expect(await remove({ kind: 'ip', value: '2001:db8:0::7' }, second)).toBe(204);
+    expect(await remove({ kind: 'ip', value: '2001:db8::7' })).toBe(404);
+    expect(await remove({ kind: 'ip', value: CONFIG_IP })).toBe(409);
+    // Malformed requests are refused before they become changes, and not audited.
+    expect((await add({ kind: 'ip', value: 'nope' })).status).toBe(400);
+    expect(await remove({ kind: 'ip', value: 'nope' })).toBe(400);
+
+    const adds = await audit('allowlist_add');
+    expect(adds[0]).toMatchObject({
+      actor: 'adm',
+      role: 'admin',
+      action: 'allowlist_add',
+      target: 'ip:2001:db8::7',
+      params: { kind: 'ip', value: '2001:db8::7', note: 'egress', created: true },
+      outcome: 'ok',
+    });
+    // The re-adds above: who changed the note, to what, and that nothing was created.
+    expect(
+      adds
+        .filter((e) => e.target === 'payment:pm-gift')
+        .map((e) => [e.actor, e.params])
+        .reverse(),
+    ).toEqual([
+      ['adm', { kind: 'payment', value: 'pm-gift', note: 'gift cards', created: true }],
+      ['adm2', { kind: 'payment', value: 'pm-gift', created: false }],
+      ['adm2', { kind: 'payment', value: 'pm-gift', note: 'gift cards, reviewed', created: false }],
+      ['adm2', { kind: 'payment', value: 'pm-gift', created: false }],
+      ['adm2', { kind: 'payment', value: 'pm-gift', note: '', created: false }],
+      ['adm2', { kind: 'payment', value: 'pm-gift', created: false }],
+    ]);
+    const deletes = await audit('allowlist_delete');
+    expect(deletes.map((e) => [e.actor, e.target, e.outcome])).toEqual([
+      ['adm', `ip:${CONFIG_IP}`, 'conflict'],
+      ['adm', 'ip:2001:db8::7', 'not_found'],
+      ['adm2', 'ip:2001:db8::7', 'ok'],
+    ]);
+    // A deletion keeps what the entry held.
+    expect(deletes[2]?.params).toEqual({
+      kind: 'ip',
+      value: '2001:db8::7',
+      removed: {
+        source: 'api',
+        note: 'egress',
+        addedBy: 'adm',
+        addedAt: expect.any(Number),
+      },
+    });
+    expect(adds.concat(deletes).some((e) => JSON.stringify(e.params).includes('nope'))).toBe(false);
+    expect(
+      svc.logs.some((l) => l.includes('"audit":true') && l.includes('"action":"allowlist_delete"')),
     ).toBe(true);
   });
 });

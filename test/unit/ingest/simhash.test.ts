@@ -1,4 +1,11 @@
-import { fnv1a64, hammingHex, popcount32, simhash, tokenize } from '../../../src/ingest/simhash';
+import {
+  canonicalFingerprint,
+  fnv1a64,
+  hammingHex,
+  popcount32,
+  simhash,
+  tokenize,
+} from '../../../src/ingest/simhash';
 
 const hex = (pair: [number, number]) => pair.map((n) => n.toString(16).padStart(8, '0')).join('');
 
@@ -126,5 +133,14 @@ describe('simhash', () => {
     expect(popcount32(0b1011)).toBe(3);
     expect(hammingHex('0000000000000000', 'ffffffffffffffff')).toBe(64);
     expect(hammingHex('0000000000000001', '8000000000000000')).toBe(2);
+  });
+});
+
+describe('canonicalFingerprint', () => {
+  it('lower-cases 16 hex digits and refuses anything else', () => {
+    expect(canonicalFingerprint('0123456789ABCDEF')).toBe('0123456789abcdef');
+    expect(canonicalFingerprint('0123456789abcdef')).toBe('0123456789abcdef');
+    for (const bad of ['xyz', '', '0123456789abcde', '0123456789abcdef0', '0123456789abcdeg'])
+      expect([bad, canonicalFingerprint(bad)]).toEqual([bad, null]);
   });
 });

@@ -1,4 +1,4 @@
-import { canonicalIp, subnetOf } from '../../../src/ingest/subnet';
+import { canonicalIp, canonicalSubnet, subnetOf } from '../../../src/ingest/subnet';
 
 describe('subnet derivation', () => {
   it.each([
@@ -20,4 +20,22 @@ describe('subnet derivation', () => {
     expect(() => canonicalIp('10.0.0.256')).toThrow();
     expect(() => subnetOf('example.com')).toThrow();
   });
+});
+
+describe('canonicalSubnet', () => {
+  it.each([
+    ['10.1.2.0/24', '10.1.2.0/24'],
+    ['10.1.2.77/24', '10.1.2.0/24'],
+    ['2001:DB8:1::/48', '2001:db8:1::/48'],
+    ['2001:db8:1:ffff::1/48', '2001:db8:1::/48'],
+  ])('%s → %s', (input, canonical) => {
+    expect(canonicalSubnet(input)).toBe(canonical);
+  });
+
+  it.each(['10.1.2.0', '10.1.2.0/16', '10.1.2.0/', '/24', '2001:db8::/64', 'nope/24'])(
+    'refuses %s: the graph holds /24 and /48 subnets only',
+    (input) => {
+      expect(canonicalSubnet(input)).toBeNull();
+    },
+  );
 });

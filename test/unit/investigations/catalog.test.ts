@@ -114,7 +114,148 @@ describe('parseInvestigation', () => {
   });
 });
 
+describe('parameters that name values the graph holds', () => {
+  const inv = parseInvestigation(
+    'values',
+    [
+      '// @description Values.',
+      '// @param address ip',
+      '// @param fingerprint fingerprint',
+      '// @param accountId account',
+      '// @param clusterId cluster',
+      '// @param model model',
+      '// @param near ip?',
+      'RETURN $address, $fingerprint, $accountId, $clusterId, $model, $near',
+    ].join('\n'),
+  );
+  const valid = {
+    address: '203.0.113.9',
+    fingerprint: '0123456789abcdef',
+    accountId: 'ring:0',
+    clusterId: 'c-ring',
+    model: 'model-new',
+  };
+  const parse = (patch: Record<string, unknown>) => inv.schema.safeParse({ ...valid, ...patch });
+
+  it.each([
+    ['203.0.113.9', '203.0.113.9'],
+    [' 203.0.113.9 ', '203.0.113.9'],
+    ['2001:DB8::1', '2001:db8::1'],
+    ['2001:db8:0:0::1', '2001:db8::1'],
+    ['2001:0db8:0000:0000:0000:0000:0000:0001', '2001:db8::1'],
+    ['::ffff:203.0.113.9', '203.0.113.9'],
+    ['106.111.69.0/24', '106.111.69.0/24'],
+    ['106.111.69.77/24', '106.111.69.0/24'],
+    ['2001:DB8:1:2::/48', '2001:db8:1::/48'],
+  ])('ip %j is canonicalised as ingest stores it: %j', (raw, canonical) => {
+    const parsed = parse({ address: raw });
+    expect(parsed.success && parsed.data.address).toBe(canonical);
+  });
+
+  it.each([
+    'not-an-ip',
+    '',
+    '10.0.0.256',
+    '010.0.0.1',
+    '10.0.0.0/16',
+    '10.0.0.0/',
+    '/24',
+    '2001:db8::/64',
+    '2001:db8::1/24',
+  ])('ip %j is refused', (raw) => {
+    const parsed = parse({ address: raw });
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues.map((i) => i.path.join('.'))).toEqual(['address']);
+  });
+
+  it('passes an ip to Cypher as its address and the subnet holding it', () => {
+    const driver = (address: string) =>
+      toDriverParams(inv, inv.schema.parse({ ...valid, address }));
+    expect(driver('2001:DB8::1').address).toEqual({
+      address: '2001:db8::1',
+      subnet: '2001:db8::/48',
+    });
+    expect(driver('106.111.69.1').address).toEqual({
+      address: '106.111.69.1',
+      subnet: '106.111.69.0/24',
+    });
+    expect(driver('106.111.69.0/24').address).toEqual({
+      address: null,
+      subnet: '106.111.69.0/24',
+    });
+    expect(driver('106.111.69.1').near).toBeNull();
+    expect(toDriverParams(inv, exampleParams(inv))).toMatchObject({
+      address: { address: '192.0.2.1', subnet: '192.0.2.0/24' },
+    });
+  });
+
+  it('fingerprints: 16 hex digits in either case, lower-cased; nothing else', () => {
+    const parsed = parse({ fingerprint: '0123456789ABCDEF' });
+    expect(parsed.success && parsed.data.fingerprint).toBe('0123456789abcdef');
+    for (const bad of ['xyz', '0123456789abcde', '0123456789abcdef0', '0123456789abcdeg', '']) {
+      expect([bad, parse({ fingerprint: bad }).success]).toEqual([bad, false]);
+    }
+  });
+
+  it('account ids, cluster ids and model names only in a form the graph can hold', () => {
+    expect(parse({}).success).toBe(true);
+    for (const [name, bad] of [
+      ['accountId', 'ring 0'],
+      ['accountId', ''],
+      ['accountId', 'a'.repeat(129)],
+      ['accountId', 'ring/0'],
+      ['clusterId', ''],
+      ['clusterId', 'c'.repeat(257)],
+      ['model', ''],
+      ['model', 'm'.repeat(129)],
+    ] as const) {
+      const parsed = parse({ [name]: bad });
+      const paths = new Set(parsed.error?.issues.map((i) => i.path.join('.')));
+      expect([name, bad, [...paths]]).toEqual([name, bad, [name]]);
+    }
+  });
+
+  it('holds defaults to their type, canonical', () => {
+    const withDefaults = parseInvestigation(
+      'd',
+      '// @description d\n// @param a ip = 2001:DB8::1\n// @param f fingerprint = ABCDEF0123456789\nRETURN $a, $f',
+    );
+    expect(withDefaults.params).toEqual([
+      { name: 'a', type: 'ip', required: false, default: '2001:db8::1' },
+      { name: 'f', type: 'fingerprint', required: false, default: 'abcdef0123456789' },
+    ]);
+    expect(() =>
+      parseInvestigation('x', '// @description d\n// @param a ip = nowhere\nRETURN $a'),
+    ).toThrow(/default/);
+    expect(() =>
+      parseInvestigation('x', '// @description d\n// @param a ip 1..2\nRETURN $a'),
+    ).toThrow(/has a range/);
+  });
+});
+
 describe('the shipped investigations', () => {
+  it('take graph values as the types that canonicalise and check them', () => {
+    const catalog = loadInvestigations(loadCypher());
+    const types = Object.fromEntries(
+      [...catalog.values()].map((inv) => [
+        inv.name,
+        Object.fromEntries(inv.params.map((p) => [p.name, p.type])),
+      ]),
+    );
+    expect(types).toMatchObject({
+      'accounts-sharing-payment-method': { accountId: 'account' },
+      'cluster-strongest-identifiers': { clusterId: 'cluster' },
+      'ip-neighbourhood': { address: 'ip' },
+      'model-migration': { model: 'model' },
+      'near-duplicate-prompts': { fingerprint: 'fingerprint' },
+      'shortest-identifier-chain': { fromAccountId: 'account', toAccountId: 'account' },
+      'signup-bursts': { from: 'datetime', to: 'datetime' },
+    });
+    // No shipped investigation takes free text: each value it looks up has a type.
+    for (const inv of catalog.values())
+      for (const p of inv.params) expect([inv.name, p.name, p.type]).not.toContain('string');
+  });
+
   it('all parse, and the seven required ones are there', () => {
     const catalog = loadInvestigations(loadCypher());
     expect([...catalog.keys()].sort()).toEqual(

@@ -7,6 +7,7 @@
 import type { z } from 'zod';
 import { clusterDetailQuery, listClustersQuery } from '../../../src/clusters/schemas';
 import { entryKeyInput, listQuery } from '../../../src/linkage/schemas';
+import { BODY_METHODS } from '../../../src/platform/http';
 import { openApiDocument } from '../../../src/platform/openapi';
 import { listAuditQuery, listVerdictsQuery } from '../../../src/verdicts/schemas';
 
@@ -51,17 +52,28 @@ describe('documented failures every route of a kind can answer with', () => {
   ).flatMap(([path, byMethod]) => Object.entries(byMethod).map(([m, op]) => ({ m, path, op })));
   const statuses = (op: Operation) => Object.keys(op.responses);
 
-  it('400, 413 and 415 wherever there is a body; 400 wherever there is a path parameter', () => {
+  it('400, 413 and 415 on every method whose body is parsed; 400 wherever there is a path parameter', () => {
+    const bodyOps = ops.filter(({ m }) => BODY_METHODS.includes(m.toUpperCase()));
+    // The body reading routes: every POST, and DELETE /v1/allowlist (body or query).
+    expect(bodyOps.map(({ m, path }) => `${m} ${path}`)).toEqual(
+      expect.arrayContaining(['delete /v1/allowlist', 'post /v1/cypher', 'post /v1/events']),
+    );
+    for (const { m, path, op } of bodyOps)
+      expect([m, path, statuses(op)]).toEqual([
+        m,
+        path,
+        expect.arrayContaining(['400', '413', '415']),
+      ]);
     for (const { m, path, op } of ops) {
+      // A documented body on a method whose body is not parsed would be a lie.
       if (op.requestBody)
-        expect([m, path, statuses(op)]).toEqual([
-          m,
-          path,
-          expect.arrayContaining(['400', '413', '415']),
-        ]);
+        expect([m, path, BODY_METHODS.includes(m.toUpperCase())]).toEqual([m, path, true]);
       if (path.includes('{'))
         expect([m, path, statuses(op)]).toEqual([m, path, expect.arrayContaining(['400'])]);
     }
+    expect(
+      ops.find((o) => o.m === 'delete' && o.path === '/v1/allowlist')?.op.requestBody,
+    ).toBeTruthy();
   });
 
   it('503 on every route that reads or writes Neo4j, 429 and 504 on analyst queries', () => {
