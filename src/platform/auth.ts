@@ -35,13 +35,21 @@ export function parseApiKeys(spec: string): ApiKey[] {
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s.length > 0)
-    .map((entry) => {
-      const [name, role, hash] = entry.split(':');
-      if (!name || !role || !hash || !/^[0-9a-f]{64}$/i.test(hash)) {
-        throw new Error(`API_KEYS entry "${name ?? entry}" must be name:role:sha256hex`);
+    .map((entry, i) => {
+      const [name, role, hash, ...rest] = entry.split(':');
+      if (!name || !role || !hash || rest.length > 0) {
+        // By position: an entry of the wrong shape may be a key pasted in clear.
+        throw new Error(`API_KEYS entry ${i + 1} must be name:role:sha256hex`);
       }
       if (!(ROLES as readonly string[]).includes(role)) {
-        throw new Error(`API_KEYS entry "${name}" has unknown role "${role}"`);
+        throw new Error(
+          `API_KEYS entry "${name}" has unknown role "${role}" (one of ${ROLES.join(', ')})`,
+        );
+      }
+      if (!/^[0-9a-f]{64}$/i.test(hash)) {
+        throw new Error(
+          `API_KEYS entry "${name}": the key's SHA-256 must be 64 hex characters (got ${hash.length} characters)`,
+        );
       }
       return { name, role: role as Role, hash: Buffer.from(hash, 'hex') };
     });
@@ -51,10 +59,31 @@ export function hashKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
 }
 
-/** Attaches req.principal; with no keys configured everyone is a local admin. */
+/** Host names a request to this machine's loopback interface carries. */
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** The host name of a Host header, without its port, lower case. */
+function hostName(header: string | undefined): string {
+  const h = (header ?? '').trim().toLowerCase();
+  return h.startsWith('[') ? h.slice(0, h.indexOf(']') + 1) : (h.split(':')[0] ?? '');
+}
+
+/**
+ * Attaches req.principal; with no keys configured everyone is a local admin, but only
+ * in requests addressed to loopback by name: a web page that rebinds its own domain to
+ * 127.0.0.1 (DNS rebinding) reaches the port, yet its requests carry its domain as Host.
+ */
 export function authenticate(keys: readonly ApiKey[]): RequestHandler {
   return (req, _res, next) => {
     if (keys.length === 0) {
+      if (!LOOPBACK_HOSTS.has(hostName(req.headers.host))) {
+        return next(
+          new AppError(
+            'forbidden',
+            'with no API keys configured, only requests addressed to localhost, 127.0.0.1 or [::1] are served',
+          ),
+        );
+      }
       req.principal = { name: 'local', role: 'admin' };
       return next();
     }

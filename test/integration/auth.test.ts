@@ -4,6 +4,7 @@
  * key, a malformed header, an unknown key, and each role; and the no-keys mode,
  * where every caller is the local admin.
  */
+import http from 'node:http';
 import { startTestNeo4j, type TestNeo4j } from '../support/neo4j';
 import { startService, type TestService } from '../support/service';
 import { API_KEYS, KEYS, RING_CLUSTER, ingestWorld, seedRun } from '../support/analyst-fixtures';
@@ -137,4 +138,61 @@ describe('with no keys configured', () => {
     );
     expect(res.records[0]?.get('n').toNumber()).toBeGreaterThan(0);
   });
+
+  it('only in requests addressed to loopback: a rebound domain is refused on every route', async () => {
+    const port = new URL(open.url).port;
+    for (const route of ROUTES) {
+      const rebound = await withHost(open.url, route, `rebind.attacker.example:${port}`);
+      expect([route.path, rebound]).toEqual([route.path, { status: 403, code: 'forbidden' }]);
+    }
+    const get = ROUTES.find((r) => r.method === 'GET' && r.path !== '/metrics') as Route;
+    for (const host of [`localhost:${port}`, `LOCALHOST`, `127.0.0.1:${port}`, `[::1]:${port}`]) {
+      expect([host, (await withHost(open.url, get, host)).status]).toEqual([host, 200]);
+    }
+    expect((await withHost(open.url, get, `127.0.0.1.attacker.example`)).status).toBe(403);
+    // health stays open (it holds no data)
+    const health = await withHost(
+      open.url,
+      { method: 'GET', path: '/healthz', allowed: [] },
+      'x.example',
+    );
+    expect(health.status).toBe(200);
+  });
 });
+
+/** A request with the Host header set (fetch does not let a caller choose it). */
+function withHost(
+  base: string,
+  route: Route,
+  host: string,
+): Promise<{ status: number; code?: string }> {
+  const url = new URL(`${base}${route.path}`);
+  const body = route.body !== undefined ? JSON.stringify(route.body) : undefined;
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: `${url.pathname}${url.search}`,
+        method: route.method,
+        agent: false, // a connection each: a refused POST's unread body ends its socket
+        headers: { host, ...(body ? { 'content-type': 'application/json' } : {}) },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => {
+          const json = res.headers['content-type']?.includes('application/json') && text;
+          const code = json
+            ? (JSON.parse(text) as { error?: { code: string } }).error?.code
+            : undefined;
+          resolve({ status: res.statusCode ?? 0, ...(code ? { code } : {}) });
+        });
+      },
+    );
+    req.on('error', (err) =>
+      reject(new Error(`${route.method} ${route.path} (Host ${host}): ${String(err)}`)),
+    );
+    req.end(body);
+  });
+}
