@@ -223,8 +223,9 @@ export function matchEarlier<E extends EarlierImport>(
   if (longest && !endsLine(id, longest, prefixes)) {
     return newImport(
       `${id.file} begins with the bytes of ${longest.file} (imported before, ${longest.line} ` +
-        'lines), but that file ended without a line break and the appended bytes continue ' +
-        `its last line: this is a new import, and ${countedAgain}`,
+        "lines), but that file's last line had no line break (of a .gz not read to its end, " +
+        'none is known), so the appended bytes may continue it: this is a new import, and ' +
+        countedAgain,
     );
   }
   if (longest) return { kind: 'appended', earlier: longest, warnings: [] };

@@ -512,7 +512,7 @@ describe('what identifies an import: its bytes', () => {
     const second = await importer().run({ file, batchSize: 16 });
     expect(second).toMatchObject({ match: 'new', resumedFromLine: 0, rejected: 1 });
     expect(second.warnings).toEqual([
-      expect.stringMatching(/ended without a line break.*new import.*counted again/),
+      expect.stringMatching(/had no line break.*new import.*counted again/),
     ]);
     // Lines 1-29 counted twice, the run-on line 30 rejected, 31-40 once.
     expect(await accountsOf('nolf')).toEqual(
@@ -607,6 +607,10 @@ describe('what identifies an import: its bytes', () => {
       thisRun: { written: 0 },
     });
     expect(await accountsOf('fl')).toEqual({});
+    const copy = path.join(dir, 'first-loaded-copy.jsonl');
+    copyFileSync(file, copy);
+    const fromCopy = await importer().run({ file: copy, batchSize: 16 });
+    expect(fromCopy).toMatchObject({ match: 'same', matchedFile: file, thisRun: { written: 0 } });
     appendFileSync(file, `${lines.slice(60).join('\n')}\n`);
     const appended = await importer().run({ file, batchSize: 16 });
     expect(appended).toMatchObject({ match: 'appended', written: 79, thisRun: { written: 20 } });

@@ -158,7 +158,7 @@ describe('matchEarlier', () => {
     const unbroken = earlier({ key: 'sha256:p60', size: 60 });
     const m = matchEarlier(id, 'legacy', [unbroken], prefixes(false));
     expect(m.kind).toBe('new');
-    expect(m.warnings).toEqual([expect.stringMatching(/without a line break/)]);
+    expect(m.warnings).toEqual([expect.stringMatching(/had no line break/)]);
   });
 
   it('trusts only what the earlier run read of a .gz file: a whole last line, once complete', () => {
