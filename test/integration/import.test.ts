@@ -645,6 +645,22 @@ describe('what identifies an import: its bytes', () => {
     expect(anew.warnings).toEqual([expect.stringMatching(/earlier version of coterie/)]);
   });
 
+  it('stopped while the file is hashed, writes nothing', async () => {
+    const file = path.join(dir, 'stopped-hashing.jsonl');
+    writeFileSync(file, `${eventLines('hashstop', 50).join('\n')}\n`);
+    const abort = new AbortController();
+    abort.abort();
+    const summary = await importer().run({ file, batchSize: 16, signal: abort.signal });
+    expect(summary).toMatchObject({ interrupted: true, written: 0, lines: 0, warnings: [] });
+    expect(summary.key).toBeUndefined();
+    expect(await accountsOf('hashstop')).toEqual({});
+    const checkpoints = await neo4j.driver.executeQuery(
+      'MATCH (c:ImportCheckpoint {file: $file}) RETURN count(c) AS n',
+      { file },
+    );
+    expect(Number(checkpoints.records[0]?.get('n'))).toBe(0);
+  });
+
   it('says on stderr what the CLI continued, and warns of what it counts again', async () => {
     const file = path.join(dir, 'cli-appended.jsonl');
     const lines = eventLines('cliapp', 30);
