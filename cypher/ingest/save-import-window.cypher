@@ -2,5 +2,6 @@
 // last line, how many parts are committed (rows per part, so a resumed import cuts the
 // window the same way), and the events those parts wrote or found duplicate.
 MERGE (c:ImportCheckpoint {key: $key})
-SET c.file = $file, c.windowEnd = $end, c.windowParts = $parts, c.windowPartRows = $partRows,
-    c.windowWritten = $written, c.windowDuplicates = $duplicates, c.updatedAt = $now
+SET c.file = $file, c.size = $size, c.head = $head, c.windowEnd = $end, c.windowParts = $parts,
+    c.windowPartRows = $partRows, c.windowWritten = $written, c.windowDuplicates = $duplicates,
+    c.updatedAt = $now

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { firstLoad } from '../ingest/first-load';
-import { Importer } from '../ingest/importer';
+import { Importer, type ImportSummary } from '../ingest/importer';
 import { EventWriter } from '../ingest/writer';
 import { loadConfig } from '../platform/config';
 import { loadCypher } from '../platform/cypher';
@@ -23,20 +23,37 @@ export async function importCommand(
     const importer = new Importer(db, cypher, new EventWriter(db, cypher));
     const stop = stopOnSignal('stopping after the batch in flight; run the same command to resume');
 
-    const started = Date.now();
+    let hashing: ReturnType<typeof progressBar> | undefined;
+    const doneHashing = () => {
+      hashing?.stop();
+      hashing = undefined;
+    };
+    let started = Date.now();
     let baseline: number | undefined;
     const bar = progressBar(
       'importing [{bar}] {percentage}% | {written} new, {duplicates} dup, {rejected} rejected | {rate} events/s | ETA {eta_formatted}',
       50,
     );
-    bar.start(1, 0, { written: 0, duplicates: 0, rejected: 0, rate: 0 });
     const summary = await importer.run({
       file,
       batchSize: opts.batchSize ?? config.IMPORT_BATCH_SIZE,
       partRows: config.IMPORT_PART_ROWS,
       rejectFile: opts.rejects,
       signal: stop.signal,
+      // The file is read once to hash it (what identifies an import) before importing.
+      onHashing: (bytes, total) => {
+        if (!hashing) {
+          hashing = progressBar('identifying [{bar}] {percentage}% | ETA {eta_formatted}');
+          hashing.start(total, 0);
+        }
+        hashing.update(bytes);
+      },
       onProgress: (p) => {
+        if (baseline === undefined) {
+          doneHashing();
+          started = Date.now();
+          bar.start(1, 0, { written: 0, duplicates: 0, rejected: 0, rate: 0 });
+        }
         // Rate over this process's own work: a resumed import starts from the checkpoint's counts.
         baseline ??= p.written + p.duplicates;
         const seconds = Math.max((Date.now() - started) / 1000, 0.001);
@@ -49,14 +66,30 @@ export async function importCommand(
         });
       },
     });
+    doneHashing();
     bar.stop();
     stop.dispose();
     console.log(JSON.stringify(summary));
+    reportMatch(file, summary);
     if (summary.interrupted) process.exitCode = 130;
+    else if (summary.match === 'continued') return;
     else if (summary.resumedFromLine > 0 && summary.lines === summary.resumedFromLine) {
-      console.error(`coterie: ${file} was already imported in full; nothing new was written`);
+      const as = summary.matchedFile && summary.matchedFile !== path.resolve(file);
+      console.error(
+        `coterie: ${file} was already imported in full${as ? ` (as ${summary.matchedFile})` : ''}; nothing new was written`,
+      );
     } else reportRejects(file, summary);
   });
+}
+
+/** Says on stderr which earlier import the file continued, and what it counts again. */
+function reportMatch(file: string, s: ImportSummary): void {
+  if (s.match === 'appended') {
+    console.error(
+      `coterie: ${file} is ${s.matchedFile} with lines appended: continued that import after line ${s.resumedFromLine}`,
+    );
+  }
+  for (const warning of s.warnings) console.error(`coterie: warning: ${warning}`);
 }
 
 /**

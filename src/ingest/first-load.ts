@@ -28,14 +28,15 @@ import {
   writeSync,
 } from 'node:fs';
 import path from 'node:path';
-import { type CypherMap, query } from '../platform/cypher';
+import type { CypherMap } from '../platform/cypher';
 import { migrate } from '../platform/migrations';
 import { openDatabase } from '../platform/neo4j';
 import { peakRssMiB } from '../platform/peak-rss';
 import { startLocalNeo4j } from '../platform/neo4j-local';
 import { foldFile } from './fold-file';
 import { writeImportFiles } from './import-csv';
-import { fileKey, type ImportProgress } from './importer';
+import { identify, readHead } from './import-identity';
+import { type ImportProgress, recordImported } from './importer';
 
 export interface FirstLoadOptions {
   file: string;
@@ -97,7 +98,6 @@ export async function firstLoad(opts: FirstLoadOptions): Promise<FirstLoadSummar
     );
   }
   const totalBytes = statSync(file).size;
-  const key = await fileKey(file, totalBytes);
   const rejectFile = opts.rejectFile ?? `${file}.rejects.jsonl`;
   const staging = `${dataDir}.first-load`;
   // A staging directory left by an interrupted first load holds nothing worth keeping.
@@ -141,6 +141,11 @@ export async function firstLoad(opts: FirstLoadOptions): Promise<FirstLoadSummar
   try {
     step('read');
     let lastReport = 0;
+    // The checkpoint's key is the file's hash: one more read, beside the fold's threads.
+    const identified = readHead(file).then((head) =>
+      identify(file, totalBytes, head, [], { signal: opts.signal }),
+    );
+    identified.catch(() => undefined); // awaited once the fold is in
     const folded = await foldFile(file, {
       workers: opts.workers,
       signal: opts.signal,
@@ -153,6 +158,7 @@ export async function firstLoad(opts: FirstLoadOptions): Promise<FirstLoadSummar
       },
     });
     if (stopped() || folded === null) return summary(true);
+    const { identity } = await identified;
     Object.assign(progress, {
       lines: folded.lines,
       written: folded.written,
@@ -200,17 +206,9 @@ export async function firstLoad(opts: FirstLoadOptions): Promise<FirstLoadSummar
       const db = openDatabase({ uri: local.uri, user: 'neo4j', password: '' });
       try {
         await migrate(db, opts.cypher);
-        // The online importer then sees this file as done and adds nothing twice.
+        // The online importer then sees these bytes as done and adds nothing twice.
         await db.write((tx) =>
-          tx.run(query(opts.cypher, 'ingest/save-import-checkpoint'), {
-            key,
-            file,
-            line: progress.lines,
-            events: progress.written,
-            duplicates: progress.duplicates,
-            rejected: progress.rejected,
-            now: Date.now(),
-          }),
+          recordImported(tx, opts.cypher, identity, progress, folded.endsWithNewline),
         );
       } finally {
         await db.close();

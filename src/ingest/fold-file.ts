@@ -24,6 +24,8 @@ export interface FoldedFile {
   duplicates: number;
   /** in line order */
   rejects: Rejected[];
+  /** the (decoded) text ended with a line break, or is empty (import-identity.ts) */
+  endsWithNewline: boolean;
 }
 
 /** What one byte range gives back (plain data: it crosses threads). */
@@ -33,6 +35,7 @@ export interface RangeResult {
   /** events with an idempotency key, not folded: [line in the range, event] */
   keyed: [number, CleanEvent][];
   unkeyed: number;
+  endsWithNewline: boolean;
   state: Map<string, unknown>;
 }
 
@@ -56,8 +59,13 @@ export async function foldRange(
   signal?: AbortSignal,
 ): Promise<RangeResult> {
   const fold = new Aggregator();
-  const result: Omit<RangeResult, 'state'> = { lines: 0, rejects: [], keyed: [], unkeyed: 0 };
-  const { raw, lines } = openLines(file, onBytes, range);
+  const result: Omit<RangeResult, 'state' | 'endsWithNewline'> = {
+    lines: 0,
+    rejects: [],
+    keyed: [],
+    unkeyed: 0,
+  };
+  const { raw, lines, endsWithNewline } = openLines(file, onBytes, range);
   try {
     for await (const line of lines) {
       const lineNo = ++result.lines;
@@ -75,7 +83,7 @@ export async function foldRange(
     lines.close();
     raw.destroy();
   }
-  return { ...result, state: fold.state() };
+  return { ...result, endsWithNewline: endsWithNewline(), state: fold.state() };
 }
 
 /** Returns null when stopped by `signal`. */
@@ -101,6 +109,7 @@ export async function foldFile(
     written: 0,
     duplicates: 0,
     rejects: [],
+    endsWithNewline: true,
   };
   // Each range is merged as soon as it and those before it are done: this thread
   // merges its own range while the workers are still finishing theirs.
@@ -112,6 +121,7 @@ export async function foldFile(
     for (const reject of r.rejects) out.rejects.push({ ...reject, line: offset + reject.line });
     out.fold.merge(Aggregator.fromState(r.state));
     out.written += r.unkeyed;
+    out.endsWithNewline = r.endsWithNewline; // the last range's is the file's
     for (const [lineNo, event] of r.keyed) {
       const id = event.id as string;
       if (out.eventIds.has(id)) {
@@ -206,7 +216,14 @@ function foldInWorker(
       opts.signal?.removeEventListener('abort', stop);
       if (done) resolve(done);
       else if (opts.signal?.aborted)
-        resolve({ lines: 0, rejects: [], keyed: [], unkeyed: 0, state: new Map() });
+        resolve({
+          lines: 0,
+          rejects: [],
+          keyed: [],
+          unkeyed: 0,
+          endsWithNewline: true,
+          state: new Map(),
+        });
       else reject(new Error(`the fold worker for ${file} exited (code ${code}) without a result`));
     });
   });

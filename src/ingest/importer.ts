@@ -11,8 +11,12 @@
  * line and how many parts of the next one are in; the fold is deterministic, so a
  * resumed import re-reads that window, cuts it the same way and skips the parts
  * already written: nothing counted twice.
+ *
+ * A checkpoint belongs to the file's content, not its path (import-identity.ts): the
+ * same bytes elsewhere resume or finish it, and a file that is an earlier import's
+ * bytes plus appended lines starts from a copy of that import's checkpoint. A run reads
+ * only the bytes it identified, so lines appended meanwhile wait for the next run.
  */
-import { createHash } from 'node:crypto';
 import {
   createReadStream,
   createWriteStream,
@@ -21,7 +25,6 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
@@ -29,6 +32,16 @@ import { type CypherMap, query } from '../platform/cypher';
 import type { Database, ManagedTransaction } from '../platform/neo4j';
 import { toNumber } from '../platform/neo4j';
 import type { CleanEvent } from './event-schema';
+import {
+  type EarlierImport,
+  type FileIdentity,
+  identify,
+  legacyFileKey,
+  type Match,
+  type MatchKind,
+  matchEarlier,
+  readHead,
+} from './import-identity';
 import { cleanEvent } from './validate';
 import { type EventWriter, PendingBatch } from './writer';
 
@@ -52,6 +65,8 @@ export interface ImportOptions {
   onProgress?: (p: ImportProgress) => void;
   /** Stops after the part in flight; the checkpoint makes the next run resume. */
   signal?: AbortSignal;
+  /** Bytes hashed so far: the file is read once to identify it before the import. */
+  onHashing?: (bytes: number, totalBytes: number) => void;
 }
 
 export interface ImportSummary extends ImportProgress {
@@ -61,7 +76,18 @@ export interface ImportSummary extends ImportProgress {
   rejectFile: string;
   interrupted: boolean;
   seconds: number;
+  /** the import's key: `sha256:` + the file's sha256 (absent if stopped while hashing) */
+  key?: string;
+  /** how the file relates to earlier imports (import-identity.ts; absent if stopped while hashing) */
+  match?: MatchKind;
+  /** the earlier import's file, unless new */
+  matchedFile?: string;
+  /** for stderr: events an earlier import counted that this one counts again, or why nothing was imported */
+  warnings: string[];
 }
+
+/** What a summary says of the file's identity and earlier imports. */
+type MatchSummary = Pick<ImportSummary, 'key' | 'match' | 'matchedFile' | 'warnings'>;
 
 interface Checkpoint {
   line: number;
@@ -80,7 +106,13 @@ interface OpenWindow {
   duplicates: number;
 }
 
+/** An earlier import's checkpoint: what matching needs and where it got to. */
+interface Earlier extends EarlierImport {
+  checkpoint: Checkpoint;
+}
+
 const DEFAULT_PART_ROWS = 50_000;
+const NONE: Checkpoint = { line: 0, written: 0, duplicates: 0, rejected: 0, window: null };
 
 export class Importer {
   constructor(
@@ -93,9 +125,26 @@ export class Importer {
     const started = Date.now();
     const file = path.resolve(opts.file);
     const totalBytes = statSync(file).size;
-    const key = await fileKey(file, totalBytes);
     const rejectFile = opts.rejectFile ?? `${file}.rejects.jsonl`;
-    const checkpoint = await this.readCheckpoint(key);
+    const identified = await this.identify(file, totalBytes, opts).catch((err: unknown) => {
+      if (opts.signal?.aborted) return null;
+      throw err;
+    });
+    if (identified === null) return stoppedWhileHashing(totalBytes, rejectFile, started);
+    const { identity, match } = identified;
+    const key = identity.key;
+    const about: MatchSummary = {
+      key,
+      match: match.kind,
+      ...(match.earlier?.file ? { matchedFile: match.earlier.file } : {}),
+      warnings: match.warnings,
+    };
+    if (match.kind === 'continued' || (match.kind === 'same' && match.earlier?.complete)) {
+      // Nothing to read: these bytes are in, or a longer file is finishing them.
+      const earlier = match.earlier as Earlier;
+      return { ...this.unread(earlier, { totalBytes, rejectFile, started }, opts), ...about };
+    }
+    const checkpoint = await this.startFrom(identity, match);
     const resumedFromLine = checkpoint.line;
     keepRejectsUpTo(rejectFile, resumedFromLine);
     const rejects = createWriteStream(rejectFile, { flags: 'a' });
@@ -110,7 +159,12 @@ export class Importer {
     };
     // A first report before anything is written: the counts a resumed import starts from.
     opts.onProgress?.({ ...progress });
-    const { raw, lines } = openLines(file, (n) => (progress.bytesRead += n));
+    const { raw, lines, endsWithNewline } = openLines(
+      file,
+      (n) => (progress.bytesRead += n),
+      // The bytes identified, not any appended since (they belong to a longer file).
+      totalBytes > 0 ? { start: 0, end: totalBytes } : undefined,
+    );
 
     let batch = new PendingBatch();
     let inFlight: Promise<void> = Promise.resolve();
@@ -131,8 +185,7 @@ export class Importer {
       // earlier window's written parts again.
       if (interrupted) return;
       inFlight = this.writeWindow({
-        key,
-        file,
+        identity,
         batch: window,
         end: lastLine,
         rejected: rejectedAtEnd,
@@ -178,6 +231,7 @@ export class Importer {
       }
       if (!interrupted && (batch.events > 0 || lineNo > resumedFromLine)) await flush(lineNo);
       await inFlight;
+      if (!interrupted) await this.markComplete(key, endsWithNewline());
     } finally {
       lines.close();
       raw.destroy();
@@ -194,7 +248,88 @@ export class Importer {
       rejectFile,
       interrupted,
       seconds: (Date.now() - started) / 1000,
+      ...about,
     };
+  }
+
+  /**
+   * Hashes the file (and its prefixes as long as earlier imports that may be one) and
+   * finds which earlier import it is, continues or replaces.
+   */
+  private async identify(
+    file: string,
+    size: number,
+    opts: Pick<ImportOptions, 'onHashing' | 'signal'>,
+  ): Promise<{ identity: FileIdentity; match: Match<Earlier> }> {
+    const head = await readHead(file);
+    const legacyKey = await legacyFileKey(file, size);
+    const earlier = await this.readEarlier({ head, file, legacyKey });
+    let hashed = 0;
+    const { identity, prefixes } = await identify(
+      file,
+      size,
+      head,
+      earlier.flatMap((e) => (e.size === null ? [] : [e.size])),
+      { onBytes: (n) => opts.onHashing?.((hashed += n), size), signal: opts.signal },
+    );
+    return { identity, match: matchEarlier(identity, legacyKey, earlier, prefixes) };
+  }
+
+  /** The checkpoint this run starts from: the same content's, a copy of the one it continues, or none. */
+  private async startFrom(identity: FileIdentity, match: Match<Earlier>): Promise<Checkpoint> {
+    if (match.kind === 'same') return (match.earlier as Earlier).checkpoint;
+    if (match.kind !== 'appended' && match.kind !== 'legacy') return NONE;
+    const base = (match.earlier as Earlier).key;
+    return this.db.write(async (tx) => {
+      const res = await tx.run(query(this.cypher, 'ingest/continue-import-checkpoint'), {
+        ...identityParams(identity),
+        base,
+        now: Date.now(),
+      });
+      const rec = res.records[0];
+      if (!rec) throw new Error(`the checkpoint ${base} to continue is gone`);
+      return checkpointOf(rec);
+    });
+  }
+
+  /** The summary of a run with nothing to read (the checkpoint's counts, nothing added). */
+  private unread(
+    earlier: Earlier,
+    {
+      totalBytes,
+      rejectFile,
+      started,
+    }: { totalBytes: number; rejectFile: string; started: number },
+    opts: ImportOptions,
+  ): Omit<ImportSummary, keyof MatchSummary> {
+    const cp = earlier.checkpoint;
+    const progress: ImportProgress = {
+      bytesRead: totalBytes,
+      totalBytes,
+      lines: cp.line,
+      written: cp.written,
+      duplicates: cp.duplicates,
+      rejected: cp.rejected,
+    };
+    opts.onProgress?.({ ...progress });
+    return {
+      ...progress,
+      thisRun: { written: 0, duplicates: 0, rejected: 0 },
+      resumedFromLine: cp.line,
+      rejectFile,
+      interrupted: false,
+      seconds: (Date.now() - started) / 1000,
+    };
+  }
+
+  private async markComplete(key: string, endsWithNewline: boolean): Promise<void> {
+    await this.db.write((tx) =>
+      tx.run(query(this.cypher, 'ingest/mark-import-complete'), {
+        key,
+        endsWithNewline,
+        now: Date.now(),
+      }),
+    );
   }
 
   /**
@@ -202,8 +337,7 @@ export class Importer {
    * its checkpoint; returns the window's counts, or null if stopped between parts.
    */
   private async writeWindow(w: {
-    key: string;
-    file: string;
+    identity: FileIdentity;
     batch: PendingBatch;
     end: number;
     rejected: number;
@@ -226,8 +360,7 @@ export class Importer {
     const save = async (tx: ManagedTransaction, part: number, wr: number, dup: number) => {
       if (part === parts.length - 1) {
         await tx.run(query(this.cypher, 'ingest/save-import-checkpoint'), {
-          key: w.key,
-          file: w.file,
+          ...identityParams(w.identity),
           line: w.end,
           events: w.before.written + wr + unkeyed,
           duplicates: w.before.duplicates + dup,
@@ -236,8 +369,7 @@ export class Importer {
         });
       } else {
         await tx.run(query(this.cypher, 'ingest/save-import-window'), {
-          key: w.key,
-          file: w.file,
+          ...identityParams(w.identity),
           end: w.end,
           parts: part + 1,
           partRows,
@@ -263,7 +395,7 @@ export class Importer {
           (tx) => save(tx, i, written, duplicates),
           async (tx) => {
             const res = await tx.run(query(this.cypher, 'ingest/read-import-part-committed'), {
-              key: w.key,
+              key: w.identity.key,
               end: w.end,
               part: i,
             });
@@ -275,33 +407,105 @@ export class Importer {
     return { written: written + unkeyed, duplicates };
   }
 
-  private async readCheckpoint(key: string): Promise<Checkpoint> {
+  private async readEarlier(params: {
+    head: string;
+    file: string;
+    legacyKey: string;
+  }): Promise<Earlier[]> {
     return this.db.read(async (tx) => {
-      const res = await tx.run(query(this.cypher, 'ingest/read-import-checkpoint'), { key });
-      const rec = res.records[0];
-      if (!rec) return { line: 0, written: 0, duplicates: 0, rejected: 0, window: null };
-      const n = (field: string) => {
-        const v: unknown = rec.get(field);
-        return v === null ? 0 : toNumber(v);
-      };
-      return {
-        line: n('line'),
-        written: n('events'),
-        duplicates: n('duplicates'),
-        rejected: n('rejected'),
-        window:
-          rec.get('windowEnd') === null
-            ? null
-            : {
-                end: n('windowEnd'),
-                parts: n('windowParts'),
-                partRows: n('windowPartRows'),
-                written: n('windowWritten'),
-                duplicates: n('windowDuplicates'),
-              },
-      };
+      const res = await tx.run(query(this.cypher, 'ingest/read-import-candidates'), params);
+      return res.records.map((rec) => {
+        const checkpoint = checkpointOf(rec);
+        const size: unknown = rec.get('size');
+        return {
+          key: rec.get('key') as string,
+          file: rec.get('file') as string | null,
+          size: size === null ? null : toNumber(size),
+          complete: rec.get('complete') === true,
+          endsWithNewline: rec.get('endsWithNewline') as boolean | null,
+          continuedBy: rec.get('continuedBy') as string | null,
+          line: checkpoint.line,
+          checkpoint,
+        };
+      });
     });
   }
+}
+
+/** A checkpoint's counts and open window from a record of its properties. */
+function checkpointOf(rec: { get(field: string): unknown }): Checkpoint {
+  const n = (field: string) => {
+    const v = rec.get(field);
+    return v === null ? 0 : toNumber(v);
+  };
+  return {
+    line: n('line'),
+    written: n('events'),
+    duplicates: n('duplicates'),
+    rejected: n('rejected'),
+    window:
+      rec.get('windowEnd') === null
+        ? null
+        : {
+            end: n('windowEnd'),
+            parts: n('windowParts'),
+            partRows: n('windowPartRows'),
+            written: n('windowWritten'),
+            duplicates: n('windowDuplicates'),
+          },
+  };
+}
+
+/**
+ * Records a file imported whole in one go (the first load) as a finished import: the
+ * same bytes imported later add nothing, and the file with lines appended continues it.
+ */
+export async function recordImported(
+  tx: ManagedTransaction,
+  cypher: CypherMap,
+  identity: FileIdentity,
+  done: { lines: number; written: number; duplicates: number; rejected: number },
+  endsWithNewline: boolean,
+): Promise<void> {
+  await tx.run(query(cypher, 'ingest/save-import-checkpoint'), {
+    ...identityParams(identity),
+    line: done.lines,
+    events: done.written,
+    duplicates: done.duplicates,
+    rejected: done.rejected,
+    now: Date.now(),
+  });
+  await tx.run(query(cypher, 'ingest/mark-import-complete'), {
+    key: identity.key,
+    endsWithNewline,
+    now: Date.now(),
+  });
+}
+
+/** Stopped before the file was identified: nothing read, nothing written. */
+function stoppedWhileHashing(
+  totalBytes: number,
+  rejectFile: string,
+  started: number,
+): ImportSummary {
+  const none = { written: 0, duplicates: 0, rejected: 0 };
+  return {
+    ...none,
+    bytesRead: 0,
+    totalBytes,
+    lines: 0,
+    thisRun: none,
+    resumedFromLine: 0,
+    rejectFile,
+    interrupted: true,
+    seconds: (Date.now() - started) / 1000,
+    warnings: [],
+  };
+}
+
+/** What every checkpoint write records of the file: its key, path, size and first-line hash. */
+export function identityParams(id: FileIdentity) {
+  return { key: id.key, file: id.file, size: id.size, head: id.head };
 }
 
 export type Rejected = {
@@ -311,8 +515,9 @@ export type Rejected = {
 };
 
 /**
- * The file's lines (gunzipped for .gz), or those of bytes [start, end) of a plain file;
- * `onBytes` counts the file's own bytes read.
+ * The file's lines (gunzipped for .gz), or those of bytes [start, end) of a plain file
+ * (or of the compressed bytes of a .gz, from 0); `onBytes` counts the file's own bytes
+ * read; `endsWithNewline()`, once read, whether the (decoded) text ended a line.
  */
 export function openLines(
   file: string,
@@ -324,11 +529,12 @@ export function openLines(
     end: range.end === undefined ? undefined : range.end - 1,
   });
   raw.on('data', (chunk) => onBytes(chunk.length));
-  const lines = createInterface({
-    input: file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw,
-    crlfDelay: Infinity,
-  });
-  return { raw, lines };
+  const input = file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
+  let last: number | undefined;
+  input.on('data', (chunk: Buffer) => (last = chunk.length > 0 ? chunk[chunk.length - 1] : last));
+  const lines = createInterface({ input, crlfDelay: Infinity });
+  // An empty text ends no line, but nothing appended to it can continue one either.
+  return { raw, lines, endsWithNewline: () => last === undefined || last === 0x0a };
 }
 
 /** A line as a clean event, or why it was rejected (never the line itself). */
@@ -351,18 +557,6 @@ export function parseLine(line: string, lineNo: number): CleanEvent | Rejected {
     reason: 'invalid event',
     issues: result.issues.map(({ path, message }) => ({ path, message })),
   };
-}
-
-/** Identity of an import: path, size and a hash of the first MiB (a rewritten file is a new import). */
-export async function fileKey(file: string, size: number): Promise<string> {
-  const handle = await open(file, 'r');
-  try {
-    const head = Buffer.alloc(Math.min(size, 1 << 20));
-    await handle.read(head, 0, head.length, 0);
-    return createHash('sha256').update(`${file}\u0000${size}\u0000`).update(head).digest('hex');
-  } finally {
-    await handle.close();
-  }
 }
 
 /** On resume, drop reject entries past the checkpoint: those lines are read (and judged) again. */

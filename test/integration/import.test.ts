@@ -1,13 +1,25 @@
 /**
- * The bulk importer against a real Neo4j: reject file, .gz input, and resuming
- * after both a polite stop and a killed process without counting anything twice.
+ * The bulk importer against a real Neo4j: reject file, .gz input, resuming after both a
+ * polite stop and a killed process without counting anything twice, and what identifies
+ * an import (its bytes: copies, appends, rewrites).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { Importer } from '../../src/ingest/importer';
+import { identify, legacyFileKey, readHead } from '../../src/ingest/import-identity';
+import { Importer, recordImported } from '../../src/ingest/importer';
 import { EventWriter } from '../../src/ingest/writer';
 import { loadCypher } from '../../src/platform/cypher';
 import { migrate } from '../../src/platform/migrations';
@@ -295,6 +307,377 @@ describe('coterie import', () => {
       rejected: 4,
     });
     expect(readFileSync(`${file}.rejects.jsonl`, 'utf8').trim().split('\n')).toHaveLength(4);
+  });
+});
+
+/** Each account's requests and IP uses (CONNECTED_FROM counts) in Neo4j. */
+async function accountsOf(prefix: string): Promise<Record<string, [number, number]>> {
+  const res = await neo4j.driver.executeQuery(
+    `MATCH (a:Account) WHERE a.id STARTS WITH $p
+     OPTIONAL MATCH (a)-[r:CONNECTED_FROM]->()
+     RETURN a.id AS id, a.requests AS requests, sum(r.count) AS ipUses`,
+    { p: `${prefix}-` },
+  );
+  return Object.fromEntries(
+    res.records.map((r) => [r.get('id'), [Number(r.get('requests')), Number(r.get('ipUses'))]]),
+  );
+}
+
+/** The same, as the valid lines give them, each counted once per file in `files`. */
+function expectedAccounts(...files: string[][]): Record<string, [number, number]> {
+  const out: Record<string, [number, number]> = {};
+  for (const line of files.flat()) {
+    let event: { accountId?: unknown; ip?: unknown };
+    try {
+      event = JSON.parse(line) as typeof event;
+    } catch {
+      continue;
+    }
+    if (typeof event.accountId !== 'string' || !/^[\w-]+$/.test(event.accountId)) continue;
+    const seen = (out[event.accountId] ??= [0, 0]);
+    seen[0]++;
+    if (event.ip) seen[1]++;
+  }
+  return out;
+}
+
+describe('what identifies an import: its bytes', () => {
+  it('a file with lines appended continues its import: only the new events are counted', async () => {
+    const file = path.join(dir, 'appended.jsonl');
+    const lines = eventLines('app', 130);
+    writeFileSync(file, `${lines.slice(0, 100).join('\n')}\n`);
+    const first = await importer().run({ file, batchSize: 32 });
+    expect(first).toMatchObject({ match: 'new', written: 100, warnings: [] });
+    expect(await accountsOf('app')).toEqual(expectedAccounts(lines.slice(0, 100)));
+
+    appendFileSync(file, `${lines.slice(100).join('\n')}\n`);
+    const second = await importer().run({ file, batchSize: 32 });
+    expect(second).toMatchObject({
+      match: 'appended',
+      matchedFile: file,
+      resumedFromLine: 100,
+      lines: 130,
+      written: 130,
+      thisRun: { written: 30, duplicates: 0, rejected: 0 },
+      warnings: [],
+    });
+    expect(await accountsOf('app')).toEqual(expectedAccounts(lines));
+    expect(await requestsFor('app')).toBe(130);
+
+    // Appended to again, and imported once more when nothing was: each line once.
+    appendFileSync(file, `${eventLines('app', 140).slice(130).join('\n')}\n`);
+    expect((await importer().run({ file, batchSize: 32 })).thisRun.written).toBe(10);
+    const again = await importer().run({ file, batchSize: 32 });
+    expect(again).toMatchObject({ match: 'same', thisRun: { written: 0 }, written: 140 });
+    expect(await accountsOf('app')).toEqual(expectedAccounts(eventLines('app', 140)));
+  });
+
+  it('an append to an import stopped mid-window continues from that open window', async () => {
+    const file = path.join(dir, 'appended-open.jsonl');
+    const lines = Array.from({ length: 1500 }, (_, i) =>
+      JSON.stringify({
+        type: 'request',
+        accountId: `appw-${i % 150}`,
+        at: new Date(Date.UTC(2026, 1, 5) + i * 1000).toISOString(),
+        ip: `10.3.${i % 4}.1`,
+      }),
+    );
+    writeFileSync(file, `${lines.slice(0, 1200).join('\n')}\n`);
+    const opts = { file, batchSize: 500, partRows: 40 };
+    const abort = new AbortController();
+    // Abort once window 1 is in: window 2 stops after its first part.
+    const first = await importer().run({
+      ...opts,
+      signal: abort.signal,
+      onProgress: (p) => {
+        if (p.written > 0) abort.abort();
+      },
+    });
+    expect(first).toMatchObject({ interrupted: true, written: 500 });
+    const [cp] = (
+      await neo4j.driver.executeQuery(
+        'MATCH (c:ImportCheckpoint {file: $file}) RETURN c.line AS line, c.windowEnd AS end, c.windowParts AS parts',
+        { file },
+      )
+    ).records.map((r) => r.toObject());
+    expect([Number(cp!.line), Number(cp!.end), Number(cp!.parts)]).toEqual([500, 1000, 1]);
+
+    appendFileSync(file, `${lines.slice(1200).join('\n')}\n`);
+    const second = await importer().run(opts);
+    expect(second).toMatchObject({
+      match: 'appended',
+      resumedFromLine: 500,
+      written: 1500,
+      duplicates: 0,
+      interrupted: false,
+    });
+    expect(await accountsOf('appw')).toEqual(expectedAccounts(lines));
+  });
+
+  it('the same bytes at another path add nothing, and an unfinished import resumes at its copy', async () => {
+    const file = path.join(dir, 'original.jsonl');
+    const lines = eventLines('cpy', 200);
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    await importer().run({ file, batchSize: 50 });
+    const copy = path.join(dir, 'copy-of-original.jsonl');
+    copyFileSync(file, copy);
+    const fromCopy = await importer().run({ file: copy, batchSize: 50 });
+    expect(fromCopy).toMatchObject({
+      match: 'same',
+      matchedFile: file,
+      resumedFromLine: 200,
+      written: 200,
+      thisRun: { written: 0, duplicates: 0, rejected: 0 },
+      warnings: [],
+    });
+    const moved = path.join(dir, 'moved', 'original.jsonl');
+    mkdirSync(path.dirname(moved));
+    renameSync(file, moved);
+    expect((await importer().run({ file: moved, batchSize: 50 })).thisRun.written).toBe(0);
+    expect(await accountsOf('cpy')).toEqual(expectedAccounts(lines));
+
+    // Stopped half way, then the copy imported: it resumes, nothing counted twice.
+    const halfway = path.join(dir, 'halfway.jsonl');
+    const more = eventLines('cpyhalf', 600);
+    writeFileSync(halfway, `${more.join('\n')}\n`);
+    const abort = new AbortController();
+    const stopped = await importer().run({
+      file: halfway,
+      batchSize: 100,
+      signal: abort.signal,
+      onProgress: (p) => {
+        if (p.written >= 200) abort.abort();
+      },
+    });
+    expect(stopped.interrupted).toBe(true);
+    const halfwayCopy = path.join(dir, 'halfway-copy.jsonl');
+    copyFileSync(halfway, halfwayCopy);
+    const resumed = await importer().run({ file: halfwayCopy, batchSize: 100 });
+    expect(resumed).toMatchObject({ match: 'same', written: 600, interrupted: false });
+    expect(resumed.resumedFromLine).toBeGreaterThan(0);
+    expect(await accountsOf('cpyhalf')).toEqual(expectedAccounts(more));
+  });
+
+  it('a rewritten or truncated file at the same path is a new import, with a warning', async () => {
+    const file = path.join(dir, 'rewritten.jsonl');
+    const original = eventLines('rw', 50);
+    writeFileSync(file, `${original.join('\n')}\n`);
+    await importer().run({ file, batchSize: 16 });
+    // Lines 31-50 replaced by 30 others: longer, but not the earlier file plus lines.
+    const rewritten = [...original.slice(0, 30), ...eventLines('rw', 80).slice(50)];
+    writeFileSync(file, `${rewritten.join('\n')}\n`);
+    const second = await importer().run({ file, batchSize: 16 });
+    expect(second).toMatchObject({ match: 'new', resumedFromLine: 0, written: 60 });
+    expect(second.warnings).toEqual([
+      expect.stringMatching(
+        /imported before \(50 lines\) with other content.*rewritten or truncated.*counted again/,
+      ),
+    ]);
+    // What the warning says: the lines both had are counted again.
+    expect(await accountsOf('rw')).toEqual(expectedAccounts(original, rewritten));
+
+    const truncated = rewritten.slice(0, 20);
+    writeFileSync(file, `${truncated.join('\n')}\n`);
+    const third = await importer().run({ file, batchSize: 16 });
+    expect(third).toMatchObject({ match: 'new', written: 20 });
+    expect(third.warnings).toEqual([expect.stringMatching(/rewritten or truncated/)]);
+    expect(await accountsOf('rw')).toEqual(expectedAccounts(original, rewritten, truncated));
+  });
+
+  it('a change past the first MiB is seen: the file is not the earlier one plus lines', async () => {
+    const file = path.join(dir, 'big.jsonl');
+    const lines = eventLines('big', 14_000); // about 1.2 MiB
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    expect(statSync(file).size).toBeGreaterThan(2 ** 20 + 100_000);
+    await importer().run({ file, batchSize: 5000 });
+    // The first MiB as it was, one IP changed past it (same length); then lines appended.
+    const changed = [...lines];
+    changed[13_500] = (changed[13_500] as string).replace('"ip":"10.0.', '"ip":"10.9.');
+    expect(changed[13_500]).not.toBe(lines[13_500]);
+    const appended = eventLines('big', 14_010).slice(14_000);
+    writeFileSync(file, `${[...changed, ...appended].join('\n')}\n`);
+    const second = await importer().run({ file, batchSize: 5000 });
+    expect(second).toMatchObject({ match: 'new', written: 14_010 });
+    expect(second.warnings).toEqual([expect.stringMatching(/rewritten or truncated/)]);
+    expect(await requestsFor('big')).toBe(28_010);
+  });
+
+  it('an append to a file whose last line had no line break is a new import, with a warning', async () => {
+    const file = path.join(dir, 'unbroken.jsonl');
+    const lines = eventLines('nolf', 40);
+    writeFileSync(file, lines.slice(0, 30).join('\n'));
+    await importer().run({ file, batchSize: 16 });
+    // As `echo "$line" >> file` does: the first appended line runs on from the last one.
+    appendFileSync(file, `${lines.slice(30).join('\n')}\n`);
+    const second = await importer().run({ file, batchSize: 16 });
+    expect(second).toMatchObject({ match: 'new', resumedFromLine: 0, rejected: 1 });
+    expect(second.warnings).toEqual([
+      expect.stringMatching(/had no line break.*new import.*counted again/),
+    ]);
+    // Lines 1-29 counted twice, the run-on line 30 rejected, 31-40 once.
+    expect(await accountsOf('nolf')).toEqual(
+      expectedAccounts(lines.slice(0, 30), lines.slice(0, 29), lines.slice(31)),
+    );
+
+    // Appended bytes that begin with a line break leave the last line whole: continued.
+    const broken = path.join(dir, 'unbroken-then-break.jsonl');
+    const others = eventLines('nolf2', 40);
+    writeFileSync(broken, others.slice(0, 30).join('\n'));
+    await importer().run({ file: broken, batchSize: 16 });
+    appendFileSync(broken, `\n${others.slice(30).join('\n')}\n`);
+    const continued = await importer().run({ file: broken, batchSize: 16 });
+    expect(continued).toMatchObject({ match: 'appended', thisRun: { written: 10 }, warnings: [] });
+    expect(await accountsOf('nolf2')).toEqual(expectedAccounts(others));
+  });
+
+  it('a gzipped file with a gzip member appended continues its import', async () => {
+    const file = path.join(dir, 'appended.jsonl.gz');
+    const lines = eventLines('gzapp', 120);
+    writeFileSync(file, gzipSync(`${lines.slice(0, 90).join('\n')}\n`));
+    await importer().run({ file, batchSize: 32 });
+    appendFileSync(file, gzipSync(`${lines.slice(90).join('\n')}\n`));
+    const second = await importer().run({ file, batchSize: 32 });
+    expect(second).toMatchObject({ match: 'appended', resumedFromLine: 90, written: 120 });
+    expect(await accountsOf('gzapp')).toEqual(expectedAccounts(lines));
+  });
+
+  it('an unfinished import continued by a longer file is not resumed on its own', async () => {
+    const file = path.join(dir, 'taken-over.jsonl');
+    const lines = eventLines('taken', 700);
+    writeFileSync(file, `${lines.slice(0, 600).join('\n')}\n`);
+    const abort = new AbortController();
+    await importer().run({
+      file,
+      batchSize: 100,
+      signal: abort.signal,
+      onProgress: (p) => {
+        if (p.written >= 200) abort.abort();
+      },
+    });
+    const longer = path.join(dir, 'taken-over-longer.jsonl');
+    writeFileSync(longer, `${lines.join('\n')}\n`);
+    const continued = await importer().run({ file: longer, batchSize: 100 });
+    expect(continued).toMatchObject({ match: 'appended', matchedFile: file, written: 700 });
+    const again = await importer().run({ file, batchSize: 100 });
+    expect(again).toMatchObject({ match: 'continued', thisRun: { written: 0 } });
+    expect(again.warnings).toEqual([expect.stringMatching(/continued by a longer file/)]);
+    expect(await accountsOf('taken')).toEqual(expectedAccounts(lines));
+
+    // A finished import continued by one longer file still is a base for another.
+    const base = path.join(dir, 'finished-base.jsonl');
+    const all = eventLines('branch', 60);
+    writeFileSync(base, `${all.slice(0, 40).join('\n')}\n`);
+    await importer().run({ file: base, batchSize: 16 });
+    const one = path.join(dir, 'finished-base-one.jsonl');
+    writeFileSync(one, `${all.slice(0, 50).join('\n')}\n`);
+    expect((await importer().run({ file: one, batchSize: 16 })).match).toBe('appended');
+    const other = path.join(dir, 'finished-base-other.jsonl');
+    const otherTail = eventLines('branch', 70).slice(60);
+    writeFileSync(other, `${[...all.slice(0, 40), ...otherTail].join('\n')}\n`);
+    const branched = await importer().run({ file: other, batchSize: 16 });
+    expect(branched).toMatchObject({
+      match: 'appended',
+      matchedFile: base,
+      thisRun: { written: 10 },
+    });
+    expect(await accountsOf('branch')).toEqual(expectedAccounts(all.slice(0, 50), otherTail));
+  });
+
+  it('a file the first load recorded adds nothing, and continues with lines appended', async () => {
+    // What first-load.ts records once its store is built (none of the events are written here).
+    const file = path.join(dir, 'first-loaded.jsonl');
+    const lines = eventLines('fl', 80, [3]);
+    writeFileSync(file, `${lines.slice(0, 60).join('\n')}\n`);
+    const { size } = statSync(file);
+    const { identity } = await identify(file, size, await readHead(file), []);
+    await db.write((tx) =>
+      recordImported(
+        tx,
+        cypher,
+        identity,
+        { lines: 60, written: 59, duplicates: 0, rejected: 1 },
+        true,
+      ),
+    );
+    const again = await importer().run({ file, batchSize: 16 });
+    expect(again).toMatchObject({
+      match: 'same',
+      resumedFromLine: 60,
+      written: 59,
+      thisRun: { written: 0 },
+    });
+    expect(await accountsOf('fl')).toEqual({});
+    const copy = path.join(dir, 'first-loaded-copy.jsonl');
+    copyFileSync(file, copy);
+    const fromCopy = await importer().run({ file: copy, batchSize: 16 });
+    expect(fromCopy).toMatchObject({ match: 'same', matchedFile: file, thisRun: { written: 0 } });
+    appendFileSync(file, `${lines.slice(60).join('\n')}\n`);
+    const appended = await importer().run({ file, batchSize: 16 });
+    expect(appended).toMatchObject({ match: 'appended', written: 79, thisRun: { written: 20 } });
+    expect(await accountsOf('fl')).toEqual(expectedAccounts(lines.slice(60)));
+  });
+
+  it('honours a checkpoint from before content keys for its file, and warns of one it cannot check', async () => {
+    const file = path.join(dir, 'legacy.jsonl');
+    const lines = eventLines('legacy', 30);
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    // As the importer left it before: keyed by path, size and first MiB; no size or head.
+    await neo4j.driver.executeQuery(
+      `CREATE (:ImportCheckpoint {key: $key, file: $file, line: 30, events: 30, duplicates: 0,
+                                  rejected: 0, updatedAt: 1})`,
+      { key: await legacyFileKey(file, statSync(file).size), file },
+    );
+    const finished = await importer().run({ file, batchSize: 16 });
+    expect(finished).toMatchObject({ match: 'legacy', written: 30, thisRun: { written: 0 } });
+    expect(await accountsOf('legacy')).toEqual({});
+    // Now keyed by content: run again, it is the same import.
+    expect((await importer().run({ file, batchSize: 16 })).match).toBe('same');
+
+    const changed = path.join(dir, 'legacy-changed.jsonl');
+    writeFileSync(changed, `${eventLines('legacy2', 30).join('\n')}\n`);
+    await neo4j.driver.executeQuery(
+      `CREATE (:ImportCheckpoint {key: 'an-old-key', file: $file, line: 20, events: 20,
+                                  duplicates: 0, rejected: 0, updatedAt: 1})`,
+      { file: changed },
+    );
+    const anew = await importer().run({ file: changed, batchSize: 16 });
+    expect(anew).toMatchObject({ match: 'new', written: 30 });
+    expect(anew.warnings).toEqual([expect.stringMatching(/earlier version of coterie/)]);
+  });
+
+  it('stopped while the file is hashed, writes nothing', async () => {
+    const file = path.join(dir, 'stopped-hashing.jsonl');
+    writeFileSync(file, `${eventLines('hashstop', 50).join('\n')}\n`);
+    const abort = new AbortController();
+    abort.abort();
+    const summary = await importer().run({ file, batchSize: 16, signal: abort.signal });
+    expect(summary).toMatchObject({ interrupted: true, written: 0, lines: 0, warnings: [] });
+    expect(summary.key).toBeUndefined();
+    expect(await accountsOf('hashstop')).toEqual({});
+    const checkpoints = await neo4j.driver.executeQuery(
+      'MATCH (c:ImportCheckpoint {file: $file}) RETURN count(c) AS n',
+      { file },
+    );
+    expect(Number(checkpoints.records[0]?.get('n'))).toBe(0);
+  });
+
+  it('says on stderr what the CLI continued, and warns of what it counts again', async () => {
+    const file = path.join(dir, 'cli-appended.jsonl');
+    const lines = eventLines('cliapp', 30);
+    writeFileSync(file, `${lines.slice(0, 20).join('\n')}\n`);
+    await importer().run({ file, batchSize: 16 });
+    appendFileSync(file, `${lines.slice(20).join('\n')}\n`);
+    const appended = await runCli(['import', file]);
+    expect(appended.code).toBe(0);
+    expect(appended.stderr).toContain(
+      `coterie: ${file} is ${file} with lines appended: continued that import after line 20`,
+    );
+    writeFileSync(file, `${lines.slice(0, 5).join('\n')}\n`);
+    const truncated = await runCli(['import', file]);
+    expect(truncated.code).toBe(0);
+    expect(truncated.stderr).toMatch(
+      /coterie: warning: .*cli-appended.jsonl was imported before \(30 lines\) with other content/,
+    );
   });
 });
 

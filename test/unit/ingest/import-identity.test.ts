@@ -1,0 +1,207 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import {
+  type EarlierImport,
+  type FileIdentity,
+  hashFile,
+  matchEarlier,
+  type Prefix,
+  readHead,
+} from '../../../src/ingest/import-identity';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'coterie-import-identity-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+
+describe('hashFile', () => {
+  it('hashes the whole file and each prefix asked for, across chunk boundaries', async () => {
+    const text = Buffer.from('{"a":1}\n{"b":22}\n{"c":333}\n{"d":4}');
+    const file = path.join(dir, 'prefixes.jsonl');
+    writeFileSync(file, text);
+    const sizes = [0, 3, 8, 17, 20, text.length, text.length + 5];
+    // 5-byte chunks: prefixes fall inside chunks, on their edges and at the end.
+    const { sha256: whole, prefixes } = await hashFile(file, text.length, sizes, {
+      chunkBytes: 5,
+    });
+    expect(whole).toBe(sha256(text));
+    expect([...prefixes.keys()].sort((a, b) => a - b)).toEqual([0, 3, 8, 17, 20, text.length]);
+    for (const n of [0, 3, 8, 17, 20, text.length]) {
+      expect(prefixes.get(n)?.sha256).toBe(sha256(text.subarray(0, n)));
+    }
+    // A prefix ends a line when its last byte or the next is a line break.
+    expect([0, 3, 8, 17, 20, text.length].map((n) => prefixes.get(n)?.endsLine)).toEqual([
+      true,
+      false,
+      true,
+      true,
+      false,
+      false,
+    ]);
+    // Byte 16 is the second line's break: the first 16 bytes are followed by it.
+    const before = await hashFile(file, text.length, [16], { chunkBytes: 16 });
+    expect(before.prefixes.get(16)?.endsLine).toBe(true);
+  });
+
+  it('reads only the first `size` bytes (a file growing while it is imported)', async () => {
+    const file = path.join(dir, 'growing.jsonl');
+    writeFileSync(file, 'line one\nline two\n');
+    const { sha256: first } = await hashFile(file, 9, []);
+    expect(first).toBe(sha256('line one\n'));
+  });
+
+  it('stops at the next chunk once its signal is aborted', async () => {
+    const file = path.join(dir, 'stopped.jsonl');
+    writeFileSync(file, 'x'.repeat(100));
+    const abort = new AbortController();
+    const hashing = hashFile(file, 100, [], {
+      chunkBytes: 10,
+      signal: abort.signal,
+      onBytes: () => abort.abort(),
+    });
+    await expect(hashing).rejects.toThrow(/abort/i);
+  });
+});
+
+describe('readHead', () => {
+  it('hashes the first line without its break, of plain and gzipped files alike', async () => {
+    const plain = path.join(dir, 'head.jsonl');
+    const gz = path.join(dir, 'head.jsonl.gz');
+    writeFileSync(plain, 'first line\nsecond\n');
+    writeFileSync(gz, gzipSync('first line\nsecond\n'));
+    expect(await readHead(plain)).toBe(sha256('first line'));
+    expect(await readHead(gz)).toBe(sha256('first line'));
+  });
+
+  it('takes at most 64 KiB of a long first line, and the whole of a file without a break', async () => {
+    const long = path.join(dir, 'long.jsonl');
+    writeFileSync(long, `${'y'.repeat(200_000)}\nnext\n`);
+    expect(await readHead(long)).toBe(sha256('y'.repeat(65_536)));
+    const unbroken = path.join(dir, 'unbroken.jsonl');
+    writeFileSync(unbroken, 'only line');
+    expect(await readHead(unbroken)).toBe(sha256('only line'));
+  });
+});
+
+describe('matchEarlier', () => {
+  const id: FileIdentity = {
+    key: 'sha256:whole',
+    file: '/data/events.jsonl',
+    size: 100,
+    head: 'h',
+    gz: false,
+  };
+  const earlier = (e: Partial<EarlierImport> & { key: string }): EarlierImport => ({
+    file: '/data/events.jsonl',
+    size: 60,
+    complete: true,
+    endsWithNewline: true,
+    continuedBy: null,
+    line: 6,
+    ...e,
+  });
+  /** This file's prefixes: 60 bytes hash to `p60` and end a line, unless told otherwise. */
+  const prefixes = (endsLine = true) =>
+    new Map<number, Prefix>([
+      [60, { sha256: 'p60', endsLine }],
+      [40, { sha256: 'p40', endsLine: true }],
+      [100, { sha256: 'whole', endsLine: true }],
+    ]);
+
+  it('is the same import when the bytes match, at any path', () => {
+    const same = earlier({ key: 'sha256:whole', size: 100, file: '/elsewhere/copy.jsonl' });
+    expect(matchEarlier(id, 'legacy', [same], prefixes())).toEqual({
+      kind: 'same',
+      earlier: same,
+      warnings: [],
+    });
+  });
+
+  it('continues the longest earlier file it begins with', () => {
+    const shorter = earlier({ key: 'sha256:p40', size: 40 });
+    const longer = earlier({ key: 'sha256:p60', size: 60, complete: false });
+    const m = matchEarlier(id, 'legacy', [shorter, longer], prefixes());
+    expect(m).toMatchObject({ kind: 'appended', earlier: longer, warnings: [] });
+  });
+
+  it('does not continue an earlier file whose hash matches nothing here (a rewritten file)', () => {
+    const other = earlier({ key: 'sha256:something-else', size: 60 });
+    const m = matchEarlier(id, 'legacy', [other], prefixes());
+    expect(m.kind).toBe('new');
+    expect(m.warnings).toEqual([expect.stringMatching(/imported before \(6 lines\) with other/)]);
+  });
+
+  it('warns of a shorter file at the same path (truncated) and of a longer one elsewhere', () => {
+    const truncated = matchEarlier(
+      id,
+      'legacy',
+      [earlier({ key: 'sha256:longer', size: 200 })],
+      prefixes(),
+    );
+    expect(truncated.warnings).toEqual([expect.stringMatching(/rewritten or truncated/)]);
+    const copy = matchEarlier(
+      id,
+      'legacy',
+      [earlier({ key: 'sha256:longer', size: 200, file: '/data/full.jsonl' })],
+      prefixes(),
+    );
+    expect(copy).toMatchObject({ kind: 'new' });
+    expect(copy.warnings).toEqual([
+      expect.stringMatching(/begins like \/data\/full.jsonl.*earlier copy/),
+    ]);
+  });
+
+  it("starts anew, and says so, when the earlier file's last line runs on into the appended bytes", () => {
+    const unbroken = earlier({ key: 'sha256:p60', size: 60 });
+    const m = matchEarlier(id, 'legacy', [unbroken], prefixes(false));
+    expect(m.kind).toBe('new');
+    expect(m.warnings).toEqual([expect.stringMatching(/had no line break/)]);
+  });
+
+  it('trusts only what the earlier run read of a .gz file: a whole last line, once complete', () => {
+    const gz = { ...id, file: '/data/events.jsonl.gz', gz: true };
+    const at = (e: Partial<EarlierImport>) =>
+      matchEarlier(gz, 'legacy', [earlier({ key: 'sha256:p60', ...e })], prefixes()).kind;
+    expect(at({ endsWithNewline: true })).toBe('appended');
+    expect(at({ endsWithNewline: false })).toBe('new');
+    expect(at({ endsWithNewline: null, complete: false })).toBe('new');
+  });
+
+  it('neither resumes nor continues an unfinished import a longer file took over', () => {
+    const taken = { continuedBy: 'sha256:longer', complete: false };
+    const same = matchEarlier(
+      id,
+      'legacy',
+      [
+        earlier({ key: 'sha256:whole', size: 100, ...taken }),
+        earlier({ key: 'sha256:longer', size: 150, file: '/data/longer.jsonl' }),
+      ],
+      prefixes(),
+    );
+    expect(same.kind).toBe('continued');
+    expect(same.warnings).toEqual([
+      expect.stringMatching(/continued by a longer file, \/data\/longer/),
+    ]);
+    const base = matchEarlier(id, 'legacy', [earlier({ key: 'sha256:p60', ...taken })], prefixes());
+    expect(base.kind).toBe('new');
+    expect(base.warnings).toEqual([expect.stringMatching(/does not extend/)]);
+    // Finished before it was continued, its state is still true: a base like any.
+    const finished = earlier({ key: 'sha256:p60', continuedBy: 'sha256:longer' });
+    expect(matchEarlier(id, 'legacy', [finished], prefixes()).kind).toBe('appended');
+  });
+
+  it('takes over a checkpoint from before content keys for this path, size and first MiB', () => {
+    const legacy = earlier({ key: 'legacy', size: null, complete: false, endsWithNewline: null });
+    expect(matchEarlier(id, 'legacy', [legacy], prefixes())).toMatchObject({
+      kind: 'legacy',
+      earlier: legacy,
+    });
+    // Another old checkpoint at this path: the file changed since, which it cannot check.
+    const m = matchEarlier(id, 'legacy-now', [legacy], prefixes());
+    expect(m.kind).toBe('new');
+    expect(m.warnings).toEqual([expect.stringMatching(/earlier version of coterie/)]);
+  });
+});
