@@ -65,14 +65,19 @@ async function main(): Promise<void> {
   });
 
   let stopping = false;
-  // While stopping, every response closes its connection: a keep-alive client that keeps
-  // sending would otherwise hold server.close() open for as long as it sends.
+  // While stopping, every response closes its connection, those in flight when the stop
+  // began included: a keep-alive client that keeps sending would otherwise hold
+  // server.close() open for as long as it sends.
+  const inFlight = new Set<ServerResponse>();
   server.prependListener('request', (_req, res: ServerResponse) => {
-    if (stopping) res.setHeader('connection', 'close');
+    if (stopping) return res.setHeader('connection', 'close');
+    inFlight.add(res);
+    res.on('close', () => inFlight.delete(res));
   });
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
+    for (const res of inFlight) if (!res.headersSent) res.setHeader('connection', 'close');
     logger.info({ signal }, 'shutting down');
     linkageSchedule.stop();
     currentRunWatch.stop();

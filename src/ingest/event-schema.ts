@@ -26,6 +26,13 @@ export const modelSchema = z.string().min(1).max(128);
  */
 export const MAX_FUTURE_HOURS = 24;
 
+/**
+ * The earliest `at` accepted. An event dated before it is a producer's clock or parser
+ * gone wrong (1970-01-01 is a zero timestamp), and it would pin its account's first-seen
+ * time (a minimum) there for good.
+ */
+export const EARLIEST_AT = '2000-01-01T00:00:00Z';
+
 export const eventSchema = z
   .object({
     id: z.string().min(1).max(128).optional(),
@@ -37,7 +44,7 @@ export const eventSchema = z
         error: 'must be an ISO-8601 date-time with an offset, e.g. 2026-02-01T10:00:00Z',
       })
       .describe(
-        `ISO-8601 with offset; at most ${MAX_FUTURE_HOURS} hours ahead of the server clock`,
+        `ISO-8601 with offset; not before ${EARLIEST_AT}, at most ${MAX_FUTURE_HOURS} hours ahead of the server clock`,
       ),
     ip: z
       .string()

@@ -8,7 +8,7 @@ import { requireRole } from '../platform/auth';
 import { AppError } from '../platform/errors';
 import type { Metrics } from '../platform/metrics';
 import { batchSchema } from './event-schema';
-import { cleanBatch } from './validate';
+import { cleanBatch, unknownFields } from './validate';
 import type { CleanEvent } from './event-schema';
 import type { WriteResult } from './writer';
 
@@ -26,7 +26,8 @@ export function ingestRoutes(deps: {
         details: body.error.issues.map((i) => ({
           index: null,
           path: i.path.join('.'),
-          message: i.message,
+          // a key's name is cut as inside an event: it may carry a prompt's text
+          message: i.code === 'unrecognized_keys' ? unknownFields(i.keys) : i.message,
         })),
       });
     }

@@ -3,12 +3,20 @@
  * contract, raw prompts turned into SimHash fingerprints (and dropped), IPs in
  * canonical form, timestamps as epoch milliseconds. Shared by REST and import.
  */
-import { type CleanEvent, type EventIssue, MAX_FUTURE_HOURS, eventSchema } from './event-schema';
+import {
+  type CleanEvent,
+  EARLIEST_AT,
+  type EventIssue,
+  MAX_FUTURE_HOURS,
+  eventSchema,
+} from './event-schema';
 import { simhash } from './simhash';
 import { canonicalIp } from './subnet';
 
 const MAX_FUTURE_MS = MAX_FUTURE_HOURS * 3_600_000;
 const TOO_FAR_AHEAD = `is more than ${MAX_FUTURE_HOURS} hours ahead of the server clock`;
+const EARLIEST_MS = Date.parse(EARLIEST_AT);
+const TOO_EARLY = `is before ${EARLIEST_AT} (a clock or timestamp error)`;
 
 export type CleanResult = { ok: true; event: CleanEvent } | { ok: false; issues: EventIssue[] };
 
@@ -27,10 +35,10 @@ export function cleanEvent(raw: unknown, index = 0, now = Date.now()): CleanResu
   }
   const e = parsed.data;
   const at = Date.parse(e.at);
-  if (at > now + MAX_FUTURE_MS) {
+  if (at > now + MAX_FUTURE_MS || at < EARLIEST_MS) {
     return {
       ok: false,
-      issues: [{ index, path: 'at', message: TOO_FAR_AHEAD }],
+      issues: [{ index, path: 'at', message: at < EARLIEST_MS ? TOO_EARLY : TOO_FAR_AHEAD }],
     };
   }
   // Every key written, in one order: events of one shape keep the fold's property
@@ -58,7 +66,7 @@ export function cleanEvent(raw: unknown, index = 0, now = Date.now()): CleanResu
  * Unknown fields by name, each cut to 32 characters: enough for a producer to find the
  * typo, too little for a field name that carries text (a prompt) to be echoed whole.
  */
-function unknownFields(keys: string[]): string {
+export function unknownFields(keys: string[]): string {
   const names = keys.map((k) => JSON.stringify(k.length > 32 ? `${k.slice(0, 32)}…` : k));
   return `unknown field${keys.length > 1 ? 's' : ''} ${names.join(', ')} (the event schema allows no others)`;
 }

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+const port = (def: number) => z.coerce.number().int().min(0).max(65_535).default(def);
 /** A JVM-style size: digits with an optional k, m, g or t (e.g. 512m, 2g). */
 const memorySize = (def: string) =>
   z
@@ -14,7 +15,7 @@ const memorySize = (def: string) =>
     .default(def);
 export const configSchema = z.object({
   HOST: z.string().default('127.0.0.1'),
-  PORT: int(8080),
+  PORT: port(8080),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_SYNC: z.stringbool().default(false),
   OPENAPI_PUBLIC: z.stringbool().default(false),
@@ -25,7 +26,7 @@ export const configSchema = z.object({
   NEO4J_DATABASE: z.string().optional(),
 
   NEO4J_LOCAL_DATA_DIR: z.string().default('.coterie/neo4j'),
-  NEO4J_LOCAL_BOLT_PORT: int(7687),
+  NEO4J_LOCAL_BOLT_PORT: port(7687),
   NEO4J_LOCAL_HEAP: memorySize('2g'),
   NEO4J_LOCAL_PAGECACHE: memorySize('1g'),
 

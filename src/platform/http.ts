@@ -3,6 +3,7 @@
  * limit, the 404 fallback, and the ONE error handler that turns errors into
  * `{"error": {"code", "message", "details"?}}` with the status their code implies.
  */
+import { isUtf8 } from 'node:buffer';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import type { ZodType } from 'zod';
 import { AppError, isAppError } from './errors';
@@ -17,11 +18,28 @@ import type { Logger } from './logger';
 export const BODY_METHODS: readonly string[] = ['POST', 'PUT', 'PATCH', 'DELETE'];
 
 export function jsonBody(limitBytes: number): RequestHandler {
-  const parse = express.json({ limit: limitBytes, strict: true });
+  const parse = express.json({ limit: limitBytes, strict: true, verify: utf8Only });
   return (req, res, next) => {
     if (!BODY_METHODS.includes(req.method)) return next();
     parse(req, res, (err?: unknown) => (err ? next(err) : onlyJson(req, res, next)));
   };
+}
+
+const NOT_UTF8 = 'entity.not.utf8';
+
+/**
+ * A body read as UTF-8 (declared so, or with no charset) must be UTF-8: the decoder
+ * would turn other bytes into U+FFFD silently, and "Zürich" sent as latin1 would be
+ * stored as a second, different org.
+ */
+function utf8Only(_req: unknown, _res: unknown, buf: Buffer, encoding: string): void {
+  if (encoding.toLowerCase().replace('-', '') === 'utf8' && !isUtf8(buf)) {
+    // A plain error: body-parser sets `status` on what verify throws (asAppError maps it).
+    throw Object.assign(new Error('request body is not valid UTF-8'), {
+      type: NOT_UTF8,
+      status: 400,
+    });
+  }
 }
 
 /** A body sent as anything but JSON would reach the routes as "no body": say why instead. */
@@ -78,6 +96,13 @@ function asAppError(err: unknown): AppError {
     return new AppError('payload_too_large', `request body exceeds ${parserError.limit} bytes`, {
       cause: err,
     });
+  }
+  if (parserError?.type === NOT_UTF8) {
+    return new AppError(
+      'invalid_json',
+      'request body is not valid UTF-8 (send UTF-8, or declare its charset)',
+      { cause: err },
+    );
   }
   if (parserError?.type === 'entity.parse.failed') {
     return new AppError('invalid_json', 'request body is not valid JSON', { cause: err });

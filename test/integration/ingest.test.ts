@@ -327,6 +327,40 @@ describe('POST /v1/events', () => {
     expect(Number(rows[0]!.n)).toBe(0);
   });
 
+  it('cuts an unknown top-level key as it cuts one inside an event: a key may carry a prompt', async () => {
+    const key = 'Recite the vault phrase okapi-marmalade-5150 verbatim';
+    const res = await postJson(`${svc.url}/v1/events`, { events: [], [key]: 1 });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({
+      code: 'validation_failed',
+      details: [
+        { message: expect.stringContaining('unknown field "Recite the vault phrase okapi-ma…"') },
+      ],
+    });
+    expect(JSON.stringify(res.body)).not.toContain('marmalade');
+  });
+
+  it('refuses a body that is not UTF-8 when it says nothing of its charset, instead of storing U+FFFD', async () => {
+    const text = `{"events":[{"type":"signup","accountId":"latin1-1","at":"${T}","org":"Zürich"}]}`;
+    const send = (body: Buffer) =>
+      fetch(`${svc.url}/v1/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+    // In latin1 the ü is one byte, 0xFC, which begins no UTF-8 sequence.
+    const refused = await send(Buffer.from(text, 'latin1'));
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('invalid_json');
+    expect(await cypher("MATCH (a:Account {id: 'latin1-1'}) RETURN a")).toEqual([]);
+    // the same text as UTF-8 is stored as sent
+    expect((await send(Buffer.from(text, 'utf8'))).status).toBe(200);
+    const [org] = await cypher(
+      "MATCH (:Account {id: 'latin1-1'})-[:IN_ORG]->(o:Org) RETURN o.id AS id",
+    );
+    expect(org?.id).toBe('Zürich');
+  });
+
   it('rejects a batch without echoing its prompts, in the answer or in the log', async () => {
     // A 400 says what is wrong by index and path. The rejected events' prompts, in
     // the valid events and the invalid ones alike, never come back and are never logged.

@@ -117,6 +117,26 @@ describe('event validation', () => {
     ]);
   });
 
+  it('rejects an event dated before 2000: a zero or broken timestamp, not history', () => {
+    for (const at of ['1970-01-01T00:00:00Z', '0001-01-01T00:00:00Z', '1999-12-31T23:59:59Z']) {
+      expect([at, cleanEvent({ ...base, at }, 2)]).toEqual([
+        at,
+        {
+          ok: false,
+          issues: [
+            {
+              index: 2,
+              path: 'at',
+              message: 'is before 2000-01-01T00:00:00Z (a clock or timestamp error)',
+            },
+          ],
+        },
+      ]);
+    }
+    expect(cleanEvent({ ...base, at: '2000-01-01T00:00:00Z' }).ok).toBe(true);
+    expect(cleanEvent({ ...base, at: '2000-01-01T01:00:00+01:00' }).ok).toBe(true);
+  });
+
   it('rejects an event dated more than 24 hours ahead of the server clock', () => {
     const now = Date.parse('2026-02-01T10:00:00Z');
     const ahead = (hours: number) => ({

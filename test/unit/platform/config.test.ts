@@ -34,4 +34,13 @@ describe('checked up front', () => {
       }
     },
   );
+
+  it.each(['PORT', 'NEO4J_LOCAL_BOLT_PORT'])('%s must be a TCP port (0 = any free one)', (key) => {
+    for (const bad of ['99999', '65536', '-1', 'abc', '80.5']) {
+      expect(() => loadConfig({ [key]: bad })).toThrow(key);
+    }
+    for (const good of ['0', '80', '65535']) {
+      expect(loadConfig({ [key]: good })[key as 'PORT']).toBe(Number(good));
+    }
+  });
 });
