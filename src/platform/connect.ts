@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Config } from './config';
 import type { Logger } from './logger';
 import { type Database, openDatabase } from './neo4j';
-import { startLocalNeo4j } from './neo4j-local';
+import { runningBoltUri, startLocalNeo4j } from './neo4j-local';
 import { repoRoot } from './paths';
 
 export interface Connection {
@@ -42,9 +42,11 @@ export async function connect(
     }).catch((err: unknown) => {
       // Most often the service (npm start) already runs this database: use its Neo4j.
       if (err instanceof Error && /already in use by another Neo4j process/.test(err.message)) {
+        const running =
+          runningBoltUri(dataDir) ?? `bolt://127.0.0.1:${config.NEO4J_LOCAL_BOLT_PORT}`;
         err.message +=
           `\nIf the service is running on it, point this command at its Neo4j: ` +
-          `NEO4J_URI=bolt://127.0.0.1:${config.NEO4J_LOCAL_BOLT_PORT}`;
+          `NEO4J_URI=${running}`;
       }
       throw err;
     });

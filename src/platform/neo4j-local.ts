@@ -16,6 +16,19 @@ import fs from 'node:fs';
 import path from 'node:path';
 import neo4j from 'neo4j-driver';
 
+/** The file in the data folder that names the Bolt URI of the Neo4j running on it. */
+export const BOLT_URI_FILE = 'bolt.uri';
+
+/** The Bolt URI of the Neo4j running on `dataDir`, if one said so; null otherwise. */
+export function runningBoltUri(dataDir: string): string | null {
+  try {
+    const uri = fs.readFileSync(path.join(dataDir, BOLT_URI_FILE), 'utf8').trim();
+    return /^bolt:\/\/[\w.:[\]-]+$/.test(uri) ? uri : null;
+  } catch {
+    return null;
+  }
+}
+
 export interface LocalNeo4jOptions {
   /** Neo4j home for this instance (store, transaction logs, logs/debug.log). */
   dataDir: string;
@@ -579,6 +592,15 @@ export async function startLocalNeo4j(opts: LocalNeo4jOptions): Promise<LocalNeo
   log(
     `neo4j-local[${child.pid}]: ready at ${uri} in ${((Date.now() - startedAt) / 1000).toFixed(1)}s`,
   );
+  // Where this Neo4j serves, for a second process that finds the folder in use (the CLI
+  // beside the service) to name the right URI; removed when this one exits.
+  const uriFile = path.join(dataDir, BOLT_URI_FILE);
+  try {
+    fs.writeFileSync(uriFile, `${uri}\n`);
+    void exited.then(() => fs.rmSync(uriFile, { force: true }));
+  } catch {
+    // only a hint: a read-only folder would have failed the start already
+  }
 
   // Do not keep the event loop alive just for the launcher; the exit hook and stdin EOF
   // still stop it if the caller forgets stop().

@@ -9,7 +9,11 @@ import os from 'node:os';
 import path from 'node:path';
 import neo4j from 'neo4j-driver';
 import { createDriver } from '../../src/platform/neo4j';
-import { ensureLauncherBuilt, startLocalNeo4j } from '../../src/platform/neo4j-local';
+import {
+  ensureLauncherBuilt,
+  runningBoltUri,
+  startLocalNeo4j,
+} from '../../src/platform/neo4j-local';
 import { pidAlive, startTestNeo4j, type TestNeo4j } from '../support/neo4j';
 
 // Starting a JVM-backed Neo4j takes seconds to tens of seconds on a busy machine. Set here
@@ -168,10 +172,13 @@ describe('local Neo4j launcher', () => {
         new RegExp(dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')),
       );
       expect(await returnOne(second.uri)).toBe(1); // the holder is unaffected
+      // the folder names its Neo4j's URI, for the hint a second process prints
+      expect(runningBoltUri(dataDir)).toBe(second.uri);
     } finally {
       await second.stop();
     }
     expect((await second.exited).code).toBe(0);
+    expect(runningBoltUri(dataDir)).toBeNull();
   });
 
   describe('with a bulk import first', () => {
