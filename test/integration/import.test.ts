@@ -76,6 +76,27 @@ async function requestsFor(prefix: string): Promise<number> {
 
 const importer = () => new Importer(db, cypher, new EventWriter(db, cypher));
 
+/** An import stopped (as by Ctrl-C) once its first window is written. */
+function importUntilWindowOne(opts: { file: string; batchSize: number; partRows: number }) {
+  const abort = new AbortController();
+  return importer().run({
+    ...opts,
+    signal: abort.signal,
+    onProgress: (p) => {
+      if (p.written > 0) abort.abort();
+    },
+  });
+}
+
+/** A file's import checkpoint: its last whole window's line and its open window. */
+async function checkpointOf(file: string) {
+  const { records } = await neo4j.driver.executeQuery(
+    'MATCH (c:ImportCheckpoint {file: $file}) RETURN c.line AS line, c.windowEnd AS end, c.windowParts AS parts',
+    { file },
+  );
+  return records.map((r) => r.toObject())[0];
+}
+
 describe('coterie import', () => {
   it('imports good lines and writes bad ones with line number and reason to the reject file', async () => {
     const file = path.join(dir, 'mixed.jsonl');
@@ -162,22 +183,10 @@ describe('coterie import', () => {
     }
     writeFileSync(file, lines.join('\n'));
     const opts = { file, batchSize: 1000, partRows: 40 };
-    const abort = new AbortController();
     // Abort once window 1 is in: window 2 then stops after its first part.
-    const first = await importer().run({
-      ...opts,
-      signal: abort.signal,
-      onProgress: (p) => {
-        if (p.written > 0) abort.abort();
-      },
-    });
+    const first = await importUntilWindowOne(opts);
     expect(first).toMatchObject({ interrupted: true, written: 1000 });
-    const [cp] = (
-      await neo4j.driver.executeQuery(
-        'MATCH (c:ImportCheckpoint {file: $file}) RETURN c.line AS line, c.windowEnd AS end, c.windowParts AS parts',
-        { file },
-      )
-    ).records.map((r) => r.toObject());
+    const cp = await checkpointOf(file);
     expect({ line: Number(cp!.line), end: Number(cp!.end), parts: Number(cp!.parts) }).toEqual({
       line: 1000,
       end: 2000,
@@ -231,12 +240,7 @@ describe('coterie import', () => {
     });
     expect(first.interrupted).toBe(true);
     const partsInFirstRun = parts;
-    const [cp] = (
-      await neo4j.driver.executeQuery(
-        'MATCH (c:ImportCheckpoint {file: $file}) RETURN c.line AS line, c.windowEnd AS end, c.windowParts AS parts',
-        { file },
-      )
-    ).records.map((r) => r.toObject());
+    const cp = await checkpointOf(file);
     const second = await importer().run(opts);
     // Every request once (with window 2 started, 3,000 + window 1's two written parts).
     expect(await requestsFor('mid')).toBe(3000);
@@ -384,22 +388,10 @@ describe('what identifies an import: its bytes', () => {
     );
     writeFileSync(file, `${lines.slice(0, 1200).join('\n')}\n`);
     const opts = { file, batchSize: 500, partRows: 40 };
-    const abort = new AbortController();
-    // Abort once window 1 is in: window 2 stops after its first part.
-    const first = await importer().run({
-      ...opts,
-      signal: abort.signal,
-      onProgress: (p) => {
-        if (p.written > 0) abort.abort();
-      },
-    });
+    // Abort once window 1 is in: window 2 then stops after its first part.
+    const first = await importUntilWindowOne(opts);
     expect(first).toMatchObject({ interrupted: true, written: 500 });
-    const [cp] = (
-      await neo4j.driver.executeQuery(
-        'MATCH (c:ImportCheckpoint {file: $file}) RETURN c.line AS line, c.windowEnd AS end, c.windowParts AS parts',
-        { file },
-      )
-    ).records.map((r) => r.toObject());
+    const cp = await checkpointOf(file);
     expect([Number(cp!.line), Number(cp!.end), Number(cp!.parts)]).toEqual([500, 1000, 1]);
 
     appendFileSync(file, `${lines.slice(1200).join('\n')}\n`);

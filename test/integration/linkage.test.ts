@@ -135,6 +135,16 @@ function computeParams(over: Partial<ComputeParams>): ComputeParams {
   return { ...runnerParams(svc.ctx.config, { runId: 'r-test', seed: 7, weights: {} }), ...over };
 }
 
+/** Creates a run record in the lease's transaction, as a trigger does. */
+const createRun = (id: string) =>
+  createRunRecord(svc.ctx.cypher, {
+    id,
+    trigger: 'api',
+    seed: 1,
+    startedAt: Date.now(),
+    params: '{}',
+  });
+
 async function triggerRun(body: unknown = {}): Promise<Run> {
   const res = await postJson(`${svc.url}/v1/linkage/runs`, body, ADMIN);
   expect(res.status).toBe(202);
@@ -710,14 +720,6 @@ describe('linkage runs', () => {
   });
 
   it('a stalled holder that comes back while a check fails it: its renewal and its swap both wait for the check, then find the lease lost', async () => {
-    const createRun = (id: string) =>
-      createRunRecord(svc.ctx.cypher, {
-        id,
-        trigger: 'api',
-        seed: 1,
-        startedAt: Date.now(),
-        params: '{}',
-      });
     const before = await currentClusters();
     const stalled = await Lease.acquire(
       svc.ctx,
@@ -766,14 +768,6 @@ describe('linkage runs', () => {
   });
 
   it('a check that waits on a renewal reads the renewed lease and fails nothing', async () => {
-    const createRun = (id: string) =>
-      createRunRecord(svc.ctx.cypher, {
-        id,
-        trigger: 'api',
-        seed: 1,
-        startedAt: Date.now(),
-        params: '{}',
-      });
     const slow = await Lease.acquire(svc.ctx, 'r-slow', { ttlMs: 60_000 }, createRun('r-slow'));
     slow.stopRenewing();
     try {
@@ -837,14 +831,6 @@ describe('linkage runs', () => {
 
   it('takes the lease again for its own holder: a retried commit that went through is neither refused nor recorded twice', async () => {
     const deps = { ...svc.ctx, db: new CommitsTwice(neo4j.driver) };
-    const createRun = (id: string) =>
-      createRunRecord(deps.cypher, {
-        id,
-        trigger: 'api',
-        seed: 1,
-        startedAt: Date.now(),
-        params: '{}',
-      });
     const logsBefore = svc.logs.length;
     const again = await Lease.acquire(deps, 'r-retried', { ttlMs: 60_000 }, createRun('r-retried'));
     try {
