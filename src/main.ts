@@ -12,15 +12,13 @@ import { watchCurrentRun } from './clusters/state';
 import { stopActiveRuns } from './linkage/runner';
 import { checkLinkageConfig } from './linkage/settings';
 import type { Context } from './context';
-import { parseApiKeys } from './platform/auth';
+import { LOOPBACK, parseApiKeys } from './platform/auth';
 import { loadConfig } from './platform/config';
 import { connect } from './platform/connect';
 import { loadCypher } from './platform/cypher';
 import { createLogger, logDestination } from './platform/logger';
 import { Metrics } from './platform/metrics';
 import { migrate } from './platform/migrations';
-
-const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
 /** How long a stop waits for requests in flight before it closes their connections. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -36,7 +34,7 @@ async function main(): Promise<void> {
       '!!! NO API KEYS CONFIGURED: authentication is OFF and every caller is admin. ' +
         'Listening on loopback only. Set API_KEYS to serve anything but this machine. !!!',
     );
-    if (!LOOPBACK.has(host)) host = '127.0.0.1';
+    if (!(LOOPBACK as readonly string[]).includes(host)) host = '127.0.0.1';
   }
 
   const connection = await connect(config, logger, {

@@ -1,10 +1,14 @@
-// @description Accounts that moved most of their traffic to a model within `hours` of its first appearance: per account, the share of its requests in that window that went to the model.
+// @description Accounts that moved most of their traffic to a model within `hours` of its release (its third account's first use, as model_pivot_24h takes it): per account, the share of its requests in that window that went to the model.
 // @param model model
 // @param hours int 1..8760 = 24
 // @param minShare float 0..1 = 0.5
 // @param limit int 1..10000 = 100
+// The release as the scorer takes it (releaseMinAccounts = 3): one event with a wrong
+// clock moves neither. A model fewer than three accounts used has no release: no rows.
 MATCH (m:Model {name: $model})<-[first:USED_MODEL]-(:Account)
-WITH m, min(first.firstUse) AS release
+WITH m, first.firstUse AS f ORDER BY f
+WITH m, collect(f)[2] AS release
+WHERE release IS NOT NULL
 WITH m, release, release / 3600000 AS startHour, release / 3600000 + $hours AS endHour
 MATCH (m)<-[u:USED_MODEL]-(a:Account)
 WITH a, release, startHour, endHour,
@@ -17,6 +21,6 @@ WITH a, release, onModel,
     s + CASE WHEN mu.hourKeys[i] >= startHour AND mu.hourKeys[i] < endHour THEN mu.hourCounts[i] ELSE 0 END)) AS inWindow
 WITH a, release, onModel, inWindow, toFloat(onModel) / inWindow AS share
 WHERE share >= $minShare
-RETURN a.id AS accountId, release AS modelFirstSeen, onModel, inWindow, share
+RETURN a.id AS accountId, release AS modelReleased, onModel, inWindow, share
 ORDER BY share DESC, onModel DESC, accountId
 LIMIT $limit

@@ -1,4 +1,10 @@
-// Marks a running run failed with its error; a finished run is left as it is.
+// Marks a running run failed with its error; a finished run is left as it is. The
+// lease's lock first, as every statement that reads a run's status and then changes it:
+// a shutdown that fails this process's run while its swap commits then reads the
+// swap's "succeeded", instead of overwriting it with "failed".
+MERGE (l:Lease {name: $lease})
+SET l.lockedAt = timestamp()
+WITH l
 MATCH (r:LinkageRun {id: $id})
 WHERE r.status = 'running'
 SET r.status = 'failed', r.error = $error, r.finishedAt = $now,

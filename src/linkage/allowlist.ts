@@ -151,15 +151,17 @@ async function auditedChange<T>(
 ): Promise<T> {
   const auditId = randomUUID();
   try {
-    return await db.write(async (tx) => {
+    const { result, committed } = await db.write(async (tx) => {
       const { result, params } = await work(tx);
-      await audit.recordInTx(
+      const committed = await audit.recordInTx(
         tx,
         { ...entry, params: { ...entry.params, ...params }, outcome: 'ok' },
         auditId,
       );
-      return result;
+      return { result, committed };
     });
+    audit.logCommitted(committed);
+    return result;
   } catch (err) {
     await audit.record({ ...entry, outcome: isAppError(err) ? err.code : 'internal' });
     throw err;

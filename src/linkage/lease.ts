@@ -87,6 +87,7 @@ export class Lease {
         typeof row.previous === 'string' && row.previous !== holder ? row.previous : null;
       if (previous !== null) {
         await tx.run(query(deps.cypher, 'linkage/fail-run'), {
+          lease: name,
           id: previous,
           error: LEASE_EXPIRED,
           now: Date.now(),

@@ -189,6 +189,7 @@ export async function stopActiveRuns(deps: LinkageDeps): Promise<void> {
     await deps.db
       .write((tx) =>
         tx.run(query(deps.cypher, 'linkage/fail-run'), {
+          lease: LEASE_NAME,
           id,
           error: 'service shutting down',
           now: Date.now(),
@@ -370,6 +371,7 @@ async function execute(
       await db
         .write(async (tx) => {
           await tx.run(query(cypher, 'linkage/fail-run'), {
+            lease: lease.name,
             id: runId,
             error: `${recorder.phase}: ${error}`,
             now: Date.now(),

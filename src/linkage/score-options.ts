@@ -91,7 +91,7 @@ export interface ScoreOptions {
   officeWindowHours: number;
   /** members sampled per cluster for the model-pivot signal */
   pivotSample: number;
-  /** pivot window after a release, and how long after the first use of any model a model must appear to be "new" */
+  /** pivot window after a release, and how long after the log's start (the earliest release) a model must be released to be "new" */
   pivotWindowHours: number;
   newModelMinAgeMs: number;
   /**

@@ -68,7 +68,7 @@ export interface LinkageInput {
   linkAccount: Int32Array; // index into accounts
   linkIdentifier: Int32Array; // index into identifiers
   linkCount: Float64Array; // events behind the link (requests over that IP, …)
-  /** Global first appearance of each model (epoch ms): the "release" seen by this provider. */
+  /** Each model's first use by any account (epoch ms); score takes a release from the accounts' own first uses (signals/context.ts). */
   models: { name: string; firstSeen: number }[];
   /** Values that must never link accounts (config + analysts' benign verdicts). */
   allowlist: Identifier[];

@@ -3,11 +3,12 @@
  * verdict, who added or deleted which allow-list entry. Each record goes two ways: a structured log line (`audit: true`), which
  * ships with the rest of the logs to wherever they are kept, and an (:AuditEntry)
  * node, so the trail lives beside the data it concerns, survives log rotation and
- * can be exported over the API (GET /v1/audit). The log line is written first and
- * always; a failed node write is logged loudly and, for reads, does not fail the
- * request (the log line already holds the record). Verdicts and allow-list changes write
- * their entry in the change's own transaction (see `recordInTx`), so one never exists
- * without the other; a change that fails is recorded afterwards with its error code.
+ * can be exported over the API (GET /v1/audit). For reads the log line is written first
+ * and always; a failed node write is logged loudly and does not fail the request (the
+ * log line already holds the record). Verdicts and allow-list changes write their node
+ * in the change's own transaction (see `recordInTx`) and their log line once it has
+ * committed, so neither exists without the change; a change that fails is recorded
+ * afterwards with its error code.
  */
 import { randomUUID } from 'node:crypto';
 import type { Principal } from './auth';
@@ -34,6 +35,12 @@ export interface AuditRecord {
   outcome: string;
 }
 
+/** An entry written in a transaction, to log once it has committed. */
+export interface Committed {
+  entry: AuditRecord;
+  params: Record<string, unknown>;
+}
+
 export class AuditLog {
   /** At info whatever LOG_LEVEL says: a quieter service must not lose its audit lines. */
   private readonly logger: Logger;
@@ -57,17 +64,31 @@ export class AuditLog {
   }
 
   /**
-   * Log line + AuditEntry node inside the caller's write transaction (verdicts, allow-list
-   * changes). `id`
-   * comes from outside the transaction function, so a retried attempt writes the same
-   * entry again rather than a second one.
+   * AuditEntry node inside the caller's write transaction (verdicts, allow-list changes);
+   * its log line is written by `logCommitted` once that transaction has committed, so a
+   * retried or failed commit logs nothing it did not do. `id` comes from outside the
+   * transaction function, so a retried attempt writes the same entry again rather than a
+   * second one.
    */
-  async recordInTx(tx: ManagedTransaction, entry: AuditRecord, id: string): Promise<void> {
-    await this.writeEntry(tx, this.log(entry, id));
+  async recordInTx(tx: ManagedTransaction, entry: AuditRecord, id: string): Promise<Committed> {
+    const params = this.params(entry, id);
+    await this.writeEntry(tx, params);
+    return { entry, params };
+  }
+
+  /** The log line of an entry `recordInTx` wrote, after its transaction committed. */
+  logCommitted(done: Committed): void {
+    this.logLine(done.entry, done.params);
   }
 
   private log(entry: AuditRecord, id: string = randomUUID()): Record<string, unknown> {
-    const params = {
+    const params = this.params(entry, id);
+    this.logLine(entry, params);
+    return params;
+  }
+
+  private params(entry: AuditRecord, id: string): Record<string, unknown> {
+    return {
       id,
       actor: entry.actor.name,
       role: entry.actor.role,
@@ -77,13 +98,15 @@ export class AuditLog {
       outcome: entry.outcome,
       at: Date.now(),
     };
+  }
+
+  private logLine(entry: AuditRecord, params: Record<string, unknown>): void {
     try {
       this.logger.info({ audit: true, ...params, params: entry.params }, `audit: ${entry.action}`);
     } catch {
       // Parameters the logger cannot walk: the serialised text, so the line is never lost.
       this.logger.info({ audit: true, ...params }, `audit: ${entry.action}`);
     }
-    return params;
   }
 
   private async writeEntry(tx: ManagedTransaction, params: Record<string, unknown>) {

@@ -42,8 +42,9 @@ export function parseApiKeys(spec: string): ApiKey[] {
         throw new Error(`API_KEYS entry ${i + 1} must be name:role:sha256hex`);
       }
       if (!(ROLES as readonly string[]).includes(role)) {
+        // Not the field itself: with the fields swapped it is the key's hash, or the key.
         throw new Error(
-          `API_KEYS entry "${name}" has unknown role "${role}" (one of ${ROLES.join(', ')})`,
+          `API_KEYS entry "${name}" has an unknown role (${role.length} characters; one of ${ROLES.join(', ')})`,
         );
       }
       if (!/^[0-9a-f]{64}$/i.test(hash)) {
@@ -59,8 +60,10 @@ export function hashKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
 }
 
-/** Host names a request to this machine's loopback interface carries. */
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+/** Names of this machine's loopback interface: where main.ts listens with no keys. */
+export const LOOPBACK = ['127.0.0.1', '::1', 'localhost'] as const;
+/** The same names as a Host header carries them (an IPv6 address in brackets). */
+const LOOPBACK_HOSTS = new Set<string>(LOOPBACK.map((h) => (h.includes(':') ? `[${h}]` : h)));
 
 /** The host name of a Host header, without its port, lower case. */
 function hostName(header: string | undefined): string {

@@ -40,7 +40,7 @@ export class VerdictService {
     const id = randomUUID();
     const auditId = randomUUID();
     const at = Date.now();
-    return this.ctx.db.write(async (tx) => {
+    const { committed, ...recorded } = await this.ctx.db.write(async (tx) => {
       const found = await tx.run(q('verdicts/read-current-cluster-for-verdict'), { clusterId });
       const [cluster] = found.records.map(recordToPlain);
       if (!cluster) throw new AppError('not_found', `no cluster "${clusterId}" in the current run`);
@@ -65,7 +65,7 @@ export class VerdictService {
         });
         allowlisted = merged.records.map(recordToPlain) as typeof allowlisted;
       }
-      await this.audit.recordInTx(
+      const committed = await this.audit.recordInTx(
         tx,
         {
           actor: who,
@@ -82,8 +82,10 @@ export class VerdictService {
         },
         auditId,
       );
-      return { verdict, allowlisted };
+      return { verdict, allowlisted, committed };
     });
+    this.audit.logCommitted(committed);
+    return recorded;
   }
 
   async list(opts: { since?: string; verdict?: string; limit: number; cursor?: string }) {

@@ -798,6 +798,54 @@ describe('linkage runs', () => {
     }
   });
 
+  it('a shutdown that fails a run while its swap commits leaves it succeeded and current', async () => {
+    const lease = await Lease.acquire(
+      svc.ctx,
+      'r-swapping',
+      { ttlMs: 60_000 },
+      createRun('r-swapping'),
+    );
+    lease.stopRenewing();
+    // The swap, committed only once the shutdown's fail-run waits on it.
+    const swapper = neo4j.driver.session();
+    const swap = swapper.beginTransaction();
+    const swapped = await swap.run(query(svc.ctx.cypher, 'linkage/make-run-current'), {
+      runId: 'r-swapping',
+      lease: 'linkage',
+      now: Date.now(),
+      stats: '{}',
+      timings: '{}',
+      dissolved: '[]',
+    });
+    expect(swapped.records).toHaveLength(1);
+    const failed = svc.ctx.db.write(async (tx) => {
+      const res = await tx.run(query(svc.ctx.cypher, 'linkage/fail-run'), {
+        lease: 'linkage',
+        id: 'r-swapping',
+        error: 'service shutting down',
+        now: Date.now(),
+        timings: null,
+        stats: null,
+      });
+      return res.records.length;
+    });
+    try {
+      await waitForBlocked(neo4j.driver, 1, 'the fail-run never waited on the swap');
+      await swap.commit();
+    } finally {
+      await swapper.close();
+    }
+    expect(await failed).toBe(0);
+    expect((await getJson(`${svc.url}/v1/linkage/runs/r-swapping`)).body).toMatchObject({
+      status: 'succeeded',
+      current: true,
+    });
+    // the planted run has no clusters: put the previous run back for the tests after this
+    await cypher(
+      "MATCH (p:Pointer {name: 'current'}) SET p.runId = p.previousRunId WITH 1 AS x MATCH (r:LinkageRun {id: 'r-swapping'}) SET r.status = 'failed'",
+    );
+  });
+
   it("a release that waits on another run's takeover leaves that run's lease alone", async () => {
     await cypher(
       `MERGE (l:Lease {name: 'linkage'}) SET l.holder = 'r-old', l.expiresAt = timestamp() - 1000`,

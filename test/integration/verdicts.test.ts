@@ -5,7 +5,10 @@
  * the allow-list's own routes: a note kept when an entry is re-added without one, every
  * add and delete in the audit trail.
  */
+import { addAllowlistEntry } from '../../src/linkage/allowlist';
+import { AuditLog } from '../../src/platform/audit';
 import { hashKey } from '../../src/platform/auth';
+import { Database, type ManagedTransaction } from '../../src/platform/neo4j';
 import { VerdictService } from '../../src/verdicts/service';
 import { CommitsTwice, startTestNeo4j, type TestNeo4j } from '../support/neo4j';
 import { postJson, startService, type TestService } from '../support/service';
@@ -387,5 +390,36 @@ describe('a retried commit (on the run seeded above)', () => {
       ),
     ).toBe(1);
     expect(verdict).toMatchObject({ clusterId: 'c-ring', note: 'sent twice', by: 'ana' });
+  });
+});
+
+/** A database whose every write transaction fails at its commit, after its work ran. */
+class FailsCommit extends Database {
+  override async write<T>(work: (tx: ManagedTransaction) => Promise<T>): Promise<T> {
+    return super.write(async (tx) => {
+      await work(tx);
+      throw new Error('commit failed');
+    });
+  }
+}
+
+describe('allow-list audit lines', () => {
+  it('logs "ok" only for a change that committed: a failed commit leaves its error line only', async () => {
+    const db = new FailsCommit(neo4j.driver);
+    const audit = new AuditLog(db, svc.ctx.cypher, svc.ctx.logger);
+    const before = svc.logs.length;
+    const who = { name: 'adm', role: 'admin' as const };
+    await expect(
+      addAllowlistEntry(db, svc.ctx.cypher, audit, who, { kind: 'org', value: 'never-added' }),
+    ).rejects.toThrow('commit failed');
+    const lines = svc.logs
+      .slice(before)
+      .filter((l) => l.includes('"audit":true') && l.includes('"action":"allowlist_add"'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('"outcome":"internal"');
+    const stored = await neo4j.driver.executeQuery(
+      "MATCH (e:AllowlistEntry {value: 'never-added'}) RETURN count(e) AS n",
+    );
+    expect(Number(stored.records[0]?.get('n'))).toBe(0);
   });
 });

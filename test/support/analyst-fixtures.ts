@@ -73,7 +73,8 @@ export function worldEvents() {
       capability: 'reasoning',
     });
   });
-  // model-new first appears at T0 + 10h (ben:0); the ring moves to it within hours.
+  // model-new first appears at T0 + 10h (ben:0); the ring moves to it two hours later,
+  // which is its release as model_pivot_24h takes it (the third account to use it).
   events.push({ type: 'request', accountId: 'ben:0', at: iso(T0 + 10 * HOUR), model: 'model-new' });
   for (const id of RING) {
     for (let k = 0; k < 3; k++) {
