@@ -67,6 +67,35 @@ export interface ImportOptions {
   signal?: AbortSignal;
   /** Bytes hashed so far: the file is read once to identify it before the import. */
   onHashing?: (bytes: number, totalBytes: number) => void;
+  /**
+   * Called once the file is identified, before anything is read or written: how it
+   * matched earlier imports, and its warnings (said before the import, not after).
+   */
+  onMatch?: (m: MatchSummary & Pick<ImportSummary, 'resumedFromLine'>) => void;
+  /**
+   * A new import that overlaps an earlier one's content (it begins with that import's
+   * bytes but cannot continue it, or with its first line) counts again the events without
+   * an id that both hold: refused with ImportRefused unless this is true.
+   */
+  recount?: boolean;
+}
+
+/** A new import that would count again events an earlier import counted, not asked for. */
+export class ImportRefused extends Error {
+  constructor(
+    readonly file: string,
+    /** the earlier import's file it overlaps */
+    readonly earlierFile: string,
+    /** how the two overlap */
+    readonly reason: string,
+  ) {
+    super(
+      `${reason}: importing it as a new import would count again the events without an id ` +
+        `imported from ${earlierFile} before; nothing was written (to import it anyway, ` +
+        'recount)',
+    );
+    this.name = 'ImportRefused';
+  }
 }
 
 export interface ImportSummary extends ImportProgress {
@@ -80,14 +109,14 @@ export interface ImportSummary extends ImportProgress {
   key?: string;
   /** how the file relates to earlier imports (import-identity.ts; absent if stopped while hashing) */
   match?: MatchKind;
-  /** the earlier import's file, unless new */
+  /** the earlier import's file: the one it is or continues, or (new) the one it overlaps */
   matchedFile?: string;
   /** for stderr: events an earlier import counted that this one counts again, or why nothing was imported */
   warnings: string[];
 }
 
 /** What a summary says of the file's identity and earlier imports. */
-type MatchSummary = Pick<ImportSummary, 'key' | 'match' | 'matchedFile' | 'warnings'>;
+export type MatchSummary = Pick<ImportSummary, 'key' | 'match' | 'matchedFile' | 'warnings'>;
 
 interface Checkpoint {
   line: number;
@@ -139,6 +168,12 @@ export class Importer {
       ...(match.earlier?.file ? { matchedFile: match.earlier.file } : {}),
       warnings: match.warnings,
     };
+    // Decided before anything is read or written: a refused import leaves no trace.
+    if (match.overlap && !opts.recount) {
+      throw new ImportRefused(file, match.overlap.file, match.overlap.reason);
+    }
+    const from = match.kind === 'new' ? 0 : ((match.earlier as Earlier | undefined)?.line ?? 0);
+    opts.onMatch?.({ ...about, resumedFromLine: from });
     if (match.kind === 'continued' || (match.kind === 'same' && match.earlier?.complete)) {
       // Nothing to read: these bytes are in, or a longer file is finishing them.
       const earlier = match.earlier as Earlier;
@@ -425,6 +460,8 @@ export class Importer {
           endsWithNewline: rec.get('endsWithNewline') as boolean | null,
           continuedBy: rec.get('continuedBy') as string | null,
           line: checkpoint.line,
+          head: rec.get('head') as string | null,
+          continuedByComplete: rec.get('continuedByComplete') as boolean | null,
           checkpoint,
         };
       });

@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { identify, legacyFileKey, readHead } from '../../src/ingest/import-identity';
-import { Importer, recordImported } from '../../src/ingest/importer';
+import { ImportRefused, Importer, recordImported } from '../../src/ingest/importer';
 import { EventWriter } from '../../src/ingest/writer';
 import { loadCypher } from '../../src/platform/cypher';
 import { migrate } from '../../src/platform/migrations';
@@ -95,6 +95,15 @@ async function checkpointOf(file: string) {
     { file },
   );
   return records.map((r) => r.toObject())[0];
+}
+
+/** How many import checkpoints name this path. */
+async function checkpointsAt(file: string): Promise<number> {
+  const { records } = await neo4j.driver.executeQuery(
+    'MATCH (c:ImportCheckpoint {file: $file}) RETURN count(c) AS n',
+    { file },
+  );
+  return Number(records[0]?.get('n'));
 }
 
 describe('coterie import', () => {
@@ -450,7 +459,7 @@ describe('what identifies an import: its bytes', () => {
     expect(await accountsOf('cpyhalf')).toEqual(expectedAccounts(more));
   });
 
-  it('a rewritten or truncated file at the same path is a new import, with a warning', async () => {
+  it('a rewritten or truncated file at the same path is refused before any write, and imported with recount', async () => {
     const file = path.join(dir, 'rewritten.jsonl');
     const original = eventLines('rw', 50);
     writeFileSync(file, `${original.join('\n')}\n`);
@@ -458,22 +467,60 @@ describe('what identifies an import: its bytes', () => {
     // Lines 31-50 replaced by 30 others: longer, but not the earlier file plus lines.
     const rewritten = [...original.slice(0, 30), ...eventLines('rw', 80).slice(50)];
     writeFileSync(file, `${rewritten.join('\n')}\n`);
-    const second = await importer().run({ file, batchSize: 16 });
+    const refused = importer().run({ file, batchSize: 16 });
+    await expect(refused).rejects.toThrow(ImportRefused);
+    await expect(refused).rejects.toMatchObject({
+      earlierFile: file,
+      reason: expect.stringMatching(
+        /imported before \(50 lines\) with other content.*rewritten or truncated/,
+      ),
+    });
+    // Refused before anything was written: the graph and the checkpoints are as they were.
+    expect(await accountsOf('rw')).toEqual(expectedAccounts(original));
+    expect(await checkpointsAt(file)).toBe(1);
+
+    const order: string[] = [];
+    const second = await importer().run({
+      file,
+      batchSize: 16,
+      recount: true,
+      onMatch: (m) => order.push(`match ${m.warnings.length}`),
+      onProgress: (p) => order.push(`progress ${p.written}`),
+    });
     expect(second).toMatchObject({ match: 'new', resumedFromLine: 0, written: 60 });
     expect(second.warnings).toEqual([
       expect.stringMatching(
         /imported before \(50 lines\) with other content.*rewritten or truncated.*counted again/,
       ),
     ]);
+    // The warning came before the first write.
+    expect(order.slice(0, 2)).toEqual(['match 1', 'progress 0']);
     // What the warning says: the lines both had are counted again.
     expect(await accountsOf('rw')).toEqual(expectedAccounts(original, rewritten));
 
     const truncated = rewritten.slice(0, 20);
     writeFileSync(file, `${truncated.join('\n')}\n`);
-    const third = await importer().run({ file, batchSize: 16 });
+    await expect(importer().run({ file, batchSize: 16 })).rejects.toThrow(/rewritten or truncated/);
+    const third = await importer().run({ file, batchSize: 16, recount: true });
     expect(third).toMatchObject({ match: 'new', written: 20 });
     expect(third.warnings).toEqual([expect.stringMatching(/rewritten or truncated/)]);
     expect(await accountsOf('rw')).toEqual(expectedAccounts(original, rewritten, truncated));
+  });
+
+  it('a rotated log (the path now holds unrelated content) is a new import with a calm note', async () => {
+    const file = path.join(dir, 'rotated.jsonl');
+    const before = eventLines('rot', 30);
+    writeFileSync(file, `${before.join('\n')}\n`);
+    await importer().run({ file, batchSize: 16 });
+    // Rotated: the path now holds the next events, none of the earlier ones.
+    const after = eventLines('rot', 50).slice(30);
+    writeFileSync(file, `${after.join('\n')}\n`);
+    const rotated = await importer().run({ file, batchSize: 16 });
+    expect(rotated).toMatchObject({ match: 'new', written: 20, thisRun: { written: 20 } });
+    expect(rotated.warnings).toEqual([
+      `${file} is a different file than the one imported at this path before (30 lines; a rotated log, say): a new import`,
+    ]);
+    expect(await accountsOf('rot')).toEqual(expectedAccounts(before, after));
   });
 
   it('a change past the first MiB is seen: the file is not the earlier one plus lines', async () => {
@@ -488,7 +535,8 @@ describe('what identifies an import: its bytes', () => {
     expect(changed[13_500]).not.toBe(lines[13_500]);
     const appended = eventLines('big', 14_010).slice(14_000);
     writeFileSync(file, `${[...changed, ...appended].join('\n')}\n`);
-    const second = await importer().run({ file, batchSize: 5000 });
+    await expect(importer().run({ file, batchSize: 5000 })).rejects.toThrow(ImportRefused);
+    const second = await importer().run({ file, batchSize: 5000, recount: true });
     expect(second).toMatchObject({ match: 'new', written: 14_010 });
     expect(second.warnings).toEqual([expect.stringMatching(/rewritten or truncated/)]);
     expect(await requestsFor('big')).toBe(28_010);
@@ -501,7 +549,8 @@ describe('what identifies an import: its bytes', () => {
     await importer().run({ file, batchSize: 16 });
     // As `echo "$line" >> file` does: the first appended line runs on from the last one.
     appendFileSync(file, `${lines.slice(30).join('\n')}\n`);
-    const second = await importer().run({ file, batchSize: 16 });
+    await expect(importer().run({ file, batchSize: 16 })).rejects.toThrow(/had no line break/);
+    const second = await importer().run({ file, batchSize: 16, recount: true });
     expect(second).toMatchObject({ match: 'new', resumedFromLine: 0, rejected: 1 });
     expect(second.warnings).toEqual([
       expect.stringMatching(/had no line break.*new import.*counted again/),
@@ -665,11 +714,52 @@ describe('what identifies an import: its bytes', () => {
       `coterie: ${file} is ${file} with lines appended: continued that import after line 20`,
     );
     writeFileSync(file, `${lines.slice(0, 5).join('\n')}\n`);
-    const truncated = await runCli(['import', file]);
+    const refused = await runCli(['import', file]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(
+      `coterie: refused: ${file} was imported before (30 lines) with other content`,
+    );
+    expect(refused.stderr).toContain(
+      `count again the events without an id imported from ${file} before. Nothing was written; to import it anyway, pass --recount`,
+    );
+    expect(refused.stdout).toBe('');
+    expect(await requestsFor('cliapp')).toBe(30);
+    const truncated = await runCli(['import', file, '--recount']);
     expect(truncated.code).toBe(0);
     expect(truncated.stderr).toMatch(
       /coterie: warning: .*cli-appended.jsonl was imported before \(30 lines\) with other content/,
     );
+    expect(await requestsFor('cliapp')).toBe(35);
+  });
+
+  it('with --recount, the CLI warns before it writes anything', async () => {
+    const file = path.join(dir, 'cli-recount.jsonl');
+    const lines = eventLines('clirec', 100);
+    writeFileSync(file, `${lines.slice(0, 100).join('\n')}\n`);
+    await importer().run({ file, batchSize: 64 });
+    // Rewritten from line 51: overlaps the earlier content, cannot continue it.
+    writeFileSync(
+      file,
+      `${[...lines.slice(0, 50), ...eventLines('clirec2', 40_000)].join('\n')}\n`,
+    );
+    let atWarning: number | undefined;
+    const res = await runCli(['import', file, '--recount', '--batch-size', '20000'], (child) => {
+      let seen = '';
+      child.stderr?.on('data', (d) => {
+        seen += d;
+        if (atWarning !== undefined || !seen.includes('counted again')) return;
+        // Hold the import still while the graph is read.
+        child.kill('SIGSTOP');
+        atWarning = -1;
+        void requestsFor('clirec').then((n) => {
+          atWarning = n;
+          child.kill('SIGCONT');
+        });
+      });
+    });
+    expect(res.code).toBe(0);
+    expect(atWarning).toBe(100);
+    expect(await requestsFor('clirec')).toBe(150);
   });
 });
 
