@@ -89,6 +89,12 @@ export async function importCommand(
       return;
     }
     console.log(JSON.stringify(summary));
+    if (summary.pendingBytes > 0) {
+      console.error(
+        `coterie: the last ${summary.pendingBytes} bytes of ${file} end no line (one still ` +
+          'being written?): left for the next run',
+      );
+    }
     if (summary.interrupted) process.exitCode = 130;
     else if (summary.match === 'continued') return;
     else if (summary.resumedFromLine > 0 && summary.lines === summary.resumedFromLine) {

@@ -162,6 +162,27 @@ export async function hashFile(
   return { sha256: hash.digest('hex'), prefixes };
 }
 
+/**
+ * Where a plain file's text ends a line: the offset after its last line break in its
+ * first `size` bytes (0 if none). Read backwards, a chunk at a time.
+ */
+export async function lastLineEnd(file: string, size: number, chunkBytes = 64 * 1024) {
+  const handle = await open(file, 'r');
+  try {
+    const buf = Buffer.alloc(Math.min(chunkBytes, Math.max(size, 1)));
+    for (let end = size; end > 0;) {
+      const start = Math.max(0, end - buf.length);
+      const { bytesRead } = await handle.read(buf, 0, end - start, start);
+      const lf = buf.subarray(0, bytesRead).lastIndexOf(LF);
+      if (lf >= 0) return start + lf + 1;
+      end = start;
+    }
+    return 0;
+  } finally {
+    await handle.close();
+  }
+}
+
 /** sha256 of the first line (decoded; the bytes before its first line break, at most 64 KiB). */
 export async function readHead(file: string): Promise<string> {
   const raw = createReadStream(file, { highWaterMark: HEAD_MAX });

@@ -147,7 +147,7 @@ describe('coterie import', () => {
 
   it('resumes after a polite stop without counting anything twice', async () => {
     const file = path.join(dir, 'stop.jsonl');
-    writeFileSync(file, eventLines('stop', 1000, [333]).join('\n'));
+    writeFileSync(file, `${eventLines('stop', 1000, [333]).join('\n')}\n`);
     const abort = new AbortController();
     const first = await importer().run({
       file,
@@ -190,7 +190,7 @@ describe('coterie import', () => {
         ),
       );
     }
-    writeFileSync(file, lines.join('\n'));
+    writeFileSync(file, `${lines.join('\n')}\n`);
     const opts = { file, batchSize: 1000, partRows: 40 };
     // Abort once window 1 is in: window 2 then stops after its first part.
     const first = await importUntilWindowOne(opts);
@@ -229,7 +229,7 @@ describe('coterie import', () => {
         JSON.stringify({ type: 'request', accountId: `mid-${i % 300}`, at, ip: `10.2.${i % 5}.1` }),
       );
     }
-    writeFileSync(file, lines.join('\n'));
+    writeFileSync(file, `${lines.join('\n')}\n`);
     const opts = { file, batchSize: 1000, partRows: 40 };
     const abort = new AbortController();
     let parts = 0;
@@ -268,7 +268,7 @@ describe('coterie import', () => {
     // Every write transaction runs twice, as the driver retries one whose commit
     // succeeded but whose connection died before the answer (seen with a TCP proxy).
     const file = path.join(dir, 'retried.jsonl');
-    writeFileSync(file, eventLines('retried', 900).join('\n'));
+    writeFileSync(file, `${eventLines('retried', 900).join('\n')}\n`);
     const twice = new CommitsTwice(neo4j.driver);
     const summary = await new Importer(twice, cypher, new EventWriter(twice, cypher)).run({
       file,
@@ -281,7 +281,7 @@ describe('coterie import', () => {
 
   it('resumes after the CLI process is killed mid-import', async () => {
     const file = path.join(dir, 'killed.jsonl');
-    writeFileSync(file, eventLines('kill', 40000, [12345]).join('\n'));
+    writeFileSync(file, `${eventLines('kill', 40000, [12345]).join('\n')}\n`);
     const run = (onOutput?: (child: ReturnType<typeof spawn>) => void) =>
       runCli(['import', file, '--batch-size', '500'], onOutput);
 
@@ -309,7 +309,7 @@ describe('coterie import', () => {
 
   it('exits 1 from the CLI when no line of the file is a valid event', async () => {
     const file = path.join(dir, 'all-bad.jsonl');
-    writeFileSync(file, eventLines('allbad', 4, [1, 2, 3, 4]).join('\n'));
+    writeFileSync(file, `${eventLines('allbad', 4, [1, 2, 3, 4]).join('\n')}\n`);
     const res = await runCli(['import', file]);
     expect(res.code).toBe(1);
     expect(res.stderr).toContain(
@@ -542,33 +542,78 @@ describe('what identifies an import: its bytes', () => {
     expect(await requestsFor('big')).toBe(28_010);
   });
 
-  it('an append to a file whose last line had no line break is a new import, with a warning', async () => {
+  it('a last line without a line break is left for the next run, which continues the import', async () => {
     const file = path.join(dir, 'unbroken.jsonl');
     const lines = eventLines('nolf', 40);
     writeFileSync(file, lines.slice(0, 30).join('\n'));
-    await importer().run({ file, batchSize: 16 });
+    const first = await importer().run({ file, batchSize: 16 });
+    // Line 30 may be one still being written: not read.
+    expect(first).toMatchObject({
+      lines: 29,
+      written: 29,
+      pendingBytes: Buffer.byteLength(lines[29] as string),
+    });
     // As `echo "$line" >> file` does: the first appended line runs on from the last one.
     appendFileSync(file, `${lines.slice(30).join('\n')}\n`);
-    await expect(importer().run({ file, batchSize: 16 })).rejects.toThrow(/had no line break/);
-    const second = await importer().run({ file, batchSize: 16, recount: true });
-    expect(second).toMatchObject({ match: 'new', resumedFromLine: 0, rejected: 1 });
-    expect(second.warnings).toEqual([
-      expect.stringMatching(/had no line break.*new import.*counted again/),
-    ]);
-    // Lines 1-29 counted twice, the run-on line 30 rejected, 31-40 once.
-    expect(await accountsOf('nolf')).toEqual(
-      expectedAccounts(lines.slice(0, 30), lines.slice(0, 29), lines.slice(31)),
-    );
+    const second = await importer().run({ file, batchSize: 16 });
+    expect(second).toMatchObject({
+      match: 'appended',
+      resumedFromLine: 29,
+      rejected: 1,
+      pendingBytes: 0,
+      warnings: [],
+    });
+    // Lines 1-29 once, the run-on line 30 rejected, 31-40 once.
+    expect(await accountsOf('nolf')).toEqual(expectedAccounts(lines.slice(0, 29), lines.slice(31)));
 
-    // Appended bytes that begin with a line break leave the last line whole: continued.
+    // Appended bytes that begin with a line break finish that last line: continued.
     const broken = path.join(dir, 'unbroken-then-break.jsonl');
     const others = eventLines('nolf2', 40);
     writeFileSync(broken, others.slice(0, 30).join('\n'));
     await importer().run({ file: broken, batchSize: 16 });
     appendFileSync(broken, `\n${others.slice(30).join('\n')}\n`);
     const continued = await importer().run({ file: broken, batchSize: 16 });
-    expect(continued).toMatchObject({ match: 'appended', thisRun: { written: 10 }, warnings: [] });
+    expect(continued).toMatchObject({ match: 'appended', thisRun: { written: 11 }, warnings: [] });
     expect(await accountsOf('nolf2')).toEqual(expectedAccounts(others));
+  });
+
+  it('a live log whose last line is half-written is continued once that line is finished', async () => {
+    const file = path.join(dir, 'live.jsonl');
+    const lines = eventLines('live', 60);
+    const text = `${lines.join('\n')}\n`;
+    // The producer flushed by block: the file ends inside line 41.
+    const cut = text.indexOf(lines[40] as string) + 25;
+    writeFileSync(file, text.slice(0, cut));
+    const first = await importer().run({ file, batchSize: 16 });
+    expect(first).toMatchObject({ lines: 40, written: 40, rejected: 0, pendingBytes: 25 });
+    expect(await accountsOf('live')).toEqual(expectedAccounts(lines.slice(0, 40)));
+    // Run again before the line is finished: nothing new, the same bytes left.
+    const early = await importer().run({ file, batchSize: 16 });
+    expect(early).toMatchObject({ match: 'same', thisRun: { written: 0 }, pendingBytes: 25 });
+
+    appendFileSync(file, text.slice(cut));
+    const second = await importer().run({ file, batchSize: 16 });
+    expect(second).toMatchObject({
+      match: 'appended',
+      resumedFromLine: 40,
+      written: 60,
+      rejected: 0,
+      pendingBytes: 0,
+      thisRun: { written: 20 },
+      warnings: [],
+    });
+    expect(await accountsOf('live')).toEqual(expectedAccounts(lines));
+  });
+
+  it('says so in the CLI when a last line is left for the next run', async () => {
+    const file = path.join(dir, 'cli-live.jsonl');
+    writeFileSync(file, `${eventLines('clilive', 5).join('\n')}\n{"type": "requ`);
+    const res = await runCli(['import', file]);
+    expect(res.code).toBe(0);
+    expect(res.stderr).toContain(
+      `coterie: the last 14 bytes of ${file} end no line (one still being written?): left for the next run`,
+    );
+    expect(await requestsFor('clilive')).toBe(5);
   });
 
   it('a gzipped file with a gzip member appended continues its import', async () => {
@@ -601,7 +646,12 @@ describe('what identifies an import: its bytes', () => {
     expect(continued).toMatchObject({ match: 'appended', matchedFile: file, written: 700 });
     const again = await importer().run({ file, batchSize: 100 });
     expect(again).toMatchObject({ match: 'continued', thisRun: { written: 0 } });
-    expect(again.warnings).toEqual([expect.stringMatching(/continued by a longer file/)]);
+    // The longer file finished: every line of this one is in, as the message says.
+    expect(again.warnings).toEqual([
+      expect.stringMatching(
+        /continued by a longer file, .*taken-over-longer.jsonl, whose import is complete: every line of this file is in/,
+      ),
+    ]);
     expect(await accountsOf('taken')).toEqual(expectedAccounts(lines));
 
     // A finished import continued by one longer file still is a base for another.

@@ -7,6 +7,7 @@ import {
   type EarlierImport,
   type FileIdentity,
   hashFile,
+  lastLineEnd,
   matchEarlier,
   type Prefix,
   readHead,
@@ -63,6 +64,17 @@ describe('hashFile', () => {
       onBytes: () => abort.abort(),
     });
     await expect(hashing).rejects.toThrow(/abort/i);
+  });
+});
+
+describe('lastLineEnd', () => {
+  it('finds the offset after the last line break, across chunks, or 0 without one', async () => {
+    const file = path.join(dir, 'last-line.jsonl');
+    writeFileSync(file, 'one\ntwo\nthree-half');
+    expect(await lastLineEnd(file, 19, 3)).toBe(8);
+    expect(await lastLineEnd(file, 8, 3)).toBe(8);
+    expect(await lastLineEnd(file, 3, 2)).toBe(0);
+    expect(await lastLineEnd(file, 0)).toBe(0);
   });
 });
 
