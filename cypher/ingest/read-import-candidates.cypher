@@ -3,7 +3,10 @@
 // from before content keys would have. The importer checks each against the file's bytes.
 MATCH (c:ImportCheckpoint)
 WHERE c.head = $head OR c.file = $file OR c.key = $legacyKey
-RETURN c.key AS key, c.file AS file, c.size AS size, coalesce(c.complete, false) AS complete,
+// The import that continued it, if any: whether it finished says whether this one's lines are in.
+OPTIONAL MATCH (n:ImportCheckpoint {key: c.continuedBy})
+RETURN c.key AS key, c.file AS file, c.size AS size, c.head AS head,
+       coalesce(c.complete, false) AS complete, n.complete AS continuedByComplete,
        c.endsWithNewline AS endsWithNewline, c.continuedBy AS continuedBy,
        c.line AS line, c.events AS events, c.duplicates AS duplicates, c.rejected AS rejected,
        c.windowEnd AS windowEnd, c.windowParts AS windowParts, c.windowPartRows AS windowPartRows,

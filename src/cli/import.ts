@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { firstLoad } from '../ingest/first-load';
-import { Importer, type ImportSummary } from '../ingest/importer';
+import { ImportRefused, Importer, type MatchSummary } from '../ingest/importer';
 import { EventWriter } from '../ingest/writer';
 import { loadConfig } from '../platform/config';
 import { loadCypher } from '../platform/cypher';
@@ -16,7 +16,7 @@ import { progressBar, stopOnSignal } from './terminal';
 
 export async function importCommand(
   file: string,
-  opts: { batchSize?: number; rejects?: string; firstLoad?: boolean },
+  opts: { batchSize?: number; rejects?: string; firstLoad?: boolean; recount?: boolean },
 ): Promise<void> {
   if (opts.firstLoad) return firstLoadCommand(file, opts);
   await withRuntime(async ({ config, db, cypher }) => {
@@ -34,12 +34,18 @@ export async function importCommand(
       'importing [{bar}] {percentage}% | {written} new, {duplicates} dup, {rejected} rejected | {rate} events/s | ETA {eta_formatted}',
       50,
     );
-    const summary = await importer.run({
+    const run = importer.run({
       file,
       batchSize: opts.batchSize ?? config.IMPORT_BATCH_SIZE,
       partRows: config.IMPORT_PART_ROWS,
       rejectFile: opts.rejects,
       signal: stop.signal,
+      recount: opts.recount,
+      // Known before a line is read: said at once, not after the import.
+      onMatch: (m) => {
+        doneHashing();
+        reportMatch(file, m);
+      },
       // The file is read once to hash it (what identifies an import) before importing.
       onHashing: (bytes, total) => {
         if (!hashing) {
@@ -66,11 +72,29 @@ export async function importCommand(
         });
       },
     });
+    const summary = await run.catch((err: unknown) => {
+      if (!(err instanceof ImportRefused)) throw err;
+      return err;
+    });
     doneHashing();
     bar.stop();
     stop.dispose();
+    if (summary instanceof ImportRefused) {
+      console.error(
+        `coterie: refused: ${summary.reason}: importing it as a new import would count ` +
+          `again the events without an id imported from ${summary.earlierFile} before. ` +
+          'Nothing was written; to import it anyway, pass --recount',
+      );
+      process.exitCode = 2;
+      return;
+    }
     console.log(JSON.stringify(summary));
-    reportMatch(file, summary);
+    if (summary.pendingBytes > 0) {
+      console.error(
+        `coterie: the last ${summary.pendingBytes} bytes of ${file} end no line (one still ` +
+          'being written?): left for the next run',
+      );
+    }
     if (summary.interrupted) process.exitCode = 130;
     else if (summary.match === 'continued') return;
     else if (summary.resumedFromLine > 0 && summary.lines === summary.resumedFromLine) {
@@ -83,7 +107,7 @@ export async function importCommand(
 }
 
 /** Says on stderr which earlier import the file continued, and what it counts again. */
-function reportMatch(file: string, s: ImportSummary): void {
+function reportMatch(file: string, s: MatchSummary & { resumedFromLine: number }): void {
   if (s.match === 'appended') {
     console.error(
       `coterie: ${file} is ${s.matchedFile} with lines appended: continued that import after line ${s.resumedFromLine}`,

@@ -26,6 +26,10 @@ program
   .option('--batch-size <n>', 'events folded per window (default: IMPORT_BATCH_SIZE)', positiveInt)
   .option('--rejects <file>', 'where bad lines are reported (default: <file>.rejects.jsonl)')
   .option(
+    '--recount',
+    'import a file that overlaps an earlier import it cannot continue (refused by default, exit 2): events without an id that both hold are counted again',
+  )
+  .option(
     '--first-load',
     'create a NEW embedded local database from the file with the offline bulk importer (NEO4J_URI unset, service stopped, NEO4J_LOCAL_DATA_DIR empty); several times faster',
   )

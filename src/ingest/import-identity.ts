@@ -36,6 +36,10 @@ export interface EarlierImport {
   continuedBy: string | null;
   /** the last committed line */
   line: number;
+  /** sha256 of its first line (null on checkpoints written before content keys) */
+  head: string | null;
+  /** whether the import that continued this one (`continuedBy`) is complete; null if none or gone */
+  continuedByComplete: boolean | null;
 }
 
 /** This file's first `size` bytes, for a size some earlier import had. */
@@ -59,8 +63,15 @@ export type MatchKind =
 
 export interface Match<E extends EarlierImport> {
   kind: MatchKind;
+  /** the import it is or continues; for a new import, the earlier one it overlaps (if any) */
   earlier?: E;
-  /** for stderr: events counted again, or a file not imported */
+  /**
+   * A new import whose content overlaps an earlier import's (it begins with that import's
+   * bytes, or with the same first line): events without an id that both hold would be
+   * counted again. The importer refuses it unless told to recount.
+   */
+  overlap?: { file: string; reason: string };
+  /** for stderr: events counted again, a path reused for other content, or why nothing was imported */
   warnings: string[];
 }
 
@@ -151,6 +162,27 @@ export async function hashFile(
   return { sha256: hash.digest('hex'), prefixes };
 }
 
+/**
+ * Where a plain file's text ends a line: the offset after its last line break in its
+ * first `size` bytes (0 if none). Read backwards, a chunk at a time.
+ */
+export async function lastLineEnd(file: string, size: number, chunkBytes = 64 * 1024) {
+  const handle = await open(file, 'r');
+  try {
+    const buf = Buffer.alloc(Math.min(chunkBytes, Math.max(size, 1)));
+    for (let end = size; end > 0;) {
+      const start = Math.max(0, end - buf.length);
+      const { bytesRead } = await handle.read(buf, 0, end - start, start);
+      const lf = buf.subarray(0, bytesRead).lastIndexOf(LF);
+      if (lf >= 0) return start + lf + 1;
+      end = start;
+    }
+    return 0;
+  } finally {
+    await handle.close();
+  }
+}
+
 /** sha256 of the first line (decoded; the bytes before its first line break, at most 64 KiB). */
 export async function readHead(file: string): Promise<string> {
   const raw = createReadStream(file, { highWaterMark: HEAD_MAX });
@@ -200,43 +232,59 @@ export function matchEarlier<E extends EarlierImport>(
   const same = within.find((e) => e.key === id.key);
   if (same) {
     if (!stale(same)) return { kind: 'same', earlier: same, warnings: [] };
-    return {
-      kind: 'continued',
-      earlier: same,
-      warnings: [
-        `${id.file} holds the bytes of an import that stopped at line ${same.line} and was then ` +
-          `continued by a longer file, ${fileOf(same.continuedBy)}: nothing was imported; ` +
-          'import that file to finish',
-      ],
-    };
+    return { kind: 'continued', earlier: same, warnings: [continuedNote(id, same, fileOf)] };
   }
   const legacy = earlier.find((e) => e.key === legacyKey && e.continuedBy === null);
   if (legacy) return { kind: 'legacy', earlier: legacy, warnings: [] };
   const longest = within[0];
   if (longest && stale(longest)) {
-    return newImport(
+    return overlapping(
+      longest,
       `${id.file} begins with the bytes of ${longest.file}, whose import stopped at line ` +
         `${longest.line} and was continued by a longer file (${fileOf(longest.continuedBy)}) ` +
-        `that this one does not extend: this is a new import, and ${countedAgain}`,
+        'that this one does not extend',
     );
   }
   if (longest && !endsLine(id, longest, prefixes)) {
-    return newImport(
+    return overlapping(
+      longest,
       `${id.file} begins with the bytes of ${longest.file} (imported before, ${longest.line} ` +
         "lines), but that file's last line had no line break (of a .gz not read to its end, " +
-        'none is known), so the appended bytes may continue it: this is a new import, and ' +
-        countedAgain,
+        'none is known), so the appended bytes may continue it',
     );
   }
   if (longest) return { kind: 'appended', earlier: longest, warnings: [] };
-  return { kind: 'new', warnings: replaced(id, earlier, legacyKey) };
+  return replaced(id, earlier, legacyKey);
+}
+
+/** What importing the bytes of an import a longer file continued does: nothing, and why. */
+function continuedNote(
+  id: FileIdentity,
+  same: EarlierImport,
+  fileOf: (key: string | null) => string,
+): string {
+  const longer = fileOf(same.continuedBy);
+  const about =
+    `${id.file} holds the bytes of an import that stopped at line ${same.line} and was then ` +
+    `continued by a longer file, ${longer}`;
+  if (same.continuedByComplete === true) {
+    return `${about}, whose import is complete: every line of this file is in; nothing was imported`;
+  }
+  return (
+    `${about}, whose import is not finished: nothing was imported; import that file to ` +
+    "finish (if it is gone or changed, this file's remaining lines cannot be imported on " +
+    'their own)'
+  );
 }
 
 const countedAgain = 'events without an id imported from that file before are counted again';
 
-const newImport = <E extends EarlierImport>(warning: string): Match<E> => ({
+/** A new import overlapping `earlier`'s content: refused unless recounting, then warned of. */
+const overlapping = <E extends EarlierImport>(earlier: E, reason: string): Match<E> => ({
   kind: 'new',
-  warnings: [warning],
+  earlier,
+  overlap: { file: earlier.file ?? 'another file', reason },
+  warnings: [`${reason}: this is a new import, and ${countedAgain}`],
 });
 
 /** Its unfinished state is out of date: a longer file took over and wrote its lines. */
@@ -249,27 +297,51 @@ function endsLine(id: FileIdentity, e: EarlierImport, prefixes: ReadonlyMap<numb
   return prefixes.get(e.size as number)?.endsLine === true;
 }
 
-/** Warnings for a new import: this path held other content, or this looks like a shorter copy. */
-function replaced(id: FileIdentity, earlier: readonly EarlierImport[], legacyKey: string) {
+/**
+ * A new import, and what to say of it: a path that held other content is a note (a
+ * rotated log) unless that content began with the same first line (rewritten or
+ * truncated: they overlap); a file that begins like a longer one imported before
+ * overlaps it too.
+ */
+function replaced<E extends EarlierImport>(
+  id: FileIdentity,
+  earlier: readonly E[],
+  legacyKey: string,
+): Match<E> {
   const here = earlier.find((e) => e.file === id.file);
   if (here && here.size === null && here.key !== legacyKey) {
-    return [
-      `${id.file} was imported before by an earlier version of coterie, whose checkpoint ` +
-        'does not record the content: this is a new import; if the file is that one with ' +
-        `lines appended, ${countedAgain}`,
-    ];
+    return {
+      kind: 'new',
+      warnings: [
+        `${id.file} was imported before by an earlier version of coterie, whose checkpoint ` +
+          'does not record the content: this is a new import; if the file is that one with ' +
+          `lines appended, ${countedAgain}`,
+      ],
+    };
+  }
+  if (here && here.head === id.head) {
+    return overlapping(
+      here,
+      `${id.file} was imported before (${here.line} lines) with other content that began with ` +
+        'the same line, and is not that content with lines appended (rewritten or truncated)',
+    );
+  }
+  const longer = earlier.find((e) => e.size !== null && e.size > id.size && e.head === id.head);
+  if (longer) {
+    return overlapping(
+      longer,
+      `${id.file} begins like ${longer.file}, imported before and longer (perhaps an earlier ` +
+        'copy of that file, which cannot be checked byte for byte)',
+    );
   }
   if (here) {
-    return [
-      `${id.file} was imported before (${here.line} lines) with other content, and is not ` +
-        `that content with lines appended (rewritten or truncated): this is a new import, ` +
-        `and ${countedAgain}`,
-    ];
+    return {
+      kind: 'new',
+      warnings: [
+        `${id.file} is a different file than the one imported at this path before ` +
+          `(${here.line} lines; a rotated log, say): a new import`,
+      ],
+    };
   }
-  const longer = earlier.find((e) => e.size !== null && e.size > id.size);
-  if (!longer) return [];
-  return [
-    `${id.file} begins like ${longer.file}, imported before and longer: if it is an earlier ` +
-      `copy of that file, this is a new import, and ${countedAgain}`,
-  ];
+  return { kind: 'new', warnings: [] };
 }

@@ -15,7 +15,8 @@
  * A checkpoint belongs to the file's content, not its path (import-identity.ts): the
  * same bytes elsewhere resume or finish it, and a file that is an earlier import's
  * bytes plus appended lines starts from a copy of that import's checkpoint. A run reads
- * only the bytes it identified, so lines appended meanwhile wait for the next run.
+ * only the bytes it identified, through the last line break of a plain file, so lines
+ * appended meanwhile, and a last line still being written, wait for the next run.
  */
 import {
   createReadStream,
@@ -26,6 +27,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import { type CypherMap, query } from '../platform/cypher';
@@ -36,6 +38,7 @@ import {
   type EarlierImport,
   type FileIdentity,
   identify,
+  lastLineEnd,
   legacyFileKey,
   type Match,
   type MatchKind,
@@ -67,9 +70,43 @@ export interface ImportOptions {
   signal?: AbortSignal;
   /** Bytes hashed so far: the file is read once to identify it before the import. */
   onHashing?: (bytes: number, totalBytes: number) => void;
+  /**
+   * Called once the file is identified, before anything is read or written: how it
+   * matched earlier imports, and its warnings (said before the import, not after).
+   */
+  onMatch?: (m: MatchSummary & Pick<ImportSummary, 'resumedFromLine'>) => void;
+  /**
+   * A new import that overlaps an earlier one's content (it begins with that import's
+   * bytes but cannot continue it, or with its first line) counts again the events without
+   * an id that both hold: refused with ImportRefused unless this is true.
+   */
+  recount?: boolean;
+}
+
+/** A new import that would count again events an earlier import counted, not asked for. */
+export class ImportRefused extends Error {
+  constructor(
+    readonly file: string,
+    /** the earlier import's file it overlaps */
+    readonly earlierFile: string,
+    /** how the two overlap */
+    readonly reason: string,
+  ) {
+    super(
+      `${reason}: importing it as a new import would count again the events without an id ` +
+        `imported from ${earlierFile} before; nothing was written (to import it anyway, ` +
+        'recount)',
+    );
+    this.name = 'ImportRefused';
+  }
 }
 
 export interface ImportSummary extends ImportProgress {
+  /**
+   * Bytes after the file's last line break (an unfinished line), not read: left for the
+   * next run, like bytes appended meanwhile (0 for .gz files, which are read to the end).
+   */
+  pendingBytes: number;
   /** What this process added; the other counts are the whole file's, checkpoint included. */
   thisRun: { written: number; duplicates: number; rejected: number };
   resumedFromLine: number;
@@ -80,14 +117,14 @@ export interface ImportSummary extends ImportProgress {
   key?: string;
   /** how the file relates to earlier imports (import-identity.ts; absent if stopped while hashing) */
   match?: MatchKind;
-  /** the earlier import's file, unless new */
+  /** the earlier import's file: the one it is or continues, or (new) the one it overlaps */
   matchedFile?: string;
   /** for stderr: events an earlier import counted that this one counts again, or why nothing was imported */
   warnings: string[];
 }
 
 /** What a summary says of the file's identity and earlier imports. */
-type MatchSummary = Pick<ImportSummary, 'key' | 'match' | 'matchedFile' | 'warnings'>;
+export type MatchSummary = Pick<ImportSummary, 'key' | 'match' | 'matchedFile' | 'warnings'>;
 
 interface Checkpoint {
   line: number;
@@ -124,13 +161,21 @@ export class Importer {
   async run(opts: ImportOptions): Promise<ImportSummary> {
     const started = Date.now();
     const file = path.resolve(opts.file);
-    const totalBytes = statSync(file).size;
+    const fileBytes = statSync(file).size;
+    // A plain file is read and identified through its last line break: a line still being
+    // written is left for the next run (then this run's bytes begin that file and end a line).
+    const totalBytes = file.endsWith('.gz') ? fileBytes : await lastLineEnd(file, fileBytes);
+    const pendingBytes = fileBytes - totalBytes;
     const rejectFile = opts.rejectFile ?? `${file}.rejects.jsonl`;
-    const identified = await this.identify(file, totalBytes, opts).catch((err: unknown) => {
-      if (opts.signal?.aborted) return null;
-      throw err;
-    });
-    if (identified === null) return stoppedWhileHashing(totalBytes, rejectFile, started);
+    const identified = await this.identify(file, totalBytes, fileBytes, opts).catch(
+      (err: unknown) => {
+        if (opts.signal?.aborted) return null;
+        throw err;
+      },
+    );
+    if (identified === null) {
+      return { ...stoppedWhileHashing(totalBytes, rejectFile, started), pendingBytes };
+    }
     const { identity, match } = identified;
     const key = identity.key;
     const about: MatchSummary = {
@@ -139,10 +184,20 @@ export class Importer {
       ...(match.earlier?.file ? { matchedFile: match.earlier.file } : {}),
       warnings: match.warnings,
     };
+    // Decided before anything is read or written: a refused import leaves no trace.
+    if (match.overlap && !opts.recount) {
+      throw new ImportRefused(file, match.overlap.file, match.overlap.reason);
+    }
+    const from = match.kind === 'new' ? 0 : ((match.earlier as Earlier | undefined)?.line ?? 0);
+    opts.onMatch?.({ ...about, resumedFromLine: from });
     if (match.kind === 'continued' || (match.kind === 'same' && match.earlier?.complete)) {
       // Nothing to read: these bytes are in, or a longer file is finishing them.
       const earlier = match.earlier as Earlier;
-      return { ...this.unread(earlier, { totalBytes, rejectFile, started }, opts), ...about };
+      return {
+        ...this.unread(earlier, { totalBytes, rejectFile, started }, opts),
+        pendingBytes,
+        ...about,
+      };
     }
     const checkpoint = await this.startFrom(identity, match);
     const resumedFromLine = checkpoint.line;
@@ -163,7 +218,7 @@ export class Importer {
       file,
       (n) => (progress.bytesRead += n),
       // The bytes identified, not any appended since (they belong to a longer file).
-      totalBytes > 0 ? { start: 0, end: totalBytes } : undefined,
+      file.endsWith('.gz') && totalBytes === 0 ? undefined : { start: 0, end: totalBytes },
     );
 
     let batch = new PendingBatch();
@@ -248,6 +303,7 @@ export class Importer {
       rejectFile,
       interrupted,
       seconds: (Date.now() - started) / 1000,
+      pendingBytes,
       ...about,
     };
   }
@@ -259,10 +315,12 @@ export class Importer {
   private async identify(
     file: string,
     size: number,
+    fileBytes: number,
     opts: Pick<ImportOptions, 'onHashing' | 'signal'>,
   ): Promise<{ identity: FileIdentity; match: Match<Earlier> }> {
     const head = await readHead(file);
-    const legacyKey = await legacyFileKey(file, size);
+    // Checkpoints from before content keys were keyed by the whole file.
+    const legacyKey = await legacyFileKey(file, fileBytes);
     const earlier = await this.readEarlier({ head, file, legacyKey });
     let hashed = 0;
     const { identity, prefixes } = await identify(
@@ -301,7 +359,7 @@ export class Importer {
       started,
     }: { totalBytes: number; rejectFile: string; started: number },
     opts: ImportOptions,
-  ): Omit<ImportSummary, keyof MatchSummary> {
+  ): Omit<ImportSummary, keyof MatchSummary | 'pendingBytes'> {
     const cp = earlier.checkpoint;
     const progress: ImportProgress = {
       bytesRead: totalBytes,
@@ -425,6 +483,8 @@ export class Importer {
           endsWithNewline: rec.get('endsWithNewline') as boolean | null,
           continuedBy: rec.get('continuedBy') as string | null,
           line: checkpoint.line,
+          head: rec.get('head') as string | null,
+          continuedByComplete: rec.get('continuedByComplete') as boolean | null,
           checkpoint,
         };
       });
@@ -487,7 +547,7 @@ function stoppedWhileHashing(
   totalBytes: number,
   rejectFile: string,
   started: number,
-): ImportSummary {
+): Omit<ImportSummary, 'pendingBytes'> {
   const none = { written: 0, duplicates: 0, rejected: 0 };
   return {
     ...none,
@@ -524,10 +584,13 @@ export function openLines(
   onBytes: (n: number) => void,
   range: { start: number; end?: number } = { start: 0 },
 ) {
-  const raw = createReadStream(file, {
-    start: range.start,
-    end: range.end === undefined ? undefined : range.end - 1,
-  });
+  const raw: Readable =
+    range.end !== undefined && range.end <= range.start
+      ? Readable.from([])
+      : createReadStream(file, {
+          start: range.start,
+          end: range.end === undefined ? undefined : range.end - 1,
+        });
   raw.on('data', (chunk) => onBytes(chunk.length));
   const input = file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
   let last: number | undefined;

@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { identify, legacyFileKey, readHead } from '../../src/ingest/import-identity';
-import { Importer, recordImported } from '../../src/ingest/importer';
+import { ImportRefused, Importer, recordImported } from '../../src/ingest/importer';
 import { EventWriter } from '../../src/ingest/writer';
 import { loadCypher } from '../../src/platform/cypher';
 import { migrate } from '../../src/platform/migrations';
@@ -97,6 +97,15 @@ async function checkpointOf(file: string) {
   return records.map((r) => r.toObject())[0];
 }
 
+/** How many import checkpoints name this path. */
+async function checkpointsAt(file: string): Promise<number> {
+  const { records } = await neo4j.driver.executeQuery(
+    'MATCH (c:ImportCheckpoint {file: $file}) RETURN count(c) AS n',
+    { file },
+  );
+  return Number(records[0]?.get('n'));
+}
+
 describe('coterie import', () => {
   it('imports good lines and writes bad ones with line number and reason to the reject file', async () => {
     const file = path.join(dir, 'mixed.jsonl');
@@ -138,7 +147,7 @@ describe('coterie import', () => {
 
   it('resumes after a polite stop without counting anything twice', async () => {
     const file = path.join(dir, 'stop.jsonl');
-    writeFileSync(file, eventLines('stop', 1000, [333]).join('\n'));
+    writeFileSync(file, `${eventLines('stop', 1000, [333]).join('\n')}\n`);
     const abort = new AbortController();
     const first = await importer().run({
       file,
@@ -181,7 +190,7 @@ describe('coterie import', () => {
         ),
       );
     }
-    writeFileSync(file, lines.join('\n'));
+    writeFileSync(file, `${lines.join('\n')}\n`);
     const opts = { file, batchSize: 1000, partRows: 40 };
     // Abort once window 1 is in: window 2 then stops after its first part.
     const first = await importUntilWindowOne(opts);
@@ -220,7 +229,7 @@ describe('coterie import', () => {
         JSON.stringify({ type: 'request', accountId: `mid-${i % 300}`, at, ip: `10.2.${i % 5}.1` }),
       );
     }
-    writeFileSync(file, lines.join('\n'));
+    writeFileSync(file, `${lines.join('\n')}\n`);
     const opts = { file, batchSize: 1000, partRows: 40 };
     const abort = new AbortController();
     let parts = 0;
@@ -259,7 +268,7 @@ describe('coterie import', () => {
     // Every write transaction runs twice, as the driver retries one whose commit
     // succeeded but whose connection died before the answer (seen with a TCP proxy).
     const file = path.join(dir, 'retried.jsonl');
-    writeFileSync(file, eventLines('retried', 900).join('\n'));
+    writeFileSync(file, `${eventLines('retried', 900).join('\n')}\n`);
     const twice = new CommitsTwice(neo4j.driver);
     const summary = await new Importer(twice, cypher, new EventWriter(twice, cypher)).run({
       file,
@@ -272,7 +281,7 @@ describe('coterie import', () => {
 
   it('resumes after the CLI process is killed mid-import', async () => {
     const file = path.join(dir, 'killed.jsonl');
-    writeFileSync(file, eventLines('kill', 40000, [12345]).join('\n'));
+    writeFileSync(file, `${eventLines('kill', 40000, [12345]).join('\n')}\n`);
     const run = (onOutput?: (child: ReturnType<typeof spawn>) => void) =>
       runCli(['import', file, '--batch-size', '500'], onOutput);
 
@@ -300,7 +309,7 @@ describe('coterie import', () => {
 
   it('exits 1 from the CLI when no line of the file is a valid event', async () => {
     const file = path.join(dir, 'all-bad.jsonl');
-    writeFileSync(file, eventLines('allbad', 4, [1, 2, 3, 4]).join('\n'));
+    writeFileSync(file, `${eventLines('allbad', 4, [1, 2, 3, 4]).join('\n')}\n`);
     const res = await runCli(['import', file]);
     expect(res.code).toBe(1);
     expect(res.stderr).toContain(
@@ -450,7 +459,7 @@ describe('what identifies an import: its bytes', () => {
     expect(await accountsOf('cpyhalf')).toEqual(expectedAccounts(more));
   });
 
-  it('a rewritten or truncated file at the same path is a new import, with a warning', async () => {
+  it('a rewritten or truncated file at the same path is refused before any write, and imported with recount', async () => {
     const file = path.join(dir, 'rewritten.jsonl');
     const original = eventLines('rw', 50);
     writeFileSync(file, `${original.join('\n')}\n`);
@@ -458,22 +467,60 @@ describe('what identifies an import: its bytes', () => {
     // Lines 31-50 replaced by 30 others: longer, but not the earlier file plus lines.
     const rewritten = [...original.slice(0, 30), ...eventLines('rw', 80).slice(50)];
     writeFileSync(file, `${rewritten.join('\n')}\n`);
-    const second = await importer().run({ file, batchSize: 16 });
+    const refused = importer().run({ file, batchSize: 16 });
+    await expect(refused).rejects.toThrow(ImportRefused);
+    await expect(refused).rejects.toMatchObject({
+      earlierFile: file,
+      reason: expect.stringMatching(
+        /imported before \(50 lines\) with other content.*rewritten or truncated/,
+      ),
+    });
+    // Refused before anything was written: the graph and the checkpoints are as they were.
+    expect(await accountsOf('rw')).toEqual(expectedAccounts(original));
+    expect(await checkpointsAt(file)).toBe(1);
+
+    const order: string[] = [];
+    const second = await importer().run({
+      file,
+      batchSize: 16,
+      recount: true,
+      onMatch: (m) => order.push(`match ${m.warnings.length}`),
+      onProgress: (p) => order.push(`progress ${p.written}`),
+    });
     expect(second).toMatchObject({ match: 'new', resumedFromLine: 0, written: 60 });
     expect(second.warnings).toEqual([
       expect.stringMatching(
         /imported before \(50 lines\) with other content.*rewritten or truncated.*counted again/,
       ),
     ]);
+    // The warning came before the first write.
+    expect(order.slice(0, 2)).toEqual(['match 1', 'progress 0']);
     // What the warning says: the lines both had are counted again.
     expect(await accountsOf('rw')).toEqual(expectedAccounts(original, rewritten));
 
     const truncated = rewritten.slice(0, 20);
     writeFileSync(file, `${truncated.join('\n')}\n`);
-    const third = await importer().run({ file, batchSize: 16 });
+    await expect(importer().run({ file, batchSize: 16 })).rejects.toThrow(/rewritten or truncated/);
+    const third = await importer().run({ file, batchSize: 16, recount: true });
     expect(third).toMatchObject({ match: 'new', written: 20 });
     expect(third.warnings).toEqual([expect.stringMatching(/rewritten or truncated/)]);
     expect(await accountsOf('rw')).toEqual(expectedAccounts(original, rewritten, truncated));
+  });
+
+  it('a rotated log (the path now holds unrelated content) is a new import with a calm note', async () => {
+    const file = path.join(dir, 'rotated.jsonl');
+    const before = eventLines('rot', 30);
+    writeFileSync(file, `${before.join('\n')}\n`);
+    await importer().run({ file, batchSize: 16 });
+    // Rotated: the path now holds the next events, none of the earlier ones.
+    const after = eventLines('rot', 50).slice(30);
+    writeFileSync(file, `${after.join('\n')}\n`);
+    const rotated = await importer().run({ file, batchSize: 16 });
+    expect(rotated).toMatchObject({ match: 'new', written: 20, thisRun: { written: 20 } });
+    expect(rotated.warnings).toEqual([
+      `${file} is a different file than the one imported at this path before (30 lines; a rotated log, say): a new import`,
+    ]);
+    expect(await accountsOf('rot')).toEqual(expectedAccounts(before, after));
   });
 
   it('a change past the first MiB is seen: the file is not the earlier one plus lines', async () => {
@@ -488,38 +535,85 @@ describe('what identifies an import: its bytes', () => {
     expect(changed[13_500]).not.toBe(lines[13_500]);
     const appended = eventLines('big', 14_010).slice(14_000);
     writeFileSync(file, `${[...changed, ...appended].join('\n')}\n`);
-    const second = await importer().run({ file, batchSize: 5000 });
+    await expect(importer().run({ file, batchSize: 5000 })).rejects.toThrow(ImportRefused);
+    const second = await importer().run({ file, batchSize: 5000, recount: true });
     expect(second).toMatchObject({ match: 'new', written: 14_010 });
     expect(second.warnings).toEqual([expect.stringMatching(/rewritten or truncated/)]);
     expect(await requestsFor('big')).toBe(28_010);
   });
 
-  it('an append to a file whose last line had no line break is a new import, with a warning', async () => {
+  it('a last line without a line break is left for the next run, which continues the import', async () => {
     const file = path.join(dir, 'unbroken.jsonl');
     const lines = eventLines('nolf', 40);
     writeFileSync(file, lines.slice(0, 30).join('\n'));
-    await importer().run({ file, batchSize: 16 });
+    const first = await importer().run({ file, batchSize: 16 });
+    // Line 30 may be one still being written: not read.
+    expect(first).toMatchObject({
+      lines: 29,
+      written: 29,
+      pendingBytes: Buffer.byteLength(lines[29] as string),
+    });
     // As `echo "$line" >> file` does: the first appended line runs on from the last one.
     appendFileSync(file, `${lines.slice(30).join('\n')}\n`);
     const second = await importer().run({ file, batchSize: 16 });
-    expect(second).toMatchObject({ match: 'new', resumedFromLine: 0, rejected: 1 });
-    expect(second.warnings).toEqual([
-      expect.stringMatching(/had no line break.*new import.*counted again/),
-    ]);
-    // Lines 1-29 counted twice, the run-on line 30 rejected, 31-40 once.
-    expect(await accountsOf('nolf')).toEqual(
-      expectedAccounts(lines.slice(0, 30), lines.slice(0, 29), lines.slice(31)),
-    );
+    expect(second).toMatchObject({
+      match: 'appended',
+      resumedFromLine: 29,
+      rejected: 1,
+      pendingBytes: 0,
+      warnings: [],
+    });
+    // Lines 1-29 once, the run-on line 30 rejected, 31-40 once.
+    expect(await accountsOf('nolf')).toEqual(expectedAccounts(lines.slice(0, 29), lines.slice(31)));
 
-    // Appended bytes that begin with a line break leave the last line whole: continued.
+    // Appended bytes that begin with a line break finish that last line: continued.
     const broken = path.join(dir, 'unbroken-then-break.jsonl');
     const others = eventLines('nolf2', 40);
     writeFileSync(broken, others.slice(0, 30).join('\n'));
     await importer().run({ file: broken, batchSize: 16 });
     appendFileSync(broken, `\n${others.slice(30).join('\n')}\n`);
     const continued = await importer().run({ file: broken, batchSize: 16 });
-    expect(continued).toMatchObject({ match: 'appended', thisRun: { written: 10 }, warnings: [] });
+    expect(continued).toMatchObject({ match: 'appended', thisRun: { written: 11 }, warnings: [] });
     expect(await accountsOf('nolf2')).toEqual(expectedAccounts(others));
+  });
+
+  it('a live log whose last line is half-written is continued once that line is finished', async () => {
+    const file = path.join(dir, 'live.jsonl');
+    const lines = eventLines('live', 60);
+    const text = `${lines.join('\n')}\n`;
+    // The producer flushed by block: the file ends inside line 41.
+    const cut = text.indexOf(lines[40] as string) + 25;
+    writeFileSync(file, text.slice(0, cut));
+    const first = await importer().run({ file, batchSize: 16 });
+    expect(first).toMatchObject({ lines: 40, written: 40, rejected: 0, pendingBytes: 25 });
+    expect(await accountsOf('live')).toEqual(expectedAccounts(lines.slice(0, 40)));
+    // Run again before the line is finished: nothing new, the same bytes left.
+    const early = await importer().run({ file, batchSize: 16 });
+    expect(early).toMatchObject({ match: 'same', thisRun: { written: 0 }, pendingBytes: 25 });
+
+    appendFileSync(file, text.slice(cut));
+    const second = await importer().run({ file, batchSize: 16 });
+    expect(second).toMatchObject({
+      match: 'appended',
+      resumedFromLine: 40,
+      written: 60,
+      rejected: 0,
+      pendingBytes: 0,
+      thisRun: { written: 20 },
+      warnings: [],
+    });
+    expect(await accountsOf('live')).toEqual(expectedAccounts(lines));
+  });
+
+  it('says so in the CLI when a last line is left for the next run', async () => {
+    const file = path.join(dir, 'cli-live.jsonl');
+    writeFileSync(file, `${eventLines('clilive', 5).join('\n')}\n{"type": "requ`);
+    const res = await runCli(['import', file]);
+    expect(res.code).toBe(0);
+    expect(res.stderr).toContain(
+      `coterie: the last 14 bytes of ${file} end no line (one still being written?): left for the next run`,
+    );
+    expect(await requestsFor('clilive')).toBe(5);
   });
 
   it('a gzipped file with a gzip member appended continues its import', async () => {
@@ -552,7 +646,12 @@ describe('what identifies an import: its bytes', () => {
     expect(continued).toMatchObject({ match: 'appended', matchedFile: file, written: 700 });
     const again = await importer().run({ file, batchSize: 100 });
     expect(again).toMatchObject({ match: 'continued', thisRun: { written: 0 } });
-    expect(again.warnings).toEqual([expect.stringMatching(/continued by a longer file/)]);
+    // The longer file finished: every line of this one is in, as the message says.
+    expect(again.warnings).toEqual([
+      expect.stringMatching(
+        /continued by a longer file, .*taken-over-longer.jsonl, whose import is complete: every line of this file is in/,
+      ),
+    ]);
     expect(await accountsOf('taken')).toEqual(expectedAccounts(lines));
 
     // A finished import continued by one longer file still is a base for another.
@@ -665,11 +764,52 @@ describe('what identifies an import: its bytes', () => {
       `coterie: ${file} is ${file} with lines appended: continued that import after line 20`,
     );
     writeFileSync(file, `${lines.slice(0, 5).join('\n')}\n`);
-    const truncated = await runCli(['import', file]);
+    const refused = await runCli(['import', file]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(
+      `coterie: refused: ${file} was imported before (30 lines) with other content`,
+    );
+    expect(refused.stderr).toContain(
+      `count again the events without an id imported from ${file} before. Nothing was written; to import it anyway, pass --recount`,
+    );
+    expect(refused.stdout).toBe('');
+    expect(await requestsFor('cliapp')).toBe(30);
+    const truncated = await runCli(['import', file, '--recount']);
     expect(truncated.code).toBe(0);
     expect(truncated.stderr).toMatch(
       /coterie: warning: .*cli-appended.jsonl was imported before \(30 lines\) with other content/,
     );
+    expect(await requestsFor('cliapp')).toBe(35);
+  });
+
+  it('with --recount, the CLI warns before it writes anything', async () => {
+    const file = path.join(dir, 'cli-recount.jsonl');
+    const lines = eventLines('clirec', 100);
+    writeFileSync(file, `${lines.slice(0, 100).join('\n')}\n`);
+    await importer().run({ file, batchSize: 64 });
+    // Rewritten from line 51: overlaps the earlier content, cannot continue it.
+    writeFileSync(
+      file,
+      `${[...lines.slice(0, 50), ...eventLines('clirec2', 40_000)].join('\n')}\n`,
+    );
+    let atWarning: number | undefined;
+    const res = await runCli(['import', file, '--recount', '--batch-size', '20000'], (child) => {
+      let seen = '';
+      child.stderr?.on('data', (d) => {
+        seen += d;
+        if (atWarning !== undefined || !seen.includes('counted again')) return;
+        // Hold the import still while the graph is read.
+        child.kill('SIGSTOP');
+        atWarning = -1;
+        void requestsFor('clirec').then((n) => {
+          atWarning = n;
+          child.kill('SIGCONT');
+        });
+      });
+    });
+    expect(res.code).toBe(0);
+    expect(atWarning).toBe(100);
+    expect(await requestsFor('clirec')).toBe(150);
   });
 });
 

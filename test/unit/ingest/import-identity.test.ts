@@ -7,6 +7,7 @@ import {
   type EarlierImport,
   type FileIdentity,
   hashFile,
+  lastLineEnd,
   matchEarlier,
   type Prefix,
   readHead,
@@ -66,6 +67,17 @@ describe('hashFile', () => {
   });
 });
 
+describe('lastLineEnd', () => {
+  it('finds the offset after the last line break, across chunks, or 0 without one', async () => {
+    const file = path.join(dir, 'last-line.jsonl');
+    writeFileSync(file, 'one\ntwo\nthree-half');
+    expect(await lastLineEnd(file, 19, 3)).toBe(8);
+    expect(await lastLineEnd(file, 8, 3)).toBe(8);
+    expect(await lastLineEnd(file, 3, 2)).toBe(0);
+    expect(await lastLineEnd(file, 0)).toBe(0);
+  });
+});
+
 describe('readHead', () => {
   it('hashes the first line without its break, of plain and gzipped files alike', async () => {
     const plain = path.join(dir, 'head.jsonl');
@@ -101,6 +113,8 @@ describe('matchEarlier', () => {
     endsWithNewline: true,
     continuedBy: null,
     line: 6,
+    head: 'h',
+    continuedByComplete: null,
     ...e,
   });
   /** This file's prefixes: 60 bytes hash to `p60` and end a line, unless told otherwise. */
@@ -132,6 +146,54 @@ describe('matchEarlier', () => {
     const m = matchEarlier(id, 'legacy', [other], prefixes());
     expect(m.kind).toBe('new');
     expect(m.warnings).toEqual([expect.stringMatching(/imported before \(6 lines\) with other/)]);
+  });
+
+  it('marks as overlapping (refused unless recounting) only content that overlaps', () => {
+    const rewritten = matchEarlier(id, 'legacy', [earlier({ key: 'sha256:x' })], prefixes());
+    expect(rewritten.overlap).toEqual({
+      file: '/data/events.jsonl',
+      reason: expect.stringMatching(/rewritten or truncated/),
+    });
+    const noBreak = matchEarlier(id, 'legacy', [earlier({ key: 'sha256:p60' })], prefixes(false));
+    expect(noBreak.overlap?.reason).toMatch(/had no line break/);
+    // A rotated log: the path held a file with another first line; nothing counted again.
+    const rotated = matchEarlier(
+      id,
+      'legacy',
+      [earlier({ key: 'sha256:x', head: 'other' })],
+      prefixes(),
+    );
+    expect(rotated).toEqual({
+      kind: 'new',
+      warnings: [
+        '/data/events.jsonl is a different file than the one imported at this path before (6 lines; a rotated log, say): a new import',
+      ],
+    });
+  });
+
+  it('says whether the longer file that continued an import has finished it', () => {
+    const taken = { key: 'sha256:whole', size: 100, continuedBy: 'sha256:longer', complete: false };
+    const longer = earlier({ key: 'sha256:longer', size: 150, file: '/data/longer.jsonl' });
+    const done = matchEarlier(
+      id,
+      'legacy',
+      [earlier({ ...taken, continuedByComplete: true }), longer],
+      prefixes(),
+    );
+    expect(done.warnings).toEqual([
+      expect.stringMatching(
+        /longer.jsonl, whose import is complete: every line of this file is in/,
+      ),
+    ]);
+    const open = matchEarlier(
+      id,
+      'legacy',
+      [earlier({ ...taken, continuedByComplete: false }), longer],
+      prefixes(),
+    );
+    expect(open.warnings).toEqual([
+      expect.stringMatching(/whose import is not finished: nothing was imported; import that file/),
+    ]);
   });
 
   it('warns of a shorter file at the same path (truncated) and of a longer one elsewhere', () => {
