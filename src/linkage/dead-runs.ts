@@ -6,15 +6,10 @@
  */
 import { query } from '../platform/cypher';
 import { toNumber } from '../platform/neo4j';
-import { ABANDONED, LEASE_EXPIRED, LEASE_NAME } from './lease';
+import { type DeadRuns, LEASE_NAME, failDeadRunsIn } from './lease';
 import type { LinkageDeps } from './runner';
 
-export interface DeadRuns {
-  /** the holder of an expired lease, failed "lease expired"; null if none */
-  expired: string | null;
-  /** runs failed as abandoned: running without holding the lease */
-  abandoned: string[];
-}
+export type { DeadRuns } from './lease';
 
 /** Fails the runs that are marked running without a live lease; see the statement. */
 export async function failDeadRuns(
@@ -25,23 +20,11 @@ export async function failDeadRuns(
     const res = await tx.run(query(deps.cypher, 'linkage/read-dead-runs'), { name });
     return toNumber(res.records[0]?.get('dead') ?? 0);
   });
-  const result: DeadRuns = { expired: null, abandoned: [] };
-  if (found === 0) return result;
-  const rows = await deps.db.write(async (tx) => {
-    const res = await tx.run(query(deps.cypher, 'linkage/fail-dead-runs'), {
-      name,
-      now: Date.now(),
-      expiredError: LEASE_EXPIRED,
-      abandonedError: ABANDONED,
-    });
-    return res.records.map((r) => ({ id: r.get('id') as string, expired: r.get('expired') }));
-  });
-  for (const row of rows) {
-    if (row.expired === true) result.expired = row.id;
-    else result.abandoned.push(row.id);
-  }
-  if (rows.length > 0) deps.logger.warn({ ...result }, 'marked dead linkage runs failed');
-  return result;
+  if (found === 0) return { expired: null, abandoned: [] };
+  const dead = await deps.db.write((tx) => failDeadRunsIn(tx, deps.cypher, name));
+  if (dead.expired !== null || dead.abandoned.length > 0)
+    deps.logger.warn({ ...dead }, 'marked dead linkage runs failed');
+  return dead;
 }
 
 /**

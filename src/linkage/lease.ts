@@ -56,7 +56,8 @@ export class Lease {
    * driver retrying a commit that went through) and, in the same transaction, runs
    * `alsoInTx` (creating the run record; it must be idempotent too). Throws
    * AppError('run_in_progress', {details: {runId}}) when another run holds it.
-   * A previous holder whose lease expired is marked failed ("lease expired").
+   * A previous holder whose lease expired is marked failed ("lease expired"), and so
+   * are runs left running without the lease ("abandoned").
    */
   static async acquire(
     deps: { db: Database; cypher: CypherMap; logger: Logger },
@@ -66,6 +67,9 @@ export class Lease {
   ): Promise<Lease> {
     const name = opts.name ?? LEASE_NAME;
     const takenOver = await deps.db.write(async (tx) => {
+      // The dead runs first (an expired holder's, runs left without the lease): the
+      // same statement as the periodic check, which also frees an expired lease.
+      const dead = await failDeadRunsIn(tx, deps.cypher, name);
       const res = await tx.run(query(deps.cypher, 'linkage/acquire-lease'), {
         name,
         holder,
@@ -82,36 +86,18 @@ export class Lease {
           },
         });
       }
-      // holder itself: a retried commit, nothing taken over
-      const previous =
-        typeof row.previous === 'string' && row.previous !== holder ? row.previous : null;
-      if (previous !== null) {
-        await tx.run(query(deps.cypher, 'linkage/fail-run'), {
-          lease: name,
-          id: previous,
-          error: LEASE_EXPIRED,
-          now: Date.now(),
-          timings: null,
-          stats: null,
-        });
-      }
-      const orphans = await tx.run(query(deps.cypher, 'linkage/fail-orphaned-runs'), {
-        holder,
-        error: ABANDONED,
-        now: Date.now(),
-      });
       await alsoInTx(tx);
-      return { previous, orphaned: orphans.records.map((r) => r.get('id') as string) };
+      return dead;
     });
-    if (takenOver.previous !== null) {
+    if (takenOver.expired !== null) {
       deps.logger.warn(
-        { previousRunId: takenOver.previous, runId: holder },
+        { previousRunId: takenOver.expired, runId: holder },
         'linkage lease expired; took it over and marked the previous run failed',
       );
     }
-    if (takenOver.orphaned.length > 0) {
+    if (takenOver.abandoned.length > 0) {
       deps.logger.warn(
-        { orphanedRunIds: takenOver.orphaned, runId: holder },
+        { orphanedRunIds: takenOver.abandoned, runId: holder },
         'marked runs failed that were still running without the lease',
       );
     }
@@ -189,4 +175,36 @@ export class Lease {
   abandon(): void {
     this.stopRenewing();
   }
+}
+
+/** Runs failed by `failDeadRunsIn`. */
+export interface DeadRuns {
+  /** the holder of an expired lease, failed "lease expired"; null if none */
+  expired: string | null;
+  /** runs failed as abandoned: running without holding the lease */
+  abandoned: string[];
+}
+
+/**
+ * Fails, in the caller's write transaction, the runs marked running without a live
+ * lease, and frees an expired lease (cypher/linkage/fail-dead-runs.cypher): what a new
+ * run does before it takes the lease, and what the periodic check does (dead-runs.ts).
+ */
+export async function failDeadRunsIn(
+  tx: ManagedTransaction,
+  cypher: CypherMap,
+  name: string,
+): Promise<DeadRuns> {
+  const res = await tx.run(query(cypher, 'linkage/fail-dead-runs'), {
+    name,
+    now: Date.now(),
+    expiredError: LEASE_EXPIRED,
+    abandonedError: ABANDONED,
+  });
+  const dead: DeadRuns = { expired: null, abandoned: [] };
+  for (const r of res.records) {
+    if (r.get('expired') === true) dead.expired = r.get('id') as string;
+    else dead.abandoned.push(r.get('id') as string);
+  }
+  return dead;
 }
