@@ -31,6 +31,8 @@ export interface ComputeParams {
   minClusterSize: number;
   riskThreshold: number;
   extractPageSize: number;
+  /** packed pages when Neo4j has the launcher's procedure (extract.ts) */
+  extractPacked: boolean;
   /** LINKAGE_ALLOWLIST, added to the stored entries */
   configAllowlist: string;
   /** near-duplicate prompts: SimHash fingerprints within this many bits are one template */
@@ -68,6 +70,7 @@ export async function compute(
   await events.phase('extract', Date.now());
   const extracted = await extract(db, cypher, {
     pageSize: params.extractPageSize,
+    packed: params.extractPacked,
     configAllowlist: params.configAllowlist,
     onProgress: (read, total) => events.progress(total > 0 ? read / total : 1),
     checkAbort: events.checkAbort,

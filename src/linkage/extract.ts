@@ -16,19 +16,15 @@
  * the next run picks it up.
  */
 import { query, type CypherMap } from '../platform/cypher';
-import {
-  type Database,
-  type ManagedTransaction,
-  int as toNeoInt,
-  toNumber,
-} from '../platform/neo4j';
+import { type Database, int as toNeoInt, toNumber } from '../platform/neo4j';
 import {
   type AllowlistEntry,
   parseConfigAllowlist,
   readStoredAllowlist,
   entryKey,
 } from './allowlist';
-import { AccountTableBuilder } from './account-table';
+import { AccountTableBuilder, type AccountRow } from './account-table';
+import { PACKED_FORMAT, PackedPageReader, type PageSink } from './extract-packed';
 import { Growable } from './growable';
 import { IDENTIFIER_KINDS, type Identifier, type IdentifierKind, type LinkageInput } from './types';
 
@@ -41,6 +37,8 @@ export interface ExtractOptions {
   onProgress?: (accountsRead: number, total: number) => void;
   /** called between pages; throws to stop (lease lost) */
   checkAbort?: () => void;
+  /** read packed pages when Neo4j has the launcher's procedure (false: always Cypher) */
+  packed: boolean;
 }
 
 /**
@@ -50,7 +48,7 @@ export interface ExtractOptions {
  */
 const YIELD_EVERY = 250;
 
-export const DEFAULTS: ExtractOptions = { pageSize: 20_000, configAllowlist: '' };
+export const DEFAULTS: ExtractOptions = { pageSize: 20_000, configAllowlist: '', packed: true };
 
 export interface ExtractResult {
   input: LinkageInput;
@@ -109,6 +107,170 @@ function nullableNum(value: unknown): number | null {
   return value === null || value === undefined ? null : num(value);
 }
 
+/** Turns pages' accounts into the run's columns and link arrays (both page formats). */
+class InputBuilder implements PageSink {
+  readonly accounts = new AccountTableBuilder();
+  readonly identifiers: Identifier[] = [];
+  private readonly byKind = new Map<IdentifierKind, Map<string, number>>(
+    IDENTIFIER_KINDS.map((k) => [k, new Map<string, number>()]),
+  );
+  readonly linkAccount = Growable.int32();
+  readonly linkIdentifier = Growable.int32();
+  readonly linkCount = Growable.float64();
+  readonly linksPerKind: Record<string, number> = {};
+  private readonly subnets = new Map<string, number>(); // one account's subnets, reused
+
+  private identifierIndex(kind: IdentifierKind, value: string): number {
+    const map = this.byKind.get(kind) as Map<string, number>;
+    let i = map.get(value);
+    if (i === undefined) {
+      i = this.identifiers.length;
+      this.identifiers.push({ kind, value });
+      map.set(value, i);
+    }
+    return i;
+  }
+
+  nextAccount(): number {
+    return this.accounts.length;
+  }
+
+  link(account: number, kind: IdentifierKind, value: unknown, count: unknown): void {
+    if (typeof value !== 'string' || value.length === 0) return;
+    this.linkAccount.push(account);
+    this.linkIdentifier.push(this.identifierIndex(kind, value));
+    this.linkCount.push(Math.max(1, num(count, 1)));
+    this.linksPerKind[kind] = (this.linksPerKind[kind] ?? 0) + 1;
+  }
+
+  subnet(subnet: unknown, count: unknown): void {
+    if (typeof subnet === 'string')
+      this.subnets.set(subnet, (this.subnets.get(subnet) ?? 0) + Math.max(1, num(count, 1)));
+  }
+
+  endIps(account: number): void {
+    for (const [s, c] of this.subnets) this.link(account, 'subnet', s, c);
+    this.subnets.clear();
+  }
+
+  account(row: AccountRow): void {
+    this.accounts.add(row);
+  }
+}
+
+/** One page read, converted later (while the next one is read). */
+interface Page {
+  accounts: number;
+  lastId: string | undefined;
+  convert(into: InputBuilder): Promise<void>;
+}
+
+const breathe = (): Promise<void> => new Promise<void>((go) => setImmediate(go));
+
+/** Pages from linkage/read-accounts-page: one Bolt record per account. */
+function cypherPages(db: Database, cypher: CypherMap, pageSize: number) {
+  const pageQuery = query(cypher, 'linkage/read-accounts-page');
+  return async (after: string): Promise<Page> => {
+    const records = await db.read(async (tx) => {
+      const res = await tx.run(pageQuery, { after, limit: toNeoInt(pageSize) });
+      return res.records;
+    });
+    type PageRecord = (typeof records)[number];
+    const last = records[records.length - 1];
+    return {
+      accounts: records.length,
+      lastId: last === undefined ? undefined : String(last.get('id')),
+      async convert(into) {
+        // Fields by position: Record.toObject() walks a generator per field, ~3 s at 1M accounts.
+        const at = fieldPositions(records[0]?.keys);
+        const field = (r: PageRecord, key: PageField): unknown => r.get(at[key]);
+        const pairs = (r: PageRecord, key: PageField) =>
+          (field(r, key) as unknown[][] | null) ?? [];
+        let converted = 0;
+        for (const r of records) {
+          if (++converted % YIELD_EVERY === 0) await breathe();
+          const a = into.nextAccount();
+          for (const [v, c] of pairs(r, 'payment')) into.link(a, 'payment', v, c);
+          for (const [v, c] of pairs(r, 'device')) into.link(a, 'device', v, c);
+          for (const [v, c, subnet] of pairs(r, 'ip')) {
+            into.link(a, 'ip', v, c);
+            into.subnet(subnet, c);
+          }
+          into.endIps(a);
+          for (const [v, c] of pairs(r, 'prompt')) into.link(a, 'prompt', v, c);
+          for (const [v, c] of pairs(r, 'emailDomains')) into.link(a, 'email_domain', v, c);
+          for (const [v, c] of pairs(r, 'orgs')) into.link(a, 'org', v, c);
+          into.account({
+            id: String(field(r, 'id')),
+            signupAt: nullableNum(field(r, 'signupAt')),
+            firstSeen: num(field(r, 'firstSeen')),
+            lastSeen: num(field(r, 'lastSeen')),
+            requests: num(field(r, 'requests')),
+            emailDomain: stringOrNull(field(r, 'emailDomain')),
+            org: stringOrNull(field(r, 'org')),
+            hourKeys: nums(field(r, 'hourKeys')),
+            hourCounts: nums(field(r, 'hourCounts')),
+            models: pairs(r, 'models').map(([name, count, firstUse, hk, hc]) => ({
+              name: String(name),
+              count: num(count),
+              firstUse: num(firstUse),
+              hourKeys: nums(hk),
+              hourCounts: nums(hc),
+            })),
+            capabilities: pairs(r, 'capabilities').map(([name, count]) => ({
+              name: String(name),
+              count: num(count),
+            })),
+          });
+        }
+      },
+    };
+  };
+}
+
+/** Pages from the launcher's coterie.linkageAccountsPage: one byte array per page. */
+function packedPages(db: Database, cypher: CypherMap, pageSize: number) {
+  const pageQuery = query(cypher, 'linkage/read-accounts-page-packed');
+  return async (after: string): Promise<Page> => {
+    const record = await db.read(async (tx) => {
+      const res = await tx.run(pageQuery, { after, limit: toNeoInt(pageSize) });
+      return res.records[0];
+    });
+    const page = record?.get('page') as string;
+    const lastId = record?.get('lastId') as string | null;
+    const reader = new PackedPageReader(page);
+    const accounts = reader.header();
+    return {
+      accounts,
+      lastId: lastId ?? undefined,
+      async convert(into) {
+        for (let i = 1; i <= accounts; i++) {
+          if (i % YIELD_EVERY === 0) await breathe();
+          reader.next(into);
+        }
+        if (!reader.done()) throw new Error('packed extract page: bytes left after its accounts');
+      },
+    };
+  };
+}
+
+/**
+ * Whether this Neo4j has the launcher's procedure in the layout this reader knows
+ * (a Neo4j started elsewhere usually has not: extract then reads with Cypher).
+ */
+async function hasPackedPages(db: Database, cypher: CypherMap): Promise<boolean> {
+  try {
+    return await db.read(async (tx) => {
+      const res = await tx.run(query(cypher, 'linkage/read-packed-format'));
+      return num(res.records[0]?.get('format'), -1) === PACKED_FORMAT;
+    });
+  } catch (err) {
+    if ((err as { code?: string }).code === 'Neo.ClientError.Procedure.ProcedureNotFound')
+      return false;
+    throw err;
+  }
+}
+
 export async function extract(
   db: Database,
   cypher: CypherMap,
@@ -116,110 +278,31 @@ export async function extract(
 ): Promise<ExtractResult> {
   const opts: ExtractOptions = { ...DEFAULTS, ...options };
   const started = Date.now();
-
-  const accounts = new AccountTableBuilder();
-  const identifiers: Identifier[] = [];
-  const byKind = new Map<IdentifierKind, Map<string, number>>(
-    IDENTIFIER_KINDS.map((k) => [k, new Map<string, number>()]),
-  );
-  const linkAccount = Growable.int32();
-  const linkIdentifier = Growable.int32();
-  const linkCount = Growable.float64();
-  const linksPerKind: Record<string, number> = {};
-
-  const identifierIndex = (kind: IdentifierKind, value: string): number => {
-    const map = byKind.get(kind) as Map<string, number>;
-    let i = map.get(value);
-    if (i === undefined) {
-      i = identifiers.length;
-      identifiers.push({ kind, value });
-      map.set(value, i);
-    }
-    return i;
-  };
-  const link = (account: number, kind: IdentifierKind, value: unknown, count: unknown): void => {
-    if (typeof value !== 'string' || value.length === 0) return;
-    linkAccount.push(account);
-    linkIdentifier.push(identifierIndex(kind, value));
-    linkCount.push(Math.max(1, num(count, 1)));
-    linksPerKind[kind] = (linksPerKind[kind] ?? 0) + 1;
-  };
+  const into = new InputBuilder();
 
   const total = await db.read(async (tx) => {
     const res = await tx.run(query(cypher, 'linkage/read-account-count'));
     return num(res.records[0]?.get('accounts'));
   });
-  const pageQuery = query(cypher, 'linkage/read-accounts-page');
-  type Page = Awaited<ReturnType<ManagedTransaction['run']>>['records'];
-  const readPage = (after: string): Promise<Page> =>
-    db.read(async (tx) => {
-      const res = await tx.run(pageQuery, { after, limit: toNeoInt(opts.pageSize) });
-      return res.records;
-    });
-  type PageRecord = Page[number];
-  const subnets = new Map<string, number>(); // one account's subnets, reused
+  const packed = opts.packed && (await hasPackedPages(db, cypher));
+  const readPage = (packed ? packedPages : cypherPages)(db, cypher, opts.pageSize);
   let pages = 0;
   let pending: Promise<Page> | null = readPage('');
   pending.catch(() => undefined);
   while (pending !== null) {
     opts.checkAbort?.();
-    const records: Page = await pending;
+    const page: Page = await pending;
     pages++;
     // The next page is read while this one is turned into arrays.
-    const last = records[records.length - 1];
     pending =
-      records.length === opts.pageSize && last !== undefined
-        ? readPage(String(last.get('id')))
-        : null;
+      page.accounts === opts.pageSize && page.lastId !== undefined ? readPage(page.lastId) : null;
     // Marked handled now: if this page throws (or a check aborts) before the next
     // one is awaited, its rejection is not an unhandled one; awaiting it still throws.
     pending?.catch(() => undefined);
-    // Fields by position: Record.toObject() walks a generator per field, ~3 s at 1M accounts.
-    const at = fieldPositions(records[0]?.keys);
-    const field = (r: PageRecord, key: PageField): unknown => r.get(at[key]);
-    const pairs = (r: PageRecord, key: PageField) => (field(r, key) as unknown[][] | null) ?? [];
-    let converted = 0;
-    for (const r of records) {
-      if (++converted % YIELD_EVERY === 0) await new Promise<void>((go) => setImmediate(go));
-      const a = accounts.length;
-      for (const [v, c] of pairs(r, 'payment')) link(a, 'payment', v, c);
-      for (const [v, c] of pairs(r, 'device')) link(a, 'device', v, c);
-      subnets.clear();
-      for (const [v, c, subnet] of pairs(r, 'ip')) {
-        link(a, 'ip', v, c);
-        if (typeof subnet === 'string')
-          subnets.set(subnet, (subnets.get(subnet) ?? 0) + Math.max(1, num(c, 1)));
-      }
-      for (const [s, c] of subnets) link(a, 'subnet', s, c);
-      for (const [v, c] of pairs(r, 'prompt')) link(a, 'prompt', v, c);
-      for (const [v, c] of pairs(r, 'emailDomains')) link(a, 'email_domain', v, c);
-      for (const [v, c] of pairs(r, 'orgs')) link(a, 'org', v, c);
-
-      accounts.add({
-        id: String(field(r, 'id')),
-        signupAt: nullableNum(field(r, 'signupAt')),
-        firstSeen: num(field(r, 'firstSeen')),
-        lastSeen: num(field(r, 'lastSeen')),
-        requests: num(field(r, 'requests')),
-        emailDomain: stringOrNull(field(r, 'emailDomain')),
-        org: stringOrNull(field(r, 'org')),
-        hourKeys: nums(field(r, 'hourKeys')),
-        hourCounts: nums(field(r, 'hourCounts')),
-        models: pairs(r, 'models').map(([name, count, firstUse, hk, hc]) => ({
-          name: String(name),
-          count: num(count),
-          firstUse: num(firstUse),
-          hourKeys: nums(hk),
-          hourCounts: nums(hc),
-        })),
-        capabilities: pairs(r, 'capabilities').map(([name, count]) => ({
-          name: String(name),
-          count: num(count),
-        })),
-      });
-    }
-    opts.onProgress?.(accounts.length, Math.max(total, accounts.length));
+    await page.convert(into);
+    opts.onProgress?.(into.accounts.length, Math.max(total, into.accounts.length));
   }
+  const { accounts, identifiers, linkAccount, linkIdentifier, linkCount, linksPerKind } = into;
 
   const models = await db.read(async (tx) => {
     const res = await tx.run(query(cypher, 'linkage/read-model-first-use'));
@@ -252,6 +335,7 @@ export async function extract(
     identifiers: identifiers.length,
     links: linkAccount.length,
     pages,
+    packed: packed ? 1 : 0,
     models: models.length,
     allowlist: allowlist.length,
     previousClusters: previousClusters.length,

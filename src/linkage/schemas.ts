@@ -59,6 +59,7 @@ const runParams = z.object({
   keepRuns: int().optional(),
   leaseTtlMs: int().optional(),
   extractPageSize: int().optional(),
+  extractPacked: z.boolean().optional(),
   publishBatchSize: int().optional(),
   configAllowlistEntries: int().optional(),
   promptMaxHamming: int().optional(),

@@ -52,6 +52,7 @@ export const configSchema = z.object({
   LINKAGE_KEEP_RUNS: int(5, 1),
   LINKAGE_LEASE_TTL_MS: int(120_000, 1000),
   LINKAGE_EXTRACT_PAGE_SIZE: int(20_000, 1),
+  LINKAGE_EXTRACT_PACKED: z.stringbool().default(true),
   LINKAGE_PUBLISH_BATCH_SIZE: int(5_000, 1),
 
   QUERY_TIMEOUT_MS: int(10_000, 100),

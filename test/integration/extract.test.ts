@@ -10,6 +10,7 @@ import { loadCypher } from '../../src/platform/cypher';
 import { migrate } from '../../src/platform/migrations';
 import { Database, createDriver } from '../../src/platform/neo4j';
 import { plainFacts } from '../support/facts';
+import { plantWorld } from '../support/linkage-fixtures';
 import { startTestNeo4j, type TestNeo4j } from '../support/neo4j';
 
 let neo4j: TestNeo4j;
@@ -31,9 +32,10 @@ const HOUR = 3_600_000;
 const hour = (t: number) => Math.floor(t / HOUR);
 
 describe('extract', () => {
-  it('reads back every fact and link that ingest stored, names and shared values included', async () => {
-    const t0 = Date.UTC(2026, 1, 4, 10);
-    const fp = '00000000000f1e1d';
+  const t0 = Date.UTC(2026, 1, 4, 10);
+  const fp = '00000000000f1e1d';
+
+  beforeAll(async () => {
     // a: a payment before sign-up, three requests on one model over two hours, two IPs.
     const a = { accountId: 'ex-a', ip: '10.77.0.1' };
     const aWork = { ...a, type: 'request' as const, promptFingerprint: fp, model: 'model-x' };
@@ -57,104 +59,187 @@ describe('extract', () => {
       { ...bWork, capability: 'cap-1', at: t0 + 6 * HOUR, paymentMethod: 'pm-shared' },
       { ...bWork, capability: 'cap-1', at: t0 + 7 * HOUR },
     ]);
+  });
 
-    // One account per page, so the shared values are met again on a later page; a
-    // full page asks for the next, so the third page is the empty one that ends it.
-    const { input, stats } = await extract(db, cypher, { pageSize: 1 });
-    expect(stats).toMatchObject({ accounts: 2, pages: 3, models: 2, links: 14 });
-    const byId = new Map(input.accounts.map((acc, i) => [acc.id, i]));
-    const ia = byId.get('ex-a') as number;
-    const ib = byId.get('ex-b') as number;
+  // packed: the launcher's procedure (the test Neo4j has it); false: the Cypher query.
+  it.each([
+    ['packed pages', true],
+    ['Cypher pages', false],
+  ])(
+    'reads back every fact and link that ingest stored, names and shared values included (%s)',
+    async (_how, packed) => {
+      // One account per page, so the shared values are met again on a later page; a
+      // full page asks for the next, so the third page is the empty one that ends it.
+      const { input, stats } = await extract(db, cypher, { pageSize: 1, packed });
+      expect(stats).toMatchObject({
+        accounts: 2,
+        pages: 3,
+        models: 2,
+        links: 14,
+        packed: packed ? 1 : 0,
+      });
+      const byId = new Map(input.accounts.map((acc, i) => [acc.id, i]));
+      const ia = byId.get('ex-a') as number;
+      const ib = byId.get('ex-b') as number;
 
-    const [r1, r3] = [t0 + HOUR + 1000, t0 + 3 * HOUR]; // first and last request
-    expect(plainFacts(input.accounts[ia]!)).toEqual<AccountFacts>({
-      id: 'ex-a',
-      signupAt: t0,
-      firstSeen: t0 - HOUR / 2,
-      lastSeen: r3,
-      requests: 3,
-      hours: { keys: [hour(r1), hour(r3)], counts: [2, 1] },
-      emailDomain: 'shared.example',
-      org: 'org-x',
-      models: [
-        {
-          name: 'model-x',
-          count: 3,
-          firstUse: r1,
-          hours: { keys: [hour(r1), hour(r3)], counts: [2, 1] },
-        },
-      ],
-      capabilities: [
-        { name: 'cap-1', count: 2 },
-        { name: 'cap-2', count: 1 },
-      ],
+      const [r1, r3] = [t0 + HOUR + 1000, t0 + 3 * HOUR]; // first and last request
+      expect(plainFacts(input.accounts[ia]!)).toEqual<AccountFacts>({
+        id: 'ex-a',
+        signupAt: t0,
+        firstSeen: t0 - HOUR / 2,
+        lastSeen: r3,
+        requests: 3,
+        hours: { keys: [hour(r1), hour(r3)], counts: [2, 1] },
+        emailDomain: 'shared.example',
+        org: 'org-x',
+        models: [
+          {
+            name: 'model-x',
+            count: 3,
+            firstUse: r1,
+            hours: { keys: [hour(r1), hour(r3)], counts: [2, 1] },
+          },
+        ],
+        capabilities: [
+          { name: 'cap-1', count: 2 },
+          { name: 'cap-2', count: 1 },
+        ],
+      });
+      const [s1, s2] = [t0 + 6 * HOUR, t0 + 7 * HOUR];
+      expect(plainFacts(input.accounts[ib]!)).toEqual<AccountFacts>({
+        id: 'ex-b',
+        signupAt: t0 + 5 * HOUR,
+        firstSeen: t0 + 5 * HOUR,
+        lastSeen: s2,
+        requests: 2,
+        hours: { keys: [hour(s1), hour(s2)], counts: [1, 1] },
+        emailDomain: 'shared.example',
+        org: 'org-y',
+        models: [
+          {
+            name: 'model-y',
+            count: 2,
+            firstUse: s1,
+            hours: { keys: [hour(s1), hour(s2)], counts: [1, 1] },
+          },
+        ],
+        capabilities: [{ name: 'cap-1', count: 2 }],
+      });
+
+      // Links as (kind, value, events behind it) per account; subnets derived through the IP.
+      const links = (account: number) =>
+        [...input.linkAccount.keys()]
+          .filter((l) => input.linkAccount[l] === account)
+          .map((l) => {
+            const id = input.identifiers[input.linkIdentifier[l] as number];
+            return [id?.kind, id?.value, input.linkCount[l]];
+          })
+          .sort((x, y) => `${x[0]} ${x[1]}`.localeCompare(`${y[0]} ${y[1]}`));
+      expect(links(ia)).toEqual([
+        ['device', 'dev-a', 1],
+        ['email_domain', 'shared.example', 1],
+        ['ip', '10.77.0.1', 4],
+        ['ip', '10.77.0.9', 1],
+        ['org', 'org-x', 1],
+        ['payment', 'pm-shared', 1],
+        ['prompt', fp, 3],
+        ['subnet', '10.77.0.0/24', 5],
+      ]);
+      expect(links(ib)).toEqual([
+        ['email_domain', 'shared.example', 1],
+        ['ip', '10.77.0.2', 3],
+        ['org', 'org-y', 1],
+        ['payment', 'pm-shared', 1],
+        ['prompt', fp, 2],
+        ['subnet', '10.77.0.0/24', 3],
+      ]);
+      // A shared value is one identifier, whichever account (and page) met it first.
+      const values = input.identifiers.map((i) => `${i.kind}:${i.value}`);
+      expect(values.length).toBe(new Set(values).size);
+      expect(values.sort()).toEqual([
+        'device:dev-a',
+        'email_domain:shared.example',
+        'ip:10.77.0.1',
+        'ip:10.77.0.2',
+        'ip:10.77.0.9',
+        'org:org-x',
+        'org:org-y',
+        'payment:pm-shared',
+        `prompt:${fp}`,
+        'subnet:10.77.0.0/24',
+      ]);
+      expect([...input.models].sort((x, y) => x.name.localeCompare(y.name))).toEqual([
+        { name: 'model-x', firstSeen: r1 },
+        { name: 'model-y', firstSeen: s1 },
+      ]);
+    },
+  );
+
+  it('reads the same input from packed pages as from Cypher pages, order included', async () => {
+    // The planted world, plus one account past Neo4j's dense-node threshold (50
+    // relationships): its relationships are stored per type, the order both readers walk.
+    const base = Date.UTC(2026, 2, 1);
+    const dense = Array.from({ length: 70 }, (_, i) => ({
+      type: 'request' as const,
+      accountId: 'ex-dense',
+      at: base + i * HOUR,
+      ip: `10.88.${i % 3}.${i}`,
+      promptFingerprint: (0xabc000 + i).toString(16).padStart(16, '0'),
+      model: `model-${i % 4}`,
+      capability: `cap-${i % 5}`,
+    }));
+    await new EventWriter(db, cypher).write([
+      ...plantWorld().events.map((e) => ({ ...e, at: Date.parse(e.at) })),
+      ...dense,
+    ]);
+    // Values ingest never writes, for the packed layout's other branches: non-integers,
+    // negatives, integers past 2^50, a non-string, text beyond ASCII, missing counts.
+    await db.write((tx) =>
+      tx.run(`
+        CREATE (a:Account {id: 'ex-odd', requests: 2.5, firstSeen: -86400000,
+                           lastSeen: 2251799813685249, hourKeys: [5, 3, -2, 1000000],
+                           hourCounts: [1.5, 2.0], org: 'Zürich 学院', emailDomain: 42})
+        CREATE (a)-[:CONNECTED_FROM]->(:IP {address: '192.0.2.77'})
+        CREATE (a)-[:IN_ORG {count: 3}]->(:Org {id: 'Zürich 学院'})
+        CREATE (a)-[:USED_MODEL {count: 7, firstUse: 1.0e12, hourKeys: [2251799813685248]}]
+               ->(:Model {name: 'mödel-ü'})`),
+    );
+
+    const read = async (packed: boolean) => {
+      const { input, stats } = await extract(db, cypher, { pageSize: 7, packed });
+      expect(stats.packed).toBe(packed ? 1 : 0);
+      const { ms: _ms, packed: _p, ...rest } = stats;
+      return {
+        stats: rest,
+        accounts: input.accounts.map(plainFacts),
+        identifiers: input.identifiers,
+        links: [[...input.linkAccount], [...input.linkIdentifier], [...input.linkCount]],
+        models: input.models,
+      };
+    };
+    const packed = await read(true);
+    const viaCypher = await read(false);
+    expect(packed.stats.accounts).toBeGreaterThan(40);
+    expect(packed.accounts.find((a) => a.id === 'ex-dense')?.models).toHaveLength(4);
+    expect(packed.accounts.find((a) => a.id === 'ex-odd')).toMatchObject({
+      requests: 2.5,
+      firstSeen: -86400000,
+      lastSeen: 2251799813685249,
+      org: 'Zürich 学院',
+      emailDomain: null,
     });
-    const [s1, s2] = [t0 + 6 * HOUR, t0 + 7 * HOUR];
-    expect(plainFacts(input.accounts[ib]!)).toEqual<AccountFacts>({
-      id: 'ex-b',
-      signupAt: t0 + 5 * HOUR,
-      firstSeen: t0 + 5 * HOUR,
-      lastSeen: s2,
-      requests: 2,
-      hours: { keys: [hour(s1), hour(s2)], counts: [1, 1] },
-      emailDomain: 'shared.example',
-      org: 'org-y',
-      models: [
-        {
-          name: 'model-y',
-          count: 2,
-          firstUse: s1,
-          hours: { keys: [hour(s1), hour(s2)], counts: [1, 1] },
-        },
-      ],
-      capabilities: [{ name: 'cap-1', count: 2 }],
-    });
+    expect(packed).toEqual(viaCypher);
+  });
 
-    // Links as (kind, value, events behind it) per account; subnets derived through the IP.
-    const links = (account: number) =>
-      [...input.linkAccount.keys()]
-        .filter((l) => input.linkAccount[l] === account)
-        .map((l) => {
-          const id = input.identifiers[input.linkIdentifier[l] as number];
-          return [id?.kind, id?.value, input.linkCount[l]];
-        })
-        .sort((x, y) => `${x[0]} ${x[1]}`.localeCompare(`${y[0]} ${y[1]}`));
-    expect(links(ia)).toEqual([
-      ['device', 'dev-a', 1],
-      ['email_domain', 'shared.example', 1],
-      ['ip', '10.77.0.1', 4],
-      ['ip', '10.77.0.9', 1],
-      ['org', 'org-x', 1],
-      ['payment', 'pm-shared', 1],
-      ['prompt', fp, 3],
-      ['subnet', '10.77.0.0/24', 5],
-    ]);
-    expect(links(ib)).toEqual([
-      ['email_domain', 'shared.example', 1],
-      ['ip', '10.77.0.2', 3],
-      ['org', 'org-y', 1],
-      ['payment', 'pm-shared', 1],
-      ['prompt', fp, 2],
-      ['subnet', '10.77.0.0/24', 3],
-    ]);
-    // A shared value is one identifier, whichever account (and page) met it first.
-    const values = input.identifiers.map((i) => `${i.kind}:${i.value}`);
-    expect(values.length).toBe(new Set(values).size);
-    expect(values.sort()).toEqual([
-      'device:dev-a',
-      'email_domain:shared.example',
-      'ip:10.77.0.1',
-      'ip:10.77.0.2',
-      'ip:10.77.0.9',
-      'org:org-x',
-      'org:org-y',
-      'payment:pm-shared',
-      `prompt:${fp}`,
-      'subnet:10.77.0.0/24',
-    ]);
-    expect([...input.models].sort((x, y) => x.name.localeCompare(y.name))).toEqual([
-      { name: 'model-x', firstSeen: r1 },
-      { name: 'model-y', firstSeen: s1 },
-    ]);
+  it("reads Cypher pages from a Neo4j without the launcher's procedure", async () => {
+    const without = new Map(cypher);
+    // What a stock Neo4j answers: Neo.ClientError.Procedure.ProcedureNotFound.
+    without.set(
+      'linkage/read-packed-format',
+      'CALL coterie.noSuchProcedure() YIELD format RETURN format',
+    );
+    const { stats } = await extract(db, without, { pageSize: 50 });
+    expect(stats).toMatchObject({ packed: 0 });
+    expect(stats.accounts).toBeGreaterThan(40);
   });
 });

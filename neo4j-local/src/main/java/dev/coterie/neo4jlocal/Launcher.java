@@ -40,6 +40,8 @@ import org.neo4j.configuration.connectors.HttpsConnector;
 import org.neo4j.configuration.helpers.SocketAddress;
 import org.neo4j.dbms.api.DatabaseManagementService;
 import org.neo4j.dbms.api.DatabaseManagementServiceBuilder;
+import org.neo4j.internal.kernel.api.exceptions.ProcedureException;
+import org.neo4j.kernel.api.procedure.GlobalProcedures;
 import org.neo4j.graphdb.GraphDatabaseService;
 import org.neo4j.internal.helpers.HostnamePort;
 import org.neo4j.io.fs.DefaultFileSystemAbstraction;
@@ -258,7 +260,21 @@ public final class Launcher {
         // are already closed by then, so a short quiet period is safe and makes stop() ~1 s.
         .setConfig(GraphDatabaseInternalSettings.netty_server_shutdown_quiet_period, 0)
         .setConfig(GraphDatabaseInternalSettings.netty_server_shutdown_timeout, Duration.ofSeconds(5));
-    return builder.build();
+    DatabaseManagementService dbms = builder.build();
+    registerProcedures(dbms);
+    return dbms;
+  }
+
+  /** Coterie's own read procedures (a Neo4j started elsewhere may lack them; callers check). */
+  static void registerProcedures(DatabaseManagementService dbms) {
+    GraphDatabaseAPI system =
+        (GraphDatabaseAPI) dbms.database(GraphDatabaseSettings.SYSTEM_DATABASE_NAME);
+    try {
+      system.getDependencyResolver().resolveDependency(GlobalProcedures.class)
+          .registerProcedure(LinkageExtract.class);
+    } catch (ProcedureException e) {
+      throw new IllegalStateException("cannot register Coterie's procedures: " + e.getMessage(), e);
+    }
   }
 
   /** Reads the port Bolt actually bound (differs from the requested one when it was 0). */
