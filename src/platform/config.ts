@@ -59,6 +59,7 @@ export const configSchema = z.object({
   QUERY_MAX_ROWS: int(1000, 1),
   QUERY_MAX_BYTES: int(8 * 1024 * 1024, 1024),
   QUERY_MAX_CONCURRENT: int(4, 1),
+  CYPHER_CONSOLE: z.enum(['analyst', 'admin', 'off']).default('analyst'),
   MEMBERSHIP_CACHE_SIZE: int(100_000),
   // V8 Maps hold at most 2^24 entries (src/clusters/membership-index.ts).
   MEMBERSHIP_INDEX_MAX_ACCOUNTS: z.coerce.number().int().min(0).max(16_000_000).default(5_000_000),

@@ -361,7 +361,8 @@ function paths(): RouteConfig[] {
     {
       method: 'post',
       path: '/v1/cypher',
-      summary: 'Ad-hoc read-only Cypher with parameters (timeout, row cap; audited)',
+      summary:
+        'Ad-hoc read-only Cypher with parameters (timeout, row cap; audited). Analysts and admins, or as CYPHER_CONSOLE says: admins only, or off (403)',
       security: bearer,
       request: { body: { content: { 'application/json': { schema: cypherRequestSchema } } } },
       responses: {

@@ -354,3 +354,35 @@ describe('POST /v1/cypher', () => {
     });
   });
 });
+
+describe('CYPHER_CONSOLE', () => {
+  it('admin keeps the console to admins, off turns it off; investigations run either way', async () => {
+    const adminOnly = await startService(neo4j.uri, { API_KEYS, CYPHER_CONSOLE: 'admin' });
+    const off = await startService(neo4j.uri, { API_KEYS, CYPHER_CONSOLE: 'off' });
+    try {
+      const query = (s: TestService, role: 'analyst' | 'admin') =>
+        postJson(`${s.url}/v1/cypher`, { query: 'RETURN 1 AS one' }, auth(role));
+      expect(await query(adminOnly, 'analyst')).toMatchObject({
+        status: 403,
+        body: { error: { code: 'forbidden', details: { allowed: ['admin'] } } },
+      });
+      expect((await query(adminOnly, 'admin')).body.rows).toEqual([{ one: 1 }]);
+      const refused = await query(off, 'admin');
+      expect(refused).toMatchObject({ status: 403, body: { error: { code: 'forbidden' } } });
+      expect(JSON.stringify(refused.body)).toContain('CYPHER_CONSOLE=off');
+      // Still authenticated first.
+      expect(await postJson(`${off.url}/v1/cypher`, { query: 'RETURN 1' })).toMatchObject({
+        status: 401,
+      });
+      const saved = await postJson(
+        `${off.url}/v1/investigations/signup-bursts`,
+        { from: '2026-01-01T00:00:00Z', to: '2026-12-01T00:00:00Z' },
+        auth('analyst'),
+      );
+      expect(saved.status).toBe(200);
+    } finally {
+      await adminOnly.stop();
+      await off.stop();
+    }
+  });
+});
