@@ -219,6 +219,14 @@ describe('extract', () => {
     };
     const packed = await read(true);
     const viaCypher = await read(false);
+    // Pages cut by bytes (one account each here) continue where they stopped.
+    const { input: byBytes, stats: byBytesStats } = await extract(db, cypher, {
+      pageSize: 7,
+      maxPageBytes: 1,
+    });
+    expect(byBytesStats.pages).toBe(byBytes.accounts.length + 1);
+    expect(byBytes.accounts.map(plainFacts)).toEqual(viaCypher.accounts);
+    expect(byBytes.identifiers).toEqual(viaCypher.identifiers);
     expect(packed.stats.accounts).toBeGreaterThan(40);
     expect(packed.accounts.find((a) => a.id === 'ex-dense')?.models).toHaveLength(4);
     expect(packed.accounts.find((a) => a.id === 'ex-odd')).toMatchObject({

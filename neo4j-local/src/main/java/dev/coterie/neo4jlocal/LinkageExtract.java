@@ -82,10 +82,13 @@ public final class LinkageExtract {
     public String page;
     /** the page's last account id: the cursor for the next page (null: no accounts) */
     public String lastId;
+    /** whether accounts may follow lastId (the page is full, or it stopped at maxBytes) */
+    public boolean more;
 
-    Page(String page, String lastId) {
+    Page(String page, String lastId, boolean more) {
       this.page = page;
       this.lastId = lastId;
+      this.more = more;
     }
   }
 
@@ -100,16 +103,23 @@ public final class LinkageExtract {
   }
 
   @Procedure(name = "coterie.linkageAccountsPage", mode = Mode.READ)
-  @Description("One page of accounts for a linkage run, packed (see LinkageExtract.java).")
-  public Stream<Page> accountsPage(@Name("after") String after, @Name("limit") long limit) {
+  @Description(
+      "One page of accounts for a linkage run, packed (see LinkageExtract.java): at most limit"
+          + " accounts after the id `after`, fewer once the page holds maxBytes.")
+  public Stream<Page> accountsPage(
+      @Name("after") String after, @Name("limit") long limit, @Name("maxBytes") long maxBytes) {
     Writer body = new Writer();
     int accounts = 0;
     String lastId = null;
+    boolean full = false;
     try (Result rows = tx.execute(PAGE, Map.of("after", after, "limit", limit))) {
-      while (rows.hasNext()) {
+      // A byte budget besides the count: a page is built whole in this heap, so a large
+      // limit must not make one value the heap cannot hold.
+      while (rows.hasNext() && !full) {
         Object id = writeAccount(body, (Node) rows.next().get("a"));
         lastId = id instanceof String s ? s : String.valueOf(id);
         accounts++;
+        full = body.size() >= maxBytes;
       }
     }
     // The account count leads the page, and is known only now.
@@ -117,7 +127,7 @@ public final class LinkageExtract {
     out.u8(FORMAT);
     out.varint(accounts);
     out.append(body);
-    return Stream.of(new Page(out.base64(), lastId));
+    return Stream.of(new Page(out.base64(), lastId, full || accounts == limit));
   }
 
   @SuppressWarnings("unchecked")
@@ -265,6 +275,10 @@ public final class LinkageExtract {
           buf.putDouble(x instanceof Number num ? num.doubleValue() : Double.NaN);
         }
       }
+    }
+
+    int size() {
+      return buf.position();
     }
 
     void append(Writer other) {
