@@ -7,7 +7,7 @@
 import type { AccountRow } from './account-table';
 
 /** The layout this reader knows; a procedure that answers another is not used. */
-export const PACKED_FORMAT = 1;
+export const PACKED_FORMAT = 2;
 
 /** Link kinds in the order a page carries them; `ip` links also carry their subnet. */
 export const PACKED_KINDS = ['payment', 'device', 'ip', 'prompt', 'email_domain', 'org'] as const;
@@ -56,12 +56,11 @@ export class PackedPageReader {
     return v;
   }
 
-  /** varint n + 1, or 0 and an f64; NaN (missing) as null */
+  /** varint 0: missing (null); 1 and an f64; n + 2 for a small integer n */
   private num(): number | null {
     const k = this.varint();
-    if (k > 0) return k - 1;
-    const v = this.f64();
-    return Number.isNaN(v) ? null : v;
+    if (k >= 2) return k - 2;
+    return k === 0 ? null : this.f64();
   }
 
   private str(): string | null {
@@ -125,7 +124,7 @@ export class PackedPageReader {
     const models: AccountRow['models'] = [];
     for (let n = this.varint(); n > 0; n--) {
       models.push({
-        name: String(this.str()),
+        name: String(this.str()), // a missing name reads "null", as on the Cypher path
         count: this.num() ?? 0,
         firstUse: this.num() ?? 0,
         hourKeys: this.nums(),

@@ -76,6 +76,12 @@ function nums(list: unknown): number[] {
   return list.every((x) => typeof x === 'number') ? (list as number[]) : list.map((x) => num(x));
 }
 
+/** A model's or capability's name; a name that is not a string is not Coterie's data. */
+function nameOf(value: unknown): string {
+  if (typeof value === 'string' || value === null || value === undefined) return String(value);
+  throw new Error(`expected a name, got ${typeof value}`);
+}
+
 function stringOrNull(value: unknown): string | null {
   return typeof value === 'string' ? value : null;
 }
@@ -224,14 +230,14 @@ function cypherPages(db: Database, cypher: CypherMap, pageSize: number) {
             hourKeys: nums(field(r, 'hourKeys')),
             hourCounts: nums(field(r, 'hourCounts')),
             models: pairs(r, 'models').map(([name, count, firstUse, hk, hc]) => ({
-              name: String(name),
+              name: nameOf(name),
               count: num(count),
               firstUse: num(firstUse),
               hourKeys: nums(hk),
               hourCounts: nums(hc),
             })),
             capabilities: pairs(r, 'capabilities').map(([name, count]) => ({
-              name: String(name),
+              name: nameOf(name),
               count: num(count),
             })),
           });

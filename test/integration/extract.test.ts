@@ -200,8 +200,9 @@ describe('extract', () => {
                            lastSeen: 2251799813685249, hourKeys: [5, 3, -2, 1000000],
                            hourCounts: [1.5, 2.0], org: 'Zürich 学院', emailDomain: 42})
         CREATE (a)-[:CONNECTED_FROM]->(:IP {address: '192.0.2.77'})
-        CREATE (a)-[:IN_ORG {count: 3}]->(:Org {id: 'Zürich 学院'})
-        CREATE (a)-[:USED_MODEL {count: 7, firstUse: 1.0e12, hourKeys: [2251799813685248]}]
+        CREATE (a)-[:IN_ORG {count: 0.0 / 0.0}]->(:Org {id: 'Zürich 学院'})
+        CREATE (a)-[:USED_MODEL {count: 7, firstUse: 1.0e12, hourKeys: [2251799813685248],
+                                 hourCounts: [9007199254740993]}]
                ->(:Model {name: 'mödel-ü'})`),
     );
 
@@ -236,6 +237,9 @@ describe('extract', () => {
       org: 'Zürich 学院',
       emailDomain: null,
     });
+    // NaN stays NaN; an integer past 2^53 - 1 is Infinity, as the driver reads it.
+    const odd = packed.accounts.find((a) => a.id === 'ex-odd');
+    expect(odd?.models[0]?.hours.counts).toEqual([Infinity]);
     expect(packed).toEqual(viaCypher);
   });
 
@@ -249,5 +253,27 @@ describe('extract', () => {
     const { stats } = await extract(db, without, { pageSize: 50 });
     expect(stats).toMatchObject({ packed: 0 });
     expect(stats.accounts).toBeGreaterThan(40);
+  });
+
+  it('fails on both paths when a stored value has a type ingest never writes', async () => {
+    const cases = [
+      "CREATE (:Account {id: 'ex-bad', requests: '5'})",
+      "CREATE (:Account {id: 'ex-bad', hourKeys: ['7', '9']})",
+      "CREATE (:Account {id: 'ex-bad'})-[:USED_MODEL {count: 1}]->(:Model {name: 42})",
+    ];
+    for (const create of cases) {
+      await db.write((tx) => tx.run(create));
+      try {
+        for (const packed of [true, false]) {
+          await expect(extract(db, cypher, { packed })).rejects.toThrow(/expected a (number|name)/);
+        }
+      } finally {
+        await db.write((tx) =>
+          tx.run(
+            "MATCH (a:Account {id: 'ex-bad'}) OPTIONAL MATCH (a)-->(m:Model) DETACH DELETE a, m",
+          ),
+        );
+      }
+    }
   });
 });

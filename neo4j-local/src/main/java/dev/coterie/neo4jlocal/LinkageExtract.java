@@ -8,13 +8,16 @@
  * far faster than Bolt's nested lists. src/linkage/extract-packed.ts is the reader; the two
  * change together (FORMAT). A Neo4j without this procedure gets the Cypher query.
  *
- * Layout: u8 FORMAT, varint accounts, then per account
+ * Layout: u8 FORMAT, varint accounts (padded to 5 bytes), then per account
  *   str id, num signupAt, num firstSeen, num lastSeen, num requests,
  *   nums hourKeys, nums hourCounts, str emailDomain, str org,
  *   per link kind in KINDS order: varint n, n × (str value, num count[, str subnet for ip]),
  *   varint models, n × (str name, num count, num firstUse, nums hourKeys, nums hourCounts),
  *   varint capabilities, n × (str name, num count)
- * with varint, num, str and nums as Writer writes them. Varints and deltas keep the hour
+ * with varint, num, str and nums as Writer writes them. Values of a type ingest never
+ * writes (a text count, a numeric model name) fail the page, as they fail the Cypher
+ * query's reader; numbers arrive as the driver would give them (NaN stays NaN, an integer
+ * past 2^53 - 1 is infinite). Varints and deltas keep the hour
  * series, most of a page, small (370 MB of fixed-width numbers at 1M accounts). The page
  * travels as base64 text (see base64()).
  */
@@ -25,7 +28,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -43,8 +45,11 @@ import org.neo4j.procedure.Name;
 import org.neo4j.procedure.Procedure;
 
 public final class LinkageExtract {
-  /** Bumped whenever the layout changes; the reader refuses any other. */
-  public static final int FORMAT = 1;
+  /**
+   * Bumped whenever the layout or the procedure's signature changes; the service uses the
+   * procedure only when this is the format it reads (a stale plugin jar gets Cypher).
+   */
+  public static final int FORMAT = 2;
 
   /** Link kinds in the order the page carries them, with the identifier's value property. */
   private static final String[][] KINDS = {
@@ -109,6 +114,7 @@ public final class LinkageExtract {
   public Stream<Page> accountsPage(
       @Name("after") String after, @Name("limit") long limit, @Name("maxBytes") long maxBytes) {
     Writer body = new Writer();
+    int countAt = body.reserveHeader();
     int accounts = 0;
     String lastId = null;
     boolean full = false;
@@ -122,12 +128,8 @@ public final class LinkageExtract {
         full = body.size() >= maxBytes;
       }
     }
-    // The account count leads the page, and is known only now.
-    Writer out = new Writer();
-    out.u8(FORMAT);
-    out.varint(accounts);
-    out.append(body);
-    return Stream.of(new Page(out.base64(), lastId, full || accounts == limit));
+    body.patchHeader(countAt, accounts);
+    return Stream.of(new Page(body.base64(), lastId, full || accounts == limit));
   }
 
   @SuppressWarnings("unchecked")
@@ -171,7 +173,7 @@ public final class LinkageExtract {
     List<Relationship> models = byKind[KINDS.length];
     out.varint(models.size());
     for (Relationship r : models) {
-      out.str(r.getEndNode().getProperty("name", null));
+      out.name(r.getEndNode().getProperty("name", null));
       out.num(r.getProperty("count", null));
       out.num(r.getProperty("firstUse", null));
       out.nums(r.getProperty("hourKeys", null));
@@ -180,7 +182,7 @@ public final class LinkageExtract {
     List<Relationship> capabilities = byKind[KINDS.length + 1];
     out.varint(capabilities.size());
     for (Relationship r : capabilities) {
-      out.str(r.getEndNode().getProperty("name", null));
+      out.name(r.getEndNode().getProperty("name", null));
       out.num(r.getProperty("count", null));
     }
     return p.get("id");
@@ -191,12 +193,18 @@ public final class LinkageExtract {
     /** Integers at or above this (2^50) go as f64: JavaScript reads its numbers exactly. */
     private static final long EXACT = 1L << 50;
 
+    /** Number.MAX_SAFE_INTEGER */
+    private static final long MAX_SAFE = (1L << 53) - 1;
+
+    private static final int HEADER = 6;
+
     private ByteBuffer buf = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
 
     private void room(int n) {
       if (buf.remaining() < n) {
         ByteBuffer bigger =
-            ByteBuffer.allocate(Math.max(buf.capacity() * 2, buf.position() + n))
+            ByteBuffer.allocate(
+                    (int) Math.min(Integer.MAX_VALUE - 8, Math.max(buf.capacity() * 2L, buf.position() + (long) n)))
                 .order(ByteOrder.LITTLE_ENDIAN);
         buf.flip();
         bigger.put(buf);
@@ -219,26 +227,49 @@ public final class LinkageExtract {
       buf.put((byte) v);
     }
 
+    private static boolean integral(Object v) {
+      return v instanceof Long || v instanceof Integer || v instanceof Short || v instanceof Byte;
+    }
+
     private static boolean exactInteger(Object v) {
-      if (!(v instanceof Long || v instanceof Integer || v instanceof Short || v instanceof Byte)) {
+      if (!integral(v)) {
         return false;
       }
       long x = ((Number) v).longValue();
       return x > -EXACT && x < EXACT;
     }
 
-    /** varint n + 1 for an integer 0 ≤ n < 2^50; else 0 and an f64 (NaN: missing, not a number). */
-    void num(Object v) {
-      if (exactInteger(v) && ((Number) v).longValue() >= 0) {
-        varint(((Number) v).longValue() + 1);
-        return;
+    /** A number as the service's driver reads it: integers past 2^53 - 1 are infinite. */
+    private static double asJavaScript(Object v) {
+      if (!(v instanceof Number n)) {
+        throw new IllegalArgumentException(
+            "expected a number, got " + v.getClass().getSimpleName() + " (Coterie's data model)");
       }
-      varint(0);
-      room(8);
-      buf.putDouble(v instanceof Number n ? n.doubleValue() : Double.NaN);
+      if (integral(v)) {
+        long x = n.longValue();
+        return x > MAX_SAFE ? Double.POSITIVE_INFINITY : x < -MAX_SAFE ? Double.NEGATIVE_INFINITY : x;
+      }
+      return n.doubleValue();
     }
 
-    /** varint byte length + 1 and UTF-8; 0: null or not a string */
+    /**
+     * varint 0: missing; n + 2 for an integer 0 ≤ n < 2^50; else 1 and an f64. Anything
+     * but a number fails the page, as it fails the Cypher query's reader.
+     */
+    void num(Object v) {
+      if (v == null) {
+        varint(0);
+      } else if (exactInteger(v) && ((Number) v).longValue() >= 0) {
+        varint(((Number) v).longValue() + 2);
+      } else {
+        double d = asJavaScript(v);
+        varint(1);
+        room(8);
+        buf.putDouble(d);
+      }
+    }
+
+    /** varint byte length + 1 and UTF-8; 0: null or not a string (links skip those) */
     void str(Object v) {
       if (!(v instanceof String s)) {
         varint(0);
@@ -250,10 +281,20 @@ public final class LinkageExtract {
       buf.put(utf8);
     }
 
+    /** A model's or capability's name: a string or missing; anything else fails the page. */
+    void name(Object v) {
+      if (v != null && !(v instanceof String)) {
+        throw new IllegalArgumentException(
+            "expected a name, got " + v.getClass().getSimpleName() + " (Coterie's data model)");
+      }
+      str(v);
+    }
+
     /**
-     * A numeric array property (anything else is empty): varint n, then type 0 and each
-     * element's difference from the one before, zigzag varints (hour keys ascend, counts
-     * are small), or type 1 and n f64 when an element is not an integer below 2^50.
+     * A numeric array property (anything but an array is empty): varint n, then type 0
+     * and each element's difference from the one before, zigzag varints (hour keys
+     * ascend, counts are small), or type 1 and n f64 when an element is not an integer
+     * below 2^50. An element that is not a number fails the page.
      */
     void nums(Object v) {
       int n = v != null && v.getClass().isArray() ? Array.getLength(v) : 0;
@@ -271,24 +312,38 @@ public final class LinkageExtract {
           before += d;
           varint((d << 1) ^ (d >> 63));
         } else {
+          double d = asJavaScript(x);
           room(8);
-          buf.putDouble(x instanceof Number num ? num.doubleValue() : Double.NaN);
+          buf.putDouble(d);
         }
       }
+    }
+
+    /** Room for FORMAT and the account count, written last (patchHeader). */
+    int reserveHeader() {
+      int at = buf.position();
+      room(HEADER);
+      buf.position(at + HEADER);
+      return at;
+    }
+
+    /** FORMAT, then the count as a varint padded to 5 bytes (LEB128 allows the padding). */
+    void patchHeader(int at, int count) {
+      buf.put(at, (byte) FORMAT);
+      for (int i = 0; i < 4; i++) {
+        buf.put(at + 1 + i, (byte) (((count >>> (7 * i)) & 0x7F) | 0x80));
+      }
+      buf.put(at + 5, (byte) ((count >>> 28) & 0x7F));
     }
 
     int size() {
       return buf.position();
     }
 
-    void append(Writer other) {
-      room(other.buf.position());
-      buf.put(other.buf.array(), 0, other.buf.position());
-    }
-
     /** Base64: the JavaScript driver decodes a string natively, a byte array one byte at a time. */
     String base64() {
-      return Base64.getEncoder().encodeToString(Arrays.copyOf(buf.array(), buf.position()));
+      ByteBuffer text = Base64.getEncoder().encode(ByteBuffer.wrap(buf.array(), 0, buf.position()));
+      return new String(text.array(), 0, text.limit(), StandardCharsets.ISO_8859_1);
     }
   }
 }
