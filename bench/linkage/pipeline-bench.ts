@@ -19,8 +19,11 @@
  *   --heap / --pagecache: the Neo4j JVM's (default 6g / 3g; the service ships 2g / 1g)
  *   --in-process: compute (extract … match) on the bench's main thread instead of the
  *     worker thread the service uses (A/B for the event-loop stall figure)
- *   --warm: every page of the extract query read once (records dropped) before the run,
- *     untimed, so Neo4j's JIT and page cache are warm as in a long-running service
+ *   --warm: every page of the Cypher extract query read once (records dropped) before
+ *     the run, untimed, so Neo4j's page cache is warm as in a long-running service
+ *   The run reads config from the environment like the service: LINKAGE_EXTRACT_PACKED=false
+ *   makes extract use the Cypher query instead of the launcher's procedure (the A/B in
+ *   bench/RESULTS.md, "Extract through a procedure of the launcher").
  *
  * `--keep-db DIR` uses DIR (must not exist yet) as the data directory and keeps it, so
  * a query benchmark can start Neo4j on a published run. Figures also go to
