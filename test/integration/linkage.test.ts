@@ -249,6 +249,8 @@ describe('linkage runs', () => {
     expect(first.stats.clusters as number).toBeGreaterThanOrEqual(4);
     expect(first.stats.modularity as number).toBeGreaterThan(0);
     expect(first.stats).toHaveProperty('extract.pages');
+    // The service's run on the launcher's Neo4j reads packed pages (its procedure is there).
+    expect(first.stats).toHaveProperty('extract.packed', 1);
     expect(first.stats).toHaveProperty('build.edges');
     expect(first.stats).toHaveProperty('detect.components');
     expect(first.stats).toHaveProperty('publish.batches');
