@@ -247,7 +247,7 @@ function cypherPages(db: Database, cypher: CypherMap, pageSize: number) {
   };
 }
 
-/** Pages from the launcher's coterie.linkageAccountsPage: one byte array per page. */
+/** Pages from the launcher's coterie.linkageAccountsPage: one base64 string per page. */
 function packedPages(db: Database, cypher: CypherMap, pageSize: number, maxBytes: number) {
   const pageQuery = query(cypher, 'linkage/read-accounts-page-packed');
   return async (after: string): Promise<Page> => {

@@ -201,9 +201,19 @@ describe('extract', () => {
                            hourCounts: [1.5, 2.0], org: 'Zürich 学院', emailDomain: 42})
         CREATE (a)-[:CONNECTED_FROM]->(:IP {address: '192.0.2.77'})
         CREATE (a)-[:IN_ORG {count: 0.0 / 0.0}]->(:Org {id: 'Zürich 学院'})
-        CREATE (a)-[:USED_MODEL {count: 7, firstUse: 1.0e12, hourKeys: [2251799813685248],
-                                 hourCounts: [9007199254740993]}]
+        CREATE (a)-[:USED_MODEL {count: 7, firstUse: 1.0e12, hourKeys: [2251799813685248, 2251799813685250],
+                                 hourCounts: [9007199254740993, -9007199254740993]}]
                ->(:Model {name: 'mödel-ü'})`),
+    );
+    // An account bigger than the procedure's first buffer (1 MiB), and enough accounts
+    // that a page counts past 127 (the count's varint then takes its padding bytes).
+    await db.write((tx) =>
+      tx.run(`
+        CREATE (:Account {id: 'ex-big', hourKeys: range(1, 150000),
+                          hourCounts: [x IN range(1, 150000) | x + 0.5]})
+        WITH 1 AS one
+        UNWIND range(1, 150) AS i
+        CREATE (:Account {id: 'ex-many-' + toString(i), requests: i})`),
     );
 
     const read = async (packed: boolean) => {
@@ -220,6 +230,8 @@ describe('extract', () => {
     };
     const packed = await read(true);
     const viaCypher = await read(false);
+    const { input: onePage } = await extract(db, cypher, { pageSize: 1000 });
+    expect(onePage.accounts.map(plainFacts)).toEqual(viaCypher.accounts);
     // Pages cut by bytes (one account each here) continue where they stopped.
     const { input: byBytes, stats: byBytesStats } = await extract(db, cypher, {
       pageSize: 7,
@@ -239,7 +251,7 @@ describe('extract', () => {
     });
     // NaN stays NaN; an integer past 2^53 - 1 is Infinity, as the driver reads it.
     const odd = packed.accounts.find((a) => a.id === 'ex-odd');
-    expect(odd?.models[0]?.hours.counts).toEqual([Infinity]);
+    expect(odd?.models[0]?.hours.counts).toEqual([Infinity, -Infinity]);
     expect(packed).toEqual(viaCypher);
   });
 
@@ -253,6 +265,9 @@ describe('extract', () => {
     const { stats } = await extract(db, without, { pageSize: 50 });
     expect(stats).toMatchObject({ packed: 0 });
     expect(stats.accounts).toBeGreaterThan(40);
+    // A procedure of another layout version (a plugin jar left from an older Coterie).
+    without.set('linkage/read-packed-format', 'RETURN 1 AS format');
+    expect((await extract(db, without, { pageSize: 50 })).stats).toMatchObject({ packed: 0 });
   });
 
   it('fails on both paths when a stored value has a type ingest never writes', async () => {

@@ -163,21 +163,27 @@ public final class LinkageExtract {
       out.varint(byKind[k].size());
       for (Relationship r : byKind[k]) {
         Node x = r.getEndNode();
-        out.str(x.getProperty(KINDS[k][1], null));
-        out.num(r.getProperty("count", null));
         if (k == IP) {
-          out.str(x.getProperty("subnet", null));
+          // One walk of the node's property chain for both (getProperty walks it each time).
+          Map<String, Object> ip = x.getProperties("address", "subnet");
+          out.str(ip.get("address"));
+          out.num(r.getProperty("count", null));
+          out.str(ip.get("subnet"));
+        } else {
+          out.str(x.getProperty(KINDS[k][1], null));
+          out.num(r.getProperty("count", null));
         }
       }
     }
     List<Relationship> models = byKind[KINDS.length];
     out.varint(models.size());
     for (Relationship r : models) {
+      Map<String, Object> use = r.getAllProperties();
       out.name(r.getEndNode().getProperty("name", null));
-      out.num(r.getProperty("count", null));
-      out.num(r.getProperty("firstUse", null));
-      out.nums(r.getProperty("hourKeys", null));
-      out.nums(r.getProperty("hourCounts", null));
+      out.num(use.get("count"));
+      out.num(use.get("firstUse"));
+      out.nums(use.get("hourKeys"));
+      out.nums(use.get("hourCounts"));
     }
     List<Relationship> capabilities = byKind[KINDS.length + 1];
     out.varint(capabilities.size());
@@ -297,7 +303,9 @@ public final class LinkageExtract {
      * below 2^50. An element that is not a number fails the page.
      */
     void nums(Object v) {
-      int n = v != null && v.getClass().isArray() ? Array.getLength(v) : 0;
+      // byte[] too is empty: the driver hands it over as bytes, which the Cypher path's
+      // reader does not take for numbers.
+      int n = v != null && v.getClass().isArray() && !(v instanceof byte[]) ? Array.getLength(v) : 0;
       boolean ints = true;
       for (int i = 0; i < n && ints; i++) {
         ints = exactInteger(Array.get(v, i));
