@@ -86,12 +86,16 @@ export class CypherConsole {
   }
 }
 
-/** Runs a query, maps its failure to an AppError, and audits the outcome either way. */
+/**
+ * Audits the query as started, runs it, maps its failure to an AppError, and audits the
+ * outcome either way (a query that takes Neo4j or the service down stays "started").
+ */
 export async function auditedQuery<T>(
   audit: AuditLog,
   entry: Omit<AuditRecord, 'outcome'>,
   work: () => Promise<T>,
 ): Promise<T> {
+  const started = await audit.start(entry);
   let outcome = 'ok';
   try {
     return await work();
@@ -100,7 +104,7 @@ export async function auditedQuery<T>(
     outcome = isAppError(appError) ? appError.code : 'internal';
     throw appError;
   } finally {
-    await audit.record({ ...entry, outcome });
+    await audit.complete(started, { ...entry, outcome });
   }
 }
 

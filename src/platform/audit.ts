@@ -8,7 +8,9 @@
  * log line already holds the record). Verdicts and allow-list changes write their node
  * in the change's own transaction (see `recordInTx`) and their log line once it has
  * committed, so neither exists without the change; a change that fails is recorded
- * afterwards with its error code.
+ * afterwards with its error code. Reads are recorded before they run, with outcome
+ * "started", and completed with their outcome after (`start`, `complete`): one that never
+ * ends stays in the trail as started.
  */
 import { randomUUID } from 'node:crypto';
 import type { Principal } from './auth';
@@ -41,6 +43,16 @@ export interface Committed {
   params: Record<string, unknown>;
 }
 
+/** The outcome of an audited read while it runs (and for good, if it never ends). */
+export const STARTED = 'started';
+
+/** What `complete` needs of the entry `start` wrote. */
+export interface StartedEntry {
+  id: string;
+  /** when it started (epoch ms): the entry's `at` */
+  at: number;
+}
+
 export class AuditLog {
   /** At info whatever LOG_LEVEL says: a quieter service must not lose its audit lines. */
   private readonly logger: Logger;
@@ -53,13 +65,46 @@ export class AuditLog {
     this.logger = logger.child({}, { level: 'info' });
   }
 
-  /** Log line + AuditEntry node in a transaction of its own (reads: investigations, Cypher). */
+  /** Log line + AuditEntry node in a transaction of its own (a change that failed). */
   async record(entry: AuditRecord): Promise<void> {
     const params = this.log(entry);
     try {
       await this.db.write((tx) => this.writeEntry(tx, params));
     } catch (err) {
       this.logger.error({ err, audit: true, id: params.id }, 'audit entry not stored in Neo4j');
+    }
+  }
+
+  /**
+   * A read's record before it runs (investigations, Cypher): log line and AuditEntry node
+   * with outcome "started", in a transaction of its own, so a query that never ends (it
+   * hangs, or Neo4j or the service dies under it) is in the trail all the same.
+   * `complete` adds the outcome. Never throws: a trail that cannot be written is logged.
+   */
+  async start(entry: Omit<AuditRecord, 'outcome'>): Promise<StartedEntry> {
+    const params = this.log({ ...entry, outcome: STARTED });
+    try {
+      await this.db.write((tx) => this.writeEntry(tx, params));
+    } catch (err) {
+      this.logger.error({ err, audit: true, id: params.id }, 'audit entry not stored in Neo4j');
+    }
+    return { id: params.id as string, at: params.at as number };
+  }
+
+  /**
+   * The outcome of a read `start` recorded: a second log line with the same id, and the
+   * node's `outcome` and `endedAt` (the node is made whole if `start` could not write
+   * it). Never throws.
+   */
+  async complete(started: StartedEntry, entry: AuditRecord): Promise<void> {
+    const params = { ...this.params(entry, started.id), at: started.at, endedAt: Date.now() };
+    this.logLine(entry, params);
+    try {
+      await this.db.write((tx) =>
+        tx.run(query(this.cypher, 'verdicts/complete-audit-entry'), params),
+      );
+    } catch (err) {
+      this.logger.error({ err, audit: true, id: started.id }, 'audit outcome not stored in Neo4j');
     }
   }
 

@@ -57,8 +57,15 @@ export const auditListSchema = z
         action: z.string(),
         target: z.string(),
         params: z.unknown(),
-        outcome: z.string(),
+        outcome: z
+          .string()
+          .describe(
+            '"ok" or the error code it ended with; "started" while an investigation or Cypher query runs, and for good if it never ended',
+          ),
         at: epochMs(),
+        endedAt: epochMs()
+          .optional()
+          .describe('investigations and Cypher: when the query ended (absent while "started")'),
       }),
     ),
     nextCursor: z.string().nullable(),

@@ -9,7 +9,7 @@ import { mapQueryError } from '../../src/cypher-console/service';
 import { AppError } from '../../src/platform/errors';
 import { startTestNeo4j, type TestNeo4j } from '../support/neo4j';
 import { postJson, startService, type TestService } from '../support/service';
-import { API_KEYS, auth, ingestWorld } from '../support/analyst-fixtures';
+import { API_KEYS, auth, getJson, ingestWorld } from '../support/analyst-fixtures';
 
 /** Fails with a label instead of hanging until the test timeout. */
 async function step<T>(label: string, work: Promise<T>, ms = 20_000): Promise<T> {
@@ -323,6 +323,29 @@ describe('POST /v1/cypher', () => {
       'UNWIND range(1, 1000000000) AS x WITH x WHERE x = -1 RETURN count(*) AS n',
     );
     expect(res).toMatchObject({ status: 504, body: { error: { code: 'query_timeout' } } });
+  });
+
+  it('audits a query before it runs: one that has not ended is in the trail as started', async () => {
+    const query = 'UNWIND range(1, 1000000000) AS x WITH x WHERE x = -3 RETURN count(*) AS n';
+    const pending = cypher(query);
+    type Entry = Record<string, unknown> & { params: { query?: string } };
+    const find = async () => {
+      const page = await getJson(`${svc.url}/v1/audit?action=cypher&limit=20`, auth('admin'));
+      return (page.body.entries as Entry[]).find((e) => e.params.query === query);
+    };
+    // While it computes in Neo4j (QUERY_TIMEOUT_MS is 1 s): there already, with no end.
+    let running: Entry | undefined;
+    for (const until = Date.now() + 900; !running && Date.now() < until;) {
+      running = await find();
+      if (!running) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(running).toMatchObject({ actor: 'ana', role: 'analyst', outcome: 'started' });
+    expect(running?.endedAt).toBeUndefined();
+    expect(await step('timeout', pending)).toMatchObject({ status: 504 });
+    // Completed in place: the same entry, with its outcome and end.
+    const ended = await find();
+    expect(ended).toMatchObject({ id: running?.id, at: running?.at, outcome: 'query_timeout' });
+    expect(ended?.endedAt).toEqual(expect.any(Number));
   });
 
   it('401 without a key, 403 for the ingest role, admin allowed', async () => {

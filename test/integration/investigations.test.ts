@@ -350,13 +350,24 @@ describe('POST /v1/investigations/{name}', () => {
     const lines = capped.logs.map((l) => JSON.parse(l) as Record<string, unknown>);
     // The service logs at warn (no request lines), yet the audit line is there, at info.
     expect(lines.filter((l) => l.req !== undefined)).toEqual([]);
-    expect(
-      lines.filter((l) => l.audit === true && JSON.stringify(l.params).includes('ring:5')),
-    ).toEqual([
+    // Two lines of one entry: before the query ran, and with its outcome.
+    const audit = lines.filter(
+      (l) => l.audit === true && JSON.stringify(l.params).includes('ring:5'),
+    );
+    expect(audit).toEqual([
       expect.objectContaining({
         level: 30,
         actor: 'ana',
         params: { accountId: 'ring:5', limit: 100 },
+        outcome: 'started',
+      }),
+      expect.objectContaining({
+        level: 30,
+        actor: 'ana',
+        params: { accountId: 'ring:5', limit: 100 },
+        outcome: 'ok',
+        id: audit[0]?.id,
+        endedAt: expect.any(Number),
       }),
     ]);
   });
