@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'too_many_queries'
   | 'write_not_allowed'
   | 'query_timeout'
+  | 'query_memory_limit'
   | 'database_unavailable'
   | 'database_busy'
   | 'not_ready'
@@ -37,6 +38,7 @@ const STATUS: Record<ErrorCode, number> = {
   run_in_progress: 409,
   too_many_queries: 429,
   query_timeout: 504,
+  query_memory_limit: 422,
   database_unavailable: 503,
   database_busy: 503,
   not_ready: 503,

@@ -165,6 +165,21 @@ export function toAppError(err: unknown): unknown {
     ) {
       return new AppError('query_timeout', 'the query ran past its time limit', { cause: err });
     }
+    // One transaction's tracked memory past db.memory.transaction.max: the work itself is
+    // too big and would fail again. (The total of all transactions, dbms.memory.transaction
+    // .total.max, is the same code with that setting named: busy, retry later, below.)
+    if (
+      err.code === 'Neo.TransientError.General.MemoryPoolOutOfMemoryError' &&
+      err.message.includes('db.memory.transaction.max')
+    ) {
+      return new AppError(
+        'query_memory_limit',
+        'the query needs more memory than one transaction may use in Neo4j ' +
+          '(db.memory.transaction.max); make it hold less at once: fewer rows into ' +
+          'collect(), ORDER BY, DISTINCT or aggregations, or a LIMIT earlier',
+        { cause: err, details: { neo4jCode: err.code, neo4jMessage: err.message } },
+      );
+    }
     // Deadlocks, lock timeouts and the like that outlasted the driver's retries.
     if (err.code.startsWith('Neo.TransientError.')) {
       return new AppError('database_busy', `Neo4j is busy (${err.code}); retry later`, {

@@ -60,6 +60,7 @@ const ERRORS: Record<number, string> = {
   403: 'role may not do this (forbidden), or a write in a read-only query (write_not_allowed)',
   404: 'not found (not_found)',
   409: 'conflict (conflict, run_in_progress)',
+  422: 'the query needs more memory than one transaction may use (query_memory_limit)',
   429: 'too many analyst queries running at once (too_many_queries)',
   413: 'too large (payload_too_large)',
   415: 'body not sent as JSON (content-type other than application/json), or in a charset outside UTF-8/16/32 (unsupported_media_type)',
@@ -355,7 +356,7 @@ function paths(): RouteConfig[] {
       },
       responses: {
         200: json(cypherResultSchema.extend({ name: z.string(), params: jsonObject }), 'rows'),
-        ...errors(400, 401, 403, 404, 429, 504),
+        ...errors(400, 401, 403, 404, 422, 429, 504),
       },
     },
     {
@@ -367,7 +368,7 @@ function paths(): RouteConfig[] {
       request: { body: { content: { 'application/json': { schema: cypherRequestSchema } } } },
       responses: {
         200: json(cypherResultSchema, 'rows'),
-        ...errors(400, 401, 403, 429, 504),
+        ...errors(400, 401, 403, 422, 429, 504),
       },
     },
   ];

@@ -3,7 +3,8 @@
  * every kind of write refused with 403 write_not_allowed and the graph unchanged,
  * commands and procedures that reach the server (other sessions' transactions,
  * settings) refused, the database's own refusal mapped to the same code, bad queries, row cap,
- * timeout, roles, audit.
+ * timeout, roles, audit (a query is in the trail from its start); a query past the
+ * transaction memory limit (422, Neo4j stays up).
  */
 import { mapQueryError } from '../../src/cypher-console/service';
 import { AppError } from '../../src/platform/errors';
@@ -325,25 +326,63 @@ describe('POST /v1/cypher', () => {
     expect(res).toMatchObject({ status: 504, body: { error: { code: 'query_timeout' } } });
   });
 
+  it('422 query_memory_limit past db.memory.transaction.max; Neo4j and the service stay up', async () => {
+    // Collects strings of ~10,000 characters until the ~228 MiB one transaction may use
+    // (half the 512m heap tests give Neo4j) are taken, well within the 1 s timeout.
+    // Without the per-transaction limit it fills the total of all transactions instead:
+    // 503 database_busy, as if Neo4j were busy.
+    const res = await step(
+      'memory',
+      cypher('UNWIND range(1, 300000000) AS x RETURN size(collect($s + x)) AS n', {
+        s: '0123456789'.repeat(1000),
+      }),
+    );
+    expect(res).toMatchObject({ status: 422, body: { error: { code: 'query_memory_limit' } } });
+    expect((res.body.error as { message: string }).message).toMatch(
+      /more memory than one transaction may use/,
+    );
+    // The launcher sizes the limits from the heap (512m in tests): half for one
+    // transaction, 70 % for all of them.
+    const settings = await neo4j.driver.executeQuery(
+      "SHOW SETTINGS YIELD name, value WHERE name IN ['db.memory.transaction.max', 'dbms.memory.transaction.total.max'] RETURN name, value ORDER BY name",
+    );
+    const limits = Object.fromEntries(
+      settings.records.map((r) => [r.get('name') as string, r.get('value') as string]),
+    );
+    expect(limits['db.memory.transaction.max']).toMatch(/^22\d\.\d+MiB$/);
+    expect(limits['dbms.memory.transaction.total.max']).toMatch(/^3[0-3]\d\.\d+MiB$/);
+    expect(await getJson(`${svc.url}/readyz`)).toMatchObject({ status: 200 });
+    expect((await cypher('RETURN 1 AS one')).body.rows).toEqual([{ one: 1 }]);
+  });
+
   it('audits a query before it runs: one that has not ended is in the trail as started', async () => {
     const query = 'UNWIND range(1, 1000000000) AS x WITH x WHERE x = -3 RETURN count(*) AS n';
     const pending = cypher(query);
     type Entry = Record<string, unknown> & { params: { query?: string } };
-    const find = async () => {
-      const page = await getJson(`${svc.url}/v1/audit?action=cypher&limit=20`, auth('admin'));
-      return (page.body.entries as Entry[]).find((e) => e.params.query === query);
-    };
     // While it computes in Neo4j (QUERY_TIMEOUT_MS is 1 s): there already, with no end.
+    // Looked for straight in Neo4j: the service's own reads share that 1 s limit and a
+    // busy core, and could time out while the query runs.
     let running: Entry | undefined;
     for (const until = Date.now() + 900; !running && Date.now() < until;) {
-      running = await find();
+      const res = await neo4j.driver.executeQuery(
+        "MATCH (e:AuditEntry {action: 'cypher'}) WHERE e.params CONTAINS $q RETURN e {.*} AS e",
+        { q: JSON.stringify(query) },
+      );
+      const found = res.records[0]?.get('e') as Record<string, unknown> | undefined;
+      running = found && {
+        ...found,
+        params: JSON.parse(found.params as string) as Entry['params'],
+      };
       if (!running) await new Promise((r) => setTimeout(r, 20));
     }
     expect(running).toMatchObject({ actor: 'ana', role: 'analyst', outcome: 'started' });
+    expect(running?.params.query).toBe(query);
     expect(running?.endedAt).toBeUndefined();
     expect(await step('timeout', pending)).toMatchObject({ status: 504 });
-    // Completed in place: the same entry, with its outcome and end.
-    const ended = await find();
+    // Completed in place, as the API lists it: the same entry, with its outcome and end.
+    const page = await getJson(`${svc.url}/v1/audit?action=cypher&limit=20`, auth('admin'));
+    expect(page.status).toBe(200);
+    const ended = (page.body.entries as Entry[]).find((e) => e.params.query === query);
     expect(ended).toMatchObject({ id: running?.id, at: running?.at, outcome: 'query_timeout' });
     expect(ended?.endedAt).toEqual(expect.any(Number));
   });

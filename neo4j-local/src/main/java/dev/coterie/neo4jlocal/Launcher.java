@@ -233,6 +233,13 @@ public final class Launcher {
 
   static DatabaseManagementService start(Options opts, int port) {
     DatabaseManagementServiceBuilder builder = new DatabaseManagementServiceBuilder(opts.dataDir());
+    // Transaction memory, from the heap: one transaction may hold TX_MEMORY_SHARE of it, all
+    // of them together TX_MEMORY_TOTAL_SHARE (Neo4j's own default for the total). Set before
+    // --config, so a config file may choose other limits.
+    builder
+        .setConfig(GraphDatabaseSettings.memory_transaction_max_size, txMemoryMax(heapBytes()))
+        .setConfig(
+            GraphDatabaseSettings.memory_transaction_global_max_size, txMemoryTotal(heapBytes()));
     if (opts.configFile() != null) {
       builder.loadPropertiesFromFile(opts.configFile());
     }
@@ -251,6 +258,9 @@ public final class Launcher {
         .setConfig(GraphDatabaseSettings.pagecache_memory, opts.pagecacheBytes())
         // Transactions: a runaway query or lock wait fails instead of hanging forever.
         .setConfig(GraphDatabaseSettings.transaction_timeout, Duration.ofMinutes(15))
+        // Timeouts are enforced by a monitor that looks every 2 s by default: a 10 s limit
+        // could end at 12 s. Every 200 ms it costs a walk over the open transactions.
+        .setConfig(GraphDatabaseSettings.transaction_monitor_check_interval, Duration.ofMillis(200))
         .setConfig(GraphDatabaseSettings.lock_acquisition_timeout, Duration.ofMinutes(2))
         // Keep the disk footprint small: many short-lived test databases share one disk.
         .setConfig(GraphDatabaseSettings.preallocate_logical_logs, false)
@@ -263,6 +273,29 @@ public final class Launcher {
     DatabaseManagementService dbms = builder.build();
     registerProcedures(dbms);
     return dbms;
+  }
+
+  /**
+   * Share of the heap one transaction's tracked memory may use (db.memory.transaction.max):
+   * 910 MiB at the default 2g. The largest legitimate transaction, a 50,000-row part of
+   * `coterie import`, was seen at 414 MiB (neo4j-local/README.md).
+   */
+  static final double TX_MEMORY_SHARE = 0.5;
+
+  /** Share of the heap all transactions together may use (dbms.memory.transaction.total.max). */
+  static final double TX_MEMORY_TOTAL_SHARE = 0.7;
+
+  /** The JVM's maximum heap (-Xmx, less what the collector keeps back). */
+  static long heapBytes() {
+    return Runtime.getRuntime().maxMemory();
+  }
+
+  static long txMemoryMax(long heap) {
+    return (long) (heap * TX_MEMORY_SHARE);
+  }
+
+  static long txMemoryTotal(long heap) {
+    return (long) (heap * TX_MEMORY_TOTAL_SHARE);
   }
 
   /** Coterie's own read procedures (a Neo4j started elsewhere may lack them; callers check). */
