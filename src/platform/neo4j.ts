@@ -75,7 +75,7 @@ export class Database {
       defaultAccessMode: neo4j.session.WRITE,
     });
     try {
-      return await session.executeWrite(work);
+      return await session.executeWrite(noRetryPastMemoryLimit(work));
     } catch (err) {
       throw toAppError(err);
     } finally {
@@ -89,7 +89,10 @@ export class Database {
       defaultAccessMode: neo4j.session.READ,
     });
     try {
-      return await session.executeRead(work, timeoutMs ? { timeout: timeoutMs } : undefined);
+      return await session.executeRead(
+        noRetryPastMemoryLimit(work),
+        timeoutMs ? { timeout: timeoutMs } : undefined,
+      );
     } catch (err) {
       throw toAppError(err);
     } finally {
@@ -150,6 +153,49 @@ export class Database {
 
 const UNAVAILABLE = new Set(['ServiceUnavailable', 'SessionExpired']);
 
+/**
+ * One transaction's tracked memory past db.memory.transaction.max: the work itself is too
+ * big and would fail again. (The total of all transactions, dbms.memory.transaction.total
+ * .max, has the same code with that setting named: busy, worth a retry.)
+ */
+function isPastTransactionMemoryLimit(err: unknown): boolean {
+  return (
+    err instanceof Neo4jError &&
+    err.code === 'Neo.TransientError.General.MemoryPoolOutOfMemoryError' &&
+    err.message.includes('db.memory.transaction.max')
+  );
+}
+
+function memoryLimitError(err: Neo4jError, message: string): AppError {
+  return new AppError('query_memory_limit', message, {
+    cause: err,
+    details: { neo4jCode: err.code, neo4jMessage: err.message },
+  });
+}
+
+/**
+ * The driver retries a transient error for up to 30 s, and Neo4j calls a transaction past
+ * its own memory limit transient; the same work would fill the same memory each time.
+ * Thrown as an AppError inside the transaction function, it is not retried.
+ */
+function noRetryPastMemoryLimit<T>(
+  work: (tx: ManagedTransaction) => Promise<T>,
+): (tx: ManagedTransaction) => Promise<T> {
+  return async (tx) => {
+    try {
+      return await work(tx);
+    } catch (err) {
+      if (!isPastTransactionMemoryLimit(err)) throw err;
+      throw memoryLimitError(
+        err as Neo4jError,
+        'the work needs more memory than one transaction may use in Neo4j ' +
+          '(db.memory.transaction.max); give Neo4j a larger heap, or for `coterie import` ' +
+          'lower IMPORT_PART_ROWS',
+      );
+    }
+  };
+}
+
 export function toAppError(err: unknown): unknown {
   if (err instanceof AppError) return err;
   if (err instanceof Neo4jError) {
@@ -165,19 +211,12 @@ export function toAppError(err: unknown): unknown {
     ) {
       return new AppError('query_timeout', 'the query ran past its time limit', { cause: err });
     }
-    // One transaction's tracked memory past db.memory.transaction.max: the work itself is
-    // too big and would fail again. (The total of all transactions, dbms.memory.transaction
-    // .total.max, is the same code with that setting named: busy, retry later, below.)
-    if (
-      err.code === 'Neo.TransientError.General.MemoryPoolOutOfMemoryError' &&
-      err.message.includes('db.memory.transaction.max')
-    ) {
-      return new AppError(
-        'query_memory_limit',
+    if (isPastTransactionMemoryLimit(err)) {
+      return memoryLimitError(
+        err,
         'the query needs more memory than one transaction may use in Neo4j ' +
           '(db.memory.transaction.max); make it hold less at once: fewer rows into ' +
           'collect(), ORDER BY, DISTINCT or aggregations, or a LIMIT earlier',
-        { cause: err, details: { neo4jCode: err.code, neo4jMessage: err.message } },
       );
     }
     // Deadlocks, lock timeouts and the like that outlasted the driver's retries.

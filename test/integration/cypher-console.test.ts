@@ -8,6 +8,7 @@
  */
 import { mapQueryError } from '../../src/cypher-console/service';
 import { AppError } from '../../src/platform/errors';
+import { Database } from '../../src/platform/neo4j';
 import { startTestNeo4j, type TestNeo4j } from '../support/neo4j';
 import { postJson, startService, type TestService } from '../support/service';
 import { API_KEYS, auth, getJson, ingestWorld } from '../support/analyst-fixtures';
@@ -24,6 +25,11 @@ async function step<T>(label: string, work: Promise<T>, ms = 20_000): Promise<T>
     clearTimeout(timer);
   }
 }
+
+/** Collects 100,000-character strings ($s is 10,000) until memory runs out. */
+const HOG =
+  "WITH reduce(b = '', i IN range(1, 10) | b + $s) AS big " +
+  'UNWIND range(1, 300000000) AS x RETURN size(collect(big + x)) AS n';
 
 let neo4j: TestNeo4j;
 let svc: TestService;
@@ -327,13 +333,14 @@ describe('POST /v1/cypher', () => {
   });
 
   it('422 query_memory_limit past db.memory.transaction.max; Neo4j and the service stay up', async () => {
-    // Collects strings of ~10,000 characters until the ~228 MiB one transaction may use
-    // (half the 512m heap tests give Neo4j) are taken, well within the 1 s timeout.
+    // Collects strings of ~100,000 characters until the ~228 MiB one transaction may use
+    // (half the 512m heap tests give Neo4j) are taken: a few thousand rows, well within the
+    // 1 s timeout.
     // Without the per-transaction limit it fills the total of all transactions instead:
     // 503 database_busy, as if Neo4j were busy.
     const res = await step(
       'memory',
-      cypher('UNWIND range(1, 300000000) AS x RETURN size(collect($s + x)) AS n', {
+      cypher(HOG, {
         s: '0123456789'.repeat(1000),
       }),
     );
@@ -355,15 +362,36 @@ describe('POST /v1/cypher', () => {
     expect((await cypher('RETURN 1 AS one')).body.rows).toEqual([{ one: 1 }]);
   });
 
+  it("the service's own transactions past that limit fail once, not retried for 30 s like other transient errors", async () => {
+    const db = new Database(neo4j.driver);
+    const big = { s: '0123456789'.repeat(1000) };
+    for (const how of ['read', 'write'] as const) {
+      let attempts = 0;
+      const failed = await step(
+        how,
+        db[how](async (tx) => {
+          attempts++;
+          await tx.run(HOG, big);
+        }).catch((err: unknown) => err),
+      );
+      expect(failed).toBeInstanceOf(AppError);
+      expect(failed).toMatchObject({ code: 'query_memory_limit', status: 422 });
+      expect((failed as AppError).message).toMatch(/IMPORT_PART_ROWS/);
+      expect([how, attempts]).toEqual([how, 1]);
+    }
+  });
+
   it('audits a query before it runs: one that has not ended is in the trail as started', async () => {
     const query = 'UNWIND range(1, 1000000000) AS x WITH x WHERE x = -3 RETURN count(*) AS n';
     const pending = cypher(query);
     type Entry = Record<string, unknown> & { params: { query?: string } };
-    // While it computes in Neo4j (QUERY_TIMEOUT_MS is 1 s): there already, with no end.
+    // While it computes in Neo4j (for QUERY_TIMEOUT_MS, 1 s): there already, with no end.
     // Looked for straight in Neo4j: the service's own reads share that 1 s limit and a
     // busy core, and could time out while the query runs.
     let running: Entry | undefined;
-    for (const until = Date.now() + 900; !running && Date.now() < until;) {
+    let settled = false;
+    void pending.finally(() => (settled = true));
+    while (!running && !settled) {
       const res = await neo4j.driver.executeQuery(
         "MATCH (e:AuditEntry {action: 'cypher'}) WHERE e.params CONTAINS $q RETURN e {.*} AS e",
         { q: JSON.stringify(query) },
