@@ -24,33 +24,50 @@ export interface Caps {
 /** Records the driver pulls per batch: bounds what is held before the caps apply. */
 const FETCH_SIZE = 50;
 
+/** One of `QUERY_MAX_CONCURRENT`, held from before a query is audited until it ends. */
+export interface Slot {
+  /** Frees it; a second call does nothing. */
+  release(): void;
+}
+
 export class AnalystQueries {
   private running = 0;
 
   constructor(private readonly ctx: Context) {}
 
-  /** One read transaction, no retries; `work` gets the caps from config. */
-  async run<T>(work: (tx: QueryRunner, caps: Caps) => Promise<T>): Promise<T> {
-    const { QUERY_MAX_CONCURRENT, QUERY_TIMEOUT_MS, QUERY_MAX_ROWS, QUERY_MAX_BYTES } =
-      this.ctx.config;
-    if (this.running >= QUERY_MAX_CONCURRENT) {
+  /**
+   * Takes a slot, or throws 429 too_many_queries when every one is taken. Taken before
+   * the query's audit entry is written, so a burst past the limit is refused at once and
+   * each refusal is one audit write.
+   */
+  reserve(): Slot {
+    const max = this.ctx.config.QUERY_MAX_CONCURRENT;
+    if (this.running >= max) {
       throw new AppError(
         'too_many_queries',
-        `${QUERY_MAX_CONCURRENT} analyst queries are already running; retry when one ends`,
+        `${max} analyst queries are already running; retry when one ends`,
       );
     }
     this.running++;
-    try {
-      return await this.ctx.db.readOnce(
-        (tx) => work(tx, { maxRows: QUERY_MAX_ROWS, maxBytes: QUERY_MAX_BYTES }),
-        {
-          timeoutMs: QUERY_TIMEOUT_MS,
-          fetchSize: FETCH_SIZE,
-        },
-      );
-    } finally {
-      this.running--;
-    }
+    let held = true;
+    return {
+      release: () => {
+        if (held) this.running--;
+        held = false;
+      },
+    };
+  }
+
+  /**
+   * One read transaction, no retries, in a slot from `reserve` (the caller releases it);
+   * `work` gets the caps from config.
+   */
+  async run<T>(_slot: Slot, work: (tx: QueryRunner, caps: Caps) => Promise<T>): Promise<T> {
+    const { QUERY_TIMEOUT_MS, QUERY_MAX_ROWS, QUERY_MAX_BYTES } = this.ctx.config;
+    return this.ctx.db.readOnce(
+      (tx) => work(tx, { maxRows: QUERY_MAX_ROWS, maxBytes: QUERY_MAX_BYTES }),
+      { timeoutMs: QUERY_TIMEOUT_MS, fetchSize: FETCH_SIZE },
+    );
   }
 }
 

@@ -13,7 +13,7 @@ import type { Principal } from '../platform/auth';
 import { AppError, isAppError } from '../platform/errors';
 import { int } from '../platform/neo4j';
 import { assertReadOnly, type PlanNode } from './guard';
-import { AnalystQueries, type CappedRows, runCapped } from './run';
+import { AnalystQueries, type CappedRows, runCapped, type Slot } from './run';
 
 /** Limits on `params`: they are stored whole in the audit trail. */
 export const PARAMS_MAX_DEPTH = 8;
@@ -65,10 +65,10 @@ export class CypherConsole {
       target: 'adhoc',
       params: { query: req.query, params: req.params },
     };
-    return auditedQuery(this.audit, entry, async () => {
+    return auditedQuery(this.audit, this.queries, entry, async (slot) => {
       const started = performance.now(); // the query's time, not the audit write's
       const params = driverParams(req.params);
-      const result = await this.queries.run(async (tx, caps) => {
+      const result = await this.queries.run(slot, async (tx, caps) => {
         const plan = await tx.run(`${EXPLAIN}${req.query}`, params).catch((err: unknown) => {
           throw err instanceof Neo4jError
             ? Object.assign(err, { message: withoutExplain(err.message) })
@@ -89,21 +89,31 @@ export class CypherConsole {
 /**
  * Audits the query as started, runs it, maps its failure to an AppError, and audits the
  * outcome either way (a query that takes Neo4j or the service down stays "started").
+ * One refused at once for want of a slot is audited once, with that outcome.
  */
 export async function auditedQuery<T>(
   audit: AuditLog,
+  queries: AnalystQueries,
   entry: Omit<AuditRecord, 'outcome'>,
-  work: () => Promise<T>,
+  work: (slot: Slot) => Promise<T>,
 ): Promise<T> {
-  const started = await audit.start(entry);
+  let slot: Slot;
+  try {
+    slot = queries.reserve();
+  } catch (err) {
+    await audit.record({ ...entry, outcome: isAppError(err) ? err.code : 'internal' });
+    throw err;
+  }
+  const started = await audit.start(entry); // never throws: the slot cannot leak here
   let outcome = 'ok';
   try {
-    return await work();
+    return await work(slot);
   } catch (err) {
     const appError = mapQueryError(err);
     outcome = isAppError(appError) ? appError.code : 'internal';
     throw appError;
   } finally {
+    slot.release();
     await audit.complete(started, { ...entry, outcome });
   }
 }

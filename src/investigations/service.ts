@@ -46,9 +46,9 @@ export class Investigations {
     if (!inv) throw new AppError('not_found', `no investigation "${name}"`);
     const values = parseInput(inv.schema, body ?? {});
     const entry = { actor: who, action: 'investigation' as const, target: name, params: values };
-    return auditedQuery(this.audit, entry, async () => {
+    return auditedQuery(this.audit, this.queries, entry, async (slot) => {
       const started = performance.now(); // the query's time, not the audit write's
-      const result = await this.queries.run((tx, caps) =>
+      const result = await this.queries.run(slot, (tx, caps) =>
         runCapped(tx, inv.text, toDriverParams(inv, values), caps),
       );
       return { name, params: values, ...withStats(result, started) };

@@ -65,7 +65,10 @@ export class AuditLog {
     this.logger = logger.child({}, { level: 'info' });
   }
 
-  /** Log line + AuditEntry node in a transaction of its own (a change that failed). */
+  /**
+   * Log line + AuditEntry node in a transaction of its own: a change that failed, or a
+   * read refused before it ran (429).
+   */
   async record(entry: AuditRecord): Promise<void> {
     const params = this.log(entry);
     try {

@@ -131,11 +131,21 @@ describe('POST /v1/cypher', () => {
 
   it('429 too_many_queries past QUERY_MAX_CONCURRENT running at once', async () => {
     // Three queries that each run until the 1 s limit: two hold the slots, the third is refused.
-    const slow = 'UNWIND range(1, 1000000000) AS x WITH x WHERE x = -1 RETURN count(*) AS n';
+    const slow = 'UNWIND range(1, 1000000000) AS x WITH x WHERE x = -4 RETURN count(*) AS n';
     const answers = await Promise.all([cypher(slow), cypher(slow), cypher(slow)]);
     expect(answers.map((a) => a.status).sort()).toEqual([429, 504, 504]);
     const refused = answers.find((a) => a.status === 429);
     expect(refused?.body).toMatchObject({ error: { code: 'too_many_queries' } });
+    // Audited, the refused one once: recorded as refused, never started (no endedAt).
+    const audited = await neo4j.driver.executeQuery(
+      "MATCH (e:AuditEntry {action: 'cypher'}) WHERE e.params CONTAINS $q RETURN e.outcome AS outcome, e.endedAt IS NULL AS once ORDER BY outcome",
+      { q: JSON.stringify(slow) },
+    );
+    expect(audited.records.map((r) => [r.get('outcome'), r.get('once')])).toEqual([
+      ['query_timeout', false],
+      ['query_timeout', false],
+      ['too_many_queries', true],
+    ]);
     // The slots are free again.
     expect((await cypher('RETURN 1 AS one')).body.rows).toEqual([{ one: 1 }]);
   });
