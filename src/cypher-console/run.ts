@@ -37,8 +37,9 @@ export class AnalystQueries {
 
   /**
    * Takes a slot, or throws 429 too_many_queries when every one is taken. Taken before
-   * the query's audit entry is written, so a burst past the limit is refused at once and
-   * each refusal is one audit write.
+   * the query's audit entry is written, so requests past the limit never start one while
+   * others' entries are being written, and each refusal is one audit write (which the 429
+   * waits for).
    */
   reserve(): Slot {
     const max = this.ctx.config.QUERY_MAX_CONCURRENT;

@@ -8,7 +8,7 @@
 import { Neo4jError } from 'neo4j-driver';
 import { z } from 'zod';
 import type { Context } from '../context';
-import { AuditLog, type AuditRecord } from '../platform/audit';
+import { AuditLog, type AuditRecord, type StartedEntry } from '../platform/audit';
 import type { Principal } from '../platform/auth';
 import { AppError, isAppError } from '../platform/errors';
 import { int } from '../platform/neo4j';
@@ -104,17 +104,21 @@ export async function auditedQuery<T>(
     await audit.record({ ...entry, outcome: isAppError(err) ? err.code : 'internal' });
     throw err;
   }
-  const started = await audit.start(entry); // never throws: the slot cannot leak here
-  let outcome = 'ok';
+  // From here the slot is released whatever throws, and an entry that started is completed.
+  let started: StartedEntry | undefined;
+  let outcome = 'internal';
   try {
-    return await work(slot);
+    started = await audit.start(entry);
+    const result = await work(slot);
+    outcome = 'ok';
+    return result;
   } catch (err) {
     const appError = mapQueryError(err);
     outcome = isAppError(appError) ? appError.code : 'internal';
     throw appError;
   } finally {
     slot.release();
-    await audit.complete(started, { ...entry, outcome });
+    if (started) await audit.complete(started, { ...entry, outcome });
   }
 }
 

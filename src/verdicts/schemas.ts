@@ -65,7 +65,9 @@ export const auditListSchema = z
         at: epochMs(),
         endedAt: epochMs()
           .optional()
-          .describe('investigations and Cypher: when the query ended (absent while "started")'),
+          .describe(
+            'investigations and Cypher: when the query ended (absent while "started", and for one refused before it ran, such as too_many_queries)',
+          ),
       }),
     ),
     nextCursor: z.string().nullable(),
