@@ -26,6 +26,8 @@ const FETCH_SIZE = 50;
 
 /** One of `QUERY_MAX_CONCURRENT`, held from before a query is audited until it ends. */
 export interface Slot {
+  /** One read transaction, no retries; `work` gets the caps from config. */
+  run<T>(work: (tx: QueryRunner, caps: Caps) => Promise<T>): Promise<T>;
   /** Frees it; a second call does nothing. */
   release(): void;
 }
@@ -51,24 +53,21 @@ export class AnalystQueries {
     }
     this.running++;
     let held = true;
+    const { db, config } = this.ctx;
     return {
+      run: (work) =>
+        db.readOnce(
+          (tx) => work(tx, { maxRows: config.QUERY_MAX_ROWS, maxBytes: config.QUERY_MAX_BYTES }),
+          {
+            timeoutMs: config.QUERY_TIMEOUT_MS,
+            fetchSize: FETCH_SIZE,
+          },
+        ),
       release: () => {
         if (held) this.running--;
         held = false;
       },
     };
-  }
-
-  /**
-   * One read transaction, no retries, in a slot from `reserve` (the caller releases it);
-   * `work` gets the caps from config.
-   */
-  async run<T>(_slot: Slot, work: (tx: QueryRunner, caps: Caps) => Promise<T>): Promise<T> {
-    const { QUERY_TIMEOUT_MS, QUERY_MAX_ROWS, QUERY_MAX_BYTES } = this.ctx.config;
-    return this.ctx.db.readOnce(
-      (tx) => work(tx, { maxRows: QUERY_MAX_ROWS, maxBytes: QUERY_MAX_BYTES }),
-      { timeoutMs: QUERY_TIMEOUT_MS, fetchSize: FETCH_SIZE },
-    );
   }
 }
 

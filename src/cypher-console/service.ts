@@ -68,7 +68,7 @@ export class CypherConsole {
     return auditedQuery(this.audit, this.queries, entry, async (slot) => {
       const started = performance.now(); // the query's time, not the audit write's
       const params = driverParams(req.params);
-      const result = await this.queries.run(slot, async (tx, caps) => {
+      const result = await slot.run(async (tx, caps) => {
         const plan = await tx.run(`${EXPLAIN}${req.query}`, params).catch((err: unknown) => {
           throw err instanceof Neo4jError
             ? Object.assign(err, { message: withoutExplain(err.message) })

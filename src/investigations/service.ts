@@ -48,7 +48,7 @@ export class Investigations {
     const entry = { actor: who, action: 'investigation' as const, target: name, params: values };
     return auditedQuery(this.audit, this.queries, entry, async (slot) => {
       const started = performance.now(); // the query's time, not the audit write's
-      const result = await this.queries.run(slot, (tx, caps) =>
+      const result = await slot.run((tx, caps) =>
         runCapped(tx, inv.text, toDriverParams(inv, values), caps),
       );
       return { name, params: values, ...withStats(result, started) };

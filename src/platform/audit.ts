@@ -44,9 +44,9 @@ export interface Committed {
 }
 
 /** The outcome of an audited read while it runs (and for good, if it never ends). */
-export const STARTED = 'started';
+const STARTED = 'started';
 
-/** What `complete` needs of the entry `start` wrote. */
+/** An entry `record` wrote, as `complete` needs it after `start`. */
 export interface StartedEntry {
   id: string;
   /** when it started (epoch ms): the entry's `at` */
@@ -66,32 +66,28 @@ export class AuditLog {
   }
 
   /**
-   * Log line + AuditEntry node in a transaction of its own: a change that failed, or a
-   * read refused before it ran (429).
+   * Log line + AuditEntry node in a transaction of its own: a change that failed, a read
+   * refused before it ran (429), a read about to run (`start`). Never throws: a trail that
+   * cannot be written is logged.
    */
-  async record(entry: AuditRecord): Promise<void> {
+  async record(entry: AuditRecord): Promise<StartedEntry> {
     const params = this.log(entry);
     try {
       await this.db.write((tx) => this.writeEntry(tx, params));
     } catch (err) {
       this.logger.error({ err, audit: true, id: params.id }, 'audit entry not stored in Neo4j');
     }
+    return { id: params.id as string, at: params.at as number };
   }
 
   /**
    * A read's record before it runs (investigations, Cypher): log line and AuditEntry node
    * with outcome "started", in a transaction of its own, so a query that never ends (it
    * hangs, or Neo4j or the service dies under it) is in the trail all the same.
-   * `complete` adds the outcome. Never throws: a trail that cannot be written is logged.
+   * `complete` adds the outcome. Never throws.
    */
-  async start(entry: Omit<AuditRecord, 'outcome'>): Promise<StartedEntry> {
-    const params = this.log({ ...entry, outcome: STARTED });
-    try {
-      await this.db.write((tx) => this.writeEntry(tx, params));
-    } catch (err) {
-      this.logger.error({ err, audit: true, id: params.id }, 'audit entry not stored in Neo4j');
-    }
-    return { id: params.id as string, at: params.at as number };
+  start(entry: Omit<AuditRecord, 'outcome'>): Promise<StartedEntry> {
+    return this.record({ ...entry, outcome: STARTED });
   }
 
   /**
