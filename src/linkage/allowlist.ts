@@ -168,16 +168,28 @@ async function auditedChange<T>(
   }
 }
 
+/** The LINKAGE_ALLOWLIST entry for this key, if config lists it. */
+function configEntry(configSpec: string, key: string): AllowlistEntry | undefined {
+  return parseConfigAllowlist(configSpec).find((e) => entryKey(e.kind, e.value) === key);
+}
+
+function configConflict(kind: IdentifierKind, value: string, message: string): AppError {
+  return new AppError('conflict', message, { details: { kind, value, source: 'config' } });
+}
+
 /**
  * Adds an entry, or updates the note of one already stored: a note given replaces it (an
  * empty one clears it), none keeps it; source, addedBy and addedAt stay as first added.
- * Audited (`allowlist_add`) with `created` saying which it was.
+ * A value LINKAGE_ALLOWLIST lists is already listed: answered as it is, nothing stored,
+ * and a note for it is refused (409: config entries have none). Audited
+ * (`allowlist_add`) with `created` saying which it was.
  */
 export async function addAllowlistEntry(
   db: Database,
   cypher: CypherMap,
   audit: AuditLog,
   actor: Principal,
+  configSpec: string,
   entry: { kind: IdentifierKind; value: string; note?: string },
   source: Exclude<AllowlistSource, 'config'> = 'api',
 ): Promise<{ entry: AllowlistEntry; created: boolean }> {
@@ -190,6 +202,22 @@ export async function addAllowlistEntry(
     target: key,
     params: { kind: entry.kind, value, ...(given ? { note: entry.note } : {}) },
   };
+  const fromConfig = configEntry(configSpec, key);
+  if (fromConfig) {
+    return auditedChange(db, audit, record, async () => {
+      if (given) {
+        throw configConflict(
+          entry.kind,
+          value,
+          'this entry comes from LINKAGE_ALLOWLIST and has no note; change the config',
+        );
+      }
+      return {
+        params: { created: false, source: 'config' },
+        result: { created: false, entry: fromConfig },
+      };
+    });
+  }
   return auditedChange(db, audit, record, async (tx) => {
     const res = await tx.run(query(cypher, 'linkage/merge-allowlist-entry'), {
       key,
@@ -221,8 +249,9 @@ export async function addAllowlistEntry(
 }
 
 /**
- * Removes a stored entry. A config entry cannot be removed here (409 conflict:
- * change the config); an unknown one is 404. Audited (`allowlist_delete`) either way,
+ * Removes a stored entry. A value LINKAGE_ALLOWLIST lists cannot be removed here (409
+ * conflict: change the config), even when an entry for it is stored too; an unknown one
+ * is 404. Audited (`allowlist_delete`) either way,
  * a removal with what the entry held (source, note, addedBy, addedAt).
  */
 export async function removeAllowlistEntry(
@@ -243,14 +272,17 @@ export async function removeAllowlistEntry(
     params: { kind, value },
   };
   await auditedChange(db, audit, record, async (tx) => {
+    // checked first: a stored twin (added before config listed the value) stays, hidden
+    if (configEntry(configSpec, key)) {
+      throw configConflict(
+        kind,
+        value,
+        'this entry comes from LINKAGE_ALLOWLIST; change the config',
+      );
+    }
     const res = await tx.run(query(cypher, 'linkage/delete-allowlist-entry'), { key });
     const removed = toPlain(res.records[0]?.get('removed')) as Record<string, unknown> | null;
     if (removed) return { result: undefined, params: { removed } };
-    if (parseConfigAllowlist(configSpec).some((e) => entryKey(e.kind, e.value) === key)) {
-      throw new AppError('conflict', 'this entry comes from LINKAGE_ALLOWLIST; change the config', {
-        details: { kind, value, source: 'config' },
-      });
-    }
     throw new AppError('not_found', 'no such allow-list entry', { details: { kind, value } });
   });
 }

@@ -122,12 +122,13 @@ export function linkageRoutes(ctx: Context): Router {
       ctx.cypher,
       audit,
       req.principal!,
+      ctx.config.LINKAGE_ALLOWLIST,
       body,
     );
     res.status(created ? 201 : 200).json({
       ...entry,
       addedAt: entry.addedAt === null ? null : new Date(entry.addedAt).toISOString(),
-      deletable: true,
+      deletable: entry.source !== 'config',
     });
   });
 

@@ -1,7 +1,7 @@
 /**
  * The service's configuration: one zod schema over the environment, parsed once
- * at start-up. Every key is documented in README.md ("Configuration"); nothing
- * else in src/ reads process.env.
+ * at start-up. Every key is documented in README.md ("Configuration"); the only
+ * other read of process.env in src/ is JAVA_HOME, to find the launcher's java.
  */
 import { z } from 'zod';
 

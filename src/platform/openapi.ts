@@ -218,9 +218,9 @@ function paths(): RouteConfig[] {
         },
       },
       responses: {
-        200: json(allowlistEntry, 'already listed'),
+        200: json(allowlistEntry, 'already listed (stored, or by LINKAGE_ALLOWLIST)'),
         201: json(allowlistEntry, 'added'),
-        ...errors(400, 401, 403),
+        ...errors(400, 401, 403, 409),
       },
     },
     {
@@ -228,7 +228,7 @@ function paths(): RouteConfig[] {
       path: '/v1/allowlist',
       summary: 'Remove a stored allow-list entry (body or query {kind, value}); role admin',
       description:
-        'The entry as the query string, or as a JSON body (which wins when it has `kind`).',
+        'The entry as the query string, or as a JSON body (which wins when it has `kind`). A value LINKAGE_ALLOWLIST lists is 409.',
       security: bearer,
       request: {
         query: entryKeyInput,

@@ -215,6 +215,19 @@ describe('POST /v1/cypher', () => {
       ),
     );
     expect(res.records[0]?.toObject()).toEqual({ label: false, key: false });
+    // db.labels() lists labels in use only; a label token with no node shows as a
+    // planner warning that is absent once the token exists (the probe proves it)
+    const unknownLabel = async (label: string) => {
+      const plan = await step(
+        `explain ${label}`,
+        neo4j.driver.executeQuery(`EXPLAIN MATCH (n:${label}) RETURN n`),
+      );
+      return plan.summary.notifications.some((n) => n.code.endsWith('UnknownLabelWarning'));
+    };
+    expect(await unknownLabel('Hacked')).toBe(true);
+    expect(await unknownLabel('TokenProbe')).toBe(true);
+    await step('probe', neo4j.driver.executeQuery("CALL db.createLabel('TokenProbe')"));
+    expect(await unknownLabel('TokenProbe')).toBe(false);
     const indexes = await step('indexes', neo4j.driver.executeQuery('SHOW INDEXES YIELD name'));
     expect(indexes.records.map((r) => r.get('name'))).not.toContain('hacked');
   });

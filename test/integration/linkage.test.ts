@@ -3,10 +3,10 @@
  * POST /v1/events, runs are triggered and read over HTTP, and what they publish
  * is checked in the graph through the pointer. Covers the run record, one run at
  * a time (409 with the running id), reproducible runs with stable cluster ids,
- * the allow-list, a run that fails mid-publish, a lease lost before or at the
+ * the allow-list, a run that fails mid-publish, a run process killed mid-publish, a lease lost before or at the
  * swap, an expired lease taken over, pruning of old memberships, and the CLI.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { hashKey } from '../../src/platform/auth';
@@ -458,6 +458,61 @@ describe('linkage runs', () => {
     expect(again.stats).toMatchObject({ changes: { stable: clusters.length } });
   });
 
+  it('a value LINKAGE_ALLOWLIST lists: POST answers it as listed and stores nothing, DELETE is 409', async () => {
+    const storedFor = async (value: string) =>
+      Number(
+        (
+          await cypher('MATCH (e:AllowlistEntry {value: $value}) RETURN count(e) AS n', { value })
+        )[0]?.n,
+      );
+    const again = await postJson(
+      `${svc.url}/v1/allowlist`,
+      { kind: 'ip', value: CONFIG_ALLOWED_IP },
+      ADMIN,
+    );
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({
+      kind: 'ip',
+      value: CONFIG_ALLOWED_IP,
+      source: 'config',
+      deletable: false,
+    });
+    expect(await storedFor(CONFIG_ALLOWED_IP)).toBe(0);
+    const noted = await postJson(
+      `${svc.url}/v1/allowlist`,
+      { kind: 'ip', value: CONFIG_ALLOWED_IP, note: 'our egress' },
+      ADMIN,
+    );
+    expect(noted.status).toBe(409);
+    expect(noted.body.error).toMatchObject({ code: 'conflict', details: { source: 'config' } });
+    expect(await storedFor(CONFIG_ALLOWED_IP)).toBe(0);
+
+    // a stored twin (written before config listed the value) does not make it deletable
+    await cypher(
+      "CREATE (:AllowlistEntry {key: $key, kind: 'ip', value: $value, source: 'api', addedAt: 0})",
+      { key: `ip:${CONFIG_ALLOWED_IP}`, value: CONFIG_ALLOWED_IP },
+    );
+    try {
+      const del = await deleteJson(`${svc.url}/v1/allowlist`, {
+        kind: 'ip',
+        value: CONFIG_ALLOWED_IP,
+      });
+      expect(del.status).toBe(409);
+      expect(await storedFor(CONFIG_ALLOWED_IP)).toBe(1);
+      const listed = (await getJson(`${svc.url}/v1/allowlist`)).body.entries as {
+        value: string;
+        source: string;
+      }[];
+      expect(listed.filter((e) => e.value === CONFIG_ALLOWED_IP)).toEqual([
+        expect.objectContaining({ source: 'config' }),
+      ]);
+    } finally {
+      await cypher('MATCH (e:AllowlistEntry {value: $value}) DELETE e', {
+        value: CONFIG_ALLOWED_IP,
+      });
+    }
+  });
+
   it('an allow-listed payment value stops linking at the next run', async () => {
     const listed = await getJson(`${svc.url}/v1/allowlist`);
     expect(listed.body.entries).toEqual([
@@ -541,6 +596,77 @@ describe('linkage runs', () => {
     expect(Number(left?.n)).toBe(0);
     const [lease] = await cypher("MATCH (l:Lease {name: 'linkage'}) RETURN l.holder AS holder");
     expect(lease?.holder).toBeNull();
+  });
+
+  it('a run process killed mid-publish: readers keep the previous run, the next run fails it and removes what it wrote', async () => {
+    const before = await currentClusters();
+    // Hold a lock on one ring member: the killed run's publish blocks when it reaches that
+    // member's MEMBER_OF, with its clusters (and maybe some memberships) committed.
+    const locker = neo4j.driver.session();
+    const lock = await locker.beginTransaction();
+    await lock.run("MATCH (a:Account {id: 'ra-01'}) SET a.lockProbe = true");
+    const root = path.resolve(__dirname, '../..');
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', 'linkage', 'run', '--seed', '7'],
+      {
+        cwd: root,
+        stdio: 'ignore',
+        env: {
+          ...process.env,
+          NEO4J_URI: neo4j.uri,
+          LINKAGE_PUBLISH_BATCH_SIZE: '1',
+          LINKAGE_LEASE_TTL_MS: '2000',
+          LINKAGE_ALLOWLIST: `ip:${CONFIG_ALLOWED_IP}, subnet:${CONFIG_ALLOWED_SUBNET}`,
+        },
+      },
+    );
+    const exited = new Promise<NodeJS.Signals | null>((r) => child.on('exit', (_c, sig) => r(sig)));
+    let deadId: string;
+    try {
+      await waitForBlocked(neo4j.driver, 1, 'publish blocked on the held account');
+      const [dying] = await cypher(
+        "MATCH (r:LinkageRun {status: 'running', trigger: 'cli'}) RETURN r.id AS id, r.phase AS phase",
+      );
+      expect(dying?.phase).toBe('publish');
+      deadId = String(dying?.id);
+      child.kill('SIGKILL');
+      expect(await exited).toBe('SIGKILL');
+    } finally {
+      child.kill('SIGKILL');
+      await lock.rollback();
+      await locker.close();
+    }
+    // what the dead run left: its clusters, no pointer change, still "running"
+    const [partial] = await cypher('MATCH (c:Cluster {runId: $id}) RETURN count(c) AS clusters', {
+      id: deadId,
+    });
+    expect(Number(partial?.clusters)).toBeGreaterThan(0);
+    expect(await currentClusters()).toEqual(before);
+    expect((await getJson(`${svc.url}/v1/linkage/runs/${deadId}`)).body).toMatchObject({
+      status: 'running',
+      current: false,
+    });
+
+    // its lease lapses (2 s, not renewed by a dead process); the next run takes over
+    await new Promise((r) => setTimeout(r, 2500));
+    const next = await triggerRun({ seed: 7 });
+    expect(next.status).toBe('succeeded');
+    expect((await getJson(`${svc.url}/v1/linkage/runs/${deadId}`)).body).toMatchObject({
+      status: 'failed',
+      error: 'lease expired',
+      current: false,
+    });
+    const [left] = await cypher(
+      `OPTIONAL MATCH (c:Cluster {runId: $id})
+       RETURN count(c) AS clusters, COUNT { (:Account)-[m:MEMBER_OF]->(:Cluster {runId: $id}) } AS members`,
+      { id: deadId },
+    );
+    expect({ clusters: Number(left?.clusters), members: Number(left?.members) }).toEqual({
+      clusters: 0,
+      members: 0,
+    });
+    expect((await currentClusters()).runId).toBe(next.id);
   });
 
   it('a run that lost its lease (taken over elsewhere) can never become current', async () => {
@@ -994,11 +1120,14 @@ describe('linkage runs', () => {
     } finally {
       schedule.stop();
     }
-    const runs = (await getJson(`${svc.url}/v1/linkage/runs?limit=5`)).body.runs as Run[];
-    const cronRuns = runs.filter((r) => r.trigger === 'cron');
+    // a tick already past the lease when stop() came has its run recorded within a tick
+    await new Promise((r) => setTimeout(r, 1500));
+    const runs = (await getJson(`${svc.url}/v1/linkage/runs?limit=20`)).body.runs as Run[];
+    const cronRuns = runs.filter((r) => r.trigger === 'cron'); // LINKAGE_CRON is off elsewhere
+    expect(cronRuns.length).toBeGreaterThan(0);
     for (const r of cronRuns) expect((await waitForRun(r.id)).status).toBe('succeeded');
-    // the held run counted once it was done (cron runs are checked through their records)
-    expect(await runsTotal('succeeded')).toBeGreaterThanOrEqual(succeededBefore + 1);
+    // the held run counted once, and each cron run once
+    expect(await runsTotal('succeeded')).toBe(succeededBefore + 1 + cronRuns.length);
   });
 
   it('runs from the CLI with a progress bar and prints the stats', async () => {

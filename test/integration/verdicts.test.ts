@@ -410,7 +410,7 @@ describe('allow-list audit lines', () => {
     const before = svc.logs.length;
     const who = { name: 'adm', role: 'admin' as const };
     await expect(
-      addAllowlistEntry(db, svc.ctx.cypher, audit, who, { kind: 'org', value: 'never-added' }),
+      addAllowlistEntry(db, svc.ctx.cypher, audit, who, '', { kind: 'org', value: 'never-added' }),
     ).rejects.toThrow('commit failed');
     const lines = svc.logs
       .slice(before)

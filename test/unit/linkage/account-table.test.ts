@@ -92,7 +92,10 @@ describe('account table', () => {
 
   it('hands out copies: writing to what a view returned changes nothing stored', () => {
     const [a] = asTable(makeInput(people('w', 1, 3, plant.capability('coding'))).accounts);
-    const before = plainFacts(a!);
+    // a deep copy: plainFacts shares the view's hours and capabilities objects
+    const before = structuredClone(plainFacts(a!));
+    expect(before.capabilities.length).toBeGreaterThan(0);
+    expect(before.hours.counts.length).toBeGreaterThan(0);
     const hours = a!.hours;
     hours.keys.push(1);
     hours.counts[0] = -1;

@@ -144,16 +144,30 @@ describe('matchClusters', () => {
     expect(r1.dissolved).toEqual([{ clusterId: 'B', change: 'merged', from: [], into: ['A'] }]);
   });
 
-  it('is independent of the order of previous clusters and their members', () => {
-    const previous = [prev('A', range(0, 10)), prev('B', range(10, 25)), prev('C', range(25, 30))];
-    const current = [cur(range(0, 12)), cur(range(12, 30))];
+  it('is independent of the order of previous clusters and their members, ties included', () => {
+    // X holds equal halves of A and B, Y of C and D: only the tie-break decides who keeps
+    // the id, so an order-dependent one (first listed wins) shows under the shuffles
+    const previous = [
+      prev('A', range(0, 10)),
+      prev('B', range(10, 20)),
+      prev('C', range(20, 25)),
+      prev('D', range(25, 30)),
+      prev('E', range(30, 37)),
+    ];
+    const current = [cur(range(0, 20)), cur(range(20, 30)), cur(range(30, 40))];
     const a = matchClusters(previous, current, ACCOUNTS, ids());
-    const shuffled = [...previous]
-      .reverse()
-      .map((p) => ({ id: p.id, members: [...p.members].reverse() }));
-    const b = matchClusters(shuffled, current, ACCOUNTS, ids());
-    expect(summary(b)).toEqual(summary(a));
-    expect(b.dissolved).toEqual(a.dissolved);
+    expect(summary(a)).toEqual(['A:merged<A+B', 'C:merged<C+D', 'E:grew']);
+    const orders = [
+      [...previous].reverse(),
+      [...previous.slice(3), ...previous.slice(0, 3)],
+      [previous[1], previous[3], previous[0], previous[4], previous[2]],
+    ];
+    for (const order of orders) {
+      const shuffled = order.map((p) => ({ id: p!.id, members: [...p!.members].reverse() }));
+      const b = matchClusters(shuffled, current, ACCOUNTS, ids());
+      expect(summary(b)).toEqual(summary(a));
+      expect(b.dissolved).toEqual(a.dissolved);
+    }
   });
 
   it('carries the scored fields through', () => {

@@ -756,8 +756,9 @@ describe('score: mechanics', () => {
           { fromDay: 0, toDay: 30, hoursOfDay: slot(i % 24, 4), dayChance: 0.3, perHour: 2 },
           r,
         ),
-        emailDomain: 'gmail.com',
-        org: null,
+        // orgs and company domains too, so their counting runs at this size
+        emailDomain: i % 3 === 0 ? `corp${i % 50}.example` : 'gmail.com',
+        org: i % 2 === 0 ? `org-${i % 200}` : null,
         capabilities: [{ name: 'coding', count: 3 }],
         links: [
           { kind: 'payment' as const, value: `c${i % 20_000}` },
@@ -833,6 +834,10 @@ describe('score: prompt templates grouped once per run', () => {
     };
     const [apart] = score(input, detection, {}, separate);
     expect(apart?.signals.template_count).toBeGreaterThan(own?.signals.template_count ?? Infinity);
+    // build reads them too, not its own grouping
+    expect(separate.count).toBeGreaterThan(shared.count);
+    expect(build(input, {}, separate).stats.promptTemplates).toBe(separate.count);
+    expect(build(input).stats.promptTemplates).toBe(shared.count);
   });
 
   it('refuses templates grouped at another distance than it is configured for', () => {
