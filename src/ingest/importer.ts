@@ -203,6 +203,26 @@ export class Importer {
     const resumedFromLine = checkpoint.line;
     keepRejectsUpTo(rejectFile, resumedFromLine);
     const rejects = createWriteStream(rejectFile, { flags: 'a' });
+    // A reject file that cannot be written fails the import (below), not the process.
+    let rejectsError: Error | null = null;
+    rejects.on('error', (err) => (rejectsError ??= err));
+    // Settles once every reject so far is handed to the OS (rejected on a write error):
+    // a window's checkpoint commits only after it, so a process killed later loses no
+    // reason for a line the checkpoint counts.
+    let rejectsWritten: Promise<void> = Promise.resolve();
+    const writeReject = (entry: Rejected) => {
+      const line = `${JSON.stringify(entry)}\n`;
+      rejectsWritten = new Promise<void>((resolve, reject) =>
+        rejects.write(line, (err) => {
+          const cause = rejectsError ?? err;
+          if (!cause) return resolve();
+          reject(
+            new Error(`cannot write the reject file ${rejectFile}: ${cause.message}`, { cause }),
+          );
+        }),
+      );
+      rejectsWritten.catch(() => undefined);
+    };
 
     const progress: ImportProgress = {
       bytesRead: 0,
@@ -231,10 +251,12 @@ export class Importer {
     const flush = async (lastLine: number) => {
       const window = batch;
       const rejectedAtEnd = progress.rejected;
+      const rejectsUpToHere = rejectsWritten;
       const open = reopen;
       batch = new PendingBatch();
       reopen = null;
       await inFlight;
+      await rejectsUpToHere;
       // The window before stopped between its parts: its checkpoint is the one to resume
       // from. Starting this window would overwrite it, and resuming would write the
       // earlier window's written parts again.
@@ -270,7 +292,7 @@ export class Importer {
           const event = parseLine(line, lineNo);
           if ('reason' in event) {
             progress.rejected++;
-            rejects.write(`${JSON.stringify(event)}\n`);
+            writeReject(event);
           } else {
             batch.add(event);
           }
@@ -622,15 +644,27 @@ export function parseLine(line: string, lineNo: number): CleanEvent | Rejected {
   };
 }
 
-/** On resume, drop reject entries past the checkpoint: those lines are read (and judged) again. */
-function keepRejectsUpTo(rejectFile: string, line: number): void {
+/**
+ * On resume, drop reject entries past the checkpoint: those lines are read (and judged)
+ * again. An entry cut short by a crash is dropped too: every entry up to the checkpoint
+ * was written whole before it committed, so a torn one is past it.
+ */
+export function keepRejectsUpTo(rejectFile: string, line: number): void {
   if (!existsSync(rejectFile)) return;
   if (line === 0) {
     writeFileSync(rejectFile, '');
     return;
   }
+  const upTo = (l: string): boolean => {
+    try {
+      const entry = JSON.parse(l) as Partial<Rejected> | null;
+      return typeof entry?.line === 'number' && entry.line <= line;
+    } catch {
+      return false;
+    }
+  };
   const kept = readFileSync(rejectFile, 'utf8')
     .split('\n')
-    .filter((l) => l.trim() !== '' && (JSON.parse(l) as Rejected).line <= line);
+    .filter((l) => l.trim() !== '' && upTo(l));
   writeFileSync(rejectFile, kept.map((l) => `${l}\n`).join(''));
 }

@@ -181,7 +181,9 @@ export async function publish(
     });
     return res.records.length > 0;
   });
-  if (!flipped) {
+  // A swap retried by the driver after its commit went through (the acknowledgement
+  // lost) finds the lease freed: the run is then already succeeded and current.
+  if (!flipped && !(await isCurrentAndSucceeded(db, cypher, runId))) {
     throw new AppError(
       'conflict',
       'could not make the run current: it no longer holds the lease (or is no longer running)',
@@ -189,6 +191,19 @@ export async function publish(
     );
   }
   return published;
+}
+
+async function isCurrentAndSucceeded(
+  db: Database,
+  cypher: CypherMap,
+  runId: string,
+): Promise<boolean> {
+  return db.read(async (tx) => {
+    const res = await tx.run(query(cypher, 'linkage/read-run'), { id: runId });
+    const record = res.records[0];
+    const status = (record?.get('run') as { status?: unknown } | null | undefined)?.status;
+    return record?.get('current') === true && status === 'succeeded';
+  });
 }
 
 /** Deletes, in batches, what `query` matches for one run until nothing is left. */

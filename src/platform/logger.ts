@@ -33,8 +33,10 @@ export function createLogger(level: string, destination?: pino.DestinationStream
   const options: pino.LoggerOptions = {
     level,
     base: { service: 'coterie' },
+    // Prompts, and request bodies an error may carry (body-parser puts the raw text on
+    // err.body), whatever logs them.
     redact: {
-      paths: ['prompt', '*.prompt', 'events[*].prompt'],
+      paths: ['prompt', '*.prompt', 'events[*].prompt', 'body', '*.body', 'err.cause.body'],
       censor: '[redacted]',
     },
   };

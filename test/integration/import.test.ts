@@ -175,6 +175,41 @@ describe('coterie import', () => {
     expect(readFileSync(second.rejectFile, 'utf8').trim().split('\n')).toHaveLength(1);
   });
 
+  it('a reject file that cannot be written fails the import before the window with the bad line commits', async () => {
+    const file = path.join(dir, 'no-reject-dir.jsonl');
+    writeFileSync(file, `${eventLines('nrd', 300, [150]).join('\n')}\n`);
+    const rejectFile = path.join(dir, 'no-such-dir', 'rejects.jsonl');
+    // windows of 100: the first commits, the second (holding line 150) must not
+    await expect(importer().run({ file, batchSize: 100, rejectFile })).rejects.toThrow(/ENOENT/);
+    expect(await checkpointOf(file)).toMatchObject({ line: 100 });
+    expect(await requestsFor('nrd')).toBe(100);
+  });
+
+  it('resumes past a reject entry a crash cut short, keeping the whole ones up to the checkpoint', async () => {
+    const file = path.join(dir, 'torn.jsonl');
+    writeFileSync(file, `${eventLines('torn', 1000, [50, 700]).join('\n')}\n`);
+    const abort = new AbortController();
+    const first = await importer().run({
+      file,
+      batchSize: 100,
+      signal: abort.signal,
+      onProgress: (p) => {
+        if (p.written >= 200) abort.abort();
+      },
+    });
+    expect(first.interrupted).toBe(true);
+    const rejectFile = `${file}.rejects.jsonl`;
+    // a crash while the entry for a line past the checkpoint was being written
+    appendFileSync(rejectFile, '{"line":650,"reas');
+    const second = await importer().run({ file, batchSize: 100 });
+    expect(second).toMatchObject({ written: 998, rejected: 2, interrupted: false });
+    const entries = readFileSync(rejectFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { line: number }).line);
+    expect(entries).toEqual([50, 700]);
+  });
+
   it('writes a big window in parts and resumes a window stopped between parts', async () => {
     const file = path.join(dir, 'parts.jsonl');
     // 300 accounts (so a window spans many parts), each a keyed sign-up then requests.

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { hashKey } from '../../src/platform/auth';
 import { query } from '../../src/platform/cypher';
-import { int as neo4jInt } from '../../src/platform/neo4j';
+import { Database, int as neo4jInt, type ManagedTransaction } from '../../src/platform/neo4j';
 import { compute, type ComputeParams } from '../../src/linkage/compute';
 import { computeInWorker } from '../../src/linkage/compute-thread';
 import { failDeadRuns, watchDeadRuns } from '../../src/linkage/dead-runs';
@@ -1026,6 +1026,34 @@ describe('linkage runs', () => {
       await again.release();
       await cypher("MATCH (r:LinkageRun {id: 'r-retried'}) DETACH DELETE r");
     }
+  });
+
+  it('a swap the driver retries after its commit went through (acknowledgement lost) still reports the run succeeded', async () => {
+    const swapText = query(svc.ctx.cypher, 'linkage/make-run-current');
+    /** Commits the swap's transaction, then runs it again, as the driver's retry would. */
+    class SwapCommitsTwice extends Database {
+      override async write<T>(work: (tx: ManagedTransaction) => Promise<T>): Promise<T> {
+        let swap = false;
+        const result = await super.write((tx) =>
+          work({
+            run: (text: string, params?: Record<string, unknown>) => {
+              if (text === swapText) swap = true;
+              return tx.run(text, params);
+            },
+          } as ManagedTransaction),
+        );
+        return swap ? super.write(work) : result;
+      }
+    }
+    const failedBefore = await runsTotal('failed');
+    const summary = await runLinkage(
+      { ...svc.ctx, db: new SwapCommitsTwice(neo4j.driver) },
+      { trigger: 'api', seed: 7 },
+    );
+    expect(summary).toMatchObject({ status: 'succeeded' });
+    const run = await waitForRun(summary.runId);
+    expect(run).toMatchObject({ status: 'succeeded', current: true });
+    expect(await runsTotal('failed')).toBe(failedBefore);
   });
 
   it('two takers at the same moment (half the rounds both waiting on one lock): exactly one gets the lease, every time', async () => {

@@ -31,3 +31,21 @@ it('writes each line at once when sync', () => {
   logger.info('at once');
   expect(read(file)).toContain('"msg":"at once"');
 });
+
+it('redacts prompts and request bodies an error carries, wherever they are logged', () => {
+  const file = path.join(dir, 'redacted.log');
+  const logger = createLogger('info', logDestination(file, true));
+  const err = Object.assign(new Error('bad json'), { body: '{"prompt": "SECRET-1' });
+  const cause = Object.assign(new Error('inner'), { body: 'SECRET-2' });
+  logger.error({ err, wrapped: new Error('outer', { cause }) }, 'failed');
+  logger.error({ err: new Error('outer', { cause }) }, 'failed again');
+  logger.info({
+    prompt: 'SECRET-3',
+    event: { prompt: 'SECRET-4' },
+    events: [{ prompt: 'SECRET-5' }],
+  });
+  const text = read(file);
+  expect(text).toContain('"msg":"failed again"');
+  expect(text).toContain('[redacted]');
+  expect(text).not.toMatch(/SECRET/);
+});
