@@ -88,6 +88,19 @@ function importUntilWindowOne(opts: { file: string; batchSize: number; partRows:
   });
 }
 
+/** An import in windows of 100, stopped (as by Ctrl-C) once `atLeast` events are written. */
+function importUntilWritten(file: string, atLeast: number) {
+  const abort = new AbortController();
+  return importer().run({
+    file,
+    batchSize: 100,
+    signal: abort.signal,
+    onProgress: (p) => {
+      if (p.written >= atLeast) abort.abort();
+    },
+  });
+}
+
 /** A file's import checkpoint: its last whole window's line and its open window. */
 async function checkpointOf(file: string) {
   const { records } = await neo4j.driver.executeQuery(
@@ -148,15 +161,7 @@ describe('coterie import', () => {
   it('resumes after a polite stop without counting anything twice', async () => {
     const file = path.join(dir, 'stop.jsonl');
     writeFileSync(file, `${eventLines('stop', 1000, [333]).join('\n')}\n`);
-    const abort = new AbortController();
-    const first = await importer().run({
-      file,
-      batchSize: 100,
-      signal: abort.signal,
-      onProgress: (p) => {
-        if (p.written >= 300) abort.abort();
-      },
-    });
+    const first = await importUntilWritten(file, 300);
     expect(first.interrupted).toBe(true);
     const partial = await requestsFor('stop');
     expect(partial).toBeGreaterThanOrEqual(300);
@@ -188,15 +193,7 @@ describe('coterie import', () => {
   it('resumes past a reject entry a crash cut short, keeping the whole ones up to the checkpoint', async () => {
     const file = path.join(dir, 'torn.jsonl');
     writeFileSync(file, `${eventLines('torn', 1000, [50, 700]).join('\n')}\n`);
-    const abort = new AbortController();
-    const first = await importer().run({
-      file,
-      batchSize: 100,
-      signal: abort.signal,
-      onProgress: (p) => {
-        if (p.written >= 200) abort.abort();
-      },
-    });
+    const first = await importUntilWritten(file, 200);
     expect(first.interrupted).toBe(true);
     const rejectFile = `${file}.rejects.jsonl`;
     // a crash while the entry for a line past the checkpoint was being written
