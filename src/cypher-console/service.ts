@@ -89,7 +89,7 @@ export class CypherConsole {
 /**
  * Audits the query as started, runs it, maps its failure to an AppError, and audits the
  * outcome either way (a query that takes Neo4j or the service down stays "started").
- * One refused at once for want of a slot is audited once, with that outcome.
+ * One refused at once for want of a slot is audited as a refusal (`AuditLog.refused`).
  */
 export async function auditedQuery<T>(
   audit: AuditLog,
@@ -101,7 +101,7 @@ export async function auditedQuery<T>(
   try {
     slot = queries.reserve();
   } catch (err) {
-    await audit.record({ ...entry, outcome: isAppError(err) ? err.code : 'internal' });
+    await audit.refused({ ...entry, outcome: isAppError(err) ? err.code : 'internal' });
     throw err;
   }
   // From here the slot is released whatever throws, and an entry that started is completed.

@@ -46,6 +46,12 @@ export interface Committed {
 /** The outcome of an audited read while it runs (and for good, if it never ends). */
 const STARTED = 'started';
 
+/**
+ * Refusals (429) of one actor's reads within this long after one that was stored share its
+ * node: a flood of them costs one write to start and one to count, not one each.
+ */
+export const REFUSAL_WINDOW_MS = 10_000;
+
 /** An entry `record` wrote, as `complete` needs it after `start`. */
 export interface StartedEntry {
   id: string;
@@ -56,6 +62,8 @@ export interface StartedEntry {
 export class AuditLog {
   /** At info whatever LOG_LEVEL says: a quieter service must not lose its audit lines. */
   private readonly logger: Logger;
+  /** Open refusal windows by actor and action: the stored entry and refusals since. */
+  private readonly refusals = new Map<string, { id: string; more: number }>();
 
   constructor(
     private readonly db: Database,
@@ -70,14 +78,49 @@ export class AuditLog {
    * refused before it ran (429), a read about to run (`start`). Never throws: a trail that
    * cannot be written is logged.
    */
-  async record(entry: AuditRecord): Promise<StartedEntry> {
-    const params = this.log(entry);
+  async record(entry: AuditRecord, id: string = randomUUID()): Promise<StartedEntry> {
+    const params = this.log(entry, id);
     try {
       await this.db.write((tx) => this.writeEntry(tx, params));
     } catch (err) {
       this.logger.error({ err, audit: true, id: params.id }, 'audit entry not stored in Neo4j');
     }
     return { id: params.id as string, at: params.at as number };
+  }
+
+  /**
+   * A read refused before it ran (429). Each refusal has its log line; the first in
+   * `REFUSAL_WINDOW_MS` of this actor's and action's is also stored as a node, and the
+   * ones after it within the window are counted on that node (`repeats`) when the window
+   * closes. Only the first waits for a write. Never throws.
+   */
+  async refused(entry: AuditRecord, windowMs = REFUSAL_WINDOW_MS): Promise<void> {
+    const key = `${entry.actor.name}\u0000${entry.action}`;
+    const open = this.refusals.get(key);
+    if (open) {
+      open.more++;
+      this.logLine(entry, { ...this.params(entry, randomUUID()), repeatOf: open.id });
+      return;
+    }
+    const window = { id: randomUUID(), more: 0 };
+    this.refusals.set(key, window);
+    await this.record(entry, window.id);
+    // from the write on, so the count never reaches Neo4j before the node
+    setTimeout(() => {
+      this.refusals.delete(key);
+      if (window.more > 0) void this.countRepeats(window.id, window.more);
+    }, windowMs).unref();
+  }
+
+  private async countRepeats(id: string, repeats: number): Promise<void> {
+    this.logger.info({ audit: true, id, repeats }, 'audit: refusals counted');
+    try {
+      await this.db.write((tx) =>
+        tx.run(query(this.cypher, 'verdicts/count-audit-repeats'), { id, repeats }),
+      );
+    } catch (err) {
+      this.logger.error({ err, audit: true, id }, 'audit repeats not stored in Neo4j');
+    }
   }
 
   /**

@@ -68,6 +68,13 @@ export const auditListSchema = z
           .describe(
             'investigations and Cypher: when the query ended (absent while "started", and for one refused before it ran, such as too_many_queries)',
           ),
+        repeats: z
+          .number()
+          .int()
+          .optional()
+          .describe(
+            'too_many_queries: later refusals of the same actor and action within 10 s of this one, counted here rather than stored one each (each has its log line)',
+          ),
       }),
     ),
     nextCursor: z.string().nullable(),

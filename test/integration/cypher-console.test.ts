@@ -7,6 +7,7 @@
  * transaction memory limit (422, Neo4j stays up).
  */
 import { mapQueryError } from '../../src/cypher-console/service';
+import { AuditLog } from '../../src/platform/audit';
 import { AppError } from '../../src/platform/errors';
 import { Database } from '../../src/platform/neo4j';
 import { startTestNeo4j, type TestNeo4j } from '../support/neo4j';
@@ -148,6 +149,48 @@ describe('POST /v1/cypher', () => {
     ]);
     // The slots are free again.
     expect((await cypher('RETURN 1 AS one')).body.rows).toEqual([{ one: 1 }]);
+  });
+
+  it('refusals of one actor within the window share one stored entry that counts them; each has its log line', async () => {
+    const audit = new AuditLog(new Database(neo4j.driver), svc.ctx.cypher, svc.ctx.logger);
+    const entry = {
+      actor: { name: 'flooder', role: 'analyst' as const },
+      action: 'cypher' as const,
+      target: 'adhoc',
+      params: { query: 'RETURN "flood"' },
+      outcome: 'too_many_queries',
+    };
+    const stored = async (actor: string) =>
+      (
+        await neo4j.driver.executeQuery(
+          'MATCH (e:AuditEntry {actor: $actor}) RETURN e.repeats AS repeats ORDER BY e.at',
+          { actor },
+        )
+      ).records.map((r) => r.get('repeats') as unknown);
+    const logsBefore = svc.logs.length;
+    await Promise.all(Array.from({ length: 6 }, () => audit.refused(entry, 400)));
+    await audit.refused({ ...entry, actor: { name: 'bystander', role: 'analyst' } }, 400);
+    expect(await stored('flooder')).toEqual([null]); // one node while the window is open
+    for (const until = Date.now() + 10_000; Date.now() < until;) {
+      if (Number((await stored('flooder'))[0]) === 5) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect((await stored('flooder')).map(Number)).toEqual([5]);
+    expect(await stored('bystander')).toEqual([null]);
+    const trail = await getJson(`${svc.url}/v1/audit?action=cypher&limit=50`, auth('admin'));
+    expect(
+      (trail.body.entries as { actor: string; repeats?: number }[])
+        .filter((e) => e.actor === 'flooder')
+        .map((e) => e.repeats),
+    ).toEqual([5]);
+    const lines = svc.logs
+      .slice(logsBefore)
+      .filter((l) => l.includes('"audit":true') && l.includes('"actor":"flooder"'));
+    expect(lines).toHaveLength(6);
+    expect(lines.filter((l) => l.includes('"repeatOf"'))).toHaveLength(5);
+    // a refusal after the window is stored again
+    await audit.refused(entry, 400);
+    expect(await stored('flooder')).toHaveLength(2);
   });
 
   it('400 for params nested too deep or too large, before anything runs or is audited', async () => {
