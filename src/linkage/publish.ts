@@ -181,9 +181,9 @@ export async function publish(
     });
     return res.records.length > 0;
   });
-  // A swap retried by the driver after its commit went through (the acknowledgement
-  // lost) finds the lease freed: the run is then already succeeded and current.
-  if (!flipped && !(await isCurrentAndSucceeded(db, cypher, runId))) {
+  // No row also when the driver retried a swap whose commit went through (its
+  // acknowledgement lost): the runner checks `swapCommitted` before calling it a failure.
+  if (!flipped) {
     throw new AppError(
       'conflict',
       'could not make the run current: it no longer holds the lease (or is no longer running)',
@@ -193,12 +193,17 @@ export async function publish(
   return published;
 }
 
-async function isCurrentAndSucceeded(
+/**
+ * Whether the run's swap committed after all: it is succeeded and current. Read in a
+ * write transaction, so a cluster answers from its leader, which has the swap if it
+ * committed (a secondary may not have it yet).
+ */
+export async function swapCommitted(
   db: Database,
   cypher: CypherMap,
   runId: string,
 ): Promise<boolean> {
-  return db.read(async (tx) => {
+  return db.write(async (tx) => {
     const res = await tx.run(query(cypher, 'linkage/read-run'), { id: runId });
     const record = res.records[0];
     const status = (record?.get('run') as { status?: unknown } | null | undefined)?.status;

@@ -26,7 +26,7 @@ import { parseWeightOverrides, type WeightOverrides } from './settings';
 import { COMPUTE_PHASES, compute, type ComputeEvents, type ComputeParams } from './compute';
 import { computeInWorker } from './compute-thread';
 import { LEASE_NAME, Lease } from './lease';
-import { discardRun, publish } from './publish';
+import { discardRun, publish, swapCommitted } from './publish';
 
 export interface LinkageDeps {
   config: Config;
@@ -304,6 +304,20 @@ async function execute(
     await yieldToLoop(); // let HTTP requests in between CPU-heavy phases
   };
   let swapped = false;
+  const succeeded = (): RunSummary => {
+    lease.abandon(); // the swap freed it
+    opts.onProgress?.({ runId, phase: 'done', progress: 1 });
+    deps.metrics?.linkageRuns.inc({ outcome: 'succeeded' });
+    deps.metrics?.linkageDuration.observe(
+      { outcome: 'succeeded' },
+      (Date.now() - run.startedAt) / 1000,
+    );
+    logger.info(
+      { runId, timings, clusters: stats.clusters, flagged: stats.flagged },
+      'linkage run succeeded',
+    );
+    return { runId, status: 'succeeded', stats, timings };
+  };
 
   try {
     const params = computeParams(config, run);
@@ -349,25 +363,23 @@ async function execute(
       },
     );
     swapped = true;
-    lease.abandon(); // the swap freed it
-
-    opts.onProgress?.({ runId, phase: 'done', progress: 1 });
-    deps.metrics?.linkageRuns.inc({ outcome: 'succeeded' });
-    deps.metrics?.linkageDuration.observe(
-      { outcome: 'succeeded' },
-      (Date.now() - run.startedAt) / 1000,
-    );
-    logger.info(
-      { runId, timings, clusters: stats.clusters, flagged: stats.flagged },
-      'linkage run succeeded',
-    );
-    return { runId, status: 'succeeded', stats, timings };
+    return succeeded();
   } catch (err) {
     lease.stopRenewing();
+    await recorder.settle();
+    // The swap may have committed though its answer never came (lost on the way, or the
+    // driver's retries found the lease already freed by it): then the run is current.
+    if (
+      !swapped &&
+      recorder.phase === 'publish' &&
+      (await swapCommitted(db, cypher, runId).catch(() => false))
+    ) {
+      logger.warn({ err, runId }, 'linkage swap answered with an error but had committed');
+      return succeeded();
+    }
     const error = errorText(err);
     timings.total = Date.now() - run.startedAt;
     logger.error({ err, runId, phase: recorder.phase }, 'linkage run failed');
-    await recorder.settle();
     if (!swapped) {
       // Marked failed and the lease freed in one transaction: "failed" means done.
       await db

@@ -10,6 +10,7 @@ import { execFile, spawn } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { hashKey } from '../../src/platform/auth';
+import { AppError } from '../../src/platform/errors';
 import { query } from '../../src/platform/cypher';
 import { Database, int as neo4jInt, type ManagedTransaction } from '../../src/platform/neo4j';
 import { compute, type ComputeParams } from '../../src/linkage/compute';
@@ -1028,11 +1029,14 @@ describe('linkage runs', () => {
     }
   });
 
-  it('a swap the driver retries after its commit went through (acknowledgement lost) still reports the run succeeded', async () => {
-    const swapText = query(svc.ctx.cypher, 'linkage/make-run-current');
-    /** Commits the swap's transaction, then runs it again, as the driver's retry would. */
-    class SwapCommitsTwice extends Database {
+  describe('a swap that committed but answered with an error still reports the run succeeded', () => {
+    /** Commits the swap's transaction, then fails as a lost answer would make it look. */
+    class SwapAnswerLost extends Database {
+      constructor(private readonly after: 'retried' | 'unavailable') {
+        super(neo4j.driver);
+      }
       override async write<T>(work: (tx: ManagedTransaction) => Promise<T>): Promise<T> {
+        const swapText = query(svc.ctx.cypher, 'linkage/make-run-current');
         let swap = false;
         const result = await super.write((tx) =>
           work({
@@ -1042,18 +1046,41 @@ describe('linkage runs', () => {
             },
           } as ManagedTransaction),
         );
-        return swap ? super.write(work) : result;
+        if (!swap) return result;
+        // the driver's retry of it, or its retries running out
+        if (this.after === 'retried') return super.write(work);
+        throw new AppError('database_unavailable', 'connection lost after the commit');
       }
     }
-    const failedBefore = await runsTotal('failed');
-    const summary = await runLinkage(
-      { ...svc.ctx, db: new SwapCommitsTwice(neo4j.driver) },
-      { trigger: 'api', seed: 7 },
-    );
-    expect(summary).toMatchObject({ status: 'succeeded' });
-    const run = await waitForRun(summary.runId);
-    expect(run).toMatchObject({ status: 'succeeded', current: true });
-    expect(await runsTotal('failed')).toBe(failedBefore);
+
+    it.each(['retried', 'unavailable'] as const)('%s', async (after) => {
+      const failedBefore = await runsTotal('failed');
+      const summary = await runLinkage(
+        { ...svc.ctx, db: new SwapAnswerLost(after) },
+        { trigger: 'api', seed: 7 },
+      );
+      expect(summary).toMatchObject({ status: 'succeeded' });
+      const run = await waitForRun(summary.runId);
+      expect(run).toMatchObject({ status: 'succeeded', current: true });
+      expect(await runsTotal('failed')).toBe(failedBefore);
+      const [members] = await cypher(
+        'MATCH (:Account)-[m:MEMBER_OF]->(:Cluster {runId: $id}) RETURN count(m) AS n',
+        { id: summary.runId },
+      );
+      expect(Number(members?.n)).toBeGreaterThan(0);
+    });
+  });
+
+  it("deleting a run's memberships never touches the current run's, whoever asks", async () => {
+    const { runId, clusters } = await currentClusters();
+    const total = clusters.reduce((n, c) => n + c.members.length, 0);
+    expect(total).toBeGreaterThan(0);
+    const [res] = await cypher(query(svc.ctx.cypher, 'linkage/delete-run-memberships'), {
+      runId,
+      limit: neo4jInt(1_000_000),
+    });
+    expect(Number(res?.deleted)).toBe(0);
+    expect((await currentClusters()).clusters).toEqual(clusters);
   });
 
   it('two takers at the same moment (half the rounds both waiting on one lock): exactly one gets the lease, every time', async () => {
