@@ -108,9 +108,21 @@ export class ClusterService {
     if (!found) throw new AppError('not_found', `no cluster "${clusterId}"`);
     const c = found.cluster as Row;
     const clusterRunId = String(c.runId);
-    const afterId = opts.memberCursor
-      ? decodeCursor(opts.memberCursor, z.tuple([z.string()]))[0]
+    // A member cursor names the run its page came from: a page of another run's members
+    // would skip or repeat accounts.
+    const after = opts.memberCursor
+      ? decodeCursor(opts.memberCursor, z.tuple([z.string(), z.string()]))
       : null;
+    if (after && after[0] !== clusterRunId) {
+      throw new AppError(
+        'conflict',
+        'a new run was published since this member cursor was issued',
+        {
+          details: { cursorRunId: after[0], currentRunId: clusterRunId },
+        },
+      );
+    }
+    const afterId = after ? after[1] : null;
     const members = await this.rows('clusters/list-cluster-members', {
       runId: clusterRunId,
       clusterId,
@@ -139,7 +151,7 @@ export class ClusterService {
       })),
       nextMemberCursor:
         members.length > opts.memberLimit && lastMember
-          ? encodeCursor([String(lastMember.id)])
+          ? encodeCursor([clusterRunId, String(lastMember.id)])
           : null,
       history: {
         runs: runs.map((r) => ({

@@ -282,7 +282,7 @@ function paths(): RouteConfig[] {
       },
       responses: {
         200: json(clusterDetailSchema, 'the cluster'),
-        ...errors(400, 401, 403, 404, 504),
+        ...errors(400, 401, 403, 404, 409, 504),
       },
     },
     {
@@ -302,7 +302,10 @@ function paths(): RouteConfig[] {
         params: clusterIdParam,
         body: { content: { 'application/json': { schema: verdictRequestSchema } } },
       },
-      responses: { 201: json(verdictResponseSchema, 'recorded'), ...errors(400, 401, 403, 404) },
+      responses: {
+        201: json(verdictResponseSchema, 'recorded'),
+        ...errors(400, 401, 403, 404, 409),
+      },
     },
     {
       method: 'get',

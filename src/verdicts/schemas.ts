@@ -10,12 +10,26 @@ export const verdictRequestSchema = z
     allowlistSharedValues: z
       .boolean()
       .default(false)
-      .describe("benign only: allow-list the cluster's shared values for the next run"),
+      .describe(
+        "benign only: allow-list the cluster's shared values (of run `runId`) for the next run",
+      ),
+    runId: z
+      .string()
+      .min(1)
+      .max(200)
+      .optional()
+      .describe(
+        'the run whose version of the cluster was reviewed (`runId` of GET /v1/clusters/{id}); 409 when another run is current. Required with allowlistSharedValues, so only reviewed values are allow-listed',
+      ),
   })
   .strict()
   .refine((v) => v.verdict === 'benign' || !v.allowlistSharedValues, {
     message: 'only a benign verdict can allow-list shared values',
     path: ['allowlistSharedValues'],
+  })
+  .refine((v) => !v.allowlistSharedValues || v.runId !== undefined, {
+    message: 'allowlistSharedValues needs the runId of the version reviewed',
+    path: ['runId'],
   })
   .meta({ id: 'VerdictRequest' });
 

@@ -10,6 +10,8 @@ import { z } from 'zod';
 import { decodeCursor, encodeCursor } from '../clusters/cursor';
 import { parseJson, type SharedIdentifier } from '../clusters/present';
 import type { Context } from '../context';
+import { entryKey, parseConfigAllowlist } from '../linkage/allowlist';
+import type { IdentifierKind } from '../linkage/types';
 import { AuditLog } from '../platform/audit';
 import type { Principal } from '../platform/auth';
 import { query } from '../platform/cypher';
@@ -44,6 +46,13 @@ export class VerdictService {
       const found = await tx.run(q('verdicts/read-current-cluster-for-verdict'), { clusterId });
       const [cluster] = found.records.map(recordToPlain);
       if (!cluster) throw new AppError('not_found', `no cluster "${clusterId}" in the current run`);
+      if (req.runId !== undefined && req.runId !== cluster.runId) {
+        throw new AppError(
+          'conflict',
+          `cluster "${clusterId}" was reviewed in run ${req.runId}; run ${String(cluster.runId)} is current now: review it again`,
+          { details: { clusterId, runId: req.runId, currentRunId: cluster.runId } },
+        );
+      }
       const created = await tx.run(q('verdicts/create-verdict'), {
         id,
         clusterId,
@@ -57,13 +66,32 @@ export class VerdictService {
       let allowlisted: { kind: string; value: string; created: boolean }[] = [];
       if (req.verdict === 'benign' && req.allowlistSharedValues) {
         const shared = parseJson<SharedIdentifier[]>(cluster.sharedIdentifiers, []);
+        // Values LINKAGE_ALLOWLIST lists are listed already: no stored twin for them.
+        const inConfig = new Set(
+          parseConfigAllowlist(this.ctx.config.LINKAGE_ALLOWLIST).map((e) =>
+            entryKey(e.kind, e.value),
+          ),
+        );
+        const fromConfig = (s: SharedIdentifier) =>
+          inConfig.has(entryKey(s.kind as IdentifierKind, s.value));
         const merged = await tx.run(q('verdicts/merge-allowlist-entries'), {
-          entries: shared.map((s) => ({ kind: s.kind, value: s.value })),
+          entries: shared
+            .filter((s) => !fromConfig(s))
+            .map((s) => ({ kind: s.kind, value: s.value })),
           note: `verdict ${String(verdict.id)}: ${req.note}`,
           by: who.name,
           at: int(at),
         });
-        allowlisted = merged.records.map(recordToPlain) as typeof allowlisted;
+        const stored = merged.records.map(recordToPlain) as typeof allowlisted;
+        // in the cluster's order, config values as not created by this verdict
+        allowlisted = shared.map(
+          (s) =>
+            stored.find((e) => e.kind === s.kind && e.value === s.value) ?? {
+              kind: s.kind,
+              value: s.value,
+              created: false,
+            },
+        );
       }
       const committed = await this.audit.recordInTx(
         tx,

@@ -94,7 +94,12 @@ describe('over a real linkage run', () => {
     const shared = detail.body.sharedIdentifiers as { kind: string; value: string }[];
     const res = await postJson(
       `${svc.url}/v1/clusters/${ringCluster}/verdict`,
-      { verdict: 'benign', note: 'a test lab', allowlistSharedValues: true },
+      {
+        verdict: 'benign',
+        note: 'a test lab',
+        allowlistSharedValues: true,
+        runId: detail.body.runId,
+      },
       auth('admin'),
     );
     expect(res.status).toBe(201);

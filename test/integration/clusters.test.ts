@@ -330,4 +330,22 @@ describe('a new run', () => {
     const stale = await get(`/v1/clusters?limit=2&cursor=${page.body.nextCursor as string}`);
     expect(stale).toMatchObject({ status: 409, body: { error: { code: 'conflict' } } });
   });
+
+  it("a member cursor from the previous run's version of a cluster is refused with 409", async () => {
+    const first = await get('/v1/clusters/c-ring?memberLimit=2');
+    expect(first.body.runId).toBe('r-4');
+    const cursor = first.body.nextMemberCursor as string;
+    expect(typeof cursor).toBe('string');
+    // the same run: the next page
+    expect((await get(`/v1/clusters/c-ring?memberLimit=2&memberCursor=${cursor}`)).status).toBe(
+      200,
+    );
+    await seedRun(neo4j.driver, 'r-5', [RING_CLUSTER, BENIGN_CLUSTER, ...FILLER], 5_000);
+    await sleep(150);
+    const stale = await get(`/v1/clusters/c-ring?memberLimit=2&memberCursor=${cursor}`);
+    expect(stale).toMatchObject({
+      status: 409,
+      body: { error: { code: 'conflict', details: { cursorRunId: 'r-4', currentRunId: 'r-5' } } },
+    });
+  });
 });

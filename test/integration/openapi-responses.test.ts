@@ -329,7 +329,7 @@ describe('every answer is one the served OpenAPI document describes', () => {
     const verdict = await call('post', '/v1/clusters/{id}/verdict', {
       path: `/v1/clusters/${ringCluster}/verdict`,
       role: 'admin',
-      body: { verdict: 'benign', note: 'our own load test', allowlistSharedValues: true },
+      body: { verdict: 'benign', note: 'our own load test', allowlistSharedValues: true, runId },
     });
     expect(verdict.status).toBe(201);
     const second = await runToTheEnd();

@@ -98,6 +98,7 @@ describe('POST /v1/clusters/{id}/verdict', () => {
       verdict: 'benign',
       note: 'an analyst tries',
       allowlistSharedValues: true,
+      runId: 'r-1',
     });
     expect(res).toMatchObject({
       status: 403,
@@ -115,6 +116,7 @@ describe('POST /v1/clusters/{id}/verdict', () => {
         verdict: 'benign',
         note: 'Acme office NAT and corporate card',
         allowlistSharedValues: true,
+        runId: 'r-1',
       },
       'admin',
     );
@@ -139,7 +141,7 @@ describe('POST /v1/clusters/{id}/verdict', () => {
     // Again: nothing new, the first entries stand.
     const again = await verdict(
       'c-office',
-      { verdict: 'benign', note: 'still benign', allowlistSharedValues: true },
+      { verdict: 'benign', note: 'still benign', allowlistSharedValues: true, runId: 'r-1' },
       'admin',
     );
     expect(again.body.allowlisted).toEqual([
@@ -149,6 +151,28 @@ describe('POST /v1/clusters/{id}/verdict', () => {
     expect(await allowlist()).toHaveLength(2);
   });
 
+  it('409 for a verdict on a version of the cluster that is no longer current; nothing written', async () => {
+    const before = await getJson(`${svc.url}/v1/verdicts?limit=1000`, auth('admin'));
+    const allowed = await allowlist();
+    for (const [body, role] of [
+      [{ verdict: 'confirmed', note: 'seen in r-0', runId: 'r-0' }, 'analyst'],
+      [
+        { verdict: 'benign', note: 'seen in r-0', allowlistSharedValues: true, runId: 'r-0' },
+        'admin',
+      ],
+    ] as const) {
+      const res = await verdict('c-office', body, role);
+      expect(res).toMatchObject({
+        status: 409,
+        body: { error: { code: 'conflict', details: { runId: 'r-0', currentRunId: 'r-1' } } },
+      });
+    }
+    const after = await getJson(`${svc.url}/v1/verdicts?limit=1000`, auth('admin'));
+    expect(after.body.verdicts).toEqual(before.body.verdicts);
+    expect(await allowlist()).toEqual(allowed);
+    // (the current run named is accepted: the allow-listing verdicts below name r-1)
+  });
+
   it('400 for bad bodies, 404 for an unknown cluster', async () => {
     for (const body of [
       {},
@@ -156,6 +180,9 @@ describe('POST /v1/clusters/{id}/verdict', () => {
       { verdict: 'confirmed' },
       { verdict: 'confirmed', note: '' },
       { verdict: 'confirmed', note: 'x', allowlistSharedValues: true },
+      // allow-listing needs the run whose values were reviewed
+      { verdict: 'benign', note: 'x', allowlistSharedValues: true },
+      { verdict: 'benign', note: 'x', runId: '' },
       { verdict: 'benign', note: 'x', allowlistSharedValues: 'yes' },
       { verdict: 'benign', note: 'x', extra: 1 },
     ]) {
@@ -421,5 +448,32 @@ describe('allow-list audit lines', () => {
       "MATCH (e:AllowlistEntry {value: 'never-added'}) RETURN count(e) AS n",
     );
     expect(Number(stored.records[0]?.get('n'))).toBe(0);
+  });
+});
+
+describe('a benign verdict over a value LINKAGE_ALLOWLIST lists', () => {
+  it('stores no entry for it and reports it as not created by the verdict', async () => {
+    const cfg = {
+      ...BENIGN_CLUSTER,
+      id: 'c-cfg',
+      sharedIdentifiers: [
+        { kind: 'ip', value: CONFIG_IP, members: 2 },
+        { kind: 'device', value: 'dev-cfg', members: 2 },
+      ],
+    };
+    await seedRun(neo4j.driver, 'r-cfg', [cfg], 5_000);
+    const res = await verdict(
+      'c-cfg',
+      { verdict: 'benign', note: 'lab', allowlistSharedValues: true, runId: 'r-cfg' },
+      'admin',
+    );
+    expect(res.status).toBe(201);
+    expect(res.body.allowlisted).toEqual([
+      { kind: 'ip', value: CONFIG_IP, created: false },
+      { kind: 'device', value: 'dev-cfg', created: true },
+    ]);
+    const stored = (await allowlist()).map((e) => e.key);
+    expect(stored).toContain('device:dev-cfg');
+    expect(stored).not.toContain(`ip:${CONFIG_IP}`);
   });
 });
