@@ -80,7 +80,7 @@ async function main(): Promise<void> {
     linkageSchedule.stop();
     currentRunWatch.stop();
     deadRunWatch.stop();
-    await Promise.all([stopActiveRuns(ctx), eventIdRetention.stop()]);
+    await Promise.all([stopActiveRuns(ctx, { refuseNew: true }), eventIdRetention.stop()]);
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     // Requests still unanswered after the grace period (a slow read, a stuck client) are cut.

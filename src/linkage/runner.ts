@@ -134,6 +134,27 @@ export async function startLinkage(
   deps: LinkageDeps,
   opts: RunOptions,
 ): Promise<{ runId: string; done: Promise<RunSummary> }> {
+  if (closing.has(deps.db)) {
+    throw new AppError('not_ready', 'the service is shutting down: no new linkage run');
+  }
+  const started = acquireAndStart(deps, opts);
+  starting.add(started);
+  try {
+    return await started;
+  } finally {
+    starting.delete(started);
+  }
+}
+
+/** Databases of a process shutting down (`stopActiveRuns` with `refuseNew`): no new run. */
+const closing = new WeakSet<Database>();
+/** Starts between the trigger and their lease: a shutdown waits for them, then stops them. */
+const starting = new Set<Promise<unknown>>();
+
+async function acquireAndStart(
+  deps: LinkageDeps,
+  opts: RunOptions,
+): Promise<{ runId: string; done: Promise<RunSummary> }> {
   const { config } = deps;
   const seed = opts.seed ?? config.LINKAGE_SEED;
   const configAllowlist = parseConfigAllowlist(config.LINKAGE_ALLOWLIST); // a typo fails here
@@ -183,8 +204,17 @@ export async function runLinkage(deps: LinkageDeps, opts: RunOptions): Promise<R
 /**
  * Shutdown: runs of this process are marked failed ("service shutting down") and
  * their leases released, so the next trigger need not wait for the lease to expire.
+ * With `refuseNew` (the process is stopping) no run starts on `deps.db` from then on
+ * (`503 not_ready`), and starts already on their way to the lease are stopped too.
  */
-export async function stopActiveRuns(deps: LinkageDeps): Promise<void> {
+export async function stopActiveRuns(
+  deps: LinkageDeps,
+  opts: { refuseNew?: boolean } = {},
+): Promise<void> {
+  if (opts.refuseNew) {
+    closing.add(deps.db);
+    await Promise.allSettled([...starting]);
+  }
   const ids = [...active.keys()];
   for (const [, abort] of active) abort.abort(new Error('service shutting down'));
   for (const id of ids) {
@@ -252,6 +282,7 @@ class RunRecorder {
     try {
       await this.deps.db.write((tx) =>
         tx.run(query(this.deps.cypher, 'linkage/update-run-progress'), {
+          lease: LEASE_NAME,
           id: this.runId,
           phase: this.phase,
           progress: this.progress,

@@ -757,6 +757,26 @@ describe('linkage runs', () => {
     expect((await triggerRun()).status).toBe('succeeded'); // the next run is not blocked
   });
 
+  it('a process stopping starts no new run, and stops the start already on its way to the lease', async () => {
+    const deps = { ...svc.ctx, db: new Database(neo4j.driver) };
+    const onItsWay = startLinkage(deps, { trigger: 'api' });
+    await stopActiveRuns(deps, { refuseNew: true });
+    const { runId, done } = await onItsWay;
+    expect((await done).status).toBe('failed');
+    expect((await getJson(`${svc.url}/v1/linkage/runs/${runId}`)).body).toMatchObject({
+      status: 'failed',
+      error: 'service shutting down',
+    });
+    await expect(startLinkage(deps, { trigger: 'api' })).rejects.toMatchObject({
+      code: 'not_ready',
+      status: 503,
+    });
+    const [lease] = await cypher("MATCH (l:Lease {name: 'linkage'}) RETURN l.holder AS holder");
+    expect(lease?.holder).toBeNull();
+    // the service's own database handle is not the stopped one: it still starts runs
+    expect((await triggerRun({ seed: 7 })).status).toBe('succeeded');
+  });
+
   it('takes over an expired lease, marks the dead run failed and cleans up after it', async () => {
     // a live holder elsewhere: refused
     await cypher(
@@ -1069,6 +1089,41 @@ describe('linkage runs', () => {
       );
       expect(Number(members?.n)).toBeGreaterThan(0);
     });
+  });
+
+  it('a progress write that waited on the swap leaves the finished run as the swap wrote it', async () => {
+    await cypher(
+      "CREATE (:LinkageRun {id: 'r-progress', status: 'running', phase: 'publish', progress: 0.9, startedAt: timestamp()})",
+    );
+    const session = neo4j.driver.session();
+    const swap = await session.beginTransaction();
+    try {
+      // the swap's transaction, holding the lease's lock, not yet committed
+      await swap.run("MATCH (l:Lease {name: 'linkage'}) SET l.lockedAt = timestamp()");
+      await swap.run(
+        "MATCH (r:LinkageRun {id: 'r-progress'}) SET r.status = 'succeeded', r.phase = 'done', r.progress = 1.0",
+      );
+      const progress = svc.ctx.db.write((tx) =>
+        tx.run(query(svc.ctx.cypher, 'linkage/update-run-progress'), {
+          lease: 'linkage',
+          id: 'r-progress',
+          phase: 'publish',
+          progress: 0.95,
+          timings: '{}',
+          now: Date.now(),
+        }),
+      );
+      await waitForBlocked(neo4j.driver, 1, 'the progress write waiting on the swap');
+      await swap.commit();
+      await progress;
+    } finally {
+      await session.close();
+    }
+    const [run] = await cypher(
+      "MATCH (r:LinkageRun {id: 'r-progress'}) RETURN r.status AS status, r.phase AS phase, r.progress AS progress",
+    );
+    expect(run).toEqual({ status: 'succeeded', phase: 'done', progress: 1 });
+    await cypher("MATCH (r:LinkageRun {id: 'r-progress'}) DELETE r");
   });
 
   it("deleting a run's memberships never touches the current run's, whoever asks", async () => {
