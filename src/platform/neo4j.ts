@@ -34,7 +34,7 @@ export interface DriverOptions {
   database?: string;
 }
 
-export function createDriver(opts: DriverOptions): Driver {
+export function createDriver(opts: DriverOptions, exactIntegers = false): Driver {
   enableTcpNoDelay();
   return neo4j.driver(opts.uri, neo4j.auth.basic(opts.user, opts.password), {
     // Fail fast when the database is gone so callers get a 503, not a hung request.
@@ -42,8 +42,9 @@ export function createDriver(opts: DriverOptions): Driver {
     connectionTimeout: 5_000,
     maxTransactionRetryTime: 30_000,
     // Counts and epoch-ms times are far below 2^53: plain numbers spare extract
-    // millions of Integer objects (it was half its CPU at 1M accounts).
-    disableLosslessIntegers: true,
+    // millions of Integer objects (it was half its CPU at 1M accounts). Analysts'
+    // queries may return any integer: their driver keeps them exact (`exactIntegers`).
+    disableLosslessIntegers: !exactIntegers,
     userAgent: 'coterie',
   });
 }
@@ -54,6 +55,9 @@ export function openDatabase(connection: DriverOptions): Database {
 }
 
 export class Database {
+  /** Opened on the first analyst query; the same driver when `connection` is unknown. */
+  private exactDriver?: Driver;
+
   /**
    * `connection`: how `driver` was made, for work that opens its own driver in a
    * worker thread (linkage compute); without it that work runs on this thread.
@@ -103,13 +107,15 @@ export class Database {
   /**
    * One read transaction, one attempt: for analysts' queries, where a retry after a
    * timeout or Neo4j running out of memory would only repeat the harm. `fetchSize`
-   * is how many records the driver pulls at a time.
+   * is how many records the driver pulls at a time. Integers arrive exact (Integer
+   * objects: `toPlain` gives those past 2^53 as strings) when `connection` is known.
    */
   async readOnce<T>(
     work: (tx: QueryRunner) => Promise<T>,
     opts: { timeoutMs: number; fetchSize?: number },
   ): Promise<T> {
-    const session = this.driver.session({
+    this.exactDriver ??= this.connection ? createDriver(this.connection, true) : this.driver;
+    const session = this.exactDriver.session({
       database: this.database,
       defaultAccessMode: neo4j.session.READ,
       fetchSize: opts.fetchSize,
@@ -147,6 +153,7 @@ export class Database {
   }
 
   async close(): Promise<void> {
+    if (this.exactDriver && this.exactDriver !== this.driver) await this.exactDriver.close();
     await this.driver.close();
   }
 }
@@ -239,7 +246,11 @@ export function toAppError(err: unknown): unknown {
 export function toPlain(value: unknown): unknown {
   if (value === null || value === undefined) return value ?? null;
   if (isInt(value)) return value.inSafeRange() ? value.toNumber() : value.toString();
-  if (typeof value === 'bigint') return Number(value);
+  if (typeof value === 'bigint') {
+    return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER)
+      ? Number(value)
+      : value.toString();
+  }
   if (
     isDateTime(value) ||
     isDate(value) ||

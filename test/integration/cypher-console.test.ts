@@ -130,6 +130,21 @@ describe('POST /v1/cypher', () => {
     expect((res.body.rows as { i: number }[]).map((r) => r.i)).toEqual([1, 2]);
   });
 
+  it('returns integers exactly: past 2^53 as strings, the rest as numbers', async () => {
+    const res = await cypher(
+      'RETURN 9007199254740993 AS big, -9223372036854775808 AS min, 42 AS small, [9007199254740993, 1] AS list',
+    );
+    expect(res.status).toBe(200);
+    expect(res.body.rows).toEqual([
+      {
+        big: '9007199254740993',
+        min: '-9223372036854775808',
+        small: 42,
+        list: ['9007199254740993', 1],
+      },
+    ]);
+  });
+
   it('429 too_many_queries past QUERY_MAX_CONCURRENT running at once', async () => {
     // Three queries that each run until the 1 s limit: two hold the slots, the third is refused.
     const slow = 'UNWIND range(1, 1000000000) AS x WITH x WHERE x = -4 RETURN count(*) AS n';
