@@ -76,6 +76,9 @@ function hostName(header: string | undefined): string {
  * in requests addressed to loopback by name: a web page that rebinds its own domain to
  * 127.0.0.1 (DNS rebinding) reaches the port, yet its requests carry its domain as Host.
  */
+/** Headers a proxy adds to what it forwards (RFC 7239, the de-facto X-Forwarded-*, Via). */
+const PROXY_HEADERS = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-real-ip', 'via'];
+
 export function authenticate(keys: readonly ApiKey[]): RequestHandler {
   return (req, _res, next) => {
     if (keys.length === 0) {
@@ -84,6 +87,16 @@ export function authenticate(keys: readonly ApiKey[]): RequestHandler {
           new AppError(
             'forbidden',
             'with no API keys configured, only requests addressed to localhost, 127.0.0.1 or [::1] are served',
+          ),
+        );
+      }
+      // A reverse proxy on this machine rewrites Host to loopback, but most say they
+      // forwarded the request: its clients are not local.
+      if (PROXY_HEADERS.some((h) => req.headers[h] !== undefined)) {
+        return next(
+          new AppError(
+            'forbidden',
+            'with no API keys configured, requests forwarded by a proxy are not served',
           ),
         );
       }

@@ -158,6 +158,23 @@ describe('with no keys configured', () => {
     );
     expect(health.status).toBe(200);
   });
+
+  it('nor through a proxy on this machine, which rewrites Host to loopback but says it forwarded', async () => {
+    const port = new URL(open.url).port;
+    const get = ROUTES.find((r) => r.method === 'GET' && r.path !== '/metrics') as Route;
+    const headers: Record<string, string>[] = [
+      { 'x-forwarded-for': '203.0.113.9' },
+      { forwarded: 'for=203.0.113.9' },
+      { via: '1.1 nginx' },
+      { 'x-real-ip': '203.0.113.9' },
+      { 'x-forwarded-host': 'coterie.example' },
+    ];
+    for (const header of headers) {
+      const res = await withHost(open.url, get, `127.0.0.1:${port}`, header);
+      expect([header, res]).toEqual([header, { status: 403, code: 'forbidden' }]);
+    }
+    expect((await withHost(open.url, get, `127.0.0.1:${port}`)).status).toBe(200);
+  });
 });
 
 /** A request with the Host header set (fetch does not let a caller choose it). */
@@ -165,6 +182,7 @@ function withHost(
   base: string,
   route: Route,
   host: string,
+  extra: Record<string, string> = {},
 ): Promise<{ status: number; code?: string }> {
   const url = new URL(`${base}${route.path}`);
   const body = route.body !== undefined ? JSON.stringify(route.body) : undefined;
@@ -176,7 +194,7 @@ function withHost(
         path: `${url.pathname}${url.search}`,
         method: route.method,
         agent: false, // a connection each: a refused POST's unread body ends its socket
-        headers: { host, ...(body ? { 'content-type': 'application/json' } : {}) },
+        headers: { host, ...extra, ...(body ? { 'content-type': 'application/json' } : {}) },
       },
       (res) => {
         let text = '';
