@@ -18,8 +18,9 @@
  *    most one previous id.
  *  - A previous cluster "contributes substantially" to c when share(p→c) ≥ minShare.
  *  - Change of a current cluster:
- *      merged  ≥ 2 previous clusters contribute substantially (from = all of them,
- *              largest overlap first; the kept id, if any, is among them);
+ *      merged  ≥ 2 previous clusters contribute substantially, the one whose id it
+ *              kept counting as one whatever its share (from = all of them, the kept
+ *              id first, then largest overlap first);
  *      split   its previous cluster (kept or not) spread substantially over ≥ 2
  *              current clusters (from = [that previous id]); the part that kept the
  *              id and the new parts are all "split", the new parts with fresh ids;
@@ -141,9 +142,13 @@ export function matchClusters(
     const id = ids[c]!;
     const kept = keeps.get(c);
     const sources = sourcesOf[c]!;
+    // The cluster whose id it kept counts as one of its sources even when it gave this
+    // cluster too small a share of itself to be substantial: otherwise a small cluster
+    // absorbed by it reads "merged into" it while its own lineage never names that one.
+    const keptIsExtra = kept !== undefined && !sources.some((s) => s.p === kept);
     let change: ClusterChange;
     let from: string[] = [];
-    if (sources.length >= 2) {
+    if (sources.length + (keptIsExtra ? 1 : 0) >= 2) {
       change = 'merged';
       from = sources.map((s) => previous[s.p]!.id);
     } else if (sources.length === 1 && targetsOf[sources[0]!.p]!.length >= 2) {

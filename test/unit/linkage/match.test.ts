@@ -74,6 +74,19 @@ describe('matchClusters', () => {
     expect(r.clusters[0]?.lineage.from[0]).toBe('P');
   });
 
+  it('names a small cluster it absorbed when the id it kept gave it too small a share to be substantial', () => {
+    // Q: 200 members, 12 of them (6 %) are most of X; all 8 of P joined them
+    const previous = [prev('Q', range(0, 200)), prev('P', range(200, 208))];
+    const r = matchClusters(
+      previous,
+      [cur([...range(0, 12), ...range(200, 208)])],
+      ACCOUNTS,
+      ids(),
+    );
+    expect(summary(r)).toEqual(['Q:merged<Q+P']);
+    expect(r.dissolved).toEqual([{ clusterId: 'P', change: 'merged', from: [], into: ['Q'] }]);
+  });
+
   it('gives a tied overlap to the closer match (higher Jaccard), whatever the order', () => {
     // Both X and Y hold 10 of P's 20 members; Y is just those 10, X has 20 others too.
     const previous = [prev('P', range(0, 20))];
