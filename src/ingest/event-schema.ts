@@ -6,7 +6,22 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 
-const identifier = z.string().min(1).max(256);
+/**
+ * Text of at most `max` characters with no lone surrogate: Neo4j stores strings as UTF-8,
+ * which turns one into U+FFFD, so two different values would become one (and an event
+ * id would no longer match itself).
+ */
+function text(max: number) {
+  return z
+    .string()
+    .min(1)
+    .max(max)
+    .refine((v) => !LONE_SURROGATE.test(v), 'must be valid Unicode (a lone surrogate is not)');
+}
+
+const LONE_SURROGATE = /\p{Cs}/u;
+
+const identifier = text(256);
 
 /** An account id as events carry it and the graph stores it (case-sensitive, as sent). */
 export const accountIdSchema = z
@@ -16,7 +31,7 @@ export const accountIdSchema = z
   .regex(/^[A-Za-z0-9_.:@-]+$/, 'must be 1-128 chars of [A-Za-z0-9_.:@-]');
 
 /** A model name as events carry it and the graph stores it. */
-export const modelSchema = z.string().min(1).max(128);
+export const modelSchema = text(128);
 
 /**
  * How far ahead of this server's clock an event may be dated (checked in validate.ts,
@@ -35,7 +50,7 @@ export const EARLIEST_AT = '2000-01-01T00:00:00Z';
 
 export const eventSchema = z
   .object({
-    id: z.string().min(1).max(128).optional(),
+    id: text(128).optional(),
     type: z.enum(['signup', 'request', 'payment']),
     accountId: accountIdSchema,
     at: z.iso
@@ -57,10 +72,10 @@ export const eventSchema = z
       .optional(),
     prompt: z.string().min(1).max(1_000_000).optional(),
     model: modelSchema.optional(),
-    capability: z.string().min(1).max(64).optional(),
+    capability: text(64).optional(),
     org: identifier.optional(),
     device: identifier.optional(),
-    emailDomain: z.string().min(1).max(253).toLowerCase().optional(),
+    emailDomain: text(253).toLowerCase().optional(),
   })
   .strict();
 

@@ -101,6 +101,23 @@ describe('event validation', () => {
     if (!result.ok) expect(result.issues.map((i) => i.path)).toEqual(['accountId']);
   });
 
+  it('rejects text with a lone surrogate, which Neo4j would store as U+FFFD', () => {
+    const lone = '\ud800';
+    const fields = ['id', 'paymentMethod', 'device', 'org', 'emailDomain', 'model', 'capability'];
+    for (const field of fields) {
+      const result = cleanEvent({ ...base, [field]: `x${lone}y` });
+      expect([field, result.ok]).toEqual([field, false]);
+      if (!result.ok) {
+        expect(result.issues).toEqual([
+          { index: 0, path: field, message: 'must be valid Unicode (a lone surrogate is not)' },
+        ]);
+      }
+    }
+    // a pair (an astral character) is fine
+    const ok = cleanEvent({ ...base, id: 'evt-\ud83d\ude00', org: 'org-\ud83d\ude00' });
+    expect(ok.ok).toBe(true);
+  });
+
   it('rejects a whole batch, listing every bad event by index', () => {
     const result = cleanBatch([
       base,

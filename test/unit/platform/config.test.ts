@@ -43,4 +43,20 @@ describe('checked up front', () => {
       expect(loadConfig({ [key]: good })[key as 'PORT']).toBe(Number(good));
     }
   });
+
+  it('an empty value is unset: the default, not 0 or ""', () => {
+    const defaults = loadConfig({});
+    const empty = loadConfig({
+      PORT: '',
+      INGEST_EVENT_ID_RETENTION_DAYS: '',
+      LINKAGE_CRON: '',
+      NEO4J_LOCAL_HEAP: '',
+    });
+    expect(empty.PORT).toBe(defaults.PORT);
+    expect(empty.PORT).not.toBe(0);
+    expect(empty.INGEST_EVENT_ID_RETENTION_DAYS).toBe(defaults.INGEST_EVENT_ID_RETENTION_DAYS);
+    expect(empty.INGEST_EVENT_ID_RETENTION_DAYS).toBeGreaterThan(0);
+    expect(empty.LINKAGE_CRON).toBe(defaults.LINKAGE_CRON);
+    expect(empty.NEO4J_LOCAL_HEAP).toBe(defaults.NEO4J_LOCAL_HEAP);
+  });
 });
