@@ -7,9 +7,13 @@
 // Either way the cost is linear in the series, never a nested scan.
 // Rows come as lists (cheaper to send than maps; writer.ts encodes them): the WITH names the fields.
 UNWIND $rows AS row
-WITH row[0] AS id, row[1] AS firstSeen, row[2] AS lastSeen, row[3] AS signupAt, row[4] AS requests, row[5] AS hourKeys, row[6] AS hourCounts, row[7] AS emailDomain, row[8] AS org
+WITH row[0] AS id, row[1] AS firstSeen, row[2] AS lastSeen, row[3] AS signupAt, row[4] AS requests, row[5] AS hourKeys, row[6] AS hourCounts, row[7] AS emailDomain, row[8] AS org, row[9] AS emailDomainAt, row[10] AS orgAt
 MERGE (a:Account {id: id})
-WITH a, firstSeen, lastSeen, signupAt, requests, emailDomain, org, coalesce(a.hourKeys, []) AS hk, coalesce(a.hourCounts, []) AS hc,
+// The e-mail domain (org) of the newest event that named one, whichever write comes last.
+WITH a, firstSeen, lastSeen, signupAt, requests, emailDomain, org, emailDomainAt, orgAt,
+     emailDomain IS NOT NULL AND (a.emailDomainAt IS NULL OR emailDomainAt >= a.emailDomainAt) AS newerEmail,
+     org IS NOT NULL AND (a.orgAt IS NULL OR orgAt >= a.orgAt) AS newerOrg,
+     coalesce(a.hourKeys, []) AS hk, coalesce(a.hourCounts, []) AS hc,
      [k IN hourKeys | toInteger(k)] AS rk, [c IN hourCounts | toInteger(c)] AS rc
 // Re-grouping (only when the hours overlap) in a subquery that always yields one
 // row: collect() over no rows is one row of empty lists.
@@ -30,8 +34,10 @@ SET a.firstSeen = CASE WHEN a.firstSeen IS NULL OR firstSeen < a.firstSeen THEN 
                       WHEN a.signupAt IS NULL OR signupAt < a.signupAt THEN toInteger(signupAt)
                       ELSE a.signupAt END,
     a.requests = coalesce(a.requests, 0) + toInteger(requests),
-    a.emailDomain = coalesce(emailDomain, a.emailDomain),
-    a.org = coalesce(org, a.org),
+    a.emailDomain = CASE WHEN newerEmail THEN emailDomain ELSE a.emailDomain END,
+    a.emailDomainAt = CASE WHEN newerEmail THEN toInteger(emailDomainAt) ELSE a.emailDomainAt END,
+    a.org = CASE WHEN newerOrg THEN org ELSE a.org END,
+    a.orgAt = CASE WHEN newerOrg THEN toInteger(orgAt) ELSE a.orgAt END,
     // No requests, no series (null removes the property): the bulk importer cannot
     // write an empty array, and both paths must store the same thing.
     a.hourKeys = CASE WHEN size(keys) = 0 THEN null ELSE keys END,

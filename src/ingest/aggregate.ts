@@ -20,6 +20,9 @@ export interface AccountRow {
   hourCounts: number[];
   emailDomain: string | null;
   org: string | null;
+  /** when the event that named `emailDomain` (`org`) happened: a later write keeps the newer */
+  emailDomainAt: number | null;
+  orgAt: number | null;
 }
 
 export interface LinkRow {
@@ -283,6 +286,8 @@ export class Aggregator {
         ...series(a.hours),
         emailDomain: a.emailDomain,
         org: a.org,
+        emailDomainAt: a.emailDomain === null ? null : a.emailFrom[0],
+        orgAt: a.org === null ? null : a.orgFrom[0],
       });
       for (const [kind, byValue] of a.links) {
         for (const value of [...byValue.keys()].sort(compare)) {

@@ -115,9 +115,10 @@ export function writeImportFiles(
       write(
         'nodes',
         'Account',
-        ':ID,id,firstSeen:long,lastSeen:long,signupAt:long,requests:long,emailDomain,org,hourKeys:long[],hourCounts:long[]',
+        ':ID,id,firstSeen:long,lastSeen:long,signupAt:long,requests:long,emailDomain,org,emailDomainAt:long,orgAt:long,hourKeys:long[],hourCounts:long[]',
         `${nextNode++},${str(a.id)},${a.firstSeen},${a.lastSeen},${num(a.signupAt)},${a.requests},` +
-          `${str(a.emailDomain)},${str(a.org)},${a.hourKeys.join(';')},${a.hourCounts.join(';')}`,
+          `${str(a.emailDomain)},${str(a.org)},${num(a.emailDomainAt)},${num(a.orgAt)},` +
+          `${a.hourKeys.join(';')},${a.hourCounts.join(';')}`,
       );
     }
     for (const [field, label, , type] of LINKS) {

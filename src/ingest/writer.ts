@@ -104,6 +104,8 @@ const accountTuple = (a: AccountRow) => [
   a.hourCounts,
   a.emailDomain,
   a.org,
+  a.emailDomainAt,
+  a.orgAt,
 ];
 const linkTuple = (l: LinkRow) => [l.accountId, l.value, l.count, l.firstSeen, l.lastSeen];
 // Written out, not built from linkTuple: no throwaway array per IP row.

@@ -93,6 +93,24 @@ function fixture(): string[] {
       }),
     );
   }
+  // An org and a domain that change: the newer event's win, though the importer writes a
+  // window's keyed events (the newer one here) before its folded rows.
+  const t = i * 5;
+  for (const [n, key, org, emailDomain] of [
+    [t, undefined, 'old-org', 'old.example'],
+    [t + 1, 'org-moved', 'new-org', 'new.example'],
+  ] as const) {
+    lines.push(
+      JSON.stringify({
+        id: key,
+        type: 'payment',
+        accountId: 'acct-org',
+        at: at(n),
+        org,
+        emailDomain,
+      }),
+    );
+  }
   return lines;
 }
 
@@ -187,6 +205,14 @@ describe('coterie import --first-load', () => {
     expect(got.nodes.length).toBeGreaterThan(100);
     expect(got.relationships.length).toBeGreaterThan(100);
     expect(got).toEqual(want);
+    for (const driver of [online.driver, loadedDriver]) {
+      const moved = await driver.executeQuery(
+        "MATCH (a:Account {id: 'acct-org'}) RETURN a.org AS org, a.emailDomain AS domain",
+      );
+      expect(moved.records.map((r) => r.toObject())).toEqual([
+        { org: 'new-org', domain: 'new.example' },
+      ]);
+    }
     // The line break survived (the import tool parsed a multi-line field).
     const devices = await loadedDriver.executeQuery(
       'MATCH (d:Device {fingerprint: $f})<-[:USED_DEVICE]-(a) RETURN count(a) AS n',

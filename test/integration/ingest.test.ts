@@ -152,6 +152,30 @@ describe('POST /v1/events', () => {
     expect(Number(row!.n)).toBe(7);
   });
 
+  it("keeps the org and e-mail domain of an account's newest event, whichever batch comes last", async () => {
+    const send = (hour: number, org: string) =>
+      postJson(`${svc.url}/v1/events`, {
+        events: [
+          {
+            type: 'request',
+            accountId: 'w:moved',
+            at: new Date(Date.UTC(2026, 2, 2, hour)).toISOString(),
+            org,
+            emailDomain: `${org}.example`,
+          },
+        ],
+      });
+    expect((await send(12, 'newer')).status).toBe(200);
+    expect((await send(9, 'older')).status).toBe(200); // sent late, happened earlier
+    const [row] = await cypher(
+      'MATCH (a:Account {id: "w:moved"}) RETURN a.org AS org, a.emailDomain AS domain',
+    );
+    expect(row).toEqual({ org: 'newer', domain: 'newer.example' });
+    expect((await send(15, 'newest')).status).toBe(200);
+    const [after] = await cypher('MATCH (a:Account {id: "w:moved"}) RETURN a.org AS org');
+    expect(after).toEqual({ org: 'newest' });
+  });
+
   it('gives an account its hour series with its first request, none before', async () => {
     const at = '2026-03-02T08:15:00Z';
     const event = { accountId: 'w:quiet', at };
