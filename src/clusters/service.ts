@@ -72,9 +72,7 @@ export class ClusterService {
       ? decodeCursor(opts.cursor, z.tuple([z.string(), z.number(), z.string()]))
       : null;
     if (after && after[0] !== runId) {
-      throw new AppError('conflict', 'a new run was published since this cursor was issued', {
-        details: { cursorRunId: after[0], currentRunId: runId },
-      });
+      throw staleCursor(after[0], runId);
     }
     const rows = await this.rows('clusters/list-clusters', {
       runId,
@@ -113,15 +111,7 @@ export class ClusterService {
     const after = opts.memberCursor
       ? decodeCursor(opts.memberCursor, z.tuple([z.string(), z.string()]))
       : null;
-    if (after && after[0] !== clusterRunId) {
-      throw new AppError(
-        'conflict',
-        'a new run was published since this member cursor was issued',
-        {
-          details: { cursorRunId: after[0], currentRunId: clusterRunId },
-        },
-      );
-    }
+    if (after && after[0] !== clusterRunId) throw staleCursor(after[0], clusterRunId);
     const afterId = after ? after[1] : null;
     const members = await this.rows('clusters/list-cluster-members', {
       runId: clusterRunId,
@@ -216,4 +206,11 @@ export class ClusterService {
       return res.records.map(recordToPlain);
     }, this.timeoutMs);
   }
+}
+
+/** A page cursor issued for another run than the one now read: 409, start again. */
+function staleCursor(cursorRunId: string, currentRunId: string): AppError {
+  return new AppError('conflict', 'a new run was published since this cursor was issued', {
+    details: { cursorRunId, currentRunId },
+  });
 }

@@ -6,6 +6,8 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 
+const LONE_SURROGATE = /\p{Cs}/u;
+
 /**
  * Text of at most `max` characters with no lone surrogate: Neo4j stores strings as UTF-8,
  * which turns one into U+FFFD, so two different values would become one (and an event
@@ -18,8 +20,6 @@ function text(max: number) {
     .max(max)
     .refine((v) => !LONE_SURROGATE.test(v), 'must be valid Unicode (a lone surrogate is not)');
 }
-
-const LONE_SURROGATE = /\p{Cs}/u;
 
 const identifier = text(256);
 

@@ -649,7 +649,7 @@ export function parseLine(line: string, lineNo: number): CleanEvent | Rejected {
  * again. An entry cut short by a crash is dropped too: every entry up to the checkpoint
  * was written whole before it committed, so a torn one is past it.
  */
-export function keepRejectsUpTo(rejectFile: string, line: number): void {
+function keepRejectsUpTo(rejectFile: string, line: number): void {
   if (!existsSync(rejectFile)) return;
   if (line === 0) {
     writeFileSync(rejectFile, '');

@@ -113,6 +113,11 @@ export async function readStoredAllowlist(
   });
 }
 
+/** The keys (`kind:value`) LINKAGE_ALLOWLIST lists. */
+export function configAllowlistKeys(spec: string): Set<string> {
+  return new Set(parseConfigAllowlist(spec).map((e) => entryKey(e.kind, e.value)));
+}
+
 /** Config entries first, then stored ones (a value in both is listed from config only). */
 export async function listAllowlist(
   db: Database,
@@ -120,7 +125,7 @@ export async function listAllowlist(
   configSpec: string,
 ): Promise<AllowlistEntry[]> {
   const fromConfig = parseConfigAllowlist(configSpec);
-  const keys = new Set(fromConfig.map((e) => entryKey(e.kind, e.value)));
+  const keys = configAllowlistKeys(configSpec);
   const stored = (await readStoredAllowlist(db, cypher)).filter(
     (e) => !keys.has(entryKey(e.kind, e.value)),
   );

@@ -75,6 +75,10 @@ export interface RunSummary {
 
 /** Runs in this process, so shutdown can fail them cleanly instead of leaving them to expire. */
 const active = new Map<string, AbortController>();
+/** Databases of a process shutting down (`stopActiveRuns` with `refuseNew`): no new run. */
+const closing = new WeakSet<Database>();
+/** Starts between the trigger and their lease: a shutdown waits for them, then stops them. */
+const starting = new Set<Promise<unknown>>();
 
 function newRunId(now = new Date()): string {
   const stamp = now
@@ -145,11 +149,6 @@ export async function startLinkage(
     starting.delete(started);
   }
 }
-
-/** Databases of a process shutting down (`stopActiveRuns` with `refuseNew`): no new run. */
-const closing = new WeakSet<Database>();
-/** Starts between the trigger and their lease: a shutdown waits for them, then stops them. */
-const starting = new Set<Promise<unknown>>();
 
 async function acquireAndStart(
   deps: LinkageDeps,

@@ -71,14 +71,15 @@ function hostName(header: string | undefined): string {
   return h.startsWith('[') ? h.slice(0, h.indexOf(']') + 1) : (h.split(':')[0] ?? '');
 }
 
-/**
- * Attaches req.principal; with no keys configured everyone is a local admin, but only
- * in requests addressed to loopback by name: a web page that rebinds its own domain to
- * 127.0.0.1 (DNS rebinding) reaches the port, yet its requests carry its domain as Host.
- */
 /** Headers a proxy adds to what it forwards (RFC 7239, the de-facto X-Forwarded-*, Via). */
 const PROXY_HEADERS = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-real-ip', 'via'];
 
+/**
+ * Attaches req.principal; with no keys configured everyone is a local admin, but only
+ * in requests addressed to loopback by name (a web page that rebinds its own domain to
+ * 127.0.0.1, DNS rebinding, reaches the port, yet its requests carry its domain as Host)
+ * and not forwarded by a proxy.
+ */
 export function authenticate(keys: readonly ApiKey[]): RequestHandler {
   return (req, _res, next) => {
     if (keys.length === 0) {

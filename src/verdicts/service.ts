@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { decodeCursor, encodeCursor } from '../clusters/cursor';
 import { parseJson, type SharedIdentifier } from '../clusters/present';
 import type { Context } from '../context';
-import { entryKey, parseConfigAllowlist } from '../linkage/allowlist';
+import { configAllowlistKeys, entryKey } from '../linkage/allowlist';
 import type { IdentifierKind } from '../linkage/types';
 import { AuditLog } from '../platform/audit';
 import type { Principal } from '../platform/auth';
@@ -67,11 +67,7 @@ export class VerdictService {
       if (req.verdict === 'benign' && req.allowlistSharedValues) {
         const shared = parseJson<SharedIdentifier[]>(cluster.sharedIdentifiers, []);
         // Values LINKAGE_ALLOWLIST lists are listed already: no stored twin for them.
-        const inConfig = new Set(
-          parseConfigAllowlist(this.ctx.config.LINKAGE_ALLOWLIST).map((e) =>
-            entryKey(e.kind, e.value),
-          ),
-        );
+        const inConfig = configAllowlistKeys(this.ctx.config.LINKAGE_ALLOWLIST);
         const fromConfig = (s: SharedIdentifier) =>
           inConfig.has(entryKey(s.kind as IdentifierKind, s.value));
         const merged = await tx.run(q('verdicts/merge-allowlist-entries'), {
