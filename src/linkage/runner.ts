@@ -73,6 +73,8 @@ export interface RunSummary {
   error?: string;
 }
 
+const SHUTDOWN_ERROR = 'service shutting down';
+
 /** Runs in this process, so shutdown can fail them cleanly instead of leaving them to expire. */
 const active = new Map<string, AbortController>();
 /** Databases of a process shutting down (`stopActiveRuns` with `refuseNew`): no new run. */
@@ -215,14 +217,14 @@ export async function stopActiveRuns(
     await Promise.allSettled([...starting]);
   }
   const ids = [...active.keys()];
-  for (const [, abort] of active) abort.abort(new Error('service shutting down'));
+  for (const [, abort] of active) abort.abort(new Error(SHUTDOWN_ERROR));
   for (const id of ids) {
     await deps.db
       .write((tx) =>
         tx.run(query(deps.cypher, 'linkage/fail-run'), {
           lease: LEASE_NAME,
           id,
-          error: 'service shutting down',
+          error: SHUTDOWN_ERROR,
           now: Date.now(),
           timings: null,
           stats: null,
@@ -320,7 +322,7 @@ async function execute(
   const stats: Record<string, unknown> = {};
   const recorder = new RunRecorder(deps, runId, timings, opts.onProgress);
   const checkAbort = () => {
-    if (run.abort.aborted) throw new AppError('conflict', 'run stopped: service shutting down');
+    if (run.abort.aborted) throw new AppError('conflict', `run stopped: ${SHUTDOWN_ERROR}`);
     lease.assertHeld();
   };
   const begin = async (phase: Phase) => {
@@ -407,7 +409,9 @@ async function execute(
       logger.warn({ err, runId }, 'linkage swap answered with an error but had committed');
       return succeeded();
     }
-    const error = errorText(err);
+    // A shutdown's failure reads the same whichever side records it first: this one or
+    // stopActiveRuns (the run's phase stays on its record).
+    const error = run.abort.aborted ? SHUTDOWN_ERROR : `${recorder.phase}: ${errorText(err)}`;
     timings.total = Date.now() - run.startedAt;
     logger.error({ err, runId, phase: recorder.phase }, 'linkage run failed');
     if (!swapped) {
@@ -417,7 +421,7 @@ async function execute(
           await tx.run(query(cypher, 'linkage/fail-run'), {
             lease: lease.name,
             id: runId,
-            error: `${recorder.phase}: ${error}`,
+            error,
             now: Date.now(),
             timings: JSON.stringify(timings),
             stats: JSON.stringify(stats),
@@ -434,7 +438,7 @@ async function execute(
       { outcome: 'failed' },
       (Date.now() - run.startedAt) / 1000,
     );
-    return { runId, status: 'failed', stats, timings, error: `${recorder.phase}: ${error}` };
+    return { runId, status: 'failed', stats, timings, error };
   } finally {
     await lease
       .release()
