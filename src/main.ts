@@ -77,10 +77,11 @@ async function main(): Promise<void> {
     stopping = true;
     for (const res of inFlight) if (!res.headersSent) res.setHeader('connection', 'close');
     logger.info({ signal }, 'shutting down');
-    linkageSchedule.stop();
+    const scheduleStopped = linkageSchedule.stop();
     currentRunWatch.stop();
     deadRunWatch.stop();
     await Promise.all([stopActiveRuns(ctx, { refuseNew: true }), eventIdRetention.stop()]);
+    await scheduleStopped; // its run, if any, was just failed: the tick ends with it
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     // Requests still unanswered after the grace period (a slow read, a stuck client) are cut.

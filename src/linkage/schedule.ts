@@ -12,16 +12,17 @@ import { cronPattern } from './settings';
 export interface LinkageSchedule {
   /** next planned tick, null when off */
   next(): Date | null;
-  stop(): void;
+  /** No tick from now on; resolves once a tick already under way has settled. */
+  stop(): Promise<void>;
 }
 
 export function startLinkageSchedule(deps: LinkageDeps): LinkageSchedule {
   const pattern = cronPattern(deps.config.LINKAGE_CRON);
   if (pattern === null) {
     deps.logger.info('linkage schedule is off (LINKAGE_CRON=off)');
-    return { next: () => null, stop: () => undefined };
+    return { next: () => null, stop: () => Promise.resolve() };
   }
-  const job = new Cron(pattern, { name: 'linkage', protect: true }, async () => {
+  const tick = async () => {
     try {
       const summary = await runLinkage(deps, { trigger: 'cron' });
       if (summary.status === 'failed')
@@ -39,7 +40,16 @@ export function startLinkageSchedule(deps: LinkageDeps): LinkageSchedule {
       }
       deps.logger.error({ err }, 'scheduled linkage run could not start');
     }
-  });
+  };
+  // protect: a tick never starts while the one before is still under way
+  let ticking: Promise<void> = Promise.resolve();
+  const job = new Cron(pattern, { name: 'linkage', protect: true }, () => (ticking = tick()));
   deps.logger.info({ pattern, next: job.nextRun()?.toISOString() }, 'linkage schedule started');
-  return { next: () => job.nextRun(), stop: () => job.stop() };
+  return {
+    next: () => job.nextRun(),
+    stop: () => {
+      job.stop();
+      return ticking;
+    },
+  };
 }

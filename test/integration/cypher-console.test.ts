@@ -183,10 +183,13 @@ describe('POST /v1/cypher', () => {
         )
       ).records.map((r) => r.get('repeats') as unknown);
     const logsBefore = svc.logs.length;
-    await Promise.all(Array.from({ length: 6 }, () => audit.refused(entry, 400)));
-    await audit.refused({ ...entry, actor: { name: 'bystander', role: 'analyst' } }, 400);
+    // A 3 s window: the bystander's write and the read below must fit in it on a loaded
+    // machine (the service's is 10 s).
+    const windowMs = 3_000;
+    await Promise.all(Array.from({ length: 6 }, () => audit.refused(entry, windowMs)));
+    await audit.refused({ ...entry, actor: { name: 'bystander', role: 'analyst' } }, windowMs);
     expect(await stored('flooder')).toEqual([null]); // one node while the window is open
-    for (const until = Date.now() + 10_000; Date.now() < until;) {
+    for (const until = Date.now() + 30_000; Date.now() < until;) {
       if (Number((await stored('flooder'))[0]) === 5) break;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -204,7 +207,7 @@ describe('POST /v1/cypher', () => {
     expect(lines).toHaveLength(6);
     expect(lines.filter((l) => l.includes('"repeatOf"'))).toHaveLength(5);
     // a refusal after the window is stored again
-    await audit.refused(entry, 400);
+    await audit.refused(entry, windowMs);
     expect(await stored('flooder')).toHaveLength(2);
   });
 
@@ -415,16 +418,24 @@ describe('POST /v1/cypher', () => {
 
   it('422 query_memory_limit past db.memory.transaction.max; Neo4j and the service stay up', async () => {
     // Collects strings of ~100,000 characters until the ~228 MiB one transaction may use
-    // (half the 512m heap tests give Neo4j) are taken: a few thousand rows, well within the
-    // 1 s timeout.
+    // (half the 512m heap tests give Neo4j) are taken: a few thousand rows. Through a
+    // service with a 60 s limit, so a starved JVM answers 422 late rather than 504.
     // Without the per-transaction limit it fills the total of all transactions instead:
     // 503 database_busy, as if Neo4j were busy.
-    const res = await step(
-      'memory',
-      cypher(HOG, {
-        s: '0123456789'.repeat(1000),
-      }),
-    );
+    const patient = await startService(neo4j.uri, { API_KEYS, QUERY_TIMEOUT_MS: '60000' });
+    let res: Awaited<ReturnType<typeof postJson>>;
+    try {
+      res = await step(
+        'memory',
+        postJson(
+          `${patient.url}/v1/cypher`,
+          { query: HOG, params: { s: '0123456789'.repeat(1000) } },
+          auth('analyst'),
+        ),
+      );
+    } finally {
+      await patient.stop();
+    }
     expect(res).toMatchObject({ status: 422, body: { error: { code: 'query_memory_limit' } } });
     expect((res.body.error as { message: string }).message).toMatch(
       /more memory than one transaction may use/,
@@ -464,36 +475,42 @@ describe('POST /v1/cypher', () => {
 
   it('audits a query before it runs: one that has not ended is in the trail as started', async () => {
     const query = 'UNWIND range(1, 1000000000) AS x WITH x WHERE x = -3 RETURN count(*) AS n';
-    const pending = cypher(query);
-    type Entry = Record<string, unknown> & { params: { query?: string } };
-    // While it computes in Neo4j (for QUERY_TIMEOUT_MS, 1 s): there already, with no end.
-    // Looked for straight in Neo4j: the service's own reads share that 1 s limit and a
-    // busy core, and could time out while the query runs.
-    let running: Entry | undefined;
-    let settled = false;
-    void pending.finally(() => (settled = true));
-    while (!running && !settled) {
-      const res = await neo4j.driver.executeQuery(
-        "MATCH (e:AuditEntry {action: 'cypher'}) WHERE e.params CONTAINS $q RETURN e {.*} AS e",
-        { q: JSON.stringify(query) },
-      );
-      const found = res.records[0]?.get('e') as Record<string, unknown> | undefined;
-      running = found && {
-        ...found,
-        params: JSON.parse(found.params as string) as Entry['params'],
-      };
-      if (!running) await new Promise((r) => setTimeout(r, 20));
+    // Through a service with a 10 s limit: the entry is looked for while the query runs,
+    // and 1 s is one JVM pause on a loaded machine.
+    const patient = await startService(neo4j.uri, { API_KEYS, QUERY_TIMEOUT_MS: '10000' });
+    const pending = postJson(`${patient.url}/v1/cypher`, { query }, auth('analyst'));
+    try {
+      type Entry = Record<string, unknown> & { params: { query?: string } };
+      // While it computes in Neo4j: there already, with no end. Looked for straight in
+      // Neo4j: the service's own reads share a busy core, and could time out meanwhile.
+      let running: Entry | undefined;
+      let settled = false;
+      void pending.finally(() => (settled = true));
+      while (!running && !settled) {
+        const res = await neo4j.driver.executeQuery(
+          "MATCH (e:AuditEntry {action: 'cypher'}) WHERE e.params CONTAINS $q RETURN e {.*} AS e",
+          { q: JSON.stringify(query) },
+        );
+        const found = res.records[0]?.get('e') as Record<string, unknown> | undefined;
+        running = found && {
+          ...found,
+          params: JSON.parse(found.params as string) as Entry['params'],
+        };
+        if (!running) await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(running).toMatchObject({ actor: 'ana', role: 'analyst', outcome: 'started' });
+      expect(running?.params.query).toBe(query);
+      expect(running?.endedAt).toBeUndefined();
+      expect(await step('timeout', pending)).toMatchObject({ status: 504 });
+      // Completed in place, as the API lists it: the same entry, with its outcome and end.
+      const page = await getJson(`${svc.url}/v1/audit?action=cypher&limit=20`, auth('admin'));
+      expect(page.status).toBe(200);
+      const ended = (page.body.entries as Entry[]).find((e) => e.params.query === query);
+      expect(ended).toMatchObject({ id: running?.id, at: running?.at, outcome: 'query_timeout' });
+      expect(ended?.endedAt).toEqual(expect.any(Number));
+    } finally {
+      await patient.stop();
     }
-    expect(running).toMatchObject({ actor: 'ana', role: 'analyst', outcome: 'started' });
-    expect(running?.params.query).toBe(query);
-    expect(running?.endedAt).toBeUndefined();
-    expect(await step('timeout', pending)).toMatchObject({ status: 504 });
-    // Completed in place, as the API lists it: the same entry, with its outcome and end.
-    const page = await getJson(`${svc.url}/v1/audit?action=cypher&limit=20`, auth('admin'));
-    expect(page.status).toBe(200);
-    const ended = (page.body.entries as Entry[]).find((e) => e.params.query === query);
-    expect(ended).toMatchObject({ id: running?.id, at: running?.at, outcome: 'query_timeout' });
-    expect(ended?.endedAt).toEqual(expect.any(Number));
   });
 
   it('401 without a key, 403 for the ingest role, admin allowed', async () => {

@@ -234,7 +234,7 @@ describe('coterie import --first-load', () => {
     } finally {
       await loadedDb.close();
     }
-  });
+  }, 300_000);
 
   it('refuses a data directory that holds anything, and leaves it alone', async () => {
     const file = path.join(dir, 'small.jsonl');

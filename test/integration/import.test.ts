@@ -24,7 +24,7 @@ import { EventWriter } from '../../src/ingest/writer';
 import { loadCypher } from '../../src/platform/cypher';
 import { migrate } from '../../src/platform/migrations';
 import { Database, createDriver } from '../../src/platform/neo4j';
-import { CommitsTwice, startTestNeo4j, type TestNeo4j } from '../support/neo4j';
+import { CommitsTwice, startTestNeo4j, waitForBlocked, type TestNeo4j } from '../support/neo4j';
 
 let neo4j: TestNeo4j;
 let db: Database;
@@ -313,22 +313,36 @@ describe('coterie import', () => {
 
   it('resumes after the CLI process is killed mid-import', async () => {
     const file = path.join(dir, 'killed.jsonl');
-    writeFileSync(file, `${eventLines('kill', 40000, [12345]).join('\n')}\n`);
+    const lines = eventLines('kill', 40000, [12345]);
+    // Line 20,000 is the only event of 'kill-late'. The test holds that account's creation
+    // uncommitted, so the import stops there, mid-file, however fast or slow it runs.
+    lines[19999] = JSON.stringify({
+      ...JSON.parse(lines[19999] as string),
+      accountId: 'kill-late',
+    });
+    writeFileSync(file, `${lines.join('\n')}\n`);
     const run = (onOutput?: (child: ReturnType<typeof spawn>) => void) =>
       runCli(['import', file, '--batch-size', '500'], onOutput);
 
-    const killed = await run((child) => {
-      const timer = setInterval(async () => {
-        if ((await requestsFor('kill')) >= 5000) {
-          clearInterval(timer);
-          child.kill('SIGKILL');
-        }
-      }, 100);
-      child.on('exit', () => clearInterval(timer));
-    });
+    const locker = neo4j.driver.session();
+    const lock = locker.beginTransaction();
+    await lock.run("MERGE (:Account {id: 'kill-late'})");
+    let killed: Awaited<ReturnType<typeof run>>;
+    try {
+      killed = await run((child) => {
+        void waitForBlocked(neo4j.driver, 1, 'import blocked at line 20,000')
+          .catch(() => undefined) // killed anyway; the counts below then fail
+          .finally(() => child.kill('SIGKILL'));
+      });
+    } finally {
+      await lock.rollback();
+      await locker.close();
+    }
     expect(killed.signal).toBe('SIGKILL');
+    // every window before line 19,501 committed (less the bad line), nothing past 20,000
     const partial = await requestsFor('kill');
-    expect(partial).toBeLessThan(39999);
+    expect(partial).toBeGreaterThanOrEqual(19499);
+    expect(partial).toBeLessThan(19999);
 
     const resumed = await run();
     expect(resumed.code).toBe(0);
@@ -824,21 +838,37 @@ describe('what identifies an import: its bytes', () => {
       file,
       `${[...lines.slice(0, 50), ...eventLines('clirec2', 40_000)].join('\n')}\n`,
     );
-    let atWarning: number | undefined;
-    const res = await runCli(['import', file, '--recount', '--batch-size', '20000'], (child) => {
+    // The first window (one part: every clirec line in one transaction) cannot commit
+    // while the test holds a write on clirec-0: the graph is read with the import held
+    // there, after the warning. Had it written first, the warning would never come.
+    const locker = neo4j.driver.session();
+    const lock = locker.beginTransaction();
+    await lock.run("MATCH (a:Account {id: 'clirec-0'}) SET a.lockProbe = true");
+    let warned!: () => void;
+    const warning = new Promise<void>((r) => (warned = r));
+    const running = runCli(['import', file, '--recount', '--batch-size', '20000'], (child) => {
       let seen = '';
       child.stderr?.on('data', (d) => {
         seen += d;
-        if (atWarning !== undefined || !seen.includes('counted again')) return;
-        // Hold the import still while the graph is read.
-        child.kill('SIGSTOP');
-        atWarning = -1;
-        void requestsFor('clirec').then((n) => {
-          atWarning = n;
-          child.kill('SIGCONT');
-        });
+        if (seen.includes('counted again')) warned();
       });
     });
+    let atWarning: number;
+    try {
+      await Promise.race([
+        warning,
+        running.then((r) => Promise.reject(new Error(`no warning: ${r.stderr}`))),
+        new Promise((_, reject) =>
+          setTimeout(() => reject(new Error('no warning in 60 s')), 60_000).unref(),
+        ),
+      ]);
+      await waitForBlocked(neo4j.driver, 1, 'the import held at clirec-0');
+      atWarning = await requestsFor('clirec');
+    } finally {
+      await lock.rollback();
+      await locker.close();
+    }
+    const res = await running;
     expect(res.code).toBe(0);
     expect(atWarning).toBe(100);
     expect(await requestsFor('clirec')).toBe(150);

@@ -356,14 +356,16 @@ describe('linkage runs', () => {
 
     // Two triggers at once: exactly one wins, the other is told who. On this small world
     // a run can end before a trigger delayed by a loaded machine (or a driver retry)
-    // reaches the lease, and then both rightly win. So the test holds the write lock on
-    // the pointer: the winner waits at its final swap, still holding the lease, until
-    // both answers are in.
+    // reaches the lease, and then both rightly win. So the test holds the write lock on a
+    // ring member: the winner's publish waits on its membership, still holding the lease
+    // (renewed meanwhile), until both answers are in. Not the pointer: the swap takes the
+    // lease's lock before the pointer's, so a loser arriving then would wait on the lease
+    // behind a winner waiting on the test.
     const hold = neo4j.driver.session();
     const holdTx = hold.beginTransaction();
     let both: Awaited<ReturnType<typeof postJson>>[];
     try {
-      await holdTx.run(`MATCH (p:Pointer {name: 'current'}) SET p.heldByTest = true`);
+      await holdTx.run("MATCH (a:Account {id: 'ra-01'}) SET a.lockProbe = true");
       both = await Promise.all([
         postJson(`${svc.url}/v1/linkage/runs`, {}, ADMIN),
         postJson(`${svc.url}/v1/linkage/runs`, {}, ADMIN),
@@ -625,7 +627,7 @@ describe('linkage runs', () => {
     const exited = new Promise<NodeJS.Signals | null>((r) => child.on('exit', (_c, sig) => r(sig)));
     let deadId: string;
     try {
-      await waitForBlocked(neo4j.driver, 1, 'publish blocked on the held account');
+      await waitForBlocked(neo4j.driver, 1, 'publish blocked on the held account', 'MEMBER_OF');
       const [dying] = await cypher(
         "MATCH (r:LinkageRun {status: 'running', trigger: 'cli'}) RETURN r.id AS id, r.phase AS phase",
       );
@@ -856,7 +858,7 @@ describe('linkage runs', () => {
       await new Promise((r) => setTimeout(r, 300));
       expect((await status('r-live')).status).toBe('running');
       await cypher("MATCH (l:Lease {name: 'linkage'}) SET l.expiresAt = timestamp() - 1000");
-      expect(await waitForRun('r-live', 10_000)).toMatchObject({
+      expect(await waitForRun('r-live')).toMatchObject({
         status: 'failed',
         error: 'lease expired',
         current: false,
@@ -1229,10 +1231,8 @@ describe('linkage runs', () => {
       }
       expect(cronRun).toBeDefined();
     } finally {
-      schedule.stop();
+      await schedule.stop(); // and a tick under way has settled: its run is recorded
     }
-    // a tick already past the lease when stop() came has its run recorded within a tick
-    await new Promise((r) => setTimeout(r, 1500));
     const runs = (await getJson(`${svc.url}/v1/linkage/runs?limit=20`)).body.runs as Run[];
     const cronRuns = runs.filter((r) => r.trigger === 'cron'); // LINKAGE_CRON is off elsewhere
     expect(cronRuns.length).toBeGreaterThan(0);

@@ -79,7 +79,7 @@ async function startServiceProcess(): Promise<Service> {
 
 /** The embedded Neo4j's ready line: pid and Bolt URI (stdout is buffered: up to a second late). */
 async function neo4jReady(svc: Service): Promise<{ pid: number; uri: string }> {
-  for (const until = Date.now() + 10_000; ;) {
+  for (const until = Date.now() + 30_000; ;) {
     const m = /neo4j-local\[(\d+)\]: ready at (\S+)/.exec(svc.output());
     if (m) return { pid: Number(m[1]), uri: m[2] as string };
     if (Date.now() > until) throw new Error(`no neo4j-local ready line in:\n${svc.output()}`);
@@ -277,7 +277,7 @@ it('SIGTERM under steady keep-alive traffic: the service stops instead of servin
       });
       await waitForBlocked(driver, 1, 'the held batch never waited on the lock');
       svc.child.kill('SIGTERM');
-      for (const until = Date.now() + 5_000; !svc.output().includes('shutting down');) {
+      for (const until = Date.now() + 30_000; !svc.output().includes('shutting down');) {
         if (Date.now() > until) throw new Error('no "shutting down" line');
         await new Promise((r) => setTimeout(r, 20));
       }

@@ -78,12 +78,21 @@ export function pidAlive(pid: number): boolean {
 
 /**
  * Waits until at least `n` transactions wait on a lock (SHOW TRANSACTIONS), so a test
- * that holds a lock knows the writers it started really are waiting together.
+ * that holds a lock knows the writers it started really are waiting together. With
+ * `queryContains`, only transactions whose current query contains it count.
  */
-export async function waitForBlocked(driver: Driver, n: number, what: string): Promise<void> {
+export async function waitForBlocked(
+  driver: Driver,
+  n: number,
+  what: string,
+  queryContains = '',
+): Promise<void> {
   for (const until = Date.now() + 60_000; ;) {
     const { records } = await driver.executeQuery(
-      "SHOW TRANSACTIONS YIELD status WHERE status STARTS WITH 'Blocked' RETURN count(*) AS n",
+      `SHOW TRANSACTIONS YIELD status, currentQuery
+       WHERE status STARTS WITH 'Blocked' AND currentQuery CONTAINS $queryContains
+       RETURN count(*) AS n`,
+      { queryContains },
     );
     if (Number(records[0]?.get('n')) >= n) return;
     if (Date.now() > until) throw new Error(`${what}: not within 60 s`);
