@@ -89,12 +89,7 @@ export async function importCommand(
       return;
     }
     console.log(JSON.stringify(summary));
-    if (summary.pendingBytes > 0) {
-      console.error(
-        `coterie: the last ${summary.pendingBytes} bytes of ${file} end no line (one still ` +
-          'being written?): left for the next run',
-      );
-    }
+    reportPending(file, summary.pendingBytes);
     if (summary.interrupted) process.exitCode = 130;
     else if (summary.match === 'continued') return;
     else if (summary.resumedFromLine > 0 && summary.lines === summary.resumedFromLine) {
@@ -104,6 +99,15 @@ export async function importCommand(
       );
     } else reportRejects(file, summary);
   });
+}
+
+/** Says on stderr that an unfinished last line was left for the next run. */
+function reportPending(file: string, pendingBytes: number): void {
+  if (pendingBytes === 0) return;
+  console.error(
+    `coterie: the last ${pendingBytes} bytes of ${file} end no line (one still ` +
+      'being written?): left for the next run',
+  );
 }
 
 /** Says on stderr which earlier import the file continued, and what it counts again. */
@@ -179,6 +183,7 @@ async function firstLoadCommand(file: string, opts: { rejects?: string }): Promi
       },
     });
     console.log(JSON.stringify(summary));
+    reportPending(file, summary.pendingBytes);
     if (summary.interrupted) process.exitCode = 130;
     else reportRejects(file, summary);
   } finally {

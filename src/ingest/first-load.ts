@@ -35,7 +35,7 @@ import { peakRssMiB } from '../platform/peak-rss';
 import { startLocalNeo4j } from '../platform/neo4j-local';
 import { foldFile } from './fold-file';
 import { writeImportFiles } from './import-csv';
-import { identify, readHead } from './import-identity';
+import { identify, lastLineEnd, readHead } from './import-identity';
 import { type ImportProgress, recordImported } from './importer';
 
 export interface FirstLoadOptions {
@@ -70,6 +70,8 @@ export type FirstLoadPhase = 'read' | 'csv' | 'import' | 'index' | 'finish';
 const C1_ONLY_UP_TO = 2_000_000;
 
 export interface FirstLoadSummary extends ImportProgress {
+  /** bytes after a plain file's last line break, not read (as ImportSummary's) */
+  pendingBytes: number;
   rejectFile: string;
   interrupted: boolean;
   seconds: number;
@@ -97,7 +99,11 @@ export async function firstLoad(opts: FirstLoadOptions): Promise<FirstLoadSummar
         'import into an existing database without --first-load (or move that directory away)',
     );
   }
-  const totalBytes = statSync(file).size;
+  // As the importer reads: a plain file through its last line break, so an unfinished
+  // last line waits for a later import and the checkpoint's key is the importer's.
+  const fileBytes = statSync(file).size;
+  const gz = file.endsWith('.gz');
+  const totalBytes = gz ? fileBytes : await lastLineEnd(file, fileBytes);
   const rejectFile = opts.rejectFile ?? `${file}.rejects.jsonl`;
   const staging = `${dataDir}.first-load`;
   // A staging directory left by an interrupted first load holds nothing worth keeping.
@@ -125,6 +131,7 @@ export async function firstLoad(opts: FirstLoadOptions): Promise<FirstLoadSummar
   };
   const summary = (interrupted: boolean): FirstLoadSummary => ({
     ...progress,
+    pendingBytes: fileBytes - totalBytes,
     rejectFile,
     interrupted,
     seconds: (Date.now() - started) / 1000,
@@ -149,6 +156,7 @@ export async function firstLoad(opts: FirstLoadOptions): Promise<FirstLoadSummar
     const folded = await foldFile(file, {
       workers: opts.workers,
       signal: opts.signal,
+      ...(gz ? {} : { size: totalBytes }),
       onBytes: (n) => {
         progress.bytesRead += n;
         if (Date.now() - lastReport >= PROGRESS_MS) {

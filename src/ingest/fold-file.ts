@@ -45,6 +45,8 @@ export interface FoldFileOptions {
   /** bytes of the file read so far (progress) */
   onBytes?: (n: number) => void;
   signal?: AbortSignal;
+  /** read only the file's first `size` bytes (a plain file's, through its last line break) */
+  size?: number;
 }
 
 /** Ranges get `seq`s from disjoint blocks, in file order. */
@@ -91,7 +93,7 @@ export async function foldFile(
   file: string,
   opts: FoldFileOptions = {},
 ): Promise<FoldedFile | null> {
-  const ranges = await splitFile(file, opts.workers);
+  const ranges = await splitFile(file, opts.workers, opts.size);
   // This thread folds the first range itself: one worker fewer to start, and its fold
   // needs no copying between threads.
   const pending = ranges.map((r, i) =>
@@ -144,10 +146,11 @@ export async function foldFile(
 async function splitFile(
   file: string,
   workers?: number,
+  readBytes?: number,
 ): Promise<{ start: number; end?: number }[]> {
   const handle = await open(file, 'r');
   try {
-    const size = (await handle.stat()).size;
+    const size = readBytes ?? (await handle.stat()).size;
     const n = file.endsWith('.gz')
       ? 1
       : (workers ??
@@ -172,7 +175,7 @@ async function splitFile(
       }
       if (at > (cuts[cuts.length - 1] as number) && at < size) cuts.push(at);
     }
-    return cuts.map((start, i) => ({ start, end: cuts[i + 1] }));
+    return cuts.map((start, i) => ({ start, end: cuts[i + 1] ?? readBytes }));
   } finally {
     await handle.close();
   }

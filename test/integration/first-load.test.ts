@@ -270,6 +270,35 @@ describe('coterie import --first-load', () => {
     }
   });
 
+  it('leaves a last line without a line break for the next import, as the importer does', async () => {
+    const file = path.join(dir, 'unfinished.jsonl');
+    const lines = fixture().slice(0, 30);
+    const last = lines[29] as string;
+    writeFileSync(file, lines.join('\n')); // no final line break: line 30 is unfinished
+    const dataDir = path.join(dir, 'unfinished-db');
+    const summary = await firstLoad({ file, dataDir, cypher, ...memory, workers: 2 });
+    expect(summary).toMatchObject({ lines: 29, pendingBytes: Buffer.byteLength(last) });
+    const local = await startLocalNeo4j({ dataDir, port: 0, ...memory });
+    const localDb = new Database(createDriver({ uri: local.uri, user: 'neo4j', password: '' }));
+    try {
+      const importer = new Importer(localDb, cypher, new EventWriter(localDb, cypher));
+      const rejectFile = path.join(dir, 'unfinished.again.rejects.jsonl');
+      // Unchanged: the same import, finished; not refused as a rewritten file.
+      const again = await importer.run({ file, batchSize: 60, rejectFile });
+      expect(again).toMatchObject({ match: 'same', resumedFromLine: 29, lines: 29 });
+      expect(again.thisRun).toEqual({ written: 0, duplicates: 0, rejected: 0 });
+      // The line finished: it continues the import with line 30 alone.
+      writeFileSync(file, `${lines.join('\n')}\n`);
+      const finished = await importer.run({ file, batchSize: 60, rejectFile });
+      expect(finished).toMatchObject({ match: 'appended', resumedFromLine: 29, lines: 30 });
+      const { written, duplicates, rejected } = finished.thisRun;
+      expect(written + duplicates + rejected).toBe(1);
+    } finally {
+      await localDb.close();
+      await local.stop();
+    }
+  }, 300_000);
+
   it('stopped, leaves neither a database nor a staging directory', async () => {
     const file = path.join(dir, 'stopped.jsonl');
     writeFileSync(file, `${fixture().join('\n')}\n`);

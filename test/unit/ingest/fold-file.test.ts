@@ -104,6 +104,21 @@ describe('foldFile', () => {
     }
   });
 
+  it('reads only the first `size` bytes when given: on every thread, the ranges cut inside them', async () => {
+    // A file with an unfinished last line and bytes past it: read through line 1,500.
+    const partial = path.join(dir, 'partial.jsonl');
+    const head = `${text.slice(0, 1500).join('\n')}\n`;
+    writeFileSync(partial, `${head}${text.slice(1500).join('\n')}`);
+    const expected = sequential(text.slice(0, 1500));
+    for (const workers of [1, 3]) {
+      const got = await foldFile(partial, { workers, size: Buffer.byteLength(head) });
+      expect(got?.lines).toBe(1500);
+      expect(got?.rejects).toEqual(expected.rejects);
+      expect(got?.fold.rows()).toEqual(expected.rows);
+      expect(got?.endsWithNewline).toBe(true);
+    }
+  });
+
   it('folds an empty file to nothing', async () => {
     const empty = path.join(dir, 'empty.jsonl');
     writeFileSync(empty, '');
