@@ -141,6 +141,12 @@ interface OpenWindow {
   partRows: number;
   written: number;
   duplicates: number;
+  /**
+   * The server time its lines were judged by (the 24 h "ahead of the clock" check): a
+   * resume judges them by it again, so the window holds the same events and is cut into
+   * the same parts. null on checkpoints written before it was kept.
+   */
+  clock: number | null;
 }
 
 /** An earlier import's checkpoint: what matching needs and where it got to. */
@@ -247,9 +253,14 @@ export class Importer {
     let interrupted = false;
     // The first window of a resumed import is the one its checkpoint left open.
     let reopen = checkpoint.window;
+    // One clock per window (the open one's as it was first read): whether a line is too
+    // far ahead of it must not change between a window's run and its resume.
+    let clock = reopen?.clock ?? Date.now();
     // One window writes while the next one is parsed; writes stay in line order.
     const flush = async (lastLine: number) => {
       const window = batch;
+      const windowClock = clock;
+      clock = Date.now();
       const rejectedAtEnd = progress.rejected;
       const rejectsUpToHere = rejectsWritten;
       const open = reopen;
@@ -265,6 +276,7 @@ export class Importer {
         identity,
         batch: window,
         end: lastLine,
+        clock: windowClock,
         rejected: rejectedAtEnd,
         open,
         partRows: opts.partRows ?? DEFAULT_PART_ROWS,
@@ -289,7 +301,7 @@ export class Importer {
         progress.lines = lineNo;
         if (lineNo <= resumedFromLine) continue;
         if (line.trim() !== '') {
-          const event = parseLine(line, lineNo);
+          const event = parseLine(line, lineNo, clock);
           if ('reason' in event) {
             progress.rejected++;
             writeReject(event);
@@ -420,6 +432,7 @@ export class Importer {
     identity: FileIdentity;
     batch: PendingBatch;
     end: number;
+    clock: number;
     rejected: number;
     open: OpenWindow | null;
     partRows: number;
@@ -455,6 +468,7 @@ export class Importer {
           partRows,
           written: wr,
           duplicates: dup,
+          clock: w.clock,
           now: Date.now(),
         });
       }
@@ -534,6 +548,7 @@ function checkpointOf(rec: { get(field: string): unknown }): Checkpoint {
             partRows: n('windowPartRows'),
             written: n('windowWritten'),
             duplicates: n('windowDuplicates'),
+            clock: rec.get('windowClock') === null ? null : n('windowClock'),
           },
   };
 }
@@ -623,7 +638,8 @@ export function openLines(
 }
 
 /** A line as a clean event, or why it was rejected (never the line itself). */
-export function parseLine(line: string, lineNo: number): CleanEvent | Rejected {
+/** `now`: the server time the 24 h "ahead of the clock" check judges by. */
+export function parseLine(line: string, lineNo: number, now = Date.now()): CleanEvent | Rejected {
   let raw: unknown;
   try {
     raw = JSON.parse(line);
@@ -635,7 +651,7 @@ export function parseLine(line: string, lineNo: number): CleanEvent | Rejected {
       reason: at === undefined ? 'invalid JSON' : `invalid JSON at position ${at}`,
     };
   }
-  const result = cleanEvent(raw, lineNo);
+  const result = cleanEvent(raw, lineNo, now);
   if (result.ok) return result.event;
   return {
     line: lineNo,

@@ -249,6 +249,39 @@ describe('coterie import', () => {
     expect(await requestsFor('parts')).toBe(2700);
   });
 
+  it('a resumed window judges its lines by the clock it was first read with', async () => {
+    const file = path.join(dir, 'clock.jsonl');
+    // Line 1,500 is 24 h and 8 s ahead of now: rejected when window 2 is first read, and
+    // within the 24 h its resume (after 9 s) would allow if judged by the clock of then.
+    const t0 = Date.now();
+    const lines: string[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const at = new Date(
+        i === 1499 ? t0 + 24 * 3600_000 + 8_000 : Date.UTC(2026, 1, 1) + i * 1000,
+      ).toISOString();
+      const accountId = `clock-${i % 300}`;
+      lines.push(
+        JSON.stringify(
+          i < 300
+            ? { id: `clock-signup-${i}`, type: 'signup', accountId, at }
+            : { type: 'request', accountId, at, ip: `10.2.${i % 7}.1` },
+        ),
+      );
+    }
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const opts = { file, batchSize: 1000, partRows: 40 };
+    const first = await importUntilWindowOne(opts);
+    expect(first).toMatchObject({ interrupted: true, written: 1000 });
+    expect(Number((await checkpointOf(file))!.parts)).toBe(1); // window 2 is open
+    while (Date.now() < t0 + 9_000) await new Promise((r) => setTimeout(r, 200));
+    const second = await importer().run(opts);
+    expect(second).toMatchObject({ written: 2999, rejected: 1, duplicates: 0, interrupted: false });
+    expect(await requestsFor('clock')).toBe(2699);
+    expect(readFileSync(second.rejectFile, 'utf8').trim().split('\n')).toEqual([
+      expect.stringContaining('"line":1500'),
+    ]);
+  });
+
   it('stopped mid-window while the next window waits, resumes the stopped window and counts nothing twice', async () => {
     // Ctrl-C lands while window 1 is between its parts and window 2 is parsed and
     // waiting to be written: window 2 must not start (it would replace window 1's
