@@ -91,6 +91,8 @@ interface AccountState {
   firstSeen: number;
   lastSeen: number;
   signupAt: number | null;
+  /** events folded in, of every type (an import counts what each part wrote) */
+  events: number;
   requests: number;
   emailDomain: string | null;
   org: string | null;
@@ -125,6 +127,7 @@ export class Aggregator {
         firstSeen: e.at,
         lastSeen: e.at,
         signupAt: null,
+        events: 0,
         requests: 0,
         emailDomain: null,
         org: null,
@@ -137,6 +140,7 @@ export class Aggregator {
       };
       this.accounts.set(e.accountId, account);
     }
+    account.events++;
     if (e.at < account.firstSeen) account.firstSeen = e.at;
     if (e.at > account.lastSeen) account.lastSeen = e.at;
     if (e.type === 'signup') account.signupAt = Math.min(account.signupAt ?? e.at, e.at);
@@ -191,6 +195,7 @@ export class Aggregator {
       a.firstSeen = Math.min(a.firstSeen, b.firstSeen);
       a.lastSeen = Math.max(a.lastSeen, b.lastSeen);
       if (b.signupAt !== null) a.signupAt = Math.min(a.signupAt ?? b.signupAt, b.signupAt);
+      a.events += b.events;
       a.requests += b.requests;
       if (newer(...b.emailFrom, a.emailFrom))
         [a.emailDomain, a.emailFrom] = [b.emailDomain, b.emailFrom];
@@ -212,6 +217,13 @@ export class Aggregator {
       addCounts(a.capabilities, b.capabilities);
     }
     other.accounts = new Map();
+  }
+
+  /** How many events of these accounts were folded in. */
+  eventsOf(ids: readonly string[]): number {
+    let n = 0;
+    for (const id of ids) n += this.accounts.get(id)?.events ?? 0;
+    return n;
   }
 
   /** `rows(ids)`, then forgets those accounts (a big fold written out chunk by chunk). */

@@ -134,6 +134,18 @@ interface Checkpoint {
   window: OpenWindow | null;
 }
 
+/**
+ * A window's counts: all its events (once complete), and those of the parts this process
+ * wrote (a stopped window's too).
+ */
+interface WindowCounts {
+  /** false: stopped between parts */
+  complete: boolean;
+  written: number;
+  duplicates: number;
+  mine: { written: number; duplicates: number };
+}
+
 /** A window whose first parts are committed and the rest not (yet). */
 interface OpenWindow {
   end: number;
@@ -238,6 +250,8 @@ export class Importer {
       duplicates: checkpoint.duplicates,
       rejected: checkpoint.rejected,
     };
+    // What this process's own parts wrote (a resumed window's earlier parts are not).
+    const thisRun = { written: 0, duplicates: 0 };
     // A first report before anything is written: the counts a resumed import starts from.
     opts.onProgress?.({ ...progress });
     const { raw, lines, endsWithNewline } = openLines(
@@ -283,7 +297,9 @@ export class Importer {
         before: { written: progress.written, duplicates: progress.duplicates },
         signal: opts.signal,
       }).then((result) => {
-        if (!result) {
+        thisRun.written += result.mine.written;
+        thisRun.duplicates += result.mine.duplicates;
+        if (!result.complete) {
           interrupted = true;
           return;
         }
@@ -328,11 +344,7 @@ export class Importer {
     }
     return {
       ...progress,
-      thisRun: {
-        written: progress.written - checkpoint.written,
-        duplicates: progress.duplicates - checkpoint.duplicates,
-        rejected: progress.rejected - checkpoint.rejected,
-      },
+      thisRun: { ...thisRun, rejected: progress.rejected - checkpoint.rejected },
       resumedFromLine,
       rejectFile,
       interrupted,
@@ -438,7 +450,7 @@ export class Importer {
     partRows: number;
     before: { written: number; duplicates: number };
     signal?: AbortSignal;
-  }): Promise<{ written: number; duplicates: number } | null> {
+  }): Promise<WindowCounts> {
     const partRows = w.open?.partRows ?? w.partRows;
     // Keyed events in line order, then folded rows by groups of accounts; always one part.
     const parts: ({ keyed: CleanEvent[] } | { ids: string[] })[] = [];
@@ -449,6 +461,8 @@ export class Importer {
     if (parts.length === 0) parts.push({ ids: [] });
     let written = w.open?.written ?? 0;
     let duplicates = w.open?.duplicates ?? 0;
+    // What this process's parts wrote: a resumed window's earlier parts are not its own.
+    const mine = { written: 0, duplicates: 0 };
     const unkeyed = w.batch.events - w.batch.keyed.length;
     const save = async (tx: ManagedTransaction, part: number, wr: number, dup: number) => {
       if (part === parts.length - 1) {
@@ -474,7 +488,7 @@ export class Importer {
       }
     };
     for (let i = w.open?.parts ?? 0; i < parts.length; i++) {
-      if (i > 0 && w.signal?.aborted) return null;
+      if (i > 0 && w.signal?.aborted) return { complete: false, written, duplicates, mine };
       const part = parts[i] as { keyed: CleanEvent[] } | { ids: string[] };
       if ('keyed' in part) {
         const r = await this.writer.write(part.keyed, (tx, r) =>
@@ -482,6 +496,8 @@ export class Importer {
         );
         written += r.written;
         duplicates += r.duplicates;
+        mine.written += r.written;
+        mine.duplicates += r.duplicates;
       } else {
         const rows = w.batch.folded.rows(part.ids);
         await this.writer.writeFolded(
@@ -496,9 +512,10 @@ export class Importer {
             return res.records[0]?.get('done') === true;
           },
         );
+        mine.written += w.batch.folded.eventsOf(part.ids);
       }
     }
-    return { written: written + unkeyed, duplicates };
+    return { complete: true, written: written + unkeyed, duplicates, mine };
   }
 
   private async readEarlier(params: {

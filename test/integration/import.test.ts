@@ -237,6 +237,11 @@ describe('coterie import', () => {
     const second = await importer().run(opts);
     expect(second).toMatchObject({ written: 3000, duplicates: 0, interrupted: false });
     expect(await requestsFor('parts')).toBe(2700);
+    // Each process's thisRun is what its own parts wrote: the first also wrote window 2's
+    // first part, which the resume skipped; together they wrote each event once.
+    expect(first.thisRun.written).toBeGreaterThan(1000);
+    expect(first.thisRun.written).toBeLessThan(2000);
+    expect(first.thisRun.written + second.thisRun.written).toBe(3000);
     const [models] = (
       await neo4j.driver.executeQuery(
         'MATCH (a:Account)-[u:USED_MODEL]->(:Model {name: "m-parts"}) RETURN count(a) AS accounts, sum(u.count) AS uses',
