@@ -4,6 +4,7 @@
  * Neo4j if this process started it.
  */
 import type { Server, ServerResponse } from 'node:http';
+import { setTimeout as delay } from 'node:timers/promises';
 import { createApp } from './app';
 import { startEventIdRetention } from './ingest/retention';
 import { watchDeadRuns } from './linkage/dead-runs';
@@ -81,12 +82,14 @@ async function main(): Promise<void> {
     currentRunWatch.stop();
     deadRunWatch.stop();
     await Promise.all([stopActiveRuns(ctx, { refuseNew: true }), eventIdRetention.stop()]);
-    await scheduleStopped; // its run, if any, was just failed: the tick ends with it
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     // Requests still unanswered after the grace period (a slow read, a stuck client) are cut.
     const cut = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
-    await closed;
+    // A scheduled run was just failed; its tick may still be removing what the run wrote
+    // (prune removes the rest later): waited for within the same grace period.
+    const grace = delay(SHUTDOWN_GRACE_MS, undefined, { ref: false });
+    await Promise.all([closed, Promise.race([scheduleStopped, grace])]);
     clearTimeout(cut);
     await connection.close();
     logger.info(

@@ -68,6 +68,8 @@ export interface ImportOptions {
   onProgress?: (p: ImportProgress) => void;
   /** Stops after the part in flight; the checkpoint makes the next run resume. */
   signal?: AbortSignal;
+  /** The server's clock, read once per window for the 24 h "ahead" check (default Date.now). */
+  clock?: () => number;
   /** Bytes hashed so far: the file is read once to identify it before the import. */
   onHashing?: (bytes: number, totalBytes: number) => void;
   /**
@@ -250,8 +252,9 @@ export class Importer {
       duplicates: checkpoint.duplicates,
       rejected: checkpoint.rejected,
     };
-    // What this process's own parts wrote (a resumed window's earlier parts are not).
-    const thisRun = { written: 0, duplicates: 0 };
+    // What this process's own parts wrote (a resumed window's earlier parts are not), and
+    // the rejected lines of the windows it committed.
+    const thisRun = { written: 0, duplicates: 0, rejected: 0 };
     // A first report before anything is written: the counts a resumed import starts from.
     opts.onProgress?.({ ...progress });
     const { raw, lines, endsWithNewline } = openLines(
@@ -269,13 +272,19 @@ export class Importer {
     let reopen = checkpoint.window;
     // One clock per window (the open one's as it was first read): whether a line is too
     // far ahead of it must not change between a window's run and its resume.
-    let clock = reopen?.clock ?? Date.now();
+    const readClock = opts.clock ?? Date.now;
+    let clock = reopen?.clock ?? readClock();
+    // Rejected lines of windows not yet flushed: they count for this process once their
+    // window commits (a stopped window's are judged again by the resume).
+    let rejectedAtFlush = progress.rejected;
     // One window writes while the next one is parsed; writes stay in line order.
     const flush = async (lastLine: number) => {
       const window = batch;
       const windowClock = clock;
-      clock = Date.now();
+      clock = readClock();
       const rejectedAtEnd = progress.rejected;
+      const windowRejected = rejectedAtEnd - rejectedAtFlush;
+      rejectedAtFlush = rejectedAtEnd;
       const rejectsUpToHere = rejectsWritten;
       const open = reopen;
       batch = new PendingBatch();
@@ -303,6 +312,7 @@ export class Importer {
           interrupted = true;
           return;
         }
+        thisRun.rejected += windowRejected;
         progress.written += result.written;
         progress.duplicates += result.duplicates;
         opts.onProgress?.({ ...progress });
@@ -344,7 +354,7 @@ export class Importer {
     }
     return {
       ...progress,
-      thisRun: { ...thisRun, rejected: progress.rejected - checkpoint.rejected },
+      thisRun,
       resumedFromLine,
       rejectFile,
       interrupted,

@@ -77,7 +77,12 @@ async function requestsFor(prefix: string): Promise<number> {
 const importer = () => new Importer(db, cypher, new EventWriter(db, cypher));
 
 /** An import stopped (as by Ctrl-C) once its first window is written. */
-function importUntilWindowOne(opts: { file: string; batchSize: number; partRows: number }) {
+function importUntilWindowOne(opts: {
+  file: string;
+  batchSize: number;
+  partRows: number;
+  clock?: () => number;
+}) {
   const abort = new AbortController();
   return importer().run({
     ...opts,
@@ -256,13 +261,13 @@ describe('coterie import', () => {
 
   it('a resumed window judges its lines by the clock it was first read with', async () => {
     const file = path.join(dir, 'clock.jsonl');
-    // Line 1,500 is 24 h and 8 s ahead of now: rejected when window 2 is first read, and
-    // within the 24 h its resume (after 9 s) would allow if judged by the clock of then.
-    const t0 = Date.now();
+    // Line 1,500 is 24 h and 30 s past the first run's clock: rejected when window 2 is
+    // first read, and within the 24 h the resume's clock (a minute on) would allow.
+    const t0 = Date.UTC(2026, 5, 1);
     const lines: string[] = [];
     for (let i = 0; i < 3000; i++) {
       const at = new Date(
-        i === 1499 ? t0 + 24 * 3600_000 + 8_000 : Date.UTC(2026, 1, 1) + i * 1000,
+        i === 1499 ? t0 + 24 * 3600_000 + 30_000 : Date.UTC(2026, 1, 1) + i * 1000,
       ).toISOString();
       const accountId = `clock-${i % 300}`;
       lines.push(
@@ -275,16 +280,17 @@ describe('coterie import', () => {
     }
     writeFileSync(file, `${lines.join('\n')}\n`);
     const opts = { file, batchSize: 1000, partRows: 40 };
-    const first = await importUntilWindowOne(opts);
+    const first = await importUntilWindowOne({ ...opts, clock: () => t0 });
     expect(first).toMatchObject({ interrupted: true, written: 1000 });
     expect(Number((await checkpointOf(file))!.parts)).toBe(1); // window 2 is open
-    while (Date.now() < t0 + 9_000) await new Promise((r) => setTimeout(r, 200));
-    const second = await importer().run(opts);
+    const second = await importer().run({ ...opts, clock: () => t0 + 60_000 });
     expect(second).toMatchObject({ written: 2999, rejected: 1, duplicates: 0, interrupted: false });
     expect(await requestsFor('clock')).toBe(2699);
     expect(readFileSync(second.rejectFile, 'utf8').trim().split('\n')).toEqual([
       expect.stringContaining('"line":1500'),
     ]);
+    // The rejected line counts for the process that committed its window.
+    expect([first.thisRun.rejected, second.thisRun.rejected]).toEqual([0, 1]);
   });
 
   it('stopped mid-window while the next window waits, resumes the stopped window and counts nothing twice', async () => {
