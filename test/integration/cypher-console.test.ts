@@ -42,7 +42,9 @@ beforeAll(async () => {
     QUERY_MAX_ROWS: '5',
     QUERY_MAX_BYTES: '4096',
     QUERY_MAX_CONCURRENT: '2',
-    QUERY_TIMEOUT_MS: '1000',
+    // 5 s: long enough that a refused write is refused, not timed out, on a loaded
+    // machine (CI under load saw 504 at 1 s); the timeout tests wait that long.
+    QUERY_TIMEOUT_MS: '5000',
   });
   await ingestWorld(svc.url);
   // One audited query first, so the AuditEntry label and property keys already exist
@@ -146,7 +148,7 @@ describe('POST /v1/cypher', () => {
   });
 
   it('429 too_many_queries past QUERY_MAX_CONCURRENT running at once', async () => {
-    // Three queries that each run until the 1 s limit: two hold the slots, the third is refused.
+    // Three queries that each run until the 5 s limit: two hold the slots, the third is refused.
     const slow = 'UNWIND range(1, 1000000000) AS x WITH x WHERE x = -4 RETURN count(*) AS n';
     const answers = await Promise.all([cypher(slow), cypher(slow), cypher(slow)]);
     expect(answers.map((a) => a.status).sort()).toEqual([429, 504, 504]);
@@ -476,7 +478,7 @@ describe('POST /v1/cypher', () => {
   it('audits a query before it runs: one that has not ended is in the trail as started', async () => {
     const query = 'UNWIND range(1, 1000000000) AS x WITH x WHERE x = -3 RETURN count(*) AS n';
     // Through a service with a 10 s limit: the entry is looked for while the query runs,
-    // and 1 s is one JVM pause on a loaded machine.
+    // and a JVM pause on a loaded machine can be seconds.
     const patient = await startService(neo4j.uri, { API_KEYS, QUERY_TIMEOUT_MS: '10000' });
     const pending = postJson(`${patient.url}/v1/cypher`, { query }, auth('analyst'));
     try {

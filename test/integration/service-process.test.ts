@@ -35,30 +35,31 @@ interface Service {
   exited: Promise<number | null>;
 }
 
-/** Starts src/main.ts in a process group of its own, as a shell would for `npm start`. */
+/**
+ * Starts src/main.ts in a process group of its own, as a shell would for `npm start`: one
+ * node process, as `node dist/src/main.js` is. Not through tsx's CLI, which wraps it in a
+ * second process that relays signals and SIGKILLs the service when it does not hear back
+ * within 30 ms (seen under load as exit 130 with no shutdown at all).
+ */
 async function startServiceProcess(): Promise<Service> {
   const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    [path.join(root, 'node_modules/tsx/dist/cli.mjs'), 'src/main.ts'],
-    {
-      cwd: root,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        ...process.env,
-        NEO4J_URI: '',
-        API_KEYS: '',
-        PORT: String(port),
-        NEO4J_LOCAL_DATA_DIR: dataDir,
-        NEO4J_LOCAL_BOLT_PORT: '0',
-        NEO4J_LOCAL_HEAP: '512m',
-        NEO4J_LOCAL_PAGECACHE: '128m',
-        LINKAGE_CRON: 'off',
-        LOG_LEVEL: 'info',
-      },
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: root,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      NEO4J_URI: '',
+      API_KEYS: '',
+      PORT: String(port),
+      NEO4J_LOCAL_DATA_DIR: dataDir,
+      NEO4J_LOCAL_BOLT_PORT: '0',
+      NEO4J_LOCAL_HEAP: '512m',
+      NEO4J_LOCAL_PAGECACHE: '128m',
+      LINKAGE_CRON: 'off',
+      LOG_LEVEL: 'info',
     },
-  );
+  });
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
