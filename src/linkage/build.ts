@@ -257,15 +257,47 @@ interface Values {
   allowed: Uint8Array;
 }
 
+/**
+ * Per identifier, 1 when the allow-list covers it: its normalised value is listed, or,
+ * for a prompt fingerprint, any fingerprint of its near-duplicate template is (an
+ * allow-listed framework prompt takes its variants with it). Build and score both use
+ * this, so a value build ignores is never counted as evidence by score either.
+ */
+export function allowedIdentifiers(input: LinkageInput, templates: PromptTemplates): Uint8Array {
+  const ids = input.identifiers;
+  const flags = new Uint8Array(ids.length);
+  if (input.allowlist.length === 0) return flags;
+  const allowByKind = IDENTIFIER_KINDS.map(() => new Set<string>());
+  for (const id of input.allowlist)
+    allowByKind[kindIndex(id.kind)]?.add(normalise(id.kind, id.value));
+  // the LSH parses hex case-insensitively, so fingerprints compare lower-cased
+  const promptAllow = new Set([...(allowByKind[PROMPT] ?? [])].map((v) => v.toLowerCase()));
+  const templateAllowed = new Uint8Array(templates.count);
+  for (let i = 0; i < ids.length; i++) {
+    const t = templates.ofIdentifier[i] as number;
+    if (t >= 0) {
+      if (promptAllow.size > 0 && promptAllow.has((ids[i] as Identifier).value.toLowerCase()))
+        templateAllowed[t] = 1;
+      continue;
+    }
+    const id = ids[i] as Identifier;
+    const set = allowByKind[kindIndex(id.kind)] as Set<string>;
+    if (set.size > 0 && set.has(normalise(id.kind, id.value))) flags[i] = 1;
+  }
+  for (let i = 0; i < ids.length; i++) {
+    const t = templates.ofIdentifier[i] as number;
+    if (t >= 0 && templateAllowed[t]) flags[i] = 1;
+  }
+  return flags;
+}
+
 /** Step 1: distinct values, prompts merged into near-duplicate templates, allow-list applied. */
 function distinctValues(
   input: LinkageInput,
   templates: PromptTemplates,
   stats: Record<string, number>,
 ): Values {
-  const allowByKind = IDENTIFIER_KINDS.map(() => new Set<string>());
-  for (const id of input.allowlist)
-    allowByKind[kindIndex(id.kind)]?.add(normalise(id.kind, id.value));
+  const allowedId = allowedIdentifiers(input, templates);
   const ids = input.identifiers;
   const ofIdentifier = new Int32Array(ids.length).fill(-1);
   // One map per kind, keyed by the value string itself: no key string built per identifier.
@@ -279,15 +311,12 @@ function distinctValues(
     kind.push(PROMPT);
     allowed.push(0);
   }
-  // An allow-listed fingerprint allow-lists its whole template (its near-duplicates too).
-  const promptAllow = new Set([...(allowByKind[PROMPT] ?? [])].map((v) => v.toLowerCase()));
   let promptFingerprints = 0;
   for (let i = 0; i < ids.length; i++) {
     const t = templates.ofIdentifier[i] as number;
     if (t < 0) continue;
     promptFingerprints++;
-    if (promptAllow.size > 0 && promptAllow.has((ids[i] as Identifier).value.toLowerCase()))
-      allowed[t] = 1;
+    if (allowedId[i]) allowed[t] = 1;
   }
   stats.lshMs = templates.ms;
   stats.promptFingerprints = promptFingerprints;
@@ -311,7 +340,7 @@ function distinctValues(
       v = kind.length;
       byValue.set(value, v);
       kind.push(k);
-      allowed.push(allowByKind[k]?.has(value) ? 1 : 0);
+      allowed.push(allowedId[i] as number);
     }
     ofIdentifier[i] = v;
   }

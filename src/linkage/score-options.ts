@@ -2,7 +2,8 @@
  * The score stage's one table of knobs: reason codes, their weights, the ramps that
  * turn raw signals into strengths, and the samplers' sizes. `scoreOptions` merges an
  * override key by key; from config, LINKAGE_WEIGHTS (settings.ts) overrides the
- * weights, ramps, bias and threshold. SIGNALS.md documents every entry.
+ * bias, weights, benign weights, ramps, reasonMinStrength and fullConfidenceSize
+ * (the threshold is RISK_THRESHOLD). SIGNALS.md documents every entry.
  */
 import { DAY_MS } from './signals/activity';
 import type { IdentifierKind } from './types';
@@ -33,8 +34,8 @@ export type BenignCode = (typeof BENIGN_CODES)[number];
 
 /**
  * [lo, hi] of the linear ramp that maps a raw signal to a strength in [0, 1]
- * (0 at or below lo, 1 at or above hi; hi < lo makes a falling ramp). Ramps over
- * counts and ratios (the `*_accounts` and `requests_ratio` keys) are on a log scale.
+ * (0 at or below lo, 1 at or above hi; hi < lo makes a falling ramp; lo ≠ hi). Ramps
+ * over counts and ratios (LOG_RAMPS) are on a log scale, so their lo and hi are > 0.
  */
 export interface Ramps {
   payment_mean_shared_accounts: [number, number];
@@ -54,6 +55,13 @@ export interface Ramps {
   office_window_share: [number, number];
   weekend_share: [number, number];
 }
+
+/** The ramps read on a log scale (combine.ts). */
+export const LOG_RAMPS = [
+  'payment_mean_shared_accounts',
+  'subnet_mean_shared_accounts',
+  'requests_ratio',
+] as const satisfies readonly (keyof Ramps)[];
 
 export interface ScoreOptions {
   /** flagged = risk ≥ threshold */

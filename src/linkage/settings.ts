@@ -11,6 +11,7 @@ import { z } from 'zod';
 import type { Config } from '../platform/config';
 import { parseConfigAllowlist } from './allowlist';
 import { DEFAULTS as SCORE, type ScoreOptionsInput } from './score';
+import { LOG_RAMPS } from './score-options';
 import type { IdentifierKind } from './types';
 import { DEFAULTS as LINK, type BuildOptions } from './weights';
 
@@ -51,7 +52,18 @@ export const weightOverridesSchema = z
         bias: z.number().finite(),
         weights: table(SCORE.weights, weight),
         benignWeights: table(SCORE.benignWeights, weight),
-        ramps: table(SCORE.ramps, range),
+        ramps: table(SCORE.ramps, range).superRefine((ramps, ctx) => {
+          for (const [key, r] of Object.entries(ramps) as [string, [number, number]][]) {
+            if (r[0] === r[1])
+              ctx.addIssue({ code: 'custom', path: [key], message: 'lo and hi must differ' });
+            if ((LOG_RAMPS as readonly string[]).includes(key) && !(r[0] > 0 && r[1] > 0))
+              ctx.addIssue({
+                code: 'custom',
+                path: [key],
+                message: 'a log-scale ramp needs lo and hi > 0',
+              });
+          }
+        }),
         reasonMinStrength: z.number().finite().min(0).max(1),
         fullConfidenceSize: z.number().int().min(2),
       })

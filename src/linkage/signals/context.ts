@@ -4,6 +4,7 @@
  * who used them early, each template's links from unclustered accounts, and scratch
  * arrays reused across clusters (one pass over links and accounts in all).
  */
+import { allowedIdentifiers } from '../build';
 import type { PromptTemplates } from '../lsh';
 import type { ScoreOptions } from '../score-options';
 import type { LinkageInput } from '../types';
@@ -71,13 +72,8 @@ export function buildContext(
 
   const lastMember = new Int32Array(identifierCount).fill(-1);
 
-  const allowKeys = new Set(input.allowlist.map((i) => `${i.kind}\u0000${i.value}`));
-  const allowed = new Uint8Array(identifierCount);
-  if (allowKeys.size > 0) {
-    input.identifiers.forEach((i, idx) => {
-      if (allowKeys.has(`${i.kind}\u0000${i.value}`)) allowed[idx] = 1;
-    });
-  }
+  // the same flags build ignores values by: a template goes with its listed fingerprint
+  const allowed = allowedIdentifiers(input, templates);
 
   const requests = new Float64Array(accountCount);
   input.accounts.forEach((a, i) => {

@@ -1,15 +1,19 @@
 /** Small numeric helpers shared by the score stage's signals. */
 
-/** clamp((x - lo) / (hi - lo), 0, 1); works with hi < lo for a falling ramp. */
+/**
+ * clamp((x - lo) / (hi - lo), 0, 1); works with hi < lo for a falling ramp. Always in
+ * [0, 1]: NaN (a NaN signal, or lo = hi at x = lo) counts as 0, never reaching risk.
+ */
 export function ramp(x: number, lo: number, hi: number): number {
+  if (Number.isNaN(x)) return 0;
   if (!Number.isFinite(x)) return x > 0 === hi > lo ? 1 : 0;
   const t = (x - lo) / (hi - lo);
-  return t <= 0 ? 0 : t >= 1 ? 1 : t;
+  return t >= 1 ? 1 : t > 0 ? t : 0;
 }
 
-/** ramp on a log scale (for counts and ratios). */
+/** ramp on a log scale (for counts and ratios; lo and hi > 0, settings.ts checks). */
 export function rampLog(x: number, lo: number, hi: number): number {
-  if (x <= 0) return 0;
+  if (!(x > 0)) return 0;
   return ramp(Math.log(x), Math.log(lo), Math.log(hi));
 }
 

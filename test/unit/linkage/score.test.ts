@@ -710,6 +710,36 @@ describe('score: mechanics', () => {
     expect(c?.sharedIdentifiers.some((s) => s.value === 'card-benign')).toBe(false);
   });
 
+  it('an allow-listed prompt takes its near-duplicates with it, and never raises risk', () => {
+    // A company on one card sends only 1-2-bit variants of a framework prompt F; many
+    // outside developers send F itself. Listing F must drop the whole template, as
+    // build does: the variants alone must not make the template look exclusive.
+    const F = '0123456789abcdef';
+    const r = rng(5);
+    const team = people(
+      'tmpl',
+      8,
+      3,
+      all(plant.sharedCard('corp-card'), (acc) => {
+        acc.links = acc.links.filter((l) => l.kind !== 'prompt');
+        acc.links.push(
+          { kind: 'prompt', value: variant(F, 1, r), count: 50 },
+          { kind: 'prompt', value: variant(F, 2, r), count: 50 },
+        );
+      }),
+    );
+    const devs = people('fw-dev', 50, 9, (acc) =>
+      acc.links.push({ kind: 'prompt', value: F, count: 50 }),
+    );
+    const [open] = scoreGroups([team], devs);
+    const [listed] = scoreGroups([team], devs, [{ kind: 'prompt', value: F.toUpperCase() }]);
+    if (!open || !listed) throw new Error('no cluster');
+    expect(open.sharedIdentifiers.some((s) => s.kind === 'prompt')).toBe(true);
+    expect(listed.signals.template_top_share).toBe(0);
+    expect(listed.sharedIdentifiers.some((s) => s.kind === 'prompt')).toBe(false);
+    expect(listed.risk).toBeLessThanOrEqual(open.risk);
+  });
+
   it('shrinks positive evidence for tiny clusters', () => {
     const pair = scoreOne(ring('pair', 2, 5));
     const big = scoreOne(ring('big', 20, 5));

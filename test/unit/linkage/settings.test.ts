@@ -1,6 +1,7 @@
 /** LINKAGE_WEIGHTS: partial overrides of the weight tables, refused with the key at fault. */
 import { loadConfig } from '../../../src/platform/config';
 import { scoreOptions } from '../../../src/linkage/score';
+import { ramp, rampLog } from '../../../src/linkage/signals/numbers';
 import {
   buildOverrides,
   checkLinkageConfig,
@@ -51,8 +52,35 @@ describe('LINKAGE_WEIGHTS', () => {
       /ramps\.requests_ratio/,
     ],
     ['a string for a number', '{"score":{"bias":"-4"}}', /LINKAGE_WEIGHTS\.score\.bias/],
+    [
+      'a ramp whose ends are equal (0/0 at its end)',
+      '{"score":{"ramps":{"pivot_share_24h":[0,0]}}}',
+      /ramps\.pivot_share_24h: lo and hi must differ/,
+    ],
+    [
+      'a log-scale ramp from 0',
+      '{"score":{"ramps":{"payment_mean_shared_accounts":[0,20]}}}',
+      /ramps\.payment_mean_shared_accounts: a log-scale ramp needs lo and hi > 0/,
+    ],
   ])('refuses %s, naming the key', (_name, spec, message) => {
     expect(() => parseWeightOverrides(spec)).toThrow(message);
+  });
+
+  it('accepts every default ramp; a ramp is in [0, 1] whatever reaches it', () => {
+    const ramps = scoreOptions().ramps;
+    expect(parseWeightOverrides(JSON.stringify({ score: { ramps } })).score?.ramps).toEqual(ramps);
+    for (const x of [NaN, -Infinity, -1, 0, 0.5, 1, Infinity]) {
+      for (const [lo, hi] of [
+        [0, 1],
+        [1, 0],
+        [0, 0],
+      ] as const) {
+        const t = ramp(x, lo, hi);
+        expect(t >= 0 && t <= 1).toBe(true);
+      }
+      const l = rampLog(x, 0, 20);
+      expect(l >= 0 && l <= 1).toBe(true);
+    }
   });
 
   it('is checked with the allow-list and the schedule at start-up', () => {
