@@ -89,14 +89,16 @@ async function warmUpFile(): Promise<string | undefined> {
 }
 
 async function withNeo4j<T>(
-  work: (uri: string, db: Database) => Promise<T>,
+  work: (uri: string, db: Database, password: string) => Promise<T>,
 ): Promise<T & { neo4jPeakRssMiB: number }> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'coterie-bench-ingest-'));
   const local = await startLocalNeo4j({ dataDir, port: 0, heap: '4g', pagecache: '2g' });
-  const db = new Database(createDriver({ uri: local.uri, user: 'neo4j', password: '' }));
+  const db = new Database(
+    createDriver({ uri: local.uri, user: local.user, password: local.password }),
+  );
   try {
     await migrate(db, loadCypher());
-    const result = await work(local.uri, db);
+    const result = await work(local.uri, db, local.password);
     return { ...result, neo4jPeakRssMiB: peakRssMiB(local.pid) ?? 0 };
   } finally {
     await db.close();
@@ -212,7 +214,7 @@ async function rest(file: string, warmUp: string | undefined, clients: number, b
   const { bodies, count } = await requestBodies(file, batchSize);
   const warmUpBodies = warmUp ? (await requestBodies(warmUp, batchSize)).bodies : [];
   let servicePeak = 0;
-  const result = await withNeo4j(async (uri) => {
+  const result = await withNeo4j(async (uri, _db, password) => {
     const port = await freePort();
     const service: ChildProcess = spawn(
       process.execPath,
@@ -221,6 +223,7 @@ async function rest(file: string, warmUp: string | undefined, clients: number, b
         env: {
           ...process.env,
           NEO4J_URI: uri,
+          NEO4J_PASSWORD: password,
           PORT: String(port),
           LOG_LEVEL: 'warn',
           INGEST_MAX_BODY_BYTES: '50000000',

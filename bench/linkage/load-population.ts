@@ -488,7 +488,7 @@ async function main(): Promise<void> {
     options: {
       uri: { type: 'string' },
       user: { type: 'string', default: 'neo4j' },
-      password: { type: 'string', default: '' },
+      password: { type: 'string', default: process.env.NEO4J_PASSWORD ?? '' },
       accounts: { type: 'string', default: '100000' },
       seed: { type: 'string', default: '1' },
       'batch-size': { type: 'string' },

@@ -93,6 +93,7 @@ function duMiB(dir: string): number {
 /** Runs load-population.ts as a child process; resolves to its JSON line. */
 function loadInChild(
   uri: string,
+  password: string,
   accounts: number,
   seed: number,
 ): Promise<LoadResult & { cpuS: number; peakRssKiB: number }> {
@@ -111,7 +112,12 @@ function loadInChild(
         '--seed',
         String(seed),
       ],
-      { stdio: ['ignore', 'pipe', 'inherit'], cwd: ROOT },
+      // the password in the environment, not argv
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+        cwd: ROOT,
+        env: { ...process.env, NEO4J_PASSWORD: password },
+      },
     );
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
@@ -182,7 +188,7 @@ async function main(): Promise<void> {
   // With its connection options the runner computes in a worker thread, as the service
   // does; --in-process leaves them out, so compute runs on this thread (the A/B for
   // the event-loop delay below).
-  const connection = { uri: local.uri, user: 'neo4j', password: '' };
+  const connection = { uri: local.uri, user: local.user, password: local.password };
   const db = args['in-process'] ? new Database(createDriver(connection)) : openDatabase(connection);
   log(`neo4j ${local.uri} (pid ${local.pid}), data ${dataDir}`);
   try {
@@ -218,7 +224,7 @@ async function main(): Promise<void> {
       );
     } else {
       const jvmLoadCpu = procCpuS(local.pid);
-      const loaded = await loadInChild(local.uri, accounts, seed);
+      const loaded = await loadInChild(local.uri, local.password, accounts, seed);
       const loadMs = Date.now() - t;
       figures.load = {
         ...loaded,
@@ -244,7 +250,12 @@ async function main(): Promise<void> {
     const jvmRssBefore = procKiB(local.pid, 'VmRSS');
 
     // 2. the run
-    const config = loadConfig({ ...process.env, NEO4J_URI: local.uri, LINKAGE_CRON: 'off' });
+    const config = loadConfig({
+      ...process.env,
+      NEO4J_URI: local.uri,
+      NEO4J_PASSWORD: local.password,
+      LINKAGE_CRON: 'off',
+    });
     if (args.warm) {
       // Every page of the extract query, records dropped at once: warms Neo4j, never
       // holds the population in this process (its peak RSS stays the run's own).

@@ -135,7 +135,7 @@ async function main(): Promise<void> {
     pagecache: args.pagecache,
   });
   // With its connection options the runner computes in a worker thread, as the service does.
-  const db = openDatabase({ uri: local.uri, user: 'neo4j', password: '' });
+  const db = openDatabase({ uri: local.uri, user: local.user, password: local.password });
   phases.neo4jStart = Date.now() - t;
   log(`neo4j: ${local.uri} (pid ${local.pid}), data ${dataDir}`);
   let neo4jPeak = 0;
@@ -146,7 +146,11 @@ async function main(): Promise<void> {
   try {
     const cypher = loadCypher();
     await migrate(db, cypher);
-    const config = loadConfig({ ...process.env, NEO4J_URI: local.uri });
+    const config = loadConfig({
+      ...process.env,
+      NEO4J_URI: local.uri,
+      NEO4J_PASSWORD: local.password,
+    });
     const batchSize = Number(args['batch-size'] ?? config.IMPORT_BATCH_SIZE);
 
     // 3. the bulk importer (unless the first load did it)

@@ -73,8 +73,14 @@ const urlOf = (s: Server) => `http://127.0.0.1:${(s.address() as AddressInfo).po
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'coterie-bench-middleware-'));
   const local = await startLocalNeo4j({ dataDir, port: 0, heap: '1g', pagecache: '512m' });
-  const config = loadConfig({ NEO4J_URI: local.uri, LOG_LEVEL: 'info' });
-  const db = new Database(createDriver({ uri: local.uri, user: 'neo4j', password: '' }));
+  const config = loadConfig({
+    NEO4J_URI: local.uri,
+    NEO4J_PASSWORD: local.password,
+    LOG_LEVEL: 'info',
+  });
+  const db = new Database(
+    createDriver({ uri: local.uri, user: local.user, password: local.password }),
+  );
   const cypher = loadCypher();
   try {
     await migrate(db, cypher);

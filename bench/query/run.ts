@@ -198,12 +198,14 @@ async function main(): Promise<void> {
   const rounds = Number(args.rounds);
   const loadAtStart = load();
   let uri = process.env.NEO4J_URI;
+  let password = process.env.NEO4J_PASSWORD ?? '';
   let stopLocal: (() => Promise<void>) | undefined;
   let dataDir: string | undefined;
   if (!uri) {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'coterie-bench-query-'));
     const local = await startLocalNeo4j({ dataDir, port: 0, heap: '2g', pagecache: '1g' });
     uri = local.uri;
+    password = local.password;
     stopLocal = () => local.stop();
   }
   const auth: Record<string, string> = args['no-auth']
@@ -211,6 +213,7 @@ async function main(): Promise<void> {
     : { authorization: `Bearer ${BENCH_KEY}` };
   const config = loadConfig({
     NEO4J_URI: uri,
+    NEO4J_PASSWORD: password,
     LOG_LEVEL: args['log-level'],
     LOG_SYNC: String(args['log-sync']),
     API_KEYS: args['no-auth'] ? '' : `bench:analyst:${hashKey(BENCH_KEY)}`,

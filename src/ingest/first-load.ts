@@ -211,7 +211,7 @@ export async function firstLoad(opts: FirstLoadOptions): Promise<FirstLoadSummar
       return summary(true);
     }
     try {
-      const db = openDatabase({ uri: local.uri, user: 'neo4j', password: '' });
+      const db = openDatabase({ uri: local.uri, user: local.user, password: local.password });
       try {
         await migrate(db, opts.cypher);
         // The online importer then sees these bytes as done and adds nothing twice.

@@ -7,6 +7,7 @@
  * off and main.ts refuses to bind anything but loopback.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { RequestHandler } from 'express';
 import { AppError } from './errors';
 
@@ -75,10 +76,26 @@ function hostName(header: string | undefined): string {
 const PROXY_HEADERS = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-real-ip', 'via'];
 
 /**
+ * A browser's request from a page of another origin: Sec-Fetch-Site says so, or an Origin
+ * other than the one the request is addressed to (browsers without Sec-Fetch-*).
+ */
+function fromOtherOrigin(headers: IncomingHttpHeaders): boolean {
+  const site = headers['sec-fetch-site'];
+  if (site === 'cross-site' || site === 'same-site') return true;
+  const origin = headers.origin;
+  if (origin === undefined) return false;
+  try {
+    return new URL(origin).host !== (headers.host ?? '').toLowerCase();
+  } catch {
+    return true; // "null" (a sandboxed page, a file) or garbage
+  }
+}
+
+/**
  * Attaches req.principal; with no keys configured everyone is a local admin, but only
  * in requests addressed to loopback by name (a web page that rebinds its own domain to
- * 127.0.0.1, DNS rebinding, reaches the port, yet its requests carry its domain as Host)
- * and not forwarded by a proxy.
+ * 127.0.0.1, DNS rebinding, reaches the port, yet its requests carry its domain as Host),
+ * not forwarded by a proxy, and not sent by a browser from another origin.
  */
 export function authenticate(keys: readonly ApiKey[]): RequestHandler {
   return (req, _res, next) => {
@@ -98,6 +115,16 @@ export function authenticate(keys: readonly ApiKey[]): RequestHandler {
           new AppError(
             'forbidden',
             'with no API keys configured, requests forwarded by a proxy are not served',
+          ),
+        );
+      }
+      // A page on another site (or another port of this host) cannot read the answers,
+      // but could still start work: a cross-site form or beacon (CSRF).
+      if (fromOtherOrigin(req.headers)) {
+        return next(
+          new AppError(
+            'forbidden',
+            'with no API keys configured, requests a browser sends from another site are not served',
           ),
         );
       }

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Config } from './config';
 import type { Logger } from './logger';
 import { type Database, openDatabase } from './neo4j';
-import { runningBoltUri, startLocalNeo4j } from './neo4j-local';
+import { BOLT_PASSWORD_FILE, runningBoltUri, startLocalNeo4j } from './neo4j-local';
 import { repoRoot } from './paths';
 
 export interface Connection {
@@ -28,6 +28,8 @@ export async function connect(
   opts: ConnectOptions = {},
 ): Promise<Connection> {
   let uri = config.NEO4J_URI;
+  let user = config.NEO4J_USER;
+  let password = config.NEO4J_PASSWORD;
   let stopLocal: (() => Promise<void>) | undefined;
   let closing = false;
   if (uri === undefined || uri === '') {
@@ -46,11 +48,13 @@ export async function connect(
           runningBoltUri(dataDir) ?? `bolt://127.0.0.1:${config.NEO4J_LOCAL_BOLT_PORT}`;
         err.message +=
           `\nIf the service is running on it, point this command at its Neo4j: ` +
-          `NEO4J_URI=${running}`;
+          `NEO4J_URI=${running} NEO4J_PASSWORD="$(cat ${path.join(dataDir, BOLT_PASSWORD_FILE)})"`;
       }
       throw err;
     });
     uri = local.uri;
+    user = local.user;
+    password = local.password;
     stopLocal = () => local.stop();
     logger.info({ uri }, 'local Neo4j is up');
     void local.exited.then(({ code, signal }) => {
@@ -59,8 +63,8 @@ export async function connect(
   }
   const options = {
     uri,
-    user: config.NEO4J_USER,
-    password: config.NEO4J_PASSWORD,
+    user,
+    password,
     database: config.NEO4J_DATABASE,
   };
   const db = openDatabase(options);

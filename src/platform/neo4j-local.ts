@@ -11,13 +11,22 @@
  *   stdin closes, i.e. when this process dies without calling stop().
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import neo4j from 'neo4j-driver';
 
 /** The file in the data folder that names the Bolt URI of the Neo4j running on it. */
 export const BOLT_URI_FILE = 'bolt.uri';
+
+/**
+ * The password of the Neo4j running on the data folder (mode 0600, removed when it exits),
+ * for a second process of the same user: `NEO4J_PASSWORD=$(cat <folder>/bolt.password)`.
+ */
+export const BOLT_PASSWORD_FILE = 'bolt.password';
+
+/** The embedded Neo4j's one user. */
+export const LOCAL_USER = 'neo4j';
 
 /** The Bolt URI of the Neo4j running on `dataDir`, if one said so; null otherwise. */
 export function runningBoltUri(dataDir: string): string | null {
@@ -73,6 +82,9 @@ export interface BulkImport {
 export interface LocalNeo4j {
   /** bolt://127.0.0.1:<bound port> */
   uri: string;
+  /** Bolt user and password: a new random password each start (see BOLT_PASSWORD_FILE). */
+  user: string;
+  password: string;
   pid: number;
   /** SIGTERM, wait for a clean exit, SIGKILL after 30 s. Idempotent. */
   stop(): Promise<void>;
@@ -444,7 +456,14 @@ export async function startLocalNeo4j(opts: LocalNeo4jOptions): Promise<LocalNeo
   // Its own process group: a Ctrl-C in the terminal reaches this process only, which
   // then finishes its work (marking a run failed, freeing the lease) before stopping
   // Neo4j. If this process dies instead, the launcher's stdin closes and it stops itself.
-  const child = spawn(javaBinary(), args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  // Bolt needs a password even on loopback: a web page can open a WebSocket to it. Passed
+  // in the environment (readable by this user only), never in argv.
+  const password = randomBytes(24).toString('base64url');
+  const child = spawn(javaBinary(), args, {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    detached: true,
+    env: { ...process.env, NEO4J_LOCAL_PASSWORD: password },
+  });
   trackChild(child);
 
   let stderrTail = '';
@@ -576,7 +595,9 @@ export async function startLocalNeo4j(opts: LocalNeo4jOptions): Promise<LocalNeo
   };
 
   // The READY line means Bolt is bound; confirm it actually serves a session before handing out.
-  const driver = neo4j.driver(uri, undefined, { connectionTimeout: 10_000 });
+  const driver = neo4j.driver(uri, neo4j.auth.basic(LOCAL_USER, password), {
+    connectionTimeout: 10_000,
+  });
   try {
     await driver.verifyConnectivity();
   } catch (err) {
@@ -595,9 +616,15 @@ export async function startLocalNeo4j(opts: LocalNeo4jOptions): Promise<LocalNeo
   // Where this Neo4j serves, for a second process that finds the folder in use (the CLI
   // beside the service) to name the right URI; removed when this one exits.
   const uriFile = path.join(dataDir, BOLT_URI_FILE);
+  const passwordFile = path.join(dataDir, BOLT_PASSWORD_FILE);
   try {
     fs.writeFileSync(uriFile, `${uri}\n`);
-    void exited.then(() => fs.rmSync(uriFile, { force: true }));
+    fs.rmSync(passwordFile, { force: true });
+    fs.writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
+    void exited.then(() => {
+      fs.rmSync(uriFile, { force: true });
+      fs.rmSync(passwordFile, { force: true });
+    });
   } catch {
     // only a hint: a read-only folder would have failed the start already
   }
@@ -609,7 +636,7 @@ export async function startLocalNeo4j(opts: LocalNeo4jOptions): Promise<LocalNeo
     (s as unknown as { unref?: () => void } | null)?.unref?.();
   }
 
-  return { uri, pid: child.pid ?? -1, stop, exited };
+  return { uri, user: LOCAL_USER, password, pid: child.pid ?? -1, stop, exited };
 }
 
 /** The admin tool's arguments for `import full` of the `neo4j` database under `home`. */

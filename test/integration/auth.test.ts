@@ -15,8 +15,8 @@ let open: TestService;
 
 beforeAll(async () => {
   neo4j = await startTestNeo4j();
-  svc = await startService(neo4j.uri, { API_KEYS });
-  open = await startService(neo4j.uri, {});
+  svc = await startService(neo4j, { API_KEYS });
+  open = await startService(neo4j, {});
   await ingestWorld(open.url);
   await seedRun(neo4j.driver, 'r-1', [RING_CLUSTER]);
 });
@@ -157,6 +157,34 @@ describe('with no keys configured', () => {
       'x.example',
     );
     expect(health.status).toBe(200);
+  });
+
+  it('nor from a page of another site: a browser says so, and cannot start work (CSRF)', async () => {
+    const port = new URL(open.url).port;
+    const host = `127.0.0.1:${port}`;
+    // An empty POST (a beacon, a no-cors fetch) would otherwise start a linkage run.
+    const start: Route = { method: 'POST', path: '/v1/linkage/runs', allowed: [] };
+    const crossSite: Record<string, string>[] = [
+      { 'sec-fetch-site': 'cross-site' },
+      { 'sec-fetch-site': 'same-site', origin: 'http://localhost:3000' },
+      { origin: 'https://evil.example' },
+      { origin: `http://localhost:${Number(port) + 1}` },
+      { origin: 'null' },
+    ];
+    for (const header of crossSite) {
+      const res = await withHost(open.url, start, host, header);
+      expect([header, res]).toEqual([header, { status: 403, code: 'forbidden' }]);
+    }
+    const get = ROUTES.find((r) => r.method === 'GET' && r.path !== '/metrics') as Route;
+    // the service's own pages (its /docs), and clients that are not browsers, are served
+    const sameOrigin: Record<string, string>[] = [
+      { 'sec-fetch-site': 'same-origin', origin: `http://${host}` },
+      { 'sec-fetch-site': 'none' },
+      {},
+    ];
+    for (const header of sameOrigin) {
+      expect([header, (await withHost(open.url, get, host, header)).status]).toEqual([header, 200]);
+    }
   });
 
   it('nor through a proxy on this machine, which rewrites Host to loopback but says it forwarded', async () => {

@@ -15,7 +15,7 @@ let svc: TestService;
 
 beforeAll(async () => {
   neo4j = await startTestNeo4j();
-  svc = await startService(neo4j.uri, { API_KEYS, CURRENT_RUN_CHECK_MS: '0', LINKAGE_CRON: 'off' });
+  svc = await startService(neo4j, { API_KEYS, CURRENT_RUN_CHECK_MS: '0', LINKAGE_CRON: 'off' });
   await ingestWorld(svc.url);
 });
 

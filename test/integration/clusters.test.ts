@@ -22,7 +22,7 @@ let svc: TestService;
 
 beforeAll(async () => {
   neo4j = await startTestNeo4j();
-  svc = await startService(neo4j.uri, {
+  svc = await startService(neo4j, {
     API_KEYS,
     CURRENT_RUN_CHECK_MS: '100',
     CLUSTER_GRAPH_MAX_ACCOUNTS: '4',

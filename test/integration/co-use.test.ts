@@ -125,7 +125,7 @@ let svc: TestService;
 
 beforeAll(async () => {
   neo4j = await startTestNeo4j();
-  svc = await startService(neo4j.uri, { API_KEYS, LINKAGE_CRON: 'off', CURRENT_RUN_CHECK_MS: '0' });
+  svc = await startService(neo4j, { API_KEYS, LINKAGE_CRON: 'off', CURRENT_RUN_CHECK_MS: '0' });
   const res = await postJson(`${svc.url}/v1/events`, { events: events() }, auth('ingest'));
   expect(res.status).toBe(200);
 });
@@ -176,7 +176,7 @@ it('links and flags a ring of own cards through its template and proxy subnets, 
 });
 
 it('without co-use the same ring is not a cluster at all', async () => {
-  const off = await startService(neo4j.uri, {
+  const off = await startService(neo4j, {
     API_KEYS,
     LINKAGE_CRON: 'off',
     CURRENT_RUN_CHECK_MS: '0',

@@ -37,7 +37,7 @@ let svc: TestService;
 
 beforeAll(async () => {
   neo4j = await startTestNeo4j();
-  svc = await startService(neo4j.uri, {
+  svc = await startService(neo4j, {
     API_KEYS,
     QUERY_MAX_ROWS: '5',
     QUERY_MAX_BYTES: '4096',
@@ -424,7 +424,7 @@ describe('POST /v1/cypher', () => {
     // service with a 60 s limit, so a starved JVM answers 422 late rather than 504.
     // Without the per-transaction limit it fills the total of all transactions instead:
     // 503 database_busy, as if Neo4j were busy.
-    const patient = await startService(neo4j.uri, { API_KEYS, QUERY_TIMEOUT_MS: '60000' });
+    const patient = await startService(neo4j, { API_KEYS, QUERY_TIMEOUT_MS: '60000' });
     let res: Awaited<ReturnType<typeof postJson>>;
     try {
       res = await step(
@@ -479,7 +479,7 @@ describe('POST /v1/cypher', () => {
     const query = 'UNWIND range(1, 1000000000) AS x WITH x WHERE x = -3 RETURN count(*) AS n';
     // Through a service with a 10 s limit: the entry is looked for while the query runs,
     // and a JVM pause on a loaded machine can be seconds.
-    const patient = await startService(neo4j.uri, { API_KEYS, QUERY_TIMEOUT_MS: '10000' });
+    const patient = await startService(neo4j, { API_KEYS, QUERY_TIMEOUT_MS: '10000' });
     const pending = postJson(`${patient.url}/v1/cypher`, { query }, auth('analyst'));
     try {
       type Entry = Record<string, unknown> & { params: { query?: string } };
@@ -547,8 +547,8 @@ describe('POST /v1/cypher', () => {
 
 describe('CYPHER_CONSOLE', () => {
   it('admin keeps the console to admins, off turns it off; investigations run either way', async () => {
-    const adminOnly = await startService(neo4j.uri, { API_KEYS, CYPHER_CONSOLE: 'admin' });
-    const off = await startService(neo4j.uri, { API_KEYS, CYPHER_CONSOLE: 'off' });
+    const adminOnly = await startService(neo4j, { API_KEYS, CYPHER_CONSOLE: 'admin' });
+    const off = await startService(neo4j, { API_KEYS, CYPHER_CONSOLE: 'off' });
     try {
       const query = (s: TestService, role: 'analyst' | 'admin') =>
         postJson(`${s.url}/v1/cypher`, { query: 'RETURN 1 AS one' }, auth(role));

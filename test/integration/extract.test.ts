@@ -19,7 +19,7 @@ const cypher = loadCypher();
 
 beforeAll(async () => {
   neo4j = await startTestNeo4j();
-  db = new Database(createDriver({ uri: neo4j.uri, user: 'neo4j', password: '' }));
+  db = new Database(createDriver({ uri: neo4j.uri, user: neo4j.user, password: neo4j.password }));
   await migrate(db, cypher);
 });
 

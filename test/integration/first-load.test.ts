@@ -26,7 +26,9 @@ let loadedDriver: Driver | undefined;
 
 beforeAll(async () => {
   online = await startTestNeo4j();
-  db = new Database(createDriver({ uri: online.uri, user: 'neo4j', password: '' }));
+  db = new Database(
+    createDriver({ uri: online.uri, user: online.user, password: online.password }),
+  );
   await migrate(db, cypher);
 });
 
@@ -200,7 +202,7 @@ describe('coterie import --first-load', () => {
     expect(existsSync(`${dataDir}.first-load`)).toBe(false);
 
     loaded = await startLocalNeo4j({ dataDir, port: 0, ...memory });
-    loadedDriver = neo4j.driver(loaded.uri, neo4j.auth.basic('neo4j', 'unused'));
+    loadedDriver = neo4j.driver(loaded.uri, neo4j.auth.basic(loaded.user, loaded.password));
     const [want, got] = await Promise.all([dump(online.driver), dump(loadedDriver)]);
     expect(got.nodes.length).toBeGreaterThan(100);
     expect(got.relationships.length).toBeGreaterThan(100);
@@ -221,7 +223,9 @@ describe('coterie import --first-load', () => {
     expect(plain(devices.records[0]?.get('n'))).toBe(4);
 
     // The file's checkpoint is in: importing it online afterwards adds nothing.
-    const loadedDb = new Database(createDriver({ uri: loaded.uri, user: 'neo4j', password: '' }));
+    const loadedDb = new Database(
+      createDriver({ uri: loaded.uri, user: loaded.user, password: loaded.password }),
+    );
     try {
       await migrate(loadedDb, cypher);
       const again = await new Importer(loadedDb, cypher, new EventWriter(loadedDb, cypher)).run({
@@ -254,7 +258,7 @@ describe('coterie import --first-load', () => {
     const summary = await firstLoad({ file, dataDir, cypher, ...memory });
     expect(summary).toMatchObject({ lines: 2, written: 0, rejected: 1, interrupted: false });
     const local = await startLocalNeo4j({ dataDir, port: 0, ...memory });
-    const driver = neo4j.driver(local.uri, neo4j.auth.basic('neo4j', 'unused'));
+    const driver = neo4j.driver(local.uri, neo4j.auth.basic(local.user, local.password));
     try {
       const res = await driver.executeQuery(
         `MATCH (n) RETURN sum(CASE WHEN n:Account THEN 1 ELSE 0 END) AS accounts,
@@ -279,7 +283,9 @@ describe('coterie import --first-load', () => {
     const summary = await firstLoad({ file, dataDir, cypher, ...memory, workers: 2 });
     expect(summary).toMatchObject({ lines: 29, pendingBytes: Buffer.byteLength(last) });
     const local = await startLocalNeo4j({ dataDir, port: 0, ...memory });
-    const localDb = new Database(createDriver({ uri: local.uri, user: 'neo4j', password: '' }));
+    const localDb = new Database(
+      createDriver({ uri: local.uri, user: local.user, password: local.password }),
+    );
     try {
       const importer = new Importer(localDb, cypher, new EventWriter(localDb, cypher));
       const rejectFile = path.join(dir, 'unfinished.again.rejects.jsonl');

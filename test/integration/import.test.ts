@@ -33,7 +33,7 @@ const dir = mkdtempSync(path.join(tmpdir(), 'coterie-import-'));
 
 beforeAll(async () => {
   neo4j = await startTestNeo4j();
-  db = new Database(createDriver({ uri: neo4j.uri, user: 'neo4j', password: '' }));
+  db = new Database(createDriver({ uri: neo4j.uri, user: neo4j.user, password: neo4j.password }));
   await migrate(db, cypher);
 });
 
@@ -922,7 +922,12 @@ describe('what identifies an import: its bytes', () => {
 /** The CLI as `npm run coterie` runs it, against the test's Neo4j. */
 function runCli(args: string[], onStart?: (child: ReturnType<typeof spawn>) => void) {
   const cli = path.join(__dirname, '../../src/cli/main.ts');
-  const env = { ...process.env, NEO4J_URI: neo4j.uri, LOG_LEVEL: 'warn' };
+  const env = {
+    ...process.env,
+    NEO4J_URI: neo4j.uri,
+    NEO4J_PASSWORD: neo4j.password,
+    LOG_LEVEL: 'warn',
+  };
   return new Promise<{
     code: number | null;
     signal: string | null;

@@ -39,7 +39,7 @@ jest.setTimeout(300_000);
 
 it('answers 503 while Neo4j is down, and a batch killed half-written leaves nothing', async () => {
   local = await start();
-  svc = await startService(local.uri, {
+  svc = await startService(local, {
     INGEST_MAX_EVENTS: '50000',
     INGEST_MAX_BODY_BYTES: '50000000',
   });
@@ -53,7 +53,7 @@ it('answers 503 while Neo4j is down, and a batch killed half-written leaves noth
   // Hold a write lock on model-2, which the big batch's transaction links to after it
   // has written its accounts and their IP and payment links: it blocks there, half
   // written, until the database is killed.
-  const holder = neo4jDriver.driver(local.uri);
+  const holder = neo4jDriver.driver(local.uri, neo4jDriver.auth.basic(local.user, local.password));
   const session = holder.session();
   const lock = session.beginTransaction();
   await lock.run("MATCH (m:Model {name: 'model-2'}) SET m.held = true");
@@ -84,7 +84,7 @@ it('answers 503 while Neo4j is down, and a batch killed half-written leaves noth
 
   // Same data directory after recovery: nothing of the killed batch.
   local = await start();
-  const driver = neo4jDriver.driver(local.uri);
+  const driver = neo4jDriver.driver(local.uri, neo4jDriver.auth.basic(local.user, local.password));
   try {
     const res = await driver.executeQuery(
       `MATCH (a:Account) WHERE a.id STARTS WITH 'big-' RETURN count(a) AS accounts, coalesce(sum(a.requests), 0) AS requests`,

@@ -14,7 +14,7 @@ let svc: TestService;
 
 beforeAll(async () => {
   neo4j = await startTestNeo4j();
-  svc = await startService(neo4j.uri, { INGEST_MAX_EVENTS: '50', INGEST_MAX_BODY_BYTES: '20000' });
+  svc = await startService(neo4j, { INGEST_MAX_EVENTS: '50', INGEST_MAX_BODY_BYTES: '20000' });
 });
 
 afterAll(async () => {
@@ -252,7 +252,7 @@ describe('POST /v1/events', () => {
     };
     // Two instances (no group commit between them) whose transactions really overlap:
     // both wait on this test's uncommitted key c-1 and go on together when it is dropped.
-    const other = await startService(neo4j.uri);
+    const other = await startService(neo4j);
     const session = neo4j.driver.session();
     const block = session.beginTransaction();
     let a, b;
@@ -526,7 +526,7 @@ describe('idempotency key retention', () => {
 describe('auth on ingest', () => {
   let secured: TestService;
   beforeAll(async () => {
-    secured = await startService(neo4j.uri, {
+    secured = await startService(neo4j, {
       API_KEYS: `pipeline:ingest:${hashKey('ingest-secret')},alice:analyst:${hashKey('analyst-secret')}`,
     });
   });

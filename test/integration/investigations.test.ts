@@ -30,8 +30,8 @@ const V6_IP = '2001:db8::1';
 
 beforeAll(async () => {
   neo4j = await startTestNeo4j();
-  svc = await startService(neo4j.uri, { API_KEYS, CURRENT_RUN_CHECK_MS: '0' });
-  capped = await startService(neo4j.uri, { API_KEYS, QUERY_MAX_ROWS: '2', LOG_LEVEL: 'warn' });
+  svc = await startService(neo4j, { API_KEYS, CURRENT_RUN_CHECK_MS: '0' });
+  capped = await startService(neo4j, { API_KEYS, QUERY_MAX_ROWS: '2', LOG_LEVEL: 'warn' });
   await ingestWorld(svc.url);
   // One IPv6 client, to look up by every spelling of its address.
   const v6 = await postJson(

@@ -42,7 +42,7 @@ const CONFIG_ALLOWED_SUBNET = '2001:DB8:1::/48';
 
 beforeAll(async () => {
   neo4j = await startTestNeo4j();
-  svc = await startService(neo4j.uri, {
+  svc = await startService(neo4j, {
     API_KEYS: [
       `admin:admin:${hashKey('admin-secret')}`,
       `analyst:analyst:${hashKey('analyst-secret')}`,
@@ -618,6 +618,7 @@ describe('linkage runs', () => {
         env: {
           ...process.env,
           NEO4J_URI: neo4j.uri,
+          NEO4J_PASSWORD: neo4j.password,
           LINKAGE_PUBLISH_BATCH_SIZE: '1',
           LINKAGE_LEASE_TTL_MS: '2000',
           LINKAGE_ALLOWLIST: `ip:${CONFIG_ALLOWED_IP}, subnet:${CONFIG_ALLOWED_SUBNET}`,
@@ -1258,6 +1259,7 @@ describe('linkage runs', () => {
         env: {
           ...process.env,
           NEO4J_URI: neo4j.uri,
+          NEO4J_PASSWORD: neo4j.password,
           LINKAGE_PUBLISH_BATCH_SIZE: '4',
           LINKAGE_KEEP_RUNS: '2',
           LINKAGE_ALLOWLIST: `ip:${CONFIG_ALLOWED_IP}, subnet:${CONFIG_ALLOWED_SUBNET}`,

@@ -79,8 +79,8 @@ async function expectSameAnswers(ids: string[]): Promise<void> {
 beforeAll(async () => {
   neo4j = await startTestNeo4j();
   const env = { API_KEYS, CURRENT_RUN_CHECK_MS: '100', LINKAGE_CRON: 'off' };
-  svc = await startService(neo4j.uri, env);
-  plain = await startService(neo4j.uri, { ...env, MEMBERSHIP_INDEX_MAX_ACCOUNTS: '0' });
+  svc = await startService(neo4j, env);
+  plain = await startService(neo4j, { ...env, MEMBERSHIP_INDEX_MAX_ACCOUNTS: '0' });
   recordReads(svc.ctx.db);
   await ingestWorld(svc.url);
   await seedRun(neo4j.driver, 'r-1', [RING_CLUSTER, BENIGN_CLUSTER], 1_000);
@@ -225,7 +225,7 @@ describe('membership index', () => {
   });
 
   it('a watched replica loads a new run with no request; an unwatched one waits for one', async () => {
-    const watched = await startService(neo4j.uri, {
+    const watched = await startService(neo4j, {
       API_KEYS,
       CURRENT_RUN_CHECK_MS: '100',
       LINKAGE_CRON: 'off',

@@ -10,9 +10,11 @@ import path from 'node:path';
 import neo4j from 'neo4j-driver';
 import { createDriver } from '../../src/platform/neo4j';
 import {
+  BOLT_PASSWORD_FILE,
   ensureLauncherBuilt,
   runningBoltUri,
   startLocalNeo4j,
+  type LocalNeo4j,
 } from '../../src/platform/neo4j-local';
 import { pidAlive, startTestNeo4j, type TestNeo4j } from '../support/neo4j';
 
@@ -35,8 +37,12 @@ function processesNaming(text: string): number {
   return n;
 }
 
-async function returnOne(uri: string): Promise<number> {
-  const driver = neo4j.driver(uri);
+/** The driver's basic auth for a local Neo4j. */
+const authOf = (local: { user: string; password: string }) =>
+  neo4j.auth.basic(local.user, local.password);
+
+async function returnOne(local: LocalNeo4j): Promise<number> {
+  const driver = neo4j.driver(local.uri, authOf(local));
   try {
     const { records } = await driver.executeQuery('RETURN 1 AS one');
     return (records[0]?.get('one') as { toNumber(): number }).toNumber();
@@ -77,8 +83,52 @@ describe('local Neo4j launcher', () => {
     expect(records[0]?.get('one').toNumber()).toBe(1);
   });
 
+  it('asks for a password, a new one each start, kept in a file only its user can read', async () => {
+    // A web page in a local browser can open a WebSocket to loopback Bolt: auth is the guard.
+    const refused = async (auth?: ReturnType<typeof authOf>) => {
+      const driver = neo4j.driver(db.uri, auth);
+      try {
+        await driver.executeQuery('RETURN 1');
+        return 'answered';
+      } catch (err) {
+        return (err as { code?: string }).code;
+      } finally {
+        await driver.close();
+      }
+    };
+    expect(await refused()).toBe('Neo.ClientError.Security.Unauthorized');
+    expect(await refused(neo4j.auth.basic('neo4j', 'neo4j'))).toBe(
+      'Neo.ClientError.Security.Unauthorized',
+    );
+    expect(db.password.length).toBeGreaterThanOrEqual(32);
+
+    const dataDir = tempDir();
+    const opts = { dataDir, heap: '512m', pagecache: '128m' };
+    const first = await startLocalNeo4j(opts);
+    const file = path.join(dataDir, BOLT_PASSWORD_FILE);
+    try {
+      expect(fs.readFileSync(file, 'utf8').trim()).toBe(first.password);
+      expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+      expect(await returnOne(first)).toBe(1);
+    } finally {
+      await first.stop();
+    }
+    expect(fs.existsSync(file)).toBe(false);
+    // The same store started again takes a new password; the old one no longer opens it.
+    const second = await startLocalNeo4j(opts);
+    try {
+      expect(second.password).not.toBe(first.password);
+      expect(await returnOne(second)).toBe(1);
+      await expect(returnOne({ ...second, password: first.password })).rejects.toThrow(
+        /authentication failure|Unauthorized/i,
+      );
+    } finally {
+      await second.stop();
+    }
+  });
+
   it('refuses LOAD CSV from local files even to a client that bypasses the service', async () => {
-    // Auth is off on loopback; file URLs would let any local user read the host's files.
+    // File URLs would let whoever holds the password read the host's files.
     await expect(
       db.driver.executeQuery("LOAD CSV FROM 'file:///etc/hostname' AS line RETURN line"),
     ).rejects.toThrow(/allow_csv_import_from_file_urls/);
@@ -95,7 +145,7 @@ describe('local Neo4j launcher', () => {
 
   it('works through a neo4j:// routing URI against the single instance', async () => {
     const routingUri = `neo4j://127.0.0.1:${portOf(db.uri)}`;
-    const driver = neo4j.driver(routingUri, neo4j.auth.basic('neo4j', 'unused'));
+    const driver = neo4j.driver(routingUri, authOf(db));
     try {
       await driver.verifyConnectivity();
       await driver.executeQuery('CREATE (:RoutingProbe {v: 7})', {}, { routing: 'WRITE' });
@@ -117,7 +167,7 @@ describe('local Neo4j launcher', () => {
 
   it("opens the service driver's Bolt sockets with Nagle off (TCP_NODELAY)", async () => {
     const spy = jest.spyOn(net.Socket.prototype, 'setNoDelay'); // calls through
-    const driver = createDriver({ uri: db.uri, user: 'neo4j', password: 'unused' });
+    const driver = createDriver({ uri: db.uri, user: db.user, password: db.password });
     try {
       const { records } = await driver.executeQuery('RETURN 1 AS one');
       expect(records[0]?.get('one')).toBe(1);
@@ -149,7 +199,7 @@ describe('local Neo4j launcher', () => {
     const opts = { dataDir, heap: '512m', pagecache: '128m' };
 
     const first = await startLocalNeo4j(opts);
-    const w = neo4j.driver(first.uri);
+    const w = neo4j.driver(first.uri, authOf(first));
     await w.executeQuery('CREATE (:Persisted {name: $name})', { name: 'survivor' });
     await w.close();
     await first.stop();
@@ -161,7 +211,7 @@ describe('local Neo4j launcher', () => {
     const second = await startLocalNeo4j(opts);
     process.stderr.write(`neo4j-local start-up (existing data dir): ${Date.now() - t0} ms\n`);
     try {
-      const r = neo4j.driver(second.uri);
+      const r = neo4j.driver(second.uri, authOf(second));
       const { records } = await r.executeQuery('MATCH (p:Persisted) RETURN p.name AS name');
       await r.close();
       expect(records.map((rec) => rec.get('name'))).toEqual(['survivor']);
@@ -172,7 +222,7 @@ describe('local Neo4j launcher', () => {
       await expect(busy).rejects.toThrow(
         new RegExp(dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')),
       );
-      expect(await returnOne(second.uri)).toBe(1); // the holder is unaffected
+      expect(await returnOne(second)).toBe(1); // the holder is unaffected
       // the folder names its Neo4j's URI, for the hint a second process prints
       expect(runningBoltUri(dataDir)).toBe(second.uri);
     } finally {
@@ -208,7 +258,7 @@ describe('local Neo4j launcher', () => {
         onImported: () => events.push('imported'),
       });
       try {
-        const driver = neo4j.driver(local.uri);
+        const driver = neo4j.driver(local.uri, authOf(local));
         const { records } = await driver.executeQuery(
           'MATCH (a:Person)-[:KNOWS]->(b:Person) RETURN a.name AS a, b.name AS b',
         );

@@ -15,7 +15,7 @@ let clusterId: string;
 
 beforeAll(async () => {
   neo4j = await startTestNeo4j();
-  svc = await startService(neo4j.uri, {
+  svc = await startService(neo4j, {
     API_KEYS,
     LINKAGE_CRON: 'off',
     CURRENT_RUN_CHECK_MS: '0',

@@ -128,7 +128,7 @@ async function runToTheEnd(): Promise<{ id: string; dissolved: unknown[] }> {
 
 beforeAll(async () => {
   neo4j = await startTestNeo4j();
-  svc = await startService(neo4j.uri, {
+  svc = await startService(neo4j, {
     API_KEYS,
     LINKAGE_CRON: 'off',
     CURRENT_RUN_CHECK_MS: '0',

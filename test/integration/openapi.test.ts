@@ -13,7 +13,7 @@ let svc: TestService;
 
 beforeAll(async () => {
   neo4j = await startTestNeo4j();
-  svc = await startService(neo4j.uri, { API_KEYS });
+  svc = await startService(neo4j, { API_KEYS });
   await ingestWorld(svc.url);
 });
 
@@ -123,7 +123,7 @@ describe('GET /openapi.json', () => {
       expect((await fetch(`${svc.url}${path}`, { headers: auth('metrics') })).status).toBe(200);
       expect((await fetch(`${svc.url}${path}`, { headers: auth('ingest') })).status).toBe(200);
     }
-    const open = await startService(neo4j.uri, { API_KEYS, OPENAPI_PUBLIC: 'true' });
+    const open = await startService(neo4j, { API_KEYS, OPENAPI_PUBLIC: 'true' });
     try {
       expect((await getJson(`${open.url}/openapi.json`)).status).toBe(200);
       expect((await fetch(`${open.url}/docs/`)).status).toBe(200);

@@ -11,7 +11,7 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { startLocalNeo4j } from '../../src/platform/neo4j-local';
+import { BOLT_PASSWORD_FILE, startLocalNeo4j } from '../../src/platform/neo4j-local';
 import { pidAlive, waitForBlocked } from '../support/neo4j';
 
 jest.setTimeout(300_000);
@@ -78,11 +78,18 @@ async function startServiceProcess(): Promise<Service> {
   return { child, url, output: () => output, exited };
 }
 
-/** The embedded Neo4j's ready line: pid and Bolt URI (stdout is buffered: up to a second late). */
-async function neo4jReady(svc: Service): Promise<{ pid: number; uri: string }> {
+/**
+ * The embedded Neo4j's ready line: pid and Bolt URI (stdout is buffered: up to a second
+ * late), and its password, from the file README points a second process at.
+ */
+async function neo4jReady(svc: Service): Promise<{ pid: number; uri: string; password: string }> {
   for (const until = Date.now() + 30_000; ;) {
     const m = /neo4j-local\[(\d+)\]: ready at (\S+)/.exec(svc.output());
-    if (m) return { pid: Number(m[1]), uri: m[2] as string };
+    const passwordFile = path.join(dataDir, BOLT_PASSWORD_FILE);
+    if (m && fs.existsSync(passwordFile)) {
+      const password = fs.readFileSync(passwordFile, 'utf8').trim();
+      return { pid: Number(m[1]), uri: m[2] as string, password };
+    }
     if (Date.now() > until) throw new Error(`no neo4j-local ready line in:\n${svc.output()}`);
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -111,7 +118,7 @@ it('Ctrl-C during a linkage run: the run is marked failed, the lease is free, al
 });
 
 async function ctrlC(svc: Service): Promise<void> {
-  const { pid, uri } = await neo4jReady(svc);
+  const { pid, uri, password } = await neo4jReady(svc);
   const post = (route: string, body: unknown) =>
     fetch(`${svc.url}${route}`, {
       method: 'POST',
@@ -131,7 +138,7 @@ async function ctrlC(svc: Service): Promise<void> {
 
   // Hold a write lock on one member, so the run is certainly mid-publish at the Ctrl-C.
   const neo4j = await import('neo4j-driver');
-  const holder = neo4j.default.driver(uri);
+  const holder = neo4j.default.driver(uri, neo4j.default.auth.basic('neo4j', password));
   const session = holder.session();
   const lock = session.beginTransaction();
   await lock.run("MATCH (a:Account {id: 'cc-1'}) SET a.held = true");
@@ -172,7 +179,10 @@ async function ctrlC(svc: Service): Promise<void> {
 
   // What the next start finds in the database.
   const local = await startLocalNeo4j({ dataDir, port: 0, heap: '512m', pagecache: '128m' });
-  const driver = neo4j.default.driver(local.uri);
+  const driver = neo4j.default.driver(
+    local.uri,
+    neo4j.default.auth.basic(local.user, local.password),
+  );
   try {
     const { records } = await driver.executeQuery(
       `MATCH (r:LinkageRun {id: $runId})
@@ -198,7 +208,10 @@ it('a killed embedded Neo4j stops the service with an error, instead of slow 503
   // at start-up (src/linkage/dead-runs.ts), not at the next trigger.
   const local = await startLocalNeo4j({ dataDir, port: 0, heap: '512m', pagecache: '128m' });
   const neo4j = await import('neo4j-driver');
-  const driver = neo4j.default.driver(local.uri);
+  const driver = neo4j.default.driver(
+    local.uri,
+    neo4j.default.auth.basic(local.user, local.password),
+  );
   try {
     await driver.executeQuery(
       "CREATE (:LinkageRun {id: 'r-left-running', status: 'running', phase: 'build', startedAt: timestamp()})",
@@ -267,7 +280,11 @@ it('SIGTERM under steady keep-alive traffic: the service stops instead of servin
     // One more batch, held in flight across the SIGTERM by a lock on its account: it is
     // answered, and with `connection: close`, as README says of requests in flight.
     const neo4j = await import('neo4j-driver');
-    const driver = neo4j.default.driver((await neo4jReady(svc)).uri);
+    const ready = await neo4jReady(svc);
+    const driver = neo4j.default.driver(
+      ready.uri,
+      neo4j.default.auth.basic('neo4j', ready.password),
+    );
     const session = driver.session();
     const lock = session.beginTransaction();
     let held: Promise<{ status: number; connection: string | undefined }>;

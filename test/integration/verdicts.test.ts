@@ -29,7 +29,7 @@ const CONFIG_IP = '192.0.2.250';
 
 beforeAll(async () => {
   neo4j = await startTestNeo4j();
-  svc = await startService(neo4j.uri, {
+  svc = await startService(neo4j, {
     // a second admin, to tell who added an entry from who changed it
     API_KEYS: `${API_KEYS},adm2:admin:${hashKey(SECOND_ADMIN)}`,
     CURRENT_RUN_CHECK_MS: '0',

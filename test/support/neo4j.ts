@@ -12,6 +12,9 @@ import { startLocalNeo4j } from '../../src/platform/neo4j-local';
 
 export interface TestNeo4j {
   uri: string;
+  user: string;
+  /** the embedded Neo4j's password (a new one each start) */
+  password: string;
   driver: Driver;
   stop(): Promise<void>;
 }
@@ -31,7 +34,7 @@ export async function startTestNeo4j(): Promise<TestNeo4j> {
     fs.rmSync(dataDir, { recursive: true, force: true });
     throw err;
   }
-  const driver = neo4j.driver(local.uri, neo4j.auth.basic('neo4j', 'unused'));
+  const driver = neo4j.driver(local.uri, neo4j.auth.basic(local.user, local.password));
   // If the test process ends without stop() (crash, timeout), the launcher shuts itself down
   // (its stdin closes); still remove the throwaway store so /tmp does not fill up.
   const removeOnExit = () => fs.rmSync(dataDir, { recursive: true, force: true });
@@ -39,6 +42,8 @@ export async function startTestNeo4j(): Promise<TestNeo4j> {
   let stopping: Promise<void> | undefined;
   return {
     uri: local.uri,
+    user: local.user,
+    password: local.password,
     driver,
     stop() {
       stopping ??= (async () => {

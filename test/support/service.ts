@@ -22,12 +22,17 @@ export interface TestService {
   stop(): Promise<void>;
 }
 
-/** env: config keys as the service would read them from the environment. */
+/** neo4j: where and with what password; env: config keys as the service reads them. */
 export async function startService(
-  neo4jUri: string,
+  neo4j: { uri: string; password: string },
   env: Record<string, string> = {},
 ): Promise<TestService> {
-  const config = loadConfig({ NEO4J_URI: neo4jUri, LOG_LEVEL: 'info', ...env });
+  const config = loadConfig({
+    NEO4J_URI: neo4j.uri,
+    NEO4J_PASSWORD: neo4j.password,
+    LOG_LEVEL: 'info',
+    ...env,
+  });
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk, _enc, done) {
@@ -36,7 +41,7 @@ export async function startService(
     },
   });
   const logger = createLogger(config.LOG_LEVEL, sink);
-  const connection = { uri: neo4jUri, user: config.NEO4J_USER, password: config.NEO4J_PASSWORD };
+  const connection = { uri: neo4j.uri, user: config.NEO4J_USER, password: config.NEO4J_PASSWORD };
   const db = openDatabase(connection);
   const cypher = loadCypher();
   await migrate(db, cypher);

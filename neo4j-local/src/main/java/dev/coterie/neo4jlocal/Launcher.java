@@ -10,6 +10,7 @@
  *   stderr: diagnostics and errors (one readable line per problem).
  *   exit:   0 after a clean shutdown (SIGTERM, SIGINT or stdin EOF), non-zero on failure.
  *   stdin:  watched; EOF means the parent died, so the DBMS shuts down (unless --ignore-stdin).
+ *   env:    NEO4J_LOCAL_PASSWORD, the Bolt password of user neo4j (unset: no auth).
  */
 package dev.coterie.neo4jlocal;
 
@@ -25,6 +26,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -231,7 +233,24 @@ public final class Launcher {
     }
   }
 
+  /**
+   * The Bolt password, from the parent's environment (never argv, which any local user can
+   * read). Without it Bolt runs without auth: for a launcher started by hand only.
+   */
+  static final String PASSWORD_ENV = "NEO4J_LOCAL_PASSWORD";
+
   static DatabaseManagementService start(Options opts, int port) {
+    String password = System.getenv(PASSWORD_ENV);
+    boolean auth = password != null && !password.isEmpty();
+    if (!auth) {
+      System.err.println("neo4j-local: " + PASSWORD_ENV + " is not set: Bolt runs without auth");
+    }
+    // A new store takes the password before Bolt ever listens: no moment with neo4j/neo4j.
+    boolean freshSystem =
+        !Files.exists(opts.dataDir().resolve("data").resolve("databases").resolve("system"));
+    if (auth && freshSystem) {
+      setInitialPassword(opts.dataDir(), password);
+    }
     DatabaseManagementServiceBuilder builder = new DatabaseManagementServiceBuilder(opts.dataDir());
     // Transaction memory, from the heap: one transaction may hold TX_MEMORY_SHARE of it, all
     // of them together TX_MEMORY_TOTAL_SHARE (Neo4j's own default for the total). Set before
@@ -244,13 +263,14 @@ public final class Launcher {
       builder.loadPropertiesFromFile(opts.configFile());
     }
     builder
-        // Bolt on loopback only, plain text, no auth (nothing off-host can reach it).
+        // Bolt on loopback only, plain text. Auth even so: a web page in a local browser can
+        // reach loopback Bolt through a WebSocket (Bolt accepts them; nothing checks Origin).
         .setConfig(BoltConnector.enabled, true)
         .setConfig(BoltConnector.listen_address, new SocketAddress(HOST, port))
         .setConfig(BoltConnector.advertised_address, new SocketAddress(HOST, port))
         .setConfig(BoltConnector.encryption_level, BoltConnector.EncryptionLevel.DISABLED)
-        .setConfig(GraphDatabaseSettings.auth_enabled, false)
-        // With no auth, at least keep Bolt clients (any local user) away from local files.
+        .setConfig(GraphDatabaseSettings.auth_enabled, auth)
+        // Keep Bolt clients away from local files (LOAD CSV FROM 'file:…').
         .setConfig(GraphDatabaseSettings.allow_file_urls, false)
         .setConfig(HttpConnector.enabled, false)
         .setConfig(HttpsConnector.enabled, false)
@@ -271,8 +291,40 @@ public final class Launcher {
         .setConfig(GraphDatabaseInternalSettings.netty_server_shutdown_quiet_period, 0)
         .setConfig(GraphDatabaseInternalSettings.netty_server_shutdown_timeout, Duration.ofSeconds(5));
     DatabaseManagementService dbms = builder.build();
-    registerProcedures(dbms);
+    try {
+      if (auth && !freshSystem) {
+        // A store started before keeps its last password until here; each start sets a new one.
+        dbms.database(GraphDatabaseSettings.SYSTEM_DATABASE_NAME)
+            .executeTransactionally(
+                "ALTER USER neo4j SET PASSWORD $password CHANGE NOT REQUIRED",
+                Map.of("password", password));
+      }
+      registerProcedures(dbms);
+    } catch (RuntimeException e) {
+      safeShutdown(dbms);
+      throw e;
+    }
     return dbms;
+  }
+
+  /** `neo4j-admin dbms set-initial-password`, in this JVM, for a store not started before. */
+  static void setInitialPassword(Path dataDir, String password) {
+    try {
+      Files.createDirectories(dataDir);
+      ExecutionContext ctx =
+          new ExecutionContext(
+              dataDir,
+              dataDir.resolve("conf"),
+              System.err,
+              System.err,
+              new DefaultFileSystemAbstraction());
+      int code = AdminTool.execute(ctx, new String[] {"dbms", "set-initial-password", password});
+      if (code != 0) {
+        throw new IllegalStateException("set-initial-password failed (exit " + code + ")");
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot prepare " + dataDir + ": " + e.getMessage(), e);
+    }
   }
 
   /**
