@@ -1,6 +1,6 @@
 // (:Account)-[:USED_MODEL {count, firstUse, lastUse, hourKeys, hourCounts}]->(:Model {name}).
-// A model's first appearance (its "release" as seen here) is min(firstUse) over its
-// USED_MODEL relationships, computed when read: a running minimum on the hot Model
+// A model's first appearance (its "release" as seen here) is the k-th earliest firstUse
+// over its USED_MODEL relationships (k = 3, SIGNALS.md), computed when read: a running minimum on the hot Model
 // node would make every batch wait for its lock. The hour series is merged as in
 // merge-accounts.cypher: appended when the batch's hours follow the stored ones,
 // re-grouped by hour otherwise; linear either way.

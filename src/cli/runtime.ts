@@ -5,7 +5,7 @@
 import { loadConfig, type Config } from '../platform/config';
 import { connect } from '../platform/connect';
 import { type CypherMap, loadCypher } from '../platform/cypher';
-import { createLogger, type Logger } from '../platform/logger';
+import { createLogger, logDestination, type Logger } from '../platform/logger';
 import { migrate } from '../platform/migrations';
 import type { Database } from '../platform/neo4j';
 
@@ -19,7 +19,11 @@ export interface CliRuntime {
 export async function withRuntime<T>(work: (rt: CliRuntime) => Promise<T>): Promise<T> {
   const config = loadConfig();
   // CLI output is the progress bar; logs go to stderr at warn unless asked for more.
-  const logger = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL);
+  // (stderr: stdout carries the command's own output, e.g. `linkage run`'s JSON stats)
+  const logger = createLogger(
+    config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL,
+    logDestination(2, true),
+  );
   const connection = await connect(config, logger);
   try {
     const cypher = loadCypher();

@@ -44,7 +44,7 @@ export function analystState(ctx: Context): AnalystState {
  * Re-reads the current run every CURRENT_RUN_CHECK_MS in the background (the service
  * does; tests build apps without it), so a replica drops its caches and loads the new
  * run's index right after a publish anywhere, not at its next analyst request. A failed
- * read is logged at debug and tried again at the next tick.
+ * read is logged at debug and tried again at the next tick. With 0 there is no timer.
  */
 export function watchCurrentRun(ctx: Context): { stop(): void } {
   const { currentRun } = analystState(ctx);
@@ -52,6 +52,8 @@ export function watchCurrentRun(ctx: Context): { stop(): void } {
     currentRun.get().catch((err: unknown) => ctx.logger.debug({ err }, 'current run check failed'));
   };
   check();
+  // 0: every analyst request reads the pointer itself; a 0 ms timer would read it non-stop
+  if (ctx.config.CURRENT_RUN_CHECK_MS === 0) return { stop: () => undefined };
   const timer = setInterval(check, ctx.config.CURRENT_RUN_CHECK_MS);
   timer.unref();
   return { stop: () => clearInterval(timer) };

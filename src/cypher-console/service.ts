@@ -41,7 +41,11 @@ export const cypherResultSchema = z
     columns: z.array(z.string()),
     rows: z.array(z.record(z.string(), z.unknown())),
     rowCount: z.number().int(),
-    truncated: z.boolean().describe('true when the row cap cut the result'),
+    truncated: z
+      .boolean()
+      .describe(
+        'true when the row cap (QUERY_MAX_ROWS) or the byte cap (QUERY_MAX_BYTES) cut the result',
+      ),
     elapsedMs: z.number(),
   })
   .meta({ id: 'QueryResult' });

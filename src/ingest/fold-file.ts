@@ -40,7 +40,7 @@ export interface RangeResult {
 }
 
 export interface FoldFileOptions {
-  /** threads; default: one per core (at most 4) for plain files of 16 MiB or more, else 1 */
+  /** threads; default: one per 8 MiB of a plain file, at most one per core and 4 (1 below 16 MiB) */
   workers?: number;
   /** bytes of the file read so far (progress) */
   onBytes?: (n: number) => void;

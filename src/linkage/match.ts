@@ -165,8 +165,9 @@ export function matchClusters(
     } else {
       change = 'new';
     }
-    if (kept !== undefined && from.length > 0 && !from.includes(previous[kept]!.id)) {
-      from = [previous[kept]!.id, ...from];
+    if (kept !== undefined && from.length > 0) {
+      const keptId = previous[kept]!.id;
+      from = [keptId, ...from.filter((f) => f !== keptId)]; // the kept id first, as documented
     }
     return { ...cluster, id, lineage: { clusterId: id, change, from } };
   });

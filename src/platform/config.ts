@@ -41,7 +41,7 @@ export const configSchema = z.object({
   API_KEYS: z.string().default(''),
 
   LINKAGE_CRON: z.string().default('0 3 * * *'),
-  LINKAGE_SEED: int(42),
+  LINKAGE_SEED: int(42).pipe(z.number().max(2 ** 32 - 1)),
   LINKAGE_RESOLUTION: z.coerce.number().positive().default(1),
   LINKAGE_MIN_CLUSTER_SIZE: int(3, 2),
   RISK_THRESHOLD: z.coerce.number().min(0).max(1).default(0.7),

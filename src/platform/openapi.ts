@@ -64,7 +64,7 @@ const ERRORS: Record<number, string> = {
   429: 'too many analyst queries running at once (too_many_queries)',
   413: 'too large (payload_too_large)',
   415: 'body not sent as JSON (content-type other than application/json), or in a charset outside UTF-8/16/32 (unsupported_media_type)',
-  503: 'database unavailable or busy',
+  503: 'database unavailable or busy (unavailable), or the service not ready: starting, or shutting down (not_ready)',
   504: 'query ran past its time limit (query_timeout)',
 };
 

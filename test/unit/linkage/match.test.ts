@@ -141,7 +141,8 @@ describe('matchClusters', () => {
     ];
     const r = matchClusters(previous, current, ACCOUNTS, ids());
     // ties on overlap and Jaccard go to the smaller previous id: X keeps A, Y keeps B
-    expect(summary(r)).toEqual(['A:merged<A+B', 'B:merged<A+B']);
+    // the kept id first in each lineage (match.ts's header)
+    expect(summary(r)).toEqual(['A:merged<A+B', 'B:merged<B+A']);
     expect(r.dissolved).toEqual([]);
   });
 

@@ -44,6 +44,12 @@ describe('checked up front', () => {
     }
   });
 
+  it('LINKAGE_SEED is a 32-bit seed: a larger one would wrap to another seed silently', () => {
+    expect(loadConfig({ LINKAGE_SEED: '4294967295' }).LINKAGE_SEED).toBe(4294967295);
+    expect(() => loadConfig({ LINKAGE_SEED: '4294967338' })).toThrow('LINKAGE_SEED');
+    expect(() => loadConfig({ LINKAGE_SEED: '-1' })).toThrow('LINKAGE_SEED');
+  });
+
   it('an empty value is unset: the default, not 0 or ""', () => {
     const defaults = loadConfig({});
     const empty = loadConfig({
