@@ -78,9 +78,9 @@ function bandWidths(bands: number): number[] {
 }
 
 export interface NearDuplicateStats {
-  /** candidate pairs checked exactly (pairs sharing a key, each counted once per key) */
+  /** candidate pairs whose distance was computed (sharing a key; grouping skips most) */
   candidates: number;
-  /** near-duplicate pairs reported (each once; with `skip`, those not skipped) */
+  /** near-duplicate pairs reported (each once); when grouping, those that joined two groups */
   pairs: number;
 }
 
@@ -109,28 +109,22 @@ function indexKeys(maxHamming: number): { widths: number[]; keys: number[][] } {
   return { widths: paired, keys };
 }
 
-/**
- * Calls `onPair(i, j)` (i < j) exactly once for every pair of fingerprints at
- * Hamming distance ≤ maxHamming. hi/lo are the fingerprints' 32-bit halves.
- * `skip(i, j)`, when given, drops a near pair without reporting it (grouping
- * skips pairs already in one group: a popular template's thousands of variants
- * would otherwise report millions of pairs).
- */
-export function forEachNearDuplicatePair(
-  hi: Uint32Array,
-  lo: Uint32Array,
-  maxHamming: number,
-  onPair: (i: number, j: number) => void,
-  skip?: (i: number, j: number) => boolean,
-): NearDuplicateStats {
-  const n = hi.length;
-  const stats: NearDuplicateStats = { candidates: 0, pairs: 0 };
+function checkMaxHamming(maxHamming: number): void {
   if (!Number.isInteger(maxHamming) || maxHamming < 0 || maxHamming > 31) {
     throw new RangeError(`maxHamming must be an integer in [0, 31], got ${maxHamming}`);
   }
-  if (maxHamming === 0) return exactDuplicates(hi, lo, onPair, stats);
+}
 
-  const { widths, keys } = indexKeys(maxHamming);
+function distance(hi: Uint32Array, lo: Uint32Array, i: number, j: number): number {
+  return (
+    popcount32(((hi[i] as number) ^ (hi[j] as number)) >>> 0) +
+    popcount32(((lo[i] as number) ^ (lo[j] as number)) >>> 0)
+  );
+}
+
+/** Every fingerprint's bands (indexKeys), one array per band. */
+function bandsOf(hi: Uint32Array, lo: Uint32Array, widths: number[]): Uint32Array[] {
+  const n = hi.length;
   const bands: Uint32Array[] = [];
   let start = 0;
   for (const width of widths) {
@@ -139,6 +133,47 @@ export function forEachNearDuplicatePair(
     bands.push(band);
     start += width;
   }
+  return bands;
+}
+
+/** Calls visit(k, members, from, to) for every bucket of ≥ 2 of every key k in turn. */
+function forEachBucket(
+  n: number,
+  widths: number[],
+  keys: number[][],
+  bands: Uint32Array[],
+  visit: (k: number, members: Int32Array, from: number, to: number) => void,
+): void {
+  const buckets = new Bucketer(n);
+  keys.forEach((bandsOfKey, k) => {
+    const [first, second] = bandsOfKey as [number, number?];
+    const key: BandKey = { high: bands[first] as Uint32Array, highWidth: widths[first] as number };
+    if (second !== undefined) {
+      key.low = bands[second];
+      key.lowWidth = widths[second];
+    }
+    buckets.forEach(key, (members, from, to) => visit(k, members, from, to));
+  });
+}
+
+/**
+ * Calls `onPair(i, j)` (i < j) exactly once for every pair of fingerprints at
+ * Hamming distance ≤ maxHamming. hi/lo are the fingerprints' 32-bit halves.
+ * Checks every pair sharing a bucket, so a popular template's thousands of
+ * variants cost millions of pairs: grouping uses groupNearDuplicates instead.
+ */
+export function forEachNearDuplicatePair(
+  hi: Uint32Array,
+  lo: Uint32Array,
+  maxHamming: number,
+  onPair: (i: number, j: number) => void,
+): NearDuplicateStats {
+  checkMaxHamming(maxHamming);
+  const stats: NearDuplicateStats = { candidates: 0, pairs: 0 };
+  if (maxHamming === 0) return exactDuplicates(hi, lo, onPair, stats);
+
+  const { widths, keys } = indexKeys(maxHamming);
+  const bands = bandsOf(hi, lo, widths);
   const same = (band: number, i: number, j: number): boolean => {
     const b = bands[band] as Uint32Array;
     return b[i] === b[j];
@@ -151,37 +186,185 @@ export function forEachNearDuplicatePair(
     }
     return false;
   };
-
-  const buckets = new Bucketer(n);
-  keys.forEach((bandsOfKey, k) => {
-    const [first, second] = bandsOfKey as [number, number?];
-    const key: BandKey = { high: bands[first] as Uint32Array, highWidth: widths[first] as number };
-    if (second !== undefined) {
-      key.low = bands[second];
-      key.lowWidth = widths[second];
-    }
-    buckets.forEach(key, (members, from, to) => {
-      for (let x = from; x < to; x++) {
-        const i = members[x] as number;
-        for (let y = x + 1; y < to; y++) {
-          const j = members[y] as number;
-          stats.candidates++;
-          // Skip first: a popular template's variants fill whole buckets, and once
-          // grouped their pairs end here. Then the distance, then whether an
-          // earlier key already reported the pair (rare: only near pairs get there).
-          if (skip && skip(i, j)) continue;
-          const dist =
-            popcount32(((hi[i] as number) ^ (hi[j] as number)) >>> 0) +
-            popcount32(((lo[i] as number) ^ (lo[j] as number)) >>> 0);
-          if (dist > maxHamming || agreedEarlier(i, j, k)) continue;
-          stats.pairs++;
-          if (i < j) onPair(i, j);
-          else onPair(j, i);
-        }
+  forEachBucket(hi.length, widths, keys, bands, (k, members, from, to) => {
+    for (let x = from; x < to; x++) {
+      const i = members[x] as number;
+      for (let y = x + 1; y < to; y++) {
+        const j = members[y] as number;
+        stats.candidates++;
+        // The distance first: only near pairs pay for agreedEarlier.
+        if (distance(hi, lo, i, j) > maxHamming || agreedEarlier(i, j, k)) continue;
+        stats.pairs++;
+        if (i < j) onPair(i, j);
+        else onPair(j, i);
       }
-    });
+    }
   });
   return stats;
+}
+
+/**
+ * Unions in `uf` every two fingerprints at Hamming distance ≤ maxHamming, so its
+ * groups end as the transitive closure, the same groups as unioning every pair
+ * (only the order of unions differs, and templateGroups numbers groups by first
+ * member). Within a bucket only pairs in different groups matter, and of those
+ * only one near pair per two groups: a popular template's variants fill whole
+ * buckets, so visiting every pair (even to skip it) costs the square of their number.
+ */
+export function groupNearDuplicates(
+  hi: Uint32Array,
+  lo: Uint32Array,
+  maxHamming: number,
+  uf: UnionFind,
+): NearDuplicateStats {
+  checkMaxHamming(maxHamming);
+  const stats: NearDuplicateStats = { candidates: 0, pairs: 0 };
+  if (maxHamming === 0) return exactDuplicateGroups(hi, lo, uf, stats);
+  const { widths, keys } = indexKeys(maxHamming);
+  const bands = bandsOf(hi, lo, widths);
+  const grouper = new BucketGrouper(hi, lo, maxHamming, uf, stats);
+  forEachBucket(hi.length, widths, keys, bands, (_k, members, from, to) =>
+    grouper.group(members, from, to),
+  );
+  return stats;
+}
+
+/** Buckets up to this size compare their pairs directly (most buckets hold 2). */
+const SMALL_BUCKET = 32;
+
+/**
+ * Unions a bucket's near pairs. Members are taken in fingerprint order, each
+ * compared with the members taken before it, bucket group by bucket group (a group
+ * is the members with one union-find root), never within its own group, and with
+ * a group only until the first near member: after that union the rest of the group
+ * is the member's own. Why nothing is lost: if y came before x and the two are
+ * within distance, then when x is taken either they already share a root, or y's
+ * group is scanned to its end unless a near member turns up first, which unions x
+ * with y's group all the same. Groups only change by this bucket's unions, so the
+ * root → group map stays right. In fingerprint order a member's most likely
+ * near-duplicate is the one just taken, and groups are scanned newest first.
+ */
+class BucketGrouper {
+  /** bucket group of a union-find root, -1 if none (reset after each bucket) */
+  private groupOfRoot: Int32Array | undefined;
+  /** a large bucket's members in fingerprint order; lists below hold positions in it */
+  private order = new Int32Array(64);
+  /** next position in the same group's list, -1 at the end */
+  private next = new Int32Array(64);
+  private head = new Int32Array(64);
+  private tail = new Int32Array(64);
+  private root = new Int32Array(64);
+  /** groups not merged into another, in no particular order */
+  private alive = new Int32Array(64);
+
+  constructor(
+    private readonly hi: Uint32Array,
+    private readonly lo: Uint32Array,
+    private readonly maxHamming: number,
+    private readonly uf: UnionFind,
+    private readonly stats: NearDuplicateStats,
+  ) {}
+
+  group(members: Int32Array, from: number, to: number): void {
+    if (to - from <= SMALL_BUCKET) this.groupSmall(members, from, to);
+    else this.groupLarge(members, from, to);
+  }
+
+  private groupSmall(members: Int32Array, from: number, to: number): void {
+    const { hi, lo, uf, stats } = this;
+    for (let x = from; x < to; x++) {
+      const i = members[x] as number;
+      for (let y = x + 1; y < to; y++) {
+        const j = members[y] as number;
+        if (uf.find(i) === uf.find(j)) continue;
+        stats.candidates++;
+        if (distance(hi, lo, i, j) > this.maxHamming) continue;
+        stats.pairs++;
+        uf.union(i, j);
+      }
+    }
+  }
+
+  private groupLarge(members: Int32Array, from: number, to: number): void {
+    const { hi, lo, uf, stats } = this;
+    const size = to - from;
+    this.reserve(size);
+    const { next, head, tail, root, alive } = this;
+    const groupOfRoot = (this.groupOfRoot ??= new Int32Array(hi.length).fill(-1));
+    const order = this.order.subarray(0, size);
+    order.set(members.subarray(from, to));
+    order.sort(
+      (a, b) => (hi[a] as number) - (hi[b] as number) || (lo[a] as number) - (lo[b] as number),
+    );
+    let groups = 0;
+    let aliveCount = 0;
+    for (let t = 0; t < size; t++) {
+      const x = order[t] as number;
+      let own = groupOfRoot[uf.find(x)] as number;
+      for (let a = 0; a < aliveCount;) {
+        const g = alive[a] as number;
+        if (g === own) {
+          a++;
+          continue;
+        }
+        let near = -1;
+        for (let y = head[g] as number; y !== -1; y = next[y] as number) {
+          stats.candidates++;
+          if (distance(hi, lo, x, order[y] as number) <= this.maxHamming) {
+            near = order[y] as number;
+            break;
+          }
+        }
+        if (near === -1) {
+          a++;
+          continue;
+        }
+        stats.pairs++;
+        const oldRoot = uf.find(x);
+        const gRoot = root[g] as number;
+        uf.union(x, near);
+        const newRoot = uf.find(x);
+        groupOfRoot[oldRoot] = -1;
+        groupOfRoot[gRoot] = -1;
+        if (own === -1) {
+          // x's root had no group here: x joins g.
+          own = g;
+          a++;
+        } else {
+          // g's members join x's group; g leaves the alive list (the last takes its place).
+          next[tail[own] as number] = head[g] as number;
+          tail[own] = tail[g] as number;
+          alive[a] = alive[--aliveCount] as number;
+        }
+        root[own] = newRoot;
+        groupOfRoot[newRoot] = own;
+      }
+      if (own === -1) {
+        own = groups++;
+        head[own] = t;
+        tail[own] = t;
+        next[t] = -1;
+        root[own] = uf.find(x);
+        groupOfRoot[root[own] as number] = own;
+        alive[aliveCount++] = own;
+      } else {
+        next[t] = head[own] as number;
+        head[own] = t;
+      }
+    }
+    for (let a = 0; a < aliveCount; a++) groupOfRoot[root[alive[a] as number] as number] = -1;
+  }
+
+  private reserve(size: number): void {
+    if (this.order.length >= size) return;
+    const length = Math.max(size, 2 * this.order.length);
+    this.order = new Int32Array(length);
+    this.next = new Int32Array(length);
+    this.head = new Int32Array(length);
+    this.tail = new Int32Array(length);
+    this.root = new Int32Array(length);
+    this.alive = new Int32Array(length);
+  }
 }
 
 /** A bucketing key: one band, or two side by side (`high` then `low`), ≤ 32 bits. */
@@ -287,6 +470,28 @@ function exactDuplicates(
   return stats;
 }
 
+/** Unions equal fingerprints, each with the first of its value (not every pair of them). */
+function exactDuplicateGroups(
+  hi: Uint32Array,
+  lo: Uint32Array,
+  uf: UnionFind,
+  stats: NearDuplicateStats,
+): NearDuplicateStats {
+  const first = new Map<string, number>();
+  for (let i = 0; i < hi.length; i++) {
+    const k = `${hi[i]}:${lo[i]}`;
+    const seen = first.get(k);
+    if (seen === undefined) {
+      first.set(k, i);
+      continue;
+    }
+    stats.candidates++;
+    stats.pairs++;
+    uf.union(seen, i);
+  }
+  return stats;
+}
+
 /** Union-find with path halving, over 0..n-1. */
 export class UnionFind {
   readonly parent: Int32Array;
@@ -338,12 +543,11 @@ export function templateGroups(
   const valid = validAt.subarray(0, count);
   // Union-find over the valid fingerprints only; malformed ones stay alone.
   const uf = new UnionFind(count);
-  const stats = forEachNearDuplicatePair(
+  const stats = groupNearDuplicates(
     hiAll.subarray(0, count),
     loAll.subarray(0, count),
     maxHamming,
-    (i, j) => uf.union(i, j),
-    (i, j) => uf.find(i) === uf.find(j),
+    uf,
   );
   const rootOf = new Int32Array(n);
   for (let i = 0; i < n; i++) rootOf[i] = i;
