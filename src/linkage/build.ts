@@ -11,9 +11,9 @@
  *   3. Values *propose* account pairs only when w(v) ≥ minProposeWeight:
  *        - d ≤ maxExpandDegree: all d(d-1)/2 pairs;
  *        - d > maxExpandDegree (a hub): members are linked as a star through
- *          one member picked by the seeded rng — d − 1 pairs, i.e. the hub kept
- *          as a node with a member standing in for it. A star is what Louvain
- *          keeps whole (no part without its centre has an internal edge); a
+ *          one member picked by a hash of (seed, kind, value) — d − 1 pairs, i.e.
+ *          the hub kept as a node with a member standing in for it. A star is what
+ *          Louvain keeps whole (no part without its centre has an internal edge); a
  *          sparse random sample (cycles, k random partners) is not: modularity
  *          splits sparse random graphs, so a 600-account ring on one card
  *          came out as 7 communities that way in a unit test.
@@ -32,10 +32,18 @@
  *      uncorroborated are dropped, whatever common values add.
  * Multi-edges collapse into one edge per pair (a hash table over typed arrays,
  * no object per pair); edges come out sorted by (source, target).
+ *
+ * The graph depends on the set of (account, kind, value, events) facts, the account
+ * order and the seed, never on the order in which identifiers or an account's links
+ * are listed (Neo4j returns an account's relationships in no promised order; a
+ * re-import or a restored backup changes it): shared values are numbered by a hash of
+ * their kind and normalised value (canonicalValues), so every loop over values, every
+ * tie broken by value id and every sum of float evidence runs in the same order; a
+ * hub's centre and a co-use subnet's mask bit come from that hash, so they do not
+ * move when another value appears or disappears.
  */
 import { coUseGroups } from './co-use';
 import { checkTemplates, promptTemplates, type PromptTemplates } from './lsh';
-import { createRng, randomInt } from './rng';
 import {
   IDENTIFIER_KINDS,
   type Identifier,
@@ -92,15 +100,13 @@ export function build(
     stats[name] = Math.round(now - clock);
     clock = now;
   };
-  const values = distinctValues(
-    input,
-    templates ?? promptTemplates(input.identifiers, opts.maxHamming),
-    stats,
-  );
+  const prompts = templates ?? promptTemplates(input.identifiers, opts.maxHamming);
+  const values = distinctValues(input, prompts, stats);
   lap('valuesMs');
   const { start, degree, members, share, events, kindTotal } = membersByValue(
     input,
     values,
+    prompts,
     n,
     opts,
   );
@@ -141,7 +147,7 @@ export function build(
 
   // Step 3: proposals.
   let pairUpdates = 0;
-  const rng = createRng(opts.seed);
+  const seedMix = fmix32((opts.seed >>> 0) ^ 0x5bd1e995);
   for (let v = 0; v < V; v++) {
     const r = role[v];
     const from = start[v] as number;
@@ -160,8 +166,11 @@ export function build(
         }
       }
     } else if (r === HUB) {
-      // Star through one member (seeded): the hub kept as a node, a member standing in for it.
-      const center = members[from + randomInt(rng, d)] as number;
+      // Star through one member (seeded): the hub kept as a node, a member standing in for
+      // it. The member is picked by a hash of (seed, kind, value), not a draw from a shared
+      // stream, so one hub appearing or disappearing does not move the others' centres.
+      const pick = fmix32(((values.hash[v] as number) ^ seedMix) >>> 0);
+      const center = members[from + Math.floor((pick / 4294967296) * d)] as number;
       for (let x = from; x < from + d; x++) {
         const a = members[x] as number;
         if (a === center) continue;
@@ -185,11 +194,14 @@ export function build(
     opts,
   );
   // Kept apart per pair (sum, and a 32-bit mask of the subnets it came from) until
-  // combine: it counts only for pairs that share the template over several subnets.
+  // combine: it counts only for pairs that share the template over several subnets. A
+  // subnet's bit is its value hash's, so it does not depend on how values are numbered.
+  const hash = values.hash;
   const addCoUse = (a: number, b: number, w: number, subnet: number) => {
     const slot = a < b ? pairs.slot(a, b) : pairs.slot(b, a);
     pairs.coUse[slot] = (pairs.coUse[slot] as number) + w;
-    pairs.coUseNets[slot] = (pairs.coUseNets[slot] as number) | (1 << (subnet & 31));
+    pairs.coUseNets[slot] =
+      (pairs.coUseNets[slot] as number) | (1 << ((hash[subnet] as number) & 31));
     pairUpdates++;
   };
   for (let g = 0; g < coUse.count; g++) {
@@ -255,6 +267,8 @@ interface Values {
   ofIdentifier: Int32Array;
   kind: Uint8Array;
   allowed: Uint8Array;
+  /** per value linked more than once, a 32-bit hash of its kind and normalised value (0 otherwise) */
+  hash: Uint32Array;
 }
 
 /**
@@ -351,7 +365,135 @@ function distinctValues(
     ofIdentifier,
     kind: Uint8Array.from(kind),
     allowed: Uint8Array.from(allowed),
+    hash: new Uint32Array(kind.length),
   };
+}
+
+/** murmur3's 32-bit finaliser: every input bit reaches every output bit. */
+function fmix32(h: number): number {
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** 32-bit hash of a value of kind `k`: FNV-1a over its UTF-16 code units, then fmix32. */
+function valueHash(k: number, value: string): number {
+  let h = (0x811c9dc5 ^ Math.imul(k + 1, 0x9e3779b1)) >>> 0;
+  for (let i = 0; i < value.length; i++) h = Math.imul(h ^ value.charCodeAt(i), 0x01000193);
+  return fmix32(h >>> 0);
+}
+
+/**
+ * Renumbers the values (in place: `values` and the per-value link counts `links`) so
+ * that the order of their ids does not depend on the order of the input's identifiers
+ * or links. Only values linked more than once can be shared (a value of one link has
+ * degree ≤ 1 and takes no part in anything); they trade ids among themselves so that
+ * they come in order of (hash, kind, normalised value), the others keep theirs. So
+ * every loop over values, every tie broken by value id and every sum over values runs
+ * in the same order for the same facts. A prompt template stands for its lowest
+ * fingerprint string, a function of its set of fingerprints alone. Cost: a pass over
+ * identifiers, a string hash and a radix sort of the shared values; the link counts
+ * come from membersByValue's first pass.
+ */
+function canonicalValues(
+  input: LinkageInput,
+  values: Values,
+  templates: PromptTemplates,
+  links: Int32Array,
+): void {
+  const { count: V, ofIdentifier, kind, allowed, hash } = values;
+  const ids = input.identifiers;
+  // An identifier standing for each shared value: any of a value's (all normalise to
+  // its string); a template's lowest fingerprint string.
+  const rep = new Int32Array(V).fill(-1);
+  for (let i = 0; i < ids.length; i++) {
+    const v = ofIdentifier[i] as number;
+    if (v < 0 || (links[v] as number) < 2) continue;
+    const r = rep[v] as number;
+    if (r < 0) rep[v] = i;
+    else if (
+      (templates.ofIdentifier[i] as number) >= 0 &&
+      (ids[i] as Identifier).value < (ids[r] as Identifier).value
+    )
+      rep[v] = i;
+  }
+  const text = (v: number): string => {
+    const id = ids[rep[v] as number] as Identifier;
+    return normalise(id.kind, id.value);
+  };
+  let shared = 0;
+  for (let v = 0; v < V; v++) if ((links[v] as number) >= 2) shared++;
+  // The shared values' ids (ascending), and each one's hash, by position p in that list.
+  const slots = new Int32Array(shared);
+  const h = new Uint32Array(shared);
+  for (let v = 0, p = 0; v < V; v++) {
+    if ((links[v] as number) < 2) continue;
+    slots[p] = v;
+    h[p++] = valueHash(kind[v] as number, text(v));
+  }
+  // Positions by hash: two stable counting passes of 16 bits.
+  let order = new Int32Array(shared);
+  for (let p = 0; p < shared; p++) order[p] = p;
+  let next = new Int32Array(shared);
+  const count = new Int32Array(65537);
+  for (const shift of [0, 16]) {
+    count.fill(0);
+    for (let i = 0; i < shared; i++) {
+      const d = (((h[order[i] as number] as number) >>> shift) & 0xffff) + 1;
+      count[d] = (count[d] as number) + 1;
+    }
+    for (let d = 0; d < 65536; d++) count[d + 1] = (count[d + 1] as number) + (count[d] as number);
+    for (let i = 0; i < shared; i++) {
+      const p = order[i] as number;
+      const d = ((h[p] as number) >>> shift) & 0xffff;
+      next[count[d] as number] = p;
+      count[d] = (count[d] as number) + 1;
+    }
+    [order, next] = [next, order];
+  }
+  // Equal hashes (rare): by kind, then the value's string. (Two values of one kind and
+  // one string are only two malformed fingerprints listed twice as identifiers: they
+  // keep their input order.)
+  for (let i = 0; i < shared;) {
+    let j = i + 1;
+    while (j < shared && h[order[j] as number] === h[order[i] as number]) j++;
+    if (j - i > 1) {
+      const run = Array.from(order.subarray(i, j));
+      run.sort((p, q) => {
+        const a = slots[p] as number;
+        const b = slots[q] as number;
+        const ta = text(a);
+        const tb = text(b);
+        return (kind[a] as number) - (kind[b] as number) || (ta < tb ? -1 : ta > tb ? 1 : 0);
+      });
+      order.set(run, i);
+    }
+    i = j;
+  }
+  // The i-th value in that order takes the i-th shared id.
+  const wasKind = new Uint8Array(shared);
+  const wasAllowed = new Uint8Array(shared);
+  const wasLinks = new Int32Array(shared);
+  for (let p = 0; p < shared; p++) {
+    const v = slots[p] as number;
+    wasKind[p] = kind[v] as number;
+    wasAllowed[p] = allowed[v] as number;
+    wasLinks[p] = links[v] as number;
+  }
+  const newId = new Int32Array(V);
+  for (let i = 0; i < shared; i++) {
+    const p = order[i] as number;
+    const w = slots[i] as number;
+    newId[slots[p] as number] = w;
+    kind[w] = wasKind[p] as number;
+    allowed[w] = wasAllowed[p] as number;
+    links[w] = wasLinks[p] as number;
+    hash[w] = h[p] as number;
+  }
+  for (let i = 0; i < ofIdentifier.length; i++) {
+    const v = ofIdentifier[i] as number;
+    if (v >= 0 && (links[v] as number) >= 2) ofIdentifier[i] = newId[v] as number;
+  }
 }
 
 /**
@@ -360,7 +502,13 @@ function distinctValues(
  * prompts) the member's events on the value / all its events of that kind, divided
  * by `fullShare` and capped at 1; 1 for every other kind.
  */
-function membersByValue(input: LinkageInput, values: Values, n: number, opts: BuildOptions) {
+function membersByValue(
+  input: LinkageInput,
+  values: Values,
+  templates: PromptTemplates,
+  n: number,
+  opts: BuildOptions,
+) {
   const { ofIdentifier, count: V } = values;
   const L = input.linkAccount.length;
   const traffic = IDENTIFIER_KINDS.map((k) => opts.trafficKinds.includes(k));
@@ -375,6 +523,7 @@ function membersByValue(input: LinkageInput, values: Values, n: number, opts: Bu
     const at = a * K + (values.kind[v] as number);
     kindTotal[at] = (kindTotal[at] as number) + Math.max(0, input.linkCount[l] ?? 0);
   }
+  canonicalValues(input, values, templates, start.subarray(1));
   for (let v = 0; v < V; v++) start[v + 1] = (start[v + 1] as number) + (start[v] as number);
   const fill = start.slice(0, V);
   const members = new Int32Array(start[V] as number);

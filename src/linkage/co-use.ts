@@ -186,5 +186,6 @@ function heavyValues(
     for (const v of chosen) value[out++] = v;
   }
   keep[n] = out;
-  return { start: keep, value };
+  // Only the kept entries: the tail past keep[n] is stale (coUseGroups counts every entry).
+  return { start: keep, value: value.subarray(0, out) };
 }

@@ -1,8 +1,10 @@
 /**
  * Seeded pseudo-random numbers for the linkage stages.
  *
- * Every random step of a run (hub sampling, Louvain's node order) draws from
- * here so that the same data and the same seed give the same clusters.
+ * Every random step of a run (Louvain's node order, samplers) draws from here so
+ * that the same data and the same seed give the same clusters. (A hub's star centre
+ * is not a draw: build picks it by a seeded hash of the value, so that it depends
+ * neither on the order values were read in nor on the other hubs.)
  * mulberry32: tiny, fast, 32-bit state; plenty for sampling and shuffles
  * (it is not, and need not be, cryptographic).
  */

@@ -93,7 +93,14 @@ export function templateSignals(
       tpl.requests[t] = tpl.requests[t]! + req;
       tpl.inside[t] = tpl.inside[t]! + 1;
       const rep = tpl.rep[t]!;
-      if (rep < 0 || ctx.memberCount[id]! > ctx.memberCount[rep]!) tpl.rep[t] = id;
+      // ties: the lower fingerprint, not the first listed (link order is no promise)
+      if (
+        rep < 0 ||
+        ctx.memberCount[id]! > ctx.memberCount[rep]! ||
+        (ctx.memberCount[id] === ctx.memberCount[rep] &&
+          input.identifiers[id]!.value < input.identifiers[rep]!.value)
+      )
+        tpl.rep[t] = id;
       if (tpl.last[t] !== a) {
         tpl.last[t] = a;
         tpl.members[t] = tpl.members[t]! + 1;
@@ -116,7 +123,13 @@ export function templateSignals(
   const exclusivity = (t: number): number =>
     tpl.inside[t]! / (tpl.inside[t]! + ctx.templateUnclustered[t]!);
   const weighted = (t: number): number => tpl.requests[t]! * exclusivity(t);
-  shared.sort((x, y) => weighted(y) - weighted(x) || x - y);
+  // ties: by representative fingerprint, not template number (which follows input order)
+  const repValue = (t: number): string => input.identifiers[tpl.rep[t]!]!.value;
+  shared.sort(
+    (x, y) =>
+      weighted(y) - weighted(x) ||
+      (repValue(x) < repValue(y) ? -1 : repValue(x) > repValue(y) ? 1 : 0),
+  );
   let topWeighted = 0;
   for (const t of shared.slice(0, opts.templateTopK)) topWeighted += weighted(t);
   const top = shared[0];

@@ -262,4 +262,32 @@ describe('coUseGroups', () => {
     expect([...groups.subnet]).toEqual([1]);
     expect([...groups.members.subarray(groups.start[0], groups.start[1])]).toEqual([1, 2, 3]);
   });
+
+  it('puts nobody in a group through the templates an account had beyond coUseMaxPerKind', () => {
+    // Accounts 1 and 2 each send templates 0, 1, 2 (30, 20, 10 events) from subnet 3;
+    // with a cap of 1 only template 0 is theirs. Account 0 uses subnet 3 and no template
+    // (the entries left past the kept ones used to count as account 0's templates).
+    const vm = {
+      start: Int32Array.from([0, 2, 4, 6, 9]),
+      degree: Int32Array.from([2, 2, 2, 3]),
+      members: Int32Array.from([1, 2, 1, 2, 1, 2, 0, 1, 2]),
+      events: Float32Array.from([30, 30, 20, 20, 10, 10, 60, 60, 60]),
+    };
+    const totals = () => 60;
+    const groups = coUseGroups(
+      3,
+      vm,
+      (v) => v < 3,
+      (v) => v === 3,
+      totals,
+      totals,
+      {
+        ...DEFAULTS.build,
+        coUseMaxPerKind: 1,
+      },
+    );
+    expect(groups.count).toBe(1);
+    expect([...groups.subnet]).toEqual([3]);
+    expect([...groups.members]).toEqual([1, 2]);
+  });
 });
