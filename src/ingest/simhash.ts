@@ -10,7 +10,7 @@
  *   4. Each feature is hashed with 64-bit FNV-1a over its UTF-8 bytes; every
  *      occurrence votes +1/-1 on each of the 64 bits; a bit is 1 when its sum is > 0.
  *   5. The result is 16 lowercase hex characters, most significant bit first.
- * A text with no tokens fingerprints to "0000000000000000".
+ * A text with no tokens fingerprints to "0000000000000000" (ingest drops it: validate.ts).
  */
 
 const WORD_CHAR = /^[\p{L}\p{N}]$/u;

@@ -246,7 +246,8 @@ export class EventWriter {
       if (e.id !== undefined && !firstWithId.has(e.id)) firstWithId.set(e.id, e);
     if (firstWithId.size === 0) return [...events];
     const res = await tx.run(query(this.cypher, 'ingest/merge-event-ids'), {
-      ids: [...firstWithId.keys()],
+      // sorted: concurrent writers take the keys' locks in one order (no deadlock)
+      ids: [...firstWithId.keys()].sort(),
       token: randomUUID(),
       now: Date.now(),
     });

@@ -43,6 +43,17 @@ describe('event validation', () => {
     expect(result.ok && result.event.promptFingerprint).toBe('0123456789abcdef');
   });
 
+  it('a prompt without a word links nothing: its zero fingerprint would join strangers', () => {
+    for (const prompt of ['!!!', ' ', '😀😀', '\u00a0…']) {
+      const result = cleanEvent({ ...base, prompt });
+      expect([prompt, result.ok && result.event.promptFingerprint]).toEqual([prompt, undefined]);
+    }
+    const sent = cleanEvent({ ...base, promptFingerprint: '0000000000000000' });
+    expect(sent.ok && sent.event.promptFingerprint).toBeUndefined();
+    // the event itself stays valid and counts as a request
+    expect(sent.ok && sent.event.type).toBe('request');
+  });
+
   it('gives every clean event the same keys in one order, absent fields undefined', () => {
     const keys = (raw: unknown) => {
       const r = cleanEvent(raw);
