@@ -5,13 +5,14 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { isAppError } from '../platform/errors';
+import { MAX_SEED } from '../linkage/rng';
 import { runLinkage } from '../linkage/runner';
 import { withRuntime } from './runtime';
 import { progressBar } from './terminal';
 
 function seedArg(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 2 ** 32 - 1)
+  if (!Number.isInteger(n) || n < 0 || n > MAX_SEED)
     throw new InvalidArgumentError('must be an integer in [0, 2^32)');
   return n;
 }

@@ -64,10 +64,6 @@ export function cleanEvent(raw: unknown, index = 0, now = Date.now()): CleanResu
 }
 
 /**
- * Unknown fields by name, each cut to 32 characters: enough for a producer to find the
- * typo, too little for a field name that carries text (a prompt) to be echoed whole.
- */
-/**
  * SimHash gives every text without a word ("", "!!!", emoji only) the zero fingerprint:
  * kept, it would be one "template" linking unrelated accounts, so it is no fingerprint.
  */
@@ -76,6 +72,10 @@ function wordy(fingerprint: string | undefined): string | undefined {
   return fingerprint === NO_WORDS ? undefined : fingerprint;
 }
 
+/**
+ * Unknown fields by name, each cut to 32 characters: enough for a producer to find the
+ * typo, too little for a field name that carries text (a prompt) to be echoed whole.
+ */
 export function unknownFields(keys: string[]): string {
   const names = keys.map((k) => JSON.stringify(k.length > 32 ? `${k.slice(0, 32)}…` : k));
   return `unknown field${keys.length > 1 ? 's' : ''} ${names.join(', ')} (the event schema allows no others)`;

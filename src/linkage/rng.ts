@@ -9,6 +9,9 @@
  * (it is not, and need not be, cryptographic).
  */
 
+/** Seeds are 32-bit: createRng keeps `seed >>> 0`, so a larger one would be another seed. */
+export const MAX_SEED = 2 ** 32 - 1;
+
 /** A generator of floats in [0, 1). */
 export type Rng = () => number;
 

@@ -3,16 +3,12 @@
  * validate with them and the OpenAPI document is generated from them.
  */
 import { z } from 'zod';
+import { MAX_SEED } from './rng';
 import { IDENTIFIER_KINDS, type ClusterChange, type IdentifierKind } from './types';
 
 export const runBody = z
   .object({
-    seed: z
-      .number()
-      .int()
-      .min(0)
-      .max(2 ** 32 - 1)
-      .optional(),
+    seed: z.number().int().min(0).max(MAX_SEED).optional(),
   })
   .strict();
 export const runIdParam = z.object({ id: z.string().min(1).max(256) });

@@ -4,6 +4,7 @@
  * other read of process.env in src/ is JAVA_HOME, to find the launcher's java.
  */
 import { z } from 'zod';
+import { MAX_SEED } from '../linkage/rng';
 
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
 const port = (def: number) => z.coerce.number().int().min(0).max(65_535).default(def);
@@ -41,7 +42,7 @@ export const configSchema = z.object({
   API_KEYS: z.string().default(''),
 
   LINKAGE_CRON: z.string().default('0 3 * * *'),
-  LINKAGE_SEED: int(42).pipe(z.number().max(2 ** 32 - 1)),
+  LINKAGE_SEED: z.coerce.number().int().min(0).max(MAX_SEED).default(42),
   LINKAGE_RESOLUTION: z.coerce.number().positive().default(1),
   LINKAGE_MIN_CLUSTER_SIZE: int(3, 2),
   RISK_THRESHOLD: z.coerce.number().min(0).max(1).default(0.7),
