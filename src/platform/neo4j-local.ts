@@ -458,7 +458,8 @@ export async function startLocalNeo4j(opts: LocalNeo4jOptions): Promise<LocalNeo
   // Neo4j. If this process dies instead, the launcher's stdin closes and it stops itself.
   // Bolt needs a password even on loopback: a web page can open a WebSocket to it. Passed
   // in the environment (readable by this user only), never in argv.
-  const password = randomBytes(24).toString('base64url');
+  // Hex: base64url may begin with '-', which the admin tool takes for an option.
+  const password = randomBytes(24).toString('hex');
   const child = spawn(javaBinary(), args, {
     stdio: ['pipe', 'pipe', 'pipe'],
     detached: true,

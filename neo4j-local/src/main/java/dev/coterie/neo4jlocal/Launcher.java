@@ -318,7 +318,9 @@ public final class Launcher {
               System.err,
               System.err,
               new DefaultFileSystemAbstraction());
-      int code = AdminTool.execute(ctx, new String[] {"dbms", "set-initial-password", password});
+      // "--": a password that begins with '-' is still the password, not an option.
+      int code =
+          AdminTool.execute(ctx, new String[] {"dbms", "set-initial-password", "--", password});
       if (code != 0) {
         throw new IllegalStateException("set-initial-password failed (exit " + code + ")");
       }
