@@ -9,10 +9,13 @@
 UNWIND $rows AS row
 WITH row[0] AS id, row[1] AS firstSeen, row[2] AS lastSeen, row[3] AS signupAt, row[4] AS requests, row[5] AS hourKeys, row[6] AS hourCounts, row[7] AS emailDomain, row[8] AS org, row[9] AS emailDomainAt, row[10] AS orgAt
 MERGE (a:Account {id: id})
-// The e-mail domain (org) of the newest event that named one, whichever write comes last.
+// The e-mail domain (org) of the newest event that named one, and of two at the same
+// time the greater string: whatever order the writes come in (aggregate.ts, `replaces`).
 WITH a, firstSeen, lastSeen, signupAt, requests, emailDomain, org, emailDomainAt, orgAt,
-     emailDomain IS NOT NULL AND (a.emailDomainAt IS NULL OR emailDomainAt >= a.emailDomainAt) AS newerEmail,
-     org IS NOT NULL AND (a.orgAt IS NULL OR orgAt >= a.orgAt) AS newerOrg,
+     emailDomain IS NOT NULL AND (a.emailDomainAt IS NULL OR emailDomainAt > a.emailDomainAt
+       OR (emailDomainAt = a.emailDomainAt AND emailDomain > a.emailDomain)) AS newerEmail,
+     org IS NOT NULL AND (a.orgAt IS NULL OR orgAt > a.orgAt
+       OR (orgAt = a.orgAt AND org > a.org)) AS newerOrg,
      coalesce(a.hourKeys, []) AS hk, coalesce(a.hourCounts, []) AS hc,
      [k IN hourKeys | toInteger(k)] AS rk, [c IN hourCounts | toInteger(c)] AS rc
 // Re-grouping (only when the hours overlap) in a subquery that always yields one

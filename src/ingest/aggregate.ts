@@ -73,13 +73,14 @@ interface Span {
   last: number;
 }
 
-/** [event time, place in the input]: "newer" compares time first, then input order. */
-type Stamp = [number, number];
-
-const NEVER: Stamp = [-Infinity, -Infinity];
-
-function newer(at: number, seq: number, than: Stamp): boolean {
-  return at > than[0] || (at === than[0] && seq > than[1]);
+/**
+ * Whether a value named at `at` replaces the `current` one named at `since`: the newer
+ * wins, and on equal times the greater string (UTF-16 order, as JavaScript's `>` and
+ * Cypher's `>` both compare). The winner is a function of the events alone, never of
+ * the order they are written in (merge-accounts.cypher applies the same rule).
+ */
+function replaces(at: number, value: string, since: number, current: string | null): boolean {
+  return at > since || (at === since && current !== null && value > current);
 }
 
 interface ModelState extends Span {
@@ -96,9 +97,9 @@ interface AccountState {
   requests: number;
   emailDomain: string | null;
   org: string | null;
-  /** when the current emailDomain / org was sent: [at, seq] of that event */
-  emailFrom: Stamp;
-  orgFrom: Stamp;
+  /** when the current emailDomain / org was sent (-Infinity: never) */
+  emailFrom: number;
+  orgFrom: number;
   hours: Map<number, number>;
   links: Map<LinkKind, Map<string, Span>>;
   models: Map<string, ModelState>;
@@ -113,14 +114,8 @@ interface AccountState {
  */
 export class Aggregator {
   private accounts = new Map<string, AccountState>();
-  private seq = 0;
 
-  /**
-   * `seq`: the event's place in the input (default: the order of `add` calls); only
-   * breaks ties between an account's events at the same millisecond, so folds of
-   * parts of one input merge into exactly the fold of the whole.
-   */
-  add(e: CleanEvent, seq = this.seq++): void {
+  add(e: CleanEvent): void {
     let account = this.accounts.get(e.accountId);
     if (!account) {
       account = {
@@ -131,8 +126,8 @@ export class Aggregator {
         requests: 0,
         emailDomain: null,
         org: null,
-        emailFrom: NEVER,
-        orgFrom: NEVER,
+        emailFrom: -Infinity,
+        orgFrom: -Infinity,
         hours: new Map(),
         links: new Map(),
         models: new Map(),
@@ -145,13 +140,16 @@ export class Aggregator {
     if (e.at > account.lastSeen) account.lastSeen = e.at;
     if (e.type === 'signup') account.signupAt = Math.min(account.signupAt ?? e.at, e.at);
     // The newest event that names a domain (an org) decides the account's current one.
-    if (e.emailDomain !== undefined && newer(e.at, seq, account.emailFrom)) {
+    if (
+      e.emailDomain !== undefined &&
+      replaces(e.at, e.emailDomain, account.emailFrom, account.emailDomain)
+    ) {
       account.emailDomain = e.emailDomain;
-      account.emailFrom = [e.at, seq];
+      account.emailFrom = e.at;
     }
-    if (e.org !== undefined && newer(e.at, seq, account.orgFrom)) {
+    if (e.org !== undefined && replaces(e.at, e.org, account.orgFrom, account.org)) {
       account.org = e.org;
-      account.orgFrom = [e.at, seq];
+      account.orgFrom = e.at;
     }
 
     // One call per field rather than a loop over field names: constant property reads.
@@ -181,8 +179,8 @@ export class Aggregator {
   }
 
   /**
-   * Adds another fold's accounts (a fold of other events of the same input, with
-   * `seq`s from the same numbering): the result is the fold of all those events.
+   * Adds another fold's accounts (a fold of other events): the result is the fold of
+   * all those events.
    * `other` is consumed: its maps may be taken over.
    */
   merge(other: Aggregator): void {
@@ -197,9 +195,13 @@ export class Aggregator {
       if (b.signupAt !== null) a.signupAt = Math.min(a.signupAt ?? b.signupAt, b.signupAt);
       a.events += b.events;
       a.requests += b.requests;
-      if (newer(...b.emailFrom, a.emailFrom))
+      if (
+        b.emailDomain !== null &&
+        replaces(b.emailFrom, b.emailDomain, a.emailFrom, a.emailDomain)
+      )
         [a.emailDomain, a.emailFrom] = [b.emailDomain, b.emailFrom];
-      if (newer(...b.orgFrom, a.orgFrom)) [a.org, a.orgFrom] = [b.org, b.orgFrom];
+      if (b.org !== null && replaces(b.orgFrom, b.org, a.orgFrom, a.org))
+        [a.org, a.orgFrom] = [b.org, b.orgFrom];
       addCounts(a.hours, b.hours);
       for (const [kind, bValues] of b.links) {
         const aValues = a.links.get(kind);
@@ -298,8 +300,8 @@ export class Aggregator {
         ...series(a.hours),
         emailDomain: a.emailDomain,
         org: a.org,
-        emailDomainAt: a.emailDomain === null ? null : a.emailFrom[0],
-        orgAt: a.org === null ? null : a.orgFrom[0],
+        emailDomainAt: a.emailDomain === null ? null : a.emailFrom,
+        orgAt: a.org === null ? null : a.orgFrom,
       });
       for (const [kind, byValue] of a.links) {
         for (const value of [...byValue.keys()].sort(compare)) {

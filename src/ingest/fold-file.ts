@@ -2,9 +2,9 @@
  * Reads, validates and folds a whole JSON-lines file (the first load's first step),
  * on several threads when the file is plain and big enough: each (this one and worker
  * threads) folds a byte range of whole lines, and the folds are merged here in input
- * order. The result is exactly a one-thread fold of the file: every event carries its
- * place in the file (Aggregator's `seq`), and events with idempotency keys are kept aside
- * by the ranges and de-duplicated here in line order (the first in the file counts).
+ * order. The result is exactly a one-thread fold of the file (a fold does not depend on
+ * the order of its events), and events with idempotency keys are kept aside by the
+ * ranges and de-duplicated here in line order (the first in the file counts).
  */
 import { availableParallelism } from 'node:os';
 import { open } from 'node:fs/promises';
@@ -32,8 +32,8 @@ export interface FoldedFile {
 export interface RangeResult {
   lines: number;
   rejects: Rejected[];
-  /** events with an idempotency key, not folded: [line in the range, event] */
-  keyed: [number, CleanEvent][];
+  /** events with an idempotency key, in line order, not folded */
+  keyed: CleanEvent[];
   unkeyed: number;
   endsWithNewline: boolean;
   state: Map<string, unknown>;
@@ -49,14 +49,12 @@ export interface FoldFileOptions {
   size?: number;
 }
 
-/** Ranges get `seq`s from disjoint blocks, in file order. */
-const SEQ_BLOCK = 2 ** 40;
 const MIN_BYTES_PER_WORKER = 8 * 2 ** 20;
 
 /** Folds lines [start, end) of the file (end undefined: to its end; .gz only whole). */
 export async function foldRange(
   file: string,
-  range: { start: number; end?: number; seqBase: number },
+  range: { start: number; end?: number },
   onBytes: (n: number) => void = () => undefined,
   signal?: AbortSignal,
 ): Promise<RangeResult> {
@@ -75,10 +73,10 @@ export async function foldRange(
       if (line.trim() === '') continue;
       const event = parseLine(line, lineNo);
       if ('reason' in event) result.rejects.push(event);
-      else if (event.id !== undefined) result.keyed.push([lineNo, event]);
+      else if (event.id !== undefined) result.keyed.push(event);
       else {
         result.unkeyed++;
-        fold.add(event, range.seqBase + lineNo);
+        fold.add(event);
       }
     }
   } finally {
@@ -97,9 +95,7 @@ export async function foldFile(
   // This thread folds the first range itself: one worker fewer to start, and its fold
   // needs no copying between threads.
   const pending = ranges.map((r, i) =>
-    i === 0
-      ? foldRange(file, { ...r, seqBase: 0 }, opts.onBytes, opts.signal)
-      : foldInWorker(file, { ...r, seqBase: i * SEQ_BLOCK }, opts),
+    i === 0 ? foldRange(file, r, opts.onBytes, opts.signal) : foldInWorker(file, r, opts),
   );
   // Rejections are awaited below, in order; until then none may go unhandled.
   for (const p of pending) p.catch(() => undefined);
@@ -115,7 +111,7 @@ export async function foldFile(
   };
   // Each range is merged as soon as it and those before it are done: this thread
   // merges its own range while the workers are still finishing theirs.
-  for (const [i, next] of pending.entries()) {
+  for (const next of pending) {
     const r = await next;
     if (opts.signal?.aborted) break;
     const offset = out.lines;
@@ -124,7 +120,7 @@ export async function foldFile(
     out.fold.merge(Aggregator.fromState(r.state));
     out.written += r.unkeyed;
     out.endsWithNewline = r.endsWithNewline; // the last range's is the file's
-    for (const [lineNo, event] of r.keyed) {
+    for (const event of r.keyed) {
       const id = event.id as string;
       if (out.eventIds.has(id)) {
         out.duplicates++;
@@ -132,7 +128,7 @@ export async function foldFile(
       }
       out.eventIds.add(id);
       out.written++;
-      out.fold.add(event, i * SEQ_BLOCK + lineNo);
+      out.fold.add(event);
     }
   }
   if (opts.signal?.aborted) {
@@ -188,7 +184,7 @@ type FoldMessage =
 
 export interface FoldWorkerInput {
   file: string;
-  range: { start: number; end?: number; seqBase: number };
+  range: { start: number; end?: number };
 }
 
 function foldInWorker(

@@ -192,14 +192,10 @@ export class EventWriter {
         // The key lookup is sent first; events without a key are folded while it runs.
         const stored = this.dropStored(tx, all);
         const folded = new Aggregator();
-        all.forEach((e, i) => {
-          if (e.id === undefined) folded.add(e, i);
-        });
+        for (const e of all) if (e.id === undefined) folded.add(e);
         const fresh = await stored;
         const kept = new Set(fresh);
-        all.forEach((e, i) => {
-          if (e.id !== undefined && kept.has(e)) folded.add(e, i);
-        });
+        for (const e of all) if (e.id !== undefined && kept.has(e)) folded.add(e);
         const results = batches.map((batch) => {
           let written = 0;
           for (const e of batch) if (kept.has(e)) written++;

@@ -150,6 +150,39 @@ describe('coterie import', () => {
     ]);
   });
 
+  it('of two events at the same time naming different orgs, keeps the greater, keyed or not', async () => {
+    // The importer writes a window's keyed events apart from its folded ones, so the
+    // rule must not depend on which is written last (the REST path keeps the same).
+    const at = '2026-03-02T10:00:00Z';
+    const line = (accountId: string, org: string, id?: string) =>
+      JSON.stringify({ type: 'request', accountId, at, org, emailDomain: `${org}.example`, id });
+    const file = path.join(dir, 'tie.jsonl');
+    writeFileSync(
+      file,
+      [
+        line('tie:keyed-first', 'o-b', 'tie-1'),
+        line('tie:keyed-first', 'o-a'),
+        line('tie:folded-first', 'o-b'),
+        line('tie:folded-first', 'o-a', 'tie-2'),
+        line('tie:both-keyed', 'o-a', 'tie-3'),
+        line('tie:both-keyed', 'o-b', 'tie-4'),
+        '',
+      ].join('\n'),
+    );
+    expect((await importer().run({ file, batchSize: 16 })).written).toBe(6);
+    const rows = await neo4j.driver.executeQuery(
+      `MATCH (a:Account) WHERE a.id STARTS WITH 'tie:'
+       RETURN a.id AS id, a.org AS org, a.emailDomain AS domain ORDER BY id`,
+    );
+    expect(rows.records.map((r) => r.toObject())).toEqual(
+      ['tie:both-keyed', 'tie:folded-first', 'tie:keyed-first'].map((id) => ({
+        id,
+        org: 'o-b',
+        domain: 'o-b.example',
+      })),
+    );
+  });
+
   it('reads gzip and, run again on a finished file, adds nothing', async () => {
     const file = path.join(dir, 'events.jsonl.gz');
     writeFileSync(file, gzipSync(eventLines('gz', 300).join('\n')));

@@ -174,6 +174,13 @@ describe('POST /v1/events', () => {
     expect((await send(15, 'newest')).status).toBe(200);
     const [after] = await cypher('MATCH (a:Account {id: "w:moved"}) RETURN a.org AS org');
     expect(after).toEqual({ org: 'newest' });
+    // At the same time, the greater value, whichever is sent last.
+    expect((await send(15, 'newest2')).status).toBe(200);
+    expect((await send(15, 'newer')).status).toBe(200);
+    const [tie] = await cypher(
+      'MATCH (a:Account {id: "w:moved"}) RETURN a.org AS org, a.emailDomain AS domain',
+    );
+    expect(tie).toEqual({ org: 'newest2', domain: 'newest2.example' });
   });
 
   it('gives an account its hour series with its first request, none before', async () => {

@@ -33,7 +33,7 @@ describe('writeImportFiles', () => {
       { type: 'request', accountId: 'b', at: T0 + 2, ip: '10.0.0.1', model: 'm1' },
       { type: 'request', accountId: 'a', at: T0 + 3, ip: '10.0.1.9', capability: 'coding' },
     ];
-    events.forEach((e, i) => fold.add(e, i));
+    for (const e of events) fold.add(e);
     const files = writeImportFiles(fold, ['ev-1'], dir, { token: 't', at: T0 });
     expect(files.idType).toBe('actual');
 
