@@ -2,14 +2,17 @@
  * Decides whether an ad-hoc query may run, from Neo4j's own plan of it (EXPLAIN):
  * - its query type must be "r" (read only: not "rw", "w" or "s" for schema and
  *   DBMS work; writing procedures plan as "w");
- * - no operator may be LoadCSV (LOAD CSV reads files and URLs even in a read
- *   transaction);
+ * - no LOAD CSV anywhere (it reads files and URLs even in a read transaction);
  * - commands other than schema listings are refused: SHOW TRANSACTIONS (other
  *   sessions' queries and parameters), TERMINATE TRANSACTIONS and SHOW SETTINGS
  *   all plan as "r", and the service uses one database identity for everyone;
  * - procedures are allow-listed: several that plan as "r" still act on the
  *   server (db.clearQueryCaches is "s", but db.prepareForReplanning and
  *   db.resampleOutdatedIndexes are "r").
+ * A subquery inside an expression (COLLECT {…}, COUNT {…}, EXISTS {…} in a CASE or a
+ * list comprehension) is no operator of its own: it shows only in its operator's
+ * Details text, as "ResolvedCall(db.info() …" or "LOAD CSV FROM …". So every
+ * operator's text is searched too, and a query with no plan is refused.
  * The read-only session and read transaction remain the second line; this is
  * the first and gives a clear code before anything runs.
  */
@@ -22,15 +25,47 @@ export interface PlanNode {
   children?: PlanNode[];
 }
 
-const LOAD_CSV_TEXT = /\bLOAD\s+CSV\b/i;
+/** What Cypher takes for whitespace (its grammar's list, wider than JavaScript's \s). */
+const WS =
+  '[\\s\\u001c-\\u001f\\u00a0\\u1680\\u180e\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]';
+const LOAD_CSV = new RegExp(`\\bLOAD${WS}+CSV\\b`, 'i');
+
+/**
+ * The query with its comments and quoted parts (strings, `identifiers`) blanked, read
+ * left to right in one pass: a comment marker inside a string is text, and a quote
+ * inside a comment is comment.
+ */
+export function codeOnly(text: string): string {
+  let out = '';
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i] as string;
+    const two = text.slice(i, i + 2);
+    let end: number;
+    if (two === '//') {
+      end = text.indexOf('\n', i);
+      end = end < 0 ? text.length : end;
+    } else if (two === '/*') {
+      end = text.indexOf('*/', i + 2);
+      end = end < 0 ? text.length : end + 2;
+    } else if (c === "'" || c === '"' || c === '`') {
+      end = i + 1;
+      while (end < text.length && text[end] !== c) end += c !== '`' && text[end] === '\\' ? 2 : 1;
+      end = Math.min(end + 1, text.length);
+    } else {
+      out += c;
+      i++;
+      continue;
+    }
+    out += ' ';
+    i = end;
+  }
+  return out;
+}
 
 /** Text check before planning: comments and string literals cannot hide or fake it. */
 export function mentionsLoadCsv(text: string): boolean {
-  const code = text
-    .replace(/\/\*[\s\S]*?\*\//g, ' ')
-    .replace(/\/\/[^\n]*/g, ' ')
-    .replace(/'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|`[^`]*`/g, "''");
-  return LOAD_CSV_TEXT.test(code);
+  return LOAD_CSV.test(codeOnly(text));
 }
 
 /** Commands an analyst may run: schema and catalogue listings only. */
@@ -69,6 +104,29 @@ export function procedureName(node: PlanNode): string | undefined {
   return typeof details === 'string' ? /^([\w.]+)\(/.exec(details)?.[1] : undefined;
 }
 
+/** An operator's Details text ('' when it has none). */
+function detailsOf(node: PlanNode): string {
+  const details = node.arguments?.Details;
+  return typeof details === 'string' ? details : '';
+}
+
+/**
+ * Procedures called in subqueries nested in an operator's expressions: Neo4j writes
+ * each as "ResolvedCall(name(…" in the Details. A name it writes otherwise (quoted) is
+ * returned whole, so it is not on the allow-list either.
+ */
+export function nestedProcedures(node: PlanNode): string[] {
+  return [...detailsOf(node).matchAll(/ResolvedCall\(([^(]*)\(/g)].map((m) =>
+    (m[1] as string).trim(),
+  );
+}
+
+function refuseProcedure(name: string | undefined): never {
+  throw new AppError('write_not_allowed', `procedure ${name ?? '(unknown)'} is not allowed`, {
+    details: { reason: 'procedure', procedure: name ?? null, allowed: [...ALLOWED_PROCEDURES] },
+  });
+}
+
 /**
  * Throws 403 write_not_allowed (details.reason says why) unless the plan is read-only,
  * loads no files, runs no command but a schema listing and calls only allow-listed procedures.
@@ -78,14 +136,23 @@ export function assertReadOnly(
   queryType: string | undefined,
   plan: PlanNode | false | undefined,
 ): void {
-  if (mentionsLoadCsv(text) || planOperators(plan).some((op) => /^LoadCSV/i.test(op))) {
+  if (!plan) {
+    throw new AppError('write_not_allowed', 'Neo4j gave no plan for the query to check', {
+      details: { reason: 'no_plan' },
+    });
+  }
+  const nodes = planNodes(plan);
+  if (
+    mentionsLoadCsv(text) ||
+    nodes.some((n) => /^LoadCSV/i.test(n.operatorType) || LOAD_CSV.test(detailsOf(n)))
+  ) {
     throw new AppError('write_not_allowed', 'LOAD CSV is not allowed in ad-hoc queries', {
       details: { reason: 'load_csv' },
     });
   }
   // Commands and procedures first: a DBMS procedure plans as "s", and "procedure X is
   // not allowed" with the allowed list tells the analyst more than "not read-only".
-  for (const node of planNodes(plan)) {
+  for (const node of nodes) {
     const op = operatorName(node);
     if (/^(Show|Terminate)/.test(op) && !ALLOWED_COMMANDS.has(op)) {
       throw new AppError('write_not_allowed', `${op} is not allowed in ad-hoc queries`, {
@@ -94,15 +161,10 @@ export function assertReadOnly(
     }
     if (op === 'ProcedureCall') {
       const name = procedureName(node);
-      if (name === undefined || !ALLOWED_PROCEDURES.has(name)) {
-        throw new AppError('write_not_allowed', `procedure ${name ?? '(unknown)'} is not allowed`, {
-          details: {
-            reason: 'procedure',
-            procedure: name ?? null,
-            allowed: [...ALLOWED_PROCEDURES],
-          },
-        });
-      }
+      if (name === undefined || !ALLOWED_PROCEDURES.has(name)) refuseProcedure(name);
+    }
+    for (const name of nestedProcedures(node)) {
+      if (!ALLOWED_PROCEDURES.has(name)) refuseProcedure(name);
     }
   }
   if (queryType !== 'r') {

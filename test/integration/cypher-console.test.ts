@@ -257,6 +257,12 @@ describe('POST /v1/cypher', () => {
       },
     ],
     ['LOAD CSV lowercase', "load csv from 'file:///etc/hostname' as l return l"],
+    // Nested in an expression it is no operator of its own, and U+001C is whitespace
+    // to Cypher only (found by review on 12-02: this fetched the URL and returned it).
+    [
+      'LOAD CSV in a subquery expression',
+      "RETURN CASE WHEN rand() > 2 THEN [] ELSE COLLECT { LOAD\u001cCSV FROM 'http://127.0.0.1:9/x.csv' AS l RETURN l } END AS x",
+    ],
   ];
 
   it('refuses every kind of write with 403 write_not_allowed and changes nothing, not even a label or index', async () => {
@@ -313,6 +319,16 @@ describe('POST /v1/cypher', () => {
       'MATCH (a:Account) CALL { CALL db.info() YIELD id RETURN id } RETURN a LIMIT 1',
       'procedure',
     ],
+    [
+      'one in a subquery expression',
+      'RETURN CASE WHEN rand() > 2 THEN 0 ELSE COUNT { CALL db.prepareForReplanning() } END AS x',
+      'procedure',
+    ],
+    [
+      'one in a list comprehension',
+      'UNWIND [1, 2] AS i RETURN [x IN [1] | COLLECT { CALL db.info() YIELD id RETURN id }] AS y',
+      'procedure',
+    ],
   ];
 
   it('refuses commands and procedures that read the server, not the graph', async () => {
@@ -361,6 +377,10 @@ describe('POST /v1/cypher', () => {
     expect(labels).toMatchObject({ status: 200, body: { rows: [{ label: 'Account' }] } });
     const indexes = await cypher('SHOW INDEXES YIELD name RETURN count(name) > 0 AS any');
     expect(indexes).toMatchObject({ status: 200, body: { rows: [{ any: true }] } });
+    const nested = await cypher(
+      "RETURN 'Account' IN COLLECT { CALL db.labels() YIELD label RETURN label } AS has",
+    );
+    expect(nested).toMatchObject({ status: 200, body: { rows: [{ has: true }] } });
   });
 
   it("maps the database's own refusal of a write in a read transaction to write_not_allowed", async () => {

@@ -49,6 +49,68 @@ describe('assertReadOnly', () => {
     expect(mentionsLoadCsv('/* c */ LOAD\nCSV WITH HEADERS FROM $u AS l RETURN l')).toBe(true);
   });
 
+  it('finds LOAD CSV between comment markers that sit in strings, and across Cypher-only whitespace', () => {
+    // Stripping /*…*/ before strings once hid what lay between '/*' and '*/'.
+    expect(mentionsLoadCsv("RETURN '/*' AS a LOAD CSV FROM $u AS l RETURN '*/' AS b")).toBe(true);
+    expect(mentionsLoadCsv('RETURN "//" AS a LOAD CSV FROM $u AS l RETURN l')).toBe(true);
+    // U+001C–U+001F, NBSP and the like separate words in Cypher, not in JavaScript's \s.
+    for (const ws of ['\u001c', '\u001f', '\u00a0', '\u2003', '\u3000', '/**/']) {
+      expect(mentionsLoadCsv(`LOAD${ws}CSV FROM $u AS l RETURN l`)).toBe(true);
+    }
+    expect(mentionsLoadCsv("RETURN '\\' LOAD CSV' AS s, `LOAD CSV` AS t")).toBe(false);
+    expect(mentionsLoadCsv('RETURN 1 AS download_csv, 2 AS loadcsv')).toBe(false);
+  });
+
+  it("searches every operator's text for subqueries nested in expressions", () => {
+    // What Neo4j 5.26 plans for COLLECT { … } inside a CASE: one Projection, no child.
+    const nested = (details: string) => ({
+      operatorType: 'ProduceResults@neo4j',
+      children: [{ operatorType: 'Projection@neo4j', arguments: { Details: details } }],
+    });
+    expect(
+      codeOf(() =>
+        assertReadOnly(
+          'x',
+          'r',
+          nested(
+            'CASE\n  WHEN rand() > $autoint_0 THEN $autolist_1\n  ELSE COLLECT { LOAD CSV FROM "http://127.0.0.1:1/x.csv" AS l RETURN l AS l }\nEND AS x',
+          ),
+        ),
+      ),
+    ).toBe('write_not_allowed:load_csv');
+    expect(
+      codeOf(() =>
+        assertReadOnly(
+          'x',
+          'r',
+          nested(
+            '[x IN $autolist_2 | COLLECT { ResolvedCall(db.prepareForReplanning(timeOutSeconds  =  300 :: INTEGER),ArraySeq(),Vector(),true,false,false,false) RETURN $`autoint_1` AS z }] AS y',
+          ),
+        ),
+      ),
+    ).toBe('write_not_allowed:procedure');
+    expect(
+      codeOf(() =>
+        assertReadOnly(
+          'x',
+          'r',
+          nested(
+            'COLLECT { ResolvedCall(db.labels() :: label :: STRING,ArraySeq(),Vector(),true,false,false,false) RETURN label } AS l',
+          ),
+        ),
+      ),
+    ).toBeUndefined();
+  });
+
+  it('refuses a query Neo4j gave no plan for', () => {
+    expect(codeOf(() => assertReadOnly('MATCH (n) RETURN n', 'r', undefined))).toBe(
+      'write_not_allowed:no_plan',
+    );
+    expect(codeOf(() => assertReadOnly('MATCH (n) RETURN n', 'r', false))).toBe(
+      'write_not_allowed:no_plan',
+    );
+  });
+
   const call = (details: unknown) => ({
     operatorType: 'ProduceResults@neo4j',
     children: [
