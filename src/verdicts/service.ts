@@ -15,7 +15,7 @@ import type { IdentifierKind } from '../linkage/types';
 import { AuditLog } from '../platform/audit';
 import type { Principal } from '../platform/auth';
 import { query } from '../platform/cypher';
-import { AppError } from '../platform/errors';
+import { AppError, isAppError } from '../platform/errors';
 import { int, recordToPlain } from '../platform/neo4j';
 import type { verdictRequestSchema } from './schemas';
 
@@ -28,7 +28,27 @@ export class VerdictService {
     this.audit = new AuditLog(ctx.db, ctx.cypher, ctx.logger);
   }
 
+  /**
+   * Records the verdict and its audit entry in one transaction; a verdict refused or
+   * failed is audited afterwards with its error code (an analyst trying to allow-list
+   * a ring's card is what the trail is for).
+   */
   async record(who: Principal, clusterId: string, req: VerdictRequest) {
+    try {
+      return await this.recordVerdict(who, clusterId, req);
+    } catch (err) {
+      await this.audit.record({
+        actor: who,
+        action: 'verdict',
+        target: clusterId,
+        params: { ...req },
+        outcome: isAppError(err) ? err.code : 'internal',
+      });
+      throw err;
+    }
+  }
+
+  private async recordVerdict(who: Principal, clusterId: string, req: VerdictRequest) {
     // Changing the allow-list is an admin's decision, also when a verdict asks for it:
     // one analyst must not be able to clear a ring's card and proxies for the next run.
     if (req.allowlistSharedValues && who.role !== 'admin') {

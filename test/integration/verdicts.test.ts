@@ -107,6 +107,16 @@ describe('POST /v1/clusters/{id}/verdict', () => {
     const after = await getJson(`${svc.url}/v1/verdicts?limit=1000`, auth('admin'));
     expect(after.body.verdicts).toEqual(before.body.verdicts);
     expect(await allowlist()).toEqual([]);
+    // The attempt is in the audit trail, with why it was refused.
+    const trail = await getJson(`${svc.url}/v1/audit?action=verdict&limit=1`, auth('admin'));
+    expect(trail.body.entries).toEqual([
+      expect.objectContaining({
+        role: 'analyst',
+        target: 'c-office',
+        outcome: 'forbidden',
+        params: expect.objectContaining({ note: 'an analyst tries', allowlistSharedValues: true }),
+      }),
+    ]);
   });
 
   it("an admin's benign verdict can allow-list the cluster's shared values for the next run", async () => {
@@ -243,11 +253,11 @@ describe('GET /v1/verdicts (export)', () => {
 
 describe('GET /v1/audit', () => {
   it('lists who recorded which verdict (admin only), newest first', async () => {
-    const res = await getJson(`${svc.url}/v1/audit?action=verdict&limit=2`, auth('admin'));
-    expect(res.status).toBe(200);
-    const entries = res.body.entries as Record<string, unknown>[];
-    expect(entries).toHaveLength(2);
-    expect(entries[0]).toMatchObject({
+    const all = await getJson(`${svc.url}/v1/audit?action=verdict&limit=1000`, auth('admin'));
+    expect(all.status).toBe(200);
+    const entries = all.body.entries as Record<string, unknown>[];
+    const ok = entries.filter((e) => e.outcome === 'ok');
+    expect(ok[0]).toMatchObject({
       actor: 'adm',
       role: 'admin',
       action: 'verdict',
@@ -265,18 +275,24 @@ describe('GET /v1/audit', () => {
         ],
       },
     });
-    expect(entries[1]?.params).toMatchObject({
+    expect(ok[1]?.params).toMatchObject({
       note: 'Acme office NAT and corporate card',
       allowlisted: [
         { kind: 'payment', value: 'pm-corp', created: true },
         { kind: 'ip', value: '198.51.100.7', created: true },
       ],
     });
+    // Refused verdicts are there too, each with its error code.
+    const refused = new Set(entries.filter((e) => e.outcome !== 'ok').map((e) => e.outcome));
+    expect(refused).toEqual(new Set(['forbidden', 'not_found', 'conflict']));
+    // Paged: two, then the next two after the cursor.
+    const first = await getJson(`${svc.url}/v1/audit?action=verdict&limit=2`, auth('admin'));
+    expect(first.body.entries).toEqual(entries.slice(0, 2));
     const next = await getJson(
-      `${svc.url}/v1/audit?action=verdict&limit=10&cursor=${res.body.nextCursor as string}`,
+      `${svc.url}/v1/audit?action=verdict&limit=2&cursor=${first.body.nextCursor as string}`,
       auth('admin'),
     );
-    expect((next.body.entries as unknown[]).length).toBe(2);
+    expect(next.body.entries).toEqual(entries.slice(2, 4));
     expect((await getJson(`${svc.url}/v1/audit`, auth('analyst'))).status).toBe(403);
     expect(
       svc.logs.some((l) => l.includes('"audit":true') && l.includes('"action":"verdict"')),
