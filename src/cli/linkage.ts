@@ -1,14 +1,18 @@
 /**
  * `coterie linkage run [--seed N]`: one linkage run from the command line, with a
  * progress bar over its phases; prints the run's final stats as JSON (stdout)
- * and exits 1 when the run failed, 2 when another run is in progress.
+ * and exits 1 when the run failed, 2 when another run is in progress, 130 when
+ * stopped by Ctrl-C or SIGTERM (the run is marked failed, its lease freed at once and
+ * the current clusters stay).
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { isAppError } from '../platform/errors';
 import { MAX_SEED } from '../linkage/rng';
-import { runLinkage } from '../linkage/runner';
+import { runLinkage, stopActiveRuns } from '../linkage/runner';
 import { withRuntime } from './runtime';
-import { progressBar } from './terminal';
+import { progressBar, stopOnSignal } from './terminal';
+
+const STOPPED = 'stopped from the command line (Ctrl-C or SIGTERM)';
 
 function seedArg(value: string): number {
   const n = Number(value);
@@ -23,6 +27,15 @@ export async function linkageRunCommand(opts: { seed?: number }): Promise<void> 
       'linkage [{bar}] {percentage}% | {phase} | {runId} | {duration_formatted}',
     );
     let started = false;
+    const stop = stopOnSignal('stopping the run: it is marked failed, the current clusters stay');
+    // Not a kill: the run's record and lease would stay held until the lease expired.
+    const stopping = new Promise<void>((resolve) =>
+      stop.signal.addEventListener(
+        'abort',
+        () => void stopActiveRuns(rt, { refuseNew: true, reason: STOPPED }).finally(resolve),
+        { once: true },
+      ),
+    );
     try {
       const summary = await runLinkage(rt, {
         trigger: 'cli',
@@ -37,9 +50,17 @@ export async function linkageRunCommand(opts: { seed?: number }): Promise<void> 
       });
       if (started) bar.stop();
       console.log(JSON.stringify(summary, null, 2));
-      if (summary.status !== 'succeeded') process.exitCode = 1;
+      if (stop.signal.aborted) {
+        await stopping;
+        process.exitCode = summary.status === 'succeeded' ? 0 : 130;
+      } else if (summary.status !== 'succeeded') process.exitCode = 1;
     } catch (err) {
       if (started) bar.stop();
+      if (stop.signal.aborted) {
+        await stopping;
+        process.exitCode = 130;
+        if (isAppError(err) && err.code === 'not_ready') return; // stopped before it started
+      }
       if (isAppError(err) && err.code === 'run_in_progress') {
         console.error(
           `coterie: a linkage run is in progress (${JSON.stringify(err.details)}); try again later`,
@@ -48,6 +69,8 @@ export async function linkageRunCommand(opts: { seed?: number }): Promise<void> 
         return;
       }
       throw err;
+    } finally {
+      stop.dispose();
     }
   });
 }

@@ -196,6 +196,11 @@ async function acquireAndStart(
   return { runId, done };
 }
 
+/** Why stopActiveRuns stopped a run. */
+function stopReason(abort: AbortSignal): string {
+  return abort.reason instanceof Error ? abort.reason.message : SHUTDOWN_ERROR;
+}
+
 /** Starts a run and waits for it (CLI, cron). */
 export async function runLinkage(deps: LinkageDeps, opts: RunOptions): Promise<RunSummary> {
   const { done } = await startLinkage(deps, opts);
@@ -203,28 +208,30 @@ export async function runLinkage(deps: LinkageDeps, opts: RunOptions): Promise<R
 }
 
 /**
- * Shutdown: runs of this process are marked failed ("service shutting down") and
- * their leases released, so the next trigger need not wait for the lease to expire.
- * With `refuseNew` (the process is stopping) no run starts on `deps.db` from then on
- * (`503 not_ready`), and starts already on their way to the lease are stopped too.
+ * Shutdown: runs of this process are marked failed (`reason`, by default "service
+ * shutting down") and their leases released, so the next trigger need not wait for the
+ * lease to expire. With `refuseNew` (the process is stopping) no run starts on
+ * `deps.db` from then on (`503 not_ready`), and starts already on their way to the
+ * lease are stopped too.
  */
 export async function stopActiveRuns(
   deps: LinkageDeps,
-  opts: { refuseNew?: boolean } = {},
+  opts: { refuseNew?: boolean; reason?: string } = {},
 ): Promise<void> {
+  const reason = opts.reason ?? SHUTDOWN_ERROR;
   if (opts.refuseNew) {
     closing.add(deps.db);
     await Promise.allSettled([...starting]);
   }
   const ids = [...active.keys()];
-  for (const [, abort] of active) abort.abort(new Error(SHUTDOWN_ERROR));
+  for (const [, abort] of active) abort.abort(new Error(reason));
   for (const id of ids) {
     await deps.db
       .write((tx) =>
         tx.run(query(deps.cypher, 'linkage/fail-run'), {
           lease: LEASE_NAME,
           id,
-          error: SHUTDOWN_ERROR,
+          error: reason,
           now: Date.now(),
           timings: null,
           stats: null,
@@ -322,7 +329,7 @@ async function execute(
   const stats: Record<string, unknown> = {};
   const recorder = new RunRecorder(deps, runId, timings, opts.onProgress);
   const checkAbort = () => {
-    if (run.abort.aborted) throw new AppError('conflict', `run stopped: ${SHUTDOWN_ERROR}`);
+    if (run.abort.aborted) throw new AppError('conflict', `run stopped: ${stopReason(run.abort)}`);
     lease.assertHeld();
   };
   const begin = async (phase: Phase) => {
@@ -411,7 +418,9 @@ async function execute(
     }
     // A shutdown's failure reads the same whichever side records it first: this one or
     // stopActiveRuns (the run's phase stays on its record).
-    const error = run.abort.aborted ? SHUTDOWN_ERROR : `${recorder.phase}: ${errorText(err)}`;
+    const error = run.abort.aborted
+      ? stopReason(run.abort)
+      : `${recorder.phase}: ${errorText(err)}`;
     timings.total = Date.now() - run.startedAt;
     logger.error({ err, runId, phase: recorder.phase }, 'linkage run failed');
     if (!swapped) {

@@ -673,6 +673,54 @@ describe('linkage runs', () => {
     expect((await currentClusters()).runId).toBe(next.id);
   });
 
+  it('the CLI stopped by Ctrl-C mid-publish exits 130, fails its run and frees the lease at once', async () => {
+    const before = await currentClusters();
+    const locker = neo4j.driver.session();
+    const lock = await locker.beginTransaction();
+    await lock.run("MATCH (a:Account {id: 'ra-01'}) SET a.lockProbe = true");
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', 'linkage', 'run', '--seed', '7'],
+      {
+        cwd: path.resolve(__dirname, '../..'),
+        stdio: 'ignore',
+        env: {
+          ...process.env,
+          NEO4J_URI: neo4j.uri,
+          NEO4J_PASSWORD: neo4j.password,
+          LINKAGE_PUBLISH_BATCH_SIZE: '1',
+          LINKAGE_ALLOWLIST: `ip:${CONFIG_ALLOWED_IP}, subnet:${CONFIG_ALLOWED_SUBNET}`,
+        },
+      },
+    );
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    let runId: string;
+    try {
+      await waitForBlocked(neo4j.driver, 1, 'publish blocked on the held account', 'MEMBER_OF');
+      const [running] = await cypher(
+        "MATCH (r:LinkageRun {status: 'running', trigger: 'cli'}) RETURN r.id AS id",
+      );
+      runId = String(running?.id);
+      child.kill('SIGINT');
+    } finally {
+      await lock.rollback();
+      await locker.close();
+    }
+    expect(await exited).toBe(130);
+    expect((await getJson(`${svc.url}/v1/linkage/runs/${runId}`)).body).toMatchObject({
+      status: 'failed',
+      error: 'stopped from the command line (Ctrl-C or SIGTERM)',
+      current: false,
+    });
+    const [lease] = await cypher("MATCH (l:Lease {name: 'linkage'}) RETURN l.holder AS holder");
+    expect(lease?.holder).toBeNull();
+    expect(await currentClusters()).toEqual(before);
+    const [left] = await cypher('MATCH (c:Cluster {runId: $id}) RETURN count(c) AS n', {
+      id: runId,
+    });
+    expect(Number(left?.n)).toBe(0);
+  });
+
   it('a run that lost its lease (taken over elsewhere) can never become current', async () => {
     const before = await currentClusters();
     const failedBefore = await runsTotal('failed');
