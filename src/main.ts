@@ -4,6 +4,7 @@
  * Neo4j if this process started it.
  */
 import type { Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { createApp } from './app';
 import { startEventIdRetention } from './ingest/retention';
@@ -60,7 +61,9 @@ async function main(): Promise<void> {
   const currentRunWatch = watchCurrentRun(ctx);
   const deadRunWatch = watchDeadRuns(ctx);
   const server: Server = app.listen(config.PORT, host, () => {
-    logger.info({ host, port: config.PORT, neo4j: connection.uri }, 'coterie is listening');
+    // The bound port, not config.PORT: with PORT=0 the system picks one.
+    const { port } = server.address() as AddressInfo;
+    logger.info({ host, port, neo4j: connection.uri }, 'coterie is listening');
   });
 
   let stopping = false;

@@ -8,7 +8,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { BOLT_PASSWORD_FILE, startLocalNeo4j } from '../../src/platform/neo4j-local';
@@ -19,14 +18,6 @@ jest.setTimeout(300_000);
 const root = path.resolve(__dirname, '../..');
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'coterie-service-process-'));
 afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 interface Service {
   child: ChildProcess;
@@ -42,7 +33,6 @@ interface Service {
  * within 30 ms (seen under load as exit 130 with no shutdown at all).
  */
 async function startServiceProcess(): Promise<Service> {
-  const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: root,
     detached: true,
@@ -51,7 +41,9 @@ async function startServiceProcess(): Promise<Service> {
       ...process.env,
       NEO4J_URI: '',
       API_KEYS: '',
-      PORT: String(port),
+      // The system picks the port, the service logs it: a port chosen here and bound
+      // only after Neo4j's start could be taken meanwhile by another test file.
+      PORT: '0',
       NEO4J_LOCAL_DATA_DIR: dataDir,
       NEO4J_LOCAL_BOLT_PORT: '0',
       NEO4J_LOCAL_HEAP: '512m',
@@ -64,9 +56,15 @@ async function startServiceProcess(): Promise<Service> {
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const url = `http://127.0.0.1:${port}`;
+  let url: string | undefined;
   for (const until = Date.now() + 180_000; ;) {
     if (child.exitCode !== null) throw new Error(`service exited early:\n${output}`);
+    if (Date.now() > until) throw new Error(`service not ready:\n${output}`);
+    url ??= listeningUrl(output);
+    if (url === undefined) {
+      await new Promise((r) => setTimeout(r, 250));
+      continue;
+    }
     const ready = await fetch(`${url}/readyz`).then(
       (r) => r.status === 200,
       () => false,
@@ -76,6 +74,16 @@ async function startServiceProcess(): Promise<Service> {
     await new Promise((r) => setTimeout(r, 250));
   }
   return { child, url, output: () => output, exited };
+}
+
+/** The address in the service's "coterie is listening" log line, once it is there. */
+function listeningUrl(output: string): string | undefined {
+  for (const line of output.split('\n').slice(0, -1)) {
+    if (!line.includes('coterie is listening')) continue;
+    const { port } = JSON.parse(line) as { port: number };
+    return `http://127.0.0.1:${port}`;
+  }
+  return undefined;
 }
 
 /**
