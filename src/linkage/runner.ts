@@ -408,11 +408,14 @@ async function execute(
     await recorder.settle();
     // The swap may have committed though its answer never came (lost on the way, or the
     // driver's retries found the lease already freed by it): then the run is current.
-    if (
-      !swapped &&
-      recorder.phase === 'publish' &&
-      (await swapCommitted(db, cypher, runId).catch(() => false))
-    ) {
+    // When Neo4j cannot even say, the run is reported failed with the outcome named
+    // unknown: its record in Neo4j decides (succeeded, or failed by whoever next finds
+    // its lease expired).
+    const committed =
+      !swapped && recorder.phase === 'publish'
+        ? await swapCommitted(db, cypher, runId).catch(() => 'unknown' as const)
+        : false;
+    if (committed === true) {
       logger.warn({ err, runId }, 'linkage swap answered with an error but had committed');
       return succeeded();
     }
@@ -420,7 +423,9 @@ async function execute(
     // stopActiveRuns (the run's phase stays on its record).
     const error = run.abort.aborted
       ? stopReason(run.abort)
-      : `${recorder.phase}: ${errorText(err)}`;
+      : committed === 'unknown'
+        ? `publish: outcome unknown, Neo4j did not answer whether the swap committed (${errorText(err)})`
+        : `${recorder.phase}: ${errorText(err)}`;
     timings.total = Date.now() - run.startedAt;
     logger.error({ err, runId, phase: recorder.phase }, 'linkage run failed');
     if (!swapped) {

@@ -1104,10 +1104,12 @@ describe('linkage runs', () => {
   describe('a swap that committed but answered with an error still reports the run succeeded', () => {
     /** Commits the swap's transaction, then fails as a lost answer would make it look. */
     class SwapAnswerLost extends Database {
-      constructor(private readonly after: 'retried' | 'unavailable') {
+      private gone = false;
+      constructor(private readonly after: 'retried' | 'unavailable' | 'gone') {
         super(neo4j.driver);
       }
       override async write<T>(work: (tx: ManagedTransaction) => Promise<T>): Promise<T> {
+        if (this.gone) throw new AppError('database_unavailable', 'Neo4j is gone');
         const swapText = query(svc.ctx.cypher, 'linkage/make-run-current');
         let swap = false;
         const result = await super.write((tx) =>
@@ -1121,6 +1123,7 @@ describe('linkage runs', () => {
         if (!swap) return result;
         // the driver's retry of it, or its retries running out
         if (this.after === 'retried') return super.write(work);
+        this.gone = this.after === 'gone';
         throw new AppError('database_unavailable', 'connection lost after the commit');
       }
     }
@@ -1135,6 +1138,22 @@ describe('linkage runs', () => {
       const run = await waitForRun(summary.runId);
       expect(run).toMatchObject({ status: 'succeeded', current: true });
       expect(await runsTotal('failed')).toBe(failedBefore);
+      const [members] = await cypher(
+        'MATCH (:Account)-[m:MEMBER_OF]->(:Cluster {runId: $id}) RETURN count(m) AS n',
+        { id: summary.runId },
+      );
+      expect(Number(members?.n)).toBeGreaterThan(0);
+    });
+
+    it('with Neo4j gone for the check too, reports the outcome unknown and removes nothing', async () => {
+      const summary = await runLinkage(
+        { ...svc.ctx, db: new SwapAnswerLost('gone') },
+        { trigger: 'api', seed: 7 },
+      );
+      expect(summary.status).toBe('failed');
+      expect(summary.error).toMatch(/^publish: outcome unknown, Neo4j did not answer/);
+      // Neo4j itself says what happened: the swap committed
+      expect(await waitForRun(summary.runId)).toMatchObject({ status: 'succeeded', current: true });
       const [members] = await cypher(
         'MATCH (:Account)-[m:MEMBER_OF]->(:Cluster {runId: $id}) RETURN count(m) AS n',
         { id: summary.runId },
