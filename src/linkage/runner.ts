@@ -82,12 +82,16 @@ const closing = new WeakSet<Database>();
 /** Starts between the trigger and their lease: a shutdown waits for them, then stops them. */
 const starting = new Set<Promise<unknown>>();
 
+/**
+ * Sortable by start, and unique: the id is also the lease's holder token, and two
+ * processes starting in the same second must never hold it as one (64 random bits).
+ */
 function newRunId(now = new Date()): string {
   const stamp = now
     .toISOString()
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z');
-  return `r-${stamp}-${randomBytes(3).toString('hex')}`;
+  return `r-${stamp}-${randomBytes(8).toString('hex')}`;
 }
 
 function errorText(err: unknown): string {
