@@ -15,7 +15,7 @@ import { build } from './build';
 import { detect } from './detect';
 import { extract } from './extract';
 import { promptTemplates } from './lsh';
-import { matchClusters, type MatchResult } from './match';
+import { matchClusters, type MatchOptions, type MatchResult } from './match';
 import { score } from './score';
 import type { ClusterChange } from './types';
 import { buildOverrides, scoreOverrides, type WeightOverrides } from './settings';
@@ -112,7 +112,9 @@ export async function compute(
 
   await events.phase('match', Date.now());
   const accountIds = input.accounts.map((a) => a.id);
-  const matched = stableIds(runId, seed, input.previousClusters, scored, accountIds);
+  const matched = stableIds(runId, seed, input.previousClusters, scored, accountIds, {
+    minOverlap: params.minClusterSize,
+  });
 
   const changes: Partial<Record<ClusterChange, number>> = {};
   for (const c of matched.clusters)
@@ -180,10 +182,11 @@ export function stableIds(
   previous: { id: string; members: string[] }[],
   scored: Parameters<typeof matchClusters>[1],
   accountIds: string[],
+  options: Partial<MatchOptions> = {},
 ): MatchResult {
   let n = 0;
   const placeholder = '\u0000new:';
-  const result = matchClusters(previous, scored, accountIds, () => `${placeholder}${n++}`);
+  const result = matchClusters(previous, scored, accountIds, () => `${placeholder}${n++}`, options);
   const rename = new Map<string, string>();
   for (const c of result.clusters) {
     if (!c.id.startsWith(placeholder)) continue;

@@ -6,43 +6,58 @@
  * "the same ring as yesterday" must keep its id even when Louvain renumbers
  * communities and a few members come and go. Merges and splits are recorded so a
  * cluster's history reads as a story (born, grew, merged with X, split into Y).
+ * Verdicts are stored by id, so an id must never pass to a cluster made mostly of
+ * strangers to it, nor through a stray fragment of a cluster that went elsewhere.
  *
  * Rules (all ties broken deterministically):
  *  - overlap(c, p) = members of current cluster c that were in previous cluster p;
  *    share(p→c) = overlap / |p|, share(c←p) = overlap / |c|.
- *  - A pair is eligible to pass the id on when share(p→c) ≥ minShare or
- *    share(c←p) ≥ minShare (a few stragglers do not carry an id into a big cluster).
- *  - Greedy matching over eligible pairs by overlap (desc), then Jaccard (desc), then
+ *  - p "contributes substantially" to c when share(p→c) ≥ minShare.
+ *  - A pair may pass p's id on to c when p contributes substantially to c, or, only
+ *    for a p that contributes substantially to no current cluster, when the overlap is
+ *    a majority of c (share(c←p) > 1/2) and at least minOverlap accounts. So a few
+ *    stragglers carry no id into a big cluster, one former member carries no big
+ *    cluster's id into a small one, and a p whose bulk joined a cluster that kept
+ *    another id is retired as merged rather than living on in a fragment.
+ *  - Greedy matching over those pairs by overlap (desc), then Jaccard (desc), then
  *    previous id, then current index: each previous id is kept by at most one current
  *    cluster (its largest-overlap partner still free), each current cluster keeps at
  *    most one previous id.
- *  - A previous cluster "contributes substantially" to c when share(p→c) ≥ minShare.
+ *  - p is a source of c (named in c's lineage, and c in p's `into` when p is retired)
+ *    when p contributes substantially to c, or share(c←p) ≥ minShare with at least
+ *    minOverlap accounts, or c kept p's id. So a ring split into five parts of 20 %
+ *    is a source of all five.
  *  - Change of a current cluster:
- *      merged  ≥ 2 previous clusters contribute substantially, the one whose id it
- *              kept counting as one whatever its share (from = all of them, the kept
- *              id first, then largest overlap first);
- *      split   its previous cluster (kept or not) spread substantially over ≥ 2
- *              current clusters (from = [that previous id]); the part that kept the
- *              id and the new parts are all "split", the new parts with fresh ids;
- *      grew / shrank / stable   kept an id, by size against the previous cluster
- *              (from = [], the id itself says where it came from);
- *      new     no previous cluster contributes substantially (fresh id, from = []).
+ *      merged  ≥ 2 sources (from = all of them, the kept id first, then largest
+ *              overlap first);
+ *      split   one source, which is a source of ≥ 2 current clusters or whose id
+ *              it did not keep (from = [that previous id]); the part that kept the
+ *              id and the others (with fresh ids) are all "split";
+ *      grew / shrank / stable   kept an id and has no other source, by size against
+ *              the previous cluster (from = [], the id itself says where it came from);
+ *      new     no source (fresh id, from = []).
  *  - Previous clusters whose id nobody kept are retired: "merged" (into the current
- *    clusters that took a substantial share) or "dissolved" (no successor).
+ *    clusters it is a source of) or "dissolved" (none).
  */
 import type { ClusterChange, ClusterLineage, PublishedCluster, ScoredCluster } from './types';
 
 export interface MatchOptions {
-  /** share of a previous cluster (or of the current one) that counts as substantial */
+  /** share of a previous cluster (for lineage, of the current one too) that counts */
   minShare: number;
+  /**
+   * accounts a current cluster must hold of a previous one to keep its id, or to name
+   * it in its lineage, on the strength of the current cluster's share alone (the run
+   * passes LINKAGE_MIN_CLUSTER_SIZE: the overlap must be a cluster's worth)
+   */
+  minOverlap: number;
 }
 
-export const DEFAULTS: MatchOptions = { minShare: 0.25 };
+export const DEFAULTS: MatchOptions = { minShare: 0.25, minOverlap: 3 };
 
 /** A previous cluster whose id is not carried forward by this run. */
 export interface RetiredCluster extends ClusterLineage {
   change: Extract<ClusterChange, 'merged' | 'dissolved'>;
-  /** current cluster ids that took a substantial share of its members (empty when dissolved) */
+  /** current cluster ids it is a source of, largest overlap first (empty when dissolved) */
   into: string[];
 }
 
@@ -100,10 +115,17 @@ export function matchClusters(
   const shareOfPrevious = (pair: Pair): number => pair.overlap / Math.max(1, previousSize[pair.p]!);
   const shareOfCurrent = (pair: Pair): number => pair.overlap / Math.max(1, currentSize[pair.c]!);
   const substantial = (pair: Pair): boolean => shareOfPrevious(pair) >= opts.minShare;
+  const enough = (pair: Pair): boolean => pair.overlap >= opts.minOverlap;
+  const hasSubstantial = previous.map(() => false);
+  for (const pair of pairs) if (substantial(pair)) hasSubstantial[pair.p] = true;
 
-  // greedy id assignment
+  // greedy id assignment over the pairs that may pass an id on
   const ordered = pairs
-    .filter((pair) => substantial(pair) || shareOfCurrent(pair) >= opts.minShare)
+    .filter(
+      (pair) =>
+        substantial(pair) ||
+        (!hasSubstantial[pair.p] && 2 * pair.overlap > currentSize[pair.c]! && enough(pair)),
+    )
     .sort(
       (x, y) =>
         y.overlap - x.overlap ||
@@ -119,11 +141,16 @@ export function matchClusters(
     keeps.set(pair.c, pair.p);
   }
 
-  // substantial contributions, both ways, largest overlap first
+  // sources (lineage), both ways, largest overlap first. The id a cluster kept is
+  // always one of its sources.
+  const isSource = (pair: Pair): boolean =>
+    substantial(pair) ||
+    (shareOfCurrent(pair) >= opts.minShare && enough(pair)) ||
+    keeps.get(pair.c) === pair.p;
   const sourcesOf: Pair[][] = current.map(() => []);
   const targetsOf: Pair[][] = previous.map(() => []);
   for (const pair of pairs) {
-    if (!substantial(pair)) continue;
+    if (!isSource(pair)) continue;
     sourcesOf[pair.c]!.push(pair);
     targetsOf[pair.p]!.push(pair);
   }
@@ -142,26 +169,22 @@ export function matchClusters(
     const id = ids[c]!;
     const kept = keeps.get(c);
     const sources = sourcesOf[c]!;
-    // The cluster whose id it kept counts as one of its sources even when it gave this
-    // cluster too small a share of itself to be substantial: otherwise a small cluster
-    // absorbed by it reads "merged into" it while its own lineage never names that one.
-    const keptIsExtra = kept !== undefined && !sources.some((s) => s.p === kept);
     let change: ClusterChange;
     let from: string[] = [];
-    if (sources.length + (keptIsExtra ? 1 : 0) >= 2) {
+    if (sources.length >= 2) {
       change = 'merged';
       from = sources.map((s) => previous[s.p]!.id);
-    } else if (sources.length === 1 && targetsOf[sources[0]!.p]!.length >= 2) {
+    } else if (
+      sources.length === 1 &&
+      (targetsOf[sources[0]!.p]!.length >= 2 || sources[0]!.p !== kept)
+    ) {
+      // its one source spread over several clusters, or it did not keep that id
       change = 'split';
       from = [previous[sources[0]!.p]!.id];
     } else if (kept !== undefined) {
       const before = previousSize[kept]!;
       const after = currentSize[c]!;
       change = after > before ? 'grew' : after < before ? 'shrank' : 'stable';
-    } else if (sources.length === 1) {
-      // a substantial share of one previous cluster whose id went elsewhere
-      change = 'split';
-      from = [previous[sources[0]!.p]!.id];
     } else {
       change = 'new';
     }

@@ -97,7 +97,9 @@ const retiredCluster = z.object({
   clusterId: z.string(),
   change: z.enum(['merged', 'dissolved']),
   from: z.array(z.string()),
-  into: z.array(z.string()).describe('clusters of this run that took a substantial share'),
+  into: z
+    .array(z.string())
+    .describe('clusters of this run whose `from` names it, largest overlap first'),
 });
 
 export const runStatus = z
