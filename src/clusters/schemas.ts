@@ -93,6 +93,17 @@ export const clusterDetailSchema = z
     rank: z.number().nullable(),
     change: z.string().nullable(),
     from: z.array(z.string()),
+    retired: z
+      .object({
+        runId: z.string().describe('the run that no longer had it'),
+        at: epochMs().nullable(),
+        change: z.enum(['merged', 'dissolved']),
+        into: z
+          .array(z.string())
+          .describe('clusters of that run its members went to, largest share first'),
+      })
+      .nullable()
+      .describe('how a cluster no longer current ended; null while current'),
     reasons: z.array(reasonSchema),
     signals: z.record(z.string(), z.number()),
     sharedIdentifiers: z.array(sharedIdentifierSchema),

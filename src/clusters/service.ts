@@ -120,6 +120,7 @@ export class ClusterService {
       limit: int(opts.memberLimit + 1),
     });
     const runs = await this.rows('clusters/list-cluster-history', { clusterId });
+    const retired = found.current === true ? null : await this.retirement(clusterId, clusterRunId);
     const verdicts = await this.rows('verdicts/list-cluster-verdicts', { clusterId });
     const page = members.slice(0, opts.memberLimit).map((m) => m.member as Row);
     const lastMember = page[page.length - 1];
@@ -130,6 +131,7 @@ export class ClusterService {
       rank: (c.rank as number) ?? null,
       change: (c.change as string) ?? null,
       from: parseJson<string[]>(c.from, []),
+      retired,
       signals: parseJson<Record<string, number>>(c.signals, {}),
       sharedIdentifiers: parseJson<SharedIdentifier[]>(c.sharedIdentifiers, []),
       members: page.map((m) => ({
@@ -156,6 +158,27 @@ export class ClusterService {
         })),
         verdicts: verdicts.map((v) => v.verdict as ClusterDetail['history']['verdicts'][number]),
       },
+    };
+  }
+
+  /** How and by which run a cluster no longer current ended (null: not recorded). */
+  private async retirement(
+    clusterId: string,
+    lastRunId: string,
+  ): Promise<ClusterDetail['retired']> {
+    const [run] = await this.rows('clusters/read-cluster-retirement', { runId: lastRunId });
+    if (!run) return null;
+    const entries = parseJson<{ clusterId: string; change: string; into?: string[] }[]>(
+      run.dissolved,
+      [],
+    );
+    const entry = entries.find((e) => e.clusterId === clusterId);
+    if (!entry || (entry.change !== 'merged' && entry.change !== 'dissolved')) return null;
+    return {
+      runId: String(run.runId),
+      at: (run.finishedAt as number) ?? null,
+      change: entry.change,
+      into: entry.into ?? [],
     };
   }
 

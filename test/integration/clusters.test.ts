@@ -273,6 +273,7 @@ describe('a new run', () => {
       'r-2',
       [{ ...RING_CLUSTER, risk: 0.97, change: 'grew', members: [...RING, 'solo:0'] }],
       2_000,
+      [{ clusterId: 'c-office', change: 'merged', into: ['c-ring'] }],
     );
     await sleep(150);
     expect((await get('/v1/accounts/ring:1/cluster')).body).toMatchObject({
@@ -317,6 +318,14 @@ describe('a new run', () => {
     );
     const office = await get('/v1/clusters/c-office');
     expect(office.body).toMatchObject({ id: 'c-office', runId: 'r-1', current: false });
+    // where it went, from the run that retired it
+    expect(office.body.retired).toEqual({
+      runId: 'r-2',
+      at: 3_000,
+      change: 'merged',
+      into: ['c-ring'],
+    });
+    expect((await get('/v1/clusters/c-ring')).body.retired).toBeNull();
     expect((await get('/v1/clusters/c-office/graph')).status).toBe(404);
   });
 

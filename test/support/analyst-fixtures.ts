@@ -136,6 +136,8 @@ export async function seedRun(
   runId: string,
   clusters: SeedCluster[],
   startedAt = Date.now(),
+  /** the previous run's clusters this one retired, as publish records them */
+  dissolved: { clusterId: string; change: 'merged' | 'dissolved'; into: string[] }[] = [],
 ): Promise<void> {
   const ranked = [...clusters].sort((a, b) => b.risk - a.risk || (a.id < b.id ? -1 : 1));
   const rows = ranked.map((c, i) => ({
@@ -158,7 +160,7 @@ export async function seedRun(
       await tx.run(
         `CREATE (r:LinkageRun {id: $runId, status: 'succeeded', phase: 'done', progress: 1.0,
            trigger: 'api', seed: 42, startedAt: $startedAt, finishedAt: $startedAt + 1000,
-           params: '{}', stats: '{}', timings: '{}', dissolved: '[]'})
+           params: '{}', stats: '{}', timings: '{}', dissolved: $dissolved})
          WITH r
          UNWIND $rows AS row
          CREATE (r)-[:PRODUCED]->(c:Cluster {key: row.key, id: row.id, runId: $runId,
@@ -169,7 +171,12 @@ export async function seedRun(
          UNWIND row.members AS accountId
          MATCH (a:Account {id: accountId})
          CREATE (a)-[:MEMBER_OF]->(c)`,
-        { runId, startedAt: neo4j.int(startedAt), rows },
+        {
+          runId,
+          startedAt: neo4j.int(startedAt),
+          rows,
+          dissolved: JSON.stringify(dissolved.map((d) => ({ ...d, from: [] }))),
+        },
       );
       await tx.run(`MERGE (p:Pointer {name: 'current'}) SET p.runId = $runId`, { runId });
     });
