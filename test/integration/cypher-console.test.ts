@@ -188,9 +188,14 @@ describe('POST /v1/cypher', () => {
     // A 3 s window: the bystander's write and the read below must fit in it on a loaded
     // machine (the service's is 10 s).
     const windowMs = 3_000;
+    const opened = Date.now();
     await Promise.all(Array.from({ length: 6 }, () => audit.refused(entry, windowMs)));
     await audit.refused({ ...entry, actor: { name: 'bystander', role: 'analyst' } }, windowMs);
-    expect(await stored('flooder')).toEqual([null]); // one node while the window is open
+    const whileOpen = await stored('flooder');
+    // One node; not yet counted while the window is open (unless the machine was so slow
+    // that it closed before the read: then only "one node" is checked here).
+    expect(whileOpen).toHaveLength(1);
+    if (Date.now() - opened < windowMs) expect(whileOpen).toEqual([null]);
     for (const until = Date.now() + 30_000; Date.now() < until;) {
       if (Number((await stored('flooder'))[0]) === 5) break;
       await new Promise((r) => setTimeout(r, 100));
