@@ -24,6 +24,9 @@ import { canonicalIp, canonicalSubnet, subnetOf } from '../ingest/subnet';
 import type { CypherMap } from '../platform/cypher';
 import { int } from '../platform/neo4j';
 
+/** POST /v1/investigations/{name}: the route parses its path with it, the OpenAPI document shows it. */
+export const investigationNameParam = z.object({ name: z.string().regex(/^[a-z0-9-]{1,100}$/) });
+
 /** What each parameter type accepts (the OpenAPI document gives it for the catalog's `type`). */
 export const PARAM_TYPE_DESCRIPTIONS = {
   string: 'text, up to 10,000 characters',

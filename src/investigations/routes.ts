@@ -1,13 +1,11 @@
 /** GET /v1/investigations (catalog) and POST /v1/investigations/{name} (run one), analysts. */
 import { Router } from 'express';
-import { z } from 'zod';
 import type { Context } from '../context';
 import type { AnalystQueries } from '../cypher-console/run';
 import { requireRole } from '../platform/auth';
 import { parseInput } from '../platform/http';
+import { investigationNameParam } from './catalog';
 import { Investigations } from './service';
-
-const nameParam = z.object({ name: z.string().regex(/^[a-z0-9-]{1,100}$/) });
 
 export function investigationRoutes(ctx: Context, queries: AnalystQueries): Router {
   const investigations = new Investigations(ctx, queries);
@@ -16,7 +14,7 @@ export function investigationRoutes(ctx: Context, queries: AnalystQueries): Rout
     res.json({ investigations: investigations.list() });
   });
   router.post('/v1/investigations/:name', requireRole('analyst'), async (req, res) => {
-    const { name } = parseInput(nameParam, req.params);
+    const { name } = parseInput(investigationNameParam, req.params);
     res.json(await investigations.run(req.principal!, name, req.body));
   });
   return router;

@@ -62,7 +62,7 @@ const runParams = z.object({
   weights: jsonObject.optional().describe('the LINKAGE_WEIGHTS overrides in force'),
 });
 
-/** Filled in as phases finish: empty while extracting, whole once the run succeeded. */
+/** Stored when the run ends, not as phases finish: see `stats` in runStatus. */
 const runStats = z.object({
   accounts: int().optional(),
   identifiers: int().optional().describe('distinct shared values read'),
@@ -87,7 +87,11 @@ const runStats = z.object({
       clustersWritten: int(),
       membershipsWritten: int(),
       batches: int(),
-      prune: numbersByName.describe('old runs and memberships removed'),
+      prune: numbersByName
+        .nullable()
+        .describe(
+          'old runs and memberships removed; null when that housekeeping failed (the run still succeeded; the next run retries it)',
+        ),
       pruneMs: int(),
     })
     .optional(),
@@ -115,7 +119,9 @@ export const runStatus = z
     finishedAt: z.string().nullable().describe('ISO-8601'),
     params: runParams,
     timings: numbersByName.describe('milliseconds per phase, and total'),
-    stats: runStats,
+    stats: runStats.describe(
+      '{} while the run is running (progress updates write only phase, progress and timings); whole once it succeeded; a failed run keeps at most the counts up to publish (when it failed while publishing; {} when it failed before)',
+    ),
     dissolved: z.array(retiredCluster).describe('previous clusters this run retired'),
     error: z.string().nullable(),
   })

@@ -26,7 +26,11 @@ import {
 } from '../clusters/schemas';
 import { cypherRequestSchema, cypherResultSchema } from '../cypher-console/service';
 import { eventSchema } from '../ingest/event-schema';
-import { PARAM_TYPE_DESCRIPTIONS, PARAM_TYPES } from '../investigations/catalog';
+import {
+  PARAM_TYPE_DESCRIPTIONS,
+  PARAM_TYPES,
+  investigationNameParam,
+} from '../investigations/catalog';
 import {
   allowlistEntry,
   entryBody,
@@ -64,7 +68,7 @@ const ERRORS: Record<number, string> = {
   429: 'too many analyst queries running at once (too_many_queries)',
   413: 'too large (payload_too_large)',
   415: 'body not sent as JSON (content-type other than application/json), or in a charset outside UTF-8/16/32 (unsupported_media_type)',
-  503: 'database unavailable or busy (unavailable), or the service not ready: starting, or shutting down (not_ready)',
+  503: 'Neo4j unreachable (database_unavailable) or busy past retries (database_busy); or not_ready: /readyz with Neo4j down or migrations pending, a linkage run asked for while the service shuts down',
   504: 'query ran past its time limit (query_timeout)',
 };
 
@@ -149,7 +153,7 @@ function paths(): RouteConfig[] {
           }),
           'stored',
         ),
-        ...errors(400, 401, 403, 413, 422, 503),
+        ...errors(400, 401, 403, 413, 503),
       },
     },
     {
@@ -288,7 +292,9 @@ function paths(): RouteConfig[] {
     {
       method: 'get',
       path: '/v1/clusters/{id}/graph',
-      summary: 'A cluster as nodes and edges (capped) for a graph view',
+      summary: 'A cluster of the current run as nodes and edges (capped) for a graph view',
+      description:
+        'Current run only: a cluster no longer current, which GET /v1/clusters/{id} still shows from the last run that had it, is 404 not_found here.',
       security: bearer,
       request: { params: clusterIdParam },
       responses: { 200: json(clusterGraphSchema, 'the graph'), ...errors(401, 403, 404, 504) },
@@ -354,12 +360,12 @@ function paths(): RouteConfig[] {
       description: 'The body holds the parameters GET /v1/investigations lists for that name.',
       security: bearer,
       request: {
-        params: z.object({ name: z.string() }),
+        params: investigationNameParam,
         body: { content: { 'application/json': { schema: jsonObject } } },
       },
       responses: {
         200: json(cypherResultSchema.extend({ name: z.string(), params: jsonObject }), 'rows'),
-        ...errors(400, 401, 403, 404, 422, 429, 504),
+        ...errors(400, 401, 403, 404, 429, 504),
       },
     },
     {
@@ -371,25 +377,30 @@ function paths(): RouteConfig[] {
       request: { body: { content: { 'application/json': { schema: cypherRequestSchema } } } },
       responses: {
         200: json(cypherResultSchema, 'rows'),
-        ...errors(400, 401, 403, 422, 429, 504),
+        ...errors(400, 401, 403, 429, 504),
       },
     },
   ];
 }
+
+/** Routes behind a key that answer without Neo4j: metrics, and the catalog (held in memory). */
+const WITHOUT_NEO4J = new Set(['get /metrics', 'get /v1/investigations']);
 
 /**
  * The failures every route of a kind can answer with, so each operation need not list
  * them: on every method whose body the service parses (BODY_METHODS, the list jsonBody
  * itself uses, whether or not the route documents a body), a body that is not JSON, too
  * large, not sent as JSON or in another charset (400, 413, 415); a path parameter with
- * broken percent-encoding (400); Neo4j down or busy (503, all but health and metrics).
+ * broken percent-encoding (400); on every route that reads or writes Neo4j (all behind a
+ * key but WITHOUT_NEO4J), Neo4j down or busy (503) and a transaction past Neo4j's memory
+ * limit (422: every transaction goes through toAppError in neo4j.ts).
  * What only some routes answer (504, 429) they list themselves.
  */
 function withCommonErrors(route: RouteConfig): RouteConfig {
   const codes: number[] = [];
   if (BODY_METHODS.includes(route.method.toUpperCase())) codes.push(400, 413, 415);
   if (route.path.includes('{')) codes.push(400);
-  if (route.security && route.path !== '/metrics') codes.push(503);
+  if (route.security && !WITHOUT_NEO4J.has(`${route.method} ${route.path}`)) codes.push(422, 503);
   const missing = codes.filter((c) => !(c in route.responses));
   return { ...route, responses: { ...route.responses, ...errors(...new Set(missing)) } };
 }

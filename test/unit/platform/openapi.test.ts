@@ -6,7 +6,7 @@
  */
 import type { z } from 'zod';
 import { clusterDetailQuery, listClustersQuery } from '../../../src/clusters/schemas';
-import { entryKeyInput, listQuery } from '../../../src/linkage/schemas';
+import { entryKeyInput, listQuery, runStatus } from '../../../src/linkage/schemas';
 import { BODY_METHODS } from '../../../src/platform/http';
 import { openApiDocument } from '../../../src/platform/openapi';
 import { listAuditQuery, listVerdictsQuery } from '../../../src/verdicts/schemas';
@@ -76,11 +76,15 @@ describe('documented failures every route of a kind can answer with', () => {
     ).toBeTruthy();
   });
 
-  it('503 on every route that reads or writes Neo4j, 429 and 504 on analyst queries', () => {
+  it('422 and 503 on every route that reads or writes Neo4j, 429 and 504 on analyst queries', () => {
     for (const { m, path, op } of ops) {
-      const touchesNeo4j = !['/healthz', '/metrics', '/readyz'].includes(path);
+      // The catalog of investigations is held in memory; /readyz answers 503 itself.
+      const touchesNeo4j = !['/healthz', '/metrics', '/readyz', '/v1/investigations'].includes(
+        path,
+      );
       if (touchesNeo4j)
-        expect([m, path, statuses(op)]).toEqual([m, path, expect.arrayContaining(['503'])]);
+        expect([m, path, statuses(op)]).toEqual([m, path, expect.arrayContaining(['422', '503'])]);
+      else expect([m, path, statuses(op)]).toEqual([m, path, expect.not.arrayContaining(['422'])]);
     }
     for (const path of ['/v1/cypher', '/v1/investigations/{name}']) {
       const op = ops.find((o) => o.path === path)?.op as Operation;
@@ -89,5 +93,41 @@ describe('documented failures every route of a kind can answer with', () => {
     for (const path of ['/v1/accounts/{id}', '/v1/clusters/{id}/graph', '/v1/audit']) {
       expect(statuses(ops.find((o) => o.path === path)?.op as Operation)).toContain('504');
     }
+  });
+});
+
+it("gives the investigation's {name} the pattern the route accepts", () => {
+  type Param = { in: string; name: string; schema?: { pattern?: string } };
+  const paths = openApiDocument().paths as Record<string, Record<string, { parameters: Param[] }>>;
+  const name = paths['/v1/investigations/{name}']?.post?.parameters.find((p) => p.name === 'name');
+  expect(name?.schema?.pattern).toBe('^[a-z0-9-]{1,100}$');
+});
+
+describe('the linkage run record', () => {
+  const run = (prune: unknown) => ({
+    id: 'r1',
+    status: 'succeeded',
+    phase: 'done',
+    progress: 1,
+    trigger: 'api',
+    seed: 42,
+    current: true,
+    startedAt: '2026-12-02T06:46:00.000Z',
+    finishedAt: '2026-12-02T06:48:00.000Z',
+    params: { seed: 42 },
+    timings: { publish: 5400, total: 126800 },
+    stats: {
+      clusters: 866,
+      publish: { clustersWritten: 866, membershipsWritten: 24000, batches: 3, prune, pruneMs: 12 },
+    },
+    dissolved: [],
+    error: null,
+  });
+
+  it('takes publish.prune as null: housekeeping failed, the run still succeeded (publish.ts)', () => {
+    expect(runStatus.safeParse(run(null)).success).toBe(true);
+    const counts = { runsPruned: 1, membershipsPruned: 20, failedRunsCleaned: 0 };
+    expect(runStatus.safeParse(run(counts)).success).toBe(true);
+    expect(runStatus.safeParse(run('none')).success).toBe(false);
   });
 });
