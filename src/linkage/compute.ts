@@ -116,10 +116,13 @@ export async function compute(
     minOverlap: params.minClusterSize,
   });
 
+  // This run's clusters by change, and apart from them the previous clusters it retired:
+  // one "merged" count for both would add clusters that merged to clusters merged away.
   const changes: Partial<Record<ClusterChange, number>> = {};
   for (const c of matched.clusters)
     changes[c.lineage.change] = (changes[c.lineage.change] ?? 0) + 1;
-  for (const d of matched.dissolved) changes[d.change] = (changes[d.change] ?? 0) + 1;
+  const retiredAs: Partial<Record<'merged' | 'dissolved', number>> = {};
+  for (const d of matched.dissolved) retiredAs[d.change] = (retiredAs[d.change] ?? 0) + 1;
   Object.assign(stats, {
     accounts: input.accounts.length,
     identifiers: input.identifiers.length,
@@ -132,6 +135,7 @@ export async function compute(
     accountsInClusters: matched.clusters.reduce((s, c) => s + c.members.length, 0),
     previousClusters: input.previousClusters.length,
     retired: matched.dissolved.length,
+    retiredAs,
     changes,
   });
   return { ...memberIdsOnly(matched, accountIds), stats, finishedAt: Date.now() };

@@ -75,10 +75,14 @@ const runStats = z.object({
   accountsInClusters: int().optional(),
   previousClusters: int().optional(),
   retired: int().optional().describe('previous clusters whose id this run did not keep'),
+  retiredAs: z
+    .object({ merged: int().optional(), dissolved: int().optional() })
+    .optional()
+    .describe("previous clusters retired, by how: merged into this run's clusters, or dissolved"),
   changes: z
     .object(Object.fromEntries(CHANGES.map((c) => [c, int().optional()])))
     .optional()
-    .describe('clusters per change against the previous run'),
+    .describe("this run's clusters per change against the previous run"),
   extract: numbersByName.optional().describe("extract's own counts and timings"),
   build: numbersByName.optional(),
   detect: numbersByName.optional(),

@@ -561,6 +561,9 @@ describe('linkage runs', () => {
     expect(
       (run as unknown as { dissolved: { clusterId: string; change: string }[] }).dissolved,
     ).toEqual([expect.objectContaining({ clusterId: family.id, change: 'dissolved' })]);
+    // counted apart from this run's clusters' changes
+    expect(run.stats).toMatchObject({ retired: 1, retiredAs: { dissolved: 1 } });
+    expect(run.stats).not.toHaveProperty('changes.dissolved');
     expect(clusterOf(clusters, 'ra-01')?.id).toBe(clusterOf(firstClusters, 'ra-01')?.id);
 
     expect(
