@@ -337,7 +337,9 @@ export async function extract(
     }));
   });
   const allowlist = await readAllowlist(db, cypher, opts.configAllowlist);
-  const previousClusters = await db.read(async (tx) => {
+  // On the leader (a write transaction that writes nothing): a lagging replica could
+  // still point at the run before the current one, and ids would be matched against it.
+  const previousClusters = await db.write(async (tx) => {
     const res = await tx.run(query(cypher, 'linkage/read-current-clusters'));
     return res.records.map((r) => ({
       id: String(r.get('id')),
