@@ -248,6 +248,40 @@ describe('simulate', () => {
     expect(small.lines.some((l) => l.includes('"prompt"'))).toBe(false);
   });
 
+  it("piles no group's requests on one second of the day: late waves run on past midnight", () => {
+    // Requests of a wave start within 20 min of it; waves late in the day used to be cut
+    // at 23:59:59, which put ~0.7 % of campaign requests on that one second.
+    const perSecond = new Map<string, Int32Array>();
+    const totals = new Map<string, number>();
+    let afterMidnight = 0;
+    for (const line of small.lines) {
+      const e = JSON.parse(line) as { type: string; accountId: string; at: string };
+      if (e.type !== 'request') continue;
+      const group = small.truth.get(e.accountId)?.group as string;
+      const [h, m, sec] = e.at.slice(11, 19).split(':').map(Number) as [number, number, number];
+      let counts = perSecond.get(group);
+      if (!counts) perSecond.set(group, (counts = new Int32Array(86_400)));
+      const i = h * 3600 + m * 60 + sec;
+      counts[i] = (counts[i] ?? 0) + 1;
+      totals.set(group, (totals.get(group) ?? 0) + 1);
+      if (group.startsWith('campaign:') && i < 20 * 60) afterMidnight++;
+    }
+    expect(perSecond.size).toBe(12);
+    const piled: string[] = [];
+    for (const [group, counts] of perSecond) {
+      // A uniform share of the group's requests per second, and Poisson noise around it.
+      const uniform = (totals.get(group) ?? 0) / 86_400;
+      const bound = uniform + 5 * Math.sqrt(uniform) + 5;
+      const worst = counts.reduce((a, b) => Math.max(a, b), 0);
+      if (worst > bound) piled.push(`${group}: ${worst} on one second (bound ${bound.toFixed(1)})`);
+    }
+    expect(piled).toEqual([]);
+    // The first 20 minutes of a day carry yesterday's late waves (about 1/72 of the day).
+    const campaign = [...totals].filter(([g]) => g.startsWith('campaign:'));
+    const total = campaign.reduce((n, [, c]) => n + c, 0);
+    expect(afterMidnight / total).toBeGreaterThan(0.008);
+  });
+
   it('reports progress once per day with a growing event count', () => {
     expect(progress.map((p) => p.day)).toEqual(Array.from({ length: 90 }, (_, i) => i + 1));
     expect(progress.every((p) => p.days === 90)).toBe(true);
