@@ -16,18 +16,20 @@
  * pose resembles: companies built on a heavy internal agent that switch its model fast.
  *
  *   npx tsx bench/quality/evasion.ts [--scale 0.1] [--seeds 42,7] [--variants a,b]
- *     [--out bench/out/evasion.md]
+ *     [--out bench/out/evasion.md] [--details] [--dump DIR]
  *
- * Data goes to bench/out/evasion/<variant>-<scale>-<seed>/ and is reused when the
- * variant's parameters are unchanged.
+ * `--details` adds each row's full evaluation (precision, every group's flag rate);
+ * `--dump DIR` writes every cluster's signals and truth mix per row (in-memory.ts).
+ * Data goes to bench/out/evasion/<variant>-<scale>-<seed>/ and is reused while the
+ * variant's parameters and the simulator's sources are unchanged (in-memory.ts).
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULTS, type SimParams } from '../../src/simulate';
 import type { CampaignParams } from '../../src/simulate/params';
-import type { Evaluation } from './evaluate';
-import { type InMemoryResult, runInMemory } from './in-memory';
+import { type Evaluation, formatEvaluation } from './evaluate';
+import { type InMemoryResult, dumpClusters, runInMemory } from './in-memory';
 
 /** A habit change: fields patched in every campaign, and top-level fields. */
 type Change = { what: string; campaign?: Partial<CampaignParams>; world?: Partial<SimParams> };
@@ -226,6 +228,8 @@ async function main(): Promise<void> {
       seeds: { type: 'string', default: '42' },
       variants: { type: 'string' },
       out: { type: 'string' },
+      details: { type: 'boolean', default: false },
+      dump: { type: 'string' },
     },
   });
   const scale = Number(args.scale);
@@ -242,24 +246,26 @@ async function main(): Promise<void> {
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   console.log(lines.join('\n'));
+  const details: string[] = [];
   for (const v of chosen) {
     for (const seed of seeds) {
+      // runInMemory simulates again when the overrides or the simulator's sources changed.
       const dir = path.resolve(`bench/out/evasion/${v.name}-${scale}-${seed}`);
-      const stamp = path.join(dir, 'variant.json');
-      const overrides = params(v);
-      const want = JSON.stringify(overrides);
-      if (existsSync(dir) && (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== want)) {
-        rmSync(dir, { recursive: true });
-      }
       mkdirSync(dir, { recursive: true });
-      const r = await runInMemory(dir, scale, seed, overrides);
-      writeFileSync(stamp, want);
+      const r = await runInMemory(dir, scale, seed, params(v));
       const line = `| ${row(v, seed, r.evaluation)} | ${benignMaxRisk(r).toFixed(3)} |`;
       lines.push(line);
       console.log(`${line}   (${r.times})`);
+      if (args.details)
+        details.push(`### ${v.name}, seed ${seed}\n\n${formatEvaluation(r.evaluation)}`);
+      if (args.dump) {
+        mkdirSync(args.dump, { recursive: true });
+        dumpClusters(r, path.join(args.dump, `${v.name}-${scale}-${seed}.json`));
+      }
     }
   }
-  if (args.out) writeFileSync(args.out, lines.join('\n') + '\n');
+  if (details.length > 0) console.log(`\n${details.join('\n\n')}`);
+  if (args.out) writeFileSync(args.out, [...lines, '', ...details].join('\n') + '\n');
 }
 
 main().catch((err: unknown) => {
