@@ -15,9 +15,10 @@ export const SIMULATOR_SOURCES = ['src/simulate', 'src/ingest/simhash.ts'];
 /** What the in-memory fold runs: fold.ts and the ingest code it calls (validate, aggregate…). */
 export const FOLD_SOURCES = ['bench/quality/fold.ts', 'src/ingest', 'src/linkage/types.ts'];
 
+/** Files under `rel`, but documentation (.md): a README edit makes nothing stale. */
 function filesUnder(root: string, rel: string): string[] {
   const abs = path.join(root, rel);
-  if (!statSync(abs).isDirectory()) return [rel];
+  if (!statSync(abs).isDirectory()) return rel.endsWith('.md') ? [] : [rel];
   return readdirSync(abs).flatMap((name) => filesUnder(root, path.posix.join(rel, name)));
 }
 

@@ -17,7 +17,7 @@ function tmp(): string {
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 describe('sourceHash', () => {
-  it('changes with any file under a root, its content or its name, and not with nothing', () => {
+  it('changes with any file under a root, its content or its name, not with documentation', () => {
     const root = tmp();
     mkdirSync(join(root, 'sim/deep'), { recursive: true });
     writeFileSync(join(root, 'sim/a.ts'), 'a');
@@ -33,6 +33,9 @@ describe('sourceHash', () => {
     writeFileSync(join(root, 'sim/deep/c.ts'), '');
     expect(sourceHash(['sim'], root)).not.toBe(edited);
     expect(sourceHash(['sim', 'other.ts'], root)).not.toBe(sourceHash(['sim'], root));
+    const code = sourceHash(['sim'], root);
+    writeFileSync(join(root, 'sim/README.md'), 'docs');
+    expect(sourceHash(['sim'], root)).toBe(code);
   });
 
   it('covers the simulator folder', () => {
