@@ -15,6 +15,11 @@
  * sign-ups over weeks, office hours); `agent-company` is the benign world a complete
  * pose resembles: companies built on a heavy internal agent that switch its model fast.
  *
+ * Benign stressors (`webmail-teams`, `sponsored-hackathon`, `fast-adopters`,
+ * `benign-stress`) give benign groups habits only rings have in the default world: a
+ * team card without a corporate domain or org, one card for a whole hackathon, a move
+ * to the new model within hours. The campaigns keep their defaults there.
+ *
  *   npx tsx bench/quality/evasion.ts [--scale 0.1] [--seeds 42,7] [--variants a,b]
  *     [--out bench/out/evasion.md] [--details] [--dump DIR]
  *
@@ -134,6 +139,26 @@ const AGENT_COMPANIES: Record<string, Change> = {
   },
 };
 
+/**
+ * Benign stressors: benign groups given habits that only rings have in the default
+ * world (an independent review's probe, 12-02): the company card without a corporate
+ * domain or org, one card for a whole event, and a fast move to a new model.
+ */
+const BENIGN_STRESS: Record<string, Change> = {
+  'webmail-teams': {
+    what: 'company and startup staff on personal webmail with no org (the team card, office and template stay)',
+    world: { teamWebmailShare: 1 },
+  },
+  'sponsored-hackathon': {
+    what: 'a sponsor pays for every hackathon participant: one card per event',
+    world: { sponsoredHackathonShare: 1 },
+  },
+  'fast-adopters': {
+    what: 'companies, startups, framework developers, hackathons and heavy users move 50–90 % of their traffic to the new model 0–6 h after its release',
+    world: { fastAdopterShare: 1 },
+  },
+};
+
 /** The simulator overrides for a change. */
 function params(c: Change): Partial<SimParams> {
   const out: Partial<SimParams> = { ...c.world };
@@ -160,6 +185,10 @@ function variants(names: string[] | undefined): Variant[] {
   for (const [name, c] of Object.entries(POSING)) all.push({ name, ...c });
   all.push(merged('pose-as-company', 'every posing change above at once', Object.values(POSING)));
   for (const [name, c] of Object.entries(AGENT_COMPANIES)) all.push({ name, ...c });
+  for (const [name, c] of Object.entries(BENIGN_STRESS)) all.push({ name, ...c });
+  all.push(
+    merged('benign-stress', 'every benign stressor above at once', Object.values(BENIGN_STRESS)),
+  );
   all.push(
     merged('all+lookalikes', 'every evasion and every look-alike at once', [
       ...Object.values(EVASIONS),

@@ -493,6 +493,83 @@ describe('simulate', () => {
     expect(coding / (before + after)).toBeGreaterThan(0.6);
   });
 
+  it('builds the benign stressors when asked, each changing only its own fields', async () => {
+    const defaults = buildPopulation(effectiveParams(0.01, 7)).accounts;
+    const stressed = buildPopulation(
+      effectiveParams(0.01, 7, {
+        teamWebmailShare: 1,
+        sponsoredHackathonShare: 1,
+        fastAdopterShare: 1,
+      }),
+    ).accounts;
+    expect(stressed.map((a) => a.id)).toEqual(defaults.map((a) => a.id));
+    const release = releaseMsOf(effectiveParams(0.01, 7));
+    const fastGroups = ['company', 'startup', 'framework_devs', 'signup_burst', 'heavy_user'];
+    const cards = new Map<string, Set<string>>();
+    const cardOwners = new Map<string, Set<string>>();
+    stressed.forEach((a, i) => {
+      const d = defaults[i] as (typeof defaults)[number];
+      const group = a.group.replace(/^\w+:/, '');
+      // Never touched: identity, network, prompts, timing.
+      expect([a.signupMs, a.signupIp, a.device, a.ips, a.rate]).toEqual([
+        d.signupMs,
+        d.signupIp,
+        d.device,
+        d.ips,
+        d.rate,
+      ]);
+      if (group === 'company' || group === 'startup') {
+        // Teams on personal webmail: no org, the team's card as before.
+        expect(WEBMAIL).toContain(a.emailDomain);
+        expect(a.org).toBeUndefined();
+        expect(a.payment).toBe(d.payment);
+      } else {
+        expect([a.emailDomain, a.org]).toEqual([d.emailDomain, d.org]);
+      }
+      if (group === 'signup_burst') {
+        cards.set(a.subgroup, (cards.get(a.subgroup) ?? new Set()).add(a.payment));
+      } else expect(a.payment).toBe(d.payment);
+      cardOwners.set(a.payment, (cardOwners.get(a.payment) ?? new Set()).add(a.subgroup));
+      if (a.kind === 'benign' && fastGroups.includes(group)) {
+        expect(a.adoption).toBe('pivot');
+        expect(a.pivotAtMs).toBeGreaterThanOrEqual(release);
+        expect(a.pivotAtMs).toBeLessThanOrEqual(release + 6 * HOUR);
+        expect(a.pivotShare).toBeGreaterThanOrEqual(0.5);
+        expect(a.pivotShare).toBeLessThanOrEqual(0.9);
+      } else {
+        expect([a.adoption, a.pivotAtMs, a.pivotShare]).toEqual([
+          d.adoption,
+          d.pivotAtMs,
+          d.pivotShare,
+        ]);
+      }
+    });
+    // A sponsored hackathon: one card for everyone there, used by no one else.
+    expect(cards.size).toBeGreaterThan(0);
+    for (const [, set] of cards) {
+      expect(set.size).toBe(1);
+      expect(cardOwners.get([...set][0] as string)?.size).toBe(1);
+    }
+
+    // In the events: the fast adopters' traffic moves to the new model within hours.
+    const fast = await run(0.01, 7, { params: { fastAdopterShare: 1 } });
+    const p = effectiveParams(0.01, 7);
+    let total = 0;
+    let onNew = 0;
+    for (const line of fast.lines) {
+      const e = JSON.parse(line) as Record<string, string>;
+      if (e.type !== 'request') continue;
+      const group = (fast.truth.get(e.accountId as string)?.group ?? '').replace('benign:', '');
+      const t = Date.parse(e.at as string);
+      if (!fastGroups.includes(group) || t < release + 6 * HOUR || t >= release + DAY) continue;
+      total++;
+      if (e.model === p.newModel) onNew++;
+    }
+    expect(total).toBeGreaterThan(200);
+    expect(onNew / total).toBeGreaterThan(0.6);
+    expect(onNew / total).toBeLessThan(0.8);
+  });
+
   it('gives away nothing in value formats: one account id format for everyone', () => {
     for (const id of small.truth.keys()) expect(id).toMatch(/^[a-z0-9]{14}$/);
   });
