@@ -15,19 +15,26 @@
  * sign-ups over weeks, office hours); `agent-company` is the benign world a complete
  * pose resembles: companies built on a heavy internal agent that switch its model fast.
  *
- *   npx tsx bench/quality/evasion.ts [--scale 0.1] [--seeds 42,7] [--variants a,b]
- *     [--out bench/out/evasion.md]
+ * Benign stressors (`webmail-teams`, `sponsored-hackathon`, `fast-adopters`,
+ * `benign-stress`) give benign groups habits only rings have in the default world: a
+ * team card without a corporate domain or org, one card for a whole hackathon, a move
+ * to the new model within hours. The campaigns keep their defaults there.
  *
- * Data goes to bench/out/evasion/<variant>-<scale>-<seed>/ and is reused when the
- * variant's parameters are unchanged.
+ *   npx tsx bench/quality/evasion.ts [--scale 0.1] [--seeds 42,7] [--variants a,b]
+ *     [--out bench/out/evasion.md] [--details] [--dump DIR]
+ *
+ * `--details` adds each row's full evaluation (precision, every group's flag rate);
+ * `--dump DIR` writes every cluster's signals and truth mix per row (in-memory.ts).
+ * Data goes to bench/out/evasion/<variant>-<scale>-<seed>/ and is reused while the
+ * variant's parameters and the simulator's sources are unchanged (in-memory.ts).
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULTS, type SimParams } from '../../src/simulate';
 import type { CampaignParams } from '../../src/simulate/params';
-import type { Evaluation } from './evaluate';
-import { type InMemoryResult, runInMemory } from './in-memory';
+import { type Evaluation, formatEvaluation } from './evaluate';
+import { type InMemoryResult, dumpClusters, runInMemory } from './in-memory';
 
 /** A habit change: fields patched in every campaign, and top-level fields. */
 type Change = { what: string; campaign?: Partial<CampaignParams>; world?: Partial<SimParams> };
@@ -132,6 +139,26 @@ const AGENT_COMPANIES: Record<string, Change> = {
   },
 };
 
+/**
+ * Benign stressors: benign groups given habits that only rings have in the default
+ * world (an independent review's probe, 12-02): the company card without a corporate
+ * domain or org, one card for a whole event, and a fast move to a new model.
+ */
+const BENIGN_STRESS: Record<string, Change> = {
+  'webmail-teams': {
+    what: 'company and startup staff on personal webmail with no org (the team card, office and template stay)',
+    world: { teamWebmailShare: 1 },
+  },
+  'sponsored-hackathon': {
+    what: 'a sponsor pays for every hackathon participant: one card per event',
+    world: { sponsoredHackathonShare: 1 },
+  },
+  'fast-adopters': {
+    what: 'companies, startups, framework developers, hackathons and heavy users move 50–90 % of their traffic to the new model 0–6 h after its release',
+    world: { fastAdopterShare: 1 },
+  },
+};
+
 /** The simulator overrides for a change. */
 function params(c: Change): Partial<SimParams> {
   const out: Partial<SimParams> = { ...c.world };
@@ -158,6 +185,10 @@ function variants(names: string[] | undefined): Variant[] {
   for (const [name, c] of Object.entries(POSING)) all.push({ name, ...c });
   all.push(merged('pose-as-company', 'every posing change above at once', Object.values(POSING)));
   for (const [name, c] of Object.entries(AGENT_COMPANIES)) all.push({ name, ...c });
+  for (const [name, c] of Object.entries(BENIGN_STRESS)) all.push({ name, ...c });
+  all.push(
+    merged('benign-stress', 'every benign stressor above at once', Object.values(BENIGN_STRESS)),
+  );
   all.push(
     merged('all+lookalikes', 'every evasion and every look-alike at once', [
       ...Object.values(EVASIONS),
@@ -226,6 +257,8 @@ async function main(): Promise<void> {
       seeds: { type: 'string', default: '42' },
       variants: { type: 'string' },
       out: { type: 'string' },
+      details: { type: 'boolean', default: false },
+      dump: { type: 'string' },
     },
   });
   const scale = Number(args.scale);
@@ -242,24 +275,26 @@ async function main(): Promise<void> {
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   console.log(lines.join('\n'));
+  const details: string[] = [];
   for (const v of chosen) {
     for (const seed of seeds) {
+      // runInMemory simulates again when the overrides or the simulator's sources changed.
       const dir = path.resolve(`bench/out/evasion/${v.name}-${scale}-${seed}`);
-      const stamp = path.join(dir, 'variant.json');
-      const overrides = params(v);
-      const want = JSON.stringify(overrides);
-      if (existsSync(dir) && (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== want)) {
-        rmSync(dir, { recursive: true });
-      }
       mkdirSync(dir, { recursive: true });
-      const r = await runInMemory(dir, scale, seed, overrides);
-      writeFileSync(stamp, want);
+      const r = await runInMemory(dir, scale, seed, params(v));
       const line = `| ${row(v, seed, r.evaluation)} | ${benignMaxRisk(r).toFixed(3)} |`;
       lines.push(line);
       console.log(`${line}   (${r.times})`);
+      if (args.details)
+        details.push(`### ${v.name}, seed ${seed}\n\n${formatEvaluation(r.evaluation)}`);
+      if (args.dump) {
+        mkdirSync(args.dump, { recursive: true });
+        dumpClusters(r, path.join(args.dump, `${v.name}-${scale}-${seed}.json`));
+      }
     }
   }
-  if (args.out) writeFileSync(args.out, lines.join('\n') + '\n');
+  if (details.length > 0) console.log(`\n${details.join('\n\n')}`);
+  if (args.out) writeFileSync(args.out, [...lines, '', ...details].join('\n') + '\n');
 }
 
 main().catch((err: unknown) => {

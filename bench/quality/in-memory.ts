@@ -7,9 +7,12 @@
  *   npx tsx bench/quality/in-memory.ts [--dir /tmp/cq/sim-0.1-42] [--scale 0.1] [--seed 42]
  *     [--dump clusters.json]   (every cluster's signals and truth mix, for diagnosis)
  *
- * Simulates into --dir first when it holds no events.jsonl.
+ * Simulates into --dir first unless it holds the events of this scale, seed and
+ * overrides made by the simulator's current sources (simulation.json records them; a
+ * directory without it is simulated again, over its events.jsonl, truth.csv and
+ * params.json). The fold is cached beside them, keyed the same way on the fold's sources.
  */
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { deserialize, serialize } from 'node:v8';
@@ -27,6 +30,7 @@ import {
   readTruth,
 } from './evaluate';
 import { foldEvents } from './fold';
+import { FOLD_SOURCES, SIMULATOR_SOURCES, sourceHash } from './source-hash';
 
 export interface InMemoryResult {
   input: LinkageInput;
@@ -38,32 +42,47 @@ export interface InMemoryResult {
   times: string;
 }
 
+/** The stamp's text if `file` exists, else null. */
+function stampOf(file: string): string | null {
+  return existsSync(file) ? readFileSync(file, 'utf8') : null;
+}
+
 /**
- * Simulate into `dir` (unless it already holds events.jsonl), fold the events (cached
- * beside them), run build → detect → score, and only then read the truth and evaluate.
+ * Simulate into `dir` (unless it already holds this world, made by the simulator's
+ * current sources), fold the events (cached beside them, keyed on the fold's sources),
+ * run build → detect → score, and only then read the truth and evaluate.
  */
 export async function runInMemory(
   dir: string,
   scale: number,
   seed: number,
-  params?: Partial<SimParams>,
+  params: Partial<SimParams> = {},
 ): Promise<InMemoryResult> {
   const events = path.join(dir, 'events.jsonl');
   const lap = timer();
-  if (!existsSync(events)) {
+  // A stamp is written only once its files are complete, and removed before they change.
+  const simStamp = path.join(dir, 'simulation.json');
+  const simKey = JSON.stringify({ scale, seed, params, simulator: sourceHash(SIMULATOR_SOURCES) });
+  const cache = path.join(dir, 'linkage-input.v8');
+  const foldStamp = path.join(dir, 'linkage-input.json');
+  if (!existsSync(events) || stampOf(simStamp) !== simKey) {
+    for (const f of [simStamp, foldStamp, cache]) rmSync(f, { force: true });
     await simulate({ scale, seed, outDir: dir, params });
+    writeFileSync(simStamp, simKey);
     lap('simulate');
   }
   // The fold is the slow part (~1.5 min at scale 0.1): cached beside the events.
-  const cache = path.join(dir, 'linkage-input.v8');
+  const foldKey = JSON.stringify({ events: simKey, fold: sourceHash(FOLD_SOURCES) });
   let input: LinkageInput;
-  if (existsSync(cache) && statSync(cache).mtimeMs > statSync(events).mtimeMs) {
+  if (existsSync(cache) && stampOf(foldStamp) === foldKey) {
     input = deserialize(readFileSync(cache)) as LinkageInput;
     lap('load cached input');
   } else {
+    rmSync(foldStamp, { force: true });
     const folded = await foldEvents(events);
     input = folded.input;
     writeFileSync(cache, serialize(input));
+    writeFileSync(foldStamp, foldKey);
     lap('fold');
     if (folded.rejected > 0) console.log(`events ${folded.events}, rejected ${folded.rejected}`);
   }
@@ -119,34 +138,37 @@ async function main(): Promise<void> {
   console.log('detect', JSON.stringify(detectStats));
   console.log(formatEvaluation(evaluation));
   console.log(`times: ${times}`);
-  const ids = input.accounts.map((a) => a.id);
+  if (args.dump) dumpClusters({ input, clusters, truth }, args.dump);
+}
 
-  if (args.dump) {
-    const rows = clusters.map((c, i) => {
-      const mix: Record<string, number> = {};
-      for (const m of c.members) {
-        const g = truth.get(ids[m] as string)?.group ?? 'unknown';
-        mix[g] = (mix[g] ?? 0) + 1;
-      }
-      const subgroups: Record<string, number> = {};
-      for (const m of c.members) {
-        const t = truth.get(ids[m] as string);
-        const k = `${t?.group}/${t?.subgroup}`;
-        subgroups[k] = (subgroups[k] ?? 0) + 1;
-      }
-      return {
-        i,
-        size: c.members.length,
-        risk: Number(c.risk.toFixed(4)),
-        flagged: c.flagged,
-        mix,
-        subgroups,
-        reasons: c.reasons,
-        signals: c.signals,
-      };
-    });
-    writeFileSync(args.dump, JSON.stringify(rows));
-  }
+/** Every cluster's size, risk, reasons, signals and truth mix, as JSON (for diagnosis). */
+export function dumpClusters(
+  r: Pick<InMemoryResult, 'input' | 'clusters' | 'truth'>,
+  file: string,
+): void {
+  const ids = r.input.accounts.map((a) => a.id);
+  const rows = r.clusters.map((c, i) => {
+    const mix: Record<string, number> = {};
+    const subgroups: Record<string, number> = {};
+    for (const m of c.members) {
+      const t = r.truth.get(ids[m] as string);
+      const g = t?.group ?? 'unknown';
+      mix[g] = (mix[g] ?? 0) + 1;
+      const k = `${t?.group}/${t?.subgroup}`;
+      subgroups[k] = (subgroups[k] ?? 0) + 1;
+    }
+    return {
+      i,
+      size: c.members.length,
+      risk: Number(c.risk.toFixed(4)),
+      flagged: c.flagged,
+      mix,
+      subgroups,
+      reasons: c.reasons,
+      signals: c.signals,
+    };
+  });
+  writeFileSync(file, JSON.stringify(rows));
 }
 
 function timer() {

@@ -1,7 +1,8 @@
 /**
  * Day-by-day event generation: for each day, the sign-ups, payments and requests of every
  * active account, sorted by time and handed to a sink as JSON lines. Only one day of
- * events is ever in memory, so scale 1 (~25 M lines) runs in bounded memory.
+ * events (and the requests of late waves that run on past midnight, held for the next
+ * day) is ever in memory, so scale 1 (~25 M lines) runs in bounded memory.
  */
 import { EffectiveParams } from './params';
 import { Account, Population, RequestMix, dayFactor } from './population';
@@ -59,6 +60,8 @@ export class Generator {
   /** Accounts whose sign-up / second payment falls on a day, by day index (-1 = before). */
   private readonly signups = new Map<number, Account[]>();
   private readonly payments2 = new Map<number, Account[]>();
+  /** Requests of yesterday's late waves that run past midnight: emitted with today's. */
+  private carry = new Batch();
   events = 0;
   requests = 0;
 
@@ -66,6 +69,7 @@ export class Generator {
     private readonly p: EffectiveParams,
     private readonly pop: Population,
   ) {
+    if (p.waveJitterMinutes * MINUTE >= DAY) throw new Error('waveJitterMinutes must be < 1 day');
     this.rng = Rng.derive(p.seed, 'events');
     this.oldModels = Object.keys(p.oldModels);
     this.oldCum = cumulative(Object.values(p.oldModels));
@@ -87,8 +91,10 @@ export class Generator {
 
   day(day: number): string[] {
     const { p, pop, rng } = this;
-    const out = new Batch();
+    const out = this.carry;
+    this.carry = new Batch();
     const dayMs = pop.startMs + day * DAY;
+    const windowEndMs = pop.startMs + p.days * DAY;
     for (const a of this.signups.get(day) ?? []) this.onboard(a, out);
     for (const a of this.payments2.get(day) ?? []) {
       const sp = a.secondPayment;
@@ -114,7 +120,9 @@ export class Generator {
         let t: number;
         if (a.sub) {
           const wave = a.sub.waves[rng.int(a.sub.waves.length)] as number;
-          t = Math.min(dayMs + DAY - 1000, wave + rng.next() * jitter);
+          // A late wave runs on past midnight (into tomorrow's batch), as waves do around
+          // the clock; only the window's end cuts it off.
+          t = wave + rng.next() * jitter;
         } else if (a.hours) {
           t = dayMs + rng.weighted(a.hours) * 3_600_000 + rng.next() * 3_600_000;
         } else {
@@ -122,7 +130,8 @@ export class Generator {
         }
         if (t < from) t = from + 1000 + rng.next() * (dayMs + DAY - from - 2000);
         t = Math.floor(t / 1000) * 1000;
-        out.push(t, this.request(a, t));
+        if (t < dayMs + DAY) out.push(t, this.request(a, t));
+        else if (t < windowEndMs) this.carry.push(t, this.request(a, t));
       }
     }
     return this.finish(out);

@@ -198,6 +198,31 @@ export const DEFAULTS = {
    * by day but never idle), or evenly over the day ('clock').
    */
   companyAgentHours: 'office' as 'office' | 'flat' | 'clock',
+  /**
+   * Benign stressors, the benign look-alikes of habits only rings have in the default
+   * world (0: off; the evasion bench's `webmail-teams`, `sponsored-hackathon`,
+   * `fast-adopters` and `benign-stress`). Drawn after the rest of the population from a
+   * stream of their own, so turning one on changes nothing else.
+   * `teamWebmailShare`: companies and startups whose staff sign up with their personal
+   * webmail and declare no org (the shared card, office and template stay).
+   * `sponsoredHackathonShare`: hackathons whose sponsor pays for every participant's
+   * account with one card.
+   * `fastAdopterShare`: accounts of `fastAdopterGroups` that move `fastAdopterTraffic`
+   * of their requests to the new model `fastAdopterLagHours` after its release (both
+   * drawn per account), as users who switch their tools' default model at once do.
+   */
+  teamWebmailShare: 0,
+  sponsoredHackathonShare: 0,
+  fastAdopterShare: 0,
+  fastAdopterGroups: [
+    'company',
+    'startup',
+    'framework_devs',
+    'signup_burst',
+    'heavy_user',
+  ] as BenignGroup[],
+  fastAdopterLagHours: [0, 6] as Range,
+  fastAdopterTraffic: [0.5, 0.9] as Range,
   /** Startup engineers' requests on the startup's shared template. */
   startupTemplateShare: 0.3,
   /** NAT IPs per campus, per carrier; exit IPs per VPN provider; venue IPs per hackathon. */

@@ -564,9 +564,56 @@ export function buildPopulation(p: EffectiveParams): Population {
     accounts.push(a);
   }
 
+  stress(accounts, p, ident, releaseMs);
   calibrate(accounts, p, startMs);
   for (const a of accounts) if (a.agentVolume) a.rate *= a.agentVolume;
   return { accounts, subgroups, pools, startMs, releaseMs };
+}
+
+/**
+ * The benign stressors (params.ts; off by default): teams on personal webmail, sponsored
+ * hackathons, fast adopters of the new model. Drawn last, from their own stream (and the
+ * identity stream's end), so the rest of the population is the same with or without them.
+ */
+function stress(accounts: Account[], p: EffectiveParams, ident: Identity, releaseMs: number): void {
+  if (p.teamWebmailShare <= 0 && p.sponsoredHackathonShare <= 0 && p.fastAdopterShare <= 0) return;
+  const rng = Rng.derive(p.seed, 'stressors');
+  const webmailTeams = new Map<string, boolean>();
+  const sponsorCards = new Map<string, string | null>();
+  const fast = new Set<string>(p.fastAdopterGroups.map((g) => `benign:${g}`));
+  for (const a of accounts) {
+    if (a.kind !== 'benign') continue;
+    if (a.group === 'benign:company' || a.group === 'benign:startup') {
+      let webmail = webmailTeams.get(a.subgroup);
+      if (webmail === undefined) {
+        webmail = p.teamWebmailShare > 0 && rng.chance(p.teamWebmailShare);
+        webmailTeams.set(a.subgroup, webmail);
+      }
+      if (webmail) {
+        a.emailDomain = ident.webmail();
+        a.org = undefined;
+      }
+    }
+    if (a.group === 'benign:signup_burst') {
+      let card = sponsorCards.get(a.subgroup);
+      if (card === undefined) {
+        card =
+          p.sponsoredHackathonShare > 0 && rng.chance(p.sponsoredHackathonShare)
+            ? ident.paymentMethod()
+            : null;
+        sponsorCards.set(a.subgroup, card);
+      }
+      if (card !== null) a.payment = card;
+    }
+    // Agent companies already switch within a day; they keep their own schedule.
+    if (p.fastAdopterShare > 0 && fast.has(a.group) && a.adoption !== 'pivot') {
+      if (rng.chance(p.fastAdopterShare)) {
+        a.adoption = 'pivot';
+        a.pivotAtMs = releaseMs + rng.uniform(...p.fastAdopterLagHours) * HOUR;
+        a.pivotShare = rng.uniform(...p.fastAdopterTraffic);
+      }
+    }
+  }
 }
 
 /** Relative activity of an account on a day (weekends, hackathon boost). */

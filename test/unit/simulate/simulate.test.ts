@@ -248,6 +248,40 @@ describe('simulate', () => {
     expect(small.lines.some((l) => l.includes('"prompt"'))).toBe(false);
   });
 
+  it("piles no group's requests on one second of the day: late waves run on past midnight", () => {
+    // Requests of a wave start within 20 min of it; waves late in the day used to be cut
+    // at 23:59:59, which put ~0.7 % of campaign requests on that one second.
+    const perSecond = new Map<string, Int32Array>();
+    const totals = new Map<string, number>();
+    let afterMidnight = 0;
+    for (const line of small.lines) {
+      const e = JSON.parse(line) as { type: string; accountId: string; at: string };
+      if (e.type !== 'request') continue;
+      const group = small.truth.get(e.accountId)?.group as string;
+      const [h, m, sec] = e.at.slice(11, 19).split(':').map(Number) as [number, number, number];
+      let counts = perSecond.get(group);
+      if (!counts) perSecond.set(group, (counts = new Int32Array(86_400)));
+      const i = h * 3600 + m * 60 + sec;
+      counts[i] = (counts[i] ?? 0) + 1;
+      totals.set(group, (totals.get(group) ?? 0) + 1);
+      if (group.startsWith('campaign:') && i < 20 * 60) afterMidnight++;
+    }
+    expect(perSecond.size).toBe(12);
+    const piled: string[] = [];
+    for (const [group, counts] of perSecond) {
+      // A uniform share of the group's requests per second, and Poisson noise around it.
+      const uniform = (totals.get(group) ?? 0) / 86_400;
+      const bound = uniform + 5 * Math.sqrt(uniform) + 5;
+      const worst = counts.reduce((a, b) => Math.max(a, b), 0);
+      if (worst > bound) piled.push(`${group}: ${worst} on one second (bound ${bound.toFixed(1)})`);
+    }
+    expect(piled).toEqual([]);
+    // The first 20 minutes of a day carry yesterday's late waves (about 1/72 of the day).
+    const campaign = [...totals].filter(([g]) => g.startsWith('campaign:'));
+    const total = campaign.reduce((n, [, c]) => n + c, 0);
+    expect(afterMidnight / total).toBeGreaterThan(0.008);
+  });
+
   it('reports progress once per day with a growing event count', () => {
     expect(progress.map((p) => p.day)).toEqual(Array.from({ length: 90 }, (_, i) => i + 1));
     expect(progress.every((p) => p.days === 90)).toBe(true);
@@ -457,6 +491,83 @@ describe('simulate', () => {
     expect(afterNew / after).toBeLessThan(0.85);
     // 80 % through the agent, 80 % of that coding; ordinary requests add a little.
     expect(coding / (before + after)).toBeGreaterThan(0.6);
+  });
+
+  it('builds the benign stressors when asked, each changing only its own fields', async () => {
+    const defaults = buildPopulation(effectiveParams(0.01, 7)).accounts;
+    const stressed = buildPopulation(
+      effectiveParams(0.01, 7, {
+        teamWebmailShare: 1,
+        sponsoredHackathonShare: 1,
+        fastAdopterShare: 1,
+      }),
+    ).accounts;
+    expect(stressed.map((a) => a.id)).toEqual(defaults.map((a) => a.id));
+    const release = releaseMsOf(effectiveParams(0.01, 7));
+    const fastGroups = ['company', 'startup', 'framework_devs', 'signup_burst', 'heavy_user'];
+    const cards = new Map<string, Set<string>>();
+    const cardOwners = new Map<string, Set<string>>();
+    stressed.forEach((a, i) => {
+      const d = defaults[i] as (typeof defaults)[number];
+      const group = a.group.replace(/^\w+:/, '');
+      // Never touched: identity, network, prompts, timing.
+      expect([a.signupMs, a.signupIp, a.device, a.ips, a.rate]).toEqual([
+        d.signupMs,
+        d.signupIp,
+        d.device,
+        d.ips,
+        d.rate,
+      ]);
+      if (group === 'company' || group === 'startup') {
+        // Teams on personal webmail: no org, the team's card as before.
+        expect(WEBMAIL).toContain(a.emailDomain);
+        expect(a.org).toBeUndefined();
+        expect(a.payment).toBe(d.payment);
+      } else {
+        expect([a.emailDomain, a.org]).toEqual([d.emailDomain, d.org]);
+      }
+      if (group === 'signup_burst') {
+        cards.set(a.subgroup, (cards.get(a.subgroup) ?? new Set()).add(a.payment));
+      } else expect(a.payment).toBe(d.payment);
+      cardOwners.set(a.payment, (cardOwners.get(a.payment) ?? new Set()).add(a.subgroup));
+      if (a.kind === 'benign' && fastGroups.includes(group)) {
+        expect(a.adoption).toBe('pivot');
+        expect(a.pivotAtMs).toBeGreaterThanOrEqual(release);
+        expect(a.pivotAtMs).toBeLessThanOrEqual(release + 6 * HOUR);
+        expect(a.pivotShare).toBeGreaterThanOrEqual(0.5);
+        expect(a.pivotShare).toBeLessThanOrEqual(0.9);
+      } else {
+        expect([a.adoption, a.pivotAtMs, a.pivotShare]).toEqual([
+          d.adoption,
+          d.pivotAtMs,
+          d.pivotShare,
+        ]);
+      }
+    });
+    // A sponsored hackathon: one card for everyone there, used by no one else.
+    expect(cards.size).toBeGreaterThan(0);
+    for (const [, set] of cards) {
+      expect(set.size).toBe(1);
+      expect(cardOwners.get([...set][0] as string)?.size).toBe(1);
+    }
+
+    // In the events: the fast adopters' traffic moves to the new model within hours.
+    const fast = await run(0.01, 7, { params: { fastAdopterShare: 1 } });
+    const p = effectiveParams(0.01, 7);
+    let total = 0;
+    let onNew = 0;
+    for (const line of fast.lines) {
+      const e = JSON.parse(line) as Record<string, string>;
+      if (e.type !== 'request') continue;
+      const group = (fast.truth.get(e.accountId as string)?.group ?? '').replace('benign:', '');
+      const t = Date.parse(e.at as string);
+      if (!fastGroups.includes(group) || t < release + 6 * HOUR || t >= release + DAY) continue;
+      total++;
+      if (e.model === p.newModel) onNew++;
+    }
+    expect(total).toBeGreaterThan(200);
+    expect(onNew / total).toBeGreaterThan(0.6);
+    expect(onNew / total).toBeLessThan(0.8);
   });
 
   it('gives away nothing in value formats: one account id format for everyone', () => {

@@ -1,0 +1,35 @@
+/**
+ * Content hashes of source files, to key the quality benches' caches on the code that
+ * made them: a simulated world is reused only while the simulator's sources are the
+ * same, a fold only while the fold's are. Without it a simulator change went unseen
+ * whenever a variant's overrides were unchanged.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+/** What `simulate()` runs: its folder, and the SimHash it fingerprints templates with. */
+export const SIMULATOR_SOURCES = ['src/simulate', 'src/ingest/simhash.ts'];
+/** What the in-memory fold runs: fold.ts and the ingest code it calls (validate, aggregate…). */
+export const FOLD_SOURCES = ['bench/quality/fold.ts', 'src/ingest', 'src/linkage/types.ts'];
+
+/** Files under `rel`, but documentation (.md): a README edit makes nothing stale. */
+function filesUnder(root: string, rel: string): string[] {
+  const abs = path.join(root, rel);
+  if (!statSync(abs).isDirectory()) return rel.endsWith('.md') ? [] : [rel];
+  return readdirSync(abs).flatMap((name) => filesUnder(root, path.posix.join(rel, name)));
+}
+
+/** sha256 over the files (path and content) under `roots`, relative to `root` (the repository). */
+export function sourceHash(roots: readonly string[], root = ROOT): string {
+  const h = createHash('sha256');
+  for (const file of roots.flatMap((r) => filesUnder(root, r)).sort()) {
+    h.update(file)
+      .update('\0')
+      .update(readFileSync(path.join(root, file)))
+      .update('\0');
+  }
+  return h.digest('hex');
+}
