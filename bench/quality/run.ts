@@ -32,6 +32,7 @@ import { openDatabase, toNumber } from '../../src/platform/neo4j';
 import { startLocalNeo4j } from '../../src/platform/neo4j-local';
 import { peakRssMiB } from '../../src/platform/peak-rss';
 import { simulate } from '../../src/simulate';
+import { SIMULATOR_SOURCES, sourceHash } from './source-hash';
 import {
   type EvalCluster,
   evaluate,
@@ -85,11 +86,18 @@ async function main(): Promise<void> {
 
   // 1. simulate
   let t = Date.now();
-  if (args['reuse-sim'] && existsSync(events)) {
+  // Reused only when made by this simulator code (the key file is written last).
+  const simKeyFile = path.join(simDir, 'simulator.sha256');
+  const simKey = sourceHash(SIMULATOR_SOURCES);
+  const reusable =
+    existsSync(events) && existsSync(simKeyFile) && readFileSync(simKeyFile, 'utf8') === simKey;
+  if (args['reuse-sim'] && reusable) {
     log(`simulate: reusing ${simDir}`);
   } else {
+    if (args['reuse-sim']) log(`simulate: ${simDir} was made by other simulator code; simulating`);
     rmSync(simDir, { recursive: true, force: true });
     const r = await simulate({ scale, seed, outDir: simDir });
+    writeFileSync(simKeyFile, simKey);
     phases.simulate = Date.now() - t;
     log(`simulate: ${r.events} events, ${r.accounts} accounts in ${seconds(phases.simulate)} s`);
   }
