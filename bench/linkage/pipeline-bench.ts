@@ -39,6 +39,7 @@ import { build } from '../../src/linkage/build';
 import { detect } from '../../src/linkage/detect';
 import { extract } from '../../src/linkage/extract';
 import { PHASES, runLinkage, type Phase } from '../../src/linkage/runner';
+import { buildOverrides, parseWeightOverrides } from '../../src/linkage/settings';
 import { loadConfig } from '../../src/platform/config';
 import { loadCypher, query } from '../../src/platform/cypher';
 import { createLogger } from '../../src/platform/logger';
@@ -403,7 +404,13 @@ async function main(): Promise<void> {
         pageSize: config.LINKAGE_EXTRACT_PAGE_SIZE,
         configAllowlist: config.LINKAGE_ALLOWLIST,
       });
-      const graph = build(again.input, { seed: runSeed });
+      // The run's build options: its seed, and any LINKAGE_WEIGHTS or
+      // LINKAGE_PROMPT_MAX_HAMMING it took from the environment.
+      const graph = build(again.input, {
+        ...buildOverrides(parseWeightOverrides(config.LINKAGE_WEIGHTS)),
+        seed: runSeed,
+        maxHamming: config.LINKAGE_PROMPT_MAX_HAMMING,
+      });
       log(
         `re-extract + build for igraph: ${graph.source.length} edges (run: ${String(st.edges)}) in ${s(Date.now() - t)} s`,
       );

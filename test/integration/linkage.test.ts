@@ -604,6 +604,25 @@ describe('linkage runs', () => {
     expect(lease?.holder).toBeNull();
   });
 
+  /** `coterie linkage run --seed 7` in a process of its own, publishing one row per batch. */
+  const spawnCliRun = (env: Record<string, string> = {}) =>
+    spawn(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', 'linkage', 'run', '--seed', '7'],
+      {
+        cwd: path.resolve(__dirname, '../..'),
+        stdio: 'ignore',
+        env: {
+          ...process.env,
+          NEO4J_URI: neo4j.uri,
+          NEO4J_PASSWORD: neo4j.password,
+          LINKAGE_PUBLISH_BATCH_SIZE: '1',
+          LINKAGE_ALLOWLIST: `ip:${CONFIG_ALLOWED_IP}, subnet:${CONFIG_ALLOWED_SUBNET}`,
+          ...env,
+        },
+      },
+    );
+
   it('a run process killed mid-publish: readers keep the previous run, the next run fails it and removes what it wrote', async () => {
     const before = await currentClusters();
     // Hold a lock on one ring member: the killed run's publish blocks when it reaches that
@@ -611,23 +630,7 @@ describe('linkage runs', () => {
     const locker = neo4j.driver.session();
     const lock = await locker.beginTransaction();
     await lock.run("MATCH (a:Account {id: 'ra-01'}) SET a.lockProbe = true");
-    const root = path.resolve(__dirname, '../..');
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', 'linkage', 'run', '--seed', '7'],
-      {
-        cwd: root,
-        stdio: 'ignore',
-        env: {
-          ...process.env,
-          NEO4J_URI: neo4j.uri,
-          NEO4J_PASSWORD: neo4j.password,
-          LINKAGE_PUBLISH_BATCH_SIZE: '1',
-          LINKAGE_LEASE_TTL_MS: '2000',
-          LINKAGE_ALLOWLIST: `ip:${CONFIG_ALLOWED_IP}, subnet:${CONFIG_ALLOWED_SUBNET}`,
-        },
-      },
-    );
+    const child = spawnCliRun({ LINKAGE_LEASE_TTL_MS: '2000' });
     const exited = new Promise<NodeJS.Signals | null>((r) => child.on('exit', (_c, sig) => r(sig)));
     let deadId: string;
     try {
@@ -681,21 +684,7 @@ describe('linkage runs', () => {
     const locker = neo4j.driver.session();
     const lock = await locker.beginTransaction();
     await lock.run("MATCH (a:Account {id: 'ra-01'}) SET a.lockProbe = true");
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', 'linkage', 'run', '--seed', '7'],
-      {
-        cwd: path.resolve(__dirname, '../..'),
-        stdio: 'ignore',
-        env: {
-          ...process.env,
-          NEO4J_URI: neo4j.uri,
-          NEO4J_PASSWORD: neo4j.password,
-          LINKAGE_PUBLISH_BATCH_SIZE: '1',
-          LINKAGE_ALLOWLIST: `ip:${CONFIG_ALLOWED_IP}, subnet:${CONFIG_ALLOWED_SUBNET}`,
-        },
-      },
-    );
+    const child = spawnCliRun();
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     let runId: string;
     try {
