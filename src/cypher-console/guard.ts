@@ -43,8 +43,10 @@ export function codeOnly(text: string): string {
     const two = text.slice(i, i + 2);
     let end: number;
     if (two === '//') {
-      end = text.indexOf('\n', i);
-      end = end < 0 ? text.length : end;
+      // Cypher ends a line comment at \r as well as \n
+      const eol = /[\r\n]/g;
+      eol.lastIndex = i;
+      end = eol.exec(text)?.index ?? text.length;
     } else if (two === '/*') {
       end = text.indexOf('*/', i + 2);
       end = end < 0 ? text.length : end + 2;
@@ -66,6 +68,17 @@ export function codeOnly(text: string): string {
 /** Text check before planning: comments and string literals cannot hide or fake it. */
 export function mentionsLoadCsv(text: string): boolean {
   return LOAD_CSV.test(codeOnly(text));
+}
+
+const CALL = new RegExp(`(?<![.\\w])CALL${WS}+([A-Za-z_][\\w.]*)${WS}*\\(`, 'gi');
+
+/**
+ * Procedures the query text calls (`CALL name(`, as a call inside a query must be
+ * written), wherever they sit: a check that does not depend on how Neo4j renders a
+ * plan. A quoted (backticked) name is left to the plan checks, which see it resolved.
+ */
+export function calledProcedures(text: string): string[] {
+  return [...codeOnly(text).matchAll(CALL)].map((m) => m[1] as string);
 }
 
 /** Commands an analyst may run: schema and catalogue listings only. */
@@ -140,6 +153,9 @@ export function assertReadOnly(
     throw new AppError('write_not_allowed', 'Neo4j gave no plan for the query to check', {
       details: { reason: 'no_plan' },
     });
+  }
+  for (const name of calledProcedures(text)) {
+    if (!ALLOWED_PROCEDURES.has(name)) refuseProcedure(name);
   }
   const nodes = planNodes(plan);
   if (

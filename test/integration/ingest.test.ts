@@ -183,6 +183,28 @@ describe('POST /v1/events', () => {
     expect(tie).toEqual({ org: 'newest2', domain: 'newest2.example' });
   });
 
+  it('breaks a tie the same way in one batch (the fold) as across batches (Cypher), beyond the BMP too', async () => {
+    // UTF-16 order (JavaScript's) puts U+FF58 above U+1F600, code-point order below:
+    // the fold and Neo4j must agree, or the stored org would depend on batching.
+    const at = '2026-03-02T10:00:00Z';
+    const event = (accountId: string, org: string) => ({ type: 'request', accountId, at, org });
+    const orgs = ['\uff58corp', '\u{1f600}corp'];
+    const post = (events: unknown[]) => postJson(`${svc.url}/v1/events`, { events });
+    expect((await post(orgs.map((o) => event('w:tie-one-batch', o)))).status).toBe(200);
+    for (const o of orgs) expect((await post([event('w:tie-two-batches', o)])).status).toBe(200);
+    for (const o of [...orgs].reverse())
+      expect((await post([event('w:tie-two-batches-reversed', o)])).status).toBe(200);
+    const rows = await cypher(
+      "MATCH (a:Account) WHERE a.id STARTS WITH 'w:tie-' RETURN a.id AS id, a.org AS org ORDER BY id",
+    );
+    expect(rows).toEqual(
+      ['w:tie-one-batch', 'w:tie-two-batches', 'w:tie-two-batches-reversed'].map((id) => ({
+        id,
+        org: '\uff58corp',
+      })),
+    );
+  });
+
   it('gives an account its hour series with its first request, none before', async () => {
     const at = '2026-03-02T08:15:00Z';
     const event = { accountId: 'w:quiet', at };

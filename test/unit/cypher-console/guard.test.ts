@@ -1,6 +1,7 @@
 /** The ad-hoc Cypher guard's decisions from query type and plan (pure). */
 import {
   assertReadOnly,
+  calledProcedures,
   mentionsLoadCsv,
   planOperators,
   procedureName,
@@ -99,6 +100,35 @@ describe('assertReadOnly', () => {
           ),
         ),
       ),
+    ).toBeUndefined();
+  });
+
+  it('ends a line comment at \\r as Cypher does', () => {
+    expect(mentionsLoadCsv('RETURN 1 AS x // c\rLOAD CSV FROM $u AS l RETURN l')).toBe(true);
+  });
+
+  it('refuses procedures the text calls, whatever the plan shows (a later Neo4j may render them otherwise)', () => {
+    expect(
+      codeOf(() =>
+        assertReadOnly('RETURN COUNT { CALL db.prepareForReplanning() } AS c', 'r', plan('P')),
+      ),
+    ).toBe('write_not_allowed:procedure');
+    expect(
+      calledProcedures('CALL db.labels() YIELD label WITH label CALL db.info() YIELD id RETURN id'),
+    ).toEqual(['db.labels', 'db.info']);
+    expect(calledProcedures('CALL\u001cdb.info()')).toEqual(['db.info']);
+    // subqueries, strings, properties and variables named call are no procedure calls
+    for (const q of [
+      'MATCH (a) CALL { WITH a RETURN 1 AS x } RETURN a',
+      'CALL (a) { RETURN 1 AS x } RETURN 1',
+      "RETURN 'CALL db.info()' AS s",
+      'MATCH (r) RETURN r.call, r.callCount',
+      'WITH 1 AS call RETURN count(*)',
+    ]) {
+      expect(calledProcedures(q)).toEqual([]);
+    }
+    expect(
+      codeOf(() => assertReadOnly('CALL db.labels() YIELD label RETURN label', 'r', plan('P'))),
     ).toBeUndefined();
   });
 
