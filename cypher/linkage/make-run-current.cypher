@@ -11,7 +11,8 @@ WITH l
 WHERE l.holder = $runId
 MATCH (run:LinkageRun {id: $runId, status: 'running'})
 MERGE (p:Pointer {name: 'current'})
-SET p.previousRunId = p.runId, p.runId = $runId, p.updatedAt = $now,
+SET run.previousRunId = p.runId,
+    p.previousRunId = p.runId, p.runId = $runId, p.updatedAt = $now,
     run.status = 'succeeded', run.phase = 'done', run.progress = 1.0, run.finishedAt = $now,
     run.stats = $stats, run.timings = $timings, run.dissolved = $dissolved,
     l.holder = null, l.expiresAt = null, l.releasedAt = timestamp()

@@ -326,6 +326,15 @@ describe('a new run', () => {
       into: ['c-ring'],
     });
     expect((await get('/v1/clusters/c-ring')).body.retired).toBeNull();
+    // The run that replaced it, by previousRunId as the swap records it, even when
+    // another succeeded run started after it (clocks of two hosts apart).
+    await neo4j.driver.executeQuery(
+      `MATCH (r:LinkageRun {id: 'r-2'}) SET r.previousRunId = 'r-1'
+       CREATE (:LinkageRun {id: 'r-skewed', status: 'succeeded', startedAt: 1500, finishedAt: 1600,
+         previousRunId: 'r-0', dissolved: '[]'})`,
+    );
+    expect((await get('/v1/clusters/c-office')).body.retired).toMatchObject({ runId: 'r-2' });
+    await neo4j.driver.executeQuery("MATCH (r:LinkageRun {id: 'r-skewed'}) DELETE r");
     expect((await get('/v1/clusters/c-office/graph')).status).toBe(404);
   });
 

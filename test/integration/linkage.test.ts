@@ -450,7 +450,12 @@ describe('linkage runs', () => {
   });
 
   it('re-runs with the same seed reproduce the clusters and keep their ids (stable)', async () => {
+    const previous = (await currentClusters()).runId;
     const again = await triggerRun({ seed: 7 });
+    const [swapped] = await cypher('MATCH (r:LinkageRun {id: $id}) RETURN r.previousRunId AS p', {
+      id: again.id,
+    });
+    expect(swapped?.p).toBe(previous); // the swap records the run it replaced
     expect(again.status).toBe('succeeded');
     const { runId, clusters } = await currentClusters();
     expect(runId).toBe(again.id);
