@@ -29,10 +29,16 @@ export async function linkageRunCommand(opts: { seed?: number }): Promise<void> 
     let started = false;
     const stop = stopOnSignal('stopping the run: it is marked failed, the current clusters stay');
     // Not a kill: the run's record and lease would stay held until the lease expired.
+    // A second Ctrl-C while the run is being failed would kill the process with the
+    // run still "running": it only says so.
+    const still = () => process.stderr.write('\nstill stopping: marking the run failed\n');
     const stopping = new Promise<void>((resolve) =>
       stop.signal.addEventListener(
         'abort',
-        () => void stopActiveRuns(rt, { refuseNew: true, reason: STOPPED }).finally(resolve),
+        () => {
+          process.on('SIGINT', still).on('SIGTERM', still);
+          void stopActiveRuns(rt, { refuseNew: true, reason: STOPPED }).finally(resolve);
+        },
         { once: true },
       ),
     );
@@ -71,6 +77,7 @@ export async function linkageRunCommand(opts: { seed?: number }): Promise<void> 
       throw err;
     } finally {
       stop.dispose();
+      process.removeListener('SIGINT', still).removeListener('SIGTERM', still);
     }
   });
 }

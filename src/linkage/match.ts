@@ -17,8 +17,9 @@
  *    for a p that contributes substantially to no current cluster, when the overlap is
  *    a majority of c (share(c←p) > 1/2) and at least minOverlap accounts. So a few
  *    stragglers carry no id into a big cluster, one former member carries no big
- *    cluster's id into a small one, and a p whose bulk joined a cluster that kept
- *    another id is retired as merged rather than living on in a fragment.
+ *    cluster's id into a small one, and a p of which minShare or more joined a
+ *    cluster that kept another id is retired as merged rather than living on in a
+ *    fragment of the rest (that fragment reads "split" from p, with a fresh id).
  *  - Greedy matching over those pairs by overlap (desc), then Jaccard (desc), then
  *    previous id, then current index: each previous id is kept by at most one current
  *    cluster (its largest-overlap partner still free), each current cluster keeps at

@@ -684,7 +684,7 @@ describe('linkage runs', () => {
     expect((await currentClusters()).runId).toBe(next.id);
   });
 
-  it('the CLI stopped by Ctrl-C mid-publish exits 130, fails its run and frees the lease at once', async () => {
+  it('the CLI stopped by Ctrl-C (pressed twice) mid-publish exits 130, fails its run and frees the lease at once', async () => {
     const before = await currentClusters();
     const locker = neo4j.driver.session();
     const lock = await locker.beginTransaction();
@@ -698,6 +698,9 @@ describe('linkage runs', () => {
         "MATCH (r:LinkageRun {status: 'running', trigger: 'cli'}) RETURN r.id AS id",
       );
       runId = String(running?.id);
+      child.kill('SIGINT');
+      // pressed twice: the second one must not kill it mid-stop
+      await new Promise((r) => setTimeout(r, 500));
       child.kill('SIGINT');
     } finally {
       await lock.rollback();
