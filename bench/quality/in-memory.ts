@@ -20,7 +20,7 @@ import { build } from '../../src/linkage/build';
 import { detect } from '../../src/linkage/detect';
 import { score } from '../../src/linkage/score';
 import type { LinkageInput, ScoredCluster } from '../../src/linkage/types';
-import { simulate, type SimParams } from '../../src/simulate';
+import type { SimParams } from '../../src/simulate';
 import {
   type Evaluation,
   type TruthRow,
@@ -30,7 +30,7 @@ import {
   readTruth,
 } from './evaluate';
 import { foldEvents } from './fold';
-import { FOLD_SOURCES, SIMULATOR_SOURCES, sourceHash } from './source-hash';
+import { FOLD_SOURCES, simulatedWorld, sourceHash } from './source-hash';
 
 export interface InMemoryResult {
   input: LinkageInput;
@@ -61,16 +61,15 @@ export async function runInMemory(
   const events = path.join(dir, 'events.jsonl');
   const lap = timer();
   // A stamp is written only once its files are complete, and removed before they change.
-  const simStamp = path.join(dir, 'simulation.json');
-  const simKey = JSON.stringify({ scale, seed, params, simulator: sourceHash(SIMULATOR_SOURCES) });
   const cache = path.join(dir, 'linkage-input.v8');
   const foldStamp = path.join(dir, 'linkage-input.json');
-  if (!existsSync(events) || stampOf(simStamp) !== simKey) {
-    for (const f of [simStamp, foldStamp, cache]) rmSync(f, { force: true });
-    await simulate({ scale, seed, outDir: dir, params });
-    writeFileSync(simStamp, simKey);
-    lap('simulate');
-  }
+  const world = await simulatedWorld(
+    dir,
+    { scale, seed, params },
+    { derived: ['linkage-input.json', 'linkage-input.v8'] },
+  );
+  if (world.simulated) lap('simulate');
+  const simKey = world.key;
   // The fold is the slow part (~1.5 min at scale 0.1): cached beside the events.
   const foldKey = JSON.stringify({ events: simKey, fold: sourceHash(FOLD_SOURCES) });
   let input: LinkageInput;

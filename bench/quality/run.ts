@@ -15,7 +15,7 @@
  *                            [--batch-size N (default IMPORT_BATCH_SIZE)] [--heap 4g] [--pagecache 2g]
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -31,8 +31,7 @@ import { migrate } from '../../src/platform/migrations';
 import { openDatabase, toNumber } from '../../src/platform/neo4j';
 import { startLocalNeo4j } from '../../src/platform/neo4j-local';
 import { peakRssMiB } from '../../src/platform/peak-rss';
-import { simulate } from '../../src/simulate';
-import { SIMULATOR_SOURCES, sourceHash } from './source-hash';
+import { simulatedWorld } from './source-hash';
 import {
   type EvalCluster,
   evaluate,
@@ -86,18 +85,16 @@ async function main(): Promise<void> {
 
   // 1. simulate
   let t = Date.now();
-  // Reused only when made by this simulator code (the key file is written last).
-  const simKeyFile = path.join(simDir, 'simulator.sha256');
-  const simKey = sourceHash(SIMULATOR_SOURCES);
-  const reusable =
-    existsSync(events) && existsSync(simKeyFile) && readFileSync(simKeyFile, 'utf8') === simKey;
-  if (args['reuse-sim'] && reusable) {
-    log(`simulate: reusing ${simDir}`);
-  } else {
-    if (args['reuse-sim']) log(`simulate: ${simDir} was made by other simulator code; simulating`);
-    rmSync(simDir, { recursive: true, force: true });
-    const r = await simulate({ scale, seed, outDir: simDir });
-    writeFileSync(simKeyFile, simKey);
+  // Reused (--reuse-sim) only when made with this scale, seed and simulator code.
+  const { simulated: r } = await simulatedWorld(
+    simDir,
+    { scale, seed },
+    {
+      reuse: args['reuse-sim'],
+    },
+  );
+  if (!r) log(`simulate: reusing ${simDir}`);
+  else {
     phases.simulate = Date.now() - t;
     log(`simulate: ${r.events} events, ${r.accounts} accounts in ${seconds(phases.simulate)} s`);
   }

@@ -5,8 +5,9 @@
  * whenever a variant's overrides were unchanged.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { simulate, type SimParams, type SimulateResult } from '../../src/simulate';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -32,4 +33,32 @@ export function sourceHash(roots: readonly string[], root = ROOT): string {
       .update('\0');
   }
   return h.digest('hex');
+}
+
+/** The stamp beside a simulated world: written once its files are complete. */
+export const WORLD_STAMP = 'simulation.json';
+
+/**
+ * The world of `scale`, `seed` and `params` in `dir`: kept when its stamp says it was made
+ * with them by the simulator's current sources (and `reuse` allows), else simulated
+ * again, after removing the stamp and the `derived` files (caches made from it).
+ * Returns the stamp's key, and the simulation's result when it ran.
+ */
+export async function simulatedWorld(
+  dir: string,
+  world: { scale: number; seed: number; params?: Partial<SimParams> },
+  opts: { reuse?: boolean; derived?: string[] } = {},
+): Promise<{ key: string; simulated?: SimulateResult }> {
+  const { scale, seed, params = {} } = world;
+  const stamp = path.join(dir, WORLD_STAMP);
+  const key = JSON.stringify({ scale, seed, params, simulator: sourceHash(SIMULATOR_SOURCES) });
+  const made = existsSync(stamp) ? readFileSync(stamp, 'utf8') : null;
+  if ((opts.reuse ?? true) && made === key && existsSync(path.join(dir, 'events.jsonl'))) {
+    return { key };
+  }
+  for (const f of [WORLD_STAMP, ...(opts.derived ?? [])])
+    rmSync(path.join(dir, f), { force: true });
+  const simulated = await simulate({ scale, seed, outDir: dir, params });
+  writeFileSync(stamp, key);
+  return { key, simulated };
 }

@@ -56,14 +56,10 @@ export async function linkageRunCommand(opts: { seed?: number }): Promise<void> 
       });
       if (started) bar.stop();
       console.log(JSON.stringify(summary, null, 2));
-      if (stop.signal.aborted) {
-        await stopping;
-        process.exitCode = summary.status === 'succeeded' ? 0 : 130;
-      } else if (summary.status !== 'succeeded') process.exitCode = 1;
+      if (summary.status !== 'succeeded') process.exitCode = stop.signal.aborted ? 130 : 1;
     } catch (err) {
       if (started) bar.stop();
       if (stop.signal.aborted) {
-        await stopping;
         process.exitCode = 130;
         if (isAppError(err) && err.code === 'not_ready') return; // stopped before it started
       }
@@ -77,6 +73,7 @@ export async function linkageRunCommand(opts: { seed?: number }): Promise<void> 
       throw err;
     } finally {
       stop.dispose();
+      if (stop.signal.aborted) await stopping; // the run failed and its lease freed
       process.removeListener('SIGINT', still).removeListener('SIGTERM', still);
     }
   });

@@ -111,16 +111,15 @@ export function planOperators(plan: PlanNode | false | undefined): string[] {
 /** "ShowTransactions@neo4j" → "ShowTransactions" */
 const operatorName = (node: PlanNode) => node.operatorType.replace(/@.*$/, '');
 
-/** The procedure a ProcedureCall node calls, from its resolved signature. */
-export function procedureName(node: PlanNode): string | undefined {
-  const details = node.arguments?.Details;
-  return typeof details === 'string' ? /^([\w.]+)\(/.exec(details)?.[1] : undefined;
-}
-
 /** An operator's Details text ('' when it has none). */
 function detailsOf(node: PlanNode): string {
   const details = node.arguments?.Details;
   return typeof details === 'string' ? details : '';
+}
+
+/** The procedure a ProcedureCall node calls, from its resolved signature. */
+export function procedureName(node: PlanNode): string | undefined {
+  return /^([\w.]+)\(/.exec(detailsOf(node))?.[1];
 }
 
 /**

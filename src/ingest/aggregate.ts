@@ -76,8 +76,9 @@ interface Span {
 /**
  * Whether a value named at `at` replaces the `current` one named at `since`: the newer
  * wins, and on equal times the greater string (UTF-16 order, as JavaScript's `>` and
- * Neo4j 5.26's `>` both compare, beyond the BMP too: ingest.test checks the two agree). The winner is a function of the events alone, never of
- * the order they are written in (merge-accounts.cypher applies the same rule).
+ * Neo4j 5.26's `>` both compare, beyond the BMP too: ingest.test checks they agree).
+ * The winner is a function of the events alone, never of the order they are written
+ * in (merge-accounts.cypher applies the same rule).
  */
 function replaces(at: number, value: string, since: number, current: string | null): boolean {
   return at > since || (at === since && current !== null && value > current);

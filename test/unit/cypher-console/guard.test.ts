@@ -64,41 +64,26 @@ describe('assertReadOnly', () => {
 
   it("searches every operator's text for subqueries nested in expressions", () => {
     // What Neo4j 5.26 plans for COLLECT { … } inside a CASE: one Projection, no child.
-    const nested = (details: string) => ({
-      operatorType: 'ProduceResults@neo4j',
-      children: [{ operatorType: 'Projection@neo4j', arguments: { Details: details } }],
-    });
-    expect(
+    const nested = (details: string) =>
       codeOf(() =>
-        assertReadOnly(
-          'x',
-          'r',
-          nested(
-            'CASE\n  WHEN rand() > $autoint_0 THEN $autolist_1\n  ELSE COLLECT { LOAD CSV FROM "http://127.0.0.1:1/x.csv" AS l RETURN l AS l }\nEND AS x',
-          ),
-        ),
+        assertReadOnly('x', 'r', {
+          operatorType: 'ProduceResults@neo4j',
+          children: [{ operatorType: 'Projection@neo4j', arguments: { Details: details } }],
+        }),
+      );
+    expect(
+      nested(
+        'CASE\n  WHEN rand() > $autoint_0 THEN $autolist_1\n  ELSE COLLECT { LOAD CSV FROM "http://127.0.0.1:1/x.csv" AS l RETURN l AS l }\nEND AS x',
       ),
     ).toBe('write_not_allowed:load_csv');
     expect(
-      codeOf(() =>
-        assertReadOnly(
-          'x',
-          'r',
-          nested(
-            '[x IN $autolist_2 | COLLECT { ResolvedCall(db.prepareForReplanning(timeOutSeconds  =  300 :: INTEGER),ArraySeq(),Vector(),true,false,false,false) RETURN $`autoint_1` AS z }] AS y',
-          ),
-        ),
+      nested(
+        '[x IN $autolist_2 | COLLECT { ResolvedCall(db.prepareForReplanning(timeOutSeconds  =  300 :: INTEGER),ArraySeq(),Vector(),true,false,false,false) RETURN $`autoint_1` AS z }] AS y',
       ),
     ).toBe('write_not_allowed:procedure');
     expect(
-      codeOf(() =>
-        assertReadOnly(
-          'x',
-          'r',
-          nested(
-            'COLLECT { ResolvedCall(db.labels() :: label :: STRING,ArraySeq(),Vector(),true,false,false,false) RETURN label } AS l',
-          ),
-        ),
+      nested(
+        'COLLECT { ResolvedCall(db.labels() :: label :: STRING,ArraySeq(),Vector(),true,false,false,false) RETURN label } AS l',
       ),
     ).toBeUndefined();
   });
