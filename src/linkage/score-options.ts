@@ -22,6 +22,17 @@ export const RISK_CODES = [
 ] as const;
 export type RiskCode = (typeof RISK_CODES)[number];
 
+/**
+ * Risk codes about what the members send rather than how they are tied together;
+ * their weighted sum (`harvest_evidence`) gates model_pivot_24h.
+ */
+export const HARVEST_CODES = [
+  'shared_prompt_template',
+  'capability_concentration',
+  'high_request_volume',
+  'around_the_clock',
+] as const satisfies readonly RiskCode[];
+
 /** Benign (risk-lowering) reason codes. */
 export const BENIGN_CODES = [
   'benign_consistent_org',
@@ -49,6 +60,8 @@ export interface Ramps {
   /** The same raw signal, for how far it voids a declared org or domain (starts later). */
   around_the_clock_claims: [number, number];
   pivot_share_24h: [number, number];
+  /** Σ weight·strength of HARVEST_CODES: how far model_pivot_24h counts */
+  harvest_evidence: [number, number];
   org_share: [number, number];
   corporate_domain_share: [number, number];
   signup_span_days: [number, number];
@@ -153,6 +166,7 @@ export const DEFAULTS: ScoreOptions = {
     around_the_clock: [0.3, 0.8],
     around_the_clock_claims: [0.45, 0.75],
     pivot_share_24h: [0.15, 0.5],
+    harvest_evidence: [1, 3],
     org_share: [0.6, 0.95],
     corporate_domain_share: [0.6, 0.95],
     signup_span_days: [14, 90],

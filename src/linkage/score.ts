@@ -98,7 +98,7 @@ function scoreCluster(ctx: Context, members: number[], clusterIndex: number): Sc
   const { opts } = ctx;
   const rng = createRng((opts.seed ^ Math.imul(clusterIndex + 1, 0x9e3779b1)) >>> 0);
   const m = measure(ctx, members, rng);
-  const { risk, z, confidence, reasons, strengths, contributions } = combine(
+  const { risk, z, confidence, reasons, strengths, contributions, harvest } = combine(
     m.signals,
     members.length,
     opts,
@@ -106,6 +106,7 @@ function scoreCluster(ctx: Context, members: number[], clusterIndex: number): Sc
   const signals = { ...m.signals };
   for (const [code, s] of Object.entries(strengths)) signals[`strength_${code}`] = round(s);
   for (const [code, c] of Object.entries(contributions)) signals[`contribution_${code}`] = round(c);
+  signals.harvest_evidence = round(harvest);
   signals.confidence = round(confidence);
   signals.z = round(z);
   signals.risk = round(risk);

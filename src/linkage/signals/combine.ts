@@ -4,6 +4,7 @@
  */
 import {
   BENIGN_CODES,
+  HARVEST_CODES,
   RISK_CODES,
   type BenignCode,
   type Ramps,
@@ -23,11 +24,26 @@ export function strengthsOf(
   s: Record<string, number>,
   size: number,
   opts: ScoreOptions,
-): { risk: Record<RiskCode, number>; benign: Record<BenignCode, number> } {
+): {
+  risk: Record<RiskCode, number>;
+  benign: Record<BenignCode, number>;
+  harvest: number;
+} {
   const v = (k: string): number => s[k] ?? 0;
   const r = (k: keyof Ramps): number => ramp(v(k), opts.ramps[k][0], opts.ramps[k][1]);
   const rl = (k: keyof Ramps): number => rampLog(v(k), opts.ramps[k][0], opts.ramps[k][1]);
   const burst = r('signup_burst_share');
+  const what: Record<(typeof HARVEST_CODES)[number], number> = {
+    shared_prompt_template: r('template_top_share'),
+    capability_concentration: r('capability_hhi'),
+    high_request_volume: rl('requests_ratio'),
+    around_the_clock: r('around_the_clock'),
+  };
+  // A team adopts a new model as fast as a campaign does; what tells them apart is what
+  // the members send. The pivot counts as far as that looks like harvesting (SIGNALS.md).
+  let harvest = 0;
+  for (const code of HARVEST_CODES) harvest += opts.weights[code] * what[code];
+  const pivot = r('pivot_share_24h') * ramp(harvest, ...opts.ramps.harvest_evidence);
   // Staff of an organisation are people, and people sleep: an org or domain the members
   // declare counts only as far as their timing looks human (SIGNALS.md). The ramp starts
   // above staff whose agent runs on through the night, and is weighed with the same
@@ -39,16 +55,14 @@ export function strengthsOf(
   const domain = r('corporate_domain_share') * human;
   const paymentSingle = v('payment_values') === 1 && v('payment_max_accounts') >= 0.8 * size;
   return {
+    harvest,
     risk: {
       shared_payment_method: v('payment_shared_member_share') * rl('payment_mean_shared_accounts'),
       shared_subnet: v('subnet_shared_member_share') * rl('subnet_mean_shared_accounts'),
-      shared_prompt_template: r('template_top_share'),
-      capability_concentration: r('capability_hhi'),
-      high_request_volume: rl('requests_ratio'),
+      ...what,
       signup_burst: burst,
       synchronised_activity: r('active_hour_jaccard'),
-      around_the_clock: r('around_the_clock'),
-      model_pivot_24h: r('pivot_share_24h'),
+      model_pivot_24h: pivot,
     },
     benign: {
       benign_consistent_org: org,
@@ -101,8 +115,10 @@ export function combine(
   /** strength (0..1) and signed contribution to z of every code */
   strengths: Record<string, number>;
   contributions: Record<string, number>;
+  /** Σ weight·strength of the HARVEST_CODES, before confidence (gates the pivot) */
+  harvest: number;
 } {
-  const { risk: pos, benign } = strengthsOf(signals, size, opts);
+  const { risk: pos, benign, harvest } = strengthsOf(signals, size, opts);
   const confidence = confidenceOf(size, opts);
   let z = opts.bias;
   const listed: { code: string; value: number; contribution: number }[] = [];
@@ -131,5 +147,6 @@ export function combine(
     reasons: listed.map(({ code, value }) => ({ code, value })),
     strengths: { ...pos, ...benign },
     contributions,
+    harvest,
   };
 }

@@ -65,6 +65,13 @@ function codes(cluster: ScoredCluster): string[] {
   return cluster.reasons.map((r) => r.code);
 }
 
+type Tweak = ReturnType<typeof all>;
+
+/** Members whose traffic reads as harvesting (one capability, around the clock, 20× the volume). */
+function harvesting(tweak: Tweak): Tweak {
+  return all(plant.capability('reasoning'), plant.aroundTheClock(), plant.volume(20), tweak);
+}
+
 const TEMPLATE = randomHex(rng(99));
 const OTHER_TEMPLATE = randomHex(rng(98));
 
@@ -247,11 +254,35 @@ describe('score: each reason code appears when its pattern is planted', () => {
   });
 
   it('model_pivot_24h: half the traffic moved to the new model within a day', () => {
-    const c = scoreOne(people('pivot', 12, 7, plant.pivot(2, 0.5)));
+    const c = scoreOne(people('pivot', 12, 7, harvesting(plant.pivot(2, 0.5))));
     const v = reason(c, 'model_pivot_24h');
     expect(v).toBeGreaterThan(0.4);
     expect(v).toBeLessThanOrEqual(0.6);
     expect(c.signals.pivot_adoption_24h).toBeGreaterThan(0.5);
+    expect(c.signals.harvest_evidence).toBeGreaterThanOrEqual(DEFAULTS.ramps.harvest_evidence[1]);
+    expect(c.signals.strength_model_pivot_24h).toBeCloseTo(Math.min(1, (v! - 0.15) / 0.35), 2);
+  });
+
+  it('model_pivot_24h counts only as far as the members harvest: a team adopting fast is measured, not flagged', () => {
+    // The same pivot by people who send their own varied work (no template, capability,
+    // volume or around-the-clock evidence): a fast-adopting team, not a campaign.
+    const team = scoreOne(people('adopt', 12, 7, plant.pivot(2, 0.5)));
+    expect(team.signals.pivot_share_24h).toBeGreaterThan(0.4);
+    expect(team.signals.harvest_evidence).toBeLessThan(DEFAULTS.ramps.harvest_evidence[0]);
+    expect(team.signals.strength_model_pivot_24h).toBe(0);
+    expect(reason(team, 'model_pivot_24h')).toBeUndefined();
+
+    // between the ramp's ends the pivot counts in proportion (volume alone: 1.5 units)
+    const heavy = scoreOne(people('heavy', 12, 7, all(plant.volume(20), plant.pivot(2, 0.5))));
+    const [lo, hi] = DEFAULTS.ramps.harvest_evidence;
+    const h = heavy.signals.harvest_evidence!;
+    expect(h).toBeGreaterThan(lo);
+    expect(h).toBeLessThan(hi);
+    expect(heavy.signals.strength_model_pivot_24h).toBeCloseTo(
+      Math.min(1, (heavy.signals.pivot_share_24h! - 0.15) / (0.5 - 0.15)) * ((h - lo) / (hi - lo)),
+      2,
+    );
+    expect(heavy.risk).toBeGreaterThan(team.risk);
   });
 
   it('a model in use since the request log began is not "new", however early sign-ups were', () => {
@@ -273,7 +304,7 @@ describe('score: each reason code appears when its pattern is planted', () => {
     // An outsider's request dated 1970 on a model nobody else used: with the first use
     // anywhere as the log's start, the old model, in use since the real start, would
     // count as new.
-    const group = people('clock', 12, 7, plant.pivot(2, 0.5));
+    const group = people('clock', 12, 7, harvesting(plant.pivot(2, 0.5)));
     const input = makeInput([...BACKGROUND, ...group]);
     const outsider = input.accounts[10]!;
     const epoch = { keys: [0], counts: [1] };
