@@ -62,7 +62,8 @@ export function sharingSignals(
  *   template_count: distinct templates members sent;
  *   template_top_share: share of members' prompt traffic on the top-k templates shared
  *     by ≥ 2 members, each template's traffic weighted by its exclusivity (top-k by
- *     weighted traffic);
+ *     weighted traffic); the denominator is all their prompt traffic, allow-listed
+ *     prompts included (they only leave the numerator);
  *   template_top_exclusivity: exclusivity of the top template = its account links
  *     inside the cluster / (those + its links from accounts in no community). A
  *     framework prompt sent by thousands of unrelated developers whom no community
@@ -86,9 +87,13 @@ export function templateSignals(
       const l = ctx.linkOrder[p]!;
       const id = input.linkIdentifier[l]!;
       const t = ctx.promptTemplate[id]!;
-      if (t < 0 || ctx.allowed[id]) continue;
+      if (t < 0) continue;
       const req = input.linkCount[l] ?? 0;
+      // The denominator is all the members' prompt traffic, allow-listed or not: dropping
+      // an allow-listed prompt from it would raise the share of what remains, so that
+      // allow-listing a benign value could raise a cluster's risk.
       totalRequests += req;
+      if (ctx.allowed[id]) continue;
       if (tpl.last[t] === -1) touched.push(t);
       tpl.requests[t] = tpl.requests[t]! + req;
       tpl.inside[t] = tpl.inside[t]! + 1;

@@ -15,6 +15,7 @@ import {
   DAY,
   FixtureAccount,
   HOUR,
+  LinkRow,
   NEW_MODEL,
   OLD_MODEL,
   PERIOD_DAYS,
@@ -23,6 +24,7 @@ import {
   all,
   background,
   detectionFor,
+  linksInput,
   makeInput,
   people,
   plant,
@@ -769,6 +771,64 @@ describe('score: mechanics', () => {
     expect(listed.signals.template_top_share).toBe(0);
     expect(listed.sharedIdentifiers.some((s) => s.kind === 'prompt')).toBe(false);
     expect(listed.risk).toBeLessThanOrEqual(open.risk);
+  });
+
+  it('an allow-listed prompt stays in the denominator of template_top_share: listing it never raises the share', () => {
+    // A team of 5: 100 requests each on a framework prompt F, 5 on an internal template T;
+    // 50 developers in no community send F too. F's exclusivity is 5 / (5 + 50).
+    const F = '0123456789abcdef';
+    const T = 'fedcba9876543210';
+    const links: LinkRow[] = [];
+    for (let a = 0; a < 5; a++) links.push([a, 'prompt', F, 100], [a, 'prompt', T, 5]);
+    for (let a = 5; a < 55; a++) links.push([a, 'prompt', F, 100]);
+    const team = [['acc-0', 'acc-1', 'acc-2', 'acc-3', 'acc-4']];
+    const scoreWith = (allowlist: Identifier[]): ScoredCluster => {
+      const input = linksInput(55, links, allowlist);
+      const [c] = score(input, detectionFor(input, team));
+      if (!c) throw new Error('no cluster');
+      return c;
+    };
+    const open = scoreWith([]);
+    const listed = scoreWith([{ kind: 'prompt', value: F }]);
+    // (500 × 5/55 + 25 × 1) / 525 open; 25 / 525 with F listed (not 25 / 25 = 1)
+    expect(open.signals.template_top_share).toBeCloseTo((500 * (5 / 55) + 25) / 525, 3);
+    expect(listed.signals.template_top_share).toBeCloseTo(25 / 525, 3);
+    expect(listed.signals.strength_shared_prompt_template).toBe(0);
+    expect(listed.risk).toBeLessThanOrEqual(open.risk);
+
+    // The same with a company whose card and subnet already count: listing F must not
+    // flag it (before, its share went from 0.27 to 1 and it was flagged).
+    const r = rng(5);
+    const INTERNAL = randomHex(rng(77));
+    const company = people(
+      'fw-team',
+      12,
+      3,
+      all(
+        plant.sharedCard('corp-card'),
+        plant.sharedSubnet('192.0.2', 10),
+        plant.capability('coding'),
+        (acc) => {
+          acc.links = acc.links.filter((l) => l.kind !== 'prompt');
+          acc.links.push(
+            { kind: 'prompt', value: variant(F, 1, r), count: 200 },
+            { kind: 'prompt', value: variant(INTERNAL, 1, r), count: 20 },
+          );
+        },
+      ),
+    );
+    const devs = people('fw-dev', 50, 9, (acc) =>
+      acc.links.push({ kind: 'prompt', value: F, count: 50 }),
+    );
+    const [openCo] = scoreGroups([company], devs);
+    const [listedCo] = scoreGroups([company], devs, [{ kind: 'prompt', value: F }]);
+    if (!openCo || !listedCo) throw new Error('no cluster');
+    expect(openCo.flagged).toBe(false);
+    expect(listedCo.signals.template_top_share).toBeLessThanOrEqual(
+      openCo.signals.template_top_share ?? 0,
+    );
+    expect(listedCo.risk).toBeLessThanOrEqual(openCo.risk);
+    expect(listedCo.flagged).toBe(false);
   });
 
   it('shrinks positive evidence for tiny clusters', () => {
