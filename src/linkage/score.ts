@@ -128,11 +128,20 @@ function measure(ctx: Context, members: number[], rng: () => number): Measured {
 
   // --- shared identifiers: distinct members and requests per identifier -------------
   const touched: number[] = [];
+  // Allow-listed payment values: never shared evidence, but still the members' cards for
+  // benign_small_team (one card for the whole team), which allow-listing must not remove.
+  const allowedPayments: number[] = [];
   for (const a of members) {
     for (let p = ctx.linkStart[a]!; p < ctx.linkStart[a + 1]!; p++) {
       const l = ctx.linkOrder[p]!;
       const id = input.linkIdentifier[l]!;
-      if (ctx.allowed[id]) continue;
+      if (ctx.allowed[id]) {
+        if (input.identifiers[id]!.kind !== 'payment' || ctx.lastMember[id] === a) continue;
+        if (ctx.lastMember[id] === -1) allowedPayments.push(id);
+        ctx.lastMember[id] = a;
+        ctx.memberCount[id] = ctx.memberCount[id]! + 1;
+        continue;
+      }
       if (ctx.lastMember[id] === -1) touched.push(id);
       ctx.requestSum[id] = ctx.requestSum[id]! + (input.linkCount[l] ?? 0);
       if (ctx.lastMember[id] === a) continue;
@@ -149,6 +158,14 @@ function measure(ctx: Context, members: number[], rng: () => number): Measured {
     else if (kind === 'subnet') subnets.push(id);
   }
   Object.assign(signals, sharingSignals(ctx, members, payments, 'payment'));
+  let allowedPaymentMax = 0;
+  for (const id of allowedPayments) {
+    allowedPaymentMax = Math.max(allowedPaymentMax, ctx.memberCount[id]!);
+    ctx.memberCount[id] = 0;
+    ctx.lastMember[id] = -1;
+  }
+  signals.payment_values_all = payments.length + allowedPayments.length;
+  signals.payment_max_accounts_all = Math.max(signals.payment_max_accounts!, allowedPaymentMax);
   Object.assign(signals, sharingSignals(ctx, members, subnets, 'subnet'));
   const templates = templateSignals(ctx, members);
   Object.assign(signals, templates.signals);

@@ -53,7 +53,9 @@ export function strengthsOf(
     confidenceOf(size, opts) * ramp(v('around_the_clock'), ...opts.ramps.around_the_clock_claims);
   const org = r('org_share') * human;
   const domain = r('corporate_domain_share') * human;
-  const paymentSingle = v('payment_values') === 1 && v('payment_max_accounts') >= 0.8 * size;
+  // allow-listed cards included: allow-listing a startup's company card must not cost it this
+  const paymentSingle =
+    v('payment_values_all') === 1 && v('payment_max_accounts_all') >= 0.8 * size;
   return {
     harvest,
     risk: {

@@ -485,6 +485,27 @@ describe('score: each reason code appears when its pattern is planted', () => {
     expect(c.signals.strength_benign_small_team).toBe(0);
   });
 
+  it('benign_small_team survives allow-listing the team’s card: allow-listing never removes a benign code', () => {
+    const team = people(
+      'listedteam',
+      6,
+      4,
+      all(plant.sharedCard('listed-card'), plant.domain('tinyco.example')),
+    );
+    const [open] = scoreGroups([team]);
+    const [listed] = scoreGroups([team], [], [{ kind: 'payment', value: 'listed-card' }]);
+    if (!open || !listed) throw new Error('no cluster');
+    expect(reason(open, 'benign_small_team')).toBe(6);
+    // the card no longer counts as shared evidence...
+    expect(listed.signals.payment_values).toBe(0);
+    expect(reason(listed, 'shared_payment_method')).toBeUndefined();
+    // ...but it is still the one card the whole team pays with
+    expect(listed.signals.payment_values_all).toBe(1);
+    expect(listed.signals.payment_max_accounts_all).toBe(6);
+    expect(reason(listed, 'benign_small_team')).toBe(6);
+    expect(listed.risk).toBeLessThanOrEqual(open.risk);
+  });
+
   it('none of the planted codes appear on the neutral base', () => {
     const base = scoreOne(people('base', 12, 7));
     expect(codes(base)).toEqual([]);
