@@ -661,9 +661,13 @@ function combine(pairs: PairTable, n: number, opts: BuildOptions, stats: Record<
     }
     let families = 0;
     let specificFamilies = 0;
+    // A family with no evidence never corroborates, whatever corroborationMin says (at 0,
+    // every kind the pair does not share would otherwise count).
     for (let f = 0; f < familySum.length; f++) {
-      if ((familySum[f] as number) >= opts.corroborationMin) families++;
-      if ((specificFamily[f] as number) >= opts.corroborationMin) specificFamilies++;
+      const sum = familySum[f] as number;
+      const specificSum = specificFamily[f] as number;
+      if (sum > 0 && sum >= opts.corroborationMin) families++;
+      if (specificSum > 0 && specificSum >= opts.corroborationMin) specificFamilies++;
     }
     // Whether the pair exists is decided by specific evidence only; common values
     // (too widely shared to propose a pair) add weight but never create a link.

@@ -32,7 +32,8 @@ export const weightOverridesSchema = z
         kindWeight: table(LINK.build.kindWeight, weight),
         fullShare: z.number().finite().gt(0).max(1),
         kindCap: weight,
-        corroborationMin: weight,
+        // 0 would let a family with no evidence corroborate (build counts only > 0 anyway)
+        corroborationMin: z.number().finite().gt(0),
         corroborationBonus: weight,
         weakOnlyMin: weight,
         minProposeWeight: weight,

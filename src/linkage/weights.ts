@@ -14,7 +14,7 @@
  * are *common*; the others *specific*.
  * An account pair sums evidence per kind (capped at kindCap × kindWeight so many
  * weak values cannot pile up), then:
- *   - a family counts as corroborating when its sum ≥ corroborationMin
+ *   - a family counts as corroborating when its sum is > 0 and ≥ corroborationMin
  *     (ip and subnet are one "network" family: sharing an IP implies the subnet);
  *   - weight = Σ kinds × (1 + corroborationBonus × (families − 1))  (super-additive);
  *   - a pair whose *specific* evidence has no strong kind, fewer than two
@@ -41,7 +41,7 @@ export interface BuildOptions {
   family: Record<IdentifierKind, string>;
   /** A pair's evidence of one kind saturates at kindCap × kindWeight[kind]. */
   kindCap: number;
-  /** A family's summed evidence must reach this to count as corroboration. */
+  /** A family's summed evidence must reach this (and be > 0) to count as corroboration. */
   corroborationMin: number;
   /** Multiplier per extra corroborating family. */
   corroborationBonus: number;

@@ -103,6 +103,23 @@ describe('build: weights', () => {
     expect(build(input(2, both)).stats.corroboratedEdges).toBe(1);
   });
 
+  it('a family with no evidence never corroborates, even at corroborationMin 0', () => {
+    // 10 unrelated heavy users who each sent 1 of their 1,000 requests through one IP
+    const links: Link[] = [];
+    for (let a = 0; a < 10; a++)
+      links.push([a, 'ip', '203.0.113.7', 1], [a, 'ip', `198.51.${a}.1`, 999]);
+    const g = build(input(10, links), { corroborationMin: 0 });
+    expect(g.source.length).toBe(0);
+    expect(g.stats.droppedWeakPairs).toBe(45);
+    expect(g.stats.corroboratedEdges).toBe(0);
+    // a real pair: only its two shared families count, as with the default minimum
+    const both = [...share([0, 1], 'ip', '1.2.3.4'), ...share([0, 1], 'payment', 'p')];
+    expect(edgeWeight(build(input(2, both), { corroborationMin: 0 }), 0, 1)).toBeCloseTo(
+      edgeWeight(build(input(2, both)), 0, 1),
+      9,
+    );
+  });
+
   it('caps the evidence of one kind, so many weak shared values cannot pile up', () => {
     const links = range(0, 40).flatMap((i) => share([0, 1], 'ip', `10.0.${i}.1`));
     const w = edgeWeight(build(input(2, links)), 0, 1);

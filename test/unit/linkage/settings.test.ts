@@ -62,6 +62,11 @@ describe('LINKAGE_WEIGHTS', () => {
       '{"score":{"ramps":{"payment_mean_shared_accounts":[0,20]}}}',
       /ramps\.payment_mean_shared_accounts: a log-scale ramp needs lo and hi > 0/,
     ],
+    [
+      'corroborationMin 0 (every family with no evidence would corroborate)',
+      '{"build":{"corroborationMin":0}}',
+      /LINKAGE_WEIGHTS\.build\.corroborationMin/,
+    ],
   ])('refuses %s, naming the key', (_name, spec, message) => {
     expect(() => parseWeightOverrides(spec)).toThrow(message);
   });
