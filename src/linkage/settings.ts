@@ -31,13 +31,14 @@ export const weightOverridesSchema = z
       .object({
         kindWeight: table(LINK.build.kindWeight, weight),
         fullShare: z.number().finite().gt(0).max(1),
-        kindCap: weight,
+        kindCap: z.number().finite().gt(0),
         // 0 would let a family with no evidence corroborate (build counts only > 0 anyway)
         corroborationMin: z.number().finite().gt(0),
         corroborationBonus: weight,
         weakOnlyMin: weight,
         minProposeWeight: weight,
-        maxExpandDegree: z.number().int().min(2),
+        // as coUseMaxExpandDegree: a value of degree d above it expands to d(d-1)/2 pairs
+        maxExpandDegree: z.number().int().min(2).max(1000),
         coUseWeight: weight,
         coUseMinEvents: z.number().finite().min(1),
         coUseMinShare: z.number().finite().gt(0).max(1),
@@ -57,6 +58,21 @@ export const weightOverridesSchema = z
           for (const [key, r] of Object.entries(ramps) as [string, [number, number]][]) {
             if (r[0] === r[1])
               ctx.addIssue({ code: 'custom', path: [key], message: 'lo and hi must differ' });
+            // a ramp keeps its default's direction: reversed, it would turn the code's
+            // meaning around (no evidence at all would be full strength)
+            const [dlo, dhi] = SCORE.ramps[key as keyof typeof SCORE.ramps];
+            if (dlo < dhi && r[0] > r[1])
+              ctx.addIssue({
+                code: 'custom',
+                path: [key],
+                message: `this ramp rises (default [${dlo}, ${dhi}]): lo must be below hi`,
+              });
+            if (dlo > dhi && r[0] < r[1])
+              ctx.addIssue({
+                code: 'custom',
+                path: [key],
+                message: `this ramp falls (default [${dlo}, ${dhi}]): lo must be above hi`,
+              });
             if ((LOG_RAMPS as readonly string[]).includes(key) && !(r[0] > 0 && r[1] > 0))
               ctx.addIssue({
                 code: 'custom',
@@ -65,7 +81,8 @@ export const weightOverridesSchema = z
               });
           }
         }),
-        reasonMinStrength: z.number().finite().min(0).max(1),
+        // 0 would list every code, even those with no evidence at all
+        reasonMinStrength: z.number().finite().gt(0).max(1),
         fullConfidenceSize: z.number().int().min(2),
       })
       .partial()

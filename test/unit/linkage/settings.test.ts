@@ -67,8 +67,41 @@ describe('LINKAGE_WEIGHTS', () => {
       '{"build":{"corroborationMin":0}}',
       /LINKAGE_WEIGHTS\.build\.corroborationMin/,
     ],
+    ['kindCap 0 (no kind could add evidence)', '{"build":{"kindCap":0}}', /build\.kindCap/],
+    [
+      'a maxExpandDegree above 1000 (d² pairs from one value)',
+      '{"build":{"maxExpandDegree":1001}}',
+      /LINKAGE_WEIGHTS\.build\.maxExpandDegree/,
+    ],
+    [
+      'a rising ramp reversed',
+      '{"score":{"ramps":{"template_top_share":[0.8,0.2]}}}',
+      /ramps\.template_top_share: this ramp rises .*lo must be below hi/,
+    ],
+    [
+      'a falling ramp (weekend_share) reversed',
+      '{"score":{"ramps":{"weekend_share":[0.12,0.28]}}}',
+      /ramps\.weekend_share: this ramp falls .*lo must be above hi/,
+    ],
+    [
+      'reasonMinStrength 0 (every code would be a reason)',
+      '{"score":{"reasonMinStrength":0}}',
+      /LINKAGE_WEIGHTS\.score\.reasonMinStrength/,
+    ],
   ])('refuses %s, naming the key', (_name, spec, message) => {
     expect(() => parseWeightOverrides(spec)).toThrow(message);
+  });
+
+  it('accepts the bounds the refusals leave open', () => {
+    expect(DEFAULTS.build.maxExpandDegree).toBeLessThanOrEqual(1000);
+    const o = parseWeightOverrides(
+      JSON.stringify({
+        build: { maxExpandDegree: 1000, kindCap: 0.5, corroborationMin: 0.01 },
+        score: { reasonMinStrength: 1, ramps: { weekend_share: [0.3, 0.1], org_share: [0.5, 1] } },
+      }),
+    );
+    expect(resolveBuildOptions(buildOverrides(o)).maxExpandDegree).toBe(1000);
+    expect(scoreOptions(scoreOverrides(o)).ramps.weekend_share).toEqual([0.3, 0.1]);
   });
 
   it('accepts every default ramp; a ramp is in [0, 1] whatever reaches it', () => {
