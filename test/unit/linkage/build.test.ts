@@ -191,6 +191,32 @@ describe('build: common values and traffic share', () => {
     expect(edgeWeight(build(card), 0, 1)).toBeCloseTo(1 / Math.log(7), 5);
   });
 
+  it('a link count that is not a finite number > 0 counts as 0 events: weights stay finite', () => {
+    // Accounts 0-2 share an IP and a card; account 0's count on the IP is bad. Alone, it
+    // leaves the account no known IP traffic (full weight, as with no counts at all);
+    // next to a known count, that IP carries none of the account's traffic.
+    const graph = (bad: number, otherIp: boolean): LinkageGraph => {
+      const links: Link[] = [
+        [0, 'ip', '1.1.1.1', bad],
+        [1, 'ip', '1.1.1.1', 5],
+        [2, 'ip', '1.1.1.1', 5],
+        ...share([0, 1, 2], 'payment', 'c'),
+      ];
+      if (otherIp) links.push([0, 'ip', '9.9.9.9', 5]);
+      return build(input(3, links));
+    };
+    for (const otherIp of [false, true]) {
+      const zero = graph(0, otherIp);
+      expect(zero.source.length).toBe(3);
+      for (const bad of [NaN, Infinity, -Infinity, -5]) {
+        const g = graph(bad, otherIp);
+        expect(g.weight.every((w) => Number.isFinite(w) && w > 0)).toBe(true);
+        expect(Array.from(g.weight)).toEqual(Array.from(zero.weight));
+      }
+    }
+    expect(edgeWeight(graph(NaN, true), 0, 1)).toBeLessThan(edgeWeight(graph(NaN, false), 0, 1));
+  });
+
   it('traffic share scales what hubs and common values add to a pair, too', () => {
     // Accounts 0 and 1 share a device; both also use an IP that many others use, and
     // an IP of their own for the rest of their traffic. The shared IP never proposes
