@@ -20,14 +20,14 @@ export const listClustersQuery = z
     minRisk: z.coerce.number().min(0).max(1).default(0),
     minSize: z.coerce.number().int().min(0).default(0),
     limit: z.coerce.number().int().min(1).max(500).default(50),
-    cursor: z.string().max(1000).optional(),
+    cursor: z.string().max(1000).optional().describe('nextCursor of the previous page'),
   })
   .strict(); // a misspelt filter (?flaged=true) must not silently list everything
 
 export const clusterDetailQuery = z
   .object({
     memberLimit: z.coerce.number().int().min(1).max(1000).default(100),
-    memberCursor: z.string().max(1000).optional(),
+    memberCursor: z.string().max(1000).optional().describe('nextMemberCursor of the previous page'),
   })
   .strict();
 

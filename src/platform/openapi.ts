@@ -1,6 +1,9 @@
 /**
- * The OpenAPI 3.1 document, generated from the same zod schemas the routes
- * parse with (so the docs cannot drift from validation), served at
+ * The OpenAPI 3.1 document, generated from the same zod schemas the routes parse
+ * their path parameters, query strings and bodies with (so those cannot drift from
+ * validation; test/unit/platform/openapi.test.ts holds the query parameters to them;
+ * a saved investigation's body is checked against its own parameters, which
+ * GET /v1/investigations lists), served at
  * /openapi.json, and browsable at /docs (swagger-ui-express). Any API key may read
  * them; OPENAPI_PUBLIC=true serves them without one (app.ts).
  */
@@ -12,16 +15,17 @@ import {
 import { Router } from 'express';
 import swaggerUi from 'swagger-ui-express';
 import { z } from 'zod';
-import { AUDIT_ACTIONS } from './audit';
 import { ROLES } from './auth';
 import { BODY_METHODS } from './http';
 import {
   accountIdParam,
   accountProfileSchema,
+  clusterDetailQuery,
   clusterDetailSchema,
   clusterGraphSchema,
   clusterIdParam,
   clusterListSchema,
+  listClustersQuery,
   membershipSchema,
 } from '../clusters/schemas';
 import { cypherRequestSchema, cypherResultSchema } from '../cypher-console/service';
@@ -43,6 +47,8 @@ import {
 } from '../linkage/schemas';
 import {
   auditListSchema,
+  listAuditQuery,
+  listVerdictsQuery,
   verdictListSchema,
   verdictRequestSchema,
   verdictResponseSchema,
@@ -232,10 +238,11 @@ function paths(): RouteConfig[] {
       path: '/v1/allowlist',
       summary: 'Remove a stored allow-list entry (body or query {kind, value}); role admin',
       description:
-        'The entry as the query string, or as a JSON body (which wins when it has `kind`). A value LINKAGE_ALLOWLIST lists is 409.',
+        'The entry as the query string (`kind` and `value` both required there unless the body holds the entry), or as a JSON body of both, which is read instead of the query when it has `kind`. A value LINKAGE_ALLOWLIST lists is 409.',
       security: bearer,
       request: {
-        query: entryKeyInput,
+        // Optional here: a body with `kind` carries the entry instead (linkage/routes.ts).
+        query: entryKeyInput.partial(),
         body: { required: false, content: { 'application/json': { schema: entryKeyInput } } },
       },
       responses: { 204: { description: 'removed' }, ...errors(400, 401, 403, 404, 409) },
@@ -261,15 +268,7 @@ function paths(): RouteConfig[] {
       path: '/v1/clusters',
       summary: 'Clusters of the current run, riskiest first, keyset-paged',
       security: bearer,
-      request: {
-        query: z.object({
-          flagged: z.enum(['true', 'false']).optional(),
-          minRisk: z.number().min(0).max(1).optional(),
-          minSize: z.number().int().min(0).optional(),
-          limit: z.number().int().min(1).max(500).optional(),
-          cursor: z.string().optional().describe('nextCursor of the previous page'),
-        }),
-      },
+      request: { query: listClustersQuery },
       responses: { 200: json(clusterListSchema, 'a page'), ...errors(400, 401, 403, 409, 504) },
     },
     {
@@ -279,10 +278,7 @@ function paths(): RouteConfig[] {
       security: bearer,
       request: {
         params: clusterIdParam,
-        query: z.object({
-          memberLimit: z.number().int().min(1).max(1000).optional(),
-          memberCursor: z.string().optional(),
-        }),
+        query: clusterDetailQuery,
       },
       responses: {
         200: json(clusterDetailSchema, 'the cluster'),
@@ -318,14 +314,7 @@ function paths(): RouteConfig[] {
       path: '/v1/verdicts',
       summary: 'Export verdicts, oldest first, keyset-paged',
       security: bearer,
-      request: {
-        query: z.object({
-          since: z.string().optional().describe('ISO-8601'),
-          verdict: z.enum(['confirmed', 'benign']).optional(),
-          limit: z.number().int().min(1).max(1000).optional(),
-          cursor: z.string().optional(),
-        }),
-      },
+      request: { query: listVerdictsQuery },
       responses: { 200: json(verdictListSchema, 'a page'), ...errors(400, 401, 403, 504) },
     },
     {
@@ -334,13 +323,7 @@ function paths(): RouteConfig[] {
       summary:
         'The audit trail (investigations, ad-hoc Cypher, verdicts, allow-list changes), newest first; admin',
       security: bearer,
-      request: {
-        query: z.object({
-          action: z.enum(AUDIT_ACTIONS).optional(),
-          limit: z.number().int().min(1).max(1000).optional(),
-          cursor: z.string().optional(),
-        }),
-      },
+      request: { query: listAuditQuery },
       responses: { 200: json(auditListSchema, 'a page'), ...errors(400, 401, 403, 504) },
     },
     {
@@ -405,7 +388,29 @@ function withCommonErrors(route: RouteConfig): RouteConfig {
   return { ...route, responses: { ...route.responses, ...errors(...new Set(missing)) } };
 }
 
-let cached: ReturnType<OpenApiGeneratorV31['generateDocument']> | undefined;
+type Document = ReturnType<OpenApiGeneratorV31['generateDocument']>;
+
+/**
+ * A query value is a string, never JSON null, but the generator calls a schema nullable
+ * when it accepts null, which z.coerce.number() does where 0 is allowed (Number(null) is 0):
+ * `?minRisk=null` is NaN and refused. Drop that null from the query parameters' types.
+ */
+function withoutNullQueryTypes(doc: Document): Document {
+  for (const item of Object.values(doc.paths ?? {})) {
+    for (const op of Object.values(item as Record<string, { parameters?: unknown[] }>)) {
+      for (const p of op?.parameters ?? []) {
+        const param = p as { in?: string; schema?: { type?: unknown } };
+        const type = param.schema?.type;
+        if (param.in !== 'query' || !Array.isArray(type) || !type.includes('null')) continue;
+        const rest = type.filter((t) => t !== 'null');
+        param.schema!.type = rest.length === 1 ? rest[0] : rest;
+      }
+    }
+  }
+  return doc;
+}
+
+let cached: Document | undefined;
 
 export function openApiDocument() {
   if (cached) return cached;
@@ -416,7 +421,7 @@ export function openApiDocument() {
     description: `API key; roles ${ROLES.join(', ')}`,
   });
   for (const route of paths()) registry.registerPath(withCommonErrors(route));
-  cached = new OpenApiGeneratorV31(registry.definitions).generateDocument({
+  const doc = new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
     info: {
       title: 'Coterie',
@@ -425,6 +430,7 @@ export function openApiDocument() {
         'Graph-based account linkage. Every error is {"error": {"code", "message", "details"?}}.',
     },
   });
+  cached = withoutNullQueryTypes(doc);
   return cached;
 }
 

@@ -42,10 +42,15 @@ export const verdictResponseSchema = z
 
 export const listVerdictsQuery = z
   .object({
-    since: z.iso.datetime({ offset: true }).optional(),
+    since: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .describe(
+        'verdicts at or after: an ISO-8601 date-time with seconds and an offset, e.g. 2026-01-01T00:00:00Z, a + in the offset sent as %2B (a date alone is 400)',
+      ),
     verdict: z.enum(['confirmed', 'benign']).optional(),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
-    cursor: z.string().max(1000).optional(),
+    cursor: z.string().max(1000).optional().describe('nextCursor of the previous page'),
   })
   .strict();
 
@@ -57,7 +62,7 @@ export const listAuditQuery = z
   .object({
     action: z.enum(AUDIT_ACTIONS).optional(),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
-    cursor: z.string().max(1000).optional(),
+    cursor: z.string().max(1000).optional().describe('nextCursor of the previous page'),
   })
   .strict();
 

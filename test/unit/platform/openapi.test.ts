@@ -1,10 +1,10 @@
 /**
- * The query parameters the OpenAPI document lists are the ones the routes accept:
- * the document describes them with its own zod objects (the routes' schemas transform
- * their input, which the generator cannot render), so the two could drift, and the
- * routes refuse any parameter they do not know.
+ * The query parameters the OpenAPI document lists are the ones the routes accept, as
+ * the routes accept them: names, required, type, bounds, format and defaults, compared
+ * with zod's own rendering of each route's schema (z.toJSONSchema of its input), not
+ * the generator's. The routes refuse any parameter they do not know.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import { clusterDetailQuery, listClustersQuery } from '../../../src/clusters/schemas';
 import { entryKeyInput, listQuery, runStatus } from '../../../src/linkage/schemas';
 import { BODY_METHODS } from '../../../src/platform/http';
@@ -20,20 +20,91 @@ const ROUTE_QUERIES: [string, string, z.ZodObject][] = [
   ['get', '/v1/audit', listAuditQuery],
 ];
 
+type Parameter = {
+  in: string;
+  name: string;
+  required?: boolean;
+  schema?: Record<string, unknown>;
+};
 type Operation = {
-  parameters?: { in: string; name: string }[];
-  requestBody?: unknown;
+  parameters?: Parameter[];
+  description?: string;
+  requestBody?: { required?: boolean; content: Record<string, { schema: unknown }> };
   responses: Record<string, unknown>;
 };
 
+/** What a route's query schema accepts, parameter by parameter, as zod renders its input. */
+function accepted(schema: z.ZodObject) {
+  const json = z.toJSONSchema(schema, { io: 'input' }) as {
+    properties: Record<string, Record<string, unknown>>;
+    required?: string[];
+  };
+  return Object.entries(json.properties)
+    .map(([name, property]) => {
+      // The generator states a date-time by its format alone, and leaves out the
+      // safe-integer bound zod gives every .int().
+      const { pattern: _pattern, ...rest } = property;
+      if (rest.maximum === Number.MAX_SAFE_INTEGER) delete rest.maximum;
+      return { name, required: json.required?.includes(name) ?? false, schema: rest };
+    })
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
 describe('documented query parameters', () => {
   const paths = openApiDocument().paths as Record<string, Record<string, Operation>>;
+  const documented = (method: string, path: string) =>
+    (paths[path]?.[method]?.parameters ?? [])
+      .filter((p) => p.in === 'query')
+      .map(({ name, required, schema }) => ({ name, required: required ?? false, schema }))
+      .sort((a, b) => a.name.localeCompare(b.name));
 
   it.each(ROUTE_QUERIES)('%s %s lists exactly what the route parses', (method, path, schema) => {
-    const documented = (paths[path]?.[method]?.parameters ?? [])
-      .filter((p) => p.in === 'query')
-      .map((p) => p.name);
-    expect(documented.sort()).toEqual(Object.keys(schema.shape).sort());
+    // DELETE /v1/allowlist takes the entry from a JSON body instead (below): there the
+    // query's kind and value are optional.
+    const expected = accepted(schema).map((p) =>
+      path === '/v1/allowlist' ? { ...p, required: false } : p,
+    );
+    expect(documented(method, path)).toEqual(expected);
+  });
+
+  it.each([
+    ['get', '/v1/clusters', 'limit', { default: 50 }],
+    ['get', '/v1/clusters', 'cursor', { maxLength: 1000 }],
+    ['get', '/v1/clusters/{id}', 'memberLimit', { default: 100 }],
+    ['get', '/v1/clusters/{id}', 'memberCursor', { maxLength: 1000 }],
+    ['get', '/v1/verdicts', 'since', { type: 'string', format: 'date-time' }],
+    ['get', '/v1/verdicts', 'limit', { default: 100 }],
+    ['get', '/v1/verdicts', 'cursor', { maxLength: 1000 }],
+    ['get', '/v1/audit', 'limit', { default: 100 }],
+    ['get', '/v1/audit', 'cursor', { maxLength: 1000 }],
+  ])('%s %s: %s is %j', (method, path, name, expected) => {
+    const param = documented(method, path).find((p) => p.name === name);
+    expect(param?.schema).toEqual(expect.objectContaining(expected));
+  });
+
+  it('query types are never null: a query value is a string (z.coerce.number() accepts null)', () => {
+    for (const [method, path] of ROUTE_QUERIES)
+      for (const p of documented(method, path))
+        expect([method, path, p.name, p.schema?.type]).toEqual([
+          method,
+          path,
+          p.name,
+          expect.not.arrayContaining(['null']),
+        ]);
+  });
+
+  it('DELETE /v1/allowlist: the entry as the query or as a JSON body, as the route reads it', () => {
+    const op = paths['/v1/allowlist']?.delete as Operation;
+    expect(documented('delete', '/v1/allowlist').map((p) => [p.name, p.required])).toEqual([
+      ['kind', false],
+      ['value', false],
+    ]);
+    expect(op.requestBody?.required).toBe(false);
+    expect(op.requestBody?.content['application/json']?.schema).toEqual(
+      expect.objectContaining({ required: ['kind', 'value'] }),
+    );
+    expect(op.description).toMatch(/query string.*required.*unless the body/);
+    expect(op.description).toMatch(/body.*when it has `kind`/);
   });
 
   it('no other operation documents query parameters', () => {
