@@ -100,7 +100,7 @@ export function build(
     stats[name] = Math.round(now - clock);
     clock = now;
   };
-  const prompts = templates ?? promptTemplates(input.identifiers, opts.maxHamming);
+  const prompts = templates ?? promptTemplates(input.identifiers, opts.maxHamming, input.allowlist);
   const values = distinctValues(input, prompts, stats);
   lap('valuesMs');
   const { start, degree, members, share, events, kindTotal } = membersByValue(
@@ -273,9 +273,11 @@ interface Values {
 
 /**
  * Per identifier, 1 when the allow-list covers it: its normalised value is listed, or,
- * for a prompt fingerprint, any fingerprint of its near-duplicate template is (an
- * allow-listed framework prompt takes its variants with it). Build and score both use
- * this, so a value build ignores is never counted as evidence by score either.
+ * for a prompt fingerprint, its near-duplicate template is allowed (`templates.allowed`:
+ * a fingerprint of the template is within maxHamming of a listed one, which need not
+ * occur in the run; an allow-listed framework prompt takes its variants with it). Build
+ * and score both use this, so a value build ignores is never counted as evidence by
+ * score either.
  */
 export function allowedIdentifiers(input: LinkageInput, templates: PromptTemplates): Uint8Array {
   const ids = input.identifiers;
@@ -284,23 +286,15 @@ export function allowedIdentifiers(input: LinkageInput, templates: PromptTemplat
   const allowByKind = IDENTIFIER_KINDS.map(() => new Set<string>());
   for (const id of input.allowlist)
     allowByKind[kindIndex(id.kind)]?.add(normalise(id.kind, id.value));
-  // the LSH parses hex case-insensitively, so fingerprints compare lower-cased
-  const promptAllow = new Set([...(allowByKind[PROMPT] ?? [])].map((v) => v.toLowerCase()));
-  const templateAllowed = new Uint8Array(templates.count);
   for (let i = 0; i < ids.length; i++) {
     const t = templates.ofIdentifier[i] as number;
     if (t >= 0) {
-      if (promptAllow.size > 0 && promptAllow.has((ids[i] as Identifier).value.toLowerCase()))
-        templateAllowed[t] = 1;
+      flags[i] = templates.allowed[t] === 1 ? 1 : 0;
       continue;
     }
     const id = ids[i] as Identifier;
     const set = allowByKind[kindIndex(id.kind)] as Set<string>;
     if (set.size > 0 && set.has(normalise(id.kind, id.value))) flags[i] = 1;
-  }
-  for (let i = 0; i < ids.length; i++) {
-    const t = templates.ofIdentifier[i] as number;
-    if (t >= 0 && templateAllowed[t]) flags[i] = 1;
   }
   return flags;
 }
@@ -338,6 +332,7 @@ function distinctValues(
   stats.promptMalformed = templates.malformed;
   stats.lshCandidates = templates.stats.candidates;
   stats.nearDuplicatePairs = templates.stats.pairs;
+  stats.lshAllowCandidates = templates.allowCandidates;
 
   for (let i = 0; i < ids.length; i++) {
     const id = ids[i] as Identifier;

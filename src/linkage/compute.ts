@@ -85,7 +85,7 @@ export async function compute(
     seed,
     maxHamming: params.promptMaxHamming,
   });
-  const templates = promptTemplates(input.identifiers, buildOptions.maxHamming);
+  const templates = promptTemplates(input.identifiers, buildOptions.maxHamming, input.allowlist);
   const graph = build(input, buildOptions, templates);
   stats.build = graph.stats;
 

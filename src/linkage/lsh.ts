@@ -9,7 +9,8 @@
  * (indexKeys). Candidates are the pairs that share a key (bucketed per key), and
  * each candidate gets an exact Hamming check. Near-duplicates are unioned
  * (union-find) into template groups, so accounts sending slightly different copies
- * of one prompt share a template.
+ * of one prompt share a template. Allow-listed fingerprints are looked up by the same
+ * keys (allowedGroups): they mark the templates they are near, never join them.
  */
 import { popcount32 } from '../ingest/simhash';
 import type { Identifier } from './types';
@@ -531,24 +532,45 @@ export function templateGroups(
   fingerprints: readonly string[],
   maxHamming: number,
 ): TemplateGroups {
+  return groupFingerprints(fingerprints, maxHamming).groups;
+}
+
+/** The valid fingerprints, parsed: halves hi/lo[x] of fingerprint validAt[x]. */
+interface Parsed {
+  hi: Uint32Array;
+  lo: Uint32Array;
+  validAt: Int32Array;
+}
+
+/** Parses every well-formed fingerprint of `fingerprints` (malformed ones are skipped). */
+function parseAll(fingerprints: readonly string[]): Parsed {
   const n = fingerprints.length;
   const validAt = new Int32Array(n);
-  const hiAll = new Uint32Array(n);
-  const loAll = new Uint32Array(n);
+  const hi = new Uint32Array(n);
+  const lo = new Uint32Array(n);
   let count = 0;
   for (let i = 0; i < n; i++) {
-    if (!parseInto(fingerprints[i] as string, hiAll, loAll, count)) continue;
+    if (!parseInto(fingerprints[i] as string, hi, lo, count)) continue;
     validAt[count++] = i;
   }
-  const valid = validAt.subarray(0, count);
+  return {
+    hi: hi.subarray(0, count),
+    lo: lo.subarray(0, count),
+    validAt: validAt.subarray(0, count),
+  };
+}
+
+function groupFingerprints(
+  fingerprints: readonly string[],
+  maxHamming: number,
+): { groups: TemplateGroups; parsed: Parsed } {
+  const n = fingerprints.length;
+  const parsed = parseAll(fingerprints);
+  const { hi, lo, validAt: valid } = parsed;
+  const count = valid.length;
   // Union-find over the valid fingerprints only; malformed ones stay alone.
   const uf = new UnionFind(count);
-  const stats = groupNearDuplicates(
-    hiAll.subarray(0, count),
-    loAll.subarray(0, count),
-    maxHamming,
-    uf,
-  );
+  const stats = groupNearDuplicates(hi, lo, maxHamming, uf);
   const rootOf = new Int32Array(n);
   for (let i = 0; i < n; i++) rootOf[i] = i;
   valid.forEach((i, x) => (rootOf[i] = valid[uf.find(x)] as number));
@@ -560,7 +582,101 @@ export function templateGroups(
     if (label[root] === -1) label[root] = groupCount++;
     group[i] = label[root] as number;
   }
-  return { group, groupCount, malformed: n - valid.length, stats };
+  return { groups: { group, groupCount, malformed: n - valid.length, stats }, parsed };
+}
+
+function bands(all: Uint32Array[], band: number | undefined): Uint32Array {
+  return all[band as number] as Uint32Array;
+}
+
+/**
+ * Which groups an allow-list of fingerprints covers: a group is allowed when one of its
+ * fingerprints is within maxHamming of a listed one (or, malformed, equals one as a
+ * string, case aside). The listed fingerprints are not grouped with the run's: they
+ * flag groups, they never join two (see promptTemplates). Near pairs are found by the
+ * same LSH keys as grouping (indexKeys; by pigeonhole a near pair agrees on one):
+ * key by key, the listed fingerprints are indexed by their key value (a map, with a
+ * bit set of hashed values in front), each run fingerprint tests its value's bit and,
+ * on a hit, unless its group is allowed already, computes its distance to the listed
+ * fingerprints with that value. Per key, O(run + listed) work plus chance hits; never
+ * all pairs. A set function of the fingerprints, so it does not depend on their order.
+ */
+function allowedGroups(
+  fingerprints: readonly string[],
+  parsed: Parsed,
+  groups: TemplateGroups,
+  listed: readonly string[],
+  maxHamming: number,
+): { allowed: Uint8Array; candidates: number } {
+  const allowed = new Uint8Array(groups.groupCount);
+  let candidates = 0;
+  if (listed.length === 0) return { allowed, candidates };
+  const { group } = groups;
+  // Malformed fingerprints (each its own group): by the string, lower-cased as the LSH
+  // reads hex.
+  const listedText = new Set(listed.map((v) => v.toLowerCase()));
+  const isValid = new Uint8Array(fingerprints.length);
+  for (const i of parsed.validAt) isValid[i] = 1;
+  fingerprints.forEach((fp, i) => {
+    if (!isValid[i] && listedText.has(fp.toLowerCase())) allowed[group[i] as number] = 1;
+  });
+  const list = parseAll(listed);
+  const m = list.validAt.length;
+  if (m === 0) return { allowed, candidates };
+  // At distance 0 the high half is key enough (the distance check does the rest).
+  const { widths, keys } =
+    maxHamming === 0 ? { widths: [32, 32], keys: [[0]] } : indexKeys(maxHamming);
+  const runBands = bandsOf(parsed.hi, parsed.lo, widths);
+  const listBands = bandsOf(list.hi, list.lo, widths);
+  // Per key, the listed fingerprints by key value, and a bit set of hashed key values in
+  // front of it: most run fingerprints share no key with any listed one, and a bit test
+  // is cheaper than a map lookup.
+  const filterBits = Math.min(22, Math.max(10, Math.ceil(Math.log2(m * 64))));
+  const filterShift = 32 - filterBits;
+  const bits = new Uint32Array(2 ** (filterBits - 5));
+  const { hi, lo, validAt } = parsed;
+  const n = validAt.length;
+  // Key by key: a template allowed at one key is skipped at the next (the result is the
+  // same in any order).
+  for (const key of keys) {
+    const high = bands(runBands, key[0]);
+    const low = key.length > 1 ? bands(runBands, key[1]) : undefined;
+    const listHigh = bands(listBands, key[0]);
+    const listLow = key.length > 1 ? bands(listBands, key[1]) : undefined;
+    const scale = key.length > 1 ? 2 ** (widths[key[1] as number] as number) : 1;
+    const map = new Map<number, number[]>();
+    bits.fill(0);
+    for (let a = 0; a < m; a++) {
+      const v = (listHigh[a] as number) * scale + (listLow ? (listLow[a] as number) : 0);
+      const at = map.get(v);
+      if (at) at.push(a);
+      else map.set(v, [a]);
+      const f = Math.imul(v >>> 0, 0x9e3779b1) >>> filterShift;
+      bits[f >>> 5] = ((bits[f >>> 5] as number) | (1 << (f & 31))) >>> 0;
+    }
+    for (let x = 0; x < n; x++) {
+      const v = (high[x] as number) * scale + (low ? (low[x] as number) : 0);
+      const f = Math.imul(v >>> 0, 0x9e3779b1) >>> filterShift;
+      if (((bits[f >>> 5] as number) & (1 << (f & 31))) === 0) continue;
+      const g = group[validAt[x] as number] as number;
+      if (allowed[g]) continue;
+      const at = map.get(v);
+      if (!at) continue;
+      const h = hi[x] as number;
+      const l = lo[x] as number;
+      for (const a of at) {
+        candidates++;
+        const d =
+          popcount32((h ^ (list.hi[a] as number)) >>> 0) +
+          popcount32((l ^ (list.lo[a] as number)) >>> 0);
+        if (d <= maxHamming) {
+          allowed[g] = 1;
+          break;
+        }
+      }
+    }
+  }
+  return { allowed, candidates };
 }
 
 /** Near-duplicate template per identifier: computed once per run, read by build and score. */
@@ -568,6 +684,13 @@ export interface PromptTemplates {
   /** template per identifier (0..count-1), -1 for identifiers that are not prompts */
   ofIdentifier: Int32Array;
   count: number;
+  /**
+   * per template, 1 when the allow-list covers it: one of its fingerprints is within
+   * maxHamming of an allow-listed prompt fingerprint (or, malformed, is one)
+   */
+  allowed: Uint8Array;
+  /** listed fingerprints whose distance to a run fingerprint was computed to find `allowed` */
+  allowCandidates: number;
   /** the Hamming distance the templates were grouped at */
   maxHamming: number;
   malformed: number;
@@ -575,10 +698,19 @@ export interface PromptTemplates {
   ms: number;
 }
 
-/** Groups the prompt identifiers' fingerprints into templates (templateGroups). */
+/**
+ * Groups the prompt identifiers' fingerprints into templates (templateGroups) and marks
+ * the templates the allow-list's prompt fingerprints cover (`allowed`; the allow-list's
+ * other kinds are ignored here). A listed fingerprint need not occur in the run: a
+ * verdict lists one representative fingerprint, and later runs see its variants. The
+ * listed fingerprints take no part in the grouping: one within maxHamming of two
+ * templates allows both, but does not merge them, so the templates (their number,
+ * membership and numbering) are the same with or without the allow-list.
+ */
 export function promptTemplates(
   identifiers: readonly Identifier[],
   maxHamming: number,
+  allowlist: readonly Identifier[],
 ): PromptTemplates {
   const started = performance.now();
   const at: number[] = [];
@@ -588,12 +720,16 @@ export function promptTemplates(
     at.push(i);
     values.push(id.value);
   });
-  const groups = templateGroups(values, maxHamming);
+  const { groups, parsed } = groupFingerprints(values, maxHamming);
+  const listed = allowlist.filter((id) => id.kind === 'prompt').map((id) => id.value);
+  const { allowed, candidates } = allowedGroups(values, parsed, groups, listed, maxHamming);
   const ofIdentifier = new Int32Array(identifiers.length).fill(-1);
   at.forEach((i, p) => (ofIdentifier[i] = groups.group[p] as number));
   return {
     ofIdentifier,
     count: groups.groupCount,
+    allowed,
+    allowCandidates: candidates,
     maxHamming,
     malformed: groups.malformed,
     stats: groups.stats,

@@ -78,7 +78,7 @@ export function score(
     community,
     largest,
     opts,
-    templates ?? promptTemplates(input.identifiers, opts.templateMaxHamming),
+    templates ?? promptTemplates(input.identifiers, opts.templateMaxHamming, input.allowlist),
   );
 
   const out: ScoredCluster[] = [];

@@ -83,6 +83,20 @@ describe('build: weights', () => {
     expect(g.source.length).toBe(0); // the IP alone is too weak
   });
 
+  it('an allow-listed prompt fingerprint allows its near-duplicates when it is not in the run', () => {
+    // The run holds only variants 1 bit from the listed '…ff' (and 2 bits from each
+    // other); '…ff' itself is sent by no one.
+    const links = [
+      ...share([0, 1], 'prompt', '00000000000000fe'),
+      ...share([1, 2], 'prompt', '00000000000000fd'),
+      ...share([0, 1, 2], 'ip', '10.0.0.1'),
+    ];
+    expect(build(input(3, links)).source.length).toBeGreaterThan(0);
+    const g = build(input(3, links, [{ kind: 'prompt', value: '00000000000000FF' }]));
+    expect(g.source.length).toBe(0); // the IP alone is too weak
+    expect(g.stats.valuesAllowlisted).toBe(1);
+  });
+
   it('corroborating kinds bind super-additively; one weak kind alone does not bind', () => {
     const ipOnly = build(input(2, share([0, 1], 'ip', '1.2.3.4')));
     expect(ipOnly.source.length).toBe(0);

@@ -104,6 +104,58 @@ describe('forEachNearDuplicatePair', () => {
   });
 });
 
+/** Flips `count` distinct random bits of (h, l), among the first `within` bits. */
+function flip(rng: Rng, h: number, l: number, count: number, within = 64): [number, number] {
+  const bits = new Set<number>();
+  while (bits.size < count) bits.add(Math.floor(rng() * within));
+  for (const bit of bits) {
+    if (bit < 32) h = (h ^ (1 << bit)) >>> 0;
+    else l = (l ^ (1 << (bit - 32))) >>> 0;
+  }
+  return [h, l];
+}
+
+/**
+ * Random fingerprints, dense clusters (a base and variants 0..d + 1 bits from it, big
+ * enough to fill buckets past the small-bucket path), clusters confined to a few bits,
+ * chains (each step ≤ d bits from the last, so only transitivity joins the ends),
+ * upper-case copies and junk, shuffled.
+ */
+function mixedInput(seed: number, d: number): string[] {
+  const rng = createRng(seed);
+  const out: [number, number][] = [];
+  for (let i = 0; i < 300; i++) out.push([randomWord(rng), randomWord(rng)]);
+  for (let c = 0; c < 6; c++) {
+    const base: [number, number] = [randomWord(rng), randomWord(rng)];
+    const size = 20 + Math.floor(rng() * 60);
+    for (let v = 0; v < size; v++) out.push(flip(rng, ...base, Math.floor(rng() * (d + 2))));
+  }
+  // Variants confined to a few bits share most keys: big buckets holding many groups
+  // at once, which later variants bridge.
+  for (let c = 0; c < 3; c++) {
+    const base: [number, number] = [randomWord(rng), randomWord(rng)];
+    for (let v = 0; v < 80; v++) {
+      out.push(flip(rng, ...base, 1 + Math.floor(rng() * (2 * d + 2)), 4 * d + 8));
+    }
+  }
+  for (let c = 0; c < 4; c++) {
+    let at: [number, number] = [randomWord(rng), randomWord(rng)];
+    for (let s = 0; s < 30; s++) {
+      at = flip(rng, ...at, 1 + Math.floor(rng() * Math.max(d, 1)));
+      out.push(at);
+    }
+  }
+  const fps = out.map(([h, l]) => hex(h, l));
+  for (let i = 0; i < 20; i++)
+    fps.push((fps[Math.floor(rng() * fps.length)] as string).toUpperCase());
+  fps.push('not-a-fingerprint', 'ffffffffffffffffff');
+  for (let i = fps.length - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    [fps[i], fps[j]] = [fps[j] as string, fps[i] as string];
+  }
+  return fps;
+}
+
 describe('templateGroups', () => {
   it('groups the transitive closure of near-duplicates, numbered by first member', () => {
     const { hi, lo } = fingerprints(99, 200, 20, 8);
@@ -126,58 +178,6 @@ describe('templateGroups', () => {
     const firstSeen = [...new Set(groups.group)];
     expect(firstSeen).toEqual(firstSeen.slice().sort((a, b) => a - b));
   });
-
-  /** Flips `count` distinct random bits of (h, l), among the first `within` bits. */
-  function flip(rng: Rng, h: number, l: number, count: number, within = 64): [number, number] {
-    const bits = new Set<number>();
-    while (bits.size < count) bits.add(Math.floor(rng() * within));
-    for (const bit of bits) {
-      if (bit < 32) h = (h ^ (1 << bit)) >>> 0;
-      else l = (l ^ (1 << (bit - 32))) >>> 0;
-    }
-    return [h, l];
-  }
-
-  /**
-   * Random fingerprints, dense clusters (a base and variants 0..d + 1 bits from it, big
-   * enough to fill buckets past the small-bucket path), clusters confined to a few bits,
-   * chains (each step ≤ d bits from the last, so only transitivity joins the ends),
-   * upper-case copies and junk, shuffled.
-   */
-  function mixedInput(seed: number, d: number): string[] {
-    const rng = createRng(seed);
-    const out: [number, number][] = [];
-    for (let i = 0; i < 300; i++) out.push([randomWord(rng), randomWord(rng)]);
-    for (let c = 0; c < 6; c++) {
-      const base: [number, number] = [randomWord(rng), randomWord(rng)];
-      const size = 20 + Math.floor(rng() * 60);
-      for (let v = 0; v < size; v++) out.push(flip(rng, ...base, Math.floor(rng() * (d + 2))));
-    }
-    // Variants confined to a few bits share most keys: big buckets holding many groups
-    // at once, which later variants bridge.
-    for (let c = 0; c < 3; c++) {
-      const base: [number, number] = [randomWord(rng), randomWord(rng)];
-      for (let v = 0; v < 80; v++) {
-        out.push(flip(rng, ...base, 1 + Math.floor(rng() * (2 * d + 2)), 4 * d + 8));
-      }
-    }
-    for (let c = 0; c < 4; c++) {
-      let at: [number, number] = [randomWord(rng), randomWord(rng)];
-      for (let s = 0; s < 30; s++) {
-        at = flip(rng, ...at, 1 + Math.floor(rng() * Math.max(d, 1)));
-        out.push(at);
-      }
-    }
-    const fps = out.map(([h, l]) => hex(h, l));
-    for (let i = 0; i < 20; i++)
-      fps.push((fps[Math.floor(rng() * fps.length)] as string).toUpperCase());
-    fps.push('not-a-fingerprint', 'ffffffffffffffffff');
-    for (let i = fps.length - 1; i > 0; i--) {
-      const j = Math.floor(rng() * (i + 1));
-      [fps[i], fps[j]] = [fps[j] as string, fps[i] as string];
-    }
-    return fps;
-  }
 
   /** Single-linkage groups by comparing all pairs, numbered by first member. */
   function bruteForceGroups(fps: string[], d: number): number[] {
@@ -294,8 +294,123 @@ describe('promptTemplates', () => {
         { kind: 'prompt', value: 'zz' },
       ],
       3,
+      [],
     );
     expect(Array.from(t.ofIdentifier)).toEqual([-1, 0, -1, 0, 1, 2]);
     expect(t).toMatchObject({ count: 3, maxHamming: 3, malformed: 1 });
+  });
+});
+
+describe('promptTemplates: allow-listed fingerprints', () => {
+  const prompts = (values: string[]) => values.map((value) => ({ kind: 'prompt' as const, value }));
+  const distance = (a: string, b: string): number => {
+    const x = parseFingerprint(a);
+    const y = parseFingerprint(b);
+    if (!x || !y) return Infinity;
+    return popcount32((x[0] ^ y[0]) >>> 0) + popcount32((x[1] ^ y[1]) >>> 0);
+  };
+
+  it('allows the template of a listed fingerprint that does not occur in the run', () => {
+    const F = '0123456789abcdef';
+    const rng = createRng(3);
+    const [h, l] = parseFingerprint(F) as [number, number];
+    const variants = [1, 1, 2, 3].map((bits) => hex(...flip(rng, h, l, bits)));
+    const other = 'fedcba9876543210';
+    const t = promptTemplates(prompts([...variants, other]), 3, prompts([F]));
+    const allowedOf = (i: number) => t.allowed[t.ofIdentifier[i] as number];
+    expect([0, 1, 2, 3, 4].map(allowedOf)).toEqual([1, 1, 1, 1, 0]);
+    // Without the allow-list nothing is allowed; the grouping is the same.
+    const open = promptTemplates(prompts([...variants, other]), 3, []);
+    expect(open.allowed.every((x) => x === 0)).toBe(true);
+    expect(open.ofIdentifier).toEqual(t.ofIdentifier);
+  });
+
+  it('a listed fingerprint near two templates allows both without merging them', () => {
+    // A = 0…0; T1's fingerprints are 2 bits from A, T2's 2 other bits: T1 and T2 are
+    // 4 bits apart, separate templates at maxHamming 3, and A is within 3 of both.
+    const run = ['0000000000000003', '0000000000000003', 'c000000000000000'];
+    const far = '00000000ffff0000';
+    const t = promptTemplates(prompts([...run, far]), 3, prompts(['0000000000000000']));
+    expect(t.count).toBe(3);
+    expect(t.ofIdentifier[0]).not.toBe(t.ofIdentifier[2]);
+    expect(t.allowed[t.ofIdentifier[0] as number]).toBe(1);
+    expect(t.allowed[t.ofIdentifier[2] as number]).toBe(1);
+    expect(t.allowed[t.ofIdentifier[3] as number]).toBe(0);
+  });
+
+  it('is within maxHamming, case aside; malformed values only by their text', () => {
+    const t = promptTemplates(
+      prompts(['00000000000000ff', '0000000000000fff', 'Not-Hex', 'junk']),
+      3,
+      prompts(['00000000000000F0', 'not-hex']),
+    );
+    // '…ff' is 4 bits from '…F0', '…fff' 8: neither is allowed; 'Not-Hex' is, by text.
+    expect(t.count).toBe(4);
+    expect(Array.from(t.allowed)).toEqual([0, 0, 1, 0]);
+    const exact = promptTemplates(prompts(['ABCDEF0123456789', 'abcdef012345678f']), 0, [
+      { kind: 'prompt', value: 'abcdef0123456789' },
+      { kind: 'ip', value: 'abcdef012345678f' },
+    ]);
+    expect(Array.from(exact.allowed)).toEqual([1, 0]);
+  });
+
+  it.each([0, 1, 2, 3, 4, 5])(
+    'allows exactly the templates with a fingerprint within %i bits of a listed one, in any order',
+    (d) => {
+      for (const seed of [1, 2, 3]) {
+        const fps = mixedInput(seed * 1000 + d, d);
+        const rng = createRng(seed * 7 + d);
+        // Listed: near (0..d + 2 bits) copies of some run fingerprints, random ones,
+        // upper-case ones and junk.
+        const listed: string[] = [];
+        for (let i = 0; i < 40; i++) {
+          const p = parseFingerprint(fps[Math.floor(rng() * fps.length)] as string);
+          if (p) listed.push(hex(...flip(rng, p[0], p[1], Math.floor(rng() * (d + 3)))));
+        }
+        for (let i = 0; i < 40; i++) listed.push(hex(randomWord(rng), randomWord(rng)));
+        listed.push((listed[0] as string).toUpperCase(), 'not-a-fingerprint');
+        const t = promptTemplates(prompts(fps), d, prompts(listed));
+        const expected = new Uint8Array(t.count);
+        fps.forEach((fp, i) => {
+          const near = listed.some(
+            (x) => distance(fp, x) <= d || fp.toLowerCase() === x.toLowerCase(),
+          );
+          if (near) expected[t.ofIdentifier[i] as number] = 1;
+        });
+        expect(Array.from(t.allowed)).toEqual(Array.from(expected));
+        expect(expected.some((x) => x === 1)).toBe(true);
+        expect(expected.some((x) => x === 0)).toBe(true);
+        // The grouping does not depend on the allow-list.
+        expect(t.ofIdentifier).toEqual(promptTemplates(prompts(fps), d, []).ofIdentifier);
+        // Nor the flags on the order of either list.
+        const reversed = promptTemplates(
+          prompts([...fps].reverse()),
+          d,
+          prompts([...listed].reverse()),
+        );
+        const allowedOf = (p: typeof t, i: number) => p.allowed[p.ofIdentifier[i] as number];
+        fps.forEach((_, i) =>
+          expect(allowedOf(reversed, fps.length - 1 - i)).toBe(allowedOf(t, i)),
+        );
+      }
+    },
+  );
+
+  it('costs near-linear work with thousands of listed fingerprints', () => {
+    // 20,000 variants of one template, 20,000 random fingerprints, 5,000 random listed
+    // ones and 1 near the template: each run fingerprint looks up 10 keys; an allowed
+    // template's other variants cost nothing; chance collisions are rare.
+    const rng = createRng(42);
+    const run: string[] = [];
+    for (let i = 0; i < 20_000; i++)
+      run.push(hex(...flip(rng, 0x12345678, 0x9abcdef0, 1 + Math.floor(rng() * 3))));
+    for (let i = 0; i < 20_000; i++) run.push(hex(randomWord(rng), randomWord(rng)));
+    const listed: string[] = [];
+    for (let i = 0; i < 5_000; i++) listed.push(hex(randomWord(rng), randomWord(rng)));
+    listed.push(hex(...flip(rng, 0x12345678, 0x9abcdef0, 2)));
+    const t = promptTemplates(prompts(run), 3, prompts(listed));
+    expect(t.allowed[t.ofIdentifier[0] as number]).toBe(1);
+    expect(t.allowed.reduce((s, x) => s + x, 0)).toBe(1);
+    expect(t.allowCandidates).toBeLessThan(1_000);
   });
 });

@@ -852,6 +852,36 @@ describe('score: mechanics', () => {
     expect(listedCo.flagged).toBe(false);
   });
 
+  it('an allow-listed prompt fingerprint allows its template when it is not itself in the run', () => {
+    // A verdict lists one representative fingerprint F; a later run sees only variants of
+    // it. Six accounts send 1-bit variants of F: listed, they are no shared evidence,
+    // whether or not anyone sends F itself (before, only an outsider sending F once
+    // allowed them: template_top_share 1 and the template listed without it).
+    const F = '0123456789abcdef';
+    const r = rng(3);
+    const base: LinkRow[] = [];
+    for (let a = 0; a < 6; a++) base.push([a, 'prompt', variant(F, 1, r), 50]);
+    const six = [['acc-0', 'acc-1', 'acc-2', 'acc-3', 'acc-4', 'acc-5']];
+    const scoreWith = (links: LinkRow[], allowlist: Identifier[]): ScoredCluster => {
+      const input = linksInput(7, links, allowlist);
+      const [c] = score(input, detectionFor(input, six));
+      if (!c) throw new Error('no cluster');
+      return c;
+    };
+    const listed: Identifier[] = [{ kind: 'prompt', value: F }];
+    const open = scoreWith(base, []);
+    const absent = scoreWith(base, listed);
+    const present = scoreWith([...base, [6, 'prompt', F, 1]], listed);
+    expect(open.signals.template_top_share).toBe(1);
+    expect(open.sharedIdentifiers.some((s) => s.kind === 'prompt')).toBe(true);
+    for (const c of [absent, present]) {
+      expect(c.signals.template_top_share).toBe(0);
+      expect(c.signals.template_count).toBe(0);
+      expect(c.sharedIdentifiers.some((s) => s.kind === 'prompt')).toBe(false);
+    }
+    expect(absent.risk).toBe(present.risk);
+  });
+
   it('shrinks positive evidence for tiny clusters', () => {
     const pair = scoreOne(ring('pair', 2, 5));
     const big = scoreOne(ring('big', 20, 5));
@@ -960,7 +990,7 @@ describe('score: prompt templates grouped once per run', () => {
   const group = ring('tpl', 12, 5);
   const input = makeInput([...BACKGROUND, ...group]);
   const detection = detectionFor(input, [group.map((a) => a.id)]);
-  const shared = promptTemplates(input.identifiers, DEFAULTS.templateMaxHamming);
+  const shared = promptTemplates(input.identifiers, DEFAULTS.templateMaxHamming, input.allowlist);
 
   it('reads the templates it is given, as build does', () => {
     const ownGrouping = score(input, detection);
@@ -984,7 +1014,7 @@ describe('score: prompt templates grouped once per run', () => {
   });
 
   it('refuses templates grouped at another distance than it is configured for', () => {
-    const at2 = promptTemplates(input.identifiers, 2);
+    const at2 = promptTemplates(input.identifiers, 2, input.allowlist);
     expect(() => score(input, detection, {}, at2)).toThrow(RangeError);
     expect(() => build(input, {}, at2)).toThrow(RangeError);
   });
