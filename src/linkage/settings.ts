@@ -48,7 +48,26 @@ export const weightOverridesSchema = z
         coUseMaxExpandDegree: z.number().int().min(2).max(1000),
       })
       .partial()
-      .strict(),
+      .strict()
+      .superRefine((build, ctx) => {
+        // weights.ts: a value too weak to corroborate must not propose a pair either.
+        // Checked on what the run uses: each key overridden or left at its default.
+        const minPropose = build.minProposeWeight ?? LINK.build.minProposeWeight;
+        const corroboration = build.corroborationMin ?? LINK.build.corroborationMin;
+        if (minPropose > corroboration) {
+          const side = (key: string, value: number, set: boolean) =>
+            `${key} (${value}${set ? '' : ', the default'})`;
+          ctx.addIssue({
+            code: 'custom',
+            path: [build.minProposeWeight !== undefined ? 'minProposeWeight' : 'corroborationMin'],
+            message: `minProposeWeight must be ≤ corroborationMin: ${side(
+              'minProposeWeight',
+              minPropose,
+              build.minProposeWeight !== undefined,
+            )} > ${side('corroborationMin', corroboration, build.corroborationMin !== undefined)}`,
+          });
+        }
+      }),
     score: z
       .object({
         bias: z.number().finite(),

@@ -96,12 +96,45 @@ describe('LINKAGE_WEIGHTS', () => {
     expect(DEFAULTS.build.maxExpandDegree).toBeLessThanOrEqual(1000);
     const o = parseWeightOverrides(
       JSON.stringify({
-        build: { maxExpandDegree: 1000, kindCap: 0.5, corroborationMin: 0.01 },
+        build: {
+          maxExpandDegree: 1000,
+          kindCap: 0.5,
+          corroborationMin: 0.01,
+          minProposeWeight: 0.01,
+        },
         score: { reasonMinStrength: 1, ramps: { weekend_share: [0.3, 0.1], org_share: [0.5, 1] } },
       }),
     );
     expect(resolveBuildOptions(buildOverrides(o)).maxExpandDegree).toBe(1000);
     expect(scoreOptions(scoreOverrides(o)).ramps.weekend_share).toEqual([0.3, 0.1]);
+  });
+
+  it('refuses minProposeWeight above corroborationMin, each overridden or at its default', () => {
+    expect(DEFAULTS.build.minProposeWeight).toBeLessThanOrEqual(DEFAULTS.build.corroborationMin);
+    // both overridden
+    expect(() =>
+      parseWeightOverrides('{"build":{"minProposeWeight":0.3,"corroborationMin":0.2}}'),
+    ).toThrow(
+      /LINKAGE_WEIGHTS\.build\.minProposeWeight: minProposeWeight must be ≤ corroborationMin: minProposeWeight \(0\.3\) > corroborationMin \(0\.2\)/,
+    );
+    // one overridden, the other at its default (0.1): the error says which is which
+    expect(() => parseWeightOverrides('{"build":{"minProposeWeight":0.2}}')).toThrow(
+      /build\.minProposeWeight: .*minProposeWeight \(0\.2\) > corroborationMin \(0\.1, the default\)/,
+    );
+    expect(() => parseWeightOverrides('{"build":{"corroborationMin":0.05}}')).toThrow(
+      /build\.corroborationMin: .*minProposeWeight \(0\.1, the default\) > corroborationMin \(0\.05\)/,
+    );
+    // equal is allowed, and so is lowering both together
+    for (const build of [
+      { minProposeWeight: 0.2, corroborationMin: 0.2 },
+      { minProposeWeight: 0.05, corroborationMin: 0.05 },
+      { corroborationMin: 0.3 },
+      { minProposeWeight: 0 },
+    ]) {
+      const o = parseWeightOverrides(JSON.stringify({ build }));
+      const resolved = resolveBuildOptions(buildOverrides(o));
+      expect(resolved.minProposeWeight).toBeLessThanOrEqual(resolved.corroborationMin);
+    }
   });
 
   it('accepts every default ramp; a ramp is in [0, 1] whatever reaches it', () => {
