@@ -50,6 +50,7 @@ import {
   type IdentifierKind,
   type LinkageGraph,
   type LinkageInput,
+  linkEvents,
 } from './types';
 import { resolveBuildOptions, type BuildOptions } from './weights';
 
@@ -492,18 +493,6 @@ function canonicalValues(
 }
 
 /**
- * Events behind a link: a count that is not a finite number > 0 (missing, negative, NaN,
- * ±Infinity) is 0 events, like a missing one, so one bad count can neither poison the
- * account's traffic shares (NaN, or Infinity / Infinity, made every edge weight through
- * it NaN) nor take all of them. An account whose counts of a kind are all 0 keeps full
- * weight on its values of that kind, as a caller that does not know counts gets.
- */
-function eventsOf(input: LinkageInput, l: number): number {
-  const c = input.linkCount[l];
-  return c !== undefined && Number.isFinite(c) && c > 0 ? c : 0;
-}
-
-/**
  * Distinct accounts per value (CSR, each value's members sorted ascending), and per
  * (value, member) the **traffic share** factor: for traffic kinds (IPs, subnets,
  * prompts) the member's events on the value / all its events of that kind, divided
@@ -528,7 +517,7 @@ function membersByValue(
     if (v < 0 || a < 0 || a >= n) continue;
     start[v + 1] = (start[v + 1] as number) + 1;
     const at = a * K + (values.kind[v] as number);
-    kindTotal[at] = (kindTotal[at] as number) + eventsOf(input, l);
+    kindTotal[at] = (kindTotal[at] as number) + linkEvents(input, l);
   }
   canonicalValues(input, values, templates, start.subarray(1));
   for (let v = 0; v < V; v++) start[v + 1] = (start[v + 1] as number) + (start[v] as number);
@@ -542,7 +531,7 @@ function membersByValue(
     const at = fill[v] as number;
     fill[v] = at + 1;
     members[at] = a;
-    events[at] = eventsOf(input, l);
+    events[at] = linkEvents(input, l);
   }
   // Sort and de-duplicate each value's members in place (repeated links, several
   // fingerprints of one template), summing each member's events on the value.

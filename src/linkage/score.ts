@@ -33,7 +33,13 @@ import { combine } from './signals/combine';
 import { buildContext, type Context } from './signals/context';
 import { medianSorted, round, sample } from './signals/numbers';
 import { rankShared, sharingSignals, templateSignals } from './signals/shared-values';
-import type { AccountFacts, Detection, LinkageInput, ScoredCluster } from './types';
+import {
+  linkEvents,
+  type AccountFacts,
+  type Detection,
+  type LinkageInput,
+  type ScoredCluster,
+} from './types';
 
 export {
   BENIGN_CODES,
@@ -143,7 +149,7 @@ function measure(ctx: Context, members: number[], rng: () => number): Measured {
         continue;
       }
       if (ctx.lastMember[id] === -1) touched.push(id);
-      ctx.requestSum[id] = ctx.requestSum[id]! + (input.linkCount[l] ?? 0);
+      ctx.requestSum[id] = ctx.requestSum[id]! + linkEvents(input, l);
       if (ctx.lastMember[id] === a) continue;
       ctx.lastMember[id] = a;
       ctx.memberCount[id] = ctx.memberCount[id]! + 1;

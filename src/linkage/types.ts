@@ -76,6 +76,19 @@ export interface LinkageInput {
   previousClusters: { id: string; members: string[] }[];
 }
 
+/**
+ * Events behind link `l`: a count that is not a finite number > 0 (missing, negative,
+ * NaN, ±Infinity) is 0 events, like a missing one, so one bad count can neither poison
+ * a sum it enters (NaN, or Infinity / Infinity) nor take all of it. Build (traffic
+ * shares) and score (template traffic) both read counts through this. In build, an
+ * account whose counts of a kind are all 0 keeps full weight on its values of that
+ * kind, as a caller that does not know counts gets.
+ */
+export function linkEvents(input: LinkageInput, l: number): number {
+  const c = input.linkCount[l];
+  return c !== undefined && Number.isFinite(c) && c > 0 ? c : 0;
+}
+
 /** Weighted, undirected account–account graph; multi-edges already collapsed. */
 export interface LinkageGraph {
   accountCount: number;

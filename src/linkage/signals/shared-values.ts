@@ -3,7 +3,7 @@
  * subnet, concentration on prompt templates, and the ranked list of shared values a
  * reviewer reads. They read the per-identifier member counts `measure` fills in.
  */
-import type { IdentifierKind, ScoredCluster } from '../types';
+import { linkEvents, type IdentifierKind, type ScoredCluster } from '../types';
 import type { Context } from './context';
 import { round } from './numbers';
 
@@ -88,7 +88,7 @@ export function templateSignals(
       const id = input.linkIdentifier[l]!;
       const t = ctx.promptTemplate[id]!;
       if (t < 0) continue;
-      const req = input.linkCount[l] ?? 0;
+      const req = linkEvents(input, l);
       // The denominator is all the members' prompt traffic, allow-listed or not: dropping
       // an allow-listed prompt from it would raise the share of what remains, so that
       // allow-listing a benign value could raise a cluster's risk.

@@ -852,6 +852,43 @@ describe('score: mechanics', () => {
     expect(listedCo.flagged).toBe(false);
   });
 
+  it('a link count that is not a finite number > 0 is 0 requests, as in build: template_top_share stays a share', () => {
+    // Six accounts send template T (40 requests each) and each a prompt of its own (10).
+    // One bad count, on T or on an own prompt, must read as 0 requests: NaN made the
+    // share NaN, Infinity on T made it NaN (Infinity / Infinity), on an own prompt 0.
+    const T = '0123456789abcdef';
+    const six = [['acc-0', 'acc-1', 'acc-2', 'acc-3', 'acc-4', 'acc-5']];
+    const own = (a: number) => `f${a}f${a}f${a}f${a}00000000`;
+    const scoreWith = (onT: number, onOwn: number): ScoredCluster => {
+      const links: LinkRow[] = [];
+      for (let a = 0; a < 6; a++)
+        links.push(
+          [a, 'prompt', T, a === 0 ? onT : 40],
+          [a, 'prompt', own(a), a === 0 ? onOwn : 10],
+        );
+      const input = linksInput(6, links);
+      const [c] = score(input, detectionFor(input, six));
+      if (!c) throw new Error('no cluster');
+      return c;
+    };
+    const clean = scoreWith(40, 10);
+    expect(clean.signals.template_top_share).toBeCloseTo(240 / 300, 3);
+    for (const bad of [NaN, Infinity, -Infinity, -5]) {
+      const badOwn = scoreWith(40, bad);
+      expect(badOwn.signals.template_top_share).toEqual(
+        scoreWith(40, 0).signals.template_top_share,
+      );
+      expect(badOwn.signals.template_top_share).toBeCloseTo(240 / 290, 3);
+      const badT = scoreWith(bad, 10);
+      expect(badT.signals.template_top_share).toEqual(scoreWith(0, 10).signals.template_top_share);
+      expect(badT.signals.template_top_share).toBeCloseTo(200 / 260, 3);
+      for (const c of [badOwn, badT]) {
+        expect(Object.values(c.signals).every((v) => Number.isFinite(v))).toBe(true);
+        expect(Number.isFinite(c.risk)).toBe(true);
+      }
+    }
+  });
+
   it('an allow-listed prompt fingerprint allows its template when it is not itself in the run', () => {
     // A verdict lists one representative fingerprint F; a later run sees only variants of
     // it. Six accounts send 1-bit variants of F: listed, they are no shared evidence,
