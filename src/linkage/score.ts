@@ -33,13 +33,7 @@ import { combine } from './signals/combine';
 import { buildContext, type Context } from './signals/context';
 import { medianSorted, round, sample } from './signals/numbers';
 import { rankShared, sharingSignals, templateSignals } from './signals/shared-values';
-import {
-  linkEvents,
-  type AccountFacts,
-  type Detection,
-  type LinkageInput,
-  type ScoredCluster,
-} from './types';
+import { type AccountFacts, type Detection, type LinkageInput, type ScoredCluster } from './types';
 
 export {
   BENIGN_CODES,
@@ -149,7 +143,6 @@ function measure(ctx: Context, members: number[], rng: () => number): Measured {
         continue;
       }
       if (ctx.lastMember[id] === -1) touched.push(id);
-      ctx.requestSum[id] = ctx.requestSum[id]! + linkEvents(input, l);
       if (ctx.lastMember[id] === a) continue;
       ctx.lastMember[id] = a;
       ctx.memberCount[id] = ctx.memberCount[id]! + 1;
@@ -180,7 +173,6 @@ function measure(ctx: Context, members: number[], rng: () => number): Measured {
 
   for (const id of touched) {
     ctx.memberCount[id] = 0;
-    ctx.requestSum[id] = 0;
     ctx.lastMember[id] = -1;
   }
 

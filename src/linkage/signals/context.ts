@@ -41,7 +41,6 @@ export interface Context {
   scratchB: Float64Array;
   /** scratch arrays reused across clusters (reset through `touched`) */
   memberCount: Int32Array;
-  requestSum: Float64Array;
   lastMember: Int32Array;
 }
 
@@ -145,7 +144,6 @@ export function buildContext(
     scratchA: new Float64Array(largestCommunity),
     scratchB: new Float64Array(largestCommunity),
     memberCount: new Int32Array(identifierCount),
-    requestSum: new Float64Array(identifierCount),
     lastMember,
   };
 }
