@@ -166,7 +166,7 @@ export const DEFAULTS: ScoreOptions = {
     around_the_clock: [0.3, 0.8],
     around_the_clock_claims: [0.45, 0.75],
     pivot_share_24h: [0.15, 0.5],
-    harvest_evidence: [1, 3],
+    harvest_evidence: [1.5, 2.5],
     org_share: [0.6, 0.95],
     corporate_domain_share: [0.6, 0.95],
     signup_span_days: [14, 90],

@@ -274,8 +274,11 @@ describe('score: each reason code appears when its pattern is planted', () => {
     expect(team.signals.strength_model_pivot_24h).toBe(0);
     expect(reason(team, 'model_pivot_24h')).toBeUndefined();
 
-    // between the ramp's ends the pivot counts in proportion (volume alone: 1.5 units)
-    const heavy = scoreOne(people('heavy', 12, 7, all(plant.volume(20), plant.pivot(2, 0.5))));
+    // between the ramp's ends the pivot counts in proportion (one capability, 1 unit, and
+    // 8× the volume, about 0.9)
+    const heavy = scoreOne(
+      people('heavy', 12, 7, all(plant.capability('coding'), plant.volume(8), plant.pivot(2, 0.5))),
+    );
     const [lo, hi] = DEFAULTS.ramps.harvest_evidence;
     const h = heavy.signals.harvest_evidence!;
     expect(h).toBeGreaterThan(lo);
