@@ -91,7 +91,7 @@ export function build(
   templates?: PromptTemplates,
 ): LinkageGraph {
   const opts = resolveBuildOptions(options);
-  if (templates) checkTemplates(templates, opts.maxHamming);
+  if (templates) checkTemplates(templates, opts.maxHamming, input.allowlist);
   const n = input.accounts.length;
   const stats: Record<string, number> = { accounts: n, links: input.linkAccount.length };
 

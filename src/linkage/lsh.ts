@@ -598,8 +598,9 @@ function bands(all: Uint32Array[], band: number | undefined): Uint32Array {
  * key by key, the listed fingerprints are indexed by their key value (a map, with a
  * bit set of hashed values in front), each run fingerprint tests its value's bit and,
  * on a hit, unless its group is allowed already, computes its distance to the listed
- * fingerprints with that value. Per key, O(run + listed) work plus chance hits; never
- * all pairs. A set function of the fingerprints, so it does not depend on their order.
+ * fingerprints with that value. Per key, O(run + listed) work plus hits: chance ones on
+ * unrelated fingerprints, but run × listed when many of both share a band value while
+ * more than maxHamming apart (SIGNALS.md, allow-list cost). A set function of the fingerprints, so it does not depend on their order.
  */
 function allowedGroups(
   fingerprints: readonly string[],
@@ -693,6 +694,8 @@ export interface PromptTemplates {
   allowCandidates: number;
   /** the Hamming distance the templates were grouped at */
   maxHamming: number;
+  /** the allow-list's prompt fingerprints `allowed` was found from (checkTemplates) */
+  allowlistKey: string;
   malformed: number;
   stats: NearDuplicateStats;
   ms: number;
@@ -721,7 +724,7 @@ export function promptTemplates(
     values.push(id.value);
   });
   const { groups, parsed } = groupFingerprints(values, maxHamming);
-  const listed = allowlist.filter((id) => id.kind === 'prompt').map((id) => id.value);
+  const listed = listedPrompts(allowlist);
   const { allowed, candidates } = allowedGroups(values, parsed, groups, listed, maxHamming);
   const ofIdentifier = new Int32Array(identifiers.length).fill(-1);
   at.forEach((i, p) => (ofIdentifier[i] = groups.group[p] as number));
@@ -731,6 +734,7 @@ export function promptTemplates(
     allowed,
     allowCandidates: candidates,
     maxHamming,
+    allowlistKey: listed.slice().sort().join(','),
     malformed: groups.malformed,
     stats: groups.stats,
     ms: Math.round(performance.now() - started),
@@ -738,10 +742,24 @@ export function promptTemplates(
 }
 
 /** Throws unless `templates` were grouped at the distance a stage is configured for. */
-export function checkTemplates(templates: PromptTemplates, maxHamming: number): void {
+export function checkTemplates(
+  templates: PromptTemplates,
+  maxHamming: number,
+  allowlist: readonly Identifier[],
+): void {
   if (templates.maxHamming !== maxHamming) {
     throw new RangeError(
       `prompt templates grouped at Hamming ${templates.maxHamming}, stage configured for ${maxHamming}`,
     );
   }
+  // Prompt allow-listing is read from the templates alone: grouped against another
+  // list, they would silently allow (or not) other prompts than the input's.
+  if (templates.allowlistKey !== listedPrompts(allowlist).sort().join(',')) {
+    throw new RangeError("prompt templates grouped against another allow-list than the input's");
+  }
+}
+
+/** The allow-list's prompt fingerprints, as listed. */
+function listedPrompts(allowlist: readonly Identifier[]): string[] {
+  return allowlist.filter((id) => id.kind === 'prompt').map((id) => id.value);
 }

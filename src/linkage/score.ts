@@ -72,7 +72,7 @@ export function score(
     group.push(a);
     if (group.length > largest) largest = group.length;
   }
-  if (templates) checkTemplates(templates, opts.templateMaxHamming);
+  if (templates) checkTemplates(templates, opts.templateMaxHamming, input.allowlist);
   const ctx = buildContext(
     input,
     community,

@@ -1058,6 +1058,15 @@ describe('score: prompt templates grouped once per run', () => {
     expect(() => score(input, detection, {}, at2)).toThrow(RangeError);
     expect(() => build(input, {}, at2)).toThrow(RangeError);
   });
+
+  it('refuses templates grouped against another allow-list than the input carries', () => {
+    const listed: Identifier[] = [{ kind: 'prompt', value: TEMPLATE }];
+    const other = promptTemplates(input.identifiers, 3, listed);
+    expect(() => score(input, detection, {}, other)).toThrow(/another allow-list/);
+    expect(() => build(input, {}, other)).toThrow(/another allow-list/);
+    const same = promptTemplates(input.identifiers, 3, input.allowlist);
+    expect(() => score(input, detection, {}, same)).not.toThrow();
+  });
 });
 
 /** CPU milliseconds this process spent since `start` (a process.cpuUsage() reading). */
