@@ -734,7 +734,7 @@ export function promptTemplates(
     allowed,
     allowCandidates: candidates,
     maxHamming,
-    allowlistKey: listed.slice().sort().join(','),
+    allowlistKey: allowlistKeyOf(allowlist),
     malformed: groups.malformed,
     stats: groups.stats,
     ms: Math.round(performance.now() - started),
@@ -754,7 +754,7 @@ export function checkTemplates(
   }
   // Prompt allow-listing is read from the templates alone: grouped against another
   // list, they would silently allow (or not) other prompts than the input's.
-  if (templates.allowlistKey !== listedPrompts(allowlist).sort().join(',')) {
+  if (templates.allowlistKey !== allowlistKeyOf(allowlist)) {
     throw new RangeError("prompt templates grouped against another allow-list than the input's");
   }
 }
@@ -762,4 +762,9 @@ export function checkTemplates(
 /** The allow-list's prompt fingerprints, as listed. */
 function listedPrompts(allowlist: readonly Identifier[]): string[] {
   return allowlist.filter((id) => id.kind === 'prompt').map((id) => id.value);
+}
+
+/** Which allow-list a PromptTemplates was grouped against (order aside). */
+function allowlistKeyOf(allowlist: readonly Identifier[]): string {
+  return listedPrompts(allowlist).sort().join(',');
 }

@@ -33,7 +33,7 @@ import { combine } from './signals/combine';
 import { buildContext, type Context } from './signals/context';
 import { medianSorted, round, sample } from './signals/numbers';
 import { rankShared, sharingSignals, templateSignals } from './signals/shared-values';
-import { type AccountFacts, type Detection, type LinkageInput, type ScoredCluster } from './types';
+import type { AccountFacts, Detection, LinkageInput, ScoredCluster } from './types';
 
 export {
   BENIGN_CODES,
@@ -135,14 +135,12 @@ function measure(ctx: Context, members: number[], rng: () => number): Measured {
     for (let p = ctx.linkStart[a]!; p < ctx.linkStart[a + 1]!; p++) {
       const l = ctx.linkOrder[p]!;
       const id = input.linkIdentifier[l]!;
+      let seen = touched;
       if (ctx.allowed[id]) {
-        if (input.identifiers[id]!.kind !== 'payment' || ctx.lastMember[id] === a) continue;
-        if (ctx.lastMember[id] === -1) allowedPayments.push(id);
-        ctx.lastMember[id] = a;
-        ctx.memberCount[id] = ctx.memberCount[id]! + 1;
-        continue;
+        if (input.identifiers[id]!.kind !== 'payment') continue;
+        seen = allowedPayments;
       }
-      if (ctx.lastMember[id] === -1) touched.push(id);
+      if (ctx.lastMember[id] === -1) seen.push(id);
       if (ctx.lastMember[id] === a) continue;
       ctx.lastMember[id] = a;
       ctx.memberCount[id] = ctx.memberCount[id]! + 1;
@@ -158,11 +156,8 @@ function measure(ctx: Context, members: number[], rng: () => number): Measured {
   }
   Object.assign(signals, sharingSignals(ctx, members, payments, 'payment'));
   let allowedPaymentMax = 0;
-  for (const id of allowedPayments) {
+  for (const id of allowedPayments)
     allowedPaymentMax = Math.max(allowedPaymentMax, ctx.memberCount[id]!);
-    ctx.memberCount[id] = 0;
-    ctx.lastMember[id] = -1;
-  }
   signals.payment_values_all = payments.length + allowedPayments.length;
   signals.payment_max_accounts_all = Math.max(signals.payment_max_accounts!, allowedPaymentMax);
   Object.assign(signals, sharingSignals(ctx, members, subnets, 'subnet'));
@@ -171,9 +166,11 @@ function measure(ctx: Context, members: number[], rng: () => number): Measured {
 
   const sharedIdentifiers = rankShared(ctx, touched, templates.representatives);
 
-  for (const id of touched) {
-    ctx.memberCount[id] = 0;
-    ctx.lastMember[id] = -1;
+  for (const ids of [touched, allowedPayments]) {
+    for (const id of ids) {
+      ctx.memberCount[id] = 0;
+      ctx.lastMember[id] = -1;
+    }
   }
 
   // --- capability concentration -----------------------------------------------------

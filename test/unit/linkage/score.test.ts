@@ -74,6 +74,19 @@ function harvesting(tweak: Tweak): Tweak {
   return all(plant.capability('reasoning'), plant.aroundTheClock(), plant.volume(20), tweak);
 }
 
+/** Replaces each account's prompt links by `sent()`'s [fingerprint, requests] pairs. */
+function sendsOnly(sent: () => [string, number][]): Tweak {
+  return (acc) => {
+    acc.links = acc.links.filter((l) => l.kind !== 'prompt');
+    for (const [value, count] of sent()) acc.links.push({ kind: 'prompt', value, count });
+  };
+}
+
+/** 50 developers in no ring, each sending the framework prompt `f` 50 times. */
+function frameworkDevs(f: string): FixtureAccount[] {
+  return people('fw-dev', 50, 9, (acc) => acc.links.push({ kind: 'prompt', value: f, count: 50 }));
+}
+
 const TEMPLATE = randomHex(rng(99));
 const OTHER_TEMPLATE = randomHex(rng(98));
 
@@ -777,17 +790,15 @@ describe('score: mechanics', () => {
       'tmpl',
       8,
       3,
-      all(plant.sharedCard('corp-card'), (acc) => {
-        acc.links = acc.links.filter((l) => l.kind !== 'prompt');
-        acc.links.push(
-          { kind: 'prompt', value: variant(F, 1, r), count: 50 },
-          { kind: 'prompt', value: variant(F, 2, r), count: 50 },
-        );
-      }),
+      all(
+        plant.sharedCard('corp-card'),
+        sendsOnly(() => [
+          [variant(F, 1, r), 50],
+          [variant(F, 2, r), 50],
+        ]),
+      ),
     );
-    const devs = people('fw-dev', 50, 9, (acc) =>
-      acc.links.push({ kind: 'prompt', value: F, count: 50 }),
-    );
+    const devs = frameworkDevs(F);
     const [open] = scoreGroups([team], devs);
     const [listed] = scoreGroups([team], devs, [{ kind: 'prompt', value: F.toUpperCase() }]);
     if (!open || !listed) throw new Error('no cluster');
@@ -832,18 +843,13 @@ describe('score: mechanics', () => {
         plant.sharedCard('corp-card'),
         plant.sharedSubnet('192.0.2', 10),
         plant.capability('coding'),
-        (acc) => {
-          acc.links = acc.links.filter((l) => l.kind !== 'prompt');
-          acc.links.push(
-            { kind: 'prompt', value: variant(F, 1, r), count: 200 },
-            { kind: 'prompt', value: variant(INTERNAL, 1, r), count: 20 },
-          );
-        },
+        sendsOnly(() => [
+          [variant(F, 1, r), 200],
+          [variant(INTERNAL, 1, r), 20],
+        ]),
       ),
     );
-    const devs = people('fw-dev', 50, 9, (acc) =>
-      acc.links.push({ kind: 'prompt', value: F, count: 50 }),
-    );
+    const devs = frameworkDevs(F);
     const [openCo] = scoreGroups([company], devs);
     const [listedCo] = scoreGroups([company], devs, [{ kind: 'prompt', value: F }]);
     if (!openCo || !listedCo) throw new Error('no cluster');
