@@ -18,6 +18,8 @@
  *     Louvain over the whole graph would (the null model uses the global m).
  * Communities below minClusterSize → -1. Communities are numbered by their
  * smallest account index, so numbering depends only on the graph and seed.
+ * minClusterSize must be an integer ≥ 2, as LINKAGE_MIN_CLUSTER_SIZE (config.ts):
+ * a cluster links accounts, and an isolated account links nothing.
  * `modularity` is the weighted modularity (resolution γ) of the final partition
  * over the whole graph, accounts with -1 counting as singletons.
  */
@@ -31,6 +33,13 @@ import { resolveDetectOptions, type DetectOptions } from './weights';
 
 export function detect(graph: LinkageGraph, options: Partial<DetectOptions> = {}): Detection {
   const opts = resolveDetectOptions(options);
+  // Below 2 every isolated account would be a "cluster" (to score, publish and match
+  // on one shared member); refused here rather than failing inside Louvain.
+  if (!Number.isInteger(opts.minClusterSize) || opts.minClusterSize < 2) {
+    throw new RangeError(
+      `detect: minClusterSize must be an integer ≥ 2 (got ${opts.minClusterSize}): a cluster links at least two accounts`,
+    );
+  }
   const n = graph.accountCount;
   const E = graph.source.length;
   const gamma = opts.resolution;

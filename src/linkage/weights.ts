@@ -86,7 +86,7 @@ export interface BuildOptions {
 }
 
 export interface DetectOptions {
-  /** Communities (and components) smaller than this are not clusters (-1). */
+  /** Communities (and components) smaller than this are not clusters (-1); an integer ≥ 2. */
   minClusterSize: number;
   /** Modularity resolution γ, over the whole graph. */
   resolution: number;

@@ -229,4 +229,16 @@ describe('detect', () => {
     expect(d.communityCount).toBe(0);
     expect(d.modularity).toBe(0);
   });
+
+  it('refuses a minClusterSize below 2 at its entry, naming the option', () => {
+    // Below 2 an isolated account would be a cluster: with no edges at all that used to
+    // reach Louvain and fail inside it (a TypeError), with edges it passed silently.
+    for (const minClusterSize of [1, 0, -1, 2.5, NaN]) {
+      expect(() => detect(graphOf(3, []), { minClusterSize })).toThrow(
+        /minClusterSize must be an integer ≥ 2/,
+      );
+      expect(() => detect(graphOf(3, [[0, 1, 1]]), { minClusterSize })).toThrow(RangeError);
+    }
+    expect(detect(graphOf(3, []), { minClusterSize: 2 }).communityCount).toBe(0);
+  });
 });
