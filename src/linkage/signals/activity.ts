@@ -184,7 +184,10 @@ export function firstActiveHour(series: HourSeries, fromHour: number, toHour: nu
 export interface PivotResult {
   /** share of members' traffic on the new model in the window after first adoption */
   share: number;
-  /** share of members active after the release that used the new model within the window */
+  /**
+   * share of members active in the 2 × window after the release hour that used the new
+   * model in the window from the release hour (adopters are a subset of the active)
+   */
   adoption: number;
   /** members' requests in the measured window (how much evidence there is) */
   windowRequests: number;
@@ -206,11 +209,14 @@ export function modelPivot(
   const adoptBy = releaseHour + windowHours;
   let start = -1;
   const uses: (AccountFacts['models'][number] | undefined)[] = [];
+  // per member, whether it used the model in [release hour, adoptBy): not its first use
+  // ever, which for the model's first users (a release is its k-th) comes before it
+  const early: boolean[] = [];
   for (const account of members) {
     const use = account.models.find((m) => m.name === model);
     uses.push(use);
-    if (!use) continue;
-    const first = firstActiveHour(use.hours, releaseHour, adoptBy);
+    const first = use ? firstActiveHour(use.hours, releaseHour, adoptBy) : -1;
+    early.push(first >= 0);
     if (first >= 0 && (start < 0 || first < start)) start = first;
   }
   if (start < 0) return { share: 0, adoption: 0, windowRequests: 0 };
@@ -222,18 +228,18 @@ export function modelPivot(
   for (let i = 0; i < members.length; i++) {
     const account = members[i]!;
     const hours = account.hours;
-    const all = sumHours(hours, releaseHour, adoptBy + windowHours);
-    if (all > 0) active++;
+    // adopters are counted among the active only, so adoption is a share of them
+    if (sumHours(hours, releaseHour, adoptBy + windowHours) > 0) {
+      active++;
+      if (early[i]) adopted++;
+    }
     total += sumHours(hours, start, end);
     const use = uses[i];
-    if (use) {
-      onModel += sumHours(use.hours, start, end);
-      if (use.firstUse < adoptBy * HOUR_MS) adopted++;
-    }
+    if (use) onModel += sumHours(use.hours, start, end);
   }
   return {
     share: total > 0 ? Math.min(1, onModel / total) : 0,
-    adoption: active > 0 ? Math.min(1, adopted / active) : 0,
+    adoption: active > 0 ? adopted / active : 0,
     windowRequests: total,
   };
 }

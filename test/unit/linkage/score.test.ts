@@ -9,7 +9,12 @@ import {
   quietestWindowShare,
 } from '../../../src/linkage/signals/activity';
 import { modelReleases } from '../../../src/linkage/signals/context';
-import type { Identifier, LinkageGraph, ScoredCluster } from '../../../src/linkage/types';
+import type {
+  AccountFacts,
+  Identifier,
+  LinkageGraph,
+  ScoredCluster,
+} from '../../../src/linkage/types';
 import {
   ALL_HOURS,
   DAY,
@@ -23,6 +28,7 @@ import {
   T0,
   all,
   background,
+  bareAccount,
   detectionFor,
   linksInput,
   makeInput,
@@ -344,6 +350,30 @@ describe('score: each reason code appears when its pattern is planted', () => {
     expect(before).toBeGreaterThanOrEqual(T0);
     expect(after.find((m) => m.name === NEW_MODEL)?.firstSeen).toBe(RELEASE);
     expect(modelReleases(input, 1).find((m) => m.name === OLD_MODEL)?.firstSeen).toBe(0);
+  });
+
+  it('pivot_adoption_24h: members who tried the model before its release and left are not adopters', () => {
+    // A release is its third account's first use, so the first two used it before: here two
+    // members who tried it the week before and were not seen after.
+    const group = people('tried', 12, 7, harvesting(plant.pivot(2, 0.5)));
+    const input = makeInput([...BACKGROUND, ...group]);
+    const week = RELEASE / HOUR - 7 * 24;
+    for (const facts of input.accounts.filter((a) => /^tried-(0|1)$/.test(a.id))) {
+      facts.hours = { keys: [week], counts: [5] };
+      facts.requests = 5;
+      facts.models = [
+        { name: NEW_MODEL, count: 5, firstUse: week * HOUR, hours: { keys: [week], counts: [5] } },
+      ];
+    }
+    expect(modelReleases(input, 3).find((m) => m.name === NEW_MODEL)?.firstSeen).toBe(RELEASE);
+    const ids = group.map((a) => a.id);
+    const [withTesters] = score(input, detectionFor(input, [ids]));
+    const [without] = score(input, detectionFor(input, [ids.slice(2)]));
+    // neither active after the release nor adopters: the share is the other ten's
+    expect(without?.signals.pivot_adoption_24h).toBeGreaterThan(0);
+    expect(without?.signals.pivot_adoption_24h).toBeLessThan(1);
+    expect(withTesters?.signals.pivot_adoption_24h).toBe(without?.signals.pivot_adoption_24h);
+    expect(withTesters?.signals.pivot_share_24h).toBe(without?.signals.pivot_share_24h);
   });
 
   it('model_pivot_24h is not raised by slow, partial adoption or by a switch days later', () => {
@@ -1029,6 +1059,60 @@ describe('score helpers', () => {
     const p = modelPivot(input.accounts, 'model-b', RELEASE, 24);
     expect(p.share).toBeCloseTo(0.5, 1);
     expect(modelPivot(input.accounts, 'no-such-model', RELEASE, 24).share).toBe(0);
+  });
+
+  it('counts as adopters only members active after a release who used the model in its first 24 h', () => {
+    const r = RELEASE / HOUR;
+    /** A member with requests per epoch hour, and those of them on NEW_MODEL. */
+    const member = (id: string, all: [number, number][], onNew: [number, number][]) => {
+      const series = (pairs: [number, number][]) => ({
+        keys: pairs.map(([h]) => h),
+        counts: pairs.map(([, c]) => c),
+      });
+      const facts: AccountFacts = { ...bareAccount(0), id, hours: series(all) };
+      if (onNew.length > 0) {
+        const hours = series(onNew);
+        const count = hours.counts.reduce((s, c) => s + c, 0);
+        facts.models = [{ name: NEW_MODEL, count, firstUse: onNew[0]![0] * HOUR, hours }];
+      }
+      return facts;
+    };
+    const p = modelPivot(
+      [
+        // tried it the week before the release, not seen after: not active, not adopters
+        member('tester-1', [[r - 168, 3]], [[r - 168, 1]]),
+        member('tester-2', [[r - 150, 3]], [[r - 150, 1]]),
+        // tried it before too, active after the release, but not on the model in 24 h
+        member(
+          'tried-early',
+          [
+            [r - 160, 2],
+            [r + 5, 10],
+          ],
+          [[r - 160, 2]],
+        ),
+        member(
+          'adopter',
+          [
+            [r + 2, 10],
+            [r + 30, 10],
+          ],
+          [
+            [r + 2, 5],
+            [r + 30, 5],
+          ],
+        ),
+        member('holdout', [[r + 3, 10]], []),
+      ],
+      NEW_MODEL,
+      RELEASE,
+      24,
+    );
+    // active in the 48 h: tried-early, adopter, holdout; adopted in the first 24 h: adopter
+    expect(p.adoption).toBeCloseTo(1 / 3, 10);
+    // the window runs from the adopter's first hour on the model, r + 2, to r + 26
+    expect(p.share).toBeCloseTo(5 / 30, 10);
+    expect(p.windowRequests).toBe(30);
   });
 });
 
