@@ -12,6 +12,7 @@ import type { IdentifierKind } from './types';
 export const RISK_CODES = [
   'shared_payment_method',
   'shared_subnet',
+  'subnet_rotation',
   'shared_prompt_template',
   'capability_concentration',
   'high_request_volume',
@@ -24,7 +25,7 @@ export type RiskCode = (typeof RISK_CODES)[number];
 
 /**
  * Risk codes about what the members send rather than how they are tied together;
- * their weighted sum (`harvest_evidence`) gates model_pivot_24h.
+ * their weighted sum (`harvest_evidence`) gates model_pivot_24h and subnet_rotation.
  */
 export const HARVEST_CODES = [
   'shared_prompt_template',
@@ -51,6 +52,7 @@ export type BenignCode = (typeof BENIGN_CODES)[number];
 export interface Ramps {
   payment_mean_shared_accounts: [number, number];
   subnet_mean_shared_accounts: [number, number];
+  subnet_shared_per_member: [number, number];
   template_top_share: [number, number];
   capability_hhi: [number, number];
   requests_ratio: [number, number];
@@ -60,7 +62,7 @@ export interface Ramps {
   /** The same raw signal, for how far it voids a declared org or domain (starts later). */
   around_the_clock_claims: [number, number];
   pivot_share_24h: [number, number];
-  /** Σ weight·strength of HARVEST_CODES: how far model_pivot_24h counts */
+  /** Σ weight·strength of HARVEST_CODES: how far model_pivot_24h and subnet_rotation count */
   harvest_evidence: [number, number];
   org_share: [number, number];
   corporate_domain_share: [number, number];
@@ -73,6 +75,7 @@ export interface Ramps {
 export const LOG_RAMPS = [
   'payment_mean_shared_accounts',
   'subnet_mean_shared_accounts',
+  'subnet_shared_per_member',
   'requests_ratio',
 ] as const satisfies readonly (keyof Ramps)[];
 
@@ -140,6 +143,7 @@ export const DEFAULTS: ScoreOptions = {
   weights: {
     shared_payment_method: 2.0,
     shared_subnet: 0.75,
+    subnet_rotation: 1.0,
     shared_prompt_template: 2.0,
     capability_concentration: 1.0,
     high_request_volume: 1.5,
@@ -158,6 +162,7 @@ export const DEFAULTS: ScoreOptions = {
   ramps: {
     payment_mean_shared_accounts: [2, 20],
     subnet_mean_shared_accounts: [3, 50],
+    subnet_shared_per_member: [8, 40],
     template_top_share: [0.2, 0.8],
     capability_hhi: [0.3, 0.7],
     requests_ratio: [2, 20],

@@ -39,11 +39,13 @@ export function strengthsOf(
     high_request_volume: rl('requests_ratio'),
     around_the_clock: r('around_the_clock'),
   };
-  // A team adopts a new model as fast as a campaign does; what tells them apart is what
-  // the members send. The pivot counts as far as that looks like harvesting (SIGNALS.md).
+  // A team adopts a new model as fast as a campaign does, and a carrier's or a VPN's
+  // users rotate over the same many subnets as a proxy pool's; what tells them apart is
+  // what the members send. Both count as far as that looks like harvesting (SIGNALS.md).
   let harvest = 0;
   for (const code of HARVEST_CODES) harvest += opts.weights[code] * what[code];
-  const pivot = r('pivot_share_24h') * ramp(harvest, ...opts.ramps.harvest_evidence);
+  const harvested = ramp(harvest, ...opts.ramps.harvest_evidence);
+  const pivot = r('pivot_share_24h') * harvested;
   // Staff of an organisation are people, and people sleep: an org or domain the members
   // declare counts only as far as their timing looks human (SIGNALS.md). The ramp starts
   // above staff whose agent runs on through the night, and is weighed with the same
@@ -61,6 +63,7 @@ export function strengthsOf(
     risk: {
       shared_payment_method: v('payment_shared_member_share') * rl('payment_mean_shared_accounts'),
       shared_subnet: v('subnet_shared_member_share') * rl('subnet_mean_shared_accounts'),
+      subnet_rotation: rl('subnet_shared_per_member') * harvested,
       ...what,
       signup_burst: burst,
       synchronised_activity: r('active_hour_jaccard'),
@@ -86,6 +89,7 @@ export function strengthsOf(
 const REASON_VALUE: Record<RiskCode | BenignCode, string> = {
   shared_payment_method: 'payment_mean_shared_accounts',
   shared_subnet: 'subnet_mean_shared_accounts',
+  subnet_rotation: 'subnet_shared_per_member',
   shared_prompt_template: 'template_top_share',
   capability_concentration: 'capability_hhi',
   high_request_volume: 'requests_ratio',

@@ -13,7 +13,9 @@ import { round } from './numbers';
  *   <kind>_max_accounts: members on the most shared value;
  *   <kind>_mean_accounts: mean members per value (over all values members use);
  *   <kind>_mean_shared_accounts: mean members per value shared by ≥ 2 members;
- *   <kind>_shared_member_share: share of members using a value shared by ≥ 2 members.
+ *   <kind>_shared_member_share: share of members using a value shared by ≥ 2 members;
+ *   <kind>_shared_per_member: mean number of values shared by ≥ 2 members that a member
+ *     uses (their member counts summed, over members).
  */
 export function sharingSignals(
   ctx: Context,
@@ -54,6 +56,7 @@ export function sharingSignals(
     [`${kind}_mean_shared_accounts`]: sharedValues > 0 ? round(sharedTotal / sharedValues) : 0,
     [`${kind}_shared_member_share`]:
       members.length > 0 ? round(membersOnShared / members.length) : 0,
+    [`${kind}_shared_per_member`]: members.length > 0 ? round(sharedTotal / members.length) : 0,
   };
 }
 

@@ -175,6 +175,47 @@ describe('score: each reason code appears when its pattern is planted', () => {
     const c = scoreOne(people('net', 12, 7, plant.sharedSubnet('192.0.2', 5)));
     expect(reason(c, 'shared_subnet')).toBe(12);
     expect(c.signals.subnet_shared_member_share).toBe(1);
+    expect(c.signals.subnet_shared_per_member).toBe(1);
+  });
+
+  /** Member i on the /24s (i + k) mod `pool` for k < `each`: all rotate over one pool. */
+  const rotating =
+    (pool: number, each: number): Tweak =>
+    (acc, i) => {
+      acc.links = acc.links.filter((l) => l.kind !== 'subnet' && l.kind !== 'ip');
+      for (let k = 0; k < each; k++) {
+        const net = `100.64.${(i + k) % pool}`;
+        acc.links.push({ kind: 'subnet', value: `${net}.0/24` }, { kind: 'ip', value: `${net}.7` });
+      }
+    };
+
+  it('subnet_rotation: members rotating over the same many subnets, when they harvest', () => {
+    // 12 members, each on 30 of the same 40 /24s: every /24 has 9 members
+    const c = scoreOne(people('rot', 12, 7, harvesting(rotating(40, 30))));
+    expect(c.signals.subnet_shared_per_member).toBe(30);
+    expect(c.signals.harvest_evidence).toBeGreaterThanOrEqual(DEFAULTS.ramps.harvest_evidence[1]);
+    const [lo, hi] = DEFAULTS.ramps.subnet_shared_per_member;
+    expect(c.signals.strength_subnet_rotation).toBeCloseTo(
+      Math.log(30 / lo) / Math.log(hi / lo),
+      3,
+    );
+    expect(reason(c, 'subnet_rotation')).toBe(30);
+
+    // the same harvesting traffic on one shared /24 only: not rotation
+    const one = scoreOne(people('rot1', 12, 7, harvesting(plant.sharedSubnet('192.0.2', 5))));
+    expect(one.signals.strength_subnet_rotation).toBe(0);
+    expect(one.risk).toBeLessThan(c.risk);
+  });
+
+  it('subnet_rotation counts only as far as the members harvest: a carrier pool is measured, not raised', () => {
+    // People of one carrier whose NAT pool spreads them over the same /24s, sending their
+    // own varied work: the rotation is recorded, and adds nothing to risk.
+    const carrier = scoreOne(people('carrier', 12, 7, rotating(40, 30)));
+    expect(carrier.signals.subnet_shared_per_member).toBe(30);
+    expect(carrier.signals.harvest_evidence).toBeLessThan(DEFAULTS.ramps.harvest_evidence[0]);
+    expect(carrier.signals.strength_subnet_rotation).toBe(0);
+    expect(carrier.signals.contribution_subnet_rotation).toBe(0);
+    expect(reason(carrier, 'subnet_rotation')).toBeUndefined();
   });
 
   it('shared_prompt_template: near-duplicate prompts carry most traffic', () => {
