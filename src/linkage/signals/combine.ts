@@ -121,7 +121,7 @@ export function combine(
   /** strength (0..1) and signed contribution to z of every code */
   strengths: Record<string, number>;
   contributions: Record<string, number>;
-  /** Σ weight·strength of the HARVEST_CODES, before confidence (gates the pivot) */
+  /** Σ weight·strength of the HARVEST_CODES, before confidence (gates the pivot and subnet_rotation) */
   harvest: number;
 } {
   const { risk: pos, benign, harvest } = strengthsOf(signals, size, opts);

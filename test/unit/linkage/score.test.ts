@@ -190,7 +190,7 @@ describe('score: each reason code appears when its pattern is planted', () => {
     };
 
   it('subnet_rotation: members rotating over the same many subnets, when they harvest', () => {
-    // 12 members, each on 30 of the same 40 /24s: every /24 has 9 members
+    // 12 members, each on 30 of the same 40 /24s: 9 members per /24 on average
     const c = scoreOne(people('rot', 12, 7, harvesting(rotating(40, 30))));
     expect(c.signals.subnet_shared_per_member).toBe(30);
     expect(c.signals.harvest_evidence).toBeGreaterThanOrEqual(DEFAULTS.ramps.harvest_evidence[1]);
@@ -205,6 +205,17 @@ describe('score: each reason code appears when its pattern is planted', () => {
     const one = scoreOne(people('rot1', 12, 7, harvesting(plant.sharedSubnet('192.0.2', 5))));
     expect(one.signals.strength_subnet_rotation).toBe(0);
     expect(one.risk).toBeLessThan(c.risk);
+  });
+
+  it('subnet_shared_per_member counts only subnets shared with another member, allow-listed ones left out', () => {
+    // each member also on a /24 of its own (not shared), and the pool's first /24,
+    // which members 0 and 11 use, is allow-listed: (12 · 30 − 2) / 12
+    const own: Tweak = (acc, i) => acc.links.push({ kind: 'subnet', value: `198.18.${i}.0/24` });
+    const group = people('rot-own', 12, 7, all(rotating(40, 30), own));
+    const [open] = scoreGroups([group]);
+    expect(open?.signals.subnet_shared_per_member).toBe(30);
+    const [listed] = scoreGroups([group], [], [{ kind: 'subnet', value: '100.64.0.0/24' }]);
+    expect(listed?.signals.subnet_shared_per_member).toBeCloseTo(358 / 12, 4);
   });
 
   it('subnet_rotation counts only as far as the members harvest: a carrier pool is measured, not raised', () => {
