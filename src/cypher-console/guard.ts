@@ -33,14 +33,14 @@ const LOAD_CSV = new RegExp(`\\bLOAD${WS}+CSV\\b`, 'i');
 /**
  * The query with its comments and quoted parts (strings, `identifiers`) blanked, read
  * left to right in one pass: a comment marker inside a string is text, and a quote
- * inside a comment is comment.
+ * inside a comment is comment. With `comments` false only quoted parts are blanked.
  */
-export function codeOnly(text: string): string {
+export function codeOnly(text: string, comments = true): string {
   let out = '';
   let i = 0;
   while (i < text.length) {
     const c = text[i] as string;
-    const two = text.slice(i, i + 2);
+    const two = comments ? text.slice(i, i + 2) : '';
     let end: number;
     if (two === '//') {
       // Cypher ends a line comment at \r as well as \n
@@ -68,6 +68,17 @@ export function codeOnly(text: string): string {
 /** Text check before planning: comments and string literals cannot hide or fake it. */
 export function mentionsLoadCsv(text: string): boolean {
   return LOAD_CSV.test(codeOnly(text));
+}
+
+/**
+ * The same check of an operator's Details, where a nested subquery is written back with
+ * its strings as literals: `RETURN 'load csv'` there is no LOAD CSV. Neo4j quotes every
+ * string it writes so that it reads back whole (backslashes doubled, a double quote
+ * escaped when both kinds occur) and doubles backticks in names, so blanking quoted
+ * parts hides no clause. It writes no comments: a comment marker there stays text.
+ */
+function detailsMentionLoadCsv(details: string): boolean {
+  return LOAD_CSV.test(codeOnly(details, false));
 }
 
 const CALL = new RegExp(`(?<![.\\w])CALL${WS}+([A-Za-z_][\\w.]*)${WS}*\\(`, 'gi');
@@ -159,7 +170,7 @@ export function assertReadOnly(
   const nodes = planNodes(plan);
   if (
     mentionsLoadCsv(text) ||
-    nodes.some((n) => /^LoadCSV/i.test(n.operatorType) || LOAD_CSV.test(detailsOf(n)))
+    nodes.some((n) => /^LoadCSV/i.test(n.operatorType) || detailsMentionLoadCsv(detailsOf(n)))
   ) {
     throw new AppError('write_not_allowed', 'LOAD CSV is not allowed in ad-hoc queries', {
       details: { reason: 'load_csv' },

@@ -62,30 +62,88 @@ describe('assertReadOnly', () => {
     expect(mentionsLoadCsv('RETURN 1 AS download_csv, 2 AS loadcsv')).toBe(false);
   });
 
+  // A subquery nested in an expression is no operator of its own: Neo4j writes it back
+  // into its operator's Details, string literals as written (quoted and escaped). What
+  // Neo4j 5.26 plans for COLLECT { … } inside a CASE is one Projection with no child.
+  const inDetails = (details: string, text = 'x') =>
+    codeOf(() =>
+      assertReadOnly(text, 'r', {
+        operatorType: 'ProduceResults@neo4j',
+        children: [{ operatorType: 'Projection@neo4j', arguments: { Details: details } }],
+      }),
+    );
+
   it("searches every operator's text for subqueries nested in expressions", () => {
-    // What Neo4j 5.26 plans for COLLECT { … } inside a CASE: one Projection, no child.
-    const nested = (details: string) =>
-      codeOf(() =>
-        assertReadOnly('x', 'r', {
-          operatorType: 'ProduceResults@neo4j',
-          children: [{ operatorType: 'Projection@neo4j', arguments: { Details: details } }],
-        }),
-      );
     expect(
-      nested(
+      inDetails(
         'CASE\n  WHEN rand() > $autoint_0 THEN $autolist_1\n  ELSE COLLECT { LOAD CSV FROM "http://127.0.0.1:1/x.csv" AS l RETURN l AS l }\nEND AS x',
       ),
     ).toBe('write_not_allowed:load_csv');
     expect(
-      nested(
+      inDetails(
         '[x IN $autolist_2 | COLLECT { ResolvedCall(db.prepareForReplanning(timeOutSeconds  =  300 :: INTEGER),ArraySeq(),Vector(),true,false,false,false) RETURN $`autoint_1` AS z }] AS y',
       ),
     ).toBe('write_not_allowed:procedure');
     expect(
-      nested(
+      inDetails(
         'COLLECT { ResolvedCall(db.labels() :: label :: STRING,ArraySeq(),Vector(),true,false,false,false) RETURN label } AS l',
       ),
     ).toBeUndefined();
+  });
+
+  it("lets 'load csv' through as a string or a name in a nested subquery", () => {
+    const query = "RETURN COLLECT { RETURN 'load csv' AS s } AS x";
+    expect(mentionsLoadCsv(query)).toBe(false);
+    expect(inDetails('COLLECT { RETURN "load csv" AS s } AS x', query)).toBeUndefined();
+    // a string with both quotes: Neo4j escapes the double ones (and every backslash)
+    expect(inDetails('COLLECT { RETURN "it\'s \\"LOAD CSV\\" \\\\" AS s } AS x')).toBeUndefined();
+    expect(inDetails('COLLECT { RETURN \'say "LOAD CSV"\' AS s } AS x')).toBeUndefined();
+    expect(inDetails('COUNT { WITH 1 AS `load csv` RETURN `load csv` AS n } AS c')).toBeUndefined();
+    expect(
+      inDetails(
+        'CASE WHEN $autoint_0 > 1 THEN [] ELSE COLLECT { RETURN "LOAD\u001cCSV FROM x" AS s } END AS x',
+      ),
+    ).toBeUndefined();
+  });
+
+  it('still refuses a real LOAD CSV in a nested subquery, next to strings and names that try to hide it', () => {
+    for (const details of [
+      'COLLECT { WITH "load csv" AS s LOAD CSV FROM "http://127.0.0.1:1/x.csv" AS l RETURN l AS l } AS x',
+      // a string with both quotes, ending in an escaped backslash
+      'COLLECT { WITH "a\'b\\"c\\\\" AS s LOAD CSV FROM $u AS l RETURN l AS l } AS x',
+      // a name with a backtick in it is written with the backtick doubled
+      'COLLECT { WITH 1 AS `a``` LOAD CSV WITH HEADERS FROM $u AS l RETURN l AS l } AS x',
+      // comment markers: in a string, and (never written by Neo4j) outside one
+      'COLLECT { WITH "/*" AS a LOAD CSV FROM $u AS l RETURN "*/" AS b } AS x',
+      'COLLECT { WITH 1 AS a // LOAD CSV FROM $u AS l RETURN l AS l } AS x',
+      'COLLECT { WITH 1 AS a /* LOAD CSV FROM $u AS l RETURN l AS l } AS x',
+      // nested twice, and across Cypher-only whitespace
+      'COUNT { WITH 1 AS a RETURN COLLECT { load\u00a0csv FROM $u AS l RETURN l AS l } AS b } AS c',
+    ]) {
+      expect([details, inDetails(details)]).toEqual([details, 'write_not_allowed:load_csv']);
+    }
+  });
+
+  it('refuses LOAD CSV in the text of CALL and expression subqueries, however it is spelt', () => {
+    for (const query of [
+      'CALL { LOAD CSV FROM $u AS l RETURN l } RETURN l',
+      'MATCH (a) CALL (a) { CALL { load csv from $u as l return l } RETURN l } RETURN l',
+      "RETURN COLLECT { WITH 'load csv' AS s LOAD CSV FROM $u AS l RETURN l } AS x",
+      'RETURN COUNT { CALL { lOaD/* c */cSv FROM $u AS l RETURN l } RETURN 1 } AS n',
+      'RETURN EXISTS { CALL { WITH `x``` AS y LOAD\n// c\nCSV FROM $u AS l RETURN l } } AS e',
+      "RETURN [x IN [1] | COLLECT { WITH '\\'' AS q LOAD\u3000CSV FROM $u AS l RETURN l }] AS y",
+    ]) {
+      expect([query, codeOf(() => assertReadOnly(query, 'r', plan('P')))]).toEqual([
+        query,
+        'write_not_allowed:load_csv',
+      ]);
+    }
+    // and by its operator, however deep the subqueries nest it
+    const deep = {
+      operatorType: 'ProduceResults@neo4j',
+      children: [{ operatorType: 'Apply@neo4j', children: [plan('Apply@neo4j', 'LoadCSV@neo4j')] }],
+    };
+    expect(codeOf(() => assertReadOnly('x', 'r', deep))).toBe('write_not_allowed:load_csv');
   });
 
   it('ends a line comment at \\r as Cypher does', () => {
