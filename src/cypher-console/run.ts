@@ -3,8 +3,8 @@
  * transaction with the time limit and no retries (a query that fills Neo4j's memory
  * fails once, it is not run again for 30 s), at most `QUERY_MAX_CONCURRENT` at a time
  * per process, and with both a row cap and a byte cap on what is kept. Records are
- * pulled a few at a time, so neither millions of rows nor a few huge ones are built
- * in memory. Rows are plain JSON (recordToPlain, the one conversion).
+ * pulled one at a time, so neither millions of rows nor a few huge ones are built in
+ * memory. Rows are plain JSON (recordToPlain, the one conversion).
  */
 import type { Context } from '../context';
 import { AppError } from '../platform/errors';
@@ -21,8 +21,13 @@ export interface Caps {
   maxBytes: number;
 }
 
-/** Records the driver pulls per batch: bounds what is held before the caps apply. */
-const FETCH_SIZE = 50;
+/**
+ * Records the driver pulls per request. Neo4j sends a whole batch however large its
+ * records are, so a batch of n can bring up to n - 1 records past the one that crosses
+ * the byte cap; with one, the driver asks for one record ahead and no more. It costs a round trip
+ * to Neo4j per record.
+ */
+const FETCH_SIZE = 1;
 
 /** One of `QUERY_MAX_CONCURRENT`, held from before a query is audited until it ends. */
 export interface Slot {
@@ -71,7 +76,11 @@ export class AnalystQueries {
   }
 }
 
-/** Reads the stream record by record and stops past either cap (`truncated: true`). */
+/**
+ * Reads the stream record by record and stops at the first record past either cap
+ * (`truncated: true`, that record not kept); leaving the loop makes the driver discard
+ * the rest of the result on the server, pulling nothing more.
+ */
 export async function runCapped(
   tx: QueryRunner,
   text: string,
