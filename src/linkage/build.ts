@@ -155,6 +155,7 @@ export function build(
     (a) => kindTotal[a * K + SUBNET] as number,
     opts,
   );
+  lap('coUseGroupsMs'); // with step 2-3's roles; coUseMs below is adding the groups' pairs
   // The table holds at most one slot per proposal, so it is sized to the smaller of that
   // count and the number of links (it grows past the estimate if need be). At 1M
   // accounts the proposals are 4.1 M against 5.5 M links: ~230 MB less at the run's peak.
