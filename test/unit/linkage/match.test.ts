@@ -49,6 +49,43 @@ describe('matchClusters', () => {
     expect(r.dissolved).toEqual([]);
   });
 
+  it('one former member of a small cluster carries neither its id nor its lineage into a crowd', () => {
+    // P had 3 accounts: one (a quarter or more of P) is now in a community of 500
+    // strangers, the other two in none. Found by review: P's id (and its verdicts)
+    // passed to the 500 as "grew".
+    const previous = [prev('P', [1000, 1001, 1002])];
+    const r = matchClusters(previous, [cur([1000, ...range(0, 499)])], ACCOUNTS, ids());
+    expect(summary(r)).toEqual(['new-1:new']);
+    expect(r.dissolved).toEqual([{ clusterId: 'P', change: 'dissolved', from: [], into: [] }]);
+    // two of 8 into the crowd: a quarter of P, still not a cluster's worth
+    const eight = matchClusters(
+      [prev('Q', range(1000, 1008))],
+      [cur([1000, 1001, ...range(0, 498)])],
+      ACCOUNTS,
+      ids(),
+    );
+    expect(summary(eight)).toEqual(['new-1:new']);
+  });
+
+  it('a small cluster keeps its id when its members are a quarter of the new one, or a cluster of them', () => {
+    // {a,b,c} → {a,b,d,e}: two accounts, but half of the new cluster
+    const half = matchClusters(
+      [prev('P', [1000, 1001, 1002])],
+      [cur([1000, 1001, 1500, 1501])],
+      ACCOUNTS,
+      ids(),
+    );
+    expect(summary(half)).toEqual(['P:grew']);
+    // all three of P inside a larger community: a cluster's worth (minOverlap 3)
+    const whole = matchClusters(
+      [prev('P', [1000, 1001, 1002])],
+      [cur([1000, 1001, 1002, ...range(0, 97)])],
+      ACCOUNTS,
+      ids(),
+    );
+    expect(summary(whole)).toEqual(['P:grew']);
+  });
+
   it('records a merge: the larger previous cluster keeps its id, the other is retired into it', () => {
     const previous = [prev('A', range(0, 10)), prev('B', range(10, 16))];
     const r = matchClusters(previous, [cur(range(0, 16))], ACCOUNTS, ids());
