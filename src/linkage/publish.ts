@@ -194,9 +194,11 @@ export async function publish(
 }
 
 /**
- * Whether the run's swap committed after all: it is succeeded and current. Read in a
- * write transaction, so a cluster answers from its leader, which has the swap if it
- * committed (a secondary may not have it yet).
+ * Whether the run's swap committed after all: it is succeeded (only the swap marks a run
+ * so). Not whether it is current: another run may have taken the freed lease and
+ * swapped in while the answer was lost. Read in a write transaction, so a cluster
+ * answers from its leader, which has the swap if it committed (a secondary may not have
+ * it yet).
  */
 export async function swapCommitted(
   db: Database,
@@ -207,7 +209,7 @@ export async function swapCommitted(
     const res = await tx.run(query(cypher, 'linkage/read-run'), { id: runId });
     const record = res.records[0];
     const status = (record?.get('run') as { status?: unknown } | null | undefined)?.status;
-    return record?.get('current') === true && status === 'succeeded';
+    return status === 'succeeded';
   });
 }
 
@@ -231,18 +233,24 @@ async function deleteInBatches(
   }
 }
 
-/** Removes a run's clusters and memberships, unless it is the current run (then nothing). */
+/**
+ * Removes a run's clusters and memberships, unless it is the current run or succeeded
+ * (then nothing): a succeeded run that is no longer current keeps its clusters for
+ * history and verdicts.
+ */
 export async function discardRun(
   db: Database,
   cypher: CypherMap,
   runId: string,
   batchSize: number,
 ): Promise<{ memberships: number; clusters: number }> {
-  const current = await db.read(async (tx) => {
-    const res = await tx.run(query(cypher, 'linkage/read-current-pointer'));
-    return (res.records[0]?.get('runId') as string | null) ?? null;
+  const keep = await db.read(async (tx) => {
+    const res = await tx.run(query(cypher, 'linkage/read-run'), { id: runId });
+    const record = res.records[0];
+    const status = (record?.get('run') as { status?: unknown } | null | undefined)?.status;
+    return record?.get('current') === true || status === 'succeeded';
   });
-  if (current === runId) return { memberships: 0, clusters: 0 };
+  if (keep) return { memberships: 0, clusters: 0 };
   const memberships = await deleteInBatches(
     db,
     cypher,

@@ -411,7 +411,8 @@ async function execute(
     lease.stopRenewing();
     await recorder.settle();
     // The swap may have committed though its answer never came (lost on the way, or the
-    // driver's retries found the lease already freed by it): then the run is current.
+    // driver's retries found the lease already freed by it): then the run succeeded, and
+    // is current unless a run that took the freed lease has swapped in since.
     // When Neo4j cannot even say, the run is reported failed with the outcome named
     // unknown: its record in Neo4j decides (succeeded, or failed by whoever next finds
     // its lease expired).

@@ -24,6 +24,7 @@ import {
   runLinkage,
   startLinkage,
   stopActiveRuns,
+  type RunSummary,
 } from '../../src/linkage/runner';
 import { FAMILY_CARD, plantWorld, type PlantedWorld } from '../support/linkage-fixtures';
 import { CommitsTwice, startTestNeo4j, type TestNeo4j, waitForBlocked } from '../support/neo4j';
@@ -1105,7 +1106,8 @@ describe('linkage runs', () => {
     /** Commits the swap's transaction, then fails as a lost answer would make it look. */
     class SwapAnswerLost extends Database {
       private gone = false;
-      constructor(private readonly after: 'retried' | 'unavailable' | 'gone') {
+      overtakenBy?: RunSummary;
+      constructor(private readonly after: 'retried' | 'unavailable' | 'gone' | 'overtaken') {
         super(neo4j.driver);
       }
       override async write<T>(work: (tx: ManagedTransaction) => Promise<T>): Promise<T> {
@@ -1123,6 +1125,10 @@ describe('linkage runs', () => {
         if (!swap) return result;
         // the driver's retry of it, or its retries running out
         if (this.after === 'retried') return super.write(work);
+        // the swap freed the lease: another run takes it and swaps in before the answer
+        if (this.after === 'overtaken') {
+          this.overtakenBy = await runLinkage(svc.ctx, { trigger: 'api', seed: 7 });
+        }
         this.gone = this.after === 'gone';
         throw new AppError('database_unavailable', 'connection lost after the commit');
       }
@@ -1143,6 +1149,24 @@ describe('linkage runs', () => {
         { id: summary.runId },
       );
       expect(Number(members?.n)).toBeGreaterThan(0);
+    });
+
+    it('and another run swapped in before the answer: reports it succeeded and keeps its clusters', async () => {
+      // Found by review on 12-02: the check asked for "current" too, so the run read
+      // failed and its clusters (history, verdicts) were deleted.
+      const db = new SwapAnswerLost('overtaken');
+      const summary = await runLinkage({ ...svc.ctx, db }, { trigger: 'api', seed: 7 });
+      expect(db.overtakenBy?.status).toBe('succeeded');
+      expect(summary).toMatchObject({ status: 'succeeded' });
+      expect(await waitForRun(summary.runId)).toMatchObject({
+        status: 'succeeded',
+        current: false,
+      });
+      expect(await waitForRun(db.overtakenBy?.runId as string)).toMatchObject({ current: true });
+      const [clusters] = await cypher('MATCH (c:Cluster {runId: $id}) RETURN count(c) AS n', {
+        id: summary.runId,
+      });
+      expect(Number(clusters?.n)).toBeGreaterThan(0);
     });
 
     it('with Neo4j gone for the check too, reports the outcome unknown and removes nothing', async () => {
