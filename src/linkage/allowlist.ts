@@ -33,9 +33,17 @@ export function isIdentifierKind(kind: string): kind is IdentifierKind {
   return (IDENTIFIER_KINDS as readonly string[]).includes(kind);
 }
 
-/** The canonical form of a value of a kind, or an Error message saying why it is not one. */
+/** Kinds ingest stores exactly as sent (opaque to it): listed exactly as given, too. */
+const AS_SENT: ReadonlySet<IdentifierKind> = new Set(['payment', 'device', 'org', 'email_domain']);
+
+/**
+ * The canonical form of a value of a kind, or an Error message saying why it is not one:
+ * the form ingest stores, so that every value a run can link on can be listed. Addresses,
+ * subnets and fingerprints are parsed (surrounding spaces dropped); the other kinds are
+ * taken as sent, spaces and all (an e-mail domain lower-cased, as ingest does).
+ */
 export function normaliseValue(kind: IdentifierKind, raw: string): string | { error: string } {
-  const value = raw.trim();
+  const value = AS_SENT.has(kind) ? raw : raw.trim();
   if (value.length === 0 || value.length > 256) return { error: 'must be 1-256 characters' };
   switch (kind) {
     case 'ip':
@@ -51,9 +59,7 @@ export function normaliseValue(kind: IdentifierKind, raw: string): string | { er
         canonicalFingerprint(value) ?? { error: 'must be a 64-bit SimHash: 16 hex characters' }
       );
     case 'email_domain':
-      return /^[A-Za-z0-9.-]+$/.test(value)
-        ? value.toLowerCase()
-        : { error: 'must be a domain name' };
+      return value.length <= 253 ? value.toLowerCase() : { error: 'must be 1-253 characters' };
     default:
       return value;
   }
@@ -82,7 +88,8 @@ export function parseConfigAllowlist(spec: string): AllowlistEntry[] {
         `LINKAGE_ALLOWLIST entry "${text}" must be kind:value with kind one of ${IDENTIFIER_KINDS.join(', ')}`,
       );
     }
-    const value = normaliseValue(kind, text.slice(colon + 1));
+    // spaces around the colon are the config's layout, not the value's
+    const value = normaliseValue(kind, text.slice(colon + 1).trim());
     if (typeof value !== 'string')
       throw new Error(`LINKAGE_ALLOWLIST entry "${text}": value ${value.error}`);
     if (seen.has(entryKey(kind, value))) continue;

@@ -1,0 +1,35 @@
+import { normaliseValue, parseConfigAllowlist } from '../../../src/linkage/allowlist';
+
+describe('allow-list values: the form ingest stores', () => {
+  it('lists e-mail domains ingest accepts, lower-cased as ingest stores them', () => {
+    // Found by review on 12-02: these were refused ("must be a domain name") though
+    // ingest stores them and runs link accounts on them.
+    expect(normaliseValue('email_domain', 'under_score.example')).toBe('under_score.example');
+    expect(normaliseValue('email_domain', 'München.DE')).toBe('münchen.de');
+    expect(normaliseValue('email_domain', 'x'.repeat(254))).toEqual({
+      error: 'must be 1-253 characters',
+    });
+  });
+
+  it('takes opaque values exactly as sent, spaces included', () => {
+    expect(normaliseValue('payment', ' pm_1')).toBe(' pm_1');
+    expect(normaliseValue('device', 'dev 7 ')).toBe('dev 7 ');
+    expect(normaliseValue('org', 'Acme Inc')).toBe('Acme Inc');
+    expect(normaliseValue('payment', '')).toEqual({ error: 'must be 1-256 characters' });
+  });
+
+  it('parses addresses, subnets and fingerprints, spaces around them dropped', () => {
+    expect(normaliseValue('ip', ' 10.0.0.1 ')).toBe('10.0.0.1');
+    expect(normaliseValue('subnet', '10.1.2.0/24')).toBe('10.1.2.0/24');
+    expect(normaliseValue('prompt', ' 00000000000000ff')).toBe('00000000000000ff');
+    expect(normaliseValue('ip', 'not an ip')).toHaveProperty('error');
+  });
+
+  it('LINKAGE_ALLOWLIST: spaces around an entry and its colon are layout', () => {
+    const entries = parseConfigAllowlist(' payment: pm_1 , email_domain:Under_Score.example');
+    expect(entries.map((e) => [e.kind, e.value])).toEqual([
+      ['payment', 'pm_1'],
+      ['email_domain', 'under_score.example'],
+    ]);
+  });
+});
