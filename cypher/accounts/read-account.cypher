@@ -1,5 +1,6 @@
 // An account's profile: what it shares (with counts, first/last seen, and how many
-// accounts hold the same value), its activity summary, models and capabilities.
+// accounts hold the same value), its activity summary, models and capabilities; each
+// list at most $maxIdentifiers long (the busiest first), with its full count beside it.
 MATCH (a:Account {id: $accountId})
 RETURN a {.id, .firstSeen, .lastSeen, .signupAt, .requests, .emailDomain, .org} AS account,
   COLLECT {
@@ -26,10 +27,14 @@ RETURN a {.id, .firstSeen, .lastSeen, .signupAt, .requests, .emailDomain, .org} 
   COLLECT {
     MATCH (a)-[u:USED_MODEL]->(m:Model)
     RETURN {model: m.name, count: u.count, firstUse: u.firstUse, lastUse: u.lastUse} AS model
-    ORDER BY u.count DESC
+    ORDER BY u.count DESC, m.name
+    LIMIT $maxIdentifiers
   } AS models,
+  COUNT { (a)-[:USED_MODEL]->() } AS modelCount,
   COLLECT {
     MATCH (a)-[q:REQUESTED]->(k:Capability)
     RETURN {capability: k.name, count: q.count} AS capability
-    ORDER BY q.count DESC
-  } AS capabilities
+    ORDER BY q.count DESC, k.name
+    LIMIT $maxIdentifiers
+  } AS capabilities,
+  COUNT { (a)-[:REQUESTED]->() } AS capabilityCount

@@ -35,6 +35,16 @@ export class AccountService {
     const account = row.account as Record<string, unknown>;
     const identifiers = row.identifiers as Record<string, unknown>[];
     const identifierCount = Number(row.identifierCount ?? 0);
+    // Events may name any model or capability: the lists are capped like identifiers.
+    const models = row.models as {
+      model: string;
+      count: number;
+      firstUse: number;
+      lastUse: number;
+    }[];
+    const modelCount = Number(row.modelCount ?? 0);
+    const capabilities = row.capabilities as { capability: string; count: number }[];
+    const capabilityCount = Number(row.capabilityCount ?? 0);
     return {
       account: {
         id: String(account.id),
@@ -57,8 +67,12 @@ export class AccountService {
       identifierCount,
       identifiersCapped: identifierCount > identifiers.length,
       activity: {
-        models: row.models as { model: string; count: number; firstUse: number; lastUse: number }[],
-        capabilities: row.capabilities as { capability: string; count: number }[],
+        models,
+        modelCount,
+        modelsCapped: modelCount > models.length,
+        capabilities,
+        capabilityCount,
+        capabilitiesCapped: capabilityCount > capabilities.length,
       },
       membership: await this.clusters.membership(accountId),
     };

@@ -10,8 +10,15 @@ export function encodeCursor(key: unknown[]): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
 }
 
-/** Decodes a cursor and checks its shape, or fails with 400 validation_failed. */
-export function decodeCursor<T extends unknown[]>(cursor: string, shape: z.ZodType<T>): T {
+/**
+ * Decodes a cursor and checks its shape, or fails with 400 validation_failed naming
+ * `param`, the query parameter it came in.
+ */
+export function decodeCursor<T extends unknown[]>(
+  cursor: string,
+  shape: z.ZodType<T>,
+  param = 'cursor',
+): T {
   let raw: unknown;
   try {
     raw = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
@@ -21,7 +28,7 @@ export function decodeCursor<T extends unknown[]>(cursor: string, shape: z.ZodTy
   const parsed = shape.safeParse(raw);
   if (!parsed.success) {
     throw new AppError('validation_failed', 'request is invalid', {
-      details: [{ path: 'cursor', message: 'not a cursor this endpoint issued' }],
+      details: [{ path: param, message: 'not a cursor this endpoint issued' }],
     });
   }
   return parsed.data;

@@ -185,7 +185,13 @@ export const accountProfileSchema = z
           lastUse: z.number(),
         }),
       ),
+      modelCount: z.number().int(),
+      modelsCapped: z.boolean().describe('more models than listed (the 500 busiest are)'),
       capabilities: z.array(z.object({ capability: z.string(), count: z.number() })),
+      capabilityCount: z.number().int(),
+      capabilitiesCapped: z
+        .boolean()
+        .describe('more capabilities than listed (the 500 busiest are)'),
     }),
     membership: membershipSchema,
   })

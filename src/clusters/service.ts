@@ -109,7 +109,7 @@ export class ClusterService {
     // A member cursor names the run its page came from: a page of another run's members
     // would skip or repeat accounts.
     const after = opts.memberCursor
-      ? decodeCursor(opts.memberCursor, z.tuple([z.string(), z.string()]))
+      ? decodeCursor(opts.memberCursor, z.tuple([z.string(), z.string()]), 'memberCursor')
       : null;
     if (after && after[0] !== clusterRunId) throw staleCursor(after[0], clusterRunId);
     const afterId = after ? after[1] : null;

@@ -121,7 +121,40 @@ describe('with a published run', () => {
       expect.objectContaining({ model: 'model-new', count: 3 }),
       expect.objectContaining({ model: 'model-old', count: 1 }),
     ]);
+    expect(body.activity).toMatchObject({ modelCount: 2, modelsCapped: false });
     expect(body.membership).toMatchObject({ runId: 'r-1', cluster: { id: 'c-ring' } });
+  });
+
+  it('GET /v1/accounts/{id}: models and capabilities capped at 500, the busiest, with full counts', async () => {
+    // Events may name any model: one account naming 600 must not make a profile unbounded.
+    await neo4j.driver.executeQuery(
+      `CREATE (a:Account {id: 'many-models', requests: 600})
+       WITH a UNWIND range(1, 600) AS i
+       CREATE (a)-[:USED_MODEL {count: i, firstUse: 1, lastUse: 2}]->(:Model {name: 'm-' + toString(i)})
+       CREATE (a)-[:REQUESTED {count: i}]->(:Capability {name: 'k-' + toString(i)})`,
+    );
+    try {
+      const res = await get('/v1/accounts/many-models');
+      expect(res.status).toBe(200);
+      const activity = res.body.activity as {
+        models: { model: string; count: number }[];
+        capabilities: { capability: string; count: number }[];
+      };
+      expect(activity).toMatchObject({
+        modelCount: 600,
+        modelsCapped: true,
+        capabilityCount: 600,
+        capabilitiesCapped: true,
+      });
+      expect(activity.models).toHaveLength(500);
+      expect(activity.models[0]).toMatchObject({ model: 'm-600', count: 600 });
+      expect(activity.capabilities).toHaveLength(500);
+      expect(activity.capabilities[499]).toMatchObject({ capability: 'k-101', count: 101 });
+    } finally {
+      await neo4j.driver.executeQuery(
+        "MATCH (a:Account {id: 'many-models'})-[]->(x) DETACH DELETE a, x",
+      );
+    }
   });
 
   it('GET /v1/clusters ranks by risk, then id, and filters', async () => {
@@ -208,6 +241,13 @@ describe('with a published run', () => {
     expect(next.body.nextMemberCursor).toBeNull();
     expect((await get('/v1/clusters/c-nothing')).status).toBe(404);
     expect((await get('/v1/clusters/c-ring?memberLimit=0')).status).toBe(400);
+    // a bad member cursor is named as the parameter it came in
+    const badCursor = await get('/v1/clusters/c-ring?memberCursor=garbage');
+    expect(badCursor.status).toBe(400);
+    expect(badCursor.body.error).toMatchObject({
+      code: 'validation_failed',
+      details: [{ path: 'memberCursor' }],
+    });
   });
 
   it('GET /v1/clusters/{id}/graph: members and the identifiers linking them, capped', async () => {
