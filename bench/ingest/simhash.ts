@@ -4,8 +4,11 @@
  * bigram), timed in the same run on the same texts; both must give the same fingerprints.
  * A request waits on this, so it is the event loop's time per body.
  *
- *   npx tsx bench/ingest/simhash.ts [--chars 1000000] [--prompts 10] [--repeats 5]
+ *   npx tsx bench/ingest/simhash.ts [--chars 1000000] [--prompts 10] [--repeats 5] [--text expanding]
  *   (defaults: ten prompts of the schema's longest, 1 M characters: a 10 MiB body)
+ *   --text expanding: every character U+FDFA, which NFKC turns into 18 characters and four
+ *   words (the worst case found for work per byte; 3 bytes of UTF-8 each, so three such
+ *   prompts of 1 M characters fill a 10 MiB body)
  */
 import { parseArgs } from 'node:util';
 import { simhash } from '../../src/ingest/simhash';
@@ -15,8 +18,10 @@ const { values: args } = parseArgs({
     chars: { type: 'string', default: '1000000' },
     prompts: { type: 'string', default: '10' },
     repeats: { type: 'string', default: '5' },
+    text: { type: 'string', default: 'vocab' },
   },
 });
+if (!['vocab', 'expanding'].includes(args.text)) throw new Error('--text is vocab or expanding');
 const chars = Number(args.chars);
 const count = Number(args.prompts);
 const repeats = Number(args.repeats);
@@ -54,6 +59,7 @@ const VOCAB = [
 ];
 
 function texts(): string[] {
+  if (args.text === 'expanding') return Array.from({ length: count }, () => '\ufdfa'.repeat(chars));
   let seed = 42;
   const out: string[] = [];
   for (let p = 0; p < count; p++) {
@@ -132,7 +138,7 @@ for (let r = 0; r < repeats; r++) {
 const oursMs = median(ours);
 const refMs = median(theirs);
 console.log(
-  `${count} prompts × ${chars.toLocaleString('en')} chars (${mib.toFixed(1)} MiB UTF-8), median of ${repeats}:`,
+  `${count} prompts × ${chars.toLocaleString('en')} chars of ${args.text} text (${mib.toFixed(1)} MiB UTF-8), median of ${repeats}:`,
 );
 console.log(`  simhash    ${oursMs.toFixed(0)} ms  (${(mib / (oursMs / 1000)).toFixed(1)} MiB/s)`);
 console.log(`  reference  ${refMs.toFixed(0)} ms  (${(mib / (refMs / 1000)).toFixed(1)} MiB/s)`);

@@ -31,7 +31,16 @@ function isWordUnit(code: number): boolean {
  * prompt's fingerprinting time. Equal to `.split(/[^\p{L}\p{N}]+/u)` without empties.
  */
 export function tokenize(text: string): string[] {
-  const normal = text.normalize('NFKC').toLowerCase();
+  return tokenizeNormal(normalise(text));
+}
+
+/** Step 1: NFKC, then lower-case. NFKC can make a text up to 18 times longer (U+FDFA). */
+export function normalise(text: string): string {
+  return text.normalize('NFKC').toLowerCase();
+}
+
+/** Step 2 over text already through `normalise`. */
+function tokenizeNormal(normal: string): string[] {
   const tokens: string[] = [];
   let start = -1;
   for (let i = 0; i < normal.length;) {
@@ -176,7 +185,12 @@ export class SimhashVotes {
 }
 
 export function simhash(text: string): string {
-  const tokens = tokenize(text);
+  return simhashNormal(normalise(text));
+}
+
+/** `simhash` of a text already through `normalise` (callers that measure it first). */
+export function simhashNormal(normal: string): string {
+  const tokens = tokenizeNormal(normal);
   const votes = new SimhashVotes();
   if (tokens.length === 1) votes.addToken(tokens[0] as string);
   for (let i = 0; i + 1 < tokens.length; i++)

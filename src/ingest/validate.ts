@@ -10,7 +10,7 @@ import {
   MAX_FUTURE_HOURS,
   eventSchema,
 } from './event-schema';
-import { simhash } from './simhash';
+import { normalise, simhashNormal } from './simhash';
 import { canonicalIp } from './subnet';
 
 const MAX_FUTURE_MS = MAX_FUTURE_HOURS * 3_600_000;
@@ -20,8 +20,36 @@ const TOO_EARLY = `is before ${EARLIEST_AT} (a clock or timestamp error)`;
 
 export type CleanResult = { ok: true; event: CleanEvent } | { ok: false; issues: EventIssue[] };
 
-/** `now`: the server's clock, read once per batch by callers that clean many events. */
-export function cleanEvent(raw: unknown, index = 0, now = Date.now()): CleanResult {
+/**
+ * Characters of normalised prompt text (NFKC, the fingerprint's step 1) one REST batch may
+ * fingerprint. A 10 MiB body of ordinary text holds at most ~10.5 M; NFKC makes some
+ * characters 18 (U+FDFA), so without a bound one body took 2.5 s of the event loop.
+ */
+export const MAX_BATCH_PROMPT_CHARS = 12_000_000;
+
+/** What is left of a batch's budget of normalised prompt characters. */
+export interface PromptBudget {
+  left: number;
+}
+
+const overBudget = (index: number): EventIssue => ({
+  index,
+  path: 'prompt',
+  message:
+    `the batch's prompts pass ${MAX_BATCH_PROMPT_CHARS.toLocaleString('en')} characters after ` +
+    'Unicode NFKC normalisation; send fewer prompts per batch, or promptFingerprint',
+});
+
+/**
+ * `now`: the server's clock, read once per batch by callers that clean many events;
+ * `budget`: the batch's budget of normalised prompt characters (REST; none for import).
+ */
+export function cleanEvent(
+  raw: unknown,
+  index = 0,
+  now = Date.now(),
+  budget?: PromptBudget,
+): CleanResult {
   const parsed = eventSchema.safeParse(raw);
   if (!parsed.success) {
     return {
@@ -41,6 +69,18 @@ export function cleanEvent(raw: unknown, index = 0, now = Date.now()): CleanResu
       issues: [{ index, path: 'at', message: at < EARLIEST_MS ? TOO_EARLY : TOO_FAR_AHEAD }],
     };
   }
+  // A client-side fingerprint wins; otherwise fingerprint the raw text, which is then
+  // forgotten (within the batch's budget, checked before the costly part).
+  let fingerprint = e.promptFingerprint;
+  if (fingerprint === undefined && e.prompt !== undefined) {
+    if (budget !== undefined && budget.left < 0) return { ok: false, issues: [overBudget(index)] };
+    const normal = normalise(e.prompt);
+    if (budget !== undefined) {
+      budget.left -= normal.length;
+      if (budget.left < 0) return { ok: false, issues: [overBudget(index)] };
+    }
+    fingerprint = simhashNormal(normal);
+  }
   // Every key written, in one order: events of one shape keep the fold's property
   // reads monomorphic (object rest/spread here cost more than the zod check).
   const event: CleanEvent = {
@@ -50,10 +90,7 @@ export function cleanEvent(raw: unknown, index = 0, now = Date.now()): CleanResu
     at,
     ip: e.ip === undefined ? undefined : canonicalIp(e.ip),
     paymentMethod: e.paymentMethod,
-    // A client-side fingerprint wins; otherwise fingerprint the raw text, which is then forgotten.
-    promptFingerprint: wordy(
-      e.promptFingerprint ?? (e.prompt === undefined ? undefined : simhash(e.prompt)),
-    ),
+    promptFingerprint: wordy(fingerprint),
     model: e.model,
     capability: e.capability,
     org: e.org,
@@ -88,8 +125,9 @@ export function cleanBatch(
   const events: CleanEvent[] = [];
   const issues: EventIssue[] = [];
   const now = Date.now();
+  const budget: PromptBudget = { left: MAX_BATCH_PROMPT_CHARS };
   raws.forEach((raw, index) => {
-    const result = cleanEvent(raw, index, now);
+    const result = cleanEvent(raw, index, now, budget);
     if (result.ok) events.push(result.event);
     else issues.push(...result.issues);
   });

@@ -1,5 +1,5 @@
 import { parseLine } from '../../../src/ingest/importer';
-import { cleanBatch, cleanEvent } from '../../../src/ingest/validate';
+import { cleanBatch, cleanEvent, MAX_BATCH_PROMPT_CHARS } from '../../../src/ingest/validate';
 import { simhash } from '../../../src/ingest/simhash';
 
 const base = { type: 'request', accountId: 'acct-1', at: '2026-02-01T10:00:00Z' };
@@ -215,5 +215,47 @@ describe('a line of an import file', () => {
       { line: 3, reason: 'invalid JSON at position 41' },
     ]);
     expect(JSON.stringify(reasons)).not.toMatch(/secret/);
+  });
+});
+
+describe("a batch's budget of normalised prompt text", () => {
+  // U+FDFA is one character that NFKC makes 18: 700,000 of them (2 MiB of UTF-8, well
+  // within a body) become 12.6 M characters to tokenise and hash. Found by review on
+  // 12-02: three such prompts held the event loop for 3-4 s.
+  const expanding = '\ufdfa'.repeat(700_000);
+
+  it('refuses prompts past it after normalising, and fingerprints nothing more', () => {
+    const result = cleanBatch([
+      { ...base, prompt: 'a short prompt' },
+      { ...base, prompt: expanding },
+      { ...base, prompt: 'another short one' },
+      { ...base, promptFingerprint: '0123456789abcdef' },
+    ]);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.issues.map((i) => [i.index, i.path])).toEqual([
+      [1, 'prompt'],
+      [2, 'prompt'],
+    ]);
+    expect(result.issues[0]?.message).toMatch(/after Unicode NFKC normalisation/);
+  });
+
+  it('takes exactly the budget, more than a 10 MiB body of ordinary text can hold', () => {
+    // 12 prompts of 1 M characters, the schema's most
+    const prompt = 'x'.repeat(1_000_000);
+    const events = Array.from({ length: 12 }, () => ({ ...base, prompt }));
+    expect(12 * prompt.length).toBe(MAX_BATCH_PROMPT_CHARS);
+    expect(cleanBatch(events).ok).toBe(true);
+    expect(cleanBatch([...events, { ...base, prompt: 'x' }]).ok).toBe(false);
+  });
+
+  it("is a REST batch's alone: an event cleaned without one (the importer) has no bound", () => {
+    const event = { ...base, prompt: 'ﬁve ligatures' }; // 13 characters, 14 after NFKC (ﬁ is fi)
+    expect(cleanEvent(event, 0, Date.now(), { left: 14 }).ok).toBe(true);
+    expect(cleanEvent(event, 0, Date.now(), { left: 13 })).toMatchObject({
+      ok: false,
+      issues: [{ index: 0, path: 'prompt' }],
+    });
+    expect(cleanEvent(event).ok).toBe(true);
   });
 });
