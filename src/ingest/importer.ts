@@ -181,7 +181,8 @@ export class Importer {
   async run(opts: ImportOptions): Promise<ImportSummary> {
     const started = Date.now();
     const file = path.resolve(opts.file);
-    const fileBytes = statSync(file).size;
+    const before = statSync(file);
+    const fileBytes = before.size;
     // A plain file is read and identified through its last line break: a line still being
     // written is left for the next run (then this run's bytes begin that file and end a line).
     const totalBytes = file.endsWith('.gz') ? fileBytes : await lastLineEnd(file, fileBytes);
@@ -343,6 +344,17 @@ export class Importer {
             break;
           }
         }
+      }
+      // Before the last window: a file cut short ends in part of a line, which must not be
+      // checkpointed as read (the rotated copy resumes after the last window written). A
+      // cut that falls on a window's last line is flushed before the end is seen: then that
+      // one line is lost.
+      const changed = interrupted
+        ? null
+        : changedWhileRead(file, before, progress.bytesRead, totalBytes);
+      if (changed !== null) {
+        await inFlight; // the windows before it stay written, and checkpointed
+        throw new Error(changed);
       }
       if (!interrupted && (batch.events > 0 || lineNo > resumedFromLine)) await flush(lineNo);
       await inFlight;
@@ -604,6 +616,35 @@ export async function recordImported(
     endsWithNewline,
     now: Date.now(),
   });
+}
+
+/**
+ * Why a file must not be called imported in full, or null: it changed under the import,
+ * rotated by rename (another file at the path now) or cut short in place (copy-then-
+ * truncate: fewer bytes read than were identified). What was written stays, under the
+ * checkpoint of the last window written: importing the rotated copy resumes from there.
+ */
+function changedWhileRead(
+  file: string,
+  before: { dev: number; ino: number },
+  bytesRead: number,
+  identifiedBytes: number,
+): string | null {
+  let now: { dev: number; ino: number } | null;
+  try {
+    now = statSync(file);
+  } catch {
+    now = null; // moved away, nothing in its place
+  }
+  const replaced = now === null || now.dev !== before.dev || now.ino !== before.ino;
+  if (!replaced && bytesRead === identifiedBytes) return null;
+  const what = replaced
+    ? 'another file is now at its path'
+    : `${bytesRead} of ${identifiedBytes} bytes read`;
+  return (
+    `${file} changed while it was imported (${what}): it is not marked imported in full; ` +
+    'import the rotated copy (or the file) again to resume after the last window written'
+  );
 }
 
 /** Stopped before the file was identified: nothing read, nothing written. */

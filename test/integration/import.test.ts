@@ -13,6 +13,7 @@ import {
   renameSync,
   rmSync,
   statSync,
+  truncateSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -125,6 +126,44 @@ async function checkpointsAt(file: string): Promise<number> {
 }
 
 describe('coterie import', () => {
+  it.each(['copy-then-truncate', 'rename'] as const)(
+    'a log rotated during its import (%s) is not marked imported in full; the rotated copy resumes it, nothing lost or counted twice',
+    async (how) => {
+      // Found by review on 12-02: the import read what was left, marked the file
+      // complete, and the rotated copy (same content, same key) then added nothing.
+      const prefix = `logrotate-${how}`;
+      const file = path.join(dir, `${prefix}.jsonl`);
+      const rotated = `${file}.1`;
+      writeFileSync(file, `${eventLines(prefix, 50_000).join('\n')}\n`);
+      let done = false;
+      const rotate = () => {
+        if (how === 'rename') {
+          renameSync(file, rotated);
+          writeFileSync(file, `${eventLines(`new-${prefix}`, 10).join('\n')}\n`);
+        } else {
+          copyFileSync(file, rotated);
+          truncateSync(file, 0);
+        }
+      };
+      await expect(
+        importer().run({
+          file,
+          batchSize: 100,
+          onProgress: (p) => {
+            if (!done && p.written >= 100) {
+              done = true;
+              rotate();
+            }
+          },
+        }),
+      ).rejects.toThrow(/changed while it was imported/);
+      expect(done).toBe(true);
+      const resumed = await importer().run({ file: rotated, batchSize: 5_000 });
+      expect(resumed.resumedFromLine).toBeGreaterThan(0);
+      expect(await requestsFor(prefix)).toBe(50_000);
+    },
+  );
+
   it('imports good lines and writes bad ones with line number and reason to the reject file', async () => {
     const file = path.join(dir, 'mixed.jsonl');
     writeFileSync(file, `${eventLines('mix', 100, [7, 50]).join('\n')}\n\n`);
