@@ -324,6 +324,13 @@ export class Importer {
 
     try {
       for await (const line of lines) {
+        // Stopped: the window being read is dropped (a resume reads it again), the one
+        // being written stops after its part in flight (awaited below).
+        if (opts.signal?.aborted) {
+          interrupted = true;
+          progress.rejected = rejectedAtFlush; // the dropped window's are judged again
+          break;
+        }
         lineNo++;
         progress.lines = lineNo;
         if (lineNo <= resumedFromLine) continue;

@@ -126,6 +126,25 @@ async function checkpointsAt(file: string): Promise<number> {
 }
 
 describe('coterie import', () => {
+  it('stopped before a window fills, starts no write of it: a resume reads it again', async () => {
+    // Found by review on 12-02: the stop was seen only once a window was full, so an idle
+    // writer let the reader finish the window and write it after Ctrl-C.
+    const file = path.join(dir, 'stop-early.jsonl');
+    writeFileSync(file, `${eventLines('stopearly', 3000, [10]).join('\n')}\n`);
+    const abort = new AbortController();
+    const stopped = await importer().run({
+      file,
+      batchSize: 1000,
+      signal: abort.signal,
+      onMatch: () => abort.abort(), // identified, nothing read yet
+    });
+    expect(stopped).toMatchObject({ interrupted: true, written: 0, rejected: 0 });
+    expect(await requestsFor('stopearly')).toBe(0);
+    const resumed = await importer().run({ file, batchSize: 1000 });
+    expect(resumed).toMatchObject({ interrupted: false, written: 2999, rejected: 1 });
+    expect(await requestsFor('stopearly')).toBe(2999);
+  });
+
   it.each(['copy-then-truncate', 'rename'] as const)(
     'a log rotated during its import (%s) is not marked imported in full; the rotated copy resumes it, nothing lost or counted twice',
     async (how) => {
