@@ -70,7 +70,8 @@ export const eventSchema = z
       .string()
       .regex(/^[0-9a-f]{16}$/, 'must be 16 lowercase hex characters')
       .optional(),
-    prompt: z.string().min(1).max(1_000_000).optional(),
+    // Empty is allowed: like a text without a word, it gets no fingerprint.
+    prompt: z.string().max(1_000_000).optional(),
     model: modelSchema.optional(),
     capability: text(64).optional(),
     org: identifier.optional(),

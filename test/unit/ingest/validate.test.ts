@@ -218,6 +218,27 @@ describe('a line of an import file', () => {
   });
 });
 
+describe('prompts without a word', () => {
+  it('an empty prompt is no fingerprint, as "!!!" is, and does not reject its batch', () => {
+    // Found by review on 12-02: "" failed the schema (and so its whole batch) while
+    // "   " and "!!!" passed without a fingerprint.
+    for (const prompt of ['', '   ', '!!!']) {
+      const result = cleanEvent({ ...base, prompt });
+      expect([prompt, result.ok]).toEqual([prompt, true]);
+      if (result.ok) expect(result.event.promptFingerprint).toBeUndefined();
+    }
+    const withFingerprint = cleanEvent({
+      ...base,
+      prompt: '',
+      promptFingerprint: '0123456789abcdef',
+    });
+    expect(withFingerprint).toMatchObject({
+      ok: true,
+      event: { promptFingerprint: '0123456789abcdef' },
+    });
+  });
+});
+
 describe("a batch's budget of normalised prompt text", () => {
   // U+FDFA is one character that NFKC makes 18: 700,000 of them (2 MiB of UTF-8, well
   // within a body) become 12.6 M characters to tokenise and hash. Found by review on
