@@ -18,14 +18,7 @@
  * only the bytes it identified, through the last line break of a plain file, so lines
  * appended meanwhile, and a last line still being written, wait for the next run.
  */
-import {
-  createReadStream,
-  createWriteStream,
-  existsSync,
-  readFileSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, statSync, truncateSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
@@ -169,6 +162,7 @@ interface Earlier extends EarlierImport {
 }
 
 const DEFAULT_PART_ROWS = 50_000;
+const LF = 0x0a;
 const NONE: Checkpoint = { line: 0, written: 0, duplicates: 0, rejected: 0, window: null };
 
 export class Importer {
@@ -222,7 +216,7 @@ export class Importer {
     }
     const checkpoint = await this.startFrom(identity, match);
     const resumedFromLine = checkpoint.line;
-    keepRejectsUpTo(rejectFile, resumedFromLine);
+    await keepRejectsUpTo(rejectFile, resumedFromLine);
     const rejects = createWriteStream(rejectFile, { flags: 'a' });
     // A reject file that cannot be written fails the import (below), not the process.
     let rejectsError: Error | null = null;
@@ -738,24 +732,39 @@ export function parseLine(line: string, lineNo: number, now = Date.now()): Clean
 /**
  * On resume, drop reject entries past the checkpoint: those lines are read (and judged)
  * again. An entry cut short by a crash is dropped too: every entry up to the checkpoint
- * was written whole before it committed, so a torn one is past it.
+ * was written whole before it committed, so a torn one is past it. Entries are in line
+ * order, so the file is cut after the last one kept, found by streaming it: a reject
+ * file of any size is neither read into one string nor rewritten.
  */
-function keepRejectsUpTo(rejectFile: string, line: number): void {
+export async function keepRejectsUpTo(rejectFile: string, line: number): Promise<void> {
   if (!existsSync(rejectFile)) return;
-  if (line === 0) {
-    writeFileSync(rejectFile, '');
-    return;
-  }
-  const upTo = (l: string): boolean => {
-    try {
-      const entry = JSON.parse(l) as Partial<Rejected> | null;
-      return typeof entry?.line === 'number' && entry.line <= line;
-    } catch {
-      return false;
+  let keep = 0; // bytes of the entries kept so far
+  if (line > 0) {
+    const upTo = (l: string): boolean => {
+      try {
+        const entry = JSON.parse(l) as Partial<Rejected> | null;
+        return typeof entry?.line === 'number' && entry.line <= line;
+      } catch {
+        return false;
+      }
+    };
+    let carry: Buffer = Buffer.alloc(0);
+    let past = false;
+    for await (const chunk of createReadStream(rejectFile) as AsyncIterable<Buffer>) {
+      const buf = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
+      let start = 0;
+      for (let lf = buf.indexOf(LF); lf >= 0; lf = buf.indexOf(LF, start)) {
+        const text = buf.toString('utf8', start, lf);
+        if (text.trim() !== '' && !upTo(text)) {
+          past = true;
+          break;
+        }
+        keep += lf + 1 - start;
+        start = lf + 1;
+      }
+      if (past) break;
+      carry = buf.subarray(start);
     }
-  };
-  const kept = readFileSync(rejectFile, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '' && upTo(l));
-  writeFileSync(rejectFile, kept.map((l) => `${l}\n`).join(''));
+  }
+  truncateSync(rejectFile, keep);
 }
