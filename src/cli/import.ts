@@ -6,6 +6,7 @@
  */
 import path from 'node:path';
 import { firstLoad } from '../ingest/first-load';
+import { ImportLocked } from '../ingest/import-lock';
 import { ImportRefused, Importer, type MatchSummary } from '../ingest/importer';
 import { EventWriter } from '../ingest/writer';
 import { loadConfig } from '../platform/config';
@@ -73,12 +74,17 @@ export async function importCommand(
       },
     });
     const summary = await run.catch((err: unknown) => {
-      if (!(err instanceof ImportRefused)) throw err;
+      if (!(err instanceof ImportRefused) && !(err instanceof ImportLocked)) throw err;
       return err;
     });
     doneHashing();
     bar.stop();
     stop.dispose();
+    if (summary instanceof ImportLocked) {
+      console.error(`coterie: refused: ${summary.message}`);
+      process.exitCode = 2;
+      return;
+    }
     if (summary instanceof ImportRefused) {
       console.error(
         `coterie: refused: ${summary.reason}: importing it as a new import would count ` +

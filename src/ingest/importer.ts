@@ -38,6 +38,7 @@ import {
   matchEarlier,
   readHead,
 } from './import-identity';
+import { takeImportLock } from './import-lock';
 import { cleanEvent } from './validate';
 import { type EventWriter, PendingBatch } from './writer';
 
@@ -51,6 +52,8 @@ export interface ImportProgress {
 }
 
 export interface ImportOptions {
+  /** how long the path's import lock outlives a holder that stops renewing it (default 60 s) */
+  lockTtlMs?: number;
   file: string;
   /** events per window (folded together) */
   batchSize: number;
@@ -172,9 +175,27 @@ export class Importer {
     private readonly writer: EventWriter,
   ) {}
 
+  /**
+   * Imports the file, holding its path's import lock throughout (import-lock.ts): a
+   * second import of the same path meanwhile is refused (ImportLocked) before it reads
+   * anything. A run whose lock was lost (expired and taken) stops as if interrupted and
+   * throws.
+   */
   async run(opts: ImportOptions): Promise<ImportSummary> {
-    const started = Date.now();
     const file = path.resolve(opts.file);
+    const lock = await takeImportLock(this.db, this.cypher, file, opts.lockTtlMs);
+    const signal = opts.signal ? AbortSignal.any([opts.signal, lock.lost]) : lock.lost;
+    try {
+      const summary = await this.runLocked({ ...opts, signal }, file);
+      if (lock.lost.aborted) throw lock.lost.reason;
+      return summary;
+    } finally {
+      await lock.release().catch(() => undefined); // expires on its own
+    }
+  }
+
+  private async runLocked(opts: ImportOptions, file: string): Promise<ImportSummary> {
+    const started = Date.now();
     const before = statSync(file);
     const fileBytes = before.size;
     // A plain file is read and identified through its last line break: a line still being

@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { identify, legacyFileKey, readHead } from '../../src/ingest/import-identity';
+import { ImportLocked } from '../../src/ingest/import-lock';
 import { ImportRefused, Importer, recordImported } from '../../src/ingest/importer';
 import { EventWriter } from '../../src/ingest/writer';
 import { loadCypher } from '../../src/platform/cypher';
@@ -126,6 +127,42 @@ async function checkpointsAt(file: string): Promise<number> {
 }
 
 describe('coterie import', () => {
+  it('one import of a path at a time: another is refused before it reads, an expired lock is taken over', async () => {
+    // Found by review on 12-02: two imports of a growing log at once both wrote the
+    // lines past the checkpoint the later one copied (counted twice).
+    const file = path.join(dir, 'locked.jsonl');
+    writeFileSync(file, `${eventLines('locked', 3000).join('\n')}\n`);
+    const [a, b] = await Promise.allSettled([
+      importer().run({ file, batchSize: 500 }),
+      importer().run({ file, batchSize: 500 }),
+    ]);
+    const outcomes = [a, b].map((r) => r.status).sort();
+    expect(outcomes).toEqual(['fulfilled', 'rejected']);
+    const refused = [a, b].find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    expect(refused.reason).toBeInstanceOf(ImportLocked);
+    expect(await requestsFor('locked')).toBe(3000);
+    // released when done
+    const left = await neo4j.driver.executeQuery('MATCH (l:ImportLock) RETURN count(l) AS n');
+    expect(Number(left.records[0]?.get('n'))).toBe(0);
+
+    // a holder that died: refused until its lock expires, then taken over
+    appendFileSync(file, `${eventLines('locked2', 100).join('\n')}\n`);
+    await neo4j.driver.executeQuery(
+      "CREATE (:ImportLock {file: $file, holder: 'dead', since: timestamp(), expiresAt: timestamp() + 60000})",
+      { file },
+    );
+    await expect(importer().run({ file, batchSize: 500 })).rejects.toThrow(
+      /another import of .* is running/,
+    );
+    await neo4j.driver.executeQuery(
+      'MATCH (l:ImportLock {file: $file}) SET l.expiresAt = timestamp() - 1',
+      { file },
+    );
+    expect(await importer().run({ file, batchSize: 500 })).toMatchObject({ match: 'appended' });
+    expect(await requestsFor('locked')).toBe(3000);
+    expect(await requestsFor('locked2')).toBe(100);
+  });
+
   it('stopped before a window fills, starts no write of it: a resume reads it again', async () => {
     // Found by review on 12-02: the stop was seen only once a window was full, so an idle
     // writer let the reader finish the window and write it after Ctrl-C.

@@ -1,0 +1,14 @@
+// One import of a file path at a time: takes (:ImportLock {file}) for $holder when it is
+// free, expired (on the database clock: its holder stopped renewing), already $holder's
+// (the driver retrying a commit that went through) or held by $takeOver (a holder found
+// dead on this host). Returns whether it was taken, and the lock as it now stands.
+MERGE (l:ImportLock {file: $file})
+WITH l,
+  l.holder IS NULL OR l.holder IN [$holder, $takeOver] OR l.expiresAt < timestamp() AS free
+SET l.since = CASE WHEN free AND coalesce(l.holder <> $holder, true) THEN timestamp() ELSE l.since END,
+  l.host = CASE WHEN free THEN $host ELSE l.host END,
+  l.pid = CASE WHEN free THEN $pid ELSE l.pid END,
+  l.holder = CASE WHEN free THEN $holder ELSE l.holder END,
+  l.expiresAt = CASE WHEN free THEN timestamp() + $ttlMs ELSE l.expiresAt END
+RETURN free AS taken, l.holder AS holder, l.host AS host, l.pid AS pid, l.since AS since,
+  l.expiresAt AS expiresAt

@@ -1,0 +1,103 @@
+/**
+ * One import of a file path at a time, across processes and hosts sharing the database:
+ * two imports of a growing log at once would each continue the checkpoint as it stood
+ * when they started and write the lines after it twice. A `(:ImportLock {file})` node
+ * with a holder and an expiry on the database clock, renewed while the import runs; a
+ * holder that dies stops renewing and the lock expires after `ttlMs`; one that died on
+ * this host (its pid gone) is taken over at once.
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { type CypherMap, query } from '../platform/cypher';
+import { type Database, int, toNumber } from '../platform/neo4j';
+
+export const IMPORT_LOCK_TTL_MS = 60_000;
+
+/** Another import of the same path holds the lock. */
+export class ImportLocked extends Error {
+  constructor(
+    readonly file: string,
+    /** when that import took it (epoch ms, database clock) */
+    readonly since: number,
+    readonly expiresAt: number,
+  ) {
+    super(
+      `another import of ${file} is running (since ${new Date(since).toISOString()}; its lock ` +
+        `expires at ${new Date(expiresAt).toISOString()} unless renewed): nothing was read or ` +
+        'written; run the imports of one file one after another',
+    );
+    this.name = 'ImportLocked';
+  }
+}
+
+export interface HeldImportLock {
+  /** set once a renewal finds the lock taken by another import (expired meanwhile) */
+  readonly lost: AbortSignal;
+  release(): Promise<void>;
+}
+
+export async function takeImportLock(
+  db: Database,
+  cypher: CypherMap,
+  file: string,
+  ttlMs = IMPORT_LOCK_TTL_MS,
+): Promise<HeldImportLock> {
+  const holder = randomUUID();
+  const params = { file, holder, ttlMs: int(ttlMs) };
+  const take = (takeOver: string | null) =>
+    db.write(async (tx) => {
+      const res = await tx.run(query(cypher, 'ingest/take-import-lock'), {
+        ...params,
+        takeOver,
+        host: hostname(),
+        pid: int(process.pid),
+      });
+      const rec = res.records[0];
+      return {
+        taken: rec?.get('taken') === true,
+        holder: String(rec?.get('holder') ?? ''),
+        host: rec?.get('host') as string | null,
+        pid: toNumber(rec?.get('pid') ?? 0),
+        since: toNumber(rec?.get('since') ?? 0),
+        expiresAt: toNumber(rec?.get('expiresAt') ?? 0),
+      };
+    });
+  let taken = await take(null);
+  // A holder on this host whose process is gone (killed, crashed) is not waited for:
+  // running the import again at once resumes it, as README says.
+  if (!taken.taken && taken.host === hostname() && !alive(taken.pid)) {
+    taken = await take(taken.holder);
+  }
+  if (!taken.taken) throw new ImportLocked(file, taken.since, taken.expiresAt);
+  const lost = new AbortController();
+  const renew = async () => {
+    const held = await db
+      .write(async (tx) => {
+        const res = await tx.run(query(cypher, 'ingest/renew-import-lock'), params);
+        return res.records.length > 0;
+      })
+      .catch(() => true); // Neo4j away: the import's own writes fail; the lock may still hold
+    if (!held)
+      lost.abort(new Error(`the import lock on ${file} expired and another import took it`));
+  };
+  const timer = setInterval(() => void renew(), Math.max(1, Math.floor(ttlMs / 4)));
+  timer.unref();
+  return {
+    lost: lost.signal,
+    release: async () => {
+      clearInterval(timer);
+      await db.write((tx) => tx.run(query(cypher, 'ingest/release-import-lock'), params));
+    },
+  };
+}
+
+/** Whether a process of this host is running (signal 0 only checks). */
+function alive(pid: number): boolean {
+  if (!(pid > 0)) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // someone else's: alive
+  }
+}
