@@ -13,8 +13,8 @@
  *  - overlap(c, p) = members of current cluster c that were in previous cluster p;
  *    share(p→c) = overlap / |p|, share(c←p) = overlap / |c|.
  *  - p "contributes substantially" to c when share(p→c) ≥ minShare and the overlap is
- *    at least minOverlap accounts or share(c←p) ≥ minShare (a quarter of a 3-account
- *    cluster is one account, too few to carry its id into a crowd).
+ *    at least min(minOverlap, ⌈|p|/2⌉) accounts or share(c←p) ≥ minShare (a quarter of
+ *    a 3-account cluster is one account, too few to carry its id into a crowd).
  *  - A pair may pass p's id on to c when p contributes substantially to c, or, only
  *    for a p that contributes substantially to no current cluster, when the overlap is
  *    a majority of c (share(c←p) > 1/2) and at least minOverlap accounts. So a few
@@ -119,11 +119,14 @@ export function matchClusters(
   const shareOfCurrent = (pair: Pair): number => pair.overlap / Math.max(1, currentSize[pair.c]!);
   const enough = (pair: Pair): boolean => pair.overlap >= opts.minOverlap;
   // A quarter of a small cluster can be one account: it must also be a cluster's worth
-  // of accounts, or a quarter of c, or one former member hands a 3-account cluster's id
-  // (and verdicts) to a community of strangers.
+  // of accounts (or half of p, for a p smaller than two clusters' worth), or a quarter of
+  // c, or one former member hands a 3-account cluster's id (and verdicts) to a community
+  // of strangers.
+  const floor = (pair: Pair): number =>
+    Math.min(opts.minOverlap, Math.ceil(previousSize[pair.p]! / 2));
   const substantial = (pair: Pair): boolean =>
     shareOfPrevious(pair) >= opts.minShare &&
-    (enough(pair) || shareOfCurrent(pair) >= opts.minShare);
+    (pair.overlap >= floor(pair) || shareOfCurrent(pair) >= opts.minShare);
   const hasSubstantial = previous.map(() => false);
   for (const pair of pairs) if (substantial(pair)) hasSubstantial[pair.p] = true;
 

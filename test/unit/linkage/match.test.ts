@@ -84,6 +84,31 @@ describe('matchClusters', () => {
       ids(),
     );
     expect(summary(whole)).toEqual(['P:grew']);
+    // two of three (half of P) in a community of 20 (review of the first fix: dissolved)
+    const twoOfThree = matchClusters(
+      [prev('P', [1000, 1001, 1002])],
+      [cur([1000, 1001, ...range(0, 18)])],
+      ACCOUNTS,
+      ids(),
+    );
+    expect(summary(twoOfThree)).toEqual(['P:grew']);
+    // the floor never asks for more than half of P, whatever the minimum cluster size
+    const nineOfTwelve = matchClusters(
+      [prev('P', range(1000, 1012))],
+      [cur([...range(1000, 1009), ...range(0, 31)])],
+      ACCOUNTS,
+      ids(),
+      { minOverlap: 10 },
+    );
+    expect(summary(nineOfTwelve)).toEqual(['P:grew']);
+    const allFour = matchClusters(
+      [prev('P', range(1000, 1004))],
+      [cur([...range(1000, 1004), ...range(0, 20)])],
+      ACCOUNTS,
+      ids(),
+      { minOverlap: 5 },
+    );
+    expect(summary(allFour)).toEqual(['P:grew']);
   });
 
   it('records a merge: the larger previous cluster keeps its id, the other is retired into it', () => {
