@@ -293,6 +293,9 @@ export class Importer {
     // Rejected lines of windows not yet flushed: they count for this process once their
     // window commits (a stopped window's are judged again by the resume).
     let rejectedAtFlush = progress.rejected;
+    // Rejected lines as far as the last committed window: what a stopped run reports
+    // (the lines past it are judged again, and counted, by the resume).
+    let rejectedCommitted = progress.rejected;
     // One window writes while the next one is parsed; writes stay in line order.
     const flush = async (lastLine: number) => {
       const window = batch;
@@ -309,7 +312,8 @@ export class Importer {
       await rejectsUpToHere;
       // The window before stopped between its parts: its checkpoint is the one to resume
       // from. Starting this window would overwrite it, and resuming would write the
-      // earlier window's written parts again.
+      // earlier window's written parts again. (A stop that came while this one waited
+      // still lets it write its first part: writeWindow stops between parts.)
       if (interrupted) return;
       inFlight = this.writeWindow({
         identity,
@@ -329,6 +333,7 @@ export class Importer {
           return;
         }
         thisRun.rejected += windowRejected;
+        rejectedCommitted = rejectedAtEnd;
         progress.written += result.written;
         progress.duplicates += result.duplicates;
         opts.onProgress?.({ ...progress });
@@ -343,7 +348,6 @@ export class Importer {
         // being written stops after its part in flight (awaited below).
         if (opts.signal?.aborted) {
           interrupted = true;
-          progress.rejected = rejectedAtFlush; // the dropped window's are judged again
           break;
         }
         lineNo++;
@@ -381,6 +385,7 @@ export class Importer {
       if (!interrupted && (batch.events > 0 || lineNo > resumedFromLine)) await flush(lineNo);
       await inFlight;
       if (!interrupted) await this.markComplete(key, endsWithNewline());
+      else progress.rejected = rejectedCommitted;
     } finally {
       lines.close();
       raw.destroy();
@@ -758,7 +763,8 @@ export function parseLine(line: string, lineNo: number, now = Date.now()): Clean
  * file of any size is neither read into one string nor rewritten.
  */
 export async function keepRejectsUpTo(rejectFile: string, line: number): Promise<void> {
-  if (!existsSync(rejectFile)) return;
+  // Not a regular file (`--rejects /dev/null`): nothing to cut, and it cannot be truncated.
+  if (!existsSync(rejectFile) || !statSync(rejectFile).isFile()) return;
   let keep = 0; // bytes of the entries kept so far
   if (line > 0) {
     const upTo = (l: string): boolean => {

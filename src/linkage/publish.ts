@@ -244,7 +244,9 @@ export async function discardRun(
   runId: string,
   batchSize: number,
 ): Promise<{ memberships: number; clusters: number }> {
-  const keep = await db.read(async (tx) => {
+  // Read on the leader (a write transaction), as swapCommitted does: a lagging follower
+  // could still show a run the swap has made succeeded as running.
+  const keep = await db.write(async (tx) => {
     const res = await tx.run(query(cypher, 'linkage/read-run'), { id: runId });
     const record = res.records[0];
     const status = (record?.get('run') as { status?: unknown } | null | undefined)?.status;

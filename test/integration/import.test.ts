@@ -163,6 +163,26 @@ describe('coterie import', () => {
     expect(await requestsFor('locked2')).toBe(100);
   });
 
+  it('stopped while the next window waits for the one being written: at most its first part is written, the resume counts nothing twice', async () => {
+    const file = path.join(dir, 'stop-waiting.jsonl');
+    writeFileSync(file, `${eventLines('stopwait', 1000, [150]).join('\n')}\n`);
+    const stopped = await importUntilWritten(file, 100);
+    const written = await requestsFor('stopwait');
+    expect(written).toBeGreaterThanOrEqual(100);
+    expect(written).toBeLessThanOrEqual(200); // window 2 (100 events; line 150 bad) at most
+    // its rejects count once its window is in whole (one part here)
+    expect(stopped).toMatchObject({ interrupted: true, rejected: written === 200 ? 1 : 0 });
+    const resumed = await importer().run({ file, batchSize: 100 });
+    expect(resumed).toMatchObject({ interrupted: false, written: 999, rejected: 1 });
+    expect(await requestsFor('stopwait')).toBe(999);
+    // a reject path that is no regular file is written to, never cut
+    const again = path.join(dir, 'stop-waiting-2.jsonl');
+    writeFileSync(again, `${eventLines('devnull', 300, [5]).join('\n')}\n`);
+    await importUntilWritten(again, 100);
+    const toNull = await importer().run({ file: again, batchSize: 100, rejectFile: '/dev/null' });
+    expect(toNull).toMatchObject({ interrupted: false, written: 299 });
+  });
+
   it('stopped before a window fills, starts no write of it: a resume reads it again', async () => {
     // Found by review on 12-02: the stop was seen only once a window was full, so an idle
     // writer let the reader finish the window and write it after Ctrl-C.
