@@ -18,7 +18,15 @@
  * only the bytes it identified, through the last line break of a plain file, so lines
  * appended meanwhile, and a last line still being written, wait for the next run.
  */
-import { createReadStream, createWriteStream, existsSync, statSync, truncateSync } from 'node:fs';
+import {
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  fstatSync,
+  statSync,
+  truncateSync,
+} from 'node:fs';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
@@ -279,6 +287,13 @@ export class Importer {
       // The bytes identified, not any appended since (they belong to a longer file).
       file.endsWith('.gz') && totalBytes === 0 ? undefined : { start: 0, end: totalBytes },
     );
+    // What is read must be what was identified: the file the path named when the run
+    // began (checked before the first line is used), with the same bytes (checked at the
+    // end, before the last window: a log cut short and refilled keeps its inode).
+    let opened: { dev: number; ino: number } | null = null;
+    raw.once('open', (fd: number) => (opened = fstatSync(fd)));
+    const readHash = createHash('sha256');
+    raw.on('data', (chunk: Buffer) => readHash.update(chunk));
 
     let batch = new PendingBatch();
     let inFlight: Promise<void> = Promise.resolve();
@@ -350,6 +365,11 @@ export class Importer {
           interrupted = true;
           break;
         }
+        if (lineNo === 0) {
+          const at = opened as { dev: number; ino: number } | null;
+          if (at !== null && (at.dev !== before.dev || at.ino !== before.ino))
+            throw new Error(changedMessage(file, 'another file is now at its path'));
+        }
         lineNo++;
         progress.lines = lineNo;
         if (lineNo <= resumedFromLine) continue;
@@ -377,7 +397,10 @@ export class Importer {
       // one line is lost.
       const changed = interrupted
         ? null
-        : changedWhileRead(file, before, progress.bytesRead, totalBytes);
+        : (changedWhileRead(file, before, progress.bytesRead, totalBytes) ??
+          (`sha256:${readHash.digest('hex')}` === key
+            ? null
+            : changedMessage(file, 'its bytes are not those identified')));
       if (changed !== null) {
         await inFlight; // the windows before it stay written, and checkpointed
         throw new Error(changed);
@@ -665,9 +688,13 @@ function changedWhileRead(
   }
   const replaced = now === null || now.dev !== before.dev || now.ino !== before.ino;
   if (!replaced && bytesRead === identifiedBytes) return null;
-  const what = replaced
-    ? 'another file is now at its path'
-    : `${bytesRead} of ${identifiedBytes} bytes read`;
+  return changedMessage(
+    file,
+    replaced ? 'another file is now at its path' : `${bytesRead} of ${identifiedBytes} bytes read`,
+  );
+}
+
+function changedMessage(file: string, what: string): string {
   return (
     `${file} changed while it was imported (${what}): it is not marked imported in full; ` +
     'import the rotated copy (or the file) again to resume after the last window written'

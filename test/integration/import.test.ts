@@ -183,6 +183,46 @@ describe('coterie import', () => {
     expect(toNull).toMatchObject({ interrupted: false, written: 299 });
   });
 
+  it('a log renamed away after it is identified and before it is read: refused before any line is written', async () => {
+    // Review of the rotation check (12-02): the new file at the path was read and
+    // written under the old file's key.
+    const file = path.join(dir, 'renamed-early.jsonl');
+    writeFileSync(file, `${eventLines('renamedearly', 2000).join('\n')}\n`);
+    await expect(
+      importer().run({
+        file,
+        batchSize: 500,
+        onMatch: () => {
+          renameSync(file, `${file}.1`);
+          writeFileSync(file, `${eventLines('renamednew', 3000).join('\n')}\n`);
+        },
+      }),
+    ).rejects.toThrow(/changed while it was imported \(another file is now at its path\)/);
+    expect(await requestsFor('renamedearly')).toBe(0);
+    expect(await requestsFor('renamednew')).toBe(0);
+    expect((await importer().run({ file: `${file}.1`, batchSize: 500 })).written).toBe(2000);
+  });
+
+  it('a log cut short and refilled past the reader (same inode, same size or more) is not marked imported in full', async () => {
+    const file = path.join(dir, 'refilled.jsonl');
+    writeFileSync(file, `${eventLines('refilled', 20_000).join('\n')}\n`);
+    let done = false;
+    await expect(
+      importer().run({
+        file,
+        batchSize: 100,
+        onProgress: (p) => {
+          if (!done && p.written >= 100) {
+            done = true;
+            truncateSync(file, 0);
+            appendFileSync(file, `${eventLines('refillednew', 40_000).join('\n')}\n`);
+          }
+        },
+      }),
+    ).rejects.toThrow(/changed while it was imported \(its bytes are not those identified\)/);
+    expect(done).toBe(true);
+  });
+
   it('stopped before a window fills, starts no write of it: a resume reads it again', async () => {
     // Found by review on 12-02: the stop was seen only once a window was full, so an idle
     // writer let the reader finish the window and write it after Ctrl-C.
