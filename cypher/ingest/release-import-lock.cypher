@@ -1,3 +1,7 @@
 // Frees the lock if it is still the holder's (an expired lock another import took stays).
-MATCH (l:ImportLock {file: $file, holder: $holder})
+// The write lock first, then the holder read (see take-import-lock).
+MATCH (l:ImportLock {file: $file})
+SET l.lockedAt = timestamp()
+WITH l
+WHERE l.holder = $holder
 DELETE l

@@ -1,4 +1,8 @@
 // Extends the holder's lock; no row when it is no longer the holder's (expired and taken).
-MATCH (l:ImportLock {file: $file, holder: $holder})
+// The write lock first, then the holder read (see take-import-lock).
+MATCH (l:ImportLock {file: $file})
+SET l.lockedAt = timestamp()
+WITH l
+WHERE l.holder = $holder
 SET l.expiresAt = timestamp() + $ttlMs
 RETURN l.expiresAt AS expiresAt

@@ -195,7 +195,8 @@ export class Importer {
     const signal = opts.signal ? AbortSignal.any([opts.signal, lock.lost]) : lock.lost;
     try {
       const summary = await this.runLocked({ ...opts, signal }, file);
-      if (lock.lost.aborted) throw lock.lost.reason;
+      // Lost after the import completed: nothing was stopped.
+      if (lock.lost.aborted && summary.interrupted) throw lock.lost.reason;
       return summary;
     } finally {
       await lock.release().catch(() => undefined); // expires on its own

@@ -13,7 +13,7 @@
  *  - overlap(c, p) = members of current cluster c that were in previous cluster p;
  *    share(p→c) = overlap / |p|, share(c←p) = overlap / |c|.
  *  - p "contributes substantially" to c when share(p→c) ≥ minShare and the overlap is
- *    at least min(minOverlap, ⌈|p|/2⌉) accounts or share(c←p) ≥ minShare (a quarter of
+ *    at least min(minOverlap, max(2, ⌈|p|/2⌉)) accounts or share(c←p) ≥ minShare (a quarter of
  *    a 3-account cluster is one account, too few to carry its id into a crowd).
  *  - A pair may pass p's id on to c when p contributes substantially to c, or, only
  *    for a p that contributes substantially to no current cluster, when the overlap is
@@ -123,7 +123,7 @@ export function matchClusters(
   // c, or one former member hands a 3-account cluster's id (and verdicts) to a community
   // of strangers.
   const floor = (pair: Pair): number =>
-    Math.min(opts.minOverlap, Math.ceil(previousSize[pair.p]! / 2));
+    Math.min(opts.minOverlap, Math.max(2, Math.ceil(previousSize[pair.p]! / 2)));
   const substantial = (pair: Pair): boolean =>
     shareOfPrevious(pair) >= opts.minShare &&
     (pair.overlap >= floor(pair) || shareOfCurrent(pair) >= opts.minShare);

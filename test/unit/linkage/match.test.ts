@@ -65,6 +65,15 @@ describe('matchClusters', () => {
       ids(),
     );
     expect(summary(eight)).toEqual(['new-1:new']);
+    // one of a pair (LINKAGE_MIN_CLUSTER_SIZE=2 makes pairs): the floor is never one account
+    const pair = matchClusters(
+      [prev('P', [1000, 1001])],
+      [cur([1000, ...range(0, 499)])],
+      ACCOUNTS,
+      ids(),
+      { minOverlap: 2 },
+    );
+    expect(summary(pair)).toEqual(['new-1:new']);
   });
 
   it('a small cluster keeps its id when its members are a quarter of the new one, or a cluster of them', () => {
