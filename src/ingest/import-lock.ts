@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { type CypherMap, query } from '../platform/cypher';
-import { type Database, int, toNumber } from '../platform/neo4j';
+import { type Database, type ManagedTransaction, int, toNumber } from '../platform/neo4j';
 
 export const IMPORT_LOCK_TTL_MS = 60_000;
 
@@ -31,6 +31,8 @@ export class ImportLocked extends Error {
 }
 
 export interface HeldImportLock {
+  readonly file: string;
+  readonly holder: string;
   /** set once a renewal finds the lock taken by another import (expired meanwhile) */
   readonly lost: AbortSignal;
   release(): Promise<void>;
@@ -83,6 +85,8 @@ export async function takeImportLock(
   const timer = setInterval(() => void renew(), Math.max(1, Math.floor(ttlMs / 4)));
   timer.unref();
   return {
+    file,
+    holder,
     lost: lost.signal,
     release: async () => {
       clearInterval(timer);
@@ -99,5 +103,27 @@ function alive(pid: number): boolean {
     return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM'; // someone else's: alive
+  }
+}
+
+/**
+ * Fails the transaction it runs in unless the import still holds its lock: run in every
+ * part's transaction, so a holder paused past the expiry writes nothing after another
+ * import took the lock.
+ */
+export async function assertImportLockHeld(
+  tx: ManagedTransaction,
+  cypher: CypherMap,
+  lock: { file: string; holder: string },
+): Promise<void> {
+  const res = await tx.run(query(cypher, 'ingest/check-import-lock'), {
+    file: lock.file,
+    holder: lock.holder,
+  });
+  if (res.records[0]?.get('held') !== true) {
+    throw new Error(
+      `the import lock on ${lock.file} was lost (it expired and another import took it): ` +
+        'this part was not written; run the import again once the other one is done',
+    );
   }
 }

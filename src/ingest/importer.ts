@@ -46,7 +46,7 @@ import {
   matchEarlier,
   readHead,
 } from './import-identity';
-import { takeImportLock } from './import-lock';
+import { assertImportLockHeld, takeImportLock } from './import-lock';
 import { cleanEvent } from './validate';
 import { type EventWriter, PendingBatch } from './writer';
 
@@ -194,7 +194,7 @@ export class Importer {
     const lock = await takeImportLock(this.db, this.cypher, file, opts.lockTtlMs);
     const signal = opts.signal ? AbortSignal.any([opts.signal, lock.lost]) : lock.lost;
     try {
-      const summary = await this.runLocked({ ...opts, signal }, file);
+      const summary = await this.runLocked({ ...opts, signal }, file, lock);
       // Lost after the import completed: nothing was stopped.
       if (lock.lost.aborted && summary.interrupted) throw lock.lost.reason;
       return summary;
@@ -203,7 +203,11 @@ export class Importer {
     }
   }
 
-  private async runLocked(opts: ImportOptions, file: string): Promise<ImportSummary> {
+  private async runLocked(
+    opts: ImportOptions,
+    file: string,
+    lock: { file: string; holder: string },
+  ): Promise<ImportSummary> {
     const started = Date.now();
     const before = statSync(file);
     const fileBytes = before.size;
@@ -341,6 +345,7 @@ export class Importer {
         partRows: opts.partRows ?? DEFAULT_PART_ROWS,
         before: { written: progress.written, duplicates: progress.duplicates },
         signal: opts.signal,
+        lock,
       }).then((result) => {
         thisRun.written += result.mine.written;
         thisRun.duplicates += result.mine.duplicates;
@@ -523,6 +528,7 @@ export class Importer {
     partRows: number;
     before: { written: number; duplicates: number };
     signal?: AbortSignal;
+    lock: { file: string; holder: string };
   }): Promise<WindowCounts> {
     const partRows = w.open?.partRows ?? w.partRows;
     // Keyed events in line order, then folded rows by groups of accounts; always one part.
@@ -538,6 +544,7 @@ export class Importer {
     const mine = { written: 0, duplicates: 0 };
     const unkeyed = w.batch.events - w.batch.keyed.length;
     const save = async (tx: ManagedTransaction, part: number, wr: number, dup: number) => {
+      await assertImportLockHeld(tx, this.cypher, w.lock);
       if (part === parts.length - 1) {
         await tx.run(query(this.cypher, 'ingest/save-import-checkpoint'), {
           ...identityParams(w.identity),

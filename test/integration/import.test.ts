@@ -183,6 +183,35 @@ describe('coterie import', () => {
     expect(toNull).toMatchObject({ interrupted: false, written: 299 });
   });
 
+  it('an import whose lock was taken meanwhile writes no further part, and the next import finishes it', async () => {
+    // Review of the lock (12-02): a holder paused past the expiry wrote its next part
+    // and checkpoint over the new holder's.
+    const file = path.join(dir, 'stolen.jsonl');
+    writeFileSync(file, `${eventLines('stolen', 2000).join('\n')}\n`);
+    let stolen = false;
+    await expect(
+      importer().run({
+        file,
+        batchSize: 100,
+        onProgress: (p) => {
+          if (!stolen && p.written >= 100) {
+            stolen = true;
+            void neo4j.driver.executeQuery(
+              "MATCH (l:ImportLock {file: $file}) SET l.holder = 'thief', l.host = null",
+              { file },
+            );
+          }
+        },
+      }),
+    ).rejects.toThrow(/the import lock on .* was lost/);
+    const written = await requestsFor('stolen');
+    expect(written).toBeLessThan(2000);
+    await neo4j.driver.executeQuery('MATCH (l:ImportLock {file: $file}) DELETE l', { file });
+    const resumed = await importer().run({ file, batchSize: 100 });
+    expect(resumed).toMatchObject({ interrupted: false, written: 2000 });
+    expect(await requestsFor('stolen')).toBe(2000);
+  });
+
   it('a log renamed away after it is identified and before it is read: refused before any line is written', async () => {
     // Review of the rotation check (12-02): the new file at the path was read and
     // written under the old file's key.
