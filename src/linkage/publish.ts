@@ -196,20 +196,30 @@ export async function publish(
 /**
  * Whether the run's swap committed after all: it is succeeded (only the swap marks a run
  * so). Not whether it is current: another run may have taken the freed lease and
- * swapped in while the answer was lost. Read in a write transaction, so a cluster
- * answers from its leader, which has the swap if it committed (a secondary may not have
- * it yet).
+ * swapped in while the answer was lost. Read on the leader (runState).
  */
 export async function swapCommitted(
   db: Database,
   cypher: CypherMap,
   runId: string,
 ): Promise<boolean> {
+  return (await runState(db, cypher, runId)).status === 'succeeded';
+}
+
+/**
+ * A run's status and whether readers see it, read in a write transaction: a cluster
+ * answers from its leader, which has the swap if it committed (a follower may lag).
+ */
+async function runState(
+  db: Database,
+  cypher: CypherMap,
+  runId: string,
+): Promise<{ status: unknown; current: boolean }> {
   return db.write(async (tx) => {
     const res = await tx.run(query(cypher, 'linkage/read-run'), { id: runId });
     const record = res.records[0];
     const status = (record?.get('run') as { status?: unknown } | null | undefined)?.status;
-    return status === 'succeeded';
+    return { status, current: record?.get('current') === true };
   });
 }
 
@@ -244,15 +254,8 @@ export async function discardRun(
   runId: string,
   batchSize: number,
 ): Promise<{ memberships: number; clusters: number }> {
-  // Read on the leader (a write transaction), as swapCommitted does: a lagging follower
-  // could still show a run the swap has made succeeded as running.
-  const keep = await db.write(async (tx) => {
-    const res = await tx.run(query(cypher, 'linkage/read-run'), { id: runId });
-    const record = res.records[0];
-    const status = (record?.get('run') as { status?: unknown } | null | undefined)?.status;
-    return record?.get('current') === true || status === 'succeeded';
-  });
-  if (keep) return { memberships: 0, clusters: 0 };
+  const { status, current } = await runState(db, cypher, runId);
+  if (current || status === 'succeeded') return { memberships: 0, clusters: 0 };
   const memberships = await deleteInBatches(
     db,
     cypher,

@@ -108,6 +108,25 @@ function importUntilWritten(file: string, atLeast: number) {
   });
 }
 
+/**
+ * An import in windows of 100 that calls `act` once, when its first window is written
+ * (the file changed under it, its lock taken, …); `acted()` says whether it did.
+ */
+function importActingOnce(file: string, act: () => void) {
+  let done = false;
+  const run = importer().run({
+    file,
+    batchSize: 100,
+    onProgress: (p) => {
+      if (!done && p.written >= 100) {
+        done = true;
+        act();
+      }
+    },
+  });
+  return { run, acted: () => done };
+}
+
 /** A file's import checkpoint: its last whole window's line and its open window. */
 async function checkpointOf(file: string) {
   const { records } = await neo4j.driver.executeQuery(
@@ -188,22 +207,13 @@ describe('coterie import', () => {
     // and checkpoint over the new holder's.
     const file = path.join(dir, 'stolen.jsonl');
     writeFileSync(file, `${eventLines('stolen', 2000).join('\n')}\n`);
-    let stolen = false;
-    await expect(
-      importer().run({
-        file,
-        batchSize: 100,
-        onProgress: (p) => {
-          if (!stolen && p.written >= 100) {
-            stolen = true;
-            void neo4j.driver.executeQuery(
-              "MATCH (l:ImportLock {file: $file}) SET l.holder = 'thief', l.host = null",
-              { file },
-            );
-          }
-        },
-      }),
-    ).rejects.toThrow(/the import lock on .* was lost/);
+    const stealing = importActingOnce(file, () => {
+      void neo4j.driver.executeQuery(
+        "MATCH (l:ImportLock {file: $file}) SET l.holder = 'thief', l.host = null",
+        { file },
+      );
+    });
+    await expect(stealing.run).rejects.toThrow(/the import lock on .* was lost/);
     const written = await requestsFor('stolen');
     expect(written).toBeLessThan(2000);
     await neo4j.driver.executeQuery('MATCH (l:ImportLock {file: $file}) DELETE l', { file });
@@ -235,21 +245,14 @@ describe('coterie import', () => {
   it('a log cut short and refilled past the reader (same inode, same size or more) is not marked imported in full', async () => {
     const file = path.join(dir, 'refilled.jsonl');
     writeFileSync(file, `${eventLines('refilled', 20_000).join('\n')}\n`);
-    let done = false;
-    await expect(
-      importer().run({
-        file,
-        batchSize: 100,
-        onProgress: (p) => {
-          if (!done && p.written >= 100) {
-            done = true;
-            truncateSync(file, 0);
-            appendFileSync(file, `${eventLines('refillednew', 40_000).join('\n')}\n`);
-          }
-        },
-      }),
-    ).rejects.toThrow(/changed while it was imported \(its bytes are not those identified\)/);
-    expect(done).toBe(true);
+    const refilling = importActingOnce(file, () => {
+      truncateSync(file, 0);
+      appendFileSync(file, `${eventLines('refillednew', 40_000).join('\n')}\n`);
+    });
+    await expect(refilling.run).rejects.toThrow(
+      /changed while it was imported \(its bytes are not those identified\)/,
+    );
+    expect(refilling.acted()).toBe(true);
   });
 
   it('stopped before a window fills, starts no write of it: a resume reads it again', async () => {
@@ -280,8 +283,7 @@ describe('coterie import', () => {
       const file = path.join(dir, `${prefix}.jsonl`);
       const rotated = `${file}.1`;
       writeFileSync(file, `${eventLines(prefix, 50_000).join('\n')}\n`);
-      let done = false;
-      const rotate = () => {
+      const rotating = importActingOnce(file, () => {
         if (how === 'rename') {
           renameSync(file, rotated);
           writeFileSync(file, `${eventLines(`new-${prefix}`, 10).join('\n')}\n`);
@@ -289,20 +291,9 @@ describe('coterie import', () => {
           copyFileSync(file, rotated);
           truncateSync(file, 0);
         }
-      };
-      await expect(
-        importer().run({
-          file,
-          batchSize: 100,
-          onProgress: (p) => {
-            if (!done && p.written >= 100) {
-              done = true;
-              rotate();
-            }
-          },
-        }),
-      ).rejects.toThrow(/changed while it was imported/);
-      expect(done).toBe(true);
+      });
+      await expect(rotating.run).rejects.toThrow(/changed while it was imported/);
+      expect(rotating.acted()).toBe(true);
       const resumed = await importer().run({ file: rotated, batchSize: 5_000 });
       expect(resumed.resumedFromLine).toBeGreaterThan(0);
       expect(await requestsFor(prefix)).toBe(50_000);
