@@ -54,6 +54,9 @@ export interface PublishStats {
   clustersWritten: number;
   membershipsWritten: number;
   batches: number;
+  /** wall time of the cluster writes and of the membership writes */
+  clustersMs: number;
+  membershipsMs: number;
   /** housekeeping before the swap (null when it failed: the next run retries) */
   prune: { runsPruned: number; membershipsPruned: number; failedRunsCleaned: number } | null;
   pruneMs: number;
@@ -100,6 +103,7 @@ export async function publish(
     });
 
   // 1a. clusters (all committed before any membership refers to them)
+  const clustersStarted = Date.now();
   const mergeClusters = query(cypher, 'linkage/merge-clusters');
   for (let from = 0; from < clusters.length; from += batchSize) {
     const rows = clusters.slice(from, from + batchSize).map((c) => ({
@@ -118,8 +122,10 @@ export async function publish(
     await write(mergeClusters, { runId, rows, now: Date.now() }, rows.length);
   }
   await lanes.drain();
+  const clustersMs = Date.now() - clustersStarted;
 
   // 1b. memberships: batches of ~batchSize accounts; a big cluster spans several.
+  const membershipsStarted = Date.now();
   const mergeMemberships = query(cypher, 'linkage/merge-memberships');
   let rows: { key: string; members: string[] }[] = [];
   let inBatch = 0;
@@ -145,6 +151,7 @@ export async function publish(
   }
   await flush();
   await lanes.drain();
+  const membershipsMs = Date.now() - membershipsStarted;
 
   // 2. housekeeping (never fails the run)
   opts.checkAbort?.();
@@ -163,6 +170,8 @@ export async function publish(
     clustersWritten: clusters.length,
     membershipsWritten: totalMembers,
     batches,
+    clustersMs,
+    membershipsMs,
     prune: pruned,
     pruneMs: Date.now() - pruneStarted,
   };

@@ -91,6 +91,8 @@ const runStats = z.object({
       clustersWritten: int(),
       membershipsWritten: int(),
       batches: int(),
+      clustersMs: int().optional().describe('wall time of the cluster writes'),
+      membershipsMs: int().optional().describe('wall time of the membership writes'),
       prune: numbersByName
         .nullable()
         .describe(
