@@ -6,17 +6,20 @@
  * "the same ring as yesterday" must keep its id even when Louvain renumbers
  * communities and a few members come and go. Merges and splits are recorded so a
  * cluster's history reads as a story (born, grew, merged with X, split into Y).
- * Verdicts are stored by id, so an id must never pass to a cluster made mostly of
- * strangers to it, nor through a stray fragment of a cluster that went elsewhere.
+ * Verdicts are stored by id, so an id passes only with a cluster's worth of its members
+ * (never one account), never through a few stragglers into a crowd, nor through a stray
+ * fragment of a cluster that went elsewhere.
  *
  * Rules (all ties broken deterministically):
  *  - overlap(c, p) = members of current cluster c that were in previous cluster p;
  *    share(p→c) = overlap / |p|, share(c←p) = overlap / |c|.
- *  - p "contributes substantially" to c when share(p→c) ≥ minShare and the overlap is
- *    at least min(minOverlap, max(2, ⌈|p|/2⌉)) accounts or share(c←p) ≥ minShare (a quarter of
- *    a 3-account cluster is one account, too few to carry its id into a crowd).
- *  - A pair may pass p's id on to c when p contributes substantially to c, or, only
- *    for a p that contributes substantially to no current cluster, when the overlap is
+ *  - p "contributes" to c when share(p→c) ≥ minShare and the overlap is at least
+ *    max(2, min(minOverlap, ⌈|p|/2⌉)) accounts (a quarter of a 3-account cluster is
+ *    one account, too few to carry its id anywhere).
+ *  - A pair may pass p's id on to c when p contributes to c and either share(c←p) ≥
+ *    minShare or share(p→c) ≥ 1/2 (so a ring that grew keeps its id, but three of a
+ *    12-account cluster do not hand it to a crowd of a thousand), or, only for a p
+ *    that contributes to no current cluster, when the overlap is
  *    a majority of c (share(c←p) > 1/2) and at least minOverlap accounts. So a few
  *    stragglers carry no id into a big cluster, one former member carries no big
  *    cluster's id into a small one, and a p of which minShare or more joined a
@@ -27,8 +30,9 @@
  *    cluster (its largest-overlap partner still free), each current cluster keeps at
  *    most one previous id.
  *  - p is a source of c (named in c's lineage, and c in p's `into` when p is retired)
- *    when p contributes substantially to c, or share(c←p) ≥ minShare with at least
- *    minOverlap accounts, or c kept p's id. So a ring split into five parts of 20 %
+ *    when p contributes to c, or both shares are ≥ minShare with at
+ *    least 2 accounts, or share(c←p) ≥ minShare with at least minOverlap accounts, or
+ *    c kept p's id. So a ring split into five parts of 20 %
  *    is a source of all five.
  *  - Change of a current cluster:
  *      merged  ≥ 2 sources (from = all of them, the kept id first, then largest
@@ -119,23 +123,33 @@ export function matchClusters(
   const shareOfCurrent = (pair: Pair): number => pair.overlap / Math.max(1, currentSize[pair.c]!);
   const enough = (pair: Pair): boolean => pair.overlap >= opts.minOverlap;
   // A quarter of a small cluster can be one account: it must also be a cluster's worth
-  // of accounts (or half of p, for a p smaller than two clusters' worth), or a quarter of
-  // c, or one former member hands a 3-account cluster's id (and verdicts) to a community
-  // of strangers.
+  // of accounts (or half of p, for a p smaller than two clusters' worth, never one), or
+  // one former member hands a 3-account cluster's id (and verdicts) to strangers.
   const floor = (pair: Pair): number =>
-    Math.min(opts.minOverlap, Math.max(2, Math.ceil(previousSize[pair.p]! / 2)));
+    Math.max(2, Math.min(opts.minOverlap, Math.ceil(previousSize[pair.p]! / 2)));
+  const contributes = (pair: Pair): boolean =>
+    shareOfPrevious(pair) >= opts.minShare && pair.overlap >= floor(pair);
+  // Into a community its members are under a quarter of, p's id goes only with half of
+  // p: a ring that grew keeps it, three of twelve in a crowd of a thousand do not (c
+  // reads "split" from p).
   const substantial = (pair: Pair): boolean =>
+    contributes(pair) &&
+    (shareOfCurrent(pair) >= opts.minShare || 2 * pair.overlap >= previousSize[pair.p]!);
+  // Below the floor, two or more former members that are also a quarter of c still name
+  // p in c's lineage (c reads "split" from p, with a fresh id).
+  const related = (pair: Pair): boolean =>
     shareOfPrevious(pair) >= opts.minShare &&
-    (pair.overlap >= floor(pair) || shareOfCurrent(pair) >= opts.minShare);
-  const hasSubstantial = previous.map(() => false);
-  for (const pair of pairs) if (substantial(pair)) hasSubstantial[pair.p] = true;
+    pair.overlap >= 2 &&
+    shareOfCurrent(pair) >= opts.minShare;
+  const contributesSomewhere = previous.map(() => false);
+  for (const pair of pairs) if (contributes(pair)) contributesSomewhere[pair.p] = true;
 
   // greedy id assignment over the pairs that may pass an id on
   const ordered = pairs
     .filter(
       (pair) =>
         substantial(pair) ||
-        (!hasSubstantial[pair.p] && 2 * pair.overlap > currentSize[pair.c]! && enough(pair)),
+        (!contributesSomewhere[pair.p] && 2 * pair.overlap > currentSize[pair.c]! && enough(pair)),
     )
     .sort(
       (x, y) =>
@@ -155,7 +169,8 @@ export function matchClusters(
   // sources (lineage), both ways, largest overlap first. The id a cluster kept is
   // always one of its sources.
   const isSource = (pair: Pair): boolean =>
-    substantial(pair) ||
+    contributes(pair) ||
+    related(pair) ||
     (shareOfCurrent(pair) >= opts.minShare && enough(pair)) ||
     keeps.get(pair.c) === pair.p;
   const sourcesOf: Pair[][] = current.map(() => []);

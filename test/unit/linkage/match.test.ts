@@ -76,6 +76,59 @@ describe('matchClusters', () => {
     expect(summary(pair)).toEqual(['new-1:new']);
   });
 
+  it('one former member never passes an id, even when it is a quarter of the new cluster', () => {
+    // Found by review: {a,b,c} → {a,x,y} kept P as "stable", and a 4-account P the same
+    // way as "shrank"; one account was a third of the new cluster.
+    for (const members of [range(1000, 1003), range(1000, 1004)]) {
+      const r = matchClusters([prev('P', members)], [cur([1000, 0, 1])], ACCOUNTS, ids());
+      expect(summary(r)).toEqual(['new-1:new']);
+      expect(r.dissolved).toEqual([{ clusterId: 'P', change: 'dissolved', from: [], into: [] }]);
+    }
+    // two of eight with six strangers: a quarter both ways, below the floor of three;
+    // a fresh id that names P as where it came from
+    const eight = matchClusters(
+      [prev('P', range(1000, 1008))],
+      [cur([1000, 1001, ...range(0, 6)])],
+      ACCOUNTS,
+      ids(),
+    );
+    expect(summary(eight)).toEqual(['new-1:split<P']);
+    expect(eight.dissolved).toEqual([
+      { clusterId: 'P', change: 'merged', from: [], into: ['new-1'] },
+    ]);
+  });
+
+  it('a quarter of a cluster carries its id into a crowd only as half of it', () => {
+    // Found by review: 3 of a 12-account ring in a community of 1,000 kept the ring's id
+    // (and verdicts) as "grew". It is a fresh cluster now, split from the ring.
+    const crowd = matchClusters(
+      [prev('R', range(1000, 1012))],
+      [cur([1000, 1001, 1002, ...range(0, 997)])],
+      ACCOUNTS,
+      ids(),
+    );
+    expect(summary(crowd)).toEqual(['new-1:split<R']);
+    expect(crowd.dissolved).toEqual([
+      { clusterId: 'R', change: 'merged', from: [], into: ['new-1'] },
+    ]);
+    // a ring that grew fivefold keeps its id: all of it is there
+    const grew = matchClusters(
+      [prev('R', range(1000, 1012))],
+      [cur([...range(1000, 1012), ...range(0, 48)])],
+      ACCOUNTS,
+      ids(),
+    );
+    expect(summary(grew)).toEqual(['R:grew']);
+    // half of it is enough: 6 of 12 in a community of 100
+    const half = matchClusters(
+      [prev('R', range(1000, 1012))],
+      [cur([...range(1000, 1006), ...range(0, 94)])],
+      ACCOUNTS,
+      ids(),
+    );
+    expect(summary(half)).toEqual(['R:grew']);
+  });
+
   it('a small cluster keeps its id when its members are a quarter of the new one, or a cluster of them', () => {
     // {a,b,c} → {a,b,d,e}: two accounts, but half of the new cluster
     const half = matchClusters(
@@ -306,8 +359,8 @@ describe('matchClusters', () => {
   });
 
   it('passes an id only where verdicts stay with their accounts, and lineage agrees both ways (random runs)', () => {
-    // An id moves to c only when c took ≥ minShare of p, or (p gave no cluster that
-    // much) most of c and ≥ minOverlap accounts came from p. A retired cluster's `into`
+    // An id moves to c only when c took ≥ minShare of p and a cluster's worth of it, or
+    // (p gave no cluster that much) most of c and ≥ minOverlap accounts came from p. A retired cluster's `into`
     // is exactly the clusters that name it in `from`.
     const { minShare, minOverlap } = DEFAULTS;
     let seed = 7; // xorshift32: the same runs every time
@@ -353,7 +406,12 @@ describe('matchClusters', () => {
       for (const c of r.clusters) {
         if (!before.has(c.id)) continue;
         const o = overlap(c.id, c.members);
-        const ofPrevious = o >= minShare * before.get(c.id)!.size;
+        const size = before.get(c.id)!.size;
+        // a quarter of p and a cluster's worth of it (half of a small p), never one account
+        const floor = Math.max(2, Math.min(minOverlap, Math.ceil(size / 2)));
+        // and, when p's members are under a quarter of c, half of p
+        const ofPrevious =
+          o >= minShare * size && o >= floor && (o >= minShare * c.members.length || 2 * o >= size);
         const ofCurrent = !substantialAnywhere(c.id) && 2 * o > c.members.length && o >= minOverlap;
         expect(ofPrevious || ofCurrent).toBe(true);
         seen[ofPrevious ? 'ofPrevious' : 'ofCurrent']++;
