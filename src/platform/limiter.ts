@@ -10,13 +10,16 @@ export class Limiter {
   constructor(private readonly max: number) {}
 
   async run<T>(work: () => Promise<T>): Promise<T> {
+    // A finished job hands its slot straight to the first waiter (active stays
+    // counted): freeing it first let a call arriving before the waiter woke take it too.
     if (this.active >= this.max) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.active++;
+    else this.active++;
     try {
       return await work();
     } finally {
-      this.active--;
-      this.waiting.shift()?.();
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
     }
   }
 }
