@@ -181,7 +181,7 @@ export function driverParams(params: Record<string, unknown>): Record<string, un
   return convert(params) as Record<string, unknown>;
 }
 
-/** Neo4j's refusal of a write, and client errors in the query, as AppErrors. */
+/** Neo4j's refusal of a write, and errors in the query itself, as AppErrors. */
 export function mapQueryError(err: unknown): unknown {
   if (isAppError(err) || !(err instanceof Neo4jError)) return err;
   if (
@@ -193,7 +193,12 @@ export function mapQueryError(err: unknown): unknown {
       details: { reason: 'read_only_transaction', neo4jCode: err.code },
     });
   }
-  if (err.code.startsWith('Neo.ClientError.')) {
+  // Neo4j files some errors of the query's own making (substring with a negative
+  // length, shortestPath from a node to itself) under DatabaseError: still the analyst's.
+  if (
+    err.code.startsWith('Neo.ClientError.') ||
+    err.code === 'Neo.DatabaseError.Statement.ExecutionFailed'
+  ) {
     return new AppError('bad_request', err.message, {
       cause: err,
       details: { neo4jCode: err.code },

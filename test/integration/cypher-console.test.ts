@@ -435,6 +435,26 @@ describe('POST /v1/cypher', () => {
       status: 400,
       body: { error: { code: 'bad_request' } },
     });
+    // Errors Neo4j files under DatabaseError though the query caused them (found by
+    // review: 500 before)
+    for (const [query, params] of [
+      ['RETURN substring($s, -1) AS x', { s: 'abc' }],
+      ['RETURN left($s, -1) AS x', { s: 'abc' }],
+      [
+        'MATCH (a:Account {id: $id}) MATCH p = shortestPath((a)-[*..3]-(a)) RETURN p',
+        { id: 'ring:0' },
+      ],
+    ] as const) {
+      expect(await cypher(query, params)).toMatchObject({
+        status: 400,
+        body: {
+          error: {
+            code: 'bad_request',
+            details: { neo4jCode: 'Neo.DatabaseError.Statement.ExecutionFailed' },
+          },
+        },
+      });
+    }
     for (const body of [
       {},
       { query: '' },
