@@ -6,13 +6,47 @@
 import { z } from 'zod';
 import { MAX_SEED } from '../linkage/rng';
 
-const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
-const port = (def: number) => z.coerce.number().int().min(0).max(65_535).default(def);
-/** A JVM-style size: digits with an optional k, m, g or t (e.g. 512m, 2g). */
+/**
+ * Node's timers hold at most 2^31 − 1 ms (24.8 days); a longer delay fires after 1 ms
+ * (TimeoutOverflowWarning), so a timer meant to tick monthly would tick a thousand times
+ * a second. Every *_MS setting, and every timer derived from it, stays within this.
+ */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/** Plain decimal digits only: `Number()` would also read `0x1F90`, `1e3` and ` ` (as 0). */
+const digits = z
+  .string()
+  .trim()
+  .regex(/^\d+$/, 'a whole number in decimal digits')
+  .transform(Number);
+/** Decimal digits with an optional fraction (`0.7`): no exponent, hex or Infinity. */
+const decimal = z
+  .string()
+  .trim()
+  .regex(/^\d+(\.\d+)?$/, 'a decimal number such as 0.7')
+  .transform(Number);
+
+const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  digits.pipe(z.number().int().min(min).max(max)).default(def);
+const port = (def: number) => int(def, 0, 65_535);
+const ms = (def: number, min = 0) =>
+  digits
+    .pipe(
+      z
+        .number()
+        .min(min)
+        .max(MAX_TIMER_MS, `at most ${MAX_TIMER_MS} ms (24.8 days), the longest timer Node keeps`),
+    )
+    .default(def);
+/**
+ * A JVM-style size with its unit: digits and k, m or g (e.g. 512m, 2g), the only forms
+ * both -Xmx and the launcher's --pagecache read alike (bare digits are bytes to the
+ * launcher, and it knows no t).
+ */
 const memorySize = (def: string) =>
   z
     .string()
-    .regex(/^[1-9][0-9]*[kmgt]?$/i, 'a size such as 512m or 2g')
+    .regex(/^[1-9][0-9]*[kmg]$/i, 'a size with a unit k, m or g, such as 512m or 2g')
     .default(def);
 export const configSchema = z.object({
   HOST: z.string().default('127.0.0.1'),
@@ -42,29 +76,29 @@ export const configSchema = z.object({
   API_KEYS: z.string().default(''),
 
   LINKAGE_CRON: z.string().default('0 3 * * *'),
-  LINKAGE_SEED: z.coerce.number().int().min(0).max(MAX_SEED).default(42),
-  LINKAGE_RESOLUTION: z.coerce.number().positive().default(1),
+  LINKAGE_SEED: int(42, 0, MAX_SEED),
+  LINKAGE_RESOLUTION: decimal.pipe(z.number().positive()).default(1),
   LINKAGE_MIN_CLUSTER_SIZE: int(3, 2),
-  RISK_THRESHOLD: z.coerce.number().min(0).max(1).default(0.7),
+  RISK_THRESHOLD: decimal.pipe(z.number().min(0).max(1)).default(0.7),
   LINKAGE_ALLOWLIST: z.string().default(''),
   LINKAGE_WEIGHTS: z.string().default(''),
   // LSH with d + 2 bands of 64 bits: past 8 the bands are too narrow to prune anything.
-  LINKAGE_PROMPT_MAX_HAMMING: z.coerce.number().int().min(0).max(8).default(3),
+  LINKAGE_PROMPT_MAX_HAMMING: int(3, 0, 8),
   LINKAGE_KEEP_RUNS: int(5, 1),
-  LINKAGE_LEASE_TTL_MS: int(120_000, 1000),
+  LINKAGE_LEASE_TTL_MS: ms(120_000, 1000),
   LINKAGE_EXTRACT_PAGE_SIZE: int(20_000, 1),
   LINKAGE_EXTRACT_PACKED: z.stringbool().default(true),
   LINKAGE_PUBLISH_BATCH_SIZE: int(5_000, 1),
 
-  QUERY_TIMEOUT_MS: int(10_000, 100),
+  QUERY_TIMEOUT_MS: ms(10_000, 100),
   QUERY_MAX_ROWS: int(1000, 1),
   QUERY_MAX_BYTES: int(8 * 1024 * 1024, 1024),
   QUERY_MAX_CONCURRENT: int(4, 1),
   CYPHER_CONSOLE: z.enum(['analyst', 'admin', 'off']).default('analyst'),
   MEMBERSHIP_CACHE_SIZE: int(100_000),
   // V8 Maps hold at most 2^24 entries (src/clusters/membership-index.ts).
-  MEMBERSHIP_INDEX_MAX_ACCOUNTS: z.coerce.number().int().min(0).max(16_000_000).default(5_000_000),
-  CURRENT_RUN_CHECK_MS: int(1000),
+  MEMBERSHIP_INDEX_MAX_ACCOUNTS: int(5_000_000, 0, 16_000_000),
+  CURRENT_RUN_CHECK_MS: ms(1000),
   CLUSTER_GRAPH_MAX_ACCOUNTS: int(200, 1),
   CLUSTER_GRAPH_MAX_IDENTIFIERS: int(300, 1),
 });
@@ -72,9 +106,9 @@ export const configSchema = z.object({
 export type Config = z.infer<typeof configSchema>;
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  // `PORT=` (empty) is unset, not 0: a number coerced from "" would be 0 (a random port,
-  // retention off), and a string would be "" where the default was meant.
-  const set = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
+  // `PORT=` or `PORT=' '` (blank) is unset, not 0: a number read from it would be 0 (a
+  // random port, retention off), and a string would be "" where the default was meant.
+  const set = Object.fromEntries(Object.entries(env).filter(([, v]) => v?.trim() !== ''));
   const parsed = configSchema.safeParse(set);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);

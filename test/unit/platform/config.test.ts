@@ -1,7 +1,7 @@
 /** Every config key is in README's table with the default the schema gives it. */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { configSchema, loadConfig } from '../../../src/platform/config';
+import { MAX_TIMER_MS, configSchema, loadConfig } from '../../../src/platform/config';
 
 const readme = readFileSync(path.join(__dirname, '../../../README.md'), 'utf8');
 
@@ -26,10 +26,11 @@ describe('checked up front', () => {
   it.each(['NEO4J_LOCAL_HEAP', 'NEO4J_LOCAL_PAGECACHE'])(
     '%s must be a JVM size: refused before any JVM starts, naming the key',
     (key) => {
-      for (const bad of ['lots', '2 g', '0', '-1g', '2gb']) {
+      // The launcher reads bare digits as bytes and knows no t; -Xmx reads them alike.
+      for (const bad of ['lots', '2 g', '0', '-1g', '2gb', '2048', '1073741824', '1t']) {
         expect(() => loadConfig({ [key]: bad })).toThrow(key);
       }
-      for (const good of ['512m', '2g', '2G', '1048576k', '1073741824']) {
+      for (const good of ['512m', '2g', '2G', '1048576k', '64K', '512M']) {
         expect(loadConfig({ [key]: good })[key as 'NEO4J_LOCAL_HEAP']).toBe(good);
       }
     },
@@ -65,4 +66,65 @@ describe('checked up front', () => {
     expect(empty.LINKAGE_CRON).toBe(defaults.LINKAGE_CRON);
     expect(empty.NEO4J_LOCAL_HEAP).toBe(defaults.NEO4J_LOCAL_HEAP);
   });
+
+  it('a blank value (whitespace only) is unset too, not 0', () => {
+    const defaults = loadConfig({});
+    const blank = loadConfig({
+      PORT: ' ',
+      LINKAGE_SEED: '\t',
+      INGEST_EVENT_ID_RETENTION_DAYS: '  ',
+      MEMBERSHIP_INDEX_MAX_ACCOUNTS: '\n',
+      RISK_THRESHOLD: ' ',
+      NEO4J_LOCAL_HEAP: ' ',
+    });
+    expect(blank).toEqual(defaults);
+  });
+
+  it('integer settings take plain decimal digits only, naming the key', () => {
+    for (const bad of ['0x1F90', '1e3', '8080.0', '+80', '-0', '0b1', '8_080', 'Infinity']) {
+      expect(() => loadConfig({ PORT: bad })).toThrow(/PORT: a whole number in decimal digits/);
+    }
+    expect(() => loadConfig({ INGEST_MAX_EVENTS: '1e4' })).toThrow('INGEST_MAX_EVENTS');
+    expect(() => loadConfig({ LINKAGE_SEED: '0x2A' })).toThrow('LINKAGE_SEED');
+    expect(loadConfig({ PORT: ' 8081 ' }).PORT).toBe(8081);
+    expect(loadConfig({ PORT: '08081' }).PORT).toBe(8081);
+    expect(loadConfig({ INGEST_EVENT_ID_RETENTION_DAYS: '0' }).INGEST_EVENT_ID_RETENTION_DAYS).toBe(
+      0,
+    );
+  });
+
+  it('fractional settings take finite decimals only', () => {
+    expect(loadConfig({ RISK_THRESHOLD: '0.5' }).RISK_THRESHOLD).toBe(0.5);
+    expect(loadConfig({ RISK_THRESHOLD: '1' }).RISK_THRESHOLD).toBe(1);
+    expect(loadConfig({ LINKAGE_RESOLUTION: ' 1.25 ' }).LINKAGE_RESOLUTION).toBe(1.25);
+    for (const bad of ['Infinity', '1e400', '0x1', '1e-1', '.5', '-0.5', 'NaN']) {
+      expect(() => loadConfig({ RISK_THRESHOLD: bad })).toThrow('RISK_THRESHOLD');
+      expect(() => loadConfig({ LINKAGE_RESOLUTION: bad })).toThrow('LINKAGE_RESOLUTION');
+    }
+    expect(() => loadConfig({ LINKAGE_RESOLUTION: '1'.repeat(400) })).toThrow('LINKAGE_RESOLUTION');
+    expect(() => loadConfig({ LINKAGE_RESOLUTION: '0' })).toThrow('LINKAGE_RESOLUTION');
+  });
+
+  const msKeys = Object.keys(configSchema.shape).filter((k) => k.endsWith('_MS'));
+
+  it('there are *_MS settings to cap', () => {
+    expect(msKeys).toEqual(
+      expect.arrayContaining(['CURRENT_RUN_CHECK_MS', 'LINKAGE_LEASE_TTL_MS', 'QUERY_TIMEOUT_MS']),
+    );
+  });
+
+  it.each(msKeys)(
+    '%s stays within the longest timer Node keeps (2^31 - 1 ms): longer would fire every 1 ms',
+    (key) => {
+      expect(MAX_TIMER_MS).toBe(2 ** 31 - 1);
+      expect(loadConfig({ [key]: String(MAX_TIMER_MS) })[key as 'QUERY_TIMEOUT_MS']).toBe(
+        MAX_TIMER_MS,
+      );
+      for (const bad of [String(MAX_TIMER_MS + 1), '3000000000', '12884901888']) {
+        expect(() => loadConfig({ [key]: bad })).toThrow(
+          new RegExp(`${key}: at most ${MAX_TIMER_MS} ms`),
+        );
+      }
+    },
+  );
 });
