@@ -5,21 +5,14 @@
  * stopped by Ctrl-C or SIGTERM (the run is marked failed, its lease freed at once and
  * the current clusters stay).
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { isAppError } from '../platform/errors';
-import { MAX_SEED } from '../linkage/rng';
 import { runLinkage, stopActiveRuns } from '../linkage/runner';
+import { seedArg } from './args';
 import { withRuntime } from './runtime';
 import { progressBar, stopOnSignal } from './terminal';
 
 const STOPPED = 'stopped from the command line (Ctrl-C or SIGTERM)';
-
-function seedArg(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > MAX_SEED)
-    throw new InvalidArgumentError('must be an integer in [0, 2^32)');
-  return n;
-}
 
 export async function linkageRunCommand(opts: { seed?: number }): Promise<void> {
   await withRuntime(async (rt) => {

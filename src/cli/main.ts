@@ -3,19 +3,14 @@
  * The `coterie` command line: bulk import and other operator tasks, sharing the
  * service's config, database connection and migrations.
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
+import { positiveInt, positiveNumber, seedArg } from './args';
 import { importCommand } from './import';
 import { linkageCommand } from './linkage';
 import { simulateCommand } from './simulate';
 
 const program = new Command();
 program.name('coterie').description('Coterie: graph-based account linkage').showHelpAfterError();
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-}
 
 program
   .command('import')
@@ -35,19 +30,6 @@ program
   )
   .action(importCommand);
 
-function positiveNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number');
-  return n;
-}
-
-function seedValue(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0)
-    throw new InvalidArgumentError('must be a non-negative integer');
-  return n;
-}
-
 program
   .command('simulate')
   .description('write synthetic campaign + benign events (JSON-lines) and a ground-truth file')
@@ -57,7 +39,7 @@ program
     positiveNumber,
     0.1,
   )
-  .option('--seed <n>', 'same seed, same files', seedValue, 42)
+  .option('--seed <n>', 'same seed, same files', seedArg, 42)
   .requiredOption('--out <dir>', 'output folder (events.jsonl, truth.csv, params.json)')
   .option('--gzip', 'write events.jsonl.gz')
   .action(simulateCommand);
