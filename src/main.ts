@@ -3,7 +3,7 @@
  * SIGINT/SIGTERM stop accepting requests, close the driver, and stop the local
  * Neo4j if this process started it.
  */
-import type { Server, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { createApp } from './app';
@@ -18,6 +18,7 @@ import { LOOPBACK, parseApiKeys } from './platform/auth';
 import { loadConfig } from './platform/config';
 import { connect } from './platform/connect';
 import { loadCypher } from './platform/cypher';
+import { listen } from './platform/listen';
 import { createLogger, logDestination } from './platform/logger';
 import { Metrics } from './platform/metrics';
 import { migrate } from './platform/migrations';
@@ -55,16 +56,19 @@ async function main(): Promise<void> {
   );
 
   const ctx: Context = { config, logger, db: connection.db, cypher, metrics: new Metrics(), keys };
-  const app = createApp(ctx);
+  // Listening first: a port taken or a bad HOST then has only the connection to close.
+  const server = await listen(createApp(ctx), config.PORT, host).catch(async (err: unknown) => {
+    logger.fatal({ err, host, port: config.PORT }, (err as Error).message);
+    await connection.close();
+    process.exit(1);
+  });
+  // The bound port, not config.PORT: with PORT=0 the system picks one.
+  const { port } = server.address() as AddressInfo;
+  logger.info({ host, port, neo4j: connection.uri }, 'coterie is listening');
   const linkageSchedule = startLinkageSchedule(ctx);
   const eventIdRetention = startEventIdRetention(ctx);
   const currentRunWatch = watchCurrentRun(ctx);
   const deadRunWatch = watchDeadRuns(ctx);
-  const server: Server = app.listen(config.PORT, host, () => {
-    // The bound port, not config.PORT: with PORT=0 the system picks one.
-    const { port } = server.address() as AddressInfo;
-    logger.info({ host, port, neo4j: connection.uri }, 'coterie is listening');
-  });
 
   let stopping = false;
   // While stopping, every response closes its connection, those in flight when the stop
