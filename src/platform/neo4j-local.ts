@@ -20,7 +20,8 @@ import neo4j from 'neo4j-driver';
 export const BOLT_URI_FILE = 'bolt.uri';
 
 /**
- * The password of the Neo4j running on the data folder (mode 0600, removed when it exits),
+ * The password of the Neo4j running on the data folder (mode 0600, removed when it or the
+ * process that started it exits),
  * for a second process of the same user: `NEO4J_PASSWORD=$(cat <folder>/bolt.password)`.
  */
 export const BOLT_PASSWORD_FILE = 'bolt.password';
@@ -420,6 +421,43 @@ function trackChild(child: ChildProcess): void {
   }
 }
 
+/** Removals of bolt.uri / bolt.password still due; run by the exit hook if still here. */
+const boltFiles = new Set<() => void>();
+let boltFilesHookInstalled = false;
+
+/**
+ * Writes BOLT_URI_FILE and BOLT_PASSWORD_FILE (mode 0600) into `dataDir`; returns their
+ * removal, which runs once however often it is called. The process's 'exit' hook also
+ * runs it: a process.exit() (a start-up failure after connect) never lets the launcher's
+ * `exited` promise settle, and the password must not outlive the Neo4j it opens.
+ */
+export function writeBoltFiles(dataDir: string, uri: string, password: string): () => void {
+  const uriFile = path.join(dataDir, BOLT_URI_FILE);
+  const passwordFile = path.join(dataDir, BOLT_PASSWORD_FILE);
+  fs.writeFileSync(uriFile, `${uri}\n`);
+  fs.rmSync(passwordFile, { force: true });
+  fs.writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
+  // Once only: after this Neo4j exits, another may have written its own files here.
+  const remove = () => {
+    if (!boltFiles.delete(remove)) return;
+    for (const file of [uriFile, passwordFile]) {
+      try {
+        fs.rmSync(file, { force: true });
+      } catch {
+        // the folder itself is gone: nothing left to remove
+      }
+    }
+  };
+  boltFiles.add(remove);
+  if (!boltFilesHookInstalled) {
+    boltFilesHookInstalled = true;
+    process.on('exit', () => {
+      for (const removeFiles of boltFiles) removeFiles();
+    });
+  }
+  return remove;
+}
+
 /** Starts a local Neo4j on 127.0.0.1 and resolves once Bolt answers queries. */
 export async function startLocalNeo4j(opts: LocalNeo4jOptions): Promise<LocalNeo4j> {
   const log = opts.log ?? noop;
@@ -615,17 +653,10 @@ export async function startLocalNeo4j(opts: LocalNeo4jOptions): Promise<LocalNeo
     `neo4j-local[${child.pid}]: ready at ${uri} in ${((Date.now() - startedAt) / 1000).toFixed(1)}s`,
   );
   // Where this Neo4j serves, for a second process that finds the folder in use (the CLI
-  // beside the service) to name the right URI; removed when this one exits.
-  const uriFile = path.join(dataDir, BOLT_URI_FILE);
-  const passwordFile = path.join(dataDir, BOLT_PASSWORD_FILE);
+  // beside the service) to name the right URI; removed when this one exits, or this
+  // process does.
   try {
-    fs.writeFileSync(uriFile, `${uri}\n`);
-    fs.rmSync(passwordFile, { force: true });
-    fs.writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
-    void exited.then(() => {
-      fs.rmSync(uriFile, { force: true });
-      fs.rmSync(passwordFile, { force: true });
-    });
+    void exited.then(writeBoltFiles(dataDir, uri, password));
   } catch {
     // only a hint: a read-only folder would have failed the start already
   }
