@@ -4,6 +4,7 @@
  * command again to resume. With --first-load, builds a new local database with
  * the offline importer instead (src/ingest/first-load.ts).
  */
+import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { firstLoad } from '../ingest/first-load';
 import { ImportLocked } from '../ingest/import-lock';
@@ -13,12 +14,13 @@ import { loadConfig } from '../platform/config';
 import { loadCypher } from '../platform/cypher';
 import { repoRoot } from '../platform/paths';
 import { withRuntime } from './runtime';
-import { progressBar, stopOnSignal } from './terminal';
+import { progressBar, sayOnStderr, stopOnSignal } from './terminal';
 
 export async function importCommand(
   file: string,
   opts: { batchSize?: number; rejects?: string; firstLoad?: boolean; recount?: boolean },
 ): Promise<void> {
+  await checkReadable(file);
   if (opts.firstLoad) return firstLoadCommand(file, opts);
   await withRuntime(async ({ config, db, cypher }) => {
     const importer = new Importer(db, cypher, new EventWriter(db, cypher));
@@ -107,6 +109,22 @@ export async function importCommand(
   });
 }
 
+/**
+ * Fails at once, naming the file, when it cannot be read: a typo would otherwise be
+ * said only after Neo4j was reached or started (or the launcher built, minutes), as
+ * "cannot reach Neo4j" or "data folder in use" when that failed first.
+ */
+export async function checkReadable(file: string): Promise<void> {
+  try {
+    if (!(await stat(file)).isFile()) throw new Error('not a file');
+    await (await open(file, 'r')).close();
+  } catch (err) {
+    // "ENOENT: no such file or directory, stat '/x'": the file is named once, up front.
+    const why = (err as Error).message.replace(/, \w+ '.*'$/, '');
+    throw new Error(`cannot read ${file}: ${why}`, { cause: err });
+  }
+}
+
 /** Says on stderr that an unfinished last line was left for the next run. */
 function reportPending(file: string, pendingBytes: number): void {
   if (pendingBytes === 0) return;
@@ -167,6 +185,7 @@ async function firstLoadCommand(file: string, opts: { rejects?: string }): Promi
       heap: config.NEO4J_LOCAL_HEAP,
       pagecache: config.NEO4J_LOCAL_PAGECACHE,
       signal: stop.signal,
+      buildLog: sayOnStderr,
       // The import tool's stages as they start: a big import runs for minutes.
       log: (line) => {
         const stage = /\]: (.+), started \d{4}-/.exec(line)?.[1];

@@ -8,6 +8,7 @@ import { type CypherMap, loadCypher } from '../platform/cypher';
 import { createLogger, logDestination, type Logger } from '../platform/logger';
 import { migrate } from '../platform/migrations';
 import type { Database } from '../platform/neo4j';
+import { sayOnStderr } from './terminal';
 
 export interface CliRuntime {
   config: Config;
@@ -24,7 +25,7 @@ export async function withRuntime<T>(work: (rt: CliRuntime) => Promise<T>): Prom
     config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL,
     logDestination(2, true),
   );
-  const connection = await connect(config, logger);
+  const connection = await connect(config, logger, { buildLog: sayOnStderr });
   try {
     const cypher = loadCypher();
     await migrate(connection.db, cypher);

@@ -17,6 +17,15 @@ export function progressBar(format: string, etaBuffer?: number): SingleBar {
 }
 
 /**
+ * A line on stderr, whatever LOG_LEVEL: for a wait the user must know about (the first
+ * run building the embedded launcher with Maven, minutes), which the CLI's warn-level
+ * logger would hide.
+ */
+export function sayOnStderr(msg: string): void {
+  process.stderr.write(`${msg}\n`);
+}
+
+/**
  * Ctrl-C / SIGTERM abort `signal` (after printing `message`) instead of killing the
  * process, so the command can stop cleanly; `dispose()` restores the default.
  */

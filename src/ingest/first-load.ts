@@ -56,6 +56,8 @@ export interface FirstLoadOptions {
   /** stops at the next line or step; nothing is left behind */
   signal?: AbortSignal;
   log?: (msg: string) => void;
+  /** The embedded launcher's build notices (startLocalNeo4j's buildLog; default: log). */
+  buildLog?: (msg: string) => void;
 }
 
 export type FirstLoadPhase = 'read' | 'csv' | 'import' | 'index' | 'finish';
@@ -201,6 +203,7 @@ export async function firstLoad(opts: FirstLoadOptions): Promise<FirstLoadSummar
       },
       signal: opts.signal,
       log,
+      buildLog: opts.buildLog,
     }).catch((err: unknown) => {
       // Stopped before Neo4j was ready: the launcher is gone, the staging dir goes next.
       if (opts.signal?.aborted) return null;

@@ -20,6 +20,8 @@ export interface Connection {
 export interface ConnectOptions {
   /** The embedded Neo4j exited while still in use (killed, out of memory): why. */
   onLocalExit?: (why: string) => void;
+  /** Where the embedded launcher's build notices go (default: the logger, at info). */
+  buildLog?: (msg: string) => void;
 }
 
 export async function connect(
@@ -41,6 +43,7 @@ export async function connect(
       heap: config.NEO4J_LOCAL_HEAP,
       pagecache: config.NEO4J_LOCAL_PAGECACHE,
       log: (msg) => logger.info(msg),
+      buildLog: opts.buildLog,
     }).catch((err: unknown) => {
       // Most often the service (npm start) already runs this database: use its Neo4j.
       if (err instanceof Error && /already in use by another Neo4j process/.test(err.message)) {

@@ -64,6 +64,11 @@ export interface LocalNeo4jOptions {
    * killed (a half-written store is the caller's to remove) and the start rejects. */
   signal?: AbortSignal;
   log?: (msg: string) => void;
+  /**
+   * The launcher's build notices (building it with Maven, waiting for another process's
+   * build): the first start may take minutes on them. Default: `log`.
+   */
+  buildLog?: (msg: string) => void;
 }
 
 export interface BulkImport {
@@ -461,7 +466,7 @@ export function writeBoltFiles(dataDir: string, uri: string, password: string): 
 /** Starts a local Neo4j on 127.0.0.1 and resolves once Bolt answers queries. */
 export async function startLocalNeo4j(opts: LocalNeo4jOptions): Promise<LocalNeo4j> {
   const log = opts.log ?? noop;
-  const jar = await ensureLauncherBuilt(log);
+  const jar = await ensureLauncherBuilt(opts.buildLog ?? log);
   const dataDir = path.resolve(opts.dataDir);
   fs.mkdirSync(dataDir, { recursive: true });
   const heap = opts.heap ?? '1g';

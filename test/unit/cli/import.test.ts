@@ -1,0 +1,50 @@
+/** `coterie import FILE`: a file it cannot read is said before any database work. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { firstLoad } from '../../../src/ingest/first-load';
+import { checkReadable, importCommand } from '../../../src/cli/import';
+import { withRuntime } from '../../../src/cli/runtime';
+
+jest.mock('../../../src/cli/runtime', () => ({ withRuntime: jest.fn() }));
+jest.mock('../../../src/ingest/first-load', () => ({ firstLoad: jest.fn() }));
+
+let dir: string;
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'coterie-import-cli-'));
+  jest.mocked(withRuntime).mockReset();
+  jest.mocked(firstLoad).mockReset();
+});
+afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe('checkReadable', () => {
+  it('passes a readable file', async () => {
+    const file = path.join(dir, 'events.jsonl');
+    fs.writeFileSync(file, '');
+    await expect(checkReadable(file)).resolves.toBeUndefined();
+  });
+
+  it('names a missing file once, with the reason', async () => {
+    const file = path.join(dir, 'nonexistent.jsonl');
+    await expect(checkReadable(file)).rejects.toHaveProperty(
+      'message',
+      `cannot read ${file}: ENOENT: no such file or directory`,
+    );
+  });
+
+  it('refuses a folder', async () => {
+    await expect(checkReadable(dir)).rejects.toThrow(`cannot read ${dir}: not a file`);
+  });
+});
+
+describe('importCommand', () => {
+  it.each([{}, { firstLoad: true }])(
+    'with %j, a missing file fails before Neo4j is reached, started or built',
+    async (opts) => {
+      const file = path.join(dir, 'nonexistent.jsonl');
+      await expect(importCommand(file, opts)).rejects.toThrow(`cannot read ${file}`);
+      expect(withRuntime).not.toHaveBeenCalled();
+      expect(firstLoad).not.toHaveBeenCalled();
+    },
+  );
+});
