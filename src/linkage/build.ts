@@ -238,6 +238,15 @@ export function build(
   const indirect = indirectValuesByAccount(role, start, degree, members, share, n);
   const e = pairs.evidence;
   const c = pairs.common;
+  const credit = (s: number, va: number, i: number, j: number): void => {
+    const at = s * K + (values.kind[va] as number);
+    // Hubs are specific (rare enough to propose, only too big to expand);
+    // corroborate-only values are common and go to their own tally.
+    const into = role[va] === CORROBORATE_ONLY ? c : e;
+    const tf = Math.min(indirect.share[i] as number, indirect.share[j] as number);
+    into[at] = (into[at] as number) + (weight[va] as number) * tf;
+  };
+  const list = indirect.value;
   for (let s = 0; s < pairs.size; s++) {
     const a = pairs.a[s] as number;
     const b = pairs.b[s] as number;
@@ -245,21 +254,29 @@ export function build(
     const iEnd = indirect.start[a + 1] as number;
     let j = indirect.start[b] as number;
     const jEnd = indirect.start[b + 1] as number;
+    // Lists far apart in length (one account on thousands of proxy IPs): each value of
+    // the short one is searched in the long one, or every pair of that account would
+    // walk its whole list. Matches come in value order either way, so sums are the same.
+    if ((iEnd - i) * GALLOP_RATIO < jEnd - j) {
+      for (; i < iEnd && j < jEnd; i++) {
+        j = lowerBound(list, j, jEnd, list[i] as number);
+        if (j < jEnd && list[j] === list[i]) credit(s, list[i] as number, i, j++);
+      }
+      continue;
+    }
+    if ((jEnd - j) * GALLOP_RATIO < iEnd - i) {
+      for (; j < jEnd && i < iEnd; j++) {
+        i = lowerBound(list, i, iEnd, list[j] as number);
+        if (i < iEnd && list[i] === list[j]) credit(s, list[j] as number, i++, j);
+      }
+      continue;
+    }
     while (i < iEnd && j < jEnd) {
-      const va = indirect.value[i] as number;
-      const vb = indirect.value[j] as number;
+      const va = list[i] as number;
+      const vb = list[j] as number;
       if (va < vb) i++;
       else if (va > vb) j++;
-      else {
-        const at = s * K + (values.kind[va] as number);
-        // Hubs are specific (rare enough to propose, only too big to expand);
-        // corroborate-only values are common and go to their own tally.
-        const into = role[va] === CORROBORATE_ONLY ? c : e;
-        const tf = Math.min(indirect.share[i] as number, indirect.share[j] as number);
-        into[at] = (into[at] as number) + (weight[va] as number) * tf;
-        i++;
-        j++;
-      }
+      else credit(s, va, i++, j++);
     }
   }
 
@@ -267,6 +284,21 @@ export function build(
   const edges = combine(pairs, n, opts, stats);
   lap('combineMs');
   return { accountCount: n, ...edges, stats };
+}
+
+/** Step 4 searches a list instead of walking it when it is this many times longer. */
+const GALLOP_RATIO = 16;
+
+/** First index in [from, to) of sorted `list` whose value is ≥ x. */
+function lowerBound(list: Int32Array, from: number, to: number, x: number): number {
+  let lo = from;
+  let hi = to;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((list[mid] as number) < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** Pairs step 3 proposes, counted with repeats: an upper bound on the distinct pairs. */

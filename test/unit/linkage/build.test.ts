@@ -285,6 +285,48 @@ describe('build: hubs', () => {
     expect(g.stats.pairUpdates).toBe(N - 1);
   });
 
+  it("corroborates a pair the same however much longer one account's list of hubs is", () => {
+    // Found by review: step 4 walked both accounts' lists for every pair, so one account
+    // on 80,000 proxy IPs cost 8.6 s instead of 0.4 s. A list 16+ times longer than its
+    // partner's is now searched, not walked; the evidence must not change.
+    const opts = { maxExpandDegree: 3 }; // a device of 6 accounts is a hub
+    const shared = [0, 7, 19];
+    const build01 = (heavy: number, light: number, devices: number[]) => {
+      const links: Link[] = [
+        [heavy, 'payment', 'pm'],
+        [light, 'payment', 'pm'],
+      ];
+      let filler = 2;
+      for (const d of devices) {
+        links.push([heavy, 'device', `dev${d}`]);
+        if (shared.includes(d)) links.push([light, 'device', `dev${d}`]);
+        const others = shared.includes(d) ? 4 : 5;
+        for (let k = 0; k < others; k++) links.push([filler++, 'device', `dev${d}`]);
+      }
+      return build(input(filler, links), opts);
+    };
+    const payment = edgeWeight(
+      build(
+        input(2, [
+          [0, 'payment', 'pm'],
+          [1, 'payment', 'pm'],
+        ]),
+      ),
+      0,
+      1,
+    );
+    for (const [heavy, light] of [
+      [0, 1],
+      [1, 0],
+    ] as const) {
+      const long = build01(heavy, light, range(0, 60));
+      const short = build01(heavy, light, shared);
+      expect(long.stats.hubValuesCapped).toBe(60);
+      expect(edgeWeight(long, 0, 1)).toBeGreaterThan(payment);
+      expect(edgeWeight(long, 0, 1)).toBe(edgeWeight(short, 0, 1));
+    }
+  });
+
   it('a ring held together only by one hub card stays one community', () => {
     // 600 accounts on one card (a hub: a star, not 180k pairs), next to
     // 300 small households that share a card each.

@@ -1,0 +1,100 @@
+/**
+ * build's cost with one heavy account: a scraper rotating over M proxy IPs, each also
+ * used by strangers (half the IPs by 9, rare enough to propose pairs; half by 19,
+ * common, so they go on the scraper's list of values that only corroborate). The
+ * reference, built in the same run, has the same links with each IP's first user drawn
+ * at random instead of being the scraper: same links, same kind of values, no heavy
+ * account. Near-linear cost means the two stay close as M doubles.
+ *
+ *   npx tsx bench/linkage/heavy-account.ts [--ips 10000,20000,40000,80000] [--rounds 3]
+ */
+import { build } from '../../src/linkage/build';
+import type { Identifier, LinkageInput } from '../../src/linkage/types';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] !== undefined ? (process.argv[i + 1] as string) : fallback;
+}
+
+const ACCOUNTS = 500_000;
+
+/** mulberry32: the same population every run */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function population(ips: number, heavy: boolean): LinkageInput {
+  const r = rng(9);
+  const linkAccount: number[] = [];
+  const linkIdentifier: number[] = [];
+  const linkCount: number[] = [];
+  const identifiers: Identifier[] = [];
+  const stranger = (): number => 1 + Math.floor(r() * (ACCOUNTS - 1));
+  for (let m = 0; m < ips; m++) {
+    identifiers.push({ kind: 'ip', value: `198.18.${(m >>> 8) & 255}.${m & 255}:${m}` });
+    const first = heavy ? 0 : stranger();
+    linkAccount.push(first);
+    linkIdentifier.push(m);
+    linkCount.push(3);
+    for (let k = m % 2 === 0 ? 9 : 19; k > 0; k--) {
+      linkAccount.push(stranger());
+      linkIdentifier.push(m);
+      linkCount.push(1);
+    }
+  }
+  return {
+    accounts: Array.from({ length: ACCOUNTS }, (_, i) => ({
+      id: `acc-${i}`,
+      signupAt: null,
+      firstSeen: 0,
+      lastSeen: 0,
+      requests: 1,
+      hours: { keys: [], counts: [] },
+      emailDomain: null,
+      org: null,
+      models: [],
+      capabilities: [],
+    })),
+    identifiers,
+    linkAccount: Int32Array.from(linkAccount),
+    linkIdentifier: Int32Array.from(linkIdentifier),
+    linkCount: Float64Array.from(linkCount),
+    models: [],
+    allowlist: [],
+    previousClusters: [],
+  };
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1] as number;
+
+const sizes = arg('ips', '10000,20000,40000,80000').split(',').map(Number);
+const rounds = Number(arg('rounds', '3'));
+console.log(`heavy-account bench: ${ACCOUNTS} accounts, median of ${rounds} rounds (ms)`);
+console.log('ips     links     corroborate heavy / reference   build heavy / reference');
+for (const ips of sizes) {
+  const inputs = { heavy: population(ips, true), reference: population(ips, false) };
+  const times = { heavy: [] as number[][], reference: [] as number[][] };
+  for (let r = 0; r < rounds; r++) {
+    for (const name of ['heavy', 'reference'] as const) {
+      const started = performance.now();
+      const g = build(inputs[name]);
+      times[name].push([g.stats.corroborateMs as number, performance.now() - started]);
+    }
+  }
+  const corr = (name: 'heavy' | 'reference') => median(times[name].map((t) => t[0] as number));
+  const whole = (name: 'heavy' | 'reference') => median(times[name].map((t) => t[1] as number));
+  console.log(
+    `${String(ips).padEnd(7)} ${String(inputs.heavy.linkAccount.length).padEnd(9)} ` +
+      `${corr('heavy').toFixed(0).padStart(8)} / ${corr('reference').toFixed(0).padEnd(8)}` +
+      ` (${(corr('heavy') / Math.max(1, corr('reference'))).toFixed(2)}×)   ` +
+      `${whole('heavy').toFixed(0).padStart(6)} / ${whole('reference').toFixed(0)}` +
+      ` (${(whole('heavy') / whole('reference')).toFixed(2)}×)`,
+  );
+}
