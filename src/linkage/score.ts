@@ -200,6 +200,7 @@ function measure(ctx: Context, members: number[], rng: () => number): Measured {
   const medianRequests = medianSorted(requests.sort());
   signals.requests_median = medianRequests;
   signals.requests_population_median = ctx.populationMedianRequests;
+  signals.requests_population_accounts = ctx.populationActiveAccounts;
   signals.requests_ratio = round(medianRequests / Math.max(1, ctx.populationMedianRequests));
 
   // --- sign-ups -----------------------------------------------------------------------

@@ -1,14 +1,15 @@
 /**
  * The score stage's per-run precomputation: every account's links in CSR order, the
- * allow-list as flags, the population's median requests, which models are new and
- * who used them early, each template's links from unclustered accounts, and scratch
- * arrays reused across clusters (one pass over links and accounts in all).
+ * allow-list as flags, the median requests of accounts that sent any, which models are
+ * new and who used them early, each template's links from unclustered accounts, and
+ * scratch arrays reused across clusters (one pass over links and accounts in all).
  */
 import { allowedIdentifiers } from '../build';
 import type { PromptTemplates } from '../lsh';
 import type { ScoreOptions } from '../score-options';
 import type { LinkageInput } from '../types';
 import { HOUR_MS } from './activity';
+import { medianSorted } from './numbers';
 
 /** Per-run precomputation shared by every cluster (one pass over links and accounts). */
 export interface Context {
@@ -18,7 +19,9 @@ export interface Context {
   linkStart: Int32Array;
   linkOrder: Int32Array;
   allowed: Uint8Array;
+  /** median requests over accounts with any requests, and how many those are */
   populationMedianRequests: number;
+  populationActiveAccounts: number;
   newModels: { name: string; firstSeen: number }[];
   newModelEarly: Uint8Array[];
   webmail: Set<string>;
@@ -74,17 +77,7 @@ export function buildContext(
   // the same flags build ignores values by: a template goes with its listed fingerprint
   const allowed = allowedIdentifiers(input, templates);
 
-  const requests = new Float64Array(accountCount);
-  input.accounts.forEach((a, i) => {
-    requests[i] = a.requests;
-  });
-  requests.sort();
-  let populationMedianRequests = 0;
-  if (accountCount > 0) {
-    const mid = accountCount >> 1;
-    populationMedianRequests =
-      accountCount % 2 ? requests[mid]! : (requests[mid - 1]! + requests[mid]!) / 2;
-  }
+  const population = populationRequests(input);
 
   const promptTemplate = templates.ofIdentifier;
   const templateUnclustered = new Float64Array(templates.count);
@@ -128,7 +121,8 @@ export function buildContext(
     linkStart,
     linkOrder,
     allowed,
-    populationMedianRequests,
+    populationMedianRequests: population.median,
+    populationActiveAccounts: population.counted,
     newModels,
     newModelEarly,
     webmail: new Set(opts.webmailDomains.map((d) => d.toLowerCase())),
@@ -146,6 +140,21 @@ export function buildContext(
     memberCount: new Int32Array(identifierCount),
     lastMember,
   };
+}
+
+/**
+ * Median requests over the accounts that sent any. Accounts with none (a sign-up that
+ * never sent a request) are left out: once half the population is dormant the median
+ * would be 0, and every cluster would read as high volume.
+ */
+function populationRequests(input: LinkageInput): { median: number; counted: number } {
+  const requests = new Float64Array(input.accounts.length);
+  let counted = 0;
+  for (const a of input.accounts) {
+    // not finite or ≤ 0: no requests, as linkEvents reads a count
+    if (Number.isFinite(a.requests) && a.requests > 0) requests[counted++] = a.requests;
+  }
+  return { median: medianSorted(requests.subarray(0, counted).sort()), counted };
 }
 
 /**

@@ -257,6 +257,42 @@ describe('score: each reason code appears when its pattern is planted', () => {
     expect(reason(c, 'high_request_volume')).toBeGreaterThan(10);
   });
 
+  it('high_request_volume: accounts that never sent a request do not lower the population median', () => {
+    // A team adopting a new model fast, with one capability and a sign-up day: benign.
+    // Sign-ups that never sent a request (250 of them, more than the 220 active
+    // accounts) made the median 0, the ratio 165, and opened the pivot's harvest gate.
+    const team = people(
+      'dormant-team',
+      20,
+      8,
+      all(
+        (acc, i) => plant.sharedSubnet('10.50.1', 10 + i)(acc),
+        plant.pivot(2, 0.6),
+        plant.capability('coding'),
+        plant.burst(T0 - 5 * DAY),
+      ),
+    );
+    const dormant = people('dormant', 250, 9, (acc) => {
+      acc.hours = { keys: [], counts: [] };
+      acc.links = [{ kind: 'payment', value: `card-${acc.id}` }];
+    });
+    const [active] = scoreGroups([team]);
+    const [withDormant] = scoreGroups([team], dormant);
+    if (!active || !withDormant) throw new Error('no cluster');
+    expect(withDormant.signals.requests_population_median).toBe(
+      active.signals.requests_population_median,
+    );
+    expect(active.signals.requests_ratio).toBeLessThan(2);
+    expect(withDormant.signals.requests_ratio).toBe(active.signals.requests_ratio);
+    expect(withDormant.signals.harvest_evidence).toBe(active.signals.harvest_evidence);
+    expect(withDormant.reasons).toEqual(active.reasons);
+    expect(codes(withDormant)).not.toContain('high_request_volume');
+    expect(codes(withDormant)).not.toContain('model_pivot_24h');
+    expect(withDormant.risk).toBe(active.risk);
+    // the accounts the median was taken over: the active ones only
+    expect(withDormant.signals.requests_population_accounts).toBe(BACKGROUND.length + team.length);
+  });
+
   it('signup_burst: most sign-ups inside one 24 h window', () => {
     const c = scoreOne(people('burst', 12, 7, plant.burst(T0 - 5 * DAY)));
     expect(reason(c, 'signup_burst')).toBe(1);
