@@ -1,13 +1,13 @@
 /**
  * The score stage's per-run precomputation: every account's links in CSR order, the
  * allow-list as flags, the median requests of accounts that sent any, which models are
- * new and who used them early, each template's links from unclustered accounts, and
+ * new and who used them early, each template's requests from unclustered accounts, and
  * scratch arrays reused across clusters (one pass over links and accounts in all).
  */
 import { allowedIdentifiers } from '../build';
 import type { PromptTemplates } from '../lsh';
 import type { ScoreOptions } from '../score-options';
-import type { LinkageInput } from '../types';
+import { linkEvents, type LinkageInput } from '../types';
 import { HOUR_MS } from './activity';
 import { medianSorted } from './numbers';
 
@@ -27,14 +27,13 @@ export interface Context {
   webmail: Set<string>;
   /**
    * template id per identifier (-1 for non-prompt identifiers), and per template the
-   * account–fingerprint links of accounts that are in no community
+   * requests (link events) of accounts that are in no community
    */
   promptTemplate: Int32Array;
   templateUnclustered: Float64Array;
   /** scratch arrays per template, reused across clusters */
   tpl: {
     requests: Float64Array;
-    inside: Float64Array;
     members: Int32Array;
     last: Int32Array;
     rep: Int32Array;
@@ -86,7 +85,9 @@ export function buildContext(
     if ((community[a] ?? -1) >= 0) continue;
     const id = input.linkIdentifier[l]!;
     const t = promptTemplate[id]!;
-    if (t >= 0 && !allowed[id]) templateUnclustered[t] = templateUnclustered[t]! + 1;
+    if (t >= 0 && !allowed[id]) {
+      templateUnclustered[t] = templateUnclustered[t]! + linkEvents(input, l);
+    }
   }
   const tc = templates.count;
 
@@ -130,7 +131,6 @@ export function buildContext(
     templateUnclustered,
     tpl: {
       requests: new Float64Array(tc),
-      inside: new Float64Array(tc),
       members: new Int32Array(tc),
       last: new Int32Array(tc).fill(-1),
       rep: new Int32Array(tc).fill(-1),

@@ -67,11 +67,12 @@ export function sharingSignals(
  *     by ≥ 2 members, each template's traffic weighted by its exclusivity (top-k by
  *     weighted traffic); the denominator is all their prompt traffic, allow-listed
  *     prompts included (they only leave the numerator);
- *   template_top_exclusivity: exclusivity of the top template = its account links
- *     inside the cluster / (those + its links from accounts in no community). A
- *     framework prompt sent by thousands of unrelated developers whom no community
- *     claims is near 0; a ring's own template, sent by the ring's sub-groups (each a
- *     community of its own), stays near 1 even when split over many clusters;
+ *   template_top_exclusivity: exclusivity of the top template = the members' requests
+ *     on it / (those + its requests from accounts in no community). A framework prompt
+ *     sent by thousands of unrelated developers whom no community claims is near 0; a
+ *     ring's own template, sent by the ring's sub-groups (each a community of its own),
+ *     stays near 1 even when split over many clusters or sent once each in many
+ *     variants by a few unclustered accounts;
  *   template_shared_member_share: share of members sending a shared template.
  * Returns, for sharedIdentifiers, each shared template's most used fingerprint with
  * the template's member count.
@@ -99,7 +100,6 @@ export function templateSignals(
       if (ctx.allowed[id]) continue;
       if (tpl.last[t] === -1) touched.push(t);
       tpl.requests[t] = tpl.requests[t]! + req;
-      tpl.inside[t] = tpl.inside[t]! + 1;
       const rep = tpl.rep[t]!;
       // ties: the lower fingerprint, not the first listed (link order is no promise)
       if (
@@ -128,8 +128,13 @@ export function templateSignals(
       }
     }
   }
-  const exclusivity = (t: number): number =>
-    tpl.inside[t]! / (tpl.inside[t]! + ctx.templateUnclustered[t]!);
+  // by requests, not links: a link sending one request must not weigh as much as a
+  // member's hundreds, or a few throwaway accounts sending many variants once each
+  // cancel a ring's template
+  const exclusivity = (t: number): number => {
+    const all = tpl.requests[t]! + ctx.templateUnclustered[t]!;
+    return all > 0 ? tpl.requests[t]! / all : 0;
+  };
   const weighted = (t: number): number => tpl.requests[t]! * exclusivity(t);
   // ties: by representative fingerprint, not template number (which follows input order)
   const repValue = (t: number): string => input.identifiers[tpl.rep[t]!]!.value;
@@ -150,7 +155,6 @@ export function templateSignals(
   };
   for (const t of touched) {
     tpl.requests[t] = 0;
-    tpl.inside[t] = 0;
     tpl.members[t] = 0;
     tpl.last[t] = -1;
     tpl.rep[t] = -1;

@@ -362,6 +362,42 @@ describe('score: each reason code appears when its pattern is planted', () => {
     }
   });
 
+  it('shared_prompt_template is not cancelled by a few accounts sending many variants once each', () => {
+    // Two throwaway accounts in no community send 150 near-duplicates of each of the
+    // ring's two templates, one request each. Counted by links, that was 150 outside
+    // links against a cell's 20: exclusivity 0.12, and the template and (through the
+    // harvest gate) the pivot were gone. By requests it is 8,000 against 150.
+    /** An account sending `k` distinct variants of `base`, one request each. */
+    const throwaway = (id: string, base: string, k: number, seed: number): FixtureAccount => {
+      const r = rng(seed);
+      const variants = new Set<string>();
+      while (variants.size < k) variants.add(variant(base, 1 + Math.floor(r() * 3), r));
+      return people(
+        id,
+        1,
+        seed,
+        sendsOnly(() => [...variants].map((v) => [v, 1])),
+      )[0]!;
+    };
+    const cells = ring('dilute', 20, 5);
+    const parts = [cells.slice(0, 10), cells.slice(10)];
+    const diluting = [
+      throwaway('throw-a', TEMPLATE, 150, 11),
+      throwaway('throw-b', OTHER_TEMPLATE, 150, 12),
+    ];
+    const open = scoreGroups(parts);
+    const diluted = scoreGroups(parts, diluting);
+    for (const [i, c] of diluted.entries()) {
+      expect(c.signals.template_top_exclusivity).toBeGreaterThan(0.95);
+      expect(c.signals.template_top_share).toBeGreaterThan(0.9);
+      expect(codes(c)).toEqual(
+        expect.arrayContaining(['shared_prompt_template', 'model_pivot_24h']),
+      );
+      expect(c.flagged).toBe(true);
+      expect(c.risk).toBeCloseTo(open[i]!.risk, 2);
+    }
+  });
+
   it('model_pivot_24h: half the traffic moved to the new model within a day', () => {
     const c = scoreOne(people('pivot', 12, 7, harvesting(plant.pivot(2, 0.5))));
     const v = reason(c, 'model_pivot_24h');
