@@ -268,8 +268,13 @@ function measure(ctx: Context, members: number[], rng: () => number): Measured {
     for (let i = 0; i < ctx.newModels.length; i++) {
       if (!adopting[i]) continue;
       const model = ctx.newModels[i]!;
-      const r = modelPivot(pivotMembers, model.name, model.firstSeen, opts.pivotWindowHours);
-      if (r.windowRequests < opts.pivotMinRequests) continue;
+      const r = modelPivot(
+        pivotMembers,
+        model.name,
+        model.firstSeen,
+        opts.pivotWindowHours,
+        opts.pivotMinRequests,
+      );
       if (r.share > pivotShare) {
         pivotShare = r.share;
         pivotAdoption = r.adoption;

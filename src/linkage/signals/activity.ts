@@ -155,19 +155,36 @@ export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
   return sorted[idx]!;
 }
 
-/** Sum of a series' counts with keys in [fromHour, toHour). Binary search to the start. */
-export function sumHours(series: HourSeries, fromHour: number, toHour: number): number {
-  const { keys, counts } = series;
+/** Index of the first key ≥ hour (binary search). */
+function firstKeyAtOrAfter(keys: readonly number[], hour: number): number {
   let lo = 0;
   let hi = keys.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (keys[mid]! < fromHour) lo = mid + 1;
+    if (keys[mid]! < hour) lo = mid + 1;
     else hi = mid;
   }
+  return lo;
+}
+
+/** Sum of a series' counts with keys in [fromHour, toHour). Binary search to the start. */
+export function sumHours(series: HourSeries, fromHour: number, toHour: number): number {
+  const { keys, counts } = series;
   let sum = 0;
-  for (let i = lo; i < keys.length && keys[i]! < toHour; i++) sum += counts[i] ?? 0;
+  for (let i = firstKeyAtOrAfter(keys, fromHour); i < keys.length && keys[i]! < toHour; i++) {
+    sum += counts[i] ?? 0;
+  }
   return sum;
+}
+
+/** Adds a series' counts for hours fromHour + [0, into.length) into `into`, per hour. */
+function addHours(series: HourSeries, fromHour: number, into: Float64Array): void {
+  const { keys, counts } = series;
+  const toHour = fromHour + into.length;
+  for (let i = firstKeyAtOrAfter(keys, fromHour); i < keys.length && keys[i]! < toHour; i++) {
+    const slot = keys[i]! - fromHour;
+    into[slot] = into[slot]! + (counts[i] ?? 0);
+  }
 }
 
 /** First key ≥ fromHour and < toHour with a positive count, or -1. */
@@ -182,7 +199,7 @@ export function firstActiveHour(series: HourSeries, fromHour: number, toHour: nu
 }
 
 export interface PivotResult {
-  /** share of members' traffic on the new model in the window after first adoption */
+  /** share of members' traffic on the new model in the measured window */
   share: number;
   /**
    * share of members active in the 2 × window after the release hour that used the new
@@ -195,51 +212,70 @@ export interface PivotResult {
 
 /**
  * How fast members moved traffic to a model released at `releaseMs`.
- * The measured window is `windowHours` long and starts at the first hour (within
- * `windowHours` of the release) in which any member used the model, so a group
- * that switched late on release day is measured on the day after its switch.
+ * Every hour within `windowHours` of the release in which some member used the model
+ * starts a candidate window `windowHours` long (at most `windowHours` of them); the
+ * measured window is the one with the largest share on the model among those with at
+ * least `minRequests` requests (the earliest on a tie). So one member's single early
+ * request does not anchor the window and hide a group that switched late on release
+ * day, and a group that switched then is measured on the day after its switch.
  */
 export function modelPivot(
   members: readonly AccountFacts[],
   model: string,
   releaseMs: number,
   windowHours: number,
+  minRequests = 0,
 ): PivotResult {
   const releaseHour = Math.floor(releaseMs / HOUR_MS);
   const adoptBy = releaseHour + windowHours;
-  let start = -1;
-  const uses: (AccountFacts['models'][number] | undefined)[] = [];
-  // per member, whether it used the model in [release hour, adoptBy): not its first use
-  // ever, which for the model's first users (a release is its k-th) comes before it
-  const early: boolean[] = [];
-  for (const account of members) {
-    const use = account.models.find((m) => m.name === model);
-    uses.push(use);
-    const first = use ? firstActiveHour(use.hours, releaseHour, adoptBy) : -1;
-    early.push(first >= 0);
-    if (first >= 0 && (start < 0 || first < start)) start = first;
-  }
-  if (start < 0) return { share: 0, adoption: 0, windowRequests: 0 };
-  const end = start + windowHours;
-  let total = 0;
-  let onModel = 0;
+  // per hour of the 2 × window from the release hour: members' requests, and on the model
+  const all = new Float64Array(2 * windowHours);
+  const onModel = new Float64Array(2 * windowHours);
   let active = 0;
   let adopted = 0;
-  for (let i = 0; i < members.length; i++) {
-    const account = members[i]!;
+  for (const account of members) {
     const hours = account.hours;
-    // adopters are counted among the active only, so adoption is a share of them
+    addHours(hours, releaseHour, all);
+    const use = account.models.find((m) => m.name === model);
+    if (use) addHours(use.hours, releaseHour, onModel);
+    // adopters (used it in [release hour, adoptBy), not their first use ever, which for a
+    // model's first users comes before its release) are counted among the active only
     if (sumHours(hours, releaseHour, adoptBy + windowHours) > 0) {
       active++;
-      if (early[i]) adopted++;
+      if (use && firstActiveHour(use.hours, releaseHour, adoptBy) >= 0) adopted++;
     }
-    total += sumHours(hours, start, end);
-    const use = uses[i];
-    if (use) onModel += sumHours(use.hours, start, end);
   }
-  return {
-    share: total > 0 ? Math.min(1, onModel / total) : 0,
-    adoption: active > 0 ? adopted / active : 0,
-    windowRequests: total,
-  };
+  const best = bestPivotWindow(all, onModel, windowHours, minRequests);
+  return { ...best, adoption: active > 0 ? adopted / active : 0 };
+}
+
+/**
+ * Of the windows `width` hours long starting at an hour < width in which `onModel` is
+ * positive, the one with the largest share onModel / all and at least `minRequests`
+ * requests (the earliest on a tie); share 0 and 0 requests when there is none.
+ */
+function bestPivotWindow(
+  all: Float64Array,
+  onModel: Float64Array,
+  width: number,
+  minRequests: number,
+): { share: number; windowRequests: number } {
+  let share = 0;
+  let windowRequests = 0;
+  for (let start = 0; start < width; start++) {
+    if (!(onModel[start]! > 0)) continue;
+    let total = 0;
+    let on = 0;
+    for (let h = start; h < start + width; h++) {
+      total += all[h]!;
+      on += onModel[h]!;
+    }
+    if (total <= 0 || total < minRequests) continue;
+    const s = Math.min(1, on / total);
+    if (s > share) {
+      share = s;
+      windowRequests = total;
+    }
+  }
+  return { share, windowRequests };
 }

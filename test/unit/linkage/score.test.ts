@@ -408,6 +408,38 @@ describe('score: each reason code appears when its pattern is planted', () => {
     expect(c.signals.strength_model_pivot_24h).toBeCloseTo(Math.min(1, (v! - 0.15) / 0.35), 2);
   });
 
+  it('model_pivot_24h: one member trying the model in the release hour does not hide a switch at +20 h', () => {
+    // The window started at the first hour any member used the model: one request in the
+    // release hour anchored it there, and half the traffic moved at +20 h read as 0.085.
+    const releaseHour = RELEASE / HOUR;
+    /** Member 0 also sends one request, on the new model, in the release hour. */
+    const triesAtRelease = (acc: FixtureAccount): void => {
+      const { keys, counts } = acc.hours;
+      const at = keys.findIndex((k) => k >= releaseHour);
+      if (keys[at] !== releaseHour) {
+        keys.splice(at, 0, releaseHour);
+        counts.splice(at, 0, 1);
+      }
+      const share = acc.newModelShare!;
+      acc.newModelShare = (h) => (h === releaseHour ? 1 : share(h));
+    };
+    /** A ring that moves half its traffic `after` hours after the release. */
+    const switching = (prefix: string, after: number, tried: boolean) =>
+      ring(prefix, 20, 5, false).map((acc, i) => {
+        plant.pivot(after, 0.5)(acc);
+        if (tried && i === 0) triesAtRelease(acc);
+        return acc;
+      });
+    for (const after of [3, 12, 20]) {
+      const plain = scoreOne(switching(`switch${after}`, after, false));
+      const tried = scoreOne(switching(`tried${after}`, after, true));
+      expect(plain.signals.pivot_share_24h).toBe(0.5);
+      expect(tried.signals.pivot_share_24h).toBe(0.5);
+      expect(reason(tried, 'model_pivot_24h')).toBe(0.5);
+      expect(tried.signals.strength_model_pivot_24h).toBe(1);
+    }
+  });
+
   it('model_pivot_24h counts only as far as the members harvest: a team adopting fast is measured, not flagged', () => {
     // The same pivot by people who send their own varied work (no template, capability,
     // volume or around-the-clock evidence): a fast-adopting team, not a campaign.
@@ -1178,29 +1210,64 @@ describe('score helpers', () => {
     expect(inBurstWindows([], 50, 1)).toBe(0);
   });
 
-  it('measures a model pivot from the first adoption within the window', () => {
+  it('measures a model pivot within the window after the release', () => {
     const input = makeInput(people('pv', 6, 3, plant.pivot(5, 0.5)));
     const p = modelPivot(input.accounts, 'model-b', RELEASE, 24);
     expect(p.share).toBeCloseTo(0.5, 1);
     expect(modelPivot(input.accounts, 'no-such-model', RELEASE, 24).share).toBe(0);
   });
 
+  /** A member with requests per epoch hour, and those of them on NEW_MODEL. */
+  const member = (id: string, all: [number, number][], onNew: [number, number][]) => {
+    const series = (pairs: [number, number][]) => ({
+      keys: pairs.map(([h]) => h),
+      counts: pairs.map(([, c]) => c),
+    });
+    const facts: AccountFacts = { ...bareAccount(0), id, hours: series(all) };
+    if (onNew.length > 0) {
+      const hours = series(onNew);
+      const count = hours.counts.reduce((s, c) => s + c, 0);
+      facts.models = [{ name: NEW_MODEL, count, firstUse: onNew[0]![0] * HOUR, hours }];
+    }
+    return facts;
+  };
+
+  it('measures the pivot in the window with the largest share, among those with enough requests', () => {
+    // An early member's two requests at the release hour, then a team that moves half its
+    // traffic at +20 h. Windows start at r and at r + 20 (hours with use of the model).
+    const r = RELEASE / HOUR;
+    const members = [
+      member('early', [[r, 2]], [[r, 2]]),
+      member(
+        'team',
+        [
+          [r + 20, 10],
+          [r + 30, 40],
+        ],
+        [
+          [r + 20, 5],
+          [r + 30, 20],
+        ],
+      ),
+    ];
+    // from r: (2 + 5) / (2 + 10) over 12 requests; from r + 20: 25 / 50 over 50
+    const any = modelPivot(members, NEW_MODEL, RELEASE, 24);
+    expect(any.share).toBeCloseTo(7 / 12, 10);
+    expect(any.windowRequests).toBe(12);
+    // with 20 requests needed, the window from r is not measured (before, it was the only
+    // window, so the pivot was not measured at all)
+    const enough = modelPivot(members, NEW_MODEL, RELEASE, 24, 20);
+    expect(enough.share).toBe(0.5);
+    expect(enough.windowRequests).toBe(50);
+    expect(modelPivot(members, NEW_MODEL, RELEASE, 24, 51)).toEqual({
+      share: 0,
+      adoption: 1,
+      windowRequests: 0,
+    });
+  });
+
   it('counts as adopters only members active after a release who used the model in its first 24 h', () => {
     const r = RELEASE / HOUR;
-    /** A member with requests per epoch hour, and those of them on NEW_MODEL. */
-    const member = (id: string, all: [number, number][], onNew: [number, number][]) => {
-      const series = (pairs: [number, number][]) => ({
-        keys: pairs.map(([h]) => h),
-        counts: pairs.map(([, c]) => c),
-      });
-      const facts: AccountFacts = { ...bareAccount(0), id, hours: series(all) };
-      if (onNew.length > 0) {
-        const hours = series(onNew);
-        const count = hours.counts.reduce((s, c) => s + c, 0);
-        facts.models = [{ name: NEW_MODEL, count, firstUse: onNew[0]![0] * HOUR, hours }];
-      }
-      return facts;
-    };
     const p = modelPivot(
       [
         // tried it the week before the release, not seen after: not active, not adopters
