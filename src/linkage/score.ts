@@ -33,7 +33,7 @@ import { combine } from './signals/combine';
 import { buildContext, type Context } from './signals/context';
 import { medianSorted, round, sample } from './signals/numbers';
 import { rankShared, sharingSignals, templateSignals } from './signals/shared-values';
-import type { AccountFacts, Detection, LinkageInput, ScoredCluster } from './types';
+import type { AccountFacts, Detection, IdentifierKind, LinkageInput, ScoredCluster } from './types';
 
 export {
   BENIGN_CODES,
@@ -128,17 +128,19 @@ function measure(ctx: Context, members: number[], rng: () => number): Measured {
 
   // --- shared identifiers: distinct members and requests per identifier -------------
   const touched: number[] = [];
-  // Allow-listed payment values: never shared evidence, but still the members' cards for
-  // benign_small_team (one card for the whole team), which allow-listing must not remove.
-  const allowedPayments: number[] = [];
+  // Allow-listed cards and subnets are never shared evidence, but are counted: a card is
+  // still the members' one card for benign_small_team, and both stay in the denominator
+  // of the mean members per shared value, so that listing one never raises that mean.
+  const listed: number[] = [];
   for (const a of members) {
     for (let p = ctx.linkStart[a]!; p < ctx.linkStart[a + 1]!; p++) {
       const l = ctx.linkOrder[p]!;
       const id = input.linkIdentifier[l]!;
       let seen = touched;
       if (ctx.allowed[id]) {
-        if (input.identifiers[id]!.kind !== 'payment') continue;
-        seen = allowedPayments;
+        const kind = input.identifiers[id]!.kind;
+        if (kind !== 'payment' && kind !== 'subnet') continue;
+        seen = listed;
       }
       if (ctx.lastMember[id] === -1) seen.push(id);
       if (ctx.lastMember[id] === a) continue;
@@ -147,26 +149,23 @@ function measure(ctx: Context, members: number[], rng: () => number): Measured {
     }
   }
 
-  const payments: number[] = [];
-  const subnets: number[] = [];
-  for (const id of touched) {
-    const kind = input.identifiers[id]!.kind;
-    if (kind === 'payment') payments.push(id);
-    else if (kind === 'subnet') subnets.push(id);
-  }
-  Object.assign(signals, sharingSignals(ctx, members, payments, 'payment'));
-  let allowedPaymentMax = 0;
-  for (const id of allowedPayments)
-    allowedPaymentMax = Math.max(allowedPaymentMax, ctx.memberCount[id]!);
-  signals.payment_values_all = payments.length + allowedPayments.length;
-  signals.payment_max_accounts_all = Math.max(signals.payment_max_accounts!, allowedPaymentMax);
-  Object.assign(signals, sharingSignals(ctx, members, subnets, 'subnet'));
+  const payments = ofKind(ctx, touched, 'payment');
+  const subnets = ofKind(ctx, touched, 'subnet');
+  const listedPayments = ofKind(ctx, listed, 'payment');
+  Object.assign(signals, sharingSignals(ctx, members, payments, listedPayments, 'payment'));
+  let listedPaymentMax = 0;
+  for (const id of listedPayments)
+    listedPaymentMax = Math.max(listedPaymentMax, ctx.memberCount[id]!);
+  signals.payment_values_all = payments.length + listedPayments.length;
+  signals.payment_max_accounts_all = Math.max(signals.payment_max_accounts!, listedPaymentMax);
+  const listedSubnets = ofKind(ctx, listed, 'subnet');
+  Object.assign(signals, sharingSignals(ctx, members, subnets, listedSubnets, 'subnet'));
   const templates = templateSignals(ctx, members);
   Object.assign(signals, templates.signals);
 
   const sharedIdentifiers = rankShared(ctx, touched, templates.representatives);
 
-  for (const ids of [touched, allowedPayments]) {
+  for (const ids of [touched, listed]) {
     for (const id of ids) {
       ctx.memberCount[id] = 0;
       ctx.lastMember[id] = -1;
@@ -297,6 +296,11 @@ function measure(ctx: Context, members: number[], rng: () => number): Measured {
   );
 
   return { signals, sharedIdentifiers };
+}
+
+/** The identifiers of `ids` of one kind, in order. */
+function ofKind(ctx: Context, ids: number[], kind: IdentifierKind): number[] {
+  return ids.filter((id) => ctx.input.identifiers[id]!.kind === kind);
 }
 
 /** Share of accounts whose `valueOf` is the most common non-null, non-empty value. */

@@ -8,11 +8,14 @@ import type { Context } from './context';
 import { round } from './numbers';
 
 /**
- * Accounts per shared value of one kind (payment or subnet):
+ * Accounts per shared value of one kind (payment or subnet), `ids` the values members
+ * use that are not allow-listed, `listed` those that are:
  *   <kind>_values: distinct values used by members;
  *   <kind>_max_accounts: members on the most shared value;
  *   <kind>_mean_accounts: mean members per value (over all values members use);
- *   <kind>_mean_shared_accounts: mean members per value shared by ≥ 2 members;
+ *   <kind>_mean_shared_accounts: mean members per value shared by ≥ 2 members, an
+ *     allow-listed one counting 0 members (it stays in the denominator, so that listing
+ *     a value can only lower the mean, never raise it by leaving the larger ones);
  *   <kind>_shared_member_share: share of members using a value shared by ≥ 2 members;
  *   <kind>_shared_per_member: mean number of values shared by ≥ 2 members that a member
  *     uses (their member counts summed, over members).
@@ -21,8 +24,11 @@ export function sharingSignals(
   ctx: Context,
   members: number[],
   ids: number[],
+  listed: number[],
   kind: 'payment' | 'subnet',
 ): Record<string, number> {
+  let listedShared = 0;
+  for (const id of listed) if (ctx.memberCount[id]! >= 2) listedShared++;
   let max = 0;
   let total = 0;
   let sharedValues = 0;
@@ -53,7 +59,8 @@ export function sharingSignals(
     [`${kind}_values`]: ids.length,
     [`${kind}_max_accounts`]: max,
     [`${kind}_mean_accounts`]: ids.length > 0 ? round(total / ids.length) : 0,
-    [`${kind}_mean_shared_accounts`]: sharedValues > 0 ? round(sharedTotal / sharedValues) : 0,
+    [`${kind}_mean_shared_accounts`]:
+      sharedValues > 0 ? round(sharedTotal / (sharedValues + listedShared)) : 0,
     [`${kind}_shared_member_share`]:
       members.length > 0 ? round(membersOnShared / members.length) : 0,
     [`${kind}_shared_per_member`]: members.length > 0 ? round(sharedTotal / members.length) : 0,

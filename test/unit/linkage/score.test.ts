@@ -966,6 +966,41 @@ describe('score: mechanics', () => {
     expect(c?.sharedIdentifiers.some((s) => s.value === 'card-benign')).toBe(false);
   });
 
+  it('allow-listing a card held by few members never raises the mean members per shared card', () => {
+    // 17 members pay with one card and 3 with another (a university's shared card), which
+    // is then listed. Leaving it out of the mean raised it from 10 to 17, and the risk.
+    const group = people('listed-card', 20, 3, (acc, i) =>
+      plant.sharedCard(i < 17 ? 'card-C' : 'card-D')(acc),
+    );
+    const [open] = scoreGroups([group]);
+    const [listed] = scoreGroups([group], [], [{ kind: 'payment', value: 'card-D' }]);
+    if (!open || !listed) throw new Error('no cluster');
+    expect(open.signals.payment_mean_shared_accounts).toBe(10);
+    // the listed card counts 0 members and stays in the denominator: (17 + 0) / 2
+    expect(listed.signals.payment_mean_shared_accounts).toBe(8.5);
+    expect(listed.signals.payment_shared_member_share).toBe(0.85);
+    expect(listed.signals.strength_shared_payment_method).toBeLessThanOrEqual(
+      open.signals.strength_shared_payment_method!,
+    );
+    expect(listed.risk).toBeLessThanOrEqual(open.risk);
+  });
+
+  it('allow-listing a subnet held by few members never raises the mean members per shared subnet', () => {
+    // 18 members behind one /24, 2 behind a campus /24 that is listed: (18 + 0) / 2, not 18
+    const net = people('listed-net', 20, 4, (acc, i) =>
+      plant.sharedSubnet(i < 18 ? '10.9.9' : '10.7.7', 10 + i)(acc),
+    );
+    const [openNet] = scoreGroups([net]);
+    const [listedNet] = scoreGroups([net], [], [{ kind: 'subnet', value: '10.7.7.0/24' }]);
+    if (!openNet || !listedNet) throw new Error('no cluster');
+    expect(openNet.signals.subnet_mean_shared_accounts).toBe(10);
+    expect(listedNet.signals.subnet_mean_shared_accounts).toBe(9);
+    expect(listedNet.signals.strength_shared_subnet).toBeLessThanOrEqual(
+      openNet.signals.strength_shared_subnet!,
+    );
+    expect(listedNet.risk).toBeLessThanOrEqual(openNet.risk);
+  });
+
   it('an allow-listed prompt takes its near-duplicates with it, and never raises risk', () => {
     // A company on one card sends only 1-2-bit variants of a framework prompt F; many
     // outside developers send F itself. Listing F must drop the whole template, as
