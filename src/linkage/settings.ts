@@ -15,7 +15,10 @@ import { LOG_RAMPS } from './score-options';
 import type { IdentifierKind } from './types';
 import { DEFAULTS as LINK, type BuildOptions } from './weights';
 
-const weight = z.number().finite().min(0);
+// Defaults are 0.1–3; past 1,000 sums of weights can overflow (Float32 evidence, then
+// Infinity edge weights and NaN modularity: a run that publishes nothing).
+const MAX_WEIGHT = 1000;
+const weight = z.number().finite().min(0).max(MAX_WEIGHT);
 
 /** A partial table over the keys of a DEFAULTS table; unknown keys are refused. */
 function table<K extends string, V>(defaults: Record<K, unknown>, value: z.ZodType<V>) {
@@ -31,7 +34,7 @@ export const weightOverridesSchema = z
       .object({
         kindWeight: table(LINK.build.kindWeight, weight),
         fullShare: z.number().finite().gt(0).max(1),
-        kindCap: z.number().finite().gt(0),
+        kindCap: z.number().finite().gt(0).max(MAX_WEIGHT),
         // 0 would let a family with no evidence corroborate (build counts only > 0 anyway)
         corroborationMin: z.number().finite().gt(0),
         corroborationBonus: weight,
@@ -70,7 +73,7 @@ export const weightOverridesSchema = z
       }),
     score: z
       .object({
-        bias: z.number().finite(),
+        bias: z.number().finite().min(-MAX_WEIGHT).max(MAX_WEIGHT),
         weights: table(SCORE.weights, weight),
         benignWeights: table(SCORE.benignWeights, weight),
         ramps: table(SCORE.ramps, range).superRefine((ramps, ctx) => {

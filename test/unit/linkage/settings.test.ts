@@ -88,6 +88,23 @@ describe('LINKAGE_WEIGHTS', () => {
       '{"score":{"reasonMinStrength":0}}',
       /LINKAGE_WEIGHTS\.score\.reasonMinStrength/,
     ],
+    [
+      'a weight past 1,000 (review: corroborationBonus 1e308 made Infinity edge weights)',
+      '{"build":{"corroborationBonus":1e308}}',
+      /LINKAGE_WEIGHTS\.build\.corroborationBonus/,
+    ],
+    [
+      'a kind weight past 1,000',
+      '{"build":{"kindWeight":{"payment":1e300},"kindCap":1000}}',
+      /build\.kindWeight\.payment/,
+    ],
+    ['a kindCap past 1,000', '{"build":{"kindCap":1e10}}', /build\.kindCap/],
+    [
+      'a score weight past 1,000',
+      '{"score":{"weights":{"signup_burst":1001}}}',
+      /score\.weights\.signup_burst/,
+    ],
+    ['a bias past ±1,000', '{"score":{"bias":-1e6}}', /score\.bias/],
   ])('refuses %s, naming the key', (_name, spec, message) => {
     expect(() => parseWeightOverrides(spec)).toThrow(message);
   });
@@ -99,6 +116,7 @@ describe('LINKAGE_WEIGHTS', () => {
         build: {
           maxExpandDegree: 1000,
           kindCap: 0.5,
+          corroborationBonus: 1000,
           corroborationMin: 0.01,
           minProposeWeight: 0.01,
         },
