@@ -42,6 +42,7 @@
  * hub's centre and a co-use subnet's mask bit come from that hash, so they do not
  * move when another value appears or disappears.
  */
+import { subnetOf } from '../ingest/subnet';
 import { coUseGroups, type CoUseGroups } from './co-use';
 import { checkTemplates, promptTemplates, type PromptTemplates } from './lsh';
 import {
@@ -346,6 +347,7 @@ export function allowedIdentifiers(input: LinkageInput, templates: PromptTemplat
   const allowByKind = IDENTIFIER_KINDS.map(() => new Set<string>());
   for (const id of input.allowlist)
     allowByKind[kindIndex(id.kind)]?.add(normalise(id.kind, id.value));
+  const subnets = allowByKind[SUBNET] as Set<string>;
   for (let i = 0; i < ids.length; i++) {
     const t = templates.ofIdentifier[i] as number;
     if (t >= 0) {
@@ -355,8 +357,21 @@ export function allowedIdentifiers(input: LinkageInput, templates: PromptTemplat
     const id = ids[i] as Identifier;
     const set = allowByKind[kindIndex(id.kind)] as Set<string>;
     if (set.size > 0 && set.has(normalise(id.kind, id.value))) flags[i] = 1;
+    // A listed subnet (a campus) covers its addresses too, or each NAT IP in it would
+    // still link its users.
+    else if (id.kind === 'ip' && subnets.size > 0 && subnets.has(subnetOrNull(id.value) ?? ''))
+      flags[i] = 1;
   }
   return flags;
+}
+
+/** The /24 or /48 of an address as ingest derives it; null for a value that is no IP. */
+function subnetOrNull(value: string): string | null {
+  try {
+    return subnetOf(value);
+  } catch {
+    return null;
+  }
 }
 
 /** Step 1: distinct values, prompts merged into near-duplicate templates, allow-list applied. */

@@ -72,6 +72,28 @@ describe('build: weights', () => {
     expect(g.stats.valuesAllowlisted).toBe(1);
   });
 
+  it('an allow-listed subnet covers the addresses in it (a campus NAT IP links no one)', () => {
+    // Found by review: listing a campus /24 left its NAT IP's evidence in place.
+    for (const [ip, subnet] of [
+      ['10.1.2.5', '10.1.2.0/24'],
+      ['2001:db8:1:2::5', '2001:db8:1::/48'],
+    ] as const) {
+      const links: Link[] = [
+        ...share([0, 1], 'device', 'd1'),
+        ...share([0, 1], 'ip', ip),
+        ...share([0, 1], 'subnet', subnet),
+      ];
+      const deviceOnly = edgeWeight(build(input(2, share([0, 1], 'device', 'd1')), RAW), 0, 1);
+      expect(edgeWeight(build(input(2, links), RAW), 0, 1)).toBeGreaterThan(deviceOnly);
+      const listed = build(input(2, links, [{ kind: 'subnet', value: subnet }]), RAW);
+      expect(listed.stats.valuesAllowlisted).toBe(2);
+      expect(edgeWeight(listed, 0, 1)).toBe(deviceOnly);
+      // listing the address alone leaves the rest of its subnet's evidence
+      const ipListed = build(input(2, links, [{ kind: 'ip', value: ip }]), RAW);
+      expect(ipListed.stats.valuesAllowlisted).toBe(1);
+    }
+  });
+
   it('an allow-listed prompt fingerprint allow-lists its near-duplicates too', () => {
     const links = [
       ...share([0, 1], 'prompt', '00000000000000ff'),
