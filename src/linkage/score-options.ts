@@ -127,6 +127,12 @@ export interface ScoreOptions {
   pivotMinRequests: number;
   /** webmail domains never count as a corporate domain */
   webmailDomains: string[];
+  /**
+   * providers whose every country domain is webmail: `hotmail` covers hotmail.com,
+   * hotmail.co.uk, hotmail.fr, yahoo.com.br (the name, then a TLD, or co/com/net/… and a
+   * country code)
+   */
+  webmailProviders: string[];
   /** benign_small_team applies to clusters up to this size */
   smallTeamMaxSize: number;
   /** per-kind weight used only to rank sharedIdentifiers */
@@ -225,6 +231,62 @@ export const DEFAULTS: ScoreOptions = {
     'tutanota.com',
     'zoho.com',
     'fastmail.com',
+    'fastmail.fm',
+    'foxmail.com',
+    'vip.qq.com',
+    'yeah.net',
+    'sohu.com',
+    'sina.cn',
+    'aliyun.com',
+    '139.com',
+    '188.com',
+    'inbox.ru',
+    'list.ru',
+    'bk.ru',
+    'rambler.ru',
+    'ya.ru',
+    'hanmail.net',
+    'daum.net',
+    'rediffmail.com',
+    'libero.it',
+    'laposte.net',
+    'orange.fr',
+    'free.fr',
+    't-online.de',
+    'freenet.de',
+    'seznam.cz',
+    'wp.pl',
+    'o2.pl',
+    'onet.pl',
+    'interia.pl',
+    'tuta.io',
+    'tutanota.de',
+    'posteo.de',
+    'mailbox.org',
+    'duck.com',
+    'hey.com',
+  ],
+  webmailProviders: [
+    'gmail',
+    'googlemail',
+    'hotmail',
+    'outlook',
+    'live',
+    'msn',
+    'windowslive',
+    'yahoo',
+    'ymail',
+    'rocketmail',
+    'aol',
+    'gmx',
+    'yandex',
+    'icloud',
+    'protonmail',
+    'proton',
+    'zoho',
+    'zohomail',
+    'tutanota',
+    'mail',
   ],
   smallTeamMaxSize: 25,
   kindRank: {

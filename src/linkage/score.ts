@@ -291,7 +291,7 @@ function measure(ctx: Context, members: number[], rng: () => number): Measured {
   signals.corporate_domain_share = round(
     modalShare(accounts, (a) => {
       const d = a.emailDomain?.toLowerCase() ?? null;
-      return d !== null && !ctx.webmail.has(d) ? d : null;
+      return d !== null && !ctx.isWebmail(d) ? d : null;
     }),
   );
 

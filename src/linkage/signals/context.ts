@@ -24,7 +24,8 @@ export interface Context {
   populationActiveAccounts: number;
   newModels: { name: string; firstSeen: number }[];
   newModelEarly: Uint8Array[];
-  webmail: Set<string>;
+  /** whether a lower-cased e-mail domain is webmail (never a corporate domain) */
+  isWebmail: (domain: string) => boolean;
   /**
    * template id per identifier (-1 for non-prompt identifiers), and per template the
    * requests (link events) of accounts that are in no community
@@ -126,7 +127,7 @@ export function buildContext(
     populationActiveAccounts: population.counted,
     newModels,
     newModelEarly,
-    webmail: new Set(opts.webmailDomains.map((d) => d.toLowerCase())),
+    isWebmail: webmailMatcher(opts.webmailDomains, opts.webmailProviders),
     promptTemplate,
     templateUnclustered,
     tpl: {
@@ -186,4 +187,31 @@ export function modelReleases(
     if (list.length >= k) out.push({ name, firstSeen: list[k - 1]! });
   }
   return out;
+}
+
+/** second-level labels under which a country code still names the provider's own domain */
+const COUNTRY_SECOND_LEVEL = new Set(['co', 'com', 'net', 'org', 'ne', 'or']);
+
+/**
+ * Listed domains, and a provider's name under any country suffix (`hotmail.co.uk`,
+ * `yahoo.com.br`, `gmx.net`), since a ring signing up on one of those is no company.
+ * Only the name as the registered label counts: `mail.acme.com` is Acme's.
+ */
+export function webmailMatcher(
+  domains: readonly string[],
+  providers: readonly string[],
+): (domain: string) => boolean {
+  const listed = new Set(domains.map((d) => d.toLowerCase()));
+  const names = new Set(providers.map((p) => p.toLowerCase()));
+  return (domain) => {
+    if (listed.has(domain)) return true;
+    const labels = domain.split('.');
+    if (!names.has(labels[0] as string)) return false;
+    if (labels.length === 2) return true;
+    return (
+      labels.length === 3 &&
+      COUNTRY_SECOND_LEVEL.has(labels[1] as string) &&
+      (labels[2] as string).length === 2
+    );
+  };
 }

@@ -8,7 +8,7 @@ import {
   modelPivot,
   quietestWindowShare,
 } from '../../../src/linkage/signals/activity';
-import { modelReleases } from '../../../src/linkage/signals/context';
+import { modelReleases, webmailMatcher } from '../../../src/linkage/signals/context';
 import type {
   AccountFacts,
   Identifier,
@@ -601,6 +601,26 @@ describe('score: each reason code appears when its pattern is planted', () => {
     expect(reason(c, 'benign_corporate_domain')).toBe(1);
     const web = scoreOne(people('web', 12, 7, plant.domain('gmail.com')));
     expect(reason(web, 'benign_corporate_domain')).toBeUndefined();
+  });
+
+  it("webmail: a provider's country domains and sister domains count as webmail too", () => {
+    // Found by review: foxmail.com, gmx.net, hotmail.co.uk and inbox.ru earned the
+    // corporate-domain credit (−1.5) that gmail.com does not.
+    for (const domain of ['foxmail.com', 'gmx.net', 'hotmail.co.uk', 'inbox.ru', 'yahoo.com.br']) {
+      const c = scoreOne(people(`w-${domain}`, 12, 7, plant.domain(domain)));
+      expect({ domain, share: c.signals.corporate_domain_share }).toEqual({ domain, share: 0 });
+    }
+    const isWebmail = webmailMatcher(DEFAULTS.webmailDomains, DEFAULTS.webmailProviders);
+    expect(['outlook.fr', 'live.co.uk', 'mail.de', 'yandex.kz'].map(isWebmail)).toEqual([
+      true,
+      true,
+      true,
+      true,
+    ]);
+    // a provider's name as a company's subdomain, or a longer name, is not webmail
+    expect(
+      ['mail.acme.com', 'hotmail.acme.co.uk', 'livenation.com', 'acme.example'].map(isWebmail),
+    ).toEqual([false, false, false, false]);
   });
 
   it("benign_signups_spread: an organisation's sign-ups spread over months", () => {
