@@ -70,6 +70,16 @@ function num(value: unknown, fallback = 0): number {
   return value === null || value === undefined ? fallback : toNumber(value);
 }
 
+/**
+ * A stored link's events: ingest writes counts ≥ 1, so one missing or not a finite
+ * number > 0 (NaN, negative, written by hand) is read as one event, never as NaN, which
+ * would also void the sum of its subnet.
+ */
+function events(count: unknown): number {
+  const c = num(count, 1);
+  return Number.isFinite(c) && c > 0 ? c : 1;
+}
+
 /** A list of numbers; the driver's own array when it holds numbers only (no copy). */
 function nums(list: unknown): number[] {
   if (!Array.isArray(list)) return [];
@@ -155,13 +165,13 @@ class InputBuilder implements PageSink {
     if (typeof value !== 'string' || value.length === 0) return;
     this.linkAccount.push(account);
     this.linkIdentifier.push(this.identifierIndex(kind, value));
-    this.linkCount.push(Math.max(1, num(count, 1)));
+    this.linkCount.push(events(count));
     this.linksPerKind[kind] = (this.linksPerKind[kind] ?? 0) + 1;
   }
 
   subnet(subnet: unknown, count: unknown): void {
     if (typeof subnet === 'string')
-      this.subnets.set(subnet, (this.subnets.get(subnet) ?? 0) + Math.max(1, num(count, 1)));
+      this.subnets.set(subnet, (this.subnets.get(subnet) ?? 0) + events(count));
   }
 
   endIps(account: number): void {

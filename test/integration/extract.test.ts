@@ -252,6 +252,12 @@ describe('extract', () => {
     // NaN stays NaN; an integer past 2^53 - 1 is Infinity, as the driver reads it.
     const odd = packed.accounts.find((a) => a.id === 'ex-odd');
     expect(odd?.models[0]?.hours.counts).toEqual([Infinity, -Infinity]);
+    // A link's count NaN (the org) or missing (the IP; it has no subnet here) is one
+    // event, not NaN.
+    const at = packed.accounts.findIndex((a) => a.id === 'ex-odd');
+    const [accountOf, , countOf] = packed.links;
+    const oddCounts = countOf!.filter((_, l) => accountOf![l] === at);
+    expect(oddCounts).toEqual([1, 1]);
     expect(packed).toEqual(viaCypher);
   });
 
