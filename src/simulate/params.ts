@@ -148,10 +148,15 @@ export const DEFAULTS = {
   /** Residential proxy network the campaigns rent: exit IPs and IPs per /24. */
   proxyIps: 4_000,
   proxyIpsPerSubnet: 4,
-  /** Ordinary customers of the same proxy network (benign:individual, subgroup proxy_user). */
-  proxyBenignUsers: 4_000,
+  /**
+   * Ordinary customers of the same proxy network (benign:individual, subgroup proxy_user),
+   * each on 1-3 of the IPs campaigns use; at least one per such IP.
+   */
+  proxyBenignUsers: 12_000,
   /** Share of a proxy user's requests that go through the proxy network. */
   proxyBenignTrafficShare: 0.6,
+  /** A proxy user's volume relative to a plain individual's (within the group's requests). */
+  proxyBenignVolume: 3,
 
   benign: {
     /** Plain individuals: own card, residential IP, webmail, diverse prompts. */

@@ -253,6 +253,8 @@ export function buildPopulation(p: EffectiveParams): Population {
   for (let s = 0; s < proxySubnets && proxies.length < p.proxyIps; s++) {
     proxies.push(...ident.hostsIn(ident.subnet24(), p.proxyIpsPerSubnet));
   }
+  /** Proxy IPs some sub-group rotates over, in first-use order. */
+  const campaignIps = new Set<string>();
   const camouflage = (): RequestMix[] => [
     mixPool(rng.pick(frameworks)),
     mixGeneric(),
@@ -287,6 +289,7 @@ export function buildPopulation(p: EffectiveParams): Population {
           ? releaseMs + rng.uniform(c.pivotLagHours[0], c.pivotLagHours[1]) * HOUR
           : Infinity;
       const ips = Array.from({ length: span(c.proxiesPerSubgroup) }, () => rng.pick(proxies));
+      for (const ip of ips) campaignIps.add(ip);
       const ipChoices = weighted(ips.map((ip): [string[], number] => [[ip], 1]));
       const devices = Array.from({ length: span(p.campaignDevicesPerSubgroup) }, () =>
         ident.device(),
@@ -380,15 +383,23 @@ export function buildPopulation(p: EffectiveParams): Population {
     a.ips = weighted<string[]>([[[ip], 1], ...mobile, ...extra]);
   };
 
-  // Plain individuals (the first proxyBenignUsers also use the campaigns' proxy network).
+  // Plain individuals; the first ones also use the campaigns' proxy IPs (proxy users).
+  // The IPs are dealt from the ones campaigns use, so each of those carries ordinary
+  // traffic; there is at least one proxy user per such IP.
+  const proxyDeck = deck(rng, campaignIps.size > 0 ? [...campaignIps] : proxies);
+  const proxyUsers = Math.min(
+    b.individual.accounts,
+    Math.max(p.proxyBenignUsers, campaignIps.size),
+  );
   for (let i = 0; i < b.individual.accounts; i++) {
-    const proxyUser = i < p.proxyBenignUsers;
+    const proxyUser = i < proxyUsers;
     const a = ordinary('individual', proxyUser ? 'proxy_user' : 'plain');
+    home(a);
     if (proxyUser) {
-      const mine = Array.from({ length: rng.range(1, 3) }, () => rng.pick(proxies));
-      const s = p.proxyBenignTrafficShare;
-      home(a, [[mine, s / (1 - s)]]);
-    } else home(a);
+      const mine = Array.from({ length: rng.range(1, 3) }, () => proxyDeck());
+      addShare(a, mine, p.proxyBenignTrafficShare);
+      a.rate *= p.proxyBenignVolume;
+    }
     a.mixes = ordinaryMixes([]);
     accounts.push(a);
   }
@@ -568,6 +579,30 @@ export function buildPopulation(p: EffectiveParams): Population {
   calibrate(accounts, p, startMs);
   for (const a of accounts) if (a.agentVolume) a.rate *= a.agentVolume;
   return { accounts, subgroups, pools, startMs, releaseMs };
+}
+
+/** Deals `items` in a shuffled order, shuffling again each time they run out. */
+function deck<T>(rng: Rng, items: readonly T[]): () => T {
+  const order = [...items];
+  let next = order.length;
+  return () => {
+    if (next >= order.length) {
+      rng.shuffle(order);
+      next = 0;
+    }
+    return order[next++] as T;
+  };
+}
+
+/** Adds `ips` to an account's addresses so they carry `share` of its requests. */
+function addShare(a: Account, ips: string[], share: number): void {
+  const { items, cum } = a.ips;
+  const total = cum[cum.length - 1] ?? 0;
+  const pairs = items.map((item, i): [string[], number] => [
+    item,
+    (cum[i] as number) - (i > 0 ? (cum[i - 1] as number) : 0),
+  ]);
+  a.ips = weighted([...pairs, [ips, (total * share) / (1 - share)]]);
 }
 
 /**

@@ -344,6 +344,43 @@ describe('simulate', () => {
     }
   });
 
+  it('mixes proxy users into every campaign proxy IP, 60 % of their traffic on those IPs', () => {
+    const pop = buildPopulation(effectiveParams(0.01, 7));
+    const campaignIps = new Set<string>();
+    for (const a of pop.accounts)
+      if (a.kind === 'campaign')
+        for (const ips of a.ips.items) ips.forEach((ip) => campaignIps.add(ip));
+    const proxyUsers = pop.accounts.filter((a) => a.subgroup === 'proxy_user');
+    const covered = new Set<string>();
+    for (const a of proxyUsers)
+      for (const ips of a.ips.items)
+        ips.filter((ip) => campaignIps.has(ip)).forEach((ip) => covered.add(ip));
+    expect(campaignIps.size).toBeGreaterThan(20);
+    expect(proxyUsers.length).toBeGreaterThanOrEqual(campaignIps.size);
+    expect(covered.size).toBe(campaignIps.size);
+
+    // In the events: the IPs campaign requests use, and what share of proxy users' requests
+    // goes through them.
+    const sub = new Map(small.truthRows.map((r) => r.split(',')).map((c) => [c[0], c[3]]));
+    const requests = small.lines
+      .map((l) => JSON.parse(l) as { type: string; accountId: string; ip: string })
+      .filter((e) => e.type === 'request');
+    const used = new Set(
+      requests.filter((e) => small.truth.get(e.accountId)?.kind === 'campaign').map((e) => e.ip),
+    );
+    const ofProxyUsers = requests.filter((e) => sub.get(e.accountId) === 'proxy_user');
+    const through = ofProxyUsers.filter((e) => used.has(e.ip)).length / ofProxyUsers.length;
+    expect(ofProxyUsers.length).toBeGreaterThan(1000);
+    expect(through).toBeGreaterThan(0.55);
+    expect(through).toBeLessThan(0.65);
+    // Ordinary traffic is a visible share on the proxies, not a rounding error.
+    const benignOnProxies = requests.filter(
+      (e) => used.has(e.ip) && small.truth.get(e.accountId)?.kind === 'benign',
+    ).length;
+    const onProxies = requests.filter((e) => used.has(e.ip)).length;
+    expect(benignOnProxies / onProxies).toBeGreaterThan(0.005);
+  });
+
   it('spreads NAT and VPN pools over as many /24s as configured, and puts framework developers behind carriers', () => {
     const subnets = (ips: string[]) =>
       new Set(ips.map((ip) => ip.split('.').slice(0, 3).join('.')));
