@@ -55,6 +55,8 @@ function paymentLine(a: Account, pm: string, n: number, ms: number): string {
 
 export class Generator {
   private readonly rng: Rng;
+  /** Breaks ties within a second; a stream of its own, so the events' content stays. */
+  private readonly orderRng: Rng;
   private readonly oldModels: string[];
   private readonly oldCum: Float64Array;
   /** Accounts whose sign-up / second payment falls on a day, by day index (-1 = before). */
@@ -71,6 +73,7 @@ export class Generator {
   ) {
     if (p.waveJitterMinutes * MINUTE >= DAY) throw new Error('waveJitterMinutes must be < 1 day');
     this.rng = Rng.derive(p.seed, 'events');
+    this.orderRng = Rng.derive(p.seed, 'order');
     this.oldModels = Object.keys(p.oldModels);
     this.oldCum = cumulative(Object.values(p.oldModels));
     for (const a of pop.accounts) {
@@ -192,18 +195,28 @@ export class Generator {
     return this.oldModels[rng.weighted(this.oldCum)] as string;
   }
 
-  /** Lines sorted by time, ties in insertion order: one numeric sort over (second, index) keys. */
+  /**
+   * Lines sorted by time, ties in a seeded random order (insertion order would put
+   * campaigns, built first, before benign accounts within a second): one numeric sort
+   * over (second, position in a shuffle) keys.
+   */
   private finish(out: Batch): string[] {
     const n = out.lines.length;
     if (n >= INDEX_BITS) throw new Error(`too many events in one day (${n}); lower the scale`);
     let min = Infinity;
     for (const t of out.times) min = Math.min(min, t);
+    const order = this.orderRng.shuffle(Array.from({ length: n }, (_, i) => i));
     const keys = new Float64Array(n);
-    for (let i = 0; i < n; i++)
-      keys[i] = Math.floor(((out.times[i] as number) - min) / 1000) * INDEX_BITS + i;
+    for (let j = 0; j < n; j++) {
+      const t = out.times[order[j] as number] as number;
+      keys[j] = Math.floor((t - min) / 1000) * INDEX_BITS + j;
+    }
     keys.sort();
     const lines = new Array<string>(n);
-    for (let i = 0; i < n; i++) lines[i] = out.lines[(keys[i] as number) % INDEX_BITS] as string;
+    for (let k = 0; k < n; k++) {
+      const i = order[(keys[k] as number) % INDEX_BITS] as number;
+      lines[k] = out.lines[i] as string;
+    }
     this.events += n;
     return lines;
   }
