@@ -33,6 +33,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULTS, type SimParams } from '../../src/simulate';
 import type { CampaignParams } from '../../src/simulate/params';
+import { seedsOption } from './args';
 import { type Evaluation, formatEvaluation } from './evaluate';
 import { type InMemoryResult, dumpClusters, runInMemory } from './in-memory';
 
@@ -262,7 +263,7 @@ async function main(): Promise<void> {
     },
   });
   const scale = Number(args.scale);
-  const seeds = (args.seeds as string).split(',').map(Number);
+  const seeds = seedsOption('seeds', args.seeds as string);
   const chosen = variants(args.variants?.split(','));
   const lines = [
     `scale ${scale}; in-memory loop (bench/quality/evasion.ts); ${new Date().toISOString()}`,

@@ -323,6 +323,15 @@ export interface EffectiveParams extends SimParams {
   seed: number;
 }
 
+/** The largest seed: rng.ts folds seeds to 32 bits, so a larger one is a smaller one's twin. */
+export const MAX_SEED = 2 ** 32 - 1;
+
+/** Refuses a seed that is not an integer in [0, 2^32): NaN, −1 and 2^32 would run as 0. */
+export function checkSeed(seed: number): void {
+  if (!Number.isInteger(seed) || seed < 0 || seed > MAX_SEED)
+    throw new Error(`seed must be an integer in [0, 2^32) (seeds are 32-bit), got ${seed}`);
+}
+
 /** Scale every count in the table (units, accounts, requests, pools) with floors. */
 export function effectiveParams(
   scale: number,
@@ -330,6 +339,7 @@ export function effectiveParams(
   overrides: Partial<SimParams> = {},
 ): EffectiveParams {
   if (!(scale > 0)) throw new Error('scale must be > 0');
+  checkSeed(seed);
   const p: SimParams = { ...DEFAULTS, ...overrides };
   const campaigns = {} as SimParams['campaigns'];
   for (const [name, c] of Object.entries(p.campaigns) as [CampaignName, CampaignParams][]) {

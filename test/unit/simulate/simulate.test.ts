@@ -627,6 +627,14 @@ describe('simulate', () => {
     expect(onNew / total).toBeLessThan(0.8);
   });
 
+  it('refuses a seed that is not an integer in [0, 2^32), which would be another seed folded', () => {
+    for (const seed of [-1, 2 ** 32, 4_294_967_297, 1.5, Number.NaN, Infinity]) {
+      expect(() => effectiveParams(0.01, seed)).toThrow('seed must be an integer in [0, 2^32)');
+    }
+    expect(effectiveParams(0.01, 0).seed).toBe(0);
+    expect(effectiveParams(0.01, 2 ** 32 - 1).seed).toBe(2 ** 32 - 1);
+  });
+
   it('gives away nothing in value formats: one account id format for everyone', () => {
     for (const id of small.truth.keys()) expect(id).toMatch(/^[a-z0-9]{14}$/);
   });

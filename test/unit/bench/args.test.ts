@@ -1,0 +1,16 @@
+// The quality benches' seed options: read as the CLI reads --seed, never '' or 'x' as 0.
+import { seedOption, seedsOption } from '../../../bench/quality/args';
+
+describe('seed options', () => {
+  it('reads a list of seeds', () => {
+    expect(seedsOption('seeds', '42')).toEqual([42]);
+    expect(seedsOption('seeds', '0,7,4294967295')).toEqual([0, 7, 4_294_967_295]);
+  });
+
+  it('refuses empty, non-numeric and out-of-range entries with the option named', () => {
+    for (const text of ['42,', ',42', '', '42,x', '1e3', '0x10', '-1', '4294967296', ' 7'])
+      expect(() => seedsOption('seeds', text)).toThrow(/^--seeds: ".*" is not a seed/);
+    expect(() => seedOption('seed', '')).toThrow('--seed: "" is not a seed');
+    expect(seedOption('seed', '42')).toBe(42);
+  });
+});
