@@ -5,7 +5,7 @@
  * day) is ever in memory, so scale 1 (~25 M lines) runs in bounded memory.
  */
 import { EffectiveParams } from './params';
-import { Account, Population, RequestMix, dayFactor } from './population';
+import { Account, Population, RequestMix, eventSpan, weekFactor } from './population';
 import { oneOffText } from './prompts';
 import { Rng, cumulative } from './rng';
 
@@ -116,8 +116,9 @@ export class Generator {
     const jitter = p.waveJitterMinutes * MINUTE;
     for (const a of pop.accounts) {
       if (day < a.fromDay || day >= a.toDay || a.rate <= 0) continue;
+      this.eventRequests(a, day, out);
       if (a.activeShare < 1 && !rng.chance(a.activeShare)) continue;
-      const n = rng.poisson((a.rate * dayFactor(a, day, pop.startMs)) / a.activeShare);
+      const n = rng.poisson((a.rate * weekFactor(a, day, pop.startMs)) / a.activeShare);
       const from = Math.max(dayMs, a.signupMs);
       for (let i = 0; i < n; i++) {
         let t: number;
@@ -138,6 +139,24 @@ export class Generator {
       }
     }
     return this.finish(out);
+  }
+
+  /**
+   * A hackathon's extra requests (boost − 1 times the usual rate) in the hours of the day
+   * it covers, spread evenly over them; participants are there whether or not it would
+   * have been one of their active days. With the usual requests, the same expectation
+   * as dayFactor, which calibration uses.
+   */
+  private eventRequests(a: Account, day: number, out: Batch): void {
+    const span = eventSpan(a, day, this.pop.startMs);
+    if (!span || !a.event) return;
+    const [from, to] = span;
+    const week = weekFactor(a, day, this.pop.startMs);
+    const n = this.rng.poisson((a.rate * week * (a.event.boost - 1) * (to - from)) / DAY);
+    for (let i = 0; i < n; i++) {
+      const t = Math.floor((from + this.rng.next() * (to - from)) / 1000) * 1000;
+      out.push(t, this.request(a, t));
+    }
   }
 
   private onboard(a: Account, out: Batch): void {

@@ -651,13 +651,30 @@ function stress(accounts: Account[], p: EffectiveParams, ident: Identity, releas
   }
 }
 
-/** Relative activity of an account on a day (weekends, hackathon boost). */
-export function dayFactor(a: Account, day: number, startMs: number): number {
+/** Relative activity of an account on a day outside a hackathon (weekends). */
+export function weekFactor(a: Account, day: number, startMs: number): number {
+  const dow = new Date(startMs + day * DAY).getUTCDay();
+  return dow === 0 || dow === 6 ? a.weekend : 1;
+}
+
+/** The part of a day inside the account's hackathon, as [fromMs, toMs), or null. */
+export function eventSpan(a: Account, day: number, startMs: number): [number, number] | null {
+  if (!a.event) return null;
   const dayMs = startMs + day * DAY;
-  const dow = new Date(dayMs).getUTCDay();
-  let f = dow === 0 || dow === 6 ? a.weekend : 1;
-  if (a.event && dayMs + DAY > a.event.fromMs && dayMs < a.event.toMs) f *= a.event.boost;
-  return f;
+  const from = Math.max(dayMs, a.event.fromMs);
+  const to = Math.min(dayMs + DAY, a.event.toMs);
+  return to > from ? [from, to] : null;
+}
+
+/**
+ * Relative activity of an account on a day: the week's rhythm, and a hackathon's boost
+ * over the hours of the day it covers (so a 48 h event boosts 48 h, not every day it
+ * touches).
+ */
+export function dayFactor(a: Account, day: number, startMs: number): number {
+  const span = eventSpan(a, day, startMs);
+  const covered = span && a.event ? ((span[1] - span[0]) / DAY) * (a.event.boost - 1) : 0;
+  return weekFactor(a, day, startMs) * (1 + covered);
 }
 
 /** Scale each group's per-account rates so expected requests match the table. */

@@ -10,7 +10,7 @@ import { hammingHex, simhash } from '../../../src/ingest/simhash';
 import { WEBMAIL } from '../../../src/simulate/identity';
 import { simulate } from '../../../src/simulate';
 import { effectiveParams } from '../../../src/simulate/params';
-import { buildPopulation } from '../../../src/simulate/population';
+import { buildPopulation, dayFactor, weekFactor } from '../../../src/simulate/population';
 
 jest.setTimeout(120_000);
 
@@ -300,6 +300,49 @@ describe('simulate', () => {
     expect(pairs).toBeGreaterThan(500);
     expect(turns.campaignFirst / turns.benignFirst).toBeGreaterThan(1 / 1.3);
     expect(turns.campaignFirst / turns.benignFirst).toBeLessThan(1.3);
+  });
+
+  it('boosts a hackathon for the 48 h it lasts, not every UTC day it touches', async () => {
+    // Everyone at UTC−8: a hackathon opens at 17:00 UTC, so its 48 h touch three UTC days.
+    const params = { timeZones: { '-8': 1 } };
+    const p = effectiveParams(0.01, 7, params);
+    const startMs = Date.parse(`${p.startDate}T00:00:00Z`);
+    const hackers = buildPopulation(p).accounts.filter((a) => a.event);
+    expect(hackers.length).toBe(p.benign.signup_burst.accounts);
+    for (const a of hackers) {
+      const ev = a.event as NonNullable<typeof a.event>;
+      // Over all days, the boost adds (boost − 1) × the event's length in days.
+      let extra = 0;
+      for (let d = a.fromDay; d < a.toDay; d++)
+        extra += dayFactor(a, d, startMs) - weekFactor(a, d, startMs);
+      expect(extra).toBeCloseTo(((ev.boost - 1) * (ev.toMs - ev.fromMs)) / DAY, 6);
+      expect(ev.toMs - ev.fromMs).toBeLessThanOrEqual(2 * DAY);
+    }
+
+    // In the events: the hourly rate inside the event and in the rest of its last UTC
+    // day, against the two weeks after it.
+    const r = await run(0.01, 7, { params });
+    const ev = hackers[0]?.event as NonNullable<(typeof hackers)[number]['event']>;
+    const dayEnd = Math.ceil((ev.toMs - startMs) / DAY) * DAY + startMs;
+    expect(dayEnd - ev.toMs).toBe(7 * HOUR);
+    const ids = new Set(hackers.map((a) => a.id));
+    let inside = 0;
+    let restOfDay = 0;
+    let after = 0;
+    for (const line of r.lines) {
+      const e = JSON.parse(line) as { type: string; accountId: string; at: string };
+      if (e.type !== 'request' || !ids.has(e.accountId)) continue;
+      const t = Date.parse(e.at);
+      if (t >= ev.fromMs + 3 * HOUR && t < ev.toMs) inside++;
+      else if (t >= ev.toMs && t < dayEnd) restOfDay++;
+      else if (t >= dayEnd && t < dayEnd + 14 * DAY) after++;
+    }
+    const usual = after / (14 * DAY);
+    const insideRatio = inside / (ev.toMs - ev.fromMs - 3 * HOUR) / usual;
+    expect(insideRatio).toBeGreaterThan(5);
+    expect(insideRatio).toBeLessThan(12);
+    // The old whole-day boost ran these hours at 8×.
+    expect(restOfDay / (dayEnd - ev.toMs) / usual).toBeLessThan(4);
   });
 
   it('reports progress once per day with a growing event count', () => {
