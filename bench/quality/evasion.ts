@@ -64,7 +64,7 @@ const EVASIONS: Record<string, Change> = {
   },
   'own-device': {
     what: 'every sign-up with a device has its own (default: 1–4 per sub-group)',
-    world: { campaignDevicesPerSubgroup: [1_000, 1_000] },
+    world: { campaignOwnDevices: true },
   },
   'slow-signup': {
     what: 'a sub-group signs up over 20 h (default 6 h)',

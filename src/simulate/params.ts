@@ -145,6 +145,8 @@ export const DEFAULTS = {
   campaignVolumeSigma: 0.3,
   /** Sign-ups in a sub-group that carry a device share a pool of this many devices. */
   campaignDevicesPerSubgroup: [1, 4] as Range,
+  /** Every campaign sign-up with a device has one of its own instead (evasion bench `own-device`). */
+  campaignOwnDevices: false,
   /** Residential proxy network the campaigns rent: exit IPs and IPs per /24. */
   proxyIps: 4_000,
   proxyIpsPerSubnet: 4,

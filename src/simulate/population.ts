@@ -344,7 +344,9 @@ export function buildPopulation(p: EffectiveParams): Population {
           prevPayments.length > 0 && rng.chance(0.04)
             ? rng.pick(prevPayments)
             : (payments[payments.length - 1] as string);
-        a.device = rng.chance(p.deviceShare) ? rng.pick(devices) : undefined;
+        // Own devices: fresh ones, as a pool drawn with replacement would still share some.
+        if (!rng.chance(p.deviceShare)) a.device = undefined;
+        else a.device = p.campaignOwnDevices ? ident.device() : rng.pick(devices);
         a.signupIp = rng.pick(ips);
         a.ips = ipChoices;
         a.mixes = mixes;

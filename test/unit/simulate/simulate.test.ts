@@ -670,6 +670,22 @@ describe('simulate', () => {
     expect(onNew / total).toBeLessThan(0.8);
   });
 
+  it('gives every campaign sign-up its own device when asked, none shared', () => {
+    const devicesOf = (own: boolean) => {
+      const pop = buildPopulation(effectiveParams(0.01, 7, { campaignOwnDevices: own }));
+      const users = new Map<string, number>();
+      for (const a of pop.accounts)
+        if (a.device) users.set(a.device, (users.get(a.device) ?? 0) + 1);
+      const campaign = pop.accounts.filter((a) => a.kind === 'campaign' && a.device);
+      return { campaign, shared: campaign.filter((a) => (users.get(a.device as string) ?? 0) > 1) };
+    };
+    const pooled = devicesOf(false);
+    expect(pooled.shared.length).toBeGreaterThan(pooled.campaign.length / 2);
+    const own = devicesOf(true);
+    expect(own.campaign.length).toBeGreaterThan(20);
+    expect(own.shared).toEqual([]);
+  });
+
   it('refuses a seed that is not an integer in [0, 2^32), which would be another seed folded', () => {
     for (const seed of [-1, 2 ** 32, 4_294_967_297, 1.5, Number.NaN, Infinity]) {
       expect(() => effectiveParams(0.01, seed)).toThrow('seed must be an integer in [0, 2^32)');
