@@ -210,14 +210,17 @@ export interface PivotResult {
   windowRequests: number;
 }
 
+/** Share of the members who adopt a model in its first window by whose first use it opens. */
+export const PIVOT_ANCHOR_SHARE = 0.25;
+
 /**
- * How fast members moved traffic to a model released at `releaseMs`.
- * Every hour within `windowHours` of the release in which some member used the model
- * starts a candidate window `windowHours` long (at most `windowHours` of them); the
- * measured window is the one with the largest share on the model among those with at
- * least `minRequests` requests (the earliest on a tie). So one member's single early
- * request does not anchor the window and hide a group that switched late on release
- * day, and a group that switched then is measured on the day after its switch.
+ * How fast members moved traffic to a model released at `releaseMs`, measured over the
+ * `windowHours` from when a quarter of the members who used it within `windowHours` of
+ * the release had first used it. Not from the first use by any member: one member's
+ * single request in the release hour would anchor the window there and hide a group
+ * that switched late on release day. Not the best of several windows either: adoption
+ * rises, so the latest window would lift every gradual adopter. A window with fewer
+ * than `minRequests` requests is not measured (share 0).
  */
 export function modelPivot(
   members: readonly AccountFacts[],
@@ -231,6 +234,7 @@ export function modelPivot(
   // per hour of the 2 × window from the release hour: members' requests, and on the model
   const all = new Float64Array(2 * windowHours);
   const onModel = new Float64Array(2 * windowHours);
+  const firstUses: number[] = [];
   let active = 0;
   let adopted = 0;
   for (const account of members) {
@@ -240,42 +244,23 @@ export function modelPivot(
     if (use) addHours(use.hours, releaseHour, onModel);
     // adopters (used it in [release hour, adoptBy), not their first use ever, which for a
     // model's first users comes before its release) are counted among the active only
+    const first = use ? firstActiveHour(use.hours, releaseHour, adoptBy) : -1;
+    if (first >= 0) firstUses.push(first - releaseHour);
     if (sumHours(hours, releaseHour, adoptBy + windowHours) > 0) {
       active++;
-      if (use && firstActiveHour(use.hours, releaseHour, adoptBy) >= 0) adopted++;
+      if (first >= 0) adopted++;
     }
   }
-  const best = bestPivotWindow(all, onModel, windowHours, minRequests);
-  return { ...best, adoption: active > 0 ? adopted / active : 0 };
-}
-
-/**
- * Of the windows `width` hours long starting at an hour < width in which `onModel` is
- * positive, the one with the largest share onModel / all and at least `minRequests`
- * requests (the earliest on a tie); share 0 and 0 requests when there is none.
- */
-function bestPivotWindow(
-  all: Float64Array,
-  onModel: Float64Array,
-  width: number,
-  minRequests: number,
-): { share: number; windowRequests: number } {
-  let share = 0;
-  let windowRequests = 0;
-  for (let start = 0; start < width; start++) {
-    if (!(onModel[start]! > 0)) continue;
-    let total = 0;
-    let on = 0;
-    for (let h = start; h < start + width; h++) {
-      total += all[h]!;
-      on += onModel[h]!;
-    }
-    if (total <= 0 || total < minRequests) continue;
-    const s = Math.min(1, on / total);
-    if (s > share) {
-      share = s;
-      windowRequests = total;
-    }
+  const adoption = active > 0 ? adopted / active : 0;
+  if (firstUses.length === 0) return { share: 0, adoption, windowRequests: 0 };
+  firstUses.sort((a, b) => a - b);
+  const anchor = firstUses[Math.ceil(PIVOT_ANCHOR_SHARE * firstUses.length) - 1] as number;
+  let total = 0;
+  let on = 0;
+  for (let h = anchor; h < anchor + windowHours; h++) {
+    total += all[h]!;
+    on += onModel[h]!;
   }
-  return { share, windowRequests };
+  const share = total > 0 && total >= minRequests ? Math.min(1, on / total) : 0;
+  return { share, adoption, windowRequests: total };
 }

@@ -1287,14 +1287,14 @@ describe('score helpers', () => {
     return facts;
   };
 
-  it('measures the pivot in the window with the largest share, among those with enough requests', () => {
-    // An early member's two requests at the release hour, then a team that moves half its
-    // traffic at +20 h. Windows start at r and at r + 20 (hours with use of the model).
+  it('anchors the pivot window where a quarter of the adopters had used the model', () => {
+    // A team of four moves half its traffic at +20 h; members who tried the model in the
+    // release hour anchor the window only when they are a quarter of the adopters.
     const r = RELEASE / HOUR;
-    const members = [
-      member('early', [[r, 2]], [[r, 2]]),
+    const early = (id: string) => member(id, [[r, 2]], [[r, 2]]);
+    const team = (id: string) =>
       member(
-        'team',
+        id,
         [
           [r + 20, 10],
           [r + 30, 40],
@@ -1303,22 +1303,39 @@ describe('score helpers', () => {
           [r + 20, 5],
           [r + 30, 20],
         ],
-      ),
-    ];
-    // from r: (2 + 5) / (2 + 10) over 12 requests; from r + 20: 25 / 50 over 50
-    const any = modelPivot(members, NEW_MODEL, RELEASE, 24);
-    expect(any.share).toBeCloseTo(7 / 12, 10);
-    expect(any.windowRequests).toBe(12);
-    // with 20 requests needed, the window from r is not measured (before, it was the only
-    // window, so the pivot was not measured at all)
-    const enough = modelPivot(members, NEW_MODEL, RELEASE, 24, 20);
-    expect(enough.share).toBe(0.5);
-    expect(enough.windowRequests).toBe(50);
-    expect(modelPivot(members, NEW_MODEL, RELEASE, 24, 51)).toEqual({
+      );
+    const four = ['t1', 't2', 't3', 't4'].map(team);
+    // one of five adopters early: the 2nd first use (+20 h) opens the window
+    const one = modelPivot([early('e1'), ...four], NEW_MODEL, RELEASE, 24);
+    expect(one).toEqual({ share: 0.5, adoption: 1, windowRequests: 200 });
+    // two of six early: the window opens at the release hour and ends before +30 h
+    const two = modelPivot([early('e1'), early('e2'), ...four], NEW_MODEL, RELEASE, 24);
+    expect(two.share).toBeCloseTo((4 + 4 * 5) / (4 + 4 * 10), 10);
+    expect(two.windowRequests).toBe(44);
+    // a window with fewer than minRequests requests is not measured
+    expect(modelPivot([early('e1'), ...four], NEW_MODEL, RELEASE, 24, 201)).toEqual({
       share: 0,
       adoption: 1,
-      windowRequests: 0,
+      windowRequests: 200,
     });
+  });
+
+  it('measures gradual adopters over their first day, not their best later one', () => {
+    // Review of the first fix (the largest share over windows opened by any use): 20
+    // members whose share rises linearly to 60 % over 48 h read 0.43 instead of 0.14.
+    const r = RELEASE / HOUR;
+    const hours = Array.from({ length: 48 }, (_, h) => h);
+    const members = Array.from({ length: 20 }, (_, i) =>
+      member(
+        `g${i}`,
+        hours.map((h) => [r + h, 100] as [number, number]),
+        hours.map((h) => [r + h, 0.5 + (60 * h) / 48] as [number, number]),
+      ),
+    );
+    const p = modelPivot(members, NEW_MODEL, RELEASE, 24);
+    const expected = hours.slice(0, 24).reduce((s, h) => s + (0.5 + (60 * h) / 48) / 100, 0) / 24;
+    expect(p.share).toBeCloseTo(expected, 10);
+    expect(p.share).toBeLessThan(0.15); // below the ramp's start: no strength
   });
 
   it('counts as adopters only members active after a release who used the model in its first 24 h', () => {
