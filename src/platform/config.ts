@@ -19,11 +19,11 @@ const digits = z
   .trim()
   .regex(/^\d+$/, 'a whole number in decimal digits')
   .transform(Number);
-/** Decimal digits with an optional fraction (`0.7`): no exponent, hex or Infinity. */
+/** Decimal digits with an optional fraction (`0.7`, `.5`, `1.`): no exponent, hex or Infinity. */
 const decimal = z
   .string()
   .trim()
-  .regex(/^\d+(\.\d+)?$/, 'a decimal number such as 0.7')
+  .regex(/^(\d+(\.\d*)?|\.\d+)$/, 'a decimal number such as 0.7')
   .transform(Number);
 
 const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>

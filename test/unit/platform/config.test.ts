@@ -97,7 +97,10 @@ describe('checked up front', () => {
     expect(loadConfig({ RISK_THRESHOLD: '0.5' }).RISK_THRESHOLD).toBe(0.5);
     expect(loadConfig({ RISK_THRESHOLD: '1' }).RISK_THRESHOLD).toBe(1);
     expect(loadConfig({ LINKAGE_RESOLUTION: ' 1.25 ' }).LINKAGE_RESOLUTION).toBe(1.25);
-    for (const bad of ['Infinity', '1e400', '0x1', '1e-1', '.5', '-0.5', 'NaN']) {
+    // as the old coercion read them (review: `.5` stopped start-up)
+    expect(loadConfig({ RISK_THRESHOLD: '.5' }).RISK_THRESHOLD).toBe(0.5);
+    expect(loadConfig({ LINKAGE_RESOLUTION: '2.' }).LINKAGE_RESOLUTION).toBe(2);
+    for (const bad of ['Infinity', '1e400', '0x1', '1e-1', '.', '-0.5', 'NaN']) {
       expect(() => loadConfig({ RISK_THRESHOLD: bad })).toThrow('RISK_THRESHOLD');
       expect(() => loadConfig({ LINKAGE_RESOLUTION: bad })).toThrow('LINKAGE_RESOLUTION');
     }
