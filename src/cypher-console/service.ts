@@ -69,7 +69,7 @@ export class CypherConsole {
       target: 'adhoc',
       params: { query: req.query, params: req.params },
     };
-    return auditedQuery(this.audit, this.queries, entry, async (slot) => {
+    const work = async (slot: Slot) => {
       const started = performance.now(); // the query's time, not the audit write's
       const params = driverParams(req.params);
       const result = await slot.run(async (tx, caps) => {
@@ -86,7 +86,8 @@ export class CypherConsole {
         return runCapped(tx, req.query, params, caps);
       });
       return withStats(result, started);
-    });
+    };
+    return auditedQuery(this.audit, this.queries, entry, work, { analystsText: true });
   }
 }
 
@@ -100,6 +101,7 @@ export async function auditedQuery<T>(
   queries: AnalystQueries,
   entry: Omit<AuditRecord, 'outcome'>,
   work: (slot: Slot) => Promise<T>,
+  options: { analystsText?: boolean } = {},
 ): Promise<T> {
   let slot: Slot;
   try {
@@ -117,7 +119,7 @@ export async function auditedQuery<T>(
     outcome = 'ok';
     return result;
   } catch (err) {
-    const appError = mapQueryError(err);
+    const appError = mapQueryError(err, options.analystsText === true);
     outcome = isAppError(appError) ? appError.code : 'internal';
     throw appError;
   } finally {
@@ -181,8 +183,12 @@ export function driverParams(params: Record<string, unknown>): Record<string, un
   return convert(params) as Record<string, unknown>;
 }
 
-/** Neo4j's refusal of a write, and errors in the query itself, as AppErrors. */
-export function mapQueryError(err: unknown): unknown {
+/**
+ * Neo4j's refusal of a write, and errors in the query itself, as AppErrors.
+ * `analystsText`: the query is the analyst's own (the console), so an execution failure
+ * is theirs too; in a saved investigation it is the service's, a 500.
+ */
+export function mapQueryError(err: unknown, analystsText = false): unknown {
   if (isAppError(err) || !(err instanceof Neo4jError)) return err;
   if (
     err.code === 'Neo.ClientError.Statement.AccessMode' ||
@@ -194,10 +200,11 @@ export function mapQueryError(err: unknown): unknown {
     });
   }
   // Neo4j files some errors of the query's own making (substring with a negative
-  // length, shortestPath from a node to itself) under DatabaseError: still the analyst's.
+  // length, shortestPath from a node to itself) under DatabaseError: in the console, the
+  // analyst's.
   if (
     err.code.startsWith('Neo.ClientError.') ||
-    err.code === 'Neo.DatabaseError.Statement.ExecutionFailed'
+    (analystsText && err.code === 'Neo.DatabaseError.Statement.ExecutionFailed')
   ) {
     return new AppError('bad_request', err.message, {
       cause: err,

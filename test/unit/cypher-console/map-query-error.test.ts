@@ -1,0 +1,32 @@
+import { Neo4jError } from 'neo4j-driver';
+import { mapQueryError } from '../../../src/cypher-console/service';
+import { AppError } from '../../../src/platform/errors';
+
+const neo4jError = (code: string) =>
+  new Neo4jError('substring: negative length', code, '50N42', 'general processing exception');
+
+describe('mapQueryError', () => {
+  it("an execution failure is the analyst's in the console, the service's in an investigation", () => {
+    // Review: mapping it to 400 everywhere made a saved investigation's failure (the
+    // service's query, or Neo4j itself) a bad request with Neo4j's internal message.
+    const failed = neo4jError('Neo.DatabaseError.Statement.ExecutionFailed');
+    const own = mapQueryError(failed, true);
+    expect(own).toBeInstanceOf(AppError);
+    expect(own).toMatchObject({ code: 'bad_request', status: 400 });
+    expect(mapQueryError(failed)).toBe(failed); // a 500 downstream
+    expect(
+      mapQueryError(neo4jError('Neo.DatabaseError.General.UnknownError'), true),
+    ).toBeInstanceOf(Neo4jError);
+  });
+
+  it('client errors are bad requests and refused writes write_not_allowed, either way', () => {
+    for (const analystsText of [true, false]) {
+      expect(
+        mapQueryError(neo4jError('Neo.ClientError.Statement.SyntaxError'), analystsText),
+      ).toMatchObject({ code: 'bad_request' });
+      expect(
+        mapQueryError(neo4jError('Neo.ClientError.Statement.AccessMode'), analystsText),
+      ).toMatchObject({ code: 'write_not_allowed', status: 403 });
+    }
+  });
+});
