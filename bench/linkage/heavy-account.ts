@@ -9,7 +9,9 @@
  *   npx tsx bench/linkage/heavy-account.ts [--ips 10000,20000,40000,80000] [--rounds 3]
  */
 import { build } from '../../src/linkage/build';
+import { createRng } from '../../src/linkage/rng';
 import type { Identifier, LinkageInput } from '../../src/linkage/types';
+import { bareAccount } from './synthetic';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -18,20 +20,8 @@ function arg(name: string, fallback: string): string {
 
 const ACCOUNTS = 500_000;
 
-/** mulberry32: the same population every run */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function population(ips: number, heavy: boolean): LinkageInput {
-  const r = rng(9);
+  const r = createRng(9);
   const linkAccount: number[] = [];
   const linkIdentifier: number[] = [];
   const linkCount: number[] = [];
@@ -50,18 +40,7 @@ function population(ips: number, heavy: boolean): LinkageInput {
     }
   }
   return {
-    accounts: Array.from({ length: ACCOUNTS }, (_, i) => ({
-      id: `acc-${i}`,
-      signupAt: null,
-      firstSeen: 0,
-      lastSeen: 0,
-      requests: 1,
-      hours: { keys: [], counts: [] },
-      emailDomain: null,
-      org: null,
-      models: [],
-      capabilities: [],
-    })),
+    accounts: Array.from({ length: ACCOUNTS }, (_, i) => bareAccount(i)),
     identifiers,
     linkAccount: Int32Array.from(linkAccount),
     linkIdentifier: Int32Array.from(linkIdentifier),

@@ -44,6 +44,22 @@ function variant(rng: Rng, base: [number, number], maxFlips: number): string {
   return hex32(hi) + hex32(lo);
 }
 
+/** An account with no facts but its id: build reads only links. */
+export function bareAccount(i: number): AccountFacts {
+  return {
+    id: `acc-${i}`,
+    signupAt: null,
+    firstSeen: 0,
+    lastSeen: 0,
+    requests: 1,
+    hours: { keys: [], counts: [] },
+    emailDomain: null,
+    org: null,
+    models: [],
+    capabilities: [],
+  };
+}
+
 export interface Synthetic {
   input: LinkageInput;
   planted: Int8Array;
@@ -83,20 +99,7 @@ export function synthesize(n: number, seed = 1): Synthetic {
 
   const planted = new Int8Array(n).fill(-1);
   const accounts: AccountFacts[] = [];
-  for (let i = 0; i < n; i++) {
-    accounts.push({
-      id: `acc-${i}`,
-      signupAt: null,
-      firstSeen: 0,
-      lastSeen: 0,
-      requests: 1,
-      hours: { keys: [], counts: [] },
-      emailDomain: null,
-      org: null,
-      models: [],
-      capabilities: [],
-    });
-  }
+  for (let i = 0; i < n; i++) accounts.push(bareAccount(i));
 
   // Shared pools.
   const popular = Array.from({ length: 8 }, () => randomFingerprint(rng));
