@@ -45,6 +45,7 @@
 import { subnetOf } from '../ingest/subnet';
 import { coUseGroups, type CoUseGroups } from './co-use';
 import { checkTemplates, promptTemplates, type PromptTemplates } from './lsh';
+import { lowerBound } from './signals/numbers';
 import {
   IDENTIFIER_KINDS,
   type Identifier,
@@ -289,18 +290,6 @@ export function build(
 
 /** Step 4 searches a list instead of walking it when it is this many times longer. */
 const GALLOP_RATIO = 16;
-
-/** First index in [from, to) of sorted `list` whose value is ≥ x. */
-function lowerBound(list: Int32Array, from: number, to: number, x: number): number {
-  let lo = from;
-  let hi = to;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((list[mid] as number) < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
 
 /** Pairs step 3 proposes, counted with repeats: an upper bound on the distinct pairs. */
 function proposalCount(

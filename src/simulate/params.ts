@@ -3,6 +3,7 @@
  * the scaling rule that turns it into the effective parameters for a run. Counts are for
  * scale 1 and scale linearly; floors keep every population present at small scales.
  */
+import { MAX_SEED } from '../linkage/rng';
 
 /** A `[min, max]` range, inclusive for integers. */
 export type Range = readonly [number, number];
@@ -325,11 +326,11 @@ export interface EffectiveParams extends SimParams {
   seed: number;
 }
 
-/** The largest seed: rng.ts folds seeds to 32 bits, so a larger one is a smaller one's twin. */
-export const MAX_SEED = 2 ** 32 - 1;
-
-/** Refuses a seed that is not an integer in [0, 2^32): NaN, −1 and 2^32 would run as 0. */
-export function checkSeed(seed: number): void {
+/**
+ * Refuses a seed that is not an integer in [0, 2^32): rng.ts folds seeds to 32 bits, so
+ * NaN, −1 and 2^32 would run as another seed's twin.
+ */
+function checkSeed(seed: number): void {
   if (!Number.isInteger(seed) || seed < 0 || seed > MAX_SEED)
     throw new Error(`seed must be an integer in [0, 2^32) (seeds are 32-bit), got ${seed}`);
 }

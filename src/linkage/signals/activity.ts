@@ -8,6 +8,7 @@
  * Hours are epoch hours (floor(ms / 3_600_000)), UTC.
  */
 import type { AccountFacts, HourSeries } from '../types';
+import { lowerBound } from './numbers';
 
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 24 * HOUR_MS;
@@ -155,23 +156,15 @@ export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
   return sorted[idx]!;
 }
 
-/** Index of the first key ≥ hour (binary search). */
-function firstKeyAtOrAfter(keys: readonly number[], hour: number): number {
-  let lo = 0;
-  let hi = keys.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (keys[mid]! < hour) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 /** Sum of a series' counts with keys in [fromHour, toHour). Binary search to the start. */
 export function sumHours(series: HourSeries, fromHour: number, toHour: number): number {
   const { keys, counts } = series;
   let sum = 0;
-  for (let i = firstKeyAtOrAfter(keys, fromHour); i < keys.length && keys[i]! < toHour; i++) {
+  for (
+    let i = lowerBound(keys, 0, keys.length, fromHour);
+    i < keys.length && keys[i]! < toHour;
+    i++
+  ) {
     sum += counts[i] ?? 0;
   }
   return sum;
@@ -181,7 +174,11 @@ export function sumHours(series: HourSeries, fromHour: number, toHour: number): 
 function addHours(series: HourSeries, fromHour: number, into: Float64Array): void {
   const { keys, counts } = series;
   const toHour = fromHour + into.length;
-  for (let i = firstKeyAtOrAfter(keys, fromHour); i < keys.length && keys[i]! < toHour; i++) {
+  for (
+    let i = lowerBound(keys, 0, keys.length, fromHour);
+    i < keys.length && keys[i]! < toHour;
+    i++
+  ) {
     const slot = keys[i]! - fromHour;
     into[slot] = into[slot]! + (counts[i] ?? 0);
   }

@@ -48,3 +48,15 @@ export function medianSorted(sorted: Float64Array): number {
   const mid = n >> 1;
   return n % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
+
+/** First index in [from, to) of ascending `list` whose value is ≥ x (binary search). */
+export function lowerBound(list: ArrayLike<number>, from: number, to: number, x: number): number {
+  let lo = from;
+  let hi = to;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((list[mid] as number) < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

@@ -4,6 +4,7 @@
  * a Detection, so score/match tests read like the scenario they plant.
  * Everything is seeded; no clock.
  */
+import { bareAccount } from '../../../bench/linkage/synthetic';
 import type {
   AccountFacts,
   Detection,
@@ -375,20 +376,7 @@ export function all(
 export type LinkRow = [account: number, kind: IdentifierKind, value: string, count?: number];
 
 /** An account with no facts but its id: for tests of build, which reads only links. */
-export function bareAccount(i: number): AccountFacts {
-  return {
-    id: `acc-${i}`,
-    signupAt: null,
-    firstSeen: 0,
-    lastSeen: 0,
-    requests: 1,
-    hours: { keys: [], counts: [] },
-    emailDomain: null,
-    org: null,
-    models: [],
-    capabilities: [],
-  };
-}
+export { bareAccount };
 
 /** A LinkageInput of bare accounts from links; identifiers are de-duplicated. */
 export function linksInput(
