@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import neo4j from 'neo4j-driver';
 import { createDriver } from '../../src/platform/neo4j';
 import {
@@ -26,15 +27,21 @@ const portOf = (uri: string): number => Number(new URL(uri).port);
 
 /** Processes whose command line mentions `text` (Linux /proc). */
 function processesNaming(text: string): number {
-  let n = 0;
-  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      if (fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(text)) n++;
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return n;
+  return pidsNaming(text).length;
+}
+
+function pidsNaming(text: string): number[] {
+  return fs
+    .readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((pid) => {
+      try {
+        return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(text);
+      } catch {
+        return false; // gone meanwhile
+      }
+    })
+    .map(Number);
 }
 
 /** The driver's basic auth for a local Neo4j. */
@@ -291,6 +298,46 @@ describe('local Neo4j launcher', () => {
       await expect(start).rejects.toThrow(/exited early with code 6/);
       await expect(start).rejects.toThrow(/nobody/);
     });
+
+    it('a stop during the import halts the launcher at once, not after the import', async () => {
+      // Found by review: the bulk importer cannot be interrupted, so a SIGTERM (or the
+      // parent's death) let it import on for minutes into a store nobody would use, while
+      // a retry reused its staging folder. 3M nodes take ~10 s to import here.
+      const dataDir = tempDir();
+      const files = tempDir();
+      const file = path.join(files, 'Person.csv');
+      const rows = 3_000_000;
+      const out = fs.openSync(file, 'w');
+      fs.writeSync(out, 'id:ID(Person)\n');
+      for (let from = 0; from < rows; from += 100_000) {
+        let chunk = '';
+        for (let i = from; i < from + 100_000; i++) chunk += `p${i}\n`;
+        fs.writeSync(out, chunk);
+      }
+      fs.closeSync(out);
+      let stoppedAt = 0;
+      const stopOnceImporting = async () => {
+        // the importer creates the store's folder when it starts writing
+        const store = path.join(dataDir, 'data', 'databases', 'neo4j');
+        while (!fs.existsSync(store)) await delay(20);
+        stoppedAt = performance.now();
+        for (const pid of pidsNaming(dataDir)) process.kill(pid, 'SIGTERM');
+      };
+      const start = startLocalNeo4j({
+        dataDir,
+        heap: '512m',
+        pagecache: '128m',
+        bulkImport: () => {
+          void stopOnceImporting();
+          return { nodes: [`Person=${file}`], relationships: [], multiline: false };
+        },
+      });
+      // Before: the import ran to its end and the launcher then exited 0.
+      await expect(start).rejects.toThrow(/exited early with code 6/);
+      await expect(start).rejects.toThrow(/SIGTERM during the import: halting/);
+      expect(performance.now() - stoppedAt).toBeLessThan(3000);
+      expect(processesNaming(dataDir)).toBe(0);
+    }, 120_000);
 
     it('stops the launcher when writing the files throws, and passes the error on', async () => {
       const dataDir = tempDir();

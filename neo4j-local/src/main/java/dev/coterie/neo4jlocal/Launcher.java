@@ -62,6 +62,22 @@ public final class Launcher {
   static final int EXIT_STOP_FAILED = 5;
   static final int EXIT_IMPORT_FAILED = 6;
 
+  /**
+   * Set while the bulk importer runs: it cannot be interrupted, so a stop then halts the
+   * JVM at once rather than let it import for minutes into a store the parent discards
+   * (and a retry reuses its staging folder meanwhile).
+   */
+  static volatile boolean importing = false;
+
+  /** Counts down the stop latch; during an import, halts instead (see `importing`). */
+  static void requestStop(CountDownLatch stopRequested, String why) {
+    stopRequested.countDown();
+    if (importing) {
+      System.err.println("neo4j-local: " + why + " during the import: halting, the import is abandoned");
+      Runtime.getRuntime().halt(EXIT_IMPORT_FAILED);
+    }
+  }
+
   private Launcher() {}
 
   /** Parsed command line. */
@@ -106,7 +122,7 @@ public final class Launcher {
                   // A broken stdin also means the parent is gone.
                 }
                 System.err.println("neo4j-local: stdin closed (parent gone), shutting down");
-                stopRequested.countDown();
+                requestStop(stopRequested, "stdin closed");
               },
               "neo4j-local-stdin-watch");
       watcher.setDaemon(true);
@@ -199,7 +215,12 @@ public final class Launcher {
         return;
       }
       Files.createDirectories(opts.dataDir());
+      importing = true;
+      if (stopRequested.getCount() == 0) {
+        System.exit(0); // a stop that came before the flag was set
+      }
       code = AdminTool.execute(ctx, args.toArray(String[]::new));
+      importing = false;
     } catch (Throwable t) {
       System.err.println("neo4j-local: import failed: " + describe(t));
       code = -1;
@@ -399,7 +420,8 @@ public final class Launcher {
 
   private static void installSignal(String name, CountDownLatch stopRequested) {
     try {
-      sun.misc.Signal.handle(new sun.misc.Signal(name), sig -> stopRequested.countDown());
+      sun.misc.Signal.handle(
+          new sun.misc.Signal(name), sig -> requestStop(stopRequested, "SIG" + name));
     } catch (Throwable t) {
       System.err.println("neo4j-local: cannot handle SIG" + name + " (" + t + "); relying on the shutdown hook");
     }
