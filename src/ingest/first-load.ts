@@ -21,18 +21,21 @@ import {
   mkdirSync,
   openSync,
   readdirSync,
+  readFileSync,
   renameSync,
   rmdirSync,
   rmSync,
   statSync,
+  writeFileSync,
   writeSync,
 } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import type { CypherMap } from '../platform/cypher';
 import { migrate } from '../platform/migrations';
 import { openDatabase } from '../platform/neo4j';
 import { peakRssMiB } from '../platform/peak-rss';
-import { startLocalNeo4j } from '../platform/neo4j-local';
+import { pidAlive, startLocalNeo4j } from '../platform/neo4j-local';
 import { foldFile } from './fold-file';
 import { writeImportFiles } from './import-csv';
 import { identify, lastLineEnd, readHead } from './import-identity';
@@ -91,6 +94,42 @@ export interface FirstLoadSummary extends ImportProgress {
 const PROGRESS_MS = 500;
 
 export async function firstLoad(opts: FirstLoadOptions): Promise<FirstLoadSummary> {
+  // One first load per data directory: a second one would delete the first's staging
+  // folder under its running import, and the first would then move the second's
+  // near-empty one into place and report success (review).
+  const release = takeLock(`${path.resolve(opts.dataDir)}.first-load.lock`);
+  try {
+    return await loadLocked(opts);
+  } finally {
+    release();
+  }
+}
+
+/**
+ * Creates `lockPath` (O_EXCL) with this pid; a lock whose holder on this machine is gone
+ * is taken over, a live holder's is refused.
+ */
+function takeLock(lockPath: string): () => void {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      writeFileSync(lockPath, `${process.pid} ${hostname()}\n`, { flag: 'wx' });
+      return () => rmSync(lockPath, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw err;
+    }
+    const [pid, host] = readFileSync(lockPath, 'utf8').trim().split(' ');
+    const holder = Number(pid);
+    if (host !== hostname() || (Number.isInteger(holder) && holder > 0 && pidAlive(holder))) {
+      throw new Error(
+        `another --first-load into ${lockPath.slice(0, -'.first-load.lock'.length)} is running ` +
+          `(pid ${pid} on ${host}); wait for it, or remove ${lockPath} if it is gone`,
+      );
+    }
+    rmSync(lockPath, { force: true }); // its holder died: a stale lock
+  }
+}
+
+async function loadLocked(opts: FirstLoadOptions): Promise<FirstLoadSummary> {
   const started = Date.now();
   const file = path.resolve(opts.file);
   const dataDir = path.resolve(opts.dataDir);

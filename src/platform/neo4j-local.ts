@@ -184,7 +184,8 @@ function isUpToDate(p: ReturnType<typeof launcherPaths>, stamp: string): boolean
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-function pidAlive(pid: number): boolean {
+/** Whether a process of this machine with that pid exists (EPERM: it does, not ours). */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -5,6 +5,7 @@
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import neo4j, { type Driver } from 'neo4j-driver';
 import { firstLoad } from '../../src/ingest/first-load';
@@ -250,6 +251,29 @@ describe('coterie import --first-load', () => {
     expect(readFileSync(path.join(dataDir, 'keep.txt'), 'utf8')).toBe('mine');
     expect(existsSync(`${dataDir}.first-load`)).toBe(false);
   });
+
+  it("one first load per data directory: a second is refused, a dead holder's lock taken over", async () => {
+    // Found by review: a second first load deleted the first's staging folder under its
+    // import, and the first then moved the second's near-empty one into place as done.
+    const file = path.join(dir, 'twice.jsonl');
+    writeFileSync(file, `${fixture().slice(0, 30).join('\n')}\n`);
+    const dataDir = path.join(dir, 'twice');
+    const lock = `${dataDir}.first-load.lock`;
+    const first = firstLoad({ file, dataDir, cypher, ...memory });
+    expect(existsSync(lock)).toBe(true); // taken before the first await
+    await expect(firstLoad({ file, dataDir, cypher, ...memory })).rejects.toThrow(
+      `another --first-load into ${dataDir} is running (pid ${process.pid}`,
+    );
+    expect((await first).written).toBeGreaterThan(0);
+    expect(existsSync(lock)).toBe(false);
+    // a lock left by a process of this machine that is gone is taken over
+    const again = path.join(dir, 'stale');
+    writeFileSync(`${again}.first-load.lock`, `${2 ** 22 + 12345} ${hostname()}\n`);
+    expect((await firstLoad({ file, dataDir: again, cypher, ...memory })).written).toBeGreaterThan(
+      0,
+    );
+    expect(existsSync(`${again}.first-load.lock`)).toBe(false);
+  }, 300_000);
 
   it('a file without one valid event gives an empty, migrated database and its rejects', async () => {
     const file = path.join(dir, 'bad.jsonl');
