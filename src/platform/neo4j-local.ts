@@ -172,13 +172,40 @@ function sourceStamp(p: ReturnType<typeof launcherPaths>): string {
 
 function isUpToDate(p: ReturnType<typeof launcherPaths>, stamp: string): boolean {
   try {
-    return (
-      fs.existsSync(p.jar) &&
-      fs.existsSync(p.lib) &&
-      fs.readFileSync(p.stamp, 'utf8').trim() === stamp
-    );
+    return fs.readFileSync(p.stamp, 'utf8').trim() === stamp && buildIsWhole(p);
   } catch {
     return false;
+  }
+}
+
+/**
+ * The jar and every jar in lib/ end as a zip ends. A build cut short (Ctrl-C, the timeout)
+ * leaves a truncated jar that Maven's next run keeps, as it is newer than its inputs.
+ */
+function buildIsWhole(p: ReturnType<typeof launcherPaths>): boolean {
+  if (!fs.existsSync(p.jar) || !fs.existsSync(p.lib)) return false;
+  const jars = fs.readdirSync(p.lib).filter((f) => f.endsWith('.jar'));
+  return jars.length > 0 && [p.jar, ...jars.map((f) => path.join(p.lib, f))].every(isWholeZip);
+}
+
+const ZIP_END = Buffer.from([0x50, 0x4b, 0x05, 0x06]); // end of central directory record
+
+/** Whether `file` ends with a zip's end record (after at most a 64 KiB archive comment). */
+export function isWholeZip(file: string): boolean {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    const length = Math.min(size, 22 + 0xffff);
+    const tail = Buffer.alloc(length);
+    fs.readSync(fd, tail, 0, length, size - length);
+    for (let at = tail.lastIndexOf(ZIP_END); at >= 0; at = tail.lastIndexOf(ZIP_END, at - 1)) {
+      // the record is whole and its comment runs exactly to the end
+      if (at + 22 <= length && at + 22 + tail.readUInt16LE(at + 20) === length) return true;
+      if (at === 0) break;
+    }
+    return false;
+  } finally {
+    fs.closeSync(fd);
   }
 }
 
@@ -331,9 +358,14 @@ export async function ensureLauncherBuilt(log: (msg: string) => void = noop): Pr
     if (isUpToDate(p, stamp)) return p.jar; // built by whoever held the lock
     log('neo4j-local: building the launcher with Maven (first run downloads Neo4j)');
     const started = Date.now();
+    // Outputs of an earlier build go first: Maven keeps a file newer than its inputs, a
+    // truncated one included, and a JVM running the old jar keeps its own (unlinked) copy.
+    for (const old of [p.stamp, p.jar, p.lib]) fs.rmSync(old, { recursive: true, force: true });
     await runMaven(p.pom);
-    if (!fs.existsSync(p.jar)) {
-      throw new Error(`neo4j-local: Maven succeeded but ${p.jar} is missing`);
+    if (!buildIsWhole(p)) {
+      throw new Error(
+        `neo4j-local: Maven succeeded but ${p.jar} or a jar in ${p.lib} is missing or cut short`,
+      );
     }
     // Class archives describe the old jars: the JVM would refuse them.
     for (const f of fs.readdirSync(p.target)) {
