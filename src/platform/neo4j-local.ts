@@ -245,9 +245,10 @@ async function acquireLock(lockPath: string, log: (msg: string) => void): Promis
       const st = fs.statSync(lockPath);
       const holder = Number.parseInt(fs.readFileSync(lockPath, 'utf8').split(' ')[0] ?? '', 10);
       const ageMs = Date.now() - st.mtimeMs;
-      // A lock older than 10 min, or whose holder (same machine) is gone, is stale.
+      // A lock whose holder (same machine) is gone is stale, and one older than a build
+      // may take: a live holder's Maven may run that long, and a rebuild removes its output.
       stale =
-        ageMs > STALE_LOCK_MS ||
+        ageMs > BUILD_TIMEOUT_MS + 60_000 ||
         (Number.isInteger(holder) && holder > 0 && ageMs > 2000 && !pidAlive(holder));
     } catch {
       continue; // vanished between open and stat: just retry

@@ -3,7 +3,15 @@
  * the online (Cypher) importer builds from the same file — same nodes, relationships and
  * properties, same reject file and counts — and leave nothing behind when refused or stopped.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { hostname } from 'node:os';
 import path from 'node:path';
@@ -266,13 +274,29 @@ describe('coterie import --first-load', () => {
     );
     expect((await first).written).toBeGreaterThan(0);
     expect(existsSync(lock)).toBe(false);
-    // a lock left by a process of this machine that is gone is taken over
-    const again = path.join(dir, 'stale');
-    writeFileSync(`${again}.first-load.lock`, `${2 ** 22 + 12345} ${hostname()}\n`);
-    expect((await firstLoad({ file, dataDir: again, cypher, ...memory })).written).toBeGreaterThan(
+    // Taken over: a lock whose process on this machine is gone; one naming this very pid
+    // that this process does not hold (a container restarted after its load was killed);
+    // an empty one older than a few seconds (a crash while writing it). The data
+    // directory's parent need not exist (.coterie/ on a fresh clone; review).
+    const stale: [string, string][] = [
+      ['dead', `${2 ** 22 + 12345} ${hostname()}\n`],
+      ['mine', `${process.pid} ${hostname()}\n`],
+      ['empty', ''],
+    ];
+    for (const [name, text] of stale) {
+      const again = path.join(dir, 'fresh', name, 'neo4j');
+      mkdirSync(path.dirname(again), { recursive: true });
+      writeFileSync(`${again}.first-load.lock`, text);
+      const old = new Date(Date.now() - 60_000);
+      utimesSync(`${again}.first-load.lock`, old, old);
+      const loaded = await firstLoad({ file, dataDir: again, cypher, ...memory });
+      expect({ name, written: loaded.written > 0 }).toEqual({ name, written: true });
+      expect(existsSync(`${again}.first-load.lock`)).toBe(false);
+    }
+    const fresh = path.join(dir, 'no-parent-yet', '.coterie', 'neo4j');
+    expect((await firstLoad({ file, dataDir: fresh, cypher, ...memory })).written).toBeGreaterThan(
       0,
     );
-    expect(existsSync(`${again}.first-load.lock`)).toBe(false);
   }, 300_000);
 
   it('a file without one valid event gives an empty, migrated database and its rejects', async () => {
