@@ -17,3 +17,13 @@ export function seedOption(name: string, text: string): number {
 export function seedsOption(name: string, text: string): number[] {
   return text.split(',').map((entry) => seedOption(name, entry));
 }
+
+/**
+ * `--scale`: a decimal > 0 (`0.1`, `.05`, `1`). Number() also read `1e-3`, `0x1` and `' '`
+ * (as 0), and the scale names the simulation's cache folder.
+ */
+export function scaleOption(text: string): number {
+  const scale = /^(\d+(\.\d*)?|\.\d+)$/.test(text) ? Number(text) : NaN;
+  if (!(scale > 0)) throw new Error(`--scale: "${text}" is not a decimal number > 0`);
+  return scale;
+}

@@ -33,7 +33,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULTS, type SimParams } from '../../src/simulate';
 import type { CampaignParams } from '../../src/simulate/params';
-import { seedsOption } from './args';
+import { scaleOption, seedsOption } from './args';
 import { type Evaluation, formatEvaluation } from './evaluate';
 import { type InMemoryResult, dumpClusters, runInMemory } from './in-memory';
 
@@ -262,7 +262,7 @@ async function main(): Promise<void> {
       dump: { type: 'string' },
     },
   });
-  const scale = Number(args.scale);
+  const scale = scaleOption(args.scale as string);
   const seeds = seedsOption('seeds', args.seeds as string);
   const chosen = variants(args.variants?.split(','));
   const lines = [

@@ -21,7 +21,7 @@ import { detect } from '../../src/linkage/detect';
 import { score } from '../../src/linkage/score';
 import type { LinkageInput, ScoredCluster } from '../../src/linkage/types';
 import type { SimParams } from '../../src/simulate';
-import { seedOption } from './args';
+import { scaleOption, seedOption } from './args';
 import {
   type Evaluation,
   type TruthRow,
@@ -123,7 +123,7 @@ async function main(): Promise<void> {
       dump: { type: 'string' },
     },
   });
-  const scale = Number(args.scale);
+  const scale = scaleOption(args.scale as string);
   const seed = seedOption('seed', args.seed as string);
   const dir = path.resolve(args.dir ?? `bench/out/quality-sim-${scale}-${seed}`);
   const { input, clusters, truth, evaluation, graphStats, detectStats, times } = await runInMemory(

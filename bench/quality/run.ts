@@ -31,7 +31,7 @@ import { migrate } from '../../src/platform/migrations';
 import { openDatabase, toNumber } from '../../src/platform/neo4j';
 import { startLocalNeo4j } from '../../src/platform/neo4j-local';
 import { peakRssMiB } from '../../src/platform/peak-rss';
-import { seedOption } from './args';
+import { scaleOption, seedOption } from './args';
 import { simulatedWorld } from './source-hash';
 import {
   type EvalCluster,
@@ -66,9 +66,8 @@ async function main(): Promise<void> {
       pagecache: { type: 'string', default: '2g' },
     },
   });
-  const scale = Number(args.scale);
+  const scale = scaleOption(args.scale as string);
   const seed = seedOption('seed', args.seed as string);
-  if (!(scale > 0)) throw new Error('--scale must be > 0');
   mkdirSync(OUT, { recursive: true });
   const simDir = path.join(OUT, `quality-sim-${scale}-${seed}`);
   const events = path.join(simDir, 'events.jsonl');

@@ -1,5 +1,5 @@
 // The quality benches' seed options: read as the CLI reads --seed, never '' or 'x' as 0.
-import { seedOption, seedsOption } from '../../../bench/quality/args';
+import { scaleOption, seedOption, seedsOption } from '../../../bench/quality/args';
 
 describe('seed options', () => {
   it('reads a list of seeds', () => {
@@ -12,5 +12,15 @@ describe('seed options', () => {
       expect(() => seedsOption('seeds', text)).toThrow(/^--seeds: ".*" is not a seed/);
     expect(() => seedOption('seed', '')).toThrow('--seed: "" is not a seed');
     expect(seedOption('seed', '42')).toBe(42);
+  });
+});
+
+describe('scale option', () => {
+  it('reads decimals > 0 and refuses anything else with the option named', () => {
+    expect([scaleOption('0.1'), scaleOption('.05'), scaleOption('1'), scaleOption('2.')]).toEqual([
+      0.1, 0.05, 1, 2,
+    ]);
+    for (const text of ['', ' ', '0', '0.0', '1e-3', '0x1', '-0.1', 'NaN', 'Infinity', '.'])
+      expect(() => scaleOption(text)).toThrow(/^--scale: ".*" is not a decimal number > 0/);
   });
 });
