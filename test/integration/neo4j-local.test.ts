@@ -240,6 +240,28 @@ describe('local Neo4j launcher', () => {
     expect(runningBoltUri(dataDir)).toBeNull();
   });
 
+  it('two starts at once on a new folder: one serves with its own password, the other is refused', async () => {
+    // Found by review: both took the fresh store's initial password before Neo4j's store
+    // lock chose a winner, which could then serve the loser's and fail to connect.
+    const dataDir = tempDir();
+    const opts = { dataDir, heap: '512m', pagecache: '128m' };
+    const [a, b] = await Promise.allSettled([startLocalNeo4j(opts), startLocalNeo4j(opts)]);
+    const started = [a, b].filter((r) => r.status === 'fulfilled');
+    const refused = [a, b].filter((r) => r.status === 'rejected');
+    expect([started.length, refused.length]).toEqual([1, 1]);
+    expect(String((refused[0] as PromiseRejectedResult).reason)).toMatch(
+      /already in use by another Neo4j process/,
+    );
+    const winner = (
+      started[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof startLocalNeo4j>>>
+    ).value;
+    try {
+      expect(await returnOne(winner)).toBe(1);
+    } finally {
+      await winner.stop();
+    }
+  });
+
   describe('with a bulk import first', () => {
     const csv = (dir: string, name: string, text: string) => {
       const file = path.join(dir, `${name}.csv`);

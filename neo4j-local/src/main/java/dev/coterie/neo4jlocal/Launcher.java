@@ -20,9 +20,12 @@ import java.io.PrintStream;
 import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
@@ -68,6 +71,36 @@ public final class Launcher {
    * (and a retry reuses its staging folder meanwhile).
    */
   static volatile boolean importing = false;
+
+  /** Held for the JVM's life (the OS drops it when the process ends, however it ends). */
+  static FileLock dataDirLock;
+
+  /**
+   * One launcher per data dir, decided before anything is written: Neo4j's own store lock
+   * comes only when the DBMS starts, after a fresh store has taken its initial password,
+   * so two launchers started at once on a new folder could each set theirs and the winner
+   * serve the loser's.
+   */
+  static void lockDataDir(Path dataDir) {
+    try {
+      Files.createDirectories(dataDir);
+      FileChannel channel =
+          FileChannel.open(
+              dataDir.resolve("launcher.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      dataDirLock = channel.tryLock();
+    } catch (IOException e) {
+      System.err.println("neo4j-local: cannot lock " + dataDir.toAbsolutePath() + ": " + describe(e));
+      System.exit(EXIT_START_FAILED);
+    }
+    if (dataDirLock == null) {
+      System.err.println(
+          "neo4j-local: data directory "
+              + dataDir.toAbsolutePath()
+              + " is already in use by another Neo4j process (launcher lock held). "
+              + "Stop that process or use a different --data-dir.");
+      System.exit(EXIT_DATA_DIR_LOCKED);
+    }
+  }
 
   /** Counts down the stop latch; during an import, halts instead (see `importing`). */
   static void requestStop(CountDownLatch stopRequested, String why) {
@@ -129,6 +162,7 @@ public final class Launcher {
       watcher.start();
     }
 
+    lockDataDir(opts.dataDir());
     if (opts.importArgs() != null) {
       runImport(opts, stopRequested);
       protocol.println(IMPORTED);
