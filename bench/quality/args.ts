@@ -1,8 +1,9 @@
 /**
- * Seed options of the quality benches, parsed as the CLI parses --seed: plain decimal
- * digits in [0, 2^32). Number() reads '' as 0 and 'x' as NaN (which then ran as seed 0).
+ * Seed and scale options of the quality benches, parsed as the CLI parses --seed (plain
+ * decimal digits in [0, 2^32)) and simulate's --scale (a decimal > 0). Number() read ''
+ * as 0 and 'x' as NaN (which then ran as seed 0).
  */
-import { seedArg } from '../../src/cli/args';
+import { positiveNumber, seedArg } from '../../src/cli/args';
 
 /** One seed, from `--name text`. */
 export function seedOption(name: string, text: string): number {
@@ -18,12 +19,11 @@ export function seedsOption(name: string, text: string): number[] {
   return text.split(',').map((entry) => seedOption(name, entry));
 }
 
-/**
- * `--scale`: a decimal > 0 (`0.1`, `.05`, `1`). Number() also read `1e-3`, `0x1` and `' '`
- * (as 0), and the scale names the simulation's cache folder.
- */
+/** `--scale`, as simulate's (the scale also names the simulation's cache folder). */
 export function scaleOption(text: string): number {
-  const scale = /^(\d+(\.\d*)?|\.\d+)$/.test(text) ? Number(text) : NaN;
-  if (!(scale > 0)) throw new Error(`--scale: "${text}" is not a decimal number > 0`);
-  return scale;
+  try {
+    return positiveNumber(text);
+  } catch {
+    throw new Error(`--scale: "${text}" is not a decimal number > 0`);
+  }
 }

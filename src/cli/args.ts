@@ -1,10 +1,11 @@
 /** Parsers of the CLI's numeric options; each refuses what it cannot take, with why. */
 import { InvalidArgumentError } from 'commander';
 import { MAX_SEED } from '../linkage/rng';
+import { DECIMAL, DIGITS } from '../platform/number-text';
 
 /** Plain decimal digits, or undefined: Number() also reads '' and ' ' (as 0), 0x2A and 1e3. */
 function digits(value: string): number | undefined {
-  return /^\d+$/.test(value) ? Number(value) : undefined;
+  return DIGITS.test(value) ? Number(value) : undefined;
 }
 
 /**
@@ -25,8 +26,9 @@ export function positiveInt(value: string): number {
   return n;
 }
 
+/** A decimal > 0 (`0.1`, `.05`): no exponent, hex or blank, as config reads decimals. */
 export function positiveNumber(value: string): number {
-  const n = Number(value);
+  const n = DECIMAL.test(value) ? Number(value) : NaN;
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number');
   return n;
 }

@@ -259,17 +259,13 @@ export function build(
     // Lists far apart in length (one account on thousands of proxy IPs): each value of
     // the short one is searched in the long one, or every pair of that account would
     // walk its whole list. Matches come in value order either way, so sums are the same.
-    if ((iEnd - i) * GALLOP_RATIO < jEnd - j) {
-      for (; i < iEnd && j < jEnd; i++) {
-        j = lowerBound(list, j, jEnd, list[i] as number);
-        if (j < jEnd && list[j] === list[i]) credit(s, list[i] as number, i, j++);
-      }
-      continue;
-    }
-    if ((jEnd - j) * GALLOP_RATIO < iEnd - i) {
-      for (; j < jEnd && i < iEnd; j++) {
-        i = lowerBound(list, i, iEnd, list[j] as number);
-        if (i < iEnd && list[i] === list[j]) credit(s, list[j] as number, i++, j);
+    const shortFirst = (iEnd - i) * GALLOP_RATIO < jEnd - j;
+    if (shortFirst || (jEnd - j) * GALLOP_RATIO < iEnd - i) {
+      // credit takes the two positions either way round (the share is their minimum)
+      const [xStart, xEnd, yStart, yEnd] = shortFirst ? [i, iEnd, j, jEnd] : [j, jEnd, i, iEnd];
+      for (let x = xStart, y = yStart; x < xEnd && y < yEnd; x++) {
+        y = lowerBound(list, y, yEnd, list[x] as number);
+        if (y < yEnd && list[y] === list[x]) credit(s, list[x] as number, x, y++);
       }
       continue;
     }

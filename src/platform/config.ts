@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { MAX_SEED } from '../linkage/rng';
+import { DECIMAL, DIGITS } from './number-text';
 
 /**
  * Node's timers hold at most 2^31 − 1 ms (24.8 days); a longer delay fires after 1 ms
@@ -13,18 +14,12 @@ import { MAX_SEED } from '../linkage/rng';
  */
 export const MAX_TIMER_MS = 2_147_483_647;
 
-/** Plain decimal digits only: `Number()` would also read `0x1F90`, `1e3` and ` ` (as 0). */
 const digits = z
   .string()
   .trim()
-  .regex(/^\d+$/, 'a whole number in decimal digits')
+  .regex(DIGITS, 'a whole number in decimal digits')
   .transform(Number);
-/** Decimal digits with an optional fraction (`0.7`, `.5`, `1.`): no exponent, hex or Infinity. */
-const decimal = z
-  .string()
-  .trim()
-  .regex(/^(\d+(\.\d*)?|\.\d+)$/, 'a decimal number such as 0.7')
-  .transform(Number);
+const decimal = z.string().trim().regex(DECIMAL, 'a decimal number such as 0.7').transform(Number);
 
 const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
   digits.pipe(z.number().int().min(min).max(max)).default(def);

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { positiveInt, seedArg } from '../../../src/cli/args';
+import { positiveInt, positiveNumber, seedArg } from '../../../src/cli/args';
 
 describe('seedArg (linkage run --seed, simulate --seed)', () => {
   it('takes the 32-bit seeds in plain decimal digits', () => {
@@ -29,6 +29,17 @@ describe('positiveInt (import --batch-size)', () => {
   it('refuses 0, blank, hex, exponents and integers past 2^53', () => {
     for (const bad of ['0', '', ' ', '0x10', '1e3', '1.5', '-1', '9007199254740993']) {
       expect(() => positiveInt(bad)).toThrow('must be a positive integer');
+    }
+  });
+});
+
+describe('positiveNumber (simulate --scale)', () => {
+  it('takes decimals > 0 and refuses what config refuses: blank, hex, exponents', () => {
+    expect([positiveNumber('0.1'), positiveNumber('.05'), positiveNumber('2')]).toEqual([
+      0.1, 0.05, 2,
+    ]);
+    for (const bad of ['0', '', ' ', '0x1', '1e-3', '-0.1', 'Infinity', '.']) {
+      expect(() => positiveNumber(bad)).toThrow('must be a positive number');
     }
   });
 });
