@@ -17,6 +17,7 @@
  *     --keep-results they stay, and the run is a nightly one: it matches the previous
  *     run's clusters and prunes memberships past LINKAGE_KEEP_RUNS)
  *   --heap / --pagecache: the Neo4j JVM's (default 6g / 3g; the service ships 2g / 1g)
+ *   --jvm-arg ARG (repeatable): added to the Neo4j JVM's options, for A/Bs of its flags
  *   --in-process: compute (extract … match) on the bench's main thread instead of the
  *     worker thread the service uses (A/B for the event-loop stall figure)
  *   --warm: every page of the Cypher extract query read once (records dropped) before
@@ -139,6 +140,7 @@ async function main(): Promise<void> {
       'run-seed': { type: 'string', default: '42' },
       heap: { type: 'string', default: '6g' },
       pagecache: { type: 'string', default: '3g' },
+      'jvm-arg': { type: 'string', multiple: true, default: [] },
       'keep-db': { type: 'string' },
       'reuse-db': { type: 'string' },
       'keep-results': { type: 'boolean', default: false },
@@ -185,6 +187,7 @@ async function main(): Promise<void> {
     port: 0,
     heap: args.heap,
     pagecache: args.pagecache,
+    jvmArgs: args['jvm-arg'],
   });
   // With its connection options the runner computes in a worker thread, as the service
   // does; --in-process leaves them out, so compute runs on this thread (the A/B for
@@ -301,9 +304,14 @@ async function main(): Promise<void> {
     // The two peaks above need not coincide: their sum only bounds the machine's peak.
     // The sum of both processes' RSS, read together every 100 ms, is what they held at once.
     let togetherPeakKiB = 0;
+    let togetherAt = { phase: '-', runnerKiB: 0, jvmKiB: 0 };
     const sampler = setInterval(() => {
-      const sum = procKiB('self', 'VmRSS') + procKiB(local.pid, 'VmRSS');
-      if (sum > togetherPeakKiB) togetherPeakKiB = sum;
+      const runnerKiB = procKiB('self', 'VmRSS');
+      const jvmKiB = procKiB(local.pid, 'VmRSS');
+      if (runnerKiB + jvmKiB > togetherPeakKiB) {
+        togetherPeakKiB = runnerKiB + jvmKiB;
+        togetherAt = { phase: current ?? '-', runnerKiB, jvmKiB };
+      }
     }, 100);
     t = Date.now();
     const summary = await runLinkage(
@@ -348,6 +356,7 @@ async function main(): Promise<void> {
       benchPeakKiB,
       jvmPeakKiB,
       togetherPeakKiB,
+      togetherAt,
       jvmRssBeforeKiB: jvmRssBefore,
       loadBefore,
       loadAfter,
@@ -378,7 +387,8 @@ async function main(): Promise<void> {
         `RSS before the run ${gib(jvmRssBefore)} GiB)`,
     );
     console.log(
-      `peak RSS of both at once (VmRSS of each, read together every 100 ms): ${gib(togetherPeakKiB)} GiB`,
+      `peak RSS of both at once (VmRSS of each, read together every 100 ms): ${gib(togetherPeakKiB)} GiB ` +
+        `(in ${togetherAt.phase}: runner ${gib(togetherAt.runnerKiB)}, Neo4j ${gib(togetherAt.jvmKiB)})`,
     );
     console.log(
       `main event loop during the run (compute ${eventLoop.inWorker ? 'in a worker' : 'on this thread'}): ` +
