@@ -233,8 +233,13 @@ export function toAppError(err: unknown): unknown {
       });
     }
   }
+  // The driver's own failures (its pool's "acquisition timed out" and "Pool is closed"
+  // are Neo4jErrors with code N/A) and socket errors, by their text. Not a status from
+  // the server (code Neo.*): its syntax errors quote the query, and CONNECTED_FROM would
+  // match "connect".
   if (
     err instanceof Error &&
+    !(err instanceof Neo4jError && err.code.startsWith('Neo.')) &&
     /ECONNREFUSED|connect|Pool is closed|acquisition timed out/i.test(err.message)
   ) {
     return new AppError('database_unavailable', 'Neo4j is unreachable', { cause: err });

@@ -2,11 +2,13 @@
  * How the driver's errors become the API's: unreachable → 503 database_unavailable,
  * past the time limit → 504 query_timeout, transient (deadlock, lock timeout) after
  * the driver's retries → 503 database_busy, one transaction past its memory limit → 422
- * query_memory_limit; anything else is left as it is (a 500).
+ * query_memory_limit; anything else is left as it is (a 500). The driver's own errors
+ * (pool, socket) are read by their text, the server's statuses only by their code.
  */
 import { Neo4jError } from 'neo4j-driver';
 import { AppError } from '../../../src/platform/errors';
 import { toAppError } from '../../../src/platform/neo4j';
+import { mapQueryError } from '../../../src/cypher-console/service';
 
 const neo4jError = (code: string) => new Neo4jError('message from Neo4j', code, '', '');
 
@@ -50,5 +52,38 @@ describe('toAppError', () => {
     expect(toAppError(syntax)).toBe(syntax);
     const plain = new Error('boom');
     expect(toAppError(plain)).toBe(plain);
+  });
+
+  it('a syntax error quoting a query about CONNECTED_FROM is not "unreachable": the console answers 400', () => {
+    // Neo4j quotes the failing line; the message matches "connect" but the code is a
+    // server status, so only the code decides.
+    const syntax = new Neo4jError(
+      `Invalid input 'LIMT': expected an expression, 'FOREACH', 'ORDER BY', 'CALL', 'LIMIT' or <EOF> (line 1, column 52 (offset: 51))\n` +
+        `"MATCH (a:Account)-[:CONNECTED_FROM]->(ip:IP) RETURN a LIMT 5"\n` +
+        `                                                    ^`,
+      'Neo.ClientError.Statement.SyntaxError',
+      '',
+      '',
+    );
+    expect(toAppError(syntax)).toBe(syntax);
+    const mapped = mapQueryError(toAppError(syntax), true) as AppError;
+    expect(mapped).toBeInstanceOf(AppError);
+    expect([mapped.code, mapped.status]).toEqual(['bad_request', 400]);
+    expect(mapped.details).toEqual({ neo4jCode: 'Neo.ClientError.Statement.SyntaxError' });
+  });
+
+  it.each([
+    'Connection acquisition timed out in 60000 ms. Pool status: Active conn count = 100, Idle conn count = 0.',
+    'Pool is closed, it is no more able to serve requests.',
+  ])("the driver's own pool error (code N/A) → database_unavailable: %s", (message) => {
+    // As neo4j-driver-core's pool raises them: newError(message), code N/A.
+    const err = toAppError(new Neo4jError(message, 'N/A', '', '')) as AppError;
+    expect(err).toBeInstanceOf(AppError);
+    expect([err.code, err.status]).toEqual(['database_unavailable', 503]);
+  });
+
+  it('a socket error that is not a Neo4jError → database_unavailable', () => {
+    const err = toAppError(new Error('connect ECONNREFUSED 127.0.0.1:7687')) as AppError;
+    expect([err.code, err.status]).toEqual(['database_unavailable', 503]);
   });
 });
