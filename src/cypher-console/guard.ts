@@ -81,15 +81,114 @@ function detailsMentionLoadCsv(details: string): boolean {
   return LOAD_CSV.test(codeOnly(details, false));
 }
 
-const CALL = new RegExp(`(?<![.\\w])CALL${WS}+([A-Za-z_][\\w.]*)${WS}*\\(`, 'gi');
+const WS_CHAR = new RegExp(`^${WS}$`);
+/**
+ * A character of an unescaped name or keyword. Every character Cypher separates words
+ * with (its whitespace, punctuation, Unicode dashes and brackets) is outside this set. A
+ * character Cypher keeps in a name but this does not (a letter beyond the BMP, a format
+ * character) splits a word here: that can only find a CALL that Neo4j does not see.
+ */
+const WORD_CHAR = /[\p{ID_Continue}$]/u;
 
 /**
- * Procedures the query text calls (`CALL name(`, as a call inside a query must be
- * written), wherever they sit: a check that does not depend on how Neo4j renders a
- * plan. A quoted (backticked) name is left to the plan checks, which see it resolved.
+ * A word (keyword or unescaped name), a backticked name (unescaped: doubled backticks
+ * read as one), a string literal, or any other single character. Comments and
+ * whitespace separate tokens and are dropped.
+ */
+interface Token {
+  kind: 'word' | 'quoted' | 'string' | 'other';
+  text: string;
+}
+
+/** The query as Cypher's lexer reads it, as far as a procedure call's name needs. */
+function tokens(text: string): Token[] {
+  const out: Token[] = [];
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i] as string;
+    const two = text.slice(i, i + 2);
+    if (two === '//') {
+      const eol = /[\r\n]/g;
+      eol.lastIndex = i;
+      i = eol.exec(text)?.index ?? text.length;
+    } else if (two === '/*') {
+      const end = text.indexOf('*/', i + 2);
+      i = end < 0 ? text.length : end + 2;
+    } else if (WS_CHAR.test(c)) {
+      i++;
+    } else if (c === "'" || c === '"') {
+      let end = i + 1;
+      while (end < text.length && text[end] !== c) end += text[end] === '\\' ? 2 : 1;
+      end = Math.min(end + 1, text.length);
+      out.push({ kind: 'string', text: text.slice(i, end) });
+      i = end;
+    } else if (c === '`') {
+      let name = '';
+      let end = i + 1;
+      for (;;) {
+        const close = text.indexOf('`', end);
+        if (close < 0) {
+          name += text.slice(end);
+          end = text.length;
+          break;
+        }
+        name += text.slice(end, close);
+        if (text[close + 1] !== '`') {
+          end = close + 1;
+          break;
+        }
+        name += '`';
+        end = close + 2;
+      }
+      out.push({ kind: 'quoted', text: name });
+      i = end;
+    } else if (WORD_CHAR.test(c)) {
+      let end = i + 1;
+      while (end < text.length && WORD_CHAR.test(text[end] as string)) end++;
+      out.push({ kind: 'word', text: text.slice(i, end) });
+      i = end;
+    } else {
+      // one UTF-16 unit: a character outside the BMP is never a word character here
+      out.push({ kind: 'other', text: c });
+      i++;
+    }
+  }
+  return out;
+}
+
+const isName = (t: Token | undefined): boolean => t?.kind === 'word' || t?.kind === 'quoted';
+
+/**
+ * Procedures the query text calls, wherever they sit: a check that does not depend on how
+ * Neo4j renders a plan. After the keyword CALL (not a property `.call`) comes the name:
+ * words or backticked names joined by dots, with whitespace and comments allowed around
+ * them, so `CALL db . info()`, ``CALL `db`.info()`` and ``CALL `db.info`()`` are all read as
+ * db.info. `CALL {` and `CALL (a) {` are subqueries, not procedures. A one-part name is
+ * a call only when `(` follows it (`WITH 1 AS call RETURN count(*)` has none); a dotted
+ * one is a call with or without its parentheses. Comments and strings are no tokens, so
+ * they cannot hide or fake a call.
  */
 export function calledProcedures(text: string): string[] {
-  return [...codeOnly(text).matchAll(CALL)].map((m) => m[1] as string);
+  const toks = tokens(text);
+  const names: string[] = [];
+  for (let i = 0; i < toks.length; i++) {
+    const t = toks[i] as Token;
+    if (t.kind !== 'word' || t.text.toUpperCase() !== 'CALL') continue;
+    const before = toks[i - 1];
+    if (before?.kind === 'other' && before.text === '.') continue;
+    if (!isName(toks[i + 1])) continue;
+    const parts = [(toks[i + 1] as Token).text];
+    let j = i + 2;
+    while (toks[j]?.text === '.' && toks[j]?.kind === 'other' && isName(toks[j + 1])) {
+      parts.push((toks[j + 1] as Token).text);
+      j += 2;
+    }
+    const next = toks[j];
+    if (parts.length > 1 || (next?.kind === 'other' && next.text === '(')) {
+      names.push(parts.join('.'));
+    }
+  }
+  return names;
 }
 
 /** Commands an analyst may run: schema and catalogue listings only. */

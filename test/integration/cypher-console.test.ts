@@ -344,6 +344,11 @@ describe('POST /v1/cypher', () => {
       'UNWIND [1, 2] AS i RETURN [x IN [1] | COLLECT { CALL db.info() YIELD id RETURN id }] AS y',
       'procedure',
     ],
+    [
+      'one spelt with spaces and backticks',
+      'RETURN COUNT { CALL `db` . /* c */ info() YIELD id RETURN id } AS n',
+      'procedure',
+    ],
   ];
 
   it('refuses commands and procedures that read the server, not the graph', async () => {
@@ -396,6 +401,10 @@ describe('POST /v1/cypher', () => {
       "RETURN 'Account' IN COLLECT { CALL db.labels() YIELD label RETURN label } AS has",
     );
     expect(nested).toMatchObject({ status: 200, body: { rows: [{ has: true }] } });
+    const spelt = await cypher(
+      "RETURN 'Account' IN COLLECT { CALL `db` . labels() YIELD label RETURN label } AS has",
+    );
+    expect(spelt).toMatchObject({ status: 200, body: { rows: [{ has: true }] } });
   });
 
   it("maps the database's own refusal of a write in a read transaction to write_not_allowed", async () => {

@@ -175,6 +175,77 @@ describe('assertReadOnly', () => {
     ).toBeUndefined();
   });
 
+  it('reads the called name as Cypher does: spaces and comments around the dots, backticked parts', () => {
+    // Each was missed by a text check for `CALL name(` (review, 12-03); the plan's
+    // ResolvedCall text then was the only check left for the nested one.
+    for (const query of [
+      'CALL db . info() YIELD id RETURN id',
+      'CALL `db`.info() YIELD id RETURN id',
+      'CALL `db.info`() YIELD id RETURN id',
+      'CALL db.`info`() YIELD id RETURN id',
+      'CALL /* c */ db /* c */ . // c\n info () YIELD id RETURN id',
+      'CALL\u3000db\u001c.\u00a0info() YIELD id RETURN id',
+      'RETURN COUNT { CALL db .info() YIELD id RETURN id } AS n',
+      'RETURN COLLECT { CALL `db`.`info` YIELD id RETURN id } AS n',
+      'RETURN EXISTS { call DB.INFO() YIELD id RETURN id } AS n',
+    ]) {
+      expect([query, codeOf(() => assertReadOnly(query, 'r', plan('P')))]).toEqual([
+        query,
+        'write_not_allowed:procedure',
+      ]);
+    }
+    expect(calledProcedures('CALL `db`.`info`()')).toEqual(['db.info']);
+    // a doubled backtick is one backtick of the name
+    expect(calledProcedures('CALL `my``proc`()')).toEqual(['my`proc']);
+    // a dotted name is a call without its parentheses too
+    expect(calledProcedures('RETURN COUNT { CALL db.info YIELD id RETURN id } AS n')).toEqual([
+      'db.info',
+    ]);
+  });
+
+  it('lets allow-listed procedures through however they are spelt', () => {
+    for (const query of [
+      'CALL db . labels() YIELD label RETURN label',
+      'CALL `db`.labels() YIELD label RETURN label',
+      'CALL `db`.`schema`.`visualization`()',
+      'CALL db /* the schema */ . schema . nodeTypeProperties()',
+      'RETURN COUNT { CALL db .relationshipTypes() YIELD relationshipType RETURN 1 } AS n',
+      'CALL db.propertyKeys',
+    ]) {
+      expect([query, codeOf(() => assertReadOnly(query, 'r', plan('P')))]).toEqual([
+        query,
+        undefined,
+      ]);
+    }
+  });
+
+  it('takes CALL subqueries, names and text that only look like calls for no procedure call', () => {
+    for (const q of [
+      'CALL { MATCH (n) RETURN n } RETURN n',
+      'MATCH (a) CALL (a) { RETURN 1 AS x } RETURN x',
+      'MATCH (a) CALL (a, b) { RETURN 1 AS x } RETURN x',
+      'CALL /* c */ { RETURN 1 AS x } RETURN x',
+      'OPTIONAL CALL { RETURN 1 AS x } RETURN x',
+      'RETURN COUNT { CALL { RETURN 1 AS x } RETURN x } AS n',
+      'MATCH (r) RETURN r.call, r . call, r.CALL',
+      'WITH 1 AS call RETURN call',
+      'WITH 1 AS `call` RETURN `call`',
+      'RETURN `CALL db.info()` AS x, $call AS y',
+      'RETURN \'CALL `db`.info()\' AS s, "call db . info()" AS t',
+      'RETURN 1 // CALL db.info()\n',
+      'RETURN 1 /* CALL db . info() */',
+    ]) {
+      expect([q, calledProcedures(q)]).toEqual([q, []]);
+    }
+    // a comment or a string cannot hide one either
+    expect(calledProcedures("RETURN '/*' AS a CALL db.info() YIELD id RETURN '*/' AS b")).toEqual([
+      'db.info',
+    ]);
+    expect(calledProcedures('RETURN "`" AS a CALL db.info() YIELD id RETURN "`" AS b')).toEqual([
+      'db.info',
+    ]);
+  });
+
   it('refuses a query Neo4j gave no plan for', () => {
     expect(codeOf(() => assertReadOnly('MATCH (n) RETURN n', 'r', undefined))).toBe(
       'write_not_allowed:no_plan',
