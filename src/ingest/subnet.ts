@@ -32,7 +32,9 @@ export function subnetOf(address: string): string {
 /**
  * A subnet in CIDR form as ingest derives it ("10.1.2.7/24" → "10.1.2.0/24",
  * "2001:DB8:1::/48" → "2001:db8:1::/48"), or null when it is not an IPv4 /24 or an
- * IPv6 /48: the graph holds no other subnets.
+ * IPv6 /48: the graph holds no other subnets. An IPv4-mapped IPv6 address
+ * ("::ffff:10.1.2.7") is refused whatever its prefix: ingest stores it as IPv4, in its
+ * /24, and its /48 is ::/48, not that /24 (subnetHint says what to write instead).
  */
 export function canonicalSubnet(cidr: string): string | null {
   const slash = cidr.lastIndexOf('/');
@@ -40,9 +42,24 @@ export function canonicalSubnet(cidr: string): string | null {
   const address = cidr.slice(0, slash);
   const prefix = cidr.slice(slash + 1);
   const family = isIP(address);
-  return (family === 4 && prefix === '24') || (family === 6 && prefix === '48')
-    ? subnetOf(address)
-    : null;
+  if (family === 4) return prefix === '24' ? subnetOf(address) : null;
+  if (family === 6 && prefix === '48' && !isIPv4(canonicalIp(address))) return subnetOf(address);
+  return null;
+}
+
+/**
+ * Why canonicalSubnet refuses a CIDR when a general "must be a /24 or /48" would not
+ * say: an IPv4-mapped address is named by its IPv4 /24. Undefined otherwise.
+ */
+export function subnetHint(cidr: string): string | undefined {
+  const slash = cidr.lastIndexOf('/');
+  if (slash <= 0) return undefined;
+  const address = cidr.slice(0, slash);
+  if (isIP(address) !== 6) return undefined;
+  const ip = canonicalIp(address);
+  return isIPv4(ip)
+    ? `must be given as its IPv4 /24, ${subnetOf(ip)}: an IPv4-mapped IPv6 address is stored as IPv4`
+    : undefined;
 }
 
 function expandIPv6(address: string): number[] {

@@ -20,7 +20,7 @@ import { z } from 'zod';
 import { clusterIdParam } from '../clusters/schemas';
 import { accountIdSchema, modelSchema } from '../ingest/event-schema';
 import { canonicalFingerprint } from '../ingest/simhash';
-import { canonicalIp, canonicalSubnet, subnetOf } from '../ingest/subnet';
+import { canonicalIp, canonicalSubnet, subnetHint, subnetOf } from '../ingest/subnet';
 import type { CypherMap } from '../platform/cypher';
 import { int } from '../platform/neo4j';
 
@@ -150,8 +150,11 @@ function parseDefault(name: string, spec: ParamSpec, raw: string): string | numb
   return spec.type === 'datetime' ? value : (parsed.data as string | number | boolean);
 }
 
-/** A string put in canonical form by `canonical`, or refused with `message`. */
-function canonicalString(canonical: (v: string) => string | null, message: string): z.ZodType {
+/** A string put in canonical form by `canonical`, or refused with `message` (for it). */
+function canonicalString(
+  canonical: (v: string) => string | null,
+  message: string | ((v: string) => string),
+): z.ZodType {
   return z
     .string()
     .trim()
@@ -159,7 +162,7 @@ function canonicalString(canonical: (v: string) => string | null, message: strin
     .transform((v, ctx) => {
       const c = canonical(v);
       if (c !== null) return c;
-      ctx.addIssue({ code: 'custom', message });
+      ctx.addIssue({ code: 'custom', message: typeof message === 'string' ? message : message(v) });
       return z.NEVER;
     });
 }
@@ -197,7 +200,9 @@ function valueSchema(type: ParamType): z.ZodType {
     case 'ip':
       return canonicalString(
         canonicalIpOrSubnet,
-        'must be an IPv4 or IPv6 address, or an IPv4 /24 or IPv6 /48 in CIDR form (e.g. 10.1.2.0/24)',
+        (v) =>
+          subnetHint(v) ??
+          'must be an IPv4 or IPv6 address, or an IPv4 /24 or IPv6 /48 in CIDR form (e.g. 10.1.2.0/24)',
       );
   }
 }

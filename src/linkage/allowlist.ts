@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
 import { canonicalFingerprint } from '../ingest/simhash';
-import { canonicalIp, canonicalSubnet } from '../ingest/subnet';
+import { canonicalIp, canonicalSubnet, subnetHint } from '../ingest/subnet';
 import { query, type CypherMap } from '../platform/cypher';
 import type { AuditLog, AuditRecord } from '../platform/audit';
 import type { Principal } from '../platform/auth';
@@ -51,7 +51,8 @@ export function normaliseValue(kind: IdentifierKind, raw: string): string | { er
     case 'subnet':
       return (
         canonicalSubnet(value) ?? {
-          error: 'must be an IPv4 /24 or IPv6 /48 in CIDR form (e.g. 10.1.2.0/24)',
+          error:
+            subnetHint(value) ?? 'must be an IPv4 /24 or IPv6 /48 in CIDR form (e.g. 10.1.2.0/24)',
         }
       );
     case 'prompt':

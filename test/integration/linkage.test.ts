@@ -538,6 +538,26 @@ describe('linkage runs', () => {
     expect(
       (await postJson(`${svc.url}/v1/allowlist`, { kind: 'ip', value: 'nope' }, ADMIN)).status,
     ).toBe(400);
+    // an IPv4-mapped address is stored as IPv4: its subnet is named by the IPv4 /24
+    const mapped = await postJson(
+      `${svc.url}/v1/allowlist`,
+      { kind: 'subnet', value: '::ffff:10.1.2.7/48' },
+      ADMIN,
+    );
+    expect([mapped.status, mapped.body.error]).toEqual([
+      400,
+      {
+        code: 'validation_failed',
+        message: 'request is invalid',
+        details: [
+          {
+            path: 'value',
+            message:
+              'must be given as its IPv4 /24, 10.1.2.0/24: an IPv4-mapped IPv6 address is stored as IPv4',
+          },
+        ],
+      },
+    ]);
     expect(
       (await postJson(`${svc.url}/v1/allowlist`, { kind: 'payment', value: 'x' }, ANALYST)).status,
     ).toBe(403);

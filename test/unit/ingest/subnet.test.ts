@@ -1,4 +1,4 @@
-import { canonicalIp, canonicalSubnet, subnetOf } from '../../../src/ingest/subnet';
+import { canonicalIp, canonicalSubnet, subnetHint, subnetOf } from '../../../src/ingest/subnet';
 
 describe('subnet derivation', () => {
   it.each([
@@ -38,4 +38,28 @@ describe('canonicalSubnet', () => {
       expect(canonicalSubnet(input)).toBeNull();
     },
   );
+
+  it.each([
+    '::ffff:10.1.2.7/48',
+    '::ffff:10.1.2.7/24',
+    '::ffff:10.1.2.0/120',
+    '::FFFF:a01:207/48',
+    '0:0:0:0:0:ffff:10.1.2.7/48',
+  ])('refuses the IPv4-mapped %s, and says to write its IPv4 /24', (input) => {
+    // Review, 12-03: the /48 form became 10.1.2.0/24 (a /24 nobody wrote; the /48 that
+    // holds ::ffff:10.1.2.7 is ::/48) while the /24 form was refused.
+    expect(canonicalSubnet(input)).toBeNull();
+    expect(subnetHint(input)).toBe(
+      'must be given as its IPv4 /24, 10.1.2.0/24: an IPv4-mapped IPv6 address is stored as IPv4',
+    );
+  });
+
+  it('gives no hint where the general message says it all', () => {
+    for (const input of ['10.1.2.0/16', '2001:db8::/64', 'nope/24', '::ffff:10.1.2.7', '/48']) {
+      expect([input, subnetHint(input)]).toEqual([input, undefined]);
+    }
+    // IPv6 forms that only carry an IPv4 address are IPv6 /48s, as ingest derives them
+    expect(canonicalSubnet('::10.1.2.7/48')).toBe('::/48');
+    expect(canonicalSubnet('64:ff9b::10.1.2.7/48')).toBe('64:ff9b::/48');
+  });
 });

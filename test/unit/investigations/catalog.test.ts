@@ -168,6 +168,22 @@ describe('parameters that name values the graph holds', () => {
     expect(parsed.error?.issues.map((i) => i.path.join('.'))).toEqual(['address']);
   });
 
+  it('refuses an IPv4-mapped address with a prefix, naming the IPv4 /24 to give instead', () => {
+    for (const raw of ['::ffff:203.0.113.9/48', '::ffff:203.0.113.9/24']) {
+      const parsed = parse({ address: raw });
+      expect(parsed.success).toBe(false);
+      expect(parsed.error?.issues.map((i) => [i.path.join('.'), i.message])).toEqual([
+        [
+          'address',
+          'must be given as its IPv4 /24, 203.0.113.0/24: an IPv4-mapped IPv6 address is stored as IPv4',
+        ],
+      ]);
+    }
+    expect(parse({ address: '2001:db8::1/24' }).error?.issues[0]?.message).toBe(
+      'must be an IPv4 or IPv6 address, or an IPv4 /24 or IPv6 /48 in CIDR form (e.g. 10.1.2.0/24)',
+    );
+  });
+
   it('passes an ip to Cypher as its address and the subnet holding it', () => {
     const driver = (address: string) =>
       toDriverParams(inv, inv.schema.parse({ ...valid, address }));

@@ -25,6 +25,21 @@ describe('allow-list values: the form ingest stores', () => {
     expect(normaliseValue('ip', 'not an ip')).toHaveProperty('error');
   });
 
+  it('refuses an IPv4-mapped subnet, naming the IPv4 /24 to give instead', () => {
+    const error = {
+      error:
+        'must be given as its IPv4 /24, 10.1.2.0/24: an IPv4-mapped IPv6 address is stored as IPv4',
+    };
+    expect(normaliseValue('subnet', '::ffff:10.1.2.7/48')).toEqual(error);
+    expect(normaliseValue('subnet', '::ffff:10.1.2.7/24')).toEqual(error);
+    expect(normaliseValue('subnet', '10.1.2.7/48')).toEqual({
+      error: 'must be an IPv4 /24 or IPv6 /48 in CIDR form (e.g. 10.1.2.0/24)',
+    });
+    expect(() => parseConfigAllowlist('subnet:::ffff:10.1.2.7/48')).toThrow(
+      'LINKAGE_ALLOWLIST entry "subnet:::ffff:10.1.2.7/48": value must be given as its IPv4 /24, 10.1.2.0/24',
+    );
+  });
+
   it('LINKAGE_ALLOWLIST: spaces around an entry and its colon are layout', () => {
     const entries = parseConfigAllowlist(' payment: pm_1 , email_domain:Under_Score.example');
     expect(entries.map((e) => [e.kind, e.value])).toEqual([
