@@ -160,12 +160,17 @@ async function auditedChange<T>(
   db: Database,
   audit: AuditLog,
   entry: Omit<AuditRecord, 'outcome'>,
-  work: (tx: ManagedTransaction) => Promise<{ result: T; params?: Record<string, unknown> }>,
+  work: (
+    tx: ManagedTransaction,
+    auditId: string,
+  ) => Promise<{ result: T; params?: Record<string, unknown> }>,
 ): Promise<T> {
+  // Made once, not per attempt: the driver may run the function again after a commit
+  // whose answer was lost, and then the entry that commit wrote is found, not added twice.
   const auditId = randomUUID();
   try {
     const { result, committed } = await db.write(async (tx) => {
-      const { result, params } = await work(tx);
+      const { result, params } = await work(tx, auditId);
       const committed = await audit.recordInTx(
         tx,
         { ...entry, params: { ...entry.params, ...params }, outcome: 'ok' },
@@ -231,7 +236,9 @@ export async function addAllowlistEntry(
       };
     });
   }
-  return auditedChange(db, audit, record, async (tx) => {
+  // Taken once, outside the transaction function, as the audit entry's id is.
+  const now = Date.now();
+  return auditedChange(db, audit, record, async (tx, auditId) => {
     const res = await tx.run(query(cypher, 'linkage/merge-allowlist-entry'), {
       key,
       kind: entry.kind,
@@ -240,10 +247,16 @@ export async function addAllowlistEntry(
       note: given && entry.note !== '' ? entry.note : null,
       setNote: given,
       addedBy: actor.name,
-      now: Date.now(),
+      now,
+      auditId,
     });
     const row = toPlain(res.records[0]?.toObject()) as Record<string, unknown>;
-    const created = row.created === true;
+    // Run again after a commit that went through: that commit created the entry or not,
+    // as its audit entry says; this run only finds it.
+    const created =
+      typeof row.committedParams === 'string'
+        ? (JSON.parse(row.committedParams) as { created?: unknown }).created === true
+        : row.created === true;
     return {
       params: { created },
       result: {

@@ -467,6 +467,79 @@ describe('allow-list audit lines', () => {
   });
 });
 
+describe("an allow-list add's created: whether this request added the entry", () => {
+  const who = { name: 'adm', role: 'admin' as const };
+  const stored = async (value: string) =>
+    (
+      await neo4j.driver.executeQuery(
+        'MATCH (e:AllowlistEntry {value: $value}) RETURN e {.*} AS e',
+        { value },
+      )
+    ).records.map((r) => r.get('e') as Record<string, unknown>);
+  const audited = async (target: string) =>
+    (
+      await neo4j.driver.executeQuery(
+        "MATCH (e:AuditEntry {action: 'allowlist_add', target: $target}) RETURN e.params AS p",
+        { target },
+      )
+    ).records.map((r) => JSON.parse(r.get('p') as string) as Record<string, unknown>);
+
+  it('a retried commit that went through answers created: true, as its audit entry says', async () => {
+    // Review, 12-03: the second run of the function read a new `now` and answered
+    // created: false while the audit entry (first run) said true.
+    const db = new CommitsTwice(neo4j.driver);
+    const audit = new AuditLog(db, svc.ctx.cypher, svc.ctx.logger);
+    const before = svc.logs.length;
+    const res = await addAllowlistEntry(db, svc.ctx.cypher, audit, who, '', {
+      kind: 'org',
+      value: 'retried-org',
+    });
+    expect(res).toMatchObject({
+      created: true,
+      entry: { kind: 'org', value: 'retried-org', source: 'api', addedBy: 'adm' },
+    });
+    const entries = await stored('retried-org');
+    expect(entries).toHaveLength(1);
+    // the ON CREATE mark is removed again: the entry holds what it always held
+    expect(Object.keys(entries[0] ?? {}).sort()).toEqual([
+      'addedAt',
+      'addedBy',
+      'key',
+      'kind',
+      'source',
+      'value',
+    ]);
+    expect(await audited('org:retried-org')).toEqual([
+      { kind: 'org', value: 'retried-org', created: true },
+    ]);
+    const lines = svc.logs
+      .slice(before)
+      .filter((l) => l.includes('"action":"allowlist_add"') && l.includes('retried-org'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('"created":true');
+  });
+
+  it('two adds of a new value in the same millisecond: only the first created it', async () => {
+    const audit = new AuditLog(svc.ctx.db, svc.ctx.cypher, svc.ctx.logger);
+    const now = jest.spyOn(Date, 'now').mockReturnValue(Date.now());
+    const answers: boolean[] = [];
+    try {
+      for (let i = 0; i < 2; i++) {
+        const res = await addAllowlistEntry(svc.ctx.db, svc.ctx.cypher, audit, who, '', {
+          kind: 'org',
+          value: 'same-ms-org',
+        });
+        answers.push(res.created);
+      }
+    } finally {
+      now.mockRestore();
+    }
+    expect(answers).toEqual([true, false]);
+    expect(await stored('same-ms-org')).toHaveLength(1);
+    expect((await audited('org:same-ms-org')).map((p) => p.created).sort()).toEqual([false, true]);
+  });
+});
+
 describe('a benign verdict over a value LINKAGE_ALLOWLIST lists', () => {
   it('stores no entry for it and reports it as not created by the verdict', async () => {
     const cfg = {
