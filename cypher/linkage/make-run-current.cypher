@@ -4,6 +4,8 @@
 // taken first: every statement that fails a run or takes the lease takes it first
 // too, so the holder and the run's status read after it are committed, and a run
 // failed by a check for dead runs while this waited is not made current.
+// finishedAt is the database's clock (epoch ms, a float as every run time): pruning
+// orders succeeded runs by it, and replicas' clocks may disagree.
 // No row back: not flipped (the lease was lost or the run is no longer running).
 MATCH (l:Lease {name: $lease})
 SET l.lockedAt = timestamp()
@@ -11,9 +13,10 @@ WITH l
 WHERE l.holder = $runId
 MATCH (run:LinkageRun {id: $runId, status: 'running'})
 MERGE (p:Pointer {name: 'current'})
+WITH l, run, p, toFloat(timestamp()) AS now
 SET run.previousRunId = p.runId,
-    p.previousRunId = p.runId, p.runId = $runId, p.updatedAt = $now,
-    run.status = 'succeeded', run.phase = 'done', run.progress = 1.0, run.finishedAt = $now,
+    p.previousRunId = p.runId, p.runId = $runId, p.updatedAt = now,
+    run.status = 'succeeded', run.phase = 'done', run.progress = 1.0, run.finishedAt = now,
     run.stats = $stats, run.timings = $timings, run.dissolved = $dissolved,
     l.holder = null, l.expiresAt = null, l.releasedAt = timestamp()
 RETURN run.id AS runId

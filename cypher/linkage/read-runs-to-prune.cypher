@@ -1,6 +1,7 @@
 // Succeeded runs beyond the newest $keep whose memberships are still in the graph
-// (never the current run): their Cluster summaries stay for history. Called just
-// before a run's swap with $keep = LINKAGE_KEEP_RUNS - 1, the new run being the Nth.
+// (never the current run): their Cluster summaries stay for history. Called after a
+// run's swap with $keep = LINKAGE_KEEP_RUNS, the new current run counting as one.
+// Newest by finishedAt, which the swap sets from the database's clock.
 MATCH (r:LinkageRun {status: 'succeeded'})
 WITH r ORDER BY r.finishedAt DESC, r.id DESC SKIP $keep
 WITH r WHERE r.membershipsPrunedAt IS NULL

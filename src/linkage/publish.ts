@@ -5,15 +5,17 @@
  *      (UNWIND), then its MEMBER_OF relationships in batches, two write
  *      transactions in flight at a time: invisible to readers, who always go
  *      through the pointer;
- *   2. housekeeping, still invisible to readers: memberships of succeeded runs
- *      beyond the newest `keepRuns` (this run counting as one) are removed — their
- *      Cluster nodes stay as history — and failed runs' partial clusters are deleted;
- *   3. ONE final transaction flips `(:Pointer {name: 'current'}).runId` to this run,
+ *   2. ONE final transaction flips `(:Pointer {name: 'current'}).runId` to this run,
  *      marks the run succeeded with its final stats and frees the lease — only if
- *      the run still holds the lease. Nothing happens after it, so "succeeded" means
- *      done, and the next run can start at once.
- * A run that fails before step 3 leaves the pointer, and so every reader, on the
+ *      the run still holds the lease. "succeeded" means the run's output is whole and
+ *      current, and the next run can start at once.
+ * A run that fails before step 2 leaves the pointer, and so every reader, on the
  * previous run; `discardRun` removes what it had written.
+ * Then, only once the swap has committed, `housekeeping`: memberships of succeeded
+ * runs beyond the newest `keepRuns` (the new current run counting as one) are removed —
+ * their Cluster nodes stay as history — and failed runs' partial clusters are deleted.
+ * After the swap, so a run that never becomes current (refused at the swap, stopped)
+ * has removed nothing; and best-effort: a failure is logged and left for the next run.
  */
 import { query, type CypherMap } from '../platform/cypher';
 import { AppError } from '../platform/errors';
@@ -25,11 +27,10 @@ import type { PublishedCluster } from './types';
 export interface PublishOptions {
   /** clusters per transaction, and memberships per transaction */
   batchSize: number;
-  /** succeeded runs whose memberships are kept, this one included */
-  keepRuns: number;
-  logger?: Logger;
   /** lease name the final swap checks */
   leaseName: string;
+  /** called just before the swap's transaction is sent (a failure after it may have committed) */
+  onSwap?: () => void;
   /** (written, total) over cluster + membership rows */
   onProgress?: (written: number, total: number) => void;
   /** called between batches; throws to stop (lease lost) */
@@ -57,8 +58,18 @@ export interface PublishStats {
   /** wall time of the cluster writes and of the membership writes */
   clustersMs: number;
   membershipsMs: number;
-  /** housekeeping before the swap (null when it failed: the next run retries) */
-  prune: { runsPruned: number; membershipsPruned: number; failedRunsCleaned: number } | null;
+}
+
+export interface PruneCounts {
+  runsPruned: number;
+  membershipsPruned: number;
+  failedRunsCleaned: number;
+}
+
+/** What the housekeeping after a swap did, for the run's `stats.publish`. */
+export interface HousekeepingStats {
+  /** null when it failed: the next run's housekeeping retries */
+  prune: PruneCounts | null;
   pruneMs: number;
 }
 
@@ -153,37 +164,22 @@ export async function publish(
   await lanes.drain();
   const membershipsMs = Date.now() - membershipsStarted;
 
-  // 2. housekeeping (never fails the run)
-  opts.checkAbort?.();
-  const pruneStarted = Date.now();
-  let pruned: PublishStats['prune'] = null;
-  try {
-    pruned = await prune(db, cypher, {
-      keepRuns: Math.max(0, opts.keepRuns - 1),
-      batchSize,
-      logger: opts.logger,
-    });
-  } catch (err) {
-    opts.logger?.warn({ err, runId }, 'linkage housekeeping failed; the next run retries');
-  }
   const published: PublishStats = {
     clustersWritten: clusters.length,
     membershipsWritten: totalMembers,
     batches,
     clustersMs,
     membershipsMs,
-    prune: pruned,
-    pruneMs: Date.now() - pruneStarted,
   };
 
-  // 3. the swap
+  // 2. the swap (its finishedAt is the database's clock: pruning orders runs by it)
   opts.checkAbort?.();
   const record = opts.finalRecord(published);
+  opts.onSwap?.();
   const flipped = await db.write(async (tx) => {
     const res = await tx.run(query(cypher, 'linkage/make-run-current'), {
       runId,
       lease: opts.leaseName,
-      now: Date.now(),
       stats: JSON.stringify(record.stats),
       timings: JSON.stringify(record.timings),
       dissolved: JSON.stringify(input.dissolved),
@@ -283,15 +279,43 @@ export async function discardRun(
 }
 
 /**
- * Housekeeping: memberships of succeeded runs beyond the newest `keepRuns` go
- * (cluster summaries stay; the current run is never touched); failed runs'
- * clusters go.
+ * Run by a run once its swap has committed, and never throws: a failure is logged and
+ * what is left is removed by the next run's housekeeping. `keepRuns` counts the new
+ * current run (LINKAGE_KEEP_RUNS).
+ */
+export async function housekeeping(
+  db: Database,
+  cypher: CypherMap,
+  opts: { runId: string; keepRuns: number; batchSize: number; logger?: Logger },
+): Promise<HousekeepingStats> {
+  const started = Date.now();
+  let pruned: PruneCounts | null = null;
+  try {
+    pruned = await prune(db, cypher, {
+      keepRuns: Math.max(1, opts.keepRuns),
+      batchSize: Math.max(1, opts.batchSize),
+      logger: opts.logger,
+    });
+  } catch (err) {
+    opts.logger?.warn(
+      { err, runId: opts.runId },
+      'linkage housekeeping failed; the next run retries',
+    );
+  }
+  return { prune: pruned, pruneMs: Date.now() - started };
+}
+
+/**
+ * Memberships of succeeded runs beyond the newest `keepRuns` go (cluster summaries
+ * stay; the current run is never touched, whatever `keepRuns`); failed runs' clusters
+ * go. Called after a swap (`housekeeping`), when the run just made current is one of
+ * the newest.
  */
 export async function prune(
   db: Database,
   cypher: CypherMap,
   opts: { keepRuns: number; batchSize: number; logger?: Logger },
-): Promise<{ runsPruned: number; membershipsPruned: number; failedRunsCleaned: number }> {
+): Promise<PruneCounts> {
   const ids = async (key: string, params: Record<string, unknown>) =>
     db.read(async (tx) => {
       const res = await tx.run(query(cypher, key), params);

@@ -7,10 +7,12 @@
  * Why here and nowhere else: every trigger (cron, CLI, POST /v1/linkage/runs)
  * goes through `startLinkage`, so the one-run-at-a-time rule, the run record and
  * the failure handling are the same whoever asked. A failed run is marked failed
- * with its error, its partial clusters are removed, and the pointer never moves:
- * readers keep the previous run. Same data + same seed ⇒ same clusters (every
- * random step is seeded from the run's seed; fresh cluster ids are a hash of the
- * run id, the seed and the cluster's first member).
+ * with its error and its lease freed in one transaction (when that cannot be written,
+ * the lease is left to expire, and whoever finds it expired fails the run), its partial
+ * clusters are removed, and the pointer never moves: readers keep the previous run.
+ * Same data + same seed ⇒ same clusters (every random step is seeded from the run's
+ * seed; fresh cluster ids are a hash of the run id, the seed and the cluster's first
+ * member).
  */
 import { randomBytes } from 'node:crypto';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
@@ -26,7 +28,7 @@ import { parseWeightOverrides, type WeightOverrides } from './settings';
 import { COMPUTE_PHASES, compute, type ComputeEvents, type ComputeParams } from './compute';
 import { computeInWorker } from './compute-thread';
 import { LEASE_NAME, Lease } from './lease';
-import { discardRun, publish, swapCommitted } from './publish';
+import { discardRun, housekeeping, publish, swapCommitted } from './publish';
 
 export interface LinkageDeps {
   config: Config;
@@ -98,6 +100,32 @@ function errorText(err: unknown): string {
   if (isAppError(err)) return `${err.code}: ${err.message}`;
   if (err instanceof Error) return err.message;
   return String(err);
+}
+
+/**
+ * Marks a run failed and frees its lease (if the run still holds it), in one
+ * transaction: "failed" means done, and a lease is never freed while its run is still
+ * marked running. When this cannot be written the lease is left to expire, and whoever
+ * then finds it expired (the dead-run check, the next run's acquire) fails the run
+ * "lease expired". Both statements only change what is still this run's: a run already
+ * finished keeps its record, and a lease another run holds is left alone.
+ */
+export function failRunRecord(
+  cypher: CypherMap,
+  leaseName: string,
+  run: { id: string; error: string; timings: string | null; stats: string | null },
+): (tx: ManagedTransaction) => Promise<void> {
+  return async (tx) => {
+    await tx.run(query(cypher, 'linkage/fail-run'), {
+      lease: leaseName,
+      id: run.id,
+      error: run.error,
+      now: Date.now(),
+      timings: run.timings,
+      stats: run.stats,
+    });
+    await tx.run(query(cypher, 'linkage/release-lease'), { name: leaseName, holder: run.id });
+  };
 }
 
 /** The run record, written in the transaction that takes the lease (idempotent: MERGE). */
@@ -213,10 +241,11 @@ export async function runLinkage(deps: LinkageDeps, opts: RunOptions): Promise<R
 
 /**
  * Shutdown: runs of this process are marked failed (`reason`, by default "service
- * shutting down") and their leases released, so the next trigger need not wait for the
- * lease to expire. With `refuseNew` (the process is stopping) no run starts on
- * `deps.db` from then on (`503 not_ready`), and starts already on their way to the
- * lease are stopped too.
+ * shutting down") and their leases released in the same transaction, so the next
+ * trigger need not wait for the lease to expire. When that write fails the lease is
+ * left to expire (see `failRunRecord`). With `refuseNew` (the process is stopping) no
+ * run starts on `deps.db` from then on (`503 not_ready`), and starts already on their
+ * way to the lease are stopped too.
  */
 export async function stopActiveRuns(
   deps: LinkageDeps,
@@ -231,22 +260,15 @@ export async function stopActiveRuns(
   for (const [, abort] of active) abort.abort(new Error(reason));
   for (const id of ids) {
     await deps.db
-      .write((tx) =>
-        tx.run(query(deps.cypher, 'linkage/fail-run'), {
-          lease: LEASE_NAME,
-          id,
-          error: reason,
-          now: Date.now(),
-          timings: null,
-          stats: null,
-        }),
+      .write(
+        failRunRecord(deps.cypher, LEASE_NAME, { id, error: reason, timings: null, stats: null }),
       )
-      .catch((err: unknown) => deps.logger.warn({ err, runId: id }, 'could not mark run failed'));
-    await deps.db
-      .write((tx) =>
-        tx.run(query(deps.cypher, 'linkage/release-lease'), { name: LEASE_NAME, holder: id }),
-      )
-      .catch((err: unknown) => deps.logger.warn({ err, runId: id }, 'could not release lease'));
+      .catch((err: unknown) =>
+        deps.logger.warn(
+          { err, runId: id, error: reason },
+          'could not mark the run failed; its lease is left to expire',
+        ),
+      );
   }
 }
 
@@ -346,9 +368,29 @@ async function execute(
     await recorder.enter(phase);
     await yieldToLoop(); // let HTTP requests in between CPU-heavy phases
   };
+  let swapAttempted = false;
   let swapped = false;
-  const succeeded = (): RunSummary => {
+  const succeeded = async (): Promise<RunSummary> => {
     lease.abandon(); // the swap freed it
+    // Housekeeping only once the run is current (it never throws), then its outcome into
+    // the run's stats: the swap wrote them before it ran.
+    const kept = await housekeeping(db, cypher, {
+      runId,
+      keepRuns: config.LINKAGE_KEEP_RUNS,
+      batchSize: config.LINKAGE_PUBLISH_BATCH_SIZE,
+      logger,
+    });
+    stats.publish = { ...(stats.publish as object | undefined), ...kept };
+    await db
+      .write((tx) =>
+        tx.run(query(cypher, 'linkage/record-run-housekeeping'), {
+          runId,
+          stats: JSON.stringify(stats),
+        }),
+      )
+      .catch((err: unknown) =>
+        logger.warn({ err, runId }, 'could not record the housekeeping in the run’s stats'),
+      );
     opts.onProgress?.({ runId, phase: 'done', progress: 1 });
     deps.metrics?.linkageRuns.inc({ outcome: 'succeeded' });
     deps.metrics?.linkageDuration.observe(
@@ -391,9 +433,8 @@ async function execute(
       { runId, clusters: matched.clusters, dissolved: matched.dissolved, accountIds },
       {
         batchSize: config.LINKAGE_PUBLISH_BATCH_SIZE,
-        keepRuns: config.LINKAGE_KEEP_RUNS,
         leaseName: lease.name,
-        logger,
+        onSwap: () => (swapAttempted = true),
         onProgress: (written, total) => recorder.within(total > 0 ? written / total : 1),
         checkAbort,
         afterBatch: opts.hooks?.afterPublishBatch,
@@ -406,7 +447,7 @@ async function execute(
       },
     );
     swapped = true;
-    return succeeded();
+    return await succeeded();
   } catch (err) {
     lease.stopRenewing();
     await recorder.settle();
@@ -415,14 +456,15 @@ async function execute(
     // is current unless a run that took the freed lease has swapped in since.
     // When Neo4j cannot even say, the run is reported failed with the outcome named
     // unknown: its record in Neo4j decides (succeeded, or failed by whoever next finds
-    // its lease expired).
+    // its lease expired). Asked only when the swap was sent: a failure before it (a
+    // membership batch) cannot have made the run current.
     const committed =
-      !swapped && recorder.phase === 'publish'
+      swapAttempted && !swapped
         ? await swapCommitted(db, cypher, runId).catch(() => 'unknown' as const)
         : false;
     if (committed === true) {
       logger.warn({ err, runId }, 'linkage swap answered with an error but had committed');
-      return succeeded();
+      return await succeeded();
     }
     // A shutdown's failure reads the same whichever side records it first: this one or
     // stopActiveRuns (the run's phase stays on its record).
@@ -432,22 +474,27 @@ async function execute(
         ? `publish: outcome unknown, Neo4j did not answer whether the swap committed (${errorText(err)})`
         : `${recorder.phase}: ${errorText(err)}`;
     timings.total = Date.now() - run.startedAt;
-    logger.error({ err, runId, phase: recorder.phase }, 'linkage run failed');
+    logger.error({ err, runId, phase: recorder.phase, error }, 'linkage run failed');
     if (!swapped) {
-      // Marked failed and the lease freed in one transaction: "failed" means done.
+      // Marked failed and the lease freed in one transaction: "failed" means done. If
+      // that fails, the lease stays until it expires (this run no longer renews it), so
+      // the run is never left running without its lease; it is then failed as "lease
+      // expired", and its error here is only in the log.
       await db
-        .write(async (tx) => {
-          await tx.run(query(cypher, 'linkage/fail-run'), {
-            lease: lease.name,
+        .write(
+          failRunRecord(cypher, lease.name, {
             id: runId,
             error,
-            now: Date.now(),
             timings: JSON.stringify(timings),
             stats: JSON.stringify(stats),
-          });
-          await tx.run(query(cypher, 'linkage/release-lease'), { name: lease.name, holder: runId });
-        })
-        .catch((e: unknown) => logger.warn({ err: e, runId }, 'could not mark run failed'));
+          }),
+        )
+        .catch((e: unknown) =>
+          logger.warn(
+            { err: e, runId, error },
+            'could not mark the run failed; its lease is left to expire',
+          ),
+        );
       await discardRun(db, cypher, runId, config.LINKAGE_PUBLISH_BATCH_SIZE).catch((e: unknown) =>
         logger.warn({ err: e, runId }, 'could not remove the failed run’s clusters yet'),
       );
@@ -459,8 +506,8 @@ async function execute(
     );
     return { runId, status: 'failed', stats, timings, error };
   } finally {
-    await lease
-      .release()
-      .catch((err: unknown) => logger.warn({ err, runId }, 'could not release the linkage lease'));
+    // Nothing frees the lease here: the swap did, or the failure record in its own
+    // transaction; a lease whose failure record could not be written is left to expire.
+    lease.stopRenewing();
   }
 }

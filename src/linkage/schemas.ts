@@ -95,10 +95,11 @@ const runStats = z.object({
       membershipsMs: int().optional().describe('wall time of the membership writes'),
       prune: numbersByName
         .nullable()
+        .optional()
         .describe(
-          'old runs and memberships removed; null when that housekeeping failed (the run still succeeded; the next run retries it)',
+          "old runs' memberships and failed runs' clusters removed by the housekeeping that follows the swap; absent until it has finished (or when its outcome could not be recorded), null when it failed (the run still succeeded; the next run retries it)",
         ),
-      pruneMs: int(),
+      pruneMs: int().optional().describe('wall time of that housekeeping; absent with `prune`'),
     })
     .optional(),
 });

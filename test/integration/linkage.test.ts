@@ -4,7 +4,8 @@
  * is checked in the graph through the pointer. Covers the run record, one run at
  * a time (409 with the running id), reproducible runs with stable cluster ids,
  * the allow-list, a run that fails mid-publish, a run process killed mid-publish, a lease lost before or at the
- * swap, an expired lease taken over, pruning of old memberships, and the CLI.
+ * swap, an expired lease taken over, a failure that cannot be recorded, pruning of old
+ * memberships (after the swap only), and the CLI.
  */
 import { execFile, spawn } from 'node:child_process';
 import path from 'node:path';
@@ -16,7 +17,7 @@ import { Database, int as neo4jInt, type ManagedTransaction } from '../../src/pl
 import { compute, type ComputeParams } from '../../src/linkage/compute';
 import { computeInWorker } from '../../src/linkage/compute-thread';
 import { failDeadRuns, watchDeadRuns } from '../../src/linkage/dead-runs';
-import { Lease } from '../../src/linkage/lease';
+import { LEASE_EXPIRED, Lease } from '../../src/linkage/lease';
 import { prune } from '../../src/linkage/publish';
 import {
   computeParams as runnerParams,
@@ -120,13 +121,23 @@ type Run = {
   error: string | null;
 };
 
-async function waitForRun(runId: string, timeoutMs = 120_000): Promise<Run> {
+/**
+ * Waits for a run to end. With `housekept`, a succeeded run also for the housekeeping
+ * that follows its swap (its outcome recorded in stats.publish): a run triggered over
+ * HTTP reads succeeded before its pruning is done.
+ */
+async function waitForRun(
+  runId: string,
+  { timeoutMs = 120_000, housekept = false } = {},
+): Promise<Run> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const res = await getJson(`${svc.url}/v1/linkage/runs/${runId}`);
     expect(res.status).toBe(200);
     const run = res.body as unknown as Run;
-    if (run.status !== 'running') return run;
+    const publish = run.stats.publish as { pruneMs?: number } | undefined;
+    const done = run.status === 'succeeded' ? !housekept || publish?.pruneMs !== undefined : true;
+    if (run.status !== 'running' && done) return run;
     if (Date.now() > until) throw new Error(`run ${runId} still running: ${JSON.stringify(run)}`);
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -150,8 +161,61 @@ const createRun = (id: string) =>
 async function triggerRun(body: unknown = {}): Promise<Run> {
   const res = await postJson(`${svc.url}/v1/linkage/runs`, body, ADMIN);
   expect(res.status).toBe(202);
-  return waitForRun(res.body.runId as string);
+  return waitForRun(res.body.runId as string, { housekept: true });
 }
+
+/** The key of a statement's text in the service's Cypher. */
+function keyOf(text: string): string | undefined {
+  for (const [key, t] of svc.ctx.cypher) if (t === text) return key;
+  return undefined;
+}
+
+/**
+ * Neo4j away for the statements `away` picks: the transaction that sends one fails at
+ * once with database_unavailable, as after the driver's retries ran out.
+ */
+class AwayFor extends Database {
+  constructor(private readonly away: (key: string | undefined) => boolean) {
+    super(neo4j.driver);
+  }
+  override async write<T>(work: (tx: ManagedTransaction) => Promise<T>): Promise<T> {
+    return super.write((tx) => work(this.wrap(tx)));
+  }
+  override async read<T>(
+    work: (tx: ManagedTransaction) => Promise<T>,
+    timeoutMs?: number,
+  ): Promise<T> {
+    return super.read((tx) => work(this.wrap(tx)), timeoutMs);
+  }
+  private wrap(tx: ManagedTransaction): ManagedTransaction {
+    return {
+      run: (text: string, params?: Record<string, unknown>) => {
+        if (this.away(keyOf(text))) {
+          throw new AppError('database_unavailable', 'Neo4j is unreachable (injected)');
+        }
+        return tx.run(text, params);
+      },
+    } as ManagedTransaction;
+  }
+}
+
+/** The lease, and the status of the run holding it. */
+async function leaseNow() {
+  const [row] = await cypher(
+    `MATCH (l:Lease {name: 'linkage'})
+     OPTIONAL MATCH (r:LinkageRun {id: l.holder})
+     RETURN l.holder AS holder, l.expiresAt AS expiresAt, r.status AS status`,
+  );
+  return {
+    holder: (row?.holder ?? null) as string | null,
+    expiresAt: row?.expiresAt == null ? null : Number(row.expiresAt),
+    status: (row?.status ?? null) as string | null,
+  };
+}
+
+/** Expires the lease now, as its TTL passing would. */
+const expireLease = () =>
+  cypher("MATCH (l:Lease {name: 'linkage'}) SET l.expiresAt = timestamp() - 1000");
 
 interface PublishedCluster {
   id: string;
@@ -219,7 +283,7 @@ describe('linkage runs', () => {
     expect(res.status).toBe(202);
     const runId = res.body.runId as string;
     expect(runId).toMatch(/^r-/);
-    first = await waitForRun(runId);
+    first = await waitForRun(runId, { housekept: true });
     expect(first.status).toBe('succeeded');
     expect(first).toMatchObject({
       phase: 'done',
@@ -256,6 +320,13 @@ describe('linkage runs', () => {
     expect(first.stats).toHaveProperty('build.edges');
     expect(first.stats).toHaveProperty('detect.components');
     expect(first.stats).toHaveProperty('publish.batches');
+    // the housekeeping after the swap, recorded once done (the first run has nothing to prune)
+    expect(first.stats).toHaveProperty('publish.prune', {
+      runsPruned: 0,
+      membershipsPruned: 0,
+      failedRunsCleaned: 0,
+    });
+    expect(typeof (first.stats.publish as { pruneMs: unknown }).pruneMs).toBe('number');
     expect((first.stats.publish as { batches: number }).batches).toBeGreaterThan(3);
     expect(first.params).toMatchObject({
       seed: 7,
@@ -381,7 +452,7 @@ describe('linkage runs', () => {
     expect(both.find((r) => r.status === 409)?.body).toMatchObject({
       error: { code: 'run_in_progress', details: { runId: winner } },
     });
-    expect((await waitForRun(winner)).status).toBe('succeeded');
+    expect((await waitForRun(winner, { housekept: true })).status).toBe('succeeded');
   });
 
   it('computes in a worker thread exactly what this thread computes', async () => {
@@ -798,6 +869,54 @@ describe('linkage runs', () => {
     await cypher("MATCH (l:Lease {name: 'linkage'}) SET l.holder = null, l.expiresAt = null");
   });
 
+  it('a run refused at the swap has pruned nothing: the newest LINKAGE_KEEP_RUNS runs keep their memberships', async () => {
+    // Found by review (/tmp/rev1, finding 2): housekeeping ran before the swap, keeping
+    // LINKAGE_KEEP_RUNS - 1 runs for the one about to be current; refused, it left one
+    // run fewer with memberships, for good. It now runs only after a swap commits.
+    const withMemberships = async () =>
+      (
+        await cypher(
+          `MATCH (r:LinkageRun {status: 'succeeded'})
+           WHERE EXISTS { MATCH (r)-[:PRODUCED]->(:Cluster)<-[:MEMBER_OF]-(:Account) }
+           RETURN r.id AS id ORDER BY id`,
+        )
+      ).map((r) => String(r.id));
+    const previous = await runLinkage(svc.ctx, { trigger: 'api', seed: 7 });
+    const current = await runLinkage(svc.ctx, { trigger: 'api', seed: 7 });
+    expect([previous.status, current.status]).toEqual(['succeeded', 'succeeded']);
+    const kept = [previous.runId, current.runId].sort();
+    expect(svc.ctx.config.LINKAGE_KEEP_RUNS).toBe(2);
+    expect(await withMemberships()).toEqual(kept);
+    expect(current.stats.publish).toMatchObject({ prune: { runsPruned: expect.any(Number) } });
+
+    // the next run reaches the swap, and is refused there (its lease taken over)
+    let batches = 0;
+    const refused = await runLinkage(svc.ctx, {
+      trigger: 'api',
+      leaseRenewEveryMs: 3_600_000,
+      hooks: {
+        beforePhase: async (phase) => {
+          if (phase !== 'publish') return;
+          await cypher("MATCH (l:Lease {name: 'linkage'}) SET l.holder = 'r-usurper'");
+        },
+        afterPublishBatch: () => void batches++,
+      },
+    });
+    try {
+      expect(batches).toBeGreaterThan(0);
+      expect(refused.error).toMatch(/^publish: conflict: could not make the run current/);
+      expect((await currentClusters()).runId).toBe(current.runId);
+      expect(await withMemberships()).toEqual(kept);
+      const [marked] = await cypher(
+        'MATCH (r:LinkageRun {id: $id}) RETURN r.membershipsPrunedAt AS at',
+        { id: previous.runId },
+      );
+      expect(marked?.at).toBeNull();
+    } finally {
+      await cypher("MATCH (l:Lease {name: 'linkage'}) SET l.holder = null, l.expiresAt = null");
+    }
+  });
+
   it('a shutdown mid-compute stops the worker: the run fails, the lease is free, readers keep the previous run', async () => {
     const before = await currentClusters();
     let reached!: () => void;
@@ -848,6 +967,94 @@ describe('linkage runs', () => {
     expect(lease?.holder).toBeNull();
     // the service's own database handle is not the stopped one: it still starts runs
     expect((await triggerRun({ seed: 7 })).status).toBe('succeeded');
+  });
+
+  describe('a failure that cannot be recorded (Neo4j away) leaves the run its lease until it expires', () => {
+    // Found by review (/tmp/rev1, finding 1): the failure record failed, then a bare
+    // release freed the lease anyway, so the run stayed "running" without it and was
+    // later failed as "abandoned", its real error lost. The lease is now freed only in
+    // the failure record's own transaction: unwritten, the run keeps it (no longer
+    // renewed) until it expires, and is then failed "lease expired".
+    const failRunAway = (key: string | undefined) => key === 'linkage/fail-run';
+
+    it.each(['the run itself', 'a shutdown'] as const)('recorded by %s', async (by) => {
+      const deps = { ...svc.ctx, db: new AwayFor(failRunAway) };
+      const logsBefore = svc.logs.length;
+      let reached!: () => void;
+      const inExtract = new Promise<void>((r) => (reached = r));
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      const { runId, done } = await startLinkage(deps, {
+        trigger: 'api',
+        leaseRenewEveryMs: 100,
+        hooks: {
+          beforePhase: async (phase) => {
+            if (phase !== 'extract') return;
+            if (by === 'the run itself') throw new Error('injected failure in extract');
+            reached();
+            await gate;
+          },
+        },
+      });
+      if (by === 'a shutdown') {
+        await inExtract;
+        await stopActiveRuns(deps);
+        release();
+      }
+      const summary = await done;
+      const error =
+        by === 'a shutdown' ? 'service shutting down' : expect.stringMatching(/injected failure/);
+      expect(summary).toMatchObject({ status: 'failed', error });
+      try {
+        const held = await leaseNow();
+        expect(held).toMatchObject({ holder: runId, status: 'running' });
+        expect(held.expiresAt as number).toBeGreaterThan(Date.now());
+        // not renewed any more: it will expire
+        await new Promise((r) => setTimeout(r, 400));
+        expect((await leaseNow()).expiresAt).toBe(held.expiresAt);
+        const logged = svc.logs.slice(logsBefore).join('');
+        expect(logged).toContain('its lease is left to expire');
+        expect(logged).toContain(
+          by === 'a shutdown' ? 'service shutting down' : 'injected failure',
+        );
+        // its run is running as far as anyone can tell: a trigger is refused meanwhile
+        await expect(startLinkage(svc.ctx, { trigger: 'api' })).rejects.toMatchObject({
+          code: 'run_in_progress',
+          details: { runId },
+        });
+      } finally {
+        await expireLease();
+      }
+      expect(await failDeadRuns(svc.ctx)).toEqual({ expired: runId, abandoned: [] });
+      expect(await waitForRun(runId)).toMatchObject({ status: 'failed', error: LEASE_EXPIRED });
+      expect((await leaseNow()).holder).toBeNull();
+    });
+
+    it('a publish batch failing with Neo4j gone reports its own error: the swap was never sent, so its outcome is not "unknown"', async () => {
+      // Found by review (/tmp/rev1, finding 3): any failure while publishing asked
+      // whether the swap had committed, and with Neo4j gone called the outcome unknown.
+      let gone = false;
+      const sent: string[] = [];
+      const db = new AwayFor((key) => {
+        sent.push(key ?? '?');
+        if (key === 'linkage/merge-memberships') gone = true;
+        return gone;
+      });
+      const before = await currentClusters();
+      const { runId, done } = await startLinkage({ ...svc.ctx, db }, { trigger: 'api' });
+      const summary = await done;
+      try {
+        expect(summary.status).toBe('failed');
+        expect(summary.error).toMatch(/^publish: database_unavailable: /);
+        expect(summary.error).not.toMatch(/outcome unknown/);
+        expect(sent).not.toContain('linkage/make-run-current');
+        expect((await currentClusters()).runId).toBe(before.runId);
+        expect(await leaseNow()).toMatchObject({ holder: runId, status: 'running' });
+      } finally {
+        await expireLease();
+      }
+      expect(await failDeadRuns(svc.ctx)).toEqual({ expired: runId, abandoned: [] });
+    });
   });
 
   it('takes over an expired lease, marks the dead run failed and cleans up after it', async () => {
@@ -967,7 +1174,6 @@ describe('linkage runs', () => {
       const res = await tx.run(query(svc.ctx.cypher, 'linkage/make-run-current'), {
         runId: 'r-stalled',
         lease: 'linkage',
-        now: Date.now(),
         stats: '{}',
         timings: '{}',
         dissolved: '[]',
@@ -1034,7 +1240,6 @@ describe('linkage runs', () => {
     const swapped = await swap.run(query(svc.ctx.cypher, 'linkage/make-run-current'), {
       runId: 'r-swapping',
       lease: 'linkage',
-      now: Date.now(),
       stats: '{}',
       timings: '{}',
       dissolved: '[]',
@@ -1197,12 +1402,15 @@ describe('linkage runs', () => {
       expect(summary.status).toBe('failed');
       expect(summary.error).toMatch(/^publish: outcome unknown, Neo4j did not answer/);
       // Neo4j itself says what happened: the swap committed
-      expect(await waitForRun(summary.runId)).toMatchObject({ status: 'succeeded', current: true });
+      const run = await waitForRun(summary.runId);
+      expect(run).toMatchObject({ status: 'succeeded', current: true });
       const [members] = await cypher(
         'MATCH (:Account)-[m:MEMBER_OF]->(:Cluster {runId: $id}) RETURN count(m) AS n',
         { id: summary.runId },
       );
       expect(Number(members?.n)).toBeGreaterThan(0);
+      // Not knowing it was current, it did no housekeeping: the next run's does.
+      expect(run.stats.publish).not.toHaveProperty('prune');
     });
   });
 
@@ -1291,6 +1499,9 @@ describe('linkage runs', () => {
   });
 
   it('keeps memberships of the newest runs only, and every cluster summary', async () => {
+    // After a run's housekeeping (the last run above, its swap's answer lost with Neo4j
+    // gone, did none).
+    expect((await runLinkage(svc.ctx, { trigger: 'api', seed: 7 })).status).toBe('succeeded');
     const rows = await cypher(
       `MATCH (r:LinkageRun {status: 'succeeded'})
        RETURN r.id AS id, r.membershipsPrunedAt IS NOT NULL AS pruned,
@@ -1458,8 +1669,8 @@ describe('linkage runs', () => {
   });
 
   it('housekeeping never prunes the current run, even when it keeps no other run', async () => {
-    // With LINKAGE_KEEP_RUNS = 1 a publish prunes with keep 0 just before its swap,
-    // while the previous run is still the one readers see.
+    // Housekeeping runs after the swap and counts the current run among those it keeps;
+    // asked to keep none, pruning still spares the run readers see.
     const before = await currentClusters();
     expect(before.clusters.length).toBeGreaterThan(0);
     const unpruned = () =>
