@@ -10,9 +10,11 @@
  * the longest single phase: default 120 s); a holder that dies stops renewing,
  * the lease expires, and the next trigger takes it over and marks the dead run
  * failed ("lease expired"), unless a service's periodic check (dead-runs.ts) did
- * first. A holder that finds its lease gone (renewal matched nothing) is told through `lost`/`assertHeld`, and publish's final swap checks the
- * holder again inside its transaction, so a run that lost its lease can never
- * become current. Every statement that reads the holder and then changes the lease or
+ * first. A lease whose holder's run has already finished (failed or succeeded, its
+ * release never written) is free too. A holder that finds its lease gone (renewal
+ * matched nothing) is told through `lost`/`assertHeld`, and publish's final swap
+ * checks the holder again inside its transaction, so a run that lost its lease can
+ * never become current. Every statement that reads the holder and then changes the lease or
  * a run takes the lease's write lock first (`SET l.lockedAt`), so what it reads is
  * committed: a swap or renewal that waited on a takeover or a dead-run check sees it.
  */
@@ -52,10 +54,11 @@ export class Lease {
   }
 
   /**
-   * Takes the lease for `holder` if it is free, expired or already `holder`'s (the
-   * driver retrying a commit that went through) and, in the same transaction, runs
-   * `alsoInTx` (creating the run record; it must be idempotent too). Throws
-   * AppError('run_in_progress', {details: {runId}}) when another run holds it.
+   * Takes the lease for `holder` if it is free, expired, held by a run that has already
+   * finished, or already `holder`'s (the driver retrying a commit that went through)
+   * and, in the same transaction, runs `alsoInTx` (creating the run record; it must be
+   * idempotent too). Throws AppError('run_in_progress', {details: {runId}}) when another
+   * run holds it and is still running (or has no run record).
    * A previous holder whose lease expired is marked failed ("lease expired"), and so
    * are runs left running without the lease ("abandoned").
    */
@@ -87,12 +90,20 @@ export class Lease {
         });
       }
       await alsoInTx(tx);
-      return dead;
+      const finished =
+        row.previousFinished === true && row.previous !== holder ? (row.previous as string) : null;
+      return { ...dead, finished };
     });
     if (takenOver.expired !== null) {
       deps.logger.warn(
         { previousRunId: takenOver.expired, runId: holder },
         'linkage lease expired; took it over and marked the previous run failed',
+      );
+    }
+    if (takenOver.finished !== null) {
+      deps.logger.warn(
+        { previousRunId: takenOver.finished, runId: holder },
+        'took over the linkage lease from a run that had already finished (its release was never written)',
       );
     }
     if (takenOver.abandoned.length > 0) {

@@ -4,8 +4,8 @@
  * is checked in the graph through the pointer. Covers the run record, one run at
  * a time (409 with the running id), reproducible runs with stable cluster ids,
  * the allow-list, a run that fails mid-publish, a run process killed mid-publish, a lease lost before or at the
- * swap, an expired lease taken over, a failure that cannot be recorded, pruning of old
- * memberships (after the swap only), and the CLI.
+ * swap, an expired lease taken over, a lease left by a finished run, a failure that
+ * cannot be recorded, pruning of old memberships (after the swap only), and the CLI.
  */
 import { execFile, spawn } from 'node:child_process';
 import path from 'node:path';
@@ -1055,6 +1055,48 @@ describe('linkage runs', () => {
       }
       expect(await failDeadRuns(svc.ctx)).toEqual({ expired: runId, abandoned: [] });
     });
+  });
+
+  it('a lease left by a run that already finished does not block a trigger; a running holder still does', async () => {
+    // Found by review (/tmp/rev1, finding 7): the lease counted as busy until it
+    // expired, whatever its holder's run, so triggers got 409 naming a failed run.
+    const plant = (id: string, status: string) =>
+      cypher(
+        `CREATE (:LinkageRun {id: $id, status: $status, phase: 'extract', startedAt: timestamp()})
+         WITH 1 AS x MERGE (l:Lease {name: 'linkage'})
+         SET l.holder = $id, l.expiresAt = timestamp() + 600000`,
+        { id, status },
+      );
+    try {
+      await plant('r-held-running', 'running');
+      await expect(
+        Lease.acquire(svc.ctx, 'r-next', { ttlMs: 60_000 }, createRun('r-next')),
+      ).rejects.toMatchObject({ code: 'run_in_progress', details: { runId: 'r-held-running' } });
+      expect(await cypher("MATCH (r:LinkageRun {id: 'r-next'}) RETURN r")).toEqual([]);
+      await cypher("MATCH (r:LinkageRun {id: 'r-held-running'}) DELETE r");
+
+      // a failed holder, over HTTP: the trigger takes the lease and the run succeeds
+      await plant('r-held-failed', 'failed');
+      const logsBefore = svc.logs.length;
+      const run = await triggerRun();
+      expect(run.status).toBe('succeeded');
+      expect(svc.logs.slice(logsBefore).join('')).toContain('already finished');
+      expect(await getJson(`${svc.url}/v1/linkage/runs/r-held-failed`)).toMatchObject({
+        body: { status: 'failed' }, // left as it was
+      });
+
+      // a succeeded holder (only the swap makes one, and it frees the lease): free too
+      await plant('r-held-succeeded', 'succeeded');
+      const next = await Lease.acquire(svc.ctx, 'r-next', { ttlMs: 60_000 }, createRun('r-next'));
+      expect((await leaseNow()).holder).toBe('r-next');
+      await next.release();
+    } finally {
+      await cypher(
+        `MATCH (r:LinkageRun) WHERE r.id IN ['r-held-running', 'r-held-failed', 'r-held-succeeded', 'r-next']
+         DETACH DELETE r`,
+      );
+      await cypher("MATCH (l:Lease {name: 'linkage'}) SET l.holder = null, l.expiresAt = null");
+    }
   });
 
   it('takes over an expired lease, marks the dead run failed and cleans up after it', async () => {
