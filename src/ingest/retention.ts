@@ -39,7 +39,10 @@ export async function pruneEventIds(
 }
 
 export interface EventIdRetention {
-  /** prunes now (what the schedule does); resolves to the keys deleted */
+  /**
+   * prunes now (what the schedule does); resolves to the keys deleted. One prune at a
+   * time: while one runs, this answers that one.
+   */
   prune(): Promise<number>;
   /** stops the schedule; resolves when a prune in progress has finished its batch */
   stop(): Promise<void>;
@@ -52,7 +55,7 @@ export function startEventIdRetention(ctx: Context): EventIdRetention {
     return { prune: async () => 0, stop: async () => undefined };
   }
   let stopped = false;
-  const prune = async (): Promise<number> => {
+  const pruneOnce = async (): Promise<number> => {
     const before = Date.now() - days * DAY_MS;
     const deleted = await pruneEventIds(ctx.db, ctx.cypher, before, { stopped: () => stopped });
     ctx.metrics.eventIdsPruned.inc(deleted);
@@ -60,13 +63,20 @@ export function startEventIdRetention(ctx: Context): EventIdRetention {
       ctx.logger.info({ deleted, before: new Date(before).toISOString() }, 'event ids pruned');
     return deleted;
   };
+  // Single flight: the first prune starts outside croner (whose `protect` only knows its
+  // own runs), so a tick that comes while a prune runs joins it instead of starting a
+  // second one deleting the same oldest keys, and stop() waits for the one running.
+  let running: Promise<number> | undefined;
+  const prune = (): Promise<number> =>
+    (running ??= pruneOnce().finally(() => {
+      running = undefined;
+    }));
   // A failed prune loses nothing: the keys stay until the next tick deletes them.
-  let inFlight: Promise<void> = Promise.resolve();
   const tick = (): Promise<void> =>
-    (inFlight = prune().then(
+    prune().then(
       () => undefined,
       (err: unknown) => ctx.logger.warn({ err }, 'event id pruning failed'),
-    ));
+    );
   const job = new Cron(PATTERN, { name: 'event-id-retention', protect: true }, tick);
   void tick();
   return {
@@ -74,7 +84,7 @@ export function startEventIdRetention(ctx: Context): EventIdRetention {
     stop: async () => {
       stopped = true;
       job.stop();
-      await inFlight;
+      await running?.catch(() => undefined);
     },
   };
 }
