@@ -4,7 +4,9 @@
  * they would grow with every keyed event, so keys older than
  * INGEST_EVENT_ID_RETENTION_DAYS (0 = keep for ever) are deleted: at start-up and
  * then hourly, in batches of one transaction each. A resend that arrives later
- * than the retention is counted as a new event.
+ * than the retention is counted as a new event. The markers ingest's writes leave
+ * (:IngestedBatch {token, storedAt}, src/ingest/writer.ts) go by the same window,
+ * pruned the same way after the keys.
  */
 import { Cron } from 'croner';
 import type { Context } from '../context';
@@ -24,8 +26,27 @@ export async function pruneEventIds(
   before: number,
   options: { batch?: number; stopped?: () => boolean } = {},
 ): Promise<number> {
+  return pruneBefore(db, query(cypher, 'ingest/delete-expired-event-ids'), before, options);
+}
+
+/** Deletes every write marker stored before `before` (epoch ms); returns how many. */
+export async function pruneIngestedBatches(
+  db: Database,
+  cypher: CypherMap,
+  before: number,
+  options: { batch?: number; stopped?: () => boolean } = {},
+): Promise<number> {
+  return pruneBefore(db, query(cypher, 'ingest/delete-expired-ingested-batches'), before, options);
+}
+
+/** Runs a delete-expired statement, one transaction per `batch`, until one comes back short. */
+async function pruneBefore(
+  db: Database,
+  statement: string,
+  before: number,
+  options: { batch?: number; stopped?: () => boolean },
+): Promise<number> {
   const batch = options.batch ?? BATCH;
-  const statement = query(cypher, 'ingest/delete-expired-event-ids');
   let total = 0;
   while (!options.stopped?.()) {
     const deleted = await db.write(async (tx) => {
@@ -40,8 +61,8 @@ export async function pruneEventIds(
 
 export interface EventIdRetention {
   /**
-   * prunes now (what the schedule does); resolves to the keys deleted. One prune at a
-   * time: while one runs, this answers that one.
+   * prunes keys, then write markers, now (what the schedule does); resolves to the keys
+   * deleted. One prune at a time: while one runs, this answers that one.
    */
   prune(): Promise<number>;
   /** stops the schedule; resolves when a prune in progress has finished its batch */
@@ -57,10 +78,14 @@ export function startEventIdRetention(ctx: Context): EventIdRetention {
   let stopped = false;
   const pruneOnce = async (): Promise<number> => {
     const before = Date.now() - days * DAY_MS;
-    const deleted = await pruneEventIds(ctx.db, ctx.cypher, before, { stopped: () => stopped });
+    const options = { stopped: () => stopped };
+    const deleted = await pruneEventIds(ctx.db, ctx.cypher, before, options);
     ctx.metrics.eventIdsPruned.inc(deleted);
-    if (deleted > 0)
-      ctx.logger.info({ deleted, before: new Date(before).toISOString() }, 'event ids pruned');
+    const batches = await pruneIngestedBatches(ctx.db, ctx.cypher, before, options);
+    if (deleted > 0 || batches > 0) {
+      const at = new Date(before).toISOString();
+      ctx.logger.info({ deleted, batches, before: at }, 'event ids pruned');
+    }
     return deleted;
   };
   // Single flight: the first prune starts outside croner (whose `protect` only knows its

@@ -4,12 +4,14 @@
  * order (which takes their locks), then merge every aggregate with UNWIND … MERGE
  * in statements of at most STATEMENT_ROWS rows. The transaction function is
  * retried by the driver on transient errors (deadlocks, leader switches), and a
- * failed batch leaves nothing behind.
+ * failed batch leaves nothing behind. The driver also runs it again after a commit
+ * whose answer was lost: a marker merged first, keyed by a token made once per write,
+ * makes that re-run write nothing and answer what the commit stored.
  */
 import { randomUUID } from 'node:crypto';
 import { type CypherMap, query } from '../platform/cypher';
 import { Limiter } from '../platform/limiter';
-import type { Database, ManagedTransaction } from '../platform/neo4j';
+import { type Database, type ManagedTransaction, int, toNumber } from '../platform/neo4j';
 import {
   type AccountRow,
   Aggregator,
@@ -181,34 +183,65 @@ export class EventWriter {
    * with its own counts. A key is new for the first batch, in order, that carries it:
    * the same outcome as writing the batches one after another. Folding happens inside
    * the transaction function, so a retried attempt folds again from the events.
+   *
+   * The write's token is made here, once, outside the transaction function: every
+   * attempt the driver makes merges the same (:IngestedBatch {token}) marker first, and
+   * an attempt that finds it from a commit that went through (its answer lost) writes
+   * nothing, `alsoInTx` included, and answers the counts that commit stored on it.
+   * Without it, events without an `id` would be folded and merged again, and keyed
+   * ones reported as duplicates of themselves.
    */
   async writeMany(
     batches: readonly (readonly CleanEvent[])[],
     alsoInTx?: AlsoInTx,
   ): Promise<WriteResult[]> {
-    const all = batches.flat();
+    const token = randomUUID();
     return this.limiter.run(() =>
-      this.db.write(async (tx) => {
-        // The key lookup is sent first; events without a key are folded while it runs.
-        const stored = this.dropStored(tx, all);
-        const folded = new Aggregator();
-        for (const e of all) if (e.id === undefined) folded.add(e);
-        const fresh = await stored;
-        const kept = new Set(fresh);
-        for (const e of all) if (e.id !== undefined && kept.has(e)) folded.add(e);
-        const results = batches.map((batch) => {
-          let written = 0;
-          for (const e of batch) if (kept.has(e)) written++;
-          return { received: batch.length, written, duplicates: batch.length - written };
-        });
-        await writeRows(tx, this.cypher, folded.rows());
-        if (alsoInTx) {
-          const duplicates = all.length - fresh.length;
-          await alsoInTx(tx, { received: all.length, written: fresh.length, duplicates });
-        }
-        return results;
-      }),
+      this.db.write((tx) => this.writeGroup(tx, batches, token, alsoInTx)),
     );
+  }
+
+  /** One attempt at writeMany's transaction; `token` is the same for every attempt. */
+  private async writeGroup(
+    tx: ManagedTransaction,
+    batches: readonly (readonly CleanEvent[])[],
+    token: string,
+    alsoInTx?: AlsoInTx,
+  ): Promise<WriteResult[]> {
+    const all = batches.flat();
+    // The marker and the key lookup are sent first; events without a key are folded
+    // while they run. A re-run's lookup changes nothing: its keys are all stored.
+    const marker = tx.run(query(this.cypher, 'ingest/merge-ingested-batch'), {
+      token,
+      now: Date.now(),
+    });
+    const stored = this.dropStored(tx, all);
+    const folded = new Aggregator();
+    for (const e of all) if (e.id === undefined) folded.add(e);
+    const [mark, fresh] = await Promise.all([marker, stored]);
+    const committed = storedResults(mark.records[0]);
+    if (committed) return committed;
+    const kept = new Set(fresh);
+    for (const e of all) if (e.id !== undefined && kept.has(e)) folded.add(e);
+    const results = batches.map((batch) => {
+      let written = 0;
+      for (const e of batch) if (kept.has(e)) written++;
+      return { received: batch.length, written, duplicates: batch.length - written };
+    });
+    // Pipelined behind the writes: the counts a re-run answers.
+    await Promise.all([
+      writeRows(tx, this.cypher, folded.rows()),
+      tx.run(query(this.cypher, 'ingest/set-ingested-batch-counts'), {
+        token,
+        received: results.map((r) => int(r.received)),
+        written: results.map((r) => int(r.written)),
+      }),
+    ]);
+    if (alsoInTx) {
+      const duplicates = all.length - fresh.length;
+      await alsoInTx(tx, { received: all.length, written: fresh.length, duplicates });
+    }
+    return results;
   }
 
   /**
@@ -254,4 +287,17 @@ export class EventWriter {
       (e) => e.id === undefined || (freshIds.has(e.id) && firstWithId.get(e.id) === e),
     );
   }
+}
+
+/** The counts on a marker a committed attempt left, or undefined on the first attempt. */
+function storedResults(
+  record: { get(key: string): unknown } | undefined,
+): WriteResult[] | undefined {
+  const written = record?.get('written') as unknown[] | null | undefined;
+  if (written === null || written === undefined) return undefined;
+  const received = record?.get('received') as unknown[];
+  return written.map((w, i) => {
+    const r = toNumber(received[i]);
+    return { received: r, written: toNumber(w), duplicates: r - toNumber(w) };
+  });
 }

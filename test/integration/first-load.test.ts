@@ -139,7 +139,11 @@ const plain = (v: unknown): Plain => {
 const VOLATILE = new Set(['appliedAt', 'storedAt', 'token', 'updatedAt', 'version']);
 const KEYS = ['id', 'fingerprint', 'address', 'cidr', 'hash', 'name', 'key'];
 
-/** The whole graph as sorted, comparable lines (nodes by label and key, relationships by ends). */
+/**
+ * The whole graph as sorted, comparable lines (nodes by label and key, relationships by
+ * ends), less the online writer's per-transaction markers (IngestedBatch: bookkeeping
+ * against a driver's re-run, which the offline load has no need of).
+ */
 async function dump(driver: Driver): Promise<{ nodes: string[]; relationships: string[] }> {
   const nodeKey = (labels: string[], props: Record<string, Plain>) =>
     `${labels.join(':')}/${KEYS.map((k) => props[k]).find((v) => v !== undefined)}`;
@@ -149,7 +153,9 @@ async function dump(driver: Driver): Promise<{ nodes: string[]; relationships: s
         .filter(([k]) => !VOLATILE.has(k))
         .sort(([x], [y]) => (x < y ? -1 : 1)),
     );
-  const nodes = await driver.executeQuery('MATCH (n) RETURN labels(n) AS l, properties(n) AS p');
+  const nodes = await driver.executeQuery(
+    'MATCH (n) WHERE NOT n:IngestedBatch RETURN labels(n) AS l, properties(n) AS p',
+  );
   const rels = await driver.executeQuery(
     'MATCH (a)-[r]->(b) RETURN labels(a) AS la, properties(a) AS pa, type(r) AS t, properties(r) AS p, labels(b) AS lb, properties(b) AS pb',
   );

@@ -4,9 +4,16 @@
  */
 import { hashKey } from '../../src/platform/auth';
 import { simhash } from '../../src/ingest/simhash';
-import { pruneEventIds, startEventIdRetention } from '../../src/ingest/retention';
+import type { CleanEvent } from '../../src/ingest/event-schema';
+import { GroupCommit } from '../../src/ingest/group-commit';
+import {
+  pruneEventIds,
+  pruneIngestedBatches,
+  startEventIdRetention,
+} from '../../src/ingest/retention';
+import { EventWriter } from '../../src/ingest/writer';
 import { Metrics } from '../../src/platform/metrics';
-import { startTestNeo4j, type TestNeo4j, waitForBlocked } from '../support/neo4j';
+import { CommitsTwice, startTestNeo4j, type TestNeo4j, waitForBlocked } from '../support/neo4j';
 import { postJson, startService, type TestService } from '../support/service';
 
 let neo4j: TestNeo4j;
@@ -483,6 +490,89 @@ describe('POST /v1/events', () => {
   });
 });
 
+describe('a group whose commit went through but whose answer was lost', () => {
+  // CommitsTwice runs each transaction function a second time after its commit, as the
+  // driver does when the connection dies before the commit's answer: the same function,
+  // so the same token, in a second transaction.
+  const at = Date.parse(T);
+  const unkeyed = (n: number, accountId: string): CleanEvent[] =>
+    Array.from({ length: n }, (_, i) => ({
+      type: 'request',
+      accountId,
+      at: at + i * 1000,
+      ip: '10.66.0.1',
+      model: 'model-lost',
+      capability: 'lost-cap',
+    }));
+  const keyed = (ids: string[], accountId: string): CleanEvent[] =>
+    ids.map((id, i) => ({ id, type: 'request', accountId, at: at + i * 1000 }));
+  const markers = async () =>
+    Number((await cypher('MATCH (b:IngestedBatch) RETURN count(b) AS n'))[0]!.n);
+  const account = async (id: string) => {
+    const [row] = await cypher(
+      `MATCH (a:Account {id: $id})
+       RETURN a.requests AS requests, a.hourCounts AS hourCounts,
+              COLLECT { MATCH (a)-[r:CONNECTED_FROM|USED_MODEL|REQUESTED]->() RETURN r.count } AS counts`,
+      { id },
+    );
+    return {
+      requests: Number(row!.requests),
+      hourCounts: (row!.hourCounts as unknown[]).map(Number),
+      counts: (row!.counts as unknown[]).map(Number),
+    };
+  };
+
+  it('writes its events once and answers the re-run as the first run', async () => {
+    const twice = new CommitsTwice(neo4j.driver);
+    const writer = new EventWriter(twice, svc.ctx.cypher);
+    const before = await markers();
+    const results = await writer.writeMany([
+      [...unkeyed(3, 'lost:u'), ...keyed(['lost-1', 'lost-2'], 'lost:k')],
+      [...unkeyed(1, 'lost:u'), ...keyed(['lost-1', 'lost-3'], 'lost:k')],
+    ]);
+    const [first, second] = twice.answers[0]!;
+    expect(second).toEqual(first);
+    expect(results).toEqual([
+      { received: 5, written: 5, duplicates: 0 },
+      { received: 3, written: 2, duplicates: 1 }, // lost-1 was the first batch's
+    ]);
+    // 4 events without an id: counted once, not folded and merged again by the re-run
+    expect(await account('lost:u')).toEqual({
+      requests: 4,
+      hourCounts: [4],
+      counts: [4, 4, 4],
+    });
+    expect((await account('lost:k')).requests).toBe(3);
+    // one marker for the group, holding the counts it answered
+    expect(await markers()).toBe(before + 1);
+    const [marker] = await cypher(
+      `MATCH (b:IngestedBatch) WITH b ORDER BY b.storedAt DESC LIMIT 1
+       RETURN b.received AS received, b.written AS written`,
+    );
+    expect([marker!.received, marker!.written].map((l) => (l as unknown[]).map(Number))).toEqual([
+      [5, 3],
+      [5, 2],
+    ]);
+  });
+
+  it('is the same through group commit (REST), for a batch alone', async () => {
+    const twice = new CommitsTwice(neo4j.driver);
+    const commit = new GroupCommit(new EventWriter(twice, svc.ctx.cypher), {
+      maxEvents: 100,
+      maxInFlight: 1,
+    });
+    const answer = await commit.write([...unkeyed(2, 'lost:g'), ...keyed(['lost-g-1'], 'lost:g')]);
+    expect(answer).toEqual({ received: 3, written: 3, duplicates: 0 });
+    expect(twice.answers.map(([a, b]) => [a, b])).toEqual([[[answer], [answer]]]);
+    expect((await account('lost:g')).requests).toBe(3);
+    // a new write of the same events is a new group: the keyed one is a duplicate now
+    expect(await commit.write([...unkeyed(2, 'lost:g'), ...keyed(['lost-g-1'], 'lost:g')])).toEqual(
+      { received: 3, written: 2, duplicates: 1 },
+    );
+    expect((await account('lost:g')).requests).toBe(5);
+  });
+});
+
 describe('idempotency key retention', () => {
   const DAY = 86_400_000;
   const keyed = (ids: string[]) => ({
@@ -555,6 +645,52 @@ describe('idempotency key retention', () => {
     expect(await stored('ret-c-')).toEqual(['ret-c-0', 'ret-c-1', 'ret-c-2']);
     expect(await pruneEventIds(svc.ctx.db, svc.ctx.cypher, before, { batch: 2 })).toBe(3);
     expect(await stored('ret-c-')).toEqual([]);
+  });
+
+  it('prunes write markers by the same window, oldest first, in batches', async () => {
+    const now = Date.now();
+    // markers as old as their name says (days), made here so their ages are known
+    await cypher(
+      `UNWIND $rows AS row
+       CREATE (:IngestedBatch {token: row[0], storedAt: row[1], received: [1], written: [1]})`,
+      {
+        rows: [
+          ['ret-m-31', now - 31 * DAY],
+          ['ret-m-29', now - 29 * DAY],
+        ],
+      },
+    );
+    const tokens = async () =>
+      (
+        await cypher(
+          "MATCH (b:IngestedBatch) WHERE b.token STARTS WITH 'ret-m-' RETURN b.token AS t ORDER BY t",
+        )
+      ).map((r) => r.t);
+    const job = retention(30);
+    await job.prune(); // start-up's prune (one at a time): keys, then markers
+    await job.stop();
+    expect(await tokens()).toEqual(['ret-m-29']);
+    expect(svc.logs.join('')).toMatch(/"batches":1[,}].*"msg":"event ids pruned"/);
+
+    await cypher(`UNWIND $rows AS row CREATE (:IngestedBatch {token: row[0], storedAt: row[1]})`, {
+      rows: [
+        ['ret-m-102', now - 102 * DAY],
+        ['ret-m-101', now - 101 * DAY],
+        ['ret-m-100', now - 100 * DAY],
+      ],
+    });
+    let batches = 0;
+    const before = now - 50 * DAY;
+    const stopAfterOne = () => batches++ >= 1;
+    expect(
+      await pruneIngestedBatches(svc.ctx.db, svc.ctx.cypher, before, {
+        batch: 2,
+        stopped: stopAfterOne,
+      }),
+    ).toBe(2);
+    expect(await tokens()).toEqual(['ret-m-100', 'ret-m-29']);
+    expect(await pruneIngestedBatches(svc.ctx.db, svc.ctx.cypher, before, { batch: 2 })).toBe(1);
+    expect(await tokens()).toEqual(['ret-m-29']);
   });
 });
 

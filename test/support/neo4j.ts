@@ -62,12 +62,17 @@ export async function startTestNeo4j(): Promise<TestNeo4j> {
 
 /**
  * What the driver does when a commit's answer is lost: the work runs again, after the
- * first commit landed. Every write through it commits twice.
+ * first commit landed. Every write through it commits twice; `answers` keeps what each
+ * write's two runs returned (the first is the one the lost reply would have carried).
  */
 export class CommitsTwice extends Database {
+  readonly answers: [first: unknown, second: unknown][] = [];
+
   override async write<T>(work: (tx: ManagedTransaction) => Promise<T>): Promise<T> {
-    await super.write(work);
-    return super.write(work);
+    const first = await super.write(work);
+    const second = await super.write(work);
+    this.answers.push([first, second]);
+    return second;
   }
 }
 

@@ -1,6 +1,6 @@
 /**
- * The retention job's scheduling: one prune at a time, and stop() waiting for the one
- * running. The database here is a stand-in whose transactions finish when the test
+ * The retention job's scheduling: one prune at a time (keys, then write markers), and
+ * stop() waiting for the one running. The database here is a stand-in whose transactions finish when the test
  * says; what a prune deletes is covered against the real Neo4j in
  * test/integration/ingest.test.ts.
  */
@@ -32,16 +32,17 @@ afterEach(async () => {
 function start() {
   const db = new HeldDatabase();
   const warn = jest.fn();
+  const info = jest.fn();
   const metrics = new Metrics();
   const job = startEventIdRetention({
     config: { INGEST_EVENT_ID_RETENTION_DAYS: 30 },
-    logger: { info: jest.fn(), warn },
+    logger: { info, warn },
     db,
     cypher: loadCypher(),
     metrics,
   } as unknown as Context);
   started.push({ db, job });
-  return { db, warn, metrics, job };
+  return { db, warn, info, metrics, job };
 }
 
 describe('startEventIdRetention', () => {
@@ -57,7 +58,7 @@ describe('startEventIdRetention', () => {
     const stopping = job.stop().then(() => (stopped = true));
     await settle();
     expect(stopped).toBe(false);
-    db.pending[0]?.resolve(3); // a short batch: the prune ends
+    db.pending[0]?.resolve(3); // a short batch: keys done; stopped, so no markers' batch
     await stopping;
     expect(await asked).toBe(3);
     expect((await metrics.eventIdsPruned.get()).values[0]?.value).toBe(3);
@@ -65,7 +66,7 @@ describe('startEventIdRetention', () => {
   });
 
   it('starts a new prune once the one running has ended, failed or not', async () => {
-    const { db, job, warn } = start();
+    const { db, job, warn, info } = start();
     await settle();
     db.pending[0]?.reject(new Error('gone'));
     await settle();
@@ -74,14 +75,23 @@ describe('startEventIdRetention', () => {
     const next = job.prune();
     await settle();
     expect(db.pending).toHaveLength(2);
-    db.pending[1]?.resolve(0);
+    db.pending[1]?.resolve(0); // keys
+    await settle();
+    expect(db.pending).toHaveLength(3);
+    db.pending[2]?.resolve(0); // then the write markers, by the same window
     expect(await next).toBe(0);
 
     const third = job.prune();
     await settle();
-    expect(db.pending).toHaveLength(3);
-    db.pending[2]?.resolve(0);
+    expect(db.pending).toHaveLength(4);
+    db.pending[3]?.resolve(2);
+    await settle();
+    db.pending[4]?.resolve(5);
+    expect(await third).toBe(2);
+    expect(info).toHaveBeenCalledWith(
+      expect.objectContaining({ deleted: 2, batches: 5 }),
+      'event ids pruned',
+    );
     await job.stop();
-    expect(await third).toBe(0);
   });
 });
