@@ -5,8 +5,10 @@
  * INGEST_EVENT_ID_RETENTION_DAYS (0 = keep for ever) are deleted: at start-up and
  * then hourly, in batches of one transaction each. A resend that arrives later
  * than the retention is counted as a new event. The markers ingest's writes leave
- * (:IngestedBatch {token, storedAt}, src/ingest/writer.ts) go by the same window,
- * pruned the same way after the keys.
+ * (:IngestedBatch {token, storedAt}, src/ingest/writer.ts) are pruned the same way
+ * after the keys, but after an hour whatever that setting says: only the driver's
+ * retries (30 s at most) ever run a committed transaction again, and one marker per
+ * write transaction kept for days would outnumber the keys many times over.
  */
 import { Cron } from 'croner';
 import type { Context } from '../context';
@@ -14,6 +16,8 @@ import { query, type CypherMap } from '../platform/cypher';
 import { type Database, int, toNumber } from '../platform/neo4j';
 
 const DAY_MS = 86_400_000;
+/** How long a write marker is kept: far past the driver's 30 s of retries. */
+export const MARKER_KEEP_MS = 3_600_000;
 /** Keys deleted per transaction: small enough to keep each commit short. */
 const BATCH = 10_000;
 /** Hourly, off the hour (other jobs like the nightly run start on it). */
@@ -71,21 +75,26 @@ export interface EventIdRetention {
 
 export function startEventIdRetention(ctx: Context): EventIdRetention {
   const days = ctx.config.INGEST_EVENT_ID_RETENTION_DAYS;
-  if (days === 0) {
-    ctx.logger.info('event ids are kept for ever (INGEST_EVENT_ID_RETENTION_DAYS=0)');
-    return { prune: async () => 0, stop: async () => undefined };
-  }
+  if (days === 0) ctx.logger.info('event ids are kept for ever (INGEST_EVENT_ID_RETENTION_DAYS=0)');
   let stopped = false;
   const pruneOnce = async (): Promise<number> => {
-    const before = Date.now() - days * DAY_MS;
+    const now = Date.now();
     const options = { stopped: () => stopped };
-    const deleted = await pruneEventIds(ctx.db, ctx.cypher, before, options);
-    ctx.metrics.eventIdsPruned.inc(deleted);
-    const batches = await pruneIngestedBatches(ctx.db, ctx.cypher, before, options);
-    if (deleted > 0 || batches > 0) {
-      const at = new Date(before).toISOString();
-      ctx.logger.info({ deleted, batches, before: at }, 'event ids pruned');
+    let deleted = 0;
+    if (days > 0) {
+      const before = now - days * DAY_MS;
+      deleted = await pruneEventIds(ctx.db, ctx.cypher, before, options);
+      ctx.metrics.eventIdsPruned.inc(deleted);
+      if (deleted > 0)
+        ctx.logger.info({ deleted, before: new Date(before).toISOString() }, 'event ids pruned');
     }
+    const markersBefore = now - MARKER_KEEP_MS;
+    const batches = await pruneIngestedBatches(ctx.db, ctx.cypher, markersBefore, options);
+    if (batches > 0)
+      ctx.logger.info(
+        { batches, before: new Date(markersBefore).toISOString() },
+        'write markers pruned',
+      );
     return deleted;
   };
   // Single flight: the first prune starts outside croner (whose `protect` only knows its

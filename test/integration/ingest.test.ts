@@ -647,30 +647,39 @@ describe('idempotency key retention', () => {
     expect(await stored('ret-c-')).toEqual([]);
   });
 
-  it('prunes write markers by the same window, oldest first, in batches', async () => {
+  it('prunes write markers after an hour, whatever the keys’ retention, oldest first, in batches', async () => {
     const now = Date.now();
-    // markers as old as their name says (days), made here so their ages are known
-    await cypher(
-      `UNWIND $rows AS row
-       CREATE (:IngestedBatch {token: row[0], storedAt: row[1], received: [1], written: [1]})`,
-      {
-        rows: [
-          ['ret-m-31', now - 31 * DAY],
-          ['ret-m-29', now - 29 * DAY],
-        ],
-      },
-    );
+    const MINUTE = 60_000;
     const tokens = async () =>
       (
         await cypher(
           "MATCH (b:IngestedBatch) WHERE b.token STARTS WITH 'ret-m-' RETURN b.token AS t ORDER BY t",
         )
       ).map((r) => r.t);
+    // markers as old as their name says (minutes), made here so their ages are known
+    const markers = (rows: [string, number][]) =>
+      cypher(
+        `UNWIND $rows AS row
+         CREATE (:IngestedBatch {token: row[0], storedAt: row[1], received: [1], written: [1]})`,
+        { rows },
+      );
+    await markers([
+      ['ret-m-90', now - 90 * MINUTE],
+      ['ret-m-30', now - 30 * MINUTE],
+    ]);
     const job = retention(30);
     await job.prune(); // start-up's prune (one at a time): keys, then markers
     await job.stop();
-    expect(await tokens()).toEqual(['ret-m-29']);
-    expect(svc.logs.join('')).toMatch(/"batches":1[,}].*"msg":"event ids pruned"/);
+    expect(await tokens()).toEqual(['ret-m-30']);
+    expect(svc.logs.join('')).toMatch(/"batches":1[,}].*"msg":"write markers pruned"/);
+
+    // keys kept for ever (0) do not keep the markers
+    await markers([['ret-m-91', now - 91 * MINUTE]]);
+    const forever = retention(0);
+    await forever.prune();
+    await forever.stop();
+    expect(await tokens()).toEqual(['ret-m-30']);
+    await cypher("MATCH (b:IngestedBatch) WHERE b.token = 'ret-m-30' DELETE b");
 
     await cypher(`UNWIND $rows AS row CREATE (:IngestedBatch {token: row[0], storedAt: row[1]})`, {
       rows: [
@@ -688,9 +697,9 @@ describe('idempotency key retention', () => {
         stopped: stopAfterOne,
       }),
     ).toBe(2);
-    expect(await tokens()).toEqual(['ret-m-100', 'ret-m-29']);
+    expect(await tokens()).toEqual(['ret-m-100']);
     expect(await pruneIngestedBatches(svc.ctx.db, svc.ctx.cypher, before, { batch: 2 })).toBe(1);
-    expect(await tokens()).toEqual(['ret-m-29']);
+    expect(await tokens()).toEqual([]);
   });
 });
 
