@@ -21,21 +21,19 @@ import {
   mkdirSync,
   openSync,
   readdirSync,
-  readFileSync,
   renameSync,
   rmdirSync,
   rmSync,
   statSync,
-  writeFileSync,
   writeSync,
 } from 'node:fs';
-import { hostname } from 'node:os';
 import path from 'node:path';
 import type { CypherMap } from '../platform/cypher';
 import { migrate } from '../platform/migrations';
 import { openDatabase } from '../platform/neo4j';
 import { peakRssMiB } from '../platform/peak-rss';
-import { pidAlive, startLocalNeo4j } from '../platform/neo4j-local';
+import { startLocalNeo4j } from '../platform/neo4j-local';
+import { takeFirstLoadLock } from './first-load-lock';
 import { foldFile } from './fold-file';
 import { writeImportFiles } from './import-csv';
 import { identify, lastLineEnd, readHead } from './import-identity';
@@ -94,55 +92,14 @@ export interface FirstLoadSummary extends ImportProgress {
 const PROGRESS_MS = 500;
 
 export async function firstLoad(opts: FirstLoadOptions): Promise<FirstLoadSummary> {
-  // One first load per data directory: a second one would delete the first's staging
-  // folder under its running import, and the first would then move the second's
-  // near-empty one into place and report success (review).
+  // One first load per data directory (first-load-lock.ts says why).
   const dataDir = path.resolve(opts.dataDir);
   mkdirSync(path.dirname(dataDir), { recursive: true }); // .coterie/ on a fresh clone
-  const release = takeLock(`${dataDir}.first-load.lock`);
+  const release = takeFirstLoadLock(`${dataDir}.first-load.lock`);
   try {
     return await loadLocked(opts);
   } finally {
     release();
-  }
-}
-
-/**
- * Creates `lockPath` (O_EXCL) with this pid; a lock whose holder on this machine is gone
- * (or is this very pid: a container restarted after its load was killed) is taken over,
- * as is one left empty or unreadable for a few seconds (a crash while writing it); a live
- * holder's is refused. Two processes taking over one stale lock at the same moment could
- * both win: a narrow race this leaves.
- */
-/** Locks this process holds: its own pid in a lock file is live only if listed here. */
-const held = new Set<string>();
-
-function takeLock(lockPath: string): () => void {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      writeFileSync(lockPath, `${process.pid} ${hostname()}\n`, { flag: 'wx' });
-      held.add(lockPath);
-      return () => {
-        held.delete(lockPath);
-        rmSync(lockPath, { force: true });
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw err;
-    }
-    const [pid, host] = readFileSync(lockPath, 'utf8').trim().split(' ');
-    const holder = Number(pid);
-    const readable = Number.isInteger(holder) && holder > 0 && host !== undefined;
-    const live = readable
-      ? host !== hostname() || (holder === process.pid ? held.has(lockPath) : pidAlive(holder))
-      : Date.now() - statSync(lockPath).mtimeMs < 5000; // perhaps being written now
-    if (live) {
-      const who = readable ? `pid ${pid} on ${host}` : 'its lock is being written';
-      throw new Error(
-        `another --first-load into ${lockPath.slice(0, -'.first-load.lock'.length)} is running ` +
-          `(${who}); wait for it, or remove ${lockPath} if it is gone`,
-      );
-    }
-    rmSync(lockPath, { force: true }); // its holder died: a stale lock
   }
 }
 

@@ -1,0 +1,116 @@
+/**
+ * One first load per data directory: `${dataDir}.first-load.lock` holds the loader's pid
+ * and host. A second first load would delete the first's staging folder under its
+ * running import, and the first would then move the second's near-empty one into place
+ * and report success (review).
+ *
+ * A lock whose holder on this machine is gone (or is this very pid: a container
+ * restarted after its load was killed) is taken over, as is one left empty or
+ * unreadable for a few seconds (a crash while writing it); a live holder's is refused.
+ * Taking over goes through a second file, `<lock>.takeover`, created exclusively: two
+ * loaders that found the same stale lock at once would otherwise both remove it and
+ * both create their own (the second removing the first's).
+ */
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { pidAlive } from '../platform/neo4j-local';
+
+/** A lock (or takeover) file this old and still empty or unreadable was left by a crash. */
+const UNFINISHED_MS = 5_000;
+/** A takeover takes milliseconds; one this old was left by a process that died in it. */
+const TAKEOVER_STALE_MS = 10_000;
+
+/** Locks this process holds: its own pid in a lock file is live only if listed here. */
+const held = new Set<string>();
+
+export interface LockHooks {
+  /** called between judging the lock stale and taking it over (tests make races here) */
+  beforeTakeover?: () => void;
+}
+
+/** Takes the lock or throws; returns its release. */
+export function takeFirstLoadLock(lockPath: string, hooks: LockHooks = {}): () => void {
+  const me = `${process.pid} ${hostname()}\n`;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if (create(lockPath, me)) {
+      held.add(lockPath);
+      return () => {
+        held.delete(lockPath);
+        rmSync(lockPath, { force: true });
+      };
+    }
+    const seen = read(lockPath);
+    if (seen === undefined) continue; // released meanwhile: try again
+    if (isLive(lockPath, seen)) throw busy(lockPath, seen);
+    hooks.beforeTakeover?.();
+    takeOver(lockPath, seen, me);
+  }
+  throw busy(lockPath, read(lockPath) ?? '');
+}
+
+/** Removes the stale lock `seen`, under the takeover file, if it is still that one. */
+function takeOver(lockPath: string, seen: string, me: string): void {
+  const takeover = `${lockPath}.takeover`;
+  if (!create(takeover, me)) {
+    const age = ageMs(takeover);
+    if (age !== undefined && age < TAKEOVER_STALE_MS)
+      throw new Error(
+        `another --first-load is taking over the stale lock ${lockPath}; try again in a moment`,
+      );
+    rmSync(takeover, { force: true }); // its taker died mid-way; the next attempt takes it
+    return;
+  }
+  try {
+    // Only the lock judged stale is removed: one another loader wrote since is left,
+    // and the next attempt reads it.
+    if (read(lockPath) === seen) rmSync(lockPath, { force: true });
+  } finally {
+    rmSync(takeover, { force: true });
+  }
+}
+
+function isLive(lockPath: string, text: string): boolean {
+  const [pid, host] = text.trim().split(' ');
+  const holder = Number(pid);
+  if (!Number.isInteger(holder) || holder <= 0 || host === undefined)
+    return (ageMs(lockPath) ?? Infinity) < UNFINISHED_MS; // perhaps being written now
+  if (host !== hostname()) return true; // another machine's: cannot tell, so live
+  return holder === process.pid ? held.has(lockPath) : pidAlive(holder);
+}
+
+function busy(lockPath: string, text: string): Error {
+  const [pid, host] = text.trim().split(' ');
+  const who = pid && host ? `pid ${pid} on ${host}` : 'its lock is being written';
+  return new Error(
+    `another --first-load into ${lockPath.slice(0, -'.first-load.lock'.length)} is running ` +
+      `(${who}); wait for it, or remove ${lockPath} if it is gone`,
+  );
+}
+
+/** Creates `file` exclusively with `text`; false when it exists. */
+function create(file: string, text: string): boolean {
+  try {
+    writeFileSync(file, text, { flag: 'wx' });
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
+}
+
+function read(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+function ageMs(file: string): number | undefined {
+  try {
+    return Date.now() - statSync(file).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}

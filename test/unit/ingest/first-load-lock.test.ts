@@ -1,0 +1,89 @@
+/**
+ * The first load's lock file: taken, refused while its holder lives, taken over when
+ * its holder is gone, and never by two loaders that found the same stale lock at once.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import path from 'node:path';
+import { takeFirstLoadLock } from '../../../src/ingest/first-load-lock';
+
+let dir: string;
+let lock: string;
+beforeEach(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'first-load-lock-'));
+  lock = path.join(dir, 'db.first-load.lock');
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A pid that was alive a moment ago and is not now. */
+function deadPid(): number {
+  const child = spawnSync(process.execPath, ['-e', '0']);
+  return child.pid as number;
+}
+const mine = `${process.pid} ${hostname()}\n`;
+const old = (file: string, seconds: number) => {
+  const t = new Date(Date.now() - seconds * 1000);
+  utimesSync(file, t, t);
+};
+
+describe('takeFirstLoadLock', () => {
+  it('writes this pid and host, refuses a second taker while held, and is gone once released', () => {
+    const release = takeFirstLoadLock(lock);
+    expect(readFileSync(lock, 'utf8')).toBe(mine);
+    expect(() => takeFirstLoadLock(lock)).toThrow(/another --first-load into .*db is running/);
+    release();
+    expect(existsSync(lock)).toBe(false);
+    takeFirstLoadLock(lock)();
+  });
+
+  it('refuses a live holder on this machine and any holder on another', () => {
+    writeFileSync(lock, `${process.ppid} ${hostname()}\n`);
+    expect(() => takeFirstLoadLock(lock)).toThrow(`pid ${process.ppid} on ${hostname()}`);
+    writeFileSync(lock, `${deadPid()} some-other-host\n`);
+    expect(() => takeFirstLoadLock(lock)).toThrow('on some-other-host');
+  });
+
+  it('takes over a dead holder’s lock, and one naming this pid that this process does not hold', () => {
+    writeFileSync(lock, `${deadPid()} ${hostname()}\n`);
+    const release = takeFirstLoadLock(lock);
+    expect(readFileSync(lock, 'utf8')).toBe(mine);
+    expect(existsSync(`${lock}.takeover`)).toBe(false);
+    release();
+    writeFileSync(lock, mine); // a container restarted with the same pid
+    takeFirstLoadLock(lock)();
+  });
+
+  it('waits for an empty lock to be written, and takes it over once it is old', () => {
+    writeFileSync(lock, '');
+    expect(() => takeFirstLoadLock(lock)).toThrow('its lock is being written');
+    old(lock, 6);
+    takeFirstLoadLock(lock)();
+  });
+
+  it('lets only one of two loaders that found the same stale lock take it', () => {
+    writeFileSync(lock, `${deadPid()} ${hostname()}\n`);
+    // The other loader judged the same lock stale and took it over just before this one.
+    const other = `${process.ppid} ${hostname()}\n`;
+    const race = () => {
+      rmSync(lock);
+      writeFileSync(lock, other);
+    };
+    expect(() => takeFirstLoadLock(lock, { beforeTakeover: race })).toThrow(
+      `pid ${process.ppid} on`,
+    );
+    expect(readFileSync(lock, 'utf8')).toBe(other); // the other's lock is left alone
+  });
+
+  it('refuses while another loader is taking over, and clears a takeover its taker died in', () => {
+    writeFileSync(lock, `${deadPid()} ${hostname()}\n`);
+    writeFileSync(`${lock}.takeover`, `${process.ppid} ${hostname()}\n`);
+    expect(() => takeFirstLoadLock(lock)).toThrow(/is taking over the stale lock/);
+    expect(existsSync(lock)).toBe(true);
+    old(`${lock}.takeover`, 11);
+    const release = takeFirstLoadLock(lock);
+    expect(readFileSync(lock, 'utf8')).toBe(mine);
+    expect(existsSync(`${lock}.takeover`)).toBe(false);
+    release();
+  });
+});
