@@ -34,6 +34,12 @@ export class ClusterService {
     return this.state.currentRun.get();
   }
 
+  /** The current run read from Neo4j now, not from this replica's last check. */
+  private recheckedRunId(): Promise<string | null> {
+    this.state.currentRun.invalidate();
+    return this.state.currentRun.get();
+  }
+
   /**
    * Which cluster of the current run the account is in; 404 for an unknown account.
    * From the in-memory index of the run when it holds the account, else one read.
@@ -66,14 +72,14 @@ export class ClusterService {
     limit: number;
     cursor?: string;
   }) {
-    const runId = await this.currentRunId();
-    if (runId === null) return { runId, clusters: [], nextCursor: null };
+    let runId = await this.currentRunId();
     const after = opts.cursor
       ? decodeCursor(opts.cursor, z.tuple([z.string(), z.number(), z.string()]))
       : null;
-    if (after && after[0] !== runId) {
-      throw staleCursor(after[0], runId);
-    }
+    // Behind a load balancer the cursor may come from a replica that saw a newer run first.
+    if (after && after[0] !== runId) runId = await this.recheckedRunId();
+    if (runId === null) return { runId, clusters: [], nextCursor: null };
+    if (after && after[0] !== runId) throw staleCursor(after[0], runId);
     const rows = await this.rows('clusters/list-clusters', {
       runId,
       flagged: opts.flagged ?? null,
@@ -101,16 +107,18 @@ export class ClusterService {
     clusterId: string,
     opts: { memberLimit: number; memberCursor?: string },
   ): Promise<ClusterDetail> {
-    const runId = await this.currentRunId();
-    const [found] = await this.rows('clusters/read-cluster', { clusterId, runId });
-    if (!found) throw new AppError('not_found', `no cluster "${clusterId}"`);
-    const c = found.cluster as Row;
-    const clusterRunId = String(c.runId);
+    let runId = await this.currentRunId();
     // A member cursor names the run its page came from: a page of another run's members
     // would skip or repeat accounts.
     const after = opts.memberCursor
       ? decodeCursor(opts.memberCursor, z.tuple([z.string(), z.string()]), 'memberCursor')
       : null;
+    // A cursor of a run this replica does not know as current: perhaps a newer one.
+    if (after && after[0] !== runId) runId = await this.recheckedRunId();
+    const [found] = await this.rows('clusters/read-cluster', { clusterId, runId });
+    if (!found) throw new AppError('not_found', `no cluster "${clusterId}"`);
+    const c = found.cluster as Row;
+    const clusterRunId = String(c.runId);
     if (after && after[0] !== clusterRunId) throw staleCursor(after[0], clusterRunId);
     const afterId = after ? after[1] : null;
     const members = await this.rows('clusters/list-cluster-members', {
@@ -233,7 +241,9 @@ export class ClusterService {
 
 /** A page cursor issued for another run than the one now read: 409, start again. */
 function staleCursor(cursorRunId: string, currentRunId: string): AppError {
-  return new AppError('conflict', 'a new run was published since this cursor was issued', {
-    details: { cursorRunId, currentRunId },
-  });
+  return new AppError(
+    'conflict',
+    'this cursor was issued for another run than the one now current: start again without it',
+    { details: { cursorRunId, currentRunId } },
+  );
 }

@@ -17,7 +17,8 @@ export interface AnalystState {
   memberships: LruCache<string, Membership>;
 }
 
-const states = new WeakMap<Context, AnalystState>();
+/** Keyed by Context; `runPublished` looks up whatever object the linkage runner was given. */
+const states = new WeakMap<object, AnalystState>();
 
 export function analystState(ctx: Context): AnalystState {
   let state = states.get(ctx);
@@ -38,6 +39,21 @@ export function analystState(ctx: Context): AnalystState {
     states.set(ctx, state);
   }
   return state;
+}
+
+/**
+ * A linkage run of this process has just swapped the pointer (the runner calls it with
+ * its deps, which in the service are the Context): this replica reads the pointer again
+ * now rather than up to CURRENT_RUN_CHECK_MS later, so its cluster and membership
+ * answers follow its own run at once. Nothing to do for a process that serves no
+ * analyst reads (the CLI).
+ */
+export function runPublished(owner: object): void {
+  const state = states.get(owner);
+  if (!state) return;
+  state.currentRun.invalidate();
+  // Errors are the next request's to report: it reads the pointer again itself.
+  state.currentRun.get().catch(() => undefined);
 }
 
 /**

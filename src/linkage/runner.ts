@@ -16,6 +16,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { runPublished } from '../clusters/state';
 import type { Config } from '../platform/config';
 import { query, type CypherMap } from '../platform/cypher';
 import { AppError, isAppError } from '../platform/errors';
@@ -372,6 +373,7 @@ async function execute(
   let swapped = false;
   const succeeded = async (): Promise<RunSummary> => {
     lease.abandon(); // the swap freed it
+    runPublished(deps); // this replica's analyst reads switch now, not at their next check
     // Housekeeping only once the run is current (it never throws), then its outcome into
     // the run's stats: the swap wrote them before it ran.
     const kept = await housekeeping(db, cypher, {

@@ -406,4 +406,38 @@ describe('a new run', () => {
       body: { error: { code: 'conflict', details: { cursorRunId: 'r-4', currentRunId: 'r-5' } } },
     });
   });
+
+  it('a replica given a cursor of a newer run than it last saw reads the pointer again and pages on', async () => {
+    // Behind a load balancer: page 1 from a replica already on the new run, page 2 from
+    // one that checks the pointer only hourly and still holds the run before.
+    const lagging = await startService(neo4j, { API_KEYS, CURRENT_RUN_CHECK_MS: '3600000' });
+    const getLagging = (path: string) => getJson(`${lagging.url}${path}`, auth('analyst'));
+    try {
+      expect((await getLagging('/v1/clusters?limit=2')).body.runId).toBe('r-5');
+      await seedRun(neo4j.driver, 'r-6', [RING_CLUSTER, BENIGN_CLUSTER, ...FILLER], 6_000);
+      await sleep(150);
+      const page = await get('/v1/clusters?limit=2');
+      expect(page.body.runId).toBe('r-6');
+      const next = await getLagging(
+        `/v1/clusters?limit=2&cursor=${page.body.nextCursor as string}`,
+      );
+      expect(next).toMatchObject({ status: 200, body: { runId: 'r-6' } });
+      const full = (await get('/v1/clusters?limit=4')).body.clusters as { id: string }[];
+      expect((next.body.clusters as { id: string }[]).map((c) => c.id)).toEqual(
+        full.slice(2).map((c) => c.id),
+      );
+
+      await seedRun(neo4j.driver, 'r-7', [RING_CLUSTER, BENIGN_CLUSTER, ...FILLER], 7_000);
+      await sleep(150);
+      const members = await get('/v1/clusters/c-ring?memberLimit=2');
+      expect(members.body.runId).toBe('r-7');
+      const more = await getLagging(
+        `/v1/clusters/c-ring?memberLimit=2&memberCursor=${members.body.nextMemberCursor as string}`,
+      );
+      expect(more).toMatchObject({ status: 200, body: { runId: 'r-7', current: true } });
+      expect((more.body.members as { id: string }[]).map((m) => m.id)).toEqual(RING.slice(2, 4));
+    } finally {
+      await lagging.stop();
+    }
+  });
 });
