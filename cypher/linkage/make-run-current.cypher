@@ -16,6 +16,7 @@ MERGE (p:Pointer {name: 'current'})
 WITH l, run, p, toFloat(timestamp()) AS now
 SET run.previousRunId = p.runId,
     p.previousRunId = p.runId, p.runId = $runId, p.updatedAt = now,
+    p.version = coalesce(p.version, 0) + 1,
     run.status = 'succeeded', run.phase = 'done', run.progress = 1.0, run.finishedAt = now,
     run.stats = $stats, run.timings = $timings, run.dissolved = $dissolved,
     l.holder = null, l.expiresAt = null, l.releasedAt = timestamp()

@@ -10,11 +10,13 @@
  * big, and for ids it does not hold (accounts ingested after the load), `lookup`
  * returns undefined and the caller reads Neo4j. A run's memberships never change
  * once the pointer is on it, so a loaded index is exact for its run; an account that
- * is not in it was ingested after the run and belongs to no cluster of it.
+ * is not in it was ingested after the run and belongs to no cluster of it. (On a
+ * cluster that holds because every page starts from the bookmarks of the pointer read
+ * that named the run: no page is read on a server that has not caught up with it.)
  */
 import type { Logger } from '../platform/logger';
 import { type CypherMap, query } from '../platform/cypher';
-import { type Database, int } from '../platform/neo4j';
+import { type Bookmarks, type Database, int } from '../platform/neo4j';
 import { summary } from './present';
 import type { Membership } from './schemas';
 
@@ -87,6 +89,8 @@ export interface MembershipIndexOptions {
   retryMs?: number;
   /** per page transaction: a background load, not an analyst's query; default 60 s */
   timeoutMs?: number;
+  /** bookmarks every page starts from: the current-run read's (CurrentRun.bookmarks) */
+  bookmarks?: () => Bookmarks;
 }
 
 export class MembershipIndex {
@@ -186,6 +190,8 @@ export class MembershipIndex {
   private async load(runId: string, generation: number): Promise<MembershipTable | null> {
     const { db, cypher, logger, maxAccounts } = this.opts;
     const timeoutMs = this.timeoutMs;
+    // Read when the load starts, after the pointer read that named runId: at least that new.
+    const bookmarks = this.opts.bookmarks?.();
     const started = Date.now();
     const stale = () => generation !== this.generation;
     const tooLarge = (accounts: number) => {
@@ -195,24 +201,32 @@ export class MembershipIndex {
       );
       return null;
     };
-    const counted = await db.read(async (tx) => {
-      const res = await tx.run(query(cypher, 'linkage/read-account-count'));
-      return Number(res.records[0]?.get('accounts') ?? 0);
-    }, timeoutMs);
+    const counted = await db.read(
+      async (tx) => {
+        const res = await tx.run(query(cypher, 'linkage/read-account-count'));
+        return Number(res.records[0]?.get('accounts') ?? 0);
+      },
+      timeoutMs,
+      bookmarks,
+    );
     if (counted > maxAccounts) return tooLarge(counted);
 
     const table = new MembershipTable(runId);
     let afterId = '';
     for (;;) {
       if (stale()) return null;
-      const rows = await db.read(async (tx) => {
-        const res = await tx.run(query(cypher, 'clusters/read-run-clusters-page'), {
-          runId,
-          afterId,
-          limit: int(this.pageSize),
-        });
-        return res.records.map((r) => r.toObject() as Record<string, unknown>);
-      }, timeoutMs);
+      const rows = await db.read(
+        async (tx) => {
+          const res = await tx.run(query(cypher, 'clusters/read-run-clusters-page'), {
+            runId,
+            afterId,
+            limit: int(this.pageSize),
+          });
+          return res.records.map((r) => r.toObject() as Record<string, unknown>);
+        },
+        timeoutMs,
+        bookmarks,
+      );
       for (const row of rows) table.addCluster(summary(row));
       if (rows.length < this.pageSize) break;
       afterId = String(rows[rows.length - 1]!.id);
@@ -221,18 +235,22 @@ export class MembershipIndex {
     afterId = '';
     for (;;) {
       if (stale()) return null;
-      const page = await db.read(async (tx) => {
-        const res = await tx.run(query(cypher, 'accounts/read-account-memberships-page'), {
-          runId,
-          afterId,
-          limit: int(this.pageSize),
-        });
-        const record = res.records[0];
-        return {
-          ids: (record?.get('ids') as string[] | undefined) ?? [],
-          clusterIds: (record?.get('clusterIds') as string[] | undefined) ?? [],
-        };
-      }, timeoutMs);
+      const page = await db.read(
+        async (tx) => {
+          const res = await tx.run(query(cypher, 'accounts/read-account-memberships-page'), {
+            runId,
+            afterId,
+            limit: int(this.pageSize),
+          });
+          const record = res.records[0];
+          return {
+            ids: (record?.get('ids') as string[] | undefined) ?? [],
+            clusterIds: (record?.get('clusterIds') as string[] | undefined) ?? [],
+          };
+        },
+        timeoutMs,
+        bookmarks,
+      );
       table.addAccounts(page.ids, page.clusterIds);
       if (table.size > maxAccounts) return tooLarge(table.size);
       if (page.ids.length < this.pageSize) break;

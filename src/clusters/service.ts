@@ -231,11 +231,16 @@ export class ClusterService {
     return { clusterId, runId, capped, nodes, edges };
   }
 
+  /** From the current-run read's bookmarks: on a cluster, never a state older than the run. */
   private async rows(key: string, params: Record<string, unknown>): Promise<Row[]> {
-    return this.db.read(async (tx) => {
-      const res = await tx.run(query(this.cypher, key), params);
-      return res.records.map(recordToPlain);
-    }, this.timeoutMs);
+    return this.db.read(
+      async (tx) => {
+        const res = await tx.run(query(this.cypher, key), params);
+        return res.records.map(recordToPlain);
+      },
+      this.timeoutMs,
+      this.state.currentRun.bookmarks(),
+    );
   }
 }
 

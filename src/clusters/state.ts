@@ -30,6 +30,7 @@ export function analystState(ctx: Context): AnalystState {
       cypher: ctx.cypher,
       logger: ctx.logger,
       maxAccounts: ctx.config.MEMBERSHIP_INDEX_MAX_ACCOUNTS,
+      bookmarks: () => currentRun.bookmarks(),
     });
     currentRun.onChange((runId) => {
       memberships.clear();

@@ -27,6 +27,14 @@ export type { Driver, ManagedTransaction };
 /** What a query needs from a transaction, managed or explicit. */
 export type QueryRunner = Pick<ManagedTransaction, 'run'>;
 
+/**
+ * Bookmarks a read session ended with. A session given them reads a state at least
+ * that new: on a cluster (`neo4j://`) a secondary that has not caught up waits until
+ * it has, so reads chained this way never see the database go back. A single server
+ * is always that new.
+ */
+export type Bookmarks = readonly string[];
+
 export interface DriverOptions {
   uri: string;
   user: string;
@@ -87,16 +95,31 @@ export class Database {
     }
   }
 
-  async read<T>(work: (tx: ManagedTransaction) => Promise<T>, timeoutMs?: number): Promise<T> {
+  /** `bookmarks`: start from at least the state an earlier read saw (see Bookmarks). */
+  async read<T>(
+    work: (tx: ManagedTransaction) => Promise<T>,
+    timeoutMs?: number,
+    bookmarks?: Bookmarks,
+  ): Promise<T> {
+    return (await this.readBookmarked(work, { timeoutMs, bookmarks })).value;
+  }
+
+  /** As `read`, also giving the bookmarks the session ended with, for the reads after it. */
+  async readBookmarked<T>(
+    work: (tx: ManagedTransaction) => Promise<T>,
+    opts: { timeoutMs?: number; bookmarks?: Bookmarks } = {},
+  ): Promise<{ value: T; bookmarks: string[] }> {
     const session = this.driver.session({
       database: this.database,
       defaultAccessMode: neo4j.session.READ,
+      bookmarks: opts.bookmarks?.length ? [...opts.bookmarks] : undefined,
     });
     try {
-      return await session.executeRead(
+      const value = await session.executeRead(
         noRetryPastMemoryLimit(work),
-        timeoutMs ? { timeout: timeoutMs } : undefined,
+        opts.timeoutMs ? { timeout: opts.timeoutMs } : undefined,
       );
+      return { value, bookmarks: session.lastBookmarks() };
     } catch (err) {
       throw toAppError(err);
     } finally {

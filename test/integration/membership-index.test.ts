@@ -42,7 +42,7 @@ const membershipReads = () =>
 /** Recording wrapper around db.read: which queries ran, for asserting the index answered. */
 function recordReads(db: Database): void {
   const read = db.read.bind(db);
-  jest.spyOn(db, 'read').mockImplementation((work, timeoutMs) =>
+  jest.spyOn(db, 'read').mockImplementation((work, ...rest) =>
     read(
       (tx) =>
         work({
@@ -51,7 +51,7 @@ function recordReads(db: Database): void {
             return tx.run(text, params);
           },
         } as ManagedTransaction),
-      timeoutMs,
+      ...rest,
     ),
   );
 }

@@ -178,7 +178,12 @@ export async function seedRun(
           dissolved: JSON.stringify(dissolved.map((d) => ({ ...d, from: [] }))),
         },
       );
-      await tx.run(`MERGE (p:Pointer {name: 'current'}) SET p.runId = $runId`, { runId });
+      // As the swap does (make-run-current.cypher): the version one up at every flip.
+      await tx.run(
+        `MERGE (p:Pointer {name: 'current'})
+         SET p.previousRunId = p.runId, p.runId = $runId, p.version = coalesce(p.version, 0) + 1`,
+        { runId },
+      );
     });
   } finally {
     await session.close();

@@ -1,0 +1,182 @@
+/**
+ * The current run as the analyst reads see it, against a fake driver whose sessions
+ * record how they were opened: pointer reads chain their bookmarks, the reads of the
+ * run they named start from them (on a cluster, never a server behind the pointer
+ * read), and a pointer older than one already seen is ignored.
+ */
+import type { Driver } from 'neo4j-driver';
+import { MembershipIndex } from '../../../src/clusters/membership-index';
+import { ClusterService } from '../../../src/clusters/service';
+import type { Context } from '../../../src/context';
+import { CurrentRun, LruCache } from '../../../src/platform/cache';
+import { loadCypher } from '../../../src/platform/cypher';
+import { createLogger } from '../../../src/platform/logger';
+import { Database } from '../../../src/platform/neo4j';
+
+const cypher = loadCypher();
+type Row = Record<string, unknown>;
+
+/**
+ * A driver whose sessions answer each query text from `answer`, and record the
+ * bookmarks they were opened with; session n ends with the bookmark `bm-n`.
+ */
+function fakeDriver(answer: (key: string, params?: Row) => Row[]) {
+  const keys = new Map([...cypher.entries()].map(([key, text]) => [text, key]));
+  const sessions: { bookmarks?: string[]; queries: string[] }[] = [];
+  const driver = {
+    session(config: { bookmarks?: string[] }) {
+      const session = { bookmarks: config.bookmarks, queries: [] as string[] };
+      sessions.push(session);
+      const n = sessions.length;
+      const tx = {
+        run: async (text: string, params?: Row) => {
+          const key = keys.get(text) ?? text;
+          session.queries.push(key);
+          return {
+            records: answer(key, params).map((row) => ({
+              keys: Object.keys(row),
+              get: (k: string) => row[k],
+              toObject: () => row,
+            })),
+          };
+        },
+      };
+      return {
+        executeRead: (work: (t: typeof tx) => Promise<unknown>) => work(tx),
+        lastBookmarks: () => [`bm-${n}`],
+        close: async () => undefined,
+      };
+    },
+  };
+  return { driver: driver as unknown as Driver, sessions };
+}
+
+describe('CurrentRun', () => {
+  it('chains pointer reads by bookmarks and ignores a pointer older than one seen', async () => {
+    let pointer: Row = { runId: 'r-1', version: 1 };
+    const { driver, sessions } = fakeDriver((key) =>
+      key === 'clusters/read-current-run' ? [pointer] : [],
+    );
+    const current = new CurrentRun(new Database(driver), cypher, 0);
+    const moves: (string | null)[] = [];
+    current.onChange((runId) => moves.push(runId));
+
+    expect(await current.get()).toBe('r-1');
+    expect(sessions[0]?.bookmarks).toBeUndefined();
+    expect(current.bookmarks()).toEqual(['bm-1']);
+
+    pointer = { runId: 'r-2', version: 2 };
+    expect(await current.get()).toBe('r-2');
+    expect(sessions[1]?.bookmarks).toEqual(['bm-1']);
+    expect(current.bookmarks()).toEqual(['bm-2']);
+
+    // A server that has not caught up with r-2 answers with the pointer before it.
+    pointer = { runId: 'r-1', version: 1 };
+    expect(await current.get()).toBe('r-2');
+    expect(sessions[2]?.bookmarks).toEqual(['bm-2']);
+    expect(moves).toEqual(['r-1', 'r-2']);
+
+    // The same version with another run (set by hand) is not older: followed.
+    pointer = { runId: 'r-0', version: 2 };
+    expect(await current.get()).toBe('r-0');
+    // A pointer from before versions is taken as it is.
+    pointer = { runId: 'r-3', version: null };
+    expect(await current.get()).toBe('r-3');
+    expect(moves).toEqual(['r-1', 'r-2', 'r-0', 'r-3']);
+  });
+
+  it('re-reads at most once per ttl, at once after invalidate()', async () => {
+    let now = 0;
+    const { driver, sessions } = fakeDriver(() => [{ runId: 'r-1', version: 1 }]);
+    const current = new CurrentRun(new Database(driver), cypher, 1000, () => now);
+    await current.get();
+    now = 999;
+    await current.get();
+    expect(sessions).toHaveLength(1);
+    current.invalidate();
+    await current.get();
+    expect(sessions).toHaveLength(2);
+    now = 2000;
+    await current.get();
+    expect(sessions).toHaveLength(3);
+  });
+});
+
+describe('reads of the current run start from the pointer read’s bookmarks', () => {
+  const answer = (key: string): Row[] => {
+    switch (key) {
+      case 'clusters/read-current-run':
+        return [{ runId: 'r-1', version: 1 }];
+      case 'linkage/read-account-count':
+        return [{ accounts: 2 }];
+      case 'clusters/read-run-clusters-page':
+        return [{ id: 'c-1', risk: 0.9, flagged: true, size: 1, reasons: '[]' }];
+      case 'accounts/read-account-memberships-page':
+        return [{ ids: ['a', 'b'], clusterIds: ['c-1', ''] }];
+      case 'accounts/read-account-membership':
+        return [{ accountId: 'x', cluster: null }];
+      default:
+        return [];
+    }
+  };
+
+  it('every page of the membership index', async () => {
+    const { driver, sessions } = fakeDriver(answer);
+    const db = new Database(driver);
+    const current = new CurrentRun(db, cypher, 0);
+    const index = new MembershipIndex({
+      db,
+      cypher,
+      logger: createLogger('silent'),
+      maxAccounts: 10,
+      bookmarks: () => current.bookmarks(),
+    });
+    current.onChange((runId) => index.onRun(runId));
+    await current.get();
+    expect((await index.settled()).state).toBe('ready');
+    const pages = sessions.slice(1);
+    expect(pages.map((s) => s.queries[0])).toEqual([
+      'linkage/read-account-count',
+      'clusters/read-run-clusters-page',
+      'accounts/read-account-memberships-page',
+    ]);
+    for (const page of pages) expect(page.bookmarks).toEqual(['bm-1']);
+    expect(index.lookup('r-1', 'a')?.cluster?.id).toBe('c-1');
+  });
+
+  it("the membership read of an account the index does not hold, and the list's", async () => {
+    const { driver, sessions } = fakeDriver(answer);
+    const ctx = {
+      db: new Database(driver),
+      cypher,
+      logger: createLogger('silent'),
+      config: {
+        CURRENT_RUN_CHECK_MS: 1000,
+        MEMBERSHIP_CACHE_SIZE: 10,
+        MEMBERSHIP_INDEX_MAX_ACCOUNTS: 0,
+        QUERY_TIMEOUT_MS: 1000,
+      },
+    } as unknown as Context;
+    const service = new ClusterService(ctx);
+    expect(await service.membership('x')).toEqual({ accountId: 'x', runId: 'r-1', cluster: null });
+    await service.list({ minRisk: 0, minSize: 0, limit: 10 });
+    expect(sessions.map((s) => [s.queries[0], s.bookmarks])).toEqual([
+      ['clusters/read-current-run', undefined],
+      ['accounts/read-account-membership', ['bm-1']],
+      ['clusters/list-clusters', ['bm-1']],
+    ]);
+  });
+});
+
+describe('LruCache', () => {
+  it('drops the least recently used entry past its capacity', () => {
+    const cache = new LruCache<string, number>(2);
+    cache.set('a', 1);
+    cache.set('b', 2);
+    expect(cache.get('a')).toBe(1);
+    cache.set('c', 3);
+    expect(cache.get('b')).toBeUndefined();
+    expect([cache.get('a'), cache.get('c'), cache.size]).toEqual([1, 3, 2]);
+    new LruCache<string, number>(0).set('a', 1); // capacity 0 keeps nothing
+  });
+});
