@@ -23,7 +23,10 @@ const states = new WeakMap<object, AnalystState>();
 export function analystState(ctx: Context): AnalystState {
   let state = states.get(ctx);
   if (!state) {
-    const currentRun = new CurrentRun(ctx.db, ctx.cypher, ctx.config.CURRENT_RUN_CHECK_MS);
+    const currentRun = new CurrentRun(ctx.db, ctx.cypher, {
+      ttlMs: ctx.config.CURRENT_RUN_CHECK_MS,
+      logger: ctx.logger,
+    });
     const memberships = new LruCache<string, Membership>(ctx.config.MEMBERSHIP_CACHE_SIZE);
     const membershipIndex = new MembershipIndex({
       db: ctx.db,

@@ -6,6 +6,8 @@
  * Caches are per replica and keyed by run id, so stateless replicas stay correct.
  */
 import { type CypherMap, query } from './cypher';
+import { AppError } from './errors';
+import type { Logger } from './logger';
 import type { Bookmarks, Database } from './neo4j';
 
 export class LruCache<K, V> {
@@ -50,33 +52,81 @@ export class LruCache<K, V> {
  * those see the run at least as the pointer read saw it, never a state from before its
  * publish. The pointer's `version` (one up at every swap) guards the same way: a pointer
  * older than one already seen is ignored. On a single server neither changes anything.
+ *
+ * The pointer is read in one attempt bounded by `readTimeoutMs` (no 30 s of driver
+ * retries while Neo4j is down). A failed read is remembered for ttlMs like a good one;
+ * `getOrLast()` then answers the run last read, for what is held in memory per run
+ * (the membership index). An outage is logged once when it starts and once when it ends.
  */
 export class CurrentRun {
   private runId: string | null = null;
   /** the pointer's version when runId was read (null: none read, or a pointer without one) */
   private version: number | null = null;
+  /** a pointer read has succeeded: `runId` is a run that was current */
+  private seen = false;
   private lastBookmarks: Bookmarks = [];
   private checkedAt = -Infinity;
+  /** the last pointer read's failure, while no read has succeeded since */
+  private failure: { at: number; err: unknown } | undefined;
   private pending: Promise<string | null> | undefined;
+  /** a pointer read still in flight after its bound: awaited again rather than doubled */
+  private reading: Promise<{ value: Pointer; bookmarks: string[] }> | undefined;
   private readonly listeners: ((runId: string | null) => void)[] = [];
+  private readonly ttlMs: number;
+  private readonly readTimeoutMs: number;
+  private readonly now: () => number;
+  private readonly logger: Logger | undefined;
 
   constructor(
     private readonly db: Database,
     private readonly cypher: CypherMap,
-    private readonly ttlMs = 1000,
-    private readonly now: () => number = Date.now,
-  ) {}
+    opts: {
+      /** how long a pointer read (or its failure) stands; default 1 s */
+      ttlMs?: number;
+      /** bound of one pointer read; default 2 s */
+      readTimeoutMs?: number;
+      now?: () => number;
+      /** for the start and end of an outage */
+      logger?: Logger;
+    } = {},
+  ) {
+    this.ttlMs = opts.ttlMs ?? 1000;
+    this.readTimeoutMs = opts.readTimeoutMs ?? 2000;
+    this.now = opts.now ?? Date.now;
+    this.logger = opts.logger;
+  }
 
   /** Called with the new run id whenever the pointer is seen to move. */
   onChange(listener: (runId: string | null) => void): void {
     this.listeners.push(listener);
   }
 
+  /** The current run; fails (503 database_unavailable) when the pointer cannot be read. */
   async get(): Promise<string | null> {
-    if (this.now() - this.checkedAt < this.ttlMs) return this.runId;
+    const now = this.now();
+    if (now - this.checkedAt < this.ttlMs) return this.runId;
+    if (this.failure && now - this.failure.at < this.ttlMs) throw this.failure.err;
     // One pointer read at a time: concurrent requests share it.
     this.pending ??= this.refresh().finally(() => (this.pending = undefined));
     return this.pending;
+  }
+
+  /**
+   * As `get()`, but when the pointer cannot be read and one was read before, the run it
+   * named then: for answers held in memory for that run.
+   */
+  async getOrLast(): Promise<string | null> {
+    try {
+      return await this.get();
+    } catch (err) {
+      if (!this.seen) throw err;
+      return this.runId;
+    }
+  }
+
+  /** The last pointer read failed (Neo4j unreachable, or slower than the bound). */
+  get unreachable(): boolean {
+    return this.failure !== undefined;
   }
 
   /**
@@ -87,25 +137,36 @@ export class CurrentRun {
     return this.lastBookmarks;
   }
 
-  /** Forget what was read (a publish in this process calls it for an immediate switch). */
+  /** Forget what was read, or failed (a publish in this process calls it to switch at once). */
   invalidate(): void {
     this.checkedAt = -Infinity;
+    if (this.failure) this.failure.at = -Infinity;
   }
 
   private async refresh(): Promise<string | null> {
-    const { value, bookmarks } = await this.db.readBookmarked(
-      async (tx) => {
-        const res = await tx.run(query(this.cypher, 'clusters/read-current-run'));
-        const record = res.records[0];
-        return {
-          runId: (record?.get('runId') as string | null | undefined) ?? null,
-          version: toVersion(record?.get('version')),
-        };
-      },
-      { bookmarks: this.lastBookmarks },
-    );
+    let read: { value: Pointer; bookmarks: string[] };
+    try {
+      read = await this.readPointer();
+    } catch (err) {
+      if (!this.failure) {
+        this.logger?.warn(
+          { err, runId: this.runId },
+          this.seen
+            ? 'current run: the pointer cannot be read; membership lookups answer from memory for the run last read until it can'
+            : 'current run: the pointer cannot be read',
+        );
+      }
+      this.failure = { at: this.now(), err };
+      throw err;
+    }
+    if (this.failure) {
+      this.logger?.info({ runId: read.value.runId }, 'current run: the pointer can be read again');
+      this.failure = undefined;
+    }
+    const { value, bookmarks } = read;
     this.lastBookmarks = bookmarks;
     this.checkedAt = this.now();
+    this.seen = true;
     // A pointer older than one already seen (a server behind the one read before): ignored.
     if (value.version !== null && this.version !== null && value.version < this.version) {
       return this.runId;
@@ -117,6 +178,42 @@ export class CurrentRun {
     }
     return this.runId;
   }
+
+  /** One attempt, given up on after readTimeoutMs (it may still finish for the next refresh). */
+  private readPointer(): Promise<{ value: Pointer; bookmarks: string[] }> {
+    this.reading ??= this.db
+      .readOnceBookmarked(
+        async (tx) => {
+          const res = await tx.run(query(this.cypher, 'clusters/read-current-run'));
+          const record = res.records[0];
+          return {
+            runId: (record?.get('runId') as string | null | undefined) ?? null,
+            version: toVersion(record?.get('version')),
+          };
+        },
+        { timeoutMs: this.readTimeoutMs, bookmarks: this.lastBookmarks },
+      )
+      .finally(() => (this.reading = undefined));
+    return within(this.reading, this.readTimeoutMs);
+  }
+}
+
+interface Pointer {
+  runId: string | null;
+  version: number | null;
+}
+
+/** `promise`, or 503 database_unavailable once `ms` have passed without its answer. */
+function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(
+      () => reject(new AppError('database_unavailable', `Neo4j did not answer within ${ms} ms`)),
+      ms,
+    );
+    timer.unref();
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
 /** The pointer's version as a number (a plain number or a driver Integer), null when absent. */

@@ -128,6 +128,37 @@ export class Database {
   }
 
   /**
+   * One read transaction, one attempt (no retries: for a read whose caller has an answer
+   * to fall back on, and wants it now rather than after 30 s of backoff), in a session
+   * started from `bookmarks`; gives the bookmarks it ended with, as `readBookmarked`.
+   */
+  async readOnceBookmarked<T>(
+    work: (tx: QueryRunner) => Promise<T>,
+    opts: { timeoutMs: number; bookmarks?: Bookmarks },
+  ): Promise<{ value: T; bookmarks: string[] }> {
+    const session = this.driver.session({
+      database: this.database,
+      defaultAccessMode: neo4j.session.READ,
+      bookmarks: opts.bookmarks?.length ? [...opts.bookmarks] : undefined,
+    });
+    try {
+      const tx = await session.beginTransaction({ timeout: opts.timeoutMs });
+      try {
+        const value = await work(tx);
+        await tx.commit();
+        return { value, bookmarks: session.lastBookmarks() };
+      } catch (err) {
+        if (tx.isOpen()) await tx.rollback().catch(() => undefined);
+        throw err;
+      }
+    } catch (err) {
+      throw toAppError(err);
+    } finally {
+      await session.close();
+    }
+  }
+
+  /**
    * One read transaction, one attempt: for analysts' queries, where a retry after a
    * timeout or Neo4j running out of memory would only repeat the harm. `fetchSize`
    * is how many records the driver pulls at a time. Integers arrive exact (Integer

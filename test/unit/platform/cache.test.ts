@@ -7,6 +7,7 @@
 import type { Driver } from 'neo4j-driver';
 import { MembershipIndex } from '../../../src/clusters/membership-index';
 import { ClusterService } from '../../../src/clusters/service';
+import { analystState } from '../../../src/clusters/state';
 import type { Context } from '../../../src/context';
 import { CurrentRun, LruCache } from '../../../src/platform/cache';
 import { loadCypher } from '../../../src/platform/cypher';
@@ -17,10 +18,11 @@ const cypher = loadCypher();
 type Row = Record<string, unknown>;
 
 /**
- * A driver whose sessions answer each query text from `answer`, and record the
+ * A driver whose sessions answer each query text from `answer` (which may throw, or
+ * return a promise that never settles, as a Neo4j that is down or hangs), and record the
  * bookmarks they were opened with; session n ends with the bookmark `bm-n`.
  */
-function fakeDriver(answer: (key: string, params?: Row) => Row[]) {
+function fakeDriver(answer: (key: string, params?: Row) => Row[] | Promise<Row[]>) {
   const keys = new Map([...cypher.entries()].map(([key, text]) => [text, key]));
   const sessions: { bookmarks?: string[]; queries: string[] }[] = [];
   const driver = {
@@ -33,7 +35,7 @@ function fakeDriver(answer: (key: string, params?: Row) => Row[]) {
           const key = keys.get(text) ?? text;
           session.queries.push(key);
           return {
-            records: answer(key, params).map((row) => ({
+            records: (await answer(key, params)).map((row) => ({
               keys: Object.keys(row),
               get: (k: string) => row[k],
               toObject: () => row,
@@ -43,6 +45,12 @@ function fakeDriver(answer: (key: string, params?: Row) => Row[]) {
       };
       return {
         executeRead: (work: (t: typeof tx) => Promise<unknown>) => work(tx),
+        beginTransaction: async () => ({
+          ...tx,
+          commit: async () => undefined,
+          rollback: async () => undefined,
+          isOpen: () => false,
+        }),
         lastBookmarks: () => [`bm-${n}`],
         close: async () => undefined,
       };
@@ -57,7 +65,7 @@ describe('CurrentRun', () => {
     const { driver, sessions } = fakeDriver((key) =>
       key === 'clusters/read-current-run' ? [pointer] : [],
     );
-    const current = new CurrentRun(new Database(driver), cypher, 0);
+    const current = new CurrentRun(new Database(driver), cypher, { ttlMs: 0 });
     const moves: (string | null)[] = [];
     current.onChange((runId) => moves.push(runId));
 
@@ -88,7 +96,7 @@ describe('CurrentRun', () => {
   it('re-reads at most once per ttl, at once after invalidate()', async () => {
     let now = 0;
     const { driver, sessions } = fakeDriver(() => [{ runId: 'r-1', version: 1 }]);
-    const current = new CurrentRun(new Database(driver), cypher, 1000, () => now);
+    const current = new CurrentRun(new Database(driver), cypher, { ttlMs: 1000, now: () => now });
     await current.get();
     now = 999;
     await current.get();
@@ -99,6 +107,112 @@ describe('CurrentRun', () => {
     now = 2000;
     await current.get();
     expect(sessions).toHaveLength(3);
+  });
+});
+
+describe('CurrentRun while Neo4j is unreachable', () => {
+  const logged = () => {
+    const lines: string[] = [];
+    const logger = createLogger('info', { write: (line: string) => void lines.push(line) });
+    return { logger, lines };
+  };
+
+  it('fails fast once, answers the run last read from getOrLast, and logs the outage once', async () => {
+    let now = 0;
+    let down = false;
+    const { driver, sessions } = fakeDriver(() => {
+      if (down) throw new Error('connect ECONNREFUSED 127.0.0.1:7687');
+      return [{ runId: 'r-1', version: 1 }];
+    });
+    const { logger, lines } = logged();
+    const current = new CurrentRun(new Database(driver), cypher, {
+      ttlMs: 1000,
+      now: () => now,
+      logger,
+    });
+    expect(await current.getOrLast()).toBe('r-1');
+    down = true;
+    for (let i = 1; i <= 5; i++) {
+      now = i * 1000;
+      await expect(current.get()).rejects.toMatchObject({ code: 'database_unavailable' });
+      expect(await current.getOrLast()).toBe('r-1'); // the failure stands for ttlMs: no read
+      expect(current.unreachable).toBe(true);
+    }
+    expect(sessions).toHaveLength(6); // one read per ttl
+    expect(lines.filter((l) => l.includes('the pointer cannot be read'))).toHaveLength(1);
+    down = false;
+    now = 10_000;
+    expect(await current.get()).toBe('r-1');
+    expect(current.unreachable).toBe(false);
+    expect(lines.filter((l) => l.includes('the pointer can be read again'))).toHaveLength(1);
+  });
+
+  it('gives up on a pointer read after its bound, and does not start a second meanwhile', async () => {
+    let hang = false;
+    const { driver, sessions } = fakeDriver(() =>
+      hang ? new Promise<Row[]>(() => undefined) : [{ runId: 'r-1', version: 1 }],
+    );
+    const current = new CurrentRun(new Database(driver), cypher, { ttlMs: 0, readTimeoutMs: 50 });
+    expect(await current.get()).toBe('r-1');
+    hang = true;
+    const started = Date.now();
+    await expect(current.get()).rejects.toMatchObject({ code: 'database_unavailable' });
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(await current.getOrLast()).toBe('r-1');
+    expect(sessions).toHaveLength(2); // the hanging read is awaited again, not doubled
+  });
+
+  it('before any pointer was read, getOrLast fails as get does', async () => {
+    const { driver } = fakeDriver(() => {
+      throw new Error('connect ECONNREFUSED 127.0.0.1:7687');
+    });
+    const current = new CurrentRun(new Database(driver), cypher, { ttlMs: 0 });
+    await expect(current.getOrLast()).rejects.toMatchObject({ code: 'database_unavailable' });
+  });
+
+  it('a membership lookup answers from the loaded index at once, and 503s at once without it', async () => {
+    let down = false;
+    const { driver, sessions } = fakeDriver((key) => {
+      if (down) throw new Error('connect ECONNREFUSED 127.0.0.1:7687');
+      switch (key) {
+        case 'clusters/read-current-run':
+          return [{ runId: 'r-1', version: 1 }];
+        case 'linkage/read-account-count':
+          return [{ accounts: 1 }];
+        case 'clusters/read-run-clusters-page':
+          return [{ id: 'c-1', risk: 0.9, flagged: true, size: 1, reasons: '[]' }];
+        case 'accounts/read-account-memberships-page':
+          return [{ ids: ['a'], clusterIds: ['c-1'] }];
+        default:
+          return [];
+      }
+    });
+    const { logger, lines } = logged();
+    const ctx = {
+      db: new Database(driver),
+      cypher,
+      logger,
+      config: {
+        CURRENT_RUN_CHECK_MS: 0,
+        MEMBERSHIP_CACHE_SIZE: 10,
+        MEMBERSHIP_INDEX_MAX_ACCOUNTS: 10,
+        QUERY_TIMEOUT_MS: 1000,
+      },
+    } as unknown as Context;
+    const service = new ClusterService(ctx);
+    await service.currentRunId();
+    expect((await analystState(ctx).membershipIndex.settled()).state).toBe('ready');
+    down = true;
+    const before = sessions.length;
+    for (let i = 0; i < 3; i++) {
+      expect(await service.membership('a')).toMatchObject({ runId: 'r-1', cluster: { id: 'c-1' } });
+    }
+    await expect(service.membership('b')).rejects.toMatchObject({ code: 'database_unavailable' });
+    // each lookup tried the pointer (ttl 0), none read the membership from Neo4j
+    expect(sessions.slice(before).map((s) => s.queries[0] ?? 'none')).toEqual(
+      Array(4).fill('clusters/read-current-run'),
+    );
+    expect(lines.filter((l) => l.includes('the pointer cannot be read'))).toHaveLength(1);
   });
 });
 
@@ -123,7 +237,7 @@ describe('reads of the current run start from the pointer read’s bookmarks', (
   it('every page of the membership index', async () => {
     const { driver, sessions } = fakeDriver(answer);
     const db = new Database(driver);
-    const current = new CurrentRun(db, cypher, 0);
+    const current = new CurrentRun(db, cypher, { ttlMs: 0 });
     const index = new MembershipIndex({
       db,
       cypher,
