@@ -1,11 +1,12 @@
-// One page of run $runId's clusters, riskiest first (risk DESC, id ASC: a total
-// order, so keyset paging after ($afterRisk, $afterId) never skips or repeats).
+// One page of run $runId's clusters in rank order: 1 = riskiest, then larger, then id,
+// as publish ranks them. A rank is unique within a run (a total order), so keyset
+// paging after $afterRank never skips or repeats.
 MATCH (c:Cluster)
 WHERE c.runId = $runId
   AND c.risk >= $minRisk
   AND c.size >= $minSize
   AND ($flagged IS NULL OR c.flagged = $flagged)
-  AND ($afterRisk IS NULL OR c.risk < $afterRisk OR (c.risk = $afterRisk AND c.id > $afterId))
+  AND ($afterRank IS NULL OR c.rank > $afterRank)
 RETURN c {.id, .risk, .flagged, .size, .rank, .reasons, .change} AS cluster
-ORDER BY c.risk DESC, c.id ASC
+ORDER BY c.rank ASC
 LIMIT $limit

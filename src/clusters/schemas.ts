@@ -56,7 +56,12 @@ export const clusterListSchema = z
     runId: z.string().nullable(),
     clusters: z.array(
       clusterSummarySchema.extend({
-        rank: z.number().nullable(),
+        rank: z
+          .number()
+          .nullable()
+          .describe(
+            '1 = highest risk, then larger, then id, across the run: the list is in this order',
+          ),
         change: z.string().nullable(),
       }),
     ),

@@ -1,7 +1,7 @@
 /**
  * Cluster reads for analysts, always against the current run (the Pointer):
  * an account's membership (from the run's in-memory index, else Neo4j and a
- * cache), ranked and keyset-paged cluster lists, one cluster's detail with
+ * cache), cluster lists in rank order, keyset-paged by rank, one cluster's detail with
  * members, shared identifiers, signals and history, and the cluster as a
  * node/edge graph for a graph view.
  */
@@ -82,7 +82,7 @@ export class ClusterService {
   }) {
     let runId = await this.currentRunId();
     const after = opts.cursor
-      ? decodeCursor(opts.cursor, z.tuple([z.string(), z.number(), z.string()]))
+      ? decodeCursor(opts.cursor, z.tuple([z.string(), z.number().int().min(1)]))
       : null;
     // Behind a load balancer the cursor may come from a replica that saw a newer run first.
     if (after && after[0] !== runId) runId = await this.recheckedRunId();
@@ -93,8 +93,7 @@ export class ClusterService {
       flagged: opts.flagged ?? null,
       minRisk: opts.minRisk,
       minSize: int(opts.minSize),
-      afterRisk: after ? after[1] : null,
-      afterId: after ? after[2] : null,
+      afterRank: after ? int(after[1]) : null,
       limit: int(opts.limit + 1),
     });
     const page = rows.slice(0, opts.limit).map((r) => {
@@ -106,8 +105,9 @@ export class ClusterService {
       };
     });
     const last = page[page.length - 1];
+    // Every published cluster has a rank (publish.ts rankClusters).
     const nextCursor =
-      rows.length > opts.limit && last ? encodeCursor([runId, last.risk, last.id]) : null;
+      rows.length > opts.limit && last?.rank != null ? encodeCursor([runId, last.rank]) : null;
     return { runId, clusters: page, nextCursor };
   }
 

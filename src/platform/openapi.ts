@@ -266,7 +266,8 @@ function paths(): RouteConfig[] {
     {
       method: 'get',
       path: '/v1/clusters',
-      summary: 'Clusters of the current run, riskiest first, keyset-paged',
+      summary:
+        'Clusters of the current run in rank order (riskiest first, then larger, then id), keyset-paged',
       security: bearer,
       request: { query: listClustersQuery },
       responses: { 200: json(clusterListSchema, 'a page'), ...errors(400, 401, 403, 409, 504) },

@@ -157,7 +157,7 @@ describe('with a published run', () => {
     }
   });
 
-  it('GET /v1/clusters ranks by risk, then id, and filters', async () => {
+  it('GET /v1/clusters lists in rank order (risk, then size, then id), and filters', async () => {
     const all = await get('/v1/clusters?limit=500');
     expect(all.status).toBe(200);
     const ids = (all.body.clusters as { id: string; risk: number }[]).map((c) => c.id);
@@ -165,6 +165,8 @@ describe('with a published run', () => {
     expect(ids).toHaveLength(22);
     const risks = (all.body.clusters as { risk: number }[]).map((c) => c.risk);
     expect([...risks].sort((a, b) => b - a)).toEqual(risks);
+    const ranks = (all.body.clusters as { rank: number }[]).map((c) => c.rank);
+    expect(ranks).toEqual(ranks.map((_, i) => i + 1));
 
     const flagged = await get('/v1/clusters?flagged=true');
     expect((flagged.body.clusters as { id: string }[]).map((c) => c.id)).toEqual(['c-ring']);
@@ -407,13 +409,54 @@ describe('a new run', () => {
     });
   });
 
+  it('ties in risk are listed and paged in rank order: the larger cluster first', async () => {
+    // Clusters whose signals are all zero share one risk exactly (sigmoid of the bias).
+    const tied = (id: string, members: string[]): SeedCluster => ({
+      id,
+      risk: 0.25,
+      flagged: false,
+      members,
+    });
+    await seedRun(
+      neo4j.driver,
+      'r-tied',
+      [tied('c-a', ['solo:0']), tied('c-b', ['ben:0', 'ben:1']), tied('c-c', []), RING_CLUSTER],
+      5_500,
+    );
+    await sleep(150);
+    const all = await get('/v1/clusters');
+    expect(all.body.runId).toBe('r-tied');
+    const listed = (all.body.clusters as { id: string; rank: number }[]).map((c) => [c.id, c.rank]);
+    expect(listed).toEqual([
+      ['c-ring', 1],
+      ['c-b', 2],
+      ['c-a', 3],
+      ['c-c', 4],
+    ]);
+    const paged: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res = await get(`/v1/clusters?limit=1${cursor ? `&cursor=${cursor}` : ''}`);
+      paged.push(...(res.body.clusters as { id: string }[]).map((c) => c.id));
+      cursor = res.body.nextCursor as string | null;
+    } while (cursor && paged.length < 10);
+    expect(paged).toEqual(['c-ring', 'c-b', 'c-a', 'c-c']);
+    // filters keep the order: minRisk still cuts by risk
+    const risky = await get('/v1/clusters?minRisk=0.25&minSize=1');
+    expect((risky.body.clusters as { id: string }[]).map((c) => c.id)).toEqual([
+      'c-ring',
+      'c-b',
+      'c-a',
+    ]);
+  });
+
   it('a replica given a cursor of a newer run than it last saw reads the pointer again and pages on', async () => {
     // Behind a load balancer: page 1 from a replica already on the new run, page 2 from
     // one that checks the pointer only hourly and still holds the run before.
     const lagging = await startService(neo4j, { API_KEYS, CURRENT_RUN_CHECK_MS: '3600000' });
     const getLagging = (path: string) => getJson(`${lagging.url}${path}`, auth('analyst'));
     try {
-      expect((await getLagging('/v1/clusters?limit=2')).body.runId).toBe('r-5');
+      expect((await getLagging('/v1/clusters?limit=2')).body.runId).toBe('r-tied');
       await seedRun(neo4j.driver, 'r-6', [RING_CLUSTER, BENIGN_CLUSTER, ...FILLER], 6_000);
       await sleep(150);
       const page = await get('/v1/clusters?limit=2');

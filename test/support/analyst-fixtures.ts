@@ -139,7 +139,10 @@ export async function seedRun(
   /** the previous run's clusters this one retired, as publish records them */
   dissolved: { clusterId: string; change: 'merged' | 'dissolved'; into: string[] }[] = [],
 ): Promise<void> {
-  const ranked = [...clusters].sort((a, b) => b.risk - a.risk || (a.id < b.id ? -1 : 1));
+  // Ranked as publish ranks (rankClusters): risk desc, then size desc, then id.
+  const ranked = [...clusters].sort(
+    (a, b) => b.risk - a.risk || b.members.length - a.members.length || (a.id < b.id ? -1 : 1),
+  );
   const rows = ranked.map((c, i) => ({
     key: `${runId}/${c.id}`,
     id: c.id,
