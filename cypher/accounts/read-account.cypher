@@ -1,6 +1,8 @@
 // An account's profile: what it shares (with counts, first/last seen, and how many
 // accounts hold the same value), its activity summary, models and capabilities; each
 // list at most $maxIdentifiers long (the busiest first), with its full count beside it.
+// Identifiers go most recent first, then by kind and value: one event's ip, card, prompt
+// and device share their lastSeen, and the order decides which make the cut.
 MATCH (a:Account {id: $accountId})
 RETURN a {.id, .firstSeen, .lastSeen, .signupAt, .requests, .emailDomain, .org} AS account,
   COLLECT {
@@ -20,7 +22,7 @@ RETURN a {.id, .firstSeen, .lastSeen, .signupAt, .requests, .emailDomain, .org} 
       lastSeen: r.lastSeen,
       accounts: COUNT { (x)<-[]-(:Account) }
     } AS identifier
-    ORDER BY r.lastSeen DESC
+    ORDER BY r.lastSeen DESC, identifier.kind, identifier.value
     LIMIT $maxIdentifiers
   } AS identifiers,
   COUNT { (a)-[:PAID_WITH|USED_DEVICE|CONNECTED_FROM|SENT|HAS_EMAIL_DOMAIN|IN_ORG]->() } AS identifierCount,

@@ -1,5 +1,6 @@
 // A cluster (run $runId) as a graph: up to $maxAccounts members, and the identifiers
-// at least two of them share (up to $maxIdentifiers, most shared first), with links.
+// at least two of them share (up to $maxIdentifiers, most shared first, then by value
+// and kind: an org and an email domain may both be `acme.com`), with links.
 MATCH (c:Cluster {key: $runId + '/' + $clusterId})
 WITH c, COLLECT {
   MATCH (c)<-[:MEMBER_OF]-(a:Account)
@@ -21,6 +22,6 @@ RETURN c.size AS size, accounts, COLLECT {
     value: coalesce(x.fingerprint, x.address, x.hash, x.name, x.id),
     links: links
   } AS identifier
-  ORDER BY size(links) DESC, identifier.value
+  ORDER BY size(links) DESC, identifier.value, identifier.kind
   LIMIT $maxIdentifiers + 1
 } AS identifiers

@@ -125,6 +125,19 @@ describe('with a published run', () => {
     expect(body.membership).toMatchObject({ runId: 'r-1', cluster: { id: 'c-ring' } });
   });
 
+  it('GET /v1/accounts/{id}: identifiers most recent first, ties by kind then value', async () => {
+    // ring:1's request at T0 + 2h carries its ip and a prompt: both last seen then.
+    const res = await get('/v1/accounts/ring:1');
+    const identifiers = res.body.identifiers as { kind: string; value: string; lastSeen: number }[];
+    const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+    const sorted = [...identifiers].sort(
+      (a, b) => b.lastSeen - a.lastSeen || cmp(a.kind, b.kind) || cmp(a.value, b.value),
+    );
+    expect(identifiers).toEqual(sorted);
+    const tied = identifiers.filter((x) => x.lastSeen === identifiers[1]?.lastSeen);
+    expect(tied.map((x) => x.kind)).toEqual(['ip', 'prompt']);
+  });
+
   it('GET /v1/accounts/{id}: models and capabilities capped at 500, the busiest, with full counts', async () => {
     // Events may name any model: one account naming 600 must not make a profile unbounded.
     await neo4j.driver.executeQuery(
