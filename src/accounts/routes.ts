@@ -3,7 +3,7 @@
  * GET /v1/accounts/{id} (profile), for analysts.
  */
 import { Router } from 'express';
-import { accountIdParam } from '../clusters/schemas';
+import { accountIdParam, noQuery } from '../clusters/schemas';
 import type { Context } from '../context';
 import { requireRole } from '../platform/auth';
 import { parseInput } from '../platform/http';
@@ -14,10 +14,12 @@ export function accountRoutes(ctx: Context): Router {
   const router = Router();
   router.get('/v1/accounts/:id/cluster', requireRole('analyst'), async (req, res) => {
     const { id } = parseInput(accountIdParam, req.params);
+    parseInput(noQuery, req.query);
     res.json(await accounts.membership(id));
   });
   router.get('/v1/accounts/:id', requireRole('analyst'), async (req, res) => {
     const { id } = parseInput(accountIdParam, req.params);
+    parseInput(noQuery, req.query);
     res.json(await accounts.profile(id));
   });
   return router;

@@ -6,7 +6,7 @@ import { Router } from 'express';
 import type { Context } from '../context';
 import { requireRole } from '../platform/auth';
 import { parseInput } from '../platform/http';
-import { clusterDetailQuery, clusterIdParam, listClustersQuery } from './schemas';
+import { clusterDetailQuery, clusterIdParam, listClustersQuery, noQuery } from './schemas';
 import { ClusterService } from './service';
 
 export function clusterRoutes(ctx: Context): Router {
@@ -23,6 +23,7 @@ export function clusterRoutes(ctx: Context): Router {
   });
   router.get('/v1/clusters/:id/graph', requireRole('analyst'), async (req, res) => {
     const { id } = parseInput(clusterIdParam, req.params);
+    parseInput(noQuery, req.query);
     res.json(await clusters.graph(id));
   });
   return router;

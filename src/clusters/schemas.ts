@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { accountIdSchema } from '../ingest/event-schema';
+import { decimalParam, wholeNumberParam } from '../platform/number-text';
 
 /** Times in these bodies are epoch milliseconds (UTC); run records use ISO-8601. */
 export const epochMs = () => z.number().int().describe('epoch milliseconds (UTC)');
@@ -17,16 +18,19 @@ const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
 export const listClustersQuery = z
   .object({
     flagged: bool.optional(),
-    minRisk: z.coerce.number().min(0).max(1).default(0),
-    minSize: z.coerce.number().int().min(0).default(0),
-    limit: z.coerce.number().int().min(1).max(500).default(50),
+    minRisk: decimalParam(z.number().min(0).max(1).default(0)),
+    minSize: wholeNumberParam(z.number().int().min(0).default(0)),
+    limit: wholeNumberParam(z.number().int().min(1).max(500).default(50)),
     cursor: z.string().max(1000).optional().describe('nextCursor of the previous page'),
   })
   .strict(); // a misspelt filter (?flaged=true) must not silently list everything
 
+/** For routes that take no query parameters: any is refused, as a typo would be. */
+export const noQuery = z.object({}).strict();
+
 export const clusterDetailQuery = z
   .object({
-    memberLimit: z.coerce.number().int().min(1).max(1000).default(100),
+    memberLimit: wholeNumberParam(z.number().int().min(1).max(1000).default(100)),
     memberCursor: z.string().max(1000).optional().describe('nextMemberCursor of the previous page'),
   })
   .strict();

@@ -3,6 +3,7 @@
  * validate with them and the OpenAPI document is generated from them.
  */
 import { z } from 'zod';
+import { wholeNumberParam } from '../platform/number-text';
 import { MAX_SEED } from './rng';
 import { IDENTIFIER_KINDS, type ClusterChange, type IdentifierKind } from './types';
 
@@ -13,7 +14,7 @@ export const runBody = z
   .strict();
 export const runIdParam = z.object({ id: z.string().min(1).max(256) });
 export const listQuery = z
-  .object({ limit: z.coerce.number().int().min(1).max(200).default(20) })
+  .object({ limit: wholeNumberParam(z.number().int().min(1).max(200).default(20)) })
   .strict();
 const kind = z.enum(IDENTIFIER_KINDS as unknown as [IdentifierKind, ...IdentifierKind[]]);
 export const entryBody = z

@@ -391,26 +391,6 @@ function withCommonErrors(route: RouteConfig): RouteConfig {
 
 type Document = ReturnType<OpenApiGeneratorV31['generateDocument']>;
 
-/**
- * A query value is a string, never JSON null, but the generator calls a schema nullable
- * when it accepts null, which z.coerce.number() does where 0 is allowed (Number(null) is 0):
- * `?minRisk=null` is NaN and refused. Drop that null from the query parameters' types.
- */
-function withoutNullQueryTypes(doc: Document): Document {
-  for (const item of Object.values(doc.paths ?? {})) {
-    for (const op of Object.values(item as Record<string, { parameters?: unknown[] }>)) {
-      for (const p of op?.parameters ?? []) {
-        const param = p as { in?: string; schema?: { type?: unknown } };
-        const type = param.schema?.type;
-        if (param.in !== 'query' || !Array.isArray(type) || !type.includes('null')) continue;
-        const rest = type.filter((t) => t !== 'null');
-        param.schema!.type = rest.length === 1 ? rest[0] : rest;
-      }
-    }
-  }
-  return doc;
-}
-
 let cached: Document | undefined;
 
 export function openApiDocument() {
@@ -431,7 +411,7 @@ export function openApiDocument() {
         'Graph-based account linkage. Every error is {"error": {"code", "message", "details"?}}.',
     },
   });
-  cached = withoutNullQueryTypes(doc);
+  cached = doc;
   return cached;
 }
 

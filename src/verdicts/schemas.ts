@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { epochMs, verdictSchema } from '../clusters/schemas';
 import { AUDIT_ACTIONS } from '../platform/audit';
+import { wholeNumberParam } from '../platform/number-text';
 
 export const verdictRequestSchema = z
   .object({
@@ -49,7 +50,7 @@ export const listVerdictsQuery = z
         'verdicts at or after: an ISO-8601 date-time with seconds and an offset, e.g. 2026-01-01T00:00:00Z, a + in the offset sent as %2B (a date alone is 400)',
       ),
     verdict: z.enum(['confirmed', 'benign']).optional(),
-    limit: z.coerce.number().int().min(1).max(1000).default(100),
+    limit: wholeNumberParam(z.number().int().min(1).max(1000).default(100)),
     cursor: z.string().max(1000).optional().describe('nextCursor of the previous page'),
   })
   .strict();
@@ -61,7 +62,7 @@ export const verdictListSchema = z
 export const listAuditQuery = z
   .object({
     action: z.enum(AUDIT_ACTIONS).optional(),
-    limit: z.coerce.number().int().min(1).max(1000).default(100),
+    limit: wholeNumberParam(z.number().int().min(1).max(1000).default(100)),
     cursor: z.string().max(1000).optional().describe('nextCursor of the previous page'),
   })
   .strict();

@@ -221,6 +221,12 @@ describe('with a published run', () => {
       'limit=abc',
       'cursor=%%%',
       'cursor=WzFd',
+      // numbers are plain decimal digits: Number() would read these as 0, 16, 100, 1
+      'minRisk=',
+      'minSize=%20',
+      'limit=0x10',
+      'limit=1e2',
+      'minRisk=0x1',
     ]) {
       const res = await get(`/v1/clusters?${q}`);
       expect([q, res.status, (res.body.error as { code: string })?.code]).toEqual([
@@ -228,6 +234,28 @@ describe('with a published run', () => {
         400,
         'validation_failed',
       ]);
+    }
+    const hex = await get('/v1/clusters?limit=0x10');
+    expect(hex.body.error).toMatchObject({
+      details: [{ path: 'limit', message: 'a whole number in decimal digits' }],
+    });
+    expect((await get('/v1/clusters/c-ring?memberLimit=1e2')).status).toBe(400);
+    expect((await get('/v1/clusters?minRisk=.5&minSize=2&limit=10')).status).toBe(200);
+  });
+
+  it('400 for any query parameter on the routes that take none', async () => {
+    for (const path of [
+      '/v1/accounts/ring:0/cluster?runId=r-old',
+      '/v1/accounts/ring:0?limit=5',
+      '/v1/clusters/c-ring/graph?memberLimit=5',
+    ]) {
+      const res = await get(path);
+      expect([path, res.status, (res.body.error as { code: string })?.code]).toEqual([
+        path,
+        400,
+        'validation_failed',
+      ]);
+      expect(JSON.stringify(res.body.error)).toMatch(/runId|limit|memberLimit/);
     }
   });
 
