@@ -23,12 +23,21 @@ function text(max: number) {
 
 const identifier = text(256);
 
-/** An account id as events carry it and the graph stores it (case-sensitive, as sent). */
+/**
+ * An account id as events carry it and the graph stores it (case-sensitive, as sent).
+ * Not `.` or `..`: URL clients (fetch, browsers) resolve those path segments, encoded or
+ * not, so /v1/accounts/../cluster would reach another route, or another account.
+ */
 export const accountIdSchema = z
   .string()
   .min(1)
   .max(128)
-  .regex(/^[A-Za-z0-9_.:@-]+$/, 'must be 1-128 chars of [A-Za-z0-9_.:@-]');
+  .regex(/^[A-Za-z0-9_.:@-]+$/, 'must be 1-128 chars of [A-Za-z0-9_.:@-]')
+  .refine(
+    (v) => v !== '.' && v !== '..',
+    'must not be "." or "..": a URL cannot name them (clients resolve them as path steps)',
+  )
+  .describe('1-128 chars of [A-Za-z0-9_.:@-], not "." or ".." (a URL cannot name those)');
 
 /** A model name as events carry it and the graph stores it. */
 export const modelSchema = text(128);

@@ -34,7 +34,8 @@ export const PARAM_TYPE_DESCRIPTIONS = {
   float: 'a number',
   boolean: 'true or false',
   datetime: 'ISO-8601 date-time with an offset',
-  account: 'an account id as ingest accepts it: 1-128 characters of [A-Za-z0-9_.:@-]',
+  account:
+    'an account id as ingest accepts it: 1-128 characters of [A-Za-z0-9_.:@-], not "." or ".."',
   cluster: 'a cluster id: 1-256 characters',
   model: 'a model name as ingest accepts it: 1-128 characters',
   fingerprint: 'a 64-bit SimHash: 16 hex digits, either case (lower case is canonical)',

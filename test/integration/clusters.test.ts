@@ -3,8 +3,9 @@
  * Neo4j: happy paths, stable keyset paging, error codes, roles, and the
  * membership cache following the current-run pointer.
  */
+import { request } from 'node:http';
 import { startTestNeo4j, type TestNeo4j } from '../support/neo4j';
-import { startService, type TestService } from '../support/service';
+import { postJson, startService, type TestService } from '../support/service';
 import {
   API_KEYS,
   BENIGN_CLUSTER,
@@ -123,6 +124,50 @@ describe('with a published run', () => {
     ]);
     expect(body.activity).toMatchObject({ modelCount: 2, modelsCapped: false });
     expect(body.membership).toMatchObject({ runId: 'r-1', cluster: { id: 'c-ring' } });
+  });
+
+  it('"." and ".." are no account ids: refused at ingest, and as a path segment', async () => {
+    const res = await postJson(
+      `${svc.url}/v1/events`,
+      {
+        events: [
+          { type: 'signup', accountId: '..', at: '2026-02-01T00:00:00Z' },
+          { type: 'signup', accountId: '.', at: '2026-02-01T00:00:00Z' },
+        ],
+      },
+      auth('ingest'),
+    );
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({
+      code: 'validation_failed',
+      details: [
+        {
+          index: 0,
+          path: 'accountId',
+          message: expect.stringContaining('must not be "." or ".."'),
+        },
+        { index: 1, path: 'accountId' },
+      ],
+    });
+    // fetch would resolve %2E%2E before sending; a raw request reaches the route.
+    const status = await new Promise<number>((resolve, reject) => {
+      const url = new URL(svc.url);
+      const req = request(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: '/v1/accounts/%2E%2E/cluster',
+          headers: auth('analyst'),
+        },
+        (r) => {
+          r.resume();
+          resolve(r.statusCode ?? 0);
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    expect(status).toBe(400);
   });
 
   it('GET /v1/accounts/{id}: identifiers most recent first, ties by kind then value', async () => {

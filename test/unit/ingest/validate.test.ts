@@ -77,6 +77,8 @@ describe('event validation', () => {
     ['accountId', { ...base, accountId: 'has space' }],
     ['accountId', { ...base, accountId: 'x'.repeat(129) }],
     ['accountId', { ...base, accountId: '' }],
+    ['accountId', { ...base, accountId: '.' }],
+    ['accountId', { ...base, accountId: '..' }],
     ['at', { ...base, at: 'yesterday' }],
     ['ip', { ...base, ip: '999.1.1.1' }],
     ['promptFingerprint', { ...base, promptFingerprint: 'ABCDEF0123456789' }],
@@ -88,6 +90,16 @@ describe('event validation', () => {
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.issues[0]).toMatchObject({ index: 7, path });
+  });
+
+  it('says why "." and ".." are no account ids, and takes other ids with dots', () => {
+    for (const accountId of ['.', '..']) {
+      const result = cleanEvent({ ...base, accountId });
+      expect(result.ok).toBe(false);
+      if (!result.ok) expect(result.issues[0]?.message).toMatch(/not be "\." or "\.\."/);
+    }
+    for (const accountId of ['...', '.a', 'a..b', 'a.'])
+      expect([accountId, cleanEvent({ ...base, accountId }).ok]).toEqual([accountId, true]);
   });
 
   it('says an offset is needed when a timestamp has none', () => {
