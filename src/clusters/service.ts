@@ -80,10 +80,11 @@ export class ClusterService {
     limit: number;
     cursor?: string;
   }) {
-    let runId = await this.currentRunId();
+    // Checked before any read: a cursor that is not one this endpoint issued is 400.
     const after = opts.cursor
       ? decodeCursor(opts.cursor, z.tuple([z.string(), z.number().int().min(1)]))
       : null;
+    let runId = await this.currentRunId();
     // Behind a load balancer the cursor may come from a replica that saw a newer run first.
     if (after && after[0] !== runId) runId = await this.recheckedRunId();
     if (runId === null) return { runId, clusters: [], nextCursor: null };
@@ -115,19 +116,19 @@ export class ClusterService {
     clusterId: string,
     opts: { memberLimit: number; memberCursor?: string },
   ): Promise<ClusterDetail> {
-    let runId = await this.currentRunId();
     // A member cursor names the run its page came from: a page of another run's members
-    // would skip or repeat accounts.
+    // would skip or repeat accounts. Checked before any read, as the list's cursor is.
     const after = opts.memberCursor
       ? decodeCursor(opts.memberCursor, z.tuple([z.string(), z.string()]), 'memberCursor')
       : null;
+    let runId = await this.currentRunId();
     // A cursor of a run this replica does not know as current: perhaps a newer one.
     if (after && after[0] !== runId) runId = await this.recheckedRunId();
     const [found] = await this.rows('clusters/read-cluster', { clusterId, runId });
     if (!found) throw new AppError('not_found', `no cluster "${clusterId}"`);
     const c = found.cluster as Row;
     const clusterRunId = String(c.runId);
-    if (after && after[0] !== clusterRunId) throw staleCursor(after[0], clusterRunId);
+    if (after && after[0] !== clusterRunId) throw staleMemberCursor(after[0], clusterRunId);
     const afterId = after ? after[1] : null;
     const members = await this.rows('clusters/list-cluster-members', {
       runId: clusterRunId,
@@ -258,5 +259,17 @@ function staleCursor(cursorRunId: string, currentRunId: string): AppError {
     'conflict',
     'this cursor was issued for another run than the one now current: start again without it',
     { details: { cursorRunId, currentRunId } },
+  );
+}
+
+/**
+ * A member cursor issued for another run's version of the cluster than the one shown:
+ * the current run's, or for a cluster no longer current the last run that had it.
+ */
+function staleMemberCursor(cursorRunId: string, clusterRunId: string): AppError {
+  return new AppError(
+    'conflict',
+    "this member cursor was issued for another run's version of the cluster than the one shown: start again without it",
+    { details: { cursorRunId, clusterRunId } },
   );
 }

@@ -270,7 +270,14 @@ function paths(): RouteConfig[] {
         'Clusters of the current run in rank order (riskiest first, then larger, then id), keyset-paged',
       security: bearer,
       request: { query: listClustersQuery },
-      responses: { 200: json(clusterListSchema, 'a page'), ...errors(400, 401, 403, 409, 504) },
+      responses: {
+        200: json(clusterListSchema, 'a page'),
+        ...errors(400, 401, 403, 504),
+        409: json(
+          errorSchema,
+          'conflict: the cursor was issued for another run than the current one (details.cursorRunId, details.currentRunId); start again without it',
+        ),
+      },
     },
     {
       method: 'get',
@@ -283,7 +290,11 @@ function paths(): RouteConfig[] {
       },
       responses: {
         200: json(clusterDetailSchema, 'the cluster'),
-        ...errors(400, 401, 403, 404, 409, 504),
+        ...errors(400, 401, 403, 404, 504),
+        409: json(
+          errorSchema,
+          "conflict: the member cursor was issued for another run's version of the cluster than the one shown (details.cursorRunId, details.clusterRunId: the current run, or for a cluster no longer current the last run that had it); start again without it",
+        ),
       },
     },
     {

@@ -60,6 +60,20 @@ describe('before any linkage run', () => {
       nextCursor: null,
     });
   });
+
+  it('a cursor that is not one the endpoint issued is 400 already: checked before any read', async () => {
+    const list = await get('/v1/clusters?cursor=garbage');
+    expect(list).toMatchObject({
+      status: 400,
+      body: { error: { code: 'validation_failed', details: [{ path: 'cursor' }] } },
+    });
+    // not 404 for the cluster: the cursor is wrong whichever cluster it is for
+    const detail = await get('/v1/clusters/c-nothing?memberCursor=garbage');
+    expect(detail).toMatchObject({
+      status: 400,
+      body: { error: { code: 'validation_failed', details: [{ path: 'memberCursor' }] } },
+    });
+  });
 });
 
 describe('with a published run', () => {
@@ -491,8 +505,11 @@ describe('a new run', () => {
     const stale = await get(`/v1/clusters/c-ring?memberLimit=2&memberCursor=${cursor}`);
     expect(stale).toMatchObject({
       status: 409,
-      body: { error: { code: 'conflict', details: { cursorRunId: 'r-4', currentRunId: 'r-5' } } },
+      body: { error: { code: 'conflict', details: { cursorRunId: 'r-4', clusterRunId: 'r-5' } } },
     });
+    // a tampered member cursor is 400 for an unknown cluster as for a known one
+    const tampered = await get('/v1/clusters/c-nothing?memberCursor=WyJyLTUiXQ');
+    expect(tampered.status).toBe(400);
   });
 
   it('ties in risk are listed and paged in rank order: the larger cluster first', async () => {
@@ -534,6 +551,24 @@ describe('a new run', () => {
       'c-b',
       'c-a',
     ]);
+  });
+
+  it("a member cursor of another run on a cluster no longer current names that cluster's run, not the current one", async () => {
+    // r-tied has no c-office: its last run is r-5.
+    const office = await get('/v1/clusters/c-office?memberLimit=1');
+    expect(office.body).toMatchObject({ runId: 'r-5', current: false });
+    // its next page, in its own run, pages on
+    const next = await get(
+      `/v1/clusters/c-office?memberLimit=1&memberCursor=${office.body.nextMemberCursor as string}`,
+    );
+    expect(next).toMatchObject({ status: 200, body: { members: [{ id: 'ben:1' }] } });
+    const fromR1 = Buffer.from(JSON.stringify(['r-1', 'ben:0'])).toString('base64url');
+    const stale = await get(`/v1/clusters/c-office?memberCursor=${fromR1}`);
+    expect(stale.status).toBe(409);
+    expect((stale.body.error as { details: unknown }).details).toEqual({
+      cursorRunId: 'r-1',
+      clusterRunId: 'r-5',
+    });
   });
 
   it('a replica given a cursor of a newer run than it last saw reads the pointer again and pages on', async () => {
