@@ -51,7 +51,7 @@ export const membershipSchema = z
   .object({
     accountId: z.string(),
     runId: z.string().nullable(),
-    cluster: clusterSummarySchema.nullable(),
+    cluster: z.union([clusterSummarySchema, z.null()]),
   })
   .meta({ id: 'Membership' });
 

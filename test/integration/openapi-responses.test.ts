@@ -475,15 +475,18 @@ function validator(
 
 /**
  * The document with every object schema that lists properties and says nothing about
- * others closed (unevaluatedProperties: false), so an undocumented field fails too.
+ * others closed (unevaluatedProperties: false), so an undocumented field fails too;
+ * a nullable one (type ["object", "null"]) as well.
  */
 function closeObjects(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(closeObjects);
   if (node === null || typeof node !== 'object') return node;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(node)) out[k] = closeObjects(v);
+  const isObject =
+    out.type === 'object' || (Array.isArray(out.type) && out.type.includes('object'));
   if (
-    out.type === 'object' &&
+    isObject &&
     typeof out.properties === 'object' &&
     out.additionalProperties === undefined &&
     out.unevaluatedProperties === undefined

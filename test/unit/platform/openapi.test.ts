@@ -174,6 +174,18 @@ it("gives the investigation's {name} the pattern the route accepts", () => {
   expect(name?.schema?.pattern).toBe('^[a-z0-9-]{1,100}$');
 });
 
+it('publishes ClusterSummary as an object, nullable only where it can be null (Membership.cluster)', () => {
+  const schemas = openApiDocument().components?.schemas as Record<string, Record<string, unknown>>;
+  expect(schemas.ClusterSummary?.type).toBe('object');
+  const membership = schemas.Membership?.properties as Record<string, unknown>;
+  expect(membership.cluster).toEqual({
+    anyOf: [{ $ref: '#/components/schemas/ClusterSummary' }, { type: 'null' }],
+  });
+  // no shared component is nullable as a whole: a reference to one would be too
+  for (const [name, schema] of Object.entries(schemas))
+    expect([name, schema.type]).toEqual([name, expect.not.arrayContaining(['null'])]);
+});
+
 describe('the linkage run record', () => {
   /** A succeeded run whose stats.publish has `housekeeping` (prune, pruneMs). */
   const run = (housekeeping: Record<string, unknown>) => ({
