@@ -16,7 +16,7 @@
  */
 import type { Logger } from '../platform/logger';
 import { type CypherMap, query } from '../platform/cypher';
-import { type Bookmarks, type Database, int } from '../platform/neo4j';
+import { type Bookmarks, type Database, type ManagedTransaction, int } from '../platform/neo4j';
 import { summary } from './present';
 import type { Membership } from './schemas';
 
@@ -190,8 +190,10 @@ export class MembershipIndex {
   private async load(runId: string, generation: number): Promise<MembershipTable | null> {
     const { db, cypher, logger, maxAccounts } = this.opts;
     const timeoutMs = this.timeoutMs;
-    // Read when the load starts, after the pointer read that named runId: at least that new.
+    // Taken as the load starts, after the pointer read that named runId: at least that new.
     const bookmarks = this.opts.bookmarks?.();
+    const read = <T>(work: (tx: ManagedTransaction) => Promise<T>) =>
+      db.read(work, timeoutMs, bookmarks);
     const started = Date.now();
     const stale = () => generation !== this.generation;
     const tooLarge = (accounts: number) => {
@@ -201,32 +203,24 @@ export class MembershipIndex {
       );
       return null;
     };
-    const counted = await db.read(
-      async (tx) => {
-        const res = await tx.run(query(cypher, 'linkage/read-account-count'));
-        return Number(res.records[0]?.get('accounts') ?? 0);
-      },
-      timeoutMs,
-      bookmarks,
-    );
+    const counted = await read(async (tx) => {
+      const res = await tx.run(query(cypher, 'linkage/read-account-count'));
+      return Number(res.records[0]?.get('accounts') ?? 0);
+    });
     if (counted > maxAccounts) return tooLarge(counted);
 
     const table = new MembershipTable(runId);
     let afterId = '';
     for (;;) {
       if (stale()) return null;
-      const rows = await db.read(
-        async (tx) => {
-          const res = await tx.run(query(cypher, 'clusters/read-run-clusters-page'), {
-            runId,
-            afterId,
-            limit: int(this.pageSize),
-          });
-          return res.records.map((r) => r.toObject() as Record<string, unknown>);
-        },
-        timeoutMs,
-        bookmarks,
-      );
+      const rows = await read(async (tx) => {
+        const res = await tx.run(query(cypher, 'clusters/read-run-clusters-page'), {
+          runId,
+          afterId,
+          limit: int(this.pageSize),
+        });
+        return res.records.map((r) => r.toObject() as Record<string, unknown>);
+      });
       for (const row of rows) table.addCluster(summary(row));
       if (rows.length < this.pageSize) break;
       afterId = String(rows[rows.length - 1]!.id);
@@ -235,22 +229,18 @@ export class MembershipIndex {
     afterId = '';
     for (;;) {
       if (stale()) return null;
-      const page = await db.read(
-        async (tx) => {
-          const res = await tx.run(query(cypher, 'accounts/read-account-memberships-page'), {
-            runId,
-            afterId,
-            limit: int(this.pageSize),
-          });
-          const record = res.records[0];
-          return {
-            ids: (record?.get('ids') as string[] | undefined) ?? [],
-            clusterIds: (record?.get('clusterIds') as string[] | undefined) ?? [],
-          };
-        },
-        timeoutMs,
-        bookmarks,
-      );
+      const page = await read(async (tx) => {
+        const res = await tx.run(query(cypher, 'accounts/read-account-memberships-page'), {
+          runId,
+          afterId,
+          limit: int(this.pageSize),
+        });
+        const record = res.records[0];
+        return {
+          ids: (record?.get('ids') as string[] | undefined) ?? [],
+          clusterIds: (record?.get('clusterIds') as string[] | undefined) ?? [],
+        };
+      });
       table.addAccounts(page.ids, page.clusterIds);
       if (table.size > maxAccounts) return tooLarge(table.size);
       if (page.ids.length < this.pageSize) break;
