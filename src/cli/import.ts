@@ -8,7 +8,7 @@ import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { firstLoad } from '../ingest/first-load';
 import { ImportLocked } from '../ingest/import-lock';
-import { ImportRefused, Importer, type MatchSummary } from '../ingest/importer';
+import { checkRejectFile, ImportRefused, Importer, type MatchSummary } from '../ingest/importer';
 import { EventWriter } from '../ingest/writer';
 import { loadConfig } from '../platform/config';
 import { loadCypher } from '../platform/cypher';
@@ -21,6 +21,7 @@ export async function importCommand(
   opts: { batchSize?: number; rejects?: string; firstLoad?: boolean; recount?: boolean },
 ): Promise<void> {
   await checkReadable(file);
+  checkRejectFile(file, opts.rejects);
   if (opts.firstLoad) return firstLoadCommand(file, opts);
   await withRuntime(async ({ config, db, cypher }) => {
     const importer = new Importer(db, cypher, new EventWriter(db, cypher));

@@ -37,7 +37,7 @@ import { takeFirstLoadLock } from './first-load-lock';
 import { foldFile } from './fold-file';
 import { writeImportFiles } from './import-csv';
 import { identify, lastLineEnd, readHead } from './import-identity';
-import { type ImportProgress, recordImported } from './importer';
+import { checkRejectFile, type ImportProgress, recordImported } from './importer';
 
 export interface FirstLoadOptions {
   file: string;
@@ -94,6 +94,8 @@ const PROGRESS_MS = 500;
 export async function firstLoad(opts: FirstLoadOptions): Promise<FirstLoadSummary> {
   // One first load per data directory (first-load-lock.ts says why).
   const dataDir = path.resolve(opts.dataDir);
+  // Before anything is written: the reject file is opened with 'w' once the fold is in.
+  checkRejectFile(path.resolve(opts.file), opts.rejectFile);
   mkdirSync(path.dirname(dataDir), { recursive: true }); // .coterie/ on a fresh clone
   const release = takeFirstLoadLock(`${dataDir}.first-load.lock`);
   try {

@@ -191,6 +191,7 @@ export class Importer {
    */
   async run(opts: ImportOptions): Promise<ImportSummary> {
     const file = path.resolve(opts.file);
+    checkRejectFile(file, opts.rejectFile);
     const lock = await takeImportLock(this.db, this.cypher, file, opts.lockTtlMs);
     const signal = opts.signal ? AbortSignal.any([opts.signal, lock.lost]) : lock.lost;
     try {
@@ -788,6 +789,33 @@ export function parseLine(line: string, lineNo: number, now = Date.now()): Clean
     reason: 'invalid event',
     issues: result.issues.map(({ path, message }) => ({ path, message })),
   };
+}
+
+/**
+ * Refuses a reject file that is the file to import (the same path, or the same file by
+ * device and inode: a hard link, a symlink): the reject file is cut on resume and
+ * written to, which would destroy the input (found by a review on 12-03: a typo, or tab
+ * completion, emptied the file before a line was read). Called before anything is read
+ * or written, by the CLI, the importer and the first load.
+ */
+export function checkRejectFile(file: string, rejectFile: string | undefined): void {
+  if (rejectFile === undefined) return;
+  if (!sameFile(file, rejectFile)) return;
+  throw new Error(
+    `the reject file ${rejectFile} is the file to import, ${file}: it would be cut and ` +
+      'overwritten; give --rejects another path (nothing was read or written)',
+  );
+}
+
+function sameFile(a: string, b: string): boolean {
+  if (path.resolve(a) === path.resolve(b)) return true;
+  try {
+    const sa = statSync(a, { bigint: true });
+    const sb = statSync(b, { bigint: true });
+    return sa.dev === sb.dev && sa.ino === sb.ino;
+  } catch {
+    return false; // one is missing: not the same file (a missing input fails elsewhere)
+  }
 }
 
 /**

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import {
   appendFileSync,
   copyFileSync,
+  linkSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
@@ -401,6 +402,41 @@ describe('coterie import', () => {
     await expect(importer().run({ file, batchSize: 100, rejectFile })).rejects.toThrow(/ENOENT/);
     expect(await checkpointOf(file)).toMatchObject({ line: 100 });
     expect(await requestsFor('nrd')).toBe(100);
+  });
+
+  it('a reject file that is the file to import is refused before anything is read, cut or written', async () => {
+    // Found by review on 12-03: `--rejects events.jsonl` cut the input to 0 bytes on start
+    // (the resume's cut of reject entries past the checkpoint).
+    const file = path.join(dir, 'rejects-is-input.jsonl');
+    writeFileSync(file, `${eventLines('rejin', 300, [5]).join('\n')}\n`);
+    const bytes = readFileSync(file);
+    const link = path.join(dir, 'rejects-is-input-link.jsonl');
+    linkSync(file, link);
+    for (const rejectFile of [file, link]) {
+      await expect(importer().run({ file, batchSize: 100, rejectFile })).rejects.toThrow(
+        `the reject file ${rejectFile} is the file to import, ${file}`,
+      );
+    }
+    expect(readFileSync(file)).toEqual(bytes);
+    expect(await checkpointsAt(file)).toBe(0);
+    expect(await requestsFor('rejin')).toBe(0);
+    // an import stopped after its first window, resumed with the input as its reject file
+    await importUntilWritten(file, 100);
+    expect(Number((await checkpointOf(file))!.line)).toBeGreaterThan(0);
+    await expect(importer().run({ file, batchSize: 100, rejectFile: file })).rejects.toThrow(
+      /is the file to import/,
+    );
+    expect(readFileSync(file)).toEqual(bytes);
+    const locks = await neo4j.driver.executeQuery(
+      'MATCH (l:ImportLock {file: $file}) RETURN count(l) AS n',
+      { file },
+    );
+    expect(Number(locks.records[0]?.get('n'))).toBe(0);
+    expect(await importer().run({ file, batchSize: 100 })).toMatchObject({
+      written: 299,
+      rejected: 1,
+    });
+    expect(await requestsFor('rejin')).toBe(299);
   });
 
   it('resumes past a reject entry a crash cut short, keeping the whole ones up to the checkpoint', async () => {

@@ -48,3 +48,23 @@ describe('importCommand', () => {
     },
   );
 });
+
+describe('--rejects naming the input file', () => {
+  it.each([{}, { firstLoad: true }])(
+    'with %j, is refused before Neo4j is reached and the file is left whole',
+    async (opts) => {
+      const file = path.join(dir, 'events.jsonl');
+      fs.writeFileSync(file, '{}\n');
+      const link = path.join(dir, 'link.jsonl');
+      fs.linkSync(file, link);
+      for (const rejects of [file, link]) {
+        await expect(importCommand(file, { ...opts, rejects })).rejects.toThrow(
+          `the reject file ${rejects} is the file to import`,
+        );
+      }
+      expect(fs.readFileSync(file, 'utf8')).toBe('{}\n');
+      expect(withRuntime).not.toHaveBeenCalled();
+      expect(firstLoad).not.toHaveBeenCalled();
+    },
+  );
+});
