@@ -65,7 +65,7 @@ export async function foldRange(
     keyed: [],
     unkeyed: 0,
   };
-  const { raw, lines, endsWithNewline } = openLines(file, onBytes, range);
+  const { lines, close, endsWithNewline } = openLines(file, onBytes, range);
   try {
     for await (const line of lines) {
       const lineNo = ++result.lines;
@@ -80,8 +80,7 @@ export async function foldRange(
       }
     }
   } finally {
-    lines.close();
-    raw.destroy();
+    close();
   }
   return { ...result, endsWithNewline: endsWithNewline(), state: fold.state() };
 }
@@ -208,7 +207,13 @@ function foldInWorker(
     worker.on('message', (m: FoldMessage) => {
       if (m.type === 'bytes') opts.onBytes?.(m.n);
       else if (m.type === 'done') done = m.result;
-      else reject(new Error(`reading ${file}: ${m.message}`));
+      // A read error names the file and where already (openLines).
+      else
+        reject(
+          new Error(
+            m.message.startsWith(`reading ${file} `) ? m.message : `reading ${file}: ${m.message}`,
+          ),
+        );
     });
     worker.once('error', reject);
     worker.once('exit', (code) => {

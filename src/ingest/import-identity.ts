@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { pipeline, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 
 export interface FileIdentity {
@@ -186,7 +187,10 @@ export async function lastLineEnd(file: string, size: number, chunkBytes = 64 * 
 /** sha256 of the first line (decoded; the bytes before its first line break, at most 64 KiB). */
 export async function readHead(file: string): Promise<string> {
   const raw = createReadStream(file, { highWaterMark: HEAD_MAX });
-  const input = file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
+  const gz = file.endsWith('.gz');
+  // pipeline, not pipe: the file's own errors reach the stream read here (with pipe they
+  // were an 'error' event nobody listened to: the process crashed).
+  const input: Readable = gz ? pipeline(raw, createGunzip(), () => undefined) : raw;
   const parts: Buffer[] = [];
   let length = 0;
   try {
@@ -196,6 +200,12 @@ export async function readHead(file: string): Promise<string> {
       length += lf >= 0 ? lf : chunk.length;
       if (lf >= 0 || length >= HEAD_MAX) break;
     }
+  } catch (err) {
+    // Not instanceof Error: an error from another realm (a test's VM) is not one.
+    const why = (err as Error | undefined)?.message ?? String(err);
+    throw new Error(`reading the first line of ${file}${gz ? ' (gzip)' : ''}: ${why}`, {
+      cause: err,
+    });
   } finally {
     raw.destroy();
     input.destroy();

@@ -28,7 +28,7 @@ import {
 } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import { type CypherMap, query } from '../platform/cypher';
@@ -287,7 +287,7 @@ export class Importer {
     const thisRun = { written: 0, duplicates: 0, rejected: 0 };
     // A first report before anything is written: the counts a resumed import starts from.
     opts.onProgress?.({ ...progress });
-    const { raw, lines, endsWithNewline } = openLines(
+    const { raw, lines, close, endsWithNewline } = openLines(
       file,
       (n) => (progress.bytesRead += n),
       // The bytes identified, not any appended since (they belong to a longer file).
@@ -416,9 +416,13 @@ export class Importer {
       await inFlight;
       if (!interrupted) await this.markComplete(key, endsWithNewline());
       else progress.rejected = rejectedCommitted;
+    } catch (err) {
+      // A read error (a .gz cut short, the file gone): the window being written finishes
+      // (with its checkpoint) before the error is thrown, so no write outlives the run.
+      await inFlight.catch(() => undefined);
+      throw err;
     } finally {
-      lines.close();
-      raw.destroy();
+      close();
       await new Promise<void>((resolve) => rejects.end(() => resolve()));
     }
     return {
@@ -745,7 +749,10 @@ export type Rejected = {
 /**
  * The file's lines (gunzipped for .gz), or those of bytes [start, end) of a plain file
  * (or of the compressed bytes of a .gz, from 0); `onBytes` counts the file's own bytes
- * read; `endsWithNewline()`, once read, whether the (decoded) text ended a line.
+ * read; `endsWithNewline()`, once read, whether the (decoded) text ended a line. A read
+ * error (the file gone or unreadable, a gzip stream cut short or corrupt) is thrown into
+ * the loop over `lines`, naming the file and the line it came after; `close()` stops
+ * reading.
  */
 export function openLines(
   file: string,
@@ -759,13 +766,59 @@ export function openLines(
           start: range.start,
           end: range.end === undefined ? undefined : range.end - 1,
         });
-  raw.on('data', (chunk) => onBytes(chunk.length));
-  const input = file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
+  let bytesRead = 0;
+  raw.on('data', (chunk: Buffer) => {
+    bytesRead += chunk.length;
+    onBytes(chunk.length);
+  });
+  const gz = file.endsWith('.gz');
+  // pipeline, not pipe: the file's own errors (gone, EIO) reach the gunzip stream, which
+  // the loop reads; with pipe they were an 'error' event nobody listened to (a crash).
+  const input: Readable = gz ? pipeline(raw, createGunzip(), () => undefined) : raw;
   let last: number | undefined;
   input.on('data', (chunk: Buffer) => (last = chunk.length > 0 ? chunk[chunk.length - 1] : last));
-  const lines = createInterface({ input, crlfDelay: Infinity });
+  const reader = createInterface({ input, crlfDelay: Infinity });
+  let lineNo = 0;
+  async function* read(): AsyncGenerator<string> {
+    try {
+      for await (const line of reader) {
+        lineNo++;
+        yield line;
+      }
+    } catch (err) {
+      throw readError(file, { gz, start: range.start, lineNo, bytesRead }, err);
+    }
+  }
+  const close = () => {
+    reader.close();
+    raw.destroy();
+    input.destroy();
+  };
   // An empty text ends no line, but nothing appended to it can continue one either.
-  return { raw, lines, endsWithNewline: () => last === undefined || last === 0x0a };
+  return {
+    raw,
+    lines: read(),
+    close,
+    endsWithNewline: () => last === undefined || last === 0x0a,
+  };
+}
+
+/** A read error with the file, and where in it: the line it came after, the bytes read. */
+function readError(
+  file: string,
+  at: { gz: boolean; start: number; lineNo: number; bytesRead: number },
+  err: unknown,
+): Error {
+  const where =
+    at.start === 0
+      ? `after line ${at.lineNo}`
+      : `after line ${at.lineNo} of the lines from byte ${at.start}`;
+  const read = at.gz ? `${at.bytesRead} compressed bytes read` : `${at.bytesRead} bytes read`;
+  // Not instanceof Error: an error from another realm (a worker, a test's VM) is not one.
+  const why = (err as Error | undefined)?.message ?? String(err);
+  return new Error(`reading ${file}${at.gz ? ' (gzip)' : ''} ${where} (${read}): ${why}`, {
+    cause: err,
+  });
 }
 
 /** A line as a clean event, or why it was rejected (never the line itself). */

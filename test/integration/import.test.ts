@@ -372,6 +372,44 @@ describe('coterie import', () => {
     expect(await requestsFor('gz')).toBe(300);
   });
 
+  it('a .gz cut short or gone fails cleanly, naming the file and the line; the windows before stay written', async () => {
+    // Found by review on 12-03: `raw.pipe(gunzip)` passed none of the file's errors on (a
+    // .gz removed before it was read crashed the process with an uncaught ENOENT), and
+    // gzip's own errors said only `unexpected end of file`.
+    const file = path.join(dir, 'cut-short.jsonl.gz');
+    const whole = gzipSync(`${eventLines('gzcut', 3000).join('\n')}\n`);
+    writeFileSync(file, whole.subarray(0, Math.floor(whole.length * 0.6)));
+    const cut = importer().run({ file, batchSize: 100 });
+    await expect(cut).rejects.toThrow(
+      new RegExp(
+        `^reading ${file} \\(gzip\\) after line \\d+ \\(\\d+ compressed bytes read\\): unexpected end of file$`,
+      ),
+    );
+    const line = Number((await checkpointOf(file))!.line);
+    expect(line).toBeGreaterThanOrEqual(1000);
+    expect(line).toBeLessThan(3000);
+    // every window that began was finished before the error was thrown
+    expect(await requestsFor('gzcut')).toBe(line);
+
+    const gone = path.join(dir, 'gone.jsonl.gz');
+    writeFileSync(gone, gzipSync(`${eventLines('gzgone', 300).join('\n')}\n`));
+    await expect(
+      importer().run({ file: gone, batchSize: 100, onMatch: () => rmSync(gone) }),
+    ).rejects.toThrow(
+      `reading ${gone} (gzip) after line 0 (0 compressed bytes read): ENOENT: no such file or directory`,
+    );
+    expect(await requestsFor('gzgone')).toBe(0);
+
+    const plain = path.join(dir, 'not-gzip.jsonl.gz');
+    writeFileSync(plain, `${eventLines('gzplain', 30).join('\n')}\n`);
+    const res = await runCli(['import', plain]);
+    expect(res.code).toBe(1);
+    // its first line is read (to find earlier imports) before anything else
+    expect(res.stderr).toContain(
+      `coterie: reading the first line of ${plain} (gzip): incorrect header check`,
+    );
+  });
+
   it('resumes after a polite stop without counting anything twice', async () => {
     const file = path.join(dir, 'stop.jsonl');
     writeFileSync(file, `${eventLines('stop', 1000, [333]).join('\n')}\n`);
