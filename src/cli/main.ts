@@ -22,7 +22,7 @@ program
   .option('--rejects <file>', 'where bad lines are reported (default: <file>.rejects.jsonl)')
   .option(
     '--recount',
-    'import a file that overlaps an earlier import it cannot continue (refused by default, exit 2): events without an id that both hold are counted again',
+    'import a file that overlaps an earlier import it cannot continue (refused by default, exit 2), or import again whole a file whose unfinished import a longer file took over and did not finish: events without an id that both hold are counted again',
   )
   .option(
     '--first-load',

@@ -72,6 +72,11 @@ export interface Match<E extends EarlierImport> {
    * counted again. The importer refuses it unless told to recount.
    */
   overlap?: { file: string; reason: string };
+  /**
+   * A recount of these very bytes (their unfinished import a longer file took over): the
+   * import's own checkpoint, under this key, starts again from line 1.
+   */
+  restart?: boolean;
   /** for stderr: events counted again, a path reused for other content, or why nothing was imported */
   warnings: string[];
 }
@@ -235,6 +240,7 @@ export function matchEarlier<E extends EarlierImport>(
   legacyKey: string,
   earlier: readonly E[],
   prefixes: ReadonlyMap<number, Prefix>,
+  opts: { recount?: boolean } = {},
 ): Match<E> {
   const isPrefix = (e: E) => e.size !== null && `sha256:${prefixes.get(e.size)?.sha256}` === e.key;
   const within = earlier.filter(isPrefix).sort((a, b) => (b.size as number) - (a.size as number));
@@ -242,7 +248,25 @@ export function matchEarlier<E extends EarlierImport>(
   const same = within.find((e) => e.key === id.key);
   if (same) {
     if (!stale(same)) return { kind: 'same', earlier: same, warnings: [] };
-    return { kind: 'continued', earlier: same, warnings: [continuedNote(id, same, fileOf)] };
+    // Recounted only while the longer file's import is unfinished (or its checkpoint is
+    // gone): once it is complete every line of this file is in, and nothing is left to do.
+    if (opts.recount && same.continuedByComplete !== true) {
+      return {
+        ...overlapping(
+          same,
+          `${id.file} holds the bytes of an import that stopped at line ${same.line} and was ` +
+            `then continued by a longer file, ${fileOf(same.continuedBy)}, whose import is not ` +
+            'finished',
+        ),
+        // This import's own checkpoint starts again from line 1 (importer.ts).
+        restart: true,
+      };
+    }
+    return {
+      kind: 'continued',
+      earlier: same,
+      warnings: [continuedNote(id, same, fileOf, opts.recount === true)],
+    };
   }
   const legacy = earlier.find((e) => e.key === legacyKey && e.continuedBy === null);
   if (legacy) return { kind: 'legacy', earlier: legacy, warnings: [] };
@@ -272,18 +296,22 @@ function continuedNote(
   id: FileIdentity,
   same: EarlierImport,
   fileOf: (key: string | null) => string,
+  recount: boolean,
 ): string {
   const longer = fileOf(same.continuedBy);
   const about =
     `${id.file} holds the bytes of an import that stopped at line ${same.line} and was then ` +
     `continued by a longer file, ${longer}`;
   if (same.continuedByComplete === true) {
-    return `${about}, whose import is complete: every line of this file is in; nothing was imported`;
+    return (
+      `${about}, whose import is complete: every line of this file is in; nothing was ` +
+      `imported${recount ? ' (--recount changes nothing here)' : ''}`
+    );
   }
   return (
     `${about}, whose import is not finished: nothing was imported; import that file to ` +
-    "finish (if it is gone or changed, this file's remaining lines cannot be imported on " +
-    'their own)'
+    'finish (if it is gone or changed, --recount imports this file again whole as a new ' +
+    'import, counting again the events without an id imported from it before)'
   );
 }
 

@@ -445,7 +445,7 @@ export class Importer {
     file: string,
     size: number,
     fileBytes: number,
-    opts: Pick<ImportOptions, 'onHashing' | 'signal'>,
+    opts: Pick<ImportOptions, 'onHashing' | 'signal' | 'recount'>,
   ): Promise<{ identity: FileIdentity; match: Match<Earlier> }> {
     const head = await readHead(file);
     // Checkpoints from before content keys were keyed by the whole file.
@@ -459,12 +459,26 @@ export class Importer {
       earlier.flatMap((e) => (e.size === null ? [] : [e.size])),
       { onBytes: (n) => opts.onHashing?.((hashed += n), size), signal: opts.signal },
     );
-    return { identity, match: matchEarlier(identity, legacyKey, earlier, prefixes) };
+    return {
+      identity,
+      match: matchEarlier(identity, legacyKey, earlier, prefixes, { recount: opts.recount }),
+    };
   }
 
   /** The checkpoint this run starts from: the same content's, a copy of the one it continues, or none. */
   private async startFrom(identity: FileIdentity, match: Match<Earlier>): Promise<Checkpoint> {
     if (match.kind === 'same') return (match.earlier as Earlier).checkpoint;
+    if (match.restart) {
+      // Recounting these bytes: their own checkpoint starts again, or the windows it
+      // already covers would be skipped as committed (read-import-part-committed).
+      await this.db.write((tx) =>
+        tx.run(query(this.cypher, 'ingest/restart-import-checkpoint'), {
+          ...identityParams(identity),
+          now: Date.now(),
+        }),
+      );
+      return NONE;
+    }
     if (match.kind !== 'appended' && match.kind !== 'legacy') return NONE;
     const base = (match.earlier as Earlier).key;
     return this.db.write(async (tx) => {

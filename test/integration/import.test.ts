@@ -1043,6 +1043,12 @@ describe('what identifies an import: its bytes', () => {
       ),
     ]);
     expect(await accountsOf('taken')).toEqual(expectedAccounts(lines));
+    // every line is in: --recount counts nothing again
+    expect(await importer().run({ file, batchSize: 100, recount: true })).toMatchObject({
+      match: 'continued',
+      thisRun: { written: 0 },
+    });
+    expect(await accountsOf('taken')).toEqual(expectedAccounts(lines));
 
     // A finished import continued by one longer file still is a base for another.
     const base = path.join(dir, 'finished-base.jsonl');
@@ -1062,6 +1068,47 @@ describe('what identifies an import: its bytes', () => {
       thisRun: { written: 10 },
     });
     expect(await accountsOf('branch')).toEqual(expectedAccounts(all.slice(0, 50), otherTail));
+  });
+
+  it('with --recount, the bytes of an unfinished import a longer unfinished one took over are imported anew', async () => {
+    // Found by review on 12-03: README said --recount imports the file again whole; it
+    // wrote nothing and exited 0, and the rest of the file could not be imported at all.
+    const file = path.join(dir, 'recount-continued.jsonl');
+    const lines = eventLines('recont', 700);
+    writeFileSync(file, `${lines.slice(0, 600).join('\n')}\n`);
+    await importUntilWritten(file, 200);
+    const longer = path.join(dir, 'recount-continued-longer.jsonl');
+    writeFileSync(longer, `${lines.join('\n')}\n`);
+    const stopped = await importUntilWritten(longer, 400);
+    expect(stopped).toMatchObject({ match: 'appended', interrupted: true });
+    rmSync(longer); // the longer file is gone before its import finished
+    const before = await requestsFor('recont');
+    expect(before).toBeLessThan(600);
+    const kept = await importer().run({ file, batchSize: 100 });
+    expect(kept).toMatchObject({ match: 'continued', thisRun: { written: 0 } });
+
+    const res = await runCli(['import', file, '--recount', '--batch-size', '100']);
+    expect(res.code).toBe(0);
+    expect(res.stderr).toMatch(
+      /coterie: warning: .*recount-continued.jsonl holds the bytes of an import that stopped at line \d+ and was then continued by a longer file, .*recount-continued-longer.jsonl, whose import is not finished: this is a new import, and events without an id .* are counted again/,
+    );
+    const summary = JSON.parse(res.stdout.trim().split('\n').pop() as string);
+    expect(summary).toMatchObject({
+      match: 'new',
+      resumedFromLine: 0,
+      written: 600,
+      thisRun: { written: 600 },
+      interrupted: false,
+    });
+    // every line of the file once more: recounted, as --recount says
+    expect(await requestsFor('recont')).toBe(before + 600);
+    // its own checkpoint now: finished, the same bytes add nothing
+    expect(await importer().run({ file, batchSize: 100 })).toMatchObject({
+      match: 'same',
+      written: 600,
+      thisRun: { written: 0 },
+    });
+    expect(await requestsFor('recont')).toBe(before + 600);
   });
 
   it('a file the first load recorded adds nothing, and continues with lines appended', async () => {
