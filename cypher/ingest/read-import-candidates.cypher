@@ -10,6 +10,7 @@ RETURN c.key AS key, c.file AS file, c.size AS size, c.head AS head,
        c.endsWithNewline AS endsWithNewline, c.continuedBy AS continuedBy,
        c.line AS line, c.events AS events, c.duplicates AS duplicates, c.rejected AS rejected,
        c.windowEnd AS windowEnd, c.windowParts AS windowParts, c.windowPartRows AS windowPartRows,
+       c.windowKeyed AS windowKeyed, c.windowAccount AS windowAccount,
        c.windowWritten AS windowWritten, c.windowDuplicates AS windowDuplicates,
        c.windowClock AS windowClock
 ORDER BY c.updatedAt DESC

@@ -6,5 +6,5 @@ MATCH (c:ImportCheckpoint {key: $key})
 SET c.file = $file, c.size = $size, c.head = $head, c.line = 0, c.events = 0,
     c.duplicates = 0, c.rejected = 0, c.complete = false, c.endsWithNewline = null,
     c.continues = null, c.continuedBy = null, c.windowEnd = null, c.windowParts = null,
-    c.windowPartRows = null, c.windowWritten = null, c.windowDuplicates = null,
-    c.windowClock = null, c.updatedAt = $now
+    c.windowPartRows = null, c.windowKeyed = null, c.windowAccount = null,
+    c.windowWritten = null, c.windowDuplicates = null, c.windowClock = null, c.updatedAt = $now

@@ -4,5 +4,6 @@
 MERGE (c:ImportCheckpoint {key: $key})
 SET c.file = $file, c.size = $size, c.head = $head, c.line = $line, c.events = $events,
     c.duplicates = $duplicates, c.rejected = $rejected, c.updatedAt = $now,
-    c.windowEnd = null, c.windowParts = null, c.windowPartRows = null,
-    c.windowWritten = null, c.windowDuplicates = null, c.windowClock = null
+    c.windowEnd = null, c.windowParts = null, c.windowPartRows = null, c.windowKeyed = null,
+    c.windowAccount = null, c.windowWritten = null, c.windowDuplicates = null,
+    c.windowClock = null

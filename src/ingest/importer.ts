@@ -8,9 +8,11 @@
  * events with idempotency keys (at most `partRows` a part, in line order), then the
  * folded rows cut into groups of accounts of at most `partRows` rows (so a big window
  * never needs a big transaction). The checkpoint records the last whole window's
- * line and how many parts of the next one are in; the fold is deterministic, so a
- * resumed import re-reads that window, cuts it the same way and skips the parts
- * already written: nothing counted twice.
+ * line and how far the committed parts of the next one got (keyed events in line order,
+ * then the last account in id order); the fold is deterministic, so a resumed import
+ * re-reads that window and writes only what is past that point, cut with its own part
+ * size (lowered after a part ran out of Neo4j's transaction memory): nothing counted
+ * twice, nothing skipped.
  *
  * A checkpoint belongs to the file's content, not its path (import-identity.ts): the
  * same bytes elsewhere resume or finish it, and a file that is an earlier import's
@@ -155,16 +157,33 @@ interface WindowCounts {
 /** A window whose first parts are committed and the rest not (yet). */
 interface OpenWindow {
   end: number;
+  /** parts committed, numbered on across resumes (read-import-part-committed) */
   parts: number;
+  /** rows per part of the cut that committed the last of them */
   partRows: number;
+  /**
+   * How far the committed parts got: keyed events (in line order), then the last account
+   * (in id order) whose folded rows are in. A resume cuts the rest with its own partRows
+   * (after `query_memory_limit`, a lower IMPORT_PART_ROWS takes effect on the open
+   * window too). null on checkpoints written before it was kept: there the committed
+   * parts are found by cutting the window with `partRows` again.
+   */
+  keyed: number | null;
+  account: string | null;
   written: number;
   duplicates: number;
   /**
    * The server time its lines were judged by (the 24 h "ahead of the clock" check): a
-   * resume judges them by it again, so the window holds the same events and is cut into
-   * the same parts. null on checkpoints written before it was kept.
+   * resume judges them by it again, so the window holds the same events. null on
+   * checkpoints written before it was kept.
    */
   clock: number | null;
+}
+
+/** How far a window's committed parts got (OpenWindow.keyed and .account). */
+export interface WindowPosition {
+  keyed: number;
+  account: string | null;
 }
 
 /** An earlier import's checkpoint: what matching needs and where it got to. */
@@ -535,7 +554,8 @@ export class Importer {
 
   /**
    * Writes one window in parts (keyed events, then groups of folded rows), each with
-   * its checkpoint; returns the window's counts, or null if stopped between parts.
+   * its checkpoint; returns the window's counts, or null if stopped between parts. A
+   * resumed window writes what its committed parts left, cut with this run's partRows.
    */
   private async writeWindow(w: {
     identity: FileIdentity;
@@ -549,22 +569,40 @@ export class Importer {
     signal?: AbortSignal;
     lock: { file: string; holder: string };
   }): Promise<WindowCounts> {
-    const partRows = w.open?.partRows ?? w.partRows;
-    // Keyed events in line order, then folded rows by groups of accounts; always one part.
-    const parts: ({ keyed: CleanEvent[] } | { ids: string[] })[] = [];
-    for (let i = 0; i < w.batch.keyed.length; i += partRows) {
-      parts.push({ keyed: w.batch.keyed.slice(i, i + partRows) });
+    const { partRows } = w;
+    const keyed = w.batch.keyed;
+    const from = w.open ? committedPosition(w.open, w.batch) : { keyed: 0, account: null };
+    // Keyed events in line order, then folded rows by groups of accounts in id order
+    // (those past the committed ones); always one part. Each says how far it gets.
+    const parts: (({ keyed: CleanEvent[] } | { ids: string[] }) & { to: WindowPosition })[] = [];
+    for (let i = from.keyed; i < keyed.length; i += partRows) {
+      const to = Math.min(i + partRows, keyed.length);
+      parts.push({ keyed: keyed.slice(i, to), to: { keyed: to, account: null } });
     }
-    for (const ids of w.batch.folded.partition(partRows)) parts.push({ ids });
-    if (parts.length === 0) parts.push({ ids: [] });
+    for (const group of w.batch.folded.partition(partRows)) {
+      const ids =
+        from.account === null ? group : group.filter((id) => id > (from.account as string));
+      if (ids.length === 0) continue;
+      parts.push({ ids, to: { keyed: keyed.length, account: ids[ids.length - 1] as string } });
+    }
+    if (parts.length === 0) parts.push({ ids: [], to: { keyed: keyed.length, account: null } });
+    // Parts are numbered on from those committed before (read-import-part-committed).
+    const first = w.open?.parts ?? 0;
+    const last = first + parts.length - 1;
     let written = w.open?.written ?? 0;
     let duplicates = w.open?.duplicates ?? 0;
     // What this process's parts wrote: a resumed window's earlier parts are not its own.
     const mine = { written: 0, duplicates: 0 };
     const unkeyed = w.batch.events - w.batch.keyed.length;
-    const save = async (tx: ManagedTransaction, part: number, wr: number, dup: number) => {
+    const save = async (
+      tx: ManagedTransaction,
+      part: number,
+      to: WindowPosition,
+      wr: number,
+      dup: number,
+    ) => {
       await assertImportLockHeld(tx, this.cypher, w.lock);
-      if (part === parts.length - 1) {
+      if (part === last) {
         await tx.run(query(this.cypher, 'ingest/save-import-checkpoint'), {
           ...identityParams(w.identity),
           line: w.end,
@@ -579,6 +617,8 @@ export class Importer {
           end: w.end,
           parts: part + 1,
           partRows,
+          keyed: to.keyed,
+          account: to.account,
           written: wr,
           duplicates: dup,
           clock: w.clock,
@@ -586,12 +626,13 @@ export class Importer {
         });
       }
     };
-    for (let i = w.open?.parts ?? 0; i < parts.length; i++) {
-      if (i > 0 && w.signal?.aborted) return { complete: false, written, duplicates, mine };
-      const part = parts[i] as { keyed: CleanEvent[] } | { ids: string[] };
+    for (let i = 0; i < parts.length; i++) {
+      const n = first + i;
+      if (n > 0 && w.signal?.aborted) return { complete: false, written, duplicates, mine };
+      const part = parts[i] as (typeof parts)[number];
       if ('keyed' in part) {
         const r = await this.writer.write(part.keyed, (tx, r) =>
-          save(tx, i, written + r.written, duplicates + r.duplicates),
+          save(tx, n, part.to, written + r.written, duplicates + r.duplicates),
         );
         written += r.written;
         duplicates += r.duplicates;
@@ -601,12 +642,12 @@ export class Importer {
         const rows = w.batch.folded.rows(part.ids);
         await this.writer.writeFolded(
           rows,
-          (tx) => save(tx, i, written, duplicates),
+          (tx) => save(tx, n, part.to, written, duplicates),
           async (tx) => {
             const res = await tx.run(query(this.cypher, 'ingest/read-import-part-committed'), {
               key: w.identity.key,
               end: w.end,
-              part: i,
+              part: n,
             });
             return res.records[0]?.get('done') === true;
           },
@@ -662,11 +703,31 @@ function checkpointOf(rec: { get(field: string): unknown }): Checkpoint {
             end: n('windowEnd'),
             parts: n('windowParts'),
             partRows: n('windowPartRows'),
+            keyed: rec.get('windowKeyed') === null ? null : n('windowKeyed'),
+            account: rec.get('windowAccount') as string | null,
             written: n('windowWritten'),
             duplicates: n('windowDuplicates'),
             clock: rec.get('windowClock') === null ? null : n('windowClock'),
           },
   };
+}
+
+/**
+ * How far an open window's committed parts got. A checkpoint from before this was kept
+ * says only how many parts of a cut by its `partRows` are in: that cut is made again.
+ */
+export function committedPosition(
+  open: Pick<OpenWindow, 'keyed' | 'account' | 'parts' | 'partRows'>,
+  batch: PendingBatch,
+): WindowPosition {
+  if (open.keyed !== null) return { keyed: open.keyed, account: open.account };
+  const rows = Math.max(1, open.partRows);
+  const keyedParts = Math.ceil(batch.keyed.length / rows);
+  if (open.parts <= keyedParts) {
+    return { keyed: Math.min(open.parts * rows, batch.keyed.length), account: null };
+  }
+  const done = batch.folded.partition(rows).slice(0, open.parts - keyedParts);
+  return { keyed: batch.keyed.length, account: done.flat().at(-1) ?? null };
 }
 
 /**

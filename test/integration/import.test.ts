@@ -541,6 +541,95 @@ describe('coterie import', () => {
     expect(await requestsFor('parts')).toBe(2700);
   });
 
+  it('a window that failed after some parts (past Neo4j transaction memory) resumes with a lower IMPORT_PART_ROWS', async () => {
+    // Found by review on 12-03: a resumed window was cut with the part size in its
+    // checkpoint, so lowering IMPORT_PART_ROWS, as the memory error advises, changed
+    // nothing for the part that failed.
+    const file = path.join(dir, 'part-memory.jsonl');
+    const lines: string[] = [];
+    for (let i = 0; i < 800; i++) {
+      const at = new Date(Date.UTC(2026, 1, 3) + i * 1000).toISOString();
+      const accountId = `partmem-${i % 80}`;
+      lines.push(
+        JSON.stringify(
+          i < 80
+            ? { id: `partmem-signup-${i}`, type: 'signup', accountId, at }
+            : { type: 'request', accountId, at, ip: `10.3.${i % 7}.1`, model: 'm-partmem' },
+        ),
+      );
+    }
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    /** Writes parts until its `failAt`-th (keyed or folded), which fails as past memory would. */
+    class Parts extends EventWriter {
+      calls = 0;
+      /** rows of each folded part, events of each keyed part */
+      sizes: { keyed: number[]; folded: number[] } = { keyed: [], folded: [] };
+      constructor(private readonly failAt = Infinity) {
+        super(db, cypher);
+      }
+      private next() {
+        if (++this.calls === this.failAt)
+          throw new Error('needs more memory than one transaction may use (simulated)');
+      }
+      override async write(...args: Parameters<EventWriter['write']>) {
+        this.next();
+        this.sizes.keyed.push(args[0].length);
+        return super.write(...args);
+      }
+      override async writeFolded(...args: Parameters<EventWriter['writeFolded']>) {
+        this.next();
+        this.sizes.folded.push(Object.values(args[0]).reduce((n, rows) => n + rows.length, 0));
+        return super.writeFolded(...args);
+      }
+    }
+    const run = (writer: Parts, partRows: number) =>
+      new Importer(db, cypher, writer).run({ file, batchSize: 800, partRows });
+    // One window: 80 keyed events, then 80 accounts' folded rows (at most 9 each).
+    // Parts of 30: keyed events 0-29 and 30-59 commit, 60-79 fails.
+    await expect(run(new Parts(3), 30)).rejects.toThrow(/simulated/);
+    expect(Number((await checkpointOf(file))!.parts)).toBe(2);
+    // As a checkpoint written before positions were kept: the parts of a cut by 30.
+    await neo4j.driver.executeQuery(
+      'MATCH (c:ImportCheckpoint {file: $file}) REMOVE c.windowKeyed, c.windowAccount',
+      { file },
+    );
+    // Parts of 25: keyed 60-79 and one group of accounts commit, the next fails.
+    const second = new Parts(3);
+    await expect(run(second, 25)).rejects.toThrow(/simulated/);
+    expect(second.sizes.keyed).toEqual([20]);
+    expect(second.sizes.folded[0]).toBeLessThanOrEqual(25);
+    expect(Number((await checkpointOf(file))!.parts)).toBe(4);
+    // Parts of 12 finish it: every part within 12 rows, nothing written twice or skipped.
+    const third = new Parts();
+    expect(await run(third, 12)).toMatchObject({
+      written: 800,
+      duplicates: 0,
+      rejected: 0,
+      interrupted: false,
+    });
+    expect(third.sizes.keyed).toEqual([]);
+    expect(third.sizes.folded.length).toBeGreaterThan(0);
+    expect(Math.max(...third.sizes.folded)).toBeLessThanOrEqual(12);
+    expect(await requestsFor('partmem')).toBe(720);
+    const [graph] = (
+      await neo4j.driver.executeQuery(
+        `MATCH (a:Account)-[u:USED_MODEL]->(:Model {name: 'm-partmem'})
+         WITH count(a) AS accounts, sum(u.count) AS uses
+         MATCH (e:IngestedEvent) WHERE e.id STARTS WITH 'partmem-signup-'
+         RETURN accounts, uses, count(e) AS keys`,
+      )
+    ).records.map((r) => r.toObject());
+    expect({
+      accounts: Number(graph!.accounts),
+      uses: Number(graph!.uses),
+      keys: Number(graph!.keys),
+    }).toEqual({ accounts: 80, uses: 720, keys: 80 });
+    const signups = await neo4j.driver.executeQuery(
+      "MATCH (a:Account) WHERE a.id STARTS WITH 'partmem-' AND a.signupAt IS NOT NULL RETURN count(a) AS n",
+    );
+    expect(Number(signups.records[0]?.get('n'))).toBe(80);
+  });
+
   it('a resumed window judges its lines by the clock it was first read with', async () => {
     const file = path.join(dir, 'clock.jsonl');
     // Line 1,500 is 24 h and 30 s past the first run's clock: rejected when window 2 is
