@@ -4,7 +4,8 @@
  * when they started and write the lines after it twice. A `(:ImportLock {file})` node
  * with a holder and an expiry on the database clock, renewed while the import runs; a
  * holder that dies stops renewing and the lock expires after `ttlMs`; one that died on
- * this host (its pid gone) is taken over at once.
+ * this host (its pid gone, or its pid this process's but its holder not one this process
+ * holds) is taken over at once.
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -38,6 +39,12 @@ export interface HeldImportLock {
   release(): Promise<void>;
 }
 
+/**
+ * Holders of the import locks this process holds (or is taking): a lock that names this
+ * very pid on this host is live only if its holder is listed here.
+ */
+const held = new Set<string>();
+
 export async function takeImportLock(
   db: Database,
   cypher: CypherMap,
@@ -45,6 +52,24 @@ export async function takeImportLock(
   ttlMs = IMPORT_LOCK_TTL_MS,
 ): Promise<HeldImportLock> {
   const holder = randomUUID();
+  // Listed before it is taken: another import of this process that finds it meanwhile
+  // must see it live, not take it over.
+  held.add(holder);
+  try {
+    return await takeHeld(db, cypher, file, ttlMs, holder);
+  } catch (err) {
+    held.delete(holder);
+    throw err;
+  }
+}
+
+async function takeHeld(
+  db: Database,
+  cypher: CypherMap,
+  file: string,
+  ttlMs: number,
+  holder: string,
+): Promise<HeldImportLock> {
   const params = { file, holder, ttlMs: int(ttlMs) };
   const take = (takeOver: string | null) =>
     db.write(async (tx) => {
@@ -66,10 +91,13 @@ export async function takeImportLock(
     });
   let taken = await take(null);
   // A holder on this host whose process is gone (killed, crashed) is not waited for:
-  // running the import again at once resumes it, as README says.
-  if (!taken.taken && taken.host === hostname() && !alive(taken.pid)) {
-    taken = await take(taken.holder);
-  }
+  // running the import again at once resumes it, as README says. One naming this very
+  // pid that this process does not hold died before it: a container restarted in place
+  // (same hostname, the CLI as pid 1 again).
+  const dead =
+    taken.host === hostname() &&
+    (taken.pid === process.pid ? !held.has(taken.holder) : !alive(taken.pid));
+  if (!taken.taken && dead) taken = await take(taken.holder);
   if (!taken.taken) throw new ImportLocked(file, taken.since, taken.expiresAt);
   const lost = new AbortController();
   const renew = async () => {
@@ -90,7 +118,11 @@ export async function takeImportLock(
     lost: lost.signal,
     release: async () => {
       clearInterval(timer);
-      await db.write((tx) => tx.run(query(cypher, 'ingest/release-import-lock'), params));
+      try {
+        await db.write((tx) => tx.run(query(cypher, 'ingest/release-import-lock'), params));
+      } finally {
+        held.delete(holder);
+      }
     },
   };
 }

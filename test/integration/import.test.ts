@@ -17,7 +17,7 @@ import {
   truncateSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { identify, legacyFileKey, readHead } from '../../src/ingest/import-identity';
@@ -26,7 +26,7 @@ import { ImportRefused, Importer, recordImported } from '../../src/ingest/import
 import { EventWriter } from '../../src/ingest/writer';
 import { loadCypher } from '../../src/platform/cypher';
 import { migrate } from '../../src/platform/migrations';
-import { Database, createDriver } from '../../src/platform/neo4j';
+import { Database, createDriver, int as neoInt } from '../../src/platform/neo4j';
 import { CommitsTwice, startTestNeo4j, waitForBlocked, type TestNeo4j } from '../support/neo4j';
 
 let neo4j: TestNeo4j;
@@ -181,6 +181,17 @@ describe('coterie import', () => {
     expect(await importer().run({ file, batchSize: 500 })).toMatchObject({ match: 'appended' });
     expect(await requestsFor('locked')).toBe(3000);
     expect(await requestsFor('locked2')).toBe(100);
+
+    // A lock naming this very pid and host that this process does not hold: a container
+    // restarted in place after its import died (found by review on 12-03: refused for 60 s).
+    appendFileSync(file, `${eventLines('locked3', 100).join('\n')}\n`);
+    await neo4j.driver.executeQuery(
+      `CREATE (:ImportLock {file: $file, holder: 'before-the-restart', host: $host, pid: $pid,
+                            since: timestamp(), expiresAt: timestamp() + 60000})`,
+      { file, host: hostname(), pid: neoInt(process.pid) },
+    );
+    expect(await importer().run({ file, batchSize: 500 })).toMatchObject({ match: 'appended' });
+    expect(await requestsFor('locked3')).toBe(100);
   });
 
   it('stopped while the next window waits for the one being written: at most its first part is written, the resume counts nothing twice', async () => {
