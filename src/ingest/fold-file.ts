@@ -47,6 +47,8 @@ export interface FoldFileOptions {
   signal?: AbortSignal;
   /** read only the file's first `size` bytes (a plain file's, through its last line break) */
   size?: number;
+  /** the longest line read (default MAX_LINE_BYTES; longer ones are rejected) */
+  maxLineBytes?: number;
 }
 
 const MIN_BYTES_PER_WORKER = 8 * 2 ** 20;
@@ -57,6 +59,7 @@ export async function foldRange(
   range: { start: number; end?: number },
   onBytes: (n: number) => void = () => undefined,
   signal?: AbortSignal,
+  maxLineBytes?: number,
 ): Promise<RangeResult> {
   const fold = new Aggregator();
   const result: Omit<RangeResult, 'state' | 'endsWithNewline'> = {
@@ -65,12 +68,12 @@ export async function foldRange(
     keyed: [],
     unkeyed: 0,
   };
-  const { lines, close, endsWithNewline } = openLines(file, onBytes, range);
+  const { lines, close, endsWithNewline } = openLines(file, onBytes, range, { maxLineBytes });
   try {
     for await (const line of lines) {
       const lineNo = ++result.lines;
       if (lineNo % 10_000 === 0 && signal?.aborted) break;
-      if (line.trim() === '') continue;
+      if (typeof line === 'string' && line.trim() === '') continue;
       const event = parseLine(line, lineNo);
       if ('reason' in event) result.rejects.push(event);
       else if (event.id !== undefined) result.keyed.push(event);
@@ -94,7 +97,9 @@ export async function foldFile(
   // This thread folds the first range itself: one worker fewer to start, and its fold
   // needs no copying between threads.
   const pending = ranges.map((r, i) =>
-    i === 0 ? foldRange(file, r, opts.onBytes, opts.signal) : foldInWorker(file, r, opts),
+    i === 0
+      ? foldRange(file, r, opts.onBytes, opts.signal, opts.maxLineBytes)
+      : foldInWorker(file, r, opts),
   );
   // Rejections are awaited below, in order; until then none may go unhandled.
   for (const p of pending) p.catch(() => undefined);
@@ -184,6 +189,7 @@ type FoldMessage =
 export interface FoldWorkerInput {
   file: string;
   range: { start: number; end?: number };
+  maxLineBytes?: number;
 }
 
 function foldInWorker(
@@ -193,7 +199,7 @@ function foldInWorker(
 ): Promise<RangeResult> {
   const { file: entry, execArgv } = workerEntry(__dirname, 'fold-worker');
   const worker = new Worker(entry, {
-    workerData: { file, range } satisfies FoldWorkerInput,
+    workerData: { file, range, maxLineBytes: opts.maxLineBytes } satisfies FoldWorkerInput,
     execArgv,
     // The worker holds its share of the fold: give it this thread's heap limit.
     resourceLimits: {

@@ -10,16 +10,22 @@ const BYTES_REPORT = 4 * 2 ** 20;
 async function main(): Promise<void> {
   const port = parentPort;
   if (!port) throw new Error('fold-worker must run in a worker thread');
-  const { file, range } = workerData as FoldWorkerInput;
+  const { file, range, maxLineBytes } = workerData as FoldWorkerInput;
   let unreported = 0;
   try {
-    const result = await foldRange(file, range, (n) => {
-      unreported += n;
-      if (unreported >= BYTES_REPORT) {
-        port.postMessage({ type: 'bytes', n: unreported });
-        unreported = 0;
-      }
-    });
+    const result = await foldRange(
+      file,
+      range,
+      (n) => {
+        unreported += n;
+        if (unreported >= BYTES_REPORT) {
+          port.postMessage({ type: 'bytes', n: unreported });
+          unreported = 0;
+        }
+      },
+      undefined,
+      maxLineBytes,
+    );
     if (unreported > 0) port.postMessage({ type: 'bytes', n: unreported });
     port.postMessage({ type: 'done', result });
   } catch (err) {

@@ -31,7 +31,6 @@ import {
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { pipeline, Readable } from 'node:stream';
-import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import { type CypherMap, query } from '../platform/cypher';
 import type { Database, ManagedTransaction } from '../platform/neo4j';
@@ -89,6 +88,8 @@ export interface ImportOptions {
    * an id that both hold: refused with ImportRefused unless this is true.
    */
   recount?: boolean;
+  /** the longest line read (default MAX_LINE_BYTES): a longer one is rejected, unread */
+  maxLineBytes?: number;
 }
 
 /** A new import that would count again events an earlier import counted, not asked for. */
@@ -311,6 +312,7 @@ export class Importer {
       (n) => (progress.bytesRead += n),
       // The bytes identified, not any appended since (they belong to a longer file).
       file.endsWith('.gz') && totalBytes === 0 ? undefined : { start: 0, end: totalBytes },
+      { maxLineBytes: opts.maxLineBytes },
     );
     // What is read must be what was identified: the file the path named when the run
     // began (checked before the first line is used), with the same bytes (checked at the
@@ -399,7 +401,7 @@ export class Importer {
         lineNo++;
         progress.lines = lineNo;
         if (lineNo <= resumedFromLine) continue;
-        if (line.trim() !== '') {
+        if (typeof line !== 'string' || line.trim() !== '') {
           const event = parseLine(line, lineNo, clock);
           if ('reason' in event) {
             progress.rejected++;
@@ -822,17 +824,37 @@ export type Rejected = {
 };
 
 /**
+ * The longest line read: a longer one is rejected (`line of N bytes, longer than …`)
+ * without its bytes being kept, and reading goes on after it. Far above any valid event
+ * (the longest, a 1,000,000-character prompt written as \\u escapes, is about 6 MB) and
+ * above the largest REST body by default (INGEST_MAX_BODY_BYTES, 10 MiB); it bounds the
+ * memory a file that is not JSON lines takes (a JSON array on one line, gigabytes long,
+ * ended in an uncaught `RangeError: Invalid string length`).
+ */
+export const MAX_LINE_BYTES = 16 * 2 ** 20;
+
+/** A line longer than the longest read: how long it was, and that limit. */
+export interface OverlongLine {
+  overlong: number;
+  max: number;
+}
+
+const CR = 0x0d;
+
+/**
  * The file's lines (gunzipped for .gz), or those of bytes [start, end) of a plain file
  * (or of the compressed bytes of a .gz, from 0); `onBytes` counts the file's own bytes
- * read; `endsWithNewline()`, once read, whether the (decoded) text ended a line. A read
- * error (the file gone or unreadable, a gzip stream cut short or corrupt) is thrown into
- * the loop over `lines`, naming the file and the line it came after; `close()` stops
- * reading.
+ * read; `endsWithNewline()`, once read, whether the (decoded) text ended a line. A line
+ * ends at LF, CRLF or a lone CR (as readline's did); one longer than `maxLineBytes` comes
+ * as an OverlongLine, its bytes skipped. A read error (the file gone or unreadable, a gzip
+ * stream cut short or corrupt) is thrown into the loop over `lines`, naming the file and
+ * the line it came after; `close()` stops reading.
  */
 export function openLines(
   file: string,
   onBytes: (n: number) => void,
   range: { start: number; end?: number } = { start: 0 },
+  { maxLineBytes = MAX_LINE_BYTES }: { maxLineBytes?: number } = {},
 ) {
   const raw: Readable =
     range.end !== undefined && range.end <= range.start
@@ -851,21 +873,71 @@ export function openLines(
   // the loop reads; with pipe they were an 'error' event nobody listened to (a crash).
   const input: Readable = gz ? pipeline(raw, createGunzip(), () => undefined) : raw;
   let last: number | undefined;
-  input.on('data', (chunk: Buffer) => (last = chunk.length > 0 ? chunk[chunk.length - 1] : last));
-  const reader = createInterface({ input, crlfDelay: Infinity });
   let lineNo = 0;
-  async function* read(): AsyncGenerator<string> {
+  async function* read(): AsyncGenerator<string | OverlongLine> {
+    // The line being read: its bytes in earlier chunks (none kept once it is too long).
+    let parts: Buffer[] = [];
+    let length = 0;
+    let afterCR = false; // the last chunk ended with CR: an LF first in the next is its CRLF
+    const add = (bytes: Buffer) => {
+      if (length + bytes.length <= maxLineBytes) parts.push(bytes);
+      else parts = [];
+      length += bytes.length;
+    };
+    const line = (): string | OverlongLine => {
+      lineNo++;
+      const text: string | OverlongLine =
+        length > maxLineBytes
+          ? { overlong: length, max: maxLineBytes }
+          : (parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, length)).toString(
+              'utf8',
+            );
+      parts = [];
+      length = 0;
+      return text;
+    };
     try {
-      for await (const line of reader) {
-        lineNo++;
-        yield line;
+      for await (const chunk of input as AsyncIterable<Buffer>) {
+        if (chunk.length === 0) continue;
+        last = chunk[chunk.length - 1];
+        let from = 0;
+        if (afterCR) {
+          afterCR = false;
+          if (chunk[0] === LF) from = 1;
+        }
+        let lf = -1;
+        let cr = -1;
+        while (from < chunk.length) {
+          if (lf !== -2 && lf < from) lf = chunk.indexOf(LF, from);
+          if (cr !== -2 && cr < from) cr = chunk.indexOf(CR, from);
+          if (lf === -1) lf = -2; // none left in this chunk: not looked for again
+          if (cr === -1) cr = -2;
+          const end = lf < 0 ? cr : cr < 0 ? lf : Math.min(lf, cr);
+          if (end < 0) {
+            add(chunk.subarray(from));
+            break;
+          }
+          if (length === 0 && end - from <= maxLineBytes) {
+            lineNo++; // the common case: a whole line in this chunk
+            yield chunk.toString('utf8', from, end);
+          } else {
+            add(chunk.subarray(from, end));
+            yield line();
+          }
+          from = end + 1;
+          if (chunk[end] === CR) {
+            if (from === chunk.length) afterCR = true;
+            else if (chunk[from] === LF) from++;
+          }
+        }
       }
     } catch (err) {
       throw readError(file, { gz, start: range.start, lineNo, bytesRead }, err);
     }
+    // A last line without a line break.
+    if (length > 0) yield line();
   }
   const close = () => {
-    reader.close();
     raw.destroy();
     input.destroy();
   };
@@ -874,7 +946,7 @@ export function openLines(
     raw,
     lines: read(),
     close,
-    endsWithNewline: () => last === undefined || last === 0x0a,
+    endsWithNewline: () => last === undefined || last === LF,
   };
 }
 
@@ -898,7 +970,19 @@ function readError(
 
 /** A line as a clean event, or why it was rejected (never the line itself). */
 /** `now`: the server time the 24 h "ahead of the clock" check judges by. */
-export function parseLine(line: string, lineNo: number, now = Date.now()): CleanEvent | Rejected {
+export function parseLine(
+  line: string | OverlongLine,
+  lineNo: number,
+  now = Date.now(),
+): CleanEvent | Rejected {
+  if (typeof line !== 'string') {
+    return {
+      line: lineNo,
+      reason:
+        `line of ${line.overlong} bytes, longer than the ${line.max} a line may have ` +
+        '(not one JSON event per line?)',
+    };
+  }
   let raw: unknown;
   try {
     raw = JSON.parse(line);

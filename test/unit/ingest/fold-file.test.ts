@@ -4,7 +4,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Aggregator } from '../../../src/ingest/aggregate';
 import { foldFile } from '../../../src/ingest/fold-file';
-import { parseLine } from '../../../src/ingest/importer';
+import { parseLine, type Rejected } from '../../../src/ingest/importer';
 import { Rng } from '../../../src/simulate/rng';
 
 // Each foldFile starts worker threads that load the TypeScript sources: seconds on a
@@ -100,6 +100,30 @@ describe('foldFile', () => {
       const got = await foldFile(crlf, { workers });
       expect(got?.lines).toBe(2001);
       expect(got?.rejects).toEqual(expected.rejects);
+      expect(got?.fold.rows()).toEqual(expected.rows);
+    }
+  });
+
+  it('rejects a line longer than the limit with its number, on every thread, and reads on', async () => {
+    const long = `[${text.slice(0, 300).join(',')}]`; // a JSON array on one line
+    const mixed = [...text.slice(0, 999), long, ...text.slice(999)];
+    const file = path.join(dir, 'overlong.jsonl');
+    writeFileSync(file, `${mixed.join('\n')}\n`);
+    const maxLineBytes = Buffer.byteLength(long) - 1;
+    const expected = sequential([...text.slice(0, 999), '', ...text.slice(999)]);
+    const want = [...expected.rejects] as Rejected[];
+    want.splice(
+      want.findIndex((r) => r.line > 1000),
+      0,
+      {
+        line: 1000,
+        reason: `line of ${maxLineBytes + 1} bytes, longer than the ${maxLineBytes} a line may have (not one JSON event per line?)`,
+      } as never,
+    );
+    for (const workers of [1, 2, 4]) {
+      const got = await foldFile(file, { workers, maxLineBytes });
+      expect(got?.lines).toBe(2001);
+      expect(got?.rejects).toEqual(want);
       expect(got?.fold.rows()).toEqual(expected.rows);
     }
   });

@@ -1,10 +1,20 @@
-/** openLines: the lines of a file or .gz, and read errors that name the file and the line. */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+/**
+ * openLines: the lines of a file or .gz (as readline read them), a line too long to read
+ * given by its length alone, and read errors that name the file and the line.
+ */
+import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { gzipSync } from 'node:zlib';
-import { openLines } from '../../../src/ingest/importer';
+import { createInterface } from 'node:readline';
+import { createGunzip, gzipSync } from 'node:zlib';
+import {
+  MAX_LINE_BYTES,
+  openLines,
+  type OverlongLine,
+  parseLine,
+} from '../../../src/ingest/importer';
 import { readHead } from '../../../src/ingest/import-identity';
+import { Rng } from '../../../src/simulate/rng';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'coterie-open-lines-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -13,9 +23,10 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 async function readAll(
   file: string,
   range?: { start: number; end?: number },
-): Promise<{ lines: string[]; error?: string; endsWithNewline: boolean }> {
-  const { lines, close, endsWithNewline } = openLines(file, () => undefined, range);
-  const out: string[] = [];
+  opts?: { maxLineBytes?: number },
+): Promise<{ lines: (string | OverlongLine)[]; error?: string; endsWithNewline: boolean }> {
+  const { lines, close, endsWithNewline } = openLines(file, () => undefined, range, opts);
+  const out: (string | OverlongLine)[] = [];
   try {
     for await (const line of lines) out.push(line);
     return { lines: out, endsWithNewline: endsWithNewline() };
@@ -83,5 +94,100 @@ describe('openLines read errors', () => {
     close();
     await new Promise((resolve) => setTimeout(resolve, 100)); // an error event would come now
     expect(n).toBe(3);
+  });
+});
+
+/** What readline (crlfDelay: Infinity) gave for the same file: the lines openLines replaced it with. */
+async function byReadline(file: string): Promise<string[]> {
+  const input = file.endsWith('.gz')
+    ? createReadStream(file).pipe(createGunzip())
+    : createReadStream(file);
+  const out: string[] = [];
+  for await (const line of createInterface({ input, crlfDelay: Infinity })) out.push(line);
+  return out;
+}
+
+describe('openLines line ends', () => {
+  // Lines across the 64 KiB reads of a plain file and the 16 KiB chunks of gunzip: every
+  // kind of line end, empty lines, multi-byte characters, a CRLF split between chunks.
+  const rng = new Rng(5);
+  const ends = ['\n', '\r\n', '\r', '\n\n', '\r\r\n'];
+  let text = '';
+  for (let i = 0; text.length < 400_000; i++) {
+    const body = rng.int(20) === 0 ? '' : `{"n": ${i}, "é€😀": "${'x'.repeat(rng.int(300))}"}`;
+    text += body + (ends[rng.int(ends.length)] as string);
+  }
+  // a CRLF across the first 64 KiB boundary, a 4-byte character across the second
+  const bytes = Buffer.from(text, 'utf8');
+  bytes.write('ab\r\n', 65_536 - 3, 'latin1');
+  const split = Buffer.concat([
+    bytes.subarray(0, 2 * 65_536 - 2),
+    Buffer.from('😀'),
+    bytes.subarray(2 * 65_536 - 2),
+  ]);
+
+  it.each([
+    ['ending with a line break', split],
+    ['ending in a line without one', Buffer.concat([split, Buffer.from('{"last": true}')])],
+    ['ending in CR', Buffer.concat([split, Buffer.from('last\r')])],
+    ['empty', Buffer.alloc(0)],
+    ['one line break', Buffer.from('\n')],
+  ])('reads the lines readline did, %s, plain and gzipped', async (_, content) => {
+    const plain = path.join(dir, 'ends.jsonl');
+    writeFileSync(plain, content);
+    const gz = path.join(dir, 'ends.jsonl.gz');
+    writeFileSync(gz, gzipSync(content));
+    for (const file of [plain, gz]) {
+      const { lines, error, endsWithNewline } = await readAll(file);
+      expect(error).toBeUndefined();
+      expect(lines).toEqual(await byReadline(file));
+      expect(endsWithNewline).toBe(content.length === 0 || content[content.length - 1] === 10);
+    }
+  });
+});
+
+describe('openLines line length', () => {
+  it('gives a line longer than the limit as its length alone, and reads on', async () => {
+    // Found by review on 12-03: a file that is one 3.3 GB JSON array ended in an uncaught
+    // `RangeError: Invalid string length` inside readline. Here with a limit of 100 bytes.
+    const file = path.join(dir, 'long.jsonl');
+    const at100 = `"${'a'.repeat(98)}"`;
+    const long = 'b'.repeat(200_000); // across reads of the file
+    writeFileSync(
+      file,
+      ['one', at100, `${at100}c`, long, 'after', '', `${long}\r`, 'end', long].join('\n'),
+    );
+    const { lines, error } = await readAll(file, undefined, { maxLineBytes: 100 });
+    expect(error).toBeUndefined();
+    expect(lines).toEqual([
+      'one',
+      at100,
+      { overlong: 101, max: 100 },
+      { overlong: 200_000, max: 100 },
+      'after',
+      '',
+      { overlong: 200_000, max: 100 },
+      'end',
+      { overlong: 200_000, max: 100 },
+    ]);
+    // and as a reject entry, with its line number
+    expect(parseLine({ overlong: 200_000, max: 100 }, 4)).toEqual({
+      line: 4,
+      reason:
+        'line of 200000 bytes, longer than the 100 a line may have (not one JSON event per line?)',
+    });
+  });
+
+  it('is far above the longest valid event', () => {
+    // A 1,000,000-character prompt (the schema's most) of characters JSON escapes as \uXXXX.
+    const event = {
+      type: 'request',
+      accountId: 'a'.repeat(128),
+      at: '2026-02-01T00:00:00.000+00:00',
+      prompt: '\u0001'.repeat(1_000_000),
+    };
+    const line = JSON.stringify(event);
+    expect(Buffer.byteLength(line)).toBeLessThan(MAX_LINE_BYTES / 2);
+    expect(MAX_LINE_BYTES).toBeGreaterThan(10 * 2 ** 20); // INGEST_MAX_BODY_BYTES' default
   });
 });
