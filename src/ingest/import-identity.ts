@@ -163,6 +163,13 @@ export async function hashFile(
       opts.onBytes?.(chunk.length);
     }
   }
+  // Cut short after its size was read: the hash would be of other bytes than `size`.
+  if (pos !== size) {
+    throw new Error(
+      `${file} changed while it was identified (${pos} of ${size} bytes read: cut short); ` +
+        'nothing was read or written: import it again once it is whole',
+    );
+  }
   snapshot();
   settle(undefined);
   return { sha256: hash.digest('hex'), prefixes };

@@ -315,9 +315,10 @@ export class Importer {
       { maxLineBytes: opts.maxLineBytes },
     );
     // What is read must be what was identified: the file the path named when the run
-    // began (checked before the first line is used), with the same bytes (checked at the
-    // end, before the last window: a log cut short and refilled keeps its inode).
-    let opened: { dev: number; ino: number } | null = null;
+    // began, not cut short since (both checked before the first line is used), with the
+    // same bytes (checked at the end, before the last window: a log cut short and
+    // refilled keeps its inode).
+    let opened: { dev: number; ino: number; size: number } | null = null;
     raw.once('open', (fd: number) => (opened = fstatSync(fd)));
     const readHash = createHash('sha256');
     raw.on('data', (chunk: Buffer) => readHash.update(chunk));
@@ -394,9 +395,14 @@ export class Importer {
           break;
         }
         if (lineNo === 0) {
-          const at = opened as { dev: number; ino: number } | null;
+          const at = opened as { dev: number; ino: number; size: number } | null;
           if (at !== null && (at.dev !== before.dev || at.ino !== before.ino))
             throw new Error(changedMessage(file, 'another file is now at its path'));
+          if (at !== null && at.size < totalBytes) {
+            throw new Error(
+              changedMessage(file, `cut short: ${at.size} of the ${totalBytes} bytes identified`),
+            );
+          }
         }
         lineNo++;
         progress.lines = lineNo;

@@ -254,6 +254,21 @@ describe('coterie import', () => {
     expect((await importer().run({ file: `${file}.1`, batchSize: 500 })).written).toBe(2000);
   });
 
+  it('a file cut short after it is identified and before it is read: refused before any line is written', async () => {
+    // Found by review on 12-03: the check at open compared only the inode, so every
+    // window but the last was written before the short read was seen.
+    const file = path.join(dir, 'cut-before-read.jsonl');
+    writeFileSync(file, `${eventLines('cutopen', 1000).join('\n')}\n`);
+    const { size } = statSync(file);
+    await expect(
+      importer().run({ file, batchSize: 100, onMatch: () => truncateSync(file, 20_000) }),
+    ).rejects.toThrow(
+      `${file} changed while it was imported (cut short: 20000 of the ${size} bytes identified)`,
+    );
+    expect(await requestsFor('cutopen')).toBe(0);
+    expect(await checkpointsAt(file)).toBe(0);
+  });
+
   it('a log cut short and refilled past the reader (same inode, same size or more) is not marked imported in full', async () => {
     const file = path.join(dir, 'refilled.jsonl');
     writeFileSync(file, `${eventLines('refilled', 20_000).join('\n')}\n`);

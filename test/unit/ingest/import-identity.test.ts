@@ -54,6 +54,16 @@ describe('hashFile', () => {
     expect(first).toBe(sha256('line one\n'));
   });
 
+  it('fails when the file is shorter than the size it was given (cut short meanwhile)', async () => {
+    // Found by review on 12-03: the key was then the hash of fewer bytes, stored with the
+    // size the file had before.
+    const file = path.join(dir, 'cut.jsonl');
+    writeFileSync(file, 'line one\nline two\n');
+    await expect(hashFile(file, 30, [9], { chunkBytes: 4 })).rejects.toThrow(
+      `${file} changed while it was identified (18 of 30 bytes read: cut short)`,
+    );
+  });
+
   it('stops at the next chunk once its signal is aborted', async () => {
     const file = path.join(dir, 'stopped.jsonl');
     writeFileSync(file, 'x'.repeat(100));
