@@ -69,7 +69,11 @@ export interface ImportOptions {
   /** most rows per transaction (default 50,000) */
   partRows?: number;
   rejectFile?: string;
-  /** Called once before the first write (counts so far, from the checkpoint), then after each window. */
+  /**
+   * Called once before the first write (counts so far, from the checkpoint), after each
+   * window, and every 0.5 s while reading (bytes read move on through bad lines too; the
+   * written counts are those committed, `rejected` the bad lines read so far).
+   */
   onProgress?: (p: ImportProgress) => void;
   /** Stops after the part in flight; the checkpoint makes the next run resume. */
   signal?: AbortSignal;
@@ -193,6 +197,14 @@ interface Earlier extends EarlierImport {
 }
 
 const DEFAULT_PART_ROWS = 50_000;
+/**
+ * A window also ends after this many lines per event it may hold (4 × batchSize): a long
+ * run of bad or blank lines is checkpointed as it is read, so a stop does not send the
+ * next run back to its start. Windows stay keyed by their last line, so this is as
+ * deterministic as the event count.
+ */
+const WINDOW_LINES_PER_EVENT = 4;
+const PROGRESS_MS = 500;
 const LF = 0x0a;
 const NONE: Checkpoint = { line: 0, written: 0, duplicates: 0, rejected: 0, window: null };
 
@@ -327,6 +339,8 @@ export class Importer {
     let inFlight: Promise<void> = Promise.resolve();
     let lineNo = 0;
     let interrupted = false;
+    // The last line of the window before the one being read.
+    let windowFrom = resumedFromLine;
     // The first window of a resumed import is the one its checkpoint left open.
     let reopen = checkpoint.window;
     // One clock per window (the open one's as it was first read): whether a line is too
@@ -351,6 +365,7 @@ export class Importer {
       const open = reopen;
       batch = new PendingBatch();
       reopen = null;
+      windowFrom = lastLine;
       await inFlight;
       await rejectsUpToHere;
       // The window before stopped between its parts: its checkpoint is the one to resume
@@ -386,6 +401,10 @@ export class Importer {
       inFlight.catch(() => undefined);
     };
 
+    // Then as the file is read, not only per window: a stretch of bad lines (no window
+    // fills) or one over-long line still moves the bar.
+    const ticker = setInterval(() => opts.onProgress?.({ ...progress }), PROGRESS_MS);
+    ticker.unref();
     try {
       for await (const line of lines) {
         // Stopped: the window being read is dropped (a resume reads it again), the one
@@ -416,7 +435,10 @@ export class Importer {
             batch.add(event);
           }
         }
-        const full = reopen ? lineNo >= reopen.end : batch.events >= opts.batchSize;
+        const full = reopen
+          ? lineNo >= reopen.end
+          : batch.events >= opts.batchSize ||
+            lineNo - windowFrom >= WINDOW_LINES_PER_EVENT * opts.batchSize;
         if (full) {
           await flush(lineNo);
           if (opts.signal?.aborted) {
@@ -449,6 +471,7 @@ export class Importer {
       await inFlight.catch(() => undefined);
       throw err;
     } finally {
+      clearInterval(ticker);
       close();
       await new Promise<void>((resolve) => rejects.end(() => resolve()));
     }

@@ -812,6 +812,35 @@ describe('coterie import', () => {
     expect(resumed.stderr).toContain(`1 of 40000 lines rejected; reasons in ${file}.rejects.jsonl`);
   });
 
+  it('a long run of bad lines moves the progress on and is checkpointed as it is read', async () => {
+    // Found by review on 12-03: windows were counted in valid events only, so a file of
+    // bad lines showed no progress and a stop sent the next run back to line 0.
+    const file = path.join(dir, 'bad-run.jsonl');
+    // (bad lines of its own: a first line another test's file shares would be an overlap)
+    const bad = Array.from({ length: 1000 }, (_, i) => `{"badrun": ${i}`);
+    writeFileSync(file, `${[...bad, ...eventLines('badrun', 10)].join('\n')}\n`);
+    const abort = new AbortController();
+    const seen: { bytesRead: number; rejected: number }[] = [];
+    const stopped = await importer().run({
+      file,
+      batchSize: 100,
+      signal: abort.signal,
+      onProgress: (p) => {
+        seen.push({ bytesRead: p.bytesRead, rejected: p.rejected });
+        if (p.rejected >= 400) abort.abort();
+      },
+    });
+    expect(stopped).toMatchObject({ interrupted: true, written: 0 });
+    // windows of 4 × 100 lines, none of them valid, committed with their checkpoints (the
+    // one waiting when the stop came too)
+    const line = Number((await checkpointOf(file))!.line);
+    expect([400, 800]).toContain(line);
+    expect(seen.some((p) => p.rejected >= 400 && p.bytesRead > 0)).toBe(true);
+    const resumed = await importer().run({ file, batchSize: 100 });
+    expect(resumed).toMatchObject({ resumedFromLine: line, written: 10, rejected: 1000 });
+    expect(readFileSync(resumed.rejectFile, 'utf8').trim().split('\n')).toHaveLength(1000);
+  });
+
   it('exits 1 from the CLI when no line of the file is a valid event', async () => {
     const file = path.join(dir, 'all-bad.jsonl');
     writeFileSync(file, `${eventLines('allbad', 4, [1, 2, 3, 4]).join('\n')}\n`);
