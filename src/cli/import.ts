@@ -7,6 +7,7 @@
 import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { firstLoad } from '../ingest/first-load';
+import { endsLinesWithCR } from '../ingest/import-identity';
 import { ImportLocked } from '../ingest/import-lock';
 import { checkRejectFile, ImportRefused, Importer, type MatchSummary } from '../ingest/importer';
 import { EventWriter } from '../ingest/writer';
@@ -98,7 +99,7 @@ export async function importCommand(
       return;
     }
     console.log(JSON.stringify(summary));
-    reportPending(file, summary.pendingBytes);
+    await reportPending(file, summary);
     if (summary.interrupted) process.exitCode = 130;
     else if (summary.match === 'continued') return;
     else if (summary.resumedFromLine > 0 && summary.lines === summary.resumedFromLine) {
@@ -126,9 +127,24 @@ export async function checkReadable(file: string): Promise<void> {
   }
 }
 
-/** Says on stderr that an unfinished last line was left for the next run. */
-function reportPending(file: string, pendingBytes: number): void {
+/**
+ * Says on stderr that an unfinished last line was left for the next run, or, if those
+ * bytes end lines with a CR alone, that such line ends are not read past the last LF.
+ */
+async function reportPending(
+  file: string,
+  { pendingBytes, totalBytes }: { pendingBytes: number; totalBytes: number },
+): Promise<void> {
   if (pendingBytes === 0) return;
+  if (await endsLinesWithCR(file, totalBytes, totalBytes + pendingBytes).catch(() => false)) {
+    console.error(
+      `coterie: the last ${pendingBytes} bytes of ${file} have no line feed (LF) but lines ` +
+        'ended by a carriage return (CR) alone: a file is read only through its last LF, so ' +
+        "they were not imported; convert its line ends (tr '\\r' '\\n' < FILE > FILE.lf) " +
+        'and import that',
+    );
+    return;
+  }
   console.error(
     `coterie: the last ${pendingBytes} bytes of ${file} end no line (one still ` +
       'being written?): left for the next run',
@@ -209,7 +225,7 @@ async function firstLoadCommand(file: string, opts: { rejects?: string }): Promi
       },
     });
     console.log(JSON.stringify(summary));
-    reportPending(file, summary.pendingBytes);
+    await reportPending(file, summary);
     if (summary.interrupted) process.exitCode = 130;
     else reportRejects(file, summary);
   } finally {

@@ -84,6 +84,7 @@ export interface Match<E extends EarlierImport> {
 const HEAD_MAX = 64 * 1024;
 const CHUNK = 1 << 20;
 const LF = 10;
+const CR = 13;
 
 /**
  * This file's identity (its first line's hash read before, to find the earlier imports
@@ -191,6 +192,25 @@ export async function lastLineEnd(file: string, size: number, chunkBytes = 64 * 
       end = start;
     }
     return 0;
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Whether bytes [start, end) of a plain file (its tail past the last LF, left unread)
+ * hold a line ended by a CR alone (a CR with a byte after it that is not LF; the first
+ * 64 KiB looked at): a file with CR-only line ends, not one whose last line is unfinished.
+ */
+export async function endsLinesWithCR(file: string, start: number, end: number) {
+  const handle = await open(file, 'r');
+  try {
+    const buf = Buffer.alloc(Math.max(0, Math.min(end - start, 64 * 1024)));
+    const { bytesRead } = await handle.read(buf, 0, buf.length, start);
+    for (let cr = buf.indexOf(CR); cr >= 0 && cr + 1 < bytesRead; cr = buf.indexOf(CR, cr + 1)) {
+      if (buf[cr + 1] !== LF) return true;
+    }
+    return false;
   } finally {
     await handle.close();
   }

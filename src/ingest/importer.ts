@@ -337,6 +337,7 @@ export class Importer {
 
     let batch = new PendingBatch();
     let inFlight: Promise<void> = Promise.resolve();
+    let writeFailed: { err: unknown } | null = null;
     let lineNo = 0;
     let interrupted = false;
     // The last line of the window before the one being read.
@@ -397,8 +398,9 @@ export class Importer {
         progress.duplicates += result.duplicates;
         opts.onProgress?.({ ...progress });
       });
-      // Surface a failed write at once rather than after the next window is parsed.
-      inFlight.catch(() => undefined);
+      // A failed write stops the reading at its next line (below), not once the next
+      // window is parsed and waits for it; the rejection is handled here meanwhile.
+      inFlight.catch((err: unknown) => (writeFailed ??= { err }));
     };
 
     // Then as the file is read, not only per window: a stretch of bad lines (no window
@@ -407,6 +409,8 @@ export class Importer {
     ticker.unref();
     try {
       for await (const line of lines) {
+        // The window being written failed: no point reading (and judging) more lines.
+        if (writeFailed !== null) throw (writeFailed as { err: unknown }).err;
         // Stopped: the window being read is dropped (a resume reads it again), the one
         // being written stops after its part in flight (awaited below).
         if (opts.signal?.aborted) {
@@ -903,6 +907,10 @@ export function openLines(
   const input: Readable = gz ? pipeline(raw, createGunzip(), () => undefined) : raw;
   let last: number | undefined;
   let lineNo = 0;
+  // A UTF-8 byte-order mark that begins the text (files saved by some Windows tools) is
+  // not part of the first line: JSON.parse would reject it.
+  const withoutBom = (text: string) =>
+    range.start === 0 && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   async function* read(): AsyncGenerator<string | OverlongLine> {
     // The line being read: its bytes in earlier chunks (none kept once it is too long).
     let parts: Buffer[] = [];
@@ -923,7 +931,7 @@ export function openLines(
             );
       parts = [];
       length = 0;
-      return text;
+      return lineNo === 1 && typeof text === 'string' ? withoutBom(text) : text;
     };
     try {
       for await (const chunk of input as AsyncIterable<Buffer>) {
@@ -948,7 +956,9 @@ export function openLines(
           }
           if (length === 0 && end - from <= maxLineBytes) {
             lineNo++; // the common case: a whole line in this chunk
-            yield chunk.toString('utf8', from, end);
+            yield lineNo === 1
+              ? withoutBom(chunk.toString('utf8', from, end))
+              : chunk.toString('utf8', from, end);
           } else {
             add(chunk.subarray(from, end));
             yield line();

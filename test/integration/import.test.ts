@@ -1150,6 +1150,20 @@ describe('what identifies an import: its bytes', () => {
     expect(await requestsFor('clilive')).toBe(5);
   });
 
+  it('says so in the CLI when a file ends its lines with CR alone (none is read)', async () => {
+    // Found by review on 12-03: it said the last bytes end no line (one still being
+    // written?), of a whole file.
+    const file = path.join(dir, 'cr-only.jsonl');
+    writeFileSync(file, `${eventLines('cronly', 3).join('\r')}\r`);
+    const res = await runCli(['import', file]);
+    expect(res.code).toBe(0);
+    expect(res.stderr).toContain(
+      `coterie: the last ${statSync(file).size} bytes of ${file} have no line feed (LF) but lines ended by a carriage return (CR) alone: a file is read only through its last LF, so they were not imported; convert its line ends (tr '\\r' '\\n' < FILE > FILE.lf) and import that`,
+    );
+    expect(res.stderr).not.toContain('still being written');
+    expect(await requestsFor('cronly')).toBe(0);
+  });
+
   it('a gzipped file with a gzip member appended continues its import', async () => {
     const file = path.join(dir, 'appended.jsonl.gz');
     const lines = eventLines('gzapp', 120);

@@ -6,6 +6,7 @@ import { gzipSync } from 'node:zlib';
 import {
   type EarlierImport,
   type FileIdentity,
+  endsLinesWithCR,
   hashFile,
   lastLineEnd,
   matchEarlier,
@@ -85,6 +86,19 @@ describe('lastLineEnd', () => {
     expect(await lastLineEnd(file, 8, 3)).toBe(8);
     expect(await lastLineEnd(file, 3, 2)).toBe(0);
     expect(await lastLineEnd(file, 0)).toBe(0);
+  });
+});
+
+describe('endsLinesWithCR', () => {
+  it('tells CR-only line ends from a last line still being written', async () => {
+    const file = path.join(dir, 'cr.jsonl');
+    writeFileSync(file, '{"a":1}\r{"b":2}\r');
+    expect(await endsLinesWithCR(file, 0, 16)).toBe(true);
+    writeFileSync(file, '{"a":1}\r\n{"b":2}\r');
+    // a CRLF, and a CR last (perhaps the first half of one being written)
+    expect(await endsLinesWithCR(file, 0, 17)).toBe(false);
+    expect(await endsLinesWithCR(file, 9, 17)).toBe(false);
+    expect(await endsLinesWithCR(file, 9, 9)).toBe(false);
   });
 });
 

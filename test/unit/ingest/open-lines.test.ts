@@ -191,3 +191,28 @@ describe('openLines line length', () => {
     expect(MAX_LINE_BYTES).toBeGreaterThan(10 * 2 ** 20); // INGEST_MAX_BODY_BYTES' default
   });
 });
+
+describe('openLines byte-order mark', () => {
+  it('skips a UTF-8 BOM that begins the text, plain or gzipped, and no other', async () => {
+    // Found by review on 12-03: the first event of a file saved with a BOM was
+    // rejected as invalid JSON.
+    const event = JSON.stringify({ type: 'request', accountId: 'a', at: '2026-02-01T00:00:00Z' });
+    const text = `\uFEFF${event}\n\uFEFF${event}\n`;
+    const plain = path.join(dir, 'bom.jsonl');
+    writeFileSync(plain, text);
+    const gz = path.join(dir, 'bom.jsonl.gz');
+    writeFileSync(gz, gzipSync(text));
+    for (const file of [plain, gz]) {
+      const { lines } = await readAll(file);
+      expect(lines).toEqual([event, `\uFEFF${event}`]);
+      expect(parseLine(lines[0] as string, 1)).toMatchObject({ accountId: 'a' });
+    }
+    // a range that starts inside the file begins no text
+    const second = Buffer.byteLength(`\uFEFF${event}\n`);
+    expect((await readAll(plain, { start: second })).lines).toEqual([`\uFEFF${event}`]);
+    // a first line longer than a read (the BOM in an earlier chunk than its end)
+    const long = `\uFEFF{"type":"request","accountId":"a","at":"2026-02-01T00:00:00Z","prompt":"${'p'.repeat(100_000)}"}`;
+    writeFileSync(plain, `${long}\n`);
+    expect((await readAll(plain)).lines).toEqual([long.slice(1)]);
+  });
+});
