@@ -43,19 +43,18 @@ export class ClusterService {
   /**
    * Which cluster of the current run the account is in; 404 for an unknown account.
    * From the in-memory index of the run when it holds the account, else one read.
-   * While the pointer cannot be read (Neo4j unreachable), from memory for the run last
-   * read (index or cache), else at once 503: no read that would wait on retries.
+   * While the pointer cannot be read (Neo4j unreachable), for the run last read: from
+   * memory (index or cache), else that read decides.
    */
   async membership(accountId: string): Promise<Membership> {
     const currentRun = this.state.currentRun;
-    const runId = await currentRun.getOrLast();
+    const runId = await currentRun.get();
     if (runId !== null) {
       const indexed = this.state.membershipIndex.lookup(runId, accountId);
       if (indexed) return indexed;
     }
     const cached = this.state.memberships.get(accountId);
     if (cached && cached.runId === runId) return cached;
-    if (currentRun.unreachable) throw new AppError('database_unavailable', 'Neo4j is unreachable');
     const [row] = await this.rows('accounts/read-account-membership', { accountId, runId });
     if (!row) throw new AppError('not_found', `no account "${accountId}"`);
     const cluster = row.cluster as Row | null;

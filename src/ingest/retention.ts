@@ -17,7 +17,7 @@ import { type Database, int, toNumber } from '../platform/neo4j';
 
 const DAY_MS = 86_400_000;
 /** How long a write marker is kept: far past the driver's 30 s of retries. */
-export const MARKER_KEEP_MS = 3_600_000;
+const MARKER_KEEP_MS = 3_600_000;
 /** Keys deleted per transaction: small enough to keep each commit short. */
 const BATCH = 10_000;
 /** Hourly, off the hour (other jobs like the nightly run start on it). */

@@ -111,7 +111,7 @@ function errorText(err: unknown): string {
  * "lease expired". Both statements only change what is still this run's: a run already
  * finished keeps its record, and a lease another run holds is left alone.
  */
-export function failRunRecord(
+function failRunRecord(
   cypher: CypherMap,
   leaseName: string,
   run: { id: string; error: string; timings: string | null; stats: string | null },

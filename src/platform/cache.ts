@@ -43,6 +43,9 @@ export class LruCache<K, V> {
   }
 }
 
+/** After a failed pointer read, the next is tried this soon (or at ttlMs if shorter). */
+const FAILURE_BACKOFF_MS = 1000;
+
 /**
  * The current run id (or null before the first publish), checked at most once per ttlMs.
  *
@@ -54,9 +57,10 @@ export class LruCache<K, V> {
  * older than one already seen is ignored. On a single server neither changes anything.
  *
  * The pointer is read in one attempt bounded by `readTimeoutMs` (no 30 s of driver
- * retries while Neo4j is down). A failed read is remembered for ttlMs like a good one;
- * `getOrLast()` then answers the run last read, for what is held in memory per run
- * (the membership index). An outage is logged once when it starts and once when it ends.
+ * retries while Neo4j is down). When that fails, `get()` answers the run last read (what
+ * is held in memory for it, the membership index, still answers; other reads decide for
+ * themselves) and reads the pointer again after at most FAILURE_BACKOFF_MS. An outage is
+ * logged once when it starts and once when it ends.
  */
 export class CurrentRun {
   private runId: string | null = null;
@@ -68,9 +72,12 @@ export class CurrentRun {
   private checkedAt = -Infinity;
   /** the last pointer read's failure, while no read has succeeded since */
   private failure: { at: number; err: unknown } | undefined;
-  private pending: Promise<string | null> | undefined;
+  /** the pointer read requests share, and the invalidate() generation it began in */
+  private pending: { promise: Promise<string | null>; generation: number } | undefined;
   /** a pointer read still in flight after its bound: awaited again rather than doubled */
-  private reading: Promise<{ value: Pointer; bookmarks: string[] }> | undefined;
+  private reading:
+    { promise: Promise<{ value: Pointer; bookmarks: string[] }>; generation: number } | undefined;
+  private generation = 0;
   private readonly listeners: ((runId: string | null) => void)[] = [];
   private readonly ttlMs: number;
   private readonly readTimeoutMs: number;
@@ -101,27 +108,32 @@ export class CurrentRun {
     this.listeners.push(listener);
   }
 
-  /** The current run; fails (503 database_unavailable) when the pointer cannot be read. */
+  /**
+   * The current run. When the pointer cannot be read, the run it named at the last read
+   * that worked (the caller's own reads then decide, with the driver's retries), and
+   * 503 database_unavailable only if none ever did. A failed read is tried again after
+   * at most a second, not a whole ttlMs (which may be an hour).
+   */
   async get(): Promise<string | null> {
     const now = this.now();
     if (now - this.checkedAt < this.ttlMs) return this.runId;
-    if (this.failure && now - this.failure.at < this.ttlMs) throw this.failure.err;
-    // One pointer read at a time: concurrent requests share it.
-    this.pending ??= this.refresh().finally(() => (this.pending = undefined));
-    return this.pending;
-  }
-
-  /**
-   * As `get()`, but when the pointer cannot be read and one was read before, the run it
-   * named then: for answers held in memory for that run.
-   */
-  async getOrLast(): Promise<string | null> {
-    try {
-      return await this.get();
-    } catch (err) {
-      if (!this.seen) throw err;
-      return this.runId;
+    if (this.failure && now - this.failure.at < Math.min(this.ttlMs, FAILURE_BACKOFF_MS)) {
+      if (this.seen) return this.runId;
+      throw this.failure.err;
     }
+    // One pointer read at a time: concurrent requests share it, unless it began before
+    // the last invalidate() (it may have read the pointer from before a swap).
+    if (!this.pending || this.pending.generation !== this.generation) {
+      const generation = this.generation;
+      const promise: Promise<string | null> = this.refresh(generation).finally(() => {
+        if (this.pending?.promise === promise) this.pending = undefined;
+      });
+      this.pending = { promise, generation };
+    }
+    return this.pending.promise.catch((err: unknown) => {
+      if (this.seen) return this.runId;
+      throw err;
+    });
   }
 
   /** The last pointer read failed (Neo4j unreachable, or slower than the bound). */
@@ -139,14 +151,15 @@ export class CurrentRun {
 
   /** Forget what was read, or failed (a publish in this process calls it to switch at once). */
   invalidate(): void {
+    this.generation++;
     this.checkedAt = -Infinity;
     if (this.failure) this.failure.at = -Infinity;
   }
 
-  private async refresh(): Promise<string | null> {
+  private async refresh(generation: number): Promise<string | null> {
     let read: { value: Pointer; bookmarks: string[] };
     try {
-      read = await this.readPointer();
+      read = await this.readPointer(generation);
     } catch (err) {
       if (!this.failure) {
         this.logger?.warn(
@@ -164,6 +177,9 @@ export class CurrentRun {
       this.failure = undefined;
     }
     const { value, bookmarks } = read;
+    // A read begun before the last invalidate() may hold the pointer from before a swap:
+    // the read that began after it decides.
+    if (generation !== this.generation) return this.runId;
     this.lastBookmarks = bookmarks;
     this.checkedAt = this.now();
     this.seen = true;
@@ -180,8 +196,14 @@ export class CurrentRun {
   }
 
   /** One attempt, given up on after readTimeoutMs (it may still finish for the next refresh). */
-  private readPointer(): Promise<{ value: Pointer; bookmarks: string[] }> {
-    this.reading ??= this.db
+  private readPointer(generation: number): Promise<{ value: Pointer; bookmarks: string[] }> {
+    if (this.reading?.generation !== generation) this.reading = undefined;
+    this.reading ??= { generation, promise: this.readOnce() };
+    return within(this.reading.promise, this.readTimeoutMs);
+  }
+
+  private readOnce(): Promise<{ value: Pointer; bookmarks: string[] }> {
+    const promise = this.db
       .readOnceBookmarked(
         async (tx) => {
           const res = await tx.run(query(this.cypher, 'clusters/read-current-run'));
@@ -193,8 +215,10 @@ export class CurrentRun {
         },
         { timeoutMs: this.readTimeoutMs, bookmarks: this.lastBookmarks },
       )
-      .finally(() => (this.reading = undefined));
-    return within(this.reading, this.readTimeoutMs);
+      .finally(() => {
+        if (this.reading?.promise === promise) this.reading = undefined;
+      });
+    return promise;
   }
 }
 

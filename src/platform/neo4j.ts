@@ -105,7 +105,7 @@ export class Database {
   }
 
   /** As `read`, also giving the bookmarks the session ended with, for the reads after it. */
-  async readBookmarked<T>(
+  private async readBookmarked<T>(
     work: (tx: ManagedTransaction) => Promise<T>,
     opts: { timeoutMs?: number; bookmarks?: Bookmarks } = {},
   ): Promise<{ value: T; bookmarks: string[] }> {

@@ -1560,6 +1560,16 @@ describe('linkage runs', () => {
         expect(Number(r.memberships)).toBe(0);
       }
     });
+    // Keeping one run still keeps the run the current one replaced: replicas that have
+    // not seen the swap yet answer from it (review: it lost its memberships at once).
+    const pruned = await prune(svc.ctx.db, svc.ctx.cypher, { keepRuns: 1, batchSize: 1000 });
+    expect(pruned.runsPruned).toBe(0);
+    const [previous] = await cypher(
+      `MATCH (p:Pointer {name: 'current'})
+       RETURN COUNT { MATCH (:LinkageRun {id: p.previousRunId})-[:PRODUCED]->(:Cluster)
+                      <-[:MEMBER_OF]-(:Account) } AS memberships`,
+    );
+    expect(Number(previous!.memberships)).toBeGreaterThan(0);
   });
 
   it('runs on the cron schedule, and a tick during a run skips it', async () => {
@@ -1710,9 +1720,13 @@ describe('linkage runs', () => {
     expect(others.some((key) => key !== first.key)).toBe(true);
   });
 
-  it('housekeeping never prunes the current run, even when it keeps no other run', async () => {
+  it('housekeeping never prunes the current run or the one it replaced, even when it keeps no other run', async () => {
     // Housekeeping runs after the swap and counts the current run among those it keeps;
     // asked to keep none, pruning still spares the run readers see.
+    // Two runs that prune nothing first, so an older run than the replaced one is left.
+    const keepAll = { ...svc.ctx, config: { ...svc.ctx.config, LINKAGE_KEEP_RUNS: 100 } };
+    for (const seed of [11, 12])
+      expect((await runLinkage(keepAll, { trigger: 'api', seed })).status).toBe('succeeded');
     const before = await currentClusters();
     expect(before.clusters.length).toBeGreaterThan(0);
     const unpruned = () =>
@@ -1720,11 +1734,16 @@ describe('linkage runs', () => {
         `MATCH (r:LinkageRun {status: 'succeeded'}) WHERE r.membershipsPrunedAt IS NULL
          RETURN r.id AS id ORDER BY id`,
       );
-    const older = (await unpruned()).map((r) => r.id).filter((id) => id !== before.runId);
+    // nor the run it replaced (replicas that have not seen the swap still answer from it)
+    const [pointer] = await cypher(
+      "MATCH (p:Pointer {name: 'current'}) RETURN p.previousRunId AS previous",
+    );
+    const spared = [before.runId, pointer!.previous as string].sort();
+    const older = (await unpruned()).map((r) => r.id).filter((id) => !spared.includes(id));
     expect(older.length).toBeGreaterThan(0); // something else to prune: the guard is what spares it
     const result = await prune(svc.ctx.db, svc.ctx.cypher, { keepRuns: 0, batchSize: 4 });
     expect(result.runsPruned).toBe(older.length);
-    expect(await unpruned()).toEqual([{ id: before.runId }]);
+    expect(await unpruned()).toEqual(spared.map((id) => ({ id })));
     expect(await currentClusters()).toEqual(before);
   });
 });

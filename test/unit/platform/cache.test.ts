@@ -117,7 +117,7 @@ describe('CurrentRun while Neo4j is unreachable', () => {
     return { logger, lines };
   };
 
-  it('fails fast once, answers the run last read from getOrLast, and logs the outage once', async () => {
+  it('answers the run last read, tries the pointer again within a second, and logs the outage once', async () => {
     let now = 0;
     let down = false;
     const { driver, sessions } = fakeDriver(() => {
@@ -125,23 +125,27 @@ describe('CurrentRun while Neo4j is unreachable', () => {
       return [{ runId: 'r-1', version: 1 }];
     });
     const { logger, lines } = logged();
+    const hour = 3_600_000;
     const current = new CurrentRun(new Database(driver), cypher, {
-      ttlMs: 1000,
+      ttlMs: hour,
       now: () => now,
       logger,
     });
-    expect(await current.getOrLast()).toBe('r-1');
+    expect(await current.get()).toBe('r-1');
     down = true;
-    for (let i = 1; i <= 5; i++) {
-      now = i * 1000;
-      await expect(current.get()).rejects.toMatchObject({ code: 'database_unavailable' });
-      expect(await current.getOrLast()).toBe('r-1'); // the failure stands for ttlMs: no read
-      expect(current.unreachable).toBe(true);
-    }
-    expect(sessions).toHaveLength(6); // one read per ttl
+    now = hour;
+    expect(await current.get()).toBe('r-1'); // the read failed: the run last read
+    expect(current.unreachable).toBe(true);
+    expect(sessions).toHaveLength(2);
+    now = hour + 500;
+    expect(await current.get()).toBe('r-1');
+    expect(sessions).toHaveLength(2); // not read again within the second
+    now = hour + 1000;
+    expect(await current.get()).toBe('r-1');
+    expect(sessions).toHaveLength(3); // read again after it, not after the hour's ttl
     expect(lines.filter((l) => l.includes('the pointer cannot be read'))).toHaveLength(1);
     down = false;
-    now = 10_000;
+    now = hour + 2000;
     expect(await current.get()).toBe('r-1');
     expect(current.unreachable).toBe(false);
     expect(lines.filter((l) => l.includes('the pointer can be read again'))).toHaveLength(1);
@@ -156,21 +160,41 @@ describe('CurrentRun while Neo4j is unreachable', () => {
     expect(await current.get()).toBe('r-1');
     hang = true;
     const started = Date.now();
-    await expect(current.get()).rejects.toMatchObject({ code: 'database_unavailable' });
+    expect(await current.get()).toBe('r-1');
     expect(Date.now() - started).toBeLessThan(1000);
-    expect(await current.getOrLast()).toBe('r-1');
+    expect(await current.get()).toBe('r-1');
     expect(sessions).toHaveLength(2); // the hanging read is awaited again, not doubled
   });
 
-  it('before any pointer was read, getOrLast fails as get does', async () => {
+  it('before any pointer was read, fails with 503', async () => {
     const { driver } = fakeDriver(() => {
       throw new Error('connect ECONNREFUSED 127.0.0.1:7687');
     });
     const current = new CurrentRun(new Database(driver), cypher, { ttlMs: 0 });
-    await expect(current.getOrLast()).rejects.toMatchObject({ code: 'database_unavailable' });
+    await expect(current.get()).rejects.toMatchObject({ code: 'database_unavailable' });
   });
 
-  it('a membership lookup answers from the loaded index at once, and 503s at once without it', async () => {
+  it('after invalidate(), does not take a read begun before it', async () => {
+    let release: (rows: Row[]) => void = () => undefined;
+    let slow = true;
+    const { driver, sessions } = fakeDriver(() =>
+      slow
+        ? new Promise<Row[]>((resolve) => (release = resolve))
+        : [{ runId: 'r-new', version: null }],
+    );
+    const current = new CurrentRun(new Database(driver), cypher, { ttlMs: 60_000 });
+    const before = current.get(); // reads the pointer as it was before a swap
+    await new Promise((resolve) => setImmediate(resolve));
+    slow = false;
+    current.invalidate(); // this process's run swapped
+    expect(await current.get()).toBe('r-new');
+    expect(sessions).toHaveLength(2);
+    release([{ runId: 'r-old', version: null }]);
+    await before;
+    expect(await current.get()).toBe('r-new'); // the late answer from before changed nothing
+  });
+
+  it('a membership lookup answers from the loaded index, and without it its own read decides', async () => {
     let down = false;
     const { driver, sessions } = fakeDriver((key) => {
       if (down) throw new Error('connect ECONNREFUSED 127.0.0.1:7687');
@@ -208,10 +232,11 @@ describe('CurrentRun while Neo4j is unreachable', () => {
       expect(await service.membership('a')).toMatchObject({ runId: 'r-1', cluster: { id: 'c-1' } });
     }
     await expect(service.membership('b')).rejects.toMatchObject({ code: 'database_unavailable' });
-    // each lookup tried the pointer (ttl 0), none read the membership from Neo4j
-    expect(sessions.slice(before).map((s) => s.queries[0] ?? 'none')).toEqual(
-      Array(4).fill('clusters/read-current-run'),
-    );
+    // each lookup tried the pointer (ttl 0); only the one not in the index read Neo4j
+    expect(sessions.slice(before).map((s) => s.queries[0] ?? 'none')).toEqual([
+      ...Array(4).fill('clusters/read-current-run'),
+      'accounts/read-account-membership',
+    ]);
     expect(lines.filter((l) => l.includes('the pointer cannot be read'))).toHaveLength(1);
   });
 });
