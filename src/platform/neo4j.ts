@@ -101,25 +101,16 @@ export class Database {
     timeoutMs?: number,
     bookmarks?: Bookmarks,
   ): Promise<T> {
-    return (await this.readBookmarked(work, { timeoutMs, bookmarks })).value;
-  }
-
-  /** As `read`, also giving the bookmarks the session ended with, for the reads after it. */
-  private async readBookmarked<T>(
-    work: (tx: ManagedTransaction) => Promise<T>,
-    opts: { timeoutMs?: number; bookmarks?: Bookmarks } = {},
-  ): Promise<{ value: T; bookmarks: string[] }> {
     const session = this.driver.session({
       database: this.database,
       defaultAccessMode: neo4j.session.READ,
-      bookmarks: opts.bookmarks?.length ? [...opts.bookmarks] : undefined,
+      bookmarks: bookmarks?.length ? [...bookmarks] : undefined,
     });
     try {
-      const value = await session.executeRead(
+      return await session.executeRead(
         noRetryPastMemoryLimit(work),
-        opts.timeoutMs ? { timeout: opts.timeoutMs } : undefined,
+        timeoutMs ? { timeout: timeoutMs } : undefined,
       );
-      return { value, bookmarks: session.lastBookmarks() };
     } catch (err) {
       throw toAppError(err);
     } finally {
@@ -130,7 +121,7 @@ export class Database {
   /**
    * One read transaction, one attempt (no retries: for a read whose caller has an answer
    * to fall back on, and wants it now rather than after 30 s of backoff), in a session
-   * started from `bookmarks`; gives the bookmarks it ended with, as `readBookmarked`.
+   * started from `bookmarks`; gives the bookmarks it ended with, for the reads after it.
    */
   async readOnceBookmarked<T>(
     work: (tx: QueryRunner) => Promise<T>,
