@@ -297,7 +297,7 @@ export async function removeAllowlistEntry(
     target: key,
     params: { kind, value },
   };
-  await auditedChange(db, audit, record, async (tx) => {
+  await auditedChange(db, audit, record, async (tx, auditId) => {
     // checked first: a stored twin (added before config listed the value) stays, hidden
     if (configEntry(configSpec, key)) {
       throw configConflict(
@@ -306,9 +306,17 @@ export async function removeAllowlistEntry(
         'this entry comes from LINKAGE_ALLOWLIST; change the config',
       );
     }
-    const res = await tx.run(query(cypher, 'linkage/delete-allowlist-entry'), { key });
-    const removed = toPlain(res.records[0]?.get('removed')) as Record<string, unknown> | null;
+    const res = await tx.run(query(cypher, 'linkage/delete-allowlist-entry'), { key, auditId });
+    const row = res.records[0];
+    const removed = toPlain(row?.get('removed')) as Record<string, unknown> | null;
     if (removed) return { result: undefined, params: { removed } };
+    // Run again after a commit that went through: that commit removed it, as its audit
+    // entry says (this run finds nothing left to remove).
+    const committed = row?.get('committedParams');
+    if (typeof committed === 'string') {
+      const before = (JSON.parse(committed) as { removed?: Record<string, unknown> }).removed;
+      return { result: undefined, params: { removed: before ?? null } };
+    }
     throw new AppError('not_found', 'no such allow-list entry', { details: { kind, value } });
   });
 }

@@ -5,7 +5,7 @@
  * the allow-list's own routes: a note kept when an entry is re-added without one, every
  * add and delete in the audit trail.
  */
-import { addAllowlistEntry } from '../../src/linkage/allowlist';
+import { addAllowlistEntry, removeAllowlistEntry } from '../../src/linkage/allowlist';
 import { AuditLog } from '../../src/platform/audit';
 import { hashKey } from '../../src/platform/auth';
 import { Database, type ManagedTransaction } from '../../src/platform/neo4j';
@@ -517,6 +517,39 @@ describe("an allow-list add's created: whether this request added the entry", ()
       .filter((l) => l.includes('"action":"allowlist_add"') && l.includes('retried-org'));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain('"created":true');
+  });
+
+  it('a retried delete whose commit went through answers as the delete, not 404', async () => {
+    // Review, 12-03: the second run found nothing to remove and answered 404 (and wrote
+    // a second, not_found, audit entry) for a delete that had been done.
+    await addAllowlistEntry(
+      svc.ctx.db,
+      svc.ctx.cypher,
+      new AuditLog(svc.ctx.db, svc.ctx.cypher, svc.ctx.logger),
+      who,
+      '',
+      {
+        kind: 'org',
+        value: 'retried-delete-org',
+      },
+    );
+    const db = new CommitsTwice(neo4j.driver);
+    const audit = new AuditLog(db, svc.ctx.cypher, svc.ctx.logger);
+    await expect(
+      removeAllowlistEntry(db, svc.ctx.cypher, audit, who, '', 'org', 'retried-delete-org'),
+    ).resolves.toBeUndefined();
+    expect(await stored('retried-delete-org')).toHaveLength(0);
+    const deletes = (
+      await neo4j.driver.executeQuery(
+        "MATCH (e:AuditEntry {action: 'allowlist_delete', target: $target}) RETURN e.outcome AS o, e.params AS p",
+        { target: 'org:retried-delete-org' },
+      )
+    ).records.map((r) => ({
+      outcome: r.get('o') as string,
+      removed: (JSON.parse(r.get('p') as string) as { removed?: { addedBy?: string } }).removed
+        ?.addedBy,
+    }));
+    expect(deletes).toEqual([{ outcome: 'ok', removed: 'adm' }]);
   });
 
   it('two adds of a new value in the same millisecond: only the first created it', async () => {
