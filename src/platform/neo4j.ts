@@ -6,6 +6,7 @@
 import neo4j, {
   type Driver,
   type ManagedTransaction,
+  type Session,
   Neo4jError,
   isDate,
   isDateTime,
@@ -132,21 +133,8 @@ export class Database {
       defaultAccessMode: neo4j.session.READ,
       bookmarks: opts.bookmarks?.length ? [...opts.bookmarks] : undefined,
     });
-    try {
-      const tx = await session.beginTransaction({ timeout: opts.timeoutMs });
-      try {
-        const value = await work(tx);
-        await tx.commit();
-        return { value, bookmarks: session.lastBookmarks() };
-      } catch (err) {
-        if (tx.isOpen()) await tx.rollback().catch(() => undefined);
-        throw err;
-      }
-    } catch (err) {
-      throw toAppError(err);
-    } finally {
-      await session.close();
-    }
+    const value = await readAttempt(session, work, opts.timeoutMs);
+    return { value, bookmarks: session.lastBookmarks() };
   }
 
   /**
@@ -165,21 +153,7 @@ export class Database {
       defaultAccessMode: neo4j.session.READ,
       fetchSize: opts.fetchSize,
     });
-    try {
-      const tx = await session.beginTransaction({ timeout: opts.timeoutMs });
-      try {
-        const out = await work(tx);
-        await tx.commit();
-        return out;
-      } catch (err) {
-        if (tx.isOpen()) await tx.rollback().catch(() => undefined);
-        throw err;
-      }
-    } catch (err) {
-      throw toAppError(err);
-    } finally {
-      await session.close();
-    }
+    return readAttempt(session, work, opts.timeoutMs);
   }
 
   /** One attempt, no retries: a readiness probe must answer in seconds, not after 30 s of backoff. */
@@ -200,6 +174,32 @@ export class Database {
   async close(): Promise<void> {
     if (this.exactDriver && this.exactDriver !== this.driver) await this.exactDriver.close();
     await this.driver.close();
+  }
+}
+
+/**
+ * One explicit read transaction in `session`, no retries: committed, or rolled back on
+ * failure; the session is closed either way (its bookmarks stay readable after).
+ */
+async function readAttempt<T>(
+  session: Session,
+  work: (tx: QueryRunner) => Promise<T>,
+  timeoutMs: number,
+): Promise<T> {
+  try {
+    const tx = await session.beginTransaction({ timeout: timeoutMs });
+    try {
+      const value = await work(tx);
+      await tx.commit();
+      return value;
+    } catch (err) {
+      if (tx.isOpen()) await tx.rollback().catch(() => undefined);
+      throw err;
+    }
+  } catch (err) {
+    throw toAppError(err);
+  } finally {
+    await session.close();
   }
 }
 
