@@ -63,6 +63,8 @@ export class VerdictService {
     const auditId = randomUUID();
     const at = Date.now();
     const { committed, ...recorded } = await this.ctx.db.write(async (tx) => {
+      const done = await tx.run(q('verdicts/read-committed-verdict'), { auditId });
+      const committedParams = done.records[0]?.get('params') as unknown;
       const found = await tx.run(q('verdicts/read-current-cluster-for-verdict'), { clusterId });
       const [cluster] = found.records.map(recordToPlain);
       if (!cluster) throw new AppError('not_found', `no cluster "${clusterId}" in the current run`);
@@ -108,6 +110,12 @@ export class VerdictService {
               created: false,
             },
         );
+        // Run again after a commit that went through: that commit created the entries it
+        // says it did; this run only found them.
+        if (typeof committedParams === 'string') {
+          const before = (JSON.parse(committedParams) as { allowlisted?: unknown }).allowlisted;
+          if (Array.isArray(before)) allowlisted = before as typeof allowlisted;
+        }
       }
       const committed = await this.audit.recordInTx(
         tx,

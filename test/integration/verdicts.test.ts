@@ -599,3 +599,37 @@ describe('a benign verdict over a value LINKAGE_ALLOWLIST lists', () => {
     expect(stored).not.toContain(`ip:${CONFIG_IP}`);
   });
 });
+
+describe('a retried benign verdict that allow-lists', () => {
+  it('answers the entries its committed first run created as created, as its audit entry says', async () => {
+    // Review, 12-03 (left open then): the second run of the function found the entries
+    // the first had created and answered created: false for all of them.
+    const retry = {
+      ...BENIGN_CLUSTER,
+      id: 'c-retry',
+      sharedIdentifiers: [
+        { kind: 'device', value: 'dev-retry', members: 2 },
+        { kind: 'ip', value: CONFIG_IP, members: 2 },
+      ],
+    };
+    await seedRun(neo4j.driver, 'r-retry', [retry], 6_000);
+    const db = new CommitsTwice(neo4j.driver);
+    const service = new VerdictService({ ...svc.ctx, db });
+    const before = svc.logs.length;
+    const res = await service.record({ name: 'adm', role: 'admin' }, 'c-retry', {
+      verdict: 'benign',
+      note: 'retried lab',
+      allowlistSharedValues: true,
+    });
+    expect(db.answers).toHaveLength(1); // the work really ran twice, both committed
+    expect(res.allowlisted).toEqual([
+      { kind: 'device', value: 'dev-retry', created: true },
+      { kind: 'ip', value: CONFIG_IP, created: false },
+    ]);
+    const lines = svc.logs
+      .slice(before)
+      .filter((l) => l.includes('"action":"verdict"') && l.includes('retried lab'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('"value":"dev-retry","created":true');
+  });
+});
