@@ -3,10 +3,10 @@
  * GET /v1/accounts/{id} (profile), for analysts.
  */
 import { Router } from 'express';
-import { accountIdParam, noQuery } from '../clusters/schemas';
+import { accountIdParam } from '../clusters/schemas';
 import type { Context } from '../context';
 import { requireRole } from '../platform/auth';
-import { parseInput } from '../platform/http';
+import { noQuery, parseInput } from '../platform/http';
 import { AccountService } from './service';
 
 export function accountRoutes(ctx: Context): Router {

@@ -5,8 +5,8 @@
 import { Router } from 'express';
 import type { Context } from '../context';
 import { requireRole } from '../platform/auth';
-import { parseInput } from '../platform/http';
-import { clusterDetailQuery, clusterIdParam, listClustersQuery, noQuery } from './schemas';
+import { noQuery, parseInput } from '../platform/http';
+import { clusterDetailQuery, clusterIdParam, listClustersQuery } from './schemas';
 import { ClusterService } from './service';
 
 export function clusterRoutes(ctx: Context): Router {

@@ -25,9 +25,6 @@ export const listClustersQuery = z
   })
   .strict(); // a misspelt filter (?flaged=true) must not silently list everything
 
-/** For routes that take no query parameters: any is refused, as a typo would be. */
-export const noQuery = z.object({}).strict();
-
 export const clusterDetailQuery = z
   .object({
     memberLimit: wholeNumberParam(z.number().int().min(1).max(1000).default(100)),

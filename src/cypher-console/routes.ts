@@ -4,7 +4,7 @@ import type { Context } from '../context';
 import type { AnalystQueries } from './run';
 import { requireRole } from '../platform/auth';
 import { AppError } from '../platform/errors';
-import { parseInput } from '../platform/http';
+import { noQuery, parseInput } from '../platform/http';
 import { CypherConsole, cypherRequestSchema } from './service';
 
 /**
@@ -28,6 +28,7 @@ export function cypherConsoleRoutes(ctx: Context, queries: AnalystQueries): Rout
   const console = new CypherConsole(ctx, queries);
   const router = Router();
   router.post('/v1/cypher', consoleAccess(ctx.config.CYPHER_CONSOLE), async (req, res) => {
+    parseInput(noQuery, req.query);
     const body = parseInput(cypherRequestSchema, req.body);
     res.json(await console.run(req.principal!, body));
   });

@@ -6,6 +6,7 @@
 import { Router } from 'express';
 import { requireRole } from '../platform/auth';
 import { AppError } from '../platform/errors';
+import { noQuery, parseInput } from '../platform/http';
 import type { Metrics } from '../platform/metrics';
 import { batchSchema } from './event-schema';
 import { cleanBatch, unknownFields } from './validate';
@@ -20,6 +21,7 @@ export function ingestRoutes(deps: {
 }): Router {
   const router = Router();
   router.post('/v1/events', requireRole('ingest'), async (req, res) => {
+    parseInput(noQuery, req.query);
     const body = batchSchema.safeParse(req.body);
     if (!body.success) {
       throw new AppError('validation_failed', 'body must be {"events": [ … ]}', {

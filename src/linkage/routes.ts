@@ -19,7 +19,7 @@ import { AuditLog } from '../platform/audit';
 import { requireRole } from '../platform/auth';
 import { query } from '../platform/cypher';
 import { AppError } from '../platform/errors';
-import { parseInput } from '../platform/http';
+import { noQuery, parseInput } from '../platform/http';
 import { int, toPlain } from '../platform/neo4j';
 import { addAllowlistEntry, listAllowlist, removeAllowlistEntry } from './allowlist';
 import { startLinkage } from './runner';
@@ -68,6 +68,7 @@ export function linkageRoutes(ctx: Context): Router {
   const audit = new AuditLog(ctx.db, ctx.cypher, ctx.logger);
 
   router.post('/v1/linkage/runs', requireRole('admin'), async (req, res) => {
+    parseInput(noQuery, req.query);
     const body = parseInput(runBody, req.body ?? {});
     const { runId, done } = await startLinkage(ctx, { trigger: 'api', seed: body.seed });
     void done; // runs on in the background; its outcome is on the run record
@@ -91,6 +92,7 @@ export function linkageRoutes(ctx: Context): Router {
 
   router.get('/v1/linkage/runs/:id', requireRole('analyst'), async (req, res) => {
     const { id } = parseInput(runIdParam, req.params);
+    parseInput(noQuery, req.query);
     const run = await ctx.db.read(async (tx) => {
       const r = await tx.run(query(ctx.cypher, 'linkage/read-run'), { id });
       const record = r.records[0];
@@ -104,7 +106,8 @@ export function linkageRoutes(ctx: Context): Router {
     res.json(run);
   });
 
-  router.get('/v1/allowlist', requireRole('analyst'), async (_req, res) => {
+  router.get('/v1/allowlist', requireRole('analyst'), async (req, res) => {
+    parseInput(noQuery, req.query);
     const entries = await listAllowlist(ctx.db, ctx.cypher, ctx.config.LINKAGE_ALLOWLIST);
     res.json({
       entries: entries.map((e) => ({
@@ -116,6 +119,7 @@ export function linkageRoutes(ctx: Context): Router {
   });
 
   router.post('/v1/allowlist', requireRole('admin'), async (req, res) => {
+    parseInput(noQuery, req.query);
     const body = parseInput(entryBody, req.body);
     const { entry, created } = await addAllowlistEntry(
       ctx.db,

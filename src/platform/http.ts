@@ -5,7 +5,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
-import type { ZodType } from 'zod';
+import { z, type ZodType } from 'zod';
 import { AppError, isAppError } from './errors';
 import type { Logger } from './logger';
 
@@ -120,6 +120,9 @@ function asAppError(err: unknown): AppError {
 }
 
 /** Parse request input with a zod schema, or fail with 400 validation_failed. */
+/** For routes that take no query parameters: any is refused, as a typo would be. */
+export const noQuery = z.object({}).strict();
+
 export function parseInput<T>(schema: ZodType<T>, input: unknown): T {
   const parsed = schema.safeParse(input);
   if (!parsed.success) {

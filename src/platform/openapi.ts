@@ -395,6 +395,7 @@ function withCommonErrors(route: RouteConfig): RouteConfig {
   const codes: number[] = [];
   if (BODY_METHODS.includes(route.method.toUpperCase())) codes.push(400, 413, 415);
   if (route.path.includes('{')) codes.push(400);
+  if (route.path.startsWith('/v1/')) codes.push(400); // a query parameter it does not take
   if (route.security && !WITHOUT_NEO4J.has(`${route.method} ${route.path}`)) codes.push(422, 503);
   const missing = codes.filter((c) => !(c in route.responses));
   return { ...route, responses: { ...route.responses, ...errors(...new Set(missing)) } };

@@ -6,7 +6,7 @@ import { Router } from 'express';
 import { clusterIdParam } from '../clusters/schemas';
 import type { Context } from '../context';
 import { requireRole } from '../platform/auth';
-import { parseInput } from '../platform/http';
+import { noQuery, parseInput } from '../platform/http';
 import { listAuditQuery, listVerdictsQuery, verdictRequestSchema } from './schemas';
 import { VerdictService } from './service';
 
@@ -15,6 +15,7 @@ export function verdictRoutes(ctx: Context): Router {
   const router = Router();
   router.post('/v1/clusters/:id/verdict', requireRole('analyst'), async (req, res) => {
     const { id } = parseInput(clusterIdParam, req.params);
+    parseInput(noQuery, req.query);
     const body = parseInput(verdictRequestSchema, req.body);
     res.status(201).json(await verdicts.record(req.principal!, id, body));
   });

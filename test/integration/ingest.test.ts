@@ -740,10 +740,11 @@ describe('auth on ingest', () => {
   it('logs one line per request with the caller, never a header or a key', async () => {
     const before = secured.logs.length;
     await fetch(`${secured.url}/healthz`);
-    const ok = await postJson(`${secured.url}/v1/events?x=1`, batch, {
+    // a query it does not take: refused, and logged with it
+    const refused = await postJson(`${secured.url}/v1/events?x=1`, batch, {
       authorization: 'Bearer ingest-secret',
     });
-    expect(ok.status).toBe(200);
+    expect(refused.status).toBe(400);
     await postJson(`${secured.url}/v1/events`, batch, { authorization: 'Bearer guess' });
     const lines = secured.logs
       .slice(before)
@@ -753,7 +754,7 @@ describe('auth on ingest', () => {
       expect.objectContaining({
         method: 'POST',
         url: '/v1/events?x=1',
-        status: 200,
+        status: 400,
         caller: 'pipeline',
         ms: expect.any(Number),
       }),

@@ -398,6 +398,80 @@ describe('every answer is one the served OpenAPI document describes', () => {
     await call('post', '/v1/cypher', { role: 'analyst', body: {} });
   });
 
+  it('every /v1 route refuses a query parameter it does not know, before doing anything', async () => {
+    const refused: [method: Call['method'], template: string, opts: Parameters<typeof call>[2]][] =
+      [
+        ['get', '/v1/clusters', { role: 'analyst' }],
+        ['get', '/v1/clusters/{id}', { path: `/v1/clusters/${ringCluster}`, role: 'analyst' }],
+        [
+          'get',
+          '/v1/clusters/{id}/graph',
+          { path: `/v1/clusters/${ringCluster}/graph`, role: 'analyst' },
+        ],
+        [
+          'post',
+          '/v1/clusters/{id}/verdict',
+          {
+            path: `/v1/clusters/${ringCluster}/verdict`,
+            role: 'analyst',
+            body: { verdict: 'confirmed', note: 'with a stray query' },
+          },
+        ],
+        ['get', '/v1/verdicts', { role: 'analyst' }],
+        ['get', '/v1/audit', { role: 'admin' }],
+        ['get', '/v1/accounts/{id}', { path: `/v1/accounts/${RING[0]}`, role: 'analyst' }],
+        [
+          'get',
+          '/v1/accounts/{id}/cluster',
+          { path: `/v1/accounts/${RING[0]}/cluster`, role: 'analyst' },
+        ],
+        ['get', '/v1/linkage/runs', { role: 'analyst' }],
+        ['get', '/v1/linkage/runs/{id}', { path: `/v1/linkage/runs/${runId}`, role: 'analyst' }],
+        ['post', '/v1/linkage/runs', { role: 'admin', body: {} }],
+        ['get', '/v1/allowlist', { role: 'analyst' }],
+        ['post', '/v1/allowlist', { role: 'admin', body: { kind: 'org', value: 'stray-query' } }],
+        [
+          'delete',
+          '/v1/allowlist',
+          { role: 'admin', query: { kind: 'org', value: 'stray-query' } },
+        ],
+        ['post', '/v1/events', { role: 'ingest', body: { events: worldEvents().slice(0, 1) } }],
+        ['get', '/v1/investigations', { role: 'analyst' }],
+        [
+          'post',
+          '/v1/investigations/{name}',
+          { path: '/v1/investigations/no-such-thing', role: 'analyst', body: {} },
+        ],
+        ['post', '/v1/cypher', { role: 'analyst', body: { query: 'RETURN 1 AS one' } }],
+      ];
+    const runsBefore = (await call('get', '/v1/linkage/runs', { role: 'analyst' })).body;
+    const verdictsBefore = (await call('get', '/v1/verdicts', { role: 'analyst' })).body;
+    for (const [method, template, opts] of refused) {
+      const res = await call(method, template, { ...opts, query: { ...opts?.query, nope: '1' } });
+      expect([
+        method,
+        template,
+        res.status,
+        (res.body as { error?: { code?: string } }).error?.code,
+      ]).toEqual([method, template, 400, 'validation_failed']);
+    }
+    // Refused before anything ran: no run started, no verdict, no allow-list entry.
+    expect((await call('get', '/v1/linkage/runs', { role: 'analyst' })).body).toEqual(runsBefore);
+    expect((await call('get', '/v1/verdicts', { role: 'analyst' })).body).toEqual(verdictsBefore);
+    const allowlist = await call('get', '/v1/allowlist', { role: 'analyst' });
+    expect(JSON.stringify(allowlist.body)).not.toContain('stray-query');
+    // Every documented /v1 operation is in the list above.
+    const doc = (await (
+      await fetch(`${svc.url}/openapi.json`, {
+        headers: { authorization: `Bearer ${KEYS.analyst}` },
+      })
+    ).json()) as OpenApiDoc;
+    const documented = Object.entries(doc.paths)
+      .filter(([template]) => template.startsWith('/v1/'))
+      .flatMap(([template, ops]) => Object.keys(ops).map((m) => `${m} ${template}`));
+    expect(refused.map(([m, t]) => `${m} ${t}`).sort()).toEqual(documented.sort());
+  });
+
   it('each status is documented for its operation, each body matches its schema', async () => {
     const doc = (await (
       await fetch(`${svc.url}/openapi.json`, {

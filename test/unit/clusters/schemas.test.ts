@@ -3,7 +3,8 @@
  * (with a fraction where one makes sense), never what Number() also reads ('' and ' '
  * as 0, 0x10, 1e2, Infinity); routes that take no parameters refuse any.
  */
-import { clusterDetailQuery, listClustersQuery, noQuery } from '../../../src/clusters/schemas';
+import { clusterDetailQuery, listClustersQuery } from '../../../src/clusters/schemas';
+import { noQuery } from '../../../src/platform/http';
 import { listQuery } from '../../../src/linkage/schemas';
 import { listAuditQuery, listVerdictsQuery } from '../../../src/verdicts/schemas';
 
