@@ -9,7 +9,9 @@
  * unreadable for a few seconds (a crash while writing it); a live holder's is refused.
  * Taking over goes through a second file, `<lock>.takeover`, created exclusively: two
  * loaders that found the same stale lock at once would otherwise both remove it and
- * both create their own (the second removing the first's).
+ * both create their own (the second removing the first's). A takeover file left by a
+ * loader that died in those milliseconds is not removed here: two loaders that found it
+ * at once could not both remove it safely either. The error names it, to remove by hand.
  */
 import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -53,12 +55,15 @@ function takeOver(lockPath: string, seen: string, me: string): void {
   const takeover = `${lockPath}.takeover`;
   if (!create(takeover, me)) {
     const age = ageMs(takeover);
-    if (age !== undefined && age < TAKEOVER_STALE_MS)
+    if (age === undefined) return; // done meanwhile: the next attempt reads the lock
+    if (age < TAKEOVER_STALE_MS)
       throw new Error(
         `another --first-load is taking over the stale lock ${lockPath}; try again in a moment`,
       );
-    rmSync(takeover, { force: true }); // its taker died mid-way; the next attempt takes it
-    return;
+    throw new Error(
+      `a --first-load died while taking over the stale lock ${lockPath}: if no first load ` +
+        `into it is running, remove ${takeover} and ${lockPath}`,
+    );
   }
   try {
     // Only the lock judged stale is removed: one another loader wrote since is left,
