@@ -16,16 +16,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
-  closeSync,
   existsSync,
   mkdirSync,
-  openSync,
   readdirSync,
   renameSync,
   rmdirSync,
   rmSync,
   statSync,
-  writeSync,
 } from 'node:fs';
 import path from 'node:path';
 import type { CypherMap } from '../platform/cypher';
@@ -171,6 +168,7 @@ async function loadLocked(opts: FirstLoadOptions): Promise<FirstLoadSummary> {
     );
     identified.catch(() => undefined); // awaited once the fold is in
     const folded = await foldFile(file, {
+      rejectFile,
       workers: opts.workers,
       signal: opts.signal,
       ...(gz ? {} : { size: totalBytes }),
@@ -188,9 +186,8 @@ async function loadLocked(opts: FirstLoadOptions): Promise<FirstLoadSummary> {
       lines: folded.lines,
       written: folded.written,
       duplicates: folded.duplicates,
-      rejected: folded.rejects.length,
+      rejected: folded.rejected,
     });
-    writeLines(rejectFile, folded.rejects);
     opts.onProgress?.({ ...progress });
     const { fold, eventIds } = folded;
 
@@ -255,23 +252,5 @@ async function loadLocked(opts: FirstLoadOptions): Promise<FirstLoadSummary> {
   } catch (err) {
     rmSync(staging, { recursive: true, force: true });
     throw err;
-  }
-}
-
-/** One JSON object per line, written in chunks (a file may have millions of bad lines). */
-function writeLines(file: string, items: readonly unknown[]): void {
-  const fd = openSync(file, 'w');
-  try {
-    for (let i = 0; i < items.length; i += 10_000) {
-      writeSync(
-        fd,
-        items
-          .slice(i, i + 10_000)
-          .map((x) => `${JSON.stringify(x)}\n`)
-          .join(''),
-      );
-    }
-  } finally {
-    closeSync(fd);
   }
 }

@@ -5,15 +5,21 @@
  * order. The result is exactly a one-thread fold of the file (a fold does not depend on
  * the order of its events), and events with idempotency keys are kept aside by the
  * ranges and de-duplicated here in line order (the first in the file counts).
+ *
+ * Bad lines are not held: each range appends them to a part file as it reads, and the
+ * parts are joined into the reject file, in line order, once the fold is in (a file of
+ * 100 M bad lines would otherwise hold 100 M reasons in memory).
  */
+import { closeSync, createReadStream, openSync, rmSync, writeSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { open } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
 import { getHeapStatistics } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { workerEntry } from '../platform/worker-entry';
 import { Aggregator } from './aggregate';
 import type { CleanEvent } from './event-schema';
-import { openLines, parseLine, type Rejected } from './importer';
+import { openLines, parseLine } from './importer';
 
 export interface FoldedFile {
   fold: Aggregator;
@@ -22,8 +28,8 @@ export interface FoldedFile {
   lines: number;
   written: number;
   duplicates: number;
-  /** in line order */
-  rejects: Rejected[];
+  /** bad lines, written to the reject file */
+  rejected: number;
   /** the (decoded) text ended with a line break, or is empty (import-identity.ts) */
   endsWithNewline: boolean;
 }
@@ -31,7 +37,8 @@ export interface FoldedFile {
 /** What one byte range gives back (plain data: it crosses threads). */
 export interface RangeResult {
   lines: number;
-  rejects: Rejected[];
+  /** bad lines, appended to the range's part file (line numbers within the range) */
+  rejected: number;
   /** events with an idempotency key, in line order, not folded */
   keyed: CleanEvent[];
   unkeyed: number;
@@ -40,6 +47,12 @@ export interface RangeResult {
 }
 
 export interface FoldFileOptions {
+  /**
+   * Where bad lines go, one JSON object per line (line, reason, issues) in line order:
+   * replaced once the fold is in, untouched when it is stopped or fails. Parts are
+   * written beside it while the file is read.
+   */
+  rejectFile: string;
   /** threads; default: one per 8 MiB of a plain file, at most one per core and 4 (1 below 16 MiB) */
   workers?: number;
   /** bytes of the file read so far (progress) */
@@ -53,10 +66,14 @@ export interface FoldFileOptions {
 
 const MIN_BYTES_PER_WORKER = 8 * 2 ** 20;
 
-/** Folds lines [start, end) of the file (end undefined: to its end; .gz only whole). */
+/**
+ * Folds lines [start, end) of the file (end undefined: to its end; .gz only whole); its
+ * bad lines are appended to `rejectsPart` (created), numbered within the range.
+ */
 export async function foldRange(
   file: string,
   range: { start: number; end?: number },
+  rejectsPart: string,
   onBytes: (n: number) => void = () => undefined,
   signal?: AbortSignal,
   maxLineBytes?: number,
@@ -64,10 +81,11 @@ export async function foldRange(
   const fold = new Aggregator();
   const result: Omit<RangeResult, 'state' | 'endsWithNewline'> = {
     lines: 0,
-    rejects: [],
+    rejected: 0,
     keyed: [],
     unkeyed: 0,
   };
+  const rejects = new LineWriter(rejectsPart);
   const { lines, close, endsWithNewline } = openLines(file, onBytes, range, { maxLineBytes });
   try {
     for await (const line of lines) {
@@ -75,8 +93,10 @@ export async function foldRange(
       if (lineNo % 10_000 === 0 && signal?.aborted) break;
       if (typeof line === 'string' && line.trim() === '') continue;
       const event = parseLine(line, lineNo);
-      if ('reason' in event) result.rejects.push(event);
-      else if (event.id !== undefined) result.keyed.push(event);
+      if ('reason' in event) {
+        result.rejected++;
+        rejects.write(JSON.stringify(event));
+      } else if (event.id !== undefined) result.keyed.push(event);
       else {
         result.unkeyed++;
         fold.add(event);
@@ -84,25 +104,93 @@ export async function foldRange(
     }
   } finally {
     close();
+    rejects.close();
   }
   return { ...result, endsWithNewline: endsWithNewline(), state: fold.state() };
 }
 
+/** Appends lines to a file it creates, a few hundred KiB at a time. */
+class LineWriter {
+  private readonly fd: number;
+  private buffered: string[] = [];
+  private size = 0;
+
+  constructor(file: string) {
+    this.fd = openSync(file, 'w');
+  }
+
+  write(line: string): void {
+    this.buffered.push(line, '\n');
+    this.size += line.length + 1;
+    if (this.size >= 256 * 1024) this.flush();
+  }
+
+  private flush(): void {
+    if (this.buffered.length > 0) writeSync(this.fd, this.buffered.join(''));
+    this.buffered = [];
+    this.size = 0;
+  }
+
+  close(): void {
+    try {
+      this.flush();
+    } finally {
+      closeSync(this.fd);
+    }
+  }
+}
+
+/**
+ * Joins the ranges' part files into `rejectFile`, in range order, numbering each line
+ * within the file: a part line is `{"line":N,…}` (parseLine puts `line` first).
+ */
+async function joinRejects(rejectFile: string, parts: { file: string; offset: number }[]) {
+  const out = new LineWriter(rejectFile);
+  try {
+    for (const { file, offset } of parts) {
+      const input = createReadStream(file);
+      try {
+        for await (const line of createInterface({ input, crlfDelay: Infinity })) {
+          const m = /^\{"line":(\d+)([,}])/.exec(line);
+          if (!m) throw new Error(`unexpected line in ${file}: ${line.slice(0, 40)}`);
+          out.write(`{"line":${offset + Number(m[1])}${line.slice(m[0].length - 1)}`);
+        }
+      } finally {
+        input.destroy();
+      }
+    }
+  } finally {
+    out.close();
+  }
+}
+
 /** Returns null when stopped by `signal`. */
-export async function foldFile(
-  file: string,
-  opts: FoldFileOptions = {},
-): Promise<FoldedFile | null> {
+export async function foldFile(file: string, opts: FoldFileOptions): Promise<FoldedFile | null> {
   const ranges = await splitFile(file, opts.workers, opts.size);
+  const parts = ranges.map((_, i) => `${opts.rejectFile}.${process.pid}.${i}.part`);
+  try {
+    return await foldRanges(file, ranges, parts, opts);
+  } finally {
+    for (const part of parts) rmSync(part, { force: true });
+  }
+}
+
+async function foldRanges(
+  file: string,
+  ranges: { start: number; end?: number }[],
+  parts: string[],
+  opts: FoldFileOptions,
+): Promise<FoldedFile | null> {
   // This thread folds the first range itself: one worker fewer to start, and its fold
   // needs no copying between threads.
   const pending = ranges.map((r, i) =>
     i === 0
-      ? foldRange(file, r, opts.onBytes, opts.signal, opts.maxLineBytes)
-      : foldInWorker(file, r, opts),
+      ? foldRange(file, r, parts[0] as string, opts.onBytes, opts.signal, opts.maxLineBytes)
+      : foldInWorker(file, r, parts[i] as string, opts),
   );
   // Rejections are awaited below, in order; until then none may go unhandled.
   for (const p of pending) p.catch(() => undefined);
+  const offsets: number[] = [];
 
   const out: FoldedFile = {
     fold: new Aggregator(),
@@ -110,7 +198,7 @@ export async function foldFile(
     lines: 0,
     written: 0,
     duplicates: 0,
-    rejects: [],
+    rejected: 0,
     endsWithNewline: true,
   };
   // Each range is merged as soon as it and those before it are done: this thread
@@ -118,9 +206,9 @@ export async function foldFile(
   for (const next of pending) {
     const r = await next;
     if (opts.signal?.aborted) break;
-    const offset = out.lines;
+    offsets.push(out.lines);
     out.lines += r.lines;
-    for (const reject of r.rejects) out.rejects.push({ ...reject, line: offset + reject.line });
+    out.rejected += r.rejected;
     out.fold.merge(Aggregator.fromState(r.state));
     out.written += r.unkeyed;
     out.endsWithNewline = r.endsWithNewline; // the last range's is the file's
@@ -139,6 +227,10 @@ export async function foldFile(
     await Promise.allSettled(pending); // no worker outlives the call
     return null;
   }
+  await joinRejects(
+    opts.rejectFile,
+    parts.map((part, i) => ({ file: part, offset: offsets[i] as number })),
+  );
   return out;
 }
 
@@ -189,17 +281,24 @@ type FoldMessage =
 export interface FoldWorkerInput {
   file: string;
   range: { start: number; end?: number };
+  rejectsPart: string;
   maxLineBytes?: number;
 }
 
 function foldInWorker(
   file: string,
   range: FoldWorkerInput['range'],
+  rejectsPart: string,
   opts: FoldFileOptions,
 ): Promise<RangeResult> {
   const { file: entry, execArgv } = workerEntry(__dirname, 'fold-worker');
   const worker = new Worker(entry, {
-    workerData: { file, range, maxLineBytes: opts.maxLineBytes } satisfies FoldWorkerInput,
+    workerData: {
+      file,
+      range,
+      rejectsPart,
+      maxLineBytes: opts.maxLineBytes,
+    } satisfies FoldWorkerInput,
     execArgv,
     // The worker holds its share of the fold: give it this thread's heap limit.
     resourceLimits: {
@@ -228,7 +327,7 @@ function foldInWorker(
       else if (opts.signal?.aborted)
         resolve({
           lines: 0,
-          rejects: [],
+          rejected: 0,
           keyed: [],
           unkeyed: 0,
           endsWithNewline: true,

@@ -10,12 +10,13 @@ const BYTES_REPORT = 4 * 2 ** 20;
 async function main(): Promise<void> {
   const port = parentPort;
   if (!port) throw new Error('fold-worker must run in a worker thread');
-  const { file, range, maxLineBytes } = workerData as FoldWorkerInput;
+  const { file, range, rejectsPart, maxLineBytes } = workerData as FoldWorkerInput;
   let unreported = 0;
   try {
     const result = await foldRange(
       file,
       range,
+      rejectsPart,
       (n) => {
         unreported += n;
         if (unreported >= BYTES_REPORT) {

@@ -1,9 +1,9 @@
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Aggregator } from '../../../src/ingest/aggregate';
-import { foldFile } from '../../../src/ingest/fold-file';
+import { foldFile, type FoldFileOptions } from '../../../src/ingest/fold-file';
 import { parseLine, type Rejected } from '../../../src/ingest/importer';
 import { Rng } from '../../../src/simulate/rng';
 
@@ -13,6 +13,22 @@ jest.setTimeout(60_000);
 
 const dir = mkdtempSync(path.join(tmpdir(), 'coterie-fold-file-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const rejectFile = path.join(dir, 'rejects.jsonl');
+
+/** foldFile with its reject file read back; no part file may be left beside it. */
+async function fold(file: string, opts: Omit<FoldFileOptions, 'rejectFile'> = {}) {
+  rmSync(rejectFile, { force: true });
+  const got = await foldFile(file, { ...opts, rejectFile });
+  expect(readdirSync(dir).filter((f) => f.endsWith('.part'))).toEqual([]);
+  if (!got) return got;
+  const rejects = readFileSync(rejectFile, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as Rejected);
+  expect(got.rejected).toBe(rejects.length);
+  return { ...got, rejects };
+}
 
 /** Lines with keys repeated far apart, colliding times, domains and orgs, bad and blank lines. */
 function lines(rng: Rng, n: number): string[] {
@@ -62,7 +78,7 @@ describe('foldFile', () => {
   it.each([1, 2, 3])(
     'folds with %i thread(s) exactly as one pass over the lines',
     async (workers) => {
-      const got = await foldFile(file, { workers });
+      const got = await fold(file, { workers });
       expect(got).not.toBeNull();
       if (!got) return;
       expect(got.lines).toBe(2000);
@@ -80,7 +96,7 @@ describe('foldFile', () => {
     const bytes = gzipSync(`${text.join('\n')}\n`);
     writeFileSync(gz, bytes);
     let read = 0;
-    const got = await foldFile(gz, { workers: 3, onBytes: (n) => (read += n) });
+    const got = await fold(gz, { workers: 3, onBytes: (n) => (read += n) });
     expect(got?.fold.rows()).toEqual(want.rows);
     expect(read).toBe(bytes.length);
   });
@@ -97,7 +113,7 @@ describe('foldFile', () => {
     writeFileSync(crlf, `${mixed.join('\r\n')}\r\n`);
     const expected = sequential(mixed);
     for (const workers of [2, 4]) {
-      const got = await foldFile(crlf, { workers });
+      const got = await fold(crlf, { workers });
       expect(got?.lines).toBe(2001);
       expect(got?.rejects).toEqual(expected.rejects);
       expect(got?.fold.rows()).toEqual(expected.rows);
@@ -121,7 +137,7 @@ describe('foldFile', () => {
       } as never,
     );
     for (const workers of [1, 2, 4]) {
-      const got = await foldFile(file, { workers, maxLineBytes });
+      const got = await fold(file, { workers, maxLineBytes });
       expect(got?.lines).toBe(2001);
       expect(got?.rejects).toEqual(want);
       expect(got?.fold.rows()).toEqual(expected.rows);
@@ -135,7 +151,7 @@ describe('foldFile', () => {
     writeFileSync(partial, `${head}${text.slice(1500).join('\n')}`);
     const expected = sequential(text.slice(0, 1500));
     for (const workers of [1, 3]) {
-      const got = await foldFile(partial, { workers, size: Buffer.byteLength(head) });
+      const got = await fold(partial, { workers, size: Buffer.byteLength(head) });
       expect(got?.lines).toBe(1500);
       expect(got?.rejects).toEqual(expected.rejects);
       expect(got?.fold.rows()).toEqual(expected.rows);
@@ -146,7 +162,7 @@ describe('foldFile', () => {
   it('folds an empty file to nothing', async () => {
     const empty = path.join(dir, 'empty.jsonl');
     writeFileSync(empty, '');
-    const got = await foldFile(empty, { workers: 2 });
+    const got = await fold(empty, { workers: 2 });
     expect(got).toMatchObject({ lines: 0, written: 0, rejects: [] });
     expect(got?.fold.rows().accounts).toEqual([]);
   });
@@ -154,7 +170,7 @@ describe('foldFile', () => {
   it('returns null when stopped before it starts', async () => {
     const abort = new AbortController();
     abort.abort();
-    expect(await foldFile(file, { workers: 2, signal: abort.signal })).toBeNull();
+    expect(await fold(file, { workers: 2, signal: abort.signal })).toBeNull();
   });
 
   it('stops mid-fold: returns null once every worker has exited, without reading the rest', async () => {
@@ -167,7 +183,13 @@ describe('foldFile', () => {
       read += n;
       abort.abort(); // at the first progress report, from this thread or a worker
     };
-    expect(await foldFile(big, { workers: 3, signal: abort.signal, onBytes })).toBeNull();
+    writeFileSync(rejectFile, "an earlier load's rejects\n");
+    expect(
+      await foldFile(big, { workers: 3, signal: abort.signal, onBytes, rejectFile }),
+    ).toBeNull();
+    // the reject file is replaced only once a fold is in; the parts are gone
+    expect(readFileSync(rejectFile, 'utf8')).toBe("an earlier load's rejects\n");
+    expect(readdirSync(dir).filter((f) => f.endsWith('.part'))).toEqual([]);
     expect(abort.signal.aborted).toBe(true);
     const atStop = read;
     expect(atStop).toBeLessThan(size * 0.75);
