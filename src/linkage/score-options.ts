@@ -99,7 +99,7 @@ export interface ScoreOptions {
   burstWindowMs: number;
   /**
    * a burst is a window holding at least max(burstMinAccounts, burstMinShare × members
-   * with a known sign-up) sign-ups; the signal is the share of members inside bursts
+   * with a known sign-up) sign-ups; the signal is the share of all members inside bursts
    */
   burstMinAccounts: number;
   burstMinShare: number;
@@ -109,7 +109,7 @@ export interface ScoreOptions {
   syncPairs: number;
   /** around the clock: a member's quietest window of this many hours of day… */
   quietWindowHours: number;
-  /** …measured only on members with at least this many requests */
+  /** …measured only on members with at least this many requests (the others count 0) */
   aroundMinRequests: number;
   /** office-hours window length on the hour-of-day clock */
   officeWindowHours: number;

@@ -212,8 +212,9 @@ function measure(ctx: Context, members: number[], rng: () => number): Measured {
   const burstMin = Math.max(opts.burstMinAccounts, opts.burstMinShare * signups.length);
   const inBursts = inBurstWindows(signups, opts.burstWindowMs, burstMin);
   signals.signup_known = signups.length;
-  signals.signup_burst_max_share = signups.length > 0 ? round(inBusiest / signups.length) : 0;
-  signals.signup_burst_share = signups.length > 0 ? round(inBursts / signups.length) : 0;
+  // over all members: a member whose sign-up is unknown is no evidence of a batch
+  signals.signup_burst_max_share = round(inBusiest / n);
+  signals.signup_burst_share = round(inBursts / n);
   signals.signup_span_days =
     signups.length >= 2
       ? round((quantileSorted(signups, 0.9) - quantileSorted(signups, 0.1)) / DAY_MS, 2)
@@ -249,9 +250,15 @@ function measure(ctx: Context, members: number[], rng: () => number): Measured {
     }
   }
   signals.hour_entropy_mean = entropyCount > 0 ? round(entropySum / entropyCount) : 0;
-  // quiet-window share relative to a flat day (1 = no quiet hours at all)
+  // quiet-window share relative to a flat day (1 = no quiet hours at all), over all the
+  // sampled members, those too light to measure counting 0: one service account among
+  // light users is not a cluster that runs around the clock
+  signals.activity_sampled = sampled.length;
+  signals.around_the_clock_measured = quietCount;
   signals.around_the_clock =
-    quietCount > 0 ? round(Math.min(1, quietSum / quietCount / (opts.quietWindowHours / 24))) : 0;
+    sampled.length > 0
+      ? round(Math.min(1, quietSum / sampled.length / (opts.quietWindowHours / 24)))
+      : 0;
   signals.office_window_share = round(bestWindowShare(clusterHours, opts.officeWindowHours));
   signals.weekend_share = weekend.total > 0 ? round(weekend.weekend / weekend.total) : 0;
   signals.activity_span_days = Number.isFinite(minHour) ? round((maxHour - minHour) / 24, 2) : 0;
@@ -321,7 +328,11 @@ function modalShare(
   return best / accounts.length;
 }
 
-/** Mean Jaccard of active-hour sets over up to `maxPairs` member pairs (all pairs when few). */
+/**
+ * Mean Jaccard of active-hour sets over up to `maxPairs` pairs of active members (all
+ * pairs when few), × the share of `accounts` that are active: two members on one
+ * schedule among dormant ones are not a synchronised cluster.
+ */
 function meanPairJaccard(
   accounts: readonly AccountFacts[],
   maxPairs: number,
@@ -349,5 +360,5 @@ function meanPairJaccard(
       pairs++;
     }
   }
-  return sum / pairs;
+  return (sum / pairs) * (k / accounts.length);
 }

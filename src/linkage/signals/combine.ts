@@ -55,6 +55,8 @@ export function strengthsOf(
     confidenceOf(size, opts) * ramp(v('around_the_clock'), ...opts.ramps.around_the_clock_claims);
   const org = r('org_share') * human;
   const domain = r('corporate_domain_share') * human;
+  // spread only as far as sign-ups are known: two known months apart are no spread organisation
+  const signupKnown = Math.min(1, v('signup_known') / Math.max(1, size));
   // allow-listed cards included: allow-listing a startup's company card must not cost it this
   const paymentSingle =
     v('payment_values_all') === 1 && v('payment_max_accounts_all') >= 0.8 * size;
@@ -72,7 +74,8 @@ export function strengthsOf(
     benign: {
       benign_consistent_org: org,
       benign_corporate_domain: domain,
-      benign_signups_spread: r('signup_span_days') * (1 - burst) * Math.max(org, domain),
+      benign_signups_spread:
+        r('signup_span_days') * signupKnown * (1 - burst) * Math.max(org, domain),
       benign_office_hours:
         r('office_window_share') *
         (v('activity_span_days') >= 14 ? 0.5 + 0.5 * r('weekend_share') : 1),

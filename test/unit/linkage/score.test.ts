@@ -69,6 +69,11 @@ function reason(cluster: ScoredCluster, code: string): number | undefined {
   return cluster.reasons.find((r) => r.code === code)?.value;
 }
 
+/** Rounded as signals are (4 decimals). */
+function round4(x: number): number {
+  return Math.round(x * 1e4) / 1e4;
+}
+
 function codes(cluster: ScoredCluster): string[] {
   return cluster.reasons.map((r) => r.code);
 }
@@ -731,6 +736,104 @@ describe('score: each reason code appears when its pattern is planted', () => {
   it('none of the planted codes appear on the neutral base', () => {
     const base = scoreOne(people('base', 12, 7));
     expect(codes(base)).toEqual([]);
+  });
+});
+
+describe('score: a signal measured on some members counts for the share of the cluster they are', () => {
+  // Found by review: a share or a mean over the members it could be measured on stood
+  // for the whole cluster, whose size alone set the confidence.
+  it('signup_burst: members whose sign-up is unknown are no evidence of a batch', () => {
+    const onOneDay = (acc: FixtureAccount, i: number): void => {
+      acc.signupAt = T0 - 5 * DAY + i * 60_000;
+    };
+    const known3 = scoreOne(
+      people('burst-known3', 30, 7, (acc, i) => {
+        onOneDay(acc, i);
+        if (i >= 3) acc.signupAt = null;
+      }),
+    );
+    expect(known3.signals.signup_known).toBe(3);
+    expect(known3.signals.signup_burst_share).toBe(0.1);
+    expect(known3.signals.signup_burst_max_share).toBe(0.1);
+    expect(known3.signals.strength_signup_burst).toBe(0);
+    expect(reason(known3, 'signup_burst')).toBeUndefined();
+    // every sign-up known and on that day: the whole cluster, as before
+    const all30 = scoreOne(people('burst-all30', 30, 7, onOneDay));
+    expect(all30.signals.signup_burst_share).toBe(1);
+    expect(reason(all30, 'signup_burst')).toBe(1);
+  });
+
+  it('around_the_clock: one service account among light users neither raises it nor voids the org', () => {
+    // A company of 21 on one org and domain: 20 light users (6 requests each, fewer than
+    // aroundMinRequests) and one service account running 24/7. The mean over the one
+    // member measured read 1, and the claims discount took the org and domain (risk
+    // 0.0004 → 0.128).
+    const company = people('svc', 21, 9, (acc, i, r) => {
+      acc.org = 'org-svc';
+      acc.emailDomain = 'svc.example';
+      acc.hours =
+        i === 0
+          ? schedule(
+              {
+                fromDay: 0,
+                toDay: PERIOD_DAYS,
+                hoursOfDay: ALL_HOURS,
+                dayChance: 0.5,
+                perHour: 1,
+              },
+              r,
+            )
+          : { keys: [T0 / HOUR + 10 + 24 * i, T0 / HOUR + 11 + 24 * i], counts: [3, 3] };
+    });
+    const c = scoreOne(company);
+    expect(c.signals.around_the_clock).toBeLessThanOrEqual(round4(1 / 21));
+    expect(c.signals.strength_around_the_clock).toBe(0);
+    expect(reason(c, 'around_the_clock')).toBeUndefined();
+    expect(c.signals.strength_benign_consistent_org).toBe(1);
+    expect(c.signals.strength_benign_corporate_domain).toBe(1);
+    expect(c.risk).toBeLessThan(0.01);
+    expect(c.signals.around_the_clock_measured).toBe(1);
+    expect(c.signals.activity_sampled).toBe(21);
+    // every member running 24/7: the whole cluster, as before
+    const clock = scoreOne(people('svc-all', 21, 9, plant.aroundTheClock()));
+    expect(clock.signals.around_the_clock_measured).toBe(21);
+    expect(clock.signals.around_the_clock).toBeGreaterThan(0.95);
+  });
+
+  it('synchronised_activity: two members on one schedule among dormant ones are not a synchronised cluster', () => {
+    const shared = schedule(
+      { fromDay: 0, toDay: PERIOD_DAYS, hoursOfDay: slot(14, 4), dayChance: 0.5, perHour: 2 },
+      rng(5),
+    );
+    const c = scoreOne(
+      people('sync-dormant', 30, 7, (acc, i) => {
+        if (i < 2) plant.sameSchedule(shared)(acc);
+        else acc.hours = { keys: [], counts: [] };
+      }),
+    );
+    expect(c.signals.active_hour_jaccard).toBeLessThanOrEqual(round4(2 / 30));
+    expect(c.signals.strength_synchronised_activity).toBe(0);
+    expect(reason(c, 'synchronised_activity')).toBeUndefined();
+    const allSync = scoreOne(people('sync-all', 30, 7, plant.sameSchedule(shared)));
+    expect(allSync.signals.active_hour_jaccard).toBe(1);
+  });
+
+  it('benign_signups_spread: two known sign-ups months apart do not make a spread organisation', () => {
+    const spread = plant.spreadSignups(200, 30);
+    const org = plant.org('org-spread');
+    const known2 = scoreOne(
+      people('spread-known2', 30, 7, (acc, i) => {
+        org(acc);
+        spread(acc, i);
+        if (i !== 1 && i !== 28) acc.signupAt = null;
+      }),
+    );
+    expect(known2.signals.signup_known).toBe(2);
+    expect(known2.signals.signup_span_days).toBeGreaterThan(120);
+    expect(known2.signals.strength_benign_signups_spread).toBeLessThanOrEqual(round4(2 / 30));
+    expect(reason(known2, 'benign_signups_spread')).toBeUndefined();
+    const all30 = scoreOne(people('spread-all30', 30, 7, all(org, spread)));
+    expect(all30.signals.strength_benign_signups_spread).toBe(1);
   });
 });
 
