@@ -196,7 +196,7 @@ export function firstActiveHour(series: HourSeries, fromHour: number, toHour: nu
 }
 
 export interface PivotResult {
-  /** share of members' traffic on the new model in the measured window */
+  /** share of members' traffic on the new model from the anchor hour to release + window */
   share: number;
   /**
    * share of members active in the 2 × window after the release hour that used the new
@@ -211,13 +211,15 @@ export interface PivotResult {
 export const PIVOT_ANCHOR_SHARE = 0.25;
 
 /**
- * How fast members moved traffic to a model released at `releaseMs`, measured over the
- * `windowHours` from when a quarter of the members who used it within `windowHours` of
- * the release had first used it. Not from the first use by any member: one member's
- * single request in the release hour would anchor the window there and hide a group
- * that switched late on release day. Not the best of several windows either: adoption
- * rises, so the latest window would lift every gradual adopter. A window with fewer
- * than `minRequests` requests is not measured (share 0).
+ * How fast members moved traffic to a model released at `releaseMs`: their share on it
+ * from when a quarter of the members who used it within `windowHours` of the release
+ * had first used it, to `windowHours` after the release. Not from the first use by any
+ * member: one member's single request in the release hour would anchor the window there
+ * and hide a group that switched late on release day. Never past the release's
+ * `windowHours`: a window running on from a late anchor counted a switch a day later
+ * as one within it. Not the best of several windows either: adoption rises, so the
+ * latest window would lift every gradual adopter. A window with fewer than
+ * `minRequests` requests is not measured (share 0).
  */
 export function modelPivot(
   members: readonly AccountFacts[],
@@ -228,9 +230,9 @@ export function modelPivot(
 ): PivotResult {
   const releaseHour = Math.floor(releaseMs / HOUR_MS);
   const adoptBy = releaseHour + windowHours;
-  // per hour of the 2 × window from the release hour: members' requests, and on the model
-  const all = new Float64Array(2 * windowHours);
-  const onModel = new Float64Array(2 * windowHours);
+  // per hour of the window from the release hour: members' requests, and on the model
+  const all = new Float64Array(windowHours);
+  const onModel = new Float64Array(windowHours);
   const firstUses: number[] = [];
   let active = 0;
   let adopted = 0;
@@ -254,7 +256,7 @@ export function modelPivot(
   const anchor = firstUses[Math.ceil(PIVOT_ANCHOR_SHARE * firstUses.length) - 1] as number;
   let total = 0;
   let on = 0;
-  for (let h = anchor; h < anchor + windowHours; h++) {
+  for (let h = anchor; h < windowHours; h++) {
     total += all[h]!;
     on += onModel[h]!;
   }

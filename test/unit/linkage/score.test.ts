@@ -1408,19 +1408,52 @@ describe('score helpers', () => {
         ],
       );
     const four = ['t1', 't2', 't3', 't4'].map(team);
-    // one of five adopters early: the 2nd first use (+20 h) opens the window
+    // one of five adopters early: the 2nd first use (+20 h) opens the window, which
+    // still closes at +24 h (the traffic at +30 h is a day late)
     const one = modelPivot([early('e1'), ...four], NEW_MODEL, RELEASE, 24);
-    expect(one).toEqual({ share: 0.5, adoption: 1, windowRequests: 200 });
+    expect(one).toEqual({ share: 0.5, adoption: 1, windowRequests: 40 });
     // two of six early: the window opens at the release hour and ends before +30 h
     const two = modelPivot([early('e1'), early('e2'), ...four], NEW_MODEL, RELEASE, 24);
     expect(two.share).toBeCloseTo((4 + 4 * 5) / (4 + 4 * 10), 10);
     expect(two.windowRequests).toBe(44);
     // a window with fewer than minRequests requests is not measured
-    expect(modelPivot([early('e1'), ...four], NEW_MODEL, RELEASE, 24, 201)).toEqual({
+    expect(modelPivot([early('e1'), ...four], NEW_MODEL, RELEASE, 24, 41)).toEqual({
       share: 0,
       adoption: 1,
-      windowRequests: 200,
+      windowRequests: 40,
     });
+  });
+
+  it('measures no later than pivotWindowHours after the release, wherever the window opens', () => {
+    // Review of the quarter anchor: the window ran 24 h from the anchor (up to +23 h), so
+    // traffic up to +47 h counted, and a group that first touched the model at +20 h and
+    // switched at +30 h read 0.39 while one that touched it at +0 h read 0.1.
+    const r = RELEASE / HOUR;
+    /** 10 requests an hour; 1 of them on the model from `touch`, 6 from `switchAt`. */
+    const group = (touch: number, switchAt: number) =>
+      Array.from({ length: 20 }, (_, i) => {
+        const all: [number, number][] = [];
+        const onNew: [number, number][] = [];
+        for (let h = -48; h < 72; h++) {
+          all.push([r + h, 10]);
+          const on = h >= switchAt ? 6 : h >= touch ? 1 : 0;
+          if (on > 0) onNew.push([r + h, on]);
+        }
+        return member(`tw${touch}-${switchAt}-${i}`, all, onNew);
+      });
+    const pivot = (touch: number, switchAt: number) =>
+      modelPivot(group(touch, switchAt), NEW_MODEL, RELEASE, 24, 20);
+    const early = pivot(0, 30);
+    const late = pivot(20, 30);
+    expect(early.share).toBeCloseTo(0.1, 10);
+    // the late touch opens the window at +20 h; it still closes at +24 h
+    expect(late.share).toBeCloseTo(0.1, 10);
+    expect(late.windowRequests).toBe(20 * 4 * 10);
+    expect(pivot(23, 40).share).toBeCloseTo(0.1, 10);
+    expect(late.share).toBeLessThan(DEFAULTS.ramps.pivot_share_24h[0]);
+    // a switch within the 24 h still counts: at +10 h, 14 of 24 hours at 6 in 10
+    expect(pivot(0, 10).share).toBeCloseTo((10 * 1 + 14 * 6) / 240, 10);
+    expect(pivot(20, 22).share).toBeCloseTo((2 * 1 + 2 * 6) / 40, 10);
   });
 
   it('measures gradual adopters over their first day, not their best later one', () => {
@@ -1476,7 +1509,7 @@ describe('score helpers', () => {
     );
     // active in the 48 h: tried-early, adopter, holdout; adopted in the first 24 h: adopter
     expect(p.adoption).toBeCloseTo(1 / 3, 10);
-    // the window runs from the adopter's first hour on the model, r + 2, to r + 26
+    // the window runs from the adopter's first hour on the model, r + 2, to r + 24
     expect(p.share).toBeCloseTo(5 / 30, 10);
     expect(p.windowRequests).toBe(30);
   });
