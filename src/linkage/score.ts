@@ -19,6 +19,7 @@ import { checkTemplates, promptTemplates, type PromptTemplates } from './lsh';
 import { scoreOptions, type ScoreOptionsInput } from './score-options';
 import {
   DAY_MS,
+  activeKeys,
   addHourOfDay,
   bestWindowShare,
   jaccardSorted,
@@ -33,7 +34,14 @@ import { combine } from './signals/combine';
 import { buildContext, type Context } from './signals/context';
 import { medianSorted, round, sample } from './signals/numbers';
 import { rankShared, sharingSignals, templateSignals } from './signals/shared-values';
-import type { AccountFacts, Detection, IdentifierKind, LinkageInput, ScoredCluster } from './types';
+import {
+  eventCount,
+  type AccountFacts,
+  type Detection,
+  type IdentifierKind,
+  type LinkageInput,
+  type ScoredCluster,
+} from './types';
 
 export {
   BENIGN_CODES,
@@ -98,6 +106,11 @@ function scoreCluster(ctx: Context, members: number[], clusterIndex: number): Sc
   const { opts } = ctx;
   const rng = createRng((opts.seed ^ Math.imul(clusterIndex + 1, 0x9e3779b1)) >>> 0);
   const m = measure(ctx, members, rng);
+  // counts are read by eventCount; this only catches a sum that overflows, so that no
+  // signal or reason value is ever non-finite (the API's reasons hold numbers)
+  for (const [key, value] of Object.entries(m.signals)) {
+    if (!Number.isFinite(value)) m.signals[key] = 0;
+  }
   const { risk, z, confidence, reasons, strengths, contributions, harvest } = combine(
     m.signals,
     members.length,
@@ -177,8 +190,9 @@ function measure(ctx: Context, members: number[], rng: () => number): Measured {
   let capabilityTotal = 0;
   for (const acc of accounts) {
     for (const cap of acc.capabilities) {
-      capabilities.set(cap.name, (capabilities.get(cap.name) ?? 0) + cap.count);
-      capabilityTotal += cap.count;
+      const count = eventCount(cap.count);
+      capabilities.set(cap.name, (capabilities.get(cap.name) ?? 0) + count);
+      capabilityTotal += count;
     }
   }
   let hhi = 0;
@@ -195,7 +209,7 @@ function measure(ctx: Context, members: number[], rng: () => number): Measured {
 
   // --- request volume ---------------------------------------------------------------
   const requests = ctx.scratchA.subarray(0, n);
-  for (let i = 0; i < n; i++) requests[i] = accounts[i]!.requests;
+  for (let i = 0; i < n; i++) requests[i] = eventCount(accounts[i]!.requests);
   const medianRequests = medianSorted(requests.sort());
   signals.requests_median = medianRequests;
   signals.requests_population_median = ctx.populationMedianRequests;
@@ -231,8 +245,12 @@ function measure(ctx: Context, members: number[], rng: () => number): Measured {
   let quietCount = 0;
   let minHour = Infinity;
   let maxHour = -Infinity;
+  // active hours (count > 0) per sampled member, read once: `hours` may decode on each read
+  const sampledKeys: (readonly number[])[] = [];
   for (const acc of sampled) {
     const hours = acc.hours;
+    const keys = activeKeys(hours);
+    sampledKeys.push(keys);
     memberHours.fill(0);
     const total = addHourOfDay(hours, memberHours, weekend);
     if (total <= 0) continue;
@@ -243,7 +261,6 @@ function measure(ctx: Context, members: number[], rng: () => number): Measured {
       quietSum += quietestWindowShare(memberHours, opts.quietWindowHours);
       quietCount++;
     }
-    const keys = hours.keys;
     if (keys.length > 0) {
       minHour = Math.min(minHour, keys[0]!);
       maxHour = Math.max(maxHour, keys[keys.length - 1]!);
@@ -262,7 +279,7 @@ function measure(ctx: Context, members: number[], rng: () => number): Measured {
   signals.office_window_share = round(bestWindowShare(clusterHours, opts.officeWindowHours));
   signals.weekend_share = weekend.total > 0 ? round(weekend.weekend / weekend.total) : 0;
   signals.activity_span_days = Number.isFinite(minHour) ? round((maxHour - minHour) / 24, 2) : 0;
-  signals.active_hour_jaccard = round(meanPairJaccard(sampled, opts.syncPairs, rng));
+  signals.active_hour_jaccard = round(meanPairJaccard(sampledKeys, opts.syncPairs, rng));
 
   // --- model pivot ----------------------------------------------------------------------
   let pivotShare = 0;
@@ -329,17 +346,16 @@ function modalShare(
 }
 
 /**
- * Mean Jaccard of active-hour sets over up to `maxPairs` pairs of active members (all
- * pairs when few), × the share of `accounts` that are active: two members on one
- * schedule among dormant ones are not a synchronised cluster.
+ * Mean Jaccard of active-hour sets (one per member) over up to `maxPairs` pairs of
+ * active members (all pairs when few), × the share of members that are active: two
+ * members on one schedule among dormant ones are not a synchronised cluster.
  */
 function meanPairJaccard(
-  accounts: readonly AccountFacts[],
+  memberKeys: readonly (readonly number[])[],
   maxPairs: number,
   rng: () => number,
 ): number {
-  // keys read once per account: an account's `hours` may be decoded on each read
-  const active = accounts.map((a) => a.hours.keys).filter((keys) => keys.length > 0);
+  const active = memberKeys.filter((keys) => keys.length > 0);
   const k = active.length;
   if (k < 2) return 0;
   let sum = 0;
@@ -360,5 +376,5 @@ function meanPairJaccard(
       pairs++;
     }
   }
-  return (sum / pairs) * (k / accounts.length);
+  return (sum / pairs) * (k / memberKeys.length);
 }

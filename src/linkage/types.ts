@@ -77,16 +77,23 @@ export interface LinkageInput {
 }
 
 /**
- * Events behind link `l`: a count that is not a finite number > 0 (missing, negative,
- * NaN, ±Infinity) is 0 events, like a missing one, so one bad count can neither poison
- * a sum it enters (NaN, or Infinity / Infinity) nor take all of it. Build (traffic
- * shares) and score (template traffic) both read counts through this. In build, an
- * account whose counts of a kind are all 0 keeps full weight on its values of that
- * kind, as a caller that does not know counts gets.
+ * A count of events as the pure stages read it: one that is not a finite number > 0
+ * (missing, negative, NaN, ±Infinity) is 0 events, like a missing one, so one bad count
+ * can neither poison a sum it enters (NaN, or Infinity / Infinity) nor take all of it.
+ * Score reads account requests, hour counts and capability counts through this.
+ */
+export function eventCount(c: number | undefined): number {
+  return c !== undefined && Number.isFinite(c) && c > 0 ? c : 0;
+}
+
+/**
+ * Events behind link `l`, by `eventCount`. Build (traffic shares) and score (template
+ * traffic) both read link counts through this. In build, an account whose counts of a
+ * kind are all 0 keeps full weight on its values of that kind, as a caller that does
+ * not know counts gets.
  */
 export function linkEvents(input: LinkageInput, l: number): number {
-  const c = input.linkCount[l];
-  return c !== undefined && Number.isFinite(c) && c > 0 ? c : 0;
+  return eventCount(input.linkCount[l]);
 }
 
 /** Weighted, undirected account–account graph; multi-edges already collapsed. */

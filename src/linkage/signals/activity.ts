@@ -7,7 +7,7 @@
  * series it is given and the caller decides how many accounts to feed it (sampling).
  * Hours are epoch hours (floor(ms / 3_600_000)), UTC.
  */
-import type { AccountFacts, HourSeries } from '../types';
+import { eventCount, type AccountFacts, type HourSeries } from '../types';
 import { lowerBound } from './numbers';
 
 export const HOUR_MS = 3_600_000;
@@ -16,7 +16,8 @@ const LOG24 = Math.log(24);
 
 /**
  * One pass over a series: adds its counts into a 24-slot hour-of-day histogram and its
- * weekend (Saturday/Sunday, UTC) traffic into `acc`; returns the total added.
+ * weekend (Saturday/Sunday, UTC) traffic into `acc`; returns the total added. Every
+ * helper here reads hour counts by `eventCount` (not a finite number > 0: 0).
  */
 export function addHourOfDay(
   series: HourSeries,
@@ -27,7 +28,8 @@ export function addHourOfDay(
   let weekend = 0;
   const { keys, counts } = series;
   for (let i = 0; i < keys.length; i++) {
-    const c = counts[i] ?? 0;
+    const c = eventCount(counts[i]);
+    if (c === 0) continue;
     const key = keys[i]!;
     const slot = ((key % 24) + 24) % 24;
     histogram[slot] = histogram[slot]! + c;
@@ -86,6 +88,15 @@ export function bestWindowShare(histogram: Float64Array, width: number): number 
 export function quietestWindowShare(histogram: Float64Array, width: number): number {
   const { min, total } = windowExtremes(histogram, width);
   return total > 0 ? Math.max(0, min) / total : 0;
+}
+
+/** The keys of a series whose count is > 0 (the series' own array when all are). */
+export function activeKeys(series: HourSeries): readonly number[] {
+  const { keys, counts } = series;
+  for (let i = 0; i < keys.length; i++) {
+    if (eventCount(counts[i]) === 0) return keys.filter((_, j) => eventCount(counts[j]) > 0);
+  }
+  return keys;
 }
 
 /** Jaccard similarity of two ascending key arrays (active-hour sets). */
@@ -165,7 +176,7 @@ export function sumHours(series: HourSeries, fromHour: number, toHour: number): 
     i < keys.length && keys[i]! < toHour;
     i++
   ) {
-    sum += counts[i] ?? 0;
+    sum += eventCount(counts[i]);
   }
   return sum;
 }
@@ -180,7 +191,7 @@ function addHours(series: HourSeries, fromHour: number, into: Float64Array): voi
     i++
   ) {
     const slot = keys[i]! - fromHour;
-    into[slot] = into[slot]! + (counts[i] ?? 0);
+    into[slot] = into[slot]! + eventCount(counts[i]);
   }
 }
 
@@ -190,7 +201,7 @@ export function firstActiveHour(series: HourSeries, fromHour: number, toHour: nu
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i]!;
     if (k >= toHour) break;
-    if (k >= fromHour && (counts[i] ?? 0) > 0) return k;
+    if (k >= fromHour && eventCount(counts[i]) > 0) return k;
   }
   return -1;
 }

@@ -7,7 +7,7 @@
 import { allowedIdentifiers } from '../build';
 import type { PromptTemplates } from '../lsh';
 import type { ScoreOptions } from '../score-options';
-import { linkEvents, type LinkageInput } from '../types';
+import { eventCount, linkEvents, type LinkageInput } from '../types';
 import { HOUR_MS } from './activity';
 import { medianSorted } from './numbers';
 
@@ -152,8 +152,8 @@ function populationRequests(input: LinkageInput): { median: number; counted: num
   const requests = new Float64Array(input.accounts.length);
   let counted = 0;
   for (const a of input.accounts) {
-    // not finite or ≤ 0: no requests, as linkEvents reads a count
-    if (Number.isFinite(a.requests) && a.requests > 0) requests[counted++] = a.requests;
+    const r = eventCount(a.requests);
+    if (r > 0) requests[counted++] = r;
   }
   return { median: medianSorted(requests.subarray(0, counted).sort()), counted };
 }

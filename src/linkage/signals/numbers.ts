@@ -23,7 +23,9 @@ export function sigmoid(z: number): number {
 
 export function round(x: number, digits = 4): number {
   const f = 10 ** digits;
-  return Math.round(x * f) / f;
+  const y = Math.round(x * f) / f;
+  // x · f overflows past ~1e304; such x has no decimals to round
+  return Number.isFinite(y) ? y : x;
 }
 
 /** Up to k distinct elements of `items`, chosen with `rng` (all of them, in order, if k ≥ length). */
@@ -46,7 +48,8 @@ export function medianSorted(sorted: Float64Array): number {
   const n = sorted.length;
   if (n === 0) return 0;
   const mid = n >> 1;
-  return n % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  // halves first, so two large values cannot overflow; halving is exact, the median the same
+  return n % 2 ? sorted[mid]! : sorted[mid - 1]! / 2 + sorted[mid]! / 2;
 }
 
 /** First index in [from, to) of ascending `list` whose value is ≥ x (binary search). */

@@ -1242,6 +1242,59 @@ describe('score: mechanics', () => {
     }
   });
 
+  it('a request, hour or capability count that is not a finite number > 0 is 0, as a link count is', () => {
+    // Found by review: requests Infinity gave the reason high_request_volume the value
+    // Infinity (stored as null, against the API schema); NaN hour counts made
+    // hour_entropy_mean NaN. Each bad count must read as 0, wherever score reads it.
+    // made afresh for each input: a fixture's hours and capabilities are its facts' arrays
+    const group = () => people('bad-counts', 6, 2, harvesting(plant.pivot(2, 0.5)));
+    const ids = [group().map((a) => a.id)];
+    const scoreWith = (bad: number): ScoredCluster => {
+      const input = makeInput([...BACKGROUND, ...group()]);
+      const members = input.accounts.slice(-6);
+      members.forEach((f, i) => {
+        if (i < 4) f.requests = bad;
+        f.hours.counts[i] = bad;
+        f.capabilities[0]!.count = bad;
+        const onNew = f.models.find((m) => m.name === NEW_MODEL);
+        if (onNew) onNew.hours.counts[0] = bad;
+      });
+      const [c] = score(input, detectionFor(input, ids));
+      if (!c) throw new Error('no cluster');
+      return c;
+    };
+    const zero = scoreWith(0);
+    for (const bad of [Infinity, NaN, -Infinity, -5]) {
+      const c = scoreWith(bad);
+      expect({ bad, reasons: c.reasons, signals: c.signals }).toEqual({
+        bad,
+        reasons: zero.reasons,
+        signals: zero.signals,
+      });
+      expect(c.reasons.every((r) => Number.isFinite(r.value))).toBe(true);
+      expect(Object.values(c.signals).every((v) => Number.isFinite(v))).toBe(true);
+    }
+    // all members' requests bad: the median is 0, not a high volume of Infinity
+    const input = makeInput([...BACKGROUND, ...group()]);
+    for (const f of input.accounts.slice(-6)) f.requests = Infinity;
+    const [all] = score(input, detectionFor(input, ids));
+    expect(all?.signals.requests_median).toBe(0);
+    expect(reason(all as ScoredCluster, 'high_request_volume')).toBeUndefined();
+    // finite counts whose sums overflow: still no non-finite signal or reason value
+    const huge = makeInput([...BACKGROUND, ...group()]);
+    for (const f of huge.accounts.slice(-6)) {
+      f.requests = Number.MAX_VALUE;
+      f.hours.counts.fill(Number.MAX_VALUE);
+    }
+    const [big] = score(huge, detectionFor(huge, ids));
+    expect(big?.signals.requests_median).toBe(Number.MAX_VALUE);
+    expect(reason(big as ScoredCluster, 'high_request_volume')).toBe(
+      Number.MAX_VALUE / (big?.signals.requests_population_median ?? NaN),
+    );
+    expect(big?.reasons.every((r) => Number.isFinite(r.value))).toBe(true);
+    expect(Object.values(big?.signals ?? {}).every((v) => Number.isFinite(v))).toBe(true);
+  });
+
   it('an allow-listed prompt fingerprint allows its template when it is not itself in the run', () => {
     // A verdict lists one representative fingerprint F; a later run sees only variants of
     // it. Six accounts send 1-bit variants of F: listed, they are no shared evidence,
