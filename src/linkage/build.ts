@@ -392,6 +392,7 @@ function distinctValues(
   stats.promptMalformed = templates.malformed;
   stats.lshCandidates = templates.stats.candidates;
   stats.nearDuplicatePairs = templates.stats.pairs;
+  stats.lshRebucketed = templates.stats.rebucketed;
   stats.lshAllowCandidates = templates.allowCandidates;
 
   for (let i = 0; i < ids.length; i++) {
