@@ -46,8 +46,9 @@ export type BenignCode = (typeof BENIGN_CODES)[number];
 
 /**
  * [lo, hi] of the linear ramp that maps a raw signal to a strength in [0, 1]
- * (0 at or below lo, 1 at or above hi; hi < lo makes a falling ramp; lo ≠ hi). Ramps
- * over counts and ratios (LOG_RAMPS) are on a log scale, so their lo and hi are > 0.
+ * (0 at or below lo, 1 at or above hi; hi < lo makes a falling ramp; lo ≠ hi; both
+ * within the signal's RAMP_RANGE). Ramps over counts and ratios (LOG_RAMPS) are on a
+ * log scale, so their lo and hi are > 0.
  */
 export interface Ramps {
   payment_mean_shared_accounts: [number, number];
@@ -70,6 +71,31 @@ export interface Ramps {
   office_window_share: [number, number];
   weekend_share: [number, number];
 }
+
+/**
+ * What each ramp's raw signal ranges over, for the checks on overrides (settings.ts):
+ * a share in [0, 1]; a count, ratio or number of days, never below 0; or the harvest
+ * gate, whose ramp may start below 0 (SIGNALS.md: [-1, 0] turns the gate off).
+ */
+export const RAMP_RANGE: Record<keyof Ramps, 'share' | 'count' | 'gate'> = {
+  payment_mean_shared_accounts: 'count',
+  subnet_mean_shared_accounts: 'count',
+  subnet_shared_per_member: 'count',
+  template_top_share: 'share',
+  capability_hhi: 'share',
+  requests_ratio: 'count',
+  signup_burst_share: 'share',
+  active_hour_jaccard: 'share',
+  around_the_clock: 'share',
+  around_the_clock_claims: 'share',
+  pivot_share_24h: 'share',
+  harvest_evidence: 'gate',
+  org_share: 'share',
+  corporate_domain_share: 'share',
+  signup_span_days: 'count',
+  office_window_share: 'share',
+  weekend_share: 'share',
+};
 
 /** The ramps read on a log scale (combine.ts). */
 export const LOG_RAMPS = [

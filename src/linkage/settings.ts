@@ -11,7 +11,7 @@ import { z } from 'zod';
 import type { Config } from '../platform/config';
 import { parseConfigAllowlist } from './allowlist';
 import { DEFAULTS as SCORE, type ScoreOptionsInput } from './score';
-import { LOG_RAMPS } from './score-options';
+import { LOG_RAMPS, RAMP_RANGE } from './score-options';
 import type { IdentifierKind } from './types';
 import { DEFAULTS as LINK, type BuildOptions } from './weights';
 
@@ -100,6 +100,21 @@ export const weightOverridesSchema = z
                 code: 'custom',
                 path: [key],
                 message: 'a log-scale ramp needs lo and hi > 0',
+              });
+            // An end outside the signal's range acts as reversing did: below it, no evidence
+            // at all has strength; a share ramp past 1 never counts or always does.
+            const range = RAMP_RANGE[key as keyof typeof RAMP_RANGE];
+            if (range === 'share' && !(Math.min(...r) >= 0 && Math.max(...r) <= 1))
+              ctx.addIssue({
+                code: 'custom',
+                path: [key],
+                message: `lo and hi must be within [0, 1]: ${key} is a share`,
+              });
+            if (range === 'count' && !(Math.min(...r) >= 0))
+              ctx.addIssue({
+                code: 'custom',
+                path: [key],
+                message: `lo and hi must be ≥ 0: ${key} is never below 0, and a ramp from below it gives strength with no evidence at all`,
               });
           }
         }),

@@ -84,6 +84,26 @@ describe('LINKAGE_WEIGHTS', () => {
       /ramps\.weekend_share: this ramp falls .*lo must be above hi/,
     ],
     [
+      'a rising share ramp from below 0 (no sign-up data at all would be full strength)',
+      '{"score":{"ramps":{"signup_burst_share":[-1,0]}}}',
+      /ramps\.signup_burst_share: lo and hi must be within \[0, 1\]/,
+    ],
+    [
+      'a share ramp past 1 (org_share could never count)',
+      '{"score":{"ramps":{"org_share":[1.5,2]}}}',
+      /ramps\.org_share: lo and hi must be within \[0, 1\]/,
+    ],
+    [
+      'a falling share ramp past 1 (every weekend share would be full strength)',
+      '{"score":{"ramps":{"weekend_share":[2,1]}}}',
+      /ramps\.weekend_share: lo and hi must be within \[0, 1\]/,
+    ],
+    [
+      'a ramp over days from below 0 (sign-ups on one day would count as a little spread)',
+      '{"score":{"ramps":{"signup_span_days":[-10,90]}}}',
+      /ramps\.signup_span_days: lo and hi must be ≥ 0/,
+    ],
+    [
       'reasonMinStrength 0 (every code would be a reason)',
       '{"score":{"reasonMinStrength":0}}',
       /LINKAGE_WEIGHTS\.score\.reasonMinStrength/,
@@ -120,11 +140,22 @@ describe('LINKAGE_WEIGHTS', () => {
           corroborationMin: 0.01,
           minProposeWeight: 0.01,
         },
-        score: { reasonMinStrength: 1, ramps: { weekend_share: [0.3, 0.1], org_share: [0.5, 1] } },
+        score: {
+          reasonMinStrength: 1,
+          ramps: {
+            weekend_share: [1, 0],
+            org_share: [0.5, 1],
+            signup_burst_share: [0, 0.5],
+            signup_span_days: [0, 400],
+            // SIGNALS.md: the way to turn the harvest gate off
+            harvest_evidence: [-1, 0],
+          },
+        },
       }),
     );
     expect(resolveBuildOptions(buildOverrides(o)).maxExpandDegree).toBe(1000);
-    expect(scoreOptions(scoreOverrides(o)).ramps.weekend_share).toEqual([0.3, 0.1]);
+    expect(scoreOptions(scoreOverrides(o)).ramps.weekend_share).toEqual([1, 0]);
+    expect(scoreOptions(scoreOverrides(o)).ramps.harvest_evidence).toEqual([-1, 0]);
   });
 
   it('refuses minProposeWeight above corroborationMin, each overridden or at its default', () => {
