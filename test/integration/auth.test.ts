@@ -1,8 +1,8 @@
 /**
- * Who may do what, over HTTP against a real Neo4j: every route but health, the API
- * docs (openapi.test.ts) and triggering a run (linkage.test.ts) with no
- * key, a malformed header, an unknown key, and each role; and the no-keys mode,
- * where every caller is the local admin.
+ * Who may do what, over HTTP against a real Neo4j: every route but health and the API
+ * docs (openapi.test.ts) with no key, a malformed header, an unknown key, and each role
+ * (a case checks that this covers every operation the OpenAPI document lists); and the
+ * no-keys mode, where every caller is the local admin.
  */
 import http from 'node:http';
 import { startTestNeo4j, type TestNeo4j } from '../support/neo4j';
@@ -15,8 +15,10 @@ let open: TestService;
 
 beforeAll(async () => {
   neo4j = await startTestNeo4j();
-  svc = await startService(neo4j, { API_KEYS });
-  open = await startService(neo4j, {});
+  // The pointer read on every request: the run trigger below moves it, and a seeded run
+  // moves it back.
+  svc = await startService(neo4j, { API_KEYS, CURRENT_RUN_CHECK_MS: '0' });
+  open = await startService(neo4j, { CURRENT_RUN_CHECK_MS: '0' });
   await ingestWorld(open.url);
   await seedRun(neo4j.driver, 'r-1', [RING_CLUSTER]);
 });
@@ -34,6 +36,30 @@ interface Route {
   path: string;
   body?: unknown;
   allowed: Role[];
+  /** After each call it let through, with that answer: waits for what the call started. */
+  settle?: (answer: Answer) => Promise<void>;
+}
+type Answer = Awaited<ReturnType<typeof call>>;
+
+/** Runs this file seeded after a triggered run, each holding c-ring as r-1 does. */
+let reseeded = 0;
+
+/**
+ * Waits for a run the trigger started to end, its housekeeping too (a run reads
+ * succeeded before its pruning is done), then makes a seeded run holding c-ring current
+ * again: the routes after it read c-ring, and the next trigger must find the lease free.
+ */
+async function runEnded({ runId }: Answer): Promise<void> {
+  expect(runId).toEqual(expect.any(String));
+  for (const until = Date.now() + 120_000; ;) {
+    const res = await fetch(`${open.url}/v1/linkage/runs/${runId}`);
+    const run = (await res.json()) as { status: string; stats: { publish?: { pruneMs?: number } } };
+    const done = run.status === 'succeeded' ? run.stats.publish?.pruneMs !== undefined : true;
+    if (run.status !== 'running' && done) break;
+    if (Date.now() > until) throw new Error(`run ${runId} still running: ${JSON.stringify(run)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  await seedRun(neo4j.driver, `r-ring-${++reseeded}`, [RING_CLUSTER]);
 }
 
 const ROUTES: Route[] = [
@@ -71,7 +97,12 @@ const ROUTES: Route[] = [
   { method: 'POST', path: '/v1/allowlist', body: ALLOWED_IP, allowed: ['admin'] },
   { method: 'DELETE', path: '/v1/allowlist', body: ALLOWED_IP, allowed: ['admin'] },
   { method: 'GET', path: '/metrics', allowed: ['metrics', 'admin'] },
+  // Last: it starts a run, which moves the pointer (runEnded moves it back).
+  { method: 'POST', path: '/v1/linkage/runs', body: {}, allowed: ['admin'], settle: runEnded },
 ];
+
+/** Operations the document lists that are open to all (they hold no data): no key needed. */
+const OPEN = ['GET /healthz', 'GET /readyz'];
 
 async function call(base: string, route: Route, authorization?: string) {
   const res = await fetch(`${base}${route.path}`, {
@@ -86,9 +117,16 @@ async function call(base: string, route: Route, authorization?: string) {
   const json = res.headers.get('content-type')?.includes('application/json') && text;
   const body = (json ? JSON.parse(text) : {}) as {
     error?: { code: string; details?: { allowed?: string[] } };
+    runId?: string;
   };
   const allowed = body.error?.details?.allowed;
-  return { status: res.status, code: body.error?.code, ...(allowed ? { allowed } : {}) };
+  const runId = body.runId; // the run trigger's answer
+  return {
+    status: res.status,
+    code: body.error?.code,
+    ...(allowed ? { allowed } : {}),
+    ...(runId !== undefined ? { runId } : {}),
+  };
 }
 
 describe('with API keys configured', () => {
@@ -109,6 +147,7 @@ describe('with API keys configured', () => {
       const res = await call(svc.url, route, `Bearer ${KEYS[role]}`);
       if (route.allowed.includes(role)) {
         expect([role, res.status < 300]).toEqual([role, true]);
+        await route.settle?.(res);
       } else {
         // The refusal names every role that may, admin included.
         expect([role, res]).toEqual([
@@ -117,6 +156,32 @@ describe('with API keys configured', () => {
         ]);
       }
     }
+  });
+
+  it('the routes above are every operation the OpenAPI document lists, but the open ones', async () => {
+    const res = await fetch(`${svc.url}/openapi.json`, {
+      headers: { authorization: `Bearer ${KEYS.analyst}` },
+    });
+    const doc = (await res.json()) as { paths: Record<string, Record<string, unknown>> };
+    const documented = Object.entries(doc.paths).flatMap(([template, ops]) =>
+      Object.keys(ops).map((m) => `${m.toUpperCase()} ${template}`),
+    );
+    // Each route here as the operation it calls: its method and the template its path fits.
+    const fits = (template: string, p: string) =>
+      new RegExp(
+        `^${template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}/]+\}/g, '[^/]+')}$`,
+      ).test(p);
+    const called = ROUTES.map((r) => {
+      const ops = documented.filter((op) => {
+        const [method, template] = op.split(' ') as [string, string];
+        return method === r.method && fits(template, r.path);
+      });
+      return ops.length === 1 ? ops[0] : `${r.method} ${r.path} fits ${ops.length} operations`;
+    });
+    expect([...new Set([...called, ...OPEN])].sort()).toEqual([...documented].sort());
+    // Not vacuous: the document lists the run trigger, and a path fits only its template.
+    expect(documented).toContain('POST /v1/linkage/runs');
+    expect(fits('/v1/clusters/{id}', '/v1/clusters/c-ring/graph')).toBe(false);
   });
 
   it('the audit trail names the key that acted', async () => {
@@ -132,6 +197,7 @@ describe('with no keys configured', () => {
     for (const route of ROUTES) {
       const res = await call(open.url, route);
       expect([route.path, res.status < 300]).toEqual([route.path, true]);
+      await route.settle?.(res);
     }
     const res = await neo4j.driver.executeQuery(
       "MATCH (e:AuditEntry {action: 'cypher', actor: 'local'}) RETURN count(e) AS n",
@@ -171,10 +237,23 @@ describe('with no keys configured', () => {
       { origin: `http://localhost:${Number(port) + 1}` },
       { origin: 'null' },
     ];
+    const runs = async () =>
+      Number(
+        (
+          await neo4j.driver.executeQuery('MATCH (r:LinkageRun) RETURN count(r) AS n')
+        ).records[0]?.get('n'),
+      );
+    const runsBefore = await runs();
     for (const header of crossSite) {
       const res = await withHost(open.url, start, host, header);
       expect([header, res]).toEqual([header, { status: 403, code: 'forbidden' }]);
     }
+    // Refused before it started anything: no run record, the lease free.
+    expect(await runs()).toBe(runsBefore);
+    const lease = await neo4j.driver.executeQuery(
+      "OPTIONAL MATCH (l:Lease {name: 'linkage'}) RETURN l.holder AS holder",
+    );
+    expect(lease.records[0]?.get('holder') ?? null).toBeNull();
     const get = ROUTES.find((r) => r.method === 'GET' && r.path !== '/metrics') as Route;
     // the service's own pages (its /docs), and clients that are not browsers, are served
     const sameOrigin: Record<string, string>[] = [
