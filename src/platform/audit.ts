@@ -52,6 +52,14 @@ const STARTED = 'started';
  */
 export const REFUSAL_WINDOW_MS = 10_000;
 
+/** Calls `close` once `ms` have passed: how a refusal window ends (a test closes its own). */
+export type WindowTimer = (close: () => void, ms: number) => void;
+
+/** A timer that does not keep the process alive for a window's count. */
+const unrefTimer: WindowTimer = (close, ms) => {
+  setTimeout(close, ms).unref();
+};
+
 /** An entry `record` wrote, as `complete` needs it after `start`. */
 export interface StartedEntry {
   id: string;
@@ -69,6 +77,7 @@ export class AuditLog {
     private readonly db: Database,
     private readonly cypher: CypherMap,
     logger: Logger,
+    private readonly windowTimer: WindowTimer = unrefTimer,
   ) {
     this.logger = logger.child({}, { level: 'info' });
   }
@@ -106,10 +115,10 @@ export class AuditLog {
     this.refusals.set(key, window);
     await this.record(entry, window.id);
     // from the write on, so the count never reaches Neo4j before the node
-    setTimeout(() => {
+    this.windowTimer(() => {
       this.refusals.delete(key);
       if (window.more > 0) void this.countRepeats(window.id, window.more);
-    }, windowMs).unref();
+    }, windowMs);
   }
 
   private async countRepeats(id: string, repeats: number): Promise<void> {

@@ -219,15 +219,30 @@ describe('coterie import', () => {
     // and checkpoint over the new holder's.
     const file = path.join(dir, 'stolen.jsonl');
     writeFileSync(file, `${eventLines('stolen', 2000).join('\n')}\n`);
-    const stealing = importActingOnce(file, () => {
-      void neo4j.driver.executeQuery(
-        "MATCH (l:ImportLock {file: $file}) SET l.holder = 'thief', l.host = null",
-        { file },
-      );
-    });
-    await expect(stealing.run).rejects.toThrow(/the import lock on .* was lost/);
-    const written = await requestsFor('stolen');
-    expect(written).toBeLessThan(2000);
+    // Windows of 100 events, one part each: the lock is taken (and the taking committed)
+    // after window 1 is written and before window 2's part is.
+    let parts = 0;
+    let holderAtPart2: unknown;
+    class StolenBeforePartTwo extends EventWriter {
+      override async writeFolded(...args: Parameters<EventWriter['writeFolded']>): Promise<void> {
+        if (++parts === 2) {
+          const { records } = await neo4j.driver.executeQuery(
+            "MATCH (l:ImportLock {file: $file}) SET l.holder = 'thief', l.host = null RETURN l.holder AS holder",
+            { file },
+          );
+          holderAtPart2 = records[0]?.get('holder');
+        }
+        await super.writeFolded(...args);
+      }
+    }
+    await expect(
+      new Importer(db, cypher, new StolenBeforePartTwo(db, cypher)).run({ file, batchSize: 100 }),
+    ).rejects.toThrow(/the import lock on .* was lost/);
+    expect(holderAtPart2).toBe('thief');
+    // Window 1 stays written; window 2's part, and every one after it, is not.
+    expect(parts).toBe(2);
+    expect(await requestsFor('stolen')).toBe(100);
+    expect(Number((await checkpointOf(file))?.line)).toBe(100);
     await neo4j.driver.executeQuery('MATCH (l:ImportLock {file: $file}) DELETE l', { file });
     const resumed = await importer().run({ file, batchSize: 100 });
     expect(resumed).toMatchObject({ interrupted: false, written: 2000 });
@@ -706,20 +721,28 @@ describe('coterie import', () => {
     const opts = { file, batchSize: 1000, partRows: 40 };
     const abort = new AbortController();
     let parts = 0;
+    // Lines read, as the importer reports them (every 0.5 s while it reads or waits).
+    let linesRead = 0;
     class StopInWindowOne extends EventWriter {
       override async writeFolded(...args: Parameters<EventWriter['writeFolded']>): Promise<void> {
         await super.writeFolded(...args);
         if (++parts === 2) {
+          // The reader has parsed window 2 (lines 1,001-2,000) and waits on this one (it
+          // reads no further until window 1's write is done): then the stop comes.
+          for (const until = Date.now() + 30_000; linesRead < 2000;) {
+            if (Date.now() > until) throw new Error(`the reader stopped at line ${linesRead}`);
+            await new Promise((resolve) => setTimeout(resolve, 50));
+          }
           abort.abort();
-          // Let the reader parse window 2 and wait on this one.
-          await new Promise((resolve) => setTimeout(resolve, 500));
         }
       }
     }
     const first = await new Importer(db, cypher, new StopInWindowOne(db, cypher)).run({
       ...opts,
       signal: abort.signal,
+      onProgress: (p) => (linesRead = p.lines),
     });
+    expect(linesRead).toBe(2000);
     expect(first.interrupted).toBe(true);
     const partsInFirstRun = parts;
     const cp = await checkpointOf(file);

@@ -701,14 +701,17 @@ describe('linkage runs', () => {
     expect(lease?.holder).toBeNull();
   });
 
-  /** `coterie linkage run --seed 7` in a process of its own, publishing one row per batch. */
-  const spawnCliRun = (env: Record<string, string> = {}) =>
-    spawn(
+  /**
+   * `coterie linkage run --seed 7` in a process of its own, publishing one row per batch;
+   * `stderrText()` is what it has written there so far.
+   */
+  const spawnCliRun = (env: Record<string, string> = {}) => {
+    const child = spawn(
       process.execPath,
       ['--import', 'tsx', 'src/cli/main.ts', 'linkage', 'run', '--seed', '7'],
       {
         cwd: path.resolve(__dirname, '../..'),
-        stdio: 'ignore',
+        stdio: ['ignore', 'ignore', 'pipe'],
         env: {
           ...process.env,
           NEO4J_URI: neo4j.uri,
@@ -719,6 +722,10 @@ describe('linkage runs', () => {
         },
       },
     );
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    return Object.assign(child, { stderrText: () => stderr });
+  };
 
   it('a run process killed mid-publish: readers keep the previous run, the next run fails it and removes what it wrote', async () => {
     const before = await currentClusters();
@@ -790,10 +797,19 @@ describe('linkage runs', () => {
         "MATCH (r:LinkageRun {status: 'running', trigger: 'cli'}) RETURN r.id AS id",
       );
       runId = String(running?.id);
+      const said = async (text: string) => {
+        for (const until = Date.now() + 30_000; !child.stderrText().includes(text);) {
+          if (Date.now() > until) throw new Error(`no "${text}" in:\n${child.stderrText()}`);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      };
       child.kill('SIGINT');
-      // pressed twice: the second one must not kill it mid-stop
-      await new Promise((r) => setTimeout(r, 500));
+      await said('stopping the run');
+      // pressed twice: the second one, while it stops (its publish still blocked on the
+      // held lock), must not kill it mid-stop
+      expect([child.exitCode, child.signalCode]).toEqual([null, null]);
       child.kill('SIGINT');
+      await said('still stopping');
     } finally {
       await lock.rollback();
       await locker.close();
