@@ -58,7 +58,9 @@ it('answers 503 while Neo4j is down, and a batch killed half-written leaves noth
   const lock = session.beginTransaction();
   await lock.run("MATCH (m:Model {name: 'model-2'}) SET m.held = true");
   const pending = postJson(`${svc.url}/v1/events`, bigBatch);
-  await waitForBlocked(holder, 1, 'the batch never reached the held lock');
+  // Blocked in the model statement (cypher/ingest/merge-model-use.cypher, the only one
+  // naming USED_MODEL): the statements before it (writer.ts runs them in order) wrote.
+  await waitForBlocked(holder, 1, 'the batch never reached the held lock', 'USED_MODEL');
   process.kill(local.pid, 'SIGKILL'); // no clean shutdown
   await lock.rollback().catch(() => undefined);
   await session.close().catch(() => undefined);

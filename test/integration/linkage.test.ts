@@ -377,6 +377,12 @@ describe('linkage runs', () => {
     expect(ringA.flagged).toBe(true);
     expect(ringB.flagged).toBe(true);
     expect(company.flagged).toBe(false);
+    // and no other cluster is flagged (the company and the family at least)
+    const others = firstClusters.filter((c) => c !== ringA && c !== ringB);
+    expect(others.length).toBeGreaterThanOrEqual(2);
+    expect(others.map((c) => [c.members[0], c.flagged])).toEqual(
+      others.map((c) => [c.members[0], false]),
+    );
     expect(company.risk).toBeLessThan(ringA.risk);
     expect(company.risk).toBeLessThan(ringB.risk);
     const [reasons] = await cypher(

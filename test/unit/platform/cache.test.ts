@@ -316,6 +316,9 @@ describe('LruCache', () => {
     cache.set('c', 3);
     expect(cache.get('b')).toBeUndefined();
     expect([cache.get('a'), cache.get('c'), cache.size]).toEqual([1, 3, 2]);
-    new LruCache<string, number>(0).set('a', 1); // capacity 0 keeps nothing
+    const none = new LruCache<string, number>(0); // capacity 0 keeps nothing
+    none.set('a', 1);
+    none.set('b', 2);
+    expect([none.get('a'), none.get('b'), none.size]).toEqual([undefined, undefined, 0]);
   });
 });
