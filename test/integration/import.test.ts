@@ -27,6 +27,7 @@ import { EventWriter } from '../../src/ingest/writer';
 import { loadCypher } from '../../src/platform/cypher';
 import { migrate } from '../../src/platform/migrations';
 import { Database, createDriver, int as neoInt } from '../../src/platform/neo4j';
+import { childEnv } from '../support/child-env';
 import { CommitsTwice, startTestNeo4j, waitForBlocked, type TestNeo4j } from '../support/neo4j';
 
 let neo4j: TestNeo4j;
@@ -1450,12 +1451,11 @@ describe('what identifies an import: its bytes', () => {
 /** The CLI as `npm run coterie` runs it, against the test's Neo4j. */
 function runCli(args: string[], onStart?: (child: ReturnType<typeof spawn>) => void) {
   const cli = path.join(__dirname, '../../src/cli/main.ts');
-  const env = {
-    ...process.env,
+  const env = childEnv({
     NEO4J_URI: neo4j.uri,
     NEO4J_PASSWORD: neo4j.password,
     LOG_LEVEL: 'warn',
-  };
+  });
   return new Promise<{
     code: number | null;
     signal: string | null;

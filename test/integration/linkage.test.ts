@@ -27,6 +27,7 @@ import {
   stopActiveRuns,
   type RunSummary,
 } from '../../src/linkage/runner';
+import { childEnv } from '../support/child-env';
 import { FAMILY_CARD, plantWorld, type PlantedWorld } from '../support/linkage-fixtures';
 import { CommitsTwice, startTestNeo4j, type TestNeo4j, waitForBlocked } from '../support/neo4j';
 import { postJson, startService, type TestService } from '../support/service';
@@ -718,14 +719,13 @@ describe('linkage runs', () => {
       {
         cwd: path.resolve(__dirname, '../..'),
         stdio: ['ignore', 'ignore', 'pipe'],
-        env: {
-          ...process.env,
+        env: childEnv({
           NEO4J_URI: neo4j.uri,
           NEO4J_PASSWORD: neo4j.password,
           LINKAGE_PUBLISH_BATCH_SIZE: '1',
           LINKAGE_ALLOWLIST: `ip:${CONFIG_ALLOWED_IP}, subnet:${CONFIG_ALLOWED_SUBNET}`,
           ...env,
-        },
+        }),
       },
     );
     let stderr = '';
@@ -1652,14 +1652,13 @@ describe('linkage runs', () => {
       ],
       {
         cwd: root,
-        env: {
-          ...process.env,
+        env: childEnv({
           NEO4J_URI: neo4j.uri,
           NEO4J_PASSWORD: neo4j.password,
           LINKAGE_PUBLISH_BATCH_SIZE: '4',
           LINKAGE_KEEP_RUNS: '2',
           LINKAGE_ALLOWLIST: `ip:${CONFIG_ALLOWED_IP}, subnet:${CONFIG_ALLOWED_SUBNET}`,
-        },
+        }),
         timeout: 120_000,
       },
     );

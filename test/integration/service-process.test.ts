@@ -11,6 +11,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { BOLT_PASSWORD_FILE, startLocalNeo4j } from '../../src/platform/neo4j-local';
+import { childEnv } from '../support/child-env';
 import { pidAlive, waitForBlocked } from '../support/neo4j';
 
 jest.setTimeout(300_000);
@@ -37,8 +38,7 @@ async function startServiceProcess(): Promise<Service> {
     cwd: root,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
+    env: childEnv({
       NEO4J_URI: '',
       API_KEYS: '',
       // The system picks the port, the service logs it: a port chosen here and bound
@@ -50,7 +50,7 @@ async function startServiceProcess(): Promise<Service> {
       NEO4J_LOCAL_PAGECACHE: '128m',
       LINKAGE_CRON: 'off',
       LOG_LEVEL: 'info',
-    },
+    }),
   });
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
