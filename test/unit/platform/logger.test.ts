@@ -1,4 +1,5 @@
 /** Log destinations: buffered lines still show within about a second; sync ones at once. */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -52,4 +53,49 @@ it('redacts prompts and request bodies an error carries, wherever they are logge
   expect(text).toContain('"msg":"failed again"');
   expect(text).toContain('[redacted]');
   expect(text).not.toMatch(/SECRET/);
+});
+
+describe('a buffered destination in a process that is ending', () => {
+  const root = path.join(__dirname, '../../..');
+  const logger = JSON.stringify(path.join(root, 'src/platform/logger.ts'));
+  /** A process that logs one line to buffered stdout, then ends as `how` says. */
+  const run = (how: string) => {
+    const script = [
+      `const { createLogger, logDestination } = require(${logger});`,
+      `const logger = createLogger('info', logDestination(1, false));`,
+      `setTimeout(() => { logger.info('the last line'); ${how} }, 200);`,
+      `setTimeout(() => {}, 10_000);`,
+    ].join('\n');
+    // no core file from SIGQUIT, whatever the shell's limit
+    const argv = ['-c', 'ulimit -c 0; exec "$@"', 'sh', process.execPath, '--import', 'tsx', '-e'];
+    return spawnSync('sh', [...argv, script], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+  };
+
+  it.each(['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM'])(
+    'writes the line out on %s, which still ends the process as it would have',
+    (signal) => {
+      const child = run(`process.kill(process.pid, '${signal}');`);
+      expect([child.signal, child.status]).toEqual([signal, null]);
+      expect(child.stdout).toContain('"msg":"the last line"');
+    },
+  );
+
+  it('leaves a signal the program handles itself to the program', () => {
+    const child = run(
+      "process.on('SIGTERM', () => setTimeout(() => process.exit(7), 300)); process.kill(process.pid, 'SIGTERM');",
+    );
+    expect([child.signal, child.status]).toEqual([null, 7]);
+    expect(child.stdout).toContain('"msg":"the last line"');
+  });
+
+  it('writes the line out on an uncaught exception', () => {
+    const child = run("throw new Error('boom');");
+    expect(child.status).toBe(1);
+    expect(child.stdout).toContain('"msg":"the last line"');
+    expect(child.stderr).toContain('boom');
+  });
 });
