@@ -15,7 +15,7 @@ import { stopActiveRuns } from './linkage/runner';
 import { checkLinkageConfig } from './linkage/settings';
 import type { Context } from './context';
 import { LOOPBACK, parseApiKeys } from './platform/auth';
-import { loadConfig } from './platform/config';
+import { ConfigError, loadConfig } from './platform/config';
 import { connect } from './platform/connect';
 import { loadCypher } from './platform/cypher';
 import { listen } from './platform/listen';
@@ -110,6 +110,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.stack : err);
+  // A setting refused says what to change, naming the key; a stack trace is for a crash.
+  console.error(err instanceof ConfigError ? err.message : err instanceof Error ? err.stack : err);
   process.exit(1);
 });

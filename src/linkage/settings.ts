@@ -8,7 +8,7 @@
  */
 import { Cron } from 'croner';
 import { z } from 'zod';
-import type { Config } from '../platform/config';
+import { type Config, ConfigError } from '../platform/config';
 import { parseConfigAllowlist } from './allowlist';
 import { DEFAULTS as SCORE, type ScoreOptionsInput } from './score';
 import { LOG_RAMPS, RAMP_RANGE } from './score-options';
@@ -175,9 +175,28 @@ export function cronPattern(spec: string): string | null {
   return pattern;
 }
 
-/** Everything in config a run would refuse, checked once at start-up so a typo stops it there. */
+/** Its message as a ConfigError (no stack trace at start-up), whatever `check` threw. */
+function asConfigError(check: () => void): void {
+  try {
+    check();
+  } catch (err) {
+    throw new ConfigError((err as Error).message, { cause: err });
+  }
+}
+
+/**
+ * Everything in config a run would refuse (LINKAGE_ALLOWLIST, LINKAGE_WEIGHTS), checked
+ * before a `linkage run` reaches or starts Neo4j, so a typo stops it there.
+ */
+export function checkRunConfig(config: Config): void {
+  asConfigError(() => {
+    parseConfigAllowlist(config.LINKAGE_ALLOWLIST);
+    parseWeightOverrides(config.LINKAGE_WEIGHTS);
+  });
+}
+
+/** What a run would refuse, and the schedule: checked once at the service's start-up. */
 export function checkLinkageConfig(config: Config): void {
-  parseConfigAllowlist(config.LINKAGE_ALLOWLIST);
-  parseWeightOverrides(config.LINKAGE_WEIGHTS);
-  cronPattern(config.LINKAGE_CRON);
+  checkRunConfig(config);
+  asConfigError(() => cronPattern(config.LINKAGE_CRON));
 }

@@ -9,6 +9,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { RequestHandler } from 'express';
+import { ConfigError } from './config';
 import { AppError } from './errors';
 
 export const ROLES = ['ingest', 'analyst', 'admin', 'metrics'] as const;
@@ -40,16 +41,16 @@ export function parseApiKeys(spec: string): ApiKey[] {
       const [name, role, hash, ...rest] = entry.split(':');
       if (!name || !role || !hash || rest.length > 0) {
         // By position: an entry of the wrong shape may be a key pasted in clear.
-        throw new Error(`API_KEYS entry ${i + 1} must be name:role:sha256hex`);
+        throw new ConfigError(`API_KEYS entry ${i + 1} must be name:role:sha256hex`);
       }
       if (!(ROLES as readonly string[]).includes(role)) {
         // Not the field itself: with the fields swapped it is the key's hash, or the key.
-        throw new Error(
+        throw new ConfigError(
           `API_KEYS entry "${name}" has an unknown role (${role.length} characters; one of ${ROLES.join(', ')})`,
         );
       }
       if (!/^[0-9a-f]{64}$/i.test(hash)) {
-        throw new Error(
+        throw new ConfigError(
           `API_KEYS entry "${name}": the key's SHA-256 must be 64 hex characters (got ${hash.length} characters)`,
         );
       }

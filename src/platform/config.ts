@@ -43,6 +43,21 @@ const memorySize = (def: string) =>
     .string()
     .regex(/^[1-9][0-9]*[kmg]$/i, 'a size with a unit k, m or g, such as 512m or 2g')
     .default(def);
+/**
+ * A Bolt URI the driver takes: bolt:// (one server) or neo4j:// (routing), +s or +ssc for
+ * TLS, with a host. Anything else would fail only at connect, as the driver's
+ * "Unknown scheme: null" with a stack trace (`localhost:7687`).
+ */
+const BOLT_SCHEME = /^(bolt|neo4j)(\+s|\+ssc)?:\/\//;
+const boltUri = z.string().refine((uri) => {
+  if (!BOLT_SCHEME.test(uri)) return false;
+  try {
+    return new URL(uri).hostname !== '';
+  } catch {
+    return false;
+  }
+}, 'a bolt:// or neo4j:// URI (bolt+s://, neo4j+s://, +ssc for TLS) with a host, such as bolt://localhost:7687');
+
 export const configSchema = z.object({
   HOST: z.string().default('127.0.0.1'),
   PORT: port(8080),
@@ -50,7 +65,7 @@ export const configSchema = z.object({
   LOG_SYNC: z.stringbool().default(false),
   OPENAPI_PUBLIC: z.stringbool().default(false),
 
-  NEO4J_URI: z.string().optional(),
+  NEO4J_URI: boltUri.optional(),
   NEO4J_USER: z.string().default('neo4j'),
   NEO4J_PASSWORD: z.string().default(''),
   NEO4J_DATABASE: z.string().optional(),
@@ -100,6 +115,14 @@ export const configSchema = z.object({
 
 export type Config = z.infer<typeof configSchema>;
 
+/**
+ * A setting the service or CLI refuses: said by its message alone (which names the key),
+ * not with a stack trace, which is kept for real crashes.
+ */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // `PORT=` or `PORT=' '` (blank) is unset, not 0: a number read from it would be 0 (a
   // random port, retention off), and a string would be "" where the default was meant.
@@ -107,7 +130,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = configSchema.safeParse(set);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
-    throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   return parsed.data;
 }

@@ -1,7 +1,7 @@
 /** Every config key is in README's table with the default the schema gives it. */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { MAX_TIMER_MS, configSchema, loadConfig } from '../../../src/platform/config';
+import { ConfigError, MAX_TIMER_MS, configSchema, loadConfig } from '../../../src/platform/config';
 
 const readme = readFileSync(path.join(__dirname, '../../../README.md'), 'utf8');
 
@@ -130,4 +130,38 @@ describe('checked up front', () => {
       }
     },
   );
+});
+
+describe('NEO4J_URI', () => {
+  it('takes a bolt:// or neo4j:// URI, with +s or +ssc for TLS', () => {
+    for (const good of [
+      'bolt://localhost:7687',
+      'bolt://127.0.0.1',
+      'neo4j://db.example.com:7687',
+      'bolt+s://db.example.com',
+      'neo4j+s://abcd1234.databases.neo4j.io',
+      'bolt+ssc://[::1]:7687',
+      'neo4j+ssc://db:7687',
+    ]) {
+      expect(loadConfig({ NEO4J_URI: good }).NEO4J_URI).toBe(good);
+    }
+  });
+
+  it('refuses anything else at start-up, naming the key (not the driver\'s "Unknown scheme")', () => {
+    for (const bad of [
+      'localhost:7687',
+      '127.0.0.1',
+      'http://localhost:7474',
+      'bolt+x://localhost',
+      'bolt://',
+      'bolt:localhost',
+      'Bolt://localhost',
+    ]) {
+      expect(() => loadConfig({ NEO4J_URI: bad })).toThrow(/NEO4J_URI: a bolt:\/\/ or neo4j:\/\//);
+    }
+  });
+
+  it('is a ConfigError, which the service prints without a stack', () => {
+    expect(() => loadConfig({ NEO4J_URI: 'localhost:7687' })).toThrow(ConfigError);
+  });
 });
