@@ -1,10 +1,12 @@
 /**
  * The service: parse config, find (or start) Neo4j, apply migrations, serve.
- * SIGINT/SIGTERM stop accepting requests, close the driver, and stop the local
- * Neo4j if this process started it.
+ * SIGINT/SIGTERM/SIGHUP stop accepting requests, close the driver, and stop the local
+ * Neo4j if this process started it; during start-up they stop what was started and
+ * exit 128 + the signal's number.
  */
 import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { constants } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { createApp } from './app';
 import { startEventIdRetention } from './ingest/retention';
@@ -16,15 +18,25 @@ import { checkLinkageConfig } from './linkage/settings';
 import type { Context } from './context';
 import { LOOPBACK, parseApiKeys } from './platform/auth';
 import { ConfigError, loadConfig } from './platform/config';
-import { connect } from './platform/connect';
+import { type Connection, connect } from './platform/connect';
 import { loadCypher } from './platform/cypher';
 import { listen } from './platform/listen';
 import { createLogger, logDestination } from './platform/logger';
 import { Metrics } from './platform/metrics';
 import { migrate } from './platform/migrations';
+import { stopChildProcesses } from './platform/neo4j-local';
 
 /** How long a stop waits for requests in flight before it closes their connections. */
 const SHUTDOWN_GRACE_MS = 10_000;
+
+/** The signals that stop the service (SIGHUP: its terminal closed; there is no reload). */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/** A signal stopped start-up: main() leaves the process to that stop, which exits. */
+let startupStopped = false;
+
+/** Resolves never: what start-up waits on once a signal has stopped it. */
+const never = () => new Promise<never>(() => undefined);
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -40,16 +52,47 @@ async function main(): Promise<void> {
     if (!(LOOPBACK as readonly string[]).includes(host)) host = '127.0.0.1';
   }
 
+  // A stop signal from here on ends the process through this code, not by its default
+  // action (which runs no clean-up, and which Node as a container's PID 1 does not even
+  // have): during start-up (the launcher's Maven build, Neo4j's start, up to 180 s, and
+  // the migrations' index waits) it stops what was started: the driver, the embedded
+  // Neo4j and its bolt.uri / bolt.password; once serving, the graceful stop below.
+  const started: {
+    connection?: Connection;
+    /** The graceful stop, once serving. */
+    stop?: (signal: NodeJS.Signals) => Promise<void>;
+  } = {};
+  const stopStartup = async (signal: NodeJS.Signals) => {
+    if (startupStopped) return;
+    startupStopped = true;
+    logger.info({ signal }, 'stopping during start-up');
+    try {
+      // Not connected yet: a launcher still starting (or Maven building it) is stopped.
+      await (started.connection ? started.connection.close() : stopChildProcesses());
+    } catch (err) {
+      logger.error({ err }, 'could not stop cleanly');
+    }
+    logger.info({ signal }, 'start-up stopped');
+    process.exit(128 + constants.signals[signal]);
+  };
+  for (const signal of STOP_SIGNALS) {
+    process.on(signal, () => void (started.stop ? started.stop(signal) : stopStartup(signal)));
+  }
+
   const connection = await connect(config, logger, {
     // Nothing this process does can work without it, and nothing is left to clean up
     // in it: a run in progress is failed by whoever next takes its expired lease.
     onLocalExit: (why) => {
+      if (startupStopped) return; // stopped by the signal, which exits
       logger.fatal({ exit: why }, 'the embedded Neo4j exited; stopping');
       process.exit(1);
     },
   });
+  started.connection = connection;
+  if (startupStopped) return never();
   const cypher = loadCypher();
   const migrations = await migrate(connection.db, cypher);
+  if (startupStopped) return never();
   logger.info(
     { applied: migrations.applied.length, skipped: migrations.skipped.length },
     'migrations done',
@@ -58,10 +101,15 @@ async function main(): Promise<void> {
   const ctx: Context = { config, logger, db: connection.db, cypher, metrics: new Metrics(), keys };
   // Listening first: a port taken or a bad HOST then has only the connection to close.
   const server = await listen(createApp(ctx), config.PORT, host).catch(async (err: unknown) => {
+    if (startupStopped) return never();
     logger.fatal({ err, host, port: config.PORT }, (err as Error).message);
     await connection.close();
     process.exit(1);
   });
+  if (startupStopped) {
+    server.close();
+    return never();
+  }
   // The bound port, not config.PORT: with PORT=0 the system picks one.
   const { port } = server.address() as AddressInfo;
   logger.info({ host, port, neo4j: connection.uri }, 'coterie is listening');
@@ -80,7 +128,7 @@ async function main(): Promise<void> {
     inFlight.add(res);
     res.on('close', () => inFlight.delete(res));
   });
-  const stop = async (signal: string) => {
+  const stop = async (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
     for (const res of inFlight) if (!res.headersSent) res.setHeader('connection', 'close');
@@ -105,11 +153,11 @@ async function main(): Promise<void> {
     );
     process.exit(0);
   };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  started.stop = stop;
 }
 
 main().catch((err: unknown) => {
+  if (startupStopped) return; // a signal stopped start-up (whatever then failed): it exits
   // A setting refused says what to change, naming the key; a stack trace is for a crash.
   console.error(err instanceof ConfigError ? err.message : err instanceof Error ? err.stack : err);
   process.exit(1);

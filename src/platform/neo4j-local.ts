@@ -460,6 +460,38 @@ function trackChild(child: ChildProcess): void {
   }
 }
 
+/**
+ * Stops every child process this module started that still runs (a launcher still
+ * starting, Maven building it): SIGTERM, SIGKILL after `graceMs`; resolves once all have
+ * exited. For a process stopping before it holds a LocalNeo4j to stop() (a signal during
+ * start-up): the launcher, told to stop while starting, finishes starting, then shuts
+ * down cleanly, and its bolt.uri / bolt.password go with it.
+ */
+export async function stopChildProcesses(graceMs = STOP_GRACE_MS): Promise<void> {
+  const children = [...running];
+  const gone = Promise.all(
+    children.map((c) =>
+      c.exitCode !== null || c.signalCode !== null
+        ? undefined
+        : new Promise<void>((resolve) => {
+            c.once('exit', () => resolve());
+            c.once('error', () => resolve()); // never spawned: no 'exit' to come
+          }),
+    ),
+  );
+  for (const c of children) c.kill('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), graceMs);
+  });
+  const first = await Promise.race([gone, late]);
+  clearTimeout(timer);
+  if (first === 'late') {
+    for (const c of children) c.kill('SIGKILL');
+    await gone;
+  }
+}
+
 /** Removals of bolt.uri / bolt.password still due; run by the exit hook if still here. */
 const boltFiles = new Set<() => void>();
 let boltFilesHookInstalled = false;

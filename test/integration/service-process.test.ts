@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { BOLT_PASSWORD_FILE, startLocalNeo4j } from '../../src/platform/neo4j-local';
+import { BOLT_PASSWORD_FILE, BOLT_URI_FILE, startLocalNeo4j } from '../../src/platform/neo4j-local';
 import { childEnv } from '../support/child-env';
 import { pidAlive, waitForBlocked } from '../support/neo4j';
 
@@ -33,7 +33,31 @@ interface Service {
  * second process that relays signals and SIGKILLs the service when it does not hear back
  * within 30 ms (seen under load as exit 130 with no shutdown at all).
  */
-async function startServiceProcess(): Promise<Service> {
+async function startServiceProcess(env: Record<string, string> = {}): Promise<Service> {
+  const svc = spawnServiceProcess(env);
+  const { child, output } = svc;
+  let url: string | undefined;
+  for (const until = Date.now() + 180_000; ;) {
+    if (child.exitCode !== null) throw new Error(`service exited early:\n${output()}`);
+    if (Date.now() > until) throw new Error(`service not ready:\n${output()}`);
+    url ??= listeningUrl(output());
+    if (url === undefined) {
+      await new Promise((r) => setTimeout(r, 250));
+      continue;
+    }
+    const ready = await fetch(`${url}/readyz`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
+    if (ready) break;
+    if (Date.now() > until) throw new Error(`service not ready:\n${output()}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return { ...svc, url };
+}
+
+/** The service process, just started (`env` over the defaults below). */
+function spawnServiceProcess(env: Record<string, string> = {}): Omit<Service, 'url'> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: root,
     detached: true,
@@ -50,30 +74,14 @@ async function startServiceProcess(): Promise<Service> {
       NEO4J_LOCAL_PAGECACHE: '128m',
       LINKAGE_CRON: 'off',
       LOG_LEVEL: 'info',
+      ...env,
     }),
   });
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  let url: string | undefined;
-  for (const until = Date.now() + 180_000; ;) {
-    if (child.exitCode !== null) throw new Error(`service exited early:\n${output}`);
-    if (Date.now() > until) throw new Error(`service not ready:\n${output}`);
-    url ??= listeningUrl(output);
-    if (url === undefined) {
-      await new Promise((r) => setTimeout(r, 250));
-      continue;
-    }
-    const ready = await fetch(`${url}/readyz`).then(
-      (r) => r.status === 200,
-      () => false,
-    );
-    if (ready) break;
-    if (Date.now() > until) throw new Error(`service not ready:\n${output}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  return { child, url, output: () => output, exited };
+  return { child, output: () => output, exited };
 }
 
 /** The address in the service's "coterie is listening" log line, once it is there. */
@@ -349,3 +357,40 @@ function postRaw(
     req.end(text);
   });
 }
+
+it('SIGTERM during start-up: the embedded Neo4j is stopped, its bolt files removed, exit 143', async () => {
+  // A new store: its migrations take seconds after Neo4j is up, the window for the signal.
+  const fresh = fs.mkdtempSync(path.join(os.tmpdir(), 'coterie-service-startup-'));
+  const svc = spawnServiceProcess({ NEO4J_LOCAL_DATA_DIR: fresh, LOG_SYNC: 'true' });
+  const boltFiles = () =>
+    [BOLT_URI_FILE, BOLT_PASSWORD_FILE].filter((f) => fs.existsSync(path.join(fresh, f)));
+  try {
+    let pid = 0;
+    for (const until = Date.now() + 180_000; ;) {
+      const out = svc.output();
+      pid = Number(/neo4j-local\[(\d+)\]: ready at/.exec(out)?.[1] ?? 0);
+      if (pid > 0 && out.includes('"msg":"local Neo4j is up"')) break;
+      if (svc.child.exitCode !== null || Date.now() > until) {
+        throw new Error(`no "local Neo4j is up" line:\n${out}`);
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(boltFiles()).toEqual([BOLT_URI_FILE, BOLT_PASSWORD_FILE]);
+    svc.child.kill('SIGTERM');
+    const code = await within(90_000, 'service exit', svc.exited);
+    // Stopped while it was still starting (else this test proves nothing), and said so.
+    expect(svc.output()).not.toContain('coterie is listening');
+    expect([code, svc.output()]).toEqual([
+      143,
+      expect.stringContaining('"msg":"start-up stopped"'),
+    ]);
+    // Neo4j was stopped before the service exited, and took its files with it.
+    expect(pidAlive(pid)).toBe(false);
+    expect(boltFiles()).toEqual([]);
+  } finally {
+    if (svc.child.exitCode === null && svc.child.signalCode === null) {
+      process.kill(-svc.child.pid!, 'SIGKILL');
+    }
+    fs.rmSync(fresh, { recursive: true, force: true });
+  }
+});

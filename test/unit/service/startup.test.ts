@@ -1,8 +1,10 @@
 /**
- * The service process (src/main.ts) before it reaches Neo4j: what a bad configuration
- * prints, without Neo4j or a port involved.
+ * The service process (src/main.ts) before it serves, without a Neo4j: what a bad
+ * configuration prints, and what a stop signal does while it waits for Neo4j.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import net from 'node:net';
+import { constants } from 'node:os';
 import path from 'node:path';
 
 const root = path.join(__dirname, '../../..');
@@ -32,4 +34,66 @@ describe('a configuration error', () => {
     expect(child.stderr).not.toMatch(/^\s+at /m);
     expect(child.stdout).toBe('');
   });
+});
+
+describe('a stop signal during start-up', () => {
+  // A "Neo4j" that takes connections and never answers: start-up waits on it.
+  const sockets = new Set<net.Socket>();
+  const silent = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  let uri = '';
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    uri = `bolt://127.0.0.1:${(silent.address() as net.AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+  });
+
+  it.each(['SIGTERM', 'SIGINT', 'SIGHUP'] as const)(
+    '%s stops it at once and exits 128 + the signal number, saying so',
+    async (signal) => {
+      const connected = sockets.size;
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: {
+          ...process.env,
+          API_KEYS: '',
+          LINKAGE_CRON: 'off',
+          NEO4J_URI: uri,
+          LOG_LEVEL: 'info',
+        },
+      });
+      let output = '';
+      child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+      const exited = new Promise<[number | null, string | null]>((resolve) =>
+        child.on('exit', (code, sig) => resolve([code, sig])),
+      );
+      try {
+        // Connecting: the driver's Bolt handshake waits for an answer that never comes.
+        for (const until = Date.now() + 30_000; sockets.size === connected;) {
+          if (child.exitCode !== null || Date.now() > until) {
+            throw new Error(`never connected:\n${output}`);
+          }
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        child.kill(signal);
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no exit within 10 s:\n${output}`)), 10_000);
+        });
+        const [code, sig] = await Promise.race([exited, late]).finally(() => clearTimeout(timer));
+        expect([code, sig]).toEqual([128 + constants.signals[signal], null]);
+        expect(output).toContain(`"signal":"${signal}"`);
+        expect(output).toContain('"msg":"start-up stopped"');
+      } finally {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      }
+    },
+  );
 });
