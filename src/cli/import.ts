@@ -21,6 +21,7 @@ export async function importCommand(
   file: string,
   opts: { batchSize?: number; rejects?: string; firstLoad?: boolean; recount?: boolean },
 ): Promise<void> {
+  checkFirstLoadOptions(opts);
   await checkReadable(file);
   checkRejectFile(file, opts.rejects);
   if (opts.firstLoad) return firstLoadCommand(file, opts);
@@ -109,6 +110,29 @@ export async function importCommand(
       );
     } else reportRejects(file, summary);
   });
+}
+
+/**
+ * --first-load builds a new database from the whole file in one go: an import's window
+ * size (--batch-size) and its overlap rule (--recount) mean nothing to it, and taking
+ * them silently would let a user believe they applied.
+ */
+function checkFirstLoadOptions(opts: {
+  batchSize?: number;
+  firstLoad?: boolean;
+  recount?: boolean;
+}) {
+  if (!opts.firstLoad) return;
+  const ignored = [
+    opts.batchSize !== undefined && '--batch-size',
+    opts.recount && '--recount',
+  ].filter((o): o is string => typeof o === 'string');
+  if (ignored.length > 0) {
+    throw new Error(
+      `--first-load takes no ${ignored.join(', ')}: it builds a new database from the whole ` +
+        'file with the offline importer (no windows, no earlier import to overlap)',
+    );
+  }
 }
 
 /**

@@ -8,6 +8,8 @@
 import { Command } from 'commander';
 import { isAppError } from '../platform/errors';
 import { runLinkage, stopActiveRuns } from '../linkage/runner';
+import { checkRunConfig } from '../linkage/settings';
+import { loadConfig } from '../platform/config';
 import { seedArg } from './args';
 import { withRuntime } from './runtime';
 import { progressBar, stopOnSignal } from './terminal';
@@ -15,6 +17,9 @@ import { progressBar, stopOnSignal } from './terminal';
 const STOPPED = 'stopped from the command line (Ctrl-C or SIGTERM)';
 
 export async function linkageRunCommand(opts: { seed?: number }): Promise<void> {
+  // A typo in the allow-list or the weights, said before Neo4j is reached or started
+  // (or its launcher built: minutes), not when the run reads them.
+  checkRunConfig(loadConfig());
   await withRuntime(async (rt) => {
     const bar = progressBar(
       'linkage [{bar}] {percentage}% | {phase} | {runId} | {duration_formatted}',

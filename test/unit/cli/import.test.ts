@@ -68,3 +68,19 @@ describe('--rejects naming the input file', () => {
     },
   );
 });
+
+describe('--first-load with an option only an import takes', () => {
+  it.each([
+    [{ recount: true }, '--recount'],
+    [{ batchSize: 1000 }, '--batch-size'],
+    [{ recount: true, batchSize: 1000 }, '--batch-size, --recount'],
+  ])('with %j, is refused before anything starts, naming the option', async (opts, named) => {
+    const file = path.join(dir, 'events.jsonl');
+    fs.writeFileSync(file, '{}\n');
+    await expect(importCommand(file, { firstLoad: true, ...opts })).rejects.toThrow(
+      `--first-load takes no ${named}`,
+    );
+    expect(withRuntime).not.toHaveBeenCalled();
+    expect(firstLoad).not.toHaveBeenCalled();
+  });
+});
