@@ -2,6 +2,9 @@
 # so NEO4J_URI is always set here and the embedded launcher is never used.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
+# swagger-ui-dist's @scarf/scarf reports each install unless told not to (package.json's
+# scarfSettings says so too).
+ENV SCARF_ANALYTICS=false
 COPY package.json package-lock.json ./
 RUN npm ci
 COPY tsconfig.json tsconfig.build.json ./
