@@ -13,7 +13,7 @@ import { startEventIdRetention } from './ingest/retention';
 import { watchDeadRuns } from './linkage/dead-runs';
 import { startLinkageSchedule } from './linkage/schedule';
 import { watchCurrentRun } from './clusters/state';
-import { stopActiveRuns } from './linkage/runner';
+import { activeRunsEnded, stopActiveRuns } from './linkage/runner';
 import { checkLinkageConfig } from './linkage/settings';
 import type { Context } from './context';
 import { LOOPBACK, parseApiKeys } from './platform/auth';
@@ -141,10 +141,12 @@ async function main(): Promise<void> {
     server.closeIdleConnections();
     // Requests still unanswered after the grace period (a slow read, a stuck client) are cut.
     const cut = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
-    // A scheduled run was just failed; its tick may still be removing what the run wrote
-    // (prune removes the rest later): waited for within the same grace period.
+    // The runs just failed (scheduled or started through the API) may still be removing
+    // what they wrote, and a scheduled run's tick still logging its end: waited for within
+    // the same grace period (prune removes what is left later), then the driver closes.
     const grace = delay(SHUTDOWN_GRACE_MS, undefined, { ref: false });
-    await Promise.all([closed, Promise.race([scheduleStopped, grace])]);
+    const runsEnded = Promise.all([scheduleStopped, activeRunsEnded()]);
+    await Promise.all([closed, Promise.race([runsEnded, grace])]);
     clearTimeout(cut);
     await connection.close();
     logger.info(

@@ -84,6 +84,12 @@ const active = new Map<string, AbortController>();
 const closing = new WeakSet<Database>();
 /** Starts between the trigger and their lease: a shutdown waits for them, then stops them. */
 const starting = new Set<Promise<unknown>>();
+/**
+ * Runs of this process until they have ended, their own clean-up included (a stopped run
+ * removes the clusters and memberships it wrote): a shutdown waits for them before it
+ * closes the driver, whatever started them (the schedule, the API, the CLI).
+ */
+const finishing = new Set<Promise<RunSummary>>();
 
 /**
  * Sortable by start, and unique: the id is also the lease's holder token, and two
@@ -226,6 +232,8 @@ async function acquireAndStart(
   active.set(runId, abort);
   const run = { runId, seed, weights, startedAt, lease, abort: abort.signal };
   const done = execute(deps, opts, run).finally(() => active.delete(runId));
+  finishing.add(done);
+  void done.finally(() => finishing.delete(done)); // never rejects
   return { runId, done };
 }
 
@@ -271,6 +279,15 @@ export async function stopActiveRuns(
         ),
       );
   }
+}
+
+/**
+ * Resolves once every run this process started has ended, its clean-up included: after
+ * `stopActiveRuns`, what a shutdown waits for (within its grace period) before it closes
+ * the driver, which would otherwise cut a stopped run's removal of what it wrote.
+ */
+export async function activeRunsEnded(): Promise<void> {
+  await Promise.allSettled([...finishing]);
 }
 
 /** Phase and progress on the run node: phase changes at once, progress at most once a second. */

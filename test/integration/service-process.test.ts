@@ -174,7 +174,14 @@ async function ctrlC(svc: Service): Promise<void> {
       await new Promise((r) => setTimeout(r, 100));
     }
     process.kill(-svc.child.pid!, 'SIGINT'); // the terminal's Ctrl-C: the whole group
-    // ~12 s here: Neo4j's shutdown waits up to 10 s for the lock-holding transaction.
+    // The run's cluster is written, its membership batch waits on the lock: freed once the
+    // stop has begun, the batch commits and the stopped run removes what it wrote, before
+    // the driver closes (which cut that clean-up short for a run the API had started).
+    for (const until = Date.now() + 30_000; !svc.output().includes('shutting down');) {
+      if (Date.now() > until) throw new Error(`no "shutting down" line:\n${svc.output()}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await lock.rollback();
     const code = await within(60_000, 'service exit', svc.exited).catch((err: unknown) => {
       process.kill(-svc.child.pid!, 'SIGKILL');
       throw err;
@@ -183,7 +190,7 @@ async function ctrlC(svc: Service): Promise<void> {
     // The last word says it is over, so a user does not wonder whether Neo4j still runs.
     expect(svc.output()).toMatch(/"msg":"stopped[^"]*"[^\n]*\n?$/);
   } finally {
-    // Neo4j has stopped under it by now: rolling back and closing can only fail.
+    // Rolled back above unless something failed first; Neo4j has stopped under it by now.
     await lock.rollback().catch(() => undefined);
     await session.close().catch(() => undefined);
     await holder.close().catch(() => undefined);
@@ -204,14 +211,21 @@ async function ctrlC(svc: Service): Promise<void> {
       `MATCH (r:LinkageRun {id: $runId})
        OPTIONAL MATCH (l:Lease {name: 'linkage'})
        OPTIONAL MATCH (p:Pointer {name: 'current'})
-       RETURN r.status AS status, r.error AS error, l.holder AS holder, p.runId AS current`,
+       RETURN r.status AS status, r.error AS error, l.holder AS holder, p.runId AS current,
+              COUNT { (:Cluster {runId: $runId}) } AS clusters,
+              COUNT { (:Account)-[:MEMBER_OF]->(:Cluster {runId: $runId}) } AS memberships`,
       { runId },
     );
-    expect(records[0]?.toObject()).toEqual({
+    const row = records[0]!.toObject() as Record<string, unknown>;
+    const count = (key: string) => neo4j.default.integer.toNumber(row[key] as number);
+    expect({ ...row, clusters: count('clusters'), memberships: count('memberships') }).toEqual({
       status: 'failed',
       error: 'service shutting down',
       holder: null,
       current: null,
+      // removed by the run itself, not cut short by the driver closing first
+      clusters: 0,
+      memberships: 0,
     });
   } finally {
     await driver.close();
