@@ -6,16 +6,17 @@ import { spawn, spawnSync } from 'node:child_process';
 import net from 'node:net';
 import { constants } from 'node:os';
 import path from 'node:path';
+import { childEnv } from '../../support/child-env';
 
 const root = path.join(__dirname, '../../..');
 
-/** src/main.ts as `node dist/src/main.js` runs it, with `env` over this environment. */
+/** src/main.ts as `node dist/src/main.js` runs it, with `env` (child-env.ts says why not this one's). */
 function startService(env: Record<string, string>) {
   return spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: root,
     encoding: 'utf8',
     timeout: 60_000,
-    env: { ...process.env, API_KEYS: '', LINKAGE_CRON: 'off', ...env },
+    env: childEnv({ API_KEYS: '', LINKAGE_CRON: 'off', ...env }),
   });
 }
 
@@ -60,13 +61,7 @@ describe('a stop signal during start-up', () => {
       const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
         cwd: root,
         stdio: ['ignore', 'pipe', 'pipe'],
-        env: {
-          ...process.env,
-          API_KEYS: '',
-          LINKAGE_CRON: 'off',
-          NEO4J_URI: uri,
-          LOG_LEVEL: 'info',
-        },
+        env: childEnv({ API_KEYS: '', LINKAGE_CRON: 'off', NEO4J_URI: uri, LOG_LEVEL: 'info' }),
       });
       let output = '';
       child.stdout.on('data', (d: Buffer) => (output += d.toString()));
