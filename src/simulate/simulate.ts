@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { finished } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { Generator } from './generate';
 import { SimParams, effectiveParams } from './params';
@@ -43,25 +43,31 @@ export async function simulate(opts: SimulateOptions): Promise<SimulateResult> {
   };
   const pop = buildPopulation(p);
 
+  const gen = new Generator(p, pop);
   const file = createWriteStream(files.events);
   const gz = opts.gzip ? createGzip({ level: 6 }) : null;
-  if (gz) gz.pipe(file);
   const out = gz ?? file;
+  // Settles once the file is written, and rejects on an error of either stream (EISDIR,
+  // a full disk): it listens to both, so no 'error' goes unhandled and ends the process.
+  // (A pipeline from an async generator held ~0.1 GB more at scale 0.1.)
+  const done = gz ? pipeline(gz, file) : finished(file);
+  let failure: { error: unknown } | undefined;
+  done.catch((error: unknown) => (failure = { error }));
   const write = async (lines: string[]) => {
     for (let i = 0; i < lines.length; i += 4096) {
+      if (failure) throw failure.error;
       const chunk = lines.slice(i, i + 4096).join('\n') + '\n';
-      if (!out.write(chunk)) await once(out, 'drain');
+      if (!out.write(chunk)) await Promise.race([once(out, 'drain'), done]);
     }
   };
 
-  const gen = new Generator(p, pop);
   await write(gen.prologue());
   for (let day = 0; day < p.days; day++) {
     await write(gen.day(day));
     opts.onProgress?.({ day: day + 1, days: p.days, events: gen.events });
   }
   out.end();
-  await finished(file);
+  await done;
 
   const truth = pop.accounts
     .map((a) => `${a.id},${a.group},${a.kind},${a.subgroup}`)

@@ -1,7 +1,7 @@
 // Unit tests for the campaign simulator: determinism, contract validity, population and
 // traffic shape, the coding campaign's pivot, near-duplicate prompt pools, truth coverage.
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -692,6 +692,17 @@ describe('simulate', () => {
     }
     expect(effectiveParams(0.01, 0).seed).toBe(0);
     expect(effectiveParams(0.01, 2 ** 32 - 1).seed).toBe(2 ** 32 - 1);
+  });
+
+  it('rejects, not crashes, when the events file cannot be written, gzipped or not', async () => {
+    // A directory where the events file goes: the write fails (EISDIR). With gzip the
+    // file stream's error used to be an unhandled 'error' event that ended the process.
+    for (const gzip of [true, false]) {
+      const outDir = tmp();
+      mkdirSync(join(outDir, gzip ? 'events.jsonl.gz' : 'events.jsonl'));
+      await expect(simulate({ scale: 0.001, seed: 1, outDir, gzip })).rejects.toThrow(/EISDIR/);
+      expect(existsSync(join(outDir, 'truth.csv'))).toBe(false);
+    }
   });
 
   it('gives away nothing in value formats: one account id format for everyone', () => {
