@@ -57,6 +57,11 @@ export class Generator {
   private readonly rng: Rng;
   /** Breaks ties within a second; a stream of its own, so the events' content stays. */
   private readonly orderRng: Rng;
+  /**
+   * Fast adopters' switch to the new model (a stressor): a stream of its own, so turning
+   * them on changes only their requests' models, not the draws of any other event.
+   */
+  private readonly fastRng: Rng;
   private readonly oldModels: string[];
   private readonly oldCum: Float64Array;
   /** Accounts whose sign-up / second payment falls on a day, by day index (-1 = before). */
@@ -74,6 +79,7 @@ export class Generator {
     if (p.waveJitterMinutes * MINUTE >= DAY) throw new Error('waveJitterMinutes must be < 1 day');
     this.rng = Rng.derive(p.seed, 'events');
     this.orderRng = Rng.derive(p.seed, 'order');
+    this.fastRng = Rng.derive(p.seed, 'fast-adopters');
     this.oldModels = Object.keys(p.oldModels);
     this.oldCum = cumulative(Object.values(p.oldModels));
     for (const a of pop.accounts) {
@@ -210,8 +216,17 @@ export class Generator {
         share = Math.min(p.adoptionMax, p.adoptionPerDay * days);
       }
     }
-    if (share > 0 && rng.chance(share)) return p.newModel;
-    return this.oldModels[rng.weighted(this.oldCum)] as string;
+    const model =
+      share > 0 && rng.chance(share)
+        ? p.newModel
+        : (this.oldModels[rng.weighted(this.oldCum)] as string);
+    // A fast adopter draws as an ordinary account above (the events stream stays the
+    // same), then from its switch on the new model takes its share, from its own stream.
+    const fast = a.fastAdoption;
+    if (!fast || t < fast.atMs) return model;
+    if (this.fastRng.chance(fast.share)) return p.newModel;
+    if (model !== p.newModel) return model;
+    return this.oldModels[this.fastRng.weighted(this.oldCum)] as string;
   }
 
   /**

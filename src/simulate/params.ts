@@ -217,7 +217,9 @@ export const DEFAULTS = {
    * account with one card.
    * `fastAdopterShare`: accounts of `fastAdopterGroups` that move `fastAdopterTraffic`
    * of their requests to the new model `fastAdopterLagHours` after its release (both
-   * drawn per account), as users who switch their tools' default model at once do.
+   * drawn per account), as users who switch their tools' default model at once do; that
+   * switch is drawn in generate.ts from a stream of its own, so the events stay the same
+   * but for those accounts' models.
    */
   teamWebmailShare: 0,
   sponsoredHackathonShare: 0,

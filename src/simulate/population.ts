@@ -86,6 +86,11 @@ export interface Account {
   /** Pivoting accounts (adoption 'pivot'): from this time `pivotShare` of requests use the new model. */
   pivotAtMs: number;
   pivotShare: number;
+  /**
+   * Fast adopters (stressor): from `atMs`, `share` of requests use the new model; drawn
+   * in generate.ts from a stream of its own, so the other events stay as without them.
+   */
+  fastAdoption?: { atMs: number; share: number };
   /** Agent companies: volume multiplier applied after calibration. */
   agentVolume?: number;
   sub: Subgroup | undefined;
@@ -645,9 +650,10 @@ function stress(accounts: Account[], p: EffectiveParams, ident: Identity, releas
     // Agent companies already switch within a day; they keep their own schedule.
     if (p.fastAdopterShare > 0 && fast.has(a.group) && a.adoption !== 'pivot') {
       if (rng.chance(p.fastAdopterShare)) {
-        a.adoption = 'pivot';
-        a.pivotAtMs = releaseMs + rng.uniform(...p.fastAdopterLagHours) * HOUR;
-        a.pivotShare = rng.uniform(...p.fastAdopterTraffic);
+        a.fastAdoption = {
+          atMs: releaseMs + rng.uniform(...p.fastAdopterLagHours) * HOUR,
+          share: rng.uniform(...p.fastAdopterTraffic),
+        };
       }
     }
   }

@@ -630,19 +630,19 @@ describe('simulate', () => {
         cards.set(a.subgroup, (cards.get(a.subgroup) ?? new Set()).add(a.payment));
       } else expect(a.payment).toBe(d.payment);
       cardOwners.set(a.payment, (cardOwners.get(a.payment) ?? new Set()).add(a.subgroup));
+      // Their own adoption stays; the switch comes on top (generate.ts draws it apart).
+      expect([a.adoption, a.pivotAtMs, a.pivotShare]).toEqual([
+        d.adoption,
+        d.pivotAtMs,
+        d.pivotShare,
+      ]);
       if (a.kind === 'benign' && fastGroups.includes(group)) {
-        expect(a.adoption).toBe('pivot');
-        expect(a.pivotAtMs).toBeGreaterThanOrEqual(release);
-        expect(a.pivotAtMs).toBeLessThanOrEqual(release + 6 * HOUR);
-        expect(a.pivotShare).toBeGreaterThanOrEqual(0.5);
-        expect(a.pivotShare).toBeLessThanOrEqual(0.9);
-      } else {
-        expect([a.adoption, a.pivotAtMs, a.pivotShare]).toEqual([
-          d.adoption,
-          d.pivotAtMs,
-          d.pivotShare,
-        ]);
-      }
+        const fast = a.fastAdoption as NonNullable<typeof a.fastAdoption>;
+        expect(fast.atMs).toBeGreaterThanOrEqual(release);
+        expect(fast.atMs).toBeLessThanOrEqual(release + 6 * HOUR);
+        expect(fast.share).toBeGreaterThanOrEqual(0.5);
+        expect(fast.share).toBeLessThanOrEqual(0.9);
+      } else expect(a.fastAdoption).toBeUndefined();
     });
     // A sponsored hackathon: one card for everyone there, used by no one else.
     expect(cards.size).toBeGreaterThan(0);
@@ -668,6 +668,38 @@ describe('simulate', () => {
     expect(total).toBeGreaterThan(200);
     expect(onNew / total).toBeGreaterThan(0.6);
     expect(onNew / total).toBeLessThan(0.8);
+  });
+
+  it('turns fast adopters on without redrawing anything else: the same events but their models', async () => {
+    // The switch used to be drawn on the events stream, so every later event (campaigns
+    // included) was another draw.
+    const fast = await run(0.01, 7, { params: { fastAdopterShare: 1 } });
+    const fastGroups = ['company', 'startup', 'framework_devs', 'signup_burst', 'heavy_user'];
+    expect(fast.truthRows).toEqual(small.truthRows);
+    expect(fast.lines.length).toBe(small.lines.length);
+    const withoutModel = (line: string) => line.replace(/,"model":"[^"]*"/, '');
+    let campaign = 0;
+    let changed = 0;
+    const other: string[] = [];
+    small.lines.forEach((line, i) => {
+      const b = fast.lines[i] as string;
+      const e = JSON.parse(line) as { accountId: string };
+      const group = small.truth.get(e.accountId)?.group as string;
+      if (group.startsWith('campaign:')) {
+        campaign++;
+        if (b !== line) other.push(`campaign: ${line} / ${b}`);
+      } else if (b !== line) {
+        changed++;
+        if (
+          !fastGroups.includes(group.replace('benign:', '')) ||
+          withoutModel(b) !== withoutModel(line)
+        )
+          other.push(`${group}: ${line} / ${b}`);
+      }
+    });
+    expect(other.slice(0, 3)).toEqual([]);
+    expect(campaign).toBeGreaterThan(100_000);
+    expect(changed).toBeGreaterThan(1000);
   });
 
   it('gives every campaign sign-up its own device when asked, none shared', () => {
