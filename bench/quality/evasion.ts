@@ -43,8 +43,9 @@ type Variant = Change & { name: string };
 
 const EVASIONS: Record<string, Change> = {
   'own-card': {
-    what: 'one payment method per account (no shared cards)',
+    what: 'one payment method per account (no shared cards, none reused across cells)',
     campaign: { accountsPerPaymentMethod: [1, 1] },
+    world: { crossCellCardShare: 0 },
   },
   'camouflage-60': {
     what: '50–70 % of requests imitate ordinary traffic (default 10–20 %)',

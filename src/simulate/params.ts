@@ -118,6 +118,12 @@ export const DEFAULTS = {
       pivotLagHours: [0, 2],
     },
   } as Record<'reasoning' | 'agentic' | 'coding', CampaignParams>,
+  /**
+   * Share of campaign accounts that use the previous sub-group's payment method instead
+   * of their own cell's (loose links between cells); 0 in the evasion bench's `own-card`,
+   * where every account has a card of its own.
+   */
+  crossCellCardShare: 0.04,
   /** Campaign sub-groups sign up in a burst on a day drawn from this range. */
   campaignSignupDays: [0, 70] as Range,
   /** A sub-group's sign-up burst lasts this many hours. */

@@ -346,7 +346,7 @@ export function buildPopulation(p: EffectiveParams): Population {
         left--;
         // Loose links between sub-groups: a few accounts reuse a neighbour's payment method.
         a.payment =
-          prevPayments.length > 0 && rng.chance(0.04)
+          prevPayments.length > 0 && rng.chance(p.crossCellCardShare)
             ? rng.pick(prevPayments)
             : (payments[payments.length - 1] as string);
         // Own devices: fresh ones, as a pool drawn with replacement would still share some.

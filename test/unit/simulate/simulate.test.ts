@@ -9,7 +9,7 @@ import { eventSchema } from '../../../src/ingest/event-schema';
 import { hammingHex, simhash } from '../../../src/ingest/simhash';
 import { WEBMAIL } from '../../../src/simulate/identity';
 import { simulate } from '../../../src/simulate';
-import { effectiveParams } from '../../../src/simulate/params';
+import { DEFAULTS, type SimParams, effectiveParams } from '../../../src/simulate/params';
 import { buildPopulation, dayFactor, weekFactor } from '../../../src/simulate/population';
 
 jest.setTimeout(120_000);
@@ -700,6 +700,40 @@ describe('simulate', () => {
     expect(other.slice(0, 3)).toEqual([]);
     expect(campaign).toBeGreaterThan(100_000);
     expect(changed).toBeGreaterThan(1000);
+  });
+
+  it('shares no card at all with one card per account and no cross-cell reuse (own-card)', () => {
+    /** Per campaign card: the accounts on it, and their cells. */
+    const cardsOf = (params: Partial<SimParams>) => {
+      const cards = new Map<string, { accounts: number; cells: Set<string> }>();
+      for (const a of buildPopulation(effectiveParams(0.02, 7, params)).accounts) {
+        if (a.kind !== 'campaign') continue;
+        const c = cards.get(a.payment) ?? { accounts: 0, cells: new Set<string>() };
+        c.accounts++;
+        c.cells.add(a.subgroup);
+        cards.set(a.payment, c);
+      }
+      return [...cards.values()];
+    };
+    const ownCard = (extra: Partial<SimParams>): Partial<SimParams> => ({
+      ...extra,
+      campaigns: Object.fromEntries(
+        Object.entries(DEFAULTS.campaigns).map(([k, v]) => [
+          k,
+          { ...v, accountsPerPaymentMethod: [1, 1] as const },
+        ]),
+      ) as SimParams['campaigns'],
+    });
+    // The default keeps 4 % of accounts on a neighbouring cell's card, even at one per account.
+    const loose = cardsOf(ownCard({})).filter((c) => c.cells.size > 1);
+    expect(loose.length).toBeGreaterThan(3);
+    const own = cardsOf(ownCard({ crossCellCardShare: 0 }));
+    const accounts = Object.values(effectiveParams(0.02, 7).campaigns).reduce(
+      (n, c) => n + c.accounts,
+      0,
+    );
+    expect(own.length).toBe(accounts);
+    expect(own.filter((c) => c.accounts > 1)).toEqual([]);
   });
 
   it('gives every campaign sign-up its own device when asked, none shared', () => {
