@@ -3,8 +3,8 @@
  * simulates the same world with one campaign habit changed (all three campaigns), runs
  * the in-memory loop (fold → build → detect → score, as in-memory.ts; it reproduced the
  * real run's figures at seed 42) and only then evaluates against the truth. Benign
- * populations are the defaults in every evasion variant except `paraphrase`, whose wider
- * variant distance also applies to the framework templates.
+ * populations are the defaults in every evasion variant (`paraphrase` rewords only the
+ * campaigns' templates, from streams of their own).
  *
  * Look-alike variants change the benign world instead, toward what co-use linking (a
  * template sent heavily over the same /24s) could mistake for a ring: NAT and VPN pools
@@ -60,8 +60,8 @@ const EVASIONS: Record<string, Change> = {
     campaign: { proxiesPerSubgroup: [60, 120] },
   },
   paraphrase: {
-    what: 'template variants up to 8 bits apart (default 2; linkage joins ≤ 3)',
-    world: { templateMaxDistance: 8 },
+    what: 'every template variant rewords 30 % of the system prompt; no two within 3 bits, so linkage joins none (default: only the task line varies, ~90 % of pairs ≤ 3)',
+    world: { campaignParaphraseShare: 0.3 },
   },
   'own-device': {
     what: 'every sign-up with a device has its own (default: 1–4 per sub-group)',

@@ -302,6 +302,15 @@ export const DEFAULTS = {
    * template's reference variant, so pairs are near-duplicates (mostly <= 3), rarely identical.
    */
   templateMaxDistance: 2,
+  /**
+   * Paraphrasing campaigns (0: off; the evasion bench's `paraphrase`): each variant of a
+   * campaign template rewords this share of its system prompt's sentences, and is kept
+   * only more than `campaignParaphraseApart` bits from every other kept variant (3:
+   * LINKAGE_PROMPT_MAX_HAMMING's default), so linkage joins none, not even through a
+   * chain. Framework templates are not paraphrased.
+   */
+  campaignParaphraseShare: 0,
+  campaignParaphraseApart: 3,
   /** Pre-fingerprinted variants per campaign / framework template. */
   variantsPerTemplate: 200,
   /** Variants per company, startup, course and personal template. */

@@ -6,7 +6,7 @@
  */
 import { BenignGroup, CampaignName, EffectiveParams, Range } from './params';
 import { Identity } from './identity';
-import { PromptPool, genericPool, templatePool } from './prompts';
+import { PromptPool, genericPool, paraphrasePool, templatePool } from './prompts';
 import { Rng, cumulative } from './rng';
 
 const DAY = 86_400_000;
@@ -118,14 +118,30 @@ export function buildPopulation(p: EffectiveParams): Population {
   const benignCaps = fromRecord(p.benignCapabilities);
   const tzs = fromRecord(p.timeZones);
 
-  const template = (name: string, theme: string, variants: number, near = false): PromptPool => {
-    const pool = templatePool(prng, {
+  const template = (
+    name: string,
+    theme: string,
+    variants: number,
+    near = false,
+    paraphrase = false,
+  ): PromptPool => {
+    let pool = templatePool(prng, {
       name,
       theme,
       words: prng.range(p.systemWords[0], p.systemWords[1]),
       variants,
       maxFromReference: near ? p.templateMaxDistance : undefined,
     });
+    // Paraphrased from a stream of its own per template, so every other pool (and the
+    // rest of the world) stays as without it; the near-duplicate pool is still drawn.
+    if (paraphrase && p.campaignParaphraseShare > 0) {
+      pool = paraphrasePool(Rng.derive(p.seed, `paraphrase:${name}`), pool, {
+        theme,
+        share: p.campaignParaphraseShare,
+        apart: p.campaignParaphraseApart,
+        variants,
+      });
+    }
     pools.push(pool);
     return pool;
   };
@@ -273,7 +289,7 @@ export function buildPopulation(p: EffectiveParams): Population {
   ][]) {
     const caps = fromRecord(c.capabilities);
     const templates = Array.from({ length: c.templates }, (_, i) =>
-      template(`${name}-${i + 1}`, name, p.variantsPerTemplate, true),
+      template(`${name}-${i + 1}`, name, p.variantsPerTemplate, true, true),
     );
     let remaining = c.accounts;
     let prevPayments: string[] = [];

@@ -195,6 +195,46 @@ export function templatePool(rng: Rng, spec: TemplateSpec): PromptPool {
   return { name: spec.name, fingerprints, texts };
 }
 
+export interface ParaphraseSpec {
+  theme: string;
+  /** Share of the system prompt's sentences each variant rewords (or swaps). */
+  share: number;
+  /** Keep a variant only if more than this many bits from every variant kept before. */
+  apart: number;
+  variants: number;
+}
+
+/**
+ * Paraphrased variants of `base`'s template: each takes the system prompt and rewords a
+ * `share` of its sentences (a fresh themed or filler sentence, as systemPrompt writes
+ * them; one in four of those swaps places with the next sentence instead), with a task
+ * of its own. A variant is kept only if its SimHash is more than `apart` bits from every
+ * variant kept before, so no two are near-duplicates, not even through a chain of them.
+ * Stops after 40 attempts per variant wanted (the pool is then smaller).
+ */
+export function paraphrasePool(rng: Rng, base: PromptPool, spec: ParaphraseSpec): PromptPool {
+  const first = base.texts[0] ?? '';
+  const sentences = first.slice(0, first.lastIndexOf('\n')).split(/(?<=\.) /);
+  const fingerprints: string[] = [];
+  const texts: string[] = [];
+  for (let attempt = 0; fingerprints.length < spec.variants; attempt++) {
+    if (attempt >= spec.variants * 40) break;
+    const s = [...sentences];
+    for (let i = 0; i < s.length; i++) {
+      if (!rng.chance(spec.share)) continue;
+      if (i + 1 < s.length && rng.chance(0.25))
+        [s[i], s[i + 1]] = [s[i + 1] as string, s[i] as string];
+      else s[i] = systemPrompt(rng, spec.theme, 1);
+    }
+    const text = `${s.join(' ')}\n${variableTask(rng)}`;
+    const fp = simhash(text);
+    if (fingerprints.some((f) => hammingHex(f, fp) <= spec.apart)) continue;
+    texts.push(text);
+    fingerprints.push(fp);
+  }
+  return { name: base.name, fingerprints, texts };
+}
+
 const Q_STARTS = [
   'how do i',
   'what is the best way to',

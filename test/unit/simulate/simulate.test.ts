@@ -226,6 +226,47 @@ describe('simulate', () => {
     expect(hammingHex(a, b)).toBeGreaterThan(10);
   });
 
+  it('paraphrases campaign templates when asked: no variants joined at the linkage distance, even through a chain', () => {
+    /** Groups of fingerprints within 3 bits, joined transitively (as lsh.ts's union-find). */
+    const groups = (fps: string[]): number => {
+      const parent = fps.map((_, i) => i);
+      const find = (i: number): number =>
+        parent[i] === i ? i : (parent[i] = find(parent[i] as number));
+      for (let i = 0; i < fps.length; i++)
+        for (let j = i + 1; j < fps.length; j++)
+          if (hammingHex(fps[i] as string, fps[j] as string) <= 3) parent[find(i)] = find(j);
+      return new Set(fps.map((_, i) => find(i))).size;
+    };
+    const campaignPool = /^(reasoning|agentic|coding)-/;
+    const base = buildPopulation(effectiveParams(0.01, 11));
+    const para = buildPopulation(effectiveParams(0.01, 11, { campaignParaphraseShare: 0.3 }));
+    expect(para.pools.map((x) => x.name)).toEqual(base.pools.map((x) => x.name));
+    let defaultGroups = 0;
+    let variants = 0;
+    para.pools.forEach((pool, i) => {
+      const before = base.pools[i] as (typeof base.pools)[number];
+      if (!campaignPool.test(pool.name)) {
+        // Every other pool is as without paraphrasing (its own stream per template).
+        expect(pool).toEqual(before);
+        return;
+      }
+      defaultGroups += groups(before.fingerprints);
+      variants += pool.fingerprints.length;
+      expect(pool.fingerprints.length).toBeGreaterThan(190);
+      // One group per variant: every pair is more than 3 bits apart.
+      expect(groups(pool.fingerprints)).toBe(pool.fingerprints.length);
+      for (let k = 0; k < 5; k++)
+        expect(simhash(pool.texts[k] as string)).toBe(pool.fingerprints[k]);
+      // The system prompt itself varies, not only the task line.
+      const systems = new Set(pool.texts.map((t) => t.slice(0, t.lastIndexOf('\n'))));
+      expect(systems.size).toBe(pool.texts.length);
+    });
+    // The default pools are near-duplicates: a few groups per template, not one per variant.
+    expect(defaultGroups).toBeLessThan(18 * 5);
+    expect(variants).toBeGreaterThan(18 * 190);
+    expect(para.accounts.map((a) => a.id)).toEqual(base.accounts.map((a) => a.id));
+  });
+
   it('emits raw prompts instead of fingerprints on the configured fraction, and gzips', async () => {
     const r = await run(0.01, 5, { gzip: true, params: { rawPromptFraction: 0.05 } });
     expect(r.result.files.events.endsWith('.jsonl.gz')).toBe(true);
