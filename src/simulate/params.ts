@@ -159,7 +159,8 @@ export const DEFAULTS = {
   proxyIpsPerSubnet: 4,
   /**
    * Ordinary customers of the same proxy network (benign:individual, subgroup proxy_user),
-   * each on 1-3 of the IPs campaigns use; at least one per such IP.
+   * each on 1-3 of the IPs campaigns use; at least one per such IP (more than 3 each
+   * when there are fewer individuals than such IPs).
    */
   proxyBenignUsers: 12_000,
   /** Share of a proxy user's requests that go through the proxy network. */

@@ -408,18 +408,26 @@ export function buildPopulation(p: EffectiveParams): Population {
 
   // Plain individuals; the first ones also use the campaigns' proxy IPs (proxy users).
   // The IPs are dealt from the ones campaigns use, so each of those carries ordinary
-  // traffic; there is at least one proxy user per such IP.
-  const proxyDeck = deck(rng, campaignIps.size > 0 ? [...campaignIps] : proxies);
+  // traffic; there is at least one proxy user per such IP, or, with fewer individuals
+  // than such IPs (tiny scales), proxy users take more than 3 so every IP is dealt.
+  const proxyIps = campaignIps.size > 0 ? [...campaignIps] : proxies;
+  const proxyDeck = deck(rng, proxyIps);
   const proxyUsers = Math.min(
     b.individual.accounts,
     Math.max(p.proxyBenignUsers, campaignIps.size),
   );
+  let dealt = 0;
   for (let i = 0; i < b.individual.accounts; i++) {
     const proxyUser = i < proxyUsers;
     const a = ordinary('individual', proxyUser ? 'proxy_user' : 'plain');
     home(a);
     if (proxyUser) {
-      const mine = Array.from({ length: rng.range(1, 3) }, () => proxyDeck());
+      // The deck deals every IP once before any twice: what the first pass has left, over
+      // the proxy users left (at most 1 while there are as many users as IPs).
+      const due = Math.ceil(Math.max(0, proxyIps.length - dealt) / (proxyUsers - i));
+      const n = Math.max(rng.range(1, 3), due);
+      dealt += n;
+      const mine = Array.from({ length: n }, () => proxyDeck());
       addShare(a, mine, p.proxyBenignTrafficShare);
       a.rate *= p.proxyBenignVolume;
     }

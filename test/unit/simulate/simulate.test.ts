@@ -485,6 +485,24 @@ describe('simulate', () => {
     expect(benignOnProxies / onProxies).toBeGreaterThan(0.005);
   });
 
+  it('deals every campaign proxy IP to a proxy user even with fewer individuals than such IPs', () => {
+    // Scale 0.0001: 20 individuals (the floor), about 50 campaign IPs.
+    for (const seed of [42, 7]) {
+      const pop = buildPopulation(effectiveParams(0.0001, seed));
+      const campaignIps = new Set<string>();
+      for (const a of pop.accounts)
+        if (a.kind === 'campaign')
+          for (const ips of a.ips.items) ips.forEach((ip) => campaignIps.add(ip));
+      const proxyUsers = pop.accounts.filter((a) => a.subgroup === 'proxy_user');
+      const covered = new Set<string>();
+      for (const a of proxyUsers)
+        for (const ips of a.ips.items)
+          ips.filter((ip) => campaignIps.has(ip)).forEach((ip) => covered.add(ip));
+      expect(proxyUsers.length).toBeLessThan(campaignIps.size);
+      expect(covered.size).toBe(campaignIps.size);
+    }
+  });
+
   it('spreads NAT and VPN pools over as many /24s as configured, and puts framework developers behind carriers', () => {
     const subnets = (ips: string[]) =>
       new Set(ips.map((ip) => ip.split('.').slice(0, 3).join('.')));
