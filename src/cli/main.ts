@@ -35,7 +35,7 @@ program
   .description('write synthetic campaign + benign events (JSON-lines) and a ground-truth file')
   .option(
     '--scale <s>',
-    '1 = the reported scale (~24k campaign accounts, ~16M requests)',
+    '1 = the reported scale (~24k campaign accounts, ~16M requests); at most 5',
     positiveNumber,
     0.1,
   )

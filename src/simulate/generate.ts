@@ -89,6 +89,31 @@ export class Generator {
         push(this.payments2, Math.floor((a.secondPayment.atMs - pop.startMs) / DAY), a);
       }
     }
+    this.checkBusiestDay();
+  }
+
+  /**
+   * Refuses, before any event, a world whose busiest day would not fit in one day's sort
+   * (finish): expected requests plus sign-ups and payments, with 10 % left for chance.
+   */
+  private checkBusiestDay(): void {
+    const { p, pop } = this;
+    let most = 2 * (this.signups.get(-1)?.length ?? 0);
+    let busiest = -1;
+    for (let d = 0; d < p.days; d++) {
+      const n =
+        (pop.expectedRequests[d] ?? 0) +
+        2 * (this.signups.get(d)?.length ?? 0) +
+        (this.payments2.get(d)?.length ?? 0);
+      if (n > most) [most, busiest] = [n, d];
+    }
+    if (most > 0.9 * MAX_DAY_EVENTS)
+      throw new Error(
+        `scale ${p.scale}: the busiest day would hold about ${Math.round(most).toLocaleString('en-US')} ` +
+          `events, more than one day can (${MAX_DAY_EVENTS.toLocaleString('en-US')}, less 10 % ` +
+          `for chance) — day ${busiest} of the window (-1: before it); lower the scale or the ` +
+          'overrides that crowd that day',
+      );
   }
 
   /** Sign-ups (and first payments) of accounts that existed before the window. */
@@ -236,7 +261,7 @@ export class Generator {
    */
   private finish(out: Batch): string[] {
     const n = out.lines.length;
-    if (n >= INDEX_BITS) throw new Error(`too many events in one day (${n}); lower the scale`);
+    if (n >= MAX_DAY_EVENTS) throw new Error(`too many events in one day (${n}); lower the scale`);
     let min = Infinity;
     for (const t of out.times) min = Math.min(min, t);
     const order = this.orderRng.shuffle(Array.from({ length: n }, (_, i) => i));
@@ -267,6 +292,8 @@ class Batch {
 }
 
 const INDEX_BITS = 2 ** 22;
+/** Events one day can hold: their positions are packed into the sort keys' low bits. */
+export const MAX_DAY_EVENTS = INDEX_BITS;
 
 function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
   const list = m.get(k);

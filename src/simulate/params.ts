@@ -353,13 +353,28 @@ function checkSeed(seed: number): void {
     throw new Error(`seed must be an integer in [0, 2^32) (seeds are 32-bit), got ${seed}`);
 }
 
+/**
+ * The largest scale the simulator takes. A day's events are sorted in memory, at most
+ * 2^22 of them (generate.ts); the busiest day holds ~416 k events at scale 1 (41,587 at
+ * scale 0.1, seed 42), so that limit falls near scale 10, and a scale past it ran for
+ * hours before it failed. 5 keeps a margin of two; overrides that crowd a day more are
+ * refused on the population's expected busiest day (Generator), before any event.
+ */
+export const MAX_SCALE = 5;
+
 /** Scale every count in the table (units, accounts, requests, pools) with floors. */
 export function effectiveParams(
   scale: number,
   seed: number,
   overrides: Partial<SimParams> = {},
 ): EffectiveParams {
-  if (!(scale > 0)) throw new Error('scale must be > 0');
+  if (!(scale > 0) || !Number.isFinite(scale))
+    throw new Error(`scale must be a finite number > 0, got ${scale}`);
+  if (scale > MAX_SCALE)
+    throw new Error(
+      `scale must be at most ${MAX_SCALE} (the busiest day holds ~416 k events at scale 1 ` +
+        `and one day at most 4,194,304), got ${scale}`,
+    );
   checkSeed(seed);
   const p: SimParams = { ...DEFAULTS, ...overrides };
   const campaigns = {} as SimParams['campaigns'];

@@ -102,6 +102,8 @@ export interface Population {
   pools: PromptPool[];
   startMs: number;
   releaseMs: number;
+  /** Expected requests on each day of the window, from the calibrated rates. */
+  expectedRequests: Float64Array;
 }
 
 export function buildPopulation(p: EffectiveParams): Population {
@@ -607,9 +609,9 @@ export function buildPopulation(p: EffectiveParams): Population {
   }
 
   stress(accounts, p, ident, releaseMs);
-  calibrate(accounts, p, startMs);
+  const expectedRequests = calibrate(accounts, p, startMs);
   for (const a of accounts) if (a.agentVolume) a.rate *= a.agentVolume;
-  return { accounts, subgroups, pools, startMs, releaseMs };
+  return { accounts, subgroups, pools, startMs, releaseMs, expectedRequests };
 }
 
 /** Deals `items` in a shuffled order, shuffling again each time they run out. */
@@ -709,19 +711,37 @@ export function dayFactor(a: Account, day: number, startMs: number): number {
   return weekFactor(a, day, startMs) * (1 + covered);
 }
 
-/** Scale each group's per-account rates so expected requests match the table. */
-function calibrate(accounts: Account[], p: EffectiveParams, startMs: number): void {
+/**
+ * Scale each group's per-account rates so expected requests match the table. Returns the
+ * expected requests per day (agent companies' volume included, applied after this).
+ */
+function calibrate(accounts: Account[], p: EffectiveParams, startMs: number): Float64Array {
   const target = new Map<string, number>();
   for (const [n, c] of Object.entries(p.campaigns)) target.set(`campaign:${n}`, c.requests);
   for (const [n, c] of Object.entries(p.benign)) target.set(`benign:${n}`, c.requests);
   const weight = new Map<string, number>();
+  const daily = new Map<string, Float64Array>();
   for (const a of accounts) {
+    let perDay = daily.get(a.group);
+    if (!perDay) daily.set(a.group, (perDay = new Float64Array(p.days)));
+    const volume = a.rate * (a.agentVolume ?? 1);
     let w = 0;
-    for (let d = a.fromDay; d < a.toDay; d++) w += dayFactor(a, d, startMs);
+    for (let d = a.fromDay; d < a.toDay; d++) {
+      const f = dayFactor(a, d, startMs);
+      w += f;
+      perDay[d] = (perDay[d] as number) + volume * f;
+    }
     weight.set(a.group, (weight.get(a.group) ?? 0) + a.rate * w);
   }
   for (const a of accounts) {
     const w = weight.get(a.group) ?? 0;
     a.rate = w > 0 ? (a.rate * (target.get(a.group) ?? 0)) / w : 0;
   }
+  const expected = new Float64Array(p.days);
+  for (const [group, perDay] of daily) {
+    const w = weight.get(group) ?? 0;
+    const k = w > 0 ? (target.get(group) ?? 0) / w : 0;
+    perDay.forEach((x, d) => (expected[d] = (expected[d] as number) + x * k));
+  }
+  return expected;
 }

@@ -830,6 +830,22 @@ describe('simulate', () => {
     }
   });
 
+  it('refuses up front a scale that is not finite or whose busiest day would not fit in memory', async () => {
+    // Scale 20 ran for hours before a day overflowed; Infinity looped until out of memory.
+    for (const scale of [Infinity, Number.NaN, 0, -1])
+      expect(() => effectiveParams(scale, 1)).toThrow('scale must be a finite number > 0');
+    for (const scale of [5.01, 20, 1e9])
+      expect(() => effectiveParams(scale, 1)).toThrow(/scale must be at most 5 \(/);
+    expect(effectiveParams(5, 1).scale).toBe(5);
+    // Overrides can crowd a day at any scale: here companies whose agents send ~5 M a day.
+    const outDir = tmp();
+    const params = { companyAgentShare: 1, companyAgentVolume: 25_000 };
+    await expect(simulate({ scale: 0.01, seed: 1, outDir, params })).rejects.toThrow(
+      /busiest day would hold about [\d,]+ events, more than one day can \(4,194,304,/,
+    );
+    expect(existsSync(join(outDir, 'events.jsonl'))).toBe(false);
+  });
+
   it('gives away nothing in value formats: one account id format for everyone', () => {
     for (const id of small.truth.keys()) expect(id).toMatch(/^[a-z0-9]{14}$/);
   });
