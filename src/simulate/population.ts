@@ -322,10 +322,12 @@ export function buildPopulation(p: EffectiveParams): Population {
         .slice(0, Math.min(templates.length, rng.range(1, 3)));
       const camo = rng.uniform(c.camouflage[0], c.camouflage[1]);
       const camoMixes = camouflage();
+      // Templates weigh 3 : 2 : 1 in the order drawn, together 1 − camo however many.
+      const templateWeight = ownTemplates.reduce((sum, _, i) => sum + (3 - i), 0);
       const mixes = weighted<RequestMix>([
         ...ownTemplates.map((t, i): [RequestMix, number] => [
           mixPool(t, caps),
-          ((1 - camo) * (3 - i)) / 6,
+          ((1 - camo) * (3 - i)) / templateWeight,
         ]),
         ...camoMixes.map((m): [RequestMix, number] => [m, camo / camoMixes.length]),
       ]);

@@ -267,6 +267,61 @@ describe('simulate', () => {
     expect(para.accounts.map((a) => a.id)).toEqual(base.accounts.map((a) => a.id));
   });
 
+  it('gives every campaign cell the camouflage share drawn for it, however many templates it works', () => {
+    // Template weights (3 − i) / 6 summed to 1 − camouflage only for cells on 3 templates:
+    // with 1 or 2 the camouflage share was inflated (up to 0.33 for a drawn 0.2).
+    const own = /^(reasoning|agentic|coding)-\d+$/;
+    const share = (pop: ReturnType<typeof buildPopulation>) => {
+      const cells = new Map<string, { camo: number; templates: number }>();
+      for (const a of pop.accounts) {
+        if (a.kind !== 'campaign' || cells.has(a.subgroup)) continue;
+        const { items, cum } = a.mixes;
+        let camo = 0;
+        let templates = 0;
+        items.forEach((m, i) => {
+          const w = (cum[i] as number) - (i > 0 ? (cum[i - 1] as number) : 0);
+          if (m.pool && own.test(m.pool.name)) templates++;
+          else camo += w;
+        });
+        cells.set(a.subgroup, { camo: camo / (cum[cum.length - 1] as number), templates });
+      }
+      return [...cells.values()];
+    };
+    const cells = share(buildPopulation(effectiveParams(0.05, 7)));
+    expect(new Set(cells.map((c) => c.templates))).toEqual(new Set([1, 2, 3]));
+    for (const c of cells) expect([c.camo > 0.1 - 1e-9, c.camo < 0.2 + 1e-9]).toEqual([true, true]);
+    const camo60 = Object.fromEntries(
+      Object.entries(DEFAULTS.campaigns).map(([k, v]) => [
+        k,
+        { ...v, camouflage: [0.5, 0.7] as const },
+      ]),
+    ) as unknown as SimParams['campaigns'];
+    for (const c of share(buildPopulation(effectiveParams(0.05, 7, { campaigns: camo60 }))))
+      expect([c.camo > 0.5 - 1e-9, c.camo < 0.7 + 1e-9]).toEqual([true, true]);
+
+    // In the events: each cell's requests off its campaign's templates.
+    const pools = buildPopulation(effectiveParams(0.01, 7)).pools.filter((x) => own.test(x.name));
+    const templated = new Set(pools.flatMap((x) => x.fingerprints));
+    const sub = new Map(small.truthRows.map((r) => r.split(',')).map((c) => [c[0], c[3]]));
+    const counts = new Map<string, [number, number]>();
+    for (const line of small.lines) {
+      const e = JSON.parse(line) as { type: string; accountId: string; promptFingerprint?: string };
+      if (e.type !== 'request' || small.truth.get(e.accountId)?.kind !== 'campaign') continue;
+      const c = counts.get(sub.get(e.accountId) as string) ?? [0, 0];
+      c[0]++;
+      if (!templated.has(e.promptFingerprint as string)) c[1]++;
+      counts.set(sub.get(e.accountId) as string, c);
+    }
+    const off: string[] = [];
+    for (const [cell, [n, camo]] of counts) {
+      if (n < 1000) continue;
+      const sd = Math.sqrt((0.15 * 0.85) / n);
+      if (camo / n < 0.1 - 4 * sd || camo / n > 0.2 + 4 * sd) off.push(`${cell}: ${camo}/${n}`);
+    }
+    expect(counts.size).toBeGreaterThan(3);
+    expect(off).toEqual([]);
+  });
+
   it('emits raw prompts instead of fingerprints on the configured fraction, and gzips', async () => {
     const r = await run(0.01, 5, { gzip: true, params: { rawPromptFraction: 0.05 } });
     expect(r.result.files.events.endsWith('.jsonl.gz')).toBe(true);
