@@ -8,6 +8,10 @@
  *   benign flag rate   benign accounts in flagged clusters / benign accounts
  *   precision          campaign accounts in flagged clusters / accounts in flagged clusters
  *   per group          flag rate of every benign group and every campaign
+ *   segments           flag rate of benign:individual's subgroups (proxy_user: ordinary
+ *                      customers of the campaigns' proxy IPs; plain), and of every benign
+ *                      account but the plain individuals, who are most of the benign
+ *                      accounts (73 % at scale 0.1) and dilute the overall rate
  *   purity             Σ over flagged clusters of their largest truth group / Σ sizes
  *                      (members-weighted), plus the worst cluster and how many are < 0.95
  *   pivot              share of the pivoting campaign's flagged accounts whose cluster
@@ -79,6 +83,11 @@ export interface Evaluation {
   worstPurity: number;
   impureClusters: number;
   groups: GroupFigure[];
+  /**
+   * benign:individual's subgroups (`benign:individual/proxy_user`, `…/plain`), then
+   * `benign:all but plain individuals` (SEGMENT_NOT_PLAIN).
+   */
+  segments: GroupFigure[];
   worstBenignGroup: GroupFigure | null;
   pivot: {
     groups: string[];
@@ -95,6 +104,20 @@ export interface Evaluation {
 
 export const PIVOT_CODE = 'model_pivot_24h';
 
+/** Ordinary customers of the campaigns' proxy IPs (the simulator's subgroup). */
+export const SEGMENT_PROXY_USERS = 'benign:individual/proxy_user';
+/** Every benign account but the plain individuals. */
+export const SEGMENT_NOT_PLAIN = 'benign:all but plain individuals';
+
+const figure = (group: string, kind: GroupFigure['kind']): GroupFigure => ({
+  group,
+  kind,
+  accounts: 0,
+  inClusters: 0,
+  flagged: 0,
+  rate: 0,
+});
+
 export function evaluate(
   truth: Map<string, TruthRow>,
   clusters: readonly EvalCluster[],
@@ -105,6 +128,8 @@ export function evaluate(
     for (const id of c.members) clusterOf.set(id, i);
   });
   const byGroup = new Map<string, GroupFigure>();
+  const bySegment = new Map<string, GroupFigure>();
+  const notPlain = figure(SEGMENT_NOT_PLAIN, 'benign');
   let campaign = 0;
   let benign = 0;
   let campaignFlagged = 0;
@@ -112,14 +137,25 @@ export function evaluate(
   for (const [id, row] of truth) {
     let g = byGroup.get(row.group);
     if (!g) {
-      g = { group: row.group, kind: row.kind, accounts: 0, inClusters: 0, flagged: 0, rate: 0 };
+      g = figure(row.group, row.kind);
       byGroup.set(row.group, g);
     }
-    g.accounts++;
     const c = clusterOf.get(id);
     const flagged = c !== undefined && (clusters[c] as EvalCluster).flagged;
-    if (c !== undefined) g.inClusters++;
-    if (flagged) g.flagged++;
+    const counted = [g];
+    if (row.group === 'benign:individual') {
+      const name = `${row.group}/${row.subgroup}`;
+      let s = bySegment.get(name);
+      if (!s) bySegment.set(name, (s = figure(name, 'benign')));
+      counted.push(s);
+    }
+    if (row.kind === 'benign' && !(row.group === 'benign:individual' && row.subgroup === 'plain'))
+      counted.push(notPlain);
+    for (const f of counted) {
+      f.accounts++;
+      if (c !== undefined) f.inClusters++;
+      if (flagged) f.flagged++;
+    }
     if (row.kind === 'campaign') {
       campaign++;
       if (flagged) campaignFlagged++;
@@ -128,7 +164,12 @@ export function evaluate(
       if (flagged) benignFlagged++;
     }
   }
-  for (const g of byGroup.values()) g.rate = g.accounts > 0 ? g.flagged / g.accounts : 0;
+  const segments = [
+    ...[...bySegment.values()].sort((a, b) => (a.group < b.group ? 1 : -1)),
+    notPlain,
+  ];
+  for (const g of [...byGroup.values(), ...segments])
+    g.rate = g.accounts > 0 ? g.flagged / g.accounts : 0;
   const groups = [...byGroup.values()].sort(
     (a, b) => (a.kind < b.kind ? 1 : a.kind > b.kind ? -1 : 0) || (a.group < b.group ? -1 : 1),
   );
@@ -193,6 +234,7 @@ export function evaluate(
     worstPurity,
     impureClusters: impure,
     groups,
+    segments,
     worstBenignGroup: worstBenign,
     pivot: {
       groups: [...pivotGroups],
@@ -222,6 +264,8 @@ const ok = (pass: boolean): string => (pass ? 'yes' : 'NO');
 /** Markdown tables: the headline figures against the targets, then every group. */
 export function formatEvaluation(e: Evaluation): string {
   const worst = e.worstBenignGroup;
+  const notPlain = e.segments.find((g) => g.group === SEGMENT_NOT_PLAIN);
+  const proxy = e.segments.find((g) => g.group === SEGMENT_PROXY_USERS);
   const rows: [string, string, string, string][] = [
     [
       'recall (campaign accounts flagged)',
@@ -240,6 +284,18 @@ export function formatEvaluation(e: Evaluation): string {
       pct(worst?.rate ?? 0),
       `≤ ${pct(TARGETS.benignGroupRate, 0)}`,
       ok((worst?.rate ?? 0) <= TARGETS.benignGroupRate),
+    ],
+    [
+      `benign flag rate, all but plain individuals (${notPlain?.accounts ?? 0} accounts)`,
+      pct(notPlain?.rate ?? 0, 3),
+      '',
+      '',
+    ],
+    [
+      `proxy users' flag rate (${SEGMENT_PROXY_USERS}, ${proxy?.accounts ?? 0} accounts)`,
+      pct(proxy?.rate ?? 0),
+      '',
+      '',
     ],
     ['precision (flagged accounts that are campaign)', e.precision.toFixed(4), '', ''],
     [
@@ -280,7 +336,7 @@ export function formatEvaluation(e: Evaluation): string {
   out.push('');
   out.push('| group | accounts | in a cluster | flagged | flag rate |');
   out.push('| --- | ---: | ---: | ---: | ---: |');
-  for (const g of e.groups)
+  for (const g of [...e.groups, ...e.segments])
     out.push(`| ${g.group} | ${g.accounts} | ${g.inClusters} | ${g.flagged} | ${pct(g.rate)} |`);
   return out.join('\n');
 }

@@ -34,7 +34,12 @@ import { parseArgs } from 'node:util';
 import { DEFAULTS, type SimParams } from '../../src/simulate';
 import type { CampaignParams } from '../../src/simulate/params';
 import { scaleOption, seedsOption } from './args';
-import { type Evaluation, formatEvaluation } from './evaluate';
+import {
+  type Evaluation,
+  SEGMENT_NOT_PLAIN,
+  SEGMENT_PROXY_USERS,
+  formatEvaluation,
+} from './evaluate';
 import { type InMemoryResult, dumpClusters, runInMemory } from './in-memory';
 
 /** A habit change: fields patched in every campaign, and top-level fields. */
@@ -237,6 +242,10 @@ function row(v: Variant, seed: number, e: Evaluation): string {
     const f = e.groups.find((x) => x.group === g);
     return f ? pct(f.rate) : '-';
   };
+  const segment = (g: string, digits: number): string => {
+    const f = e.segments.find((x) => x.group === g);
+    return f ? `${(f.rate * 100).toFixed(digits)} %` : '-';
+  };
   return [
     v.name,
     String(seed),
@@ -245,6 +254,8 @@ function row(v: Variant, seed: number, e: Evaluation): string {
     rate('campaign:agentic'),
     rate('campaign:coding'),
     `${(e.benignFlagRate * 100).toFixed(3)} %`,
+    segment(SEGMENT_NOT_PLAIN, 3),
+    segment(SEGMENT_PROXY_USERS, 2),
     `${e.worstBenignGroup?.group.replace('benign:', '') ?? '-'} ${pct(e.worstBenignGroup?.rate ?? 0)}`,
     clustered(e),
     e.purity.toFixed(3),
@@ -273,8 +284,8 @@ async function main(): Promise<void> {
     '| --- | --- |',
     ...chosen.map((v) => `| ${v.name} | ${v.what} |`),
     '',
-    '| variant | seed | recall | reasoning | agentic | coding | benign flag rate | worst benign group | look-alikes in clusters | purity | flagged / clusters | top benign-only risk |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| variant | seed | recall | reasoning | agentic | coding | benign flag rate | benign but plain individuals | proxy users | worst benign group | look-alikes in clusters | purity | flagged / clusters | top benign-only risk |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   console.log(lines.join('\n'));
   const details: string[] = [];

@@ -6,6 +6,7 @@ import {
   type TruthRow,
   PIVOT_CODE,
   evaluate,
+  formatEvaluation,
 } from '../../../bench/quality/evaluate';
 
 function truthOf(rows: [string, string][]): Map<string, TruthRow> {
@@ -93,5 +94,59 @@ describe('evaluate', () => {
   it('gives neutral figures when nothing is flagged', () => {
     const none = evaluate(truth, [cluster(['c1', 'b1'], false)], []);
     expect([none.recall, none.benignFlagRate, none.precision, none.purity]).toEqual([0, 0, 0, 1]);
+  });
+});
+
+describe('evaluate: benign subgroups', () => {
+  // 2 campaign accounts; benign: 6 plain individuals, 3 proxy users, 2 company staff.
+  const rows: [string, string, string][] = [
+    ['c1', 'campaign:coding', 'coding-sg001'],
+    ['c2', 'campaign:coding', 'coding-sg001'],
+    ['p1', 'benign:individual', 'plain'],
+    ['p2', 'benign:individual', 'plain'],
+    ['p3', 'benign:individual', 'plain'],
+    ['p4', 'benign:individual', 'plain'],
+    ['p5', 'benign:individual', 'plain'],
+    ['p6', 'benign:individual', 'plain'],
+    ['x1', 'benign:individual', 'proxy_user'],
+    ['x2', 'benign:individual', 'proxy_user'],
+    ['x3', 'benign:individual', 'proxy_user'],
+    ['k1', 'benign:company', 'company-1'],
+    ['k2', 'benign:company', 'company-1'],
+  ];
+  const truth = new Map<string, TruthRow>(
+    rows.map(([id, group, subgroup]) => [
+      id,
+      { group, kind: group.startsWith('campaign:') ? 'campaign' : 'benign', subgroup },
+    ]),
+  );
+  // The campaign's cluster takes in two proxy users (on its IPs) and a company account.
+  const e = evaluate(
+    truth,
+    [cluster(['c1', 'c2', 'x1', 'x2', 'k1'], true), cluster(['p1', 'p2', 'x3'], false)],
+    [],
+  );
+
+  it("reports the individuals' subgroups and the benign accounts other than plain individuals", () => {
+    const seg = new Map(e.segments.map((g) => [g.group, [g.accounts, g.inClusters, g.flagged]]));
+    expect(seg.get('benign:individual/proxy_user')).toEqual([3, 3, 2]);
+    expect(seg.get('benign:individual/plain')).toEqual([6, 2, 0]);
+    expect(seg.get('benign:all but plain individuals')).toEqual([5, 4, 3]);
+    expect(e.segments.find((g) => g.group === 'benign:individual/proxy_user')?.rate).toBe(2 / 3);
+    // The overall rate dilutes them with the plain individuals; the group only halves them.
+    expect(e.benignFlagRate).toBe(3 / 11);
+    expect(e.groups.find((g) => g.group === 'benign:individual')?.rate).toBe(2 / 9);
+  });
+
+  it('prints them beside the group figures', () => {
+    const md = formatEvaluation(e);
+    expect(md).toContain('| benign:individual/proxy_user | 3 | 3 | 2 | 66.67 % |');
+    expect(md).toContain('| benign:all but plain individuals | 5 | 4 | 3 | 60.00 % |');
+    expect(md).toMatch(
+      /\| benign flag rate, all but plain individuals \(5 accounts\) \| 60\.000 % \|/,
+    );
+    expect(md).toMatch(
+      /\| proxy users' flag rate \(benign:individual\/proxy_user, 3 accounts\) \| 66\.67 % \|/,
+    );
   });
 });
