@@ -12,7 +12,8 @@
  * Markdown to bench/out/quality-<scale>-<seed>.{json,md}.
  *
  *   npm run bench:quality -- [--scale 0.1] [--seed 42] [--reuse-sim] [--keep-db] [--first-load]
- *                            [--batch-size N (default IMPORT_BATCH_SIZE)] [--heap 4g] [--pagecache 2g]
+ *                            [--batch-size N (default IMPORT_BATCH_SIZE; not with --first-load)]
+ *                            [--heap 4g] [--pagecache 2g]   (sizes with k, m or g, as NEO4J_LOCAL_HEAP)
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,7 +32,7 @@ import { migrate } from '../../src/platform/migrations';
 import { openDatabase, toNumber } from '../../src/platform/neo4j';
 import { startLocalNeo4j } from '../../src/platform/neo4j-local';
 import { peakRssMiB } from '../../src/platform/peak-rss';
-import { scaleOption, seedOption } from './args';
+import { runOptions, scaleOption, seedOption } from './args';
 import { simulatedWorld } from './source-hash';
 import {
   type EvalCluster,
@@ -68,6 +69,7 @@ async function main(): Promise<void> {
   });
   const scale = scaleOption(args.scale as string);
   const seed = seedOption('seed', args.seed as string);
+  const { firstLoad: useFirstLoad, batchSize: batchOption, heap, pagecache } = runOptions(args);
   mkdirSync(OUT, { recursive: true });
   const simDir = path.join(OUT, `quality-sim-${scale}-${seed}`);
   const events = path.join(simDir, 'events.jsonl');
@@ -111,20 +113,20 @@ async function main(): Promise<void> {
     const share = `${((100 * p.bytesRead) / p.totalBytes).toFixed(0)} %`;
     // The first load counts events only once it has read the whole file.
     log(
-      args['first-load']
+      useFirstLoad
         ? `import: ${share} read, ${(p.bytesRead / 2 ** 20 / elapsed).toFixed(0)} MiB/s`
         : `import: ${p.written} events (${share}), ${((p.written + p.duplicates) / elapsed).toFixed(0)} events/s`,
     );
   };
   let importSummary: (ImportProgress & { seconds: number }) | undefined;
-  if (args['first-load']) {
+  if (useFirstLoad) {
     t = Date.now();
     importSummary = await firstLoad({
       file: events,
       dataDir,
       cypher: loadCypher(),
-      heap: args.heap,
-      pagecache: args.pagecache,
+      heap,
+      pagecache,
       rejectFile,
       onProgress: progress,
       onPhase: (phase) => log(`first load: ${phase}`),
@@ -136,8 +138,8 @@ async function main(): Promise<void> {
   const local = await startLocalNeo4j({
     dataDir,
     port: 0,
-    heap: args.heap,
-    pagecache: args.pagecache,
+    heap,
+    pagecache,
   });
   // With its connection options the runner computes in a worker thread, as the service does.
   const db = openDatabase({ uri: local.uri, user: local.user, password: local.password });
@@ -156,7 +158,7 @@ async function main(): Promise<void> {
       NEO4J_URI: local.uri,
       NEO4J_PASSWORD: local.password,
     });
-    const batchSize = Number(args['batch-size'] ?? config.IMPORT_BATCH_SIZE);
+    const batchSize = batchOption ?? config.IMPORT_BATCH_SIZE;
 
     // 3. the bulk importer (unless the first load did it)
     if (!importSummary) {
@@ -212,7 +214,7 @@ async function main(): Promise<void> {
   const phaseRows: [string, number | undefined][] = [
     ['simulate', phases.simulate],
     [
-      args['first-load'] ? 'import (first load → new store)' : 'import (bulk importer → Neo4j)',
+      useFirstLoad ? 'import (first load → new store)' : 'import (bulk importer → Neo4j)',
       phases.import,
     ],
     ['linkage: extract', linkageTimings.extract],
@@ -249,7 +251,7 @@ async function main(): Promise<void> {
   lines.push('| --- | ---: |');
   lines.push(`| peak RSS, bench process (VmHWM) | ${benchPeak} MiB |`);
   lines.push(
-    `| peak RSS, Neo4j JVM (VmHWM; heap ${args.heap}, page cache ${args.pagecache}) | ${neo4jPeak} MiB |`,
+    `| peak RSS, Neo4j JVM (VmHWM; heap ${heap}, page cache ${pagecache}) | ${neo4jPeak} MiB |`,
   );
   lines.push(`| database on disk after the run | ${dbSizeMiB} MiB |`);
   const s = linkageStats as Record<string, number>;

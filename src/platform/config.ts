@@ -38,11 +38,9 @@ const ms = (def: number, min = 0) =>
  * both -Xmx and the launcher's --pagecache read alike (bare digits are bytes to the
  * launcher, and it knows no t).
  */
-const memorySize = (def: string) =>
-  z
-    .string()
-    .regex(/^[1-9][0-9]*[kmg]$/i, 'a size with a unit k, m or g, such as 512m or 2g')
-    .default(def);
+export const MEMORY_SIZE = /^[1-9][0-9]*[kmg]$/i;
+export const MEMORY_SIZE_RULE = 'a size with a unit k, m or g, such as 512m or 2g';
+const memorySize = (def: string) => z.string().regex(MEMORY_SIZE, MEMORY_SIZE_RULE).default(def);
 /**
  * A Bolt URI the driver takes: bolt:// (one server) or neo4j:// (routing), +s or +ssc for
  * TLS, with a host. Anything else would fail only at connect, as the driver's
