@@ -77,7 +77,7 @@ const EVASIONS: Record<string, Change> = {
     world: { campaignBurstHours: 20 },
   },
   desync: {
-    what: 'requests within ±3 h of a wave (default 20 min)',
+    what: 'requests start up to 3 h after their wave (default 20 min)',
     world: { waveJitterMinutes: 180 },
   },
 };

@@ -146,7 +146,7 @@ export const DEFAULTS = {
   campaignLifetimeDays: [30, 90] as Range,
   /** Synchronised work waves per sub-group per day, around the clock (office hours when posing). */
   wavesPerDay: [8, 24] as Range,
-  /** Requests of a wave start within this many minutes of the wave. */
+  /** Requests of a wave start within this many minutes after the wave (never before it). */
   waveJitterMinutes: 20,
   /** Spread of per-account volume inside a campaign (log-normal sigma). */
   campaignVolumeSigma: 0.3,
