@@ -504,16 +504,7 @@ describe('simulate', () => {
   });
 
   it('mixes proxy users into every campaign proxy IP, 60 % of their traffic on those IPs', () => {
-    const pop = buildPopulation(effectiveParams(0.01, 7));
-    const campaignIps = new Set<string>();
-    for (const a of pop.accounts)
-      if (a.kind === 'campaign')
-        for (const ips of a.ips.items) ips.forEach((ip) => campaignIps.add(ip));
-    const proxyUsers = pop.accounts.filter((a) => a.subgroup === 'proxy_user');
-    const covered = new Set<string>();
-    for (const a of proxyUsers)
-      for (const ips of a.ips.items)
-        ips.filter((ip) => campaignIps.has(ip)).forEach((ip) => covered.add(ip));
+    const { campaignIps, proxyUsers, covered } = proxyCoverage(0.01, 7);
     expect(campaignIps.size).toBeGreaterThan(20);
     expect(proxyUsers.length).toBeGreaterThanOrEqual(campaignIps.size);
     expect(covered.size).toBe(campaignIps.size);
@@ -543,16 +534,7 @@ describe('simulate', () => {
   it('deals every campaign proxy IP to a proxy user even with fewer individuals than such IPs', () => {
     // Scale 0.0001: 20 individuals (the floor), about 50 campaign IPs.
     for (const seed of [42, 7]) {
-      const pop = buildPopulation(effectiveParams(0.0001, seed));
-      const campaignIps = new Set<string>();
-      for (const a of pop.accounts)
-        if (a.kind === 'campaign')
-          for (const ips of a.ips.items) ips.forEach((ip) => campaignIps.add(ip));
-      const proxyUsers = pop.accounts.filter((a) => a.subgroup === 'proxy_user');
-      const covered = new Set<string>();
-      for (const a of proxyUsers)
-        for (const ips of a.ips.items)
-          ips.filter((ip) => campaignIps.has(ip)).forEach((ip) => covered.add(ip));
+      const { campaignIps, proxyUsers, covered } = proxyCoverage(0.0001, seed);
       expect(proxyUsers.length).toBeLessThan(campaignIps.size);
       expect(covered.size).toBe(campaignIps.size);
     }
@@ -905,3 +887,18 @@ describe('simulate', () => {
     for (const id of small.truth.keys()) expect(id).toMatch(/^[a-z0-9]{14}$/);
   });
 });
+
+/** The IPs campaign accounts use, the proxy users, and which of those IPs they share. */
+function proxyCoverage(scale: number, seed: number) {
+  const pop = buildPopulation(effectiveParams(scale, seed));
+  const campaignIps = new Set<string>();
+  for (const a of pop.accounts)
+    if (a.kind === 'campaign')
+      for (const ips of a.ips.items) ips.forEach((ip) => campaignIps.add(ip));
+  const proxyUsers = pop.accounts.filter((a) => a.subgroup === 'proxy_user');
+  const covered = new Set<string>();
+  for (const a of proxyUsers)
+    for (const ips of a.ips.items)
+      ips.filter((ip) => campaignIps.has(ip)).forEach((ip) => covered.add(ip));
+  return { campaignIps, proxyUsers, covered };
+}
