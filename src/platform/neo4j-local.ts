@@ -479,17 +479,28 @@ export async function stopChildProcesses(graceMs = STOP_GRACE_MS): Promise<void>
           }),
     ),
   );
+  if (await terminate(children, gone, graceMs)) await gone;
+}
+
+/**
+ * SIGTERM to each child, then SIGKILL to all if `exited` has not settled within
+ * `graceMs`; true when it had to kill.
+ */
+async function terminate(
+  children: readonly ChildProcess[],
+  exited: Promise<unknown>,
+  graceMs: number,
+): Promise<boolean> {
   for (const c of children) c.kill('SIGTERM');
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<'late'>((resolve) => {
     timer = setTimeout(() => resolve('late'), graceMs);
   });
-  const first = await Promise.race([gone, late]);
+  const first = await Promise.race([exited, late]);
   clearTimeout(timer);
-  if (first === 'late') {
-    for (const c of children) c.kill('SIGKILL');
-    await gone;
-  }
+  if (first !== 'late') return false;
+  for (const c of children) c.kill('SIGKILL');
+  return true;
 }
 
 /** Removals of bolt.uri / bolt.password still due; run by the exit hook if still here. */
@@ -685,17 +696,8 @@ export async function startLocalNeo4j(opts: LocalNeo4jOptions): Promise<LocalNeo
         await exited;
         return;
       }
-      child.kill('SIGTERM');
-      let timer: NodeJS.Timeout | undefined;
-      const killed = new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), STOP_GRACE_MS);
-      });
-      const first = await Promise.race([exited, killed]);
-      clearTimeout(timer);
-      if (first === 'timeout') {
+      if (await terminate([child], exited, STOP_GRACE_MS))
         log(`neo4j-local[${child.pid}]: no clean exit after ${STOP_GRACE_MS / 1000}s, SIGKILL`);
-        child.kill('SIGKILL');
-      }
       const { code, signal } = await exited;
       if (code !== 0) {
         log(`neo4j-local[${child.pid}]: exited with ${signal ?? `code ${code}`}`);
