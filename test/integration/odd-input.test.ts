@@ -94,6 +94,7 @@ const ROUTES: [string, string][] = [
   ['POST', '/v1/events'],
   ['GET', '/v1/linkage/runs'],
   ['GET', '/v1/linkage/runs/{x}'],
+  ['POST', '/v1/linkage/runs'],
   ['GET', '/v1/allowlist'],
   ['POST', '/v1/allowlist'],
   ['DELETE', '/v1/allowlist'],
@@ -140,3 +141,15 @@ it('never answers 5xx, and every error has the one body', async () => {
   expect(requests).toBeGreaterThan(3000);
   expect(found).toEqual([]);
 }, 300_000);
+
+it('the routes above are every /v1 operation the OpenAPI document lists', async () => {
+  const res = await fetch(`${svc.url}/openapi.json`, { headers: ADMIN });
+  const doc = (await res.json()) as { paths: Record<string, Record<string, unknown>> };
+  const documented = Object.entries(doc.paths)
+    .filter(([template]) => template.startsWith('/v1/'))
+    .flatMap(([template, ops]) =>
+      Object.keys(ops).map((m) => `${m.toUpperCase()} ${template.replace(/\{[^}/]+\}/g, '{x}')}`),
+    );
+  expect(documented).toContain('POST /v1/linkage/runs');
+  expect(ROUTES.map(([m, t]) => `${m} ${t}`).sort()).toEqual(documented.sort());
+});
