@@ -21,14 +21,19 @@ export const listClustersQuery = z
     minRisk: decimalParam(z.number().min(0).max(1).default(0)),
     minSize: wholeNumberParam(z.number().int().min(0).default(0)),
     limit: wholeNumberParam(z.number().int().min(1).max(500).default(50)),
-    cursor: z.string().max(1000).optional().describe('nextCursor of the previous page'),
+    cursor: z.string().min(1).max(1000).optional().describe('nextCursor of the previous page'),
   })
   .strict(); // a misspelt filter (?flaged=true) must not silently list everything
 
 export const clusterDetailQuery = z
   .object({
     memberLimit: wholeNumberParam(z.number().int().min(1).max(1000).default(100)),
-    memberCursor: z.string().max(1000).optional().describe('nextMemberCursor of the previous page'),
+    memberCursor: z
+      .string()
+      .min(1)
+      .max(1000)
+      .optional()
+      .describe('nextMemberCursor of the previous page'),
   })
   .strict();
 

@@ -115,11 +115,21 @@ export class ClusterService {
     clusterId: string,
     opts: { memberLimit: number; memberCursor?: string },
   ): Promise<ClusterDetail> {
-    // A member cursor names the run its page came from: a page of another run's members
-    // would skip or repeat accounts. Checked before any read, as the list's cursor is.
+    // A member cursor names the run and the cluster its page came from: a page of another
+    // run's or cluster's members would skip or repeat accounts. Checked before any read,
+    // as the list's cursor is.
     const after = opts.memberCursor
-      ? decodeCursor(opts.memberCursor, z.tuple([z.string(), z.string()]), 'memberCursor')
+      ? decodeCursor(
+          opts.memberCursor,
+          z.tuple([z.string(), z.string(), z.string()]),
+          'memberCursor',
+        )
       : null;
+    if (after && after[1] !== clusterId) {
+      throw new AppError('validation_failed', 'request is invalid', {
+        details: [{ path: 'memberCursor', message: 'issued for another cluster' }],
+      });
+    }
     let runId = await this.currentRunId();
     // A cursor of a run this replica does not know as current: perhaps a newer one.
     if (after && after[0] !== runId) runId = await this.recheckedRunId();
@@ -128,7 +138,7 @@ export class ClusterService {
     const c = found.cluster as Row;
     const clusterRunId = String(c.runId);
     if (after && after[0] !== clusterRunId) throw staleMemberCursor(after[0], clusterRunId);
-    const afterId = after ? after[1] : null;
+    const afterId = after ? after[2] : null;
     const members = await this.rows('clusters/list-cluster-members', {
       runId: clusterRunId,
       clusterId,
@@ -159,7 +169,7 @@ export class ClusterService {
       })),
       nextMemberCursor:
         members.length > opts.memberLimit && lastMember
-          ? encodeCursor([clusterRunId, String(lastMember.id)])
+          ? encodeCursor([clusterRunId, clusterId, String(lastMember.id)])
           : null,
       history: {
         runs: runs.map((r) => ({

@@ -137,10 +137,10 @@ export function linkageRoutes(ctx: Context): Router {
   });
 
   router.delete('/v1/allowlist', requireRole('admin'), async (req, res) => {
-    const input = parseInput(
-      entryKeyInput,
-      req.body && typeof req.body === 'object' && 'kind' in req.body ? req.body : req.query,
-    );
+    const inBody = req.body && typeof req.body === 'object' && 'kind' in req.body;
+    // With the entry in the body the query takes nothing (a stray or second entry there is 400).
+    if (inBody) parseInput(noQuery, req.query);
+    const input = parseInput(entryKeyInput, inBody ? req.body : req.query);
     await removeAllowlistEntry(
       ctx.db,
       ctx.cypher,

@@ -51,7 +51,7 @@ export const listVerdictsQuery = z
       ),
     verdict: z.enum(['confirmed', 'benign']).optional(),
     limit: wholeNumberParam(z.number().int().min(1).max(1000).default(100)),
-    cursor: z.string().max(1000).optional().describe('nextCursor of the previous page'),
+    cursor: z.string().min(1).max(1000).optional().describe('nextCursor of the previous page'),
   })
   .strict();
 
@@ -63,7 +63,7 @@ export const listAuditQuery = z
   .object({
     action: z.enum(AUDIT_ACTIONS).optional(),
     limit: wholeNumberParam(z.number().int().min(1).max(1000).default(100)),
-    cursor: z.string().max(1000).optional().describe('nextCursor of the previous page'),
+    cursor: z.string().min(1).max(1000).optional().describe('nextCursor of the previous page'),
   })
   .strict();
 

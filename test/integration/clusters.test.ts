@@ -280,6 +280,8 @@ describe('with a published run', () => {
       'limit=abc',
       'cursor=%%%',
       'cursor=WzFd',
+      // empty is no cursor a page gave: a client sending `cursor=${next ?? ''}` would loop
+      'cursor=',
       // numbers are plain decimal digits: Number() would read these as 0, 16, 100, 1
       'minRisk=',
       'minSize=%20',
@@ -299,6 +301,9 @@ describe('with a published run', () => {
       details: [{ path: 'limit', message: 'a whole number in decimal digits' }],
     });
     expect((await get('/v1/clusters/c-ring?memberLimit=1e2')).status).toBe(400);
+    expect((await get('/v1/clusters/c-ring?memberCursor=')).status).toBe(400);
+    expect((await get('/v1/verdicts?cursor=')).status).toBe(400);
+    expect((await get('/v1/audit?cursor=', 'admin')).status).toBe(400);
     expect((await get('/v1/clusters?minRisk=.5&minSize=2&limit=10')).status).toBe(200);
   });
 
@@ -562,7 +567,7 @@ describe('a new run', () => {
       `/v1/clusters/c-office?memberLimit=1&memberCursor=${office.body.nextMemberCursor as string}`,
     );
     expect(next).toMatchObject({ status: 200, body: { members: [{ id: 'ben:1' }] } });
-    const fromR1 = Buffer.from(JSON.stringify(['r-1', 'ben:0'])).toString('base64url');
+    const fromR1 = Buffer.from(JSON.stringify(['r-1', 'c-office', 'ben:0'])).toString('base64url');
     const stale = await get(`/v1/clusters/c-office?memberCursor=${fromR1}`);
     expect(stale.status).toBe(409);
     expect((stale.body.error as { details: unknown }).details).toEqual({
@@ -603,5 +608,47 @@ describe('a new run', () => {
     } finally {
       await lagging.stop();
     }
+  });
+
+  it('a member cursor of another cluster is refused with 400, not paged from its account', async () => {
+    const ring = await get('/v1/clusters/c-ring?memberLimit=2');
+    const cursor = ring.body.nextMemberCursor as string;
+    expect(typeof cursor).toBe('string');
+    const other = await get(`/v1/clusters/c-office?memberCursor=${cursor}`);
+    expect(other).toMatchObject({
+      status: 400,
+      body: { error: { code: 'validation_failed', details: [{ path: 'memberCursor' }] } },
+    });
+  });
+
+  it("versions and runs are in swap order (finishedAt, the database's clock), not by startedAt", async () => {
+    // r-sb's replica's clock lagged: it started "before" r-sa yet swapped after it.
+    const skew = { id: 'c-skew', risk: 0.5, flagged: false };
+    await seedRun(neo4j.driver, 'r-sa', [{ ...skew, members: RING.slice(0, 3) }], 20_000);
+    await seedRun(
+      neo4j.driver,
+      'r-sb',
+      [{ ...skew, members: RING.slice(0, 6), change: 'grew' }],
+      19_000,
+    );
+    await seedRun(neo4j.driver, 'r-sc', [RING_CLUSTER], 23_000, [
+      { clusterId: 'c-skew', change: 'dissolved', into: [] },
+    ]);
+    await neo4j.driver.executeQuery(
+      `MATCH (b:LinkageRun {id: 'r-sb'}), (c:LinkageRun {id: 'r-sc'})
+       SET b.finishedAt = 22000.0, b.previousRunId = 'r-sa', c.previousRunId = 'r-sb'`,
+    );
+    await sleep(150);
+    const res = await get('/v1/clusters/c-skew');
+    expect(res.body).toMatchObject({
+      runId: 'r-sb',
+      size: 6,
+      current: false,
+      retired: { runId: 'r-sc', change: 'dissolved' },
+    });
+    const history = (res.body.history as { runs: { runId: string }[] }).runs;
+    expect(history.map((r) => r.runId)).toEqual(['r-sa', 'r-sb']);
+    const runs = (await get('/v1/linkage/runs?limit=3')).body.runs as { id: string }[];
+    expect(runs.map((r) => r.id)).toEqual(['r-sc', 'r-sb', 'r-sa']);
   });
 });
