@@ -9,6 +9,10 @@
 UNWIND $rows AS row
 WITH row[0] AS id, row[1] AS firstSeen, row[2] AS lastSeen, row[3] AS signupAt, row[4] AS requests, row[5] AS hourKeys, row[6] AS hourCounts, row[7] AS emailDomain, row[8] AS org, row[9] AS emailDomainAt, row[10] AS orgAt
 MERGE (a:Account {id: id})
+// Locked before it is read: MERGE takes no lock on an account that exists, and a read
+// through WITH (below) takes none either, so a writer that committed in between (two
+// replicas, an import beside REST) would lose its hours. The SET takes the lock.
+SET a.requests = coalesce(a.requests, 0)
 // The e-mail domain (org) of the newest event that named one, and of two at the same
 // time the greater string: whatever order the writes come in (aggregate.ts, `replaces`).
 WITH a, firstSeen, lastSeen, signupAt, requests, emailDomain, org, emailDomainAt, orgAt,

@@ -1557,6 +1557,41 @@ describe('EventWriter', () => {
     expect((row.versions as number[]).map(Number)).toEqual([1]);
   });
 
+  it('two writers at once on one account keep every hour of its series (the account is locked before it is read)', async () => {
+    // As two service replicas, or an import beside REST: each batch is one hour's
+    // requests of an account that already exists.
+    const hourMs = 3_600_000;
+    const t0 = Date.UTC(2026, 1, 10);
+    const batch = (h: number) =>
+      Array.from({ length: 25 }, (_, i) => ({
+        type: 'request' as const,
+        accountId: 'race-a',
+        at: t0 + h * hourMs + i * 1000,
+        ip: '10.89.0.1',
+      }));
+    await new EventWriter(db, cypher).write(batch(0));
+    const writeHours = async (hours: number[]) => {
+      const writer = new EventWriter(db, cypher);
+      for (const h of hours) await writer.write(batch(h));
+    };
+    const hours = Array.from({ length: 40 }, (_, i) => i + 1);
+    await Promise.all([
+      writeHours(hours.filter((h) => h % 2 === 0)),
+      writeHours(hours.filter((h) => h % 2 === 1)),
+    ]);
+    const res = await neo4j.driver.executeQuery(
+      `MATCH (a:Account {id: 'race-a'})
+       RETURN a.requests AS requests, size(a.hourKeys) AS hours,
+              reduce(s = 0, c IN a.hourCounts | s + c) AS inSeries`,
+    );
+    const row = res.records[0]?.toObject() ?? {};
+    expect([Number(row.requests), Number(row.hours), Number(row.inSeries)]).toEqual([
+      41 * 25,
+      41,
+      41 * 25,
+    ]);
+  });
+
   it('stores every field of every row kind in its place (rows travel as positional lists)', async () => {
     // Six events of one account with distinct times, so that any two fields of a row
     // swapped by the writer's encoders or a statement's WITH change a stored value.
