@@ -190,7 +190,24 @@ export function simhash(text: string): string {
 
 /** `simhash` of a text already through `normalise` (callers that measure it first). */
 export function simhashNormal(normal: string): string {
+  return simhashTokens(tokenizeNormal(normal));
+}
+
+/** Prompts of fewer tokens get no fingerprint at ingest (`promptFingerprintNormal`). */
+export const MIN_PROMPT_TOKENS = 4;
+
+/**
+ * The fingerprint ingest keeps of a prompt already through `normalise`, or undefined when
+ * it has fewer than MIN_PROMPT_TOKENS tokens: with one to three its SimHash is (nearly)
+ * a plain hash of the text, which a list of likely texts turns back into the text, and a
+ * prompt that short is no template worth linking accounts by.
+ */
+export function promptFingerprintNormal(normal: string): string | undefined {
   const tokens = tokenizeNormal(normal);
+  return tokens.length < MIN_PROMPT_TOKENS ? undefined : simhashTokens(tokens);
+}
+
+function simhashTokens(tokens: string[]): string {
   const votes = new SimhashVotes();
   if (tokens.length === 1) votes.addToken(tokens[0] as string);
   for (let i = 0; i + 1 < tokens.length; i++)

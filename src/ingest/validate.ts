@@ -10,7 +10,7 @@ import {
   MAX_FUTURE_HOURS,
   eventSchema,
 } from './event-schema';
-import { normalise, simhashNormal } from './simhash';
+import { normalise, promptFingerprintNormal } from './simhash';
 import { canonicalIp } from './subnet';
 
 const MAX_FUTURE_MS = MAX_FUTURE_HOURS * 3_600_000;
@@ -79,7 +79,7 @@ export function cleanEvent(
       budget.left -= normal.length;
       if (budget.left < 0) return { ok: false, issues: [overBudget(index)] };
     }
-    fingerprint = simhashNormal(normal);
+    fingerprint = promptFingerprintNormal(normal);
   }
   // Every key written, in one order: events of one shape keep the fold's property
   // reads monomorphic (object rest/spread here cost more than the zod check).

@@ -10,7 +10,7 @@ describe('event validation', () => {
       ...base,
       id: 'evt-1',
       ip: '2001:DB8::1',
-      prompt: 'Summarise this paper',
+      prompt: 'Summarise this paper in five lines',
       model: 'model-a',
       capability: 'reasoning',
       emailDomain: 'Example.COM',
@@ -19,7 +19,7 @@ describe('event validation', () => {
     if (!result.ok) return;
     expect(result.event.at).toBe(Date.parse('2026-02-01T10:00:00Z'));
     expect(result.event.ip).toBe('2001:db8::1');
-    expect(result.event.promptFingerprint).toBe(simhash('Summarise this paper'));
+    expect(result.event.promptFingerprint).toBe(simhash('Summarise this paper in five lines'));
     expect(result.event.emailDomain).toBe('example.com');
     expect(result.event).not.toHaveProperty('prompt');
   });
@@ -41,6 +41,20 @@ describe('event validation', () => {
   it('keeps a client fingerprint over the raw prompt', () => {
     const result = cleanEvent({ ...base, promptFingerprint: '0123456789abcdef', prompt: 'x y' });
     expect(result.ok && result.event.promptFingerprint).toBe('0123456789abcdef');
+  });
+
+  it('a prompt of one to three words gets no fingerprint: a dictionary would read it back', () => {
+    // One feature: the fingerprint is the FNV-1a hash of the text itself.
+    for (const prompt of ['hunter2', 'Hunter2!', 'my password', 'Jane Doe', 'call me now']) {
+      const result = cleanEvent({ ...base, prompt });
+      expect([prompt, result.ok, result.ok && result.event.promptFingerprint]).toEqual([
+        prompt,
+        true,
+        undefined,
+      ]);
+    }
+    const four = cleanEvent({ ...base, prompt: 'please call me now' });
+    expect(four.ok && four.event.promptFingerprint).toBe(simhash('please call me now'));
   });
 
   it('a prompt without a word links nothing: its zero fingerprint would join strangers', () => {
