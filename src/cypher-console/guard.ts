@@ -157,6 +157,8 @@ function tokens(text: string): Token[] {
 }
 
 const isName = (t: Token | undefined): boolean => t?.kind === 'word' || t?.kind === 'quoted';
+const isWord = (t: Token | undefined, word: string): boolean =>
+  t?.kind === 'word' && t.text.toUpperCase() === word;
 
 /**
  * Procedures the query text calls, wherever they sit: a check that does not depend on how
@@ -189,6 +191,98 @@ export function calledProcedures(text: string): string[] {
     }
   }
   return names;
+}
+
+/**
+ * How deep the query text nests: brackets ((, [, {) plus the longest run of prefix
+ * operators (NOT, unary - and +) met at that depth, in the code only (comments and
+ * strings blanked). Neo4j's parser fails a few hundred levels down with an internal error
+ * (Neo.DatabaseError.General.UnknownError, or an "Ignored" error the driver reports
+ * without a code), not a client error: the console refuses such text before it reaches
+ * Neo4j (QUERY_MAX_NESTING).
+ */
+export function nestingDepth(text: string): number {
+  const code = codeOnly(text);
+  let depth = 0;
+  let run = 0;
+  let max = 0;
+  for (let i = 0; i < code.length; i++) {
+    const c = code[i] as string;
+    if (WS_CHAR.test(c)) continue;
+    if (c === '(' || c === '[' || c === '{') {
+      depth++;
+      run = 0;
+    } else if (c === ')' || c === ']' || c === '}') {
+      depth = Math.max(0, depth - 1);
+      run = 0;
+    } else if (c === '-' || c === '+') {
+      run++;
+    } else if (
+      (c === 'N' || c === 'n') &&
+      !WORD_CHAR.test(code[i - 1] ?? ' ') &&
+      /^NOT(?![\p{ID_Continue}$])/iu.test(code.slice(i, i + 4))
+    ) {
+      run++;
+      i += 2;
+    } else {
+      run = 0;
+    }
+    max = Math.max(max, depth + run);
+  }
+  return max;
+}
+
+/** Nesting an analyst writes by hand stays far below this; Neo4j's parser fails far above. */
+export const QUERY_MAX_NESTING = 64;
+
+const OPERATOR_WORDS = new Set(
+  'AS AND OR XOR IS IN STARTS ENDS CONTAINS ASC DESC ASCENDING DESCENDING'.split(' '),
+);
+
+/**
+ * Checks of the text alone, before Neo4j plans it:
+ * - `CALL { … } IN [n] [CONCURRENT] TRANSACTIONS` runs only in an implicit transaction,
+ *   and Neo4j fails it in ours with a DatabaseError (a 500): 400, reason in_transactions;
+ * - a USE clause would read another database the service's login can see (on Enterprise
+ *   or Aura): 403 write_not_allowed, reason use. USE is refused whatever it names (an
+ *   alias or `graph.byName` can name any database). A bare word `use` counts as the clause
+ *   unless it is a property (`.use`), a map key (`use:`), a variable declared (`AS use`)
+ *   or an operand (`use AS x`, `use IN …`); a variable of that name can be written
+ *   `` `use` `` anywhere.
+ */
+export function assertQueryText(text: string): void {
+  const toks = tokens(text);
+  for (let i = 0; i < toks.length; i++) {
+    const t = toks[i] as Token;
+    if (t.kind !== 'word') continue;
+    const word = t.text.toUpperCase();
+    const before = toks[i - 1];
+    if (word === 'IN' && before?.kind === 'other' && before.text === '}') {
+      // IN TRANSACTIONS, IN 3 TRANSACTIONS, IN $n CONCURRENT TRANSACTIONS
+      const next = toks.slice(i + 1, i + 4);
+      const at = next.findIndex(
+        (n) => n.kind === 'word' && n.text.toUpperCase() === 'TRANSACTIONS',
+      );
+      if (at >= 0 && next.slice(0, at).every((n) => n.kind === 'word')) {
+        throw new AppError(
+          'bad_request',
+          "CALL { … } IN TRANSACTIONS cannot run in the console: it needs an implicit transaction, and analysts' queries run in one read transaction",
+          { details: { reason: 'in_transactions' } },
+        );
+      }
+    }
+    const named = (before?.kind === 'other' && before.text === '.') || isWord(before, 'AS');
+    if (word === 'USE' && !named) {
+      const next = toks[i + 1];
+      if (isName(next) && !(next?.kind === 'word' && OPERATOR_WORDS.has(next.text.toUpperCase()))) {
+        throw new AppError(
+          'write_not_allowed',
+          "USE is not allowed in ad-hoc queries: they read the service's own database (write a variable called use as `use`)",
+          { details: { reason: 'use' } },
+        );
+      }
+    }
+  }
 }
 
 /** Commands an analyst may run: schema and catalogue listings only. */

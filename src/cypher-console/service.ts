@@ -12,7 +12,13 @@ import { AuditLog, type AuditRecord, type StartedEntry } from '../platform/audit
 import type { Principal } from '../platform/auth';
 import { AppError, isAppError } from '../platform/errors';
 import { int } from '../platform/neo4j';
-import { assertReadOnly, type PlanNode } from './guard';
+import {
+  assertQueryText,
+  assertReadOnly,
+  nestingDepth,
+  type PlanNode,
+  QUERY_MAX_NESTING,
+} from './guard';
 import { AnalystQueries, type CappedRows, runCapped, type Slot } from './run';
 
 /** Limits on `params`: they are stored whole in the audit trail. */
@@ -21,7 +27,13 @@ export const PARAMS_MAX_BYTES = 64 * 1024;
 
 export const cypherRequestSchema = z
   .object({
-    query: z.string().min(1).max(20_000),
+    query: z
+      .string()
+      .min(1)
+      .max(20_000)
+      .refine((q) => nestingDepth(q) <= QUERY_MAX_NESTING, {
+        message: `query may nest at most ${QUERY_MAX_NESTING} levels (brackets and NOT, - or + in a row)`,
+      }),
     params: z
       .record(z.string(), z.unknown())
       .default({})
@@ -70,6 +82,7 @@ export class CypherConsole {
       params: { query: req.query, params: req.params },
     };
     const work = async (slot: Slot) => {
+      assertQueryText(req.query);
       const started = performance.now(); // the query's time, not the audit write's
       const params = driverParams(req.params);
       const result = await slot.run(async (tx, caps) => {
@@ -189,6 +202,13 @@ export function driverParams(params: Record<string, unknown>): Record<string, un
  * is theirs too; in a saved investigation it is the service's, a 500.
  */
 export function mapQueryError(err: unknown, analystsText = false): unknown {
+  // A value nested so deep that the driver's decoder or the conversion to JSON runs out
+  // of stack (found by review: `reduce(l = [], i IN range(1, 3000) | [l])` was a 500).
+  if (err instanceof RangeError && /call stack/i.test(err.message)) {
+    return new AppError('result_too_deep', 'the result is nested too deeply to return', {
+      cause: err,
+    });
+  }
   if (isAppError(err) || !(err instanceof Neo4jError)) return err;
   if (
     err.code === 'Neo.ClientError.Statement.AccessMode' ||

@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'write_not_allowed'
   | 'query_timeout'
   | 'query_memory_limit'
+  | 'result_too_deep'
   | 'database_unavailable'
   | 'database_busy'
   | 'not_ready'
@@ -39,6 +40,7 @@ const STATUS: Record<ErrorCode, number> = {
   too_many_queries: 429,
   query_timeout: 504,
   query_memory_limit: 422,
+  result_too_deep: 422,
   database_unavailable: 503,
   database_busy: 503,
   not_ready: 503,

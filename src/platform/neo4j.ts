@@ -63,9 +63,18 @@ export function openDatabase(connection: DriverOptions): Database {
   return new Database(createDriver(connection), connection.database, connection);
 }
 
+/**
+ * How long past its time limit an analyst's query may run before the service gives up on
+ * it (504) and closes its driver: Neo4j ends a query at the limit on its side, so this
+ * only passes when the client side is stuck.
+ */
+export const QUERY_DEADLINE_GRACE_MS = 2_000;
+
 export class Database {
-  /** Opened on the first analyst query; the same driver when `connection` is unknown. */
-  private exactDriver?: Driver;
+  /** Drivers for analysts' queries (see readOnce): all open ones, and those not in use. */
+  private readonly analystDrivers = new Set<Driver>();
+  private readonly idleAnalystDrivers: Driver[] = [];
+  private closed = false;
 
   /**
    * `connection`: how `driver` was made, for work that opens its own driver in a
@@ -147,13 +156,58 @@ export class Database {
     work: (tx: QueryRunner) => Promise<T>,
     opts: { timeoutMs: number; fetchSize?: number },
   ): Promise<T> {
-    this.exactDriver ??= this.connection ? createDriver(this.connection, true) : this.driver;
-    const session = this.exactDriver.session({
+    // Each query runs on a driver of its own (reused by the next one), given up on at
+    // timeoutMs + QUERY_DEADLINE_GRACE_MS with 504 and then closed: Neo4j's time limit
+    // ends a query on the server, not a connection stuck in the client. (Found by review:
+    // the driver overflowed its stack decoding a deeply nested list and never read again,
+    // holding the query slot until its 120 s receive timeout.) Closing the driver destroys
+    // its socket, so the connection is freed too, and no other query shares that driver.
+    // Without `connection` (tests) the shared driver is used, and only the deadline holds.
+    const own = this.connection !== undefined;
+    const driver = own ? (this.idleAnalystDrivers.pop() ?? this.newAnalystDriver()) : this.driver;
+    const session = driver.session({
       database: this.database,
       defaultAccessMode: neo4j.session.READ,
       fetchSize: opts.fetchSize,
     });
-    return readAttempt(session, work, opts.timeoutMs);
+    let timer: NodeJS.Timeout | undefined;
+    let timedOut = false;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        timedOut = true;
+        reject(new AppError('query_timeout', 'the query ran past its time limit'));
+      }, opts.timeoutMs + QUERY_DEADLINE_GRACE_MS);
+    });
+    // Reused after an answer or one of Neo4j's errors; not after the deadline or a failure
+    // in the driver itself (a RangeError while decoding), which may leave it stuck.
+    let reusable = false;
+    try {
+      const value = await Promise.race([readAttempt(session, work, opts.timeoutMs), deadline]);
+      reusable = true;
+      return value;
+    } catch (err) {
+      reusable = !timedOut && (err instanceof AppError || err instanceof Neo4jError);
+      throw err;
+    } finally {
+      clearTimeout(timer);
+      if (own) this.releaseAnalystDriver(driver, reusable);
+    }
+  }
+
+  private newAnalystDriver(): Driver {
+    const driver = createDriver(this.connection as DriverOptions, true);
+    this.analystDrivers.add(driver);
+    return driver;
+  }
+
+  private releaseAnalystDriver(driver: Driver, reusable: boolean): void {
+    if (reusable && !this.closed) {
+      this.idleAnalystDrivers.push(driver);
+      return;
+    }
+    this.analystDrivers.delete(driver);
+    // Not awaited: a stuck connection must not hold the caller, and close destroys it.
+    void driver.close().catch(() => undefined);
   }
 
   /** One attempt, no retries: a readiness probe must answer in seconds, not after 30 s of backoff. */
@@ -172,7 +226,10 @@ export class Database {
   }
 
   async close(): Promise<void> {
-    if (this.exactDriver && this.exactDriver !== this.driver) await this.exactDriver.close();
+    this.closed = true;
+    this.idleAnalystDrivers.length = 0;
+    await Promise.all([...this.analystDrivers].map((d) => d.close()));
+    this.analystDrivers.clear();
     await this.driver.close();
   }
 }
@@ -293,8 +350,21 @@ export function toAppError(err: unknown): unknown {
 }
 
 /** Neo4j values (Integers, temporals, nodes, relationships, paths) as plain JSON. */
-export function toPlain(value: unknown): unknown {
+/**
+ * Deepest value toPlain converts: past it, 422 result_too_deep, before the recursion here
+ * or JSON.stringify runs out of stack (a RangeError, a 500 until 12-04). Deeper still, the
+ * driver's own decoding overflows (readOnce's deadline covers that).
+ */
+export const VALUE_MAX_DEPTH = 1_000;
+
+export function toPlain(value: unknown, depth = 0): unknown {
   if (value === null || value === undefined) return value ?? null;
+  if (depth > VALUE_MAX_DEPTH) {
+    throw new AppError('result_too_deep', 'the result is nested too deeply to return', {
+      details: { maxDepth: VALUE_MAX_DEPTH },
+    });
+  }
+  const inner = (v: unknown) => toPlain(v, depth + 1);
   if (isInt(value)) return value.inSafeRange() ? value.toNumber() : value.toString();
   if (typeof value === 'bigint') {
     return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER)
@@ -312,12 +382,12 @@ export function toPlain(value: unknown): unknown {
     return value.toString();
   }
   if (isPoint(value))
-    return { srid: toPlain(value.srid), x: value.x, y: value.y, z: value.z ?? null };
+    return { srid: inner(value.srid), x: value.x, y: value.y, z: value.z ?? null };
   if (isNode(value)) {
     return {
       elementId: value.elementId,
       labels: value.labels,
-      properties: toPlain(value.properties),
+      properties: inner(value.properties),
     };
   }
   if (isRelationship(value)) {
@@ -326,23 +396,23 @@ export function toPlain(value: unknown): unknown {
       type: value.type,
       start: value.startNodeElementId,
       end: value.endNodeElementId,
-      properties: toPlain(value.properties),
+      properties: inner(value.properties),
     };
   }
   if (isPath(value)) {
     return {
-      start: toPlain(value.start),
-      end: toPlain(value.end),
+      start: inner(value.start),
+      end: inner(value.end),
       segments: value.segments.map((s) => ({
-        start: toPlain(s.start),
-        relationship: toPlain(s.relationship),
-        end: toPlain(s.end),
+        start: inner(s.start),
+        relationship: inner(s.relationship),
+        end: inner(s.end),
       })),
     };
   }
-  if (Array.isArray(value)) return value.map(toPlain);
+  if (Array.isArray(value)) return value.map(inner);
   if (typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toPlain(v)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, inner(v)]));
   }
   return value;
 }

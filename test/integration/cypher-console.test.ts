@@ -486,6 +486,84 @@ describe('POST /v1/cypher', () => {
     expect(res).toMatchObject({ status: 504, body: { error: { code: 'query_timeout' } } });
   });
 
+  // Found by review: Neo4j answers this in milliseconds, but the driver overflows its
+  // stack decoding it and the connection stalls until the driver's receive timeout
+  // (120 s), holding the query slot all along; then a misleading 503.
+  const DEEP = 'RETURN reduce(l = [], i IN range(1, $n) | [l]) AS x';
+
+  it('a result too deep for the driver to decode ends at the deadline with 504, and frees its slot', async () => {
+    // Both slots taken by one at once: before the fix, every query after was 429 for 2 min.
+    const answers = await step(
+      'deep results',
+      Promise.all([cypher(DEEP, { n: 20000 }), cypher(DEEP, { n: 20000 })]),
+      30_000,
+    );
+    expect(answers.map((a) => [a.status, (a.body.error as { code?: string })?.code])).toEqual([
+      [504, 'query_timeout'],
+      [504, 'query_timeout'],
+    ]);
+    expect((await step('after', cypher('RETURN 1 AS one'))).body.rows).toEqual([{ one: 1 }]);
+    const saved = await step(
+      'investigation',
+      postJson(
+        `${svc.url}/v1/investigations/signup-bursts`,
+        { from: '2026-01-01T00:00:00Z', to: '2026-12-01T00:00:00Z' },
+        auth('analyst'),
+      ),
+    );
+    expect(saved.status).toBe(200);
+  });
+
+  it('422 result_too_deep for a result the service cannot convert, not 500', async () => {
+    const res = await step('mid depth', cypher(DEEP, { n: 3000 }));
+    expect(res).toMatchObject({ status: 422, body: { error: { code: 'result_too_deep' } } });
+    expect((await cypher('RETURN 1 AS one')).body.rows).toEqual([{ one: 1 }]);
+  });
+
+  it('400 for query text nested deeper than Neo4j can parse, before anything runs', async () => {
+    // Found by review: Neo4j failed these with UnknownError or an "Ignored" error: 500.
+    for (const query of [
+      `RETURN ${'['.repeat(400)}${']'.repeat(400)} AS x`,
+      `RETURN ${'NOT '.repeat(400)}true AS x`,
+      `RETURN ${'('.repeat(400)}1${')'.repeat(400)} AS x`,
+    ]) {
+      const res = await step('nested', cypher(query));
+      expect([res.status, (res.body.error as { code?: string })?.code]).toEqual([
+        400,
+        'validation_failed',
+      ]);
+    }
+    // Nesting an analyst writes by hand still runs.
+    const fine = await cypher(`RETURN ${'['.repeat(30)}1${']'.repeat(30)} IS NOT NULL AS x`);
+    expect(fine).toMatchObject({ status: 200, body: { rows: [{ x: true }] } });
+  });
+
+  it('400 for CALL { … } IN TRANSACTIONS, which a read transaction cannot run', async () => {
+    // Found by review: Neo.DatabaseError.Transaction.TransactionStartFailed, a 500.
+    const res = await cypher('UNWIND [1] AS x CALL (x) { RETURN x AS y } IN TRANSACTIONS RETURN y');
+    expect(res).toMatchObject({
+      status: 400,
+      body: { error: { code: 'bad_request', details: { reason: 'in_transactions' } } },
+    });
+  });
+
+  it('403 for USE: an analyst reads the configured database only', async () => {
+    // Found by review: USE was ignored; on Enterprise another database could be read.
+    for (const query of [
+      'USE neo4j MATCH (n) RETURN count(n) AS c',
+      'CALL { USE neo4j RETURN 1 AS one } RETURN one',
+    ]) {
+      const res = await cypher(query);
+      expect(res).toMatchObject({
+        status: 403,
+        body: { error: { code: 'write_not_allowed', details: { reason: 'use' } } },
+      });
+    }
+    // A variable called use is no clause.
+    const named = await cypher('WITH 1 AS use RETURN use AS x');
+    expect(named).toMatchObject({ status: 200, body: { rows: [{ x: 1 }] } });
+  });
+
   it('422 query_memory_limit past db.memory.transaction.max; Neo4j and the service stay up', async () => {
     // Collects strings of ~100,000 characters until the ~228 MiB one transaction may use
     // (half the 512m heap tests give Neo4j) are taken: a few thousand rows. Through a

@@ -1,8 +1,10 @@
 /** The ad-hoc Cypher guard's decisions from query type and plan (pure). */
 import {
+  assertQueryText,
   assertReadOnly,
   calledProcedures,
   mentionsLoadCsv,
+  nestingDepth,
   planOperators,
   procedureName,
 } from '../../../src/cypher-console/guard';
@@ -319,5 +321,64 @@ describe('assertReadOnly', () => {
       }),
     ).toEqual(['A', 'B', 'C']);
     expect(planOperators(false)).toEqual([]);
+  });
+});
+
+describe('nestingDepth', () => {
+  it('counts brackets and runs of prefix operators in the code only', () => {
+    expect(nestingDepth('MATCH (a)-[r]->(b) RETURN a')).toBe(1);
+    expect(nestingDepth(`RETURN ${'['.repeat(400)}${']'.repeat(400)} AS x`)).toBe(400);
+    expect(nestingDepth(`RETURN ${'NOT '.repeat(400)}true AS x`)).toBe(400);
+    expect(nestingDepth(`RETURN ${'- '.repeat(50)}1 AS x`)).toBe(50);
+    expect(nestingDepth('RETURN NOT (NOT [1]) AS x')).toBe(2);
+    // a chain of binary operators, words with NOT inside, comments and strings are no nesting
+    expect(nestingDepth(`RETURN 1${' + 1'.repeat(500)} AS x`)).toBe(1);
+    expect(nestingDepth('WITH 1 AS nothing, 2 AS knot RETURN nothing - knot')).toBe(1);
+    expect(nestingDepth(`RETURN '${'['.repeat(400)}' AS s // ${'('.repeat(400)}\n`)).toBe(0);
+  });
+});
+
+describe('assertQueryText', () => {
+  const reasonOf = (text: string) => codeOf(() => assertQueryText(text));
+
+  it('refuses CALL { … } IN TRANSACTIONS in its forms with 400, reason in_transactions', () => {
+    for (const q of [
+      'UNWIND [1] AS x CALL (x) { RETURN x AS y } IN TRANSACTIONS RETURN y',
+      'CALL { MATCH (n) RETURN n } in transactions of 10 rows RETURN n',
+      'CALL { RETURN 1 AS a } IN 3 CONCURRENT TRANSACTIONS RETURN a',
+      'CALL { RETURN 1 AS a } IN $n CONCURRENT /* c */ TRANSACTIONS RETURN a',
+    ]) {
+      expect([q, reasonOf(q)]).toEqual([q, 'bad_request:in_transactions']);
+    }
+    // a list called transactions is no such clause
+    expect(
+      reasonOf('UNWIND $t AS transactions MATCH (a) WHERE a.id IN transactions RETURN a'),
+    ).toBeUndefined();
+  });
+
+  it('refuses a USE clause whatever it names, with 403 write_not_allowed, reason use', () => {
+    for (const q of [
+      'USE neo4j MATCH (n) RETURN n',
+      'use system RETURN 1 AS x',
+      'CALL { USE other RETURN 1 AS one } RETURN one',
+      'USE graph.byName($g) RETURN 1 AS x',
+      'USE `other db` RETURN 1 AS x',
+      'RETURN 1 AS x UNION USE other RETURN 2 AS x',
+      'CYPHER runtime=slotted USE other RETURN 1 AS x',
+      'USE/**/other RETURN 1 AS x',
+    ]) {
+      expect([q, reasonOf(q)]).toEqual([q, 'write_not_allowed:use']);
+    }
+    // a property, a map key, an operand or a quoted name called use is no clause
+    for (const q of [
+      'WITH 1 AS use RETURN use AS x',
+      'MATCH (n) RETURN n.use AS x',
+      'RETURN {use: 1} AS m',
+      'WITH [1] AS use RETURN 1 IN use AS x',
+      'WITH 1 AS `use` RETURN `use` LIMIT 1',
+      "RETURN 'USE other' AS s // USE other\n",
+    ]) {
+      expect([q, reasonOf(q)]).toEqual([q, undefined]);
+    }
   });
 });

@@ -29,4 +29,23 @@ describe('mapQueryError', () => {
       ).toMatchObject({ code: 'write_not_allowed', status: 403 });
     }
   });
+
+  it('a stack overflow converting a deeply nested result → 422 result_too_deep, either way', () => {
+    let overflow: unknown;
+    const dive = (n: number): number => (n === 0 ? 0 : 1 + dive(n - 1));
+    try {
+      dive(1e7);
+    } catch (err) {
+      overflow = err;
+    }
+    expect(overflow).toBeInstanceOf(RangeError);
+    for (const analystsText of [true, false]) {
+      expect(mapQueryError(overflow, analystsText)).toMatchObject({
+        code: 'result_too_deep',
+        status: 422,
+      });
+    }
+    const other = new RangeError('Invalid array length');
+    expect(mapQueryError(other, true)).toBe(other);
+  });
 });
