@@ -58,6 +58,8 @@ export class AnalystQueries {
     }
     this.running++;
     let held = true;
+    // A query the deadline gave up on keeps its slot until Neo4j has ended it.
+    let ended: Promise<void> | undefined;
     const { db, config } = this.ctx;
     return {
       run: (work) =>
@@ -66,11 +68,16 @@ export class AnalystQueries {
           {
             timeoutMs: config.QUERY_TIMEOUT_MS,
             fetchSize: FETCH_SIZE,
+            onGivenUp: (gone) => {
+              ended = gone;
+            },
           },
         ),
       release: () => {
-        if (held) this.running--;
+        if (!held) return;
         held = false;
+        if (ended) void ended.then(() => this.running--);
+        else this.running--;
       },
     };
   }

@@ -3,6 +3,7 @@
  * running managed read/write transactions, converting Neo4j values to plain
  * JSON, and turning driver failures into AppErrors with stable codes.
  */
+import { randomUUID } from 'node:crypto';
 import neo4j, {
   type Driver,
   type ManagedTransaction,
@@ -154,7 +155,12 @@ export class Database {
    */
   async readOnce<T>(
     work: (tx: QueryRunner) => Promise<T>,
-    opts: { timeoutMs: number; fetchSize?: number },
+    opts: {
+      timeoutMs: number;
+      fetchSize?: number;
+      /** told, when the deadline gives the query up, when Neo4j has ended it (transactionGone) */
+      onGivenUp?: (ended: Promise<void>) => void;
+    },
   ): Promise<T> {
     // Each query runs on a driver of its own (reused by the next one), given up on at
     // timeoutMs + QUERY_DEADLINE_GRACE_MS with 504 and then closed: Neo4j's time limit
@@ -172,9 +178,11 @@ export class Database {
     });
     let timer: NodeJS.Timeout | undefined;
     let timedOut = false;
+    const tag = randomUUID();
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         timedOut = true;
+        opts.onGivenUp?.(this.transactionGone(tag));
         reject(new AppError('query_timeout', 'the query ran past its time limit'));
       }, opts.timeoutMs + QUERY_DEADLINE_GRACE_MS);
     });
@@ -182,7 +190,10 @@ export class Database {
     // in the driver itself (a RangeError while decoding), which may leave it stuck.
     let reusable = false;
     try {
-      const value = await Promise.race([readAttempt(session, work, opts.timeoutMs), deadline]);
+      const value = await Promise.race([
+        readAttempt(session, work, opts.timeoutMs, { [QUERY_TAG]: tag }),
+        deadline,
+      ]);
       reusable = true;
       return value;
     } catch (err) {
@@ -191,6 +202,32 @@ export class Database {
     } finally {
       clearTimeout(timer);
       if (own) this.releaseAnalystDriver(driver, reusable);
+    }
+  }
+
+  /**
+   * Resolves once Neo4j lists no transaction tagged `tag` (asked every second). A query
+   * given up on may still compute in Neo4j: an expression the time limit cannot stop runs
+   * on after its connection is closed (README, Known limits: Time), and its slot stays
+   * taken until it ends, so QUERY_MAX_CONCURRENT still bounds how many run there. A
+   * failed check (Neo4j away, which ends its transactions too) counts as ended. On a
+   * cluster the check asks one server, which may not be the one that ran the query.
+   */
+  async transactionGone(tag: string, everyMs = 1_000): Promise<void> {
+    while (!this.closed) {
+      await new Promise((r) => setTimeout(r, everyMs));
+      const session = this.driver.session({ database: this.database });
+      try {
+        const res = await session.run(
+          `SHOW TRANSACTIONS YIELD metaData WHERE metaData.${QUERY_TAG} = $tag RETURN count(*) AS n`,
+          { tag },
+        );
+        if (Number(res.records[0]?.get('n') ?? 0) === 0) return;
+      } catch {
+        return;
+      } finally {
+        await session.close().catch(() => undefined);
+      }
     }
   }
 
@@ -238,13 +275,17 @@ export class Database {
  * One explicit read transaction in `session`, no retries: committed, or rolled back on
  * failure; the session is closed either way (its bookmarks stay readable after).
  */
+/** The metadata key an analyst query's transaction carries its tag under (transactionGone). */
+const QUERY_TAG = 'coterieQuery';
+
 async function readAttempt<T>(
   session: Session,
   work: (tx: QueryRunner) => Promise<T>,
   timeoutMs: number,
+  metadata?: Record<string, string>,
 ): Promise<T> {
   try {
-    const tx = await session.beginTransaction({ timeout: timeoutMs });
+    const tx = await session.beginTransaction({ timeout: timeoutMs, metadata });
     try {
       const value = await work(tx);
       await tx.commit();
@@ -352,7 +393,7 @@ export function toAppError(err: unknown): unknown {
 /** Neo4j values (Integers, temporals, nodes, relationships, paths) as plain JSON. */
 /**
  * Deepest value toPlain converts: past it, 422 result_too_deep, before the recursion here
- * or JSON.stringify runs out of stack (a RangeError, a 500 until 12-04). Deeper still, the
+ * or JSON.stringify runs out of stack (a RangeError, a 500 before 12-03). Deeper still, the
  * driver's own decoding overflows (readOnce's deadline covers that).
  */
 export const VALUE_MAX_DEPTH = 1_000;
