@@ -7,23 +7,29 @@ MATCH (a:Account {id: $accountId})
 RETURN a {.id, .firstSeen, .lastSeen, .signupAt, .requests, .emailDomain, .org} AS account,
   COLLECT {
     MATCH (a)-[r:PAID_WITH|USED_DEVICE|CONNECTED_FROM|SENT|HAS_EMAIL_DOMAIN|IN_ORG]->(x)
-    RETURN {
-      kind: CASE type(r)
+    WITH r, x,
+      CASE type(r)
         WHEN 'PAID_WITH' THEN 'payment'
         WHEN 'USED_DEVICE' THEN 'device'
         WHEN 'CONNECTED_FROM' THEN 'ip'
         WHEN 'SENT' THEN 'prompt'
         WHEN 'HAS_EMAIL_DOMAIN' THEN 'email_domain'
-        ELSE 'org' END,
-      value: coalesce(x.fingerprint, x.address, x.hash, x.name, x.id),
+        ELSE 'org' END AS kind,
+      coalesce(x.fingerprint, x.address, x.hash, x.name, x.id) AS value
+    ORDER BY r.lastSeen DESC, kind, value
+    LIMIT $maxIdentifiers
+    // Counted for the kept ones only, by link type (read from the stored degrees, not by
+    // walking every holder): only accounts link to an identifier by these types.
+    RETURN {
+      kind: kind,
+      value: value,
       subnet: x.subnet,
       count: r.count,
       firstSeen: r.firstSeen,
       lastSeen: r.lastSeen,
-      accounts: COUNT { (x)<-[]-(:Account) }
+      accounts: COUNT { (x)<-[:PAID_WITH|USED_DEVICE|CONNECTED_FROM|SENT|HAS_EMAIL_DOMAIN|IN_ORG]-() }
     } AS identifier
-    ORDER BY r.lastSeen DESC, identifier.kind, identifier.value
-    LIMIT $maxIdentifiers
+    ORDER BY identifier.lastSeen DESC, identifier.kind, identifier.value
   } AS identifiers,
   COUNT { (a)-[:PAID_WITH|USED_DEVICE|CONNECTED_FROM|SENT|HAS_EMAIL_DOMAIN|IN_ORG]->() } AS identifierCount,
   COLLECT {

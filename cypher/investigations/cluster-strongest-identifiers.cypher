@@ -6,7 +6,9 @@ MATCH (c:Cluster {key: p.runId + '/' + $clusterId})<-[:MEMBER_OF]-(a:Account)
 MATCH (a)-[r:PAID_WITH|USED_DEVICE|CONNECTED_FROM|SENT|HAS_EMAIL_DOMAIN|IN_ORG]->(x)
 WITH c, x, type(r) AS type, count(DISTINCT a) AS members
 WHERE members >= 2
-WITH c, x, type, members, COUNT { (x)<-[]-(:Account) } AS holders
+// By link type, read from the stored degrees (only accounts link to an identifier by these).
+WITH c, x, type, members,
+  COUNT { (x)<-[:PAID_WITH|USED_DEVICE|CONNECTED_FROM|SENT|HAS_EMAIL_DOMAIN|IN_ORG]-() } AS holders
 RETURN CASE type
     WHEN 'PAID_WITH' THEN 'payment'
     WHEN 'USED_DEVICE' THEN 'device'

@@ -15,10 +15,11 @@ WITH a, release, startHour, endHour,
   reduce(s = 0, i IN range(0, size(u.hourKeys) - 1) |
     s + CASE WHEN u.hourKeys[i] >= startHour AND u.hourKeys[i] < endHour THEN u.hourCounts[i] ELSE 0 END) AS onModel
 WHERE onModel > 0
-MATCH (a)-[mu:USED_MODEL]->(:Model)
+// Over all the account's requests in the window (its own hour series), as the scorer's
+// pivot takes them: requests that name no model count too (not only its models' series).
 WITH a, release, onModel,
-  sum(reduce(s = 0, i IN range(0, size(mu.hourKeys) - 1) |
-    s + CASE WHEN mu.hourKeys[i] >= startHour AND mu.hourKeys[i] < endHour THEN mu.hourCounts[i] ELSE 0 END)) AS inWindow
+  reduce(s = 0, i IN range(0, size(coalesce(a.hourKeys, [])) - 1) |
+    s + CASE WHEN a.hourKeys[i] >= startHour AND a.hourKeys[i] < endHour THEN a.hourCounts[i] ELSE 0 END) AS inWindow
 WITH a, release, onModel, inWindow, toFloat(onModel) / inWindow AS share
 WHERE share >= $minShare
 RETURN a.id AS accountId, release AS modelReleased, onModel, inWindow, share

@@ -4,6 +4,9 @@
  * membership cache following the current-run pointer.
  */
 import { request } from 'node:http';
+import type { ProfiledPlan } from 'neo4j-driver';
+import { loadCypher, query } from '../../src/platform/cypher';
+import { int } from '../../src/platform/neo4j';
 import { startTestNeo4j, type TestNeo4j } from '../support/neo4j';
 import { postJson, startService, type TestService } from '../support/service';
 import {
@@ -650,5 +653,32 @@ describe('a new run', () => {
     expect(history.map((r) => r.runId)).toEqual(['r-sa', 'r-sb']);
     const runs = (await get('/v1/linkage/runs?limit=3')).body.runs as { id: string }[];
     expect(runs.map((r) => r.id)).toEqual(['r-sc', 'r-sb', 'r-sa']);
+  });
+
+  it('GET /v1/accounts/{id}: sharing is counted for the kept identifiers only, from stored degrees', async () => {
+    // 1,000 prompts of one account, each also sent by 50 others: the count of every
+    // holder of every prompt, made before the cut to 500, cost ~identifiers × holders.
+    await neo4j.driver.executeQuery(
+      `CREATE (a:Account {id: 'prof:0'})
+       WITH a UNWIND range(1, 1000) AS i
+       CREATE (a)-[:SENT {count: 1, firstSeen: i, lastSeen: i}]->(p:PromptFingerprint {hash: 'prof-' + i})
+       WITH p, i UNWIND range(1, 50) AS j
+       MERGE (o:Account {id: 'prof:o' + j})
+       CREATE (o)-[:SENT {count: 1, firstSeen: i, lastSeen: i}]->(p)`,
+    );
+    const res = await get('/v1/accounts/prof:0');
+    expect(res.body).toMatchObject({ identifierCount: 1000, identifiersCapped: true });
+    const identifiers = res.body.identifiers as { value: string; accounts: number }[];
+    expect(identifiers.length).toBe(500);
+    expect(identifiers[0]).toMatchObject({ value: 'prof-1000', accounts: 51 });
+    expect(identifiers[499]).toMatchObject({ value: 'prof-501', accounts: 51 });
+    const profiled = await neo4j.driver.executeQuery(
+      `PROFILE ${query(loadCypher(), 'accounts/read-account')}`,
+      { accountId: 'prof:0', maxIdentifiers: int(500) },
+    );
+    const hits = (p: ProfiledPlan): number =>
+      p.dbHits + p.children.reduce((sum, c) => sum + hits(c), 0);
+    // ~24,000 now; ~220,000 when each kept or dropped prompt's holders were walked.
+    expect(hits(profiled.summary.profile as ProfiledPlan)).toBeLessThan(60_000);
   });
 });

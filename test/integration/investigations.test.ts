@@ -238,6 +238,15 @@ describe('POST /v1/investigations/{name}', () => {
       to: '2026-03-02T00:00:00Z',
     });
     expect(rowsOf(quiet)).toEqual([]);
+    // A window off the hour: its buckets start at `from` and the last ends at `to` (they
+    // began at the epoch's hours, before `from`, counting only part of the bucket shown).
+    const off = await run('signup-bursts', {
+      from: new Date(T0 - 30 * 60_000).toISOString(),
+      to: new Date(T0 + 20 * 60_000).toISOString(),
+    });
+    expect(rowsOf(off)).toEqual([
+      { bucketStart: T0 - 30 * 60_000, bucketEnd: T0 + 20 * 60_000, signups: 6, sample: RING },
+    ]);
   });
 
   it('model-migration: accounts that moved to a new model within 24 hours', async () => {
@@ -252,6 +261,28 @@ describe('POST /v1/investigations/{name}', () => {
     // ben:0's one request came before the release: an early tester, not a mover
     const loose = await run('model-migration', { model: 'model-new', minShare: 0.1 });
     expect(rowsOf(loose).map((r) => r.accountId)).toEqual(RING);
+  });
+
+  it('model-migration: the share is of all requests in the window, those naming no model too', async () => {
+    // mm:0 sends one request to model-z and 97 that name no model, in the same hour: it
+    // did not move its traffic (the share was of its models' requests only: 1).
+    const at = (m: number) => new Date(Date.UTC(2026, 3, 1, 9, m)).toISOString();
+    const events: Record<string, unknown>[] = ['mm:0', 'mm:1', 'mm:2'].map((accountId, i) => ({
+      type: 'request',
+      accountId,
+      at: at(i),
+      model: 'model-z',
+    }));
+    for (let k = 0; k < 97; k++) events.push({ type: 'request', accountId: 'mm:0', at: at(10) });
+    const sent = await postJson(`${svc.url}/v1/events`, { events }, auth('ingest'));
+    expect(sent.status).toBe(200);
+    const movers = await run('model-migration', { model: 'model-z' });
+    expect(rowsOf(movers).map((r) => r.accountId)).toEqual(['mm:1', 'mm:2']);
+    const all = await run('model-migration', { model: 'model-z', minShare: 0 });
+    expect(rowsOf(all).find((r) => r.accountId === 'mm:0')).toMatchObject({
+      onModel: 1,
+      inWindow: 98,
+    });
   });
 
   it("cluster-strongest-identifiers of the current run's cluster", async () => {
