@@ -260,9 +260,7 @@ export function assertQueryText(text: string): void {
     if (word === 'IN' && before?.kind === 'other' && before.text === '}') {
       // IN TRANSACTIONS, IN 3 TRANSACTIONS, IN $n CONCURRENT TRANSACTIONS
       const next = toks.slice(i + 1, i + 4);
-      const at = next.findIndex(
-        (n) => n.kind === 'word' && n.text.toUpperCase() === 'TRANSACTIONS',
-      );
+      const at = next.findIndex((n) => isWord(n, 'TRANSACTIONS'));
       if (at >= 0 && next.slice(0, at).every((n) => n.kind === 'word')) {
         throw new AppError(
           'bad_request',

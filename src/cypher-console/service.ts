@@ -11,7 +11,7 @@ import type { Context } from '../context';
 import { AuditLog, type AuditRecord, type StartedEntry } from '../platform/audit';
 import type { Principal } from '../platform/auth';
 import { AppError, isAppError } from '../platform/errors';
-import { int } from '../platform/neo4j';
+import { int, resultTooDeep } from '../platform/neo4j';
 import {
   assertQueryText,
   assertReadOnly,
@@ -204,11 +204,7 @@ export function driverParams(params: Record<string, unknown>): Record<string, un
 export function mapQueryError(err: unknown, analystsText = false): unknown {
   // A value nested so deep that the driver's decoder or the conversion to JSON runs out
   // of stack (found by review: `reduce(l = [], i IN range(1, 3000) | [l])` was a 500).
-  if (err instanceof RangeError && /call stack/i.test(err.message)) {
-    return new AppError('result_too_deep', 'the result is nested too deeply to return', {
-      cause: err,
-    });
-  }
+  if (err instanceof RangeError && /call stack/i.test(err.message)) return resultTooDeep(err);
   if (isAppError(err) || !(err instanceof Neo4jError)) return err;
   if (
     err.code === 'Neo.ClientError.Statement.AccessMode' ||

@@ -4,6 +4,7 @@
  * JSON, and turning driver failures into AppErrors with stable codes.
  */
 import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import neo4j, {
   type Driver,
   type ManagedTransaction,
@@ -215,7 +216,8 @@ export class Database {
    */
   async transactionGone(tag: string, everyMs = 1_000): Promise<void> {
     while (!this.closed) {
-      await new Promise((r) => setTimeout(r, everyMs));
+      // Unreferenced: a poll alone must not keep a process alive.
+      await delay(everyMs, undefined, { ref: false });
       const session = this.driver.session({ database: this.database });
       try {
         const res = await session.run(
@@ -271,13 +273,13 @@ export class Database {
   }
 }
 
+/** The metadata key an analyst query's transaction carries its tag under (transactionGone). */
+const QUERY_TAG = 'coterieQuery';
+
 /**
  * One explicit read transaction in `session`, no retries: committed, or rolled back on
  * failure; the session is closed either way (its bookmarks stay readable after).
  */
-/** The metadata key an analyst query's transaction carries its tag under (transactionGone). */
-const QUERY_TAG = 'coterieQuery';
-
 async function readAttempt<T>(
   session: Session,
   work: (tx: QueryRunner) => Promise<T>,
@@ -390,7 +392,6 @@ export function toAppError(err: unknown): unknown {
   return err;
 }
 
-/** Neo4j values (Integers, temporals, nodes, relationships, paths) as plain JSON. */
 /**
  * Deepest value toPlain converts: past it, 422 result_too_deep, before the recursion here
  * or JSON.stringify runs out of stack (a RangeError, a 500 before 12-03). Deeper still, the
@@ -398,13 +399,18 @@ export function toAppError(err: unknown): unknown {
  */
 export const VALUE_MAX_DEPTH = 1_000;
 
+/** 422 result_too_deep: a value past VALUE_MAX_DEPTH, or one that ran out of stack (`cause`). */
+export function resultTooDeep(cause?: unknown): AppError {
+  return new AppError('result_too_deep', 'the result is nested too deeply to return', {
+    details: { maxDepth: VALUE_MAX_DEPTH },
+    cause,
+  });
+}
+
+/** Neo4j values (Integers, temporals, nodes, relationships, paths) as plain JSON. */
 export function toPlain(value: unknown, depth = 0): unknown {
   if (value === null || value === undefined) return value ?? null;
-  if (depth > VALUE_MAX_DEPTH) {
-    throw new AppError('result_too_deep', 'the result is nested too deeply to return', {
-      details: { maxDepth: VALUE_MAX_DEPTH },
-    });
-  }
+  if (depth > VALUE_MAX_DEPTH) throw resultTooDeep();
   const inner = (v: unknown) => toPlain(v, depth + 1);
   if (isInt(value)) return value.inSafeRange() ? value.toNumber() : value.toString();
   if (typeof value === 'bigint') {
