@@ -136,16 +136,23 @@ async function main(): Promise<void> {
     const scheduleStopped = linkageSchedule.stop();
     currentRunWatch.stop();
     deadRunWatch.stop();
-    await Promise.all([stopActiveRuns(ctx, { refuseNew: true }), eventIdRetention.stop()]);
+    // Runs are failed (their leases freed) while the listener closes, not before it: with
+    // Neo4j unreachable that write retries for the driver's 30 s, and the stop would wait.
+    const runsFailed = stopActiveRuns(ctx, { refuseNew: true });
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     // Requests still unanswered after the grace period (a slow read, a stuck client) are cut.
     const cut = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
-    // The runs just failed (scheduled or started through the API) may still be removing
-    // what they wrote, and a scheduled run's tick still logging its end: waited for within
-    // the same grace period (prune removes what is left later), then the driver closes.
+    // The failed runs' records, the runs (scheduled or started through the API) removing
+    // what they wrote, a scheduled run's tick logging its end and a prune's batch: waited
+    // for within the same grace period, then the driver closes. What is cut there is left
+    // to the lease's expiry and the next run's and prune's housekeeping.
     const grace = delay(SHUTDOWN_GRACE_MS, undefined, { ref: false });
-    const runsEnded = Promise.all([scheduleStopped, activeRunsEnded()]);
+    const runsEnded = Promise.all([
+      runsFailed.then(activeRunsEnded),
+      scheduleStopped,
+      eventIdRetention.stop(),
+    ]);
     await Promise.all([closed, Promise.race([runsEnded, grace])]);
     clearTimeout(cut);
     await connection.close();

@@ -273,6 +273,73 @@ it('a killed embedded Neo4j stops the service with an error, instead of slow 503
   }
 });
 
+it('SIGTERM with Neo4j gone during a run: the service stops within its grace period', async () => {
+  // Neo4j of its own (NEO4J_URI set), so its death does not stop the service by itself.
+  const ownDir = fs.mkdtempSync(path.join(os.tmpdir(), 'coterie-service-gone-'));
+  const local = await startLocalNeo4j({
+    dataDir: ownDir,
+    port: 0,
+    heap: '512m',
+    pagecache: '128m',
+  });
+  const svc = await startServiceProcess({
+    NEO4J_URI: local.uri,
+    NEO4J_USER: local.user,
+    NEO4J_PASSWORD: local.password,
+  }).catch(async (err: unknown) => {
+    await local.stop();
+    throw err;
+  });
+  const neo4j = await import('neo4j-driver');
+  const holder = neo4j.default.driver(
+    local.uri,
+    neo4j.default.auth.basic(local.user, local.password),
+  );
+  try {
+    const events = ['gone-1', 'gone-2', 'gone-3'].map((accountId) => ({
+      type: 'payment',
+      accountId,
+      at: '2026-02-20T12:00:00Z',
+      paymentMethod: 'pm-gone',
+    }));
+    const ingest = await fetch(`${svc.url}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ events }),
+    });
+    expect(ingest.status).toBe(200);
+    // A lock on one member holds the run in publish until Neo4j is killed under it.
+    const lock = holder.session().beginTransaction();
+    await lock.run("MATCH (a:Account {id: 'gone-1'}) SET a.held = true");
+    const res = await fetch(`${svc.url}/v1/linkage/runs`, { method: 'POST' });
+    expect(res.status).toBe(202);
+    const { runId } = (await res.json()) as { runId: string };
+    for (const until = Date.now() + 60_000; ;) {
+      const run = (await (await fetch(`${svc.url}/v1/linkage/runs/${runId}`)).json()) as {
+        phase: string;
+      };
+      if (run.phase === 'publish') break;
+      if (Date.now() > until) throw new Error(`run never reached publish: ${JSON.stringify(run)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    process.kill(local.pid, 'SIGKILL');
+    await local.exited;
+    const signalled = Date.now();
+    svc.child.kill('SIGTERM');
+    // Before the fix the stop first waited for the driver's 30 s of retries to mark the
+    // run failed, then for the grace period: ~40 s. README promises about 10 s.
+    const code = await within(60_000, 'service exit', svc.exited);
+    const tookMs = Date.now() - signalled;
+    expect([code, svc.output()]).toEqual([0, expect.stringContaining('shutting down')]);
+    expect(tookMs).toBeLessThan(15_000);
+  } finally {
+    await holder.close().catch(() => undefined);
+    if (svc.child.exitCode === null) process.kill(-svc.child.pid!, 'SIGKILL');
+    await local.stop();
+    fs.rmSync(ownDir, { recursive: true, force: true });
+  }
+});
+
 it('SIGTERM under steady keep-alive traffic: the service stops instead of serving on', async () => {
   const svc = await startServiceProcess();
   let sending = true;
