@@ -65,10 +65,11 @@ export const eventSchema = z
     at: z.iso
       .datetime({
         offset: true,
-        error: 'must be an ISO-8601 date-time with an offset, e.g. 2026-02-01T10:00:00Z',
+        error:
+          'must be an ISO-8601 date-time with seconds and an offset, Z or ±hh:mm, e.g. 2026-02-01T10:00:00Z',
       })
       .describe(
-        `ISO-8601 with offset; not before ${EARLIEST_AT}, at most ${MAX_FUTURE_HOURS} hours ahead of the server clock`,
+        `ISO-8601 with seconds and an offset, Z or ±hh:mm; not before ${EARLIEST_AT}, at most ${MAX_FUTURE_HOURS} hours ahead of the server clock`,
       ),
     ip: z
       .string()

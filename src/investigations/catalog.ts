@@ -33,7 +33,7 @@ export const PARAM_TYPE_DESCRIPTIONS = {
   int: 'a whole number',
   float: 'a number',
   boolean: 'true or false',
-  datetime: 'ISO-8601 date-time with an offset',
+  datetime: 'ISO-8601 date-time with seconds and an offset, Z or ±hh:mm',
   account:
     'an account id as ingest accepts it: 1-128 characters of [A-Za-z0-9_.:@-], not "." or ".."',
   cluster: 'a cluster id: 1-256 characters',

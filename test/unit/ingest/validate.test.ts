@@ -116,10 +116,22 @@ describe('event validation', () => {
       expect([accountId, cleanEvent({ ...base, accountId }).ok]).toEqual([accountId, true]);
   });
 
+  it('takes timestamps in the form README gives: seconds, then Z or ±hh:mm', () => {
+    for (const at of ['2026-02-01T11:00:00+01:00', '2026-02-01T10:00:00.250Z']) {
+      expect([at, cleanEvent({ ...base, at }).ok]).toEqual([at, true]);
+    }
+    for (const at of ['2026-02-01T10:00Z', '2026-02-01T11:00:00+0100', '2026-02-01T11:00:00+01']) {
+      const result = cleanEvent({ ...base, at });
+      expect([at, result.ok]).toEqual([at, false]);
+      if (!result.ok)
+        expect(result.issues[0]?.message).toMatch(/seconds and an offset, Z or ±hh:mm/);
+    }
+  });
+
   it('says an offset is needed when a timestamp has none', () => {
     const result = cleanEvent({ ...base, at: '2026-02-01T10:00:00' });
     expect(result.ok).toBe(false);
-    if (!result.ok) expect(result.issues[0]?.message).toMatch(/with an offset/);
+    if (!result.ok) expect(result.issues[0]?.message).toMatch(/and an offset/);
   });
 
   it('names an unknown field, cut to 32 characters', () => {
