@@ -325,7 +325,8 @@ export const DEFAULTS: ScoreOptions = {
     subnet: 0.2,
   },
   sharedIdentifiersCap: 20,
-  seed: 1,
+  // LINKAGE_SEED's default, as build's and detect's: the library's defaults sample as the service does
+  seed: 42,
 };
 
 /** Partial options; the nested tables may be partial too (merged key by key). */
