@@ -1,6 +1,6 @@
 /** Log destinations: buffered lines still show within about a second; sync ones at once. */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createLogger, logDestination } from '../../../src/platform/logger';
@@ -19,7 +19,6 @@ const read = (file: string) => {
 it('buffers lines, then flushes them within about a second even when nothing else is logged', async () => {
   const file = path.join(dir, 'buffered.log');
   const logger = createLogger('info', logDestination(file, false));
-  await new Promise((r) => setTimeout(r, 100)); // the file is opened asynchronously
   logger.info({ n: 1 }, 'quiet line');
   expect(read(file)).toBe(''); // one short line stays in the 4 KiB buffer…
   // …until the periodic flush (every second; up to 5 s allowed for a starved event loop,
@@ -58,8 +57,11 @@ it('redacts prompts and request bodies an error carries, wherever they are logge
 describe('a buffered destination in a process that is ending', () => {
   const root = path.join(__dirname, '../../..');
   const logger = JSON.stringify(path.join(root, 'src/platform/logger.ts'));
-  /** A process that logs one line to buffered stdout, then ends as `how` says. */
-  const run = (how: string) => {
+  /**
+   * A process that logs one line to buffered stdout, then ends as `how` says; `stdout`, a
+   * file descriptor to give it as its fd 1 (else a pipe read here).
+   */
+  const run = (how: string, stdout?: number) => {
     const script = [
       `const { createLogger, logDestination } = require(${logger});`,
       `const logger = createLogger('info', logDestination(1, false));`,
@@ -71,7 +73,9 @@ describe('a buffered destination in a process that is ending', () => {
     return spawnSync('sh', [...argv, script], {
       cwd: root,
       encoding: 'utf8',
-      timeout: 60_000,
+      timeout: 20_000,
+      killSignal: 'SIGKILL', // one stuck flushing on SIGTERM would outlive SIGTERM
+      stdio: ['ignore', stdout ?? 'pipe', 'pipe'],
     });
   };
 
@@ -90,6 +94,27 @@ describe('a buffered destination in a process that is ending', () => {
     );
     expect([child.signal, child.status]).toEqual([null, 7]);
     expect(child.stdout).toContain('"msg":"the last line"');
+  });
+
+  // Found by review: a terminal closed under the service (SIGHUP, then every write EIO)
+  // left pino's destination retrying its last lines every 100 ms for ever, so the stop
+  // never ran and Neo4j stayed up. Here fd 1 is open for reading only: writes fail too.
+  it.each([
+    [
+      'SIGHUP, handled',
+      "process.on('SIGHUP', () => process.exit(0)); process.kill(process.pid, 'SIGHUP');",
+    ],
+    ['exit', 'process.exit(0);'],
+  ])('ends on %s when its stdout can no longer be written', (_, how) => {
+    const file = path.join(dir, 'read-only');
+    writeFileSync(file, '');
+    const fd = openSync(file, 'r');
+    try {
+      const child = run(how, fd);
+      expect([child.error?.message, child.signal, child.status]).toEqual([undefined, null, 0]);
+    } finally {
+      closeSync(fd);
+    }
   });
 
   it('writes the line out on an uncaught exception', () => {
