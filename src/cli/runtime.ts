@@ -2,11 +2,13 @@
  * Opens what a CLI command needs (config, logger, database, migrations) and
  * closes it afterwards, also on failure, so a local Neo4j never outlives the command.
  */
+import os from 'node:os';
 import { loadConfig, type Config } from '../platform/config';
-import { connect } from '../platform/connect';
+import { type Connection, connect } from '../platform/connect';
 import { type CypherMap, loadCypher } from '../platform/cypher';
 import { createLogger, logDestination, type Logger } from '../platform/logger';
 import { migrate } from '../platform/migrations';
+import { stopChildProcesses } from '../platform/neo4j-local';
 import type { Database } from '../platform/neo4j';
 import { sayOnStderr } from './terminal';
 
@@ -17,6 +19,9 @@ export interface CliRuntime {
   cypher: CypherMap;
 }
 
+/** The signals that stop a command (SIGHUP: its terminal closed). */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
 export async function withRuntime<T>(work: (rt: CliRuntime) => Promise<T>): Promise<T> {
   const config = loadConfig();
   // CLI output is the progress bar; logs go to stderr at warn unless asked for more.
@@ -25,10 +30,34 @@ export async function withRuntime<T>(work: (rt: CliRuntime) => Promise<T>): Prom
     config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL,
     logDestination(2, true),
   );
-  const connection = await connect(config, logger, { buildLog: sayOnStderr });
+  // A signal while the launcher builds, Neo4j starts or migrations run stops what was
+  // started, then exits 128 + its number. Left to its default action it killed this
+  // process, whose exit hooks remove bolt.uri / bolt.password and stop a Maven build: both
+  // outlived it. The command's own handlers take over once it starts its work.
+  let connection: Connection | undefined;
+  let stopped = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopped) return;
+    stopped = true;
+    sayOnStderr(`${signal}: stopping during start-up`);
+    void (connection ? connection.close() : stopChildProcesses())
+      .catch(() => undefined)
+      .finally(() => process.exit(128 + os.constants.signals[signal]));
+  };
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
+  const cypher = loadCypher();
   try {
-    const cypher = loadCypher();
+    connection = await connect(config, logger, { buildLog: sayOnStderr });
     await migrate(connection.db, cypher);
+  } catch (err) {
+    if (stopped) await new Promise(() => undefined); // the handler exits
+    await connection?.close();
+    throw err;
+  } finally {
+    for (const signal of STOP_SIGNALS) process.removeListener(signal, onSignal);
+  }
+  if (stopped) await new Promise(() => undefined);
+  try {
     return await work({ config, logger, db: connection.db, cypher });
   } finally {
     await connection.close();

@@ -439,6 +439,55 @@ function postRaw(
   });
 }
 
+it('SIGTERM to a CLI command during its start-up: Neo4j stopped, bolt files removed, exit 143', async () => {
+  // Found by review: before its own handlers the command died by the signal's default
+  // action, and its exit hooks, which remove bolt.uri / bolt.password, never ran.
+  const fresh = fs.mkdtempSync(path.join(os.tmpdir(), 'coterie-cli-startup-'));
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'linkage', 'run'], {
+    cwd: root,
+    detached: true,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: childEnv({
+      NEO4J_URI: '',
+      NEO4J_LOCAL_DATA_DIR: fresh,
+      NEO4J_LOCAL_BOLT_PORT: '0',
+      NEO4J_LOCAL_HEAP: '512m',
+      NEO4J_LOCAL_PAGECACHE: '128m',
+      LOG_LEVEL: 'debug', // the CLI logs at warn unless asked for more: "local Neo4j is up"
+    }),
+  });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const boltFiles = () =>
+    [BOLT_URI_FILE, BOLT_PASSWORD_FILE].filter((f) => fs.existsSync(path.join(fresh, f)));
+  try {
+    let pid = 0;
+    for (const until = Date.now() + 180_000; ;) {
+      pid = Number(/neo4j-local\[(\d+)\]: ready at/.exec(stderr)?.[1] ?? 0);
+      if (pid > 0 && stderr.includes('"msg":"local Neo4j is up"')) break;
+      if (child.exitCode !== null || Date.now() > until) {
+        throw new Error(`no "local Neo4j is up" line:\n${stderr}`);
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(boltFiles()).toEqual([BOLT_URI_FILE, BOLT_PASSWORD_FILE]);
+    child.kill('SIGTERM');
+    const code = await within(90_000, 'CLI exit', exited);
+    // Stopped while migrations ran, before the run (else this test proves nothing).
+    expect(stderr).not.toMatch(/linkage \[/);
+    expect([code, stderr]).toEqual([
+      143,
+      expect.stringContaining('SIGTERM: stopping during start-up'),
+    ]);
+    expect(pidAlive(pid)).toBe(false);
+    expect(boltFiles()).toEqual([]);
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');
+    fs.rmSync(fresh, { recursive: true, force: true });
+  }
+});
+
 it('SIGTERM during start-up: the embedded Neo4j is stopped, its bolt files removed, exit 143', async () => {
   // A new store: its migrations take seconds after Neo4j is up, the window for the signal.
   const fresh = fs.mkdtempSync(path.join(os.tmpdir(), 'coterie-service-startup-'));
