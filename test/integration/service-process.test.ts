@@ -340,6 +340,29 @@ it('SIGTERM with Neo4j gone during a run: the service stops within its grace per
   }
 });
 
+it('a service killed outright (SIGKILL): its embedded Neo4j stops and takes the bolt files with it', async () => {
+  // No exit hook of the service runs: the launcher sees its stdin close, stops, and
+  // removes bolt.uri / bolt.password itself (they stayed, with a live password, before).
+  const svc = await startServiceProcess();
+  try {
+    const { pid } = await neo4jReady(svc);
+    const boltFiles = () =>
+      [BOLT_URI_FILE, BOLT_PASSWORD_FILE].filter((f) => fs.existsSync(path.join(dataDir, f)));
+    expect(boltFiles()).toEqual([BOLT_URI_FILE, BOLT_PASSWORD_FILE]);
+    svc.child.kill('SIGKILL'); // the service only, not its group
+    await within(10_000, 'service exit', svc.exited);
+    for (const until = Date.now() + 60_000; pidAlive(pid) && Date.now() < until;) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(pidAlive(pid)).toBe(false);
+    expect(boltFiles()).toEqual([]);
+  } finally {
+    if (svc.child.exitCode === null && svc.child.signalCode === null) {
+      process.kill(-svc.child.pid!, 'SIGKILL');
+    }
+  }
+});
+
 it('SIGTERM under steady keep-alive traffic: the service stops instead of serving on', async () => {
   const svc = await startServiceProcess();
   let sending = true;

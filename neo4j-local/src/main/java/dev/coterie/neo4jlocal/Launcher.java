@@ -194,6 +194,7 @@ public final class Launcher {
                 () -> {
                   if (stopped.compareAndSet(false, true)) {
                     safeShutdown(dbms);
+                    removeBoltFiles(opts.dataDir());
                     protocol.println(STOPPED);
                   }
                 },
@@ -215,9 +216,27 @@ public final class Launcher {
       } catch (Throwable t) {
         System.err.println("neo4j-local: shutdown failed: " + describe(t));
         code = EXIT_STOP_FAILED;
+      } finally {
+        removeBoltFiles(opts.dataDir());
       }
     }
     System.exit(code);
+  }
+
+  /**
+   * bolt.uri and bolt.password, which the Node side writes beside the store once this is
+   * ready (names as in src/platform/neo4j-local.ts), go with this Neo4j: also when the
+   * parent was killed (SIGKILL) and its own exit hook never ran. Done before the data
+   * dir's lock is released at exit, so they cannot be a later launcher's.
+   */
+  static void removeBoltFiles(Path dataDir) {
+    for (String name : List.of("bolt.uri", "bolt.password")) {
+      try {
+        Files.deleteIfExists(dataDir.resolve(name));
+      } catch (IOException | RuntimeException e) {
+        System.err.println("neo4j-local: cannot remove " + name + ": " + describe(e));
+      }
+    }
   }
 
   /**
