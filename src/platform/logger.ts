@@ -28,7 +28,7 @@ const FATAL_SIGNALS = [
 const buffered = new Set<LogDestination>();
 let exitHooksInstalled = false;
 
-/** Writes out every buffered destination now; never throws, never waits past a second. */
+/** Writes out what every buffered destination holds, now (see flushSync). */
 export function flushLogs(): void {
   for (const dest of buffered) dest.flushSync();
 }
@@ -40,8 +40,10 @@ function installExitHooks(): void {
   process.on('exit', flushLogs);
   for (const signal of FATAL_SIGNALS) {
     const onSignal = () => {
+      // Someone handles it (the service's stop): the loop runs on and writes as usual,
+      // and the exit flushes the rest. Blocking here could hold that stop up.
+      if (process.listenerCount(signal) > 1) return;
       flushLogs();
-      if (process.listenerCount(signal) > 1) return; // someone handles it: theirs to end
       // The default action again: the last listener gone, Node restores it.
       process.removeListener(signal, onSignal);
       process.kill(process.pid, signal);
@@ -50,21 +52,35 @@ function installExitHooks(): void {
   }
 }
 
-/** How long a write may find the descriptor busy (EAGAIN) before its lines are dropped. */
+/** Lines held while a reader is behind; past this, new lines are counted and dropped. */
+const MAX_PENDING_CHARS = 4 * 1024 * 1024;
+/** How long a synchronous write may find the descriptor busy (EAGAIN) before it gives up. */
 const BUSY_GIVE_UP_MS = 1000;
+const RETRY_MS = 10;
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
+/** Write errors after which nothing more can be written: a closed terminal, a reader gone. */
+const FOR_GOOD = new Set(['EIO', 'EPIPE', 'EBADF', 'EINVAL', 'ENXIO']);
+
+const errCode = (err: unknown) => (err as NodeJS.ErrnoException | null)?.code ?? '';
+
 /**
- * Lines gathered and written with one system call once `minBytes` are pending (0: each
- * at once), and by flushSync(). Written with fs.writeSync: a chunk is a few KiB, and a
- * write never left in flight cannot be lost or repeated at exit. A write that fails for
- * good (a closed terminal: EIO; a reader gone: EPIPE) ends this destination, its lines
- * dropped from then on. pino's own (sonic-boom 4) retried such a write every 100 ms for
- * ever in its flushSync, so closing the service's terminal hung its stop.
+ * Lines gathered and written with one asynchronous write once `minBytes` are pending, or
+ * each at once (sync: one synchronous write per line). One write in flight at a time, so
+ * a reader that stops reading stalls a thread of libuv's pool, not the event loop; lines
+ * pile up to MAX_PENDING_CHARS and are then dropped, and their count said once writing
+ * goes on. A write that fails for good (FOR_GOOD) ends the destination; other errors lose
+ * that chunk (whole lines) only. pino's own destination (sonic-boom 4) retried a failed
+ * write every 100 ms for ever in its flushSync, so closing the service's terminal hung
+ * its stop.
  */
 class LogDestination {
   private pending: string[] = [];
   private pendingChars = 0;
+  /** The unwritten end of a synchronous write that gave up: written first next time. */
+  private carry: Buffer | null = null;
+  private writing = false;
+  private dropped = 0;
   private broken = false;
 
   constructor(
@@ -74,38 +90,96 @@ class LogDestination {
 
   write(line: string): boolean {
     if (this.broken) return true;
+    if (this.minBytes === 0) {
+      this.pending.push(line);
+      this.flushSync();
+      return true;
+    }
+    if (this.pendingChars + line.length > MAX_PENDING_CHARS) {
+      this.dropped++;
+      return true;
+    }
     this.pending.push(line);
     this.pendingChars += line.length;
-    if (this.pendingChars >= this.minBytes) this.flushSync();
+    if (this.pendingChars >= this.minBytes) this.flush();
     return true;
   }
 
-  /** pino's logger.flush() */
+  /** Starts writing what is pending unless a write is in flight (pino's logger.flush()). */
   flush(cb?: (err?: Error) => void): void {
-    this.flushSync();
+    if (!this.writing && !this.broken && (this.pending.length > 0 || this.carry)) {
+      this.writing = true;
+      this.writeFrom(this.take(), 0);
+    }
     cb?.();
   }
 
+  /**
+   * What is pending, written now with synchronous writes (each line when sync; at exit and
+   * on a fatal signal), after a write in flight if there is one, as sonic-boom does: its
+   * lines are older, and the two may land in either order. A descriptor that stays busy
+   * (EAGAIN) for a second is given up on, the rest kept for the next write; a blocking one
+   * whose reader has stopped reading holds this up until it reads again.
+   */
   flushSync(): void {
-    if (this.broken || this.pending.length === 0) return;
-    const bytes = Buffer.from(this.pending.join(''), 'utf8');
-    this.pending = [];
-    this.pendingChars = 0;
+    if (this.broken || (this.pending.length === 0 && !this.carry)) return;
+    const bytes = this.take();
     const giveUp = Date.now() + BUSY_GIVE_UP_MS;
     for (let at = 0; at < bytes.length;) {
       try {
         at += fs.writeSync(this.fd, bytes, at);
       } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code !== 'EAGAIN' && code !== 'EBUSY') {
-          this.broken = true;
-          buffered.delete(this);
-          return;
-        }
-        if (Date.now() > giveUp) return; // these lines are lost; the next may get through
-        Atomics.wait(pause, 0, 0, 10);
+        const code = errCode(err);
+        if (code === 'EAGAIN' || code === 'EBUSY') {
+          if (Date.now() <= giveUp) {
+            Atomics.wait(pause, 0, 0, RETRY_MS);
+            continue;
+          }
+          this.carry = bytes.subarray(at); // never half a line followed by another
+        } else if (FOR_GOOD.has(code)) this.end();
+        return;
       }
     }
+  }
+
+  private take(): Buffer {
+    if (this.dropped > 0) {
+      const msg = `${this.dropped} log lines dropped: the log's reader fell behind`;
+      this.pending.push(`${JSON.stringify({ level: 40, time: Date.now(), msg })}\n`);
+      this.dropped = 0;
+    }
+    const text = Buffer.from(this.pending.join(''), 'utf8');
+    const bytes = this.carry ? Buffer.concat([this.carry, text]) : text;
+    this.carry = null;
+    this.pending = [];
+    this.pendingChars = 0;
+    return bytes;
+  }
+
+  private writeFrom(bytes: Buffer, at: number): void {
+    fs.write(this.fd, bytes, at, bytes.length - at, null, (err, n) => {
+      if (err) {
+        const code = errCode(err);
+        if (code === 'EAGAIN' || code === 'EBUSY') {
+          setTimeout(() => this.writeFrom(bytes, at), RETRY_MS).unref();
+          return;
+        }
+        this.writing = false;
+        if (FOR_GOOD.has(code)) this.end();
+        return; // this chunk is lost; the next may get through (ENOSPC, …)
+      }
+      if (at + n < bytes.length) return this.writeFrom(bytes, at + n);
+      this.writing = false;
+      if (this.pendingChars >= this.minBytes || this.dropped > 0) this.flush();
+    });
+  }
+
+  private end(): void {
+    this.broken = true;
+    this.carry = null;
+    this.pending = [];
+    this.pendingChars = 0;
+    buffered.delete(this);
   }
 }
 
@@ -124,7 +198,7 @@ export function logDestination(dest: number | string, sync: boolean): pino.Desti
   if (!sync) {
     buffered.add(out);
     installExitHooks();
-    setInterval(() => out.flushSync(), FLUSH_EVERY_MS).unref();
+    setInterval(() => out.flush(), FLUSH_EVERY_MS).unref();
   }
   return out;
 }

@@ -1,6 +1,14 @@
 /** Log destinations: buffered lines still show within about a second; sync ones at once. */
-import { spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import {
+  closeSync,
+  constants as fsConstants,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createLogger, logDestination } from '../../../src/platform/logger';
@@ -53,6 +61,41 @@ it('redacts prompts and request bodies an error carries, wherever they are logge
   expect(text).toContain('[redacted]');
   expect(text).not.toMatch(/SECRET/);
 });
+
+it('keeps the event loop turning while the log reader does not read', async () => {
+  // Found by review: each 4 KiB went out with a synchronous write, so a reader that
+  // stopped (a paused terminal, `| less`, a stuck shipper) stopped the whole service.
+  const fifo = path.join(dir, 'stalled.fifo');
+  execFileSync('mkfifo', [fifo]);
+  const reader = openSync(fifo, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK); // never read
+  const writer = openSync(fifo, 'w');
+  const logger = JSON.stringify(path.join(__dirname, '../../../src/platform/logger.ts'));
+  const script = [
+    `const { createLogger, logDestination } = require(${logger});`,
+    `const log = createLogger('info', logDestination(1, false));`,
+    `setInterval(() => { for (let i = 0; i < 20; i++) log.info({ i, pad: 'x'.repeat(200) }, 'busy'); }, 5);`,
+    `setInterval(() => process.stderr.write('tick\\n'), 100);`,
+  ].join('\n');
+  const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], {
+    cwd: path.join(__dirname, '../../..'),
+    stdio: ['ignore', writer, 'pipe'],
+  });
+  let ticks = 0;
+  child.stderr?.on('data', (d: Buffer) => (ticks += d.toString().split('tick').length - 1));
+  try {
+    // tsx's start-up takes a while; then 2 s of ticks, the pipe long full (64 KiB)
+    for (const until = Date.now() + 30_000; ticks === 0 && Date.now() < until;) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const before = ticks;
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect(ticks - before).toBeGreaterThanOrEqual(10); // every 100 ms: 20 if nothing stalls
+  } finally {
+    child.kill('SIGKILL');
+    closeSync(writer);
+    closeSync(reader);
+  }
+}, 60_000);
 
 describe('a buffered destination in a process that is ending', () => {
   const root = path.join(__dirname, '../../..');
