@@ -51,11 +51,11 @@ export async function withRuntime<T>(work: (rt: CliRuntime) => Promise<T>): Prom
     await migrate(connection.db, cypher);
   } catch (err) {
     if (stopped) await new Promise(() => undefined); // the handler exits
+    for (const signal of STOP_SIGNALS) process.removeListener(signal, onSignal);
     await connection?.close();
     throw err;
-  } finally {
-    for (const signal of STOP_SIGNALS) process.removeListener(signal, onSignal);
   }
+  for (const signal of STOP_SIGNALS) process.removeListener(signal, onSignal);
   if (stopped) await new Promise(() => undefined);
   try {
     return await work({ config, logger, db: connection.db, cypher });

@@ -26,8 +26,9 @@ export function sayOnStderr(msg: string): void {
 }
 
 /**
- * Ctrl-C / SIGTERM abort `signal` (after printing `message`) instead of killing the
- * process, so the command can stop cleanly; `dispose()` restores the default.
+ * Ctrl-C / SIGTERM / SIGHUP (a closed terminal) abort `signal` (after printing `message`)
+ * instead of killing the process, so the command can stop cleanly; `dispose()` restores
+ * the default.
  */
 export function stopOnSignal(message: string): { signal: AbortSignal; dispose(): void } {
   const abort = new AbortController();
@@ -37,11 +38,13 @@ export function stopOnSignal(message: string): { signal: AbortSignal; dispose():
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  process.once('SIGHUP', onSignal);
   return {
     signal: abort.signal,
     dispose() {
       process.removeListener('SIGINT', onSignal);
       process.removeListener('SIGTERM', onSignal);
+      process.removeListener('SIGHUP', onSignal);
     },
   };
 }

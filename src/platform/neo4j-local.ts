@@ -60,8 +60,9 @@ export interface LocalNeo4jOptions {
   bulkImport?: () => BulkImport | undefined;
   /** Called when the bulk import is done and the DBMS starts. */
   onImported?: () => void;
-  /** Aborted before Neo4j is ready (e.g. during a long bulk import): the launcher is
-   * killed (a half-written store is the caller's to remove) and the start rejects. */
+  /** Aborted before Neo4j is ready (e.g. during a long bulk import): the launcher's Maven
+   * build or the launcher is stopped (a half-written store is the caller's to remove) and
+   * the start rejects. */
   signal?: AbortSignal;
   log?: (msg: string) => void;
   /**
@@ -286,12 +287,18 @@ interface Finished {
 
 /**
  * Runs a command to its end, keeping the tail of its output; rejects only when it cannot
- * be spawned (the error as spawn gives it). SIGKILLed after `timeoutMs`.
+ * be spawned (the error as spawn gives it). SIGKILLed after `timeoutMs`; SIGTERMed when
+ * `signal` aborts.
  */
 function runToEnd(
   command: string,
   args: string[],
-  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; outputChars?: number } = {},
+  opts: {
+    env?: NodeJS.ProcessEnv;
+    timeoutMs?: number;
+    outputChars?: number;
+    signal?: AbortSignal;
+  } = {},
 ): Promise<Finished> {
   return new Promise((resolve, reject) => {
     let output = '';
@@ -306,20 +313,26 @@ function runToEnd(
       opts.timeoutMs === undefined
         ? undefined
         : setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs);
-    child.on('error', (err) => {
+    const onAbort = () => child.kill('SIGTERM');
+    if (opts.signal?.aborted) onAbort();
+    else opts.signal?.addEventListener('abort', onAbort, { once: true });
+    const settled = () => {
       clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
       running.delete(child);
+    };
+    child.on('error', (err) => {
+      settled();
       reject(err);
     });
     child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      running.delete(child);
+      settled();
       resolve({ code, signal, output });
     });
   });
 }
 
-async function runMaven(pom: string): Promise<void> {
+async function runMaven(pom: string, signal?: AbortSignal): Promise<void> {
   const mvn = process.platform === 'win32' ? 'mvn.cmd' : 'mvn';
   const args = ['-q', '-B', '-f', pom, 'package', '-DskipTests'];
   let done: Finished;
@@ -327,6 +340,7 @@ async function runMaven(pom: string): Promise<void> {
     done = await runToEnd(mvn, args, {
       timeoutMs: BUILD_TIMEOUT_MS,
       outputChars: 4 * TAIL_CHARS,
+      signal,
     });
   } catch (err) {
     throw new Error(
@@ -336,6 +350,7 @@ async function runMaven(pom: string): Promise<void> {
         : `neo4j-local: cannot run mvn: ${(err as Error).message}`,
     );
   }
+  if (signal?.aborted) throw new Error('neo4j-local: the launcher build was stopped');
   if (done.code !== 0) {
     throw new Error(
       `neo4j-local: \`${mvn} ${args.join(' ')}\` failed (${done.signal ?? `exit ${done.code}`}). ` +
@@ -348,7 +363,10 @@ async function runMaven(pom: string): Promise<void> {
  * Builds neo4j-local/target/neo4j-local.jar (+ target/lib) when missing or when pom.xml or
  * the Java sources changed; returns the jar path. Safe to call from many processes at once.
  */
-export async function ensureLauncherBuilt(log: (msg: string) => void = noop): Promise<string> {
+export async function ensureLauncherBuilt(
+  log: (msg: string) => void = noop,
+  signal?: AbortSignal,
+): Promise<string> {
   const p = launcherPaths();
   const stamp = sourceStamp(p);
   if (isUpToDate(p, stamp)) return p.jar;
@@ -362,7 +380,7 @@ export async function ensureLauncherBuilt(log: (msg: string) => void = noop): Pr
     // Outputs of an earlier build go first: Maven keeps a file newer than its inputs, a
     // truncated one included, and a JVM running the old jar keeps its own (unlinked) copy.
     for (const old of [p.stamp, p.jar, p.lib]) fs.rmSync(old, { recursive: true, force: true });
-    await runMaven(p.pom);
+    await runMaven(p.pom, signal);
     if (!buildIsWhole(p)) {
       throw new Error(
         `neo4j-local: Maven succeeded but ${p.jar} or a jar in ${p.lib} is missing or cut short`,
@@ -543,7 +561,7 @@ export function writeBoltFiles(dataDir: string, uri: string, password: string): 
 /** Starts a local Neo4j on 127.0.0.1 and resolves once Bolt answers queries. */
 export async function startLocalNeo4j(opts: LocalNeo4jOptions): Promise<LocalNeo4j> {
   const log = opts.log ?? noop;
-  const jar = await ensureLauncherBuilt(opts.buildLog ?? log);
+  const jar = await ensureLauncherBuilt(opts.buildLog ?? log, opts.signal);
   const dataDir = path.resolve(opts.dataDir);
   fs.mkdirSync(dataDir, { recursive: true });
   const heap = opts.heap ?? '1g';
