@@ -80,6 +80,8 @@ class LogDestination {
   /** The unwritten end of a synchronous write that gave up: written first next time. */
   private carry: Buffer | null = null;
   private writing = false;
+  /** The asynchronous write's bytes, how far they are written, and its retry if waiting. */
+  private inFlight: { bytes: Buffer; at: number; retry?: NodeJS.Timeout } | null = null;
   private dropped = 0;
   private broken = false;
 
@@ -122,6 +124,15 @@ class LogDestination {
    * whose reader has stopped reading holds this up until it reads again.
    */
   flushSync(): void {
+    if (this.inFlight?.retry) {
+      // An asynchronous write waiting to retry (EAGAIN) is taken over: its unwritten
+      // end goes first, so no line is cut or put after a newer one.
+      clearTimeout(this.inFlight.retry);
+      const rest = this.inFlight.bytes.subarray(this.inFlight.at);
+      this.carry = this.carry ? Buffer.concat([rest, this.carry]) : rest;
+      this.inFlight = null;
+      this.writing = false;
+    }
     if (this.broken || (this.pending.length === 0 && !this.carry)) return;
     const bytes = this.take();
     const giveUp = Date.now() + BUSY_GIVE_UP_MS;
@@ -157,18 +168,24 @@ class LogDestination {
   }
 
   private writeFrom(bytes: Buffer, at: number): void {
+    const inFlight: NonNullable<LogDestination['inFlight']> = { bytes, at };
+    this.inFlight = inFlight;
     fs.write(this.fd, bytes, at, bytes.length - at, null, (err, n) => {
+      if (this.inFlight !== inFlight) return; // ended meanwhile
       if (err) {
         const code = errCode(err);
         if (code === 'EAGAIN' || code === 'EBUSY') {
-          setTimeout(() => this.writeFrom(bytes, at), RETRY_MS).unref();
+          inFlight.retry = setTimeout(() => this.writeFrom(bytes, at), RETRY_MS);
+          inFlight.retry.unref();
           return;
         }
+        this.inFlight = null;
         this.writing = false;
         if (FOR_GOOD.has(code)) this.end();
         return; // this chunk is lost; the next may get through (ENOSPC, …)
       }
       if (at + n < bytes.length) return this.writeFrom(bytes, at + n);
+      this.inFlight = null;
       this.writing = false;
       if (this.pendingChars >= this.minBytes || this.dropped > 0) this.flush();
     });
@@ -176,6 +193,7 @@ class LogDestination {
 
   private end(): void {
     this.broken = true;
+    this.inFlight = null;
     this.carry = null;
     this.pending = [];
     this.pendingChars = 0;

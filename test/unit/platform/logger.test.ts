@@ -9,6 +9,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createLogger, logDestination } from '../../../src/platform/logger';
@@ -94,6 +95,55 @@ it('keeps the event loop turning while the log reader does not read', async () =
     child.kill('SIGKILL');
     closeSync(writer);
     closeSync(reader);
+  }
+}, 60_000);
+
+it('never cuts a line or puts one after a newer one while its reader falls behind', async () => {
+  // Found by review: a write that gave up on a busy descriptor dropped its unwritten end,
+  // so half a line ran into the next one. Here stdout is a pipe nobody reads for 2.5 s
+  // while the child logs.
+  const fifo = path.join(dir, 'slow.fifo');
+  execFileSync('mkfifo', [fifo]);
+  const reader = openSync(fifo, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  const writer = openSync(fifo, 'w');
+  const logger = JSON.stringify(path.join(__dirname, '../../../src/platform/logger.ts'));
+  const script = [
+    // as tsx or a progress bar does: Node then makes fd 1 non-blocking, so writes find it busy
+    `void process.stdout.fd;`,
+    `const { createLogger, logDestination } = require(${logger});`,
+    `const log = createLogger('info', logDestination(1, false));`,
+    `let n = 0;`,
+    `const t = setInterval(() => { for (let i = 0; i < 20; i++) log.info({ n: n++, pad: 'y'.repeat(300) }, 'seq'); }, 2);`,
+    // logging stops while the reader is away, and the child exits once it has read again
+    `setTimeout(() => { clearInterval(t); log.info({ n: n++ }, 'last'); }, 1500);`,
+    `setTimeout(() => process.exit(0), 5000);`,
+  ].join('\n');
+  const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], {
+    cwd: path.join(__dirname, '../../..'),
+    stdio: ['ignore', writer, 'inherit'],
+  });
+  closeSync(writer); // the child's copy is the only writer: its exit ends the stream
+  await new Promise((r) => setTimeout(r, 2_500));
+  const chunks: Buffer[] = [];
+  const stream = new net.Socket({ fd: reader, readable: true, writable: false });
+  stream.on('data', (d: Buffer) => chunks.push(d));
+  await Promise.all([
+    new Promise((r) => stream.on('close', r)),
+    new Promise((r) => child.on('close', r)),
+  ]);
+  const lines = Buffer.concat(chunks).toString('utf8').split('\n');
+  expect(lines.pop()).toBe(''); // ends with a whole line
+  expect(lines.length).toBeGreaterThan(100);
+  expect(lines.at(-1)).toContain('"msg":"last"');
+  let last = -1;
+  for (const line of lines) {
+    const { n, msg } = JSON.parse(line) as { n?: number; msg: string };
+    if (n === undefined) {
+      expect(msg).toMatch(/log lines dropped/);
+      continue;
+    }
+    expect(n).toBeGreaterThan(last);
+    last = n;
   }
 }, 60_000);
 
