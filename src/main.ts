@@ -6,7 +6,6 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { constants } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { createApp } from './app';
 import { startEventIdRetention } from './ingest/retention';
@@ -24,19 +23,13 @@ import { listen } from './platform/listen';
 import { createLogger, logDestination } from './platform/logger';
 import { Metrics } from './platform/metrics';
 import { migrate } from './platform/migrations';
-import { stopChildProcesses } from './platform/neo4j-local';
+import { never, signalExitCode, STOP_SIGNALS, stopStarted } from './platform/stop';
 
 /** How long a stop waits for requests in flight before it closes their connections. */
 const SHUTDOWN_GRACE_MS = 10_000;
 
-/** The signals that stop the service (SIGHUP: its terminal closed; there is no reload). */
-const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-
 /** A signal stopped start-up: main() leaves the process to that stop, which exits. */
 let startupStopped = false;
-
-/** Resolves never: what start-up waits on once a signal has stopped it. */
-const never = () => new Promise<never>(() => undefined);
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -66,14 +59,9 @@ async function main(): Promise<void> {
     if (startupStopped) return;
     startupStopped = true;
     logger.info({ signal }, 'stopping during start-up');
-    try {
-      // Not connected yet: a launcher still starting (or Maven building it) is stopped.
-      await (started.connection ? started.connection.close() : stopChildProcesses());
-    } catch (err) {
-      logger.error({ err }, 'could not stop cleanly');
-    }
+    await stopStarted(started.connection, (err) => logger.error({ err }, 'could not stop cleanly'));
     logger.info({ signal }, 'start-up stopped');
-    process.exit(128 + constants.signals[signal]);
+    process.exit(signalExitCode(signal));
   };
   for (const signal of STOP_SIGNALS) {
     process.on(signal, () => void (started.stop ? started.stop(signal) : stopStartup(signal)));

@@ -2,14 +2,13 @@
  * Opens what a CLI command needs (config, logger, database, migrations) and
  * closes it afterwards, also on failure, so a local Neo4j never outlives the command.
  */
-import os from 'node:os';
 import { loadConfig, type Config } from '../platform/config';
 import { type Connection, connect } from '../platform/connect';
 import { type CypherMap, loadCypher } from '../platform/cypher';
 import { createLogger, logDestination, type Logger } from '../platform/logger';
 import { migrate } from '../platform/migrations';
-import { stopChildProcesses } from '../platform/neo4j-local';
 import type { Database } from '../platform/neo4j';
+import { never, signalExitCode, STOP_SIGNALS, stopStarted } from '../platform/stop';
 import { sayOnStderr } from './terminal';
 
 export interface CliRuntime {
@@ -18,9 +17,6 @@ export interface CliRuntime {
   db: Database;
   cypher: CypherMap;
 }
-
-/** The signals that stop a command (SIGHUP: its terminal closed). */
-const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 export async function withRuntime<T>(work: (rt: CliRuntime) => Promise<T>): Promise<T> {
   const config = loadConfig();
@@ -40,23 +36,23 @@ export async function withRuntime<T>(work: (rt: CliRuntime) => Promise<T>): Prom
     if (stopped) return;
     stopped = true;
     sayOnStderr(`${signal}: stopping during start-up`);
-    void (connection ? connection.close() : stopChildProcesses())
-      .catch(() => undefined)
-      .finally(() => process.exit(128 + os.constants.signals[signal]));
+    void stopStarted(connection, () => undefined).then(() => process.exit(signalExitCode(signal)));
   };
   for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   const cypher = loadCypher();
+  let failed: { err: unknown } | undefined;
   try {
     connection = await connect(config, logger, { buildLog: sayOnStderr });
     await migrate(connection.db, cypher);
   } catch (err) {
-    if (stopped) await new Promise(() => undefined); // the handler exits
-    for (const signal of STOP_SIGNALS) process.removeListener(signal, onSignal);
-    await connection?.close();
-    throw err;
+    failed = { err };
   }
+  if (stopped) return never(); // the handler exits
   for (const signal of STOP_SIGNALS) process.removeListener(signal, onSignal);
-  if (stopped) await new Promise(() => undefined);
+  if (failed || !connection) {
+    await connection?.close();
+    throw failed?.err;
+  }
   try {
     return await work({ config, logger, db: connection.db, cypher });
   } finally {

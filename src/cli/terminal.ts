@@ -1,5 +1,6 @@
 /** What every CLI command shows and handles on the terminal: progress bars and Ctrl-C. */
 import { Format, SingleBar } from 'cli-progress';
+import { STOP_SIGNALS } from '../platform/stop';
 
 /** A progress bar on stderr (stdout carries the command's JSON result); redrawn every 5 s without a TTY. */
 export function progressBar(format: string, etaBuffer?: number): SingleBar {
@@ -36,15 +37,11 @@ export function stopOnSignal(message: string): { signal: AbortSignal; dispose():
     process.stderr.write(`\n${message}\n`);
     abort.abort();
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  process.once('SIGHUP', onSignal);
+  for (const signal of STOP_SIGNALS) process.once(signal, onSignal);
   return {
     signal: abort.signal,
     dispose() {
-      process.removeListener('SIGINT', onSignal);
-      process.removeListener('SIGTERM', onSignal);
-      process.removeListener('SIGHUP', onSignal);
+      for (const signal of STOP_SIGNALS) process.removeListener(signal, onSignal);
     },
   };
 }

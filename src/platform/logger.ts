@@ -79,7 +79,6 @@ class LogDestination {
   private pendingChars = 0;
   /** The unwritten end of a synchronous write that gave up: written first next time. */
   private carry: Buffer | null = null;
-  private writing = false;
   /** The asynchronous write's bytes, how far they are written, and its retry if waiting. */
   private inFlight: { bytes: Buffer; at: number; retry?: NodeJS.Timeout } | null = null;
   private dropped = 0;
@@ -109,8 +108,7 @@ class LogDestination {
 
   /** Starts writing what is pending unless a write is in flight (pino's logger.flush()). */
   flush(cb?: (err?: Error) => void): void {
-    if (!this.writing && !this.broken && (this.pending.length > 0 || this.carry)) {
-      this.writing = true;
+    if (!this.inFlight && !this.broken && (this.pending.length > 0 || this.carry)) {
       this.writeFrom(this.take(), 0);
     }
     cb?.();
@@ -131,7 +129,6 @@ class LogDestination {
       const rest = this.inFlight.bytes.subarray(this.inFlight.at);
       this.carry = this.carry ? Buffer.concat([rest, this.carry]) : rest;
       this.inFlight = null;
-      this.writing = false;
     }
     if (this.broken || (this.pending.length === 0 && !this.carry)) return;
     const bytes = this.take();
@@ -180,13 +177,11 @@ class LogDestination {
           return;
         }
         this.inFlight = null;
-        this.writing = false;
         if (FOR_GOOD.has(code)) this.end();
         return; // this chunk is lost; the next may get through (ENOSPC, …)
       }
       if (at + n < bytes.length) return this.writeFrom(bytes, at + n);
       this.inFlight = null;
-      this.writing = false;
       if (this.pendingChars >= this.minBytes || this.dropped > 0) this.flush();
     });
   }

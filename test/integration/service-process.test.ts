@@ -111,6 +111,11 @@ async function neo4jReady(svc: Service): Promise<{ pid: number; uri: string; pas
   }
 }
 
+/** Which of bolt.uri / bolt.password are in the data folder `dir`. */
+function boltFilesIn(dir: string): string[] {
+  return [BOLT_URI_FILE, BOLT_PASSWORD_FILE].filter((f) => fs.existsSync(path.join(dir, f)));
+}
+
 async function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
@@ -346,8 +351,7 @@ it('a service killed outright (SIGKILL): its embedded Neo4j stops and takes the 
   const svc = await startServiceProcess();
   try {
     const { pid } = await neo4jReady(svc);
-    const boltFiles = () =>
-      [BOLT_URI_FILE, BOLT_PASSWORD_FILE].filter((f) => fs.existsSync(path.join(dataDir, f)));
+    const boltFiles = () => boltFilesIn(dataDir);
     expect(boltFiles()).toEqual([BOLT_URI_FILE, BOLT_PASSWORD_FILE]);
     svc.child.kill('SIGKILL'); // the service only, not its group
     await within(10_000, 'service exit', svc.exited);
@@ -482,8 +486,7 @@ it('SIGTERM to a CLI command during its start-up: Neo4j stopped, bolt files remo
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const boltFiles = () =>
-    [BOLT_URI_FILE, BOLT_PASSWORD_FILE].filter((f) => fs.existsSync(path.join(fresh, f)));
+  const boltFiles = () => boltFilesIn(fresh);
   try {
     let pid = 0;
     for (const until = Date.now() + 180_000; ;) {
@@ -515,8 +518,7 @@ it('SIGTERM during start-up: the embedded Neo4j is stopped, its bolt files remov
   // A new store: its migrations take seconds after Neo4j is up, the window for the signal.
   const fresh = fs.mkdtempSync(path.join(os.tmpdir(), 'coterie-service-startup-'));
   const svc = spawnServiceProcess({ NEO4J_LOCAL_DATA_DIR: fresh, LOG_SYNC: 'true' });
-  const boltFiles = () =>
-    [BOLT_URI_FILE, BOLT_PASSWORD_FILE].filter((f) => fs.existsSync(path.join(fresh, f)));
+  const boltFiles = () => boltFilesIn(fresh);
   try {
     let pid = 0;
     for (const until = Date.now() + 180_000; ;) {
