@@ -29,7 +29,7 @@ import type { CypherMap } from '../platform/cypher';
 import { migrate } from '../platform/migrations';
 import { openDatabase } from '../platform/neo4j';
 import { peakRssMiB } from '../platform/peak-rss';
-import { startLocalNeo4j } from '../platform/neo4j-local';
+import { startLocalNeo4j, type Collector } from '../platform/neo4j-local';
 import { takeFirstLoadLock } from './first-load-lock';
 import { foldFile } from './fold-file';
 import { writeImportFiles } from './import-csv';
@@ -45,6 +45,8 @@ export interface FirstLoadOptions {
   /** JVM heap for the import tool and Neo4j, Neo4j page cache */
   heap?: string;
   pagecache?: string;
+  /** the Neo4j JVM's garbage collector (startLocalNeo4j's) */
+  collector?: Collector;
   /** threads that read and fold (default: fold-file.ts decides by file size and cores) */
   workers?: number;
   /** while reading, at most every 0.5 s (bytes; the counts come at the end of reading) */
@@ -199,6 +201,7 @@ async function loadLocked(opts: FirstLoadOptions): Promise<FirstLoadSummary> {
       port: 0,
       heap: opts.heap,
       pagecache: opts.pagecache,
+      collector: opts.collector,
       jvmArgs: progress.written <= C1_ONLY_UP_TO ? ['-XX:TieredStopAtLevel=1'] : [],
       bulkImport: () => {
         const files = writeImportFiles(fold, eventIds, csvDir, {

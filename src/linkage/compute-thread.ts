@@ -24,7 +24,6 @@ export type WorkerMessage =
   | { type: 'failed'; error: { message: string; code?: ErrorCode } };
 
 const ABORT_POLL_MS = 250;
-const YOUNG_GENERATION_MB = 192;
 
 export function computeInWorker(
   connection: DriverOptions,
@@ -33,10 +32,6 @@ export function computeInWorker(
 ): Promise<ComputeResult> {
   const { file, execArgv } = workerEntry(__dirname, 'compute-worker');
   const worker = new Worker(file, {
-    // A larger young generation (semi-spaces of 64 MiB): extract's decoded pages then
-    // die young instead of being promoted; ~10 % less CPU for extract at 1M accounts.
-    // The old-generation limit still comes from --max-old-space-size.
-    resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
     workerData: { connection, params } satisfies WorkerInput,
     execArgv,
   });

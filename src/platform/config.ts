@@ -72,6 +72,7 @@ export const configSchema = z.object({
   NEO4J_LOCAL_BOLT_PORT: port(7687),
   NEO4J_LOCAL_HEAP: memorySize('2g'),
   NEO4J_LOCAL_PAGECACHE: memorySize('1g'),
+  NEO4J_LOCAL_GC: z.enum(['g1', 'parallel']).default('g1'),
 
   INGEST_MAX_EVENTS: int(10000, 1),
   INGEST_MAX_BODY_BYTES: int(10 * 1024 * 1024, 1024),

@@ -42,6 +42,7 @@ export async function connect(
       port: config.NEO4J_LOCAL_BOLT_PORT,
       heap: config.NEO4J_LOCAL_HEAP,
       pagecache: config.NEO4J_LOCAL_PAGECACHE,
+      collector: config.NEO4J_LOCAL_GC,
       log: (msg) => logger.info(msg),
       buildLog: opts.buildLog,
     }).catch((err: unknown) => {

@@ -48,6 +48,8 @@ export interface LocalNeo4jOptions {
   heap?: string;
   /** Neo4j page cache, e.g. '128m' (default '512m'). */
   pagecache?: string;
+  /** Garbage collector (default 'g1'; see GC_ARGS). */
+  collector?: Collector;
   /** More JVM options (e.g. the first load's JIT choice). */
   jvmArgs?: readonly string[];
   /**
@@ -558,6 +560,20 @@ export function writeBoltFiles(dataDir: string, uri: string, password: string): 
   return remove;
 }
 
+export type Collector = 'g1' | 'parallel';
+
+/**
+ * G1 collects after 1 s without a collection, so an idle JVM gives back the heap it
+ * grew: a linkage run's extract grows it, and build and score, the runner's largest
+ * memory, come while Neo4j idles (~0.5 GiB less for the two at 1M accounts). The
+ * parallel collector never gives memory back, but writes ~6 % more REST events/s on
+ * 2 cores, where G1's concurrent threads compete with the one writing (bench/RESULTS.md).
+ */
+const GC_ARGS: Record<Collector, readonly string[]> = {
+  g1: ['-XX:+UseG1GC', '-XX:G1PeriodicGCInterval=1000'],
+  parallel: ['-XX:+UseParallelGC'],
+};
+
 /** Starts a local Neo4j on 127.0.0.1 and resolves once Bolt answers queries. */
 export async function startLocalNeo4j(opts: LocalNeo4jOptions): Promise<LocalNeo4j> {
   const log = opts.log ?? noop;
@@ -569,9 +585,7 @@ export async function startLocalNeo4j(opts: LocalNeo4jOptions): Promise<LocalNeo
   const cds = classArchive(opts.bulkImport ? 'neo4j-local-import' : 'neo4j-local');
   const args = [
     `-Xmx${heap}`,
-    // The throughput collector: on 2 cores G1's concurrent threads compete with the
-    // one thread a write transaction runs on (bench/RESULTS.md: ~5 % more events/s).
-    '-XX:+UseParallelGC',
+    ...GC_ARGS[opts.collector ?? 'g1'],
     '-XX:+ExitOnOutOfMemoryError',
     ...cds.args,
     ...(opts.jvmArgs ?? []),

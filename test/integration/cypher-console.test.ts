@@ -612,7 +612,7 @@ describe('POST /v1/cypher', () => {
   });
 
   it('422 query_memory_limit past db.memory.transaction.max; Neo4j and the service stay up', async () => {
-    // Collects strings of ~100,000 characters until the ~228 MiB one transaction may use
+    // Collects strings of ~100,000 characters until the 256 MiB one transaction may use
     // (half the 512m heap tests give Neo4j) are taken: a few thousand rows. Through a
     // service with a 60 s limit, so a starved JVM answers 422 late rather than 504.
     // Without the per-transaction limit it fills the total of all transactions instead:
@@ -643,8 +643,8 @@ describe('POST /v1/cypher', () => {
     const limits = Object.fromEntries(
       settings.records.map((r) => [r.get('name') as string, r.get('value') as string]),
     );
-    expect(limits['db.memory.transaction.max']).toMatch(/^22\d\.\d+MiB$/);
-    expect(limits['dbms.memory.transaction.total.max']).toMatch(/^3[0-3]\d\.\d+MiB$/);
+    expect(limits['db.memory.transaction.max']).toMatch(/^256\.\d+MiB$/);
+    expect(limits['dbms.memory.transaction.total.max']).toMatch(/^358\.\d+MiB$/);
     expect(await getJson(`${svc.url}/readyz`)).toMatchObject({ status: 200 });
     expect((await cypher('RETURN 1 AS one')).body.rows).toEqual([{ one: 1 }]);
   });

@@ -58,6 +58,25 @@ async function returnOne(local: LocalNeo4j): Promise<number> {
   }
 }
 
+/** The JVM's collectors as it names them, and its command-line options. */
+async function jvmOf(local: LocalNeo4j): Promise<{ collectors: string[]; args: string[] }> {
+  const driver = neo4j.driver(local.uri, authOf(local));
+  try {
+    const gc = await driver.executeQuery(
+      "CALL dbms.queryJmx('java.lang:type=GarbageCollector,*') YIELD attributes RETURN attributes.Name.value AS name",
+    );
+    const runtime = await driver.executeQuery(
+      "CALL dbms.queryJmx('java.lang:type=Runtime') YIELD attributes RETURN attributes.InputArguments.value AS args",
+    );
+    return {
+      collectors: gc.records.map((r) => r.get('name') as string).sort(),
+      args: runtime.records[0]?.get('args') as string[],
+    };
+  } finally {
+    await driver.close();
+  }
+}
+
 describe('local Neo4j launcher', () => {
   let db: TestNeo4j;
   let startupMs = 0;
@@ -118,13 +137,18 @@ describe('local Neo4j launcher', () => {
       expect(fs.readFileSync(file, 'utf8').trim()).toBe(first.password);
       expect(fs.statSync(file).mode & 0o777).toBe(0o600);
       expect(await returnOne(first)).toBe(1);
+      // G1 by default, collecting when idle so the JVM gives memory back.
+      const jvm = await jvmOf(first);
+      expect(jvm.collectors).toEqual(['G1 Old Generation', 'G1 Young Generation']);
+      expect(jvm.args).toContain('-XX:G1PeriodicGCInterval=1000');
     } finally {
       await first.stop();
     }
     expect(fs.existsSync(file)).toBe(false);
     // The same store started again takes a new password; the old one no longer opens it.
-    const second = await startLocalNeo4j(opts);
+    const second = await startLocalNeo4j({ ...opts, collector: 'parallel' });
     try {
+      expect((await jvmOf(second)).collectors).toEqual(['PS MarkSweep', 'PS Scavenge']);
       expect(second.password).not.toBe(first.password);
       expect(await returnOne(second)).toBe(1);
       await expect(returnOne({ ...second, password: first.password })).rejects.toThrow(

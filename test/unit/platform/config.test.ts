@@ -36,6 +36,14 @@ describe('checked up front', () => {
     },
   );
 
+  it('NEO4J_LOCAL_GC is g1 or parallel, naming the key otherwise', () => {
+    expect(loadConfig({}).NEO4J_LOCAL_GC).toBe('g1');
+    expect(loadConfig({ NEO4J_LOCAL_GC: 'parallel' }).NEO4J_LOCAL_GC).toBe('parallel');
+    for (const bad of ['G1', 'zgc', 'ParallelGC', ' g1']) {
+      expect(() => loadConfig({ NEO4J_LOCAL_GC: bad })).toThrow('NEO4J_LOCAL_GC');
+    }
+  });
+
   it.each(['PORT', 'NEO4J_LOCAL_BOLT_PORT'])('%s must be a TCP port (0 = any free one)', (key) => {
     for (const bad of ['99999', '65536', '-1', 'abc', '80.5']) {
       expect(() => loadConfig({ [key]: bad })).toThrow(key);

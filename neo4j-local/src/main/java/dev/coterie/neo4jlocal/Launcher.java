@@ -405,7 +405,7 @@ public final class Launcher {
 
   /**
    * Share of the heap one transaction's tracked memory may use (db.memory.transaction.max):
-   * 910 MiB at the default 2g. The largest legitimate transaction, a 50,000-row part of
+   * 1 GiB at the default 2g (G1). The largest legitimate transaction, a 50,000-row part of
    * `coterie import`, was seen at 414 MiB (neo4j-local/README.md).
    */
   static final double TX_MEMORY_SHARE = 0.5;
