@@ -9,7 +9,7 @@
  *   → only then truth.csv is read and the clusters scored (evaluate.ts).
  * Prints the quality table, time per phase, peak memory of this process and of the
  * Neo4j JVM (VmHWM), and the database size on disk; writes the figures as JSON and
- * Markdown to bench/out/quality-<scale>-<seed>.{json,md}.
+ * Markdown to bench/out/quality-<scale>-<seed>-linkage-<LINKAGE_SEED>.{json,md}.
  *
  *   npm run bench:quality -- [--scale 0.1] [--seed 42] [--reuse-sim] [--keep-db] [--first-load]
  *                            [--batch-size N (default IMPORT_BATCH_SIZE; not with --first-load)]
@@ -265,7 +265,8 @@ async function main(): Promise<void> {
   const md = lines.join('\n');
   console.log(`\n${md}`);
   if (e.unknownAccounts > 0) console.warn(`WARNING: ${e.unknownAccounts} accounts not in truth`);
-  const base = path.join(OUT, `quality-${scale}-${seed}`);
+  // Named by both seeds: runs of one world with other LINKAGE_SEEDs keep their own reports.
+  const base = path.join(OUT, `quality-${scale}-${seed}-linkage-${linkageSeed}`);
   writeFileSync(`${base}.md`, `${md}\n`);
   writeFileSync(
     `${base}.json`,
