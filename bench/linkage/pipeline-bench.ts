@@ -17,6 +17,7 @@
  *     --keep-results they stay, and the run is a nightly one: it matches the previous
  *     run's clusters and prunes memberships past LINKAGE_KEEP_RUNS)
  *   --heap / --pagecache: the Neo4j JVM's (default 6g / 3g; the service ships 2g / 1g)
+ *   --collector g1|parallel: the Neo4j JVM's garbage collector (default g1, as the service's)
  *   --jvm-arg ARG (repeatable): added to the Neo4j JVM's options, for A/Bs of its flags
  *   --in-process: compute (extract … match) on the bench's main thread instead of the
  *     worker thread the service uses (A/B for the event-loop stall figure)
@@ -46,7 +47,7 @@ import { loadCypher, query } from '../../src/platform/cypher';
 import { createLogger } from '../../src/platform/logger';
 import { migrate } from '../../src/platform/migrations';
 import { Database, createDriver, int, openDatabase } from '../../src/platform/neo4j';
-import { startLocalNeo4j } from '../../src/platform/neo4j-local';
+import { startLocalNeo4j, type Collector } from '../../src/platform/neo4j-local';
 import type { LoadResult } from './load-population';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -60,6 +61,11 @@ const load = (): string =>
     .loadavg()
     .map((x) => x.toFixed(2))
     .join(' ');
+
+function collectorOption(value: string | undefined): Collector {
+  if (value === 'g1' || value === 'parallel') return value;
+  throw new Error(`--collector must be g1 or parallel, got "${value}"`);
+}
 
 /** KiB from /proc/<pid>/status (VmHWM: peak RSS; VmRSS: now). */
 function procKiB(pid: number | 'self', field: 'VmHWM' | 'VmRSS'): number {
@@ -140,6 +146,7 @@ async function main(): Promise<void> {
       'run-seed': { type: 'string', default: '42' },
       heap: { type: 'string', default: '6g' },
       pagecache: { type: 'string', default: '3g' },
+      collector: { type: 'string', default: 'g1' },
       'jvm-arg': { type: 'string', multiple: true, default: [] },
       'keep-db': { type: 'string' },
       'reuse-db': { type: 'string' },
@@ -166,7 +173,7 @@ async function main(): Promise<void> {
   };
   console.log(
     `pipeline bench: ${accounts} accounts, population seed ${seed}, run seed ${runSeed}, ` +
-      `${figures.machine as string}, heap ${args.heap}, page cache ${args.pagecache}, load ${load()}`,
+      `${figures.machine as string}, heap ${args.heap}, page cache ${args.pagecache}, collector ${args.collector}, load ${load()}`,
   );
 
   let dataDir: string;
@@ -187,6 +194,7 @@ async function main(): Promise<void> {
     port: 0,
     heap: args.heap,
     pagecache: args.pagecache,
+    collector: collectorOption(args.collector),
     jvmArgs: args['jvm-arg'],
   });
   // With its connection options the runner computes in a worker thread, as the service

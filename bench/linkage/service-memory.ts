@@ -11,7 +11,7 @@
  * DIR is a database kept by `pipeline-bench.ts --keep-db` (used in place: the run
  * publishes into it), with a run published, so the service starts with an index.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
@@ -33,14 +33,14 @@ const MAIN = path.join(ROOT, 'dist/src/main.js');
 const SAMPLE_MS = 100;
 const INDEX_WAIT_MS = 300_000;
 
-function rssKiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) : 0;
-}
-
-function hwmKiB(pid: number): number {
-  const m = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) : 0;
+/** KiB from /proc/<pid>/status; 0 once the process is gone. */
+function procKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  try {
+    const m = new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
 }
 
 const gib = (kib: number) => (kib / 1024 / 1024).toFixed(2);
@@ -66,6 +66,19 @@ async function waitReady(url: string): Promise<void> {
   throw new Error('the service never became ready');
 }
 
+interface RunRecord {
+  status: string;
+  phase: string | null;
+  timings: Record<string, number>;
+  stats: Record<string, unknown>;
+}
+
+const loadAvg = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+
 async function main(): Promise<void> {
   const db = args.db;
   if (!db || !existsSync(db)) throw new Error('--db DIR: a database kept by pipeline-bench.ts');
@@ -79,110 +92,122 @@ async function main(): Promise<void> {
     pagecache: args.pagecache,
     collector,
   });
-  const port = await freePort();
-  const service = spawn(process.execPath, [MAIN], {
-    env: {
-      ...process.env,
-      NEO4J_URI: local.uri,
-      NEO4J_USER: local.user,
-      NEO4J_PASSWORD: local.password,
-      PORT: String(port),
-      API_KEYS: '',
-      LINKAGE_CRON: 'off',
-      LOG_LEVEL: 'info',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  // Each 'membership index: loaded' line the service logs, counted.
-  let indexLoads = 0;
-  let indexWaiter: (() => void) | undefined;
-  createInterface({ input: service.stdout! }).on('line', (line) => {
-    if (!line.includes('membership index: loaded')) return;
-    indexLoads++;
-    indexWaiter?.();
-  });
-  const indexLoaded = (count: number) =>
-    new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('no index loaded')), INDEX_WAIT_MS);
-      const check = () => {
-        if (indexLoads < count) return;
-        clearTimeout(timer);
-        indexWaiter = undefined;
-        resolve();
-      };
-      indexWaiter = check;
-      check();
-    });
+  let service: ChildProcess | undefined;
+  let sampler: NodeJS.Timeout | undefined;
+  let poke: NodeJS.Timeout | undefined;
+  let exited: Promise<unknown> = Promise.resolve();
   try {
+    const port = await freePort();
+    service = spawn(process.execPath, [MAIN], {
+      env: {
+        ...process.env,
+        NEO4J_URI: local.uri,
+        NEO4J_USER: local.user,
+        NEO4J_PASSWORD: local.password,
+        PORT: String(port),
+        API_KEYS: '',
+        LINKAGE_CRON: 'off',
+        LOG_LEVEL: 'info',
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const child = service;
+    const pid = child.pid!;
+    // Any wait below fails at once, with the exit status, if the service dies.
+    exited = new Promise((resolve) => child.once('exit', resolve));
+    const died = exited.then((code) => {
+      throw new Error(`the service exited (${String(code ?? child.signalCode)})`);
+    });
+    died.catch(() => undefined);
+    const orDied = <T>(p: Promise<T>) => Promise.race([p, died]);
+    const url = `http://127.0.0.1:${port}`;
+    // Each 'membership index: loaded' line the service logs, counted.
+    let indexLoads = 0;
+    let indexWaiter: (() => void) | undefined;
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (!line.includes('membership index: loaded')) return;
+      indexLoads++;
+      indexWaiter?.();
+    });
+    const indexLoaded = (count: number) =>
+      orDied(
+        new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error('no index loaded')), INDEX_WAIT_MS);
+          const check = () => {
+            if (indexLoads < count) return;
+            clearTimeout(timer);
+            indexWaiter = undefined;
+            resolve();
+          };
+          indexWaiter = check;
+          check();
+        }),
+      );
     console.log(
       `service memory: ${os.cpus().length} cores, heap ${args.heap}, page cache ${args.pagecache}, ` +
-        `collector ${collector}, load ${os
-          .loadavg()
-          .map((l) => l.toFixed(2))
-          .join(' ')}`,
+        `collector ${collector}, load ${loadAvg()}`,
     );
     // The index loads when a lookup first sees the current run (and again once it moved).
     const lookup = () => fetch(`${url}/v1/accounts/probe/cluster`).then((r) => r.arrayBuffer());
-    await waitReady(url);
-    await lookup();
+    await orDied(waitReady(url));
+    await orDied(lookup());
     await indexLoaded(1);
-    const idle = { service: rssKiB(service.pid!), neo4j: rssKiB(local.pid) };
     console.log(
-      `index of the current run loaded: service ${gib(idle.service)} GiB, Neo4j ${gib(idle.neo4j)} GiB`,
+      `index of the current run loaded: service ${gib(procKiB(pid, 'VmRSS'))} GiB, ` +
+        `Neo4j ${gib(procKiB(local.pid, 'VmRSS'))} GiB`,
     );
 
     let phase = 'trigger';
     let peak = { sum: 0, service: 0, neo4j: 0, phase };
-    const sampler = setInterval(() => {
-      const s = rssKiB(service.pid!);
-      const n = rssKiB(local.pid);
+    sampler = setInterval(() => {
+      const s = procKiB(pid, 'VmRSS');
+      const n = procKiB(local.pid, 'VmRSS');
       if (s + n > peak.sum) peak = { sum: s + n, service: s, neo4j: n, phase };
     }, SAMPLE_MS);
     const started = Date.now();
-    const res = await fetch(`${url}/v1/linkage/runs`, { method: 'POST' });
+    const res = await orDied(fetch(`${url}/v1/linkage/runs`, { method: 'POST' }));
     if (res.status !== 202)
       throw new Error(`POST /v1/linkage/runs: ${res.status} ${await res.text()}`);
     const { runId } = (await res.json()) as { runId: string };
-    let run: {
-      status: string;
-      phase: string | null;
-      timings: Record<string, number>;
-      stats: Record<string, unknown>;
-    };
+    let run: RunRecord;
     for (;;) {
       await new Promise((r) => setTimeout(r, 250));
-      run = (await (await fetch(`${url}/v1/linkage/runs/${runId}`)).json()) as typeof run;
+      run = await orDied(
+        fetch(`${url}/v1/linkage/runs/${runId}`).then((r) => r.json() as Promise<RunRecord>),
+      );
       phase = run.phase ?? phase;
       if (run.status !== 'running') break;
     }
     const runSeconds = (Date.now() - started) / 1000;
     if (run.status !== 'succeeded') throw new Error(`run ${runId} ${run.status}`);
     phase = 'index reload';
-    const poke = setInterval(() => void lookup().catch(() => undefined), 250);
-    await indexLoaded(2).finally(() => clearInterval(poke));
+    poke = setInterval(() => void lookup().catch(() => undefined), 250);
+    await indexLoaded(2);
     await new Promise((r) => setTimeout(r, 2000)); // the old index let go
     clearInterval(sampler);
     console.log(
       `run ${runId}: ${run.status} in ${runSeconds.toFixed(1)} s; timings ${JSON.stringify(run.timings)}`,
     );
     console.log(
-      `stats: ${['accounts', 'links', 'edges', 'clusters', 'flagged', 'modularity'].map((k) => `${k} ${String(run.stats[k])}`).join(', ')}`,
+      `stats: ${['accounts', 'links', 'edges', 'clusters', 'flagged', 'modularity']
+        .map((k) => `${k} ${String(run.stats[k])}`)
+        .join(', ')}`,
     );
     console.log(
       `peak RSS of both at once (VmRSS of each every ${SAMPLE_MS} ms): ${gib(peak.sum)} GiB ` +
         `(${peak.phase}: service ${gib(peak.service)}, Neo4j ${gib(peak.neo4j)})`,
     );
     console.log(
-      `separate peaks (VmHWM): service ${gib(hwmKiB(service.pid!))} GiB, Neo4j ${gib(hwmKiB(local.pid))} GiB; ` +
-        `load ${os
-          .loadavg()
-          .map((l) => l.toFixed(2))
-          .join(' ')}`,
+      `separate peaks (VmHWM): service ${gib(procKiB(pid, 'VmHWM'))} GiB, ` +
+        `Neo4j ${gib(procKiB(local.pid, 'VmHWM'))} GiB; load ${loadAvg()}`,
     );
   } finally {
-    service.kill('SIGTERM');
-    await new Promise((r) => service.once('exit', r));
+    clearInterval(sampler);
+    clearInterval(poke);
+    if (service && service.exitCode === null && service.signalCode === null) {
+      service.kill('SIGTERM');
+      await exited;
+    }
     await local.stop();
   }
 }

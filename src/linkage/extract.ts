@@ -305,6 +305,28 @@ async function hasPackedPages(db: Database, cypher: CypherMap): Promise<boolean>
   }
 }
 
+/**
+ * Neo4j idles from here until publish while build holds the run's most memory: the
+ * launcher's Neo4j collects now and gives back the heap extract grew (MiB committed
+ * before and after; a launcher without the procedure gets nothing done, and no error).
+ */
+async function releaseNeo4jHeap(
+  db: Database,
+  cypher: CypherMap,
+): Promise<{ neo4jHeapMiB: number; neo4jHeapAfterMiB: number } | undefined> {
+  try {
+    return await db.read(async (tx) => {
+      const r = (await tx.run(query(cypher, 'linkage/release-neo4j-heap'))).records[0];
+      const mib = (v: unknown) => Math.round(num(v) / 2 ** 20);
+      return { neo4jHeapMiB: mib(r?.get('before')), neo4jHeapAfterMiB: mib(r?.get('after')) };
+    });
+  } catch (err) {
+    if ((err as { code?: string }).code === 'Neo.ClientError.Procedure.ProcedureNotFound')
+      return undefined;
+    throw err;
+  }
+}
+
 export async function extract(
   db: Database,
   cypher: CypherMap,
@@ -357,6 +379,8 @@ export async function extract(
     }));
   });
 
+  const heap = packed ? await releaseNeo4jHeap(db, cypher) : undefined;
+
   const input: LinkageInput = {
     accounts: accounts.finish(),
     identifiers,
@@ -378,6 +402,7 @@ export async function extract(
     previousClusters: previousClusters.length,
     ms: Date.now() - started,
   };
+  if (heap) Object.assign(stats, heap);
   for (const kind of IDENTIFIER_KINDS) stats[`links_${kind}`] = linksPerKind[kind] ?? 0;
   return { input, stats };
 }

@@ -563,14 +563,14 @@ export function writeBoltFiles(dataDir: string, uri: string, password: string): 
 export type Collector = 'g1' | 'parallel';
 
 /**
- * G1 collects after 1 s without a collection, so an idle JVM gives back the heap it
- * grew: a linkage run's extract grows it, and build and score, the runner's largest
- * memory, come while Neo4j idles (~0.5 GiB less for the two at 1M accounts). The
+ * G1 gives back the heap a full collection frees: a linkage run asks for one once
+ * extract is done (coterie.releaseHeap), as build and score, the runner's largest
+ * memory, come while Neo4j idles (~0.4 GiB less for the two at 1M accounts). The
  * parallel collector never gives memory back, but writes ~6 % more REST events/s on
  * 2 cores, where G1's concurrent threads compete with the one writing (bench/RESULTS.md).
  */
 const GC_ARGS: Record<Collector, readonly string[]> = {
-  g1: ['-XX:+UseG1GC', '-XX:G1PeriodicGCInterval=1000'],
+  g1: ['-XX:+UseG1GC'],
   parallel: ['-XX:+UseParallelGC'],
 };
 

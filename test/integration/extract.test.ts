@@ -78,6 +78,12 @@ describe('extract', () => {
         links: 14,
         packed: packed ? 1 : 0,
       });
+      // After the packed extract the launcher's Neo4j was asked to give its heap back.
+      if (packed) {
+        expect(stats.neo4jHeapMiB).toBeGreaterThan(0);
+        expect(stats.neo4jHeapAfterMiB).toBeGreaterThan(0);
+        expect(stats.neo4jHeapAfterMiB).toBeLessThanOrEqual(stats.neo4jHeapMiB!);
+      } else expect(stats.neo4jHeapMiB).toBeUndefined();
       const byId = new Map(input.accounts.map((acc, i) => [acc.id, i]));
       const ia = byId.get('ex-a') as number;
       const ib = byId.get('ex-b') as number;
@@ -219,7 +225,7 @@ describe('extract', () => {
     const read = async (packed: boolean) => {
       const { input, stats } = await extract(db, cypher, { pageSize: 7, packed });
       expect(stats.packed).toBe(packed ? 1 : 0);
-      const { ms: _ms, packed: _p, ...rest } = stats;
+      const { ms: _ms, packed: _p, neo4jHeapMiB: _h, neo4jHeapAfterMiB: _ha, ...rest } = stats;
       return {
         stats: rest,
         accounts: input.accounts.map(plainFacts),

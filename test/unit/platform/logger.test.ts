@@ -141,6 +141,52 @@ it('never cuts a line or puts one after a newer one while its reader falls behin
   expect(lines.at(-1)).toContain('"msg":"last"');
 }, 60_000);
 
+it('counts the lines it drops behind a reader far behind, and says how many once it writes', async () => {
+  // ~11 MB logged while nobody reads: past the 4 Mi characters held back, lines are
+  // dropped, and one warning with their number follows the lines that were kept.
+  const fifo = path.join(dir, 'far-behind.fifo');
+  execFileSync('mkfifo', [fifo]);
+  const reader = openSync(fifo, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  const writer = openSync(fifo, 'w');
+  const logger = JSON.stringify(path.join(__dirname, '../../../src/platform/logger.ts'));
+  const script = [
+    `void process.stdout.fd;`,
+    `const { createLogger, logDestination } = require(${logger});`,
+    `const log = createLogger('info', logDestination(1, false));`,
+    `let n = 0;`,
+    `const t = setInterval(() => { for (let i = 0; i < 5; i++) log.info({ n: n++, pad: 'z'.repeat(3000) }, 'seq'); }, 2);`,
+    `setTimeout(() => { clearInterval(t); process.stderr.write('logged ' + n + '\\n'); }, 1500);`,
+    `setTimeout(() => process.exit(0), 5000);`,
+  ].join('\n');
+  const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], {
+    cwd: path.join(__dirname, '../../..'),
+    stdio: ['ignore', writer, 'pipe'],
+  });
+  closeSync(writer);
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  await new Promise((r) => setTimeout(r, 2_500));
+  const chunks: Buffer[] = [];
+  const stream = new net.Socket({ fd: reader, readable: true, writable: false });
+  stream.on('data', (d: Buffer) => chunks.push(d));
+  await Promise.all([
+    new Promise((r) => stream.on('close', r)),
+    new Promise((r) => child.on('close', r)),
+  ]);
+  const logged = Number(/logged (\d+)/.exec(stderr)?.[1]);
+  const lines = Buffer.concat(chunks).toString('utf8').split('\n');
+  expect(lines.pop()).toBe('');
+  const records = lines.map((line) => JSON.parse(line) as { n?: number; msg: string });
+  const kept = records.filter((r) => r.msg === 'seq').map((r) => r.n);
+  expect(kept).toEqual(kept.map((_, i) => i)); // the oldest lines, whole and in order
+  const warning = records.at(-1)!;
+  expect(warning.msg).toBe(
+    `${logged - kept.length} log lines dropped: the log's reader fell behind`,
+  );
+  expect(logged - kept.length).toBeGreaterThan(0);
+  expect(records).toHaveLength(kept.length + 1);
+}, 60_000);
+
 describe('a buffered destination in a process that is ending', () => {
   const root = path.join(__dirname, '../../..');
   const logger = JSON.stringify(path.join(root, 'src/platform/logger.ts'));

@@ -430,6 +430,7 @@ public final class Launcher {
   static void registerProcedures(DatabaseManagementService dbms) {
     GraphDatabaseAPI system =
         (GraphDatabaseAPI) dbms.database(GraphDatabaseSettings.SYSTEM_DATABASE_NAME);
+    LinkageExtract.mayCollect = true; // this JVM serves Coterie alone
     try {
       system.getDependencyResolver().resolveDependency(GlobalProcedures.class)
           .registerProcedure(LinkageExtract.class);

@@ -107,6 +107,38 @@ public final class LinkageExtract {
     return Stream.of(new Format());
   }
 
+  public static final class Heap {
+    public long before;
+    public long after;
+
+    Heap(long before, long after) {
+      this.before = before;
+      this.after = after;
+    }
+  }
+
+  /**
+   * Called by a linkage run once extract has read everything: Neo4j then idles while the
+   * runner builds its graph, the run's largest memory, and a heap grown by extract is only
+   * given back by a collection (G1's full collection shrinks the heap to its live part; the
+   * parallel collector keeps it). One pause, once per run, instead of a timer that would
+   * collect an idle JVM every few seconds all day. Only in the launcher's own JVM: with this
+   * jar as a plugin of a shared Neo4j it does nothing (a full pause there is not ours to take).
+   */
+  @Procedure(name = "coterie.releaseHeap", mode = Mode.READ)
+  @Description(
+      "In the Coterie launcher's JVM: collects garbage now. Returns the committed heap in bytes"
+          + " before and after (equal where it did nothing).")
+  public Stream<Heap> releaseHeap() {
+    Runtime rt = Runtime.getRuntime();
+    long before = rt.totalMemory();
+    if (mayCollect) System.gc();
+    return Stream.of(new Heap(before, rt.totalMemory()));
+  }
+
+  /** Set by Launcher.registerProcedures: true only when the launcher runs this JVM. */
+  static volatile boolean mayCollect = false;
+
   @Procedure(name = "coterie.linkageAccountsPage", mode = Mode.READ)
   @Description(
       "One page of accounts for a linkage run, packed (see LinkageExtract.java): at most limit"
