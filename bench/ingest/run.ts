@@ -23,7 +23,6 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createReadStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -38,6 +37,7 @@ import { migrate } from '../../src/platform/migrations';
 import { Database, createDriver } from '../../src/platform/neo4j';
 import { startLocalNeo4j } from '../../src/platform/neo4j-local';
 import { peakRssMiB } from '../../src/platform/peak-rss';
+import { freePort, waitReady } from '../service';
 import { generateIngestEvents } from './generate';
 
 const { values: args } = parseArgs({
@@ -208,15 +208,6 @@ async function firstLoadPhase(file: string) {
   }
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 /** (a) the REST endpoint on the real service process, `clients` requests in flight. */
 async function rest(file: string, warmUp: string | undefined, clients: number, batchSize: number) {
   const { bodies, count } = await requestBodies(file, batchSize);
@@ -241,15 +232,7 @@ async function rest(file: string, warmUp: string | undefined, clients: number, b
     );
     const url = `http://127.0.0.1:${port}`;
     try {
-      for (let i = 0; ; i++) {
-        const ready = await fetch(`${url}/readyz`).then(
-          (r) => r.ok,
-          () => false,
-        );
-        if (ready) break;
-        if (i > 600) throw new Error('service did not become ready');
-        await new Promise((r) => setTimeout(r, 200));
-      }
+      await waitReady(url);
       await post(url, warmUpBodies, clients);
       const started = performance.now();
       const stored = await post(url, bodies, clients);

@@ -47,7 +47,9 @@ import { loadCypher, query } from '../../src/platform/cypher';
 import { createLogger } from '../../src/platform/logger';
 import { migrate } from '../../src/platform/migrations';
 import { Database, createDriver, int, openDatabase } from '../../src/platform/neo4j';
-import { startLocalNeo4j, type Collector } from '../../src/platform/neo4j-local';
+import { startLocalNeo4j } from '../../src/platform/neo4j-local';
+import { statusKiB } from '../../src/platform/peak-rss';
+import { collectorOption } from '../service';
 import type { LoadResult } from './load-population';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -61,21 +63,6 @@ const load = (): string =>
     .loadavg()
     .map((x) => x.toFixed(2))
     .join(' ');
-
-function collectorOption(value: string | undefined): Collector {
-  if (value === 'g1' || value === 'parallel') return value;
-  throw new Error(`--collector must be g1 or parallel, got "${value}"`);
-}
-
-/** KiB from /proc/<pid>/status (VmHWM: peak RSS; VmRSS: now). */
-function procKiB(pid: number | 'self', field: 'VmHWM' | 'VmRSS'): number {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
-  } catch {
-    return 0;
-  }
-}
 
 /** CPU seconds (user + sys) a process has used so far. */
 function procCpuS(pid: number): number {
@@ -242,7 +229,7 @@ async function main(): Promise<void> {
         ...loaded,
         wallMs: loadMs,
         jvmCpuS: procCpuS(local.pid) - jvmLoadCpu,
-        jvmHwmKiB: procKiB(local.pid, 'VmHWM'),
+        jvmHwmKiB: statusKiB(local.pid, 'VmHWM'),
       };
       log(
         `load: ${loaded.accounts} accounts, ${loaded.links} synthetic links, ` +
@@ -259,7 +246,7 @@ async function main(): Promise<void> {
     } catch {
       figures.jvmHwmReset = false;
     }
-    const jvmRssBefore = procKiB(local.pid, 'VmRSS');
+    const jvmRssBefore = statusKiB(local.pid, 'VmRSS');
 
     // 2. the run
     const config = loadConfig({
@@ -314,8 +301,8 @@ async function main(): Promise<void> {
     let togetherPeakKiB = 0;
     let togetherAt = { phase: '-', runnerKiB: 0, jvmKiB: 0 };
     const sampler = setInterval(() => {
-      const runnerKiB = procKiB('self', 'VmRSS');
-      const jvmKiB = procKiB(local.pid, 'VmRSS');
+      const runnerKiB = statusKiB('self', 'VmRSS');
+      const jvmKiB = statusKiB(local.pid, 'VmRSS');
       if (runnerKiB + jvmKiB > togetherPeakKiB) {
         togetherPeakKiB = runnerKiB + jvmKiB;
         togetherAt = { phase: current ?? '-', runnerKiB, jvmKiB };
@@ -348,7 +335,7 @@ async function main(): Promise<void> {
     const loadAfter = load();
     if (summary.status !== 'succeeded') throw new Error(`linkage run failed: ${summary.error}`);
     const benchPeakKiB = process.resourceUsage().maxRSS;
-    const jvmPeakKiB = procKiB(local.pid, 'VmHWM');
+    const jvmPeakKiB = statusKiB(local.pid, 'VmHWM');
     const cpu = {
       node: selfCpuS() - cpuBefore.node,
       jvm: procCpuS(local.pid) - cpuBefore.jvm,

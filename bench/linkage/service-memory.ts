@@ -12,13 +12,14 @@
  * publishes into it), with a run published, so the service starts with an index.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { startLocalNeo4j, type Collector } from '../../src/platform/neo4j-local';
+import { startLocalNeo4j } from '../../src/platform/neo4j-local';
+import { statusKiB } from '../../src/platform/peak-rss';
+import { collectorOption, freePort, waitReady } from '../service';
 
 const { values: args } = parseArgs({
   options: {
@@ -33,38 +34,7 @@ const MAIN = path.join(ROOT, 'dist/src/main.js');
 const SAMPLE_MS = 100;
 const INDEX_WAIT_MS = 300_000;
 
-/** KiB from /proc/<pid>/status; 0 once the process is gone. */
-function procKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  try {
-    const m = new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return 0;
-  }
-}
-
 const gib = (kib: number) => (kib / 1024 / 1024).toFixed(2);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitReady(url: string): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    const ok = await fetch(`${url}/readyz`).then(
-      (r) => r.status === 200,
-      () => false,
-    );
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error('the service never became ready');
-}
 
 interface RunRecord {
   status: string;
@@ -83,8 +53,7 @@ async function main(): Promise<void> {
   const db = args.db;
   if (!db || !existsSync(db)) throw new Error('--db DIR: a database kept by pipeline-bench.ts');
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first`);
-  const collector = args.collector as Collector;
-  if (collector !== 'g1' && collector !== 'parallel') throw new Error('--collector g1|parallel');
+  const collector = collectorOption(args.collector);
   const local = await startLocalNeo4j({
     dataDir: db,
     port: 0,
@@ -153,15 +122,15 @@ async function main(): Promise<void> {
     await orDied(lookup());
     await indexLoaded(1);
     console.log(
-      `index of the current run loaded: service ${gib(procKiB(pid, 'VmRSS'))} GiB, ` +
-        `Neo4j ${gib(procKiB(local.pid, 'VmRSS'))} GiB`,
+      `index of the current run loaded: service ${gib(statusKiB(pid, 'VmRSS'))} GiB, ` +
+        `Neo4j ${gib(statusKiB(local.pid, 'VmRSS'))} GiB`,
     );
 
     let phase = 'trigger';
     let peak = { sum: 0, service: 0, neo4j: 0, phase };
     sampler = setInterval(() => {
-      const s = procKiB(pid, 'VmRSS');
-      const n = procKiB(local.pid, 'VmRSS');
+      const s = statusKiB(pid, 'VmRSS');
+      const n = statusKiB(local.pid, 'VmRSS');
       if (s + n > peak.sum) peak = { sum: s + n, service: s, neo4j: n, phase };
     }, SAMPLE_MS);
     const started = Date.now();
@@ -198,8 +167,8 @@ async function main(): Promise<void> {
         `(${peak.phase}: service ${gib(peak.service)}, Neo4j ${gib(peak.neo4j)})`,
     );
     console.log(
-      `separate peaks (VmHWM): service ${gib(procKiB(pid, 'VmHWM'))} GiB, ` +
-        `Neo4j ${gib(procKiB(local.pid, 'VmHWM'))} GiB; load ${loadAvg()}`,
+      `separate peaks (VmHWM): service ${gib(statusKiB(pid, 'VmHWM'))} GiB, ` +
+        `Neo4j ${gib(statusKiB(local.pid, 'VmHWM'))} GiB; load ${loadAvg()}`,
     );
   } finally {
     clearInterval(sampler);

@@ -293,14 +293,22 @@ function packedPages(db: Database, cypher: CypherMap, pageSize: number, maxBytes
  * (a Neo4j started elsewhere usually has not: extract then reads with Cypher).
  */
 async function hasPackedPages(db: Database, cypher: CypherMap): Promise<boolean> {
-  try {
-    return await db.read(async (tx) => {
+  const format = await unlessNoProcedure(
+    db.read(async (tx) => {
       const res = await tx.run(query(cypher, 'linkage/read-packed-format'));
-      return num(res.records[0]?.get('format'), -1) === PACKED_FORMAT;
-    });
+      return num(res.records[0]?.get('format'), -1);
+    }),
+  );
+  return format === PACKED_FORMAT;
+}
+
+/** What a call to one of the launcher's procedures gives, or undefined on a Neo4j without it. */
+async function unlessNoProcedure<T>(call: Promise<T>): Promise<T | undefined> {
+  try {
+    return await call;
   } catch (err) {
     if ((err as { code?: string }).code === 'Neo.ClientError.Procedure.ProcedureNotFound')
-      return false;
+      return undefined;
     throw err;
   }
 }
@@ -314,17 +322,13 @@ async function releaseNeo4jHeap(
   db: Database,
   cypher: CypherMap,
 ): Promise<{ neo4jHeapMiB: number; neo4jHeapAfterMiB: number } | undefined> {
-  try {
-    return await db.read(async (tx) => {
+  return unlessNoProcedure(
+    db.read(async (tx) => {
       const r = (await tx.run(query(cypher, 'linkage/release-neo4j-heap'))).records[0];
       const mib = (v: unknown) => Math.round(num(v) / 2 ** 20);
       return { neo4jHeapMiB: mib(r?.get('before')), neo4jHeapAfterMiB: mib(r?.get('after')) };
-    });
-  } catch (err) {
-    if ((err as { code?: string }).code === 'Neo.ClientError.Procedure.ProcedureNotFound')
-      return undefined;
-    throw err;
-  }
+    }),
+  );
 }
 
 export async function extract(

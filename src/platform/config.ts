@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { MAX_SEED } from '../linkage/rng';
 import { DECIMAL, DIGITS } from './number-text';
+import { COLLECTORS } from './neo4j-local';
 
 /**
  * Node's timers hold at most 2^31 − 1 ms (24.8 days); a longer delay fires after 1 ms
@@ -72,7 +73,7 @@ export const configSchema = z.object({
   NEO4J_LOCAL_BOLT_PORT: port(7687),
   NEO4J_LOCAL_HEAP: memorySize('2g'),
   NEO4J_LOCAL_PAGECACHE: memorySize('1g'),
-  NEO4J_LOCAL_GC: z.enum(['g1', 'parallel']).default('g1'),
+  NEO4J_LOCAL_GC: z.enum(COLLECTORS).default('g1'),
 
   INGEST_MAX_EVENTS: int(10000, 1),
   INGEST_MAX_BODY_BYTES: int(10 * 1024 * 1024, 1024),

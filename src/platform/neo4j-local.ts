@@ -560,7 +560,8 @@ export function writeBoltFiles(dataDir: string, uri: string, password: string): 
   return remove;
 }
 
-export type Collector = 'g1' | 'parallel';
+export const COLLECTORS = ['g1', 'parallel'] as const;
+export type Collector = (typeof COLLECTORS)[number];
 
 /**
  * G1 gives back the heap a full collection frees: a linkage run asks for one once
