@@ -9,6 +9,7 @@
  *   npx tsx bench/linkage/heavy-account.ts [--ips 10000,20000,40000,80000] [--rounds 3]
  */
 import { build } from '../../src/linkage/build';
+import { IdentifierTable } from '../../src/linkage/identifier-table';
 import { createRng } from '../../src/linkage/rng';
 import type { Identifier, LinkageInput } from '../../src/linkage/types';
 import { bareAccount } from './synthetic';
@@ -41,7 +42,7 @@ function population(ips: number, heavy: boolean): LinkageInput {
   }
   return {
     accounts: Array.from({ length: ACCOUNTS }, (_, i) => bareAccount(i)),
-    identifiers,
+    identifiers: IdentifierTable.of(identifiers),
     linkAccount: Int32Array.from(linkAccount),
     linkIdentifier: Int32Array.from(linkIdentifier),
     linkCount: Float64Array.from(linkCount),

@@ -207,7 +207,8 @@ export function syntheticTraffic(
   planted: Int8Array,
   seed: number,
 ): Activity[] {
-  const { identifiers, linkAccount, linkIdentifier } = input;
+  const { linkAccount, linkIdentifier } = input;
+  const identifiers = input.identifiers.toArray();
   const n = input.accounts.length;
   const rng = createRng(seed * 1_000_003 + 17);
   const schedules = [0, 1, 2].map(() => pickHours(rng, 48, 0, WINDOW_DAYS, ALL_DAY));
@@ -268,7 +269,8 @@ export async function loadSyntheticPopulation(
     throw new Error(`loadSyntheticPopulation needs an empty database (${existing} accounts)`);
 
   const { input, planted } = synthesize(n, seed);
-  const { identifiers, linkAccount, linkIdentifier } = input;
+  const { linkAccount, linkIdentifier } = input;
+  const identifiers = input.identifiers.toArray();
   const L = linkAccount.length;
   lap('synthesize');
 

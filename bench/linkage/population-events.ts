@@ -69,7 +69,8 @@ function main(): void {
   const started = Date.now();
   const { input, planted } = synthesize(n, seed);
   const acts = syntheticTraffic(input, planted, seed);
-  const { identifiers, linkAccount, linkIdentifier } = input;
+  const { linkAccount, linkIdentifier } = input;
+  const identifiers = input.identifiers.toArray();
 
   // Each account's distinct values per kind, in link order.
   const links: AccountLinks[] = Array.from({ length: n }, () => ({ byKind: {}, requests: [] }));

@@ -15,6 +15,7 @@
  *     templates in near-duplicate variants, webmail or throwaway domains.
  * `planted[i]` is the campaign of account i (0..2) or -1.
  */
+import { IdentifierTable } from '../../src/linkage/identifier-table';
 import { createRng, randomInt, type Rng } from '../../src/linkage/rng';
 import type {
   AccountFacts,
@@ -233,7 +234,7 @@ export function synthesize(n: number, seed = 1): Synthetic {
   return {
     input: {
       accounts,
-      identifiers,
+      identifiers: IdentifierTable.of(identifiers),
       linkAccount: linkAccount.slice(0, links),
       linkIdentifier: linkIdentifier.slice(0, links),
       linkCount: new Float64Array(links).fill(1),

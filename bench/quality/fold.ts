@@ -19,6 +19,7 @@ import { aggregate, type BatchRows } from '../../src/ingest/aggregate';
 import type { CleanEvent } from '../../src/ingest/event-schema';
 import { subnetOf } from '../../src/ingest/subnet';
 import { cleanEvent } from '../../src/ingest/validate';
+import { IdentifierTable } from '../../src/linkage/identifier-table';
 import type {
   AccountFacts,
   Identifier,
@@ -232,7 +233,7 @@ function toInput(
 
   return {
     accounts: out,
-    identifiers,
+    identifiers: IdentifierTable.of(identifiers),
     linkAccount: Int32Array.from(la),
     linkIdentifier: Int32Array.from(li),
     linkCount: Float64Array.from(lc),

@@ -48,7 +48,6 @@ import { checkTemplates, promptTemplates, type PromptTemplates } from './lsh';
 import { lowerBound } from './signals/numbers';
 import {
   IDENTIFIER_KINDS,
-  type Identifier,
   type IdentifierKind,
   type LinkageGraph,
   type LinkageInput,
@@ -339,12 +338,14 @@ export function allowedIdentifiers(input: LinkageInput, templates: PromptTemplat
       flags[i] = templates.allowed[t] === 1 ? 1 : 0;
       continue;
     }
-    const id = ids[i] as Identifier;
-    const set = allowByKind[kindIndex(id.kind)] as Set<string>;
-    if (set.size > 0 && set.has(normalise(id.kind, id.value))) flags[i] = 1;
+    const kind = ids.kind(i);
+    const set = allowByKind[kindIndex(kind)] as Set<string>;
     // A listed subnet (a campus) covers its addresses too, or each NAT IP in it would
     // still link its users.
-    else if (id.kind === 'ip' && subnets.size > 0 && subnets.has(subnetOrNull(id.value) ?? ''))
+    if (set.size === 0 && (kind !== 'ip' || subnets.size === 0)) continue;
+    const value = ids.value(i);
+    if (set.has(normalise(kind, value))) flags[i] = 1;
+    else if (kind === 'ip' && subnets.size > 0 && subnets.has(subnetOrNull(value) ?? ''))
       flags[i] = 1;
   }
   return flags;
@@ -396,14 +397,14 @@ function distinctValues(
   stats.lshAllowCandidates = templates.allowCandidates;
 
   for (let i = 0; i < ids.length; i++) {
-    const id = ids[i] as Identifier;
     const t = templates.ofIdentifier[i] as number;
     if (t >= 0) {
       ofIdentifier[i] = t;
       continue;
     }
-    const k = kindIndex(id.kind);
-    const value = normalise(id.kind, id.value);
+    const idKind = ids.kind(i);
+    const k = kindIndex(idKind);
+    const value = normalise(idKind, ids.value(i));
     const byValue = byKind[k] as Map<string, number>;
     let v = byValue.get(value);
     if (v === undefined) {
@@ -467,15 +468,11 @@ function canonicalValues(
     if (v < 0 || (links[v] as number) < 2) continue;
     const r = rep[v] as number;
     if (r < 0) rep[v] = i;
-    else if (
-      (templates.ofIdentifier[i] as number) >= 0 &&
-      (ids[i] as Identifier).value < (ids[r] as Identifier).value
-    )
-      rep[v] = i;
+    else if ((templates.ofIdentifier[i] as number) >= 0 && ids.value(i) < ids.value(r)) rep[v] = i;
   }
   const text = (v: number): string => {
-    const id = ids[rep[v] as number] as Identifier;
-    return normalise(id.kind, id.value);
+    const r = rep[v] as number;
+    return normalise(ids.kind(r), ids.value(r));
   };
   let shared = 0;
   for (let v = 0; v < V; v++) if ((links[v] as number) >= 2) shared++;

@@ -6,8 +6,8 @@
  * the unique index), one read transaction per page, so no transaction or driver
  * buffer ever holds the whole graph and reads go to any cluster member. Memory
  * stays compact at millions of links: links go into growable typed arrays, each
- * distinct shared value is one Identifier found through one Map per kind, and the
- * accounts' facts go into columns (account-table.ts).
+ * distinct shared value is interned through one Map per kind into a packed
+ * IdentifierTable, and the accounts' facts go into columns (account-table.ts).
  * Subnet links are derived (account → IP → subnet, counts summed per account).
  *
  * The next page is read while the current one is converted (its cursor is the
@@ -26,7 +26,8 @@ import {
 import { AccountTableBuilder, type AccountRow } from './account-table';
 import { PACKED_FORMAT, PackedPageReader, type PageSink } from './extract-packed';
 import { Growable } from './growable';
-import { IDENTIFIER_KINDS, type Identifier, type IdentifierKind, type LinkageInput } from './types';
+import { IdentifierTableBuilder } from './identifier-table';
+import { IDENTIFIER_KINDS, type IdentifierKind, type LinkageInput } from './types';
 
 export interface ExtractOptions {
   /** accounts per read transaction */
@@ -136,7 +137,7 @@ function nullableNum(value: unknown): number | null {
 /** Turns pages' accounts into the run's columns and link arrays (both page formats). */
 class InputBuilder implements PageSink {
   readonly accounts = new AccountTableBuilder();
-  readonly identifiers: Identifier[] = [];
+  readonly identifiers = new IdentifierTableBuilder();
   private readonly byKind = new Map<IdentifierKind, Map<string, number>>(
     IDENTIFIER_KINDS.map((k) => [k, new Map<string, number>()]),
   );
@@ -150,8 +151,7 @@ class InputBuilder implements PageSink {
     const map = this.byKind.get(kind) as Map<string, number>;
     let i = map.get(value);
     if (i === undefined) {
-      i = this.identifiers.length;
-      this.identifiers.push({ kind, value });
+      i = this.identifiers.add(kind, value);
       map.set(value, i);
     }
     return i;
@@ -314,9 +314,10 @@ async function unlessNoProcedure<T>(call: Promise<T>): Promise<T | undefined> {
 }
 
 /**
- * Neo4j idles from here until publish while build holds the run's most memory: the
- * launcher's Neo4j collects now and gives back the heap extract grew (MiB committed
- * before and after; a launcher without the procedure gets nothing done, and no error).
+ * The launcher's Neo4j collects now and gives back its free heap (MiB committed before
+ * and after; a launcher without the procedure gets nothing done, and no error). Called
+ * when extract starts and when it ends: Neo4j idles from then until publish while build
+ * holds the run's most memory.
  */
 async function releaseNeo4jHeap(
   db: Database,
@@ -345,6 +346,9 @@ export async function extract(
     return num(res.records[0]?.get('accounts'));
   });
   const packed = opts.packed && (await hasPackedPages(db, cypher));
+  // Also before the first page: whatever came before the run (a publish, a burst of
+  // ingest) can leave the heap grown while extract fills the page cache beside it.
+  const startHeap = packed ? await releaseNeo4jHeap(db, cypher) : undefined;
   const readPage = packed
     ? packedPages(db, cypher, opts.pageSize, opts.maxPageBytes)
     : cypherPages(db, cypher, opts.pageSize);
@@ -387,7 +391,7 @@ export async function extract(
 
   const input: LinkageInput = {
     accounts: accounts.finish(),
-    identifiers,
+    identifiers: identifiers.finish(),
     linkAccount: linkAccount.done(),
     linkIdentifier: linkIdentifier.done(),
     linkCount: linkCount.done(),
@@ -406,6 +410,10 @@ export async function extract(
     previousClusters: previousClusters.length,
     ms: Date.now() - started,
   };
+  if (startHeap) {
+    stats.neo4jHeapStartMiB = startHeap.neo4jHeapMiB;
+    stats.neo4jHeapStartAfterMiB = startHeap.neo4jHeapAfterMiB;
+  }
   if (heap) Object.assign(stats, heap);
   for (const kind of IDENTIFIER_KINDS) stats[`links_${kind}`] = linksPerKind[kind] ?? 0;
   return { input, stats };

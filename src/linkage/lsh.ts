@@ -17,6 +17,7 @@
  * never join them.
  */
 import { popcount32 } from '../ingest/simhash';
+import type { IdentifierTable } from './identifier-table';
 import type { Identifier } from './types';
 
 /** Value of one hex digit (either case), or -1. */
@@ -897,18 +898,18 @@ export interface PromptTemplates {
  * membership and numbering) are the same with or without the allow-list.
  */
 export function promptTemplates(
-  identifiers: readonly Identifier[],
+  identifiers: IdentifierTable,
   maxHamming: number,
   allowlist: readonly Identifier[],
 ): PromptTemplates {
   const started = performance.now();
   const at: number[] = [];
   const values: string[] = [];
-  identifiers.forEach((id, i) => {
-    if (id.kind !== 'prompt') return;
+  for (let i = 0; i < identifiers.length; i++) {
+    if (identifiers.kind(i) !== 'prompt') continue;
     at.push(i);
-    values.push(id.value);
-  });
+    values.push(identifiers.value(i));
+  }
   const { groups, parsed } = groupFingerprints(values, maxHamming);
   const listed = listedPrompts(allowlist);
   const { allowed, candidates } = allowedGroups(values, parsed, groups, listed, maxHamming);

@@ -151,7 +151,7 @@ function measure(ctx: Context, members: number[], rng: () => number): Measured {
       const id = input.linkIdentifier[l]!;
       let seen = touched;
       if (ctx.allowed[id]) {
-        const kind = input.identifiers[id]!.kind;
+        const kind = input.identifiers.kind(id);
         if (kind !== 'payment' && kind !== 'subnet') continue;
         seen = listed;
       }
@@ -324,7 +324,7 @@ function measure(ctx: Context, members: number[], rng: () => number): Measured {
 
 /** The identifiers of `ids` of one kind, in order. */
 function ofKind(ctx: Context, ids: number[], kind: IdentifierKind): number[] {
-  return ids.filter((id) => ctx.input.identifiers[id]!.kind === kind);
+  return ids.filter((id) => ctx.input.identifiers.kind(id) === kind);
 }
 
 /** Share of accounts whose `valueOf` is the most common non-null, non-empty value. */

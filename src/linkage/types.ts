@@ -5,6 +5,7 @@
  * may be read-only views, see AccountFacts) so the pure stages can be unit-tested on
  * small fixtures.
  */
+import type { IdentifierTable } from './identifier-table';
 
 /** Kinds of shared value that can link two accounts. */
 export type IdentifierKind =
@@ -64,7 +65,8 @@ export interface Identifier {
  */
 export interface LinkageInput {
   accounts: AccountFacts[];
-  identifiers: Identifier[];
+  /** the distinct (kind, value) pairs the links point at; packed (identifier-table.ts) */
+  identifiers: IdentifierTable;
   linkAccount: Int32Array; // index into accounts
   linkIdentifier: Int32Array; // index into identifiers
   linkCount: Float64Array; // events behind the link (requests over that IP, …)

@@ -48,7 +48,7 @@ export function sharingSignals(
     for (const a of members) {
       for (let p = ctx.linkStart[a]!; p < ctx.linkStart[a + 1]!; p++) {
         const id = input.linkIdentifier[ctx.linkOrder[p]!]!;
-        if (!ctx.allowed[id] && input.identifiers[id]!.kind === kind && ctx.memberCount[id]! >= 2) {
+        if (!ctx.allowed[id] && input.identifiers.kind(id) === kind && ctx.memberCount[id]! >= 2) {
           membersOnShared++;
           break;
         }
@@ -113,7 +113,7 @@ export function templateSignals(
         rep < 0 ||
         ctx.memberCount[id]! > ctx.memberCount[rep]! ||
         (ctx.memberCount[id] === ctx.memberCount[rep] &&
-          input.identifiers[id]!.value < input.identifiers[rep]!.value)
+          input.identifiers.value(id) < input.identifiers.value(rep))
       )
         tpl.rep[t] = id;
       if (tpl.last[t] !== a) {
@@ -144,7 +144,8 @@ export function templateSignals(
   };
   const weighted = (t: number): number => tpl.requests[t]! * exclusivity(t);
   // ties: by representative fingerprint, not template number (which follows input order)
-  const repValue = (t: number): string => input.identifiers[tpl.rep[t]!]!.value;
+  const repText = new Map(shared.map((t) => [t, input.identifiers.value(tpl.rep[t]!)]));
+  const repValue = (t: number): string => repText.get(t)!;
   shared.sort(
     (x, y) =>
       weighted(y) - weighted(x) ||
@@ -181,9 +182,9 @@ export function rankShared(
   const { input, opts } = ctx;
   const rows: { kind: IdentifierKind; value: string; members: number; rank: number }[] = [];
   for (const id of touched) {
-    const ident = input.identifiers[id]!;
+    const kind = input.identifiers.kind(id);
     let count: number;
-    if (ident.kind === 'prompt') {
+    if (kind === 'prompt') {
       const c = promptRepresentatives.get(id);
       if (c === undefined) continue;
       count = c;
@@ -192,10 +193,10 @@ export function rankShared(
     }
     if (count < 2) continue;
     rows.push({
-      kind: ident.kind,
-      value: ident.value,
+      kind,
+      value: input.identifiers.value(id),
       members: count,
-      rank: count * (opts.kindRank[ident.kind] ?? 0.1),
+      rank: count * (opts.kindRank[kind] ?? 0.1),
     });
   }
   rows.sort(

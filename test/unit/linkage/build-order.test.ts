@@ -8,7 +8,8 @@
  */
 import { build } from '../../../src/linkage/build';
 import { detect } from '../../../src/linkage/detect';
-import type { LinkageGraph, LinkageInput } from '../../../src/linkage/types';
+import { IdentifierTable } from '../../../src/linkage/identifier-table';
+import type { Identifier, LinkageGraph, LinkageInput } from '../../../src/linkage/types';
 import { DEFAULTS } from '../../../src/linkage/weights';
 import { type LinkRow, linksInput, randomHex, rng, variant } from './fixtures';
 
@@ -81,7 +82,8 @@ function reordered(input: LinkageInput, seed: number): LinkageInput {
     }
     return xs;
   };
-  const order = shuffle(input.identifiers.map((_, i) => i));
+  const ids = input.identifiers.toArray();
+  const order = shuffle(ids.map((_, i) => i));
   const newIndex = new Int32Array(order.length);
   order.forEach((old, i) => (newIndex[old] = i));
   const perAccount: number[][] = input.accounts.map(() => []);
@@ -89,7 +91,7 @@ function reordered(input: LinkageInput, seed: number): LinkageInput {
   const links = perAccount.flatMap((ls) => shuffle(ls));
   return {
     ...input,
-    identifiers: order.map((old) => input.identifiers[old] as LinkageInput['identifiers'][0]),
+    identifiers: IdentifierTable.of(order.map((old) => ids[old] as Identifier)),
     linkAccount: Int32Array.from(links, (l) => input.linkAccount[l] as number),
     linkIdentifier: Int32Array.from(
       links,

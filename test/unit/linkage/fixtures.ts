@@ -5,6 +5,7 @@
  * Everything is seeded; no clock.
  */
 import { bareAccount } from '../../../bench/linkage/synthetic';
+import { IdentifierTable } from '../../../src/linkage/identifier-table';
 import type {
   AccountFacts,
   Detection,
@@ -225,7 +226,7 @@ export function makeInput(accounts: FixtureAccount[], allowlist: Identifier[] = 
   });
   return {
     accounts: accounts.map(toFacts),
-    identifiers,
+    identifiers: IdentifierTable.of(identifiers),
     linkAccount: Int32Array.from(la),
     linkIdentifier: Int32Array.from(li),
     linkCount: Float64Array.from(lc),
@@ -399,7 +400,7 @@ export function linksInput(
   }
   return {
     accounts: Array.from({ length: accounts }, (_, i) => bareAccount(i)),
-    identifiers,
+    identifiers: IdentifierTable.of(identifiers),
     linkAccount: Int32Array.from(links.map(([a]) => a)),
     linkIdentifier: Int32Array.from(linkIdentifier),
     linkCount: Float64Array.from(links.map(([, , , c]) => c ?? 1)),

@@ -10,7 +10,9 @@ import {
   templateGroups,
   UnionFind,
 } from '../../../src/linkage/lsh';
+import { IdentifierTable } from '../../../src/linkage/identifier-table';
 import { createRng, type Rng } from '../../../src/linkage/rng';
+import type { Identifier } from '../../../src/linkage/types';
 import { popcount32 } from '../../../src/ingest/simhash';
 
 function randomWord(rng: Rng): number {
@@ -379,10 +381,14 @@ describe('templateGroups', () => {
   });
 });
 
+/** promptTemplates over a table of `ids` (the allow-list stays a list, as in a run). */
+const templatesOf = (ids: Identifier[], maxHamming: number, allowlist: Identifier[]) =>
+  promptTemplates(IdentifierTable.of(ids), maxHamming, allowlist);
+
 describe('promptTemplates', () => {
   it('gives each prompt identifier its template, every other identifier -1', () => {
     const base = 'a1b2c3d4e5f60718';
-    const t = promptTemplates(
+    const t = templatesOf(
       [
         { kind: 'ip', value: '10.0.0.1' },
         { kind: 'prompt', value: base },
@@ -414,11 +420,11 @@ describe('promptTemplates: allow-listed fingerprints', () => {
     const [h, l] = parseFingerprint(F) as [number, number];
     const variants = [1, 1, 2, 3].map((bits) => hex(...flip(rng, h, l, bits)));
     const other = 'fedcba9876543210';
-    const t = promptTemplates(prompts([...variants, other]), 3, prompts([F]));
+    const t = templatesOf(prompts([...variants, other]), 3, prompts([F]));
     const allowedOf = (i: number) => t.allowed[t.ofIdentifier[i] as number];
     expect([0, 1, 2, 3, 4].map(allowedOf)).toEqual([1, 1, 1, 1, 0]);
     // Without the allow-list nothing is allowed; the grouping is the same.
-    const open = promptTemplates(prompts([...variants, other]), 3, []);
+    const open = templatesOf(prompts([...variants, other]), 3, []);
     expect(open.allowed.every((x) => x === 0)).toBe(true);
     expect(open.ofIdentifier).toEqual(t.ofIdentifier);
   });
@@ -428,7 +434,7 @@ describe('promptTemplates: allow-listed fingerprints', () => {
     // 4 bits apart, separate templates at maxHamming 3, and A is within 3 of both.
     const run = ['0000000000000003', '0000000000000003', 'c000000000000000'];
     const far = '00000000ffff0000';
-    const t = promptTemplates(prompts([...run, far]), 3, prompts(['0000000000000000']));
+    const t = templatesOf(prompts([...run, far]), 3, prompts(['0000000000000000']));
     expect(t.count).toBe(3);
     expect(t.ofIdentifier[0]).not.toBe(t.ofIdentifier[2]);
     expect(t.allowed[t.ofIdentifier[0] as number]).toBe(1);
@@ -437,7 +443,7 @@ describe('promptTemplates: allow-listed fingerprints', () => {
   });
 
   it('is within maxHamming, case aside; malformed values only by their text', () => {
-    const t = promptTemplates(
+    const t = templatesOf(
       prompts(['00000000000000ff', '0000000000000fff', 'Not-Hex', 'junk']),
       3,
       prompts(['00000000000000F0', 'not-hex']),
@@ -445,7 +451,7 @@ describe('promptTemplates: allow-listed fingerprints', () => {
     // '…ff' is 4 bits from '…F0', '…fff' 8: neither is allowed; 'Not-Hex' is, by text.
     expect(t.count).toBe(4);
     expect(Array.from(t.allowed)).toEqual([0, 0, 1, 0]);
-    const exact = promptTemplates(prompts(['ABCDEF0123456789', 'abcdef012345678f']), 0, [
+    const exact = templatesOf(prompts(['ABCDEF0123456789', 'abcdef012345678f']), 0, [
       { kind: 'prompt', value: 'abcdef0123456789' },
       { kind: 'ip', value: 'abcdef012345678f' },
     ]);
@@ -467,7 +473,7 @@ describe('promptTemplates: allow-listed fingerprints', () => {
         }
         for (let i = 0; i < 40; i++) listed.push(hex(randomWord(rng), randomWord(rng)));
         listed.push((listed[0] as string).toUpperCase(), 'not-a-fingerprint');
-        const t = promptTemplates(prompts(fps), d, prompts(listed));
+        const t = templatesOf(prompts(fps), d, prompts(listed));
         const expected = new Uint8Array(t.count);
         fps.forEach((fp, i) => {
           const near = listed.some(
@@ -479,9 +485,9 @@ describe('promptTemplates: allow-listed fingerprints', () => {
         expect(expected.some((x) => x === 1)).toBe(true);
         expect(expected.some((x) => x === 0)).toBe(true);
         // The grouping does not depend on the allow-list.
-        expect(t.ofIdentifier).toEqual(promptTemplates(prompts(fps), d, []).ofIdentifier);
+        expect(t.ofIdentifier).toEqual(templatesOf(prompts(fps), d, []).ofIdentifier);
         // Nor the flags on the order of either list.
-        const reversed = promptTemplates(
+        const reversed = templatesOf(
           prompts([...fps].reverse()),
           d,
           prompts([...listed].reverse()),
@@ -506,7 +512,7 @@ describe('promptTemplates: allow-listed fingerprints', () => {
     const listed: string[] = [];
     for (let i = 0; i < 5_000; i++) listed.push(hex(randomWord(rng), randomWord(rng)));
     listed.push(hex(...flip(rng, 0x12345678, 0x9abcdef0, 2)));
-    const t = promptTemplates(prompts(run), 3, prompts(listed));
+    const t = templatesOf(prompts(run), 3, prompts(listed));
     expect(t.allowed[t.ofIdentifier[0] as number]).toBe(1);
     expect(t.allowed.reduce((s, x) => s + x, 0)).toBe(1);
     expect(t.allowCandidates).toBeLessThan(1_000);
