@@ -564,9 +564,10 @@ export const COLLECTORS = ['g1', 'parallel'] as const;
 export type Collector = (typeof COLLECTORS)[number];
 
 /**
- * G1 gives back the heap a full collection frees: a linkage run asks for one once
- * extract is done (coterie.releaseHeap), as build and score, the runner's largest
- * memory, come while Neo4j idles (~0.4 GiB less for the two at 1M accounts). The
+ * G1 gives back the heap a full collection frees: a linkage run asks for one when
+ * extract starts and when it is done (coterie.releaseHeap), as the page cache fills,
+ * and build and score, the runner's largest memory, run, while Neo4j does little
+ * (~0.4 GiB less for the two at 1M accounts). The
  * parallel collector never gives memory back, but writes ~6 % more REST events/s on
  * 2 cores, where G1's concurrent threads compete with the one writing (bench/RESULTS.md).
  */

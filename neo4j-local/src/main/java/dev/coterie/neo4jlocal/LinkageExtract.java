@@ -118,10 +118,11 @@ public final class LinkageExtract {
   }
 
   /**
-   * Called by a linkage run once extract has read everything: Neo4j then idles while the
-   * runner builds its graph, the run's largest memory, and a heap grown by extract is only
-   * given back by a collection (G1's full collection shrinks the heap to its live part; the
-   * parallel collector keeps it). One pause, once per run, instead of a timer that would
+   * Called by a linkage run when extract starts and once it has read everything: Neo4j
+   * then does little while its page cache fills and while the runner builds its graph, the
+   * run's largest memory, and a heap grown by earlier writes or by extract is only given
+   * back by a collection (G1's full collection shrinks the heap to its live part; the
+   * parallel collector keeps it). Two pauses per run, instead of a timer that would
    * collect an idle JVM every few seconds all day. Only in the launcher's own JVM: with this
    * jar as a plugin of a shared Neo4j it does nothing (a full pause there is not ours to take).
    */
