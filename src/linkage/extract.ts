@@ -26,7 +26,7 @@ import {
 import { AccountTableBuilder, type AccountRow } from './account-table';
 import { PACKED_FORMAT, PackedPageReader, type PageSink } from './extract-packed';
 import { Growable } from './growable';
-import { IdentifierTableBuilder } from './identifier-table';
+import { IdentifierTableBuilder, type IdentifierTable } from './identifier-table';
 import { IDENTIFIER_KINDS, type IdentifierKind, type LinkageInput } from './types';
 
 export interface ExtractOptions {
@@ -137,7 +137,7 @@ function nullableNum(value: unknown): number | null {
 /** Turns pages' accounts into the run's columns and link arrays (both page formats). */
 class InputBuilder implements PageSink {
   readonly accounts = new AccountTableBuilder();
-  readonly identifiers = new IdentifierTableBuilder();
+  private readonly identifiers = new IdentifierTableBuilder();
   private readonly byKind = new Map<IdentifierKind, Map<string, number>>(
     IDENTIFIER_KINDS.map((k) => [k, new Map<string, number>()]),
   );
@@ -155,6 +155,12 @@ class InputBuilder implements PageSink {
       map.set(value, i);
     }
     return i;
+  }
+
+  /** The identifiers packed, and the interning maps (every value's string) let go. */
+  finishIdentifiers(): IdentifierTable {
+    for (const map of this.byKind.values()) map.clear();
+    return this.identifiers.finish();
   }
 
   nextAccount(): number {
@@ -367,7 +373,10 @@ export async function extract(
     await page.convert(into);
     opts.onProgress?.(into.accounts.length, Math.max(total, into.accounts.length));
   }
-  const { accounts, identifiers, linkAccount, linkIdentifier, linkCount, linksPerKind } = into;
+  // Packed now, before the reads below: the builder's spare room and the value strings
+  // the maps hold go before build needs the memory.
+  const identifiers = into.finishIdentifiers();
+  const { accounts, linkAccount, linkIdentifier, linkCount, linksPerKind } = into;
 
   const models = await db.read(async (tx) => {
     const res = await tx.run(query(cypher, 'linkage/read-model-first-use'));
@@ -391,7 +400,7 @@ export async function extract(
 
   const input: LinkageInput = {
     accounts: accounts.finish(),
-    identifiers: identifiers.finish(),
+    identifiers,
     linkAccount: linkAccount.done(),
     linkIdentifier: linkIdentifier.done(),
     linkCount: linkCount.done(),

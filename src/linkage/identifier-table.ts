@@ -4,7 +4,7 @@
  *
  * Why: as `{ kind, value }` objects the 2.85 M identifiers of a 1M-account run took
  * ~218 MiB of heap, alive through build and score, where the run's memory peaks;
- * packed they take ~47 MiB (a probe on 12-03). `value(i)` decodes a new string on each
+ * packed they take ~50 MiB (a probe on 12-03). `value(i)` decodes a new string on each
  * call (~0.1 µs): read it once per use. A value must be well-formed UTF-16, as every
  * string read over Bolt is: a lone surrogate would come back as U+FFFD.
  */
@@ -75,8 +75,9 @@ export class IdentifierTableBuilder {
       this.kinds = grown(this.kinds, new Uint8Array(this.kinds.length * 2));
       this.start = grown(this.start, new Uint32Array(this.kinds.length + 1));
     }
-    // Worst case of UTF-8 is 3 bytes per UTF-16 code unit.
-    const room = this.used + value.length * 3;
+    // Worst case of UTF-8 is 3 bytes per UTF-16 code unit; near the limit, the exact size.
+    let room = this.used + value.length * 3;
+    if (room > 0xffffffff) room = this.used + Buffer.byteLength(value, 'utf8');
     if (room > this.bytes.length) {
       if (room > 0xffffffff) throw new RangeError('identifier values exceed 4 GiB');
       const next = Buffer.allocUnsafe(Math.min(0xffffffff, Math.max(room, this.bytes.length * 2)));
@@ -89,15 +90,21 @@ export class IdentifierTableBuilder {
     return this.count - 1;
   }
 
-  /** The table, right-sized (the builder is not to be used after). */
+  /** The table, right-sized; the builder lets go of its own arrays and starts empty. */
   finish(): IdentifierTable {
     const bytes = Buffer.alloc(this.used);
     this.bytes.copy(bytes, 0, 0, this.used);
-    return new IdentifierTable(
+    const table = new IdentifierTable(
       this.kinds.slice(0, this.count),
       this.start.slice(0, this.count + 1),
       bytes,
     );
+    this.kinds = new Uint8Array(1024);
+    this.start = new Uint32Array(1025);
+    this.bytes = Buffer.allocUnsafe(16 * 1024);
+    this.count = 0;
+    this.used = 0;
+    return table;
   }
 }
 

@@ -53,6 +53,11 @@ export interface LocalNeo4jOptions {
   /** More JVM options (e.g. the first load's JIT choice). */
   jvmArgs?: readonly string[];
   /**
+   * Neo4j loads its plugins from here and the launcher registers no procedures of its own
+   * (tests: Coterie's jar as a plugin, as in a Neo4j of one's own).
+   */
+  pluginDir?: string;
+  /**
    * First build a new store with Neo4j's offline bulk importer, in the launcher's JVM
    * before the DBMS starts (the data dir must hold no database yet). Called once the JVM
    * is spawned, so it boots while this writes the CSV files; returns them (undefined:
@@ -601,6 +606,7 @@ export async function startLocalNeo4j(opts: LocalNeo4jOptions): Promise<LocalNeo
     '--pagecache',
     opts.pagecache ?? '512m',
   ];
+  if (opts.pluginDir !== undefined) args.push('--plugin-dir', path.resolve(opts.pluginDir));
   const importArgs = path.join(dataDir, 'import.args');
   if (opts.bulkImport) {
     fs.rmSync(importArgs, { force: true });

@@ -78,8 +78,8 @@ describe('extract', () => {
         links: 14,
         packed: packed ? 1 : 0,
       });
-      // Before and after the packed extract the launcher's Neo4j was asked to give its
-      // heap back.
+      // The packed extract asked the launcher's Neo4j twice (as it starts and as it ends)
+      // to give its heap back.
       if (packed) {
         for (const [before, after] of [
           [stats.neo4jHeapStartMiB, stats.neo4jHeapStartAfterMiB],

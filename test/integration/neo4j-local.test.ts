@@ -8,7 +8,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import neo4j from 'neo4j-driver';
+import neo4j, { type Driver } from 'neo4j-driver';
+import { PACKED_FORMAT } from '../../src/linkage/extract-packed';
 import { createDriver } from '../../src/platform/neo4j';
 import {
   BOLT_PASSWORD_FILE,
@@ -75,6 +76,28 @@ async function jvmOf(local: LocalNeo4j): Promise<{ collectors: string[]; args: s
   } finally {
     await driver.close();
   }
+}
+
+/** Full collections so far (G1 counts System.gc() there) and what coterie.releaseHeap() returns. */
+async function collectionsAround(
+  driver: Driver,
+  call: string,
+): Promise<{ before: number; after: number; heapBefore: number; heapAfter: number }> {
+  const full = async () => {
+    const { records } = await driver.executeQuery(
+      "CALL dbms.queryJmx('java.lang:type=GarbageCollector,name=G1 Old Generation') YIELD attributes RETURN attributes.CollectionCount.value AS n",
+    );
+    return neo4j.integer.toNumber(records[0]?.get('n') as number);
+  };
+  const before = await full();
+  const { records } = await driver.executeQuery(call);
+  const after = await full();
+  return {
+    before,
+    after,
+    heapBefore: neo4j.integer.toNumber(records[0]?.get('before') as number),
+    heapAfter: neo4j.integer.toNumber(records[0]?.get('after') as number),
+  };
 }
 
 describe('local Neo4j launcher', () => {
@@ -156,6 +179,41 @@ describe('local Neo4j launcher', () => {
       );
     } finally {
       await second.stop();
+    }
+  });
+
+  it("serves Coterie's procedures as a plugin too, where releaseHeap collects nothing", async () => {
+    const release = 'CALL coterie.releaseHeap() YIELD before, after RETURN before, after';
+    // The launcher's own JVM: one full collection per call.
+    const own = await collectionsAround(db.driver, release);
+    expect(own.after).toBeGreaterThan(own.before);
+    // The jar alone in a plugin folder, as in a Neo4j of one's own: the launcher registers
+    // nothing, Neo4j loads the procedures, and the pause is not taken.
+    const plugins = tempDir();
+    fs.copyFileSync(await ensureLauncherBuilt(), path.join(plugins, 'neo4j-local.jar'));
+    const local = await startLocalNeo4j({
+      dataDir: tempDir(),
+      heap: '512m',
+      pagecache: '64m',
+      pluginDir: plugins,
+    });
+    const driver = neo4j.driver(local.uri, authOf(local));
+    try {
+      const { records } = await driver.executeQuery(
+        'CALL coterie.linkageFormat() YIELD format RETURN format',
+      );
+      expect(neo4j.integer.toNumber(records[0]?.get('format') as number)).toBe(PACKED_FORMAT);
+      const page = await driver.executeQuery(
+        "CALL coterie.linkageAccountsPage('', 10, 1000000) YIELD page, more RETURN page, more",
+      );
+      expect(typeof page.records[0]?.get('page')).toBe('string');
+      expect(page.records[0]?.get('more')).toBe(false); // an empty store
+      const asPlugin = await collectionsAround(driver, release);
+      expect(asPlugin.after).toBe(asPlugin.before);
+      expect(asPlugin.heapAfter).toBe(asPlugin.heapBefore);
+    } finally {
+      await driver.close();
+      await local.stop();
     }
   });
 

@@ -112,7 +112,8 @@ export function templateSignals(
       if (
         rep < 0 ||
         ctx.memberCount[id]! > ctx.memberCount[rep]! ||
-        (ctx.memberCount[id] === ctx.memberCount[rep] &&
+        (id !== rep &&
+          ctx.memberCount[id] === ctx.memberCount[rep] &&
           input.identifiers.value(id) < input.identifiers.value(rep))
       )
         tpl.rep[t] = id;

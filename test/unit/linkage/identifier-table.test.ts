@@ -21,6 +21,21 @@ describe('IdentifierTable', () => {
     expect(table.value(2)).toBe(list[2]?.value);
   });
 
+  it('grows its buffer past twice its size for one long value, and starts anew after finish', () => {
+    const b = new IdentifierTableBuilder();
+    const long = 'é'.repeat(40_000); // 80,000 bytes, over twice the first 16 KiB
+    expect(b.add('org', 'a')).toBe(0);
+    expect(b.add('email_domain', long)).toBe(1);
+    expect(b.add('org', '')).toBe(2);
+    const t = b.finish();
+    expect(t.value(1)).toBe(long);
+    expect(t.toArray().map((x) => x.value.length)).toEqual([1, 40_000, 0]);
+    expect(b.length).toBe(0);
+    b.add('ip', '10.0.0.2');
+    expect(b.finish().toArray()).toEqual([{ kind: 'ip', value: '10.0.0.2' }]);
+    expect(t.value(0)).toBe('a'); // the first table keeps its own columns
+  });
+
   it('returns each index from add, an empty value included', () => {
     const b = new IdentifierTableBuilder();
     expect(b.add('ip', '10.0.0.1')).toBe(0);

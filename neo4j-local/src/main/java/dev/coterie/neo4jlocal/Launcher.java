@@ -115,7 +115,13 @@ public final class Launcher {
 
   /** Parsed command line. */
   record Options(
-      Path dataDir, int port, long pagecacheBytes, boolean watchStdin, Path configFile, Path importArgs) {}
+      Path dataDir,
+      int port,
+      long pagecacheBytes,
+      boolean watchStdin,
+      Path configFile,
+      Path importArgs,
+      Path pluginDir) {}
 
   public static void main(String[] args) {
     // stdout is the protocol channel: keep a private handle and route anything else
@@ -336,6 +342,9 @@ public final class Launcher {
     if (opts.configFile() != null) {
       builder.loadPropertiesFromFile(opts.configFile());
     }
+    if (opts.pluginDir() != null) {
+      builder.setConfig(GraphDatabaseSettings.plugin_dir, opts.pluginDir().toAbsolutePath());
+    }
     builder
         // Bolt on loopback only, plain text. Auth even so: a web page in a local browser can
         // reach loopback Bolt through a WebSocket (Bolt accepts them; nothing checks Origin).
@@ -373,7 +382,10 @@ public final class Launcher {
                 "ALTER USER neo4j SET PASSWORD $password CHANGE NOT REQUIRED",
                 Map.of("password", password));
       }
-      registerProcedures(dbms);
+      // With --plugin-dir Neo4j loads them from there, as any other Neo4j would.
+      if (opts.pluginDir() == null) {
+        registerProcedures(dbms);
+      }
     } catch (RuntimeException e) {
       safeShutdown(dbms);
       throw e;
@@ -549,6 +561,7 @@ public final class Launcher {
     boolean watchStdin = true;
     Path configFile = null;
     Path importArgs = null;
+    Path pluginDir = null;
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       switch (a) {
@@ -567,6 +580,7 @@ public final class Launcher {
         case "--pagecache" -> pagecache = parseBytes(value(args, ++i, a));
         case "--config" -> configFile = Path.of(value(args, ++i, a));
         case "--import" -> importArgs = Path.of(value(args, ++i, a));
+        case "--plugin-dir" -> pluginDir = Path.of(value(args, ++i, a));
         case "--ignore-stdin" -> watchStdin = false;
         case "--help", "-h" -> {
           System.err.println(usage());
@@ -578,7 +592,7 @@ public final class Launcher {
     if (dataDir == null) {
       throw new IllegalArgumentException("--data-dir is required");
     }
-    return new Options(dataDir, port, pagecache, watchStdin, configFile, importArgs);
+    return new Options(dataDir, port, pagecache, watchStdin, configFile, importArgs, pluginDir);
   }
 
   private static String value(String[] args, int i, String flag) {
@@ -621,6 +635,6 @@ public final class Launcher {
     return "usage: java --add-opens=java.base/java.nio=ALL-UNNAMED"
         + " --add-opens=java.base/java.io=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED"
         + " -jar neo4j-local.jar --data-dir DIR [--port N (0 = any free port)] [--pagecache SIZE]"
-        + " [--config neo4j.conf] [--import ARGS_FILE] [--ignore-stdin]";
+        + " [--config neo4j.conf] [--import ARGS_FILE] [--plugin-dir DIR] [--ignore-stdin]";
   }
 }
