@@ -4,9 +4,10 @@ const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json' }];
 module.exports = {
   // Integration files mostly wait on their own JVM; two workers overlap that wait.
   maxWorkers: 2,
-  // Jest force-exits a worker that is not gone 500 ms after the run (and warns). On this
-  // 2-core box a worker that has just stopped a JVM was once slower than that (12-03) with
-  // no open handle found in its last suite; a handle that lives on still gets the warning.
+  // Jest force-exits a worker that is not gone 500 ms after the run (and warns). 5 s spares
+  // a worker slow to exit just after stopping a JVM on a busy 2-core box. The warning was
+  // still seen once with it (12-03, in a run with a failed test): some handle outlives a
+  // suite now and then, not found yet.
   workerGracefulExitTimeout: 5000,
   projects: [
     {

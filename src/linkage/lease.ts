@@ -41,6 +41,8 @@ export class Lease {
   private timer: NodeJS.Timeout | undefined;
   private lostReason: string | undefined;
   private released = false;
+  /** the renewal on its way, if one is */
+  private renewing: Promise<void> | undefined;
   readonly name: string;
 
   private constructor(
@@ -150,12 +152,18 @@ export class Lease {
   private startRenewing(): void {
     const every = this.opts.renewEveryMs ?? Math.max(250, Math.floor(this.opts.ttlMs / 6));
     this.timer = setInterval(() => {
-      if (this.released) return;
-      this.renew().catch((err: unknown) => {
-        // A transient database error is not a lost lease: the next tick retries;
-        // if renewals keep failing the lease expires and the final swap refuses.
-        this.logger.warn({ err, runId: this.holder }, 'linkage lease renewal failed');
-      });
+      // One renewal at a time: stopRenewing waits for the one on its way.
+      if (this.released || this.renewing) return;
+      this.renewing = this.renew()
+        .then(() => undefined)
+        .catch((err: unknown) => {
+          // A transient database error is not a lost lease: the next tick retries;
+          // if renewals keep failing the lease expires and the final swap refuses.
+          this.logger.warn({ err, runId: this.holder }, 'linkage lease renewal failed');
+        })
+        .finally(() => {
+          this.renewing = undefined;
+        });
     }, every);
     this.timer.unref();
   }
@@ -173,18 +181,20 @@ export class Lease {
   }
 
   /**
-   * Stops renewing; the lease stays until released or expired. A failed run calls it
-   * first, so retries of its failure record (Neo4j away) cannot keep extending a lease
-   * that no run uses.
+   * Stops renewing, and resolves once a renewal already on its way has ended (it would
+   * extend the lease after this); the lease stays until released or expired. A failed
+   * run calls it first, so retries of its failure record (Neo4j away) cannot keep
+   * extending a lease that no run uses.
    */
-  stopRenewing(): void {
-    this.released = true;
-    if (this.timer) clearInterval(this.timer);
+  async stopRenewing(): Promise<void> {
+    this.abandon();
+    await this.renewing;
   }
 
-  /** Test hook: stop renewing without releasing, as a process that died would. */
+  /** Stops the timer at once, without waiting (and a test hook: a process that died). */
   abandon(): void {
-    this.stopRenewing();
+    this.released = true;
+    if (this.timer) clearInterval(this.timer);
   }
 }
 

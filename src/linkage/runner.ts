@@ -468,7 +468,7 @@ async function execute(
     swapped = true;
     return await succeeded();
   } catch (err) {
-    lease.stopRenewing();
+    await lease.stopRenewing();
     await recorder.settle();
     // The swap may have committed though its answer never came (lost on the way, or the
     // driver's retries found the lease already freed by it): then the run succeeded, and
@@ -527,6 +527,6 @@ async function execute(
   } finally {
     // Nothing frees the lease here: the swap did, or the failure record in its own
     // transaction; a lease whose failure record could not be written is left to expire.
-    lease.stopRenewing();
+    await lease.stopRenewing();
   }
 }

@@ -1264,7 +1264,7 @@ describe('linkage runs', () => {
 
   it('a check that waits on a renewal reads the renewed lease and fails nothing', async () => {
     const slow = await Lease.acquire(svc.ctx, 'r-slow', { ttlMs: 60_000 }, createRun('r-slow'));
-    slow.stopRenewing();
+    await slow.stopRenewing();
     try {
       await cypher("MATCH (l:Lease {name: 'linkage'}) SET l.expiresAt = timestamp() - 1000");
       // The holder's renewal, committed only once the check waits on it.
@@ -1300,7 +1300,7 @@ describe('linkage runs', () => {
       { ttlMs: 60_000 },
       createRun('r-swapping'),
     );
-    lease.stopRenewing();
+    await lease.stopRenewing();
     // The swap, committed only once the shutdown's fail-run waits on it.
     const swapper = neo4j.driver.session();
     const swap = swapper.beginTransaction();
