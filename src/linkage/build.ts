@@ -49,6 +49,7 @@ import { lowerBound } from './signals/numbers';
 import {
   IDENTIFIER_KINDS,
   type IdentifierKind,
+  kindIndex,
   type LinkageGraph,
   type LinkageInput,
   linkEvents,
@@ -56,20 +57,13 @@ import {
 import { resolveBuildOptions, type BuildOptions } from './weights';
 
 const K = IDENTIFIER_KINDS.length;
-const KIND_INDEX = new Map<IdentifierKind, number>(IDENTIFIER_KINDS.map((k, i) => [k, i]));
-const PROMPT = KIND_INDEX.get('prompt') as number;
-const SUBNET = KIND_INDEX.get('subnet') as number;
+const PROMPT = kindIndex('prompt');
+const SUBNET = kindIndex('subnet');
 
 // What a shared value does (step 3); 0 = ignored (allow-listed, unshared or weightless).
 const EXPANDED = 1;
 const HUB = 2;
 const CORROBORATE_ONLY = 3;
-
-function kindIndex(kind: IdentifierKind): number {
-  const k = KIND_INDEX.get(kind);
-  if (k === undefined) throw new TypeError(`unknown identifier kind: ${String(kind)}`);
-  return k;
-}
 
 /**
  * Domains compare case-insensitively (lower-cased only when they are not already,

@@ -8,9 +8,7 @@
  * call (~0.1 µs): read it once per use. A value must be well-formed UTF-16, as every
  * string read over Bolt is: a lone surrogate would come back as U+FFFD.
  */
-import { IDENTIFIER_KINDS, type Identifier, type IdentifierKind } from './types';
-
-const KIND_CODE = new Map<IdentifierKind, number>(IDENTIFIER_KINDS.map((k, i) => [k, i]));
+import { IDENTIFIER_KINDS, kindIndex, type Identifier, type IdentifierKind } from './types';
 
 export class IdentifierTable {
   /** Columns as IdentifierTableBuilder makes them; use `of` or the builder. */
@@ -69,8 +67,7 @@ export class IdentifierTableBuilder {
   }
 
   add(kind: IdentifierKind, value: string): number {
-    const code = KIND_CODE.get(kind);
-    if (code === undefined) throw new RangeError(`unknown identifier kind '${String(kind)}'`);
+    const code = kindIndex(kind);
     if (this.count === this.kinds.length) {
       this.kinds = grown(this.kinds, new Uint8Array(this.kinds.length * 2));
       this.start = grown(this.start, new Uint32Array(this.kinds.length + 1));

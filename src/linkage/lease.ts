@@ -170,8 +170,7 @@ export class Lease {
 
   /** Stops renewing and frees the lease if this holder still has it. */
   async release(): Promise<void> {
-    this.released = true;
-    if (this.timer) clearInterval(this.timer);
+    await this.stopRenewing();
     await this.db.write((tx) =>
       tx.run(query(this.cypher, 'linkage/release-lease'), {
         name: this.name,

@@ -21,6 +21,15 @@ export const IDENTIFIER_KINDS: readonly IdentifierKind[] = [
   'org',
 ];
 
+const KIND_INDEX = new Map<IdentifierKind, number>(IDENTIFIER_KINDS.map((k, i) => [k, i]));
+
+/** A kind's position in IDENTIFIER_KINDS (throws on anything else). */
+export function kindIndex(kind: IdentifierKind): number {
+  const k = KIND_INDEX.get(kind);
+  if (k === undefined) throw new RangeError(`unknown identifier kind '${String(kind)}'`);
+  return k;
+}
+
 /** Per-hour activity as parallel arrays, keys are epoch hours (floor(ms / 3_600_000)), ascending. */
 export interface HourSeries {
   keys: number[];
