@@ -20,7 +20,8 @@ module.exports = {
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       transform: { '^.+\\.ts$': tsJest },
-      testEnvironment: 'node',
+      // Names a file that leaves a socket, child or timer open (see the file).
+      testEnvironment: '<rootDir>/test/support/handle-report-environment.ts',
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       setupFilesAfterEnv: ['<rootDir>/test/support/integration-setup.ts'],
     },

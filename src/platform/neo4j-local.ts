@@ -139,8 +139,7 @@ export function findRepoRoot(start: string = __dirname): string {
   }
 }
 
-function launcherPaths() {
-  const root = findRepoRoot();
+function launcherPaths(root: string = findRepoRoot()) {
   const project = path.join(root, 'neo4j-local');
   const target = path.join(project, 'target');
   return {
@@ -345,6 +344,8 @@ async function runMaven(pom: string, signal?: AbortSignal): Promise<void> {
   let done: Finished;
   try {
     done = await runToEnd(mvn, args, {
+      // Spelt out: a test's stand-in `mvn` on PATH reaches spawn only this way under Jest.
+      env: process.env,
       timeoutMs: BUILD_TIMEOUT_MS,
       outputChars: 4 * TAIL_CHARS,
       signal,
@@ -369,12 +370,14 @@ async function runMaven(pom: string, signal?: AbortSignal): Promise<void> {
 /**
  * Builds neo4j-local/target/neo4j-local.jar (+ target/lib) when missing or when pom.xml or
  * the Java sources changed; returns the jar path. Safe to call from many processes at once.
+ * `root` (the folder holding neo4j-local/) is for tests that build a stand-in project.
  */
 export async function ensureLauncherBuilt(
   log: (msg: string) => void = noop,
   signal?: AbortSignal,
+  root?: string,
 ): Promise<string> {
-  const p = launcherPaths();
+  const p = launcherPaths(root);
   const stamp = sourceStamp(p);
   if (isUpToDate(p, stamp)) return p.jar;
 
