@@ -145,17 +145,22 @@ describe('every answer is one the served OpenAPI document describes', () => {
   let runId: string;
   let ringCluster: string;
 
+  // These tests record calls for the last one, which checks every answer against the
+  // document; each also checks its own statuses, so a wrong one fails under its name.
   it('before any linkage run', async () => {
-    await call('get', '/healthz');
-    await call('get', '/readyz');
-    await call('get', '/metrics', { role: 'metrics' });
-    await call('get', '/metrics');
-    await call('get', '/v1/clusters', { role: 'analyst' });
-    await call('get', '/v1/linkage/runs', { role: 'analyst' });
-    await call('get', '/v1/accounts/{id}/cluster', {
-      path: '/v1/accounts/ring:0/cluster',
-      role: 'analyst',
-    });
+    const statuses = [
+      await call('get', '/healthz'),
+      await call('get', '/readyz'),
+      await call('get', '/metrics', { role: 'metrics' }),
+      await call('get', '/metrics'),
+      await call('get', '/v1/clusters', { role: 'analyst' }),
+      await call('get', '/v1/linkage/runs', { role: 'analyst' }),
+      await call('get', '/v1/accounts/{id}/cluster', {
+        path: '/v1/accounts/ring:0/cluster',
+        role: 'analyst',
+      }),
+    ].map((c) => c.status);
+    expect(statuses).toEqual([200, 200, 200, 401, 200, 200, 404]);
   });
 
   it('ingest', async () => {
@@ -181,15 +186,21 @@ describe('every answer is one the served OpenAPI document describes', () => {
 
   it('a linkage run, followed to its end', async () => {
     runId = (await runToTheEnd()).id;
-    await call('get', '/v1/linkage/runs', { role: 'analyst' });
-    await call('get', '/v1/linkage/runs', { role: 'analyst', query: { limit: '0' } });
-    await call('get', '/v1/linkage/runs/{id}', {
-      path: '/v1/linkage/runs/r-nope',
-      role: 'analyst',
-    });
-    await call('get', '/v1/linkage/runs/{id}', { path: '/v1/linkage/runs/%20', role: 'analyst' });
-    await call('post', '/v1/linkage/runs', { role: 'admin', body: { nope: 1 } });
-    await call('post', '/v1/linkage/runs', { role: 'analyst', body: {} });
+    const statuses = [
+      await call('get', '/v1/linkage/runs', { role: 'analyst' }),
+      await call('get', '/v1/linkage/runs', { role: 'analyst', query: { limit: '0' } }),
+      await call('get', '/v1/linkage/runs/{id}', {
+        path: '/v1/linkage/runs/r-nope',
+        role: 'analyst',
+      }),
+      await call('get', '/v1/linkage/runs/{id}', {
+        path: '/v1/linkage/runs/%20',
+        role: 'analyst',
+      }),
+      await call('post', '/v1/linkage/runs', { role: 'admin', body: { nope: 1 } }),
+      await call('post', '/v1/linkage/runs', { role: 'analyst', body: {} }),
+    ].map((c) => c.status);
+    expect(statuses).toEqual([200, 400, 404, 404, 400, 403]);
   });
 
   it('memberships, accounts and clusters', async () => {

@@ -51,14 +51,19 @@ describe('takeFirstLoadLock', () => {
     expect(existsSync(`${lock}.takeover`)).toBe(false);
     release();
     writeFileSync(lock, mine); // a container restarted with the same pid
-    takeFirstLoadLock(lock)();
+    const again = takeFirstLoadLock(lock);
+    expect(existsSync(lock)).toBe(true);
+    again();
+    expect(existsSync(lock)).toBe(false);
   });
 
   it('waits for an empty lock to be written, and takes it over once it is old', () => {
     writeFileSync(lock, '');
     expect(() => takeFirstLoadLock(lock)).toThrow('its lock is being written');
     old(lock, 6);
-    takeFirstLoadLock(lock)();
+    const release = takeFirstLoadLock(lock);
+    expect(readFileSync(lock, 'utf8')).toBe(mine);
+    release();
   });
 
   it('lets only one of two loaders that found the same stale lock take it', () => {

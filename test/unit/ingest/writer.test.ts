@@ -88,6 +88,7 @@ describe('EventWriter.writeMany', () => {
     // the re-run: the marker (found) and the key lookup, no write, no counts
     expect(second).toEqual(['ingest/merge-ingested-batch', 'ingest/merge-event-ids']);
     const tokens = db.attempts.map((sent) => sent[0]?.params.token);
+    expect(tokens[0]).toEqual(expect.any(String));
     expect(tokens[0]).toEqual(tokens[1]);
     expect(db.markers.get(tokens[0] as string)).toEqual({ received: [301, 3], written: [301, 2] });
   });

@@ -101,8 +101,10 @@ describe('build: weights', () => {
       ...share([0, 1, 2], 'ip', '10.0.0.1'),
     ];
     const allow = [{ kind: 'prompt' as const, value: '00000000000000FF' }];
+    expect(build(input(3, links)).source.length).toBeGreaterThan(0);
     const g = build(input(3, links, allow));
     expect(g.source.length).toBe(0); // the IP alone is too weak
+    expect(g.stats.valuesAllowlisted).toBe(1); // one template: '…ff' and '…fe', 1 bit apart
   });
 
   it('an allow-listed prompt fingerprint allows its near-duplicates when it is not in the run', () => {
@@ -380,6 +382,7 @@ describe('build: hubs', () => {
     const links = share(range(0, 500), 'device', 'farm');
     const a = build(input(500, links));
     const b = build(input(500, links));
+    expect(a.source.length).toBe(499); // a star: not reproducibly empty
     expect(Array.from(a.source)).toEqual(Array.from(b.source));
     expect(Array.from(a.target)).toEqual(Array.from(b.target));
     expect(Array.from(a.weight)).toEqual(Array.from(b.weight));

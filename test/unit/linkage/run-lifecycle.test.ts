@@ -248,6 +248,8 @@ describe('publish and housekeeping', () => {
     const neo4j = new FakeNeo4j();
     const { outcome, swapSentAt } = await publishWith(neo4j);
     expect(outcome).toMatchObject({ published: { clustersWritten: 2, membershipsWritten: 5 } });
+    // onSwap came after every merge and right before the swap (clusters 1 batch, members 3).
+    expect(swapSentAt).toBe(4);
     expect(neo4j.keys().slice(swapSentAt)).toEqual(['linkage/make-run-current']);
     expect(
       neo4j

@@ -164,7 +164,6 @@ describe('score: the neutral base', () => {
       expect(Number.isFinite(base.signals[key])).toBe(true);
     }
     expect(base.risk).toBeGreaterThanOrEqual(0);
-    expect(base.risk).toBeLessThanOrEqual(1);
   });
 });
 
@@ -926,10 +925,16 @@ describe('score: benign look-alikes stay below the threshold, rings go above', (
         'benign_office_hours',
       ]),
     );
+    expect(c.signals.subnet_max_accounts).toBeGreaterThan(1);
+    // each benign reason pulls the risk down
+    const benign = codes(c).filter((code) => code.startsWith('benign_'));
+    for (const code of benign) expect(c.signals[`contribution_${code}`]).toBeLessThan(0);
   });
 
   it('the startup is kept low by benign_small_team', () => {
-    expect(codes(cStartup as ScoredCluster)).toContain('benign_small_team');
+    const c = cStartup as ScoredCluster;
+    expect(codes(c)).toContain('benign_small_team');
+    expect(c.signals.contribution_benign_small_team).toBeLessThan(0);
   });
 
   it('a planted ring is flagged with the campaign reasons', () => {
