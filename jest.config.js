@@ -5,10 +5,10 @@ module.exports = {
   // Integration files mostly wait on their own JVM; two workers overlap that wait.
   maxWorkers: 2,
   // Jest force-exits a worker that is not gone 500 ms after the run (and warns). 5 s spares
-  // a worker slow to exit just after stopping a JVM on a busy 2-core box. The warning is
-  // still seen now and then: some handle outlives a suite. The integration environment
-  // names the file (12-03 CI: openapi.test.ts left 2 sockets, odd-input.test.ts a
-  // MessagePort and a timer); not fixed yet.
+  // a worker slow to exit just after stopping a JVM on a busy 2-core box. The warning
+  // came from handles a file left open under load (12-03: fetch sockets with unread bodies
+  // in openapi.test.ts, a linkage run left going in odd-input.test.ts); the integration
+  // environment names the file if it comes back.
   workerGracefulExitTimeout: 5000,
   projects: [
     {
