@@ -7,8 +7,9 @@ module.exports = {
   // Jest force-exits a worker that is not gone 500 ms after the run (and warns). 5 s spares
   // a worker slow to exit just after stopping a JVM on a busy 2-core box. The warning
   // came from handles a file left open under load (12-03: fetch sockets with unread bodies
-  // in openapi.test.ts, a linkage run left going in odd-input.test.ts); the integration
-  // environment names the file if it comes back.
+  // in openapi.test.ts, a linkage run left going in odd-input.test.ts: the test service's
+  // stop() now stops runs as main.ts does); the integration environment names the file
+  // if it comes back.
   workerGracefulExitTimeout: 5000,
   projects: [
     {

@@ -4,7 +4,7 @@
  * query parameters, and bodies of every JSON type, in three content types. No answer
  * may be a 5xx, and every error must have the one body {"error": {"code", …}}.
  */
-import { activeRunsEnded, runLinkage, stopActiveRuns } from '../../src/linkage/runner';
+import { runLinkage } from '../../src/linkage/runner';
 import { startTestNeo4j, type TestNeo4j } from '../support/neo4j';
 import { startService, type TestService } from '../support/service';
 import { API_KEYS, KEYS, RING, ingestWorld } from '../support/analyst-fixtures';
@@ -27,12 +27,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  // The odd bodies above start linkage runs (POST /v1/linkage/runs): stopped as the
-  // service's shutdown stops them, or the last one's worker and lease timer outlive the file.
-  if (svc) {
-    await stopActiveRuns(svc.ctx);
-    await activeRunsEnded();
-  }
   await svc?.stop();
   await neo4j?.stop();
 });

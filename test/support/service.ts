@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { Writable } from 'node:stream';
 import { createApp } from '../../src/app';
+import { activeRunsEnded, stopActiveRuns } from '../../src/linkage/runner';
 import type { Context } from '../../src/context';
 import { parseApiKeys } from '../../src/platform/auth';
 import { loadConfig } from '../../src/platform/config';
@@ -62,10 +63,14 @@ export async function startService(
     ctx,
     logs,
     async stop() {
+      // As main.ts's shutdown: this process's runs still going (a POST /v1/linkage/runs) are
+      // stopped and waited for, or their worker and lease timer outlive the test file.
+      await stopActiveRuns(ctx);
       // Close keep-alive and in-flight connections first: server.close() waits for them.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;
+      await activeRunsEnded();
       await db.close();
     },
   };
