@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import neo4jDriver from 'neo4j-driver';
 import { type LocalNeo4j, startLocalNeo4j } from '../../src/platform/neo4j-local';
+import { getJson } from '../support/analyst-fixtures';
 import { waitForBlocked } from '../support/neo4j';
 import { postJson, startService, type TestService } from '../support/service';
 
@@ -79,7 +80,7 @@ it('answers 503 while Neo4j is down, and a batch killed half-written leaves noth
   const ready = await fetch(`${svc.url}/readyz`);
   expect(ready.status).toBe(503);
   expect(((await ready.json()) as { error: { code: string } }).error.code).toBe('not_ready');
-  expect((await fetch(`${svc.url}/healthz`)).status).toBe(200);
+  expect((await getJson(`${svc.url}/healthz`)).status).toBe(200);
   await svc.stop();
   svc = undefined;
   await local.stop();

@@ -14,6 +14,7 @@ import {
 import { EventWriter } from '../../src/ingest/writer';
 import { Metrics } from '../../src/platform/metrics';
 import { CommitsTwice, startTestNeo4j, type TestNeo4j, waitForBlocked } from '../support/neo4j';
+import { getJson } from '../support/analyst-fixtures';
 import { postJson, startService, type TestService } from '../support/service';
 
 let neo4j: TestNeo4j;
@@ -420,7 +421,9 @@ describe('POST /v1/events', () => {
     expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('invalid_json');
     expect(await cypher("MATCH (a:Account {id: 'latin1-1'}) RETURN a")).toEqual([]);
     // the same text as UTF-8 is stored as sent
-    expect((await send(Buffer.from(text, 'utf8'))).status).toBe(200);
+    const stored = await send(Buffer.from(text, 'utf8'));
+    expect(stored.status).toBe(200);
+    await stored.text(); // an unread body keeps its socket open
     const [org] = await cypher(
       "MATCH (:Account {id: 'latin1-1'})-[:IN_ORG]->(o:Org) RETURN o.id AS id",
     );
@@ -483,7 +486,7 @@ describe('POST /v1/events', () => {
   });
 
   it('is healthy and ready', async () => {
-    expect((await fetch(`${svc.url}/healthz`)).status).toBe(200);
+    expect((await getJson(`${svc.url}/healthz`)).status).toBe(200);
     const ready = await fetch(`${svc.url}/readyz`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ neo4j: 'up', migrations: 'applied' });
@@ -735,11 +738,11 @@ describe('auth on ingest', () => {
     expect(ok.status).toBe(200);
   });
   it('leaves health open', async () => {
-    expect((await fetch(`${secured.url}/healthz`)).status).toBe(200);
+    expect((await getJson(`${secured.url}/healthz`)).status).toBe(200);
   });
   it('logs one line per request with the caller, never a header or a key', async () => {
     const before = secured.logs.length;
-    await fetch(`${secured.url}/healthz`);
+    await getJson(`${secured.url}/healthz`);
     // a query it does not take: refused, and logged with it
     const refused = await postJson(`${secured.url}/v1/events?x=1`, batch, {
       authorization: 'Bearer ingest-secret',
