@@ -12,6 +12,7 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { pipeline, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+import { BlockDigester } from './block-digests';
 
 export interface FileIdentity {
   /** `sha256:` + the sha256 of the whole file */
@@ -96,11 +97,12 @@ export async function identify(
   head: string,
   sizes: readonly number[],
   opts: HashOptions = {},
-): Promise<{ identity: FileIdentity; prefixes: Map<number, Prefix> }> {
-  const { sha256, prefixes } = await hashFile(file, size, sizes, opts);
+): Promise<{ identity: FileIdentity; prefixes: Map<number, Prefix>; blocks: Buffer }> {
+  const { sha256, prefixes, blocks } = await hashFile(file, size, sizes, opts);
   return {
     identity: { key: `sha256:${sha256}`, file, size, head, gz: file.endsWith('.gz') },
     prefixes,
+    blocks,
   };
 }
 
@@ -114,16 +116,18 @@ export interface HashOptions {
 
 /**
  * sha256 of the file's first `size` bytes, and of its first n bytes for each n in
- * `sizes` (a hash copied at each offset: one pass, memory bounded by the chunk).
+ * `sizes` (a hash copied at each offset: one pass, memory bounded by the chunk), and the
+ * digests of its blocks (block-digests.ts) that the import checks what it reads against.
  */
 export async function hashFile(
   file: string,
   size: number,
   sizes: readonly number[],
   opts: HashOptions = {},
-): Promise<{ sha256: string; prefixes: Map<number, Prefix> }> {
+): Promise<{ sha256: string; prefixes: Map<number, Prefix>; blocks: Buffer }> {
   const wanted = [...new Set(sizes)].filter((n) => n <= size).sort((a, b) => a - b);
   const hash = createHash('sha256');
+  const blocks = new BlockDigester();
   const prefixes = new Map<number, Prefix>();
   // Prefixes whose next byte is still to come (it tells whether they end a line).
   let open: { n: number; sha256: string; last: number | undefined }[] = [];
@@ -157,6 +161,7 @@ export async function hashFile(
             ? Math.min(chunk.length, from + (wanted[0] as number) - pos)
             : chunk.length;
         hash.update(chunk.subarray(from, to));
+        blocks.update(chunk.subarray(from, to));
         last = chunk[to - 1];
         pos += to - from;
         from = to;
@@ -173,7 +178,7 @@ export async function hashFile(
   }
   snapshot();
   settle(undefined);
-  return { sha256: hash.digest('hex'), prefixes };
+  return { sha256: hash.digest('hex'), prefixes, blocks: blocks.finish() };
 }
 
 /**

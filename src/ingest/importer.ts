@@ -47,6 +47,7 @@ import {
   matchEarlier,
   readHead,
 } from './import-identity';
+import { BLOCK_BYTES, BlockVerifier } from './block-digests';
 import { assertImportLockHeld, takeImportLock } from './import-lock';
 import { cleanEvent } from './validate';
 import { type EventWriter, PendingBatch } from './writer';
@@ -258,7 +259,7 @@ export class Importer {
     if (identified === null) {
       return { ...stoppedWhileHashing(totalBytes, rejectFile, started), pendingBytes };
     }
-    const { identity, match } = identified;
+    const { identity, match, blocks } = identified;
     const key = identity.key;
     const about: MatchSummary = {
       key,
@@ -328,12 +329,26 @@ export class Importer {
     );
     // What is read must be what was identified: the file the path named when the run
     // began, not cut short since (both checked before the first line is used), with the
-    // same bytes (checked at the end, before the last window: a log cut short and
-    // refilled keeps its inode).
+    // same bytes: every block checked as it is read, before a window with its lines is
+    // written (a log cut short and refilled keeps its inode), and the whole at the end.
     let opened: { dev: number; ino: number; size: number } | null = null;
-    raw.once('open', (fd: number) => (opened = fstatSync(fd)));
+    let fd: number | null = null;
+    raw.once('open', (n: number) => {
+      fd = n;
+      opened = fstatSync(n);
+    });
+    raw.once('close', () => (fd = null));
     const readHash = createHash('sha256');
-    raw.on('data', (chunk: Buffer) => readHash.update(chunk));
+    const verifier = new BlockVerifier(blocks, totalBytes);
+    raw.on('data', (chunk: Buffer) => {
+      readHash.update(chunk);
+      verifier.update(chunk);
+    });
+    const unidentified = () =>
+      changedMessage(
+        file,
+        `its bytes from byte ${verifier.changedAt ?? verifier.verified} on are not those identified`,
+      );
 
     let batch = new PendingBatch();
     let inFlight: Promise<void> = Promise.resolve();
@@ -356,6 +371,8 @@ export class Importer {
     let rejectedCommitted = progress.rejected;
     // One window writes while the next one is parsed; writes stay in line order.
     const flush = async (lastLine: number) => {
+      // Its lines came from the bytes read so far: each must be identified before it is written.
+      if (!verifier.check(fd)) throw new Error(unidentified());
       const window = batch;
       const windowClock = clock;
       clock = readClock();
@@ -427,6 +444,8 @@ export class Importer {
             );
           }
         }
+        // Bytes other than those identified: nothing from here on is written.
+        if (verifier.changedAt !== null) throw new Error(unidentified());
         lineNo++;
         progress.lines = lineNo;
         if (lineNo <= resumedFromLine) continue;
@@ -453,11 +472,11 @@ export class Importer {
       }
       // Before the last window: a file cut short ends in part of a line, which must not be
       // checkpointed as read (the rotated copy resumes after the last window written). A
-      // cut that falls on a window's last line is flushed before the end is seen: then that
-      // one line is lost.
+      // window that ends in the part of a block a short read gave fails its flush's check.
       const changed = interrupted
         ? null
         : (changedWhileRead(file, before, progress.bytesRead, totalBytes) ??
+          (verifier.check(fd) ? null : unidentified()) ??
           (`sha256:${readHash.digest('hex')}` === key
             ? null
             : changedMessage(file, 'its bytes are not those identified')));
@@ -500,13 +519,13 @@ export class Importer {
     size: number,
     fileBytes: number,
     opts: Pick<ImportOptions, 'onHashing' | 'signal' | 'recount'>,
-  ): Promise<{ identity: FileIdentity; match: Match<Earlier> }> {
+  ): Promise<{ identity: FileIdentity; match: Match<Earlier>; blocks: Buffer }> {
     const head = await readHead(file);
     // Checkpoints from before content keys were keyed by the whole file.
     const legacyKey = await legacyFileKey(file, fileBytes);
     const earlier = await this.readEarlier({ head, file, legacyKey });
     let hashed = 0;
-    const { identity, prefixes } = await identify(
+    const { identity, prefixes, blocks } = await identify(
       file,
       size,
       head,
@@ -516,6 +535,7 @@ export class Importer {
     return {
       identity,
       match: matchEarlier(identity, legacyKey, earlier, prefixes, { recount: opts.recount }),
+      blocks,
     };
   }
 
@@ -895,6 +915,8 @@ export function openLines(
       : createReadStream(file, {
           start: range.start,
           end: range.end === undefined ? undefined : range.end - 1,
+          // a chunk per block: each completes one, so the lines read were checked
+          highWaterMark: BLOCK_BYTES,
         });
   let bytesRead = 0;
   raw.on('data', (chunk: Buffer) => {
