@@ -5,20 +5,11 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { unicodeText } from '../platform/unicode-text';
 
-const LONE_SURROGATE = /\p{Cs}/u;
-
-/**
- * Text of at most `max` characters with no lone surrogate: Neo4j stores strings as UTF-8,
- * which turns one into U+FFFD, so two different values would become one (and an event
- * id would no longer match itself).
- */
+/** Text of at most `max` characters with no lone surrogate (see unicode-text.ts). */
 function text(max: number) {
-  return z
-    .string()
-    .min(1)
-    .max(max)
-    .refine((v) => !LONE_SURROGATE.test(v), 'must be valid Unicode (a lone surrogate is not)');
+  return unicodeText(1, max);
 }
 
 const identifier = text(256);

@@ -16,6 +16,7 @@ import { query, type CypherMap } from '../platform/cypher';
 import type { AuditLog, AuditRecord } from '../platform/audit';
 import type { Principal } from '../platform/auth';
 import { AppError, isAppError } from '../platform/errors';
+import { isWellFormed, NOT_UNICODE } from '../platform/unicode-text';
 import { type Database, type ManagedTransaction, toPlain } from '../platform/neo4j';
 import { IDENTIFIER_KINDS, type Identifier, type IdentifierKind } from './types';
 
@@ -45,6 +46,7 @@ const AS_SENT: ReadonlySet<IdentifierKind> = new Set(['payment', 'device', 'org'
 export function normaliseValue(kind: IdentifierKind, raw: string): string | { error: string } {
   const value = AS_SENT.has(kind) ? raw : raw.trim();
   if (value.length === 0 || value.length > 256) return { error: 'must be 1-256 characters' };
+  if (!isWellFormed(value)) return { error: NOT_UNICODE };
   switch (kind) {
     case 'ip':
       return isIP(value) ? canonicalIp(value) : { error: 'must be an IPv4 or IPv6 address' };

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { wholeNumberParam } from '../platform/number-text';
+import { unicodeText } from '../platform/unicode-text';
 import { MAX_SEED } from './rng';
 import { IDENTIFIER_KINDS, type ClusterChange, type IdentifierKind } from './types';
 
@@ -20,17 +21,15 @@ const kind = z.enum(IDENTIFIER_KINDS as unknown as [IdentifierKind, ...Identifie
 export const entryBody = z
   .object({
     kind,
-    value: z.string().min(1).max(256),
-    note: z
-      .string()
-      .max(1000)
+    value: unicodeText(1, 256),
+    note: unicodeText(0, 1000)
       .optional()
       .describe(
         'for a value already listed: replaces its note ("" clears it); absent keeps the note',
       ),
   })
   .strict();
-export const entryKeyInput = z.object({ kind, value: z.string().min(1).max(256) }).strict();
+export const entryKeyInput = z.object({ kind, value: unicodeText(1, 256) }).strict();
 
 const jsonObject = z.record(z.string(), z.unknown());
 

@@ -3,11 +3,12 @@ import { z } from 'zod';
 import { epochMs, verdictSchema } from '../clusters/schemas';
 import { AUDIT_ACTIONS } from '../platform/audit';
 import { wholeNumberParam } from '../platform/number-text';
+import { unicodeText } from '../platform/unicode-text';
 
 export const verdictRequestSchema = z
   .object({
     verdict: z.enum(['confirmed', 'benign']),
-    note: z.string().min(1).max(4000),
+    note: unicodeText(1, 4000),
     allowlistSharedValues: z
       .boolean()
       .default(false)
