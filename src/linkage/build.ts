@@ -21,7 +21,9 @@
  *      propose: they could not bind a pair on their own anyway.
  *   3b. Co-use (co-use.ts): accounts using the same template heavily from the
  *      same subnets; a pair's co-use evidence counts (as prompt and subnet
- *      evidence) only when it came through coUseMinSubnets distinct subnets.
+ *      evidence) only when it came through coUseMinSubnets distinct subnets. A
+ *      group too big for all its pairs gives the pairs within buckets of it, each
+ *      with its whole co-use evidence (forPairsInBuckets).
  *   4. Hubs and weak values still *corroborate*: their evidence is added to
  *      every proposed pair whose two accounts both have them (a merge of two
  *      short per-account lists), so evidence per pair is exact for every pair
@@ -154,7 +156,8 @@ export function build(
   // The table holds at most one slot per proposal, so it is sized to the smaller of that
   // count and the number of links (it grows past the estimate if need be). At 1M
   // accounts the proposals are 4.1 M against 5.5 M links: ~230 MB less at the run's peak.
-  const proposals = proposalCount(role, degree, coUse, opts.coUseMaxExpandDegree);
+  const buckets = coUseBuckets(coUse, opts.coUseMaxExpandDegree);
+  const proposals = proposalCount(role, degree, coUse, buckets);
   const pairs = new PairTable(Math.max(1024, Math.min(input.linkAccount.length, proposals)));
   const ev = () => pairs.evidence;
 
@@ -207,24 +210,62 @@ export function build(
       (pairs.coUseNets[slot] as number) | (1 << ((hash[subnet] as number) & 31));
     pairUpdates++;
   };
+  let bucketed = 0;
   for (let g = 0; g < coUse.count; g++) {
     const from = coUse.start[g] as number;
     const d = (coUse.start[g + 1] as number) - from;
     const w = opts.coUseWeight / Math.log(d + 5);
     const subnet = coUse.subnet[g] as number;
+    const group = coUse.members.subarray(from, from + d);
     if (d <= opts.coUseMaxExpandDegree) {
-      for (let x = from; x < from + d; x++)
-        for (let y = x + 1; y < from + d; y++)
-          addCoUse(coUse.members[x] as number, coUse.members[y] as number, w, subnet);
+      for (let x = 0; x < d; x++)
+        for (let y = x + 1; y < d; y++) addCoUse(group[x] as number, group[y] as number, w, subnet);
     } else {
-      // A star through the lowest account: the co-use values of one big cell have
-      // (nearly) the same members, so their evidence adds up on the same edges.
-      const center = coUse.members[from] as number;
-      for (let x = from + 1; x < from + d; x++)
-        addCoUse(coUse.members[x] as number, center, w, subnet);
+      // Too big for all its pairs: the pairs within each of B buckets, twice over (a
+      // second bucketing, so the buckets' pairs join up into one cell). An account's bucket
+      // depends on the template, not the subnet, so a pair in one bucket gets the evidence
+      // of every subnet the two share, exactly as if each group were expanded whole. A star
+      // (as for hubs) put each subnet's evidence on the edges to another centre, so no pair
+      // reached coUseMinSubnets: a cell of 1,000 over 30 proxy /24s lost all but 90 accounts.
+      const th = values.hash[coUse.template[g] as number] as number;
+      forPairsInBuckets(group, buckets[g] as number, (th ^ seedMix) >>> 0, (a, b) =>
+        addCoUse(a, b, w, subnet),
+      );
+      bucketed++;
+    }
+  }
+  // A pair that other evidence proposed, in no shared bucket, gets those groups' co-use
+  // too (a merge of the two accounts' lists of them, as step 4 does for hubs), so every
+  // pair that exists has all of its co-use evidence.
+  if (bucketed > 0) {
+    const saltOf = (g: number) =>
+      ((values.hash[coUse.template[g] as number] as number) ^ seedMix) >>> 0;
+    const lists = bucketedGroupsByAccount(coUse, buckets, n);
+    for (let s = 0; s < pairs.size; s++) {
+      const a = pairs.a[s] as number;
+      const b = pairs.b[s] as number;
+      let i = lists.start[a] as number;
+      const iEnd = lists.start[a + 1] as number;
+      let j = lists.start[b] as number;
+      const jEnd = lists.start[b + 1] as number;
+      while (i < iEnd && j < jEnd) {
+        const ga = lists.group[i] as number;
+        const gb = lists.group[j] as number;
+        if (ga < gb) i++;
+        else if (ga > gb) j++;
+        else {
+          if (!shareBucket(a, b, buckets[ga] as number, saltOf(ga))) {
+            const d = (coUse.start[ga + 1] as number) - (coUse.start[ga] as number);
+            addCoUse(a, b, opts.coUseWeight / Math.log(d + 5), coUse.subnet[ga] as number);
+          }
+          i++;
+          j++;
+        }
+      }
     }
   }
   stats.coUseValues = coUse.count;
+  stats.coUseValuesBucketed = bucketed;
   stats.pairUpdates = pairUpdates;
   stats.candidatePairs = pairs.size;
   lap('coUseMs');
@@ -280,12 +321,12 @@ export function build(
 /** Step 4 searches a list instead of walking it when it is this many times longer. */
 const GALLOP_RATIO = 16;
 
-/** Pairs step 3 proposes, counted with repeats: an upper bound on the distinct pairs. */
+/** Pairs step 3 proposes, counted with repeats: about an upper bound on the distinct pairs. */
 function proposalCount(
   role: Uint8Array,
   degree: Int32Array,
   coUse: CoUseGroups,
-  coUseMaxExpandDegree: number,
+  buckets: Int32Array,
 ): number {
   let count = 0;
   for (let v = 0; v < role.length; v++) {
@@ -295,9 +336,117 @@ function proposalCount(
   }
   for (let g = 0; g < coUse.count; g++) {
     const d = (coUse.start[g + 1] as number) - (coUse.start[g] as number);
-    count += d <= coUseMaxExpandDegree ? (d * (d - 1)) / 2 : d - 1;
+    const b = buckets[g] as number;
+    // two bucketings of b buckets of ~d/b: d²/b pairs (only the expected count)
+    count += b === 1 ? (d * (d - 1)) / 2 : Math.ceil((d * d) / b);
   }
   return count;
+}
+
+/**
+ * Per co-use group, how many buckets its members are spread over (1: expanded whole).
+ * Every group of one template takes the same count, so that an account's bucket is the
+ * same in each: enough for its biggest group to have buckets of about half of `maxWhole`.
+ */
+function coUseBuckets(coUse: CoUseGroups, maxWhole: number): Int32Array {
+  const out = new Int32Array(coUse.count);
+  for (let g = 0; g < coUse.count;) {
+    const t = coUse.template[g];
+    let end = g;
+    let b = 1;
+    for (; end < coUse.count && coUse.template[end] === t; end++) {
+      const d = (coUse.start[end + 1] as number) - (coUse.start[end] as number);
+      if (d > maxWhole) b = Math.max(b, Math.ceil((2 * d) / maxWhole));
+    }
+    out.fill(b, g, end);
+    g = end;
+  }
+  return out;
+}
+
+/** Per account (CSR), the co-use groups it is in that were expanded within buckets, ascending. */
+function bucketedGroupsByAccount(coUse: CoUseGroups, buckets: Int32Array, n: number) {
+  const start = new Int32Array(n + 1);
+  for (let g = 0; g < coUse.count; g++) {
+    if (buckets[g] === 1) continue;
+    for (let x = coUse.start[g] as number; x < (coUse.start[g + 1] as number); x++) {
+      const a = (coUse.members[x] as number) + 1;
+      start[a] = (start[a] as number) + 1;
+    }
+  }
+  for (let a = 0; a < n; a++) start[a + 1] = (start[a + 1] as number) + (start[a] as number);
+  const fill = start.slice(0, n);
+  const group = new Int32Array(start[n] as number);
+  for (let g = 0; g < coUse.count; g++) {
+    if (buckets[g] === 1) continue;
+    for (let x = coUse.start[g] as number; x < (coUse.start[g + 1] as number); x++) {
+      const a = coUse.members[x] as number;
+      group[fill[a] as number] = g; // g ascending ⇒ each account's list is sorted
+      fill[a] = (fill[a] as number) + 1;
+    }
+  }
+  return { start, group };
+}
+
+/** An account's bucket in round 0 or 1 of forPairsInBuckets. */
+function bucketOf(account: number, b: number, salt: number, round: number): number {
+  const mix = round === 0 ? salt : (salt ^ 0x9e3779b9) >>> 0;
+  return fmix32((account ^ mix) >>> 0) % b;
+}
+
+/** Whether forPairsInBuckets(…, b, salt, …) gives the pair (a, c). */
+function shareBucket(a: number, c: number, b: number, salt: number): boolean {
+  return (
+    bucketOf(a, b, salt, 0) === bucketOf(c, b, salt, 0) ||
+    bucketOf(a, b, salt, 1) === bucketOf(c, b, salt, 1)
+  );
+}
+
+/**
+ * Calls `pair(a, b)` (a < b) once for each pair of `group` (ascending) whose accounts
+ * share a bucket in either of two bucketings of `b` buckets; an account's buckets come
+ * from a hash of it and `salt`, so they are the same in every group given that salt.
+ * About d²/b pairs.
+ */
+export function forPairsInBuckets(
+  group: Int32Array,
+  b: number,
+  salt: number,
+  pair: (a: number, b: number) => void,
+): void {
+  const d = group.length;
+  const first = new Int32Array(d);
+  const order = new Int32Array(d);
+  const begin = new Int32Array(b + 1);
+  for (let round = 0; round < 2; round++) {
+    const bucket = new Int32Array(d);
+    begin.fill(0);
+    for (let x = 0; x < d; x++) {
+      const k = bucketOf(group[x] as number, b, salt, round);
+      bucket[x] = k;
+      begin[k + 1] = (begin[k + 1] as number) + 1;
+      if (round === 0) first[x] = k;
+    }
+    for (let k = 0; k < b; k++) begin[k + 1] = (begin[k + 1] as number) + (begin[k] as number);
+    const fill = begin.slice(0, b);
+    for (let x = 0; x < d; x++) {
+      const k = bucket[x] as number;
+      order[fill[k] as number] = x;
+      fill[k] = (fill[k] as number) + 1;
+    }
+    for (let k = 0; k < b; k++) {
+      const to = begin[k + 1] as number;
+      for (let i = begin[k] as number; i < to; i++) {
+        const x = order[i] as number;
+        for (let j = i + 1; j < to; j++) {
+          const y = order[j] as number;
+          // a pair the first bucketing already gave is not counted again
+          if (round === 1 && first[x] === first[y]) continue;
+          pair(group[x] as number, group[y] as number); // x < y: filled in ascending order
+        }
+      }
+    }
+  }
 }
 
 interface Values {

@@ -37,8 +37,10 @@ export interface CoUseGroups {
   /** CSR over groups: members of group g are members[start[g]..start[g+1]) */
   start: Int32Array;
   members: Int32Array;
-  /** the subnet value of each group (its template is not needed downstream) */
+  /** the subnet value of each group */
   subnet: Int32Array;
+  /** the template value of each group; one template's groups are consecutive */
+  template: Int32Array;
   count: number;
 }
 
@@ -81,6 +83,7 @@ export function coUseGroups(
   const start: number[] = [];
   const members: number[] = [];
   const subnet: number[] = [];
+  const template: number[] = [];
   let keys = new Float64Array(64);
   for (let t = 0; t < V; t++) {
     const from = tStart[t] as number;
@@ -107,6 +110,7 @@ export function coUseGroups(
       if (j - i >= 2) {
         start.push(members.length);
         subnet.push(s);
+        template.push(t);
         for (let x = i; x < j; x++) members.push((sorted[x] as number) - s * n);
       }
       i = j;
@@ -117,6 +121,7 @@ export function coUseGroups(
     start: Int32Array.from(start),
     members: Int32Array.from(members),
     subnet: Int32Array.from(subnet),
+    template: Int32Array.from(template),
     count: subnet.length,
   };
 }

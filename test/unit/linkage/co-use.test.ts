@@ -4,13 +4,13 @@
  * traffic on the same template from the same proxy subnets, while the strangers on those
  * proxies and the many senders of that template are not pulled in.
  */
-import { build } from '../../../src/linkage/build';
+import { build, forPairsInBuckets } from '../../../src/linkage/build';
 import { coUseGroups } from '../../../src/linkage/co-use';
 import { subnetOf } from '../../../src/ingest/subnet';
 import { detect } from '../../../src/linkage/detect';
 import type { LinkageGraph } from '../../../src/linkage/types';
 import { DEFAULTS } from '../../../src/linkage/weights';
-import { type LinkRow, linksInput } from './fixtures';
+import { type LinkRow, linksInput, rng } from './fixtures';
 
 type Link = LinkRow;
 const input = linksInput;
@@ -158,6 +158,69 @@ describe('co-use at scale', () => {
     }
     const g = build(input(150, links));
     expect(g.source.length).toBe((150 * 149) / 2);
+  });
+
+  /** A cell of `n`, own cards, one template, each rotating over its own 8 of `subnets` proxy /24s. */
+  function rotatingCell(n: number, subnets: number, seed: number): Link[] {
+    const r = rng(seed);
+    const links: Link[] = [];
+    for (let a = 0; a < n; a++) {
+      links.push([a, 'payment', `card-${a}`, 1], [a, 'prompt', TEMPLATE, 400]);
+      const mine = new Set<number>();
+      while (mine.size < 8) mine.add(Math.floor(r() * subnets));
+      // an IP of its own in each (one /48 per proxy network): nothing shared but co-use
+      for (const s of mine) links.push(...net(a, `2001:db8:${s + 1}::${(a + 1).toString(16)}`, 50));
+    }
+    return links;
+  }
+
+  it('links a cell of 1,000 rotating over 30 proxy /24s, its groups too big to expand whole', () => {
+    // Found by review on 12-04: a group over coUseMaxExpandDegree was a star through its
+    // lowest account, another centre per subnet, so almost no pair reached
+    // coUseMinSubnets: 156 of these 1,000 accounts were in a community.
+    const links = rotatingCell(1000, 30, 7);
+    const g = build(input(1000, links));
+    expect(g.stats.coUseValuesBucketed).toBe(30); // every group (~267 accounts) over 200
+    expect(detect(g).stats.accountsInCommunities).toBe(1000);
+    // Bucketed pairs get exactly what expanding every group whole gives them: each pair
+    // found is a pair of the whole expansion, with the same weight.
+    const whole = build(input(1000, links), { coUseMaxExpandDegree: 1000 });
+    expect(whole.stats.coUseValuesBucketed).toBe(0);
+    const weightOf = new Map<number, number>();
+    for (let e = 0; e < whole.source.length; e++)
+      weightOf.set(
+        (whole.source[e] as number) * 1000 + (whole.target[e] as number),
+        whole.weight[e] as number,
+      );
+    expect(g.source.length).toBeGreaterThan(whole.source.length / 3);
+    for (let e = 0; e < g.source.length; e++) {
+      const w = weightOf.get((g.source[e] as number) * 1000 + (g.target[e] as number));
+      expect(w).toBeCloseTo(g.weight[e] as number, 5);
+    }
+  });
+
+  it('pairs an oversize group within buckets: each pair once, the same buckets in every group', () => {
+    const group = Int32Array.from(range(0, 900).map((a) => a * 3));
+    const seen = new Set<number>();
+    forPairsInBuckets(group, 6, 12345, (a, b) => {
+      expect(a).toBeLessThan(b);
+      expect(seen.has(a * 10_000 + b)).toBe(false);
+      seen.add(a * 10_000 + b);
+    });
+    // two bucketings of 6 buckets of ~150: about 2 × 900² / 12 pairs, less the ~1/6 in both
+    expect(seen.size).toBeGreaterThan(0.8 * ((900 * 900) / 6) * (11 / 12));
+    expect(seen.size).toBeLessThan(1.2 * ((900 * 900) / 6) * (11 / 12));
+    // another group with some of the same accounts (another subnet): the same pairs of them
+    const part = group.filter((a) => a % 2 === 0);
+    let again = 0;
+    forPairsInBuckets(part, 6, 12345, (a, b) => {
+      expect(seen.has(a * 10_000 + b)).toBe(true);
+      again++;
+    });
+    let expected = 0;
+    for (const key of seen)
+      if (Math.floor(key / 10_000) % 2 === 0 && (key % 10_000) % 2 === 0) expected++;
+    expect(again).toBe(expected);
   });
 
   it('does not link an office of 24 sending a framework prompt from one /24', () => {
