@@ -11,7 +11,8 @@
  *   3. Values *propose* account pairs only when w(v) ≥ minProposeWeight:
  *        - d ≤ maxExpandDegree: all d(d-1)/2 pairs;
  *        - d > maxExpandDegree (a hub): members are linked as a star through
- *          one member picked by a hash of (seed, kind, value) — d − 1 pairs, i.e.
+ *          one member picked by a hash of (seed, kind, value) among those with
+ *          the most of their traffic on it — d − 1 pairs, i.e.
  *          the hub kept as a node with a member standing in for it. A star is what
  *          Louvain keeps whole (no part without its centre has an internal edge); a
  *          sparse random sample (cycles, k random partners) is not: modularity
@@ -184,9 +185,27 @@ export function build(
     } else if (r === HUB) {
       // Star through one member (seeded): the hub kept as a node, a member standing in for
       // it. The member is picked by a hash of (seed, kind, value), not a draw from a shared
-      // stream, so one hub appearing or disappearing does not move the others' centres.
+      // stream, so one hub appearing or disappearing does not move the others' centres;
+      // only among the members that put the most of their traffic on it, since step 4
+      // credits each edge with the smaller of its two shares (a light centre made every
+      // edge of the star as light as itself, and the hub linked nobody).
       const pick = fmix32(((values.hash[v] as number) ^ seedMix) >>> 0);
-      const center = members[from + Math.floor((pick / 4294967296) * d)] as number;
+      let top = 0;
+      let atTop = 0;
+      for (let x = from; x < from + d; x++) {
+        const sx = share[x] as number;
+        if (sx > top) {
+          top = sx;
+          atTop = 0;
+        }
+        if (sx === top) atTop++;
+      }
+      let nth = Math.floor((pick / 4294967296) * atTop);
+      let center = -1;
+      for (let x = from; x < from + d && center < 0; x++)
+        if (share[x] === top && nth-- === 0) center = members[x] as number;
+      // no share to compare (NaN counts): any member
+      if (center < 0) center = members[from + Math.floor((pick / 4294967296) * d)] as number;
       for (let x = from; x < from + d; x++) {
         const a = members[x] as number;
         if (a === center) continue;

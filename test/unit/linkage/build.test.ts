@@ -403,6 +403,24 @@ describe('build: hubs', () => {
     expect(new Set(centres).size).toBeGreaterThan(1);
     expect(centre(3)).toBe(centres[2]);
   });
+
+  it("takes a traffic hub's centre among its heaviest members, whatever the seed", () => {
+    // Found by review on 12-04: step 4 credits a star edge with the smaller of its two
+    // shares, so a centre that sent 1 of its 1,000 prompts on the template made every
+    // edge as light, and the hub linked nobody (5 seeds of 40 here).
+    const links: Link[] = [];
+    for (let a = 0; a < 11; a++) links.push([a, 'prompt', 'aaaaaaaaaaaaaaaa', 100]);
+    links.push([11, 'prompt', 'aaaaaaaaaaaaaaaa', 1], [11, 'prompt', 'ffffffffffffffff', 999]);
+    const kindWeight = { ...DEFAULTS.build.kindWeight, prompt: 1 }; // binds on its own here
+    for (let seed = 1; seed <= 40; seed++) {
+      const g = build(input(12, links), { seed, kindWeight, maxExpandDegree: 5 });
+      expect(g.stats.hubValuesCapped).toBe(1);
+      expect(g.source.length).toBe(10); // the star over the 11 heavy senders
+      const d = detect(g, { seed });
+      expect(d.stats.accountsInCommunities).toBe(11);
+      expect(d.community[11]).toBe(-1);
+    }
+  });
 });
 
 describe('build: graph shape', () => {
