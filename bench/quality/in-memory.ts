@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util';
 import { deserialize, serialize } from 'node:v8';
 import { build } from '../../src/linkage/build';
 import { detect } from '../../src/linkage/detect';
+import { IdentifierTable } from '../../src/linkage/identifier-table';
 import { score } from '../../src/linkage/score';
 import type { LinkageInput, ScoredCluster } from '../../src/linkage/types';
 import type { SimParams } from '../../src/simulate';
@@ -76,6 +77,11 @@ export async function runInMemory(
   let input: LinkageInput;
   if (existsSync(cache) && stampOf(foldStamp) === foldKey) {
     input = deserialize(readFileSync(cache)) as LinkageInput;
+    // v8's serializer keeps the table's columns but not its class: without this every
+    // cached run built from no identifiers at all (0 clusters, found on 12-04)
+    Object.setPrototypeOf(input.identifiers, IdentifierTable.prototype);
+    if (input.identifiers.length === 0 || typeof input.identifiers.value(0) !== 'string')
+      throw new Error(`${cache}: no identifiers after loading; remove it to fold again`);
     lap('load cached input');
   } else {
     rmSync(foldStamp, { force: true });
