@@ -42,8 +42,9 @@
  * re-import or a restored backup changes it): shared values are numbered by a hash of
  * their kind and normalised value (canonicalValues), so every loop over values, every
  * tie broken by value id and every sum of float evidence runs in the same order; a
- * hub's centre and a co-use subnet's mask bit come from that hash, so they do not
- * move when another value appears or disappears.
+ * hub's centre (among the members with the most of their traffic on it) and a co-use
+ * subnet's mask bit come from that hash, so they do not move when another value appears
+ * or disappears (a centre moves when its members' traffic shares do).
  */
 import { subnetOf } from '../ingest/subnet';
 import { coUseGroups, type CoUseGroups } from './co-use';
@@ -236,16 +237,17 @@ export function build(
     const w = opts.coUseWeight / Math.log(d + 5);
     const subnet = coUse.subnet[g] as number;
     const group = coUse.members.subarray(from, from + d);
-    if (d <= opts.coUseMaxExpandDegree) {
+    if (buckets[g] === 1) {
       for (let x = 0; x < d; x++)
         for (let y = x + 1; y < d; y++) addCoUse(group[x] as number, group[y] as number, w, subnet);
     } else {
       // Too big for all its pairs: the pairs within each of B buckets, twice over (a
       // second bucketing, so the buckets' pairs join up into one cell). An account's bucket
-      // depends on the template, not the subnet, so a pair in one bucket gets the evidence
-      // of every subnet the two share, exactly as if each group were expanded whole. A star
-      // (as for hubs) put each subnet's evidence on the edges to another centre, so no pair
-      // reached coUseMinSubnets: a cell of 1,000 over 30 proxy /24s lost all but 90 accounts.
+      // depends on the template and B, not the subnet, so a pair in one bucket of a group
+      // is in one bucket of every group of that template with as many buckets or fewer
+      // (B is a power of two) and gets the evidence of each. A star (as for hubs) put each
+      // subnet's evidence on the edges to another centre, so no pair reached
+      // coUseMinSubnets: a cell of 1,000 over 30 proxy /24s lost all but 156 accounts.
       const th = values.hash[coUse.template[g] as number] as number;
       forPairsInBuckets(group, buckets[g] as number, (th ^ seedMix) >>> 0, (a, b) =>
         addCoUse(a, b, w, subnet),
@@ -363,22 +365,20 @@ function proposalCount(
 }
 
 /**
- * Per co-use group, how many buckets its members are spread over (1: expanded whole).
- * Every group of one template takes the same count, so that an account's bucket is the
- * same in each: enough for its biggest group to have buckets of about half of `maxWhole`.
+ * Per co-use group, how many buckets its members are spread over: 1 (expanded whole) up
+ * to `maxWhole` members, else the power of two that gives buckets of a quarter to a half
+ * of `maxWhole`. Each group takes its own count, so a template's huge group (a SaaS
+ * egress) does not thin a ring's smaller groups of it into tiny buckets; powers of two
+ * nest (bucketOf's `% b`), so two groups of one template still propose the same pairs
+ * where they overlap rather than two sets of them.
  */
 function coUseBuckets(coUse: CoUseGroups, maxWhole: number): Int32Array {
   const out = new Int32Array(coUse.count);
-  for (let g = 0; g < coUse.count;) {
-    const t = coUse.template[g];
-    let end = g;
+  for (let g = 0; g < coUse.count; g++) {
+    const d = (coUse.start[g + 1] as number) - (coUse.start[g] as number);
     let b = 1;
-    for (; end < coUse.count && coUse.template[end] === t; end++) {
-      const d = (coUse.start[end + 1] as number) - (coUse.start[end] as number);
-      if (d > maxWhole) b = Math.max(b, Math.ceil((2 * d) / maxWhole));
-    }
-    out.fill(b, g, end);
-    g = end;
+    if (d > maxWhole) while (b * maxWhole < 2 * d) b *= 2;
+    out[g] = b;
   }
   return out;
 }

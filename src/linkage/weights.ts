@@ -75,8 +75,8 @@ export interface BuildOptions {
   /**
    * Co-use values shared by up to this many accounts are expanded into all pairs (a
    * cell of up to ~150 must get its pairs whole, so that the evidence of its many
-   * subnets adds up on them); above it, the pairs within buckets of about half as many
-   * (build.ts, forPairsInBuckets), each with its whole co-use evidence.
+   * subnets adds up on them); above it, the pairs within buckets of a quarter to a half
+   * as many (build.ts, forPairsInBuckets), each with its whole co-use evidence.
    */
   coUseMaxExpandDegree: number;
   /** Values shared by more accounts are not expanded into all pairs, but linked as a star. */

@@ -199,6 +199,84 @@ describe('co-use at scale', () => {
     }
   });
 
+  /** Edge weights by `source * 100_000 + target`. */
+  function weights(g: LinkageGraph): Map<number, number> {
+    const out = new Map<number, number>();
+    for (let e = 0; e < g.source.length; e++)
+      out.set((g.source[e] as number) * 100_000 + (g.target[e] as number), g.weight[e] as number);
+    return out;
+  }
+
+  it("gives a ring's small group of a template whose other group is huge exactly its whole evidence", () => {
+    // Found by review on 12-04: every group of a template took the bucket count of its
+    // biggest, and the merge added a bucketed group's co-use again to pairs that had it
+    // whole: ~70 % of this ring's pairs got their co-use twice (visible in the weight
+    // while a pair's prompt evidence is below its cap: groups of 150 add 0.05 each).
+    const links: Link[] = [];
+    for (const a of range(0, 600)) {
+      // heavy senders behind one SaaS egress /24: one group of 600, bucketed
+      links.push([a, 'payment', `card-${a}`, 1], [a, 'prompt', TEMPLATE, 50]);
+      links.push(...net(a, `192.0.2.${(a % 250) + 1}`, 50));
+    }
+    const ring = range(600, 750);
+    for (const a of ring) {
+      links.push([a, 'payment', `card-${a}`, 1], [a, 'prompt', TEMPLATE, 100]);
+      for (let s = 0; s < 4; s++) links.push(...net(a, `198.18.${s}.${a - 599}`, 25));
+    }
+    const g = build(input(750, links));
+    expect(g.stats.coUseValuesBucketed).toBe(1);
+    const whole = build(input(750, links), { coUseMaxExpandDegree: 1000 });
+    expect(whole.stats.coUseValuesBucketed).toBe(0);
+    const got = weights(g);
+    const want = weights(whole);
+    for (const a of ring)
+      for (const b of ring) {
+        if (a >= b) continue;
+        expect(want.get(a * 100_000 + b)).toBeGreaterThan(0);
+        expect(got.get(a * 100_000 + b)).toBeCloseTo(want.get(a * 100_000 + b) as number, 5);
+      }
+  });
+
+  it('links the cell of 1,000 whole though 4,000 others send its template from one SaaS egress', () => {
+    // Found by review on 12-04: the egress's group of 4,000 set the bucket count of every
+    // group of the template (40), so the cell's groups of ~267 fell into buckets of ~7.
+    const links = rotatingCell(1000, 30, 7);
+    for (let a = 1000; a < 5000; a++) {
+      links.push([a, 'payment', `card-${a}`, 1], [a, 'prompt', TEMPLATE, 50]);
+      links.push(...net(a, `192.0.2.${(a % 250) + 1}`, 50));
+    }
+    const g = build(input(5000, links));
+    expect(g.stats.coUseValuesBucketed).toBe(31);
+    const found = detect(g);
+    expect(found.stats.accountsInCommunities).toBe(1000);
+    // and all of them are the cell: the egress's senders share one subnet, no co-use
+    for (let e = 0; e < g.source.length; e++) expect(g.target[e]).toBeLessThan(1000);
+    // the cell's pairs are those it has alone (21,009; 2,397 before the fix)
+    expect(g.source.length).toBe(build(input(1000, rotatingCell(1000, 30, 7))).source.length);
+  });
+
+  it('gives a pair that other evidence proposed, in no shared bucket, its whole co-use', () => {
+    // The cell of 1,000 above, ten of them on one device too: all 45 pairs of the ten
+    // are proposed by the device; those in no shared bucket get their co-use by the merge.
+    const ten = range(0, 10);
+    const links = rotatingCell(1000, 30, 7).concat(ten.map((a): Link => [a, 'device', 'dev-1', 1]));
+    const g = weights(build(input(1000, links)));
+    const whole = weights(build(input(1000, links), { coUseMaxExpandDegree: 1000 }));
+    const deviceOnly = weights(build(input(1000, links), { coUseMinEvents: 1e9 }));
+    const bucketsOnly = weights(build(input(1000, rotatingCell(1000, 30, 7))));
+    let merged = 0;
+    for (const a of ten)
+      for (const b of ten) {
+        if (a >= b) continue;
+        const key = a * 100_000 + b;
+        expect(g.get(key)).toBeCloseTo(whole.get(key) as number, 5);
+        if (bucketsOnly.has(key)) continue;
+        // no shared bucket: the co-use it has came through the merge
+        if ((whole.get(key) as number) > (deviceOnly.get(key) as number) + 1e-6) merged++;
+      }
+    expect(merged).toBeGreaterThan(0);
+  });
+
   it('pairs an oversize group within buckets: each pair once, the same buckets in every group', () => {
     const group = Int32Array.from(range(0, 900).map((a) => a * 3));
     const seen = new Set<number>();
