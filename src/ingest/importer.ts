@@ -25,6 +25,7 @@ import {
   createWriteStream,
   existsSync,
   fstatSync,
+  renameSync,
   statSync,
   truncateSync,
 } from 'node:fs';
@@ -272,6 +273,17 @@ export class Importer {
       throw new ImportRefused(file, match.overlap.file, match.overlap.reason);
     }
     const from = match.kind === 'new' ? 0 : ((match.earlier as Earlier | undefined)?.line ?? 0);
+    if (match.kind === 'new') {
+      // The reject entries there are another import's (yesterday's log at this path):
+      // kept beside it, not cut to this import's.
+      const aside = setRejectsAside(rejectFile, started);
+      if (aside) {
+        about.warnings = [
+          ...about.warnings,
+          `the reject entries of the earlier import to ${rejectFile} are now in ${aside}`,
+        ];
+      }
+    }
     opts.onMatch?.({ ...about, resumedFromLine: from });
     if (match.kind === 'continued' || (match.kind === 'same' && match.earlier?.complete)) {
       // Nothing to read: these bytes are in, or a longer file is finishing them.
@@ -337,6 +349,9 @@ export class Importer {
       fd = n;
       opened = fstatSync(n);
     });
+    // Not ours to read once the stream has ended: it closes the descriptor next (and a
+    // .gz's raw stream ends while the lines of its last chunks are still to come).
+    raw.once('end', () => (fd = null));
     raw.once('close', () => (fd = null));
     const readHash = createHash('sha256');
     const verifier = new BlockVerifier(blocks, totalBytes);
@@ -1089,6 +1104,20 @@ function sameFile(a: string, b: string): boolean {
   } catch {
     return false; // one is missing: not the same file (a missing input fails elsewhere)
   }
+}
+
+/**
+ * Moves a reject file that holds entries to `NAME.before-<time>.jsonl` and returns that
+ * path; null if there is none, it is empty, or it is not a regular file (/dev/null).
+ */
+export function setRejectsAside(rejectFile: string, now: number): string | null {
+  if (!existsSync(rejectFile)) return null;
+  const st = statSync(rejectFile);
+  if (!st.isFile() || st.size === 0) return null;
+  const stamp = new Date(now).toISOString().replace(/[:.]/g, '-');
+  const aside = rejectFile.replace(/(\.jsonl)?$/, `.before-${stamp}$1`);
+  renameSync(rejectFile, aside);
+  return aside;
 }
 
 /**

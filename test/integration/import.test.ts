@@ -1099,6 +1099,32 @@ describe('what identifies an import: its bytes', () => {
     expect(await accountsOf('rot')).toEqual(expectedAccounts(before, after));
   });
 
+  it("a rotated log's new import keeps the earlier import's reject entries beside its own", async () => {
+    // Found by review on 12-04: a new import at the path cut the reject file to nothing.
+    const file = path.join(dir, 'rotated-rejects.jsonl');
+    writeFileSync(file, `${eventLines('rrj', 30, [5, 12]).join('\n')}\n`);
+    const first = await importer().run({ file, batchSize: 16 });
+    expect(first).toMatchObject({ written: 28, rejected: 2 });
+    const entries = (f: string) =>
+      readFileSync(f, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { line: number }).line);
+    expect(entries(first.rejectFile)).toEqual([5, 12]);
+    writeFileSync(file, `${eventLines('rrj', 50, [40]).slice(30).join('\n')}\n`);
+    const rotated = await importer().run({ file, batchSize: 16 });
+    expect(rotated).toMatchObject({ match: 'new', written: 19, rejected: 1 });
+    expect(entries(rotated.rejectFile)).toEqual([10]);
+    const note = rotated.warnings.find((w) => w.includes('reject entries'));
+    const aside = /now in (.+)$/.exec(note ?? '')?.[1] as string;
+    expect(aside).toMatch(/rotated-rejects\.jsonl\.rejects\.before-.+\.jsonl$/);
+    expect(entries(aside)).toEqual([5, 12]);
+    // resumed or run again, the same import keeps its own entries where they are
+    const again = await importer().run({ file, batchSize: 16 });
+    expect(again.warnings.some((w) => w.includes('reject entries'))).toBe(false);
+    expect(entries(again.rejectFile)).toEqual([10]);
+  });
+
   it('a change past the first MiB is seen: the file is not the earlier one plus lines', async () => {
     const file = path.join(dir, 'big.jsonl');
     const lines = eventLines('big', 14_000); // about 1.2 MiB

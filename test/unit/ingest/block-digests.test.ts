@@ -31,6 +31,21 @@ describe('block digests', () => {
     expect(digestsOf(Buffer.alloc(0), 10).length).toBe(0);
   });
 
+  it('keep every digest past the first thousand blocks (the buffer grows)', () => {
+    // 2,500 blocks, each its own bytes: the digests are each block's alone, in order
+    const d = new BlockDigester();
+    const one = Buffer.alloc(BLOCK_BYTES);
+    const blocks = 2500;
+    for (let i = 0; i < blocks; i++) d.update(one.fill(i % 251).subarray(0, BLOCK_BYTES));
+    const all = d.finish();
+    expect(all.length).toBe(blocks * 16);
+    for (const i of [0, 1023, 1024, 2047, 2048, 2499])
+      expect(
+        all.subarray(i * 16, i * 16 + 16).equals(digestsOf(one.fill(i % 251), BLOCK_BYTES)),
+      ).toBe(true);
+    expect(all.subarray(0, 16).equals(all.subarray(16, 32))).toBe(false);
+  });
+
   it('verify the identified bytes, read in blocks or in odd chunks', () => {
     for (const chunk of [BLOCK_BYTES, 5000, size]) {
       const v = verify(file, file, chunk);
