@@ -23,9 +23,13 @@
 import {
   createReadStream,
   createWriteStream,
+  closeSync,
+  constants as fsConstants,
+  copyFileSync,
   existsSync,
   fstatSync,
-  renameSync,
+  openSync,
+  readSync,
   statSync,
   truncateSync,
 } from 'node:fs';
@@ -273,9 +277,10 @@ export class Importer {
       throw new ImportRefused(file, match.overlap.file, match.overlap.reason);
     }
     const from = match.kind === 'new' ? 0 : ((match.earlier as Earlier | undefined)?.line ?? 0);
-    if (match.kind === 'new') {
+    if (match.kind === 'new' && firstRejectImport(rejectFile) !== key) {
       // The reject entries there are another import's (yesterday's log at this path):
-      // kept beside it, not cut to this import's.
+      // kept beside it, not cut to this import's. This import's own (a run stopped before
+      // its first commit, which records the import) are judged again and cut below.
       const aside = setRejectsAside(rejectFile, started);
       if (aside) {
         about.warnings = [
@@ -306,7 +311,7 @@ export class Importer {
     // reason for a line the checkpoint counts.
     let rejectsWritten: Promise<void> = Promise.resolve();
     const writeReject = (entry: Rejected) => {
-      const line = `${JSON.stringify(entry)}\n`;
+      const line = `${JSON.stringify({ ...entry, import: key })}\n`;
       rejectsWritten = new Promise<void>((resolve, reject) =>
         rejects.write(line, (err) => {
           const cause = rejectsError ?? err;
@@ -1106,18 +1111,51 @@ function sameFile(a: string, b: string): boolean {
   }
 }
 
+/** The import (content key) of a reject file's first entry; null if none names one. */
+export function firstRejectImport(rejectFile: string): string | null {
+  if (!existsSync(rejectFile) || !statSync(rejectFile).isFile()) return null;
+  const fd = openSync(rejectFile, 'r');
+  try {
+    const head = Buffer.alloc(64 * 1024);
+    const got = readSync(fd, head, 0, head.length, 0);
+    const lf = head.subarray(0, got).indexOf(LF);
+    const entry = JSON.parse(head.toString('utf8', 0, lf < 0 ? got : lf)) as unknown;
+    const id = (entry as { import?: unknown } | null)?.import;
+    return typeof id === 'string' ? id : null;
+  } catch {
+    return null; // empty, torn or not an entry: not this import's
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /**
- * Moves a reject file that holds entries to `NAME.before-<time>.jsonl` and returns that
- * path; null if there is none, it is empty, or it is not a regular file (/dev/null).
+ * Copies a reject file that holds entries to `NAME.before-<time>[-k].jsonl` (never over
+ * another), empties it and returns the copy's path; null if there is none, it is empty,
+ * or it is not a regular file (/dev/null). Copied, not renamed: the file may be writable
+ * where its folder is not, or a symlink whose target must go on receiving entries.
  */
 export function setRejectsAside(rejectFile: string, now: number): string | null {
   if (!existsSync(rejectFile)) return null;
   const st = statSync(rejectFile);
   if (!st.isFile() || st.size === 0) return null;
   const stamp = new Date(now).toISOString().replace(/[:.]/g, '-');
-  const aside = rejectFile.replace(/(\.jsonl)?$/, `.before-${stamp}$1`);
-  renameSync(rejectFile, aside);
-  return aside;
+  for (let k = 0; ; k++) {
+    const tag = k === 0 ? stamp : `${stamp}-${k}`;
+    const aside = rejectFile.replace(/(\.jsonl)?$/i, `.before-${tag}$1`);
+    try {
+      copyFileSync(rejectFile, aside, fsConstants.COPYFILE_EXCL);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw new Error(
+        `cannot keep the earlier import's entries of the reject file ${rejectFile} ` +
+          `(copying them to ${aside}: ${(err as Error).message}); move them away or pass --rejects`,
+        { cause: err },
+      );
+    }
+    truncateSync(rejectFile, 0);
+    return aside;
+  }
 }
 
 /**

@@ -4,16 +4,19 @@
  * an import (its bytes: copies, appends, rewrites).
  */
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
   appendFileSync,
   copyFileSync,
   linkSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
   renameSync,
   rmSync,
   statSync,
+  symlinkSync,
   truncateSync,
   writeFileSync,
 } from 'node:fs';
@@ -1123,6 +1126,39 @@ describe('what identifies an import: its bytes', () => {
     const again = await importer().run({ file, batchSize: 16 });
     expect(again.warnings.some((w) => w.includes('reject entries'))).toBe(false);
     expect(entries(again.rejectFile)).toEqual([10]);
+  });
+
+  it("a new import's own reject entries, left by a run stopped before its first commit, are judged again, not set aside", async () => {
+    // Each entry names its import (the file's content key); a run stopped before it
+    // committed anything leaves no record of the import, so the next run is new again.
+    const file = path.join(dir, 'stopped-early.jsonl');
+    const content = `${eventLines('sre', 40, [3]).join('\n')}\n`;
+    writeFileSync(file, content);
+    const key = `sha256:${createHash('sha256').update(content).digest('hex')}`;
+    // the reject file is a symlink (--rejects to a link): it stays one, its target written
+    const target = path.join(dir, 'stopped-early-target.jsonl');
+    const rejectFile = path.join(dir, 'stopped-early-link.jsonl');
+    writeFileSync(target, `${JSON.stringify({ line: 3, reason: 'invalid JSON', import: key })}\n`);
+    symlinkSync(target, rejectFile);
+    const run = await importer().run({ file, batchSize: 16, rejectFile });
+    expect(run).toMatchObject({ match: 'new', written: 39, rejected: 1 });
+    expect(run.warnings.some((w) => w.includes('reject entries'))).toBe(false);
+    const kept = readFileSync(target, 'utf8').trim().split('\n');
+    expect(kept.map((l) => JSON.parse(l) as unknown)).toEqual([
+      expect.objectContaining({ line: 3, import: key }),
+    ]);
+    // another file's import at that path: the entries are copied aside, the link kept
+    writeFileSync(file, `${eventLines('sre', 60, [50]).slice(40).join('\n')}\n`);
+    const next = await importer().run({ file, batchSize: 16, rejectFile });
+    const note = next.warnings.find((w) => w.includes('reject entries')) ?? '';
+    expect(note).toMatch(/stopped-early-link\.before-.+\.jsonl$/);
+    expect(lstatSync(rejectFile).isSymbolicLink()).toBe(true);
+    expect(
+      readFileSync(target, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).line),
+    ).toEqual([10]);
   });
 
   it('a change past the first MiB is seen: the file is not the earlier one plus lines', async () => {
