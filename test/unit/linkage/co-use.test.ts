@@ -210,8 +210,9 @@ describe('co-use at scale', () => {
   it("gives a ring's small group of a template whose other group is huge exactly its whole evidence", () => {
     // Found by review on 12-04: every group of a template took the bucket count of its
     // biggest, and the merge added a bucketed group's co-use again to pairs that had it
-    // whole: ~70 % of this ring's pairs got their co-use twice (visible in the weight
-    // while a pair's prompt evidence is below its cap: groups of 150 add 0.05 each).
+    // whole: the ring's pairs in no shared bucket of 6 (about 1 − (5/6)² ≈ 69 %) got it
+    // twice (seen in the weight while a pair's prompt evidence is below its cap: groups
+    // of 150 add 0.05 each).
     const links: Link[] = [];
     for (const a of range(0, 600)) {
       // heavy senders behind one SaaS egress /24: one group of 600, bucketed
