@@ -272,7 +272,12 @@ export function assertQueryText(text: string): void {
     const named = (before?.kind === 'other' && before.text === '.') || isWord(before, 'AS');
     if (word === 'USE' && !named) {
       const next = toks[i + 1];
-      if (isName(next) && !(next?.kind === 'word' && OPERATOR_WORDS.has(next.text.toUpperCase()))) {
+      // a graph reference may be in brackets too: USE (other), USE (graph.byName($g))
+      const bracketed = next?.kind === 'other' && next.text === '(';
+      const isClause =
+        bracketed ||
+        (isName(next) && !(next?.kind === 'word' && OPERATOR_WORDS.has(next.text.toUpperCase())));
+      if (isClause) {
         throw new AppError(
           'write_not_allowed',
           "USE is not allowed in ad-hoc queries: they read the service's own database (write a variable called use as `use`)",

@@ -366,6 +366,10 @@ describe('assertQueryText', () => {
       'RETURN 1 AS x UNION USE other RETURN 2 AS x',
       'CYPHER runtime=slotted USE other RETURN 1 AS x',
       'USE/**/other RETURN 1 AS x',
+      // found by review on 12-04: Cypher 5's grammar takes a graph reference in brackets
+      'USE (other) MATCH (n) RETURN n LIMIT 10',
+      'USE (graph.byName($g)) MATCH (n) RETURN n',
+      'use(other) RETURN 1 AS x',
     ]) {
       expect([q, reasonOf(q)]).toEqual([q, 'write_not_allowed:use']);
     }
