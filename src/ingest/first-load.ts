@@ -169,8 +169,11 @@ async function loadLocked(opts: FirstLoadOptions): Promise<FirstLoadSummary> {
       identify(file, totalBytes, head, [], { signal: opts.signal }),
     );
     identified.catch(() => undefined); // awaited once the fold is in
+    const importKey = identified.then(({ identity }) => identity.key);
+    importKey.catch(() => undefined); // the same failure, reported below
     const folded = await foldFile(file, {
       rejectFile,
+      importKey,
       workers: opts.workers,
       signal: opts.signal,
       ...(gz ? {} : { size: totalBytes }),

@@ -62,6 +62,11 @@ export interface FoldFileOptions {
   size?: number;
   /** the longest line read (default MAX_LINE_BYTES; longer ones are rejected) */
   maxLineBytes?: number;
+  /**
+   * The import's content key, added to each reject entry as `import` (as the online
+   * importer does); a promise, since the file is hashed while it is folded.
+   */
+  importKey?: Promise<string>;
 }
 
 const MIN_BYTES_PER_WORKER = 8 * 2 ** 20;
@@ -142,9 +147,15 @@ class LineWriter {
 
 /**
  * Joins the ranges' part files into `rejectFile`, in range order, numbering each line
- * within the file: a part line is `{"line":N,…}` (parseLine puts `line` first).
+ * within the file: a part line is `{"line":N,…}` (parseLine puts `line` first); with
+ * `importKey`, each ends `,"import":KEY}` as the online importer's entries do.
  */
-async function joinRejects(rejectFile: string, parts: { file: string; offset: number }[]) {
+async function joinRejects(
+  rejectFile: string,
+  parts: { file: string; offset: number }[],
+  importKey?: string,
+) {
+  const tail = importKey === undefined ? '}' : `,"import":${JSON.stringify(importKey)}}`;
   const out = new LineWriter(rejectFile);
   try {
     for (const { file, offset } of parts) {
@@ -153,7 +164,8 @@ async function joinRejects(rejectFile: string, parts: { file: string; offset: nu
         for await (const line of createInterface({ input, crlfDelay: Infinity })) {
           const m = /^\{"line":(\d+)([,}])/.exec(line);
           if (!m) throw new Error(`unexpected line in ${file}: ${line.slice(0, 40)}`);
-          out.write(`{"line":${offset + Number(m[1])}${line.slice(m[0].length - 1)}`);
+          const rest = line.slice(m[0].length - 1, -1); // without its closing brace
+          out.write(`{"line":${offset + Number(m[1])}${rest}${tail}`);
         }
       } finally {
         input.destroy();
@@ -227,9 +239,11 @@ async function foldRanges(
     await Promise.allSettled(pending); // no worker outlives the call
     return null;
   }
+  const key = opts.importKey === undefined ? undefined : await opts.importKey;
   await joinRejects(
     opts.rejectFile,
     parts.map((part, i) => ({ file: part, offset: offsets[i] as number })),
+    key,
   );
   return out;
 }
