@@ -15,13 +15,17 @@ const DIGEST_BYTES = 16;
 
 const digestOf = (hash: Hash) => hash.digest().subarray(0, DIGEST_BYTES);
 
-/** Digests of the blocks of a byte stream fed to it in order; the last block may be short. */
+/** Digests of the blocks of the `size` bytes fed to it in order; the last block may be short. */
 export class BlockDigester {
-  // One buffer, doubled as it fills: a Buffer per block costs ~10× its 16 bytes.
-  private digests = Buffer.alloc(1024 * DIGEST_BYTES);
+  private readonly digests: Buffer;
   private count = 0;
   private hash = createHash('sha256');
   private filled = 0;
+
+  constructor(size: number) {
+    // One buffer for them all: a Buffer per block costs ~10× its 16 bytes.
+    this.digests = Buffer.alloc(Math.ceil(size / BLOCK_BYTES) * DIGEST_BYTES);
+  }
 
   update(chunk: Buffer): void {
     for (let from = 0; from < chunk.length;) {
@@ -29,28 +33,24 @@ export class BlockDigester {
       this.hash.update(chunk.subarray(from, to));
       this.filled += to - from;
       from = to;
-      if (this.filled === BLOCK_BYTES) {
-        this.push(digestOf(this.hash));
-        this.hash = createHash('sha256');
-        this.filled = 0;
-      }
+      if (this.filled === BLOCK_BYTES) this.push();
     }
   }
 
   /** One buffer of every block's digest, in order. */
   finish(): Buffer {
-    if (this.filled > 0) this.push(digestOf(this.hash));
-    return Buffer.from(this.digests.subarray(0, this.count * DIGEST_BYTES));
+    if (this.filled > 0) this.push();
+    return this.digests.subarray(0, this.count * DIGEST_BYTES);
   }
 
-  private push(digest: Buffer): void {
-    if ((this.count + 1) * DIGEST_BYTES > this.digests.length) {
-      const bigger = Buffer.alloc(this.digests.length * 2);
-      this.digests.copy(bigger);
-      this.digests = bigger;
+  private push(): void {
+    if (this.count * DIGEST_BYTES >= this.digests.length) {
+      throw new RangeError('more bytes than the size given to BlockDigester');
     }
-    digest.copy(this.digests, this.count * DIGEST_BYTES);
+    digestOf(this.hash).copy(this.digests, this.count * DIGEST_BYTES);
     this.count++;
+    this.hash = createHash('sha256');
+    this.filled = 0;
   }
 }
 

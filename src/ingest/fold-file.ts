@@ -239,7 +239,7 @@ async function foldRanges(
     await Promise.allSettled(pending); // no worker outlives the call
     return null;
   }
-  const key = opts.importKey === undefined ? undefined : await opts.importKey;
+  const key = await opts.importKey;
   await joinRejects(
     opts.rejectFile,
     parts.map((part, i) => ({ file: part, offset: offsets[i] as number })),

@@ -127,7 +127,7 @@ export async function hashFile(
 ): Promise<{ sha256: string; prefixes: Map<number, Prefix>; blocks: Buffer }> {
   const wanted = [...new Set(sizes)].filter((n) => n <= size).sort((a, b) => a - b);
   const hash = createHash('sha256');
-  const blocks = new BlockDigester();
+  const blocks = new BlockDigester(size);
   const prefixes = new Map<number, Prefix>();
   // Prefixes whose next byte is still to come (it tells whether they end a line).
   let open: { n: number; sha256: string; last: number | undefined }[] = [];

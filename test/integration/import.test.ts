@@ -51,6 +51,16 @@ afterAll(async () => {
 });
 
 /** n request lines for accounts `${prefix}-0..9`, with bad lines at the given 1-based numbers. */
+type RejectEntry = { line: number; reason: string; issues?: { path: string }[]; import?: string };
+
+/** A reject file's entries, parsed. */
+function rejectEntries(file: string): RejectEntry[] {
+  return readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as RejectEntry);
+}
+
 function eventLines(prefix: string, n: number, badAt: number[] = []): string[] {
   const lines: string[] = [];
   for (let i = 1; i <= n; i++) {
@@ -377,16 +387,10 @@ describe('coterie import', () => {
       thisRun: { written: 98, duplicates: 0, rejected: 2 },
     });
     expect(await requestsFor('mix')).toBe(98);
-    const rejects = readFileSync(summary.rejectFile, 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
+    const rejects = rejectEntries(summary.rejectFile);
     expect(rejects.map((r) => r.line)).toEqual([7, 50]);
-    expect(rejects[0].reason).toMatch(/invalid JSON/);
-    expect(rejects[1].issues.map((i: { path: string }) => i.path).sort()).toEqual([
-      'accountId',
-      'at',
-    ]);
+    expect(rejects[0]?.reason).toMatch(/invalid JSON/);
+    expect(rejects[1]?.issues?.map((i) => i.path).sort()).toEqual(['accountId', 'at']);
   });
 
   it('of two events at the same time naming different orgs, keeps the greater, keyed or not', async () => {
@@ -550,11 +554,7 @@ describe('coterie import', () => {
     appendFileSync(rejectFile, '{"line":650,"reas');
     const second = await importer().run({ file, batchSize: 100 });
     expect(second).toMatchObject({ written: 998, rejected: 2, interrupted: false });
-    const entries = readFileSync(rejectFile, 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => (JSON.parse(l) as { line: number }).line);
-    expect(entries).toEqual([50, 700]);
+    expect(rejectEntries(rejectFile).map((r) => r.line)).toEqual([50, 700]);
   });
 
   it('writes a big window in parts and resumes a window stopped between parts', async () => {
@@ -1108,11 +1108,7 @@ describe('what identifies an import: its bytes', () => {
     writeFileSync(file, `${eventLines('rrj', 30, [5, 12]).join('\n')}\n`);
     const first = await importer().run({ file, batchSize: 16 });
     expect(first).toMatchObject({ written: 28, rejected: 2 });
-    const entries = (f: string) =>
-      readFileSync(f, 'utf8')
-        .trim()
-        .split('\n')
-        .map((l) => (JSON.parse(l) as { line: number }).line);
+    const entries = (f: string) => rejectEntries(f).map((r) => r.line);
     expect(entries(first.rejectFile)).toEqual([5, 12]);
     writeFileSync(file, `${eventLines('rrj', 50, [40]).slice(30).join('\n')}\n`);
     const rotated = await importer().run({ file, batchSize: 16 });
@@ -1143,22 +1139,14 @@ describe('what identifies an import: its bytes', () => {
     const run = await importer().run({ file, batchSize: 16, rejectFile });
     expect(run).toMatchObject({ match: 'new', written: 39, rejected: 1 });
     expect(run.warnings.some((w) => w.includes('reject entries'))).toBe(false);
-    const kept = readFileSync(target, 'utf8').trim().split('\n');
-    expect(kept.map((l) => JSON.parse(l) as unknown)).toEqual([
-      expect.objectContaining({ line: 3, import: key }),
-    ]);
+    expect(rejectEntries(target)).toEqual([expect.objectContaining({ line: 3, import: key })]);
     // another file's import at that path: the entries are copied aside, the link kept
     writeFileSync(file, `${eventLines('sre', 60, [50]).slice(40).join('\n')}\n`);
     const next = await importer().run({ file, batchSize: 16, rejectFile });
     const note = next.warnings.find((w) => w.includes('reject entries')) ?? '';
     expect(note).toMatch(/stopped-early-link\.before-.+\.jsonl$/);
     expect(lstatSync(rejectFile).isSymbolicLink()).toBe(true);
-    expect(
-      readFileSync(target, 'utf8')
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l).line),
-    ).toEqual([10]);
+    expect(rejectEntries(target).map((r) => r.line)).toEqual([10]);
   });
 
   it('a change past the first MiB is seen: the file is not the earlier one plus lines', async () => {

@@ -174,6 +174,14 @@ describe('co-use at scale', () => {
     return links;
   }
 
+  /** Edge weights by `source * 100_000 + target`. */
+  function weights(g: LinkageGraph): Map<number, number> {
+    const out = new Map<number, number>();
+    for (let e = 0; e < g.source.length; e++)
+      out.set((g.source[e] as number) * 100_000 + (g.target[e] as number), g.weight[e] as number);
+    return out;
+  }
+
   it('links a cell of 1,000 rotating over 30 proxy /24s, its groups too big to expand whole', () => {
     // Found by review on 12-04: a group over coUseMaxExpandDegree was a star through its
     // lowest account, another centre per subnet, so almost no pair reached
@@ -186,26 +194,10 @@ describe('co-use at scale', () => {
     // found is a pair of the whole expansion, with the same weight.
     const whole = build(input(1000, links), { coUseMaxExpandDegree: 1000 });
     expect(whole.stats.coUseValuesBucketed).toBe(0);
-    const weightOf = new Map<number, number>();
-    for (let e = 0; e < whole.source.length; e++)
-      weightOf.set(
-        (whole.source[e] as number) * 1000 + (whole.target[e] as number),
-        whole.weight[e] as number,
-      );
+    const weightOf = weights(whole);
     expect(g.source.length).toBeGreaterThan(whole.source.length / 3);
-    for (let e = 0; e < g.source.length; e++) {
-      const w = weightOf.get((g.source[e] as number) * 1000 + (g.target[e] as number));
-      expect(w).toBeCloseTo(g.weight[e] as number, 5);
-    }
+    for (const [key, w] of weights(g)) expect(weightOf.get(key)).toBeCloseTo(w, 5);
   });
-
-  /** Edge weights by `source * 100_000 + target`. */
-  function weights(g: LinkageGraph): Map<number, number> {
-    const out = new Map<number, number>();
-    for (let e = 0; e < g.source.length; e++)
-      out.set((g.source[e] as number) * 100_000 + (g.target[e] as number), g.weight[e] as number);
-    return out;
-  }
 
   it("gives a ring's small group of a template whose other group is huge exactly its whole evidence", () => {
     // Found by review on 12-04: every group of a template took the bucket count of its
