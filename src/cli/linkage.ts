@@ -10,6 +10,7 @@ import { isAppError } from '../platform/errors';
 import { runLinkage, stopActiveRuns } from '../linkage/runner';
 import { checkRunConfig } from '../linkage/settings';
 import { loadConfig } from '../platform/config';
+import { STOP_SIGNALS } from '../platform/stop';
 import { seedArg } from './args';
 import { withRuntime } from './runtime';
 import { progressBar, stopOnSignal } from './terminal';
@@ -27,14 +28,14 @@ export async function linkageRunCommand(opts: { seed?: number }): Promise<void> 
     let started = false;
     const stop = stopOnSignal('stopping the run: it is marked failed, the current clusters stay');
     // Not a kill: the run's record and lease would stay held until the lease expired.
-    // A second Ctrl-C while the run is being failed would kill the process with the
-    // run still "running": it only says so.
+    // A second stop signal (Ctrl-C again, or the terminal closing: SIGHUP) while the run
+    // is being failed would kill the process with the run still "running": it only says so.
     const still = () => process.stderr.write('\nstill stopping: marking the run failed\n');
     const stopping = new Promise<void>((resolve) =>
       stop.signal.addEventListener(
         'abort',
         () => {
-          process.on('SIGINT', still).on('SIGTERM', still);
+          for (const signal of STOP_SIGNALS) process.on(signal, still);
           void stopActiveRuns(rt, { refuseNew: true, reason: STOPPED }).finally(resolve);
         },
         { once: true },
@@ -72,7 +73,7 @@ export async function linkageRunCommand(opts: { seed?: number }): Promise<void> 
     } finally {
       stop.dispose();
       if (stop.signal.aborted) await stopping; // the run failed and its lease freed
-      process.removeListener('SIGINT', still).removeListener('SIGTERM', still);
+      for (const signal of STOP_SIGNALS) process.removeListener(signal, still);
     }
   });
 }

@@ -792,7 +792,7 @@ describe('linkage runs', () => {
     expect((await currentClusters()).runId).toBe(next.id);
   });
 
-  it('the CLI stopped by Ctrl-C (pressed twice) mid-publish exits 130, fails its run and frees the lease at once', async () => {
+  it('the CLI stopped by Ctrl-C (pressed twice, then SIGHUP) mid-publish exits 130, fails its run and frees the lease at once', async () => {
     const before = await currentClusters();
     const locker = neo4j.driver.session();
     const lock = await locker.beginTransaction();
@@ -806,19 +806,24 @@ describe('linkage runs', () => {
         "MATCH (r:LinkageRun {status: 'running', trigger: 'cli'}) RETURN r.id AS id",
       );
       runId = String(running?.id);
-      const said = async (text: string) => {
-        for (const until = Date.now() + 30_000; !child.stderrText().includes(text);) {
-          if (Date.now() > until) throw new Error(`no "${text}" in:\n${child.stderrText()}`);
+      const said = async (text: string, times = 1) => {
+        const count = () => child.stderrText().split(text).length - 1;
+        for (const until = Date.now() + 30_000; count() < times;) {
+          if (Date.now() > until)
+            throw new Error(`no ${times}× "${text}" in:\n${child.stderrText()}`);
           await new Promise((r) => setTimeout(r, 20));
         }
       };
       child.kill('SIGINT');
       await said('stopping the run');
-      // pressed twice: the second one, while it stops (its publish still blocked on the
-      // held lock), must not kill it mid-stop
+      // pressed twice, then its terminal closed (SIGHUP): neither, while it stops (its
+      // publish still blocked on the held lock), may kill it mid-stop
       expect([child.exitCode, child.signalCode]).toEqual([null, null]);
       child.kill('SIGINT');
       await said('still stopping');
+      child.kill('SIGHUP');
+      await said('still stopping', 2);
+      expect([child.exitCode, child.signalCode]).toEqual([null, null]);
     } finally {
       await lock.rollback();
       await locker.close();
