@@ -172,6 +172,14 @@ export class AuditLog {
     return { entry, params };
   }
 
+  /**
+   * An entry an earlier run of the same transaction function wrote with `id` (its commit
+   * went through, its answer was lost): what `logCommitted` logs, nothing written again.
+   */
+  committedEarlier(entry: AuditRecord, id: string): Committed {
+    return { entry, params: this.params(entry, id) };
+  }
+
   /** The log line of an entry `recordInTx` wrote, after its transaction committed. */
   logCommitted(done: Committed): void {
     this.logLine(done.entry, done.params);

@@ -63,8 +63,13 @@ export class VerdictService {
     const auditId = randomUUID();
     const at = Date.now();
     const { committed, ...recorded } = await this.ctx.db.write(async (tx) => {
-      const done = await tx.run(q('verdicts/read-committed-verdict'), { auditId });
-      const committedParams = done.records[0]?.get('params') as unknown;
+      const done = await tx.run(q('verdicts/read-committed-verdict'), { auditId, id });
+      const earlier = recordToPlain(done.records[0]!);
+      // An earlier run of this function committed: answer what it did. The cluster may have
+      // changed run (or gone) since, and checking it again would refuse a verdict that stands.
+      if (typeof earlier.params === 'string' && earlier.verdict !== null) {
+        return this.committedBefore(who, clusterId, earlier.params, earlier.verdict, auditId);
+      }
       const found = await tx.run(q('verdicts/read-current-cluster-for-verdict'), { clusterId });
       const [cluster] = found.records.map(recordToPlain);
       if (!cluster) throw new AppError('not_found', `no cluster "${clusterId}" in the current run`);
@@ -110,12 +115,6 @@ export class VerdictService {
               created: false,
             },
         );
-        // Run again after a commit that went through: that commit created the entries it
-        // says it did; this run only found them.
-        if (typeof committedParams === 'string') {
-          const before = (JSON.parse(committedParams) as { allowlisted?: unknown }).allowlisted;
-          if (Array.isArray(before)) allowlisted = before as typeof allowlisted;
-        }
       }
       const committed = await this.audit.recordInTx(
         tx,
@@ -138,6 +137,25 @@ export class VerdictService {
     });
     this.audit.logCommitted(committed);
     return recorded;
+  }
+
+  /** The answer of a verdict an earlier run of the transaction function committed. */
+  private committedBefore(
+    who: Principal,
+    clusterId: string,
+    paramsText: string,
+    verdict: unknown,
+    auditId: string,
+  ) {
+    const params = JSON.parse(paramsText) as Record<string, unknown>;
+    const allowlisted = Array.isArray(params.allowlisted)
+      ? (params.allowlisted as { kind: string; value: string; created: boolean }[])
+      : [];
+    const committed = this.audit.committedEarlier(
+      { actor: who, action: 'verdict', target: clusterId, params, outcome: 'ok' },
+      auditId,
+    );
+    return { verdict: verdict as Record<string, unknown>, allowlisted, committed };
   }
 
   async list(opts: { since?: string; verdict?: string; limit: number; cursor?: string }) {

@@ -633,3 +633,37 @@ describe('a retried benign verdict that allow-lists', () => {
     expect(lines[0]).toContain('"value":"dev-retry","created":true');
   });
 });
+
+describe('a retried verdict whose cluster changed run before the retry', () => {
+  it('answers the committed verdict, not a conflict, and audits it once', async () => {
+    // Review, 12-04: the retry checked the current run again, found the next one and
+    // answered 409 "review it again" (auditing a conflict) for a verdict already stored.
+    const swap = { ...RING_CLUSTER, id: 'c-swap' };
+    await seedRun(neo4j.driver, 'r-swap-1', [swap], 7_000);
+    const db = new CommitsTwice(neo4j.driver);
+    db.between = () => seedRun(neo4j.driver, 'r-swap-2', [], 8_000);
+    const service = new VerdictService({ ...svc.ctx, db });
+    const before = svc.logs.length;
+    const res = await service.record({ name: 'ana', role: 'analyst' }, 'c-swap', {
+      verdict: 'confirmed',
+      note: 'swapped under it',
+      runId: 'r-swap-1',
+      allowlistSharedValues: false,
+    });
+    expect(db.answers).toHaveLength(1); // the work really ran twice
+    expect(res.verdict).toMatchObject({ clusterId: 'c-swap', runId: 'r-swap-1', by: 'ana' });
+    const entries = await neo4j.driver.executeQuery(
+      `MATCH (e:AuditEntry {action: 'verdict', target: 'c-swap'}) RETURN e.outcome AS outcome`,
+    );
+    expect(entries.records.map((r) => r.get('outcome') as string)).toEqual(['ok']);
+    const verdicts = await neo4j.driver.executeQuery(
+      "MATCH (v:Verdict {clusterId: 'c-swap'}) RETURN v.runId AS runId",
+    );
+    expect(verdicts.records.map((r) => r.get('runId') as string)).toEqual(['r-swap-1']);
+    const lines = svc.logs
+      .slice(before)
+      .filter((l) => l.includes('"action":"verdict"') && l.includes('swapped under it'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('"outcome":"ok"');
+  });
+});

@@ -67,9 +67,12 @@ export async function startTestNeo4j(): Promise<TestNeo4j> {
  */
 export class CommitsTwice extends Database {
   readonly answers: [first: unknown, second: unknown][] = [];
+  /** what happens elsewhere between the commit and the retry (the driver waits first) */
+  between: () => Promise<void> = async () => undefined;
 
   override async write<T>(work: (tx: ManagedTransaction) => Promise<T>): Promise<T> {
     const first = await super.write(work);
+    await this.between();
     const second = await super.write(work);
     this.answers.push([first, second]);
     return second;
