@@ -16,7 +16,7 @@ import { randomUUID } from 'node:crypto';
 import type { Principal } from './auth';
 import { type CypherMap, query } from './cypher';
 import type { Logger } from './logger';
-import type { Database, ManagedTransaction } from './neo4j';
+import type { Database, ManagedTransaction, QueryRunner } from './neo4j';
 
 export const AUDIT_ACTIONS = [
   'investigation',
@@ -51,6 +51,14 @@ const STARTED = 'started';
  * node: a flood of them costs one write to start and one to count, not one each.
  */
 export const REFUSAL_WINDOW_MS = 10_000;
+
+/**
+ * The time limit of an entry written on its own (`record`, `complete`, repeats): one
+ * attempt, not the driver's 30 s of retries. Its log line is the record that never
+ * fails; with Neo4j away the node is lost at once rather than after 30 s, which the
+ * request waiting on it (and its query slot) would spend for nothing.
+ */
+const OWN_WRITE_TIMEOUT_MS = 5_000;
 
 /** Calls `close` once `ms` have passed: how a refusal window ends (a test closes its own). */
 export type WindowTimer = (close: () => void, ms: number) => void;
@@ -90,7 +98,7 @@ export class AuditLog {
   async record(entry: AuditRecord, id: string = randomUUID()): Promise<StartedEntry> {
     const params = this.log(entry, id);
     try {
-      await this.db.write((tx) => this.writeEntry(tx, params));
+      await this.db.writeOnce((tx) => this.writeEntry(tx, params), OWN_WRITE_TIMEOUT_MS);
     } catch (err) {
       this.logger.error({ err, audit: true, id: params.id }, 'audit entry not stored in Neo4j');
     }
@@ -124,8 +132,9 @@ export class AuditLog {
   private async countRepeats(id: string, repeats: number): Promise<void> {
     this.logger.info({ audit: true, id, repeats }, 'audit: refusals counted');
     try {
-      await this.db.write((tx) =>
-        tx.run(query(this.cypher, 'verdicts/count-audit-repeats'), { id, repeats }),
+      await this.db.writeOnce(
+        (tx) => tx.run(query(this.cypher, 'verdicts/count-audit-repeats'), { id, repeats }),
+        OWN_WRITE_TIMEOUT_MS,
       );
     } catch (err) {
       this.logger.error({ err, audit: true, id }, 'audit repeats not stored in Neo4j');
@@ -151,8 +160,9 @@ export class AuditLog {
     const params = { ...this.params(entry, started.id), at: started.at, endedAt: Date.now() };
     this.logLine(entry, params);
     try {
-      await this.db.write((tx) =>
-        tx.run(query(this.cypher, 'verdicts/complete-audit-entry'), params),
+      await this.db.writeOnce(
+        (tx) => tx.run(query(this.cypher, 'verdicts/complete-audit-entry'), params),
+        OWN_WRITE_TIMEOUT_MS,
       );
     } catch (err) {
       this.logger.error({ err, audit: true, id: started.id }, 'audit outcome not stored in Neo4j');
@@ -213,7 +223,7 @@ export class AuditLog {
     }
   }
 
-  private async writeEntry(tx: ManagedTransaction, params: Record<string, unknown>) {
+  private async writeEntry(tx: QueryRunner, params: Record<string, unknown>) {
     await tx.run(query(this.cypher, 'verdicts/create-audit-entry'), params);
   }
 }

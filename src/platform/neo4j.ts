@@ -131,6 +131,19 @@ export class Database {
   }
 
   /**
+   * One write transaction, one attempt (no retries): for a record whose loss is already
+   * logged elsewhere and whose caller must not wait out 30 s of backoff while Neo4j is
+   * away (the audit trail's own entries). `work` is run once: it need not be idempotent.
+   */
+  async writeOnce<T>(work: (tx: QueryRunner) => Promise<T>, timeoutMs: number): Promise<T> {
+    const session = this.driver.session({
+      database: this.database,
+      defaultAccessMode: neo4j.session.WRITE,
+    });
+    return attempt(session, work, timeoutMs);
+  }
+
+  /**
    * One read transaction, one attempt (no retries: for a read whose caller has an answer
    * to fall back on, and wants it now rather than after 30 s of backoff), in a session
    * started from `bookmarks`; gives the bookmarks it ended with, for the reads after it.
@@ -144,7 +157,7 @@ export class Database {
       defaultAccessMode: neo4j.session.READ,
       bookmarks: opts.bookmarks?.length ? [...opts.bookmarks] : undefined,
     });
-    const value = await readAttempt(session, work, opts.timeoutMs);
+    const value = await attempt(session, work, opts.timeoutMs);
     return { value, bookmarks: session.lastBookmarks() };
   }
 
@@ -192,7 +205,7 @@ export class Database {
     let reusable = false;
     try {
       const value = await Promise.race([
-        readAttempt(session, work, opts.timeoutMs, { [QUERY_TAG]: tag }),
+        attempt(session, work, opts.timeoutMs, { [QUERY_TAG]: tag }),
         deadline,
       ]);
       reusable = true;
@@ -277,10 +290,10 @@ export class Database {
 const QUERY_TAG = 'coterieQuery';
 
 /**
- * One explicit read transaction in `session`, no retries: committed, or rolled back on
+ * One explicit transaction in `session`, no retries: committed, or rolled back on
  * failure; the session is closed either way (its bookmarks stay readable after).
  */
-async function readAttempt<T>(
+async function attempt<T>(
   session: Session,
   work: (tx: QueryRunner) => Promise<T>,
   timeoutMs: number,

@@ -77,6 +77,26 @@ it('answers 503 while Neo4j is down, and a batch killed half-written leaves noth
   });
   expect(after.status).toBe(503);
   expect((after.body.error as { code: string }).code).toBe('database_unavailable');
+  // An investigation's audit entries (started, then its outcome) are one attempt each, not
+  // the driver's 30 s of retries apiece: its 503 comes at once (review, 12-04: ~60 s, with
+  // its query slot held for the first 30). Its log lines hold the record.
+  const asked = Date.now();
+  const investigation = await postJson(`${svc.url}/v1/investigations/signup-bursts`, {
+    from: '2026-01-01T00:00:00Z',
+    to: '2026-12-01T00:00:00Z',
+  });
+  expect([investigation.status, (investigation.body.error as { code: string }).code]).toEqual([
+    503,
+    'database_unavailable',
+  ]);
+  expect(Date.now() - asked).toBeLessThan(20_000);
+  const audited = svc.logs.filter(
+    (l) => l.includes('"audit":true') && l.includes('"target":"signup-bursts"'),
+  );
+  expect(audited.map((l) => (JSON.parse(l) as { outcome: string }).outcome)).toEqual([
+    'started',
+    'database_unavailable',
+  ]);
   const ready = await fetch(`${svc.url}/readyz`);
   expect(ready.status).toBe(503);
   expect(((await ready.json()) as { error: { code: string } }).error.code).toBe('not_ready');
