@@ -34,10 +34,12 @@ export class ClusterService {
     return this.state.currentRun.get();
   }
 
-  /** The current run read from Neo4j now, not from this replica's last check. */
+  /**
+   * The current run read from Neo4j now, not from this replica's last check; 503 when it
+   * cannot be read (the run last read would answer a newer run's cursor with a false 409).
+   */
   private recheckedRunId(): Promise<string | null> {
-    this.state.currentRun.invalidate();
-    return this.state.currentRun.get();
+    return this.state.currentRun.getNow();
   }
 
   /**

@@ -136,6 +136,17 @@ export class CurrentRun {
     });
   }
 
+  /**
+   * The pointer read now, not at the last check: its error (503) when that read fails,
+   * never the run last read, which the caller has just found wanting.
+   */
+  async getNow(): Promise<string | null> {
+    this.invalidate();
+    const runId = await this.get();
+    if (this.failure) throw this.failure.err;
+    return runId;
+  }
+
   /** The last pointer read failed (Neo4j unreachable, or slower than the bound). */
   get unreachable(): boolean {
     return this.failure !== undefined;

@@ -166,6 +166,38 @@ describe('CurrentRun while Neo4j is unreachable', () => {
     expect(sessions).toHaveLength(2); // the hanging read is awaited again, not doubled
   });
 
+  it("a newer run's cursor with the pointer unreadable is 503, not a 409 naming the run last read", async () => {
+    // Review, 12-04: the recheck fell back to the run last read and answered 409 with
+    // currentRunId: that run, which is not current; the client then paged an old run.
+    let down = false;
+    const { driver } = fakeDriver((key) => {
+      if (down) throw new Error('connect ECONNREFUSED 127.0.0.1:7687');
+      return key === 'clusters/read-current-run' ? [{ runId: 'r-1', version: 1 }] : [];
+    });
+    const ctx = {
+      db: new Database(driver),
+      cypher,
+      logger: createLogger('silent'),
+      config: {
+        CURRENT_RUN_CHECK_MS: 3_600_000,
+        MEMBERSHIP_CACHE_SIZE: 10,
+        MEMBERSHIP_INDEX_MAX_ACCOUNTS: 0,
+        QUERY_TIMEOUT_MS: 1000,
+      },
+    } as unknown as Context;
+    const service = new ClusterService(ctx);
+    expect((await service.list({ minRisk: 0, minSize: 0, limit: 10 })).runId).toBe('r-1');
+    down = true;
+    const newer = Buffer.from(JSON.stringify(['r-2', 5])).toString('base64url');
+    await expect(
+      service.list({ minRisk: 0, minSize: 0, limit: 10, cursor: newer }),
+    ).rejects.toMatchObject({ code: 'database_unavailable' });
+    const member = Buffer.from(JSON.stringify(['r-2', 'c-1', 'a'])).toString('base64url');
+    await expect(
+      service.detail('c-1', { memberLimit: 10, memberCursor: member }),
+    ).rejects.toMatchObject({ code: 'database_unavailable' });
+  });
+
   it('before any pointer was read, fails with 503', async () => {
     const { driver } = fakeDriver(() => {
       throw new Error('connect ECONNREFUSED 127.0.0.1:7687');
