@@ -78,13 +78,19 @@ export async function importCommand(
         });
       },
     });
-    const summary = await run.catch((err: unknown) => {
-      if (!(err instanceof ImportRefused) && !(err instanceof ImportLocked)) throw err;
-      return err;
-    });
-    doneHashing();
-    bar.stop();
-    stop.dispose();
+    // The bars and the stop handler go whatever the import ends with: a failure (Neo4j
+    // lost, a corrupt .gz) is printed on a line of its own, and a Ctrl-C while the
+    // runtime then closes is not taken for one stopping the import.
+    const summary = await run
+      .catch((err: unknown) => {
+        if (!(err instanceof ImportRefused) && !(err instanceof ImportLocked)) throw err;
+        return err;
+      })
+      .finally(() => {
+        doneHashing();
+        bar.stop();
+        stop.dispose();
+      });
     if (summary instanceof ImportLocked) {
       console.error(`coterie: refused: ${summary.message}`);
       process.exitCode = 2;

@@ -16,6 +16,7 @@ export async function simulateCommand(opts: {
     'simulating [{bar}] day {value}/{total} | {events} events | ETA {eta_formatted}',
   );
   bar.start(1, 0, { events: 0 });
+  // Stopped on failure too (a full disk), before the error is printed, not over it.
   const result = await simulate({
     scale: opts.scale,
     seed: opts.seed,
@@ -25,7 +26,6 @@ export async function simulateCommand(opts: {
       bar.setTotal(p.days);
       bar.update(p.day, { events: p.events });
     },
-  });
-  bar.stop();
+  }).finally(() => bar.stop());
   console.log(JSON.stringify(result));
 }

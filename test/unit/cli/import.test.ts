@@ -3,6 +3,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { firstLoad } from '../../../src/ingest/first-load';
+import { Importer } from '../../../src/ingest/importer';
+import { loadConfig } from '../../../src/platform/config';
+import { loadCypher } from '../../../src/platform/cypher';
+import { STOP_SIGNALS } from '../../../src/platform/stop';
 import { checkReadable, importCommand } from '../../../src/cli/import';
 import { withRuntime } from '../../../src/cli/runtime';
 
@@ -82,5 +86,32 @@ describe('--first-load with an option only an import takes', () => {
     );
     expect(withRuntime).not.toHaveBeenCalled();
     expect(firstLoad).not.toHaveBeenCalled();
+  });
+});
+
+describe('an import that fails', () => {
+  it('gives up its stop handlers, so a Ctrl-C while the runtime closes is not taken for a stop', async () => {
+    // Review, 12-04: only a refused or locked import reached bar.stop() and stop.dispose().
+    const file = path.join(dir, 'events.jsonl');
+    fs.writeFileSync(file, '{}\n');
+    const listeners = () => STOP_SIGNALS.map((s) => process.listenerCount(s));
+    const before = listeners();
+    let during: number[] = [];
+    const run = jest.spyOn(Importer.prototype, 'run').mockImplementation(async () => {
+      during = listeners();
+      throw new Error('Neo4j lost');
+    });
+    jest
+      .mocked(withRuntime)
+      .mockImplementation(async (work) =>
+        work({ config: loadConfig({}), db: {}, cypher: loadCypher() } as never),
+      );
+    try {
+      await expect(importCommand(file, {})).rejects.toThrow('Neo4j lost');
+    } finally {
+      run.mockRestore();
+    }
+    expect(during).toEqual(before.map((n) => n + 1)); // the import's handler was there
+    expect(listeners()).toEqual(before);
   });
 });
