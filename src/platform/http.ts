@@ -10,12 +10,13 @@ import { AppError, isAppError } from './errors';
 import type { Logger } from './logger';
 
 /**
- * The methods whose request body the service reads, as JSON. Only these are parsed (a
- * GET's body means nothing and is left unread), so only these can answer 400 invalid_json,
- * 413 payload_too_large and 415 unsupported_media_type for a body; the OpenAPI document
- * lists those statuses on exactly these operations (openapi.ts).
+ * The methods whose request body the service reads, as JSON: those its routes take a body
+ * on. Only these are parsed (a GET's body means nothing and is left unread; no route takes
+ * PUT or PATCH, which answer 404 whatever they carry), so only these can answer 400
+ * invalid_json, 413 payload_too_large and 415 unsupported_media_type for a body; the
+ * OpenAPI document lists those statuses on exactly these operations (openapi.ts).
  */
-export const BODY_METHODS: readonly string[] = ['POST', 'PUT', 'PATCH', 'DELETE'];
+export const BODY_METHODS: readonly string[] = ['POST', 'DELETE'];
 
 export function jsonBody(limitBytes: number): RequestHandler {
   const parse = express.json({ limit: limitBytes, strict: true, verify: utf8Only });
