@@ -135,8 +135,15 @@ export class ClusterService {
     let runId = await this.currentRunId();
     // A cursor of a run this replica does not know as current: perhaps a newer one.
     if (after && after[0] !== runId) runId = await this.recheckedRunId();
-    const [found] = await this.rows('clusters/read-cluster', { clusterId, runId });
-    if (!found) throw new AppError('not_found', `no cluster "${clusterId}"`);
+    let version = await this.version(clusterId, runId);
+    // Not current, and no run retired it: its run is newer than the one this replica last
+    // read (a publish within CURRENT_RUN_CHECK_MS). Read the pointer, so the answer is not
+    // "not current, not retired" (a state the schema has no room for).
+    if (!version.current && version.retired === null && !after) {
+      const now = await this.recheckedRunId();
+      if (now !== runId) version = await this.version(clusterId, (runId = now));
+    }
+    const { found, current, retired } = version;
     const c = found.cluster as Row;
     const clusterRunId = String(c.runId);
     if (after && after[0] !== clusterRunId) throw staleMemberCursor(after[0], clusterRunId);
@@ -148,14 +155,13 @@ export class ClusterService {
       limit: int(opts.memberLimit + 1),
     });
     const runs = await this.rows('clusters/list-cluster-history', { clusterId });
-    const retired = found.current === true ? null : await this.retirement(clusterId, clusterRunId);
     const verdicts = await this.rows('verdicts/list-cluster-verdicts', { clusterId });
     const page = members.slice(0, opts.memberLimit).map((m) => m.member as Row);
     const lastMember = page[page.length - 1];
     return {
       ...summary(c),
       runId: clusterRunId,
-      current: found.current === true,
+      current,
       rank: (c.rank as number) ?? null,
       change: (c.change as string) ?? null,
       from: parseJson<string[]>(c.from, []),
@@ -187,6 +193,16 @@ export class ClusterService {
         verdicts: verdicts.map((v) => v.verdict as ClusterDetail['history']['verdicts'][number]),
       },
     };
+  }
+
+  /** The cluster's version for `runId` (or its latest) and, when not current, its end. */
+  private async version(clusterId: string, runId: string | null) {
+    const [found] = await this.rows('clusters/read-cluster', { clusterId, runId });
+    if (!found) throw new AppError('not_found', `no cluster "${clusterId}"`);
+    const current = found.current === true;
+    const lastRunId = String((found.cluster as Row).runId);
+    const retired = current ? null : await this.retirement(clusterId, lastRunId);
+    return { found, current, retired };
   }
 
   /** How and by which run a cluster no longer current ended (null: not recorded). */

@@ -613,6 +613,28 @@ describe('a new run', () => {
     }
   });
 
+  it('a replica that has not seen the run a cluster is new in reads the pointer again: current, not "not current and never retired"', async () => {
+    // Review, 12-04: it answered the new run's version with current: false and retired:
+    // null, which the schema allows only while current.
+    const lagging = await startService(neo4j, { API_KEYS, CURRENT_RUN_CHECK_MS: '3600000' });
+    const getLagging = (path: string) => getJson(`${lagging.url}${path}`, auth('analyst'));
+    try {
+      const seen = (await getLagging('/v1/clusters?limit=1')).body.runId;
+      const fresh = { id: 'c-fresh', risk: 0.3, flagged: false, members: [] };
+      await seedRun(neo4j.driver, 'r-8', [RING_CLUSTER, BENIGN_CLUSTER, ...FILLER, fresh], 8_000);
+      expect(seen).not.toBe('r-8');
+      const detail = await getLagging('/v1/clusters/c-fresh');
+      expect(detail).toMatchObject({
+        status: 200,
+        body: { id: 'c-fresh', runId: 'r-8', current: true, retired: null },
+      });
+      // and the replica has moved on with it
+      expect((await getLagging('/v1/clusters?limit=1')).body.runId).toBe('r-8');
+    } finally {
+      await lagging.stop();
+    }
+  });
+
   it('a member cursor of another cluster is refused with 400, not paged from its account', async () => {
     const ring = await get('/v1/clusters/c-ring?memberLimit=2');
     const cursor = ring.body.nextMemberCursor as string;
