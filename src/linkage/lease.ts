@@ -149,21 +149,28 @@ export class Lease {
     return true;
   }
 
+  /**
+   * Renews once now; a failure to reach the database (past the driver's retries) is
+   * logged, not thrown. It is not a lost lease: the next renewal retries, and if renewals
+   * keep failing the lease expires and the final swap refuses. A lease found taken is
+   * still told through `lost`.
+   */
+  async renewOrWarn(): Promise<void> {
+    try {
+      await this.renew();
+    } catch (err) {
+      this.logger.warn({ err, runId: this.holder }, 'linkage lease renewal failed');
+    }
+  }
+
   private startRenewing(): void {
     const every = this.opts.renewEveryMs ?? Math.max(250, Math.floor(this.opts.ttlMs / 6));
     this.timer = setInterval(() => {
       // One renewal at a time: stopRenewing waits for the one on its way.
       if (this.released || this.renewing) return;
-      this.renewing = this.renew()
-        .then(() => undefined)
-        .catch((err: unknown) => {
-          // A transient database error is not a lost lease: the next tick retries;
-          // if renewals keep failing the lease expires and the final swap refuses.
-          this.logger.warn({ err, runId: this.holder }, 'linkage lease renewal failed');
-        })
-        .finally(() => {
-          this.renewing = undefined;
-        });
+      this.renewing = this.renewOrWarn().finally(() => {
+        this.renewing = undefined;
+      });
     }, every);
     this.timer.unref();
   }

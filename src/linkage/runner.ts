@@ -380,7 +380,9 @@ async function execute(
     // Renewed at every phase boundary too: when compute runs on this thread (a
     // Database without connection options), the timer cannot fire while a pure
     // stage holds the event loop, so a long build or detect must not eat the TTL.
-    await lease.renew();
+    // A renewal that cannot reach Neo4j does not fail the run (the phase's own work
+    // decides); one that finds the lease taken does, in checkAbort.
+    await lease.renewOrWarn();
     checkAbort();
     await opts.hooks?.beforePhase?.(phase);
     await recorder.enter(phase);

@@ -1087,6 +1087,24 @@ describe('linkage runs', () => {
     });
   });
 
+  it('a lease renewal at a phase boundary that cannot reach Neo4j is logged and the run goes on', async () => {
+    // Review, 12-04: the timer's renewals were let fail (the next retries, the swap checks
+    // the holder), but the renewal at each phase boundary failed the whole run.
+    let renewals = 0;
+    const db = new AwayFor((key) => key === 'linkage/renew-lease' && ++renewals === 1);
+    const logsBefore = svc.logs.length;
+    const { runId, done } = await startLinkage({ ...svc.ctx, db }, { trigger: 'api' });
+    const summary = await done;
+    expect(summary).toMatchObject({ runId, status: 'succeeded' });
+    expect(renewals).toBeGreaterThan(1); // the failed one, and the boundaries after it
+    const warned = svc.logs
+      .slice(logsBefore)
+      .filter((l) => l.includes('linkage lease renewal failed') && l.includes(runId));
+    expect(warned).toHaveLength(1);
+    expect((await currentClusters()).runId).toBe(runId);
+    expect((await leaseNow()).holder).toBeNull();
+  });
+
   it('a lease left by a run that already finished does not block a trigger; a running holder still does', async () => {
     // Found by review (/tmp/rev1, finding 7): the lease counted as busy until it
     // expired, whatever its holder's run, so triggers got 409 naming a failed run.
