@@ -70,6 +70,8 @@ export class CurrentRun {
   private seen = false;
   private lastBookmarks: Bookmarks = [];
   private checkedAt = -Infinity;
+  /** the invalidate() generation of the read that set checkedAt */
+  private checkedGeneration = -1;
   /** the last pointer read's failure, while no read has succeeded since */
   private failure: { at: number; err: unknown } | undefined;
   /** the pointer read requests share, and the invalidate() generation it began in */
@@ -142,9 +144,14 @@ export class CurrentRun {
    */
   async getNow(): Promise<string | null> {
     this.invalidate();
-    const runId = await this.get();
-    if (this.failure) throw this.failure.err;
-    return runId;
+    const asked = this.generation;
+    // A read that began before a later invalidate() (another request's getNow) is set
+    // aside and answers the run held: wait for one begun at or after this call's.
+    for (let tries = 1; ; tries++) {
+      const runId = await this.get();
+      if (this.failure) throw this.failure.err;
+      if (this.checkedGeneration >= asked || tries === 4) return runId;
+    }
   }
 
   /** The last pointer read failed (Neo4j unreachable, or slower than the bound). */
@@ -193,6 +200,7 @@ export class CurrentRun {
     if (generation !== this.generation) return this.runId;
     this.lastBookmarks = bookmarks;
     this.checkedAt = this.now();
+    this.checkedGeneration = generation;
     this.seen = true;
     // A pointer older than one already seen (a server behind the one read before): ignored.
     if (value.version !== null && this.version !== null && value.version < this.version) {

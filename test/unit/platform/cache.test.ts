@@ -93,6 +93,31 @@ describe('CurrentRun', () => {
     expect(moves).toEqual(['r-1', 'r-2', 'r-0', 'r-3']);
   });
 
+  it('getNow() answers a read begun after it, also when another getNow() set its read aside', async () => {
+    // Review, 12-04: two requests with a newer run's cursor at once; the first one's read
+    // was set aside by the second's invalidate() and answered the run held (409 naming it).
+    const reads: ((rows: Row[]) => void)[] = [];
+    let held = true;
+    const { driver } = fakeDriver((key) =>
+      key !== 'clusters/read-current-run' || held
+        ? [{ runId: 'r-1', version: 1 }]
+        : new Promise<Row[]>((resolve) => reads.push(resolve)),
+    );
+    const current = new CurrentRun(new Database(driver), cypher, { ttlMs: 3_600_000 });
+    expect(await current.get()).toBe('r-1');
+    held = false;
+    const first = current.getNow();
+    const second = current.getNow();
+    const until = async (n: number) => {
+      while (reads.length < n) await new Promise((r) => setImmediate(r));
+    };
+    await until(2);
+    reads[0]!([{ runId: 'r-2', version: 2 }]); // the first's read, set aside by the second
+    await new Promise((r) => setImmediate(r));
+    reads[1]!([{ runId: 'r-2', version: 2 }]);
+    expect(await Promise.all([first, second])).toEqual(['r-2', 'r-2']);
+  });
+
   it('re-reads at most once per ttl, at once after invalidate()', async () => {
     let now = 0;
     const { driver, sessions } = fakeDriver(() => [{ runId: 'r-1', version: 1 }]);
