@@ -53,12 +53,13 @@ const STARTED = 'started';
 export const REFUSAL_WINDOW_MS = 10_000;
 
 /**
- * The time limit of an entry written on its own (`record`, `complete`, repeats): one
- * attempt, not the driver's 30 s of retries. Its log line is the record that never
- * fails; with Neo4j away the node is lost at once rather than after 30 s, which the
- * request waiting on it (and its query slot) would spend for nothing.
+ * How an entry written on its own (`record`, `complete`, repeats) is written: retried
+ * for 2 s (a leader switch, a dead pooled connection), not the driver's 30 s. Its log
+ * line is the record that never fails; with Neo4j away the node is lost within seconds
+ * rather than after 30 s, which the request waiting on it (and its query slot) would
+ * spend for nothing. Every entry write is a MERGE on its id: safe to run again.
  */
-const OWN_WRITE_TIMEOUT_MS = 5_000;
+const OWN_WRITE = { timeoutMs: 5_000, budgetMs: 2_000 };
 
 /** Calls `close` once `ms` have passed: how a refusal window ends (a test closes its own). */
 export type WindowTimer = (close: () => void, ms: number) => void;
@@ -98,7 +99,7 @@ export class AuditLog {
   async record(entry: AuditRecord, id: string = randomUUID()): Promise<StartedEntry> {
     const params = this.log(entry, id);
     try {
-      await this.db.writeOnce((tx) => this.writeEntry(tx, params), OWN_WRITE_TIMEOUT_MS);
+      await this.db.writeBriefly((tx) => this.writeEntry(tx, params), OWN_WRITE);
     } catch (err) {
       this.logger.error({ err, audit: true, id: params.id }, 'audit entry not stored in Neo4j');
     }
@@ -132,9 +133,9 @@ export class AuditLog {
   private async countRepeats(id: string, repeats: number): Promise<void> {
     this.logger.info({ audit: true, id, repeats }, 'audit: refusals counted');
     try {
-      await this.db.writeOnce(
+      await this.db.writeBriefly(
         (tx) => tx.run(query(this.cypher, 'verdicts/count-audit-repeats'), { id, repeats }),
-        OWN_WRITE_TIMEOUT_MS,
+        OWN_WRITE,
       );
     } catch (err) {
       this.logger.error({ err, audit: true, id }, 'audit repeats not stored in Neo4j');
@@ -160,9 +161,9 @@ export class AuditLog {
     const params = { ...this.params(entry, started.id), at: started.at, endedAt: Date.now() };
     this.logLine(entry, params);
     try {
-      await this.db.writeOnce(
+      await this.db.writeBriefly(
         (tx) => tx.run(query(this.cypher, 'verdicts/complete-audit-entry'), params),
-        OWN_WRITE_TIMEOUT_MS,
+        OWN_WRITE,
       );
     } catch (err) {
       this.logger.error({ err, audit: true, id: started.id }, 'audit outcome not stored in Neo4j');

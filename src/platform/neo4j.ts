@@ -131,16 +131,32 @@ export class Database {
   }
 
   /**
-   * One write transaction, one attempt (no retries): for a record whose loss is already
-   * logged elsewhere and whose caller must not wait out 30 s of backoff while Neo4j is
-   * away (the audit trail's own entries). `work` is run once: it need not be idempotent.
+   * A write transaction retried as the driver would (errors it deems retriable: a leader
+   * switch, a dead pooled connection, a transient error), but only within `budgetMs`, not
+   * its 30 s: for a record whose loss is already logged elsewhere and whose caller must
+   * not wait out the driver's backoff while Neo4j is away (the audit trail's own
+   * entries). Each attempt is bounded by `timeoutMs` on the server. `work` may run more
+   * than once after a commit whose answer was lost: it must be idempotent.
    */
-  async writeOnce<T>(work: (tx: QueryRunner) => Promise<T>, timeoutMs: number): Promise<T> {
-    const session = this.driver.session({
-      database: this.database,
-      defaultAccessMode: neo4j.session.WRITE,
-    });
-    return attempt(session, work, timeoutMs);
+  async writeBriefly<T>(
+    work: (tx: QueryRunner) => Promise<T>,
+    opts: { timeoutMs: number; budgetMs: number },
+  ): Promise<T> {
+    const started = Date.now();
+    for (let backoffMs = 100; ; backoffMs *= 2) {
+      const session = this.driver.session({
+        database: this.database,
+        defaultAccessMode: neo4j.session.WRITE,
+      });
+      try {
+        return await attempt(session, work, opts.timeoutMs);
+      } catch (err) {
+        const cause = err instanceof AppError ? err.cause : err;
+        const retriable = cause instanceof Neo4jError && neo4j.isRetriableError(cause);
+        if (!retriable || Date.now() - started + backoffMs > opts.budgetMs) throw err;
+        await new Promise((r) => setTimeout(r, backoffMs));
+      }
+    }
   }
 
   /**

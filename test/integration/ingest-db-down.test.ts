@@ -77,8 +77,8 @@ it('answers 503 while Neo4j is down, and a batch killed half-written leaves noth
   });
   expect(after.status).toBe(503);
   expect((after.body.error as { code: string }).code).toBe('database_unavailable');
-  // An investigation's audit entries (started, then its outcome) are one attempt each, not
-  // the driver's 30 s of retries apiece: its 503 comes at once (review, 12-04: ~60 s, with
+  // An investigation's audit entries (started, then its outcome) are retried for 2 s each,
+  // not the driver's 30 s apiece: its 503 comes within seconds (review, 12-04: ~60 s, with
   // its query slot held for the first 30). Its log lines hold the record.
   const asked = Date.now();
   const investigation = await postJson(`${svc.url}/v1/investigations/signup-bursts`, {

@@ -5,9 +5,9 @@
  * query_memory_limit; anything else is left as it is (a 500). The driver's own errors
  * (pool, socket) are read by their text, the server's statuses only by their code.
  */
-import { Neo4jError } from 'neo4j-driver';
+import { type Driver, Neo4jError } from 'neo4j-driver';
 import { AppError } from '../../../src/platform/errors';
-import { toAppError } from '../../../src/platform/neo4j';
+import { Database, toAppError } from '../../../src/platform/neo4j';
 import { mapQueryError } from '../../../src/cypher-console/service';
 
 const neo4jError = (code: string) => new Neo4jError('message from Neo4j', code, '', '');
@@ -85,5 +85,64 @@ describe('toAppError', () => {
   it('a socket error that is not a Neo4jError → database_unavailable', () => {
     const err = toAppError(new Error('connect ECONNREFUSED 127.0.0.1:7687')) as AppError;
     expect([err.code, err.status]).toEqual(['database_unavailable', 503]);
+  });
+});
+
+describe('Database.writeBriefly', () => {
+  /** A driver whose transactions fail with `failures` in turn, then answer 'done'. */
+  const failingDriver = (failures: Error[]) => {
+    let attempts = 0;
+    const driver = {
+      session: () => ({
+        beginTransaction: async () => ({
+          run: async () => {
+            const err = failures[attempts++];
+            if (err) throw err;
+            return { records: [] };
+          },
+          commit: async () => undefined,
+          rollback: async () => undefined,
+          isOpen: () => false,
+        }),
+        close: async () => undefined,
+      }),
+    };
+    return { db: new Database(driver as unknown as Driver), attempts: () => attempts };
+  };
+  const write = (db: Database, budgetMs: number) =>
+    db.writeBriefly(
+      async (tx) => {
+        await tx.run('RETURN 1');
+        return 'done';
+      },
+      { timeoutMs: 1000, budgetMs },
+    );
+
+  it('retries what the driver would (a leader switch, a transient error) within its budget', async () => {
+    const { db, attempts } = failingDriver([
+      neo4jError('SessionExpired'),
+      neo4jError('Neo.TransientError.Transaction.DeadlockDetected'),
+    ]);
+    await expect(write(db, 2000)).resolves.toBe('done');
+    expect(attempts()).toBe(3);
+  });
+
+  it('gives up once its budget is spent, with the error as the API gives it', async () => {
+    const { db, attempts } = failingDriver(
+      Array.from({ length: 100 }, () => neo4jError('ServiceUnavailable')),
+    );
+    const started = Date.now();
+    await expect(write(db, 500)).rejects.toMatchObject({ code: 'database_unavailable' });
+    expect(Date.now() - started).toBeLessThan(1500);
+    expect(attempts()).toBeGreaterThan(1); // 100, 200 ms of backoff fit in 500 ms
+    expect(attempts()).toBeLessThan(5);
+  });
+
+  it('does not retry an error the driver would not', async () => {
+    const { db, attempts } = failingDriver([neo4jError('Neo.ClientError.Statement.SyntaxError')]);
+    await expect(write(db, 2000)).rejects.toMatchObject({
+      code: 'Neo.ClientError.Statement.SyntaxError',
+    });
+    expect(attempts()).toBe(1);
   });
 });
