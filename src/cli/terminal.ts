@@ -34,6 +34,7 @@ export function sayOnStderr(msg: string): void {
 export function stopOnSignal(message: string): { signal: AbortSignal; dispose(): void } {
   const abort = new AbortController();
   const onSignal = () => {
+    if (abort.signal.aborted) return; // said once: another signal of the set, later
     process.stderr.write(`\n${message}\n`);
     abort.abort();
   };

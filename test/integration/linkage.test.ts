@@ -821,9 +821,14 @@ describe('linkage runs', () => {
       expect([child.exitCode, child.signalCode]).toEqual([null, null]);
       child.kill('SIGINT');
       await said('still stopping');
+      // twice: the first SIGHUP (and SIGTERM) the stop's own handler took until it was
+      // disposed; the second one killed the process (review, 12-04)
       child.kill('SIGHUP');
       await said('still stopping', 2);
+      child.kill('SIGHUP');
+      await said('still stopping', 3);
       expect([child.exitCode, child.signalCode]).toEqual([null, null]);
+      expect(child.stderrText().split('stopping the run').length - 1).toBe(1); // said once
     } finally {
       await lock.rollback();
       await locker.close();
