@@ -10,10 +10,12 @@
  * finds the writer idle is written at once.
  *
  * Failure stays per request: if a group of several fails for a reason other than the
- * database being unreachable, each of its batches is retried alone, so one batch
- * that the database refuses cannot fail its neighbours. Each transaction is still
- * all-or-nothing, so no request is ever half-written.
+ * database being unreachable, and its marker shows it never committed, each of its
+ * batches is retried alone, so one batch that the database refuses cannot fail its
+ * neighbours. Each transaction is still all-or-nothing, so no request is ever
+ * half-written.
  */
+import { randomUUID } from 'node:crypto';
 import { isAppError } from '../platform/errors';
 import type { CleanEvent } from './event-schema';
 import type { EventWriter, WriteResult } from './writer';
@@ -75,13 +77,32 @@ export class GroupCommit {
 
   private async flush(group: Waiting[]): Promise<void> {
     this.opts.onGroup?.(group.length);
+    const token = randomUUID();
     try {
-      const results = await this.writer.writeMany(group.map((w) => w.events));
+      const results = await this.writer.writeMany(
+        group.map((w) => w.events),
+        undefined,
+        token,
+      );
       group.forEach((w, i) => w.resolve(results[i] as WriteResult));
     } catch (err) {
       // Database.write has already mapped driver errors to AppErrors.
       if (group.length === 1 || (isAppError(err) && err.code === 'database_unavailable')) {
         for (const w of group) w.reject(err);
+        return;
+      }
+      // The group may have committed with its answer lost and the driver's re-runs failing
+      // (a database restarting answers them "busy"): then each batch is in already, and
+      // writing it again alone would count its events without an id twice.
+      let stored: WriteResult[] | undefined;
+      try {
+        stored = await this.writer.committed(token);
+      } catch {
+        for (const w of group) w.reject(err); // not known: as a failed write, resent or not
+        return;
+      }
+      if (stored) {
+        group.forEach((w, i) => w.resolve(stored[i] as WriteResult));
         return;
       }
       for (const w of group) await this.writer.write(w.events).then(w.resolve, w.reject);

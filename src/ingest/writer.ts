@@ -194,11 +194,22 @@ export class EventWriter {
   async writeMany(
     batches: readonly (readonly CleanEvent[])[],
     alsoInTx?: AlsoInTx,
+    token: string = randomUUID(),
   ): Promise<WriteResult[]> {
-    const token = randomUUID();
     return this.limiter.run(() =>
       this.db.write((tx) => this.writeGroup(tx, batches, token, alsoInTx)),
     );
+  }
+
+  /**
+   * What the write with `token` stored, read from its marker: its answer when it
+   * committed (whatever error its caller got), undefined when it never did.
+   */
+  async committed(token: string): Promise<WriteResult[] | undefined> {
+    return this.db.read(async (tx) => {
+      const res = await tx.run(query(this.cypher, 'ingest/read-ingested-batch'), { token });
+      return storedResults(res.records[0]);
+    });
   }
 
   /** One attempt at writeMany's transaction; `token` is the same for every attempt. */

@@ -332,7 +332,12 @@ async function attempt<T>(
   }
 }
 
-const UNAVAILABLE = new Set(['ServiceUnavailable', 'SessionExpired']);
+/** The driver's codes, and the server's for a database not (yet) serving: a restart. */
+const UNAVAILABLE = new Set([
+  'ServiceUnavailable',
+  'SessionExpired',
+  'Neo.TransientError.General.DatabaseUnavailable',
+]);
 
 /**
  * One transaction's tracked memory past db.memory.transaction.max: the work itself is too

@@ -12,7 +12,9 @@ import {
   startEventIdRetention,
 } from '../../src/ingest/retention';
 import { EventWriter } from '../../src/ingest/writer';
+import { AppError } from '../../src/platform/errors';
 import { Metrics } from '../../src/platform/metrics';
+import { Database, type ManagedTransaction } from '../../src/platform/neo4j';
 import { CommitsTwice, startTestNeo4j, type TestNeo4j, waitForBlocked } from '../support/neo4j';
 import { getJson } from '../support/analyst-fixtures';
 import { postJson, startService, type TestService } from '../support/service';
@@ -573,6 +575,36 @@ describe('a group whose commit went through but whose answer was lost', () => {
       { received: 3, written: 2, duplicates: 1 },
     );
     expect((await account('lost:g')).requests).toBe(5);
+  });
+
+  it('a group that committed but whose every answer was an error is answered from its marker, not written again batch by batch', async () => {
+    // Review, 12-04: a database restarting answers the driver's re-runs "busy"; the group
+    // then fell back to writing each batch alone, and counted its events twice.
+    let writes = 0;
+    class GroupAnswerLost extends Database {
+      override async write<T>(work: (tx: ManagedTransaction) => Promise<T>): Promise<T> {
+        const value = await super.write(work);
+        if (++writes === 2) throw new AppError('database_busy', 'Neo4j is busy (injected)');
+        return value;
+      }
+    }
+    const commit = new GroupCommit(
+      new EventWriter(new GroupAnswerLost(neo4j.driver), svc.ctx.cypher),
+      { maxEvents: 100, maxInFlight: 1 },
+    );
+    const alone = commit.write(unkeyed(1, 'lost:alone')); // in flight: the next two group
+    const grouped = [
+      commit.write([...unkeyed(2, 'lost:grp'), ...keyed(['lost-grp-1'], 'lost:grpk')]),
+      commit.write([...unkeyed(3, 'lost:grp'), ...keyed(['lost-grp-1'], 'lost:grpk')]),
+    ];
+    await alone;
+    expect(await Promise.all(grouped)).toEqual([
+      { received: 3, written: 3, duplicates: 0 },
+      { received: 4, written: 3, duplicates: 1 },
+    ]);
+    expect(writes).toBe(2); // the group's, and no batch written alone after it
+    expect((await account('lost:grp')).requests).toBe(5);
+    expect((await account('lost:grpk')).requests).toBe(1);
   });
 });
 

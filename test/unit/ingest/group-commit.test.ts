@@ -14,7 +14,7 @@ const batch = (n: number, tag: string) => Array.from({ length: n }, () => ev(tag
 
 /** Records every call; each call waits until released, so the test controls overlap. */
 class RecordingWriter {
-  calls: { kind: 'many' | 'one'; sizes: number[] }[] = [];
+  calls: { kind: 'many' | 'one' | 'committed'; sizes: number[] }[] = [];
   private releases: (() => void)[] = [];
   failWhen: (batches: readonly (readonly CleanEvent[])[]) => unknown = () => undefined;
 
@@ -34,6 +34,12 @@ class RecordingWriter {
   }
   async write(events: readonly CleanEvent[]) {
     return (await this.call('one', [events]))[0] as WriteResult;
+  }
+  /** What a failed group's marker says it stored (undefined: it never committed). */
+  stored: WriteResult[] | undefined = undefined;
+  async committed() {
+    this.calls.push({ kind: 'committed', sizes: [] });
+    return this.stored;
   }
   /** Lets every write started so far finish. */
   async releaseAll() {
@@ -116,10 +122,32 @@ describe('GroupCommit', () => {
     expect(writer.calls).toEqual([
       { kind: 'many', sizes: [1] },
       { kind: 'many', sizes: [2, 3, 4] },
+      { kind: 'committed', sizes: [] },
       { kind: 'one', sizes: [2] },
       { kind: 'one', sizes: [3] },
       { kind: 'one', sizes: [4] },
     ]);
+  });
+
+  it('answers a failed group from its marker when it committed, writing nothing again', async () => {
+    // Review, 12-04: a group that committed while every answer the driver got was an error
+    // (a database restarting answers "busy") was written again batch by batch.
+    const { writer, commit } = setup();
+    const busy = toAppError(
+      new Neo4jError('starting', 'Neo.TransientError.Transaction.DeadlockDetected', '', ''),
+    );
+    const first = commit.write(batch(1, 'x'));
+    const rest = [commit.write(batch(2, 'a')), commit.write(batch(3, 'b'))];
+    await writer.releaseAll();
+    await first;
+    writer.failWhen = () => busy;
+    writer.stored = [
+      { received: 2, written: 2, duplicates: 0 },
+      { received: 3, written: 1, duplicates: 2 },
+    ];
+    await writer.releaseAll();
+    expect(await Promise.all(rest)).toEqual(writer.stored);
+    expect(writer.calls.map((c) => c.kind)).toEqual(['many', 'many', 'committed']);
   });
 
   it('fails the whole group at once when the database is unreachable (no retry storm)', async () => {

@@ -16,6 +16,7 @@ describe('toAppError', () => {
   it.each([
     ['ServiceUnavailable', 'database_unavailable', 503],
     ['SessionExpired', 'database_unavailable', 503],
+    ['Neo.TransientError.General.DatabaseUnavailable', 'database_unavailable', 503],
     ['Neo.ClientError.Transaction.TransactionTimedOutClientConfiguration', 'query_timeout', 504],
     ['Neo.TransientError.Transaction.DeadlockDetected', 'database_busy', 503],
     ['Neo.TransientError.Transaction.LockAcquisitionTimeout', 'database_busy', 503],
