@@ -56,6 +56,8 @@ export interface Ramps {
   subnet_shared_per_member: [number, number];
   template_top_share: [number, number];
   capability_hhi: [number, number];
+  /** How far template_top_share and capability_hhi count by the share of traffic they saw. */
+  traffic_known_share: [number, number];
   requests_ratio: [number, number];
   signup_burst_share: [number, number];
   active_hour_jaccard: [number, number];
@@ -83,6 +85,7 @@ export const RAMP_RANGE: Record<keyof Ramps, 'share' | 'count' | 'gate'> = {
   subnet_shared_per_member: 'count',
   template_top_share: 'share',
   capability_hhi: 'share',
+  traffic_known_share: 'share',
   requests_ratio: 'count',
   signup_burst_share: 'share',
   active_hour_jaccard: 'share',
@@ -197,6 +200,7 @@ export const DEFAULTS: ScoreOptions = {
     subnet_shared_per_member: [8, 40],
     template_top_share: [0.2, 0.8],
     capability_hhi: [0.3, 0.7],
+    traffic_known_share: [0, 0.5],
     requests_ratio: [2, 20],
     signup_burst_share: [0.2, 0.7],
     active_hour_jaccard: [0.1, 0.5],

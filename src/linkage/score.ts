@@ -209,7 +209,17 @@ function measure(ctx: Context, members: number[], rng: () => number): Measured {
 
   // --- request volume ---------------------------------------------------------------
   const requests = ctx.scratchA.subarray(0, n);
-  for (let i = 0; i < n; i++) requests[i] = eventCount(accounts[i]!.requests);
+  let requestTotal = 0;
+  for (let i = 0; i < n; i++) {
+    requests[i] = eventCount(accounts[i]!.requests);
+    requestTotal += requests[i]!;
+  }
+  // How much of the traffic the label and template signals saw: both fields are optional
+  // on an event, and one labelled request must not read as a whole cluster's (combine.ts).
+  const shareSeen = (part: number) =>
+    requestTotal > 0 ? round(Math.min(1, part / requestTotal)) : 0;
+  signals.capability_known = shareSeen(capabilityTotal);
+  signals.prompt_known = shareSeen(templates.promptRequests);
   const medianRequests = medianSorted(requests.sort());
   signals.requests_median = medianRequests;
   signals.requests_population_median = ctx.populationMedianRequests;

@@ -33,9 +33,13 @@ export function strengthsOf(
   const r = (k: keyof Ramps): number => ramp(v(k), opts.ramps[k][0], opts.ramps[k][1]);
   const rl = (k: keyof Ramps): number => rampLog(v(k), opts.ramps[k][0], opts.ramps[k][1]);
   const burst = r('signup_burst_share');
+  // Measured on the requests that carry a label or a fingerprint (optional fields): they
+  // count as far as those are of the members' traffic, in full from traffic_known_share's
+  // hi. Signals of runs before these existed (no key) were taken as measured in full.
+  const seen = (k: string): number => ramp(s[k] ?? 1, ...opts.ramps.traffic_known_share);
   const what: Record<(typeof HARVEST_CODES)[number], number> = {
-    shared_prompt_template: r('template_top_share'),
-    capability_concentration: r('capability_hhi'),
+    shared_prompt_template: r('template_top_share') * seen('prompt_known'),
+    capability_concentration: r('capability_hhi') * seen('capability_known'),
     high_request_volume: rl('requests_ratio'),
     around_the_clock: r('around_the_clock'),
   };

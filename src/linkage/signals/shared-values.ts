@@ -87,7 +87,12 @@ export function sharingSignals(
 export function templateSignals(
   ctx: Context,
   members: number[],
-): { signals: Record<string, number>; representatives: Map<number, number> } {
+): {
+  signals: Record<string, number>;
+  representatives: Map<number, number>;
+  /** the members' requests that carried a prompt fingerprint */
+  promptRequests: number;
+} {
   const { input, opts, tpl } = ctx;
   const representatives = new Map<number, number>();
   const touched: number[] = [];
@@ -168,7 +173,7 @@ export function templateSignals(
     tpl.last[t] = -1;
     tpl.rep[t] = -1;
   }
-  return { signals, representatives };
+  return { signals, representatives, promptRequests: totalRequests };
 }
 
 /**

@@ -68,7 +68,12 @@ export interface FixtureAccount {
   hours: HourSeries;
   emailDomain: string | null;
   org: string | null;
+  /**
+   * Capability labels in proportion: scaled to the account's requests (every request
+   * labelled, as the simulator sends them), or to `labelledShare` of them.
+   */
   capabilities: { name: string; count: number }[];
+  labelledShare?: number;
   links: Link[];
   /** share of traffic on NEW_MODEL per epoch hour (default: none) */
   newModelShare?: (epochHour: number) => number;
@@ -189,6 +194,8 @@ function toFacts(f: FixtureAccount): AccountFacts {
   use(OLD_MODEL, oldKeys, oldCounts);
   use(NEW_MODEL, newKeys, newCounts);
   const keys = f.hours.keys;
+  const labels = f.capabilities.reduce((sum, c) => sum + c.count, 0);
+  const perLabel = labels > 0 ? (requests * (f.labelledShare ?? 1)) / labels : 0;
   return {
     id: f.id,
     signupAt: f.signupAt,
@@ -199,7 +206,10 @@ function toFacts(f: FixtureAccount): AccountFacts {
     emailDomain: f.emailDomain,
     org: f.org,
     models,
-    capabilities: f.capabilities,
+    capabilities: f.capabilities.map((c) => ({
+      name: c.name,
+      count: Math.round(c.count * perLabel),
+    })),
   };
 }
 

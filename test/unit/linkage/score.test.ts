@@ -256,6 +256,42 @@ describe('score: each reason code appears when its pattern is planted', () => {
     expect(reason(c, 'capability_concentration')).toBe(1);
   });
 
+  it('capability and template signals count only as far as the traffic they saw', () => {
+    // Review, 12-04: both fields are optional on an event; one labelled request read as a
+    // whole cluster's concentration (+1.0 to z, +1.0 to the harvest gate), and two
+    // fingerprinted ones as its shared template (+2.0 and +2.0).
+    const labelled = (share: number) => (acc: FixtureAccount) => {
+      acc.labelledShare = share;
+    };
+    const few = scoreOne(
+      people('capfew', 12, 7, all(plant.capability('reasoning'), labelled(0.02))),
+    );
+    expect(few.signals.capability_hhi).toBe(1);
+    expect(few.signals.capability_known).toBeLessThan(0.03);
+    expect(few.signals.strength_capability_concentration).toBeLessThan(0.1);
+    expect(reason(few, 'capability_concentration')).toBeUndefined();
+    const half = scoreOne(
+      people('caphalf', 12, 7, all(plant.capability('reasoning'), labelled(0.5))),
+    );
+    expect(reason(half, 'capability_concentration')).toBe(1);
+    expect(half.signals.strength_capability_concentration).toBe(1);
+
+    const onlyTemplate = (count: number) =>
+      all(
+        (acc: FixtureAccount) => {
+          acc.links = acc.links.filter((l) => l.kind !== 'prompt');
+        },
+        plant.template(TEMPLATE, count),
+      );
+    const rare = scoreOne(people('tplfew', 12, 7, onlyTemplate(1)));
+    expect(rare.signals.template_top_share).toBe(1);
+    expect(rare.signals.prompt_known).toBeLessThan(0.05);
+    expect(reason(rare, 'shared_prompt_template')).toBeUndefined();
+    const every = scoreOne(people('tplall', 12, 7, onlyTemplate(60)));
+    expect(every.signals.prompt_known).toBeGreaterThanOrEqual(0.5); // seen in full from half
+    expect(reason(every, 'shared_prompt_template')).toBe(1);
+  });
+
   it('high_request_volume: median requests far above the population', () => {
     const c = scoreOne(people('vol', 12, 7, plant.volume(20)));
     expect(reason(c, 'high_request_volume')).toBeGreaterThan(10);
