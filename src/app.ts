@@ -50,6 +50,7 @@ export function createApp(ctx: Context): Express {
         {
           maxEvents: ctx.config.INGEST_GROUP_MAX_EVENTS,
           maxInFlight: ctx.config.INGEST_WRITE_CONCURRENCY,
+          maxQueuedEvents: ctx.config.INGEST_QUEUE_MAX_EVENTS,
           onGroup: (batches) => ctx.metrics.ingestGroupBatches.observe(batches),
         },
       ),

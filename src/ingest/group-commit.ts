@@ -16,7 +16,7 @@
  * half-written.
  */
 import { randomUUID } from 'node:crypto';
-import { isAppError } from '../platform/errors';
+import { AppError, isAppError } from '../platform/errors';
 import type { CleanEvent } from './event-schema';
 import type { EventWriter, WriteResult } from './writer';
 
@@ -31,12 +31,18 @@ export interface GroupCommitOptions {
   maxEvents: number;
   /** groups in flight at once */
   maxInFlight: number;
+  /**
+   * most events waiting (not yet in flight); a batch past it is refused with 503
+   * database_busy, unless nothing waits. Each waiting request holds its body in memory.
+   */
+  maxQueuedEvents?: number;
   /** told the size in batches of every group written (a metric) */
   onGroup?: (batches: number) => void;
 }
 
 export class GroupCommit {
   private readonly queue: Waiting[] = [];
+  private queuedEvents = 0;
   private inFlight = 0;
 
   constructor(
@@ -45,8 +51,19 @@ export class GroupCommit {
   ) {}
 
   write(events: readonly CleanEvent[]): Promise<WriteResult> {
+    const max = this.opts.maxQueuedEvents ?? Infinity;
+    if (this.queue.length > 0 && this.queuedEvents + events.length > max) {
+      // While Neo4j is slow the queue would grow with every request, each holding its
+      // body, until the process ran out of memory and lost them all.
+      return Promise.reject(
+        new AppError('database_busy', 'the write queue is full; retry later', {
+          details: { queuedEvents: this.queuedEvents, maxQueuedEvents: max },
+        }),
+      );
+    }
     return new Promise((resolve, reject) => {
       this.queue.push({ events, resolve, reject });
+      this.queuedEvents += events.length;
       this.drain();
     });
   }
@@ -72,6 +89,7 @@ export class GroupCommit {
       group.push(this.queue.shift() as Waiting);
       events += next.events.length;
     }
+    this.queuedEvents -= events;
     return group;
   }
 

@@ -81,6 +81,7 @@ export const configSchema = z.object({
   IMPORT_PART_ROWS: int(50_000, 1),
   INGEST_WRITE_CONCURRENCY: int(1, 1),
   INGEST_GROUP_MAX_EVENTS: int(20_000, 1),
+  INGEST_QUEUE_MAX_EVENTS: int(100_000, 1),
   INGEST_EVENT_ID_RETENTION_DAYS: int(30),
 
   API_KEYS: z.string().default(''),

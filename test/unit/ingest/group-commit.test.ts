@@ -50,12 +50,13 @@ class RecordingWriter {
   }
 }
 
-function setup(maxEvents = 100, maxInFlight = 1) {
+function setup(maxEvents = 100, maxInFlight = 1, maxQueuedEvents?: number) {
   const writer = new RecordingWriter();
   const groups: number[] = [];
   const commit = new GroupCommit(writer as unknown as EventWriter, {
     maxEvents,
     maxInFlight,
+    maxQueuedEvents,
     onGroup: (n) => groups.push(n),
   });
   return { writer, commit, groups };
@@ -148,6 +149,24 @@ describe('GroupCommit', () => {
     await writer.releaseAll();
     expect(await Promise.all(rest)).toEqual(writer.stored);
     expect(writer.calls.map((c) => c.kind)).toEqual(['many', 'many', 'committed']);
+  });
+
+  it('refuses a batch past maxQueuedEvents waiting (503 busy), unless none waits, and takes more as the queue drains', async () => {
+    // Review, 12-04: the queue had no bound; with Neo4j slow every request waited in it
+    // holding its body.
+    const { writer, commit } = setup(100, 1, 10);
+    const inFlight = commit.write(batch(50, 'a')); // not waiting: in flight at once
+    const waiting = [commit.write(batch(6, 'b')), commit.write(batch(4, 'c'))];
+    await expect(commit.write(batch(1, 'd'))).rejects.toMatchObject({
+      code: 'database_busy',
+      details: { queuedEvents: 10, maxQueuedEvents: 10 },
+    });
+    await writer.releaseAll(); // a's write ends; b and c go in flight together
+    const later = commit.write(batch(30, 'e')); // none waits: taken however large
+    await expect(commit.write(batch(1, 'f'))).rejects.toMatchObject({ code: 'database_busy' });
+    for (let i = 0; i < 3; i++) await writer.releaseAll();
+    await Promise.all([inFlight, ...waiting, later]);
+    expect(writer.calls.map((c) => c.sizes)).toEqual([[50], [6, 4], [30]]);
   });
 
   it('fails the whole group at once when the database is unreachable (no retry storm)', async () => {
