@@ -716,6 +716,20 @@ describe('score: each reason code appears when its pattern is planted', () => {
     expect(strength(shortEveryDay)).toBe(1);
   });
 
+  it('benign_office_hours: one heavy decoy cannot lend a ring its office schedule', () => {
+    // Review, 12-04: the hours were summed raw over members: 19 members around the clock
+    // beside one member sending far more on weekdays in office hours read as an office
+    // (-1.5, share 0.94) and as around the clock (+1.25) at once.
+    const ring = people('clock', 19, 7, plant.aroundTheClock());
+    const [decoy] = people('decoy', 1, 8, all(plant.officeHours(), plant.volume(400)));
+    const c = scoreOne([...ring, decoy!]);
+    expect(reason(c, 'around_the_clock')).toBeDefined();
+    expect(c.signals.office_window_share).toBeLessThan(0.6);
+    expect(c.signals.weekend_share).toBeGreaterThan(0.2);
+    expect(c.signals.strength_benign_office_hours).toBe(0);
+    expect(reason(c, 'benign_office_hours')).toBeUndefined();
+  });
+
   it('benign_small_team: a small group on one card and one company domain', () => {
     const c = scoreOne(
       people('team', 8, 7, all(plant.sharedCard('team-card'), plant.domain('startup.example'))),
