@@ -230,7 +230,8 @@ export const PIVOT_ANCHOR_SHARE = 0.25;
  * `windowHours`: a window running on from a late anchor counted a switch a day later
  * as one within it. Not the best of several windows either: adoption rises, so the
  * latest window would lift every gradual adopter. A window with fewer than
- * `minRequests` requests is not measured (share 0).
+ * `minRequests` requests is not measured (share 0). Traffic on the model of members who
+ * used it since more than `windowHours` before the release is not counted as moved.
  */
 export function modelPivot(
   members: readonly AccountFacts[],
@@ -247,15 +248,20 @@ export function modelPivot(
   const firstUses: number[] = [];
   let active = 0;
   let adopted = 0;
+  // Members on the model since more than a window before its release (early access) did
+  // not move to it: their traffic on it in the window would read as a switch nobody made.
+  // Their traffic counts in the window's total, as everyone's does.
+  const before = releaseMs - windowHours * HOUR_MS;
   for (const account of members) {
     const hours = account.hours;
     addHours(hours, releaseHour, all);
     const use = account.models.find((m) => m.name === model);
-    if (use) addHours(use.hours, releaseHour, onModel);
+    const moved = use !== undefined && !(use.firstUse < before);
+    if (moved) addHours(use.hours, releaseHour, onModel);
     // adopters (used it in [release hour, adoptBy), not their first use ever, which for a
     // model's first users comes before its release) are counted among the active only
     const first = use ? firstActiveHour(use.hours, releaseHour, adoptBy) : -1;
-    if (first >= 0) firstUses.push(first - releaseHour);
+    if (first >= 0 && moved) firstUses.push(first - releaseHour);
     if (sumHours(hours, releaseHour, adoptBy + windowHours) > 0) {
       active++;
       if (first >= 0) adopted++;

@@ -1582,6 +1582,45 @@ describe('score helpers', () => {
     expect(p.share).toBeLessThan(0.15); // below the ramp's start: no strength
   });
 
+  it('early access is no move: traffic on the model of members on it for weeks before the release counts in the total only', () => {
+    // Review, 12-04: two members on the model since weeks before its release (the release
+    // being its third account's first use) read as a pivot of 0.73, nobody having switched.
+    const r = RELEASE / HOUR;
+    const onItSince = (id: string) =>
+      member(
+        id,
+        [
+          [r - 400, 20],
+          [r + 1, 20],
+          [r + 10, 20],
+        ],
+        [
+          [r - 400, 20],
+          [r + 1, 20],
+          [r + 10, 20],
+        ],
+      );
+    const other = (id: string) => member(id, [[r + 5, 5]], []);
+    const members = [onItSince('partner-1'), onItSince('partner-2'), other('o-1'), other('o-2')];
+    const early = modelPivot(members, NEW_MODEL, RELEASE, 24);
+    expect(early.share).toBe(0);
+    // one member who does move at +3 h: only its requests on the model count, over all
+    const mover = member(
+      'mover',
+      [
+        [r + 3, 10],
+        [r + 12, 10],
+      ],
+      [
+        [r + 3, 10],
+        [r + 12, 10],
+      ],
+    );
+    const moved = modelPivot([...members, mover], NEW_MODEL, RELEASE, 24);
+    // window from r + 3 (the mover's first hour): partners 20 at r + 10, others 10, mover 20
+    expect(moved.share).toBeCloseTo(20 / 70, 10);
+  });
+
   it('counts as adopters only members active after a release who used the model in its first 24 h', () => {
     const r = RELEASE / HOUR;
     const p = modelPivot(
