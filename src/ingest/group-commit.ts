@@ -110,8 +110,10 @@ export class GroupCommit {
         return;
       }
       // The group may have committed with its answer lost and the driver's re-runs failing
-      // (a database restarting answers them "busy"): then each batch is in already, and
-      // writing it again alone would count its events without an id twice.
+      // (a lock or memory limit they met, say): then each batch is in already, and writing
+      // it again alone would count its events without an id twice. (Neo4j unreachable or
+      // restarting, above, is answered 503 as any write is: README says what a resend
+      // after a commit that went through counts.)
       let stored: WriteResult[] | undefined;
       try {
         stored = await this.writer.committed(token);

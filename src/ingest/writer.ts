@@ -206,7 +206,9 @@ export class EventWriter {
    * committed (whatever error its caller got), undefined when it never did.
    */
   async committed(token: string): Promise<WriteResult[] | undefined> {
-    return this.db.read(async (tx) => {
+    // In a write session, so the leader answers: on a cluster a follower may not have the
+    // commit yet, and "never committed" would have the batches written again.
+    return this.db.write(async (tx) => {
       const res = await tx.run(query(this.cypher, 'ingest/read-ingested-batch'), { token });
       return storedResults(res.records[0]);
     });

@@ -248,11 +248,12 @@ function measure(ctx: Context, members: number[], rng: () => number): Measured {
   const sampled = sample(accounts, opts.activitySample, rng);
   const clusterHours = new Float64Array(24);
   const memberHours = new Float64Array(24);
-  // Office hours and weekends as the mean of the members' own shares, each member weighing
-  // the same: summed raw, one heavy member could lend a ring its office schedule.
+  // Office hours and weekends as the mean of the members' own shares, each weighing as its
+  // requests up to aroundMinRequests: summed raw, one heavy member could lend a ring its
+  // office schedule; weighing all alike, many one-request throwaways could.
   const memberWeekend = { weekend: 0, total: 0 };
   let weekendShareSum = 0;
-  let activeSampled = 0;
+  let shareWeights = 0;
   let entropySum = 0;
   let entropyCount = 0;
   let quietSum = 0;
@@ -270,9 +271,10 @@ function measure(ctx: Context, members: number[], rng: () => number): Measured {
     memberWeekend.total = 0;
     const total = addHourOfDay(hours, memberHours, memberWeekend);
     if (total <= 0) continue;
-    for (let h = 0; h < 24; h++) clusterHours[h] = clusterHours[h]! + memberHours[h]! / total;
-    weekendShareSum += memberWeekend.weekend / total;
-    activeSampled++;
+    const weight = Math.min(total, opts.aroundMinRequests) / total;
+    for (let h = 0; h < 24; h++) clusterHours[h] = clusterHours[h]! + memberHours[h]! * weight;
+    weekendShareSum += memberWeekend.weekend * weight;
+    shareWeights += total * weight;
     entropySum += normalisedEntropy(memberHours);
     entropyCount++;
     if (total >= opts.aroundMinRequests) {
@@ -295,7 +297,7 @@ function measure(ctx: Context, members: number[], rng: () => number): Measured {
       ? round(Math.min(1, quietSum / sampled.length / (opts.quietWindowHours / 24)))
       : 0;
   signals.office_window_share = round(bestWindowShare(clusterHours, opts.officeWindowHours));
-  signals.weekend_share = activeSampled > 0 ? round(weekendShareSum / activeSampled) : 0;
+  signals.weekend_share = shareWeights > 0 ? round(weekendShareSum / shareWeights) : 0;
   signals.activity_span_days = Number.isFinite(minHour) ? round((maxHour - minHour) / 24, 2) : 0;
   signals.active_hour_jaccard = round(meanPairJaccard(sampledKeys, opts.syncPairs, rng));
 

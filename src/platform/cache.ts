@@ -150,7 +150,12 @@ export class CurrentRun {
     for (let tries = 1; ; tries++) {
       const runId = await this.get();
       if (this.failure) throw this.failure.err;
-      if (this.checkedGeneration >= asked || tries === 4) return runId;
+      if (this.checkedGeneration >= asked) return runId;
+      // Set aside again and again (a flood of such requests): not the run held, which
+      // may be the stale one the caller asks past.
+      if (tries === 4) {
+        throw new AppError('database_unavailable', 'the current run could not be read anew');
+      }
     }
   }
 

@@ -730,6 +730,19 @@ describe('score: each reason code appears when its pattern is planted', () => {
     expect(reason(c, 'benign_office_hours')).toBeUndefined();
   });
 
+  it('benign_office_hours: nor can many one-request throwaways (a member weighs as its requests, up to aroundMinRequests)', () => {
+    // Review of the fix above, 12-04: weighing every member alike, K linked accounts with
+    // one office-hours request each reached the credit from K ≈ 27.
+    const ring = people('clock2', 20, 7, plant.aroundTheClock());
+    const throwaways = people('throw', 100, 9, (acc, i, r) => {
+      plant.officeHours()(acc, i, r);
+      acc.hours = { keys: acc.hours.keys.slice(0, 1), counts: [1] };
+    });
+    const c = scoreOne([...ring, ...throwaways]);
+    expect(c.signals.office_window_share).toBeLessThan(0.75); // the ramp's lo
+    expect(c.signals.strength_benign_office_hours).toBe(0);
+  });
+
   it('benign_small_team: a small group on one card and one company domain', () => {
     const c = scoreOne(
       people('team', 8, 7, all(plant.sharedCard('team-card'), plant.domain('startup.example'))),
