@@ -271,10 +271,11 @@ function measure(ctx: Context, members: number[], rng: () => number): Measured {
     memberWeekend.total = 0;
     const total = addHourOfDay(hours, memberHours, memberWeekend);
     if (total <= 0) continue;
-    const weight = Math.min(total, opts.aroundMinRequests) / total;
+    const capped = Math.min(total, opts.aroundMinRequests);
+    const weight = capped / total;
     for (let h = 0; h < 24; h++) clusterHours[h] = clusterHours[h]! + memberHours[h]! * weight;
     weekendShareSum += memberWeekend.weekend * weight;
-    shareWeights += total * weight;
+    shareWeights += capped;
     entropySum += normalisedEntropy(memberHours);
     entropyCount++;
     if (total >= opts.aroundMinRequests) {
