@@ -118,6 +118,42 @@ describe('CurrentRun', () => {
     expect(await Promise.all([first, second])).toEqual(['r-2', 'r-2']);
   });
 
+  it('getNow() answers 503 rather than the run held when its read is set aside four times', async () => {
+    const reads: ((rows: Row[]) => void)[] = [];
+    let held = true;
+    const { driver } = fakeDriver((key) =>
+      key !== 'clusters/read-current-run' || held
+        ? [{ runId: 'r-1', version: 1 }]
+        : new Promise<Row[]>((resolve) => reads.push(resolve)),
+    );
+    const current = new CurrentRun(new Database(driver), cypher, { ttlMs: 3_600_000 });
+    expect(await current.get()).toBe('r-1');
+    held = false;
+    const until = async (n: number) => {
+      while (reads.length < n) await new Promise((r) => setImmediate(r));
+    };
+    const settle = () => new Promise((r) => setImmediate(r));
+    // Each later getNow() starts a read that sets aside the one the first is waiting on.
+    const first = current.getNow().then(
+      (runId) => ({ runId }),
+      (err: unknown) => ({ err }),
+    );
+    const later: Promise<unknown>[] = [];
+    for (let n = 1; n <= 4; n++) {
+      await until(n);
+      later.push(current.getNow().catch(() => undefined));
+      await until(n + 1);
+      reads[n - 1]!([{ runId: 'r-2', version: 2 }]);
+      await settle();
+    }
+    reads[4]!([{ runId: 'r-2', version: 2 }]);
+    const answer = await first;
+    expect(answer).toEqual({ err: expect.objectContaining({ code: 'database_unavailable' }) });
+    await Promise.all(later);
+    // The read that was not set aside still moved the run.
+    expect(await current.get()).toBe('r-2');
+  });
+
   it('re-reads at most once per ttl, at once after invalidate()', async () => {
     let now = 0;
     const { driver, sessions } = fakeDriver(() => [{ runId: 'r-1', version: 1 }]);
