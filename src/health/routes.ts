@@ -9,26 +9,65 @@ import { AppError } from '../platform/errors';
 import { migrationsApplied } from '../platform/migrations';
 import type { Database } from '../platform/neo4j';
 
+/** How long one readiness answer stands for every probe. */
+const READY_TTL_MS = 1000;
+
 export function healthRoutes(deps: { db: Database; cypher: CypherMap }): Router {
   const router = Router();
+  const readiness = new Readiness(deps.db, deps.cypher);
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
   router.get('/readyz', async (_req, res) => {
+    await readiness.check();
+    res.json({ status: 'ready', neo4j: 'up', migrations: 'applied' });
+  });
+  return router;
+}
+
+/**
+ * /readyz needs no key, so anyone who reaches the port can ask it: probes share one
+ * check at a time and its answer for READY_TTL_MS, and migrations once seen applied are
+ * not counted again, so a flood of probes costs Neo4j one ping a second rather than two
+ * transactions each on the pool every other request needs.
+ */
+export class Readiness {
+  private last: { at: number; done: Promise<void> } | undefined;
+  private migrated = false;
+
+  constructor(
+    private readonly db: Database,
+    private readonly cypher: CypherMap,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  check(): Promise<void> {
+    const last = this.last;
+    if (last && this.now() - last.at < READY_TTL_MS) return last.done;
+    const done = this.probe().finally(() => {
+      // The answer stands from when it came, not from when it was asked.
+      if (this.last?.done === done) this.last = { at: this.now(), done };
+    });
+    // Still in flight: later probes share it (at is pushed out until it settles).
+    this.last = { at: Infinity, done };
+    return done;
+  }
+
+  private async probe(): Promise<void> {
     try {
-      await deps.db.ping();
+      await this.db.ping();
     } catch (err) {
       throw new AppError('not_ready', 'Neo4j is unreachable', {
         cause: err,
         details: { neo4j: 'down' },
       });
     }
-    if (!(await migrationsApplied(deps.db, deps.cypher))) {
+    if (this.migrated) return;
+    if (!(await migrationsApplied(this.db, this.cypher))) {
       throw new AppError('not_ready', 'migrations are not applied', {
         details: { migrations: 'pending' },
       });
     }
-    res.json({ status: 'ready', neo4j: 'up', migrations: 'applied' });
-  });
-  return router;
+    this.migrated = true;
+  }
 }

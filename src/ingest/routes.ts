@@ -6,7 +6,7 @@
 import { Router } from 'express';
 import { requireRole } from '../platform/auth';
 import { AppError } from '../platform/errors';
-import { noQuery, parseInput } from '../platform/http';
+import { jsonBody, noQuery, parseInput } from '../platform/http';
 import type { Metrics } from '../platform/metrics';
 import { batchSchema } from './event-schema';
 import { cleanBatch, unknownFields } from './validate';
@@ -17,10 +17,13 @@ export function ingestRoutes(deps: {
   /** one transaction per call, or shared with concurrent calls (GroupCommit) */
   writer: { write(events: readonly CleanEvent[]): Promise<WriteResult> };
   maxEvents: number;
+  /** largest body (413 past it): parsed only for an ingest key */
+  maxBodyBytes: number;
   metrics: Metrics;
 }): Router {
   const router = Router();
-  router.post('/v1/events', requireRole('ingest'), async (req, res) => {
+  const parseBody = jsonBody(deps.maxBodyBytes);
+  router.post('/v1/events', requireRole('ingest'), parseBody, async (req, res) => {
     parseInput(noQuery, req.query);
     const body = batchSchema.safeParse(req.body);
     if (!body.success) {

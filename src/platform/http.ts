@@ -81,6 +81,11 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if (appError.code === 'internal') logger.error({ err, path: req.path }, 'unhandled error');
     else if (appError.code === 'database_unavailable')
       logger.warn({ err: appError.cause }, 'database unavailable');
+    else if (appError.code === 'query_memory_limit')
+      logger.warn(
+        { err: appError.cause, path: req.path },
+        'past the memory one transaction may use',
+      );
     const body: { code: string; message: string; details?: unknown } = {
       code: appError.code,
       message: appError.message,

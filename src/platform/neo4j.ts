@@ -355,7 +355,8 @@ function isPastTransactionMemoryLimit(err: unknown): boolean {
 function memoryLimitError(err: Neo4jError, message: string): AppError {
   return new AppError('query_memory_limit', message, {
     cause: err,
-    details: { neo4jCode: err.code, neo4jMessage: err.message },
+    // Neo4j's own text (sizes, settings) goes to the log (errorHandler), not the caller.
+    details: { neo4jCode: err.code },
   });
 }
 

@@ -635,6 +635,9 @@ describe('POST /v1/cypher', () => {
     expect((res.body.error as { message: string }).message).toMatch(
       /more memory than one transaction may use/,
     );
+    // Neo4j's own text is in the log, not in the body.
+    expect(JSON.stringify(res.body)).not.toContain('threshold reached');
+    expect(patient.logs.join('')).toContain('db.memory.transaction.max threshold reached');
     // The launcher sizes the limits from the heap (512m in tests): half for one
     // transaction, 70 % for all of them.
     const settings = await neo4j.driver.executeQuery(

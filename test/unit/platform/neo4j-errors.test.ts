@@ -44,6 +44,10 @@ describe('toAppError', () => {
     const mapped = toAppError(one) as AppError;
     expect([mapped.code, mapped.status]).toEqual(['query_memory_limit', 422]);
     expect(mapped.message).toMatch(/more memory than one transaction may use/);
+    // Neo4j's own text stays out of the body (the error handler logs it).
+    expect(mapped.details).toEqual({
+      neo4jCode: 'Neo.TransientError.General.MemoryPoolOutOfMemoryError',
+    });
     const busy = toAppError(all) as AppError;
     expect([busy.code, busy.status]).toEqual(['database_busy', 503]);
   });

@@ -1,0 +1,96 @@
+/**
+ * What one huge row costs the service (security review, 12-04): the driver receives a
+ * whole record and decodes it synchronously before runCapped can measure it, so a list
+ * Neo4j streams lazily (`RETURN range(1, n)`) holds the service's event loop for the
+ * whole decode, past the query's deadline, and takes its heap. Measured against the
+ * built service in its own process, as shipped, with a fresh embedded Neo4j:
+ *
+ *   npm run build && npx tsx bench/query/huge-row.ts [--sizes 1000000,5000000]
+ *
+ * Prints, per list size: the console's answer and its time, the longest wait for
+ * `/healthz` (asked every 100 ms) while it ran, and the service's peak RSS (VmHWM).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { startLocalNeo4j } from '../../src/platform/neo4j-local';
+import { freePort, waitReady } from '../service';
+
+const MAIN = path.join(__dirname, '..', '..', 'dist', 'src', 'main.js');
+
+function peakRssMiB(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmHWM:\s+(\d+) kB/);
+  return line ? Math.round(Number(line[1]) / 1024) : NaN;
+}
+
+async function main(): Promise<void> {
+  const { values: args } = parseArgs({
+    options: { sizes: { type: 'string', default: '1000000,5000000' } },
+  });
+  const sizes = String(args.sizes).split(',').map(Number);
+  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first`);
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'coterie-bench-huge-row-'));
+  const local = await startLocalNeo4j({ dataDir, port: 0, heap: '1g', pagecache: '256m' });
+  let service: ChildProcess | undefined;
+  try {
+    const port = await freePort();
+    service = spawn(process.execPath, [MAIN], {
+      env: {
+        ...process.env,
+        NEO4J_URI: local.uri,
+        NEO4J_USER: local.user,
+        NEO4J_PASSWORD: local.password,
+        PORT: String(port),
+        API_KEYS: '', // the local admin: the console is open to it as to analysts
+        LINKAGE_CRON: 'off',
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    const url = `http://127.0.0.1:${port}`;
+    await waitReady(url);
+    for (const n of sizes) {
+      let running = true;
+      let longest = 0;
+      const probe = (async () => {
+        while (running) {
+          const asked = Date.now();
+          await fetch(`${url}/healthz`).catch(() => undefined);
+          longest = Math.max(longest, Date.now() - asked);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      })();
+      const started = Date.now();
+      const res = await fetch(`${url}/v1/cypher`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: `RETURN range(1, ${n}) AS r` }),
+      });
+      const body = (await res.json()) as { error?: { code: string }; truncated?: boolean };
+      const ms = Date.now() - started;
+      running = false;
+      await probe;
+      console.log(
+        JSON.stringify({
+          listSize: n,
+          status: res.status,
+          answer: body.error?.code ?? `truncated: ${String(body.truncated)}`,
+          answerMs: ms,
+          longestHealthzWaitMs: longest,
+          servicePeakRssMiB: peakRssMiB(service.pid!),
+        }),
+      );
+    }
+  } finally {
+    service?.kill('SIGTERM');
+    await local.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+void main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});

@@ -1,0 +1,76 @@
+/** /readyz is open to anyone who reaches the port: probes must not each cost Neo4j work. */
+import { Readiness } from '../../../src/health/routes';
+import { loadCypher } from '../../../src/platform/cypher';
+import type { Database } from '../../../src/platform/neo4j';
+
+const cypher = loadCypher();
+const migrations = [...cypher.keys()].filter((k) => k.startsWith('migrations/')).length;
+
+function fakeDb(opts: { down?: () => boolean; migrated?: () => number } = {}) {
+  const calls = { ping: 0, read: 0 };
+  const db = {
+    async ping() {
+      calls.ping++;
+      if (opts.down?.()) throw new Error('connection refused');
+    },
+    async read(work: (tx: unknown) => Promise<unknown>) {
+      calls.read++;
+      return work({
+        run: async () => ({ records: [{ get: () => opts.migrated?.() ?? migrations }] }),
+      });
+    },
+  };
+  return { db: db as unknown as Database, calls };
+}
+
+describe('Readiness', () => {
+  it('shares one check among concurrent probes and keeps its answer for a second', async () => {
+    let now = 0;
+    const { db, calls } = fakeDb();
+    const readiness = new Readiness(db, cypher, () => now);
+    await Promise.all(Array.from({ length: 50 }, () => readiness.check()));
+    expect(calls).toEqual({ ping: 1, read: 1 });
+    now = 999;
+    await readiness.check();
+    expect(calls.ping).toBe(1);
+    now = 1000;
+    await readiness.check();
+    // Pinged again; migrations once applied are not counted again.
+    expect(calls).toEqual({ ping: 2, read: 1 });
+  });
+
+  it('keeps a failure for a second too, then sees Neo4j back', async () => {
+    let now = 0;
+    let down = true;
+    const { db, calls } = fakeDb({ down: () => down });
+    const readiness = new Readiness(db, cypher, () => now);
+    const probes = await Promise.allSettled([readiness.check(), readiness.check()]);
+    expect(probes.map((p) => p.status)).toEqual(['rejected', 'rejected']);
+    await expect(readiness.check()).rejects.toMatchObject({
+      code: 'not_ready',
+      details: { neo4j: 'down' },
+    });
+    expect(calls.ping).toBe(1);
+    down = false;
+    now = 1000;
+    await expect(readiness.check()).resolves.toBeUndefined();
+    expect(calls.ping).toBe(2);
+  });
+
+  it('counts migrations again until they are applied', async () => {
+    let now = 0;
+    let applied = 0;
+    const { db, calls } = fakeDb({ migrated: () => applied });
+    const readiness = new Readiness(db, cypher, () => now);
+    await expect(readiness.check()).rejects.toMatchObject({
+      code: 'not_ready',
+      details: { migrations: 'pending' },
+    });
+    applied = migrations;
+    now = 1000;
+    await readiness.check();
+    now = 2000;
+    await readiness.check();
+    expect(calls.read).toBe(2);
+  });
+});
