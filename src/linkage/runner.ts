@@ -120,12 +120,20 @@ function errorText(err: unknown): string {
 function failRunRecord(
   cypher: CypherMap,
   leaseName: string,
-  run: { id: string; error: string; timings: string | null; stats: string | null },
+  run: {
+    id: string;
+    error: string;
+    timings: string | null;
+    stats: string | null;
+    /** written by the run itself: replaces a failure recorded for it by another */
+    own: boolean;
+  },
 ): (tx: ManagedTransaction) => Promise<void> {
   return async (tx) => {
     await tx.run(query(cypher, 'linkage/fail-run'), {
       lease: leaseName,
       id: run.id,
+      own: run.own,
       error: run.error,
       now: Date.now(),
       timings: run.timings,
@@ -270,7 +278,13 @@ export async function stopActiveRuns(
   for (const id of ids) {
     await deps.db
       .write(
-        failRunRecord(deps.cypher, LEASE_NAME, { id, error: reason, timings: null, stats: null }),
+        failRunRecord(deps.cypher, LEASE_NAME, {
+          id,
+          error: reason,
+          timings: null,
+          stats: null,
+          own: false,
+        }),
       )
       .catch((err: unknown) =>
         deps.logger.warn(
@@ -390,7 +404,17 @@ async function execute(
   };
   let swapAttempted = false;
   let swapped = false;
+  // Once the swap committed the run is current: nothing after it (a caller's onProgress
+  // that throws, say) may report it failed.
   const succeeded = async (): Promise<RunSummary> => {
+    try {
+      await afterSwap();
+    } catch (err) {
+      logger.error({ err, runId }, 'linkage run succeeded, but what follows its swap failed');
+    }
+    return { runId, status: 'succeeded', stats, timings };
+  };
+  const afterSwap = async (): Promise<void> => {
     lease.abandon(); // the swap freed it
     runPublished(deps); // this replica's analyst reads switch now, not at their next check
     // Housekeeping only once the run is current (it never throws), then its outcome into
@@ -422,7 +446,6 @@ async function execute(
       { runId, timings, clusters: stats.clusters, flagged: stats.flagged },
       'linkage run succeeded',
     );
-    return { runId, status: 'succeeded', stats, timings };
   };
 
   try {
@@ -470,6 +493,9 @@ async function execute(
     swapped = true;
     return await succeeded();
   } catch (err) {
+    // Stopped before it failed: a stop landing during the waits below must not hide the
+    // error that brought it here.
+    const stopped = run.abort.aborted;
     await lease.stopRenewing();
     await recorder.settle();
     // The swap may have committed though its answer never came (lost on the way, or the
@@ -489,7 +515,7 @@ async function execute(
     }
     // A shutdown's failure reads the same whichever side records it first: this one or
     // stopActiveRuns (the run's phase stays on its record).
-    const error = run.abort.aborted
+    const error = stopped
       ? stopReason(run.abort)
       : committed === 'unknown'
         ? `publish: outcome unknown, Neo4j did not answer whether the swap committed (${errorText(err)})`
@@ -508,6 +534,7 @@ async function execute(
             error,
             timings: JSON.stringify(timings),
             stats: JSON.stringify(stats),
+            own: true,
           }),
         )
         .catch((e: unknown) =>

@@ -983,6 +983,68 @@ describe('linkage runs', () => {
     expect((await triggerRun()).status).toBe('succeeded'); // the next run is not blocked
   });
 
+  it('a stopped run keeps the timings it reached on its record, whichever side wrote the failure first', async () => {
+    // Review, 12-04: the shutdown's record (no stats, no timings) was written first and
+    // the run's own, later, matched nothing: the record had no total, no phase reached.
+    let reached!: () => void;
+    const inBuild = new Promise<void>((r) => (reached = r));
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const { runId, done } = await startLinkage(svc.ctx, {
+      trigger: 'api',
+      hooks: {
+        beforePhase: (phase) => {
+          if (phase !== 'build') return undefined;
+          reached();
+          return gate;
+        },
+      },
+    });
+    await inBuild;
+    await stopActiveRuns(svc.ctx);
+    release();
+    const summary = await done;
+    expect(summary).toMatchObject({ status: 'failed', error: 'service shutting down' });
+    const [record] = await cypher(
+      'MATCH (r:LinkageRun {id: $id}) RETURN r.status AS status, r.error AS error, r.timings AS timings',
+      { id: runId },
+    );
+    expect(record).toMatchObject({ status: 'failed', error: 'service shutting down' });
+    const timings = JSON.parse(String(record?.timings)) as Record<string, number>;
+    expect(timings.total).toEqual(expect.any(Number));
+    expect(timings.extract).toEqual(expect.any(Number));
+  });
+
+  it('a stop that lands while a failing run cleans up does not hide its error', async () => {
+    const { runId, done } = await startLinkage(svc.ctx, {
+      trigger: 'api',
+      hooks: {
+        afterPublishBatch: () => {
+          // The stop comes once the failure below is on its way out.
+          setImmediate(() => void stopActiveRuns(svc.ctx));
+          throw new Error('disk gone');
+        },
+      },
+    });
+    const summary = await done;
+    expect(summary).toMatchObject({ status: 'failed', error: 'publish: disk gone' });
+    expect(await waitForRun(runId)).toMatchObject({
+      status: 'failed',
+      error: 'publish: disk gone',
+    });
+  });
+
+  it('an error after the swap (a caller whose progress display is gone) leaves the run succeeded', async () => {
+    const summary = await runLinkage(svc.ctx, {
+      trigger: 'api',
+      onProgress: (p) => {
+        if (p.phase === 'done') throw new Error('progress bar gone');
+      },
+    });
+    expect(summary.status).toBe('succeeded');
+    expect(await waitForRun(summary.runId)).toMatchObject({ status: 'succeeded', current: true });
+  });
+
   it('a process stopping starts no new run, and stops the start already on its way to the lease', async () => {
     const deps = { ...svc.ctx, db: new Database(neo4j.driver) };
     const onItsWay = startLinkage(deps, { trigger: 'api' });
