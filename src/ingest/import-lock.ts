@@ -14,6 +14,9 @@ import { type Database, type ManagedTransaction, int, toNumber } from '../platfo
 
 export const IMPORT_LOCK_TTL_MS = 60_000;
 
+/** A release's attempts: 5 s each on the server, retried within 2 s. */
+const RELEASE_BOUNDS = { timeoutMs: 5_000, budgetMs: 2_000 };
+
 /** Another import of the same path holds the lock. */
 export class ImportLocked extends Error {
   constructor(
@@ -119,7 +122,12 @@ async function takeHeld(
     release: async () => {
       clearInterval(timer);
       try {
-        await db.write((tx) => tx.run(query(cypher, 'ingest/release-import-lock'), params));
+        // Briefly: the lock expires on its own, and an import that failed for want of
+        // Neo4j has waited out the driver's 30 s once already (with Ctrl-C looking dead).
+        await db.writeBriefly(
+          (tx) => tx.run(query(cypher, 'ingest/release-import-lock'), params),
+          RELEASE_BOUNDS,
+        );
       } finally {
         held.delete(holder);
       }

@@ -738,7 +738,9 @@ export class Importer {
     file: string;
     legacyKey: string;
   }): Promise<Earlier[]> {
-    return this.db.read(async (tx) => {
+    // In a write session, which a cluster serves on its leader: a follower may not have
+    // the last import's checkpoint yet, and continuing an older one writes lines twice.
+    return this.db.write(async (tx) => {
       const res = await tx.run(query(this.cypher, 'ingest/read-import-candidates'), params);
       return res.records.map((rec) => {
         const checkpoint = checkpointOf(rec);
