@@ -90,10 +90,29 @@ export function score(
   );
 
   const out: ScoredCluster[] = [];
-  groups.forEach((members, c) => {
-    if (members.length > 0) out.push(scoreCluster(ctx, members, c));
+  groups.forEach((members) => {
+    if (members.length > 0) out.push(scoreCluster(ctx, members));
   });
   return out;
+}
+
+/**
+ * The seed of a cluster's samples (members of a big cluster whose hours and pivot are
+ * measured): from the run's seed and its smallest member id, not its index, so a cluster
+ * that did not change scores the same when a community before it appears or goes.
+ */
+function clusterSeed(seed: number, accounts: readonly { id: string }[], members: number[]): number {
+  let first = accounts[members[0]!]!.id;
+  for (const a of members) {
+    const id = accounts[a]!.id;
+    if (id < first) first = id;
+  }
+  // FNV-1a over the id's UTF-16 units, started from the seed.
+  let h = (0x811c9dc5 ^ seed) >>> 0;
+  for (let i = 0; i < first.length; i++) {
+    h = Math.imul(h ^ first.charCodeAt(i), 0x01000193) >>> 0;
+  }
+  return h;
 }
 
 /** Raw measurements of one cluster; turned into strengths and risk by `combine`. */
@@ -102,9 +121,9 @@ interface Measured {
   sharedIdentifiers: ScoredCluster['sharedIdentifiers'];
 }
 
-function scoreCluster(ctx: Context, members: number[], clusterIndex: number): ScoredCluster {
+function scoreCluster(ctx: Context, members: number[]): ScoredCluster {
   const { opts } = ctx;
-  const rng = createRng((opts.seed ^ Math.imul(clusterIndex + 1, 0x9e3779b1)) >>> 0);
+  const rng = createRng(clusterSeed(opts.seed, ctx.input.accounts, members));
   const m = measure(ctx, members, rng);
   // counts are read by eventCount; this only catches a sum that overflows, so that no
   // signal or reason value is ever non-finite (the API's reasons hold numbers)

@@ -1723,3 +1723,18 @@ function cpuMs(start: NodeJS.CpuUsage): number {
   const used = process.cpuUsage(start);
   return (used.user + used.system) / 1000;
 }
+
+describe('samples of a big cluster', () => {
+  it('do not depend on the clusters numbered before it', () => {
+    // Review, 12-04: the sampler was seeded by the cluster's index, so a new small
+    // community before an unchanged 300-member ring moved its sampled signals and risk.
+    const big = ring('big', 300, 5);
+    const small = people('early', 6, 77, plant.sharedCard('early-card'));
+    const alone = scoreGroups([big], small);
+    const behind = scoreGroups([small, big]);
+    expect(alone).toHaveLength(1);
+    expect(behind).toHaveLength(2);
+    const pick = (c: ScoredCluster) => ({ risk: c.risk, signals: c.signals });
+    expect(pick(behind[1]!)).toEqual(pick(alone[0]!));
+  });
+});
