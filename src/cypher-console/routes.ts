@@ -9,8 +9,7 @@ import { CypherConsole, cypherRequestSchema } from './service';
 
 /**
  * Who may use the console (CYPHER_CONSOLE): an ad-hoc expression can exhaust Neo4j's
- * memory, outlive its timeout, or return one row whose decoding holds this process's
- * event loop (README, "Three holes"), so a deployment can keep it to
+ * memory or outlive its timeout (README, "Two holes"), so a deployment can keep it to
  * admins or turn it off; saved investigations stay open to analysts either way.
  */
 function consoleAccess(setting: Context['config']['CYPHER_CONSOLE']): RequestHandler {

@@ -2,24 +2,17 @@
  * How analysts' queries (ad-hoc Cypher and saved investigations) run: in one read
  * transaction with the time limit and no retries (a query that fills Neo4j's memory
  * fails once, it is not run again for 30 s), at most `QUERY_MAX_CONCURRENT` at a time
- * per process, and with both a row cap and a byte cap on what is kept. Records are
- * pulled one at a time, so neither millions of rows nor a few huge ones are built in
- * memory. Rows are plain JSON (recordToPlain, the one conversion).
+ * per process, and with both a row cap and a byte cap on what is kept (execute.ts).
+ * Records are pulled one at a time, so millions of rows are not built in memory; one
+ * huge row is decoded whole by the driver, so with connection options (the service)
+ * each query runs in a worker thread with a heap limit (query-workers.ts).
  */
 import type { Context } from '../context';
 import { AppError } from '../platform/errors';
-import { type QueryRunner, recordToPlain } from '../platform/neo4j';
+import { executeQuery, type Caps, type CappedRows, type QuerySpec } from './execute';
+import { QueryWorkers } from './query-workers';
 
-export interface CappedRows {
-  columns: string[];
-  rows: Record<string, unknown>[];
-  truncated: boolean;
-}
-
-export interface Caps {
-  maxRows: number;
-  maxBytes: number;
-}
+export { runCapped, type Caps, type CappedRows, type QuerySpec } from './execute';
 
 /**
  * Records the driver pulls per request. Neo4j sends a whole batch however large its
@@ -31,16 +24,23 @@ const FETCH_SIZE = 1;
 
 /** One of `QUERY_MAX_CONCURRENT`, held from before a query is audited until it ends. */
 export interface Slot {
-  /** One read transaction, no retries; `work` gets the caps from config. */
-  run<T>(work: (tx: QueryRunner, caps: Caps) => Promise<T>): Promise<T>;
+  /** One read transaction, no retries, with the caps from config. */
+  run(spec: QuerySpec): Promise<CappedRows>;
   /** Frees it; a second call does nothing. */
   release(): void;
 }
 
 export class AnalystQueries {
   private running = 0;
+  /** Without connection options (unit tests' fake drivers) queries run on this thread. */
+  private readonly workers: QueryWorkers | undefined;
 
-  constructor(private readonly ctx: Context) {}
+  constructor(private readonly ctx: Context) {
+    const { db, config } = ctx;
+    this.workers = db.connection
+      ? new QueryWorkers(db, db.connection, config.QUERY_WORKER_HEAP_MB)
+      : undefined;
+  }
 
   /**
    * Takes a slot, or throws 429 too_many_queries when every one is taken. Taken before
@@ -61,18 +61,19 @@ export class AnalystQueries {
     // A query the deadline gave up on keeps its slot until Neo4j has ended it.
     let ended: Promise<void> | undefined;
     const { db, config } = this.ctx;
+    const caps: Caps = { maxRows: config.QUERY_MAX_ROWS, maxBytes: config.QUERY_MAX_BYTES };
+    const opts = {
+      timeoutMs: config.QUERY_TIMEOUT_MS,
+      fetchSize: FETCH_SIZE,
+      onGivenUp: (gone: Promise<void>) => {
+        ended = gone;
+      },
+    };
     return {
-      run: (work) =>
-        db.readOnce(
-          (tx) => work(tx, { maxRows: config.QUERY_MAX_ROWS, maxBytes: config.QUERY_MAX_BYTES }),
-          {
-            timeoutMs: config.QUERY_TIMEOUT_MS,
-            fetchSize: FETCH_SIZE,
-            onGivenUp: (gone) => {
-              ended = gone;
-            },
-          },
-        ),
+      run: (spec) =>
+        this.workers
+          ? this.workers.run(spec, caps, opts)
+          : db.readOnce((tx) => executeQuery(tx, spec, caps), opts),
       release: () => {
         if (!held) return;
         held = false;
@@ -81,36 +82,4 @@ export class AnalystQueries {
       },
     };
   }
-}
-
-/**
- * Reads the stream record by record and stops at the first record past either cap
- * (`truncated: true`, that record not kept); leaving the loop makes the driver discard
- * the rest of the result on the server, pulling nothing more.
- */
-export async function runCapped(
-  tx: QueryRunner,
-  text: string,
-  params: Record<string, unknown>,
-  caps: Caps,
-): Promise<CappedRows> {
-  const result = tx.run(text, params);
-  const rows: Record<string, unknown>[] = [];
-  let bytes = 0;
-  let truncated = false;
-  for await (const record of result) {
-    if (rows.length >= caps.maxRows) {
-      truncated = true;
-      break;
-    }
-    const row = recordToPlain(record);
-    bytes += Buffer.byteLength(JSON.stringify(row));
-    if (bytes > caps.maxBytes) {
-      truncated = true;
-      break;
-    }
-    rows.push(row);
-  }
-  const keys = await result.keys();
-  return { columns: keys.map(String), rows, truncated };
 }

@@ -12,14 +12,8 @@ import { AuditLog, type AuditRecord, type StartedEntry } from '../platform/audit
 import type { Principal } from '../platform/auth';
 import { AppError, isAppError } from '../platform/errors';
 import { int, resultTooDeep } from '../platform/neo4j';
-import {
-  assertQueryText,
-  assertReadOnly,
-  nestingDepth,
-  type PlanNode,
-  QUERY_MAX_NESTING,
-} from './guard';
-import { AnalystQueries, type CappedRows, runCapped, type Slot } from './run';
+import { assertQueryText, nestingDepth, QUERY_MAX_NESTING } from './guard';
+import { AnalystQueries, type CappedRows, type Slot } from './run';
 
 /** Limits on `params`: they are stored whole in the audit trail. */
 export const PARAMS_MAX_DEPTH = 8;
@@ -85,19 +79,7 @@ export class CypherConsole {
       assertQueryText(req.query);
       const started = performance.now(); // the query's time, not the audit write's
       const params = driverParams(req.params);
-      const result = await slot.run(async (tx, caps) => {
-        const plan = await tx.run(`${EXPLAIN}${req.query}`, params).catch((err: unknown) => {
-          throw err instanceof Neo4jError
-            ? Object.assign(err, { message: withoutExplain(err.message) })
-            : err;
-        });
-        assertReadOnly(
-          req.query,
-          plan.summary.queryType,
-          plan.summary.plan as PlanNode | false | undefined,
-        );
-        return runCapped(tx, req.query, params, caps);
-      });
+      const result = await slot.run({ text: req.query, params, checkPlan: true });
       return withStats(result, started);
     };
     return auditedQuery(this.audit, this.queries, entry, work, { analystsText: true });
@@ -147,26 +129,6 @@ export function withStats(result: CappedRows, started: number) {
     rowCount: result.rows.length,
     elapsedMs: Math.round((performance.now() - started) * 10) / 10,
   };
-}
-
-const EXPLAIN = 'EXPLAIN ';
-
-/**
- * Neo4j's error for the plan check quotes the query with our `EXPLAIN ` in front and
- * counts it in columns and offsets: give the analyst their own query's positions.
- */
-export function withoutExplain(message: string): string {
-  const n = EXPLAIN.length;
-  let firstLine = false;
-  return message
-    .replace(/\(line (\d+), column (\d+) \(offset: (\d+)\)\)/, (_m, line, column, offset) => {
-      firstLine = Number(line) <= 1;
-      const c = firstLine ? Math.max(0, Number(column) - n) : Number(column);
-      return `(line ${line}, column ${c} (offset: ${Math.max(0, Number(offset) - n)}))`;
-    })
-    .replace(/\n"EXPLAIN ([^\n]*)"\n( *)\^/, (_m, query: string, pad: string) =>
-      firstLine ? `\n"${query}"\n${pad.slice(n)}^` : `\n"${query}"\n${pad}^`,
-    );
 }
 
 /** How deeply a JSON value nests (a scalar is 0), without recursion. */

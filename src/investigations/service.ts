@@ -4,7 +4,7 @@
  * and row cap, audit who ran it with which parameters.
  */
 import type { Context } from '../context';
-import { type AnalystQueries, runCapped } from '../cypher-console/run';
+import type { AnalystQueries } from '../cypher-console/run';
 import { auditedQuery, withStats } from '../cypher-console/service';
 import { AuditLog } from '../platform/audit';
 import type { Principal } from '../platform/auth';
@@ -48,9 +48,11 @@ export class Investigations {
     const entry = { actor: who, action: 'investigation' as const, target: name, params: values };
     return auditedQuery(this.audit, this.queries, entry, async (slot) => {
       const started = performance.now(); // the query's time, not the audit write's
-      const result = await slot.run((tx, caps) =>
-        runCapped(tx, inv.text, toDriverParams(inv, values), caps),
-      );
+      const result = await slot.run({
+        text: inv.text,
+        params: toDriverParams(inv, values),
+        checkPlan: false,
+      });
       return { name, params: values, ...withStats(result, started) };
     });
   }

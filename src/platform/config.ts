@@ -104,6 +104,7 @@ export const configSchema = z.object({
   QUERY_TIMEOUT_MS: ms(10_000, 100),
   QUERY_MAX_ROWS: int(1000, 1),
   QUERY_MAX_BYTES: int(8 * 1024 * 1024, 1024),
+  QUERY_WORKER_HEAP_MB: int(256, 32),
   QUERY_MAX_CONCURRENT: int(4, 1),
   CYPHER_CONSOLE: z.enum(['analyst', 'admin', 'off']).default('analyst'),
   MEMBERSHIP_CACHE_SIZE: int(100_000),

@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'query_timeout'
   | 'query_memory_limit'
   | 'result_too_deep'
+  | 'result_too_large'
   | 'database_unavailable'
   | 'database_busy'
   | 'not_ready'
@@ -41,6 +42,7 @@ const STATUS: Record<ErrorCode, number> = {
   query_timeout: 504,
   query_memory_limit: 422,
   result_too_deep: 422,
+  result_too_large: 422,
   database_unavailable: 503,
   database_busy: 503,
   not_ready: 503,

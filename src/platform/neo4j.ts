@@ -73,9 +73,7 @@ export function openDatabase(connection: DriverOptions): Database {
 export const QUERY_DEADLINE_GRACE_MS = 2_000;
 
 export class Database {
-  /** Drivers for analysts' queries (see readOnce): all open ones, and those not in use. */
-  private readonly analystDrivers = new Set<Driver>();
-  private readonly idleAnalystDrivers: Driver[] = [];
+  private readonly closers: (() => Promise<void>)[] = [];
   private closed = false;
 
   /**
@@ -179,9 +177,13 @@ export class Database {
 
   /**
    * One read transaction, one attempt: for analysts' queries, where a retry after a
-   * timeout or Neo4j running out of memory would only repeat the harm. `fetchSize`
-   * is how many records the driver pulls at a time. Integers arrive exact (Integer
-   * objects: `toPlain` gives those past 2^53 as strings) when `connection` is known.
+   * timeout or Neo4j running out of memory would only repeat the harm, on this thread
+   * (without connection options; the service runs them in worker threads,
+   * cypher-console/query-workers.ts, and keeps the same deadline there). `fetchSize` is
+   * how many records the driver pulls at a time. Given up on at timeoutMs +
+   * QUERY_DEADLINE_GRACE_MS with 504: Neo4j's time limit ends a query on the server,
+   * not a connection stuck in the client (found by review: the driver overflowed its
+   * stack decoding a deeply nested list and never read again).
    */
   async readOnce<T>(
     work: (tx: QueryRunner) => Promise<T>,
@@ -192,46 +194,26 @@ export class Database {
       onGivenUp?: (ended: Promise<void>) => void;
     },
   ): Promise<T> {
-    // Each query runs on a driver of its own (reused by the next one), given up on at
-    // timeoutMs + QUERY_DEADLINE_GRACE_MS with 504 and then closed: Neo4j's time limit
-    // ends a query on the server, not a connection stuck in the client. (Found by review:
-    // the driver overflowed its stack decoding a deeply nested list and never read again,
-    // holding the query slot until its 120 s receive timeout.) Closing the driver destroys
-    // its socket, so the connection is freed too, and no other query shares that driver.
-    // Without `connection` (tests) the shared driver is used, and only the deadline holds.
-    const own = this.connection !== undefined;
-    const driver = own ? (this.idleAnalystDrivers.pop() ?? this.newAnalystDriver()) : this.driver;
-    const session = driver.session({
+    const session = this.driver.session({
       database: this.database,
       defaultAccessMode: neo4j.session.READ,
       fetchSize: opts.fetchSize,
     });
     let timer: NodeJS.Timeout | undefined;
-    let timedOut = false;
     const tag = randomUUID();
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        timedOut = true;
         opts.onGivenUp?.(this.transactionGone(tag));
         reject(new AppError('query_timeout', 'the query ran past its time limit'));
       }, opts.timeoutMs + QUERY_DEADLINE_GRACE_MS);
     });
-    // Reused after an answer or one of Neo4j's errors; not after the deadline or a failure
-    // in the driver itself (a RangeError while decoding), which may leave it stuck.
-    let reusable = false;
     try {
-      const value = await Promise.race([
+      return await Promise.race([
         attempt(session, work, opts.timeoutMs, { [QUERY_TAG]: tag }),
         deadline,
       ]);
-      reusable = true;
-      return value;
-    } catch (err) {
-      reusable = !timedOut && (err instanceof AppError || err instanceof Neo4jError);
-      throw err;
     } finally {
       clearTimeout(timer);
-      if (own) this.releaseAnalystDriver(driver, reusable);
     }
   }
 
@@ -262,22 +244,6 @@ export class Database {
     }
   }
 
-  private newAnalystDriver(): Driver {
-    const driver = createDriver(this.connection as DriverOptions, true);
-    this.analystDrivers.add(driver);
-    return driver;
-  }
-
-  private releaseAnalystDriver(driver: Driver, reusable: boolean): void {
-    if (reusable && !this.closed) {
-      this.idleAnalystDrivers.push(driver);
-      return;
-    }
-    this.analystDrivers.delete(driver);
-    // Not awaited: a stuck connection must not hold the caller, and close destroys it.
-    void driver.close().catch(() => undefined);
-  }
-
   /** One attempt, no retries: a readiness probe must answer in seconds, not after 30 s of backoff. */
   async ping(): Promise<void> {
     const session = this.driver.session({
@@ -293,17 +259,37 @@ export class Database {
     }
   }
 
+  /** Called (and awaited) by close(), before the drivers close: what holds this database's connections. */
+  onClose(closer: () => Promise<void>): void {
+    this.closers.push(closer);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
-    this.idleAnalystDrivers.length = 0;
-    await Promise.all([...this.analystDrivers].map((d) => d.close()));
-    this.analystDrivers.clear();
+    await Promise.all(this.closers.map((c) => c().catch(() => undefined)));
     await this.driver.close();
   }
 }
 
 /** The metadata key an analyst query's transaction carries its tag under (transactionGone). */
 const QUERY_TAG = 'coterieQuery';
+
+/**
+ * One read transaction, one attempt, on `driver`, tagged `tag` for transactionGone: an
+ * analyst query in its worker thread, whose deadline the main thread keeps.
+ */
+export function readOnceOn<T>(
+  driver: Driver,
+  work: (tx: QueryRunner) => Promise<T>,
+  opts: { database?: string; timeoutMs: number; fetchSize?: number; tag: string },
+): Promise<T> {
+  const session = driver.session({
+    database: opts.database,
+    defaultAccessMode: neo4j.session.READ,
+    fetchSize: opts.fetchSize,
+  });
+  return attempt(session, work, opts.timeoutMs, { [QUERY_TAG]: opts.tag });
+}
 
 /**
  * One explicit transaction in `session`, no retries: committed, or rolled back on

@@ -70,7 +70,7 @@ const ERRORS: Record<number, string> = {
   403: 'role may not do this (forbidden), or a write in a read-only query (write_not_allowed)',
   404: 'not found (not_found)',
   409: 'conflict (conflict, run_in_progress)',
-  422: 'the query or batch needs more memory than one Neo4j transaction may hold (query_memory_limit), or an analyst query returned a value nested too deeply to convert (result_too_deep)',
+  422: 'the query or batch needs more memory than one Neo4j transaction may hold (query_memory_limit), or an analyst query returned a value nested too deeply to convert (result_too_deep) or a row too large for the service to read (result_too_large)',
   429: 'too many analyst queries running at once (too_many_queries)',
   413: 'too large (payload_too_large)',
   415: 'body not sent as JSON (content-type other than application/json), or in a charset outside UTF-8/16/32 (unsupported_media_type)',

@@ -567,6 +567,40 @@ describe('POST /v1/cypher', () => {
     expect((await cypher('RETURN 1 AS one')).body.rows).toEqual([{ one: 1 }]);
   });
 
+  // Security review, 12-04: the driver decodes a record whole; on the service's thread
+  // `RETURN range(1, 5000000)` held its event loop for 25 s (no /healthz) and took 576
+  // MiB (bench/query/huge-row.ts). Each query now runs in a worker thread.
+  it("one huge row holds neither the service's event loop nor its heap: 504 at the deadline", async () => {
+    let running = true;
+    let longest = 0;
+    const probe = (async () => {
+      while (running) {
+        const asked = Date.now();
+        expect((await fetch(`${svc.url}/healthz`)).status).toBe(200);
+        longest = Math.max(longest, Date.now() - asked);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    const res = await step('huge row', cypher('RETURN range(1, 100000000) AS r'), 30_000);
+    running = false;
+    await probe;
+    expect(res).toMatchObject({ status: 504, body: { error: { code: 'query_timeout' } } });
+    // Seconds on the service's own thread before; a loaded CI machine still answers fast.
+    expect(longest).toBeLessThan(2_000);
+  });
+
+  it('422 result_too_large for a row past the query worker heap; the next query runs', async () => {
+    const small = await startService(neo4j, { API_KEYS, QUERY_WORKER_HEAP_MB: '32' });
+    try {
+      const ask = (query: string) => postJson(`${small.url}/v1/cypher`, { query }, auth('analyst'));
+      const res = await step('too large', ask('RETURN range(1, 5000000) AS r'), 30_000);
+      expect(res).toMatchObject({ status: 422, body: { error: { code: 'result_too_large' } } });
+      expect((await ask('RETURN 1 AS one')).body.rows).toEqual([{ one: 1 }]);
+    } finally {
+      await small.stop();
+    }
+  });
+
   it('400 for query text nested deeper than Neo4j can parse, before anything runs', async () => {
     // Found by review: Neo4j failed these with UnknownError or an "Ignored" error: 500.
     for (const query of [

@@ -2,7 +2,7 @@
  * The plan check runs `EXPLAIN <query>`; Neo4j's syntax errors (messages copied from
  * Neo4j 5.26) then quote and count our prefix. The analyst must see their own query.
  */
-import { withoutExplain } from '../../../src/cypher-console/service';
+import { withoutExplain } from '../../../src/cypher-console/execute';
 
 describe('withoutExplain', () => {
   it('takes the prefix out of the quote, the column, the offset and the caret (line 1)', () => {

@@ -7,7 +7,7 @@ import { AnalystQueries } from '../../../src/cypher-console/run';
 import { AppError } from '../../../src/platform/errors';
 
 const queries = (max: number) =>
-  new AnalystQueries({ config: { QUERY_MAX_CONCURRENT: max } } as unknown as Context);
+  new AnalystQueries({ db: {}, config: { QUERY_MAX_CONCURRENT: max } } as unknown as Context);
 
 describe('AnalystQueries.reserve', () => {
   it('hands out QUERY_MAX_CONCURRENT slots, then 429 too_many_queries until one is released', () => {
