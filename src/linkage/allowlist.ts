@@ -8,7 +8,7 @@
  * (IPs canonical, subnets as ingest derives them, domains and fingerprints lower
  * case), so an entry matches the graph's value exactly. Applied at the next run.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
 import { canonicalFingerprint } from '../ingest/simhash';
 import { canonicalIp, canonicalSubnet, subnetHint } from '../ingest/subnet';
@@ -321,4 +321,20 @@ export async function removeAllowlistEntry(
     }
     throw new AppError('not_found', 'no such allow-list entry', { details: { kind, value } });
   });
+}
+
+/**
+ * The allow-list a run applied, as its record keeps it: how many entries and the sha256
+ * of their sorted `kind:value` keys, so that two runs' lists can be told apart (stored
+ * entries come and go between runs; the params keep only config's count).
+ */
+export function allowlistDigest(entries: readonly Identifier[]): {
+  entries: number;
+  sha256: string;
+} {
+  const keys = entries.map((e) => entryKey(e.kind, e.value)).sort();
+  return {
+    entries: keys.length,
+    sha256: createHash('sha256').update(keys.join('\n')).digest('hex'),
+  };
 }

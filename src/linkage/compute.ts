@@ -18,6 +18,7 @@ import { promptTemplates } from './lsh';
 import { matchClusters, type MatchOptions, type MatchResult } from './match';
 import { score } from './score';
 import type { ClusterChange } from './types';
+import { allowlistDigest } from './allowlist';
 import { buildOverrides, scoreOverrides, type WeightOverrides } from './settings';
 import { resolveBuildOptions } from './weights';
 
@@ -77,6 +78,7 @@ export async function compute(
   });
   const input = extracted.input;
   stats.extract = extracted.stats;
+  stats.allowlist = allowlistDigest(input.allowlist);
 
   await events.phase('build', Date.now());
   // Prompt templates are grouped once, here, for build and score alike.

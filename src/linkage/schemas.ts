@@ -84,6 +84,12 @@ const runStats = z.object({
     .optional()
     .describe("this run's clusters per change against the previous run"),
   extract: numbersByName.optional().describe("extract's own counts and timings"),
+  allowlist: z
+    .object({ entries: int(), sha256: z.string() })
+    .optional()
+    .describe(
+      'the allow-list the run applied (config and stored entries): how many, and the sha256 of their sorted kind:value keys joined by newlines',
+    ),
   build: numbersByName.optional(),
   detect: numbersByName.optional(),
   publish: z

@@ -14,6 +14,7 @@ import { hashKey } from '../../src/platform/auth';
 import { AppError } from '../../src/platform/errors';
 import { query } from '../../src/platform/cypher';
 import { Database, int as neo4jInt, type ManagedTransaction } from '../../src/platform/neo4j';
+import { allowlistDigest } from '../../src/linkage/allowlist';
 import { compute, type ComputeParams } from '../../src/linkage/compute';
 import { computeInWorker } from '../../src/linkage/compute-thread';
 import { failDeadRuns, watchDeadRuns } from '../../src/linkage/dead-runs';
@@ -662,6 +663,15 @@ describe('linkage runs', () => {
     const run = await triggerRun({ seed: 7 });
     expect(run.status).toBe('succeeded');
     expect(run.stats).toHaveProperty('extract.allowlist', 3);
+    // Which list it applied, so a run can be told from one after an entry changed.
+    const applied = run.stats.allowlist as { entries: number; sha256: string };
+    expect(applied).toEqual(
+      allowlistDigest([
+        { kind: 'ip', value: CONFIG_ALLOWED_IP },
+        { kind: 'subnet', value: '2001:db8:1::/48' },
+        { kind: 'payment', value: FAMILY_CARD },
+      ]),
+    );
     const { clusters } = await currentClusters();
     for (const id of world.groups.family) expect(clusterOf(clusters, id)).toBeUndefined();
     const family = clusterOf(firstClusters, 'fa-01') as PublishedCluster;
@@ -1410,6 +1420,7 @@ describe('linkage runs', () => {
         now: Date.now(),
         timings: null,
         stats: null,
+        own: false,
       });
       return res.records.length;
     });

@@ -1,4 +1,8 @@
-import { normaliseValue, parseConfigAllowlist } from '../../../src/linkage/allowlist';
+import {
+  allowlistDigest,
+  normaliseValue,
+  parseConfigAllowlist,
+} from '../../../src/linkage/allowlist';
 
 describe('allow-list values: the form ingest stores', () => {
   it('lists e-mail domains ingest accepts, lower-cased as ingest stores them', () => {
@@ -46,5 +50,16 @@ describe('allow-list values: the form ingest stores', () => {
       ['payment', 'pm_1'],
       ['email_domain', 'under_score.example'],
     ]);
+  });
+});
+
+describe('allowlistDigest', () => {
+  it('tells lists apart whatever order their entries were read in', () => {
+    const a = { kind: 'ip' as const, value: '10.0.0.1' };
+    const b = { kind: 'subnet' as const, value: '10.1.0.0/24' };
+    expect(allowlistDigest([a, b])).toEqual(allowlistDigest([b, a]));
+    expect(allowlistDigest([a, b]).entries).toBe(2);
+    expect(allowlistDigest([a]).sha256).not.toBe(allowlistDigest([a, b]).sha256);
+    expect(allowlistDigest([]).sha256).toMatch(/^[0-9a-f]{64}$/);
   });
 });
