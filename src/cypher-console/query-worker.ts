@@ -10,13 +10,15 @@ import { Neo4jError } from 'neo4j-driver';
 import { isAppError } from '../platform/errors';
 import { createDriver, type DriverOptions, readOnceOn } from '../platform/neo4j';
 import { executeQuery, unpackParams } from './execute';
-import type { QueryAnswer, QueryRequest, WireError } from './query-workers';
+import { type QueryAnswer, type QueryRequest, READY, type WireError } from './query-workers';
 
 const port = parentPort;
 if (!port) throw new Error('query-worker must run in a worker thread');
 const { connection } = workerData as { connection: DriverOptions };
 // Integers exact: analysts' queries may return any (recordToPlain gives big ones as strings).
 const driver = createDriver(connection, true);
+
+port.postMessage(READY);
 
 port.on('message', (m: QueryRequest) => {
   const { spec, caps } = m;

@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { Neo4jError } from 'neo4j-driver';
 import { AppError, type ErrorCode } from '../platform/errors';
+import type { Logger } from '../platform/logger';
 import { type Database, type DriverOptions, QUERY_DEADLINE_GRACE_MS } from '../platform/neo4j';
 import { workerEntry } from '../platform/worker-entry';
 import { packParams, type Packed, type QuerySpec } from './execute';
@@ -43,9 +44,15 @@ export interface QueryOptions {
   onGivenUp?: (ended: Promise<void>) => void;
 }
 
+/** What a worker posts once its module has loaded (tsx may take seconds in tests). */
+export const READY = 'ready';
+
+const stopping = () => new AppError('not_ready', 'the service is stopping');
+
 export class QueryWorkers {
   private readonly idle: Worker[] = [];
-  private readonly all = new Set<Worker>();
+  /** every live worker, with the promise of its READY */
+  private readonly all = new Map<Worker, Promise<void>>();
   private closed = false;
 
   constructor(
@@ -53,13 +60,17 @@ export class QueryWorkers {
     private readonly connection: DriverOptions,
     /** each worker's old-generation heap, MiB */
     private readonly heapMb: number,
+    private readonly logger: Logger,
   ) {
     db.onClose(() => this.close());
   }
 
-  run(spec: QuerySpec, caps: Caps, opts: QueryOptions): Promise<CappedRows> {
-    if (this.closed) return Promise.reject(new AppError('not_ready', 'the service is stopping'));
+  async run(spec: QuerySpec, caps: Caps, opts: QueryOptions): Promise<CappedRows> {
+    if (this.closed) throw stopping();
     const worker = this.idle.pop() ?? this.spawn();
+    // The deadline counts from the query's start, not the worker's.
+    await this.all.get(worker);
+    if (this.closed) throw stopping();
     const tag = randomUUID();
     return new Promise<CappedRows>((resolve, reject) => {
       const settle = (reusable: boolean) => {
@@ -97,10 +108,16 @@ export class QueryWorkers {
                 'result_too_large',
                 `the result is larger than the service reads for one query (${this.heapMb} MiB of heap): return less, or smaller values`,
               )
-            : new AppError('internal', `the query worker failed: ${err.message}`),
+            : new AppError('internal', 'the query worker failed', { cause: err }),
         );
       const onExit = (code: number) =>
-        giveUp(new AppError('internal', `the query worker exited (code ${code})`));
+        giveUp(
+          this.closed
+            ? stopping()
+            : new AppError('internal', 'the query worker exited', {
+                cause: new Error(`exit code ${code}`),
+              }),
+        );
       worker.on('message', onMessage);
       worker.once('error', onError);
       worker.once('exit', onExit);
@@ -117,8 +134,9 @@ export class QueryWorkers {
   async close(): Promise<void> {
     this.closed = true;
     this.idle.length = 0;
-    await Promise.all([...this.all].map((w) => w.terminate()));
+    const workers = [...this.all.keys()];
     this.all.clear();
+    await Promise.all(workers.map((w) => w.terminate()));
   }
 
   private spawn(): Worker {
@@ -130,7 +148,27 @@ export class QueryWorkers {
     });
     // An idle worker must not keep the process alive; close() ends them all.
     worker.unref();
-    this.all.add(worker);
+    const ready = new Promise<void>((resolve, reject) => {
+      const onReady = (m: unknown) => {
+        if (m !== READY) return;
+        worker.off('message', onReady);
+        resolve();
+      };
+      worker.on('message', onReady);
+      worker.once('exit', () => reject(new AppError('internal', 'the query worker did not start')));
+    });
+    ready.catch(() => undefined); // a worker that never started is the query's error
+    this.all.set(worker, ready);
+    // For the worker's whole life, not one query's: an 'error' no one listens to would
+    // be thrown in this thread (one can come after its query was given up on, an
+    // out-of-memory exit racing the deadline), and a worker gone while idle must not be
+    // handed the next query.
+    worker.on('error', (err) => this.logger.warn({ err }, 'analyst query worker failed'));
+    worker.on('exit', () => {
+      this.all.delete(worker);
+      const at = this.idle.indexOf(worker);
+      if (at >= 0) this.idle.splice(at, 1);
+    });
     return worker;
   }
 

@@ -38,7 +38,7 @@ export class AnalystQueries {
   constructor(private readonly ctx: Context) {
     const { db, config } = ctx;
     this.workers = db.connection
-      ? new QueryWorkers(db, db.connection, config.QUERY_WORKER_HEAP_MB)
+      ? new QueryWorkers(db, db.connection, config.QUERY_WORKER_HEAP_MB, ctx.logger)
       : undefined;
   }
 

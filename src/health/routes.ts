@@ -5,12 +5,15 @@
  */
 import { Router } from 'express';
 import type { CypherMap } from '../platform/cypher';
+import { within } from '../platform/cache';
 import { AppError } from '../platform/errors';
 import { migrationsApplied } from '../platform/migrations';
 import type { Database } from '../platform/neo4j';
 
 /** How long one readiness answer stands for every probe. */
 const READY_TTL_MS = 1000;
+/** A ping unanswered this long is "unreachable": one stuck connection must not wedge every probe. */
+const PING_BOUND_MS = 5000;
 
 export function healthRoutes(deps: { db: Database; cypher: CypherMap }): Router {
   const router = Router();
@@ -55,7 +58,7 @@ export class Readiness {
 
   private async probe(): Promise<void> {
     try {
-      await this.db.ping();
+      await within(this.db.ping(), PING_BOUND_MS);
     } catch (err) {
       throw new AppError('not_ready', 'Neo4j is unreachable', {
         cause: err,

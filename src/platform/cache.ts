@@ -252,7 +252,7 @@ interface Pointer {
 }
 
 /** `promise`, or 503 database_unavailable once `ms` have passed without its answer. */
-function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+export function within<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(

@@ -6,10 +6,13 @@
  * timeout, roles, audit (a query is in the trail from its start); a query past the
  * transaction memory limit (422, Neo4j stays up).
  */
+import neo4jDriver from 'neo4j-driver';
 import { mapQueryError } from '../../src/cypher-console/service';
 import { AuditLog } from '../../src/platform/audit';
 import { AppError } from '../../src/platform/errors';
-import { Database } from '../../src/platform/neo4j';
+import { QueryWorkers } from '../../src/cypher-console/query-workers';
+import { createLogger } from '../../src/platform/logger';
+import { Database, int, openDatabase } from '../../src/platform/neo4j';
 import { startTestNeo4j, type TestNeo4j } from '../support/neo4j';
 import { postJson, startService, type TestService } from '../support/service';
 import { API_KEYS, auth, getJson, ingestWorld } from '../support/analyst-fixtures';
@@ -772,6 +775,41 @@ describe('POST /v1/cypher', () => {
       query: 'MATCH (a:Account {id: $id}) RETURN a.id AS id',
       params: { id: 'audit-me' },
     });
+  });
+});
+
+describe('query workers', () => {
+  it('a worker that dies while idle is not handed the next query; params keep their types', async () => {
+    // Review, 12-04: an idle worker had no exit listener, so the next query went to a dead
+    // thread and waited out its deadline (504); an 'error' with no listener would be thrown.
+    const connection = { uri: neo4j.uri, user: neo4j.user, password: neo4j.password };
+    const db = openDatabase(connection);
+    const workers = new QueryWorkers(db, connection, 64, createLogger('silent'));
+    const caps = { maxRows: 10, maxBytes: 1 << 20 };
+    const opts = { timeoutMs: 5000, fetchSize: 1 };
+    try {
+      const spec = {
+        text: 'RETURN $n + 1 AS n, $big AS big, $nested AS nested',
+        params: {
+          n: int(41),
+          big: neo4jDriver.int('9007199254740993'),
+          nested: { l: [int(1), 'x', null] },
+        },
+        checkPlan: false,
+      };
+      expect((await workers.run(spec, caps, opts)).rows).toEqual([
+        { n: 42, big: '9007199254740993', nested: { l: [1, 'x', null] } },
+      ]);
+      const idle = (workers as unknown as { idle: import('node:worker_threads').Worker[] }).idle;
+      expect(idle).toHaveLength(1);
+      await idle[0]!.terminate();
+      expect(idle).toHaveLength(0);
+      const asked = Date.now();
+      expect((await step('after', workers.run(spec, caps, opts))).rows).toHaveLength(1);
+      expect(Date.now() - asked).toBeLessThan(5000); // not the deadline's 7 s
+    } finally {
+      await db.close();
+    }
   });
 });
 

@@ -73,4 +73,32 @@ describe('Readiness', () => {
     await readiness.check();
     expect(calls.read).toBe(2);
   });
+
+  it('answers not ready when a ping hangs (a black-holed connection), and tries afresh after', async () => {
+    jest.useFakeTimers();
+    try {
+      let now = 0;
+      let hang = true;
+      let pings = 0;
+      const db = {
+        ping: () => {
+          pings++;
+          return hang ? new Promise<void>(() => undefined) : Promise.resolve();
+        },
+        read: async (work: (tx: unknown) => Promise<unknown>) =>
+          work({ run: async () => ({ records: [{ get: () => migrations }] }) }),
+      } as unknown as Database;
+      const readiness = new Readiness(db, cypher, () => now);
+      const first = readiness.check();
+      const caught = first.catch((err: unknown) => err);
+      await jest.advanceTimersByTimeAsync(5000);
+      expect(await caught).toMatchObject({ code: 'not_ready', details: { neo4j: 'down' } });
+      hang = false;
+      now = 1000;
+      await expect(readiness.check()).resolves.toBeUndefined();
+      expect(pings).toBe(2);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
 });
