@@ -11,6 +11,7 @@ import { Worker } from 'node:worker_threads';
 import { Neo4jError } from 'neo4j-driver';
 import { AppError, type ErrorCode } from '../platform/errors';
 import type { Logger } from '../platform/logger';
+import { within } from '../platform/cache';
 import { type Database, type DriverOptions, QUERY_DEADLINE_GRACE_MS } from '../platform/neo4j';
 import { workerEntry } from '../platform/worker-entry';
 import { packParams, type Packed, type QuerySpec } from './execute';
@@ -47,6 +48,9 @@ export interface QueryOptions {
 /** What a worker posts once its module has loaded (tsx may take seconds in tests). */
 export const READY = 'ready';
 
+/** How long a new worker may take to load before its query fails. */
+const WORKER_START_MS = 30_000;
+
 const stopping = () => new AppError('not_ready', 'the service is stopping');
 
 export class QueryWorkers {
@@ -67,11 +71,30 @@ export class QueryWorkers {
 
   async run(spec: QuerySpec, caps: Caps, opts: QueryOptions): Promise<CappedRows> {
     if (this.closed) throw stopping();
-    const worker = this.idle.pop() ?? this.spawn();
-    // The deadline counts from the query's start, not the worker's.
-    await this.all.get(worker);
-    if (this.closed) throw stopping();
     const tag = randomUUID();
+    // Packed before anything is armed: params it cannot pack fail here, nothing to undo.
+    const request = {
+      spec: { ...spec, params: packParams(spec.params) },
+      caps,
+      timeoutMs: opts.timeoutMs,
+      fetchSize: opts.fetchSize,
+      tag,
+    } satisfies QueryRequest;
+    const worker = this.idle.pop() ?? this.spawn();
+    // The deadline counts from the query's start, not the worker's (loading takes
+    // seconds under tsx on a busy machine); a worker that never loads is given up on.
+    try {
+      await within(
+        this.all.get(worker) ?? Promise.resolve(),
+        WORKER_START_MS,
+        () =>
+          new AppError('internal', `the query worker did not start within ${WORKER_START_MS} ms`),
+      );
+    } catch (err) {
+      this.discard(worker);
+      throw this.closed ? stopping() : err;
+    }
+    if (this.closed) throw stopping();
     return new Promise<CappedRows>((resolve, reject) => {
       const settle = (reusable: boolean) => {
         clearTimeout(timer);
@@ -91,6 +114,7 @@ export class QueryWorkers {
         opts.timeoutMs + QUERY_DEADLINE_GRACE_MS,
       );
       const onMessage = (m: QueryAnswer) => {
+        if (typeof m !== 'object') return; // READY, already handled
         if ('rows' in m) {
           settle(true);
           resolve(m.rows);
@@ -121,13 +145,13 @@ export class QueryWorkers {
       worker.on('message', onMessage);
       worker.once('error', onError);
       worker.once('exit', onExit);
-      worker.postMessage({
-        spec: { ...spec, params: packParams(spec.params) },
-        caps,
-        timeoutMs: opts.timeoutMs,
-        fetchSize: opts.fetchSize,
-        tag,
-      } satisfies QueryRequest);
+      try {
+        worker.postMessage(request);
+      } catch (err) {
+        // Not cloneable: the worker never had it, and stays for the next query.
+        settle(true);
+        reject(err);
+      }
     });
   }
 
@@ -148,6 +172,7 @@ export class QueryWorkers {
     });
     // An idle worker must not keep the process alive; close() ends them all.
     worker.unref();
+    let failure: Error | undefined;
     const ready = new Promise<void>((resolve, reject) => {
       const onReady = (m: unknown) => {
         if (m !== READY) return;
@@ -155,7 +180,9 @@ export class QueryWorkers {
         resolve();
       };
       worker.on('message', onReady);
-      worker.once('exit', () => reject(new AppError('internal', 'the query worker did not start')));
+      worker.once('exit', () =>
+        reject(new AppError('internal', 'the query worker did not start', { cause: failure })),
+      );
     });
     ready.catch(() => undefined); // a worker that never started is the query's error
     this.all.set(worker, ready);
@@ -163,7 +190,10 @@ export class QueryWorkers {
     // be thrown in this thread (one can come after its query was given up on, an
     // out-of-memory exit racing the deadline), and a worker gone while idle must not be
     // handed the next query.
-    worker.on('error', (err) => this.logger.warn({ err }, 'analyst query worker failed'));
+    worker.on('error', (err) => {
+      failure = err;
+      this.logger.warn({ err }, 'analyst query worker failed');
+    });
     worker.on('exit', () => {
       this.all.delete(worker);
       const at = this.idle.indexOf(worker);

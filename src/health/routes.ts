@@ -12,7 +12,7 @@ import type { Database } from '../platform/neo4j';
 
 /** How long one readiness answer stands for every probe. */
 const READY_TTL_MS = 1000;
-/** A ping unanswered this long is "unreachable": one stuck connection must not wedge every probe. */
+/** A check unanswered this long is "not ready": one stuck connection must not wedge every probe. */
 const PING_BOUND_MS = 5000;
 
 export function healthRoutes(deps: { db: Database; cypher: CypherMap }): Router {
@@ -37,6 +37,9 @@ export function healthRoutes(deps: { db: Database; cypher: CypherMap }): Router 
 export class Readiness {
   private last: { at: number; done: Promise<void> } | undefined;
   private migrated = false;
+  /** A check still running after its bound: raced again rather than doubled (a stalled
+   * Neo4j would otherwise collect one hung session on the pool per probe). */
+  private running: Promise<void> | undefined;
 
   constructor(
     private readonly db: Database,
@@ -47,7 +50,15 @@ export class Readiness {
   check(): Promise<void> {
     const last = this.last;
     if (last && this.now() - last.at < READY_TTL_MS) return last.done;
-    const done = this.probe().finally(() => {
+    this.running ??= this.probe().finally(() => (this.running = undefined));
+    const done = within(
+      this.running,
+      PING_BOUND_MS,
+      () =>
+        new AppError('not_ready', `Neo4j did not answer within ${PING_BOUND_MS} ms`, {
+          details: { neo4j: 'down' },
+        }),
+    ).finally(() => {
       // The answer stands from when it came, not from when it was asked.
       if (this.last?.done === done) this.last = { at: this.now(), done };
     });
@@ -58,7 +69,7 @@ export class Readiness {
 
   private async probe(): Promise<void> {
     try {
-      await within(this.db.ping(), PING_BOUND_MS);
+      await this.db.ping();
     } catch (err) {
       throw new AppError('not_ready', 'Neo4j is unreachable', {
         cause: err,

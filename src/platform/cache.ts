@@ -251,17 +251,22 @@ interface Pointer {
   version: number | null;
 }
 
-/** `promise`, or 503 database_unavailable once `ms` have passed without its answer. */
-export function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+/**
+ * `promise`, or `late()` (by default 503 database_unavailable) once `ms` have passed
+ * without its answer.
+ */
+export function within<T>(
+  promise: Promise<T>,
+  ms: number,
+  late: () => Error = () =>
+    new AppError('database_unavailable', `Neo4j did not answer within ${ms} ms`),
+): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(
-      () => reject(new AppError('database_unavailable', `Neo4j did not answer within ${ms} ms`)),
-      ms,
-    );
+  const expired = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(late()), ms);
     timer.unref();
   });
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
 }
 
 /** The pointer's version as a number (a plain number or a driver Integer), null when absent. */

@@ -74,27 +74,34 @@ describe('Readiness', () => {
     expect(calls.read).toBe(2);
   });
 
-  it('answers not ready when a ping hangs (a black-holed connection), and tries afresh after', async () => {
+  it('answers not ready while a ping hangs, without piling up pings, and pings afresh once it ends', async () => {
     jest.useFakeTimers();
     try {
       let now = 0;
-      let hang = true;
       let pings = 0;
+      let endHung: ((err: Error) => void) | undefined;
       const db = {
         ping: () => {
           pings++;
-          return hang ? new Promise<void>(() => undefined) : Promise.resolve();
+          if (pings > 1) return Promise.resolve();
+          return new Promise<void>((_resolve, reject) => (endHung = reject));
         },
         read: async (work: (tx: unknown) => Promise<unknown>) =>
           work({ run: async () => ({ records: [{ get: () => migrations }] }) }),
       } as unknown as Database;
       const readiness = new Readiness(db, cypher, () => now);
-      const first = readiness.check();
-      const caught = first.catch((err: unknown) => err);
-      await jest.advanceTimersByTimeAsync(5000);
-      expect(await caught).toMatchObject({ code: 'not_ready', details: { neo4j: 'down' } });
-      hang = false;
-      now = 1000;
+      const notReady = async () => {
+        const caught = readiness.check().catch((err: unknown) => err);
+        await jest.advanceTimersByTimeAsync(5000);
+        expect(await caught).toMatchObject({ code: 'not_ready', details: { neo4j: 'down' } });
+      };
+      await notReady();
+      now = 10_000;
+      await notReady(); // the hung ping raced again, not a second one started
+      expect(pings).toBe(1);
+      endHung!(new Error('connection reset'));
+      await jest.advanceTimersByTimeAsync(0);
+      now = 20_000;
       await expect(readiness.check()).resolves.toBeUndefined();
       expect(pings).toBe(2);
     } finally {
