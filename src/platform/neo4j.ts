@@ -67,8 +67,8 @@ export function openDatabase(connection: DriverOptions): Database {
 
 /**
  * How long past its time limit an analyst's query may run before the service gives up on
- * it (504) and closes its driver: Neo4j ends a query at the limit on its side, so this
- * only passes when the client side is stuck.
+ * it (504) and terminates its worker thread: Neo4j ends a query at the limit on its side,
+ * so this only passes when the client side is stuck.
  */
 export const QUERY_DEADLINE_GRACE_MS = 2_000;
 
