@@ -1,6 +1,36 @@
 /** What benches that start the service (or Neo4j) beside them share. */
+import { type ChildProcess, type StdioOptions, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { COLLECTORS, type Collector } from '../src/platform/neo4j-local';
+import path from 'node:path';
+import { COLLECTORS, type Collector, type LocalNeo4j } from '../src/platform/neo4j-local';
+
+/** The built service, as `npm start` runs it. */
+export const SERVICE_MAIN = path.join(__dirname, '..', 'dist', 'src', 'main.js');
+
+/**
+ * The built service in its own process on `port`, against a local Neo4j: no keys (the
+ * local admin), no schedule; `logLevel` and `stdio` as the bench reads the service.
+ */
+export function spawnService(
+  local: LocalNeo4j,
+  port: number,
+  logLevel: string,
+  stdio: StdioOptions,
+): ChildProcess {
+  return spawn(process.execPath, [SERVICE_MAIN], {
+    env: {
+      ...process.env,
+      NEO4J_URI: local.uri,
+      NEO4J_USER: local.user,
+      NEO4J_PASSWORD: local.password,
+      PORT: String(port),
+      API_KEYS: '',
+      LINKAGE_CRON: 'off',
+      LOG_LEVEL: logLevel,
+    },
+    stdio,
+  });
+}
 
 /** A TCP port free on loopback right now (for a service started next). */
 export function freePort(): Promise<number> {

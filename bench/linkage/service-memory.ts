@@ -11,15 +11,20 @@
  * DIR is a database kept by `pipeline-bench.ts --keep-db` (used in place: the run
  * publishes into it), with a run published, so the service starts with an index.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { startLocalNeo4j } from '../../src/platform/neo4j-local';
 import { statusKiB } from '../../src/platform/peak-rss';
-import { collectorOption, freePort, waitReady } from '../service';
+import {
+  collectorOption,
+  freePort,
+  SERVICE_MAIN as MAIN,
+  spawnService,
+  waitReady,
+} from '../service';
 
 const { values: args } = parseArgs({
   options: {
@@ -29,8 +34,6 @@ const { values: args } = parseArgs({
     collector: { type: 'string', default: 'g1' },
   },
 });
-const ROOT = path.resolve(__dirname, '../..');
-const MAIN = path.join(ROOT, 'dist/src/main.js');
 const SAMPLE_MS = 100;
 const INDEX_WAIT_MS = 300_000;
 
@@ -67,19 +70,7 @@ async function main(): Promise<void> {
   let exited: Promise<unknown> = Promise.resolve();
   try {
     const port = await freePort();
-    service = spawn(process.execPath, [MAIN], {
-      env: {
-        ...process.env,
-        NEO4J_URI: local.uri,
-        NEO4J_USER: local.user,
-        NEO4J_PASSWORD: local.password,
-        PORT: String(port),
-        API_KEYS: '',
-        LINKAGE_CRON: 'off',
-        LOG_LEVEL: 'info',
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    service = spawnService(local, port, 'info', ['ignore', 'pipe', 'inherit']);
     const child = service;
     const pid = child.pid!;
     // Any wait below fails at once, with the exit status, if the service dies.

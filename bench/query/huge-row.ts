@@ -10,15 +10,13 @@
  * Prints, per list size: the console's answer and its time, the longest wait for
  * `/healthz` (asked every 100 ms) while it ran, and the service's peak RSS (VmHWM).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startLocalNeo4j } from '../../src/platform/neo4j-local';
-import { freePort, waitReady } from '../service';
-
-const MAIN = path.join(__dirname, '..', '..', 'dist', 'src', 'main.js');
+import { freePort, SERVICE_MAIN as MAIN, spawnService, waitReady } from '../service';
 
 function peakRssMiB(pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmHWM:\s+(\d+) kB/);
@@ -36,19 +34,8 @@ async function main(): Promise<void> {
   let service: ChildProcess | undefined;
   try {
     const port = await freePort();
-    service = spawn(process.execPath, [MAIN], {
-      env: {
-        ...process.env,
-        NEO4J_URI: local.uri,
-        NEO4J_USER: local.user,
-        NEO4J_PASSWORD: local.password,
-        PORT: String(port),
-        API_KEYS: '', // the local admin: the console is open to it as to analysts
-        LINKAGE_CRON: 'off',
-        LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
+    // The local admin: the console is open to it as to analysts.
+    service = spawnService(local, port, 'warn', ['ignore', 'ignore', 'inherit']);
     const url = `http://127.0.0.1:${port}`;
     await waitReady(url);
     for (const n of sizes) {

@@ -26,6 +26,7 @@ import {
   runLinkage,
   startLinkage,
   stopActiveRuns,
+  type RunOptions,
   type RunSummary,
 } from '../../src/linkage/runner';
 import { childEnv } from '../support/child-env';
@@ -164,6 +165,29 @@ async function triggerRun(body: unknown = {}): Promise<Run> {
   const res = await postJson(`${svc.url}/v1/linkage/runs`, body, ADMIN);
   expect(res.status).toBe(202);
   return waitForRun(res.body.runId as string, { housekept: true });
+}
+
+/**
+ * An API-triggered run held as it reaches `phase`: `reached` settles there, and the run
+ * waits until `release()`. Holding before build lands a stop while compute is under way.
+ */
+async function startHeldAt(phase: string, opts: Omit<RunOptions, 'trigger' | 'hooks'> = {}) {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  let arrived!: () => void;
+  const reached = new Promise<void>((r) => (arrived = r));
+  const run = await startLinkage(svc.ctx, {
+    ...opts,
+    trigger: 'api',
+    hooks: {
+      beforePhase: (p) => {
+        if (p !== phase) return undefined;
+        arrived();
+        return gate;
+      },
+    },
+  });
+  return { ...run, reached, release };
 }
 
 /** The key of a statement's text in the service's Cypher. */
@@ -397,20 +421,7 @@ describe('linkage runs', () => {
   });
 
   it('refuses a second trigger while a run is in progress: 409 with the running id', async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    let reached!: () => void;
-    const atGate = new Promise<void>((r) => (reached = r));
-    const { runId, done } = await startLinkage(svc.ctx, {
-      trigger: 'api',
-      hooks: {
-        beforePhase: (phase) => {
-          if (phase !== 'publish') return undefined;
-          reached();
-          return gate;
-        },
-      },
-    });
+    const { runId, done, reached: atGate, release } = await startHeldAt('publish');
     const second = await postJson(`${svc.url}/v1/linkage/runs`, {}, ADMIN);
     expect(second.status).toBe(409);
     expect(second.body).toMatchObject({ error: { code: 'run_in_progress', details: { runId } } });
@@ -861,13 +872,7 @@ describe('linkage runs', () => {
   it('a run that lost its lease (taken over elsewhere) can never become current', async () => {
     const before = await currentClusters();
     const failedBefore = await runsTotal('failed');
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    const { runId, done } = await startLinkage(svc.ctx, {
-      trigger: 'api',
-      leaseRenewEveryMs: 100,
-      hooks: { beforePhase: (phase) => (phase === 'publish' ? gate : undefined) },
-    });
+    const { runId, done, release } = await startHeldAt('publish', { leaseRenewEveryMs: 100 });
     // another process decided this holder was dead and took the lease
     await cypher("MATCH (l:Lease {name: 'linkage'}) SET l.holder = 'r-usurper'");
     await new Promise((r) => setTimeout(r, 300));
@@ -964,22 +969,9 @@ describe('linkage runs', () => {
 
   it('a shutdown mid-compute stops the worker: the run fails, the lease is free, readers keep the previous run', async () => {
     const before = await currentClusters();
-    let reached!: () => void;
-    const inBuild = new Promise<void>((r) => (reached = r));
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
     // Held as the worker reports entering build: the call cannot finish before the
     // hook returns, so the shutdown lands while compute is still in progress.
-    const { runId, done } = await startLinkage(svc.ctx, {
-      trigger: 'api',
-      hooks: {
-        beforePhase: (phase) => {
-          if (phase !== 'build') return undefined;
-          reached();
-          return gate;
-        },
-      },
-    });
+    const { runId, done, reached: inBuild, release } = await startHeldAt('build');
     await inBuild;
     await stopActiveRuns(svc.ctx);
     const summary = await done;
@@ -996,20 +988,7 @@ describe('linkage runs', () => {
   it('a stopped run keeps the timings it reached on its record, whichever side wrote the failure first', async () => {
     // Review, 12-04: the shutdown's record (no stats, no timings) was written first and
     // the run's own, later, matched nothing: the record had no total, no phase reached.
-    let reached!: () => void;
-    const inBuild = new Promise<void>((r) => (reached = r));
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    const { runId, done } = await startLinkage(svc.ctx, {
-      trigger: 'api',
-      hooks: {
-        beforePhase: (phase) => {
-          if (phase !== 'build') return undefined;
-          reached();
-          return gate;
-        },
-      },
-    });
+    const { runId, done, reached: inBuild, release } = await startHeldAt('build');
     await inBuild;
     await stopActiveRuns(svc.ctx);
     release();
@@ -1703,12 +1682,7 @@ describe('linkage runs', () => {
     expect(startLinkageSchedule(svc.ctx).next()).toBeNull(); // LINKAGE_CRON=off
     const everySecond = { ...svc.ctx, config: { ...svc.ctx.config, LINKAGE_CRON: '* * * * * *' } };
     // a run in progress: ticks find the lease taken and skip
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    const held = await startLinkage(svc.ctx, {
-      trigger: 'api',
-      hooks: { beforePhase: (phase) => (phase === 'publish' ? gate : undefined) },
-    });
+    const held = await startHeldAt('publish');
     const logsBefore = svc.logs.length;
     const succeededBefore = await runsTotal('succeeded');
     const schedule = startLinkageSchedule(everySecond);
@@ -1721,7 +1695,7 @@ describe('linkage runs', () => {
         await new Promise((r) => setTimeout(r, 100));
       }
       expect(svc.logs.slice(logsBefore).join('')).toContain('scheduled linkage run skipped');
-      release();
+      held.release();
       expect((await held.done).status).toBe('succeeded');
       const until = Date.now() + 60_000;
       let cronRun: Run | undefined;

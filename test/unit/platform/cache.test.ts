@@ -59,6 +59,27 @@ function fakeDriver(answer: (key: string, params?: Row) => Row[] | Promise<Row[]
   return { driver: driver as unknown as Driver, sessions };
 }
 
+/**
+ * A CurrentRun that has read r-1, whose later pointer reads wait for the test:
+ * `reads[i]` answers the i-th, `until(n)` waits until n have begun.
+ */
+async function heldPointerReads() {
+  const reads: ((rows: Row[]) => void)[] = [];
+  let held = true;
+  const { driver } = fakeDriver((key) =>
+    key !== 'clusters/read-current-run' || held
+      ? [{ runId: 'r-1', version: 1 }]
+      : new Promise<Row[]>((resolve) => reads.push(resolve)),
+  );
+  const current = new CurrentRun(new Database(driver), cypher, { ttlMs: 3_600_000 });
+  expect(await current.get()).toBe('r-1');
+  held = false;
+  const until = async (n: number) => {
+    while (reads.length < n) await new Promise((r) => setImmediate(r));
+  };
+  return { current, reads, until };
+}
+
 describe('CurrentRun', () => {
   it('chains pointer reads by bookmarks and ignores a pointer older than one seen', async () => {
     let pointer: Row = { runId: 'r-1', version: 1 };
@@ -96,21 +117,9 @@ describe('CurrentRun', () => {
   it('getNow() answers a read begun after it, also when another getNow() set its read aside', async () => {
     // Review, 12-04: two requests with a newer run's cursor at once; the first one's read
     // was set aside by the second's invalidate() and answered the run held (409 naming it).
-    const reads: ((rows: Row[]) => void)[] = [];
-    let held = true;
-    const { driver } = fakeDriver((key) =>
-      key !== 'clusters/read-current-run' || held
-        ? [{ runId: 'r-1', version: 1 }]
-        : new Promise<Row[]>((resolve) => reads.push(resolve)),
-    );
-    const current = new CurrentRun(new Database(driver), cypher, { ttlMs: 3_600_000 });
-    expect(await current.get()).toBe('r-1');
-    held = false;
+    const { current, reads, until } = await heldPointerReads();
     const first = current.getNow();
     const second = current.getNow();
-    const until = async (n: number) => {
-      while (reads.length < n) await new Promise((r) => setImmediate(r));
-    };
     await until(2);
     reads[0]!([{ runId: 'r-2', version: 2 }]); // the first's read, set aside by the second
     await new Promise((r) => setImmediate(r));
@@ -119,19 +128,7 @@ describe('CurrentRun', () => {
   });
 
   it('getNow() answers 503 rather than the run held when its read is set aside four times', async () => {
-    const reads: ((rows: Row[]) => void)[] = [];
-    let held = true;
-    const { driver } = fakeDriver((key) =>
-      key !== 'clusters/read-current-run' || held
-        ? [{ runId: 'r-1', version: 1 }]
-        : new Promise<Row[]>((resolve) => reads.push(resolve)),
-    );
-    const current = new CurrentRun(new Database(driver), cypher, { ttlMs: 3_600_000 });
-    expect(await current.get()).toBe('r-1');
-    held = false;
-    const until = async (n: number) => {
-      while (reads.length < n) await new Promise((r) => setImmediate(r));
-    };
+    const { current, reads, until } = await heldPointerReads();
     const settle = () => new Promise((r) => setImmediate(r));
     // Each later getNow() starts a read that sets aside the one the first is waiting on.
     const first = current.getNow().then(
