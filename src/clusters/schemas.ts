@@ -129,19 +129,31 @@ export const clusterDetailSchema = z
     ),
     nextMemberCursor: z.string().nullable(),
     history: z.object({
-      runs: z.array(
-        z.object({
-          runId: z.string(),
-          runStartedAt: epochMs().nullable(),
-          runFinishedAt: epochMs().nullable(),
-          size: z.number().int(),
-          risk: z.number(),
-          flagged: z.boolean(),
-          change: z.string().nullable(),
-          from: z.array(z.string()),
-        }),
-      ),
-      verdicts: z.array(verdictSchema),
+      runs: z
+        .array(
+          z.object({
+            runId: z.string(),
+            runStartedAt: epochMs().nullable(),
+            runFinishedAt: epochMs().nullable(),
+            size: z.number().int(),
+            risk: z.number(),
+            flagged: z.boolean(),
+            change: z.string().nullable(),
+            from: z.array(z.string()),
+          }),
+        )
+        .describe('the latest published runs that had the cluster, oldest first'),
+      earlierRuns: z
+        .number()
+        .int()
+        .describe('runs before those listed (the latest 100 are), not shown here'),
+      verdicts: z.array(verdictSchema).describe('the latest verdicts on the cluster, oldest first'),
+      earlierVerdicts: z
+        .number()
+        .int()
+        .describe(
+          'verdicts before those listed (the latest 100 are): GET /v1/verdicts?clusterId= lists every one',
+        ),
     }),
   })
   .meta({ id: 'ClusterDetail' });

@@ -15,6 +15,10 @@ import { parseJson, type SharedIdentifier, summary } from './present';
 import type { ClusterDetail, Membership } from './schemas';
 import { analystState, type AnalystState } from './state';
 
+/** A cluster's detail shows its latest runs and verdicts, this many each. */
+export const DETAIL_MAX_RUNS = 100;
+export const DETAIL_MAX_VERDICTS = 100;
+
 type Row = Record<string, unknown>;
 
 export class ClusterService {
@@ -133,13 +137,13 @@ export class ClusterService {
       });
     }
     let runId = await this.currentRunId();
-    // A cursor of a run this replica does not know as current: perhaps a newer one.
-    if (after && after[0] !== runId) runId = await this.recheckedRunId();
     let version = await this.version(clusterId, runId);
-    // Not current, and no run retired it: its run is newer than the one this replica last
-    // read (a publish within CURRENT_RUN_CHECK_MS). Read the pointer, so the answer is not
-    // "not current, not retired" (a state the schema has no room for).
-    if (!version.current && version.retired === null && !after) {
+    // This replica may be behind (a publish within CURRENT_RUN_CHECK_MS, or elsewhere) when
+    // the cursor names a run other than the version found, or when the cluster is neither
+    // current nor retired (a state the schema has no room for): read the pointer again.
+    // A retired cluster's cursor names the version found, so its pages read no pointer.
+    const foundRunId = String((version.found.cluster as Row).runId);
+    if ((after && after[0] !== foundRunId) || (!version.current && version.retired === null)) {
       const now = await this.recheckedRunId();
       if (now !== runId) version = await this.version(clusterId, (runId = now));
     }
@@ -154,8 +158,20 @@ export class ClusterService {
       afterId,
       limit: int(opts.memberLimit + 1),
     });
-    const runs = await this.rows('clusters/list-cluster-history', { clusterId });
-    const verdicts = await this.rows('verdicts/list-cluster-verdicts', { clusterId });
+    // Newest first, bounded: a cluster seen by every nightly run, or judged in a loop,
+    // would otherwise make every detail read longer.
+    const runs = (
+      await this.rows('clusters/list-cluster-history', {
+        clusterId,
+        limit: int(DETAIL_MAX_RUNS),
+      })
+    ).reverse();
+    const verdicts = (
+      await this.rows('verdicts/list-cluster-verdicts', {
+        clusterId,
+        limit: int(DETAIL_MAX_VERDICTS),
+      })
+    ).reverse();
     const page = members.slice(0, opts.memberLimit).map((m) => m.member as Row);
     const lastMember = page[page.length - 1];
     return {
@@ -190,7 +206,9 @@ export class ClusterService {
           change: (r.change as string) ?? null,
           from: parseJson<string[]>(r.from, []),
         })),
+        earlierRuns: Number(runs[0]?.total ?? 0) - runs.length,
         verdicts: verdicts.map((v) => v.verdict as ClusterDetail['history']['verdicts'][number]),
+        earlierVerdicts: Number(verdicts[0]?.total ?? 0) - verdicts.length,
       },
     };
   }
@@ -228,7 +246,11 @@ export class ClusterService {
 
   /** Members and the identifiers linking them, capped; `capped` says something was left out. */
   async graph(clusterId: string) {
-    const runId = await this.currentRunId();
+    let runId = await this.currentRunId();
+    // As detail(): a cluster neither current nor retired is new in a run this replica has
+    // not read yet. An unknown cluster is 404 here.
+    const version = await this.version(clusterId, runId);
+    if (!version.current && version.retired === null) runId = await this.recheckedRunId();
     const maxAccounts = this.ctx.config.CLUSTER_GRAPH_MAX_ACCOUNTS;
     const maxIdentifiers = this.ctx.config.CLUSTER_GRAPH_MAX_IDENTIFIERS;
     const [row] = await this.rows('clusters/read-cluster-graph', {

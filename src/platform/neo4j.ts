@@ -416,7 +416,8 @@ export function toAppError(err: unknown): unknown {
 /**
  * Deepest value toPlain converts: past it, 422 result_too_deep, before the recursion here
  * or JSON.stringify runs out of stack (a RangeError, a 500 before 12-03). Deeper still, the
- * driver's own decoding overflows (readOnce's deadline covers that).
+ * driver's own decoding overflows (in an analyst query's worker thread, whose deadline
+ * covers that: query-workers.ts).
  */
 export const VALUE_MAX_DEPTH = 1_000;
 

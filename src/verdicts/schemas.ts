@@ -51,6 +51,7 @@ export const listVerdictsQuery = z
         'verdicts at or after: an ISO-8601 date-time with seconds and an offset, e.g. 2026-01-01T00:00:00Z, a + in the offset sent as %2B (a date alone is 400)',
       ),
     verdict: z.enum(['confirmed', 'benign']).optional(),
+    clusterId: z.string().min(1).max(256).optional().describe("one cluster's verdicts (stable id)"),
     limit: wholeNumberParam(z.number().int().min(1).max(1000).default(100)),
     cursor: z.string().min(1).max(1000).optional().describe('nextCursor of the previous page'),
   })

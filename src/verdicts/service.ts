@@ -158,13 +158,20 @@ export class VerdictService {
     return { verdict: verdict as Record<string, unknown>, allowlisted, committed };
   }
 
-  async list(opts: { since?: string; verdict?: string; limit: number; cursor?: string }) {
+  async list(opts: {
+    since?: string;
+    verdict?: string;
+    clusterId?: string;
+    limit: number;
+    cursor?: string;
+  }) {
     const after = opts.cursor
       ? decodeCursor(opts.cursor, z.tuple([z.number().int(), z.string()]))
       : null;
     const rows = await this.read('verdicts/list-verdicts', {
       since: int(opts.since ? Date.parse(opts.since) : 0),
       verdict: opts.verdict ?? null,
+      clusterId: opts.clusterId ?? null,
       afterAt: after ? int(after[0]) : null,
       afterId: after ? after[1] : null,
       limit: int(opts.limit + 1),

@@ -704,3 +704,56 @@ describe('a new run', () => {
     expect(hits(profiled.summary.profile as ProfiledPlan)).toBeLessThan(60_000);
   });
 });
+
+describe('a cluster with a long past', () => {
+  it('its detail shows the latest 100 runs and verdicts and counts the rest; GET /v1/verdicts?clusterId= lists every verdict', async () => {
+    // Review, 12-04: every run that had a cluster, and every verdict on it, went into
+    // each detail answer (10,000 verdicts of 4,000 characters: ~120 MB per read).
+    const long: SeedCluster = { id: 'c-long', risk: 0.4, flagged: false, members: [] };
+    const base = Date.now() + 10_000_000; // after every run planted above
+    for (let i = 1; i <= 102; i++)
+      await seedRun(neo4j.driver, `r-long-${i}`, [long], base + i * 10);
+    await neo4j.driver.executeQuery(
+      `UNWIND range(1, 103) AS i
+       CREATE (:Verdict {id: 'v-long-' + right('00' + i, 3), clusterId: 'c-long',
+         runId: 'r-long-102', verdict: 'confirmed', note: 'seen', by: 'analyst', at: 5000 + i})
+       WITH count(*) AS done
+       CREATE (:Verdict {id: 'v-other', clusterId: 'c-other', runId: 'r-long-102',
+         verdict: 'benign', note: 'other', by: 'analyst', at: 5050})`,
+    );
+    await sleep(150);
+    const res = await get('/v1/clusters/c-long');
+    expect(res.status).toBe(200);
+    const history = res.body.history as {
+      runs: { runId: string }[];
+      earlierRuns: number;
+      verdicts: { id: string }[];
+      earlierVerdicts: number;
+    };
+    expect(history.runs.map((r) => r.runId)).toEqual(
+      Array.from({ length: 100 }, (_, i) => `r-long-${i + 3}`),
+    );
+    expect(history.earlierRuns).toBe(2);
+    expect(history.verdicts.map((v) => v.id)).toEqual(
+      Array.from({ length: 100 }, (_, i) => `v-long-${String(i + 4).padStart(3, '0')}`),
+    );
+    expect(history.earlierVerdicts).toBe(3);
+
+    const listed: { id: string; clusterId: string }[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await get(
+        `/v1/verdicts?clusterId=c-long&limit=50${cursor ? `&cursor=${cursor}` : ''}`,
+      );
+      expect(page.status).toBe(200);
+      listed.push(...(page.body.verdicts as { id: string; clusterId: string }[]));
+      cursor = page.body.nextCursor as string | null;
+    } while (cursor);
+    expect(listed.map((v) => v.id)).toEqual(
+      Array.from({ length: 103 }, (_, i) => `v-long-${String(i + 1).padStart(3, '0')}`),
+    );
+    const all = (await get('/v1/verdicts?limit=1000')).body.verdicts as { id: string }[];
+    expect(all.map((v) => v.id)).toContain('v-other');
+    expect((await get('/v1/verdicts?clusterId=')).status).toBe(400);
+  });
+});

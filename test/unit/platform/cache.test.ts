@@ -7,6 +7,7 @@
 import type { Driver } from 'neo4j-driver';
 import { MembershipIndex } from '../../../src/clusters/membership-index';
 import { ClusterService } from '../../../src/clusters/service';
+import { encodeCursor } from '../../../src/clusters/cursor';
 import { analystState } from '../../../src/clusters/state';
 import type { Context } from '../../../src/context';
 import { CurrentRun, LruCache } from '../../../src/platform/cache';
@@ -57,6 +58,24 @@ function fakeDriver(answer: (key: string, params?: Row) => Row[] | Promise<Row[]
     },
   };
   return { driver: driver as unknown as Driver, sessions };
+}
+
+/** A ClusterService over `driver` whose replica re-reads the pointer only when a read asks. */
+function clusterService(driver: Driver): ClusterService {
+  const ctx = {
+    db: new Database(driver),
+    cypher,
+    logger: createLogger('silent'),
+    config: {
+      CURRENT_RUN_CHECK_MS: 3_600_000,
+      MEMBERSHIP_CACHE_SIZE: 10,
+      MEMBERSHIP_INDEX_MAX_ACCOUNTS: 0,
+      QUERY_TIMEOUT_MS: 1000,
+      CLUSTER_GRAPH_MAX_ACCOUNTS: 10,
+      CLUSTER_GRAPH_MAX_IDENTIFIERS: 10,
+    },
+  } as unknown as Context;
+  return new ClusterService(ctx);
 }
 
 /**
@@ -232,18 +251,7 @@ describe('CurrentRun while Neo4j is unreachable', () => {
       if (down) throw new Error('connect ECONNREFUSED 127.0.0.1:7687');
       return key === 'clusters/read-current-run' ? [{ runId: 'r-1', version: 1 }] : [];
     });
-    const ctx = {
-      db: new Database(driver),
-      cypher,
-      logger: createLogger('silent'),
-      config: {
-        CURRENT_RUN_CHECK_MS: 3_600_000,
-        MEMBERSHIP_CACHE_SIZE: 10,
-        MEMBERSHIP_INDEX_MAX_ACCOUNTS: 0,
-        QUERY_TIMEOUT_MS: 1000,
-      },
-    } as unknown as Context;
-    const service = new ClusterService(ctx);
+    const service = clusterService(driver);
     expect((await service.list({ minRisk: 0, minSize: 0, limit: 10 })).runId).toBe('r-1');
     down = true;
     const newer = Buffer.from(JSON.stringify(['r-2', 5])).toString('base64url');
@@ -394,6 +402,74 @@ describe('reads of the current run start from the pointer read’s bookmarks', (
       ['accounts/read-account-membership', ['bm-1']],
       ['clusters/list-clusters', ['bm-1']],
     ]);
+  });
+});
+
+describe('cluster reads and the pointer', () => {
+  /** A service whose replica re-reads the pointer only when a read asks it to. */
+  function clusters(answer: (key: string, params?: Row) => Row[]) {
+    const { driver, sessions } = fakeDriver(answer);
+    const pointerReads = () =>
+      sessions.filter((s) => s.queries[0] === 'clusters/read-current-run').length;
+    return { service: clusterService(driver), pointerReads };
+  }
+
+  it("paging a retired cluster's members reads no pointer: its cursor names the version found", async () => {
+    // Review, 12-04: every page re-read the pointer (and set aside others' reads).
+    const { service, pointerReads } = clusters((key, params) => {
+      switch (key) {
+        case 'clusters/read-current-run':
+          return [{ runId: 'r-2', version: 2 }];
+        case 'clusters/read-cluster':
+          return [{ cluster: { id: 'c-old', runId: 'r-1', size: 3 }, current: false }];
+        case 'clusters/read-cluster-retirement':
+          return [
+            {
+              runId: 'r-2',
+              finishedAt: 2000,
+              dissolved: JSON.stringify([{ clusterId: 'c-old', change: 'dissolved' }]),
+            },
+          ];
+        case 'clusters/list-cluster-members':
+          return params?.afterId === 'a' ? [{ member: { id: 'b' } }] : [];
+        default:
+          return [];
+      }
+    });
+    await service.currentRunId();
+    const memberCursor = encodeCursor(['r-1', 'c-old', 'a']);
+    for (let page = 0; page < 3; page++) {
+      const detail = await service.detail('c-old', { memberLimit: 1, memberCursor });
+      expect(detail).toMatchObject({ runId: 'r-1', current: false, members: [{ id: 'b' }] });
+      expect(detail.retired).toMatchObject({ runId: 'r-2', change: 'dissolved' });
+    }
+    expect(pointerReads()).toBe(1);
+  });
+
+  it('a graph of a cluster new in a run this replica has not read yet reads the pointer again', async () => {
+    // Review, 12-04: the detail answered it as current while its graph was 404.
+    let pointer = 'r-1';
+    const { service, pointerReads } = clusters((key, params) => {
+      switch (key) {
+        case 'clusters/read-current-run':
+          return [{ runId: pointer, version: pointer === 'r-1' ? 1 : 2 }];
+        case 'clusters/read-cluster':
+          return [
+            { cluster: { id: 'c-new', runId: 'r-2', size: 2 }, current: params?.runId === 'r-2' },
+          ];
+        case 'clusters/read-cluster-graph':
+          return params?.runId === 'r-2'
+            ? [{ accounts: ['a', 'b'], identifiers: [], capped: false }]
+            : [];
+        default:
+          return [];
+      }
+    });
+    expect(await service.currentRunId()).toBe('r-1');
+    pointer = 'r-2'; // published elsewhere, within this replica's check interval
+    const graph = await service.graph('c-new');
+    expect(graph).toMatchObject({ clusterId: 'c-new', runId: 'r-2' });
+    expect(pointerReads()).toBe(2);
   });
 });
 
