@@ -49,6 +49,7 @@ function population(ips: number, heavy: boolean): LinkageInput {
     models: [],
     allowlist: [],
     previousClusters: [],
+    previousRunId: null,
   };
 }
 

@@ -241,6 +241,7 @@ export function synthesize(n: number, seed = 1): Synthetic {
       models: [],
       allowlist: [],
       previousClusters: [],
+      previousRunId: null,
     },
     planted,
   };

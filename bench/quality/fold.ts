@@ -242,5 +242,6 @@ function toInput(
       .map(([name, firstSeen]) => ({ name, firstSeen })),
     allowlist: [],
     previousClusters: [],
+    previousRunId: null,
   };
 }

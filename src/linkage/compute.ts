@@ -25,8 +25,8 @@ import { resolveBuildOptions } from './weights';
 export const COMPUTE_PHASES = ['extract', 'build', 'detect', 'score', 'match'] as const;
 export type ComputePhase = (typeof COMPUTE_PHASES)[number];
 
+/** What a run computes from: not its own id, so a run retried from the same state computes the same. */
 export interface ComputeParams {
-  runId: string;
   seed: number;
   resolution: number;
   minClusterSize: number;
@@ -65,7 +65,7 @@ export async function compute(
   params: ComputeParams,
   events: ComputeEvents,
 ): Promise<ComputeResult> {
-  const { runId, seed } = params;
+  const { seed } = params;
   const stats: Record<string, unknown> = {};
 
   await events.phase('extract', Date.now());
@@ -114,7 +114,7 @@ export async function compute(
 
   await events.phase('match', Date.now());
   const accountIds = input.accounts.map((a) => a.id);
-  const matched = stableIds(runId, seed, input.previousClusters, scored, accountIds, {
+  const matched = stableIds(input.previousRunId, seed, input.previousClusters, scored, accountIds, {
     minOverlap: params.minClusterSize,
   });
 
@@ -169,11 +169,22 @@ function memberIdsOnly(
   return { matched: { ...matched, clusters }, accountIds: ids };
 }
 
-/** Deterministic id for a new cluster: run id, seed and its smallest member id. */
-export function newClusterId(runId: string, seed: number, memberIds: readonly string[]): string {
+/**
+ * Deterministic id for a new cluster: a hash of the run it is matched against (the
+ * current one; "" before the first), the seed and its smallest member id. A run retried
+ * from the same state draws the same ids; two published runs never start from the same
+ * run, so an id is never drawn twice (the pointer only moves on).
+ */
+export function newClusterId(
+  previousRunId: string | null,
+  seed: number,
+  memberIds: readonly string[],
+): string {
   let first = memberIds[0] ?? '';
   for (const id of memberIds) if (id < first) first = id;
-  const hash = createHash('sha256').update(`${runId}\u0000${seed}\u0000${first}`).digest('hex');
+  const hash = createHash('sha256')
+    .update(`${previousRunId ?? ''}\u0000${seed}\u0000${first}`)
+    .digest('hex');
   return `c-${hash.slice(0, 12)}`;
 }
 
@@ -183,7 +194,7 @@ export function newClusterId(runId: string, seed: number, memberIds: readonly st
  * deterministic id derived from the cluster's members (see newClusterId).
  */
 export function stableIds(
-  runId: string,
+  previousRunId: string | null,
   seed: number,
   previous: { id: string; members: string[] }[],
   scored: Parameters<typeof matchClusters>[1],
@@ -197,7 +208,7 @@ export function stableIds(
   for (const c of result.clusters) {
     if (!c.id.startsWith(placeholder)) continue;
     const id = newClusterId(
-      runId,
+      previousRunId,
       seed,
       c.members.map((a) => accountIds[a] as string),
     );

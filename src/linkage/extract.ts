@@ -388,12 +388,17 @@ export async function extract(
   const allowlist = await readAllowlist(db, cypher, opts.configAllowlist);
   // On the leader (a write transaction that writes nothing): a lagging replica could
   // still point at the run before the current one, and ids would be matched against it.
-  const previousClusters = await db.write(async (tx) => {
+  const { previousRunId, previousClusters } = await db.write(async (tx) => {
+    const pointer = await tx.run(query(cypher, 'linkage/read-current-pointer'));
+    const runId = pointer.records[0]?.get('runId') as string | null | undefined;
     const res = await tx.run(query(cypher, 'linkage/read-current-clusters'));
-    return res.records.map((r) => ({
-      id: String(r.get('id')),
-      members: (r.get('members') as unknown[]).map(String),
-    }));
+    return {
+      previousRunId: runId ?? null,
+      previousClusters: res.records.map((r) => ({
+        id: String(r.get('id')),
+        members: (r.get('members') as unknown[]).map(String),
+      })),
+    };
   });
 
   const heap = packed ? await releaseNeo4jHeap(db, cypher) : undefined;
@@ -407,6 +412,7 @@ export async function extract(
     models,
     allowlist: allowlist.map(({ kind, value }) => ({ kind, value })),
     previousClusters,
+    previousRunId,
   };
   const stats: Record<string, number> = {
     accounts: accounts.length,

@@ -25,10 +25,11 @@
  *    cluster's id into a small one, and a p of which minShare or more joined a
  *    cluster that kept another id is retired as merged rather than living on in a
  *    fragment of the rest (that fragment reads "split" from p, with a fresh id).
- *  - Greedy matching over those pairs by overlap (desc), then Jaccard (desc), then
- *    previous id, then current index: each previous id is kept by at most one current
- *    cluster (its largest-overlap partner still free), each current cluster keeps at
- *    most one previous id.
+ *  - Greedy matching over those pairs, the pairs where p contributes first (a remnant
+ *    of a cluster that contributes nowhere never outranks a cluster that is whole in
+ *    c), then by overlap (desc), then Jaccard (desc), then previous id, then current
+ *    index: each previous id is kept by at most one current cluster (its largest-
+ *    overlap partner still free), each current cluster keeps at most one previous id.
  *  - p is a source of c (named in c's lineage, and c in p's `into` when p is retired)
  *    when p contributes to c, or both shares are ≥ minShare with at
  *    least 2 accounts, or share(c←p) ≥ minShare with at least minOverlap accounts, or
@@ -144,20 +145,23 @@ export function matchClusters(
   const contributesSomewhere = previous.map(() => false);
   for (const pair of pairs) if (contributes(pair)) contributesSomewhere[pair.p] = true;
 
-  // greedy id assignment over the pairs that may pass an id on
+  // Greedy id assignment over the pairs that may pass an id on: the substantial ones
+  // first, then the remnants of clusters that contribute nowhere. A remnant of four
+  // from a cluster of 1,000 must not take c's id from a cluster of three inside c whole.
+  const remnant = (pair: Pair): boolean =>
+    !contributesSomewhere[pair.p] && 2 * pair.overlap > currentSize[pair.c]! && enough(pair);
   const ordered = pairs
-    .filter(
-      (pair) =>
-        substantial(pair) ||
-        (!contributesSomewhere[pair.p] && 2 * pair.overlap > currentSize[pair.c]! && enough(pair)),
-    )
+    .filter((pair) => substantial(pair) || remnant(pair))
+    .map((pair) => ({ pair, rank: substantial(pair) ? 0 : 1 }))
     .sort(
       (x, y) =>
-        y.overlap - x.overlap ||
-        y.jaccard - x.jaccard ||
-        compareIds(previous[x.p]!.id, previous[y.p]!.id) ||
-        x.c - y.c,
-    );
+        x.rank - y.rank ||
+        y.pair.overlap - x.pair.overlap ||
+        y.pair.jaccard - x.pair.jaccard ||
+        compareIds(previous[x.pair.p]!.id, previous[y.pair.p]!.id) ||
+        x.pair.c - y.pair.c,
+    )
+    .map(({ pair }) => pair);
   const keptBy = new Map<number, number>(); // previous → current
   const keeps = new Map<number, number>(); // current → previous
   for (const pair of ordered) {

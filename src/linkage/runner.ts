@@ -10,9 +10,9 @@
  * with its error and its lease freed in one transaction (when that cannot be written,
  * the lease is left to expire, and whoever finds it expired fails the run), its partial
  * clusters are removed, and the pointer never moves: readers keep the previous run.
- * Same data + same seed ⇒ same clusters (every random step is seeded from the run's
- * seed; fresh cluster ids are a hash of the run id, the seed and the cluster's first
- * member).
+ * Same data + same seed ⇒ same clusters and ids (every random step is seeded from the
+ * run's seed; fresh cluster ids are a hash of the current run's id, the seed and the
+ * cluster's smallest member id, compute.ts newClusterId).
  */
 import { randomBytes } from 'node:crypto';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
@@ -162,10 +162,9 @@ export function createRunRecord(
 /** What compute() gets for a run under this config. */
 export function computeParams(
   config: Config,
-  run: { runId: string; seed: number; weights: WeightOverrides },
+  run: { seed: number; weights: WeightOverrides },
 ): ComputeParams {
   return {
-    runId: run.runId,
     seed: run.seed,
     resolution: config.LINKAGE_RESOLUTION,
     minClusterSize: config.LINKAGE_MIN_CLUSTER_SIZE,
@@ -493,9 +492,10 @@ async function execute(
     swapped = true;
     return await succeeded();
   } catch (err) {
-    // Stopped before it failed: a stop landing during the waits below must not hide the
-    // error that brought it here.
-    const stopped = run.abort.aborted;
+    // Ended by the stop: the run saw it (checkAbort), or the lease it freed (a conflict).
+    // Decided here, so a stop landing during the waits below, or while a failure already
+    // under way (a write's rollback) was on its way here, does not hide that failure.
+    const stopped = run.abort.aborted && isAppError(err) && err.code === 'conflict';
     await lease.stopRenewing();
     await recorder.settle();
     // The swap may have committed though its answer never came (lost on the way, or the

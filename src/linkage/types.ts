@@ -85,6 +85,8 @@ export interface LinkageInput {
   allowlist: Identifier[];
   /** The current run's published clusters, for stable ids. */
   previousClusters: { id: string; members: string[] }[];
+  /** The current run's id (null before the first): fresh cluster ids are drawn from it. */
+  previousRunId: string | null;
 }
 
 /**

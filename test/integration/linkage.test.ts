@@ -148,7 +148,7 @@ async function waitForRun(
 
 /** What the runner would pass compute() under the test service's config, seed 7. */
 function computeParams(over: Partial<ComputeParams>): ComputeParams {
-  return { ...runnerParams(svc.ctx.config, { runId: 'r-test', seed: 7, weights: {} }), ...over };
+  return { ...runnerParams(svc.ctx.config, { seed: 7, weights: {} }), ...over };
 }
 
 /** Creates a run record in the lease's transaction, as a trigger does. */
@@ -476,7 +476,7 @@ describe('linkage runs', () => {
 
   it('computes in a worker thread exactly what this thread computes', async () => {
     const { db, cypher: queries } = svc.ctx;
-    const params = computeParams({ runId: 'r-compare', extractPageSize: 7 });
+    const params = computeParams({ extractPageSize: 7 });
     const phases: string[] = [];
     const progress: number[] = [];
     const inWorker = await computeInWorker(db.connection!, params, {
@@ -499,7 +499,6 @@ describe('linkage runs', () => {
 
   it('a worker that fails rejects the call with its reason', async () => {
     const params = computeParams({
-      runId: 'r-bad',
       configAllowlist: 'nonsense-without-kind', // extract throws on it, in the worker
     });
     await expect(
@@ -509,7 +508,7 @@ describe('linkage runs', () => {
 
   it('compute honours weight and template-distance overrides', async () => {
     const { db, cypher: queries } = svc.ctx;
-    const params = computeParams({ runId: 'r-weights', extractPageSize: 100 });
+    const params = computeParams({ extractPageSize: 100 });
     const quiet = { phase: () => {}, progress: () => {} };
     const run = (p: Partial<ComputeParams>) => compute(db, queries, { ...params, ...p }, quiet);
     const flagged = (r: Awaited<ReturnType<typeof run>>) => r.stats.flagged as number;
@@ -1817,6 +1816,36 @@ describe('linkage runs', () => {
     const others = [];
     for (const seed of [8, 9, 10, 11]) others.push((await partition(seed)).key);
     expect(others.some((key) => key !== first.key)).toBe(true);
+  });
+
+  it('a run computes what a dry run from the same state computes, ids of new clusters too', async () => {
+    // Review, 12-04: fresh ids were drawn from the run's own (random) id, so a run retried
+    // after a failure named the same new clusters differently. A ring no run has seen:
+    const ring = Array.from({ length: 4 }, (_, i) => `retry-${i}`);
+    const at = '2026-02-21T12:00:00Z';
+    const events = ring.map((accountId) => ({
+      type: 'signup',
+      accountId,
+      at,
+      paymentMethod: 'pm-retry-ring',
+      device: 'dev-retry-ring',
+    }));
+    expect((await postJson(`${svc.url}/v1/events`, { events }, INGEST)).status).toBe(200);
+    const before = await currentClusters();
+    const quiet = { phase: () => {}, progress: () => {} };
+    const dry = await compute(svc.ctx.db, svc.ctx.cypher, computeParams({}), quiet);
+    const dryIds = dry.matched.clusters.map((c) => c.id).sort();
+    const ringId = dry.matched.clusters.find((c) =>
+      c.members.some((m) => dry.accountIds[m] === 'retry-0'),
+    )?.id;
+    expect(ringId).toBeDefined();
+    expect(before.clusters.map((c) => c.id)).not.toContain(ringId); // a fresh id
+    const run = await runLinkage(svc.ctx, { trigger: 'api', seed: 7 });
+    expect(run.status).toBe('succeeded');
+    const after = await currentClusters();
+    expect(after.runId).not.toBe(before.runId);
+    expect(after.clusters.map((c) => c.id).sort()).toEqual(dryIds);
+    expect(clusterOf(after.clusters, 'retry-0')?.id).toBe(ringId);
   });
 
   it('housekeeping never prunes the current run or the one it replaced, even when it keeps no other run', async () => {

@@ -246,6 +246,7 @@ export function makeInput(accounts: FixtureAccount[], allowlist: Identifier[] = 
     ],
     allowlist,
     previousClusters: [],
+    previousRunId: null,
   };
 }
 
@@ -417,5 +418,6 @@ export function linksInput(
     models: [],
     allowlist,
     previousClusters: [],
+    previousRunId: null,
   };
 }

@@ -180,9 +180,10 @@ describe('matchClusters', () => {
     expect(r.dissolved).toEqual([{ clusterId: 'B', change: 'merged', from: [], into: ['A'] }]);
   });
 
-  it('lists the kept id in from on a merge even when its own share is not substantial', () => {
+  it('names a remnant in from on a merge, after the id kept by a cluster that came whole', () => {
     // P: 100 members, 20 of them (20 %, under minShare) make most of X; Q and R come
-    // whole. X keeps P's id (largest overlap); P must still be named as a source.
+    // whole. A cluster that came whole keeps its id before a remnant (since 12-04: X
+    // kept P's id, the largest overlap, and Q's verdicts went to P's); P is a source.
     const previous = [
       prev('P', range(0, 100)),
       prev('Q', range(100, 104)),
@@ -194,12 +195,16 @@ describe('matchClusters', () => {
       ACCOUNTS,
       ids(),
     );
-    expect(summary(r)).toEqual(['P:merged<P+Q+R']);
-    expect(r.clusters[0]?.lineage.from[0]).toBe('P');
+    expect(summary(r)).toEqual(['Q:merged<Q+P+R']);
+    expect(r.dissolved).toEqual([
+      { clusterId: 'P', change: 'merged', from: [], into: ['Q'] },
+      { clusterId: 'R', change: 'merged', from: [], into: ['Q'] },
+    ]);
   });
 
-  it('names a small cluster it absorbed when the id it kept gave it too small a share to be substantial', () => {
-    // Q: 200 members, 12 of them (6 %) are most of X; all 8 of P joined them
+  it('a small cluster that came whole keeps its id against a larger remnant, which it names', () => {
+    // Q: 200 members, 12 of them (6 %) are most of X; all 8 of P joined them. P keeps
+    // its id (since 12-04; Q's did before, and P's verdicts went to Q's).
     const previous = [prev('Q', range(0, 200)), prev('P', range(200, 208))];
     const r = matchClusters(
       previous,
@@ -207,8 +212,8 @@ describe('matchClusters', () => {
       ACCOUNTS,
       ids(),
     );
-    expect(summary(r)).toEqual(['Q:merged<Q+P']);
-    expect(r.dissolved).toEqual([{ clusterId: 'P', change: 'merged', from: [], into: ['Q'] }]);
+    expect(summary(r)).toEqual(['P:merged<P+Q']);
+    expect(r.dissolved).toEqual([{ clusterId: 'Q', change: 'merged', from: [], into: ['P'] }]);
   });
 
   it('gives a tied overlap to the closer match (higher Jaccard), whatever the order', () => {
@@ -247,6 +252,15 @@ describe('matchClusters', () => {
     const r = matchClusters(previous, [cur([0, 1, 2, ...range(100, 160)])], ACCOUNTS, ids());
     expect(summary(r)).toEqual(['new-1:new']);
     expect(r.dissolved).toEqual([{ clusterId: 'A', change: 'dissolved', from: [], into: [] }]);
+  });
+
+  it('a remnant of a vanished cluster does not take the id of a cluster that is whole in the new one', () => {
+    // Review, 12-04: 4 of P1's 1,000 (P1 contributes nowhere) outranked all 3 of P2 by
+    // overlap, so P2 (and its verdicts) was retired into a cluster that kept P1's id.
+    const previous = [prev('P1', range(0, 1000)), prev('P2', range(1000, 1003))];
+    const r = matchClusters(previous, [cur([0, 1, 2, 3, 1000, 1001, 1002])], ACCOUNTS, ids());
+    expect(summary(r)).toEqual(['P2:merged<P2+P1']);
+    expect(r.dissolved).toEqual([{ clusterId: 'P1', change: 'merged', from: [], into: ['P2'] }]);
   });
 
   it('keeps the id when a cluster mostly lost members to no cluster', () => {
