@@ -95,37 +95,48 @@ export class GroupCommit {
 
   private async flush(group: Waiting[]): Promise<void> {
     this.opts.onGroup?.(group.length);
+    const outcome = await this.writeChecked(group.map((w) => w.events));
+    if ('results' in outcome) {
+      group.forEach((w, i) => w.resolve(outcome.results[i] as WriteResult));
+      return;
+    }
+    const { err, retry } = outcome;
+    if (group.length === 1 || !retry) {
+      for (const w of group) w.reject(err);
+      return;
+    }
+    // It never committed: each batch alone, so one bad batch fails only itself.
+    for (const w of group) {
+      const alone = await this.writeChecked([w.events]);
+      if ('results' in alone) w.resolve(alone.results[0] as WriteResult);
+      else w.reject(alone.err);
+    }
+  }
+
+  /**
+   * One transaction, and when it fails, its marker read: it may have committed with its
+   * answer lost and the driver's re-runs failing (a lock or memory limit they met, say).
+   * Then its batches are in, and the answer is what it stored: writing them again, or
+   * answering 503, would count events without an id twice. `retry` says the batches are
+   * known not to be in. Not asked when Neo4j is unreachable or restarting (503, as any
+   * write: README says what a resend after a commit that went through counts), nor
+   * known when the marker cannot be read.
+   */
+  private async writeChecked(
+    batches: readonly (readonly CleanEvent[])[],
+  ): Promise<{ results: WriteResult[] } | { err: unknown; retry: boolean }> {
     const token = randomUUID();
     try {
-      const results = await this.writer.writeMany(
-        group.map((w) => w.events),
-        undefined,
-        token,
-      );
-      group.forEach((w, i) => w.resolve(results[i] as WriteResult));
+      return { results: await this.writer.writeMany(batches, undefined, token) };
     } catch (err) {
       // Database.write has already mapped driver errors to AppErrors.
-      if (group.length === 1 || (isAppError(err) && err.code === 'database_unavailable')) {
-        for (const w of group) w.reject(err);
-        return;
-      }
-      // The group may have committed with its answer lost and the driver's re-runs failing
-      // (a lock or memory limit they met, say): then each batch is in already, and writing
-      // it again alone would count its events without an id twice. (Neo4j unreachable or
-      // restarting, above, is answered 503 as any write is: README says what a resend
-      // after a commit that went through counts.)
-      let stored: WriteResult[] | undefined;
+      if (isAppError(err) && err.code === 'database_unavailable') return { err, retry: false };
       try {
-        stored = await this.writer.committed(token);
+        const stored = await this.writer.committed(token);
+        return stored ? { results: stored } : { err, retry: true };
       } catch {
-        for (const w of group) w.reject(err); // not known: as a failed write, resent or not
-        return;
+        return { err, retry: false };
       }
-      if (stored) {
-        group.forEach((w, i) => w.resolve(stored[i] as WriteResult));
-        return;
-      }
-      for (const w of group) await this.writer.write(w.events).then(w.resolve, w.reject);
     }
   }
 }

@@ -23,9 +23,9 @@ export function ingestRoutes(deps: {
 }): Router {
   const router = Router();
   const parseBody = jsonBody(deps.maxBodyBytes);
-  router.post('/v1/events', requireRole('ingest'), parseBody, async (req, res) => {
-    parseInput(noQuery, req.query);
-    const body = batchSchema.safeParse(req.body);
+  /** The batch's events, cleaned (prompts as fingerprints only), or throws 400 / 413. */
+  const validBatch = (input: unknown): CleanEvent[] => {
+    const body = batchSchema.safeParse(input);
     if (!body.success) {
       throw new AppError('validation_failed', 'body must be {"events": [ … ]}', {
         details: body.error.issues.map((i) => ({
@@ -49,7 +49,16 @@ export function ingestRoutes(deps: {
         details: cleaned.issues,
       });
     }
-    const result = await deps.writer.write(cleaned.events);
+    return cleaned.events;
+  };
+
+  router.post('/v1/events', requireRole('ingest'), parseBody, async (req, res) => {
+    parseInput(noQuery, req.query);
+    const events = validBatch(req.body);
+    // The parsed body (prompts' text included) is not held while the batch waits for its
+    // write: the queue bound counts events, and a queued body can be megabytes.
+    req.body = undefined;
+    const result = await deps.writer.write(events);
     deps.metrics.ingestEvents.inc({ outcome: 'written' }, result.written);
     deps.metrics.ingestEvents.inc({ outcome: 'duplicate' }, result.duplicates);
     res

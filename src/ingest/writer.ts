@@ -47,7 +47,8 @@ const STATEMENT_ROWS = 20_000;
 
 /**
  * The database work for one batch's aggregates: accounts first (in id order,
- * taking their locks), then each kind of link, its rows sorted by value: each
+ * taking their locks), then each kind of link, models and capabilities last, their
+ * rows sorted by value (name): each
  * statement merges the shared values as it meets them, so every writer locks them
  * in one global order (accounts, then each kind's values in order) however the
  * rows are split. Exported so the ingest benchmark's bare reference runs exactly
@@ -82,10 +83,18 @@ export async function writeRows(
       for (const part of chunks(byValue(rows[kind]))) run(key, { rows: part.map(linkTuple) });
     }
   }
-  for (const part of chunks(rows.models)) {
+  // By name too: a relationship to a sparse node locks it, and two writers that met a
+  // new model's node in account order could each hold one the other waits for.
+  const models = [...rows.models].sort(
+    (a, b) => compare(a.model, b.model) || compare(a.accountId, b.accountId),
+  );
+  for (const part of chunks(models)) {
     run('ingest/merge-model-use', { rows: part.map(modelTuple) });
   }
-  for (const part of chunks(rows.capabilities)) {
+  const capabilities = [...rows.capabilities].sort(
+    (a, b) => compare(a.capability, b.capability) || compare(a.accountId, b.accountId),
+  );
+  for (const part of chunks(capabilities)) {
     run('ingest/merge-capabilities', { rows: part.map(capabilityTuple) });
   }
   await Promise.all(sent);

@@ -49,6 +49,22 @@ const STATUS: Record<ErrorCode, number> = {
   internal: 500,
 };
 
+/**
+ * Seconds a client should wait before sending again (the Retry-After header), for the
+ * answers that say "later": a full write queue or a busy slot clears in about a second,
+ * a database or service coming back takes longer.
+ */
+const RETRY_AFTER_S: Partial<Record<ErrorCode, number>> = {
+  too_many_queries: 1,
+  database_busy: 1,
+  database_unavailable: 5,
+  not_ready: 5,
+};
+
+export function retryAfterSeconds(code: ErrorCode): number | undefined {
+  return RETRY_AFTER_S[code];
+}
+
 export class AppError extends Error {
   readonly code: ErrorCode;
   readonly details?: unknown;

@@ -6,7 +6,7 @@
 import { isUtf8 } from 'node:buffer';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import { z, type ZodType } from 'zod';
-import { AppError, isAppError } from './errors';
+import { AppError, isAppError, retryAfterSeconds } from './errors';
 import type { Logger } from './logger';
 
 /**
@@ -91,6 +91,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       message: appError.message,
     };
     if (appError.details !== undefined) body.details = appError.details;
+    const retryAfter = retryAfterSeconds(appError.code);
+    if (retryAfter !== undefined) res.set('Retry-After', String(retryAfter));
     res.status(appError.status).json({ error: body });
   };
 }

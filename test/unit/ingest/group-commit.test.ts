@@ -120,14 +120,58 @@ describe('GroupCommit', () => {
     const outcomes = await settled;
     expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect((outcomes[1] as PromiseRejectedResult).reason).toBe(bad);
+    // Each failed transaction's marker is read: the bad batch's, alone, too.
     expect(writer.calls).toEqual([
       { kind: 'many', sizes: [1] },
       { kind: 'many', sizes: [2, 3, 4] },
       { kind: 'committed', sizes: [] },
-      { kind: 'one', sizes: [2] },
-      { kind: 'one', sizes: [3] },
-      { kind: 'one', sizes: [4] },
+      { kind: 'many', sizes: [2] },
+      { kind: 'many', sizes: [3] },
+      { kind: 'committed', sizes: [] },
+      { kind: 'many', sizes: [4] },
     ]);
+  });
+
+  it('answers a lone batch from its marker when it committed though its write failed', async () => {
+    // Review, 12-04: only groups of two or more read the marker; a lone batch (and each
+    // batch a failed group wrote alone) was answered 503, and its resend counted twice.
+    const { writer, commit } = setup();
+    const busy = toAppError(
+      new Neo4jError('lock', 'Neo.TransientError.Transaction.LockClientStopped', '', ''),
+    );
+    writer.failWhen = () => busy;
+    writer.stored = [{ received: 2, written: 2, duplicates: 0 }];
+    const lone = commit.write(batch(2, 'a'));
+    await writer.releaseAll();
+    expect(await lone).toEqual(writer.stored[0]);
+    expect(writer.calls.map((c) => c.kind)).toEqual(['many', 'committed']);
+    // Not committed: the write's own error.
+    writer.stored = undefined;
+    const failed = commit.write(batch(1, 'b')).then(
+      () => 'written',
+      (err: unknown) => err,
+    );
+    await writer.releaseAll();
+    expect(await failed).toBe(busy);
+  });
+
+  it('fails a group whose marker cannot be read, writing nothing again', async () => {
+    const { writer, commit } = setup();
+    const busy = toAppError(
+      new Neo4jError('lock', 'Neo.TransientError.Transaction.LockClientStopped', '', ''),
+    );
+    const first = commit.write(batch(1, 'x'));
+    const rest = Promise.allSettled([commit.write(batch(2, 'a')), commit.write(batch(3, 'b'))]);
+    await writer.releaseAll();
+    await first;
+    writer.failWhen = () => busy;
+    writer.committed = async () => {
+      writer.calls.push({ kind: 'committed', sizes: [] });
+      throw new Error('gone');
+    };
+    await writer.releaseAll();
+    expect((await rest).map((o) => o.status)).toEqual(['rejected', 'rejected']);
+    expect(writer.calls.map((c) => c.kind)).toEqual(['many', 'many', 'committed']);
   });
 
   it('answers a failed group from its marker when it committed, writing nothing again', async () => {

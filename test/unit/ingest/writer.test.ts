@@ -5,7 +5,8 @@
  * do in Neo4j is covered in test/integration/ingest.test.ts.
  */
 import type { CleanEvent } from '../../../src/ingest/event-schema';
-import { EventWriter } from '../../../src/ingest/writer';
+import { aggregate } from '../../../src/ingest/aggregate';
+import { EventWriter, writeRows } from '../../../src/ingest/writer';
 import { loadCypher } from '../../../src/platform/cypher';
 import type { Database, ManagedTransaction } from '../../../src/platform/neo4j';
 
@@ -102,5 +103,41 @@ describe('EventWriter.writeMany', () => {
     // no key lookup for events without an id: the marker is the only statement before the writes
     expect(db.attempts[2]?.map((s) => s.key)).toContain('ingest/merge-accounts');
     expect(db.attempts[3]?.map((s) => s.key)).toEqual(['ingest/merge-ingested-batch']);
+  });
+});
+
+describe('writeRows', () => {
+  it('sends model and capability rows by name, then account: every writer locks those nodes in one order', async () => {
+    // Review, 12-04: they went in account order, so two writers meeting two new (sparse)
+    // models in opposite orders could each hold the node the other waited for.
+    const sent: { key: string; params: Params }[] = [];
+    const tx = {
+      run: async (text: string, params: Params) => {
+        sent.push({ key: keyOf.get(text) ?? text, params });
+        return { records: [] };
+      },
+    };
+    const use = (accountId: string, model: string, capability: string): CleanEvent => ({
+      type: 'request',
+      accountId,
+      at: Date.UTC(2026, 1, 1),
+      model,
+      capability,
+    });
+    const rows = aggregate([
+      use('a', 'm-2', 'c-2'),
+      use('a', 'm-1', 'c-1'),
+      use('b', 'm-1', 'c-2'),
+      use('c', 'm-2', 'c-1'),
+    ]);
+    await writeRows(tx as unknown as ManagedTransaction, cypher, rows);
+    const rowsOf = (key: string) =>
+      sent
+        .filter((s) => s.key === key)
+        .flatMap((s) =>
+          (s.params.rows as unknown[][]).map((r) => `${String(r[1])}/${String(r[0])}`),
+        );
+    expect(rowsOf('ingest/merge-model-use')).toEqual(['m-1/a', 'm-1/b', 'm-2/a', 'm-2/c']);
+    expect(rowsOf('ingest/merge-capabilities')).toEqual(['c-1/a', 'c-1/c', 'c-2/a', 'c-2/b']);
   });
 });

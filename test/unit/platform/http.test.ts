@@ -1,0 +1,34 @@
+/**
+ * The one error handler: every "later" answer (429, 503) says when, in Retry-After, so
+ * clients and proxies that honour it do not resend at once into a full queue.
+ */
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { AppError, type ErrorCode } from '../../../src/platform/errors';
+import { errorHandler } from '../../../src/platform/http';
+import { createLogger } from '../../../src/platform/logger';
+
+it('sets Retry-After on 429 and 503 answers, and on no other', async () => {
+  const app = express();
+  app.get('/fail/:code', (req) => {
+    throw new AppError(req.params.code as ErrorCode, 'no');
+  });
+  app.use(errorHandler(createLogger('silent')));
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/fail/`;
+  try {
+    const answer = async (code: ErrorCode) => {
+      const res = await fetch(base + code);
+      return [res.status, res.headers.get('retry-after')];
+    };
+    expect(await answer('database_busy')).toEqual([503, '1']);
+    expect(await answer('too_many_queries')).toEqual([429, '1']);
+    expect(await answer('database_unavailable')).toEqual([503, '5']);
+    expect(await answer('not_ready')).toEqual([503, '5']);
+    expect(await answer('conflict')).toEqual([409, null]);
+    expect(await answer('query_timeout')).toEqual([504, null]);
+  } finally {
+    await new Promise((r) => server.close(r));
+  }
+});
