@@ -38,7 +38,9 @@ export function stopOnSignal(message: string): { signal: AbortSignal; dispose():
     process.stderr.write(`\n${message}\n`);
     abort.abort();
   };
-  for (const signal of STOP_SIGNALS) process.once(signal, onSignal);
+  // `on`, not `once`: `npm run` passes on the Ctrl-C the terminal also sent, and a second
+  // signal must not find the default action (death) back in place.
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   return {
     signal: abort.signal,
     dispose() {

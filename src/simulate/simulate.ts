@@ -6,12 +6,12 @@
  */
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { finished, pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { Generator } from './generate';
-import { SimParams, effectiveParams } from './params';
+import { type EffectiveParams, SimParams, effectiveParams } from './params';
 import { buildPopulation } from './population';
 
 export interface SimulateOptions {
@@ -42,9 +42,39 @@ export async function simulate(opts: SimulateOptions): Promise<SimulateResult> {
     params: join(opts.outDir, 'params.json'),
   };
   const pop = buildPopulation(p);
+  // Written beside the files they replace and renamed at the end: a run that fails or is
+  // stopped leaves the previous run's three files as they were, never new events beside
+  // an older truth.
+  const partial = (f: string) => `${f}.partial`;
+  const file = createWriteStream(partial(files.events));
+  let counts: { events: number; requests: number };
+  try {
+    counts = await generate(p, pop, file, opts);
+    const truth = pop.accounts
+      .map((a) => `${a.id},${a.group},${a.kind},${a.subgroup}`)
+      .sort()
+      .join('\n');
+    await writeFile(partial(files.truth), `accountId,group,kind,subgroup\n${truth}\n`);
+    await writeFile(partial(files.params), JSON.stringify(p, null, 2) + '\n');
+    for (const f of [files.events, files.truth, files.params]) await rename(partial(f), f);
+  } catch (err) {
+    file.destroy();
+    await Promise.all(Object.values(files).map((f) => rm(partial(f), { force: true })));
+    throw err;
+  }
+  // The events file of the other form (plain or gzipped) is an older run's.
+  await rm(join(opts.outDir, opts.gzip ? 'events.jsonl' : 'events.jsonl.gz'), { force: true });
+  return { ...counts, accounts: pop.accounts.length, files };
+}
 
+/** The event stream, day by day, into `file` (gzipped when asked). */
+async function generate(
+  p: EffectiveParams,
+  pop: ReturnType<typeof buildPopulation>,
+  file: ReturnType<typeof createWriteStream>,
+  opts: SimulateOptions,
+): Promise<{ events: number; requests: number }> {
   const gen = new Generator(p, pop);
-  const file = createWriteStream(files.events);
   const gz = opts.gzip ? createGzip({ level: 6 }) : null;
   const out = gz ?? file;
   // Settles once the file is written, and rejects on an error of either stream (EISDIR,
@@ -68,12 +98,5 @@ export async function simulate(opts: SimulateOptions): Promise<SimulateResult> {
   }
   out.end();
   await done;
-
-  const truth = pop.accounts
-    .map((a) => `${a.id},${a.group},${a.kind},${a.subgroup}`)
-    .sort()
-    .join('\n');
-  await writeFile(files.truth, `accountId,group,kind,subgroup\n${truth}\n`);
-  await writeFile(files.params, JSON.stringify(p, null, 2) + '\n');
-  return { events: gen.events, requests: gen.requests, accounts: pop.accounts.length, files };
+  return { events: gen.events, requests: gen.requests };
 }

@@ -1,7 +1,7 @@
 // Unit tests for the campaign simulator: determinism, contract validity, population and
 // traffic shape, the coding campaign's pivot, near-duplicate prompt pools, truth coverage.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -867,6 +867,33 @@ describe('simulate', () => {
       await expect(simulate({ scale: 0.001, seed: 1, outDir, gzip })).rejects.toThrow(/EISDIR/);
       expect(existsSync(join(outDir, 'truth.csv'))).toBe(false);
     }
+  });
+
+  it("a run that fails midway leaves the previous run's files as they were; one in the other form replaces them", async () => {
+    // Review, 12-04: the events file was emptied at the start and truth.csv rewritten at
+    // the end, so a stopped run left new events beside an older seed's truth.
+    const outDir = tmp();
+    await simulate({ scale: 0.001, seed: 1, outDir });
+    const before = ['events.jsonl', 'truth.csv', 'params.json'].map((f) =>
+      readFileSync(join(outDir, f), 'utf8'),
+    );
+    const stop = new Error('stopped at day 3');
+    const onProgress = ({ day }: { day: number }) => {
+      if (day === 3) throw stop;
+    };
+    await expect(simulate({ scale: 0.001, seed: 2, outDir, onProgress })).rejects.toBe(stop);
+    expect(
+      ['events.jsonl', 'truth.csv', 'params.json'].map((f) =>
+        readFileSync(join(outDir, f), 'utf8'),
+      ),
+    ).toEqual(before);
+    expect(readdirSync(outDir).sort()).toEqual(['events.jsonl', 'params.json', 'truth.csv']);
+    // Gzipped now: the plain events file was the older run's.
+    await simulate({ scale: 0.001, seed: 2, outDir, gzip: true });
+    expect(readdirSync(outDir).sort()).toEqual(['events.jsonl.gz', 'params.json', 'truth.csv']);
+    expect(JSON.parse(readFileSync(join(outDir, 'params.json'), 'utf8'))).toMatchObject({
+      seed: 2,
+    });
   });
 
   it('refuses up front a scale that is not finite or whose busiest day would not fit in memory', async () => {
