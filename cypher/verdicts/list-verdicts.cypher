@@ -1,7 +1,6 @@
-// Verdicts for export (all, or one cluster's), oldest first, keyset-paged by (at, id).
+// Verdicts for export, oldest first, keyset-paged by (at, id).
 MATCH (v:Verdict)
 WHERE v.at >= $since
-  AND ($clusterId IS NULL OR v.clusterId = $clusterId)
   AND ($verdict IS NULL OR v.verdict = $verdict)
   AND ($afterAt IS NULL OR v.at > $afterAt OR (v.at = $afterAt AND v.id > $afterId))
 RETURN v {.id, .clusterId, .runId, .verdict, .note, .by, .at} AS verdict

@@ -206,9 +206,11 @@ export class ClusterService {
           change: (r.change as string) ?? null,
           from: parseJson<string[]>(r.from, []),
         })),
-        earlierRuns: Number(runs[0]?.total ?? 0) - runs.length,
+        // Counted in the same query but by another read: a run or verdict committed
+        // between them could make the count one short.
+        earlierRuns: Math.max(0, Number(runs[0]?.total ?? 0) - runs.length),
         verdicts: verdicts.map((v) => v.verdict as ClusterDetail['history']['verdicts'][number]),
-        earlierVerdicts: Number(verdicts[0]?.total ?? 0) - verdicts.length,
+        earlierVerdicts: Math.max(0, Number(verdicts[0]?.total ?? 0) - verdicts.length),
       },
     };
   }

@@ -6,7 +6,7 @@
  */
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { finished, pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
@@ -41,10 +41,17 @@ export async function simulate(opts: SimulateOptions): Promise<SimulateResult> {
     truth: join(opts.outDir, 'truth.csv'),
     params: join(opts.outDir, 'params.json'),
   };
+  // A file's place taken by a directory fails the rename at the end: said now, not after
+  // hours of generating.
+  for (const f of Object.values(files)) {
+    if ((await stat(f).catch(() => undefined))?.isDirectory()) {
+      throw Object.assign(new Error(`EISDIR: ${f} is a directory`), { code: 'EISDIR' });
+    }
+  }
   const pop = buildPopulation(p);
   // Written beside the files they replace and renamed at the end: a run that fails or is
-  // stopped leaves the previous run's three files as they were, never new events beside
-  // an older truth.
+  // stopped leaves the previous run's three files as they were, not new events beside an
+  // older truth (but for the moment of the three renames, events first).
   const partial = (f: string) => `${f}.partial`;
   const file = createWriteStream(partial(files.events));
   let counts: { events: number; requests: number };
@@ -77,8 +84,8 @@ async function generate(
   const gen = new Generator(p, pop);
   const gz = opts.gzip ? createGzip({ level: 6 }) : null;
   const out = gz ?? file;
-  // Settles once the file is written, and rejects on an error of either stream (EISDIR,
-  // a full disk): it listens to both, so no 'error' goes unhandled and ends the process.
+  // Settles once the file is written, and rejects on an error of either stream (a full
+  // disk, say): it listens to both, so no 'error' goes unhandled and ends the process.
   // (A pipeline from an async generator held ~0.1 GB more at scale 0.1.)
   const done = gz ? pipeline(gz, file) : finished(file);
   let failure: { error: unknown } | undefined;

@@ -168,10 +168,11 @@ export class VerdictService {
     const after = opts.cursor
       ? decodeCursor(opts.cursor, z.tuple([z.number().int(), z.string()]))
       : null;
-    const rows = await this.read('verdicts/list-verdicts', {
+    const key = opts.clusterId ? 'verdicts/list-verdicts-of-cluster' : 'verdicts/list-verdicts';
+    const rows = await this.read(key, {
       since: int(opts.since ? Date.parse(opts.since) : 0),
       verdict: opts.verdict ?? null,
-      clusterId: opts.clusterId ?? null,
+      ...(opts.clusterId ? { clusterId: opts.clusterId } : {}),
       afterAt: after ? int(after[0]) : null,
       afterId: after ? after[1] : null,
       limit: int(opts.limit + 1),

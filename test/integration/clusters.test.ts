@@ -755,5 +755,25 @@ describe('a cluster with a long past', () => {
     const all = (await get('/v1/verdicts?limit=1000')).body.verdicts as { id: string }[];
     expect(all.map((v) => v.id)).toContain('v-other');
     expect((await get('/v1/verdicts?clusterId=')).status).toBe(400);
+    // One cluster's page starts from the Verdict(clusterId) index, not every verdict.
+    const profiled = await neo4j.driver.executeQuery(
+      `PROFILE ${query(loadCypher(), 'verdicts/list-verdicts-of-cluster')}`,
+      {
+        clusterId: 'c-other',
+        since: int(0),
+        verdict: null,
+        afterAt: null,
+        afterId: null,
+        limit: int(10),
+      },
+    );
+    const operators = (p: ProfiledPlan): string[] => [
+      `${p.operatorType} ${String(p.arguments.Details ?? '')}`,
+      ...p.children.flatMap(operators),
+    ];
+    expect(operators(profiled.summary.profile as ProfiledPlan)).toContainEqual(
+      expect.stringMatching(/^NodeIndexSeek.*clusterId/),
+    );
+    expect(profiled.records).toHaveLength(1);
   });
 });

@@ -134,6 +134,28 @@ function setup() {
 
 const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A run held at its first phase until a shutdown has stopped it, then failing with `err`. */
+async function stoppedThenFailing(deps: ReturnType<typeof setup>['deps'], err: Error) {
+  let reached!: () => void;
+  const atGate = new Promise<void>((r) => (reached = r));
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const run = await startLinkage(deps, {
+    trigger: 'cli',
+    hooks: {
+      beforePhase: async () => {
+        reached();
+        await gate;
+        throw err;
+      },
+    },
+  });
+  await atGate;
+  await stopActiveRuns(deps);
+  release();
+  return run;
+}
+
 describe('a failed run and its lease', () => {
   it('is marked failed and frees its lease in one transaction', async () => {
     const { neo4j, deps } = setup();
@@ -182,29 +204,31 @@ describe('a failed run and its lease', () => {
   ])('stopped by a shutdown, its failure %s: the lease is freed only with it', async (_, fails) => {
     const { neo4j, deps } = setup();
     if (fails) neo4j.failing.add('linkage/fail-run');
-    let reached!: () => void;
-    const inExtract = new Promise<void>((r) => (reached = r));
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    const { runId, done } = await startLinkage(deps, {
-      trigger: 'cli',
-      hooks: {
-        beforePhase: async () => {
-          reached();
-          await gate;
-          throw new Error('stopped at the gate');
-        },
-      },
-    });
-    await inExtract;
-    await stopActiveRuns(deps);
-    release();
+    // Failing as the run's own check (checkAbort) does on its next step after the stop
+    // (this fake Neo4j cannot run extract).
+    const { runId, done } = await stoppedThenFailing(
+      deps,
+      new AppError('conflict', 'run stopped: service shutting down'),
+    );
     expect(await done).toMatchObject({ status: 'failed', error: 'service shutting down' });
     expect(neo4j.status.get(runId)).toBe(fails ? 'running' : 'failed');
     expect(neo4j.holder).toBe(fails ? runId : null);
     for (const free of neo4j.sent.filter((s) => s.key === 'linkage/release-lease')) {
       expect(neo4j.sent).toContainEqual({ key: 'linkage/fail-run', tx: free.tx });
     }
+  });
+});
+
+describe('a failure and a stop', () => {
+  it('a failure already under way when a stop lands keeps its own error', async () => {
+    // Review, 12-04: any failure caught after a stop read "service shutting down", also
+    // one thrown before it (a write whose rollback was still on its way).
+    const { neo4j, deps } = setup();
+    const { runId, done } = await stoppedThenFailing(deps, new Error('disk gone'));
+    const summary = await done;
+    expect(summary).toMatchObject({ status: 'failed' });
+    expect(summary.error).toMatch(/: disk gone$/);
+    expect(neo4j.status.get(runId)).toBe('failed');
   });
 });
 
