@@ -19,6 +19,13 @@ import { AppError, isAppError } from '../platform/errors';
 import { int, recordToPlain } from '../platform/neo4j';
 import type { verdictRequestSchema } from './schemas';
 
+/**
+ * Characters of params one page of the audit trail carries, about: a page ends after the
+ * entry that passes it (list-audit-entries.cypher), so a page of 1,000 console queries
+ * stays a few MiB rather than ~100 MB.
+ */
+export const AUDIT_PAGE_MAX_CHARS = 4 * 1024 * 1024;
+
 type VerdictRequest = z.infer<typeof verdictRequestSchema>;
 
 export class VerdictService {
@@ -194,15 +201,17 @@ export class VerdictService {
       beforeAt: before ? int(before[0]) : null,
       beforeId: before ? before[1] : null,
       limit: int(opts.limit + 1),
+      maxChars: int(AUDIT_PAGE_MAX_CHARS),
     });
     const page = rows.slice(0, opts.limit).map((r) => {
       const e = r.entry as Record<string, unknown>;
       return { ...e, params: parseJson<unknown>(e.params, null) } as Record<string, unknown>;
     });
     const last = page[page.length - 1];
+    const more = rows.length > opts.limit || rows[0]?.cutShort === true;
     return {
       entries: page,
-      nextCursor: rows.length > opts.limit && last ? encodeCursor([last.at, last.id]) : null,
+      nextCursor: more && last ? encodeCursor([last.at, last.id]) : null,
     };
   }
 

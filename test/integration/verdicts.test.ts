@@ -300,6 +300,43 @@ describe('GET /v1/audit', () => {
   });
 });
 
+describe('GET /v1/audit with large entries', () => {
+  it('ends a page once its params pass about 4 MiB, and pages on to every entry once', async () => {
+    // Review, 12-04: console queries are audited with their text and parameters (up to
+    // ~85,000 characters), so a page of 1,000 could carry ~100 MB.
+    const params = JSON.stringify({ query: 'x'.repeat(100_000) });
+    await neo4j.driver.executeQuery(
+      `UNWIND range(1, 100) AS i
+       CREATE (:AuditEntry {id: 'big-' + right('00' + i, 3), actor: 'a', role: 'analyst',
+         action: 'cypher', target: 'console', outcome: 'ok', at: 9000000000000 + i,
+         params: $params})`,
+      { params },
+    );
+    const pages: { big: string[]; chars: number }[] = [];
+    let cursor: string | null = null;
+    do {
+      const res = await fetch(
+        `${svc.url}/v1/audit?limit=1000${cursor ? `&cursor=${cursor}` : ''}`,
+        { headers: auth('admin') },
+      );
+      expect(res.status).toBe(200);
+      const text = await res.text();
+      const body = JSON.parse(text) as { entries: { id: string }[]; nextCursor: string | null };
+      pages.push({
+        big: body.entries.map((e) => e.id).filter((id) => id.startsWith('big-')),
+        chars: text.length,
+      });
+      cursor = body.nextCursor;
+    } while (cursor);
+    // 100,012 characters of params each: the page ends with the 42nd (past 4 MiB).
+    expect(pages.slice(0, 3).map((p) => p.big.length)).toEqual([42, 42, 16]);
+    for (const p of pages) expect(p.chars).toBeLessThan(5 * 2 ** 20);
+    expect(pages.flatMap((p) => p.big)).toEqual(
+      Array.from({ length: 100 }, (_, i) => `big-${String(100 - i).padStart(3, '0')}`),
+    );
+  });
+});
+
 describe('POST and DELETE /v1/allowlist', () => {
   const url = () => `${svc.url}/v1/allowlist`;
   const second = { authorization: `Bearer ${SECOND_ADMIN}` };
