@@ -136,18 +136,7 @@ export class ClusterService {
         details: [{ path: 'memberCursor', message: 'issued for another cluster' }],
       });
     }
-    let runId = await this.currentRunId();
-    let version = await this.version(clusterId, runId);
-    // This replica may be behind (a publish within CURRENT_RUN_CHECK_MS, or elsewhere) when
-    // the cursor names a run other than the version found, or when the cluster is neither
-    // current nor retired (a state the schema has no room for): read the pointer again.
-    // A retired cluster's cursor names the version found, so its pages read no pointer.
-    const foundRunId = String((version.found.cluster as Row).runId);
-    if ((after && after[0] !== foundRunId) || (!version.current && version.retired === null)) {
-      const now = await this.recheckedRunId();
-      if (now !== runId) version = await this.version(clusterId, (runId = now));
-    }
-    const { found, current, retired } = version;
+    const { found, current, retired } = await this.versionNow(clusterId, after?.[0]);
     const c = found.cluster as Row;
     const clusterRunId = String(c.runId);
     if (after && after[0] !== clusterRunId) throw staleMemberCursor(after[0], clusterRunId);
@@ -215,6 +204,27 @@ export class ClusterService {
     };
   }
 
+  /**
+   * The cluster's version as of the current run, and that run. This replica may be behind
+   * (a publish within CURRENT_RUN_CHECK_MS, or elsewhere) when a cursor names a run other
+   * than the version found, or when the cluster is neither current nor retired (a state
+   * the schema has no room for): then the pointer is read again. A retired cluster's
+   * cursor names the version found, so its pages read no pointer.
+   */
+  private async versionNow(clusterId: string, cursorRunId?: string) {
+    let runId = await this.currentRunId();
+    let version = await this.version(clusterId, runId);
+    const foundRunId = String((version.found.cluster as Row).runId);
+    if (
+      (cursorRunId !== undefined && cursorRunId !== foundRunId) ||
+      (!version.current && version.retired === null)
+    ) {
+      const now = await this.recheckedRunId();
+      if (now !== runId) version = await this.version(clusterId, (runId = now));
+    }
+    return { ...version, runId };
+  }
+
   /** The cluster's version for `runId` (or its latest) and, when not current, its end. */
   private async version(clusterId: string, runId: string | null) {
     const [found] = await this.rows('clusters/read-cluster', { clusterId, runId });
@@ -248,11 +258,9 @@ export class ClusterService {
 
   /** Members and the identifiers linking them, capped; `capped` says something was left out. */
   async graph(clusterId: string) {
-    let runId = await this.currentRunId();
-    // As detail(): a cluster neither current nor retired is new in a run this replica has
-    // not read yet. An unknown cluster is 404 here.
-    const version = await this.version(clusterId, runId);
-    if (!version.current && version.retired === null) runId = await this.recheckedRunId();
+    // An unknown cluster is 404 here; one new in a run this replica has not read yet is
+    // drawn from that run.
+    const { runId } = await this.versionNow(clusterId);
     const maxAccounts = this.ctx.config.CLUSTER_GRAPH_MAX_ACCOUNTS;
     const maxIdentifiers = this.ctx.config.CLUSTER_GRAPH_MAX_IDENTIFIERS;
     const [row] = await this.rows('clusters/read-cluster-graph', {

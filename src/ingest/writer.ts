@@ -75,26 +75,21 @@ export async function writeRows(
   let subnets = [...new Set(rows.ip.map((l) => l.subnet))].sort();
   for (const [kind, key] of LINK_QUERIES) {
     if (kind === 'ip') {
-      for (const part of chunks(byValue(rows.ip))) {
+      for (const part of chunks(byValue(rows.ip, (l) => l.value))) {
         run(key, { rows: part.map(ipLinkTuple), subnets });
         subnets = [];
       }
     } else {
-      for (const part of chunks(byValue(rows[kind]))) run(key, { rows: part.map(linkTuple) });
+      for (const part of chunks(byValue(rows[kind], (l) => l.value)))
+        run(key, { rows: part.map(linkTuple) });
     }
   }
   // By name too: a relationship to a sparse node locks it, and two writers that met a
   // new model's node in account order could each hold one the other waits for.
-  const models = [...rows.models].sort(
-    (a, b) => compare(a.model, b.model) || compare(a.accountId, b.accountId),
-  );
-  for (const part of chunks(models)) {
+  for (const part of chunks(byValue(rows.models, (m) => m.model))) {
     run('ingest/merge-model-use', { rows: part.map(modelTuple) });
   }
-  const capabilities = [...rows.capabilities].sort(
-    (a, b) => compare(a.capability, b.capability) || compare(a.accountId, b.accountId),
-  );
-  for (const part of chunks(capabilities)) {
+  for (const part of chunks(byValue(rows.capabilities, (c) => c.capability))) {
     run('ingest/merge-capabilities', { rows: part.map(capabilityTuple) });
   }
   await Promise.all(sent);
@@ -145,9 +140,12 @@ function chunks<T>(rows: readonly T[]): T[][] {
   return out;
 }
 
-/** Link rows sorted by value, then account: the order the statement locks values in. */
-function byValue<T extends LinkRow>(links: readonly T[]): T[] {
-  return [...links].sort((a, b) => compare(a.value, b.value) || compare(a.accountId, b.accountId));
+/** Rows sorted by the value they link to, then account: the order the statement locks values in. */
+function byValue<T extends { accountId: string }>(
+  rows: readonly T[],
+  value: (row: T) => string,
+): T[] {
+  return [...rows].sort((a, b) => compare(value(a), value(b)) || compare(a.accountId, b.accountId));
 }
 
 /**
