@@ -11,6 +11,6 @@ SET l.holder = CASE WHEN expired THEN null ELSE l.holder END,
 WITH holder, expired
 MATCH (r:LinkageRun {status: 'running'})
 WHERE expired OR r.id <> coalesce(holder, '')
-SET r.status = 'failed', r.finishedAt = $now,
-    r.error = CASE WHEN r.id = holder THEN $expiredError ELSE $abandonedError END
+WITH r, holder, CASE WHEN r.id = holder THEN $expiredError ELSE $abandonedError END AS error
+SET r.status = 'failed', r.finishedAt = $now, r.error = error, r.errorSummary = error
 RETURN r.id AS id, r.id = holder AS expired

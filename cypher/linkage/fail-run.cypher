@@ -9,6 +9,6 @@ SET l.lockedAt = timestamp()
 WITH l
 MATCH (r:LinkageRun {id: $id})
 WHERE r.status = 'running' OR ($own AND r.status = 'failed')
-SET r.status = 'failed', r.error = $error, r.finishedAt = $now,
+SET r.status = 'failed', r.error = $error, r.errorSummary = $summary, r.finishedAt = $now,
     r.timings = coalesce($timings, r.timings), r.stats = coalesce($stats, r.stats)
 RETURN r.id AS id

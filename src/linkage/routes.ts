@@ -16,7 +16,7 @@
 import { Router } from 'express';
 import type { Context } from '../context';
 import { AuditLog } from '../platform/audit';
-import { requireRole } from '../platform/auth';
+import { isAdmin, requireRole } from '../platform/auth';
 import { query } from '../platform/cypher';
 import { AppError } from '../platform/errors';
 import { noQuery, parseInput } from '../platform/http';
@@ -28,8 +28,14 @@ import { entryBody, entryKeyInput, listQuery, runBody, runIdParam } from './sche
 const JSON_FIELDS = ['params', 'stats', 'timings', 'dissolved'] as const;
 const TIME_FIELDS = ['startedAt', 'finishedAt', 'updatedAt', 'membershipsPrunedAt'] as const;
 
-/** A (:LinkageRun) node as the API shows it: JSON fields parsed, times as ISO-8601. */
-export function runView(props: Record<string, unknown>, current: boolean) {
+/** Shown for a run failed before failures kept a summary beside their whole text. */
+const LEGACY_ERROR = 'failed; the error is shown to admins (errorDetail)';
+
+/**
+ * A (:LinkageRun) node as the API shows it: JSON fields parsed, times as ISO-8601. The
+ * whole error text only with `detail` (admins): it can quote Neo4j's messages.
+ */
+export function runView(props: Record<string, unknown>, current: boolean, detail: boolean) {
   const run: Record<string, unknown> = { ...props };
   for (const f of JSON_FIELDS) {
     const v = run[f];
@@ -59,7 +65,8 @@ export function runView(props: Record<string, unknown>, current: boolean) {
     timings: run.timings ?? {},
     stats: run.stats ?? {},
     dissolved: run.dissolved ?? [],
-    error: run.error ?? null,
+    error: run.errorSummary ?? (run.error == null ? null : LEGACY_ERROR),
+    errorDetail: detail ? (run.error ?? null) : null,
   };
 }
 
@@ -83,7 +90,11 @@ export function linkageRoutes(ctx: Context): Router {
       return {
         currentRunId: (pointer.records[0]?.get('runId') as string | null) ?? null,
         runs: runs.records.map((r) =>
-          runView(toPlain(r.get('run')) as Record<string, unknown>, r.get('current') === true),
+          runView(
+            toPlain(r.get('run')) as Record<string, unknown>,
+            r.get('current') === true,
+            isAdmin(req),
+          ),
         ),
       };
     });
@@ -100,6 +111,7 @@ export function linkageRoutes(ctx: Context): Router {
       return runView(
         toPlain(record.get('run')) as Record<string, unknown>,
         record.get('current') === true,
+        isAdmin(req),
       );
     });
     if (!run) throw new AppError('not_found', 'no such linkage run', { details: { runId: id } });

@@ -110,6 +110,15 @@ function errorText(err: unknown): string {
 }
 
 /**
+ * What every reader of a failed run is shown: the phase and an error code, never the
+ * message (a Neo4j error can quote Cypher, hosts or values). The whole text is for
+ * admins and the log.
+ */
+function errorSummary(phase: string, err: unknown): string {
+  return `${phase}: ${isAppError(err) ? err.code : 'internal_error'}`;
+}
+
+/**
  * Marks a run failed and frees its lease (if the run still holds it), in one
  * transaction: "failed" means done, and a lease is never freed while its run is still
  * marked running. When this cannot be written the lease is left to expire, and whoever
@@ -123,6 +132,8 @@ function failRunRecord(
   run: {
     id: string;
     error: string;
+    /** the error as analysts see it (`errorSummary`, or a fixed text of ours) */
+    summary: string;
     timings: string | null;
     stats: string | null;
     /** written by the run itself: replaces a failure recorded for it by another */
@@ -135,6 +146,7 @@ function failRunRecord(
       id: run.id,
       own: run.own,
       error: run.error,
+      summary: run.summary,
       now: Date.now(),
       timings: run.timings,
       stats: run.stats,
@@ -280,6 +292,7 @@ export async function stopActiveRuns(
         failRunRecord(deps.cypher, LEASE_NAME, {
           id,
           error: reason,
+          summary: reason,
           timings: null,
           stats: null,
           own: false,
@@ -520,6 +533,11 @@ async function execute(
       : committed === 'unknown'
         ? `publish: outcome unknown, Neo4j did not answer whether the swap committed (${errorText(err)})`
         : `${recorder.phase}: ${errorText(err)}`;
+    const summary = stopped
+      ? error
+      : committed === 'unknown'
+        ? 'publish: outcome_unknown'
+        : errorSummary(recorder.phase, err);
     timings.total = Date.now() - run.startedAt;
     logger.error({ err, runId, phase: recorder.phase, error }, 'linkage run failed');
     if (!swapped) {
@@ -532,6 +550,7 @@ async function execute(
           failRunRecord(cypher, lease.name, {
             id: runId,
             error,
+            summary,
             timings: JSON.stringify(timings),
             stats: JSON.stringify(stats),
             own: true,

@@ -136,7 +136,18 @@ export const runStatus = z
       '{} while the run is running (progress updates write only phase, progress and timings); whole once it succeeded; a failed run keeps at most the counts up to publish (when it failed while publishing; {} when it failed before)',
     ),
     dissolved: z.array(retiredCluster).describe('previous clusters this run retired'),
-    error: z.string().nullable(),
+    error: z
+      .string()
+      .nullable()
+      .describe(
+        'why a failed run failed, as every reader sees it: `<phase>: <code>` (e.g. `publish: database_unavailable`, `extract: internal_error`), or a fixed text (`lease expired`, `service shutting down`, …)',
+      ),
+    errorDetail: z
+      .string()
+      .nullable()
+      .describe(
+        'the whole error text (it can quote Neo4j messages); shown to admin keys only, null for others',
+      ),
   })
   .meta({ id: 'LinkageRun' });
 export const allowlistEntry = z

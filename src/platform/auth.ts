@@ -8,7 +8,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import { ConfigError } from './config';
 import { AppError } from './errors';
 
@@ -148,6 +148,11 @@ export function authenticate(keys: readonly ApiKey[]): RequestHandler {
     req.principal = { name: found.name, role: found.role };
     next();
   };
+}
+
+/** Whether the request was made with an admin key (or by the local admin, auth off). */
+export function isAdmin(req: Request): boolean {
+  return req.principal?.role === 'admin';
 }
 
 export function requireRole(...allowed: Role[]): RequestHandler {

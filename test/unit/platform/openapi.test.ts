@@ -216,6 +216,7 @@ describe('the linkage run record', () => {
     },
     dissolved: [],
     error: null,
+    errorDetail: null,
   });
 
   it('takes publish.prune as null: housekeeping failed, the run still succeeded (publish.ts)', () => {
