@@ -2,7 +2,7 @@
  * How analysts' queries (ad-hoc Cypher and saved investigations) run: in one read
  * transaction with the time limit and no retries (a query that fills Neo4j's memory
  * fails once, it is not run again for 30 s), at most `QUERY_MAX_CONCURRENT` at a time
- * per process, and with both a row cap and a byte cap on what is kept (execute.ts).
+ * per process and `QUERY_MAX_CONCURRENT_PER_KEY` of them per API key, and with both a row cap and a byte cap on what is kept (execute.ts).
  * Records are pulled one at a time, so millions of rows are not built in memory; one
  * huge row is decoded whole by the driver, so with connection options (the service)
  * each query runs in a worker thread with a heap limit (query-workers.ts).
@@ -32,6 +32,8 @@ export interface Slot {
 
 export class AnalystQueries {
   private running = 0;
+  /** Slots held per API key (by name); a key with none has no entry. */
+  private readonly byKey = new Map<string, number>();
   /** Without connection options (unit tests' fake drivers) queries run on this thread. */
   private readonly workers: QueryWorkers | undefined;
 
@@ -43,20 +45,37 @@ export class AnalystQueries {
   }
 
   /**
-   * Takes a slot, or throws 429 too_many_queries when every one is taken. Taken before
-   * the query's audit entry is written, so requests past the limit never start one while
-   * others' entries are being written, and each refusal is one audit write (which the 429
-   * waits for).
+   * Takes a slot for `key` (the API key's name), or throws 429 too_many_queries when
+   * every slot is taken or the key holds its share. Taken before the query's audit entry
+   * is written, so requests past the limit never start one while others' entries are
+   * being written, and each refusal is one audit write (which the 429 waits for).
    */
-  reserve(): Slot {
+  reserve(key: string): Slot {
     const max = this.ctx.config.QUERY_MAX_CONCURRENT;
+    const perKey = this.ctx.config.QUERY_MAX_CONCURRENT_PER_KEY;
+    const mine = this.byKey.get(key) ?? 0;
+    if (mine >= perKey) {
+      throw new AppError(
+        'too_many_queries',
+        `this key already has ${mine} analyst queries running (at most ${perKey} per key); retry when one ends`,
+        { details: { scope: 'key', limit: perKey } },
+      );
+    }
     if (this.running >= max) {
       throw new AppError(
         'too_many_queries',
         `${max} analyst queries are already running; retry when one ends`,
+        { details: { scope: 'process', limit: max } },
       );
     }
     this.running++;
+    this.byKey.set(key, mine + 1);
+    const free = () => {
+      this.running--;
+      const left = (this.byKey.get(key) ?? 1) - 1;
+      if (left > 0) this.byKey.set(key, left);
+      else this.byKey.delete(key);
+    };
     let held = true;
     // A query the deadline gave up on keeps its slot until Neo4j has ended it.
     let ended: Promise<void> | undefined;
@@ -77,8 +96,8 @@ export class AnalystQueries {
       release: () => {
         if (!held) return;
         held = false;
-        if (ended) void ended.then(() => this.running--);
-        else this.running--;
+        if (ended) void ended.then(free);
+        else free();
       },
     };
   }

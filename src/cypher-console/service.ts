@@ -100,7 +100,7 @@ export async function auditedQuery<T>(
 ): Promise<T> {
   let slot: Slot;
   try {
-    slot = queries.reserve();
+    slot = queries.reserve(entry.actor.name);
   } catch (err) {
     await audit.refused({ ...entry, outcome: isAppError(err) ? err.code : 'internal' });
     throw err;

@@ -106,6 +106,9 @@ export const configSchema = z.object({
   QUERY_MAX_BYTES: int(8 * 1024 * 1024, 1024),
   QUERY_WORKER_HEAP_MB: int(256, 32),
   QUERY_MAX_CONCURRENT: int(4, 1),
+  // Of those, at most this many per API key (a runaway expression holds its slot until
+  // Neo4j ends it): one key cannot hold every slot. Above QUERY_MAX_CONCURRENT it is moot.
+  QUERY_MAX_CONCURRENT_PER_KEY: int(2, 1),
   CYPHER_CONSOLE: z.enum(['analyst', 'admin', 'off']).default('analyst'),
   MEMBERSHIP_CACHE_SIZE: int(100_000),
   // V8 Maps hold at most 2^24 entries (src/clusters/membership-index.ts).

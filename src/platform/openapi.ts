@@ -71,7 +71,7 @@ const ERRORS: Record<number, string> = {
   404: 'not found (not_found)',
   409: 'conflict (conflict, run_in_progress)',
   422: 'the query or batch needs more memory than one Neo4j transaction may hold (query_memory_limit), or an analyst query returned a value nested too deeply to convert (result_too_deep) or a row too large for the service to read (result_too_large)',
-  429: 'too many analyst queries running at once (too_many_queries)',
+  429: 'too many analyst queries running at once, in the process or for this key (too_many_queries; details.scope)',
   413: 'too large (payload_too_large)',
   415: 'body not sent as JSON (content-type other than application/json), or in a charset outside UTF-8/16/32 (unsupported_media_type)',
   503: 'Neo4j unreachable (database_unavailable) or busy past retries (database_busy); or not_ready: /readyz with Neo4j down or migrations pending, a linkage run asked for while the service shuts down',

@@ -564,6 +564,32 @@ describe('POST /v1/cypher', () => {
     }
   }, 180_000);
 
+  it('one key holds at most QUERY_MAX_CONCURRENT_PER_KEY slots; another key still runs', async () => {
+    const shared = await startService(neo4j, {
+      API_KEYS,
+      QUERY_MAX_CONCURRENT: '3',
+      QUERY_MAX_CONCURRENT_PER_KEY: '1',
+      QUERY_TIMEOUT_MS: '2000',
+    });
+    const slow = 'UNWIND range(1, 1000000000) AS x WITH x WHERE x = -4 RETURN count(*) AS n';
+    const ask = (role: 'analyst' | 'admin') =>
+      postJson(`${shared.url}/v1/cypher`, { query: slow }, auth(role));
+    try {
+      const answers = await step(
+        'two keys',
+        Promise.all([ask('analyst'), ask('analyst'), ask('admin')]),
+      );
+      const codes = answers.map((a) => (a.body.error as { code: string } | undefined)?.code);
+      // the analyst's second is refused for its key; the admin's runs to the time limit
+      expect(codes.slice(0, 2).sort()).toEqual(['query_timeout', 'too_many_queries']);
+      expect(codes[2]).toBe('query_timeout');
+      const refused = answers.find((a) => a.status === 429);
+      expect(refused?.body).toMatchObject({ error: { details: { scope: 'key', limit: 1 } } });
+    } finally {
+      await shared.stop();
+    }
+  }, 120_000);
+
   it('422 result_too_deep for a result the service cannot convert, not 500', async () => {
     const res = await step('mid depth', cypher(DEEP, { n: 3000 }));
     expect(res).toMatchObject({ status: 422, body: { error: { code: 'result_too_deep' } } });

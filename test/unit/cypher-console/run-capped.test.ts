@@ -92,7 +92,7 @@ async function runOn(server: ReturnType<typeof fakeServer>, maxRows: number, max
         work(server.runner(opts.fetchSize ?? -1)),
     },
   } as unknown as Context;
-  const slot = new AnalystQueries(ctx).reserve();
+  const slot = new AnalystQueries(ctx).reserve('test');
   try {
     return await slot.run({ text: 'RETURN x', params: {}, checkPlan: false });
   } finally {
