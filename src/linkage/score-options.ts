@@ -47,8 +47,8 @@ export type BenignCode = (typeof BENIGN_CODES)[number];
 /**
  * [lo, hi] of the linear ramp that maps a raw signal to a strength in [0, 1]
  * (0 at or below lo, 1 at or above hi; hi < lo makes a falling ramp; lo ≠ hi; both
- * within the signal's RAMP_RANGE). Ramps over counts and ratios (LOG_RAMPS) are on a
- * log scale, so their lo and hi are > 0.
+ * within the signal's RAMP_RANGE). The ramps listed in LOG_RAMPS are on a log scale, so
+ * their lo and hi are > 0.
  */
 export interface Ramps {
   payment_mean_shared_accounts: [number, number];

@@ -32,7 +32,7 @@ import {
 } from './signals/activity';
 import { combine } from './signals/combine';
 import { buildContext, type Context } from './signals/context';
-import { medianSorted, round, sample } from './signals/numbers';
+import { concentration, medianSorted, round, sample } from './signals/numbers';
 import { rankShared, sharingSignals, templateSignals } from './signals/shared-values';
 import {
   eventCount,
@@ -206,23 +206,12 @@ function measure(ctx: Context, members: number[], rng: () => number): Measured {
 
   // --- capability concentration -----------------------------------------------------
   const capabilities = new Map<string, number>();
-  let capabilityTotal = 0;
   for (const acc of accounts) {
     for (const cap of acc.capabilities) {
-      const count = eventCount(cap.count);
-      capabilities.set(cap.name, (capabilities.get(cap.name) ?? 0) + count);
-      capabilityTotal += count;
+      capabilities.set(cap.name, (capabilities.get(cap.name) ?? 0) + eventCount(cap.count));
     }
   }
-  let hhi = 0;
-  let topCapability = 0;
-  if (capabilityTotal > 0) {
-    for (const count of capabilities.values()) {
-      const p = count / capabilityTotal;
-      hhi += p * p;
-      if (p > topCapability) topCapability = p;
-    }
-  }
+  const { hhi, top: topCapability, total: capabilityTotal } = concentration(capabilities.values());
   signals.capability_hhi = round(hhi);
   signals.capability_top_share = round(topCapability);
 

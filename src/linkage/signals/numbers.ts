@@ -63,3 +63,22 @@ export function lowerBound(list: ArrayLike<number>, from: number, to: number, x:
   }
   return lo;
 }
+
+/**
+ * Herfindahl index (Σ share²) and the largest share of integer counts. Summed in
+ * ascending order of count: float addition depends on order, and the counts arrive in
+ * whatever order Neo4j gave the relationships, so the same data must not give another sum.
+ */
+export function concentration(counts: Iterable<number>): {
+  hhi: number;
+  top: number;
+  total: number;
+} {
+  const sorted = Float64Array.from(counts).sort();
+  let total = 0;
+  for (const c of sorted) total += c;
+  if (total <= 0) return { hhi: 0, top: 0, total };
+  let hhi = 0;
+  for (const c of sorted) hhi += (c / total) * (c / total);
+  return { hhi, top: (sorted[sorted.length - 1] as number) / total, total };
+}
