@@ -67,11 +67,16 @@ async function main(): Promise<void> {
     process.on(signal, () => void (started.stop ? started.stop(signal) : stopStartup(signal)));
   }
 
+  /** The graceful stop has begun (set by `stop` below). */
+  let stopping = false;
   const connection = await connect(config, logger, {
     // Nothing this process does can work without it, and nothing is left to clean up
     // in it: a run in progress is failed by whoever next takes its expired lease.
     onLocalExit: (why) => {
       if (startupStopped) return; // stopped by the signal, which exits
+      // The same stop may have reached it too (systemd signals the whole unit): the
+      // graceful stop goes on, and what it can no longer write is left to the lease.
+      if (stopping) return logger.warn({ exit: why }, 'the embedded Neo4j exited during the stop');
       logger.fatal({ exit: why }, 'the embedded Neo4j exited; stopping');
       process.exit(1);
     },
@@ -106,7 +111,6 @@ async function main(): Promise<void> {
   const currentRunWatch = watchCurrentRun(ctx);
   const deadRunWatch = watchDeadRuns(ctx);
 
-  let stopping = false;
   // While stopping, every response closes its connection, those in flight when the stop
   // began included: a keep-alive client that keeps sending would otherwise hold
   // server.close() open for as long as it sends.

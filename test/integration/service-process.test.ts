@@ -440,6 +440,51 @@ it('SIGTERM under steady keep-alive traffic: the service stops instead of servin
   }
 });
 
+it('the embedded Neo4j stopped by the same stop (systemd signals the whole unit): the service ends its stop, exit 0', async () => {
+  // Review, 12-04: Neo4j's exit during the stop read as a crash: exit 1 at once, the
+  // stop's waits cut short.
+  const svc = await startServiceProcess();
+  try {
+    const neo4j = await import('neo4j-driver');
+    const ready = await neo4jReady(svc);
+    const driver = neo4j.default.driver(
+      ready.uri,
+      neo4j.default.auth.basic('neo4j', ready.password),
+    );
+    const session = driver.session();
+    const lock = session.beginTransaction();
+    let held: Promise<{ status: number; connection: string | undefined }>;
+    try {
+      // A batch held in flight by a lock, so the stop is still waiting when Neo4j goes.
+      await lock.run("MERGE (a:Account {id: 'held-2'}) SET a.held = true");
+      held = postRaw(`${svc.url}/v1/events`, {
+        events: [{ type: 'request', accountId: 'held-2', at: '2026-02-20T12:00:00Z' }],
+      });
+      await waitForBlocked(driver, 1, 'the held batch never waited on the lock');
+      svc.child.kill('SIGTERM');
+      for (const until = Date.now() + 30_000; !svc.output().includes('shutting down');) {
+        if (Date.now() > until) throw new Error('no "shutting down" line');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      process.kill(ready.pid, 'SIGTERM');
+    } finally {
+      await lock.rollback().catch(() => undefined);
+      await session.close().catch(() => undefined);
+      await driver.close();
+    }
+    // Its write retries against the gone Neo4j past the grace period: cut then, as
+    // README says of requests still unanswered.
+    await held.catch(() => undefined);
+    const code = await within(60_000, 'service exit', svc.exited);
+    expect(code).toBe(0);
+    expect(svc.output()).toContain('the embedded Neo4j exited during the stop');
+    expect(svc.output()).not.toContain('the embedded Neo4j exited; stopping');
+    expect(svc.output()).toMatch(/"msg":"stopped[^"]*"[^\n]*\n?$/);
+  } finally {
+    if (svc.child.exitCode === null) process.kill(-svc.child.pid!, 'SIGKILL');
+  }
+});
+
 const keepAlive = new http.Agent({ keepAlive: true });
 afterAll(() => keepAlive.destroy());
 
