@@ -108,8 +108,10 @@ export async function importCommand(
     console.log(JSON.stringify(summary));
     await reportPending(file, summary);
     if (summary.interrupted) process.exitCode = 130;
-    else if (summary.match === 'continued') return;
-    else if (summary.resumedFromLine > 0 && summary.lines === summary.resumedFromLine) {
+    // Nothing to do here, but the file's lines are not all in until the longer one's are.
+    else if (summary.match === 'continued') {
+      if (!summary.continuedByComplete) process.exitCode = 3;
+    } else if (summary.resumedFromLine > 0 && summary.lines === summary.resumedFromLine) {
       const as = summary.matchedFile && summary.matchedFile !== path.resolve(file);
       console.error(
         `coterie: ${file} was already imported in full${as ? ` (as ${summary.matchedFile})` : ''}; nothing new was written`,

@@ -17,16 +17,18 @@ export const IMPORT_LOCK_TTL_MS = 60_000;
 /** A release's attempts: 5 s each on the server, retried within 2 s. */
 const RELEASE_BOUNDS = { timeoutMs: 5_000, budgetMs: 2_000 };
 
-/** Another import of the same path holds the lock. */
+/** Another import of the same path (or of the same bytes) holds the lock. */
 export class ImportLocked extends Error {
   constructor(
     readonly file: string,
     /** when that import took it (epoch ms, database clock) */
     readonly since: number,
     readonly expiresAt: number,
+    /** what is locked, as said to the user (default: the path) */
+    what: string = file,
   ) {
     super(
-      `another import of ${file} is running (since ${new Date(since).toISOString()}; its lock ` +
+      `another import of ${what} is running (since ${new Date(since).toISOString()}; its lock ` +
         `expires at ${new Date(expiresAt).toISOString()} unless renewed): nothing was read or ` +
         'written; run the imports of one file one after another',
     );
@@ -53,13 +55,14 @@ export async function takeImportLock(
   cypher: CypherMap,
   file: string,
   ttlMs = IMPORT_LOCK_TTL_MS,
+  what: string = file,
 ): Promise<HeldImportLock> {
   const holder = randomUUID();
   // Listed before it is taken: another import of this process that finds it meanwhile
   // must see it live, not take it over.
   held.add(holder);
   try {
-    return await takeHeld(db, cypher, file, ttlMs, holder);
+    return await takeHeld(db, cypher, file, ttlMs, holder, what);
   } catch (err) {
     held.delete(holder);
     throw err;
@@ -72,6 +75,7 @@ async function takeHeld(
   file: string,
   ttlMs: number,
   holder: string,
+  what: string,
 ): Promise<HeldImportLock> {
   const params = { file, holder, ttlMs: int(ttlMs) };
   const take = (takeOver: string | null) =>
@@ -101,7 +105,7 @@ async function takeHeld(
     taken.host === hostname() &&
     (taken.pid === process.pid ? !held.has(taken.holder) : !alive(taken.pid));
   if (!taken.taken && dead) taken = await take(taken.holder);
-  if (!taken.taken) throw new ImportLocked(file, taken.since, taken.expiresAt);
+  if (!taken.taken) throw new ImportLocked(file, taken.since, taken.expiresAt, what);
   const lost = new AbortController();
   const renew = async () => {
     const held = await db
@@ -146,6 +150,12 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Which lock, and whose: what a transaction checks it still holds. */
+export interface ImportLockRef {
+  file: string;
+  holder: string;
+}
+
 /**
  * Fails the transaction it runs in unless the import still holds its lock: run in every
  * part's transaction, so a holder paused past the expiry writes nothing after another
@@ -154,7 +164,7 @@ function alive(pid: number): boolean {
 export async function assertImportLockHeld(
   tx: ManagedTransaction,
   cypher: CypherMap,
-  lock: { file: string; holder: string },
+  lock: ImportLockRef,
 ): Promise<void> {
   const res = await tx.run(query(cypher, 'ingest/check-import-lock'), {
     file: lock.file,
@@ -165,5 +175,43 @@ export async function assertImportLockHeld(
       `the import lock on ${lock.file} was lost (it expired and another import took it): ` +
         'this part was not written; run the import again once the other one is done',
     );
+  }
+}
+
+/**
+ * The locks one import holds: its path's, and once the file is identified, its bytes'
+ * (the content key) and those of the import it continues. The path's alone let the same
+ * bytes under two paths (a copy, a symlink, one log mounted on two hosts) be imported at
+ * once, each continuing the checkpoint as it stood. `lost` aborts when any one is lost.
+ */
+export class ImportLocks {
+  private readonly held: HeldImportLock[] = [];
+  private readonly lostController = new AbortController();
+  readonly lost = this.lostController.signal;
+
+  constructor(
+    private readonly db: Database,
+    private readonly cypher: CypherMap,
+    private readonly ttlMs = IMPORT_LOCK_TTL_MS,
+  ) {}
+
+  /** Takes one more (`name`: a path or a content key); ImportLocked if another holds it. */
+  async take(name: string, what: string = name): Promise<void> {
+    const lock = await takeImportLock(this.db, this.cypher, name, this.ttlMs, what);
+    this.held.push(lock);
+    if (lock.lost.aborted) this.lostController.abort(lock.lost.reason);
+    lock.lost.addEventListener('abort', () => this.lostController.abort(lock.lost.reason), {
+      once: true,
+    });
+  }
+
+  /** Fails the transaction unless every lock taken is still held (see assertImportLockHeld). */
+  async assertHeld(tx: ManagedTransaction): Promise<void> {
+    for (const lock of this.held) await assertImportLockHeld(tx, this.cypher, lock);
+  }
+
+  /** Releases them all; never rejects (a lock not released expires on its own). */
+  async release(): Promise<void> {
+    await Promise.all(this.held.map((lock) => lock.release().catch(() => undefined)));
   }
 }

@@ -53,7 +53,7 @@ import {
   readHead,
 } from './import-identity';
 import { BLOCK_BYTES, BlockVerifier } from './block-digests';
-import { assertImportLockHeld, takeImportLock } from './import-lock';
+import { ImportLocks } from './import-lock';
 import { cleanEvent } from './validate';
 import { type EventWriter, PendingBatch } from './writer';
 
@@ -140,6 +140,11 @@ export interface ImportSummary extends ImportProgress {
   matchedFile?: string;
   /** for stderr: events an earlier import counted that this one counts again, or why nothing was imported */
   warnings: string[];
+  /**
+   * `continued` only: whether the longer file's import that took these bytes over is
+   * complete (every line of this file is in) or not (its lines past the stop are not).
+   */
+  continuedByComplete?: boolean;
 }
 
 /** What a summary says of the file's identity and earlier imports. */
@@ -230,22 +235,23 @@ export class Importer {
   async run(opts: ImportOptions): Promise<ImportSummary> {
     const file = path.resolve(opts.file);
     checkRejectFile(file, opts.rejectFile);
-    const lock = await takeImportLock(this.db, this.cypher, file, opts.lockTtlMs);
-    const signal = opts.signal ? AbortSignal.any([opts.signal, lock.lost]) : lock.lost;
+    const locks = new ImportLocks(this.db, this.cypher, opts.lockTtlMs);
+    await locks.take(file);
+    const signal = opts.signal ? AbortSignal.any([opts.signal, locks.lost]) : locks.lost;
     try {
-      const summary = await this.runLocked({ ...opts, signal }, file, lock);
+      const summary = await this.runLocked({ ...opts, signal }, file, locks);
       // Lost after the import completed: nothing was stopped.
-      if (lock.lost.aborted && summary.interrupted) throw lock.lost.reason;
+      if (locks.lost.aborted && summary.interrupted) throw locks.lost.reason;
       return summary;
     } finally {
-      await lock.release().catch(() => undefined); // expires on its own
+      await locks.release(); // a lock not released expires on its own
     }
   }
 
   private async runLocked(
     opts: ImportOptions,
     file: string,
-    lock: { file: string; holder: string },
+    locks: ImportLocks,
   ): Promise<ImportSummary> {
     const started = Date.now();
     const before = statSync(file);
@@ -277,6 +283,31 @@ export class Importer {
       throw new ImportRefused(file, match.overlap.file, match.overlap.reason);
     }
     const from = match.kind === 'new' ? 0 : ((match.earlier as Earlier | undefined)?.line ?? 0);
+    if (match.kind === 'continued' || (match.kind === 'same' && match.earlier?.complete)) {
+      // Nothing to read: these bytes are in, or a longer file is finishing them.
+      opts.onMatch?.({ ...about, resumedFromLine: from });
+      const earlier = match.earlier as Earlier;
+      return {
+        ...this.unread(earlier, { totalBytes, rejectFile, started }, opts),
+        pendingBytes,
+        ...about,
+        ...(match.kind === 'continued'
+          ? { continuedByComplete: earlier.continuedByComplete === true }
+          : {}),
+      };
+    }
+    // The lock is checked in the transaction that picks the checkpoint up, before the
+    // reject file is touched: a run paused past the lock's expiry while hashing (Ctrl-Z)
+    // must neither reset a checkpoint nor cut a reject file another import now writes.
+    // The bytes' lock, and the continued import's: the same bytes under another path
+    // (a copy, a symlink, the log mounted on another host) are not imported at once.
+    await locks.take(key, `these bytes (${key})`);
+    if (match.kind === 'appended' || match.kind === 'legacy') {
+      const base = (match.earlier as Earlier).key;
+      await locks.take(base, `the import this file continues (${base})`);
+    }
+    const checkpoint = await this.startFrom(identity, match, locks);
+    const resumedFromLine = checkpoint.line;
     if (match.kind === 'new' && firstRejectImport(rejectFile) !== key) {
       // The reject entries there are another import's (yesterday's log at this path):
       // kept beside it, not cut to this import's. This import's own (a run stopped before
@@ -290,17 +321,6 @@ export class Importer {
       }
     }
     opts.onMatch?.({ ...about, resumedFromLine: from });
-    if (match.kind === 'continued' || (match.kind === 'same' && match.earlier?.complete)) {
-      // Nothing to read: these bytes are in, or a longer file is finishing them.
-      const earlier = match.earlier as Earlier;
-      return {
-        ...this.unread(earlier, { totalBytes, rejectFile, started }, opts),
-        pendingBytes,
-        ...about,
-      };
-    }
-    const checkpoint = await this.startFrom(identity, match);
-    const resumedFromLine = checkpoint.line;
     await keepRejectsUpTo(rejectFile, resumedFromLine);
     const rejects = createWriteStream(rejectFile, { flags: 'a' });
     // A reject file that cannot be written fails the import (below), not the process.
@@ -421,7 +441,7 @@ export class Importer {
         partRows: opts.partRows ?? DEFAULT_PART_ROWS,
         before: { written: progress.written, duplicates: progress.duplicates },
         signal: opts.signal,
-        lock,
+        locks,
       }).then((result) => {
         thisRun.written += result.mine.written;
         thisRun.duplicates += result.mine.duplicates;
@@ -506,7 +526,7 @@ export class Importer {
       }
       if (!interrupted && (batch.events > 0 || lineNo > resumedFromLine)) await flush(lineNo);
       await inFlight;
-      if (!interrupted) await this.markComplete(key, endsWithNewline());
+      if (!interrupted) await this.markComplete(key, endsWithNewline(), locks);
       else progress.rejected = rejectedCommitted;
     } catch (err) {
       // A read error (a .gz cut short, the file gone): the window being written finishes
@@ -559,23 +579,29 @@ export class Importer {
     };
   }
 
-  /** The checkpoint this run starts from: the same content's, a copy of the one it continues, or none. */
-  private async startFrom(identity: FileIdentity, match: Match<Earlier>): Promise<Checkpoint> {
-    if (match.kind === 'same') return (match.earlier as Earlier).checkpoint;
-    if (match.restart) {
-      // Recounting these bytes: their own checkpoint starts again, or the windows it
-      // already covers would be skipped as committed (read-import-part-committed).
-      await this.db.write((tx) =>
-        tx.run(query(this.cypher, 'ingest/restart-import-checkpoint'), {
+  /**
+   * The checkpoint this run starts from: the same content's, a copy of the one it
+   * continues, or none; in a transaction that fails unless the run still holds its locks.
+   */
+  private async startFrom(
+    identity: FileIdentity,
+    match: Match<Earlier>,
+    locks: ImportLocks,
+  ): Promise<Checkpoint> {
+    return this.db.write(async (tx) => {
+      await locks.assertHeld(tx);
+      if (match.kind === 'same') return (match.earlier as Earlier).checkpoint;
+      if (match.restart) {
+        // Recounting these bytes: their own checkpoint starts again, or the windows it
+        // already covers would be skipped as committed (read-import-part-committed).
+        await tx.run(query(this.cypher, 'ingest/restart-import-checkpoint'), {
           ...identityParams(identity),
           now: Date.now(),
-        }),
-      );
-      return NONE;
-    }
-    if (match.kind !== 'appended' && match.kind !== 'legacy') return NONE;
-    const base = (match.earlier as Earlier).key;
-    return this.db.write(async (tx) => {
+        });
+        return NONE;
+      }
+      if (match.kind !== 'appended' && match.kind !== 'legacy') return NONE;
+      const base = (match.earlier as Earlier).key;
       const res = await tx.run(query(this.cypher, 'ingest/continue-import-checkpoint'), {
         ...identityParams(identity),
         base,
@@ -617,14 +643,19 @@ export class Importer {
     };
   }
 
-  private async markComplete(key: string, endsWithNewline: boolean): Promise<void> {
-    await this.db.write((tx) =>
-      tx.run(query(this.cypher, 'ingest/mark-import-complete'), {
+  private async markComplete(
+    key: string,
+    endsWithNewline: boolean,
+    locks: ImportLocks,
+  ): Promise<void> {
+    await this.db.write(async (tx) => {
+      await locks.assertHeld(tx);
+      await tx.run(query(this.cypher, 'ingest/mark-import-complete'), {
         key,
         endsWithNewline,
         now: Date.now(),
-      }),
-    );
+      });
+    });
   }
 
   /**
@@ -642,7 +673,7 @@ export class Importer {
     partRows: number;
     before: { written: number; duplicates: number };
     signal?: AbortSignal;
-    lock: { file: string; holder: string };
+    locks: ImportLocks;
   }): Promise<WindowCounts> {
     const { partRows } = w;
     const keyed = w.batch.keyed;
@@ -676,7 +707,7 @@ export class Importer {
       wr: number,
       dup: number,
     ) => {
-      await assertImportLockHeld(tx, this.cypher, w.lock);
+      await w.locks.assertHeld(tx);
       if (part === last) {
         await tx.run(query(this.cypher, 'ingest/save-import-checkpoint'), {
           ...identityParams(w.identity),

@@ -3,7 +3,7 @@
  * polite stop and a killed process without counting anything twice, and what identifies
  * an import (its bytes: copies, appends, rewrites).
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   appendFileSync,
@@ -228,6 +228,48 @@ describe('coterie import', () => {
     expect(toNull).toMatchObject({ interrupted: false, written: 299 });
   });
 
+  it('the same bytes under two paths are not imported at once: the second is refused once it has identified them', async () => {
+    // Review, 12-04: the lock was the path's alone, so a copy (or the log mounted on two
+    // hosts) imported at once was written twice.
+    const file = path.join(dir, 'twice-a.jsonl');
+    const copy = path.join(dir, 'twice-b.jsonl');
+    const lines = eventLines('twice', 3000);
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    copyFileSync(file, copy);
+    // The first import holds at its first part, on an account the test keeps locked.
+    const locker = neo4j.driver.session();
+    const rowLock = locker.beginTransaction();
+    await rowLock.run("MERGE (:Account {id: 'twice-0'})");
+    let first: Promise<unknown> | undefined;
+    let second: unknown;
+    try {
+      first = importer().run({ file, batchSize: 500 });
+      await waitForBlocked(neo4j.driver, 1, 'the first import never reached its first part');
+      // On the old code the copy waited on the same account: released after 10 s.
+      second = await Promise.race([
+        importer()
+          .run({ file: copy, batchSize: 500 })
+          .catch((err: unknown) => err),
+        new Promise((r) => setTimeout(r, 10_000)).then(() => 'still running'),
+      ]);
+    } finally {
+      await rowLock.rollback();
+      await locker.close();
+    }
+    expect(second).toBeInstanceOf(ImportLocked);
+    expect((second as Error).message).toMatch(
+      /another import of these bytes \(sha256:[0-9a-f]{64}\)/,
+    );
+    expect(await first).toMatchObject({ interrupted: false, written: 3000 });
+    expect(await requestsFor('twice')).toBe(3000);
+    // Once the first is done, the copy is the same import, complete: nothing added.
+    expect(await importer().run({ file: copy, batchSize: 500 })).toMatchObject({
+      match: 'same',
+      thisRun: { written: 0 },
+    });
+    expect(await requestsFor('twice')).toBe(3000);
+  });
+
   it('an import whose lock was taken meanwhile writes no further part, and the next import finishes it', async () => {
     // Review of the lock (12-02): a holder paused past the expiry wrote its next part
     // and checkpoint over the new holder's.
@@ -261,6 +303,45 @@ describe('coterie import', () => {
     const resumed = await importer().run({ file, batchSize: 100 });
     expect(resumed).toMatchObject({ interrupted: false, written: 2000 });
     expect(await requestsFor('stolen')).toBe(2000);
+  });
+
+  it('an import that lost its lock while hashing (paused past the expiry) touches neither checkpoint nor reject file', async () => {
+    // Review, 12-04: nothing before the first part's transaction checked the lock, so a
+    // resume paused while hashing (Ctrl-Z) cut the reject file the new holder writes.
+    const file = path.join(dir, 'paused.jsonl');
+    const rejectFile = `${file}.rejects.jsonl`;
+    writeFileSync(file, `${eventLines('paused', 2000).join('\n')}\n`);
+    expect(await importUntilWritten(file, 500)).toMatchObject({ interrupted: true });
+    const line = Number((await checkpointOf(file))?.line);
+    expect(line).toBeGreaterThanOrEqual(500);
+    // An entry the import that took the lock wrote, past this run's checkpoint.
+    appendFileSync(rejectFile, `${JSON.stringify({ line: 1900, reason: 'theirs' })}\n`);
+    const rejectsBefore = readFileSync(rejectFile, 'utf8');
+    // The lock taken while this run hashes, committed before it goes on (a child
+    // process: this one's event loop is held, as a paused process's would be).
+    let stolen = false;
+    const steal = () => {
+      if (stolen) return;
+      stolen = true;
+      const script = [
+        "const neo4j = require('neo4j-driver');",
+        `const d = neo4j.driver(${JSON.stringify(neo4j.uri)}, neo4j.auth.basic('neo4j', ${JSON.stringify(neo4j.password)}));`,
+        `d.executeQuery("MATCH (l:ImportLock {file: $file}) SET l.holder = 'thief', l.host = null", { file: ${JSON.stringify(file)} })`,
+        '  .then(() => d.close(), (e) => { console.error(e); process.exit(1); });',
+      ].join('\n');
+      const out = spawnSync(process.execPath, ['-e', script], {
+        cwd: path.resolve(__dirname, '../..'),
+        encoding: 'utf8',
+      });
+      if (out.status !== 0) throw new Error(`the thief failed: ${out.stderr}`);
+    };
+    await expect(importer().run({ file, batchSize: 100, onHashing: steal })).rejects.toThrow(
+      /the import lock on .* (was lost|expired and another import took it)/,
+    );
+    expect(stolen).toBe(true);
+    expect(readFileSync(rejectFile, 'utf8')).toBe(rejectsBefore);
+    expect(Number((await checkpointOf(file))?.line)).toBe(line);
+    await neo4j.driver.executeQuery('MATCH (l:ImportLock {file: $file}) DELETE l', { file });
   });
 
   it('a log renamed away after it is identified and before it is read: refused before any line is written', async () => {
@@ -1467,6 +1548,33 @@ describe('what identifies an import: its bytes', () => {
       /coterie: warning: .*cli-appended.jsonl was imported before \(30 lines\) with other content/,
     );
     expect(await requestsFor('cliapp')).toBe(35);
+  });
+
+  it('the CLI exits 3 for a file whose bytes an unfinished longer import took over, 0 once it is finished', async () => {
+    // Review, 12-04: it exited 0, and a script took the file for imported.
+    const file = path.join(dir, 'cli-continued.jsonl');
+    const lines = eventLines('clicont', 700);
+    writeFileSync(file, `${lines.slice(0, 600).join('\n')}\n`);
+    await importUntilWritten(file, 200);
+    const longer = path.join(dir, 'cli-continued-longer.jsonl');
+    writeFileSync(longer, `${lines.join('\n')}\n`);
+    expect(await importUntilWritten(longer, 400)).toMatchObject({
+      match: 'appended',
+      interrupted: true,
+    });
+    const unfinished = await runCli(['import', file]);
+    expect(unfinished.code).toBe(3);
+    expect(JSON.parse(unfinished.stdout)).toMatchObject({
+      match: 'continued',
+      continuedByComplete: false,
+      thisRun: { written: 0 },
+    });
+    expect(unfinished.stderr).toContain('whose import is not finished');
+    expect((await importer().run({ file: longer, batchSize: 100 })).interrupted).toBe(false);
+    const finished = await runCli(['import', file]);
+    expect(finished.code).toBe(0);
+    expect(JSON.parse(finished.stdout)).toMatchObject({ continuedByComplete: true });
+    expect(await accountsOf('clicont')).toEqual(expectedAccounts(lines));
   });
 
   it('with --recount, the CLI warns before it writes anything', async () => {
