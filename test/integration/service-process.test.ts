@@ -403,31 +403,7 @@ it('SIGTERM under steady keep-alive traffic: the service stops instead of servin
     expect(ok()).toBeGreaterThanOrEqual(20);
     // One more batch, held in flight across the SIGTERM by a lock on its account: it is
     // answered, and with `connection: close`, as README says of requests in flight.
-    const neo4j = await import('neo4j-driver');
-    const ready = await neo4jReady(svc);
-    const driver = neo4j.default.driver(
-      ready.uri,
-      neo4j.default.auth.basic('neo4j', ready.password),
-    );
-    const session = driver.session();
-    const lock = session.beginTransaction();
-    let held: Promise<{ status: number; connection: string | undefined }>;
-    try {
-      await lock.run("MERGE (a:Account {id: 'held-1'}) SET a.held = true");
-      held = postRaw(`${svc.url}/v1/events`, {
-        events: [{ type: 'request', accountId: 'held-1', at: '2026-02-20T12:00:00Z' }],
-      });
-      await waitForBlocked(driver, 1, 'the held batch never waited on the lock');
-      svc.child.kill('SIGTERM');
-      for (const until = Date.now() + 30_000; !svc.output().includes('shutting down');) {
-        if (Date.now() > until) throw new Error('no "shutting down" line');
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    } finally {
-      await lock.rollback();
-      await session.close();
-      await driver.close();
-    }
+    const { held } = await sigtermWithBatchHeld(svc, 'held-1');
     expect(await held).toEqual({ status: 200, connection: 'close' });
     // Before the fix it served on for as long as the clients sent (50 s in a review).
     const code = await within(20_000, 'service exit under load', svc.exited);
@@ -445,33 +421,10 @@ it('the embedded Neo4j stopped by the same stop (systemd signals the whole unit)
   // stop's waits cut short.
   const svc = await startServiceProcess();
   try {
-    const neo4j = await import('neo4j-driver');
-    const ready = await neo4jReady(svc);
-    const driver = neo4j.default.driver(
-      ready.uri,
-      neo4j.default.auth.basic('neo4j', ready.password),
+    // A batch held in flight by a lock, so the stop is still waiting when Neo4j goes.
+    const { held } = await sigtermWithBatchHeld(svc, 'held-2', (neo4jPid) =>
+      process.kill(neo4jPid, 'SIGTERM'),
     );
-    const session = driver.session();
-    const lock = session.beginTransaction();
-    let held: Promise<{ status: number; connection: string | undefined }>;
-    try {
-      // A batch held in flight by a lock, so the stop is still waiting when Neo4j goes.
-      await lock.run("MERGE (a:Account {id: 'held-2'}) SET a.held = true");
-      held = postRaw(`${svc.url}/v1/events`, {
-        events: [{ type: 'request', accountId: 'held-2', at: '2026-02-20T12:00:00Z' }],
-      });
-      await waitForBlocked(driver, 1, 'the held batch never waited on the lock');
-      svc.child.kill('SIGTERM');
-      for (const until = Date.now() + 30_000; !svc.output().includes('shutting down');) {
-        if (Date.now() > until) throw new Error('no "shutting down" line');
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      process.kill(ready.pid, 'SIGTERM');
-    } finally {
-      await lock.rollback().catch(() => undefined);
-      await session.close().catch(() => undefined);
-      await driver.close();
-    }
     // Its write retries against the gone Neo4j past the grace period: cut then, as
     // README says of requests still unanswered.
     await held.catch(() => undefined);
@@ -484,6 +437,44 @@ it('the embedded Neo4j stopped by the same stop (systemd signals the whole unit)
     if (svc.child.exitCode === null) process.kill(-svc.child.pid!, 'SIGKILL');
   }
 });
+
+/**
+ * Sends a batch for `accountId` that waits on a lock the test holds on that account, then
+ * SIGTERM to the service, and once it says "shutting down" runs `meanwhile` (given the
+ * embedded Neo4j's pid; the lock still held) before letting the batch go on. Returns the
+ * batch's answer to come.
+ */
+async function sigtermWithBatchHeld(
+  svc: Service,
+  accountId: string,
+  meanwhile: (neo4jPid: number) => void = () => undefined,
+): Promise<{ held: Promise<{ status: number; connection: string | undefined }> }> {
+  const neo4j = await import('neo4j-driver');
+  const ready = await neo4jReady(svc);
+  const driver = neo4j.default.driver(ready.uri, neo4j.default.auth.basic('neo4j', ready.password));
+  const session = driver.session();
+  const lock = session.beginTransaction();
+  try {
+    await lock.run('MERGE (a:Account {id: $id}) SET a.held = true', { id: accountId });
+    const held = postRaw(`${svc.url}/v1/events`, {
+      events: [{ type: 'request', accountId, at: '2026-02-20T12:00:00Z' }],
+    });
+    held.catch(() => undefined); // awaited by the caller
+    await waitForBlocked(driver, 1, 'the held batch never waited on the lock');
+    svc.child.kill('SIGTERM');
+    for (const until = Date.now() + 30_000; !svc.output().includes('shutting down');) {
+      if (Date.now() > until) throw new Error('no "shutting down" line');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    meanwhile(ready.pid);
+    return { held };
+  } finally {
+    // Neo4j may be gone by now (`meanwhile`)
+    await lock.rollback().catch(() => undefined);
+    await session.close().catch(() => undefined);
+    await driver.close();
+  }
+}
 
 const keepAlive = new http.Agent({ keepAlive: true });
 afterAll(() => keepAlive.destroy());
