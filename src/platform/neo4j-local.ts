@@ -741,7 +741,10 @@ export async function startLocalNeo4j(opts: LocalNeo4jOptions): Promise<LocalNeo
       }
       if (await terminate([child], exited, STOP_GRACE_MS))
         log(`neo4j-local[${child.pid}]: no clean exit after ${STOP_GRACE_MS / 1000}s, SIGKILL`);
-      const { code, signal } = await exited;
+      // The child and its pipes are unref'd: without a handle of its own, a process with
+      // nothing else left (a service's stop) could end here before hearing the exit.
+      const wait = setInterval(noop, 1000);
+      const { code, signal } = await exited.finally(() => clearInterval(wait));
       if (code !== 0) {
         log(`neo4j-local[${child.pid}]: exited with ${signal ?? `code ${code}`}`);
       }
