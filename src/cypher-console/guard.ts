@@ -239,8 +239,13 @@ const OPERATOR_WORDS = new Set(
   'AS AND OR XOR IS IN STARTS ENDS CONTAINS ASC DESC ASCENDING DESCENDING'.split(' '),
 );
 
+/** A backslash, one or more u or U (Java reads `\uu0041` too), four hex digits. */
+const UNICODE_ESCAPE = /\\u+[0-9a-f]{4}/i;
+
 /**
  * Checks of the text alone, before Neo4j plans it:
+ * - any \uXXXX escape: 400 bad_request, reason unicode_escape (Neo4j decodes it before
+ *   parsing, so `M\u0041TCH` is MATCH to Neo4j and not to these checks);
  * - `CALL { … } IN [n] [CONCURRENT] TRANSACTIONS` runs only in an implicit transaction,
  *   and Neo4j fails it in ours with a DatabaseError (a 500): 400, reason in_transactions;
  * - a USE clause would read another database the service's login can see (on Enterprise
@@ -251,6 +256,15 @@ const OPERATOR_WORDS = new Set(
  *   `` `use` `` anywhere.
  */
 export function assertQueryText(text: string): void {
+  // Neo4j replaces \uXXXX escapes before it parses, keywords and quotes included
+  // (`U\u0053E other`, `'a\u0027, …`), where the checks here read them as written.
+  if (UNICODE_ESCAPE.test(text)) {
+    throw new AppError(
+      'bad_request',
+      'unicode escapes (\\uXXXX) are not accepted in console queries: Neo4j decodes them before it parses the query, keywords and quotes included; pass such text as a parameter',
+      { details: { reason: 'unicode_escape' } },
+    );
+  }
   const toks = tokens(text);
   for (let i = 0; i < toks.length; i++) {
     const t = toks[i] as Token;

@@ -674,6 +674,24 @@ describe('POST /v1/cypher', () => {
     expect(named).toMatchObject({ status: 200, body: { rows: [{ x: 1 }] } });
   });
 
+  it('400 for any \\uXXXX escape: Neo4j decodes them before it parses, where the text checks did not', async () => {
+    // Security review, 12-04: `U\u0053E` is USE to Neo4j, and got past the USE check.
+    for (const query of [
+      'U\\u0053E neo4j MATCH (n) RETURN count(n) AS c',
+      'UNWIND [1] AS x CALL (x) { RETURN x AS y } I\\u004E TRANSACTIONS RETURN y',
+      "RETURN 'caf\\u00e9' AS s", // refused too: such text goes in a parameter
+    ]) {
+      const res = await cypher(query);
+      expect([query, res.status, res.body.error]).toEqual([
+        query,
+        400,
+        expect.objectContaining({ code: 'bad_request', details: { reason: 'unicode_escape' } }),
+      ]);
+    }
+    const param = await cypher('RETURN $s AS s', { s: 'café' });
+    expect(param).toMatchObject({ status: 200, body: { rows: [{ s: 'café' }] } });
+  });
+
   it('422 query_memory_limit past db.memory.transaction.max; Neo4j and the service stay up', async () => {
     // Collects strings of ~100,000 characters until the 256 MiB one transaction may use
     // (half the 512m heap tests give Neo4j) are taken: a few thousand rows. Through a

@@ -356,6 +356,18 @@ describe('assertQueryText', () => {
     ).toBeUndefined();
   });
 
+  it('refuses any unicode escape with 400, reason unicode_escape (Neo4j decodes them first)', () => {
+    for (const q of [
+      'U\\u0053E other MATCH (n) RETURN n',
+      'M\\uu0041TCH (n) RETURN n',
+      "RETURN 'a\\u0027, COUNT { CALL db.info() YIELD id RETURN id } AS n //'",
+      'RETURN 1 AS x // \\U0041',
+    ]) {
+      expect([q, reasonOf(q)]).toEqual([q, 'bad_request:unicode_escape']);
+    }
+    expect(reasonOf('RETURN "a\\\\b" AS s, "\\n" AS t')).toBeUndefined();
+  });
+
   it('refuses a USE clause whatever it names, with 403 write_not_allowed, reason use', () => {
     for (const q of [
       'USE neo4j MATCH (n) RETURN n',
