@@ -9,7 +9,13 @@ import path from 'node:path';
 import { firstLoad } from '../ingest/first-load';
 import { endsLinesWithCR } from '../ingest/import-identity';
 import { ImportLocked } from '../ingest/import-lock';
-import { checkRejectFile, ImportRefused, Importer, type MatchSummary } from '../ingest/importer';
+import {
+  checkRejectFile,
+  ImportChanged,
+  ImportRefused,
+  Importer,
+  type MatchSummary,
+} from '../ingest/importer';
 import { EventWriter } from '../ingest/writer';
 import { loadConfig } from '../platform/config';
 import { loadCypher } from '../platform/cypher';
@@ -83,7 +89,12 @@ export async function importCommand(
     // runtime then closes is not taken for one stopping the import.
     const summary = await run
       .catch((err: unknown) => {
-        if (!(err instanceof ImportRefused) && !(err instanceof ImportLocked)) throw err;
+        if (
+          !(err instanceof ImportRefused) &&
+          !(err instanceof ImportLocked) &&
+          !(err instanceof ImportChanged)
+        )
+          throw err;
         return err;
       })
       .finally(() => {
@@ -91,7 +102,7 @@ export async function importCommand(
         bar.stop();
         stop.dispose();
       });
-    if (summary instanceof ImportLocked) {
+    if (summary instanceof ImportLocked || summary instanceof ImportChanged) {
       console.error(`coterie: refused: ${summary.message}`);
       process.exitCode = 2;
       return;

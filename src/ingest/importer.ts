@@ -103,6 +103,14 @@ export interface ImportOptions {
 }
 
 /** A new import that would count again events an earlier import counted, not asked for. */
+/** The earlier imports a run matched moved on while it hashed the file: run it again. */
+export class ImportChanged extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ImportChanged';
+  }
+}
+
 export class ImportRefused extends Error {
   constructor(
     readonly file: string,
@@ -590,6 +598,7 @@ export class Importer {
   ): Promise<Checkpoint> {
     return this.db.write(async (tx) => {
       await locks.assertHeld(tx);
+      if (!match.restart) await this.assertUnchanged(tx, identity, match);
       if (match.kind === 'same') return (match.earlier as Earlier).checkpoint;
       if (match.restart) {
         // Recounting these bytes: their own checkpoint starts again, or the windows it
@@ -611,6 +620,50 @@ export class Importer {
       if (!rec) throw new Error(`the checkpoint ${base} to continue is gone`);
       return checkpointOf(rec);
     });
+  }
+
+  /**
+   * Refuses (nothing written) when the checkpoints this run matched, read before it hashed
+   * the file and took their locks, have moved since: another import of these bytes, or
+   * of a longer file that continued them, ran meanwhile. Resuming from the old state
+   * would write lines again (found by review, 12-04).
+   */
+  private async assertUnchanged(
+    tx: ManagedTransaction,
+    identity: FileIdentity,
+    match: Match<Earlier>,
+  ): Promise<void> {
+    const earlier = match.earlier as Earlier | undefined;
+    // The key's own checkpoint is the earlier one for `same`, absent otherwise; a base
+    // (appended, legacy) is the earlier one.
+    const expected = new Map<string, Earlier | null>([
+      [identity.key, match.kind === 'same' ? (earlier ?? null) : null],
+    ]);
+    if ((match.kind === 'appended' || match.kind === 'legacy') && earlier) {
+      expected.set(earlier.key, earlier);
+    }
+    const res = await tx.run(query(this.cypher, 'ingest/read-import-checkpoint-states'), {
+      keys: [...expected.keys()],
+    });
+    for (const rec of res.records) {
+      const was = expected.get(rec.get('key') as string) ?? null;
+      const now = checkpointOf(rec);
+      const same =
+        was === null
+          ? rec.get('found') === false
+          : rec.get('found') === true &&
+            now.line === was.checkpoint.line &&
+            now.window?.end === was.checkpoint.window?.end &&
+            now.window?.parts === was.checkpoint.window?.parts &&
+            rec.get('complete') === was.complete &&
+            rec.get('continuedBy') === was.continuedBy;
+      if (!same) {
+        throw new ImportChanged(
+          `another import of these bytes (or of a longer file that continues them) ran while ` +
+            `${identity.file} was being identified: nothing was written; run the import again`,
+        );
+      }
+    }
   }
 
   /** The summary of a run with nothing to read (the checkpoint's counts, nothing added). */

@@ -270,6 +270,46 @@ describe('coterie import', () => {
     expect(await requestsFor('twice')).toBe(3000);
   });
 
+  it('an import whose earlier import moved on while it hashed writes nothing, and says to run again', async () => {
+    // Review, 12-04: the earlier imports were read before hashing and trusted after the
+    // locks: a longer file that continued this unfinished import meanwhile and finished,
+    // and this run then resumed it from the old line, writing those lines a second time.
+    const file = path.join(dir, 'moved-on.jsonl');
+    const lines = eventLines('movedon', 700);
+    writeFileSync(file, `${lines.slice(0, 600).join('\n')}\n`);
+    await importUntilWritten(file, 200);
+    const longer = path.join(dir, 'moved-on-longer.jsonl');
+    writeFileSync(longer, `${lines.join('\n')}\n`);
+    let ran: ReturnType<typeof spawnSync> | undefined;
+    // The longer file's whole import, run while this one hashes (its event loop held).
+    const runLonger = () => {
+      ran ??= spawnSync(
+        process.execPath,
+        ['--import', 'tsx', path.join(__dirname, '../../src/cli/main.ts'), 'import', longer],
+        {
+          env: childEnv({
+            NEO4J_URI: neo4j.uri,
+            NEO4J_PASSWORD: neo4j.password,
+            LOG_LEVEL: 'warn',
+          }),
+          encoding: 'utf8',
+        },
+      );
+    };
+    await expect(importer().run({ file, batchSize: 100, onHashing: runLonger })).rejects.toThrow(
+      /ran while .*moved-on.jsonl was being identified: nothing was written; run the import again/,
+    );
+    expect(ran?.status).toBe(0);
+    expect(await requestsFor('movedon')).toBe(700);
+    // Run again, it finds the longer file took its lines over, complete: nothing to do.
+    expect(await importer().run({ file, batchSize: 100 })).toMatchObject({
+      match: 'continued',
+      continuedByComplete: true,
+      thisRun: { written: 0 },
+    });
+    expect(await requestsFor('movedon')).toBe(700);
+  });
+
   it('an import whose lock was taken meanwhile writes no further part, and the next import finishes it', async () => {
     // Review of the lock (12-02): a holder paused past the expiry wrote its next part
     // and checkpoint over the new holder's.
