@@ -29,8 +29,10 @@ export class ImportLocked extends Error {
   ) {
     super(
       `another import of ${what} is running (since ${new Date(since).toISOString()}; its lock ` +
-        `expires at ${new Date(expiresAt).toISOString()} unless renewed): nothing was read or ` +
-        'written; run the imports of one file one after another',
+        `expires at ${new Date(expiresAt).toISOString()} unless renewed): nothing was ` +
+        (what === file
+          ? 'read or written; run the imports of one file one after another'
+          : 'written; run the imports of these bytes (copies, links) one after another'),
     );
     this.name = 'ImportLocked';
   }

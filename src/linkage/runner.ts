@@ -115,7 +115,7 @@ function errorText(err: unknown): string {
  * admins and the log.
  */
 function errorSummary(phase: string, err: unknown): string {
-  return `${phase}: ${isAppError(err) ? err.code : 'internal_error'}`;
+  return `${phase}: ${isAppError(err) && err.code !== 'internal' ? err.code : 'internal_error'}`;
 }
 
 /**

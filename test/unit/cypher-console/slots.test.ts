@@ -7,9 +7,9 @@ import type { Context } from '../../../src/context';
 import { AnalystQueries } from '../../../src/cypher-console/run';
 import { AppError } from '../../../src/platform/errors';
 
-const queries = (max: number, perKey = max) =>
+const queries = (max: number, perKey = max, db: object = {}) =>
   new AnalystQueries({
-    db: {},
+    db,
     config: { QUERY_MAX_CONCURRENT: max, QUERY_MAX_CONCURRENT_PER_KEY: perKey },
   } as unknown as Context);
 
@@ -26,18 +26,16 @@ describe('AnalystQueries.reserve', () => {
   it('hands out QUERY_MAX_CONCURRENT slots, then 429 too_many_queries until one is released', () => {
     const q = queries(2);
     const a = q.reserve('a');
-    q.reserve('a');
-    const refused = (() => {
-      try {
-        q.reserve('a');
-      } catch (err) {
-        return err;
-      }
-    })();
+    q.reserve('b');
+    const refused = refusal(() => q.reserve('c'));
     expect(refused).toBeInstanceOf(AppError);
-    expect(refused).toMatchObject({ code: 'too_many_queries', status: 429 });
+    expect(refused).toMatchObject({
+      code: 'too_many_queries',
+      status: 429,
+      details: { scope: 'process', limit: 2 },
+    });
     a.release();
-    expect(() => q.reserve('a')).not.toThrow();
+    expect(() => q.reserve('c')).not.toThrow();
   });
 
   it('a slot released twice frees one slot, not two', () => {
@@ -68,5 +66,31 @@ describe('AnalystQueries.reserve', () => {
     first.release();
     expect(() => q.reserve('greedy')).not.toThrow();
     expect(refusal(() => q.reserve('greedy'))).toMatchObject({ details: { scope: 'key' } });
+  });
+
+  it("a query given up on at its deadline keeps its key's slot until Neo4j has ended it", async () => {
+    let ended: () => void = () => undefined;
+    const gone = new Promise<void>((resolve) => (ended = resolve));
+    // A database whose read is given up on: the deadline hands over what ends with Neo4j.
+    const db = {
+      readOnce: (_work: unknown, opts: { onGivenUp: (p: Promise<void>) => void }) => {
+        opts.onGivenUp(gone);
+        return Promise.reject(new AppError('query_timeout', 'past the deadline'));
+      },
+    };
+    const q = queries(4, 1, db);
+    const slot = q.reserve('k');
+    await expect(
+      slot.run({ text: 'RETURN 1', params: {}, checkPlan: false }),
+    ).rejects.toMatchObject({
+      code: 'query_timeout',
+    });
+    slot.release();
+    expect(refusal(() => q.reserve('k'))).toMatchObject({ details: { scope: 'key' } });
+    expect(() => q.reserve('other')).not.toThrow();
+    ended();
+    await gone;
+    await Promise.resolve();
+    expect(() => q.reserve('k')).not.toThrow();
   });
 });
