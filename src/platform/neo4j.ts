@@ -221,11 +221,14 @@ export class Database {
    * Resolves once Neo4j lists no transaction tagged `tag` (asked every second). A query
    * given up on may still compute in Neo4j: an expression the time limit cannot stop runs
    * on after its connection is closed (README, Known limits: Time), and its slot stays
-   * taken until it ends, so QUERY_MAX_CONCURRENT still bounds how many run there. A
-   * failed check (Neo4j away, which ends its transactions too) counts as ended. On a
-   * cluster the check asks one server, which may not be the one that ran the query.
+   * taken until it ends, so QUERY_MAX_CONCURRENT still bounds how many run there.
+   * `GONE_AFTER_FAILED_CHECKS` failed checks in a row (Neo4j away, which ends its
+   * transactions too) count as ended; one failed check (a busy pool) does not free the
+   * slot of an expression still computing. On a cluster the check asks one server, which
+   * may not be the one that ran the query.
    */
   async transactionGone(tag: string, everyMs = 1_000): Promise<void> {
+    let failed = 0;
     while (!this.closed) {
       // Unreferenced: a poll alone must not keep a process alive.
       await delay(everyMs, undefined, { ref: false });
@@ -236,8 +239,9 @@ export class Database {
           { tag },
         );
         if (Number(res.records[0]?.get('n') ?? 0) === 0) return;
+        failed = 0;
       } catch {
-        return;
+        if (++failed >= GONE_AFTER_FAILED_CHECKS) return;
       } finally {
         await session.close().catch(() => undefined);
       }
@@ -270,6 +274,9 @@ export class Database {
     await this.driver.close();
   }
 }
+
+/** Failed checks in a row after which transactionGone takes a query for ended. */
+export const GONE_AFTER_FAILED_CHECKS = 3;
 
 /** The metadata key an analyst query's transaction carries its tag under (transactionGone). */
 const QUERY_TAG = 'coterieQuery';
