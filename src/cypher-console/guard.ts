@@ -239,12 +239,16 @@ const OPERATOR_WORDS = new Set(
   'AS AND OR XOR IS IN STARTS ENDS CONTAINS ASC DESC ASCENDING DESCENDING'.split(' '),
 );
 
-/** A backslash, one or more u or U (Java reads `\uu0041` too), four hex digits. */
-const UNICODE_ESCAPE = /\\u+[0-9a-f]{4}/i;
+/**
+ * A backslash, then u or U: refused whatever follows. A reader that decodes the next four
+ * characters with Java's Integer.parseInt would also take `+053` or full-width digits
+ * (the embedded 5.26 calls `\u+053E` a syntax error), so no hex pattern is relied on.
+ */
+const UNICODE_ESCAPE = /\\u/i;
 
 /**
  * Checks of the text alone, before Neo4j plans it:
- * - any \uXXXX escape: 400 bad_request, reason unicode_escape (Neo4j decodes it before
+ * - any backslash before u (a \uXXXX escape): 400 bad_request, reason unicode_escape (Neo4j decodes it before
  *   parsing, so `M\u0041TCH` is MATCH to Neo4j and not to these checks);
  * - `CALL { … } IN [n] [CONCURRENT] TRANSACTIONS` runs only in an implicit transaction,
  *   and Neo4j fails it in ours with a DatabaseError (a 500): 400, reason in_transactions;
@@ -261,7 +265,7 @@ export function assertQueryText(text: string): void {
   if (UNICODE_ESCAPE.test(text)) {
     throw new AppError(
       'bad_request',
-      'unicode escapes (\\uXXXX) are not accepted in console queries: Neo4j decodes them before it parses the query, keywords and quotes included; pass such text as a parameter',
+      'unicode escapes (a backslash before u, as in \\uXXXX) are not accepted in console queries: Neo4j decodes them before it parses the query, keywords and quotes included; pass such text as a parameter',
       { details: { reason: 'unicode_escape' } },
     );
   }

@@ -362,6 +362,10 @@ describe('assertQueryText', () => {
       'M\\uu0041TCH (n) RETURN n',
       "RETURN 'a\\u0027, COUNT { CALL db.info() YIELD id RETURN id } AS n //'",
       'RETURN 1 AS x // \\U0041',
+      // whatever follows the u: a parser that reads the four characters with Java's
+      // parseInt would take a sign or other Unicode digits too (review, 12-04)
+      'U\\u+053E other MATCH (n) RETURN n',
+      'U\\u\uff10\uff10\uff15\uff13E other MATCH (n) RETURN n',
     ]) {
       expect([q, reasonOf(q)]).toEqual([q, 'bad_request:unicode_escape']);
     }
