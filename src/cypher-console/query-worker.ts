@@ -47,5 +47,10 @@ function toWire(err: unknown): WireError {
     };
   }
   if (err instanceof RangeError) return { kind: 'range', message: err.message };
-  return { kind: 'other', message: err instanceof Error ? err.message : String(err) };
+  const code = (err as { code?: unknown } | null)?.code;
+  return {
+    kind: 'other',
+    message: err instanceof Error ? err.message : String(err),
+    ...(typeof code === 'string' ? { code } : {}),
+  };
 }

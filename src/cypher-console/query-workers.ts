@@ -34,7 +34,9 @@ export type WireError =
       gqlStatus: string;
       gqlStatusDescription: string;
     }
-  | { kind: 'range' | 'other'; message: string };
+  | { kind: 'range'; message: string }
+  /** `code`: a system error's (ECONNREFUSED), which says it is one (toAppError) */
+  | { kind: 'other'; message: string; code?: string };
 
 export type QueryAnswer = { rows: CappedRows } | { error: WireError };
 
@@ -221,6 +223,6 @@ function fromWire(e: WireError): Error {
     case 'range':
       return new RangeError(e.message);
     default:
-      return new Error(e.message);
+      return Object.assign(new Error(e.message), e.code === undefined ? {} : { code: e.code });
   }
 }

@@ -227,23 +227,38 @@ export class Database {
    * slot of an expression still computing. On a cluster the check asks one server, which
    * may not be the one that ran the query.
    */
-  async transactionGone(tag: string, everyMs = 1_000): Promise<void> {
+  async transactionGone(
+    tag: string,
+    everyMs = 1_000,
+    checkTimeoutMs = CHECK_TIMEOUT_MS,
+  ): Promise<void> {
     let failed = 0;
     while (!this.closed) {
       // Unreferenced: a poll alone must not keep a process alive.
       await delay(everyMs, undefined, { ref: false });
       const session = this.driver.session({ database: this.database });
+      let timer: NodeJS.Timeout | undefined;
       try {
-        const res = await session.run(
-          `SHOW TRANSACTIONS YIELD metaData WHERE metaData.${QUERY_TAG} = $tag RETURN count(*) AS n`,
-          { tag },
-        );
+        // A Neo4j that takes the connection and never answers: a failed check, not a wait
+        // as long as TCP's (minutes) with the slot held.
+        const unanswered = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error('no answer')), checkTimeoutMs);
+        });
+        const res = await Promise.race([
+          session.run(
+            `SHOW TRANSACTIONS YIELD metaData WHERE metaData.${QUERY_TAG} = $tag RETURN count(*) AS n`,
+            { tag },
+          ),
+          unanswered,
+        ]);
         if (Number(res.records[0]?.get('n') ?? 0) === 0) return;
         failed = 0;
       } catch {
         if (++failed >= GONE_AFTER_FAILED_CHECKS) return;
       } finally {
-        await session.close().catch(() => undefined);
+        clearTimeout(timer);
+        // Not awaited: closing a session whose answer never came may not end either.
+        void session.close().catch(() => undefined);
       }
     }
   }
@@ -277,6 +292,8 @@ export class Database {
 
 /** Failed checks in a row after which transactionGone takes a query for ended. */
 export const GONE_AFTER_FAILED_CHECKS = 3;
+/** How long one of its checks may go unanswered before it counts as failed. */
+const CHECK_TIMEOUT_MS = 5_000;
 
 /** The metadata key an analyst query's transaction carries its tag under (transactionGone). */
 const QUERY_TAG = 'coterieQuery';
@@ -407,12 +424,17 @@ export function toAppError(err: unknown): unknown {
     }
   }
   // The driver's own failures (its pool's "acquisition timed out" and "Pool is closed"
-  // are Neo4jErrors with code N/A) and socket errors, by their text. Not a status from
-  // the server (code Neo.*): its syntax errors quote the query, and CONNECTED_FROM would
-  // match "connect".
+  // are Neo4jErrors with code N/A) and socket errors (a system error code), by their
+  // text. Not a status from the server (code Neo.*): its syntax errors quote the query,
+  // and CONNECTED_FROM would match "connect"; nor an error of ours thrown in a
+  // transaction, whose text may name a file such as kafka-connect.jsonl.
+  const driverOrSocket =
+    err instanceof Neo4jError
+      ? !err.code.startsWith('Neo.')
+      : typeof (err as NodeJS.ErrnoException).code === 'string';
   if (
     err instanceof Error &&
-    !(err instanceof Neo4jError && err.code.startsWith('Neo.')) &&
+    driverOrSocket &&
     /ECONNREFUSED|connect|Pool is closed|acquisition timed out/i.test(err.message)
   ) {
     return new AppError('database_unavailable', 'Neo4j is unreachable', { cause: err });

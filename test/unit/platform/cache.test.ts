@@ -15,6 +15,10 @@ import { loadCypher } from '../../../src/platform/cypher';
 import { createLogger } from '../../../src/platform/logger';
 import { Database } from '../../../src/platform/neo4j';
 
+/** A socket error as Node raises it (a system error code): Neo4j is unreachable. */
+const connectionRefused = () =>
+  Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:7687'), { code: 'ECONNREFUSED' });
+
 const cypher = loadCypher();
 type Row = Record<string, unknown>;
 
@@ -198,7 +202,7 @@ describe('CurrentRun while Neo4j is unreachable', () => {
     let now = 0;
     let down = false;
     const { driver, sessions } = fakeDriver(() => {
-      if (down) throw new Error('connect ECONNREFUSED 127.0.0.1:7687');
+      if (down) throw connectionRefused();
       return [{ runId: 'r-1', version: 1 }];
     });
     const { logger, lines } = logged();
@@ -248,7 +252,7 @@ describe('CurrentRun while Neo4j is unreachable', () => {
     // currentRunId: that run, which is not current; the client then paged an old run.
     let down = false;
     const { driver } = fakeDriver((key) => {
-      if (down) throw new Error('connect ECONNREFUSED 127.0.0.1:7687');
+      if (down) throw connectionRefused();
       return key === 'clusters/read-current-run' ? [{ runId: 'r-1', version: 1 }] : [];
     });
     const service = clusterService(driver);
@@ -266,7 +270,7 @@ describe('CurrentRun while Neo4j is unreachable', () => {
 
   it('before any pointer was read, fails with 503', async () => {
     const { driver } = fakeDriver(() => {
-      throw new Error('connect ECONNREFUSED 127.0.0.1:7687');
+      throw connectionRefused();
     });
     const current = new CurrentRun(new Database(driver), cypher, { ttlMs: 0 });
     await expect(current.get()).rejects.toMatchObject({ code: 'database_unavailable' });
@@ -295,7 +299,7 @@ describe('CurrentRun while Neo4j is unreachable', () => {
   it('a membership lookup answers from the loaded index, and without it its own read decides', async () => {
     let down = false;
     const { driver, sessions } = fakeDriver((key) => {
-      if (down) throw new Error('connect ECONNREFUSED 127.0.0.1:7687');
+      if (down) throw connectionRefused();
       switch (key) {
         case 'clusters/read-current-run':
           return [{ runId: 'r-1', version: 1 }];

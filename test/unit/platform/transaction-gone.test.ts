@@ -5,14 +5,15 @@
 import type { Driver } from 'neo4j-driver';
 import { Database, GONE_AFTER_FAILED_CHECKS } from '../../../src/platform/neo4j';
 
-/** A driver whose SHOW TRANSACTIONS answers come from `answers`: a count, or 'fail'. */
-function scripted(answers: (number | 'fail')[]) {
+/** A driver whose SHOW TRANSACTIONS answers come from `answers`: a count, 'fail' or 'hang'. */
+function scripted(answers: (number | 'fail' | 'hang')[]) {
   let checks = 0;
   const driver = {
     session: () => ({
       run: async () => {
         const answer = answers[checks++] ?? 0;
         if (answer === 'fail') throw new Error('pool busy');
+        if (answer === 'hang') return new Promise(() => undefined);
         return { records: [{ get: () => answer }] };
       },
       close: async () => undefined,
@@ -32,5 +33,11 @@ describe('Database.transactionGone', () => {
     const { db, checks } = scripted(['fail', 'fail', 'fail', 1]);
     await db.transactionGone('t', 1);
     expect(checks()).toBe(3);
+  });
+
+  it('a check Neo4j never answers counts as failed after its timeout', async () => {
+    const { db, checks } = scripted(['hang', 1, 'hang', 'hang', 'hang', 1]);
+    await db.transactionGone('t', 1, 20);
+    expect(checks()).toBe(5);
   });
 });
