@@ -102,7 +102,6 @@ export interface ImportOptions {
   maxLineBytes?: number;
 }
 
-/** A new import that would count again events an earlier import counted, not asked for. */
 /** The earlier imports a run matched moved on while it hashed the file: run it again. */
 export class ImportChanged extends Error {
   constructor(message: string) {
@@ -111,6 +110,7 @@ export class ImportChanged extends Error {
   }
 }
 
+/** A new import that would count again events an earlier import counted, not asked for. */
 export class ImportRefused extends Error {
   constructor(
     readonly file: string,

@@ -741,10 +741,19 @@ export async function startLocalNeo4j(opts: LocalNeo4jOptions): Promise<LocalNeo
       }
       if (await terminate([child], exited, STOP_GRACE_MS))
         log(`neo4j-local[${child.pid}]: no clean exit after ${STOP_GRACE_MS / 1000}s, SIGKILL`);
-      // The child and its pipes are unref'd: without a handle of its own, a process with
-      // nothing else left (a service's stop) could end here before hearing the exit.
-      const wait = setInterval(noop, 1000);
-      const { code, signal } = await exited.finally(() => clearInterval(wait));
+      // The child and its pipes are unref'd: without a timer of its own, a process with
+      // nothing else left (a service's stop) could end here before hearing the exit. Bounded:
+      // a launcher stuck in uninterruptible I/O outlives even SIGKILL.
+      let timer: NodeJS.Timeout | undefined;
+      const unheard = new Promise<null>((resolve) => {
+        timer = setTimeout(() => resolve(null), STOP_GRACE_MS);
+      });
+      const ended = await Promise.race([exited, unheard]).finally(() => clearTimeout(timer));
+      if (ended === null) {
+        log(`neo4j-local[${child.pid}]: no exit heard ${STOP_GRACE_MS / 1000}s after SIGKILL`);
+        return;
+      }
+      const { code, signal } = ended;
       if (code !== 0) {
         log(`neo4j-local[${child.pid}]: exited with ${signal ?? `code ${code}`}`);
       }
