@@ -274,27 +274,14 @@ describe('coterie import', () => {
     // Review, 12-04: the earlier imports were read before hashing and trusted after the
     // locks: a longer file that continued this unfinished import meanwhile and finished,
     // and this run then resumed it from the old line, writing those lines a second time.
-    const file = path.join(dir, 'moved-on.jsonl');
-    const lines = eventLines('movedon', 700);
-    writeFileSync(file, `${lines.slice(0, 600).join('\n')}\n`);
-    await importUntilWritten(file, 200);
-    const longer = path.join(dir, 'moved-on-longer.jsonl');
-    writeFileSync(longer, `${lines.join('\n')}\n`);
+    const { file, longer } = await stoppedWithLonger('moved-on', 'movedon');
     let ran: ReturnType<typeof spawnSync> | undefined;
     // The longer file's whole import, run while this one hashes (its event loop held).
     const runLonger = () => {
-      ran ??= spawnSync(
-        process.execPath,
-        ['--import', 'tsx', path.join(__dirname, '../../src/cli/main.ts'), 'import', longer],
-        {
-          env: childEnv({
-            NEO4J_URI: neo4j.uri,
-            NEO4J_PASSWORD: neo4j.password,
-            LOG_LEVEL: 'warn',
-          }),
-          encoding: 'utf8',
-        },
-      );
+      ran ??= spawnSync(process.execPath, ['--import', 'tsx', CLI, 'import', longer], {
+        env: cliEnv(),
+        encoding: 'utf8',
+      });
     };
     await expect(importer().run({ file, batchSize: 100, onHashing: runLonger })).rejects.toThrow(
       /ran while .*moved-on.jsonl was being identified: nothing was written; run the import again/,
@@ -1592,12 +1579,7 @@ describe('what identifies an import: its bytes', () => {
 
   it('the CLI exits 3 for a file whose bytes an unfinished longer import took over, 0 once it is finished', async () => {
     // Review, 12-04: it exited 0, and a script took the file for imported.
-    const file = path.join(dir, 'cli-continued.jsonl');
-    const lines = eventLines('clicont', 700);
-    writeFileSync(file, `${lines.slice(0, 600).join('\n')}\n`);
-    await importUntilWritten(file, 200);
-    const longer = path.join(dir, 'cli-continued-longer.jsonl');
-    writeFileSync(longer, `${lines.join('\n')}\n`);
+    const { file, longer, lines } = await stoppedWithLonger('cli-continued', 'clicont');
     expect(await importUntilWritten(longer, 400)).toMatchObject({
       match: 'appended',
       interrupted: true,
@@ -1665,20 +1647,35 @@ describe('what identifies an import: its bytes', () => {
 });
 
 /** The CLI as `npm run coterie` runs it, against the test's Neo4j. */
+const CLI = path.join(__dirname, '../../src/cli/main.ts');
+
+/** The CLI's environment: the test Neo4j, warnings only. */
+const cliEnv = () =>
+  childEnv({ NEO4J_URI: neo4j.uri, NEO4J_PASSWORD: neo4j.password, LOG_LEVEL: 'warn' });
+
+/**
+ * `<name>.jsonl`, the first 600 of 700 event lines of `prefix`, imported until 200 are
+ * written; `<name>-longer.jsonl`, all 700 (its bytes begin with the other's).
+ */
+async function stoppedWithLonger(name: string, prefix: string) {
+  const file = path.join(dir, `${name}.jsonl`);
+  const lines = eventLines(prefix, 700);
+  writeFileSync(file, `${lines.slice(0, 600).join('\n')}\n`);
+  await importUntilWritten(file, 200);
+  const longer = path.join(dir, `${name}-longer.jsonl`);
+  writeFileSync(longer, `${lines.join('\n')}\n`);
+  return { file, longer, lines };
+}
+
 function runCli(args: string[], onStart?: (child: ReturnType<typeof spawn>) => void) {
-  const cli = path.join(__dirname, '../../src/cli/main.ts');
-  const env = childEnv({
-    NEO4J_URI: neo4j.uri,
-    NEO4J_PASSWORD: neo4j.password,
-    LOG_LEVEL: 'warn',
-  });
+  const env = cliEnv();
   return new Promise<{
     code: number | null;
     signal: string | null;
     stdout: string;
     stderr: string;
   }>((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], { env });
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
