@@ -304,16 +304,14 @@ export class Importer {
           : {}),
       };
     }
-    // The lock is checked in the transaction that picks the checkpoint up, before the
-    // reject file is touched: a run paused past the lock's expiry while hashing (Ctrl-Z)
-    // must neither reset a checkpoint nor cut a reject file another import now writes.
     // The bytes' lock, and the continued import's: the same bytes under another path
     // (a copy, a symlink, the log mounted on another host) are not imported at once.
     await locks.take(key, `these bytes (${key})`);
-    if (match.kind === 'appended' || match.kind === 'legacy') {
-      const base = (match.earlier as Earlier).key;
-      await locks.take(base, `the import this file continues (${base})`);
-    }
+    const base = continuedKey(match);
+    if (base !== null) await locks.take(base, `the import this file continues (${base})`);
+    // Every lock is checked in the transaction that picks the checkpoint up, before the
+    // reject file is touched: a run paused past the lock's expiry while hashing (Ctrl-Z)
+    // must neither reset a checkpoint nor cut a reject file another import now writes.
     const checkpoint = await this.startFrom(identity, match, locks);
     const resumedFromLine = checkpoint.line;
     if (match.kind === 'new' && firstRejectImport(rejectFile) !== key) {
@@ -609,8 +607,8 @@ export class Importer {
         });
         return NONE;
       }
-      if (match.kind !== 'appended' && match.kind !== 'legacy') return NONE;
-      const base = (match.earlier as Earlier).key;
+      const base = continuedKey(match);
+      if (base === null) return NONE;
       const res = await tx.run(query(this.cypher, 'ingest/continue-import-checkpoint'), {
         ...identityParams(identity),
         base,
@@ -639,9 +637,7 @@ export class Importer {
     const expected = new Map<string, Earlier | null>([
       [identity.key, match.kind === 'same' ? (earlier ?? null) : null],
     ]);
-    if ((match.kind === 'appended' || match.kind === 'legacy') && earlier) {
-      expected.set(earlier.key, earlier);
-    }
+    if (continuedKey(match) !== null && earlier) expected.set(earlier.key, earlier);
     const res = await tx.run(query(this.cypher, 'ingest/read-import-checkpoint-states'), {
       keys: [...expected.keys()],
     });
@@ -844,6 +840,13 @@ export class Importer {
       });
     });
   }
+}
+
+/** The key of the earlier import this run continues (appended, legacy), or null. */
+function continuedKey(match: Match<Earlier>): string | null {
+  return match.kind === 'appended' || match.kind === 'legacy'
+    ? (match.earlier as Earlier).key
+    : null;
 }
 
 /** A checkpoint's counts and open window from a record of its properties. */
