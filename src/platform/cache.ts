@@ -200,12 +200,19 @@ export class CurrentRun {
       this.failure = undefined;
     }
     const { value, bookmarks } = read;
-    // A read begun before the last invalidate() may hold the pointer from before a swap:
-    // the read that began after it decides.
-    if (generation !== this.generation) return this.runId;
+    if (generation !== this.generation) {
+      // Begun before the last invalidate(): it may hold the pointer from before a swap, so
+      // it is not the check that invalidate() asks for. But it was read during its
+      // callers' calls, which may have begun after the swap committed (a client that saw
+      // the run succeed before this process heard of it): it answers them, unless the
+      // run held is known to be newer, and is kept only when known to be newer itself.
+      if (value.version === null || this.version === null) return value.runId;
+      if (value.version <= this.version) return this.runId;
+    } else {
+      this.checkedAt = this.now();
+      this.checkedGeneration = generation;
+    }
     this.lastBookmarks = bookmarks;
-    this.checkedAt = this.now();
-    this.checkedGeneration = generation;
     this.seen = true;
     // A pointer older than one already seen (a server behind the one read before): ignored.
     if (value.version !== null && this.version !== null && value.version < this.version) {

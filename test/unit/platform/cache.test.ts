@@ -296,6 +296,45 @@ describe('CurrentRun while Neo4j is unreachable', () => {
     expect(await current.get()).toBe('r-new'); // the late answer from before changed nothing
   });
 
+  it('a read set aside by invalidate() still answers its callers the newer run it read', async () => {
+    // CI, 12-04: a client saw its run succeed and asked for a cluster before the runner
+    // heard of the swap; the request's read saw the new pointer, then the runner's
+    // invalidate() set it aside and the request was answered the run before.
+    const { current, reads, until } = await heldPointerReads();
+    const moves: (string | null)[] = [];
+    current.onChange((runId) => moves.push(runId));
+    current.invalidate(); // the ttl would otherwise answer the run held
+    const request = current.get();
+    await until(1);
+    current.invalidate(); // the runner heard of its swap
+    const runner = current.get();
+    await until(2);
+    reads[0]!([{ runId: 'r-2', version: 2 }]);
+    expect(await request).toBe('r-2');
+    // Kept at once, as newer than the run held; the read begun after invalidate() is
+    // still the check (the same run: no second move).
+    expect(moves).toEqual(['r-2']);
+    reads[1]!([{ runId: 'r-2', version: 2 }]);
+    expect(await runner).toBe('r-2');
+    expect(await current.get()).toBe('r-2');
+    expect(moves).toEqual(['r-2']);
+  });
+
+  it('a read set aside by invalidate() answers the run held when that is newer', async () => {
+    const { current, reads, until } = await heldPointerReads();
+    current.invalidate();
+    const request = current.get();
+    await until(1);
+    current.invalidate();
+    const runner = current.get();
+    await until(2);
+    reads[1]!([{ runId: 'r-3', version: 3 }]);
+    expect(await runner).toBe('r-3');
+    reads[0]!([{ runId: 'r-2', version: 2 }]); // a server behind, or read before the swap
+    expect(await request).toBe('r-3');
+    expect(await current.get()).toBe('r-3');
+  });
+
   it('a membership lookup answers from the loaded index, and without it its own read decides', async () => {
     let down = false;
     const { driver, sessions } = fakeDriver((key) => {
