@@ -194,40 +194,50 @@ export function calledProcedures(text: string): string[] {
 }
 
 /**
- * How deep the query text nests: brackets ((, [, {) plus the longest run of prefix
- * operators (NOT, unary - and +) met at that depth, in the code only (comments and
- * strings blanked). Neo4j's parser fails a few hundred levels down with an internal error
- * (Neo.DatabaseError.General.UnknownError, or an "Ignored" error the driver reports
+ * How deep the query text nests: brackets ((, [, {) and CASE … END, plus the longest run
+ * of prefix operators (NOT, unary - and +) met at that depth, in the code only (comments
+ * and strings blanked). Neo4j's parser fails a few hundred levels down with an internal
+ * error (Neo.DatabaseError.General.UnknownError, or an "Ignored" error the driver reports
  * without a code), not a client error: the console refuses such text before it reaches
  * Neo4j (QUERY_MAX_NESTING).
+ *
+ * `case` and `end` may also name a variable or a map key, so CASE counts as the words it
+ * is (not after `.` or `$`, not before `:`), an END closes only a CASE left open within
+ * the same brackets, and a closing bracket closes the CASEs left open inside it. A
+ * variable `end` can thus hide a level: the count is for honest text, and text that
+ * hides its depth gets Neo4j's own error.
  */
 export function nestingDepth(text: string): number {
   const code = codeOnly(text);
-  let depth = 0;
+  const open: ('bracket' | 'case')[] = [];
   let run = 0;
   let max = 0;
   for (let i = 0; i < code.length; i++) {
     const c = code[i] as string;
     if (WS_CHAR.test(c)) continue;
     if (c === '(' || c === '[' || c === '{') {
-      depth++;
+      open.push('bracket');
       run = 0;
     } else if (c === ')' || c === ']' || c === '}') {
-      depth = Math.max(0, depth - 1);
+      const bracket = open.lastIndexOf('bracket');
+      open.length = Math.max(0, bracket);
       run = 0;
     } else if (c === '-' || c === '+') {
       run++;
-    } else if (
-      (c === 'N' || c === 'n') &&
-      !WORD_CHAR.test(code[i - 1] ?? ' ') &&
-      /^NOT(?![\p{ID_Continue}$])/iu.test(code.slice(i, i + 4))
-    ) {
-      run++;
-      i += 2;
+    } else if (WORD_CHAR.test(c) && !WORD_CHAR.test(code[i - 1] ?? ' ')) {
+      const word = /^[\p{ID_Continue}$]+/u.exec(code.slice(i, i + 64))?.[0] ?? c;
+      const upper = word.toUpperCase();
+      const key = /^\s*:/u.test(code.slice(i + word.length, i + word.length + 32));
+      const member = /[.$]\s*$/u.test(code.slice(Math.max(0, i - 32), i));
+      if (upper === 'NOT') run++;
+      else run = 0;
+      if (upper === 'CASE' && !key && !member) open.push('case');
+      else if (upper === 'END' && !key && !member && open[open.length - 1] === 'case') open.pop();
+      i += word.length - 1;
     } else {
       run = 0;
     }
-    max = Math.max(max, depth + run);
+    max = Math.max(max, open.length + run);
   }
   return max;
 }

@@ -26,7 +26,7 @@ export const cypherRequestSchema = z
       .min(1)
       .max(20_000)
       .refine((q) => nestingDepth(q) <= QUERY_MAX_NESTING, {
-        message: `query may nest at most ${QUERY_MAX_NESTING} levels (brackets and NOT, - or + in a row)`,
+        message: `query may nest at most ${QUERY_MAX_NESTING} levels (brackets, CASE … END, and NOT, - or + in a row)`,
       }),
     params: z
       .record(z.string(), z.unknown())
@@ -161,7 +161,8 @@ export function driverParams(params: Record<string, unknown>): Record<string, un
 /**
  * Neo4j's refusal of a write, and errors in the query itself, as AppErrors.
  * `analystsText`: the query is the analyst's own (the console), so an execution failure
- * is theirs too; in a saved investigation it is the service's, a 500.
+ * is theirs too, and so is Neo4j's message; in a saved investigation an execution
+ * failure is the service's, a 500, and a client error's message is a fixed text.
  */
 export function mapQueryError(err: unknown, analystsText = false): unknown {
   // A value nested so deep that the driver's decoder or the conversion to JSON runs out
@@ -184,7 +185,10 @@ export function mapQueryError(err: unknown, analystsText = false): unknown {
     err.code.startsWith('Neo.ClientError.') ||
     (analystsText && err.code === 'Neo.DatabaseError.Statement.ExecutionFailed')
   ) {
-    return new AppError('bad_request', err.message, {
+    // An investigation's text is the service's: Neo4j's message, which can quote the
+    // query and the data it read, stays in the log (the cause), not in the answer.
+    const message = analystsText ? err.message : 'Neo4j refused the query for these parameters';
+    return new AppError('bad_request', message, {
       cause: err,
       details: { neo4jCode: err.code },
     });

@@ -636,6 +636,7 @@ describe('POST /v1/cypher', () => {
       `RETURN ${'['.repeat(400)}${']'.repeat(400)} AS x`,
       `RETURN ${'NOT '.repeat(400)}true AS x`,
       `RETURN ${'('.repeat(400)}1${')'.repeat(400)} AS x`,
+      `RETURN ${'CASE WHEN true THEN '.repeat(400)}1${' END'.repeat(400)} AS x`,
     ]) {
       const res = await step('nested', cypher(query));
       expect([res.status, (res.body.error as { code?: string })?.code]).toEqual([
@@ -646,6 +647,10 @@ describe('POST /v1/cypher', () => {
     // Nesting an analyst writes by hand still runs.
     const fine = await cypher(`RETURN ${'['.repeat(30)}1${']'.repeat(30)} IS NOT NULL AS x`);
     expect(fine).toMatchObject({ status: 200, body: { rows: [{ x: true }] } });
+    const cases = await cypher(
+      `WITH {end: 1} AS end RETURN ${'CASE WHEN true THEN '.repeat(30)}end.end${' END'.repeat(30)} AS x`,
+    );
+    expect(cases).toMatchObject({ status: 200, body: { rows: [{ x: 1 }] } });
   });
 
   it('400 for CALL { … } IN TRANSACTIONS, which a read transaction cannot run', async () => {

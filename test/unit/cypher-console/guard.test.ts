@@ -336,6 +336,28 @@ describe('nestingDepth', () => {
     expect(nestingDepth('WITH 1 AS nothing, 2 AS knot RETURN nothing - knot')).toBe(1);
     expect(nestingDepth(`RETURN '${'['.repeat(400)}' AS s // ${'('.repeat(400)}\n`)).toBe(0);
   });
+
+  it('counts CASE … END, and case or end naming a key, a property or a variable as no level', () => {
+    // Review, 12-04: 400 nested CASEs failed in Neo4j's parser ("Ignored"), a 500.
+    let searched = '1';
+    for (let i = 0; i < 400; i++) searched = `CASE WHEN true THEN ${searched} END`;
+    expect(nestingDepth(`RETURN ${searched} AS x`)).toBe(400);
+    let simple = '1';
+    for (let i = 0; i < 3; i++) simple = `case ${simple} when 1 then 1 end`;
+    expect(nestingDepth(`RETURN ${simple} AS x`)).toBe(3);
+    // side by side, each closed by its END
+    expect(nestingDepth(`RETURN ${'CASE WHEN true THEN 1 END, '.repeat(100)}1 AS x`)).toBe(1);
+    expect(nestingDepth('RETURN [CASE WHEN true THEN (1) END] AS x')).toBe(3);
+    // a CASE left open inside brackets closes with them
+    expect(nestingDepth(`RETURN ${'[CASE '.repeat(3)}${']'.repeat(3)}, [1] AS x`)).toBe(6);
+    expect(nestingDepth(`RETURN ${'[CASE ]'.repeat(100)} AS x`)).toBe(2);
+    // keys, properties and parameters are no CASE and close none
+    expect(nestingDepth('WITH {case: 1, end: 2} AS m RETURN m.case, m.end, $case AS x')).toBe(1);
+    expect(nestingDepth('RETURN CASE WHEN true THEN {end: 1} END AS x')).toBe(2);
+    expect(nestingDepth('RETURN CASE WHEN true THEN m.end END AS x')).toBe(1);
+    // an END with no CASE open in its brackets closes nothing
+    expect(nestingDepth('RETURN CASE WHEN true THEN [end] END AS x')).toBe(2);
+  });
 });
 
 describe('assertQueryText', () => {
