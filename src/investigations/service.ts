@@ -8,13 +8,15 @@ import type { AnalystQueries } from '../cypher-console/run';
 import { auditedQuery, withStats } from '../cypher-console/service';
 import { AuditLog } from '../platform/audit';
 import type { Principal } from '../platform/auth';
-import { AppError } from '../platform/errors';
+import { AppError, isAppError } from '../platform/errors';
 import { parseInput } from '../platform/http';
+import type { Logger } from '../platform/logger';
 import { type Investigation, loadInvestigations, toDriverParams } from './catalog';
 
 export class Investigations {
   readonly catalog: Map<string, Investigation>;
   private readonly audit: AuditLog;
+  private readonly logger: Logger;
 
   constructor(
     ctx: Context,
@@ -22,6 +24,7 @@ export class Investigations {
   ) {
     this.catalog = loadInvestigations(ctx.cypher);
     this.audit = new AuditLog(ctx.db, ctx.cypher, ctx.logger);
+    this.logger = ctx.logger;
   }
 
   list() {
@@ -46,14 +49,22 @@ export class Investigations {
     if (!inv) throw new AppError('not_found', `no investigation "${name}"`);
     const values = parseInput(inv.schema, body ?? {});
     const entry = { actor: who, action: 'investigation' as const, target: name, params: values };
-    return auditedQuery(this.audit, this.queries, entry, async (slot) => {
-      const started = performance.now(); // the query's time, not the audit write's
-      const result = await slot.run({
-        text: inv.text,
-        params: toDriverParams(inv, values),
-        checkPlan: false,
+    try {
+      return await auditedQuery(this.audit, this.queries, entry, async (slot) => {
+        const started = performance.now(); // the query's time, not the audit write's
+        const result = await slot.run({
+          text: inv.text,
+          params: toDriverParams(inv, values),
+          checkPlan: false,
+        });
+        return { name, params: values, ...withStats(result, started) };
       });
-      return { name, params: values, ...withStats(result, started) };
-    });
+    } catch (err) {
+      // The answer carries a fixed text (mapQueryError); Neo4j's own is for the log.
+      if (isAppError(err) && err.code === 'bad_request' && err.cause !== undefined) {
+        this.logger.warn({ err: err.cause, investigation: name }, 'Neo4j refused an investigation');
+      }
+      throw err;
+    }
   }
 }

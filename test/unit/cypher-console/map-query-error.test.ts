@@ -30,6 +30,16 @@ describe('mapQueryError', () => {
     }
   });
 
+  it("Neo4j's message reaches the console's analyst only, not an investigation's", () => {
+    // Review, 12-04: an investigation passed Neo4j's text, which can quote data, through.
+    const syntax = neo4jError('Neo.ClientError.Statement.ArgumentError');
+    expect(mapQueryError(syntax, true)).toMatchObject({ message: 'substring: negative length' });
+    const saved = mapQueryError(syntax) as AppError;
+    expect(saved).toMatchObject({ code: 'bad_request', details: { neo4jCode: syntax.code } });
+    expect(saved.message).not.toContain('substring');
+    expect(saved.cause).toBe(syntax); // logged with the request
+  });
+
   it('a stack overflow converting a deeply nested result → 422 result_too_deep, either way', () => {
     let overflow: unknown;
     const dive = (n: number): number => (n === 0 ? 0 : 1 + dive(n - 1));
