@@ -147,7 +147,15 @@ async function main(): Promise<void> {
     ]);
     await Promise.all([closed, Promise.race([runsEnded, grace])]);
     clearTimeout(cut);
-    await connection.close();
+    const unclean = await connection.close();
+    if (unclean !== null) {
+      // Its store may need recovery at the next start: a supervisor should hear of it.
+      logger.error(
+        { signal, exit: unclean },
+        'stopped, but the embedded Neo4j did not stop cleanly',
+      );
+      process.exit(1);
+    }
     logger.info(
       { signal },
       ctx.config.NEO4J_URI ? 'stopped' : 'stopped (and the embedded Neo4j with it)',

@@ -56,6 +56,8 @@ export async function withRuntime<T>(work: (rt: CliRuntime) => Promise<T>): Prom
   try {
     return await work({ config, logger, db: connection.db, cypher });
   } finally {
-    await connection.close();
+    // What the command did is committed; its exit status stays the command's.
+    const unclean = await connection.close();
+    if (unclean !== null) logger.warn({ exit: unclean }, 'the embedded Neo4j did not stop cleanly');
   }
 }

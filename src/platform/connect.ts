@@ -14,7 +14,11 @@ export interface Connection {
   db: Database;
   uri: string;
   local: boolean;
-  close(): Promise<void>;
+  /**
+   * Closes the driver and stops the embedded Neo4j. Null when that Neo4j ended cleanly
+   * (exit 0, by this stop or earlier), or when there is none; else how it ended.
+   */
+  close(): Promise<string | null>;
 }
 
 export interface ConnectOptions {
@@ -32,7 +36,7 @@ export async function connect(
   let uri = config.NEO4J_URI;
   let user = config.NEO4J_USER;
   let password = config.NEO4J_PASSWORD;
-  let stopLocal: (() => Promise<void>) | undefined;
+  let stopLocal: (() => Promise<string | null>) | undefined;
   let closing = false;
   if (uri === undefined || uri === '') {
     const dataDir = path.resolve(repoRoot(), config.NEO4J_LOCAL_DATA_DIR);
@@ -59,7 +63,13 @@ export async function connect(
     uri = local.uri;
     user = local.user;
     password = local.password;
-    stopLocal = () => local.stop();
+    stopLocal = async () => {
+      await local.stop();
+      // stop() waits for the exit, but gives up on hearing it after SIGKILL (bounded)
+      const heard = await Promise.race([local.exited, Promise.resolve(null)]);
+      if (heard === null) return 'no exit heard after SIGKILL';
+      return heard.code === 0 ? null : (heard.signal ?? `code ${heard.code}`);
+    };
     logger.info({ uri }, 'local Neo4j is up');
     void local.exited.then(({ code, signal }) => {
       if (!closing) opts.onLocalExit?.(signal ?? `code ${code}`);
@@ -88,7 +98,7 @@ export async function connect(
     async close() {
       closing = true;
       await db.close();
-      if (stopLocal) await stopLocal();
+      return stopLocal ? stopLocal() : null;
     },
   };
 }

@@ -438,6 +438,26 @@ it('the embedded Neo4j stopped by the same stop (systemd signals the whole unit)
   }
 });
 
+it('the embedded Neo4j killed during the stop: the service ends its stop, exit 1', async () => {
+  // Review, 12-04: it exited 0, and a supervisor took a store that may need recovery
+  // for a clean stop.
+  const svc = await startServiceProcess();
+  try {
+    const { held } = await sigtermWithBatchHeld(svc, 'held-3', (neo4jPid) =>
+      process.kill(neo4jPid, 'SIGKILL'),
+    );
+    await held.catch(() => undefined);
+    const code = await within(60_000, 'service exit', svc.exited);
+    expect(code).toBe(1);
+    expect(svc.output()).toContain('the embedded Neo4j exited during the stop');
+    expect(svc.output()).toMatch(
+      /"exit":"SIGKILL"[^\n]*"msg":"stopped, but the embedded Neo4j did not stop cleanly"/,
+    );
+  } finally {
+    if (svc.child.exitCode === null) process.kill(-svc.child.pid!, 'SIGKILL');
+  }
+});
+
 /**
  * Sends a batch for `accountId` that waits on a lock the test holds on that account, then
  * SIGTERM to the service, and once it says "shutting down" runs `meanwhile` (given the
