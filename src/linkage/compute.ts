@@ -173,17 +173,20 @@ function memberIdsOnly(
  * Deterministic id for a new cluster: a hash of the run it is matched against (the
  * current one; "" before the first), the seed and its smallest member id. A run retried
  * from the same state draws the same ids; two published runs never start from the same
- * run, so an id is never drawn twice (the pointer only moves on).
+ * run, so an id is never drawn twice (the pointer only moves on). `attempt` > 0 draws
+ * again, for an id that 48 bits of hash made equal to one already taken.
  */
 export function newClusterId(
   previousRunId: string | null,
   seed: number,
   memberIds: readonly string[],
+  attempt = 0,
 ): string {
   let first = memberIds[0] ?? '';
   for (const id of memberIds) if (id < first) first = id;
+  const again = attempt > 0 ? `\u0000${attempt}` : '';
   const hash = createHash('sha256')
-    .update(`${previousRunId ?? ''}\u0000${seed}\u0000${first}`)
+    .update(`${previousRunId ?? ''}\u0000${seed}\u0000${first}${again}`)
     .digest('hex');
   return `c-${hash.slice(0, 12)}`;
 }
@@ -204,14 +207,19 @@ export function stableIds(
   let n = 0;
   const placeholder = '\u0000new:';
   const result = matchClusters(previous, scored, accountIds, () => `${placeholder}${n++}`, options);
+  // Publish merges clusters by id and history is kept by id: a new id must be none of
+  // the ids kept, retired here or drawn before in this run.
+  const taken = new Set(previous.map((p) => p.id));
+  for (const c of result.clusters) if (!c.id.startsWith(placeholder)) taken.add(c.id);
   const rename = new Map<string, string>();
   for (const c of result.clusters) {
     if (!c.id.startsWith(placeholder)) continue;
-    const id = newClusterId(
-      previousRunId,
-      seed,
-      c.members.map((a) => accountIds[a] as string),
-    );
+    const members = c.members.map((a) => accountIds[a] as string);
+    let id = newClusterId(previousRunId, seed, members);
+    for (let attempt = 1; taken.has(id); attempt++) {
+      id = newClusterId(previousRunId, seed, members, attempt);
+    }
+    taken.add(id);
     rename.set(c.id, id);
   }
   if (rename.size === 0) return result;
