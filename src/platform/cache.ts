@@ -70,8 +70,11 @@ export class CurrentRun {
   private seen = false;
   private lastBookmarks: Bookmarks = [];
   private checkedAt = -Infinity;
-  /** the invalidate() generation of the read that set checkedAt */
-  private checkedGeneration = -1;
+  /**
+   * The latest invalidate() generation in which a read began that `runId` is at least as
+   * new as: getNow() waits for one begun at or after its call, set aside or not.
+   */
+  private freshGeneration = -1;
   /** the last pointer read's failure, while no read has succeeded since */
   private failure: { at: number; err: unknown } | undefined;
   /** the pointer read requests share, and the invalidate() generation it began in */
@@ -145,14 +148,16 @@ export class CurrentRun {
   async getNow(): Promise<string | null> {
     this.invalidate();
     const asked = this.generation;
-    // A read that began before a later invalidate() (another request's getNow) is set
-    // aside and answers the run held: wait for one begun at or after this call's.
+    // The read shared may have begun before this call (one set aside by this call's
+    // invalidate() that had not finished yet): wait for one begun at or after it. A read
+    // begun after it and set aside by a later call still counts.
     for (let tries = 1; ; tries++) {
-      const runId = await this.get();
+      await this.get();
       if (this.failure) throw this.failure.err;
-      if (this.checkedGeneration >= asked) return runId;
-      // Set aside again and again (a flood of such requests): not the run held, which
-      // may be the stale one the caller asks past.
+      if (this.freshGeneration >= asked) return this.runId;
+      // No such read answered again and again (pointers without versions, whose set-aside
+      // reads cannot be compared): not the run held, which may be the stale one the caller
+      // asks past.
       if (tries === 4) {
         throw new AppError('database_unavailable', 'the current run could not be read anew');
       }
@@ -202,16 +207,21 @@ export class CurrentRun {
     const { value, bookmarks } = read;
     if (generation !== this.generation) {
       // Begun before the last invalidate(): it may hold the pointer from before a swap, so
-      // it is not the check that invalidate() asks for. But it was read during its
-      // callers' calls, which may have begun after the swap committed (a client that saw
-      // the run succeed before this process heard of it): it answers them, unless the
-      // run held is known to be newer, and is kept only when known to be newer itself.
-      if (value.version === null || this.version === null) return value.runId;
-      if (value.version <= this.version) return this.runId;
+      // it is not the check that invalidate() asks for. But its callers' calls may have
+      // begun after the swap committed (a client that saw the run succeed before this
+      // process heard of it), so it is kept when known newer than the run held (its
+      // bookmarks with it), or when none is held; else its callers get the run held,
+      // known at least as new when both have versions.
+      const newer = value.version !== null && this.version !== null && value.version > this.version;
+      if (this.seen && !newer) {
+        const asNew = value.version !== null && this.version !== null;
+        if (asNew) this.freshGeneration = Math.max(this.freshGeneration, generation);
+        return this.runId;
+      }
     } else {
       this.checkedAt = this.now();
-      this.checkedGeneration = generation;
     }
+    this.freshGeneration = Math.max(this.freshGeneration, generation);
     this.lastBookmarks = bookmarks;
     this.seen = true;
     // A pointer older than one already seen (a server behind the one read before): ignored.
