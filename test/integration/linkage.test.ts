@@ -742,6 +742,40 @@ describe('linkage runs', () => {
     expect(lease?.holder).toBeNull();
   });
 
+  it('a run failed by another process (its lease expired) writes none of its batches after', async () => {
+    // Review, 12-05: the batches did not check the run, so one failed by the dead-run check
+    // and cleaned up by the next run's housekeeping wrote its remaining batches back, as
+    // orphans until a later housekeeping.
+    let runId = '';
+    const seen: number[] = [];
+    const started = await startLinkage(svc.ctx, {
+      trigger: 'api',
+      hooks: {
+        beforePhase: async (phase) => {
+          if (phase !== 'publish') return;
+          while (runId === '') await new Promise((r) => setImmediate(r));
+          // what fail-dead-runs does to a run whose lease expired, the lease left alone
+          await cypher("MATCH (r:LinkageRun {id: $id}) SET r.status = 'failed'", { id: runId });
+        },
+        afterPublishBatch: async () => {
+          const [row] = await cypher('MATCH (c:Cluster {runId: $id}) RETURN count(c) AS n', {
+            id: runId,
+          });
+          seen.push(Number(row?.n));
+        },
+      },
+    });
+    runId = started.runId;
+    expect((await started.done).status).toBe('failed');
+    expect(seen.length).toBeGreaterThan(1);
+    expect(seen.every((n) => n === 0)).toBe(true);
+    const [members] = await cypher(
+      'MATCH (:Account)-[m:MEMBER_OF]->(:Cluster {runId: $id}) RETURN count(m) AS n',
+      { id: runId },
+    );
+    expect(Number(members?.n)).toBe(0);
+  });
+
   /**
    * `coterie linkage run --seed 7` in a process of its own, publishing one row per batch;
    * `stderrText()` is what it has written there so far.
