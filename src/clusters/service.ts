@@ -152,6 +152,7 @@ export class ClusterService {
     const runs = (
       await this.rows('clusters/list-cluster-history', {
         clusterId,
+        upToRunId: clusterRunId,
         limit: int(DETAIL_MAX_RUNS),
       })
     ).reverse();

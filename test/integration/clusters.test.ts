@@ -635,6 +635,33 @@ describe('a new run', () => {
     }
   });
 
+  it('a replica not yet on a newer run lists no history past the version it shows', async () => {
+    // Review, 12-05: the detail showed the run it held as current, and its history ended
+    // with the newer run, read from the database.
+    const lagging = await startService(neo4j, { API_KEYS, CURRENT_RUN_CHECK_MS: '3600000' });
+    const getLagging = (path: string) => getJson(`${lagging.url}${path}`, auth('analyst'));
+    try {
+      const held = (await getLagging('/v1/clusters?limit=1')).body.runId as string;
+      await seedRun(neo4j.driver, 'r-9', [RING_CLUSTER, BENIGN_CLUSTER, ...FILLER], 9_000);
+      const lastRun = (body: Record<string, unknown>) => {
+        const runs = (body.history as { runs: { runId: string }[] }).runs;
+        return runs[runs.length - 1]?.runId;
+      };
+      const behind = await getLagging('/v1/clusters/c-ring');
+      expect(behind.body).toMatchObject({ runId: held, current: true });
+      expect(lastRun(behind.body)).toBe(held);
+      await sleep(150);
+      const fresh = await get('/v1/clusters/c-ring');
+      expect(fresh.body).toMatchObject({ runId: 'r-9', current: true });
+      expect(lastRun(fresh.body)).toBe('r-9');
+      const count = (body: Record<string, unknown>) =>
+        (body.history as { runs: unknown[] }).runs.length;
+      expect(count(fresh.body)).toBe(count(behind.body) + 1);
+    } finally {
+      await lagging.stop();
+    }
+  });
+
   it('a member cursor of another cluster is refused with 400, not paged from its account', async () => {
     const ring = await get('/v1/clusters/c-ring?memberLimit=2');
     const cursor = ring.body.nextMemberCursor as string;
