@@ -419,44 +419,46 @@ it('SIGTERM under steady keep-alive traffic: the service stops instead of servin
 it('the embedded Neo4j stopped by the same stop (systemd signals the whole unit): the service ends its stop, exit 0', async () => {
   // Review, 12-04: Neo4j's exit during the stop read as a crash: exit 1 at once, the
   // stop's waits cut short.
-  const svc = await startServiceProcess();
-  try {
-    // A batch held in flight by a lock, so the stop is still waiting when Neo4j goes.
-    const { held } = await sigtermWithBatchHeld(svc, 'held-2', (neo4jPid) =>
-      process.kill(neo4jPid, 'SIGTERM'),
-    );
-    // Its write retries against the gone Neo4j past the grace period: cut then, as
-    // README says of requests still unanswered.
-    await held.catch(() => undefined);
-    const code = await within(60_000, 'service exit', svc.exited);
-    expect(code).toBe(0);
-    expect(svc.output()).toContain('the embedded Neo4j exited during the stop');
-    expect(svc.output()).not.toContain('the embedded Neo4j exited; stopping');
-    expect(svc.output()).toMatch(/"msg":"stopped[^"]*"[^\n]*\n?$/);
-  } finally {
-    if (svc.child.exitCode === null) process.kill(-svc.child.pid!, 'SIGKILL');
-  }
+  const { code, output } = await neo4jGoneDuringStop('SIGTERM', 'held-2');
+  expect(code).toBe(0);
+  expect(output).toContain('the embedded Neo4j exited during the stop');
+  expect(output).not.toContain('the embedded Neo4j exited; stopping');
+  expect(output).toMatch(/"msg":"stopped[^"]*"[^\n]*\n?$/);
 });
 
 it('the embedded Neo4j killed during the stop: the service ends its stop, exit 1', async () => {
   // Review, 12-04: it exited 0, and a supervisor took a store that may need recovery
   // for a clean stop.
+  const { code, output } = await neo4jGoneDuringStop('SIGKILL', 'held-3');
+  expect(code).toBe(1);
+  expect(output).toContain('the embedded Neo4j exited during the stop');
+  expect(output).toMatch(
+    /"exit":"SIGKILL"[^\n]*"msg":"stopped, but the embedded Neo4j did not stop cleanly"/,
+  );
+});
+
+/**
+ * A service stopped with a batch held in flight by a lock (so the stop is still waiting),
+ * whose embedded Neo4j gets `signal` meanwhile: its exit code and output.
+ */
+async function neo4jGoneDuringStop(
+  signal: NodeJS.Signals,
+  accountId: string,
+): Promise<{ code: number | null; output: string }> {
   const svc = await startServiceProcess();
   try {
-    const { held } = await sigtermWithBatchHeld(svc, 'held-3', (neo4jPid) =>
-      process.kill(neo4jPid, 'SIGKILL'),
+    const { held } = await sigtermWithBatchHeld(svc, accountId, (neo4jPid) =>
+      process.kill(neo4jPid, signal),
     );
+    // Its write retries against the gone Neo4j past the grace period: cut then, as
+    // README says of requests still unanswered.
     await held.catch(() => undefined);
     const code = await within(60_000, 'service exit', svc.exited);
-    expect(code).toBe(1);
-    expect(svc.output()).toContain('the embedded Neo4j exited during the stop');
-    expect(svc.output()).toMatch(
-      /"exit":"SIGKILL"[^\n]*"msg":"stopped, but the embedded Neo4j did not stop cleanly"/,
-    );
+    return { code, output: svc.output() };
   } finally {
     if (svc.child.exitCode === null) process.kill(-svc.child.pid!, 'SIGKILL');
   }
-});
+}
 
 /**
  * Sends a batch for `accountId` that waits on a lock the test holds on that account, then
