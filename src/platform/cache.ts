@@ -222,12 +222,13 @@ export class CurrentRun {
       this.checkedAt = this.now();
     }
     this.freshGeneration = Math.max(this.freshGeneration, generation);
-    this.lastBookmarks = bookmarks;
     this.seen = true;
-    // A pointer older than one already seen (a server behind the one read before): ignored.
+    // A pointer older than one already seen (a server behind the one read before): ignored,
+    // and so are its bookmarks, which may be from before the run held.
     if (value.version !== null && this.version !== null && value.version < this.version) {
       return this.runId;
     }
+    this.lastBookmarks = bookmarks;
     this.version = value.version;
     if (value.runId !== this.runId) {
       this.runId = value.runId;

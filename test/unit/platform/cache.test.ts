@@ -351,6 +351,43 @@ describe('CurrentRun while Neo4j is unreachable', () => {
     expect(current.bookmarks()).toEqual(['bm-2']);
   });
 
+  it('a pointer older than the run held leaves that run its bookmarks', async () => {
+    // Review, 12-05: a kept set-aside read (r-2) then a current read from a server behind
+    // (r-1): r-2 was answered with the lagging read's bookmarks.
+    const { current, reads, until } = await heldPointerReads();
+    current.invalidate();
+    const first = current.get();
+    await until(1);
+    current.invalidate();
+    const second = current.get();
+    await until(2);
+    reads[0]!([{ runId: 'r-2', version: 2 }]);
+    expect(await first).toBe('r-2');
+    expect(current.bookmarks()).toEqual(['bm-2']);
+    reads[1]!([{ runId: 'r-1', version: 1 }]);
+    expect(await second).toBe('r-2');
+    expect(current.bookmarks()).toEqual(['bm-2']);
+  });
+
+  it('getNow() takes a set-aside read begun after its call that saw the run held', async () => {
+    // r-2 came from a read begun before the call; the call's own read, set aside by a
+    // later getNow(), saw r-2 too: enough, without waiting for the later one's read.
+    const { current, reads, until } = await heldPointerReads();
+    current.invalidate();
+    const before = current.get();
+    await until(1);
+    const first = current.getNow();
+    await until(2);
+    const later = current.getNow();
+    await until(3);
+    reads[0]!([{ runId: 'r-2', version: 2 }]); // begun before getNow(): kept, as newer
+    expect(await before).toBe('r-2');
+    reads[1]!([{ runId: 'r-2', version: 2 }]); // first's own read, set aside by later
+    expect(await first).toBe('r-2');
+    reads[2]!([{ runId: 'r-2', version: 2 }]);
+    expect(await later).toBe('r-2');
+  });
+
   it('a read set aside by invalidate() answers the run held when that is newer', async () => {
     const { current, reads, until } = await heldPointerReads();
     current.invalidate();
