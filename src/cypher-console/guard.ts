@@ -201,45 +201,64 @@ export function calledProcedures(text: string): string[] {
  * without a code), not a client error: the console refuses such text before it reaches
  * Neo4j (QUERY_MAX_NESTING).
  *
- * `case` and `end` may also name a variable or a map key, so CASE counts as the words it
- * is (not after `.` or `$`, not before `:`), an END closes only a CASE left open within
- * the same brackets, and a closing bracket closes the CASEs left open inside it. A
- * variable `end` can thus hide a level: the count is for honest text, and text that
- * hides its depth gets Neo4j's own error.
+ * `case` and `end` may also name a variable, a label or a map key. So a CASE counts only
+ * when an END within the same brackets closes it (a first pass finds which do), and
+ * neither word counts after `.` or `$` or before a `:` (not `::`). A variable `end` can
+ * still close a CASE early and hide a level: text that does gets Neo4j's own error.
  */
 export function nestingDepth(text: string): number {
   const code = codeOnly(text);
-  const open: ('bracket' | 'case')[] = [];
+  return scanNesting(code, scanNesting(code, null).closed).max;
+}
+
+/**
+ * One pass of nestingDepth: with `counted` null every CASE word opens a level, and
+ * `closed` says which an END closed; with `counted`, only those open one.
+ */
+function scanNesting(
+  code: string,
+  counted: Set<number> | null,
+): { max: number; closed: Set<number> } {
+  const open: number[] = []; // -1 a bracket, else the offset of a CASE
+  const closed = new Set<number>();
   let run = 0;
   let max = 0;
   for (let i = 0; i < code.length; i++) {
     const c = code[i] as string;
     if (WS_CHAR.test(c)) continue;
     if (c === '(' || c === '[' || c === '{') {
-      open.push('bracket');
+      open.push(-1);
       run = 0;
     } else if (c === ')' || c === ']' || c === '}') {
-      const bracket = open.lastIndexOf('bracket');
-      open.length = Math.max(0, bracket);
+      // CASEs left open inside the brackets close with them
+      open.length = Math.max(0, open.lastIndexOf(-1));
       run = 0;
     } else if (c === '-' || c === '+') {
       run++;
     } else if (WORD_CHAR.test(c) && !WORD_CHAR.test(code[i - 1] ?? ' ')) {
       const word = /^[\p{ID_Continue}$]+/u.exec(code.slice(i, i + 64))?.[0] ?? c;
       const upper = word.toUpperCase();
-      const key = /^\s*:/u.test(code.slice(i + word.length, i + word.length + 32));
-      const member = /[.$]\s*$/u.test(code.slice(Math.max(0, i - 32), i));
-      if (upper === 'NOT') run++;
-      else run = 0;
-      if (upper === 'CASE' && !key && !member) open.push('case');
-      else if (upper === 'END' && !key && !member && open[open.length - 1] === 'case') open.pop();
+      run = upper === 'NOT' ? run + 1 : 0;
+      if (upper === 'CASE' || upper === 'END') {
+        const key = /^\s*:(?!:)/u.test(code.slice(i + word.length, i + word.length + 32));
+        const member = /[.$]\s*$/u.test(code.slice(Math.max(0, i - 32), i));
+        const top = open[open.length - 1];
+        if (key || member) {
+          // a map key, a property or a parameter: no level
+        } else if (upper === 'CASE') {
+          if (counted === null || counted.has(i)) open.push(i);
+        } else if (top !== undefined && top >= 0) {
+          closed.add(top);
+          open.pop();
+        }
+      }
       i += word.length - 1;
     } else {
       run = 0;
     }
     max = Math.max(max, open.length + run);
   }
-  return max;
+  return { max, closed };
 }
 
 /** Nesting an analyst writes by hand stays far below this; Neo4j's parser fails far above. */

@@ -348,15 +348,32 @@ describe('nestingDepth', () => {
     // side by side, each closed by its END
     expect(nestingDepth(`RETURN ${'CASE WHEN true THEN 1 END, '.repeat(100)}1 AS x`)).toBe(1);
     expect(nestingDepth('RETURN [CASE WHEN true THEN (1) END] AS x')).toBe(3);
-    // a CASE left open inside brackets closes with them
-    expect(nestingDepth(`RETURN ${'[CASE '.repeat(3)}${']'.repeat(3)}, [1] AS x`)).toBe(6);
-    expect(nestingDepth(`RETURN ${'[CASE ]'.repeat(100)} AS x`)).toBe(2);
+    // a CASE no END closes within its brackets is no level
+    expect(nestingDepth(`RETURN ${'[CASE '.repeat(3)}${']'.repeat(3)}, [1] AS x`)).toBe(3);
+    expect(nestingDepth(`RETURN ${'[CASE ]'.repeat(100)} AS x`)).toBe(1);
+    expect(nestingDepth('RETURN [CASE WHEN true THEN [CASE ] END] AS x')).toBe(3);
     // keys, properties and parameters are no CASE and close none
     expect(nestingDepth('WITH {case: 1, end: 2} AS m RETURN m.case, m.end, $case AS x')).toBe(1);
     expect(nestingDepth('RETURN CASE WHEN true THEN {end: 1} END AS x')).toBe(2);
     expect(nestingDepth('RETURN CASE WHEN true THEN m.end END AS x')).toBe(1);
     // an END with no CASE open in its brackets closes nothing
     expect(nestingDepth('RETURN CASE WHEN true THEN [end] END AS x')).toBe(2);
+  });
+
+  it('a case no END closes (a variable, a label) is no level; a cast after END is no key', () => {
+    // Review, 12-05: each use of a variable `case` opened a level nothing closed, so an
+    // honest query using it 64 times was refused.
+    expect(nestingDepth(`UNWIND [1] AS case RETURN case${' + case'.repeat(70)} AS x`)).toBe(1);
+    expect(nestingDepth(`MATCH (n) WHERE ${'n:Case OR '.repeat(70)}true RETURN n`)).toBe(1);
+    expect(
+      nestingDepth(
+        'MATCH (n) WHERE n:Case RETURN CASE WHEN true THEN CASE 1 WHEN 1 THEN 2 END END',
+      ),
+    ).toBe(2);
+    let cast = '1';
+    for (let i = 0; i < 3; i++) cast = `CASE WHEN true THEN ${cast} END :: INTEGER`;
+    expect(nestingDepth(`RETURN ${cast} AS x`)).toBe(3);
+    expect(nestingDepth(`RETURN ${'CASE WHEN true THEN 1 END :: INTEGER, '.repeat(70)}1`)).toBe(1);
   });
 });
 
