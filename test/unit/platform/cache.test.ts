@@ -103,6 +103,22 @@ async function heldPointerReads(version: number | null = 1) {
   return { current, reads, until };
 }
 
+/**
+ * heldPointerReads, then two get()s: the first's read (reads[0]) set aside by the
+ * invalidate() before the second's (reads[1]).
+ */
+async function readSetAside() {
+  const held = await heldPointerReads();
+  const { current, until } = held;
+  current.invalidate(); // the ttl would otherwise answer the run held
+  const first = current.get();
+  await until(1);
+  current.invalidate();
+  const second = current.get();
+  await until(2);
+  return { ...held, first, second };
+}
+
 describe('CurrentRun', () => {
   it('chains pointer reads by bookmarks and ignores a pointer older than one seen', async () => {
     let pointer: Row = { runId: 'r-1', version: 1 };
@@ -308,15 +324,10 @@ describe('CurrentRun while Neo4j is unreachable', () => {
     // CI, 12-04: a client saw its run succeed and asked for a cluster before the runner
     // heard of the swap; the request's read saw the new pointer, then the runner's
     // invalidate() set it aside and the request was answered the run before.
-    const { current, reads, until } = await heldPointerReads();
+    // the request's get(), set aside by the runner's, which heard of its swap
+    const { current, reads, first: request, second: runner } = await readSetAside();
     const moves: (string | null)[] = [];
     current.onChange((runId) => moves.push(runId));
-    current.invalidate(); // the ttl would otherwise answer the run held
-    const request = current.get();
-    await until(1);
-    current.invalidate(); // the runner heard of its swap
-    const runner = current.get();
-    await until(2);
     reads[0]!([{ runId: 'r-2', version: 2 }]);
     expect(await request).toBe('r-2');
     // Kept at once, as newer than the run held; the read begun after invalidate() is
@@ -354,13 +365,7 @@ describe('CurrentRun while Neo4j is unreachable', () => {
   it('a pointer older than the run held leaves that run its bookmarks', async () => {
     // Review, 12-05: a kept set-aside read (r-2) then a current read from a server behind
     // (r-1): r-2 was answered with the lagging read's bookmarks.
-    const { current, reads, until } = await heldPointerReads();
-    current.invalidate();
-    const first = current.get();
-    await until(1);
-    current.invalidate();
-    const second = current.get();
-    await until(2);
+    const { current, reads, first, second } = await readSetAside();
     reads[0]!([{ runId: 'r-2', version: 2 }]);
     expect(await first).toBe('r-2');
     expect(current.bookmarks()).toEqual(['bm-2']);
@@ -389,13 +394,7 @@ describe('CurrentRun while Neo4j is unreachable', () => {
   });
 
   it('a read set aside by invalidate() answers the run held when that is newer', async () => {
-    const { current, reads, until } = await heldPointerReads();
-    current.invalidate();
-    const request = current.get();
-    await until(1);
-    current.invalidate();
-    const runner = current.get();
-    await until(2);
+    const { current, reads, first: request, second: runner } = await readSetAside();
     reads[1]!([{ runId: 'r-3', version: 3 }]);
     expect(await runner).toBe('r-3');
     reads[0]!([{ runId: 'r-2', version: 2 }]); // a server behind, or read before the swap
