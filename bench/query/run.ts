@@ -199,7 +199,7 @@ async function main(): Promise<void> {
   const loadAtStart = load();
   let uri = process.env.NEO4J_URI;
   let password = process.env.NEO4J_PASSWORD ?? '';
-  let stopLocal: (() => Promise<void>) | undefined;
+  let stopLocal: (() => Promise<unknown>) | undefined;
   let dataDir: string | undefined;
   if (!uri) {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'coterie-bench-query-'));

@@ -64,9 +64,7 @@ export async function connect(
     user = local.user;
     password = local.password;
     stopLocal = async () => {
-      await local.stop();
-      // stop() waits for the exit, but gives up on hearing it after SIGKILL (bounded)
-      const heard = await Promise.race([local.exited, Promise.resolve(null)]);
+      const heard = await local.stop();
       if (heard === null) return 'no exit heard after SIGKILL';
       return heard.code === 0 ? null : (heard.signal ?? `code ${heard.code}`);
     };

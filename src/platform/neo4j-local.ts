@@ -100,10 +100,19 @@ export interface LocalNeo4j {
   user: string;
   password: string;
   pid: number;
-  /** SIGTERM, wait for a clean exit, SIGKILL after 30 s. Idempotent. */
-  stop(): Promise<void>;
+  /**
+   * SIGTERM, wait for a clean exit, SIGKILL after 30 s. Idempotent. Resolves with the
+   * launcher's exit (0 after a clean shutdown), or null when none was heard 30 s after
+   * SIGKILL.
+   */
+  stop(): Promise<LocalExit | null>;
   /** Settles when the launcher process has exited, with its exit code or signal. */
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  exited: Promise<LocalExit>;
+}
+
+export interface LocalExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
 }
 
 const READY_PREFIX = 'NEO4J_LOCAL_READY ';
@@ -640,7 +649,7 @@ export async function startLocalNeo4j(opts: LocalNeo4jOptions): Promise<LocalNeo
   // Never write to the child's stdin; an error there just means it is gone.
   child.stdin?.on('error', noop);
 
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+  const exited = new Promise<LocalExit>((resolve) => {
     child.on('exit', (code, signal) => {
       running.delete(child);
       cds.exited(code);
@@ -732,13 +741,10 @@ export async function startLocalNeo4j(opts: LocalNeo4jOptions): Promise<LocalNeo
   // Keep draining stdout (the STOPPED line) so the pipe never fills up.
   child.stdout?.on('data', noop);
 
-  let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
+  let stopping: Promise<LocalExit | null> | undefined;
+  const stop = (): Promise<LocalExit | null> => {
     stopping ??= (async () => {
-      if (child.exitCode !== null || child.signalCode !== null) {
-        await exited;
-        return;
-      }
+      if (child.exitCode !== null || child.signalCode !== null) return exited;
       if (await terminate([child], exited, STOP_GRACE_MS))
         log(`neo4j-local[${child.pid}]: no clean exit after ${STOP_GRACE_MS / 1000}s, SIGKILL`);
       // The child and its pipes are unref'd: without a timer of its own, a process with
@@ -751,12 +757,13 @@ export async function startLocalNeo4j(opts: LocalNeo4jOptions): Promise<LocalNeo
       const ended = await Promise.race([exited, unheard]).finally(() => clearTimeout(timer));
       if (ended === null) {
         log(`neo4j-local[${child.pid}]: no exit heard ${STOP_GRACE_MS / 1000}s after SIGKILL`);
-        return;
+        return null;
       }
       const { code, signal } = ended;
       if (code !== 0) {
         log(`neo4j-local[${child.pid}]: exited with ${signal ?? `code ${code}`}`);
       }
+      return ended;
     })();
     return stopping;
   };
