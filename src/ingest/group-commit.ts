@@ -18,10 +18,11 @@
 import { randomUUID } from 'node:crypto';
 import { AppError, isAppError } from '../platform/errors';
 import type { CleanEvent } from './event-schema';
-import type { EventWriter, WriteResult } from './writer';
+import type { BatchKey, EventWriter, WriteResult } from './writer';
 
 interface Waiting {
   events: readonly CleanEvent[];
+  batchKey?: BatchKey;
   resolve: (r: WriteResult) => void;
   reject: (err: unknown) => void;
 }
@@ -50,7 +51,11 @@ export class GroupCommit {
     private readonly opts: GroupCommitOptions,
   ) {}
 
-  write(events: readonly CleanEvent[]): Promise<WriteResult> {
+  /**
+   * A batch written, alone or with others waiting. A batch with a key (Idempotency-Key)
+   * goes alone: its transaction's marker is the key's, which answers a resend.
+   */
+  write(events: readonly CleanEvent[], batchKey?: BatchKey): Promise<WriteResult> {
     const max = this.opts.maxQueuedEvents ?? Infinity;
     if (this.queue.length > 0 && this.queuedEvents + events.length > max) {
       // While Neo4j is slow the queue would grow with every request, each holding its
@@ -62,7 +67,7 @@ export class GroupCommit {
       );
     }
     return new Promise((resolve, reject) => {
-      this.queue.push({ events, resolve, reject });
+      this.queue.push({ events, batchKey, resolve, reject });
       this.queuedEvents += events.length;
       this.drain();
     });
@@ -79,13 +84,16 @@ export class GroupCommit {
     }
   }
 
-  /** The oldest waiting batches, as many as fit in maxEvents (always at least one). */
+  /**
+   * The oldest waiting batches, as many as fit in maxEvents (always at least one); a keyed
+   * batch alone.
+   */
   private take(): Waiting[] {
     const group = [this.queue.shift() as Waiting];
     let events = (group[0] as Waiting).events.length;
-    while (this.queue.length > 0) {
+    while (this.queue.length > 0 && !group[0]?.batchKey) {
       const next = this.queue[0] as Waiting;
-      if (events + next.events.length > this.opts.maxEvents) break;
+      if (next.batchKey || events + next.events.length > this.opts.maxEvents) break;
       group.push(this.queue.shift() as Waiting);
       events += next.events.length;
     }
@@ -95,7 +103,10 @@ export class GroupCommit {
 
   private async flush(group: Waiting[]): Promise<void> {
     this.opts.onGroup?.(group.length);
-    const outcome = await this.writeChecked(group.map((w) => w.events));
+    const outcome = await this.writeChecked(
+      group.map((w) => w.events),
+      group[0]?.batchKey,
+    );
     if ('results' in outcome) {
       group.forEach((w, i) => w.resolve(outcome.results[i] as WriteResult));
       return;
@@ -124,15 +135,18 @@ export class GroupCommit {
    */
   private async writeChecked(
     batches: readonly (readonly CleanEvent[])[],
+    batchKey?: BatchKey,
   ): Promise<{ results: WriteResult[] } | { err: unknown; retry: boolean }> {
     const token = randomUUID();
     try {
-      return { results: await this.writer.writeMany(batches, undefined, token) };
+      return { results: await this.writer.writeMany(batches, undefined, token, batchKey) };
     } catch (err) {
-      // Database.write has already mapped driver errors to AppErrors.
-      if (isAppError(err) && err.code === 'database_unavailable') return { err, retry: false };
+      // Database.write has already mapped driver errors to AppErrors. A key sent with
+      // another batch has nothing to read: that batch's marker is what refused it.
+      if (isAppError(err) && ['database_unavailable', 'idempotency_key_reused'].includes(err.code))
+        return { err, retry: false };
       try {
-        const stored = await this.writer.committed(token);
+        const stored = await this.writer.committed(token, batchKey);
         return stored ? { results: stored } : { err, retry: true };
       } catch {
         return { err, retry: false };

@@ -4,7 +4,9 @@
  * they would grow with every keyed event, so keys older than
  * INGEST_EVENT_ID_RETENTION_DAYS (0 = keep for ever) are deleted: at start-up and
  * then hourly, in batches of one transaction each. A resend that arrives later
- * than the retention is counted as a new event. The markers ingest's writes leave
+ * than the retention is counted as a new event. Batches' keys (Idempotency-Key,
+ * (:IngestedBatchKey {key, storedAt})) are kept as long, and go after the events' keys.
+ * The markers ingest's other writes leave
  * (:IngestedBatch {token, storedAt}, src/ingest/writer.ts) are pruned the same way
  * after the keys, but after an hour whatever that setting says: only the driver's
  * retries (30 s at most) ever run a committed transaction again, and one marker per
@@ -31,6 +33,16 @@ export async function pruneEventIds(
   options: { batch?: number; stopped?: () => boolean } = {},
 ): Promise<number> {
   return pruneBefore(db, query(cypher, 'ingest/delete-expired-event-ids'), before, options);
+}
+
+/** Deletes every batch key (Idempotency-Key) stored before `before` (epoch ms); returns how many. */
+export async function pruneBatchKeys(
+  db: Database,
+  cypher: CypherMap,
+  before: number,
+  options: { batch?: number; stopped?: () => boolean } = {},
+): Promise<number> {
+  return pruneBefore(db, query(cypher, 'ingest/delete-expired-batch-keys'), before, options);
 }
 
 /** Deletes every write marker stored before `before` (epoch ms); returns how many. */
@@ -87,6 +99,9 @@ export function startEventIdRetention(ctx: Context): EventIdRetention {
       ctx.metrics.eventIdsPruned.inc(deleted);
       if (deleted > 0)
         ctx.logger.info({ deleted, before: new Date(before).toISOString() }, 'event ids pruned');
+      const keys = await pruneBatchKeys(ctx.db, ctx.cypher, before, options);
+      if (keys > 0)
+        ctx.logger.info({ keys, before: new Date(before).toISOString() }, 'batch keys pruned');
     }
     const markersBefore = now - MARKER_KEEP_MS;
     const batches = await pruneIngestedBatches(ctx.db, ctx.cypher, markersBefore, options);

@@ -3,7 +3,8 @@
  * transaction (shared with batches that arrived meanwhile: group-commit.ts). The
  * body parser's size limit answers 413; too many events, too.
  */
-import { Router } from 'express';
+import { createHash } from 'node:crypto';
+import { type Request, Router } from 'express';
 import { requireRole } from '../platform/auth';
 import { AppError } from '../platform/errors';
 import { jsonBody, noQuery, parseInput } from '../platform/http';
@@ -11,11 +12,14 @@ import type { Metrics } from '../platform/metrics';
 import { batchSchema } from './event-schema';
 import { cleanBatch, unknownFields } from './validate';
 import type { CleanEvent } from './event-schema';
-import type { WriteResult } from './writer';
+import type { BatchKey, WriteResult } from './writer';
+
+/** An Idempotency-Key: 1 to 255 visible ASCII characters (two headers joined are refused). */
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 export function ingestRoutes(deps: {
   /** one transaction per call, or shared with concurrent calls (GroupCommit) */
-  writer: { write(events: readonly CleanEvent[]): Promise<WriteResult> };
+  writer: { write(events: readonly CleanEvent[], batchKey?: BatchKey): Promise<WriteResult> };
   maxEvents: number;
   /** largest body (413 past it): parsed only for an ingest key */
   maxBodyBytes: number;
@@ -54,16 +58,56 @@ export function ingestRoutes(deps: {
 
   router.post('/v1/events', requireRole('ingest'), parseBody, async (req, res) => {
     parseInput(noQuery, req.query);
+    const header = idempotencyKey(req);
     const events = validBatch(req.body);
     // The parsed body (prompts' text included) is not held while the batch waits for its
     // write: the queue bound counts events, and a queued body can be megabytes.
     req.body = undefined;
-    const result = await deps.writer.write(events);
-    deps.metrics.ingestEvents.inc({ outcome: 'written' }, result.written);
-    deps.metrics.ingestEvents.inc({ outcome: 'duplicate' }, result.duplicates);
+    const batchKey =
+      header === undefined ? undefined : keyOfBatch(req.principal?.name ?? '', header, events);
+    const result = await deps.writer.write(events, batchKey);
+    if (result.replayed) {
+      // Counted when first written; a resend changes nothing.
+      deps.metrics.ingestEvents.inc({ outcome: 'replayed' }, result.received);
+      res.setHeader('idempotent-replayed', 'true');
+    } else {
+      deps.metrics.ingestEvents.inc({ outcome: 'written' }, result.written);
+      deps.metrics.ingestEvents.inc({ outcome: 'duplicate' }, result.duplicates);
+    }
     res
       .status(200)
       .json({ received: result.received, new: result.written, duplicates: result.duplicates });
   });
   return router;
+}
+
+/** The request's Idempotency-Key header, or 400 when it is not one. */
+function idempotencyKey(req: Request): string | undefined {
+  const header = req.headers['idempotency-key'];
+  if (header === undefined) return undefined;
+  if (typeof header === 'string' && IDEMPOTENCY_KEY.test(header)) return header;
+  throw new AppError(
+    'validation_failed',
+    'Idempotency-Key must be 1 to 255 visible ASCII characters, sent once',
+    { details: [{ index: null, path: 'Idempotency-Key', message: 'not a key' }] },
+  );
+}
+
+/**
+ * A key as stored: the caller's name and the header hashed together (two callers' keys
+ * never meet), and a digest of the cleaned events (fingerprints, not prompts), each
+ * event's fields in name order so that a resend's JSON may order them otherwise.
+ */
+export function keyOfBatch(
+  caller: string,
+  header: string,
+  events: readonly CleanEvent[],
+): BatchKey {
+  const key = createHash('sha256').update(caller).update('\n').update(header).digest('hex');
+  const digest = createHash('sha256');
+  for (const e of events) {
+    const fields = Object.entries(e).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    digest.update(JSON.stringify(fields)).update('\n');
+  }
+  return { key, digest: digest.digest('hex') };
 }

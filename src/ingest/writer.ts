@@ -10,6 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type CypherMap, query } from '../platform/cypher';
+import { AppError } from '../platform/errors';
 import { Limiter } from '../platform/limiter';
 import { type Database, type ManagedTransaction, int, toNumber } from '../platform/neo4j';
 import {
@@ -28,6 +29,18 @@ export interface WriteResult {
   received: number;
   written: number;
   duplicates: number;
+  /** answered from an earlier request's commit under the same Idempotency-Key */
+  replayed?: true;
+}
+
+/**
+ * A batch's Idempotency-Key, as the writer keeps it: `key` names the caller and the
+ * header (a hash of both), `digest` the batch's events, so that another batch sent under
+ * the same key is refused instead of answered with the first one's counts.
+ */
+export interface BatchKey {
+  key: string;
+  digest: string;
 }
 
 /** Optional work done inside the same transaction (the importer's checkpoint). */
@@ -202,22 +215,33 @@ export class EventWriter {
     batches: readonly (readonly CleanEvent[])[],
     alsoInTx?: AlsoInTx,
     token: string = randomUUID(),
+    batchKey?: BatchKey,
   ): Promise<WriteResult[]> {
     return this.limiter.run(() =>
-      this.db.write((tx) => this.writeGroup(tx, batches, token, alsoInTx)),
+      this.db.write((tx) => this.writeGroup(tx, batches, token, alsoInTx, batchKey)),
     );
   }
 
   /**
    * What the write with `token` stored, read from its marker: its answer when it
-   * committed (whatever error its caller got), undefined when it never did.
+   * committed (whatever error its caller got), undefined when it never did. For a keyed
+   * batch, its key's marker: the answer of whichever request under the key committed,
+   * undefined when none did or it held another batch.
    */
-  async committed(token: string): Promise<WriteResult[] | undefined> {
+  async committed(token: string, batchKey?: BatchKey): Promise<WriteResult[] | undefined> {
     // In a write session, so the leader answers: on a cluster a follower may not have the
     // commit yet, and "never committed" would have the batches written again.
     return this.db.write(async (tx) => {
-      const res = await tx.run(query(this.cypher, 'ingest/read-ingested-batch'), { token });
-      return storedResults(res.records[0]);
+      if (!batchKey) {
+        const res = await tx.run(query(this.cypher, 'ingest/read-ingested-batch'), { token });
+        return storedResults(res.records[0]);
+      }
+      const res = await tx.run(query(this.cypher, 'ingest/read-batch-key'), {
+        key: batchKey.key,
+      });
+      const record = res.records[0];
+      if (record?.get('digest') !== batchKey.digest) return undefined;
+      return keyedResults(record, token);
     });
   }
 
@@ -227,19 +251,25 @@ export class EventWriter {
     batches: readonly (readonly CleanEvent[])[],
     token: string,
     alsoInTx?: AlsoInTx,
+    batchKey?: BatchKey,
   ): Promise<WriteResult[]> {
     const all = batches.flat();
     // The marker and the key lookup are sent first; events without a key are folded
     // while they run. A re-run's lookup changes nothing: its keys are all stored.
-    const marker = tx.run(query(this.cypher, 'ingest/merge-ingested-batch'), {
-      token,
-      now: Date.now(),
-    });
+    const marker = batchKey
+      ? tx.run(query(this.cypher, 'ingest/merge-batch-key'), {
+          ...batchKey,
+          token,
+          now: Date.now(),
+        })
+      : tx.run(query(this.cypher, 'ingest/merge-ingested-batch'), { token, now: Date.now() });
     const stored = this.dropStored(tx, all);
     const folded = new Aggregator();
     for (const e of all) if (e.id === undefined) folded.add(e);
     const [mark, fresh] = await Promise.all([marker, stored]);
-    const committed = storedResults(mark.records[0]);
+    const committed = batchKey
+      ? keyedMarker(mark.records[0], batchKey, token)
+      : storedResults(mark.records[0]);
     if (committed) return committed;
     const kept = new Set(fresh);
     for (const e of all) if (e.id !== undefined && kept.has(e)) folded.add(e);
@@ -248,14 +278,19 @@ export class EventWriter {
       for (const e of batch) if (kept.has(e)) written++;
       return { received: batch.length, written, duplicates: batch.length - written };
     });
+    const counts = {
+      received: results.map((r) => int(r.received)),
+      written: results.map((r) => int(r.written)),
+    };
     // Pipelined behind the writes: the counts a re-run answers.
     await Promise.all([
       writeRows(tx, this.cypher, folded.rows()),
-      tx.run(query(this.cypher, 'ingest/set-ingested-batch-counts'), {
-        token,
-        received: results.map((r) => int(r.received)),
-        written: results.map((r) => int(r.written)),
-      }),
+      batchKey
+        ? tx.run(query(this.cypher, 'ingest/set-batch-key-counts'), {
+            key: batchKey.key,
+            ...counts,
+          })
+        : tx.run(query(this.cypher, 'ingest/set-ingested-batch-counts'), { token, ...counts }),
     ]);
     if (alsoInTx) {
       const duplicates = all.length - fresh.length;
@@ -320,4 +355,34 @@ function storedResults(
     const r = toNumber(received[i]);
     return { received: r, written: toNumber(w), duplicates: r - toNumber(w) };
   });
+}
+
+/**
+ * A keyed batch's marker as its transaction merged it: undefined when this write made it,
+ * its counts when a request under the key committed, 422 idempotency_key_reused when that
+ * request held another batch. Thrown inside the transaction, the AppError is not retried
+ * by the driver, and nothing is written.
+ */
+function keyedMarker(
+  record: { get(key: string): unknown } | undefined,
+  batchKey: BatchKey,
+  token: string,
+): WriteResult[] | undefined {
+  if (record?.get('digest') !== batchKey.digest) {
+    throw new AppError(
+      'idempotency_key_reused',
+      'this Idempotency-Key was sent with another batch; a key names one batch',
+    );
+  }
+  return keyedResults(record, token);
+}
+
+/** A keyed marker's counts, `replayed` unless they are this write's own (the driver's re-run). */
+function keyedResults(
+  record: { get(key: string): unknown },
+  token: string,
+): WriteResult[] | undefined {
+  const results = storedResults(record);
+  if (!results || record.get('token') === token) return results;
+  return results.map((r) => ({ ...r, replayed: true }));
 }

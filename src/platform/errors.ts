@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'query_memory_limit'
   | 'result_too_deep'
   | 'result_too_large'
+  | 'idempotency_key_reused'
   | 'database_unavailable'
   | 'database_busy'
   | 'not_ready'
@@ -43,6 +44,7 @@ const STATUS: Record<ErrorCode, number> = {
   query_memory_limit: 422,
   result_too_deep: 422,
   result_too_large: 422,
+  idempotency_key_reused: 422,
   database_unavailable: 503,
   database_busy: 503,
   not_ready: 503,

@@ -349,6 +349,16 @@ const UNAVAILABLE = new Set([
   'Neo.TransientError.General.DatabaseUnavailable',
 ]);
 
+/** Neo4j refusing the service (its credentials, or writes): what the caller is told. */
+const REFUSALS = new Map([
+  ['Neo.ClientError.Security.Unauthorized', "Neo4j refuses the service's credentials"],
+  ['Neo.ClientError.Security.CredentialsExpired', "the service's Neo4j password has expired"],
+  [
+    'Neo.ClientError.General.ForbiddenOnReadOnlyDatabase',
+    'Neo4j refuses writes: the database is read-only',
+  ],
+]);
+
 /**
  * One transaction's tracked memory past db.memory.transaction.max: the work itself is too
  * big and would fail again. (The total of all transactions, dbms.memory.transaction.total
@@ -402,6 +412,10 @@ export function toAppError(err: unknown): unknown {
     ) {
       return new AppError('database_unavailable', 'Neo4j is unreachable', { cause: err });
     }
+    // Neo4j up but refusing the service itself: not the request's fault, nor a bug (500);
+    // an operator's to mend (README, Operations).
+    const refusal = REFUSALS.get(err.code);
+    if (refusal) return new AppError('database_unavailable', refusal, { cause: err });
     if (
       err.code === 'Neo.ClientError.Transaction.TransactionTimedOut' ||
       err.code.endsWith('TransactionTimedOutClientConfiguration')

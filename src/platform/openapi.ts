@@ -70,7 +70,7 @@ const ERRORS: Record<number, string> = {
   403: 'role may not do this (forbidden), or a write in a read-only query (write_not_allowed)',
   404: 'not found (not_found)',
   409: 'conflict (conflict, run_in_progress)',
-  422: 'the query or batch needs more memory than one Neo4j transaction may hold (query_memory_limit), or an analyst query returned a value nested too deeply to convert (result_too_deep) or a row too large for the service to read (result_too_large)',
+  422: 'the query or batch needs more memory than one Neo4j transaction may hold (query_memory_limit), an Idempotency-Key sent before with another batch (idempotency_key_reused), or an analyst query returned a value nested too deeply to convert (result_too_deep) or a row too large for the service to read (result_too_large)',
   429: 'too many analyst queries running at once, in the process or for this key (too_many_queries; details.scope)',
   413: 'too large (payload_too_large)',
   415: 'body not sent as JSON (content-type other than application/json), or in a charset outside UTF-8/16/32 (unsupported_media_type)',
@@ -144,6 +144,15 @@ function paths(): RouteConfig[] {
       summary: 'Ingest a batch of events (all-or-nothing); role ingest',
       security: bearer,
       request: {
+        headers: z.object({
+          'idempotency-key': z
+            .string()
+            .regex(/^[\x21-\x7e]{1,255}$/)
+            .optional()
+            .describe(
+              "the client's name for this batch: a resend under it (same caller, same events) within INGEST_EVENT_ID_RETENTION_DAYS is answered with the first request's counts and writes nothing; another batch under it is 422 idempotency_key_reused",
+            ),
+        }),
         body: {
           content: {
             'application/json': { schema: z.object({ events: z.array(eventSchema) }).strict() },
@@ -151,14 +160,22 @@ function paths(): RouteConfig[] {
         },
       },
       responses: {
-        200: json(
-          z.object({
-            received: z.number().int(),
-            new: z.number().int(),
-            duplicates: z.number().int(),
+        200: {
+          ...json(
+            z.object({
+              received: z.number().int(),
+              new: z.number().int(),
+              duplicates: z.number().int(),
+            }),
+            'stored, or stored before under the same Idempotency-Key (then the first answer)',
+          ),
+          headers: z.object({
+            'idempotent-replayed': z
+              .literal('true')
+              .optional()
+              .describe('the answer is a replay: the batch was stored by an earlier request'),
           }),
-          'stored',
-        ),
+        },
         ...errors(400, 401, 403, 413, 503),
       },
     },

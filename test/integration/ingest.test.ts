@@ -2,6 +2,7 @@
  * POST /v1/events against a real Neo4j: what lands in the graph, every kind of
  * bad input, idempotency, auth, and a database that goes away.
  */
+import type { AddressInfo } from 'node:net';
 import { hashKey } from '../../src/platform/auth';
 import { simhash } from '../../src/ingest/simhash';
 import type { CleanEvent } from '../../src/ingest/event-schema';
@@ -14,7 +15,8 @@ import {
 import { EventWriter } from '../../src/ingest/writer';
 import { AppError } from '../../src/platform/errors';
 import { Metrics } from '../../src/platform/metrics';
-import { Database, type ManagedTransaction } from '../../src/platform/neo4j';
+import { createApp } from '../../src/app';
+import { Database, type ManagedTransaction, openDatabase } from '../../src/platform/neo4j';
 import { CommitsTwice, startTestNeo4j, type TestNeo4j, waitForBlocked } from '../support/neo4j';
 import { getJson } from '../support/analyst-fixtures';
 import { postJson, startService, type TestService } from '../support/service';
@@ -46,6 +48,44 @@ async function groupHistogram(): Promise<{ groups: number; batches: number }> {
 async function cypher(text: string, params: Record<string, unknown> = {}) {
   const res = await neo4j.driver.executeQuery(text, params);
   return res.records.map((r) => r.toObject());
+}
+
+/** A POST of `events` under `key` (none when undefined), with the replay header. */
+const send = async (events: unknown[], key?: string, url?: string) => {
+  const res = await fetch(`${url ?? svc.url}/v1/events`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(key !== undefined && { 'idempotency-key': key }),
+    },
+    body: JSON.stringify({ events }),
+  });
+  return {
+    status: res.status,
+    body: (await res.json()) as Record<string, unknown>,
+    replayed: res.headers.get('idempotent-replayed'),
+  };
+};
+
+/**
+ * The same request sent to this file's service and to a second instance (no group commit
+ * between them) while the test holds a lock taken by `lock`: their transactions really
+ * overlap, both waiting, and go on together when the lock is dropped.
+ */
+async function sentByTwoInstances<R>(lock: string, request: (url: string) => Promise<R>) {
+  const other = await startService(neo4j);
+  const session = neo4j.driver.session();
+  const block = session.beginTransaction();
+  try {
+    await block.run(lock);
+    const both = Promise.all([request(svc.url), request(other.url)]);
+    await waitForBlocked(neo4j.driver, 2, 'the two writes never waited together');
+    await block.rollback();
+    return await both;
+  } finally {
+    await session.close();
+    await other.stop();
+  }
 }
 
 const T = '2026-02-01T10:00:00Z';
@@ -295,25 +335,11 @@ describe('POST /v1/events', () => {
         { id: 'c-2', type: 'request', accountId: 'c:dan', at: T },
       ],
     };
-    // Two instances (no group commit between them) whose transactions really overlap:
-    // both wait on this test's uncommitted key c-1 and go on together when it is dropped.
-    const other = await startService(neo4j);
-    const session = neo4j.driver.session();
-    const block = session.beginTransaction();
-    let a, b;
-    try {
-      await block.run("MERGE (e:IngestedEvent {id: 'c-1'}) SET e.token = 'test'");
-      const both = Promise.all([
-        postJson(`${svc.url}/v1/events`, batch),
-        postJson(`${other.url}/v1/events`, batch),
-      ]);
-      await waitForBlocked(neo4j.driver, 2, 'the two writes never waited together');
-      await block.rollback();
-      [a, b] = await both;
-    } finally {
-      await session.close();
-      await other.stop();
-    }
+    // Both wait on this test's uncommitted key c-1 and go on together when it is dropped.
+    const [a, b] = await sentByTwoInstances(
+      "MERGE (e:IngestedEvent {id: 'c-1'}) SET e.token = 'test'",
+      (url) => postJson(`${url}/v1/events`, batch),
+    );
     expect([a.status, b.status]).toEqual([200, 200]);
     expect(Number(a.body.new) + Number(b.body.new)).toBe(2);
     const [row] = await cypher('MATCH (a:Account {id: "c:dan"}) RETURN a.requests AS n');
@@ -610,6 +636,101 @@ describe('a group whose commit went through but whose answer was lost', () => {
   });
 });
 
+describe('Idempotency-Key', () => {
+  const unkeyed = (accountId: string, n = 2) =>
+    Array.from({ length: n }, (_, i) => ({
+      type: 'request',
+      accountId,
+      at: `2026-02-01T10:0${i}:00Z`,
+      ip: '10.77.0.1',
+    }));
+  const requests = async (id: string) =>
+    Number((await cypher('MATCH (a:Account {id: $id}) RETURN a.requests AS n', { id }))[0]?.n ?? 0);
+
+  it('answers a resend under the same key with the first counts and writes nothing, events without ids included', async () => {
+    // Review, 12-04: a batch without event ids resent after a 503 whose commit had gone
+    // through was counted twice; only ids made a resend safe.
+    const events = unkeyed('ik:a');
+    const first = await send(events, 'batch-0001');
+    expect(first).toEqual({
+      status: 200,
+      body: { received: 2, new: 2, duplicates: 0 },
+      replayed: null,
+    });
+    const again = await send(events, 'batch-0001');
+    expect(again).toEqual({ ...first, replayed: 'true' });
+    expect(await requests('ik:a')).toBe(2);
+    // another key, or none, is another batch
+    expect((await send(events, 'batch-0002')).body.new).toBe(2);
+    expect((await send(events)).body.new).toBe(2);
+    expect(await requests('ik:a')).toBe(6);
+    // one marker per key, holding what it answered
+    const [marker] = await cypher(
+      `MATCH (k:IngestedBatchKey) WITH k ORDER BY k.storedAt DESC LIMIT 2
+       RETURN count(*) AS n, collect(k.written) AS written`,
+    );
+    expect([Number(marker!.n), (marker!.written as unknown[][]).map((w) => w.map(Number))]).toEqual(
+      [2, [[2], [2]]],
+    );
+  });
+
+  it('refuses another batch under a key already used (422), writing nothing', async () => {
+    await send(unkeyed('ik:b'), 'batch-b');
+    const other = await send(unkeyed('ik:b', 1), 'batch-b');
+    expect([other.status, (other.body.error as { code: string }).code]).toEqual([
+      422,
+      'idempotency_key_reused',
+    ]);
+    expect(await requests('ik:b')).toBe(2);
+    // the same batch again is still its replay
+    expect((await send(unkeyed('ik:b'), 'batch-b')).replayed).toBe('true');
+  });
+
+  it('refuses a header that is not a key (400), writing nothing', async () => {
+    for (const key of ['', 'with space', 'x'.repeat(256)]) {
+      const res = await send(unkeyed('ik:c'), key);
+      expect([key, res.status, (res.body.error as { code: string }).code]).toEqual([
+        key,
+        400,
+        'validation_failed',
+      ]);
+    }
+    expect(await requests('ik:c')).toBe(0);
+  });
+
+  it('counts a batch sent twice at once under one key exactly once, by two service instances', async () => {
+    const events = unkeyed('ik:d');
+    // Both wait: the first on this test's lock on the account, the second on the first's
+    // uncommitted key. Then the first commits and the second finds its marker.
+    const [a, b] = await sentByTwoInstances(
+      "MERGE (a:Account {id: 'ik:d'}) SET a.held = true",
+      (url) => send(events, 'batch-d', url),
+    );
+    expect([a.status, b.status]).toEqual([200, 200]);
+    expect([a.body, b.body]).toEqual([
+      { received: 2, new: 2, duplicates: 0 },
+      { received: 2, new: 2, duplicates: 0 },
+    ]);
+    expect([a.replayed, b.replayed].sort()).toEqual(['true', null].sort());
+    expect(await requests('ik:d')).toBe(2);
+  });
+
+  it("answers the driver's re-run of its own commit as that commit, not as a replay", async () => {
+    const twice = new CommitsTwice(neo4j.driver);
+    const writer = new EventWriter(twice, svc.ctx.cypher);
+    const events: CleanEvent[] = [{ type: 'request', accountId: 'ik:e', at: Date.parse(T) }];
+    const batchKey = { key: 'ik-e-key', digest: 'ik-e-digest' };
+    const [result] = await writer.writeMany([events], undefined, 'ik-e-token', batchKey);
+    expect(result).toEqual({ received: 1, written: 1, duplicates: 0 });
+    expect(twice.answers[0]![1]).toEqual([result]);
+    expect(await requests('ik:e')).toBe(1);
+    // its marker read after a failed answer is the same; under another token, a replay
+    expect(await writer.committed('ik-e-token', batchKey)).toEqual([result]);
+    expect(await writer.committed('another', batchKey)).toEqual([{ ...result, replayed: true }]);
+    expect(await writer.committed('another', { ...batchKey, digest: 'x' })).toBeUndefined();
+  });
+});
+
 describe('idempotency key retention', () => {
   const DAY = 86_400_000;
   const keyed = (ids: string[]) => ({
@@ -665,6 +786,25 @@ describe('idempotency key retention', () => {
     expect(await job.prune()).toBe(0);
     await job.stop();
     expect(await stored('ret-b-')).toEqual(['ret-b-1']);
+  });
+
+  it('prunes batch keys (Idempotency-Key) with the events’ keys; a resend after that is new', async () => {
+    const since = Date.now();
+    const events = [{ type: 'request', accountId: 'ret:bk', at: T }];
+    expect((await send(events, 'ret-bk')).body.new).toBe(1);
+    const marker = `MATCH (k:IngestedBatchKey) WHERE k.storedAt >= $since`;
+    await cypher(`${marker} SET k.storedAt = k.storedAt - $ms`, { since, ms: 31 * DAY });
+    const kept = retention(0); // keys kept for ever: batch keys too
+    await kept.stop();
+    expect((await send(events, 'ret-bk')).replayed).toBe('true');
+    const job = retention(30);
+    await job.prune(); // start-up's (stop() now would end it before the batch keys)
+    await job.stop();
+    expect(svc.logs.join('')).toMatch(/"keys":1[,}].*"msg":"batch keys pruned"/);
+    const late = await send(events, 'ret-bk');
+    expect([late.body.new, late.replayed]).toEqual([1, null]);
+    const [row] = await cypher('MATCH (a:Account {id: "ret:bk"}) RETURN a.requests AS n');
+    expect(Number(row!.n)).toBe(2);
   });
 
   it('prunes oldest first in batches until none is left, and stops between batches when asked', async () => {
@@ -738,6 +878,28 @@ describe('idempotency key retention', () => {
     expect(await pruneIngestedBatches(svc.ctx.db, svc.ctx.cypher, before, { batch: 2 })).toBe(1);
     expect(await tokens()).toEqual([]);
   });
+});
+
+it("answers 503, not 500, while Neo4j refuses the service's password (rotated under it)", async () => {
+  // Review, 12-04: Neo4j's Unauthorized passed through as a 500 internal error.
+  const db = openDatabase({ uri: neo4j.uri, user: neo4j.user, password: 'rotated-away' });
+  const server = createApp({ ...svc.ctx, db }).listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  try {
+    const { port } = server.address() as AddressInfo;
+    const res = await send(
+      [{ type: 'signup', accountId: 'pw:x', at: T }],
+      undefined,
+      `http://127.0.0.1:${port}`,
+    );
+    expect([res.status, (res.body.error as { code: string }).code]).toEqual([
+      503,
+      'database_unavailable',
+    ]);
+  } finally {
+    server.close();
+    await db.close();
+  }
 });
 
 describe('auth on ingest', () => {

@@ -7,19 +7,28 @@ import { Neo4jError } from 'neo4j-driver';
 import type { CleanEvent } from '../../../src/ingest/event-schema';
 import { GroupCommit } from '../../../src/ingest/group-commit';
 import { toAppError } from '../../../src/platform/neo4j';
-import type { EventWriter, WriteResult } from '../../../src/ingest/writer';
+import type { BatchKey, EventWriter, WriteResult } from '../../../src/ingest/writer';
+import { AppError } from '../../../src/platform/errors';
 
 const ev = (accountId: string): CleanEvent => ({ type: 'request', accountId, at: 0 });
 const batch = (n: number, tag: string) => Array.from({ length: n }, () => ev(tag));
 
 /** Records every call; each call waits until released, so the test controls overlap. */
 class RecordingWriter {
-  calls: { kind: 'many' | 'one' | 'committed'; sizes: number[] }[] = [];
+  calls: { kind: 'many' | 'one' | 'committed'; sizes: number[]; key?: string }[] = [];
   private releases: (() => void)[] = [];
   failWhen: (batches: readonly (readonly CleanEvent[])[]) => unknown = () => undefined;
 
-  private async call(kind: 'many' | 'one', batches: readonly (readonly CleanEvent[])[]) {
-    this.calls.push({ kind, sizes: batches.map((b) => b.length) });
+  private async call(
+    kind: 'many' | 'one',
+    batches: readonly (readonly CleanEvent[])[],
+    batchKey?: BatchKey,
+  ) {
+    this.calls.push({
+      kind,
+      sizes: batches.map((b) => b.length),
+      ...(batchKey && { key: batchKey.key }),
+    });
     await new Promise<void>((r) => this.releases.push(r));
     const err = this.failWhen(batches);
     if (err) throw err;
@@ -29,16 +38,21 @@ class RecordingWriter {
       duplicates: 0,
     }));
   }
-  writeMany(batches: readonly (readonly CleanEvent[])[]) {
-    return this.call('many', batches);
+  writeMany(
+    batches: readonly (readonly CleanEvent[])[],
+    _alsoInTx?: unknown,
+    _token?: string,
+    batchKey?: BatchKey,
+  ) {
+    return this.call('many', batches, batchKey);
   }
   async write(events: readonly CleanEvent[]) {
     return (await this.call('one', [events]))[0] as WriteResult;
   }
   /** What a failed group's marker says it stored (undefined: it never committed). */
   stored: WriteResult[] | undefined = undefined;
-  async committed() {
-    this.calls.push({ kind: 'committed', sizes: [] });
+  async committed(_token: string, batchKey?: BatchKey) {
+    this.calls.push({ kind: 'committed', sizes: [], ...(batchKey && { key: batchKey.key }) });
     return this.stored;
   }
   /** Lets every write started so far finish. */
@@ -228,5 +242,49 @@ describe('GroupCommit', () => {
     expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected', 'rejected']);
     expect(outcomes.map((o) => (o as PromiseRejectedResult).reason)).toEqual([down, down, down]);
     expect(writer.calls.map((c) => c.kind)).toEqual(['many', 'many']);
+  });
+  it('writes a batch sent with an Idempotency-Key alone, under its key, and the others around it together', async () => {
+    const { writer, commit } = setup();
+    const key = (k: string): BatchKey => ({ key: k, digest: 'd' });
+    const first = commit.write(batch(1, 'x'));
+    const rest = [
+      commit.write(batch(2, 'a')),
+      commit.write(batch(3, 'k'), key('k1')),
+      commit.write(batch(4, 'b')),
+      commit.write(batch(5, 'c')),
+      commit.write(batch(6, 'k'), key('k2')),
+    ];
+    for (let i = 0; i < 6; i++) await writer.releaseAll();
+    await Promise.all([first, ...rest]);
+    expect(writer.calls).toEqual([
+      { kind: 'many', sizes: [1] },
+      { kind: 'many', sizes: [2] }, // not joined by the keyed batch behind it
+      { kind: 'many', sizes: [3], key: 'k1' },
+      { kind: 'many', sizes: [4, 5] },
+      { kind: 'many', sizes: [6], key: 'k2' },
+    ]);
+  });
+
+  it('reads a failed keyed batch back by its key, but not one refused for a key sent with another batch', async () => {
+    const { writer, commit } = setup();
+    const busy = toAppError(
+      new Neo4jError('lock', 'Neo.TransientError.Transaction.LockClientStopped', '', ''),
+    );
+    writer.failWhen = () => busy;
+    writer.stored = [{ received: 2, written: 2, duplicates: 0, replayed: true }];
+    const lone = commit.write(batch(2, 'a'), { key: 'k', digest: 'd' });
+    await writer.releaseAll();
+    expect(await lone).toEqual(writer.stored[0]);
+    expect(writer.calls.slice(-1)).toEqual([{ kind: 'committed', sizes: [], key: 'k' }]);
+
+    const reused = new AppError('idempotency_key_reused', 'another batch');
+    writer.failWhen = () => reused;
+    const refused = commit.write(batch(1, 'b'), { key: 'k', digest: 'other' }).then(
+      () => 'written',
+      (err: unknown) => err,
+    );
+    await writer.releaseAll();
+    expect(await refused).toBe(reused);
+    expect(writer.calls.slice(-1)).toEqual([{ kind: 'many', sizes: [1], key: 'k' }]);
   });
 });

@@ -1,5 +1,6 @@
 /**
- * The retention job's scheduling: one prune at a time (keys, then write markers), and
+ * The retention job's scheduling: one prune at a time (events' keys, batches' keys, then
+ * write markers), and
  * stop() waiting for the one running. The database here is a stand-in whose transactions finish when the test
  * says; what a prune deletes is covered against the real Neo4j in
  * test/integration/ingest.test.ts.
@@ -75,20 +76,26 @@ describe('startEventIdRetention', () => {
     const next = job.prune();
     await settle();
     expect(db.pending).toHaveLength(2);
-    db.pending[1]?.resolve(0); // keys
+    db.pending[1]?.resolve(0); // events' keys
     await settle();
     expect(db.pending).toHaveLength(3);
-    db.pending[2]?.resolve(0); // then the write markers (an hour's, see MARKER_KEEP_MS)
+    db.pending[2]?.resolve(0); // then batches' keys (Idempotency-Key), kept as long
+    await settle();
+    expect(db.pending).toHaveLength(4);
+    db.pending[3]?.resolve(0); // then the write markers (an hour's, see MARKER_KEEP_MS)
     expect(await next).toBe(0);
 
     const third = job.prune();
     await settle();
-    expect(db.pending).toHaveLength(4);
-    db.pending[3]?.resolve(2);
+    expect(db.pending).toHaveLength(5);
+    db.pending[4]?.resolve(2);
     await settle();
-    db.pending[4]?.resolve(5);
+    db.pending[5]?.resolve(1);
+    await settle();
+    db.pending[6]?.resolve(5);
     expect(await third).toBe(2);
     expect(info).toHaveBeenCalledWith(expect.objectContaining({ deleted: 2 }), 'event ids pruned');
+    expect(info).toHaveBeenCalledWith(expect.objectContaining({ keys: 1 }), 'batch keys pruned');
     expect(info).toHaveBeenCalledWith(
       expect.objectContaining({ batches: 5 }),
       'write markers pruned',

@@ -1,5 +1,6 @@
 /**
- * How the driver's errors become the API's: unreachable → 503 database_unavailable,
+ * How the driver's errors become the API's: unreachable, or refusing the service's
+ * credentials or its writes → 503 database_unavailable,
  * past the time limit → 504 query_timeout, transient (deadlock, lock timeout) after
  * the driver's retries → 503 database_busy, one transaction past its memory limit → 422
  * query_memory_limit; anything else is left as it is (a 500). The driver's own errors
@@ -17,6 +18,10 @@ describe('toAppError', () => {
     ['ServiceUnavailable', 'database_unavailable', 503],
     ['SessionExpired', 'database_unavailable', 503],
     ['Neo.TransientError.General.DatabaseUnavailable', 'database_unavailable', 503],
+    // Neo4j up but refusing the service (review, 12-05: these were 500s)
+    ['Neo.ClientError.Security.Unauthorized', 'database_unavailable', 503],
+    ['Neo.ClientError.Security.CredentialsExpired', 'database_unavailable', 503],
+    ['Neo.ClientError.General.ForbiddenOnReadOnlyDatabase', 'database_unavailable', 503],
     ['Neo.ClientError.Transaction.TransactionTimedOutClientConfiguration', 'query_timeout', 504],
     ['Neo.TransientError.Transaction.DeadlockDetected', 'database_busy', 503],
     ['Neo.TransientError.Transaction.LockAcquisitionTimeout', 'database_busy', 503],
