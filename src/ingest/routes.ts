@@ -67,7 +67,8 @@ export function ingestRoutes(deps: {
       header === undefined ? undefined : keyOfBatch(req.principal?.name ?? '', header, events);
     const result = await deps.writer.write(events, batchKey);
     if (result.replayed) {
-      // Counted when first written; a resend changes nothing.
+      // Not again as written: counted there when the first request was answered (not at
+      // all when its answer was lost, e.g. a 503 after a commit that went through).
       deps.metrics.ingestEvents.inc({ outcome: 'replayed' }, result.received);
       res.setHeader('idempotent-replayed', 'true');
     } else {
@@ -104,9 +105,14 @@ export function keyOfBatch(
   events: readonly CleanEvent[],
 ): BatchKey {
   const key = createHash('sha256').update(caller).update('\n').update(header).digest('hex');
-  const digest = createHash('sha256');
+  // Versioned, and only the fields an event has: a field added to CleanEvent later (absent,
+  // undefined) does not change an older batch's digest, so its resend across an upgrade
+  // is still its replay, not a 422.
+  const digest = createHash('sha256').update('batch-digest-v1\n');
   for (const e of events) {
-    const fields = Object.entries(e).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const fields = Object.entries(e)
+      .filter(([, v]) => v !== undefined && v !== null)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     digest.update(JSON.stringify(fields)).update('\n');
   }
   return { key, digest: digest.digest('hex') };

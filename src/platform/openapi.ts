@@ -176,7 +176,7 @@ function paths(): RouteConfig[] {
               .describe('the answer is a replay: the batch was stored by an earlier request'),
           }),
         },
-        ...errors(400, 401, 403, 413, 503),
+        ...errors(400, 401, 403, 413, 503, 504),
       },
     },
     {
