@@ -107,7 +107,11 @@ async function callWithBody(
   return c;
 }
 
-/** Starts a linkage run over the API and polls its record until it has ended. */
+/**
+ * Starts a linkage run over the API and polls its record until it has ended, its
+ * housekeeping after the swap too (which adds `stats.publish.pruneMs`): a later read of
+ * the runs list then sees it no more changed.
+ */
 async function runToTheEnd(): Promise<{ id: string; dissolved: unknown[] }> {
   const started = await call('post', '/v1/linkage/runs', { role: 'admin', body: {} });
   expect(started.status).toBe(202);
@@ -117,10 +121,15 @@ async function runToTheEnd(): Promise<{ id: string; dissolved: unknown[] }> {
       path: `/v1/linkage/runs/${runId}`,
       role: 'analyst',
     });
-    const body = run.body as { id: string; status: string; dissolved: unknown[] };
+    const body = run.body as {
+      id: string;
+      status: string;
+      dissolved: unknown[];
+      stats: { publish?: { pruneMs?: number } };
+    };
     if (body.status !== 'running') {
       expect(body.status).toBe('succeeded');
-      return body;
+      if (body.stats.publish?.pruneMs !== undefined) return body;
     }
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -342,7 +342,8 @@ it('SIGTERM with Neo4j gone during a run: the service stops within its grace per
     const code = await within(60_000, 'service exit', svc.exited);
     const tookMs = Date.now() - signalled;
     expect([code, svc.output()]).toEqual([0, expect.stringContaining('shutting down')]);
-    expect(tookMs).toBeLessThan(15_000);
+    // 25 s: the grace (10 s) and a loaded machine's exit, well below the 40 s before.
+    expect(tookMs).toBeLessThan(25_000);
   } finally {
     await holder.close().catch(() => undefined);
     if (svc.child.exitCode === null) process.kill(-svc.child.pid!, 'SIGKILL');
@@ -412,7 +413,7 @@ it('SIGTERM under steady keep-alive traffic: the service stops instead of servin
     const { held } = await sigtermWithBatchHeld(svc, 'held-1');
     expect(await held).toEqual({ status: 200, connection: 'close' });
     // Before the fix it served on for as long as the clients sent (50 s in a review).
-    const code = await within(20_000, 'service exit under load', svc.exited);
+    const code = await within(45_000, 'service exit under load', svc.exited);
     expect(code).toBe(0);
     expect(svc.output()).toMatch(/"msg":"stopped[^"]*"[^\n]*\n?$/);
   } finally {
@@ -451,7 +452,9 @@ it('the embedded Neo4j killed during the stop: the service ends its stop, exit 1
 async function neo4jGoneDuringStop(
   signal: NodeJS.Signals,
 ): Promise<{ code: number | null; output: string }> {
-  const svc = await startServiceProcess();
+  // Log lines written at once (not up to a second late): all of what follows must fit in
+  // the stop's grace (10 s), after which the request is cut and the stop closes.
+  const svc = await startServiceProcess({ LOG_SYNC: 'true' });
   const { pid } = await neo4jReady(svc);
   // A batch whose body has not all come holds server.close() without holding anything in
   // Neo4j. A batch held by a lock did, and Neo4j's own shutdown then waited for that
