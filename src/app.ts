@@ -7,6 +7,7 @@ import express, { type Express } from 'express';
 import type { Context } from './context';
 import { healthRoutes } from './health/routes';
 import { ingestRoutes } from './ingest/routes';
+import { rateLimitPerKey } from './platform/rate-limit';
 import { GroupCommit } from './ingest/group-commit';
 import { EventWriter } from './ingest/writer';
 import { linkageRoutes } from './linkage/routes';
@@ -44,6 +45,7 @@ export function createApp(ctx: Context): Express {
   if (ctx.config.OPENAPI_PUBLIC) app.use(openApiRoutes());
 
   app.use(authenticate(ctx.keys));
+  app.use(rateLimitPerKey(ctx.config.API_RATE_LIMIT_PER_MINUTE, ctx.keys.length > 0));
   if (!ctx.config.OPENAPI_PUBLIC) app.use(openApiRoutes());
   app.get('/metrics', requireRole('metrics'), async (_req, res) => {
     res.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());

@@ -85,6 +85,8 @@ export const configSchema = z.object({
   INGEST_EVENT_ID_RETENTION_DAYS: int(30),
 
   API_KEYS: z.string().default(''),
+  // Per API key and process, every role but ingest; 0 turns it off (src/platform/rate-limit.ts).
+  API_RATE_LIMIT_PER_MINUTE: int(1200),
 
   LINKAGE_CRON: z.string().default('0 3 * * *'),
   LINKAGE_SEED: int(42, 0, MAX_SEED),

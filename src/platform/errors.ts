@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'conflict'
   | 'run_in_progress'
   | 'too_many_queries'
+  | 'too_many_requests'
   | 'write_not_allowed'
   | 'query_timeout'
   | 'query_memory_limit'
@@ -40,6 +41,7 @@ const STATUS: Record<ErrorCode, number> = {
   conflict: 409,
   run_in_progress: 409,
   too_many_queries: 429,
+  too_many_requests: 429,
   query_timeout: 504,
   query_memory_limit: 422,
   result_too_deep: 422,

@@ -7,7 +7,14 @@
 import http from 'node:http';
 import { startTestNeo4j, type TestNeo4j } from '../support/neo4j';
 import { startService, type TestService } from '../support/service';
-import { API_KEYS, KEYS, RING_CLUSTER, ingestWorld, seedRun } from '../support/analyst-fixtures';
+import {
+  API_KEYS,
+  KEYS,
+  RING_CLUSTER,
+  auth,
+  ingestWorld,
+  seedRun,
+} from '../support/analyst-fixtures';
 
 let neo4j: TestNeo4j;
 let svc: TestService;
@@ -233,6 +240,44 @@ describe('request bodies', () => {
         path,
         { status: 413, code: 'payload_too_large' },
       ]);
+    }
+  });
+});
+
+describe('requests per minute per API key (API_RATE_LIMIT_PER_MINUTE)', () => {
+  it('refuses a key past its limit with 429 and Retry-After; other keys, ingest and health go on', async () => {
+    const limited = await startService(neo4j, { API_KEYS, API_RATE_LIMIT_PER_MINUTE: '3' });
+    try {
+      const get = (role: keyof typeof KEYS) =>
+        fetch(`${limited.url}/v1/allowlist`, { headers: auth(role) });
+      const answers = [];
+      for (let i = 0; i < 4; i++) answers.push(await get('analyst'));
+      expect(answers.map((r) => r.status)).toEqual([200, 200, 200, 429]);
+      const refused = answers[3]!;
+      expect(((await refused.json()) as { error: unknown }).error).toMatchObject({
+        code: 'too_many_requests',
+        details: { limitPerMinute: 3 },
+      });
+      const retryAfter = Number(refused.headers.get('retry-after'));
+      expect(retryAfter).toBeGreaterThan(0);
+      expect(retryAfter).toBeLessThanOrEqual(60);
+      expect(answers[0]!.headers.get('ratelimit-policy')).toMatch(/q=3/);
+      // the count is the key's: the admin's own, ingest not counted, health open
+      expect((await get('admin')).status).toBe(200);
+      for (let i = 0; i < 4; i++) {
+        const res = await fetch(`${limited.url}/v1/events`, {
+          method: 'POST',
+          headers: { ...auth('ingest'), 'content-type': 'application/json' },
+          body: JSON.stringify({
+            events: [{ type: 'signup', accountId: 'rate:x', at: '2026-02-01T10:00:00Z' }],
+          }),
+        });
+        expect(res.status).toBe(200);
+      }
+      expect((await fetch(`${limited.url}/healthz`)).status).toBe(200);
+      expect((await get('analyst')).status).toBe(429);
+    } finally {
+      await limited.stop();
     }
   });
 });

@@ -32,6 +32,9 @@ export async function startService(
     NEO4J_URI: neo4j.uri,
     NEO4J_PASSWORD: neo4j.password,
     LOG_LEVEL: 'info',
+    // Counted (the limiter runs) but never reached by a test's polling; the limit itself
+    // is tested with a small one (auth.test.ts).
+    API_RATE_LIMIT_PER_MINUTE: '1000000000',
     ...env,
   });
   const logs: string[] = [];
