@@ -11,7 +11,9 @@
  * this process exactly as main.ts assembles it (createApp) and as it ships: one API
  * key configured and sent with every lookup (`--no-auth` turns keys off), request
  * logging at LOG_LEVEL `--log-level` (default info, the service's default), written
- * to a file as main.ts writes stdout (buffered; `--log-sync` for LOG_SYNC=true);
+ * to a file as main.ts writes stdout (buffered; `--log-sync` for LOG_SYNC=true), and
+ * the per-key rate limiter counting every request at a limit never reached
+ * (`--no-rate-limit` turns it off, to measure its cost);
  * autocannon runs in a child
  * process so it does not share the server's event loop. Before measuring, the route is requested until the
  * replica's in-memory membership index of the run is loaded (src/clusters/
@@ -21,7 +23,7 @@
  * Neo4j path instead. Exits 1 when any request failed or answered other than 2xx.
  *
  *   npx tsx bench/query/run.ts [--accounts 1000000] [--duration 20] [--connections 64] [--rounds 3]
- *     [--log-level info] [--log-sync] [--no-auth] [--no-index]
+ *     [--log-level info] [--log-sync] [--no-auth] [--no-index] [--no-rate-limit]
  *   (NEO4J_URI=bolt://… to use an existing, EMPTY database instead of a fresh local one)
  */
 import { fork } from 'node:child_process';
@@ -57,6 +59,7 @@ const { values: args } = parseArgs({
     'log-level': { type: 'string', default: 'info' },
     'no-auth': { type: 'boolean', default: false },
     'log-sync': { type: 'boolean', default: false },
+    'no-rate-limit': { type: 'boolean', default: false },
     child: { type: 'string' },
   },
 });
@@ -218,7 +221,7 @@ async function main(): Promise<void> {
     LOG_SYNC: String(args['log-sync']),
     API_KEYS: args['no-auth'] ? '' : `bench:analyst:${hashKey(BENCH_KEY)}`,
     // The limiter counts every request (its cost is measured) but never refuses one.
-    API_RATE_LIMIT_PER_MINUTE: '1000000000',
+    API_RATE_LIMIT_PER_MINUTE: args['no-rate-limit'] ? '0' : '1000000000',
     ...(args['no-index'] ? { MEMBERSHIP_INDEX_MAX_ACCOUNTS: '0' } : {}),
   });
   const db = new Database(

@@ -16,6 +16,7 @@ import { Router } from 'express';
 import swaggerUi from 'swagger-ui-express';
 import { z } from 'zod';
 import { ROLES } from './auth';
+import { isIngestBatch } from './rate-limit';
 import { BODY_METHODS } from './http';
 import {
   accountIdParam,
@@ -71,12 +72,15 @@ const ERRORS: Record<number, string> = {
   404: 'not found (not_found)',
   409: 'conflict (conflict, run_in_progress)',
   422: 'the query or batch needs more memory than one Neo4j transaction may hold (query_memory_limit), an Idempotency-Key sent before with another batch (idempotency_key_reused), or an analyst query returned a value nested too deeply to convert (result_too_deep) or a row too large for the service to read (result_too_large)',
-  429: 'more than API_RATE_LIMIT_PER_MINUTE requests in a minute for this API key, ingest keys aside (too_many_requests; Retry-After says when), or too many analyst queries running at once, in the process or for this key (too_many_queries; details.scope)',
+  429: 'more than API_RATE_LIMIT_PER_MINUTE requests in a minute for this API key (too_many_requests; Retry-After says when), or too many analyst queries running at once, in the process or for this key (too_many_queries; details.scope)',
   413: 'too large (payload_too_large)',
   415: 'body not sent as JSON (content-type other than application/json), or in a charset outside UTF-8/16/32 (unsupported_media_type)',
   503: 'Neo4j unreachable (database_unavailable) or busy past retries (database_busy); or not_ready: /readyz with Neo4j down or migrations pending, a linkage run asked for while the service shuts down',
   504: 'query ran past its time limit (query_timeout)',
 };
+
+const RATE_LIMITED =
+  'more than API_RATE_LIMIT_PER_MINUTE requests in a minute for this API key (too_many_requests; Retry-After says when)';
 
 function json(schema: z.ZodType, description: string) {
   return { description, content: { 'application/json': { schema } } };
@@ -406,8 +410,8 @@ const WITHOUT_NEO4J = new Set(['get /metrics', 'get /v1/investigations']);
  * broken percent-encoding (400); on every route that reads or writes Neo4j (all behind a
  * key but WITHOUT_NEO4J), Neo4j down or busy (503) and a transaction past Neo4j's memory
  * limit (422: every transaction goes through toAppError in neo4j.ts); on every route behind
- * a key, its requests per minute past API_RATE_LIMIT_PER_MINUTE (429).
- * What only some routes answer (504) they list themselves.
+ * a key but the ingest of events, its requests per minute past API_RATE_LIMIT_PER_MINUTE
+ * (429). What only some routes answer (504, too_many_queries) they list themselves.
  */
 function withCommonErrors(route: RouteConfig): RouteConfig {
   const codes: number[] = [];
@@ -415,9 +419,14 @@ function withCommonErrors(route: RouteConfig): RouteConfig {
   if (route.path.includes('{')) codes.push(400);
   if (route.path.startsWith('/v1/')) codes.push(400); // a query parameter it does not take
   if (route.security && !WITHOUT_NEO4J.has(`${route.method} ${route.path}`)) codes.push(422, 503);
-  if (route.security) codes.push(429); // API_RATE_LIMIT_PER_MINUTE
   const missing = codes.filter((c) => !(c in route.responses));
-  return { ...route, responses: { ...route.responses, ...errors(...new Set(missing)) } };
+  const responses = { ...route.responses, ...errors(...new Set(missing)) };
+  // API_RATE_LIMIT_PER_MINUTE on every route behind a key but the ingest of events; a
+  // route that answers too_many_queries too lists 429 itself (ERRORS' text names both).
+  const ingest = isIngestBatch({ method: route.method.toUpperCase(), path: route.path });
+  if (route.security && !(429 in responses) && !ingest)
+    responses[429] = json(errorSchema, RATE_LIMITED);
+  return { ...route, responses };
 }
 
 type Document = ReturnType<OpenApiGeneratorV31['generateDocument']>;
