@@ -91,6 +91,9 @@ export interface CleanEvent extends Omit<Event, 'prompt' | 'at'> {
 
 export const batchSchema = z.object({ events: z.array(z.unknown()) }).strict();
 
+/** An Idempotency-Key header: 1 to 255 visible ASCII characters (two headers joined are refused). */
+export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
 export interface EventIssue {
   index: number;
   path: string;

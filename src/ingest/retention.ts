@@ -35,16 +35,6 @@ export async function pruneEventIds(
   return pruneBefore(db, query(cypher, 'ingest/delete-expired-event-ids'), before, options);
 }
 
-/** Deletes every batch key (Idempotency-Key) stored before `before` (epoch ms); returns how many. */
-export async function pruneBatchKeys(
-  db: Database,
-  cypher: CypherMap,
-  before: number,
-  options: { batch?: number; stopped?: () => boolean } = {},
-): Promise<number> {
-  return pruneBefore(db, query(cypher, 'ingest/delete-expired-batch-keys'), before, options);
-}
-
 /** Deletes every write marker stored before `before` (epoch ms); returns how many. */
 export async function pruneIngestedBatches(
   db: Database,
@@ -99,7 +89,8 @@ export function startEventIdRetention(ctx: Context): EventIdRetention {
       ctx.metrics.eventIdsPruned.inc(deleted);
       if (deleted > 0)
         ctx.logger.info({ deleted, before: new Date(before).toISOString() }, 'event ids pruned');
-      const keys = await pruneBatchKeys(ctx.db, ctx.cypher, before, options);
+      const batchKeys = query(ctx.cypher, 'ingest/delete-expired-batch-keys');
+      const keys = await pruneBefore(ctx.db, batchKeys, before, options);
       if (keys > 0)
         ctx.logger.info({ keys, before: new Date(before).toISOString() }, 'batch keys pruned');
     }

@@ -9,13 +9,10 @@ import { requireRole } from '../platform/auth';
 import { AppError } from '../platform/errors';
 import { jsonBody, noQuery, parseInput } from '../platform/http';
 import type { Metrics } from '../platform/metrics';
-import { batchSchema } from './event-schema';
+import { IDEMPOTENCY_KEY, batchSchema } from './event-schema';
 import { cleanBatch, unknownFields } from './validate';
 import type { CleanEvent } from './event-schema';
 import type { BatchKey, WriteResult } from './writer';
-
-/** An Idempotency-Key: 1 to 255 visible ASCII characters (two headers joined are refused). */
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 export function ingestRoutes(deps: {
   /** one transaction per call, or shared with concurrent calls (GroupCommit) */
@@ -95,8 +92,8 @@ function idempotencyKey(req: Request): string | undefined {
 }
 
 /**
- * A key as stored: the caller's name and the header hashed together (two callers' keys
- * never meet), and a digest of the cleaned events (fingerprints, not prompts), each
+ * A key as stored: the caller's name and the header hashed together (keys of callers with
+ * other names never meet), and a digest of the cleaned events (fingerprints, not prompts), each
  * event's fields in name order so that a resend's JSON may order them otherwise.
  */
 export function keyOfBatch(

@@ -85,7 +85,7 @@ export const configSchema = z.object({
   INGEST_EVENT_ID_RETENTION_DAYS: int(30),
 
   API_KEYS: z.string().default(''),
-  // Per API key and process, every role but ingest; 0 turns it off (src/platform/rate-limit.ts).
+  // Per API key and process, batches of events aside; 0 turns it off (src/platform/rate-limit.ts).
   API_RATE_LIMIT_PER_MINUTE: int(1200),
 
   LINKAGE_CRON: z.string().default('0 3 * * *'),

@@ -30,7 +30,7 @@ import {
   membershipSchema,
 } from '../clusters/schemas';
 import { cypherRequestSchema, cypherResultSchema } from '../cypher-console/service';
-import { eventSchema } from '../ingest/event-schema';
+import { IDEMPOTENCY_KEY, eventSchema } from '../ingest/event-schema';
 import {
   PARAM_TYPE_DESCRIPTIONS,
   PARAM_TYPES,
@@ -151,7 +151,7 @@ function paths(): RouteConfig[] {
         headers: z.object({
           'idempotency-key': z
             .string()
-            .regex(/^[\x21-\x7e]{1,255}$/)
+            .regex(IDEMPOTENCY_KEY)
             .optional()
             .describe(
               "the client's name for this batch: a resend under it (same caller, same events) within INGEST_EVENT_ID_RETENTION_DAYS is answered with the first request's counts and writes nothing; another batch under it is 422 idempotency_key_reused",
