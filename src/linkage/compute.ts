@@ -9,7 +9,7 @@
  * time it began: the caller may hear of it later (from the worker, behind its own writes).
  */
 import { createHash } from 'node:crypto';
-import type { CypherMap } from '../platform/cypher';
+import { query, type CypherMap } from '../platform/cypher';
 import type { Database } from '../platform/neo4j';
 import { build } from './build';
 import { detect } from './detect';
@@ -114,9 +114,17 @@ export async function compute(
 
   await events.phase('match', Date.now());
   const accountIds = input.accounts.map((a) => a.id);
-  const matched = stableIds(input.previousRunId, seed, input.previousClusters, scored, accountIds, {
-    minOverlap: params.minClusterSize,
-  });
+  const match = (taken: ReadonlySet<string>) =>
+    stableIds(
+      input.previousRunId,
+      seed,
+      input.previousClusters,
+      scored,
+      accountIds,
+      { minOverlap: params.minClusterSize },
+      taken,
+    );
+  const matched = await clearOfHistory(db, cypher, input.previousClusters, match);
 
   // This run's clusters by change, and apart from them the previous clusters it retired:
   // one "merged" count for both would add clusters that merged to clusters merged away.
@@ -172,9 +180,9 @@ function memberIdsOnly(
 /**
  * Deterministic id for a new cluster: a hash of the run it is matched against (the
  * current one; "" before the first), the seed and its smallest member id. A run retried
- * from the same state draws the same ids; two published runs never start from the same
- * run, so an id is never drawn twice (the pointer only moves on). `attempt` > 0 draws
- * again, for an id that 48 bits of hash made equal to one already taken.
+ * from the same state draws the same ids. `attempt` > 0 draws again, for an id that 48
+ * bits of hash made equal to one already taken (kept, retired, or published by any
+ * earlier run: clearOfHistory).
  */
 export function newClusterId(
   previousRunId: string | null,
@@ -192,6 +200,33 @@ export function newClusterId(
 }
 
 /**
+ * Matches until no new cluster's id is one a succeeded run published before: the
+ * previous run's ids are known to the matcher, older ones only to Neo4j. 48 bits of hash
+ * make a clash rare, so this is one indexed read, and a second match when one is found.
+ */
+async function clearOfHistory(
+  db: Database,
+  cypher: CypherMap,
+  previous: { id: string }[],
+  match: (published: ReadonlySet<string>) => MatchResult,
+): Promise<MatchResult> {
+  const previousIds = new Set(previous.map((p) => p.id));
+  const published = new Set<string>();
+  for (;;) {
+    const matched = match(published);
+    const fresh = matched.clusters.map((c) => c.id).filter((id) => !previousIds.has(id));
+    if (fresh.length === 0) return matched;
+    const clash = await db.read(async (tx) => {
+      const res = await tx.run(query(cypher, 'linkage/read-published-cluster-ids'), { ids: fresh });
+      return res.records.map((r) => r.get('id') as string);
+    });
+    // Each clash is an id the last match did not know, so this ends.
+    if (clash.length === 0) return matched;
+    for (const id of clash) published.add(id);
+  }
+}
+
+/**
  * Adapter over match.ts: its `newId()` is called without the cluster it names, so
  * fresh ids are handed out as placeholders and replaced afterwards by a
  * deterministic id derived from the cluster's members (see newClusterId).
@@ -203,13 +238,15 @@ export function stableIds(
   scored: Parameters<typeof matchClusters>[1],
   accountIds: string[],
   options: Partial<MatchOptions> = {},
+  /** ids published before the previous run (clearOfHistory) */
+  published: ReadonlySet<string> = new Set(),
 ): MatchResult {
   let n = 0;
   const placeholder = '\u0000new:';
   const result = matchClusters(previous, scored, accountIds, () => `${placeholder}${n++}`, options);
   // Publish merges clusters by id and history is kept by id: a new id must be none of
-  // the ids kept, retired here or drawn before in this run.
-  const taken = new Set(previous.map((p) => p.id));
+  // the ids kept, retired here, published by an earlier run or drawn before in this run.
+  const taken = new Set([...published, ...previous.map((p) => p.id)]);
   for (const c of result.clusters) if (!c.id.startsWith(placeholder)) taken.add(c.id);
   const rename = new Map<string, string>();
   for (const c of result.clusters) {

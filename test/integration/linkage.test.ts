@@ -15,7 +15,7 @@ import { AppError } from '../../src/platform/errors';
 import { query } from '../../src/platform/cypher';
 import { Database, int as neo4jInt, type ManagedTransaction } from '../../src/platform/neo4j';
 import { allowlistDigest } from '../../src/linkage/allowlist';
-import { compute, type ComputeParams } from '../../src/linkage/compute';
+import { compute, newClusterId, type ComputeParams } from '../../src/linkage/compute';
 import { computeInWorker } from '../../src/linkage/compute-thread';
 import { failDeadRuns, watchDeadRuns } from '../../src/linkage/dead-runs';
 import { LEASE_EXPIRED, Lease } from '../../src/linkage/lease';
@@ -278,6 +278,20 @@ async function currentClusters(): Promise<{ runId: string; clusters: PublishedCl
 
 function clusterOf(clusters: PublishedCluster[], accountId: string) {
   return clusters.find((c) => c.members.includes(accountId));
+}
+
+/** Four accounts no run has seen, signed up sharing one card and one device: a ring. */
+async function signUpRing(name: string, at: string): Promise<string[]> {
+  const ring = Array.from({ length: 4 }, (_, i) => `${name}-${i}`);
+  const events = ring.map((accountId) => ({
+    type: 'signup',
+    accountId,
+    at,
+    paymentMethod: `pm-${name}-ring`,
+    device: `dev-${name}-ring`,
+  }));
+  expect((await postJson(`${svc.url}/v1/events`, { events }, INGEST)).status).toBe(200);
+  return ring;
 }
 
 const PHASES = ['extract', 'build', 'detect', 'score', 'match', 'publish'];
@@ -1872,16 +1886,7 @@ describe('linkage runs', () => {
   it('a run computes what a dry run from the same state computes, ids of new clusters too', async () => {
     // Review, 12-04: fresh ids were drawn from the run's own (random) id, so a run retried
     // after a failure named the same new clusters differently. A ring no run has seen:
-    const ring = Array.from({ length: 4 }, (_, i) => `retry-${i}`);
-    const at = '2026-02-21T12:00:00Z';
-    const events = ring.map((accountId) => ({
-      type: 'signup',
-      accountId,
-      at,
-      paymentMethod: 'pm-retry-ring',
-      device: 'dev-retry-ring',
-    }));
-    expect((await postJson(`${svc.url}/v1/events`, { events }, INGEST)).status).toBe(200);
+    await signUpRing('retry', '2026-02-21T12:00:00Z');
     const before = await currentClusters();
     const quiet = { phase: () => {}, progress: () => {} };
     const dry = await compute(svc.ctx.db, svc.ctx.cypher, computeParams({}), quiet);
@@ -1897,6 +1902,43 @@ describe('linkage runs', () => {
     expect(after.runId).not.toBe(before.runId);
     expect(after.clusters.map((c) => c.id).sort()).toEqual(dryIds);
     expect(clusterOf(after.clusters, 'retry-0')?.id).toBe(ringId);
+  });
+
+  it('a new cluster never takes the id of one published before the previous run', async () => {
+    // The matcher knows only the previous run's ids; 48 bits of hash can still hand a
+    // new cluster an id retired long ago, splicing the two histories. Planted here: the
+    // id the next run would draw for a new ring, on a cluster of an old succeeded run,
+    // and the id it would draw next on a failed run's leftover (which does not count).
+    const ring = await signUpRing('clash', '2026-02-22T12:00:00Z');
+    const before = await currentClusters();
+    const drawn = (attempt: number) => newClusterId(before.runId, 7, ring, attempt);
+    const planted = [
+      { run: 'r-clash-old', status: 'succeeded', id: drawn(0) },
+      { run: 'r-clash-failed', status: 'failed', id: drawn(1) },
+    ];
+    await cypher(
+      `UNWIND $planted AS p
+       CREATE (r:LinkageRun {id: p.run, status: p.status, startedAt: 0.0, finishedAt: 0.0})
+       CREATE (r)-[:PRODUCED]->(:Cluster {key: p.run + '/' + p.id, id: p.id, runId: p.run, size: 4})`,
+      { planted },
+    );
+    try {
+      const run = await runLinkage(svc.ctx, { trigger: 'api', seed: 7 });
+      expect(run.status).toBe('succeeded');
+      const after = await currentClusters();
+      expect(clusterOf(after.clusters, 'clash-0')?.id).toBe(drawn(1));
+      expect(clusterOf(after.clusters, 'clash-0')?.members).toEqual(ring);
+      const holders = await cypher('MATCH (c:Cluster) WHERE c.id = $id RETURN c.runId AS runId', {
+        id: drawn(0),
+      });
+      expect(holders).toEqual([{ runId: 'r-clash-old' }]);
+    } finally {
+      await cypher(
+        `MATCH (r:LinkageRun) WHERE r.id IN ['r-clash-old', 'r-clash-failed']
+         OPTIONAL MATCH (r)-[:PRODUCED]->(c:Cluster)
+         DETACH DELETE r, c`,
+      );
+    }
   });
 
   it('housekeeping never prunes the current run or the one it replaced, even when it keeps no other run', async () => {

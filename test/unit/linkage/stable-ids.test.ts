@@ -32,4 +32,15 @@ describe('stableIds', () => {
     expect(fresh?.lineage.clusterId).toBe(fresh?.id);
     expect(result.dissolved.map((d) => d.clusterId)).toEqual([collides]);
   });
+
+  it('draws again past ids published before the previous run, which only Neo4j knows', () => {
+    const first = newClusterId('r-1', 42, ['a3', 'a4', 'a5']);
+    const second = newClusterId('r-1', 42, ['a3', 'a4', 'a5'], 1);
+    const published = new Set([first, second]);
+    const result = stableIds('r-1', 42, [], [cur([3, 4, 5])], ACCOUNTS, {}, published);
+    expect(result.clusters.map((c) => c.id)).toEqual([
+      newClusterId('r-1', 42, ['a3', 'a4', 'a5'], 2),
+    ]);
+    expect(result.dissolved).toEqual([]); // published ids are not the previous run's
+  });
 });
