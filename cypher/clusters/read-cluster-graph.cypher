@@ -1,6 +1,8 @@
 // A cluster (run $runId) as a graph: up to $maxAccounts members, and the identifiers
 // at least two of them share (up to $maxIdentifiers, most shared first, then by value
 // and kind: an org and an email domain may both be `acme.com`), with links.
+// Identifiers held by one account (a bot's thousands of one-off prompts) are dropped by
+// their degree before grouping: otherwise the grouping costs every link of every member.
 MATCH (c:Cluster {key: $runId + '/' + $clusterId})
 WITH c, COLLECT {
   MATCH (c)<-[:MEMBER_OF]-(a:Account)
@@ -9,6 +11,7 @@ WITH c, COLLECT {
 RETURN c.size AS size, accounts, COLLECT {
   UNWIND accounts AS accountId
   MATCH (:Account {id: accountId})-[r:PAID_WITH|USED_DEVICE|CONNECTED_FROM|SENT|HAS_EMAIL_DOMAIN|IN_ORG]->(x)
+  WHERE COUNT { (x)<--() } >= 2
   WITH x, type(r) AS type, collect({account: accountId, count: r.count}) AS links
   WHERE size(links) >= 2
   RETURN {

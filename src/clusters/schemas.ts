@@ -15,13 +15,21 @@ export const clusterIdParam = z.object({ id: z.string().min(1).max(256) });
 
 const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
 
+/** A list's `cursor` parameter: decoded by src/clusters/cursor.ts. */
+export const pageCursor = z
+  .string()
+  .min(1)
+  .max(1000)
+  .optional()
+  .describe('nextCursor of the previous page, with the same filters (400 otherwise)');
+
 export const listClustersQuery = z
   .object({
     flagged: bool.optional(),
     minRisk: decimalParam(z.number().min(0).max(1).default(0)),
     minSize: wholeNumberParam(z.number().int().min(0).default(0)),
     limit: wholeNumberParam(z.number().int().min(1).max(500).default(50)),
-    cursor: z.string().min(1).max(1000).optional().describe('nextCursor of the previous page'),
+    cursor: pageCursor,
   })
   .strict(); // a misspelt filter (?flaged=true) must not silently list everything
 

@@ -10,7 +10,7 @@ import type { Context } from '../context';
 import { type CypherMap, query } from '../platform/cypher';
 import { AppError } from '../platform/errors';
 import { type Database, int, recordToPlain } from '../platform/neo4j';
-import { decodeCursor, encodeCursor } from './cursor';
+import { type CursorScope, MEMBERS, decodeCursor, encodeCursor } from './cursor';
 import { parseJson, type SharedIdentifier, summary } from './present';
 import type { ClusterDetail, Membership } from './schemas';
 import { analystState, type AnalystState } from './state';
@@ -86,8 +86,9 @@ export class ClusterService {
     cursor?: string;
   }) {
     // Checked before any read: a cursor that is not one this endpoint issued is 400.
+    const scope: CursorScope = ['clusters', opts.flagged ?? null, opts.minRisk, opts.minSize];
     const after = opts.cursor
-      ? decodeCursor(opts.cursor, z.tuple([z.string(), z.number().int().min(1)]))
+      ? decodeCursor(opts.cursor, scope, z.tuple([z.string(), z.number().int().min(1)]))
       : null;
     let runId = await this.currentRunId();
     // Behind a load balancer the cursor may come from a replica that saw a newer run first.
@@ -113,7 +114,9 @@ export class ClusterService {
     const last = page[page.length - 1];
     // Every published cluster has a rank (publish.ts rankClusters).
     const nextCursor =
-      rows.length > opts.limit && last?.rank != null ? encodeCursor([runId, last.rank]) : null;
+      rows.length > opts.limit && last?.rank != null
+        ? encodeCursor(scope, [runId, last.rank])
+        : null;
     return { runId, clusters: page, nextCursor };
   }
 
@@ -127,6 +130,7 @@ export class ClusterService {
     const after = opts.memberCursor
       ? decodeCursor(
           opts.memberCursor,
+          MEMBERS,
           z.tuple([z.string(), z.string(), z.string()]),
           'memberCursor',
         )
@@ -183,7 +187,7 @@ export class ClusterService {
       })),
       nextMemberCursor:
         members.length > opts.memberLimit && lastMember
-          ? encodeCursor([clusterRunId, clusterId, String(lastMember.id)])
+          ? encodeCursor(MEMBERS, [clusterRunId, clusterId, String(lastMember.id)])
           : null,
       history: {
         runs: runs.map((r) => ({

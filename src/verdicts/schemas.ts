@@ -1,6 +1,6 @@
 /** Request shapes of the verdict routes (zod), shared with the OpenAPI document. */
 import { z } from 'zod';
-import { epochMs, verdictSchema } from '../clusters/schemas';
+import { epochMs, pageCursor, verdictSchema } from '../clusters/schemas';
 import { AUDIT_ACTIONS } from '../platform/audit';
 import { wholeNumberParam } from '../platform/number-text';
 import { unicodeText } from '../platform/unicode-text';
@@ -53,7 +53,7 @@ export const listVerdictsQuery = z
     verdict: z.enum(['confirmed', 'benign']).optional(),
     clusterId: z.string().min(1).max(256).optional().describe("one cluster's verdicts (stable id)"),
     limit: wholeNumberParam(z.number().int().min(1).max(1000).default(100)),
-    cursor: z.string().min(1).max(1000).optional().describe('nextCursor of the previous page'),
+    cursor: pageCursor,
   })
   .strict();
 
@@ -65,7 +65,7 @@ export const listAuditQuery = z
   .object({
     action: z.enum(AUDIT_ACTIONS).optional(),
     limit: wholeNumberParam(z.number().int().min(1).max(1000).default(100)),
-    cursor: z.string().min(1).max(1000).optional().describe('nextCursor of the previous page'),
+    cursor: pageCursor,
   })
   .strict();
 

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { decodeCursor, encodeCursor } from '../clusters/cursor';
+import { type CursorScope, decodeCursor, encodeCursor } from '../clusters/cursor';
 import { parseJson, type SharedIdentifier } from '../clusters/present';
 import type { Context } from '../context';
 import { configAllowlistKeys, entryKey } from '../linkage/allowlist';
@@ -172,12 +172,14 @@ export class VerdictService {
     limit: number;
     cursor?: string;
   }) {
+    const since = opts.since ? Date.parse(opts.since) : 0;
+    const scope: CursorScope = ['verdicts', since, opts.verdict ?? null, opts.clusterId ?? null];
     const after = opts.cursor
-      ? decodeCursor(opts.cursor, z.tuple([z.number().int(), z.string()]))
+      ? decodeCursor(opts.cursor, scope, z.tuple([z.number().int(), z.string()]))
       : null;
     const key = opts.clusterId ? 'verdicts/list-verdicts-of-cluster' : 'verdicts/list-verdicts';
     const rows = await this.read(key, {
-      since: int(opts.since ? Date.parse(opts.since) : 0),
+      since: int(since),
       verdict: opts.verdict ?? null,
       ...(opts.clusterId ? { clusterId: opts.clusterId } : {}),
       afterAt: after ? int(after[0]) : null,
@@ -188,13 +190,14 @@ export class VerdictService {
     const last = page[page.length - 1];
     return {
       verdicts: page,
-      nextCursor: rows.length > opts.limit && last ? encodeCursor([last.at, last.id]) : null,
+      nextCursor: rows.length > opts.limit && last ? encodeCursor(scope, [last.at, last.id]) : null,
     };
   }
 
   async auditTrail(opts: { action?: string; limit: number; cursor?: string }) {
+    const scope: CursorScope = ['audit', opts.action ?? null];
     const before = opts.cursor
-      ? decodeCursor(opts.cursor, z.tuple([z.number().int(), z.string()]))
+      ? decodeCursor(opts.cursor, scope, z.tuple([z.number().int(), z.string()]))
       : null;
     const rows = await this.read('verdicts/list-audit-entries', {
       action: opts.action ?? null,
@@ -211,7 +214,7 @@ export class VerdictService {
     const more = rows.length > opts.limit || rows[0]?.cutShort === true;
     return {
       entries: page,
-      nextCursor: more && last ? encodeCursor([last.at, last.id]) : null,
+      nextCursor: more && last ? encodeCursor(scope, [last.at, last.id]) : null,
     };
   }
 

@@ -5,6 +5,7 @@
  */
 import { request } from 'node:http';
 import type { ProfiledPlan } from 'neo4j-driver';
+import { MEMBERS, encodeCursor } from '../../src/clusters/cursor';
 import { loadCypher, query } from '../../src/platform/cypher';
 import { int } from '../../src/platform/neo4j';
 import { startTestNeo4j, type TestNeo4j } from '../support/neo4j';
@@ -570,7 +571,7 @@ describe('a new run', () => {
       `/v1/clusters/c-office?memberLimit=1&memberCursor=${office.body.nextMemberCursor as string}`,
     );
     expect(next).toMatchObject({ status: 200, body: { members: [{ id: 'ben:1' }] } });
-    const fromR1 = Buffer.from(JSON.stringify(['r-1', 'c-office', 'ben:0'])).toString('base64url');
+    const fromR1 = encodeCursor(MEMBERS, ['r-1', 'c-office', 'ben:0']);
     const stale = await get(`/v1/clusters/c-office?memberCursor=${fromR1}`);
     expect(stale.status).toBe(409);
     expect((stale.body.error as { details: unknown }).details).toEqual({
@@ -729,6 +730,32 @@ describe('a new run', () => {
       p.dbHits + p.children.reduce((sum, c) => sum + hits(c), 0);
     // ~24,000 now; ~220,000 when each kept or dropped prompt's holders were walked.
     expect(hits(profiled.summary.profile as ProfiledPlan)).toBeLessThan(60_000);
+  });
+  it("a cluster's graph groups only identifiers someone else holds too, not every link of its members", async () => {
+    // Review, 12-05: every link of up to 200 members was grouped before `size(links) >= 2`
+    // dropped the unshared ones: a ring of bots with thousands of one-off prompts each
+    // cost Neo4j memory per link. Two members, 5,000 one-off prompts each, one device shared.
+    await neo4j.driver.executeQuery(
+      `CREATE (c:Cluster {key: 'r-g/c-g', id: 'c-g', runId: 'r-g', size: 2})
+       CREATE (d:DeviceFingerprint {fingerprint: 'dev-g'})
+       WITH c, d UNWIND range(0, 1) AS m
+       CREATE (a:Account {id: 'g:' + m})-[:MEMBER_OF]->(c)
+       CREATE (a)-[:USED_DEVICE {count: 1}]->(d)
+       WITH a, m UNWIND range(1, 5000) AS i
+       CREATE (a)-[:SENT {count: 1}]->(:PromptFingerprint {hash: 'g-' + m + '-' + i})`,
+    );
+    const profiled = await neo4j.driver.executeQuery(
+      `PROFILE ${query(loadCypher(), 'clusters/read-cluster-graph')}`,
+      { runId: 'r-g', clusterId: 'c-g', maxAccounts: int(200), maxIdentifiers: int(100) },
+    );
+    const identifiers = profiled.records[0]?.get('identifiers') as { value: string }[];
+    expect(identifiers.map((x) => x.value)).toEqual(['dev-g']);
+    // rows into the grouping: 2 now, 10,002 (every link) before
+    const grouped = (p: ProfiledPlan): number[] => [
+      ...(/Aggregation/.test(p.operatorType) ? [p.children.reduce((n, c) => n + c.rows, 0)] : []),
+      ...p.children.flatMap(grouped),
+    ];
+    expect(grouped(profiled.summary.profile as ProfiledPlan)).toEqual([2]);
   });
 });
 

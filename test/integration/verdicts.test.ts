@@ -293,6 +293,35 @@ describe('GET /v1/audit', () => {
       auth('admin'),
     );
     expect(next.body.entries).toEqual(entries.slice(2, 4));
+    // Review, 12-05: a cursor is the page's endpoint's and filters'. The audit trail and
+    // the verdicts export both page by [at, id] (one newest first, one oldest first), so
+    // each took the other's cursor and answered 200 with a page that continued nothing.
+    const cursor = first.body.nextCursor as string;
+    for (const path of [
+      `/v1/verdicts?cursor=${cursor}`,
+      `/v1/audit?cursor=${cursor}`,
+      `/v1/audit?action=cypher&cursor=${cursor}`,
+    ]) {
+      const res = await getJson(`${svc.url}${path}`, auth('admin'));
+      expect([path, res.status]).toEqual([path, 400]);
+      expect(JSON.stringify(res.body)).toContain('not a cursor this endpoint issued');
+    }
+    const verdictPage = await getJson(`${svc.url}/v1/verdicts?limit=1`, auth('admin'));
+    const verdictCursor = verdictPage.body.nextCursor as string;
+    expect(verdictCursor).toEqual(expect.any(String));
+    for (const path of [
+      `/v1/audit?cursor=${verdictCursor}`,
+      `/v1/verdicts?verdict=benign&cursor=${verdictCursor}`,
+      `/v1/verdicts?clusterId=c-office&cursor=${verdictCursor}`,
+    ]) {
+      const res = await getJson(`${svc.url}${path}`, auth('admin'));
+      expect([path, res.status]).toEqual([path, 400]);
+    }
+    const onward = await getJson(
+      `${svc.url}/v1/verdicts?limit=1&cursor=${verdictCursor}`,
+      auth('admin'),
+    );
+    expect(onward.status).toBe(200);
     expect((await getJson(`${svc.url}/v1/audit`, auth('analyst'))).status).toBe(403);
     expect(
       svc.logs.some((l) => l.includes('"audit":true') && l.includes('"action":"verdict"')),

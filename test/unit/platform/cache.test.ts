@@ -7,7 +7,7 @@
 import type { Driver } from 'neo4j-driver';
 import { MembershipIndex } from '../../../src/clusters/membership-index';
 import { ClusterService } from '../../../src/clusters/service';
-import { encodeCursor } from '../../../src/clusters/cursor';
+import { MEMBERS, encodeCursor } from '../../../src/clusters/cursor';
 import { analystState } from '../../../src/clusters/state';
 import type { Context } from '../../../src/context';
 import { CurrentRun, LruCache } from '../../../src/platform/cache';
@@ -282,11 +282,11 @@ describe('CurrentRun while Neo4j is unreachable', () => {
     const service = clusterService(driver);
     expect((await service.list({ minRisk: 0, minSize: 0, limit: 10 })).runId).toBe('r-1');
     down = true;
-    const newer = Buffer.from(JSON.stringify(['r-2', 5])).toString('base64url');
+    const newer = encodeCursor(['clusters', null, 0, 0], ['r-2', 5]);
     await expect(
       service.list({ minRisk: 0, minSize: 0, limit: 10, cursor: newer }),
     ).rejects.toMatchObject({ code: 'database_unavailable' });
-    const member = Buffer.from(JSON.stringify(['r-2', 'c-1', 'a'])).toString('base64url');
+    const member = encodeCursor(MEMBERS, ['r-2', 'c-1', 'a']);
     await expect(
       service.detail('c-1', { memberLimit: 10, memberCursor: member }),
     ).rejects.toMatchObject({ code: 'database_unavailable' });
@@ -547,7 +547,7 @@ describe('cluster reads and the pointer', () => {
       }
     });
     await service.currentRunId();
-    const memberCursor = encodeCursor(['r-1', 'c-old', 'a']);
+    const memberCursor = encodeCursor(MEMBERS, ['r-1', 'c-old', 'a']);
     for (let page = 0; page < 3; page++) {
       const detail = await service.detail('c-old', { memberLimit: 1, memberCursor });
       expect(detail).toMatchObject({ runId: 'r-1', current: false, members: [{ id: 'b' }] });
