@@ -31,6 +31,7 @@ import { openDatabase } from '../platform/neo4j';
 import { peakRssMiB } from '../platform/peak-rss';
 import { startLocalNeo4j, type Collector } from '../platform/neo4j-local';
 import { takeFirstLoadLock } from './first-load-lock';
+import { isGzipFile } from './gzip-file';
 import { foldFile } from './fold-file';
 import { writeImportFiles } from './import-csv';
 import { identify, lastLineEnd, readHead } from './import-identity';
@@ -118,7 +119,7 @@ async function loadLocked(opts: FirstLoadOptions): Promise<FirstLoadSummary> {
   // As the importer reads: a plain file through its last line break, so an unfinished
   // last line waits for a later import and the checkpoint's key is the importer's.
   const fileBytes = statSync(file).size;
-  const gz = file.endsWith('.gz');
+  const gz = isGzipFile(file);
   const totalBytes = gz ? fileBytes : await lastLineEnd(file, fileBytes);
   const rejectFile = opts.rejectFile ?? `${file}.rejects.jsonl`;
   const staging = `${dataDir}.first-load`;

@@ -18,6 +18,7 @@ import { getHeapStatistics } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { workerEntry } from '../platform/worker-entry';
 import { Aggregator } from './aggregate';
+import { isGzipFile } from './gzip-file';
 import type { CleanEvent } from './event-schema';
 import { openLines, parseLine } from './importer';
 
@@ -82,6 +83,7 @@ export async function foldRange(
   onBytes: (n: number) => void = () => undefined,
   signal?: AbortSignal,
   maxLineBytes?: number,
+  gz?: boolean,
 ): Promise<RangeResult> {
   const fold = new Aggregator();
   const result: Omit<RangeResult, 'state' | 'endsWithNewline'> = {
@@ -91,7 +93,7 @@ export async function foldRange(
     unkeyed: 0,
   };
   const rejects = new LineWriter(rejectsPart);
-  const { lines, close, endsWithNewline } = openLines(file, onBytes, range, { maxLineBytes });
+  const { lines, close, endsWithNewline } = openLines(file, onBytes, range, { maxLineBytes, gz });
   try {
     for await (const line of lines) {
       const lineNo = ++result.lines;
@@ -178,10 +180,14 @@ async function joinRejects(
 
 /** Returns null when stopped by `signal`. */
 export async function foldFile(file: string, opts: FoldFileOptions): Promise<FoldedFile | null> {
-  const ranges = await splitFile(file, opts.workers, opts.size);
+  const gz = isGzipFile(file);
+  const ranges = await splitFile(file, gz ? 1 : opts.workers, opts.size);
+  // Stopped while the file was split: no worker is started (one started after the abort
+  // would not hear it, and would fold its whole range).
+  if (opts.signal?.aborted) return null;
   const parts = ranges.map((_, i) => `${opts.rejectFile}.${process.pid}.${i}.part`);
   try {
-    return await foldRanges(file, ranges, parts, opts);
+    return await foldRanges(file, ranges, parts, gz, opts);
   } finally {
     for (const part of parts) rmSync(part, { force: true });
   }
@@ -191,13 +197,14 @@ async function foldRanges(
   file: string,
   ranges: { start: number; end?: number }[],
   parts: string[],
+  gz: boolean,
   opts: FoldFileOptions,
 ): Promise<FoldedFile | null> {
   // This thread folds the first range itself: one worker fewer to start, and its fold
   // needs no copying between threads.
   const pending = ranges.map((r, i) =>
     i === 0
-      ? foldRange(file, r, parts[0] as string, opts.onBytes, opts.signal, opts.maxLineBytes)
+      ? foldRange(file, r, parts[0] as string, opts.onBytes, opts.signal, opts.maxLineBytes, gz)
       : foldInWorker(file, r, parts[i] as string, opts),
   );
   // Rejections are awaited below, in order; until then none may go unhandled.
@@ -239,7 +246,15 @@ async function foldRanges(
     await Promise.allSettled(pending); // no worker outlives the call
     return null;
   }
-  const key = await opts.importKey;
+  // A stop while the file is still hashed aborts the hash: stopped, not failed.
+  let key: string | undefined;
+  try {
+    key = await opts.importKey;
+  } catch (err) {
+    if (opts.signal?.aborted) return null;
+    throw err;
+  }
+  if (opts.signal?.aborted) return null;
   await joinRejects(
     opts.rejectFile,
     parts.map((part, i) => ({ file: part, offset: offsets[i] as number })),
@@ -248,7 +263,7 @@ async function foldRanges(
   return out;
 }
 
-/** Byte ranges of whole lines, one per worker; a single range for .gz or small files. */
+/** Byte ranges of whole lines, one per worker (the caller asks one for gzip); one for small files. */
 async function splitFile(
   file: string,
   workers?: number,
@@ -257,10 +272,9 @@ async function splitFile(
   const handle = await open(file, 'r');
   try {
     const size = readBytes ?? (await handle.stat()).size;
-    const n = file.endsWith('.gz')
-      ? 1
-      : (workers ??
-        Math.max(1, Math.min(4, availableParallelism(), Math.floor(size / MIN_BYTES_PER_WORKER))));
+    const n =
+      workers ??
+      Math.max(1, Math.min(4, availableParallelism(), Math.floor(size / MIN_BYTES_PER_WORKER)));
     const cuts = [0];
     const buf = Buffer.alloc(64 * 1024);
     for (let i = 1; i < n; i++) {
@@ -320,7 +334,8 @@ function foldInWorker(
     },
   });
   const stop = () => void worker.terminate();
-  opts.signal?.addEventListener('abort', stop, { once: true });
+  if (opts.signal?.aborted) stop();
+  else opts.signal?.addEventListener('abort', stop, { once: true });
   return new Promise<RangeResult>((resolve, reject) => {
     let done: RangeResult | undefined;
     worker.on('message', (m: FoldMessage) => {

@@ -13,6 +13,7 @@ import { open } from 'node:fs/promises';
 import { pipeline, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { BlockDigester } from './block-digests';
+import { isGzipFile } from './gzip-file';
 
 export interface FileIdentity {
   /** `sha256:` + the sha256 of the whole file */
@@ -100,7 +101,7 @@ export async function identify(
 ): Promise<{ identity: FileIdentity; prefixes: Map<number, Prefix>; blocks: Buffer }> {
   const { sha256, prefixes, blocks } = await hashFile(file, size, sizes, opts);
   return {
-    identity: { key: `sha256:${sha256}`, file, size, head, gz: file.endsWith('.gz') },
+    identity: { key: `sha256:${sha256}`, file, size, head, gz: isGzipFile(file) },
     prefixes,
     blocks,
   };
@@ -224,7 +225,7 @@ export async function endsLinesWithCR(file: string, start: number, end: number) 
 /** sha256 of the first line (decoded; the bytes before its first line break, at most 64 KiB). */
 export async function readHead(file: string): Promise<string> {
   const raw = createReadStream(file, { highWaterMark: HEAD_MAX });
-  const gz = file.endsWith('.gz');
+  const gz = isGzipFile(file);
   // pipeline, not pipe: the file's own errors reach the stream read here (with pipe they
   // were an 'error' event nobody listened to: the process crashed).
   const input: Readable = gz ? pipeline(raw, createGunzip(), () => undefined) : raw;

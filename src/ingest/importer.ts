@@ -41,6 +41,7 @@ import { type CypherMap, query } from '../platform/cypher';
 import type { Database, ManagedTransaction } from '../platform/neo4j';
 import { toNumber } from '../platform/neo4j';
 import type { CleanEvent } from './event-schema';
+import { isGzipFile } from './gzip-file';
 import {
   type EarlierImport,
   type FileIdentity,
@@ -266,7 +267,8 @@ export class Importer {
     const fileBytes = before.size;
     // A plain file is read and identified through its last line break: a line still being
     // written is left for the next run (then this run's bytes begin that file and end a line).
-    const totalBytes = file.endsWith('.gz') ? fileBytes : await lastLineEnd(file, fileBytes);
+    const gz = isGzipFile(file);
+    const totalBytes = gz ? fileBytes : await lastLineEnd(file, fileBytes);
     const pendingBytes = fileBytes - totalBytes;
     const rejectFile = opts.rejectFile ?? `${file}.rejects.jsonl`;
     const identified = await this.identify(file, totalBytes, fileBytes, opts).catch(
@@ -314,17 +316,22 @@ export class Importer {
     // must neither reset a checkpoint nor cut a reject file another import now writes.
     const checkpoint = await this.startFrom(identity, match, locks);
     const resumedFromLine = checkpoint.line;
-    if (match.kind === 'new' && firstRejectImport(rejectFile) !== key) {
-      // The reject entries there are another import's (yesterday's log at this path):
-      // kept beside it, not cut to this import's. This import's own (a run stopped before
-      // its first commit, which records the import) are judged again and cut below.
-      const aside = setRejectsAside(rejectFile, started);
-      if (aside) {
-        about.warnings = [
-          ...about.warnings,
-          `the reject entries of the earlier import to ${rejectFile} are now in ${aside}`,
-        ];
-      }
+    const head = rejectFileHead(rejectFile);
+    // A new import keeps another import's entries beside it (yesterday's log at this
+    // path), not cut to its own; its own (a run stopped before its first commit, which
+    // records the import) are judged again and cut below. Any import, resumed too, keeps
+    // a file that does not begin with reject entries (an input named by mistake): cutting
+    // it to this import's entries would empty it.
+    const foreign =
+      head.kind === 'other' ||
+      (match.kind === 'new' && head.kind === 'entry' && head.import !== key);
+    const aside = foreign ? setRejectsAside(rejectFile, started) : null;
+    if (aside) {
+      const what =
+        head.kind === 'other'
+          ? `${rejectFile} did not begin with reject entries: what it held`
+          : `the reject entries of the earlier import to ${rejectFile}`;
+      about.warnings = [...about.warnings, `${what} is now in ${aside}`];
     }
     opts.onMatch?.({ ...about, resumedFromLine: from });
     await keepRejectsUpTo(rejectFile, resumedFromLine);
@@ -367,8 +374,8 @@ export class Importer {
       file,
       (n) => (progress.bytesRead += n),
       // The bytes identified, not any appended since (they belong to a longer file).
-      file.endsWith('.gz') && totalBytes === 0 ? undefined : { start: 0, end: totalBytes },
-      { maxLineBytes: opts.maxLineBytes },
+      gz && totalBytes === 0 ? undefined : { start: 0, end: totalBytes },
+      { maxLineBytes: opts.maxLineBytes, gz },
     );
     // What is read must be what was identified: the file the path named when the run
     // began, not cut short since (both checked before the first line is used), with the
@@ -1004,7 +1011,7 @@ export interface OverlongLine {
 const CR = 0x0d;
 
 /**
- * The file's lines (gunzipped for .gz), or those of bytes [start, end) of a plain file
+ * The file's lines (gunzipped for gzip), or those of bytes [start, end) of a plain file
  * (or of the compressed bytes of a .gz, from 0); `onBytes` counts the file's own bytes
  * read; `endsWithNewline()`, once read, whether the (decoded) text ended a line. A line
  * ends at LF, CRLF or a lone CR (as readline's did); one longer than `maxLineBytes` comes
@@ -1016,7 +1023,14 @@ export function openLines(
   file: string,
   onBytes: (n: number) => void,
   range: { start: number; end?: number } = { start: 0 },
-  { maxLineBytes = MAX_LINE_BYTES }: { maxLineBytes?: number } = {},
+  {
+    maxLineBytes = MAX_LINE_BYTES,
+    gz = isGzipFile(file),
+  }: {
+    maxLineBytes?: number;
+    /** gzip, as the caller found it when it began (the file may be gone by now) */
+    gz?: boolean;
+  } = {},
 ) {
   const raw: Readable =
     range.end !== undefined && range.end <= range.start
@@ -1032,7 +1046,6 @@ export function openLines(
     bytesRead += chunk.length;
     onBytes(chunk.length);
   });
-  const gz = file.endsWith('.gz');
   // pipeline, not pipe: the file's own errors (gone, EIO) reach the gunzip stream, which
   // the loop reads; with pipe they were an 'error' event nobody listened to (a crash).
   const input: Readable = gz ? pipeline(raw, createGunzip(), () => undefined) : raw;
@@ -1200,19 +1213,38 @@ function sameFile(a: string, b: string): boolean {
   }
 }
 
-/** The import (content key) of a reject file's first entry; null if none names one. */
-export function firstRejectImport(rejectFile: string): string | null {
-  if (!existsSync(rejectFile) || !statSync(rejectFile).isFile()) return null;
+/**
+ * How a reject file begins: `none` (missing, empty, not a regular file, or one entry a
+ * crash cut short), an `entry` (with the import's content key when it names one), or
+ * `other`: a whole first line that is no reject entry (another file named by mistake).
+ */
+export type RejectFileHead =
+  { kind: 'none' } | { kind: 'entry'; import: string | null } | { kind: 'other' };
+
+function parseJsonLine(
+  text: string,
+): { line?: unknown; reason?: unknown; import?: unknown } | null {
+  try {
+    return JSON.parse(text) as { line?: unknown; reason?: unknown; import?: unknown } | null;
+  } catch {
+    return null;
+  }
+}
+
+export function rejectFileHead(rejectFile: string): RejectFileHead {
+  if (!existsSync(rejectFile) || !statSync(rejectFile).isFile()) return { kind: 'none' };
   const fd = openSync(rejectFile, 'r');
   try {
     const head = Buffer.alloc(64 * 1024);
     const got = readSync(fd, head, 0, head.length, 0);
+    if (got === 0) return { kind: 'none' };
     const lf = head.subarray(0, got).indexOf(LF);
-    const entry = JSON.parse(head.toString('utf8', 0, lf < 0 ? got : lf)) as unknown;
-    const id = (entry as { import?: unknown } | null)?.import;
-    return typeof id === 'string' ? id : null;
-  } catch {
-    return null; // empty, torn or not an entry: not this import's
+    const entry = parseJsonLine(head.toString('utf8', 0, lf < 0 ? got : lf));
+    if (typeof entry?.line === 'number' && typeof entry.reason === 'string') {
+      return { kind: 'entry', import: typeof entry.import === 'string' ? entry.import : null };
+    }
+    // No line end in a short file: the last entry, torn (keepRejectsUpTo drops it).
+    return lf < 0 && got < head.length ? { kind: 'none' } : { kind: 'other' };
   } finally {
     closeSync(fd);
   }
@@ -1283,6 +1315,9 @@ export async function keepRejectsUpTo(rejectFile: string, line: number): Promise
       }
       if (past) break;
       carry = buf.subarray(start);
+      // An entry is short (never the line itself): a longer run without a line end is not
+      // one, and is not held.
+      if (carry.length > MAX_LINE_BYTES) break;
     }
   }
   truncateSync(rejectFile, keep);

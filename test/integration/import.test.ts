@@ -547,6 +547,33 @@ describe('coterie import', () => {
     expect(await requestsFor('gz')).toBe(300);
   });
 
+  it('knows gzip by its bytes, not its name: upper case, a link named latest, a text file named .gz', async () => {
+    // Review, 12-05: only a lower-case `.gz` name was gunzipped; any other gzip was read
+    // as text, every "line" of it rejected, and the junk import recorded complete.
+    const upper = path.join(dir, 'UPPER-EVENTS.JSONL.GZ');
+    writeFileSync(upper, gzipSync(`${eventLines('gzup', 120).join('\n')}\n`));
+    expect(await importer().run({ file: upper, batchSize: 50 })).toMatchObject({
+      written: 120,
+      rejected: 0,
+    });
+    const latest = path.join(dir, 'latest');
+    symlinkSync(path.join(dir, 'gz-by-link.jsonl.gz'), latest);
+    writeFileSync(latest, gzipSync(`${eventLines('gzlink', 80).join('\n')}\n`));
+    expect(await importer().run({ file: latest, batchSize: 50 })).toMatchObject({
+      written: 80,
+      rejected: 0,
+    });
+    const text = path.join(dir, 'not-really.jsonl.gz');
+    writeFileSync(text, `${eventLines('gztext', 60).join('\n')}\n`);
+    expect(await importer().run({ file: text, batchSize: 50 })).toMatchObject({
+      written: 60,
+      rejected: 0,
+    });
+    expect(await requestsFor('gzup')).toBe(120);
+    expect(await requestsFor('gzlink')).toBe(80);
+    expect(await requestsFor('gztext')).toBe(60);
+  });
+
   it('a .gz cut short or gone fails cleanly, naming the file and the line; the windows before stay written', async () => {
     // Found by review on 12-03: `raw.pipe(gunzip)` passed none of the file's errors on (a
     // .gz removed before it was read crashed the process with an uncaught ENOENT), and
@@ -575,13 +602,14 @@ describe('coterie import', () => {
     );
     expect(await requestsFor('gzgone')).toBe(0);
 
-    const plain = path.join(dir, 'not-gzip.jsonl.gz');
-    writeFileSync(plain, `${eventLines('gzplain', 30).join('\n')}\n`);
-    const res = await runCli(['import', plain]);
+    // gzip's first two bytes, then no gzip (a text file named .gz is read as text: below)
+    const corrupt = path.join(dir, 'corrupt.jsonl.gz');
+    writeFileSync(corrupt, Buffer.concat([Buffer.from([0x1f, 0x8b]), Buffer.from('{"type":')]));
+    const res = await runCli(['import', corrupt]);
     expect(res.code).toBe(1);
     // its first line is read (to find earlier imports) before anything else
     expect(res.stderr).toContain(
-      `coterie: reading the first line of ${plain} (gzip): incorrect header check`,
+      `coterie: reading the first line of ${corrupt} (gzip): unknown compression method`,
     );
   });
 
@@ -650,6 +678,25 @@ describe('coterie import', () => {
       rejected: 1,
     });
     expect(await requestsFor('rejin')).toBe(299);
+  });
+
+  it('a resumed import given another file as its reject file keeps what that file held', async () => {
+    // Review, 12-05: a resume cut the reject file at its first line that was no entry up
+    // to the checkpoint: another input named by `--rejects` (tab completion) was emptied.
+    const file = path.join(dir, 'resume-other-rejects.jsonl');
+    writeFileSync(file, `${eventLines('ror', 1000, [700]).join('\n')}\n`);
+    expect((await importUntilWritten(file, 300)).interrupted).toBe(true);
+    const other = path.join(dir, 'resume-other-input.jsonl');
+    const held = `${eventLines('ror-other', 20, []).join('\n')}\n`;
+    writeFileSync(other, held);
+    const resumed = await importer().run({ file, batchSize: 100, rejectFile: other });
+    expect(resumed).toMatchObject({ written: 999, rejected: 1, interrupted: false });
+    expect(resumed.resumedFromLine).toBeGreaterThan(0);
+    const note = resumed.warnings.find((w) => w.includes('did not begin with reject entries'));
+    const aside = /now in (.+)$/.exec(note ?? '')?.[1] as string;
+    expect(aside).toMatch(/resume-other-input\.before-.+\.jsonl$/);
+    expect(readFileSync(aside, 'utf8')).toBe(held);
+    expect(rejectEntries(other).map((r) => r.line)).toEqual([700]);
   });
 
   it('resumes past a reject entry a crash cut short, keeping the whole ones up to the checkpoint', async () => {

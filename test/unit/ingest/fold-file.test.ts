@@ -173,6 +173,31 @@ describe('foldFile', () => {
     expect(await fold(file, { workers: 2, signal: abort.signal })).toBeNull();
   });
 
+  it('stopped before it starts, starts no worker: nothing of a big file is read', async () => {
+    // Review, 12-05: a worker started after the abort never heard it and folded its whole
+    // range (minutes of a 20 GB file before the command could exit).
+    const big = path.join(dir, 'big-stopped.jsonl');
+    writeFileSync(big, `${lines(new Rng(13), 60_000).join('\n')}\n`);
+    const abort = new AbortController();
+    abort.abort();
+    let read = 0;
+    const onBytes = (n: number) => (read += n);
+    expect(await fold(big, { workers: 3, signal: abort.signal, onBytes })).toBeNull();
+    expect(read).toBe(0);
+  });
+
+  it('stopped while the file is still hashed returns null: stopped, not failed', async () => {
+    // Review, 12-05: the hash's AbortError came out as the command's error (exit 1, not 130).
+    const abort = new AbortController();
+    const importKey = {
+      then(_: unknown, fail: (err: Error) => void) {
+        abort.abort(); // Ctrl-C while the fold waits for the key
+        fail(Object.assign(new Error('This operation was aborted'), { name: 'AbortError' }));
+      },
+    } as unknown as Promise<string>;
+    expect(await fold(file, { workers: 2, signal: abort.signal, importKey })).toBeNull();
+  });
+
   it('stops mid-fold: returns null once every worker has exited, without reading the rest', async () => {
     const big = path.join(dir, 'big.jsonl');
     writeFileSync(big, `${lines(new Rng(12), 90_000).join('\n')}\n`);
