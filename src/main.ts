@@ -127,7 +127,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down');
     const scheduleStopped = linkageSchedule.stop();
     currentRunWatch.stop();
-    deadRunWatch.stop();
+    const deadRunCheckEnded = deadRunWatch.stop();
     // Runs are failed (their leases freed) while the listener closes, not before it: with
     // Neo4j unreachable that write retries for the driver's 30 s, and the stop would wait.
     const runsFailed = stopActiveRuns(ctx, { refuseNew: true });
@@ -136,7 +136,8 @@ async function main(): Promise<void> {
     // Requests still unanswered after the grace period (a slow read, a stuck client) are cut.
     const cut = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
     // The failed runs' records, the runs (scheduled or started through the API) removing
-    // what they wrote, a scheduled run's tick logging its end and a prune's batch: waited
+    // what they wrote, a scheduled run's tick logging its end, a prune's batch and a check
+    // for dead runs: waited
     // for within the same grace period, then the driver closes. What is cut there is left
     // to the lease's expiry and the next run's and prune's housekeeping.
     const grace = delay(SHUTDOWN_GRACE_MS, undefined, { ref: false });
@@ -144,6 +145,7 @@ async function main(): Promise<void> {
       runsFailed.then(activeRunsEnded),
       scheduleStopped,
       eventIdRetention.stop(),
+      deadRunCheckEnded,
     ]);
     await Promise.all([closed, Promise.race([runsEnded, grace])]);
     clearTimeout(cut);

@@ -3,12 +3,18 @@
 // a shutdown that fails this process's run while its swap commits then reads the
 // swap's "succeeded", instead of overwriting it with "failed". The run's own record
 // ($own) also replaces a failure another wrote first (a shutdown, with no stats or
-// timings; a lease found expired): it knows its error and how far it got.
+// timings): it knows its error and how far it got. But not "lease expired": what the
+// run saw then (its lease lost) is the consequence, and read as "another run holds it"
+// when none did (review, 12-05); it adds its stats and timings only.
 MERGE (l:Lease {name: $lease})
 SET l.lockedAt = timestamp()
 WITH l
 MATCH (r:LinkageRun {id: $id})
 WHERE r.status = 'running' OR ($own AND r.status = 'failed')
-SET r.status = 'failed', r.error = $error, r.errorSummary = $summary, r.finishedAt = $now,
+WITH r, r.status = 'failed' AND r.error = $expiredError AS expired
+SET r.status = 'failed',
+    r.error = CASE WHEN expired THEN r.error ELSE $error END,
+    r.errorSummary = CASE WHEN expired THEN r.errorSummary ELSE $summary END,
+    r.finishedAt = CASE WHEN expired THEN r.finishedAt ELSE $now END,
     r.timings = coalesce($timings, r.timings), r.stats = coalesce($stats, r.stats)
 RETURN r.id AS id

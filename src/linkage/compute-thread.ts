@@ -38,7 +38,7 @@ export function computeInWorker(
   return new Promise<ComputeResult>((resolve, reject) => {
     let settled = false;
     let answered = false; // 'done' or 'failed' arrived; the worker exits right after
-    // Phase callbacks may be async (they record the phase); kept in order.
+    // Phase callbacks may be async (they record the phase); kept in order, progress with them.
     let chain: Promise<void> = Promise.resolve();
     const finish = (err: unknown, result?: ComputeResult) => {
       if (settled) return;
@@ -61,7 +61,13 @@ export function computeInWorker(
       if (m.type === 'phase') {
         chain = chain.then(() => events.phase(m.phase, m.at)).catch((err: unknown) => finish(err));
       } else if (m.type === 'progress') {
-        events.progress(m.fraction);
+        // Behind the phase it belongs to: told while that phase is still being recorded, a
+        // fraction was counted in the phase before, and progress went back (review, 12-05).
+        chain = chain
+          .then(() => {
+            if (!settled) events.progress(m.fraction);
+          })
+          .catch((err: unknown) => finish(err));
       } else if (m.type === 'done') {
         answered = true;
         chain.then(() => finish(undefined, m.result), finish);

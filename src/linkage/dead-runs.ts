@@ -32,18 +32,26 @@ export async function failDeadRuns(
  * tick while a check is still in flight (the driver retrying while Neo4j is away) is
  * skipped, so checks never pile up.
  */
-export function watchDeadRuns(deps: LinkageDeps): { stop(): void } {
+export function watchDeadRuns(deps: LinkageDeps): { stop(): Promise<void> } {
   const every = Math.min(60_000, Math.max(1_000, Math.floor(deps.config.LINKAGE_LEASE_TTL_MS / 2)));
-  let inFlight = false;
+  let inFlight: Promise<void> | undefined;
   const check = () => {
     if (inFlight) return;
-    inFlight = true;
-    failDeadRuns(deps)
-      .catch((err: unknown) => deps.logger.warn({ err }, 'checking for dead linkage runs failed'))
-      .finally(() => (inFlight = false));
+    inFlight = failDeadRuns(deps)
+      .then(
+        () => undefined,
+        (err: unknown) => deps.logger.warn({ err }, 'checking for dead linkage runs failed'),
+      )
+      .finally(() => (inFlight = undefined));
   };
   check();
   const timer = setInterval(check, every);
   timer.unref();
-  return { stop: () => clearInterval(timer) };
+  // Resolves once a check on its way has ended: the stop closes the driver after it.
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await inFlight;
+    },
+  };
 }

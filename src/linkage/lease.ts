@@ -142,8 +142,9 @@ export class Lease {
       }),
     );
     if (res.records.length === 0) {
-      this.lostReason ??=
-        'another run holds it (this run stopped renewing for longer than its TTL)';
+      // Why it is gone is not known here: a stall or Neo4j away past the TTL let it expire;
+      // then a check freed it, or another run took it.
+      this.lostReason ??= 'it is no longer this run’s (not renewed within its TTL, it expired)';
       return false;
     }
     return true;
@@ -156,21 +157,28 @@ export class Lease {
    * still told through `lost`.
    */
   async renewOrWarn(): Promise<void> {
-    try {
-      await this.renew();
-    } catch (err) {
-      this.logger.warn({ err, runId: this.holder }, 'linkage lease renewal failed');
-    }
+    // One renewal at a time, the timer's and a phase boundary's alike, and none once
+    // stopped: stopRenewing waits for the one on its way, and no later one may extend the
+    // lease of a run that has failed (a phase boundary's came after it, review of 12-05).
+    if (this.released) return;
+    this.renewing ??= this.renew()
+      .then(
+        () => undefined,
+        (err: unknown) => {
+          this.logger.warn({ err, runId: this.holder }, 'linkage lease renewal failed');
+        },
+      )
+      .finally(() => {
+        this.renewing = undefined;
+      });
+    await this.renewing;
   }
 
   private startRenewing(): void {
     const every = this.opts.renewEveryMs ?? Math.max(250, Math.floor(this.opts.ttlMs / 6));
     this.timer = setInterval(() => {
-      // One renewal at a time: stopRenewing waits for the one on its way.
       if (this.released || this.renewing) return;
-      this.renewing = this.renewOrWarn().finally(() => {
-        this.renewing = undefined;
-      });
+      void this.renewOrWarn();
     }, every);
     this.timer.unref();
   }

@@ -28,7 +28,7 @@ import { parseConfigAllowlist } from './allowlist';
 import { parseWeightOverrides, type WeightOverrides } from './settings';
 import { COMPUTE_PHASES, compute, type ComputeEvents, type ComputeParams } from './compute';
 import { computeInWorker } from './compute-thread';
-import { LEASE_NAME, Lease } from './lease';
+import { LEASE_EXPIRED, LEASE_NAME, Lease } from './lease';
 import { discardRun, housekeeping, publish, swapCommitted } from './publish';
 
 export interface LinkageDeps {
@@ -145,6 +145,7 @@ function failRunRecord(
       lease: leaseName,
       id: run.id,
       own: run.own,
+      expiredError: LEASE_EXPIRED,
       error: run.error,
       summary: run.summary,
       now: Date.now(),
@@ -420,6 +421,9 @@ async function execute(
   // that throws, say) may report it failed.
   const succeeded = async (): Promise<RunSummary> => {
     try {
+      // A progress write of the last batch, still on its way, ends before the run does:
+      // a shutdown closes the driver once runs have ended.
+      await recorder.settle();
       await afterSwap();
     } catch (err) {
       logger.error({ err, runId }, 'linkage run succeeded, but what follows its swap failed');

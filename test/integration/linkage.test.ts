@@ -494,10 +494,31 @@ describe('linkage runs', () => {
     const params = computeParams({ extractPageSize: 7 });
     const phases: string[] = [];
     const progress: number[] = [];
+    // A phase is recorded (lease renewed, record written) before its progress is told:
+    // a fraction told meanwhile was counted in the phase before (review, 12-05).
+    // Extract's recording lasts until a fraction is told, or 3 s: only a relay that tells
+    // progress past a phase still being recorded ends it early.
+    let recording = false;
+    let told = () => {};
+    const toldWhileRecording: number[] = [];
     const inWorker = await computeInWorker(db.connection!, params, {
-      phase: (p) => void phases.push(p),
-      progress: (f) => void progress.push(f),
+      phase: async (p) => {
+        phases.push(p);
+        if (p !== 'extract') return;
+        recording = true;
+        await new Promise<void>((r) => {
+          told = r;
+          setTimeout(r, 3000);
+        });
+        recording = false;
+      },
+      progress: (f) => {
+        if (recording) toldWhileRecording.push(f);
+        told();
+        progress.push(f);
+      },
     });
+    expect(toldWhileRecording).toEqual([]);
     const here = await compute(db, queries, params, { phase: () => {}, progress: () => {} });
     expect(phases).toEqual(['extract', 'build', 'detect', 'score', 'match']);
     expect(progress.length).toBeGreaterThan(1); // one per extract page
@@ -788,6 +809,25 @@ describe('linkage runs', () => {
       { id: runId },
     );
     expect(Number(members?.n)).toBe(0);
+  });
+
+  it('a live run whose lease expired and was freed by a check keeps "lease expired" on its record, with its timings', async () => {
+    // Review, 12-05: the run, finding its lease lost, rewrote the check's accurate
+    // "lease expired" as "<phase>: conflict", detail "another run holds it" (none did).
+    const held = await startHeldAt('build');
+    await held.reached;
+    await expireLease();
+    expect(await failDeadRuns(svc.ctx)).toEqual({ expired: held.runId, abandoned: [] });
+    expect((await leaseNow()).holder).toBeNull(); // freed, and nobody took it
+    held.release();
+    const done = await held.done;
+    expect(done.status).toBe('failed');
+    expect(done.error).toMatch(/no longer this run’s/);
+    expect(done.error).not.toMatch(/another run/);
+    const run = await waitForRun(held.runId, { headers: ADMIN });
+    expect(run).toMatchObject({ status: 'failed', error: LEASE_EXPIRED });
+    expect(typeof run.timings.extract).toBe('number'); // the run's own record added them
+    expect((await leaseNow()).holder).toBeNull();
   });
 
   /**
@@ -1350,7 +1390,7 @@ describe('linkage runs', () => {
         current: false,
       });
     } finally {
-      watch.stop();
+      await watch.stop();
     }
     expect(svc.logs.slice(logsBefore).join('')).toContain('marked dead linkage runs failed');
     expect((await lease())[0]?.holder ?? null).toBeNull();
@@ -1464,6 +1504,7 @@ describe('linkage runs', () => {
         timings: null,
         stats: null,
         own: false,
+        expiredError: LEASE_EXPIRED,
       });
       return res.records.length;
     });
