@@ -4,6 +4,9 @@
 MATCH (p:Pointer {name: 'current'})
 MATCH (c:Cluster {key: p.runId + '/' + $clusterId})<-[:MEMBER_OF]-(a:Account)
 MATCH (a)-[r:PAID_WITH|USED_DEVICE|CONNECTED_FROM|SENT|HAS_EMAIL_DOMAIN|IN_ORG]->(x)
+// Values one account holds go before grouping, by their stored degree (a member's
+// thousands of one-off prompts would otherwise each be a group).
+WHERE COUNT { (x)<--() } >= 2
 WITH c, x, type(r) AS type, count(DISTINCT a) AS members
 WHERE members >= 2
 // By link type, read from the stored degrees (only accounts link to an identifier by these).
