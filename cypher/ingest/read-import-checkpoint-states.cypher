@@ -4,7 +4,7 @@
 UNWIND $keys AS k
 OPTIONAL MATCH (c:ImportCheckpoint {key: k})
 RETURN k AS key, c IS NOT NULL AS found, coalesce(c.complete, false) AS complete,
-       c.continuedBy AS continuedBy,
+       c.continuedBy AS continuedBy, c.continues AS continues,
        c.line AS line, c.events AS events, c.duplicates AS duplicates, c.rejected AS rejected,
        c.windowEnd AS windowEnd, c.windowParts AS windowParts, c.windowPartRows AS windowPartRows,
        c.windowKeyed AS windowKeyed, c.windowAccount AS windowAccount,

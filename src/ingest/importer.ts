@@ -608,10 +608,16 @@ export class Importer {
       if (match.restart) {
         // Recounting these bytes: their own checkpoint starts again, or the windows it
         // already covers would be skipped as committed (read-import-part-committed).
-        await tx.run(query(this.cypher, 'ingest/restart-import-checkpoint'), {
+        const restarted = await tx.run(query(this.cypher, 'ingest/restart-import-checkpoint'), {
           ...identityParams(identity),
           now: Date.now(),
         });
+        if (restarted.records.length === 0) {
+          throw new ImportChanged(
+            `the longer file's import that continued ${identity.file} finished while it was ` +
+              'being identified: every line of it is in, nothing was written or counted again',
+          );
+        }
         return NONE;
       }
       const base = continuedKey(match);
@@ -648,18 +654,34 @@ export class Importer {
     const res = await tx.run(query(this.cypher, 'ingest/read-import-checkpoint-states'), {
       keys: [...expected.keys()],
     });
+    const at = (c: Checkpoint, e: Earlier) =>
+      c.line === e.checkpoint.line &&
+      c.window?.end === e.checkpoint.window?.end &&
+      c.window?.parts === e.checkpoint.window?.parts;
+    // The driver re-running this transaction after its commit's answer was lost finds the
+    // copy it made, and the base marked as continued by it: this run's own state, not
+    // another import's (review, 12-05). The locks rule out a concurrent run.
+    const base = continuedKey(match);
+    const rows = new Map(res.records.map((r) => [r.get('key') as string, r]));
+    const own = rows.get(identity.key);
+    const rerun =
+      base !== null &&
+      earlier !== undefined &&
+      own?.get('found') === true &&
+      own.get('continues') === base &&
+      own.get('complete') === false &&
+      at(checkpointOf(own), earlier) &&
+      rows.get(base)?.get('continuedBy') === identity.key;
     for (const rec of res.records) {
-      const was = expected.get(rec.get('key') as string) ?? null;
-      const now = checkpointOf(rec);
+      const key = rec.get('key') as string;
+      const was = expected.get(key) ?? null;
       const same =
         was === null
-          ? rec.get('found') === false
+          ? rec.get('found') === false || (rerun && key === identity.key)
           : rec.get('found') === true &&
-            now.line === was.checkpoint.line &&
-            now.window?.end === was.checkpoint.window?.end &&
-            now.window?.parts === was.checkpoint.window?.parts &&
+            at(checkpointOf(rec), was) &&
             rec.get('complete') === was.complete &&
-            rec.get('continuedBy') === was.continuedBy;
+            (rec.get('continuedBy') === was.continuedBy || (rerun && key === base));
       if (!same) {
         throw new ImportChanged(
           `another import of these bytes (or of a longer file that continues them) ran while ` +

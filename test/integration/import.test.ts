@@ -29,7 +29,12 @@ import { ImportRefused, Importer, recordImported } from '../../src/ingest/import
 import { EventWriter } from '../../src/ingest/writer';
 import { loadCypher } from '../../src/platform/cypher';
 import { migrate } from '../../src/platform/migrations';
-import { Database, createDriver, int as neoInt } from '../../src/platform/neo4j';
+import {
+  Database,
+  createDriver,
+  int as neoInt,
+  type ManagedTransaction,
+} from '../../src/platform/neo4j';
 import { childEnv } from '../support/child-env';
 import { CommitsTwice, startTestNeo4j, waitForBlocked, type TestNeo4j } from '../support/neo4j';
 
@@ -952,6 +957,28 @@ describe('coterie import', () => {
     expect(summary).toMatchObject({ written: 900, duplicates: 0, interrupted: false });
   });
 
+  it('an appended file whose continuing commit went through but whose answer was lost goes on', async () => {
+    // Review, 12-05: the re-run of the transaction that copies the checkpoint it continues
+    // found its own copy and refused, exit 2 "nothing was written" (the copy was).
+    const file = path.join(dir, 'retried-appended.jsonl');
+    const lines = eventLines('retried-app', 130);
+    writeFileSync(file, `${lines.slice(0, 100).join('\n')}\n`);
+    expect((await importer().run({ file, batchSize: 32 })).written).toBe(100);
+    appendFileSync(file, `${lines.slice(100).join('\n')}\n`);
+    const twice = new CommitsTwice(neo4j.driver);
+    const summary = await new Importer(twice, cypher, new EventWriter(twice, cypher)).run({
+      file,
+      batchSize: 32,
+    });
+    expect(summary).toMatchObject({
+      match: 'appended',
+      resumedFromLine: 100,
+      written: 130,
+      thisRun: { written: 30 },
+    });
+    expect(await requestsFor('retried-app')).toBe(130);
+  });
+
   it('a keyed part whose commit went through but whose answer was lost counts its events as written', async () => {
     // The parts with idempotency keys go through EventWriter.write: the re-run finds the
     // write's marker and answers what the first run stored, instead of duplicates.
@@ -1473,6 +1500,43 @@ describe('what identifies an import: its bytes', () => {
       thisRun: { written: 10 },
     });
     expect(await accountsOf('branch')).toEqual(expectedAccounts(all.slice(0, 50), otherTail));
+  });
+
+  it('with --recount, nothing is counted again when the longer import finishes while the file is hashed', async () => {
+    // Review, 12-05: the restart was decided from the state read before hashing; the
+    // longer import finishing meanwhile still had every line of this file counted again.
+    const file = path.join(dir, 'recount-race.jsonl');
+    const lines = eventLines('recrace', 300);
+    writeFileSync(file, `${lines.slice(0, 250).join('\n')}\n`);
+    await importUntilWritten(file, 100);
+    const longer = path.join(dir, 'recount-race-longer.jsonl');
+    writeFileSync(longer, `${lines.join('\n')}\n`);
+    expect(await importUntilWritten(longer, 150)).toMatchObject({ interrupted: true });
+    const before = await requestsFor('recrace');
+    // The longer import's last commit, sent as this file is hashed: committed before this
+    // import's next write (its locks), so after the state it matched was read.
+    let finished: Promise<unknown> | undefined;
+    const db = new (class extends Database {
+      override async write<T>(work: (tx: ManagedTransaction) => Promise<T>): Promise<T> {
+        await finished;
+        return super.write(work);
+      }
+    })(neo4j.driver);
+    const run = new Importer(db, cypher, new EventWriter(db, cypher)).run({
+      file,
+      batchSize: 100,
+      recount: true,
+      onHashing: () => {
+        finished ??= neo4j.driver.executeQuery(
+          `MATCH (c:ImportCheckpoint {file: $file})
+           MATCH (l:ImportCheckpoint {key: c.continuedBy}) SET l.complete = true`,
+          { file },
+        );
+      },
+    });
+    await expect(run).rejects.toThrow(/finished while it was being identified/);
+    expect(finished).toBeDefined();
+    expect(await requestsFor('recrace')).toBe(before);
   });
 
   it('with --recount, the bytes of an unfinished import a longer unfinished one took over are imported anew', async () => {
