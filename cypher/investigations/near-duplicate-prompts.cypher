@@ -1,4 +1,4 @@
-// @description Accounts sending prompts whose 64-bit SimHash is within maxDistance bits (Hamming) of the given fingerprint (16 hex digits, either case). Up to 3 bits, one of four 16-bit bands must match exactly (pigeonhole), which prunes most fingerprints before the distance is computed.
+// @description Accounts sending prompts whose 64-bit SimHash is within maxDistance bits (Hamming) of the given fingerprint (16 hex digits, either case). Up to 3 bits, one of four 16-bit bands must match exactly (pigeonhole), which prunes most fingerprints before the distance is computed; above 3 bits every fingerprint is compared (a scan of all of them, ended by the investigation's timeout on a large graph).
 // @param fingerprint fingerprint
 // @param maxDistance int 0..64 = 3
 // @param limit int 1..10000 = 100

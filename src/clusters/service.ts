@@ -163,6 +163,7 @@ export class ClusterService {
     const verdicts = (
       await this.rows('verdicts/list-cluster-verdicts', {
         clusterId,
+        upToRunId: clusterRunId,
         limit: int(DETAIL_MAX_VERDICTS),
       })
     ).reverse();

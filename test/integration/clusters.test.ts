@@ -658,6 +658,19 @@ describe('a new run', () => {
       const count = (body: Record<string, unknown>) =>
         (body.history as { runs: unknown[] }).runs.length;
       expect(count(fresh.body)).toBe(count(behind.body) + 1);
+      // Nor verdicts recorded on the newer run (review, 12-05: they were listed).
+      const verdict = await postJson(
+        `${svc.url}/v1/clusters/c-ring/verdict`,
+        { verdict: 'confirmed', note: 'seen on r-9' },
+        auth('analyst'),
+      );
+      expect(verdict).toMatchObject({ status: 201, body: { verdict: { runId: 'r-9' } } });
+      const notes = (body: Record<string, unknown>) =>
+        (body.history as { verdicts: { note: string; runId: string }[] }).verdicts.map(
+          (v) => v.note,
+        );
+      expect(notes((await getLagging('/v1/clusters/c-ring')).body)).not.toContain('seen on r-9');
+      expect(notes((await get('/v1/clusters/c-ring')).body)).toContain('seen on r-9');
     } finally {
       await lagging.stop();
     }
