@@ -288,6 +288,39 @@ const UNICODE_ESCAPE = /\\u/i;
  *   or an operand (`use AS x`, `use IN …`); a variable of that name can be written
  *   `` `use` `` anywhere.
  */
+/** Words that begin a clause: past one, `} IN …` was an operand, not IN TRANSACTIONS. */
+const CLAUSE_WORDS = new Set(
+  'RETURN WITH MATCH OPTIONAL UNWIND CALL WHERE ORDER SKIP OFFSET LIMIT UNION CREATE MERGE SET DELETE DETACH REMOVE FOREACH LOAD FINISH USE'.split(
+    ' ',
+  ),
+);
+
+/**
+ * After `} IN`: whether the word TRANSACTIONS comes at this bracket level before the next
+ * clause, the end of the enclosing bracket or of the statement (a property `.transactions`
+ * is no such word).
+ */
+function transactionsFollow(toks: Token[], from: number): boolean {
+  let depth = 0;
+  for (let j = from; j < toks.length; j++) {
+    const t = toks[j] as Token;
+    if (t.kind === 'other') {
+      if ('([{'.includes(t.text)) depth++;
+      else if (')]}'.includes(t.text)) {
+        if (depth === 0) return false;
+        depth--;
+      } else if (t.text === ';' && depth === 0) return false;
+      continue;
+    }
+    const prev = toks[j - 1];
+    if (t.kind !== 'word' || depth > 0 || (prev?.kind === 'other' && prev.text === '.')) continue;
+    const w = t.text.toUpperCase();
+    if (w === 'TRANSACTIONS') return true;
+    if (CLAUSE_WORDS.has(w)) return false;
+  }
+  return false;
+}
+
 export function assertQueryText(text: string): void {
   // Neo4j replaces \uXXXX escapes before it parses, keywords and quotes included
   // (`U\u0053E other`, `'a\u0027, …`), where the checks here read them as written.
@@ -305,10 +338,9 @@ export function assertQueryText(text: string): void {
     const word = t.text.toUpperCase();
     const before = toks[i - 1];
     if (word === 'IN' && before?.kind === 'other' && before.text === '}') {
-      // IN TRANSACTIONS, IN 3 TRANSACTIONS, IN $n CONCURRENT TRANSACTIONS
-      const next = toks.slice(i + 1, i + 4);
-      const at = next.findIndex((n) => isWord(n, 'TRANSACTIONS'));
-      if (at >= 0 && next.slice(0, at).every((n) => n.kind === 'word')) {
+      // IN TRANSACTIONS, IN 3 TRANSACTIONS, IN $n CONCURRENT TRANSACTIONS, and any other
+      // expression before CONCURRENT: IN (2) …, IN 1+1 …, IN $p.n … (review, 12-05)
+      if (transactionsFollow(toks, i + 1)) {
         throw new AppError(
           'bad_request',
           "CALL { … } IN TRANSACTIONS cannot run in the console: it needs an implicit transaction, and analysts' queries run in one read transaction",

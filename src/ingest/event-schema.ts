@@ -77,7 +77,9 @@ export const eventSchema = z
     capability: text(64).optional(),
     org: identifier.optional(),
     device: identifier.optional(),
-    emailDomain: text(253).toLowerCase().optional(),
+    // Its length checked again once lower-cased: lower-casing can lengthen it ('İ' is two
+    // code units lower-cased; review, 12-05).
+    emailDomain: text(253).toLowerCase().max(253).optional(),
   })
   .strict();
 

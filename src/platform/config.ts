@@ -25,13 +25,18 @@ const decimal = z.string().trim().regex(DECIMAL, 'a decimal number such as 0.7')
 const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
   digits.pipe(z.number().int().min(min).max(max)).default(def);
 const port = (def: number) => int(def, 0, 65_535);
-const ms = (def: number, min = 0) =>
+const ms = (def: number, min = 0, max = MAX_TIMER_MS) =>
   digits
     .pipe(
       z
         .number()
         .min(min)
-        .max(MAX_TIMER_MS, `at most ${MAX_TIMER_MS} ms (24.8 days), the longest timer Node keeps`),
+        .max(
+          max,
+          max === MAX_TIMER_MS
+            ? `at most ${MAX_TIMER_MS} ms (24.8 days), the longest timer Node keeps`
+            : `at most ${max} ms: the longest timer Node keeps, less the ${MAX_TIMER_MS - max} ms added to it`,
+        ),
     )
     .default(def);
 /**
@@ -48,14 +53,26 @@ const memorySize = (def: string) => z.string().regex(MEMORY_SIZE, MEMORY_SIZE_RU
  * "Unknown scheme: null" with a stack trace (`localhost:7687`).
  */
 const BOLT_SCHEME = /^(bolt|neo4j)(\+s|\+ssc)?:\/\//;
-const boltUri = z.string().refine((uri) => {
-  if (!BOLT_SCHEME.test(uri)) return false;
-  try {
-    return new URL(uri).hostname !== '';
-  } catch {
-    return false;
-  }
-}, 'a bolt:// or neo4j:// URI (bolt+s://, neo4j+s://, +ssc for TLS) with a host, such as bolt://localhost:7687');
+const boltUri = z
+  .string()
+  .refine((uri) => {
+    if (!BOLT_SCHEME.test(uri)) return false;
+    try {
+      return new URL(uri).hostname !== '';
+    } catch {
+      return false;
+    }
+  }, 'a bolt:// or neo4j:// URI (bolt+s://, neo4j+s://, +ssc for TLS) with a host, such as bolt://localhost:7687')
+  // The URI is logged (the listening line, an unreachable Neo4j's error): a password in it
+  // would be too (review, 12-05). The driver takes credentials from NEO4J_USER/PASSWORD.
+  .refine((uri) => {
+    try {
+      const { username, password } = new URL(uri);
+      return username === '' && password === '';
+    } catch {
+      return true; // refused above
+    }
+  }, 'no user or password in the URI: it is logged; set NEO4J_USER and NEO4J_PASSWORD');
 
 export const configSchema = z.object({
   HOST: z.string().default('127.0.0.1'),
@@ -103,7 +120,9 @@ export const configSchema = z.object({
   LINKAGE_EXTRACT_PACKED: z.stringbool().default(true),
   LINKAGE_PUBLISH_BATCH_SIZE: int(5_000, 1),
 
-  QUERY_TIMEOUT_MS: ms(10_000, 100),
+  // The service's own deadline is this plus QUERY_DEADLINE_GRACE_MS (neo4j.ts), 2 s: past
+  // Node's longest timer it would fire at once (review, 12-05).
+  QUERY_TIMEOUT_MS: ms(10_000, 100, MAX_TIMER_MS - 2_000),
   QUERY_MAX_ROWS: int(1000, 1),
   QUERY_MAX_BYTES: int(8 * 1024 * 1024, 1024),
   QUERY_WORKER_HEAP_MB: int(256, 32),

@@ -150,6 +150,16 @@ describe('event validation', () => {
     if (!result.ok) expect(result.issues.map((i) => i.path)).toEqual(['accountId']);
   });
 
+  it('checks an email domain within 253 characters once lower-cased (review, 12-05)', () => {
+    // 'İ' lower-cases to two code units: 200 of them passed and were stored as 400.
+    const domain = (emailDomain: string) => cleanEvent({ ...base, type: 'signup', emailDomain });
+    const long = domain('İ'.repeat(127));
+    expect(long.ok).toBe(false);
+    if (!long.ok) expect(long.issues.map((i) => i.path)).toEqual(['emailDomain']);
+    const fits = domain('İ'.repeat(126));
+    expect(fits.ok && fits.event.emailDomain?.length).toBe(252);
+  });
+
   it('rejects text with a lone surrogate, which Neo4j would store as U+FFFD', () => {
     const lone = '\ud800';
     const fields = ['id', 'paymentMethod', 'device', 'org', 'emailDomain', 'model', 'capability'];
