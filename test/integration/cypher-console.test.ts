@@ -664,11 +664,20 @@ describe('POST /v1/cypher', () => {
 
   it('400 for CALL { … } IN TRANSACTIONS, which a read transaction cannot run', async () => {
     // Found by review: Neo.DatabaseError.Transaction.TransactionStartFailed, a 500.
-    const res = await cypher('UNWIND [1] AS x CALL (x) { RETURN x AS y } IN TRANSACTIONS RETURN y');
-    expect(res).toMatchObject({
-      status: 400,
-      body: { error: { code: 'bad_request', details: { reason: 'in_transactions' } } },
-    });
+    // Review, 12-05: a concurrency written as an expression, `(2)`, passed the text check.
+    for (const query of [
+      'UNWIND [1] AS x CALL (x) { RETURN x AS y } IN TRANSACTIONS RETURN y',
+      'CALL { RETURN 1 AS y } IN (2) CONCURRENT TRANSACTIONS RETURN y',
+    ]) {
+      const res = await cypher(query);
+      expect([query, res]).toMatchObject([
+        query,
+        {
+          status: 400,
+          body: { error: { code: 'bad_request', details: { reason: 'in_transactions' } } },
+        },
+      ]);
+    }
   });
 
   it('403 for USE: an analyst reads the configured database only', async () => {
