@@ -9,6 +9,21 @@
 import type { RequestHandler } from 'express';
 import type { Logger } from './logger';
 
+/**
+ * The URL without its query values: only their names, each cut to 32 characters. A query
+ * value is the client's text, and a producer misconfigured to send a prompt in one
+ * (POST /v1/events?prompt=…) must not have it logged (review, 12-05). The names still
+ * say which filters a request used.
+ */
+export function loggedUrl(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const names = [...new URLSearchParams(url.slice(q + 1)).keys()].map((k) =>
+    k.length > 32 ? `${k.slice(0, 32)}…` : k,
+  );
+  return names.length > 0 ? `${url.slice(0, q)}?${names.join('&')}` : url.slice(0, q);
+}
+
 export function accessLog(logger: Logger, skip: (path: string) => boolean): RequestHandler {
   let seq = 0;
   return (req, res, next) => {
@@ -20,7 +35,7 @@ export function accessLog(logger: Logger, skip: (path: string) => boolean): Requ
         {
           reqId: id,
           method: req.method,
-          url: req.originalUrl,
+          url: loggedUrl(req.originalUrl),
           status: res.statusCode,
           ms: Math.round((performance.now() - started) * 10) / 10,
           caller: req.principal?.name,

@@ -135,8 +135,21 @@ export function parseInput<T>(schema: ZodType<T>, input: unknown): T {
   const parsed = schema.safeParse(input);
   if (!parsed.success) {
     throw new AppError('validation_failed', 'request is invalid', {
-      details: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+      details: parsed.error.issues.map((i) => ({
+        path: i.path.join('.'),
+        message: i.code === 'unrecognized_keys' ? unknownNames(i.keys) : i.message,
+      })),
     });
   }
   return parsed.data;
+}
+
+/**
+ * Names not taken, each cut to 32 characters: a name is the client's text, which the
+ * answer (and a query string, the access log) would otherwise carry whole; a producer
+ * misconfigured to send prompt text there must not get it echoed (review, 12-05).
+ */
+function unknownNames(keys: string[]): string {
+  const names = keys.map((k) => JSON.stringify(k.length > 32 ? `${k.slice(0, 32)}…` : k));
+  return `unknown parameter${keys.length > 1 ? 's' : ''} ${names.join(', ')}`;
 }

@@ -939,11 +939,17 @@ describe('auth on ingest', () => {
   it('logs one line per request with the caller, never a header or a key', async () => {
     const before = secured.logs.length;
     await getJson(`${secured.url}/healthz`);
-    // a query it does not take: refused, and logged with it
-    const refused = await postJson(`${secured.url}/v1/events?x=1`, batch, {
-      authorization: 'Bearer ingest-secret',
-    });
+    // a query it does not take: refused, and logged with its names, not its values nor
+    // a name's text past 32 characters (review, 12-05: a prompt sent there was logged)
+    const secret = 'Summarise the attached merger memo for the board';
+    const long = 'p'.repeat(40);
+    const refused = await postJson(
+      `${secured.url}/v1/events?x=1&prompt=${encodeURIComponent(secret)}&${long}=1`,
+      batch,
+      { authorization: 'Bearer ingest-secret' },
+    );
     expect(refused.status).toBe(400);
+    expect(JSON.stringify(refused.body)).not.toContain(long);
     await postJson(`${secured.url}/v1/events`, batch, { authorization: 'Bearer guess' });
     const lines = secured.logs
       .slice(before)
@@ -952,7 +958,7 @@ describe('auth on ingest', () => {
     expect(lines).toEqual([
       expect.objectContaining({
         method: 'POST',
-        url: '/v1/events?x=1',
+        url: `/v1/events?x&prompt&${'p'.repeat(32)}…`,
         status: 400,
         caller: 'pipeline',
         ms: expect.any(Number),
@@ -962,5 +968,6 @@ describe('auth on ingest', () => {
     expect(lines[1]).not.toHaveProperty('caller');
     const text = secured.logs.join('');
     expect(text).not.toMatch(/ingest-secret|guess|authorization|Bearer/i);
+    expect(text).not.toContain('merger');
   });
 });
