@@ -37,7 +37,7 @@ export interface GroupCommitOptions {
    * database_busy, unless nothing waits. Each waiting request holds its body in memory.
    */
   maxQueuedEvents?: number;
-  /** told the size in batches of every group written (a metric) */
+  /** told the size in batches of every group committed (a metric), a retried one's alone too */
   onGroup?: (batches: number) => void;
 }
 
@@ -102,12 +102,14 @@ export class GroupCommit {
   }
 
   private async flush(group: Waiting[]): Promise<void> {
-    this.opts.onGroup?.(group.length);
     const outcome = await this.writeChecked(
       group.map((w) => w.events),
       group[0]?.batchKey,
     );
     if ('results' in outcome) {
+      // Told once committed: a group that failed and was retried batch by batch was never
+      // one transaction (review, 12-05: it was told before the write).
+      this.opts.onGroup?.(group.length);
       group.forEach((w, i) => w.resolve(outcome.results[i] as WriteResult));
       return;
     }
@@ -119,8 +121,10 @@ export class GroupCommit {
     // It never committed: each batch alone, so one bad batch fails only itself.
     for (const w of group) {
       const alone = await this.writeChecked([w.events]);
-      if ('results' in alone) w.resolve(alone.results[0] as WriteResult);
-      else w.reject(alone.err);
+      if ('results' in alone) {
+        this.opts.onGroup?.(1);
+        w.resolve(alone.results[0] as WriteResult);
+      } else w.reject(alone.err);
     }
   }
 

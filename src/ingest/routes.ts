@@ -39,6 +39,7 @@ export function ingestRoutes(deps: {
     }
     const raws = body.data.events;
     if (raws.length > deps.maxEvents) {
+      deps.metrics.ingestEvents.inc({ outcome: 'refused' }, raws.length);
       throw new AppError('payload_too_large', `a batch holds at most ${deps.maxEvents} events`, {
         details: { maxEvents: deps.maxEvents, received: raws.length },
       });
@@ -62,7 +63,12 @@ export function ingestRoutes(deps: {
     req.body = undefined;
     const batchKey =
       header === undefined ? undefined : keyOfBatch(req.principal?.name ?? '', header, events);
-    const result = await deps.writer.write(events, batchKey);
+    // A write answered with an error (422 key reused, 503, 504, 500) is counted refused:
+    // not written, or not known to be (a commit whose answer was lost).
+    const result = await deps.writer.write(events, batchKey).catch((err: unknown) => {
+      deps.metrics.ingestEvents.inc({ outcome: 'refused' }, events.length);
+      throw err;
+    });
     if (result.replayed) {
       // Not again as written: counted there when the first request was answered (not at
       // all when its answer was lost, e.g. a 503 after a commit that went through).

@@ -17,7 +17,7 @@ export class Metrics {
   });
   readonly ingestEvents = new client.Counter({
     name: 'coterie_ingest_events_total',
-    help: 'Events received, by outcome (written, duplicate, rejected, replayed: a resend under an Idempotency-Key)',
+    help: 'Events received, by outcome (written, duplicate, rejected: a batch with an invalid event, refused: a valid batch answered with an error, too large, or not written, replayed: a resend under an Idempotency-Key)',
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });

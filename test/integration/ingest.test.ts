@@ -45,6 +45,13 @@ async function groupHistogram(): Promise<{ groups: number; batches: number }> {
   };
 }
 
+/** coterie_ingest_events_total{outcome} on /metrics (0 before the first such event). */
+async function eventsCounted(outcome: string): Promise<number> {
+  const text = await (await fetch(`${svc.url}/metrics`)).text();
+  const line = new RegExp(`^coterie_ingest_events_total\\{outcome="${outcome}"\\} (\\S+)$`, 'm');
+  return Number(line.exec(text)?.[1] ?? 0);
+}
+
 async function cypher(text: string, params: Record<string, unknown> = {}) {
   const res = await neo4j.driver.executeQuery(text, params);
   return res.records.map((r) => r.toObject());
@@ -676,11 +683,14 @@ describe('Idempotency-Key', () => {
 
   it('refuses another batch under a key already used (422), writing nothing', async () => {
     await send(unkeyed('ik:b'), 'batch-b');
+    const refusedBefore = await eventsCounted('refused');
     const other = await send(unkeyed('ik:b', 1), 'batch-b');
     expect([other.status, (other.body.error as { code: string }).code]).toEqual([
       422,
       'idempotency_key_reused',
     ]);
+    // counted on /metrics as refused (review, 12-05: counted nowhere)
+    expect(await eventsCounted('refused')).toBe(refusedBefore + 1);
     expect(await requests('ik:b')).toBe(2);
     // the same batch again is still its replay
     expect((await send(unkeyed('ik:b'), 'batch-b')).replayed).toBe('true');
