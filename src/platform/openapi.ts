@@ -74,7 +74,7 @@ const ERRORS: Record<number, string> = {
   422: 'the query or batch needs more memory than one Neo4j transaction may hold (query_memory_limit), an Idempotency-Key sent before with another batch (idempotency_key_reused), or an analyst query returned a value nested too deeply to convert (result_too_deep) or a row too large for the service to read (result_too_large)',
   429: 'more than API_RATE_LIMIT_PER_MINUTE requests in a minute for this API key (too_many_requests; Retry-After says when), or too many analyst queries running at once, in the process or for this key (too_many_queries; details.scope)',
   413: 'too large (payload_too_large)',
-  415: 'body not sent as JSON (content-type other than application/json), or in a charset outside UTF-8/16/32 (unsupported_media_type)',
+  415: 'body not sent as JSON (content-type other than application/json), in a charset outside UTF-8/16/32, or compressed otherwise than gzip, deflate or br (unsupported_media_type)',
   503: 'Neo4j unreachable (database_unavailable) or busy past retries (database_busy); or not_ready: /readyz with Neo4j down or migrations pending, a linkage run asked for while the service shuts down',
   504: 'query ran past its time limit (query_timeout)',
 };
@@ -198,7 +198,12 @@ function paths(): RouteConfig[] {
         },
       },
       responses: {
-        202: json(runAccepted, 'started'),
+        202: {
+          ...json(runAccepted, 'started'),
+          headers: z.object({
+            location: z.string().describe('/v1/linkage/runs/{runId}: where the run is read'),
+          }),
+        },
         ...errors(400, 401, 403, 409, 503),
       },
     },

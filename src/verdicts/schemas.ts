@@ -13,7 +13,7 @@ export const verdictRequestSchema = z
       .boolean()
       .default(false)
       .describe(
-        "benign only: allow-list the cluster's shared values (of run `runId`) for the next run",
+        "benign only, admin key only (403 allowlist_requires_admin otherwise): allow-list the cluster's shared values (of run `runId`) for the next run",
       ),
     runId: z
       .string()
