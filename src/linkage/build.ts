@@ -779,8 +779,11 @@ function membersByValue(
       let f = 1;
       if (traffic[k]) {
         const total = kindTotal[a * K + k] as number;
-        // No counts at all (a caller that does not know them): full weight.
+        // No counts at all (a caller that does not know them): full weight. Counts summed
+        // past float range (a direct caller's) make Infinity / Infinity: full weight too,
+        // never NaN evidence (review, 12-05).
         f = total > 0 ? Math.min(1, (perAccount[a] as number) / total / opts.fullShare) : 1;
+        if (Number.isNaN(f)) f = 1;
       }
       share[x] = f;
       perAccount[a] = 0;

@@ -53,23 +53,30 @@ export const weightOverridesSchema = z
       .partial()
       .strict()
       .superRefine((build, ctx) => {
-        // weights.ts: a value too weak to corroborate must not propose a pair either.
-        // Checked on what the run uses: each key overridden or left at its default.
-        const minPropose = build.minProposeWeight ?? LINK.build.minProposeWeight;
-        const corroboration = build.corroborationMin ?? LINK.build.corroborationMin;
-        if (minPropose > corroboration) {
+        // Pairs of keys where one must not pass the other, checked on what the run uses:
+        // each key overridden or left at its default.
+        const atMost = (low: 'minProposeWeight' | 'coUseMinSubnets', high: keyof typeof build) => {
+          const lowValue = build[low] ?? LINK.build[low];
+          const highValue = (build[high] ?? LINK.build[high]) as number;
+          if (lowValue <= highValue) return;
           const side = (key: string, value: number, set: boolean) =>
             `${key} (${value}${set ? '' : ', the default'})`;
           ctx.addIssue({
             code: 'custom',
-            path: [build.minProposeWeight !== undefined ? 'minProposeWeight' : 'corroborationMin'],
-            message: `minProposeWeight must be ≤ corroborationMin: ${side(
-              'minProposeWeight',
-              minPropose,
-              build.minProposeWeight !== undefined,
-            )} > ${side('corroborationMin', corroboration, build.corroborationMin !== undefined)}`,
+            path: [build[low] !== undefined ? low : high],
+            message: `${low} must be ≤ ${high}: ${side(low, lowValue, build[low] !== undefined)} > ${side(
+              high,
+              highValue,
+              build[high] !== undefined,
+            )}`,
           });
-        }
+        };
+        // weights.ts: a value too weak to corroborate must not propose a pair either.
+        atMost('minProposeWeight', 'corroborationMin');
+        // A pair shares at most coUseMaxPerKind subnets (each account's busiest): above it,
+        // co-use could never count, silently (review, 12-05). 0 turns co-use off outright.
+        if ((build.coUseMaxPerKind ?? LINK.build.coUseMaxPerKind) > 0)
+          atMost('coUseMinSubnets', 'coUseMaxPerKind');
       }),
     score: z
       .object({

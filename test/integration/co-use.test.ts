@@ -3,7 +3,7 @@
  * ring whose accounts each pay with their own card and share no device, but send one
  * template from the same six proxy subnets, comes out as one flagged cluster; the
  * proxies' ordinary customers and the template's ordinary senders stay out of it.
- * A second service with co-use turned off (coUseMinSubnets out of reach) finds no
+ * A second service with co-use turned off (coUseMaxPerKind 0) finds no
  * cluster at all: co-use is what links this ring.
  */
 import { startTestNeo4j, type TestNeo4j } from '../support/neo4j';
@@ -180,7 +180,7 @@ it('without co-use the same ring is not a cluster at all', async () => {
     API_KEYS,
     LINKAGE_CRON: 'off',
     CURRENT_RUN_CHECK_MS: '0',
-    LINKAGE_WEIGHTS: '{"build": {"coUseMinSubnets": 32}}',
+    LINKAGE_WEIGHTS: '{"build": {"coUseMaxPerKind": 0}}', // no account takes part
   });
   try {
     await run(off);

@@ -173,6 +173,9 @@ export function modelReleases(
       let list = earliest.get(use.name);
       if (list === undefined) earliest.set(use.name, (list = []));
       const t = use.firstUse;
+      // A time that is no number fails every comparison and would land by arrival order
+      // (review, 12-05): not a use at all.
+      if (!Number.isFinite(t)) continue;
       if (list.length === k && t >= list[k - 1]!) continue;
       let i = list.length === k ? k - 1 : list.length;
       while (i > 0 && list[i - 1]! > t) {

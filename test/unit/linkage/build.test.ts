@@ -31,6 +31,22 @@ function edgeWeight(g: LinkageGraph, a: number, b: number): number {
 /** Keep every pair, even single weak ones, to compare raw evidence. */
 const RAW = { weakOnlyMin: 0, minProposeWeight: 0, corroborationMin: Infinity };
 
+describe('build: counts past float range', () => {
+  it("gives full weight, never NaN, when a member's counts sum to Infinity (review, 12-05)", () => {
+    // Four accounts on one card, each sending two near-duplicate prompts 1e308 times: the
+    // per-kind total overflowed and the share was Infinity / Infinity.
+    const links: Link[] = [0, 1, 2, 3].flatMap((a): Link[] => [
+      [a, 'payment', 'card-x', 1],
+      [a, 'prompt', 'a1b2c3d4e5f60718', 1e308],
+      [a, 'prompt', 'a1b2c3d4e5f60719', 1e308],
+    ]);
+    const g = build(input(4, links));
+    expect(g.source.length).toBe(6);
+    expect([...g.weight].every(Number.isFinite)).toBe(true);
+    expect(Number.isFinite(detect(g, { seed: 1, minClusterSize: 2 }).modularity)).toBe(true);
+  });
+});
+
 describe('build: weights', () => {
   it('weighs a rarer shared value more (1 / ln(degree + 5))', () => {
     const g = build(

@@ -548,6 +548,23 @@ describe('score: each reason code appears when its pattern is planted', () => {
     expect(modelReleases(input, 1).find((m) => m.name === OLD_MODEL)?.firstSeen).toBe(0);
   });
 
+  it('a first use that is no number moves no release, wherever it comes (review, 12-05)', () => {
+    // NaN failed every comparison and took the k-th place when it came after k uses:
+    // the release then hung on the accounts' order.
+    const uses = (order: number[]) => ({
+      models: [{ name: 'm', firstSeen: 1000 }],
+      accounts: order.map((firstUse, i) => ({
+        id: `a${i}`,
+        models: [{ name: 'm', count: 1, firstUse, hours: { keys: [], counts: [] } }],
+      })),
+    });
+    const releaseOf = (order: number[]) =>
+      modelReleases(uses(order) as unknown as Parameters<typeof modelReleases>[0], 3);
+    expect(releaseOf([1000, 2000, 3000, 4000, NaN])).toEqual([{ name: 'm', firstSeen: 3000 }]);
+    expect(releaseOf([NaN, 1000, 2000, 3000, 4000])).toEqual([{ name: 'm', firstSeen: 3000 }]);
+    expect(releaseOf([1000, NaN, 2000])).toEqual([]); // two uses are not three
+  });
+
   it('pivot_adoption_24h: members who tried the model before its release and left are not adopters', () => {
     // A release is its third account's first use, so the first two used it before: here two
     // members who tried it the week before and were not seen after.

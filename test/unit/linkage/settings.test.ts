@@ -158,6 +158,23 @@ describe('LINKAGE_WEIGHTS', () => {
     expect(scoreOptions(scoreOverrides(o)).ramps.harvest_evidence).toEqual([-1, 0]);
   });
 
+  it('refuses coUseMinSubnets above coUseMaxPerKind, which would turn co-use off silently (review, 12-05)', () => {
+    // A pair shares at most coUseMaxPerKind subnets: 9 of 8 can never be met.
+    expect(() => parseWeightOverrides('{"build":{"coUseMinSubnets":9}}')).toThrow(
+      /build\.coUseMinSubnets: coUseMinSubnets must be ≤ coUseMaxPerKind: coUseMinSubnets \(9\) > coUseMaxPerKind \(8, the default\)/,
+    );
+    expect(() => parseWeightOverrides('{"build":{"coUseMaxPerKind":3}}')).toThrow(
+      /build\.coUseMaxPerKind: .*coUseMinSubnets \(4, the default\) > coUseMaxPerKind \(3\)/,
+    );
+    for (const build of [
+      { coUseMinSubnets: 8 },
+      { coUseMinSubnets: 12, coUseMaxPerKind: 16 },
+      { coUseMaxPerKind: 0 }, // co-use off, said so
+    ]) {
+      expect(() => parseWeightOverrides(JSON.stringify({ build }))).not.toThrow();
+    }
+  });
+
   it('refuses minProposeWeight above corroborationMin, each overridden or at its default', () => {
     expect(DEFAULTS.build.minProposeWeight).toBeLessThanOrEqual(DEFAULTS.build.corroborationMin);
     // both overridden
