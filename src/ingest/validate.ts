@@ -10,6 +10,7 @@ import {
   MAX_FUTURE_HOURS,
   eventSchema,
 } from './event-schema';
+import { clientName } from '../platform/client-name';
 import { normalise, promptFingerprintNormal } from './simhash';
 import { canonicalIp } from './subnet';
 
@@ -114,7 +115,7 @@ function wordy(fingerprint: string | undefined): string | undefined {
  * typo, too little for a field name that carries text (a prompt) to be echoed whole.
  */
 export function unknownFields(keys: string[]): string {
-  const names = keys.map((k) => JSON.stringify(k.length > 32 ? `${k.slice(0, 32)}…` : k));
+  const names = keys.map((k) => JSON.stringify(clientName(k)));
   return `unknown field${keys.length > 1 ? 's' : ''} ${names.join(', ')} (the event schema allows no others)`;
 }
 

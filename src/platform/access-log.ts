@@ -7,6 +7,7 @@
  * logged by the error handler.
  */
 import type { RequestHandler } from 'express';
+import { clientName } from './client-name';
 import type { Logger } from './logger';
 
 /**
@@ -18,9 +19,7 @@ import type { Logger } from './logger';
 export function loggedUrl(url: string): string {
   const q = url.indexOf('?');
   if (q < 0) return url;
-  const names = [...new URLSearchParams(url.slice(q + 1)).keys()].map((k) =>
-    k.length > 32 ? `${k.slice(0, 32)}…` : k,
-  );
+  const names = [...new URLSearchParams(url.slice(q + 1)).keys()].map(clientName);
   return names.length > 0 ? `${url.slice(0, q)}?${names.join('&')}` : url.slice(0, q);
 }
 

@@ -6,6 +6,7 @@
 import { isUtf8 } from 'node:buffer';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import { z, type ZodType } from 'zod';
+import { clientName } from './client-name';
 import { AppError, isAppError, retryAfterSeconds } from './errors';
 import type { Logger } from './logger';
 
@@ -150,6 +151,6 @@ export function parseInput<T>(schema: ZodType<T>, input: unknown): T {
  * misconfigured to send prompt text there must not get it echoed (review, 12-05).
  */
 function unknownNames(keys: string[]): string {
-  const names = keys.map((k) => JSON.stringify(k.length > 32 ? `${k.slice(0, 32)}…` : k));
+  const names = keys.map((k) => JSON.stringify(clientName(k)));
   return `unknown parameter${keys.length > 1 ? 's' : ''} ${names.join(', ')}`;
 }
