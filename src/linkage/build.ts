@@ -42,9 +42,9 @@
  * re-import or a restored backup changes it): shared values are numbered by a hash of
  * their kind and normalised value (canonicalValues), so every loop over values, every
  * tie broken by value id and every sum of float evidence runs in the same order; a
- * hub's centre (among the members with the most of their traffic on it) and a co-use
- * subnet's mask bit come from that hash, so they do not move when another value appears
- * or disappears (a centre moves when its members' traffic shares do).
+ * hub's centre (among the members with the most of their traffic on it) comes from
+ * that hash, so it does not move when another value appears or disappears (it moves
+ * when its members' traffic shares do).
  */
 import { subnetOf } from '../ingest/subnet';
 import { coUseGroups, type CoUseGroups } from './co-use';
@@ -219,15 +219,23 @@ export function build(
   lap('proposeMs');
 
   // Step 3b's co-use pairs (below) are added after the proposals.
-  // Kept apart per pair (sum, and a 32-bit mask of the subnets it came from) until
-  // combine: it counts only for pairs that share the template over several subnets. A
-  // subnet's bit is its value hash's, so it does not depend on how values are numbered.
-  const hash = values.hash;
-  const addCoUse = (a: number, b: number, w: number, subnet: number) => {
-    const slot = a < b ? pairs.slot(a, b) : pairs.slot(b, a);
+  // Kept apart per pair (sum, and a mask of the subnets it came from) until combine: it
+  // counts only for pairs that share the template over several subnets. A subnet's bit
+  // is its place among the lower account's co-use subnets (at most coUseMaxPerKind ≤ 16),
+  // so a pair's distinct subnets get distinct bits and the count is exact. (A bit taken
+  // from the subnet's hash missed a ring on exactly four /24s about one time in six.)
+  const nets = coUse.accountSubnets;
+  const bitOf = (a: number, subnet: number): number => {
+    const from = nets.start[a] as number;
+    const to = nets.start[a + 1] as number;
+    for (let x = from; x < to; x++) if (nets.value[x] === subnet) return 1 << (x - from);
+    throw new Error(`co-use: account ${a} is in a group of subnet ${subnet} it does not use`);
+  };
+  /** a < b; `bit` is bitOf(a, the group's subnet) */
+  const addCoUse = (a: number, b: number, w: number, bit: number) => {
+    const slot = pairs.slot(a, b);
     pairs.coUse[slot] = (pairs.coUse[slot] as number) + w;
-    pairs.coUseNets[slot] =
-      (pairs.coUseNets[slot] as number) | (1 << ((hash[subnet] as number) & 31));
+    pairs.coUseNets[slot] = (pairs.coUseNets[slot] as number) | bit;
     pairUpdates++;
   };
   let bucketed = 0;
@@ -238,8 +246,12 @@ export function build(
     const subnet = coUse.subnet[g] as number;
     const group = coUse.members.subarray(from, from + d);
     if (buckets[g] === 1) {
-      for (let x = 0; x < d; x++)
-        for (let y = x + 1; y < d; y++) addCoUse(group[x] as number, group[y] as number, w, subnet);
+      // members ascending: group[x] is the lower of each of its pairs
+      for (let x = 0; x < d; x++) {
+        const a = group[x] as number;
+        const bit = bitOf(a, subnet);
+        for (let y = x + 1; y < d; y++) addCoUse(a, group[y] as number, w, bit);
+      }
     } else {
       // Too big for all its pairs: the pairs within each of B buckets, twice over (a
       // second bucketing, so the buckets' pairs join up into one cell). An account's bucket
@@ -250,7 +262,7 @@ export function build(
       // coUseMinSubnets: a cell of 1,000 over 30 proxy /24s lost all but 156 accounts.
       const th = values.hash[coUse.template[g] as number] as number;
       forPairsInBuckets(group, buckets[g] as number, (th ^ seedMix) >>> 0, (a, b) =>
-        addCoUse(a, b, w, subnet),
+        addCoUse(a, b, w, bitOf(a, subnet)),
       );
       bucketed++;
     }
@@ -277,7 +289,8 @@ export function build(
         else {
           if (!shareBucket(a, b, buckets[ga] as number, saltOf(ga))) {
             const d = (coUse.start[ga + 1] as number) - (coUse.start[ga] as number);
-            addCoUse(a, b, opts.coUseWeight / Math.log(d + 5), coUse.subnet[ga] as number);
+            const subnet = coUse.subnet[ga] as number;
+            addCoUse(a, b, opts.coUseWeight / Math.log(d + 5), bitOf(a, subnet));
           }
           i++;
           j++;
@@ -854,8 +867,7 @@ function combine(pairs: PairTable, n: number, opts: BuildOptions, stats: Record<
     let weakSpecific = 0;
     familySum.fill(0);
     specificFamily.fill(0);
-    // Co-use counts, as prompt and as subnet evidence, only over enough distinct subnets
-    // (bits of the mask; a collision can only make it stricter).
+    // Co-use counts, as prompt and as subnet evidence, only over enough distinct subnets.
     const coUse =
       popcount(pairs.coUseNets[s] as number) >= opts.coUseMinSubnets
         ? (pairs.coUse[s] as number)
@@ -936,7 +948,7 @@ class PairTable {
   evidence: Float32Array;
   /** evidence from common (corroborate-only) values, per kind */
   common: Float32Array;
-  /** co-use evidence (co-use.ts), and a 32-bit mask of the subnets it came through */
+  /** co-use evidence (co-use.ts), and a mask of the subnets it came through (step 3b) */
   coUse: Float32Array;
   coUseNets: Uint32Array;
   size = 0;

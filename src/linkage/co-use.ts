@@ -42,6 +42,11 @@ export interface CoUseGroups {
   /** the template value of each group; one template's groups are consecutive */
   template: Int32Array;
   count: number;
+  /**
+   * Per account (CSR), the subnets it takes part with: at most coUseMaxPerKind (≤ 16).
+   * Every group an account is in has one of these as its subnet.
+   */
+  accountSubnets: { start: Int32Array; value: Int32Array };
 }
 
 /**
@@ -123,6 +128,7 @@ export function coUseGroups(
     subnet: Int32Array.from(subnet),
     template: Int32Array.from(template),
     count: subnet.length,
+    accountSubnets: networks,
   };
 }
 
