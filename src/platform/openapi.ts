@@ -86,8 +86,41 @@ function json(schema: z.ZodType, description: string) {
   return { description, content: { 'application/json': { schema } } };
 }
 
+/** Sent with every 429 and 503 (http.ts; README, "Errors"). */
+const retryAfter = z
+  .string()
+  .regex(/^\d+$/)
+  .describe(
+    'seconds to wait before sending again: 1 on database_busy and too_many_queries, 5 on database_unavailable and not_ready, the rest of the minute on too_many_requests',
+  );
+
+/**
+ * Sent with every answer the per-key rate limit counted (express-rate-limit, IETF draft 8),
+ * so not when it is off (API_RATE_LIMIT_PER_MINUTE=0, or no keys configured).
+ */
+const rateLimitHeaders = {
+  'ratelimit-policy': z
+    .string()
+    .optional()
+    .describe(
+      'the limit (API_RATE_LIMIT_PER_MINUTE) and its window in seconds, e.g. "1200-in-1min"; q=1200; w=60; pk=:…: (pk: a hash of the key name)',
+    ),
+  ratelimit: z
+    .string()
+    .optional()
+    .describe('requests left and seconds until the window resets, e.g. "1200-in-1min"; r=0; t=42'),
+};
+
+function errorResponse(code: number, description: string) {
+  const response = json(errorSchema, description);
+  if (code === 429)
+    return { ...response, headers: z.object({ 'retry-after': retryAfter, ...rateLimitHeaders }) };
+  if (code === 503) return { ...response, headers: z.object({ 'retry-after': retryAfter }) };
+  return response;
+}
+
 function errors(...codes: number[]) {
-  return Object.fromEntries(codes.map((c) => [c, json(errorSchema, ERRORS[c] ?? 'error')]));
+  return Object.fromEntries(codes.map((c) => [c, errorResponse(c, ERRORS[c] ?? 'error')]));
 }
 
 const jsonObject = z.record(z.string(), z.unknown());
@@ -430,7 +463,7 @@ function withCommonErrors(route: RouteConfig): RouteConfig {
   // route that answers too_many_queries too lists 429 itself (ERRORS' text names both).
   const ingest = isIngestBatch({ method: route.method.toUpperCase(), path: route.path });
   if (route.security && !(429 in responses) && !ingest)
-    responses[429] = json(errorSchema, RATE_LIMITED);
+    responses[429] = errorResponse(429, RATE_LIMITED);
   return { ...route, responses };
 }
 

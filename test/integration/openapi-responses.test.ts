@@ -24,6 +24,8 @@ interface Call {
   status: number;
   contentType: string | null;
   body: unknown;
+  /** the answer's header names, lower case */
+  headerNames: string[];
 }
 
 const calls: Call[] = [];
@@ -58,7 +60,8 @@ async function call(
   const contentType = res.headers.get('content-type');
   const text = await res.text();
   const body = contentType?.includes('application/json') && text ? JSON.parse(text) : text;
-  const c: Call = { method, template, status: res.status, contentType, body };
+  const headerNames = [...res.headers.keys()];
+  const c: Call = { method, template, status: res.status, contentType, body, headerNames };
   calls.push(c);
   return c;
 }
@@ -102,7 +105,14 @@ async function callWithBody(
   });
   const contentType = (headers['content-type'] as string | undefined) ?? null;
   const body = contentType?.includes('application/json') && text ? JSON.parse(text) : text;
-  const c: Call = { method, template, status, contentType, body };
+  const c: Call = {
+    method,
+    template,
+    status,
+    contentType,
+    body,
+    headerNames: Object.keys(headers),
+  };
   calls.push(c);
   return c;
 }
@@ -525,6 +535,9 @@ describe('every answer is one the served OpenAPI document describes', () => {
         problems.push(`${where}: status not documented`);
         continue;
       }
+      for (const [name, header] of Object.entries(response.headers ?? {}))
+        if (header.required && !c.headerNames.includes(name.toLowerCase()))
+          problems.push(`${where}: no ${name} header, documented as always sent`);
       if (!response.content?.['application/json']) {
         if (c.contentType?.includes('application/json') && c.body !== '')
           problems.push(`${where}: JSON body where the document has none`);
@@ -558,7 +571,15 @@ describe('every answer is one the served OpenAPI document describes', () => {
 interface OpenApiDoc {
   paths: Record<
     string,
-    Record<string, { responses: Record<string, { content?: Record<string, unknown> }> }>
+    Record<
+      string,
+      {
+        responses: Record<
+          string,
+          { content?: Record<string, unknown>; headers?: Record<string, { required?: boolean }> }
+        >;
+      }
+    >
   >;
 }
 

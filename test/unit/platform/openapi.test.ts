@@ -176,6 +176,32 @@ describe('documented failures every route of a kind can answer with', () => {
   });
 });
 
+it('declares Retry-After on every 429 and 503, and the rate limit headers on every 429', () => {
+  type Responses = Record<string, { headers?: Record<string, { required?: boolean }> }>;
+  const doc = openApiDocument() as unknown as {
+    paths: Record<string, Record<string, { responses: Responses }>>;
+  };
+  const seen: string[] = [];
+  for (const [path, methods] of Object.entries(doc.paths))
+    for (const [m, op] of Object.entries(methods))
+      for (const status of ['429', '503']) {
+        const headers = op.responses[status]?.headers;
+        if (!op.responses[status]) continue;
+        seen.push(status);
+        const expected =
+          status === '429' ? ['ratelimit', 'ratelimit-policy', 'retry-after'] : ['retry-after'];
+        expect([m, path, status, Object.keys(headers ?? {}).sort()]).toEqual([
+          m,
+          path,
+          status,
+          expected,
+        ]);
+        expect(headers?.['retry-after']?.required).toBe(true);
+      }
+  expect(seen).toContain('429');
+  expect(seen).toContain('503');
+});
+
 it("gives the investigation's {name} the pattern the route accepts", () => {
   type Param = { in: string; name: string; schema?: { pattern?: string } };
   const paths = openApiDocument().paths as Record<string, Record<string, { parameters: Param[] }>>;
