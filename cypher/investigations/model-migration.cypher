@@ -1,4 +1,4 @@
-// @description Accounts that moved most of their traffic to a model within `hours` of its release (its third account's first use, as model_pivot_24h takes it): per account, the share of its requests in that window that went to the model.
+// @description Accounts that moved most of their traffic to a model within `hours` of its release (its third account's first use, as model_pivot_24h takes it): per account, the share of its requests in that window that went to the model. Accounts on it since more than `hours` before its release had early access and are not listed.
 // @param model model
 // @param hours int 1..8760 = 24
 // @param minShare float 0..1 = 0.5
@@ -10,7 +10,10 @@ WITH m, first.firstUse AS f ORDER BY f
 WITH m, collect(f)[2] AS release
 WHERE release IS NOT NULL
 WITH m, release, release / 3600000 AS startHour, release / 3600000 + $hours AS endHour
+// An account on the model since more than `hours` before its release had early access:
+// it did not move to it (as the scorer's pivot, activity.ts modelPivot).
 MATCH (m)<-[u:USED_MODEL]-(a:Account)
+WHERE NOT u.firstUse < release - $hours * 3600000
 WITH a, release, startHour, endHour,
   reduce(s = 0, i IN range(0, size(u.hourKeys) - 1) |
     s + CASE WHEN u.hourKeys[i] >= startHour AND u.hourKeys[i] < endHour THEN u.hourCounts[i] ELSE 0 END) AS onModel

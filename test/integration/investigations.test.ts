@@ -285,6 +285,33 @@ describe('POST /v1/investigations/{name}', () => {
     });
   });
 
+  it('model-migration: an account on the model since long before its release did not move to it', async () => {
+    // ea:0 is on model-e three days before the release (the third account's first use:
+    // ea:2's, at 09:01) and sends all its traffic to it in the window: early access, not a move,
+    // as the scorer's model_pivot_24h takes it (activity.ts, modelPivot).
+    const at = (day: number, m: number) => new Date(Date.UTC(2026, 4, day, 9, m)).toISOString();
+    const events: Record<string, unknown>[] = [
+      { type: 'request', accountId: 'ea:0', at: at(1, 0), model: 'model-e' },
+      ...['ea:1', 'ea:2', 'ea:3'].map((accountId, i) => ({
+        type: 'request',
+        accountId,
+        at: at(4, i),
+        model: 'model-e',
+      })),
+      ...[10, 11, 12].map((m) => ({
+        type: 'request',
+        accountId: 'ea:0',
+        at: at(4, m),
+        model: 'model-e',
+      })),
+    ];
+    const sent = await postJson(`${svc.url}/v1/events`, { events }, auth('ingest'));
+    expect(sent.status).toBe(200);
+    const movers = await run('model-migration', { model: 'model-e' });
+    expect(rowsOf(movers)[0]).toMatchObject({ modelReleased: Date.parse(at(4, 1)) });
+    expect(rowsOf(movers).map((r) => r.accountId)).toEqual(['ea:1', 'ea:2', 'ea:3']);
+  });
+
   it("cluster-strongest-identifiers of the current run's cluster", async () => {
     const res = await run('cluster-strongest-identifiers', { clusterId: 'c-ring', limit: 3 });
     expect(rowsOf(res).map((r) => [r.kind, r.value, r.members])).toEqual([
