@@ -154,7 +154,7 @@ export interface ScoreOptions {
   releaseMinAccounts: number;
   /** members' requests in the pivot window below which the signal is not measured */
   pivotMinRequests: number;
-  /** webmail domains never count as a corporate domain */
+  /** webmail and throwaway (disposable) mail domains never count as a corporate domain */
   webmailDomains: string[];
   /**
    * providers whose every country domain is webmail: `hotmail` covers hotmail.com,
@@ -295,6 +295,39 @@ export const DEFAULTS: ScoreOptions = {
     'mailbox.org',
     'duck.com',
     'hey.com',
+    // throwaway inboxes and forwarding aliases: what a ring signs up with, never a company
+    'mailinator.com',
+    'yopmail.com',
+    'guerrillamail.com',
+    'guerrillamail.net',
+    'sharklasers.com',
+    'grr.la',
+    '10minutemail.com',
+    'temp-mail.org',
+    'tempmail.com',
+    'tempmail.net',
+    'trashmail.com',
+    'getnada.com',
+    'dispostable.com',
+    'maildrop.cc',
+    'mailnesia.com',
+    'throwawaymail.com',
+    'fakeinbox.com',
+    'mintemail.com',
+    'emailondeck.com',
+    'mohmal.com',
+    'moakt.com',
+    'burnermail.io',
+    'spamgourmet.com',
+    'mytemp.email',
+    '33mail.com',
+    'anonaddy.me',
+    'addy.io',
+    'simplelogin.com',
+    'simplelogin.co',
+    'relay.firefox.com',
+    'mozmail.com',
+    'privaterelay.appleid.com',
   ],
   webmailProviders: [
     'gmail',
@@ -317,6 +350,10 @@ export const DEFAULTS: ScoreOptions = {
     'zohomail',
     'tutanota',
     'mail',
+    'mailinator',
+    'yopmail',
+    'guerrillamail',
+    'trashmail',
   ],
   smallTeamMaxSize: 25,
   kindRank: {

@@ -307,7 +307,11 @@ function measure(ctx: Context, members: number[], rng: () => number): Measured {
       : 0;
   signals.office_window_share = round(bestWindowShare(clusterHours, opts.officeWindowHours));
   signals.weekend_share = shareWeights > 0 ? round(weekendShareSum / shareWeights) : 0;
-  signals.activity_span_days = Number.isFinite(minHour) ? round((maxHour - minHour) / 24, 2) : 0;
+  // UTC calendar days from the first active one to the last, both counted: two whole
+  // weeks of office hours span 14 (first to last active hour, 13.4, missed the rule's 14)
+  signals.activity_span_days = Number.isFinite(minHour)
+    ? Math.floor(maxHour / 24) - Math.floor(minHour / 24) + 1
+    : 0;
   signals.active_hour_jaccard = round(meanPairJaccard(sampledKeys, opts.syncPairs, rng));
 
   // --- model pivot ----------------------------------------------------------------------
@@ -327,7 +331,13 @@ function measure(ctx: Context, members: number[], rng: () => number): Measured {
         opts.pivotWindowHours,
         opts.pivotMinRequests,
       );
-      if (r.share > pivotShare) {
+      // The model with the highest share; with none above 0, the one with the most
+      // requests in its window, so the adoption and the evidence behind a 0 are shown.
+      if (
+        r.share > pivotShare ||
+        (r.share === pivotShare && r.windowRequests > pivotRequests) ||
+        (r.share === pivotShare && r.windowRequests === pivotRequests && r.adoption > pivotAdoption)
+      ) {
         pivotShare = r.share;
         pivotAdoption = r.adoption;
         pivotRequests = r.windowRequests;
@@ -343,7 +353,8 @@ function measure(ctx: Context, members: number[], rng: () => number): Measured {
   signals.org_share = round(modalShare(accounts, (a) => a.org));
   signals.corporate_domain_share = round(
     modalShare(accounts, (a) => {
-      const d = a.emailDomain?.toLowerCase() ?? null;
+      // 'gmail.com.' (the DNS root's dot) is gmail.com
+      const d = a.emailDomain?.toLowerCase().replace(/\.+$/, '') || null;
       return d !== null && !ctx.isWebmail(d) ? d : null;
     }),
   );

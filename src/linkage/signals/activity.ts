@@ -255,7 +255,9 @@ export function modelPivot(
   for (const account of members) {
     const hours = account.hours;
     addHours(hours, releaseHour, all);
-    const use = account.models.find((m) => m.name === model);
+    // A first use that is no number is no use (as modelReleases and the early-use check take it).
+    const found = account.models.find((m) => m.name === model);
+    const use = found !== undefined && Number.isFinite(found.firstUse) ? found : undefined;
     const moved = use !== undefined && !(use.firstUse < before);
     if (moved) addHours(use.hours, releaseHour, onModel);
     // adopters (used it in [release hour, adoptBy), not their first use ever, which for a

@@ -589,6 +589,20 @@ describe('score: each reason code appears when its pattern is planted', () => {
     expect(withTesters?.signals.pivot_share_24h).toBe(without?.signals.pivot_share_24h);
   });
 
+  it('a pivot share of 0 still shows the adoption and the requests it was measured on (review, 12-05)', () => {
+    // Too few requests in the window to measure a share: adoption and evidence were shown as 0.
+    const group = people('few', 12, 7, harvesting(plant.pivot(2, 0.5)));
+    const input = makeInput([...BACKGROUND, ...group]);
+    const detection = detectionFor(input, [group.map((a) => a.id)]);
+    const [measured] = score(input, detection);
+    expect(measured?.signals.pivot_share_24h).toBeGreaterThan(0);
+    const [unmeasured] = score(input, detection, { pivotMinRequests: 1e9 });
+    expect(unmeasured?.signals.pivot_share_24h).toBe(0);
+    expect(unmeasured?.signals.pivot_adoption_24h).toBe(measured?.signals.pivot_adoption_24h);
+    expect(unmeasured?.signals.pivot_window_requests).toBe(measured?.signals.pivot_window_requests);
+    expect(unmeasured?.signals.pivot_window_requests).toBeGreaterThan(0);
+  });
+
   it('model_pivot_24h is not raised by slow, partial adoption or by a switch days later', () => {
     const slow = scoreOne(people('slow', 12, 7, plant.slowAdoption()));
     expect(reason(slow, 'model_pivot_24h')).toBeUndefined();
@@ -680,6 +694,22 @@ describe('score: each reason code appears when its pattern is planted', () => {
     ).toEqual([false, false, false, false]);
   });
 
+  it('a throwaway mail domain, or a webmail domain written with the root dot, is no company (review, 12-05)', () => {
+    for (const domain of [
+      'gmail.com.',
+      'GMAIL.COM..',
+      'yopmail.com',
+      'mailinator.com',
+      'yopmail.fr',
+    ]) {
+      const c = scoreOne(people(`t-${domain}`, 12, 7, plant.domain(domain)));
+      expect({ domain, share: c.signals.corporate_domain_share }).toEqual({ domain, share: 0 });
+    }
+    // a company's own domain with the root dot is still that company's
+    const dotted = scoreOne(people('dotted', 12, 7, plant.domain('acme.example.')));
+    expect(reason(dotted, 'benign_corporate_domain')).toBe(1);
+  });
+
   it("benign_signups_spread: an organisation's sign-ups spread over months", () => {
     const spread = plant.spreadSignups(200, 12);
     const company = scoreOne(people('spread', 12, 7, all(spread, plant.domain('acme.example'))));
@@ -731,6 +761,27 @@ describe('score: each reason code appears when its pattern is planted', () => {
     expect(shortEveryDay.signals.weekend_share).toBeGreaterThan(0.15);
     expect(strength(shortEveryDay)).toBe(strength(shortWeekdays));
     expect(strength(shortEveryDay)).toBe(1);
+  });
+
+  it('two whole weeks of activity span 14 days: their weekend work is seen (review, 12-05)', () => {
+    // The span left out the last active hour: 14 days every day from 08 to 18 read 13.4.
+    const twoWeeks = scoreOne(
+      people('fortnight', 10, 7, (acc) => {
+        acc.hours = schedule(
+          {
+            fromDay: 0,
+            toDay: 14,
+            hoursOfDay: slot(8, 10),
+            dayChance: 1,
+            weekdaysOnly: false,
+            perHour: 1,
+          },
+          rng(1),
+        );
+      }),
+    );
+    expect(twoWeeks.signals.activity_span_days).toBeGreaterThanOrEqual(14);
+    expect(twoWeeks.signals.strength_benign_office_hours).toBeLessThan(0.6);
   });
 
   it('benign_office_hours: one heavy decoy cannot lend a ring its office schedule', () => {
@@ -1511,6 +1562,18 @@ describe('score helpers', () => {
     const p = modelPivot(input.accounts, 'model-b', RELEASE, 24);
     expect(p.share).toBeCloseTo(0.5, 1);
     expect(modelPivot(input.accounts, 'no-such-model', RELEASE, 24).share).toBe(0);
+  });
+
+  it('a first use that is no number is no move to the model (review, 12-05)', () => {
+    const input = makeInput(people('nan', 6, 3, plant.pivot(5, 0.5)));
+    const before = modelPivot(input.accounts, NEW_MODEL, RELEASE, 24);
+    expect(before.share).toBeGreaterThan(0);
+    for (const a of input.accounts) for (const m of a.models) m.firstUse = NaN;
+    expect(modelPivot(input.accounts, NEW_MODEL, RELEASE, 24)).toEqual({
+      share: 0,
+      adoption: 0,
+      windowRequests: 0,
+    });
   });
 
   /** A member with requests per epoch hour, and those of them on NEW_MODEL. */
