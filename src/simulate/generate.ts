@@ -150,7 +150,9 @@ export class Generator {
       this.eventRequests(a, day, out);
       if (a.activeShare < 1 && !rng.chance(a.activeShare)) continue;
       const n = rng.poisson((a.rate * weekFactor(a, day, pop.startMs)) / a.activeShare);
-      const from = Math.max(dayMs, a.signupMs);
+      // from the second after the sign-up's (its event is at that whole second): a request
+      // in the same second could be ordered before it
+      const from = Math.max(dayMs, Math.floor(a.signupMs / 1000) * 1000 + 1000);
       for (let i = 0; i < n; i++) {
         let t: number;
         if (a.sub) {

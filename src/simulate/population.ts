@@ -311,7 +311,8 @@ export function buildPopulation(p: EffectiveParams): Population {
         c.pivotShare > 0
           ? releaseMs + rng.uniform(c.pivotLagHours[0], c.pivotLagHours[1]) * HOUR
           : Infinity;
-      const ips = Array.from({ length: span(c.proxiesPerSubgroup) }, () => rng.pick(proxies));
+      // distinct IPs: picked with replacement, a third of the sub-groups had fewer than drawn
+      const ips = rng.sample(proxies, span(c.proxiesPerSubgroup));
       for (const ip of ips) campaignIps.add(ip);
       const ipChoices = weighted(ips.map((ip): [string[], number] => [[ip], 1]));
       const devices = Array.from({ length: span(p.campaignDevicesPerSubgroup) }, () =>
@@ -493,7 +494,12 @@ export function buildPopulation(p: EffectiveParams): Population {
     const shared = template(`${name}-agent`, 'coding', p.variantsPerSmallTemplate);
     const foundedMs = startMs + (rng.next() * 1.4 - 1) * p.preWindowDays * DAY;
     for (let i = 0; i < size; i++) {
-      const a = ordinary('startup', name, Math.min(endMs - DAY, foundedMs + rng.next() * 30 * DAY));
+      // within 30 days of the founding (or of the window's last two days, for a startup
+      // founded later) and before the window's last day. Clamped to that day instead, a
+      // late startup's staff all signed up in one second.
+      const firstMs = Math.min(foundedMs, endMs - 2 * DAY);
+      const lastMs = Math.min(firstMs + 30 * DAY, endMs - DAY);
+      const a = ordinary('startup', name, firstMs + rng.next() * (lastMs - firstMs));
       a.emailDomain = domain;
       a.org = org;
       a.payment = card;

@@ -85,6 +85,19 @@ export class Rng {
     return items[this.int(items.length)] as T;
   }
 
+  /** `n` distinct items (all of them if fewer), in random order: a partial shuffle of a copy. */
+  sample<T>(items: readonly T[], n: number): T[] {
+    const copy = [...items];
+    const k = Math.min(n, copy.length);
+    for (let i = 0; i < k; i++) {
+      const j = i + this.int(copy.length - i);
+      const t = copy[i] as T;
+      copy[i] = copy[j] as T;
+      copy[j] = t;
+    }
+    return copy.slice(0, k);
+  }
+
   /** Standard normal (Marsaglia polar method). */
   normal(): number {
     if (this.spare !== null) {

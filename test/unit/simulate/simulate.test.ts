@@ -850,6 +850,44 @@ describe('simulate', () => {
     expect(own.shared).toEqual([]);
   });
 
+  it("sends no account's request before its sign-up, in the file's order (review, 12-05)", () => {
+    // A request in the sign-up's own second could be ordered before it (ties are
+    // shuffled): every request now comes in a later second than its account's sign-up.
+    const signedUp = new Map<string, string>();
+    const early: string[] = [];
+    for (const line of small.lines) {
+      const e = JSON.parse(line) as { type: string; accountId: string; at: string };
+      if (e.type === 'signup') signedUp.set(e.accountId, e.at);
+      else if (e.type === 'request') {
+        const at = signedUp.get(e.accountId);
+        if (at === undefined || e.at <= at) early.push(`${e.accountId} ${e.at}`);
+      }
+    }
+    expect(early.slice(0, 3)).toEqual([]);
+  });
+
+  it('gives each campaign sub-group distinct proxy IPs (review, 12-05)', () => {
+    const pop = buildPopulation(effectiveParams(0.1, 1));
+    // picked with replacement, a third of the sub-groups drew some IP twice
+    const repeated = pop.accounts.filter((a) => {
+      if (a.kind !== 'campaign') return false;
+      const ips = a.ips.items.map((x) => x.join());
+      return new Set(ips).size !== ips.length;
+    });
+    expect(repeated.map((a) => a.subgroup).slice(0, 3)).toEqual([]);
+  });
+
+  it("gives no startup's staff one sign-up second (review, 12-05)", () => {
+    const pop = buildPopulation(effectiveParams(0.1, 1));
+    // clamped to the window's last day, a late startup's staff signed up in one second
+    const seconds = new Map<string, number>();
+    for (const a of pop.accounts.filter((x) => x.group === 'benign:startup')) {
+      const key = `${a.subgroup} ${Math.floor(a.signupMs / 1000)}`;
+      seconds.set(key, (seconds.get(key) ?? 0) + 1);
+    }
+    expect([...seconds].filter(([, n]) => n > 1).slice(0, 3)).toEqual([]);
+  });
+
   it('refuses a seed that is not an integer in [0, 2^32), which would be another seed folded', () => {
     for (const seed of [-1, 2 ** 32, 4_294_967_297, 1.5, Number.NaN, Infinity]) {
       expect(() => effectiveParams(0.01, seed)).toThrow('seed must be an integer in [0, 2^32)');
