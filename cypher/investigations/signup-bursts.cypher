@@ -1,6 +1,7 @@
 // @description Sign-up bursts: time buckets of bucketMinutes from `from` (the last cut at `to`) with at least minSignups new accounts, busiest first, with a sample of the accounts.
 // @param from datetime
 // @param to datetime
+// @check from < to
 // @param bucketMinutes int 1..10080 = 60
 // @param minSignups int 1.. = 5
 // @param limit int 1..10000 = 100

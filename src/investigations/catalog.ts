@@ -6,6 +6,7 @@
  *   // @param accountId string
  *   // @param limit int 1..10000 = 100   (a range: numbers only, either end may be left open)
  *   // @param org string?            (optional, null when absent)
+ *   // @check from < to              (two numbers or datetimes: else 400, naming the second)
  *
  * which this module parses (pure, no I/O) into a catalog entry with a zod schema
  * for the request body and a converter to driver parameters. Types: string, int,
@@ -58,6 +59,8 @@ export interface Investigation {
   name: string;
   description: string;
   params: ParamSpec[];
+  /** `@check a < b`: each pair's first value must be below its second */
+  checks: [string, string][];
   text: string;
   schema: z.ZodType<Record<string, unknown>>;
 }
@@ -68,11 +71,14 @@ const PARAM_LINE = new RegExp(
     String.raw`(?:\s+(${NUMBER})?\.\.(${NUMBER})?)?(?:\s*=\s*(.+?))?\s*$`,
 );
 const DESCRIPTION_LINE = /^\/\/\s*@description\s+(.+?)\s*$/;
+const CHECK_LINE = /^\/\/\s*@check\s+([A-Za-z_][A-Za-z0-9_]*)\s*<\s*([A-Za-z_][A-Za-z0-9_]*)\s*$/;
+const ORDERED: readonly ParamType[] = ['int', 'float', 'datetime'];
 
 /** Parses one file's header; throws on anything malformed so start-up fails loudly. */
 export function parseInvestigation(name: string, text: string): Investigation {
   let description: string | undefined;
   const params: ParamSpec[] = [];
+  const checks: [string, string][] = [];
   for (const raw of text.split('\n')) {
     const line = raw.trim();
     if (line === '') continue;
@@ -80,6 +86,12 @@ export function parseInvestigation(name: string, text: string): Investigation {
     const desc = DESCRIPTION_LINE.exec(line);
     if (desc) {
       description = desc[1];
+      continue;
+    }
+    if (/^\/\/\s*@check\b/.test(line)) {
+      const m = CHECK_LINE.exec(line);
+      if (!m) throw new Error(`investigation ${name}: malformed @check line "${line}"`);
+      checks.push([m[1] as string, m[2] as string]);
       continue;
     }
     if (/^\/\/\s*@param\b/.test(line)) {
@@ -119,7 +131,16 @@ export function parseInvestigation(name: string, text: string): Investigation {
   for (const used of usedParameters(text)) {
     if (!declared.has(used)) throw new Error(`investigation ${name}: $${used} has no @param`);
   }
-  return { name, description, params, text, schema: schemaFor(params) };
+  for (const [a, b] of checks) {
+    for (const p of [a, b]) {
+      const spec = params.find((x) => x.name === p);
+      if (!spec || !ORDERED.includes(spec.type))
+        throw new Error(
+          `investigation ${name}: @check ${a} < ${b}: ${p} is no int, float or datetime @param`,
+        );
+    }
+  }
+  return { name, description, params, checks, text, schema: schemaFor(params, checks) };
 }
 
 /** `$name` parameters a query uses (comments and string literals ignored). */
@@ -218,8 +239,14 @@ function specSchema(spec: ParamSpec): z.ZodType {
   return s;
 }
 
-/** The request body schema: declared parameters only, defaults applied, optionals null. */
-export function schemaFor(params: readonly ParamSpec[]): z.ZodType<Record<string, unknown>> {
+/**
+ * The request body schema: declared parameters only, defaults applied, optionals null;
+ * each `@check a < b` holds where both are given.
+ */
+export function schemaFor(
+  params: readonly ParamSpec[],
+  checks: readonly [string, string][] = [],
+): z.ZodType<Record<string, unknown>> {
   const shape: Record<string, z.ZodType> = {};
   for (const p of params) {
     let s = specSchema(p);
@@ -233,7 +260,17 @@ export function schemaFor(params: readonly ParamSpec[]): z.ZodType<Record<string
         .transform((v) => v ?? null);
     shape[p.name] = s;
   }
-  return z.object(shape).strict() as unknown as z.ZodType<Record<string, unknown>>;
+  return z
+    .object(shape)
+    .strict()
+    .superRefine((values, ctx) => {
+      for (const [a, b] of checks) {
+        const x = values[a];
+        const y = values[b];
+        if (typeof x === 'number' && typeof y === 'number' && !(x < y))
+          ctx.addIssue({ code: 'custom', path: [b], message: `must be after ${a}` });
+      }
+    }) as unknown as z.ZodType<Record<string, unknown>>;
 }
 
 /**

@@ -330,6 +330,9 @@ describe('POST /v1/investigations/{name}', () => {
       ['accounts-sharing-payment-method', { accountId: 'a', limit: 2.5 }, 'limit'],
       ['accounts-sharing-payment-method', { accountId: 'a', bogus: 1 }, ''],
       ['signup-bursts', { from: 'yesterday', to: '2026-02-02T00:00:00Z' }, 'from'],
+      // an empty or backwards window (@check from < to) was 200 with no rows
+      ['signup-bursts', { from: '2026-02-02T00:00:00Z', to: '2026-02-01T00:00:00Z' }, 'to'],
+      ['signup-bursts', { from: '2026-02-01T00:00:00Z', to: '2026-02-01T00:00:00Z' }, 'to'],
       ['model-migration', { model: 'm', minShare: 'half' }, 'minShare'],
       ['model-migration', { model: 'm', minShare: 2 }, 'minShare'],
       ['model-migration', { model: 'm', hours: -1 }, 'hours'],

@@ -87,6 +87,33 @@ describe('parseInvestigation', () => {
     ).toThrow(/twice/);
   });
 
+  it('holds @check a < b where both are given, and refuses a check it cannot hold', () => {
+    const inv = parseInvestigation(
+      'x',
+      '// @description d\n// @param from datetime\n// @param to datetime?\n// @check from < to\nRETURN $from, $to',
+    );
+    const at = (d: number) => `2026-02-0${d}T00:00:00Z`;
+    expect(inv.schema.safeParse({ from: at(1), to: at(2) }).success).toBe(true);
+    expect(inv.schema.safeParse({ from: at(1) }).success).toBe(true); // `to` not given
+    for (const to of [at(1), '2026-01-31T23:59:59Z']) {
+      const r = inv.schema.safeParse({ from: at(1), to });
+      expect(r.success).toBe(false);
+      expect(r.error?.issues.map((i) => i.path.join('.'))).toEqual(['to']);
+    }
+    expect(() =>
+      parseInvestigation(
+        'x',
+        '// @description d\n// @param a string\n// @param b int\n// @check a < b\nRETURN $a, $b',
+      ),
+    ).toThrow(/a is no int, float or datetime/);
+    expect(() =>
+      parseInvestigation('x', '// @description d\n// @param a int\n// @check a < c\nRETURN $a'),
+    ).toThrow(/c is no int/);
+    expect(() =>
+      parseInvestigation('x', '// @description d\n// @param a int\n// @check a <= b\nRETURN $a'),
+    ).toThrow(/malformed @check/);
+  });
+
   it('reads ranges of numbers and holds values and defaults to them', () => {
     const ranged = parseInvestigation(
       'r',
