@@ -183,6 +183,41 @@ describe('POST /v1/clusters/{id}/verdict', () => {
     // (the current run named is accepted: the allow-listing verdicts below name r-1)
   });
 
+  it('a run made current while a verdict is written: the verdict waits for it and is 409, not stored for the run before', async () => {
+    // Found by review: the verdict read the pointer without its lock, so a swap that
+    // committed in between left a verdict (and allow-list entries) on a run no longer current.
+    const session = neo4j.driver.session();
+    const tx = session.beginTransaction();
+    try {
+      await tx.run(
+        `CREATE (:Cluster {key: 'r-x/c-office', id: 'c-office', runId: 'r-x', sharedIdentifiers: '[]'})
+         WITH 1 AS one
+         MATCH (p:Pointer {name: 'current'}) SET p.runId = 'r-x'`,
+      );
+      const pending = verdict('c-office', {
+        verdict: 'confirmed',
+        note: 'in between',
+        runId: 'r-1',
+      });
+      await new Promise((r) => setTimeout(r, 1000));
+      await tx.commit();
+      const res = await pending;
+      expect(res).toMatchObject({
+        status: 409,
+        body: { error: { code: 'conflict', details: { runId: 'r-1', currentRunId: 'r-x' } } },
+      });
+    } finally {
+      if (tx.isOpen()) await tx.rollback();
+      await session.executeWrite((w) =>
+        w.run(
+          `MATCH (p:Pointer {name: 'current'}) SET p.runId = 'r-1'
+           WITH 1 AS one MATCH (c:Cluster {key: 'r-x/c-office'}) DETACH DELETE c`,
+        ),
+      );
+      await session.close();
+    }
+  });
+
   it('400 for bad bodies, 404 for an unknown cluster', async () => {
     for (const body of [
       {},
