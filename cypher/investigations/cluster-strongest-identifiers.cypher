@@ -1,4 +1,4 @@
-// @description A cluster's strongest shared identifiers in the current run: values held by at least two members, weighted by rarity (members / log(accounts holding it + 5), as FRAUDAR weights columns).
+// @description A cluster's strongest shared identifiers in the database's current run (runId on each row; a replica's cluster pages may still show the run before): values held by at least two members, weighted by rarity (members / log(accounts holding it + 5), as FRAUDAR weights columns). Allow-listed values are not left out; subnets are not listed (their IPs are).
 // @param clusterId cluster
 // @param limit int 1..10000 = 20
 MATCH (p:Pointer {name: 'current'})
@@ -7,10 +7,10 @@ MATCH (a)-[r:PAID_WITH|USED_DEVICE|CONNECTED_FROM|SENT|HAS_EMAIL_DOMAIN|IN_ORG]-
 // Values one account holds go before grouping, by their stored degree (a member's
 // thousands of one-off prompts would otherwise each be a group).
 WHERE COUNT { (x)<--() } >= 2
-WITH c, x, type(r) AS type, count(DISTINCT a) AS members
+WITH p, c, x, type(r) AS type, count(DISTINCT a) AS members
 WHERE members >= 2
 // By link type, read from the stored degrees (only accounts link to an identifier by these).
-WITH c, x, type, members,
+WITH p, c, x, type, members,
   COUNT { (x)<-[:PAID_WITH|USED_DEVICE|CONNECTED_FROM|SENT|HAS_EMAIL_DOMAIN|IN_ORG]-() } AS holders
 RETURN CASE type
     WHEN 'PAID_WITH' THEN 'payment'
@@ -21,6 +21,7 @@ RETURN CASE type
     ELSE 'org' END AS kind,
   coalesce(x.fingerprint, x.address, x.hash, x.name, x.id) AS value,
   members, holders, toFloat(members) / c.size AS memberShare,
-  toFloat(members) / log(holders + 5) AS strength
+  toFloat(members) / log(holders + 5) AS strength,
+  p.runId AS runId
 ORDER BY strength DESC, value
 LIMIT $limit
