@@ -164,6 +164,10 @@ const BENIGN_STRESS: Record<string, Change> = {
     what: 'companies, startups, framework developers, hackathons and heavy users move 50–90 % of their traffic to the new model 0–6 h after its release',
     world: { fastAdopterShare: 1 },
   },
+  'shared-devices': {
+    what: "campus students sign up on their campus's 8 lab machines, plain individuals in households of 2–4 on one device (every benign account that has a device)",
+    world: { sharedDeviceShare: 1 },
+  },
 };
 
 /** The simulator overrides for a change. */

@@ -70,7 +70,11 @@ export const DEFAULTS = {
   deviceShare: 0.3,
   /** Share of accounts that add a second payment method later. */
   secondPaymentShare: 0.05,
-  /** Minimum accounts per campaign at any scale (two small sub-groups). */
+  /**
+   * Minimum accounts per campaign at any scale: room for two sub-groups of the smallest
+   * size, though a draw above it takes them all (a rest under that size joins the last
+   * sub-group), so at the floor a campaign is one cell but 1 time in 131.
+   */
   minCampaignAccounts: 40,
   /** Minimum accounts per benign population at any scale. */
   minBenignAccounts: 20,
@@ -227,8 +231,13 @@ export const DEFAULTS = {
    * drawn per account), as users who switch their tools' default model at once do; that
    * switch is drawn in generate.ts from a stream of its own, so the events stay the same
    * but for those accounts' models.
+   * `sharedDeviceShare`: benign accounts with a device fingerprint that share it, as a
+   * campus's lab machines (`sharedDeviceLabMachines` per campus) and households (2–4
+   * plain individuals on one device) do; in the default world only rings share devices.
    */
   teamWebmailShare: 0,
+  sharedDeviceShare: 0,
+  sharedDeviceLabMachines: 8,
   sponsoredHackathonShare: 0,
   fastAdopterShare: 0,
   fastAdopterGroups: [

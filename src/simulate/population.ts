@@ -648,17 +648,41 @@ function addShare(a: Account, ips: string[], share: number): void {
 
 /**
  * The benign stressors (params.ts; off by default): teams on personal webmail, sponsored
- * hackathons, fast adopters of the new model. Drawn last, from their own stream (and the
- * identity stream's end), so the rest of the population is the same with or without them.
+ * hackathons, fast adopters of the new model, shared devices. Drawn last, from their own
+ * stream (and the identity stream's end), so the rest of the population is the same with
+ * or without them.
  */
 function stress(accounts: Account[], p: EffectiveParams, ident: Identity, releaseMs: number): void {
-  if (p.teamWebmailShare <= 0 && p.sponsoredHackathonShare <= 0 && p.fastAdopterShare <= 0) return;
+  if (
+    p.teamWebmailShare <= 0 &&
+    p.sponsoredHackathonShare <= 0 &&
+    p.fastAdopterShare <= 0 &&
+    p.sharedDeviceShare <= 0
+  )
+    return;
   const rng = Rng.derive(p.seed, 'stressors');
   const webmailTeams = new Map<string, boolean>();
   const sponsorCards = new Map<string, string | null>();
   const fast = new Set<string>(p.fastAdopterGroups.map((g) => `benign:${g}`));
+  const labs = new Map<string, string[]>();
+  let household: { device: string; left: number } | undefined;
   for (const a of accounts) {
     if (a.kind !== 'benign') continue;
+    if (p.sharedDeviceShare > 0 && a.device !== undefined && rng.chance(p.sharedDeviceShare)) {
+      if (a.group === 'benign:campus_nat') {
+        let lab = labs.get(a.subgroup);
+        if (lab === undefined) {
+          lab = Array.from({ length: p.sharedDeviceLabMachines }, () => ident.device());
+          labs.set(a.subgroup, lab);
+        }
+        a.device = rng.pick(lab);
+      } else if (a.group === 'benign:individual' && a.subgroup === 'plain') {
+        if (household === undefined || household.left === 0)
+          household = { device: ident.device(), left: 2 + rng.int(3) };
+        a.device = household.device;
+        household.left--;
+      }
+    }
     if (a.group === 'benign:company' || a.group === 'benign:startup') {
       let webmail = webmailTeams.get(a.subgroup);
       if (webmail === undefined) {

@@ -768,6 +768,33 @@ describe('simulate', () => {
     expect(onNew / total).toBeLessThan(0.8);
   });
 
+  it('shares benign devices when asked: lab machines per campus, households of 2–4, nothing else redrawn', () => {
+    const defaults = buildPopulation(effectiveParams(0.01, 7)).accounts;
+    const shared = buildPopulation(effectiveParams(0.01, 7, { sharedDeviceShare: 1 })).accounts;
+    const users = new Map<string, Set<string>>();
+    shared.forEach((a, i) => {
+      const d = defaults[i] as (typeof defaults)[number];
+      expect({ ...a, device: undefined }).toEqual({ ...d, device: undefined });
+      // an account without a device gets none; campaigns keep theirs
+      if (d.device === undefined || a.kind === 'campaign') expect(a.device).toBe(d.device);
+      if (a.device !== undefined)
+        users.set(a.device, (users.get(a.device) ?? new Set()).add(`${a.group}/${a.subgroup}`));
+    });
+    const groupsOn = (group: string) =>
+      [...users].filter(([, g]) => [...g].some((x) => x.startsWith(group)));
+    // a lab machine serves one campus; a household's device only plain individuals
+    const labs = groupsOn('benign:campus_nat');
+    expect(labs.length).toBeGreaterThan(0);
+    for (const [, g] of labs) expect(g.size).toBe(1);
+    const households = groupsOn('benign:individual/plain');
+    expect(households.length).toBeGreaterThan(10);
+    for (const [, g] of households) expect([...g]).toEqual(['benign:individual/plain']);
+    const sizes = households.map(([device]) => shared.filter((a) => a.device === device).length);
+    expect(Math.min(...sizes)).toBeGreaterThanOrEqual(1);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(4);
+    expect(sizes.filter((n) => n >= 2).length).toBeGreaterThan(sizes.length / 2);
+  });
+
   it('turns fast adopters on without redrawing anything else: the same events but their models', async () => {
     // The switch used to be drawn on the events stream, so every later event (campaigns
     // included) was another draw.
