@@ -64,6 +64,10 @@ const EVASIONS: Record<string, Change> = {
     what: 'each sub-group rotates over 60–120 proxy IPs (default 5–30)',
     campaign: { proxiesPerSubgroup: [60, 120] },
   },
+  'ipv6-proxies': {
+    what: 'half the proxy network is IPv6: /48s of 4 exits each (default IPv4 /24s only)',
+    world: { proxyIpv6Share: 0.5 },
+  },
   paraphrase: {
     what: 'every template variant rewords 30 % of the system prompt; no two within 3 bits, so linkage joins none (default: only the task line varies, ~90 % of pairs ≤ 3)',
     world: { campaignParaphraseShare: 0.3 },

@@ -98,6 +98,21 @@ export class Identity {
     return [...hosts].map((h) => `${subnet}.${h}`);
   }
 
+  /** A fresh IPv6 /48 prefix (three groups), as residentialIp's. */
+  subnet48(): string {
+    const g = () => this.rng.int(0x10000).toString(16);
+    return this.unique(() => `2a0${this.rng.range(1, 9)}:${g()}:${g()}`);
+  }
+
+  /** `n` distinct host addresses inside one IPv6 /48, each in a /64 of its own. */
+  hostsIn48(prefix: string, n: number): string[] {
+    const nets = new Set<number>();
+    while (nets.size < Math.min(n, 250)) nets.add(this.rng.range(1, 0xffff));
+    return [...nets].map(
+      (net) => `${prefix}:${net.toString(16)}::${this.rng.range(1, 0xffff).toString(16)}`,
+    );
+  }
+
   /** A residential address: mostly IPv4 in a fresh /24, sometimes IPv6. */
   residentialIp(): string {
     if (this.rng.chance(0.15)) {

@@ -162,6 +162,11 @@ export const DEFAULTS = {
   proxyIps: 4_000,
   proxyIpsPerSubnet: 4,
   /**
+   * Share of the proxy network's subnets that are IPv6 /48s instead of IPv4 /24s (0: none;
+   * evasion bench `ipv6-proxies`). 15 % of residential addresses are IPv6 in every world.
+   */
+  proxyIpv6Share: 0,
+  /**
    * Ordinary customers of the same proxy network (benign:individual, subgroup proxy_user),
    * each on 1-3 of the IPs campaigns use; at least one per such IP (more than 3 each
    * when there are fewer individuals than such IPs).

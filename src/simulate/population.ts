@@ -274,7 +274,10 @@ export function buildPopulation(p: EffectiveParams): Population {
   const proxySubnets = Math.max(1, Math.ceil(p.proxyIps / p.proxyIpsPerSubnet));
   const proxies: string[] = [];
   for (let s = 0; s < proxySubnets && proxies.length < p.proxyIps; s++) {
-    proxies.push(...ident.hostsIn(ident.subnet24(), p.proxyIpsPerSubnet));
+    // (no draw at all with proxyIpv6Share 0: the default world stays as it was)
+    if (p.proxyIpv6Share > 0 && rng.chance(p.proxyIpv6Share))
+      proxies.push(...ident.hostsIn48(ident.subnet48(), p.proxyIpsPerSubnet));
+    else proxies.push(...ident.hostsIn(ident.subnet24(), p.proxyIpsPerSubnet));
   }
   /** Proxy IPs some sub-group rotates over, in first-use order. */
   const campaignIps = new Set<string>();

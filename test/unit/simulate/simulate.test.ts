@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { eventSchema } from '../../../src/ingest/event-schema';
+import { canonicalIp, subnetOf } from '../../../src/ingest/subnet';
 import { hammingHex, simhash } from '../../../src/ingest/simhash';
 import { WEBMAIL } from '../../../src/simulate/identity';
 import { simulate } from '../../../src/simulate';
@@ -766,6 +767,24 @@ describe('simulate', () => {
     expect(total).toBeGreaterThan(200);
     expect(onNew / total).toBeGreaterThan(0.6);
     expect(onNew / total).toBeLessThan(0.8);
+  });
+
+  it('puts the proxy network on IPv6 /48s when asked, in the form ingest stores (ipv6-proxies)', () => {
+    const pop = buildPopulation(effectiveParams(0.01, 7, { proxyIpv6Share: 1 }));
+    const ips = new Set(
+      pop.accounts.filter((a) => a.kind === 'campaign').flatMap((a) => a.ips.items.flat()),
+    );
+    expect(ips.size).toBeGreaterThan(20);
+    const perSubnet = new Map<string, number>();
+    for (const ip of ips) {
+      expect(ip).toContain(':');
+      expect(canonicalIp(ip)).toBe(ip);
+      const net = subnetOf(ip);
+      expect(net).toMatch(/\/48$/);
+      perSubnet.set(net, (perSubnet.get(net) ?? 0) + 1);
+    }
+    // exits share /48s, as IPv4 exits share /24s
+    expect(Math.max(...perSubnet.values())).toBeGreaterThan(1);
   });
 
   it('shares benign devices when asked: lab machines per campus, households of 2–4, nothing else redrawn', () => {
