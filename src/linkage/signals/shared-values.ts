@@ -13,9 +13,14 @@ import { round } from './numbers';
  *   <kind>_values: distinct values used by members;
  *   <kind>_max_accounts: members on the most shared value;
  *   <kind>_mean_accounts: mean members per value (over all values members use);
- *   <kind>_mean_shared_accounts: mean members per value shared by ≥ 2 members, an
- *     allow-listed one counting 0 members (it stays in the denominator, so that listing
- *     a value can only lower the mean, never raise it by leaving the larger ones);
+ *   <kind>_mean_shared_accounts: for subnets, mean members per value shared by ≥ 2
+ *     members, an allow-listed one counting 0 members (it stays in the denominator, so
+ *     that listing a value can only lower the mean, never raise it by leaving the
+ *     larger ones). For payment methods, per member on a value shared by ≥ 2 members,
+ *     the members on its most shared one (an allow-listed one counting 0), averaged
+ *     over those members: more cards shared by pairs of members cannot lower it, as
+ *     they lowered the mean per value (a ring of 20 on one card beside 10 cards held by
+ *     pairs read 3.6, not 20);
  *   <kind>_shared_member_share: share of members using a value shared by ≥ 2 members;
  *   <kind>_shared_per_member: mean number of values shared by ≥ 2 members that a member
  *     uses (their member counts summed, over members).
@@ -43,24 +48,37 @@ export function sharingSignals(
     }
   }
   let membersOnShared = 0;
-  if (sharedValues > 0) {
+  // per member on any value shared by ≥ 2 (allow-listed or not): its most shared one's count
+  let membersOnAnyShared = 0;
+  let sumOfMost = 0;
+  if (sharedValues + listedShared > 0) {
     const { input } = ctx;
     for (const a of members) {
+      let most = 0;
+      let onShared = false;
       for (let p = ctx.linkStart[a]!; p < ctx.linkStart[a + 1]!; p++) {
         const id = input.linkIdentifier[ctx.linkOrder[p]!]!;
-        if (!ctx.allowed[id] && input.identifiers.kind(id) === kind && ctx.memberCount[id]! >= 2) {
-          membersOnShared++;
-          break;
-        }
+        if (input.identifiers.kind(id) !== kind || ctx.memberCount[id]! < 2) continue;
+        onShared = true;
+        if (!ctx.allowed[id]) most = Math.max(most, ctx.memberCount[id]!);
       }
+      if (!onShared) continue;
+      membersOnAnyShared++;
+      sumOfMost += most;
+      if (most > 0) membersOnShared++;
     }
   }
+  const meanShared =
+    sharedValues === 0
+      ? 0
+      : kind === 'payment'
+        ? sumOfMost / membersOnAnyShared
+        : sharedTotal / (sharedValues + listedShared);
   return {
     [`${kind}_values`]: ids.length,
     [`${kind}_max_accounts`]: max,
     [`${kind}_mean_accounts`]: ids.length > 0 ? round(total / ids.length) : 0,
-    [`${kind}_mean_shared_accounts`]:
-      sharedValues > 0 ? round(sharedTotal / (sharedValues + listedShared)) : 0,
+    [`${kind}_mean_shared_accounts`]: round(meanShared),
     [`${kind}_shared_member_share`]:
       members.length > 0 ? round(membersOnShared / members.length) : 0,
     [`${kind}_shared_per_member`]: members.length > 0 ? round(sharedTotal / members.length) : 0,

@@ -1234,14 +1234,32 @@ describe('score: mechanics', () => {
     const [open] = scoreGroups([group]);
     const [listed] = scoreGroups([group], [], [{ kind: 'payment', value: 'card-D' }]);
     if (!open || !listed) throw new Error('no cluster');
-    expect(open.signals.payment_mean_shared_accounts).toBe(10);
-    // the listed card counts 0 members and stays in the denominator: (17 + 0) / 2
-    expect(listed.signals.payment_mean_shared_accounts).toBe(8.5);
+    // per member on a shared card, its card's members: (17 × 17 + 3 × 3) / 20
+    expect(open.signals.payment_mean_shared_accounts).toBe(14.9);
+    // the listed card counts 0 members for its 3, who stay in the denominator: 17 × 17 / 20
+    expect(listed.signals.payment_mean_shared_accounts).toBe(14.45);
     expect(listed.signals.payment_shared_member_share).toBe(0.85);
     expect(listed.signals.strength_shared_payment_method).toBeLessThanOrEqual(
       open.signals.strength_shared_payment_method!,
     );
     expect(listed.risk).toBeLessThanOrEqual(open.risk);
+  });
+
+  it('more cards shared by pairs of members do not lower the members per shared card (review, 12-05)', () => {
+    // 20 members on one card; then also 10 cards each held by a pair of them. The mean
+    // per card fell from 20 to 3.6 (and the ring's risk with it).
+    const ring = (extra: boolean) =>
+      people(extra ? 'pairs' : 'one', 20, 3, (acc, i) => {
+        plant.sharedCard('card-R')(acc);
+        if (extra) acc.links.push({ kind: 'payment', value: `card-pair-${i >> 1}` });
+      });
+    const [one] = scoreGroups([ring(false)]);
+    const [pairs] = scoreGroups([ring(true)]);
+    expect(one?.signals.payment_mean_shared_accounts).toBe(20);
+    expect(pairs?.signals.payment_mean_shared_accounts).toBe(20);
+    expect(pairs?.signals.strength_shared_payment_method).toBe(
+      one?.signals.strength_shared_payment_method,
+    );
   });
 
   it('allow-listing a subnet held by few members never raises the mean members per shared subnet', () => {
