@@ -97,13 +97,22 @@ export class AuditLog {
    * cannot be written is logged.
    */
   async record(entry: AuditRecord, id: string = randomUUID()): Promise<StartedEntry> {
+    return (await this.store(entry, id)).started;
+  }
+
+  private async store(
+    entry: AuditRecord,
+    id: string,
+  ): Promise<{ started: StartedEntry; stored: boolean }> {
     const params = this.log(entry, id);
+    let stored = true;
     try {
       await this.db.writeBriefly((tx) => this.writeEntry(tx, params), OWN_WRITE);
     } catch (err) {
+      stored = false;
       this.logger.error({ err, audit: true, id: params.id }, 'audit entry not stored in Neo4j');
     }
-    return { id: params.id as string, at: params.at as number };
+    return { started: { id: params.id as string, at: params.at as number }, stored };
   }
 
   /**
@@ -122,7 +131,18 @@ export class AuditLog {
     }
     const window = { id: randomUUID(), more: 0 };
     this.refusals.set(key, window);
-    await this.record(entry, window.id);
+    const { stored } = await this.store(entry, window.id);
+    if (!stored) {
+      // No node to count on: the next refusal is stored as a first one. Those counted
+      // meanwhile have their log lines only (the count matched nothing, without a word).
+      this.refusals.delete(key);
+      if (window.more > 0)
+        this.logger.error(
+          { audit: true, id: window.id, repeats: window.more },
+          'audit repeats not stored in Neo4j: their first entry is not there',
+        );
+      return;
+    }
     // from the write on, so the count never reaches Neo4j before the node
     this.windowTimer(() => {
       this.refusals.delete(key);

@@ -8,7 +8,7 @@
 import { addAllowlistEntry, removeAllowlistEntry } from '../../src/linkage/allowlist';
 import { AuditLog } from '../../src/platform/audit';
 import { hashKey } from '../../src/platform/auth';
-import { Database, type ManagedTransaction } from '../../src/platform/neo4j';
+import { Database, type ManagedTransaction, type QueryRunner } from '../../src/platform/neo4j';
 import { VerdictService } from '../../src/verdicts/service';
 import { CommitsTwice, startTestNeo4j, type TestNeo4j } from '../support/neo4j';
 import { postJson, startService, type TestService } from '../support/service';
@@ -546,6 +546,52 @@ class FailsCommit extends Database {
     });
   }
 }
+
+/** A database whose first brief write (an audit entry's) fails; the others go through. */
+class FirstBriefWriteFails extends Database {
+  private failed = false;
+  override async writeBriefly<T>(
+    work: (tx: QueryRunner) => Promise<T>,
+    opts: { timeoutMs: number; budgetMs: number },
+  ): Promise<T> {
+    if (!this.failed) {
+      this.failed = true;
+      throw new Error('Neo4j away for a moment');
+    }
+    return super.writeBriefly(work, opts);
+  }
+}
+
+describe('refusals counted on their first entry', () => {
+  it('a refusal whose entry could not be stored opens no window: the next one is stored', async () => {
+    // Found by review: the window stayed open on a node that was never written, and the
+    // count of the refusals after it went to a MATCH that found nothing, without a word.
+    const windows: (() => void)[] = [];
+    const audit = new AuditLog(
+      new FirstBriefWriteFails(neo4j.driver),
+      svc.ctx.cypher,
+      svc.ctx.logger,
+      (close) => windows.push(close),
+    );
+    const entry = {
+      actor: { name: 'refused-twice', role: 'analyst' as const },
+      action: 'cypher' as const,
+      target: 'adhoc',
+      params: {},
+      outcome: 'too_many_queries',
+    };
+    await audit.refused(entry);
+    await audit.refused(entry);
+    await audit.refused(entry);
+    expect(windows).toHaveLength(1); // opened by the second, which was stored
+    windows[0]!();
+    await new Promise((r) => setTimeout(r, 500)); // the count is written in the background
+    const stored = await neo4j.driver.executeQuery(
+      "MATCH (e:AuditEntry {actor: 'refused-twice'}) RETURN e.repeats AS repeats",
+    );
+    expect(stored.records.map((r) => Number(r.get('repeats')))).toEqual([1]);
+  });
+});
 
 describe('allow-list audit lines', () => {
   it('logs "ok" only for a change that committed: a failed commit leaves its error line only', async () => {
