@@ -41,21 +41,33 @@ export class VerdictService {
    * a ring's card is what the trail is for).
    */
   async record(who: Principal, clusterId: string, req: VerdictRequest) {
+    // One id for the verdict's entry, committed or failed: a commit that went through
+    // but whose answer was lost (the driver's retries then spent) keeps its "ok" entry,
+    // which the failure's MERGE finds, instead of getting a second one that contradicts it.
+    const auditId = randomUUID();
     try {
-      return await this.recordVerdict(who, clusterId, req);
+      return await this.recordVerdict(who, clusterId, req, auditId);
     } catch (err) {
-      await this.audit.record({
-        actor: who,
-        action: 'verdict',
-        target: clusterId,
-        params: { ...req },
-        outcome: isAppError(err) ? err.code : 'internal',
-      });
+      await this.audit.record(
+        {
+          actor: who,
+          action: 'verdict',
+          target: clusterId,
+          params: { ...req },
+          outcome: isAppError(err) ? err.code : 'internal',
+        },
+        auditId,
+      );
       throw err;
     }
   }
 
-  private async recordVerdict(who: Principal, clusterId: string, req: VerdictRequest) {
+  private async recordVerdict(
+    who: Principal,
+    clusterId: string,
+    req: VerdictRequest,
+    auditId: string,
+  ) {
     // Changing the allow-list is an admin's decision, also when a verdict asks for it:
     // one analyst must not be able to clear a ring's card and proxies for the next run.
     if (req.allowlistSharedValues && who.role !== 'admin') {
@@ -67,7 +79,6 @@ export class VerdictService {
     // Made once, not per attempt: the driver may run the function again after a commit
     // whose answer was lost, and then it must find this verdict, not add another.
     const id = randomUUID();
-    const auditId = randomUUID();
     const at = Date.now();
     const { committed, ...recorded } = await this.ctx.db.write(async (tx) => {
       const done = await tx.run(q('verdicts/read-committed-verdict'), { auditId, id });

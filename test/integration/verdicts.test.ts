@@ -537,6 +537,33 @@ describe('a retried commit (on the run seeded above)', () => {
   });
 });
 
+/** A database whose write transactions commit, and then answer with an error (the answer lost). */
+class AnswerLost extends Database {
+  override async write<T>(work: (tx: ManagedTransaction) => Promise<T>): Promise<T> {
+    await super.write(work);
+    throw new Error('connection lost after the commit');
+  }
+}
+
+describe('a commit whose answer was lost', () => {
+  it('keeps one audit entry for the verdict, the "ok" one that committed', async () => {
+    // Found by review: the failure was audited under a new id beside the committed entry.
+    const service = new VerdictService({ ...svc.ctx, db: new AnswerLost(neo4j.driver) });
+    await expect(
+      service.record({ name: 'ana', role: 'analyst' }, 'c-ring', {
+        verdict: 'confirmed',
+        note: 'answer lost',
+        allowlistSharedValues: false,
+      }),
+    ).rejects.toThrow('connection lost');
+    const entries = await neo4j.driver.executeQuery(
+      `MATCH (e:AuditEntry {action: 'verdict'}) WHERE e.params CONTAINS '"note":"answer lost"'
+       RETURN e.outcome AS outcome`,
+    );
+    expect(entries.records.map((r) => r.get('outcome'))).toEqual(['ok']);
+  });
+});
+
 /** A database whose every write transaction fails at its commit, after its work ran. */
 class FailsCommit extends Database {
   override async write<T>(work: (tx: ManagedTransaction) => Promise<T>): Promise<T> {
