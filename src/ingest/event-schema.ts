@@ -79,9 +79,23 @@ export const eventSchema = z
     device: identifier.optional(),
     // Its length checked again once lower-cased: lower-casing can lengthen it ('İ' is two
     // code units lower-cased; review, 12-05).
-    emailDomain: text(253).toLowerCase().max(253).optional(),
+    // Stored without the DNS root's trailing dot (canonicalDomain): 'gmail.com.' is gmail.com.
+    emailDomain: text(253)
+      .toLowerCase()
+      .max(253)
+      .refine((v) => canonicalDomain(v) !== '', 'must name a domain, not only dots')
+      .optional(),
   })
   .strict();
+
+/**
+ * An e-mail domain as the graph stores it: lower-cased, without trailing dots. A fully
+ * qualified 'gmail.com.' (the DNS root's dot) names gmail.com; kept apart, it would be a
+ * rare domain of its own, and a corporate-looking one.
+ */
+export function canonicalDomain(domain: string): string {
+  return domain.toLowerCase().replace(/\.+$/, '');
+}
 
 /** An event as a client sends it. */
 export type Event = z.infer<typeof eventSchema>;

@@ -6,6 +6,7 @@
 import {
   type CleanEvent,
   EARLIEST_AT,
+  canonicalDomain,
   type EventIssue,
   MAX_FUTURE_HOURS,
   eventSchema,
@@ -96,7 +97,7 @@ export function cleanEvent(
     capability: e.capability,
     org: e.org,
     device: e.device,
-    emailDomain: e.emailDomain,
+    emailDomain: e.emailDomain === undefined ? undefined : canonicalDomain(e.emailDomain),
   };
   return { ok: true, event };
 }

@@ -10,6 +10,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
+import { canonicalDomain } from '../ingest/event-schema';
 import { canonicalFingerprint } from '../ingest/simhash';
 import { canonicalIp, canonicalSubnet, subnetHint } from '../ingest/subnet';
 import { query, type CypherMap } from '../platform/cypher';
@@ -41,7 +42,8 @@ const AS_SENT: ReadonlySet<IdentifierKind> = new Set(['payment', 'device', 'org'
  * The canonical form of a value of a kind, or an Error message saying why it is not one:
  * the form ingest stores, so that every value a run can link on can be listed. Addresses,
  * subnets and fingerprints are parsed (surrounding spaces dropped); the other kinds are
- * taken as sent, spaces and all (an e-mail domain lower-cased, as ingest does).
+ * taken as sent, spaces and all (an e-mail domain lower-cased and without trailing dots,
+ * as ingest stores it).
  */
 export function normaliseValue(kind: IdentifierKind, raw: string): string | { error: string } {
   const value = AS_SENT.has(kind) ? raw : raw.trim();
@@ -62,7 +64,8 @@ export function normaliseValue(kind: IdentifierKind, raw: string): string | { er
         canonicalFingerprint(value) ?? { error: 'must be a 64-bit SimHash: 16 hex characters' }
       );
     case 'email_domain':
-      return value.length <= 253 ? value.toLowerCase() : { error: 'must be 1-253 characters' };
+      if (value.length > 253) return { error: 'must be 1-253 characters' };
+      return canonicalDomain(value) || { error: 'must name a domain, not only dots' };
     default:
       return value;
   }

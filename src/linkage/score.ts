@@ -14,6 +14,7 @@
  * Cost: one pass over all account–identifier links, plus per-cluster work capped
  * by sampling (seeded) for the hour-series signals; no all-pairs work anywhere.
  */
+import { canonicalDomain } from '../ingest/event-schema';
 import { createRng } from './rng';
 import { checkTemplates, promptTemplates, type PromptTemplates } from './lsh';
 import { scoreOptions, type ScoreOptionsInput } from './score-options';
@@ -353,8 +354,8 @@ function measure(ctx: Context, members: number[], rng: () => number): Measured {
   signals.org_share = round(modalShare(accounts, (a) => a.org));
   signals.corporate_domain_share = round(
     modalShare(accounts, (a) => {
-      // 'gmail.com.' (the DNS root's dot) is gmail.com
-      const d = a.emailDomain?.toLowerCase().replace(/\.+$/, '') || null;
+      // Ingest stores it canonical; a graph loaded before it did may hold 'gmail.com.'.
+      const d = a.emailDomain === null ? null : canonicalDomain(a.emailDomain) || null;
       return d !== null && !ctx.isWebmail(d) ? d : null;
     }),
   );

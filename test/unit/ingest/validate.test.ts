@@ -160,6 +160,17 @@ describe('event validation', () => {
     expect(fits.ok && fits.event.emailDomain?.length).toBe(252);
   });
 
+  it("stores an email domain without the DNS root's trailing dot, and refuses only dots", () => {
+    // 'gmail.com.' stored as sent was a rare domain of its own, linking its accounts and
+    // reading as a corporate domain to any reader but the scorer.
+    const domain = (emailDomain: string) => cleanEvent({ ...base, type: 'signup', emailDomain });
+    const fqdn = domain('Gmail.COM.');
+    expect(fqdn.ok && fqdn.event.emailDomain).toBe('gmail.com');
+    const dots = domain('..');
+    expect(dots.ok).toBe(false);
+    if (!dots.ok) expect(dots.issues).toEqual([expect.objectContaining({ path: 'emailDomain' })]);
+  });
+
   it('rejects text with a lone surrogate, which Neo4j would store as U+FFFD', () => {
     const lone = '\ud800';
     const fields = ['id', 'paymentMethod', 'device', 'org', 'emailDomain', 'model', 'capability'];
