@@ -48,6 +48,8 @@ export const MAX_FUTURE_HOURS = 24;
  */
 export const EARLIEST_AT = '2000-01-01T00:00:00Z';
 
+const DOMAIN_SHAPE = 'must be a domain, e.g. example.com: no "@" or spaces, not only dots';
+
 export const eventSchema = z
   .object({
     id: text(128).optional(),
@@ -77,24 +79,24 @@ export const eventSchema = z
     capability: text(64).optional(),
     org: identifier.optional(),
     device: identifier.optional(),
-    // Its length checked again once lower-cased: lower-casing can lengthen it ('İ' is two
-    // code units lower-cased; review, 12-05).
-    // Stored without the DNS root's trailing dot (canonicalDomain): 'gmail.com.' is gmail.com.
+    // Stored canonical (canonicalDomain), its length checked again then: lower-casing can
+    // lengthen it ('İ' is two code units lower-cased; review, 12-05).
     emailDomain: text(253)
-      .toLowerCase()
-      .max(253)
-      .refine((v) => canonicalDomain(v) !== '', 'must name a domain, not only dots')
+      .refine((v) => !/[@\s]/.test(v.trim()), DOMAIN_SHAPE)
+      .refine((v) => canonicalDomain(v) !== '', DOMAIN_SHAPE)
+      .refine((v) => canonicalDomain(v).length <= 253, 'must be at most 253 characters normalised')
       .optional(),
   })
   .strict();
 
 /**
- * An e-mail domain as the graph stores it: lower-cased, without trailing dots. A fully
- * qualified 'gmail.com.' (the DNS root's dot) names gmail.com; kept apart, it would be a
- * rare domain of its own, and a corporate-looking one.
+ * An e-mail domain as the graph stores it: without surrounding spaces, NFKC-normalised
+ * (a fullwidth 'ｇｍａｉｌ.com' and a decomposed 'ü' are the plain forms), lower-cased,
+ * without trailing dots ('gmail.com.', the DNS root's dot, is gmail.com). Each spelling
+ * kept apart would be a rare domain of its own, and a corporate-looking one (review, 12-05).
  */
 export function canonicalDomain(domain: string): string {
-  return domain.toLowerCase().replace(/\.+$/, '');
+  return domain.trim().normalize('NFKC').toLowerCase().replace(/\.+$/, '');
 }
 
 /** An event as a client sends it. */

@@ -36,14 +36,22 @@ export function isIdentifierKind(kind: string): kind is IdentifierKind {
 }
 
 /** Kinds ingest stores exactly as sent (opaque to it): listed exactly as given, too. */
-const AS_SENT: ReadonlySet<IdentifierKind> = new Set(['payment', 'device', 'org', 'email_domain']);
+const AS_SENT: ReadonlySet<IdentifierKind> = new Set(['payment', 'device', 'org']);
+
+/** An e-mail domain as ingest stores it (event-schema.ts), or why ingest would refuse it. */
+function domainValue(value: string): string | { error: string } {
+  const domain = canonicalDomain(value);
+  if (/[@\s]/.test(domain) || domain === '') {
+    return { error: 'must be a domain, e.g. example.com: no "@" or spaces, not only dots' };
+  }
+  return domain.length <= 253 ? domain : { error: 'must be 1-253 characters' };
+}
 
 /**
  * The canonical form of a value of a kind, or an Error message saying why it is not one:
  * the form ingest stores, so that every value a run can link on can be listed. Addresses,
- * subnets and fingerprints are parsed (surrounding spaces dropped); the other kinds are
- * taken as sent, spaces and all (an e-mail domain lower-cased and without trailing dots,
- * as ingest stores it).
+ * subnets, fingerprints and e-mail domains are put in ingest's canonical form (surrounding
+ * spaces dropped); payment methods, devices and orgs are taken as sent, spaces and all.
  */
 export function normaliseValue(kind: IdentifierKind, raw: string): string | { error: string } {
   const value = AS_SENT.has(kind) ? raw : raw.trim();
@@ -64,8 +72,7 @@ export function normaliseValue(kind: IdentifierKind, raw: string): string | { er
         canonicalFingerprint(value) ?? { error: 'must be a 64-bit SimHash: 16 hex characters' }
       );
     case 'email_domain':
-      if (value.length > 253) return { error: 'must be 1-253 characters' };
-      return canonicalDomain(value) || { error: 'must name a domain, not only dots' };
+      return domainValue(value);
     default:
       return value;
   }

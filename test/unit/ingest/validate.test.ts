@@ -160,15 +160,21 @@ describe('event validation', () => {
     expect(fits.ok && fits.event.emailDomain?.length).toBe(252);
   });
 
-  it("stores an email domain without the DNS root's trailing dot, and refuses only dots", () => {
-    // 'gmail.com.' stored as sent was a rare domain of its own, linking its accounts and
-    // reading as a corporate domain to any reader but the scorer.
+  it('stores an email domain in one spelling, and refuses an address or only dots', () => {
+    // Review, 12-05: 'gmail.com.', ' gmail.com' or a fullwidth 'ｇｍａｉｌ.com' stored as sent
+    // was a rare domain of its own, linking its accounts and reading as a corporate domain;
+    // a whole address was stored as a "domain", one node per person.
     const domain = (emailDomain: string) => cleanEvent({ ...base, type: 'signup', emailDomain });
-    const fqdn = domain('Gmail.COM.');
-    expect(fqdn.ok && fqdn.event.emailDomain).toBe('gmail.com');
-    const dots = domain('..');
-    expect(dots.ok).toBe(false);
-    if (!dots.ok) expect(dots.issues).toEqual([expect.objectContaining({ path: 'emailDomain' })]);
+    const stored = (emailDomain: string) => {
+      const r = domain(emailDomain);
+      return r.ok ? r.event.emailDomain : r.issues.map((i) => i.path);
+    };
+    expect(stored('Gmail.COM.')).toBe('gmail.com');
+    expect(stored(' gmail.com ')).toBe('gmail.com');
+    expect(stored('ｇｍａｉｌ.com')).toBe('gmail.com');
+    expect(stored('bu\u0308cher.de')).toBe('b\u00fccher.de');
+    for (const refused of ['..', 'jane.doe@example.com', 'example .com', ' '])
+      expect(stored(refused)).toEqual(['emailDomain']);
   });
 
   it('rejects text with a lone surrogate, which Neo4j would store as U+FFFD', () => {

@@ -13,11 +13,13 @@ describe('allow-list values: the form ingest stores', () => {
     expect(normaliseValue('email_domain', 'x'.repeat(254))).toEqual({
       error: 'must be 1-253 characters',
     });
-    // Ingest stores 'gmail.com.' as gmail.com, so the allow-list entry must read the same.
-    expect(normaliseValue('email_domain', 'Gmail.com.')).toBe('gmail.com');
-    expect(normaliseValue('email_domain', '.')).toEqual({
-      error: 'must name a domain, not only dots',
-    });
+    // Ingest stores ' Gmail.com.' as gmail.com, so the allow-list entry must read the same.
+    expect(normaliseValue('email_domain', ' Gmail.com.')).toBe('gmail.com');
+    expect(normaliseValue('email_domain', 'ｇｍａｉｌ.com')).toBe('gmail.com');
+    for (const refused of ['.', 'jane@example.com'])
+      expect(normaliseValue('email_domain', refused)).toEqual({
+        error: 'must be a domain, e.g. example.com: no "@" or spaces, not only dots',
+      });
   });
 
   it('takes opaque values exactly as sent, spaces included', () => {
