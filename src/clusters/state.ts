@@ -68,8 +68,13 @@ export function runPublished(owner: object): void {
  */
 export function watchCurrentRun(ctx: Context): { stop(): void } {
   const { currentRun } = analystState(ctx);
+  // Every tick reads: a read's age is stamped when it ends, so at the next tick it is a
+  // little under the period, and a check by ttl alone would skip every other tick, and
+  // leave requests to wait on the reads (review, 12-05).
   const check = () => {
-    currentRun.get().catch((err: unknown) => ctx.logger.debug({ err }, 'current run check failed'));
+    currentRun
+      .get(ctx.config.CURRENT_RUN_CHECK_MS / 2)
+      .catch((err: unknown) => ctx.logger.debug({ err }, 'current run check failed'));
   };
   check();
   // 0: every analyst request reads the pointer itself; a 0 ms timer would read it non-stop

@@ -7,21 +7,27 @@
  * logged by the error handler.
  */
 import type { RequestHandler } from 'express';
-import { clientName } from './client-name';
 import type { Logger } from './logger';
 
 /**
- * The URL without its query values: only their names, each cut to 32 characters. A query
- * value is the client's text, and a producer misconfigured to send a prompt in one
- * (POST /v1/events?prompt=…) must not have it logged (review, 12-05). The names still
- * say which filters a request used.
+ * The URL without its query values, and only the names that look like parameter names
+ * (a letter, then up to 31 letters, digits, `_`, `.` or `-`); the rest are counted. A
+ * query value is the client's text, and a producer misconfigured to send a prompt in one
+ * (POST /v1/events?prompt=…) must not have it logged (review, 12-05); an unencoded `&`
+ * in that text splits it into more "names", so a name with a space or punctuation in it
+ * is text, not a name (review, 12-05).
  */
 export function loggedUrl(url: string): string {
   const q = url.indexOf('?');
   if (q < 0) return url;
-  const names = [...new URLSearchParams(url.slice(q + 1)).keys()].map(clientName);
-  return names.length > 0 ? `${url.slice(0, q)}?${names.join('&')}` : url.slice(0, q);
+  const names = [...new URLSearchParams(url.slice(q + 1)).keys()];
+  const shown = names.filter((n) => PARAMETER_NAME.test(n));
+  const hidden = names.length - shown.length;
+  if (hidden > 0) shown.push(`(${hidden} other${hidden > 1 ? 's' : ''})`);
+  return shown.length > 0 ? `${url.slice(0, q)}?${shown.join('&')}` : url.slice(0, q);
 }
+
+const PARAMETER_NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,31}$/;
 
 export function accessLog(logger: Logger, skip: (path: string) => boolean): RequestHandler {
   let seq = 0;

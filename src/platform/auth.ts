@@ -32,7 +32,30 @@ declare module 'express-serve-static-core' {
   }
 }
 
+/** The 401 message for a key presented but not configured (http.ts: error="invalid_token"). */
+export const UNKNOWN_KEY = 'unknown API key';
+
 export function parseApiKeys(spec: string): ApiKey[] {
+  const keys = parseEntries(spec);
+  // Refused, not read as "no keys" (auth off): a list of only commas is a broken one.
+  if (keys.length === 0 && spec.trim() !== '') {
+    throw new ConfigError(
+      'API_KEYS has no entries (only commas and spaces); leave it empty to turn auth off',
+    );
+  }
+  // One key under two entries would take the role of whichever comes last.
+  for (let i = 0; i < keys.length; i++) {
+    const same = keys.findIndex((k, j) => j > i && k.hash.equals(keys[i]!.hash));
+    if (same >= 0) {
+      throw new ConfigError(
+        `API_KEYS entries "${keys[i]!.name}" and "${keys[same]!.name}" hold the same key: one key, one role`,
+      );
+    }
+  }
+  return keys;
+}
+
+function parseEntries(spec: string): ApiKey[] {
   return spec
     .split(',')
     .map((s) => s.trim())
@@ -144,7 +167,7 @@ export function authenticate(keys: readonly ApiKey[]): RequestHandler {
     let found: ApiKey | undefined;
     // Compare against every key so timing does not reveal which one matched.
     for (const key of keys) if (timingSafeEqual(presented, key.hash)) found = key;
-    if (!found) return next(new AppError('unauthenticated', 'unknown API key'));
+    if (!found) return next(new AppError('unauthenticated', UNKNOWN_KEY));
     req.principal = { name: found.name, role: found.role };
     next();
   };

@@ -117,11 +117,13 @@ export class CurrentRun {
    * The current run. When the pointer cannot be read, the run it named at the last read
    * that worked (the caller's own reads then decide, with the driver's retries), and
    * 503 database_unavailable only if none ever did. A failed read is tried again after
-   * at most a second, not a whole ttlMs (which may be an hour).
+   * at most a second, not a whole ttlMs (which may be an hour). `maxAgeMs`: re-read if
+   * the last read is older than this instead of ttlMs (the background check's, see
+   * watchCurrentRun).
    */
-  async get(): Promise<string | null> {
+  async get(maxAgeMs = this.ttlMs): Promise<string | null> {
     const now = this.now();
-    if (now - this.checkedAt < this.ttlMs) return this.runId;
+    if (now - this.checkedAt < maxAgeMs) return this.runId;
     if (this.failure && now - this.failure.at < Math.min(this.ttlMs, FAILURE_BACKOFF_MS)) {
       if (this.seen) return this.runId;
       throw this.failure.err;

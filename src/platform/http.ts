@@ -6,6 +6,7 @@
 import { isUtf8 } from 'node:buffer';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import { z, type ZodType } from 'zod';
+import { UNKNOWN_KEY } from './auth';
 import { clientName } from './client-name';
 import { AppError, isAppError, retryAfterSeconds } from './errors';
 import type { Logger } from './logger';
@@ -94,8 +95,16 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if (appError.details !== undefined) body.details = appError.details;
     const retryAfter = retryAfterSeconds(appError.code);
     if (retryAfter !== undefined) res.set('Retry-After', String(retryAfter));
+    if (appError.code === 'unauthenticated') res.set('WWW-Authenticate', wwwAuthenticate(appError));
     res.status(appError.status).json({ error: body });
   };
+}
+
+/** RFC 9110 §11.6.1: a 401 names its scheme; RFC 6750 §3.1 says why a key presented failed. */
+function wwwAuthenticate(err: AppError): string {
+  return err.message === UNKNOWN_KEY
+    ? 'Bearer realm="coterie", error="invalid_token"'
+    : 'Bearer realm="coterie"';
 }
 
 function asAppError(err: unknown): AppError {

@@ -94,6 +94,11 @@ const retryAfter = z
     'seconds to wait before sending again: 1 on database_busy and too_many_queries, 5 on database_unavailable and not_ready, the rest of the minute on too_many_requests',
   );
 
+/** Sent with every 401 (http.ts): RFC 9110 has a 401 name the scheme it wants. */
+const wwwAuthenticate = z
+  .string()
+  .describe('Bearer realm="coterie", with error="invalid_token" when the key presented is unknown');
+
 /**
  * Sent with every answer the per-key rate limit counted (express-rate-limit, IETF draft 8),
  * so not when it is off (API_RATE_LIMIT_PER_MINUTE=0, or no keys configured).
@@ -116,6 +121,8 @@ function errorResponse(code: number, description: string) {
   if (code === 429)
     return { ...response, headers: z.object({ 'retry-after': retryAfter, ...rateLimitHeaders }) };
   if (code === 503) return { ...response, headers: z.object({ 'retry-after': retryAfter }) };
+  if (code === 401)
+    return { ...response, headers: z.object({ 'www-authenticate': wwwAuthenticate }) };
   return response;
 }
 

@@ -133,21 +133,25 @@ async function call(base: string, route: Route, authorization?: string) {
     code: body.error?.code,
     ...(allowed ? { allowed } : {}),
     ...(runId !== undefined ? { runId } : {}),
+    ...(res.status === 401 ? { challenge: res.headers.get('www-authenticate') } : {}),
   };
 }
 
 describe('with API keys configured', () => {
   it.each(ROUTES.map((r) => [`${r.method} ${r.path}`, r] as const))('%s', async (_name, route) => {
-    for (const header of [
-      undefined,
-      'Bearer',
-      'Basic abc',
-      'Bearer wrong-key',
-      `Bearer ${KEYS.analyst}x`,
-    ]) {
+    // Every 401 names its scheme (RFC 9110), and says when the key itself is unknown.
+    const absent = 'Bearer realm="coterie"';
+    const unknown = 'Bearer realm="coterie", error="invalid_token"';
+    for (const [header, challenge] of [
+      [undefined, absent],
+      ['Bearer', absent],
+      ['Basic abc', absent],
+      ['Bearer wrong-key', unknown],
+      [`Bearer ${KEYS.analyst}x`, unknown],
+    ] as const) {
       expect([header, await call(svc.url, route, header)]).toEqual([
         header,
-        { status: 401, code: 'unauthenticated' },
+        { status: 401, code: 'unauthenticated', challenge },
       ]);
     }
     for (const role of Object.keys(KEYS) as Role[]) {
@@ -282,6 +286,10 @@ describe('requests per minute per API key (API_RATE_LIMIT_PER_MINUTE)', () => {
       const ingestElsewhere = [];
       for (let i = 0; i < 4; i++) ingestElsewhere.push((await get('ingest')).status);
       expect(ingestElsewhere).toEqual([403, 403, 403, 429]);
+      // …and a key of another role sending batches is counted (review, 12-05).
+      const batchesRefused = [];
+      for (let i = 0; i < 4; i++) batchesRefused.push((await batch('metrics')).status);
+      expect(batchesRefused).toEqual([403, 403, 403, 429]);
       expect((await fetch(`${limited.url}/healthz`)).status).toBe(200);
       expect((await get('analyst')).status).toBe(429);
     } finally {

@@ -8,7 +8,7 @@ import type { Driver } from 'neo4j-driver';
 import { MembershipIndex } from '../../../src/clusters/membership-index';
 import { ClusterService } from '../../../src/clusters/service';
 import { MEMBERS, encodeCursor } from '../../../src/clusters/cursor';
-import { analystState } from '../../../src/clusters/state';
+import { analystState, watchCurrentRun } from '../../../src/clusters/state';
 import type { Context } from '../../../src/context';
 import { CurrentRun, LruCache } from '../../../src/platform/cache';
 import { loadCypher } from '../../../src/platform/cypher';
@@ -212,6 +212,37 @@ describe('CurrentRun', () => {
     now = 2000;
     await current.get();
     expect(sessions).toHaveLength(3);
+  });
+});
+
+describe('the background check of the current run', () => {
+  afterEach(() => jest.useRealTimers());
+
+  it('reads the pointer at every tick, though a read takes time (review, 12-05)', async () => {
+    // A read's age is stamped when it ends: checked by ttl alone, the next tick found it
+    // a little under the period old and skipped, so a replica heard of a publish
+    // elsewhere up to two periods late.
+    jest.useFakeTimers();
+    let pointerReads = 0;
+    const { driver } = fakeDriver((key) => {
+      if (key === 'clusters/read-current-run') pointerReads++;
+      return new Promise<Row[]>((resolve) =>
+        setTimeout(() => resolve([{ runId: 'r-1', version: 1 }]), 5),
+      );
+    });
+    const ctx = {
+      db: new Database(driver),
+      cypher,
+      logger: createLogger('silent'),
+      config: { CURRENT_RUN_CHECK_MS: 1000, MEMBERSHIP_CACHE_SIZE: 10 },
+    } as unknown as Context;
+    const watch = watchCurrentRun(ctx);
+    try {
+      for (let tick = 0; tick < 10; tick++) await jest.advanceTimersByTimeAsync(1000);
+      expect(pointerReads).toBe(11);
+    } finally {
+      watch.stop();
+    }
   });
 });
 
