@@ -5,10 +5,9 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadCypher } from '../platform/cypher';
-import { isAppError } from '../platform/errors';
 import { openDatabase } from '../platform/neo4j';
 import { compute } from './compute';
-import type { WorkerInput, WorkerMessage } from './compute-thread';
+import { toWorkerError, type WorkerInput, type WorkerMessage } from './compute-thread';
 
 async function main(): Promise<void> {
   const port = parentPort;
@@ -23,13 +22,7 @@ async function main(): Promise<void> {
     });
     post({ type: 'done', result });
   } catch (err) {
-    post({
-      type: 'failed',
-      error: {
-        message: err instanceof Error ? err.message : String(err),
-        code: isAppError(err) ? err.code : undefined,
-      },
-    });
+    post({ type: 'failed', error: toWorkerError(err) });
   } finally {
     await db.close();
   }

@@ -452,7 +452,6 @@ async function execute(
       .catch((err: unknown) =>
         logger.warn({ err, runId }, 'could not record the housekeeping in the run’s stats'),
       );
-    opts.onProgress?.({ runId, phase: 'done', progress: 1 });
     deps.metrics?.linkageRuns.inc({ outcome: 'succeeded' });
     deps.metrics?.linkageDuration.observe(
       { outcome: 'succeeded' },
@@ -462,6 +461,9 @@ async function execute(
       { runId, timings, clusters: stats.clusters, flagged: stats.flagged },
       'linkage run succeeded',
     );
+    // Last: a caller's display that throws here (it went away) must not cost the run its
+    // metrics and its success line (review, 12-05).
+    opts.onProgress?.({ runId, phase: 'done', progress: 1 });
   };
 
   try {

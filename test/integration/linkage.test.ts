@@ -537,9 +537,13 @@ describe('linkage runs', () => {
     const params = computeParams({
       configAllowlist: 'nonsense-without-kind', // extract throws on it, in the worker
     });
-    await expect(
-      computeInWorker(svc.ctx.db.connection!, params, { phase: () => {}, progress: () => {} }),
-    ).rejects.toThrow(/LINKAGE_ALLOWLIST entry "nonsense-without-kind"/);
+    const failed = computeInWorker(svc.ctx.db.connection!, params, {
+      phase: () => {},
+      progress: () => {},
+    });
+    await expect(failed).rejects.toThrow(/LINKAGE_ALLOWLIST entry "nonsense-without-kind"/);
+    // With the worker's stack, where it was thrown (review, 12-05: it pointed here).
+    await expect(failed).rejects.toHaveProperty('stack', expect.stringMatching(/allowlist\.ts/));
   });
 
   it('compute honours weight and template-distance overrides', async () => {
@@ -1127,6 +1131,10 @@ describe('linkage runs', () => {
   });
 
   it('an error after the swap (a caller whose progress display is gone) leaves the run succeeded', async () => {
+    const succeeded = async () =>
+      (await svc.ctx.metrics.linkageRuns.get()).values.find((v) => v.labels.outcome === 'succeeded')
+        ?.value ?? 0;
+    const before = await succeeded();
     const summary = await runLinkage(svc.ctx, {
       trigger: 'api',
       onProgress: (p) => {
@@ -1135,6 +1143,9 @@ describe('linkage runs', () => {
     });
     expect(summary.status).toBe('succeeded');
     expect(await waitForRun(summary.runId)).toMatchObject({ status: 'succeeded', current: true });
+    // …and counted as one (review, 12-05: the display was told first, and its throw
+    // skipped the metrics and the success line).
+    expect(await succeeded()).toBe(before + 1);
   });
 
   it('a process stopping starts no new run, and stops the start already on its way to the lease', async () => {
