@@ -980,7 +980,7 @@ class PairTable {
     const t = this.table;
     let i = PairTable.hash(a, b) & this.mask;
     for (;;) {
-      const at = i << 2;
+      const at = i * 4;
       const s = (t[at + 2] as number) - 1;
       if (s < 0) return -1;
       if (t[at] === a && t[at + 1] === b) return s;
@@ -992,13 +992,13 @@ class PairTable {
   slot(a: number, b: number): number {
     const t = this.table;
     let i = PairTable.hash(a, b) & this.mask;
-    let at = i << 2;
+    let at = i * 4;
     for (;;) {
       const s = (t[at + 2] as number) - 1;
       if (s < 0) break;
       if (t[at] === a && t[at + 1] === b) return s;
       i = (i + 1) & this.mask;
-      at = i << 2;
+      at = i * 4;
     }
     const s = this.size++;
     if (s >= this.a.length) this.growSlots();
@@ -1041,10 +1041,10 @@ class PairTable {
       const a = this.a[s] as number;
       const b = this.b[s] as number;
       let i = PairTable.hash(a, b) & this.mask;
-      while (t[(i << 2) + 2] !== 0) i = (i + 1) & this.mask;
-      t[i << 2] = a;
-      t[(i << 2) + 1] = b;
-      t[(i << 2) + 2] = s + 1;
+      while (t[i * 4 + 2] !== 0) i = (i + 1) & this.mask;
+      t[i * 4] = a;
+      t[i * 4 + 1] = b;
+      t[i * 4 + 2] = s + 1;
     }
     this.table = t;
   }
