@@ -174,6 +174,7 @@ async function loadLocked(opts: FirstLoadOptions): Promise<FirstLoadSummary> {
     importKey.catch(() => undefined); // the same failure, reported below
     const folded = await foldFile(file, {
       rejectFile,
+      partsDir: staging,
       importKey,
       workers: opts.workers,
       signal: opts.signal,

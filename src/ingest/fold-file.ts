@@ -11,6 +11,7 @@
  * 100 M bad lines would otherwise hold 100 M reasons in memory).
  */
 import { closeSync, createReadStream, openSync, rmSync, writeSync } from 'node:fs';
+import path from 'node:path';
 import { availableParallelism } from 'node:os';
 import { open } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
@@ -50,10 +51,14 @@ export interface RangeResult {
 export interface FoldFileOptions {
   /**
    * Where bad lines go, one JSON object per line (line, reason, issues) in line order:
-   * replaced once the fold is in, untouched when it is stopped or fails. Parts are
-   * written beside it while the file is read.
+   * replaced once the fold is in, untouched when it is stopped or fails.
    */
   rejectFile: string;
+  /**
+   * Where each thread's reject part is written while the file is read: default beside
+   * `rejectFile`, which fails when that is /dev/null or /dev/stderr (review, 12-05).
+   */
+  partsDir?: string;
   /** threads; default: one per 8 MiB of a plain file, at most one per core and 4 (1 below 16 MiB) */
   workers?: number;
   /** bytes of the file read so far (progress) */
@@ -185,7 +190,11 @@ export async function foldFile(file: string, opts: FoldFileOptions): Promise<Fol
   // Stopped while the file was split: no worker is started (one started after the abort
   // would not hear it, and would fold its whole range).
   if (opts.signal?.aborted) return null;
-  const parts = ranges.map((_, i) => `${opts.rejectFile}.${process.pid}.${i}.part`);
+  const parts = ranges.map((_, i) =>
+    opts.partsDir === undefined
+      ? `${opts.rejectFile}.${process.pid}.${i}.part`
+      : path.join(opts.partsDir, `rejects.${process.pid}.${i}.part`),
+  );
   try {
     return await foldRanges(file, ranges, parts, gz, opts);
   } finally {

@@ -1,4 +1,13 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -156,6 +165,28 @@ describe('foldFile', () => {
       expect(got?.rejects).toEqual(expected.rejects);
       expect(got?.fold.rows()).toEqual(expected.rows);
       expect(got?.endsWithNewline).toBe(true);
+    }
+  });
+
+  it('writes its parts in partsDir when given: a reject file where none can be made beside it', async () => {
+    // Review, 12-05: parts went beside the reject file, so --rejects /dev/stderr (or a
+    // descriptor, as here: nothing can be created in /proc) failed the first load.
+    const real = path.join(dir, 'through-fd.jsonl');
+    const fd = openSync(real, 'w');
+    const parts = mkdtempSync(path.join(dir, 'parts-'));
+    try {
+      const through = `/proc/self/fd/${fd}`;
+      await expect(foldFile(file, { workers: 2, rejectFile: through })).rejects.toThrow(/ENOENT/);
+      const got = await foldFile(file, { workers: 2, rejectFile: through, partsDir: parts });
+      expect(got?.rejected).toBe(want.rejects.length);
+      expect(
+        readFileSync(real, 'utf8')
+          .split('\n')
+          .filter((l) => l !== ''),
+      ).toHaveLength(want.rejects.length);
+      expect(readdirSync(parts)).toEqual([]);
+    } finally {
+      closeSync(fd);
     }
   });
 
