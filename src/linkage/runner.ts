@@ -250,11 +250,32 @@ async function acquireAndStart(
   deps.logger.info({ runId, trigger: opts.trigger, seed }, 'linkage run started');
   const abort = new AbortController();
   active.set(runId, abort);
+  const deadline = runDeadline(config.LINKAGE_MAX_RUN_MS, abort, lease);
   const run = { runId, seed, weights, startedAt, lease, abort: abort.signal };
-  const done = execute(deps, opts, run).finally(() => active.delete(runId));
+  const done = execute(deps, opts, run).finally(() => {
+    clearTimeout(deadline);
+    active.delete(runId);
+  });
   finishing.add(done);
   void done.finally(() => finishing.delete(done)); // never rejects
   return { runId, done };
+}
+
+/**
+ * Stops a run still going after `maxMs` (0: never), and stops renewing its lease. A run
+ * blocked on a read or write that never answers (a half-open socket; an external Neo4j has
+ * no transaction timeout by default) would otherwise renew its lease from this thread
+ * for as long as the socket lives, and every trigger would get 409 (review, 12-05). Its
+ * own failure record says why; if even that cannot be written, the lease expires.
+ */
+function runDeadline(maxMs: number, abort: AbortController, lease: Lease) {
+  if (maxMs === 0) return undefined;
+  const timer = setTimeout(() => {
+    abort.abort(new Error(`ran past LINKAGE_MAX_RUN_MS (${maxMs} ms)`));
+    lease.abandon();
+  }, maxMs);
+  timer.unref();
+  return timer;
 }
 
 /** Why stopActiveRuns stopped a run. */

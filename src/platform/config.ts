@@ -116,6 +116,8 @@ export const configSchema = z.object({
   LINKAGE_PROMPT_MAX_HAMMING: int(3, 0, 8),
   LINKAGE_KEEP_RUNS: int(5, 1),
   LINKAGE_LEASE_TTL_MS: ms(120_000, 1000),
+  // A run stuck past it (a read on a half-open socket) stops and lets its lease go; 0: none.
+  LINKAGE_MAX_RUN_MS: ms(7_200_000),
   LINKAGE_EXTRACT_PAGE_SIZE: int(20_000, 1),
   LINKAGE_EXTRACT_PACKED: z.stringbool().default(true),
   LINKAGE_PUBLISH_BATCH_SIZE: int(5_000, 1),

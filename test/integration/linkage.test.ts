@@ -1130,6 +1130,32 @@ describe('linkage runs', () => {
     });
   });
 
+  it('a run past LINKAGE_MAX_RUN_MS stops, says why, and frees the lease (review, 12-05)', async () => {
+    // A run stuck on a read that never answers renewed its lease for as long as the
+    // socket lived. Here its build phase is held, as such a read would hold it.
+    const before = await currentClusters();
+    const summary = await runLinkage(
+      { ...svc.ctx, config: { ...svc.ctx.config, LINKAGE_MAX_RUN_MS: 500 } },
+      {
+        trigger: 'api',
+        hooks: {
+          beforePhase: async (phase) => {
+            if (phase === 'build') await new Promise((r) => setTimeout(r, 3000));
+          },
+        },
+      },
+    );
+    const error = 'ran past LINKAGE_MAX_RUN_MS (500 ms)';
+    expect(summary).toMatchObject({ status: 'failed', error });
+    expect(await waitForRun(summary.runId, { headers: ADMIN })).toMatchObject({
+      status: 'failed',
+      error,
+      current: false,
+    });
+    expect((await leaseNow()).holder).toBeNull();
+    expect(await currentClusters()).toEqual(before);
+  });
+
   it('an error after the swap (a caller whose progress display is gone) leaves the run succeeded', async () => {
     const succeeded = async () =>
       (await svc.ctx.metrics.linkageRuns.get()).values.find((v) => v.labels.outcome === 'succeeded')
