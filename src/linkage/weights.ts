@@ -18,9 +18,10 @@
  *     (ip and subnet are one "network" family: sharing an IP implies the subnet);
  *   - weight = Σ kinds × (1 + corroborationBonus × (families − 1))  (super-additive);
  *   - a pair whose *specific* evidence has no strong kind, fewer than two
- *     corroborating families and a weak sum below weakOnlyMin is dropped
- *     (camouflage rule: proxy IPs and popular prompts, however many, never bind
- *     an account to a ring; common values only add weight to pairs that exist).
+ *     corroborating families and a weak sum below weakOnlyMin (default: none is
+ *     enough) is dropped (camouflage rule: proxy IPs and popular prompts, however
+ *     many, never bind an account to a ring; common values only add weight to pairs
+ *     that exist).
  * SIGNALS.md ("The linkage graph") gives the reasons and the bench figures.
  */
 import type { IdentifierKind } from './types';
@@ -45,7 +46,11 @@ export interface BuildOptions {
   corroborationMin: number;
   /** Multiplier per extra corroborating family. */
   corroborationBonus: number;
-  /** Weak-only, uncorroborated pairs below this are dropped. */
+  /**
+   * Weak-only, uncorroborated pairs below this are dropped. Infinity (the default): one
+   * weak family alone never binds. At 0.25 (until 12-05) three rare proxy exits a ring
+   * rotated over bound a customer who used them too into the ring (review).
+   */
   weakOnlyMin: number;
   /**
    * A value proposes account pairs only when its own evidence w(v) reaches this;
@@ -126,7 +131,7 @@ export const DEFAULTS: { build: BuildOptions; detect: DetectOptions } = {
     kindCap: 1,
     corroborationMin: 0.1,
     corroborationBonus: 0.5,
-    weakOnlyMin: 0.25,
+    weakOnlyMin: Infinity,
     minProposeWeight: 0.1,
     coUseWeight: 0.25,
     coUseMinEvents: 5,

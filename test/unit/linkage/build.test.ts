@@ -176,7 +176,8 @@ describe('build: weights', () => {
 
   it('caps the evidence of one kind, so many weak shared values cannot pile up', () => {
     const links = range(0, 40).flatMap((i) => share([0, 1], 'ip', `10.0.${i}.1`));
-    const w = edgeWeight(build(input(2, links)), 0, 1);
+    // One weak family alone binds no pair at the defaults (below): let it, to see the cap.
+    const w = edgeWeight(build(input(2, links), { weakOnlyMin: 0.25 }), 0, 1);
     expect(w).toBeCloseTo(DEFAULTS.build.kindCap * DEFAULTS.build.kindWeight.ip, 5);
   });
 });
@@ -201,6 +202,24 @@ describe('build: camouflage', () => {
     const alone = build(input(40, [...share(ring, 'payment', 'ring-card')]));
     expect(edgeWeight(g, 0, 9)).toBeGreaterThan(edgeWeight(alone, 0, 9));
   });
+
+  it('rare proxy exits a ring rotates over do not bind a customer who used them too (review, 12-05)', () => {
+    // 3 exits in one /24, each shared by the ring of 9 and one benign customer at full
+    // traffic share: one weak family (network), but past the old weakOnlyMin of 0.25,
+    // so the customer was linked to every member and Louvain put it in the ring.
+    const ring = range(0, 9);
+    const customer = 9;
+    const exits = [1, 2, 3].flatMap((i) => share([...ring, customer], 'ip', `203.0.113.${i}`));
+    const links = [...share(ring, 'payment', 'ring-card'), ...exits];
+    const g = build(input(10, links));
+    expect(edgeWeight(g, 0, customer)).toBe(0);
+    expect(g.source.length).toBe(36); // the ring's own pairs only
+    const old = build(input(10, links), { weakOnlyMin: 0.25 });
+    expect(edgeWeight(old, 0, customer)).toBeGreaterThan(0);
+    // The same exits with a template the ring's members send: two families, a link.
+    const template = share(ring.slice(0, 2), 'prompt', farPrint(7));
+    expect(edgeWeight(build(input(10, [...exits, ...template])), 0, 1)).toBeGreaterThan(0);
+  });
 });
 
 /** Fingerprints far apart from each other (≥ 16 bits): a distinct hex digit repeated. */
@@ -214,10 +233,12 @@ describe('build: common values and traffic share', () => {
     const links: Link[] = [];
     for (let q = 1; q <= 12; q++) links.push(...share([0, 1, ...crowd], 'prompt', farPrint(q)));
     links.push(...share([0, 1, ...range(402, 410)], 'prompt', farPrint(15)));
-    const g = build(input(410, links));
+    // With one weak family allowed to bind on its own (not the default since 12-05), so
+    // that only the rule on common values stands between them.
+    const g = build(input(410, links), { weakOnlyMin: 0.25 });
     expect(edgeWeight(g, 0, 1)).toBe(0);
     // Were common values allowed to propose (and so decide), the pile-up would bind them.
-    const piled = build(input(410, links), { minProposeWeight: 0 });
+    const piled = build(input(410, links), { minProposeWeight: 0, weakOnlyMin: 0.25 });
     expect(edgeWeight(piled, 0, 1)).toBeGreaterThan(0);
   });
 
@@ -427,9 +448,15 @@ describe('build: hubs', () => {
     const links: Link[] = [];
     for (let a = 0; a < 11; a++) links.push([a, 'prompt', 'aaaaaaaaaaaaaaaa', 100]);
     links.push([11, 'prompt', 'aaaaaaaaaaaaaaaa', 1], [11, 'prompt', 'ffffffffffffffff', 999]);
-    const kindWeight = { ...DEFAULTS.build.kindWeight, prompt: 1 }; // binds on its own here
+    // binds on its own here (with weakOnlyMin finite)
+    const kindWeight = { ...DEFAULTS.build.kindWeight, prompt: 1 };
     for (let seed = 1; seed <= 40; seed++) {
-      const g = build(input(12, links), { seed, kindWeight, maxExpandDegree: 5 });
+      const g = build(input(12, links), {
+        seed,
+        kindWeight,
+        maxExpandDegree: 5,
+        weakOnlyMin: 0.25,
+      });
       expect(g.stats.hubValuesCapped).toBe(1);
       expect(g.source.length).toBe(10); // the star over the 11 heavy senders
       const d = detect(g, { seed });
