@@ -11,3 +11,5 @@ SET c.id = r.id, c.runId = $runId, c.risk = r.risk, c.flagged = r.flagged, c.siz
     c.sharedIdentifiers = r.sharedIdentifiers, c.change = r.change, c.from = r.from,
     c.createdAt = $now
 MERGE (run)-[:PRODUCED]->(c)
+// What was written, for the run's stats: none once the run is no longer running.
+RETURN count(c) AS written

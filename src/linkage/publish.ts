@@ -102,11 +102,20 @@ export async function publish(
   const total = clusters.length + totalMembers;
   let written = 0;
   let batches = 0;
+  // What the batches wrote, as Neo4j counted it: a run failed meanwhile by another process
+  // writes nothing more, and its failure record must not claim the clusters it planned.
+  const stored = { clusters: 0, memberships: 0 };
   const lanes = new Lanes(Math.max(1, opts.concurrency ?? 2));
-  const write = (text: string, params: Record<string, unknown>, rows: number) =>
+  const write = (
+    text: string,
+    params: Record<string, unknown>,
+    rows: number,
+    what: keyof typeof stored,
+  ) =>
     lanes.add(async () => {
       opts.checkAbort?.();
-      await db.write((tx) => tx.run(text, params));
+      const res = await db.write((tx) => tx.run(text, params));
+      stored[what] += Number(res.records[0]?.get('written') ?? 0);
       batches++;
       written += rows;
       opts.onProgress?.(written, total);
@@ -130,7 +139,7 @@ export async function publish(
       change: c.lineage.change,
       from: c.lineage.from,
     }));
-    await write(mergeClusters, { runId, rows, now: Date.now() }, rows.length);
+    await write(mergeClusters, { runId, rows, now: Date.now() }, rows.length, 'clusters');
   }
   await lanes.drain();
   const clustersMs = Date.now() - clustersStarted;
@@ -146,7 +155,7 @@ export async function publish(
     const n = inBatch;
     rows = [];
     inBatch = 0;
-    await write(mergeMemberships, { rows: batch }, n);
+    await write(mergeMemberships, { rows: batch }, n, 'memberships');
   };
   for (const c of clusters) {
     const key = clusterKey(runId, c.id);
@@ -165,8 +174,8 @@ export async function publish(
   const membershipsMs = Date.now() - membershipsStarted;
 
   const published: PublishStats = {
-    clustersWritten: clusters.length,
-    membershipsWritten: totalMembers,
+    clustersWritten: stored.clusters,
+    membershipsWritten: stored.memberships,
     batches,
     clustersMs,
     membershipsMs,

@@ -813,6 +813,9 @@ describe('linkage runs', () => {
       { id: runId },
     );
     expect(Number(members?.n)).toBe(0);
+    // …and its record says so: it wrote none (review, 12-05: the counts planned were stored).
+    const run = await waitForRun(runId, { headers: ADMIN });
+    expect(run.stats.publish).toMatchObject({ clustersWritten: 0, membershipsWritten: 0 });
   });
 
   it('a live run whose lease expired and was freed by a check keeps "lease expired" on its record, with its timings', async () => {

@@ -92,6 +92,15 @@ class FakeNeo4j {
         });
         return [record({ runId: id })];
       }
+      // As Neo4j counts them: nothing once the run is no longer running.
+      case 'linkage/merge-clusters': {
+        const running = this.status.get(id) === 'running';
+        return [record({ written: running ? (p.rows as unknown[]).length : 0 })];
+      }
+      case 'linkage/merge-memberships': {
+        const rows = p.rows as { members: string[] }[];
+        return [record({ written: rows.reduce((n, r) => n + r.members.length, 0) })];
+      }
       case 'linkage/read-run':
         return [record({ run: { status: this.status.get(id) }, current: this.current === id })];
       case 'linkage/delete-run-memberships':
