@@ -70,7 +70,10 @@ export interface BuildOptions {
   coUseMinShare: number;
   /** ...and of its traffic from the subnet (a cell rotates over a few dozen proxies). */
   coUseMinSubnetShare: number;
-  /** Templates and subnets per account that take part, the busiest first. */
+  /**
+   * Templates and subnets per account that take part: its busiest templates, and of its
+   * subnets the first by a hash of the value (co-use.ts, heavyValues).
+   */
   coUseMaxPerKind: number;
   /**
    * Co-use counts for a pair only over this many distinct subnets: a cell rotates over

@@ -362,8 +362,9 @@ describe('co-use at scale', () => {
 });
 
 describe('coUseGroups', () => {
-  it('keeps at most coUseMaxPerKind templates and IPs per account, the busiest', () => {
+  it('keeps at most coUseMaxPerKind templates (the busiest) and subnets (the same sample for all) per account', () => {
     // One account pair sharing 3 templates × 3 subnets; with a cap of 2, 2 × 2 groups.
+    // The two rank the subnets by traffic the other way round.
     const links: Link[] = [];
     for (const a of [0, 1]) {
       // listed quietest first: the busiest must win, not the first seen
@@ -378,21 +379,34 @@ describe('coUseGroups', () => {
         ['10.1.0.1', 20],
         ['10.2.0.1', 30],
       ] as const)
-        links.push(...net(a, ip, c));
+        links.push(...net(a, ip, a === 0 ? c : 40 - c));
     }
     const full = build(input(2, links), { coUseMaxPerKind: 8 });
     const capped = build(input(2, links), { coUseMaxPerKind: 2 });
     expect(full.stats.coUseValues).toBe(9);
     expect(capped.stats.coUseValues).toBe(4);
-    // The quietest template and subnet are the ones left out: with a cap of 1, only
-    // (3333…, 10.2.0.0/24) remains, and it is the busiest pair of both accounts.
+    // With a cap of 1: the busiest template, 3333…, and one subnet, the same for both
+    // though each sends most from another (kept by traffic, they would share none).
     const one = build(input(2, links), { coUseMaxPerKind: 1 });
     expect(one.stats.coUseValues).toBe(1);
-    const onlyBusiest = links.filter(
-      ([, k, v]) =>
-        (k !== 'prompt' || v === '3333333333333333') && (k === 'prompt' || v.startsWith('10.2.')),
-    );
-    expect(build(input(2, onlyBusiest), { coUseMaxPerKind: 8 }).stats.coUseValues).toBe(1);
+    const template3 = links.filter(([, k, v]) => k !== 'prompt' || v === '3333333333333333');
+    expect(build(input(2, template3), { coUseMaxPerKind: 1 }).stats.coUseValues).toBe(1);
+  });
+
+  it('links a cell rotating over more subnets than the cap, whatever its traffic per subnet (review, 12-05)', () => {
+    // 20 accounts, one template, each using every /24 of its cell with 20–29 requests on
+    // each. Kept by traffic, each member's busiest 8 of 30 differed, and only 19 of the
+    // 190 pairs had co-use over 4 subnets or more.
+    const next = rng(30);
+    for (const subnets of [16, 20, 30]) {
+      const links: Link[] = [];
+      for (let a = 0; a < 20; a++) {
+        links.push([a, 'prompt', TEMPLATE, 500]);
+        for (let s = 0; s < subnets; s++)
+          links.push(...net(a, `198.51.${s}.${a + 1}`, 20 + Math.floor(next() * 10)));
+      }
+      expect([subnets, build(input(20, links)).stats.coUsePairs]).toEqual([subnets, 190]);
+    }
   });
 
   it('returns each group with its members ascending, and only groups of two or more', () => {
