@@ -17,15 +17,28 @@ import type { Logger } from './logger';
  * in that text splits it into more "names", so a name with a space or punctuation in it
  * is text, not a name (review, 12-05).
  */
-export function loggedUrl(url: string): string {
+export function loggedUrl(url: string, routed = true): string {
   const q = url.indexOf('?');
-  if (q < 0) return url;
+  const path = pathShown(q < 0 ? url : url.slice(0, q), routed);
+  if (q < 0) return path;
   const names = [...new URLSearchParams(url.slice(q + 1)).keys()];
   const shown = names.filter((n) => PARAMETER_NAME.test(n));
   const hidden = names.length - shown.length;
   if (hidden > 0) shown.push(`(${hidden} other${hidden > 1 ? 's' : ''})`);
-  return shown.length > 0 ? `${url.slice(0, q)}?${shown.join('&')}` : url.slice(0, q);
+  return shown.length > 0 ? `${path}?${shown.join('&')}` : path;
 }
+
+/**
+ * A path no route took (a 404) is the client's text too, and may be anything: its first
+ * 64 characters say what was asked for. A routed path holds only ids, kept whole.
+ */
+function pathShown(path: string, routed: boolean): string {
+  return routed || path.length <= UNROUTED_PATH_CHARS
+    ? path
+    : `${path.slice(0, UNROUTED_PATH_CHARS)}…`;
+}
+
+const UNROUTED_PATH_CHARS = 64;
 
 const PARAMETER_NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,31}$/;
 
@@ -40,7 +53,7 @@ export function accessLog(logger: Logger, skip: (path: string) => boolean): Requ
         {
           reqId: id,
           method: req.method,
-          url: loggedUrl(req.originalUrl),
+          url: loggedUrl(req.originalUrl, req.route !== undefined),
           status: res.statusCode,
           ms: Math.round((performance.now() - started) * 10) / 10,
           caller: req.principal?.name,

@@ -19,4 +19,14 @@ describe('the URL an access-log line carries', () => {
     expect(logged).not.toMatch(/ignore|policy|hidden/);
     expect(loggedUrl(`/v1/events?x=1&${'p'.repeat(33)}=1`)).toBe('/v1/events?x&(1 other)');
   });
+
+  it("cuts a path no route took to 64 characters: it is the client's text (review, 12-05)", () => {
+    const text = `/v1/events/${'Summarise the attached merger memo for the board '.repeat(3)}`;
+    const logged = loggedUrl(`${text}?x=1`, false);
+    expect(logged).toBe(`${text.slice(0, 64)}…?x`);
+    expect(loggedUrl('/v1/nothing-here', false)).toBe('/v1/nothing-here');
+    // A routed path (ids only) is kept whole.
+    const routed = `/v1/accounts/${'a'.repeat(128)}/cluster`;
+    expect(loggedUrl(routed)).toBe(routed);
+  });
 });
