@@ -102,6 +102,7 @@ export class MembershipIndex {
   /** bumped on every run change: a load for an older generation stops and is dropped */
   private generation = 0;
   private retryAt = 0;
+  private stopped = false;
   private readonly pageSize: number;
   private readonly retryMs: number;
   private readonly timeoutMs: number;
@@ -147,6 +148,15 @@ export class MembershipIndex {
     };
   }
 
+  /**
+   * The service is stopping: a load on its way is dropped (its failure, as the driver
+   * closes under it, is no "load failed" error in the log) and none starts.
+   */
+  stop(): void {
+    this.stopped = true;
+    this.generation++;
+  }
+
   /** Resolves when the load in progress (if any) has finished, for tests and benchmarks. */
   async settled(): Promise<IndexStatus> {
     while (this.loading) await this.loading;
@@ -155,7 +165,7 @@ export class MembershipIndex {
 
   private ensureLoading(): void {
     const runId = this.runId;
-    if (runId === null || this.loading || this.table !== null) return;
+    if (runId === null || this.loading || this.table !== null || this.stopped) return;
     if (this.state === 'disabled' || this.state === 'too_large') return;
     if (this.state === 'failed' && Date.now() < this.retryAt) return;
     const generation = this.generation;

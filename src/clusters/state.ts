@@ -67,7 +67,7 @@ export function runPublished(owner: object): void {
  * read is logged at debug and tried again at the next tick. With 0 there is no timer.
  */
 export function watchCurrentRun(ctx: Context): { stop(): void } {
-  const { currentRun } = analystState(ctx);
+  const { currentRun, membershipIndex } = analystState(ctx);
   // Every tick reads: a read's age is stamped when it ends, so at the next tick it is a
   // little under the period, and a check by ttl alone would skip every other tick, and
   // leave requests to wait on the reads (review, 12-05).
@@ -78,8 +78,14 @@ export function watchCurrentRun(ctx: Context): { stop(): void } {
   };
   check();
   // 0: every analyst request reads the pointer itself; a 0 ms timer would read it non-stop
-  if (ctx.config.CURRENT_RUN_CHECK_MS === 0) return { stop: () => undefined };
+  // Stopped with the service: the index's load on its way too, before the driver closes.
+  if (ctx.config.CURRENT_RUN_CHECK_MS === 0) return { stop: () => membershipIndex.stop() };
   const timer = setInterval(check, ctx.config.CURRENT_RUN_CHECK_MS);
   timer.unref();
-  return { stop: () => clearInterval(timer) };
+  return {
+    stop: () => {
+      clearInterval(timer);
+      membershipIndex.stop();
+    },
+  };
 }
