@@ -78,10 +78,11 @@ export function watchCurrentRun(ctx: Context): { stop(): void } {
   };
   check();
   // 0: every analyst request reads the pointer itself; a 0 ms timer would read it non-stop
+  const timer =
+    ctx.config.CURRENT_RUN_CHECK_MS === 0
+      ? undefined
+      : setInterval(check, ctx.config.CURRENT_RUN_CHECK_MS).unref();
   // Stopped with the service: the index's load on its way too, before the driver closes.
-  if (ctx.config.CURRENT_RUN_CHECK_MS === 0) return { stop: () => membershipIndex.stop() };
-  const timer = setInterval(check, ctx.config.CURRENT_RUN_CHECK_MS);
-  timer.unref();
   return {
     stop: () => {
       clearInterval(timer);

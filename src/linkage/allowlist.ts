@@ -10,7 +10,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
-import { canonicalDomain } from '../ingest/event-schema';
+import { parseDomain } from '../ingest/event-schema';
 import { canonicalFingerprint } from '../ingest/simhash';
 import { canonicalIp, canonicalSubnet, subnetHint } from '../ingest/subnet';
 import { query, type CypherMap } from '../platform/cypher';
@@ -38,15 +38,6 @@ export function isIdentifierKind(kind: string): kind is IdentifierKind {
 /** Kinds ingest stores exactly as sent (opaque to it): listed exactly as given, too. */
 const AS_SENT: ReadonlySet<IdentifierKind> = new Set(['payment', 'device', 'org']);
 
-/** An e-mail domain as ingest stores it (event-schema.ts), or why ingest would refuse it. */
-function domainValue(value: string): string | { error: string } {
-  const domain = canonicalDomain(value);
-  if (/[@\s]/.test(domain) || domain === '') {
-    return { error: 'must be a domain, e.g. example.com: no "@" or spaces, not only dots' };
-  }
-  return domain.length <= 253 ? domain : { error: 'must be 1-253 characters' };
-}
-
 /**
  * The canonical form of a value of a kind, or an Error message saying why it is not one:
  * the form ingest stores, so that every value a run can link on can be listed. Addresses,
@@ -72,7 +63,7 @@ export function normaliseValue(kind: IdentifierKind, raw: string): string | { er
         canonicalFingerprint(value) ?? { error: 'must be a 64-bit SimHash: 16 hex characters' }
       );
     case 'email_domain':
-      return domainValue(value);
+      return parseDomain(value);
     default:
       return value;
   }

@@ -192,8 +192,9 @@ function heavyValues(
       events[at] = vm.events[x] as number;
     }
   }
-  // Keep coUseMaxPerKind per account, in place: the busiest (ties: lower value id), or
-  // the lowest value ids.
+  // Keep coUseMaxPerKind per account, in place: the lowest value ids ('sketch': an
+  // account's entries were filled value by value, so in id order already, and it is their
+  // first ones), or the busiest (ties: lower value id).
   const keep = new Int32Array(n + 1);
   const idx: number[] = [];
   let out = 0;
@@ -201,15 +202,16 @@ function heavyValues(
     const from = accStart[a] as number;
     const to = accStart[a + 1] as number;
     keep[a] = out;
-    if (to - from <= opts.coUseMaxPerKind) {
-      for (let x = from; x < to; x++) value[out++] = value[x] as number;
+    if (to - from <= opts.coUseMaxPerKind || pick === 'sketch') {
+      const end = Math.min(to, from + opts.coUseMaxPerKind);
+      for (let x = from; x < end; x++) value[out++] = value[x] as number;
       continue;
     }
     idx.length = 0;
     for (let x = from; x < to; x++) idx.push(x);
     idx.sort(
       (p, q) =>
-        (pick === 'busiest' ? (events[q] as number) - (events[p] as number) : 0) ||
+        (events[q] as number) - (events[p] as number) ||
         (value[p] as number) - (value[q] as number),
     );
     const chosen = idx.slice(0, opts.coUseMaxPerKind).map((x) => value[x] as number);
