@@ -331,7 +331,10 @@ export async function prune(
       return res.records.map((r) => String(r.get('runId')));
     });
   let membershipsPruned = 0;
+  // Runs are counted by what this call did: another process's housekeeping may have
+  // got to one first.
   const old = await ids('linkage/read-runs-to-prune', { keep: int(opts.keepRuns) });
+  const pruned: string[] = [];
   for (const runId of old) {
     membershipsPruned += await deleteInBatches(
       db,
@@ -340,15 +343,24 @@ export async function prune(
       runId,
       opts.batchSize,
     );
-    await db.write((tx) =>
-      tx.run(query(cypher, 'linkage/mark-run-pruned'), { runId, now: Date.now() }),
-    );
+    const marked = await db.write(async (tx) => {
+      const res = await tx.run(query(cypher, 'linkage/mark-run-pruned'), {
+        runId,
+        now: Date.now(),
+      });
+      return toNumber(res.records[0]?.get('marked') ?? 0);
+    });
+    if (marked > 0) pruned.push(runId);
   }
   const failed = await ids('linkage/read-failed-runs-to-clean', {});
-  for (const runId of failed) await discardRun(db, cypher, runId, opts.batchSize);
-  if (old.length + failed.length > 0)
-    opts.logger?.info({ pruned: old, cleaned: failed }, 'linkage housekeeping');
-  return { runsPruned: old.length, membershipsPruned, failedRunsCleaned: failed.length };
+  const cleaned: string[] = [];
+  for (const runId of failed) {
+    const removed = await discardRun(db, cypher, runId, opts.batchSize);
+    if (removed.clusters + removed.memberships > 0) cleaned.push(runId);
+  }
+  if (pruned.length + cleaned.length > 0)
+    opts.logger?.info({ pruned, cleaned }, 'linkage housekeeping');
+  return { runsPruned: pruned.length, membershipsPruned, failedRunsCleaned: cleaned.length };
 }
 
 /**
