@@ -16,6 +16,7 @@
  *     the edge arrays (see CsrView) or, optionally, a real UndirectedGraph. Its
  *     resolution is scaled by m_sub / m so it optimises the same objective as
  *     Louvain over the whole graph would (the null model uses the global m).
+ * A Louvain community in parts that share no edge is split into them (splitDisconnected).
  * Communities below minClusterSize → -1. Communities are numbered by their
  * smallest account index, so numbering depends only on the graph and seed.
  * minClusterSize must be an integer ≥ 2, as LINKAGE_MIN_CLUSTER_SIZE (config.ts):
@@ -102,6 +103,7 @@ export function detect(graph: LinkageGraph, options: Partial<DetectOptions> = {}
   const group = root.slice();
   const louvainResult = runLouvain(graph, root, needsLouvain, m, opts, stats);
   for (const [account, label] of louvainResult) group[account] = n + label; // disjoint from roots
+  stats.louvainCommunitiesSplit = splitDisconnected(graph, group, needsLouvain, root);
 
   // Final numbering: groups of ≥ minClusterSize, ordered by smallest member.
   // Group labels are < 2n (roots, or n + Louvain label): typed arrays, no maps.
@@ -121,6 +123,40 @@ export function detect(graph: LinkageGraph, options: Partial<DetectOptions> = {}
   stats.accountsInCommunities = community.reduce((s, c) => s + (c >= 0 ? 1 : 0), 0);
   stats.partitionModularity = modularity(graph, group, gamma);
   return { community, communityCount, modularity: modularity(graph, community, gamma), stats };
+}
+
+/**
+ * Louvain can leave a community in parts that share no edge; each part becomes a group
+ * of its own (which can then fall below minClusterSize), or accounts nothing links
+ * would be scored and published together. Splitting such parts only raises modularity.
+ * Relabels the Louvain groups in place to n + the smallest account of each part (still
+ * disjoint from component roots); returns how many communities were split.
+ */
+function splitDisconnected(
+  graph: LinkageGraph,
+  group: Int32Array,
+  needsLouvain: Uint8Array,
+  root: Int32Array,
+): number {
+  const n = graph.accountCount;
+  const uf = new UnionFind(n);
+  for (let e = 0; e < graph.source.length; e++) {
+    const s = graph.source[e] as number;
+    const t = graph.target[e] as number;
+    if (needsLouvain[root[s] as number] === 1 && group[s] === group[t]) uf.union(s, t);
+  }
+  // A part's root is its smallest account (union by smaller root), met first in this loop.
+  const parts = new Map<number, number>(); // Louvain group → its parts
+  for (let i = 0; i < n; i++) {
+    if (needsLouvain[root[i] as number] !== 1) continue;
+    const part = uf.find(i);
+    const g = group[i] as number;
+    if (part === i) parts.set(g, (parts.get(g) ?? 0) + 1);
+    group[i] = n + part;
+  }
+  let split = 0;
+  for (const count of parts.values()) if (count > 1) split++;
+  return split;
 }
 
 /** Louvain over the components flagged in needsLouvain; returns [account, label] pairs. */

@@ -17,8 +17,9 @@
  *    max(2, min(minOverlap, ⌈|p|/2⌉)) accounts (a quarter of a 3-account cluster is
  *    one account, too few to carry its id anywhere).
  *  - A pair may pass p's id on to c when p contributes to c and either share(c←p) ≥
- *    minShare or share(p→c) ≥ 1/2 (so a ring that grew keeps its id, but three of a
- *    12-account cluster do not hand it to a crowd of a thousand), or, only for a p
+ *    minShare or share(p→c) ≥ 1/2 with at least min(3, minOverlap) accounts (so a ring
+ *    that grew keeps its id, but three of a 12-account cluster, or two of a 3-account
+ *    one, do not hand it to a crowd of a thousand), or, only for a p
  *    that contributes to no current cluster, when the overlap is
  *    a majority of c (share(c←p) > 1/2) and at least minOverlap accounts. So a few
  *    stragglers carry no id into a big cluster, one former member carries no big
@@ -83,6 +84,9 @@ interface Pair {
   jaccard: number;
 }
 
+/** Former members that carry a cluster's id into a community they are under a quarter of. */
+const CROWD_MIN_OVERLAP = 3;
+
 function compareIds(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
@@ -131,11 +135,14 @@ export function matchClusters(
   const contributes = (pair: Pair): boolean =>
     shareOfPrevious(pair) >= opts.minShare && pair.overlap >= floor(pair);
   // Into a community its members are under a quarter of, p's id goes only with half of
-  // p: a ring that grew keeps it, three of twelve in a crowd of a thousand do not (c
-  // reads "split" from p).
+  // p, and never with two accounts or fewer (unless minOverlap is lower): a ring that
+  // grew keeps it; three of twelve, or two of a 3-account cluster, in a crowd do not
+  // (c reads "split" from p).
+  const intoCrowd = (pair: Pair): boolean =>
+    2 * pair.overlap >= previousSize[pair.p]! &&
+    pair.overlap >= Math.max(floor(pair), Math.min(CROWD_MIN_OVERLAP, opts.minOverlap));
   const substantial = (pair: Pair): boolean =>
-    contributes(pair) &&
-    (shareOfCurrent(pair) >= opts.minShare || 2 * pair.overlap >= previousSize[pair.p]!);
+    contributes(pair) && (shareOfCurrent(pair) >= opts.minShare || intoCrowd(pair));
   // Below the floor, two or more former members that are also a quarter of c still name
   // p in c's lineage (c reads "split" from p, with a fresh id).
   const related = (pair: Pair): boolean =>

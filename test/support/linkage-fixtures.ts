@@ -45,7 +45,8 @@ export interface PlantedWorld {
 
 export const FAMILY_CARD = 'pm-family-gift';
 
-function rng(seed: number): () => number {
+/** mulberry32: a small seeded stream for fixtures (the product's streams are in src/linkage/rng.ts). */
+export function rng(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

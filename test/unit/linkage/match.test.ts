@@ -146,14 +146,30 @@ describe('matchClusters', () => {
       ids(),
     );
     expect(summary(whole)).toEqual(['P:grew']);
-    // two of three (half of P) in a community of 20 (review of the first fix: dissolved)
-    const twoOfThree = matchClusters(
-      [prev('P', [1000, 1001, 1002])],
-      [cur([1000, 1001, ...range(0, 18)])],
+    // two of three (half of P) in a community of 20: neither a quarter of it nor a
+    // cluster's worth, so P's id (and its verdicts) stay out of the crowd; the community
+    // reads "split" from P, which is its source (a review had found P "dissolved", and
+    // a later one the id carried into a crowd of 1,000 by two former members)
+    for (const size of [20, 1000]) {
+      const twoOfThree = matchClusters(
+        [prev('P', [1000, 1001, 1002])],
+        [cur([1000, 1001, ...range(0, size - 2)])],
+        ACCOUNTS,
+        ids(),
+      );
+      expect(summary(twoOfThree)).toEqual(['new-1:split<P']);
+      expect(twoOfThree.dissolved).toEqual([
+        expect.objectContaining({ clusterId: 'P', into: [twoOfThree.clusters[0]?.id] }),
+      ]);
+    }
+    // three of five in a crowd of 1,000: half of P and a cluster's worth
+    const threeOfFive = matchClusters(
+      [prev('P', range(1000, 1005))],
+      [cur([...range(1000, 1003), ...range(0, 997)])],
       ACCOUNTS,
       ids(),
     );
-    expect(summary(twoOfThree)).toEqual(['P:grew']);
+    expect(summary(threeOfFive)).toEqual(['P:grew']);
     // the floor never asks for more than half of P, whatever the minimum cluster size
     const nineOfTwelve = matchClusters(
       [prev('P', range(1000, 1012))],
