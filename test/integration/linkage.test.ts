@@ -435,6 +435,28 @@ describe('linkage runs', () => {
     expect(codes).toEqual(expect.arrayContaining(['shared_payment_method']));
   });
 
+  it("the list pages the run's clusters in publish's rank order: risk, then size, then id", async () => {
+    // Review: the list tests ranked their own fixtures; this ranks what publish wrote.
+    const { clusters } = await currentClusters();
+    const expected = clusters
+      .map(({ id, risk, size }) => ({ id, risk, size }))
+      .sort((x, y) => y.risk - x.risk || y.size - x.size || (x.id < y.id ? -1 : 1));
+    expect(expected.length).toBeGreaterThanOrEqual(4);
+    expect(new Set(expected.map((c) => c.risk)).size).toBeGreaterThan(1);
+    const seen: { id: string; rank: unknown }[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await getJson(
+        `${svc.url}/v1/clusters?limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+      );
+      expect(page.status).toBe(200);
+      for (const c of page.body.clusters as { id: string; rank: unknown }[])
+        seen.push({ id: c.id, rank: c.rank });
+      cursor = page.body.nextCursor as string | null;
+    } while (cursor && seen.length <= expected.length);
+    expect(seen).toEqual(expected.map((c, i) => ({ id: c.id, rank: i + 1 })));
+  });
+
   it('refuses a second trigger while a run is in progress: 409 with the running id', async () => {
     const { runId, done, reached: atGate, release } = await startHeldAt('publish');
     const second = await postJson(`${svc.url}/v1/linkage/runs`, {}, ADMIN);
@@ -2047,5 +2069,68 @@ describe('linkage runs', () => {
     expect(result.runsPruned).toBe(older.length);
     expect(await unpruned()).toEqual(spared.map((id) => ({ id })));
     expect(await currentClusters()).toEqual(before);
+  });
+
+  it('prune counts the runs it pruned and cleaned itself, not those another process got to first', async () => {
+    // Two old succeeded runs with memberships and two failed runs with clusters; between
+    // prune's listings and its deletes "another process" handles one of each.
+    const planted = [
+      { run: 'r-prune-mine', status: 'succeeded' },
+      { run: 'r-prune-theirs', status: 'succeeded' },
+      { run: 'r-clean-mine', status: 'failed' },
+      { run: 'r-clean-theirs', status: 'failed' },
+    ];
+    await cypher(
+      `UNWIND $planted AS p
+       CREATE (r:LinkageRun {id: p.run, status: p.status, startedAt: 0.0, finishedAt: 0.0})
+       CREATE (r)-[:PRODUCED]->(c:Cluster {key: p.run + '/c', id: p.run + '-c', runId: p.run, size: 2})
+       WITH c
+       CALL {
+         WITH c
+         MATCH (a:Account) WITH c, a ORDER BY a.id LIMIT 2
+         CREATE (a)-[:MEMBER_OF]->(c)
+       }`,
+      { planted },
+    );
+    const theirs = [
+      `MATCH (r:LinkageRun {id: 'r-prune-theirs'})-[:PRODUCED]->(:Cluster)<-[m:MEMBER_OF]-()
+       SET r.membershipsPrunedAt = 1.0 DELETE m`,
+      `MATCH (:LinkageRun {id: 'r-clean-theirs'})-[:PRODUCED]->(c:Cluster) DETACH DELETE c`,
+    ];
+    class Racing extends Database {
+      override async read<T>(work: (tx: ManagedTransaction) => Promise<T>): Promise<T> {
+        const listed = await super.read(work);
+        const other = theirs.shift(); // after each of prune's two listings
+        if (other) await cypher(other);
+        return listed;
+      }
+    }
+    try {
+      const result = await prune(new Racing(neo4j.driver), svc.ctx.cypher, {
+        keepRuns: 0,
+        batchSize: 1,
+      });
+      expect(theirs).toEqual([]); // both listings happened
+      expect(result).toEqual({ runsPruned: 1, membershipsPruned: 2, failedRunsCleaned: 1 });
+      const left = await cypher(
+        `MATCH (r:LinkageRun) WHERE r.id STARTS WITH 'r-prune-' OR r.id STARTS WITH 'r-clean-'
+         RETURN r.id AS id, r.membershipsPrunedAt IS NOT NULL AS pruned,
+                COUNT { (r)-[:PRODUCED]->(:Cluster) } AS clusters,
+                COUNT { (r)-[:PRODUCED]->(:Cluster)<-[:MEMBER_OF]-() } AS members
+         ORDER BY id`,
+      );
+      expect(left.map((r) => [r.id, r.pruned, Number(r.clusters), Number(r.members)])).toEqual([
+        ['r-clean-mine', false, 0, 0],
+        ['r-clean-theirs', false, 0, 0],
+        ['r-prune-mine', true, 1, 0],
+        ['r-prune-theirs', true, 1, 0],
+      ]);
+    } finally {
+      await cypher(
+        `MATCH (r:LinkageRun) WHERE r.id STARTS WITH 'r-prune-' OR r.id STARTS WITH 'r-clean-'
+         OPTIONAL MATCH (r)-[:PRODUCED]->(c:Cluster)
+         DETACH DELETE r, c`,
+      );
+    }
   });
 });
