@@ -1,6 +1,7 @@
 /** Parsers of the CLI's numeric options; each refuses what it cannot take, with why. */
 import { InvalidArgumentError } from 'commander';
 import { MAX_SEED } from '../linkage/rng';
+import { MAX_SCALE } from '../simulate/params';
 import { DECIMAL, DIGITS } from '../platform/number-text';
 
 /** Plain decimal digits, or undefined: Number() also reads '' and ' ' (as 0), 0x2A and 1e3. */
@@ -30,5 +31,12 @@ export function positiveInt(value: string): number {
 export function positiveNumber(value: string): number {
   const n = DECIMAL.test(value) ? Number(value) : NaN;
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number');
+  return n;
+}
+
+/** The simulator's scale: a decimal in (0, MAX_SCALE], refused here like any bad option. */
+export function scaleArg(value: string): number {
+  const n = positiveNumber(value);
+  if (n > MAX_SCALE) throw new InvalidArgumentError(`must be at most ${MAX_SCALE}`);
   return n;
 }

@@ -4,7 +4,7 @@
  * service's config, database connection and migrations.
  */
 import { Command } from 'commander';
-import { positiveInt, positiveNumber, seedArg } from './args';
+import { positiveInt, scaleArg, seedArg } from './args';
 import { importCommand } from './import';
 import { linkageCommand } from './linkage';
 import { simulateCommand } from './simulate';
@@ -36,7 +36,7 @@ program
   .option(
     '--scale <s>',
     '1 = the reported scale (~24k campaign accounts, ~16M requests); at most 5',
-    positiveNumber,
+    scaleArg,
     0.1,
   )
   .option('--seed <n>', 'same seed, same files', seedArg, 42)

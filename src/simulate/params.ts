@@ -4,6 +4,7 @@
  * scale 1 and scale linearly; floors keep every population present at small scales.
  */
 import { MAX_SEED } from '../linkage/rng';
+import { checkParams } from './check-params';
 
 /** A `[min, max]` range, inclusive for integers. */
 export type Range = readonly [number, number];
@@ -391,6 +392,7 @@ export function effectiveParams(
     );
   checkSeed(seed);
   const p: SimParams = { ...DEFAULTS, ...overrides };
+  checkParams(p, DEFAULTS);
   const campaigns = {} as SimParams['campaigns'];
   for (const [name, c] of Object.entries(p.campaigns) as [CampaignName, CampaignParams][]) {
     campaigns[name] = {

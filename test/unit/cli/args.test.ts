@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { positiveInt, positiveNumber, seedArg } from '../../../src/cli/args';
+import { positiveInt, positiveNumber, scaleArg, seedArg } from '../../../src/cli/args';
 
 describe('seedArg (linkage run --seed, simulate --seed)', () => {
   it('takes the 32-bit seeds in plain decimal digits', () => {
@@ -33,7 +33,7 @@ describe('positiveInt (import --batch-size)', () => {
   });
 });
 
-describe('positiveNumber (simulate --scale)', () => {
+describe('positiveNumber', () => {
   it('takes decimals > 0 and refuses what config refuses: blank, hex, exponents', () => {
     expect([positiveNumber('0.1'), positiveNumber('.05'), positiveNumber('2')]).toEqual([
       0.1, 0.05, 2,
@@ -41,5 +41,13 @@ describe('positiveNumber (simulate --scale)', () => {
     for (const bad of ['0', '', ' ', '0x1', '1e-3', '-0.1', 'Infinity', '.']) {
       expect(() => positiveNumber(bad)).toThrow('must be a positive number');
     }
+  });
+});
+
+describe('scaleArg (simulate --scale)', () => {
+  it("takes a scale up to the simulator's 5 and refuses more before anything runs", () => {
+    expect([scaleArg('0.1'), scaleArg('5')]).toEqual([0.1, 5]);
+    expect(() => scaleArg('5.01')).toThrow(new InvalidArgumentError('must be at most 5'));
+    expect(() => scaleArg('0')).toThrow('must be a positive number');
   });
 });

@@ -1,0 +1,78 @@
+// Simulator overrides are checked before anything is drawn (review: a *PerSubnet of 0
+// looped forever, a 30-day window left every campaign without events, a bad start date
+// gave an empty world, and none of them was an error).
+import { DEFAULTS, effectiveParams, type SimParams } from '../../../src/simulate/params';
+
+const refused = (overrides: Record<string, unknown>) => {
+  try {
+    effectiveParams(0.01, 1, overrides as Partial<SimParams>);
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  }
+};
+
+describe('simulator parameter checks', () => {
+  it('takes the defaults and a few legitimate overrides', () => {
+    expect(refused({})).toBeNull();
+    expect(refused({ days: 120, releaseDay: 100, startDate: '2024-02-29' })).toBeNull();
+    const campaigns = Object.fromEntries(
+      Object.entries(DEFAULTS.campaigns).map(([k, v]) => [k, { ...v, camouflage: [0.5, 0.9] }]),
+    );
+    expect(refused({ campaigns })).toBeNull();
+  });
+
+  it.each([
+    [{ days: 30 }, 'releaseDay must be a whole day within the window'],
+    [{ days: 65, releaseDay: 10 }, 'campaignSignupDays must be days within the window'],
+    [{ days: 90.5 }, 'days must be a whole number'],
+    [{ proxyIpsPerSubnet: 0 }, 'proxyIpsPerSubnet must be a finite number ≥ 1, got 0'],
+    [{ vpnExitIpsPerSubnet: 0 }, 'vpnExitIpsPerSubnet must be a finite number ≥ 1'],
+    [{ startDate: '2026-02-30' }, 'startDate must be a date YYYY-MM-DD'],
+    [{ startDate: '2026-02-01x' }, 'startDate must be a date YYYY-MM-DD'],
+    [{ deviceShare: NaN }, 'deviceShare must be a finite number ≥ 0, got NaN'],
+    [{ crossCellCardShare: 2 }, 'crossCellCardShare must be a share in [0, 1], got 2'],
+    [{ releaseHourUtc: 24 }, 'releaseHourUtc must be an hour in [0, 24)'],
+    [{ companySize: [60, 10] }, 'companySize must be a range with 1 ≤ lo ≤ hi'],
+    [{ fastAdopterTraffic: [0.5, 1.5] }, 'fastAdopterTraffic must be a range of shares'],
+    [{ wavesPerDay: [0, 24] }, 'wavesPerDay must be a range with 1 ≤ lo ≤ hi'],
+    [{ timeZones: { '0': 0 } }, 'timeZones must be weights ≥ 0, at least one above 0'],
+    [{ fastAdopterGroups: ['company', 'nobody'] }, 'fastAdopterGroups must be a list of'],
+    [{ companyAgentHours: '' }, 'companyAgentHours must be a non-empty string'],
+    [{ campaignOfficeHours: 1 }, 'campaignOfficeHours must be true or false'],
+    [{ subgroupSize: [20, 150] }, 'subgroupSize is unknown'], // a campaign field, not top level
+    [{ bogus: 1 }, 'bogus is unknown'],
+  ])('refuses %j', (overrides, message) => {
+    expect(refused(overrides)).toContain(`simulator parameter ${message}`);
+  });
+
+  it('checks every campaign and benign group field, naming it', () => {
+    const with_ = (name: string, field: string, value: unknown) => ({
+      campaigns: {
+        ...DEFAULTS.campaigns,
+        [name]: { ...DEFAULTS.campaigns.coding, [field]: value },
+      },
+    });
+    expect(refused(with_('coding', 'pivotShare', 1.5))).toContain(
+      'campaigns.coding.pivotShare must be a share in [0, 1], got 1.5',
+    );
+    expect(refused(with_('agentic', 'requests', -1))).toContain(
+      'campaigns.agentic.requests must be a finite number ≥ 0, got -1',
+    );
+    expect(refused(with_('reasoning', 'subgroupSize', [150, 20]))).toContain(
+      'campaigns.reasoning.subgroupSize must be a range with 1 ≤ lo ≤ hi',
+    );
+    expect(refused(with_('reasoning', 'capabilities', { coding: -1 }))).toContain(
+      'campaigns.reasoning.capabilities must be weights',
+    );
+    expect(refused(with_('reasoning', 'extra', 1))).toContain(
+      'campaigns.reasoning.extra is unknown',
+    );
+    expect(refused({ campaigns: { reasoning: DEFAULTS.campaigns.reasoning } })).toContain(
+      'campaigns.agentic must be an object',
+    );
+    expect(
+      refused({ benign: { ...DEFAULTS.benign, vpn: { accounts: 10, units: 1, requests: -5 } } }),
+    ).toContain('benign.vpn.requests must be a finite number ≥ 0, got -5');
+  });
+});
