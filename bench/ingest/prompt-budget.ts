@@ -3,7 +3,8 @@
  * longer (U+FDFA), under the batch's budget of normalised prompt characters
  * (validate.ts, MAX_BATCH_PROMPT_CHARS):
  *   worst: a prompt just under the budget (666,666 × U+FDFA → 12.0 M characters hashed),
- *          then two of the schema's longest (1 M), each normalised before it is refused;
+ *          then two of the schema's longest (1 M): the first normalised (18 M characters)
+ *          before it is refused, the second refused unread, the budget being spent;
  *   early: three of 1 M, refused after the first one's normalisation.
  *
  *   npx tsx bench/ingest/prompt-budget.ts [--repeats 5]

@@ -272,14 +272,27 @@ export function plantedGraph(n: number, edges: number, seed = 1): LinkageGraph {
     if (b === a) b = (a + 1) % n;
     keys[e] = Math.min(a, b) * n + Math.max(a, b);
   }
+  // Distinct keys, then `edges` of them drawn at random (a partial Fisher–Yates): keeping
+  // the first `edges` in sorted order dropped every edge whose smaller end had a high id,
+  // and with them the internal edges of the last few percent of communities (review).
   keys.sort();
-  const source = new Int32Array(edges);
-  const target = new Int32Array(edges);
-  const weight = new Float64Array(edges);
+  let unique = 0;
+  for (let e = 0; e < keys.length; e++)
+    if (e === 0 || keys[e] !== keys[e - 1]) keys[unique++] = keys[e] as number;
+  const kept = Math.min(edges, unique);
+  for (let i = 0; i < kept; i++) {
+    const j = i + randomInt(rng, unique - i);
+    const k = keys[i] as number;
+    keys[i] = keys[j] as number;
+    keys[j] = k;
+  }
+  const chosen = keys.subarray(0, kept).sort();
+  const source = new Int32Array(kept);
+  const target = new Int32Array(kept);
+  const weight = new Float64Array(kept);
   let m = 0;
-  for (let e = 0; e < keys.length && m < edges; e++) {
-    if (e > 0 && keys[e] === keys[e - 1]) continue;
-    const k = keys[e] as number;
+  for (let e = 0; e < kept; e++) {
+    const k = chosen[e] as number;
     source[m] = Math.floor(k / n);
     target[m] = k - Math.floor(k / n) * n;
     weight[m] = 0.1 + rng();

@@ -13,8 +13,18 @@ const ROOT = path.resolve(__dirname, '../..');
 
 /** What `simulate()` runs: its folder, and the SimHash it fingerprints templates with. */
 export const SIMULATOR_SOURCES = ['src/simulate', 'src/ingest/simhash.ts'];
-/** What the in-memory fold runs: fold.ts and the ingest code it calls (validate, aggregate…). */
-export const FOLD_SOURCES = ['bench/quality/fold.ts', 'src/ingest', 'src/linkage/types.ts'];
+/**
+ * What the in-memory fold runs: fold.ts and the code it imports (a unit test checks the
+ * list against the imports), with the identifier table whose class a cached fold gets.
+ */
+export const FOLD_SOURCES = [
+  'bench/quality/fold.ts',
+  'src/ingest',
+  'src/linkage/identifier-table.ts',
+  'src/linkage/types.ts',
+  'src/platform/client-name.ts',
+  'src/platform/unicode-text.ts',
+];
 
 /** Files under `rel`, but documentation (.md): a README edit makes nothing stale. */
 function filesUnder(root: string, rel: string): string[] {

@@ -167,8 +167,9 @@ it('links and flags a ring of own cards through its template and proxy subnets, 
   }
   const detail = await getJson(`${svc.url}/v1/clusters/${first?.id}`, auth('analyst'));
   const reasons = (detail.body.reasons as { code: string }[]).map((r) => r.code);
-  // No shared card or device among the reasons: what it shares is its proxies' subnets,
-  // and its behaviour (the template is popular outside it, so it does not count here).
+  // No shared card among the reasons (a device has no reason of its own): what it shares
+  // is its proxies' subnets, and its behaviour (the template is popular outside it, so
+  // it does not count here).
   expect(reasons).toEqual(
     expect.arrayContaining(['shared_subnet', 'signup_burst', 'synchronised_activity']),
   );

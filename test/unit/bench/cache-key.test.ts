@@ -1,10 +1,10 @@
 // The quality benches' caches are keyed on the code that made them: a simulated world is
 // made again when the simulator's sources change, not only when the overrides do.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { runInMemory } from '../../../bench/quality/in-memory';
-import { SIMULATOR_SOURCES, sourceHash } from '../../../bench/quality/source-hash';
+import { FOLD_SOURCES, SIMULATOR_SOURCES, sourceHash } from '../../../bench/quality/source-hash';
 
 jest.setTimeout(120_000);
 
@@ -42,6 +42,22 @@ describe('sourceHash', () => {
     expect(SIMULATOR_SOURCES).toContain('src/simulate');
     expect(sourceHash(SIMULATOR_SOURCES)).toMatch(/^[0-9a-f]{64}$/);
   });
+
+  // Review: the fold's key missed identifier-table.ts, whose class in-memory.ts attaches
+  // to a cached table, so a changed layout would have read stale identifiers.
+  it.each([
+    ['simulator', 'src/simulate/index.ts', SIMULATOR_SOURCES],
+    ['fold', 'bench/quality/fold.ts', FOLD_SOURCES],
+  ])('the %s key covers every file its entry imports at run time', (_, entry, roots) => {
+    const repo = resolve(__dirname, '../../..');
+    const closure = runtimeImports(repo, entry);
+    expect(closure.length).toBeGreaterThan(3);
+    const uncovered = closure.filter(
+      (file) => !roots.some((r) => file === r || file.startsWith(`${r}/`)),
+    );
+    // src/linkage/rng.ts gives the simulator MAX_SEED only, a constant
+    expect(uncovered.filter((f) => f !== 'src/linkage/rng.ts')).toEqual([]);
+  });
 });
 
 describe('runInMemory cache', () => {
@@ -66,3 +82,22 @@ describe('runInMemory cache', () => {
     });
   });
 });
+
+/** Repository-relative .ts files reached from `entry` by relative imports that are not type-only. */
+function runtimeImports(repo: string, entry: string): string[] {
+  const seen = new Set<string>();
+  const visit = (rel: string) => {
+    if (seen.has(rel)) return;
+    seen.add(rel);
+    const text = readFileSync(join(repo, rel), 'utf8');
+    const re = /^(?:import|export)\s+(?!type\s)[^;]*?from\s+'(\.[^']+)'/gms;
+    for (const m of text.matchAll(re)) {
+      const base = resolve(repo, dirname(rel), m[1] as string);
+      const file = [`${base}.ts`, join(base, 'index.ts')].find((f) => existsSync(f));
+      if (!file) throw new Error(`${rel}: cannot resolve ${m[1]}`);
+      visit(relative(repo, file));
+    }
+  };
+  visit(entry);
+  return [...seen].sort();
+}
