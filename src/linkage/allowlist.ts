@@ -170,6 +170,8 @@ async function auditedChange<T>(
 ): Promise<T> {
   // Made once, not per attempt: the driver may run the function again after a commit
   // whose answer was lost, and then the entry that commit wrote is found, not added twice.
+  // The failure's entry takes it too, so a commit that went through before the retries
+  // were spent keeps its "ok" entry, not a second one that contradicts it.
   const auditId = randomUUID();
   try {
     const { result, committed } = await db.write(async (tx) => {
@@ -184,7 +186,7 @@ async function auditedChange<T>(
     audit.logCommitted(committed);
     return result;
   } catch (err) {
-    await audit.record({ ...entry, outcome: isAppError(err) ? err.code : 'internal' });
+    await audit.record({ ...entry, outcome: isAppError(err) ? err.code : 'internal' }, auditId);
     throw err;
   }
 }

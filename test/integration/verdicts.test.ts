@@ -562,6 +562,34 @@ describe('a commit whose answer was lost', () => {
     );
     expect(entries.records.map((r) => r.get('outcome'))).toEqual(['ok']);
   });
+
+  it('keeps one audit entry for an allow-list add or delete, the "ok" one', async () => {
+    // Found by review: allow-list changes audited their failure under a new id.
+    const db = new AnswerLost(neo4j.driver);
+    const audit = new AuditLog(db, svc.ctx.cypher, svc.ctx.logger);
+    const who = { name: 'adm', role: 'admin' as const };
+    const value = 'answer-lost-org';
+    await expect(
+      addAllowlistEntry(db, svc.ctx.cypher, audit, who, '', { kind: 'org', value }),
+    ).rejects.toThrow('connection lost');
+    await expect(
+      removeAllowlistEntry(db, svc.ctx.cypher, audit, who, '', 'org', value),
+    ).rejects.toThrow('connection lost');
+    const entries = await neo4j.driver.executeQuery(
+      `MATCH (e:AuditEntry) WHERE e.target = $target
+       RETURN e.action AS action, e.outcome AS outcome ORDER BY e.at, action`,
+      { target: `org:${value}` },
+    );
+    expect(entries.records.map((r) => [r.get('action'), r.get('outcome')])).toEqual([
+      ['allowlist_add', 'ok'],
+      ['allowlist_delete', 'ok'],
+    ]);
+    const left = await neo4j.driver.executeQuery(
+      'MATCH (e:AllowlistEntry {value: $value}) RETURN count(e) AS n',
+      { value },
+    );
+    expect(Number(left.records[0]?.get('n'))).toBe(0); // both commits went through
+  });
 });
 
 /** A database whose every write transaction fails at its commit, after its work ran. */
