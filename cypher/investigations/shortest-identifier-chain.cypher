@@ -1,6 +1,7 @@
 // @description The shortest chain of shared identifiers (payment, device, IP, subnet, prompt, email domain, org) between two accounts, up to 12 hops.
 // @param fromAccountId account
 // @param toAccountId account
+// @check fromAccountId != toAccountId
 MATCH (a:Account {id: $fromAccountId})
 MATCH (b:Account {id: $toAccountId})
 WHERE a <> b

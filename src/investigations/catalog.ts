@@ -7,6 +7,7 @@
  *   // @param limit int 1..10000 = 100   (a range: numbers only, either end may be left open)
  *   // @param org string?            (optional, null when absent)
  *   // @check from < to              (two numbers or datetimes: else 400, naming the second)
+ *   // @check fromId != toId         (two parameters of one type: equal values are 400)
  *
  * which this module parses (pure, no I/O) into a catalog entry with a zod schema
  * for the request body and a converter to driver parameters. Types: string, int,
@@ -59,8 +60,8 @@ export interface Investigation {
   name: string;
   description: string;
   params: ParamSpec[];
-  /** `@check a < b`: each pair's first value must be below its second */
-  checks: [string, string][];
+  /** `@check a < b` (first below second) or `@check a != b` (different values) */
+  checks: Check[];
   text: string;
   schema: z.ZodType<Record<string, unknown>>;
 }
@@ -71,14 +72,17 @@ const PARAM_LINE = new RegExp(
     String.raw`(?:\s+(${NUMBER})?\.\.(${NUMBER})?)?(?:\s*=\s*(.+?))?\s*$`,
 );
 const DESCRIPTION_LINE = /^\/\/\s*@description\s+(.+?)\s*$/;
-const CHECK_LINE = /^\/\/\s*@check\s+([A-Za-z_][A-Za-z0-9_]*)\s*<\s*([A-Za-z_][A-Za-z0-9_]*)\s*$/;
+export type Check = [a: string, b: string, op: '<' | '!='];
+
+const CHECK_LINE =
+  /^\/\/\s*@check\s+([A-Za-z_][A-Za-z0-9_]*)\s*(<|!=)\s*([A-Za-z_][A-Za-z0-9_]*)\s*$/;
 const ORDERED: readonly ParamType[] = ['int', 'float', 'datetime'];
 
 /** Parses one file's header; throws on anything malformed so start-up fails loudly. */
 export function parseInvestigation(name: string, text: string): Investigation {
   let description: string | undefined;
   const params: ParamSpec[] = [];
-  const checks: [string, string][] = [];
+  const checks: Check[] = [];
   for (const raw of text.split('\n')) {
     const line = raw.trim();
     if (line === '') continue;
@@ -91,7 +95,7 @@ export function parseInvestigation(name: string, text: string): Investigation {
     if (/^\/\/\s*@check\b/.test(line)) {
       const m = CHECK_LINE.exec(line);
       if (!m) throw new Error(`investigation ${name}: malformed @check line "${line}"`);
-      checks.push([m[1] as string, m[2] as string]);
+      checks.push([m[1] as string, m[3] as string, m[2] as Check[2]]);
       continue;
     }
     if (/^\/\/\s*@param\b/.test(line)) {
@@ -131,14 +135,19 @@ export function parseInvestigation(name: string, text: string): Investigation {
   for (const used of usedParameters(text)) {
     if (!declared.has(used)) throw new Error(`investigation ${name}: $${used} has no @param`);
   }
-  for (const [a, b] of checks) {
-    for (const p of [a, b]) {
-      const spec = params.find((x) => x.name === p);
-      if (!spec || !ORDERED.includes(spec.type))
+  for (const [a, b, op] of checks) {
+    const specs = [a, b].map((p) => params.find((x) => x.name === p));
+    for (const [i, p] of [a, b].entries()) {
+      const spec = specs[i];
+      if (op === '<' && (!spec || !ORDERED.includes(spec.type)))
         throw new Error(
           `investigation ${name}: @check ${a} < ${b}: ${p} is no int, float or datetime @param`,
         );
+      if (op === '!=' && !spec)
+        throw new Error(`investigation ${name}: @check ${a} != ${b}: ${p} is no @param`);
     }
+    if (op === '!=' && specs[0]?.type !== specs[1]?.type)
+      throw new Error(`investigation ${name}: @check ${a} != ${b}: not of one type`);
   }
   return { name, description, params, checks, text, schema: schemaFor(params, checks) };
 }
@@ -241,11 +250,11 @@ function specSchema(spec: ParamSpec): z.ZodType {
 
 /**
  * The request body schema: declared parameters only, defaults applied, optionals null;
- * each `@check a < b` holds where both are given.
+ * each `@check` holds where both of its values are given.
  */
 export function schemaFor(
   params: readonly ParamSpec[],
-  checks: readonly [string, string][] = [],
+  checks: readonly Check[] = [],
 ): z.ZodType<Record<string, unknown>> {
   const shape: Record<string, z.ZodType> = {};
   for (const p of params) {
@@ -264,11 +273,14 @@ export function schemaFor(
     .object(shape)
     .strict()
     .superRefine((values, ctx) => {
-      for (const [a, b] of checks) {
+      for (const [a, b, op] of checks) {
         const x = values[a];
         const y = values[b];
-        if (typeof x === 'number' && typeof y === 'number' && !(x < y))
+        if (op === '<' && typeof x === 'number' && typeof y === 'number' && !(x < y))
           ctx.addIssue({ code: 'custom', path: [b], message: `must be after ${a}` });
+        // compared as parsed: canonical forms, so two spellings of one value are equal
+        if (op === '!=' && x !== null && x !== undefined && x === y)
+          ctx.addIssue({ code: 'custom', path: [b], message: `must differ from ${a}` });
       }
     }) as unknown as z.ZodType<Record<string, unknown>>;
 }

@@ -16,7 +16,7 @@ import { randomUUID } from 'node:crypto';
 import type { Principal } from './auth';
 import { type CypherMap, query } from './cypher';
 import type { Logger } from './logger';
-import type { Database, ManagedTransaction, QueryRunner } from './neo4j';
+import { type Database, type ManagedTransaction, type QueryRunner, int } from './neo4j';
 
 export const AUDIT_ACTIONS = [
   'investigation',
@@ -154,7 +154,8 @@ export class AuditLog {
     this.logger.info({ audit: true, id, repeats }, 'audit: refusals counted');
     try {
       await this.db.writeBriefly(
-        (tx) => tx.run(query(this.cypher, 'verdicts/count-audit-repeats'), { id, repeats }),
+        (tx) =>
+          tx.run(query(this.cypher, 'verdicts/count-audit-repeats'), { id, repeats: int(repeats) }),
         OWN_WRITE,
       );
     } catch (err) {
@@ -182,7 +183,7 @@ export class AuditLog {
     this.logLine(entry, params);
     try {
       await this.db.writeBriefly(
-        (tx) => tx.run(query(this.cypher, 'verdicts/complete-audit-entry'), params),
+        (tx) => tx.run(query(this.cypher, 'verdicts/complete-audit-entry'), stored(params)),
         OWN_WRITE,
       );
     } catch (err) {
@@ -245,7 +246,7 @@ export class AuditLog {
   }
 
   private async writeEntry(tx: QueryRunner, params: Record<string, unknown>) {
-    await tx.run(query(this.cypher, 'verdicts/create-audit-entry'), params);
+    await tx.run(query(this.cypher, 'verdicts/create-audit-entry'), stored(params));
   }
 }
 
@@ -256,4 +257,15 @@ function serialise(params: Record<string, unknown>): string {
   } catch (err) {
     return JSON.stringify({ unserialisable: err instanceof Error ? err.message : String(err) });
   }
+}
+
+/**
+ * Times as Neo4j integers, as the graph stores times (a JS number goes as a float, which
+ * `datetime({epochMillis: …})` refuses); the log line keeps plain numbers.
+ */
+function stored(params: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...params };
+  for (const key of ['at', 'endedAt'])
+    if (typeof out[key] === 'number') out[key] = int(out[key] as number);
+  return out;
 }

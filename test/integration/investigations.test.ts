@@ -338,6 +338,12 @@ describe('POST /v1/investigations/{name}', () => {
       // an empty or backwards window (@check from < to) was 200 with no rows
       ['signup-bursts', { from: '2026-02-02T00:00:00Z', to: '2026-02-01T00:00:00Z' }, 'to'],
       ['signup-bursts', { from: '2026-02-01T00:00:00Z', to: '2026-02-01T00:00:00Z' }, 'to'],
+      // one account at both ends (@check fromAccountId != toAccountId) was 200 with no rows
+      [
+        'shortest-identifier-chain',
+        { fromAccountId: 'acct-1', toAccountId: 'acct-1' },
+        'toAccountId',
+      ],
       ['model-migration', { model: 'm', minShare: 'half' }, 'minShare'],
       ['model-migration', { model: 'm', minShare: 2 }, 'minShare'],
       ['model-migration', { model: 'm', hours: -1 }, 'hours'],
@@ -404,6 +410,15 @@ describe('POST /v1/investigations/{name}', () => {
     expect(entry).toMatchObject({ actor: 'ana', role: 'analyst', outcome: 'ok' });
     expect(JSON.parse(entry.params as string)).toEqual({ accountId: 'ring:4', limit: 100 });
     expect(svc.logs.some((l) => l.includes('"audit":true') && l.includes('ring:4'))).toBe(true);
+    // Times are integers, as cypher/README says: datetime({epochMillis}) refuses a float
+    // (review: audit times were written as floats).
+    const times = await neo4j.driver.executeQuery(
+      `MATCH (e:AuditEntry {id: $id})
+       RETURN e.at IS :: INTEGER NOT NULL AND e.endedAt IS :: INTEGER NOT NULL AS integers,
+              datetime({epochMillis: e.at}) <= datetime({epochMillis: e.endedAt}) AS ordered`,
+      { id: entry.id },
+    );
+    expect(times.records.map((r) => [r.get('integers'), r.get('ordered')])).toEqual([[true, true]]);
   });
 
   it('writes the audit line whatever LOG_LEVEL says', async () => {

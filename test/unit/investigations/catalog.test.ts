@@ -114,6 +114,30 @@ describe('parseInvestigation', () => {
     ).toThrow(/malformed @check/);
   });
 
+  it('holds @check a != b on the parsed values, and refuses one between two types', () => {
+    const inv = parseInvestigation(
+      'x',
+      '// @description d\n// @param a ip\n// @param b ip?\n// @check a != b\nRETURN $a, $b',
+    );
+    expect(inv.schema.safeParse({ a: '10.0.0.1', b: '10.0.0.2' }).success).toBe(true);
+    expect(inv.schema.safeParse({ a: '10.0.0.1' }).success).toBe(true); // `b` not given
+    // two spellings of one address are one value
+    const same = inv.schema.safeParse({ a: '10.0.0.1', b: '::ffff:10.0.0.1' });
+    expect(same.success).toBe(false);
+    expect(same.error?.issues.map((i) => [i.path.join('.'), i.message])).toEqual([
+      ['b', 'must differ from a'],
+    ]);
+    expect(() =>
+      parseInvestigation(
+        'x',
+        '// @description d\n// @param a string\n// @param b int\n// @check a != b\nRETURN $a, $b',
+      ),
+    ).toThrow(/not of one type/);
+    expect(() =>
+      parseInvestigation('x', '// @description d\n// @param a string\n// @check a != c\nRETURN $a'),
+    ).toThrow(/c is no @param/);
+  });
+
   it('reads ranges of numbers and holds values and defaults to them', () => {
     const ranged = parseInvestigation(
       'r',
