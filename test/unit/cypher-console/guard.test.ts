@@ -9,6 +9,7 @@ import {
   procedureName,
 } from '../../../src/cypher-console/guard';
 import { AppError } from '../../../src/platform/errors';
+import { rng } from '../../support/linkage-fixtures';
 
 const plan = (...ops: string[]) => ({
   operatorType: ops[0] as string,
@@ -406,6 +407,47 @@ describe('assertQueryText', () => {
     ]) {
       expect([q, reasonOf(q)]).toEqual([q, undefined]);
     }
+  });
+
+  it('finds IN TRANSACTIONS as a forward scan from each `} IN` does, in one pass', () => {
+    // The scan ran from every `} IN` to the end: 20,000 characters of `{}IN` held the
+    // service's thread for about a second (review). The one pass must answer as it did.
+    const WORDS = '{ } } ( ) [ ] IN IN TRANSACTIONS TRANSACTIONS RETURN ; . x'.split(' ');
+    const forward = (toks: string[], from: number): boolean => {
+      let depth = 0;
+      for (let j = from; j < toks.length; j++) {
+        const t = toks[j] as string;
+        if ('([{'.includes(t)) depth++;
+        else if (')]}'.includes(t)) {
+          if (depth === 0) return false;
+          depth--;
+        } else if (t === ';' && depth === 0) return false;
+        else if (depth === 0 && /^[A-Z]/.test(t) && toks[j - 1] !== '.') {
+          if (t === 'TRANSACTIONS') return true;
+          if (t === 'RETURN') return false;
+        }
+      }
+      return false;
+    };
+    const r = rng(7);
+    let refusedCount = 0;
+    for (let k = 0; k < 3000; k++) {
+      const toks = Array.from({ length: 2 + Math.floor(r() * 14) }, () => {
+        return WORDS[Math.floor(r() * WORDS.length)] as string;
+      });
+      const expected = toks.some(
+        (t, i) => t === 'IN' && toks[i - 1] === '}' && forward(toks, i + 1),
+      );
+      const q = toks.join(' ');
+      const got = reasonOf(q);
+      expect([q, got]).toEqual([q, expected ? 'bad_request:in_transactions' : undefined]);
+      if (expected) refusedCount++;
+    }
+    expect(refusedCount).toBeGreaterThan(50); // both answers were exercised
+    expect(reasonOf(`RETURN ${'{}IN'.repeat(4_998)}`)).toBeUndefined();
+    expect(reasonOf(`RETURN ${'{}IN'.repeat(4_998)} TRANSACTIONS`)).toBe(
+      'bad_request:in_transactions',
+    );
   });
 
   it('refuses any unicode escape with 400, reason unicode_escape (Neo4j decodes them first)', () => {
