@@ -17,28 +17,38 @@ import type { Logger } from './logger';
  * in that text splits it into more "names", so a name with a space or punctuation in it
  * is text, not a name (review, 12-05).
  */
-export function loggedUrl(url: string, routed = true): string {
+export function loggedUrl(url: string, path: PathShown = 'whole'): string {
   const q = url.indexOf('?');
-  const path = pathShown(q < 0 ? url : url.slice(0, q), routed);
-  if (q < 0) return path;
+  const shownPath = loggedPath(q < 0 ? url : url.slice(0, q), path);
+  if (q < 0) return shownPath;
   const names = [...new URLSearchParams(url.slice(q + 1)).keys()];
   const shown = names.filter((n) => PARAMETER_NAME.test(n));
   const hidden = names.length - shown.length;
   if (hidden > 0) shown.push(`(${hidden} other${hidden > 1 ? 's' : ''})`);
-  return shown.length > 0 ? `${path}?${shown.join('&')}` : path;
+  return shown.length > 0 ? `${shownPath}?${shown.join('&')}` : shownPath;
 }
 
 /**
- * A path no route took (a 404) is the client's text too, and may be anything: its first
- * 64 characters say what was asked for. A routed path holds only ids, kept whole.
+ * How much of a path to log. A path is the client's text, a prompt even: only one a route
+ * took and answered below 400 (its ids validated and found) is kept whole. One a route
+ * took but refused (its `:id` may be any text: a 403 is decided before it is read) keeps
+ * 64 characters a segment; one no route took, its first 64 characters (review, 12-05).
  */
-function pathShown(path: string, routed: boolean): string {
-  return routed || path.length <= UNROUTED_PATH_CHARS
-    ? path
-    : `${path.slice(0, UNROUTED_PATH_CHARS)}…`;
+export type PathShown = 'whole' | 'segments' | 'prefix';
+
+export function pathShown(routed: boolean, status: number): PathShown {
+  return !routed ? 'prefix' : status < 400 ? 'whole' : 'segments';
 }
 
-const UNROUTED_PATH_CHARS = 64;
+export function loggedPath(path: string, shown: PathShown): string {
+  const cut = (text: string) =>
+    text.length <= SHOWN_CHARS ? text : `${text.slice(0, SHOWN_CHARS)}…`;
+  if (shown === 'whole') return path;
+  if (shown === 'prefix') return cut(path);
+  return path.split('/').map(cut).join('/');
+}
+
+const SHOWN_CHARS = 64;
 
 const PARAMETER_NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,31}$/;
 
@@ -53,7 +63,7 @@ export function accessLog(logger: Logger, skip: (path: string) => boolean): Requ
         {
           reqId: id,
           method: req.method,
-          url: loggedUrl(req.originalUrl, req.route !== undefined),
+          url: loggedUrl(req.originalUrl, pathShown(req.route !== undefined, res.statusCode)),
           status: res.statusCode,
           ms: Math.round((performance.now() - started) * 10) / 10,
           caller: req.principal?.name,

@@ -8,6 +8,7 @@ import express, { type ErrorRequestHandler, type RequestHandler } from 'express'
 import { z, type ZodType } from 'zod';
 import { UNKNOWN_KEY } from './auth';
 import { clientName } from './client-name';
+import { loggedPath } from './access-log';
 import { AppError, isAppError, retryAfterSeconds } from './errors';
 import type { Logger } from './logger';
 
@@ -80,14 +81,12 @@ interface BodyParserError {
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     const appError = asAppError(err);
-    if (appError.code === 'internal') logger.error({ err, path: req.path }, 'unhandled error');
+    const path = loggedPath(req.path, 'segments'); // the client's text: see access-log.ts
+    if (appError.code === 'internal') logger.error({ err, path }, 'unhandled error');
     else if (appError.code === 'database_unavailable')
       logger.warn({ err: appError.cause }, 'database unavailable');
     else if (appError.code === 'query_memory_limit')
-      logger.warn(
-        { err: appError.cause, path: req.path },
-        'past the memory one transaction may use',
-      );
+      logger.warn({ err: appError.cause, path }, 'past the memory one transaction may use');
     const body: { code: string; message: string; details?: unknown } = {
       code: appError.code,
       message: appError.message,
