@@ -1,5 +1,8 @@
-// Lint config: typescript-eslint's recommended rules over src, test and bench.
+// Lint config: typescript-eslint's recommended rules over src, test and bench, and for
+// tests the jest rules that keep a test honest (an expect that is never awaited or has
+// no matcher, a skipped or focused test, a test that asserts nothing).
 import js from '@eslint/js';
+import jest from 'eslint-plugin-jest';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -40,6 +43,22 @@ export default tseslint.config(
       'src/platform/neo4j-local.ts',
     ],
     rules: { 'no-restricted-properties': 'off' },
+  },
+  {
+    files: ['test/**/*.ts'],
+    plugins: { jest },
+    rules: {
+      'jest/valid-expect': 'error',
+      'jest/no-disabled-tests': 'error',
+      'jest/no-focused-tests': 'error',
+      // set-up may assert too: a failed beforeAll fails the file's tests
+      'jest/no-standalone-expect': [
+        'error',
+        { additionalTestBlockFunctions: ['beforeAll', 'beforeEach', 'afterAll', 'afterEach'] },
+      ],
+      // helpers named for what they check assert inside (e.g. ctrlC in service-process)
+      'jest/expect-expect': ['error', { assertFunctionNames: ['expect', 'ctrlC'] }],
+    },
   },
   {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
