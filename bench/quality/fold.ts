@@ -174,7 +174,7 @@ function toInput(
   const la: number[] = [];
   const li: number[] = [];
   const lc: number[] = [];
-  const modelFirst = new Map<string, number>();
+  const modelNames = new Set<string>();
   const ipKind = ROW_KINDS.findIndex(([, k]) => k === 'ip');
 
   const link = (a: number, kind: IdentifierKind, value: string, count: number): void => {
@@ -208,8 +208,7 @@ function toInput(
     for (const cidr of [...subnets.keys()].sort())
       link(a, 'subnet', cidr, subnets.get(cidr) as number);
     const used = [...(models.get(id)?.entries() ?? [])].sort(([x], [y]) => (x < y ? -1 : 1));
-    for (const [name, m] of used)
-      modelFirst.set(name, Math.min(modelFirst.get(name) ?? Infinity, m.firstUse));
+    for (const [name] of used) modelNames.add(name);
     return {
       id,
       signupAt: s.signupAt,
@@ -237,9 +236,7 @@ function toInput(
     linkAccount: Int32Array.from(la),
     linkIdentifier: Int32Array.from(li),
     linkCount: Float64Array.from(lc),
-    models: [...modelFirst.entries()]
-      .sort(([x], [y]) => (x < y ? -1 : 1))
-      .map(([name, firstSeen]) => ({ name, firstSeen })),
+    models: [...modelNames].sort(),
     allowlist: [],
     previousClusters: [],
     previousRunId: null,

@@ -25,7 +25,7 @@ import {
 } from './allowlist';
 import { AccountTableBuilder, type AccountRow } from './account-table';
 import { PACKED_FORMAT, PackedPageReader, type PageSink } from './extract-packed';
-import { Growable } from './growable';
+import { Growable, StringIndex } from './growable';
 import { IdentifierTableBuilder, type IdentifierTable } from './identifier-table';
 import { IDENTIFIER_KINDS, type IdentifierKind, type LinkageInput } from './types';
 
@@ -138,8 +138,8 @@ function nullableNum(value: unknown): number | null {
 class InputBuilder implements PageSink {
   readonly accounts = new AccountTableBuilder();
   private readonly identifiers = new IdentifierTableBuilder();
-  private readonly byKind = new Map<IdentifierKind, Map<string, number>>(
-    IDENTIFIER_KINDS.map((k) => [k, new Map<string, number>()]),
+  private readonly byKind = new Map<IdentifierKind, StringIndex>(
+    IDENTIFIER_KINDS.map((k) => [k, new StringIndex()]),
   );
   readonly linkAccount = Growable.int32();
   readonly linkIdentifier = Growable.int32();
@@ -148,7 +148,7 @@ class InputBuilder implements PageSink {
   private readonly subnets = new Map<string, number>(); // one account's subnets, reused
 
   private identifierIndex(kind: IdentifierKind, value: string): number {
-    const map = this.byKind.get(kind) as Map<string, number>;
+    const map = this.byKind.get(kind) as StringIndex;
     let i = map.get(value);
     if (i === undefined) {
       i = this.identifiers.add(kind, value);
@@ -379,11 +379,8 @@ export async function extract(
   const { accounts, linkAccount, linkIdentifier, linkCount, linksPerKind } = into;
 
   const models = await db.read(async (tx) => {
-    const res = await tx.run(query(cypher, 'linkage/read-model-first-use'));
-    return res.records.map((r) => ({
-      name: String(r.get('name')),
-      firstSeen: num(r.get('firstSeen')),
-    }));
+    const res = await tx.run(query(cypher, 'linkage/read-model-names'));
+    return res.records.map((r) => String(r.get('name')));
   });
   const allowlist = await readAllowlist(db, cypher, opts.configAllowlist);
   // On the leader (a write transaction that writes nothing): a lagging replica could

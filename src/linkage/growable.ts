@@ -28,3 +28,38 @@ export class Growable<T extends Int32Array | Float64Array> {
     return this.data.slice(0, this.length) as T;
   }
 }
+
+/**
+ * String → number past the 2^24 entries one V8 Map holds: once a map is full, further
+ * keys go to a new one. Extract interns every distinct value of a kind in one of these,
+ * and prompt fingerprints only accumulate (about 1 M at 1 M accounts), so one Map would
+ * fail the run at ~16.8 M of them (review, 12-05). Lookups try the maps in order: one
+ * map, as ever, until the first is full.
+ */
+export class StringIndex {
+  private readonly maps: Map<string, number>[] = [new Map()];
+  constructor(private readonly perMap = 2 ** 24 - 1) {}
+
+  get(key: string): number | undefined {
+    for (const map of this.maps) {
+      const value = map.get(key);
+      if (value !== undefined) return value;
+    }
+    return undefined;
+  }
+
+  set(key: string, value: number): void {
+    let last = this.maps[this.maps.length - 1] as Map<string, number>;
+    if (last.size >= this.perMap) this.maps.push((last = new Map()));
+    last.set(key, value);
+  }
+
+  get size(): number {
+    return this.maps.reduce((n, m) => n + m.size, 0);
+  }
+
+  clear(): void {
+    this.maps.length = 1;
+    this.maps[0]?.clear();
+  }
+}

@@ -79,8 +79,8 @@ export interface LinkageInput {
   linkAccount: Int32Array; // index into accounts
   linkIdentifier: Int32Array; // index into identifiers
   linkCount: Float64Array; // events behind the link (requests over that IP, …)
-  /** Each model's first use by any account (epoch ms); score takes a release from the accounts' own first uses (signals/context.ts). */
-  models: { name: string; firstSeen: number }[];
+  /** Names of the models accounts used, sorted: the order score lists releases in (it takes each release from the accounts' own first uses, signals/context.ts). */
+  models: string[];
   /** Values that must never link accounts (config + analysts' benign verdicts). */
   allowlist: Identifier[];
   /** The current run's published clusters, for stable ids. */

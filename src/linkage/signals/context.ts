@@ -167,7 +167,7 @@ export function modelReleases(
   k: number,
 ): { name: string; firstSeen: number }[] {
   k = Math.max(1, k);
-  const earliest = new Map<string, number[]>(input.models.map((m) => [m.name, []]));
+  const earliest = new Map<string, number[]>(input.models.map((name) => [name, []]));
   for (const account of input.accounts) {
     for (const use of account.models) {
       let list = earliest.get(use.name);

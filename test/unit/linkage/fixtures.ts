@@ -240,10 +240,7 @@ export function makeInput(accounts: FixtureAccount[], allowlist: Identifier[] = 
     linkAccount: Int32Array.from(la),
     linkIdentifier: Int32Array.from(li),
     linkCount: Float64Array.from(lc),
-    models: [
-      { name: OLD_MODEL, firstSeen: T0 },
-      { name: NEW_MODEL, firstSeen: RELEASE },
-    ],
+    models: [OLD_MODEL, NEW_MODEL],
     allowlist,
     previousClusters: [],
     previousRunId: null,

@@ -532,7 +532,7 @@ describe('score: each reason code appears when its pattern is planted', () => {
       ...outsider.models,
       { name: 'model-typo', count: 1, firstUse: 0, hours: epoch },
     ];
-    input.models = [...input.models, { name: 'model-typo', firstSeen: 0 }];
+    input.models = [...input.models, 'model-typo'];
     const [c] = score(input, detectionFor(input, [group.map((a) => a.id)]));
     expect(c?.signals.new_models).toBe(1);
     expect(reason(c as ScoredCluster, 'model_pivot_24h')).toBeGreaterThan(0.4);
@@ -552,7 +552,7 @@ describe('score: each reason code appears when its pattern is planted', () => {
     // NaN failed every comparison and took the k-th place when it came after k uses:
     // the release then hung on the accounts' order.
     const uses = (order: number[]) => ({
-      models: [{ name: 'm', firstSeen: 1000 }],
+      models: ['m'],
       accounts: order.map((firstUse, i) => ({
         id: `a${i}`,
         models: [{ name: 'm', count: 1, firstUse, hours: { keys: [], counts: [] } }],
