@@ -238,7 +238,11 @@ export function pidAlive(pid: number): boolean {
 }
 
 /** Takes the build lock (O_EXCL create); waits for other holders, breaks stale locks. */
-async function acquireLock(lockPath: string, log: (msg: string) => void): Promise<() => void> {
+export async function acquireLock(
+  lockPath: string,
+  log: (msg: string) => void,
+  hooks: { beforeBreak?: () => void } = {},
+): Promise<() => void> {
   const deadline = Date.now() + BUILD_TIMEOUT_MS;
   let announced = false;
   for (;;) {
@@ -257,9 +261,11 @@ async function acquireLock(lockPath: string, log: (msg: string) => void): Promis
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
     let stale = false;
+    let seen = '';
     try {
       const st = fs.statSync(lockPath);
-      const holder = Number.parseInt(fs.readFileSync(lockPath, 'utf8').split(' ')[0] ?? '', 10);
+      seen = fs.readFileSync(lockPath, 'utf8');
+      const holder = Number.parseInt(seen.split(' ')[0] ?? '', 10);
       const ageMs = Date.now() - st.mtimeMs;
       // A lock whose holder (same machine) is gone is stale, and one older than a build
       // may take: a live holder's Maven may run that long, and a rebuild removes its output.
@@ -271,11 +277,8 @@ async function acquireLock(lockPath: string, log: (msg: string) => void): Promis
     }
     if (stale) {
       log(`neo4j-local: breaking stale build lock ${lockPath}`);
-      try {
-        fs.unlinkSync(lockPath);
-      } catch {
-        // someone else broke it first
-      }
+      hooks.beforeBreak?.();
+      if (!breakStaleLock(lockPath, seen)) await sleep(100);
       continue;
     }
     if (!announced) {
@@ -287,6 +290,49 @@ async function acquireLock(lockPath: string, log: (msg: string) => void): Promis
     }
     await sleep(500);
   }
+}
+
+/** A takeover takes milliseconds; one this old was left by a process that died in it. */
+const TAKEOVER_STALE_MS = 10_000;
+
+/**
+ * Removes the stale lock `seen` if it is still that one, under `<lock>.takeover` created
+ * exclusively: two waiters that judged the same lock stale would otherwise both remove
+ * it, and the second would remove the lock the first had made meanwhile, so both built
+ * into one target/ (review, 12-05; first-load-lock.ts does the same). False when another
+ * process is taking it over.
+ */
+function breakStaleLock(lockPath: string, seen: string): boolean {
+  const takeover = `${lockPath}.takeover`;
+  try {
+    fs.closeSync(fs.openSync(takeover, 'wx'));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    let age: number | undefined;
+    try {
+      age = Date.now() - fs.statSync(takeover).mtimeMs;
+    } catch {
+      return false; // done meanwhile
+    }
+    if (age > TAKEOVER_STALE_MS)
+      throw new Error(
+        `neo4j-local: a process died while breaking the stale build lock ${lockPath}: ` +
+          `if no build is running, remove ${takeover}`,
+      );
+    return false;
+  }
+  try {
+    let now: string | undefined;
+    try {
+      now = fs.readFileSync(lockPath, 'utf8');
+    } catch {
+      now = undefined; // gone already
+    }
+    if (now === seen) fs.unlinkSync(lockPath);
+  } finally {
+    fs.rmSync(takeover, { force: true });
+  }
+  return true;
 }
 
 function tail(text: string, chars = TAIL_CHARS): string {

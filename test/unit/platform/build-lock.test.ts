@@ -1,0 +1,70 @@
+/**
+ * The launcher's build lock, broken as stale by two waiters at once: the second must not
+ * remove the lock the first made meanwhile (review, 12-05: both then ran Maven into one
+ * target/). The race is made with the hook between judging the lock stale and breaking it.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { acquireLock } from '../../../src/platform/neo4j-local';
+
+let dir: string;
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'coterie-build-lock-'));
+});
+afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+/** A pid no process has: its lock is stale once older than 2 s. */
+function deadPid(): number {
+  for (let pid = 4_000_000; ; pid--) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return pid;
+    }
+  }
+}
+
+it('a waiter that judged a lock stale leaves the lock another waiter took meanwhile', async () => {
+  const lock = path.join(dir, 'build.lock');
+  fs.writeFileSync(lock, `${deadPid()} 2026-01-01T00:00:00Z\n`);
+  const old = new Date(Date.now() - 10_000);
+  fs.utimesSync(lock, old, old);
+  const theirs = `${process.pid} the other waiter\n`;
+  let raced = false;
+  const logs: string[] = [];
+  const taking = acquireLock(lock, (m) => logs.push(m), {
+    beforeBreak: () => {
+      if (raced) return;
+      raced = true;
+      // the other waiter broke the stale lock and took its own, between our judging
+      // it stale and our breaking it
+      fs.rmSync(lock);
+      fs.writeFileSync(lock, theirs);
+    },
+  });
+  // ours waits on theirs (a live pid, this process): theirs is still in place
+  await new Promise((r) => setTimeout(r, 700));
+  expect(raced).toBe(true);
+  expect(fs.readFileSync(lock, 'utf8')).toBe(theirs);
+  expect(fs.existsSync(`${lock}.takeover`)).toBe(false);
+  // theirs released: ours is taken
+  fs.rmSync(lock);
+  const release = await taking;
+  expect(fs.readFileSync(lock, 'utf8')).toMatch(new RegExp(`^${process.pid} `));
+  release();
+  expect(fs.existsSync(lock)).toBe(false);
+  expect(logs).toEqual(
+    expect.arrayContaining(['neo4j-local: another process is building the launcher, waiting']),
+  );
+});
+
+it('breaks a stale lock no one else is taking', async () => {
+  const lock = path.join(dir, 'build.lock');
+  fs.writeFileSync(lock, `${deadPid()} 2026-01-01T00:00:00Z\n`);
+  const old = new Date(Date.now() - 10_000);
+  fs.utimesSync(lock, old, old);
+  const release = await acquireLock(lock, () => undefined);
+  expect(fs.readFileSync(lock, 'utf8')).toMatch(new RegExp(`^${process.pid} `));
+  release();
+});
