@@ -11,7 +11,7 @@ import type { Context } from '../context';
 import { AuditLog, type AuditRecord, type StartedEntry } from '../platform/audit';
 import type { Principal } from '../platform/auth';
 import { AppError, isAppError } from '../platform/errors';
-import { int, resultTooDeep } from '../platform/neo4j';
+import { ENDED_UNDER_IT, int, resultTooDeep, toAppError } from '../platform/neo4j';
 import { assertQueryText, nestingDepth, QUERY_MAX_NESTING } from './guard';
 import { AnalystQueries, type CappedRows, type Slot } from './run';
 
@@ -171,6 +171,7 @@ export function mapQueryError(err: unknown, analystsText = false): unknown {
   // of stack (found by review: `reduce(l = [], i IN range(1, 3000) | [l])` was a 500).
   if (err instanceof RangeError && /call stack/i.test(err.message)) return resultTooDeep(err);
   if (isAppError(err) || !(err instanceof Neo4jError)) return err;
+  if (ENDED_UNDER_IT.has(err.code)) return toAppError(err); // 503, not the analyst's 400
   if (
     err.code === 'Neo.ClientError.Statement.AccessMode' ||
     err.code === 'Neo.ClientError.Security.Forbidden'

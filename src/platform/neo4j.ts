@@ -403,6 +403,24 @@ function noRetryPastMemoryLimit<T>(
   };
 }
 
+/** Transient errors the driver re-files as Neo.ClientError.* (response-handler.js). */
+export const ENDED_UNDER_IT = new Set([
+  'Neo.ClientError.Transaction.Terminated',
+  'Neo.ClientError.Transaction.LockClientStopped',
+]);
+
+/** System error codes of a socket that cannot reach, or lost, its server. */
+const SOCKET_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
 export function toAppError(err: unknown): unknown {
   if (err instanceof AppError) return err;
   if (err instanceof Neo4jError) {
@@ -430,27 +448,27 @@ export function toAppError(err: unknown): unknown {
           'collect(), ORDER BY, DISTINCT or aggregations, or a LIMIT earlier',
       );
     }
-    // Deadlocks, lock timeouts and the like that outlasted the driver's retries.
-    if (err.code.startsWith('Neo.TransientError.')) {
+    // Deadlocks, lock timeouts and the like that outlasted the driver's retries, and a
+    // transaction ended under it (TERMINATE TRANSACTION, Neo4j stopping), which the
+    // driver files as a client error though it is none (review, 12-05: a 500, and in the
+    // console a 400 that blamed the analyst).
+    if (err.code.startsWith('Neo.TransientError.') || ENDED_UNDER_IT.has(err.code)) {
       return new AppError('database_busy', `Neo4j is busy (${err.code}); retry later`, {
         cause: err,
       });
     }
   }
   // The driver's own failures (its pool's "acquisition timed out" and "Pool is closed"
-  // are Neo4jErrors with code N/A) and socket errors (a system error code), by their
-  // text. Not a status from the server (code Neo.*): its syntax errors quote the query,
-  // and CONNECTED_FROM would match "connect"; nor an error of ours thrown in a
-  // transaction, whose text may name a file such as kafka-connect.jsonl.
-  const driverOrSocket =
+  // are Neo4jErrors with code N/A), by their text; not a status from the server (code
+  // Neo.*): its syntax errors quote the query, and CONNECTED_FROM would match "connect".
+  // Other errors only by a socket's error code: a file error's text may name a file such
+  // as kafka-connect.jsonl (review, 12-05: an ENOENT on it read as Neo4j unreachable).
+  const unreachable =
     err instanceof Neo4jError
-      ? !err.code.startsWith('Neo.')
-      : typeof (err as NodeJS.ErrnoException).code === 'string';
-  if (
-    err instanceof Error &&
-    driverOrSocket &&
-    /ECONNREFUSED|connect|Pool is closed|acquisition timed out/i.test(err.message)
-  ) {
+      ? !err.code.startsWith('Neo.') &&
+        /ECONNREFUSED|connect|Pool is closed|acquisition timed out/i.test(err.message)
+      : err instanceof Error && SOCKET_ERRORS.has(String((err as NodeJS.ErrnoException).code));
+  if (unreachable) {
     return new AppError('database_unavailable', 'Neo4j is unreachable', { cause: err });
   }
   return err;

@@ -19,6 +19,19 @@ describe('mapQueryError', () => {
     ).toBeInstanceOf(Neo4jError);
   });
 
+  it("a transaction ended under the query is 503, not the analyst's 400 (review, 12-05)", () => {
+    // TERMINATE TRANSACTION or Neo4j stopping: the driver files both as client errors.
+    for (const analystsText of [true, false])
+      for (const code of [
+        'Neo.ClientError.Transaction.Terminated',
+        'Neo.ClientError.Transaction.LockClientStopped',
+      ])
+        expect([code, mapQueryError(neo4jError(code), analystsText)]).toEqual([
+          code,
+          expect.objectContaining({ code: 'database_busy', status: 503 }),
+        ]);
+  });
+
   it('client errors are bad requests and refused writes write_not_allowed, either way', () => {
     for (const analystsText of [true, false]) {
       expect(

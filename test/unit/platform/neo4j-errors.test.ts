@@ -105,6 +105,17 @@ describe('toAppError', () => {
     // on was reported as "Neo4j is unreachable".
     const ours = new Error('another import ran while /data/kafka-connect/e.jsonl was hashed');
     expect(toAppError(ours)).toBe(ours);
+    // nor a file error with a system code: only a socket's codes say Neo4j is away
+    // (review, 12-05: an ENOENT naming kafka-connect.jsonl read as unreachable)
+    const missing = Object.assign(
+      new Error("ENOENT: no such file or directory, open '/data/kafka-connect.jsonl'"),
+      { code: 'ENOENT' },
+    );
+    expect(toAppError(missing)).toBe(missing);
+    for (const code of ['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND']) {
+      const lost = Object.assign(new Error(`read ${code}`), { code });
+      expect([code, (toAppError(lost) as AppError).code]).toEqual([code, 'database_unavailable']);
+    }
   });
 });
 
