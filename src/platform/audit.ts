@@ -76,11 +76,19 @@ export interface StartedEntry {
   at: number;
 }
 
+/** One actor's and action's refusals counted on the entry the first one stored. */
+interface RefusalWindow {
+  id: string;
+  more: number;
+  /** whether the first refusal's entry is in Neo4j (the count has a node to go on) */
+  stored: boolean;
+}
+
 export class AuditLog {
   /** At info whatever LOG_LEVEL says: a quieter service must not lose its audit lines. */
   private readonly logger: Logger;
   /** Open refusal windows by actor and action: the stored entry and refusals since. */
-  private readonly refusals = new Map<string, { id: string; more: number }>();
+  private readonly refusals = new Map<string, RefusalWindow>();
 
   constructor(
     private readonly db: Database,
@@ -89,6 +97,15 @@ export class AuditLog {
     private readonly windowTimer: WindowTimer = unrefTimer,
   ) {
     this.logger = logger.child({}, { level: 'info' });
+    // Windows still open at shutdown are counted before the driver closes: their timers
+    // would fire after the process had exited (review, 12-05).
+    db.onClose(() => this.countOpenWindows());
+  }
+
+  private async countOpenWindows(): Promise<void> {
+    const open = [...this.refusals.values()].filter((w) => w.stored && w.more > 0);
+    this.refusals.clear();
+    await Promise.all(open.map((w) => this.countRepeats(w.id, w.more)));
   }
 
   /**
@@ -129,9 +146,10 @@ export class AuditLog {
       this.logLine(entry, { ...this.params(entry, randomUUID()), repeatOf: open.id });
       return;
     }
-    const window = { id: randomUUID(), more: 0 };
+    const window: RefusalWindow = { id: randomUUID(), more: 0, stored: false };
     this.refusals.set(key, window);
     const { stored } = await this.store(entry, window.id);
+    window.stored = stored;
     if (!stored) {
       // No node to count on: the next refusal is stored as a first one. Those counted
       // meanwhile have their log lines only (the count matched nothing, without a word).
@@ -145,6 +163,7 @@ export class AuditLog {
     }
     // from the write on, so the count never reaches Neo4j before the node
     this.windowTimer(() => {
+      if (this.refusals.get(key) !== window) return; // counted at shutdown
       this.refusals.delete(key);
       if (window.more > 0) void this.countRepeats(window.id, window.more);
     }, windowMs);

@@ -250,6 +250,25 @@ describe('POST /v1/cypher', () => {
     expect(await stored('flooder')).toHaveLength(2);
   });
 
+  it('a refusal window still open at shutdown is counted before the driver closes (review, 12-05)', async () => {
+    // Its timer would fire after the process had exited: the count was lost.
+    const db = openDatabase({ uri: neo4j.uri, user: neo4j.user, password: neo4j.password });
+    const audit = new AuditLog(db, svc.ctx.cypher, svc.ctx.logger, () => undefined); // never closes
+    const entry = {
+      actor: { name: 'flooder-at-stop', role: 'analyst' as const },
+      action: 'cypher' as const,
+      target: 'adhoc',
+      params: { query: 'RETURN "flood"' },
+      outcome: 'too_many_queries',
+    };
+    for (let i = 0; i < 4; i++) await audit.refused(entry);
+    await db.close();
+    const rows = await neo4j.driver.executeQuery(
+      "MATCH (e:AuditEntry {actor: 'flooder-at-stop'}) RETURN e.repeats AS repeats",
+    );
+    expect(rows.records.map((r) => Number(r.get('repeats')))).toEqual([3]);
+  });
+
   it('400 for params nested too deep or too large, before anything runs or is audited', async () => {
     let deep: unknown = 1;
     for (let i = 0; i < 9; i++) deep = [deep];
