@@ -48,6 +48,7 @@
  */
 import { subnetOf } from '../ingest/subnet';
 import { coUseGroups, type CoUseGroups } from './co-use';
+import { StringIndex } from './growable';
 import { checkTemplates, promptTemplates, type PromptTemplates } from './lsh';
 import { lowerBound } from './signals/numbers';
 import {
@@ -544,8 +545,9 @@ function distinctValues(
   const allowedId = allowedIdentifiers(input, templates);
   const ids = input.identifiers;
   const ofIdentifier = new Int32Array(ids.length).fill(-1);
-  // One map per kind, keyed by the value string itself: no key string built per identifier.
-  const byKind = IDENTIFIER_KINDS.map(() => new Map<string, number>());
+  // One index per kind, keyed by the value string itself: no key string built per
+  // identifier (a StringIndex: IPs, like prompts, only accumulate past one Map's 2^24).
+  const byKind = IDENTIFIER_KINDS.map(() => new StringIndex());
   const kind: number[] = [];
   const allowed: number[] = [];
 
@@ -580,7 +582,7 @@ function distinctValues(
     const idKind = ids.kind(i);
     const k = kindIndex(idKind);
     const value = normalise(idKind, ids.value(i));
-    const byValue = byKind[k] as Map<string, number>;
+    const byValue = byKind[k] as StringIndex;
     let v = byValue.get(value);
     if (v === undefined) {
       v = kind.length;

@@ -31,8 +31,9 @@ export class Growable<T extends Int32Array | Float64Array> {
 
 /**
  * String → number past the 2^24 entries one V8 Map holds: once a map is full, further
- * keys go to a new one. Extract interns every distinct value of a kind in one of these,
- * and prompt fingerprints only accumulate (about 1 M at 1 M accounts), so one Map would
+ * keys go to a new one. Extract and build intern every distinct value of a kind in one
+ * of these (and LSH every fingerprint when it groups exact duplicates only), and prompt
+ * fingerprints and IPs only accumulate (about 1 M each at 1 M accounts), so one Map would
  * fail the run at ~16.8 M of them (review, 12-05). Lookups try the maps in order: one
  * map, as ever, until the first is full.
  */

@@ -17,6 +17,7 @@
  * never join them.
  */
 import { popcount32 } from '../ingest/simhash';
+import { StringIndex } from './growable';
 import type { IdentifierTable } from './identifier-table';
 import type { Identifier } from './types';
 
@@ -665,7 +666,7 @@ function exactDuplicateGroups(
   uf: UnionFind,
   stats: NearDuplicateStats,
 ): NearDuplicateStats {
-  const first = new Map<string, number>();
+  const first = new StringIndex(); // past one Map's 2^24 entries
   for (let i = 0; i < hi.length; i++) {
     const k = `${hi[i]}:${lo[i]}`;
     const seen = first.get(k);

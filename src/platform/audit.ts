@@ -80,8 +80,8 @@ export interface StartedEntry {
 interface RefusalWindow {
   id: string;
   more: number;
-  /** whether the first refusal's entry is in Neo4j (the count has a node to go on) */
-  stored: boolean;
+  /** whether the first refusal's entry got into Neo4j (the count has a node to go on) */
+  stored: Promise<boolean>;
 }
 
 export class AuditLog {
@@ -103,9 +103,14 @@ export class AuditLog {
   }
 
   private async countOpenWindows(): Promise<void> {
-    const open = [...this.refusals.values()].filter((w) => w.stored && w.more > 0);
+    const open = [...this.refusals.values()];
     this.refusals.clear();
-    await Promise.all(open.map((w) => this.countRepeats(w.id, w.more)));
+    // a window whose first entry is still being written is counted once it is there
+    await Promise.all(
+      open.map(async (w) => {
+        if ((await w.stored) && w.more > 0) await this.countRepeats(w.id, w.more);
+      }),
+    );
   }
 
   /**
@@ -146,14 +151,14 @@ export class AuditLog {
       this.logLine(entry, { ...this.params(entry, randomUUID()), repeatOf: open.id });
       return;
     }
-    const window: RefusalWindow = { id: randomUUID(), more: 0, stored: false };
+    const id = randomUUID();
+    const storing = this.store(entry, id).then((r) => r.stored);
+    const window: RefusalWindow = { id, more: 0, stored: storing };
     this.refusals.set(key, window);
-    const { stored } = await this.store(entry, window.id);
-    window.stored = stored;
-    if (!stored) {
+    if (!(await storing)) {
       // No node to count on: the next refusal is stored as a first one. Those counted
       // meanwhile have their log lines only (the count matched nothing, without a word).
-      this.refusals.delete(key);
+      if (this.refusals.get(key) === window) this.refusals.delete(key);
       if (window.more > 0)
         this.logger.error(
           { audit: true, id: window.id, repeats: window.more },

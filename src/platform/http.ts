@@ -81,7 +81,8 @@ interface BodyParserError {
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     const appError = asAppError(err);
-    const path = loggedPath(req.path, 'segments'); // the client's text: see access-log.ts
+    // the client's text: see access-log.ts (a path no route took may hold any number of /)
+    const path = loggedPath(req.path, req.route ? 'segments' : 'prefix');
     if (appError.code === 'internal') logger.error({ err, path }, 'unhandled error');
     else if (appError.code === 'database_unavailable')
       logger.warn({ err: appError.cause }, 'database unavailable');

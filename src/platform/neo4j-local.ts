@@ -264,8 +264,9 @@ export async function acquireLock(
     let seen = '';
     try {
       const st = fs.statSync(lockPath);
-      seen = fs.readFileSync(lockPath, 'utf8');
-      const holder = Number.parseInt(seen.split(' ')[0] ?? '', 10);
+      const text = fs.readFileSync(lockPath, 'utf8');
+      seen = lockIdentity(st, text);
+      const holder = Number.parseInt(text.split(' ')[0] ?? '', 10);
       const ageMs = Date.now() - st.mtimeMs;
       // A lock whose holder (same machine) is gone is stale, and one older than a build
       // may take: a live holder's Maven may run that long, and a rebuild removes its output.
@@ -296,6 +297,14 @@ export async function acquireLock(
 const TAKEOVER_STALE_MS = 10_000;
 
 /**
+ * Which lock file this is: its inode and time with its text, since two locks can read
+ * alike (both still empty, their holders not yet having written their pid).
+ */
+function lockIdentity(st: fs.Stats, text: string): string {
+  return `${st.ino} ${st.mtimeMs} ${text}`;
+}
+
+/**
  * Removes the stale lock `seen` if it is still that one, under `<lock>.takeover` created
  * exclusively: two waiters that judged the same lock stale would otherwise both remove
  * it, and the second would remove the lock the first had made meanwhile, so both built
@@ -324,7 +333,7 @@ function breakStaleLock(lockPath: string, seen: string): boolean {
   try {
     let now: string | undefined;
     try {
-      now = fs.readFileSync(lockPath, 'utf8');
+      now = lockIdentity(fs.statSync(lockPath), fs.readFileSync(lockPath, 'utf8'));
     } catch {
       now = undefined; // gone already
     }

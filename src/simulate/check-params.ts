@@ -34,7 +34,17 @@ const AT_LEAST_ONE = new Set([
   'venueIps',
   'systemWords',
   'wavesPerDay',
+  'campaignDevicesPerSubgroup',
+  'sharedDeviceLabMachines',
 ]);
+
+/** Hours within one day: a burst longer than a day would start before its own day. */
+const AT_MOST_A_DAY = new Set(['campaignBurstHours', 'hackathonBurstHours']);
+
+/** Strings drawn from a fixed set. */
+const CHOICES: Record<string, readonly string[]> = {
+  companyAgentHours: ['office', 'flat', 'clock'],
+};
 
 /** `defaults` (the DEFAULTS table, passed in: params.ts imports this module) gives each key's shape. */
 export function checkParams(p: SimParams, defaults: SimParams): void {
@@ -51,6 +61,9 @@ export function checkParams(p: SimParams, defaults: SimParams): void {
 function checkValue(key: string, value: unknown, def: unknown, groups: string[]): void {
   if (typeof def === 'number') return checkNumber(key, value);
   if (typeof def === 'string') {
+    const choices = CHOICES[key];
+    if (choices && !choices.includes(value as string))
+      fail(key, value, `one of ${choices.join(', ')}`);
     if (typeof value !== 'string' || value === '') fail(key, value, 'a non-empty string');
     return;
   }
@@ -66,6 +79,11 @@ function checkValue(key: string, value: unknown, def: unknown, groups: string[])
   }
   if (Array.isArray(def)) return checkRange(key, value);
   checkWeights(key, value);
+  // time zones are UTC offsets in hours: a name such as UTC read as NaN hours
+  if (key === 'timeZones')
+    for (const zone of Object.keys(value as object))
+      if (!Number.isFinite(Number(zone)) || Math.abs(Number(zone)) > 14)
+        fail(key, value, 'weights keyed by UTC offsets in hours (-14 to 14), such as "5.5"');
 }
 
 /** The rules a key follows come from its last part: `campaigns.coding.pivotShare` is a share. */
@@ -76,6 +94,7 @@ function checkNumber(key: string, value: unknown): void {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min)
     fail(key, value, `a finite number ≥ ${min}`);
   if (SHARE.test(rule(key)) && value > 1) fail(key, value, 'a share in [0, 1]');
+  if (AT_MOST_A_DAY.has(rule(key)) && value > 24) fail(key, value, 'hours within a day (≤ 24)');
 }
 
 function checkRange(key: string, value: unknown): void {
@@ -100,14 +119,19 @@ function checkWeights(key: string, value: unknown): void {
   if (!ok) fail(key, value, 'weights ≥ 0, at least one above 0');
 }
 
-/** Every campaign or group, each field checked against the shape of its default. */
+/**
+ * Each campaign or group, each field checked against the shape of its default. The
+ * campaigns given may be a subset (a world of one campaign); every benign group must be
+ * there, as the population draws from each.
+ */
 function checkRecords(key: string, value: unknown, def: object): void {
   if (typeof value !== 'object' || value === null) fail(key, value, 'an object');
   const given = value as Record<string, Record<string, unknown>>;
   const defaults = def as Record<string, Record<string, unknown>>;
-  const names = Object.keys(defaults);
+  const known = Object.keys(defaults);
   for (const name of Object.keys(given))
-    if (!names.includes(name)) throw new Error(`simulator parameter ${key}.${name} is unknown`);
+    if (!known.includes(name)) throw new Error(`simulator parameter ${key}.${name} is unknown`);
+  const names = key === 'campaigns' ? Object.keys(given) : known;
   for (const name of names) {
     const entry = given[name];
     if (typeof entry !== 'object' || entry === null) fail(`${key}.${name}`, entry, 'an object');

@@ -32,3 +32,33 @@ it('sets Retry-After on 429 and 503 answers, and on no other', async () => {
     await new Promise((r) => server.close(r));
   }
 });
+
+it("logs a failed request's path cut: per segment when routed, its first 64 characters when not", async () => {
+  // Review, 12-05: a path no route took was cut per segment, so a prompt with a `/`
+  // every few words was logged nearly whole.
+  const lines: string[] = [];
+  const logger = createLogger('info', { write: (l: string) => void lines.push(l) });
+  const app = express();
+  app.get('/v1/clusters/:id', () => {
+    throw new Error('boom');
+  });
+  app.use(() => {
+    throw new Error('boom before any route');
+  });
+  app.use(errorHandler(logger));
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const words = Array.from({ length: 40 }, (_, i) => `word${i}`);
+  try {
+    expect((await fetch(`${base}/v1/clusters/${words.join('-')}`)).status).toBe(500);
+    expect((await fetch(`${base}/${words.join('/')}`)).status).toBe(500);
+  } finally {
+    await new Promise((r) => server.close(r));
+  }
+  const paths = lines.map((l) => (JSON.parse(l) as { path: string }).path);
+  expect(paths).toEqual([
+    `/v1/clusters/${words.join('-').slice(0, 64)}…`,
+    `/${words.join('/')}`.slice(0, 64) + '…',
+  ]);
+});

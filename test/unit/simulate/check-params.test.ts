@@ -38,8 +38,14 @@ describe('simulator parameter checks', () => {
     [{ wavesPerDay: [0, 24] }, 'wavesPerDay must be a range with 1 ≤ lo ≤ hi'],
     [{ timeZones: { '0': 0 } }, 'timeZones must be weights ≥ 0, at least one above 0'],
     [{ fastAdopterGroups: ['company', 'nobody'] }, 'fastAdopterGroups must be a list of'],
-    [{ companyAgentHours: '' }, 'companyAgentHours must be a non-empty string'],
+    [{ newModel: '' }, 'newModel must be a non-empty string'],
     [{ campaignOfficeHours: 1 }, 'campaignOfficeHours must be true or false'],
+    // a second review's: each passed the first check and made a wrong world or a bare error
+    [{ timeZones: { UTC: 1 } }, 'timeZones must be weights keyed by UTC offsets'],
+    [{ companyAgentHours: 'Flat' }, 'companyAgentHours must be one of office, flat, clock'],
+    [{ sharedDeviceLabMachines: 0 }, 'sharedDeviceLabMachines must be a finite number ≥ 1'],
+    [{ campaignDevicesPerSubgroup: [0, 4] }, 'campaignDevicesPerSubgroup must be a range with 1'],
+    [{ campaignBurstHours: 30 }, 'campaignBurstHours must be hours within a day'],
     [{ subgroupSize: [20, 150] }, 'subgroupSize is unknown'], // a campaign field, not top level
     [{ bogus: 1 }, 'bogus is unknown'],
   ])('refuses %j', (overrides, message) => {
@@ -68,9 +74,10 @@ describe('simulator parameter checks', () => {
     expect(refused(with_('reasoning', 'extra', 1))).toContain(
       'campaigns.reasoning.extra is unknown',
     );
-    expect(refused({ campaigns: { reasoning: DEFAULTS.campaigns.reasoning } })).toContain(
-      'campaigns.agentic must be an object',
-    );
+    // a subset of the campaigns is a world of those (every benign group must be there)
+    expect(refused({ campaigns: { reasoning: DEFAULTS.campaigns.reasoning } })).toBeNull();
+    const { vpn: _vpn, ...withoutVpn } = DEFAULTS.benign;
+    expect(refused({ benign: withoutVpn })).toContain('benign.vpn must be an object');
     expect(
       refused({ benign: { ...DEFAULTS.benign, vpn: { accounts: 10, units: 1, requests: -5 } } }),
     ).toContain('benign.vpn.requests must be a finite number ≥ 0, got -5');
