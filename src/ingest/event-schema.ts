@@ -91,12 +91,17 @@ export const eventSchema = z
 /**
  * An e-mail domain as the graph stores it: without surrounding spaces, NFKC-normalised
  * (a fullwidth 'ｇｍａｉｌ.com' and a decomposed 'ü' are the plain forms), lower-cased,
- * without trailing dots ('gmail.com.', the DNS root's dot, is gmail.com). Each spelling
- * kept apart would be a rare domain of its own, and a corporate-looking one (review, 12-05).
+ * with the ideographic full stops IDNA reads as dots made dots ('gmail。com' is
+ * gmail.com, which NFKC leaves alone), without trailing dots ('gmail.com.', the DNS
+ * root's dot, is gmail.com). Each spelling kept apart would be a rare domain of its own,
+ * and a corporate-looking one (reviews, 12-05).
  */
 export function canonicalDomain(domain: string): string {
-  return domain.trim().normalize('NFKC').toLowerCase().replace(/\.+$/, '');
+  return domain.trim().normalize('NFKC').replace(IDNA_DOTS, '.').toLowerCase().replace(/\.+$/, '');
 }
+
+/** U+3002 and U+FF61 (NFKC's form of it); U+FF0E is made '.' by NFKC already. */
+const IDNA_DOTS = /[\u3002\uFF61\uFF0E]/g;
 
 /**
  * An e-mail domain in its canonical form, or why it is none: a whole address (`@`), a

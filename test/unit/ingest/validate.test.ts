@@ -173,6 +173,9 @@ describe('event validation', () => {
     expect(stored(' gmail.com ')).toBe('gmail.com');
     expect(stored('ｇｍａｉｌ.com')).toBe('gmail.com');
     expect(stored('bu\u0308cher.de')).toBe('b\u00fccher.de');
+    // the ideographic full stops IDNA reads as dots, which NFKC leaves (a second review)
+    for (const dotted of ['gmail\u3002com', 'gmail\uff61com', 'GMAIL\u3002COM\u3002'])
+      expect([dotted, stored(dotted)]).toEqual([dotted, 'gmail.com']);
     for (const refused of ['..', 'jane.doe@example.com', 'example .com', ' '])
       expect(stored(refused)).toEqual(['emailDomain']);
   });
