@@ -16,11 +16,10 @@
 import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { pidAlive } from '../platform/neo4j-local';
+import { takeOverStale } from '../platform/stale-lock';
 
 /** A lock (or takeover) file this old and still empty or unreadable was left by a crash. */
 const UNFINISHED_MS = 5_000;
-/** A takeover takes milliseconds; one this old was left by a process that died in it. */
-const TAKEOVER_STALE_MS = 10_000;
 
 /** Locks this process holds: its own pid in a lock file is live only if listed here. */
 const held = new Set<string>();
@@ -45,33 +44,23 @@ export function takeFirstLoadLock(lockPath: string, hooks: LockHooks = {}): () =
     if (seen === undefined) continue; // released meanwhile: try again
     if (isLive(lockPath, seen)) throw busy(lockPath, seen);
     hooks.beforeTakeover?.();
-    takeOver(lockPath, seen, me);
+    takeOver(lockPath, seen);
   }
   throw busy(lockPath, read(lockPath) ?? '');
 }
 
-/** Removes the stale lock `seen`, under the takeover file, if it is still that one. */
-function takeOver(lockPath: string, seen: string, me: string): void {
-  const takeover = `${lockPath}.takeover`;
-  if (!create(takeover, me)) {
-    const age = ageMs(takeover);
-    if (age === undefined) return; // done meanwhile: the next attempt reads the lock
-    if (age < TAKEOVER_STALE_MS)
-      throw new Error(
-        `another --first-load is taking over the stale lock ${lockPath}; try again in a moment`,
-      );
+/** Removes the stale lock `seen` if it is still that one (stale-lock.ts), or says why not. */
+function takeOver(lockPath: string, seen: string): void {
+  const outcome = takeOverStale(lockPath, seen, () => read(lockPath));
+  if (outcome === 'busy')
+    throw new Error(
+      `another --first-load is taking over the stale lock ${lockPath}; try again in a moment`,
+    );
+  if (outcome === 'abandoned')
     throw new Error(
       `a --first-load died while taking over the stale lock ${lockPath}: if no first load ` +
-        `into it is running, remove ${takeover} and ${lockPath}`,
+        `into it is running, remove ${lockPath}.takeover and ${lockPath}`,
     );
-  }
-  try {
-    // Only the lock judged stale is removed: one another loader wrote since is left,
-    // and the next attempt reads it.
-    if (read(lockPath) === seen) rmSync(lockPath, { force: true });
-  } finally {
-    rmSync(takeover, { force: true });
-  }
 }
 
 function isLive(lockPath: string, text: string): boolean {

@@ -15,6 +15,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import neo4j from 'neo4j-driver';
+import { takeOverStale } from './stale-lock';
 
 /** The file in the data folder that names the Bolt URI of the Neo4j running on it. */
 export const BOLT_URI_FILE = 'bolt.uri';
@@ -279,7 +280,14 @@ export async function acquireLock(
     if (stale) {
       log(`neo4j-local: breaking stale build lock ${lockPath}`);
       hooks.beforeBreak?.();
-      if (!breakStaleLock(lockPath, seen)) await sleep(100);
+      // under a takeover file: two waiters both breaking it had both built (review, 12-05)
+      const outcome = takeOverStale(lockPath, seen, () => currentLock(lockPath));
+      if (outcome === 'abandoned')
+        throw new Error(
+          `neo4j-local: a process died while breaking the stale build lock ${lockPath}: ` +
+            `if no build is running, remove ${lockPath}.takeover`,
+        );
+      if (outcome === 'busy') await sleep(100);
       continue;
     }
     if (!announced) {
@@ -293,9 +301,6 @@ export async function acquireLock(
   }
 }
 
-/** A takeover takes milliseconds; one this old was left by a process that died in it. */
-const TAKEOVER_STALE_MS = 10_000;
-
 /**
  * Which lock file this is: its inode and time with its text, since two locks can read
  * alike (both still empty, their holders not yet having written their pid).
@@ -304,44 +309,13 @@ function lockIdentity(st: fs.Stats, text: string): string {
   return `${st.ino} ${st.mtimeMs} ${text}`;
 }
 
-/**
- * Removes the stale lock `seen` if it is still that one, under `<lock>.takeover` created
- * exclusively: two waiters that judged the same lock stale would otherwise both remove
- * it, and the second would remove the lock the first had made meanwhile, so both built
- * into one target/ (review, 12-05; first-load-lock.ts does the same). False when another
- * process is taking it over.
- */
-function breakStaleLock(lockPath: string, seen: string): boolean {
-  const takeover = `${lockPath}.takeover`;
+/** The identity of the lock at `lockPath` now, or undefined when there is none. */
+function currentLock(lockPath: string): string | undefined {
   try {
-    fs.closeSync(fs.openSync(takeover, 'wx'));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    let age: number | undefined;
-    try {
-      age = Date.now() - fs.statSync(takeover).mtimeMs;
-    } catch {
-      return false; // done meanwhile
-    }
-    if (age > TAKEOVER_STALE_MS)
-      throw new Error(
-        `neo4j-local: a process died while breaking the stale build lock ${lockPath}: ` +
-          `if no build is running, remove ${takeover}`,
-      );
-    return false;
+    return lockIdentity(fs.statSync(lockPath), fs.readFileSync(lockPath, 'utf8'));
+  } catch {
+    return undefined;
   }
-  try {
-    let now: string | undefined;
-    try {
-      now = lockIdentity(fs.statSync(lockPath), fs.readFileSync(lockPath, 'utf8'));
-    } catch {
-      now = undefined; // gone already
-    }
-    if (now === seen) fs.unlinkSync(lockPath);
-  } finally {
-    fs.rmSync(takeover, { force: true });
-  }
-  return true;
 }
 
 function tail(text: string, chars = TAIL_CHARS): string {

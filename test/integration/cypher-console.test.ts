@@ -196,6 +196,15 @@ describe('POST /v1/cypher', () => {
     expect(await slotsFreeAgain()).toMatchObject({ status: 200, body: { rows: [{ one: 1 }] } });
   });
 
+  /** The audit record of a console query refused for too many at once, by `actor`. */
+  const refusedQuery = (actor: string) => ({
+    actor: { name: actor, role: 'analyst' as const },
+    action: 'cypher' as const,
+    target: 'adhoc',
+    params: { query: 'RETURN "flood"' },
+    outcome: 'too_many_queries',
+  });
+
   it('refusals of one actor within the window share one stored entry that counts them; each has its log line', async () => {
     // Windows that close when this test says (the service's close after 10 s).
     const closers: { close: () => void; ms: number }[] = [];
@@ -205,13 +214,7 @@ describe('POST /v1/cypher', () => {
       svc.ctx.logger,
       (close, ms) => closers.push({ close, ms }),
     );
-    const entry = {
-      actor: { name: 'flooder', role: 'analyst' as const },
-      action: 'cypher' as const,
-      target: 'adhoc',
-      params: { query: 'RETURN "flood"' },
-      outcome: 'too_many_queries',
-    };
+    const entry = refusedQuery('flooder');
     const stored = async (actor: string) =>
       (
         await neo4j.driver.executeQuery(
@@ -254,13 +257,7 @@ describe('POST /v1/cypher', () => {
     // Its timer would fire after the process had exited: the count was lost.
     const db = openDatabase({ uri: neo4j.uri, user: neo4j.user, password: neo4j.password });
     const audit = new AuditLog(db, svc.ctx.cypher, svc.ctx.logger, () => undefined); // never closes
-    const entry = {
-      actor: { name: 'flooder-at-stop', role: 'analyst' as const },
-      action: 'cypher' as const,
-      target: 'adhoc',
-      params: { query: 'RETURN "flood"' },
-      outcome: 'too_many_queries',
-    };
+    const entry = refusedQuery('flooder-at-stop');
     for (let i = 0; i < 4; i++) await audit.refused(entry);
     await db.close();
     const rows = await neo4j.driver.executeQuery(
