@@ -490,7 +490,11 @@ export function resultTooDeep(cause?: unknown): AppError {
   });
 }
 
-/** Neo4j values (Integers, temporals, nodes, relationships, paths) as plain JSON. */
+/**
+ * Neo4j values (Integers, temporals, nodes, relationships, paths) as plain JSON. JSON has no
+ * NaN or ±Infinity (JSON.stringify writes null, which is another Cypher value): they are the
+ * strings "NaN", "Infinity", "-Infinity", as big integers are strings.
+ */
 export function toPlain(value: unknown, depth = 0): unknown {
   if (value === null || value === undefined) return value ?? null;
   if (depth > VALUE_MAX_DEPTH) throw resultTooDeep();
@@ -540,7 +544,10 @@ export function toPlain(value: unknown, depth = 0): unknown {
       })),
     };
   }
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   if (Array.isArray(value)) return value.map(inner);
+  // A Cypher byte array arrives as an Int8Array: a list of its bytes, not {"0": …}.
+  if (ArrayBuffer.isView(value)) return Array.from(value as Int8Array);
   if (typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, inner(v)]));
   }

@@ -174,6 +174,26 @@ describe('POST /v1/cypher', () => {
     ]);
   });
 
+  it('returns NaN and ±Infinity as strings and a byte array as its bytes, not null or {"0": …}', async () => {
+    const res = await cypher(
+      'RETURN 0.0 / 0.0 AS nan, 1.0 / 0.0 AS inf, -1.0 / 0.0 AS ninf, 1.5 AS x',
+    );
+    expect(res.status).toBe(200);
+    expect(res.body.rows).toEqual([{ nan: 'NaN', inf: 'Infinity', ninf: '-Infinity', x: 1.5 }]);
+
+    // The service stores no bytes; a graph written by other tools may hold them.
+    await neo4j.driver.executeQuery('CREATE (:BytesProbe {b: $b})', {
+      b: Int8Array.from([1, -2, 127]),
+    });
+    try {
+      const bytes = await cypher('MATCH (p:BytesProbe) RETURN p.b AS b');
+      expect(bytes.status).toBe(200);
+      expect(bytes.body.rows).toEqual([{ b: [1, -2, 127] }]);
+    } finally {
+      await neo4j.driver.executeQuery('MATCH (p:BytesProbe) DELETE p');
+    }
+  });
+
   it('429 too_many_queries past QUERY_MAX_CONCURRENT running at once', async () => {
     // Three queries that each run until the 5 s limit: two hold the slots, the third is refused.
     const slow = 'UNWIND range(1, 1000000000) AS x WITH x WHERE x = -4 RETURN count(*) AS n';
