@@ -463,12 +463,16 @@ function javaBinary(): string {
  * import) to run without an archive dumps the classes it loaded at exit
  * (`-XX:ArchiveClassesAtExit`), and later ones map them (`-XX:SharedArchiveFile`): Neo4j
  * starts in ~3.2 s instead of ~4.9 s here.
- * One dumper at a time (an exclusive marker file; a stale one is taken over after
- * STALE_LOCK_MS); the archive is renamed into place only after a clean exit, and removed
- * when the launcher is rebuilt. An unusable archive (another JDK) is ignored by the JVM.
+ * One dumper at a time as a rule (an exclusive marker file; one older than STALE_LOCK_MS
+ * is taken over). A dumper can outlive that (a service's Neo4j runs for days), so each
+ * dumps to a file of its own, renamed into place only after a clean exit, and removes the
+ * marker only while it is still its own. Archives are removed when the launcher is
+ * rebuilt; an unusable one (another JDK) is ignored by the JVM.
  */
-function classArchive(kind: string): { args: string[]; exited: (code: number | null) => void } {
-  const p = launcherPaths();
+export function classArchive(
+  kind: string,
+  p: { target: string; jar: string } = launcherPaths(),
+): { args: string[]; exited: (code: number | null) => void } {
   const archive = path.join(p.target, `${kind}.jsa`);
   // JVM warnings (e.g. an archive it cannot use) to stderr: stdout is the protocol.
   const quiet = ['-Xlog:disable', '-Xlog:all=warning:stderr'];
@@ -482,16 +486,25 @@ function classArchive(kind: string): { args: string[]; exited: (code: number | n
     // no archive yet
   }
   const marker = `${archive}.dumping`;
+  const id = randomBytes(8).toString('hex');
+  const token = `${process.pid} ${id}\n`;
   try {
     if (fs.existsSync(marker) && Date.now() - fs.statSync(marker).mtimeMs > STALE_LOCK_MS) {
       fs.rmSync(marker, { force: true });
     }
-    fs.closeSync(fs.openSync(marker, 'wx'));
+    fs.writeFileSync(marker, token, { flag: 'wx' });
   } catch {
     return { args: quiet, exited: noop }; // someone else is dumping
   }
-  const tmp = `${archive}.tmp`;
-  fs.rmSync(tmp, { force: true });
+  removeOldDumps(p.target, `${kind}.jsa.`);
+  const tmp = `${archive}.${id}.tmp`;
+  const ownMarker = () => {
+    try {
+      if (fs.readFileSync(marker, 'utf8') === token) fs.rmSync(marker, { force: true });
+    } catch {
+      // gone already: taken over as stale, and freed by its new holder
+    }
+  };
   return {
     // The dump warns once per class it cannot archive (signed jars, old class files):
     // ~1,000 lines that say nothing to a user.
@@ -503,10 +516,23 @@ function classArchive(kind: string): { args: string[]; exited: (code: number | n
       } catch {
         // best effort: without an archive the next JVM just starts slower
       } finally {
-        fs.rmSync(marker, { force: true });
+        ownMarker();
       }
     },
   };
+}
+
+/** Dumps left by killed JVMs: a JVM writes its dump at exit, so one this old is no one's. */
+function removeOldDumps(dir: string, prefix: string): void {
+  for (const f of fs.readdirSync(dir)) {
+    if (!f.startsWith(prefix) || !f.endsWith('.tmp')) continue;
+    try {
+      const file = path.join(dir, f);
+      if (Date.now() - fs.statSync(file).mtimeMs > STALE_LOCK_MS) fs.rmSync(file, { force: true });
+    } catch {
+      // removed meanwhile
+    }
+  }
 }
 
 /** Launchers still running; SIGTERMed if this process exits without stopping them. */

@@ -1,0 +1,78 @@
+/**
+ * The launcher's class archive when a dumper outlives the marker's stale age (a service's
+ * Neo4j runs for days): a second dumper takes the marker over. Each must dump to a file of
+ * its own, and the first, exiting, must not free the second's marker (review, 12-05).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { classArchive } from '../../../src/platform/neo4j-local';
+
+let dir: string;
+let paths: { target: string; jar: string };
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'coterie-cds-'));
+  paths = { target: dir, jar: path.join(dir, 'neo4j-local.jar') };
+  fs.writeFileSync(paths.jar, 'jar');
+});
+afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const dumpFile = (args: string[]) =>
+  args.find((a) => a.startsWith('-XX:ArchiveClassesAtExit='))?.split('=')[1];
+const ago = (file: string, ms: number) => {
+  const t = new Date(Date.now() - ms);
+  fs.utimesSync(file, t, t);
+};
+
+it('two dumpers of one kind, the second past the stale age: two dump files, and each frees only its own marker', () => {
+  const marker = path.join(dir, 'k.jsa.dumping');
+  const first = classArchive('k', paths);
+  const firstDump = dumpFile(first.args);
+  expect(firstDump).toBeDefined();
+
+  // while the first holds a fresh marker, another start does not dump
+  expect(dumpFile(classArchive('k', paths).args)).toBeUndefined();
+
+  ago(marker, 11 * 60_000);
+  const second = classArchive('k', paths);
+  const secondDump = dumpFile(second.args);
+  expect(secondDump).toBeDefined();
+  expect(secondDump).not.toBe(firstDump);
+
+  // the first exits cleanly: its archive goes into place, the second's marker stays
+  fs.writeFileSync(firstDump!, 'first');
+  first.exited(0);
+  expect(fs.readFileSync(path.join(dir, 'k.jsa'), 'utf8')).toBe('first');
+  expect(fs.existsSync(marker)).toBe(true);
+
+  fs.writeFileSync(secondDump!, 'second');
+  second.exited(0);
+  expect(fs.readFileSync(path.join(dir, 'k.jsa'), 'utf8')).toBe('second');
+  expect(fs.existsSync(marker)).toBe(false);
+});
+
+it("a failed dump leaves no file; a killed JVM's old dump is removed by the next dumper", () => {
+  const killed = path.join(dir, 'k.jsa.0123456789abcdef.tmp');
+  fs.writeFileSync(killed, 'half');
+  ago(killed, 11 * 60_000);
+  const fresh = path.join(dir, 'k.jsa.fedcba9876543210.tmp');
+  fs.writeFileSync(fresh, 'being written');
+
+  const dumper = classArchive('k', paths);
+  expect(fs.existsSync(killed)).toBe(false);
+  expect(fs.existsSync(fresh)).toBe(true);
+  const dump = dumpFile(dumper.args)!;
+  fs.writeFileSync(dump, 'partial');
+  dumper.exited(1);
+  expect(fs.existsSync(dump)).toBe(false);
+  expect(fs.existsSync(path.join(dir, 'k.jsa'))).toBe(false);
+  expect(fs.existsSync(path.join(dir, 'k.jsa.dumping'))).toBe(false);
+});
+
+it('an archive newer than the jar is mapped, not dumped again', () => {
+  fs.writeFileSync(path.join(dir, 'k.jsa'), 'archive');
+  ago(paths.jar, 60_000);
+  const { args } = classArchive('k', paths);
+  expect(args).toContain(`-XX:SharedArchiveFile=${path.join(dir, 'k.jsa')}`);
+  expect(dumpFile(args)).toBeUndefined();
+});
