@@ -135,6 +135,11 @@ export const clusterDetailSchema = z
         requests: z.number().nullable(),
       }),
     ),
+    membersPruned: z
+      .boolean()
+      .describe(
+        "true once this version's run has had its memberships pruned (LINKAGE_KEEP_RUNS), or while they are being pruned: members is then empty",
+      ),
     nextMemberCursor: z.string().nullable(),
     history: z.object({
       runs: z

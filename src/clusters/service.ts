@@ -167,7 +167,15 @@ export class ClusterService {
         limit: int(DETAIL_MAX_VERDICTS),
       })
     ).reverse();
-    const page = members.slice(0, opts.memberLimit).map((m) => m.member as Row);
+    // After the members: a run's pruning is marked before its first delete, so a page
+    // read while it went on is known to be short, and none is shown.
+    const [prunedRow] = await this.rows('clusters/read-run-members-pruned', {
+      runId: clusterRunId,
+    });
+    const membersPruned = prunedRow?.pruned === true;
+    const page = membersPruned
+      ? []
+      : members.slice(0, opts.memberLimit).map((m) => m.member as Row);
     const lastMember = page[page.length - 1];
     return {
       ...summary(c),
@@ -186,6 +194,7 @@ export class ClusterService {
         lastSeen: (m.lastSeen as number) ?? null,
         requests: (m.requests as number) ?? null,
       })),
+      membersPruned,
       nextMemberCursor:
         members.length > opts.memberLimit && lastMember
           ? encodeCursor(MEMBERS, [clusterRunId, clusterId, String(lastMember.id)])

@@ -336,6 +336,10 @@ export async function prune(
   const old = await ids('linkage/read-runs-to-prune', { keep: int(opts.keepRuns) });
   const pruned: string[] = [];
   for (const runId of old) {
+    // Marked before the first delete, so readers of a page cut short can tell (clusters).
+    await db.write(async (tx) => {
+      await tx.run(query(cypher, 'linkage/mark-run-pruning'), { runId, now: Date.now() });
+    });
     membershipsPruned += await deleteInBatches(
       db,
       cypher,

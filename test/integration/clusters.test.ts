@@ -7,7 +7,8 @@ import { request } from 'node:http';
 import type { ProfiledPlan } from 'neo4j-driver';
 import { MEMBERS, encodeCursor } from '../../src/clusters/cursor';
 import { loadCypher, query } from '../../src/platform/cypher';
-import { int } from '../../src/platform/neo4j';
+import { prune } from '../../src/linkage/publish';
+import { Database, int, type ManagedTransaction } from '../../src/platform/neo4j';
 import { startTestNeo4j, type TestNeo4j } from '../support/neo4j';
 import { postJson, startService, type TestService } from '../support/service';
 import {
@@ -842,5 +843,51 @@ describe('a cluster with a long past', () => {
       expect.stringMatching(/^NodeIndexSeek.*clusterId/),
     );
     expect(profiled.records).toHaveLength(1);
+  });
+});
+
+describe("a retired cluster's members while its run is pruned", () => {
+  it('a page read while the memberships go says membersPruned and lists none, not a short page (review, 12-05)', async () => {
+    const gone: SeedCluster = { id: 'c-gone', risk: 0.5, flagged: true, members: RING };
+    const base = Date.now() + 20_000_000; // after every run planted above
+    await seedRun(neo4j.driver, 'r-gone-a', [gone], base);
+    const retired = [{ clusterId: 'c-gone', change: 'dissolved' as const, into: [] }];
+    await seedRun(neo4j.driver, 'r-gone-b', [BENIGN_CLUSTER], base + 10_000, retired);
+    await seedRun(neo4j.driver, 'r-gone-c', [BENIGN_CLUSTER], base + 20_000);
+    await sleep(150);
+    const first = await get('/v1/clusters/c-gone?memberLimit=1');
+    expect(first.body).toMatchObject({ runId: 'r-gone-a', current: false, membersPruned: false });
+    expect(first.body.members).toHaveLength(1);
+    const cursor = first.body.nextMemberCursor as string;
+
+    // The page is read between prune's first and second delete of r-gone-a's memberships.
+    const left = async () =>
+      Number(
+        (
+          await neo4j.driver.executeQuery(
+            "MATCH (:Cluster {key: 'r-gone-a/c-gone'})<-[m:MEMBER_OF]-() RETURN count(m) AS n",
+          )
+        ).records[0]!.get('n'),
+      );
+    let during: Awaited<ReturnType<typeof get>> | undefined;
+    class ReadsMidway extends Database {
+      override async write<T>(work: (tx: ManagedTransaction) => Promise<T>): Promise<T> {
+        const done = await super.write(work);
+        if (!during && (await left()) === RING.length - 1) {
+          during = await get(`/v1/clusters/c-gone?memberLimit=1&memberCursor=${cursor}`);
+        }
+        return done;
+      }
+    }
+    await prune(new ReadsMidway(neo4j.driver), loadCypher(), { keepRuns: 1, batchSize: 1 });
+    expect(during).toMatchObject({
+      status: 200,
+      body: { runId: 'r-gone-a', membersPruned: true, members: [], nextMemberCursor: null },
+    });
+    expect(await left()).toBe(0);
+    const after = await get('/v1/clusters/c-gone');
+    expect(after.body).toMatchObject({ size: RING.length, membersPruned: true, members: [] });
+    // a version whose run keeps its memberships says so
+    expect((await get('/v1/clusters/c-office')).body).toMatchObject({ membersPruned: false });
   });
 });
