@@ -2,11 +2,12 @@
 // as publish ranks them. A rank is unique within a run (a total order), so keyset
 // paging after $afterRank never skips or repeats.
 MATCH (c:Cluster)
+USING INDEX c:Cluster(runId, rank)
 WHERE c.runId = $runId
   AND c.risk >= $minRisk
   AND c.size >= $minSize
   AND ($flagged IS NULL OR c.flagged = $flagged)
-  AND ($afterRank IS NULL OR c.rank > $afterRank)
+  AND c.rank > coalesce($afterRank, 0)
 RETURN c {.id, .risk, .flagged, .size, .rank, .reasons, .change} AS cluster
-ORDER BY c.rank ASC
+ORDER BY c.runId ASC, c.rank ASC
 LIMIT $limit

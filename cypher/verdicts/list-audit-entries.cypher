@@ -4,8 +4,9 @@
 // passes it is the page's last, so every page holds at least one. `cutShort` says entries
 // were left for the next page.
 MATCH (e:AuditEntry)
-WHERE ($action IS NULL OR e.action = $action)
-  AND ($beforeAt IS NULL OR e.at < $beforeAt OR (e.at = $beforeAt AND e.id < $beforeId))
+WHERE e.at <= coalesce($beforeAt, 9223372036854775807)
+  AND ($beforeAt IS NULL OR e.at < $beforeAt OR e.id < $beforeId)
+  AND ($action IS NULL OR e.action = $action)
 WITH e
 ORDER BY e.at DESC, e.id DESC
 LIMIT $limit

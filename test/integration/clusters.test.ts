@@ -745,6 +745,29 @@ describe('a new run', () => {
     // ~24,000 now; ~220,000 when each kept or dropped prompt's holders were walked.
     expect(hits(profiled.summary.profile as ProfiledPlan)).toBeLessThan(60_000);
   });
+  it('a page of the cluster list walks the (runId, rank) index, not every cluster of the run (review, 12-05)', async () => {
+    // `$afterRank IS NULL OR …` and an order by rank alone made Neo4j read and sort the
+    // whole run's clusters for each page: 9,205 db hits for 51 of 3,000.
+    await neo4j.driver.executeQuery(
+      `UNWIND range(1, 3000) AS i
+       CREATE (:Cluster {key: 'r-plan/p' + i, id: 'plan-' + i, runId: 'r-plan',
+         risk: 1.0 - i / 10000.0, flagged: false, size: 3, rank: i})`,
+    );
+    const hits = (p: ProfiledPlan): number =>
+      p.dbHits + p.children.reduce((sum, c) => sum + hits(c), 0);
+    for (const afterRank of [null, int(2000)]) {
+      const profiled = await neo4j.driver.executeQuery(
+        `PROFILE ${query(loadCypher(), 'clusters/list-clusters')}`,
+        { runId: 'r-plan', minRisk: 0, minSize: 0, flagged: null, afterRank, limit: int(51) },
+      );
+      expect(profiled.records.map((r) => (r.get('cluster') as { id: string }).id)).toEqual(
+        Array.from({ length: 51 }, (_, i) => `plan-${(afterRank ? 2001 : 1) + i}`),
+      );
+      expect(hits(profiled.summary.profile as ProfiledPlan)).toBeLessThan(1_000);
+    }
+    await neo4j.driver.executeQuery("MATCH (c:Cluster {runId: 'r-plan'}) DELETE c");
+  });
+
   it("a cluster's graph groups only identifiers someone else holds too, not every link of its members", async () => {
     // Review, 12-05: every link of up to 200 members was grouped before `size(links) >= 2`
     // dropped the unshared ones: a ring of bots with thousands of one-off prompts each

@@ -5,10 +5,12 @@
  * the allow-list's own routes: a note kept when an entry is re-added without one, every
  * add and delete in the audit trail.
  */
+import type { ProfiledPlan } from 'neo4j-driver';
 import { addAllowlistEntry, removeAllowlistEntry } from '../../src/linkage/allowlist';
 import { AuditLog } from '../../src/platform/audit';
 import { hashKey } from '../../src/platform/auth';
-import { Database, type ManagedTransaction, type QueryRunner } from '../../src/platform/neo4j';
+import { loadCypher, query } from '../../src/platform/cypher';
+import { Database, int, type ManagedTransaction, type QueryRunner } from '../../src/platform/neo4j';
 import { VerdictService } from '../../src/verdicts/service';
 import { CommitsTwice, startTestNeo4j, type TestNeo4j } from '../support/neo4j';
 import { postJson, startService, type TestService } from '../support/service';
@@ -398,6 +400,53 @@ describe('GET /v1/audit with large entries', () => {
     expect(pages.flatMap((p) => p.big)).toEqual(
       Array.from({ length: 100 }, (_, i) => `big-${String(100 - i).padStart(3, '0')}`),
     );
+  });
+});
+
+describe('GET /v1/audit on a long trail', () => {
+  it('pages by the index on at: a page reads about its own entries, not the whole trail; ties in at page once each', async () => {
+    // Review, 12-05: `$beforeAt IS NULL OR …` kept the planner off AuditEntry(at), so every
+    // page scanned and sorted every entry (60,301 db hits for a page of 50 among 20,000).
+    await neo4j.driver.executeQuery(
+      `UNWIND range(1, 3000) AS i
+       CREATE (:AuditEntry {id: 'long-' + right('000' + i, 4), actor: 'a', role: 'analyst',
+         action: CASE WHEN i % 3 = 0 THEN 'cypher' ELSE 'investigation' END, target: 't',
+         outcome: 'ok', at: 9100000000000 + i / 3, params: '{}'})`,
+    );
+    const cypher = loadCypher();
+    const hits = (p: ProfiledPlan): number =>
+      p.dbHits + p.children.reduce((sum, c) => sum + hits(c), 0);
+    for (const params of [
+      { action: null, beforeAt: null, beforeId: null },
+      { action: null, beforeAt: 9100000000500, beforeId: 'long-1501' },
+      { action: 'cypher', beforeAt: null, beforeId: null },
+    ]) {
+      const profiled = await neo4j.driver.executeQuery(
+        `PROFILE ${query(cypher, 'verdicts/list-audit-entries')}`,
+        { ...params, limit: int(50), maxChars: 4_000_000 },
+      );
+      const h = hits(profiled.summary.profile as ProfiledPlan);
+      expect({ params, h, under: h < 2_000 }).toEqual({ params, h, under: true });
+    }
+    // Three entries share each `at`: pages of 13 cut through ties and list each entry once.
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res = await getJson(
+        `${svc.url}/v1/audit?limit=13${cursor ? `&cursor=${cursor}` : ''}`,
+        auth('admin'),
+      );
+      expect(res.status).toBe(200);
+      seen.push(...(res.body.entries as { id: string }[]).map((e) => e.id));
+      cursor = res.body.nextCursor as string | null;
+    } while (cursor && seen.length < 10_000);
+    const long = seen.filter((id) => id.startsWith('long-'));
+    const expected = Array.from(
+      { length: 3000 },
+      (_, i) => `long-${String(3000 - i).padStart(4, '0')}`,
+    );
+    expect(long).toEqual(expected);
+    expect(new Set(seen).size).toBe(seen.length);
   });
 });
 
