@@ -23,5 +23,5 @@ RETURN CASE type
   members, holders, toFloat(members) / c.size AS memberShare,
   toFloat(members) / log(holders + 5) AS strength,
   p.runId AS runId
-ORDER BY strength DESC, value
+ORDER BY strength DESC, value, kind
 LIMIT $limit

@@ -152,11 +152,15 @@ export function parseInvestigation(name: string, text: string): Investigation {
   return { name, description, params, checks, text, schema: schemaFor(params, checks) };
 }
 
-/** `$name` parameters a query uses (comments and string literals ignored). */
+/**
+ * `$name` parameters a query uses (comments, string literals and quoted names ignored). One
+ * left-to-right pass: a `//` inside `'http://x'` starts no comment, nor a quote inside one.
+ */
 export function usedParameters(text: string): Set<string> {
-  const code = text
-    .replace(/\/\/[^\n]*/g, '')
-    .replace(/'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"/g, "''");
+  const code = text.replace(
+    /'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|`[^`]*`|\/\/[^\n]*|\/\*[\s\S]*?\*\//g,
+    (m) => (m.startsWith('/') ? ' ' : "''"),
+  );
   return new Set([...code.matchAll(/\$([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1] as string));
 }
 

@@ -163,6 +163,14 @@ describe('parseInvestigation', () => {
   it('finds parameters outside comments and strings', () => {
     expect([...usedParameters('// $nope\nRETURN $a, \'$b\', "$c", $d')]).toEqual(['a', 'd']);
   });
+
+  it("a // inside a string starts no comment: the line's later parameters count (review, 12-05)", () => {
+    // Before, `'http://x'` hid `$accountId`: the file loaded, and every call failed in Neo4j.
+    const text =
+      "MATCH (a:Account) WHERE a.emailDomain <> 'http://x' AND a.id = $accountId\n" +
+      "/* $inBlock\n $stillBlock */ RETURN a.id AS `$quoted`, 'it''s // $inString' AS s LIMIT $limit";
+    expect([...usedParameters(text)].sort()).toEqual(['accountId', 'limit']);
+  });
 });
 
 describe('parameters that name values the graph holds', () => {
