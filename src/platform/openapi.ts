@@ -81,6 +81,8 @@ const ERRORS: Record<number, string> = {
 
 const RATE_LIMITED =
   'more than API_RATE_LIMIT_PER_MINUTE requests in a minute for this API key (too_many_requests; Retry-After says when)';
+const RATE_LIMITED_INGEST =
+  'a key whose role may not send batches (analyst, metrics) past API_RATE_LIMIT_PER_MINUTE requests in a minute (too_many_requests; Retry-After says when); ingest and admin keys are not counted here';
 
 function json(schema: z.ZodType, description: string) {
   return { description, content: { 'application/json': { schema } } };
@@ -466,11 +468,12 @@ function withCommonErrors(route: RouteConfig): RouteConfig {
   if (route.security && !WITHOUT_NEO4J.has(`${route.method} ${route.path}`)) codes.push(422, 503);
   const missing = codes.filter((c) => !(c in route.responses));
   const responses = { ...route.responses, ...errors(...new Set(missing)) };
-  // API_RATE_LIMIT_PER_MINUTE on every route behind a key but the ingest of events; a
-  // route that answers too_many_queries too lists 429 itself (ERRORS' text names both).
+  // API_RATE_LIMIT_PER_MINUTE on every route behind a key; on the ingest of events only
+  // for keys whose role may not send batches (rate-limit.ts); a route that answers
+  // too_many_queries too lists 429 itself (ERRORS' text names both).
   const ingest = isIngestBatch({ method: route.method.toUpperCase(), path: route.path });
-  if (route.security && !(429 in responses) && !ingest)
-    responses[429] = errorResponse(429, RATE_LIMITED);
+  if (route.security && !(429 in responses))
+    responses[429] = errorResponse(429, ingest ? RATE_LIMITED_INGEST : RATE_LIMITED);
   return { ...route, responses };
 }
 

@@ -173,6 +173,9 @@ describe('documented failures every route of a kind can answer with', () => {
     for (const path of ['/v1/accounts/{id}', '/v1/clusters/{id}/graph', '/v1/audit']) {
       expect(statuses(ops.find((o) => o.path === path)?.op as Operation)).toContain('504');
     }
+    // An analyst's or metrics key's batches count toward its rate limit (review, 12-05).
+    const ingest = ops.find((o) => o.m === 'post' && o.path === '/v1/events')?.op as Operation;
+    expect(statuses(ingest)).toContain('429');
   });
 });
 
