@@ -16,4 +16,6 @@ export interface Context {
   cypher: CypherMap;
   metrics: Metrics;
   keys: ApiKey[];
+  /** True once the process has begun to stop: /readyz answers 503 from then on. */
+  stopping?: () => boolean;
 }

@@ -91,7 +91,15 @@ async function main(): Promise<void> {
     'migrations done',
   );
 
-  const ctx: Context = { config, logger, db: connection.db, cypher, metrics: new Metrics(), keys };
+  const ctx: Context = {
+    config,
+    logger,
+    db: connection.db,
+    cypher,
+    metrics: new Metrics(),
+    keys,
+    stopping: () => stopping,
+  };
   // Listening first: a port taken or a bad HOST then has only the connection to close.
   const server = await listen(createApp(ctx), config.PORT, host).catch(async (err: unknown) => {
     if (startupStopped) return never();
@@ -103,6 +111,11 @@ async function main(): Promise<void> {
     server.close();
     return never();
   }
+  // An accept() that fails later (ENFILE, ENOMEM) is emitted as 'error': with no listener
+  // it would end the process; the server goes on listening.
+  server.on('error', (err) =>
+    logger.error({ err }, 'the HTTP server could not accept a connection'),
+  );
   // The bound port, not config.PORT: with PORT=0 the system picks one.
   const { port } = server.address() as AddressInfo;
   logger.info({ host, port, neo4j: connection.uri }, 'coterie is listening');

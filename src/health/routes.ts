@@ -15,13 +15,24 @@ const READY_TTL_MS = 1000;
 /** A check unanswered this long is "not ready": one stuck connection must not wedge every probe. */
 const PING_BOUND_MS = 5000;
 
-export function healthRoutes(deps: { db: Database; cypher: CypherMap }): Router {
+export function healthRoutes(deps: {
+  db: Database;
+  cypher: CypherMap;
+  stopping?: () => boolean;
+}): Router {
   const router = Router();
   const readiness = new Readiness(deps.db, deps.cypher);
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
   router.get('/readyz', async (_req, res) => {
+    // A probe on a kept-alive connection can still arrive during the stop's grace period:
+    // a balancer must take this replica out, not keep sending it work.
+    if (deps.stopping?.()) {
+      throw new AppError('not_ready', 'the service is stopping', {
+        details: { stopping: true },
+      });
+    }
     await readiness.check();
     res.json({ status: 'ready', neo4j: 'up', migrations: 'applied' });
   });
@@ -31,7 +42,7 @@ export function healthRoutes(deps: { db: Database; cypher: CypherMap }): Router 
 /**
  * /readyz needs no key, so anyone who reaches the port can ask it: probes share one
  * check at a time and its answer for READY_TTL_MS, and migrations once seen applied are
- * not counted again, so a flood of probes costs Neo4j one ping a second rather than two
+ * not counted again until a ping fails, so a flood of probes costs Neo4j one ping a second rather than two
  * transactions each on the pool every other request needs.
  */
 export class Readiness {
@@ -71,6 +82,9 @@ export class Readiness {
     try {
       await this.db.ping();
     } catch (err) {
+      // Neo4j may come back as another database (restored, or dropped and recreated):
+      // its migrations are counted again.
+      this.migrated = false;
       throw new AppError('not_ready', 'Neo4j is unreachable', {
         cause: err,
         details: { neo4j: 'down' },

@@ -78,10 +78,15 @@ export function inOrderGroups<T extends { text: string }>(pending: T[]): T[][] {
 
 /** True when every migration file has been applied (readiness). */
 export async function migrationsApplied(db: Database, cypher: CypherMap): Promise<boolean> {
-  const expected = [...cypher.keys()].filter((k) => k.startsWith('migrations/')).length;
+  // By name: a record of a migration since removed must not stand in for a missing one.
+  const names = [...cypher.keys()]
+    .filter((k) => k.startsWith('migrations/'))
+    .map((k) => k.slice('migrations/'.length));
   const count = await db.read(async (tx) => {
-    const res = await tx.run('MATCH (m:Migration) RETURN count(m) AS n');
+    const res = await tx.run('MATCH (m:Migration) WHERE m.name IN $names RETURN count(m) AS n', {
+      names,
+    });
     return Number(res.records[0]?.get('n') ?? 0);
   });
-  return count >= expected;
+  return count === names.length;
 }

@@ -75,7 +75,7 @@ const ERRORS: Record<number, string> = {
   429: 'more than API_RATE_LIMIT_PER_MINUTE requests in a minute for this API key (too_many_requests; Retry-After says when), or too many analyst queries running at once, in the process or for this key (too_many_queries; details.scope)',
   413: 'too large (payload_too_large)',
   415: 'body not sent as JSON (content-type other than application/json), in a charset outside UTF-8/16/32, or compressed otherwise than gzip, deflate or br (unsupported_media_type)',
-  503: 'Neo4j unreachable (database_unavailable) or busy past retries (database_busy); or not_ready: /readyz with Neo4j down or migrations pending, a linkage run asked for while the service shuts down',
+  503: 'Neo4j unreachable (database_unavailable) or busy past retries (database_busy); or not_ready: /readyz with Neo4j down, migrations pending or the service stopping, a linkage run asked for while the service shuts down',
   504: 'query ran past its time limit (query_timeout)',
 };
 

@@ -1,6 +1,10 @@
 /** /readyz is open to anyone who reaches the port: probes must not each cost Neo4j work. */
-import { Readiness } from '../../../src/health/routes';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { healthRoutes, Readiness } from '../../../src/health/routes';
 import { loadCypher } from '../../../src/platform/cypher';
+import { errorHandler } from '../../../src/platform/http';
+import { createLogger } from '../../../src/platform/logger';
 import type { Database } from '../../../src/platform/neo4j';
 
 const cypher = loadCypher();
@@ -74,6 +78,50 @@ describe('Readiness', () => {
     expect(calls.read).toBe(2);
   });
 
+  it('counts migrations again after a failed ping: Neo4j may come back as another database (review, 12-05)', async () => {
+    let now = 0;
+    let down = false;
+    let applied = migrations;
+    const { db, calls } = fakeDb({ down: () => down, migrated: () => applied });
+    const readiness = new Readiness(db, cypher, () => now);
+    await readiness.check();
+    down = true;
+    now = 1000;
+    await expect(readiness.check()).rejects.toMatchObject({ details: { neo4j: 'down' } });
+    // restored from a backup, or dropped and recreated: no migrations
+    down = false;
+    applied = 0;
+    now = 2000;
+    await expect(readiness.check()).rejects.toMatchObject({
+      details: { migrations: 'pending' },
+    });
+    expect(calls.read).toBe(2);
+  });
+
+  it('counts the migrations by name: a record of a removed one is no stand-in for a missing one', async () => {
+    const seen: unknown[] = [];
+    const db = {
+      ping: async () => undefined,
+      read: async (work: (tx: unknown) => Promise<unknown>) =>
+        work({
+          run: async (text: string, params: { names: string[] }) => {
+            seen.push({ text, params });
+            // every name but the last is stored; so is one no file has any more
+            return { records: [{ get: () => params.names.length - 1 }] };
+          },
+        }),
+    } as unknown as Database;
+    await expect(new Readiness(db, cypher).check()).rejects.toMatchObject({
+      details: { migrations: 'pending' },
+    });
+    expect(seen).toEqual([
+      {
+        text: expect.stringContaining('m.name IN $names'),
+        params: { names: expect.arrayContaining(['001-create-account-id-unique']) },
+      },
+    ]);
+  });
+
   it('answers not ready while a ping hangs, without piling up pings, and pings afresh once it ends', async () => {
     jest.useFakeTimers();
     try {
@@ -108,4 +156,27 @@ describe('Readiness', () => {
       jest.useRealTimers();
     }
   });
+});
+
+it('/readyz answers 503 once the service has begun to stop, without asking Neo4j', async () => {
+  let stopping = false;
+  const { db, calls } = fakeDb();
+  const app = express();
+  app.use(healthRoutes({ db, cypher, stopping: () => stopping }));
+  app.use(errorHandler(createLogger('silent')));
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/readyz`;
+  try {
+    expect((await fetch(url)).status).toBe(200);
+    stopping = true;
+    const res = await fetch(url);
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({
+      error: { code: 'not_ready', details: { stopping: true } },
+    });
+    expect(calls.ping).toBe(1);
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
 });
