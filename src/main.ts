@@ -16,7 +16,7 @@ import { activeRunsEnded, stopActiveRuns } from './linkage/runner';
 import { checkLinkageConfig } from './linkage/settings';
 import type { Context } from './context';
 import { LOOPBACK, parseApiKeys } from './platform/auth';
-import { ConfigError, loadConfig } from './platform/config';
+import { ConfigError, loadConfig, warnUnknownSettings } from './platform/config';
 import { type Connection, connect } from './platform/connect';
 import { loadCypher } from './platform/cypher';
 import { listen } from './platform/listen';
@@ -35,6 +35,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   checkLinkageConfig(config); // a typo in the allow-list, weights or schedule stops start-up
   const logger = createLogger(config.LOG_LEVEL, logDestination(1, config.LOG_SYNC));
+  warnUnknownSettings(logger);
   const keys = parseApiKeys(config.API_KEYS);
   let host = config.HOST;
   if (keys.length === 0) {

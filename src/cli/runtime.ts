@@ -2,7 +2,7 @@
  * Opens what a CLI command needs (config, logger, database, migrations) and
  * closes it afterwards, also on failure, so a local Neo4j never outlives the command.
  */
-import { loadConfig, type Config } from '../platform/config';
+import { loadConfig, type Config, warnUnknownSettings } from '../platform/config';
 import { type Connection, connect } from '../platform/connect';
 import { type CypherMap, loadCypher } from '../platform/cypher';
 import { createLogger, logDestination, type Logger } from '../platform/logger';
@@ -26,6 +26,7 @@ export async function withRuntime<T>(work: (rt: CliRuntime) => Promise<T>): Prom
     config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL,
     logDestination(2, true),
   );
+  warnUnknownSettings(logger);
   // A signal while the launcher builds, Neo4j starts or migrations run stops what was
   // started, then exits 128 + its number. Left to its default action it killed this
   // process, whose exit hooks remove bolt.uri / bolt.password and stop a Maven build: both

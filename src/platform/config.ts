@@ -162,3 +162,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   return parsed.data;
 }
+
+/**
+ * Environment keys that look like settings (a known setting's first word: `LINKAGE_`,
+ * `QUERY_`, …) but name none. The schema ignores unknown keys, so a misspelt
+ * `LINKAGE_ALLOW_LIST` would leave the benign values it names linking accounts, silently.
+ */
+export function unknownSettings(env: NodeJS.ProcessEnv = process.env): string[] {
+  const known = new Set(Object.keys(configSchema.shape));
+  const prefixes = new Set([...known].filter((k) => k.includes('_')).map((k) => k.split('_')[0]));
+  return Object.keys(env)
+    .filter((k) => !known.has(k) && prefixes.has(k.split('_')[0] ?? '') && k.includes('_'))
+    .sort();
+}
+
+/** Says each of unknownSettings() once, at start. */
+export function warnUnknownSettings(
+  logger: { warn(obj: object, msg: string): void },
+  env: NodeJS.ProcessEnv = process.env,
+): void {
+  const unknown = unknownSettings(env);
+  if (unknown.length > 0) {
+    logger.warn({ unknown }, "ignored: not a Coterie setting (misspelt?); see the README's table");
+  }
+}

@@ -1,7 +1,14 @@
 /** Every config key is in README's table with the default the schema gives it. */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError, MAX_TIMER_MS, configSchema, loadConfig } from '../../../src/platform/config';
+import {
+  ConfigError,
+  MAX_TIMER_MS,
+  configSchema,
+  loadConfig,
+  unknownSettings,
+  warnUnknownSettings,
+} from '../../../src/platform/config';
 import { QUERY_DEADLINE_GRACE_MS } from '../../../src/platform/neo4j';
 
 const readme = readFileSync(path.join(__dirname, '../../../README.md'), 'utf8');
@@ -187,5 +194,26 @@ describe('NEO4J_URI', () => {
       expect(message).toMatch(/NEO4J_URI: no user or password in the URI/);
       expect(message).not.toContain('s3cret');
     }
+  });
+});
+
+describe('settings that are no setting', () => {
+  it('names a misspelt key that starts like a setting, and leaves other variables alone (review, 12-05)', () => {
+    const env = {
+      LINKAGE_ALLOW_LIST: 'ip:10.0.0.1', // LINKAGE_ALLOWLIST meant
+      API_RATE_LIMIT: '60',
+      LINKAGE_SEED: '7',
+      PATH: '/usr/bin',
+      HOSTNAME: 'box',
+      NODE_OPTIONS: '',
+    };
+    expect(unknownSettings(env)).toEqual(['API_RATE_LIMIT', 'LINKAGE_ALLOW_LIST']);
+    const warned: unknown[] = [];
+    warnUnknownSettings({ warn: (obj, msg) => warned.push([obj, msg]) }, env);
+    expect(warned).toEqual([
+      [{ unknown: ['API_RATE_LIMIT', 'LINKAGE_ALLOW_LIST'] }, expect.stringContaining('ignored')],
+    ]);
+    warnUnknownSettings({ warn: (obj, msg) => warned.push([obj, msg]) }, { LINKAGE_SEED: '7' });
+    expect(warned).toHaveLength(1);
   });
 });
