@@ -4,7 +4,7 @@
  * read '' as 0 and 'x' as NaN (which then ran as seed 0); run.ts's import and JVM options.
  */
 import { positiveInt, positiveNumber, seedArg } from '../../src/cli/args';
-import { MEMORY_SIZE, MEMORY_SIZE_RULE } from '../../src/platform/config';
+import { loadConfig, MEMORY_SIZE, MEMORY_SIZE_RULE } from '../../src/platform/config';
 
 /** One seed, from `--name text`. */
 export function seedOption(name: string, text: string): number {
@@ -49,14 +49,16 @@ export interface RunOptions {
  * `--batch-size` a positive integer (Number() made 'x' NaN, one window holding the whole
  * file, and 0 or −5 one-event windows), and not with `--first-load`, which has no
  * batches (it was ignored); `--heap` and `--pagecache` sizes as NEO4J_LOCAL_HEAP is
- * checked (config.ts), before they reach the JVM and the launcher.
+ * checked (config.ts), before they reach the JVM and the launcher. Their defaults are the
+ * service's shipped NEO4J_LOCAL_HEAP / NEO4J_LOCAL_PAGECACHE, so the bench measures what ships.
  */
 export function runOptions(args: RunArgs): RunOptions {
   const firstLoad = args['first-load'] ?? false;
+  const shipped = loadConfig({});
   const out: RunOptions = {
     firstLoad,
-    heap: memoryOption('heap', args.heap ?? '4g'),
-    pagecache: memoryOption('pagecache', args.pagecache ?? '2g'),
+    heap: memoryOption('heap', args.heap ?? shipped.NEO4J_LOCAL_HEAP),
+    pagecache: memoryOption('pagecache', args.pagecache ?? shipped.NEO4J_LOCAL_PAGECACHE),
   };
   const batch = args['batch-size'];
   if (batch !== undefined) {

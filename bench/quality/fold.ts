@@ -9,7 +9,8 @@
  *     latest batch's email domain / org, hour series summed per hour);
  *   - the result has the shape linkage extract produces: accounts in id order,
  *     one link per (account, shared value) with the events behind it, subnets
- *     summed per account over its IPs, models' first appearance = min(firstUse).
+ *     summed per account over its IPs, `models` the sorted names of the models used
+ *     (each account keeps its own first use of each; score reads releases from those).
  * It never reads the truth file.
  */
 import { createReadStream } from 'node:fs';

@@ -13,7 +13,8 @@
  *
  *   npm run bench:quality -- [--scale 0.1] [--seed 42] [--reuse-sim] [--keep-db] [--first-load]
  *                            [--batch-size N (default IMPORT_BATCH_SIZE; not with --first-load)]
- *                            [--heap 4g] [--pagecache 2g]   (sizes with k, m or g, as NEO4J_LOCAL_HEAP)
+ *                            [--heap SIZE] [--pagecache SIZE]   (sizes with k, m or g, as NEO4J_LOCAL_HEAP;
+ *                            default the service's shipped NEO4J_LOCAL_HEAP / NEO4J_LOCAL_PAGECACHE)
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -63,8 +64,9 @@ async function main(): Promise<void> {
       'keep-db': { type: 'boolean', default: false },
       'first-load': { type: 'boolean', default: false },
       'batch-size': { type: 'string' },
-      heap: { type: 'string', default: '4g' },
-      pagecache: { type: 'string', default: '2g' },
+      // Defaults in runOptions: the service's shipped sizes.
+      heap: { type: 'string' },
+      pagecache: { type: 'string' },
     },
   });
   const scale = scaleOption(args.scale as string);
@@ -80,7 +82,8 @@ async function main(): Promise<void> {
   const log = (msg: string): void =>
     console.log(`[${seconds(Date.now() - started).padStart(7)} s] ${msg}`);
   console.log(
-    `quality bench: scale ${scale}, seed ${seed}, linkage seed ${linkageSeed}, ${os.cpus().length} cores, ` +
+    `quality bench: scale ${scale}, seed ${seed}, linkage seed ${linkageSeed}, ` +
+      `Neo4j heap ${heap}, page cache ${pagecache}, ${os.cpus().length} cores, ` +
       `${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, load ${os
         .loadavg()
         .map((l) => l.toFixed(1))

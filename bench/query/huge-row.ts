@@ -8,19 +8,31 @@
  *   npm run build && npx tsx bench/query/huge-row.ts [--sizes 1000000,5000000]
  *
  * Prints, per list size: the console's answer and its time, the longest wait for
- * `/healthz` (asked every 100 ms) while it ran, and the service's peak RSS (VmHWM).
+ * `/healthz` (asked every 100 ms) while it ran, and the service's peak RSS (VmHWM) for
+ * that size alone: the peak is reset before each size (clear_refs), or else each row
+ * would be the largest of all sizes so far. The reset starts it at the RSS the service
+ * holds then (printed too), which can include what the previous size left.
  */
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startLocalNeo4j } from '../../src/platform/neo4j-local';
+import { statusKiB } from '../../src/platform/peak-rss';
 import { freePort, SERVICE_MAIN as MAIN, spawnService, waitReady } from '../service';
 
-function peakRssMiB(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmHWM:\s+(\d+) kB/);
-  return line ? Math.round(Number(line[1]) / 1024) : NaN;
+const statusMiB = (pid: number, field: 'VmHWM' | 'VmRSS'): number =>
+  Math.round(statusKiB(pid, field) / 1024);
+
+/** Resets the process's VmHWM to its current RSS; false where the kernel refuses. */
+function resetPeak(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function main(): Promise<void> {
@@ -39,6 +51,8 @@ async function main(): Promise<void> {
     const url = `http://127.0.0.1:${port}`;
     await waitReady(url);
     for (const n of sizes) {
+      const peakReset = resetPeak(service.pid!);
+      const rssAtStartMiB = statusMiB(service.pid!, 'VmRSS');
       let running = true;
       let longest = 0;
       const probe = (async () => {
@@ -66,7 +80,10 @@ async function main(): Promise<void> {
           answer: body.error?.code ?? `truncated: ${String(body.truncated)}`,
           answerMs: ms,
           longestHealthzWaitMs: longest,
-          servicePeakRssMiB: peakRssMiB(service.pid!),
+          servicePeakRssMiB: statusMiB(service.pid!, 'VmHWM'),
+          // false: the peak is the largest since the service started, not this size's own
+          peakReset,
+          rssAtStartMiB,
         }),
       );
     }

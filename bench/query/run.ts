@@ -17,10 +17,13 @@
  * autocannon runs in a child
  * process so it does not share the server's event loop. Before measuring, the route is requested until the
  * replica's in-memory membership index of the run is loaded (src/clusters/
- * membership-index.ts; its status is the readiness signal), then warmed for 5 s;
- * then `--rounds` rounds of (bare route, lookup route) are measured and the median
- * of each figure reported (p99 also as the worst round's). `--no-index` measures the
- * Neo4j path instead. Exits 1 when any request failed or answered other than 2xx.
+ * membership-index.ts; its status is the readiness signal), then both routes are
+ * warmed for 5 s each, bare then lookup, so the first round follows a lookup run as
+ * the later ones do; then `--rounds` rounds of (bare route, lookup route) are measured
+ * and the median of each figure reported. The p99 target is judged on the p99 of every
+ * measured lookup of all rounds pooled (the rounds' latency histograms merged), not on
+ * a median of per-round p99s; the per-round p99s are printed too. `--no-index` measures
+ * the Neo4j path instead. Exits 1 when any request failed or answered other than 2xx.
  *
  *   npx tsx bench/query/run.ts [--accounts 1000000] [--duration 20] [--connections 64] [--rounds 3]
  *     [--log-level info] [--log-sync] [--no-auth] [--no-index] [--no-rate-limit]
@@ -33,6 +36,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import type { RawResult } from 'autocannon';
 import express from 'express';
 import neo4j from 'neo4j-driver';
 import { createApp } from '../../src/app';
@@ -72,6 +76,12 @@ interface Figures {
   non2xx: number;
 }
 
+interface Measured {
+  figures: Figures;
+  /** autocannon's raw result (encoded histograms), to pool rounds with aggregateResult */
+  raw: RawResult;
+}
+
 /** Child mode: run autocannon against a URL template and print JSON figures. */
 async function childMain(spec: string): Promise<void> {
   const { url, random, accounts, duration, connections, headers } = JSON.parse(spec) as {
@@ -83,11 +93,12 @@ async function childMain(spec: string): Promise<void> {
     headers: Record<string, string>;
   };
   const { default: autocannon } = await import('autocannon');
-  const result = await autocannon({
+  const raw = await autocannon({
     url,
     connections,
     duration,
     headers,
+    skipAggregateResult: true,
     requests: random
       ? [
           {
@@ -99,17 +110,20 @@ async function childMain(spec: string): Promise<void> {
         ]
       : undefined,
   });
+  const result = autocannon.aggregateResult([raw], { url, connections });
   const figures: Figures = {
-    rps: result.requests.average,
+    // The mean of the per-second counts, as requests.average of an aggregated run.
+    rps: raw.totalCompletedRequests / Math.max(1, raw.samples),
     p50: result.latency.p50,
     p99: result.latency.p99,
-    errors: result.errors,
-    non2xx: result.non2xx,
+    errors: raw.errors,
+    non2xx: raw.non2xx,
   };
-  process.stdout.write(JSON.stringify(figures));
+  const out: Measured = { figures, raw };
+  process.stdout.write(JSON.stringify(out));
 }
 
-function measure(spec: object): Promise<Figures> {
+function measure(spec: object): Promise<Measured> {
   return new Promise((resolve, reject) => {
     const child = fork(__filename, ['--child', JSON.stringify(spec)], {
       stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
@@ -119,7 +133,7 @@ function measure(spec: object): Promise<Figures> {
     child.stdout?.on('data', (d: Buffer) => (out += String(d)));
     child.on('exit', (code) =>
       code === 0
-        ? resolve(JSON.parse(out) as Figures)
+        ? resolve(JSON.parse(out) as Measured)
         : reject(new Error(`autocannon exit ${code}`)),
     );
   });
@@ -268,7 +282,6 @@ async function main(): Promise<void> {
     }
     const memoryLoaded = process.memoryUsage();
 
-    // Warm-up: JIT, connection pool, page cache.
     const lookupSpec = {
       url: serviceUrl,
       random: true,
@@ -277,20 +290,25 @@ async function main(): Promise<void> {
       connections,
       headers: auth,
     };
+    const bareSpec = {
+      ...lookupSpec,
+      url: `http://127.0.0.1:${port(bareServer)}/bare`,
+      random: false,
+      headers: {},
+    };
+    // Warm-up of both routes alike (JIT, connection pool, page cache): the bare route's
+    // first round would otherwise run colder than the lookup's.
+    await measure({ ...bareSpec, duration: 5 });
     await measure({ ...lookupSpec, duration: 5 });
     const bareRuns: Figures[] = [];
     const lookupRuns: Figures[] = [];
+    const lookupRaw: RawResult[] = [];
     const loadPerRound: number[][] = [];
     for (let round = 0; round < rounds; round++) {
-      bareRuns.push(
-        await measure({
-          ...lookupSpec,
-          url: `http://127.0.0.1:${port(bareServer)}/bare`,
-          random: false,
-          headers: {},
-        }),
-      );
-      lookupRuns.push(await measure(lookupSpec));
+      bareRuns.push((await measure(bareSpec)).figures);
+      const lookup = await measure(lookupSpec);
+      lookupRuns.push(lookup.figures);
+      lookupRaw.push(lookup.raw);
       loadPerRound.push(load());
       console.log(
         `round ${round + 1}: bare ${Math.round(bareRuns[round]!.rps)} rps, lookup ${Math.round(lookupRuns[round]!.rps)} rps ` +
@@ -308,6 +326,10 @@ async function main(): Promise<void> {
     const lookupMedian = med(lookupRuns);
     const ratio = median(lookupRuns.map((r, i) => r.rps / bareRuns[i]!.rps));
     const worstP99 = Math.max(...lookupRuns.map((r) => r.p99));
+    // Every measured lookup of all rounds in one histogram: the p99 the target is judged on.
+    const { default: autocannon } = await import('autocannon');
+    const pooled = autocannon.aggregateResult(lookupRaw, { url: serviceUrl, connections }).latency;
+    const p99Met = pooled.p99 <= 25;
     console.log(
       JSON.stringify(
         {
@@ -333,13 +355,19 @@ async function main(): Promise<void> {
           bare: bareMedian,
           lookup: lookupMedian,
           lookupWorstP99: worstP99,
+          lookupPooled: { requests: pooled.totalCount, p50: pooled.p50, p99: pooled.p99 },
           ratio: Math.round(ratio * 1000) / 1000,
-          targets: { ratio: ratio >= 0.5, p99: lookupMedian.p99 <= 25 },
+          targets: { ratio: ratio >= 0.5, p99: p99Met, p99JudgedOn: 'pooled' },
           rawRounds: { bare: bareRuns, lookup: lookupRuns },
         },
         null,
         2,
       ),
+    );
+    console.log(
+      `lookup p99 ≤ 25 ms, judged on all ${pooled.totalCount} measured lookups of the ${rounds} rounds pooled: ` +
+        `${pooled.p99} ms, ${p99Met ? 'met' : 'missed'} (per round ${lookupRuns.map((r) => r.p99).join(' / ')} ms, ` +
+        `median ${lookupMedian.p99}, worst ${worstP99}; not the verdict)`,
     );
     service.close();
     bareServer.close();

@@ -41,6 +41,14 @@ describe('run options (bench/quality/run.ts)', () => {
     });
   });
 
+  it("defaults the heap and page cache to the service's shipped sizes, not larger ones (review, 12-05)", () => {
+    expect(runOptions({ 'first-load': false })).toEqual({
+      firstLoad: false,
+      heap: '2g',
+      pagecache: '1g',
+    });
+  });
+
   it('refuses a batch size that is not a positive integer (NaN was one window of the whole file)', () => {
     for (const text of ['', 'x', '0', '-5', '1.5', '1e3', ' 7', '0x10'])
       expect(() => runOptions({ ...defaults, 'batch-size': text })).toThrow(
