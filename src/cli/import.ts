@@ -17,7 +17,7 @@ import {
   type MatchSummary,
 } from '../ingest/importer';
 import { EventWriter } from '../ingest/writer';
-import { loadConfig } from '../platform/config';
+import { loadConfig, warnUnknownSettings } from '../platform/config';
 import { loadCypher } from '../platform/cypher';
 import { repoRoot } from '../platform/paths';
 import { withRuntime } from './runtime';
@@ -227,6 +227,10 @@ function reportRejects(
 
 async function firstLoadCommand(file: string, opts: { rejects?: string }): Promise<void> {
   const config = loadConfig();
+  // No runtime here (it starts no service's Neo4j): the warning withRuntime gives, said here.
+  warnUnknownSettings({
+    warn: (o, msg) => sayOnStderr(`${msg}: ${(o as { unknown: string[] }).unknown.join(', ')}`),
+  });
   if (config.NEO4J_URI) {
     throw new Error(
       '--first-load builds the embedded local database, but NEO4J_URI is set; for a server, ' +

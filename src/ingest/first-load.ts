@@ -16,8 +16,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
+  closeSync,
   existsSync,
   mkdirSync,
+  openSync,
   readdirSync,
   renameSync,
   rmdirSync,
@@ -29,7 +31,7 @@ import type { CypherMap } from '../platform/cypher';
 import { migrate } from '../platform/migrations';
 import { openDatabase } from '../platform/neo4j';
 import { peakRssMiB } from '../platform/peak-rss';
-import { startLocalNeo4j, type Collector } from '../platform/neo4j-local';
+import { checkImportPath, startLocalNeo4j, type Collector } from '../platform/neo4j-local';
 import { takeFirstLoadLock } from './first-load-lock';
 import { isGzipFile } from './gzip-file';
 import { foldFile } from './fold-file';
@@ -122,7 +124,16 @@ async function loadLocked(opts: FirstLoadOptions): Promise<FirstLoadSummary> {
   const gz = isGzipFile(file);
   const totalBytes = gz ? fileBytes : await lastLineEnd(file, fileBytes);
   const rejectFile = opts.rejectFile ?? `${file}.rejects.jsonl`;
+  // Said before the read and fold (minutes, GiBs for a large file), not after them.
+  try {
+    closeSync(openSync(rejectFile, 'a'));
+  } catch (err) {
+    throw new Error(`cannot write the reject file ${rejectFile}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
   const staging = `${dataDir}.first-load`;
+  checkImportPath(staging); // said before the read, not after it
   // A staging directory left by an interrupted first load holds nothing worth keeping.
   rmSync(staging, { recursive: true, force: true });
   const csvDir = path.join(staging, 'csv');
@@ -196,6 +207,13 @@ async function loadLocked(opts: FirstLoadOptions): Promise<FirstLoadSummary> {
       rejected: folded.rejected,
     });
     opts.onProgress?.({ ...progress });
+    // Only bad lines: a database would be installed that records this file as imported,
+    // and the next first load, with the right file, would find the directory not empty.
+    if (folded.written + folded.duplicates === 0 && folded.rejected > 0) {
+      throw new Error(
+        `no line of ${file} is a valid event (reasons in ${rejectFile}); no database was built`,
+      );
+    }
     const { fold, eventIds } = folded;
 
     // The launcher's JVM boots while the CSV files are written; it then runs the import
@@ -214,7 +232,7 @@ async function loadLocked(opts: FirstLoadOptions): Promise<FirstLoadSummary> {
           at: Date.now(),
         });
         step('import');
-        // Nothing valid to load (an empty file, only bad lines): Neo4j creates an empty store.
+        // Nothing to load (an empty file): Neo4j creates an empty store.
         return files.nodes.length > 0 ? files : undefined;
       },
       onImported: () => {

@@ -339,6 +339,16 @@ export class Importer {
     // A reject file that cannot be written fails the import (below), not the process.
     let rejectsError: Error | null = null;
     rejects.on('error', (err) => (rejectsError ??= err));
+    // Opened before the first line: a path that cannot be written is said now, not once a
+    // line is bad (or never, when none is).
+    await new Promise<void>((resolve, reject) => {
+      rejects.once('open', () => resolve());
+      rejects.once('error', (cause: Error) =>
+        reject(
+          new Error(`cannot write the reject file ${rejectFile}: ${cause.message}`, { cause }),
+        ),
+      );
+    });
     // Settles once every reject so far is handed to the OS (rejected on a write error):
     // a window's checkpoint commits only after it, so a process killed later loses no
     // reason for a line the checkpoint counts.

@@ -54,6 +54,11 @@ export interface LocalNeo4jOptions {
   /** More JVM options (e.g. the first load's JIT choice). */
   jvmArgs?: readonly string[];
   /**
+   * User neo4j's Bolt password (default: a new random one each start). At least 8
+   * characters, not beginning with '-' (the admin tool would take it for an option).
+   */
+  password?: string;
+  /**
    * Neo4j loads its plugins from here and the launcher registers no procedures of its own
    * (tests: Coterie's jar as a plugin, as in a Neo4j of one's own).
    */
@@ -274,8 +279,11 @@ export async function acquireLock(
       stale =
         ageMs > BUILD_TIMEOUT_MS + 60_000 ||
         (Number.isInteger(holder) && holder > 0 && ageMs > 2000 && !pidAlive(holder));
-    } catch {
-      continue; // vanished between open and stat: just retry
+    } catch (err) {
+      // vanished between open and stat: just retry; anything else (a directory, no
+      // permission) would retry here forever without yielding
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw err;
     }
     if (stale) {
       log(`neo4j-local: breaking stale build lock ${lockPath}`);
@@ -661,6 +669,9 @@ export async function startLocalNeo4j(opts: LocalNeo4jOptions): Promise<LocalNeo
     `-Xmx${heap}`,
     ...GC_ARGS[opts.collector ?? 'g1'],
     '-XX:+ExitOnOutOfMemoryError',
+    // The JVM's own messages ("Terminating due to java.lang.OutOfMemoryError") go to stdout
+    // by default, where only protocol lines are read: to stderr, whose tail a failure shows.
+    '-XX:+DisplayVMOutputToStderr',
     ...cds.args,
     ...(opts.jvmArgs ?? []),
     ...JVM_OPENS,
@@ -686,7 +697,10 @@ export async function startLocalNeo4j(opts: LocalNeo4jOptions): Promise<LocalNeo
   // Bolt needs a password even on loopback: a web page can open a WebSocket to it. Passed
   // in the environment (readable by this user only), never in argv.
   // Hex: base64url may begin with '-', which the admin tool takes for an option.
-  const password = randomBytes(24).toString('hex');
+  const password = opts.password ?? randomBytes(24).toString('hex');
+  if (password.length < 8 || password.startsWith('-')) {
+    throw new Error('password: at least 8 characters, not beginning with "-"');
+  }
   const child = spawn(javaBinary(), args, {
     stdio: ['pipe', 'pipe', 'pipe'],
     detached: true,
@@ -861,8 +875,19 @@ export async function startLocalNeo4j(opts: LocalNeo4jOptions): Promise<LocalNeo
   return { uri, user: LOCAL_USER, password, pid: child.pid ?? -1, stop, exited };
 }
 
+/**
+ * The import tool splits a `--nodes` value's file list at commas: a path with one would
+ * be read as two files that do not exist (the load failing after its whole fold).
+ */
+export function checkImportPath(p: string): void {
+  if (p.includes(',')) {
+    throw new Error(`the bulk import cannot read a file whose path holds a comma: ${p}`);
+  }
+}
+
 /** The admin tool's arguments for `import full` of the `neo4j` database under `home`. */
 function bulkImportArgs(home: string, files: BulkImport): string[] {
+  for (const f of [...files.nodes, ...files.relationships]) checkImportPath(f);
   return [
     'database',
     'import',

@@ -305,27 +305,50 @@ describe('coterie import --first-load', () => {
     );
   }, 300_000);
 
-  it('a file without one valid event gives an empty, migrated database and its rejects', async () => {
+  it('a file without one valid event builds no database and says so; its rejects are written (review, 12-05)', async () => {
+    // It had installed an empty database that recorded this file as imported: exit 1, yet
+    // the next first load, with the right file, found the directory not empty.
     const file = path.join(dir, 'bad.jsonl');
     writeFileSync(file, '{"type": "request", "accountId": \n\n');
     const dataDir = path.join(dir, 'empty-db');
-    const summary = await firstLoad({ file, dataDir, cypher, ...memory });
-    expect(summary).toMatchObject({ lines: 2, written: 0, rejected: 1, interrupted: false });
-    const local = await startLocalNeo4j({ dataDir, port: 0, ...memory });
-    const driver = neo4j.driver(local.uri, neo4j.auth.basic(local.user, local.password));
-    try {
-      const res = await driver.executeQuery(
-        `MATCH (n) RETURN sum(CASE WHEN n:Account THEN 1 ELSE 0 END) AS accounts,
-                          sum(CASE WHEN n:Migration THEN 1 ELSE 0 END) AS migrations`,
-      );
-      expect(plain(res.records[0]?.get('accounts'))).toBe(0);
-      expect(plain(res.records[0]?.get('migrations'))).toBe(
-        [...cypher.keys()].filter((k) => k.startsWith('migrations/')).length,
-      );
-    } finally {
-      await driver.close();
-      await local.stop();
-    }
+    await expect(firstLoad({ file, dataDir, cypher, ...memory })).rejects.toThrow(
+      `no line of ${file} is a valid event (reasons in ${file}.rejects.jsonl); no database was built`,
+    );
+    expect(existsSync(dataDir)).toBe(false);
+    expect(existsSync(`${dataDir}.first-load`)).toBe(false);
+    expect(readFileSync(`${file}.rejects.jsonl`, 'utf8')).toContain('"line":1');
+  });
+
+  it('a data directory whose path holds a comma is refused before the file is read (review, 12-05)', async () => {
+    // The import tool splits its file lists at commas: the load failed after its whole fold.
+    const file = path.join(dir, 'comma.jsonl');
+    writeFileSync(file, `${fixture().slice(0, 5).join('\n')}\n`);
+    const dataDir = path.join(dir, 'a,b', 'neo4j');
+    await expect(firstLoad({ file, dataDir, cypher, ...memory })).rejects.toThrow(
+      /cannot read a file whose path holds a comma/,
+    );
+    expect(existsSync(dataDir)).toBe(false);
+    expect(existsSync(`${dataDir}.first-load`)).toBe(false);
+  });
+
+  it('a reject file that cannot be written is said before the file is read', async () => {
+    const file = path.join(dir, 'unwritable-rejects.jsonl');
+    writeFileSync(file, `${fixture().slice(0, 5).join('\n')}\n`);
+    const rejectFile = path.join(dir, 'no-such-dir', 'x.rejects.jsonl');
+    const dataDir = path.join(dir, 'unwritable-rejects-db');
+    const phases: string[] = [];
+    await expect(
+      firstLoad({
+        file,
+        dataDir,
+        cypher,
+        ...memory,
+        rejectFile,
+        onPhase: (p) => phases.push(String(p)),
+      }),
+    ).rejects.toThrow(`cannot write the reject file ${rejectFile}: ENOENT`);
+    expect(phases).toEqual([]);
+    expect(existsSync(dataDir)).toBe(false);
   });
 
   it('leaves a last line without a line break for the next import, as the importer does', async () => {

@@ -640,14 +640,22 @@ describe('coterie import', () => {
     expect(readFileSync(second.rejectFile, 'utf8').trim().split('\n')).toHaveLength(1);
   });
 
-  it('a reject file that cannot be written fails the import before the window with the bad line commits', async () => {
-    const file = path.join(dir, 'no-reject-dir.jsonl');
-    writeFileSync(file, `${eventLines('nrd', 300, [150]).join('\n')}\n`);
+  it('a reject file that cannot be written fails the import before its first window, bad lines or none', async () => {
+    // Review, 12-05: it failed only once a line was bad (a window had committed by then),
+    // and with no bad line not at all, the path never opened.
     const rejectFile = path.join(dir, 'no-such-dir', 'rejects.jsonl');
-    // windows of 100: the first commits, the second (holding line 150) must not
-    await expect(importer().run({ file, batchSize: 100, rejectFile })).rejects.toThrow(/ENOENT/);
-    expect(await checkpointOf(file)).toMatchObject({ line: 100 });
-    expect(await requestsFor('nrd')).toBe(100);
+    for (const [name, bad] of [
+      ['nrd', [150]],
+      ['nrd-clean', []],
+    ] as const) {
+      const file = path.join(dir, `${name}.jsonl`);
+      writeFileSync(file, `${eventLines(name, 300, [...bad]).join('\n')}\n`);
+      await expect(importer().run({ file, batchSize: 100, rejectFile })).rejects.toThrow(
+        `cannot write the reject file ${rejectFile}: ENOENT`,
+      );
+      expect(Number((await checkpointOf(file))?.line ?? 0)).toBe(0);
+      expect(await requestsFor(name)).toBe(0);
+    }
   });
 
   it('a reject file that is the file to import is refused before anything is read, cut or written', async () => {

@@ -322,6 +322,43 @@ describe('local Neo4j launcher', () => {
     expect(runningBoltUri(dataDir)).toBeNull();
   });
 
+  it('starts again on a store whose password is already the one asked for (review, 12-05)', async () => {
+    // Neo4j refuses ALTER USER to the current password: a store restarted with the same
+    // password exited 3, and so did every port retry on a new store (its first attempt had
+    // set the initial password before Bolt failed to bind).
+    const dataDir = tempDir();
+    const opts = { dataDir, heap: '512m', pagecache: '128m', password: 'same-password-1' };
+    const first = await startLocalNeo4j(opts);
+    await first.stop();
+    const again = await startLocalNeo4j(opts);
+    try {
+      expect(again.password).toBe('same-password-1');
+      expect(await returnOne(again)).toBe(1);
+    } finally {
+      await again.stop();
+    }
+    await expect(startLocalNeo4j({ ...opts, password: '-x' })).rejects.toThrow(/password/);
+  });
+
+  it("refuses to start when the neo4j database cannot, with Neo4j's reason, not READY and 30 s of retries (review, 12-05)", async () => {
+    // Neo4j logs a default database that fails to start and goes on: Bolt answered, every
+    // query then failed as unavailable, and the reason was in logs/debug.log only.
+    const dataDir = tempDir();
+    const opts = { dataDir, heap: '512m', pagecache: '128m' };
+    const first = await startLocalNeo4j(opts);
+    const w = neo4j.driver(first.uri, authOf(first));
+    await w.executeQuery('UNWIND range(1, 1000) AS i CREATE (:Filler {i: i})');
+    await w.close();
+    await first.stop();
+    const store = path.join(dataDir, 'data', 'databases', 'neo4j');
+    for (const f of fs.readdirSync(store)) {
+      const file = path.join(store, f);
+      if (f.startsWith('neostore') && !f.includes('id') && fs.statSync(file).size > 0)
+        fs.writeFileSync(file, Buffer.alloc(fs.statSync(file).size, 0xff));
+    }
+    await expect(startLocalNeo4j(opts)).rejects.toThrow(/database neo4j is offline: /);
+  });
+
   it('two starts at once on a new folder: one serves with its own password, the other is refused', async () => {
     // Found by review: both took the fresh store's initial password before Neo4j's store
     // lock chose a winner, which could then serve the loser's and fail to connect.

@@ -68,3 +68,9 @@ it('breaks a stale lock no one else is taking', async () => {
   expect(fs.readFileSync(lock, 'utf8')).toMatch(new RegExp(`^${process.pid} `));
   release();
 });
+
+it('a lock path that cannot be read fails at once, not in a loop that never yields (review, 12-05)', async () => {
+  const lock = path.join(dir, 'build.lock');
+  fs.mkdirSync(lock); // EISDIR on read: it spun synchronously, forever
+  await expect(acquireLock(lock, () => undefined)).rejects.toMatchObject({ code: 'EISDIR' });
+});

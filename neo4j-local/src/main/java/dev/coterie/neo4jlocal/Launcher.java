@@ -377,11 +377,9 @@ public final class Launcher {
     try {
       if (auth && !freshSystem) {
         // A store started before keeps its last password until here; each start sets a new one.
-        dbms.database(GraphDatabaseSettings.SYSTEM_DATABASE_NAME)
-            .executeTransactionally(
-                "ALTER USER neo4j SET PASSWORD $password CHANGE NOT REQUIRED",
-                Map.of("password", password));
+        setPassword(dbms, password);
       }
+      requireDefaultDatabaseOnline(dbms);
       // With --plugin-dir Neo4j loads them from there, as any other Neo4j would.
       if (opts.pluginDir() == null) {
         registerProcedures(dbms);
@@ -391,6 +389,67 @@ public final class Launcher {
       throw e;
     }
     return dbms;
+  }
+
+  /**
+   * Sets user neo4j's password on a store started before. Neo4j refuses a password equal to
+   * the current one, which is already what was asked: a retry after a port taken meanwhile
+   * (the first attempt set the initial password before Bolt failed to bind), or a store
+   * restarted with the same password.
+   */
+  static void setPassword(DatabaseManagementService dbms, String password) {
+    try {
+      dbms.database(GraphDatabaseSettings.SYSTEM_DATABASE_NAME)
+          .executeTransactionally(
+              "ALTER USER neo4j SET PASSWORD $password CHANGE NOT REQUIRED",
+              Map.of("password", password));
+    } catch (RuntimeException e) {
+      if (!isSamePassword(e)) {
+        throw e;
+      }
+    }
+  }
+
+  /**
+   * A default database that fails to start (a corrupt store, one from a newer Neo4j) is
+   * logged and marked failed by Neo4j, and build() returns: Bolt would answer, every query
+   * would fail as unavailable (retried by the driver for 30 s) and the reason would be in
+   * logs/debug.log only. Its status message, here, fails the start instead.
+   */
+  static void requireDefaultDatabaseOnline(DatabaseManagementService dbms) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (true) {
+      Map<String, Object> row =
+          dbms.database(GraphDatabaseSettings.SYSTEM_DATABASE_NAME)
+              .executeTransactionally(
+                  "SHOW DEFAULT DATABASE YIELD name, currentStatus, statusMessage",
+                  Map.of(),
+                  r -> r.hasNext() ? r.next() : Map.<String, Object>of());
+      Object status = row.get("currentStatus");
+      if ("online".equals(status)) {
+        return;
+      }
+      if (!"starting".equals(status) || System.nanoTime() > deadline) {
+        throw new IllegalStateException(
+            "database " + row.get("name") + " is " + status + ": " + row.get("statusMessage")
+                + " (more in logs/debug.log)");
+      }
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while database " + row.get("name") + " starts", e);
+      }
+    }
+  }
+
+  static boolean isSamePassword(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (String.valueOf(c.getMessage()).contains("Old password and new password cannot be the same")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** `neo4j-admin dbms set-initial-password`, in this JVM, for a store not started before. */
