@@ -5,7 +5,14 @@
  * day) is ever in memory, so scale 1 (~25 M lines) runs in bounded memory.
  */
 import { EffectiveParams } from './params';
-import { Account, Population, RequestMix, eventSpan, weekFactor } from './population';
+import {
+  Account,
+  Population,
+  RequestMix,
+  eventSpan,
+  firstRequestMs,
+  weekFactor,
+} from './population';
 import { oneOffText } from './prompts';
 import { Rng, cumulative } from './rng';
 
@@ -152,7 +159,7 @@ export class Generator {
       const n = rng.poisson((a.rate * weekFactor(a, day, pop.startMs)) / a.activeShare);
       // from the second after the sign-up's (its event is at that whole second): a request
       // in the same second could be ordered before it
-      const from = Math.max(dayMs, Math.floor(a.signupMs / 1000) * 1000 + 1000);
+      const from = Math.max(dayMs, firstRequestMs(a));
       for (let i = 0; i < n; i++) {
         let t: number;
         if (a.sub) {
@@ -165,7 +172,9 @@ export class Generator {
         } else {
           t = dayMs + rng.next() * DAY;
         }
-        if (t < from) t = from + 1000 + rng.next() * (dayMs + DAY - from - 2000);
+        // Before the sign-up: not drawn, as calibrate() counts the sign-up day (moving it
+        // into the hours after squeezed a whole day's requests into them).
+        if (t < from) continue;
         t = Math.floor(t / 1000) * 1000;
         if (t < dayMs + DAY) out.push(t, this.request(a, t));
         else if (t < windowEndMs) this.carry.push(t, this.request(a, t));
@@ -183,7 +192,9 @@ export class Generator {
   private eventRequests(a: Account, day: number, out: Batch): void {
     const span = eventSpan(a, day, this.pop.startMs);
     if (!span || !a.event) return;
-    const [from, to] = span;
+    const from = Math.max(span[0], firstRequestMs(a));
+    const to = span[1];
+    if (to <= from) return;
     const week = weekFactor(a, day, this.pop.startMs);
     const n = this.rng.poisson((a.rate * week * (a.event.boost - 1) * (to - from)) / DAY);
     for (let i = 0; i < n; i++) {
@@ -195,10 +206,12 @@ export class Generator {
   private onboard(a: Account, out: Batch): void {
     const t = Math.floor(a.signupMs / 1000) * 1000;
     out.push(t, signupLine(a, t));
-    // The first payment follows within minutes, on the same UTC day (keeps days sorted).
+    // The first payment follows within minutes, on the same UTC day (keeps days sorted);
+    // after the sign-up's last second of a day, the next day's first second (its batch).
     const dayEnd = this.pop.startMs + (Math.floor((t - this.pop.startMs) / DAY) + 1) * DAY;
     const pt = Math.min(dayEnd - 1000, t + 1000 + Math.floor(this.rng.next() * 20) * MINUTE);
-    out.push(pt, paymentLine(a, a.payment, 1, pt));
+    if (pt > t) out.push(pt, paymentLine(a, a.payment, 1, pt));
+    else this.carry.push(dayEnd, paymentLine(a, a.payment, 1, dayEnd));
   }
 
   private request(a: Account, t: number): string {

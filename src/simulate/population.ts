@@ -244,7 +244,8 @@ export function buildPopulation(p: EffectiveParams): Population {
   });
   const maybeSecondPayment = (a: Account) => {
     if (rng.chance(p.secondPaymentShare)) {
-      const from = Math.max(a.signupMs, startMs);
+      // after the sign-up's second: one in the same second could be ordered before it
+      const from = Math.max(firstRequestMs(a), startMs);
       if (from < endMs)
         a.secondPayment = {
           pm: ident.paymentMethod(),
@@ -735,6 +736,28 @@ export function eventSpan(a: Account, day: number, startMs: number): [number, nu
   return to > from ? [from, to] : null;
 }
 
+/** An account's first request may come no earlier than the second after its sign-up's. */
+export function firstRequestMs(a: Account): number {
+  return Math.floor(a.signupMs / 1000) * 1000 + 1000;
+}
+
+/**
+ * Share of an account's activity on the day that starts at `dayMs` that falls at or after
+ * `fromMs`: by its hour profile (uniform within an hour, as requests are drawn), or evenly
+ * over the day (waves, round-the-clock accounts). On its sign-up day, what its profile
+ * puts before the sign-up is not drawn at all, not squeezed into the hours after it.
+ */
+export function shareOfDayFrom(a: Account, dayMs: number, fromMs: number): number {
+  if (fromMs <= dayMs) return 1;
+  if (fromMs >= dayMs + DAY) return 0;
+  const h = (fromMs - dayMs) / HOUR;
+  if (!a.hours) return 1 - h / 24;
+  const i = Math.floor(h);
+  const at = (k: number) => (k < 0 ? 0 : ((a.hours as Float64Array)[k] as number));
+  const before = at(i - 1) + (at(i) - at(i - 1)) * (h - i);
+  return 1 - before / at(23);
+}
+
 /**
  * Relative activity of an account on a day: the week's rhythm, and a hackathon's boost
  * over the hours of the day it covers (so a 48 h event boosts 48 h, not every day it
@@ -762,7 +785,8 @@ function calibrate(accounts: Account[], p: EffectiveParams, startMs: number): Fl
     const volume = a.rate * (a.agentVolume ?? 1);
     let w = 0;
     for (let d = a.fromDay; d < a.toDay; d++) {
-      const f = dayFactor(a, d, startMs);
+      let f = dayFactor(a, d, startMs);
+      if (d === a.fromDay) f *= shareOfDayFrom(a, startMs + d * DAY, firstRequestMs(a));
       w += f;
       perDay[d] = (perDay[d] as number) + volume * f;
     }
