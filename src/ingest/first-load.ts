@@ -107,11 +107,25 @@ export async function firstLoad(opts: FirstLoadOptions): Promise<FirstLoadSummar
   }
 }
 
+/** The load finished, but its store could not be moved to the data directory. */
+class FinishedElsewhere extends Error {
+  constructor(staging: string, dataDir: string, cause: unknown) {
+    super(
+      `the new database is complete in ${staging} but could not be moved to ${dataDir} ` +
+        `(${(cause as Error).message}); move its contents there yourself`,
+      { cause },
+    );
+  }
+}
+
 async function loadLocked(opts: FirstLoadOptions): Promise<FirstLoadSummary> {
   const started = Date.now();
   const file = path.resolve(opts.file);
   const dataDir = path.resolve(opts.dataDir);
   const log = opts.log ?? (() => undefined);
+  if (existsSync(dataDir) && !statSync(dataDir).isDirectory()) {
+    throw new Error(`--first-load creates a new database in ${dataDir}, which is not a directory`);
+  }
   if (existsSync(dataDir) && readdirSync(dataDir).length > 0) {
     throw new Error(
       `--first-load creates a new database, but ${dataDir} is not empty; ` +
@@ -270,13 +284,19 @@ async function loadLocked(opts: FirstLoadOptions): Promise<FirstLoadSummary> {
 
     step('finish');
     rmSync(path.join(staging, 'import.report'), { force: true });
-    if (existsSync(dataDir)) rmdirSync(dataDir); // still empty, or this throws
-    mkdirSync(path.dirname(dataDir), { recursive: true });
-    renameSync(staging, dataDir);
+    try {
+      if (existsSync(dataDir)) rmdirSync(dataDir); // still empty, or this throws
+      mkdirSync(path.dirname(dataDir), { recursive: true });
+      renameSync(staging, dataDir);
+    } catch (err) {
+      // The new database is whole: not thrown away over its last move (a data directory
+      // that is a mount point: EBUSY; another file system: EXDEV).
+      throw new FinishedElsewhere(staging, dataDir, err);
+    }
     step(undefined);
     return summary(false);
   } catch (err) {
-    rmSync(staging, { recursive: true, force: true });
+    if (!(err instanceof FinishedElsewhere)) rmSync(staging, { recursive: true, force: true });
     throw err;
   }
 }

@@ -331,6 +331,27 @@ describe('coterie import --first-load', () => {
     expect(existsSync(`${dataDir}.first-load`)).toBe(false);
   });
 
+  it('a data directory that is a file is refused up front; a store that cannot be moved in at the end is kept (review, 12-05)', async () => {
+    const file = path.join(dir, 'finish.jsonl');
+    writeFileSync(file, `${fixture().slice(0, 20).join('\n')}\n`);
+    const notDir = path.join(dir, 'a-file');
+    writeFileSync(notDir, 'x');
+    await expect(firstLoad({ file, dataDir: notDir, cypher, ...memory })).rejects.toThrow(
+      `--first-load creates a new database in ${notDir}, which is not a directory`,
+    );
+    // An empty data directory passes the check; something lands in it before the move
+    // (as a mount point refuses its rmdir with EBUSY): the finished store is not deleted.
+    const dataDir = path.join(dir, 'occupied-at-the-end');
+    mkdirSync(dataDir);
+    const onPhase = (p: unknown) => {
+      if (p === 'finish') writeFileSync(path.join(dataDir, 'late'), 'x');
+    };
+    await expect(firstLoad({ file, dataDir, cypher, ...memory, onPhase })).rejects.toThrow(
+      `the new database is complete in ${dataDir}.first-load but could not be moved to ${dataDir}`,
+    );
+    expect(existsSync(path.join(`${dataDir}.first-load`, 'data', 'databases', 'neo4j'))).toBe(true);
+  });
+
   it('a reject file that cannot be written is said before the file is read', async () => {
     const file = path.join(dir, 'unwritable-rejects.jsonl');
     writeFileSync(file, `${fixture().slice(0, 5).join('\n')}\n`);
