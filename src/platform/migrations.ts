@@ -24,10 +24,8 @@ export async function migrate(db: Database, cypher: CypherMap): Promise<Migratio
   });
   const result: MigrationResult = { applied: [], skipped: [] };
   const pending: { name: string; text: string; checksum: string }[] = [];
-  const names = [...cypher.keys()].filter((k) => k.startsWith('migrations/')).sort();
-  for (const key of names) {
-    const name = key.slice('migrations/'.length);
-    const text = cypher.get(key) as string;
+  for (const name of migrationNames(cypher)) {
+    const text = cypher.get(`migrations/${name}`) as string;
     const checksum = createHash('sha256').update(text).digest('hex');
     const previous = done.get(name);
     if (previous === undefined) pending.push({ name, text, checksum });
@@ -76,12 +74,18 @@ export function inOrderGroups<T extends { text: string }>(pending: T[]): T[][] {
   return groups;
 }
 
+/** The migration files' names (as `Migration.name` records them), in the order they apply. */
+function migrationNames(cypher: CypherMap): string[] {
+  return [...cypher.keys()]
+    .filter((k) => k.startsWith('migrations/'))
+    .map((k) => k.slice('migrations/'.length))
+    .sort();
+}
+
 /** True when every migration file has been applied (readiness). */
 export async function migrationsApplied(db: Database, cypher: CypherMap): Promise<boolean> {
   // By name: a record of a migration since removed must not stand in for a missing one.
-  const names = [...cypher.keys()]
-    .filter((k) => k.startsWith('migrations/'))
-    .map((k) => k.slice('migrations/'.length));
+  const names = migrationNames(cypher);
   const count = await db.read(async (tx) => {
     const res = await tx.run('MATCH (m:Migration) WHERE m.name IN $names RETURN count(m) AS n', {
       names,
