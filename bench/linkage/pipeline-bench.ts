@@ -206,7 +206,7 @@ async function main(): Promise<void> {
         const session = db.driver.session();
         try {
           await session.run(
-            'MATCH (c:Cluster) CALL { WITH c DETACH DELETE c } IN TRANSACTIONS OF 2000 ROWS',
+            'MATCH (c:Cluster) CALL (c) { DETACH DELETE c } IN TRANSACTIONS OF 2000 ROWS',
           );
           await session.run('MATCH (n) WHERE n:LinkageRun OR n:Pointer OR n:Lease DETACH DELETE n');
         } finally {

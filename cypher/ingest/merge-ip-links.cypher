@@ -5,7 +5,7 @@
 // however the rows are split. The subnets come first, in order, with a write of their
 // own (version counts the batches that touched it); only the first statement of a
 // batch carries them.
-CALL {
+CALL () {
   UNWIND $subnets AS cidr
   MERGE (s:Subnet {cidr: cidr})
     ON CREATE SET s.version = 0
@@ -20,8 +20,7 @@ MERGE (x:IP {address: value})
 SET x.firstSeen = CASE WHEN firstSeen < x.firstSeen THEN toInteger(firstSeen) ELSE x.firstSeen END,
     x.lastSeen = CASE WHEN lastSeen > x.lastSeen THEN toInteger(lastSeen) ELSE x.lastSeen END
 WITH a, x, events, firstSeen, lastSeen, subnet
-CALL {
-  WITH x, subnet
+CALL (x, subnet) {
   MATCH (s:Subnet {cidr: subnet})
   MERGE (x)-[:IN_SUBNET]->(s)
 }

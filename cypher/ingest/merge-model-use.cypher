@@ -17,8 +17,7 @@ WITH u, events, firstUse, lastUse, u.hourKeys AS hk, u.hourCounts AS hc,
 // Re-grouping (only when the hours overlap) in a subquery that always yields one
 // row: collect() over no rows is one row of empty lists.
 WITH *, size(hk) = 0 OR size(rk) = 0 OR rk[0] > hk[size(hk) - 1] AS appendOnly
-CALL {
-  WITH hk, hc, rk, rc, appendOnly
+CALL (hk, hc, rk, rc, appendOnly) {
   UNWIND CASE WHEN appendOnly THEN [] ELSE range(0, size(hk) + size(rk) - 1) END AS i
   WITH CASE WHEN i < size(hk) THEN hk[i] ELSE rk[i - size(hk)] END AS k,
        CASE WHEN i < size(hk) THEN hc[i] ELSE rc[i - size(hk)] END AS c

@@ -2,7 +2,7 @@
 // list-verdicts does for all. The cluster's verdicts are found alone, in a subquery: with
 // the page's predicates and order beside it the planner took Verdict(at) for the order
 // (reading every verdict since $since), or scanned an index it was told to use.
-CALL {
+CALL () {
   MATCH (v:Verdict {clusterId: $clusterId})
   RETURN v
 }

@@ -2085,8 +2085,7 @@ describe('linkage runs', () => {
        CREATE (r:LinkageRun {id: p.run, status: p.status, startedAt: 0.0, finishedAt: 0.0})
        CREATE (r)-[:PRODUCED]->(c:Cluster {key: p.run + '/c', id: p.run + '-c', runId: p.run, size: 2})
        WITH c
-       CALL {
-         WITH c
+       CALL (c) {
          MATCH (a:Account) WITH c, a ORDER BY a.id LIMIT 2
          CREATE (a)-[:MEMBER_OF]->(c)
        }`,
