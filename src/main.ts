@@ -85,7 +85,7 @@ async function main(): Promise<void> {
   started.connection = connection;
   if (startupStopped) return never();
   const cypher = loadCypher();
-  const migrations = await migrate(connection.db, cypher);
+  const migrations = await migrate(connection.db, cypher, { log: (m) => logger.info(m) });
   if (startupStopped) return never();
   logger.info(
     { applied: migrations.applied.length, skipped: migrations.skipped.length },

@@ -44,7 +44,7 @@ export async function withRuntime<T>(work: (rt: CliRuntime) => Promise<T>): Prom
   let failed: { err: unknown } | undefined;
   try {
     connection = await connect(config, logger, { buildLog: sayOnStderr });
-    await migrate(connection.db, cypher);
+    await migrate(connection.db, cypher, { log: sayOnStderr });
   } catch (err) {
     failed = { err };
   }

@@ -16,7 +16,19 @@ export interface MigrationResult {
   skipped: string[];
 }
 
-export async function migrate(db: Database, cypher: CypherMap): Promise<MigrationResult> {
+export interface MigrateOptions {
+  /** progress while indexes populate (a new index on a large graph takes minutes) */
+  log?: (message: string) => void;
+  /** how often the indexes' states are read, and progress said (ms) */
+  pollMs?: number;
+  progressMs?: number;
+}
+
+export async function migrate(
+  db: Database,
+  cypher: CypherMap,
+  opts: MigrateOptions = {},
+): Promise<MigrationResult> {
   await db.write((tx) => tx.run(BOOTSTRAP));
   const done = await db.read(async (tx) => {
     const res = await tx.run('MATCH (m:Migration) RETURN m.name AS name, m.checksum AS checksum');
@@ -51,8 +63,46 @@ export async function migrate(db: Database, cypher: CypherMap): Promise<Migratio
     );
     result.applied.push(...group.map((m) => m.name));
   }
-  await db.write((tx) => tx.run('CALL db.awaitIndexes(300)'));
+  await indexesOnline(db, opts);
   return result;
+}
+
+interface IndexState {
+  name: string;
+  state: string;
+  populationPercent: number;
+  failureMessage: string | null;
+}
+
+/**
+ * Waits until every index is online, saying how far the populating ones are; a failed one
+ * stops start-up with Neo4j's reason. No time cap: populating a new index on a large
+ * graph takes as long as the graph needs, and a stop signal ends the wait.
+ */
+async function indexesOnline(db: Database, opts: MigrateOptions): Promise<void> {
+  const pollMs = opts.pollMs ?? 500;
+  const progressMs = opts.progressMs ?? 10_000;
+  let saidAt = Date.now();
+  for (;;) {
+    const pending = await db.read(async (tx) => {
+      const res = await tx.run(
+        `SHOW INDEXES YIELD name, state, populationPercent, failureMessage
+         WHERE state <> 'ONLINE' RETURN name, state, populationPercent, failureMessage`,
+      );
+      return res.records.map((r) => r.toObject() as IndexState);
+    });
+    if (pending.length === 0) return;
+    const failed = pending.find((i) => i.state === 'FAILED');
+    if (failed) {
+      throw new Error(`index ${failed.name} failed to populate: ${failed.failureMessage ?? '?'}`);
+    }
+    if (Date.now() - saidAt >= progressMs) {
+      saidAt = Date.now();
+      const states = pending.map((i) => `${i.name} ${i.populationPercent.toFixed(1)} %`);
+      opts.log?.(`waiting for indexes to populate: ${states.join(', ')}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
 }
 
 const SCHEMA = /^\s*(CREATE|DROP)\s+[A-Z ]*\b(CONSTRAINT|INDEX)\b/i;
