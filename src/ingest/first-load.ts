@@ -30,6 +30,7 @@ import path from 'node:path';
 import type { CypherMap } from '../platform/cypher';
 import { migrate } from '../platform/migrations';
 import { openDatabase } from '../platform/neo4j';
+import { isMountPoint } from '../platform/mount-point';
 import { peakRssMiB } from '../platform/peak-rss';
 import { checkImportPath, startLocalNeo4j, type Collector } from '../platform/neo4j-local';
 import { takeFirstLoadLock } from './first-load-lock';
@@ -130,6 +131,14 @@ async function loadLocked(opts: FirstLoadOptions): Promise<FirstLoadSummary> {
     throw new Error(
       `--first-load creates a new database, but ${dataDir} is not empty; ` +
         'import into an existing database without --first-load (or move that directory away)',
+    );
+  }
+  if (existsSync(dataDir) && isMountPoint(dataDir)) {
+    // The store is built beside the data directory and moved in at the very end, which a
+    // mount point refuses (EBUSY): said now, not after all the work.
+    throw new Error(
+      `--first-load builds the new database beside ${dataDir} and moves it in, but ${dataDir} ` +
+        'is a mount point, which cannot be replaced; use a directory inside it as the data directory',
     );
   }
   // As the importer reads: a plain file through its last line break, so an unfinished
@@ -268,7 +277,7 @@ async function loadLocked(opts: FirstLoadOptions): Promise<FirstLoadSummary> {
     try {
       const db = openDatabase({ uri: local.uri, user: local.user, password: local.password });
       try {
-        await migrate(db, opts.cypher);
+        await migrate(db, opts.cypher, { log });
         // The online importer then sees these bytes as done and adds nothing twice.
         await db.write((tx) =>
           recordImported(tx, opts.cypher, identity, progress, folded.endsWithNewline),
