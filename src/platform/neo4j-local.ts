@@ -730,9 +730,13 @@ export async function startLocalNeo4j(opts: LocalNeo4jOptions): Promise<LocalNeo
     const fail = (why: string) => {
       cleanup();
       child.kill('SIGKILL');
+      // -XX:+ExitOnOutOfMemoryError exits 3, as a failed start does: the message tells them apart.
+      const oom = stderrTail.includes('java.lang.OutOfMemoryError')
+        ? ` It ran out of memory with a ${heap} heap (NEO4J_LOCAL_HEAP).`
+        : '';
       reject(
         new Error(
-          `neo4j-local: Neo4j did not start (${why}); data dir ${dataDir}.` +
+          `neo4j-local: Neo4j did not start (${why}); data dir ${dataDir}.${oom}` +
             (stderrTail.trim() ? `\nstderr tail:\n${stderrTail.trim()}` : ' (no stderr output)'),
         ),
       );
@@ -753,6 +757,9 @@ export async function startLocalNeo4j(opts: LocalNeo4jOptions): Promise<LocalNeo
           fs.rmSync(importArgs, { force: true });
           opts.onImported?.();
           armTimer();
+        } else if (line) {
+          // Our own prints go to stderr; whatever else reaches stdout is shown, not lost.
+          log(`neo4j-local[${child.pid}]: ${line}`);
         }
       }
     };

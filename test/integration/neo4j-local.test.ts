@@ -359,6 +359,13 @@ describe('local Neo4j launcher', () => {
     await expect(startLocalNeo4j(opts)).rejects.toThrow(/database neo4j is offline: /);
   });
 
+  it('says a start that ran out of heap ran out of memory, not only "exited with code 3" (review, 12-05)', async () => {
+    // -XX:+ExitOnOutOfMemoryError exits with 3, the launcher's own code for a failed start.
+    const start = startLocalNeo4j({ dataDir: tempDir(), heap: '24m', pagecache: '16m' });
+    await expect(start).rejects.toThrow(/code 3\).*ran out of memory with a 24m heap/);
+    await expect(start).rejects.toThrow(/OutOfMemoryError/);
+  });
+
   it('two starts at once on a new folder: one serves with its own password, the other is refused', async () => {
     // Found by review: both took the fresh store's initial password before Neo4j's store
     // lock chose a winner, which could then serve the loser's and fail to connect.

@@ -33,6 +33,7 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Predicate;
 import org.neo4j.cli.AdminTool;
 import org.neo4j.cli.ExecutionContext;
 import org.neo4j.configuration.GraphDatabaseInternalSettings;
@@ -444,10 +445,14 @@ public final class Launcher {
   }
 
   static boolean isSamePassword(Throwable t) {
+    return anyCause(
+        t, c -> String.valueOf(c.getMessage()).contains("Old password and new password cannot be the same"));
+  }
+
+  /** Whether `t` or any of its causes matches. */
+  static boolean anyCause(Throwable t, Predicate<Throwable> matches) {
     for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
-      if (String.valueOf(c.getMessage()).contains("Old password and new password cannot be the same")) {
-        return true;
-      }
+      if (matches.test(c)) return true;
     }
     return false;
   }
@@ -532,15 +537,14 @@ public final class Launcher {
   }
 
   static boolean isBindFailure(Throwable t) {
-    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
-      String msg = String.valueOf(c.getMessage()).toLowerCase(Locale.ROOT);
-      if (c instanceof BindException
-          || msg.contains("address already in use")
-          || msg.contains("port is already in use")) {
-        return true;
-      }
-    }
-    return false;
+    return anyCause(
+        t,
+        c -> {
+          String msg = String.valueOf(c.getMessage()).toLowerCase(Locale.ROOT);
+          return c instanceof BindException
+              || msg.contains("address already in use")
+              || msg.contains("port is already in use");
+        });
   }
 
   private static void installSignal(String name, CountDownLatch stopRequested) {
@@ -584,17 +588,16 @@ public final class Launcher {
 
   /** True when any cause in the chain is Neo4j's store/file lock failure. */
   static boolean isStoreLocked(Throwable t) {
-    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
-      String cls = c.getClass().getName();
-      String msg = String.valueOf(c.getMessage()).toLowerCase(Locale.ROOT);
-      if (cls.endsWith("FileLockException")
-          || cls.endsWith("StoreLockException")
-          || msg.contains("already locked")
-          || msg.contains("unable to obtain lock")) {
-        return true;
-      }
-    }
-    return false;
+    return anyCause(
+        t,
+        c -> {
+          String cls = c.getClass().getName();
+          String msg = String.valueOf(c.getMessage()).toLowerCase(Locale.ROOT);
+          return cls.endsWith("FileLockException")
+              || cls.endsWith("StoreLockException")
+              || msg.contains("already locked")
+              || msg.contains("unable to obtain lock");
+        });
   }
 
   /** The chain of causes as one readable line, innermost last. */
