@@ -3,6 +3,8 @@
 // and kind: an org and an email domain may both be `acme.com`), with links.
 // Identifiers held by one account (a bot's thousands of one-off prompts) are dropped by
 // their degree before grouping: otherwise the grouping costs every link of every member.
+// Each says whether it is allow-listed now ($allowlistKeys from config, or an entry):
+// drawn, but it links no one at the next run.
 MATCH (c:Cluster {key: $runId + '/' + $clusterId})
 WITH c, COLLECT {
   MATCH (c)<-[:MEMBER_OF]-(a:Account)
@@ -14,17 +16,22 @@ RETURN c.size AS size, accounts, COLLECT {
   WHERE COUNT { (x)<--() } >= 2
   WITH x, type(r) AS type, collect({account: accountId, count: r.count}) AS links
   WHERE size(links) >= 2
-  RETURN {
-    kind: CASE type
+  WITH links,
+    CASE type
       WHEN 'PAID_WITH' THEN 'payment'
       WHEN 'USED_DEVICE' THEN 'device'
       WHEN 'CONNECTED_FROM' THEN 'ip'
       WHEN 'SENT' THEN 'prompt'
       WHEN 'HAS_EMAIL_DOMAIN' THEN 'email_domain'
-      ELSE 'org' END,
-    value: coalesce(x.fingerprint, x.address, x.hash, x.name, x.id),
-    links: links
-  } AS identifier
-  ORDER BY size(links) DESC, identifier.value, identifier.kind
+      ELSE 'org' END AS kind,
+    coalesce(x.fingerprint, x.address, x.hash, x.name, x.id) AS value
+  ORDER BY size(links) DESC, value, kind
   LIMIT $maxIdentifiers + 1
+  RETURN {
+    kind: kind,
+    value: value,
+    links: links,
+    allowlisted: kind + ':' + value IN $allowlistKeys
+      OR EXISTS { (:AllowlistEntry {key: kind + ':' + value}) }
+  } AS identifier
 } AS identifiers

@@ -182,6 +182,8 @@ export const clusterGraphSchema = z
         type: z.enum(['account', 'identifier']),
         kind: z.string().optional(),
         label: z.string(),
+        /** identifiers only: allow-listed now, so it links no one at the next run */
+        allowlisted: z.boolean().optional(),
       }),
     ),
     edges: z.array(z.object({ source: z.string(), target: z.string(), count: z.number() })),

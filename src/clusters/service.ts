@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import type { Context } from '../context';
 import { type CypherMap, query } from '../platform/cypher';
+import { configAllowlistKeys } from '../linkage/allowlist';
 import { AppError } from '../platform/errors';
 import { type Database, int, recordToPlain } from '../platform/neo4j';
 import { type CursorScope, MEMBERS, decodeCursor, encodeCursor } from './cursor';
@@ -26,6 +27,7 @@ export class ClusterService {
   private readonly cypher: CypherMap;
   private readonly state: AnalystState;
   private readonly timeoutMs: number;
+  private configAllowlistKeys?: string[];
 
   constructor(private readonly ctx: Context) {
     this.db = ctx.db;
@@ -283,6 +285,9 @@ export class ClusterService {
       clusterId,
       maxAccounts: int(maxAccounts),
       maxIdentifiers: int(maxIdentifiers),
+      allowlistKeys: (this.configAllowlistKeys ??= [
+        ...configAllowlistKeys(this.ctx.config.LINKAGE_ALLOWLIST),
+      ]),
     });
     if (!row || runId === null) {
       throw new AppError('not_found', `no cluster "${clusterId}" in the current run`);
@@ -292,6 +297,7 @@ export class ClusterService {
       kind: string;
       value: string;
       links: { account: string; count: number | null }[];
+      allowlisted: boolean;
     }[];
     const shown = identifiers.slice(0, maxIdentifiers);
     const nodes = [
@@ -301,6 +307,7 @@ export class ClusterService {
         type: 'identifier' as const,
         kind: x.kind,
         label: x.value,
+        allowlisted: x.allowlisted,
       })),
     ];
     const edges = shown.flatMap((x) =>

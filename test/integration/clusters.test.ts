@@ -32,6 +32,7 @@ beforeAll(async () => {
     API_KEYS,
     CURRENT_RUN_CHECK_MS: '100',
     CLUSTER_GRAPH_MAX_ACCOUNTS: '4',
+    LINKAGE_ALLOWLIST: 'payment:pm-corp',
   });
   await ingestWorld(svc.url);
 });
@@ -379,6 +380,29 @@ describe('with a published run', () => {
         { source: 'account:ben:1', target: 'ip:198.51.100.7', count: 2 },
       ]),
     );
+    // Allow-listed values are drawn but marked: one from config, one added over the API.
+    const marks = async () =>
+      Object.fromEntries(
+        ((await get('/v1/clusters/c-office/graph')).body.nodes as Record<string, unknown>[])
+          .filter((n) => n.type === 'identifier')
+          .map((n) => [n.id, n.allowlisted]),
+      );
+    expect(await marks()).toEqual({ 'payment:pm-corp': true, 'ip:198.51.100.7': false });
+    const added = await postJson(
+      `${svc.url}/v1/allowlist`,
+      { kind: 'ip', value: '198.51.100.7', note: 'office NAT' },
+      auth('admin'),
+    );
+    expect(added.status).toBe(201);
+    try {
+      expect(await marks()).toEqual({ 'payment:pm-corp': true, 'ip:198.51.100.7': true });
+    } finally {
+      const gone = await fetch(`${svc.url}/v1/allowlist?kind=ip&value=198.51.100.7`, {
+        method: 'DELETE',
+        headers: auth('admin'),
+      });
+      expect(gone.status).toBe(204);
+    }
     const ring = await get('/v1/clusters/c-ring/graph');
     expect(ring.body.capped).toBe(true); // 6 members, at most 4 shown
     expect(
@@ -783,7 +807,13 @@ describe('a new run', () => {
     );
     const profiled = await neo4j.driver.executeQuery(
       `PROFILE ${query(loadCypher(), 'clusters/read-cluster-graph')}`,
-      { runId: 'r-g', clusterId: 'c-g', maxAccounts: int(200), maxIdentifiers: int(100) },
+      {
+        runId: 'r-g',
+        clusterId: 'c-g',
+        maxAccounts: int(200),
+        maxIdentifiers: int(100),
+        allowlistKeys: [],
+      },
     );
     const identifiers = profiled.records[0]?.get('identifiers') as { value: string }[];
     expect(identifiers.map((x) => x.value)).toEqual(['dev-g']);

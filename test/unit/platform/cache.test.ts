@@ -77,6 +77,7 @@ function clusterService(driver: Driver): ClusterService {
       QUERY_TIMEOUT_MS: 1000,
       CLUSTER_GRAPH_MAX_ACCOUNTS: 10,
       CLUSTER_GRAPH_MAX_IDENTIFIERS: 10,
+      LINKAGE_ALLOWLIST: '',
     },
   } as unknown as Context;
   return new ClusterService(ctx);
