@@ -80,7 +80,7 @@ interface IndexState {
  * graph takes as long as the graph needs, and a stop signal ends the wait.
  */
 async function indexesOnline(db: Database, opts: MigrateOptions): Promise<void> {
-  const pollMs = opts.pollMs ?? 500;
+  const pollMs = opts.pollMs ?? 200;
   const progressMs = opts.progressMs ?? 10_000;
   let saidAt = Date.now();
   for (;;) {

@@ -225,6 +225,20 @@ describe('POST /v1/investigations/{name}', () => {
     expect(rowsOf(none)).toEqual([]);
   });
 
+  it('shortest-identifier-chain does not pass through an identifier more than maxShared hold', async () => {
+    // Everything ring:0 and ring:5 could chain through (their card, email domain, prompts,
+    // their IPs' subnet) is held by six accounts (the subnet by six IPs).
+    const chain = (maxShared: number) =>
+      run('shortest-identifier-chain', {
+        fromAccountId: 'ring:0',
+        toAccountId: 'ring:5',
+        maxShared,
+      });
+    expect(rowsOf(await chain(6)).map((r) => r.hops)).toEqual([2]);
+    expect(rowsOf(await chain(5))).toEqual([]);
+    expect((await chain(1)).status).toBe(400);
+  });
+
   it('signup-bursts in a time window', async () => {
     const res = await run('signup-bursts', {
       from: '2026-02-01T00:00:00Z',
