@@ -70,7 +70,7 @@ export async function migrate(
 interface IndexState {
   name: string;
   state: string;
-  populationPercent: number;
+  populationPercent: number | null;
   failureMessage: string | null;
 }
 
@@ -98,7 +98,7 @@ async function indexesOnline(db: Database, opts: MigrateOptions): Promise<void> 
     }
     if (Date.now() - saidAt >= progressMs) {
       saidAt = Date.now();
-      const states = pending.map((i) => `${i.name} ${i.populationPercent.toFixed(1)} %`);
+      const states = pending.map((i) => `${i.name} ${(i.populationPercent ?? 0).toFixed(1)} %`);
       opts.log?.(`waiting for indexes to populate: ${states.join(', ')}`);
     }
     await new Promise((resolve) => setTimeout(resolve, pollMs));
