@@ -16,7 +16,7 @@ RETURN c.size AS size, accounts, COLLECT {
   WHERE COUNT { (x)<--() } >= 2
   WITH x, type(r) AS type, collect({account: accountId, count: r.count}) AS links
   WHERE size(links) >= 2
-  WITH links,
+  WITH x, links,
     CASE type
       WHEN 'PAID_WITH' THEN 'payment'
       WHEN 'USED_DEVICE' THEN 'device'
@@ -33,5 +33,15 @@ RETURN c.size AS size, accounts, COLLECT {
     links: links,
     allowlisted: kind + ':' + value IN $allowlistKeys
       OR EXISTS { (:AllowlistEntry {key: kind + ':' + value}) }
+      // a listed subnet (a campus) covers its addresses, as in a run
+      OR (kind = 'ip' AND EXISTS {
+        (x)-[:IN_SUBNET]->(s:Subnet)
+        WHERE 'subnet:' + s.cidr IN $allowlistKeys OR EXISTS { (:AllowlistEntry {key: 'subnet:' + s.cidr}) }
+      })
   } AS identifier
-} AS identifiers
+} AS identifiers,
+// Listed prompt fingerprints: a prompt near one of them is allow-listed too (service.ts).
+COLLECT {
+  MATCH (e:AllowlistEntry) WHERE e.key STARTS WITH 'prompt:'
+  RETURN e.value
+} AS listedPrompts

@@ -182,7 +182,7 @@ export const clusterGraphSchema = z
         type: z.enum(['account', 'identifier']),
         kind: z.string().optional(),
         label: z.string(),
-        /** identifiers only: allow-listed now, so it links no one at the next run */
+        /** identifiers only: allow-listed now (listed, in a listed subnet, near a listed prompt) */
         allowlisted: z.boolean().optional(),
       }),
     ),

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { Context } from '../context';
 import { type CypherMap, query } from '../platform/cypher';
 import { configAllowlistKeys } from '../linkage/allowlist';
+import { hammingHex } from '../ingest/simhash';
 import { AppError } from '../platform/errors';
 import { type Database, int, recordToPlain } from '../platform/neo4j';
 import { type CursorScope, MEMBERS, decodeCursor, encodeCursor } from './cursor';
@@ -280,14 +281,15 @@ export class ClusterService {
     const { runId } = await this.versionNow(clusterId);
     const maxAccounts = this.ctx.config.CLUSTER_GRAPH_MAX_ACCOUNTS;
     const maxIdentifiers = this.ctx.config.CLUSTER_GRAPH_MAX_IDENTIFIERS;
+    const configKeys = (this.configAllowlistKeys ??= [
+      ...configAllowlistKeys(this.ctx.config.LINKAGE_ALLOWLIST),
+    ]);
     const [row] = await this.rows('clusters/read-cluster-graph', {
       runId,
       clusterId,
       maxAccounts: int(maxAccounts),
       maxIdentifiers: int(maxIdentifiers),
-      allowlistKeys: (this.configAllowlistKeys ??= [
-        ...configAllowlistKeys(this.ctx.config.LINKAGE_ALLOWLIST),
-      ]),
+      allowlistKeys: configKeys,
     });
     if (!row || runId === null) {
       throw new AppError('not_found', `no cluster "${clusterId}" in the current run`);
@@ -300,6 +302,13 @@ export class ClusterService {
       allowlisted: boolean;
     }[];
     const shown = identifiers.slice(0, maxIdentifiers);
+    const nearListed = nearListedPrompt(
+      [
+        ...(row.listedPrompts as string[]),
+        ...configKeys.filter((k) => k.startsWith('prompt:')).map((k) => k.slice('prompt:'.length)),
+      ],
+      this.ctx.config.LINKAGE_PROMPT_MAX_HAMMING,
+    );
     const nodes = [
       ...accounts.map((id) => ({ id: `account:${id}`, type: 'account' as const, label: id })),
       ...shown.map((x) => ({
@@ -307,7 +316,7 @@ export class ClusterService {
         type: 'identifier' as const,
         kind: x.kind,
         label: x.value,
-        allowlisted: x.allowlisted,
+        allowlisted: x.allowlisted || (x.kind === 'prompt' && nearListed(x.value)),
       })),
     ];
     const edges = shown.flatMap((x) =>
@@ -332,6 +341,15 @@ export class ClusterService {
       this.state.currentRun.bookmarks(),
     );
   }
+}
+
+/**
+ * Whether a prompt fingerprint is within maxHamming of a listed one, as a run allows it. A
+ * run also allows the rest of its near-duplicate template (a variant of a variant), which
+ * one graph does not hold.
+ */
+function nearListedPrompt(listed: string[], maxHamming: number): (hash: string) => boolean {
+  return (hash) => listed.some((l) => hammingHex(l, hash) <= maxHamming);
 }
 
 /** A page cursor issued for another run than the one now read: 409, start again. */

@@ -380,29 +380,53 @@ describe('with a published run', () => {
         { source: 'account:ben:1', target: 'ip:198.51.100.7', count: 2 },
       ]),
     );
-    // Allow-listed values are drawn but marked: one from config, one added over the API.
-    const marks = async () =>
+    // Allow-listed values are drawn but marked, as a run takes them: from config, an entry
+    // added over the API, a listed subnet covering its addresses, a listed prompt's near
+    // duplicates (within LINKAGE_PROMPT_MAX_HAMMING, 3).
+    const marks = async (cluster: string) =>
       Object.fromEntries(
-        ((await get('/v1/clusters/c-office/graph')).body.nodes as Record<string, unknown>[])
+        ((await get(`/v1/clusters/${cluster}/graph`)).body.nodes as Record<string, unknown>[])
           .filter((n) => n.type === 'identifier')
           .map((n) => [n.id, n.allowlisted]),
       );
-    expect(await marks()).toEqual({ 'payment:pm-corp': true, 'ip:198.51.100.7': false });
-    const added = await postJson(
-      `${svc.url}/v1/allowlist`,
-      { kind: 'ip', value: '198.51.100.7', note: 'office NAT' },
-      auth('admin'),
-    );
-    expect(added.status).toBe(201);
-    try {
-      expect(await marks()).toEqual({ 'payment:pm-corp': true, 'ip:198.51.100.7': true });
-    } finally {
-      const gone = await fetch(`${svc.url}/v1/allowlist?kind=ip&value=198.51.100.7`, {
-        method: 'DELETE',
-        headers: auth('admin'),
-      });
-      expect(gone.status).toBe(204);
+    const listed = async (kind: string, value: string, check: () => Promise<void>) => {
+      const added = await postJson(`${svc.url}/v1/allowlist`, { kind, value }, auth('admin'));
+      expect(added.status).toBe(201);
+      try {
+        await check();
+      } finally {
+        const query = new URLSearchParams({ kind, value });
+        const gone = await fetch(`${svc.url}/v1/allowlist?${query.toString()}`, {
+          method: 'DELETE',
+          headers: auth('admin'),
+        });
+        expect(gone.status).toBe(204);
+      }
+    };
+    expect(await marks('c-office')).toEqual({
+      'payment:pm-corp': true,
+      'ip:198.51.100.7': false,
+    });
+    for (const [kind, value] of [
+      ['ip', '198.51.100.7'],
+      ['subnet', '198.51.100.0/24'],
+    ] as const) {
+      await listed(kind, value, async () =>
+        expect(await marks('c-office')).toEqual({
+          'payment:pm-corp': true,
+          'ip:198.51.100.7': true,
+        }),
+      );
     }
+    expect((await marks('c-ring'))['prompt:0123456789abcdef']).toBe(false);
+    await listed('prompt', '0123456789abcde8', async () => {
+      // 'ef' against 'e8': three bits apart
+      expect((await marks('c-ring'))['prompt:0123456789abcdef']).toBe(true);
+    });
+    await listed('prompt', '0123456789abcd10', async () => {
+      // 'ef' against '10': eight bits apart
+      expect((await marks('c-ring'))['prompt:0123456789abcdef']).toBe(false);
+    });
     const ring = await get('/v1/clusters/c-ring/graph');
     expect(ring.body.capped).toBe(true); // 6 members, at most 4 shown
     expect(
