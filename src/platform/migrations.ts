@@ -63,8 +63,35 @@ export async function migrate(
     );
     result.applied.push(...group.map((m) => m.name));
   }
-  await indexesOnline(db, opts);
+  const failed = await indexesOnline(db, opts);
+  if (failed) {
+    // Neo4j does not populate a failed index again: it must be dropped. The migrations that
+    // create it are forgotten, so the start after the drop creates it anew.
+    const schemaName = failed.owningConstraint ?? failed.name;
+    const creators = migrationNames(cypher).filter((name) =>
+      createsSchema(cypher.get(`migrations/${name}`) as string, schemaName),
+    );
+    await db.write((tx) =>
+      tx.run('MATCH (m:Migration) WHERE m.name IN $creators DELETE m', { creators }),
+    );
+    const drop = failed.owningConstraint
+      ? `DROP CONSTRAINT ${failed.owningConstraint}`
+      : `DROP INDEX ${failed.name}`;
+    throw new Error(
+      // Neo4j's message is followed by its stack trace: the first line says why.
+      `index ${failed.name} failed to populate: ${(failed.failureMessage ?? '?').split('\n')[0]}; ` +
+        `fix the data, run ${drop}, and start again (the start creates it anew)`,
+    );
+  }
   return result;
+}
+
+/** Whether a migration's statement creates the index or constraint of this name. */
+export function createsSchema(text: string, schemaName: string): boolean {
+  const escaped = schemaName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`\\bCREATE\\s+(?:[A-Z]+\\s+)*(?:INDEX|CONSTRAINT)\\s+${escaped}\\b`, 'i').test(
+    text,
+  );
 }
 
 interface IndexState {
@@ -72,30 +99,31 @@ interface IndexState {
   state: string;
   populationPercent: number | null;
   failureMessage: string | null;
+  owningConstraint: string | null;
 }
 
 /**
- * Waits until every index is online, saying how far the populating ones are; a failed one
- * stops start-up with Neo4j's reason. No time cap: populating a new index on a large
- * graph takes as long as the graph needs, and a stop signal ends the wait.
+ * Waits until every index is online, saying how far the populating ones are, or one has
+ * failed (returned). No time cap: populating a new index on a large graph takes as long
+ * as the graph needs, and a stop signal ends the wait. Read in write sessions: on a
+ * cluster, where the schema was just written, not a secondary that may lag.
  */
-async function indexesOnline(db: Database, opts: MigrateOptions): Promise<void> {
+async function indexesOnline(db: Database, opts: MigrateOptions): Promise<IndexState | undefined> {
   const pollMs = opts.pollMs ?? 200;
   const progressMs = opts.progressMs ?? 10_000;
   let saidAt = Date.now();
   for (;;) {
-    const pending = await db.read(async (tx) => {
+    const pending = await db.write(async (tx) => {
       const res = await tx.run(
-        `SHOW INDEXES YIELD name, state, populationPercent, failureMessage
-         WHERE state <> 'ONLINE' RETURN name, state, populationPercent, failureMessage`,
+        `SHOW INDEXES YIELD name, state, populationPercent, failureMessage, owningConstraint
+         WHERE state <> 'ONLINE'
+         RETURN name, state, populationPercent, failureMessage, owningConstraint`,
       );
       return res.records.map((r) => r.toObject() as IndexState);
     });
-    if (pending.length === 0) return;
+    if (pending.length === 0) return undefined;
     const failed = pending.find((i) => i.state === 'FAILED');
-    if (failed) {
-      throw new Error(`index ${failed.name} failed to populate: ${failed.failureMessage ?? '?'}`);
-    }
+    if (failed) return failed;
     if (Date.now() - saidAt >= progressMs) {
       saidAt = Date.now();
       const states = pending.map((i) => `${i.name} ${(i.populationPercent ?? 0).toFixed(1)} %`);

@@ -1,4 +1,4 @@
-import { inOrderGroups } from '../../../src/platform/migrations';
+import { createsSchema, inOrderGroups } from '../../../src/platform/migrations';
 
 const m = (text: string) => ({ text });
 
@@ -22,5 +22,21 @@ describe('inOrderGroups', () => {
 
   it('gives no group for nothing pending', () => {
     expect(inOrderGroups([])).toEqual([]);
+  });
+});
+
+describe('createsSchema', () => {
+  it('finds the statement that creates an index or constraint by its name, and no other', () => {
+    expect(createsSchema('CREATE INDEX b IF NOT EXISTS FOR (n:B) ON (n.x)', 'b')).toBe(true);
+    expect(createsSchema('// why\ncreate text index c for (n:C) on (n.y)', 'c')).toBe(true);
+    expect(
+      createsSchema(
+        'CREATE CONSTRAINT a_id IF NOT EXISTS FOR (n:A) REQUIRE n.id IS UNIQUE',
+        'a_id',
+      ),
+    ).toBe(true);
+    expect(createsSchema('CREATE INDEX b_2 FOR (n:B) ON (n.x)', 'b')).toBe(false);
+    expect(createsSchema('DROP INDEX b IF EXISTS', 'b')).toBe(false);
+    expect(createsSchema('MATCH (n:INDEX) RETURN n', 'b')).toBe(false);
   });
 });
