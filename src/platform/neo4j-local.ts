@@ -731,9 +731,12 @@ export async function startLocalNeo4j(opts: LocalNeo4jOptions): Promise<LocalNeo
       cleanup();
       child.kill('SIGKILL');
       // -XX:+ExitOnOutOfMemoryError exits 3, as a failed start does: the message tells them apart.
-      const oom = stderrTail.includes('java.lang.OutOfMemoryError')
+      const heapFull = /OutOfMemoryError: (Java heap space|GC overhead limit exceeded)/;
+      const oom = heapFull.test(stderrTail)
         ? ` It ran out of memory with a ${heap} heap (NEO4J_LOCAL_HEAP).`
-        : '';
+        : stderrTail.includes('java.lang.OutOfMemoryError')
+          ? ' It ran out of memory (not heap: see the stderr tail).'
+          : '';
       reject(
         new Error(
           `neo4j-local: Neo4j did not start (${why}); data dir ${dataDir}.${oom}` +

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { isMountPoint, mountPoints } from '../../../src/platform/mount-point';
@@ -17,7 +17,8 @@ describe('mount points', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'coterie-mount-'));
     try {
       expect(isMountPoint(dir, '')).toBe(false);
-      expect(isMountPoint(dir, `45 44 254:0 /x ${dir} rw - ext4 /dev/vda rw\n`)).toBe(true);
+      const real = realpathSync(dir); // as mountinfo lists it, a symlinked TMPDIR resolved
+      expect(isMountPoint(dir, `45 44 254:0 /x ${real} rw - ext4 /dev/vda rw\n`)).toBe(true);
     } finally {
       rmSync(dir, { recursive: true });
     }
