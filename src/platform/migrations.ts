@@ -65,7 +65,7 @@ export async function migrate(
   }
   const failed = await indexesOnline(db, opts);
   if (failed) {
-    // Neo4j does not populate a failed index again: it must be dropped. The migrations that
+    // A failed index stays failed until it is dropped. The migrations that
     // create it are forgotten, so the start after the drop creates it anew.
     const schemaName = failed.owningConstraint ?? failed.name;
     const creators = migrationNames(cypher).filter((name) =>
