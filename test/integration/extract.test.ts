@@ -7,11 +7,10 @@ import { extract } from '../../src/linkage/extract';
 import type { AccountFacts } from '../../src/linkage/types';
 import { EventWriter } from '../../src/ingest/writer';
 import { loadCypher } from '../../src/platform/cypher';
-import { migrate } from '../../src/platform/migrations';
-import { Database, createDriver } from '../../src/platform/neo4j';
+import type { Database } from '../../src/platform/neo4j';
 import { plainFacts } from '../support/facts';
 import { plantWorld } from '../support/linkage-fixtures';
-import { startTestNeo4j, type TestNeo4j } from '../support/neo4j';
+import { migratedDatabase, startTestNeo4j, type TestNeo4j } from '../support/neo4j';
 
 let neo4j: TestNeo4j;
 let db: Database;
@@ -19,8 +18,7 @@ const cypher = loadCypher();
 
 beforeAll(async () => {
   neo4j = await startTestNeo4j();
-  db = new Database(createDriver({ uri: neo4j.uri, user: neo4j.user, password: neo4j.password }));
-  await migrate(db, cypher);
+  db = await migratedDatabase(neo4j, cypher);
 });
 
 afterAll(async () => {

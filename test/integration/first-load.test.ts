@@ -23,7 +23,7 @@ import { loadCypher } from '../../src/platform/cypher';
 import { migrate } from '../../src/platform/migrations';
 import { Database, createDriver } from '../../src/platform/neo4j';
 import { type LocalNeo4j, startLocalNeo4j } from '../../src/platform/neo4j-local';
-import { startTestNeo4j, type TestNeo4j } from '../support/neo4j';
+import { migratedDatabase, startTestNeo4j, type TestNeo4j } from '../support/neo4j';
 
 const cypher = loadCypher();
 const dir = mkdtempSync(path.join(tmpdir(), 'coterie-first-load-'));
@@ -35,10 +35,7 @@ let loadedDriver: Driver | undefined;
 
 beforeAll(async () => {
   online = await startTestNeo4j();
-  db = new Database(
-    createDriver({ uri: online.uri, user: online.user, password: online.password }),
-  );
-  await migrate(db, cypher);
+  db = await migratedDatabase(online, cypher);
 });
 
 afterAll(async () => {

@@ -28,15 +28,15 @@ import { ImportLocked } from '../../src/ingest/import-lock';
 import { ImportRefused, Importer, recordImported } from '../../src/ingest/importer';
 import { EventWriter } from '../../src/ingest/writer';
 import { loadCypher } from '../../src/platform/cypher';
-import { migrate } from '../../src/platform/migrations';
-import {
-  Database,
-  createDriver,
-  int as neoInt,
-  type ManagedTransaction,
-} from '../../src/platform/neo4j';
+import { Database, int as neoInt, type ManagedTransaction } from '../../src/platform/neo4j';
 import { childEnv } from '../support/child-env';
-import { CommitsTwice, startTestNeo4j, waitForBlocked, type TestNeo4j } from '../support/neo4j';
+import {
+  CommitsTwice,
+  migratedDatabase,
+  startTestNeo4j,
+  waitForBlocked,
+  type TestNeo4j,
+} from '../support/neo4j';
 
 let neo4j: TestNeo4j;
 let db: Database;
@@ -45,8 +45,7 @@ const dir = mkdtempSync(path.join(tmpdir(), 'coterie-import-'));
 
 beforeAll(async () => {
   neo4j = await startTestNeo4j();
-  db = new Database(createDriver({ uri: neo4j.uri, user: neo4j.user, password: neo4j.password }));
-  await migrate(db, cypher);
+  db = await migratedDatabase(neo4j, cypher);
 });
 
 afterAll(async () => {

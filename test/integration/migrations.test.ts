@@ -5,8 +5,8 @@
  */
 import { loadCypher } from '../../src/platform/cypher';
 import { migrate } from '../../src/platform/migrations';
-import { Database, createDriver } from '../../src/platform/neo4j';
-import { startTestNeo4j, type TestNeo4j } from '../support/neo4j';
+import type { Database } from '../../src/platform/neo4j';
+import { migratedDatabase, startTestNeo4j, type TestNeo4j } from '../support/neo4j';
 
 let neo4j: TestNeo4j;
 let db: Database;
@@ -14,8 +14,7 @@ const cypher = loadCypher();
 
 beforeAll(async () => {
   neo4j = await startTestNeo4j();
-  db = new Database(createDriver({ uri: neo4j.uri, user: neo4j.user, password: neo4j.password }));
-  await migrate(db, cypher);
+  db = await migratedDatabase(neo4j, cypher);
 });
 
 afterAll(async () => {

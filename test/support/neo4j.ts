@@ -7,7 +7,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import neo4j, { type Driver } from 'neo4j-driver';
-import { Database, type ManagedTransaction } from '../../src/platform/neo4j';
+import type { CypherMap } from '../../src/platform/cypher';
+import { migrate } from '../../src/platform/migrations';
+import { Database, createDriver, type ManagedTransaction } from '../../src/platform/neo4j';
 import { startLocalNeo4j } from '../../src/platform/neo4j-local';
 
 export interface TestNeo4j {
@@ -58,6 +60,13 @@ export async function startTestNeo4j(): Promise<TestNeo4j> {
       return stopping;
     },
   };
+}
+
+/** The service's Database on a test Neo4j, with the migrations applied (close it before stop). */
+export async function migratedDatabase(n: TestNeo4j, cypher: CypherMap): Promise<Database> {
+  const db = new Database(createDriver({ uri: n.uri, user: n.user, password: n.password }));
+  await migrate(db, cypher);
+  return db;
 }
 
 /**
