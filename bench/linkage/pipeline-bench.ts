@@ -47,6 +47,7 @@ import { extract } from '../../src/linkage/extract';
 import { PHASES, runLinkage, type Phase } from '../../src/linkage/runner';
 import { buildOverrides, parseWeightOverrides } from '../../src/linkage/settings';
 import { loadConfig } from '../../src/platform/config';
+import { parseLinkMaxAge } from '../../src/linkage/link-age';
 import { loadCypher, query } from '../../src/platform/cypher';
 import { createLogger } from '../../src/platform/logger';
 import { migrate } from '../../src/platform/migrations';
@@ -446,6 +447,7 @@ async function main(): Promise<void> {
       const again = await extract(db, cypher, {
         pageSize: config.LINKAGE_EXTRACT_PAGE_SIZE,
         configAllowlist: config.LINKAGE_ALLOWLIST,
+        linkMaxAge: parseLinkMaxAge(config.LINKAGE_LINK_MAX_AGE_DAYS),
       });
       // The run's build options: its seed, and any LINKAGE_WEIGHTS or
       // LINKAGE_PROMPT_MAX_HAMMING it took from the environment.

@@ -7,12 +7,19 @@
 // typed expansion of a sparse node walks its whole relationship chain, so one
 // subquery per type walked it eight times (about 30 % of this query's CPU at 1M
 // accounts). The relationship type fixes the target's label in the ingest model.
+// Ageing (src/linkage/link-age.ts): $notBefore gives per kind the earliest lastSeen a link
+// may have (null: the kind never ages); older links are left out and counted in `aged`.
 MATCH (a:Account)
 WHERE a.id > $after
 WITH a ORDER BY a.id ASC LIMIT $limit
 WITH a, [(a)-[r:PAID_WITH|USED_DEVICE|CONNECTED_FROM|SENT|HAS_EMAIL_DOMAIN|IN_ORG|USED_MODEL|REQUESTED]->(x)
-         | [type(r), r, x]] AS rels
-RETURN a.id AS id, a.signupAt AS signupAt, a.firstSeen AS firstSeen, a.lastSeen AS lastSeen,
+         | [type(r), r, x]] AS linked,
+     {PAID_WITH: $notBefore.payment, USED_DEVICE: $notBefore.device,
+      CONNECTED_FROM: $notBefore.ip, SENT: $notBefore.prompt,
+      HAS_EMAIL_DOMAIN: $notBefore.email_domain, IN_ORG: $notBefore.org} AS notBefore
+// `r.lastSeen < null` is null: a kind that never ages, or a link without lastSeen, stays.
+WITH a, linked, [l IN linked WHERE NOT coalesce(l[1].lastSeen < notBefore[l[0]], false)] AS rels
+RETURN a.id AS id, size(linked) - size(rels) AS aged, a.signupAt AS signupAt, a.firstSeen AS firstSeen, a.lastSeen AS lastSeen,
        coalesce(a.requests, 0) AS requests, coalesce(a.hourKeys, []) AS hourKeys,
        coalesce(a.hourCounts, []) AS hourCounts, a.emailDomain AS emailDomain, a.org AS org,
        [l IN rels WHERE l[0] = 'PAID_WITH' | [l[2].fingerprint, l[1].count]] AS payment,

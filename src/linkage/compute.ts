@@ -14,6 +14,7 @@ import type { Database } from '../platform/neo4j';
 import { build } from './build';
 import { detect } from './detect';
 import { extract } from './extract';
+import type { LinkMaxAge } from './link-age';
 import { promptTemplates } from './lsh';
 import { matchClusters, type MatchOptions, type MatchResult } from './match';
 import { score } from './score';
@@ -40,6 +41,8 @@ export interface ComputeParams {
   promptMaxHamming: number;
   /** LINKAGE_WEIGHTS, parsed */
   weights: WeightOverrides;
+  /** LINKAGE_LINK_MAX_AGE_DAYS, parsed (ms per kind; link-age.ts) */
+  linkMaxAge: LinkMaxAge;
 }
 
 export interface ComputeEvents {
@@ -73,6 +76,7 @@ export async function compute(
     pageSize: params.extractPageSize,
     packed: params.extractPacked,
     configAllowlist: params.configAllowlist,
+    linkMaxAge: params.linkMaxAge,
     onProgress: (read, total) => events.progress(total > 0 ? read / total : 1),
     checkAbort: events.checkAbort,
   });

@@ -7,7 +7,7 @@
 import type { AccountRow } from './account-table';
 
 /** The layout this reader knows; a procedure that answers another is not used. */
-export const PACKED_FORMAT = 2;
+export const PACKED_FORMAT = 3;
 
 /** Link kinds in the order a page carries them; `ip` links also carry their subnet. */
 export const PACKED_KINDS = ['payment', 'device', 'ip', 'prompt', 'email_domain', 'org'] as const;

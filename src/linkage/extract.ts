@@ -15,6 +15,7 @@
  * written during extraction may be missed or seen with some of its newest links:
  * the next run picks it up.
  */
+import { MAX_FUTURE_HOURS } from '../ingest/event-schema';
 import { query, type CypherMap } from '../platform/cypher';
 import { type Database, int as toNeoInt, toNumber } from '../platform/neo4j';
 import {
@@ -27,6 +28,7 @@ import { AccountTableBuilder, type AccountRow } from './account-table';
 import { PACKED_FORMAT, PackedPageReader, type PageSink } from './extract-packed';
 import { Growable, StringIndex } from './growable';
 import { IdentifierTableBuilder, type IdentifierTable } from './identifier-table';
+import { type AgeableKind, agesAnything, type LinkMaxAge, notBefore } from './link-age';
 import { IDENTIFIER_KINDS, type IdentifierKind, type LinkageInput } from './types';
 
 export interface ExtractOptions {
@@ -45,6 +47,10 @@ export interface ExtractOptions {
    * in its heap (4 MiB for 20,000 accounts at the 1M bench's mix)
    */
   maxPageBytes: number;
+  /** links older than this per kind (before the newest activity) do not link (link-age.ts) */
+  linkMaxAge: LinkMaxAge;
+  /** the clock (epoch ms) that caps the newest activity, as ingest caps events (Date.now()) */
+  now?: number;
 }
 
 /**
@@ -59,6 +65,7 @@ export const DEFAULTS: ExtractOptions = {
   configAllowlist: '',
   packed: true,
   maxPageBytes: 16 * 1024 * 1024,
+  linkMaxAge: {},
 };
 
 export interface ExtractResult {
@@ -100,6 +107,7 @@ function stringOrNull(value: unknown): string | null {
 /** What linkage/read-accounts-page returns per account. */
 const PAGE_FIELDS = [
   'id',
+  'aged',
   'signupAt',
   'firstSeen',
   'lastSeen',
@@ -193,6 +201,8 @@ class InputBuilder implements PageSink {
 /** One page read, converted later (while the next one is read). */
 interface Page {
   accounts: number;
+  /** links left out as aged */
+  aged: number;
   lastId: string | undefined;
   /** whether accounts may follow lastId */
   more: boolean;
@@ -202,17 +212,24 @@ interface Page {
 const breathe = (): Promise<void> => new Promise<void>((go) => setImmediate(go));
 
 /** Pages from linkage/read-accounts-page: one Bolt record per account. */
-function cypherPages(db: Database, cypher: CypherMap, pageSize: number) {
+function cypherPages(db: Database, cypher: CypherMap, pageSize: number, since: NotBefore) {
   const pageQuery = query(cypher, 'linkage/read-accounts-page');
   return async (after: string): Promise<Page> => {
     const records = await db.read(async (tx) => {
-      const res = await tx.run(pageQuery, { after, limit: toNeoInt(pageSize) });
+      const res = await tx.run(pageQuery, {
+        after,
+        limit: toNeoInt(pageSize),
+        notBefore: since,
+      });
       return res.records;
     });
     type PageRecord = (typeof records)[number];
     const last = records[records.length - 1];
+    let aged = 0;
+    for (const r of records) aged += num(r.get('aged'));
     return {
       accounts: records.length,
+      aged,
       lastId: last === undefined ? undefined : String(last.get('id')),
       more: records.length === pageSize,
       async convert(into) {
@@ -264,7 +281,13 @@ function cypherPages(db: Database, cypher: CypherMap, pageSize: number) {
 }
 
 /** Pages from the launcher's coterie.linkageAccountsPage: one base64 string per page. */
-function packedPages(db: Database, cypher: CypherMap, pageSize: number, maxBytes: number) {
+function packedPages(
+  db: Database,
+  cypher: CypherMap,
+  pageSize: number,
+  maxBytes: number,
+  since: NotBefore,
+) {
   const pageQuery = query(cypher, 'linkage/read-accounts-page-packed');
   return async (after: string): Promise<Page> => {
     const record = await db.read(async (tx) => {
@@ -272,6 +295,7 @@ function packedPages(db: Database, cypher: CypherMap, pageSize: number, maxBytes
         after,
         limit: toNeoInt(pageSize),
         maxBytes: toNeoInt(maxBytes),
+        notBefore: since,
       });
       return res.records[0];
     });
@@ -281,6 +305,7 @@ function packedPages(db: Database, cypher: CypherMap, pageSize: number, maxBytes
     const accounts = reader.header();
     return {
       accounts,
+      aged: num(record?.get('aged')),
       lastId: lastId ?? undefined,
       more: record?.get('more') === true,
       async convert(into) {
@@ -351,20 +376,27 @@ export async function extract(
     const res = await tx.run(query(cypher, 'linkage/read-account-count'));
     return num(res.records[0]?.get('accounts'));
   });
+  // Ages are measured back from the newest activity in the data, not the clock (link-age.ts).
+  const asOf = agesAnything(opts.linkMaxAge)
+    ? await newestActivity(db, cypher, opts.now ?? Date.now())
+    : null;
+  const since = notBefore(asOf ?? 0, asOf === null ? {} : opts.linkMaxAge);
   const packed = opts.packed && (await hasPackedPages(db, cypher));
   // Also before the first page: whatever came before the run (a publish, a burst of
   // ingest) can leave the heap grown while extract fills the page cache beside it.
   const startHeap = packed ? await releaseNeo4jHeap(db, cypher) : undefined;
   const readPage = packed
-    ? packedPages(db, cypher, opts.pageSize, opts.maxPageBytes)
-    : cypherPages(db, cypher, opts.pageSize);
+    ? packedPages(db, cypher, opts.pageSize, opts.maxPageBytes, since)
+    : cypherPages(db, cypher, opts.pageSize, since);
   let pages = 0;
+  let agedLinks = 0;
   let pending: Promise<Page> | null = readPage('');
   pending.catch(() => undefined);
   while (pending !== null) {
     opts.checkAbort?.();
     const page: Page = await pending;
     pages++;
+    agedLinks += page.aged;
     // The next page is read while this one is turned into arrays.
     pending = page.more && page.lastId !== undefined ? readPage(page.lastId) : null;
     // Marked handled now: if this page throws (or a check aborts) before the next
@@ -415,6 +447,7 @@ export async function extract(
     accounts: accounts.length,
     identifiers: identifiers.length,
     links: linkAccount.length,
+    agedLinks,
     pages,
     packed: packed ? 1 : 0,
     models: models.length,
@@ -427,8 +460,30 @@ export async function extract(
     stats.neo4jHeapStartAfterMiB = startHeap.neo4jHeapAfterMiB;
   }
   if (heap) Object.assign(stats, heap);
+  if (asOf !== null) stats.agedAsOf = asOf;
   for (const kind of IDENTIFIER_KINDS) stats[`links_${kind}`] = linksPerKind[kind] ?? 0;
   return { input, stats };
+}
+
+/** Per kind, the earliest lastSeen of a link that still links (null: never ages). */
+type NotBefore = Record<AgeableKind, number | null>;
+
+/**
+ * The newest activity in the graph (the largest Account.lastSeen), or null with none. At
+ * most as far ahead of `now` as ingest accepts events: a lastSeen written by hand years
+ * ahead would otherwise age every link.
+ */
+async function newestActivity(
+  db: Database,
+  cypher: CypherMap,
+  now: number,
+): Promise<number | null> {
+  const newest = await db.read(async (tx) => {
+    const res = await tx.run(query(cypher, 'linkage/read-newest-activity'));
+    const v = res.records[0]?.get('asOf');
+    return v === null || v === undefined ? null : num(v);
+  });
+  return newest === null ? null : Math.min(newest, now + MAX_FUTURE_HOURS * 3_600_000);
 }
 
 /** Config entries plus stored ones, each value once. */

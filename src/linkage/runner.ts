@@ -25,6 +25,7 @@ import type { Metrics } from '../platform/metrics';
 import type { Database, ManagedTransaction } from '../platform/neo4j';
 import { int } from '../platform/neo4j';
 import { parseConfigAllowlist } from './allowlist';
+import { parseLinkMaxAge } from './link-age';
 import { parseWeightOverrides, type WeightOverrides } from './settings';
 import { COMPUTE_PHASES, compute, type ComputeEvents, type ComputeParams } from './compute';
 import { computeInWorker } from './compute-thread';
@@ -187,6 +188,7 @@ export function computeParams(
     configAllowlist: config.LINKAGE_ALLOWLIST,
     promptMaxHamming: config.LINKAGE_PROMPT_MAX_HAMMING,
     weights: run.weights,
+    linkMaxAge: parseLinkMaxAge(config.LINKAGE_LINK_MAX_AGE_DAYS),
   };
 }
 
@@ -219,6 +221,7 @@ async function acquireAndStart(
   const seed = opts.seed ?? config.LINKAGE_SEED;
   const configAllowlist = parseConfigAllowlist(config.LINKAGE_ALLOWLIST); // a typo fails here
   const weights = parseWeightOverrides(config.LINKAGE_WEIGHTS); // and here
+  const linkMaxAge = parseLinkMaxAge(config.LINKAGE_LINK_MAX_AGE_DAYS); // and here
   const params = {
     seed,
     resolution: config.LINKAGE_RESOLUTION,
@@ -232,6 +235,9 @@ async function acquireAndStart(
     configAllowlistEntries: configAllowlist.length,
     promptMaxHamming: config.LINKAGE_PROMPT_MAX_HAMMING,
     weights,
+    linkMaxAgeDays: Object.fromEntries(
+      Object.entries(linkMaxAge).map(([kind, ms]) => [kind, ms / 86_400_000]),
+    ),
   };
   const runId = newRunId();
   const startedAt = Date.now();

@@ -60,6 +60,12 @@ const runParams = z.object({
   configAllowlistEntries: int().optional(),
   promptMaxHamming: int().optional(),
   weights: jsonObject.optional().describe('the LINKAGE_WEIGHTS overrides in force'),
+  linkMaxAgeDays: z
+    .record(z.string(), z.number())
+    .optional()
+    .describe(
+      "LINKAGE_LINK_MAX_AGE_DAYS: per kind, how many days before the graph's newest activity a link was last seen and still linked",
+    ),
 });
 
 /** Stored when the run ends, not as phases finish: see `stats` in runStatus. */

@@ -10,6 +10,7 @@ import { Cron } from 'croner';
 import { z } from 'zod';
 import { type Config, ConfigError } from '../platform/config';
 import { parseConfigAllowlist } from './allowlist';
+import { parseLinkMaxAge } from './link-age';
 import { DEFAULTS as SCORE, type ScoreOptionsInput } from './score';
 import { LOG_RAMPS, RAMP_RANGE } from './score-options';
 import type { IdentifierKind } from './types';
@@ -192,13 +193,15 @@ function asConfigError(check: () => void): void {
 }
 
 /**
- * Everything in config a run would refuse (LINKAGE_ALLOWLIST, LINKAGE_WEIGHTS), checked
+ * Everything in config a run would refuse (LINKAGE_ALLOWLIST, LINKAGE_WEIGHTS,
+ * LINKAGE_LINK_MAX_AGE_DAYS), checked
  * before a `linkage run` reaches or starts Neo4j, so a typo stops it there.
  */
 export function checkRunConfig(config: Config): void {
   asConfigError(() => {
     parseConfigAllowlist(config.LINKAGE_ALLOWLIST);
     parseWeightOverrides(config.LINKAGE_WEIGHTS);
+    parseLinkMaxAge(config.LINKAGE_LINK_MAX_AGE_DAYS);
   });
 }
 

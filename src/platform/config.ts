@@ -114,6 +114,9 @@ export const configSchema = z.object({
   LINKAGE_WEIGHTS: z.string().default(''),
   // LSH with d + 2 bands of 64 bits: past 8 the bands are too narrow to prune anything.
   LINKAGE_PROMPT_MAX_HAMMING: int(3, 0, 8),
+  // Per kind, days before the graph's newest activity after which a link stops linking
+  // (src/linkage/link-age.ts); "" or "off": nothing ages.
+  LINKAGE_LINK_MAX_AGE_DAYS: z.string().default('ip:90'),
   LINKAGE_KEEP_RUNS: int(5, 1),
   LINKAGE_LEASE_TTL_MS: ms(120_000, 1000),
   // A run stuck past it (a read on a half-open socket) stops and lets its lease go; 0: none.

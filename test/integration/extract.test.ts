@@ -74,8 +74,10 @@ describe('extract', () => {
         pages: 3,
         models: 2,
         links: 14,
+        agedLinks: 0, // nothing ages unless asked
         packed: packed ? 1 : 0,
       });
+      expect(stats.agedAsOf).toBeUndefined();
       // The packed extract asked the launcher's Neo4j twice (as it starts and as it ends)
       // to give its heap back.
       if (packed) {
@@ -185,6 +187,41 @@ describe('extract', () => {
     },
   );
 
+  it.each([
+    ['packed pages', true],
+    ['Cypher pages', false],
+  ])(
+    'leaves out links last seen longer ago than their kind allows, before the newest activity (%s)',
+    async (_how, packed) => {
+      // Newest activity: ex-b's last request at t0 + 7 h. IPs older than 4.5 h before it
+      // (t0 + 2.5 h) and payments older than 6.5 h (t0 + 0.5 h) are aged.
+      const { input, stats } = await extract(db, cypher, {
+        pageSize: 1,
+        packed,
+        linkMaxAge: { ip: 4.5 * HOUR, payment: 6.5 * HOUR },
+      });
+      expect(stats).toMatchObject({ accounts: 2, agedAsOf: t0 + 7 * HOUR, packed: packed ? 1 : 0 });
+      const kept = input.linkAccount.reduce<string[]>((out, account, l) => {
+        const id = input.identifiers.at(input.linkIdentifier[l] as number);
+        if (id.kind === 'ip' || id.kind === 'subnet' || id.kind === 'payment')
+          out.push(`${input.accounts[account]!.id} ${id.kind} ${id.value} ${input.linkCount[l]}`);
+        return out;
+      }, []);
+      // ex-a's 10.77.0.1 (last seen t0 + 1 h) and its card (t0 - 0.5 h) are aged; its
+      // subnet keeps only the events of the IP that was not. ex-b's card, last used at
+      // t0 + 6 h, still links.
+      expect(kept.sort()).toEqual([
+        'ex-a ip 10.77.0.9 1',
+        'ex-a subnet 10.77.0.0/24 1',
+        'ex-b ip 10.77.0.2 3',
+        'ex-b payment pm-shared 1',
+        'ex-b subnet 10.77.0.0/24 3',
+      ]);
+      expect(stats.agedLinks).toBe(2);
+      expect(stats.links).toBe(12); // 14 without ageing (above), less the two aged
+    },
+  );
+
   it('reads the same input from packed pages as from Cypher pages, order included', async () => {
     // The planted world, plus one account past Neo4j's dense-node threshold (50
     // relationships): its relationships are stored per type, the order both readers walk.
@@ -226,8 +263,13 @@ describe('extract', () => {
         CREATE (:Account {id: 'ex-many-' + toString(i), requests: i})`),
     );
 
-    const read = async (packed: boolean) => {
-      const { input, stats } = await extract(db, cypher, { pageSize: 7, packed });
+    const read = async (packed: boolean, linkMaxAge = {}) => {
+      const { input, stats } = await extract(db, cypher, {
+        pageSize: 7,
+        packed,
+        linkMaxAge,
+        now: base + 46 * HOUR,
+      });
       expect(stats.packed).toBe(packed ? 1 : 0);
       const rest = Object.fromEntries(
         Object.entries(stats).filter(
@@ -273,6 +315,23 @@ describe('extract', () => {
     const oddCounts = countOf!.filter((_, l) => accountOf![l] === at);
     expect(oddCounts).toEqual([1, 1]);
     expect(packed).toEqual(viaCypher);
+    // Aged the same way by both. The newest activity is ex-odd's lastSeen, 2^51 ms, capped
+    // at the clock (base + 46 h) plus the day ingest allows: base + 70 h. The dense account's
+    // hourly IPs and prompts (base + 0…69 h) keep a day's worth; the odd account's links,
+    // which have no lastSeen, never age.
+    const day = { ip: 24 * HOUR, prompt: 24 * HOUR, org: 24 * HOUR, payment: 24 * HOUR };
+    const agedPacked = await read(true, day);
+    expect(agedPacked.stats.agedAsOf).toBe(base + 70 * HOUR);
+    const denseAt = agedPacked.accounts.findIndex((a) => a.id === 'ex-dense');
+    const [accountOfAged, identifierOfAged] = agedPacked.links;
+    const denseKinds = identifierOfAged!
+      .filter((_, l) => accountOfAged![l] === denseAt)
+      .map((i) => agedPacked.identifiers[i]!.kind);
+    expect(denseKinds.filter((k) => k === 'ip')).toHaveLength(24);
+    expect(denseKinds.filter((k) => k === 'prompt')).toHaveLength(24);
+    expect(agedPacked.stats.agedLinks).toBeGreaterThanOrEqual(2 * 46);
+    expect(accountOfAged!.filter((a) => a === at)).toHaveLength(2);
+    expect(agedPacked).toEqual(await read(false, day));
   });
 
   it("reads Cypher pages from a Neo4j without the launcher's procedure", async () => {

@@ -358,6 +358,11 @@ describe('linkage runs', () => {
     expect(first.stats).toHaveProperty('extract.pages');
     // The service's run on the launcher's Neo4j reads packed pages (its procedure is there).
     expect(first.stats).toHaveProperty('extract.packed', 1);
+    // IP links age by default, 90 days back from the newest activity (2026-03-03T03:00Z):
+    // one is older, the address individual in-08 signed up from 94 days before it (it
+    // shares nothing either way).
+    expect(first.stats).toHaveProperty('extract.agedLinks', 1);
+    expect(first.stats).toHaveProperty('extract.agedAsOf', Date.parse('2026-03-03T03:00:00Z'));
     expect(first.stats).toHaveProperty('build.edges');
     expect(first.stats).toHaveProperty('detect.components');
     expect(first.stats).toHaveProperty('publish.batches');
@@ -375,6 +380,7 @@ describe('linkage runs', () => {
       publishBatchSize: 4,
       promptMaxHamming: 3,
       weights: { score: { weights: { model_pivot_24h: 2.5 } } },
+      linkMaxAgeDays: { ip: 90 },
     });
 
     const list = await getJson(`${svc.url}/v1/linkage/runs?limit=5`);

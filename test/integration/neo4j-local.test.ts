@@ -204,7 +204,7 @@ describe('local Neo4j launcher', () => {
       );
       expect(neo4j.integer.toNumber(records[0]?.get('format') as number)).toBe(PACKED_FORMAT);
       const page = await driver.executeQuery(
-        "CALL coterie.linkageAccountsPage('', 10, 1000000) YIELD page, more RETURN page, more",
+        "CALL coterie.linkageAccountsPage('', 10, 1000000, {}) YIELD page, more RETURN page, more",
       );
       expect(typeof page.records[0]?.get('page')).toBe('string');
       expect(page.records[0]?.get('more')).toBe(false); // an empty store

@@ -230,6 +230,9 @@ describe('LINKAGE_WEIGHTS', () => {
     expect(() => checkLinkageConfig(loadConfig({ LINKAGE_CRON: 'bogus cron' }))).toThrow(
       /LINKAGE_CRON "bogus cron" is not a cron pattern/,
     );
+    expect(() =>
+      checkLinkageConfig(loadConfig({ LINKAGE_LINK_MAX_AGE_DAYS: 'subnet:30' })),
+    ).toThrow(/LINKAGE_LINK_MAX_AGE_DAYS entry "subnet:30"/);
     expect(() => checkLinkageConfig(loadConfig({ LINKAGE_CRON: 'off' }))).not.toThrow();
     expect(() => checkLinkageConfig(loadConfig({}))).not.toThrow();
   });

@@ -49,16 +49,19 @@ public final class LinkageExtract {
    * Bumped whenever the layout or the procedure's signature changes; the service uses the
    * procedure only when this is the format it reads (a stale plugin jar gets Cypher).
    */
-  public static final int FORMAT = 2;
+  public static final int FORMAT = 3;
 
-  /** Link kinds in the order the page carries them, with the identifier's value property. */
+  /**
+   * Link kinds in the order the page carries them: the relationship, the identifier's value
+   * property, and the kind's name in notBefore (src/linkage/link-age.ts).
+   */
   private static final String[][] KINDS = {
-    {"PAID_WITH", "fingerprint"},
-    {"USED_DEVICE", "fingerprint"},
-    {"CONNECTED_FROM", "address"},
-    {"SENT", "hash"},
-    {"HAS_EMAIL_DOMAIN", "name"},
-    {"IN_ORG", "id"},
+    {"PAID_WITH", "fingerprint", "payment"},
+    {"USED_DEVICE", "fingerprint", "device"},
+    {"CONNECTED_FROM", "address", "ip"},
+    {"SENT", "hash", "prompt"},
+    {"HAS_EMAIL_DOMAIN", "name", "email_domain"},
+    {"IN_ORG", "id", "org"},
   };
 
   private static final int IP = 2;
@@ -90,10 +93,14 @@ public final class LinkageExtract {
     /** whether accounts may follow lastId (the page is full, or it stopped at maxBytes) */
     public boolean more;
 
-    Page(String page, String lastId, boolean more) {
+    /** links left out of the page as aged (lastSeen before notBefore of their kind) */
+    public long aged;
+
+    Page(String page, String lastId, boolean more, long aged) {
       this.page = page;
       this.lastId = lastId;
       this.more = more;
+      this.aged = aged;
     }
   }
 
@@ -143,9 +150,19 @@ public final class LinkageExtract {
   @Procedure(name = "coterie.linkageAccountsPage", mode = Mode.READ)
   @Description(
       "One page of accounts for a linkage run, packed (see LinkageExtract.java): at most limit"
-          + " accounts after the id `after`, fewer once the page holds maxBytes.")
+          + " accounts after the id `after`, fewer once the page holds maxBytes; links whose"
+          + " lastSeen is before notBefore[kind] are left out.")
   public Stream<Page> accountsPage(
-      @Name("after") String after, @Name("limit") long limit, @Name("maxBytes") long maxBytes) {
+      @Name("after") String after,
+      @Name("limit") long limit,
+      @Name("maxBytes") long maxBytes,
+      @Name("notBefore") Map<String, Object> notBefore) {
+    double[] since = new double[KINDS.length];
+    for (int k = 0; k < KINDS.length; k++) {
+      Object v = notBefore == null ? null : notBefore.get(KINDS[k][2]);
+      since[k] = v instanceof Number n ? n.doubleValue() : Double.NEGATIVE_INFINITY;
+    }
+    long[] aged = new long[1];
     Writer body = new Writer();
     int countAt = body.reserveHeader();
     int accounts = 0;
@@ -155,18 +172,18 @@ public final class LinkageExtract {
       // A byte budget besides the count: a page is built whole in this heap, so a large
       // limit must not make one value the heap cannot hold.
       while (rows.hasNext() && !full) {
-        Object id = writeAccount(body, (Node) rows.next().get("a"));
+        Object id = writeAccount(body, (Node) rows.next().get("a"), since, aged);
         lastId = id instanceof String s ? s : String.valueOf(id);
         accounts++;
         full = body.size() >= maxBytes;
       }
     }
     body.patchHeader(countAt, accounts);
-    return Stream.of(new Page(body.base64(), lastId, full || accounts == limit));
+    return Stream.of(new Page(body.base64(), lastId, full || accounts == limit, aged[0]));
   }
 
   @SuppressWarnings("unchecked")
-  private static Object writeAccount(Writer out, Node a) {
+  private static Object writeAccount(Writer out, Node a, double[] since, long[] aged) {
     Map<String, Object> p = a.getAllProperties();
     out.str(p.get("id"));
     out.num(p.get("signupAt"));
@@ -187,7 +204,8 @@ public final class LinkageExtract {
       String type = r.getType().name();
       for (int i = 0; i < ALL_TYPES.length; i++) {
         if (ALL_TYPES[i].name().equals(type)) {
-          byKind[i].add(r);
+          if (i < KINDS.length && isAged(r, since[i])) aged[0]++;
+          else byKind[i].add(r);
           break;
         }
       }
@@ -225,6 +243,15 @@ public final class LinkageExtract {
       out.num(r.getProperty("count", null));
     }
     return p.get("id");
+  }
+
+  /**
+   * Whether a link is older than its kind allows, as the Cypher query's `r.lastSeen <
+   * notBefore`: a kind that never ages, or a link without a numeric lastSeen, is kept.
+   */
+  private static boolean isAged(Relationship r, double since) {
+    if (since == Double.NEGATIVE_INFINITY) return false;
+    return r.getProperty("lastSeen", null) instanceof Number n && n.doubleValue() < since;
   }
 
   /** A growable buffer of varints (LEB128, as protobuf), the page's only integers. */

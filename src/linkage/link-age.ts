@@ -1,0 +1,70 @@
+/**
+ * Ageing: a link last seen long ago no longer links accounts. An address a customer
+ * used last spring may since have been handed to someone else by their ISP, or resold
+ * by a proxy pool a ring now rents; kept forever, it binds them to the ring.
+ *
+ * LINKAGE_LINK_MAX_AGE_DAYS names a maximum age per kind ("ip:90,device:365"); kinds not
+ * named never age. Ages are measured back from the newest activity in the graph (the
+ * largest Account.lastSeen), not from the clock: a run over the same data links the same
+ * accounts whenever it runs, and imported history ages as it did when it was live.
+ * Subnet links come from IP links, so they age with them (an aged IP adds nothing to its
+ * subnet). Links with no lastSeen (not written by ingest) never age.
+ */
+import { IDENTIFIER_KINDS, type IdentifierKind } from './types';
+
+export type AgeableKind = Exclude<IdentifierKind, 'subnet'>;
+
+export const AGEABLE_KINDS = IDENTIFIER_KINDS.filter((k): k is AgeableKind => k !== 'subnet');
+
+/** Maximum age in ms per kind; a kind left out never ages. */
+export type LinkMaxAge = Partial<Record<AgeableKind, number>>;
+
+const DAY_MS = 86_400_000;
+
+/** Ten years: anything longer is a typo for "never" (and would pass 2^53 ms in sums). */
+const MAX_DAYS = 3650;
+
+/**
+ * Parses LINKAGE_LINK_MAX_AGE_DAYS ("kind:days,…"; '' or "off": nothing ages) into ms per
+ * kind; throws naming the entry at fault.
+ */
+export function parseLinkMaxAge(spec: string): LinkMaxAge {
+  const text = spec.trim();
+  if (text === '' || text.toLowerCase() === 'off') return {};
+  const out: LinkMaxAge = {};
+  for (const raw of text.split(',')) {
+    const entry = raw.trim();
+    const fail = (why: string): never => {
+      throw new Error(`LINKAGE_LINK_MAX_AGE_DAYS entry "${entry}": ${why}`);
+    };
+    const colon = entry.indexOf(':');
+    if (colon < 0) fail('expected kind:days, e.g. ip:90');
+    const kind = entry.slice(0, colon).trim();
+    const daysText = entry.slice(colon + 1).trim();
+    if (kind === 'subnet') fail('subnet links come from IP links and age with them; name ip');
+    if (!(AGEABLE_KINDS as readonly string[]).includes(kind))
+      fail(`unknown kind; one of ${AGEABLE_KINDS.join(', ')}`);
+    const days = /^\d+(\.\d+)?$/.test(daysText) ? Number(daysText) : NaN;
+    if (!(days > 0 && days <= MAX_DAYS)) fail(`days must be a number > 0 and ≤ ${MAX_DAYS}`);
+    if (out[kind as AgeableKind] !== undefined) fail('kind named twice');
+    out[kind as AgeableKind] = Math.round(days * DAY_MS);
+  }
+  return out;
+}
+
+export function agesAnything(maxAge: LinkMaxAge): boolean {
+  return Object.keys(maxAge).length > 0;
+}
+
+/**
+ * Per kind, the earliest lastSeen a link may have and still link accounts, `asOf` less the
+ * kind's maximum age; null for a kind that never ages. Both page readers take this map.
+ */
+export function notBefore(asOf: number, maxAge: LinkMaxAge): Record<AgeableKind, number | null> {
+  const out = {} as Record<AgeableKind, number | null>;
+  for (const kind of AGEABLE_KINDS) {
+    const age = maxAge[kind];
+    out[kind] = age === undefined ? null : asOf - age;
+  }
+  return out;
+}
