@@ -4,7 +4,8 @@
 // Identifiers held by one account (a bot's thousands of one-off prompts) are dropped by
 // their degree before grouping: otherwise the grouping costs every link of every member.
 // Each says whether it is allow-listed now ($allowlistKeys from config, or an entry):
-// drawn, but it links no one at the next run.
+// drawn, but it links no one at the next run. Links carry lastSeen; with the run's params
+// and stats the service marks those the run left out as aged (src/linkage/link-age.ts).
 MATCH (c:Cluster {key: $runId + '/' + $clusterId})
 WITH c, COLLECT {
   MATCH (c)<-[:MEMBER_OF]-(a:Account)
@@ -14,7 +15,7 @@ RETURN c.size AS size, accounts, COLLECT {
   UNWIND accounts AS accountId
   MATCH (:Account {id: accountId})-[r:PAID_WITH|USED_DEVICE|CONNECTED_FROM|SENT|HAS_EMAIL_DOMAIN|IN_ORG]->(x)
   WHERE COUNT { (x)<--() } >= 2
-  WITH x, type(r) AS type, collect({account: accountId, count: r.count}) AS links
+  WITH x, type(r) AS type, collect({account: accountId, count: r.count, lastSeen: r.lastSeen}) AS links
   WHERE size(links) >= 2
   WITH x, links,
     CASE type
@@ -44,4 +45,5 @@ RETURN c.size AS size, accounts, COLLECT {
 COLLECT {
   MATCH (e:AllowlistEntry) WHERE e.key STARTS WITH 'prompt:'
   RETURN e.value
-} AS listedPrompts
+} AS listedPrompts,
+COLLECT { MATCH (run:LinkageRun {id: $runId}) RETURN [run.params, run.stats] } AS run

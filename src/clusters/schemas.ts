@@ -186,7 +186,19 @@ export const clusterGraphSchema = z
         allowlisted: z.boolean().optional(),
       }),
     ),
-    edges: z.array(z.object({ source: z.string(), target: z.string(), count: z.number() })),
+    edges: z.array(
+      z.object({
+        source: z.string(),
+        target: z.string(),
+        count: z.number(),
+        lastSeen: epochMs().nullable().describe('when the link was last seen (null: not recorded)'),
+        aged: z
+          .boolean()
+          .describe(
+            "the cluster's run left the link out as older than LINKAGE_LINK_MAX_AGE_DAYS allowed",
+          ),
+      }),
+    ),
   })
   .meta({ id: 'ClusterGraph' });
 

@@ -10,6 +10,7 @@ import type { Context } from '../context';
 import { type CypherMap, query } from '../platform/cypher';
 import { configAllowlistKeys } from '../linkage/allowlist';
 import { hammingHex } from '../ingest/simhash';
+import { DAY_MS } from '../linkage/link-age';
 import { AppError } from '../platform/errors';
 import { type Database, int, recordToPlain } from '../platform/neo4j';
 import { type CursorScope, MEMBERS, decodeCursor, encodeCursor } from './cursor';
@@ -298,9 +299,10 @@ export class ClusterService {
     const identifiers = row.identifiers as {
       kind: string;
       value: string;
-      links: { account: string; count: number | null }[];
+      links: { account: string; count: number | null; lastSeen: number | null }[];
       allowlisted: boolean;
     }[];
+    const agedBefore = runAgeLimits(row.run as [unknown, unknown][]);
     const shown = identifiers.slice(0, maxIdentifiers);
     const nearListed = nearListedPrompt(
       [
@@ -324,6 +326,8 @@ export class ClusterService {
         source: `account:${l.account}`,
         target: `${x.kind}:${x.value}`,
         count: l.count ?? 0,
+        lastSeen: typeof l.lastSeen === 'number' ? l.lastSeen : null,
+        aged: isAged(agedBefore, x.kind, l.lastSeen),
       })),
     );
     const capped = Number(row.size ?? 0) > accounts.length || identifiers.length > maxIdentifiers;
@@ -350,6 +354,30 @@ export class ClusterService {
  */
 function nearListedPrompt(listed: string[], maxHamming: number): (hash: string) => boolean {
   return (hash) => listed.some((l) => hammingHex(l, hash) <= maxHamming);
+}
+
+/**
+ * Per kind, the earliest lastSeen of a link the run counted (link-age.ts), from the run's
+ * recorded params and stats; null when it aged nothing (or ran before links aged).
+ */
+function runAgeLimits(run: [unknown, unknown][]): Partial<Record<string, number>> | null {
+  const [paramsJson, statsJson] = run[0] ?? [];
+  const days = parseJson<{ linkMaxAgeDays?: Record<string, number> }>(paramsJson, {});
+  const asOf = parseJson<{ extract?: { agedAsOf?: number } }>(statsJson, {}).extract?.agedAsOf;
+  if (typeof asOf !== 'number' || !days.linkMaxAgeDays) return null;
+  return Object.fromEntries(
+    Object.entries(days.linkMaxAgeDays).map(([kind, d]) => [kind, asOf - Math.round(d * DAY_MS)]),
+  );
+}
+
+/** As extract: a link older than its kind allowed; one without lastSeen never is. */
+function isAged(
+  limits: Partial<Record<string, number>> | null,
+  kind: string,
+  lastSeen: unknown,
+): boolean {
+  const since = limits?.[kind];
+  return since !== undefined && typeof lastSeen === 'number' && lastSeen < since;
 }
 
 /** A page cursor issued for another run than the one now read: 409, start again. */

@@ -377,9 +377,11 @@ export async function extract(
     return num(res.records[0]?.get('accounts'));
   });
   // Ages are measured back from the newest activity in the data, not the clock (link-age.ts).
+  const asOfStarted = Date.now();
   const asOf = agesAnything(opts.linkMaxAge)
     ? await newestActivity(db, cypher, opts.now ?? Date.now())
     : null;
+  const asOfMs = Date.now() - asOfStarted;
   const since = notBefore(asOf ?? 0, asOf === null ? {} : opts.linkMaxAge);
   const packed = opts.packed && (await hasPackedPages(db, cypher));
   // Also before the first page: whatever came before the run (a publish, a burst of
@@ -460,7 +462,7 @@ export async function extract(
     stats.neo4jHeapStartAfterMiB = startHeap.neo4jHeapAfterMiB;
   }
   if (heap) Object.assign(stats, heap);
-  if (asOf !== null) stats.agedAsOf = asOf;
+  if (asOf !== null) Object.assign(stats, { agedAsOf: asOf, agedAsOfMs: asOfMs });
   for (const kind of IDENTIFIER_KINDS) stats[`links_${kind}`] = linksPerKind[kind] ?? 0;
   return { input, stats };
 }

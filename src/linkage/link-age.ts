@@ -19,7 +19,7 @@ export const AGEABLE_KINDS = IDENTIFIER_KINDS.filter((k): k is AgeableKind => k 
 /** Maximum age in ms per kind; a kind left out never ages. */
 export type LinkMaxAge = Partial<Record<AgeableKind, number>>;
 
-const DAY_MS = 86_400_000;
+export const DAY_MS = 86_400_000;
 
 /** Ten years: anything longer is a typo for "never" (and would pass 2^53 ms in sums). */
 const MAX_DAYS = 3650;

@@ -25,7 +25,7 @@ import type { Metrics } from '../platform/metrics';
 import type { Database, ManagedTransaction } from '../platform/neo4j';
 import { int } from '../platform/neo4j';
 import { parseConfigAllowlist } from './allowlist';
-import { parseLinkMaxAge } from './link-age';
+import { DAY_MS, parseLinkMaxAge } from './link-age';
 import { parseWeightOverrides, type WeightOverrides } from './settings';
 import { COMPUTE_PHASES, compute, type ComputeEvents, type ComputeParams } from './compute';
 import { computeInWorker } from './compute-thread';
@@ -236,7 +236,7 @@ async function acquireAndStart(
     promptMaxHamming: config.LINKAGE_PROMPT_MAX_HAMMING,
     weights,
     linkMaxAgeDays: Object.fromEntries(
-      Object.entries(linkMaxAge).map(([kind, ms]) => [kind, ms / 86_400_000]),
+      Object.entries(linkMaxAge).map(([kind, ms]) => [kind, ms / DAY_MS]),
     ),
   };
   const runId = newRunId();

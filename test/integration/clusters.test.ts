@@ -20,6 +20,7 @@ import {
   getJson,
   ingestWorld,
   seedRun,
+  T0,
   type SeedCluster,
 } from '../support/analyst-fixtures';
 
@@ -376,8 +377,20 @@ describe('with a published run', () => {
     ]);
     expect(office.body.edges).toEqual(
       expect.arrayContaining([
-        { source: 'account:ben:0', target: 'payment:pm-corp', count: 1 },
-        { source: 'account:ben:1', target: 'ip:198.51.100.7', count: 2 },
+        {
+          source: 'account:ben:0',
+          target: 'payment:pm-corp',
+          count: 1,
+          lastSeen: T0,
+          aged: false,
+        },
+        {
+          source: 'account:ben:1',
+          target: 'ip:198.51.100.7',
+          count: 2,
+          lastSeen: T0 + 11 * 3_600_000,
+          aged: false,
+        },
       ]),
     );
     // Allow-listed values are drawn but marked, as a run takes them: from config, an entry
@@ -433,6 +446,50 @@ describe('with a published run', () => {
       (ring.body.nodes as { type: string }[]).filter((n) => n.type === 'account'),
     ).toHaveLength(4);
     expect((await get('/v1/clusters/c-nothing/graph')).status).toBe(404);
+  });
+
+  it("GET /v1/clusters/{id}/graph marks the links the cluster's run left out as aged", async () => {
+    const office = await get('/v1/clusters/c-office/graph');
+    const runId = office.body.runId as string;
+    const ageOf = async () => {
+      const edges = (await get('/v1/clusters/c-office/graph')).body.edges as {
+        source: string;
+        target: string;
+        aged: boolean;
+      }[];
+      return Object.fromEntries(edges.map((e) => [`${e.source} ${e.target}`, e.aged]));
+    };
+    // As the run records them: IP links aged after one day, counted back from agedAsOf.
+    // The office IP was last seen at T0 + 11 h; its card (not an aged kind) at T0.
+    const lastIp = T0 + 11 * 3_600_000;
+    const runAged = (asOf: number) =>
+      neo4j.driver.executeQuery(
+        'MATCH (r:LinkageRun {id: $runId}) SET r.params = $params, r.stats = $stats',
+        {
+          runId,
+          params: JSON.stringify({ linkMaxAgeDays: { ip: 1 } }),
+          stats: JSON.stringify({ extract: { agedAsOf: asOf } }),
+        },
+      );
+    try {
+      await runAged(lastIp + 86_400_000 + 1);
+      expect(await ageOf()).toEqual({
+        'account:ben:0 payment:pm-corp': false,
+        'account:ben:1 payment:pm-corp': false,
+        'account:ben:0 ip:198.51.100.7': true,
+        'account:ben:1 ip:198.51.100.7': true,
+      });
+      // A link last seen exactly the age before still counted (extract keeps it too).
+      await runAged(lastIp + 86_400_000);
+      expect(Object.values(await ageOf())).toEqual([false, false, false, false]);
+    } finally {
+      await neo4j.driver.executeQuery(
+        "MATCH (r:LinkageRun {id: $runId}) SET r.params = '{}', r.stats = '{}'",
+        { runId },
+      );
+    }
+    // A run that recorded no ages (before links aged) marks none.
+    expect(Object.values(await ageOf())).toEqual([false, false, false, false]);
   });
 
   it('401 without a key, 403 for the ingest role', async () => {

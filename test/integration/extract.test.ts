@@ -273,7 +273,7 @@ describe('extract', () => {
       expect(stats.packed).toBe(packed ? 1 : 0);
       const rest = Object.fromEntries(
         Object.entries(stats).filter(
-          ([k]) => k !== 'ms' && k !== 'packed' && !k.startsWith('neo4jHeap'),
+          ([k]) => k !== 'ms' && !k.endsWith('Ms') && k !== 'packed' && !k.startsWith('neo4jHeap'),
         ),
       );
       return {

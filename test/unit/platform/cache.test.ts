@@ -601,7 +601,7 @@ describe('cluster reads and the pointer', () => {
           ];
         case 'clusters/read-cluster-graph':
           return params?.runId === 'r-2'
-            ? [{ accounts: ['a', 'b'], identifiers: [], listedPrompts: [], capped: false }]
+            ? [{ accounts: ['a', 'b'], identifiers: [], listedPrompts: [], run: [], capped: false }]
             : [];
         default:
           return [];
