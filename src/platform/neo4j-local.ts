@@ -656,12 +656,34 @@ const GC_ARGS: Record<Collector, readonly string[]> = {
   parallel: ['-XX:+UseParallelGC'],
 };
 
+/**
+ * Creates the data directory when missing; returns its absolute path. A file in the way
+ * (the path itself, or a folder above it) is said plainly, not as a bare ENOTDIR/EEXIST.
+ */
+export function makeDataDir(dir: string): string {
+  const dataDir = path.resolve(dir);
+  for (let p = dataDir; ; p = path.dirname(p)) {
+    if (fs.existsSync(p)) {
+      if (!fs.statSync(p).isDirectory()) {
+        throw new Error(
+          `neo4j-local: the data directory ${dataDir} cannot be made: ${p} is a file, not a ` +
+            'directory. Set NEO4J_LOCAL_DATA_DIR to a directory (it is created when missing).',
+        );
+      }
+      break;
+    }
+    if (path.dirname(p) === p) break;
+  }
+  fs.mkdirSync(dataDir, { recursive: true });
+  return dataDir;
+}
+
 /** Starts a local Neo4j on 127.0.0.1 and resolves once Bolt answers queries. */
 export async function startLocalNeo4j(opts: LocalNeo4jOptions): Promise<LocalNeo4j> {
   const log = opts.log ?? noop;
+  // Before the build, which can take minutes on a fresh clone: a wrong path is said now.
+  const dataDir = makeDataDir(opts.dataDir);
   const jar = await ensureLauncherBuilt(opts.buildLog ?? log, opts.signal);
-  const dataDir = path.resolve(opts.dataDir);
-  fs.mkdirSync(dataDir, { recursive: true });
   const heap = opts.heap ?? '1g';
   // A start with a bulk import loads the import tool's classes too: its own archive.
   const cds = classArchive(opts.bulkImport ? 'neo4j-local-import' : 'neo4j-local');

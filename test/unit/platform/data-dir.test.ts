@@ -1,0 +1,32 @@
+/** The local Neo4j's data directory: made when missing, a file in the way said plainly. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { makeDataDir } from '../../../src/platform/neo4j-local';
+
+let dir: string;
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'coterie-data-dir-'));
+});
+afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe('makeDataDir', () => {
+  it('makes a missing directory and the folders above it; an existing one is used', () => {
+    const target = path.join(dir, 'a', 'b', 'neo4j');
+    expect(makeDataDir(target)).toBe(target);
+    expect(fs.statSync(target).isDirectory()).toBe(true);
+    expect(makeDataDir(path.relative(process.cwd(), target))).toBe(target);
+  });
+
+  it('names the file in the way: the path itself, or a folder above it', () => {
+    const file = path.join(dir, 'neo4j');
+    fs.writeFileSync(file, 'not a directory');
+    expect(() => makeDataDir(file)).toThrow(
+      `neo4j-local: the data directory ${file} cannot be made: ${file} is a file, not a directory. ` +
+        'Set NEO4J_LOCAL_DATA_DIR to a directory (it is created when missing).',
+    );
+    const below = path.join(file, 'x', 'y');
+    expect(() => makeDataDir(below)).toThrow(`${below} cannot be made: ${file} is a file`);
+    expect(fs.readFileSync(file, 'utf8')).toBe('not a directory');
+  });
+});
