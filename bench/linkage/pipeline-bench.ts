@@ -47,7 +47,7 @@ import { extract } from '../../src/linkage/extract';
 import { PHASES, runLinkage, type Phase } from '../../src/linkage/runner';
 import { buildOverrides, parseWeightOverrides } from '../../src/linkage/settings';
 import { loadConfig } from '../../src/platform/config';
-import { parseLinkMaxAge } from '../../src/linkage/link-age';
+import { notBefore, parseLinkMaxAge } from '../../src/linkage/link-age';
 import { loadCypher, query } from '../../src/platform/cypher';
 import { createLogger } from '../../src/platform/logger';
 import { migrate } from '../../src/platform/migrations';
@@ -273,6 +273,7 @@ async function main(): Promise<void> {
           const res = await tx.run(pageQuery, {
             after,
             limit: int(config.LINKAGE_EXTRACT_PAGE_SIZE),
+            notBefore: notBefore(0, {}), // nothing aged: every link read
           });
           return { n: res.records.length, last: res.records[res.records.length - 1]?.get('id') };
         });

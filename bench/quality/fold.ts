@@ -10,7 +10,9 @@
  *   - the result has the shape linkage extract produces: accounts in id order,
  *     one link per (account, shared value) with the events behind it, subnets
  *     summed per account over its IPs, `models` the sorted names of the models used
- *     (each account keeps its own first use of each; score reads releases from those).
+ *     (each account keeps its own first use of each; score reads releases from those);
+ *   - links aged as extract ages them (src/linkage/link-age.ts): a link last seen longer
+ *     before the newest account activity than its kind allows is left out.
  * It never reads the truth file.
  */
 import { createReadStream } from 'node:fs';
@@ -21,6 +23,7 @@ import type { CleanEvent } from '../../src/ingest/event-schema';
 import { subnetOf } from '../../src/ingest/subnet';
 import { cleanEvent } from '../../src/ingest/validate';
 import { IdentifierTable } from '../../src/linkage/identifier-table';
+import { type LinkMaxAge, notBefore } from '../../src/linkage/link-age';
 import type {
   AccountFacts,
   Identifier,
@@ -59,10 +62,20 @@ export interface FoldResult {
   rejected: number;
 }
 
-export async function foldEvents(file: string, batchSize = 5000): Promise<FoldResult> {
+/** A link as the writer's merge leaves it: the events behind it and when last seen. */
+interface LinkState {
+  count: number;
+  lastSeen: number;
+}
+
+export async function foldEvents(
+  file: string,
+  linkMaxAge: LinkMaxAge = {},
+  batchSize = 5000,
+): Promise<FoldResult> {
   const accounts = new Map<string, AccountState>();
-  // per account: kind → value → events
-  const links = new Map<string, Map<string, number>[]>();
+  // per account: kind → value → link
+  const links = new Map<string, Map<string, LinkState>[]>();
   const models = new Map<string, Map<string, ModelState>>();
   const capabilities = new Map<string, Map<string, number>>();
   let events = 0;
@@ -98,9 +111,14 @@ export async function foldEvents(file: string, batchSize = 5000): Promise<FoldRe
     }
     for (const [rowKind, kind] of ROW_KINDS) {
       const k = kindIndex.get(kind) as number;
-      for (const l of rows[rowKind] as { accountId: string; value: string; count: number }[]) {
-        const byValue = (links.get(l.accountId) as Map<string, number>[])[k] as Map<string, number>;
-        byValue.set(l.value, (byValue.get(l.value) ?? 0) + l.count);
+      type Row = { accountId: string; value: string; count: number; lastSeen: number };
+      for (const l of rows[rowKind] as Row[]) {
+        const byValue = (links.get(l.accountId) as Map<string, LinkState>[])[k]!;
+        const had = byValue.get(l.value);
+        if (had) {
+          had.count += l.count;
+          had.lastSeen = Math.max(had.lastSeen, l.lastSeen);
+        } else byValue.set(l.value, { count: l.count, lastSeen: l.lastSeen });
       }
     }
     for (const m of rows.models) {
@@ -148,7 +166,12 @@ export async function foldEvents(file: string, batchSize = 5000): Promise<FoldRe
   }
   if (batch.length > 0) merge(aggregate(batch));
 
-  return { input: toInput(accounts, links, models, capabilities), events, rejected };
+  // As extract: ages count back from the newest activity (no clock cap: simulated worlds
+  // end before the clock does).
+  let newest = -Infinity;
+  for (const a of accounts.values()) newest = Math.max(newest, a.lastSeen);
+  const since = notBefore(newest, linkMaxAge);
+  return { input: toInput(accounts, links, models, capabilities, since), events, rejected };
 }
 
 function addSeries(into: Map<number, number>, keys: number[], counts: number[]): void {
@@ -165,9 +188,10 @@ function series(hours: Map<number, number>): { keys: number[]; counts: number[] 
 
 function toInput(
   accounts: Map<string, AccountState>,
-  links: Map<string, Map<string, number>[]>,
+  links: Map<string, Map<string, LinkState>[]>,
   models: Map<string, Map<string, ModelState>>,
   capabilities: Map<string, Map<string, number>>,
+  since: Partial<Record<IdentifierKind, number | null>>,
 ): LinkageInput {
   const ids = [...accounts.keys()].sort();
   const identifiers: Identifier[] = [];
@@ -193,12 +217,14 @@ function toInput(
 
   const out: AccountFacts[] = ids.map((id, a) => {
     const s = accounts.get(id) as AccountState;
-    const perKind = links.get(id) as Map<string, number>[];
+    const perKind = links.get(id) as Map<string, LinkState>[];
     const subnets = new Map<string, number>();
     perKind.forEach((byValue, k) => {
       const kind = (ROW_KINDS[k] as [keyof BatchRows, IdentifierKind])[1];
+      const oldest = since[kind] ?? -Infinity;
       for (const value of [...byValue.keys()].sort()) {
-        const count = byValue.get(value) as number;
+        const { count, lastSeen } = byValue.get(value)!;
+        if (lastSeen < oldest) continue; // aged
         link(a, kind, value, count);
         if (k === ipKind) {
           const cidr = subnetOf(value);

@@ -19,6 +19,8 @@ import { deserialize, serialize } from 'node:v8';
 import { build } from '../../src/linkage/build';
 import { detect } from '../../src/linkage/detect';
 import { IdentifierTable } from '../../src/linkage/identifier-table';
+import { parseLinkMaxAge } from '../../src/linkage/link-age';
+import { loadConfig } from '../../src/platform/config';
 import { score } from '../../src/linkage/score';
 import type { LinkageInput, ScoredCluster } from '../../src/linkage/types';
 import type { SimParams } from '../../src/simulate';
@@ -73,7 +75,13 @@ export async function runInMemory(
   if (world.simulated) lap('simulate');
   const simKey = world.key;
   // The fold is the slow part (~1.5 min at scale 0.1): cached beside the events.
-  const foldKey = JSON.stringify({ events: simKey, fold: sourceHash(FOLD_SOURCES) });
+  // Links age as the service's config says (its default unless LINKAGE_LINK_MAX_AGE_DAYS is set).
+  const linkMaxAge = parseLinkMaxAge(loadConfig(process.env).LINKAGE_LINK_MAX_AGE_DAYS);
+  const foldKey = JSON.stringify({
+    events: simKey,
+    fold: sourceHash(FOLD_SOURCES),
+    linkMaxAge,
+  });
   let input: LinkageInput;
   if (existsSync(cache) && stampOf(foldStamp) === foldKey) {
     input = deserialize(readFileSync(cache)) as LinkageInput;
@@ -85,7 +93,7 @@ export async function runInMemory(
     lap('load cached input');
   } else {
     rmSync(foldStamp, { force: true });
-    const folded = await foldEvents(events);
+    const folded = await foldEvents(events, linkMaxAge);
     input = folded.input;
     writeFileSync(cache, serialize(input));
     writeFileSync(foldStamp, foldKey);

@@ -21,6 +21,7 @@ export const FOLD_SOURCES = [
   'bench/quality/fold.ts',
   'src/ingest',
   'src/linkage/identifier-table.ts',
+  'src/linkage/link-age.ts',
   'src/linkage/types.ts',
   'src/platform/client-name.ts',
   'src/platform/unicode-text.ts',

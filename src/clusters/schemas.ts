@@ -194,8 +194,9 @@ export const clusterGraphSchema = z
         lastSeen: epochMs().nullable().describe('when the link was last seen (null: not recorded)'),
         aged: z
           .boolean()
+          .nullable()
           .describe(
-            "the cluster's run left the link out as older than LINKAGE_LINK_MAX_AGE_DAYS allowed",
+            "the cluster's run left the link out as older than LINKAGE_LINK_MAX_AGE_DAYS allowed; null when the link was seen again after the run's newest activity, so what the run read of it is gone",
           ),
       }),
     ),

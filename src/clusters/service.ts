@@ -356,28 +356,37 @@ function nearListedPrompt(listed: string[], maxHamming: number): (hash: string) 
   return (hash) => listed.some((l) => hammingHex(l, hash) <= maxHamming);
 }
 
+/** The run's ages (link-age.ts): the time they counted back from, and the limit per kind. */
+interface RunAges {
+  asOf: number;
+  notBefore: Partial<Record<string, number>>;
+}
+
 /**
- * Per kind, the earliest lastSeen of a link the run counted (link-age.ts), from the run's
- * recorded params and stats; null when it aged nothing (or ran before links aged).
+ * The ages the run applied, from its recorded params and stats; null when it aged nothing
+ * (or ran before links aged).
  */
-function runAgeLimits(run: [unknown, unknown][]): Partial<Record<string, number>> | null {
+function runAgeLimits(run: [unknown, unknown][]): RunAges | null {
   const [paramsJson, statsJson] = run[0] ?? [];
   const days = parseJson<{ linkMaxAgeDays?: Record<string, number> }>(paramsJson, {});
   const asOf = parseJson<{ extract?: { agedAsOf?: number } }>(statsJson, {}).extract?.agedAsOf;
   if (typeof asOf !== 'number' || !days.linkMaxAgeDays) return null;
-  return Object.fromEntries(
+  const notBefore = Object.fromEntries(
     Object.entries(days.linkMaxAgeDays).map(([kind, d]) => [kind, asOf - Math.round(d * DAY_MS)]),
   );
+  return { asOf, notBefore };
 }
 
-/** As extract: a link older than its kind allowed; one without lastSeen never is. */
-function isAged(
-  limits: Partial<Record<string, number>> | null,
-  kind: string,
-  lastSeen: unknown,
-): boolean {
-  const since = limits?.[kind];
-  return since !== undefined && typeof lastSeen === 'number' && lastSeen < since;
+/**
+ * Whether the run left the link out as aged, as extract judged it; null when the link of
+ * an aged kind has been seen since the run's newest activity (lastSeen only grows): what
+ * it was when the run read it is gone. Links of kinds that never age, or without lastSeen,
+ * were never aged.
+ */
+function isAged(ages: RunAges | null, kind: string, lastSeen: unknown): boolean | null {
+  const since = ages?.notBefore[kind];
+  if (ages === null || since === undefined || typeof lastSeen !== 'number') return false;
+  return lastSeen > ages.asOf ? null : lastSeen < since;
 }
 
 /** A page cursor issued for another run than the one now read: 409, start again. */

@@ -24,6 +24,9 @@ export const DAY_MS = 86_400_000;
 /** Ten years: anything longer is a typo for "never" (and would pass 2^53 ms in sums). */
 const MAX_DAYS = 3650;
 
+/** A quarter of an hour: anything shorter is a typo (1e-9 days would age all but one instant). */
+const MIN_DAYS = 0.01;
+
 /**
  * Parses LINKAGE_LINK_MAX_AGE_DAYS ("kind:days,…"; '' or "off": nothing ages) into ms per
  * kind; throws naming the entry at fault.
@@ -45,7 +48,8 @@ export function parseLinkMaxAge(spec: string): LinkMaxAge {
     if (!(AGEABLE_KINDS as readonly string[]).includes(kind))
       fail(`unknown kind; one of ${AGEABLE_KINDS.join(', ')}`);
     const days = /^\d+(\.\d+)?$/.test(daysText) ? Number(daysText) : NaN;
-    if (!(days > 0 && days <= MAX_DAYS)) fail(`days must be a number > 0 and ≤ ${MAX_DAYS}`);
+    if (!(days >= MIN_DAYS && days <= MAX_DAYS))
+      fail(`days must be a number from ${MIN_DAYS} to ${MAX_DAYS}`);
     if (out[kind as AgeableKind] !== undefined) fail('kind named twice');
     out[kind as AgeableKind] = Math.round(days * DAY_MS);
   }

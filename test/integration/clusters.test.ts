@@ -455,7 +455,7 @@ describe('with a published run', () => {
       const edges = (await get('/v1/clusters/c-office/graph')).body.edges as {
         source: string;
         target: string;
-        aged: boolean;
+        aged: boolean | null;
       }[];
       return Object.fromEntries(edges.map((e) => [`${e.source} ${e.target}`, e.aged]));
     };
@@ -482,6 +482,15 @@ describe('with a published run', () => {
       // A link last seen exactly the age before still counted (extract keeps it too).
       await runAged(lastIp + 86_400_000);
       expect(Object.values(await ageOf())).toEqual([false, false, false, false]);
+      // Seen again after the run's newest activity: what the run read of it is gone, so
+      // whether it aged is not known (null); the card's kind never ages, so it did not.
+      await runAged(lastIp - 1);
+      expect(await ageOf()).toEqual({
+        'account:ben:0 payment:pm-corp': false,
+        'account:ben:1 payment:pm-corp': false,
+        'account:ben:0 ip:198.51.100.7': null,
+        'account:ben:1 ip:198.51.100.7': null,
+      });
     } finally {
       await neo4j.driver.executeQuery(
         "MATCH (r:LinkageRun {id: $runId}) SET r.params = '{}', r.stats = '{}'",

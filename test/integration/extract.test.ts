@@ -262,6 +262,8 @@ describe('extract', () => {
         UNWIND range(1, 150) AS i
         CREATE (:Account {id: 'ex-many-' + toString(i), requests: i})`),
     );
+    // A lastSeen of NaN, which Cypher orders above every number: not the newest activity.
+    await db.write((tx) => tx.run("CREATE (:Account {id: 'ex-nan', lastSeen: 0.0 / 0.0})"));
 
     const read = async (packed: boolean, linkMaxAge = {}) => {
       const { input, stats } = await extract(db, cypher, {
@@ -315,8 +317,8 @@ describe('extract', () => {
     const oddCounts = countOf!.filter((_, l) => accountOf![l] === at);
     expect(oddCounts).toEqual([1, 1]);
     expect(packed).toEqual(viaCypher);
-    // Aged the same way by both. The newest activity is ex-odd's lastSeen, 2^51 ms, capped
-    // at the clock (base + 46 h) plus the day ingest allows: base + 70 h. The dense account's
+    // Aged the same way by both. The newest activity is ex-odd's lastSeen, 2^51 ms (not
+    // ex-nan's NaN), capped at the clock (base + 46 h) plus the day ingest allows: base + 70 h. The dense account's
     // hourly IPs and prompts (base + 0…69 h) keep a day's worth; the odd account's links,
     // which have no lastSeen, never age.
     const day = { ip: 24 * HOUR, prompt: 24 * HOUR, org: 24 * HOUR, payment: 24 * HOUR };
