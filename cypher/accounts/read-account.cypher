@@ -2,7 +2,9 @@
 // accounts hold the same value), its activity summary, models and capabilities; each
 // list at most $maxIdentifiers long (the busiest first), with its full count beside it.
 // Identifiers go most recent first, then by kind and value: one event's ip, card, prompt
-// and device share their lastSeen, and the order decides which make the cut.
+// and device share their lastSeen, and the order decides which make the cut. The run of
+// the account's membership ($runId, null before any) gives its recorded ages, for marking
+// the links it left out as aged (src/linkage/link-age.ts).
 MATCH (a:Account {id: $accountId})
 RETURN a {.id, .firstSeen, .lastSeen, .signupAt, .requests, .emailDomain, .org} AS account,
   COLLECT {
@@ -45,4 +47,5 @@ RETURN a {.id, .firstSeen, .lastSeen, .signupAt, .requests, .emailDomain, .org} 
     ORDER BY q.count DESC, k.name
     LIMIT $maxIdentifiers
   } AS capabilities,
-  COUNT { (a)-[:REQUESTED]->() } AS capabilityCount
+  COUNT { (a)-[:REQUESTED]->() } AS capabilityCount,
+  COLLECT { MATCH (run:LinkageRun {id: $runId}) RETURN [run.params, run.stats] } AS run

@@ -6,6 +6,7 @@
 import type { Context } from '../context';
 import { ClusterService } from '../clusters/service';
 import { query } from '../platform/cypher';
+import { agedInRun, runAges } from '../linkage/link-age';
 import { AppError } from '../platform/errors';
 import { int, recordToPlain } from '../platform/neo4j';
 
@@ -23,10 +24,13 @@ export class AccountService {
   }
 
   async profile(accountId: string) {
+    // First: its run's recorded ages mark the links that run left out.
+    const membership = await this.clusters.membership(accountId);
     const row = await this.ctx.db.read(async (tx) => {
       const res = await tx.run(query(this.ctx.cypher, 'accounts/read-account'), {
         accountId,
         maxIdentifiers: int(MAX_IDENTIFIERS),
+        runId: membership.runId,
       });
       const [record] = res.records;
       return record ? recordToPlain(record) : undefined;
@@ -45,6 +49,8 @@ export class AccountService {
     const modelCount = Number(row.modelCount ?? 0);
     const capabilities = row.capabilities as { capability: string; count: number }[];
     const capabilityCount = Number(row.capabilityCount ?? 0);
+    const [runParams, runStats] = (row.run as [unknown, unknown][] | undefined)?.[0] ?? [];
+    const ages = runAges(runParams, runStats);
     return {
       account: {
         id: String(account.id),
@@ -63,6 +69,7 @@ export class AccountService {
         firstSeen: (x.firstSeen as number) ?? null,
         lastSeen: (x.lastSeen as number) ?? null,
         accounts: Number(x.accounts ?? 0),
+        aged: agedInRun(ages, String(x.kind), x.lastSeen),
       })),
       identifierCount,
       identifiersCapped: identifierCount > identifiers.length,
@@ -74,7 +81,7 @@ export class AccountService {
         capabilityCount,
         capabilitiesCapped: capabilityCount > capabilities.length,
       },
-      membership: await this.clusters.membership(accountId),
+      membership,
     };
   }
 }

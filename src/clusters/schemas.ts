@@ -223,6 +223,12 @@ export const accountProfileSchema = z
         firstSeen: epochMs().nullable(),
         lastSeen: epochMs().nullable(),
         accounts: z.number().int().describe('accounts holding this value, this one included'),
+        aged: z
+          .boolean()
+          .nullable()
+          .describe(
+            "the run of `membership` left the link out as older than LINKAGE_LINK_MAX_AGE_DAYS allowed; null when the link was seen again after that run's newest activity",
+          ),
       }),
     ),
     identifierCount: z.number().int(),

@@ -10,7 +10,7 @@ import type { Context } from '../context';
 import { type CypherMap, query } from '../platform/cypher';
 import { configAllowlistKeys } from '../linkage/allowlist';
 import { hammingHex } from '../ingest/simhash';
-import { DAY_MS } from '../linkage/link-age';
+import { agedInRun, runAges } from '../linkage/link-age';
 import { AppError } from '../platform/errors';
 import { type Database, int, recordToPlain } from '../platform/neo4j';
 import { type CursorScope, MEMBERS, decodeCursor, encodeCursor } from './cursor';
@@ -302,7 +302,8 @@ export class ClusterService {
       links: { account: string; count: number | null; lastSeen: number | null }[];
       allowlisted: boolean;
     }[];
-    const agedBefore = runAgeLimits(row.run as [unknown, unknown][]);
+    const [runParams, runStats] = (row.run as [unknown, unknown][])[0] ?? [];
+    const ages = runAges(runParams, runStats);
     const shown = identifiers.slice(0, maxIdentifiers);
     const nearListed = nearListedPrompt(
       [
@@ -327,7 +328,7 @@ export class ClusterService {
         target: `${x.kind}:${x.value}`,
         count: l.count ?? 0,
         lastSeen: typeof l.lastSeen === 'number' ? l.lastSeen : null,
-        aged: isAged(agedBefore, x.kind, l.lastSeen),
+        aged: agedInRun(ages, x.kind, l.lastSeen),
       })),
     );
     const capped = Number(row.size ?? 0) > accounts.length || identifiers.length > maxIdentifiers;
@@ -354,39 +355,6 @@ export class ClusterService {
  */
 function nearListedPrompt(listed: string[], maxHamming: number): (hash: string) => boolean {
   return (hash) => listed.some((l) => hammingHex(l, hash) <= maxHamming);
-}
-
-/** The run's ages (link-age.ts): the time they counted back from, and the limit per kind. */
-interface RunAges {
-  asOf: number;
-  notBefore: Partial<Record<string, number>>;
-}
-
-/**
- * The ages the run applied, from its recorded params and stats; null when it aged nothing
- * (or ran before links aged).
- */
-function runAgeLimits(run: [unknown, unknown][]): RunAges | null {
-  const [paramsJson, statsJson] = run[0] ?? [];
-  const days = parseJson<{ linkMaxAgeDays?: Record<string, number> }>(paramsJson, {});
-  const asOf = parseJson<{ extract?: { agedAsOf?: number } }>(statsJson, {}).extract?.agedAsOf;
-  if (typeof asOf !== 'number' || !days.linkMaxAgeDays) return null;
-  const notBefore = Object.fromEntries(
-    Object.entries(days.linkMaxAgeDays).map(([kind, d]) => [kind, asOf - Math.round(d * DAY_MS)]),
-  );
-  return { asOf, notBefore };
-}
-
-/**
- * Whether the run left the link out as aged, as extract judged it; null when the link of
- * an aged kind has been seen since the run's newest activity (lastSeen only grows): what
- * it was when the run read it is gone. Links of kinds that never age, or without lastSeen,
- * were never aged.
- */
-function isAged(ages: RunAges | null, kind: string, lastSeen: unknown): boolean | null {
-  const since = ages?.notBefore[kind];
-  if (ages === null || since === undefined || typeof lastSeen !== 'number') return false;
-  return lastSeen > ages.asOf ? null : lastSeen < since;
 }
 
 /** A page cursor issued for another run than the one now read: 409, start again. */

@@ -72,3 +72,46 @@ export function notBefore(asOf: number, maxAge: LinkMaxAge): Record<AgeableKind,
   }
   return out;
 }
+
+/** The ages a run applied: the time they counted back from, and the limit per kind. */
+export interface RunAges {
+  asOf: number;
+  notBefore: Partial<Record<string, number>>;
+}
+
+function jsonObject(text: unknown): Record<string, unknown> {
+  if (typeof text !== 'string') return {};
+  try {
+    const v: unknown = JSON.parse(text);
+    return v !== null && typeof v === 'object' ? (v as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * The ages a run applied, from its recorded params (`linkMaxAgeDays`) and stats
+ * (`extract.agedAsOf`), both JSON text; null when it aged nothing (or ran before links aged).
+ */
+export function runAges(paramsJson: unknown, statsJson: unknown): RunAges | null {
+  const days = jsonObject(paramsJson).linkMaxAgeDays as Record<string, number> | undefined;
+  const extract = jsonObject(statsJson).extract as { agedAsOf?: unknown } | undefined;
+  const asOf = extract?.agedAsOf;
+  if (typeof asOf !== 'number' || days === null || typeof days !== 'object') return null;
+  const notBefore = Object.fromEntries(
+    Object.entries(days).map(([kind, d]) => [kind, asOf - Math.round(d * DAY_MS)]),
+  );
+  return { asOf, notBefore };
+}
+
+/**
+ * Whether the run left a link out as aged, as extract judged it; null when the link, of a
+ * kind the run aged, has been seen since the run's newest activity (lastSeen only grows):
+ * what it was when the run read it is gone. Links of kinds that never aged, or without
+ * lastSeen, were never aged.
+ */
+export function agedInRun(ages: RunAges | null, kind: string, lastSeen: unknown): boolean | null {
+  const since = ages?.notBefore[kind];
+  if (ages === null || since === undefined || typeof lastSeen !== 'number') return false;
+  return lastSeen > ages.asOf ? null : lastSeen < since;
+}

@@ -448,7 +448,7 @@ describe('with a published run', () => {
     expect((await get('/v1/clusters/c-nothing/graph')).status).toBe(404);
   });
 
-  it("GET /v1/clusters/{id}/graph marks the links the cluster's run left out as aged", async () => {
+  it('the cluster graph and the account profile mark the links the run left out as aged', async () => {
     const office = await get('/v1/clusters/c-office/graph');
     const runId = office.body.runId as string;
     const ageOf = async () => {
@@ -471,8 +471,19 @@ describe('with a published run', () => {
           stats: JSON.stringify({ extract: { agedAsOf: asOf } }),
         },
       );
+    // The account profile marks its links by the run of its membership, the same run.
+    const profileAged = async () => {
+      const profile = (await get('/v1/accounts/ben:1')).body as {
+        membership: { runId: string };
+        identifiers: { kind: string; value: string; aged: boolean | null }[];
+      };
+      expect(profile.membership.runId).toBe(runId);
+      return Object.fromEntries(profile.identifiers.map((x) => [`${x.kind}:${x.value}`, x.aged]));
+    };
+    expect(await profileAged()).toEqual({ 'ip:198.51.100.7': false, 'payment:pm-corp': false });
     try {
       await runAged(lastIp + 86_400_000 + 1);
+      expect(await profileAged()).toEqual({ 'ip:198.51.100.7': true, 'payment:pm-corp': false });
       expect(await ageOf()).toEqual({
         'account:ben:0 payment:pm-corp': false,
         'account:ben:1 payment:pm-corp': false,
@@ -491,6 +502,7 @@ describe('with a published run', () => {
         'account:ben:0 ip:198.51.100.7': null,
         'account:ben:1 ip:198.51.100.7': null,
       });
+      expect(await profileAged()).toEqual({ 'ip:198.51.100.7': null, 'payment:pm-corp': false });
     } finally {
       await neo4j.driver.executeQuery(
         "MATCH (r:LinkageRun {id: $runId}) SET r.params = '{}', r.stats = '{}'",
@@ -852,7 +864,11 @@ describe('a new run', () => {
     expect(identifiers[499]).toMatchObject({ value: 'prof-501', accounts: 51 });
     const profiled = await neo4j.driver.executeQuery(
       `PROFILE ${query(loadCypher(), 'accounts/read-account')}`,
-      { accountId: 'prof:0', maxIdentifiers: int(500) },
+      {
+        accountId: 'prof:0',
+        maxIdentifiers: int(500),
+        runId: (res.body.membership as { runId: string | null }).runId,
+      },
     );
     const hits = (p: ProfiledPlan): number =>
       p.dbHits + p.children.reduce((sum, c) => sum + hits(c), 0);

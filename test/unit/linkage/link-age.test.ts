@@ -1,6 +1,12 @@
 /** LINKAGE_LINK_MAX_AGE_DAYS: per kind, how long a link keeps linking (link-age.ts). */
 import { loadConfig } from '../../../src/platform/config';
-import { AGEABLE_KINDS, notBefore, parseLinkMaxAge } from '../../../src/linkage/link-age';
+import {
+  AGEABLE_KINDS,
+  agedInRun,
+  notBefore,
+  parseLinkMaxAge,
+  runAges,
+} from '../../../src/linkage/link-age';
 
 const DAY = 86_400_000;
 
@@ -49,5 +55,34 @@ describe('LINKAGE_LINK_MAX_AGE_DAYS', () => {
       prompt: null,
       org: null,
     });
+  });
+
+  it("reads a run's ages back from its recorded params and stats, as extract applied them", () => {
+    const asOf = Date.UTC(2026, 10, 1);
+    const params = JSON.stringify({ seed: 42, linkMaxAgeDays: { ip: 90, prompt: 0.5 } });
+    const stats = JSON.stringify({ extract: { agedLinks: 3, agedAsOf: asOf } });
+    const ages = runAges(params, stats);
+    expect(ages).toEqual({
+      asOf,
+      notBefore: { ip: asOf - 90 * DAY, prompt: asOf - DAY / 2 },
+    });
+    const limit = asOf - 90 * DAY;
+    expect(agedInRun(ages, 'ip', limit - 1)).toBe(true);
+    expect(agedInRun(ages, 'ip', limit)).toBe(false); // as extract: older than, not as old as
+    expect(agedInRun(ages, 'payment', 0)).toBe(false); // a kind the run did not age
+    expect(agedInRun(ages, 'ip', null)).toBe(false); // no lastSeen: never aged
+    expect(agedInRun(ages, 'ip', asOf + 1)).toBeNull(); // seen since the run: not known
+    expect(agedInRun(ages, 'payment', asOf + 1)).toBe(false);
+  });
+
+  it.each([
+    ['no ages recorded (a run from before ageing)', '{}', '{"extract":{"agedAsOf":5}}'],
+    ['no agedAsOf (nothing aged)', '{"linkMaxAgeDays":{"ip":90}}', '{"extract":{}}'],
+    ['params not JSON', '{oops', '{"extract":{"agedAsOf":5}}'],
+    ['stats missing', '{"linkMaxAgeDays":{"ip":90}}', null],
+  ])('marks nothing for a run with %s', (_why, params, stats) => {
+    const ages = runAges(params, stats);
+    expect(ages).toBeNull();
+    expect(agedInRun(ages, 'ip', 0)).toBe(false);
   });
 });
