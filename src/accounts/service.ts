@@ -5,17 +5,16 @@
  */
 import type { Context } from '../context';
 import { ClusterService } from '../clusters/service';
-import { query } from '../platform/cypher';
 import { agedInRun, runAges } from '../linkage/link-age';
 import { AppError } from '../platform/errors';
-import { int, recordToPlain } from '../platform/neo4j';
+import { int } from '../platform/neo4j';
 
 const MAX_IDENTIFIERS = 500;
 
 export class AccountService {
   private readonly clusters: ClusterService;
 
-  constructor(private readonly ctx: Context) {
+  constructor(ctx: Context) {
     this.clusters = new ClusterService(ctx);
   }
 
@@ -24,17 +23,14 @@ export class AccountService {
   }
 
   async profile(accountId: string) {
-    // First: its run's recorded ages mark the links that run left out.
+    // First: its run's recorded ages mark the links that run left out, read from the
+    // run's bookmarks (a replica behind its swap has the run without its stats).
     const membership = await this.clusters.membership(accountId);
-    const row = await this.ctx.db.read(async (tx) => {
-      const res = await tx.run(query(this.ctx.cypher, 'accounts/read-account'), {
-        accountId,
-        maxIdentifiers: int(MAX_IDENTIFIERS),
-        runId: membership.runId,
-      });
-      const [record] = res.records;
-      return record ? recordToPlain(record) : undefined;
-    }, this.ctx.config.QUERY_TIMEOUT_MS);
+    const [row] = await this.clusters.readRows('accounts/read-account', {
+      accountId,
+      maxIdentifiers: int(MAX_IDENTIFIERS),
+      runId: membership.runId,
+    });
     if (!row) throw new AppError('not_found', `no account "${accountId}"`);
     const account = row.account as Record<string, unknown>;
     const identifiers = row.identifiers as Record<string, unknown>[];

@@ -65,7 +65,7 @@ export class ClusterService {
     }
     const cached = this.state.memberships.get(accountId);
     if (cached && cached.runId === runId) return cached;
-    const [row] = await this.rows('accounts/read-account-membership', { accountId, runId });
+    const [row] = await this.readRows('accounts/read-account-membership', { accountId, runId });
     if (!row) throw new AppError('not_found', `no account "${accountId}"`);
     const cluster = row.cluster as Row | null;
     const membership: Membership = {
@@ -99,7 +99,7 @@ export class ClusterService {
     if (after && after[0] !== runId) runId = await this.recheckedRunId();
     if (runId === null) return { runId, clusters: [], nextCursor: null };
     if (after && after[0] !== runId) throw staleCursor(after[0], runId);
-    const rows = await this.rows('clusters/list-clusters', {
+    const rows = await this.readRows('clusters/list-clusters', {
       runId,
       flagged: opts.flagged ?? null,
       minRisk: opts.minRisk,
@@ -149,7 +149,7 @@ export class ClusterService {
     const clusterRunId = String(c.runId);
     if (after && after[0] !== clusterRunId) throw staleMemberCursor(after[0], clusterRunId);
     const afterId = after ? after[2] : null;
-    const members = await this.rows('clusters/list-cluster-members', {
+    const members = await this.readRows('clusters/list-cluster-members', {
       runId: clusterRunId,
       clusterId,
       afterId,
@@ -158,14 +158,14 @@ export class ClusterService {
     // Newest first, bounded: a cluster seen by every nightly run, or judged in a loop,
     // would otherwise make every detail read longer.
     const runs = (
-      await this.rows('clusters/list-cluster-history', {
+      await this.readRows('clusters/list-cluster-history', {
         clusterId,
         upToRunId: clusterRunId,
         limit: int(DETAIL_MAX_RUNS),
       })
     ).reverse();
     const verdicts = (
-      await this.rows('verdicts/list-cluster-verdicts', {
+      await this.readRows('verdicts/list-cluster-verdicts', {
         clusterId,
         upToRunId: clusterRunId,
         limit: int(DETAIL_MAX_VERDICTS),
@@ -173,7 +173,7 @@ export class ClusterService {
     ).reverse();
     // After the members: a run's pruning is marked before its first delete, so a page
     // read while it went on is known to be short, and none is shown.
-    const [prunedRow] = await this.rows('clusters/read-run-members-pruned', {
+    const [prunedRow] = await this.readRows('clusters/read-run-members-pruned', {
       runId: clusterRunId,
     });
     const membersPruned = prunedRow?.pruned === true;
@@ -246,7 +246,7 @@ export class ClusterService {
 
   /** The cluster's version for `runId` (or its latest) and, when not current, its end. */
   private async version(clusterId: string, runId: string | null) {
-    const [found] = await this.rows('clusters/read-cluster', { clusterId, runId });
+    const [found] = await this.readRows('clusters/read-cluster', { clusterId, runId });
     if (!found) throw new AppError('not_found', `no cluster "${clusterId}"`);
     const current = found.current === true;
     const lastRunId = String((found.cluster as Row).runId);
@@ -259,7 +259,7 @@ export class ClusterService {
     clusterId: string,
     lastRunId: string,
   ): Promise<ClusterDetail['retired']> {
-    const [run] = await this.rows('clusters/read-cluster-retirement', { runId: lastRunId });
+    const [run] = await this.readRows('clusters/read-cluster-retirement', { runId: lastRunId });
     if (!run) return null;
     const entries = parseJson<{ clusterId: string; change: string; into?: string[] }[]>(
       run.dissolved,
@@ -285,7 +285,7 @@ export class ClusterService {
     const configKeys = (this.configAllowlistKeys ??= [
       ...configAllowlistKeys(this.ctx.config.LINKAGE_ALLOWLIST),
     ]);
-    const [row] = await this.rows('clusters/read-cluster-graph', {
+    const [row] = await this.readRows('clusters/read-cluster-graph', {
       runId,
       clusterId,
       maxAccounts: int(maxAccounts),
@@ -335,8 +335,11 @@ export class ClusterService {
     return { clusterId, runId, capped, nodes, edges };
   }
 
-  /** From the current-run read's bookmarks: on a cluster, never a state older than the run. */
-  private async rows(key: string, params: Record<string, unknown>): Promise<Row[]> {
+  /**
+   * From the current-run read's bookmarks: on a cluster, never a state older than the run
+   * (its clusters, and its stats, written in the swap).
+   */
+  async readRows(key: string, params: Record<string, unknown>): Promise<Row[]> {
     return this.db.read(
       async (tx) => {
         const res = await tx.run(query(this.cypher, key), params);

@@ -99,7 +99,9 @@ export function runAges(paramsJson: unknown, statsJson: unknown): RunAges | null
   const asOf = extract?.agedAsOf;
   if (typeof asOf !== 'number' || days === null || typeof days !== 'object') return null;
   const notBefore = Object.fromEntries(
-    Object.entries(days).map(([kind, d]) => [kind, asOf - Math.round(d * DAY_MS)]),
+    Object.entries(days)
+      .filter(([, d]) => typeof d === 'number' && Number.isFinite(d))
+      .map(([kind, d]) => [kind, asOf - Math.round(d * DAY_MS)]),
   );
   return { asOf, notBefore };
 }

@@ -73,6 +73,10 @@ describe('LINKAGE_LINK_MAX_AGE_DAYS', () => {
     expect(agedInRun(ages, 'ip', null)).toBe(false); // no lastSeen: never aged
     expect(agedInRun(ages, 'ip', asOf + 1)).toBeNull(); // seen since the run: not known
     expect(agedInRun(ages, 'payment', asOf + 1)).toBe(false);
+    // An age that is not a number (never written by a run) ages nothing, rather than all.
+    const odd = runAges('{"linkMaxAgeDays":{"ip":null,"device":"x"}}', stats);
+    expect(odd?.notBefore).toEqual({});
+    expect(agedInRun(odd, 'ip', 0)).toBe(false);
   });
 
   it.each([

@@ -6,6 +6,7 @@
  */
 import type { Driver } from 'neo4j-driver';
 import { MembershipIndex } from '../../../src/clusters/membership-index';
+import { AccountService } from '../../../src/accounts/service';
 import { ClusterService } from '../../../src/clusters/service';
 import { MEMBERS, encodeCursor } from '../../../src/clusters/cursor';
 import { analystState, watchCurrentRun } from '../../../src/clusters/state';
@@ -543,6 +544,53 @@ describe('reads of the current run start from the pointer read’s bookmarks', (
       ['clusters/read-current-run', undefined],
       ['accounts/read-account-membership', ['bm-1']],
       ['clusters/list-clusters', ['bm-1']],
+    ]);
+  });
+});
+
+describe('the account profile', () => {
+  it("reads the account from its membership's run's bookmarks, for that run's ages", async () => {
+    // Review, 12-06: read without them, a replica behind the swap has the run with its
+    // stats still '{}', and every link of the profile read as not aged.
+    const stats = JSON.stringify({ extract: { agedAsOf: 100 * 86_400_000 } });
+    const { driver, sessions } = fakeDriver((key) => {
+      switch (key) {
+        case 'clusters/read-current-run':
+          return [{ runId: 'r-1', version: 1 }];
+        case 'accounts/read-account-membership':
+          return [{ accountId: 'x', cluster: null }];
+        case 'accounts/read-account':
+          return [
+            {
+              account: { id: 'x' },
+              identifiers: [{ kind: 'ip', value: '10.0.0.1', count: 1, lastSeen: 1 }],
+              identifierCount: 1,
+              models: [],
+              capabilities: [],
+              run: [[JSON.stringify({ linkMaxAgeDays: { ip: 90 } }), stats]],
+            },
+          ];
+        default:
+          return [];
+      }
+    });
+    const ctx = {
+      db: new Database(driver),
+      cypher,
+      logger: createLogger('silent'),
+      config: {
+        CURRENT_RUN_CHECK_MS: 1000,
+        MEMBERSHIP_CACHE_SIZE: 10,
+        MEMBERSHIP_INDEX_MAX_ACCOUNTS: 0,
+        QUERY_TIMEOUT_MS: 1000,
+      },
+    } as unknown as Context;
+    const profile = await new AccountService(ctx).profile('x');
+    expect(profile.identifiers[0]?.aged).toBe(true); // last seen day 0, the limit day 10
+    expect(sessions.map((s) => [s.queries[0], s.bookmarks])).toEqual([
+      ['clusters/read-current-run', undefined],
+      ['accounts/read-account-membership', ['bm-1']],
+      ['accounts/read-account', ['bm-1']],
     ]);
   });
 });
