@@ -482,6 +482,21 @@ describe('CurrentRun while Neo4j is unreachable', () => {
   });
 });
 
+/** What the analyst services need, over a fake driver; no membership index. */
+function serviceContext(driver: Driver): Context {
+  return {
+    db: new Database(driver),
+    cypher,
+    logger: createLogger('silent'),
+    config: {
+      CURRENT_RUN_CHECK_MS: 1000,
+      MEMBERSHIP_CACHE_SIZE: 10,
+      MEMBERSHIP_INDEX_MAX_ACCOUNTS: 0,
+      QUERY_TIMEOUT_MS: 1000,
+    },
+  } as unknown as Context;
+}
+
 describe('reads of the current run start from the pointer read’s bookmarks', () => {
   const answer = (key: string): Row[] => {
     switch (key) {
@@ -526,17 +541,7 @@ describe('reads of the current run start from the pointer read’s bookmarks', (
 
   it("the membership read of an account the index does not hold, and the list's", async () => {
     const { driver, sessions } = fakeDriver(answer);
-    const ctx = {
-      db: new Database(driver),
-      cypher,
-      logger: createLogger('silent'),
-      config: {
-        CURRENT_RUN_CHECK_MS: 1000,
-        MEMBERSHIP_CACHE_SIZE: 10,
-        MEMBERSHIP_INDEX_MAX_ACCOUNTS: 0,
-        QUERY_TIMEOUT_MS: 1000,
-      },
-    } as unknown as Context;
+    const ctx = serviceContext(driver);
     const service = new ClusterService(ctx);
     expect(await service.membership('x')).toEqual({ accountId: 'x', runId: 'r-1', cluster: null });
     await service.list({ minRisk: 0, minSize: 0, limit: 10 });
@@ -574,17 +579,7 @@ describe('the account profile', () => {
           return [];
       }
     });
-    const ctx = {
-      db: new Database(driver),
-      cypher,
-      logger: createLogger('silent'),
-      config: {
-        CURRENT_RUN_CHECK_MS: 1000,
-        MEMBERSHIP_CACHE_SIZE: 10,
-        MEMBERSHIP_INDEX_MAX_ACCOUNTS: 0,
-        QUERY_TIMEOUT_MS: 1000,
-      },
-    } as unknown as Context;
+    const ctx = serviceContext(driver);
     const profile = await new AccountService(ctx).profile('x');
     expect(profile.identifiers[0]?.aged).toBe(true); // last seen day 0, the limit day 10
     expect(sessions.map((s) => [s.queries[0], s.bookmarks])).toEqual([
