@@ -1,6 +1,7 @@
-// @description Accounts seen anywhere in the subnet (/24 IPv4, /48 IPv6) of an IP address, whether or not the address itself was seen; accounts on the address first. Pass an address, or a subnet CIDR such as 10.1.2.0/24.
+// @description Accounts seen anywhere in the subnet (/24 IPv4, /48 IPv6) of an IP address, whether or not the address itself was seen; accounts on the address first. Pass an address, or a subnet CIDR such as 10.1.2.0/24. `aged`: whether the current run left out every one of the account's IP links in the subnet as aged (null when one was seen again since that run).
 // @param address ip
 // @param limit int 1..10000 = 200
+// @aged ip lastSeen
 // $address arrives as {address, subnet}: the canonical address (null when a subnet was
 // given) and the CIDR of the subnet holding it, derived as ingest derives it.
 MATCH (s:Subnet {cidr: $address.subnet})<-[:IN_SUBNET]-(ip:IP)<-[r:CONNECTED_FROM]-(a:Account)

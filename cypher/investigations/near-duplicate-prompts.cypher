@@ -1,7 +1,8 @@
-// @description Accounts sending prompts whose 64-bit SimHash is within maxDistance bits (Hamming) of the given fingerprint (16 hex digits, either case). Up to 3 bits, one of four 16-bit bands must match exactly (pigeonhole), which prunes most fingerprints before the distance is computed; above 3 bits every fingerprint is compared (a scan of all of them, ended by the investigation's timeout on a large graph).
+// @description Accounts sending prompts whose 64-bit SimHash is within maxDistance bits (Hamming) of the given fingerprint (16 hex digits, either case). Up to 3 bits, one of four 16-bit bands must match exactly (pigeonhole), which prunes most fingerprints before the distance is computed; above 3 bits every fingerprint is compared (a scan of all of them, ended by the investigation's timeout on a large graph). `aged`: whether the current run left the account's link to that fingerprint out as aged (null when it was seen again since that run; prompt links age only when LINKAGE_LINK_MAX_AGE_DAYS names prompt).
 // @param fingerprint fingerprint
 // @param maxDistance int 0..64 = 3
 // @param limit int 1..10000 = 100
+// @aged prompt lastSeen
 WITH $fingerprint AS f,
   {`0`: 0, `1`: 1, `2`: 2, `3`: 3, `4`: 4, `5`: 5, `6`: 6, `7`: 7, `8`: 8, `9`: 9,
    a: 10, b: 11, c: 12, d: 13, e: 14, f: 15} AS hex

@@ -45,8 +45,7 @@ export class AccountService {
     const modelCount = Number(row.modelCount ?? 0);
     const capabilities = row.capabilities as { capability: string; count: number }[];
     const capabilityCount = Number(row.capabilityCount ?? 0);
-    const [runParams, runStats] = (row.run as [unknown, unknown][] | undefined)?.[0] ?? [];
-    const ages = runAges(runParams, runStats);
+    const ages = runAges(row.run);
     return {
       account: {
         id: String(account.id),

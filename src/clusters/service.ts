@@ -302,8 +302,7 @@ export class ClusterService {
       links: { account: string; count: number | null; lastSeen: number | null }[];
       allowlisted: boolean;
     }[];
-    const [runParams, runStats] = (row.run as [unknown, unknown][])[0] ?? [];
-    const ages = runAges(runParams, runStats);
+    const ages = runAges(row.run);
     const shown = identifiers.slice(0, maxIdentifiers);
     const nearListed = nearListedPrompt(
       [

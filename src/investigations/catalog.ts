@@ -8,6 +8,8 @@
  *   // @param org string?            (optional, null when absent)
  *   // @check from < to              (two numbers or datetimes: else 400, naming the second)
  *   // @check fromId != toId         (two parameters of one type: equal values are 400)
+ *   // @aged ip lastSeen             (column lastSeen is the newest lastSeen of the row's IP
+ *                                    links: the answer adds `aged`, judged by the current run)
  *
  * which this module parses (pure, no I/O) into a catalog entry with a zod schema
  * for the request body and a converter to driver parameters. Types: string, int,
@@ -23,6 +25,7 @@ import { clusterIdParam } from '../clusters/schemas';
 import { accountIdSchema, modelSchema } from '../ingest/event-schema';
 import { canonicalFingerprint } from '../ingest/simhash';
 import { canonicalIp, canonicalSubnet, subnetHint, subnetOf } from '../ingest/subnet';
+import { AGEABLE_KINDS, type AgeableKind } from '../linkage/link-age';
 import type { CypherMap } from '../platform/cypher';
 import { int } from '../platform/neo4j';
 
@@ -62,6 +65,8 @@ export interface Investigation {
   params: ParamSpec[];
   /** `@check a < b` (first below second) or `@check a != b` (different values) */
   checks: Check[];
+  /** `@aged kind column`: each row gets `aged` from `column`, a link of `kind`'s lastSeen */
+  aged?: { kind: AgeableKind; column: string };
   text: string;
   schema: z.ZodType<Record<string, unknown>>;
 }
@@ -77,12 +82,14 @@ export type Check = [a: string, b: string, op: '<' | '!='];
 const CHECK_LINE =
   /^\/\/\s*@check\s+([A-Za-z_][A-Za-z0-9_]*)\s*(<|!=)\s*([A-Za-z_][A-Za-z0-9_]*)\s*$/;
 const ORDERED: readonly ParamType[] = ['int', 'float', 'datetime'];
+const AGED_LINE = /^\/\/\s*@aged\s+([a-z_]+)\s+([A-Za-z_][A-Za-z0-9_]*)\s*$/;
 
 /** Parses one file's header; throws on anything malformed so start-up fails loudly. */
 export function parseInvestigation(name: string, text: string): Investigation {
   let description: string | undefined;
   const params: ParamSpec[] = [];
   const checks: Check[] = [];
+  let aged: Investigation['aged'];
   for (const raw of text.split('\n')) {
     const line = raw.trim();
     if (line === '') continue;
@@ -96,6 +103,10 @@ export function parseInvestigation(name: string, text: string): Investigation {
       const m = CHECK_LINE.exec(line);
       if (!m) throw new Error(`investigation ${name}: malformed @check line "${line}"`);
       checks.push([m[1] as string, m[3] as string, m[2] as Check[2]]);
+      continue;
+    }
+    if (/^\/\/\s*@aged\b/.test(line)) {
+      aged = parseAged(name, line, aged);
       continue;
     }
     if (/^\/\/\s*@param\b/.test(line)) {
@@ -149,7 +160,26 @@ export function parseInvestigation(name: string, text: string): Investigation {
     if (op === '!=' && specs[0]?.type !== specs[1]?.type)
       throw new Error(`investigation ${name}: @check ${a} != ${b}: not of one type`);
   }
-  return { name, description, params, checks, text, schema: schemaFor(params, checks) };
+  if (aged && !new RegExp(String.raw`\bAS\s+${aged.column}\b`).test(text))
+    throw new Error(
+      `investigation ${name}: @aged column ${aged.column} is not returned (AS ${aged.column})`,
+    );
+  if (aged && /\bAS\s+aged\b/.test(text))
+    throw new Error(`investigation ${name}: @aged adds the column aged, which it returns already`);
+  const schema = schemaFor(params, checks);
+  return { name, description, params, checks, ...(aged ? { aged } : {}), text, schema };
+}
+
+function parseAged(name: string, line: string, before: Investigation['aged']) {
+  const m = AGED_LINE.exec(line);
+  if (!m) throw new Error(`investigation ${name}: malformed @aged line "${line}"`);
+  const [, kind, column] = m as unknown as [string, string, string];
+  if (before) throw new Error(`investigation ${name}: @aged declared twice`);
+  if (!(AGEABLE_KINDS as readonly string[]).includes(kind))
+    throw new Error(
+      `investigation ${name}: @aged kind "${kind}" is none of ${AGEABLE_KINDS.join(', ')}`,
+    );
+  return { kind: kind as AgeableKind, column };
 }
 
 /**

@@ -1,8 +1,10 @@
 /**
  * Runs saved investigations: look the name up, validate the body against the
  * schema its header declares, run it in a read transaction with the timeout
- * and row cap, audit who ran it with which parameters.
+ * and row cap, audit who ran it with which parameters. An investigation with `@aged`
+ * has each row marked with whether the current run left its links out as aged.
  */
+import { ClusterService } from '../clusters/service';
 import type { Context } from '../context';
 import type { AnalystQueries } from '../cypher-console/run';
 import { auditedQuery, withStats } from '../cypher-console/service';
@@ -11,12 +13,14 @@ import type { Principal } from '../platform/auth';
 import { AppError, isAppError } from '../platform/errors';
 import { parseInput } from '../platform/http';
 import type { Logger } from '../platform/logger';
+import { agedInRun, runAges, type RunAges } from '../linkage/link-age';
 import { type Investigation, loadInvestigations, toDriverParams } from './catalog';
 
 export class Investigations {
   readonly catalog: Map<string, Investigation>;
   private readonly audit: AuditLog;
   private readonly logger: Logger;
+  private readonly clusters: ClusterService;
 
   constructor(
     ctx: Context,
@@ -25,6 +29,7 @@ export class Investigations {
     this.catalog = loadInvestigations(ctx.cypher);
     this.audit = new AuditLog(ctx.db, ctx.cypher, ctx.logger);
     this.logger = ctx.logger;
+    this.clusters = new ClusterService(ctx);
   }
 
   list() {
@@ -41,6 +46,7 @@ export class Investigations {
           ...(p.min !== undefined ? { min: p.min } : {}),
           ...(p.max !== undefined ? { max: p.max } : {}),
         })),
+        ...(inv.aged ? { aged: inv.aged } : {}),
       }));
   }
 
@@ -48,6 +54,8 @@ export class Investigations {
     const inv = this.catalog.get(name);
     if (!inv) throw new AppError('not_found', `no investigation "${name}"`);
     const values = parseInput(inv.schema, body ?? {});
+    // Read before the query: a failure here is the service's, with nothing run or audited.
+    const judge = inv.aged ? await this.currentAges() : undefined;
     const entry = { actor: who, action: 'investigation' as const, target: name, params: values };
     try {
       return await auditedQuery(this.audit, this.queries, entry, async (slot) => {
@@ -57,7 +65,15 @@ export class Investigations {
           params: toDriverParams(inv, values),
           checkPlan: false,
         });
-        return { name, params: values, ...withStats(result, started) };
+        const answer = { name, params: values, ...withStats(result, started) };
+        if (!inv.aged || !judge) return answer;
+        const { kind, column } = inv.aged;
+        return {
+          ...answer,
+          columns: [...answer.columns, 'aged'],
+          rows: answer.rows.map((r) => ({ ...r, aged: agedInRun(judge.ages, kind, r[column]) })),
+          agesRunId: judge.runId,
+        };
       });
     } catch (err) {
       // The answer carries a fixed text (mapQueryError); Neo4j's own is for the log.
@@ -66,5 +82,13 @@ export class Investigations {
       }
       throw err;
     }
+  }
+
+  /** The current run and the ages it applied (null: no run yet, or it aged nothing). */
+  private async currentAges(): Promise<{ runId: string | null; ages: RunAges | null }> {
+    const runId = await this.clusters.currentRunId();
+    if (runId === null) return { runId, ages: null };
+    const [row] = await this.clusters.readRows('linkage/read-run-ages', { runId });
+    return { runId, ages: runAges(row?.run) };
   }
 }

@@ -90,10 +90,14 @@ function jsonObject(text: unknown): Record<string, unknown> {
 }
 
 /**
- * The ages a run applied, from its recorded params (`linkMaxAgeDays`) and stats
- * (`extract.agedAsOf`), both JSON text; null when it aged nothing (or ran before links aged).
+ * The ages a run applied, from a query's `run` column: the run's recorded params
+ * (`linkMaxAgeDays`) and stats (`extract.agedAsOf`), both JSON text, as the one pair of a
+ * `COLLECT { … RETURN [run.params, run.stats] }`. Null when it aged nothing, ran before
+ * links aged, or the column is empty.
  */
-export function runAges(paramsJson: unknown, statsJson: unknown): RunAges | null {
+export function runAges(runColumn: unknown): RunAges | null {
+  const pair: unknown = Array.isArray(runColumn) ? runColumn[0] : undefined;
+  const [paramsJson, statsJson] = Array.isArray(pair) ? (pair as unknown[]) : [];
   const days = jsonObject(paramsJson).linkMaxAgeDays as Record<string, number> | undefined;
   const extract = jsonObject(statsJson).extract as { agedAsOf?: unknown } | undefined;
   const asOf = extract?.agedAsOf;

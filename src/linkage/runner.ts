@@ -25,7 +25,7 @@ import type { Metrics } from '../platform/metrics';
 import type { Database, ManagedTransaction } from '../platform/neo4j';
 import { int } from '../platform/neo4j';
 import { parseConfigAllowlist } from './allowlist';
-import { DAY_MS, parseLinkMaxAge } from './link-age';
+import { DAY_MS, parseLinkMaxAge, type LinkMaxAge } from './link-age';
 import { parseWeightOverrides, type WeightOverrides } from './settings';
 import { COMPUTE_PHASES, compute, type ComputeEvents, type ComputeParams } from './compute';
 import { computeInWorker } from './compute-thread';
@@ -176,7 +176,7 @@ export function createRunRecord(
 /** What compute() gets for a run under this config. */
 export function computeParams(
   config: Config,
-  run: { seed: number; weights: WeightOverrides },
+  run: { seed: number; weights: WeightOverrides; linkMaxAge: LinkMaxAge },
 ): ComputeParams {
   return {
     seed: run.seed,
@@ -188,7 +188,7 @@ export function computeParams(
     configAllowlist: config.LINKAGE_ALLOWLIST,
     promptMaxHamming: config.LINKAGE_PROMPT_MAX_HAMMING,
     weights: run.weights,
-    linkMaxAge: parseLinkMaxAge(config.LINKAGE_LINK_MAX_AGE_DAYS),
+    linkMaxAge: run.linkMaxAge,
   };
 }
 
@@ -257,7 +257,7 @@ async function acquireAndStart(
   const abort = new AbortController();
   active.set(runId, abort);
   const deadline = runDeadline(config.LINKAGE_MAX_RUN_MS, abort, lease);
-  const run = { runId, seed, weights, startedAt, lease, abort: abort.signal };
+  const run = { runId, seed, weights, linkMaxAge, startedAt, lease, abort: abort.signal };
   const done = execute(deps, opts, run).finally(() => {
     clearTimeout(deadline);
     active.delete(runId);
@@ -416,6 +416,7 @@ async function execute(
     runId: string;
     seed: number;
     weights: WeightOverrides;
+    linkMaxAge: LinkMaxAge;
     startedAt: number;
     lease: Lease;
     abort: AbortSignal;

@@ -31,6 +31,7 @@ import {
 } from '../clusters/schemas';
 import { cypherRequestSchema, cypherResultSchema } from '../cypher-console/service';
 import { IDEMPOTENCY_KEY, eventSchema } from '../ingest/event-schema';
+import { AGEABLE_KINDS } from '../linkage/link-age';
 import {
   PARAM_TYPE_DESCRIPTIONS,
   PARAM_TYPES,
@@ -153,6 +154,12 @@ function paths(): RouteConfig[] {
         max: z.number().optional().describe('highest value allowed (numbers)'),
       }),
     ),
+    aged: z
+      .object({ kind: z.enum(AGEABLE_KINDS), column: z.string() })
+      .optional()
+      .describe(
+        "rows are one kind of link: each gets `aged`, from the lastSeen in `column`, by the current run's ages",
+      ),
   });
   return [
     {
@@ -427,7 +434,20 @@ function paths(): RouteConfig[] {
         body: { content: { 'application/json': { schema: jsonObject } } },
       },
       responses: {
-        200: json(cypherResultSchema.extend({ name: z.string(), params: jsonObject }), 'rows'),
+        200: json(
+          cypherResultSchema.extend({
+            name: z.string(),
+            params: jsonObject,
+            agesRunId: z
+              .string()
+              .nullable()
+              .optional()
+              .describe(
+                'an investigation with `aged` (GET /v1/investigations): the run whose ages marked its rows, null before the first run',
+              ),
+          }),
+          'rows',
+        ),
         ...errors(400, 401, 403, 404, 429, 504),
       },
     },

@@ -341,6 +341,56 @@ describe('POST /v1/investigations/{name}', () => {
     expect(rowsOf(res).every((r) => r.runId === current.records[0]?.get('runId'))).toBe(true);
   });
 
+  it("marks the rows whose links the current run left out as aged, by that run's ages", async () => {
+    const current = await neo4j.driver.executeQuery(
+      "MATCH (p:Pointer {name: 'current'}) RETURN p.runId AS runId",
+    );
+    const runId = current.records[0]?.get('runId') as string;
+    const setAges = (params: object, stats: object) =>
+      neo4j.driver.executeQuery(
+        'MATCH (r:LinkageRun {id: $runId}) SET r.params = $params, r.stats = $stats',
+        { runId, params: JSON.stringify(params), stats: JSON.stringify(stats) },
+      );
+    const neighbours = async () => {
+      const res = await run('ip-neighbourhood', { address: '203.0.113.0/24' });
+      expect(res.status).toBe(200);
+      expect(res.body.columns).toContain('aged');
+      expect(res.body.agesRunId).toBe(runId);
+      return rowsOf(res) as { accountId: string; lastSeen: number; aged: boolean | null }[];
+    };
+    // The run recorded no ages: nothing is marked.
+    const rows = await neighbours();
+    expect(rows.length).toBeGreaterThan(2);
+    expect(rows.every((r) => r.aged === false)).toBe(true);
+    // The ring's six IP links were all last seen at one time; IP links age after a day,
+    // counted back from the run's newest activity.
+    const lastSeen = [...new Set(rows.map((r) => r.lastSeen))];
+    expect(lastSeen).toHaveLength(1);
+    const last = lastSeen[0] as number;
+    const agedOf = async () => [...new Set((await neighbours()).map((r) => r.aged))];
+    const ipAfterADay = (asOf: number) =>
+      setAges({ linkMaxAgeDays: { ip: 1 } }, { extract: { agedAsOf: asOf } });
+    try {
+      await ipAfterADay(last + 86_400_000 + 1);
+      expect(await agedOf()).toEqual([true]);
+      await ipAfterADay(last + 86_400_000); // exactly a day old: kept, as extract keeps it
+      expect(await agedOf()).toEqual([false]);
+      // A kind the run did not age marks nothing: payment links here.
+      const paid = await run('accounts-sharing-payment-method', { accountId: 'ring:0' });
+      expect(rowsOf(paid).length).toBeGreaterThan(0);
+      expect(rowsOf(paid).every((r) => r.aged === false)).toBe(true);
+      // …and marks them when it names payment (a year after their last sighting).
+      await setAges({ linkMaxAgeDays: { payment: 1 } }, { extract: { agedAsOf: last + 3e10 } });
+      const paidAged = await run('accounts-sharing-payment-method', { accountId: 'ring:0' });
+      expect(rowsOf(paidAged).map((r) => r.aged)).toEqual(rowsOf(paid).map(() => true));
+      // Seen again after the run's newest activity: what it read is gone (null).
+      await ipAfterADay(last - 1);
+      expect(await agedOf()).toEqual([null]);
+    } finally {
+      await setAges({}, {});
+    }
+  });
+
   it('400 for missing, mistyped or unknown parameters; 404 for an unknown name', async () => {
     const cases: [string, unknown, string][] = [
       ['accounts-sharing-payment-method', {}, 'accountId'],

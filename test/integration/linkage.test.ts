@@ -19,6 +19,7 @@ import { compute, newClusterId, type ComputeParams } from '../../src/linkage/com
 import { computeInWorker } from '../../src/linkage/compute-thread';
 import { failDeadRuns, watchDeadRuns } from '../../src/linkage/dead-runs';
 import { LEASE_EXPIRED, Lease } from '../../src/linkage/lease';
+import { parseLinkMaxAge } from '../../src/linkage/link-age';
 import { prune } from '../../src/linkage/publish';
 import {
   computeParams as runnerParams,
@@ -149,7 +150,8 @@ async function waitForRun(
 
 /** What the runner would pass compute() under the test service's config, seed 7. */
 function computeParams(over: Partial<ComputeParams>): ComputeParams {
-  return { ...runnerParams(svc.ctx.config, { seed: 7, weights: {} }), ...over };
+  const linkMaxAge = parseLinkMaxAge(svc.ctx.config.LINKAGE_LINK_MAX_AGE_DAYS);
+  return { ...runnerParams(svc.ctx.config, { seed: 7, weights: {}, linkMaxAge }), ...over };
 }
 
 /** Creates a run record in the lease's transaction, as a trigger does. */

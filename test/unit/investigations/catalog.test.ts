@@ -138,6 +138,29 @@ describe('parseInvestigation', () => {
     ).toThrow(/c is no @param/);
   });
 
+  it('reads @aged: the kind of link and the column holding its lastSeen', () => {
+    const head = '// @description d\n';
+    const body = 'MATCH (a)-[r]->() RETURN a.id AS id, r.lastSeen AS lastSeen';
+    expect(parseInvestigation('x', `${head}// @aged ip lastSeen\n${body}`).aged).toEqual({
+      kind: 'ip',
+      column: 'lastSeen',
+    });
+    expect(parseInvestigation('x', `${head}${body}`).aged).toBeUndefined();
+    const refused: [string, RegExp][] = [
+      ['// @aged subnet lastSeen', /none of payment, device, ip/], // subnets age with their IPs
+      ['// @aged card lastSeen', /"card" is none of/],
+      ['// @aged ip', /malformed @aged/],
+      ['// @aged ip seen', /column seen is not returned/],
+      ['// @aged ip lastSeen\n// @aged prompt lastSeen', /declared twice/],
+    ];
+    for (const [line, why] of refused)
+      expect(() => parseInvestigation('x', `${head}${line}\n${body}`)).toThrow(why);
+    // The column it adds must not hide one the query returns.
+    expect(() =>
+      parseInvestigation('x', `${head}// @aged ip lastSeen\n${body}, true AS aged`),
+    ).toThrow(/returns already/);
+  });
+
   it('reads ranges of numbers and holds values and defaults to them', () => {
     const ranged = parseInvestigation(
       'r',
@@ -344,5 +367,12 @@ describe('the shipped investigations', () => {
         'signup-bursts',
       ]),
     );
+    // The three whose rows are one kind of link each mark them aged.
+    const aged = [...catalog.values()].filter((i) => i.aged).map((i) => [i.name, i.aged?.kind]);
+    expect(aged.sort()).toEqual([
+      ['accounts-sharing-payment-method', 'payment'],
+      ['ip-neighbourhood', 'ip'],
+      ['near-duplicate-prompts', 'prompt'],
+    ]);
   });
 });

@@ -61,7 +61,7 @@ describe('LINKAGE_LINK_MAX_AGE_DAYS', () => {
     const asOf = Date.UTC(2026, 10, 1);
     const params = JSON.stringify({ seed: 42, linkMaxAgeDays: { ip: 90, prompt: 0.5 } });
     const stats = JSON.stringify({ extract: { agedLinks: 3, agedAsOf: asOf } });
-    const ages = runAges(params, stats);
+    const ages = runAges([[params, stats]]); // as a query's COLLECT { … } column
     expect(ages).toEqual({
       asOf,
       notBefore: { ip: asOf - 90 * DAY, prompt: asOf - DAY / 2 },
@@ -74,7 +74,7 @@ describe('LINKAGE_LINK_MAX_AGE_DAYS', () => {
     expect(agedInRun(ages, 'ip', asOf + 1)).toBeNull(); // seen since the run: not known
     expect(agedInRun(ages, 'payment', asOf + 1)).toBe(false);
     // An age that is not a number (never written by a run) ages nothing, rather than all.
-    const odd = runAges('{"linkMaxAgeDays":{"ip":null,"device":"x"}}', stats);
+    const odd = runAges([['{"linkMaxAgeDays":{"ip":null,"device":"x"}}', stats]]);
     expect(odd?.notBefore).toEqual({});
     expect(agedInRun(odd, 'ip', 0)).toBe(false);
   });
@@ -85,8 +85,16 @@ describe('LINKAGE_LINK_MAX_AGE_DAYS', () => {
     ['params not JSON', '{oops', '{"extract":{"agedAsOf":5}}'],
     ['stats missing', '{"linkMaxAgeDays":{"ip":90}}', null],
   ])('marks nothing for a run with %s', (_why, params, stats) => {
-    const ages = runAges(params, stats);
+    const ages = runAges([[params, stats]]);
     expect(ages).toBeNull();
     expect(agedInRun(ages, 'ip', 0)).toBe(false);
+  });
+
+  it.each([
+    ['no column (an older query)', undefined],
+    ['no run (pruned since)', []],
+    ['a pair that is not a list', ['{"linkMaxAgeDays":{"ip":90}}']],
+  ])('marks nothing when the run column has %s', (_why, column) => {
+    expect(runAges(column)).toBeNull();
   });
 });
