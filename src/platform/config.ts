@@ -1,7 +1,8 @@
 /**
  * The service's configuration: one zod schema over the environment, parsed once
  * at start-up. Every key is documented in README.md ("Configuration"); the only
- * other read of process.env in src/ is JAVA_HOME, to find the launcher's java.
+ * other reads of process.env in src/ are JAVA_HOME, to find the launcher's java, and the
+ * environment the launcher inherits (NEO4J_LOCAL_DEBUG: its stack traces).
  */
 import { z } from 'zod';
 import { MAX_SEED } from '../linkage/rng';
@@ -166,13 +167,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return parsed.data;
 }
 
+/** Read by the local Neo4j's launcher from the environment it inherits, not by this schema. */
+const LAUNCHER_SETTINGS = ['NEO4J_LOCAL_DEBUG'];
+
 /**
  * Environment keys that look like settings (a known setting's first word: `LINKAGE_`,
  * `QUERY_`, …) but name none. The schema ignores unknown keys, so a misspelt
  * `LINKAGE_ALLOW_LIST` would leave the benign values it names linking accounts, silently.
  */
 export function unknownSettings(env: NodeJS.ProcessEnv = process.env): string[] {
-  const known = new Set(Object.keys(configSchema.shape));
+  const known = new Set([...Object.keys(configSchema.shape), ...LAUNCHER_SETTINGS]);
   const prefixes = new Set([...known].filter((k) => k.includes('_')).map((k) => k.split('_')[0]));
   return Object.keys(env)
     .filter((k) => !known.has(k) && prefixes.has(k.split('_')[0] ?? '') && k.includes('_'))

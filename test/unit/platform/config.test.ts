@@ -206,12 +206,21 @@ describe('settings that are no setting', () => {
       PATH: '/usr/bin',
       HOSTNAME: 'box',
       NODE_OPTIONS: '',
+      NEO4J_LOCAL_DEBUG: '1', // the launcher's, which it inherits
+      NEO4J_LOCAL_DEBUGG: '1',
     };
-    expect(unknownSettings(env)).toEqual(['API_RATE_LIMIT', 'LINKAGE_ALLOW_LIST']);
+    expect(unknownSettings(env)).toEqual([
+      'API_RATE_LIMIT',
+      'LINKAGE_ALLOW_LIST',
+      'NEO4J_LOCAL_DEBUGG',
+    ]);
     const warned: unknown[] = [];
     warnUnknownSettings({ warn: (obj, msg) => warned.push([obj, msg]) }, env);
     expect(warned).toEqual([
-      [{ unknown: ['API_RATE_LIMIT', 'LINKAGE_ALLOW_LIST'] }, expect.stringContaining('ignored')],
+      [
+        { unknown: ['API_RATE_LIMIT', 'LINKAGE_ALLOW_LIST', 'NEO4J_LOCAL_DEBUGG'] },
+        expect.stringContaining('ignored'),
+      ],
     ]);
     warnUnknownSettings({ warn: (obj, msg) => warned.push([obj, msg]) }, { LINKAGE_SEED: '7' });
     expect(warned).toHaveLength(1);
