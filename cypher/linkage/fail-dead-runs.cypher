@@ -2,7 +2,8 @@
 // expired"; the lease is freed, so a holder that was only stalled finds it lost at its
 // next renewal) and runs that do not hold the lease ("abandoned"). The first SET takes
 // the lease's write lock, as acquire-lease does, so what is read after it is committed:
-// a run being started holds that lock until its record exists.
+// a run being started holds that lock until its record exists. finishedAt is the
+// database's clock, as the swap's (a replica's clock may be minutes off).
 MERGE (l:Lease {name: $name})
 SET l.lockedAt = timestamp()
 WITH l, l.holder AS holder, (l.holder IS NOT NULL AND l.expiresAt < timestamp()) AS expired
@@ -12,5 +13,5 @@ WITH holder, expired
 MATCH (r:LinkageRun {status: 'running'})
 WHERE expired OR r.id <> coalesce(holder, '')
 WITH r, holder, CASE WHEN r.id = holder THEN $expiredError ELSE $abandonedError END AS error
-SET r.status = 'failed', r.finishedAt = $now, r.error = error, r.errorSummary = error
+SET r.status = 'failed', r.finishedAt = toFloat(timestamp()), r.error = error, r.errorSummary = error
 RETURN r.id AS id, r.id = holder AS expired

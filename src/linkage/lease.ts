@@ -232,7 +232,6 @@ export async function failDeadRunsIn(
 ): Promise<DeadRuns> {
   const res = await tx.run(query(cypher, 'linkage/fail-dead-runs'), {
     name,
-    now: Date.now(),
     expiredError: LEASE_EXPIRED,
     abandonedError: ABANDONED,
   });

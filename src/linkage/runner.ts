@@ -11,8 +11,9 @@
  * the lease is left to expire, and whoever finds it expired fails the run), its partial
  * clusters are removed, and the pointer never moves: readers keep the previous run.
  * Same data + same seed ⇒ same clusters and ids (every random step is seeded from the
- * run's seed; fresh cluster ids are a hash of the current run's id, the seed and the
- * cluster's smallest member id, compute.ts newClusterId).
+ * run's seed; fresh cluster ids are a hash of the id of the run current when this one
+ * starts (the one it is matched against, not its own, so a retry draws the same ids), the
+ * seed and the cluster's smallest member id, compute.ts newClusterId).
  */
 import { randomBytes } from 'node:crypto';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
@@ -149,7 +150,6 @@ function failRunRecord(
       expiredError: LEASE_EXPIRED,
       error: run.error,
       summary: run.summary,
-      now: Date.now(),
       timings: run.timings,
       stats: run.stats,
     });
@@ -494,11 +494,13 @@ async function execute(
     opts.onProgress?.({ runId, phase: 'done', progress: 1 });
   };
 
+  // A compute phase lasts from its start to the next one's, as the computing thread
+  // saw them: the worker does not wait while this thread renews and records. Out here so
+  // that a failure records the time of the phase it ended too.
+  let current: { phase: Phase; at: number } | undefined;
+  let publishStart: number | undefined;
   try {
     const params = computeParams(config, run);
-    // A compute phase lasts from its start to the next one's, as the computing thread
-    // saw them: the worker does not wait while this thread renews and records.
-    let current: { phase: Phase; at: number } | undefined;
     const events: ComputeEvents = {
       phase: async (phase, at) => {
         if (current) timings[current.phase] = at - current.at;
@@ -512,10 +514,11 @@ async function execute(
       ? await computeInWorker(db.connection, params, events)
       : await compute(db, cypher, params, events);
     if (current) timings[current.phase] = computed.finishedAt - current.at;
+    current = undefined;
     const { matched, accountIds } = computed;
     Object.assign(stats, computed.stats);
 
-    const publishStart = Date.now();
+    publishStart = Date.now();
     await begin('publish');
     await publish(
       db,
@@ -529,7 +532,7 @@ async function execute(
         checkAbort,
         afterBatch: opts.hooks?.afterPublishBatch,
         finalRecord: (written) => {
-          timings.publish = Date.now() - publishStart;
+          timings.publish = Date.now() - (publishStart as number);
           timings.total = Date.now() - run.startedAt;
           stats.publish = written;
           return { stats, timings };
@@ -572,6 +575,11 @@ async function execute(
       : committed === 'unknown'
         ? 'publish: outcome_unknown'
         : errorSummary(recorder.phase, err);
+    // The phase it failed in, up to the failure (a failed build's 40 s, not nothing); not
+    // one it was refused entry to (recorder.phase is still the one before).
+    if (current?.phase === recorder.phase) timings[current.phase] ??= Date.now() - current.at;
+    if (publishStart !== undefined && recorder.phase === 'publish')
+      timings.publish ??= Date.now() - publishStart;
     timings.total = Date.now() - run.startedAt;
     logger.error({ err, runId, phase: recorder.phase, error }, 'linkage run failed');
     if (!swapped) {

@@ -169,17 +169,28 @@ export function scoreOverrides(o: WeightOverrides): ScoreOptionsInput {
   return { ...o.score };
 }
 
-/** LINKAGE_CRON as a pattern, or null when off; throws naming the key on a bad pattern. */
+/**
+ * LINKAGE_CRON as a pattern, or null when off; throws naming the key on a bad pattern, on
+ * a date (croner reads text with a ':' as one moment: it would run once, or never) and on
+ * a pattern that never fires (30 February): either would leave the nightly run silently
+ * undone (review, 12-06).
+ */
 export function cronPattern(spec: string): string | null {
   const pattern = spec.trim();
   if (pattern === '' || pattern.toLowerCase() === 'off') return null;
+  const fail = (why: string): never => {
+    throw new Error(`LINKAGE_CRON "${pattern}" is not a cron pattern (or "off"): ${why}`);
+  };
+  if (pattern.includes(':')) fail('a date or time, which would run once at most');
+  let next: Date | null = null;
   try {
-    new Cron(pattern, { paused: true }).stop();
+    const job = new Cron(pattern, { paused: true });
+    next = job.nextRun();
+    job.stop();
   } catch (err) {
-    throw new Error(
-      `LINKAGE_CRON "${pattern}" is not a cron pattern (or "off"): ${(err as Error).message}`,
-    );
+    fail((err as Error).message);
   }
+  if (next === null) fail('it never fires');
   return pattern;
 }
 

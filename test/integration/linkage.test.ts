@@ -1434,7 +1434,17 @@ describe('linkage runs', () => {
     await cypher(
       `CREATE (:LinkageRun {id: 'r-left', status: 'running', phase: 'build', startedAt: timestamp()})`,
     );
-    expect(await failDeadRuns(svc.ctx)).toEqual({ expired: null, abandoned: ['r-left'] });
+    // …failed by a process whose clock is an hour behind: its finishedAt, which the run list
+    // orders by, is the database's clock, as a swap's is (review, 12-06: it was the process's).
+    const [before] = await cypher('RETURN timestamp() AS at');
+    const behind = jest.spyOn(Date, 'now').mockReturnValue(Date.now() - 3_600_000);
+    try {
+      expect(await failDeadRuns(svc.ctx)).toEqual({ expired: null, abandoned: ['r-left'] });
+    } finally {
+      behind.mockRestore();
+    }
+    const [left] = await cypher("MATCH (r:LinkageRun {id: 'r-left'}) RETURN r.finishedAt AS at");
+    expect(Number(left?.at)).toBeGreaterThanOrEqual(Number(before?.at));
     expect(await status('r-left')).toMatchObject({
       status: 'failed',
       error: expect.stringMatching(/without the linkage lease/),
@@ -1483,7 +1493,6 @@ describe('linkage runs', () => {
     const check = checker.beginTransaction();
     const failed = await check.run(query(svc.ctx.cypher, 'linkage/fail-dead-runs'), {
       name: 'linkage',
-      now: Date.now(),
       expiredError: 'lease expired',
       abandonedError: 'abandoned',
     });
@@ -1570,7 +1579,6 @@ describe('linkage runs', () => {
         id: 'r-swapping',
         error: 'service shutting down',
         summary: 'service shutting down',
-        now: Date.now(),
         timings: null,
         stats: null,
         own: false,

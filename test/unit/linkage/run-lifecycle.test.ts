@@ -31,7 +31,7 @@ class FakeNeo4j {
   readonly errors = new Map<string, string>();
   current: string | null = null;
   /** every statement sent, by key, with the transaction it was sent in (1-based) */
-  readonly sent: { key: string; tx: number }[] = [];
+  readonly sent: { key: string; tx: number; params: Record<string, unknown> }[] = [];
   /** statements that fail (the whole transaction with them) */
   failing = new Set<string>();
   swapAnswers = true;
@@ -47,7 +47,7 @@ class FakeNeo4j {
     const onCommit: (() => void)[] = [];
     const run = async (text: string, p: Record<string, unknown>) => {
       const key = keyOf.get(text) ?? '?';
-      this.sent.push({ key, tx });
+      this.sent.push({ key, tx, params: p });
       if (this.failing.has(key)) {
         throw new AppError('database_unavailable', `Neo4j is away (injected: ${key})`);
       }
@@ -182,6 +182,18 @@ describe('a failed run and its lease', () => {
     expect(frees.map((s) => s.tx)).toEqual([fail?.tx]); // nothing else frees it
   });
 
+  it('records the time of the phase it failed in, up to the failure (review, 12-06)', async () => {
+    const { neo4j, deps } = setup();
+    neo4j.failing.add('linkage/read-newest-activity'); // read in extract
+    const { runId, done } = await startLinkage(deps, { trigger: 'cli' });
+    const summary = await done;
+    expect(summary).toMatchObject({ status: 'failed', error: expect.stringMatching(/^extract: /) });
+    expect(summary.timings).toEqual({ extract: expect.any(Number), total: expect.any(Number) });
+    const fail = neo4j.sent.find((s) => s.key === 'linkage/fail-run');
+    expect(JSON.parse(fail?.params.timings as string)).toEqual(summary.timings);
+    expect(neo4j.status.get(runId)).toBe('failed');
+  });
+
   it('whose failure cannot be recorded keeps its lease until it expires, and its error in the log', async () => {
     // Found by review (/tmp/rev1, finding 1): a bare release after the failed record
     // freed the lease, leaving the run "running" without it, later "abandoned".
@@ -224,7 +236,9 @@ describe('a failed run and its lease', () => {
     expect(neo4j.status.get(runId)).toBe(fails ? 'running' : 'failed');
     expect(neo4j.holder).toBe(fails ? runId : null);
     for (const free of neo4j.sent.filter((s) => s.key === 'linkage/release-lease')) {
-      expect(neo4j.sent).toContainEqual({ key: 'linkage/fail-run', tx: free.tx });
+      expect(neo4j.sent).toContainEqual(
+        expect.objectContaining({ key: 'linkage/fail-run', tx: free.tx }),
+      );
     }
   });
 });

@@ -233,6 +233,17 @@ describe('LINKAGE_WEIGHTS', () => {
     expect(() =>
       checkLinkageConfig(loadConfig({ LINKAGE_LINK_MAX_AGE_DAYS: 'subnet:30' })),
     ).toThrow(/LINKAGE_LINK_MAX_AGE_DAYS entry "subnet:30"/);
+    // A date runs once at most, 30 February never: both refused, not a schedule that never
+    // runs (review, 12-06).
+    expect(() => checkLinkageConfig(loadConfig({ LINKAGE_CRON: '0 3 30 2 *' }))).toThrow(
+      /LINKAGE_CRON "0 3 30 2 \*" .*never fires/,
+    );
+    for (const date of ['2020-01-01T03:00:00', '2099-01-01T03:00:00'])
+      expect(() => checkLinkageConfig(loadConfig({ LINKAGE_CRON: date }))).toThrow(
+        /a date or time, which would run once at most/,
+      );
+    for (const ok of ['0 3 * * *', '@daily', '0 0 3 * * *', '*/15 * * * *'])
+      expect(() => checkLinkageConfig(loadConfig({ LINKAGE_CRON: ok }))).not.toThrow();
     expect(() => checkLinkageConfig(loadConfig({ LINKAGE_CRON: 'off' }))).not.toThrow();
     expect(() => checkLinkageConfig(loadConfig({}))).not.toThrow();
   });
