@@ -8,8 +8,9 @@
  *   // @param org string?            (optional, null when absent)
  *   // @check from < to              (two numbers or datetimes: else 400, naming the second)
  *   // @check fromId != toId         (two parameters of one type: equal values are 400)
- *   // @aged ip lastSeen             (column lastSeen is the newest lastSeen of the row's IP
- *                                    links: the answer adds `aged`, judged by the current run)
+ *   // @aged ip linkLastSeen         (the column holds the lastSeen of the row's IP links,
+ *                                    one, a list, or a list of groups: the answer adds
+ *                                    `aged`, judged by the current run, link-age.ts rowAgedInRun)
  *
  * which this module parses (pure, no I/O) into a catalog entry with a zod schema
  * for the request body and a converter to driver parameters. Types: string, int,
@@ -65,7 +66,7 @@ export interface Investigation {
   params: ParamSpec[];
   /** `@check a < b` (first below second) or `@check a != b` (different values) */
   checks: Check[];
-  /** `@aged kind column`: each row gets `aged` from `column`, a link of `kind`'s lastSeen */
+  /** `@aged kind column`: each row gets `aged` from `column`, its `kind` links' lastSeen */
   aged?: { kind: AgeableKind; column: string };
   text: string;
   schema: z.ZodType<Record<string, unknown>>;

@@ -13,7 +13,7 @@ import type { Principal } from '../platform/auth';
 import { AppError, isAppError } from '../platform/errors';
 import { parseInput } from '../platform/http';
 import type { Logger } from '../platform/logger';
-import { agedInRun, runAges, type RunAges } from '../linkage/link-age';
+import { rowAgedInRun, runAges, type RunAges } from '../linkage/link-age';
 import { type Investigation, loadInvestigations, toDriverParams } from './catalog';
 
 export class Investigations {
@@ -71,7 +71,7 @@ export class Investigations {
         return {
           ...answer,
           columns: [...answer.columns, 'aged'],
-          rows: answer.rows.map((r) => ({ ...r, aged: agedInRun(judge.ages, kind, r[column]) })),
+          rows: answer.rows.map((r) => ({ ...r, aged: rowAgedInRun(judge.ages, kind, r[column]) })),
           agesRunId: judge.runId,
         };
       });

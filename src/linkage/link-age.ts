@@ -121,3 +121,25 @@ export function agedInRun(ages: RunAges | null, kind: string, lastSeen: unknown)
   if (ages === null || since === undefined || typeof lastSeen !== 'number') return false;
   return lastSeen > ages.asOf ? null : lastSeen < since;
 }
+
+/**
+ * Whether the run linked nothing through a row's links, for a row that holds several: its
+ * column is one link's lastSeen, a list of them (any one kept links the row: an account's
+ * IPs in a subnet), or a list of groups of them (a group counts only if all its links were
+ * kept: both accounts' links to one shared card). True when every group lost a link to
+ * age, false when one group kept all its links, null when that turns on a link seen again
+ * since the run.
+ */
+export function rowAgedInRun(ages: RunAges | null, kind: string, value: unknown): boolean | null {
+  const groups: unknown[][] = Array.isArray(value)
+    ? value.map((g) => (Array.isArray(g) ? g : [g]))
+    : [[value]];
+  let unknown = false;
+  for (const group of groups) {
+    const marks = group.map((lastSeen) => agedInRun(ages, kind, lastSeen));
+    if (marks.includes(true)) continue; // this group lost a link: it linked nothing
+    if (marks.includes(null)) unknown = true;
+    else return false; // every link of the group kept: the run linked the row through it
+  }
+  return unknown ? null : groups.length > 0;
+}

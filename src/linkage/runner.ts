@@ -575,11 +575,12 @@ async function execute(
       : committed === 'unknown'
         ? 'publish: outcome_unknown'
         : errorSummary(recorder.phase, err);
-    // The phase it failed in, up to the failure (a failed build's 40 s, not nothing); not
-    // one it was refused entry to (recorder.phase is still the one before).
-    if (current?.phase === recorder.phase) timings[current.phase] ??= Date.now() - current.at;
+    // The phase it failed in, up to the failure (a failed build's 40 s, not nothing; a
+    // failed swap's retries too, after finalRecord's figure); not one it was refused entry
+    // to (recorder.phase is still the one before).
+    if (current?.phase === recorder.phase) timings[current.phase] = Date.now() - current.at;
     if (publishStart !== undefined && recorder.phase === 'publish')
-      timings.publish ??= Date.now() - publishStart;
+      timings.publish = Date.now() - publishStart;
     timings.total = Date.now() - run.startedAt;
     logger.error({ err, runId, phase: recorder.phase, error }, 'linkage run failed');
     if (!swapped) {

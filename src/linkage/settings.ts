@@ -188,7 +188,9 @@ export function cronPattern(spec: string): string | null {
     next = job.nextRun();
     job.stop();
   } catch (err) {
-    fail((err as Error).message);
+    // croner looks for the next time by recursion, which overflows on some patterns that
+    // never fire (31 April, June, September and November)
+    fail(err instanceof RangeError ? 'it never fires' : (err as Error).message);
   }
   if (next === null) fail('it never fires');
   return pattern;

@@ -158,7 +158,7 @@ function paths(): RouteConfig[] {
       .object({ kind: z.enum(AGEABLE_KINDS), column: z.string() })
       .optional()
       .describe(
-        "rows are one kind of link: each gets `aged`, from the lastSeen in `column`, by the current run's ages",
+        "rows are one kind of link: each gets `aged`, from the lastSeen of its links in `column` (one, a list, or a list of pairs that must both be kept), by the current run's ages",
       ),
   });
   return [

@@ -27,6 +27,8 @@ let neo4j: TestNeo4j;
 let svc: TestService;
 let capped: TestService;
 const V6_IP = '2001:db8::1';
+const DAY = 86_400_000;
+const iso = (ms: number) => new Date(ms).toISOString();
 
 beforeAll(async () => {
   neo4j = await startTestNeo4j();
@@ -383,6 +385,35 @@ describe('POST /v1/investigations/{name}', () => {
       await setAges({ linkMaxAgeDays: { payment: 1 } }, { extract: { agedAsOf: last + 3e10 } });
       const paidAged = await run('accounts-sharing-payment-method', { accountId: 'ring:0' });
       expect(rowsOf(paidAged).map((r) => r.aged)).toEqual(rowsOf(paid).map(() => true));
+      // A card links two accounts only while both their links to it are kept: ring:1 paid
+      // with it again three days later, so its link is kept and ring:0's aged. Neither
+      // side's row may say the run linked them (review, 12-06: the other's link alone did).
+      const again = await postJson(
+        `${svc.url}/v1/events`,
+        {
+          events: [
+            {
+              type: 'payment',
+              accountId: 'ring:1',
+              at: iso(T0 + 3 * DAY),
+              paymentMethod: 'pm-ring',
+            },
+          ],
+        },
+        auth('ingest'),
+      );
+      expect(again.status).toBe(200);
+      await setAges({ linkMaxAgeDays: { payment: 1 } }, { extract: { agedAsOf: T0 + 3 * DAY } });
+      const agedFor = async (from: string, to: string) =>
+        rowsOf(await run('accounts-sharing-payment-method', { accountId: from })).find(
+          (r) => r.accountId === to,
+        )?.aged;
+      expect(await agedFor('ring:0', 'ring:1')).toBe(true);
+      expect(await agedFor('ring:1', 'ring:0')).toBe(true);
+      expect(await agedFor('ring:1', 'ring:2')).toBe(true); // ring:2's link old
+      // with ring:0's link kept too (ages counted from its sighting), they are linked
+      await setAges({ linkMaxAgeDays: { payment: 4 } }, { extract: { agedAsOf: T0 + 3 * DAY } });
+      expect(await agedFor('ring:0', 'ring:1')).toBe(false);
       // Seen again after the run's newest activity: what it read is gone (null).
       await ipAfterADay(last - 1);
       expect(await agedOf()).toEqual([null]);

@@ -3,6 +3,7 @@ import { loadConfig } from '../../../src/platform/config';
 import {
   AGEABLE_KINDS,
   agedInRun,
+  rowAgedInRun,
   notBefore,
   parseLinkMaxAge,
   runAges,
@@ -96,5 +97,55 @@ describe('LINKAGE_LINK_MAX_AGE_DAYS', () => {
     ['a pair that is not a list', ['{"linkMaxAgeDays":{"ip":90}}']],
   ])('marks nothing when the run column has %s', (_why, column) => {
     expect(runAges(column)).toBeNull();
+  });
+});
+
+describe('rowAgedInRun: a row of several links (review, 12-06)', () => {
+  const asOf = Date.UTC(2026, 10, 1);
+  const ages = runAges([
+    [
+      JSON.stringify({ linkMaxAgeDays: { ip: 1, payment: 1 } }),
+      JSON.stringify({ extract: { agedAsOf: asOf } }),
+    ],
+  ]);
+  const kept = asOf - DAY / 2;
+  const old = asOf - 2 * DAY;
+  const since = asOf + 1;
+
+  it('one link: as agedInRun', () => {
+    expect(rowAgedInRun(ages, 'ip', old)).toBe(true);
+    expect(rowAgedInRun(ages, 'ip', kept)).toBe(false);
+    expect(rowAgedInRun(ages, 'ip', since)).toBeNull();
+    expect(rowAgedInRun(ages, 'ip', null)).toBe(false); // no lastSeen: never aged
+  });
+
+  it('a list: any link kept links the row, even beside one seen since the run', () => {
+    expect(rowAgedInRun(ages, 'ip', [old, old])).toBe(true);
+    expect(rowAgedInRun(ages, 'ip', [old, kept])).toBe(false);
+    expect(rowAgedInRun(ages, 'ip', [since, kept])).toBe(false); // was null on the max alone
+    expect(rowAgedInRun(ages, 'ip', [since, old])).toBeNull();
+    expect(rowAgedInRun(ages, 'ip', [old, null])).toBe(false);
+  });
+
+  it("groups: a shared card counts only when both accounts' links were kept", () => {
+    // the given account's link aged, the other's kept: the run did not link them by it
+    expect(rowAgedInRun(ages, 'payment', [[old, kept]])).toBe(true);
+    expect(
+      rowAgedInRun(ages, 'payment', [
+        [old, kept],
+        [kept, old],
+      ]),
+    ).toBe(true);
+    expect(
+      rowAgedInRun(ages, 'payment', [
+        [old, kept],
+        [kept, kept],
+      ]),
+    ).toBe(false);
+    expect(rowAgedInRun(ages, 'payment', [[kept, since]])).toBeNull();
+    expect(rowAgedInRun(ages, 'payment', [[old, since]])).toBe(true); // one link aged is enough
+    // a kind the run did not age: nothing marked
+    expect(rowAgedInRun(ages, 'device', [[old, old]])).toBe(false);
+    expect(rowAgedInRun(null, 'payment', [[old, old]])).toBe(false);
   });
 });
