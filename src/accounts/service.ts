@@ -34,7 +34,7 @@ export class AccountService {
     if (!row) throw new AppError('not_found', `no account "${accountId}"`);
     const account = row.account as Record<string, unknown>;
     const identifiers = row.identifiers as Record<string, unknown>[];
-    const identifierCount = Number(row.identifierCount ?? 0);
+    const identifierCount = countOf(row.identifierCount, identifiers);
     // Events may name any model or capability: the lists are capped like identifiers.
     const models = row.models as {
       model: string;
@@ -42,9 +42,9 @@ export class AccountService {
       firstUse: number;
       lastUse: number;
     }[];
-    const modelCount = Number(row.modelCount ?? 0);
+    const modelCount = countOf(row.modelCount, models);
     const capabilities = row.capabilities as { capability: string; count: number }[];
-    const capabilityCount = Number(row.capabilityCount ?? 0);
+    const capabilityCount = countOf(row.capabilityCount, capabilities);
     const ages = runAges(row.run);
     return {
       account: {
@@ -67,16 +67,29 @@ export class AccountService {
         aged: agedInRun(ages, String(x.kind), x.lastSeen),
       })),
       identifierCount,
-      identifiersCapped: identifierCount > identifiers.length,
+      identifiersCapped: capped(identifierCount, identifiers),
       activity: {
         models,
         modelCount,
-        modelsCapped: modelCount > models.length,
+        modelsCapped: capped(modelCount, models),
         capabilities,
         capabilityCount,
-        capabilitiesCapped: capabilityCount > capabilities.length,
+        capabilitiesCapped: capped(capabilityCount, capabilities),
       },
       membership,
     };
   }
+}
+
+/*
+ * Each list and its count are read by separate subqueries, which may see a link committed
+ * between them (read committed): a count below its list, or above a list that was not cut.
+ * A list shorter than the cap holds everything it saw (review, 12-06).
+ */
+function countOf(count: unknown, list: readonly unknown[]): number {
+  return Math.max(Number(count ?? 0), list.length);
+}
+
+function capped(count: number, list: readonly unknown[]): boolean {
+  return list.length >= MAX_IDENTIFIERS && count > list.length;
 }

@@ -91,7 +91,15 @@ export class Readiness {
       });
     }
     if (this.migrated) return;
-    if (!(await migrationsApplied(this.db, this.cypher))) {
+    // A ping answered, then the count failed (a restart, a leader switch between the two):
+    // not ready, as for a failed ping, not a 503 of another code (review, 12-06).
+    const applied = await migrationsApplied(this.db, this.cypher).catch((err: unknown) => {
+      throw new AppError('not_ready', 'Neo4j did not answer the migrations count', {
+        cause: err,
+        details: { neo4j: 'down' },
+      });
+    });
+    if (!applied) {
       throw new AppError('not_ready', 'migrations are not applied', {
         details: { migrations: 'pending' },
       });

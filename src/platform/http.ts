@@ -127,14 +127,24 @@ function asAppError(err: unknown): AppError {
   }
   // Other client errors from Express and body-parser: a path that is not valid
   // percent-encoding (URIError, status 400, no type), an unsupported charset (415).
+  // Their messages quote the client's text (the whole undecodable path segment, a charset
+  // header), so the answer carries a fixed text or its first characters (review, 12-06).
   const status = parserError?.status ?? parserError?.statusCode;
+  if (err instanceof URIError && status === 400) {
+    return new AppError('bad_request', 'the path is not valid percent-encoding', { cause: err });
+  }
+  const message = cut((err as Error).message ?? '', 200);
   if (status === 415) {
-    return new AppError('unsupported_media_type', (err as Error).message, { cause: err });
+    return new AppError('unsupported_media_type', message, { cause: err });
   }
   if (status !== undefined && status >= 400 && status < 500) {
-    return new AppError('bad_request', (err as Error).message, { cause: err });
+    return new AppError('bad_request', message, { cause: err });
   }
   return new AppError('internal', 'internal error', { cause: err });
+}
+
+function cut(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}…`;
 }
 
 /** Parse request input with a zod schema, or fail with 400 validation_failed. */

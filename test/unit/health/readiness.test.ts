@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { healthRoutes, Readiness } from '../../../src/health/routes';
 import { loadCypher } from '../../../src/platform/cypher';
+import { AppError } from '../../../src/platform/errors';
 import { errorHandler } from '../../../src/platform/http';
 import { createLogger } from '../../../src/platform/logger';
 import type { Database } from '../../../src/platform/neo4j';
@@ -10,7 +11,9 @@ import type { Database } from '../../../src/platform/neo4j';
 const cypher = loadCypher();
 const migrations = [...cypher.keys()].filter((k) => k.startsWith('migrations/')).length;
 
-function fakeDb(opts: { down?: () => boolean; migrated?: () => number } = {}) {
+function fakeDb(
+  opts: { down?: () => boolean; migrated?: () => number; readFails?: () => boolean } = {},
+) {
   const calls = { ping: 0, read: 0 };
   const db = {
     async ping() {
@@ -19,6 +22,7 @@ function fakeDb(opts: { down?: () => boolean; migrated?: () => number } = {}) {
     },
     async read(work: (tx: unknown) => Promise<unknown>) {
       calls.read++;
+      if (opts.readFails?.()) throw new AppError('database_unavailable', 'Neo4j is unreachable');
       return work({
         run: async () => ({ records: [{ get: () => opts.migrated?.() ?? migrations }] }),
       });
@@ -41,6 +45,21 @@ describe('Readiness', () => {
     await readiness.check();
     // Pinged again; migrations once applied are not counted again.
     expect(calls).toEqual({ ping: 2, read: 1 });
+  });
+
+  it('a ping answered but the migrations count failed is not_ready too, and counted again after (review, 12-06)', async () => {
+    let now = 0;
+    let fails = true;
+    const { db, calls } = fakeDb({ readFails: () => fails });
+    const readiness = new Readiness(db, cypher, () => now);
+    await expect(readiness.check()).rejects.toMatchObject({
+      code: 'not_ready',
+      details: { neo4j: 'down' },
+    });
+    fails = false;
+    now = 1000;
+    await expect(readiness.check()).resolves.toBeUndefined();
+    expect(calls).toEqual({ ping: 2, read: 2 });
   });
 
   it('keeps a failure for a second too, then sees Neo4j back', async () => {

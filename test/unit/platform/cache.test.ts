@@ -554,30 +554,30 @@ describe('reads of the current run start from the pointer read’s bookmarks', (
 });
 
 describe('the account profile', () => {
-  it("reads the account from its membership's run's bookmarks, for that run's ages", async () => {
-    // Review, 12-06: read without them, a replica behind the swap has the run with its
-    // stats still '{}', and every link of the profile read as not aged.
-    const stats = JSON.stringify({ extract: { agedAsOf: 100 * 86_400_000 } });
-    const { driver, sessions } = fakeDriver((key) => {
+  /** A driver that finds account x, in no cluster of run r-1, with this profile row. */
+  function profileDriver(row: Row) {
+    return fakeDriver((key) => {
       switch (key) {
         case 'clusters/read-current-run':
           return [{ runId: 'r-1', version: 1 }];
         case 'accounts/read-account-membership':
           return [{ accountId: 'x', cluster: null }];
         case 'accounts/read-account':
-          return [
-            {
-              account: { id: 'x' },
-              identifiers: [{ kind: 'ip', value: '10.0.0.1', count: 1, lastSeen: 1 }],
-              identifierCount: 1,
-              models: [],
-              capabilities: [],
-              run: [[JSON.stringify({ linkMaxAgeDays: { ip: 90 } }), stats]],
-            },
-          ];
+          return [{ account: { id: 'x' }, models: [], capabilities: [], ...row }];
         default:
           return [];
       }
+    });
+  }
+
+  it("reads the account from its membership's run's bookmarks, for that run's ages", async () => {
+    // Review, 12-06: read without them, a replica behind the swap has the run with its
+    // stats still '{}', and every link of the profile read as not aged.
+    const stats = JSON.stringify({ extract: { agedAsOf: 100 * 86_400_000 } });
+    const { driver, sessions } = profileDriver({
+      identifiers: [{ kind: 'ip', value: '10.0.0.1', count: 1, lastSeen: 1 }],
+      identifierCount: 1,
+      run: [[JSON.stringify({ linkMaxAgeDays: { ip: 90 } }), stats]],
     });
     const ctx = serviceContext(driver);
     const profile = await new AccountService(ctx).profile('x');
@@ -587,6 +587,21 @@ describe('the account profile', () => {
       ['accounts/read-account-membership', ['bm-1']],
       ['accounts/read-account', ['bm-1']],
     ]);
+  });
+
+  it('never counts fewer than it lists, nor calls a list shorter than the cap capped (review, 12-06)', async () => {
+    // Each list and its count are separate subqueries: a link committed between them is in
+    // one and not the other.
+    const { driver } = profileDriver({
+      identifiers: [1, 2, 3].map((i) => ({ kind: 'ip', value: `10.0.0.${i}`, count: 1 })),
+      identifierCount: 2, // counted before the third link's commit
+      modelCount: 1, // counted after a commit its list did not see
+      capabilityCount: 0,
+      run: [],
+    });
+    const profile = await new AccountService(serviceContext(driver)).profile('x');
+    expect(profile).toMatchObject({ identifierCount: 3, identifiersCapped: false });
+    expect(profile.activity).toMatchObject({ modelCount: 1, modelsCapped: false });
   });
 });
 

@@ -62,3 +62,24 @@ it("logs a failed request's path cut: per segment when routed, its first 64 char
     `/${words.join('/')}`.slice(0, 64) + '…',
   ]);
 });
+
+it('answers a path that is not valid percent-encoding with a fixed text, not the path (review, 12-06)', async () => {
+  const app = express();
+  app.get('/v1/accounts/:id', (_req, res) => void res.json({ ok: true }));
+  app.use(errorHandler(createLogger('silent')));
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  try {
+    const res = await fetch(`${base}/v1/accounts/%E0%A4%A${'PROMPT-TEXT-'.repeat(300)}`);
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(body.error).toMatchObject({
+      code: 'bad_request',
+      message: 'the path is not valid percent-encoding',
+    });
+    expect(JSON.stringify(body)).not.toContain('PROMPT-TEXT');
+  } finally {
+    await new Promise((r) => server.close(r));
+  }
+});
