@@ -5,7 +5,7 @@
 import { Router } from 'express';
 import type { Context } from '../context';
 import { requireRole } from '../platform/auth';
-import { noQuery, parseInput } from '../platform/http';
+import { noQuery, parseInput, parseQuery } from '../platform/http';
 import { clusterDetailQuery, clusterIdParam, listClustersQuery } from './schemas';
 import { ClusterService } from './service';
 
@@ -13,12 +13,12 @@ export function clusterRoutes(ctx: Context): Router {
   const clusters = new ClusterService(ctx);
   const router = Router();
   router.get('/v1/clusters', requireRole('analyst'), async (req, res) => {
-    const q = parseInput(listClustersQuery, req.query);
+    const q = parseQuery(listClustersQuery, req.query);
     res.json(await clusters.list(q));
   });
   router.get('/v1/clusters/:id', requireRole('analyst'), async (req, res) => {
     const { id } = parseInput(clusterIdParam, req.params);
-    const q = parseInput(clusterDetailQuery, req.query);
+    const q = parseQuery(clusterDetailQuery, req.query);
     res.json(await clusters.detail(id, q));
   });
   router.get('/v1/clusters/:id/graph', requireRole('analyst'), async (req, res) => {

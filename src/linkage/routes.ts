@@ -19,7 +19,7 @@ import { AuditLog } from '../platform/audit';
 import { isAdmin, requireRole } from '../platform/auth';
 import { query } from '../platform/cypher';
 import { AppError } from '../platform/errors';
-import { noQuery, parseInput } from '../platform/http';
+import { noQuery, parseInput, parseQuery } from '../platform/http';
 import { int, toPlain } from '../platform/neo4j';
 import { addAllowlistEntry, listAllowlist, removeAllowlistEntry } from './allowlist';
 import { startLinkage } from './runner';
@@ -83,7 +83,7 @@ export function linkageRoutes(ctx: Context): Router {
   });
 
   router.get('/v1/linkage/runs', requireRole('analyst'), async (req, res) => {
-    const { limit } = parseInput(listQuery, req.query);
+    const { limit } = parseQuery(listQuery, req.query);
     const result = await ctx.db.read(async (tx) => {
       const runs = await tx.run(query(ctx.cypher, 'linkage/list-runs'), { limit: int(limit) });
       const pointer = await tx.run(query(ctx.cypher, 'linkage/read-current-pointer'));
@@ -152,7 +152,9 @@ export function linkageRoutes(ctx: Context): Router {
     const inBody = req.body && typeof req.body === 'object' && 'kind' in req.body;
     // With the entry in the body the query takes nothing (a stray or second entry there is 400).
     if (inBody) parseInput(noQuery, req.query);
-    const input = parseInput(entryKeyInput, inBody ? req.body : req.query);
+    const input = inBody
+      ? parseInput(entryKeyInput, req.body)
+      : parseQuery(entryKeyInput, req.query);
     await removeAllowlistEntry(
       ctx.db,
       ctx.cypher,

@@ -165,6 +165,22 @@ export function parseInput<T>(schema: ZodType<T>, input: unknown): T {
 }
 
 /**
+ * A query string parsed with `schema`, as parseInput does; a parameter the schema takes
+ * given more than once (Express reads it as a list) is refused as such, not as a number
+ * or value badly written (review, 12-06).
+ */
+export function parseQuery<T>(schema: ZodType<T>, query: unknown): T {
+  const known = schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
+  const repeated = Object.entries((query ?? {}) as Record<string, unknown>)
+    .filter(([name, value]) => Array.isArray(value) && known.includes(name))
+    .map(([name]) => ({ path: name, message: 'given more than once: send it once' }));
+  if (repeated.length > 0) {
+    throw new AppError('validation_failed', 'request is invalid', { details: repeated });
+  }
+  return parseInput(schema, query);
+}
+
+/**
  * Names not taken, each cut to 32 characters: a name is the client's text, which the
  * answer (and a query string, the access log) would otherwise carry whole; a producer
  * misconfigured to send prompt text there must not get it echoed (review, 12-05).

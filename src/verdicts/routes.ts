@@ -6,7 +6,7 @@ import { Router } from 'express';
 import { clusterIdParam } from '../clusters/schemas';
 import type { Context } from '../context';
 import { requireRole } from '../platform/auth';
-import { noQuery, parseInput } from '../platform/http';
+import { noQuery, parseInput, parseQuery } from '../platform/http';
 import { listAuditQuery, listVerdictsQuery, verdictRequestSchema } from './schemas';
 import { VerdictService } from './service';
 
@@ -20,10 +20,10 @@ export function verdictRoutes(ctx: Context): Router {
     res.status(201).json(await verdicts.record(req.principal!, id, body));
   });
   router.get('/v1/verdicts', requireRole('analyst'), async (req, res) => {
-    res.json(await verdicts.list(parseInput(listVerdictsQuery, req.query)));
+    res.json(await verdicts.list(parseQuery(listVerdictsQuery, req.query)));
   });
   router.get('/v1/audit', requireRole('admin'), async (req, res) => {
-    res.json(await verdicts.auditTrail(parseInput(listAuditQuery, req.query)));
+    res.json(await verdicts.auditTrail(parseQuery(listAuditQuery, req.query)));
   });
   return router;
 }

@@ -28,6 +28,9 @@ export const AUDIT_PAGE_MAX_CHARS = 4 * 1024 * 1024;
 
 type VerdictRequest = z.infer<typeof verdictRequestSchema>;
 
+/** Failures after which the verdict's commit may have gone through, its answer lost. */
+const UNKNOWN_OUTCOME = new Set(['database_unavailable', 'database_busy', 'internal']);
+
 export class VerdictService {
   private readonly audit: AuditLog;
 
@@ -48,13 +51,18 @@ export class VerdictService {
     try {
       return await this.recordVerdict(who, clusterId, req, auditId);
     } catch (err) {
+      const code = isAppError(err) ? err.code : 'internal';
+      // Neo4j gone past the driver's retries (or a fault of ours) may follow a commit whose
+      // answer was lost: the verdict may stand, so the entry does not say it failed
+      // (review, 12-06). Refusals (forbidden, not_found, conflict) come before any write.
+      const unknown = UNKNOWN_OUTCOME.has(code);
       await this.audit.record(
         {
           actor: who,
           action: 'verdict',
           target: clusterId,
-          params: { ...req },
-          outcome: isAppError(err) ? err.code : 'internal',
+          params: unknown ? { ...req, error: code } : { ...req },
+          outcome: unknown ? 'outcome_unknown' : code,
         },
         auditId,
       );

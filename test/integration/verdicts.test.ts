@@ -10,6 +10,7 @@ import { addAllowlistEntry, removeAllowlistEntry } from '../../src/linkage/allow
 import { AuditLog } from '../../src/platform/audit';
 import { hashKey } from '../../src/platform/auth';
 import { loadCypher, query } from '../../src/platform/cypher';
+import { createLogger } from '../../src/platform/logger';
 import { Database, int, type ManagedTransaction, type QueryRunner } from '../../src/platform/neo4j';
 import { VerdictService } from '../../src/verdicts/service';
 import { CommitsTwice, startTestNeo4j, type TestNeo4j } from '../support/neo4j';
@@ -597,7 +598,10 @@ class AnswerLost extends Database {
 describe('a commit whose answer was lost', () => {
   it('keeps one audit entry for the verdict, the "ok" one that committed', async () => {
     // Found by review: the failure was audited under a new id beside the committed entry.
-    const service = new VerdictService({ ...svc.ctx, db: new AnswerLost(neo4j.driver) });
+    const lines: string[] = [];
+    const logger = createLogger('info', { write: (l: string) => void lines.push(l) });
+    const db = new AnswerLost(neo4j.driver);
+    const service = new VerdictService({ ...svc.ctx, db, logger });
     await expect(
       service.record({ name: 'ana', role: 'analyst' }, 'c-ring', {
         verdict: 'confirmed',
@@ -610,6 +614,13 @@ describe('a commit whose answer was lost', () => {
        RETURN e.outcome AS outcome`,
     );
     expect(entries.records.map((r) => r.get('outcome'))).toEqual(['ok']);
+    // …and its failure's audit line, the record while Neo4j is away, does not say it
+    // failed: it may have committed (review, 12-06: it said "internal").
+    const audited = lines
+      .map((l) => JSON.parse(l) as { audit?: boolean; outcome?: string; params?: object })
+      .filter((l) => l.audit === true);
+    expect(audited.map((l) => l.outcome)).toEqual(['outcome_unknown']);
+    expect(audited[0]?.params).toMatchObject({ note: 'answer lost', error: 'internal' });
   });
 
   it('keeps one audit entry for an allow-list add or delete, the "ok" one', async () => {

@@ -5,7 +5,11 @@
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { AppError, type ErrorCode } from '../../../src/platform/errors';
-import { errorHandler } from '../../../src/platform/http';
+import type { ZodType } from 'zod';
+import { clusterDetailQuery, listClustersQuery } from '../../../src/clusters/schemas';
+import { listQuery } from '../../../src/linkage/schemas';
+import { errorHandler, parseQuery } from '../../../src/platform/http';
+import { listAuditQuery, listVerdictsQuery } from '../../../src/verdicts/schemas';
 import { createLogger } from '../../../src/platform/logger';
 
 it('sets Retry-After on 429 and 503 answers, and on no other', async () => {
@@ -82,4 +86,35 @@ it('answers a path that is not valid percent-encoding with a fixed text, not the
   } finally {
     await new Promise((r) => server.close(r));
   }
+});
+
+it('refuses a query parameter given twice as such, on every list route (review, 12-06)', () => {
+  const cases: [ZodType, Record<string, unknown>, string][] = [
+    [listClustersQuery, { limit: ['10', '10'] }, 'limit'],
+    [listClustersQuery, { minRisk: ['0.1', '0.2'], flagged: 'true' }, 'minRisk'],
+    [listClustersQuery, { flagged: ['true', 'true'] }, 'flagged'],
+    [clusterDetailQuery, { memberLimit: ['5', '5'] }, 'memberLimit'],
+    [listVerdictsQuery, { verdict: ['benign', 'benign'] }, 'verdict'],
+    [listAuditQuery, { action: ['verdict', 'cypher'] }, 'action'],
+    [listQuery, { limit: ['1', '2'] }, 'limit'],
+  ];
+  for (const [schema, query, name] of cases) {
+    let thrown: unknown;
+    try {
+      parseQuery(schema, query);
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toMatchObject({
+      code: 'validation_failed',
+      details: [{ path: name, message: 'given more than once: send it once' }],
+    });
+  }
+  // once, it parses; an unknown name given twice is unknown, as before
+  expect(parseQuery(listClustersQuery, { limit: '10' })).toMatchObject({ limit: 10 });
+  expect(() => parseQuery(listClustersQuery, { lmit: ['1', '2'] })).toThrow(
+    expect.objectContaining({
+      details: [{ path: '', message: expect.stringContaining('unknown parameter "lmit"') }],
+    }),
+  );
 });
