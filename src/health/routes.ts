@@ -6,7 +6,7 @@
 import { Router } from 'express';
 import type { CypherMap } from '../platform/cypher';
 import { within } from '../platform/cache';
-import { AppError } from '../platform/errors';
+import { AppError, isAppError } from '../platform/errors';
 import { migrationsApplied } from '../platform/migrations';
 import type { Database } from '../platform/neo4j';
 
@@ -45,6 +45,9 @@ export function healthRoutes(deps: {
  * not counted again until a ping fails, so a flood of probes costs Neo4j one ping a second rather than two
  * transactions each on the pool every other request needs.
  */
+/** How a read says Neo4j is not there (for now): toAppError's codes. */
+const NEO4J_AWAY = new Set(['database_unavailable', 'database_busy', 'query_timeout']);
+
 export class Readiness {
   private last: { at: number; done: Promise<void> } | undefined;
   private migrated = false;
@@ -91,9 +94,11 @@ export class Readiness {
       });
     }
     if (this.migrated) return;
-    // A ping answered, then the count failed (a restart, a leader switch between the two):
-    // not ready, as for a failed ping, not a 503 of another code (review, 12-06).
+    // A ping answered, then the count found Neo4j gone (a restart, a leader switch between
+    // the two): not ready, as for a failed ping (review, 12-06). Anything else (a fault of
+    // ours, Neo4j refusing the read) stays what it is, a 500 with its cause logged.
     const applied = await migrationsApplied(this.db, this.cypher).catch((err: unknown) => {
+      if (!isAppError(err) || !NEO4J_AWAY.has(err.code)) throw err;
       throw new AppError('not_ready', 'Neo4j did not answer the migrations count', {
         cause: err,
         details: { neo4j: 'down' },

@@ -14,9 +14,9 @@ import { parseDomain } from '../ingest/event-schema';
 import { canonicalFingerprint } from '../ingest/simhash';
 import { canonicalIp, canonicalSubnet, subnetHint } from '../ingest/subnet';
 import { query, type CypherMap } from '../platform/cypher';
-import type { AuditLog, AuditRecord } from '../platform/audit';
+import { failedWriteOutcome, type AuditLog, type AuditRecord } from '../platform/audit';
 import type { Principal } from '../platform/auth';
-import { AppError, isAppError } from '../platform/errors';
+import { AppError } from '../platform/errors';
 import { isWellFormed, NOT_UNICODE } from '../platform/unicode-text';
 import { type Database, type ManagedTransaction, toPlain } from '../platform/neo4j';
 import { IDENTIFIER_KINDS, type Identifier, type IdentifierKind } from './types';
@@ -186,7 +186,11 @@ async function auditedChange<T>(
     audit.logCommitted(committed);
     return result;
   } catch (err) {
-    await audit.record({ ...entry, outcome: isAppError(err) ? err.code : 'internal' }, auditId);
+    const { outcome, error } = failedWriteOutcome(err);
+    await audit.record(
+      { ...entry, params: error ? { ...entry.params, error } : entry.params, outcome },
+      auditId,
+    );
     throw err;
   }
 }

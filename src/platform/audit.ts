@@ -13,8 +13,10 @@
  * ends stays in the trail as started.
  */
 import { randomUUID } from 'node:crypto';
+import { Neo4jError } from 'neo4j-driver';
 import type { Principal } from './auth';
 import { type CypherMap, query } from './cypher';
+import { AppError } from './errors';
 import type { Logger } from './logger';
 import { type Database, type ManagedTransaction, type QueryRunner, int } from './neo4j';
 
@@ -60,6 +62,25 @@ export const REFUSAL_WINDOW_MS = 10_000;
  * spend for nothing. Every entry write is a MERGE on its id: safe to run again.
  */
 const OWN_WRITE = { timeoutMs: 5_000, budgetMs: 2_000 };
+
+/** Failures after which a write's commit may have gone through, its answer lost. */
+const MAYBE_COMMITTED = new Set(['database_unavailable', 'database_busy', 'internal']);
+
+/**
+ * How a write that failed is audited: `outcome_unknown` with its code in `params.error`
+ * when its commit may have gone through, the answer lost (Neo4j gone past the driver's
+ * retries, a fault of ours), so the trail does not say it failed when it may stand; its
+ * code when nothing can have committed: a refusal before the write (forbidden, not_found,
+ * conflict) or Neo4j refusing it (a client error: credentials, a read-only database).
+ */
+export function failedWriteOutcome(err: unknown): { outcome: string; error?: string } {
+  const code = err instanceof AppError ? err.code : 'internal';
+  const cause = err instanceof AppError ? err.cause : err;
+  const refusedByNeo4j = cause instanceof Neo4jError && cause.code.startsWith('Neo.ClientError.');
+  return MAYBE_COMMITTED.has(code) && !refusedByNeo4j
+    ? { outcome: 'outcome_unknown', error: code }
+    : { outcome: code };
+}
 
 /** Calls `close` once `ms` have passed: how a refusal window ends (a test closes its own). */
 export type WindowTimer = (close: () => void, ms: number) => void;

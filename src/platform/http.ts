@@ -68,7 +68,8 @@ function hasBody(req: Parameters<RequestHandler>[0]): boolean {
 }
 
 export const notFound: RequestHandler = (req, _res, next) => {
-  next(new AppError('not_found', `no route for ${req.method} ${req.path}`));
+  // The path is the client's text (a prompt, even): its first characters only (review, 12-06).
+  next(new AppError('not_found', `no route for ${req.method} ${cut(req.path, 64)}`));
 };
 
 interface BodyParserError {

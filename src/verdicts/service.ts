@@ -12,10 +12,10 @@ import { parseJson, type SharedIdentifier } from '../clusters/present';
 import type { Context } from '../context';
 import { configAllowlistKeys, entryKey } from '../linkage/allowlist';
 import type { IdentifierKind } from '../linkage/types';
-import { AuditLog } from '../platform/audit';
+import { AuditLog, failedWriteOutcome } from '../platform/audit';
 import type { Principal } from '../platform/auth';
 import { query } from '../platform/cypher';
-import { AppError, isAppError } from '../platform/errors';
+import { AppError } from '../platform/errors';
 import { int, recordToPlain } from '../platform/neo4j';
 import type { verdictRequestSchema } from './schemas';
 
@@ -27,9 +27,6 @@ import type { verdictRequestSchema } from './schemas';
 export const AUDIT_PAGE_MAX_CHARS = 4 * 1024 * 1024;
 
 type VerdictRequest = z.infer<typeof verdictRequestSchema>;
-
-/** Failures after which the verdict's commit may have gone through, its answer lost. */
-const UNKNOWN_OUTCOME = new Set(['database_unavailable', 'database_busy', 'internal']);
 
 export class VerdictService {
   private readonly audit: AuditLog;
@@ -51,18 +48,16 @@ export class VerdictService {
     try {
       return await this.recordVerdict(who, clusterId, req, auditId);
     } catch (err) {
-      const code = isAppError(err) ? err.code : 'internal';
-      // Neo4j gone past the driver's retries (or a fault of ours) may follow a commit whose
-      // answer was lost: the verdict may stand, so the entry does not say it failed
-      // (review, 12-06). Refusals (forbidden, not_found, conflict) come before any write.
-      const unknown = UNKNOWN_OUTCOME.has(code);
+      // The verdict may stand after a commit whose answer was lost: not audited as failed
+      // then (review, 12-06).
+      const { outcome, error } = failedWriteOutcome(err);
       await this.audit.record(
         {
           actor: who,
           action: 'verdict',
           target: clusterId,
-          params: unknown ? { ...req, error: code } : { ...req },
-          outcome: unknown ? 'outcome_unknown' : code,
+          params: error ? { ...req, error } : { ...req },
+          outcome,
         },
         auditId,
       );

@@ -62,6 +62,16 @@ describe('Readiness', () => {
     expect(calls).toEqual({ ping: 2, read: 2 });
   });
 
+  it('a fault of ours in the count is not "Neo4j down": it stays an error of its own', async () => {
+    const db = {
+      ping: async () => undefined,
+      read: async () => {
+        throw new TypeError('a bug');
+      },
+    } as unknown as Database;
+    await expect(new Readiness(db, cypher).check()).rejects.toThrow(TypeError);
+  });
+
   it('keeps a failure for a second too, then sees Neo4j back', async () => {
     let now = 0;
     let down = true;

@@ -8,7 +8,7 @@ import { AppError, type ErrorCode } from '../../../src/platform/errors';
 import type { ZodType } from 'zod';
 import { clusterDetailQuery, listClustersQuery } from '../../../src/clusters/schemas';
 import { listQuery } from '../../../src/linkage/schemas';
-import { errorHandler, parseQuery } from '../../../src/platform/http';
+import { errorHandler, notFound, parseQuery } from '../../../src/platform/http';
 import { listAuditQuery, listVerdictsQuery } from '../../../src/verdicts/schemas';
 import { createLogger } from '../../../src/platform/logger';
 
@@ -70,6 +70,7 @@ it("logs a failed request's path cut: per segment when routed, its first 64 char
 it('answers a path that is not valid percent-encoding with a fixed text, not the path (review, 12-06)', async () => {
   const app = express();
   app.get('/v1/accounts/:id', (_req, res) => void res.json({ ok: true }));
+  app.use(notFound);
   app.use(errorHandler(createLogger('silent')));
   const server = app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
@@ -83,6 +84,13 @@ it('answers a path that is not valid percent-encoding with a fixed text, not the
       message: 'the path is not valid percent-encoding',
     });
     expect(JSON.stringify(body)).not.toContain('PROMPT-TEXT');
+    // …nor a path no route takes, whole
+    const unrouted = await fetch(`${base}/v1/account/${'PROMPT-TEXT-'.repeat(300)}`);
+    expect(unrouted.status).toBe(404);
+    const message = ((await unrouted.json()) as { error: { message: string } }).error.message;
+    expect(message).toBe(
+      `no route for GET ${`/v1/account/${'PROMPT-TEXT-'.repeat(300)}`.slice(0, 64)}…`,
+    );
   } finally {
     await new Promise((r) => server.close(r));
   }
