@@ -4,12 +4,13 @@
  * body parser's size limit answers 413; too many events, too.
  */
 import { createHash } from 'node:crypto';
-import { type Request, Router } from 'express';
+import { Router } from 'express';
 import { requireRole } from '../platform/auth';
 import { AppError } from '../platform/errors';
 import { jsonBody, noQuery, parseInput } from '../platform/http';
 import type { Metrics } from '../platform/metrics';
-import { IDEMPOTENCY_KEY, batchSchema } from './event-schema';
+import { idempotencyKey } from '../platform/idempotency-key';
+import { batchSchema } from './event-schema';
 import { cleanBatch, unknownFields } from './validate';
 import type { CleanEvent } from './event-schema';
 import type { BatchKey, WriteResult } from './writer';
@@ -83,18 +84,6 @@ export function ingestRoutes(deps: {
       .json({ received: result.received, new: result.written, duplicates: result.duplicates });
   });
   return router;
-}
-
-/** The request's Idempotency-Key header, or 400 when it is not one. */
-function idempotencyKey(req: Request): string | undefined {
-  const header = req.headers['idempotency-key'];
-  if (header === undefined) return undefined;
-  if (typeof header === 'string' && IDEMPOTENCY_KEY.test(header)) return header;
-  throw new AppError(
-    'validation_failed',
-    'Idempotency-Key must be 1 to 255 visible ASCII characters, sent once',
-    { details: [{ index: null, path: 'Idempotency-Key', message: 'not a key' }] },
-  );
 }
 
 /**

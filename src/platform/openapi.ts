@@ -135,6 +135,18 @@ function errors(...codes: number[]) {
 
 const jsonObject = z.record(z.string(), z.unknown());
 
+function idempotencyKeyHeader(description: string) {
+  return z.object({
+    'idempotency-key': z.string().regex(IDEMPOTENCY_KEY).optional().describe(description),
+  });
+}
+
+function replayedHeader(what: string) {
+  return z.object({
+    'idempotent-replayed': z.literal('true').optional().describe(`the answer is a replay: ${what}`),
+  });
+}
+
 function paths(): RouteConfig[] {
   const bearer = [{ bearerAuth: [] }];
   const investigationInfo = z.object({
@@ -197,15 +209,9 @@ function paths(): RouteConfig[] {
       summary: 'Ingest a batch of events (all-or-nothing); role ingest',
       security: bearer,
       request: {
-        headers: z.object({
-          'idempotency-key': z
-            .string()
-            .regex(IDEMPOTENCY_KEY)
-            .optional()
-            .describe(
-              "the client's name for this batch: a resend under it (same caller, same events) within INGEST_EVENT_ID_RETENTION_DAYS is answered with the first request's counts and writes nothing; another batch under it is 422 idempotency_key_reused",
-            ),
-        }),
+        headers: idempotencyKeyHeader(
+          "the client's name for this batch: a resend under it (same caller, same events) within INGEST_EVENT_ID_RETENTION_DAYS is answered with the first request's counts and writes nothing; another batch under it is 422 idempotency_key_reused",
+        ),
         body: {
           content: {
             'application/json': { schema: z.object({ events: z.array(eventSchema) }).strict() },
@@ -222,12 +228,7 @@ function paths(): RouteConfig[] {
             }),
             'stored, or stored before under the same Idempotency-Key (then the first answer)',
           ),
-          headers: z.object({
-            'idempotent-replayed': z
-              .literal('true')
-              .optional()
-              .describe('the answer is a replay: the batch was stored by an earlier request'),
-          }),
+          headers: replayedHeader('the batch was stored by an earlier request'),
         },
         ...errors(400, 401, 403, 413, 503, 504),
       },
@@ -389,11 +390,20 @@ function paths(): RouteConfig[] {
       security: bearer,
       request: {
         params: clusterIdParam,
+        headers: idempotencyKeyHeader(
+          "the client's name for this verdict: a resend under it (same caller, same cluster, verdict, note and allowlistSharedValues) is answered with the first request's verdict and records nothing; another verdict under it is 422 idempotency_key_reused",
+        ),
         body: { content: { 'application/json': { schema: verdictRequestSchema } } },
       },
       responses: {
-        201: json(verdictResponseSchema, 'recorded'),
-        ...errors(400, 401, 403, 404, 409),
+        201: {
+          ...json(
+            verdictResponseSchema,
+            'recorded, or recorded before under the same Idempotency-Key',
+          ),
+          headers: replayedHeader('the verdict was recorded by an earlier request'),
+        },
+        ...errors(400, 401, 403, 404, 409, 422),
       },
     },
     {

@@ -7,6 +7,7 @@ import { clusterIdParam } from '../clusters/schemas';
 import type { Context } from '../context';
 import { requireRole } from '../platform/auth';
 import { noQuery, parseInput, parseQuery } from '../platform/http';
+import { idempotencyKey } from '../platform/idempotency-key';
 import { listAuditQuery, listVerdictsQuery, verdictRequestSchema } from './schemas';
 import { VerdictService } from './service';
 
@@ -17,7 +18,10 @@ export function verdictRoutes(ctx: Context): Router {
     const { id } = parseInput(clusterIdParam, req.params);
     parseInput(noQuery, req.query);
     const body = parseInput(verdictRequestSchema, req.body);
-    res.status(201).json(await verdicts.record(req.principal!, id, body));
+    const key = idempotencyKey(req);
+    const { replayed, ...recorded } = await verdicts.record(req.principal!, id, body, key);
+    if (replayed) res.setHeader('idempotent-replayed', 'true');
+    res.status(201).json(recorded);
   });
   router.get('/v1/verdicts', requireRole('analyst'), async (req, res) => {
     res.json(await verdicts.list(parseQuery(listVerdictsQuery, req.query)));

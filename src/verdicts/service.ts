@@ -5,7 +5,7 @@
  * version of the cluster; the next linkage run reads the allow-list. Export and
  * the audit trail are keyset-paged reads.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { type CursorScope, decodeCursor, encodeCursor } from '../clusters/cursor';
 import { parseJson, type SharedIdentifier } from '../clusters/present';
@@ -28,6 +28,40 @@ export const AUDIT_PAGE_MAX_CHARS = 4 * 1024 * 1024;
 
 type VerdictRequest = z.infer<typeof verdictRequestSchema>;
 
+/** What a verdict request did; `replayed`: answered from an earlier request under its key. */
+interface Recorded {
+  verdict: Record<string, unknown>;
+  allowlisted: { kind: string; value: string; created: boolean }[];
+  replayed: boolean;
+}
+
+/** A keyed verdict's id: the caller's name and key hashed (other callers' keys never meet). */
+export function keyedVerdictId(caller: string, key: string): string {
+  return `vk-${createHash('sha256').update('verdict\n').update(caller).update('\n').update(key).digest('hex').slice(0, 32)}`;
+}
+
+/** A resend must ask for what the first request under its key did: else 422. */
+function assertSameVerdict(
+  clusterId: string,
+  req: VerdictRequest,
+  first: Record<string, unknown>,
+  firstParamsText: string,
+): void {
+  const firstParams = JSON.parse(firstParamsText) as Record<string, unknown>;
+  const same =
+    first.clusterId === clusterId &&
+    first.verdict === req.verdict &&
+    first.note === req.note &&
+    Boolean(firstParams.allowlistSharedValues) === Boolean(req.allowlistSharedValues);
+  if (!same) {
+    throw new AppError(
+      'idempotency_key_reused',
+      'this Idempotency-Key recorded another verdict; use a new key for a new verdict',
+      { details: { verdictId: first.id, clusterId: first.clusterId } },
+    );
+  }
+}
+
 export class VerdictService {
   private readonly audit: AuditLog;
 
@@ -40,13 +74,13 @@ export class VerdictService {
    * failed is audited afterwards with its error code (an analyst trying to allow-list
    * a ring's card is what the trail is for).
    */
-  async record(who: Principal, clusterId: string, req: VerdictRequest) {
+  async record(who: Principal, clusterId: string, req: VerdictRequest, key?: string) {
     // One id for the verdict's entry, committed or failed: a commit that went through
     // but whose answer was lost (the driver's retries then spent) keeps its "ok" entry,
     // which the failure's MERGE finds, instead of getting a second one that contradicts it.
     const auditId = randomUUID();
     try {
-      return await this.recordVerdict(who, clusterId, req, auditId);
+      return await this.recordVerdict(who, clusterId, req, auditId, key);
     } catch (err) {
       // The verdict may stand after a commit whose answer was lost: not audited as failed
       // then (review, 12-06).
@@ -70,7 +104,8 @@ export class VerdictService {
     clusterId: string,
     req: VerdictRequest,
     auditId: string,
-  ) {
+    key: string | undefined,
+  ): Promise<Recorded> {
     // Changing the allow-list is an admin's decision, also when a verdict asks for it:
     // one analyst must not be able to clear a ring's card and proxies for the next run.
     if (req.allowlistSharedValues && who.role !== 'admin') {
@@ -80,8 +115,9 @@ export class VerdictService {
     }
     const q = (key: string) => query(this.ctx.cypher, key);
     // Made once, not per attempt: the driver may run the function again after a commit
-    // whose answer was lost, and then it must find this verdict, not add another.
-    const id = randomUUID();
+    // whose answer was lost, and then it must find this verdict, not add another. From the
+    // key when the client sends one: its resend finds the verdict too.
+    const id = key === undefined ? randomUUID() : keyedVerdictId(who.name, key);
     const at = Date.now();
     const { committed, ...recorded } = await this.ctx.db.write(async (tx) => {
       const done = await tx.run(q('verdicts/read-committed-verdict'), { auditId, id });
@@ -90,6 +126,20 @@ export class VerdictService {
       // changed run (or gone) since, and checking it again would refuse a verdict that stands.
       if (typeof earlier.params === 'string' && earlier.verdict !== null) {
         return this.committedBefore(who, clusterId, earlier.params, earlier.verdict, auditId);
+      }
+      // A resend under an Idempotency-Key already used: the first request's answer, unless
+      // it asked for something else.
+      if (earlier.verdict !== null) {
+        const firstParams = typeof earlier.firstParams === 'string' ? earlier.firstParams : '{}';
+        assertSameVerdict(clusterId, req, earlier.verdict as Record<string, unknown>, firstParams);
+        const first = this.committedBefore(
+          who,
+          clusterId,
+          firstParams,
+          earlier.verdict,
+          String(earlier.firstAuditId),
+        );
+        return { ...first, replayed: true };
       }
       const found = await tx.run(q('verdicts/read-current-cluster-for-verdict'), { clusterId });
       const [cluster] = found.records.map(recordToPlain);
@@ -109,6 +159,7 @@ export class VerdictService {
         note: req.note,
         by: who.name,
         at: int(at),
+        auditId,
       });
       const verdict = recordToPlain(created.records[0]!).verdict as Record<string, unknown>;
       let allowlisted: { kind: string; value: string; created: boolean }[] = [];
@@ -154,7 +205,7 @@ export class VerdictService {
         },
         auditId,
       );
-      return { verdict, allowlisted, committed };
+      return { verdict, allowlisted, committed, replayed: false };
     });
     this.audit.logCommitted(committed);
     return recorded;
@@ -176,7 +227,7 @@ export class VerdictService {
       { actor: who, action: 'verdict', target: clusterId, params, outcome: 'ok' },
       auditId,
     );
-    return { verdict: verdict as Record<string, unknown>, allowlisted, committed };
+    return { verdict: verdict as Record<string, unknown>, allowlisted, committed, replayed: false };
   }
 
   async list(opts: {

@@ -708,6 +708,70 @@ describe('refusals counted on their first entry', () => {
   });
 });
 
+describe('Idempotency-Key on a verdict', () => {
+  const send = (key: string, body: unknown, role: 'analyst' | 'admin' = 'analyst') =>
+    fetch(`${svc.url}/v1/clusters/c-ring/verdict`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': key, ...auth(role) },
+      body: JSON.stringify(body),
+    });
+  const verdictsWithNote = async (note: string) => {
+    const res = await neo4j.driver.executeQuery(
+      'MATCH (v:Verdict {note: $note}) RETURN v.id AS id ORDER BY id',
+      { note },
+    );
+    return res.records.map((r) => r.get('id') as string);
+  };
+
+  it('a resend under the key is answered with the first verdict and records nothing', async () => {
+    const body = { verdict: 'confirmed', note: 'keyed once' };
+    const first = await send('k-once', body);
+    expect(first.status).toBe(201);
+    expect(first.headers.get('idempotent-replayed')).toBeNull();
+    const firstBody = (await first.json()) as { verdict: { id: string } };
+    const again = await send('k-once', body);
+    expect(again.status).toBe(201);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(await again.json()).toEqual(firstBody);
+    expect(await verdictsWithNote('keyed once')).toEqual([firstBody.verdict.id]);
+    // one "ok" entry: the replay wrote none
+    const entries = await neo4j.driver.executeQuery(
+      `MATCH (e:AuditEntry {action: 'verdict'}) WHERE e.params CONTAINS '"note":"keyed once"'
+       RETURN e.outcome AS outcome`,
+    );
+    expect(entries.records.map((r) => r.get('outcome'))).toEqual(['ok']);
+    // another caller's same key is its own
+    const admins = await send('k-once', body, 'admin');
+    expect(admins.headers.get('idempotent-replayed')).toBeNull();
+    expect(await verdictsWithNote('keyed once')).toHaveLength(2);
+  });
+
+  it('another verdict under a used key is 422, nothing recorded', async () => {
+    expect((await send('k-other', { verdict: 'confirmed', note: 'keyed first' })).status).toBe(201);
+    const other = await send('k-other', { verdict: 'benign', note: 'keyed first' });
+    expect(other.status).toBe(422);
+    expect(await other.json()).toMatchObject({ error: { code: 'idempotency_key_reused' } });
+    expect(await verdictsWithNote('keyed first')).toHaveLength(1);
+    const bad = await send(' ', { verdict: 'benign', note: 'x' });
+    expect(bad.status).toBe(400);
+  });
+
+  it('after a commit whose answer was lost, the resend finds the verdict: one, not two', async () => {
+    // Review, 12-06: without a key a resend after the 503 recorded a second verdict.
+    const who = { name: 'ana', role: 'analyst' as const };
+    const req = {
+      verdict: 'confirmed' as const,
+      note: 'keyed, answer lost',
+      allowlistSharedValues: false,
+    };
+    const lost = new VerdictService({ ...svc.ctx, db: new AnswerLost(neo4j.driver) });
+    await expect(lost.record(who, 'c-ring', req, 'k-lost')).rejects.toThrow('connection lost');
+    const resent = await new VerdictService(svc.ctx).record(who, 'c-ring', req, 'k-lost');
+    expect(resent.replayed).toBe(true);
+    expect(await verdictsWithNote('keyed, answer lost')).toEqual([resent.verdict.id]);
+  });
+});
+
 describe('allow-list audit lines', () => {
   it('logs "ok" only for a change that committed: a failed commit leaves its error line only', async () => {
     const db = new FailsCommit(neo4j.driver);
