@@ -72,7 +72,7 @@ const ERRORS: Record<number, string> = {
   403: 'role may not do this (forbidden), or a write in a read-only query (write_not_allowed)',
   404: 'not found (not_found)',
   409: 'conflict (conflict, run_in_progress)',
-  422: 'the query or batch needs more memory than one Neo4j transaction may hold (query_memory_limit), an Idempotency-Key sent before with another batch (idempotency_key_reused), or an analyst query returned a value nested too deeply to convert (result_too_deep) or a row too large for the service to read (result_too_large)',
+  422: 'the query or batch needs more memory than one Neo4j transaction may hold (query_memory_limit), an Idempotency-Key sent before with another batch or verdict (idempotency_key_reused), or an analyst query returned a value nested too deeply to convert (result_too_deep) or a row too large for the service to read (result_too_large)',
   429: 'more than API_RATE_LIMIT_PER_MINUTE requests in a minute for this API key (too_many_requests; Retry-After says when), or too many analyst queries running at once, in the process or for this key (too_many_queries; details.scope)',
   413: 'too large (payload_too_large)',
   415: 'body not sent as JSON (content-type other than application/json), in a charset outside UTF-8/16/32, or compressed otherwise than gzip, deflate or br (unsupported_media_type)',

@@ -90,7 +90,12 @@ export class VerdictService {
           actor: who,
           action: 'verdict',
           target: clusterId,
-          params: error ? { ...req, error } : { ...req },
+          params: {
+            ...req,
+            // a keyed verdict's id is known before it is written: its resend's entry names it
+            ...(key === undefined ? {} : { verdictId: keyedVerdictId(who.name, key) }),
+            ...(error ? { error } : {}),
+          },
           outcome,
         },
         auditId,
@@ -120,6 +125,11 @@ export class VerdictService {
     const id = key === undefined ? randomUUID() : keyedVerdictId(who.name, key);
     const at = Date.now();
     const { committed, ...recorded } = await this.ctx.db.write(async (tx) => {
+      // The pointer's lock first (read-current-cluster-for-verdict), held to the commit: a
+      // request under the same key that committed while this one waited is seen below, and
+      // answered from, rather than recorded twice (review, 12-06).
+      const found = await tx.run(q('verdicts/read-current-cluster-for-verdict'), { clusterId });
+      const [cluster] = found.records.map(recordToPlain);
       const done = await tx.run(q('verdicts/read-committed-verdict'), { auditId, id });
       const earlier = recordToPlain(done.records[0]!);
       // An earlier run of this function committed: answer what it did. The cluster may have
@@ -130,19 +140,27 @@ export class VerdictService {
       // A resend under an Idempotency-Key already used: the first request's answer, unless
       // it asked for something else.
       if (earlier.verdict !== null) {
+        const first = earlier.verdict as Record<string, unknown>;
         const firstParams = typeof earlier.firstParams === 'string' ? earlier.firstParams : '{}';
-        assertSameVerdict(clusterId, req, earlier.verdict as Record<string, unknown>, firstParams);
-        const first = this.committedBefore(
-          who,
-          clusterId,
-          firstParams,
-          earlier.verdict,
-          String(earlier.firstAuditId),
+        assertSameVerdict(clusterId, req, first, firstParams);
+        const params = JSON.parse(firstParams) as Record<string, unknown>;
+        // Nothing stored; one log line, not "ok": it recorded nothing, but when the first
+        // request's own line said outcome_unknown, this one says the verdict stands.
+        const replay = this.audit.committedEarlier(
+          {
+            actor: who,
+            action: 'verdict',
+            target: clusterId,
+            params: { ...req, verdictId: first.id, replayOf: earlier.firstAuditId },
+            outcome: 'replayed',
+          },
+          auditId,
         );
-        return { ...first, replayed: true };
+        const allowlisted = Array.isArray(params.allowlisted)
+          ? (params.allowlisted as Recorded['allowlisted'])
+          : [];
+        return { verdict: first, allowlisted, committed: replay, replayed: true };
       }
-      const found = await tx.run(q('verdicts/read-current-cluster-for-verdict'), { clusterId });
-      const [cluster] = found.records.map(recordToPlain);
       if (!cluster) throw new AppError('not_found', `no cluster "${clusterId}" in the current run`);
       if (req.runId !== undefined && req.runId !== cluster.runId) {
         throw new AppError(

@@ -740,10 +740,39 @@ describe('Idempotency-Key on a verdict', () => {
        RETURN e.outcome AS outcome`,
     );
     expect(entries.records.map((r) => r.get('outcome'))).toEqual(['ok']);
+    // its audit line says it replayed, naming the first request's entry, not "ok" again
+    const replayLines = svc.logs.filter(
+      (l) => l.includes('"audit":true') && l.includes('"note":"keyed once"'),
+    );
+    expect(replayLines.map((l) => (JSON.parse(l) as { outcome: string }).outcome)).toEqual([
+      'ok',
+      'replayed',
+    ]);
     // another caller's same key is its own
     const admins = await send('k-once', body, 'admin');
     expect(admins.headers.get('idempotent-replayed')).toBeNull();
     expect(await verdictsWithNote('keyed once')).toHaveLength(2);
+  });
+
+  it('two requests under one key at once record one verdict, the other answered from it', async () => {
+    // Review, 12-06: both looked the key up before taking the pointer's lock, so the second
+    // answered as a new recording, with a second "ok" entry.
+    const body = { verdict: 'confirmed', note: 'keyed at once' };
+    const both = await Promise.all([send('k-race', body), send('k-race', body)]);
+    expect(both.map((r) => r.status)).toEqual([201, 201]);
+    const replayed = both.map((r) => r.headers.get('idempotent-replayed'));
+    expect(replayed.filter((h) => h === 'true')).toHaveLength(1);
+    expect(replayed.filter((h) => h === null)).toHaveLength(1);
+    const ids = await Promise.all(
+      both.map(async (r) => ((await r.json()) as { verdict: { id: string } }).verdict.id),
+    );
+    expect(await verdictsWithNote('keyed at once')).toEqual([ids[0]]);
+    expect(ids[1]).toBe(ids[0]);
+    const entries = await neo4j.driver.executeQuery(
+      `MATCH (e:AuditEntry {action: 'verdict'}) WHERE e.params CONTAINS '"note":"keyed at once"'
+       RETURN e.outcome AS outcome`,
+    );
+    expect(entries.records.map((r) => r.get('outcome'))).toEqual(['ok']);
   });
 
   it('another verdict under a used key is 422, nothing recorded', async () => {
