@@ -69,7 +69,7 @@ function hasBody(req: Parameters<RequestHandler>[0]): boolean {
 
 export const notFound: RequestHandler = (req, _res, next) => {
   // The path is the client's text (a prompt, even): its first characters only (review, 12-06).
-  next(new AppError('not_found', `no route for ${req.method} ${cut(req.path, 64)}`));
+  next(new AppError('not_found', `no route for ${req.method} ${loggedPath(req.path, 'prefix')}`));
 };
 
 interface BodyParserError {
@@ -134,7 +134,7 @@ function asAppError(err: unknown): AppError {
   if (err instanceof URIError && status === 400) {
     return new AppError('bad_request', 'the path is not valid percent-encoding', { cause: err });
   }
-  const message = cut((err as Error).message ?? '', 200);
+  const message = clientName((err as Error).message ?? '', 200);
   if (status === 415) {
     return new AppError('unsupported_media_type', message, { cause: err });
   }
@@ -142,10 +142,6 @@ function asAppError(err: unknown): AppError {
     return new AppError('bad_request', message, { cause: err });
   }
   return new AppError('internal', 'internal error', { cause: err });
-}
-
-function cut(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max)}…`;
 }
 
 /** Parse request input with a zod schema, or fail with 400 validation_failed. */

@@ -40,14 +40,18 @@ export function keyedVerdictId(caller: string, key: string): string {
   return `vk-${createHash('sha256').update('verdict\n').update(caller).update('\n').update(key).digest('hex').slice(0, 32)}`;
 }
 
+/** The allow-list entries a verdict's audit entry says it asked for (none when it asked for none). */
+function allowlistedOf(params: Record<string, unknown>): Recorded['allowlisted'] {
+  return Array.isArray(params.allowlisted) ? (params.allowlisted as Recorded['allowlisted']) : [];
+}
+
 /** A resend must ask for what the first request under its key did: else 422. */
 function assertSameVerdict(
   clusterId: string,
   req: VerdictRequest,
   first: Record<string, unknown>,
-  firstParamsText: string,
+  firstParams: Record<string, unknown>,
 ): void {
-  const firstParams = JSON.parse(firstParamsText) as Record<string, unknown>;
   const same =
     first.clusterId === clusterId &&
     first.verdict === req.verdict &&
@@ -141,9 +145,8 @@ export class VerdictService {
       // it asked for something else.
       if (earlier.verdict !== null) {
         const first = earlier.verdict as Record<string, unknown>;
-        const firstParams = typeof earlier.firstParams === 'string' ? earlier.firstParams : '{}';
+        const firstParams = parseJson<Record<string, unknown>>(earlier.firstParams, {});
         assertSameVerdict(clusterId, req, first, firstParams);
-        const params = JSON.parse(firstParams) as Record<string, unknown>;
         // Nothing stored; one log line, not "ok": it recorded nothing, but when the first
         // request's own line said outcome_unknown, this one says the verdict stands.
         const replay = this.audit.committedEarlier(
@@ -156,10 +159,12 @@ export class VerdictService {
           },
           auditId,
         );
-        const allowlisted = Array.isArray(params.allowlisted)
-          ? (params.allowlisted as Recorded['allowlisted'])
-          : [];
-        return { verdict: first, allowlisted, committed: replay, replayed: true };
+        return {
+          verdict: first,
+          allowlisted: allowlistedOf(firstParams),
+          committed: replay,
+          replayed: true,
+        };
       }
       if (!cluster) throw new AppError('not_found', `no cluster "${clusterId}" in the current run`);
       if (req.runId !== undefined && req.runId !== cluster.runId) {
@@ -238,9 +243,7 @@ export class VerdictService {
     auditId: string,
   ) {
     const params = JSON.parse(paramsText) as Record<string, unknown>;
-    const allowlisted = Array.isArray(params.allowlisted)
-      ? (params.allowlisted as { kind: string; value: string; created: boolean }[])
-      : [];
+    const allowlisted = allowlistedOf(params);
     const committed = this.audit.committedEarlier(
       { actor: who, action: 'verdict', target: clusterId, params, outcome: 'ok' },
       auditId,
