@@ -17,7 +17,7 @@ import { checkLinkageConfig } from './linkage/settings';
 import type { Context } from './context';
 import { LOOPBACK, parseApiKeys } from './platform/auth';
 import { ConfigError, loadConfig, warnUnknownSettings } from './platform/config';
-import { type Connection, connect } from './platform/connect';
+import { type Connection, connect, Neo4jUnreachable } from './platform/connect';
 import { loadCypher } from './platform/cypher';
 import { listen } from './platform/listen';
 import { createLogger, logDestination } from './platform/logger';
@@ -183,7 +183,9 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   if (startupStopped) return; // a signal stopped start-up (whatever then failed): it exits
-  // A setting refused says what to change, naming the key; a stack trace is for a crash.
-  console.error(err instanceof ConfigError ? err.message : err instanceof Error ? err.stack : err);
+  // A setting refused, or a Neo4j that does not answer, says what to change; a stack
+  // trace is for a crash.
+  const plain = err instanceof ConfigError || err instanceof Neo4jUnreachable;
+  console.error(plain ? err.message : err instanceof Error ? err.stack : err);
   process.exit(1);
 });

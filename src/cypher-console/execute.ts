@@ -15,6 +15,8 @@ export interface QuerySpec {
   params: Record<string, unknown>;
   /** the analyst's own text (the console): its plan is checked before it runs */
   checkPlan: boolean;
+  /** JSON bytes the caller adds to each row after the query (an investigation's `aged`) */
+  rowExtraBytes?: number;
 }
 
 export async function executeQuery(
@@ -34,7 +36,7 @@ export async function executeQuery(
       plan.summary.plan as PlanNode | false | undefined,
     );
   }
-  return runCapped(tx, spec.text, spec.params, caps);
+  return runCapped(tx, spec.text, spec.params, caps, spec.rowExtraBytes);
 }
 
 /**
@@ -101,13 +103,15 @@ export interface Caps {
 /**
  * Reads the stream record by record and stops at the first record past either cap
  * (`truncated: true`, that record not kept); leaving the loop makes the driver discard
- * the rest of the result on the server, pulling nothing more.
+ * the rest of the result on the server, pulling nothing more. `rowExtraBytes` counts
+ * what the caller will add to each row, so the answer it sends stays within the cap.
  */
 export async function runCapped(
   tx: QueryRunner,
   text: string,
   params: Record<string, unknown>,
   caps: Caps,
+  rowExtraBytes = 0,
 ): Promise<CappedRows> {
   const result = tx.run(text, params);
   const rows: Record<string, unknown>[] = [];
@@ -119,7 +123,7 @@ export async function runCapped(
       break;
     }
     const row = recordToPlain(record);
-    bytes += Buffer.byteLength(JSON.stringify(row));
+    bytes += Buffer.byteLength(JSON.stringify(row)) + rowExtraBytes;
     if (bytes > caps.maxBytes) {
       truncated = true;
       break;

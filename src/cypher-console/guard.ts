@@ -261,8 +261,37 @@ function scanNesting(
   return { max, closed };
 }
 
-/** Nesting an analyst writes by hand stays far below this; Neo4j's parser fails far above. */
-export const QUERY_MAX_NESTING = 64;
+/**
+ * Nesting an analyst writes by hand stays far below this. Neo4j's parser fails a few
+ * hundred levels down, and its planner's rewriting of AND and OR nested in turn grows
+ * exponentially: 24 levels planned in 0.2 s, 32 in 1.2 s, 64 ran for minutes (12-06, on the
+ * embedded 5.26), so 64 was too many.
+ */
+export const QUERY_MAX_NESTING = 32;
+
+/**
+ * Operators whose count alone, not their nesting, costs Neo4j too much (comments and
+ * quoted parts blanked, so counted where they are code; a word XOR glued to a non-ASCII
+ * letter is counted too, which errs towards refusing):
+ *  - XOR: the planner rewrites each into AND / OR / NOT, doubling its work: 16 in a
+ *    query planned in 0.6 s, 20 in 8 s, and 24 ran the embedded Neo4j out of heap (1 GiB:
+ *    it died, and the service with it). QUERY_MAX_XOR.
+ *  - Arithmetic and concatenation (+ * / % ^ ||): a chain is a left-deep tree, which
+ *    Neo4j's plan printer walks recursively: 350 `+` in a row overflowed its stack (an
+ *    error with no code, a 500), 300 did not. QUERY_MAX_ARITHMETIC counts them over
+ *    the whole query, which is at least the longest chain. (`-` is left out: it draws
+ *    relationships, and 800 in a row planned.)
+ */
+export function operatorCounts(text: string): { xor: number; arithmetic: number } {
+  const code = codeOnly(text);
+  return {
+    xor: code.match(/(?<![A-Za-z0-9_$])XOR(?![A-Za-z0-9_$])/gi)?.length ?? 0,
+    arithmetic: code.match(/\|\||[+*/%^]/g)?.length ?? 0,
+  };
+}
+
+export const QUERY_MAX_XOR = 8;
+export const QUERY_MAX_ARITHMETIC = 200;
 
 const OPERATOR_WORDS = new Set(
   'AS AND OR XOR IS IN STARTS ENDS CONTAINS ASC DESC ASCENDING DESCENDING'.split(' '),
@@ -296,6 +325,14 @@ const CLAUSE_WORDS = new Set(
 );
 
 /**
+ * After these a word is a name or an operand (`AS transactions`, `AND transactions > 0`,
+ * `.transactions`), never the keyword TRANSACTIONS (review, 12-06: such a variable after
+ * `{a: 1} IN […]` was refused as IN TRANSACTIONS).
+ */
+const OPERAND_AFTER_WORDS = new Set('AS AND OR XOR NOT IS STARTS ENDS CONTAINS'.split(' '));
+const OPERAND_AFTER_CHARS = '.+-*/%^=<>,|:';
+
+/**
  * For each token j: whether the word TRANSACTIONS comes at j's bracket level, from j on,
  * before the next clause, the end of the enclosing bracket or of the statement (a
  * property `.transactions` is no such word). Asked after each `} IN`. One backward pass
@@ -323,7 +360,11 @@ function transactionsAhead(toks: Token[]): Uint8Array {
       continue;
     }
     const prev = toks[j - 1];
-    if (t.kind !== 'word' || (prev?.kind === 'other' && prev.text === '.')) {
+    const operand =
+      prev?.kind === 'other'
+        ? OPERAND_AFTER_CHARS.includes(prev.text)
+        : prev?.kind === 'word' && OPERAND_AFTER_WORDS.has(prev.text.toUpperCase());
+    if (t.kind !== 'word' || operand) {
       ahead[j] = ahead[j + 1] as number;
       continue;
     }

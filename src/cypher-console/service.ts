@@ -12,7 +12,14 @@ import { AuditLog, type AuditRecord, type StartedEntry } from '../platform/audit
 import type { Principal } from '../platform/auth';
 import { AppError, isAppError } from '../platform/errors';
 import { ENDED_UNDER_IT, int, resultTooDeep, toAppError } from '../platform/neo4j';
-import { assertQueryText, nestingDepth, QUERY_MAX_NESTING } from './guard';
+import {
+  assertQueryText,
+  nestingDepth,
+  operatorCounts,
+  QUERY_MAX_ARITHMETIC,
+  QUERY_MAX_NESTING,
+  QUERY_MAX_XOR,
+} from './guard';
 import { AnalystQueries, type CappedRows, type Slot } from './run';
 
 /** Limits on `params`: they are stored whole in the audit trail. */
@@ -29,6 +36,12 @@ export const cypherRequestSchema = z
       .max(20_000, { abort: true })
       .refine((q) => nestingDepth(q) <= QUERY_MAX_NESTING, {
         message: `query may nest at most ${QUERY_MAX_NESTING} levels (brackets, CASE … END, and NOT, - or + in a row)`,
+      })
+      .refine((q) => operatorCounts(q).xor <= QUERY_MAX_XOR, {
+        message: `query may hold at most ${QUERY_MAX_XOR} XOR operators (Neo4j's planning doubles with each)`,
+      })
+      .refine((q) => operatorCounts(q).arithmetic <= QUERY_MAX_ARITHMETIC, {
+        message: `query may hold at most ${QUERY_MAX_ARITHMETIC} arithmetic or concatenation operators (+ * / % ^ ||)`,
       }),
     params: z
       .record(z.string(), z.unknown())

@@ -230,12 +230,23 @@ async function loadLocked(opts: FirstLoadOptions): Promise<FirstLoadSummary> {
       rejected: folded.rejected,
     });
     opts.onProgress?.({ ...progress });
-    // Only bad lines: a database would be installed that records this file as imported,
-    // and the next first load, with the right file, would find the directory not empty.
-    if (folded.written + folded.duplicates === 0 && folded.rejected > 0) {
-      throw new Error(
-        `no line of ${file} is a valid event (reasons in ${rejectFile}); no database was built`,
-      );
+    // No event from a file with bytes (bad lines, blank ones, or none ended by a line
+    // feed): a database would be installed that records this file as imported, and the
+    // next first load, with the right file, would find the directory not empty. An empty
+    // file builds an empty database, as README says.
+    if (folded.written + folded.duplicates === 0) {
+      const pending = fileBytes - totalBytes;
+      if (folded.rejected > 0)
+        throw new Error(
+          `no line of ${file} is a valid event (reasons in ${rejectFile}); no database was built`,
+        );
+      if (pending > 0)
+        throw new Error(
+          `${file} has no line ended by a line feed: its last ${pending} bytes are read only once one ends them ` +
+            `(lines that end with a lone \r: convert them with tr '\r' '\n'); no database was built`,
+        );
+      if (folded.lines > 0)
+        throw new Error(`${file} holds only blank lines; no database was built`);
     }
     const { fold, eventIds } = folded;
 

@@ -17,7 +17,11 @@ import type { BatchKey, WriteResult } from './writer';
 
 export function ingestRoutes(deps: {
   /** one transaction per call, or shared with concurrent calls (GroupCommit) */
-  writer: { write(events: readonly CleanEvent[], batchKey?: BatchKey): Promise<WriteResult> };
+  writer: {
+    write(events: readonly CleanEvent[], batchKey?: BatchKey): Promise<WriteResult>;
+    /** throws database_busy when the batch would not be queued (GroupCommit) */
+    refuseIfFull?(events: number): void;
+  };
   maxEvents: number;
   /** largest body (413 past it): parsed only for an ingest key */
   maxBodyBytes: number;
@@ -44,6 +48,12 @@ export function ingestRoutes(deps: {
       throw new AppError('payload_too_large', `a batch holds at most ${deps.maxEvents} events`, {
         details: { maxEvents: deps.maxEvents, received: raws.length },
       });
+    }
+    try {
+      deps.writer.refuseIfFull?.(raws.length); // before the batch's prompts are fingerprinted
+    } catch (err) {
+      deps.metrics.ingestEvents.inc({ outcome: 'refused' }, raws.length);
+      throw err;
     }
     const cleaned = cleanBatch(raws);
     if (!cleaned.ok) {

@@ -111,13 +111,22 @@ function wordy(fingerprint: string | undefined): string | undefined {
   return fingerprint === NO_WORDS ? undefined : fingerprint;
 }
 
+/** Names an unknown-field message lists; the rest are counted. */
+export const UNKNOWN_FIELDS_NAMED = 20;
+
 /**
  * Unknown fields by name, each cut to 32 characters: enough for a producer to find the
  * typo, too little for a field name that carries text (a prompt) to be echoed whole.
+ * At most UNKNOWN_FIELDS_NAMED of them: a record of another schema with thousands of
+ * keys made a reject entry longer than the line, past what a resume reads back (review,
+ * 12-06), and echoed most of the line's text.
  */
 export function unknownFields(keys: string[]): string {
-  const names = keys.map((k) => JSON.stringify(clientName(k)));
-  return `unknown field${keys.length > 1 ? 's' : ''} ${names.join(', ')} (the event schema allows no others)`;
+  const names = keys.slice(0, UNKNOWN_FIELDS_NAMED).map((k) => JSON.stringify(clientName(k)));
+  const more = keys.length - names.length;
+  return `unknown field${keys.length > 1 ? 's' : ''} ${names.join(', ')}${
+    more > 0 ? ` and ${more} more` : ''
+  } (the event schema allows no others)`;
 }
 
 /** All-or-nothing: every event valid, or every issue of every bad event. */

@@ -16,6 +16,9 @@ import type { Logger } from '../platform/logger';
 import { rowAgedInRun, runAges, type RunAges } from '../linkage/link-age';
 import { type Investigation, loadInvestigations, toDriverParams } from './catalog';
 
+/** The most `aged` adds to a row's JSON; the byte cap counts it (QUERY_MAX_BYTES). */
+const AGED_BYTES = Buffer.byteLength(',"aged":false');
+
 export class Investigations {
   readonly catalog: Map<string, Investigation>;
   private readonly audit: AuditLog;
@@ -64,6 +67,7 @@ export class Investigations {
           text: inv.text,
           params: toDriverParams(inv, values),
           checkPlan: false,
+          ...(inv.aged ? { rowExtraBytes: AGED_BYTES } : {}),
         });
         const answer = { name, params: values, ...withStats(result, started) };
         if (!inv.aged || !judge) return answer;

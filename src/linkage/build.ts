@@ -46,6 +46,7 @@
  * that hash, so it does not move when another value appears or disappears (it moves
  * when its members' traffic shares do).
  */
+import { canonicalDomain } from '../ingest/event-schema';
 import { subnetOf } from '../ingest/subnet';
 import { coUseGroups, type CoUseGroups } from './co-use';
 import { StringIndex } from './growable';
@@ -71,14 +72,16 @@ const HUB = 2;
 const CORROBORATE_ONLY = 3;
 
 /**
- * Domains compare case-insensitively (lower-cased only when they are not already,
+ * Domains compare in canonical form (made so only when they are not already,
  * to spare a string per identifier). Prompt fingerprints are left as they are:
  * the LSH parses hex case-insensitively, so "ABC…" and "abc…" land in one
  * template at distance 0.
  */
-const NOT_LOWER = /[^a-z0-9.-]/;
+const NOT_CANONICAL = /[^a-z0-9.-]|\.$/;
 function normalise(kind: IdentifierKind, value: string): string {
-  return kind === 'email_domain' && NOT_LOWER.test(value) ? value.toLowerCase() : value;
+  // A graph written before ingest stripped the DNS root's dot may hold "gmail.com.":
+  // one value with "gmail.com", as score and the allow-list read it.
+  return kind === 'email_domain' && NOT_CANONICAL.test(value) ? canonicalDomain(value) : value;
 }
 
 /**

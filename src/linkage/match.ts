@@ -25,7 +25,9 @@
  *    stragglers carry no id into a big cluster, one former member carries no big
  *    cluster's id into a small one, and a p of which minShare or more joined a
  *    cluster that kept another id is retired as merged rather than living on in a
- *    fragment of the rest (that fragment reads "split" from p, with a fresh id).
+ *    fragment of the rest under minShare of p or under floor() accounts (that
+ *    fragment reads "split" from p, with a fresh id); a remainder of at least both
+ *    contributes to its cluster itself and keeps p's id.
  *  - Greedy matching over those pairs, the pairs where p contributes first (a remnant
  *    of a cluster that contributes nowhere never outranks a cluster that is whole in
  *    c), then by overlap (desc), then Jaccard (desc), then previous id, then current

@@ -76,8 +76,30 @@ export const weightOverridesSchema = z
         atMost('minProposeWeight', 'corroborationMin');
         // A pair shares at most coUseMaxPerKind subnets (each account's busiest): above it,
         // co-use could never count, silently (review, 12-05). 0 turns co-use off outright.
-        if ((build.coUseMaxPerKind ?? LINK.build.coUseMaxPerKind) > 0)
-          atMost('coUseMinSubnets', 'coUseMaxPerKind');
+        const coUseOn =
+          (build.coUseMaxPerKind ?? LINK.build.coUseMaxPerKind) > 0 &&
+          (build.coUseWeight ?? LINK.build.coUseWeight) > 0;
+        if (!coUseOn) return;
+        atMost('coUseMinSubnets', 'coUseMaxPerKind');
+        // Co-use is prompt and subnet evidence, each capped at kindCap × kindWeight: a cap
+        // under corroborationMin and co-use pairs never corroborate, silently (review, 12-06).
+        const kindCap = build.kindCap ?? LINK.build.kindCap;
+        const min = build.corroborationMin ?? LINK.build.corroborationMin;
+        for (const kind of ['subnet', 'prompt'] as const) {
+          const w = build.kindWeight?.[kind] ?? LINK.build.kindWeight[kind];
+          if (kindCap * w >= min) continue;
+          const path =
+            build.kindWeight?.[kind] !== undefined
+              ? ['kindWeight', kind]
+              : build.kindCap !== undefined
+                ? ['kindCap']
+                : ['corroborationMin'];
+          ctx.addIssue({
+            code: 'custom',
+            path,
+            message: `kindCap × kindWeight.${kind} (${kindCap} × ${w}) must be ≥ corroborationMin (${min}) while co-use is on: co-use counts as ${kind} evidence capped there, so it could never corroborate; coUseMaxPerKind 0 turns co-use off`,
+          });
+        }
       }),
     score: z
       .object({

@@ -116,7 +116,7 @@ export const configSchema = z.object({
   // LSH with d + 2 bands of 64 bits: past 8 the bands are too narrow to prune anything.
   LINKAGE_PROMPT_MAX_HAMMING: int(3, 0, 8),
   // Per kind, days before the graph's newest activity after which a link stops linking
-  // (src/linkage/link-age.ts); "" or "off": nothing ages.
+  // (src/linkage/link-age.ts); "off": nothing ages (empty is unset: the default).
   LINKAGE_LINK_MAX_AGE_DAYS: z.string().default('ip:90'),
   LINKAGE_KEEP_RUNS: int(5, 1),
   LINKAGE_LEASE_TTL_MS: ms(120_000, 1000),

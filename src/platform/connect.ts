@@ -10,6 +10,11 @@ import { type Database, openDatabase } from './neo4j';
 import { BOLT_PASSWORD_FILE, runningBoltUri, startLocalNeo4j } from './neo4j-local';
 import { repoRoot } from './paths';
 
+/** Neo4j did not answer at start-up: a setting or a server to mend, not a crash. */
+export class Neo4jUnreachable extends Error {
+  override name = 'Neo4jUnreachable';
+}
+
 export interface Connection {
   db: Database;
   uri: string;
@@ -87,7 +92,9 @@ export async function connect(
     await driver.close();
     closing = true;
     if (stopLocal) await stopLocal();
-    throw new Error(`cannot reach Neo4j at ${uri}: ${(err as Error).message}`, { cause: err });
+    throw new Neo4jUnreachable(`cannot reach Neo4j at ${uri}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   return {
     db,

@@ -316,6 +316,22 @@ describe('coterie import --first-load', () => {
     expect(readFileSync(`${file}.rejects.jsonl`, 'utf8')).toContain('"line":1');
   });
 
+  it('a file with bytes but no event (no line feed, lone CRs, blank lines) builds no database either (review, 12-06)', async () => {
+    const event = fixture()[0] as string;
+    for (const [name, text, why] of [
+      ['unended', event, /has no line ended by a line feed: its last \d+ bytes/],
+      ['lone-cr', `${event}\r${event}\r`, /convert them with tr/],
+      ['blank', '\n\n', /holds only blank lines; no database was built/],
+    ] as const) {
+      const file = path.join(dir, `${name}.jsonl`);
+      writeFileSync(file, text);
+      const dataDir = path.join(dir, `${name}-db`);
+      await expect(firstLoad({ file, dataDir, cypher, ...memory })).rejects.toThrow(why);
+      expect({ name, installed: existsSync(dataDir) }).toEqual({ name, installed: false });
+      expect(existsSync(`${dataDir}.first-load`)).toBe(false);
+    }
+  });
+
   it('a data directory whose path holds a comma is refused before the file is read (review, 12-05)', async () => {
     // The import tool splits its file lists at commas: the load failed after its whole fold.
     const file = path.join(dir, 'comma.jsonl');

@@ -1088,6 +1088,11 @@ describe('coterie import', () => {
       rejected: 4,
     });
     expect(readFileSync(`${file}.rejects.jsonl`, 'utf8').trim().split('\n')).toHaveLength(4);
+    // Run again, it was answered "already imported in full" with exit 0 (review, 12-06).
+    const again = await runCli(['import', file]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain(`no line of ${file} is a valid event (4 rejected;`);
+    expect(again.stderr).not.toContain('already imported in full');
   });
 });
 

@@ -404,6 +404,10 @@ describe('assertQueryText', () => {
     for (const q of [
       'MATCH (a) WHERE COUNT { (a)--() } IN [1, 2] RETURN a.transactions',
       'MATCH (a) WITH a WHERE EXISTS { (a)--() } IN [true] RETURN a',
+      // a name or an operand called transactions after a map IN a list (review, 12-06)
+      'RETURN {a: 1} IN [{a: 1}] AS transactions',
+      'WITH 1 AS transactions RETURN {a:1} IN [] AND transactions > 0 AS x',
+      'WITH 1 AS transactions RETURN {a:1} IN [] OR 2 = transactions AS x',
     ]) {
       expect([q, reasonOf(q)]).toEqual([q, undefined]);
     }

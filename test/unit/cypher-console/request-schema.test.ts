@@ -1,5 +1,9 @@
 /** POST /v1/cypher's body: query text nested past QUERY_MAX_NESTING is refused before it runs. */
-import { QUERY_MAX_NESTING } from '../../../src/cypher-console/guard';
+import {
+  QUERY_MAX_ARITHMETIC,
+  QUERY_MAX_NESTING,
+  QUERY_MAX_XOR,
+} from '../../../src/cypher-console/guard';
 import { cypherRequestSchema } from '../../../src/cypher-console/service';
 
 const ok = (query: string) => cypherRequestSchema.safeParse({ query }).success;
@@ -13,6 +17,26 @@ describe('cypherRequestSchema', () => {
     expect(ok(`RETURN ${'('.repeat(n)}1${')'.repeat(n)} AS x`)).toBe(true);
     // in a string it is text, not nesting
     expect(ok(`RETURN '${'['.repeat(400)}' AS x`)).toBe(true);
+  });
+
+  it('refuses more than 8 XORs and more than 200 arithmetic operators, counted outside strings and comments (review, 12-06)', () => {
+    // 24 XORs ran the embedded Neo4j out of heap; 350 `+` in a row overflowed its stack
+    const xor = (n: number) => `WITH true AS x RETURN x${' XOR x'.repeat(n)} AS y`;
+    expect(ok(xor(QUERY_MAX_XOR))).toBe(true);
+    expect(ok(xor(QUERY_MAX_XOR + 1))).toBe(false);
+    expect(ok(`WITH true AS x RETURN x${' xor x'.repeat(24)} AS y`)).toBe(false);
+    const sum = (op: string, n: number) => `WITH 1 AS x RETURN x${`${op}x`.repeat(n)} AS y`;
+    for (const op of ['+', '*', '/', '%', '^', '||']) {
+      expect({ op, ok: ok(sum(op, QUERY_MAX_ARITHMETIC)) }).toEqual({ op, ok: true });
+      expect({ op, ok: ok(sum(op, QUERY_MAX_ARITHMETIC + 1)) }).toEqual({ op, ok: false });
+    }
+    // text, names and comments are not operators
+    expect(
+      ok(`RETURN '${' XOR +'.repeat(300)}' AS x, \`a+b\` AS \`xor\` // ${'+'.repeat(300)}`),
+    ).toBe(true);
+    expect(ok('MATCH (xorder:A)-[*1..3]-(b) WITH xorder, count(*) AS n RETURN n * 2 AS m')).toBe(
+      true,
+    );
   });
 
   it('does not scan the nesting of text already too long (review, 12-05: 1 MiB scanned per request)', () => {

@@ -79,7 +79,12 @@ function fakeServer(total: number, value: (i: number) => unknown) {
 }
 
 /** runCapped in a slot, as the console and investigations run it, on `server`. */
-async function runOn(server: ReturnType<typeof fakeServer>, maxRows: number, maxBytes: number) {
+async function runOn(
+  server: ReturnType<typeof fakeServer>,
+  maxRows: number,
+  maxBytes: number,
+  rowExtraBytes?: number,
+) {
   const ctx = {
     config: {
       QUERY_MAX_CONCURRENT: 1,
@@ -94,7 +99,7 @@ async function runOn(server: ReturnType<typeof fakeServer>, maxRows: number, max
   } as unknown as Context;
   const slot = new AnalystQueries(ctx).reserve('test');
   try {
-    return await slot.run({ text: 'RETURN x', params: {}, checkPlan: false });
+    return await slot.run({ text: 'RETURN x', params: {}, checkPlan: false, rowExtraBytes });
   } finally {
     slot.release();
   }
@@ -113,6 +118,16 @@ describe('runCapped', () => {
     // the fifth, and one the driver asked for ahead; then the rest is dropped on the server
     expect(server.sent).toBeLessThanOrEqual(out.rows.length + 2);
     expect(server.discarded).toBe(true);
+  });
+
+  it("counts the bytes the caller adds to each row (an investigation's aged) against the cap", async () => {
+    // 1,008 + 14 bytes a row: four fit in 5,000 without the addition, still four with it
+    // (4,088), and three when 5,000 would hold four rows only without it
+    expect((await runOn(fakeServer(500, kb), 1000, 5000, 14)).rows).toHaveLength(4);
+    expect((await runOn(fakeServer(500, kb), 1000, 4040)).rows).toHaveLength(4);
+    const out = await runOn(fakeServer(500, kb), 1000, 4040, 14);
+    expect(out).toMatchObject({ truncated: true });
+    expect(out.rows).toHaveLength(3);
   });
 
   it('stops at the row cap the same way, and reads a result within both caps whole', async () => {

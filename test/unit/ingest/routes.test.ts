@@ -10,7 +10,8 @@ import { runInNewContext } from 'node:vm';
 import express from 'express';
 import type { CleanEvent } from '../../../src/ingest/event-schema';
 import { ingestRoutes } from '../../../src/ingest/routes';
-import type { WriteResult } from '../../../src/ingest/writer';
+import { GroupCommit } from '../../../src/ingest/group-commit';
+import type { EventWriter, WriteResult } from '../../../src/ingest/writer';
 import { errorHandler } from '../../../src/platform/http';
 import { createLogger } from '../../../src/platform/logger';
 import { Metrics } from '../../../src/platform/metrics';
@@ -99,3 +100,54 @@ it('a batch waiting for its write holds its clean events, not the prompts it was
     await new Promise((r) => server.close(r));
   }
 }, 120_000); // fingerprinting 50 MB of prompts takes seconds
+
+it('refuses a batch the write queue has no room for before it validates or fingerprints it (review, 12-06)', async () => {
+  // The queue-full 503 came from the writer, after every prompt of the batch had been
+  // fingerprinted: under overload each refused retry cost up to ~0.7 s of the event loop.
+  const held: (() => void)[] = [];
+  // GroupCommit writes a group with writeMany: each call waits until the test releases it.
+  const stuck = {
+    writeMany: (batches: readonly (readonly CleanEvent[])[]) =>
+      new Promise<WriteResult[]>((resolve) =>
+        held.push(() =>
+          resolve(batches.map((b) => ({ received: b.length, written: b.length, duplicates: 0 }))),
+        ),
+      ),
+  } as unknown as EventWriter;
+  const writer = new GroupCommit(stuck, { maxEvents: 100, maxInFlight: 1, maxQueuedEvents: 2 });
+  const metrics = new Metrics();
+  const app = express();
+  app.use((req, _res, next) => {
+    req.principal = { name: 'test', role: 'ingest' };
+    next();
+  });
+  app.use(ingestRoutes({ writer, maxEvents: 100, maxBodyBytes: 2 ** 20, metrics }));
+  app.use(errorHandler(createLogger('silent')));
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/events`;
+  const event = (i: number) => ({
+    type: 'signup',
+    accountId: `q-${i}`,
+    at: '2026-02-01T00:00:00Z',
+  });
+  try {
+    const inFlight = post(url, JSON.stringify({ events: [event(0)] }));
+    const queued = post(url, JSON.stringify({ events: [event(1), event(2)] }));
+    while (held.length < 1) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 100)); // the second is parsed and queued
+    // An invalid batch is answered 503, not 400: the check ran before validation.
+    const invalid = { events: [{ type: 'signup', accountId: 'q-x' }] };
+    expect(await post(url, JSON.stringify(invalid))).toBe(503);
+    expect(await post(url, JSON.stringify({ events: [event(3)] }))).toBe(503);
+    held.splice(0).forEach((f) => f());
+    expect(await inFlight).toBe(200);
+    while (held.length < 1) await new Promise((r) => setTimeout(r, 10));
+    held.splice(0).forEach((f) => f());
+    expect(await queued).toBe(200);
+    // with room again, the invalid batch is judged: 400
+    expect(await post(url, JSON.stringify(invalid))).toBe(400);
+  } finally {
+    await new Promise((r) => server.close(r));
+  }
+});

@@ -144,6 +144,21 @@ describe('event validation', () => {
     expect(result.issues[0]?.message).not.toContain(long.slice(0, 33));
   });
 
+  it('names at most 20 unknown fields and counts the rest (review, 12-06)', () => {
+    // 4,000 keys of another schema made an 80 KB message: a reject entry a resume could
+    // not read back as one.
+    const wide = Object.fromEntries(
+      Array.from({ length: 4000 }, (_, i) => [`feature_${String(i).padStart(6, '0')}`, 0]),
+    );
+    const result = cleanEvent({ ...base, ...wide });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    const message = result.issues[0]?.message ?? '';
+    expect(message).toContain('"feature_000019" and 3980 more (the event schema allows no others)');
+    expect(message).not.toContain('feature_000020');
+    expect(message.length).toBeLessThan(800);
+  });
+
   it('rejects a missing required field with its path', () => {
     const result = cleanEvent({ type: 'signup', at: base.at });
     expect(result.ok).toBe(false);

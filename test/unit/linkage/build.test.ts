@@ -88,6 +88,25 @@ describe('build: weights', () => {
     expect(g.stats.valuesAllowlisted).toBe(1);
   });
 
+  it('reads a legacy "gmail.com." (stored before ingest dropped the dot) as gmail.com (review, 12-06)', () => {
+    // Two spellings of one domain are one value: one rarity, and one allow-list entry covers both.
+    const links: Link[] = [
+      ...share([0, 1], 'email_domain', 'acme.com'),
+      ...share([1, 2], 'email_domain', 'ACME.com.'),
+    ];
+    const g = build(input(3, links), RAW);
+    const one = edgeWeight(
+      build(input(3, share([0, 1, 2], 'email_domain', 'acme.com')), RAW),
+      0,
+      1,
+    );
+    expect(edgeWeight(g, 0, 2)).toBeCloseTo(one, 9); // 0 and 2 share nothing but the domain
+    expect(edgeWeight(g, 0, 1)).toBeCloseTo(one, 9);
+    const listed = build(input(3, links, [{ kind: 'email_domain', value: 'acme.com' }]), RAW);
+    expect(listed.source.length).toBe(0);
+    expect(listed.stats.valuesAllowlisted).toBe(1); // one value
+  });
+
   it('an allow-listed subnet covers the addresses in it (a campus NAT IP links no one)', () => {
     // Found by review: listing a campus /24 left its NAT IP's evidence in place.
     for (const [ip, subnet] of [

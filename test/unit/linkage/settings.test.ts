@@ -175,6 +175,32 @@ describe('LINKAGE_WEIGHTS', () => {
     }
   });
 
+  it('refuses a subnet or prompt cap under corroborationMin while co-use is on (review, 12-06)', () => {
+    // co-use pairs are prompt and subnet evidence capped at kindCap × kindWeight (0.15 for
+    // subnets): under corroborationMin they could never corroborate, and no pair would link
+    expect(() => parseWeightOverrides('{"build":{"kindWeight":{"subnet":0.08}}}')).toThrow(
+      /build\.kindWeight\.subnet: kindCap × kindWeight\.subnet \(1 × 0\.08\) must be ≥ corroborationMin \(0\.1\)/,
+    );
+    expect(() => parseWeightOverrides('{"build":{"kindCap":0.5}}')).toThrow(
+      /build\.kindCap: kindCap × kindWeight\.subnet \(0\.5 × 0\.15\)/,
+    );
+    expect(() => parseWeightOverrides('{"build":{"corroborationMin":0.16}}')).toThrow(
+      /build\.corroborationMin: .*\(1 × 0\.15\) must be ≥ corroborationMin \(0\.16\)/,
+    );
+    expect(() =>
+      parseWeightOverrides('{"build":{"kindWeight":{"prompt":0.05},"minProposeWeight":0.05}}'),
+    ).toThrow(/build\.kindWeight\.prompt: kindCap × kindWeight\.prompt/);
+    // co-use off (either way), or the caps raised with it: accepted
+    for (const build of [
+      { kindWeight: { subnet: 0.08 }, coUseMaxPerKind: 0 },
+      { kindWeight: { subnet: 0.08 }, coUseWeight: 0 },
+      { corroborationMin: 0.16, kindCap: 2 },
+      { kindWeight: { subnet: 0.12 } },
+    ]) {
+      expect(() => parseWeightOverrides(JSON.stringify({ build }))).not.toThrow();
+    }
+  });
+
   it('refuses minProposeWeight above corroborationMin, each overridden or at its default', () => {
     expect(DEFAULTS.build.minProposeWeight).toBeLessThanOrEqual(DEFAULTS.build.corroborationMin);
     // both overridden
@@ -192,9 +218,9 @@ describe('LINKAGE_WEIGHTS', () => {
     );
     // equal is allowed, and so is lowering both together
     for (const build of [
-      { minProposeWeight: 0.2, corroborationMin: 0.2 },
+      { minProposeWeight: 0.2, corroborationMin: 0.2, kindCap: 2 },
       { minProposeWeight: 0.05, corroborationMin: 0.05 },
-      { corroborationMin: 0.3 },
+      { corroborationMin: 0.3, coUseMaxPerKind: 0 },
       { minProposeWeight: 0 },
     ]) {
       const o = parseWeightOverrides(JSON.stringify({ build }));

@@ -37,6 +37,16 @@ describe('a configuration error', () => {
   });
 });
 
+describe('a Neo4j that does not answer', () => {
+  it('stops start-up with one line naming the URI, no stack trace (review, 12-06)', () => {
+    // Nothing listens on port 1: the connection is refused at once.
+    const child = startService({ NEO4J_URI: 'bolt://127.0.0.1:1' });
+    expect(child.status).toBe(1);
+    expect(child.stderr).toMatch(/^cannot reach Neo4j at bolt:\/\/127\.0\.0\.1:1: /);
+    expect(child.stderr).not.toMatch(/^\s+at /m);
+  });
+});
+
 describe('a stop signal during start-up', () => {
   // A "Neo4j" that takes connections and never answers: start-up waits on it.
   const sockets = new Set<net.Socket>();
