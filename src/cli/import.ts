@@ -122,16 +122,22 @@ export async function importCommand(
     // Nothing to do here, but the file's lines are not all in until the longer one's are.
     else if (summary.match === 'continued') {
       if (!summary.continuedByComplete) process.exitCode = 3;
-    } else if (
-      summary.resumedFromLine > 0 &&
-      summary.lines === summary.resumedFromLine &&
-      // a file of only bad lines imported again is still the wrong file: exit 1 again
-      !(summary.written + summary.duplicates === 0 && summary.rejected > 0)
-    ) {
+    } else if (summary.resumedFromLine > 0 && summary.lines === summary.resumedFromLine) {
       const as = summary.matchedFile && summary.matchedFile !== path.resolve(file);
-      console.error(
-        `coterie: ${file} was already imported in full${as ? ` (as ${summary.matchedFile})` : ''}; nothing new was written`,
-      );
+      if (summary.written + summary.duplicates === 0 && summary.rejected > 0) {
+        // a file of only bad lines imported again is still the wrong file: exit 1 again
+        const where = as
+          ? `when it was imported as ${summary.matchedFile}; reasons in that import's reject file`
+          : `; reasons in ${summary.rejectFile}`;
+        console.error(
+          `coterie: no line of ${file} is a valid event (${summary.rejected} rejected${as ? ' ' : ''}${where}); it was imported before`,
+        );
+        process.exitCode = 1;
+      } else {
+        console.error(
+          `coterie: ${file} was already imported in full${as ? ` (as ${summary.matchedFile})` : ''}; nothing new was written`,
+        );
+      }
     } else reportRejects(file, summary);
   });
 }

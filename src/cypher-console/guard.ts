@@ -276,17 +276,18 @@ export const QUERY_MAX_NESTING = 32;
  *  - XOR: the planner rewrites each into AND / OR / NOT, doubling its work: 16 in a
  *    query planned in 0.6 s, 20 in 8 s, and 24 ran the embedded Neo4j out of heap (1 GiB:
  *    it died, and the service with it). QUERY_MAX_XOR.
- *  - Arithmetic and concatenation (+ * / % ^ ||): a chain is a left-deep tree, which
+ *  - Arithmetic and concatenation (+ - * / % ^ ||): a chain is a left-deep tree, which
  *    Neo4j's plan printer walks recursively: 350 `+` in a row overflowed its stack (an
- *    error with no code, a 500), 300 did not. QUERY_MAX_ARITHMETIC counts them over
- *    the whole query, which is at least the longest chain. (`-` is left out: it draws
- *    relationships, and 800 in a row planned.)
+ *    error with no code, a 500), 300 did not, and neither did 200 with a comparison
+ *    between each 100; 200 `+` and 200 `-` in turn did, and 800 `-`. QUERY_MAX_ARITHMETIC
+ *    counts them over the whole query, which is at least the longest chain; the `-` of
+ *    relationships count too (two in `(a)-[:R]->(b)`), which errs towards refusing.
  */
 export function operatorCounts(text: string): { xor: number; arithmetic: number } {
   const code = codeOnly(text);
   return {
     xor: code.match(/(?<![A-Za-z0-9_$])XOR(?![A-Za-z0-9_$])/gi)?.length ?? 0,
-    arithmetic: code.match(/\|\||[+*/%^]/g)?.length ?? 0,
+    arithmetic: code.match(/\|\||[-+*/%^]/g)?.length ?? 0,
   };
 }
 
@@ -331,6 +332,35 @@ const CLAUSE_WORDS = new Set(
  */
 const OPERAND_AFTER_WORDS = new Set('AS AND OR XOR NOT IS STARTS ENDS CONTAINS'.split(' '));
 const OPERAND_AFTER_CHARS = '.+-*/%^=<>,|:';
+
+/** For each closing bracket, the token that opened it; -1 for none (and for others). */
+function openers(toks: Token[]): Int32Array {
+  const openOf = new Int32Array(toks.length).fill(-1);
+  const open: number[] = [];
+  toks.forEach((t, j) => {
+    if (t.kind !== 'other') return;
+    if ('([{'.includes(t.text)) open.push(j);
+    else if (')]}'.includes(t.text) && open.length > 0) openOf[j] = open.pop() as number;
+  });
+  return openOf;
+}
+
+/**
+ * Whether the `}` at `close` ends a subquery, `CALL { … }` or `CALL (x) { … }`: only
+ * then can IN TRANSACTIONS follow it (review, 12-06: `{a: 1} IN transactions`, a map in
+ * a list called transactions, was refused). Unbalanced text counts as one, to refuse.
+ */
+function closesCall(toks: Token[], openOf: Int32Array, close: number): boolean {
+  const open = openOf[close] as number;
+  if (open < 0) return true;
+  let before = toks[open - 1];
+  if (before?.kind === 'other' && before.text === ')') {
+    const scope = openOf[open - 1] as number;
+    if (scope < 0) return true;
+    before = toks[scope - 1];
+  }
+  return isWord(before, 'CALL');
+}
 
 /**
  * For each token j: whether the word TRANSACTIONS comes at j's bracket level, from j on,
@@ -386,6 +416,7 @@ export function assertQueryText(text: string): void {
   }
   const toks = tokens(text);
   let ahead: Uint8Array | undefined; // made at the first `} IN`
+  let openOf: Int32Array | undefined;
   for (let i = 0; i < toks.length; i++) {
     const t = toks[i] as Token;
     if (t.kind !== 'word') continue;
@@ -395,7 +426,8 @@ export function assertQueryText(text: string): void {
       // IN TRANSACTIONS, IN 3 TRANSACTIONS, IN $n CONCURRENT TRANSACTIONS, and any other
       // expression before CONCURRENT: IN (2) …, IN 1+1 …, IN $p.n … (review, 12-05)
       ahead ??= transactionsAhead(toks);
-      if (ahead[i + 1] === 1) {
+      openOf ??= openers(toks);
+      if (ahead[i + 1] === 1 && closesCall(toks, openOf, i - 1)) {
         throw new AppError(
           'bad_request',
           "CALL { … } IN TRANSACTIONS cannot run in the console: it needs an implicit transaction, and analysts' queries run in one read transaction",

@@ -41,7 +41,7 @@ export const cypherRequestSchema = z
         message: `query may hold at most ${QUERY_MAX_XOR} XOR operators (Neo4j's planning doubles with each)`,
       })
       .refine((q) => operatorCounts(q).arithmetic <= QUERY_MAX_ARITHMETIC, {
-        message: `query may hold at most ${QUERY_MAX_ARITHMETIC} arithmetic or concatenation operators (+ * / % ^ ||)`,
+        message: `query may hold at most ${QUERY_MAX_ARITHMETIC} arithmetic or concatenation operators (+ - * / % ^ ||; a relationship's dashes count)`,
       }),
     params: z
       .record(z.string(), z.unknown())

@@ -243,7 +243,7 @@ async function loadLocked(opts: FirstLoadOptions): Promise<FirstLoadSummary> {
       if (pending > 0)
         throw new Error(
           `${file} has no line ended by a line feed: its last ${pending} bytes are read only once one ends them ` +
-            `(lines that end with a lone \r: convert them with tr '\r' '\n'); no database was built`,
+            `(lines that end with a lone \\r: convert them with tr '\\r' '\\n'); no database was built`,
         );
       if (folded.lines > 0)
         throw new Error(`${file} holds only blank lines; no database was built`);

@@ -81,12 +81,18 @@ export const weightOverridesSchema = z
           (build.coUseWeight ?? LINK.build.coUseWeight) > 0;
         if (!coUseOn) return;
         atMost('coUseMinSubnets', 'coUseMaxPerKind');
-        // Co-use is prompt and subnet evidence, each capped at kindCap × kindWeight: a cap
-        // under corroborationMin and co-use pairs never corroborate, silently (review, 12-06).
+        // Co-use is prompt and subnet evidence (both weak kinds), each capped at kindCap ×
+        // kindWeight. A pair it alone proposes is kept when both caps reach corroborationMin
+        // (two families) or their sum reaches weakOnlyMin; else co-use links no one,
+        // silently (review, 12-06).
         const kindCap = build.kindCap ?? LINK.build.kindCap;
         const min = build.corroborationMin ?? LINK.build.corroborationMin;
+        const weight = (kind: 'subnet' | 'prompt') =>
+          build.kindWeight?.[kind] ?? LINK.build.kindWeight[kind];
+        const capSum = kindCap * (weight('subnet') + weight('prompt'));
+        if (capSum >= (build.weakOnlyMin ?? LINK.build.weakOnlyMin)) return;
         for (const kind of ['subnet', 'prompt'] as const) {
-          const w = build.kindWeight?.[kind] ?? LINK.build.kindWeight[kind];
+          const w = weight(kind);
           if (kindCap * w >= min) continue;
           const path =
             build.kindWeight?.[kind] !== undefined
@@ -97,7 +103,7 @@ export const weightOverridesSchema = z
           ctx.addIssue({
             code: 'custom',
             path,
-            message: `kindCap × kindWeight.${kind} (${kindCap} × ${w}) must be ≥ corroborationMin (${min}) while co-use is on: co-use counts as ${kind} evidence capped there, so it could never corroborate; coUseMaxPerKind 0 turns co-use off`,
+            message: `kindCap × kindWeight.${kind} (${kindCap} × ${w}) must be ≥ corroborationMin (${min}) while co-use is on: co-use counts as ${kind} evidence capped there, so a pair only co-use proposes would never be kept (a weakOnlyMin at most the subnet and prompt caps' sum keeps it too); coUseMaxPerKind 0 turns co-use off`,
           });
         }
       }),

@@ -714,7 +714,8 @@ describe('POST /v1/cypher', () => {
     const sum = (n: number) => `WITH 1 AS x RETURN x${'+x'.repeat(n)} AS y`;
     const alternating = (n: number) =>
       `MATCH (a:Account) WHERE ${Array.from({ length: n }, (_, i) => `(a.x = ${i} ${i % 2 ? 'AND' : 'OR'} `).join('')}true${')'.repeat(n)} RETURN count(a) AS n`;
-    for (const query of [xor(24), sum(350), alternating(64)]) {
+    const mixed = `WITH 1 AS x RETURN x${'+x-x'.repeat(200)} AS y`; // overflowed too
+    for (const query of [xor(24), sum(350), mixed, alternating(64)]) {
       const res = await step('refused', cypher(query));
       expect([res.status, (res.body.error as { code?: string })?.code]).toEqual([
         400,

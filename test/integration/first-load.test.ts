@@ -320,7 +320,7 @@ describe('coterie import --first-load', () => {
     const event = fixture()[0] as string;
     for (const [name, text, why] of [
       ['unended', event, /has no line ended by a line feed: its last \d+ bytes/],
-      ['lone-cr', `${event}\r${event}\r`, /convert them with tr/],
+      ['lone-cr', `${event}\r${event}\r`, /a lone \\r: convert them with tr '\\r' '\\n'\)/],
       ['blank', '\n\n', /holds only blank lines; no database was built/],
     ] as const) {
       const file = path.join(dir, `${name}.jsonl`);

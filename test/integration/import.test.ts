@@ -1091,7 +1091,9 @@ describe('coterie import', () => {
     // Run again, it was answered "already imported in full" with exit 0 (review, 12-06).
     const again = await runCli(['import', file]);
     expect(again.code).toBe(1);
-    expect(again.stderr).toContain(`no line of ${file} is a valid event (4 rejected;`);
+    expect(again.stderr).toContain(
+      `no line of ${file} is a valid event (4 rejected; reasons in ${file}.rejects.jsonl); it was imported before`,
+    );
     expect(again.stderr).not.toContain('already imported in full');
   });
 });

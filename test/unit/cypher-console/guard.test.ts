@@ -408,6 +408,10 @@ describe('assertQueryText', () => {
       'RETURN {a: 1} IN [{a: 1}] AS transactions',
       'WITH 1 AS transactions RETURN {a:1} IN [] AND transactions > 0 AS x',
       'WITH 1 AS transactions RETURN {a:1} IN [] OR 2 = transactions AS x',
+      // a list called transactions after a map or a map projection: only a subquery's `}` counts
+      'WITH [{a: 1}] AS transactions RETURN {a: 1} IN transactions AS found',
+      'MATCH (a) WITH a, [] AS transactions RETURN a {.id} IN transactions AS found',
+      'WITH [] AS transactions RETURN CASE WHEN {a:1} IN [] THEN transactions ELSE 0 END AS x',
     ]) {
       expect([q, reasonOf(q)]).toEqual([q, undefined]);
     }
@@ -416,7 +420,26 @@ describe('assertQueryText', () => {
   it('finds IN TRANSACTIONS as a forward scan from each `} IN` does, in one pass', () => {
     // The scan ran from every `} IN` to the end: 20,000 characters of `{}IN` held the
     // service's thread for about a second (review). The one pass must answer as it did.
-    const WORDS = '{ } } ( ) [ ] IN IN TRANSACTIONS TRANSACTIONS RETURN ; . x'.split(' ');
+    const WORDS = '{ } } ( ) [ ] IN IN TRANSACTIONS TRANSACTIONS RETURN ; . x CALL CALL'.split(' ');
+    // the `}` ends CALL { … } or CALL (…) { … } (or closes nothing): only then is it a subquery
+    const closesCall = (toks: string[], close: number): boolean => {
+      // any bracket closes any, as in Neo4j: a stack over the text before `end`
+      const openAt = (end: number): number => {
+        const stack: number[] = [];
+        let opener = -1;
+        for (let j = 0; j <= end; j++) {
+          const t = toks[j] as string;
+          if ('([{'.includes(t)) stack.push(j);
+          else if (')]}'.includes(t)) opener = stack.pop() ?? -1;
+        }
+        return opener;
+      };
+      const open = openAt(close);
+      if (open < 0) return true;
+      if (toks[open - 1] !== ')') return toks[open - 1] === 'CALL';
+      const scope = openAt(open - 1);
+      return scope < 0 || toks[scope - 1] === 'CALL';
+    };
     const forward = (toks: string[], from: number): boolean => {
       let depth = 0;
       for (let j = from; j < toks.length; j++) {
@@ -428,19 +451,20 @@ describe('assertQueryText', () => {
         } else if (t === ';' && depth === 0) return false;
         else if (depth === 0 && /^[A-Z]/.test(t) && toks[j - 1] !== '.') {
           if (t === 'TRANSACTIONS') return true;
-          if (t === 'RETURN') return false;
+          if (t === 'RETURN' || t === 'CALL') return false;
         }
       }
       return false;
     };
     const r = rng(7);
     let refusedCount = 0;
-    for (let k = 0; k < 3000; k++) {
+    for (let k = 0; k < 8000; k++) {
       const toks = Array.from({ length: 2 + Math.floor(r() * 14) }, () => {
         return WORDS[Math.floor(r() * WORDS.length)] as string;
       });
       const expected = toks.some(
-        (t, i) => t === 'IN' && toks[i - 1] === '}' && forward(toks, i + 1),
+        (t, i) =>
+          t === 'IN' && toks[i - 1] === '}' && forward(toks, i + 1) && closesCall(toks, i - 1),
       );
       const q = toks.join(' ');
       const got = reasonOf(q);
@@ -449,7 +473,8 @@ describe('assertQueryText', () => {
     }
     expect(refusedCount).toBeGreaterThan(50); // both answers were exercised
     expect(reasonOf(`RETURN ${'{}IN'.repeat(4_998)}`)).toBeUndefined();
-    expect(reasonOf(`RETURN ${'{}IN'.repeat(4_998)} TRANSACTIONS`)).toBe(
+    expect(reasonOf(`RETURN ${'{}IN'.repeat(4_998)} TRANSACTIONS`)).toBeUndefined(); // maps
+    expect(reasonOf(`${'CALL {} IN '.repeat(1_800)}TRANSACTIONS`)).toBe(
       'bad_request:in_transactions',
     );
   });

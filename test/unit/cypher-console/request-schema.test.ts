@@ -26,7 +26,7 @@ describe('cypherRequestSchema', () => {
     expect(ok(xor(QUERY_MAX_XOR + 1))).toBe(false);
     expect(ok(`WITH true AS x RETURN x${' xor x'.repeat(24)} AS y`)).toBe(false);
     const sum = (op: string, n: number) => `WITH 1 AS x RETURN x${`${op}x`.repeat(n)} AS y`;
-    for (const op of ['+', '*', '/', '%', '^', '||']) {
+    for (const op of ['+', '-', '*', '/', '%', '^', '||']) {
       expect({ op, ok: ok(sum(op, QUERY_MAX_ARITHMETIC)) }).toEqual({ op, ok: true });
       expect({ op, ok: ok(sum(op, QUERY_MAX_ARITHMETIC + 1)) }).toEqual({ op, ok: false });
     }

@@ -184,6 +184,9 @@ describe('LINKAGE_WEIGHTS', () => {
     expect(() => parseWeightOverrides('{"build":{"kindCap":0.5}}')).toThrow(
       /build\.kindCap: kindCap × kindWeight\.subnet \(0\.5 × 0\.15\)/,
     );
+    expect(() =>
+      parseWeightOverrides('{"build":{"kindWeight":{"subnet":0.08},"weakOnlyMin":0.5}}'),
+    ).toThrow(/build\.kindWeight\.subnet: /);
     expect(() => parseWeightOverrides('{"build":{"corroborationMin":0.16}}')).toThrow(
       /build\.corroborationMin: .*\(1 × 0\.15\) must be ≥ corroborationMin \(0\.16\)/,
     );
@@ -196,6 +199,8 @@ describe('LINKAGE_WEIGHTS', () => {
       { kindWeight: { subnet: 0.08 }, coUseWeight: 0 },
       { corroborationMin: 0.16, kindCap: 2 },
       { kindWeight: { subnet: 0.12 } },
+      // the weak-only rule keeps a co-use pair: 0.08 + 0.35 ≥ 0.2 (second review, 12-06)
+      { kindWeight: { subnet: 0.08 }, weakOnlyMin: 0.2 },
     ]) {
       expect(() => parseWeightOverrides(JSON.stringify({ build }))).not.toThrow();
     }
