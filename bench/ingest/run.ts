@@ -41,6 +41,7 @@ import { Database, createDriver } from '../../src/platform/neo4j';
 import { startLocalNeo4j } from '../../src/platform/neo4j-local';
 import { peakRssMiB } from '../../src/platform/peak-rss';
 import { freePort, waitReady } from '../service';
+import { wholeOption } from '../options';
 import { generateIngestEvents } from './generate';
 
 const { values: args } = parseArgs({
@@ -58,7 +59,12 @@ const { values: args } = parseArgs({
     pagecache: { type: 'string' },
   },
 });
-const EVENTS = Number(args.events);
+const EVENTS = wholeOption('events', args.events);
+const ACCOUNTS = wholeOption('accounts', args.accounts);
+const CLIENTS = wholeOption('clients', args.clients);
+const REST_BATCH = wholeOption('rest-batch', args['rest-batch']);
+const IMPORT_BATCH = wholeOption('import-batch', args['import-batch']);
+const WARM_UP = wholeOption('warm-up', args['warm-up'], 0); // 0: a cold JVM
 // The service's own defaults: a bench at other sizes would not measure what ships.
 const shipped = loadConfig({});
 const memoryOption = (name: string, text: string): string => {
@@ -91,11 +97,9 @@ async function* lines(file: string): AsyncGenerator<string> {
 
 /** The warm-up file (generated once), or undefined with `--warm-up 0`. */
 async function warmUpFile(): Promise<string | undefined> {
-  const events = Number(args['warm-up']);
-  if (!Number.isInteger(events) || events < 0)
-    throw new Error(`--warm-up must be a whole number of events, got "${args['warm-up']}"`);
+  const events = WARM_UP;
   if (events === 0) return undefined;
-  const accounts = Math.max(1, Math.round((Number(args.accounts) * events) / EVENTS));
+  const accounts = Math.max(1, Math.round((ACCOUNTS * events) / EVENTS));
   const keyed = args.keyed ? '-keyed' : '';
   const file = path.join(OUT, `ingest-warm-up-${events}-${accounts}${keyed}.jsonl`);
   if (!existsSync(file)) {
@@ -309,7 +313,7 @@ async function post(url: string, bodies: readonly string[], clients: number): Pr
 }
 
 async function runPhase(phase: string, file: string): Promise<void> {
-  const batch = Number(args['import-batch']);
+  const batch = IMPORT_BATCH;
   // The first load makes a new database: nothing to warm.
   const warmUp = phase === 'first-load' ? undefined : await warmUpFile();
   const r =
@@ -319,11 +323,11 @@ async function runPhase(phase: string, file: string): Promise<void> {
         ? await importer(file, warmUp, batch)
         : phase === 'first-load'
           ? await firstLoadPhase(file)
-          : await rest(file, warmUp, Number(args.clients), Number(args['rest-batch']));
+          : await rest(file, warmUp, CLIENTS, REST_BATCH);
   const own = Math.round(process.resourceUsage().maxRSS / 1024);
   const result: PhaseResult = {
     phase,
-    warmUpEvents: warmUp ? Number(args['warm-up']) : 0,
+    warmUpEvents: warmUp ? WARM_UP : 0,
     events: r.events,
     seconds: Number(r.seconds.toFixed(2)),
     eventsPerSecond: Math.round(r.events / r.seconds),
@@ -341,10 +345,10 @@ async function orchestrate(): Promise<void> {
       `(the service ships ${shipped.NEO4J_LOCAL_HEAP} / ${shipped.NEO4J_LOCAL_PAGECACHE})`,
   );
   const keyed = args.keyed ? '-keyed' : '';
-  const file = path.join(OUT, `ingest-v2-${EVENTS}-${args.accounts}${keyed}.jsonl`);
+  const file = path.join(OUT, `ingest-v2-${EVENTS}-${ACCOUNTS}${keyed}.jsonl`);
   if (!existsSync(file)) {
     console.log(`generating ${EVENTS} events → ${file}`);
-    await generateIngestEvents(file, EVENTS, Number(args.accounts), 7, false, args.keyed);
+    await generateIngestEvents(file, EVENTS, ACCOUNTS, 7, false, args.keyed);
   }
   const results: Record<string, PhaseResult> = {};
   for (const phase of ['reference', 'importer', 'first-load', 'rest']) {

@@ -30,11 +30,13 @@ import { Metrics } from '../../src/platform/metrics';
 import { migrate } from '../../src/platform/migrations';
 import { Database, createDriver } from '../../src/platform/neo4j';
 import { startLocalNeo4j } from '../../src/platform/neo4j-local';
+import { createRng, randomInt } from '../../src/linkage/rng';
 
 const N = 100_000;
 
 async function child(url: string): Promise<void> {
   const { default: autocannon } = await import('autocannon');
+  const rng = createRng(1); // the same ids for every variant
   const r = await autocannon({
     url,
     connections: 64,
@@ -42,7 +44,7 @@ async function child(url: string): Promise<void> {
     requests: [
       {
         setupRequest: (req: { path: string }) => {
-          req.path = `/v1/accounts/acc:${Math.floor(Math.random() * N)}/cluster`;
+          req.path = `/v1/accounts/acc:${randomInt(rng, N)}/cluster`;
           return req;
         },
       },

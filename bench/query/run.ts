@@ -24,8 +24,10 @@
  * measured lookup of all rounds pooled (the rounds' latency histograms merged), not on
  * a median of per-round p99s; the per-round p99s are printed too. `--no-index` measures
  * the Neo4j path instead. Exits 1 when any request failed or answered other than 2xx.
+ * The ids each lookup run asks for are drawn from `--seed` (each round its own seed), so a
+ * run asks for the same ids as another with the same options.
  *
- *   npx tsx bench/query/run.ts [--accounts 1000000] [--duration 20] [--connections 64] [--rounds 3]
+ *   npx tsx bench/query/run.ts [--accounts 1000000] [--duration 20] [--connections 64] [--rounds 3] [--seed 1]
  *     [--log-level info] [--log-sync] [--no-auth] [--no-index] [--no-rate-limit]
  *   (NEO4J_URI=bolt://… to use an existing, EMPTY database instead of a fresh local one)
  */
@@ -50,6 +52,8 @@ import { Metrics } from '../../src/platform/metrics';
 import { migrate } from '../../src/platform/migrations';
 import { Database, createDriver } from '../../src/platform/neo4j';
 import { startLocalNeo4j } from '../../src/platform/neo4j-local';
+import { createRng, randomInt } from '../../src/linkage/rng';
+import { shareOption, wholeOption } from '../options';
 
 const { values: args } = parseArgs({
   options: {
@@ -59,6 +63,7 @@ const { values: args } = parseArgs({
     'cluster-share': { type: 'string', default: '0.3' },
     'cluster-size': { type: 'string', default: '10' },
     rounds: { type: 'string', default: '3' },
+    seed: { type: 'string', default: '1' },
     'no-index': { type: 'boolean', default: false },
     'log-level': { type: 'string', default: 'info' },
     'no-auth': { type: 'boolean', default: false },
@@ -84,15 +89,18 @@ interface Measured {
 
 /** Child mode: run autocannon against a URL template and print JSON figures. */
 async function childMain(spec: string): Promise<void> {
-  const { url, random, accounts, duration, connections, headers } = JSON.parse(spec) as {
+  const { url, random, seed, accounts, duration, connections, headers } = JSON.parse(spec) as {
     url: string;
     random: boolean;
+    /** the ids asked for: the same sequence for the same seed */
+    seed: number;
     accounts: number;
     duration: number;
     connections: number;
     headers: Record<string, string>;
   };
   const { default: autocannon } = await import('autocannon');
+  const rng = createRng(seed);
   const raw = await autocannon({
     url,
     connections,
@@ -103,7 +111,7 @@ async function childMain(spec: string): Promise<void> {
       ? [
           {
             setupRequest: (req: { path: string }) => {
-              req.path = `/v1/accounts/acc:${Math.floor(Math.random() * accounts)}/cluster`;
+              req.path = `/v1/accounts/acc:${randomInt(rng, accounts)}/cluster`;
               return req;
             },
           },
@@ -145,7 +153,12 @@ function measure(spec: object): Promise<Measured> {
  * 50,000 accounts (and their clusters) per write transaction; memberships are
  * matched through the unique Account(id) index from the migrations.
  */
-async function seed(db: Database, accounts: number, share: number, size: number): Promise<void> {
+async function seedGraph(
+  db: Database,
+  accounts: number,
+  share: number,
+  size: number,
+): Promise<void> {
   const batch = 50_000;
   const clustered = Math.floor((accounts * share) / size) * size;
   const started = Date.now();
@@ -209,10 +222,13 @@ const BENCH_KEY = 'bench-analyst-key';
 
 async function main(): Promise<void> {
   let logFile: string | undefined;
-  const accounts = Number(args.accounts);
-  const duration = Number(args.duration);
-  const connections = Number(args.connections);
-  const rounds = Number(args.rounds);
+  const accounts = wholeOption('accounts', args.accounts);
+  const duration = wholeOption('duration', args.duration);
+  const connections = wholeOption('connections', args.connections);
+  const rounds = wholeOption('rounds', args.rounds);
+  const seed = wholeOption('seed', args.seed, 0);
+  const clusterShare = shareOption('cluster-share', args['cluster-share']);
+  const clusterSize = wholeOption('cluster-size', args['cluster-size'], 2);
   const loadAtStart = load();
   let uri = process.env.NEO4J_URI;
   let password = process.env.NEO4J_PASSWORD ?? '';
@@ -244,7 +260,7 @@ async function main(): Promise<void> {
   const cypher = loadCypher();
   try {
     await migrate(db, cypher);
-    await seed(db, accounts, Number(args['cluster-share']), Number(args['cluster-size']));
+    await seedGraph(db, accounts, clusterShare, clusterSize);
 
     // The service's log, as main.ts makes it (LOG_SYNC decides buffering), into a file.
     logFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'coterie-bench-query-log-')), 'log');
@@ -285,6 +301,7 @@ async function main(): Promise<void> {
     const lookupSpec = {
       url: serviceUrl,
       random: true,
+      seed, // each run below its own: seed + 1000 × round + 1
       accounts,
       duration,
       connections,
@@ -299,14 +316,14 @@ async function main(): Promise<void> {
     // Warm-up of both routes alike (JIT, connection pool, page cache): the bare route's
     // first round would otherwise run colder than the lookup's.
     await measure({ ...bareSpec, duration: 5 });
-    await measure({ ...lookupSpec, duration: 5 });
+    await measure({ ...lookupSpec, duration: 5, seed: seed + 1_000_000 });
     const bareRuns: Figures[] = [];
     const lookupRuns: Figures[] = [];
     const lookupRaw: RawResult[] = [];
     const loadPerRound: number[][] = [];
     for (let round = 0; round < rounds; round++) {
       bareRuns.push((await measure(bareSpec)).figures);
-      const lookup = await measure(lookupSpec);
+      const lookup = await measure({ ...lookupSpec, seed: seed + 1000 * round + 1 });
       lookupRuns.push(lookup.figures);
       lookupRaw.push(lookup.raw);
       loadPerRound.push(load());
