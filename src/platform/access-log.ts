@@ -58,13 +58,18 @@ export function accessLog(logger: Logger, skip: (path: string) => boolean): Requ
     if (skip(req.path)) return next();
     const started = performance.now();
     const id = ++seq;
-    res.on('finish', () => {
+    // 'close', not 'finish': a client that hangs up before its answer gets no 'finish',
+    // and its request (an ingest batch still written, a run triggered) went unlogged
+    // (review, 12-06). Its line says aborted, with no status: none was sent.
+    res.once('close', () => {
+      const answered = res.writableFinished;
+      const status = answered ? res.statusCode : 499;
       logger.info(
         {
           reqId: id,
           method: req.method,
-          url: loggedUrl(req.originalUrl, pathShown(req.route !== undefined, res.statusCode)),
-          status: res.statusCode,
+          url: loggedUrl(req.originalUrl, pathShown(req.route !== undefined, status)),
+          ...(answered ? { status } : { aborted: true }),
           ms: Math.round((performance.now() - started) * 10) / 10,
           caller: req.principal?.name,
         },

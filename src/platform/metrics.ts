@@ -53,10 +53,13 @@ export class Metrics {
   middleware(): RequestHandler {
     return (req, res, next) => {
       const end = this.httpDuration.startTimer();
-      res.on('finish', () => {
+      // 'close': a request whose client hung up before the answer is counted too, as
+      // status "aborted" (review, 12-06: it was not counted at all).
+      res.once('close', () => {
         // Route templates, never raw paths: account ids must not become label values.
         const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
-        end({ method: req.method, route, status: String(res.statusCode) });
+        const status = res.writableFinished ? String(res.statusCode) : 'aborted';
+        end({ method: req.method, route, status });
       });
       next();
     };

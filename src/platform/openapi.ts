@@ -213,6 +213,7 @@ function paths(): RouteConfig[] {
           "the client's name for this batch: a resend under it (same caller, same events) within INGEST_EVENT_ID_RETENTION_DAYS is answered with the first request's counts and writes nothing; another batch under it is 422 idempotency_key_reused",
         ),
         body: {
+          required: true,
           content: {
             'application/json': { schema: z.object({ events: z.array(eventSchema) }).strict() },
           },
@@ -296,6 +297,7 @@ function paths(): RouteConfig[] {
       security: bearer,
       request: {
         body: {
+          required: true,
           content: {
             'application/json': {
               schema: entryBody,
@@ -393,7 +395,7 @@ function paths(): RouteConfig[] {
         headers: idempotencyKeyHeader(
           "the client's name for this verdict: a resend under it (same caller, same cluster, verdict, note and allowlistSharedValues) is answered with the first request's verdict and records nothing; another verdict under it is 422 idempotency_key_reused",
         ),
-        body: { content: { 'application/json': { schema: verdictRequestSchema } } },
+        body: { required: true, content: { 'application/json': { schema: verdictRequestSchema } } },
       },
       responses: {
         201: {
@@ -467,7 +469,9 @@ function paths(): RouteConfig[] {
       summary:
         'Ad-hoc read-only Cypher with parameters (timeout, row cap; audited). Analysts and admins, or as CYPHER_CONSOLE says: admins only, or off (403)',
       security: bearer,
-      request: { body: { content: { 'application/json': { schema: cypherRequestSchema } } } },
+      request: {
+        body: { required: true, content: { 'application/json': { schema: cypherRequestSchema } } },
+      },
       responses: {
         200: json(cypherResultSchema, 'rows'),
         ...errors(400, 401, 403, 429, 504),

@@ -116,6 +116,21 @@ describe('documented query parameters', () => {
     expect(op.description).toMatch(/body.*when it has `kind`/);
   });
 
+  it('marks a body required where the route refuses its absence (400), optional where it reads {} (review, 12-06)', () => {
+    const body = (method: string, path: string) =>
+      (paths[path]?.[method as keyof (typeof paths)[string]] as Operation).requestBody?.required;
+    for (const [method, path] of [
+      ['post', '/v1/events'],
+      ['post', '/v1/allowlist'],
+      ['post', '/v1/clusters/{id}/verdict'],
+      ['post', '/v1/cypher'],
+    ] as const)
+      expect([method, path, body(method, path)]).toEqual([method, path, true]);
+    // these read a missing body as {}
+    expect(body('post', '/v1/linkage/runs')).not.toBe(true);
+    expect(body('post', '/v1/investigations/{name}')).not.toBe(true);
+  });
+
   it('no other operation documents query parameters', () => {
     const withQuery = Object.entries(paths).flatMap(([path, ops]) =>
       Object.entries(ops)
