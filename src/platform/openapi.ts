@@ -17,7 +17,7 @@ import swaggerUi from 'swagger-ui-express';
 import { z } from 'zod';
 import { ROLES } from './auth';
 import { isIngestBatch } from './rate-limit';
-import { BODY_METHODS } from './http';
+import { BODY_METHODS, notFound } from './http';
 import {
   accountIdParam,
   accountProfileSchema,
@@ -542,6 +542,11 @@ export function openApiRoutes(): Router {
   router.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument());
   });
+  // swagger-ui-express answers any …/package.json with a plain-text 404 of its own;
+  // ours has the one error shape (review, 12-06).
+  router.use('/docs', (req, res, next) =>
+    req.path.endsWith('/package.json') ? notFound(req, res, next) : next(),
+  );
   router.use('/docs', swaggerUi.serve);
   router.get('/docs', swaggerUi.setup(openApiDocument(), { customSiteTitle: 'Coterie API' }));
   return router;

@@ -113,6 +113,9 @@ describe('GET /openapi.json', () => {
     const init = await fetch(`${svc.url}/docs/swagger-ui-init.js`, { headers: auth('analyst') });
     expect(init.status).toBe(200);
     expect(await init.text()).toContain('/v1/clusters/{id}/verdict');
+    // swagger-ui-express's own plain-text 404 for …/package.json answered there (review, 12-06)
+    const pkg = await getJson(`${svc.url}/docs/x/package.json`, auth('analyst'));
+    expect(pkg).toMatchObject({ status: 404, body: { error: { code: 'not_found' } } });
   });
 
   it('needs a key, of any role, unless OPENAPI_PUBLIC opens it', async () => {
