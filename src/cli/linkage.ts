@@ -56,6 +56,10 @@ export async function linkageRunCommand(opts: { seed?: number }): Promise<void> 
       if (started) bar.stop();
       console.log(JSON.stringify(summary, null, 2));
       if (summary.status !== 'succeeded') process.exitCode = stop.signal.aborted ? 130 : 1;
+      else if (stop.signal.aborted) {
+        // the stop came after the swap: the "marked failed" said then did not happen
+        process.stderr.write('the run had already published when the stop came: it succeeded\n');
+      }
     } catch (err) {
       if (started) bar.stop();
       if (stop.signal.aborted) {
@@ -79,7 +83,10 @@ export async function linkageRunCommand(opts: { seed?: number }): Promise<void> 
 }
 
 export function linkageCommand(): Command {
-  const linkage = new Command('linkage').description('linkage runs: link, cluster, score, publish');
+  // its own Command: showHelpAfterError is not inherited from the program's
+  const linkage = new Command('linkage')
+    .description('linkage runs: link, cluster, score, publish')
+    .showHelpAfterError();
   linkage
     .command('run')
     .description('run linkage now (one run at a time across all processes)')
