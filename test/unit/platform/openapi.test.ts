@@ -147,6 +147,12 @@ describe('documented failures every route of a kind can answer with', () => {
   ).flatMap(([path, byMethod]) => Object.entries(byMethod).map(([m, op]) => ({ m, path, op })));
   const statuses = (op: Operation) => Object.keys(op.responses);
 
+  it('500 internal on every operation: any route can fail on a fault of ours (review, 12-06)', () => {
+    for (const { m, path, op } of ops)
+      expect([m, path, statuses(op)]).toEqual([m, path, expect.arrayContaining(['500'])]);
+    expect(ops.length).toBeGreaterThan(20);
+  });
+
   it('400, 413 and 415 on every method whose body is parsed; 400 wherever there is a path parameter', () => {
     const bodyOps = ops.filter(({ m }) => BODY_METHODS.includes(m.toUpperCase()));
     // The body reading routes: every POST, and DELETE /v1/allowlist (body or query).
