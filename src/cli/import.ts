@@ -126,11 +126,11 @@ export async function importCommand(
       const as = summary.matchedFile && summary.matchedFile !== path.resolve(file);
       if (summary.written + summary.duplicates === 0 && summary.rejected > 0) {
         // a file of only bad lines imported again is still the wrong file: exit 1 again
-        const where = as
-          ? `when it was imported as ${summary.matchedFile}; reasons in that import's reject file`
+        const reasons = as
+          ? ` when it was imported as ${summary.matchedFile}; reasons in that import's reject file`
           : `; reasons in ${summary.rejectFile}`;
         console.error(
-          `coterie: no line of ${file} is a valid event (${summary.rejected} rejected${as ? ' ' : ''}${where}); it was imported before`,
+          `coterie: no line of ${file} is a valid event (${summary.rejected} rejected${reasons}); it was imported before`,
         );
         process.exitCode = 1;
       } else {

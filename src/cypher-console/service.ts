@@ -37,11 +37,19 @@ export const cypherRequestSchema = z
       .refine((q) => nestingDepth(q) <= QUERY_MAX_NESTING, {
         message: `query may nest at most ${QUERY_MAX_NESTING} levels (brackets, CASE … END, and NOT, - or + in a row)`,
       })
-      .refine((q) => operatorCounts(q).xor <= QUERY_MAX_XOR, {
-        message: `query may hold at most ${QUERY_MAX_XOR} XOR operators (Neo4j's planning doubles with each)`,
-      })
-      .refine((q) => operatorCounts(q).arithmetic <= QUERY_MAX_ARITHMETIC, {
-        message: `query may hold at most ${QUERY_MAX_ARITHMETIC} arithmetic or concatenation operators (+ - * / % ^ ||; a relationship's dashes count)`,
+      // one pass over the text for both counts
+      .superRefine((q, ctx) => {
+        const { xor, arithmetic } = operatorCounts(q);
+        if (xor > QUERY_MAX_XOR)
+          ctx.addIssue({
+            code: 'custom',
+            message: `query may hold at most ${QUERY_MAX_XOR} XOR operators (Neo4j's planning doubles with each)`,
+          });
+        if (arithmetic > QUERY_MAX_ARITHMETIC)
+          ctx.addIssue({
+            code: 'custom',
+            message: `query may hold at most ${QUERY_MAX_ARITHMETIC} arithmetic or concatenation operators (+ - * / % ^ ||; a relationship's dashes count)`,
+          });
       }),
     params: z
       .record(z.string(), z.unknown())
