@@ -7,6 +7,7 @@
  * transaction memory limit (422, Neo4j stays up).
  */
 import neo4jDriver from 'neo4j-driver';
+import { executeQuery } from '../../src/cypher-console/execute';
 import { mapQueryError } from '../../src/cypher-console/service';
 import { AuditLog } from '../../src/platform/audit';
 import { AppError } from '../../src/platform/errors';
@@ -954,6 +955,38 @@ describe('query workers', () => {
       // Handed to the dead worker, it was a 504 at the deadline (7 s). No bound on the time
       // taken: a new worker loads through tsx here, seconds on a loaded machine.
       expect((await step('after', workers.run(spec, caps, opts))).rows).toHaveLength(1);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it("the console's own read paths are read transactions: Neo4j refuses a write the guard let by", async () => {
+    // Review, 12-06: the test above this file's "second line of defence" ran the write
+    // through Database.read, which the console never uses; these are the two it does.
+    const connection = { uri: neo4j.uri, user: neo4j.user, password: neo4j.password };
+    const db = openDatabase(connection);
+    const workers = new QueryWorkers(db, connection, 64, createLogger('silent'));
+    const caps = { maxRows: 10, maxBytes: 1 << 20 };
+    const opts = { timeoutMs: 5000, fetchSize: 1 };
+    const write = { text: 'CREATE (:Hacked) RETURN 1 AS one', params: {}, checkPlan: false };
+    try {
+      const paths = {
+        worker: () => workers.run(write, caps, opts),
+        inProcess: () => db.readOnce((tx) => executeQuery(tx, write, caps), opts),
+      };
+      for (const [path, run] of Object.entries(paths)) {
+        const err = await run().then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect({ path, code: (err as { code?: string } | undefined)?.code }).toEqual({
+          path,
+          code: 'Neo.ClientError.Statement.AccessMode',
+        });
+        expect(mapQueryError(err)).toMatchObject({ code: 'write_not_allowed', status: 403 });
+      }
+      const count = await neo4j.driver.executeQuery('MATCH (n:Hacked) RETURN count(n) AS n');
+      expect(count.records[0]?.get('n').toNumber()).toBe(0);
     } finally {
       await db.close();
     }

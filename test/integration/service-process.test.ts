@@ -5,7 +5,7 @@
  * embedded Neo4j dies under it, the service says so and exits instead of answering
  * every request with a slow 503.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -34,8 +34,11 @@ interface Service {
  * second process that relays signals and SIGKILLs the service when it does not hear back
  * within 30 ms (seen under load as exit 130 with no shutdown at all).
  */
-async function startServiceProcess(env: Record<string, string> = {}): Promise<Service> {
-  const svc = spawnServiceProcess(env);
+async function startServiceProcess(
+  env: Record<string, string> = {},
+  entry = SOURCE_ENTRY,
+): Promise<Service> {
+  const svc = spawnServiceProcess(env, entry);
   const { child, output } = svc;
   let url: string | undefined;
   for (const until = Date.now() + 180_000; ;) {
@@ -57,9 +60,15 @@ async function startServiceProcess(env: Record<string, string> = {}): Promise<Se
   return { ...svc, url };
 }
 
+/** How the tests run the service: src/ through tsx. */
+const SOURCE_ENTRY = ['--import', 'tsx', 'src/main.ts'];
+
 /** The service process, just started (`env` over the defaults below). */
-function spawnServiceProcess(env: Record<string, string> = {}): Omit<Service, 'url'> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+function spawnServiceProcess(
+  env: Record<string, string> = {},
+  entry = SOURCE_ENTRY,
+): Omit<Service, 'url'> {
+  const child = spawn(process.execPath, entry, {
     cwd: root,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -136,6 +145,64 @@ async function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
     clearTimeout(timer);
   }
 }
+
+it('the built service (`npm start`: node dist/src/main.js) runs its worker threads from dist/', async () => {
+  // Review, 12-06: every other test runs src/ through tsx, so the built branch of
+  // workerEntry (`<name>.js` beside the caller), the one `npm start`, the CLI and the
+  // Docker image take, never ran. Built here as `npm run build` builds (incremental).
+  execFileSync(
+    process.execPath,
+    [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
+    {
+      cwd: root,
+      stdio: 'pipe',
+    },
+  );
+  // A folder of its own: the tests below expect a database no run has published into.
+  const own = fs.mkdtempSync(path.join(os.tmpdir(), 'coterie-service-built-'));
+  const svc = await startServiceProcess({ NEO4J_LOCAL_DATA_DIR: own }, ['dist/src/main.js']);
+  try {
+    const post = (route: string, body: unknown) =>
+      fetch(`${svc.url}${route}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const ring = ['built-1', 'built-2', 'built-3', 'built-4'];
+    const events = ring.map((accountId) => ({
+      type: 'payment',
+      accountId,
+      at: '2026-02-20T12:00:00Z',
+      paymentMethod: 'pm-built',
+    }));
+    expect((await post('/v1/events', { events })).status).toBe(200);
+    // The linkage's compute runs in a worker thread (compute-worker).
+    const started = await post('/v1/linkage/runs', {});
+    expect(started.status).toBe(202);
+    const { runId } = (await started.json()) as { runId: string };
+    let run: { status: string; error?: string } = { status: 'running' };
+    for (const until = Date.now() + 120_000; run.status === 'running';) {
+      if (Date.now() > until) throw new Error(`run ${runId} still running after 120 s`);
+      await new Promise((r) => setTimeout(r, 200));
+      run = (await (await fetch(`${svc.url}/v1/linkage/runs/${runId}`)).json()) as typeof run;
+    }
+    expect(run).toMatchObject({ status: 'succeeded' });
+    // The console's queries run in a worker thread of their own (query-worker).
+    const res = await post('/v1/cypher', {
+      query: 'MATCH (a:Account) WHERE a.id STARTS WITH $p RETURN count(a) AS n',
+      params: { p: 'built-' },
+    });
+    expect(await res.json()).toMatchObject({ rows: [{ n: ring.length }] });
+    process.kill(-svc.child.pid!, 'SIGTERM');
+    expect(await within(60_000, 'service exit', svc.exited)).toBe(0);
+  } finally {
+    if (svc.child.exitCode === null) {
+      process.kill(-svc.child.pid!, 'SIGKILL');
+      await svc.exited;
+    }
+    fs.rmSync(own, { recursive: true, force: true });
+  }
+});
 
 it('Ctrl-C during a linkage run: the run is marked failed, the lease is free, all stops', async () => {
   const svc = await startServiceProcess();

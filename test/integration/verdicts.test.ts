@@ -13,7 +13,7 @@ import { loadCypher, query } from '../../src/platform/cypher';
 import { createLogger } from '../../src/platform/logger';
 import { Database, int, type ManagedTransaction, type QueryRunner } from '../../src/platform/neo4j';
 import { VerdictService } from '../../src/verdicts/service';
-import { CommitsTwice, startTestNeo4j, type TestNeo4j } from '../support/neo4j';
+import { CommitsTwice, startTestNeo4j, type TestNeo4j, waitForBlocked } from '../support/neo4j';
 import { postJson, startService, type TestService } from '../support/service';
 import {
   API_KEYS,
@@ -202,7 +202,14 @@ describe('POST /v1/clusters/{id}/verdict', () => {
         note: 'in between',
         runId: 'r-1',
       });
-      await new Promise((r) => setTimeout(r, 1000));
+      // Waiting on the pointer's lock shows the verdict read it before the swap committed
+      // (a sleep let a slow verdict arrive after it and pass without the lock).
+      await waitForBlocked(
+        neo4j.driver,
+        1,
+        'the verdict never waited on the pointer',
+        'verdictLockedAt',
+      );
       await tx.commit();
       const res = await pending;
       expect(res).toMatchObject({
