@@ -94,6 +94,14 @@ export interface FirstLoadSummary extends ImportProgress {
 
 const PROGRESS_MS = 500;
 
+/** Settles once `signal` aborts (never without one). */
+function whenAborted(signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) resolve();
+    else signal?.addEventListener('abort', () => resolve(), { once: true });
+  });
+}
+
 export async function firstLoad(opts: FirstLoadOptions): Promise<FirstLoadSummary> {
   // One first load per data directory (first-load-lock.ts says why).
   const dataDir = path.resolve(opts.dataDir);
@@ -288,11 +296,17 @@ async function loadLocked(opts: FirstLoadOptions): Promise<FirstLoadSummary> {
     try {
       const db = openDatabase({ uri: local.uri, user: local.user, password: local.password });
       try {
-        await migrate(db, opts.cypher, { log });
-        // The online importer then sees these bytes as done and adds nothing twice.
-        await db.write((tx) =>
-          recordImported(tx, opts.cypher, identity, progress, folded.endsWithNewline),
-        );
+        const finish = (async () => {
+          await migrate(db, opts.cypher, { log });
+          // The online importer then sees these bytes as done and adds nothing twice.
+          await db.write((tx) =>
+            recordImported(tx, opts.cypher, identity, progress, folded.endsWithNewline),
+          );
+        })();
+        finish.catch(() => undefined); // settled by the close below once stopped
+        // Stopped while the indexes populate (minutes on a big store): not waited for, as
+        // the staging store they are built in is thrown away (review, 12-06).
+        await Promise.race([finish, whenAborted(opts.signal)]);
       } finally {
         await db.close();
       }

@@ -92,6 +92,7 @@ export const configSchema = z.object({
   NEO4J_LOCAL_HEAP: memorySize('2g'),
   NEO4J_LOCAL_PAGECACHE: memorySize('1g'),
   NEO4J_LOCAL_GC: z.enum(COLLECTORS).default('g1'),
+  NEO4J_LOCAL_START_TIMEOUT_MS: ms(180_000, 1000),
 
   INGEST_MAX_EVENTS: int(10000, 1),
   INGEST_MAX_BODY_BYTES: int(10 * 1024 * 1024, 1024),

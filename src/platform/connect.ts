@@ -52,6 +52,7 @@ export async function connect(
       heap: config.NEO4J_LOCAL_HEAP,
       pagecache: config.NEO4J_LOCAL_PAGECACHE,
       collector: config.NEO4J_LOCAL_GC,
+      startTimeoutMs: config.NEO4J_LOCAL_START_TIMEOUT_MS,
       log: (msg) => logger.info(msg),
       buildLog: opts.buildLog,
     }).catch((err: unknown) => {

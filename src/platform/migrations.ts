@@ -105,7 +105,7 @@ interface IndexState {
 /**
  * Waits until every index is online, saying how far the populating ones are, or one has
  * failed (returned). No time cap: populating a new index on a large graph takes as long
- * as the graph needs, and a stop signal ends the wait. Read in write sessions: on a
+ * as the graph needs; a stop ends the wait by closing the database. Read in write sessions: on a
  * cluster, where the schema was just written, not a secondary that may lag.
  */
 async function indexesOnline(db: Database, opts: MigrateOptions): Promise<IndexState | undefined> {

@@ -51,6 +51,11 @@ export interface LocalNeo4jOptions {
   pagecache?: string;
   /** Garbage collector (default 'g1'; see GC_ARGS). */
   collector?: Collector;
+  /**
+   * How long to wait for the launcher's READY line (default 180 s): Neo4j recovers a
+   * store whose process was killed (replays its transaction logs) before it is ready.
+   */
+  startTimeoutMs?: number;
   /** More JVM options (e.g. the first load's JIT choice). */
   jvmArgs?: readonly string[];
   /**
@@ -247,7 +252,7 @@ export function pidAlive(pid: number): boolean {
 export async function acquireLock(
   lockPath: string,
   log: (msg: string) => void,
-  hooks: { beforeBreak?: () => void } = {},
+  hooks: { beforeBreak?: () => void; signal?: AbortSignal } = {},
 ): Promise<() => void> {
   const deadline = Date.now() + BUILD_TIMEOUT_MS;
   let announced = false;
@@ -305,6 +310,8 @@ export async function acquireLock(
     if (Date.now() > deadline) {
       throw new Error(`neo4j-local: timed out waiting for the build lock ${lockPath}`);
     }
+    // Ctrl-C while another process builds: not ignored for the rest of its build.
+    if (hooks.signal?.aborted) throw new Error('neo4j-local: the launcher build was stopped');
     await sleep(500);
   }
 }
@@ -428,7 +435,7 @@ export async function ensureLauncherBuilt(
   if (isUpToDate(p, stamp)) return p.jar;
 
   fs.mkdirSync(p.target, { recursive: true });
-  const release = await acquireLock(p.lock, log);
+  const release = await acquireLock(p.lock, log, { signal });
   try {
     if (isUpToDate(p, stamp)) return p.jar; // built by whoever held the lock
     log('neo4j-local: building the launcher with Maven (first run downloads Neo4j)');
@@ -477,6 +484,16 @@ function javaBinary(): string {
  * marker only while it is still its own. Archives are removed when the launcher is
  * rebuilt; an unusable one (another JDK) is ignored by the JVM.
  */
+/** The jar's modification time and inode ('' when it is gone): changed by a rebuild. */
+function jarStamp(jar: string): string {
+  try {
+    const st = fs.statSync(jar);
+    return `${st.mtimeMs}/${st.ino}`;
+  } catch {
+    return '';
+  }
+}
+
 export function classArchive(
   kind: string,
   p: { target: string; jar: string } = launcherPaths(),
@@ -506,6 +523,9 @@ export function classArchive(
   }
   removeOldDumps(p.target, `${kind}.jsa.`);
   const tmp = `${archive}.${id}.tmp`;
+  // The dump describes the jar this JVM loaded: rebuilt meanwhile, it would be installed
+  // as current for the new jar, refused by every later JVM and never replaced.
+  const jarAtStart = jarStamp(p.jar);
   const ownMarker = () => {
     try {
       if (fs.readFileSync(marker, 'utf8') === token) fs.rmSync(marker, { force: true });
@@ -519,8 +539,9 @@ export function classArchive(
     args: [...quiet, '-Xlog:cds*=error:stderr', `-XX:ArchiveClassesAtExit=${tmp}`],
     exited: (code) => {
       try {
-        if (code === 0 && fs.existsSync(tmp)) fs.renameSync(tmp, archive);
-        else fs.rmSync(tmp, { force: true });
+        if (code === 0 && fs.existsSync(tmp) && jarStamp(p.jar) === jarAtStart) {
+          fs.renameSync(tmp, archive);
+        } else fs.rmSync(tmp, { force: true });
       } catch {
         // best effort: without an archive the next JVM just starts slower
       } finally {
@@ -613,6 +634,14 @@ let boltFilesHookInstalled = false;
  * runs it: a process.exit() (a start-up failure after connect) never lets the launcher's
  * `exited` promise settle, and the password must not outlive the Neo4j it opens.
  */
+function readOrNull(file: string): string | null {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
 export function writeBoltFiles(dataDir: string, uri: string, password: string): () => void {
   const uriFile = path.join(dataDir, BOLT_URI_FILE);
   const passwordFile = path.join(dataDir, BOLT_PASSWORD_FILE);
@@ -622,6 +651,9 @@ export function writeBoltFiles(dataDir: string, uri: string, password: string): 
   // Once only: after this Neo4j exits, another may have written its own files here.
   const remove = () => {
     if (!boltFiles.delete(remove)) return;
+    // Another launcher's already (it waited for this one's lock, see Launcher.lockDataDir).
+    const written = readOrNull(uriFile);
+    if (written !== null && written !== `${uri}\n`) return;
     for (const file of [uriFile, passwordFile]) {
       try {
         fs.rmSync(file, { force: true });
@@ -799,10 +831,15 @@ export async function startLocalNeo4j(opts: LocalNeo4jOptions): Promise<LocalNeo
           : `cannot spawn java: ${err.message}`,
       );
     let timer: NodeJS.Timeout | undefined;
+    const startTimeoutMs = opts.startTimeoutMs ?? START_TIMEOUT_MS;
     const armTimer = () => {
       timer = setTimeout(
-        () => fail(`no READY line within ${START_TIMEOUT_MS / 1000}s`),
-        START_TIMEOUT_MS,
+        () =>
+          fail(
+            `no READY line within ${startTimeoutMs / 1000}s; a store recovering after a crash ` +
+              'may need longer: NEO4J_LOCAL_START_TIMEOUT_MS',
+          ),
+        startTimeoutMs,
       );
     };
     if (!opts.bulkImport) armTimer();

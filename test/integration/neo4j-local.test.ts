@@ -13,6 +13,7 @@ import { PACKED_FORMAT } from '../../src/linkage/extract-packed';
 import { createDriver } from '../../src/platform/neo4j';
 import {
   BOLT_PASSWORD_FILE,
+  BOLT_URI_FILE,
   ensureLauncherBuilt,
   runningBoltUri,
   startLocalNeo4j,
@@ -359,11 +360,57 @@ describe('local Neo4j launcher', () => {
     await expect(startLocalNeo4j(opts)).rejects.toThrow(/database neo4j is offline: /);
   });
 
+  it('a start past its timeout is refused naming the setting that gives it longer (review, 12-06)', async () => {
+    // The timeout was fixed at 180 s: a store whose recovery took longer was killed at
+    // every start, with nothing to raise it.
+    const start = startLocalNeo4j({
+      dataDir: tempDir(),
+      heap: '512m',
+      pagecache: '128m',
+      startTimeoutMs: 50,
+    });
+    await expect(start).rejects.toThrow(
+      /no READY line within 0\.05s; .*NEO4J_LOCAL_START_TIMEOUT_MS/,
+    );
+  });
+
   it('says a start that ran out of heap ran out of memory, not only "exited with code 3" (review, 12-05)', async () => {
     // -XX:+ExitOnOutOfMemoryError exits with 3, the launcher's own code for a failed start.
     const start = startLocalNeo4j({ dataDir: tempDir(), heap: '24m', pagecache: '16m' });
     await expect(start).rejects.toThrow(/code 3\).*ran out of memory with a 24m heap/);
     await expect(start).rejects.toThrow(/OutOfMemoryError/);
+  });
+
+  it('a start while the Neo4j on its folder is stopping waits for it, then serves the store (review, 12-06)', async () => {
+    // A service restarted right after it was killed found the lock of the launcher still
+    // stopping, and exited 4 at once (a supervisor's restarts used up for nothing). A
+    // stopping launcher removes bolt.uri first; a start that finds no bolt.uri waits.
+    const dataDir = tempDir();
+    const opts = { dataDir, heap: '512m', pagecache: '128m' };
+    const first = await startLocalNeo4j(opts);
+    const w = neo4j.driver(first.uri, authOf(first));
+    await w.executeQuery('CREATE (:Kept {name: $name})', { name: 'before the restart' });
+    await w.close();
+    // as the stopping launcher leaves it: locked, no bolt.uri (the stop is held back here,
+    // so the start below certainly finds the lock taken)
+    fs.rmSync(path.join(dataDir, BOLT_URI_FILE));
+    const lines: string[] = [];
+    const next = startLocalNeo4j({ ...opts, log: (line) => void lines.push(line) });
+    next.catch(() => undefined);
+    for (const until = Date.now() + 60_000; !lines.some((l) => /waiting up to 35 s/.test(l));) {
+      if (Date.now() > until) throw new Error(`no waiting line in:\n${lines.join('\n')}`);
+      await delay(50);
+    }
+    await first.stop();
+    const second = await next;
+    try {
+      const r = neo4j.driver(second.uri, authOf(second));
+      const { records } = await r.executeQuery('MATCH (k:Kept) RETURN k.name AS name');
+      await r.close();
+      expect(records.map((rec) => rec.get('name'))).toEqual(['before the restart']);
+    } finally {
+      await second.stop();
+    }
   });
 
   it('two starts at once on a new folder: one serves with its own password, the other is refused', async () => {

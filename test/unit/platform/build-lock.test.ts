@@ -74,3 +74,18 @@ it('a lock path that cannot be read fails at once, not in a loop that never yiel
   fs.mkdirSync(lock); // EISDIR on read: it spun synchronously, forever
   await expect(acquireLock(lock, () => undefined)).rejects.toMatchObject({ code: 'EISDIR' });
 });
+
+it('a waiter stopped (Ctrl-C) while another process builds stops waiting (review, 12-06)', async () => {
+  const lock = path.join(dir, 'build.lock');
+  fs.writeFileSync(lock, `${process.pid} a live builder\n`); // held, and not stale
+  const stop = new AbortController();
+  const logs: string[] = [];
+  const waiting = acquireLock(lock, (m) => logs.push(m), { signal: stop.signal });
+  await new Promise((r) => setTimeout(r, 100));
+  const asked = Date.now();
+  stop.abort();
+  await expect(waiting).rejects.toThrow(/the launcher build was stopped/);
+  expect(Date.now() - asked).toBeLessThan(2000); // within a poll, not the build's 20 min
+  expect(logs).toEqual(['neo4j-local: another process is building the launcher, waiting']);
+  expect(fs.readFileSync(lock, 'utf8')).toBe(`${process.pid} a live builder\n`); // not ours to free
+});

@@ -76,3 +76,18 @@ it('an archive newer than the jar is mapped, not dumped again', () => {
   expect(args).toContain(`-XX:SharedArchiveFile=${path.join(dir, 'k.jsa')}`);
   expect(dumpFile(args)).toBeUndefined();
 });
+
+it('a dump made for a jar rebuilt since its JVM started is thrown away, not installed', () => {
+  // Review, 12-06: installed, it was mapped by every later JVM, which refuses an archive
+  // of another jar, so none started with the cache until the next rebuild.
+  const dumper = classArchive('k', paths);
+  const dump = dumpFile(dumper.args)!;
+  fs.rmSync(paths.jar); // a rebuild removes the jar and writes a new one
+  fs.writeFileSync(paths.jar, 'new jar');
+  fs.writeFileSync(dump, 'archive of the old jar');
+  dumper.exited(0);
+  expect(fs.existsSync(dump)).toBe(false);
+  expect(fs.existsSync(path.join(dir, 'k.jsa'))).toBe(false);
+  // the next start dumps one for the new jar
+  expect(dumpFile(classArchive('k', paths).args)).toBeDefined();
+});

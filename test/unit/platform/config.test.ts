@@ -44,6 +44,16 @@ describe('checked up front', () => {
     },
   );
 
+  it('NEO4J_LOCAL_START_TIMEOUT_MS is 3 min unless set, at least a second', () => {
+    expect(loadConfig({}).NEO4J_LOCAL_START_TIMEOUT_MS).toBe(180_000);
+    expect(
+      loadConfig({ NEO4J_LOCAL_START_TIMEOUT_MS: '900000' }).NEO4J_LOCAL_START_TIMEOUT_MS,
+    ).toBe(900_000);
+    expect(() => loadConfig({ NEO4J_LOCAL_START_TIMEOUT_MS: '999' })).toThrow(
+      /NEO4J_LOCAL_START_TIMEOUT_MS/,
+    );
+  });
+
   it('NEO4J_LOCAL_GC is g1 or parallel, naming the key otherwise', () => {
     expect(loadConfig({}).NEO4J_LOCAL_GC).toBe('g1');
     expect(loadConfig({ NEO4J_LOCAL_GC: 'parallel' }).NEO4J_LOCAL_GC).toBe('parallel');

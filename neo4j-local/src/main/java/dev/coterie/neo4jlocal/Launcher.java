@@ -65,6 +65,8 @@ public final class Launcher {
   static final int EXIT_DATA_DIR_LOCKED = 4;
   static final int EXIT_STOP_FAILED = 5;
   static final int EXIT_IMPORT_FAILED = 6;
+  /** How long a start waits for a stopping launcher's lock (its stop takes 1-3 s, up to 30). */
+  static final long LOCK_WAIT_MS = 35_000;
 
   /**
    * Set while the bulk importer runs: it cannot be interrupted, so a stop then halts the
@@ -82,16 +84,39 @@ public final class Launcher {
    * so two launchers started at once on a new folder could each set theirs and the winner
    * serve the loser's.
    */
-  static void lockDataDir(Path dataDir) {
+  static void lockDataDir(Path dataDir, CountDownLatch stopRequested) {
     try {
       Files.createDirectories(dataDir);
       FileChannel channel =
           FileChannel.open(
               dataDir.resolve("launcher.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
       dataDirLock = channel.tryLock();
+      // A launcher stopping removes bolt.uri first and holds the lock for its last seconds
+      // (a service restarted right after it was killed): wait for it, rather than fail a
+      // restart that has nothing wrong. With bolt.uri there, a live Neo4j holds it: refused.
+      Path boltUri = dataDir.resolve("bolt.uri");
+      if (dataDirLock == null && !Files.exists(boltUri)) {
+        System.err.println(
+            "neo4j-local: data directory "
+                + dataDir.toAbsolutePath()
+                + " is locked by a Neo4j that serves no bolt.uri (stopping, or starting):"
+                + " waiting up to "
+                + LOCK_WAIT_MS / 1000
+                + " s for it");
+        long until = System.nanoTime() + LOCK_WAIT_MS * 1_000_000L;
+        while (dataDirLock == null
+            && System.nanoTime() < until
+            && stopRequested.getCount() > 0
+            && !Files.exists(boltUri)) {
+          Thread.sleep(250);
+          dataDirLock = channel.tryLock();
+        }
+      }
     } catch (IOException e) {
       System.err.println("neo4j-local: cannot lock " + dataDir.toAbsolutePath() + ": " + describe(e));
       System.exit(EXIT_START_FAILED);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
     if (dataDirLock == null) {
       System.err.println(
@@ -169,7 +194,7 @@ public final class Launcher {
       watcher.start();
     }
 
-    lockDataDir(opts.dataDir());
+    lockDataDir(opts.dataDir(), stopRequested);
     if (opts.importArgs() != null) {
       runImport(opts, stopRequested);
       protocol.println(IMPORTED);
@@ -200,6 +225,7 @@ public final class Launcher {
             new Thread(
                 () -> {
                   if (stopped.compareAndSet(false, true)) {
+                    removeBoltFiles(opts.dataDir()); // first: see lockDataDir
                     safeShutdown(dbms);
                     removeBoltFiles(opts.dataDir());
                     protocol.println(STOPPED);
@@ -217,6 +243,8 @@ public final class Launcher {
 
     int code = 0;
     if (stopped.compareAndSet(false, true)) {
+      // First: a launcher started meanwhile waits for the lock instead of being refused.
+      removeBoltFiles(opts.dataDir());
       try {
         dbms.shutdown();
         protocol.println(STOPPED);
