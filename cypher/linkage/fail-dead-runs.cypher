@@ -3,10 +3,14 @@
 // next renewal) and runs that do not hold the lease ("abandoned"). The first SET takes
 // the lease's write lock, as acquire-lease does, so what is read after it is committed:
 // a run being started holds that lock until its record exists. finishedAt is the
-// database's clock, as the swap's (a replica's clock may be minutes off).
+// database's clock, as the swap's (a replica's clock may be minutes off). $asking: the
+// run taking the lease (null for the periodic check), whose own lease is not expired to
+// it: the driver retrying a commit that went through, after the TTL, would fail the run
+// it is starting and take the lease for it again.
 MERGE (l:Lease {name: $name})
 SET l.lockedAt = timestamp()
-WITH l, l.holder AS holder, (l.holder IS NOT NULL AND l.expiresAt < timestamp()) AS expired
+WITH l, l.holder AS holder,
+  (l.holder IS NOT NULL AND l.expiresAt < timestamp() AND l.holder <> coalesce($asking, '')) AS expired
 SET l.holder = CASE WHEN expired THEN null ELSE l.holder END,
     l.expiresAt = CASE WHEN expired THEN null ELSE l.expiresAt END
 WITH holder, expired

@@ -74,7 +74,7 @@ export class Lease {
     const takenOver = await deps.db.write(async (tx) => {
       // The dead runs first (an expired holder's, runs left without the lease): the
       // same statement as the periodic check, which also frees an expired lease.
-      const dead = await failDeadRunsIn(tx, deps.cypher, name);
+      const dead = await failDeadRunsIn(tx, deps.cypher, name, holder);
       const res = await tx.run(query(deps.cypher, 'linkage/acquire-lease'), {
         name,
         holder,
@@ -229,9 +229,12 @@ export async function failDeadRunsIn(
   tx: ManagedTransaction,
   cypher: CypherMap,
   name: string,
+  /** the run taking the lease: its own, expired, is a retry's and not dead */
+  asking: string | null = null,
 ): Promise<DeadRuns> {
   const res = await tx.run(query(cypher, 'linkage/fail-dead-runs'), {
     name,
+    asking,
     expiredError: LEASE_EXPIRED,
     abandonedError: ABANDONED,
   });

@@ -59,8 +59,9 @@ const FAILURE_BACKOFF_MS = 1000;
  * The pointer is read in one attempt bounded by `readTimeoutMs` (no 30 s of driver
  * retries while Neo4j is down). When that fails, `get()` answers the run last read (what
  * is held in memory for it, the membership index, still answers; other reads decide for
- * themselves) and reads the pointer again after at most FAILURE_BACKOFF_MS. An outage is
- * logged once when it starts and once when it ends.
+ * themselves) and reads the pointer again after at most FAILURE_BACKOFF_MS, those reads
+ * going on behind: until one succeeds, `get()` answers at once. An outage is logged once
+ * when it starts and once when it ends.
  */
 export class CurrentRun {
   private runId: string | null = null;
@@ -122,6 +123,11 @@ export class CurrentRun {
    * watchCurrentRun).
    */
   async get(maxAgeMs = this.ttlMs): Promise<string | null> {
+    return this.read(maxAgeMs, false);
+  }
+
+  /** get(), but `wait`: for the read it starts or shares even while Neo4j is unreachable. */
+  private async read(maxAgeMs: number, wait: boolean): Promise<string | null> {
     const now = this.now();
     if (now - this.checkedAt < maxAgeMs) return this.runId;
     if (this.failure && now - this.failure.at < Math.min(this.ttlMs, FAILURE_BACKOFF_MS)) {
@@ -136,6 +142,13 @@ export class CurrentRun {
         if (this.pending?.promise === promise) this.pending = undefined;
       });
       this.pending = { promise, generation };
+    }
+    // In an outage the run last read answers at once, its read going on behind: a Neo4j
+    // that hangs rather than refuses would otherwise hold every lookup the index answers
+    // for up to readTimeoutMs, again at each retry (review, 12-06).
+    if (!wait && this.seen && this.failure) {
+      this.pending.promise.catch(() => undefined);
+      return this.runId;
     }
     return this.pending.promise.catch((err: unknown) => {
       if (this.seen) return this.runId;
@@ -154,7 +167,7 @@ export class CurrentRun {
     // invalidate() that had not finished yet): wait for one begun at or after it. A read
     // begun after it and set aside by a later call still counts.
     for (let tries = 1; ; tries++) {
-      await this.get();
+      await this.read(this.ttlMs, true);
       if (this.failure) throw this.failure.err;
       if (this.freshGeneration >= asked) return this.runId;
       // No such read answered again and again (pointers without versions, whose set-aside

@@ -1008,20 +1008,27 @@ describe('linkage runs', () => {
     const before = await currentClusters();
     const failedBefore = await runsTotal('failed');
     const { runId, done, release } = await startHeldAt('publish', { leaseRenewEveryMs: 100 });
-    // another process decided this holder was dead and took the lease
-    await cypher("MATCH (l:Lease {name: 'linkage'}) SET l.holder = 'r-usurper'");
-    await new Promise((r) => setTimeout(r, 300));
-    release();
-    const summary = await done;
-    expect(summary.status).toBe('failed');
-    expect(summary.error).toMatch(/lease/);
-    const run = await waitForRun(runId);
-    expect(run).toMatchObject({ status: 'failed', current: false });
-    expect((await currentClusters()).runId).toBe(before.runId);
-    const [lease] = await cypher("MATCH (l:Lease {name: 'linkage'}) RETURN l.holder AS holder");
-    expect(lease?.holder).toBe('r-usurper'); // not ours to free
-    expect(await runsTotal('failed')).toBe(failedBefore + 1);
-    await cypher("MATCH (l:Lease {name: 'linkage'}) SET l.holder = null, l.expiresAt = null");
+    // Freed in finally: a lease left to 'r-usurper' (no run record) would be refused to
+    // every later test's run for its whole TTL, hiding their own failures behind 409s.
+    try {
+      // another process decided this holder was dead and took the lease
+      await cypher("MATCH (l:Lease {name: 'linkage'}) SET l.holder = 'r-usurper'");
+      await new Promise((r) => setTimeout(r, 300));
+      release();
+      const summary = await done;
+      expect(summary.status).toBe('failed');
+      expect(summary.error).toMatch(/lease/);
+      const run = await waitForRun(runId);
+      expect(run).toMatchObject({ status: 'failed', current: false });
+      expect((await currentClusters()).runId).toBe(before.runId);
+      const [lease] = await cypher("MATCH (l:Lease {name: 'linkage'}) RETURN l.holder AS holder");
+      expect(lease?.holder).toBe('r-usurper'); // not ours to free
+      expect(await runsTotal('failed')).toBe(failedBefore + 1);
+    } finally {
+      release();
+      await done.catch(() => undefined);
+      await cypher("MATCH (l:Lease {name: 'linkage'}) SET l.holder = null, l.expiresAt = null");
+    }
   });
 
   it('a run whose lease is taken over just before the swap is refused by the swap itself', async () => {
@@ -1041,17 +1048,21 @@ describe('linkage runs', () => {
         afterPublishBatch: () => void batches++,
       },
     });
-    const summary = await done;
-    expect(batches).toBeGreaterThan(0); // it wrote its clusters: it did reach the swap
-    expect(summary.status).toBe('failed');
-    expect(summary.error).toMatch(/^publish: conflict: could not make the run current/);
-    expect(await waitForRun(runId)).toMatchObject({ status: 'failed', current: false });
-    const now = await currentClusters();
-    expect(now.runId).toBe(before.runId);
-    expect(now.clusters).toEqual(before.clusters);
-    const [lease] = await cypher("MATCH (l:Lease {name: 'linkage'}) RETURN l.holder AS holder");
-    expect(lease?.holder).toBe('r-usurper'); // the new holder keeps it
-    await cypher("MATCH (l:Lease {name: 'linkage'}) SET l.holder = null, l.expiresAt = null");
+    try {
+      const summary = await done;
+      expect(batches).toBeGreaterThan(0); // it wrote its clusters: it did reach the swap
+      expect(summary.status).toBe('failed');
+      expect(summary.error).toMatch(/^publish: conflict: could not make the run current/);
+      expect(await waitForRun(runId)).toMatchObject({ status: 'failed', current: false });
+      const now = await currentClusters();
+      expect(now.runId).toBe(before.runId);
+      expect(now.clusters).toEqual(before.clusters);
+      const [lease] = await cypher("MATCH (l:Lease {name: 'linkage'}) RETURN l.holder AS holder");
+      expect(lease?.holder).toBe('r-usurper'); // the new holder keeps it
+    } finally {
+      await done.catch(() => undefined);
+      await cypher("MATCH (l:Lease {name: 'linkage'}) SET l.holder = null, l.expiresAt = null");
+    }
   });
 
   it('a run refused at the swap has pruned nothing: the newest LINKAGE_KEEP_RUNS runs keep their memberships', async () => {
@@ -1493,6 +1504,7 @@ describe('linkage runs', () => {
     const check = checker.beginTransaction();
     const failed = await check.run(query(svc.ctx.cypher, 'linkage/fail-dead-runs'), {
       name: 'linkage',
+      asking: null,
       expiredError: 'lease expired',
       abandonedError: 'abandoned',
     });
@@ -1562,6 +1574,29 @@ describe('linkage runs', () => {
       createRun('r-swapping'),
     );
     await lease.stopRenewing();
+    // Put back in finally: a pointer left on the planted run (no clusters) or its lease
+    // left held would fail the tests after this one for reasons not their own.
+    let seen: Awaited<ReturnType<typeof swapWhileFailing>> | undefined;
+    try {
+      seen = await swapWhileFailing();
+    } finally {
+      await cypher(
+        `MATCH (p:Pointer {name: 'current'}) WHERE p.runId = 'r-swapping'
+         SET p.runId = p.previousRunId
+         WITH 1 AS x MATCH (r:LinkageRun {id: 'r-swapping'}) SET r.status = 'failed'
+         WITH 1 AS x MATCH (l:Lease {name: 'linkage'}) WHERE l.holder = 'r-swapping'
+         SET l.holder = null, l.expiresAt = null`,
+      );
+    }
+    expect(seen).toEqual({
+      swapped: 1,
+      failed: 0, // the fail-run found it running no more
+      run: expect.objectContaining({ status: 'succeeded', current: true }),
+    });
+  });
+
+  /** The swap committed while a shutdown's fail-run waits on it: what each saw after. */
+  async function swapWhileFailing() {
     // The swap, committed only once the shutdown's fail-run waits on it.
     const swapper = neo4j.driver.session();
     const swap = swapper.beginTransaction();
@@ -1572,7 +1607,6 @@ describe('linkage runs', () => {
       timings: '{}',
       dissolved: '[]',
     });
-    expect(swapped.records).toHaveLength(1);
     const failed = svc.ctx.db.write(async (tx) => {
       const res = await tx.run(query(svc.ctx.cypher, 'linkage/fail-run'), {
         lease: 'linkage',
@@ -1592,16 +1626,12 @@ describe('linkage runs', () => {
     } finally {
       await swapper.close();
     }
-    expect(await failed).toBe(0);
-    expect((await getJson(`${svc.url}/v1/linkage/runs/r-swapping`)).body).toMatchObject({
-      status: 'succeeded',
-      current: true,
-    });
-    // the planted run has no clusters: put the previous run back for the tests after this
-    await cypher(
-      "MATCH (p:Pointer {name: 'current'}) SET p.runId = p.previousRunId WITH 1 AS x MATCH (r:LinkageRun {id: 'r-swapping'}) SET r.status = 'failed'",
-    );
-  });
+    return {
+      swapped: swapped.records.length,
+      failed: await failed,
+      run: (await getJson(`${svc.url}/v1/linkage/runs/r-swapping`)).body,
+    };
+  }
 
   it("a release that waits on another run's takeover leaves that run's lease alone", async () => {
     await cypher(
@@ -1654,6 +1684,37 @@ describe('linkage runs', () => {
     } finally {
       await again.release();
       await cypher("MATCH (r:LinkageRun {id: 'r-retried'}) DETACH DELETE r");
+    }
+  });
+
+  it('a retried commit that went through, retried after its lease expired, keeps its run running and its lease', async () => {
+    // Review, 12-06: the retry's dead-run check found the run's own lease expired, failed
+    // the run ("lease expired") and freed the lease, which the retry took again: a run
+    // that went on holding the lease while its record said failed.
+    const db = new CommitsTwice(neo4j.driver);
+    db.between = () => new Promise((r) => setTimeout(r, 1_200)); // the driver's wait, past the TTL
+    const deps = { ...svc.ctx, db };
+    const retried = await Lease.acquire(deps, 'r-late', { ttlMs: 1_000 }, createRun('r-late'));
+    try {
+      expect(
+        await cypher(
+          "MATCH (r:LinkageRun {id: 'r-late'}) RETURN r.status AS status, r.error AS error",
+        ),
+      ).toEqual([{ status: 'running', error: null }]);
+      const [lease] = await cypher(
+        "MATCH (l:Lease {name: 'linkage'}) RETURN l.holder AS holder, l.expiresAt > timestamp() AS live",
+      );
+      expect(lease).toEqual({ holder: 'r-late', live: true });
+      // the periodic check, which asks for no run, still fails it once its lease expires
+      await retried.stopRenewing();
+      await new Promise((r) => setTimeout(r, 1_100));
+      expect(await failDeadRuns(svc.ctx)).toEqual({ expired: 'r-late', abandoned: [] });
+    } finally {
+      await retried.stopRenewing().catch(() => undefined);
+      await cypher("MATCH (r:LinkageRun {id: 'r-late'}) DETACH DELETE r");
+      await cypher(
+        "MATCH (l:Lease {name: 'linkage'}) WHERE l.holder = 'r-late' SET l.holder = null, l.expiresAt = null",
+      );
     }
   });
 
