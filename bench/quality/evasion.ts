@@ -56,6 +56,10 @@ const EVASIONS: Record<string, Change> = {
     what: '50–70 % of requests imitate ordinary traffic (default 10–20 %)',
     campaign: { camouflage: [0.5, 0.7] },
   },
+  'ordinary-camouflage': {
+    what: "camouflage in ordinary traffic's proportions: the framework prompt 2 % of it (default a quarter, 12.5× ordinary)",
+    world: { campaignOrdinaryCamouflage: true },
+  },
   'small-cells': {
     what: 'sub-groups of 5–15 accounts (default 20–150)',
     campaign: { subgroupSize: [5, 15] },
@@ -195,6 +199,16 @@ function variants(names: string[] | undefined): Variant[] {
     world: Object.assign({}, ...changes.map((c) => c.world ?? {})) as Partial<SimParams>,
   });
   all.push(merged('all', 'every evasion above at once', Object.values(EVASIONS)));
+  // Review, 12-06: three changes, each caught alone at 0.99–1.00, that leave nothing but
+  // proxies and camouflage to link a ring's cells.
+  const some = (...names: string[]) => names.map((n) => EVASIONS[n] as Change);
+  all.push(
+    merged(
+      'card+device+paraphrase',
+      'own-card, own-device and paraphrase at once',
+      some('own-card', 'own-device', 'paraphrase'),
+    ),
+  );
   for (const [name, c] of Object.entries(LOOKALIKES)) all.push({ name, ...c });
   all.push(merged('lookalikes', 'every look-alike above at once', Object.values(LOOKALIKES)));
   for (const [name, c] of Object.entries(POSING)) all.push({ name, ...c });

@@ -159,6 +159,14 @@ export const DEFAULTS = {
   campaignDevicesPerSubgroup: [1, 4] as Range,
   /** Every campaign sign-up with a device has one of its own instead (evasion bench `own-device`). */
   campaignOwnDevices: false,
+  /**
+   * Camouflage in ordinary traffic's proportions (framework prompt at
+   * `frameworkBackgroundShare`, everyday questions at `genericShare`, the rest one-offs;
+   * the evasion bench's `ordinary-camouflage`). Off (the default), camouflage is a quarter
+   * framework prompt, half everyday questions, a quarter one-offs: 12.5× ordinary
+   * traffic's framework share, enough for co-use to link cells that share nothing else.
+   */
+  campaignOrdinaryCamouflage: false,
   /** Residential proxy network the campaigns rent: exit IPs and IPs per /24. */
   proxyIps: 4_000,
   proxyIpsPerSubnet: 4,

@@ -288,6 +288,13 @@ export function buildPopulation(p: EffectiveParams): Population {
     mixGeneric(),
     mixOneOff(),
   ];
+  // Shares of camouflage per mix above; the same draws either way, so the default world
+  // is unchanged by the option.
+  const fwShare = p.frameworkBackgroundShare;
+  const genShare = p.genericShare;
+  const camoWeights = p.campaignOrdinaryCamouflage
+    ? [fwShare, genShare / 2, genShare / 2, 1 - fwShare - genShare]
+    : [0.25, 0.25, 0.25, 0.25];
 
   for (const [name, c] of Object.entries(p.campaigns) as [
     CampaignName,
@@ -334,7 +341,7 @@ export function buildPopulation(p: EffectiveParams): Population {
           mixPool(t, caps),
           ((1 - camo) * (3 - i)) / templateWeight,
         ]),
-        ...camoMixes.map((m): [RequestMix, number] => [m, camo / camoMixes.length]),
+        ...camoMixes.map((m, i): [RequestMix, number] => [m, camo * camoWeights[i]!]),
       ]);
       // Posing as a company draws nothing unless asked, so the defaults' events stay the same.
       const claim =

@@ -329,6 +329,39 @@ describe('simulate', () => {
     expect(off).toEqual([]);
   });
 
+  it("campaignOrdinaryCamouflage gives the framework prompt ordinary traffic's share of camouflage, not a quarter", () => {
+    // Review, 12-06: a quarter of camouflage on one framework prompt (12.5× ordinary
+    // traffic's 2 %) was what linked cells under heavy camouflage. Both worlds draw alike.
+    const frameworkShare = (ordinary: boolean) => {
+      const pop = buildPopulation(
+        effectiveParams(0.05, 7, { campaignOrdinaryCamouflage: ordinary }),
+      );
+      const shares: number[] = [];
+      const seen = new Set<string>();
+      for (const a of pop.accounts) {
+        if (a.kind !== 'campaign' || seen.has(a.subgroup)) continue;
+        seen.add(a.subgroup);
+        const { items, cum } = a.mixes;
+        let camo = 0;
+        let framework = 0;
+        items.forEach((m, i) => {
+          const w = (cum[i] as number) - (i > 0 ? (cum[i - 1] as number) : 0);
+          if (m.pool && /^(reasoning|agentic|coding)-\d+$/.test(m.pool.name)) return;
+          camo += w;
+          if (m.pool?.name.startsWith('framework-')) framework += w;
+        });
+        shares.push(framework / camo);
+      }
+      return { cells: shares.length, shares: [...new Set(shares.map((x) => x.toFixed(4)))] };
+    };
+    const fw = DEFAULTS.frameworkBackgroundShare;
+    const before = frameworkShare(false);
+    const after = frameworkShare(true);
+    expect(before).toEqual({ cells: expect.any(Number), shares: ['0.2500'] });
+    expect(after).toEqual({ cells: before.cells, shares: [fw.toFixed(4)] });
+    expect(before.cells).toBeGreaterThan(3);
+  });
+
   it('emits raw prompts instead of fingerprints on the configured fraction, and gzips', async () => {
     const r = await run(0.01, 5, { gzip: true, params: { rawPromptFraction: 0.05 } });
     expect(r.result.files.events.endsWith('.jsonl.gz')).toBe(true);
