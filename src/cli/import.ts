@@ -260,6 +260,7 @@ async function firstLoadCommand(file: string, opts: { rejects?: string }): Promi
       heap: config.NEO4J_LOCAL_HEAP,
       pagecache: config.NEO4J_LOCAL_PAGECACHE,
       collector: config.NEO4J_LOCAL_GC,
+      startTimeoutMs: config.NEO4J_LOCAL_START_TIMEOUT_MS,
       signal: stop.signal,
       buildLog: sayOnStderr,
       // The import tool's stages as they start: a big import runs for minutes.

@@ -51,6 +51,8 @@ export interface FirstLoadOptions {
   pagecache?: string;
   /** the Neo4j JVM's garbage collector (startLocalNeo4j's) */
   collector?: Collector;
+  /** how long Neo4j may take to be ready once the import is done (startLocalNeo4j's) */
+  startTimeoutMs?: number;
   /** threads that read and fold (default: fold-file.ts decides by file size and cores) */
   workers?: number;
   /** while reading, at most every 0.5 s (bytes; the counts come at the end of reading) */
@@ -267,6 +269,7 @@ async function loadLocked(opts: FirstLoadOptions): Promise<FirstLoadSummary> {
       heap: opts.heap,
       pagecache: opts.pagecache,
       collector: opts.collector,
+      startTimeoutMs: opts.startTimeoutMs,
       jvmArgs: progress.written <= C1_ONLY_UP_TO ? ['-XX:TieredStopAtLevel=1'] : [],
       bulkImport: () => {
         const files = writeImportFiles(fold, eventIds, csvDir, {

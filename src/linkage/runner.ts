@@ -163,13 +163,23 @@ export function createRunRecord(
   run: { id: string; trigger: Trigger; seed: number; startedAt: number; params: string },
 ): (tx: ManagedTransaction) => Promise<void> {
   return async (tx) => {
-    await tx.run(query(cypher, 'linkage/create-run'), {
+    const res = await tx.run(query(cypher, 'linkage/create-run'), {
       id: run.id,
       trigger: run.trigger,
       seed: int(run.seed),
       now: run.startedAt,
       params: run.params,
     });
+    // A retried commit that had gone through, its lease expired and its record failed
+    // meanwhile by a dead-run check: going ahead would hold the lease for a failed run.
+    // Thrown, this attempt rolls back and the lease stays free.
+    const status: unknown = res.records[0]?.get('status');
+    if (status !== 'running') {
+      throw new AppError(
+        'conflict',
+        `linkage run ${run.id} was marked ${String(status)} while its start was retried; trigger a new run`,
+      );
+    }
   };
 }
 

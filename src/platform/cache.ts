@@ -146,7 +146,8 @@ export class CurrentRun {
     // In an outage the run last read answers at once, its read going on behind: a Neo4j
     // that hangs rather than refuses would otherwise hold every lookup the index answers
     // for up to readTimeoutMs, again at each retry (review, 12-06).
-    if (!wait && this.seen && this.failure) {
+    // Not after invalidate() (a publish here, or getNow()): that read is asked for anew.
+    if (!wait && this.seen && this.failure && this.failure.at !== -Infinity) {
       this.pending.promise.catch(() => undefined);
       return this.runId;
     }

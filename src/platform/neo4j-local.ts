@@ -484,11 +484,11 @@ function javaBinary(): string {
  * marker only while it is still its own. Archives are removed when the launcher is
  * rebuilt; an unusable one (another JDK) is ignored by the JVM.
  */
-/** The jar's modification time and inode ('' when it is gone): changed by a rebuild. */
+/** The jar's modification time, size and inode ('' when it is gone): changed by a rebuild. */
 function jarStamp(jar: string): string {
   try {
     const st = fs.statSync(jar);
-    return `${st.mtimeMs}/${st.ino}`;
+    return `${st.mtimeMs}/${st.size}/${st.ino}`;
   } catch {
     return '';
   }
@@ -836,8 +836,8 @@ export async function startLocalNeo4j(opts: LocalNeo4jOptions): Promise<LocalNeo
       timer = setTimeout(
         () =>
           fail(
-            `no READY line within ${startTimeoutMs / 1000}s; a store recovering after a crash ` +
-              'may need longer: NEO4J_LOCAL_START_TIMEOUT_MS',
+            `no READY line within ${startTimeoutMs / 1000}s; a store recovering after a crash, ` +
+              "or a wait for a stopping launcher's lock, may need longer: NEO4J_LOCAL_START_TIMEOUT_MS",
           ),
         startTimeoutMs,
       );

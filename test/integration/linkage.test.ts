@@ -1580,12 +1580,13 @@ describe('linkage runs', () => {
     try {
       seen = await swapWhileFailing();
     } finally {
+      // Three statements: one of them matching nothing (the swap never ran) must not skip the rest.
       await cypher(
-        `MATCH (p:Pointer {name: 'current'}) WHERE p.runId = 'r-swapping'
-         SET p.runId = p.previousRunId
-         WITH 1 AS x MATCH (r:LinkageRun {id: 'r-swapping'}) SET r.status = 'failed'
-         WITH 1 AS x MATCH (l:Lease {name: 'linkage'}) WHERE l.holder = 'r-swapping'
-         SET l.holder = null, l.expiresAt = null`,
+        "MATCH (p:Pointer {name: 'current'}) WHERE p.runId = 'r-swapping' SET p.runId = p.previousRunId",
+      );
+      await cypher("MATCH (r:LinkageRun {id: 'r-swapping'}) SET r.status = 'failed'");
+      await cypher(
+        "MATCH (l:Lease {name: 'linkage'}) WHERE l.holder = 'r-swapping' SET l.holder = null, l.expiresAt = null",
       );
     }
     expect(seen).toEqual({
@@ -1714,6 +1715,37 @@ describe('linkage runs', () => {
       await cypher("MATCH (r:LinkageRun {id: 'r-late'}) DETACH DELETE r");
       await cypher(
         "MATCH (l:Lease {name: 'linkage'}) WHERE l.holder = 'r-late' SET l.holder = null, l.expiresAt = null",
+      );
+    }
+  });
+
+  it('a retried commit whose run a dead-run check failed in between is refused, and leaves the lease free', async () => {
+    // Review of the fix above: another process's periodic check, between the commit and
+    // the retry, failed the run and freed its lease; the retry took the lease again for a
+    // run recorded failed. Now the retry is refused and rolls back.
+    const db = new CommitsTwice(neo4j.driver);
+    db.between = async () => {
+      await new Promise((r) => setTimeout(r, 1_200)); // past the TTL
+      expect(await failDeadRuns(svc.ctx)).toEqual({ expired: 'r-checked', abandoned: [] });
+    };
+    try {
+      await expect(
+        Lease.acquire({ ...svc.ctx, db }, 'r-checked', { ttlMs: 1_000 }, createRun('r-checked')),
+      ).rejects.toMatchObject({
+        code: 'conflict',
+        message: expect.stringMatching(/marked failed/),
+      });
+      expect(
+        await cypher(
+          "MATCH (r:LinkageRun {id: 'r-checked'}) RETURN r.status AS status, r.error AS error",
+        ),
+      ).toEqual([{ status: 'failed', error: 'lease expired' }]);
+      const [lease] = await cypher("MATCH (l:Lease {name: 'linkage'}) RETURN l.holder AS holder");
+      expect(lease?.holder).toBeNull();
+    } finally {
+      await cypher("MATCH (r:LinkageRun {id: 'r-checked'}) DETACH DELETE r");
+      await cypher(
+        "MATCH (l:Lease {name: 'linkage'}) WHERE l.holder = 'r-checked' SET l.holder = null, l.expiresAt = null",
       );
     }
   });

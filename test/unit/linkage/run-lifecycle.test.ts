@@ -66,9 +66,12 @@ class FakeNeo4j {
         if (free) onCommit.push(() => (this.holder = p.holder as string));
         return [record({ acquired: free, previous: this.holder, holder: this.holder })];
       }
-      case 'linkage/create-run':
-        onCommit.push(() => this.status.set(id, 'running'));
-        return [];
+      case 'linkage/create-run': {
+        // MERGE … ON CREATE: a record already there keeps its status, which is returned
+        const status = this.status.get(id) ?? 'running';
+        onCommit.push(() => this.status.set(id, status));
+        return [record({ id, status })];
+      }
       case 'linkage/renew-lease':
         return this.holder === p.holder ? [record({ expiresAt: 0 })] : [];
       case 'linkage/release-lease':
