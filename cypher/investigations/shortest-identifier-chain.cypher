@@ -1,8 +1,9 @@
-// @description The shortest chain of shared identifiers (payment, device, IP, subnet, prompt, email domain, org) between two accounts, up to 12 hops. An identifier that more than maxShared accounts (or, for a subnet, IPs) link to is not passed through: a webmail domain or a carrier NAT joins nearly everyone, says nothing, and would make the search expand through all of its holders.
+// @description The shortest chain of shared identifiers (payment, device, IP, subnet, prompt, email domain, org) between two accounts, up to 12 hops. An identifier that more than maxShared accounts (or, for a subnet, IPs) link to is not passed through: a webmail domain or a carrier NAT joins nearly everyone, says nothing, and would make the search expand through all of its holders. `aged`: whether the current run left out a link of the chain as aged, so linked nothing through it (null when that turns on a link seen again since that run); `via` holds each hop's kind and last sighting.
 // @param fromAccountId account
 // @param toAccountId account
 // @param maxShared int 2.. = 1000
 // @check fromAccountId != toAccountId
+// @aged each via
 MATCH (a:Account {id: $fromAccountId})
 MATCH (b:Account {id: $toAccountId})
 WHERE a <> b
@@ -13,8 +14,17 @@ MATCH p = ANY SHORTEST (a)
   (()-[:PAID_WITH|USED_DEVICE|CONNECTED_FROM|SENT|HAS_EMAIL_DOMAIN|IN_ORG|IN_SUBNET]-(n)
     WHERE n:Account OR COUNT { (n)<--() } <= $maxShared){1,12}
   (b)
-// `via`: each hop's relationship and how often it was seen; not the whole path, whose
-// relationships carry hour series an analyst does not need here.
+// `via`: each hop's relationship, how often and when last it was seen, and the kind of
+// link it is (a subnet's ages with its IPs'); not the whole path, whose relationships
+// carry hour series an analyst does not need here.
 RETURN length(p) AS hops,
   [n IN nodes(p) | labels(n)[0] + ':' + coalesce(n.id, n.fingerprint, n.address, n.cidr, n.hash, n.name)] AS chain,
-  [r IN relationships(p) | {type: type(r), count: r.count}] AS via
+  [r IN relationships(p) | {type: type(r), count: r.count, lastSeen: r.lastSeen,
+    kind: CASE type(r)
+      WHEN 'PAID_WITH' THEN 'payment'
+      WHEN 'USED_DEVICE' THEN 'device'
+      WHEN 'CONNECTED_FROM' THEN 'ip'
+      WHEN 'SENT' THEN 'prompt'
+      WHEN 'HAS_EMAIL_DOMAIN' THEN 'email_domain'
+      WHEN 'IN_ORG' THEN 'org'
+      ELSE 'subnet' END}] AS via

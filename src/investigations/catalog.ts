@@ -66,8 +66,11 @@ export interface Investigation {
   params: ParamSpec[];
   /** `@check a < b` (first below second) or `@check a != b` (different values) */
   checks: Check[];
-  /** `@aged kind column`: each row gets `aged` from `column`, its `kind` links' lastSeen */
-  aged?: { kind: AgeableKind; column: string };
+  /**
+   * `@aged kind column`: each row gets `aged` from `column`, its `kind` links' lastSeen;
+   * `@aged each column`: `column` lists the row's links as `{kind, lastSeen}`, all needed
+   */
+  aged?: { kind: AgeableKind | 'each'; column: string };
   text: string;
   schema: z.ZodType<Record<string, unknown>>;
 }
@@ -176,11 +179,11 @@ function parseAged(name: string, line: string, before: Investigation['aged']) {
   if (!m) throw new Error(`investigation ${name}: malformed @aged line "${line}"`);
   const [, kind, column] = m as unknown as [string, string, string];
   if (before) throw new Error(`investigation ${name}: @aged declared twice`);
-  if (!(AGEABLE_KINDS as readonly string[]).includes(kind))
+  if (kind !== 'each' && !(AGEABLE_KINDS as readonly string[]).includes(kind))
     throw new Error(
-      `investigation ${name}: @aged kind "${kind}" is none of ${AGEABLE_KINDS.join(', ')}`,
+      `investigation ${name}: @aged kind "${kind}" is none of ${AGEABLE_KINDS.join(', ')}, each`,
     );
-  return { kind: kind as AgeableKind, column };
+  return { kind: kind as AgeableKind | 'each', column };
 }
 
 /**

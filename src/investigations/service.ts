@@ -13,7 +13,7 @@ import type { Principal } from '../platform/auth';
 import { AppError, isAppError } from '../platform/errors';
 import { parseInput } from '../platform/http';
 import type { Logger } from '../platform/logger';
-import { rowAgedInRun, runAges, type RunAges } from '../linkage/link-age';
+import { chainAgedInRun, rowAgedInRun, runAges, type RunAges } from '../linkage/link-age';
 import { type Investigation, loadInvestigations, toDriverParams } from './catalog';
 
 /** The most `aged` adds to a row's JSON; the byte cap counts it (QUERY_MAX_BYTES). */
@@ -75,7 +75,13 @@ export class Investigations {
         return {
           ...answer,
           columns: [...answer.columns, 'aged'],
-          rows: answer.rows.map((r) => ({ ...r, aged: rowAgedInRun(judge.ages, kind, r[column]) })),
+          rows: answer.rows.map((r) => ({
+            ...r,
+            aged:
+              kind === 'each'
+                ? chainAgedInRun(judge.ages, r[column])
+                : rowAgedInRun(judge.ages, kind, r[column]),
+          })),
           agesRunId: judge.runId,
         };
       });

@@ -143,3 +143,21 @@ export function rowAgedInRun(ages: RunAges | null, kind: string, value: unknown)
   }
   return unknown ? null : groups.length > 0;
 }
+
+/**
+ * Whether the run linked nothing through a row that needs every one of its links, each
+ * of its own kind: a chain of identifiers (`[{kind, lastSeen}, …]`; one link aged breaks
+ * it). True when a link was aged, null when none was but one turns on a sighting since
+ * the run, false otherwise.
+ */
+export function chainAgedInRun(ages: RunAges | null, links: unknown): boolean | null {
+  if (!Array.isArray(links)) return false;
+  let unknown = false;
+  for (const link of links) {
+    const { kind, lastSeen } = (link ?? {}) as { kind?: unknown; lastSeen?: unknown };
+    const mark = agedInRun(ages, String(kind), lastSeen);
+    if (mark === true) return true;
+    if (mark === null) unknown = true;
+  }
+  return unknown ? null : false;
+}

@@ -168,10 +168,10 @@ function paths(): RouteConfig[] {
       }),
     ),
     aged: z
-      .object({ kind: z.enum(AGEABLE_KINDS), column: z.string() })
+      .object({ kind: z.enum([...AGEABLE_KINDS, 'each']), column: z.string() })
       .optional()
       .describe(
-        "rows are one kind of link: each gets `aged`, from the lastSeen of its links in `column` (one, a list, or a list of pairs that must both be kept), by the current run's ages",
+        "rows are one kind of link: each gets `aged`, from the lastSeen of its links in `column` (one, a list, or a list of pairs that must both be kept), by the current run's ages; `each`: `column` lists the row's links as `{kind, lastSeen}`, every one needed (a chain)",
       ),
   });
   return [

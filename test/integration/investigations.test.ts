@@ -212,14 +212,16 @@ describe('POST /v1/investigations/{name}', () => {
     });
     expect(rowsOf(res)).toHaveLength(1);
     const [row] = rowsOf(res) as [
-      { hops: number; chain: string[]; via: { type: string; count: number }[] },
+      { hops: number; chain: string[]; via: { type: string; count: number }[]; aged: unknown },
     ];
     expect(row.hops).toBe(2);
     expect(row.chain[0]).toBe('Account:ring:0');
     expect(row.chain[2]).toBe('Account:ring:5');
-    expect(Object.keys(row).sort()).toEqual(['chain', 'hops', 'via']);
+    expect(Object.keys(row).sort()).toEqual(['aged', 'chain', 'hops', 'via']);
+    expect(row.aged).toBe(false); // the current run aged nothing
     expect(row.via).toHaveLength(2);
-    for (const hop of row.via) expect(Object.keys(hop).sort()).toEqual(['count', 'type']);
+    for (const hop of row.via)
+      expect(Object.keys(hop).sort()).toEqual(['count', 'kind', 'lastSeen', 'type']);
     const none = await run('shortest-identifier-chain', {
       fromAccountId: 'ring:0',
       toAccountId: 'solo:0',
@@ -377,6 +379,22 @@ describe('POST /v1/investigations/{name}', () => {
       expect(await agedOf()).toEqual([true]);
       await ipAfterADay(last + 86_400_000); // exactly a day old: kept, as extract keeps it
       expect(await agedOf()).toEqual([false]);
+      // A chain needs every link: with every kind aged long after, any chain is aged;
+      // with none aged, none is.
+      const chainAged = async () =>
+        (
+          rowsOf(
+            await run('shortest-identifier-chain', {
+              fromAccountId: 'ring:0',
+              toAccountId: 'ring:5',
+            }),
+          ) as { aged: unknown }[]
+        ).map((r) => r.aged);
+      const everyKind = { payment: 1, device: 1, ip: 1, prompt: 1, email_domain: 1, org: 1 };
+      await setAges({ linkMaxAgeDays: everyKind }, { extract: { agedAsOf: last + 3e10 } });
+      expect(await chainAged()).toEqual([true]);
+      await setAges({}, {});
+      expect(await chainAged()).toEqual([false]);
       // A kind the run did not age marks nothing: payment links here.
       const paid = await run('accounts-sharing-payment-method', { accountId: 'ring:0' });
       expect(rowsOf(paid).length).toBeGreaterThan(0);

@@ -146,6 +146,11 @@ describe('parseInvestigation', () => {
       column: 'lastSeen',
     });
     expect(parseInvestigation('x', `${head}${body}`).aged).toBeUndefined();
+    // each: the column lists the row's links with their kinds (a chain)
+    expect(parseInvestigation('x', `${head}// @aged each lastSeen\n${body}`).aged).toEqual({
+      kind: 'each',
+      column: 'lastSeen',
+    });
     const refused: [string, RegExp][] = [
       ['// @aged subnet lastSeen', /none of payment, device, ip/], // subnets age with their IPs
       ['// @aged card lastSeen', /"card" is none of/],
@@ -367,12 +372,13 @@ describe('the shipped investigations', () => {
         'signup-bursts',
       ]),
     );
-    // The three whose rows are one kind of link each mark them aged.
+    // The three whose rows are one kind of link each mark them aged, and the chain its own.
     const aged = [...catalog.values()].filter((i) => i.aged).map((i) => [i.name, i.aged?.kind]);
     expect(aged.sort()).toEqual([
       ['accounts-sharing-payment-method', 'payment'],
       ['ip-neighbourhood', 'ip'],
       ['near-duplicate-prompts', 'prompt'],
+      ['shortest-identifier-chain', 'each'],
     ]);
   });
 });

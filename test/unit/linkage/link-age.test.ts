@@ -3,6 +3,7 @@ import { loadConfig } from '../../../src/platform/config';
 import {
   AGEABLE_KINDS,
   agedInRun,
+  chainAgedInRun,
   rowAgedInRun,
   notBefore,
   parseLinkMaxAge,
@@ -97,6 +98,33 @@ describe('LINKAGE_LINK_MAX_AGE_DAYS', () => {
     ['a pair that is not a list', ['{"linkMaxAgeDays":{"ip":90}}']],
   ])('marks nothing when the run column has %s', (_why, column) => {
     expect(runAges(column)).toBeNull();
+  });
+});
+
+describe('chainAgedInRun: a row that needs every one of its links, each of its own kind', () => {
+  const asOf = Date.UTC(2026, 10, 1);
+  const ages = runAges([
+    [
+      JSON.stringify({ linkMaxAgeDays: { ip: 1 } }),
+      JSON.stringify({ extract: { agedAsOf: asOf } }),
+    ],
+  ]);
+  const link = (kind: string, lastSeen: number | null) => ({ kind, lastSeen });
+  const kept = asOf - DAY / 2;
+  const old = asOf - 2 * DAY;
+
+  it('one aged link breaks the chain; kinds the run did not age never do', () => {
+    expect(chainAgedInRun(ages, [link('payment', old), link('ip', kept)])).toBe(false);
+    expect(chainAgedInRun(ages, [link('payment', old), link('ip', old)])).toBe(true);
+    expect(chainAgedInRun(ages, [link('ip', asOf + 1), link('subnet', old)])).toBeNull();
+    expect(chainAgedInRun(ages, [link('ip', asOf + 1), link('ip', old)])).toBe(true);
+    expect(chainAgedInRun(ages, [link('ip', null)])).toBe(false); // no lastSeen: never aged
+  });
+
+  it('without ages, or without a list, nothing is marked', () => {
+    expect(chainAgedInRun(null, [link('ip', old)])).toBe(false);
+    expect(chainAgedInRun(ages, null)).toBe(false);
+    expect(chainAgedInRun(ages, [])).toBe(false);
   });
 });
 
