@@ -634,14 +634,6 @@ let boltFilesHookInstalled = false;
  * runs it: a process.exit() (a start-up failure after connect) never lets the launcher's
  * `exited` promise settle, and the password must not outlive the Neo4j it opens.
  */
-function readOrNull(file: string): string | null {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch {
-    return null;
-  }
-}
-
 export function writeBoltFiles(dataDir: string, uri: string, password: string): () => void {
   const uriFile = path.join(dataDir, BOLT_URI_FILE);
   const passwordFile = path.join(dataDir, BOLT_PASSWORD_FILE);
@@ -652,8 +644,8 @@ export function writeBoltFiles(dataDir: string, uri: string, password: string): 
   const remove = () => {
     if (!boltFiles.delete(remove)) return;
     // Another launcher's already (it waited for this one's lock, see Launcher.lockDataDir).
-    const written = readOrNull(uriFile);
-    if (written !== null && written !== `${uri}\n`) return;
+    const written = runningBoltUri(dataDir);
+    if (written !== null && written !== uri) return;
     for (const file of [uriFile, passwordFile]) {
       try {
         fs.rmSync(file, { force: true });
