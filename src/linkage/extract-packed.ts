@@ -7,7 +7,7 @@
 import type { AccountRow } from './account-table';
 
 /** The layout this reader knows; a procedure that answers another is not used. */
-export const PACKED_FORMAT = 3;
+export const PACKED_FORMAT = 4;
 
 /** Link kinds in the order a page carries them; `ip` links also carry their subnet. */
 export const PACKED_KINDS = ['payment', 'device', 'ip', 'prompt', 'email_domain', 'org'] as const;
@@ -30,9 +30,13 @@ export class PackedPageReader {
 
   private readonly bytes: Buffer;
 
-  /** `page` as the procedure returns it: base64 (the driver decodes strings natively). */
-  constructor(page: string) {
-    this.bytes = Buffer.from(page, 'base64');
+  /**
+   * `page` as the procedure returns it: its chunks, each base64 (the driver decodes strings
+   * natively), joined here. Chunks keep Neo4j's heap free of one large array per page.
+   */
+  constructor(page: readonly string[]) {
+    const chunks = page.map((chunk) => Buffer.from(chunk, 'base64'));
+    this.bytes = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
     this.view = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
   }
 

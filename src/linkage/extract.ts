@@ -299,7 +299,7 @@ function packedPages(
       });
       return res.records[0];
     });
-    const page = record?.get('page') as string;
+    const page = record?.get('page') as string[];
     const lastId = record?.get('lastId') as string | null;
     const reader = new PackedPageReader(page);
     const accounts = reader.header();

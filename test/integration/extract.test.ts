@@ -6,8 +6,8 @@
 import { extract } from '../../src/linkage/extract';
 import type { AccountFacts } from '../../src/linkage/types';
 import { EventWriter } from '../../src/ingest/writer';
-import { loadCypher } from '../../src/platform/cypher';
-import type { Database } from '../../src/platform/neo4j';
+import { loadCypher, query } from '../../src/platform/cypher';
+import { type Database, int as toNeoInt } from '../../src/platform/neo4j';
 import { plainFacts } from '../support/facts';
 import { plantWorld } from '../support/linkage-fixtures';
 import { migratedDatabase, startTestNeo4j, type TestNeo4j } from '../support/neo4j';
@@ -252,7 +252,7 @@ describe('extract', () => {
                                  hourCounts: [9007199254740993, -9007199254740993]}]
                ->(:Model {name: 'mödel-ü'})`),
     );
-    // An account bigger than the procedure's first buffer (1 MiB), and enough accounts
+    // An account of ~1.4 MB, many of the procedure's 192 KiB chunks, and enough accounts
     // that a page counts past 127 (the count's varint then takes its padding bytes).
     await db.write((tx) =>
       tx.run(`
@@ -288,6 +288,18 @@ describe('extract', () => {
     };
     const packed = await read(true);
     const viaCypher = await read(false);
+    // ex-big's page came in chunks, each small enough to stay out of G1's humongous objects.
+    const bigPage = await db.read(async (tx) => {
+      const res = await tx.run(query(cypher, 'linkage/read-accounts-page-packed'), {
+        after: 'ex-bif',
+        limit: toNeoInt(1),
+        maxBytes: toNeoInt(1 << 24),
+        notBefore: {},
+      });
+      return res.records[0]?.get('page') as string[];
+    });
+    expect(bigPage.length).toBeGreaterThan(5);
+    expect(Math.max(...bigPage.map((chunk) => chunk.length))).toBeLessThanOrEqual(256 * 1024);
     const { input: onePage } = await extract(db, cypher, { pageSize: 1000 });
     expect(onePage.accounts.map(plainFacts)).toEqual(viaCypher.accounts);
     // Pages cut by bytes (one account each here) continue where they stopped.

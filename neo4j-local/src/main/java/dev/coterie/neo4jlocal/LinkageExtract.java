@@ -19,7 +19,8 @@
  * query's reader; numbers arrive as the driver would give them (NaN stays NaN, an integer
  * past 2^53 - 1 is infinite). Varints and deltas keep the hour
  * series, most of a page, small (370 MB of fixed-width numbers at 1M accounts). The page
- * travels as base64 text (see base64()).
+ * travels as a list of base64 strings, one per chunk of its bytes (see Writer.base64Chunks);
+ * the reader decodes and joins them.
  */
 package dev.coterie.neo4jlocal;
 
@@ -49,7 +50,7 @@ public final class LinkageExtract {
    * Bumped whenever the layout or the procedure's signature changes; the service uses the
    * procedure only when this is the format it reads (a stale plugin jar gets Cypher).
    */
-  public static final int FORMAT = 3;
+  public static final int FORMAT = 4;
 
   /**
    * Link kinds in the order the page carries them: the relationship, the identifier's value
@@ -86,8 +87,8 @@ public final class LinkageExtract {
   @Context public Transaction tx;
 
   public static final class Page {
-    /** the packed page, base64 */
-    public String page;
+    /** the packed page: its chunks, each base64 */
+    public List<String> page;
     /** the page's last account id: the cursor for the next page (null: no accounts) */
     public String lastId;
     /** whether accounts may follow lastId (the page is full, or it stopped at maxBytes) */
@@ -96,7 +97,7 @@ public final class LinkageExtract {
     /** links left out of the page as aged (lastSeen before notBefore of their kind) */
     public long aged;
 
-    Page(String page, String lastId, boolean more, long aged) {
+    Page(List<String> page, String lastId, boolean more, long aged) {
       this.page = page;
       this.lastId = lastId;
       this.more = more;
@@ -164,7 +165,7 @@ public final class LinkageExtract {
     }
     long[] aged = new long[1];
     Writer body = new Writer();
-    int countAt = body.reserveHeader();
+    body.reserveHeader();
     int accounts = 0;
     String lastId = null;
     boolean full = false;
@@ -178,8 +179,8 @@ public final class LinkageExtract {
         full = body.size() >= maxBytes;
       }
     }
-    body.patchHeader(countAt, accounts);
-    return Stream.of(new Page(body.base64(), lastId, full || accounts == limit, aged[0]));
+    body.patchHeader(accounts);
+    return Stream.of(new Page(body.base64Chunks(), lastId, full || accounts == limit, aged[0]));
   }
 
   @SuppressWarnings("unchecked")
@@ -254,8 +255,20 @@ public final class LinkageExtract {
     return r.getProperty("lastSeen", null) instanceof Number n && n.doubleValue() < since;
   }
 
-  /** A growable buffer of varints (LEB128, as protobuf), the page's only integers. */
+  /**
+   * The page's bytes, in chunks, with varints (LEB128, as protobuf) its only integers.
+   *
+   * <p>Chunks, not one growing buffer: a page is up to maxBytes (16 MiB), and any array over
+   * half a G1 region (512 KiB in a 2 GiB heap) is a humongous object, placed outside the
+   * young generation in a run of free regions, which G1 commits more heap for when it has
+   * none. With one buffer (doubled as it filled), its base64 and its string, the GC log of
+   * a 1M extract counted 1,700–2,300 humongous regions over its young collections; with
+   * chunks, 160–230 (bench/RESULTS.md, "Session of 12-06 11:24–").
+   */
   static final class Writer {
+    /** 192 KiB: its base64, and the string of it, are 256 KiB, under half a region too. */
+    static final int CHUNK = 192 << 10;
+
     /** Integers at or above this (2^50) go as f64: JavaScript reads its numbers exactly. */
     private static final long EXACT = 1L << 50;
 
@@ -264,17 +277,21 @@ public final class LinkageExtract {
 
     private static final int HEADER = 6;
 
-    private ByteBuffer buf = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
+    private final List<ByteBuffer> ended = new ArrayList<>();
+    private long endedBytes = 0;
+    private ByteBuffer buf = chunk(CHUNK);
 
+    private static ByteBuffer chunk(int capacity) {
+      return ByteBuffer.allocate(capacity).order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /** Ends the chunk when n more bytes would not fit: a value never straddles two. */
     private void room(int n) {
       if (buf.remaining() < n) {
-        ByteBuffer bigger =
-            ByteBuffer.allocate(
-                    (int) Math.min(Integer.MAX_VALUE - 8, Math.max(buf.capacity() * 2L, buf.position() + (long) n)))
-                .order(ByteOrder.LITTLE_ENDIAN);
         buf.flip();
-        bigger.put(buf);
-        buf = bigger;
+        ended.add(buf);
+        endedBytes += buf.limit();
+        buf = chunk(Math.max(CHUNK, n));
       }
     }
 
@@ -387,30 +404,44 @@ public final class LinkageExtract {
       }
     }
 
-    /** Room for FORMAT and the account count, written last (patchHeader). */
-    int reserveHeader() {
-      int at = buf.position();
-      room(HEADER);
-      buf.position(at + HEADER);
-      return at;
+    /** Room at the page's start for FORMAT and the account count, written last (patchHeader). */
+    void reserveHeader() {
+      if (endedBytes != 0 || buf.position() != 0) {
+        throw new IllegalStateException("the header goes first");
+      }
+      buf.position(HEADER);
     }
 
     /** FORMAT, then the count as a varint padded to 5 bytes (LEB128 allows the padding). */
-    void patchHeader(int at, int count) {
-      buf.put(at, (byte) FORMAT);
+    void patchHeader(int count) {
+      ByteBuffer first = ended.isEmpty() ? buf : ended.get(0);
+      first.put(0, (byte) FORMAT);
       for (int i = 0; i < 4; i++) {
-        buf.put(at + 1 + i, (byte) (((count >>> (7 * i)) & 0x7F) | 0x80));
+        first.put(1 + i, (byte) (((count >>> (7 * i)) & 0x7F) | 0x80));
       }
-      buf.put(at + 5, (byte) ((count >>> 28) & 0x7F));
+      first.put(5, (byte) ((count >>> 28) & 0x7F));
     }
 
-    int size() {
-      return buf.position();
+    long size() {
+      return endedBytes + buf.position();
     }
 
-    /** Base64: the JavaScript driver decodes a string natively, a byte array one byte at a time. */
-    String base64() {
-      ByteBuffer text = Base64.getEncoder().encode(ByteBuffer.wrap(buf.array(), 0, buf.position()));
+    /**
+     * Each chunk as base64 (the JavaScript driver decodes a string natively, a byte array
+     * one byte at a time). Chunks end where a value would not fit, so not every one is a
+     * multiple of 3: the reader decodes each, then joins the bytes.
+     */
+    List<String> base64Chunks() {
+      List<String> out = new ArrayList<>(ended.size() + 1);
+      for (ByteBuffer b : ended) {
+        out.add(base64(b.array(), b.limit()));
+      }
+      out.add(base64(buf.array(), buf.position()));
+      return out;
+    }
+
+    private static String base64(byte[] bytes, int length) {
+      ByteBuffer text = Base64.getEncoder().encode(ByteBuffer.wrap(bytes, 0, length));
       return new String(text.array(), 0, text.limit(), StandardCharsets.ISO_8859_1);
     }
   }
