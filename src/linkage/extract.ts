@@ -280,7 +280,7 @@ function cypherPages(db: Database, cypher: CypherMap, pageSize: number, since: N
   };
 }
 
-/** Pages from the launcher's coterie.linkageAccountsPage: one base64 string per page. */
+/** Pages from the launcher's coterie.linkageAccountsPage: a list of base64 chunks per page. */
 function packedPages(
   db: Database,
   cypher: CypherMap,

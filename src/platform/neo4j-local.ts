@@ -671,10 +671,11 @@ export type Collector = (typeof COLLECTORS)[number];
  * G1 gives back the heap a full collection frees: a linkage run asks for one when
  * extract starts and when it is done (coterie.releaseHeap), as the page cache fills,
  * and build and score, the runner's largest memory, run, while Neo4j does little
- * (~0.4 GiB less for the two at 1M accounts). GCTimeRatio=4 (G1's default is 12) lets
- * G1 spend up to a fifth of the time collecting before it grows the heap: at the
- * default, a few long pauses in publish grew it to ~1.1 GiB around ~0.2 GiB of live
- * data, and Neo4j's RSS to 2.0–2.4 GiB (bench/RESULTS.md, "Session of 12-06 11:24–"). The
+ * (~0.4 GiB less for the two at 1M accounts). GCTimeRatio=4 (G1's default is 12) raises
+ * G1's goal for time spent collecting from 7.7 % to 20 %, so it grows the heap later (while
+ * the heap is under half its maximum G1 still grows it below that goal): at the default, a
+ * linkage run's publish grew it to 0.64–1.1 GiB around 0.1–0.2 GiB of live data, with the
+ * flag to 0.56–0.72 (bench/RESULTS.md, "Session of 12-06 11:24–"). The
  * parallel collector never gives memory back, but writes ~6 % more REST events/s on
  * 2 cores, where G1's concurrent threads compete with the one writing (bench/RESULTS.md).
  */

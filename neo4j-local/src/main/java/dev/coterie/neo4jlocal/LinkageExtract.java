@@ -2,7 +2,7 @@
  * coterie.linkageAccountsPage: one page of a linkage run's extract, packed as bytes.
  *
  * It returns what cypher/linkage/read-accounts-page.cypher returns (the same accounts, in
- * the same order, with the same facts and links) as one packed string instead of one Bolt
+ * the same order, with the same facts and links) packed, in one record, instead of one Bolt
  * record per account. Reading an account's relationships through the Core API and packing
  * them is about a third of the Cypher query's CPU here, and the service decodes the bytes
  * far faster than Bolt's nested lists. src/linkage/extract-packed.ts is the reader; the two
@@ -261,9 +261,10 @@ public final class LinkageExtract {
    * <p>Chunks, not one growing buffer: a page is up to maxBytes (16 MiB), and any array over
    * half a G1 region (512 KiB in a 2 GiB heap) is a humongous object, placed outside the
    * young generation in a run of free regions, which G1 commits more heap for when it has
-   * none. With one buffer (doubled as it filled), its base64 and its string, the GC log of
-   * a 1M extract counted 1,700–2,300 humongous regions over its young collections; with
-   * chunks, 160–230 (bench/RESULTS.md, "Session of 12-06 11:24–").
+   * none. With one buffer (doubled as it filled), its base64 and its string, a 1M extract
+   * set off up to 127 collections for humongous allocations; with chunks, none
+   * (bench/RESULTS.md, "Session of 12-06 11:24–"). A value over a chunk gets a chunk of
+   * its own size (ingest writes no such value).
    */
   static final class Writer {
     /** 192 KiB: its base64, and the string of it, are 256 KiB, under half a region too. */
