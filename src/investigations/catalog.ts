@@ -68,9 +68,11 @@ export interface Investigation {
   checks: Check[];
   /**
    * `@aged kind column`: each row gets `aged` from `column`, its `kind` links' lastSeen;
-   * `@aged each column`: `column` lists the row's links as `{kind, lastSeen}`, all needed
+   * `@aged each column`: `column` lists the row's links as `{kind, lastSeen}`, all needed;
+   * `@aged shared column`: `column` is `{kind, lastSeen: [...], undated}`, the links of a
+   * value's holders, two of them needed
    */
-  aged?: { kind: AgeableKind | 'each'; column: string };
+  aged?: { kind: AgeableKind | AgedListMode; column: string };
   text: string;
   schema: z.ZodType<Record<string, unknown>>;
 }
@@ -82,6 +84,10 @@ const PARAM_LINE = new RegExp(
 );
 const DESCRIPTION_LINE = /^\/\/\s*@description\s+(.+?)\s*$/;
 export type Check = [a: string, b: string, op: '<' | '!='];
+
+/** `@aged` modes whose column carries each link's kind (link-age.ts). */
+export const AGED_LIST_MODES = ['each', 'shared'] as const;
+export type AgedListMode = (typeof AGED_LIST_MODES)[number];
 
 const CHECK_LINE =
   /^\/\/\s*@check\s+([A-Za-z_][A-Za-z0-9_]*)\s*(<|!=)\s*([A-Za-z_][A-Za-z0-9_]*)\s*$/;
@@ -179,11 +185,12 @@ function parseAged(name: string, line: string, before: Investigation['aged']) {
   if (!m) throw new Error(`investigation ${name}: malformed @aged line "${line}"`);
   const [, kind, column] = m as unknown as [string, string, string];
   if (before) throw new Error(`investigation ${name}: @aged declared twice`);
-  if (kind !== 'each' && !(AGEABLE_KINDS as readonly string[]).includes(kind))
+  if (!([...AGEABLE_KINDS, ...AGED_LIST_MODES] as string[]).includes(kind))
     throw new Error(
-      `investigation ${name}: @aged kind "${kind}" is none of ${AGEABLE_KINDS.join(', ')}, each`,
+      `investigation ${name}: @aged kind "${kind}" is none of ` +
+        [...AGEABLE_KINDS, ...AGED_LIST_MODES].join(', '),
     );
-  return { kind: kind as AgeableKind | 'each', column };
+  return { kind: kind as AgeableKind | AgedListMode, column };
 }
 
 /**

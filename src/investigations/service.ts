@@ -13,7 +13,13 @@ import type { Principal } from '../platform/auth';
 import { AppError, isAppError } from '../platform/errors';
 import { parseInput } from '../platform/http';
 import type { Logger } from '../platform/logger';
-import { chainAgedInRun, rowAgedInRun, runAges, type RunAges } from '../linkage/link-age';
+import {
+  chainAgedInRun,
+  rowAgedInRun,
+  runAges,
+  sharedAgedInRun,
+  type RunAges,
+} from '../linkage/link-age';
 import { type Investigation, loadInvestigations, toDriverParams } from './catalog';
 
 /** The most `aged` adds to a row's JSON; the byte cap counts it (QUERY_MAX_BYTES). */
@@ -80,7 +86,9 @@ export class Investigations {
             aged:
               kind === 'each'
                 ? chainAgedInRun(judge.ages, r[column])
-                : rowAgedInRun(judge.ages, kind, r[column]),
+                : kind === 'shared'
+                  ? sharedAgedInRun(judge.ages, r[column])
+                  : rowAgedInRun(judge.ages, kind, r[column]),
           })),
           agesRunId: judge.runId,
         };

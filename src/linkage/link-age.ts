@@ -161,3 +161,25 @@ export function chainAgedInRun(ages: RunAges | null, links: unknown): boolean | 
   }
   return unknown ? null : false;
 }
+
+/**
+ * Whether age is why the run linked no two holders of a value, from their links to it:
+ * `{kind, lastSeen: [the dated links' lastSeen], undated: links without one}` (undated
+ * links never age). A value links a pair only while two of its links are kept. True when
+ * fewer than two were kept, false when two were (or there were never two), null when two
+ * only with links seen again since the run.
+ */
+export function sharedAgedInRun(ages: RunAges | null, column: unknown): boolean | null {
+  const { kind, lastSeen, undated } = (column ?? {}) as Record<string, unknown>;
+  if (!Array.isArray(lastSeen)) return false;
+  let kept = typeof undated === 'number' && undated > 0 ? undated : 0;
+  if (kept + lastSeen.length < 2) return false;
+  let unknown = 0;
+  for (const t of lastSeen) {
+    const mark = agedInRun(ages, String(kind), t);
+    if (mark === false) kept++;
+    else if (mark === null) unknown++;
+  }
+  if (kept >= 2) return false;
+  return kept + unknown >= 2 ? null : true;
+}

@@ -33,6 +33,7 @@ import { cypherRequestSchema, cypherResultSchema } from '../cypher-console/servi
 import { IDEMPOTENCY_KEY, eventSchema } from '../ingest/event-schema';
 import { AGEABLE_KINDS } from '../linkage/link-age';
 import {
+  AGED_LIST_MODES,
   PARAM_TYPE_DESCRIPTIONS,
   PARAM_TYPES,
   investigationNameParam,
@@ -168,10 +169,10 @@ function paths(): RouteConfig[] {
       }),
     ),
     aged: z
-      .object({ kind: z.enum([...AGEABLE_KINDS, 'each']), column: z.string() })
+      .object({ kind: z.enum([...AGEABLE_KINDS, ...AGED_LIST_MODES]), column: z.string() })
       .optional()
       .describe(
-        "rows are one kind of link: each gets `aged`, from the lastSeen of its links in `column` (one, a list, or a list of pairs that must both be kept), by the current run's ages; `each`: `column` lists the row's links as `{kind, lastSeen}`, every one needed (a chain)",
+        "rows are one kind of link: each gets `aged`, from the lastSeen of its links in `column` (one, a list, or a list of pairs that must both be kept), by the current run's ages; `each`: `column` lists the row's links as `{kind, lastSeen}`, every one needed (a chain); `shared`: `column` is `{kind, lastSeen, undated}`, the links of a value's holders (a list of lastSeen, and a count of links without one), of which two must be kept",
       ),
   });
   return [

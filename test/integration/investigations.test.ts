@@ -339,6 +339,12 @@ describe('POST /v1/investigations/{name}', () => {
     ]);
     // the run it read: the database's current one, which a lagging replica may not serve yet
     expect(rowsOf(res)[0]).toMatchObject({ holders: 6, memberShare: 1, runId: expect.any(String) });
+    // Each row carries its members' links to the value; the run aged none of them.
+    expect(rowsOf(res).map((r) => r.aged)).toEqual([false, false, false]);
+    const links = rowsOf(res)[2]?.linkLastSeen as { kind: string; lastSeen: unknown[] };
+    expect(links).toMatchObject({ kind: 'payment', undated: 0 });
+    expect(links.lastSeen).toHaveLength(6);
+    expect(links.lastSeen.every((t) => typeof t === 'number')).toBe(true);
     const current = await neo4j.driver.executeQuery(
       "MATCH (p:Pointer {name: 'current'}) RETURN p.runId AS runId",
     );
@@ -393,8 +399,14 @@ describe('POST /v1/investigations/{name}', () => {
       const everyKind = { payment: 1, device: 1, ip: 1, prompt: 1, email_domain: 1, org: 1 };
       await setAges({ linkMaxAgeDays: everyKind }, { extract: { agedAsOf: last + 3e10 } });
       expect(await chainAged()).toEqual([true]);
+      // The cluster's shared values too: no two members' links to any of them were kept.
+      const strongest = async () =>
+        rowsOf(await run('cluster-strongest-identifiers', { clusterId: 'c-ring', limit: 20 }));
+      const strongestAged = async () => [...new Set((await strongest()).map((r) => r.aged))];
+      expect(await strongestAged()).toEqual([true]);
       await setAges({}, {});
       expect(await chainAged()).toEqual([false]);
+      expect(await strongestAged()).toEqual([false]);
       // A kind the run did not age marks nothing: payment links here.
       const paid = await run('accounts-sharing-payment-method', { accountId: 'ring:0' });
       expect(rowsOf(paid).length).toBeGreaterThan(0);
@@ -429,9 +441,14 @@ describe('POST /v1/investigations/{name}', () => {
       expect(await agedFor('ring:0', 'ring:1')).toBe(true);
       expect(await agedFor('ring:1', 'ring:0')).toBe(true);
       expect(await agedFor('ring:1', 'ring:2')).toBe(true); // ring:2's link old
+      // The card's row among the cluster's shared values: one kept link links no two members.
+      const cardAged = async () =>
+        (await strongest()).find((r) => r.kind === 'payment' && r.value === 'pm-ring')?.aged;
+      expect(await cardAged()).toBe(true);
       // with ring:0's link kept too (ages counted from its sighting), they are linked
       await setAges({ linkMaxAgeDays: { payment: 4 } }, { extract: { agedAsOf: T0 + 3 * DAY } });
       expect(await agedFor('ring:0', 'ring:1')).toBe(false);
+      expect(await cardAged()).toBe(false);
       // Seen again after the run's newest activity: what it read is gone (null).
       await ipAfterADay(last - 1);
       expect(await agedOf()).toEqual([null]);

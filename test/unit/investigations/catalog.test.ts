@@ -151,6 +151,11 @@ describe('parseInvestigation', () => {
       kind: 'each',
       column: 'lastSeen',
     });
+    // shared: the column holds a value's holders' links (two needed)
+    expect(parseInvestigation('x', `${head}// @aged shared lastSeen\n${body}`).aged).toEqual({
+      kind: 'shared',
+      column: 'lastSeen',
+    });
     const refused: [string, RegExp][] = [
       ['// @aged subnet lastSeen', /none of payment, device, ip/], // subnets age with their IPs
       ['// @aged card lastSeen', /"card" is none of/],
@@ -372,10 +377,12 @@ describe('the shipped investigations', () => {
         'signup-bursts',
       ]),
     );
-    // The three whose rows are one kind of link each mark them aged, and the chain its own.
+    // The three whose rows are one kind of link each mark them aged; the chain and the
+    // cluster's shared values their own way.
     const aged = [...catalog.values()].filter((i) => i.aged).map((i) => [i.name, i.aged?.kind]);
     expect(aged.sort()).toEqual([
       ['accounts-sharing-payment-method', 'payment'],
+      ['cluster-strongest-identifiers', 'shared'],
       ['ip-neighbourhood', 'ip'],
       ['near-duplicate-prompts', 'prompt'],
       ['shortest-identifier-chain', 'each'],

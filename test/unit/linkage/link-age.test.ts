@@ -4,6 +4,7 @@ import {
   AGEABLE_KINDS,
   agedInRun,
   chainAgedInRun,
+  sharedAgedInRun,
   rowAgedInRun,
   notBefore,
   parseLinkMaxAge,
@@ -98,6 +99,47 @@ describe('LINKAGE_LINK_MAX_AGE_DAYS', () => {
     ['a pair that is not a list', ['{"linkMaxAgeDays":{"ip":90}}']],
   ])('marks nothing when the run column has %s', (_why, column) => {
     expect(runAges(column)).toBeNull();
+  });
+});
+
+describe('sharedAgedInRun: a value links its holders while two of their links are kept', () => {
+  const asOf = Date.UTC(2026, 10, 1);
+  const ages = runAges([
+    [
+      JSON.stringify({ linkMaxAgeDays: { ip: 1 } }),
+      JSON.stringify({ extract: { agedAsOf: asOf } }),
+    ],
+  ]);
+  const kept = asOf - DAY / 2;
+  const old = asOf - 2 * DAY;
+  const since = asOf + 1; // seen again after the run
+  const ip = (lastSeen: unknown[], undated = 0) => ({ kind: 'ip', lastSeen, undated });
+
+  it('is aged when fewer than two links were kept, not when two were', () => {
+    expect(sharedAgedInRun(ages, ip([kept, kept, old]))).toBe(false);
+    expect(sharedAgedInRun(ages, ip([kept, old, old]))).toBe(true);
+    expect(sharedAgedInRun(ages, ip([old, old]))).toBe(true);
+    // Links without a lastSeen never age: they count as kept.
+    expect(sharedAgedInRun(ages, ip([kept, old], 1))).toBe(false);
+    expect(sharedAgedInRun(ages, ip([old, old], 1))).toBe(true);
+    expect(sharedAgedInRun(ages, ip([], 2))).toBe(false);
+  });
+
+  it('is null when two kept turns on links seen again since the run', () => {
+    expect(sharedAgedInRun(ages, ip([since, kept, old]))).toBeNull();
+    expect(sharedAgedInRun(ages, ip([since, since]))).toBeNull();
+    expect(sharedAgedInRun(ages, ip([since, old, old]))).toBe(true); // one at most
+    expect(sharedAgedInRun(ages, ip([since, kept, kept]))).toBe(false);
+  });
+
+  it('marks nothing for kinds the run did not age, without ages, or under two links', () => {
+    expect(sharedAgedInRun(ages, { kind: 'payment', lastSeen: [old, old], undated: 0 })).toBe(
+      false,
+    );
+    expect(sharedAgedInRun(null, ip([old, old]))).toBe(false);
+    expect(sharedAgedInRun(ages, ip([old]))).toBe(false); // never two: age changed nothing
+    expect(sharedAgedInRun(ages, null)).toBe(false);
+    expect(sharedAgedInRun(ages, { kind: 'ip', lastSeen: 'x' })).toBe(false);
   });
 });
 
