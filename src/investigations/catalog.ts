@@ -26,7 +26,7 @@ import { clusterIdParam } from '../clusters/schemas';
 import { accountIdSchema, modelSchema } from '../ingest/event-schema';
 import { canonicalFingerprint } from '../ingest/simhash';
 import { canonicalIp, canonicalSubnet, subnetHint, subnetOf } from '../ingest/subnet';
-import { AGEABLE_KINDS, type AgeableKind } from '../linkage/link-age';
+import { AGEABLE_KINDS, type AgeableKind, sharedAgeParams } from '../linkage/link-age';
 import type { CypherMap } from '../platform/cypher';
 import { int } from '../platform/neo4j';
 
@@ -69,8 +69,9 @@ export interface Investigation {
   /**
    * `@aged kind column`: each row gets `aged` from `column`, its `kind` links' lastSeen;
    * `@aged each column`: `column` lists the row's links as `{kind, lastSeen}`, all needed;
-   * `@aged shared column`: `column` is `{kind, lastSeen: [...], undated}`, the links of a
-   * value's holders, two of them needed
+   * `@aged shared column`: `column` is `{links, agedLinks, seenSince}`, a shared value's
+   * links to cluster members counted by the run's ages (`$agedAsOf`, `$agedNotBefore`), two
+   * of them needed
    */
   aged?: { kind: AgeableKind | AgedListMode; column: string };
   text: string;
@@ -87,6 +88,9 @@ export type Check = [a: string, b: string, op: '<' | '!='];
 
 /** `@aged` modes whose column carries each link's kind (link-age.ts). */
 export const AGED_LIST_MODES = ['each', 'shared'] as const;
+
+/** Parameters the service gives an `@aged shared` query (link-age.ts sharedAgeParams). */
+const SHARED_AGE_PARAMS = ['agedAsOf', 'agedNotBefore'] as const;
 export type AgedListMode = (typeof AGED_LIST_MODES)[number];
 
 const CHECK_LINE =
@@ -153,8 +157,15 @@ export function parseInvestigation(name: string, text: string): Investigation {
   }
   if (!description) throw new Error(`investigation ${name}: missing // @description`);
   const declared = new Set(params.map((p) => p.name));
+  // `@aged shared`: the service passes the run's ages itself (sharedAgeParams).
+  const supplied: readonly string[] = aged?.kind === 'shared' ? SHARED_AGE_PARAMS : [];
+  for (const p of supplied) {
+    if (declared.has(p))
+      throw new Error(`investigation ${name}: @param ${p} is the service's own (@aged shared)`);
+  }
   for (const used of usedParameters(text)) {
-    if (!declared.has(used)) throw new Error(`investigation ${name}: $${used} has no @param`);
+    if (!declared.has(used) && !supplied.includes(used))
+      throw new Error(`investigation ${name}: $${used} has no @param`);
   }
   for (const [a, b, op] of checks) {
     const specs = [a, b].map((p) => params.find((x) => x.name === p));
@@ -368,7 +379,10 @@ export function exampleParams(inv: Investigation): Record<string, unknown> {
     fingerprint: '0000000000000000',
     ip: ipParam('192.0.2.1'),
   };
-  return Object.fromEntries(inv.params.map((p) => [p.name, example[p.type]]));
+  return {
+    ...Object.fromEntries(inv.params.map((p) => [p.name, example[p.type]])),
+    ...(inv.aged?.kind === 'shared' ? sharedAgeParams(null) : {}),
+  };
 }
 
 /** Every investigation in the Cypher map, by name. */

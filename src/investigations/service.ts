@@ -18,6 +18,7 @@ import {
   rowAgedInRun,
   runAges,
   sharedAgedInRun,
+  sharedAgeParams,
   type RunAges,
 } from '../linkage/link-age';
 import { type Investigation, loadInvestigations, toDriverParams } from './catalog';
@@ -71,7 +72,11 @@ export class Investigations {
         const started = performance.now(); // the query's time, not the audit write's
         const result = await slot.run({
           text: inv.text,
-          params: toDriverParams(inv, values),
+          params: {
+            ...toDriverParams(inv, values),
+            // A shared value's links are counted by the run's ages in the query itself.
+            ...(inv.aged?.kind === 'shared' ? sharedAgeParams(judge?.ages ?? null) : {}),
+          },
           checkPlan: false,
           ...(inv.aged ? { rowExtraBytes: AGED_BYTES } : {}),
         });
@@ -87,7 +92,7 @@ export class Investigations {
               kind === 'each'
                 ? chainAgedInRun(judge.ages, r[column])
                 : kind === 'shared'
-                  ? sharedAgedInRun(judge.ages, r[column])
+                  ? sharedAgedInRun(r[column])
                   : rowAgedInRun(judge.ages, kind, r[column]),
           })),
           agesRunId: judge.runId,

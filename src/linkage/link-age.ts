@@ -163,23 +163,33 @@ export function chainAgedInRun(ages: RunAges | null, links: unknown): boolean | 
 }
 
 /**
- * Whether age is why the run linked no two holders of a value, from their links to it:
- * `{kind, lastSeen: [the dated links' lastSeen], undated: links without one}` (undated
- * links never age). A value links a pair only while two of its links are kept. True when
- * fewer than two were kept, false when two were (or there were never two), null when two
- * only with links seen again since the run.
+ * Whether age is why the run linked no two cluster members through a value they share,
+ * from their links to it as the query judged them by the run's ages (`sharedAgeParams`):
+ * `{links, agedLinks, seenSince}`. A value links a pair only while two of its links are
+ * kept. True when fewer than two were kept, false when two were (or there were never two),
+ * null when two only with links seen again since the run.
  */
-export function sharedAgedInRun(ages: RunAges | null, column: unknown): boolean | null {
-  const { kind, lastSeen, undated } = (column ?? {}) as Record<string, unknown>;
-  if (!Array.isArray(lastSeen)) return false;
-  let kept = typeof undated === 'number' && undated > 0 ? undated : 0;
-  if (kept + lastSeen.length < 2) return false;
-  let unknown = 0;
-  for (const t of lastSeen) {
-    const mark = agedInRun(ages, String(kind), t);
-    if (mark === false) kept++;
-    else if (mark === null) unknown++;
-  }
+export function sharedAgedInRun(counts: unknown): boolean | null {
+  const { links, agedLinks, seenSince } = (counts ?? {}) as Record<string, unknown>;
+  if (typeof links !== 'number' || typeof agedLinks !== 'number' || typeof seenSince !== 'number')
+    return false;
+  if (links < 2) return false;
+  const kept = links - agedLinks - seenSince;
   if (kept >= 2) return false;
-  return kept + unknown >= 2 ? null : true;
+  return kept + seenSince >= 2 ? null : true;
+}
+
+/**
+ * The run's ages as a `shared` investigation's query reads them: `$agedAsOf` and, per kind
+ * the run aged, `$agedNotBefore[kind]` (a kind missing never aged). No ages: nothing aged.
+ */
+export function sharedAgeParams(ages: RunAges | null): {
+  agedAsOf: number | null;
+  agedNotBefore: Record<string, number>;
+} {
+  if (ages === null) return { agedAsOf: null, agedNotBefore: {} };
+  const agedNotBefore = Object.fromEntries(
+    Object.entries(ages.notBefore).filter((e): e is [string, number] => typeof e[1] === 'number'),
+  );
+  return { agedAsOf: ages.asOf, agedNotBefore };
 }

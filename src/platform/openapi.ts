@@ -172,7 +172,7 @@ function paths(): RouteConfig[] {
       .object({ kind: z.enum([...AGEABLE_KINDS, ...AGED_LIST_MODES]), column: z.string() })
       .optional()
       .describe(
-        "rows are one kind of link: each gets `aged`, from the lastSeen of its links in `column` (one, a list, or a list of pairs that must both be kept), by the current run's ages; `each`: `column` lists the row's links as `{kind, lastSeen}`, every one needed (a chain); `shared`: `column` is `{kind, lastSeen, undated}`, the links of a value's holders (a list of lastSeen, and a count of links without one), of which two must be kept",
+        "rows are one kind of link: each gets `aged`, from the lastSeen of its links in `column` (one, a list, or a list of pairs that must both be kept), by the current run's ages; `each`: `column` lists the row's links as `{kind, lastSeen}`, every one needed (a chain); `shared`: `column` is `{links, agedLinks, seenSince}`, a shared value's links to the cluster's members counted by the run's ages, of which two must be kept",
       ),
   });
   return [

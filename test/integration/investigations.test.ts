@@ -339,12 +339,9 @@ describe('POST /v1/investigations/{name}', () => {
     ]);
     // the run it read: the database's current one, which a lagging replica may not serve yet
     expect(rowsOf(res)[0]).toMatchObject({ holders: 6, memberShare: 1, runId: expect.any(String) });
-    // Each row carries its members' links to the value; the run aged none of them.
+    // Each row counts its members' links to the value; the run aged none of them.
     expect(rowsOf(res).map((r) => r.aged)).toEqual([false, false, false]);
-    const links = rowsOf(res)[2]?.linkLastSeen as { kind: string; lastSeen: unknown[] };
-    expect(links).toMatchObject({ kind: 'payment', undated: 0 });
-    expect(links.lastSeen).toHaveLength(6);
-    expect(links.lastSeen.every((t) => typeof t === 'number')).toBe(true);
+    expect(rowsOf(res)[2]?.linkAges).toEqual({ links: 6, agedLinks: 0, seenSince: 0 });
     const current = await neo4j.driver.executeQuery(
       "MATCH (p:Pointer {name: 'current'}) RETURN p.runId AS runId",
     );
@@ -385,6 +382,39 @@ describe('POST /v1/investigations/{name}', () => {
       expect(await agedOf()).toEqual([true]);
       await ipAfterADay(last + 86_400_000); // exactly a day old: kept, as extract keeps it
       expect(await agedOf()).toEqual([false]);
+      // The ring's card as one of its cluster's shared values: with payment links aged
+      // long after, all six are aged; two links without a lastSeen never age, and two
+      // kept links link the pair.
+      const strongest = async () =>
+        rowsOf(await run('cluster-strongest-identifiers', { clusterId: 'c-ring', limit: 20 }));
+      const card = async () =>
+        (await strongest()).find((r) => r.kind === 'payment' && r.value === 'pm-ring');
+      await setAges({ linkMaxAgeDays: { payment: 1 } }, { extract: { agedAsOf: last + 3e10 } });
+      expect(await card()).toMatchObject({
+        linkAges: { links: 6, agedLinks: 6, seenSince: 0 },
+        aged: true,
+      });
+      // ring:2's and ring:3's links lose their lastSeen for a moment (restored after).
+      const cardLink = `MATCH (a:Account)-[l:PAID_WITH]->(:PaymentMethod {fingerprint: 'pm-ring'})
+         WHERE a.id IN ['ring:2', 'ring:3']`;
+      const dated = await neo4j.driver.executeQuery(
+        `${cardLink} RETURN a.id AS id, l.lastSeen AS lastSeen`,
+      );
+      expect(dated.records).toHaveLength(2);
+      await neo4j.driver.executeQuery(`${cardLink} REMOVE l.lastSeen`);
+      try {
+        expect(await card()).toMatchObject({
+          linkAges: { links: 6, agedLinks: 4, seenSince: 0 },
+          aged: false,
+        });
+      } finally {
+        await neo4j.driver.executeQuery(
+          `UNWIND $rows AS row
+           MATCH (a:Account {id: row.id})-[l:PAID_WITH]->(:PaymentMethod {fingerprint: 'pm-ring'})
+           SET l.lastSeen = row.lastSeen`,
+          { rows: dated.records.map((r) => ({ id: r.get('id'), lastSeen: r.get('lastSeen') })) },
+        );
+      }
       // A chain needs every link: with every kind aged long after, any chain is aged;
       // with none aged, none is.
       const chainAged = async () =>
@@ -400,8 +430,6 @@ describe('POST /v1/investigations/{name}', () => {
       await setAges({ linkMaxAgeDays: everyKind }, { extract: { agedAsOf: last + 3e10 } });
       expect(await chainAged()).toEqual([true]);
       // The cluster's shared values too: no two members' links to any of them were kept.
-      const strongest = async () =>
-        rowsOf(await run('cluster-strongest-identifiers', { clusterId: 'c-ring', limit: 20 }));
       const strongestAged = async () => [...new Set((await strongest()).map((r) => r.aged))];
       expect(await strongestAged()).toEqual([true]);
       await setAges({}, {});

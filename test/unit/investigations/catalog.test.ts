@@ -151,11 +151,17 @@ describe('parseInvestigation', () => {
       kind: 'each',
       column: 'lastSeen',
     });
-    // shared: the column holds a value's holders' links (two needed)
-    expect(parseInvestigation('x', `${head}// @aged shared lastSeen\n${body}`).aged).toEqual({
-      kind: 'shared',
-      column: 'lastSeen',
-    });
+    // shared: the column counts a shared value's links by the run's ages, which the
+    // service passes as $agedAsOf and $agedNotBefore (no @param of those names)
+    const judged = 'MATCH (a)-[r]->() WHERE r.lastSeen < $agedNotBefore.ip OR $agedAsOf IS NULL\n';
+    const shared = `${head}// @aged shared lastSeen\n${judged}${body.slice(body.indexOf('RETURN'))}`;
+    expect(parseInvestigation('x', shared).aged).toEqual({ kind: 'shared', column: 'lastSeen' });
+    expect(() => parseInvestigation('x', `${head}${judged}RETURN 1 AS lastSeen`)).toThrow(
+      /\$agedNotBefore has no @param|\$agedAsOf has no @param/,
+    );
+    expect(() =>
+      parseInvestigation('x', `${head}// @aged shared lastSeen\n// @param agedAsOf int\n${body}`),
+    ).toThrow(/@param agedAsOf is the service's own/);
     const refused: [string, RegExp][] = [
       ['// @aged subnet lastSeen', /none of payment, device, ip/], // subnets age with their IPs
       ['// @aged card lastSeen', /"card" is none of/],

@@ -5,6 +5,7 @@ import {
   agedInRun,
   chainAgedInRun,
   sharedAgedInRun,
+  sharedAgeParams,
   rowAgedInRun,
   notBefore,
   parseLinkMaxAge,
@@ -102,44 +103,46 @@ describe('LINKAGE_LINK_MAX_AGE_DAYS', () => {
   });
 });
 
-describe('sharedAgedInRun: a value links its holders while two of their links are kept', () => {
-  const asOf = Date.UTC(2026, 10, 1);
-  const ages = runAges([
-    [
-      JSON.stringify({ linkMaxAgeDays: { ip: 1 } }),
-      JSON.stringify({ extract: { agedAsOf: asOf } }),
-    ],
-  ]);
-  const kept = asOf - DAY / 2;
-  const old = asOf - 2 * DAY;
-  const since = asOf + 1; // seen again after the run
-  const ip = (lastSeen: unknown[], undated = 0) => ({ kind: 'ip', lastSeen, undated });
+describe('sharedAgedInRun: a value links two members while two of their links are kept', () => {
+  const counts = (links: number, agedLinks: number, seenSince = 0) => ({
+    links,
+    agedLinks,
+    seenSince,
+  });
 
   it('is aged when fewer than two links were kept, not when two were', () => {
-    expect(sharedAgedInRun(ages, ip([kept, kept, old]))).toBe(false);
-    expect(sharedAgedInRun(ages, ip([kept, old, old]))).toBe(true);
-    expect(sharedAgedInRun(ages, ip([old, old]))).toBe(true);
-    // Links without a lastSeen never age: they count as kept.
-    expect(sharedAgedInRun(ages, ip([kept, old], 1))).toBe(false);
-    expect(sharedAgedInRun(ages, ip([old, old], 1))).toBe(true);
-    expect(sharedAgedInRun(ages, ip([], 2))).toBe(false);
+    expect(sharedAgedInRun(counts(3, 1))).toBe(false);
+    expect(sharedAgedInRun(counts(3, 2))).toBe(true);
+    expect(sharedAgedInRun(counts(2, 2))).toBe(true);
+    expect(sharedAgedInRun(counts(6, 0))).toBe(false);
   });
 
   it('is null when two kept turns on links seen again since the run', () => {
-    expect(sharedAgedInRun(ages, ip([since, kept, old]))).toBeNull();
-    expect(sharedAgedInRun(ages, ip([since, since]))).toBeNull();
-    expect(sharedAgedInRun(ages, ip([since, old, old]))).toBe(true); // one at most
-    expect(sharedAgedInRun(ages, ip([since, kept, kept]))).toBe(false);
+    expect(sharedAgedInRun(counts(3, 1, 1))).toBeNull();
+    expect(sharedAgedInRun(counts(2, 0, 2))).toBeNull();
+    expect(sharedAgedInRun(counts(3, 2, 1))).toBe(true); // one at most
+    expect(sharedAgedInRun(counts(3, 0, 1))).toBe(false);
   });
 
-  it('marks nothing for kinds the run did not age, without ages, or under two links', () => {
-    expect(sharedAgedInRun(ages, { kind: 'payment', lastSeen: [old, old], undated: 0 })).toBe(
-      false,
-    );
-    expect(sharedAgedInRun(null, ip([old, old]))).toBe(false);
-    expect(sharedAgedInRun(ages, ip([old]))).toBe(false); // never two: age changed nothing
-    expect(sharedAgedInRun(ages, null)).toBe(false);
-    expect(sharedAgedInRun(ages, { kind: 'ip', lastSeen: 'x' })).toBe(false);
+  it('marks nothing under two links or without counts', () => {
+    expect(sharedAgedInRun(counts(1, 1))).toBe(false); // never two: age changed nothing
+    expect(sharedAgedInRun(null)).toBe(false);
+    expect(sharedAgedInRun({ links: 3, agedLinks: '3', seenSince: 0 })).toBe(false);
+  });
+
+  it("passes the run's ages to the query: asOf and each aged kind's earliest kept lastSeen", () => {
+    const asOf = Date.UTC(2026, 10, 1);
+    const ages = runAges([
+      [
+        JSON.stringify({ linkMaxAgeDays: { ip: 1, payment: 2 } }),
+        JSON.stringify({ extract: { agedAsOf: asOf } }),
+      ],
+    ]);
+    expect(sharedAgeParams(ages)).toEqual({
+      agedAsOf: asOf,
+      agedNotBefore: { ip: asOf - DAY, payment: asOf - 2 * DAY },
+    });
+    expect(sharedAgeParams(null)).toEqual({ agedAsOf: null, agedNotBefore: {} });
   });
 });
 
