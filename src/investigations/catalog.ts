@@ -86,12 +86,12 @@ const PARAM_LINE = new RegExp(
 const DESCRIPTION_LINE = /^\/\/\s*@description\s+(.+?)\s*$/;
 export type Check = [a: string, b: string, op: '<' | '!='];
 
-/** `@aged` modes whose column carries each link's kind (link-age.ts). */
+/** `@aged` modes that name no one kind: the column says it per link or counts (link-age.ts). */
 export const AGED_LIST_MODES = ['each', 'shared'] as const;
-
-/** Parameters the service gives an `@aged shared` query (link-age.ts sharedAgeParams). */
-const SHARED_AGE_PARAMS = ['agedAsOf', 'agedNotBefore'] as const;
 export type AgedListMode = (typeof AGED_LIST_MODES)[number];
+
+/** Parameters the service gives an `@aged shared` query: sharedAgeParams' own names. */
+const SHARED_AGE_PARAMS = Object.keys(sharedAgeParams(null));
 
 const CHECK_LINE =
   /^\/\/\s*@check\s+([A-Za-z_][A-Za-z0-9_]*)\s*(<|!=)\s*([A-Za-z_][A-Za-z0-9_]*)\s*$/;
@@ -158,7 +158,7 @@ export function parseInvestigation(name: string, text: string): Investigation {
   if (!description) throw new Error(`investigation ${name}: missing // @description`);
   const declared = new Set(params.map((p) => p.name));
   // `@aged shared`: the service passes the run's ages itself (sharedAgeParams).
-  const supplied: readonly string[] = aged?.kind === 'shared' ? SHARED_AGE_PARAMS : [];
+  const supplied = aged?.kind === 'shared' ? SHARED_AGE_PARAMS : [];
   for (const p of supplied) {
     if (declared.has(p))
       throw new Error(`investigation ${name}: @param ${p} is the service's own (@aged shared)`);
