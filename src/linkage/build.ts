@@ -48,11 +48,13 @@
  */
 import { canonicalDomain } from '../ingest/event-schema';
 import { subnetOf } from '../ingest/subnet';
+import { coActivity } from './co-activity';
 import { coUseGroups, type CoUseGroups } from './co-use';
 import { StringIndex } from './growable';
 import { checkTemplates, promptTemplates, type PromptTemplates } from './lsh';
 import { lowerBound } from './signals/numbers';
 import {
+  type AccountFacts,
   IDENTIFIER_KINDS,
   type IdentifierKind,
   kindIndex,
@@ -304,9 +306,33 @@ export function build(
   }
   stats.coUseValues = coUse.count;
   stats.coUseValuesBucketed = bucketed;
+  lap('coUseMs');
+
+  // Step 3c, co-activity (co-activity.ts): pairs on enough of the same subnets whose
+  // active hours mostly coincide, found by MinHash banding and checked exactly; every
+  // pair other evidence proposed is checked too, so it gets the evidence the rule gives.
+  const act = coActivity(
+    n,
+    coUse.accountSubnets,
+    (a) => (input.accounts[a] as AccountFacts).hours,
+    opts,
+    opts.coUseMaxExpandDegree,
+  );
+  for (let s = 0, size = pairs.size; s < size; s++) {
+    if (act.check(pairs.a[s] as number, pairs.b[s] as number) > 0)
+      pairs.activity()[s] = opts.coActivityWeight;
+  }
+  for (let x = 0; x < act.a.length; x++) {
+    const slot = pairs.slot(act.a[x] as number, act.b[x] as number);
+    pairs.activity()[slot] = opts.coActivityWeight;
+    pairUpdates++;
+  }
+  stats.coActivityAccounts = countTakers(act.hours, n);
+  stats.coActivityCandidates = act.candidates;
+  stats.coActivityFound = act.a.length;
   stats.pairUpdates = pairUpdates;
   stats.candidatePairs = pairs.size;
-  lap('coUseMs');
+  lap('coActivityMs');
 
   // Step 4: hubs and weak values corroborate every proposed pair that shares them.
   const indirect = indirectValuesByAccount(role, start, degree, members, share, n);
@@ -354,6 +380,13 @@ export function build(
   const edges = combine(pairs, n, opts, stats);
   lap('combineMs');
   return { accountCount: n, ...edges, stats };
+}
+
+/** Accounts with a non-empty list in `list` (CSR). */
+function countTakers(list: { start: Int32Array }, n: number): number {
+  let c = 0;
+  for (let a = 0; a < n; a++) if ((list.start[a + 1] as number) > (list.start[a] as number)) c++;
+  return c;
 }
 
 /** Step 4 searches a list instead of walking it when it is this many times longer. */
@@ -865,6 +898,9 @@ function combine(pairs: PairTable, n: number, opts: BuildOptions, stats: Record<
   let droppedWeak = 0;
   let corroborated = 0;
   let coUsePairs = 0;
+  let coActivityPairs = 0;
+  const activityColumn = pairs.hasActivity ? pairs.activity() : null;
+  const activityCap = opts.kindCap * opts.coActivityWeight;
   for (let s = 0; s < pairs.size; s++) {
     let strong = 0;
     let weakSum = 0;
@@ -878,8 +914,14 @@ function combine(pairs: PairTable, n: number, opts: BuildOptions, stats: Record<
         ? (pairs.coUse[s] as number)
         : 0;
     if (coUse > 0) coUsePairs++;
+    // Co-activity (already checked: step 3c) counts as subnet evidence and as activity.
+    const activity = activityColumn ? (activityColumn[s] as number) : 0;
+    if (activity > 0) coActivityPairs++;
     for (let k = 0; k < K; k++) {
-      const own = (e[s * K + k] as number) + (k === PROMPT || k === SUBNET ? coUse : 0);
+      const own =
+        (e[s * K + k] as number) +
+        (k === PROMPT || k === SUBNET ? coUse : 0) +
+        (k === SUBNET ? activity : 0);
       const specific = Math.min(own, cap[k] as number);
       const x = Math.min(own + (c[s * K + k] as number), cap[k] as number);
       if (x <= 0) continue;
@@ -903,6 +945,16 @@ function combine(pairs: PairTable, n: number, opts: BuildOptions, stats: Record<
       const specificSum = specificFamily[f] as number;
       if (sum > 0 && sum >= opts.corroborationMin) families++;
       if (specificSum > 0 && specificSum >= opts.corroborationMin) specificFamilies++;
+    }
+    // Activity is a family of its own with no common part; weak, as one family alone.
+    if (activity > 0) {
+      const x = Math.min(activity, activityCap);
+      weakSum += x;
+      weakSpecific += x;
+      if (x >= opts.corroborationMin) {
+        families++;
+        specificFamilies++;
+      }
     }
     // Whether the pair exists is decided by specific evidence only; common values
     // (too widely shared to propose a pair) add weight but never create a link.
@@ -930,6 +982,7 @@ function combine(pairs: PairTable, n: number, opts: BuildOptions, stats: Record<
   }
   stats.edges = edges;
   stats.coUsePairs = coUsePairs;
+  stats.coActivityPairs = coActivityPairs;
   stats.droppedWeakPairs = droppedWeak;
   stats.corroboratedEdges = corroborated;
   return { source, target, weight };
@@ -956,6 +1009,8 @@ class PairTable {
   /** co-use evidence (co-use.ts), and a mask of the subnets it came through (step 3b) */
   coUse: Float32Array;
   coUseNets: Uint32Array;
+  /** co-activity evidence (step 3c); made on first use, as most runs have none */
+  private act: Float32Array | null = null;
   size = 0;
   private table: Int32Array; // entries of [a, b, slot + 1, unused]; slot + 1 = 0: empty
   private mask: number;
@@ -971,6 +1026,16 @@ class PairTable {
     this.common = new Float32Array(expected * K);
     this.coUse = new Float32Array(expected);
     this.coUseNets = new Uint32Array(expected);
+  }
+
+  /** The co-activity column, made (zeroed) on the first call. */
+  activity(): Float32Array {
+    this.act ??= new Float32Array(this.a.length);
+    return this.act;
+  }
+
+  get hasActivity(): boolean {
+    return this.act !== null;
   }
 
   private static hash(a: number, b: number): number {
@@ -1033,6 +1098,11 @@ class PairTable {
     const coUseNets = new Uint32Array(cap);
     coUseNets.set(this.coUseNets);
     this.coUseNets = coUseNets;
+    if (this.act) {
+      const act = new Float32Array(cap);
+      act.set(this.act);
+      this.act = act;
+    }
     this.a = a;
     this.b = b;
     this.evidence = evidence;

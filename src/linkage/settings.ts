@@ -50,6 +50,10 @@ export const weightOverridesSchema = z
         coUseMaxPerKind: z.number().int().min(0).max(16),
         coUseMinSubnets: z.number().int().min(1).max(32),
         coUseMaxExpandDegree: z.number().int().min(2).max(1000),
+        coActivityWeight: weight,
+        coActivityBands: z.number().int().min(0).max(64),
+        coActivityMinHours: z.number().int().min(1),
+        coActivityMinJaccard: z.number().finite().gt(0).max(1),
       })
       .partial()
       .strict()
@@ -75,18 +79,45 @@ export const weightOverridesSchema = z
         // weights.ts: a value too weak to corroborate must not propose a pair either.
         atMost('minProposeWeight', 'corroborationMin');
         // A pair shares at most coUseMaxPerKind subnets (each account's busiest): above it,
-        // co-use could never count, silently (review, 12-05). 0 turns co-use off outright.
-        const coUseOn =
-          (build.coUseMaxPerKind ?? LINK.build.coUseMaxPerKind) > 0 &&
-          (build.coUseWeight ?? LINK.build.coUseWeight) > 0;
+        // co-use could never count, silently (review, 12-05). 0 turns co-use off outright,
+        // and co-activity with it (it reads co-use's subnets).
+        const subnetsOn = (build.coUseMaxPerKind ?? LINK.build.coUseMaxPerKind) > 0;
+        const coActivityOn =
+          subnetsOn &&
+          (build.coActivityBands ?? LINK.build.coActivityBands) > 0 &&
+          (build.coActivityWeight ?? LINK.build.coActivityWeight) > 0;
+        const coUseOn = subnetsOn && (build.coUseWeight ?? LINK.build.coUseWeight) > 0;
+        if (coUseOn || coActivityOn) atMost('coUseMinSubnets', 'coUseMaxPerKind');
+        const kindCap = build.kindCap ?? LINK.build.kindCap;
+        const min = build.corroborationMin ?? LINK.build.corroborationMin;
+        // Co-activity is subnet evidence and activity, each capped (kindCap × weight): a
+        // pair it alone proposes is kept when both caps reach corroborationMin or their sum
+        // reaches weakOnlyMin; else co-activity links no one, silently.
+        if (coActivityOn) {
+          const subnetCap = kindCap * (build.kindWeight?.subnet ?? LINK.build.kindWeight.subnet);
+          const activityCap = kindCap * (build.coActivityWeight ?? LINK.build.coActivityWeight);
+          if (
+            subnetCap + activityCap < (build.weakOnlyMin ?? LINK.build.weakOnlyMin) &&
+            Math.min(subnetCap, activityCap) < min
+          )
+            ctx.addIssue({
+              code: 'custom',
+              path:
+                build.coActivityWeight !== undefined
+                  ? ['coActivityWeight']
+                  : build.kindWeight?.subnet !== undefined
+                    ? ['kindWeight', 'subnet']
+                    : build.kindCap !== undefined
+                      ? ['kindCap']
+                      : ['corroborationMin'],
+              message: `kindCap × kindWeight.subnet (${subnetCap}) and kindCap × coActivityWeight (${activityCap}) must both be ≥ corroborationMin (${min}) while co-activity is on, or their sum ≥ weakOnlyMin: else a pair only co-activity proposes would never be kept; coActivityBands 0 turns co-activity off`,
+            });
+        }
         if (!coUseOn) return;
-        atMost('coUseMinSubnets', 'coUseMaxPerKind');
         // Co-use is prompt and subnet evidence (both weak kinds), each capped at kindCap ×
         // kindWeight. A pair it alone proposes is kept when both caps reach corroborationMin
         // (two families) or their sum reaches weakOnlyMin; else co-use links no one,
         // silently (review, 12-06).
-        const kindCap = build.kindCap ?? LINK.build.kindCap;
-        const min = build.corroborationMin ?? LINK.build.corroborationMin;
         const weight = (kind: 'subnet' | 'prompt') =>
           build.kindWeight?.[kind] ?? LINK.build.kindWeight[kind];
         const capSum = kindCap * (weight('subnet') + weight('prompt'));

@@ -87,6 +87,17 @@ export interface BuildOptions {
    * as many (build.ts, forPairsInBuckets), each with its whole co-use evidence.
    */
   coUseMaxExpandDegree: number;
+  /**
+   * Co-activity (co-activity.ts): two accounts on ≥ coUseMinSubnets of the same co-use
+   * subnets whose active hours (≥ coActivityMinHours each) have a Jaccard index ≥
+   * coActivityMinJaccard get coActivityWeight as subnet evidence and as activity, a
+   * family of its own (capped at kindCap × coActivityWeight). Candidates come from
+   * coActivityBands MinHash bands of two (0 turns co-activity off).
+   */
+  coActivityWeight: number;
+  coActivityBands: number;
+  coActivityMinHours: number;
+  coActivityMinJaccard: number;
   /** Values shared by more accounts are not expanded into all pairs, but linked as a star. */
   maxExpandDegree: number;
   /** Near-duplicate prompts: Hamming distance ≤ this is the same template. */
@@ -143,6 +154,10 @@ export const DEFAULTS: { build: BuildOptions; detect: DetectOptions } = {
     coUseMaxPerKind: 8,
     coUseMinSubnets: 4,
     coUseMaxExpandDegree: 200,
+    coActivityWeight: 0.25,
+    coActivityBands: 8,
+    coActivityMinHours: 6,
+    coActivityMinJaccard: 0.3,
     maxExpandDegree: 100,
     maxHamming: 3,
     seed: 42,

@@ -7,7 +7,7 @@
  * cluster at all: co-use is what links this ring.
  */
 import { startTestNeo4j, type TestNeo4j } from '../support/neo4j';
-import { API_KEYS, auth, getJson } from '../support/analyst-fixtures';
+import { API_KEYS, auth, clusterOf, getJson, runLinkage } from '../support/analyst-fixtures';
 import { postJson, startService, type TestService } from '../support/service';
 
 const HOUR = 3_600_000;
@@ -135,34 +135,14 @@ afterAll(async () => {
   await neo4j?.stop();
 });
 
-async function run(service: TestService): Promise<void> {
-  const started = await postJson(`${service.url}/v1/linkage/runs`, {}, auth('admin'));
-  expect(started.status).toBe(202);
-  const runId = (started.body as { runId: string }).runId;
-  for (const until = Date.now() + 60_000; Date.now() < until;) {
-    const r = await getJson(`${service.url}/v1/linkage/runs/${runId}`, auth('analyst'));
-    if (r.body.status !== 'running') {
-      expect(r.body.status).toBe('succeeded');
-      return;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`run ${runId} did not end in 60 s`);
-}
-
-type Membership = { cluster: { id: string; flagged: boolean; size: number } | null };
-const clusterOf = async (service: TestService, id: string) =>
-  ((await getJson(`${service.url}/v1/accounts/${id}/cluster`, auth('analyst'))).body as Membership)
-    .cluster;
-
 it('links and flags a ring of own cards through its template and proxy subnets, and nobody else', async () => {
-  await run(svc);
-  const ring = await Promise.all(RING.map((id) => clusterOf(svc, id)));
+  await runLinkage(svc.url);
+  const ring = await Promise.all(RING.map((id) => clusterOf(svc.url, id)));
   const first = ring[0];
   expect(first).toMatchObject({ flagged: true, size: RING.length });
   expect(ring.every((c) => c?.id === first?.id)).toBe(true);
   for (const id of [...CUSTOMERS, ...SENDERS]) {
-    const c = await clusterOf(svc, id);
+    const c = await clusterOf(svc.url, id);
     expect([id, c?.id === first?.id, c?.flagged ?? false]).toEqual([id, false, false]);
   }
   const detail = await getJson(`${svc.url}/v1/clusters/${first?.id}`, auth('analyst'));
@@ -184,8 +164,8 @@ it('without co-use the same ring is not a cluster at all', async () => {
     LINKAGE_WEIGHTS: '{"build": {"coUseMaxPerKind": 0}}', // no account takes part
   });
   try {
-    await run(off);
-    for (const id of RING) expect([id, await clusterOf(off, id)]).toEqual([id, null]);
+    await runLinkage(off.url);
+    for (const id of RING) expect([id, await clusterOf(off.url, id)]).toEqual([id, null]);
   } finally {
     await off.stop();
   }

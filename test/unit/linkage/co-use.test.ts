@@ -10,7 +10,7 @@ import { subnetOf } from '../../../src/ingest/subnet';
 import { detect } from '../../../src/linkage/detect';
 import type { LinkageGraph } from '../../../src/linkage/types';
 import { DEFAULTS } from '../../../src/linkage/weights';
-import { type LinkRow, linksInput, rng } from './fixtures';
+import { type LinkRow, linksInput, neighbours, rng } from './fixtures';
 
 type Link = LinkRow;
 const input = linksInput;
@@ -60,15 +60,6 @@ function world(opts: {
     links.push(...net(a, `198.51.${a >> 8}.${a & 255}`, 50));
   }
   return links;
-}
-
-function neighbours(g: LinkageGraph, a: number): number[] {
-  const out: number[] = [];
-  for (let e = 0; e < g.source.length; e++) {
-    if (g.source[e] === a) out.push(g.target[e] as number);
-    if (g.target[e] === a) out.push(g.source[e] as number);
-  }
-  return out.sort((x, y) => x - y);
 }
 
 describe('co-use links', () => {

@@ -12,6 +12,7 @@ import type {
   HourSeries,
   Identifier,
   IdentifierKind,
+  LinkageGraph,
   LinkageInput,
   ModelUse,
 } from '../../../src/linkage/types';
@@ -417,4 +418,14 @@ export function linksInput(
     previousClusters: [],
     previousRunId: null,
   };
+}
+
+/** The accounts `a` has an edge to in `g`, ascending. */
+export function neighbours(g: LinkageGraph, a: number): number[] {
+  const out: number[] = [];
+  for (let e = 0; e < g.source.length; e++) {
+    if (g.source[e] === a) out.push(g.target[e] as number);
+    if (g.target[e] === a) out.push(g.source[e] as number);
+  }
+  return out.sort((x, y) => x - y);
 }

@@ -196,11 +196,38 @@ describe('LINKAGE_WEIGHTS', () => {
     // co-use off (either way), or the caps raised with it: accepted
     for (const build of [
       { kindWeight: { subnet: 0.08 }, coUseMaxPerKind: 0 },
-      { kindWeight: { subnet: 0.08 }, coUseWeight: 0 },
+      { kindWeight: { subnet: 0.08 }, coUseWeight: 0, coActivityBands: 0 },
       { corroborationMin: 0.16, kindCap: 2 },
       { kindWeight: { subnet: 0.12 } },
       // the weak-only rule keeps a co-use pair: 0.08 + 0.35 ≥ 0.2 (second review, 12-06)
       { kindWeight: { subnet: 0.08 }, weakOnlyMin: 0.2 },
+    ]) {
+      expect(() => parseWeightOverrides(JSON.stringify({ build }))).not.toThrow();
+    }
+  });
+
+  it('refuses co-activity settings under which it could link no one', () => {
+    // subnet evidence capped at 0.08 < corroborationMin: one family only, never kept
+    expect(() =>
+      parseWeightOverrides('{"build":{"kindWeight":{"subnet":0.08},"coUseWeight":0}}'),
+    ).toThrow(
+      /build\.kindWeight\.subnet: kindCap × kindWeight\.subnet \(0\.08\) and kindCap × coActivityWeight \(0\.25\) must both be ≥ corroborationMin \(0\.1\) while co-activity is on/,
+    );
+    expect(() => parseWeightOverrides('{"build":{"coActivityWeight":0.05}}')).toThrow(
+      /build\.coActivityWeight: .*coActivityWeight \(0\.05\)/,
+    );
+    // co-activity reads co-use's subnets: its minimum must be reachable too
+    expect(() => parseWeightOverrides('{"build":{"coUseWeight":0,"coUseMinSubnets":9}}')).toThrow(
+      /coUseMinSubnets must be ≤ coUseMaxPerKind/,
+    );
+    expect(() => parseWeightOverrides('{"build":{"coActivityMinJaccard":0}}')).toThrow(
+      /coActivityMinJaccard/,
+    );
+    for (const build of [
+      { coActivityWeight: 0.05, coActivityBands: 0 }, // off
+      { coActivityWeight: 0 }, // off
+      { coActivityWeight: 0.05, weakOnlyMin: 0.2 }, // 0.15 + 0.05 ≥ 0.2
+      { coActivityBands: 16, coActivityMinHours: 12, coActivityMinJaccard: 0.5 },
     ]) {
       expect(() => parseWeightOverrides(JSON.stringify({ build }))).not.toThrow();
     }

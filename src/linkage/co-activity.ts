@@ -1,0 +1,217 @@
+/**
+ * Co-activity: accounts that come from the same networks (/24 or /48 subnets) AND are
+ * active in mostly the same hours. Co-use (co-use.ts) links a cell by its templates; a
+ * cell that paraphrases every template apart and pays and signs up with cards and
+ * devices of its own shares no template, card or device, but its members still work in
+ * the same synchronised waves through the same rotating proxies. A proxy's ordinary
+ * customers and a carrier's or a campus's NAT users share those networks too, and are
+ * active in hours of their own (SIGNALS.md, "Co-activity").
+ *
+ * Who takes part: accounts with at least coUseMinSubnets co-use subnets (co-use.ts,
+ * heavyValues: ≥ coUseMinEvents requests and ≥ coUseMinSubnetShare of the account's
+ * traffic, a bottom-k sample by value hash) and at least coActivityMinHours active hours
+ * (epoch hours with a request). A pair is co-active when the two share at least
+ * coUseMinSubnets of those subnets and the Jaccard index of their active hours is at
+ * least coActivityMinJaccard, both counted exactly.
+ *
+ * Candidates come from MinHash banding, never from all pairs: per account
+ * coActivityBands × 2 min-hashes of its active hours, each band of two a key; accounts
+ * sharing a key are candidates (two sets of Jaccard J share a band with probability
+ * 1 − (1 − J²)^bands: 0.53 at J = 0.3 with 8 bands, 0.08 at 0.1). A key shared by more
+ * than maxWhole accounts gives a star through one of them instead of all its pairs.
+ * Pairs other evidence proposes are checked too (`check`, in build), so the rule does not
+ * depend on the banding there.
+ */
+import type { HourSeries } from './types';
+
+export interface CoActivityOptions {
+  coUseMinSubnets: number;
+  coActivityBands: number;
+  coActivityMinHours: number;
+  coActivityMinJaccard: number;
+  seed: number;
+}
+
+/** The accounts taking part, each with its active hours, and the pairs found. */
+export interface CoActivity {
+  /** Per account (CSR), its active epoch hours ascending; empty if it takes no part. */
+  hours: { start: Int32Array; value: Int32Array };
+  /** Co-active pairs (a < b), ascending by (a, b), each with its hours' Jaccard index. */
+  a: Int32Array;
+  b: Int32Array;
+  jaccard: Float64Array;
+  /** candidate pairs the banding gave (before the exact check) */
+  candidates: number;
+}
+
+/** A 32-bit mix (murmur3's finaliser). */
+function mix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** Jaccard index of two ascending lists (positions [i, iEnd) and [j, jEnd) of `v`). */
+function jaccard(v: Int32Array, i: number, iEnd: number, j: number, jEnd: number): number {
+  const total = iEnd - i + (jEnd - j);
+  let common = 0;
+  while (i < iEnd && j < jEnd) {
+    const x = v[i] as number;
+    const y = v[j] as number;
+    if (x < y) i++;
+    else if (x > y) j++;
+    else {
+      common++;
+      i++;
+      j++;
+    }
+  }
+  return total === 0 ? 0 : common / (total - common);
+}
+
+/** Values two ascending CSR lists have in common. */
+function common(list: { start: Int32Array; value: Int32Array }, a: number, b: number): number {
+  let i = list.start[a] as number;
+  const iEnd = list.start[a + 1] as number;
+  let j = list.start[b] as number;
+  const jEnd = list.start[b + 1] as number;
+  let c = 0;
+  while (i < iEnd && j < jEnd) {
+    const x = list.value[i] as number;
+    const y = list.value[j] as number;
+    if (x < y) i++;
+    else if (x > y) j++;
+    else {
+      c++;
+      i++;
+      j++;
+    }
+  }
+  return c;
+}
+
+/**
+ * `subnets` is co-use's per-account subnet sample (ascending value ids per account);
+ * `hoursOf` gives an account's activity (read once per account with enough subnets).
+ * Returns the co-active pairs, and `check`, the same rule for any other pair.
+ */
+export function coActivity(
+  n: number,
+  subnets: { start: Int32Array; value: Int32Array },
+  hoursOf: (account: number) => HourSeries,
+  opts: CoActivityOptions,
+  maxWhole: number,
+): CoActivity & { check: (a: number, b: number) => number } {
+  const bands = opts.coActivityBands;
+  const seedMix = mix((opts.seed ^ 0x6a09e667) >>> 0);
+  const hStart = new Int32Array(n + 1);
+  const lists: Int32Array[] = [];
+  const takers: number[] = [];
+  for (let a = 0; a < n && bands > 0; a++) {
+    const s = (subnets.start[a + 1] as number) - (subnets.start[a] as number);
+    if (s < opts.coUseMinSubnets) continue;
+    const series = hoursOf(a);
+    const active: number[] = [];
+    for (let i = 0; i < series.keys.length; i++) {
+      const h = series.keys[i] as number;
+      if ((series.counts[i] as number) > 0 && Number.isInteger(h)) active.push(h);
+    }
+    if (active.length < Math.max(1, opts.coActivityMinHours)) continue;
+    const sorted = Int32Array.from(active).sort();
+    let d = 0; // distinct, in case a series repeats a key
+    for (let i = 0; i < sorted.length; i++)
+      if (i === 0 || sorted[i] !== sorted[i - 1]) sorted[d++] = sorted[i] as number;
+    takers.push(a);
+    lists.push(sorted.subarray(0, d));
+    hStart[a + 1] = d;
+  }
+  for (let a = 0; a < n; a++) hStart[a + 1] = (hStart[a + 1] as number) + (hStart[a] as number);
+  const hValue = new Int32Array(hStart[n] as number);
+  takers.forEach((a, i) => hValue.set(lists[i] as Int32Array, hStart[a] as number));
+  const hours = { start: hStart, value: hValue };
+
+  /** Jaccard of a pair's hours when it passes the rule, else 0. */
+  const check = (a: number, b: number): number => {
+    const ia = hStart[a] as number;
+    const ib = hStart[b] as number;
+    if (ia === hStart[a + 1] || ib === hStart[b + 1]) return 0;
+    if (common(subnets, a, b) < opts.coUseMinSubnets) return 0;
+    const j = jaccard(hValue, ia, hStart[a + 1] as number, ib, hStart[b + 1] as number);
+    return j >= opts.coActivityMinJaccard ? j : 0;
+  };
+
+  // Band keys: per taker, `bands` keys of two min-hashes each. keys[x] = key * 2^21 …
+  // would not fit, so (key, taker) pairs are sorted through a Float64 of key·n + a.
+  const T = takers.length;
+  const keys = new Float64Array(T * bands);
+  const mins = new Uint32Array(bands * 2);
+  for (let t = 0; t < T; t++) {
+    const list = lists[t] as Int32Array;
+    mins.fill(0xffffffff);
+    for (let i = 0; i < list.length; i++) {
+      const base = mix(((list[i] as number) ^ seedMix) >>> 0);
+      for (let f = 0; f < bands * 2; f++) {
+        const h = mix((base ^ Math.imul(f + 1, 0x9e3779b9)) >>> 0);
+        if (h < (mins[f] as number)) mins[f] = h;
+      }
+    }
+    for (let band = 0; band < bands; band++) {
+      const key =
+        mix(
+          ((mins[2 * band] as number) ^ mix(((mins[2 * band + 1] as number) ^ band) >>> 0)) >>> 0,
+        ) % 2097152; // 21 bits: key·n + a stays below 2^53 for n < 2^32
+      keys[t * bands + band] = key * n + (takers[t] as number);
+    }
+  }
+  keys.sort();
+
+  // Candidates within each run of one key; deduplicated through a set of a·n + b.
+  const seen = new Set<number>();
+  let candidates = 0;
+  const found: number[] = [];
+  const visit = (a: number, b: number): void => {
+    const k = a * n + b;
+    if (seen.has(k)) return;
+    seen.add(k);
+    candidates++;
+    if (check(a, b) > 0) found.push(k);
+  };
+  for (let i = 0; i < keys.length;) {
+    const key = Math.floor((keys[i] as number) / n);
+    let j = i + 1;
+    while (j < keys.length && Math.floor((keys[j] as number) / n) === key) j++;
+    const d = j - i;
+    if (d >= 2) {
+      const group = new Int32Array(d);
+      for (let x = 0; x < d; x++) group[x] = (keys[i + x] as number) - key * n;
+      if (d <= maxWhole) {
+        for (let x = 0; x < d; x++)
+          for (let y = x + 1; y < d; y++) visit(group[x] as number, group[y] as number);
+      } else {
+        // Too big for all its pairs: a star through one member picked by a hash of the key
+        // (as build does for hubs). Louvain keeps a star whole; pairs within random buckets
+        // left a cell of 500 on identical hours in four to eight communities.
+        const center = group[mix((key ^ seedMix) >>> 0) % d] as number;
+        for (let x = 0; x < d; x++) {
+          const a = group[x] as number;
+          if (a < center) visit(a, center);
+          else if (a > center) visit(center, a);
+        }
+      }
+    }
+    i = j;
+  }
+  const pairKeys = Float64Array.from(found).sort();
+  const a = new Int32Array(pairKeys.length);
+  const b = new Int32Array(pairKeys.length);
+  const jac = new Float64Array(pairKeys.length);
+  for (let x = 0; x < pairKeys.length; x++) {
+    const k = pairKeys[x] as number;
+    a[x] = Math.floor(k / n);
+    b[x] = k - (a[x] as number) * n;
+    jac[x] = check(a[x] as number, b[x] as number);
+  }
+  return { hours, a, b, jaccard: jac, candidates, check };
+}

@@ -1,0 +1,248 @@
+/**
+ * Co-activity (src/linkage/co-activity.ts through build): a cell on cards of its own,
+ * every prompt its own (paraphrased apart), is linked when its members work the same
+ * hours through the same proxy subnets; a proxy's customers, a carrier's NAT users and
+ * a cell over too few subnets are not.
+ */
+import { subnetOf } from '../../../src/ingest/subnet';
+import { build } from '../../../src/linkage/build';
+import { coActivity } from '../../../src/linkage/co-activity';
+import { detect } from '../../../src/linkage/detect';
+import type { HourSeries, LinkageGraph, LinkageInput } from '../../../src/linkage/types';
+import { DEFAULTS } from '../../../src/linkage/weights';
+import { type LinkRow, linksInput, neighbours, rng } from './fixtures';
+
+const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+const H0 = 494_000; // an epoch hour in 2026
+
+function net(a: number, ip: string, count: number): LinkRow[] {
+  return [
+    [a, 'ip', ip, count],
+    [a, 'subnet', subnetOf(ip), count],
+  ];
+}
+
+function series(hours: number[]): HourSeries {
+  const keys = [...new Set(hours)].sort((x, y) => x - y);
+  return { keys, counts: keys.map(() => 3) };
+}
+
+/** linksInput, with each account's active hours. */
+function withHours(n: number, links: LinkRow[], hours: (a: number) => number[]): LinkageInput {
+  const input = linksInput(n, links);
+  input.accounts.forEach((acc, a) => (acc.hours = series(hours(a))));
+  return input;
+}
+
+/** `k` hours drawn from `pool` by `r`. */
+function draw(pool: number[], k: number, r: () => number): number[] {
+  const copy = [...pool];
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(r() * (i + 1));
+    [copy[i], copy[j]] = [copy[j] as number, copy[i] as number];
+  }
+  return copy.slice(0, k);
+}
+
+/**
+ * A cell of `cell` accounts on cards of their own, each prompt its own, over `proxies`,
+ * each member in 80 % of 120 wave hours; proxy customers on two of the proxies (a third
+ * of their traffic) and their home IP, in 60 hours of their own over a month of days;
+ * carrier users spread evenly over 10 carrier /24s, 60 daytime hours of their own each.
+ */
+function world(o: { cell: number[]; proxies: string[]; customers: number[]; carrier: number[] }) {
+  const r = rng(7);
+  const waves = range(0, 120).map((i) => H0 + i * 6);
+  const month = range(0, 30 * 24).map((i) => H0 + i);
+  const daytime = month.filter((h) => h % 24 >= 8 && h % 24 < 20);
+  const links: LinkRow[] = [];
+  const hours = new Map<number, number[]>();
+  for (const a of o.cell) {
+    links.push([a, 'payment', `card-${a}`, 1]);
+    for (let p = 0; p < 5; p++) links.push([a, 'prompt', `${a}-${p}`, 20]);
+    for (const ip of o.proxies) links.push(...net(a, ip, Math.round(100 / o.proxies.length)));
+    hours.set(a, draw(waves, 96, r));
+  }
+  for (const a of o.customers) {
+    links.push([a, 'payment', `card-${a}`, 1]);
+    for (const ip of [o.proxies[a % o.proxies.length], o.proxies[(a + 1) % o.proxies.length]])
+      links.push(...net(a, ip as string, 10));
+    links.push(...net(a, `192.0.${a >> 8}.${a & 255}`, 40));
+    hours.set(a, draw(month, 60, r));
+  }
+  for (const a of o.carrier) {
+    links.push([a, 'payment', `card-${a}`, 1]);
+    for (let s = 0; s < 10; s++) links.push(...net(a, `100.64.${s}.${1 + (a % 200)}`, 10));
+    hours.set(a, draw(daytime, 60, r));
+  }
+  return { links, hours: (a: number) => hours.get(a) ?? [] };
+}
+
+describe('co-activity links', () => {
+  const cell = range(0, 30);
+  const customers = range(30, 230);
+  const carrier = range(230, 430);
+  const proxies = range(0, 6).map((i) => `203.0.${113 + i}.${10 + i}`);
+  const w = world({ cell, proxies, customers, carrier });
+  const input = withHours(430, w.links, w.hours);
+
+  it('link a cell on its own cards and prompts through its hours and proxy subnets, and nobody else', () => {
+    const g = build(input);
+    expect(g.stats.coActivityAccounts).toBe(cell.length + carrier.length); // ≥ 4 subnets each
+    for (const a of cell) {
+      const near = neighbours(g, a);
+      expect(near.length).toBeGreaterThan(0);
+      expect(near.every((b) => cell.includes(b))).toBe(true);
+    }
+    for (const a of [...customers, ...carrier]) expect(neighbours(g, a)).toEqual([]);
+    const d = detect(g);
+    const c = d.community[0] as number;
+    expect(c).toBeGreaterThanOrEqual(0);
+    expect(cell.every((a) => d.community[a] === c)).toBe(true);
+  });
+
+  it('without co-activity the same cell has no link at all', () => {
+    const g = build(input, { coActivityBands: 0 });
+    expect(g.stats.coActivityAccounts).toBe(0);
+    for (const a of cell) expect(neighbours(g, a)).toEqual([]);
+  });
+
+  it('needs both: the same hours over three subnets, or four subnets in hours of their own, do not link', () => {
+    const few = world({ cell, proxies: proxies.slice(0, 3), customers: [], carrier: [] });
+    const g = build(withHours(30, few.links, few.hours));
+    for (const a of cell) expect(neighbours(g, a)).toEqual([]);
+    const r = rng(3);
+    const month = range(0, 30 * 24).map((i) => H0 + i);
+    const apart = build(
+      withHours(
+        30,
+        w.links.filter(([a]) => a < 30),
+        () => draw(month, 96, r),
+      ),
+    );
+    expect(apart.stats.coActivityAccounts).toBe(30);
+    for (const a of cell) expect(neighbours(apart, a)).toEqual([]);
+  });
+
+  it('links a cell of 500 working identical hours, its band groups too big to expand (stars), as one community', () => {
+    const big = range(0, 500);
+    const links: LinkRow[] = [];
+    for (const a of big) {
+      links.push([a, 'payment', `card-${a}`, 1]);
+      for (const ip of proxies) links.push(...net(a, ip, 20));
+    }
+    const same = range(0, 80).map((i) => H0 + 3 * i);
+    const g = build(withHours(500, links, () => same));
+    // a star per band, not the 124,750 pairs
+    expect(g.stats.coActivityFound).toBeLessThanOrEqual(8 * 499);
+    const d = detect(g);
+    expect(big.every((a) => d.community[a] === d.community[0])).toBe(true);
+    expect(d.community[0]).toBeGreaterThanOrEqual(0);
+  });
+
+  it('gives a pair other evidence proposed its co-activity even where the banding missed it', () => {
+    // Two accounts per card: each such pair is proposed by the card; with one band the
+    // banding finds few pairs, yet every carded pair gets the same weight as with eight.
+    const links = w.links.map((l): LinkRow =>
+      l[1] === 'payment' && l[0] < 30 ? [l[0], 'payment', `card-${l[0] >> 1}`, 1] : l,
+    );
+    const inp = withHours(430, links, w.hours);
+    const one = build(inp, { coActivityBands: 1 });
+    const eight = build(inp, { coActivityBands: 8 });
+    expect(one.stats.coActivityFound).toBeLessThan(eight.stats.coActivityFound as number);
+    const weightOf = (g: LinkageGraph, a: number, b: number) => {
+      for (let e = 0; e < g.source.length; e++)
+        if (g.source[e] === a && g.target[e] === b) return g.weight[e];
+      return undefined;
+    };
+    for (let a = 0; a < 30; a += 2) expect(weightOf(one, a, a + 1)).toBe(weightOf(eight, a, a + 1));
+  });
+});
+
+describe('coActivity', () => {
+  const opts = {
+    coUseMinSubnets: 4,
+    coActivityBands: 8,
+    coActivityMinHours: 6,
+    coActivityMinJaccard: 0.3,
+    seed: 42,
+  };
+
+  it('finds only pairs that pass the exact rule, and most of those brute force finds', () => {
+    // 300 accounts over 6 subnets in random hours of 100, of varied overlap.
+    const r = rng(11);
+    const n = 300;
+    const start = Int32Array.from(range(0, n + 1).map((a) => a * 6));
+    const value = Int32Array.from(range(0, n * 6).map((x) => (x % 6) + (Math.floor(x / 6) % 2)));
+    const pool = range(0, 100).map((i) => H0 + i);
+    const hours = range(0, n).map((a) => draw(pool.slice(0, 40 + (a % 60)), 12 + (a % 30), r));
+    const found = coActivity(
+      n,
+      { start, value },
+      (a) => series(hours[a] as number[]),
+      opts,
+      DEFAULTS.build.coUseMaxExpandDegree,
+    );
+    const brute = new Set<number>();
+    for (let a = 0; a < n; a++)
+      for (let b = a + 1; b < n; b++) if (found.check(a, b) > 0) brute.add(a * n + b);
+    const got = new Set(
+      range(0, found.a.length).map((x) => (found.a[x] as number) * n + (found.b[x] as number)),
+    );
+    expect(brute.size).toBeGreaterThan(500);
+    for (const k of got) expect(brute.has(k)).toBe(true);
+    // each pair found once, ascending
+    expect(got.size).toBe(found.a.length);
+    // the banding finds a pair of Jaccard J with probability 1 − (1 − J²)^8: ≥ 0.53 here
+    expect(got.size / brute.size).toBeGreaterThan(0.6);
+    expect(found.candidates).toBeLessThan((n * (n - 1)) / 2 / 2);
+  });
+
+  it('the exact rule: shared subnets, hours and their Jaccard index', () => {
+    const start = Int32Array.from([0, 4, 8, 11]);
+    const value = Int32Array.from([1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3]);
+    const h = range(0, 10).map((i) => H0 + i);
+    const hours = [h, [...h.slice(0, 7), H0 + 20, H0 + 21, H0 + 22], h];
+    const r = coActivity(3, { start, value }, (a) => series(hours[a] as number[]), opts, 200);
+    // 7 of 13 hours in common: 0.538; account 2 has three subnets only
+    expect(r.check(0, 1)).toBeCloseTo(7 / 13, 10);
+    expect(r.check(0, 2)).toBe(0);
+    expect(r.hours.start[3]).toBe(r.hours.start[2]);
+    expect(
+      coActivity(
+        3,
+        { start, value },
+        (a) => series(hours[a] as number[]),
+        { ...opts, coActivityMinJaccard: 0.6 },
+        200,
+      ).check(0, 1),
+    ).toBe(0);
+    // fewer than coActivityMinHours active hours: no part
+    const short = coActivity(3, { start, value }, () => series(h.slice(0, 5)), opts, 200);
+    expect(short.hours.value.length).toBe(0);
+  });
+
+  it('is the same for the same input and seed, and ignores the order of a series', () => {
+    const start = Int32Array.from(range(0, 41).map((a) => a * 4));
+    const value = Int32Array.from(range(0, 160).map((x) => x % 4));
+    const r = rng(5);
+    const pool = range(0, 50).map((i) => H0 + i);
+    const hours = range(0, 40).map(() => draw(pool, 20, r));
+    const run = (reverse: boolean) =>
+      coActivity(
+        40,
+        { start, value },
+        (a) => {
+          const s = series(hours[a] as number[]);
+          return reverse ? { keys: [...s.keys].reverse(), counts: [...s.counts].reverse() } : s;
+        },
+        opts,
+        200,
+      );
+    const x = run(false);
+    const y = run(true);
+    expect(Array.from(y.a)).toEqual(Array.from(x.a));
+    expect(Array.from(y.b)).toEqual(Array.from(x.b));
+    expect(x.a.length).toBeGreaterThan(0);
+  });
+});
