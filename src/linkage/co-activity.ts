@@ -19,6 +19,7 @@
  * sharing a key are candidates (two sets of Jaccard J share a band with probability
  * 1 − (1 − J²)^bands: 0.53 at J = 0.3 with 8 bands, 0.08 at 0.1). A key shared by more
  * than maxWhole accounts gives a star through one of them instead of all its pairs.
+ * Candidates are kept in a typed array (8 bytes each), sorted, and each checked once.
  * Pairs other evidence proposes are checked too (`check`, in build), so the rule does not
  * depend on the banding there.
  */
@@ -167,16 +168,18 @@ export function coActivity(
   }
   keys.sort();
 
-  // Candidates within each run of one key; deduplicated through a set of a·n + b.
-  const seen = new Set<number>();
-  let candidates = 0;
-  const found: number[] = [];
+  // Candidates within each run of one key, as a·n + b; a pair in several bands comes
+  // several times, so they are sorted and each checked once (a typed array, not a Set:
+  // 8 bytes a candidate).
+  let pending = new Float64Array(1024);
+  let count = 0;
   const visit = (a: number, b: number): void => {
-    const k = a * n + b;
-    if (seen.has(k)) return;
-    seen.add(k);
-    candidates++;
-    if (check(a, b) > 0) found.push(k);
+    if (count === pending.length) {
+      const grown = new Float64Array(pending.length * 2);
+      grown.set(pending);
+      pending = grown;
+    }
+    pending[count++] = a * n + b;
   };
   for (let i = 0; i < keys.length;) {
     const key = Math.floor((keys[i] as number) / n);
@@ -203,15 +206,28 @@ export function coActivity(
     }
     i = j;
   }
-  const pairKeys = Float64Array.from(found).sort();
-  const a = new Int32Array(pairKeys.length);
-  const b = new Int32Array(pairKeys.length);
-  const jac = new Float64Array(pairKeys.length);
-  for (let x = 0; x < pairKeys.length; x++) {
-    const k = pairKeys[x] as number;
+  const sorted = pending.subarray(0, count).sort();
+  const found: number[] = [];
+  const jaccards: number[] = [];
+  let candidates = 0;
+  for (let x = 0; x < count; x++) {
+    const k = sorted[x] as number;
+    if (x > 0 && sorted[x - 1] === k) continue;
+    candidates++;
+    const a = Math.floor(k / n);
+    const j = check(a, k - a * n);
+    if (j > 0) {
+      found.push(k);
+      jaccards.push(j);
+    }
+  }
+  const a = new Int32Array(found.length);
+  const b = new Int32Array(found.length);
+  for (let x = 0; x < found.length; x++) {
+    const k = found[x] as number;
     a[x] = Math.floor(k / n);
     b[x] = k - (a[x] as number) * n;
-    jac[x] = check(a[x] as number, b[x] as number);
   }
+  const jac = Float64Array.from(jaccards);
   return { hours, a, b, jaccard: jac, candidates, check };
 }
