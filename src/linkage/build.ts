@@ -319,12 +319,11 @@ export function build(
     opts.coUseMaxExpandDegree,
   );
   for (let s = 0, size = pairs.size; s < size; s++) {
-    if (act.check(pairs.a[s] as number, pairs.b[s] as number) > 0)
-      pairs.activity()[s] = opts.coActivityWeight;
+    if (act.check(pairs.a[s] as number, pairs.b[s] as number) > 0) pairs.activity()[s] = 1;
   }
   for (let x = 0; x < act.a.length; x++) {
     const slot = pairs.slot(act.a[x] as number, act.b[x] as number);
-    pairs.activity()[slot] = opts.coActivityWeight;
+    pairs.activity()[slot] = 1;
     pairUpdates++;
   }
   stats.coActivityAccounts = countTakers(act.hours, n);
@@ -914,8 +913,10 @@ function combine(pairs: PairTable, n: number, opts: BuildOptions, stats: Record<
         ? (pairs.coUse[s] as number)
         : 0;
     if (coUse > 0) coUsePairs++;
-    // Co-activity (already checked: step 3c) counts as subnet evidence and as activity.
-    const activity = activityColumn ? (activityColumn[s] as number) : 0;
+    // Co-activity (already checked: step 3c) counts as subnet evidence and as activity;
+    // its weight is added here, as a double (in the Float32 column 0.35 read 0.34999…
+    // and missed a corroborationMin of 0.35).
+    const activity = activityColumn?.[s] === 1 ? opts.coActivityWeight : 0;
     if (activity > 0) coActivityPairs++;
     for (let k = 0; k < K; k++) {
       const own =
@@ -1009,8 +1010,8 @@ class PairTable {
   /** co-use evidence (co-use.ts), and a mask of the subnets it came through (step 3b) */
   coUse: Float32Array;
   coUseNets: Uint32Array;
-  /** co-activity evidence (step 3c); made on first use, as most runs have none */
-  private act: Float32Array | null = null;
+  /** 1 where the pair is co-active (step 3c); made on first use, as most runs have none */
+  private act: Uint8Array | null = null;
   size = 0;
   private table: Int32Array; // entries of [a, b, slot + 1, unused]; slot + 1 = 0: empty
   private mask: number;
@@ -1029,8 +1030,8 @@ class PairTable {
   }
 
   /** The co-activity column, made (zeroed) on the first call. */
-  activity(): Float32Array {
-    this.act ??= new Float32Array(this.a.length);
+  activity(): Uint8Array {
+    this.act ??= new Uint8Array(this.a.length);
     return this.act;
   }
 
@@ -1099,7 +1100,7 @@ class PairTable {
     coUseNets.set(this.coUseNets);
     this.coUseNets = coUseNets;
     if (this.act) {
-      const act = new Float32Array(cap);
+      const act = new Uint8Array(cap);
       act.set(this.act);
       this.act = act;
     }

@@ -27,7 +27,9 @@ import type { HourSeries } from './types';
 
 export interface CoActivityOptions {
   coUseMinSubnets: number;
+  /** 0 (or a weight of 0) turns co-activity off: nobody takes part */
   coActivityBands: number;
+  coActivityWeight: number;
   coActivityMinHours: number;
   coActivityMinJaccard: number;
   seed: number;
@@ -105,12 +107,36 @@ export function coActivity(
   opts: CoActivityOptions,
   maxWhole: number,
 ): CoActivity & { check: (a: number, b: number) => number } {
-  const bands = opts.coActivityBands;
-  const seedMix = mix((opts.seed ^ 0x6a09e667) >>> 0);
-  const hStart = new Int32Array(n + 1);
+  const hours = activeHours(n, subnets, hoursOf, opts);
+  const hStart = hours.start;
+  const hValue = hours.value;
+  /** Jaccard of a pair's hours when it passes the rule, else 0. */
+  const check = (a: number, b: number): number => {
+    const ia = hStart[a] as number;
+    const ib = hStart[b] as number;
+    if (a === b || ia === hStart[a + 1] || ib === hStart[b + 1]) return 0;
+    if (common(subnets, a, b) < opts.coUseMinSubnets) return 0;
+    const j = jaccard(hValue, ia, hStart[a + 1] as number, ib, hStart[b + 1] as number);
+    return j >= opts.coActivityMinJaccard ? j : 0;
+  };
+  // In a function of its own, so that `check` (kept by build to its end) does not keep
+  // the banding's arrays alive.
+  const { candidates, a, b, jaccard: jac } = bandPairs(n, hours, opts, maxWhole, check);
+  return { hours, a, b, jaccard: jac, candidates, check };
+}
+
+/** Per account (CSR), its distinct active hours ascending; empty if it takes no part. */
+function activeHours(
+  n: number,
+  subnets: { start: Int32Array; value: Int32Array },
+  hoursOf: (account: number) => HourSeries,
+  opts: CoActivityOptions,
+): { start: Int32Array; value: Int32Array } {
+  const on = opts.coActivityBands > 0 && opts.coActivityWeight > 0;
+  const start = new Int32Array(n + 1);
   const lists: Int32Array[] = [];
   const takers: number[] = [];
-  for (let a = 0; a < n && bands > 0; a++) {
+  for (let a = 0; a < n && on; a++) {
     const s = (subnets.start[a + 1] as number) - (subnets.start[a] as number);
     if (s < opts.coUseMinSubnets) continue;
     const series = hoursOf(a);
@@ -124,49 +150,54 @@ export function coActivity(
     let d = 0; // distinct, in case a series repeats a key
     for (let i = 0; i < sorted.length; i++)
       if (i === 0 || sorted[i] !== sorted[i - 1]) sorted[d++] = sorted[i] as number;
+    if (d < Math.max(1, opts.coActivityMinHours)) continue;
     takers.push(a);
     lists.push(sorted.subarray(0, d));
-    hStart[a + 1] = d;
+    start[a + 1] = d;
   }
-  for (let a = 0; a < n; a++) hStart[a + 1] = (hStart[a + 1] as number) + (hStart[a] as number);
-  const hValue = new Int32Array(hStart[n] as number);
-  takers.forEach((a, i) => hValue.set(lists[i] as Int32Array, hStart[a] as number));
-  const hours = { start: hStart, value: hValue };
+  for (let a = 0; a < n; a++) start[a + 1] = (start[a + 1] as number) + (start[a] as number);
+  const value = new Int32Array(start[n] as number);
+  takers.forEach((a, i) => value.set(lists[i] as Int32Array, start[a] as number));
+  return { start, value };
+}
 
-  /** Jaccard of a pair's hours when it passes the rule, else 0. */
-  const check = (a: number, b: number): number => {
-    const ia = hStart[a] as number;
-    const ib = hStart[b] as number;
-    if (ia === hStart[a + 1] || ib === hStart[b + 1]) return 0;
-    if (common(subnets, a, b) < opts.coUseMinSubnets) return 0;
-    const j = jaccard(hValue, ia, hStart[a + 1] as number, ib, hStart[b + 1] as number);
-    return j >= opts.coActivityMinJaccard ? j : 0;
-  };
-
-  // Band keys: per taker, `bands` keys of two min-hashes each. keys[x] = key * 2^21 …
-  // would not fit, so (key, taker) pairs are sorted through a Float64 of key·n + a.
+/**
+ * The candidate pairs MinHash banding gives, checked. Per taking-part account, each band
+ * is a 32-bit key of two min-hashes of its hours; accounts are grouped by key band by
+ * band (a key of one band never meets another band's), so an account is in each band's
+ * groups once and two unrelated accounts meet by chance with probability 2⁻³² a band.
+ */
+function bandPairs(
+  n: number,
+  hours: { start: Int32Array; value: Int32Array },
+  opts: CoActivityOptions,
+  maxWhole: number,
+  check: (a: number, b: number) => number,
+): { candidates: number; a: Int32Array; b: Int32Array; jaccard: Float64Array } {
+  const bands = opts.coActivityBands;
+  const seedMix = mix((opts.seed ^ 0x6a09e667) >>> 0);
+  const takers: number[] = [];
+  for (let a = 0; a < n; a++)
+    if ((hours.start[a + 1] as number) > (hours.start[a] as number)) takers.push(a);
   const T = takers.length;
-  const keys = new Float64Array(T * bands);
+  // keys[band * T + t]: taker t's key in that band
+  const keys = new Uint32Array(T * bands);
   const mins = new Uint32Array(bands * 2);
   for (let t = 0; t < T; t++) {
-    const list = lists[t] as Int32Array;
+    const a = takers[t] as number;
     mins.fill(0xffffffff);
-    for (let i = 0; i < list.length; i++) {
-      const base = mix(((list[i] as number) ^ seedMix) >>> 0);
+    for (let i = hours.start[a] as number; i < (hours.start[a + 1] as number); i++) {
+      const base = mix(((hours.value[i] as number) ^ seedMix) >>> 0);
       for (let f = 0; f < bands * 2; f++) {
         const h = mix((base ^ Math.imul(f + 1, 0x9e3779b9)) >>> 0);
         if (h < (mins[f] as number)) mins[f] = h;
       }
     }
-    for (let band = 0; band < bands; band++) {
-      const key =
-        mix(
-          ((mins[2 * band] as number) ^ mix(((mins[2 * band + 1] as number) ^ band) >>> 0)) >>> 0,
-        ) % 2097152; // 21 bits: key·n + a stays below 2^53 for n < 2^32
-      keys[t * bands + band] = key * n + (takers[t] as number);
-    }
+    for (let band = 0; band < bands; band++)
+      keys[band * T + t] = mix(
+        ((mins[2 * band] as number) ^ mix(mins[2 * band + 1] as number)) >>> 0,
+      );
   }
-  keys.sort();
 
   // Candidates within each run of one key, as a·n + b; a pair in several bands comes
   // several times, so they are sorted and each checked once (a typed array, not a Set:
@@ -181,30 +212,37 @@ export function coActivity(
     }
     pending[count++] = a * n + b;
   };
-  for (let i = 0; i < keys.length;) {
-    const key = Math.floor((keys[i] as number) / n);
-    let j = i + 1;
-    while (j < keys.length && Math.floor((keys[j] as number) / n) === key) j++;
-    const d = j - i;
-    if (d >= 2) {
-      const group = new Int32Array(d);
-      for (let x = 0; x < d; x++) group[x] = (keys[i + x] as number) - key * n;
-      if (d <= maxWhole) {
-        for (let x = 0; x < d; x++)
-          for (let y = x + 1; y < d; y++) visit(group[x] as number, group[y] as number);
-      } else {
-        // Too big for all its pairs: a star through one member picked by a hash of the key
-        // (as build does for hubs). Louvain keeps a star whole; pairs within random buckets
-        // left a cell of 500 on identical hours in four to eight communities.
-        const center = group[mix((key ^ seedMix) >>> 0) % d] as number;
-        for (let x = 0; x < d; x++) {
-          const a = group[x] as number;
-          if (a < center) visit(a, center);
-          else if (a > center) visit(center, a);
+  // One band at a time: (key, taker index) as key·T + t, below 2^53 for T < 2^21.
+  const order = new Float64Array(T);
+  for (let band = 0; band < bands; band++) {
+    for (let t = 0; t < T; t++) order[t] = (keys[band * T + t] as number) * T + t;
+    order.sort();
+    for (let i = 0; i < T;) {
+      const key = Math.floor((order[i] as number) / T);
+      let j = i + 1;
+      while (j < T && Math.floor((order[j] as number) / T) === key) j++;
+      const d = j - i;
+      if (d >= 2) {
+        // takers ascending and t ascending within a key ⇒ accounts ascending
+        const group = new Int32Array(d);
+        for (let x = 0; x < d; x++) group[x] = takers[(order[i + x] as number) - key * T] as number;
+        if (d <= maxWhole) {
+          for (let x = 0; x < d; x++)
+            for (let y = x + 1; y < d; y++) visit(group[x] as number, group[y] as number);
+        } else {
+          // Too big for all its pairs: a star through one member picked by a hash of the
+          // key (as build does for hubs). Louvain keeps a star whole; pairs within random
+          // buckets left a cell of 500 on identical hours in four to eight communities.
+          const center = group[mix((key ^ seedMix ^ band) >>> 0) % d] as number;
+          for (let x = 0; x < d; x++) {
+            const a = group[x] as number;
+            if (a < center) visit(a, center);
+            else if (a > center) visit(center, a);
+          }
         }
       }
+      i = j;
     }
-    i = j;
   }
   const sorted = pending.subarray(0, count).sort();
   const found: number[] = [];
@@ -228,6 +266,5 @@ export function coActivity(
     a[x] = Math.floor(k / n);
     b[x] = k - (a[x] as number) * n;
   }
-  const jac = Float64Array.from(jaccards);
-  return { hours, a, b, jaccard: jac, candidates, check };
+  return { candidates, a, b, jaccard: Float64Array.from(jaccards) };
 }

@@ -51,7 +51,7 @@ export const weightOverridesSchema = z
         coUseMinSubnets: z.number().int().min(1).max(32),
         coUseMaxExpandDegree: z.number().int().min(2).max(1000),
         coActivityWeight: weight,
-        coActivityBands: z.number().int().min(0).max(64),
+        coActivityBands: z.number().int().min(0).max(16),
         coActivityMinHours: z.number().int().min(1),
         coActivityMinJaccard: z.number().finite().gt(0).max(1),
       })
@@ -90,15 +90,21 @@ export const weightOverridesSchema = z
         if (coUseOn || coActivityOn) atMost('coUseMinSubnets', 'coUseMaxPerKind');
         const kindCap = build.kindCap ?? LINK.build.kindCap;
         const min = build.corroborationMin ?? LINK.build.corroborationMin;
-        // Co-activity is subnet evidence and activity, each capped (kindCap × weight): a
-        // pair it alone proposes is kept when both caps reach corroborationMin or their sum
-        // reaches weakOnlyMin; else co-activity links no one, silently.
+        // A pair only co-activity proposes gets its weight w as subnet evidence, capped at
+        // kindCap × kindWeight.subnet (a subnet's own evidence is too common to count as
+        // specific), and as activity, capped at kindCap × w. It is kept when both reach
+        // corroborationMin (two families) or their sum reaches weakOnlyMin; else
+        // co-activity links no one, silently (review, 12-06).
         if (coActivityOn) {
-          const subnetCap = kindCap * (build.kindWeight?.subnet ?? LINK.build.kindWeight.subnet);
-          const activityCap = kindCap * (build.coActivityWeight ?? LINK.build.coActivityWeight);
+          const w = build.coActivityWeight ?? LINK.build.coActivityWeight;
+          const subnet = Math.min(
+            w,
+            kindCap * (build.kindWeight?.subnet ?? LINK.build.kindWeight.subnet),
+          );
+          const activity = Math.min(w, kindCap * w);
           if (
-            subnetCap + activityCap < (build.weakOnlyMin ?? LINK.build.weakOnlyMin) &&
-            Math.min(subnetCap, activityCap) < min
+            subnet + activity < (build.weakOnlyMin ?? LINK.build.weakOnlyMin) &&
+            Math.min(subnet, activity) < min
           )
             ctx.addIssue({
               code: 'custom',
@@ -110,7 +116,7 @@ export const weightOverridesSchema = z
                     : build.kindCap !== undefined
                       ? ['kindCap']
                       : ['corroborationMin'],
-              message: `kindCap × kindWeight.subnet (${subnetCap}) and kindCap × coActivityWeight (${activityCap}) must both be ≥ corroborationMin (${min}) while co-activity is on, or their sum ≥ weakOnlyMin: else a pair only co-activity proposes would never be kept; coActivityBands 0 turns co-activity off`,
+              message: `a pair only co-activity links gets ${subnet} of subnet evidence (coActivityWeight capped at kindCap × kindWeight.subnet) and ${activity} of activity (coActivityWeight capped at kindCap × coActivityWeight): both must be ≥ corroborationMin (${min}) while co-activity is on, or their sum ≥ weakOnlyMin, else it would never be kept; coActivityBands 0 turns co-activity off`,
             });
         }
         if (!coUseOn) return;

@@ -83,15 +83,18 @@ function events() {
       }
     }
   });
-  // The proxies' customers: two proxies each, their own prompts and hours, a card each.
+  // The proxies' customers: four proxies each (five requests on each, so they take part),
+  // their own prompts, a card each, and hours of their own over the four weeks around the
+  // ring's three days. (A customer whose every hour fell inside those three days would
+  // be linked: SIGNALS.md, "Co-activity", its edge.)
   CUSTOMERS.forEach((id, i) => {
     join(out, id, START - 90 * 24 * HOUR + i * 24 * HOUR, PROXIES[i % 6] as string);
     for (let r = 0; r < 20; r++) {
       out.push({
         type: 'request',
         accountId: id,
-        at: iso(START + Math.floor(draw(i, r) * 72) * HOUR + i * 60_000),
-        ip: PROXIES[(i + (r % 2)) % 6],
+        at: iso(START + (Math.floor(draw(i, r) * 28 * 24) - 14 * 24) * HOUR + i * 60_000),
+        ip: PROXIES[(i + (r % 4)) % 6],
         promptFingerprint: ownPrompt(prompt++),
         model: 'model-a',
         capability: 'chat',

@@ -46,8 +46,8 @@ function draw(pool: number[], k: number, r: () => number): number[] {
 
 /**
  * A cell of `cell` accounts on cards of their own, each prompt its own, over `proxies`,
- * each member in 80 % of 120 wave hours; proxy customers on two of the proxies (a third
- * of their traffic) and their home IP, in 60 hours of their own over a month of days;
+ * each member in 80 % of 120 wave hours; proxy customers on four of the proxies (half
+ * their traffic) and their home IP, in 60 hours of their own over a month of days;
  * carrier users spread evenly over 10 carrier /24s, 60 daytime hours of their own each.
  */
 function world(o: { cell: number[]; proxies: string[]; customers: number[]; carrier: number[] }) {
@@ -65,8 +65,8 @@ function world(o: { cell: number[]; proxies: string[]; customers: number[]; carr
   }
   for (const a of o.customers) {
     links.push([a, 'payment', `card-${a}`, 1]);
-    for (const ip of [o.proxies[a % o.proxies.length], o.proxies[(a + 1) % o.proxies.length]])
-      links.push(...net(a, ip as string, 10));
+    for (let k = 0; k < 4; k++)
+      links.push(...net(a, o.proxies[(a + k) % o.proxies.length] as string, 10));
     links.push(...net(a, `192.0.${a >> 8}.${a & 255}`, 40));
     hours.set(a, draw(month, 60, r));
   }
@@ -88,7 +88,8 @@ describe('co-activity links', () => {
 
   it('link a cell on its own cards and prompts through its hours and proxy subnets, and nobody else', () => {
     const g = build(input);
-    expect(g.stats.coActivityAccounts).toBe(cell.length + carrier.length); // ≥ 4 subnets each
+    // every account has ≥ 4 subnets and ≥ 6 hours: all take part
+    expect(g.stats.coActivityAccounts).toBe(430);
     for (const a of cell) {
       const near = neighbours(g, a);
       expect(near.length).toBeGreaterThan(0);
@@ -101,10 +102,21 @@ describe('co-activity links', () => {
     expect(cell.every((a) => d.community[a] === c)).toBe(true);
   });
 
-  it('without co-activity the same cell has no link at all', () => {
-    const g = build(input, { coActivityBands: 0 });
-    expect(g.stats.coActivityAccounts).toBe(0);
-    for (const a of cell) expect(neighbours(g, a)).toEqual([]);
+  it('without co-activity (no bands, or a weight of 0) the same cell has no link at all', () => {
+    for (const off of [{ coActivityBands: 0 }, { coActivityWeight: 0 }]) {
+      const g = build(input, off);
+      expect(g.stats.coActivityAccounts).toBe(0);
+      for (const a of cell) expect(neighbours(g, a)).toEqual([]);
+    }
+  });
+
+  it('keeps a pair whose co-activity parts sit exactly at corroborationMin (no Float32 rounding below it)', () => {
+    const g = build(input, {
+      corroborationMin: 0.35,
+      coActivityWeight: 0.35,
+      kindWeight: { subnet: 0.35 },
+    });
+    for (const a of cell) expect(neighbours(g, a).length).toBeGreaterThan(0);
   });
 
   it('needs both: the same hours over three subnets, or four subnets in hours of their own, do not link', () => {
@@ -149,13 +161,18 @@ describe('co-activity links', () => {
     const inp = withHours(430, links, w.hours);
     const one = build(inp, { coActivityBands: 1 });
     const eight = build(inp, { coActivityBands: 8 });
+    const none = build(inp, { coActivityBands: 0 });
     expect(one.stats.coActivityFound).toBeLessThan(eight.stats.coActivityFound as number);
     const weightOf = (g: LinkageGraph, a: number, b: number) => {
       for (let e = 0; e < g.source.length; e++)
         if (g.source[e] === a && g.target[e] === b) return g.weight[e];
       return undefined;
     };
-    for (let a = 0; a < 30; a += 2) expect(weightOf(one, a, a + 1)).toBe(weightOf(eight, a, a + 1));
+    for (let a = 0; a < 30; a += 2) {
+      expect(weightOf(one, a, a + 1)).toBe(weightOf(eight, a, a + 1));
+      // and co-activity did add to it (the pair's hours overlap by about two thirds)
+      expect(weightOf(eight, a, a + 1)).toBeGreaterThan(weightOf(none, a, a + 1) as number);
+    }
   });
 });
 
@@ -163,6 +180,7 @@ describe('coActivity', () => {
   const opts = {
     coUseMinSubnets: 4,
     coActivityBands: 8,
+    coActivityWeight: 0.25,
     coActivityMinHours: 6,
     coActivityMinJaccard: 0.3,
     seed: 42,

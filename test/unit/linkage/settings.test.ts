@@ -206,16 +206,23 @@ describe('LINKAGE_WEIGHTS', () => {
     }
   });
 
-  it('refuses co-activity settings under which it could link no one', () => {
+  it('refuses co-activity settings under which it could link no one (review, 12-06)', () => {
     // subnet evidence capped at 0.08 < corroborationMin: one family only, never kept
     expect(() =>
       parseWeightOverrides('{"build":{"kindWeight":{"subnet":0.08},"coUseWeight":0}}'),
     ).toThrow(
-      /build\.kindWeight\.subnet: kindCap × kindWeight\.subnet \(0\.08\) and kindCap × coActivityWeight \(0\.25\) must both be ≥ corroborationMin \(0\.1\) while co-activity is on/,
+      /build\.kindWeight\.subnet: a pair only co-activity links gets 0\.08 of subnet evidence .* and 0\.25 of activity .* both must be ≥ corroborationMin \(0\.1\) while co-activity is on/,
     );
     expect(() => parseWeightOverrides('{"build":{"coActivityWeight":0.05}}')).toThrow(
-      /build\.coActivityWeight: .*coActivityWeight \(0\.05\)/,
+      /build\.coActivityWeight: a pair only co-activity links gets 0\.05 of subnet evidence/,
     );
+    // the weight itself bounds both parts: 0.05 + 0.05 < 0.2, and kindCap 2 does not help
+    expect(() =>
+      parseWeightOverrides('{"build":{"coActivityWeight":0.05,"weakOnlyMin":0.2}}'),
+    ).toThrow(/coActivityWeight/);
+    expect(() =>
+      parseWeightOverrides('{"build":{"kindCap":2,"coActivityWeight":0.06,"coUseWeight":0}}'),
+    ).toThrow(/coActivityWeight/);
     // co-activity reads co-use's subnets: its minimum must be reachable too
     expect(() => parseWeightOverrides('{"build":{"coUseWeight":0,"coUseMinSubnets":9}}')).toThrow(
       /coUseMinSubnets must be ≤ coUseMaxPerKind/,
@@ -223,11 +230,20 @@ describe('LINKAGE_WEIGHTS', () => {
     expect(() => parseWeightOverrides('{"build":{"coActivityMinJaccard":0}}')).toThrow(
       /coActivityMinJaccard/,
     );
+    expect(() => parseWeightOverrides('{"build":{"coActivityBands":17}}')).toThrow(
+      /coActivityBands/,
+    );
     for (const build of [
       { coActivityWeight: 0.05, coActivityBands: 0 }, // off
       { coActivityWeight: 0 }, // off
-      { coActivityWeight: 0.05, weakOnlyMin: 0.2 }, // 0.15 + 0.05 ≥ 0.2
+      { coActivityWeight: 0.05, weakOnlyMin: 0.1 }, // 0.05 + 0.05 ≥ 0.1
       { coActivityBands: 16, coActivityMinHours: 12, coActivityMinJaccard: 0.5 },
+      // each part exactly at corroborationMin
+      {
+        corroborationMin: 0.35,
+        coActivityWeight: 0.35,
+        kindWeight: { subnet: 0.35, prompt: 0.35 },
+      },
     ]) {
       expect(() => parseWeightOverrides(JSON.stringify({ build }))).not.toThrow();
     }
