@@ -21,8 +21,10 @@
  * to the new model within hours. The campaigns keep their defaults there.
  *
  *   npx tsx bench/quality/evasion.ts [--scale 0.1] [--seeds 42,7] [--variants a,b]
- *     [--out bench/out/evasion.md] [--details] [--dump DIR]
+ *     [--out bench/out/evasion.md] [--details] [--dump DIR] [--weights JSON]
  *
+ * `--weights` takes LINKAGE_WEIGHTS' JSON, checked as the service checks it (e.g.
+ * `'{"build":{"coActivityBands":0}}'` for a run without co-activity);
  * `--details` adds each row's full evaluation (precision, every group's flag rate);
  * `--dump DIR` writes every cluster's signals and truth mix per row (in-memory.ts).
  * Data goes to bench/out/evasion/<variant>-<scale>-<seed>/ and is reused while the
@@ -40,6 +42,7 @@ import {
   SEGMENT_PROXY_USERS,
   formatEvaluation,
 } from './evaluate';
+import { parseWeightOverrides } from '../../src/linkage/settings';
 import { type InMemoryResult, dumpClusters, runInMemory } from './in-memory';
 
 /** A habit change: fields patched in every campaign, and top-level fields. */
@@ -294,13 +297,16 @@ async function main(): Promise<void> {
       out: { type: 'string' },
       details: { type: 'boolean', default: false },
       dump: { type: 'string' },
+      weights: { type: 'string' },
     },
   });
   const scale = scaleOption(args.scale as string);
   const seeds = seedsOption('seeds', args.seeds as string);
   const chosen = variants(args.variants?.split(','));
+  // LINKAGE_WEIGHTS' JSON (e.g. to turn a rule off for an A/B), checked as the service checks it
+  const weights = args.weights ? parseWeightOverrides(args.weights) : {};
   const lines = [
-    `scale ${scale}; in-memory loop (bench/quality/evasion.ts); ${new Date().toISOString()}`,
+    `scale ${scale}; in-memory loop (bench/quality/evasion.ts)${args.weights ? `; weights ${args.weights}` : ''}; ${new Date().toISOString()}`,
     '',
     '| variant | change |',
     '| --- | --- |',
@@ -316,7 +322,7 @@ async function main(): Promise<void> {
       // runInMemory simulates again when the overrides or the simulator's sources changed.
       const dir = path.resolve(`bench/out/evasion/${v.name}-${scale}-${seed}`);
       mkdirSync(dir, { recursive: true });
-      const r = await runInMemory(dir, scale, seed, params(v));
+      const r = await runInMemory(dir, scale, seed, params(v), weights);
       const line = `| ${row(v, seed, r.evaluation)} | ${benignMaxRisk(r).toFixed(3)} |`;
       lines.push(line);
       console.log(`${line}   (${r.times})`);

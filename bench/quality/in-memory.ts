@@ -20,6 +20,7 @@ import { build } from '../../src/linkage/build';
 import { detect } from '../../src/linkage/detect';
 import { IdentifierTable } from '../../src/linkage/identifier-table';
 import { parseLinkMaxAge } from '../../src/linkage/link-age';
+import { buildOverrides, scoreOverrides, type WeightOverrides } from '../../src/linkage/settings';
 import { loadConfig } from '../../src/platform/config';
 import { score } from '../../src/linkage/score';
 import type { LinkageInput, ScoredCluster } from '../../src/linkage/types';
@@ -61,6 +62,7 @@ export async function runInMemory(
   scale: number,
   seed: number,
   params: Partial<SimParams> = {},
+  weights: WeightOverrides = {},
 ): Promise<InMemoryResult> {
   const events = path.join(dir, 'events.jsonl');
   const lap = timer();
@@ -100,11 +102,11 @@ export async function runInMemory(
     lap('fold');
     if (folded.rejected > 0) console.log(`events ${folded.events}, rejected ${folded.rejected}`);
   }
-  const graph = build(input);
+  const graph = build(input, buildOverrides(weights));
   lap('build');
   const detection = detect(graph);
   lap('detect');
-  const clusters = score(input, detection);
+  const clusters = score(input, detection, scoreOverrides(weights));
   lap('score');
 
   // Only now: the truth.

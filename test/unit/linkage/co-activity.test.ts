@@ -114,7 +114,7 @@ describe('co-activity links', () => {
     const g = build(input, {
       corroborationMin: 0.35,
       coActivityWeight: 0.35,
-      kindWeight: { subnet: 0.35 },
+      kindWeight: { ...DEFAULTS.build.kindWeight, subnet: 0.35 },
     });
     for (const a of cell) expect(neighbours(g, a).length).toBeGreaterThan(0);
   });
