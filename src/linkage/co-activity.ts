@@ -106,6 +106,8 @@ export function coActivity(
   hoursOf: (account: number) => HourSeries,
   opts: CoActivityOptions,
   maxWhole: number,
+  /** takers up to this many sort packed in a Float64 (tests lower it to reach the other sort) */
+  packLimit = 2 ** 21,
 ): CoActivity & { check: (a: number, b: number) => number } {
   const hours = activeHours(n, subnets, hoursOf, opts);
   const hStart = hours.start;
@@ -121,7 +123,7 @@ export function coActivity(
   };
   // In a function of its own, so that `check` (kept by build to its end) does not keep
   // the banding's arrays alive.
-  const { candidates, a, b, jaccard: jac } = bandPairs(n, hours, opts, maxWhole, check);
+  const { candidates, a, b, jaccard: jac } = bandPairs(n, hours, opts, maxWhole, packLimit, check);
   return { hours, a, b, jaccard: jac, candidates, check };
 }
 
@@ -172,6 +174,7 @@ function bandPairs(
   hours: { start: Int32Array; value: Int32Array },
   opts: CoActivityOptions,
   maxWhole: number,
+  packLimit: number,
   check: (a: number, b: number) => number,
 ): { candidates: number; a: Int32Array; b: Int32Array; jaccard: Float64Array } {
   const bands = opts.coActivityBands;
@@ -212,20 +215,31 @@ function bandPairs(
     }
     pending[count++] = a * n + b;
   };
-  // One band at a time: (key, taker index) as key·T + t, below 2^53 for T < 2^21.
-  const order = new Float64Array(T);
+  // One band at a time, takers in (key, t) order: packed as key·T + t in a Float64 sort
+  // while that stays below 2^53 (T ≤ 2^21), else an index sort by comparison (slower).
+  const packed = T <= Math.min(packLimit, 2 ** 21);
+  const order = new Float64Array(packed ? T : 0);
+  const byKey = new Int32Array(packed ? 0 : T);
   for (let band = 0; band < bands; band++) {
-    for (let t = 0; t < T; t++) order[t] = (keys[band * T + t] as number) * T + t;
-    order.sort();
+    const k = keys.subarray(band * T, band * T + T);
+    if (packed) {
+      for (let t = 0; t < T; t++) order[t] = (k[t] as number) * T + t;
+      order.sort();
+    } else {
+      for (let t = 0; t < T; t++) byKey[t] = t;
+      byKey.sort((x, y) => (k[x] as number) - (k[y] as number) || x - y);
+    }
+    const takerAt = (i: number): number =>
+      packed ? (order[i] as number) % T : (byKey[i] as number);
     for (let i = 0; i < T;) {
-      const key = Math.floor((order[i] as number) / T);
+      const key = k[takerAt(i)] as number;
       let j = i + 1;
-      while (j < T && Math.floor((order[j] as number) / T) === key) j++;
+      while (j < T && k[takerAt(j)] === key) j++;
       const d = j - i;
       if (d >= 2) {
         // takers ascending and t ascending within a key ⇒ accounts ascending
         const group = new Int32Array(d);
-        for (let x = 0; x < d; x++) group[x] = takers[(order[i + x] as number) - key * T] as number;
+        for (let x = 0; x < d; x++) group[x] = takers[takerAt(i + x)] as number;
         if (d <= maxWhole) {
           for (let x = 0; x < d; x++)
             for (let y = x + 1; y < d; y++) visit(group[x] as number, group[y] as number);

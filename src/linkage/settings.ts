@@ -87,7 +87,21 @@ export const weightOverridesSchema = z
           (build.coActivityBands ?? LINK.build.coActivityBands) > 0 &&
           (build.coActivityWeight ?? LINK.build.coActivityWeight) > 0;
         const coUseOn = subnetsOn && (build.coUseWeight ?? LINK.build.coUseWeight) > 0;
-        if (coUseOn || coActivityOn) atMost('coUseMinSubnets', 'coUseMaxPerKind');
+        if (coUseOn || coActivityOn) {
+          atMost('coUseMinSubnets', 'coUseMaxPerKind');
+          // An account cannot have more than 1 / coUseMinSubnetShare subnets that each carry
+          // that share of its traffic: past it nobody takes part in either rule, silently.
+          const minSubnets = build.coUseMinSubnets ?? LINK.build.coUseMinSubnets;
+          const share = build.coUseMinSubnetShare ?? LINK.build.coUseMinSubnetShare;
+          if (minSubnets * share > 1)
+            ctx.addIssue({
+              code: 'custom',
+              path: [
+                build.coUseMinSubnetShare !== undefined ? 'coUseMinSubnetShare' : 'coUseMinSubnets',
+              ],
+              message: `coUseMinSubnets × coUseMinSubnetShare (${minSubnets} × ${share}) must be ≤ 1: no account can have that many subnets each carrying that share of its traffic, so co-use and co-activity would link no one`,
+            });
+        }
         const kindCap = build.kindCap ?? LINK.build.kindCap;
         const min = build.corroborationMin ?? LINK.build.corroborationMin;
         // A pair only co-activity proposes gets its weight w as subnet evidence, capped at
@@ -109,7 +123,7 @@ export const weightOverridesSchema = z
             ctx.addIssue({
               code: 'custom',
               path:
-                build.coActivityWeight !== undefined
+                build.coActivityWeight !== undefined || activity < min
                   ? ['coActivityWeight']
                   : build.kindWeight?.subnet !== undefined
                     ? ['kindWeight', 'subnet']

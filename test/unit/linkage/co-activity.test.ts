@@ -209,8 +209,15 @@ describe('coActivity', () => {
     );
     expect(brute.size).toBeGreaterThan(500);
     for (const k of got) expect(brute.has(k)).toBe(true);
-    // each pair found once, ascending
+    // each pair found once, ascending by (a, b), a < b
     expect(got.size).toBe(found.a.length);
+    for (let x = 0; x < found.a.length; x++) {
+      expect(found.a[x] as number).toBeLessThan(found.b[x] as number);
+      if (x > 0)
+        expect((found.a[x - 1] as number) * n + (found.b[x - 1] as number)).toBeLessThan(
+          (found.a[x] as number) * n + (found.b[x] as number),
+        );
+    }
     // the banding finds a pair of Jaccard J with probability 1 − (1 − J²)^8: ≥ 0.53 here
     expect(got.size / brute.size).toBeGreaterThan(0.6);
     expect(found.candidates).toBeLessThan((n * (n - 1)) / 2 / 2);
@@ -262,5 +269,17 @@ describe('coActivity', () => {
     expect(Array.from(y.a)).toEqual(Array.from(x.a));
     expect(Array.from(y.b)).toEqual(Array.from(x.b));
     expect(x.a.length).toBeGreaterThan(0);
+    // the sort used past 2^21 accounts taking part (by comparison) gives the same pairs
+    const bySort = coActivity(
+      40,
+      { start, value },
+      (a) => series(hours[a] as number[]),
+      opts,
+      200,
+      0,
+    );
+    expect(Array.from(bySort.a)).toEqual(Array.from(x.a));
+    expect(Array.from(bySort.b)).toEqual(Array.from(x.b));
+    expect(bySort.candidates).toBe(x.candidates);
   });
 });

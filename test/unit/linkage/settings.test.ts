@@ -233,11 +233,21 @@ describe('LINKAGE_WEIGHTS', () => {
     expect(() => parseWeightOverrides('{"build":{"coActivityBands":17}}')).toThrow(
       /coActivityBands/,
     );
+    // four subnets each with 30 % of an account's traffic cannot exist
+    expect(() => parseWeightOverrides('{"build":{"coUseMinSubnetShare":0.3}}')).toThrow(
+      /build\.coUseMinSubnetShare: coUseMinSubnets × coUseMinSubnetShare \(4 × 0\.3\) must be ≤ 1/,
+    );
+    // the activity part (the weight itself) is short: the weight is named, not kindCap
+    expect(() => parseWeightOverrides('{"build":{"corroborationMin":0.3,"kindCap":2}}')).toThrow(
+      /build\.coActivityWeight: a pair only co-activity links/,
+    );
     for (const build of [
       { coActivityWeight: 0.05, coActivityBands: 0 }, // off
       { coActivityWeight: 0 }, // off
       { coActivityWeight: 0.05, weakOnlyMin: 0.1 }, // 0.05 + 0.05 ≥ 0.1
       { coActivityBands: 16, coActivityMinHours: 12, coActivityMinJaccard: 0.5 },
+      { coUseMinSubnetShare: 0.25 }, // 4 × 0.25 = 1: four even subnets
+      { corroborationMin: 0.3, kindCap: 2, coActivityWeight: 0.3 }, // README's example
       // each part exactly at corroborationMin
       {
         corroborationMin: 0.35,
