@@ -136,6 +136,21 @@ describe('co-activity links', () => {
     for (const a of cell) expect(neighbours(apart, a)).toEqual([]);
   });
 
+  it("links an outsider whose every hour falls in the cell's busy hours, over four of its subnets (hour resolution's edge, SIGNALS.md)", () => {
+    // 60 of the cell's 120 wave hours, a card of its own, four of the proxies: at hour
+    // resolution this is what a member looks like, and it is linked like one.
+    const r = rng(99);
+    const waves = range(0, 120).map((i) => H0 + i * 6);
+    const outsider = 430;
+    const links: LinkRow[] = [...w.links, [outsider, 'payment', 'card-outsider', 1]];
+    for (let k = 0; k < 4; k++) links.push(...net(outsider, proxies[k] as string, 10));
+    const hours = draw(waves, 60, r);
+    const g = build(withHours(431, links, (a) => (a === outsider ? hours : w.hours(a))));
+    const near = neighbours(g, outsider);
+    expect(near.length).toBeGreaterThan(0);
+    expect(near.every((b) => cell.includes(b))).toBe(true);
+  });
+
   it('links a cell of 500 working identical hours, its band groups too big to expand (stars), as one community', () => {
     const big = range(0, 500);
     const links: LinkRow[] = [];
