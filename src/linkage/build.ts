@@ -52,6 +52,7 @@ import { coActivity } from './co-activity';
 import { coUseGroups, type CoUseGroups } from './co-use';
 import { StringIndex } from './growable';
 import { checkTemplates, promptTemplates, type PromptTemplates } from './lsh';
+import { fmix32 } from './rng';
 import { lowerBound } from './signals/numbers';
 import {
   type AccountFacts,
@@ -318,15 +319,19 @@ export function build(
     opts,
     opts.coUseMaxExpandDegree,
   );
-  for (let s = 0, size = pairs.size; s < size; s++) {
-    if (act.check(pairs.a[s] as number, pairs.b[s] as number) > 0) pairs.activity()[s] = 1;
+  if (act.accounts > 0) {
+    const proposed = pairs.size;
+    for (let x = 0; x < act.a.length; x++) {
+      pairs.activity()[pairs.slot(act.a[x] as number, act.b[x] as number)] = 1;
+      pairUpdates++;
+    }
+    // the pairs proposed before, but not found (already checked) by the banding
+    for (let s = 0; s < proposed; s++) {
+      if (pairs.hasActivity && pairs.activity()[s] === 1) continue;
+      if (act.check(pairs.a[s] as number, pairs.b[s] as number) > 0) pairs.activity()[s] = 1;
+    }
   }
-  for (let x = 0; x < act.a.length; x++) {
-    const slot = pairs.slot(act.a[x] as number, act.b[x] as number);
-    pairs.activity()[slot] = 1;
-    pairUpdates++;
-  }
-  stats.coActivityAccounts = countTakers(act.hours, n);
+  stats.coActivityAccounts = act.accounts;
   stats.coActivityCandidates = act.candidates;
   stats.coActivityFound = act.a.length;
   stats.pairUpdates = pairUpdates;
@@ -379,13 +384,6 @@ export function build(
   const edges = combine(pairs, n, opts, stats);
   lap('combineMs');
   return { accountCount: n, ...edges, stats };
-}
-
-/** Accounts with a non-empty list in `list` (CSR). */
-function countTakers(list: { start: Int32Array }, n: number): number {
-  let c = 0;
-  for (let a = 0; a < n; a++) if ((list.start[a + 1] as number) > (list.start[a] as number)) c++;
-  return c;
 }
 
 /** Step 4 searches a list instead of walking it when it is this many times longer. */
@@ -636,13 +634,6 @@ function distinctValues(
     allowed: Uint8Array.from(allowed),
     hash: new Uint32Array(kind.length),
   };
-}
-
-/** murmur3's 32-bit finaliser: every input bit reaches every output bit. */
-function fmix32(h: number): number {
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
 }
 
 /** 32-bit hash of a value of kind `k`: FNV-1a over its UTF-16 code units, then fmix32. */

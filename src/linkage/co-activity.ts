@@ -23,6 +23,8 @@
  * Pairs other evidence proposes are checked too (`check`, in build), so the rule does not
  * depend on the banding there.
  */
+import { fmix32 } from './rng';
+import { commonSorted } from './signals/numbers';
 import type { HourSeries } from './types';
 
 export interface CoActivityOptions {
@@ -39,60 +41,13 @@ export interface CoActivityOptions {
 export interface CoActivity {
   /** Per account (CSR), its active epoch hours ascending; empty if it takes no part. */
   hours: { start: Int32Array; value: Int32Array };
-  /** Co-active pairs (a < b), ascending by (a, b), each with its hours' Jaccard index. */
+  /** how many accounts take part */
+  accounts: number;
+  /** Co-active pairs (a < b), ascending by (a, b). */
   a: Int32Array;
   b: Int32Array;
-  jaccard: Float64Array;
   /** candidate pairs the banding gave (before the exact check) */
   candidates: number;
-}
-
-/** A 32-bit mix (murmur3's finaliser). */
-function mix(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
-}
-
-/** Jaccard index of two ascending lists (positions [i, iEnd) and [j, jEnd) of `v`). */
-function jaccard(v: Int32Array, i: number, iEnd: number, j: number, jEnd: number): number {
-  const total = iEnd - i + (jEnd - j);
-  let common = 0;
-  while (i < iEnd && j < jEnd) {
-    const x = v[i] as number;
-    const y = v[j] as number;
-    if (x < y) i++;
-    else if (x > y) j++;
-    else {
-      common++;
-      i++;
-      j++;
-    }
-  }
-  return total === 0 ? 0 : common / (total - common);
-}
-
-/** Values two ascending CSR lists have in common. */
-function common(list: { start: Int32Array; value: Int32Array }, a: number, b: number): number {
-  let i = list.start[a] as number;
-  const iEnd = list.start[a + 1] as number;
-  let j = list.start[b] as number;
-  const jEnd = list.start[b + 1] as number;
-  let c = 0;
-  while (i < iEnd && j < jEnd) {
-    const x = list.value[i] as number;
-    const y = list.value[j] as number;
-    if (x < y) i++;
-    else if (x > y) j++;
-    else {
-      c++;
-      i++;
-      j++;
-    }
-  }
-  return c;
 }
 
 /**
@@ -109,31 +64,47 @@ export function coActivity(
   /** takers up to this many sort packed in a Float64 (tests lower it to reach the other sort) */
   packLimit = 2 ** 21,
 ): CoActivity & { check: (a: number, b: number) => number } {
-  const hours = activeHours(n, subnets, hoursOf, opts);
+  const { hours, takers } = activeHours(n, subnets, hoursOf, opts);
   const hStart = hours.start;
   const hValue = hours.value;
   /** Jaccard of a pair's hours when it passes the rule, else 0. */
   const check = (a: number, b: number): number => {
     const ia = hStart[a] as number;
     const ib = hStart[b] as number;
-    if (a === b || ia === hStart[a + 1] || ib === hStart[b + 1]) return 0;
-    if (common(subnets, a, b) < opts.coUseMinSubnets) return 0;
-    const j = jaccard(hValue, ia, hStart[a + 1] as number, ib, hStart[b + 1] as number);
+    const iaEnd = hStart[a + 1] as number;
+    const ibEnd = hStart[b + 1] as number;
+    if (a === b || ia === iaEnd || ib === ibEnd) return 0;
+    const s = subnets.start;
+    const v = subnets.value;
+    const shared = commonSorted(
+      v,
+      s[a] as number,
+      s[a + 1] as number,
+      v,
+      s[b] as number,
+      s[b + 1] as number,
+    );
+    if (shared < opts.coUseMinSubnets) return 0;
+    const common = commonSorted(hValue, ia, iaEnd, hValue, ib, ibEnd);
+    const j = common / (iaEnd - ia + (ibEnd - ib) - common);
     return j >= opts.coActivityMinJaccard ? j : 0;
   };
   // In a function of its own, so that `check` (kept by build to its end) does not keep
   // the banding's arrays alive.
-  const { candidates, a, b, jaccard: jac } = bandPairs(n, hours, opts, maxWhole, packLimit, check);
-  return { hours, a, b, jaccard: jac, candidates, check };
+  const { candidates, a, b } = bandPairs(n, hours, takers, opts, maxWhole, packLimit, check);
+  return { hours, accounts: takers.length, a, b, candidates, check };
 }
 
-/** Per account (CSR), its distinct active hours ascending; empty if it takes no part. */
+/**
+ * Per account (CSR), its distinct active hours ascending, empty if it takes no part; and
+ * the accounts taking part, ascending.
+ */
 function activeHours(
   n: number,
   subnets: { start: Int32Array; value: Int32Array },
   hoursOf: (account: number) => HourSeries,
   opts: CoActivityOptions,
-): { start: Int32Array; value: Int32Array } {
+): { hours: { start: Int32Array; value: Int32Array }; takers: number[] } {
   const on = opts.coActivityBands > 0 && opts.coActivityWeight > 0;
   const start = new Int32Array(n + 1);
   const lists: Int32Array[] = [];
@@ -160,7 +131,7 @@ function activeHours(
   for (let a = 0; a < n; a++) start[a + 1] = (start[a + 1] as number) + (start[a] as number);
   const value = new Int32Array(start[n] as number);
   takers.forEach((a, i) => value.set(lists[i] as Int32Array, start[a] as number));
-  return { start, value };
+  return { hours: { start, value }, takers };
 }
 
 /**
@@ -172,16 +143,14 @@ function activeHours(
 function bandPairs(
   n: number,
   hours: { start: Int32Array; value: Int32Array },
+  takers: number[],
   opts: CoActivityOptions,
   maxWhole: number,
   packLimit: number,
   check: (a: number, b: number) => number,
-): { candidates: number; a: Int32Array; b: Int32Array; jaccard: Float64Array } {
+): { candidates: number; a: Int32Array; b: Int32Array } {
   const bands = opts.coActivityBands;
-  const seedMix = mix((opts.seed ^ 0x6a09e667) >>> 0);
-  const takers: number[] = [];
-  for (let a = 0; a < n; a++)
-    if ((hours.start[a + 1] as number) > (hours.start[a] as number)) takers.push(a);
+  const seedMix = fmix32((opts.seed ^ 0x6a09e667) >>> 0);
   const T = takers.length;
   // keys[band * T + t]: taker t's key in that band
   const keys = new Uint32Array(T * bands);
@@ -190,15 +159,15 @@ function bandPairs(
     const a = takers[t] as number;
     mins.fill(0xffffffff);
     for (let i = hours.start[a] as number; i < (hours.start[a + 1] as number); i++) {
-      const base = mix(((hours.value[i] as number) ^ seedMix) >>> 0);
+      const base = fmix32(((hours.value[i] as number) ^ seedMix) >>> 0);
       for (let f = 0; f < bands * 2; f++) {
-        const h = mix((base ^ Math.imul(f + 1, 0x9e3779b9)) >>> 0);
+        const h = fmix32((base ^ Math.imul(f + 1, 0x9e3779b9)) >>> 0);
         if (h < (mins[f] as number)) mins[f] = h;
       }
     }
     for (let band = 0; band < bands; band++)
-      keys[band * T + t] = mix(
-        ((mins[2 * band] as number) ^ mix(mins[2 * band + 1] as number)) >>> 0,
+      keys[band * T + t] = fmix32(
+        ((mins[2 * band] as number) ^ fmix32(mins[2 * band + 1] as number)) >>> 0,
       );
   }
 
@@ -247,7 +216,7 @@ function bandPairs(
           // Too big for all its pairs: a star through one member picked by a hash of the
           // key (as build does for hubs). Louvain keeps a star whole; pairs within random
           // buckets left a cell of 500 on identical hours in four to eight communities.
-          const center = group[mix((key ^ seedMix ^ band) >>> 0) % d] as number;
+          const center = group[fmix32((key ^ seedMix ^ band) >>> 0) % d] as number;
           for (let x = 0; x < d; x++) {
             const a = group[x] as number;
             if (a < center) visit(a, center);
@@ -260,18 +229,13 @@ function bandPairs(
   }
   const sorted = pending.subarray(0, count).sort();
   const found: number[] = [];
-  const jaccards: number[] = [];
   let candidates = 0;
   for (let x = 0; x < count; x++) {
     const k = sorted[x] as number;
     if (x > 0 && sorted[x - 1] === k) continue;
     candidates++;
     const a = Math.floor(k / n);
-    const j = check(a, k - a * n);
-    if (j > 0) {
-      found.push(k);
-      jaccards.push(j);
-    }
+    if (check(a, k - a * n) > 0) found.push(k);
   }
   const a = new Int32Array(found.length);
   const b = new Int32Array(found.length);
@@ -280,5 +244,5 @@ function bandPairs(
     a[x] = Math.floor(k / n);
     b[x] = k - (a[x] as number) * n;
   }
-  return { candidates, a, b, jaccard: Float64Array.from(jaccards) };
+  return { candidates, a, b };
 }

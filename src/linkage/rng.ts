@@ -40,3 +40,13 @@ export function shuffleInPlace(rng: Rng, array: Int32Array | number[]): void {
     array[j] = tmp;
   }
 }
+
+/**
+ * murmur3's 32-bit finaliser: mixes a 32-bit integer into a well-spread one. The seeded
+ * hashes that pick a hub's centre, a co-use bucket or a co-activity band come from it.
+ */
+export function fmix32(h: number): number {
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}

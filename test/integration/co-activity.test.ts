@@ -7,10 +7,16 @@
  * hours of their own, stay out of it. With co-activity off (coActivityBands 0) the ring
  * is no cluster at all: nothing else links it.
  */
-import { startTestNeo4j, type TestNeo4j } from '../support/neo4j';
-import { API_KEYS, auth, clusterOf, getJson, runLinkage } from '../support/analyst-fixtures';
+import type { TestNeo4j } from '../support/neo4j';
+import { auth, getJson } from '../support/analyst-fixtures';
+import {
+  clusterOf,
+  clustersWithWeights,
+  runLinkageOverApi,
+  startIngested,
+} from '../support/api-run';
 import { rng } from '../support/linkage-fixtures';
-import { postJson, startService, type TestService } from '../support/service';
+import type { TestService } from '../support/service';
 
 const HOUR = 3_600_000;
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -124,10 +130,7 @@ let neo4j: TestNeo4j;
 let svc: TestService;
 
 beforeAll(async () => {
-  neo4j = await startTestNeo4j();
-  svc = await startService(neo4j, { API_KEYS, LINKAGE_CRON: 'off', CURRENT_RUN_CHECK_MS: '0' });
-  const res = await postJson(`${svc.url}/v1/events`, { events: events() }, auth('ingest'));
-  expect(res.status).toBe(200);
+  ({ neo4j, svc } = await startIngested(events()));
 });
 
 afterAll(async () => {
@@ -136,7 +139,7 @@ afterAll(async () => {
 });
 
 it('links and flags a ring of own cards and prompts through its hours and proxy subnets, and nobody else', async () => {
-  await runLinkage(svc.url);
+  await runLinkageOverApi(svc.url);
   const ring = await Promise.all(RING.map((id) => clusterOf(svc.url, id)));
   const first = ring[0];
   expect(first).toMatchObject({ flagged: true, size: RING.length });
@@ -157,16 +160,7 @@ it('links and flags a ring of own cards and prompts through its hours and proxy 
 });
 
 it('without co-activity the same ring is not a cluster at all', async () => {
-  const off = await startService(neo4j, {
-    API_KEYS,
-    LINKAGE_CRON: 'off',
-    CURRENT_RUN_CHECK_MS: '0',
-    LINKAGE_WEIGHTS: '{"build": {"coActivityBands": 0}}',
-  });
-  try {
-    await runLinkage(off.url);
-    for (const id of RING) expect([id, await clusterOf(off.url, id)]).toEqual([id, null]);
-  } finally {
-    await off.stop();
-  }
+  // a second service on the same store, the rule turned off
+  const clusters = await clustersWithWeights(neo4j, '{"build": {"coActivityBands": 0}}', RING);
+  for (const [id, cluster] of clusters) expect([id, cluster]).toEqual([id, null]);
 });

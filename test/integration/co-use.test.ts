@@ -6,9 +6,15 @@
  * A second service with co-use turned off (coUseMaxPerKind 0) finds no
  * cluster at all: co-use is what links this ring.
  */
-import { startTestNeo4j, type TestNeo4j } from '../support/neo4j';
-import { API_KEYS, auth, clusterOf, getJson, runLinkage } from '../support/analyst-fixtures';
-import { postJson, startService, type TestService } from '../support/service';
+import type { TestNeo4j } from '../support/neo4j';
+import { auth, getJson } from '../support/analyst-fixtures';
+import {
+  clusterOf,
+  clustersWithWeights,
+  runLinkageOverApi,
+  startIngested,
+} from '../support/api-run';
+import type { TestService } from '../support/service';
 
 const HOUR = 3_600_000;
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -124,10 +130,7 @@ let neo4j: TestNeo4j;
 let svc: TestService;
 
 beforeAll(async () => {
-  neo4j = await startTestNeo4j();
-  svc = await startService(neo4j, { API_KEYS, LINKAGE_CRON: 'off', CURRENT_RUN_CHECK_MS: '0' });
-  const res = await postJson(`${svc.url}/v1/events`, { events: events() }, auth('ingest'));
-  expect(res.status).toBe(200);
+  ({ neo4j, svc } = await startIngested(events()));
 });
 
 afterAll(async () => {
@@ -136,7 +139,7 @@ afterAll(async () => {
 });
 
 it('links and flags a ring of own cards through its template and proxy subnets, and nobody else', async () => {
-  await runLinkage(svc.url);
+  await runLinkageOverApi(svc.url);
   const ring = await Promise.all(RING.map((id) => clusterOf(svc.url, id)));
   const first = ring[0];
   expect(first).toMatchObject({ flagged: true, size: RING.length });
@@ -157,16 +160,7 @@ it('links and flags a ring of own cards through its template and proxy subnets, 
 });
 
 it('without co-use the same ring is not a cluster at all', async () => {
-  const off = await startService(neo4j, {
-    API_KEYS,
-    LINKAGE_CRON: 'off',
-    CURRENT_RUN_CHECK_MS: '0',
-    LINKAGE_WEIGHTS: '{"build": {"coUseMaxPerKind": 0}}', // no account takes part
-  });
-  try {
-    await runLinkage(off.url);
-    for (const id of RING) expect([id, await clusterOf(off.url, id)]).toEqual([id, null]);
-  } finally {
-    await off.stop();
-  }
+  // a second service on the same store, the rule turned off: no account takes part
+  const clusters = await clustersWithWeights(neo4j, '{"build": {"coUseMaxPerKind": 0}}', RING);
+  for (const [id, cluster] of clusters) expect([id, cluster]).toEqual([id, null]);
 });

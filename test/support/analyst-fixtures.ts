@@ -39,32 +39,6 @@ export async function getJson(url: string, headers: Record<string, string> = {})
   return { status: res.status, body, headers: res.headers };
 }
 
-/** Starts a linkage run over the API and waits (up to 60 s) until it has succeeded. */
-export async function runLinkage(url: string): Promise<void> {
-  const started = await postJson(`${url}/v1/linkage/runs`, {}, auth('admin'));
-  if (started.status !== 202) throw new Error(`POST /v1/linkage/runs: ${started.status}`);
-  const runId = (started.body as { runId: string }).runId;
-  for (const until = Date.now() + 60_000; Date.now() < until;) {
-    const r = await getJson(`${url}/v1/linkage/runs/${runId}`, auth('analyst'));
-    if (r.body.status !== 'running') {
-      if (r.body.status !== 'succeeded')
-        throw new Error(`run ${runId} ended ${String(r.body.status)}: ${JSON.stringify(r.body)}`);
-      return;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`run ${runId} did not end in 60 s`);
-}
-
-/** The cluster an account is in (GET /v1/accounts/{id}/cluster), or null. */
-export async function clusterOf(
-  url: string,
-  id: string,
-): Promise<{ id: string; flagged: boolean; size: number } | null> {
-  const r = await getJson(`${url}/v1/accounts/${id}/cluster`, auth('analyst'));
-  return (r.body as { cluster: { id: string; flagged: boolean; size: number } | null }).cluster;
-}
-
 const HOUR = 3_600_000;
 export const T0 = Date.parse('2026-02-01T00:00:00Z');
 const iso = (ms: number) => new Date(ms).toISOString();

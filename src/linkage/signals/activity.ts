@@ -8,7 +8,7 @@
  * Hours are epoch hours (floor(ms / 3_600_000)), UTC.
  */
 import { eventCount, type AccountFacts, type HourSeries } from '../types';
-import { lowerBound } from './numbers';
+import { commonSorted, lowerBound } from './numbers';
 
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 24 * HOUR_MS;
@@ -100,21 +100,9 @@ export function activeKeys(series: HourSeries): readonly number[] {
 }
 
 /** Jaccard similarity of two ascending key arrays (active-hour sets). */
-export function jaccardSorted(a: readonly number[], b: readonly number[]): number {
+export function jaccardSorted(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length === 0 && b.length === 0) return 0;
-  let i = 0;
-  let j = 0;
-  let inter = 0;
-  while (i < a.length && j < b.length) {
-    const x = a[i]!;
-    const y = b[j]!;
-    if (x === y) {
-      inter++;
-      i++;
-      j++;
-    } else if (x < y) i++;
-    else j++;
-  }
+  const inter = commonSorted(a, 0, a.length, b, 0, b.length);
   return inter / (a.length + b.length - inter);
 }
 

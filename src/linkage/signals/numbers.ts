@@ -82,3 +82,28 @@ export function concentration(counts: Iterable<number>): {
   for (const c of sorted) hhi += (c / total) * (c / total);
   return { hhi, top: (sorted[sorted.length - 1] as number) / total, total };
 }
+
+/** How many values two ascending runs, a[aFrom, aTo) and b[bFrom, bTo), have in common. */
+export function commonSorted(
+  a: ArrayLike<number>,
+  aFrom: number,
+  aTo: number,
+  b: ArrayLike<number>,
+  bFrom: number,
+  bTo: number,
+): number {
+  let i = aFrom;
+  let j = bFrom;
+  let common = 0;
+  while (i < aTo && j < bTo) {
+    const x = a[i] as number;
+    const y = b[j] as number;
+    if (x === y) {
+      common++;
+      i++;
+      j++;
+    } else if (x < y) i++;
+    else j++;
+  }
+  return common;
+}
