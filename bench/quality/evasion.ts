@@ -140,7 +140,9 @@ const POSING: Record<string, Change> = {
 /**
  * The benign world a complete pose resembles: half the companies run an internal coding
  * agent at 10× a colleague's volume on 80 % of their staff's requests, and switch it to
- * the new model within 24 h of the release; in office hours, or left running.
+ * the new model within 24 h of the release; in office hours, or left running, or leaving
+ * through a security gateway's pool of /24s (what the claims discount's network part
+ * reads as a proxy pool; SIGNALS.md).
  */
 const AGENT_COMPANIES: Record<string, Change> = {
   'agent-company': {
@@ -154,6 +156,18 @@ const AGENT_COMPANIES: Record<string, Change> = {
   'agent-company-clock': {
     what: 'the same, the agent running evenly around the clock',
     world: { companyAgentShare: 0.5, companyAgentHours: 'clock' },
+  },
+  'agent-company-egress': {
+    what: 'the same in office hours, every company leaving through a security gateway’s pool of 20 /24s',
+    world: { companyAgentShare: 0.5, companyEgressSubnets: 20 },
+  },
+  'agent-company-egress-4': {
+    what: 'the same over a pool of 4 /24s',
+    world: { companyAgentShare: 0.5, companyEgressSubnets: 4 },
+  },
+  'agent-company-egress-8': {
+    what: 'the same over a pool of 8 /24s',
+    world: { companyAgentShare: 0.5, companyEgressSubnets: 8 },
   },
 };
 

@@ -25,7 +25,8 @@ export type RiskCode = (typeof RISK_CODES)[number];
 
 /**
  * Risk codes about what the members send rather than how they are tied together;
- * their weighted sum (`harvest_evidence`) gates model_pivot_24h and subnet_rotation.
+ * their weighted sum (`harvest_evidence`) gates model_pivot_24h, subnet_rotation and the
+ * claims discount's network part (SIGNALS.md).
  */
 export const HARVEST_CODES = [
   'shared_prompt_template',
@@ -64,8 +65,10 @@ export interface Ramps {
   around_the_clock: [number, number];
   /** The same raw signal, for how far it voids a declared org or domain (starts later). */
   around_the_clock_claims: [number, number];
+  /** subnet_shared_per_member again, for how far (with the harvest gate) it voids a declared org or domain */
+  subnet_shared_per_member_claims: [number, number];
   pivot_share_24h: [number, number];
-  /** Σ weight·strength of HARVEST_CODES: how far model_pivot_24h and subnet_rotation count */
+  /** Σ weight·strength of HARVEST_CODES: how far model_pivot_24h, subnet_rotation and the claims discount's network part count */
   harvest_evidence: [number, number];
   org_share: [number, number];
   corporate_domain_share: [number, number];
@@ -91,6 +94,7 @@ export const RAMP_RANGE: Record<keyof Ramps, 'share' | 'count' | 'gate'> = {
   active_hour_jaccard: 'share',
   around_the_clock: 'share',
   around_the_clock_claims: 'share',
+  subnet_shared_per_member_claims: 'count',
   pivot_share_24h: 'share',
   harvest_evidence: 'gate',
   org_share: 'share',
@@ -105,6 +109,7 @@ export const LOG_RAMPS = [
   'payment_mean_shared_accounts',
   'subnet_mean_shared_accounts',
   'subnet_shared_per_member',
+  'subnet_shared_per_member_claims',
   'requests_ratio',
 ] as const satisfies readonly (keyof Ramps)[];
 
@@ -206,6 +211,7 @@ export const DEFAULTS: ScoreOptions = {
     active_hour_jaccard: [0.1, 0.5],
     around_the_clock: [0.3, 0.8],
     around_the_clock_claims: [0.45, 0.75],
+    subnet_shared_per_member_claims: [4, 16],
     pivot_share_24h: [0.15, 0.5],
     harvest_evidence: [1.5, 2.5],
     org_share: [0.6, 0.95],

@@ -131,7 +131,7 @@ function scoreCluster(ctx: Context, members: number[]): ScoredCluster {
   for (const [key, value] of Object.entries(m.signals)) {
     if (!Number.isFinite(value)) m.signals[key] = 0;
   }
-  const { risk, z, confidence, reasons, strengths, contributions, harvest } = combine(
+  const { risk, z, confidence, reasons, strengths, contributions, harvest, claims } = combine(
     m.signals,
     members.length,
     opts,
@@ -140,6 +140,10 @@ function scoreCluster(ctx: Context, members: number[]): ScoredCluster {
   for (const [code, s] of Object.entries(strengths)) signals[`strength_${code}`] = round(s);
   for (const [code, c] of Object.entries(contributions)) signals[`contribution_${code}`] = round(c);
   signals.harvest_evidence = round(harvest);
+  // what took the org, domain, spread and small-team credits away (SIGNALS.md, claims discount)
+  signals.claims_discount = round(claims.discount);
+  signals.claims_discount_hours = round(claims.hours);
+  signals.claims_discount_network = round(claims.network);
   signals.confidence = round(confidence);
   signals.z = round(z);
   signals.risk = round(risk);

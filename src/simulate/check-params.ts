@@ -28,6 +28,7 @@ const AT_LEAST_ONE = new Set([
   'proxiesPerSubgroup',
   'companySize',
   'officeIps',
+  'companyEgressSubnets',
   'campusNatIps',
   'carrierNatIps',
   'vpnExitIps',
@@ -156,6 +157,8 @@ function checkWindow(p: SimParams): void {
   if (!start || Number.isNaN(start.getTime()) || start.toISOString().slice(0, 10) !== p.startDate)
     fail('startDate', p.startDate, 'a date YYYY-MM-DD');
   if (!Number.isInteger(p.days)) fail('days', p.days, 'a whole number of days');
+  if (!Number.isInteger(p.companyEgressSubnets))
+    fail('companyEgressSubnets', p.companyEgressSubnets, 'a whole number of /24s');
   if (!Number.isInteger(p.releaseDay) || p.releaseDay >= p.days)
     fail('releaseDay', p.releaseDay, `a whole day within the window (below days, ${p.days})`);
   if (p.releaseHourUtc >= 24) fail('releaseHourUtc', p.releaseHourUtc, 'an hour in [0, 24)');

@@ -210,6 +210,11 @@ export const DEFAULTS = {
   companySize: [10, 60] as Range,
   /** Office IPs per company (all in one /24). */
   officeIps: [2, 6] as Range,
+  /**
+   * /24s a company's office traffic leaves from (1: the office's own /24; more: a cloud
+   * security gateway's egress pool, two IPs per /24, in place of the office IPs).
+   */
+  companyEgressSubnets: 1,
   /** Share of company staff requests sent from home. */
   companyHomeShare: 0.2,
   /** Share of company requests using the company's internal agent template. */

@@ -458,7 +458,11 @@ export function buildPopulation(p: EffectiveParams): Population {
     const domain = ident.domain(rng.pick(['com', 'com', 'co', 'net', 'de', 'io']));
     const org = ident.org();
     const cards = Array.from({ length: size > 40 ? 2 : 1 }, () => ident.paymentMethod());
-    const office = ident.hostsIn(ident.subnet24(), span(p.officeIps));
+    // The egress pool only when asked, so the defaults' draws stay the same.
+    const office =
+      p.companyEgressSubnets > 1
+        ? spread(ident.subnet24(), 2 * p.companyEgressSubnets, 2)
+        : ident.hostsIn(ident.subnet24(), span(p.officeIps));
     const tz = tzs.items[rng.weighted(tzs.cum)] as string;
     const internal = template(`${name}-agent`, 'company', p.variantsPerSmallTemplate);
     const firstMs = startMs - rng.next() * p.preWindowDays * DAY;

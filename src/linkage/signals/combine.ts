@@ -28,6 +28,8 @@ export function strengthsOf(
   risk: Record<RiskCode, number>;
   benign: Record<BenignCode, number>;
   harvest: number;
+  /** the claims discount (after confidence) and its two parts (before it) */
+  claims: { discount: number; hours: number; network: number };
 } {
   const v = (k: string): number => s[k] ?? 0;
   const r = (k: keyof Ramps): number => ramp(v(k), opts.ramps[k][0], opts.ramps[k][1]);
@@ -50,13 +52,18 @@ export function strengthsOf(
   for (const code of HARVEST_CODES) harvest += opts.weights[code] * what[code];
   const harvested = ramp(harvest, ...opts.ramps.harvest_evidence);
   const pivot = r('pivot_share_24h') * harvested;
-  // Staff of an organisation are people, and people sleep: an org or domain the members
-  // declare counts only as far as their timing looks human (SIGNALS.md). The ramp starts
-  // above staff whose agent runs on through the night, and is weighed with the same
-  // confidence as the around-the-clock evidence itself.
-  const human =
-    1 -
-    confidenceOf(size, opts) * ramp(v('around_the_clock'), ...opts.ramps.around_the_clock_claims);
+  // Staff of an organisation are people, and people sleep; they work from its office and
+  // their homes. An org or domain the members declare counts only as far as their timing
+  // looks human and, when they harvest, as far as they are not each spread over many
+  // subnets other members use too: a cell on a proxy pool (SIGNALS.md, claims discount).
+  // The hours' ramp starts above staff whose agent runs on through the night; both are
+  // weighed with the same confidence as the risk evidence itself.
+  const claimsHours = ramp(v('around_the_clock'), ...opts.ramps.around_the_clock_claims);
+  const claimsNetwork =
+    rampLog(v('subnet_shared_per_member'), ...opts.ramps.subnet_shared_per_member_claims) *
+    harvested;
+  const claims = confidenceOf(size, opts) * Math.max(claimsHours, claimsNetwork);
+  const human = 1 - claims;
   const org = r('org_share') * human;
   const domain = r('corporate_domain_share') * human;
   // spread only as far as sign-ups are known: two known months apart are no spread organisation
@@ -66,6 +73,7 @@ export function strengthsOf(
     v('payment_values_all') === 1 && v('payment_max_accounts_all') >= 0.8 * size;
   return {
     harvest,
+    claims: { discount: claims, hours: claimsHours, network: claimsNetwork },
     risk: {
       shared_payment_method: v('payment_shared_member_share') * rl('payment_mean_shared_accounts'),
       shared_subnet: v('subnet_shared_member_share') * rl('subnet_mean_shared_accounts'),
@@ -128,10 +136,11 @@ export function combine(
   /** strength (0..1) and signed contribution to z of every code */
   strengths: Record<string, number>;
   contributions: Record<string, number>;
-  /** Σ weight·strength of the HARVEST_CODES, before confidence (gates the pivot and subnet_rotation) */
+  /** Σ weight·strength of the HARVEST_CODES, before confidence (gates the pivot, subnet_rotation and the claims discount's network part) */
   harvest: number;
+  claims: { discount: number; hours: number; network: number };
 } {
-  const { risk: pos, benign, harvest } = strengthsOf(signals, size, opts);
+  const { risk: pos, benign, harvest, claims } = strengthsOf(signals, size, opts);
   const confidence = confidenceOf(size, opts);
   let z = opts.bias;
   const listed: { code: string; value: number; contribution: number }[] = [];
@@ -161,5 +170,6 @@ export function combine(
     strengths: { ...pos, ...benign },
     contributions,
     harvest,
+    claims,
   };
 }

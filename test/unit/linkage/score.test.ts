@@ -667,6 +667,77 @@ describe('score: each reason code appears when its pattern is planted', () => {
     expect(pair.signals.strength_benign_consistent_org).toBeCloseTo(1 - 0.25 * clock, 3);
   });
 
+  it('an org and a domain count only as far as harvesting members are not each spread over a shared pool', () => {
+    // Office hours and spread sign-ups, as a company keeps; what is sent reads as
+    // harvesting (one template, one capability, 20× the volume) but not around the clock.
+    const claim = all(plant.org('org-acme'), plant.domain('acme.example'));
+    const posing = (each: number, pool = 40): Tweak =>
+      all(
+        claim,
+        plant.spreadSignups(200, 12),
+        plant.officeHours(),
+        plant.template(TEMPLATE, 60),
+        plant.capability('reasoning'),
+        plant.volume(20),
+        each === 1 ? plant.sharedSubnet('192.0.2', 5) : rotating(pool, each),
+      );
+    const office = scoreOne(people('pose-office', 12, 7, posing(1)));
+    expect(office.signals.harvest_evidence).toBeGreaterThanOrEqual(
+      DEFAULTS.ramps.harvest_evidence[1],
+    );
+    expect(office.signals.around_the_clock).toBeLessThan(DEFAULTS.ramps.around_the_clock_claims[0]);
+    // one office subnet: the claims stand (an agent-run company)
+    expect(office.signals.strength_benign_consistent_org).toBe(1);
+    expect(office.signals.strength_benign_corporate_domain).toBe(1);
+    // each member on 30 of one pool's 40 /24s: no credit for the org, the domain or the
+    // spread sign-ups that rest on them
+    const pool = scoreOne(people('pose-pool', 12, 7, posing(30)));
+    expect(pool.signals.subnet_shared_per_member).toBe(30);
+    for (const code of ['consistent_org', 'corporate_domain', 'signups_spread']) {
+      expect(pool.signals[`strength_benign_${code}`]).toBe(0);
+    }
+    expect(pool.risk).toBeGreaterThan(office.risk);
+    // what took the credit away is recorded (no reason names it below 12 subnets each)
+    expect(pool.signals.claims_discount).toBe(1);
+    expect(pool.signals.claims_discount_network).toBe(1);
+    expect(pool.signals.claims_discount_hours).toBe(0);
+    expect(office.signals.claims_discount).toBe(0);
+    // a pair's network evidence counts a quarter, and so does its discount
+    const pair = scoreOne(people('pose-pair', 2, 7, posing(16, 16)));
+    expect(pair.signals.subnet_shared_per_member).toBe(16);
+    expect(pair.signals.confidence).toBe(0.25);
+    expect(pair.signals.claims_discount_network).toBe(1);
+    expect(pair.signals.strength_benign_consistent_org).toBeCloseTo(0.75, 3);
+    // a company's security gateway, its published egress ranges allow-listed: they no
+    // longer count as shared subnets, and the claims stand again
+    const gateway = Array.from({ length: 40 }, (_, k) => ({
+      kind: 'subnet' as const,
+      value: `100.64.${k}.0/24`,
+    }));
+    const [listed] = scoreGroups([people('pose-pool', 12, 7, posing(30))], [], gateway);
+    expect(listed?.signals.subnet_shared_per_member).toBe(0);
+    expect(listed?.signals.strength_benign_consistent_org).toBe(1);
+    expect(listed?.signals.strength_benign_corporate_domain).toBe(1);
+    // each on 8 of a pool of 12: half-way up the log ramp 4 → 16
+    const [lo, hi] = DEFAULTS.ramps.subnet_shared_per_member_claims;
+    const some = scoreOne(people('pose-some', 12, 7, posing(8, 12)));
+    expect(some.signals.subnet_shared_per_member).toBe(8);
+    const kept = 1 - Math.log(8 / lo) / Math.log(hi / lo);
+    expect(kept).toBeCloseTo(0.5, 6);
+    expect(some.signals.strength_benign_consistent_org).toBeCloseTo(kept, 3);
+    // each on 4 of them (a small gateway pool): the claims stand
+    const few = scoreOne(people('pose-few', 12, 7, posing(4, 12)));
+    expect(few.signals.subnet_shared_per_member).toBe(4);
+    expect(few.signals.strength_benign_consistent_org).toBe(1);
+    // a campus or carrier pool sending its own varied work keeps them: the harvest gate
+    const people30 = scoreOne(
+      people('campus-pool', 12, 7, all(claim, plant.officeHours(), rotating(40, 30))),
+    );
+    expect(people30.signals.harvest_evidence).toBeLessThan(DEFAULTS.ramps.harvest_evidence[0]);
+    expect(people30.signals.strength_benign_consistent_org).toBe(1);
+    expect(people30.signals.strength_benign_corporate_domain).toBe(1);
+  });
+
   it('benign_corporate_domain: one non-webmail domain; webmail never counts', () => {
     const c = scoreOne(people('dom', 12, 7, plant.domain('acme.example')));
     expect(reason(c, 'benign_corporate_domain')).toBe(1);

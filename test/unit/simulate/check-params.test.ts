@@ -16,6 +16,7 @@ describe('simulator parameter checks', () => {
   it('takes the defaults and a few legitimate overrides', () => {
     expect(refused({})).toBeNull();
     expect(refused({ days: 120, releaseDay: 100, startDate: '2024-02-29' })).toBeNull();
+    expect(refused({ companyAgentShare: 0.5, companyEgressSubnets: 20 })).toBeNull();
     const campaigns = Object.fromEntries(
       Object.entries(DEFAULTS.campaigns).map(([k, v]) => [k, { ...v, camouflage: [0.5, 0.9] }]),
     );
@@ -46,6 +47,8 @@ describe('simulator parameter checks', () => {
     [{ sharedDeviceLabMachines: 0 }, 'sharedDeviceLabMachines must be a finite number ≥ 1'],
     [{ campaignDevicesPerSubgroup: [0, 4] }, 'campaignDevicesPerSubgroup must be a range with 1'],
     [{ campaignBurstHours: 30 }, 'campaignBurstHours must be hours within a day'],
+    [{ companyEgressSubnets: 0 }, 'companyEgressSubnets must be a finite number ≥ 1'],
+    [{ companyEgressSubnets: 1.5 }, 'companyEgressSubnets must be a whole number of /24s'],
     [{ subgroupSize: [20, 150] }, 'subgroupSize is unknown'], // a campaign field, not top level
     [{ bogus: 1 }, 'bogus is unknown'],
   ])('refuses %j', (overrides, message) => {

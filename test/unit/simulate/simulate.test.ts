@@ -685,6 +685,26 @@ describe('simulate', () => {
     expect(weekend / requests).toBeLessThan(0.08);
   });
 
+  it("puts a company's office traffic on a gateway pool of /24s when asked, and on one /24 by default", () => {
+    const offices = (params: Partial<SimParams>) => {
+      const byCompany = new Map<string, Set<string>>();
+      for (const a of buildPopulation(effectiveParams(0.01, 7, params)).accounts) {
+        if (a.group !== 'benign:company') continue;
+        const office = a.ips.items[0] as string[]; // the office's IPs (then the home IP)
+        const nets = byCompany.get(a.subgroup) ?? new Set<string>();
+        for (const ip of office) nets.add(subnetOf(ip));
+        byCompany.set(a.subgroup, nets);
+      }
+      return [...byCompany.values()].map((nets) => nets.size);
+    };
+    const one = offices({});
+    expect(one.length).toBeGreaterThan(1);
+    expect(one.every((n) => n === 1)).toBe(true);
+    const pool = offices({ companyEgressSubnets: 20 });
+    expect(pool.length).toBe(one.length);
+    expect(pool.every((n) => n === 20)).toBe(true);
+  });
+
   it('builds agent companies when asked: heavy, mostly coding, switched within a day of the release', async () => {
     const companies = (share: number) =>
       buildPopulation(effectiveParams(0.01, 7, { companyAgentShare: share })).accounts.filter(
