@@ -39,6 +39,9 @@ const AT_LEAST_ONE = new Set([
   'sharedDeviceLabMachines',
 ]);
 
+/** Numbers that count whole things, and what they count. */
+const WHOLE: Record<string, string> = { companyEgressSubnets: '/24s' };
+
 /** Hours within one day: a burst longer than a day would start before its own day. */
 const AT_MOST_A_DAY = new Set(['campaignBurstHours', 'hackathonBurstHours']);
 
@@ -96,6 +99,8 @@ function checkNumber(key: string, value: unknown): void {
     fail(key, value, `a finite number ≥ ${min}`);
   if (SHARE.test(rule(key)) && value > 1) fail(key, value, 'a share in [0, 1]');
   if (AT_MOST_A_DAY.has(rule(key)) && value > 24) fail(key, value, 'hours within a day (≤ 24)');
+  const whole = WHOLE[rule(key)];
+  if (whole && !Number.isInteger(value)) fail(key, value, `a whole number of ${whole}`);
 }
 
 function checkRange(key: string, value: unknown): void {
@@ -157,8 +162,6 @@ function checkWindow(p: SimParams): void {
   if (!start || Number.isNaN(start.getTime()) || start.toISOString().slice(0, 10) !== p.startDate)
     fail('startDate', p.startDate, 'a date YYYY-MM-DD');
   if (!Number.isInteger(p.days)) fail('days', p.days, 'a whole number of days');
-  if (!Number.isInteger(p.companyEgressSubnets))
-    fail('companyEgressSubnets', p.companyEgressSubnets, 'a whole number of /24s');
   if (!Number.isInteger(p.releaseDay) || p.releaseDay >= p.days)
     fail('releaseDay', p.releaseDay, `a whole day within the window (below days, ${p.days})`);
   if (p.releaseHourUtc >= 24) fail('releaseHourUtc', p.releaseHourUtc, 'an hour in [0, 24)');

@@ -14,6 +14,13 @@ import {
 import type { Reason } from '../types';
 import { ramp, rampLog, round, sigmoid } from './numbers';
 
+/** The claims discount (after confidence) and its two parts (before it); SIGNALS.md. */
+export interface ClaimsDiscount {
+  discount: number;
+  hours: number;
+  network: number;
+}
+
 /** How much a cluster's risk evidence counts: pairs a quarter, full from fullConfidenceSize. */
 function confidenceOf(size: number, opts: ScoreOptions): number {
   return Math.min(1, Math.max(0, (size - 1) / Math.max(1, opts.fullConfidenceSize - 1)));
@@ -28,8 +35,7 @@ export function strengthsOf(
   risk: Record<RiskCode, number>;
   benign: Record<BenignCode, number>;
   harvest: number;
-  /** the claims discount (after confidence) and its two parts (before it) */
-  claims: { discount: number; hours: number; network: number };
+  claims: ClaimsDiscount;
 } {
   const v = (k: string): number => s[k] ?? 0;
   const r = (k: keyof Ramps): number => ramp(v(k), opts.ramps[k][0], opts.ramps[k][1]);
@@ -138,7 +144,7 @@ export function combine(
   contributions: Record<string, number>;
   /** Σ weight·strength of the HARVEST_CODES, before confidence (gates the pivot, subnet_rotation and the claims discount's network part) */
   harvest: number;
-  claims: { discount: number; hours: number; network: number };
+  claims: ClaimsDiscount;
 } {
   const { risk: pos, benign, harvest, claims } = strengthsOf(signals, size, opts);
   const confidence = confidenceOf(size, opts);
