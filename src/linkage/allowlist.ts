@@ -18,7 +18,7 @@ import { failedWriteOutcome, type AuditLog, type AuditRecord } from '../platform
 import type { Principal } from '../platform/auth';
 import { AppError } from '../platform/errors';
 import { isWellFormed, NOT_UNICODE } from '../platform/unicode-text';
-import { type Database, type ManagedTransaction, toPlain } from '../platform/neo4j';
+import { type Database, type ManagedTransaction, type Reader, toPlain } from '../platform/neo4j';
 import { IDENTIFIER_KINDS, type Identifier, type IdentifierKind } from './types';
 
 export type AllowlistSource = 'config' | 'api' | 'verdict';
@@ -105,7 +105,7 @@ export function parseConfigAllowlist(spec: string): AllowlistEntry[] {
 
 /** Entries stored in the graph. */
 export async function readStoredAllowlist(
-  db: Database,
+  db: Reader,
   cypher: CypherMap,
 ): Promise<AllowlistEntry[]> {
   return db.read(async (tx) => {

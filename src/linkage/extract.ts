@@ -13,11 +13,12 @@
  * The next page is read while the current one is converted (its cursor is the
  * last id of the current page). Pages are separate transactions, so an account
  * written during extraction may be missed or seen with some of its newest links:
- * the next run picks it up.
+ * the next run picks it up. Each read starts from the bookmarks of the one before, so
+ * on a cluster no page comes from a server behind the state an earlier page saw.
  */
 import { MAX_FUTURE_HOURS } from '../ingest/event-schema';
 import { query, type CypherMap } from '../platform/cypher';
-import { type Database, int as toNeoInt, toNumber } from '../platform/neo4j';
+import { type Database, type Reader, int as toNeoInt, toNumber } from '../platform/neo4j';
 import {
   type AllowlistEntry,
   parseConfigAllowlist,
@@ -212,7 +213,7 @@ interface Page {
 const breathe = (): Promise<void> => new Promise<void>((go) => setImmediate(go));
 
 /** Pages from linkage/read-accounts-page: one Bolt record per account. */
-function cypherPages(db: Database, cypher: CypherMap, pageSize: number, since: NotBefore) {
+function cypherPages(db: Reader, cypher: CypherMap, pageSize: number, since: NotBefore) {
   const pageQuery = query(cypher, 'linkage/read-accounts-page');
   return async (after: string): Promise<Page> => {
     const records = await db.read(async (tx) => {
@@ -282,7 +283,7 @@ function cypherPages(db: Database, cypher: CypherMap, pageSize: number, since: N
 
 /** Pages from the launcher's coterie.linkageAccountsPage: a list of base64 chunks per page. */
 function packedPages(
-  db: Database,
+  db: Reader,
   cypher: CypherMap,
   pageSize: number,
   maxBytes: number,
@@ -323,7 +324,7 @@ function packedPages(
  * Whether this Neo4j has the launcher's procedure in the layout this reader knows
  * (a Neo4j started elsewhere usually has not: extract then reads with Cypher).
  */
-async function hasPackedPages(db: Database, cypher: CypherMap): Promise<boolean> {
+async function hasPackedPages(db: Reader, cypher: CypherMap): Promise<boolean> {
   const format = await unlessNoProcedure(
     db.read(async (tx) => {
       const res = await tx.run(query(cypher, 'linkage/read-packed-format'));
@@ -351,7 +352,7 @@ async function unlessNoProcedure<T>(call: Promise<T>): Promise<T | undefined> {
  * holds the run's most memory.
  */
 async function releaseNeo4jHeap(
-  db: Database,
+  db: Reader,
   cypher: CypherMap,
 ): Promise<{ neo4jHeapMiB: number; neo4jHeapAfterMiB: number } | undefined> {
   return unlessNoProcedure(
@@ -371,25 +372,27 @@ export async function extract(
   const opts: ExtractOptions = { ...DEFAULTS, ...options };
   const started = Date.now();
   const into = new InputBuilder();
+  // Every read below starts from the state the one before saw (Database.chainedReader).
+  const reads = db.chainedReader();
 
-  const total = await db.read(async (tx) => {
+  const total = await reads.read(async (tx) => {
     const res = await tx.run(query(cypher, 'linkage/read-account-count'));
     return num(res.records[0]?.get('accounts'));
   });
   // Ages are measured back from the newest activity in the data, not the clock (link-age.ts).
   const asOfStarted = Date.now();
   const asOf = agesAnything(opts.linkMaxAge)
-    ? await newestActivity(db, cypher, opts.now ?? Date.now())
+    ? await newestActivity(reads, cypher, opts.now ?? Date.now())
     : null;
   const asOfMs = Date.now() - asOfStarted;
   const since = notBefore(asOf ?? 0, asOf === null ? {} : opts.linkMaxAge);
-  const packed = opts.packed && (await hasPackedPages(db, cypher));
+  const packed = opts.packed && (await hasPackedPages(reads, cypher));
   // Also before the first page: whatever came before the run (a publish, a burst of
   // ingest) can leave the heap grown while extract fills the page cache beside it.
-  const startHeap = packed ? await releaseNeo4jHeap(db, cypher) : undefined;
+  const startHeap = packed ? await releaseNeo4jHeap(reads, cypher) : undefined;
   const readPage = packed
-    ? packedPages(db, cypher, opts.pageSize, opts.maxPageBytes, since)
-    : cypherPages(db, cypher, opts.pageSize, since);
+    ? packedPages(reads, cypher, opts.pageSize, opts.maxPageBytes, since)
+    : cypherPages(reads, cypher, opts.pageSize, since);
   let pages = 0;
   let agedLinks = 0;
   let pending: Promise<Page> | null = readPage('');
@@ -412,11 +415,11 @@ export async function extract(
   const identifiers = into.finishIdentifiers();
   const { accounts, linkAccount, linkIdentifier, linkCount, linksPerKind } = into;
 
-  const models = await db.read(async (tx) => {
+  const models = await reads.read(async (tx) => {
     const res = await tx.run(query(cypher, 'linkage/read-model-names'));
     return res.records.map((r) => String(r.get('name')));
   });
-  const allowlist = await readAllowlist(db, cypher, opts.configAllowlist);
+  const allowlist = await readAllowlist(reads, cypher, opts.configAllowlist);
   // On the leader (a write transaction that writes nothing): a lagging replica could
   // still point at the run before the current one, and ids would be matched against it.
   const { previousRunId, previousClusters } = await db.write(async (tx) => {
@@ -432,7 +435,7 @@ export async function extract(
     };
   });
 
-  const heap = packed ? await releaseNeo4jHeap(db, cypher) : undefined;
+  const heap = packed ? await releaseNeo4jHeap(reads, cypher) : undefined;
 
   const input: LinkageInput = {
     accounts: accounts.finish(),
@@ -475,11 +478,7 @@ type NotBefore = Record<AgeableKind, number | null>;
  * most as far ahead of `now` as ingest accepts events: a lastSeen written by hand years
  * ahead would otherwise age every link.
  */
-async function newestActivity(
-  db: Database,
-  cypher: CypherMap,
-  now: number,
-): Promise<number | null> {
+async function newestActivity(db: Reader, cypher: CypherMap, now: number): Promise<number | null> {
   const newest = await db.read(async (tx) => {
     const res = await tx.run(query(cypher, 'linkage/read-newest-activity'));
     const v = res.records[0]?.get('asOf');
@@ -490,7 +489,7 @@ async function newestActivity(
 
 /** Config entries plus stored ones, each value once. */
 async function readAllowlist(
-  db: Database,
+  db: Reader,
   cypher: CypherMap,
   configSpec: string,
 ): Promise<AllowlistEntry[]> {

@@ -38,6 +38,11 @@ export type QueryRunner = Pick<ManagedTransaction, 'run'>;
  */
 export type Bookmarks = readonly string[];
 
+/** What a piece of work that only reads needs of a Database (or of a chainedReader). */
+export interface Reader {
+  read<T>(work: (tx: ManagedTransaction) => Promise<T>, timeoutMs?: number): Promise<T>;
+}
+
 export interface DriverOptions {
   uri: string;
   user: string;
@@ -111,16 +116,41 @@ export class Database {
     timeoutMs?: number,
     bookmarks?: Bookmarks,
   ): Promise<T> {
+    return (await this.readBookmarked(work, timeoutMs, bookmarks)).value;
+  }
+
+  /**
+   * Reads that each start from the bookmarks the one before ended with, so on a cluster
+   * none is answered from an older state than an earlier one saw (a linkage run's
+   * extract: its count, pages and allow-list). Reads made one after another, not at once.
+   */
+  chainedReader(): Reader {
+    let bookmarks: Bookmarks = [];
+    return {
+      read: async (work, timeoutMs) => {
+        const read = await this.readBookmarked(work, timeoutMs, bookmarks);
+        bookmarks = read.bookmarks;
+        return read.value;
+      },
+    };
+  }
+
+  private async readBookmarked<T>(
+    work: (tx: ManagedTransaction) => Promise<T>,
+    timeoutMs: number | undefined,
+    bookmarks: Bookmarks | undefined,
+  ): Promise<{ value: T; bookmarks: string[] }> {
     const session = this.driver.session({
       database: this.database,
       defaultAccessMode: neo4j.session.READ,
       bookmarks: bookmarks?.length ? [...bookmarks] : undefined,
     });
     try {
-      return await session.executeRead(
+      const value = await session.executeRead(
         noRetryPastMemoryLimit(work),
         timeoutMs ? { timeout: timeoutMs } : undefined,
       );
+      return { value, bookmarks: session.lastBookmarks() };
     } catch (err) {
       throw toAppError(err);
     } finally {

@@ -7,7 +7,8 @@ import { extract } from '../../src/linkage/extract';
 import type { AccountFacts } from '../../src/linkage/types';
 import { EventWriter } from '../../src/ingest/writer';
 import { loadCypher, query } from '../../src/platform/cypher';
-import { type Database, int as toNeoInt } from '../../src/platform/neo4j';
+import type { Driver, Session, SessionConfig } from 'neo4j-driver';
+import { Database, int as toNeoInt } from '../../src/platform/neo4j';
 import { plainFacts } from '../support/facts';
 import { plantWorld } from '../support/linkage-fixtures';
 import { migratedDatabase, startTestNeo4j, type TestNeo4j } from '../support/neo4j';
@@ -219,6 +220,41 @@ describe('extract', () => {
       ]);
       expect(stats.agedLinks).toBe(2);
       expect(stats.links).toBe(12); // 14 without ageing (above), less the two aged
+    },
+  );
+
+  it.each([
+    ['packed pages', true],
+    ['Cypher pages', false],
+  ])(
+    'starts every read from the bookmarks the read before it ended with (%s)',
+    async (_how, packed) => {
+      // Each session the driver opens, with the bookmarks it was given and those it ended
+      // with. On a cluster this is what keeps a later page off a server behind an earlier one.
+      const sessions: { mode: string; given: string[]; session: Session }[] = [];
+      const spy = Object.create(db.driver) as Driver;
+      spy.session = (config?: SessionConfig) => {
+        const session = db.driver.session(config);
+        const given = ([] as string[]).concat(config?.bookmarks ?? []);
+        sessions.push({ mode: config?.defaultAccessMode ?? 'WRITE', given, session });
+        return session;
+      };
+      const { stats } = await extract(new Database(spy, db.database), cypher, {
+        pageSize: 1,
+        packed,
+        linkMaxAge: { ip: 4.5 * HOUR },
+      });
+      expect(stats.pages).toBe(3);
+      const reads = sessions.filter((s) => s.mode === 'READ');
+      // count, newest activity, three pages, models, allow-list; packed: also the
+      // procedure's format and the heap released before the pages and after them
+      expect(reads.length).toBe(packed ? 10 : 7);
+      expect(reads[0]!.given).toEqual([]);
+      for (let i = 1; i < reads.length; i++) {
+        const before = reads[i - 1]!.session.lastBookmarks();
+        expect(before.length).toBeGreaterThan(0);
+        expect(reads[i]!.given).toEqual(before);
+      }
     },
   );
 
