@@ -379,6 +379,9 @@ export async function extract(
     const res = await tx.run(query(cypher, 'linkage/read-account-count'));
     return num(res.records[0]?.get('accounts'));
   });
+  // Read first, so a run applies the list as it stood when the run started: an entry
+  // added while it reads pages waits for the next run, as README says.
+  const allowlist = await readAllowlist(reads, cypher, opts.configAllowlist);
   // Ages are measured back from the newest activity in the data, not the clock (link-age.ts).
   const asOfStarted = Date.now();
   const asOf = agesAnything(opts.linkMaxAge)
@@ -419,7 +422,6 @@ export async function extract(
     const res = await tx.run(query(cypher, 'linkage/read-model-names'));
     return res.records.map((r) => String(r.get('name')));
   });
-  const allowlist = await readAllowlist(reads, cypher, opts.configAllowlist);
   // On the leader (a write transaction that writes nothing): a lagging replica could
   // still point at the run before the current one, and ids would be matched against it.
   const { previousRunId, previousClusters } = await db.write(async (tx) => {

@@ -246,7 +246,7 @@ describe('extract', () => {
       });
       expect(stats.pages).toBe(3);
       const reads = sessions.filter((s) => s.mode === 'READ');
-      // count, newest activity, three pages, models, allow-list; packed: also the
+      // count, allow-list, newest activity, three pages, models; packed: also the
       // procedure's format and the heap released before the pages and after them
       expect(reads.length).toBe(packed ? 10 : 7);
       expect(reads[0]!.given).toEqual([]);
