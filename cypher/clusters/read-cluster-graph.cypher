@@ -34,16 +34,16 @@ RETURN c.size AS size, accounts, COLLECT {
     links: links,
     allowlisted: kind + ':' + value IN $allowlistKeys
       OR EXISTS { (:AllowlistEntry {key: kind + ':' + value}) }
-      // a listed subnet (a campus) covers its addresses, as in a run
-      OR (kind = 'ip' AND EXISTS {
-        (x)-[:IN_SUBNET]->(s:Subnet)
-        WHERE 'subnet:' + s.cidr IN $allowlistKeys OR EXISTS { (:AllowlistEntry {key: 'subnet:' + s.cidr}) }
-      })
   } AS identifier
 } AS identifiers,
-// Listed prompt fingerprints: a prompt near one of them is allow-listed too (service.ts).
+// Listed prompt fingerprints and subnet ranges: a prompt near one of them, an address in
+// one of them, is allow-listed too, as in a run (service.ts).
 COLLECT {
   MATCH (e:AllowlistEntry) WHERE e.key STARTS WITH 'prompt:'
   RETURN e.value
 } AS listedPrompts,
+COLLECT {
+  MATCH (e:AllowlistEntry) WHERE e.key STARTS WITH 'subnet:'
+  RETURN e.value
+} AS listedSubnets,
 COLLECT { MATCH (run:LinkageRun {id: $runId}) RETURN [run.params, run.stats] } AS run

@@ -11,6 +11,7 @@ import { type CypherMap, query } from '../platform/cypher';
 import { configAllowlistKeys } from '../linkage/allowlist';
 import { hammingHex } from '../ingest/simhash';
 import { agedInRun, runAges } from '../linkage/link-age';
+import { SubnetRanges } from '../linkage/subnet-ranges';
 import { AppError } from '../platform/errors';
 import { type Database, int, recordToPlain } from '../platform/neo4j';
 import { type CursorScope, MEMBERS, decodeCursor, encodeCursor } from './cursor';
@@ -304,13 +305,15 @@ export class ClusterService {
     }[];
     const ages = runAges(row.run);
     const shown = identifiers.slice(0, maxIdentifiers);
+    const listed = (kind: string, stored: unknown) => [
+      ...(stored as string[]),
+      ...configKeys.filter((k) => k.startsWith(`${kind}:`)).map((k) => k.slice(kind.length + 1)),
+    ];
     const nearListed = nearListedPrompt(
-      [
-        ...(row.listedPrompts as string[]),
-        ...configKeys.filter((k) => k.startsWith('prompt:')).map((k) => k.slice('prompt:'.length)),
-      ],
+      listed('prompt', row.listedPrompts),
       this.ctx.config.LINKAGE_PROMPT_MAX_HAMMING,
     );
+    const ranges = new SubnetRanges(listed('subnet', row.listedSubnets));
     const nodes = [
       ...accounts.map((id) => ({ id: `account:${id}`, type: 'account' as const, label: id })),
       ...shown.map((x) => ({
@@ -318,7 +321,10 @@ export class ClusterService {
         type: 'identifier' as const,
         kind: x.kind,
         label: x.value,
-        allowlisted: x.allowlisted || (x.kind === 'prompt' && nearListed(x.value)),
+        allowlisted:
+          x.allowlisted ||
+          (x.kind === 'prompt' && nearListed(x.value)) ||
+          (x.kind === 'ip' && ranges.coversIp(x.value)),
       })),
     ];
     const edges = shown.flatMap((x) =>

@@ -47,6 +47,59 @@ export function canonicalSubnet(cidr: string): string | null {
   return null;
 }
 
+/** Widest ranges an allow-list entry may name: wider would clear whole regions of the net. */
+export const RANGE_PREFIX = { 4: { min: 8, max: 24 }, 6: { min: 16, max: 48 } } as const;
+
+/**
+ * A range of subnets in CIDR form with its host bits cleared ("10.1.17.5/20" →
+ * "10.1.16.0/20"), or null: IPv4 /8 to /24 and IPv6 /16 to /48 (RANGE_PREFIX), never an
+ * IPv4-mapped address. At /24 and /48 it is canonicalSubnet's form. Ranges are what
+ * the allow-list takes: a gateway's or a campus's published block covers every /24
+ * (/48) inside it, and every address.
+ */
+export function canonicalRange(cidr: string): string | null {
+  const slash = cidr.lastIndexOf('/');
+  if (slash <= 0 || !/^(0|[1-9]\d{0,2})$/.test(cidr.slice(slash + 1))) return null;
+  const address = cidr.slice(0, slash);
+  const prefix = Number(cidr.slice(slash + 1));
+  const family = isIP(address);
+  if (family !== 4 && family !== 6) return null;
+  if (family === 6 && isIPv4(canonicalIp(address))) return null;
+  const { min, max } = RANGE_PREFIX[family];
+  if (prefix < min || prefix > max) return null;
+  const bits = max - prefix;
+  const number = subnetNumber(subnetOf(address)) as number;
+  const network = Math.floor(number / 2 ** bits) * 2 ** bits;
+  if (family === 4)
+    return `${network >>> 16}.${(network >>> 8) & 255}.${network & 255}.0/${prefix}`;
+  const groups = [
+    Math.floor(network / 2 ** 32),
+    Math.floor(network / 2 ** 16) % 65536,
+    network % 65536,
+  ];
+  return `${compressIPv6([...groups, 0, 0, 0, 0, 0])}/${prefix}`;
+}
+
+/**
+ * A /24 or /48 as subnetOf writes it, as a number: an IPv4 /24's 24 network bits, an
+ * IPv6 /48's 48 (below 2^53, so exact). Undefined for anything else.
+ */
+export function subnetNumber(subnet: string): number | undefined {
+  const slash = subnet.lastIndexOf('/');
+  const address = subnet.slice(0, slash);
+  const prefix = subnet.slice(slash + 1);
+  const family = isIP(address);
+  if (family === 4 && prefix === '24') {
+    const [a, b, c] = address.split('.').map(Number) as [number, number, number];
+    return a * 65536 + b * 256 + c;
+  }
+  if (family === 6 && prefix === '48') {
+    const [g0, g1, g2] = expandIPv6(address) as [number, number, number];
+    return g0 * 2 ** 32 + g1 * 2 ** 16 + g2;
+  }
+  return undefined;
+}
+
 /**
  * Why canonicalSubnet refuses a CIDR when a general "must be a /24 or /48" would not
  * say: an IPv4-mapped address is named by its IPv4 /24. Undefined otherwise.

@@ -6,13 +6,15 @@
  * (:AllowlistEntry) nodes written by the admin API (or analysts' verdicts).
  * Values are validated and put in the same canonical form ingest stores them in
  * (IPs canonical, subnets as ingest derives them, domains and fingerprints lower
- * case), so an entry matches the graph's value exactly. Applied at the next run.
+ * case), so an entry matches the graph's value exactly; a `subnet` may also be a wider
+ * range (subnet-ranges.ts), which covers every /24 or /48 and address inside it.
+ * Applied at the next run.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
 import { parseDomain } from '../ingest/event-schema';
 import { canonicalFingerprint } from '../ingest/simhash';
-import { canonicalIp, canonicalSubnet, subnetHint } from '../ingest/subnet';
+import { canonicalIp, canonicalRange, subnetHint } from '../ingest/subnet';
 import { query, type CypherMap } from '../platform/cypher';
 import { failedWriteOutcome, type AuditLog, type AuditRecord } from '../platform/audit';
 import type { Principal } from '../platform/auth';
@@ -53,9 +55,10 @@ export function normaliseValue(kind: IdentifierKind, raw: string): string | { er
       return isIP(value) ? canonicalIp(value) : { error: 'must be an IPv4 or IPv6 address' };
     case 'subnet':
       return (
-        canonicalSubnet(value) ?? {
+        canonicalRange(value) ?? {
           error:
-            subnetHint(value) ?? 'must be an IPv4 /24 or IPv6 /48 in CIDR form (e.g. 10.1.2.0/24)',
+            subnetHint(value) ??
+            'must be an IPv4 /8 to /24 or an IPv6 /16 to /48 in CIDR form (e.g. 10.1.2.0/24, 10.1.16.0/20)',
         }
       );
     case 'prompt':

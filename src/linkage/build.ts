@@ -47,12 +47,12 @@
  * when its members' traffic shares do).
  */
 import { canonicalDomain } from '../ingest/event-schema';
-import { subnetOf } from '../ingest/subnet';
 import { coActivity } from './co-activity';
 import { coUseGroups, type CoUseGroups } from './co-use';
 import { StringIndex } from './growable';
 import { checkTemplates, promptTemplates, type PromptTemplates } from './lsh';
 import { fmix32 } from './rng';
+import { SubnetRanges } from './subnet-ranges';
 import { lowerBound } from './signals/numbers';
 import {
   type AccountFacts,
@@ -526,8 +526,8 @@ interface Values {
 }
 
 /**
- * Per identifier, 1 when the allow-list covers it: its normalised value is listed, or,
- * for a prompt fingerprint, its near-duplicate template is allowed (`templates.allowed`:
+ * Per identifier, 1 when the allow-list covers it: its normalised value is listed, an
+ * address or /24 (/48) lies in a listed subnet range, or, for a prompt fingerprint, its near-duplicate template is allowed (`templates.allowed`:
  * a fingerprint of the template is within maxHamming of a listed one, which need not
  * occur in the run; an allow-listed framework prompt takes its variants with it). Build
  * and score both use this, so a value build ignores is never counted as evidence by
@@ -540,7 +540,9 @@ export function allowedIdentifiers(input: LinkageInput, templates: PromptTemplat
   const allowByKind = IDENTIFIER_KINDS.map(() => new Set<string>());
   for (const id of input.allowlist)
     allowByKind[kindIndex(id.kind)]?.add(normalise(id.kind, id.value));
-  const subnets = allowByKind[SUBNET] as Set<string>;
+  // A listed subnet or wider range (a campus, a gateway's block) covers the /24s (/48s)
+  // in it and their addresses too, or each NAT IP in it would still link its users.
+  const ranges = new SubnetRanges(allowByKind[SUBNET] as Set<string>);
   for (let i = 0; i < ids.length; i++) {
     const t = templates.ofIdentifier[i] as number;
     if (t >= 0) {
@@ -549,24 +551,14 @@ export function allowedIdentifiers(input: LinkageInput, templates: PromptTemplat
     }
     const kind = ids.kind(i);
     const set = allowByKind[kindIndex(kind)] as Set<string>;
-    // A listed subnet (a campus) covers its addresses too, or each NAT IP in it would
-    // still link its users.
-    if (set.size === 0 && (kind !== 'ip' || subnets.size === 0)) continue;
+    const ranged = kind === 'ip' || kind === 'subnet';
+    if (set.size === 0 && (!ranged || ranges.size === 0)) continue;
     const value = ids.value(i);
     if (set.has(normalise(kind, value))) flags[i] = 1;
-    else if (kind === 'ip' && subnets.size > 0 && subnets.has(subnetOrNull(value) ?? ''))
-      flags[i] = 1;
+    else if (kind === 'ip' && ranges.coversIp(value)) flags[i] = 1;
+    else if (kind === 'subnet' && ranges.coversSubnet(value)) flags[i] = 1;
   }
   return flags;
-}
-
-/** The /24 or /48 of an address as ingest derives it; null for a value that is no IP. */
-function subnetOrNull(value: string): string | null {
-  try {
-    return subnetOf(value);
-  } catch {
-    return null;
-  }
 }
 
 /** Step 1: distinct values, prompts merged into near-duplicate templates, allow-list applied. */

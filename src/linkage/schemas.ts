@@ -21,7 +21,9 @@ const kind = z.enum(IDENTIFIER_KINDS as unknown as [IdentifierKind, ...Identifie
 export const entryBody = z
   .object({
     kind,
-    value: unicodeText(1, 256),
+    value: unicodeText(1, 256).describe(
+      'stored in the form ingest stores the kind; a subnet is a /24 or /48, or a wider block (IPv4 /8 to /24, IPv6 /16 to /48) covering every /24 or /48 and address in it',
+    ),
     note: unicodeText(0, 1000)
       .optional()
       .describe(

@@ -394,7 +394,7 @@ describe('with a published run', () => {
       ]),
     );
     // Allow-listed values are drawn but marked, as a run takes them: from config, an entry
-    // added over the API, a listed subnet covering its addresses, a listed prompt's near
+    // added over the API, a listed subnet or wider range covering its addresses, a listed prompt's near
     // duplicates (within LINKAGE_PROMPT_MAX_HAMMING, 3).
     const marks = async (cluster: string) =>
       Object.fromEntries(
@@ -423,6 +423,7 @@ describe('with a published run', () => {
     for (const [kind, value] of [
       ['ip', '198.51.100.7'],
       ['subnet', '198.51.100.0/24'],
+      ['subnet', '198.51.96.0/20'], // a wider block holding that /24
     ] as const) {
       await listed(kind, value, async () =>
         expect(await marks('c-office')).toEqual({
@@ -431,6 +432,10 @@ describe('with a published run', () => {
         }),
       );
     }
+    await listed('subnet', '198.51.104.0/22', async () => {
+      // the next block: not the office's
+      expect((await marks('c-office'))['ip:198.51.100.7']).toBe(false);
+    });
     expect((await marks('c-ring'))['prompt:0123456789abcdef']).toBe(false);
     await listed('prompt', '0123456789abcde8', async () => {
       // 'ef' against 'e8': three bits apart

@@ -720,6 +720,33 @@ describe('linkage runs', () => {
         ],
       },
     ]);
+    // a wider block (a gateway's, a campus's) is listed with its host bits cleared;
+    // narrower than the /24 a run links on is refused
+    const block = await postJson(
+      `${svc.url}/v1/allowlist`,
+      { kind: 'subnet', value: '10.1.17.5/20' },
+      ADMIN,
+    );
+    expect([block.status, block.body.value]).toEqual([201, '10.1.16.0/20']);
+    expect(
+      (await deleteJson(`${svc.url}/v1/allowlist`, { kind: 'subnet', value: '10.1.16.0/20' }))
+        .status,
+    ).toBe(204);
+    const narrow = await postJson(
+      `${svc.url}/v1/allowlist`,
+      { kind: 'subnet', value: '10.1.2.0/25' },
+      ADMIN,
+    );
+    expect([narrow.status, (narrow.body.error as { details?: unknown }).details]).toEqual([
+      400,
+      [
+        {
+          path: 'value',
+          message:
+            'must be an IPv4 /8 to /24 or an IPv6 /16 to /48 in CIDR form (e.g. 10.1.2.0/24, 10.1.16.0/20)',
+        },
+      ],
+    ]);
     expect(
       (await postJson(`${svc.url}/v1/allowlist`, { kind: 'payment', value: 'x' }, ANALYST)).status,
     ).toBe(403);

@@ -1,4 +1,10 @@
-import { canonicalIp, canonicalSubnet, subnetHint, subnetOf } from '../../../src/ingest/subnet';
+import {
+  canonicalIp,
+  canonicalRange,
+  canonicalSubnet,
+  subnetHint,
+  subnetOf,
+} from '../../../src/ingest/subnet';
 
 describe('subnet derivation', () => {
   it.each([
@@ -61,5 +67,40 @@ describe('canonicalSubnet', () => {
     // IPv6 forms that only carry an IPv4 address are IPv6 /48s, as ingest derives them
     expect(canonicalSubnet('::10.1.2.7/48')).toBe('::/48');
     expect(canonicalSubnet('64:ff9b::10.1.2.7/48')).toBe('64:ff9b::/48');
+  });
+});
+
+describe('canonicalRange (allow-list subnets: a /24 or /48, or a wider block)', () => {
+  it.each([
+    ['10.1.2.77/24', '10.1.2.0/24'],
+    ['10.1.17.5/20', '10.1.16.0/20'],
+    ['172.16.0.0/12', '172.16.0.0/12'],
+    ['10.255.255.255/8', '10.0.0.0/8'],
+    ['2001:db8:1:ffff::1/48', '2001:db8:1::/48'],
+    ['2001:DB8:ABCD::/32', '2001:db8::/32'],
+    ['2001:db8:ffff::/33', '2001:db8:8000::/33'],
+    ['2001:db8::/16', '2001::/16'],
+  ])('%s → %s', (input, canonical) => {
+    expect(canonicalRange(input)).toBe(canonical);
+  });
+
+  it('agrees with canonicalSubnet at /24 and /48', () => {
+    for (const cidr of ['10.1.2.77/24', '2001:db8:1:ffff::1/48', '0.0.0.0/24'])
+      expect(canonicalRange(cidr)).toBe(canonicalSubnet(cidr));
+  });
+
+  it.each([
+    '10.1.2.0/25', // narrower than a /24: no linkage value is that
+    '10.1.2.0/7', // wider than /8
+    '2001:db8::/49',
+    '2001:db8::/15',
+    '10.1.2.0/024',
+    '10.1.2.0/',
+    '10.1.2.0',
+    '::ffff:10.1.2.0/112',
+    '::ffff:10.1.2.0/24',
+    'nope/16',
+  ])('refuses %s', (input) => {
+    expect(canonicalRange(input)).toBeNull();
   });
 });

@@ -32,6 +32,10 @@ describe('allow-list values: the form ingest stores', () => {
   it('parses addresses, subnets and fingerprints, spaces around them dropped', () => {
     expect(normaliseValue('ip', ' 10.0.0.1 ')).toBe('10.0.0.1');
     expect(normaliseValue('subnet', '10.1.2.0/24')).toBe('10.1.2.0/24');
+    // a wider block, host bits cleared; nothing narrower than the /24 a run links on
+    expect(normaliseValue('subnet', '10.1.17.5/20')).toBe('10.1.16.0/20');
+    expect(normaliseValue('subnet', '2001:DB8::/32')).toBe('2001:db8::/32');
+    expect(normaliseValue('subnet', '10.1.2.0/25')).toHaveProperty('error');
     expect(normaliseValue('prompt', ' 00000000000000ff')).toBe('00000000000000ff');
     expect(normaliseValue('ip', 'not an ip')).toHaveProperty('error');
   });
@@ -44,7 +48,8 @@ describe('allow-list values: the form ingest stores', () => {
     expect(normaliseValue('subnet', '::ffff:10.1.2.7/48')).toEqual(error);
     expect(normaliseValue('subnet', '::ffff:10.1.2.7/24')).toEqual(error);
     expect(normaliseValue('subnet', '10.1.2.7/48')).toEqual({
-      error: 'must be an IPv4 /24 or IPv6 /48 in CIDR form (e.g. 10.1.2.0/24)',
+      error:
+        'must be an IPv4 /8 to /24 or an IPv6 /16 to /48 in CIDR form (e.g. 10.1.2.0/24, 10.1.16.0/20)',
     });
     expect(() => parseConfigAllowlist('subnet:::ffff:10.1.2.7/48')).toThrow(
       'LINKAGE_ALLOWLIST entry "subnet:::ffff:10.1.2.7/48": value must be given as its IPv4 /24, 10.1.2.0/24',

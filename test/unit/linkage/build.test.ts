@@ -129,6 +129,42 @@ describe('build: weights', () => {
     }
   });
 
+  it('an allow-listed range covers every /24 (/48) in it and their addresses, and no more', () => {
+    // A gateway's or campus's published block, listed once instead of /24 by /24.
+    for (const [range, inside, outside] of [
+      [
+        '10.1.16.0/20',
+        ['10.1.17.5', '10.1.17.0/24', '10.1.31.9', '10.1.31.0/24'],
+        ['10.1.32.5', '10.1.32.0/24'],
+      ],
+      [
+        '2001:db8::/32',
+        ['2001:db8:7::5', '2001:db8:7::/48', '2001:db8:ffff:1::9', '2001:db8:ffff::/48'],
+        ['2001:db9::5', '2001:db9::/48'],
+      ],
+    ] as const) {
+      const kindOf = (v: string) => (v.includes('/') ? 'subnet' : 'ip') as IdentifierKind;
+      const links: Link[] = [
+        ...share([0, 1], 'device', 'd1'),
+        ...[...inside, ...outside].flatMap((v) => share([0, 1], kindOf(v), v)),
+      ];
+      const deviceOnly = edgeWeight(build(input(2, share([0, 1], 'device', 'd1')), RAW), 0, 1);
+      const listed = build(input(2, links, [{ kind: 'subnet', value: range }]), RAW);
+      expect(listed.stats.valuesAllowlisted).toBe(inside.length);
+      // what lies outside the range still links the pair
+      expect(edgeWeight(listed, 0, 1)).toBeGreaterThan(deviceOnly);
+      const onlyInside = build(
+        input(
+          2,
+          [...share([0, 1], 'device', 'd1'), ...inside.flatMap((v) => share([0, 1], kindOf(v), v))],
+          [{ kind: 'subnet', value: range }],
+        ),
+        RAW,
+      );
+      expect(edgeWeight(onlyInside, 0, 1)).toBe(deviceOnly);
+    }
+  });
+
   it('an allow-listed prompt fingerprint allow-lists its near-duplicates too', () => {
     const links = [
       ...share([0, 1], 'prompt', '00000000000000ff'),
