@@ -720,7 +720,16 @@ describe('cluster reads and the pointer', () => {
           ];
         case 'clusters/read-cluster-graph':
           return params?.runId === 'r-2'
-            ? [{ accounts: ['a', 'b'], identifiers: [], listedPrompts: [], run: [], capped: false }]
+            ? [
+                {
+                  accounts: ['a', 'b'],
+                  identifiers: [],
+                  listedPrompts: [],
+                  listedSubnets: [],
+                  run: [],
+                  capped: false,
+                },
+              ]
             : [];
         default:
           return [];
