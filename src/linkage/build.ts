@@ -274,9 +274,44 @@ export function build(
       bucketed++;
     }
   }
-  // A pair that other evidence proposed, in no shared bucket, gets those groups' co-use
-  // too (a merge of the two accounts' lists of them, as step 4 does for hubs), so every
-  // pair that exists has all of its co-use evidence.
+  stats.coUseValues = coUse.count;
+  stats.coUseValuesBucketed = bucketed;
+  lap('coUseMs');
+
+  // Step 3c, co-activity (co-activity.ts): pairs on enough of the same subnets whose
+  // active hours mostly coincide, found by MinHash banding and checked exactly; every
+  // pair other evidence proposed is checked too, so it gets the evidence the rule gives.
+  const act = coActivity(
+    n,
+    coUse.accountSubnets,
+    (a) => (input.accounts[a] as AccountFacts).hours,
+    opts,
+    opts.coUseMaxExpandDegree,
+  );
+  if (act.accounts > 0) {
+    const proposed = pairs.size;
+    for (let x = 0; x < act.a.length; x++) {
+      // the slot first: finding it may grow the table, and with it the activity array
+      const slot = pairs.slot(act.a[x] as number, act.b[x] as number);
+      pairs.activity()[slot] = 1;
+      pairUpdates++;
+    }
+    // the pairs proposed before, but not found (already checked) by the banding
+    for (let s = 0; s < proposed; s++) {
+      if (pairs.hasActivity && pairs.activity()[s] === 1) continue;
+      if (act.check(pairs.a[s] as number, pairs.b[s] as number) > 0) pairs.activity()[s] = 1;
+    }
+  }
+  stats.coActivityAccounts = act.accounts;
+  stats.coActivityCandidates = act.candidates;
+  stats.coActivityFound = act.a.length;
+  stats.pairUpdates = pairUpdates;
+  stats.candidatePairs = pairs.size;
+  lap('coActivityMs');
+  // A pair that other evidence or co-activity proposed, in no shared bucket, gets those
+  // groups' co-use too (a merge of the two accounts' lists of them, as step 4 does for
+  // hubs), so every pair that exists has all of its co-use evidence. After co-activity,
+  // whose pairs would otherwise miss it (review, 12-06).
   if (bucketed > 0) {
     const saltOf = (g: number) =>
       ((values.hash[coUse.template[g] as number] as number) ^ seedMix) >>> 0;
@@ -305,38 +340,7 @@ export function build(
       }
     }
   }
-  stats.coUseValues = coUse.count;
-  stats.coUseValuesBucketed = bucketed;
-  lap('coUseMs');
-
-  // Step 3c, co-activity (co-activity.ts): pairs on enough of the same subnets whose
-  // active hours mostly coincide, found by MinHash banding and checked exactly; every
-  // pair other evidence proposed is checked too, so it gets the evidence the rule gives.
-  const act = coActivity(
-    n,
-    coUse.accountSubnets,
-    (a) => (input.accounts[a] as AccountFacts).hours,
-    opts,
-    opts.coUseMaxExpandDegree,
-  );
-  if (act.accounts > 0) {
-    const proposed = pairs.size;
-    for (let x = 0; x < act.a.length; x++) {
-      pairs.activity()[pairs.slot(act.a[x] as number, act.b[x] as number)] = 1;
-      pairUpdates++;
-    }
-    // the pairs proposed before, but not found (already checked) by the banding
-    for (let s = 0; s < proposed; s++) {
-      if (pairs.hasActivity && pairs.activity()[s] === 1) continue;
-      if (act.check(pairs.a[s] as number, pairs.b[s] as number) > 0) pairs.activity()[s] = 1;
-    }
-  }
-  stats.coActivityAccounts = act.accounts;
-  stats.coActivityCandidates = act.candidates;
-  stats.coActivityFound = act.a.length;
-  stats.pairUpdates = pairUpdates;
-  stats.candidatePairs = pairs.size;
-  lap('coActivityMs');
+  lap('coUseMergeMs');
 
   // Step 4: hubs and weak values corroborate every proposed pair that shares them.
   const indirect = indirectValuesByAccount(role, start, degree, members, share, n);

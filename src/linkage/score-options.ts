@@ -82,7 +82,7 @@ export interface Ramps {
  * a share in [0, 1]; a count, ratio or number of days, never below 0; or the harvest
  * gate, whose ramp may start below 0 (SIGNALS.md: [-1, 0] turns the gate off).
  */
-export const RAMP_RANGE: Record<keyof Ramps, 'share' | 'count' | 'gate'> = {
+export const RAMP_RANGE: Record<keyof Ramps, 'share' | 'count' | 'gate' | 'window'> = {
   payment_mean_shared_accounts: 'count',
   subnet_mean_shared_accounts: 'count',
   subnet_shared_per_member: 'count',
@@ -100,7 +100,8 @@ export const RAMP_RANGE: Record<keyof Ramps, 'share' | 'count' | 'gate'> = {
   org_share: 'share',
   corporate_domain_share: 'share',
   signup_span_days: 'count',
-  office_window_share: 'share',
+  // a share that any activity puts at officeWindowHours / 24 or more (a flat day)
+  office_window_share: 'window',
   weekend_share: 'share',
 };
 

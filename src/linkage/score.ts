@@ -273,6 +273,7 @@ function measure(ctx: Context, members: number[], rng: () => number): Measured {
   let quietCount = 0;
   let minHour = Infinity;
   let maxHour = -Infinity;
+  let activeSampled = 0;
   // active hours (count > 0) per sampled member, read once: `hours` may decode on each read
   const sampledKeys: (readonly number[])[] = [];
   for (const acc of sampled) {
@@ -284,6 +285,7 @@ function measure(ctx: Context, members: number[], rng: () => number): Measured {
     memberWeekend.total = 0;
     const total = addHourOfDay(hours, memberHours, memberWeekend);
     if (total <= 0) continue;
+    activeSampled++;
     const capped = Math.min(total, opts.aroundMinRequests);
     const weight = capped / total;
     for (let h = 0; h < 24; h++) clusterHours[h] = clusterHours[h]! + memberHours[h]! * weight;
@@ -311,6 +313,9 @@ function measure(ctx: Context, members: number[], rng: () => number): Measured {
       ? round(Math.min(1, quietSum / sampled.length / (opts.quietWindowHours / 24)))
       : 0;
   signals.office_window_share = round(bestWindowShare(clusterHours, opts.officeWindowHours));
+  // The office credit counts only as far as the sampled members are active at all: one
+  // member's office day must not lend it to 19 that never sent a request (review, 12-06).
+  signals.active_member_share = sampled.length > 0 ? round(activeSampled / sampled.length) : 0;
   signals.weekend_share = shareWeights > 0 ? round(weekendShareSum / shareWeights) : 0;
   // UTC calendar days from the first active one to the last, both counted: two whole
   // weeks of office hours span 14 (first to last active hour, 13.4, missed the rule's 14)

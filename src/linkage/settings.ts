@@ -197,6 +197,13 @@ export const weightOverridesSchema = z
                 path: [key],
                 message: `lo and hi must be within [0, 1]: ${key} is a share`,
               });
+            const flatDay = SCORE.officeWindowHours / 24;
+            if (range === 'window' && !(Math.min(...r) >= flatDay && Math.max(...r) <= 1))
+              ctx.addIssue({
+                code: 'custom',
+                path: [key],
+                message: `lo and hi must be within [${SCORE.officeWindowHours}/24, 1]: with any activity ${key} is at least ${SCORE.officeWindowHours}/24 (≈ ${flatDay.toFixed(3)}, a flat day), so a ramp from below it credits round-the-clock activity`,
+              });
             if (range === 'count' && !(Math.min(...r) >= 0))
               ctx.addIssue({
                 code: 'custom',

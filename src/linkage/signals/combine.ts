@@ -96,7 +96,8 @@ export function strengthsOf(
         r('signup_span_days') * signupKnown * (1 - burst) * Math.max(org, domain),
       benign_office_hours:
         r('office_window_share') *
-        (v('activity_span_days') >= 14 ? 0.5 + 0.5 * r('weekend_share') : 1),
+        (v('activity_span_days') >= 14 ? 0.5 + 0.5 * r('weekend_share') : 1) *
+        v('active_member_share'),
       // A startup is a claimed domain too.
       benign_small_team:
         size <= opts.smallTeamMaxSize && paymentSingle && v('corporate_domain_share') >= 0.8

@@ -189,6 +189,40 @@ describe('co-activity links', () => {
       expect(weightOf(eight, a, a + 1)).toBeGreaterThan(weightOf(none, a, a + 1) as number);
     }
   });
+
+  it('gives every co-active pair its edge, also those found while the pair table grows (review, 12-06)', () => {
+    // Only co-activity links these 100 (an address of its own in each of 5 /24s, the
+    // same 24 hours): 4,950 pairs, more than the table's first 1,024 slots. The pair
+    // that grew it lost its evidence (one per doubling: 4,947 edges).
+    const n = 100;
+    const links: LinkRow[] = [];
+    for (let a = 0; a < n; a++)
+      for (let k = 0; k < 5; k++) links.push(...net(a, `198.18.${k}.${a + 1}`, 20));
+    const same = range(0, 24).map((i) => H0 + i);
+    const g = build(withHours(n, links, () => same));
+    expect(g.stats.coActivityFound).toBe((n * (n - 1)) / 2);
+    expect(g.source.length).toBe((n * (n - 1)) / 2);
+  });
+
+  it("a pair only co-activity proposes gets the co-use of a bucketed group too: a cell's edges weigh the same (review, 12-06)", () => {
+    // 400 identical members: one template over 6 proxy /48s, each through an address of
+    // its own, the same hours. The co-use groups (400 > 200) are bucketed, so co-activity
+    // proposes pairs no bucket holds; they missed the template's co-use and weighed half.
+    const n = 400;
+    const links: LinkRow[] = [];
+    for (let a = 0; a < n; a++) {
+      links.push([a, 'payment', `card-${a}`, 1]);
+      links.push([a, 'prompt', 'a1b2c3d4e5f60718', 100]);
+      for (let k = 0; k < 6; k++)
+        links.push(...net(a, `2001:db8:${k + 1}::${(a + 1).toString(16)}`, 20));
+    }
+    const same = range(0, 24).map((i) => H0 + i);
+    const g = build(withHours(n, links, () => same));
+    expect(g.stats.coUseValuesBucketed).toBe(6);
+    expect(g.stats.coActivityFound).toBeGreaterThan(0);
+    const weights = new Set(Array.from(g.weight, (x) => x.toFixed(4)));
+    expect([...weights]).toHaveLength(1);
+  });
 });
 
 describe('coActivity', () => {

@@ -882,6 +882,24 @@ describe('score: each reason code appears when its pattern is planted', () => {
     expect(c.signals.strength_benign_office_hours).toBe(0);
   });
 
+  it('benign_office_hours: nor can one active member among dormant ones (review, 12-06)', () => {
+    // 19 members that never sent a request beside one that works office hours read as an
+    // office (-1.5): the credit counts as far as the sampled members are active at all.
+    const office = people('lone', 20, 7, plant.officeHours());
+    const dormant = office.map((acc, i) =>
+      i === 0 ? acc : { ...acc, hours: { keys: [], counts: [] } },
+    );
+    const c = scoreOne(dormant);
+    expect(c.signals.office_window_share).toBe(1);
+    expect(c.signals.active_member_share).toBe(0.05);
+    expect(c.signals.strength_benign_office_hours).toBeCloseTo(0.05, 4);
+    expect(reason(c, 'benign_office_hours')).toBeUndefined();
+    // all of them at work: the full credit
+    const all20 = scoreOne(office);
+    expect(all20.signals.active_member_share).toBe(1);
+    expect(reason(all20, 'benign_office_hours')).toBe(1);
+  });
+
   it('benign_small_team: a small group on one card and one company domain', () => {
     const c = scoreOne(
       people('team', 8, 7, all(plant.sharedCard('team-card'), plant.domain('startup.example'))),

@@ -99,6 +99,11 @@ describe('LINKAGE_WEIGHTS', () => {
       /ramps\.weekend_share: lo and hi must be within \[0, 1\]/,
     ],
     [
+      'an office-hours ramp from below a flat day (10/24): round-the-clock work would be credited (review, 12-06)',
+      '{"score":{"ramps":{"office_window_share":[0.2,0.92]}}}',
+      /ramps\.office_window_share: lo and hi must be within \[10\/24, 1\]: with any activity office_window_share is at least 10\/24/,
+    ],
+    [
       'a ramp over days from below 0 (sign-ups on one day would count as a little spread)',
       '{"score":{"ramps":{"signup_span_days":[-10,90]}}}',
       /ramps\.signup_span_days: lo and hi must be ≥ 0/,
@@ -147,6 +152,7 @@ describe('LINKAGE_WEIGHTS', () => {
             org_share: [0.5, 1],
             signup_burst_share: [0, 0.5],
             signup_span_days: [0, 400],
+            office_window_share: [10 / 24, 1],
             // SIGNALS.md: the way to turn the harvest gate off
             harvest_evidence: [-1, 0],
           },
