@@ -101,6 +101,26 @@ export function subnetNumber(subnet: string): number | undefined {
 }
 
 /**
+ * Why canonicalRange refuses a CIDR when a general message would not say: an
+ * IPv4-mapped block is named by the IPv4 block it is (`::ffff:10.1.0.0/112` is
+ * 10.1.0.0/16; /24 at most, as a run links on /24s), the rest as subnetHint says.
+ */
+export function rangeHint(cidr: string): string | undefined {
+  const slash = cidr.lastIndexOf('/');
+  const address = cidr.slice(0, slash);
+  const prefix = Number(cidr.slice(slash + 1));
+  if (slash > 0 && isIP(address) === 6 && Number.isInteger(prefix) && prefix <= 128) {
+    const ip = canonicalIp(address);
+    const v4 = prefix - 96;
+    if (isIPv4(ip) && v4 >= RANGE_PREFIX[4].min) {
+      const block = canonicalRange(`${ip}/${Math.min(v4, RANGE_PREFIX[4].max)}`) as string;
+      return `must be given as its IPv4 block, ${block}: an IPv4-mapped IPv6 address is stored as IPv4`;
+    }
+  }
+  return subnetHint(cidr);
+}
+
+/**
  * Why canonicalSubnet refuses a CIDR when a general "must be a /24 or /48" would not
  * say: an IPv4-mapped address is named by its IPv4 /24. Undefined otherwise.
  */

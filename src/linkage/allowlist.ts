@@ -14,13 +14,14 @@ import { createHash, randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
 import { parseDomain } from '../ingest/event-schema';
 import { canonicalFingerprint } from '../ingest/simhash';
-import { canonicalIp, canonicalRange, subnetHint } from '../ingest/subnet';
+import { canonicalIp, canonicalRange, rangeHint } from '../ingest/subnet';
 import { query, type CypherMap } from '../platform/cypher';
 import { failedWriteOutcome, type AuditLog, type AuditRecord } from '../platform/audit';
 import type { Principal } from '../platform/auth';
 import { AppError } from '../platform/errors';
 import { isWellFormed, NOT_UNICODE } from '../platform/unicode-text';
 import { type Database, type ManagedTransaction, type Reader, toPlain } from '../platform/neo4j';
+import { SubnetRanges } from './subnet-ranges';
 import { IDENTIFIER_KINDS, type Identifier, type IdentifierKind } from './types';
 
 export type AllowlistSource = 'config' | 'api' | 'verdict';
@@ -57,7 +58,7 @@ export function normaliseValue(kind: IdentifierKind, raw: string): string | { er
       return (
         canonicalRange(value) ?? {
           error:
-            subnetHint(value) ??
+            rangeHint(value) ??
             'must be an IPv4 /8 to /24 or an IPv6 /16 to /48 in CIDR form (e.g. 10.1.2.0/24, 10.1.16.0/20)',
         }
       );
@@ -130,6 +131,21 @@ export async function readStoredAllowlist(
 /** The keys (`kind:value`) LINKAGE_ALLOWLIST lists. */
 export function configAllowlistKeys(spec: string): Set<string> {
   return new Set(parseConfigAllowlist(spec).map((e) => entryKey(e.kind, e.value)));
+}
+
+/**
+ * Whether LINKAGE_ALLOWLIST covers a value as a run takes it: lists it, or, for an address
+ * or a /24 (/48), holds it in a listed block (subnet-ranges.ts).
+ */
+export function configCovers(spec: string): (kind: string, value: string) => boolean {
+  const keys = configAllowlistKeys(spec);
+  const ranges = new SubnetRanges(
+    [...keys].filter((k) => k.startsWith('subnet:')).map((k) => k.slice('subnet:'.length)),
+  );
+  return (kind, value) =>
+    keys.has(`${kind}:${value}`) ||
+    (kind === 'ip' && ranges.coversIp(value)) ||
+    (kind === 'subnet' && ranges.coversSubnet(value));
 }
 
 /** Config entries first, then stored ones (a value in both is listed from config only). */

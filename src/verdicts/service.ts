@@ -10,8 +10,7 @@ import { z } from 'zod';
 import { type CursorScope, decodeCursor, encodeCursor } from '../clusters/cursor';
 import { parseJson, type SharedIdentifier } from '../clusters/present';
 import type { Context } from '../context';
-import { configAllowlistKeys, entryKey } from '../linkage/allowlist';
-import type { IdentifierKind } from '../linkage/types';
+import { configCovers } from '../linkage/allowlist';
 import { AuditLog, failedWriteOutcome } from '../platform/audit';
 import type { Principal } from '../platform/auth';
 import { query } from '../platform/cypher';
@@ -188,10 +187,10 @@ export class VerdictService {
       let allowlisted: { kind: string; value: string; created: boolean }[] = [];
       if (req.verdict === 'benign' && req.allowlistSharedValues) {
         const shared = parseJson<SharedIdentifier[]>(cluster.sharedIdentifiers, []);
-        // Values LINKAGE_ALLOWLIST lists are listed already: no stored twin for them.
-        const inConfig = configAllowlistKeys(this.ctx.config.LINKAGE_ALLOWLIST);
-        const fromConfig = (s: SharedIdentifier) =>
-          inConfig.has(entryKey(s.kind as IdentifierKind, s.value));
+        // Values LINKAGE_ALLOWLIST lists or covers (a listed block) are listed already: no
+        // stored twin for them, which would stay behind if the block left the config.
+        const covered = configCovers(this.ctx.config.LINKAGE_ALLOWLIST);
+        const fromConfig = (s: SharedIdentifier) => covered(s.kind, s.value);
         const merged = await tx.run(q('verdicts/merge-allowlist-entries'), {
           entries: shared
             .filter((s) => !fromConfig(s))

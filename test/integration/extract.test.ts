@@ -231,12 +231,27 @@ describe('extract', () => {
     async (_how, packed) => {
       // Each session the driver opens, with the bookmarks it was given and those it ended
       // with. On a cluster this is what keeps a later page off a server behind an earlier one.
-      const sessions: { mode: string; given: string[]; session: Session }[] = [];
+      const sessions: { mode: string; given: string[]; session: Session; queries: string[] }[] = [];
       const spy = Object.create(db.driver) as Driver;
       spy.session = (config?: SessionConfig) => {
         const session = db.driver.session(config);
         const given = ([] as string[]).concat(config?.bookmarks ?? []);
-        sessions.push({ mode: config?.defaultAccessMode ?? 'WRITE', given, session });
+        // what each session's transactions ran, to see which read came when
+        const queries: string[] = [];
+        const executeRead = session.executeRead.bind(session);
+        session.executeRead = (work, txConfig) =>
+          executeRead((tx) => {
+            const run = tx.run.bind(tx);
+            return work(
+              Object.assign(Object.create(tx) as typeof tx, {
+                run: (text: string, params?: Record<string, unknown>) => {
+                  queries.push(text);
+                  return run(text, params);
+                },
+              }),
+            );
+          }, txConfig);
+        sessions.push({ mode: config?.defaultAccessMode ?? 'WRITE', given, session, queries });
         return session;
       };
       const { stats } = await extract(new Database(spy, db.database), cypher, {
@@ -249,6 +264,9 @@ describe('extract', () => {
       // count, allow-list, newest activity, three pages, models; packed: also the
       // procedure's format and the heap released before the pages and after them
       expect(reads.length).toBe(packed ? 10 : 7);
+      // the allow-list right after the count, before any page: a run applies the list
+      // as it stood when the run started (README)
+      expect(reads[1]!.queries).toEqual([query(cypher, 'linkage/read-allowlist-entries')]);
       expect(reads[0]!.given).toEqual([]);
       for (let i = 1; i < reads.length; i++) {
         const before = reads[i - 1]!.session.lastBookmarks();

@@ -29,6 +29,7 @@ let neo4j: TestNeo4j;
 let svc: TestService;
 const SECOND_ADMIN = 'admin-secret-2';
 const CONFIG_IP = '192.0.2.250';
+const CONFIG_BLOCK = '100.64.0.0/16';
 
 beforeAll(async () => {
   neo4j = await startTestNeo4j();
@@ -36,7 +37,7 @@ beforeAll(async () => {
     // a second admin, to tell who added an entry from who changed it
     API_KEYS: `${API_KEYS},adm2:admin:${hashKey(SECOND_ADMIN)}`,
     CURRENT_RUN_CHECK_MS: '0',
-    LINKAGE_ALLOWLIST: `ip:${CONFIG_IP}`,
+    LINKAGE_ALLOWLIST: `ip:${CONFIG_IP},subnet:${CONFIG_BLOCK}`,
   });
   await ingestWorld(svc.url);
 });
@@ -945,6 +946,9 @@ describe('a benign verdict over a value LINKAGE_ALLOWLIST lists', () => {
       sharedIdentifiers: [
         { kind: 'ip', value: CONFIG_IP, members: 2 },
         { kind: 'device', value: 'dev-cfg', members: 2 },
+        // inside the listed block: covered by config too, so no stored twin (review, 12-06)
+        { kind: 'subnet', value: '100.64.7.0/24', members: 2 },
+        { kind: 'ip', value: '100.64.7.9', members: 2 },
       ],
     };
     await seedRun(neo4j.driver, 'r-cfg', [cfg], 5_000);
@@ -957,10 +961,13 @@ describe('a benign verdict over a value LINKAGE_ALLOWLIST lists', () => {
     expect(res.body.allowlisted).toEqual([
       { kind: 'ip', value: CONFIG_IP, created: false },
       { kind: 'device', value: 'dev-cfg', created: true },
+      { kind: 'subnet', value: '100.64.7.0/24', created: false },
+      { kind: 'ip', value: '100.64.7.9', created: false },
     ]);
     const stored = (await allowlist()).map((e) => e.key);
     expect(stored).toContain('device:dev-cfg');
     expect(stored).not.toContain(`ip:${CONFIG_IP}`);
+    expect(stored.filter((k) => String(k).includes('100.64.'))).toEqual([]);
   });
 });
 

@@ -51,6 +51,15 @@ describe('allow-list values: the form ingest stores', () => {
       error:
         'must be an IPv4 /8 to /24 or an IPv6 /16 to /48 in CIDR form (e.g. 10.1.2.0/24, 10.1.16.0/20)',
     });
+    // a mapped block is named by the IPv4 block it is, a /24 at most
+    expect(normaliseValue('subnet', '::ffff:10.1.0.0/112')).toEqual({
+      error:
+        'must be given as its IPv4 block, 10.1.0.0/16: an IPv4-mapped IPv6 address is stored as IPv4',
+    });
+    expect(normaliseValue('subnet', '::ffff:10.1.2.7/128')).toEqual({
+      error:
+        'must be given as its IPv4 block, 10.1.2.0/24: an IPv4-mapped IPv6 address is stored as IPv4',
+    });
     expect(() => parseConfigAllowlist('subnet:::ffff:10.1.2.7/48')).toThrow(
       'LINKAGE_ALLOWLIST entry "subnet:::ffff:10.1.2.7/48": value must be given as its IPv4 /24, 10.1.2.0/24',
     );
