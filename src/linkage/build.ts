@@ -309,36 +309,14 @@ export function build(
   stats.candidatePairs = pairs.size;
   lap('coActivityMs');
   // A pair that other evidence or co-activity proposed, in no shared bucket, gets those
-  // groups' co-use too (a merge of the two accounts' lists of them, as step 4 does for
-  // hubs), so every pair that exists has all of its co-use evidence. After co-activity,
-  // whose pairs would otherwise miss it (review, 12-06).
+  // groups' co-use too, so every pair that exists has all of its co-use evidence. After
+  // co-activity, whose pairs would otherwise miss it (review, 12-06).
   if (bucketed > 0) {
     const saltOf = (g: number) =>
       ((values.hash[coUse.template[g] as number] as number) ^ seedMix) >>> 0;
-    const lists = bucketedGroupsByAccount(coUse, buckets, n);
-    for (let s = 0; s < pairs.size; s++) {
-      const a = pairs.a[s] as number;
-      const b = pairs.b[s] as number;
-      let i = lists.start[a] as number;
-      const iEnd = lists.start[a + 1] as number;
-      let j = lists.start[b] as number;
-      const jEnd = lists.start[b + 1] as number;
-      while (i < iEnd && j < jEnd) {
-        const ga = lists.group[i] as number;
-        const gb = lists.group[j] as number;
-        if (ga < gb) i++;
-        else if (ga > gb) j++;
-        else {
-          if (!shareBucket(a, b, buckets[ga] as number, saltOf(ga))) {
-            const d = (coUse.start[ga + 1] as number) - (coUse.start[ga] as number);
-            const subnet = coUse.subnet[ga] as number;
-            addCoUse(a, b, opts.coUseWeight / Math.log(d + 5), bitOf(a, subnet));
-          }
-          i++;
-          j++;
-        }
-      }
-    }
+    mergeBucketedCoUse(pairs, coUse, buckets, saltOf, n, (a, b, d, subnet) =>
+      addCoUse(a, b, opts.coUseWeight / Math.log(d + 5), bitOf(a, subnet)),
+    );
   }
   lap('coUseMergeMs');
 
@@ -432,6 +410,44 @@ function coUseBuckets(coUse: CoUseGroups, maxWhole: number): Int32Array {
     out[g] = b;
   }
   return out;
+}
+
+/**
+ * Each pair in the table, for each bucketed co-use group both accounts are in without
+ * sharing a bucket of it: `add(a, b, the group's size, its subnet)`. A merge of the two
+ * accounts' sorted lists of such groups, as step 4 does for hubs.
+ */
+function mergeBucketedCoUse(
+  pairs: PairTable,
+  coUse: CoUseGroups,
+  buckets: Int32Array,
+  saltOf: (group: number) => number,
+  n: number,
+  add: (a: number, b: number, size: number, subnet: number) => void,
+): void {
+  const lists = bucketedGroupsByAccount(coUse, buckets, n);
+  for (let s = 0; s < pairs.size; s++) {
+    const a = pairs.a[s] as number;
+    const b = pairs.b[s] as number;
+    let i = lists.start[a] as number;
+    const iEnd = lists.start[a + 1] as number;
+    let j = lists.start[b] as number;
+    const jEnd = lists.start[b + 1] as number;
+    while (i < iEnd && j < jEnd) {
+      const ga = lists.group[i] as number;
+      const gb = lists.group[j] as number;
+      if (ga < gb) i++;
+      else if (ga > gb) j++;
+      else {
+        if (!shareBucket(a, b, buckets[ga] as number, saltOf(ga))) {
+          const size = (coUse.start[ga + 1] as number) - (coUse.start[ga] as number);
+          add(a, b, size, coUse.subnet[ga] as number);
+        }
+        i++;
+        j++;
+      }
+    }
+  }
 }
 
 /** Per account (CSR), the co-use groups it is in that were expanded within buckets, ascending. */
@@ -531,7 +547,8 @@ interface Values {
 
 /**
  * Per identifier, 1 when the allow-list covers it: its normalised value is listed, an
- * address or /24 (/48) lies in a listed subnet range, or, for a prompt fingerprint, its near-duplicate template is allowed (`templates.allowed`:
+ * address or /24 (/48) lies in a listed subnet range, or, for a prompt fingerprint, its
+ * near-duplicate template is allowed (`templates.allowed`:
  * a fingerprint of the template is within maxHamming of a listed one, which need not
  * occur in the run; an allow-listed framework prompt takes its variants with it). Build
  * and score both use this, so a value build ignores is never counted as evidence by
