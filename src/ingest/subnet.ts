@@ -101,23 +101,29 @@ export function subnetNumber(subnet: string): number | undefined {
 }
 
 /**
- * Why canonicalRange refuses a CIDR when a general message would not say: an
- * IPv4-mapped block is named by the IPv4 block it is (`::ffff:10.1.0.0/112` is
- * 10.1.0.0/16; /24 at most, as a run links on /24s), the rest as subnetHint says.
+ * Why canonicalRange refuses a CIDR when a general message would not say, for an
+ * IPv4-mapped address: a mapped block (/104 to /120) is named by the IPv4 block it is
+ * (`::ffff:10.1.0.0/112` is 10.1.0.0/16); a mapped prefix narrower than that names the
+ * address and its /24 (a run links on /24s), a wider one says so; one of /96 or less is
+ * no IPv4 block but a subnet prefix on an address, named by the /24 ingest derives, as
+ * subnetHint says. Undefined for anything else, a prefix that is no number included.
  */
 export function rangeHint(cidr: string): string | undefined {
   const slash = cidr.lastIndexOf('/');
   const address = cidr.slice(0, slash);
-  const prefix = Number(cidr.slice(slash + 1));
-  if (slash > 0 && isIP(address) === 6 && Number.isInteger(prefix) && prefix <= 128) {
-    const ip = canonicalIp(address);
-    const v4 = prefix - 96;
-    if (isIPv4(ip) && v4 >= RANGE_PREFIX[4].min) {
-      const block = canonicalRange(`${ip}/${Math.min(v4, RANGE_PREFIX[4].max)}`) as string;
-      return `must be given as its IPv4 block, ${block}: an IPv4-mapped IPv6 address is stored as IPv4`;
-    }
+  const prefixText = cidr.slice(slash + 1);
+  if (slash <= 0 || isIP(address) !== 6 || !/^(0|[1-9]\d{0,2})$/.test(prefixText)) return undefined;
+  const ip = canonicalIp(address);
+  const v4 = Number(prefixText) - 96;
+  const { min, max } = RANGE_PREFIX[4];
+  if (!isIPv4(ip) || v4 > 32) return undefined;
+  if (v4 <= 0) return subnetHint(cidr);
+  const why = 'an IPv4-mapped IPv6 address is stored as IPv4';
+  if (v4 < min) return `is wider than an IPv4 /${min}, the widest block listed: ${why}`;
+  if (v4 > max) {
+    return `is narrower than an IPv4 /${max}: list the address as kind ip, ${ip}, or its /${max}, ${subnetOf(ip)} (${why})`;
   }
-  return subnetHint(cidr);
+  return `must be given as its IPv4 block, ${canonicalRange(`${ip}/${v4}`) as string}: ${why}`;
 }
 
 /**

@@ -93,7 +93,7 @@ export function parseConfigAllowlist(spec: string): AllowlistEntry[] {
     const kind = colon > 0 ? text.slice(0, colon) : '';
     if (!isIdentifierKind(kind)) {
       throw new Error(
-        `LINKAGE_ALLOWLIST entry "${text}" must be kind:value with kind one of ${IDENTIFIER_KINDS.join(', ')}`,
+        `LINKAGE_ALLOWLIST entry "${text}" must be kind:value with kind one of ${IDENTIFIER_KINDS.join(', ')} (entries are separated by commas, so a value holding one cannot be listed here: POST it to /v1/allowlist)`,
       );
     }
     // spaces around the colon are the config's layout, not the value's
@@ -146,6 +146,15 @@ export function configCovers(spec: string): (kind: string, value: string) => boo
     keys.has(`${kind}:${value}`) ||
     (kind === 'ip' && ranges.coversIp(value)) ||
     (kind === 'subnet' && ranges.coversSubnet(value));
+}
+
+/**
+ * A value the graph holds, in the form an entry for it is stored in: today's spelling
+ * (an older graph may hold `gmail.com.`), or as it is when today's rules refuse it.
+ */
+export function listedForm(kind: string, value: string): string {
+  const listed = isIdentifierKind(kind) ? normaliseValue(kind, value) : value;
+  return typeof listed === 'string' ? listed : value;
 }
 
 /** Config entries first, then stored ones (a value in both is listed from config only). */
@@ -305,7 +314,8 @@ export async function addAllowlistEntry(
 /**
  * Removes a stored entry. A value LINKAGE_ALLOWLIST lists cannot be removed here (409
  * conflict: change the config), even when an entry for it is stored too; an unknown one
- * is 404. Audited (`allowlist_delete`) either way,
+ * is 404. An entry stored in an older spelling (GET lists it as stored) is removed by
+ * that value. Audited (`allowlist_delete`) either way,
  * a removal with what the entry held (source, note, addedBy, addedAt).
  */
 export async function removeAllowlistEntry(
@@ -319,6 +329,8 @@ export async function removeAllowlistEntry(
 ): Promise<void> {
   const value = canonicalValue(kind, rawValue);
   const key = entryKey(kind, value);
+  // as sent too: an entry stored in an older spelling is listed, and removed, as it is
+  const keys = [...new Set([key, entryKey(kind, rawValue)])];
   const record = {
     actor,
     action: 'allowlist_delete' as const,
@@ -334,7 +346,10 @@ export async function removeAllowlistEntry(
         'this entry comes from LINKAGE_ALLOWLIST; change the config',
       );
     }
-    const res = await tx.run(query(cypher, 'linkage/delete-allowlist-entry'), { key, auditId });
+    const res = await tx.run(query(cypher, 'linkage/delete-allowlist-entry'), {
+      keys,
+      auditId,
+    });
     const row = res.records[0];
     const removed = toPlain(row?.get('removed')) as Record<string, unknown> | null;
     if (removed) return { result: undefined, params: { removed } };

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { type CursorScope, decodeCursor, encodeCursor } from '../clusters/cursor';
 import { parseJson, type SharedIdentifier } from '../clusters/present';
 import type { Context } from '../context';
-import { configCovers } from '../linkage/allowlist';
+import { configCovers, listedForm } from '../linkage/allowlist';
 import { AuditLog, failedWriteOutcome } from '../platform/audit';
 import type { Principal } from '../platform/auth';
 import { query } from '../platform/cypher';
@@ -186,7 +186,11 @@ export class VerdictService {
       const verdict = recordToPlain(created.records[0]!).verdict as Record<string, unknown>;
       let allowlisted: { kind: string; value: string; created: boolean }[] = [];
       if (req.verdict === 'benign' && req.allowlistSharedValues) {
-        const shared = parseJson<SharedIdentifier[]>(cluster.sharedIdentifiers, []);
+        // stored in today's spelling, so DELETE /v1/allowlist and config find them
+        const shared = parseJson<SharedIdentifier[]>(cluster.sharedIdentifiers, []).map((s) => ({
+          ...s,
+          value: listedForm(s.kind, s.value),
+        }));
         // Values LINKAGE_ALLOWLIST lists or covers (a listed block) are listed already: no
         // stored twin for them, which would stay behind if the block left the config.
         const covered = configCovers(this.ctx.config.LINKAGE_ALLOWLIST);

@@ -971,6 +971,66 @@ describe('a benign verdict over a value LINKAGE_ALLOWLIST lists', () => {
   });
 });
 
+describe('allow-list entries in an older spelling (review, 12-06)', () => {
+  it("a benign verdict stores a value the graph holds in an older spelling in today's", async () => {
+    const old = {
+      ...BENIGN_CLUSTER,
+      id: 'c-old-spelling',
+      sharedIdentifiers: [
+        // as ingest stored e-mail domains before they were normalised
+        { kind: 'email_domain', value: 'Old-Spelling.example.', members: 2 },
+        { kind: 'ip', value: `::ffff:${CONFIG_IP}`, members: 2 },
+      ],
+    };
+    await seedRun(neo4j.driver, 'r-old-spelling', [old], 6_000);
+    const res = await verdict(
+      'c-old-spelling',
+      { verdict: 'benign', note: 'old', allowlistSharedValues: true, runId: 'r-old-spelling' },
+      'admin',
+    );
+    expect(res.status).toBe(201);
+    // the mapped address is config's IPv4 one: listed already, no twin stored
+    expect(res.body.allowlisted).toEqual([
+      { kind: 'email_domain', value: 'old-spelling.example', created: true },
+      { kind: 'ip', value: CONFIG_IP, created: false },
+    ]);
+    const stored = (await allowlist()).map((e) => e.key);
+    expect(stored).toContain('email_domain:old-spelling.example');
+    expect(stored).not.toContain('email_domain:Old-Spelling.example.');
+    expect(stored).not.toContain(`ip:::ffff:${CONFIG_IP}`);
+  });
+
+  it('DELETE removes an entry stored in an older spelling by the value GET lists', async () => {
+    const store = (value: string) =>
+      neo4j.driver.executeQuery(
+        `CREATE (:AllowlistEntry {key: 'email_domain:' + $value, kind: 'email_domain',
+                 value: $value, source: 'api', note: 'old', addedBy: 'adm', addedAt: 1})`,
+        { value },
+      );
+    const remove = (value: string) =>
+      fetch(`${svc.url}/v1/allowlist?kind=email_domain&value=${encodeURIComponent(value)}`, {
+        method: 'DELETE',
+        headers: auth('admin'),
+      });
+    const keys = async () =>
+      (await allowlist()).map((e) => String(e.key)).filter((k) => k.includes('legacy'));
+    await store('legacy.example.');
+    const listed = await getJson(`${svc.url}/v1/allowlist`, auth('admin'));
+    expect(listed.body.entries).toContainEqual(
+      expect.objectContaining({ kind: 'email_domain', value: 'legacy.example.', deletable: true }),
+    );
+    expect((await remove('legacy.example.')).status).toBe(204); // was 404
+    expect(await keys()).toEqual([]);
+    // both spellings stored: a run reads them as one value, so the older one's DELETE
+    // takes both (today's alone takes today's: GET lists each)
+    await store('legacy.example.');
+    await store('legacy.example');
+    expect((await remove('legacy.example.')).status).toBe(204);
+    expect(await keys()).toEqual([]);
+    expect((await remove('legacy.example')).status).toBe(404);
+  });
+});
+
 describe('a retried benign verdict that allow-lists', () => {
   it('answers the entries its committed first run created as created, as its audit entry says', async () => {
     // Review, 12-03 (left open then): the second run of the function found the entries

@@ -56,12 +56,32 @@ describe('allow-list values: the form ingest stores', () => {
       error:
         'must be given as its IPv4 block, 10.1.0.0/16: an IPv4-mapped IPv6 address is stored as IPv4',
     });
-    expect(normaliseValue('subnet', '::ffff:10.1.2.7/128')).toEqual({
+    expect(normaliseValue('subnet', '::ffff:10.1.2.7/120')).toEqual({
       error:
         'must be given as its IPv4 block, 10.1.2.0/24: an IPv4-mapped IPv6 address is stored as IPv4',
     });
+    // narrower than a /24 is an address or its /24, wider than a /8 no block listed at all
+    expect(normaliseValue('subnet', '::ffff:10.1.2.7/128')).toEqual({
+      error:
+        'is narrower than an IPv4 /24: list the address as kind ip, 10.1.2.7, or its /24, 10.1.2.0/24 (an IPv4-mapped IPv6 address is stored as IPv4)',
+    });
+    expect(normaliseValue('subnet', '::ffff:10.1.2.7/100')).toEqual({
+      error:
+        'is wider than an IPv4 /8, the widest block listed: an IPv4-mapped IPv6 address is stored as IPv4',
+    });
+    // a prefix that is no number gets the general message, not a block it never named
+    expect(normaliseValue('subnet', '::ffff:10.1.2.7/x')).toEqual({
+      error:
+        'must be an IPv4 /8 to /24 or an IPv6 /16 to /48 in CIDR form (e.g. 10.1.2.0/24, 10.1.16.0/20)',
+    });
     expect(() => parseConfigAllowlist('subnet:::ffff:10.1.2.7/48')).toThrow(
       'LINKAGE_ALLOWLIST entry "subnet:::ffff:10.1.2.7/48": value must be given as its IPv4 /24, 10.1.2.0/24',
+    );
+  });
+
+  it('LINKAGE_ALLOWLIST: a comma inside a value is named as the cause', () => {
+    expect(() => parseConfigAllowlist('payment:pm,1')).toThrow(
+      'LINKAGE_ALLOWLIST entry "1" must be kind:value with kind one of payment, device, ip, subnet, email_domain, prompt, org (entries are separated by commas, so a value holding one cannot be listed here: POST it to /v1/allowlist)',
     );
   });
 
