@@ -440,9 +440,14 @@ export function assertQueryText(text: string): void {
       const next = toks[i + 1];
       // a graph reference may be in brackets too: USE (other), USE (graph.byName($g))
       const bracketed = next?.kind === 'other' && next.text === '(';
-      const isClause =
-        bracketed ||
-        (isName(next) && !(next?.kind === 'word' && OPERATOR_WORDS.has(next.text.toUpperCase())));
+      // `use AND x` is an operand; `USE and.other` or `USE or MATCH` names a graph
+      const after = toks[i + 2];
+      const operand =
+        next?.kind === 'word' &&
+        OPERATOR_WORDS.has(next.text.toUpperCase()) &&
+        !(after?.kind === 'other' && after.text === '.') &&
+        !(after?.kind === 'word' && CLAUSE_WORDS.has(after.text.toUpperCase()));
+      const isClause = bracketed || (isName(next) && !operand);
       if (isClause) {
         throw new AppError(
           'write_not_allowed',

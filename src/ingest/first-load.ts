@@ -170,7 +170,8 @@ async function loadLocked(opts: FirstLoadOptions): Promise<FirstLoadSummary> {
   // A staging directory left by an interrupted first load holds nothing worth keeping.
   rmSync(staging, { recursive: true, force: true });
   const csvDir = path.join(staging, 'csv');
-  mkdirSync(csvDir, { recursive: true });
+  // the owner's alone, as the data directory: it holds the whole graph as CSV
+  mkdirSync(csvDir, { recursive: true, mode: 0o700 });
 
   const progress: ImportProgress = {
     bytesRead: 0,

@@ -687,6 +687,8 @@ const GC_ARGS: Record<Collector, readonly string[]> = {
 /**
  * Creates the data directory when missing; returns its absolute path. A file in the way
  * (the path itself, or a folder above it) is said plainly, not as a bare ENOTDIR/EEXIST.
+ * The directory is its owner's alone (0700, an existing one narrowed to it): Neo4j
+ * writes its store by the umask, and a store file opens without the password.
  */
 export function makeDataDir(dir: string): string {
   const dataDir = path.resolve(dir);
@@ -702,7 +704,13 @@ export function makeDataDir(dir: string): string {
     }
     if (path.dirname(p) === p) break;
   }
-  fs.mkdirSync(dataDir, { recursive: true });
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  try {
+    fs.chmodSync(dataDir, 0o700);
+  } catch (err) {
+    // another user's directory that this one may write to: used as it is
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') throw err;
+  }
   return dataDir;
 }
 

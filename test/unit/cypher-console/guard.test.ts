@@ -509,6 +509,10 @@ describe('assertQueryText', () => {
       'USE (other) MATCH (n) RETURN n LIMIT 10',
       'USE (graph.byName($g)) MATCH (n) RETURN n',
       'use(other) RETURN 1 AS x',
+      // found by review on 12-06: a graph named by an operator word
+      'USE and.other MATCH (n) RETURN n',
+      'USE or MATCH (n) RETURN n',
+      'USE `and` RETURN 1 AS x',
     ]) {
       expect([q, reasonOf(q)]).toEqual([q, 'write_not_allowed:use']);
     }
@@ -518,6 +522,8 @@ describe('assertQueryText', () => {
       'MATCH (n) RETURN n.use AS x',
       'RETURN {use: 1} AS m',
       'WITH [1] AS use RETURN 1 IN use AS x',
+      'WITH true AS use RETURN use AND true AS x, use OR false AS y, use IS NULL AS z',
+      'WITH [1] AS use RETURN use IN [use] AS x',
       'WITH 1 AS `use` RETURN `use` LIMIT 1',
       "RETURN 'USE other' AS s // USE other\n",
     ]) {

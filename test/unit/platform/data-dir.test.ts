@@ -18,6 +18,18 @@ describe('makeDataDir', () => {
     expect(makeDataDir(path.relative(process.cwd(), target))).toBe(target);
   });
 
+  it("is its owner's alone: made 0700, an existing one narrowed to it (review, 12-06)", () => {
+    const mode = (p: string) => fs.statSync(p).mode & 0o777;
+    const made = path.join(dir, 'a', 'neo4j');
+    makeDataDir(made);
+    expect([mode(made), mode(path.dirname(made))]).toEqual([0o700, 0o700]);
+    const existing = path.join(dir, 'open');
+    fs.mkdirSync(existing, { mode: 0o755 });
+    fs.chmodSync(existing, 0o755);
+    makeDataDir(existing);
+    expect(mode(existing)).toBe(0o700);
+  });
+
   it('names the file in the way: the path itself, or a folder above it', () => {
     const file = path.join(dir, 'neo4j');
     fs.writeFileSync(file, 'not a directory');
