@@ -36,12 +36,17 @@ RETURN c.size AS size, accounts, COLLECT {
       OR EXISTS { (:AllowlistEntry {key: kind + ':' + value}) }
   } AS identifier
 } AS identifiers,
-// Listed prompt fingerprints and subnet ranges: a prompt near one of them, an address in
-// one of them, is allow-listed too, as in a run (service.ts).
+// Listed prompt fingerprints, subnet ranges and e-mail domains: a prompt near one of
+// them, an address in one of them, a domain spelled otherwise (an older graph's or
+// entry's `gmail.com.`) is allow-listed too, as in a run (service.ts).
 COLLECT {
   MATCH (e:AllowlistEntry) WHERE e.key STARTS WITH 'prompt:'
   RETURN e.value
 } AS listedPrompts,
+COLLECT {
+  MATCH (e:AllowlistEntry) WHERE e.key STARTS WITH 'email_domain:'
+  RETURN e.value
+} AS listedDomains,
 COLLECT {
   MATCH (e:AllowlistEntry) WHERE e.key STARTS WITH 'subnet:'
   RETURN e.value

@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import type { Context } from '../context';
 import { type CypherMap, query } from '../platform/cypher';
-import { configAllowlistKeys } from '../linkage/allowlist';
+import { configAllowlistKeys, listedForm } from '../linkage/allowlist';
 import { hammingHex } from '../ingest/simhash';
 import { agedInRun, runAges } from '../linkage/link-age';
 import { SubnetRanges } from '../linkage/subnet-ranges';
@@ -314,6 +314,8 @@ export class ClusterService {
       this.ctx.config.LINKAGE_PROMPT_MAX_HAMMING,
     );
     const ranges = new SubnetRanges(listed('subnet', row.listedSubnets));
+    const domain = (value: string) => listedForm('email_domain', value);
+    const domains = new Set(listed('email_domain', row.listedDomains).map(domain));
     const nodes = [
       ...accounts.map((id) => ({ id: `account:${id}`, type: 'account' as const, label: id })),
       ...shown.map((x) => ({
@@ -324,7 +326,8 @@ export class ClusterService {
         allowlisted:
           x.allowlisted ||
           (x.kind === 'prompt' && nearListed(x.value)) ||
-          (x.kind === 'ip' && ranges.coversIp(x.value)),
+          (x.kind === 'ip' && ranges.coversIp(x.value)) ||
+          (x.kind === 'email_domain' && domains.has(domain(x.value))),
       })),
     ];
     const edges = shown.flatMap((x) =>

@@ -90,18 +90,29 @@ export const eventSchema = z
 
 /**
  * An e-mail domain as the graph stores it: without surrounding spaces, NFKC-normalised
- * (a fullwidth 'ｇｍａｉｌ.com' and a decomposed 'ü' are the plain forms), lower-cased,
+ * (a fullwidth 'ｇｍａｉｌ.com' and a decomposed 'ü' are the plain forms), without the
+ * invisible characters IDNA maps to nothing (a zero-width space, a soft hyphen), lower-cased,
  * with the ideographic full stops IDNA reads as dots made dots ('gmail。com' is
- * gmail.com, which NFKC leaves alone), without trailing dots ('gmail.com.', the DNS
- * root's dot, is gmail.com). Each spelling kept apart would be a rare domain of its own,
- * and a corporate-looking one (reviews, 12-05).
+ * gmail.com, which NFKC leaves alone), a run of dots one dot, and without dots at either
+ * end ('gmail.com.', the DNS root's dot, '.gmail.com' and 'gmail..com' are gmail.com).
+ * Each spelling kept apart would be a rare domain of its own, and a corporate-looking one
+ * (reviews, 12-05 and 12-06).
  */
 export function canonicalDomain(domain: string): string {
-  return domain.trim().normalize('NFKC').replace(IDNA_DOTS, '.').toLowerCase().replace(/\.+$/, '');
+  return domain
+    .trim()
+    .normalize('NFKC')
+    .replace(IDNA_IGNORED, '')
+    .replace(IDNA_DOTS, '.')
+    .toLowerCase()
+    .replace(/\.{2,}/g, '.')
+    .replace(/^\.|\.$/g, '');
 }
 
 /** U+3002 and U+FF61 (NFKC's form of it); U+FF0E is made '.' by NFKC already. */
 const IDNA_DOTS = /[\u3002\uFF61\uFF0E]/g;
+/** Soft hyphen, zero-width space, word joiner, zero-width no-break space (UTS 46: ignored). */
+const IDNA_IGNORED = /[\u00AD\u200B\u2060\uFEFF]/g;
 
 /**
  * An e-mail domain in its canonical form, or why it is none: a whole address (`@`), a

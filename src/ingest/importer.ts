@@ -1156,12 +1156,13 @@ export function openLines(
     raw.destroy();
     input.destroy();
   };
-  // An empty text ends no line, but nothing appended to it can continue one either.
+  // An empty text ends no line, but nothing appended to it can continue one either. A
+  // lone CR at the end ended the last line (an LF appended after it makes a CRLF of it).
   return {
     raw,
     lines: read(),
     close,
-    endsWithNewline: () => last === undefined || last === LF,
+    endsWithNewline: () => last === undefined || last === LF || last === CR,
   };
 }
 

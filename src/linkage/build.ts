@@ -80,7 +80,7 @@ const CORROBORATE_ONLY = 3;
  * the LSH parses hex case-insensitively, so "ABC…" and "abc…" land in one
  * template at distance 0.
  */
-const NOT_CANONICAL = /[^a-z0-9.-]|\.$/;
+const NOT_CANONICAL = /[^a-z0-9.-]|^\.|\.\.|\.$/;
 function normalise(kind: IdentifierKind, value: string): string {
   // A graph written before ingest stripped the DNS root's dot may hold "gmail.com.":
   // one value with "gmail.com", as score and the allow-list read it.

@@ -445,6 +445,30 @@ describe('with a published run', () => {
       // 'ef' against '10': eight bits apart
       expect((await marks('c-ring'))['prompt:0123456789abcdef']).toBe(false);
     });
+    // An e-mail domain in another spelling on either side (an older graph's or entry's
+    // `mail.example.`) is the same value to a run, and so to the marks (review, 12-06).
+    expect((await marks('c-ring'))['email_domain:mail.example']).toBe(false);
+    await neo4j.driver.executeQuery(
+      `CREATE (:AllowlistEntry {key: 'email_domain:Mail.Example.', kind: 'email_domain',
+               value: 'Mail.Example.', source: 'api'})`,
+    );
+    expect((await marks('c-ring'))['email_domain:mail.example']).toBe(true);
+    await neo4j.driver.executeQuery(
+      "MATCH (e:AllowlistEntry {key: 'email_domain:Mail.Example.'}) DELETE e",
+    );
+    const respell = (from: string, to: string) =>
+      neo4j.driver.executeQuery('MATCH (d:EmailDomain {name: $from}) SET d.name = $to', {
+        from,
+        to,
+      });
+    await respell('mail.example', 'mail.example.');
+    try {
+      await listed('email_domain', 'mail.example', async () =>
+        expect((await marks('c-ring'))['email_domain:mail.example.']).toBe(true),
+      );
+    } finally {
+      await respell('mail.example.', 'mail.example');
+    }
     const ring = await get('/v1/clusters/c-ring/graph');
     expect(ring.body.capped).toBe(true); // 6 members, at most 4 shown
     expect(

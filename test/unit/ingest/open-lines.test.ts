@@ -89,6 +89,15 @@ describe('openLines read errors', () => {
     );
   });
 
+  it('a .gz ending with a lone CR ends its last line, so gzip appended to it may continue it', async () => {
+    // Review, 12-06: the import said its last line had no line break and refused the append.
+    const file = path.join(dir, 'cr.jsonl.gz');
+    writeFileSync(file, gzipSync(`${text.slice(0, 2).join('\r')}\r`));
+    expect(await readAll(file)).toEqual({ lines: text.slice(0, 2), endsWithNewline: true });
+    writeFileSync(file, gzipSync(text.slice(0, 2).join('\r')));
+    expect(await readAll(file)).toEqual({ lines: text.slice(0, 2), endsWithNewline: false });
+  });
+
   it('reads a whole .gz, and stops early without an error', async () => {
     const file = path.join(dir, 'whole.jsonl.gz');
     writeFileSync(file, gzipSync(`${text.join('\n')}\n`));
@@ -146,7 +155,9 @@ describe('openLines line ends', () => {
       const { lines, error, endsWithNewline } = await readAll(file);
       expect(error).toBeUndefined();
       expect(lines).toEqual(await byReadline(file));
-      expect(endsWithNewline).toBe(content.length === 0 || content[content.length - 1] === 10);
+      // an LF or a lone CR (review, 12-06) ends the last line
+      const lastByte = content[content.length - 1];
+      expect(endsWithNewline).toBe(content.length === 0 || lastByte === 10 || lastByte === 13);
     }
   });
 });

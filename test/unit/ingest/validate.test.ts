@@ -191,7 +191,10 @@ describe('event validation', () => {
     // the ideographic full stops IDNA reads as dots, which NFKC leaves (a second review)
     for (const dotted of ['gmail\u3002com', 'gmail\uff61com', 'GMAIL\u3002COM\u3002'])
       expect([dotted, stored(dotted)]).toEqual([dotted, 'gmail.com']);
-    for (const refused of ['..', 'jane.doe@example.com', 'example .com', ' '])
+    // dots at the start or doubled, and characters IDNA ignores (a third review, 12-06)
+    for (const odd of ['.gmail.com', 'gmail..com', 'gmail.com\u200b', 'gm\u00adail.com'])
+      expect([odd, stored(odd)]).toEqual([odd, 'gmail.com']);
+    for (const refused of ['..', '.', 'jane.doe@example.com', 'example .com', ' '])
       expect(stored(refused)).toEqual(['emailDomain']);
   });
 

@@ -93,6 +93,9 @@ describe('build: weights', () => {
     const links: Link[] = [
       ...share([0, 1], 'email_domain', 'acme.com'),
       ...share([1, 2], 'email_domain', 'ACME.com.'),
+      // spellings ingest stored before 12-06's third review
+      ...share([2, 0], 'email_domain', '.acme.com'),
+      ...share([0, 1], 'email_domain', 'acme..com'),
     ];
     const g = build(input(3, links), RAW);
     const one = edgeWeight(

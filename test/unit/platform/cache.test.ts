@@ -726,6 +726,7 @@ describe('cluster reads and the pointer', () => {
                   identifiers: [],
                   listedPrompts: [],
                   listedSubnets: [],
+                  listedDomains: [],
                   run: [],
                   capped: false,
                 },
