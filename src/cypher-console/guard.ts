@@ -294,10 +294,6 @@ export function operatorCounts(text: string): { xor: number; arithmetic: number 
 export const QUERY_MAX_XOR = 8;
 export const QUERY_MAX_ARITHMETIC = 200;
 
-const OPERATOR_WORDS = new Set(
-  'AS AND OR XOR IS IN STARTS ENDS CONTAINS ASC DESC ASCENDING DESCENDING'.split(' '),
-);
-
 /**
  * A backslash, then u or U: refused whatever follows. A reader that decodes the next four
  * characters with Java's Integer.parseInt would also take `+053` or full-width digits
@@ -313,10 +309,11 @@ const UNICODE_ESCAPE = /\\u/i;
  *   and Neo4j fails it in ours with a DatabaseError (a 500): 400, reason in_transactions;
  * - a USE clause would read another database the service's login can see (on Enterprise
  *   or Aura): 403 write_not_allowed, reason use. USE is refused whatever it names (an
- *   alias or `graph.byName` can name any database). A bare word `use` counts as the clause
- *   unless it is a property (`.use`), a map key (`use:`), a variable declared (`AS use`)
- *   or an operand (`use AS x`, `use IN …`); a variable of that name can be written
- *   `` `use` `` anywhere.
+ *   alias or `graph.byName` can name any database, `USE and.other` and `USE or` too). A
+ *   bare word `use` counts as the clause where a USE clause can stand, at the start of a
+ *   query part (see atPartStart), followed by a name or a bracket; anywhere else it is a
+ *   variable or a property (`RETURN use STARTS WITH 'a'`, `AS use`, `.use`, `{use: 1}`),
+ *   and a variable of that name can be written `` `use` `` anywhere.
  */
 /** Words that begin a clause: past one, `} IN …` was an operand, not IN TRANSACTIONS. */
 const CLAUSE_WORDS = new Set(
@@ -404,6 +401,29 @@ function transactionsAhead(toks: Token[]): Uint8Array {
   return ahead;
 }
 
+/**
+ * Whether token i starts a query part, where a USE clause can stand: the start of the
+ * text or of a subquery (`{`), after UNION [ALL | DISTINCT], or after the options before a
+ * query (`CYPHER runtime=slotted`, EXPLAIN, PROFILE). Anywhere else a word is in a clause
+ * (review, 12-06: `RETURN use STARTS WITH 'a'` was refused as USE, `USE and.other` let
+ * through).
+ */
+function atPartStart(toks: Token[], i: number): boolean {
+  const before = toks[i - 1];
+  if (before === undefined) return true;
+  if (before.kind === 'other') return before.text === '{' || before.text === ';';
+  if (isWord(before, 'UNION')) return true;
+  if ((isWord(before, 'ALL') || isWord(before, 'DISTINCT')) && isWord(toks[i - 2], 'UNION'))
+    return true;
+  const first = toks[0] as Token;
+  if (!['CYPHER', 'EXPLAIN', 'PROFILE'].some((w) => isWord(first, w))) return false;
+  for (let j = 0; j < i; j++) {
+    const t = toks[j] as Token;
+    if (t.kind !== 'word' && !(t.kind === 'other' && t.text === '=')) return false;
+  }
+  return true;
+}
+
 export function assertQueryText(text: string): void {
   // Neo4j replaces \uXXXX escapes before it parses, keywords and quotes included
   // (`U\u0053E other`, `'a\u0027, …`), where the checks here read them as written.
@@ -435,20 +455,11 @@ export function assertQueryText(text: string): void {
         );
       }
     }
-    const named = (before?.kind === 'other' && before.text === '.') || isWord(before, 'AS');
-    if (word === 'USE' && !named) {
+    if (word === 'USE' && atPartStart(toks, i)) {
       const next = toks[i + 1];
       // a graph reference may be in brackets too: USE (other), USE (graph.byName($g))
       const bracketed = next?.kind === 'other' && next.text === '(';
-      // `use AND x` is an operand; `USE and.other` or `USE or MATCH` names a graph
-      const after = toks[i + 2];
-      const operand =
-        next?.kind === 'word' &&
-        OPERATOR_WORDS.has(next.text.toUpperCase()) &&
-        !(after?.kind === 'other' && after.text === '.') &&
-        !(after?.kind === 'word' && CLAUSE_WORDS.has(after.text.toUpperCase()));
-      const isClause = bracketed || (isName(next) && !operand);
-      if (isClause) {
+      if (bracketed || isName(next)) {
         throw new AppError(
           'write_not_allowed',
           "USE is not allowed in ad-hoc queries: they read the service's own database (write a variable called use as `use`)",

@@ -111,8 +111,18 @@ export function canonicalDomain(domain: string): string {
 
 /** U+3002 and U+FF61 (NFKC's form of it); U+FF0E is made '.' by NFKC already. */
 const IDNA_DOTS = /[\u3002\uFF61\uFF0E]/g;
-/** Soft hyphen, zero-width space, word joiner, zero-width no-break space (UTS 46: ignored). */
-const IDNA_IGNORED = /[\u00AD\u200B\u2060\uFEFF]/g;
+/**
+ * What UTS 46 maps to nothing: soft hyphen, combining grapheme joiner, Mongolian free
+ * variation selectors, zero-width space, word joiner, invisible plus, variation
+ * selectors, zero-width no-break space, shorthand format controls (as Node's
+ * url.domainToASCII drops them; ZWJ and ZWNJ are kept, as IDNA 2008 keeps them).
+ */
+// Each is matched as a code point of its own, joined to nothing: the rule's worry is a
+// combining mark meant to join the character before it in the class.
+/* eslint-disable no-misleading-character-class */
+const IDNA_IGNORED =
+  /[\u00AD\u034F\u180B-\u180D\u180F\u200B\u2060\u2064\uFE00-\uFE0F\uFEFF\u{1BCA0}-\u{1BCA3}\u{E0100}-\u{E01EF}]/gu;
+/* eslint-enable no-misleading-character-class */
 
 /**
  * An e-mail domain in its canonical form, or why it is none: a whole address (`@`), a

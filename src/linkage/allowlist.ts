@@ -165,8 +165,9 @@ export async function listAllowlist(
 ): Promise<AllowlistEntry[]> {
   const fromConfig = parseConfigAllowlist(configSpec);
   const keys = configAllowlistKeys(configSpec);
+  // a twin in an older spelling (`gmail.com.`) is hidden too: DELETE would refuse it
   const stored = (await readStoredAllowlist(db, cypher)).filter(
-    (e) => !keys.has(entryKey(e.kind, e.value)),
+    (e) => !keys.has(entryKey(e.kind, listedForm(e.kind, e.value))),
   );
   return [...fromConfig, ...stored];
 }
@@ -314,9 +315,10 @@ export async function addAllowlistEntry(
 /**
  * Removes a stored entry. A value LINKAGE_ALLOWLIST lists cannot be removed here (409
  * conflict: change the config), even when an entry for it is stored too; an unknown one
- * is 404. An entry stored in an older spelling (GET lists it as stored) is removed by
- * that value. Audited (`allowlist_delete`) either way,
- * a removal with what the entry held (source, note, addedBy, addedAt).
+ * is 404. Entries stored in an older spelling of the value (`gmail.com.`, which a run
+ * reads as gmail.com) go with it, by either spelling. Audited (`allowlist_delete`) either
+ * way, a removal with what the entry held (source, note, addedBy, addedAt; the others
+ * removed with it as `alsoRemoved`, with their keys).
  */
 export async function removeAllowlistEntry(
   db: Database,
@@ -329,8 +331,6 @@ export async function removeAllowlistEntry(
 ): Promise<void> {
   const value = canonicalValue(kind, rawValue);
   const key = entryKey(kind, value);
-  // as sent too: an entry stored in an older spelling is listed, and removed, as it is
-  const keys = [...new Set([key, entryKey(kind, rawValue)])];
   const record = {
     actor,
     action: 'allowlist_delete' as const,
@@ -346,13 +346,22 @@ export async function removeAllowlistEntry(
         'this entry comes from LINKAGE_ALLOWLIST; change the config',
       );
     }
-    const res = await tx.run(query(cypher, 'linkage/delete-allowlist-entry'), {
-      keys,
-      auditId,
-    });
+    // Every spelling of the value goes: a run reads an older `gmail.com.` as gmail.com.
+    const stored = await tx.run(query(cypher, 'linkage/read-allowlist-keys-of-kind'), { kind });
+    const spellings = stored.records
+      .filter((r) => listedForm(kind, String(r.get('value'))) === value)
+      .map((r) => String(r.get('key')));
+    const keys = [...new Set([key, ...spellings])];
+    const res = await tx.run(query(cypher, 'linkage/delete-allowlist-entry'), { keys, auditId });
     const row = res.records[0];
     const removed = toPlain(row?.get('removed')) as Record<string, unknown> | null;
-    if (removed) return { result: undefined, params: { removed } };
+    const alsoRemoved = toPlain(row?.get('alsoRemoved') ?? []) as Record<string, unknown>[];
+    if (removed) {
+      return {
+        result: undefined,
+        params: { removed, ...(alsoRemoved.length > 0 ? { alsoRemoved } : {}) },
+      };
+    }
     // Run again after a commit that went through: that commit removed it, as its audit
     // entry says (this run finds nothing left to remove).
     const committed = row?.get('committedParams');

@@ -186,11 +186,14 @@ export class VerdictService {
       const verdict = recordToPlain(created.records[0]!).verdict as Record<string, unknown>;
       let allowlisted: { kind: string; value: string; created: boolean }[] = [];
       if (req.verdict === 'benign' && req.allowlistSharedValues) {
-        // stored in today's spelling, so DELETE /v1/allowlist and config find them
-        const shared = parseJson<SharedIdentifier[]>(cluster.sharedIdentifiers, []).map((s) => ({
-          ...s,
-          value: listedForm(s.kind, s.value),
-        }));
+        // Stored in today's spelling, so DELETE /v1/allowlist and config find them; two
+        // spellings of one value (an older graph's `gmail.com.` beside gmail.com) are one.
+        const byKey = new Map<string, SharedIdentifier>();
+        for (const s of parseJson<SharedIdentifier[]>(cluster.sharedIdentifiers, [])) {
+          const value = listedForm(s.kind, s.value);
+          if (!byKey.has(`${s.kind}:${value}`)) byKey.set(`${s.kind}:${value}`, { ...s, value });
+        }
+        const shared = [...byKey.values()];
         // Values LINKAGE_ALLOWLIST lists or covers (a listed block) are listed already: no
         // stored twin for them, which would stay behind if the block left the config.
         const covered = configCovers(this.ctx.config.LINKAGE_ALLOWLIST);

@@ -980,6 +980,8 @@ describe('allow-list entries in an older spelling (review, 12-06)', () => {
         // as ingest stored e-mail domains before they were normalised
         { kind: 'email_domain', value: 'Old-Spelling.example.', members: 2 },
         { kind: 'ip', value: `::ffff:${CONFIG_IP}`, members: 2 },
+        // the same domain spelled otherwise: one value, listed once
+        { kind: 'email_domain', value: 'old-spelling.example', members: 2 },
       ],
     };
     await seedRun(neo4j.driver, 'r-old-spelling', [old], 6_000);
@@ -1021,13 +1023,49 @@ describe('allow-list entries in an older spelling (review, 12-06)', () => {
     );
     expect((await remove('legacy.example.')).status).toBe(204); // was 404
     expect(await keys()).toEqual([]);
-    // both spellings stored: a run reads them as one value, so the older one's DELETE
-    // takes both (today's alone takes today's: GET lists each)
-    await store('legacy.example.');
-    await store('legacy.example');
-    expect((await remove('legacy.example.')).status).toBe(204);
-    expect(await keys()).toEqual([]);
+    // Both spellings stored: a run reads them as one value, so a DELETE by either takes
+    // both, and the audit keeps what each held (a second review).
+    for (const sent of ['legacy.example.', 'legacy.example']) {
+      await store('legacy.example.');
+      await store('legacy.example');
+      await store('LEGACY..example');
+      expect([sent, (await remove(sent)).status]).toEqual([sent, 204]);
+      expect(await keys()).toEqual([]);
+    }
     expect((await remove('legacy.example')).status).toBe(404);
+    // a twin of a config value in another spelling is hidden, as DELETE refuses it (409)
+    await neo4j.driver.executeQuery(
+      `CREATE (:AllowlistEntry {key: 'ip:::ffff:' + $ip, kind: 'ip', value: '::ffff:' + $ip,
+               source: 'api'})`,
+      { ip: CONFIG_IP },
+    );
+    const all = (await getJson(`${svc.url}/v1/allowlist`, auth('admin'))).body.entries as {
+      value: string;
+    }[];
+    expect(all.filter((e) => e.value.includes(CONFIG_IP)).map((e) => e.value)).toEqual([CONFIG_IP]);
+    const twin = await fetch(
+      `${svc.url}/v1/allowlist?kind=ip&value=${encodeURIComponent(`::ffff:${CONFIG_IP}`)}`,
+      { method: 'DELETE', headers: auth('admin') },
+    );
+    expect(twin.status).toBe(409);
+    await neo4j.driver.executeQuery("MATCH (e:AllowlistEntry {key: 'ip:::ffff:' + $ip}) DELETE e", {
+      ip: CONFIG_IP,
+    });
+    const audited = (
+      await getJson(`${svc.url}/v1/audit?action=allowlist_delete&limit=3`, auth('admin'))
+    ).body.entries as { target: string; outcome: string; params: Record<string, unknown> }[];
+    // newest first: the 409, the 404, then the second DELETE's
+    expect(audited[2]).toMatchObject({
+      target: 'email_domain:legacy.example',
+      outcome: 'ok',
+      params: {
+        removed: { source: 'api', note: 'old' },
+        alsoRemoved: [
+          { key: 'email_domain:LEGACY..example', source: 'api', note: 'old' },
+          { key: 'email_domain:legacy.example.', source: 'api', note: 'old' },
+        ],
+      },
+    });
   });
 });
 

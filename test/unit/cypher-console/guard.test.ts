@@ -513,6 +513,13 @@ describe('assertQueryText', () => {
       'USE and.other MATCH (n) RETURN n',
       'USE or MATCH (n) RETURN n',
       'USE `and` RETURN 1 AS x',
+      'USE or SHOW INDEXES',
+      'USE as SHOW FUNCTIONS',
+      'USE starts WITH 1 AS x RETURN x',
+      'EXPLAIN USE other MATCH (n) RETURN n',
+      'CYPHER 5 runtime=slotted USE other RETURN 1 AS x',
+      'MATCH (n) RETURN n UNION ALL USE other MATCH (n) RETURN n',
+      'CALL () { USE other RETURN 1 AS one } RETURN one',
     ]) {
       expect([q, reasonOf(q)]).toEqual([q, 'write_not_allowed:use']);
     }
@@ -524,6 +531,12 @@ describe('assertQueryText', () => {
       'WITH [1] AS use RETURN 1 IN use AS x',
       'WITH true AS use RETURN use AND true AS x, use OR false AS y, use IS NULL AS z',
       'WITH [1] AS use RETURN use IN [use] AS x',
+      // found by review on 12-06: STARTS WITH and ENDS WITH end in a clause word
+      "WITH 'abc' AS use RETURN use STARTS WITH 'a' AS x, use ENDS WITH 'c' AS y",
+      "WITH 'abc' AS use WHERE use STARTS WITH 'a' RETURN use",
+      'WITH 1 AS use WITH use AS use RETURN use',
+      'MATCH (n) RETURN DISTINCT use',
+      'RETURN count(DISTINCT use) AS n',
       'WITH 1 AS `use` RETURN `use` LIMIT 1',
       "RETURN 'USE other' AS s // USE other\n",
     ]) {

@@ -192,7 +192,15 @@ describe('event validation', () => {
     for (const dotted of ['gmail\u3002com', 'gmail\uff61com', 'GMAIL\u3002COM\u3002'])
       expect([dotted, stored(dotted)]).toEqual([dotted, 'gmail.com']);
     // dots at the start or doubled, and characters IDNA ignores (a third review, 12-06)
-    for (const odd of ['.gmail.com', 'gmail..com', 'gmail.com\u200b', 'gm\u00adail.com'])
+    for (const odd of [
+      '.gmail.com',
+      'gmail..com',
+      'gmail.com\u200b',
+      'gm\u00adail.com',
+      'gmail.com\ufe0f',
+      'gm\u034fail.com',
+      'gmail.com\u{e0100}',
+    ])
       expect([odd, stored(odd)]).toEqual([odd, 'gmail.com']);
     for (const refused of ['..', '.', 'jane.doe@example.com', 'example .com', ' '])
       expect(stored(refused)).toEqual(['emailDomain']);
