@@ -9,6 +9,7 @@ import {
   mkdtempSync,
   readFileSync,
   rmSync,
+  statSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';
@@ -187,6 +188,7 @@ describe('coterie import --first-load', () => {
     });
     const dataDir = path.join(dir, 'offline-db');
     const phases: string[] = [];
+    let stagingMode = 0;
     const offline = await firstLoad({
       file,
       dataDir,
@@ -194,9 +196,14 @@ describe('coterie import --first-load', () => {
       ...memory,
       rejectFile: path.join(dir, 'offline.rejects.jsonl'),
       workers: 2, // the threaded read, as on big files
-      onPhase: (p) => phases.push(p),
+      onPhase: (p) => {
+        phases.push(p);
+        // the whole graph as CSV: its owner's alone (review, 12-06)
+        if (p === 'csv') stagingMode = statSync(`${dataDir}.first-load`).mode & 0o777;
+      },
     });
     expect(phases).toEqual(['read', 'csv', 'import', 'index', 'finish']);
+    expect(stagingMode).toBe(0o700);
     expect(offline).toMatchObject({
       lines: viaCypher.lines,
       written: viaCypher.written,
