@@ -402,26 +402,50 @@ function transactionsAhead(toks: Token[]): Uint8Array {
 }
 
 /**
- * Whether token i starts a query part, where a USE clause can stand: the start of the
- * text or of a subquery (`{`), after UNION [ALL | DISTINCT], or after the options before a
- * query (`CYPHER runtime=slotted`, EXPLAIN, PROFILE). Anywhere else a word is in a clause
- * (review, 12-06: `RETURN use STARTS WITH 'a'` was refused as USE, `USE and.other` let
- * through).
+ * Whether token i is where a USE clause can stand (Neo4j 5: first in a query part, or
+ * right after an importing WITH): the start of the text or of a subquery (`{`), after
+ * UNION [ALL | DISTINCT], right after the options before a query (`CYPHER 5
+ * runtime=slotted`, EXPLAIN, PROFILE), or right after a WITH list of plain names (`WITH *`,
+ * `WITH x, y AS y`). Anywhere else a word is in a clause: an operand or a name (review,
+ * 12-06: `RETURN use STARTS WITH 'a'` was refused as USE; `USE and.other` and
+ * `WITH * USE other` were let through).
  */
 function atPartStart(toks: Token[], i: number): boolean {
   const before = toks[i - 1];
   if (before === undefined) return true;
-  if (before.kind === 'other') return before.text === '{' || before.text === ';';
+  if (before.kind === 'other' && (before.text === '{' || before.text === ';')) return true;
   if (isWord(before, 'UNION')) return true;
   if ((isWord(before, 'ALL') || isWord(before, 'DISTINCT')) && isWord(toks[i - 2], 'UNION'))
     return true;
-  const first = toks[0] as Token;
-  if (!['CYPHER', 'EXPLAIN', 'PROFILE'].some((w) => isWord(first, w))) return false;
-  for (let j = 0; j < i; j++) {
-    const t = toks[j] as Token;
-    if (t.kind !== 'word' && !(t.kind === 'other' && t.text === '=')) return false;
+  return prefixEnd(toks) === i || afterWithList(toks, i);
+}
+
+/** Where the options before a query end: EXPLAIN, PROFILE, CYPHER [version] (key=value)*. */
+function prefixEnd(toks: Token[]): number {
+  let j = 0;
+  for (;;) {
+    if (isWord(toks[j], 'EXPLAIN') || isWord(toks[j], 'PROFILE')) j++;
+    else if (isWord(toks[j], 'CYPHER')) {
+      j++;
+      if (toks[j]?.kind === 'word' && /^\d+$/.test(toks[j]!.text)) j++;
+      while (isName(toks[j]) && toks[j + 1]?.kind === 'other' && toks[j + 1]!.text === '=') j += 3;
+    } else return j;
   }
-  return true;
+}
+
+/** Whether token i comes right after `WITH` and a list of `*`, names and `name AS name`. */
+function afterWithList(toks: Token[], i: number): boolean {
+  for (let j = i - 1; ; j--) {
+    const item = toks[j];
+    if (!(isName(item) || (item?.kind === 'other' && item.text === '*'))) return false;
+    if (isWord(toks[j - 1], 'AS')) {
+      j -= 2;
+      if (!isName(toks[j])) return false;
+    }
+    if (isWord(toks[j - 1], 'WITH')) return true;
+    if (!(toks[j - 1]?.kind === 'other' && toks[j - 1]!.text === ',')) return false;
+    j--;
+  }
 }
 
 export function assertQueryText(text: string): void {

@@ -99,14 +99,17 @@ export const eventSchema = z
  * (reviews, 12-05 and 12-06).
  */
 export function canonicalDomain(domain: string): string {
-  return domain
-    .trim()
-    .normalize('NFKC')
-    .replace(IDNA_IGNORED, '')
-    .replace(IDNA_DOTS, '.')
-    .toLowerCase()
-    .replace(/\.{2,}/g, '.')
-    .replace(/^\.|\.$/g, '');
+  return (
+    domain
+      .trim()
+      // before NFKC, as UTS 46: one between a letter and its accent would keep them apart
+      .replace(IDNA_IGNORED, '')
+      .normalize('NFKC')
+      .replace(IDNA_DOTS, '.')
+      .toLowerCase()
+      .replace(/\.{2,}/g, '.')
+      .replace(/^\.|\.$/g, '')
+  );
 }
 
 /** U+3002 and U+FF61 (NFKC's form of it); U+FF0E is made '.' by NFKC already. */

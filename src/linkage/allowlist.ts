@@ -317,8 +317,8 @@ export async function addAllowlistEntry(
  * conflict: change the config), even when an entry for it is stored too; an unknown one
  * is 404. Entries stored in an older spelling of the value (`gmail.com.`, which a run
  * reads as gmail.com) go with it, by either spelling. Audited (`allowlist_delete`) either
- * way, a removal with what the entry held (source, note, addedBy, addedAt; the others
- * removed with it as `alsoRemoved`, with their keys).
+ * way, a removal with what the entry held (key, source, note, addedBy, addedAt; the others
+ * removed with it as `alsoRemoved`).
  */
 export async function removeAllowlistEntry(
   db: Database,
@@ -366,8 +366,12 @@ export async function removeAllowlistEntry(
     // entry says (this run finds nothing left to remove).
     const committed = row?.get('committedParams');
     if (typeof committed === 'string') {
-      const before = (JSON.parse(committed) as { removed?: Record<string, unknown> }).removed;
-      return { result: undefined, params: { removed: before ?? null } };
+      const before = JSON.parse(committed) as {
+        removed?: Record<string, unknown>;
+        alsoRemoved?: Record<string, unknown>[];
+      };
+      const others = before.alsoRemoved ? { alsoRemoved: before.alsoRemoved } : {};
+      return { result: undefined, params: { removed: before.removed ?? null, ...others } };
     }
     throw new AppError('not_found', 'no such allow-list entry', { details: { kind, value } });
   });

@@ -560,6 +560,7 @@ describe('POST and DELETE /v1/allowlist', () => {
       kind: 'ip',
       value: '2001:db8::7',
       removed: {
+        key: 'ip:2001:db8::7',
         source: 'api',
         note: 'egress',
         addedBy: 'adm',
@@ -917,6 +918,33 @@ describe("an allow-list add's created: whether this request added the entry", ()
     expect(deletes).toEqual([{ outcome: 'ok', removed: 'adm' }]);
   });
 
+  it('a retried delete of two spellings answers, and logs, both as the commit removed them', async () => {
+    for (const value of ['retried.example', 'retried.example.']) {
+      await neo4j.driver.executeQuery(
+        `CREATE (:AllowlistEntry {key: 'email_domain:' + $value, kind: 'email_domain',
+                 value: $value, source: 'api'})`,
+        { value },
+      );
+    }
+    const db = new CommitsTwice(neo4j.driver);
+    const audit = new AuditLog(db, svc.ctx.cypher, svc.ctx.logger);
+    await removeAllowlistEntry(
+      db,
+      svc.ctx.cypher,
+      audit,
+      who,
+      '',
+      'email_domain',
+      'retried.example',
+    );
+    const logged = svc.logs
+      .filter((l) => l.includes('"action":"allowlist_delete"') && l.includes('retried.example'))
+      .map((l) => JSON.parse(l) as { params?: { alsoRemoved?: { key: string }[] } });
+    expect(logged.map((l) => l.params?.alsoRemoved?.map((e) => e.key))).toEqual([
+      ['email_domain:retried.example.'],
+    ]);
+  });
+
   it('two adds of a new value in the same millisecond: only the first created it', async () => {
     const audit = new AuditLog(svc.ctx.db, svc.ctx.cypher, svc.ctx.logger);
     const now = jest.spyOn(Date, 'now').mockReturnValue(Date.now());
@@ -1059,7 +1087,7 @@ describe('allow-list entries in an older spelling (review, 12-06)', () => {
       target: 'email_domain:legacy.example',
       outcome: 'ok',
       params: {
-        removed: { source: 'api', note: 'old' },
+        removed: { key: 'email_domain:legacy.example', source: 'api', note: 'old' },
         alsoRemoved: [
           { key: 'email_domain:LEGACY..example', source: 'api', note: 'old' },
           { key: 'email_domain:legacy.example.', source: 'api', note: 'old' },

@@ -520,6 +520,12 @@ describe('assertQueryText', () => {
       'CYPHER 5 runtime=slotted USE other RETURN 1 AS x',
       'MATCH (n) RETURN n UNION ALL USE other MATCH (n) RETURN n',
       'CALL () { USE other RETURN 1 AS one } RETURN one',
+      // after an importing WITH, which Neo4j 5 takes as the query's graph (a second review)
+      'WITH * USE other MATCH (n) RETURN n',
+      'UNWIND [1] AS x CALL { WITH x USE other MATCH (n) RETURN n } RETURN n',
+      'UNWIND [1] AS x CALL { WITH x AS x, 2 AS y USE (other) RETURN 1 AS n } RETURN n',
+      'UNWIND [1] AS x RETURN EXISTS { WITH x /* c */ USE other MATCH (n) RETURN n } AS e',
+      'EXPLAIN CYPHER 5 USE other RETURN 1 AS x',
     ]) {
       expect([q, reasonOf(q)]).toEqual([q, 'write_not_allowed:use']);
     }
@@ -537,6 +543,11 @@ describe('assertQueryText', () => {
       'WITH 1 AS use WITH use AS use RETURN use',
       'MATCH (n) RETURN DISTINCT use',
       'RETURN count(DISTINCT use) AS n',
+      // after the options before a query, as anywhere (a second review)
+      'CYPHER runtime=slotted WITH 1 AS use RETURN use',
+      'CYPHER runtime=slotted RETURN 1 AS use ORDER BY use',
+      'WITH 1 AS a, 2 AS use RETURN a, use',
+      'WITH 1 AS a WITH a, a AS use RETURN use',
       'WITH 1 AS `use` RETURN `use` LIMIT 1',
       "RETURN 'USE other' AS s // USE other\n",
     ]) {

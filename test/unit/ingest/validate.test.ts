@@ -200,8 +200,11 @@ describe('event validation', () => {
       'gmail.com\ufe0f',
       'gm\u034fail.com',
       'gmail.com\u{e0100}',
+      'gmai\u00adl.com',
     ])
       expect([odd, stored(odd)]).toEqual([odd, 'gmail.com']);
+    // an ignored character between a letter and its accent: composed all the same
+    expect(stored('e\u00ad\u0301xample.com')).toBe('\u00e9xample.com');
     for (const refused of ['..', '.', 'jane.doe@example.com', 'example .com', ' '])
       expect(stored(refused)).toEqual(['emailDomain']);
   });
