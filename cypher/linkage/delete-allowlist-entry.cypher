@@ -12,5 +12,8 @@ WITH done, e ORDER BY e.key = $keys[0] DESC, e.key
 WITH done, collect(e) AS found
 WITH done, found, head([e IN found | e {.key, .source, .note, .addedBy, .addedAt}]) AS removed,
      [e IN tail(found) | e {.key, .source, .note, .addedBy, .addedAt}] AS alsoRemoved
-FOREACH (e IN found | DETACH DELETE e)
-RETURN removed, alsoRemoved, done.params AS committedParams
+// a run after a commit that went through deletes nothing: an entry found now was added since
+FOREACH (e IN CASE WHEN done IS NULL THEN found ELSE [] END | DETACH DELETE e)
+RETURN CASE WHEN done IS NULL THEN removed END AS removed,
+       CASE WHEN done IS NULL THEN alsoRemoved ELSE [] END AS alsoRemoved,
+       done.params AS committedParams

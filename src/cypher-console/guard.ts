@@ -410,14 +410,14 @@ function transactionsAhead(toks: Token[]): Uint8Array {
  * 12-06: `RETURN use STARTS WITH 'a'` was refused as USE; `USE and.other` and
  * `WITH * USE other` were let through).
  */
-function atPartStart(toks: Token[], i: number): boolean {
+function atPartStart(toks: Token[], i: number, openOf: Int32Array): boolean {
   const before = toks[i - 1];
   if (before === undefined) return true;
   if (before.kind === 'other' && (before.text === '{' || before.text === ';')) return true;
   if (isWord(before, 'UNION')) return true;
   if ((isWord(before, 'ALL') || isWord(before, 'DISTINCT')) && isWord(toks[i - 2], 'UNION'))
     return true;
-  return prefixEnd(toks) === i || afterWithList(toks, i);
+  return prefixEnd(toks) === i || afterWithList(toks, i, openOf);
 }
 
 /** Where the options before a query end: EXPLAIN, PROFILE, CYPHER [version] (key=value)*. */
@@ -433,19 +433,81 @@ function prefixEnd(toks: Token[]): number {
   }
 }
 
-/** Whether token i comes right after `WITH` and a list of `*`, names and `name AS name`. */
-function afterWithList(toks: Token[], i: number): boolean {
+/**
+ * Whether token i comes right after `WITH` and a list of `*`, names, names in brackets
+ * (`(x)`, which Neo4j reads as x) and `… AS name`. A keyword that only looks like an item
+ * (`WITH DISTINCT use`, `WITH NOT use`, `, CASE use`) counts as one unless what follows
+ * `use` is no graph reference and clause (useClauseAhead): Neo4j takes `distinct` for a
+ * variable there too (review, 12-06).
+ */
+function afterWithList(toks: Token[], i: number, openOf: Int32Array): boolean {
+  const keyword = ['DISTINCT', 'NOT', 'CASE'].some((w) => isWord(toks[i - 1], w));
+  if (keyword && !useClauseAhead(toks, i, openOf)) return false;
   for (let j = i - 1; ; j--) {
-    const item = toks[j];
-    if (!(isName(item) || (item?.kind === 'other' && item.text === '*'))) return false;
+    j = nameStart(toks, j, openOf, true);
+    if (j < 0) return false;
     if (isWord(toks[j - 1], 'AS')) {
-      j -= 2;
-      if (!isName(toks[j])) return false;
+      j = nameStart(toks, j - 2, openOf, false);
+      if (j < 0) return false;
     }
     if (isWord(toks[j - 1], 'WITH')) return true;
     if (!(toks[j - 1]?.kind === 'other' && toks[j - 1]!.text === ',')) return false;
     j--;
   }
+}
+
+/**
+ * Where the WITH item ending at token j starts: a name, `*` (when `star`), or a name in
+ * brackets, `((x))`, which Neo4j reads as x; -1 when it is none of those.
+ */
+function nameStart(toks: Token[], j: number, openOf: Int32Array, star: boolean): number {
+  const t = toks[j];
+  if (isName(t) || (star && t?.kind === 'other' && t.text === '*')) return j;
+  let close = j;
+  let open = close >= 0 ? (openOf[close] as number) : -1;
+  const start = open;
+  while (open >= 0 && toks[open]?.text === '(' && toks[open]?.kind === 'other') {
+    if (open + 2 === close && isName(toks[open + 1])) return start;
+    if (openOf[close - 1] !== open + 1 || toks[open + 1]?.text !== '(') return -1;
+    close -= 1;
+    open += 1;
+  }
+  return -1;
+}
+
+/** Words a query part can go on with after a USE clause's graph reference. */
+const AFTER_USE_WORDS = new Set([...CLAUSE_WORDS, 'SHOW', 'TERMINATE', 'INSERT']);
+AFTER_USE_WORDS.delete('USE');
+
+/**
+ * Whether the tokens after the `use` at i read as a USE clause: a graph reference (a name,
+ * dotted names, `graph.byName(…)`, or one in brackets) and then a clause, `}` or the end.
+ */
+function useClauseAhead(toks: Token[], i: number, openOf: Int32Array): boolean {
+  let j = i + 1;
+  const closeOf = (o: number) => openOf.indexOf(o, o + 1);
+  if (toks[j]?.kind === 'other' && toks[j]!.text === '(') {
+    const close = closeOf(j);
+    if (close < 0) return true;
+    j = close + 1;
+  } else {
+    if (!isName(toks[j])) return false;
+    j++;
+    let dotted = false;
+    while (toks[j]?.text === '.' && toks[j]?.kind === 'other' && isName(toks[j + 1])) {
+      j += 2;
+      dotted = true;
+    }
+    if (dotted && toks[j]?.kind === 'other' && toks[j]!.text === '(') {
+      const close = closeOf(j);
+      if (close < 0) return true;
+      j = close + 1;
+    }
+  }
+  const t = toks[j];
+  if (t === undefined) return true;
+  if (t.kind === 'other') return t.text === '}' || t.text === ';';
+  return t.kind === 'word' && AFTER_USE_WORDS.has(t.text.toUpperCase());
 }
 
 export function assertQueryText(text: string): void {
@@ -479,7 +541,7 @@ export function assertQueryText(text: string): void {
         );
       }
     }
-    if (word === 'USE' && atPartStart(toks, i)) {
+    if (word === 'USE' && atPartStart(toks, i, (openOf ??= openers(toks)))) {
       const next = toks[i + 1];
       // a graph reference may be in brackets too: USE (other), USE (graph.byName($g))
       const bracketed = next?.kind === 'other' && next.text === '(';

@@ -107,6 +107,8 @@ export function canonicalDomain(domain: string): string {
       .normalize('NFKC')
       .replace(IDNA_DOTS, '.')
       .toLowerCase()
+      // lower-casing can make a pair NFKC left apart composable ('J' + caron is 'ǰ')
+      .normalize('NFC')
       .replace(/\.{2,}/g, '.')
       .replace(/^\.|\.$/g, '')
   );

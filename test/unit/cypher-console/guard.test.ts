@@ -526,6 +526,14 @@ describe('assertQueryText', () => {
       'UNWIND [1] AS x CALL { WITH x AS x, 2 AS y USE (other) RETURN 1 AS n } RETURN n',
       'UNWIND [1] AS x RETURN EXISTS { WITH x /* c */ USE other MATCH (n) RETURN n } AS e',
       'EXPLAIN CYPHER 5 USE other RETURN 1 AS x',
+      // a bracketed name is an importing item too; distinct, not and case may be variables
+      'UNWIND [1] AS x CALL { WITH (x) AS x USE other MATCH (n) RETURN n } RETURN n',
+      'UNWIND [1] AS x CALL { WITH ((x)) USE other MATCH (n) RETURN n } RETURN n',
+      'UNWIND [1] AS x CALL { WITH *, ( /*c*/ x ) AS x USE other RETURN 1 AS a } RETURN a',
+      'UNWIND [1] AS x RETURN COUNT { WITH (x), (x) AS y USE other MATCH (n) RETURN n } AS c',
+      'UNWIND [1] AS distinct CALL { WITH distinct USE other RETURN 1 AS a } RETURN a',
+      'UNWIND [1] AS not CALL { WITH not USE graph.byName($g) RETURN 1 AS a } RETURN a',
+      'UNWIND [1] AS case CALL { WITH case USE (other) SHOW INDEXES } RETURN 1',
     ]) {
       expect([q, reasonOf(q)]).toEqual([q, 'write_not_allowed:use']);
     }
@@ -548,6 +556,13 @@ describe('assertQueryText', () => {
       'CYPHER runtime=slotted RETURN 1 AS use ORDER BY use',
       'WITH 1 AS a, 2 AS use RETURN a, use',
       'WITH 1 AS a WITH a, a AS use RETURN use',
+      'UNWIND [1] AS use WITH DISTINCT use RETURN use',
+      'UNWIND [1] AS use WITH DISTINCT use AS u WHERE u > 0 RETURN u',
+      'UNWIND [1] AS use WITH DISTINCT use ORDER BY use LIMIT 1 MATCH (n) RETURN n',
+      'UNWIND [true] AS use WITH NOT use AS u RETURN u',
+      'UNWIND [1] AS use WITH use, NOT use IS NULL AS known RETURN known',
+      "UNWIND [1] AS use WITH CASE use WHEN 1 THEN 'a' ELSE 'b' END AS k RETURN k",
+      "UNWIND [1] AS use RETURN 'a' STARTS WITH CASE use WHEN 1 THEN 'a' END AS s",
       'WITH 1 AS `use` RETURN `use` LIMIT 1',
       "RETURN 'USE other' AS s // USE other\n",
     ]) {

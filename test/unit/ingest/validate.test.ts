@@ -205,6 +205,8 @@ describe('event validation', () => {
       expect([odd, stored(odd)]).toEqual([odd, 'gmail.com']);
     // an ignored character between a letter and its accent: composed all the same
     expect(stored('e\u00ad\u0301xample.com')).toBe('\u00e9xample.com');
+    // a capital that NFKC leaves apart from its accent is composed once lower-cased
+    expect(stored('J\u030c.com')).toBe(stored('\u01f0.com'));
     for (const refused of ['..', '.', 'jane.doe@example.com', 'example .com', ' '])
       expect(stored(refused)).toEqual(['emailDomain']);
   });
