@@ -476,29 +476,38 @@ function nameStart(toks: Token[], j: number, openOf: Int32Array, star: boolean):
 }
 
 /** Words a query part can go on with after a USE clause's graph reference. */
-const AFTER_USE_WORDS = new Set([...CLAUSE_WORDS, 'SHOW', 'TERMINATE', 'INSERT']);
+const AFTER_USE_WORDS = new Set([...CLAUSE_WORDS, 'SHOW', 'TERMINATE', 'INSERT', 'NODETACH']);
 AFTER_USE_WORDS.delete('USE');
+/** Words after a variable that no graph reference is: `DISTINCT use STARTS WITH …`. */
+const NOT_A_GRAPH = new Set('AS AND OR XOR IS IN STARTS ENDS CONTAINS'.split(' '));
 
 /**
- * Whether the tokens after the `use` at i read as a USE clause: a graph reference (a name,
- * dotted names, `graph.byName(…)`, or one in brackets) and then a clause, `}` or the end.
+ * Whether the tokens after the `use` at i read as a USE clause: `GRAPH` or not, a graph
+ * reference (a name, dotted names, `graph.byName(…)`, or one in brackets), then a clause,
+ * `}` or the end. A character Neo4j keeps inside a name but the tokens split at (a
+ * control or non-ASCII one, `pay€`) counts as a reference going on: refused.
  */
 function useClauseAhead(toks: Token[], i: number, openOf: Int32Array): boolean {
   let j = i + 1;
   const closeOf = (o: number) => openOf.indexOf(o, o + 1);
-  if (toks[j]?.kind === 'other' && toks[j]!.text === '(') {
+  const isOpen = (t: Token | undefined) => t?.kind === 'other' && t.text === '(';
+  // USE GRAPH other: the word is optional (review, 12-06)
+  if (isWord(toks[j], 'GRAPH') && (isName(toks[j + 1]) || isOpen(toks[j + 1]))) j++;
+  if (isOpen(toks[j])) {
     const close = closeOf(j);
     if (close < 0) return true;
     j = close + 1;
   } else {
-    if (!isName(toks[j])) return false;
+    const name = toks[j];
+    if (!isName(name) || (name?.kind === 'word' && NOT_A_GRAPH.has(name.text.toUpperCase())))
+      return false;
     j++;
     let dotted = false;
     while (toks[j]?.text === '.' && toks[j]?.kind === 'other' && isName(toks[j + 1])) {
       j += 2;
       dotted = true;
     }
-    if (dotted && toks[j]?.kind === 'other' && toks[j]!.text === '(') {
+    if (dotted && isOpen(toks[j])) {
       const close = closeOf(j);
       if (close < 0) return true;
       j = close + 1;
@@ -506,7 +515,7 @@ function useClauseAhead(toks: Token[], i: number, openOf: Int32Array): boolean {
   }
   const t = toks[j];
   if (t === undefined) return true;
-  if (t.kind === 'other') return t.text === '}' || t.text === ';';
+  if (t.kind === 'other') return t.text === '}' || t.text === ';' || !/^[\x20-\x7e]$/.test(t.text);
   return t.kind === 'word' && AFTER_USE_WORDS.has(t.text.toUpperCase());
 }
 

@@ -534,6 +534,12 @@ describe('assertQueryText', () => {
       'UNWIND [1] AS distinct CALL { WITH distinct USE other RETURN 1 AS a } RETURN a',
       'UNWIND [1] AS not CALL { WITH not USE graph.byName($g) RETURN 1 AS a } RETURN a',
       'UNWIND [1] AS case CALL { WITH case USE (other) SHOW INDEXES } RETURN 1',
+      // a third review: the optional GRAPH word, a name Neo4j reads whole, NODETACH
+      'UNWIND [1] AS distinct CALL { WITH distinct USE GRAPH other MATCH (n) RETURN n } RETURN n',
+      'UNWIND [1] AS case CALL { WITH case USE graph (other) RETURN 1 AS a } RETURN a',
+      "UNWIND [1] AS not CALL { WITH not USE GRAPH graph.byName('o') RETURN 1 AS a } RETURN a",
+      'UNWIND [1] AS distinct CALL { WITH distinct USE pay\u20ac MATCH (n) RETURN n } RETURN n',
+      'MATCH (distinct) CALL { WITH distinct USE other NODETACH DELETE distinct } RETURN 1 AS a',
     ]) {
       expect([q, reasonOf(q)]).toEqual([q, 'write_not_allowed:use']);
     }
@@ -563,6 +569,8 @@ describe('assertQueryText', () => {
       'UNWIND [1] AS use WITH use, NOT use IS NULL AS known RETURN known',
       "UNWIND [1] AS use WITH CASE use WHEN 1 THEN 'a' ELSE 'b' END AS k RETURN k",
       "UNWIND [1] AS use RETURN 'a' STARTS WITH CASE use WHEN 1 THEN 'a' END AS s",
+      "UNWIND ['a'] AS use WITH DISTINCT use STARTS WITH 'a' AS s RETURN s",
+      'UNWIND [1] AS use WITH DISTINCT use AS match RETURN match',
       'WITH 1 AS `use` RETURN `use` LIMIT 1',
       "RETURN 'USE other' AS s // USE other\n",
     ]) {
