@@ -404,20 +404,20 @@ function transactionsAhead(toks: Token[]): Uint8Array {
 /**
  * Whether token i is where a USE clause can stand (Neo4j 5: first in a query part, or
  * right after an importing WITH): the start of the text or of a subquery (`{`), after
- * UNION [ALL | DISTINCT], right after the options before a query (`CYPHER 5
+ * UNION [ALL | DISTINCT], right after the options before a query (token `prefix`: `CYPHER 5
  * runtime=slotted`, EXPLAIN, PROFILE), or right after a WITH list of plain names (`WITH *`,
  * `WITH x, y AS y`). Anywhere else a word is in a clause: an operand or a name (review,
  * 12-06: `RETURN use STARTS WITH 'a'` was refused as USE; `USE and.other` and
  * `WITH * USE other` were let through).
  */
-function atPartStart(toks: Token[], i: number, openOf: Int32Array): boolean {
+function atPartStart(toks: Token[], i: number, openOf: Int32Array, prefix: number): boolean {
   const before = toks[i - 1];
   if (before === undefined) return true;
   if (before.kind === 'other' && (before.text === '{' || before.text === ';')) return true;
   if (isWord(before, 'UNION')) return true;
   if ((isWord(before, 'ALL') || isWord(before, 'DISTINCT')) && isWord(toks[i - 2], 'UNION'))
     return true;
-  return prefixEnd(toks) === i || afterWithList(toks, i, openOf);
+  return prefix === i || afterWithList(toks, i, openOf);
 }
 
 /** Where the options before a query end: EXPLAIN, PROFILE, CYPHER [version] (key=value)*. */
@@ -532,6 +532,7 @@ export function assertQueryText(text: string): void {
   const toks = tokens(text);
   let ahead: Uint8Array | undefined; // made at the first `} IN`
   let openOf: Int32Array | undefined;
+  const prefix = prefixEnd(toks);
   for (let i = 0; i < toks.length; i++) {
     const t = toks[i] as Token;
     if (t.kind !== 'word') continue;
@@ -550,7 +551,7 @@ export function assertQueryText(text: string): void {
         );
       }
     }
-    if (word === 'USE' && atPartStart(toks, i, (openOf ??= openers(toks)))) {
+    if (word === 'USE' && atPartStart(toks, i, (openOf ??= openers(toks)), prefix)) {
       const next = toks[i + 1];
       // a graph reference may be in brackets too: USE (other), USE (graph.byName($g))
       const bracketed = next?.kind === 'other' && next.text === '(';

@@ -347,10 +347,10 @@ export async function removeAllowlistEntry(
       );
     }
     // Every spelling of the value goes: a run reads an older `gmail.com.` as gmail.com.
-    const stored = await tx.run(query(cypher, 'linkage/read-allowlist-keys-of-kind'), { kind });
+    const stored = await tx.run(query(cypher, 'linkage/read-allowlist-entries'));
     const spellings = stored.records
-      .filter((r) => listedForm(kind, String(r.get('value'))) === value)
-      .map((r) => String(r.get('key')));
+      .filter((r) => r.get('kind') === kind && listedForm(kind, String(r.get('value'))) === value)
+      .map((r) => entryKey(kind, String(r.get('value'))));
     const keys = [...new Set([key, ...spellings])];
     const res = await tx.run(query(cypher, 'linkage/delete-allowlist-entry'), { keys, auditId });
     const row = res.records[0];
