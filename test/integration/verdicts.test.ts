@@ -1097,6 +1097,40 @@ describe('allow-list entries in an older spelling (review, 12-06)', () => {
   });
 });
 
+describe("an allow-list entry stored in a spelling today's rules refuse (review, 12-07)", () => {
+  it('is deleted by its value as GET lists it; the same value not stored is still 400', async () => {
+    const value = 'legacy exa.example'; // a space: refused as a domain since ingest checks them
+    await neo4j.driver.executeQuery(
+      `CREATE (:AllowlistEntry {key: 'email_domain:' + $value, kind: 'email_domain',
+               value: $value, source: 'api', note: 'old', addedBy: 'adm', addedAt: 1})`,
+      { value },
+    );
+    const listed = await getJson(`${svc.url}/v1/allowlist`, auth('admin'));
+    expect(listed.body.entries).toContainEqual(
+      expect.objectContaining({ kind: 'email_domain', value, deletable: true }),
+    );
+    const remove = () =>
+      fetch(`${svc.url}/v1/allowlist`, {
+        method: 'DELETE',
+        headers: { ...auth('admin'), 'content-type': 'application/json' },
+        body: JSON.stringify({ kind: 'email_domain', value }),
+      });
+    expect((await remove()).status).toBe(204); // was 400: the value was validated first
+    expect((await allowlist()).map((e) => e.key)).not.toContain(`email_domain:${value}`);
+    const again = await remove();
+    expect(again.status).toBe(400);
+    expect(JSON.stringify(await again.json())).toContain('must be a domain');
+    const audited = (
+      await getJson(`${svc.url}/v1/audit?action=allowlist_delete&limit=1`, auth('admin'))
+    ).body.entries as { target: string; outcome: string; params: Record<string, unknown> }[];
+    expect(audited[0]).toMatchObject({
+      target: `email_domain:${value}`,
+      outcome: 'ok',
+      params: { removed: { key: `email_domain:${value}`, note: 'old' } },
+    });
+  });
+});
+
 describe('a retried benign verdict that allow-lists', () => {
   it('answers the entries its committed first run created as created, as its audit entry says', async () => {
     // Review, 12-03 (left open then): the second run of the function found the entries
