@@ -1,5 +1,5 @@
-# The Coterie service image. Neo4j runs in its own container (docker-compose.yml),
-# so NEO4J_URI is always set here and the embedded launcher is never used.
+# The Coterie service image. Neo4j runs in its own container (docker-compose.yml): the
+# image has no embedded launcher (neo4j-local/), so it needs NEO4J_URI and says so without.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 # swagger-ui-dist's @scarf/scarf reports each install unless told not to (package.json's

@@ -4,10 +4,10 @@
  * Neo4j started here and stopped with the process.
  */
 import path from 'node:path';
-import type { Config } from './config';
+import { type Config, ConfigError } from './config';
 import type { Logger } from './logger';
 import { type Database, openDatabase } from './neo4j';
-import { BOLT_PASSWORD_FILE, runningBoltUri, startLocalNeo4j } from './neo4j-local';
+import { BOLT_PASSWORD_FILE, findRepoRoot, runningBoltUri, startLocalNeo4j } from './neo4j-local';
 import { repoRoot } from './paths';
 
 /** Neo4j did not answer at start-up: a setting or a server to mend, not a crash. */
@@ -33,6 +33,21 @@ export interface ConnectOptions {
   buildLog?: (msg: string) => void;
 }
 
+/**
+ * The checkout holding the embedded launcher, or a ConfigError saying to set NEO4J_URI: an
+ * install without `neo4j-local/` (the Docker image) has only an external Neo4j to use.
+ */
+export function embeddedLauncherRoot(start?: string): string {
+  try {
+    return findRepoRoot(start);
+  } catch {
+    throw new ConfigError(
+      'NEO4J_URI is unset and this install has no embedded Neo4j (no neo4j-local/pom.xml, as ' +
+        'in the Docker image): set NEO4J_URI (and NEO4J_PASSWORD) to a Neo4j 5, e.g. bolt://neo4j:7687',
+    );
+  }
+}
+
 export async function connect(
   config: Config,
   logger: Logger,
@@ -44,6 +59,7 @@ export async function connect(
   let stopLocal: (() => Promise<string | null>) | undefined;
   let closing = false;
   if (uri === undefined || uri === '') {
+    embeddedLauncherRoot();
     const dataDir = path.resolve(repoRoot(), config.NEO4J_LOCAL_DATA_DIR);
     logger.info({ dataDir }, 'NEO4J_URI is unset: starting the embedded local Neo4j');
     const local = await startLocalNeo4j({
