@@ -184,6 +184,23 @@ function canonicalValue(kind: IdentifierKind, raw: string): string {
 }
 
 /**
+ * The value a DELETE names: its canonical form, or, for a value today's rules refuse, the
+ * value exactly as stored (an older graph's entry, which GET lists and every run applies
+ * as it is); 400 when it is neither.
+ */
+async function deletableValue(
+  db: Database,
+  cypher: CypherMap,
+  kind: IdentifierKind,
+  raw: string,
+): Promise<string> {
+  if (typeof normaliseValue(kind, raw) === 'string') return canonicalValue(kind, raw);
+  const stored = await readStoredAllowlist(db, cypher);
+  if (stored.some((e) => e.kind === kind && e.value === raw)) return raw;
+  return canonicalValue(kind, raw);
+}
+
+/**
  * Runs an allow-list change in a write transaction that also writes its audit entry
  * (outcome "ok"); a change that fails is audited afterwards with its error code. A value
  * that is not one of its kind is refused before this (400, not audited).
@@ -329,7 +346,7 @@ export async function removeAllowlistEntry(
   kind: IdentifierKind,
   rawValue: string,
 ): Promise<void> {
-  const value = canonicalValue(kind, rawValue);
+  const value = await deletableValue(db, cypher, kind, rawValue);
   const key = entryKey(kind, value);
   const record = {
     actor,
