@@ -238,8 +238,8 @@ export const accountProfileSchema = z
         z.object({
           model: z.string(),
           count: z.number(),
-          firstUse: z.number(),
-          lastUse: z.number(),
+          firstUse: epochMs(),
+          lastUse: epochMs(),
         }),
       ),
       modelCount: z.number().int(),

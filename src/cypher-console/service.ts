@@ -50,7 +50,10 @@ export const cypherRequestSchema = z
             code: 'custom',
             message: `query may hold at most ${QUERY_MAX_ARITHMETIC} arithmetic or concatenation operators (+ - * / % ^ ||; a relationship's dashes count)`,
           });
-      }),
+      })
+      .describe(
+        `nested at most ${QUERY_MAX_NESTING} levels (brackets, CASE … END, and NOT, - or + in a row), with at most ${QUERY_MAX_XOR} XOR and ${QUERY_MAX_ARITHMETIC} arithmetic or concatenation operators outside strings and comments (400 validation_failed otherwise)`,
+      ),
     params: z
       .record(z.string(), z.unknown())
       .default({})
@@ -60,7 +63,10 @@ export const cypherRequestSchema = z
       })
       .refine((p) => Buffer.byteLength(JSON.stringify(p)) <= PARAMS_MAX_BYTES, {
         message: `params may take at most ${PARAMS_MAX_BYTES} bytes of JSON`,
-      }),
+      })
+      .describe(
+        `at most ${PARAMS_MAX_DEPTH} levels deep and ${PARAMS_MAX_BYTES} bytes of JSON (400 validation_failed otherwise)`,
+      ),
   })
   .strict()
   .meta({ id: 'CypherRequest' });

@@ -15,7 +15,7 @@ import {
 import { Router } from 'express';
 import swaggerUi from 'swagger-ui-express';
 import { z } from 'zod';
-import { ROLES } from './auth';
+import { ROLES, type Role } from './auth';
 import { isIngestBatch } from './rate-limit';
 import { BODY_METHODS, notFound } from './http';
 import {
@@ -77,7 +77,7 @@ const ERRORS: Record<number, string> = {
   429: 'more than API_RATE_LIMIT_PER_MINUTE requests in a minute for this API key (too_many_requests; Retry-After says when), or too many analyst queries running at once, in the process or for this key (too_many_queries; details.scope)',
   413: 'too large (payload_too_large)',
   415: 'body not sent as JSON (content-type other than application/json), in a charset outside UTF-8/16/32, or compressed otherwise than gzip, deflate or br (unsupported_media_type)',
-  503: 'Neo4j unreachable (database_unavailable) or busy past retries (database_busy); or not_ready: /readyz with Neo4j down, migrations pending or the service stopping, a linkage run asked for while the service shuts down',
+  503: 'Neo4j unreachable (database_unavailable) or busy past retries (database_busy); or not_ready: /readyz with Neo4j down, migrations pending or the service stopping, a linkage run asked for, or an investigation or Cypher query sent, while the service shuts down',
   504: 'query ran past its time limit (query_timeout)',
   500: 'a fault of the service (internal): logged with its cause; the answer carries a fixed message',
 };
@@ -149,8 +149,16 @@ function replayedHeader(what: string) {
   });
 }
 
+/**
+ * An operation behind a key: the roles its route's requireRole lets in, admin always among
+ * them, as `x-roles` and in its description (test/integration/auth.test.ts holds each to the
+ * route's 403s).
+ */
+function keyed(role: Role) {
+  return { security: [{ bearerAuth: [] }], 'x-roles': [...new Set([role, 'admin'])].sort() };
+}
+
 function paths(): RouteConfig[] {
-  const bearer = [{ bearerAuth: [] }];
   const investigationInfo = z.object({
     name: z.string(),
     description: z.string(),
@@ -201,15 +209,15 @@ function paths(): RouteConfig[] {
     {
       method: 'get',
       path: '/metrics',
-      summary: 'Prometheus metrics; role metrics (a scraper key) or admin',
-      security: bearer,
+      summary: 'Prometheus metrics (for a scraper key)',
+      ...keyed('metrics'),
       responses: { 200: { description: 'text exposition format' }, ...errors(401, 403) },
     },
     {
       method: 'post',
       path: '/v1/events',
-      summary: 'Ingest a batch of events (all-or-nothing); role ingest',
-      security: bearer,
+      summary: 'Ingest a batch of events (all-or-nothing)',
+      ...keyed('ingest'),
       request: {
         headers: idempotencyKeyHeader(
           "the client's name for this batch: a resend under it (same caller, same events) within INGEST_EVENT_ID_RETENTION_DAYS is answered with the first request's counts and writes nothing; another batch under it is 422 idempotency_key_reused",
@@ -239,8 +247,8 @@ function paths(): RouteConfig[] {
     {
       method: 'post',
       path: '/v1/linkage/runs',
-      summary: 'Start a linkage run in the background; role admin',
-      security: bearer,
+      summary: 'Start a linkage run in the background',
+      ...keyed('admin'),
       request: {
         body: {
           content: {
@@ -264,7 +272,7 @@ function paths(): RouteConfig[] {
       method: 'get',
       path: '/v1/linkage/runs',
       summary: 'Recent linkage runs, newest first, and the current run id',
-      security: bearer,
+      ...keyed('analyst'),
       request: { query: listQuery },
       responses: {
         200: json(
@@ -278,7 +286,7 @@ function paths(): RouteConfig[] {
       method: 'get',
       path: '/v1/linkage/runs/{id}',
       summary: 'A linkage run: status, phase, progress, per-phase timings, stats',
-      security: bearer,
+      ...keyed('analyst'),
       request: { params: runIdParam },
       responses: { 200: json(runStatus, 'the run'), ...errors(400, 401, 403, 404) },
     },
@@ -286,7 +294,7 @@ function paths(): RouteConfig[] {
       method: 'get',
       path: '/v1/allowlist',
       summary: 'Allow-listed shared values (config, API and benign verdicts)',
-      security: bearer,
+      ...keyed('analyst'),
       responses: {
         200: json(z.object({ entries: z.array(allowlistEntry) }), 'entries'),
         ...errors(401, 403),
@@ -295,8 +303,8 @@ function paths(): RouteConfig[] {
     {
       method: 'post',
       path: '/v1/allowlist',
-      summary: 'Allow-list a shared value for the next run; role admin',
-      security: bearer,
+      summary: 'Allow-list a shared value for the next run',
+      ...keyed('admin'),
       request: {
         body: {
           required: true,
@@ -316,10 +324,10 @@ function paths(): RouteConfig[] {
     {
       method: 'delete',
       path: '/v1/allowlist',
-      summary: 'Remove a stored allow-list entry (body or query {kind, value}); role admin',
+      summary: 'Remove a stored allow-list entry (body or query {kind, value})',
       description:
-        'The entry as the query string (`kind` and `value` both required there unless the body holds the entry), or as a JSON body of both, which is read instead of the query when it has `kind`. A value LINKAGE_ALLOWLIST lists is 409.',
-      security: bearer,
+        'The entry as the query string (`kind` and `value` both required there unless the body holds the entry), or as a JSON body of both; with `kind` in the body the query must be empty (400 otherwise). A value LINKAGE_ALLOWLIST lists is 409.',
+      ...keyed('admin'),
       request: {
         // Optional here: a body with `kind` carries the entry instead (linkage/routes.ts).
         query: entryKeyInput.partial(),
@@ -331,7 +339,7 @@ function paths(): RouteConfig[] {
       method: 'get',
       path: '/v1/accounts/{id}/cluster',
       summary: "An account's cluster in the current run (cached per run)",
-      security: bearer,
+      ...keyed('analyst'),
       request: { params: accountIdParam },
       responses: { 200: json(membershipSchema, 'membership'), ...errors(400, 401, 403, 404, 504) },
     },
@@ -339,7 +347,7 @@ function paths(): RouteConfig[] {
       method: 'get',
       path: '/v1/accounts/{id}',
       summary: 'An account: identifiers with counts, activity, cluster',
-      security: bearer,
+      ...keyed('analyst'),
       request: { params: accountIdParam },
       responses: { 200: json(accountProfileSchema, 'profile'), ...errors(400, 401, 403, 404, 504) },
     },
@@ -348,7 +356,7 @@ function paths(): RouteConfig[] {
       path: '/v1/clusters',
       summary:
         'Clusters of the current run in rank order (riskiest first, then larger, then id), keyset-paged',
-      security: bearer,
+      ...keyed('analyst'),
       request: { query: listClustersQuery },
       responses: {
         200: json(clusterListSchema, 'a page'),
@@ -363,7 +371,7 @@ function paths(): RouteConfig[] {
       method: 'get',
       path: '/v1/clusters/{id}',
       summary: 'A cluster: members (paged), shared identifiers, signals, history and verdicts',
-      security: bearer,
+      ...keyed('analyst'),
       request: {
         params: clusterIdParam,
         query: clusterDetailQuery,
@@ -383,7 +391,7 @@ function paths(): RouteConfig[] {
       summary: 'A cluster of the current run as nodes and edges (capped) for a graph view',
       description:
         'Current run only: a cluster no longer current, which GET /v1/clusters/{id} still shows from the last run that had it, is 404 not_found here.',
-      security: bearer,
+      ...keyed('analyst'),
       request: { params: clusterIdParam },
       responses: { 200: json(clusterGraphSchema, 'the graph'), ...errors(401, 403, 404, 504) },
     },
@@ -391,7 +399,7 @@ function paths(): RouteConfig[] {
       method: 'post',
       path: '/v1/clusters/{id}/verdict',
       summary: 'Record a verdict on a cluster of the current run (audited)',
-      security: bearer,
+      ...keyed('analyst'),
       request: {
         params: clusterIdParam,
         headers: idempotencyKeyHeader(
@@ -414,7 +422,7 @@ function paths(): RouteConfig[] {
       method: 'get',
       path: '/v1/verdicts',
       summary: 'Export verdicts, oldest first, keyset-paged',
-      security: bearer,
+      ...keyed('analyst'),
       request: { query: listVerdictsQuery },
       responses: { 200: json(verdictListSchema, 'a page'), ...errors(400, 401, 403, 504) },
     },
@@ -422,8 +430,8 @@ function paths(): RouteConfig[] {
       method: 'get',
       path: '/v1/audit',
       summary:
-        'The audit trail (investigations, ad-hoc Cypher, verdicts, allow-list changes), newest first; admin',
-      security: bearer,
+        'The audit trail (investigations, ad-hoc Cypher, verdicts, allow-list changes), newest first',
+      ...keyed('admin'),
       request: { query: listAuditQuery },
       responses: { 200: json(auditListSchema, 'a page'), ...errors(400, 401, 403, 504) },
     },
@@ -431,7 +439,7 @@ function paths(): RouteConfig[] {
       method: 'get',
       path: '/v1/investigations',
       summary: 'Saved investigations with their parameters',
-      security: bearer,
+      ...keyed('analyst'),
       responses: {
         200: json(z.object({ investigations: z.array(investigationInfo) }), 'the catalog'),
         ...errors(401, 403),
@@ -442,7 +450,7 @@ function paths(): RouteConfig[] {
       path: '/v1/investigations/{name}',
       summary: 'Run a saved investigation (read-only, timeout, row cap; audited)',
       description: 'The body holds the parameters GET /v1/investigations lists for that name.',
-      security: bearer,
+      ...keyed('analyst'),
       request: {
         params: investigationNameParam,
         body: { content: { 'application/json': { schema: jsonObject } } },
@@ -469,8 +477,8 @@ function paths(): RouteConfig[] {
       method: 'post',
       path: '/v1/cypher',
       summary:
-        'Ad-hoc read-only Cypher with parameters (timeout, row cap; audited). Analysts and admins, or as CYPHER_CONSOLE says: admins only, or off (403)',
-      security: bearer,
+        'Ad-hoc read-only Cypher with parameters (timeout, row cap; audited); CYPHER_CONSOLE=admin leaves it to admins, =off to no one (403)',
+      ...keyed('analyst'),
       request: {
         body: { required: true, content: { 'application/json': { schema: cypherRequestSchema } } },
       },
@@ -514,6 +522,14 @@ function withCommonErrors(route: RouteConfig): RouteConfig {
   return { ...route, responses };
 }
 
+/** The roles an operation lets in, said in its description too (most readers look there). */
+function withRoles(route: RouteConfig): RouteConfig {
+  const roles = (route as { 'x-roles'?: string[] })['x-roles'];
+  if (!roles) return route;
+  const said = `Roles: ${roles.join(', ')} (any other key is 403 forbidden).`;
+  return { ...route, description: route.description ? `${route.description} ${said}` : said };
+}
+
 type Document = ReturnType<OpenApiGeneratorV31['generateDocument']>;
 
 let cached: Document | undefined;
@@ -526,7 +542,7 @@ export function openApiDocument() {
     scheme: 'bearer',
     description: `API key; roles ${ROLES.join(', ')}`,
   });
-  for (const route of paths()) registry.registerPath(withCommonErrors(route));
+  for (const route of paths()) registry.registerPath(withCommonErrors(withRoles(route)));
   const doc = new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
     info: {

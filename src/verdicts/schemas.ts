@@ -13,7 +13,7 @@ export const verdictRequestSchema = z
       .boolean()
       .default(false)
       .describe(
-        "benign only, admin key only (403 allowlist_requires_admin otherwise): allow-list the cluster's shared values (of run `runId`) for the next run",
+        "benign only, admin key only (403 forbidden, details.reason allowlist_requires_admin, otherwise): allow-list the cluster's shared values (of run `runId`) for the next run",
       ),
     runId: z
       .string()
@@ -82,7 +82,7 @@ export const auditListSchema = z
         outcome: z
           .string()
           .describe(
-            '"ok" or the error code it ended with; "started" while an investigation or Cypher query runs, and for good if it never ended',
+            '"ok" or the error code it ended with; "outcome_unknown" when a verdict\'s or allow-list change\'s write failed (503, 500) after it may have committed, the code in params.error; "started" while an investigation or Cypher query runs, and for good if it never ended',
           ),
         at: epochMs(),
         endedAt: epochMs()

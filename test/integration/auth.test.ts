@@ -173,7 +173,9 @@ describe('with API keys configured', () => {
     const res = await fetch(`${svc.url}/openapi.json`, {
       headers: { authorization: `Bearer ${KEYS.analyst}` },
     });
-    const doc = (await res.json()) as { paths: Record<string, Record<string, unknown>> };
+    const doc = (await res.json()) as {
+      paths: Record<string, Record<string, { 'x-roles'?: string[]; description?: string }>>;
+    };
     const documented = Object.entries(doc.paths).flatMap(([template, ops]) =>
       Object.keys(ops).map((m) => `${m.toUpperCase()} ${template}`),
     );
@@ -190,6 +192,18 @@ describe('with API keys configured', () => {
       return ops.length === 1 ? ops[0] : `${r.method} ${r.path} fits ${ops.length} operations`;
     });
     expect([...new Set([...called, ...OPEN])].sort()).toEqual([...documented].sort());
+    // Each says the roles the route lets in, the ones the 403s above name (OpenAPI review,
+    // 12-07: 13 of them said none).
+    ROUTES.forEach((r, i) => {
+      const [method, template] = called[i]!.split(' ') as [string, string];
+      const op = doc.paths[template]![method.toLowerCase()]!;
+      const allowed = [...r.allowed].sort();
+      expect([called[i], op['x-roles'], op.description]).toEqual([
+        called[i],
+        allowed,
+        expect.stringContaining(`Roles: ${allowed.join(', ')} (`),
+      ]);
+    });
     // Not vacuous: the document lists the run trigger, and a path fits only its template.
     expect(documented).toContain('POST /v1/linkage/runs');
     expect(fits('/v1/clusters/{id}', '/v1/clusters/c-ring/graph')).toBe(false);

@@ -185,6 +185,16 @@ describe('query parameters', () => {
     });
     await remove.text(); // read: an unread body keeps the socket open
     expect(remove.status).toBe(400);
+    // the entry in the body and in the query as well: 400, as the document says
+    const both = await fetch(`${svc.url}/v1/allowlist?kind=ip&value=192.0.2.1`, {
+      method: 'DELETE',
+      headers: { ...auth('admin'), 'content-type': 'application/json' },
+      body: JSON.stringify({ kind: 'ip', value: '192.0.2.1' }),
+    });
+    expect([both.status, JSON.stringify(await both.json())]).toEqual([
+      400,
+      expect.stringContaining('unknown parameters'),
+    ]);
     // The documented ones still work.
     const ok = await getJson(`${svc.url}/v1/clusters?flagged=true&limit=5`, auth('analyst'));
     expect(ok.status).toBe(200);

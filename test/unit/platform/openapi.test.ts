@@ -113,7 +113,7 @@ describe('documented query parameters', () => {
       expect.objectContaining({ required: ['kind', 'value'] }),
     );
     expect(op.description).toMatch(/query string.*required.*unless the body/);
-    expect(op.description).toMatch(/body.*when it has `kind`/);
+    expect(op.description).toMatch(/with `kind` in the body the query must be empty \(400/);
   });
 
   it('marks a body required where the route refuses its absence (400), optional where it reads {} (review, 12-06)', () => {
