@@ -56,6 +56,7 @@ export class Investigations {
           ...(p.min !== undefined ? { min: p.min } : {}),
           ...(p.max !== undefined ? { max: p.max } : {}),
         })),
+        checks: inv.checks.map(([a, b, op]) => ({ a, op, b })),
         ...(inv.aged ? { aged: inv.aged } : {}),
       }));
   }

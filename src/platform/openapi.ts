@@ -176,6 +176,11 @@ function paths(): RouteConfig[] {
         max: z.number().optional().describe('highest value allowed (numbers)'),
       }),
     ),
+    checks: z
+      .array(z.object({ a: z.string(), op: z.enum(['<', '!=']), b: z.string() }))
+      .describe(
+        'rules between two parameters, judged when both are given, else 400 validation_failed: `<`, a below b (numbers or date-times); `!=`, two different values',
+      ),
     aged: z
       .object({ kind: z.enum([...AGEABLE_KINDS, ...AGED_LIST_MODES]), column: z.string() })
       .optional()

@@ -100,6 +100,7 @@ describe('GET /v1/investigations', () => {
       name: string;
       description: string;
       params: unknown[];
+      checks: unknown[];
     }[];
     expect(list.map((i) => i.name)).toEqual([
       'accounts-sharing-payment-method',
@@ -117,6 +118,14 @@ describe('GET /v1/investigations', () => {
       { name: 'minSignups', type: 'int', required: false, default: 5, min: 1 },
       { name: 'limit', type: 'int', required: false, default: 100, min: 1, max: 10000 },
     ]);
+    // the rules between two parameters, which a client met only as a 400 (review, 12-07)
+    expect(list.find((i) => i.name === 'signup-bursts')?.checks).toEqual([
+      { a: 'from', op: '<', b: 'to' },
+    ]);
+    expect(list.find((i) => i.name === 'shortest-identifier-chain')?.checks).toEqual([
+      { a: 'fromAccountId', op: '!=', b: 'toAccountId' },
+    ]);
+    expect(list.find((i) => i.name === 'ip-neighbourhood')?.checks).toEqual([]);
     for (const i of list) expect(i.description.length).toBeGreaterThan(10);
   });
 });
