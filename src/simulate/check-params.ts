@@ -6,6 +6,7 @@
  * the shape of its default, and the few that need more by name; the first problem is
  * thrown, naming the key.
  */
+import { EARLIEST_AT, MAX_FUTURE_HOURS } from '../ingest/event-schema';
 import type { SimParams } from './params';
 
 /** Numbers that are shares or per-day shares: within [0, 1]. */
@@ -154,6 +155,10 @@ function checkRecords(key: string, value: unknown, def: object): void {
   }
 }
 
+const DAY_MS = 86_400_000;
+const EARLIEST_EVENT_MS = Date.parse(EARLIEST_AT);
+const MIN_DAYS = 8;
+
 /** The window holds what happens in it: the release, and every campaign's sign-ups. */
 function checkWindow(p: SimParams): void {
   const start = /^\d{4}-\d{2}-\d{2}$/.test(p.startDate)
@@ -161,7 +166,26 @@ function checkWindow(p: SimParams): void {
     : null;
   if (!start || Number.isNaN(start.getTime()) || start.toISOString().slice(0, 10) !== p.startDate)
     fail('startDate', p.startDate, 'a date YYYY-MM-DD');
-  if (!Number.isInteger(p.days)) fail('days', p.days, 'a whole number of days');
+  // Ingest refuses events before 2000 or more than 24 h ahead: such a world would be
+  // refused line by line (review, 12-07).
+  if (start.getTime() - p.preWindowDays * DAY_MS < EARLIEST_EVENT_MS)
+    fail(
+      'preWindowDays',
+      p.preWindowDays,
+      `days that keep sign-ups from 2000-01-01 on (startDate ${p.startDate} less them), as ingest refuses earlier events`,
+    );
+  if (!Number.isInteger(p.days) || p.days < MIN_DAYS)
+    fail(
+      'days',
+      p.days,
+      `a whole number of days, at least ${MIN_DAYS} (a campus burst signs up from day 5 08:00 over 2 days; a hackathon from day 3 lasts 48 h)`,
+    );
+  if (start.getTime() + p.days * DAY_MS > Date.now() + MAX_FUTURE_HOURS * 3_600_000)
+    fail(
+      'startDate',
+      p.startDate,
+      `a date whose ${p.days}-day window ends within ${MAX_FUTURE_HOURS} hours of now, as ingest refuses events further ahead`,
+    );
   if (!Number.isInteger(p.releaseDay) || p.releaseDay >= p.days)
     fail('releaseDay', p.releaseDay, `a whole day within the window (below days, ${p.days})`);
   if (p.releaseHourUtc >= 24) fail('releaseHourUtc', p.releaseHourUtc, 'an hour in [0, 24)');

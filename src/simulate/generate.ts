@@ -207,11 +207,17 @@ export class Generator {
     const t = Math.floor(a.signupMs / 1000) * 1000;
     out.push(t, signupLine(a, t));
     // The first payment follows within minutes, on the same UTC day (keeps days sorted);
-    // after the sign-up's last second of a day, the next day's first second (its batch).
+    // after the sign-up's last second of a day, the next day's first second: the next
+    // day's batch, or before the window the prologue's own, which holds all those days
+    // (carried, it came after the whole prologue: review, 12-07).
     const dayEnd = this.pop.startMs + (Math.floor((t - this.pop.startMs) / DAY) + 1) * DAY;
     const pt = Math.min(dayEnd - 1000, t + 1000 + Math.floor(this.rng.next() * 20) * MINUTE);
     if (pt > t) out.push(pt, paymentLine(a, a.payment, 1, pt));
-    else this.carry.push(dayEnd, paymentLine(a, a.payment, 1, dayEnd));
+    else
+      (dayEnd < this.pop.startMs ? out : this.carry).push(
+        dayEnd,
+        paymentLine(a, a.payment, 1, dayEnd),
+      );
   }
 
   private request(a: Account, t: number): string {

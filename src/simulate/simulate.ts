@@ -65,7 +65,9 @@ export async function simulate(opts: SimulateOptions): Promise<SimulateResult> {
     await writeFile(partial(files.params), JSON.stringify(p, null, 2) + '\n');
     for (const f of [files.events, files.truth, files.params]) await rename(partial(f), f);
   } catch (err) {
+    // Closed before the rm: a file still opening would be created after it (review, 12-07).
     file.destroy();
+    await finished(file).catch(() => undefined);
     await Promise.all(Object.values(files).map((f) => rm(partial(f), { force: true })));
     throw err;
   }

@@ -51,6 +51,20 @@ describe('simulator parameter checks', () => {
     [{ companyEgressSubnets: 1.5 }, 'companyEgressSubnets must be a whole number of /24s'],
     [{ subgroupSize: [20, 150] }, 'subgroupSize is unknown'], // a campaign field, not top level
     [{ bogus: 1 }, 'bogus is unknown'],
+    // a third review's (12-07): worlds whose every line ingest refuses, or accounts without events
+    [
+      { startDate: '1990-01-01' },
+      'preWindowDays must be days that keep sign-ups from 2000-01-01 on',
+    ],
+    [{ preWindowDays: 12_000 }, 'preWindowDays must be days that keep sign-ups from 2000-01-01 on'],
+    [
+      { startDate: '2999-01-01' },
+      'startDate must be a date whose 90-day window ends within 24 hours',
+    ],
+    [
+      { days: 7, releaseDay: 0, campaignSignupDays: [0, 0] },
+      'days must be a whole number of days, at least 8',
+    ],
   ])('refuses %j', (overrides, message) => {
     expect(refused(overrides)).toContain(`simulator parameter ${message}`);
   });

@@ -8,6 +8,7 @@ import { gunzipSync } from 'node:zlib';
 import { eventSchema } from '../../../src/ingest/event-schema';
 import { canonicalIp, subnetOf } from '../../../src/ingest/subnet';
 import { hammingHex, simhash } from '../../../src/ingest/simhash';
+import { Generator } from '../../../src/simulate/generate';
 import { WEBMAIL } from '../../../src/simulate/identity';
 import { simulate } from '../../../src/simulate';
 import { DEFAULTS, type SimParams, effectiveParams } from '../../../src/simulate/params';
@@ -970,6 +971,29 @@ describe('simulate', () => {
       }
     }
     expect(early.slice(0, 3)).toEqual([]);
+  });
+
+  it("writes a pre-window sign-up in its day's last second before its payment, both in the prologue (review, 12-07)", () => {
+    // Its payment, at the next midnight, was carried to day 0's batch: after the whole
+    // prologue, up to preWindowDays out of time order (1–6 accounts at scales 0.5–5).
+    const p = effectiveParams(0.002, 42);
+    const pop = buildPopulation(p);
+    const a = pop.accounts.find((x) => x.signupMs < pop.startMs - 2 * DAY);
+    if (!a) throw new Error('no account signed up before the window');
+    a.signupMs = Math.floor(a.signupMs / DAY) * DAY + DAY - 400; // 23:59:59.6
+    const gen = new Generator(p, pop);
+    const at = (lines: string[]) =>
+      lines.map((l) => JSON.parse(l) as { type: string; accountId: string; at: string });
+    const prologue = at(gen.prologue());
+    const mine = prologue.filter((e) => e.accountId === a.id).map((e) => [e.type, e.at]);
+    const midnight = new Date(Math.floor(a.signupMs / DAY) * DAY + DAY).toISOString();
+    expect(mine).toEqual([
+      ['signup', expect.stringMatching(/T23:59:59/)],
+      ['payment', midnight.replace('.000Z', 'Z')],
+    ]);
+    const times = prologue.map((e) => e.at);
+    expect(times).toEqual([...times].sort());
+    expect(at(gen.day(0)).filter((e) => e.accountId === a.id && e.type === 'payment')).toEqual([]);
   });
 
   it("keeps a benign account's hourly rate on its sign-up day: what falls before the sign-up is not squeezed after it (review, 12-05)", () => {
