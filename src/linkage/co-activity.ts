@@ -16,7 +16,7 @@
  *
  * Candidates come from MinHash banding, never from all pairs: per account
  * coActivityBands × 2 min-hashes of its active hours, each band of two a key; accounts
- * sharing a key are candidates (two sets of Jaccard J share a band with probability
+ * sharing a key and a subnet of their prefixes (bandPairs) are candidates (two sets of Jaccard J share a band with probability
  * 1 − (1 − J²)^bands: 0.53 at J = 0.3 with 8 bands, 0.08 at 0.1). A key shared by more
  * than maxWhole accounts gives a star through one of them instead of all its pairs.
  * Candidates are kept in a typed array (8 bytes each), sorted, and each checked once.
@@ -91,7 +91,16 @@ export function coActivity(
   };
   // In a function of its own, so that `check` (kept by build to its end) does not keep
   // the banding's arrays alive.
-  const { candidates, a, b } = bandPairs(n, hours, takers, opts, maxWhole, packLimit, check);
+  const { candidates, a, b } = bandPairs(
+    n,
+    hours,
+    subnets,
+    takers,
+    opts,
+    maxWhole,
+    packLimit,
+    check,
+  );
   return { hours, accounts: takers.length, a, b, candidates, check };
 }
 
@@ -136,13 +145,19 @@ function activeHours(
 
 /**
  * The candidate pairs MinHash banding gives, checked. Per taking-part account, each band
- * is a 32-bit key of two min-hashes of its hours; accounts are grouped by key band by
- * band (a key of one band never meets another band's), so an account is in each band's
- * groups once and two unrelated accounts meet by chance with probability 2⁻³² a band.
+ * is a 32-bit key of two min-hashes of its hours, and the account is grouped, band by
+ * band, under that key with each subnet of its prefix: the first (subnets − coUseMinSubnets
+ * + 1) of its ascending subnet ids. Two accounts sharing coUseMinSubnets subnets share a
+ * prefix subnet (the smallest they share is in both prefixes), so they meet wherever their
+ * band keys do; accounts with no subnet in common never meet (keyed on hours alone, any
+ * two with alike hours did: 197 candidates an account, none co-active, among 80,000 on
+ * subnets of their own; review, 12-07). Unrelated accounts meet by chance with
+ * probability 2⁻³² an entry.
  */
 function bandPairs(
   n: number,
   hours: { start: Int32Array; value: Int32Array },
+  subnets: { start: Int32Array; value: Int32Array },
   takers: number[],
   opts: CoActivityOptions,
   maxWhole: number,
@@ -170,6 +185,37 @@ function bandPairs(
         ((mins[2 * band] as number) ^ fmix32(mins[2 * band + 1] as number)) >>> 0,
       );
   }
+  // Entries (taker, prefix subnet), takers ascending: at most
+  // coUseMaxPerKind − coUseMinSubnets + 1 an account.
+  const prefixEnd = (a: number): number =>
+    (subnets.start[a + 1] as number) - opts.coUseMinSubnets + 1;
+  let E = 0;
+  for (const a of takers) E += prefixEnd(a) - (subnets.start[a] as number);
+  const entryTaker = new Int32Array(E);
+  const entrySubnet = new Int32Array(E);
+  for (let t = 0, e = 0; t < T; t++) {
+    const a = takers[t] as number;
+    for (let i = subnets.start[a] as number; i < prefixEnd(a); i++, e++) {
+      entryTaker[e] = t;
+      entrySubnet[e] = subnets.value[i] as number;
+    }
+  }
+  const subnetMix = Uint32Array.from(entrySubnet, (v) => fmix32((v ^ seedMix ^ 0x3c6ef372) >>> 0));
+  /** The smallest subnet in both accounts' prefixes, or −1. */
+  const firstShared = (a: number, b: number): number => {
+    let i = subnets.start[a] as number;
+    let j = subnets.start[b] as number;
+    const iEnd = prefixEnd(a);
+    const jEnd = prefixEnd(b);
+    while (i < iEnd && j < jEnd) {
+      const x = subnets.value[i] as number;
+      const y = subnets.value[j] as number;
+      if (x === y) return x;
+      if (x < y) i++;
+      else j++;
+    }
+    return -1;
+  };
 
   // Candidates within each run of one key, as a·n + b; a pair in several bands comes
   // several times, so they are sorted and each checked once (a typed array, not a Set:
@@ -184,39 +230,64 @@ function bandPairs(
     }
     pending[count++] = a * n + b;
   };
-  // One band at a time, takers in (key, t) order: packed as key·T + t in a Float64 sort
-  // while that stays below 2^53 (T ≤ 2^21), else an index sort by comparison (slower).
-  const packed = T <= Math.min(packLimit, 2 ** 21);
-  const order = new Float64Array(packed ? T : 0);
-  const byKey = new Int32Array(packed ? 0 : T);
+  // One band at a time, entries in (key, e) order: packed as key·E + e in a Float64 sort
+  // while that stays below 2^53 (E ≤ 2^21), else an index sort by comparison (slower).
+  const packed = E <= Math.min(packLimit, 2 ** 21);
+  const order = new Float64Array(packed ? E : 0);
+  const byKey = new Int32Array(packed ? 0 : E);
+  const k = new Uint32Array(E);
   for (let band = 0; band < bands; band++) {
-    const k = keys.subarray(band * T, band * T + T);
+    const bandKeys = keys.subarray(band * T, band * T + T);
+    for (let e = 0; e < E; e++)
+      k[e] = fmix32(
+        ((bandKeys[entryTaker[e] as number] as number) ^ (subnetMix[e] as number)) >>> 0,
+      );
     if (packed) {
-      for (let t = 0; t < T; t++) order[t] = (k[t] as number) * T + t;
+      for (let e = 0; e < E; e++) order[e] = (k[e] as number) * E + e;
       order.sort();
     } else {
-      for (let t = 0; t < T; t++) byKey[t] = t;
+      for (let e = 0; e < E; e++) byKey[e] = e;
       byKey.sort((x, y) => (k[x] as number) - (k[y] as number) || x - y);
     }
-    const takerAt = (i: number): number =>
-      packed ? (order[i] as number) % T : (byKey[i] as number);
-    for (let i = 0; i < T;) {
-      const key = k[takerAt(i)] as number;
+    const entryAt = (i: number): number =>
+      packed ? (order[i] as number) % E : (byKey[i] as number);
+    for (let i = 0; i < E;) {
+      const key = k[entryAt(i)] as number;
       let j = i + 1;
-      while (j < T && k[takerAt(j)] === key) j++;
+      while (j < E && k[entryAt(j)] === key) j++;
       const d = j - i;
       if (d >= 2) {
-        // takers ascending and t ascending within a key ⇒ accounts ascending
+        // entries ascending within a key ⇒ accounts ascending (an account twice only by
+        // a chance collision of two of its entries: skipped as a self-pair)
         const group = new Int32Array(d);
-        for (let x = 0; x < d; x++) group[x] = takers[takerAt(i + x)] as number;
+        const subnet = new Int32Array(d);
+        for (let x = 0; x < d; x++) {
+          const e = entryAt(i + x);
+          group[x] = takers[entryTaker[e] as number] as number;
+          subnet[x] = entrySubnet[e] as number;
+        }
         if (d <= maxWhole) {
+          // each pair once a band: in the group of the smallest prefix subnet it shares
           for (let x = 0; x < d; x++)
-            for (let y = x + 1; y < d; y++) visit(group[x] as number, group[y] as number);
+            for (let y = x + 1; y < d; y++) {
+              const a = group[x] as number;
+              const b = group[y] as number;
+              if (a !== b && subnet[x] === subnet[y] && firstShared(a, b) === subnet[x])
+                visit(a, b);
+            }
         } else {
-          // Too big for all its pairs: a star through one member picked by a hash of the
-          // key (as build does for hubs). Louvain keeps a star whole; pairs within random
-          // buckets left a cell of 500 on identical hours in four to eight communities.
-          const center = group[fmix32((key ^ seedMix ^ band) >>> 0) % d] as number;
+          // Too big for all its pairs: a star through one member (as build does for hubs).
+          // Louvain keeps a star whole; pairs within random buckets left a cell of 500 on
+          // identical hours in four to eight communities. The centre is the member with
+          // the least hash of account and band key, so the groups of one band key under
+          // several subnets share their centre where they can, and their stars coincide.
+          const bandKey = bandKeys[entryTaker[entryAt(i)] as number] as number;
+          let center = group[0] as number;
+          let least = 0xffffffff + 1;
+          for (let x = 0; x < d; x++) {
+            const h = fmix32(((group[x] as number) ^ bandKey ^ seedMix) >>> 0);
+            if (h < least) [least, center] = [h, group[x] as number];
+          }
           for (let x = 0; x < d; x++) {
             const a = group[x] as number;
             if (a < center) visit(a, center);

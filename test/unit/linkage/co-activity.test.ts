@@ -272,6 +272,35 @@ describe('coActivity', () => {
     expect(found.candidates).toBeLessThan((n * (n - 1)) / 2 / 2);
   });
 
+  it('does not pair accounts with alike hours on subnets of their own (review, 12-07)', () => {
+    // Keyed on hours alone, the banding made every two accounts with alike hours
+    // candidates, subnets or not: here ~8 bands × 2,000 of them, none co-active.
+    const r = rng(5);
+    const n = 2000;
+    const start = Int32Array.from(range(0, n + 1).map((a) => a * 4));
+    const value = Int32Array.from(range(0, n * 4)); // four subnets each, shared with no one
+    const pool = range(0, 50).map((i) => H0 + i);
+    const hours = range(0, n).map(() => draw(pool, 40, r)); // Jaccard ~0.6 between any two
+    const alone = coActivity(
+      n,
+      { start, value },
+      (a) => series(hours[a] as number[]),
+      opts,
+      DEFAULTS.build.coUseMaxExpandDegree,
+    );
+    expect([alone.candidates, alone.a.length]).toEqual([0, 0]);
+    // the same hours over four subnets they all share: candidates again, and pairs
+    const shared = coActivity(
+      n,
+      { start, value: Int32Array.from(range(0, n * 4).map((x) => x % 4)) },
+      (a) => series(hours[a] as number[]),
+      opts,
+      DEFAULTS.build.coUseMaxExpandDegree,
+    );
+    expect(shared.candidates).toBeGreaterThan(n);
+    expect(shared.a.length).toBeGreaterThan(n);
+  });
+
   it('the exact rule: shared subnets, hours and their Jaccard index', () => {
     const start = Int32Array.from([0, 4, 8, 11]);
     const value = Int32Array.from([1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3]);
