@@ -383,8 +383,8 @@ function checkSeed(seed: number): void {
 
 /**
  * The largest scale the simulator takes. A day's events are sorted in memory, at most
- * 2^22 of them (generate.ts); the busiest day holds ~416 k events at scale 1 (41,587 at
- * scale 0.1, seed 42), so that limit falls near scale 10, and a scale past it ran for
+ * 2^22 of them (generate.ts); the busiest day holds ~416 k events at scale 1 (41,426 at
+ * scale 0.1, seed 42, on 12-07), so that limit falls near scale 10, and a scale past it ran for
  * hours before it failed. 5 keeps a margin of two; overrides that crowd a day more are
  * refused on the population's expected busiest day (Generator), before any event.
  */
