@@ -11,8 +11,16 @@ import { simulate, type SimParams, type SimulateResult } from '../../src/simulat
 
 const ROOT = path.resolve(__dirname, '../..');
 
-/** What `simulate()` runs: its folder, and the SimHash it fingerprints templates with. */
-export const SIMULATOR_SOURCES = ['src/simulate', 'src/ingest/simhash.ts'];
+/**
+ * What `simulate()` runs: its folder, the SimHash it fingerprints templates with, and the
+ * event schema (with the text checks it imports) whose time limits overrides are held to.
+ */
+export const SIMULATOR_SOURCES = [
+  'src/simulate',
+  'src/ingest/simhash.ts',
+  'src/ingest/event-schema.ts',
+  'src/platform/unicode-text.ts',
+];
 /**
  * What the in-memory fold runs: fold.ts and the code it imports (a unit test checks the
  * list against the imports), with the identifier table whose class a cached fold gets.
