@@ -16,9 +16,10 @@
  *
  * Candidates come from MinHash banding, never from all pairs: per account
  * coActivityBands × 2 min-hashes of its active hours, each band of two a key; accounts
- * sharing a key and a subnet of their prefixes (bandPairs) are candidates (two sets of Jaccard J share a band with probability
- * 1 − (1 − J²)^bands: 0.53 at J = 0.3 with 8 bands, 0.08 at 0.1). A key shared by more
- * than maxWhole accounts gives a star through one of them instead of all its pairs.
+ * sharing a key and a subnet of their prefixes (bandPairs) are candidates (two sets of
+ * Jaccard J share a band with probability 1 − (1 − J²)^bands: 0.53 at J = 0.3 with 8
+ * bands, 0.08 at 0.1). A key and subnet shared by more than maxWhole accounts gives a
+ * star through one of them instead of all its pairs.
  * Candidates are kept in a typed array (8 bytes each), sorted, and each checked once.
  * Pairs other evidence proposes are checked too (`check`, in build), so the rule does not
  * depend on the banding there.
@@ -61,7 +62,10 @@ export function coActivity(
   hoursOf: (account: number) => HourSeries,
   opts: CoActivityOptions,
   maxWhole: number,
-  /** takers up to this many sort packed in a Float64 (tests lower it to reach the other sort) */
+  /**
+   * entries (account, prefix subnet) up to this many sort packed in a Float64 (tests
+   * lower it to reach the other sort)
+   */
   packLimit = 2 ** 21,
 ): CoActivity & { check: (a: number, b: number) => number } {
   const { hours, takers } = activeHours(n, subnets, hoursOf, opts);

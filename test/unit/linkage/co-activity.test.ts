@@ -347,7 +347,7 @@ describe('coActivity', () => {
     expect(Array.from(y.a)).toEqual(Array.from(x.a));
     expect(Array.from(y.b)).toEqual(Array.from(x.b));
     expect(x.a.length).toBeGreaterThan(0);
-    // the sort used past 2^21 accounts taking part (by comparison) gives the same pairs
+    // the sort used past 2^21 entries (account, prefix subnet) (by comparison) gives the same pairs
     const bySort = coActivity(
       40,
       { start, value },
