@@ -42,11 +42,11 @@ export function createApp(ctx: Context): Express {
   app.use(healthRoutes(ctx));
   // The API's description holds no data but maps every route: behind a key like all
   // but health, unless OPENAPI_PUBLIC opens it (e.g. to browse /docs).
-  if (ctx.config.OPENAPI_PUBLIC) app.use(openApiRoutes());
+  if (ctx.config.OPENAPI_PUBLIC) app.use(openApiRoutes(ctx.config.CYPHER_CONSOLE));
 
   app.use(authenticate(ctx.keys));
   app.use(rateLimitPerKey(ctx.config.API_RATE_LIMIT_PER_MINUTE, ctx.keys.length > 0));
-  if (!ctx.config.OPENAPI_PUBLIC) app.use(openApiRoutes());
+  if (!ctx.config.OPENAPI_PUBLIC) app.use(openApiRoutes(ctx.config.CYPHER_CONSOLE));
   app.get('/metrics', requireRole('metrics'), async (_req, res) => {
     res.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
   });

@@ -158,7 +158,15 @@ function keyed(role: Role) {
   return { security: [{ bearerAuth: [] }], 'x-roles': [...new Set([role, 'admin'])].sort() };
 }
 
-function paths(): RouteConfig[] {
+type ConsoleSetting = 'analyst' | 'admin' | 'off';
+
+/** The console's roles follow CYPHER_CONSOLE (cypher-console/routes.ts): none when off. */
+function consoleKeyed(setting: ConsoleSetting) {
+  const roles = { analyst: ['admin', 'analyst'], admin: ['admin'], off: [] }[setting];
+  return { ...keyed('admin'), 'x-roles': roles };
+}
+
+function paths(consoleSetting: ConsoleSetting): RouteConfig[] {
   const investigationInfo = z.object({
     name: z.string(),
     description: z.string(),
@@ -483,7 +491,7 @@ function paths(): RouteConfig[] {
       path: '/v1/cypher',
       summary:
         'Ad-hoc read-only Cypher with parameters (timeout, row cap; audited); CYPHER_CONSOLE=admin leaves it to admins, =off to no one (403)',
-      ...keyed('analyst'),
+      ...consoleKeyed(consoleSetting),
       request: {
         body: { required: true, content: { 'application/json': { schema: cypherRequestSchema } } },
       },
@@ -531,23 +539,29 @@ function withCommonErrors(route: RouteConfig): RouteConfig {
 function withRoles(route: RouteConfig): RouteConfig {
   const roles = (route as { 'x-roles'?: string[] })['x-roles'];
   if (!roles) return route;
-  const said = `Roles: ${roles.join(', ')} (any other key is 403 forbidden).`;
+  const said =
+    roles.length > 0
+      ? `Roles: ${roles.join(', ')} (any other key is 403 forbidden).`
+      : 'Roles: none, turned off on this service (every key is 403 forbidden).';
   return { ...route, description: route.description ? `${route.description} ${said}` : said };
 }
 
 type Document = ReturnType<OpenApiGeneratorV31['generateDocument']>;
 
-let cached: Document | undefined;
+const cached = new Map<ConsoleSetting, Document>();
 
-export function openApiDocument() {
-  if (cached) return cached;
+/** The document, as a service with that CYPHER_CONSOLE answers (the console's roles). */
+export function openApiDocument(consoleSetting: ConsoleSetting = 'analyst'): Document {
+  const known = cached.get(consoleSetting);
+  if (known) return known;
   const registry = new OpenAPIRegistry();
   registry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',
     scheme: 'bearer',
     description: `API key; roles ${ROLES.join(', ')}`,
   });
-  for (const route of paths()) registry.registerPath(withCommonErrors(withRoles(route)));
+  for (const route of paths(consoleSetting))
+    registry.registerPath(withCommonErrors(withRoles(route)));
   const doc = new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
     info: {
@@ -557,14 +571,14 @@ export function openApiDocument() {
         'Graph-based account linkage. Every error is {"error": {"code", "message", "details"?}}.',
     },
   });
-  cached = doc;
-  return cached;
+  cached.set(consoleSetting, doc);
+  return doc;
 }
 
-export function openApiRoutes(): Router {
+export function openApiRoutes(consoleSetting: ConsoleSetting): Router {
   const router = Router();
   router.get('/openapi.json', (_req, res) => {
-    res.json(openApiDocument());
+    res.json(openApiDocument(consoleSetting));
   });
   // swagger-ui-express answers any …/package.json with a plain-text 404 of its own;
   // ours has the one error shape (review, 12-06).
@@ -572,6 +586,9 @@ export function openApiRoutes(): Router {
     req.path.endsWith('/package.json') ? notFound(req, res, next) : next(),
   );
   router.use('/docs', swaggerUi.serve);
-  router.get('/docs', swaggerUi.setup(openApiDocument(), { customSiteTitle: 'Coterie API' }));
+  router.get(
+    '/docs',
+    swaggerUi.setup(openApiDocument(consoleSetting), { customSiteTitle: 'Coterie API' }),
+  );
   return router;
 }

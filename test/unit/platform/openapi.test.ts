@@ -280,3 +280,22 @@ describe('the linkage run record', () => {
     expect(runStatus.safeParse(run({})).success).toBe(true);
   });
 });
+
+describe("the console's roles", () => {
+  // Review, 12-07: the document said analyst and admin whatever CYPHER_CONSOLE was.
+  it.each([
+    ['analyst', ['admin', 'analyst'], 'Roles: admin, analyst ('],
+    ['admin', ['admin'], 'Roles: admin ('],
+    ['off', [], 'Roles: none, turned off'],
+  ] as const)('follow CYPHER_CONSOLE=%s', (setting, roles, said) => {
+    const paths = openApiDocument(setting).paths as Record<
+      string,
+      Record<string, { 'x-roles'?: string[]; description?: string }>
+    >;
+    const op = paths['/v1/cypher']!.post!;
+    expect(op['x-roles']).toEqual(roles);
+    expect(op.description).toContain(said);
+    // the other operations do not depend on it
+    expect(paths['/v1/clusters']!.get!['x-roles']).toEqual(['admin', 'analyst']);
+  });
+});
