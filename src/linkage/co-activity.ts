@@ -62,10 +62,7 @@ export function coActivity(
   hoursOf: (account: number) => HourSeries,
   opts: CoActivityOptions,
   maxWhole: number,
-  /**
-   * entries (account, prefix subnet) up to this many sort packed in a Float64 (tests
-   * lower it to reach the other sort)
-   */
+  /** takers up to this many sort packed in a Float64 (tests lower it to reach the other sort) */
   packLimit = 2 ** 21,
 ): CoActivity & { check: (a: number, b: number) => number } {
   const { hours, takers } = activeHours(n, subnets, hoursOf, opts);
@@ -149,14 +146,14 @@ function activeHours(
 
 /**
  * The candidate pairs MinHash banding gives, checked. Per taking-part account, each band
- * is a 32-bit key of two min-hashes of its hours, and the account is grouped, band by
- * band, under that key with each subnet of its prefix: the first (subnets − coUseMinSubnets
- * + 1) of its ascending subnet ids. Two accounts sharing coUseMinSubnets subnets share a
- * prefix subnet (the smallest they share is in both prefixes), so they meet wherever their
- * band keys do; accounts with no subnet in common never meet (keyed on hours alone, any
- * two with alike hours did: 197 candidates an account, none co-active, among 80,000 on
- * subnets of their own; review, 12-07). Unrelated accounts meet by chance with
- * probability 2⁻³² an entry.
+ * is a 32-bit key of two min-hashes of its hours; accounts are grouped by key band by
+ * band (a key of one band never meets another band's), and within a key by each subnet
+ * of their prefix: the first (subnets − coUseMinSubnets + 1) of their ascending subnet
+ * ids. Two accounts sharing coUseMinSubnets subnets share a prefix subnet (the smallest
+ * they share is in both prefixes), so they meet wherever their band keys do; accounts
+ * with no subnet in common never meet (on the key alone, any two with alike hours did:
+ * 197 candidates an account, none co-active, among 80,000 on subnets of their own;
+ * review, 12-07). Unrelated accounts share a key by chance with probability 2⁻³² a band.
  */
 function bandPairs(
   n: number,
@@ -189,22 +186,10 @@ function bandPairs(
         ((mins[2 * band] as number) ^ fmix32(mins[2 * band + 1] as number)) >>> 0,
       );
   }
-  // Entries (taker, prefix subnet), takers ascending: at most
-  // coUseMaxPerKind − coUseMinSubnets + 1 an account.
+  // An account's prefix: subnets.value[start[a] .. prefixEnd(a)), at most
+  // coUseMaxPerKind − coUseMinSubnets + 1 of them.
   const prefixEnd = (a: number): number =>
     (subnets.start[a + 1] as number) - opts.coUseMinSubnets + 1;
-  let E = 0;
-  for (const a of takers) E += prefixEnd(a) - (subnets.start[a] as number);
-  const entryTaker = new Int32Array(E);
-  const entrySubnet = new Int32Array(E);
-  for (let t = 0, e = 0; t < T; t++) {
-    const a = takers[t] as number;
-    for (let i = subnets.start[a] as number; i < prefixEnd(a); i++, e++) {
-      entryTaker[e] = t;
-      entrySubnet[e] = subnets.value[i] as number;
-    }
-  }
-  const subnetMix = Uint32Array.from(entrySubnet, (v) => fmix32((v ^ seedMix ^ 0x3c6ef372) >>> 0));
   /** The smallest subnet in both accounts' prefixes, or −1. */
   const firstShared = (a: number, b: number): number => {
     let i = subnets.start[a] as number;
@@ -221,9 +206,9 @@ function bandPairs(
     return -1;
   };
 
-  // Candidates within each run of one key, as a·n + b; a pair in several bands comes
-  // several times, so they are sorted and each checked once (a typed array, not a Set:
-  // 8 bytes a candidate).
+  // Candidates within each group, as a·n + b; a pair in several bands comes several
+  // times, so they are sorted and each checked once (a typed array, not a Set: 8 bytes a
+  // candidate).
   let pending = new Float64Array(1024);
   let count = 0;
   const visit = (a: number, b: number): void => {
@@ -234,70 +219,79 @@ function bandPairs(
     }
     pending[count++] = a * n + b;
   };
-  // One band at a time, entries in (key, e) order: packed as key·E + e in a Float64 sort
-  // while that stays below 2^53 (E ≤ 2^21), else an index sort by comparison (slower).
-  const packed = E <= Math.min(packLimit, 2 ** 21);
-  const order = new Float64Array(packed ? E : 0);
-  const byKey = new Int32Array(packed ? 0 : E);
-  const k = new Uint32Array(E);
+  /** The accounts (ascending) sharing `key` in a band, paired within each prefix subnet. */
+  const bySubnet = (members: Int32Array, key: number): void => {
+    const sub: number[] = [];
+    const acc: number[] = [];
+    for (const a of members)
+      for (let i = subnets.start[a] as number; i < prefixEnd(a); i++) {
+        sub.push(subnets.value[i] as number);
+        acc.push(a);
+      }
+    const idx = Int32Array.from(sub.keys());
+    idx.sort(
+      (x, y) => (sub[x] as number) - (sub[y] as number) || (acc[x] as number) - (acc[y] as number),
+    );
+    for (let i = 0; i < idx.length;) {
+      const s = sub[idx[i] as number] as number;
+      let j = i + 1;
+      while (j < idx.length && sub[idx[j] as number] === s) j++;
+      const d = j - i;
+      if (d >= 2 && d <= maxWhole) {
+        // each pair once a band: in the group of the smallest prefix subnet it shares
+        for (let x = i; x < j; x++)
+          for (let y = x + 1; y < j; y++) {
+            const a = acc[idx[x] as number] as number;
+            const b = acc[idx[y] as number] as number;
+            if (firstShared(a, b) === s) visit(a, b);
+          }
+      } else if (d > maxWhole) {
+        // Too big for all its pairs: a star through one member (as build does for hubs).
+        // Louvain keeps a star whole; pairs within random buckets left a cell of 500 on
+        // identical hours in four to eight communities. The centre is the member with
+        // the least hash of account and key, so the stars of one key under several
+        // subnets share their centre where they can, and coincide.
+        let center = acc[idx[i] as number] as number;
+        let least = 0xffffffff + 1;
+        for (let x = i; x < j; x++) {
+          const a = acc[idx[x] as number] as number;
+          const h = fmix32((a ^ key ^ seedMix) >>> 0);
+          if (h < least) [least, center] = [h, a];
+        }
+        for (let x = i; x < j; x++) {
+          const a = acc[idx[x] as number] as number;
+          if (a < center) visit(a, center);
+          else if (a > center) visit(center, a);
+        }
+      }
+      i = j;
+    }
+  };
+  // One band at a time, takers in (key, t) order: packed as key·T + t in a Float64 sort
+  // while that stays below 2^53 (T ≤ 2^21), else an index sort by comparison (slower).
+  const packed = T <= Math.min(packLimit, 2 ** 21);
+  const order = new Float64Array(packed ? T : 0);
+  const byKey = new Int32Array(packed ? 0 : T);
   for (let band = 0; band < bands; band++) {
-    const bandKeys = keys.subarray(band * T, band * T + T);
-    for (let e = 0; e < E; e++)
-      k[e] = fmix32(
-        ((bandKeys[entryTaker[e] as number] as number) ^ (subnetMix[e] as number)) >>> 0,
-      );
+    const k = keys.subarray(band * T, band * T + T);
     if (packed) {
-      for (let e = 0; e < E; e++) order[e] = (k[e] as number) * E + e;
+      for (let t = 0; t < T; t++) order[t] = (k[t] as number) * T + t;
       order.sort();
     } else {
-      for (let e = 0; e < E; e++) byKey[e] = e;
+      for (let t = 0; t < T; t++) byKey[t] = t;
       byKey.sort((x, y) => (k[x] as number) - (k[y] as number) || x - y);
     }
-    const entryAt = (i: number): number =>
-      packed ? (order[i] as number) % E : (byKey[i] as number);
-    for (let i = 0; i < E;) {
-      const key = k[entryAt(i)] as number;
+    const takerAt = (i: number): number =>
+      packed ? (order[i] as number) % T : (byKey[i] as number);
+    for (let i = 0; i < T;) {
+      const key = k[takerAt(i)] as number;
       let j = i + 1;
-      while (j < E && k[entryAt(j)] === key) j++;
-      const d = j - i;
-      if (d >= 2) {
-        // entries ascending within a key ⇒ accounts ascending (an account twice only by
-        // a chance collision of two of its entries: skipped as a self-pair)
-        const group = new Int32Array(d);
-        const subnet = new Int32Array(d);
-        for (let x = 0; x < d; x++) {
-          const e = entryAt(i + x);
-          group[x] = takers[entryTaker[e] as number] as number;
-          subnet[x] = entrySubnet[e] as number;
-        }
-        if (d <= maxWhole) {
-          // each pair once a band: in the group of the smallest prefix subnet it shares
-          for (let x = 0; x < d; x++)
-            for (let y = x + 1; y < d; y++) {
-              const a = group[x] as number;
-              const b = group[y] as number;
-              if (a !== b && subnet[x] === subnet[y] && firstShared(a, b) === subnet[x])
-                visit(a, b);
-            }
-        } else {
-          // Too big for all its pairs: a star through one member (as build does for hubs).
-          // Louvain keeps a star whole; pairs within random buckets left a cell of 500 on
-          // identical hours in four to eight communities. The centre is the member with
-          // the least hash of account and band key, so the groups of one band key under
-          // several subnets share their centre where they can, and their stars coincide.
-          const bandKey = bandKeys[entryTaker[entryAt(i)] as number] as number;
-          let center = group[0] as number;
-          let least = 0xffffffff + 1;
-          for (let x = 0; x < d; x++) {
-            const h = fmix32(((group[x] as number) ^ bandKey ^ seedMix) >>> 0);
-            if (h < least) [least, center] = [h, group[x] as number];
-          }
-          for (let x = 0; x < d; x++) {
-            const a = group[x] as number;
-            if (a < center) visit(a, center);
-            else if (a > center) visit(center, a);
-          }
-        }
+      while (j < T && k[takerAt(j)] === key) j++;
+      if (j - i >= 2) {
+        // takers ascending and t ascending within a key ⇒ accounts ascending
+        const members = new Int32Array(j - i);
+        for (let x = 0; x < j - i; x++) members[x] = takers[takerAt(i + x)] as number;
+        bySubnet(members, key);
       }
       i = j;
     }

@@ -347,7 +347,7 @@ describe('coActivity', () => {
     expect(Array.from(y.a)).toEqual(Array.from(x.a));
     expect(Array.from(y.b)).toEqual(Array.from(x.b));
     expect(x.a.length).toBeGreaterThan(0);
-    // the sort used past 2^21 entries (account, prefix subnet) (by comparison) gives the same pairs
+    // the sort used past 2^21 accounts taking part (by comparison) gives the same pairs
     const bySort = coActivity(
       40,
       { start, value },
@@ -359,5 +359,26 @@ describe('coActivity', () => {
     expect(Array.from(bySort.a)).toEqual(Array.from(x.a));
     expect(Array.from(bySort.b)).toEqual(Array.from(x.b));
     expect(bySort.candidates).toBe(x.candidates);
+  });
+
+  it('gives the same pairs by its comparison sort as by the packed one, on groups whole and starred (review, 12-07)', () => {
+    // Past 2^21 accounts taking part the keys are sorted by comparison: the same order,
+    // so the same groups, subnet groups, pairs and stars.
+    const r = rng(8);
+    const n = 3000;
+    const start = Int32Array.from(range(0, n + 1).map((a) => a * 6));
+    const value = Int32Array.from(
+      range(0, n * 6).map((x) => (x % 6) + 2 * (Math.floor(x / 6) % 3)),
+    );
+    const pools = range(0, 3).map((p) => range(0, 40).map((i) => H0 + 100 * p + i));
+    const hours = range(0, n).map((a) => draw(pools[a % 3] as number[], 30, r));
+    const run = (packLimit: number) =>
+      coActivity(n, { start, value }, (a) => series(hours[a] as number[]), opts, 50, packLimit);
+    const packed = run(2 ** 21);
+    const radix = run(0);
+    expect(packed.a.length).toBeGreaterThan(n);
+    expect(Array.from(radix.a)).toEqual(Array.from(packed.a));
+    expect(Array.from(radix.b)).toEqual(Array.from(packed.b));
+    expect(radix.candidates).toBe(packed.candidates);
   });
 });
