@@ -194,10 +194,11 @@ async function deletableValue(
   kind: IdentifierKind,
   raw: string,
 ): Promise<string> {
-  if (typeof normaliseValue(kind, raw) === 'string') return canonicalValue(kind, raw);
+  const value = normaliseValue(kind, raw);
+  if (typeof value === 'string') return value;
   const stored = await readStoredAllowlist(db, cypher);
   if (stored.some((e) => e.kind === kind && e.value === raw)) return raw;
-  return canonicalValue(kind, raw);
+  return canonicalValue(kind, raw); // its 400
 }
 
 /**

@@ -16,6 +16,7 @@ import { Router } from 'express';
 import swaggerUi from 'swagger-ui-express';
 import { z } from 'zod';
 import { ROLES, type Role } from './auth';
+import type { Config } from './config';
 import { isIngestBatch } from './rate-limit';
 import { BODY_METHODS, notFound } from './http';
 import {
@@ -158,7 +159,7 @@ function keyed(role: Role) {
   return { security: [{ bearerAuth: [] }], 'x-roles': [...new Set([role, 'admin'])].sort() };
 }
 
-type ConsoleSetting = 'analyst' | 'admin' | 'off';
+type ConsoleSetting = Config['CYPHER_CONSOLE'];
 
 /** The console's roles follow CYPHER_CONSOLE (cypher-console/routes.ts): none when off. */
 function consoleKeyed(setting: ConsoleSetting) {
