@@ -193,18 +193,30 @@ export function simhashNormal(normal: string): string {
   return simhashTokens(tokenizeNormal(normal));
 }
 
-/** Prompts of fewer tokens get no fingerprint at ingest (`promptFingerprintNormal`). */
-export const MIN_PROMPT_TOKENS = 4;
+/** Prompts of fewer words get no fingerprint at ingest (`promptFingerprintNormal`). */
+export const MIN_PROMPT_WORDS = 4;
+
+/** A word: letters, digits and the marks that belong to them (a vowel sign, a virama). */
+const WORD_WITH_MARKS = /[\p{L}\p{M}\p{N}]+/gu;
 
 /**
  * The fingerprint ingest keeps of a prompt already through `normalise`, or undefined when
- * it has fewer than MIN_PROMPT_TOKENS tokens: with one to three its SimHash is (nearly)
+ * it has fewer than MIN_PROMPT_WORDS words: with one to three its SimHash is (nearly)
  * a plain hash of the text, which a list of likely texts turns back into the text, and a
- * prompt that short is no template worth linking accounts by.
+ * prompt that short is no template worth linking accounts by. Words are counted with
+ * their marks, as the hash's tokens are not: step 2 splits `पासवर्ड` at each vowel sign,
+ * so two Hindi words are five tokens, and counting tokens let them through.
  */
 export function promptFingerprintNormal(normal: string): string | undefined {
-  const tokens = tokenizeNormal(normal);
-  return tokens.length < MIN_PROMPT_TOKENS ? undefined : simhashTokens(tokens);
+  return hasWords(normal, MIN_PROMPT_WORDS) ? simhashTokens(tokenizeNormal(normal)) : undefined;
+}
+
+/** Whether `normal` has at least `n` words (stops at the n-th). */
+function hasWords(normal: string, n: number): boolean {
+  WORD_WITH_MARKS.lastIndex = 0;
+  let words = 0;
+  while (words < n && WORD_WITH_MARKS.exec(normal) !== null) words++;
+  return words >= n;
 }
 
 function simhashTokens(tokens: string[]): string {

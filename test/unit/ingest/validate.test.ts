@@ -57,6 +57,22 @@ describe('event validation', () => {
     expect(four.ok && four.event.promptFingerprint).toBe(simhash('please call me now'));
   });
 
+  it('counts words with their marks: a short Hindi or Thai text is no longer many tokens', () => {
+    // Step 2 splits at each vowel sign or virama: "my password" in Hindi is 5 tokens.
+    for (const prompt of ['मेरा पासवर्ड', 'नमस्ते दुनिया', 'สวัสดี ครับ', 'שָׁלוֹם עוֹלָם']) {
+      const result = cleanEvent({ ...base, prompt });
+      expect([prompt, result.ok, result.ok && result.event.promptFingerprint]).toEqual([
+        prompt,
+        true,
+        undefined,
+      ]);
+    }
+    // Four such words are kept, with the documented tokens' hash.
+    const four = 'मेरा पासवर्ड भूल गया';
+    const kept = cleanEvent({ ...base, prompt: four });
+    expect(kept.ok && kept.event.promptFingerprint).toBe(simhash(four));
+  });
+
   it('a prompt without a word links nothing: its zero fingerprint would join strangers', () => {
     for (const prompt of ['!!!', ' ', '😀😀', '\u00a0…']) {
       const result = cleanEvent({ ...base, prompt });
