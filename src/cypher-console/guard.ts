@@ -34,8 +34,9 @@ const LOAD_CSV = new RegExp(`\\bLOAD${WS}+CSV\\b`, 'i');
  * The query with its comments and quoted parts (strings, `identifiers`) blanked, read
  * left to right in one pass: a comment marker inside a string is text, and a quote
  * inside a comment is comment. With `comments` false only quoted parts are blanked.
+ * A quoted part becomes `quoted` (a comment always a space).
  */
-export function codeOnly(text: string, comments = true): string {
+export function codeOnly(text: string, comments = true, quoted = ' '): string {
   let out = '';
   let i = 0;
   while (i < text.length) {
@@ -54,6 +55,9 @@ export function codeOnly(text: string, comments = true): string {
       end = i + 1;
       while (end < text.length && text[end] !== c) end += c !== '`' && text[end] === '\\' ? 2 : 1;
       end = Math.min(end + 1, text.length);
+      out += quoted;
+      i = end;
+      continue;
     } else {
       out += c;
       i++;
@@ -283,12 +287,63 @@ export const QUERY_MAX_NESTING = 32;
  *    counts them over the whole query, which is at least the longest chain; the `-` of
  *    relationships count too (two in `(a)-[:R]->(b)`), which errs towards refusing.
  */
-export function operatorCounts(text: string): { xor: number; arithmetic: number } {
+export function operatorCounts(text: string): {
+  xor: number;
+  arithmetic: number;
+  chain: number;
+} {
   const code = codeOnly(text);
   return {
     xor: code.match(/(?<![A-Za-z0-9_$])XOR(?![A-Za-z0-9_$])/gi)?.length ?? 0,
     arithmetic: code.match(/\|\||[-+*/%^]/g)?.length ?? 0,
+    chain: longestChain(codeOnly(text, true, 'q')),
   };
+}
+
+/** A character an expression can end with, so that `.` or `[` after it looks into it. */
+const ATOM_END = /[\p{L}\p{N}_$)\]}]/u;
+const NAME_CHAR = /[\p{L}\p{N}_$]/u;
+
+/**
+ * The longest run of property lookups and indexes (`m.a.a`, `l[0][0]`), counted through
+ * the brackets an index opens (`l[m.a.a]` is 3): each is one level of a left-deep tree, as
+ * in an arithmetic chain. On the embedded 5.26, 300 `.a` or 300 `[0]` after one value
+ * overflowed the plan printer's stack (a 500), 250 `.a` and 200 `[0]` did not (review,
+ * 12-07). Over text from `codeOnly` with quoted parts made names (`` m.`a`.`a` `` is 2);
+ * it errs towards counting more (`RETURN [1]` is an index of RETURN).
+ */
+export function longestChain(code: string): number {
+  const open = [0]; // the chain in each bracket still open
+  let total = 0; // their sum
+  let longest = 0;
+  let prev = ''; // the last character that is not white space
+  let inName = false;
+  const grow = () => {
+    open[open.length - 1]! += 1;
+    total += 1;
+    if (total > longest) longest = total;
+  };
+  const reset = () => {
+    total -= open[open.length - 1]!;
+    open[open.length - 1] = 0;
+  };
+  for (let i = 0; i < code.length; i++) {
+    const c = code[i] as string;
+    const name = NAME_CHAR.test(c);
+    if (name) {
+      // A new name starts a new expression, unless it is the one a `.` looks up.
+      if (!inName && prev !== '.') reset();
+    } else if (c === '.' && ATOM_END.test(prev) && !/[0-9]/.test(code[i + 1] ?? '')) grow();
+    else if (c === '[' || c === '(' || c === '{') {
+      if (c === '[' && ATOM_END.test(prev)) grow();
+      open.push(0);
+    } else if (c === ']' || c === ')' || c === '}') {
+      if (open.length > 1) total -= open.pop()!;
+    } else if (!WS_CHAR.test(c)) reset();
+    inName = name;
+    if (!WS_CHAR.test(c)) prev = c;
+  }
+  return longest;
 }
 
 export const QUERY_MAX_XOR = 8;
@@ -579,9 +634,9 @@ export const ALLOWED_PROCEDURES = new Set([
   'db.labels',
   'db.relationshipTypes',
   'db.propertyKeys',
+  // Not db.schema.nodeTypeProperties / relTypeProperties: they read every node or
+  // relationship and its properties before the first row (review, 12-07).
   'db.schema.visualization',
-  'db.schema.nodeTypeProperties',
-  'db.schema.relTypeProperties',
 ]);
 
 function planNodes(plan: PlanNode | false | undefined): PlanNode[] {

@@ -39,7 +39,7 @@ export const cypherRequestSchema = z
       })
       // one pass over the text for both counts
       .superRefine((q, ctx) => {
-        const { xor, arithmetic } = operatorCounts(q);
+        const { xor, arithmetic, chain } = operatorCounts(q);
         if (xor > QUERY_MAX_XOR)
           ctx.addIssue({
             code: 'custom',
@@ -50,9 +50,15 @@ export const cypherRequestSchema = z
             code: 'custom',
             message: `query may hold at most ${QUERY_MAX_ARITHMETIC} arithmetic or concatenation operators (+ - * / % ^ ||; a relationship's dashes count)`,
           });
+        // A chain of lookups deepens the same tree: both overflowed Neo4j's stack.
+        else if (arithmetic + chain > QUERY_MAX_ARITHMETIC)
+          ctx.addIssue({
+            code: 'custom',
+            message: `query may hold at most ${QUERY_MAX_ARITHMETIC} arithmetic or concatenation operators and property lookups or indexes in a row (m.a.b, l[0][1]) together`,
+          });
       })
       .describe(
-        `nested at most ${QUERY_MAX_NESTING} levels (brackets, CASE … END, and NOT, - or + in a row), with at most ${QUERY_MAX_XOR} XOR and ${QUERY_MAX_ARITHMETIC} arithmetic or concatenation operators outside strings and comments (400 validation_failed otherwise)`,
+        `nested at most ${QUERY_MAX_NESTING} levels (brackets, CASE … END, and NOT, - or + in a row), with at most ${QUERY_MAX_XOR} XOR and ${QUERY_MAX_ARITHMETIC} arithmetic or concatenation operators outside strings and comments, the longest run of property lookups and indexes in a row counting towards the ${QUERY_MAX_ARITHMETIC} (400 validation_failed otherwise)`,
       ),
     params: z
       .record(z.string(), z.unknown())
@@ -65,7 +71,7 @@ export const cypherRequestSchema = z
         message: `params may take at most ${PARAMS_MAX_BYTES} bytes of JSON`,
       })
       .describe(
-        `at most ${PARAMS_MAX_DEPTH} levels deep and ${PARAMS_MAX_BYTES} bytes of JSON (400 validation_failed otherwise)`,
+        `at most ${PARAMS_MAX_DEPTH} levels deep and ${PARAMS_MAX_BYTES} bytes of JSON (400 validation_failed otherwise); a whole number (1.0 too) reaches Cypher as an integer: toFloat($x) for float arithmetic`,
       ),
   })
   .strict()

@@ -91,7 +91,7 @@ export const AGED_LIST_MODES = ['each', 'shared'] as const;
 export type AgedListMode = (typeof AGED_LIST_MODES)[number];
 
 /** Parameters the service gives an `@aged shared` query: sharedAgeParams' own names. */
-const SHARED_AGE_PARAMS = Object.keys(sharedAgeParams(null));
+const SHARED_AGE_PARAMS = Object.keys(sharedAgeParams(null, null));
 
 const CHECK_LINE =
   /^\/\/\s*@check\s+([A-Za-z_][A-Za-z0-9_]*)\s*(<|!=)\s*([A-Za-z_][A-Za-z0-9_]*)\s*$/;
@@ -381,7 +381,7 @@ export function exampleParams(inv: Investigation): Record<string, unknown> {
   };
   return {
     ...Object.fromEntries(inv.params.map((p) => [p.name, example[p.type]])),
-    ...(inv.aged?.kind === 'shared' ? sharedAgeParams(null) : {}),
+    ...(inv.aged?.kind === 'shared' ? sharedAgeParams(null, null) : {}),
   };
 }
 

@@ -76,7 +76,9 @@ export class Investigations {
           params: {
             ...toDriverParams(inv, values),
             // A shared value's links are counted by the run's ages in the query itself.
-            ...(inv.aged?.kind === 'shared' ? sharedAgeParams(judge?.ages ?? null) : {}),
+            ...(inv.aged?.kind === 'shared'
+              ? sharedAgeParams(judge?.runId ?? null, judge?.ages ?? null)
+              : {}),
           },
           checkPlan: false,
           ...(inv.aged ? { rowExtraBytes: AGED_BYTES } : {}),

@@ -181,15 +181,21 @@ export function sharedAgedInRun(counts: unknown): boolean | null {
 
 /**
  * The run's ages as a `shared` investigation's query reads them: `$agedAsOf` and, per kind
- * the run aged, `$agedNotBefore[kind]` (a kind missing never aged). No ages: nothing aged.
+ * the run aged, `$agedNotBefore[kind]` (a kind missing never aged), with `$runId`, the run
+ * they are of, whose clusters the query must read: the pointer may have moved on since
+ * (review, 12-07). No ages: nothing aged.
  */
-export function sharedAgeParams(ages: RunAges | null): {
+export function sharedAgeParams(
+  runId: string | null,
+  ages: RunAges | null,
+): {
+  runId: string | null;
   agedAsOf: number | null;
   agedNotBefore: Record<string, number>;
 } {
-  if (ages === null) return { agedAsOf: null, agedNotBefore: {} };
+  if (ages === null) return { runId, agedAsOf: null, agedNotBefore: {} };
   const agedNotBefore = Object.fromEntries(
     Object.entries(ages.notBefore).filter((e): e is [string, number] => typeof e[1] === 'number'),
   );
-  return { agedAsOf: ages.asOf, agedNotBefore };
+  return { runId, agedAsOf: ages.asOf, agedNotBefore };
 }

@@ -388,6 +388,9 @@ describe('POST /v1/cypher', () => {
     ['a DBMS procedure', 'CALL dbms.listConnections()', 'procedure'],
     ['the server version', 'CALL dbms.components()', 'procedure'],
     ['a writing procedure', "CALL db.createLabel('Hacked')", 'procedure'],
+    // Review, 12-07: each reads every relationship and its properties before a row.
+    ['a schema listing that scans the store', 'CALL db.schema.relTypeProperties()', 'procedure'],
+    ['another', 'CALL db.schema.nodeTypeProperties()', 'procedure'],
     [
       'one inside a subquery',
       'MATCH (a:Account) CALL { CALL db.info() YIELD id RETURN id } RETURN a LIMIT 1',
@@ -714,7 +717,11 @@ describe('POST /v1/cypher', () => {
     const alternating = (n: number) =>
       `MATCH (a:Account) WHERE ${Array.from({ length: n }, (_, i) => `(a.x = ${i} ${i % 2 ? 'AND' : 'OR'} `).join('')}true${')'.repeat(n)} RETURN count(a) AS n`;
     const mixed = `WITH 1 AS x RETURN x${'+x-x'.repeat(200)} AS y`; // overflowed too
-    for (const query of [xor(24), sum(350), mixed, alternating(64)]) {
+    // Review, 12-07: so did 300 lookups or indexes in a row, and 150 lookups then 150 `+`.
+    const lookups = (n: number) => `WITH {a: null} AS m RETURN m${'.a'.repeat(n)} AS y`;
+    const indexes = `WITH [] AS l RETURN l${'[0]'.repeat(300)} AS y`;
+    const both = `WITH {a: null} AS m, 1 AS x RETURN m${'.a'.repeat(150)}${'+x'.repeat(150)} AS y`;
+    for (const query of [xor(24), sum(350), mixed, alternating(64), lookups(300), indexes, both]) {
       const res = await step('refused', cypher(query));
       expect([res.status, (res.body.error as { code?: string })?.code]).toEqual([
         400,
@@ -732,6 +739,10 @@ describe('POST /v1/cypher', () => {
       body: { rows: [{ y: 201 }] },
     });
     expect(await step('nested', cypher(alternating(32)))).toMatchObject({ status: 200 });
+    expect(await step('lookups', cypher(lookups(200)))).toMatchObject({
+      status: 200,
+      body: { rows: [{ y: null }] },
+    });
     expect(Date.now() - started).toBeLessThan(30_000);
     expect((await cypher('RETURN 1 AS one')).body.rows).toEqual([{ one: 1 }]);
   });

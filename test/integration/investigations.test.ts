@@ -494,6 +494,51 @@ describe('POST /v1/investigations/{name}', () => {
     }
   });
 
+  it('cluster-strongest-identifiers reads the run whose ages it applies, not a newer pointer (review, 12-07)', async () => {
+    // A replica that read the pointer before a publish: it judged rows of the new run by
+    // the old run's ages (runId and agesRunId differed).
+    const lagging = await startService(neo4j, {
+      API_KEYS,
+      CURRENT_RUN_CHECK_MS: '600000',
+      LOG_LEVEL: 'warn',
+    });
+    const strongest = async () => {
+      const res = await postJson(
+        `${lagging.url}/v1/investigations/cluster-strongest-identifiers`,
+        { clusterId: 'c-ring', limit: 20 },
+        auth('analyst'),
+      );
+      expect(res.status).toBe(200);
+      return res.body;
+    };
+    const pointer = await neo4j.driver.executeQuery(
+      "MATCH (p:Pointer {name: 'current'}) RETURN p.runId AS runId, p.previousRunId AS previous",
+    );
+    const [runId, previous] = ['runId', 'previous'].map((k) => pointer.records[0]?.get(k));
+    expect(runId).toBe('r-1');
+    try {
+      const before = await strongest();
+      expect(before).toMatchObject({ agesRunId: 'r-1' });
+      await seedRun(neo4j.driver, 'r-lag', [{ ...RING_CLUSTER, members: RING.slice(0, 2) }]);
+      const after = await strongest();
+      expect(after.agesRunId).toBe('r-1');
+      // every row from that run's cluster of 6, none from r-lag's of 2
+      expect(rowsOf({ body: after }).map((r) => [r.runId, r.members])).toEqual(
+        rowsOf({ body: before }).map((r) => [r.runId, r.members]),
+      );
+      expect(new Set(rowsOf({ body: after }).map((r) => r.runId))).toEqual(new Set(['r-1']));
+    } finally {
+      await lagging.stop();
+      await neo4j.driver.executeQuery(
+        `MATCH (p:Pointer {name: 'current'})
+         SET p.runId = $runId, p.previousRunId = $previous, p.version = p.version + 1
+         WITH 1 AS one MATCH (r:LinkageRun {id: 'r-lag'}) OPTIONAL MATCH (r)-[:PRODUCED]->(c)
+         DETACH DELETE r, c`,
+        { runId, previous },
+      );
+    }
+  });
+
   it('400 for missing, mistyped or unknown parameters; 404 for an unknown name', async () => {
     const cases: [string, unknown, string][] = [
       ['accounts-sharing-payment-method', {}, 'accountId'],

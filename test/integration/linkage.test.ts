@@ -2019,6 +2019,53 @@ describe('linkage runs', () => {
     expect(await runsTotal('succeeded')).toBe(succeededBefore + 1 + cronRuns.length);
   });
 
+  it('a scheduled run stuck past LINKAGE_MAX_RUN_MS holds no later tick (review, 12-07)', async () => {
+    // A tick waited for its run: one stuck in a call that never returns (here its publish
+    // is held) skipped every later tick of the process, unlogged, though its deadline had
+    // failed it and freed the lease.
+    const { startLinkageSchedule } = await import('../../src/linkage/schedule');
+    const before = new Set(
+      ((await getJson(`${svc.url}/v1/linkage/runs?limit=50`)).body.runs as Run[]).map((r) => r.id),
+    );
+    const deps = {
+      ...svc.ctx,
+      config: {
+        ...svc.ctx.config,
+        LINKAGE_CRON: '* * * * * *',
+        LINKAGE_MAX_RUN_MS: 6_000,
+        LINKAGE_LEASE_TTL_MS: 3_000,
+      },
+    };
+    let release!: () => void;
+    const stuck = new Promise<void>((r) => (release = r));
+    let publishes = 0;
+    const schedule = startLinkageSchedule(deps, {
+      hooks: {
+        beforePhase: (phase) => (phase === 'publish' && publishes++ === 0 ? stuck : undefined),
+      },
+    });
+    const cronRuns = async () =>
+      ((await getJson(`${svc.url}/v1/linkage/runs?limit=50`)).body.runs as Run[]).filter(
+        (r) => r.trigger === 'cron' && !before.has(r.id),
+      );
+    let succeeded: Run | undefined;
+    try {
+      for (const until = Date.now() + 90_000; !succeeded && Date.now() < until;) {
+        succeeded = (await cronRuns()).find((r) => r.status === 'succeeded');
+        if (!succeeded) await new Promise((r) => setTimeout(r, 250));
+      }
+    } finally {
+      await schedule.stop();
+      release();
+    }
+    expect(succeeded).toBeDefined();
+    const ended = await Promise.all((await cronRuns()).map((r) => waitForRun(r.id)));
+    // the first, held in publish: failed once its deadline let its lease expire
+    const first = ended.reduce((a, b) => (a.id < b.id ? a : b));
+    expect(first).toMatchObject({ status: 'failed', error: expect.stringMatching(/lease/) });
+    expect(ended.filter((r) => r.status === 'succeeded').length).toBeGreaterThan(0);
+  });
+
   it('runs from the CLI with a progress bar and prints the stats', async () => {
     const root = path.resolve(__dirname, '../..');
     const { stdout, stderr } = await promisify(execFile)(

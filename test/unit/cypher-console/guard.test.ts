@@ -211,7 +211,7 @@ describe('assertReadOnly', () => {
       'CALL db . labels() YIELD label RETURN label',
       'CALL `db`.labels() YIELD label RETURN label',
       'CALL `db`.`schema`.`visualization`()',
-      'CALL db /* the schema */ . schema . nodeTypeProperties()',
+      'CALL db /* the schema */ . schema . visualization()',
       'RETURN COUNT { CALL db .relationshipTypes() YIELD relationshipType RETURN 1 } AS n',
       'CALL db.propertyKeys',
     ]) {

@@ -39,6 +39,28 @@ describe('cypherRequestSchema', () => {
     );
   });
 
+  it('counts lookups and indexes in a row towards the 200 (review, 12-07: 300 `.a` overflowed Neo4j)', () => {
+    const lookups = (n: number, step = '.a') =>
+      `WITH {a: null} AS m RETURN m${step.repeat(n)} AS y`;
+    expect(ok(lookups(QUERY_MAX_ARITHMETIC))).toBe(true);
+    expect(ok(lookups(QUERY_MAX_ARITHMETIC + 1))).toBe(false);
+    // a name in backticks, an index, a lookup into an index's result
+    for (const step of ['.`a`', '[0]', '[0].a', '.a[m.a]'])
+      expect({ step, ok: ok(lookups(QUERY_MAX_ARITHMETIC + 1, step)) }).toEqual({
+        step,
+        ok: false,
+      });
+    // one tree: 150 lookups then 51 `+` are 201 levels; 100 and 100 are 200
+    const both = (a: number, b: number) =>
+      `WITH {a: null} AS m, 1 AS x RETURN m${'.a'.repeat(a)}${'+x'.repeat(b)} AS y`;
+    expect(ok(both(150, 51))).toBe(false);
+    expect(ok(both(100, 100))).toBe(true);
+    // many lookups side by side are no chain, nor are numbers, text and comments
+    const columns = Array.from({ length: 400 }, (_, i) => `a.p${i}`).join(', ');
+    expect(ok(`MATCH (a:Account) RETURN ${columns}`)).toBe(true);
+    expect(ok(`RETURN 1.5 AS x, '${'.a'.repeat(300)}' AS y // ${'[0]'.repeat(300)}`)).toBe(true);
+  });
+
   it('does not scan the nesting of text already too long (review, 12-05: 1 MiB scanned per request)', () => {
     const result = cypherRequestSchema.safeParse({ query: '('.repeat(1_000_000) });
     expect(result.success).toBe(false);

@@ -138,11 +138,12 @@ describe('sharedAgedInRun: a value links two members while two of their links ar
         JSON.stringify({ extract: { agedAsOf: asOf } }),
       ],
     ]);
-    expect(sharedAgeParams(ages)).toEqual({
+    expect(sharedAgeParams('r-1', ages)).toEqual({
+      runId: 'r-1',
       agedAsOf: asOf,
       agedNotBefore: { ip: asOf - DAY, payment: asOf - 2 * DAY },
     });
-    expect(sharedAgeParams(null)).toEqual({ agedAsOf: null, agedNotBefore: {} });
+    expect(sharedAgeParams(null, null)).toEqual({ runId: null, agedAsOf: null, agedNotBefore: {} });
   });
 });
 
