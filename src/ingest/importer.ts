@@ -1080,7 +1080,8 @@ export function openLines(
   });
   // pipeline, not pipe: the file's own errors (gone, EIO) reach the gunzip stream, which
   // the loop reads; with pipe they were an 'error' event nobody listened to (a crash).
-  const input: Readable = gz ? pipeline(raw, createGunzip(), () => undefined) : raw;
+  const gunzip = gz ? createGunzip() : undefined;
+  const input: Readable = gunzip ? pipeline(raw, gunzip, () => undefined) : raw;
   let last: number | undefined;
   let lineNo = 0;
   // A UTF-8 byte-order mark that begins the text (files saved by some Windows tools) is
@@ -1146,6 +1147,7 @@ export function openLines(
           }
         }
       }
+      if (gunzip) nothingAfterGzip(file, gunzip.bytesWritten, range.end);
     } catch (err) {
       throw readError(file, { gz, start: range.start, lineNo, bytesRead }, err);
     }
@@ -1164,6 +1166,22 @@ export function openLines(
     close,
     endsWithNewline: () => last === undefined || last === LF || last === CR,
   };
+}
+
+/**
+ * Node's gunzip ends at a member followed by a zero byte and drops the rest of the file
+ * without an error (review, 12-07: 1,000 of 3,000 lines read, and the import marked
+ * complete). Bytes after the last member, zeros or not, are refused, as `gzip -t` refuses
+ * them (exit 2, "trailing garbage"); `end` is the compressed size when the caller knows it.
+ */
+function nothingAfterGzip(file: string, consumed: number, end?: number): void {
+  const size = end ?? statSync(file).size;
+  if (consumed < size)
+    throw new Error(
+      `${size - consumed} bytes after the end of its gzip data, at byte ${consumed} ` +
+        '(`gzip -t` says trailing garbage): the lines they hold are not read; ' +
+        'recompress what `gzip -dc` gives to import them',
+    );
 }
 
 /** A read error with the file, and where in it: the line it came after, the bytes read. */

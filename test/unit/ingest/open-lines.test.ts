@@ -71,6 +71,36 @@ describe('openLines read errors', () => {
     );
   });
 
+  it('a .gz with bytes after its gzip data is refused, not read to its first zero byte (review, 12-07)', async () => {
+    // Node's gunzip ends at a member followed by a zero byte and dropped the rest without
+    // an error: 10 of 30 lines read, and the import marked complete.
+    const member = (from: number, to: number) => gzipSync(`${text.slice(from, to).join('\n')}\n`);
+    const third = Math.floor(text.length / 3);
+    const whole = path.join(dir, 'members.jsonl.gz');
+    writeFileSync(
+      whole,
+      Buffer.concat([member(0, third), member(third, 2 * third), member(2 * third, text.length)]),
+    );
+    expect(await readAll(whole)).toEqual({ lines: text, endsWithNewline: true });
+    for (const [name, tail] of [
+      ['zeros-then-members', Buffer.concat([Buffer.alloc(4096), member(third, text.length)])],
+      ['zero-padding', Buffer.alloc(100)],
+    ] as const) {
+      const file = path.join(dir, `${name}.jsonl.gz`);
+      const first = member(0, third);
+      writeFileSync(file, Buffer.concat([first, tail]));
+      const { lines, error } = await readAll(file);
+      expect([name, lines]).toEqual([name, text.slice(0, third)]);
+      expect([name, error]).toEqual([
+        name,
+        `reading ${file} (gzip) after line ${third} (${first.length + tail.length} compressed bytes read): ` +
+          `${tail.length} bytes after the end of its gzip data, at byte ${first.length} ` +
+          '(`gzip -t` says trailing garbage): the lines they hold are not read; ' +
+          'recompress what `gzip -dc` gives to import them',
+      ]);
+    }
+  });
+
   it("knows gzip by its first bytes: a text file named .gz is text, gzip's bytes without gzip say so", async () => {
     // Until 12-05 by a lower-case `.gz` name: this text file failed with 'incorrect header check'.
     const plain = path.join(dir, 'plain.jsonl.gz');
