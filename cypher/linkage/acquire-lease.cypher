@@ -6,10 +6,12 @@
 // takes that lock first) and two processes can never both see it free. A holder with no
 // run record is not taken: the lease was taken without one. The holder itself may take
 // it again: the driver retries a commit whose answer was lost, and that commit may have
-// gone through. Returns who held it before.
+// gone through. Returns who held it before. `now` is the transaction's clock, by which
+// fail-dead-runs, before this in the same transaction, judged the lease's expiry.
 MERGE (l:Lease {name: $name})
 SET l.lockedAt = timestamp()
-WITH l, l.holder AS previous, l.expiresAt AS previousExpiresAt, timestamp() AS now
+WITH l, l.holder AS previous, l.expiresAt AS previousExpiresAt,
+     datetime.transaction().epochMillis AS now
 WITH l, previous, previousExpiresAt, now,
      EXISTS {
        MATCH (r:LinkageRun {id: previous})

@@ -6,11 +6,15 @@
 // database's clock, as the swap's (a replica's clock may be minutes off). $asking: the
 // run taking the lease (null for the periodic check), whose own lease is not expired to
 // it: the driver retrying a commit that went through, after the TTL, would fail the run
-// it is starting and take the lease for it again.
+// it is starting and take the lease for it again. Expiry is judged by the transaction's
+// clock, as acquire-lease judges it after this in the same transaction: each statement's
+// own clock, read before a wait on the lock, saw the lease live here and expired there
+// (review, 12-07).
 MERGE (l:Lease {name: $name})
 SET l.lockedAt = timestamp()
 WITH l, l.holder AS holder,
-  (l.holder IS NOT NULL AND l.expiresAt < timestamp() AND l.holder <> coalesce($asking, '')) AS expired
+  (l.holder IS NOT NULL AND l.expiresAt < datetime.transaction().epochMillis
+   AND l.holder <> coalesce($asking, '')) AS expired
 SET l.holder = CASE WHEN expired THEN null ELSE l.holder END,
     l.expiresAt = CASE WHEN expired THEN null ELSE l.expiresAt END
 WITH holder, expired

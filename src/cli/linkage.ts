@@ -63,8 +63,13 @@ export async function linkageRunCommand(opts: { seed?: number }): Promise<void> 
     } catch (err) {
       if (started) bar.stop();
       if (stop.signal.aborted) {
+        // 130 whatever the start then failed with: a start refused after the stop exited 2,
+        // one failed (Neo4j away) exited 1 (review, 12-07).
         process.exitCode = 130;
-        if (isAppError(err) && err.code === 'not_ready') return; // stopped before it started
+        // not_ready: stopped before it started, which the stop has said
+        if (!(isAppError(err) && err.code === 'not_ready'))
+          console.error(`coterie: ${err instanceof Error ? err.message : String(err)}`);
+        return;
       }
       if (isAppError(err) && err.code === 'run_in_progress') {
         console.error(

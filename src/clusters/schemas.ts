@@ -122,7 +122,9 @@ export const clusterDetailSchema = z
           .describe('clusters of that run its members went to, largest share first'),
       })
       .nullable()
-      .describe('how a cluster no longer current ended; null while current'),
+      .describe(
+        'how a cluster no longer current ended; null while current, or when the run that retired it holds no record of how',
+      ),
     reasons: z.array(reasonSchema),
     signals: z.record(z.string(), z.number()),
     sharedIdentifiers: z.array(sharedIdentifierSchema),

@@ -302,10 +302,13 @@ async function loadLocked(opts: FirstLoadOptions): Promise<FirstLoadSummary> {
       try {
         const finish = (async () => {
           await migrate(db, opts.cypher, { log });
-          // The online importer then sees these bytes as done and adds nothing twice.
-          await db.write((tx) =>
-            recordImported(tx, opts.cypher, identity, progress, folded.endsWithNewline),
-          );
+          // The online importer then sees these bytes as done and adds nothing twice. No
+          // bytes, no record: one under the hash of nothing was taken for an import of
+          // every file not yet ending a line, which then could never start (review, 12-07).
+          if (identity.size > 0)
+            await db.write((tx) =>
+              recordImported(tx, opts.cypher, identity, progress, folded.endsWithNewline),
+            );
         })();
         finish.catch(() => undefined); // settled by the close below once stopped
         // Stopped while the indexes populate (minutes on a big store): not waited for, as

@@ -332,8 +332,12 @@ export function schemaFor(
       for (const [a, b, op] of checks) {
         const x = values[a];
         const y = values[b];
-        if (op === '<' && typeof x === 'number' && typeof y === 'number' && !(x < y))
-          ctx.addIssue({ code: 'custom', path: [b], message: `must be after ${a}` });
+        if (op === '<' && typeof x === 'number' && typeof y === 'number' && !(x < y)) {
+          // parsed to whole milliseconds: 00:00:00.0001Z is not after 00:00:00Z (review, 12-07)
+          const ms = params.find((p) => p.name === b)?.type === 'datetime';
+          const message = `must be after ${a}${ms ? ' by 1 ms at least (times are read to the millisecond)' : ''}`;
+          ctx.addIssue({ code: 'custom', path: [b], message });
+        }
         // compared as parsed: canonical forms, so two spellings of one value are equal
         if (op === '!=' && x !== null && x !== undefined && x === y)
           ctx.addIssue({ code: 'custom', path: [b], message: `must differ from ${a}` });

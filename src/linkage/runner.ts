@@ -441,6 +441,9 @@ async function execute(
     if (run.abort.aborted) throw new AppError('conflict', `run stopped: ${stopReason(run.abort)}`);
     lease.assertHeld();
   };
+  // Set once the run is failing: a phase the worker entered just before it died, still on
+  // its way here, must not move the failed run's phase (review, 12-07).
+  let failing = false;
   const begin = async (phase: Phase) => {
     // Renewed at every phase boundary too: when compute runs on this thread (a
     // Database without connection options), the timer cannot fire while a pure
@@ -450,6 +453,7 @@ async function execute(
     await lease.renewOrWarn();
     checkAbort();
     await opts.hooks?.beforePhase?.(phase);
+    if (failing) return;
     await recorder.enter(phase);
     await yieldToLoop(); // let HTTP requests in between CPU-heavy phases
   };
@@ -556,6 +560,7 @@ async function execute(
     // Decided here, so a stop landing during the waits below, or while a failure already
     // under way (a write's rollback) was on its way here, does not hide that failure.
     const stopped = run.abort.aborted && isAppError(err) && err.code === 'conflict';
+    failing = true;
     await lease.stopRenewing();
     await recorder.settle();
     // The swap may have committed though its answer never came (lost on the way, or the

@@ -1,5 +1,6 @@
 /** Starts the HTTP server, and says plainly when it cannot (a port taken, a bad host). */
-import { createServer, type RequestListener, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server, STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 
 /**
  * Resolves with the listening server, or rejects naming host and port with the
@@ -9,6 +10,7 @@ import { createServer, type RequestListener, type Server } from 'node:http';
  */
 export function listen(handler: RequestListener, port: number, host: string): Promise<Server> {
   const server = createServer(handler);
+  server.on('clientError', answerClientError);
   return new Promise((resolve, reject) => {
     const fail = (err: NodeJS.ErrnoException) => {
       const error = new Error(`cannot listen on ${host}:${port}: ${err.message}`, { cause: err });
@@ -20,4 +22,29 @@ export function listen(handler: RequestListener, port: number, host: string): Pr
       resolve(server);
     });
   });
+}
+
+/** What Node's own answer to a request it could not read means, by its error's code. */
+const CLIENT_ERRORS: Record<string, [number, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'request headers too large'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'request not received in time'],
+};
+
+/**
+ * A request Node cannot read (headers past its limit, a malformed request line, one too
+ * slow) is answered by Node itself, with no body; here in the one error shape instead
+ * (review, 12-07). Then the connection closes: what follows on it cannot be read either.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, message] = CLIENT_ERRORS[err.code ?? ''] ?? [400, 'malformed HTTP request'];
+  const body = JSON.stringify({ error: { code: 'bad_request', message } });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
+      'Content-Type: application/json; charset=utf-8\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }

@@ -417,7 +417,7 @@ function paths(consoleSetting: ConsoleSetting): RouteConfig[] {
       request: {
         params: clusterIdParam,
         headers: idempotencyKeyHeader(
-          "the client's name for this verdict: a resend under it (same caller, same cluster, verdict, note and allowlistSharedValues) is answered with the first request's verdict and records nothing; another verdict under it is 422 idempotency_key_reused",
+          "the client's name for this verdict: a resend under it (same caller, same cluster, verdict, note and allowlistSharedValues, and runId the first's run or absent) is answered with the first request's verdict and records nothing; another verdict under it is 422 idempotency_key_reused",
         ),
         body: { required: true, content: { 'application/json': { schema: verdictRequestSchema } } },
       },

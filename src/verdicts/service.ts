@@ -55,6 +55,8 @@ function assertSameVerdict(
     first.clusterId === clusterId &&
     first.verdict === req.verdict &&
     first.note === req.note &&
+    // a resend may leave the run out; one naming another run reviewed another version
+    (req.runId === undefined || req.runId === first.runId) &&
     Boolean(firstParams.allowlistSharedValues) === Boolean(req.allowlistSharedValues);
   if (!same) {
     throw new AppError(

@@ -423,6 +423,35 @@ describe('coterie import --first-load', () => {
     }
   }, 300_000);
 
+  it('an empty file builds an empty database that records no import: a file not yet ending a line can be imported after (review, 12-07)', async () => {
+    // It recorded one under the hash of no bytes, which every file without a line feed
+    // also has: their import was refused as one "ran meanwhile", on every run.
+    const empty = path.join(dir, 'empty.jsonl');
+    writeFileSync(empty, '');
+    const dataDir = path.join(dir, 'empty-file-db');
+    expect(await firstLoad({ file: empty, dataDir, cypher, ...memory })).toMatchObject({
+      lines: 0,
+    });
+    const local = await startLocalNeo4j({ dataDir, port: 0, ...memory });
+    const localDb = new Database(
+      createDriver({ uri: local.uri, user: local.user, password: local.password }),
+    );
+    try {
+      const importer = new Importer(localDb, cypher, new EventWriter(localDb, cypher));
+      const unfinished = path.join(dir, 'one-unfinished-line.jsonl');
+      writeFileSync(unfinished, fixture()[0] as string); // no line feed yet
+      const summary = await importer.run({
+        file: unfinished,
+        batchSize: 60,
+        rejectFile: path.join(dir, 'one-unfinished-line.rejects.jsonl'),
+      });
+      expect(summary).toMatchObject({ lines: 0, pendingBytes: Buffer.byteLength(fixture()[0]!) });
+    } finally {
+      await localDb.close();
+      await local.stop();
+    }
+  }, 300_000);
+
   /**
    * A first load stopped when `when` says (told each phase as it starts, and each log
    * line): what it returned, the phases it began, and whether anything is left.

@@ -465,6 +465,30 @@ describe('POST /v1/events', () => {
     expect(org?.id).toBe('Zürich');
   });
 
+  it('takes charset=utf8 as utf-8, a common spelling of it (review, 12-07: 415)', async () => {
+    for (const [i, type] of [
+      'application/json; charset=utf8',
+      'application/json;charset="UTF8"',
+      'application/json; charset=utf8; x=1',
+    ].entries()) {
+      const res = await fetch(`${svc.url}/v1/events`, {
+        method: 'POST',
+        headers: { 'content-type': type },
+        body: Buffer.from(
+          JSON.stringify({
+            events: [{ type: 'signup', accountId: `utf8-${i}`, at: T, org: 'Zürich' }],
+          }),
+        ),
+      });
+      expect([type, res.status]).toEqual([type, 200]);
+      await res.text();
+    }
+    const orgs = await cypher(
+      "MATCH (a:Account)-[:IN_ORG]->(o:Org) WHERE a.id STARTS WITH 'utf8-' RETURN DISTINCT o.id AS id",
+    );
+    expect(orgs).toEqual([{ id: 'Zürich' }]);
+  });
+
   it('rejects a batch without echoing its prompts, in the answer or in the log', async () => {
     // A 400 says what is wrong by index and path. The rejected events' prompts, in
     // the valid events and the invalid ones alike, never come back and are never logged.

@@ -792,6 +792,18 @@ describe('Idempotency-Key on a verdict', () => {
     expect(await verdictsWithNote('keyed first')).toHaveLength(1);
     const bad = await send(' ', { verdict: 'benign', note: 'x' });
     expect(bad.status).toBe(400);
+    // Review, 12-07: one naming another run was answered with the first's verdict.
+    const read = { verdict: 'confirmed', note: 'keyed in r-1', runId: 'r-1' };
+    expect((await send('k-run', read)).status).toBe(201);
+    const later = await send('k-run', { ...read, runId: 'r-2' });
+    expect(later.status).toBe(422);
+    expect(await later.json()).toMatchObject({ error: { code: 'idempotency_key_reused' } });
+    // the same run, or none named, is the same verdict
+    for (const body of [read, { verdict: 'confirmed', note: 'keyed in r-1' }]) {
+      const again = await send('k-run', body);
+      expect([again.status, again.headers.get('idempotent-replayed')]).toEqual([201, 'true']);
+    }
+    expect(await verdictsWithNote('keyed in r-1')).toHaveLength(1);
   });
 
   it('after a commit whose answer was lost, the resend finds the verdict: one, not two', async () => {

@@ -100,6 +100,11 @@ describe('parseInvestigation', () => {
       expect(r.success).toBe(false);
       expect(r.error?.issues.map((i) => i.path.join('.'))).toEqual(['to']);
     }
+    // Later as written, but not by a millisecond: said so (review, 12-07).
+    const close = inv.schema.safeParse({ from: at(1), to: '2026-02-01T00:00:00.0001Z' });
+    expect(close.error?.issues.map((i) => i.message)).toEqual([
+      'must be after from by 1 ms at least (times are read to the millisecond)',
+    ]);
     expect(() =>
       parseInvestigation(
         'x',

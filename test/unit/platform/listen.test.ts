@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { listen } from '../../../src/platform/listen';
 
 const ok = (_req: unknown, res: { end(): void }) => res.end();
@@ -28,6 +28,45 @@ describe('listen', () => {
       await expect(failed).rejects.toMatchObject({ code: 'EADDRINUSE' });
     } finally {
       await close(taken);
+    }
+  });
+
+  it('answers a request Node cannot read in the one error shape, not with an empty body (review, 12-07)', async () => {
+    const server = await listen(ok, 0, '127.0.0.1');
+    const { port } = server.address() as AddressInfo;
+    const send = (raw: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1', () => socket.write(raw));
+        let answer = '';
+        socket.on('data', (d) => (answer += d.toString()));
+        socket.on('end', () => resolve(answer));
+        socket.on('error', reject);
+      });
+    try {
+      const cases = [
+        [
+          `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+          431,
+          'request headers too large',
+        ],
+        ['GET /a b c HTTP/1.1\r\nHost: x\r\n\r\n', 400, 'malformed HTTP request'],
+      ] as const;
+      for (const [raw, status, message] of cases) {
+        const answer = await send(raw);
+        const [head, body] = answer.split('\r\n\r\n');
+        expect([status, head?.split('\r\n')[0], JSON.parse(body ?? '')]).toEqual([
+          status,
+          expect.stringMatching(new RegExp(`^HTTP/1.1 ${status} `)),
+          { error: { code: 'bad_request', message } },
+        ]);
+        expect(head).toMatch(/content-type: application\/json/i);
+      }
+      // a request it can read is the handler's
+      expect(await send('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).toMatch(
+        /^HTTP\/1.1 200 /,
+      );
+    } finally {
+      await close(server);
     }
   });
 
