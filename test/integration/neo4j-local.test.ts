@@ -222,6 +222,25 @@ describe('local Neo4j launcher', () => {
     }
   });
 
+  it('failed logins never lock the user out: the right password still works after many wrong ones (review, 12-07)', async () => {
+    // Neo4j locked the user for 5 s after 3 failures, the right password refused too: a
+    // local web page could keep the service out of its own database.
+    const login = async (password: string) => {
+      const driver = neo4j.driver(db.uri, neo4j.auth.basic('neo4j', password));
+      try {
+        await driver.executeQuery('RETURN 1');
+        return 'answered';
+      } catch (err) {
+        return (err as { code?: string }).code;
+      } finally {
+        await driver.close();
+      }
+    };
+    for (let i = 0; i < 5; i++)
+      expect(await login('wrong-password')).toBe('Neo.ClientError.Security.Unauthorized');
+    expect(await login(db.password)).toBe('answered');
+  });
+
   it('refuses LOAD CSV from local files even to a client that bypasses the service', async () => {
     // File URLs would let whoever holds the password read the host's files.
     await expect(

@@ -30,6 +30,27 @@ describe('makeDataDir', () => {
     expect(mode(existing)).toBe(0o700);
   });
 
+  it('refuses a folder open to others that it cannot narrow, rather than use it as it is (review, 12-07)', () => {
+    // Another user's folder answers chmod with EPERM (root never gets it, so it is feigned).
+    const shared = path.join(dir, 'shared');
+    fs.mkdirSync(shared, { mode: 0o777 });
+    fs.chmodSync(shared, 0o777);
+    const chmod = jest.spyOn(fs, 'chmodSync').mockImplementation(() => {
+      throw Object.assign(new Error('EPERM: operation not permitted'), { code: 'EPERM' });
+    });
+    try {
+      expect(() => makeDataDir(shared)).toThrow(
+        `neo4j-local: the data directory ${shared} is open to other users (mode 777) and could ` +
+          'not be narrowed to 700',
+      );
+      // one of its own already 0700 is used as it is
+      fs.mkdirSync(path.join(dir, 'own'), { mode: 0o700 });
+      expect(makeDataDir(path.join(dir, 'own'))).toBe(path.join(dir, 'own'));
+    } finally {
+      chmod.mockRestore();
+    }
+  });
+
   it('names the file in the way: the path itself, or a folder above it', () => {
     const file = path.join(dir, 'neo4j');
     fs.writeFileSync(file, 'not a directory');
