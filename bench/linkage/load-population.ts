@@ -277,10 +277,19 @@ export async function loadSyntheticPopulation(
   const acts = syntheticTraffic(input, planted, seed);
 
   // Links → per-account, de-duplicated (account, identifier) with summed counts;
-  // first/last seen of each identifier over its accounts; each IP's subnet.
+  // first/last seen of each identifier over its accounts.
   const idFirst = new Float64Array(identifiers.length).fill(Infinity);
   const idLast = new Float64Array(identifiers.length).fill(-Infinity);
-  const ipSubnet = new Int32Array(identifiers.length).fill(-1);
+  // Each IP's /24, by its address: an account on a proxy cell has several IPs (12-07).
+  const subnetId = new Map<string, number>();
+  identifiers.forEach((ident, id) => {
+    if (ident.kind === 'subnet') subnetId.set(ident.value, id);
+  });
+  const ipSubnet = Int32Array.from(identifiers, (ident) =>
+    ident.kind === 'ip'
+      ? (subnetId.get(`${ident.value.slice(0, ident.value.lastIndexOf('.'))}.0/24`) ?? -1)
+      : -1,
+  );
   const emailOf = new Int32Array(n).fill(-1);
   const orgOf = new Int32Array(n).fill(-1);
   const order = Int32Array.from({ length: L }, (_, i) => i);
@@ -291,8 +300,6 @@ export async function loadSyntheticPopulation(
     let q = p;
     while (q < L && linkAccount[order[q] as number] === a) q++;
     const seen = new Map<number, number>();
-    let ip = -1;
-    let subnet = -1;
     for (let i = p; i < q; i++) {
       const id = linkIdentifier[order[i] as number] as number;
       seen.set(id, (seen.get(id) ?? 0) + 1);
@@ -303,12 +310,9 @@ export async function loadSyntheticPopulation(
       if (!ident) continue;
       if (act.firstSeen < (idFirst[id] as number)) idFirst[id] = act.firstSeen;
       if (act.lastSeen > (idLast[id] as number)) idLast[id] = act.lastSeen;
-      if (ident.kind === 'ip') ip = id;
-      if (ident.kind === 'subnet') subnet = id;
       if (ident.kind === 'email_domain' && emailOf[a] === -1) emailOf[a] = id;
       if (ident.kind === 'org' && orgOf[a] === -1) orgOf[a] = id;
     }
-    if (ip >= 0 && subnet >= 0) ipSubnet[ip] = subnet;
     p = q;
   }
   lap('prepare');

@@ -11,8 +11,12 @@
  *   - companies (8 %): org, company domain, office IP, sometimes a shared card and
  *     internal prompt templates;
  *   - 3 campaigns (2.4 % of accounts, 50/30/20 %): cards shared by ~25 accounts,
- *     devices by ~10, proxy IPs shared with ordinary customers, a few prompt
- *     templates in near-duplicate variants, webmail or throwaway domains.
+ *     devices by ~10, a few prompt templates in near-duplicate variants, webmail or
+ *     throwaway domains; proxy cells of 60 accounts over 8 /24s of their own, each
+ *     account on 5 of them (an IP in each, ~9 accounts an IP), which ordinary customers
+ *     share (1 % of individuals, 4 of a cell's /24s each). With 4 /24s or more these
+ *     accounts take part in co-use and co-activity: until 12-07 every account had one IP
+ *     and neither stage ever ran here (review).
  * `planted[i]` is the campaign of account i (0..2) or -1.
  */
 import { IdentifierTable } from '../../src/linkage/identifier-table';
@@ -61,6 +65,13 @@ export function bareAccount(i: number): AccountFacts {
   };
 }
 
+/** Proxy cells (see above): accounts a cell, its /24s, those an account uses, IPs a /24. */
+const CELL_ACCOUNTS = 60;
+const CELL_SUBNETS = 8;
+const CELL_SUBNETS_USED = 5;
+const CUSTOMER_SUBNETS = 4;
+const PROXY_HOSTS = 4;
+
 export interface Synthetic {
   input: LinkageInput;
   planted: Int8Array;
@@ -107,8 +118,24 @@ export function synthesize(n: number, seed = 1): Synthetic {
   const nats = 5;
   const homeIpSpace = 1 << 23; // home IPs: 10.0.0.0/9-ish, ~32 accounts per /24 at 1M
   const campaignSizes = [0.5, 0.3, 0.2].map((f) => Math.max(30, Math.round(n * 0.024 * f)));
-  const proxies = campaignSizes.map((size) => Math.max(3, Math.round(size / 60)));
-  const proxyIp = (c: number, p: number): string => `172.16.${c}.${p % 250}`;
+  const cells = campaignSizes.map((size) => Math.ceil(size / CELL_ACCOUNTS));
+  // A proxy cell's /24s: 11.x.y.0/24, up to 16,384 a campaign (1.2 M accounts in campaign 0).
+  const proxySubnet = (c: number, cell: number, k: number): [string, string] => {
+    const g = cell * CELL_SUBNETS + k;
+    const prefix = `11.${c * 64 + (g >>> 8)}.${g & 255}`;
+    return [prefix, `${prefix}.0/24`];
+  };
+  /** `count` of the cell's /24s, an IP of `PROXY_HOSTS` in each. */
+  const proxyLinks = (a: number, c: number, cell: number, count: number): void => {
+    const ks = Array.from({ length: CELL_SUBNETS }, (_, k) => k);
+    for (let i = 0; i < count; i++) {
+      const j = i + randomInt(rng, CELL_SUBNETS - i);
+      [ks[i], ks[j]] = [ks[j] as number, ks[i] as number];
+      const [prefix, cidr] = proxySubnet(c, cell, ks[i] as number);
+      link(a, 'ip', `${prefix}.${randomInt(rng, PROXY_HOSTS)}`);
+      link(a, 'subnet', cidr);
+    }
+  };
 
   let next = 0;
   // Campaigns first (accounts 0.. in three blocks); order does not matter to the stages.
@@ -120,9 +147,7 @@ export function synthesize(n: number, seed = 1): Synthetic {
       planted[a] = c;
       link(a, 'payment', `camp${c}-card-${randomInt(rng, Math.ceil(size / 25))}`);
       if (rng() < 0.5) link(a, 'device', `camp${c}-dev-${randomInt(rng, Math.ceil(size / 20))}`);
-      const p = randomInt(rng, proxies[c] as number);
-      link(a, 'ip', proxyIp(c, p));
-      link(a, 'subnet', `172.16.${c}.0/24`);
+      proxyLinks(a, c, Math.floor(k / CELL_ACCOUNTS), CELL_SUBNETS_USED);
       link(
         a,
         'prompt',
@@ -198,8 +223,7 @@ export function synthesize(n: number, seed = 1): Synthetic {
       link(a, 'subnet', `192.168.${campus}.0/24`);
     } else if (r < 0.18) {
       const c = randomInt(rng, 3);
-      link(a, 'ip', proxyIp(c, randomInt(rng, proxies[c] as number)));
-      link(a, 'subnet', `172.16.${c}.0/24`);
+      proxyLinks(a, c, randomInt(rng, cells[c] as number), CUSTOMER_SUBNETS);
     } else {
       const home = randomInt(rng, homeIpSpace);
       link(a, 'ip', ip(home));
