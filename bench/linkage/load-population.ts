@@ -419,11 +419,17 @@ export async function loadSyntheticPopulation(
         if (identifiers[id]?.kind === kind) counts.set(id, (counts.get(id) ?? 0) + 1);
       }
       const act = acts[a] as Activity;
+      // An IP or a prompt counts requests, as ingest counts them: the account's traffic
+      // shared out over its values of the kind (until 12-07 one each, which left every
+      // account under co-use's coUseMinEvents, so co-use and co-activity never ran here).
+      const perRequest = kind === 'ip' || kind === 'prompt';
+      let total = 0;
+      for (const c of counts.values()) total += c;
       for (const [id, c] of counts)
         list.push({
           a: `acc-${a}`,
           v: (identifiers[id] as { value: string }).value,
-          c,
+          c: perRequest ? Math.max(1, Math.round((act.requests * c) / total)) : c,
           f: act.firstSeen,
           l: act.lastSeen,
         });

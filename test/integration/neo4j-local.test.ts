@@ -101,6 +101,22 @@ async function collectionsAround(
   };
 }
 
+/** 'answered' when a login with `auth` can run a query, else the error's code. */
+async function loginAnswer(
+  uri: string,
+  auth?: ReturnType<typeof authOf>,
+): Promise<string | undefined> {
+  const driver = neo4j.driver(uri, auth);
+  try {
+    await driver.executeQuery('RETURN 1');
+    return 'answered';
+  } catch (err) {
+    return (err as { code?: string }).code;
+  } finally {
+    await driver.close();
+  }
+}
+
 describe('local Neo4j launcher', () => {
   let db: TestNeo4j;
   let startupMs = 0;
@@ -135,17 +151,7 @@ describe('local Neo4j launcher', () => {
 
   it('asks for a password, a new one each start, kept in a file only its user can read', async () => {
     // A web page in a local browser can open a WebSocket to loopback Bolt: auth is the guard.
-    const refused = async (auth?: ReturnType<typeof authOf>) => {
-      const driver = neo4j.driver(db.uri, auth);
-      try {
-        await driver.executeQuery('RETURN 1');
-        return 'answered';
-      } catch (err) {
-        return (err as { code?: string }).code;
-      } finally {
-        await driver.close();
-      }
-    };
+    const refused = (auth?: ReturnType<typeof authOf>) => loginAnswer(db.uri, auth);
     expect(await refused()).toBe('Neo.ClientError.Security.Unauthorized');
     expect(await refused(neo4j.auth.basic('neo4j', 'neo4j'))).toBe(
       'Neo.ClientError.Security.Unauthorized',
@@ -225,17 +231,7 @@ describe('local Neo4j launcher', () => {
   it('failed logins never lock the user out: the right password still works after many wrong ones (review, 12-07)', async () => {
     // Neo4j locked the user for 5 s after 3 failures, the right password refused too: a
     // local web page could keep the service out of its own database.
-    const login = async (password: string) => {
-      const driver = neo4j.driver(db.uri, neo4j.auth.basic('neo4j', password));
-      try {
-        await driver.executeQuery('RETURN 1');
-        return 'answered';
-      } catch (err) {
-        return (err as { code?: string }).code;
-      } finally {
-        await driver.close();
-      }
-    };
+    const login = (password: string) => loginAnswer(db.uri, neo4j.auth.basic('neo4j', password));
     for (let i = 0; i < 5; i++)
       expect(await login('wrong-password')).toBe('Neo.ClientError.Security.Unauthorized');
     expect(await login(db.password)).toBe('answered');
