@@ -6,20 +6,22 @@
 // takes that lock first) and two processes can never both see it free. A holder with no
 // run record is not taken: the lease was taken without one. The holder itself may take
 // it again: the driver retries a commit whose answer was lost, and that commit may have
-// gone through. Returns who held it before. `now` is the transaction's clock, by which
-// fail-dead-runs, before this in the same transaction, judged the lease's expiry.
+// gone through. Returns who held it before. Expiry is judged by the transaction's clock,
+// as fail-dead-runs, before this in the same transaction, judged it; a new lease runs from
+// this statement's clock, read once the lock is held (the transaction's is from before a
+// wait on it, which would shorten the lease by the wait).
 MERGE (l:Lease {name: $name})
 SET l.lockedAt = timestamp()
 WITH l, l.holder AS previous, l.expiresAt AS previousExpiresAt,
-     datetime.transaction().epochMillis AS now
-WITH l, previous, previousExpiresAt, now,
+     datetime.transaction().epochMillis AS judgedAt, timestamp() AS now
+WITH l, previous, previousExpiresAt, judgedAt, now,
      EXISTS {
        MATCH (r:LinkageRun {id: previous})
        WHERE r.status <> 'running'
      } AS previousFinished
-WITH l, previous, previousExpiresAt, now, previousFinished,
+WITH l, previous, previousExpiresAt, judgedAt, now, previousFinished,
      (previous IS NULL OR previous = $holder OR previousExpiresAt IS NULL
-      OR previousExpiresAt < now OR previousFinished) AS free
+      OR previousExpiresAt < judgedAt OR previousFinished) AS free
 SET l.holder = CASE WHEN free THEN $holder ELSE l.holder END,
     l.expiresAt = CASE WHEN free THEN now + $ttlMs ELSE l.expiresAt END,
     l.acquiredAt = CASE WHEN free THEN now ELSE l.acquiredAt END

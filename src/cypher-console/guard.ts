@@ -302,46 +302,66 @@ export function operatorCounts(text: string): {
 
 /** A character an expression can end with, so that `.` or `[` after it looks into it. */
 const ATOM_END = /[\p{L}\p{N}_$)\]}]/u;
-const NAME_CHAR = /[\p{L}\p{N}_$]/u;
+/** A name, keyword or number, by code points (a letter beyond the BMP is one). */
+const NAME = /[\p{L}\p{N}_$]+/uy;
 
 /**
- * The longest run of property lookups and indexes (`m.a.a`, `l[0][0]`), counted through
- * the brackets an index opens (`l[m.a.a]` is 3): each is one level of a left-deep tree, as
- * in an arithmetic chain. On the embedded 5.26, 300 `.a` or 300 `[0]` after one value
- * overflowed the plan printer's stack (a 500), 250 `.a` and 200 `[0]` did not (review,
- * 12-07). Over text from `codeOnly` with quoted parts made names (`` m.`a`.`a` `` is 2);
- * it errs towards counting more (`RETURN [1]` is an index of RETURN).
+ * The longest run of property lookups and indexes (`m.a.a`, `l[0][0]`): each is one level
+ * of a left-deep tree, as in an arithmetic chain. On the embedded 5.26, 300 `.a` or 300
+ * `[0]` after one value overflowed the plan printer's stack (a 500), 250 `.a` and 200 `[0]`
+ * did not (review, 12-07). Counted through brackets and CASE … END as the tree has it: a
+ * lookup inside an index adds to the index's depth (`l[m.a.a]` is 3), and what a bracket
+ * or a CASE holds is one operand as deep as its deepest chain (`(m.a.a).a` is 3, as
+ * `m.a.a.a`: Neo4j keeps no brackets in the tree). Over text from `codeOnly` with quoted
+ * parts made names (`` m.`a`.`a` `` is 2); it errs towards counting more (`RETURN [1]` is
+ * an index of RETURN, `f(a.b, c).d` is 2).
  */
 export function longestChain(code: string): number {
-  const open = [0]; // the chain in each bracket still open
-  let total = 0; // their sum
+  // One level per bracket or CASE still open: its chain now, and its longest so far.
+  const levels = [{ n: 0, peak: 0 }];
+  let total = 0; // the open levels' chains together
   let longest = 0;
   let prev = ''; // the last character that is not white space
-  let inName = false;
-  const grow = () => {
-    open[open.length - 1]! += 1;
-    total += 1;
+  const top = () => levels[levels.length - 1] as { n: number; peak: number };
+  const set = (n: number) => {
+    const level = top();
+    total += n - level.n;
+    level.n = n;
+    if (n > level.peak) level.peak = n;
     if (total > longest) longest = total;
   };
-  const reset = () => {
-    total -= open[open.length - 1]!;
-    open[open.length - 1] = 0;
+  const open = () => levels.push({ n: 0, peak: 0 });
+  const close = () => {
+    if (levels.length === 1) return;
+    const inner = levels.pop() as { n: number; peak: number };
+    total -= inner.n;
+    set(Math.max(top().n, inner.peak));
   };
-  for (let i = 0; i < code.length; i++) {
+  for (let i = 0; i < code.length;) {
+    NAME.lastIndex = i;
+    const name = NAME.exec(code)?.[0];
+    if (name !== undefined) {
+      const word = name.toUpperCase();
+      if (prev === '.') {
+        // the name a `.` looks up
+      } else if (word === 'CASE') {
+        set(0);
+        open();
+      } else if (word === 'END') close();
+      else set(0); // a new name starts a new expression
+      prev = '_'; // a name ends an expression, whatever its last letter
+      i += name.length;
+      continue;
+    }
     const c = code[i] as string;
-    const name = NAME_CHAR.test(c);
-    if (name) {
-      // A new name starts a new expression, unless it is the one a `.` looks up.
-      if (!inName && prev !== '.') reset();
-    } else if (c === '.' && ATOM_END.test(prev) && !/[0-9]/.test(code[i + 1] ?? '')) grow();
+    if (c === '.' && ATOM_END.test(prev) && !/[0-9]/.test(code[i + 1] ?? '')) set(top().n + 1);
     else if (c === '[' || c === '(' || c === '{') {
-      if (c === '[' && ATOM_END.test(prev)) grow();
-      open.push(0);
-    } else if (c === ']' || c === ')' || c === '}') {
-      if (open.length > 1) total -= open.pop()!;
-    } else if (!WS_CHAR.test(c)) reset();
-    inName = name;
+      if (c === '[' && ATOM_END.test(prev)) set(top().n + 1);
+      open();
+    } else if (c === ']' || c === ')' || c === '}') close();
+    else if (!WS_CHAR.test(c)) set(0);
     if (!WS_CHAR.test(c)) prev = c;
+    i++;
   }
   return longest;
 }

@@ -196,8 +196,12 @@ export function simhashNormal(normal: string): string {
 /** Prompts of fewer words get no fingerprint at ingest (`promptFingerprintNormal`). */
 export const MIN_PROMPT_WORDS = 4;
 
-/** A word: letters, digits and the marks that belong to them (a vowel sign, a virama). */
-const WORD_WITH_MARKS = /[\p{L}\p{M}\p{N}]+/gu;
+/**
+ * A word: a letter or digit, then letters, digits and the marks that belong to them (a
+ * vowel sign, a virama). Not marks alone: an emoji's variation selector (❤️) or NFKC's
+ * `´` is one, and counted as words they let `hunter2 ❤️ ❤️ ❤️`, one token, through (review).
+ */
+const WORD_WITH_MARKS = /[\p{L}\p{N}][\p{L}\p{M}\p{N}]*/gu;
 
 /**
  * The fingerprint ingest keeps of a prompt already through `normalise`, or undefined when

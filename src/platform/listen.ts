@@ -27,6 +27,7 @@ export function listen(handler: RequestListener, port: number, host: string): Pr
 /** What Node's own answer to a request it could not read means, by its error's code. */
 const CLIENT_ERRORS: Record<string, [number, string]> = {
   HPE_HEADER_OVERFLOW: [431, 'request headers too large'],
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: [413, 'chunk extensions too large'],
   ERR_HTTP_REQUEST_TIMEOUT: [408, 'request not received in time'],
 };
 
@@ -36,7 +37,11 @@ const CLIENT_ERRORS: Record<string, [number, string]> = {
  * (review, 12-07). Then the connection closes: what follows on it cannot be read either.
  */
 function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
-  if (err.code === 'ECONNRESET' || !socket.writable) {
+  // A response already begun on this connection (a pipelined request after it, a body
+  // that went wrong after its answer): an answer now would land inside or after it, so
+  // the connection is cut, as Node does (review of the change).
+  const current = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (err.code === 'ECONNRESET' || !socket.writable || current?.headersSent) {
     socket.destroy();
     return;
   }
@@ -47,4 +52,5 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
       'Content-Type: application/json; charset=utf-8\r\n' +
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
+  (socket as Duplex & { destroySoon?: () => void }).destroySoon?.(); // not held open by the client
 }

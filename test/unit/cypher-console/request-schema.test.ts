@@ -55,9 +55,36 @@ describe('cypherRequestSchema', () => {
       `WITH {a: null} AS m, 1 AS x RETURN m${'.a'.repeat(a)}${'+x'.repeat(b)} AS y`;
     expect(ok(both(150, 51))).toBe(false);
     expect(ok(both(100, 100))).toBe(true);
+    // Through brackets and CASE, as Neo4j's tree has no brackets (review of the change:
+    // each of these counted as its longest piece, 150).
+    const m = 'WITH {a: null} AS m RETURN';
+    const a = (n: number) => '.a'.repeat(n);
+    for (const query of [
+      `${m} (m${a(150)})${a(51)}`,
+      `${m} head([m${a(150)}])${a(51)}`,
+      `${m} coalesce(m${a(150)}, 1)${a(51)}`,
+      `${m} CASE WHEN true THEN m${a(150)} END${a(51)}`,
+      `${m} ${'('.repeat(10)}m${a(20)}${`)${a(20)}`.repeat(10)}`,
+      `${m} m${'.𝑎'.repeat(201)}`, // a letter beyond the BMP is one name
+    ])
+      expect({ query: query.slice(0, 60), ok: ok(query) }).toEqual({
+        query: query.slice(0, 60),
+        ok: false,
+      });
+    expect(ok(`${m} (m${a(100)})${a(100)}`)).toBe(true);
     // many lookups side by side are no chain, nor are numbers, text and comments
     const columns = Array.from({ length: 400 }, (_, i) => `a.p${i}`).join(', ');
     expect(ok(`MATCH (a:Account) RETURN ${columns}`)).toBe(true);
+    const ands = Array.from({ length: 100 }, (_, i) => `a.b.c${i} = 1`).join(' AND ');
+    for (const query of [
+      `MATCH (a) WHERE ${ands} RETURN a`,
+      'MATCH (a) RETURN [x IN a.list WHERE x.y > 1 | x.z.w] AS l, a {.id, x: a.b.c} AS p',
+      'MATCH (a) RETURN CASE a.x WHEN 1 THEN a.y ELSE a.z END AS v, toUpper(trim(a.b.c)).d',
+    ])
+      expect({ query: query.slice(0, 40), ok: ok(query) }).toEqual({
+        query: query.slice(0, 40),
+        ok: true,
+      });
     expect(ok(`RETURN 1.5 AS x, '${'.a'.repeat(300)}' AS y // ${'[0]'.repeat(300)}`)).toBe(true);
   });
 

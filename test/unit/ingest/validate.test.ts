@@ -59,7 +59,16 @@ describe('event validation', () => {
 
   it('counts words with their marks: a short Hindi or Thai text is no longer many tokens', () => {
     // Step 2 splits at each vowel sign or virama: "my password" in Hindi is 5 tokens.
-    for (const prompt of ['मेरा पासवर्ड', 'नमस्ते दुनिया', 'สวัสดี ครับ', 'שָׁלוֹם עוֹלָם']) {
+    // Marks alone are no word: an emoji's variation selector, NFKC's ´ (review of the change).
+    for (const prompt of [
+      'मेरा पासवर्ड',
+      'नमस्ते दुनिया',
+      'สวัสดี ครับ',
+      'שָׁלוֹם עוֹלָם',
+      'hunter2 ❤️ ❤️ ❤️',
+      'my password ✔️✔️',
+      '´ ´ ´ hunter2',
+    ]) {
       const result = cleanEvent({ ...base, prompt });
       expect([prompt, result.ok, result.ok && result.event.promptFingerprint]).toEqual([
         prompt,

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import { type AddressInfo, connect } from 'node:net';
 import { listen } from '../../../src/platform/listen';
 
@@ -65,6 +65,35 @@ describe('listen', () => {
       expect(await send('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).toMatch(
         /^HTTP\/1.1 200 /,
       );
+    } finally {
+      await close(server);
+    }
+  });
+
+  it('cuts the connection, as Node does, when a response on it has begun: no answer inside it (review of the change)', async () => {
+    const slow = (_req: unknown, res: ServerResponse) => {
+      res.writeHead(200, { 'content-length': '20' });
+      res.write('0123456789');
+      setTimeout(() => res.end('abcdefghij'), 300);
+    };
+    const server = await listen(slow, 0, '127.0.0.1');
+    const { port } = server.address() as AddressInfo;
+    try {
+      const answer = await new Promise<string>((resolve) => {
+        const socket = connect(port, '127.0.0.1', () =>
+          socket.write('GET /slow HTTP/1.1\r\nHost: x\r\n\r\n'),
+        );
+        let text = '';
+        socket.on('data', (d) => {
+          // a malformed request pipelined once the first response is under way
+          if (text === '') socket.write('GET /a b c HTTP/1.1\r\n\r\n');
+          text += d.toString();
+        });
+        socket.on('close', () => resolve(text));
+        socket.on('error', () => undefined);
+      });
+      expect(answer).toMatch(/^HTTP\/1.1 200 /);
+      expect(answer).not.toContain('HTTP/1.1 400');
     } finally {
       await close(server);
     }
