@@ -102,9 +102,12 @@ export function build(
   const stats: Record<string, number> = { accounts: n, links: input.linkAccount.length };
 
   let clock = performance.now();
+  // With each step's time, the process's RSS as it ends (`valuesMs` → `valuesRssMiB`):
+  // where build's memory goes (12-07: its peak grew 0.45 GiB on proxy cells, unplaced).
   const lap = (name: string): void => {
     const now = performance.now();
     stats[name] = Math.round(now - clock);
+    stats[name.replace(/Ms$/, 'RssMiB')] = Math.round(process.memoryUsage.rss() / 2 ** 20);
     clock = now;
   };
   const prompts = templates ?? promptTemplates(input.identifiers, opts.maxHamming, input.allowlist);
@@ -323,20 +326,29 @@ export function build(
   }
   lap('coUseMergeMs');
 
-  // Step 4: hubs and weak values corroborate every proposed pair that shares them.
+  // Step 4: hubs and weak values corroborate every proposed pair that shares them. Done
+  // slot by slot inside step 5, into the slot's own row of `e` (hubs) and a row of K for
+  // common values that step 5 reads at once: a common column for every slot touched
+  // 28 bytes a candidate pair (12-07, the 1M bench on proxy cells: +163 MiB here).
   const indirect = indirectValuesByAccount(role, start, degree, members, share, n);
   const e = pairs.evidence;
-  const c = pairs.common;
-  const credit = (s: number, va: number, i: number, j: number): void => {
-    const at = s * K + (values.kind[va] as number);
+  const list = indirect.value;
+  // The slot being credited: its row of `e` and its common row (no closure a pair).
+  let row = 0;
+  let commonRow: Float32Array = new Float32Array(K);
+  const credit = (va: number, i: number, j: number): void => {
+    const k = values.kind[va] as number;
+    const tf = Math.min(indirect.share[i] as number, indirect.share[j] as number);
+    const w = (weight[va] as number) * tf;
     // Hubs are specific (rare enough to propose, only too big to expand);
     // corroborate-only values are common and go to their own tally.
-    const into = role[va] === CORROBORATE_ONLY ? c : e;
-    const tf = Math.min(indirect.share[i] as number, indirect.share[j] as number);
-    into[at] = (into[at] as number) + (weight[va] as number) * tf;
+    if (role[va] === CORROBORATE_ONLY) commonRow[k] = (commonRow[k] as number) + w;
+    else e[row + k] = (e[row + k] as number) + w;
   };
-  const list = indirect.value;
-  for (let s = 0; s < pairs.size; s++) {
+  const corroborate = (s: number, common: Float32Array): void => {
+    common.fill(0);
+    row = s * K;
+    commonRow = common;
     const a = pairs.a[s] as number;
     const b = pairs.b[s] as number;
     let i = indirect.start[a] as number;
@@ -352,21 +364,21 @@ export function build(
       const [xStart, xEnd, yStart, yEnd] = shortFirst ? [i, iEnd, j, jEnd] : [j, jEnd, i, iEnd];
       for (let x = xStart, y = yStart; x < xEnd && y < yEnd; x++) {
         y = lowerBound(list, y, yEnd, list[x] as number);
-        if (y < yEnd && list[y] === list[x]) credit(s, list[x] as number, x, y++);
+        if (y < yEnd && list[y] === list[x]) credit(list[x] as number, x, y++);
       }
-      continue;
+      return;
     }
     while (i < iEnd && j < jEnd) {
       const va = list[i] as number;
       const vb = list[j] as number;
       if (va < vb) i++;
       else if (va > vb) j++;
-      else credit(s, va, i++, j++);
+      else credit(va, i++, j++);
     }
-  }
+  };
 
-  lap('corroborateMs');
-  const edges = combine(pairs, n, opts, stats);
+  lap('corroborateMs'); // its lists only: the pairs' part is timed in combineMs
+  const edges = combine(pairs, n, opts, stats, corroborate);
   lap('combineMs');
   return { accountCount: n, ...edges, stats };
 }
@@ -888,7 +900,13 @@ function indirectValuesByAccount(
 }
 
 /** Step 5: per-kind caps, corroboration bonus, camouflage drop; edges sorted by (source, target). */
-function combine(pairs: PairTable, n: number, opts: BuildOptions, stats: Record<string, number>) {
+function combine(
+  pairs: PairTable,
+  n: number,
+  opts: BuildOptions,
+  stats: Record<string, number>,
+  corroborate: (slot: number, common: Float32Array) => void,
+) {
   const cap = IDENTIFIER_KINDS.map((k) => opts.kindCap * (opts.kindWeight[k] ?? 0));
   const weak = IDENTIFIER_KINDS.map((k) => opts.weakKinds.includes(k));
   const familyNames = [...new Set(IDENTIFIER_KINDS.map((k) => opts.family[k] ?? k))];
@@ -896,7 +914,7 @@ function combine(pairs: PairTable, n: number, opts: BuildOptions, stats: Record<
   const familySum = new Float64Array(familyNames.length);
 
   const e = pairs.evidence;
-  const c = pairs.common;
+  const c = new Float32Array(K); // the slot's common evidence, per kind (step 4)
   const kept = new Float64Array(pairs.size); // key a*n+b per kept pair (exact below 2^53)
   const weightOfSlot = new Float64Array(pairs.size);
   const specificFamily = new Float64Array(familyNames.length);
@@ -908,6 +926,7 @@ function combine(pairs: PairTable, n: number, opts: BuildOptions, stats: Record<
   const activityColumn = pairs.hasActivity ? pairs.activity() : null;
   const activityCap = opts.kindCap * opts.coActivityWeight;
   for (let s = 0; s < pairs.size; s++) {
+    corroborate(s, c);
     let strong = 0;
     let weakSum = 0;
     let strongSpecific = 0;
@@ -931,7 +950,7 @@ function combine(pairs: PairTable, n: number, opts: BuildOptions, stats: Record<
         (k === PROMPT || k === SUBNET ? coUse : 0) +
         (k === SUBNET ? activity : 0);
       const specific = Math.min(own, cap[k] as number);
-      const x = Math.min(own + (c[s * K + k] as number), cap[k] as number);
+      const x = Math.min(own + (c[k] as number), cap[k] as number);
       if (x <= 0) continue;
       const f = familyOf[k] as number;
       if (weak[k]) {
@@ -1012,8 +1031,6 @@ class PairTable {
   a: Int32Array;
   b: Int32Array;
   evidence: Float32Array;
-  /** evidence from common (corroborate-only) values, per kind */
-  common: Float32Array;
   /** co-use evidence (co-use.ts), and a mask of the subnets it came through (step 3b) */
   coUse: Float32Array;
   coUseNets: Uint32Array;
@@ -1032,12 +1049,16 @@ class PairTable {
     while (cap < expected * 2) cap *= 2;
     this.table = new Int32Array(cap * 4);
     this.mask = cap - 1;
-    this.a = new Int32Array(expected);
-    this.b = new Int32Array(expected);
-    this.evidence = new Float32Array(expected * K);
-    this.common = new Float32Array(expected * K);
-    this.coUse = new Float32Array(expected);
-    this.coUseNets = new Uint32Array(expected);
+    // The slot columns are filled in order, so room never used is pages never touched,
+    // which hold no memory: made for up to twice the estimate (not past the proposals) at
+    // once, not grown past it, where old and new columns were both resident (12-07, the 1M
+    // bench on proxy cells: +286 MiB in the step that passed the estimate).
+    const slots = Math.max(expected, Math.min(limit, expected * 2));
+    this.a = new Int32Array(slots);
+    this.b = new Int32Array(slots);
+    this.evidence = new Float32Array(slots * K);
+    this.coUse = new Float32Array(slots);
+    this.coUseNets = new Uint32Array(slots);
   }
 
   /** The co-activity column, made (zeroed) on the first call. */
@@ -1107,9 +1128,6 @@ class PairTable {
     b.set(this.b);
     const evidence = new Float32Array(cap * K);
     evidence.set(this.evidence);
-    const common = new Float32Array(cap * K);
-    common.set(this.common);
-    this.common = common;
     const coUse = new Float32Array(cap);
     coUse.set(this.coUse);
     this.coUse = coUse;
