@@ -22,6 +22,7 @@ import { LEASE_EXPIRED, Lease } from '../../src/linkage/lease';
 import { parseLinkMaxAge } from '../../src/linkage/link-age';
 import { prune } from '../../src/linkage/publish';
 import {
+  activeRunsEnded,
   computeParams as runnerParams,
   createRunRecord,
   runLinkage,
@@ -2061,7 +2062,9 @@ describe('linkage runs', () => {
       }
       expect(cronRun).toBeDefined();
     } finally {
-      await schedule.stop(); // and a tick under way has settled: its run is recorded
+      await schedule.stop(); // and a tick under way has started its run, or not
+      // A tick does not wait for its run (12-07): the runs it started, with their metrics.
+      await activeRunsEnded();
     }
     const runs = (await getJson(`${svc.url}/v1/linkage/runs?limit=20`)).body.runs as Run[];
     const cronRuns = runs.filter((r) => r.trigger === 'cron'); // LINKAGE_CRON is off elsewhere
