@@ -1115,10 +1115,9 @@ class PairTable {
   }
 
   private growSlots(): void {
-    // Past the estimate, a quarter more at a time (doubled while small), and not past the
-    // proposals: doubling 5.7 M slots for 6.1 M pairs copied every column into twice the
-    // room (12-07, the 1M bench on proxy cells: build 10.1 s after, 15.0-17.7 before, one
-    // run; the run's peak did not move, 1.70 GiB for the runner, so it lies elsewhere).
+    // Only when the pairs pass twice the estimate, or the proposals (co-use's part is
+    // itself an estimate): a quarter more at a time (doubled while small), and not past
+    // the proposals, as every column is copied and old and new are resident together.
     const length = this.a.length;
     const grown = length < 1 << 20 ? length * 2 : Math.ceil(length * 1.25);
     const cap = this.limit > length ? Math.min(grown, this.limit) : grown;

@@ -27,8 +27,7 @@ export function jsonBody(limitBytes: number): RequestHandler {
     if (!BODY_METHODS.includes(req.method)) return next();
     const type = req.headers['content-type'];
     // body-parser takes `utf-8` only: `utf8`, a common spelling of it, was 415 (review, 12-07)
-    if (type !== undefined && UTF8_NO_DASH.test(type))
-      req.headers['content-type'] = type.replace(UTF8_NO_DASH, '$1utf-8');
+    if (type !== undefined) req.headers['content-type'] = type.replace(UTF8_NO_DASH, '$1utf-8');
     parse(req, res, (err?: unknown) => (err ? next(err) : onlyJson(req, res, next)));
   };
 }

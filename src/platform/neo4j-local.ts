@@ -713,11 +713,11 @@ export function makeDataDir(dir: string): string {
   }
   // Neo4j writes its store by the umask, and a copy of the store opens without the
   // password: a folder others can enter is refused, not used as it is (review, 12-07).
-  const open = fs.statSync(dataDir).mode & 0o077;
-  if (open !== 0) {
+  const mode = fs.statSync(dataDir).mode & 0o777;
+  if ((mode & 0o077) !== 0) {
     throw new Error(
       `neo4j-local: the data directory ${dataDir} is open to other users (mode ` +
-        `${(fs.statSync(dataDir).mode & 0o777).toString(8)}) and could not be narrowed to 700 ` +
+        `${mode.toString(8)}) and could not be narrowed to 700 ` +
         '(another user owns it, or its file system ignores the change): its store would be ' +
         'readable by them. Set NEO4J_LOCAL_DATA_DIR to a directory of your own.',
     );

@@ -400,12 +400,7 @@ describe('coterie import --first-load', () => {
     const dataDir = path.join(dir, 'unfinished-db');
     const summary = await firstLoad({ file, dataDir, cypher, ...memory, workers: 2 });
     expect(summary).toMatchObject({ lines: 29, pendingBytes: Buffer.byteLength(last) });
-    const local = await startLocalNeo4j({ dataDir, port: 0, ...memory });
-    const localDb = new Database(
-      createDriver({ uri: local.uri, user: local.user, password: local.password }),
-    );
-    try {
-      const importer = new Importer(localDb, cypher, new EventWriter(localDb, cypher));
+    await withImporter(dataDir, async (importer) => {
       const rejectFile = path.join(dir, 'unfinished.again.rejects.jsonl');
       // Unchanged: the same import, finished; not refused as a rewritten file.
       const again = await importer.run({ file, batchSize: 60, rejectFile });
@@ -417,10 +412,7 @@ describe('coterie import --first-load', () => {
       expect(finished).toMatchObject({ match: 'appended', resumedFromLine: 29, lines: 30 });
       const { written, duplicates, rejected } = finished.thisRun;
       expect(written + duplicates + rejected).toBe(1);
-    } finally {
-      await localDb.close();
-      await local.stop();
-    }
+    });
   }, 300_000);
 
   it('an empty file builds an empty database that records no import: a file not yet ending a line can be imported after (review, 12-07)', async () => {
@@ -432,12 +424,7 @@ describe('coterie import --first-load', () => {
     expect(await firstLoad({ file: empty, dataDir, cypher, ...memory })).toMatchObject({
       lines: 0,
     });
-    const local = await startLocalNeo4j({ dataDir, port: 0, ...memory });
-    const localDb = new Database(
-      createDriver({ uri: local.uri, user: local.user, password: local.password }),
-    );
-    try {
-      const importer = new Importer(localDb, cypher, new EventWriter(localDb, cypher));
+    await withImporter(dataDir, async (importer) => {
       const unfinished = path.join(dir, 'one-unfinished-line.jsonl');
       writeFileSync(unfinished, fixture()[0] as string); // no line feed yet
       const summary = await importer.run({
@@ -446,11 +433,22 @@ describe('coterie import --first-load', () => {
         rejectFile: path.join(dir, 'one-unfinished-line.rejects.jsonl'),
       });
       expect(summary).toMatchObject({ lines: 0, pendingBytes: Buffer.byteLength(fixture()[0]!) });
+    });
+  }, 300_000);
+
+  /** The online importer over a store the first load built, Neo4j stopped after `use`. */
+  async function withImporter(dataDir: string, use: (importer: Importer) => Promise<void>) {
+    const local = await startLocalNeo4j({ dataDir, port: 0, ...memory });
+    const localDb = new Database(
+      createDriver({ uri: local.uri, user: local.user, password: local.password }),
+    );
+    try {
+      await use(new Importer(localDb, cypher, new EventWriter(localDb, cypher)));
     } finally {
       await localDb.close();
       await local.stop();
     }
-  }, 300_000);
+  }
 
   /**
    * A first load stopped when `when` says (told each phase as it starts, and each log
