@@ -1033,6 +1033,40 @@ describe('linkage runs', () => {
     expect(Number(left?.n)).toBe(0);
   });
 
+  it('the CLI stopped while its start waits for the lease exits 130 though the start is then refused (review, 12-07)', async () => {
+    // The old code exited 2 here, as for a run refused without a stop.
+    const locker = neo4j.driver.session();
+    const lock = await locker.beginTransaction();
+    let child: ReturnType<typeof spawnCliRun> | undefined;
+    try {
+      // another holder (no run record: never taken) takes the lease in a transaction left
+      // open, so the CLI's take waits on its lock, then finds it held
+      await lock.run(
+        "MERGE (l:Lease {name: 'linkage'}) SET l.holder = 'r-elsewhere', l.expiresAt = timestamp() + 60000",
+      );
+      child = spawnCliRun();
+      const exited = new Promise<number | null>((r) => child?.on('exit', (code) => r(code)));
+      await waitForBlocked(neo4j.driver, 1, 'the CLI waiting for the lease', 'Lease');
+      child.kill('SIGINT');
+      for (const until = Date.now() + 30_000; !child.stderrText().includes('stopping the run');) {
+        if (Date.now() > until) throw new Error(`no stop said in:\n${child.stderrText()}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await lock.commit();
+      expect(await exited).toBe(130);
+      expect(child.stderrText()).toContain('a linkage run is already in progress');
+      const [started] = await cypher(
+        "MATCH (r:LinkageRun {trigger: 'cli', status: 'running'}) RETURN count(r) AS n",
+      );
+      expect(Number(started?.n)).toBe(0);
+    } finally {
+      if (child?.exitCode === null) child.kill('SIGKILL');
+      await lock.rollback().catch(() => undefined); // when the test failed before its commit
+      await locker.close();
+      await cypher("MATCH (l:Lease {name: 'linkage'}) SET l.holder = null, l.expiresAt = null");
+    }
+  });
+
   it('a run that lost its lease (taken over elsewhere) can never become current', async () => {
     const before = await currentClusters();
     const failedBefore = await runsTotal('failed');
@@ -1227,6 +1261,47 @@ describe('linkage runs', () => {
     });
     expect((await leaseNow()).holder).toBeNull();
     expect(await currentClusters()).toEqual(before);
+  });
+
+  it('a phase the worker enters as the run fails is not entered after the failure (review, 12-07)', async () => {
+    // A shutdown fails the run while the worker's "build" is on its way to being
+    // recorded; entered after the failure, it was shown and written as the run's phase.
+    let reached!: () => void;
+    const inBuild = new Promise<void>((r) => (reached = r));
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const shown: string[] = [];
+    let ended = false;
+    const afterEnd: string[] = [];
+    const { runId, done } = await startLinkage(svc.ctx, {
+      trigger: 'api',
+      onProgress: (p) => void (ended ? afterEnd : shown).push(p.phase),
+      hooks: {
+        beforePhase: async (phase) => {
+          if (phase !== 'build') return;
+          reached();
+          await gate;
+        },
+      },
+    });
+    try {
+      await inBuild;
+      await stopActiveRuns(svc.ctx); // not refuseNew: the service goes on starting runs
+      const summary = await done;
+      ended = true;
+      expect(summary).toMatchObject({ status: 'failed', error: 'service shutting down' });
+      release();
+      await new Promise((r) => setTimeout(r, 300));
+      expect(afterEnd).toEqual([]);
+      expect(shown).toContain('extract');
+      expect(shown).not.toContain('build');
+      expect(await waitForRun(runId, { headers: ADMIN })).toMatchObject({
+        status: 'failed',
+        phase: 'extract',
+      });
+    } finally {
+      release();
+    }
   });
 
   it('an error after the swap (a caller whose progress display is gone) leaves the run succeeded', async () => {
