@@ -31,16 +31,6 @@ export function randomInt(rng: Rng, n: number): number {
   return Math.floor(rng() * n);
 }
 
-/** Fisher–Yates shuffle in place. */
-export function shuffleInPlace(rng: Rng, array: Int32Array | number[]): void {
-  for (let i = array.length - 1; i > 0; i--) {
-    const j = Math.floor(rng() * (i + 1));
-    const tmp = array[i] as number;
-    array[i] = array[j] as number;
-    array[j] = tmp;
-  }
-}
-
 /**
  * murmur3's 32-bit finaliser: mixes a 32-bit integer into a well-spread one. The seeded
  * hashes that pick a hub's centre, a co-use bucket or a co-activity band come from it.

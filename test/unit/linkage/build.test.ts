@@ -2,7 +2,8 @@
  * build: evidence weights (rarity, kinds, allow-list, corroboration), camouflage
  * resistance, hub handling without d² pairs, near-duplicate prompt templates.
  */
-import { build } from '../../../src/linkage/build';
+import { allowedIdentifiers, build } from '../../../src/linkage/build';
+import { promptTemplates } from '../../../src/linkage/lsh';
 import { detect } from '../../../src/linkage/detect';
 import type { IdentifierKind, LinkageGraph, LinkageInput } from '../../../src/linkage/types';
 import { DEFAULTS } from '../../../src/linkage/weights';
@@ -166,6 +167,18 @@ describe('build: weights', () => {
       );
       expect(edgeWeight(onlyInside, 0, 1)).toBe(deviceOnly);
     }
+  });
+
+  it('finds the allow-listed values once a run: score reuses build’s flags (review, 12-07)', () => {
+    const links: Link[] = [...share([0, 1], 'ip', '10.1.2.5'), ...share([0, 1], 'device', 'd1')];
+    const listed = input(2, links, [{ kind: 'subnet', value: '10.1.0.0/16' }]);
+    const templates = promptTemplates(listed.identifiers, 3, listed.allowlist);
+    const flags = allowedIdentifiers(listed, templates);
+    expect([...flags]).toEqual([1, 0]);
+    expect(allowedIdentifiers(listed, templates)).toBe(flags); // the same array, not redone
+    // another input with the same templates object is not answered from the first
+    const other = input(2, links, []);
+    expect([...allowedIdentifiers(other, templates)]).toEqual([0, 0]);
   });
 
   it('an allow-listed prompt fingerprint allow-lists its near-duplicates too', () => {
