@@ -41,6 +41,7 @@ export default tseslint.config(
       'bench/**',
       'jest.config.js',
       'src/platform/neo4j-local.ts',
+      'src/platform/jdk.ts',
     ],
     rules: { 'no-restricted-properties': 'off' },
   },

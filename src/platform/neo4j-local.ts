@@ -16,6 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import neo4j from 'neo4j-driver';
 import { takeOverStale } from './stale-lock';
+import { type Jdk, javaBinary, jdkOf } from './jdk';
 
 /** The file in the data folder that names the Bolt URI of the Neo4j running on it. */
 export const BOLT_URI_FILE = 'bolt.uri';
@@ -463,16 +464,6 @@ export async function ensureLauncherBuilt(
   }
 }
 
-function javaBinary(): string {
-  const home = process.env.JAVA_HOME;
-  const exe = process.platform === 'win32' ? 'java.exe' : 'java';
-  if (home) {
-    const candidate = path.join(home, 'bin', exe);
-    if (fs.existsSync(candidate)) return candidate;
-  }
-  return exe;
-}
-
 /**
  * JVM class-data sharing: the first launcher JVM of a kind (plain start, start with a bulk
  * import) to run without an archive dumps the classes it loaded at exit
@@ -482,7 +473,9 @@ function javaBinary(): string {
  * is taken over). A dumper can outlive that (a service's Neo4j runs for days), so each
  * dumps to a file of its own, renamed into place only after a clean exit, and removes the
  * marker only while it is still its own. Archives are removed when the launcher is
- * rebuilt; an unusable one (another JDK) is ignored by the JVM.
+ * rebuilt, and named by the JDK (jdk.ts): another JDK, or one updated in place, dumps its
+ * own instead of warning at every start. A JDK without its base archive gets none
+ * (review, 12-07: JDK 17 would not start).
  */
 /** The jar's modification time, size and inode ('' when it is gone): changed by a rebuild. */
 function jarStamp(jar: string): string {
@@ -497,10 +490,13 @@ function jarStamp(jar: string): string {
 export function classArchive(
   kind: string,
   p: { target: string; jar: string } = launcherPaths(),
+  jdk: Jdk | null = jdkOf(javaBinary()),
 ): { args: string[]; exited: (code: number | null) => void } {
-  const archive = path.join(p.target, `${kind}.jsa`);
   // JVM warnings (e.g. an archive it cannot use) to stderr: stdout is the protocol.
   const quiet = ['-Xlog:disable', '-Xlog:all=warning:stderr'];
+  // Without a base archive a dump stops the JVM at start, and a map finds nothing to add to.
+  if (!jdk?.baseArchive) return { args: quiet, exited: noop };
+  const archive = path.join(p.target, `${kind}-${jdk.stamp}.jsa`);
   try {
     // Older than the jar (rebuilt by hand): the JVM would refuse it; dump a new one.
     if (fs.statSync(archive).mtimeMs >= fs.statSync(p.jar).mtimeMs) {
@@ -521,7 +517,7 @@ export function classArchive(
   } catch {
     return { args: quiet, exited: noop }; // someone else is dumping
   }
-  removeOldDumps(p.target, `${kind}.jsa.`);
+  removeOldDumps(p.target, `${path.basename(archive)}.`);
   const tmp = `${archive}.${id}.tmp`;
   // The dump describes the jar this JVM loaded: rebuilt meanwhile, it would be installed
   // as current for the new jar, refused by every later JVM and never replaced.

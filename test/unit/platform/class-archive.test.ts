@@ -6,7 +6,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { classArchive } from '../../../src/platform/neo4j-local';
+import type { Jdk } from '../../../src/platform/jdk';
+import { classArchive as archiveFor } from '../../../src/platform/neo4j-local';
+
+const jdk: Jdk = { stamp: 's1', baseArchive: true };
+const classArchive = (kind: string, p: { target: string; jar: string }) => archiveFor(kind, p, jdk);
 
 let dir: string;
 let paths: { target: string; jar: string };
@@ -25,7 +29,7 @@ const ago = (file: string, ms: number) => {
 };
 
 it('two dumpers of one kind, the second past the stale age: two dump files, and each frees only its own marker', () => {
-  const marker = path.join(dir, 'k.jsa.dumping');
+  const marker = path.join(dir, 'k-s1.jsa.dumping');
   const first = classArchive('k', paths);
   const firstDump = dumpFile(first.args);
   expect(firstDump).toBeDefined();
@@ -42,20 +46,20 @@ it('two dumpers of one kind, the second past the stale age: two dump files, and 
   // the first exits cleanly: its archive goes into place, the second's marker stays
   fs.writeFileSync(firstDump!, 'first');
   first.exited(0);
-  expect(fs.readFileSync(path.join(dir, 'k.jsa'), 'utf8')).toBe('first');
+  expect(fs.readFileSync(path.join(dir, 'k-s1.jsa'), 'utf8')).toBe('first');
   expect(fs.existsSync(marker)).toBe(true);
 
   fs.writeFileSync(secondDump!, 'second');
   second.exited(0);
-  expect(fs.readFileSync(path.join(dir, 'k.jsa'), 'utf8')).toBe('second');
+  expect(fs.readFileSync(path.join(dir, 'k-s1.jsa'), 'utf8')).toBe('second');
   expect(fs.existsSync(marker)).toBe(false);
 });
 
 it("a failed dump leaves no file; a killed JVM's old dump is removed by the next dumper", () => {
-  const killed = path.join(dir, 'k.jsa.0123456789abcdef.tmp');
+  const killed = path.join(dir, 'k-s1.jsa.0123456789abcdef.tmp');
   fs.writeFileSync(killed, 'half');
   ago(killed, 11 * 60_000);
-  const fresh = path.join(dir, 'k.jsa.fedcba9876543210.tmp');
+  const fresh = path.join(dir, 'k-s1.jsa.fedcba9876543210.tmp');
   fs.writeFileSync(fresh, 'being written');
 
   const dumper = classArchive('k', paths);
@@ -65,15 +69,15 @@ it("a failed dump leaves no file; a killed JVM's old dump is removed by the next
   fs.writeFileSync(dump, 'partial');
   dumper.exited(1);
   expect(fs.existsSync(dump)).toBe(false);
-  expect(fs.existsSync(path.join(dir, 'k.jsa'))).toBe(false);
-  expect(fs.existsSync(path.join(dir, 'k.jsa.dumping'))).toBe(false);
+  expect(fs.existsSync(path.join(dir, 'k-s1.jsa'))).toBe(false);
+  expect(fs.existsSync(path.join(dir, 'k-s1.jsa.dumping'))).toBe(false);
 });
 
 it('an archive newer than the jar is mapped, not dumped again', () => {
-  fs.writeFileSync(path.join(dir, 'k.jsa'), 'archive');
+  fs.writeFileSync(path.join(dir, 'k-s1.jsa'), 'archive');
   ago(paths.jar, 60_000);
   const { args } = classArchive('k', paths);
-  expect(args).toContain(`-XX:SharedArchiveFile=${path.join(dir, 'k.jsa')}`);
+  expect(args).toContain(`-XX:SharedArchiveFile=${path.join(dir, 'k-s1.jsa')}`);
   expect(dumpFile(args)).toBeUndefined();
 });
 
@@ -87,7 +91,24 @@ it('a dump made for a jar rebuilt since its JVM started is thrown away, not inst
   fs.writeFileSync(dump, 'archive of the old jar');
   dumper.exited(0);
   expect(fs.existsSync(dump)).toBe(false);
-  expect(fs.existsSync(path.join(dir, 'k.jsa'))).toBe(false);
+  expect(fs.existsSync(path.join(dir, 'k-s1.jsa'))).toBe(false);
   // the next start dumps one for the new jar
   expect(dumpFile(classArchive('k', paths).args)).toBeDefined();
+});
+
+it('a JDK without its base archive gets no archive flags: JDK 17 would refuse to start (review, 12-07)', () => {
+  const { args } = archiveFor('k', paths, { stamp: 's1', baseArchive: false });
+  expect(args.filter((a) => a.startsWith('-XX:'))).toEqual([]);
+  expect(archiveFor('k', paths, null).args.filter((a) => a.startsWith('-XX:'))).toEqual([]);
+  expect(fs.readdirSync(dir)).toEqual(['neo4j-local.jar']); // no marker taken either
+});
+
+it('each JDK has its own archive: another one dumps instead of mapping this one', () => {
+  fs.writeFileSync(path.join(dir, 'k-s1.jsa'), 'archive of s1');
+  ago(paths.jar, 60_000);
+  expect(classArchive('k', paths).args).toContain(
+    `-XX:SharedArchiveFile=${path.join(dir, 'k-s1.jsa')}`,
+  );
+  const other = archiveFor('k', paths, { stamp: 's2', baseArchive: true });
+  expect(dumpFile(other.args)).toMatch(/k-s2\.jsa\.[0-9a-f]{16}\.tmp$/);
 });
