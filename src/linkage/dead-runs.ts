@@ -30,9 +30,12 @@ export async function failDeadRuns(
 /**
  * The service's periodic check; a failed check is logged and tried again next tick. A
  * tick while a check is still in flight (the driver retrying while Neo4j is away) is
- * skipped, so checks never pile up.
+ * skipped, so checks never pile up. `started` resolves once the start-up check has ended.
  */
-export function watchDeadRuns(deps: LinkageDeps): { stop(): Promise<void> } {
+export function watchDeadRuns(deps: LinkageDeps): {
+  started: Promise<void>;
+  stop(): Promise<void>;
+} {
   const every = Math.min(60_000, Math.max(1_000, Math.floor(deps.config.LINKAGE_LEASE_TTL_MS / 2)));
   let inFlight: Promise<void> | undefined;
   const check = () => {
@@ -45,10 +48,12 @@ export function watchDeadRuns(deps: LinkageDeps): { stop(): Promise<void> } {
       .finally(() => (inFlight = undefined));
   };
   check();
+  const started = inFlight ?? Promise.resolve();
   const timer = setInterval(check, every);
   timer.unref();
   // Resolves once a check on its way has ended: the stop closes the driver after it.
   return {
+    started,
     stop: async () => {
       clearInterval(timer);
       await inFlight;

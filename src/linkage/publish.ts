@@ -79,7 +79,9 @@ export function clusterKey(runId: string, id: string): string {
 }
 
 /** Ranks clusters: risk desc, then size desc, then id (1 = look here first). */
-export function rankClusters(clusters: PublishedCluster[]): Map<string, number> {
+export function rankClusters(
+  clusters: readonly { id: string; risk: number; members: readonly unknown[] }[],
+): Map<string, number> {
   const order = [...clusters].sort(
     (x, y) =>
       y.risk - x.risk ||

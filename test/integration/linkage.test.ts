@@ -1576,7 +1576,7 @@ describe('linkage runs', () => {
       config: { ...svc.ctx.config, LINKAGE_LEASE_TTL_MS: 2_000 },
     });
     try {
-      await new Promise((r) => setTimeout(r, 300));
+      await watch.started; // not a fixed wait, which a slow start-up check outlasted (review, 12-07)
       expect((await status('r-live')).status).toBe('running');
       await cypher("MATCH (l:Lease {name: 'linkage'}) SET l.expiresAt = timestamp() - 1000");
       expect(await waitForRun('r-live')).toMatchObject({

@@ -709,11 +709,18 @@ describe('refusals counted on their first entry', () => {
     await audit.refused(entry);
     expect(windows).toHaveLength(1); // opened by the second, which was stored
     windows[0]!();
-    await new Promise((r) => setTimeout(r, 500)); // the count is written in the background
-    const stored = await neo4j.driver.executeQuery(
-      "MATCH (e:AuditEntry {actor: 'refused-twice'}) RETURN e.repeats AS repeats",
-    );
-    expect(stored.records.map((r) => Number(r.get('repeats')))).toEqual([1]);
+    // the count is written in the background: polled, not a fixed wait (review, 12-07)
+    const repeats = async () =>
+      (
+        await neo4j.driver.executeQuery(
+          "MATCH (e:AuditEntry {actor: 'refused-twice'}) RETURN e.repeats AS repeats",
+        )
+      ).records.map((r) => Number(r.get('repeats')));
+    for (const until = Date.now() + 30_000; Date.now() < until;) {
+      if ((await repeats())[0] === 1) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(await repeats()).toEqual([1]);
   });
 });
 
@@ -767,7 +774,26 @@ describe('Idempotency-Key on a verdict', () => {
     // Review, 12-06: both looked the key up before taking the pointer's lock, so the second
     // answered as a new recording, with a second "ok" entry.
     const body = { verdict: 'confirmed', note: 'keyed at once' };
-    const both = await Promise.all([send('k-race', body), send('k-race', body)]);
+    // Both held on the pointer's lock until both are in flight: at once for sure (review,
+    // 12-07: sent together only, they could run one after the other, a plain resend).
+    const session = neo4j.driver.session();
+    const hold = session.beginTransaction();
+    let both: Response[];
+    try {
+      await hold.run("MATCH (p:Pointer {name: 'current'}) SET p.verdictLockedAt = 0");
+      const sent = Promise.all([send('k-race', body), send('k-race', body)]);
+      await waitForBlocked(
+        neo4j.driver,
+        2,
+        'both verdicts waiting on the pointer',
+        'verdictLockedAt',
+      );
+      await hold.rollback();
+      both = await sent;
+    } finally {
+      if (hold.isOpen()) await hold.rollback();
+      await session.close();
+    }
     expect(both.map((r) => r.status)).toEqual([201, 201]);
     const replayed = both.map((r) => r.headers.get('idempotent-replayed'));
     expect(replayed.filter((h) => h === 'true')).toHaveLength(1);

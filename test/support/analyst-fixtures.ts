@@ -8,6 +8,7 @@
  */
 import type { Driver } from 'neo4j-driver';
 import neo4j from 'neo4j-driver';
+import { rankClusters } from '../../src/linkage/publish';
 import { hashKey } from '../../src/platform/auth';
 import { postJson } from './service';
 
@@ -139,17 +140,15 @@ export async function seedRun(
   /** the previous run's clusters this one retired, as publish records them */
   dissolved: { clusterId: string; change: 'merged' | 'dissolved'; into: string[] }[] = [],
 ): Promise<void> {
-  // Ranked as publish ranks (rankClusters): risk desc, then size desc, then id.
-  const ranked = [...clusters].sort(
-    (a, b) => b.risk - a.risk || b.members.length - a.members.length || (a.id < b.id ? -1 : 1),
-  );
-  const rows = ranked.map((c, i) => ({
+  // Ranked by publish's own ranking: the rank-order tests then test it (review, 12-07).
+  const ranks = rankClusters(clusters);
+  const rows = clusters.map((c) => ({
     key: `${runId}/${c.id}`,
     id: c.id,
     risk: c.risk,
     flagged: c.flagged,
     size: neo4j.int(c.members.length),
-    rank: neo4j.int(i + 1),
+    rank: neo4j.int(ranks.get(c.id) as number),
     reasons: JSON.stringify(c.reasons ?? []),
     signals: JSON.stringify(c.signals ?? { size: c.members.length }),
     sharedIdentifiers: JSON.stringify(c.sharedIdentifiers ?? []),
