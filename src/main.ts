@@ -19,6 +19,7 @@ import { LOOPBACK, parseApiKeys } from './platform/auth';
 import { ConfigError, loadConfig, warnUnknownSettings } from './platform/config';
 import { type Connection, connect, Neo4jUnreachable } from './platform/connect';
 import { loadCypher } from './platform/cypher';
+import { PrerequisiteMissing } from './platform/neo4j-local';
 import { listen } from './platform/listen';
 import { createLogger, logDestination } from './platform/logger';
 import { Metrics } from './platform/metrics';
@@ -185,7 +186,10 @@ main().catch((err: unknown) => {
   if (startupStopped) return; // a signal stopped start-up (whatever then failed): it exits
   // A setting refused, or a Neo4j that does not answer, says what to change; a stack
   // trace is for a crash.
-  const plain = err instanceof ConfigError || err instanceof Neo4jUnreachable;
+  const plain =
+    err instanceof ConfigError ||
+    err instanceof Neo4jUnreachable ||
+    err instanceof PrerequisiteMissing;
   console.error(plain ? err.message : err instanceof Error ? err.stack : err);
   process.exit(1);
 });

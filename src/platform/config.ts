@@ -168,8 +168,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return parsed.data;
 }
 
-/** Read by the local Neo4j's launcher from the environment it inherits, not by this schema. */
-const LAUNCHER_SETTINGS = ['NEO4J_LOCAL_DEBUG'];
+/**
+ * Read outside this schema: by the local Neo4j's launcher from the environment it
+ * inherits, and by the test suite (the test Neo4j's start-up lines on stderr).
+ */
+const LAUNCHER_SETTINGS = ['NEO4J_LOCAL_DEBUG', 'NEO4J_LOCAL_VERBOSE'];
 
 /**
  * Environment keys that look like settings (a known setting's first word: `LINKAGE_`,

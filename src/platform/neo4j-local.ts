@@ -392,6 +392,11 @@ function runToEnd(
   });
 }
 
+/** Java or Maven missing: a machine to set up, said without a stack trace (main.ts). */
+export class PrerequisiteMissing extends Error {
+  override name = 'PrerequisiteMissing';
+}
+
 async function runMaven(pom: string, signal?: AbortSignal): Promise<void> {
   const mvn = process.platform === 'win32' ? 'mvn.cmd' : 'mvn';
   const args = ['-q', '-B', '-f', pom, 'package', '-DskipTests'];
@@ -405,12 +410,13 @@ async function runMaven(pom: string, signal?: AbortSignal): Promise<void> {
       signal,
     });
   } catch (err) {
-    throw new Error(
-      (err as NodeJS.ErrnoException).code === 'ENOENT'
-        ? 'neo4j-local: `mvn` not found on PATH. The embedded Neo4j needs Maven 3.8+ and ' +
-            'Java 17 (or set NEO4J_URI to use an existing Neo4j).'
-        : `neo4j-local: cannot run mvn: ${(err as Error).message}`,
-    );
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new PrerequisiteMissing(
+        'neo4j-local: `mvn` not found on PATH. The embedded Neo4j needs Maven 3.8+ and ' +
+          'Java 17 (or set NEO4J_URI to use an existing Neo4j).',
+      );
+    }
+    throw new Error(`neo4j-local: cannot run mvn: ${(err as Error).message}`);
   }
   if (signal?.aborted) throw new Error('neo4j-local: the launcher build was stopped');
   if (done.code !== 0) {
@@ -792,7 +798,7 @@ export async function startLocalNeo4j(opts: LocalNeo4jOptions): Promise<LocalNeo
   });
 
   const ready = new Promise<string>((resolve, reject) => {
-    const fail = (why: string) => {
+    const fail = (why: string, Kind: new (message: string) => Error = Error) => {
       cleanup();
       child.kill('SIGKILL');
       // -XX:+ExitOnOutOfMemoryError exits 3, as a failed start does: the message tells them apart.
@@ -803,7 +809,7 @@ export async function startLocalNeo4j(opts: LocalNeo4jOptions): Promise<LocalNeo
           ? ' It ran out of memory (not heap: see the stderr tail).'
           : '';
       reject(
-        new Error(
+        new Kind(
           `neo4j-local: Neo4j did not start (${why}); data dir ${dataDir}.${oom}` +
             (stderrTail.trim() ? `\nstderr tail:\n${stderrTail.trim()}` : ' (no stderr output)'),
         ),
@@ -836,11 +842,12 @@ export async function startLocalNeo4j(opts: LocalNeo4jOptions): Promise<LocalNeo
       setTimeout(() => fail(`launcher exited early with ${signal ?? `code ${code}`}`), 100);
     };
     const onError = (err: NodeJS.ErrnoException) =>
-      fail(
-        err.code === 'ENOENT'
-          ? `cannot run '${javaBinary()}': Java 17 is required (set JAVA_HOME or PATH)`
-          : `cannot spawn java: ${err.message}`,
-      );
+      err.code === 'ENOENT'
+        ? fail(
+            `cannot run '${javaBinary()}': Java 17 is required (set JAVA_HOME or PATH)`,
+            PrerequisiteMissing,
+          )
+        : fail(`cannot spawn java: ${err.message}`);
     let timer: NodeJS.Timeout | undefined;
     const startTimeoutMs = opts.startTimeoutMs ?? START_TIMEOUT_MS;
     const armTimer = () => {

@@ -217,6 +217,7 @@ describe('settings that are no setting', () => {
       HOSTNAME: 'box',
       NODE_OPTIONS: '',
       NEO4J_LOCAL_DEBUG: '1', // the launcher's, which it inherits
+      NEO4J_LOCAL_VERBOSE: '1', // the test suite's
       NEO4J_LOCAL_DEBUGG: '1',
     };
     expect(unknownSettings(env)).toEqual([

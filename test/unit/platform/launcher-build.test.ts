@@ -5,7 +5,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ensureLauncherBuilt, stopChildProcesses } from '../../../src/platform/neo4j-local';
+import {
+  ensureLauncherBuilt,
+  PrerequisiteMissing,
+  stopChildProcesses,
+} from '../../../src/platform/neo4j-local';
 
 let dir: string;
 let pidFile: string;
@@ -96,5 +100,14 @@ describe('ensureLauncherBuilt, stopped while Maven runs', () => {
     await expect(ensureLauncherBuilt(undefined, undefined, dir)).rejects.toThrow(/exit 1/);
     expect(fs.readFileSync(`${pidFile}.runs`, 'utf8').trim().split('\n')).toHaveLength(2);
     expect(fs.readdirSync(target())).toEqual([]);
+  });
+
+  it('no Maven on PATH: a missing prerequisite, said without a stack trace by the service', async () => {
+    const empty = path.join(dir, 'empty');
+    fs.mkdirSync(empty);
+    process.env.PATH = empty;
+    const built = ensureLauncherBuilt(undefined, undefined, dir);
+    await expect(built).rejects.toBeInstanceOf(PrerequisiteMissing);
+    await expect(built).rejects.toThrow(/`mvn` not found on PATH/);
   });
 });
