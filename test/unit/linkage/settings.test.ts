@@ -339,10 +339,11 @@ describe('LINKAGE_WEIGHTS', () => {
     expect(() => checkLinkageConfig(loadConfig({}))).not.toThrow();
   });
 
-  it('LINKAGE_PROMPT_MAX_HAMMING is 3 by default and at most 8', () => {
+  it('LINKAGE_PROMPT_MAX_HAMMING is 3 by default and at most 5 (grouping turns quadratic past it)', () => {
     expect(loadConfig({}).LINKAGE_PROMPT_MAX_HAMMING).toBe(3);
     expect(loadConfig({ LINKAGE_PROMPT_MAX_HAMMING: '0' }).LINKAGE_PROMPT_MAX_HAMMING).toBe(0);
-    expect(() => loadConfig({ LINKAGE_PROMPT_MAX_HAMMING: '9' })).toThrow(
+    expect(loadConfig({ LINKAGE_PROMPT_MAX_HAMMING: '5' }).LINKAGE_PROMPT_MAX_HAMMING).toBe(5);
+    expect(() => loadConfig({ LINKAGE_PROMPT_MAX_HAMMING: '6' })).toThrow(
       /LINKAGE_PROMPT_MAX_HAMMING/,
     );
   });
