@@ -165,9 +165,9 @@ export function build(
     opts,
   );
   lap('coUseGroupsMs'); // with step 2-3's roles; coUseMs below is adding the groups' pairs
-  // The table holds at most one slot per proposal, so it is sized to the smaller of that
-  // count and the number of links (it grows past the estimate if need be). At 1M
-  // accounts the proposals are 4.1 M against 5.5 M links: ~230 MB less at the run's peak.
+  // The table holds at most one slot per proposal (co-activity's few pairs aside), so it
+  // is sized to the smaller of that count and the number of links (it grows past the
+  // estimate if need be). On the 1M bench 3.5 M candidate pairs against 5.7 M links.
   const buckets = coUseBuckets(coUse, opts.coUseMaxExpandDegree);
   const proposals = proposalCount(role, degree, coUse, buckets);
   const pairs = new PairTable(
@@ -996,8 +996,13 @@ function combine(
       }
     }
     // Whether the pair exists is decided by specific evidence only; common values
-    // (too widely shared to propose a pair) add weight but never create a link.
-    if (strongSpecific <= 0 && specificFamilies < 2 && weakSpecific < opts.weakOnlyMin) {
+    // (too widely shared to propose a pair) add weight but never create a link, also at a
+    // weakOnlyMin of 0 (review, 12-07: it kept pairs with no specific evidence at all).
+    if (
+      strongSpecific <= 0 &&
+      specificFamilies < 2 &&
+      (weakSpecific <= 0 || weakSpecific < opts.weakOnlyMin)
+    ) {
       droppedWeak++;
       continue;
     }

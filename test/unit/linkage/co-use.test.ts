@@ -198,9 +198,10 @@ describe('co-use at scale', () => {
     // of 150 add 0.05 each).
     const links: Link[] = [];
     for (const a of range(0, 600)) {
-      // heavy senders behind one SaaS egress /24: one group of 600, bucketed
+      // heavy senders behind a SaaS egress pool of four /24s: a group of 600 on each,
+      // bucketed (on fewer /24s they would take no part in co-use at all)
       links.push([a, 'payment', `card-${a}`, 1], [a, 'prompt', TEMPLATE, 50]);
-      links.push(...net(a, `192.0.2.${(a % 250) + 1}`, 50));
+      for (let s = 0; s < 4; s++) links.push(...net(a, `192.0.${2 + s}.${(a % 250) + 1}`, 50));
     }
     const ring = range(600, 750);
     for (const a of ring) {
@@ -208,7 +209,7 @@ describe('co-use at scale', () => {
       for (let s = 0; s < 4; s++) links.push(...net(a, `198.18.${s}.${a - 599}`, 25));
     }
     const g = build(input(750, links));
-    expect(g.stats.coUseValuesBucketed).toBe(1);
+    expect(g.stats.coUseValuesBucketed).toBe(4);
     const whole = build(input(750, links), { coUseMaxExpandDegree: 1000 });
     expect(whole.stats.coUseValuesBucketed).toBe(0);
     const got = weights(g);
@@ -230,13 +231,30 @@ describe('co-use at scale', () => {
       links.push(...net(a, `192.0.2.${(a % 250) + 1}`, 50));
     }
     const g = build(input(5000, links));
-    expect(g.stats.coUseValuesBucketed).toBe(31);
+    // the cell's 30; the egress's senders, on one subnet each, form no group since 12-07
+    // (the bucket count a huge group sets: the test above)
+    expect(g.stats.coUseValuesBucketed).toBe(30);
     const found = detect(g);
     expect(found.stats.accountsInCommunities).toBe(1000);
     // and all of them are the cell: the egress's senders share one subnet, no co-use
     for (let e = 0; e < g.source.length; e++) expect(g.target[e]).toBeLessThan(1000);
     // the cell's pairs are those it has alone (21,009; 2,397 before the fix)
     expect(g.source.length).toBe(build(input(1000, rotatingCell(1000, 30, 7))).source.length);
+  });
+
+  it('at coUseWeight 0 forms no co-use group at all, as with co-use never reached (review, 12-07)', () => {
+    const links = rotatingCell(300, 30, 7).concat(
+      range(0, 10).map((a): Link => [a, 'device', 'd', 1]),
+    );
+    const off = build(input(300, links), { coUseWeight: 0 });
+    const never = build(input(300, links), { coUseMinEvents: 1e9 });
+    expect(build(input(300, links)).stats.coUseValues).toBeGreaterThan(0);
+    expect([off.stats.coUseValues, off.stats.candidatePairs]).toEqual([
+      0,
+      never.stats.candidatePairs,
+    ]);
+    expect(weights(off)).toEqual(weights(never));
+    expect(off.source.length).toBe(45); // the ten on the device
   });
 
   it('gives a pair that other evidence proposed, in no shared bucket, its whole co-use', () => {
@@ -295,8 +313,33 @@ describe('co-use at scale', () => {
       links.push(...net(a, `192.0.2.${a + 1}`, 100));
     }
     const g = build(input(24, links));
-    expect(g.stats.coUseValues).toBe(1);
+    expect(g.stats.coUseValues).toBe(0); // on one subnet each, they take no part (12-07)
     expect(g.source.length).toBe(0);
+  });
+
+  it('a pair only co-use proposed, short of coUseMinSubnets, is kept on no weakOnlyMin (review, 12-07)', () => {
+    // 40 senders of one template (common: it proposes nothing), each from a /24 of its
+    // own. Accounts 0–2 send it from one /24 they share and from three others' /24s each,
+    // so they take part in co-use (four shared /24s), and co-use proposes their pairs
+    // over the one /24 they share, which never counts. The template's and that /24's
+    // evidence is common; at a weakOnlyMin of 0 those pairs were kept on it, with no
+    // specific evidence at all.
+    const links: Link[] = [];
+    for (let a = 0; a < 40; a++) {
+      links.push([a, 'prompt', TEMPLATE, 50]);
+      links.push(...net(a, `10.${a}.0.${a + 1}`, 20));
+      if (a >= 3) continue;
+      links.push(...net(a, `10.99.0.${a + 1}`, 20));
+      for (let s = 0; s < 3; s++) {
+        const other = 3 + a * 3 + s;
+        links.push(...net(a, `10.${other}.0.${a + 101}`, 20));
+      }
+    }
+    for (const weakOnlyMin of [Infinity, 0, 0.001]) {
+      const g = build(input(40, links), { weakOnlyMin });
+      expect([weakOnlyMin, g.stats.coUseValues, g.stats.coUsePairs]).toEqual([weakOnlyMin, 1, 0]);
+      expect([weakOnlyMin, g.source.length]).toEqual([weakOnlyMin, 0]);
+    }
   });
 
   it('does not link a campus whose NAT pool spans three /24s (fewer than coUseMinSubnets)', () => {
@@ -308,7 +351,7 @@ describe('co-use at scale', () => {
       for (const ip of ['192.0.2.10', '192.0.3.11', '192.0.4.12']) links.push(...net(a, ip, 15));
     }
     const g = build(input(300, links));
-    expect(g.stats.coUseValues).toBe(3);
+    expect(g.stats.coUseValues).toBe(0); // on three subnets each, they take no part (12-07)
     expect(g.source.length).toBe(0);
     // Over four /24s the same students would be linked: the rule, not rarity, keeps them apart.
     const four = links.concat(range(0, 300).flatMap((a) => net(a, '192.0.5.13', 15)));
@@ -347,7 +390,7 @@ describe('co-use at scale', () => {
       for (const ip of ['192.0.2.10', '192.0.2.11', '192.0.2.12']) links.push(...net(a, ip, 15));
     }
     const g = build(input(300, links));
-    expect(g.stats.coUseValues).toBe(1);
+    expect(g.stats.coUseValues).toBe(0); // on one subnet each, they take no part (12-07)
     expect(g.source.length).toBe(0);
   });
 });
@@ -372,16 +415,19 @@ describe('coUseGroups', () => {
       ] as const)
         links.push(...net(a, ip, a === 0 ? c : 40 - c));
     }
-    const full = build(input(2, links), { coUseMaxPerKind: 8 });
-    const capped = build(input(2, links), { coUseMaxPerKind: 2 });
+    // coUseMinSubnets 1: on three subnets, the pair would otherwise take no part
+    const full = build(input(2, links), { coUseMaxPerKind: 8, coUseMinSubnets: 1 });
+    const capped = build(input(2, links), { coUseMaxPerKind: 2, coUseMinSubnets: 1 });
     expect(full.stats.coUseValues).toBe(9);
     expect(capped.stats.coUseValues).toBe(4);
     // With a cap of 1: the busiest template, 3333…, and one subnet, the same for both
     // though each sends most from another (kept by traffic, they would share none).
-    const one = build(input(2, links), { coUseMaxPerKind: 1 });
+    const one = build(input(2, links), { coUseMaxPerKind: 1, coUseMinSubnets: 1 });
     expect(one.stats.coUseValues).toBe(1);
     const template3 = links.filter(([, k, v]) => k !== 'prompt' || v === '3333333333333333');
-    expect(build(input(2, template3), { coUseMaxPerKind: 1 }).stats.coUseValues).toBe(1);
+    expect(
+      build(input(2, template3), { coUseMaxPerKind: 1, coUseMinSubnets: 1 }).stats.coUseValues,
+    ).toBe(1);
   });
 
   it('links a cell rotating over more subnets than the cap, whatever its traffic per subnet (review, 12-05)', () => {
@@ -417,7 +463,7 @@ describe('coUseGroups', () => {
       (v) => v !== 0,
       totals,
       totals,
-      DEFAULTS.build,
+      { ...DEFAULTS.build, coUseMinSubnets: 1 }, // one subnet each here
     );
     expect(groups.count).toBe(1);
     expect([...groups.subnet]).toEqual([1]);
@@ -445,10 +491,66 @@ describe('coUseGroups', () => {
       {
         ...DEFAULTS.build,
         coUseMaxPerKind: 1,
+        coUseMinSubnets: 1,
       },
     );
     expect(groups.count).toBe(1);
     expect([...groups.subnet]).toEqual([3]);
     expect([...groups.members]).toEqual([1, 2]);
+  });
+
+  it('leaves out accounts on fewer than coUseMinSubnets subnets: no pair of theirs could count (review, 12-07)', () => {
+    // Template 0; subnets 1, 2, 3. Accounts 0 and 1 use all three, account 2 only subnet 1.
+    const vm = {
+      start: Int32Array.from([0, 3, 6, 8, 10]),
+      degree: Int32Array.from([3, 3, 2, 2]),
+      members: Int32Array.from([0, 1, 2, 0, 1, 2, 0, 1, 0, 1]),
+      events: Float32Array.from([60, 60, 60, 20, 20, 60, 20, 20, 20, 20]),
+    };
+    const totals = () => 60;
+    const grouped = (coUseMinSubnets: number) => {
+      const g = coUseGroups(
+        3,
+        vm,
+        (v) => v === 0,
+        (v) => v > 0,
+        totals,
+        totals,
+        {
+          ...DEFAULTS.build,
+          coUseMinSubnets,
+        },
+      );
+      return Array.from({ length: g.count }, (_, i) => [
+        g.subnet[i],
+        [...g.members.subarray(g.start[i], g.start[i + 1])],
+      ]);
+    };
+    expect(grouped(1)).toEqual([
+      [1, [0, 1, 2]],
+      [2, [0, 1]],
+      [3, [0, 1]],
+    ]);
+    expect(grouped(3)).toEqual([
+      [1, [0, 1]],
+      [2, [0, 1]],
+      [3, [0, 1]],
+    ]);
+    expect(grouped(4)).toEqual([]);
+  });
+
+  it('one egress of many heavy senders of one template proposes no pairs (review, 12-07)', () => {
+    // A SaaS tenant's 600 users behind one /48 (an address each), all sending its
+    // template: co-use could never count for them (one subnet each), and proposed ~100
+    // pairs a member. Nothing else proposes: the template and the /48 are common.
+    const links: LinkRow[] = [];
+    for (let a = 0; a < 600; a++) {
+      links.push([a, 'prompt', TEMPLATE, 40]);
+      links.push(...net(a, `2001:db8:1::${(a + 1).toString(16)}`, 40));
+    }
+    const { stats } = build(input(600, links));
+    expect(stats.coUseValues).toBe(0);
+    expect(stats.candidatePairs).toBe(0);
+    expect(stats.edges).toBe(0);
   });
 });
