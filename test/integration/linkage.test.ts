@@ -1198,7 +1198,7 @@ describe('linkage runs', () => {
     expect((await triggerRun()).status).toBe('succeeded'); // the next run is not blocked
   });
 
-  it('a stopped run keeps the timings it reached on its record, whichever side wrote the failure first', async () => {
+  it('a stopped run keeps the timings it reached on its record, though the shutdown wrote the failure first', async () => {
     // Review, 12-04: the shutdown's record (no stats, no timings) was written first and
     // the run's own, later, matched nothing: the record had no total, no phase reached.
     const { runId, done, reached: inBuild, release } = await startHeldAt('build');
@@ -1639,56 +1639,61 @@ describe('linkage runs', () => {
     expect((await currentClusters()).runId).toBe(before.runId);
   });
 
-  it('a taker that waited on the lease past its expiry judges it once: fails the holder and takes it, or is refused (review, 12-07)', async () => {
-    // The dead-run statement and the taking one each read their own statement's clock:
-    // one from before the wait saw the lease live, the next expired, and the lease was
-    // taken with its holder's run left running, failed later as abandoned.
-    const holder = await Lease.acquire(
-      svc.ctx,
-      'r-expiring',
-      { ttlMs: 60_000 },
-      createRun('r-expiring'),
-    );
-    await holder.stopRenewing();
-    const blocker = neo4j.driver.session();
-    try {
-      await cypher("MATCH (l:Lease {name: 'linkage'}) SET l.expiresAt = timestamp() + 1500");
-      // Another write holds the lease's lock while it expires.
-      const tx = blocker.beginTransaction();
-      await tx.run("MATCH (l:Lease {name: 'linkage'}) SET l.lockedAt = timestamp()");
-      const taking = Lease.acquire(
-        svc.ctx,
-        'r-taker',
-        { ttlMs: 60_000 },
-        createRun('r-taker'),
-      ).then(
-        (lease) => ({ lease }),
-        (error: unknown) => ({ error }),
-      );
+  it.each([
+    ['live when the taker began, expired after its wait: it is refused', 1500],
+    ['expired already when the taker began: it fails the holder and takes it', -1000],
+  ])(
+    "a taker that waited on the lease's lock judges it once (review, 12-07): %s",
+    async (_, expiresIn) => {
+      // The dead-run statement and the taking one each read their own statement's clock:
+      // one from before the wait saw the lease live, the next expired, and the lease was
+      // taken with its holder's run left running, failed later as abandoned. Both judge by
+      // the transaction's clock now, read when the taker began (before its wait).
+      const [holderId, takerId] = [`r-holder-${expiresIn}`, `r-taker-${expiresIn}`];
+      const holder = await Lease.acquire(svc.ctx, holderId, { ttlMs: 60_000 }, createRun(holderId));
+      await holder.stopRenewing();
+      const blocker = neo4j.driver.session();
       try {
-        await waitForBlocked(neo4j.driver, 1, 'the taker never waited on the lock');
-        await new Promise((r) => setTimeout(r, 2500));
+        await cypher(
+          "MATCH (l:Lease {name: 'linkage'}) SET l.expiresAt = timestamp() + toInteger($ms)",
+          {
+            ms: expiresIn,
+          },
+        );
+        // Another write holds the lease's lock while it expires.
+        const tx = blocker.beginTransaction();
+        await tx.run("MATCH (l:Lease {name: 'linkage'}) SET l.lockedAt = timestamp()");
+        const taking = Lease.acquire(svc.ctx, takerId, { ttlMs: 60_000 }, createRun(takerId)).then(
+          (lease) => ({ lease }),
+          (error: unknown) => ({ error }),
+        );
+        try {
+          await waitForBlocked(neo4j.driver, 1, 'the taker never waited on the lock');
+          await new Promise((r) => setTimeout(r, 2500));
+        } finally {
+          await tx.commit();
+        }
+        const outcome = await taking;
+        const expiring = (await getJson(`${svc.url}/v1/linkage/runs/${holderId}`)).body;
+        if (expiresIn < 0) {
+          expect(outcome).toHaveProperty('lease');
+          expect(expiring).toMatchObject({ status: 'failed', error: 'lease expired' });
+          if ('lease' in outcome) await outcome.lease.release();
+        } else {
+          expect(outcome).toMatchObject({ error: { code: 'run_in_progress' } });
+          expect(expiring).toMatchObject({ status: 'running' });
+        }
       } finally {
-        await tx.commit();
-      }
-      const outcome = await taking;
-      const expiring = (await getJson(`${svc.url}/v1/linkage/runs/r-expiring`)).body;
-      if ('lease' in outcome) {
-        expect(expiring).toMatchObject({ status: 'failed', error: 'lease expired' });
-        await outcome.lease.release();
-      } else {
-        expect(outcome.error).toMatchObject({ code: 'run_in_progress' });
-        expect(expiring).toMatchObject({ status: 'running' });
-      }
-    } finally {
-      await blocker.close();
-      await cypher(
-        `MATCH (r:LinkageRun) WHERE r.id IN ['r-expiring', 'r-taker'] AND r.status = 'running'
+        await blocker.close();
+        await cypher(
+          `MATCH (r:LinkageRun) WHERE r.id IN [$holderId, $takerId] AND r.status = 'running'
          SET r.status = 'failed'
          WITH 1 AS one MATCH (l:Lease {name: 'linkage'}) SET l.holder = null, l.expiresAt = null`,
-      );
-    }
-  });
+          { holderId, takerId },
+        );
+      }
+    },
+  );
 
   it('a check that waits on a renewal reads the renewed lease and fails nothing', async () => {
     const slow = await Lease.acquire(svc.ctx, 'r-slow', { ttlMs: 60_000 }, createRun('r-slow'));
