@@ -5,8 +5,10 @@
 // @param limit int 1..10000 = 100
 // The release as the scorer takes it (releaseMinAccounts = 3): one event with a wrong
 // clock moves neither. A model fewer than three accounts used has no release: no rows.
+// The three earliest only (a top-3 sort, not every user's first use in one list).
 MATCH (m:Model {name: $model})<-[first:USED_MODEL]-(:Account)
-WITH m, first.firstUse AS f ORDER BY f
+WITH m, first.firstUse AS f WHERE f IS NOT NULL
+ORDER BY f LIMIT 3
 WITH m, collect(f)[2] AS release
 WHERE release IS NOT NULL
 WITH m, release, release / 3600000 AS startHour, release / 3600000 + $hours AS endHour

@@ -20,5 +20,5 @@ WHERE distance <= $maxDistance
 MATCH (a:Account)-[r:SENT]->(p)
 RETURN a.id AS accountId, p.hash AS fingerprint, distance, r.count AS requests,
   r.firstSeen AS firstSeen, r.lastSeen AS lastSeen
-ORDER BY distance, requests DESC, accountId
+ORDER BY distance, requests DESC, accountId, fingerprint
 LIMIT $limit

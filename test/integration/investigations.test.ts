@@ -252,6 +252,25 @@ describe('POST /v1/investigations/{name}', () => {
     expect((await chain(1)).status).toBe(400);
   });
 
+  it('shortest-identifier-chain counts a subnet by the accounts on its IPs, not by its IPs (review, 12-07)', async () => {
+    // A /24 of two addresses, each behind two accounts: four accounts, two IPs. Counted by
+    // its IPs, a subnet of 250 carrier addresses was never a hub.
+    const events = [
+      ['cn:0', '10.77.0.1'],
+      ['cn:1', '10.77.0.1'],
+      ['cn:2', '10.77.0.2'],
+      ['cn:3', '10.77.0.2'],
+    ].map(([accountId, ip]) => ({ type: 'request', accountId, at: '2026-02-05T00:00:00Z', ip }));
+    expect((await postJson(`${svc.url}/v1/events`, { events }, auth('ingest'))).status).toBe(200);
+    const chain = (maxShared: number) =>
+      run('shortest-identifier-chain', { fromAccountId: 'cn:0', toAccountId: 'cn:2', maxShared });
+    // account, IP, subnet, IP, account
+    expect(rowsOf(await chain(4)).map((r) => [r.hops, r.chain])).toEqual([
+      [4, ['Account:cn:0', 'IP:10.77.0.1', 'Subnet:10.77.0.0/24', 'IP:10.77.0.2', 'Account:cn:2']],
+    ]);
+    expect(rowsOf(await chain(3))).toEqual([]); // each IP's two pass; the subnet's four do not
+  });
+
   it('signup-bursts in a time window', async () => {
     const res = await run('signup-bursts', {
       from: '2026-02-01T00:00:00Z',

@@ -1,0 +1,1 @@
+DROP INDEX cluster_run_risk IF EXISTS
