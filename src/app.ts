@@ -39,6 +39,9 @@ export function createApp(ctx: Context): Express {
     app.use(accessLog(ctx.logger, (path) => path === '/healthz'));
   }
   app.use(ctx.metrics.middleware());
+  // No route takes OPTIONS: Express would answer it itself, in text/plain, listing the
+  // path's methods (review, 12-07). A 404 in the one error shape, as for PUT.
+  app.use((req, res, next) => (req.method === 'OPTIONS' ? notFound(req, res, next) : next()));
   app.use(healthRoutes(ctx));
   // The API's description holds no data but maps every route: behind a key like all
   // but health, unless OPENAPI_PUBLIC opens it (e.g. to browse /docs).

@@ -38,7 +38,10 @@ export function ingestRoutes(deps: {
           index: null,
           path: i.path.join('.'),
           // a key's name is cut as inside an event: it may carry a prompt's text
-          message: i.code === 'unrecognized_keys' ? unknownFields(i.keys) : i.message,
+          message:
+            i.code === 'unrecognized_keys'
+              ? unknownFields(i.keys, 'a batch, beside its events,')
+              : i.message,
         })),
       });
     }

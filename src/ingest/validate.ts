@@ -121,12 +121,12 @@ export const UNKNOWN_FIELDS_NAMED = 20;
  * keys made a reject entry longer than the line, past what a resume reads back (review,
  * 12-06), and echoed most of the line's text.
  */
-export function unknownFields(keys: string[]): string {
+export function unknownFields(keys: string[], schema = 'the event schema'): string {
   const names = keys.slice(0, UNKNOWN_FIELDS_NAMED).map((k) => JSON.stringify(clientName(k)));
   const more = keys.length - names.length;
   return `unknown field${keys.length > 1 ? 's' : ''} ${names.join(', ')}${
     more > 0 ? ` and ${more} more` : ''
-  } (the event schema allows no others)`;
+  } (${schema} allows no others)`;
 }
 
 /** All-or-nothing: every event valid, or every issue of every bad event. */

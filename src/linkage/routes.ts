@@ -149,7 +149,13 @@ export function linkageRoutes(ctx: Context): Router {
   });
 
   router.delete('/v1/allowlist', requireRole('admin'), async (req, res) => {
-    const inBody = req.body && typeof req.body === 'object' && 'kind' in req.body;
+    // Any body but none (or `{}`) names the entry, and is checked as one: one without `kind`
+    // (`Kind`, a stray key) was ignored, and the query's entry deleted (review, 12-07).
+    const body: unknown = req.body;
+    const inBody =
+      body !== undefined &&
+      body !== null &&
+      !(typeof body === 'object' && !Array.isArray(body) && Object.keys(body).length === 0);
     // With the entry in the body the query takes nothing (a stray or second entry there is 400).
     if (inBody) parseInput(noQuery, req.query);
     const input = inBody

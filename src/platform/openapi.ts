@@ -10,6 +10,7 @@
 import {
   OpenAPIRegistry,
   OpenApiGeneratorV31,
+  type ResponseConfig,
   type RouteConfig,
 } from '@asteasolutions/zod-to-openapi';
 import { Router } from 'express';
@@ -533,7 +534,20 @@ function withCommonErrors(route: RouteConfig): RouteConfig {
   const ingest = isIngestBatch({ method: route.method.toUpperCase(), path: route.path });
   if (route.security && !(429 in responses))
     responses[429] = errorResponse(429, ingest ? RATE_LIMITED_INGEST : RATE_LIMITED);
+  // The limit's headers come with every answer it counted, not only its 429s (review, 12-07).
+  if (route.security) {
+    for (const [code, response] of Object.entries(responses))
+      responses[code] = withRateLimitHeaders(response as ResponseConfig);
+  }
   return { ...route, responses };
+}
+
+function withRateLimitHeaders(response: ResponseConfig): ResponseConfig {
+  const { headers } = response;
+  if (headers === undefined) return { ...response, headers: z.object(rateLimitHeaders) };
+  if (headers instanceof z.ZodObject)
+    return { ...response, headers: headers.extend(rateLimitHeaders) };
+  return response;
 }
 
 /** The roles an operation lets in, said in its description too (most readers look there). */

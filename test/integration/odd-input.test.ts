@@ -163,6 +163,21 @@ it('a method no route takes is 404 whatever its body, not an error about the bod
       ]);
     }
   }
+  // OPTIONS: Express answered it itself, 200 text/plain listing the methods (review, 12-07)
+  for (const [path, headers] of [
+    ['/v1/allowlist', ADMIN],
+    ['/healthz', {}],
+    ['/v1/clusters', {}],
+  ] as const) {
+    const res = await fetch(`${svc.url}${path}`, { method: 'OPTIONS', headers });
+    const answer = (await res.json()) as { error: { code: string } };
+    expect([path, res.status, res.headers.get('allow'), answer.error.code]).toEqual([
+      path,
+      404,
+      null,
+      'not_found',
+    ]);
+  }
 });
 
 it('the routes above are every /v1 operation the OpenAPI document lists', async () => {

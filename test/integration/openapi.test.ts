@@ -195,6 +195,16 @@ describe('query parameters', () => {
       400,
       expect.stringContaining('unknown parameters'),
     ]);
+    // a body without `kind` is a body too, not ignored for the query's entry (review, 12-07)
+    for (const body of [{ value: '5.6.7.8' }, { Kind: 'ip', value: '5.6.7.8' }, ['x']]) {
+      const stray = await fetch(`${svc.url}/v1/allowlist?kind=ip&value=192.0.2.1`, {
+        method: 'DELETE',
+        headers: { ...auth('admin'), 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      await stray.text();
+      expect([body, stray.status]).toEqual([body, 400]);
+    }
     // The documented ones still work.
     const ok = await getJson(`${svc.url}/v1/clusters?flagged=true&limit=5`, auth('analyst'));
     expect(ok.status).toBe(200);

@@ -1,4 +1,4 @@
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { type AddressInfo, connect } from 'node:net';
 import { listen } from '../../../src/platform/listen';
 
@@ -65,6 +65,37 @@ describe('listen', () => {
       expect(await send('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).toMatch(
         /^HTTP\/1.1 200 /,
       );
+    } finally {
+      await close(server);
+    }
+  });
+
+  it('answers chunk extensions past Node’s limit 413 payload_too_large, as every 413 (review, 12-07)', async () => {
+    // the handler reads the body before it answers, so no response has begun
+    const reading = (req: IncomingMessage, res: ServerResponse) => {
+      req.resume();
+      req.on('end', () => res.end('ok'));
+    };
+    const server = await listen(reading, 0, '127.0.0.1');
+    const { port } = server.address() as AddressInfo;
+    try {
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1', () =>
+          socket.write(
+            'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n' +
+              `5;${'e'.repeat(20_000)}\r\nhello\r\n0\r\n\r\n`,
+          ),
+        );
+        let text = '';
+        socket.on('data', (d) => (text += d.toString()));
+        socket.on('end', () => resolve(text));
+        socket.on('error', reject);
+      });
+      const [head, body] = answer.split('\r\n\r\n');
+      expect([head?.split('\r\n')[0], JSON.parse(body ?? '')]).toEqual([
+        'HTTP/1.1 413 Payload Too Large',
+        { error: { code: 'payload_too_large', message: 'chunk extensions too large' } },
+      ]);
     } finally {
       await close(server);
     }
