@@ -93,6 +93,22 @@ const EVASIONS: Record<string, Change> = {
   },
 };
 
+/**
+ * Network and habit changes that `all` leaves out (added 12-07 after a review; `all`'s
+ * figures stay comparable across sessions): both take away what co-use and co-activity
+ * link a cell by, the /24s its members share and their days together.
+ */
+const HARDER: Record<string, Change> = {
+  'spread-exits': {
+    what: 'every proxy exit in a /24 of its own, as residential pools over many ISPs are (default 4 exits a /24)',
+    world: { proxyIpsPerSubnet: 1 },
+  },
+  'part-time': {
+    what: 'campaign accounts active on 35 % of days, as benign ones, the same volume (default every day)',
+    world: { campaignActiveDayShare: 0.35 },
+  },
+};
+
 /** Pools over many /24s, as large campuses, carriers and VPN providers have. */
 const WIDE_POOLS: Partial<SimParams> = {
   campusNatIps: [16, 40],
@@ -226,6 +242,15 @@ function variants(names: string[] | undefined): Variant[] {
       some('own-card', 'own-device', 'paraphrase'),
     ),
   );
+  for (const [name, c] of Object.entries(HARDER)) {
+    all.push({ name, ...c });
+    all.push(
+      merged(`card+device+paraphrase+${name}`, `card+device+paraphrase and ${name}`, [
+        ...some('own-card', 'own-device', 'paraphrase'),
+        c,
+      ]),
+    );
+  }
   for (const [name, c] of Object.entries(LOOKALIKES)) all.push({ name, ...c });
   all.push(merged('lookalikes', 'every look-alike above at once', Object.values(LOOKALIKES)));
   for (const [name, c] of Object.entries(POSING)) all.push({ name, ...c });
@@ -251,7 +276,10 @@ function variants(names: string[] | undefined): Variant[] {
 
 const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
 
-/** Groups that share no card or domain: whatever clusters them is network or prompt evidence. */
+/**
+ * Groups that share no card (a campus shares its .edu domain): whatever clusters them is
+ * network, prompt or domain evidence.
+ */
 const LOOKALIKE_GROUPS = ['campus_nat', 'carrier_nat', 'vpn', 'framework_devs', 'signup_burst'];
 
 /** Of the groups above, the accounts in any cluster (flagged or not), per group when any. */

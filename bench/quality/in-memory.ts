@@ -57,6 +57,28 @@ function stampOf(file: string): string | null {
  * current sources), fold the events (cached beside them, keyed on the fold's sources),
  * run build → detect → score, and only then read the truth and evaluate.
  */
+/**
+ * Linkage settings the service reads that this loop does not (it runs the library's
+ * defaults, weights from `--weights`): set, they were ignored without a word (review, 12-07).
+ */
+const NOT_HONOURED = [
+  'RISK_THRESHOLD',
+  'LINKAGE_PROMPT_MAX_HAMMING',
+  'LINKAGE_RESOLUTION',
+  'LINKAGE_MIN_CLUSTER_SIZE',
+  'LINKAGE_SEED',
+  'LINKAGE_WEIGHTS',
+  'LINKAGE_ALLOWLIST',
+];
+
+export function refuseIgnoredSettings(env: NodeJS.ProcessEnv = process.env): void {
+  const set = NOT_HONOURED.filter((k) => (env[k] ?? '').trim() !== '');
+  if (set.length > 0)
+    throw new Error(
+      `the in-memory loop runs linkage's defaults and does not read ${set.join(', ')}; unset ${set.length > 1 ? 'them' : 'it'} (LINKAGE_WEIGHTS: pass --weights), or use bench/quality/run.ts`,
+    );
+}
+
 export async function runInMemory(
   dir: string,
   scale: number,
@@ -64,6 +86,7 @@ export async function runInMemory(
   params: Partial<SimParams> = {},
   weights: WeightOverrides = {},
 ): Promise<InMemoryResult> {
+  refuseIgnoredSettings();
   const events = path.join(dir, 'events.jsonl');
   const lap = timer();
   // A stamp is written only once its files are complete, and removed before they change.

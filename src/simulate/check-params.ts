@@ -100,6 +100,9 @@ function checkNumber(key: string, value: unknown): void {
     fail(key, value, `a finite number ≥ ${min}`);
   if (SHARE.test(rule(key)) && value > 1) fail(key, value, 'a share in [0, 1]');
   if (AT_MOST_A_DAY.has(rule(key)) && value > 24) fail(key, value, 'hours within a day (≤ 24)');
+  // a /24 gives at most 250 hosts here (identity.ts hostsIn): more shrank the pool silently
+  if (rule(key).endsWith('PerSubnet') && value > 250)
+    fail(key, value, 'at most 250 (the hosts one /24 gives)');
   const whole = WHOLE[rule(key)];
   if (whole && !Number.isInteger(value)) fail(key, value, `a whole number of ${whole}`);
 }

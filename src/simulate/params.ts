@@ -160,6 +160,11 @@ export const DEFAULTS = {
   /** Every campaign sign-up with a device has one of its own instead (evasion bench `own-device`). */
   campaignOwnDevices: false,
   /**
+   * Share of days a campaign account is active, its volume the same over fewer days
+   * (evasion bench `part-time`; benign accounts: `benignActiveDayShare`). 1: every day.
+   */
+  campaignActiveDayShare: 1,
+  /**
    * Camouflage in ordinary traffic's proportions (framework prompt at
    * `frameworkBackgroundShare`, everyday questions at `genericShare`, the rest one-offs;
    * the evasion bench's `ordinary-camouflage`). Off (the default), camouflage is a quarter

@@ -231,7 +231,7 @@ export function buildPopulation(p: EffectiveParams): Population {
     fromDay: Math.max(0, Math.floor((signupMs - startMs) / DAY)),
     toDay: p.days,
     rate: rng.lognormalMean1(kind === 'campaign' ? p.campaignVolumeSigma : p.benignVolumeSigma),
-    activeShare: kind === 'campaign' ? 1 : p.benignActiveDayShare,
+    activeShare: kind === 'campaign' ? p.campaignActiveDayShare : p.benignActiveDayShare,
     hours: null,
     weekend: 1,
     event: undefined,

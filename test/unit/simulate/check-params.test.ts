@@ -29,6 +29,8 @@ describe('simulator parameter checks', () => {
     [{ days: 90.5 }, 'days must be a whole number'],
     [{ proxyIpsPerSubnet: 0 }, 'proxyIpsPerSubnet must be a finite number ≥ 1, got 0'],
     [{ vpnExitIpsPerSubnet: 0 }, 'vpnExitIpsPerSubnet must be a finite number ≥ 1'],
+    // a /24 gives 250 hosts: 400 built one /24 of 250 (review, 12-07)
+    [{ proxyIpsPerSubnet: 400 }, 'proxyIpsPerSubnet must be at most 250 (the hosts one /24 gives)'],
     [{ startDate: '2026-02-30' }, 'startDate must be a date YYYY-MM-DD'],
     [{ startDate: '2026-02-01x' }, 'startDate must be a date YYYY-MM-DD'],
     [{ deviceShare: NaN }, 'deviceShare must be a finite number ≥ 0, got NaN'],
