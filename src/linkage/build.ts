@@ -255,7 +255,7 @@ export function build(
   for (let g = 0; g < coUse.count; g++) {
     const from = coUse.start[g] as number;
     const d = (coUse.start[g + 1] as number) - from;
-    const w = opts.coUseWeight / Math.log(d + 5);
+    const w = opts.coUseWeight / Math.log((coUse.size[g] as number) + 5); // rarity: all its senders
     const subnet = coUse.subnet[g] as number;
     const group = coUse.members.subarray(from, from + d);
     if (buckets[g] === 1) {
@@ -419,7 +419,8 @@ function proposalCount(
 function coUseBuckets(coUse: CoUseGroups, maxWhole: number): Int32Array {
   const out = new Int32Array(coUse.count);
   for (let g = 0; g < coUse.count; g++) {
-    const d = (coUse.start[g + 1] as number) - (coUse.start[g] as number);
+    // by all the group's senders, members or not: a pair's buckets as if all were members
+    const d = coUse.size[g] as number;
     let b = 1;
     if (d > maxWhole) while (b * maxWhole < 2 * d) b *= 2;
     out[g] = b;
@@ -454,10 +455,8 @@ function mergeBucketedCoUse(
       if (ga < gb) i++;
       else if (ga > gb) j++;
       else {
-        if (!shareBucket(a, b, buckets[ga] as number, saltOf(ga))) {
-          const size = (coUse.start[ga + 1] as number) - (coUse.start[ga] as number);
-          add(a, b, size, coUse.subnet[ga] as number);
-        }
+        if (!shareBucket(a, b, buckets[ga] as number, saltOf(ga)))
+          add(a, b, coUse.size[ga] as number, coUse.subnet[ga] as number);
         i++;
         j++;
       }

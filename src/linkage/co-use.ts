@@ -13,10 +13,10 @@
  * of its prompt traffic, and its subnets with ≥ coUseMinEvents requests and
  * ≥ coUseMinSubnetShare of its traffic (at most coUseMaxPerKind of each: the busiest
  * templates, and a sample of the subnets by a hash of the value, see heavyValues);
- * every (template, subnet) of those is a *co-use value*. Accounts with fewer than
- * coUseMinSubnets such subnets take no part (no pair of theirs could count). Accounts are
- * grouped by co-use value; a group of d ≥ 2 accounts is returned with its members
- * ascending. Cost:
+ * every (template, subnet) of those is a *co-use value*. Accounts are grouped by co-use
+ * value; a group is returned with its members ascending, the accounts on coUseMinSubnets
+ * such subnets or more (no pair of the others could count), when two or more, and its
+ * size, all its accounts. Cost:
  * Σ per account of templates × subnets kept, at most coUseMaxPerKind² each, and a
  * sort of those keys per template.
  */
@@ -47,6 +47,12 @@ export interface CoUseGroups {
   subnet: Int32Array;
   /** the template value of each group; one template's groups are consecutive */
   template: Int32Array;
+  /**
+   * Per group, the accounts that use its value heavily, members or not: its rarity
+   * (coUseWeight / ln(size + 5)) and its buckets go by them, as before members were
+   * narrowed to those on coUseMinSubnets subnets.
+   */
+  size: Int32Array;
   count: number;
   /**
    * Per account (CSR), the subnets it takes part with: at most coUseMaxPerKind (≤ 16).
@@ -86,6 +92,7 @@ export function coUseGroups(
       members: none,
       subnet: none,
       template: none,
+      size: none,
       count: 0,
       accountSubnets: networks,
     };
@@ -114,6 +121,13 @@ export function coUseGroups(
   const members: number[] = [];
   const subnet: number[] = [];
   const template: number[] = [];
+  const size: number[] = [];
+  // Co-use counts for a pair only over coUseMinSubnets subnets both use: an account on
+  // fewer gets none from any pair, so it is no member (its pairs are not proposed; one
+  // egress of 50,000 heavy senders proposed 4.9 M such pairs, review, 12-07). It still
+  // counts in the group's size.
+  const takesPart = (a: number) =>
+    (networks.start[a + 1] as number) - (networks.start[a] as number) >= opts.coUseMinSubnets;
   let keys = new Float64Array(64);
   for (let t = 0; t < V; t++) {
     const from = tStart[t] as number;
@@ -122,13 +136,8 @@ export function coUseGroups(
     let k = 0;
     for (let x = from; x < to; x++) {
       const a = tAccounts[x] as number;
-      const nFrom = networks.start[a] as number;
       const nTo = networks.start[a + 1] as number;
-      // Co-use counts for a pair only over coUseMinSubnets subnets both use: an account on
-      // fewer gets no co-use from any pair, so its pairs are not proposed. One egress of
-      // 50,000 heavy senders proposed 4.9 M such pairs (review, 12-07).
-      if (nTo - nFrom < opts.coUseMinSubnets) continue;
-      for (let y = nFrom; y < nTo; y++) {
+      for (let y = networks.start[a] as number; y < nTo; y++) {
         if (k === keys.length) {
           const grown = new Float64Array(keys.length * 2);
           grown.set(keys);
@@ -142,11 +151,17 @@ export function coUseGroups(
       const s = Math.floor((sorted[i] as number) / n);
       let j = i + 1;
       while (j < k && Math.floor((sorted[j] as number) / n) === s) j++;
-      if (j - i >= 2) {
+      let taking = 0;
+      for (let x = i; x < j; x++) if (takesPart((sorted[x] as number) - s * n)) taking++;
+      if (taking >= 2) {
         start.push(members.length);
         subnet.push(s);
         template.push(t);
-        for (let x = i; x < j; x++) members.push((sorted[x] as number) - s * n);
+        size.push(j - i);
+        for (let x = i; x < j; x++) {
+          const a = (sorted[x] as number) - s * n;
+          if (takesPart(a)) members.push(a);
+        }
       }
       i = j;
     }
@@ -157,6 +172,7 @@ export function coUseGroups(
     members: Int32Array.from(members),
     subnet: Int32Array.from(subnet),
     template: Int32Array.from(template),
+    size: Int32Array.from(size),
     count: subnet.length,
     accountSubnets: networks,
   };

@@ -222,7 +222,7 @@ describe('co-use at scale', () => {
       }
   });
 
-  it('links the cell of 1,000 whole though 4,000 others send its template from one SaaS egress', () => {
+  it('links the cell of 1,000 whole though 4,000 others send its template from one SaaS egress (on one subnet each, no members)', () => {
     // Found by review on 12-04: the egress's group of 4,000 set the bucket count of every
     // group of the template (40), so the cell's groups of ~267 fell into buckets of ~7.
     const links = rotatingCell(1000, 30, 7);
@@ -537,6 +537,29 @@ describe('coUseGroups', () => {
       [3, [0, 1]],
     ]);
     expect(grouped(4)).toEqual([]);
+  });
+
+  it('a group keeps the rarity and buckets of all its senders, members or not (review, 12-07)', () => {
+    // A ring of ten on four /24s, each /24 also carrying 300 heavy senders of the ring's
+    // template on that /24 alone: those are no members (one subnet each), but the value is
+    // shared by 310, so it weighs and is bucketed as one of 310. Counted by its members, it
+    // weighed as one of 10 and was expanded whole: 45 of 45 pairs, where the code before
+    // the members were narrowed gave 21 (d4bb1fc, checked by the review's script).
+    const links: Link[] = [];
+    let a = 0;
+    for (let r = 0; r < 10; r++, a++) {
+      links.push([a, 'payment', `card-${a}`, 1], [a, 'prompt', TEMPLATE, 100]);
+      for (let s = 0; s < 4; s++) links.push(...net(a, `203.0.${s}.${r + 1}`, 25));
+    }
+    for (let s = 0; s < 4; s++)
+      for (let c = 0; c < 300; c++, a++) {
+        links.push([a, 'payment', `card-${a}`, 1], [a, 'prompt', TEMPLATE, 50]);
+        links.push(...net(a, `203.0.${s}.${100 + (c % 150)}`, 50));
+      }
+    const g = build(input(a, links));
+    expect([g.stats.coUseValues, g.stats.coUseValuesBucketed]).toEqual([4, 4]);
+    expect(g.stats.coUsePairs).toBeGreaterThan(0);
+    expect(g.stats.coUsePairs).toBeLessThan(45);
   });
 
   it('one egress of many heavy senders of one template proposes no pairs (review, 12-07)', () => {
