@@ -53,11 +53,6 @@ function stampOf(file: string): string | null {
 }
 
 /**
- * Simulate into `dir` (unless it already holds this world, made by the simulator's
- * current sources), fold the events (cached beside them, keyed on the fold's sources),
- * run build → detect → score, and only then read the truth and evaluate.
- */
-/**
  * Linkage settings the service reads that this loop does not (it runs the library's
  * defaults, weights from `--weights`): set, they were ignored without a word (review, 12-07).
  */
@@ -79,6 +74,11 @@ export function refuseIgnoredSettings(env: NodeJS.ProcessEnv = process.env): voi
     );
 }
 
+/**
+ * Simulate into `dir` (unless it already holds this world, made by the simulator's
+ * current sources), fold the events (cached beside them, keyed on the fold's sources),
+ * run build → detect → score, and only then read the truth and evaluate.
+ */
 export async function runInMemory(
   dir: string,
   scale: number,

@@ -114,9 +114,10 @@ export const configSchema = z.object({
   RISK_THRESHOLD: decimal.pipe(z.number().min(0).max(1)).default(0.7),
   LINKAGE_ALLOWLIST: z.string().default(''),
   LINKAGE_WEIGHTS: z.string().default(''),
-  // LSH keys shorten as d grows: past 5 grouping grows with the square of the
-  // fingerprints (1M random ones: 1.2 s at 3, 3.4 s at 5, 5.7 s at 6; 45 s at 7 and 80 s
-  // at 8 by review, 12-07), and at 5 already 137 M candidates for 2M.
+  // LSH keys shorten as d grows: chance candidates grow with the square of the
+  // fingerprints at every d, by a factor that doubles with every bit the keys lose (1M
+  // random ones: 1.2 s at 3, 3.4 s at 5, 5.7 s at 6; 45 s at 7 and 80 s at 8 by review,
+  // 12-07); at 5 already 137 M candidates for 2M. A deployment that set 6–8 stops at start.
   LINKAGE_PROMPT_MAX_HAMMING: int(3, 0, 5),
   // Per kind, days before the graph's newest activity after which a link stops linking
   // (src/linkage/link-age.ts); "off": nothing ages (empty is unset: the default).

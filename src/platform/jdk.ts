@@ -49,7 +49,9 @@ export function jdkOf(java: string, env: NodeJS.ProcessEnv = process.env): Jdk |
     const baseArchive =
       fs.readdirSync(server).some((f) => /^classes.*\.jsa$/.test(f)) &&
       // sharing turned off for every JVM: no base archive is loaded either
-      !/-Xshare:off\b/.test(`${env.JAVA_TOOL_OPTIONS ?? ''} ${env.JDK_JAVA_OPTIONS ?? ''}`);
+      !/-Xshare:off\b/.test(
+        `${env.JAVA_TOOL_OPTIONS ?? ''} ${env.JDK_JAVA_OPTIONS ?? ''} ${env._JAVA_OPTIONS ?? ''}`,
+      );
     return { stamp, baseArchive };
   } catch {
     return null;

@@ -420,7 +420,11 @@ async function runMaven(pom: string, signal?: AbortSignal): Promise<void> {
   }
   if (signal?.aborted) throw new Error('neo4j-local: the launcher build was stopped');
   if (done.code !== 0) {
-    throw new Error(
+    // Maven's own check for Java, before it builds anything: Java missing (review, 12-07)
+    const Kind = /JAVA_HOME environment variable is not defined/.test(done.output)
+      ? PrerequisiteMissing
+      : Error;
+    throw new Kind(
       `neo4j-local: \`${mvn} ${args.join(' ')}\` failed (${done.signal ?? `exit ${done.code}`}). ` +
         `Output tail:\n${tail(done.output.trim()) || '(no output)'}`,
     );
@@ -543,6 +547,7 @@ export function classArchive(
       try {
         if (code === 0 && fs.existsSync(tmp) && jarStamp(p.jar) === jarAtStart) {
           fs.renameSync(tmp, archive);
+          removeOtherArchives(p.target, kind, archive);
         } else fs.rmSync(tmp, { force: true });
       } catch {
         // best effort: without an archive the next JVM just starts slower
@@ -551,6 +556,17 @@ export function classArchive(
       }
     },
   };
+}
+
+/**
+ * The kind's archives of other JDKs (and of before archives were named by JDK): ~120 MB
+ * each, kept until the next rebuild otherwise (review, 12-07).
+ */
+function removeOtherArchives(dir: string, kind: string, keep: string): void {
+  const ours = new RegExp(`^${kind}(-[0-9a-f]{12})?\\.jsa$`);
+  for (const f of fs.readdirSync(dir)) {
+    if (ours.test(f) && path.join(dir, f) !== keep) fs.rmSync(path.join(dir, f), { force: true });
+  }
 }
 
 /** Dumps left by killed JVMs: a JVM writes its dump at exit, so one this old is no one's. */

@@ -108,7 +108,8 @@ const wwwAuthenticate = z
 
 /**
  * Sent with every answer the per-key rate limit counted (express-rate-limit, IETF draft 8),
- * so not when it is off (API_RATE_LIMIT_PER_MINUTE=0, or no keys configured).
+ * so not when it is off (API_RATE_LIMIT_PER_MINUTE=0, or no keys configured), not on a 401
+ * (no key to count), and not on an event batch from an ingest or admin key.
  */
 const rateLimitHeaders = {
   'ratelimit-policy': z
@@ -341,10 +342,10 @@ function paths(consoleSetting: ConsoleSetting): RouteConfig[] {
       path: '/v1/allowlist',
       summary: 'Remove a stored allow-list entry (body or query {kind, value})',
       description:
-        'The entry as the query string (`kind` and `value` both required there unless the body holds the entry), or as a JSON body of both; with `kind` in the body the query must be empty (400 otherwise). A value LINKAGE_ALLOWLIST lists is 409.',
+        'The entry as the query string (`kind` and `value` both required there unless the body holds the entry), or as a JSON body of both; any body but none or `{}` is taken as the entry (one without both is 400), and the query must then be empty (400 otherwise). A value LINKAGE_ALLOWLIST lists is 409.',
       ...keyed('admin'),
       request: {
-        // Optional here: a body with `kind` carries the entry instead (linkage/routes.ts).
+        // Optional here: a body (but `{}`) carries the entry instead (linkage/routes.ts).
         query: entryKeyInput.partial(),
         body: { required: false, content: { 'application/json': { schema: entryKeyInput } } },
       },
@@ -534,10 +535,11 @@ function withCommonErrors(route: RouteConfig): RouteConfig {
   const ingest = isIngestBatch({ method: route.method.toUpperCase(), path: route.path });
   if (route.security && !(429 in responses))
     responses[429] = errorResponse(429, ingest ? RATE_LIMITED_INGEST : RATE_LIMITED);
-  // The limit's headers come with every answer it counted, not only its 429s (review, 12-07).
+  // The limit's headers come with every answer it counted, not only its 429s (review,
+  // 12-07); not a 401's: the limit counts only requests with a known key.
   if (route.security) {
     for (const [code, response] of Object.entries(responses))
-      responses[code] = withRateLimitHeaders(response as ResponseConfig);
+      if (code !== '401') responses[code] = withRateLimitHeaders(response as ResponseConfig);
   }
   return { ...route, responses };
 }

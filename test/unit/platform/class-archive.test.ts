@@ -112,3 +112,17 @@ it('each JDK has its own archive: another one dumps instead of mapping this one'
   const other = archiveFor('k', paths, { stamp: 's2', baseArchive: true });
   expect(dumpFile(other.args)).toMatch(/k-s2\.jsa\.[0-9a-f]{16}\.tmp$/);
 });
+
+it("a dump put in place removes the kind's archives of other JDKs, and no other kind's (review, 12-07)", () => {
+  for (const f of ['k.jsa', 'k-0123456789ab.jsa', 'k-import-0123456789ab.jsa', 'other.jsa'])
+    fs.writeFileSync(path.join(dir, f), 'old');
+  const dumper = classArchive('k', paths);
+  fs.writeFileSync(dumpFile(dumper.args)!, 'new');
+  dumper.exited(0);
+  expect(
+    fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.jsa'))
+      .sort(),
+  ).toEqual(['k-import-0123456789ab.jsa', 'k-s1.jsa', 'other.jsa']);
+});

@@ -31,8 +31,10 @@ it('says whether the JDK ships its base archive, found through JAVA_HOME or PATH
   expect(javaBinary(onPath)).toBe('java');
   expect(jdkOf('java', onPath)).toMatchObject({ baseArchive: false });
   // sharing turned off for every JVM: no archive either
-  const off = { JAVA_HOME: withArchive, JAVA_TOOL_OPTIONS: '-Xshare:off' };
-  expect(jdkOf(javaBinary(off), off)).toMatchObject({ baseArchive: false });
+  for (const name of ['JAVA_TOOL_OPTIONS', 'JDK_JAVA_OPTIONS', '_JAVA_OPTIONS']) {
+    const off = { JAVA_HOME: withArchive, [name]: '-Xshare:off' };
+    expect([name, jdkOf(javaBinary(off), off)?.baseArchive]).toEqual([name, false]);
+  }
 });
 
 it('a stamp per JDK, changed when the JDK is updated in place; none for what is not a JDK', () => {

@@ -102,6 +102,16 @@ describe('ensureLauncherBuilt, stopped while Maven runs', () => {
     expect(fs.readdirSync(target())).toEqual([]);
   });
 
+  it('Maven finding no Java is a missing prerequisite too (review, 12-07)', async () => {
+    fs.writeFileSync(
+      path.join(dir, 'bin', 'mvn'),
+      `#!/bin/sh\necho 'The JAVA_HOME environment variable is not defined correctly,' >&2\nexit 1\n`,
+    );
+    await expect(ensureLauncherBuilt(undefined, undefined, dir)).rejects.toBeInstanceOf(
+      PrerequisiteMissing,
+    );
+  });
+
   it('no Maven on PATH: a missing prerequisite, said without a stack trace by the service', async () => {
     const empty = path.join(dir, 'empty');
     fs.mkdirSync(empty);
