@@ -242,15 +242,29 @@ function variants(names: string[] | undefined): Variant[] {
       some('own-card', 'own-device', 'paraphrase'),
     ),
   );
+  // Each also where co-use and co-activity are all that is left to link a ring: spread
+  // exits matter once a cell's pool is wide (60–120 exits over 15–30 /24s, or over 60–120).
+  const cdp = some('own-card', 'own-device', 'paraphrase');
+  const wide = some('wide-proxies');
+  all.push(
+    merged('card+device+paraphrase+wide-proxies', 'card+device+paraphrase and wide-proxies', [
+      ...cdp,
+      ...wide,
+    ]),
+  );
   for (const [name, c] of Object.entries(HARDER)) {
     all.push({ name, ...c });
     all.push(
-      merged(`card+device+paraphrase+${name}`, `card+device+paraphrase and ${name}`, [
-        ...some('own-card', 'own-device', 'paraphrase'),
-        c,
-      ]),
+      merged(`card+device+paraphrase+${name}`, `card+device+paraphrase and ${name}`, [...cdp, c]),
     );
   }
+  all.push(
+    merged(
+      'card+device+paraphrase+wide-proxies+spread-exits',
+      'card+device+paraphrase, wide-proxies and spread-exits',
+      [...cdp, ...wide, HARDER['spread-exits'] as Change],
+    ),
+  );
   for (const [name, c] of Object.entries(LOOKALIKES)) all.push({ name, ...c });
   all.push(merged('lookalikes', 'every look-alike above at once', Object.values(LOOKALIKES)));
   for (const [name, c] of Object.entries(POSING)) all.push({ name, ...c });
