@@ -750,8 +750,14 @@ export async function startLocalNeo4j(opts: LocalNeo4jOptions): Promise<LocalNeo
   const dataDir = makeDataDir(opts.dataDir);
   const jar = await ensureLauncherBuilt(opts.buildLog ?? log, opts.signal);
   const heap = opts.heap ?? '1g';
-  // A start with a bulk import loads the import tool's classes too: its own archive.
-  const cds = classArchive(opts.bulkImport ? 'neo4j-local-import' : 'neo4j-local');
+  // A start with a bulk import loads the import tool's classes too: its own archive. None
+  // when this start turns sharing off itself (a bench's --jvm-arg): the dump would stop it.
+  const sharingOff = (opts.jvmArgs ?? []).some((a) => /^-Xshare:off$/.test(a));
+  const cds = classArchive(
+    opts.bulkImport ? 'neo4j-local-import' : 'neo4j-local',
+    launcherPaths(),
+    sharingOff ? null : jdkOf(javaBinary()),
+  );
   const args = [
     `-Xmx${heap}`,
     ...GC_ARGS[opts.collector ?? 'g1'],
