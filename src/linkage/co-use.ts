@@ -151,18 +151,17 @@ export function coUseGroups(
       const s = Math.floor((sorted[i] as number) / n);
       let j = i + 1;
       while (j < k && Math.floor((sorted[j] as number) / n) === s) j++;
-      let taking = 0;
-      for (let x = i; x < j; x++) if (takesPart((sorted[x] as number) - s * n)) taking++;
-      if (taking >= 2) {
-        start.push(members.length);
+      const from = members.length;
+      for (let x = i; x < j; x++) {
+        const a = (sorted[x] as number) - s * n;
+        if (takesPart(a)) members.push(a);
+      }
+      if (members.length - from >= 2) {
+        start.push(from);
         subnet.push(s);
         template.push(t);
         size.push(j - i);
-        for (let x = i; x < j; x++) {
-          const a = (sorted[x] as number) - s * n;
-          if (takesPart(a)) members.push(a);
-        }
-      }
+      } else members.length = from; // one member or none: no group
       i = j;
     }
   }

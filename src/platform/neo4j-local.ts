@@ -499,8 +499,8 @@ function jarStamp(jar: string): string {
 
 export function classArchive(
   kind: string,
-  p: { target: string; jar: string } = launcherPaths(),
-  jdk: Jdk | null = jdkOf(javaBinary()),
+  p: { target: string; jar: string },
+  jdk: Jdk | null,
 ): { args: string[]; exited: (code: number | null) => void } {
   // JVM warnings (e.g. an archive it cannot use) to stderr: stdout is the protocol.
   const quiet = ['-Xlog:disable', '-Xlog:all=warning:stderr'];
