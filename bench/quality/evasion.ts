@@ -135,6 +135,26 @@ const LOOKALIKES: Record<string, Change> = {
 };
 
 /**
+ * The benign side of `spread-exits`: pools with one address a /24, as a carrier's or a
+ * residential ISP's can be, so that a pool member's /24s each carry a small share of its
+ * traffic, as a spread ring's do. Left out of `lookalikes` (its figures stay comparable).
+ */
+const SPREAD_LOOKALIKES: Record<string, Change> = {
+  'spread-pools': {
+    what: 'framework-on-carrier and course-heavy with every pool one address a /24: campus NATs over 16–40 /24s, carriers over 40–120, VPN exits over 20–60',
+    world: {
+      ...WIDE_POOLS,
+      campusNatIpsPerSubnet: 1,
+      carrierNatIpsPerSubnet: 1,
+      vpnExitIpsPerSubnet: 1,
+      frameworkDevsOnCarrierShare: 0.5,
+      campusBurstShare: 0.6,
+      courseTemplateShare: 0.6,
+    },
+  },
+};
+
+/**
  * Rings posing as companies: the benign signals a ring can fake (an org and a corporate
  * domain it declares, sign-ups over months, office hours), each alone and all at once.
  */
@@ -267,6 +287,19 @@ function variants(names: string[] | undefined): Variant[] {
   );
   for (const [name, c] of Object.entries(LOOKALIKES)) all.push({ name, ...c });
   all.push(merged('lookalikes', 'every look-alike above at once', Object.values(LOOKALIKES)));
+  for (const [name, c] of Object.entries(SPREAD_LOOKALIKES)) all.push({ name, ...c });
+  all.push(
+    merged(
+      'spread-rings-and-pools',
+      'card+device+paraphrase+wide-proxies+spread-exits in the spread-pools world',
+      [
+        ...cdp,
+        ...wide,
+        HARDER['spread-exits'] as Change,
+        SPREAD_LOOKALIKES['spread-pools'] as Change,
+      ],
+    ),
+  );
   for (const [name, c] of Object.entries(POSING)) all.push({ name, ...c });
   all.push(merged('pose-as-company', 'every posing change above at once', Object.values(POSING)));
   for (const [name, c] of Object.entries(AGENT_COMPANIES)) all.push({ name, ...c });
