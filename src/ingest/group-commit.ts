@@ -72,6 +72,10 @@ export class GroupCommit {
    * goes alone: its transaction's marker is the key's, which answers a resend.
    */
   write(events: readonly CleanEvent[], batchKey?: BatchKey): Promise<WriteResult> {
+    // Nothing to write and no key to keep: no transaction (review). A keyed empty batch
+    // is written, for its marker: another batch under that key is then refused.
+    if (events.length === 0 && !batchKey)
+      return Promise.resolve({ received: 0, written: 0, duplicates: 0 });
     try {
       this.refuseIfFull(events.length);
     } catch (err) {

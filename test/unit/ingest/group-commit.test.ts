@@ -94,6 +94,16 @@ describe('GroupCommit', () => {
     expect(groups).toEqual([1, 2]);
   });
 
+  it('answers an empty batch without a write, but writes a keyed one for its marker', async () => {
+    const { writer, commit } = setup();
+    expect(await commit.write([])).toEqual({ received: 0, written: 0, duplicates: 0 });
+    expect(writer.calls).toEqual([]);
+    const keyed = commit.write([], { key: 'k', digest: 'd' });
+    expect(writer.calls).toEqual([{ kind: 'many', sizes: [0], key: 'k' }]);
+    await writer.releaseAll();
+    expect(await keyed).toEqual({ received: 0, written: 0, duplicates: 0 });
+  });
+
   it('caps a group at maxEvents, in arrival order, but never splits a batch', async () => {
     const { writer, commit } = setup(50);
     const all = [5, 20, 20, 30, 80, 10].map((n, i) => commit.write(batch(n, String(i))));
