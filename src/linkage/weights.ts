@@ -68,7 +68,10 @@ export interface BuildOptions {
   coUseMinEvents: number;
   /** ...and the share of its prompt traffic on the template... */
   coUseMinShare: number;
-  /** ...and of its traffic from the subnet (a cell rotates over a few dozen proxies). */
+  /**
+   * ...and of its traffic from the subnet: a cell rotates over a few dozen to a hundred or
+   * more proxies, each maybe in a /24 of its own (0.02 until 12-07 missed those: SIGNALS.md).
+   */
   coUseMinSubnetShare: number;
   /**
    * Templates and subnets per account that take part: its busiest templates, and of its
@@ -150,7 +153,7 @@ export const DEFAULTS: { build: BuildOptions; detect: DetectOptions } = {
     coUseWeight: 0.25,
     coUseMinEvents: 5,
     coUseMinShare: 0.1,
-    coUseMinSubnetShare: 0.02,
+    coUseMinSubnetShare: 0.005,
     coUseMaxPerKind: 8,
     coUseMinSubnets: 4,
     coUseMaxExpandDegree: 200,
