@@ -102,6 +102,41 @@ describe('co-activity links', () => {
     expect(cell.every((a) => d.community[a] === c)).toBe(true);
   });
 
+  it('links a cell whose 100 proxies each sit in a /24 of their own (1 % of its traffic a /24) at the defaults, not at the 2 % of before 12-07', () => {
+    const r = rng(11);
+    const waves = range(0, 120).map((i) => H0 + i * 6);
+    const daytime = range(0, 30 * 24)
+      .map((i) => H0 + i)
+      .filter((h) => h % 24 >= 8 && h % 24 < 20);
+    const spreadCell = range(0, 30);
+    const spreadCarrier = range(30, 130);
+    const links: LinkRow[] = [];
+    const hours = new Map<number, number[]>();
+    for (const a of spreadCell) {
+      links.push([a, 'payment', `card-${a}`, 1]);
+      for (let p = 0; p < 5; p++) links.push([a, 'prompt', `${a}-${p}`, 20]);
+      for (let i = 0; i < 100; i++) links.push(...net(a, `198.18.${i}.7`, 10));
+      hours.set(a, draw(waves, 96, r));
+    }
+    // the benign side: carrier users over the same 100 /24s of a pool, in hours of their own
+    for (const a of spreadCarrier) {
+      links.push([a, 'payment', `card-${a}`, 1]);
+      for (let i = 0; i < 100; i++) links.push(...net(a, `100.80.${i}.${1 + (a % 200)}`, 10));
+      hours.set(a, draw(daytime, 60, r));
+    }
+    const spread = withHours(130, links, (a) => hours.get(a) ?? []);
+    const g = build(spread);
+    for (const a of spreadCell) {
+      const near = neighbours(g, a);
+      expect(near.length).toBeGreaterThan(0);
+      expect(near.every((b) => spreadCell.includes(b))).toBe(true);
+    }
+    for (const a of spreadCarrier) expect(neighbours(g, a)).toEqual([]);
+    const before = build(spread, { coUseMinSubnetShare: 0.02 });
+    expect(before.stats.coActivityAccounts).toBe(0);
+    expect(before.source.length).toBe(0);
+  });
+
   it('without co-activity (no bands, or a weight of 0) the same cell has no link at all', () => {
     for (const off of [{ coActivityBands: 0 }, { coActivityWeight: 0 }]) {
       const g = build(input, off);
