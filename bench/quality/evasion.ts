@@ -143,13 +143,11 @@ const SPREAD_LOOKALIKES: Record<string, Change> = {
   'spread-pools': {
     what: 'framework-on-carrier and course-heavy with every pool one address a /24: campus NATs over 16–40 /24s, carriers over 40–120, VPN exits over 20–60',
     world: {
-      ...WIDE_POOLS,
+      ...LOOKALIKES['framework-on-carrier']?.world,
+      ...LOOKALIKES['course-heavy']?.world,
       campusNatIpsPerSubnet: 1,
       carrierNatIpsPerSubnet: 1,
       vpnExitIpsPerSubnet: 1,
-      frameworkDevsOnCarrierShare: 0.5,
-      campusBurstShare: 0.6,
-      courseTemplateShare: 0.6,
     },
   },
 };

@@ -48,9 +48,17 @@ function draw(pool: number[], k: number, r: () => number): number[] {
  * A cell of `cell` accounts on cards of their own, each prompt its own, over `proxies`,
  * each member in 80 % of 120 wave hours; proxy customers on four of the proxies (half
  * their traffic) and their home IP, in 60 hours of their own over a month of days;
- * carrier users spread evenly over 10 carrier /24s, 60 daytime hours of their own each.
+ * carrier users spread evenly over 10 carrier /24s (`carrierSubnets`), 60 daytime hours of
+ * their own each. A cell member sends 100 requests over its proxies (`perProxy` each).
  */
-function world(o: { cell: number[]; proxies: string[]; customers: number[]; carrier: number[] }) {
+function world(o: {
+  cell: number[];
+  proxies: string[];
+  customers: number[];
+  carrier: number[];
+  perProxy?: number;
+  carrierSubnets?: number;
+}) {
   const r = rng(7);
   const waves = range(0, 120).map((i) => H0 + i * 6);
   const month = range(0, 30 * 24).map((i) => H0 + i);
@@ -60,7 +68,8 @@ function world(o: { cell: number[]; proxies: string[]; customers: number[]; carr
   for (const a of o.cell) {
     links.push([a, 'payment', `card-${a}`, 1]);
     for (let p = 0; p < 5; p++) links.push([a, 'prompt', `${a}-${p}`, 20]);
-    for (const ip of o.proxies) links.push(...net(a, ip, Math.round(100 / o.proxies.length)));
+    const perProxy = o.perProxy ?? Math.round(100 / o.proxies.length);
+    for (const ip of o.proxies) links.push(...net(a, ip, perProxy));
     hours.set(a, draw(waves, 96, r));
   }
   for (const a of o.customers) {
@@ -72,7 +81,8 @@ function world(o: { cell: number[]; proxies: string[]; customers: number[]; carr
   }
   for (const a of o.carrier) {
     links.push([a, 'payment', `card-${a}`, 1]);
-    for (let s = 0; s < 10; s++) links.push(...net(a, `100.64.${s}.${1 + (a % 200)}`, 10));
+    for (let s = 0; s < (o.carrierSubnets ?? 10); s++)
+      links.push(...net(a, `100.64.${s}.${1 + (a % 200)}`, 10));
     hours.set(a, draw(daytime, 60, r));
   }
   return { links, hours: (a: number) => hours.get(a) ?? [] };
@@ -103,28 +113,18 @@ describe('co-activity links', () => {
   });
 
   it('links a cell whose 100 proxies each sit in a /24 of their own (1 % of its traffic a /24) at the defaults, not at the 2 % of before 12-07', () => {
-    const r = rng(11);
-    const waves = range(0, 120).map((i) => H0 + i * 6);
-    const daytime = range(0, 30 * 24)
-      .map((i) => H0 + i)
-      .filter((h) => h % 24 >= 8 && h % 24 < 20);
     const spreadCell = range(0, 30);
+    // the benign side: carrier users over 100 /24s of a pool (1 % each), in hours of their own
     const spreadCarrier = range(30, 130);
-    const links: LinkRow[] = [];
-    const hours = new Map<number, number[]>();
-    for (const a of spreadCell) {
-      links.push([a, 'payment', `card-${a}`, 1]);
-      for (let p = 0; p < 5; p++) links.push([a, 'prompt', `${a}-${p}`, 20]);
-      for (let i = 0; i < 100; i++) links.push(...net(a, `198.18.${i}.7`, 10));
-      hours.set(a, draw(waves, 96, r));
-    }
-    // the benign side: carrier users over the same 100 /24s of a pool, in hours of their own
-    for (const a of spreadCarrier) {
-      links.push([a, 'payment', `card-${a}`, 1]);
-      for (let i = 0; i < 100; i++) links.push(...net(a, `100.80.${i}.${1 + (a % 200)}`, 10));
-      hours.set(a, draw(daytime, 60, r));
-    }
-    const spread = withHours(130, links, (a) => hours.get(a) ?? []);
+    const w = world({
+      cell: spreadCell,
+      proxies: range(0, 100).map((i) => `198.18.${i}.7`),
+      perProxy: 10,
+      customers: [],
+      carrier: spreadCarrier,
+      carrierSubnets: 100,
+    });
+    const spread = withHours(130, w.links, w.hours);
     const g = build(spread);
     for (const a of spreadCell) {
       const near = neighbours(g, a);
