@@ -9,11 +9,11 @@
  *
  *   npx tsx bench/ingest/prompt-budget.ts [--repeats 5]
  */
-import { parseArgs } from 'node:util';
 import { cleanBatch } from '../../src/ingest/validate';
+import { benchArgs, wholeOption } from '../options';
 
-const { values: args } = parseArgs({ options: { repeats: { type: 'string', default: '5' } } });
-const repeats = Number(args.repeats);
+const args = benchArgs(__filename, { repeats: { type: 'string', default: '5' } });
+const repeats = wholeOption('repeats', args.repeats);
 const base = { type: 'request', accountId: 'acct-1', at: '2026-02-01T10:00:00Z' };
 const prompt = (chars: number) => ({ ...base, prompt: '\ufdfa'.repeat(chars) });
 

@@ -28,7 +28,6 @@ import { createReadStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'no
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import { aggregate } from '../../src/ingest/aggregate';
 import type { CleanEvent } from '../../src/ingest/event-schema';
 import { firstLoad } from '../../src/ingest/first-load';
@@ -41,23 +40,21 @@ import { Database, createDriver } from '../../src/platform/neo4j';
 import { startLocalNeo4j } from '../../src/platform/neo4j-local';
 import { peakRssMiB } from '../../src/platform/peak-rss';
 import { freePort, waitReady } from '../service';
-import { wholeOption } from '../options';
+import { benchArgs, wholeOption } from '../options';
 import { generateIngestEvents } from './generate';
 
-const { values: args } = parseArgs({
-  options: {
-    events: { type: 'string', default: '1000000' },
-    accounts: { type: 'string', default: '50000' },
-    clients: { type: 'string', default: '8' },
-    'rest-batch': { type: 'string', default: '1000' },
-    'import-batch': { type: 'string', default: '20000' },
-    'warm-up': { type: 'string', default: '250000' },
-    phase: { type: 'string' },
-    file: { type: 'string' },
-    keyed: { type: 'boolean', default: false },
-    heap: { type: 'string' },
-    pagecache: { type: 'string' },
-  },
+const args = benchArgs(__filename, {
+  events: { type: 'string', default: '1000000' },
+  accounts: { type: 'string', default: '50000' },
+  clients: { type: 'string', default: '8' },
+  'rest-batch': { type: 'string', default: '1000' },
+  'import-batch': { type: 'string', default: '20000' },
+  'warm-up': { type: 'string', default: '250000' },
+  phase: { type: 'string' },
+  file: { type: 'string' },
+  keyed: { type: 'boolean', default: false },
+  heap: { type: 'string' },
+  pagecache: { type: 'string' },
 });
 const EVENTS = wholeOption('events', args.events);
 const ACCOUNTS = wholeOption('accounts', args.accounts);

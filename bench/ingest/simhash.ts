@@ -10,21 +10,19 @@
  *   words (the worst case found for work per byte; 3 bytes of UTF-8 each, so three such
  *   prompts of 1 M characters fill a 10 MiB body)
  */
-import { parseArgs } from 'node:util';
 import { simhash } from '../../src/ingest/simhash';
+import { benchArgs, wholeOption } from '../options';
 
-const { values: args } = parseArgs({
-  options: {
-    chars: { type: 'string', default: '1000000' },
-    prompts: { type: 'string', default: '10' },
-    repeats: { type: 'string', default: '5' },
-    text: { type: 'string', default: 'vocab' },
-  },
+const args = benchArgs(__filename, {
+  chars: { type: 'string', default: '1000000' },
+  prompts: { type: 'string', default: '10' },
+  repeats: { type: 'string', default: '5' },
+  text: { type: 'string', default: 'vocab' },
 });
 if (!['vocab', 'expanding'].includes(args.text)) throw new Error('--text is vocab or expanding');
-const chars = Number(args.chars);
-const count = Number(args.prompts);
-const repeats = Number(args.repeats);
+const chars = wholeOption('chars', args.chars);
+const count = wholeOption('prompts', args.prompts);
+const repeats = wholeOption('repeats', args.repeats);
 
 // Code with identifiers, prose, accented Latin and CJK: a long agentic-coding context.
 const VOCAB = [

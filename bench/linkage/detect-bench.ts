@@ -17,17 +17,19 @@ import { join } from 'node:path';
 import { build } from '../../src/linkage/build';
 import { detect } from '../../src/linkage/detect';
 import type { LinkageGraph } from '../../src/linkage/types';
+import { benchArgs, wholeOption } from '../options';
 import { plantedGraph, synthesize } from './synthetic';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? (process.argv[i + 1] as string) : fallback;
-}
-
-const accounts = Number(arg('accounts', '100000'));
-const seed = Number(arg('seed', '1'));
-const runIgraph = !process.argv.includes('--no-igraph');
-const stressEdges = Number(arg('stress-edges', '0'));
+const args = benchArgs(__filename, {
+  accounts: { type: 'string', default: '100000' },
+  seed: { type: 'string', default: '1' },
+  'no-igraph': { type: 'boolean', default: false },
+  'stress-edges': { type: 'string', default: '0' },
+});
+const accounts = wholeOption('accounts', args.accounts);
+const seed = wholeOption('seed', args.seed, 0);
+const runIgraph = !args['no-igraph'];
+const stressEdges = wholeOption('stress-edges', args['stress-edges'], 0);
 
 const gib = (bytes: number): string => (bytes / 2 ** 30).toFixed(2);
 const peakRss = (): number => process.resourceUsage().maxRSS * 1024;

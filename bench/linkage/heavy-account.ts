@@ -12,13 +12,13 @@ import { build } from '../../src/linkage/build';
 import { IdentifierTable } from '../../src/linkage/identifier-table';
 import { createRng } from '../../src/linkage/rng';
 import type { Identifier, LinkageInput } from '../../src/linkage/types';
+import { benchArgs, wholeOption } from '../options';
 import { bareAccount } from './synthetic';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? (process.argv[i + 1] as string) : fallback;
-}
-
+const args = benchArgs(__filename, {
+  ips: { type: 'string', default: '10000,20000,40000,80000' },
+  rounds: { type: 'string', default: '3' },
+});
 const ACCOUNTS = 500_000;
 
 function population(ips: number, heavy: boolean): LinkageInput {
@@ -55,8 +55,8 @@ function population(ips: number, heavy: boolean): LinkageInput {
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1] as number;
 
-const sizes = arg('ips', '10000,20000,40000,80000').split(',').map(Number);
-const rounds = Number(arg('rounds', '3'));
+const sizes = args.ips.split(',').map((text) => wholeOption('ips', text));
+const rounds = wholeOption('rounds', args.rounds);
 console.log(`heavy-account bench: ${ACCOUNTS} accounts, median of ${rounds} rounds (ms)`);
 console.log('ips     links     corroborate heavy / reference   build heavy / reference');
 for (const ips of sizes) {

@@ -28,11 +28,11 @@
  *   npx tsx bench/linkage/load-population.ts --uri bolt://127.0.0.1:PORT --accounts N [--seed 1]
  * prints one JSON line with the load's figures.
  */
-import { parseArgs } from 'node:util';
 import { createRng, randomInt, type Rng } from '../../src/linkage/rng';
 import type { IdentifierKind, LinkageInput } from '../../src/linkage/types';
 import { Database, createDriver } from '../../src/platform/neo4j';
 import { synthesize } from './synthetic';
+import { benchArgs, runBench, wholeOption } from '../options';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -496,27 +496,39 @@ export async function loadSyntheticPopulation(
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      uri: { type: 'string' },
-      user: { type: 'string', default: 'neo4j' },
-      password: { type: 'string', default: process.env.NEO4J_PASSWORD ?? '' },
-      accounts: { type: 'string', default: '100000' },
-      seed: { type: 'string', default: '1' },
-      'batch-size': { type: 'string' },
-      concurrency: { type: 'string' },
-    },
+  const values = benchArgs(__filename, {
+    uri: { type: 'string' },
+    user: { type: 'string', default: 'neo4j' },
+    // no default from NEO4J_PASSWORD here: --help prints the defaults
+    password: { type: 'string' },
+    accounts: { type: 'string', default: '100000' },
+    seed: { type: 'string', default: '1' },
+    'batch-size': { type: 'string' },
+    concurrency: { type: 'string' },
   });
   if (!values.uri) throw new Error('--uri is required');
   const db = new Database(
-    createDriver({ uri: values.uri, user: values.user, password: values.password }),
+    createDriver({
+      uri: values.uri,
+      user: values.user,
+      password: values.password ?? process.env.NEO4J_PASSWORD ?? '',
+    }),
   );
   try {
-    const result = await loadSyntheticPopulation(db, Number(values.accounts), Number(values.seed), {
-      ...(values['batch-size'] ? { batchSize: Number(values['batch-size']) } : {}),
-      ...(values.concurrency ? { concurrency: Number(values.concurrency) } : {}),
-      log: (msg) => console.error(msg),
-    });
+    const result = await loadSyntheticPopulation(
+      db,
+      wholeOption('accounts', values.accounts),
+      wholeOption('seed', values.seed, 0),
+      {
+        ...(values['batch-size']
+          ? { batchSize: wholeOption('batch-size', values['batch-size']) }
+          : {}),
+        ...(values.concurrency
+          ? { concurrency: wholeOption('concurrency', values.concurrency) }
+          : {}),
+        log: (msg) => console.error(msg),
+      },
+    );
     const cpu = process.cpuUsage();
     console.log(
       JSON.stringify({
@@ -531,8 +543,5 @@ async function main(): Promise<void> {
 }
 
 if (require.main === module) {
-  main().catch((err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  });
+  runBench(main);
 }

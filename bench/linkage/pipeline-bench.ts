@@ -40,7 +40,6 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
 import { build } from '../../src/linkage/build';
 import { detect } from '../../src/linkage/detect';
 import { extract } from '../../src/linkage/extract';
@@ -56,6 +55,7 @@ import { startLocalNeo4j } from '../../src/platform/neo4j-local';
 import { statusKiB } from '../../src/platform/peak-rss';
 import { collectorOption } from '../service';
 import type { LoadResult } from './load-population';
+import { benchArgs, runBench, wholeOption } from '../options';
 
 const ROOT = path.resolve(__dirname, '../..');
 const OUT = path.join(ROOT, 'bench/out');
@@ -131,26 +131,24 @@ function loadInChild(
 }
 
 async function main(): Promise<void> {
-  const { values: args } = parseArgs({
-    options: {
-      accounts: { type: 'string', default: '100000' },
-      seed: { type: 'string', default: '1' },
-      'run-seed': { type: 'string', default: '42' },
-      heap: { type: 'string', default: '6g' },
-      pagecache: { type: 'string', default: '3g' },
-      collector: { type: 'string', default: 'g1' },
-      'jvm-arg': { type: 'string', multiple: true, default: [] },
-      'keep-db': { type: 'string' },
-      'reuse-db': { type: 'string' },
-      'keep-results': { type: 'boolean', default: false },
-      'no-igraph': { type: 'boolean', default: false },
-      warm: { type: 'boolean', default: false },
-      'in-process': { type: 'boolean', default: false },
-    },
+  const args = benchArgs(__filename, {
+    accounts: { type: 'string', default: '100000' },
+    seed: { type: 'string', default: '1' },
+    'run-seed': { type: 'string', default: '42' },
+    heap: { type: 'string', default: '6g' },
+    pagecache: { type: 'string', default: '3g' },
+    collector: { type: 'string', default: 'g1' },
+    'jvm-arg': { type: 'string', multiple: true, default: [] },
+    'keep-db': { type: 'string' },
+    'reuse-db': { type: 'string' },
+    'keep-results': { type: 'boolean', default: false },
+    'no-igraph': { type: 'boolean', default: false },
+    warm: { type: 'boolean', default: false },
+    'in-process': { type: 'boolean', default: false },
   });
-  const accounts = Number(args.accounts);
-  const seed = Number(args.seed);
-  const runSeed = Number(args['run-seed']);
+  const accounts = wholeOption('accounts', args.accounts);
+  const seed = wholeOption('seed', args.seed, 0);
+  const runSeed = wholeOption('run-seed', args['run-seed'], 0);
   mkdirSync(OUT, { recursive: true });
   const started = Date.now();
   const log = (msg: string): void =>
@@ -520,7 +518,4 @@ async function main(): Promise<void> {
   );
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+runBench(main);

@@ -20,10 +20,10 @@
  * (model, hour), not the loader's 1–40, so link counts and hour counts are smaller.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import type { IdentifierKind } from '../../src/linkage/types';
 import { syntheticTraffic } from './load-population';
 import { synthesize } from './synthetic';
+import { benchArgs, wholeOption } from '../options';
 
 const HOUR_MS = 3_600_000;
 const SIGNUP = 0;
@@ -54,15 +54,13 @@ interface AccountLinks {
 }
 
 function main(): void {
-  const { values: args } = parseArgs({
-    options: {
-      accounts: { type: 'string', default: '1000000' },
-      seed: { type: 'string', default: '1' },
-      out: { type: 'string' },
-    },
+  const args = benchArgs(__filename, {
+    accounts: { type: 'string', default: '1000000' },
+    seed: { type: 'string', default: '1' },
+    out: { type: 'string' },
   });
-  const n = Number(args.accounts);
-  const seed = Number(args.seed);
+  const n = wholeOption('accounts', args.accounts);
+  const seed = wholeOption('seed', args.seed, 0);
   if (!Number.isInteger(n) || n <= 0) throw new Error('--accounts must be a positive integer');
   if (!args.out) throw new Error('--out FILE.jsonl is required');
 

@@ -15,7 +15,6 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import { startLocalNeo4j } from '../../src/platform/neo4j-local';
 import { statusKiB } from '../../src/platform/peak-rss';
 import {
@@ -25,14 +24,13 @@ import {
   spawnService,
   waitReady,
 } from '../service';
+import { benchArgs, runBench } from '../options';
 
-const { values: args } = parseArgs({
-  options: {
-    db: { type: 'string' },
-    heap: { type: 'string', default: '2g' },
-    pagecache: { type: 'string', default: '1g' },
-    collector: { type: 'string', default: 'g1' },
-  },
+const args = benchArgs(__filename, {
+  db: { type: 'string' },
+  heap: { type: 'string', default: '2g' },
+  pagecache: { type: 'string', default: '1g' },
+  collector: { type: 'string', default: 'g1' },
 });
 const SAMPLE_MS = 100;
 const INDEX_WAIT_MS = 300_000;
@@ -172,7 +170,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+runBench(main);

@@ -32,7 +32,6 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { DEFAULTS, type SimParams } from '../../src/simulate';
 import type { CampaignParams } from '../../src/simulate/params';
 import { scaleOption, seedsOption } from './args';
@@ -44,6 +43,7 @@ import {
 } from './evaluate';
 import { parseWeightOverrides } from '../../src/linkage/settings';
 import { type InMemoryResult, dumpClusters, runInMemory } from './in-memory';
+import { benchArgs, runBench } from '../options';
 
 /** A habit change: fields patched in every campaign, and top-level fields. */
 type Change = { what: string; campaign?: Partial<CampaignParams>; world?: Partial<SimParams> };
@@ -376,16 +376,14 @@ function row(v: Variant, seed: number, e: Evaluation): string {
 }
 
 async function main(): Promise<void> {
-  const { values: args } = parseArgs({
-    options: {
-      scale: { type: 'string', default: '0.1' },
-      seeds: { type: 'string', default: '42' },
-      variants: { type: 'string' },
-      out: { type: 'string' },
-      details: { type: 'boolean', default: false },
-      dump: { type: 'string' },
-      weights: { type: 'string' },
-    },
+  const args = benchArgs(__filename, {
+    scale: { type: 'string', default: '0.1' },
+    seeds: { type: 'string', default: '42' },
+    variants: { type: 'string' },
+    out: { type: 'string' },
+    details: { type: 'boolean', default: false },
+    dump: { type: 'string' },
+    weights: { type: 'string' },
   });
   const scale = scaleOption(args.scale as string);
   const seeds = seedsOption('seeds', args.seeds as string);
@@ -425,7 +423,4 @@ async function main(): Promise<void> {
   if (args.out) writeFileSync(args.out, [...lines, '', ...details].join('\n') + '\n');
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+runBench(main);

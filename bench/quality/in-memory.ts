@@ -14,7 +14,6 @@
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { deserialize, serialize } from 'node:v8';
 import { build } from '../../src/linkage/build';
 import { detect } from '../../src/linkage/detect';
@@ -36,6 +35,7 @@ import {
 } from './evaluate';
 import { foldEvents } from './fold';
 import { FOLD_SOURCES, simulatedWorld, sourceHash } from './source-hash';
+import { benchArgs, runBench } from '../options';
 
 export interface InMemoryResult {
   input: LinkageInput;
@@ -154,13 +154,11 @@ export async function runInMemory(
 }
 
 async function main(): Promise<void> {
-  const { values: args } = parseArgs({
-    options: {
-      scale: { type: 'string', default: '0.1' },
-      seed: { type: 'string', default: '42' },
-      dir: { type: 'string' },
-      dump: { type: 'string' },
-    },
+  const args = benchArgs(__filename, {
+    scale: { type: 'string', default: '0.1' },
+    seed: { type: 'string', default: '42' },
+    dir: { type: 'string' },
+    dump: { type: 'string' },
   });
   const scale = scaleOption(args.scale as string);
   const seed = seedOption('seed', args.seed as string);
@@ -223,8 +221,5 @@ function timer() {
 }
 
 if (require.main === module) {
-  main().catch((err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  });
+  runBench(main);
 }

@@ -20,7 +20,6 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { firstLoad } from '../../src/ingest/first-load';
 import { type ImportProgress, Importer } from '../../src/ingest/importer';
 import { EventWriter } from '../../src/ingest/writer';
@@ -42,6 +41,7 @@ import {
   pivotingGroups,
   readTruth,
 } from './evaluate';
+import { benchArgs, runBench } from '../options';
 
 const ROOT = path.resolve(__dirname, '../..');
 const OUT = path.join(ROOT, 'bench/out');
@@ -56,18 +56,16 @@ function duMiB(dir: string): number {
 const seconds = (ms: number): string => (ms / 1000).toFixed(1);
 
 async function main(): Promise<void> {
-  const { values: args } = parseArgs({
-    options: {
-      scale: { type: 'string', default: '0.1' },
-      seed: { type: 'string', default: '42' },
-      'reuse-sim': { type: 'boolean', default: false },
-      'keep-db': { type: 'boolean', default: false },
-      'first-load': { type: 'boolean', default: false },
-      'batch-size': { type: 'string' },
-      // Defaults in runOptions: the service's shipped sizes.
-      heap: { type: 'string' },
-      pagecache: { type: 'string' },
-    },
+  const args = benchArgs(__filename, {
+    scale: { type: 'string', default: '0.1' },
+    seed: { type: 'string', default: '42' },
+    'reuse-sim': { type: 'boolean', default: false },
+    'keep-db': { type: 'boolean', default: false },
+    'first-load': { type: 'boolean', default: false },
+    'batch-size': { type: 'string' },
+    // Defaults in runOptions: the service's shipped sizes.
+    heap: { type: 'string' },
+    pagecache: { type: 'string' },
   });
   const scale = scaleOption(args.scale as string);
   const seed = seedOption('seed', args.seed as string);
@@ -297,7 +295,4 @@ async function main(): Promise<void> {
   log(`figures in ${base}.md and .json`);
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+runBench(main);

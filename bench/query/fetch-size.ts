@@ -11,9 +11,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import neo4j from 'neo4j-driver';
 import { startLocalNeo4j } from '../../src/platform/neo4j-local';
+import { benchArgs, runBench, wholeOption } from '../options';
 
 const SIZES = [1, 10, 50];
 
@@ -23,14 +23,12 @@ function quantile(xs: number[], q: number): number {
 }
 
 async function main(): Promise<void> {
-  const { values: args } = parseArgs({
-    options: {
-      rows: { type: 'string', default: '1000' },
-      rounds: { type: 'string', default: '15' },
-    },
+  const args = benchArgs(__filename, {
+    rows: { type: 'string', default: '1000' },
+    rounds: { type: 'string', default: '15' },
   });
-  const rows = Number(args.rows);
-  const rounds = Number(args.rounds);
+  const rows = wholeOption('rows', args.rows);
+  const rounds = wholeOption('rounds', args.rounds);
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'coterie-bench-fetch-'));
   const local = await startLocalNeo4j({ dataDir, port: 0, heap: '1g', pagecache: '256m' });
   const driver = neo4j.driver(local.uri, neo4j.auth.basic(local.user, local.password));
@@ -73,7 +71,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+runBench(main);

@@ -17,10 +17,10 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { startLocalNeo4j } from '../../src/platform/neo4j-local';
 import { statusKiB } from '../../src/platform/peak-rss';
 import { freePort, SERVICE_MAIN as MAIN, spawnService, waitReady } from '../service';
+import { benchArgs, runBench, wholeOption } from '../options';
 
 const statusMiB = (pid: number, field: 'VmHWM' | 'VmRSS'): number =>
   Math.round(statusKiB(pid, field) / 1024);
@@ -36,10 +36,8 @@ function resetPeak(pid: number): boolean {
 }
 
 async function main(): Promise<void> {
-  const { values: args } = parseArgs({
-    options: { sizes: { type: 'string', default: '1000000,5000000' } },
-  });
-  const sizes = String(args.sizes).split(',').map(Number);
+  const args = benchArgs(__filename, { sizes: { type: 'string', default: '1000000,5000000' } });
+  const sizes = args.sizes.split(',').map((text) => wholeOption('sizes', text));
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first`);
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'coterie-bench-huge-row-'));
   const local = await startLocalNeo4j({ dataDir, port: 0, heap: '1g', pagecache: '256m' });
@@ -94,7 +92,4 @@ async function main(): Promise<void> {
   }
 }
 
-void main().catch((err: unknown) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+runBench(main);

@@ -37,7 +37,6 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import type { RawResult } from 'autocannon';
 import express from 'express';
 import neo4j from 'neo4j-driver';
@@ -53,24 +52,22 @@ import { migrate } from '../../src/platform/migrations';
 import { Database, createDriver } from '../../src/platform/neo4j';
 import { startLocalNeo4j } from '../../src/platform/neo4j-local';
 import { createRng, randomInt } from '../../src/linkage/rng';
-import { shareOption, wholeOption } from '../options';
+import { benchArgs, shareOption, wholeOption } from '../options';
 
-const { values: args } = parseArgs({
-  options: {
-    accounts: { type: 'string', default: '1000000' },
-    duration: { type: 'string', default: '20' },
-    connections: { type: 'string', default: '64' },
-    'cluster-share': { type: 'string', default: '0.3' },
-    'cluster-size': { type: 'string', default: '10' },
-    rounds: { type: 'string', default: '3' },
-    seed: { type: 'string', default: '1' },
-    'no-index': { type: 'boolean', default: false },
-    'log-level': { type: 'string', default: 'info' },
-    'no-auth': { type: 'boolean', default: false },
-    'log-sync': { type: 'boolean', default: false },
-    'no-rate-limit': { type: 'boolean', default: false },
-    child: { type: 'string' },
-  },
+const args = benchArgs(__filename, {
+  accounts: { type: 'string', default: '1000000' },
+  duration: { type: 'string', default: '20' },
+  connections: { type: 'string', default: '64' },
+  'cluster-share': { type: 'string', default: '0.3' },
+  'cluster-size': { type: 'string', default: '10' },
+  rounds: { type: 'string', default: '3' },
+  seed: { type: 'string', default: '1' },
+  'no-index': { type: 'boolean', default: false },
+  'log-level': { type: 'string', default: 'info' },
+  'no-auth': { type: 'boolean', default: false },
+  'log-sync': { type: 'boolean', default: false },
+  'no-rate-limit': { type: 'boolean', default: false },
+  child: { type: 'string' },
 });
 
 interface Figures {
