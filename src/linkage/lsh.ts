@@ -169,53 +169,6 @@ function forEachBucket(
 }
 
 /**
- * Calls `onPair(i, j)` (i < j) exactly once for every pair of fingerprints at
- * Hamming distance ≤ maxHamming. hi/lo are the fingerprints' 32-bit halves.
- * Checks every pair sharing a bucket, so a popular template's thousands of
- * variants cost millions of pairs: grouping uses groupNearDuplicates instead.
- */
-export function forEachNearDuplicatePair(
-  hi: Uint32Array,
-  lo: Uint32Array,
-  maxHamming: number,
-  onPair: (i: number, j: number) => void,
-): NearDuplicateStats {
-  checkMaxHamming(maxHamming);
-  const stats: NearDuplicateStats = { candidates: 0, pairs: 0, rebucketed: 0 };
-  if (maxHamming === 0) return exactDuplicates(hi, lo, onPair, stats);
-
-  const { widths, keys } = indexKeys(maxHamming);
-  const bands = bandsOf(hi, lo, widths);
-  const same = (band: number, i: number, j: number): boolean => {
-    const b = bands[band] as Uint32Array;
-    return b[i] === b[j];
-  };
-  // A pair is reported at the first key whose bands it agrees on.
-  const agreedEarlier = (i: number, j: number, k: number): boolean => {
-    for (let e = 0; e < k; e++) {
-      const key = keys[e] as number[];
-      if (key.every((band) => same(band, i, j))) return true;
-    }
-    return false;
-  };
-  forEachBucket(hi.length, widths, keys, bands, (k, members, from, to) => {
-    for (let x = from; x < to; x++) {
-      const i = members[x] as number;
-      for (let y = x + 1; y < to; y++) {
-        const j = members[y] as number;
-        stats.candidates++;
-        // The distance first: only near pairs pay for agreedEarlier.
-        if (distance(hi, lo, i, j) > maxHamming || agreedEarlier(i, j, k)) continue;
-        stats.pairs++;
-        if (i < j) onPair(i, j);
-        else onPair(j, i);
-      }
-    }
-  });
-  return stats;
-}
-
-/**
  * Unions in `uf` every two fingerprints at Hamming distance ≤ maxHamming, so its
  * groups end as the transitive closure, the same groups as unioning every pair
  * (only the order of unions differs, and templateGroups numbers groups by first
@@ -635,28 +588,6 @@ class Bucketer {
     this.nextKeys = keys;
     this.nextMembers = members;
   }
-}
-
-function exactDuplicates(
-  hi: Uint32Array,
-  lo: Uint32Array,
-  onPair: (i: number, j: number) => void,
-  stats: NearDuplicateStats,
-): NearDuplicateStats {
-  const first = new Map<string, number[]>();
-  for (let i = 0; i < hi.length; i++) {
-    const k = `${hi[i]}:${lo[i]}`;
-    const seen = first.get(k);
-    if (seen) {
-      for (const j of seen) {
-        stats.candidates++;
-        stats.pairs++;
-        onPair(j, i);
-      }
-      seen.push(i);
-    } else first.set(k, [i]);
-  }
-  return stats;
 }
 
 /** Unions equal fingerprints, each with the first of its value (not every pair of them). */

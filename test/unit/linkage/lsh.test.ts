@@ -1,9 +1,9 @@
 /**
- * LSH banding finds exactly the near-duplicate pairs brute force finds, each once,
- * on random fingerprints and on planted families of near-copies.
+ * LSH banding groups fingerprints exactly as unioning every pair brute force finds,
+ * on random fingerprints, planted families of near-copies and crafted buckets, with
+ * candidates far fewer than all pairs.
  */
 import {
-  forEachNearDuplicatePair,
   groupNearDuplicates,
   parseFingerprint,
   promptTemplates,
@@ -63,48 +63,6 @@ function bruteForce(hi: Uint32Array, lo: Uint32Array, d: number): string[] {
 function hex(h: number, l: number): string {
   return h.toString(16).padStart(8, '0') + l.toString(16).padStart(8, '0');
 }
-
-describe('forEachNearDuplicatePair', () => {
-  it.each([1, 2, 3, 4, 5, 6])('matches brute force at maxHamming %i, each pair once', (d) => {
-    const { hi, lo } = fingerprints(d * 7 + 1, 400, 30, 12);
-    const found: string[] = [];
-    const stats = forEachNearDuplicatePair(hi, lo, d, (i, j) => {
-      expect(i).toBeLessThan(j);
-      found.push(`${i}-${j}`);
-    });
-    found.sort();
-    const expected = bruteForce(hi, lo, d);
-    expect(expected.length).toBeGreaterThan(30); // the planted families make plenty
-    expect(found).toEqual(expected);
-    expect(stats.pairs).toBe(expected.length);
-    // Candidates come from shared bands, far fewer than all pairs.
-    expect(stats.candidates).toBeLessThan((hi.length * (hi.length - 1)) / 2 / 10);
-  });
-
-  it('keys on pairs of bands: few chance candidates among unrelated fingerprints', () => {
-    // 20,000 random fingerprints, no near-duplicates. Single 16-bit bands (d = 3) would
-    // share buckets by chance about 4 · n²/2^17 ≈ 6,100 times; pairs of 12–13-bit
-    // bands about 10 · n²/2^26 ≈ 30.
-    const { hi, lo } = fingerprints(5, 20_000, 0, 0);
-    const stats = forEachNearDuplicatePair(hi, lo, 3, () => {});
-    expect(stats.pairs).toBe(0);
-    expect(stats.candidates).toBeLessThan(300);
-  });
-
-  it('finds exact duplicates only at maxHamming 0', () => {
-    const hi = Uint32Array.from([1, 1, 1, 2]);
-    const lo = Uint32Array.from([5, 5, 4, 5]);
-    const found: string[] = [];
-    forEachNearDuplicatePair(hi, lo, 0, (i, j) => found.push(`${i}-${j}`));
-    expect(found).toEqual(['0-1']);
-  });
-
-  it('rejects a nonsensical distance', () => {
-    expect(() =>
-      forEachNearDuplicatePair(new Uint32Array(1), new Uint32Array(1), -1, () => {}),
-    ).toThrow(RangeError);
-  });
-});
 
 /** Flips `count` distinct random bits of (h, l), among the first `within` bits. */
 function flip(rng: Rng, h: number, l: number, count: number, within = 64): [number, number] {
@@ -331,6 +289,22 @@ describe('templateGroups', () => {
       );
       expect(stats.pairs).toBe(n - new Set(Array.from(hi, (_, i) => uf.find(i))).size);
     }
+  });
+
+  it('keys on pairs of bands: few chance candidates among unrelated fingerprints', () => {
+    // 20,000 random fingerprints, no near-duplicates. Single 16-bit bands (d = 3) would
+    // share buckets by chance about 4 · n²/2^17 ≈ 6,100 times; pairs of 12–13-bit
+    // bands about 10 · n²/2^26 ≈ 30.
+    const { hi, lo } = fingerprints(5, 20_000, 0, 0);
+    const stats = groupNearDuplicates(hi, lo, 3, new UnionFind(hi.length));
+    expect(stats.pairs).toBe(0);
+    expect(stats.candidates).toBeLessThan(300);
+  });
+
+  it('rejects a nonsensical distance', () => {
+    expect(() =>
+      groupNearDuplicates(new Uint32Array(1), new Uint32Array(1), -1, new UnionFind(1)),
+    ).toThrow(RangeError);
   });
 
   it('unions every group of a bucket that one late fingerprint bridges', () => {
