@@ -50,8 +50,16 @@ export function detect(graph: LinkageGraph, options: Partial<DetectOptions> = {}
   const uf = new UnionFind(n);
   let m = 0;
   for (let e = 0; e < E; e++) {
+    const w = graph.weight[e] as number;
+    // build emits positive weights only. A weight-0 edge would join its component yet
+    // weigh nothing in modularity (no component taken whole, m = 0 dividing).
+    if (!(w > 0 && w < Infinity)) {
+      throw new RangeError(
+        `detect: edge ${e} has weight ${w}; weights must be positive and finite`,
+      );
+    }
     uf.union(graph.source[e] as number, graph.target[e] as number);
-    m += graph.weight[e] as number;
+    m += w;
   }
   const root = new Int32Array(n);
   const size = new Int32Array(n);

@@ -242,6 +242,20 @@ describe('detect', () => {
     }
     expect(detect(graphOf(3, []), { minClusterSize: 2 }).communityCount).toBe(0);
   });
+
+  it('refuses an edge whose weight is not positive and finite, naming it', () => {
+    // A weight-0 edge joined two triangles into one component that weighed nothing in
+    // modularity: all-zero components went to Louvain with m = 0 and came back empty.
+    for (const w of [0, -1, NaN, Infinity]) {
+      const edges: Edge[] = [...clique([0, 1, 2]), ...clique([3, 4, 5]), [2, 3, w]];
+      expect(() => detect(graphOf(6, edges))).toThrow(
+        new RangeError(`detect: edge 6 has weight ${w}; weights must be positive and finite`),
+      );
+    }
+    expect(
+      detect(graphOf(6, [...clique([0, 1, 2]), ...clique([3, 4, 5]), [2, 3, 0.01]])).communityCount,
+    ).toBe(2);
+  });
 });
 
 describe('detect: communities are connected', () => {
