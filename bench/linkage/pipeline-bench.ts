@@ -16,7 +16,9 @@
  *   node --max-old-space-size=4096 --import tsx bench/linkage/pipeline-bench.ts \
  *     --accounts 1000000 [--seed 1] [--run-seed 42] [--keep-db DIR] [--no-igraph]
  *   node … bench/linkage/pipeline-bench.ts --accounts 1000000 --reuse-db DIR [--keep-results]
- *     (no load: a database kept by --keep-db; its earlier linkage results are removed
+ *     (no load: a database kept by --keep-db, of the same --accounts and --seed and the
+ *     same population sources, or it is refused; --unchecked-db for one built another way,
+ *     as through ingest (README); its earlier linkage results are removed
  *     first, untimed, so the run is again a first run over the same data; with
  *     --keep-results they stay, and the run is a nightly one: it matches the previous
  *     run's clusters and prunes memberships past LINKAGE_KEEP_RUNS)
@@ -54,8 +56,9 @@ import { Database, createDriver, int, openDatabase } from '../../src/platform/ne
 import { startLocalNeo4j } from '../../src/platform/neo4j-local';
 import { statusKiB } from '../../src/platform/peak-rss';
 import { collectorOption } from '../service';
+import { benchArgs, OptionError, runBench, wholeOption } from '../options';
+import { sourceHash } from '../quality/source-hash';
 import type { LoadResult } from './load-population';
-import { benchArgs, runBench, wholeOption } from '../options';
 
 const ROOT = path.resolve(__dirname, '../..');
 const OUT = path.join(ROOT, 'bench/out');
@@ -84,6 +87,38 @@ const selfCpuS = (): number => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
 };
+
+/**
+ * What a kept database holds, written beside it once its load has finished, so
+ * --reuse-db runs only on the population the options name: a count of accounts alone
+ * passed another seed's, or an older generator's, database (review).
+ */
+const POPULATION_FILE = 'coterie-population.json';
+const POPULATION_SOURCES = ['bench/linkage/synthetic.ts', 'bench/linkage/load-population.ts'];
+
+function population(accounts: number, seed: number): Record<string, unknown> {
+  return { accounts, seed, sources: sourceHash(POPULATION_SOURCES) };
+}
+
+/** Throws unless `dataDir` was kept by a finished load of this population. */
+function checkReusable(dataDir: string, accounts: number, seed: number): void {
+  const file = path.join(dataDir, POPULATION_FILE);
+  if (!existsSync(file)) {
+    throw new OptionError(
+      `--reuse-db ${dataDir}: no ${POPULATION_FILE} (its load did not finish, or predates the check); load it again with --keep-db`,
+    );
+  }
+  const kept = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  const wanted = population(accounts, seed);
+  const differs = Object.keys(wanted).filter((k) => kept[k] !== wanted[k]);
+  if (differs.length > 0) {
+    throw new OptionError(
+      `--reuse-db ${dataDir} holds another population (${differs
+        .map((k) => `${k}: ${String(kept[k])}, wanted ${String(wanted[k])}`)
+        .join('; ')}); load it again with --keep-db`,
+    );
+  }
+}
 
 function duMiB(dir: string): number {
   const out = spawnSync('du', ['-sk', dir], { encoding: 'utf8' }).stdout;
@@ -141,6 +176,7 @@ async function main(): Promise<void> {
     'jvm-arg': { type: 'string', multiple: true, default: [] },
     'keep-db': { type: 'string' },
     'reuse-db': { type: 'string' },
+    'unchecked-db': { type: 'boolean', default: false },
     'keep-results': { type: 'boolean', default: false },
     'no-igraph': { type: 'boolean', default: false },
     warm: { type: 'boolean', default: false },
@@ -172,6 +208,7 @@ async function main(): Promise<void> {
   if (reuse) {
     dataDir = path.resolve(args['reuse-db'] as string);
     if (!existsSync(dataDir)) throw new Error(`--reuse-db ${dataDir} does not exist`);
+    if (!args['unchecked-db']) checkReusable(dataDir, accounts, seed);
   } else if (keep) {
     dataDir = path.resolve(keep);
     if (existsSync(dataDir)) throw new Error(`--keep-db ${dataDir} already exists`);
@@ -218,6 +255,7 @@ async function main(): Promise<void> {
       });
       if (n !== accounts) throw new Error(`--reuse-db holds ${n} accounts, not ${accounts}`);
       figures.reusedDb = dataDir;
+      figures.populationChecked = !args['unchecked-db'];
       figures.keptResults = args['keep-results'];
       log(
         args['keep-results']
@@ -228,6 +266,12 @@ async function main(): Promise<void> {
       const jvmLoadCpu = procCpuS(local.pid);
       const loaded = await loadInChild(local.uri, local.password, accounts, seed);
       const loadMs = Date.now() - t;
+      if (keep) {
+        writeFileSync(
+          path.join(dataDir, POPULATION_FILE),
+          `${JSON.stringify(population(accounts, seed))}\n`,
+        );
+      }
       figures.load = {
         ...loaded,
         wallMs: loadMs,
