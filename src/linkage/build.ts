@@ -291,6 +291,7 @@ export function build(
     n,
     coUse.accountSubnets,
     (a) => (input.accounts[a] as AccountFacts).hours,
+    (a) => (input.accounts[a] as AccountFacts).signupAt,
     opts,
     opts.coUseMaxExpandDegree,
   );

@@ -14,12 +14,19 @@
  * coUseMinSubnets of those subnets and the Jaccard index of their active hours is at
  * least coActivityMinJaccard, both counted exactly.
  *
+ * A cell's light members join few of its waves (hours Jaccard ~0.1), but it signs up in
+ * one batch over its proxies: a pair on at least coSignupMinSubnets of the sampled
+ * subnets whose sign-ups lie within coSignupWindowHours is co-active too (0 turns that
+ * off; SIGNALS.md, "Sign-up batches").
+ *
  * Candidates come from MinHash banding, never from all pairs: per account
  * coActivityBands × 2 min-hashes of its active hours, each band of two a key; accounts
  * sharing a key and a subnet of their prefixes (bandPairs) are candidates (two sets of
  * Jaccard J share a band with probability 1 − (1 − J²)^bands: 0.53 at J = 0.3 with 8
  * bands, 0.08 at 0.1). A key and subnet shared by more than maxWhole accounts gives a
- * star through one of them instead of all its pairs.
+ * star through one of them instead of all its pairs. Sign-ups get two more bands: cells
+ * of two windows on two grids a window apart, so two sign-ups within a window share a
+ * cell of one grid, and meet there under a shared prefix subnet as above.
  * Candidates are kept in a typed array (8 bytes each), sorted, and each checked once.
  * Pairs other evidence proposes are checked too (`check`, in build), so the rule does not
  * depend on the banding there.
@@ -35,6 +42,8 @@ export interface CoActivityOptions {
   coActivityWeight: number;
   coActivityMinHours: number;
   coActivityMinJaccard: number;
+  coSignupWindowHours: number;
+  coSignupMinSubnets: number;
   seed: number;
 }
 
@@ -60,6 +69,8 @@ export function coActivity(
   n: number,
   subnets: { start: Int32Array; value: Int32Array },
   hoursOf: (account: number) => HourSeries,
+  /** an account's sign-up time (epoch ms), or null when unknown */
+  signupOf: (account: number) => number | null,
   opts: CoActivityOptions,
   maxWhole: number,
   /** takers up to this many sort packed in a Float64 (tests lower it to reach the other sort) */
@@ -68,7 +79,15 @@ export function coActivity(
   const { hours, takers } = activeHours(n, subnets, hoursOf, opts);
   const hStart = hours.start;
   const hValue = hours.value;
-  /** Jaccard of a pair's hours when it passes the rule, else 0. */
+  const windowMs = opts.coSignupWindowHours * 3_600_000;
+  // sign-up per taker (NaN unknown), only when the sign-up rule is on
+  const signup = new Float64Array(windowMs > 0 ? n : 0).fill(NaN);
+  if (windowMs > 0)
+    for (const a of takers) {
+      const t = signupOf(a);
+      if (t !== null && Number.isFinite(t)) signup[a] = t;
+    }
+  /** > 0 when a pair passes: its hours' Jaccard index, or 1 by its sign-up batch; else 0. */
   const check = (a: number, b: number): number => {
     const ia = hStart[a] as number;
     const ib = hStart[b] as number;
@@ -88,13 +107,21 @@ export function coActivity(
     if (shared < opts.coUseMinSubnets) return 0;
     const common = commonSorted(hValue, ia, iaEnd, hValue, ib, ibEnd);
     const j = common / (iaEnd - ia + (ibEnd - ib) - common);
-    return j >= opts.coActivityMinJaccard ? j : 0;
+    if (j >= opts.coActivityMinJaccard) return j;
+    // NaN (a sign-up unknown) fails the comparison
+    return windowMs > 0 &&
+      shared >= opts.coSignupMinSubnets &&
+      Math.abs((signup[a] as number) - (signup[b] as number)) <= windowMs
+      ? 1
+      : 0;
   };
   // In a function of its own, so that `check` (kept by build to its end) does not keep
   // the banding's arrays alive.
   const { candidates, a, b } = bandPairs(
     n,
     hours,
+    windowMs > 0 ? signup : null,
+    windowMs,
     subnets,
     takers,
     opts,
@@ -158,6 +185,8 @@ function activeHours(
 function bandPairs(
   n: number,
   hours: { start: Int32Array; value: Int32Array },
+  signup: Float64Array | null,
+  windowMs: number,
   subnets: { start: Int32Array; value: Int32Array },
   takers: number[],
   opts: CoActivityOptions,
@@ -165,7 +194,10 @@ function bandPairs(
   packLimit: number,
   check: (a: number, b: number) => number,
 ): { candidates: number; a: Int32Array; b: Int32Array } {
-  const bands = opts.coActivityBands;
+  const hourBands = opts.coActivityBands;
+  // Two more bands for sign-ups: cells of 2·window on two grids offset by one window, so
+  // two sign-ups within a window share a cell of one grid.
+  const bands = hourBands + (signup ? 2 : 0);
   const seedMix = fmix32((opts.seed ^ 0x6a09e667) >>> 0);
   const T = takers.length;
   // keys[band * T + t]: taker t's key in that band
@@ -181,10 +213,17 @@ function bandPairs(
         if (h < (mins[f] as number)) mins[f] = h;
       }
     }
-    for (let band = 0; band < bands; band++)
+    for (let band = 0; band < hourBands; band++)
       keys[band * T + t] = fmix32(
         ((mins[2 * band] as number) ^ fmix32(mins[2 * band + 1] as number)) >>> 0,
       );
+    if (!signup) continue;
+    const at = signup[a] as number;
+    for (let g = 0; g < 2; g++) {
+      // an unknown sign-up gets a key of its own account: it meets nobody there
+      const cell = Number.isNaN(at) ? -1 - a : Math.floor((at + g * windowMs) / (2 * windowMs));
+      keys[(hourBands + g) * T + t] = fmix32(((cell | 0) ^ fmix32((seedMix + g + 1) >>> 0)) >>> 0);
+    }
   }
   // An account's prefix: subnets.value[start[a] .. prefixEnd(a)), at most
   // coUseMaxPerKind − coUseMinSubnets + 1 of them.

@@ -54,13 +54,18 @@ export const weightOverridesSchema = z
         coActivityBands: z.number().int().min(0).max(16),
         coActivityMinHours: z.number().int().min(1),
         coActivityMinJaccard: z.number().finite().gt(0).max(1),
+        coSignupWindowHours: z.number().finite().min(0),
+        coSignupMinSubnets: z.number().int().min(1).max(32),
       })
       .partial()
       .strict()
       .superRefine((build, ctx) => {
         // Pairs of keys where one must not pass the other, checked on what the run uses:
         // each key overridden or left at its default.
-        const atMost = (low: 'minProposeWeight' | 'coUseMinSubnets', high: keyof typeof build) => {
+        const atMost = (
+          low: 'minProposeWeight' | 'coUseMinSubnets' | 'coSignupMinSubnets',
+          high: keyof typeof build,
+        ) => {
           const lowValue = build[low] ?? LINK.build[low];
           const highValue = (build[high] ?? LINK.build[high]) as number;
           if (lowValue <= highValue) return;
@@ -89,6 +94,13 @@ export const weightOverridesSchema = z
         const coUseOn = subnetsOn && (build.coUseWeight ?? LINK.build.coUseWeight) > 0;
         if (coUseOn || coActivityOn) {
           atMost('coUseMinSubnets', 'coUseMaxPerKind');
+        }
+        if (coActivityOn && (build.coSignupWindowHours ?? LINK.build.coSignupWindowHours) > 0) {
+          // the sign-up rule counts shared subnets among at most coUseMaxPerKind (below
+          // coUseMinSubnets it asks for coUseMinSubnets, as every co-activity pair)
+          atMost('coSignupMinSubnets', 'coUseMaxPerKind');
+        }
+        if (coUseOn || coActivityOn) {
           // An account cannot have more than 1 / coUseMinSubnetShare subnets that each carry
           // that share of its traffic: past it nobody takes part in either rule, silently.
           const minSubnets = build.coUseMinSubnets ?? LINK.build.coUseMinSubnets;

@@ -101,6 +101,14 @@ export interface BuildOptions {
   coActivityBands: number;
   coActivityMinHours: number;
   coActivityMinJaccard: number;
+  /**
+   * Co-activity also holds for two accounts on ≥ coSignupMinSubnets of the same co-use
+   * subnets (of at most coUseMaxPerKind sampled) that signed up within
+   * coSignupWindowHours of each other (0 turns it off): a cell's light members join few
+   * of its waves, but they sign up in one batch over the same proxies (SIGNALS.md).
+   */
+  coSignupWindowHours: number;
+  coSignupMinSubnets: number;
   /** Values shared by more accounts are not expanded into all pairs, but linked as a star. */
   maxExpandDegree: number;
   /** Near-duplicate prompts: Hamming distance ≤ this is the same template. */
@@ -161,6 +169,8 @@ export const DEFAULTS: { build: BuildOptions; detect: DetectOptions } = {
     coActivityBands: 8,
     coActivityMinHours: 6,
     coActivityMinJaccard: 0.3,
+    coSignupWindowHours: 6,
+    coSignupMinSubnets: 6,
     maxExpandDegree: 100,
     maxHamming: 3,
     seed: 42,

@@ -260,6 +260,85 @@ describe('co-activity links', () => {
   });
 });
 
+describe('co-activity by sign-up batch', () => {
+  // A light cell: 30 members on cards and prompts of their own over 8 proxies, each /24
+  // its own, each member in 12 of the cell's 120 wave hours (hours Jaccard ~0.05, far
+  // under 0.3), all signed up within 2.5 hours. 100 VPN users over the same 8 exits, in
+  // hours of their own, signed up 41 hours apart from one another.
+  const T = Date.UTC(2026, 0, 10);
+  const HOUR = 3_600_000;
+  const cell = range(0, 30);
+  const vpn = range(30, 130);
+  const exits = range(0, 8).map((i) => `203.0.${113 + i}.9`);
+  function batchWorld(o: { secondCell?: number[]; spreadCell?: boolean } = {}) {
+    const r = rng(21);
+    const waves = range(0, 120).map((i) => H0 + i * 6);
+    const month = range(0, 30 * 24).map((i) => H0 + i);
+    const links: LinkRow[] = [];
+    const hours = new Map<number, number[]>();
+    const signup = new Map<number, number>();
+    for (const a of cell) {
+      links.push([a, 'payment', `card-${a}`, 1]);
+      for (let p = 0; p < 5; p++) links.push([a, 'prompt', `${a}-${p}`, 20]);
+      for (const ip of exits) links.push(...net(a, ip, 12));
+      hours.set(a, draw(waves, 12, r));
+      signup.set(a, o.spreadCell ? T + a * 41 * HOUR : T + a * 5 * 60_000);
+    }
+    for (const a of vpn) {
+      links.push([a, 'payment', `card-${a}`, 1]);
+      for (const ip of exits) links.push(...net(a, ip, 12));
+      hours.set(a, draw(month, 40, r));
+      signup.set(a, T + 30 * 24 * HOUR + (a - 30) * 41 * HOUR);
+    }
+    // another cell signed up in the same hours on 4 of the 8 exits and 4 of its own, in
+    // waves of its own (so that only the sign-up rule could join the two)
+    const otherWaves = waves.map((h) => h + 3);
+    for (const a of o.secondCell ?? []) {
+      links.push([a, 'payment', `card-${a}`, 1]);
+      for (const ip of [...exits.slice(0, 4), ...range(0, 4).map((i) => `198.51.${100 + i}.9`)])
+        links.push(...net(a, ip, 12));
+      hours.set(a, draw(otherWaves, 12, r));
+      signup.set(a, T + 3 * 60_000 + (a % 30) * 5 * 60_000);
+    }
+    const n = 130 + (o.secondCell?.length ?? 0);
+    const input = withHours(n, links, (a) => hours.get(a) ?? []);
+    input.accounts.forEach((acc, a) => (acc.signupAt = signup.get(a) ?? null));
+    return input;
+  }
+
+  it('links a light cell signed up in one batch over the same proxies, and nobody else', () => {
+    const input = batchWorld();
+    const g = build(input);
+    for (const a of cell) {
+      const near = neighbours(g, a);
+      expect(near.length).toBeGreaterThan(0);
+      expect(near.every((b) => cell.includes(b))).toBe(true);
+    }
+    for (const a of vpn) expect(neighbours(g, a)).toEqual([]);
+    const d = detect(g);
+    const c = d.community[0] as number;
+    expect(c).toBeGreaterThanOrEqual(0);
+    expect(cell.every((a) => d.community[a] === c)).toBe(true);
+  });
+
+  it('does not link the cell with the rule off, or with its sign-ups spread over weeks', () => {
+    const off = build(batchWorld(), { coSignupWindowHours: 0 });
+    for (const a of cell) expect(neighbours(off, a)).toEqual([]);
+    const spread = build(batchWorld({ spreadCell: true }));
+    for (const a of cell) expect(neighbours(spread, a)).toEqual([]);
+  });
+
+  it('does not join two cells signed up in the same hours that share 4 of their 8 subnets', () => {
+    const second = range(130, 160);
+    const g = build(batchWorld({ secondCell: second }));
+    for (const a of cell) expect(neighbours(g, a).every((b) => cell.includes(b))).toBe(true);
+    for (const a of second) expect(neighbours(g, a).every((b) => second.includes(b))).toBe(true);
+    // at coSignupMinSubnets 4 they would
+    const loose = build(batchWorld({ secondCell: second }), { coSignupMinSubnets: 4 });
+    expect(cell.some((a) => neighbours(loose, a).some((b) => second.includes(b)))).toBe(true);
+  });
+});
+
 describe('coActivity', () => {
   const opts = {
     coUseMinSubnets: 4,
@@ -267,8 +346,11 @@ describe('coActivity', () => {
     coActivityWeight: 0.25,
     coActivityMinHours: 6,
     coActivityMinJaccard: 0.3,
+    coSignupWindowHours: 0,
+    coSignupMinSubnets: 6,
     seed: 42,
   };
+  const noSignup = () => null;
 
   it('finds only pairs that pass the exact rule, and most of those brute force finds', () => {
     // 300 accounts over 6 subnets in random hours of 100, of varied overlap.
@@ -282,6 +364,7 @@ describe('coActivity', () => {
       n,
       { start, value },
       (a) => series(hours[a] as number[]),
+      noSignup,
       opts,
       DEFAULTS.build.coUseMaxExpandDegree,
     );
@@ -320,6 +403,7 @@ describe('coActivity', () => {
       n,
       { start, value },
       (a) => series(hours[a] as number[]),
+      noSignup,
       opts,
       DEFAULTS.build.coUseMaxExpandDegree,
     );
@@ -329,6 +413,7 @@ describe('coActivity', () => {
       n,
       { start, value: Int32Array.from(range(0, n * 4).map((x) => x % 4)) },
       (a) => series(hours[a] as number[]),
+      noSignup,
       opts,
       DEFAULTS.build.coUseMaxExpandDegree,
     );
@@ -336,12 +421,67 @@ describe('coActivity', () => {
     expect(shared.a.length).toBeGreaterThan(n);
   });
 
+  it('finds every pair signed up within the window on enough shared subnets (the two grids)', () => {
+    // 400 accounts, each on 8 of 12 subnets, in 10 random hours of 2,000 (hours almost
+    // never reach the Jaccard index), signed up at random over 20 days.
+    const r = rng(17);
+    const n = 400;
+    const subnetLists = range(0, n).map(() => draw(range(0, 12), 8, r).sort((x, y) => x - y));
+    const start = Int32Array.from(range(0, n + 1).map((a) => a * 8));
+    const value = Int32Array.from(subnetLists.flat());
+    const pool = range(0, 2000).map((i) => H0 + i);
+    const hours = range(0, n).map(() => draw(pool, 10, r));
+    const signups = range(0, n).map(() => Math.floor(r() * 20 * 24 * 3_600_000));
+    const found = coActivity(
+      n,
+      { start, value },
+      (a) => series(hours[a] as number[]),
+      (a) => signups[a] as number,
+      { ...opts, coSignupWindowHours: 6 },
+      DEFAULTS.build.coUseMaxExpandDegree,
+    );
+    const got = new Set(
+      range(0, found.a.length).map((x) => (found.a[x] as number) * n + (found.b[x] as number)),
+    );
+    let batchPairs = 0;
+    for (let a = 0; a < n; a++)
+      for (let b = a + 1; b < n; b++) {
+        const shared = (subnetLists[a] as number[]).filter((x) =>
+          (subnetLists[b] as number[]).includes(x),
+        ).length;
+        const near = Math.abs((signups[a] as number) - (signups[b] as number)) <= 6 * 3_600_000;
+        if (shared >= 6 && near) {
+          batchPairs++;
+          expect(found.check(a, b)).toBeGreaterThan(0);
+          expect(got.has(a * n + b)).toBe(true);
+        }
+      }
+    expect(batchPairs).toBeGreaterThan(100);
+    // an unknown sign-up meets nobody by it
+    const unknown = coActivity(
+      n,
+      { start, value },
+      (a) => series(hours[a] as number[]),
+      () => null,
+      { ...opts, coSignupWindowHours: 6 },
+      DEFAULTS.build.coUseMaxExpandDegree,
+    );
+    expect(unknown.a.length).toBeLessThan(found.a.length / 10);
+  });
+
   it('the exact rule: shared subnets, hours and their Jaccard index', () => {
     const start = Int32Array.from([0, 4, 8, 11]);
     const value = Int32Array.from([1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3]);
     const h = range(0, 10).map((i) => H0 + i);
     const hours = [h, [...h.slice(0, 7), H0 + 20, H0 + 21, H0 + 22], h];
-    const r = coActivity(3, { start, value }, (a) => series(hours[a] as number[]), opts, 200);
+    const r = coActivity(
+      3,
+      { start, value },
+      (a) => series(hours[a] as number[]),
+      noSignup,
+      opts,
+      200,
+    );
     // 7 of 13 hours in common: 0.538; account 2 has three subnets only
     expect(r.check(0, 1)).toBeCloseTo(7 / 13, 10);
     expect(r.check(0, 2)).toBe(0);
@@ -351,12 +491,13 @@ describe('coActivity', () => {
         3,
         { start, value },
         (a) => series(hours[a] as number[]),
+        noSignup,
         { ...opts, coActivityMinJaccard: 0.6 },
         200,
       ).check(0, 1),
     ).toBe(0);
     // fewer than coActivityMinHours active hours: no part
-    const short = coActivity(3, { start, value }, () => series(h.slice(0, 5)), opts, 200);
+    const short = coActivity(3, { start, value }, () => series(h.slice(0, 5)), noSignup, opts, 200);
     expect(short.hours.value.length).toBe(0);
   });
 
@@ -374,6 +515,7 @@ describe('coActivity', () => {
           const s = series(hours[a] as number[]);
           return reverse ? { keys: [...s.keys].reverse(), counts: [...s.counts].reverse() } : s;
         },
+        noSignup,
         opts,
         200,
       );
@@ -387,6 +529,7 @@ describe('coActivity', () => {
       40,
       { start, value },
       (a) => series(hours[a] as number[]),
+      noSignup,
       opts,
       200,
       0,
@@ -408,7 +551,15 @@ describe('coActivity', () => {
     const pools = range(0, 3).map((p) => range(0, 40).map((i) => H0 + 100 * p + i));
     const hours = range(0, n).map((a) => draw(pools[a % 3] as number[], 30, r));
     const run = (packLimit: number) =>
-      coActivity(n, { start, value }, (a) => series(hours[a] as number[]), opts, 50, packLimit);
+      coActivity(
+        n,
+        { start, value },
+        (a) => series(hours[a] as number[]),
+        noSignup,
+        opts,
+        50,
+        packLimit,
+      );
     const packed = run(2 ** 21);
     const radix = run(0);
     expect(packed.a.length).toBeGreaterThan(n);

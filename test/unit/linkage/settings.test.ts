@@ -164,6 +164,26 @@ describe('LINKAGE_WEIGHTS', () => {
     expect(scoreOptions(scoreOverrides(o)).ramps.harvest_evidence).toEqual([-1, 0]);
   });
 
+  it('refuses coSignupMinSubnets above coUseMaxPerKind, which would turn the sign-up rule off silently', () => {
+    expect(() => parseWeightOverrides('{"build":{"coSignupMinSubnets":9}}')).toThrow(
+      /build\.coSignupMinSubnets: coSignupMinSubnets must be ≤ coUseMaxPerKind: coSignupMinSubnets \(9\) > coUseMaxPerKind \(8, the default\)/,
+    );
+    expect(() => parseWeightOverrides('{"build":{"coUseMaxPerKind":5}}')).toThrow(
+      /coSignupMinSubnets \(6, the default\) > coUseMaxPerKind \(5\)/,
+    );
+    for (const build of [
+      { coSignupMinSubnets: 8 },
+      { coUseMaxPerKind: 5, coSignupWindowHours: 0 }, // the rule off, said so
+      { coUseMaxPerKind: 5, coActivityBands: 0, coUseWeight: 0 },
+      { coSignupMinSubnets: 2 },
+    ]) {
+      expect(() => parseWeightOverrides(JSON.stringify({ build }))).not.toThrow();
+    }
+    expect(() => parseWeightOverrides('{"build":{"coSignupWindowHours":-1}}')).toThrow(
+      /coSignupWindowHours/,
+    );
+  });
+
   it('refuses coUseMinSubnets above coUseMaxPerKind, which would turn co-use off silently (review, 12-05)', () => {
     // A pair shares at most coUseMaxPerKind subnets: 9 of 8 can never be met.
     expect(() => parseWeightOverrides('{"build":{"coUseMinSubnets":9}}')).toThrow(
