@@ -94,13 +94,6 @@ export const weightOverridesSchema = z
         const coUseOn = subnetsOn && (build.coUseWeight ?? LINK.build.coUseWeight) > 0;
         if (coUseOn || coActivityOn) {
           atMost('coUseMinSubnets', 'coUseMaxPerKind');
-        }
-        if (coActivityOn && (build.coSignupWindowHours ?? LINK.build.coSignupWindowHours) > 0) {
-          // the sign-up rule counts shared subnets among at most coUseMaxPerKind (below
-          // coUseMinSubnets it asks for coUseMinSubnets, as every co-activity pair)
-          atMost('coSignupMinSubnets', 'coUseMaxPerKind');
-        }
-        if (coUseOn || coActivityOn) {
           // An account cannot have more than 1 / coUseMinSubnetShare subnets that each carry
           // that share of its traffic: past it nobody takes part in either rule, silently.
           const minSubnets = build.coUseMinSubnets ?? LINK.build.coUseMinSubnets;
@@ -113,6 +106,11 @@ export const weightOverridesSchema = z
               ],
               message: `coUseMinSubnets × coUseMinSubnetShare (${minSubnets} × ${share}) must be ≤ 1: no account can have that many subnets each carrying that share of its traffic, so co-use and co-activity would link no one`,
             });
+        }
+        if (coActivityOn && (build.coSignupWindowHours ?? LINK.build.coSignupWindowHours) > 0) {
+          // the sign-up rule counts shared subnets among at most coUseMaxPerKind (below
+          // coUseMinSubnets it asks for coUseMinSubnets, as every co-activity pair)
+          atMost('coSignupMinSubnets', 'coUseMaxPerKind');
         }
         const kindCap = build.kindCap ?? LINK.build.kindCap;
         const min = build.corroborationMin ?? LINK.build.corroborationMin;
