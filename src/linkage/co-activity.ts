@@ -120,7 +120,7 @@ export function coActivity(
   const { candidates, a, b } = bandPairs(
     n,
     hours,
-    windowMs > 0 ? signup : null,
+    signup,
     windowMs,
     subnets,
     takers,
@@ -185,7 +185,8 @@ function activeHours(
 function bandPairs(
   n: number,
   hours: { start: Int32Array; value: Int32Array },
-  signup: Float64Array | null,
+  /** sign-up per account (NaN unknown); read only when windowMs > 0 */
+  signup: Float64Array,
   windowMs: number,
   subnets: { start: Int32Array; value: Int32Array },
   takers: number[],
@@ -197,7 +198,7 @@ function bandPairs(
   const hourBands = opts.coActivityBands;
   // Two more bands for sign-ups: cells of 2·window on two grids offset by one window, so
   // two sign-ups within a window share a cell of one grid.
-  const bands = hourBands + (signup ? 2 : 0);
+  const bands = hourBands + (windowMs > 0 ? 2 : 0);
   const seedMix = fmix32((opts.seed ^ 0x6a09e667) >>> 0);
   const T = takers.length;
   // keys[band * T + t]: taker t's key in that band
@@ -217,7 +218,7 @@ function bandPairs(
       keys[band * T + t] = fmix32(
         ((mins[2 * band] as number) ^ fmix32(mins[2 * band + 1] as number)) >>> 0,
       );
-    if (!signup) continue;
+    if (windowMs <= 0) continue;
     const at = signup[a] as number;
     for (let g = 0; g < 2; g++) {
       // an unknown sign-up gets a key of its own account: it meets nobody there

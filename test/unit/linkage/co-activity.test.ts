@@ -58,6 +58,8 @@ function world(o: {
   carrier: number[];
   perProxy?: number;
   carrierSubnets?: number;
+  /** wave hours each cell member is active in (of 120) */
+  waveHours?: number;
 }) {
   const r = rng(7);
   const waves = range(0, 120).map((i) => H0 + i * 6);
@@ -70,7 +72,7 @@ function world(o: {
     for (let p = 0; p < 5; p++) links.push([a, 'prompt', `${a}-${p}`, 20]);
     const perProxy = o.perProxy ?? Math.round(100 / o.proxies.length);
     for (const ip of o.proxies) links.push(...net(a, ip, perProxy));
-    hours.set(a, draw(waves, 96, r));
+    hours.set(a, draw(waves, o.waveHours ?? 96, r));
   }
   for (const a of o.customers) {
     links.push([a, 'payment', `card-${a}`, 1]);
@@ -271,19 +273,21 @@ describe('co-activity by sign-up batch', () => {
   const vpn = range(30, 130);
   const exits = range(0, 8).map((i) => `203.0.${113 + i}.9`);
   function batchWorld(o: { secondCell?: number[]; spreadCell?: boolean } = {}) {
+    const light = world({
+      cell,
+      proxies: exits,
+      perProxy: 12,
+      waveHours: 12,
+      customers: [],
+      carrier: [],
+    });
     const r = rng(21);
     const waves = range(0, 120).map((i) => H0 + i * 6);
     const month = range(0, 30 * 24).map((i) => H0 + i);
-    const links: LinkRow[] = [];
-    const hours = new Map<number, number[]>();
+    const links: LinkRow[] = [...light.links];
+    const hours = new Map<number, number[]>(cell.map((a) => [a, light.hours(a)]));
     const signup = new Map<number, number>();
-    for (const a of cell) {
-      links.push([a, 'payment', `card-${a}`, 1]);
-      for (let p = 0; p < 5; p++) links.push([a, 'prompt', `${a}-${p}`, 20]);
-      for (const ip of exits) links.push(...net(a, ip, 12));
-      hours.set(a, draw(waves, 12, r));
-      signup.set(a, o.spreadCell ? T + a * 41 * HOUR : T + a * 5 * 60_000);
-    }
+    for (const a of cell) signup.set(a, o.spreadCell ? T + a * 41 * HOUR : T + a * 5 * 60_000);
     for (const a of vpn) {
       links.push([a, 'payment', `card-${a}`, 1]);
       for (const ip of exits) links.push(...net(a, ip, 12));
