@@ -100,5 +100,8 @@ describe('a stop signal during start-up', () => {
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       }
     },
+    // Jest's 5 s default cut these short on a loaded box (load 6, 12-07): tsx compiles the
+    // service first; the test's own waits (30 s to connect, 10 s to exit) bound it.
+    60_000,
   );
 });
