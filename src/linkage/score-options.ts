@@ -17,6 +17,7 @@ export const RISK_CODES = [
   'capability_concentration',
   'high_request_volume',
   'signup_burst',
+  'signup_batch_on_subnets',
   'synchronised_activity',
   'around_the_clock',
   'model_pivot_24h',
@@ -25,8 +26,8 @@ export type RiskCode = (typeof RISK_CODES)[number];
 
 /**
  * Risk codes about what the members send rather than how they are tied together;
- * their weighted sum (`harvest_evidence`) gates model_pivot_24h, subnet_rotation and the
- * claims discount's network part (SIGNALS.md).
+ * their weighted sum (`harvest_evidence`) gates model_pivot_24h, subnet_rotation,
+ * signup_batch_on_subnets and the claims discount's network part (SIGNALS.md).
  */
 export const HARVEST_CODES = [
   'shared_prompt_template',
@@ -67,8 +68,10 @@ export interface Ramps {
   around_the_clock_claims: [number, number];
   /** subnet_shared_per_member again, for how far (with the harvest gate) it voids a declared org or domain */
   subnet_shared_per_member_claims: [number, number];
+  /** subnet_shared_per_member again (linear), for signup_batch_on_subnets: a sign-up batch on a pool */
+  subnet_shared_per_member_batch: [number, number];
   pivot_share_24h: [number, number];
-  /** Σ weight·strength of HARVEST_CODES: how far model_pivot_24h, subnet_rotation and the claims discount's network part count */
+  /** Σ weight·strength of HARVEST_CODES: how far model_pivot_24h, subnet_rotation, signup_batch_on_subnets and the claims discount's network part count */
   harvest_evidence: [number, number];
   org_share: [number, number];
   corporate_domain_share: [number, number];
@@ -95,6 +98,7 @@ export const RAMP_RANGE: Record<keyof Ramps, 'share' | 'count' | 'gate' | 'windo
   around_the_clock: 'share',
   around_the_clock_claims: 'share',
   subnet_shared_per_member_claims: 'count',
+  subnet_shared_per_member_batch: 'count',
   pivot_share_24h: 'share',
   harvest_evidence: 'gate',
   org_share: 'share',
@@ -189,6 +193,7 @@ export const DEFAULTS: ScoreOptions = {
     capability_concentration: 1.0,
     high_request_volume: 1.5,
     signup_burst: 1.5,
+    signup_batch_on_subnets: 1.0,
     synchronised_activity: 1.5,
     around_the_clock: 1.25,
     model_pivot_24h: 2.5,
@@ -213,6 +218,7 @@ export const DEFAULTS: ScoreOptions = {
     around_the_clock: [0.3, 0.8],
     around_the_clock_claims: [0.45, 0.75],
     subnet_shared_per_member_claims: [4, 16],
+    subnet_shared_per_member_batch: [2, 5],
     pivot_share_24h: [0.15, 0.5],
     harvest_evidence: [1.5, 2.5],
     org_share: [0.6, 0.95],

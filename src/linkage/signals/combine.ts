@@ -86,6 +86,13 @@ export function strengthsOf(
       subnet_rotation: rl('subnet_shared_per_member') * harvested,
       ...what,
       signup_burst: burst,
+      // A burst whose members then rotate over the same few proxies and harvest: a cell
+      // signed up in one batch (SIGNALS.md). A hackathon shares one venue subnet; a
+      // campus class sends varied work (under the gate).
+      signup_batch_on_subnets:
+        burst *
+        ramp(v('subnet_shared_per_member'), ...opts.ramps.subnet_shared_per_member_batch) *
+        harvested,
       synchronised_activity: r('active_hour_jaccard'),
       model_pivot_24h: pivot,
     },
@@ -116,6 +123,7 @@ const REASON_VALUE: Record<RiskCode | BenignCode, string> = {
   capability_concentration: 'capability_hhi',
   high_request_volume: 'requests_ratio',
   signup_burst: 'signup_burst_share',
+  signup_batch_on_subnets: 'subnet_shared_per_member',
   synchronised_activity: 'active_hour_jaccard',
   around_the_clock: 'around_the_clock',
   model_pivot_24h: 'pivot_share_24h',
@@ -143,7 +151,7 @@ export function combine(
   /** strength (0..1) and signed contribution to z of every code */
   strengths: Record<string, number>;
   contributions: Record<string, number>;
-  /** Σ weight·strength of the HARVEST_CODES, before confidence (gates the pivot, subnet_rotation and the claims discount's network part) */
+  /** Σ weight·strength of the HARVEST_CODES, before confidence (gates the pivot, subnet_rotation, signup_batch_on_subnets and the claims discount's network part) */
   harvest: number;
   claims: ClaimsDiscount;
 } {

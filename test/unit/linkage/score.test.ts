@@ -233,6 +233,43 @@ describe('score: each reason code appears when its pattern is planted', () => {
     expect(reason(carrier, 'subnet_rotation')).toBeUndefined();
   });
 
+  it('signup_batch_on_subnets: a batch of sign-ups rotating over the same few subnets, when they harvest', () => {
+    // 12 members signed up in one batch, each on 5 of the same 6 /24s, harvesting: a
+    // light cell on a few proxies (SIGNALS.md); under subnet_rotation's 8 a member.
+    const batch = all(plant.burst(T0 - 5 * DAY), rotating(6, 5));
+    const cell = scoreOne(people('batch', 12, 7, harvesting(batch)));
+    expect(cell.signals.subnet_shared_per_member).toBe(5);
+    expect(cell.signals.strength_subnet_rotation).toBe(0);
+    expect(cell.signals.harvest_evidence).toBeGreaterThanOrEqual(
+      DEFAULTS.ramps.harvest_evidence[1],
+    );
+    expect(cell.signals.strength_signup_batch_on_subnets).toBe(1);
+    expect(reason(cell, 'signup_batch_on_subnets')).toBe(5);
+    expect(cell.signals.contribution_signup_batch_on_subnets).toBe(
+      DEFAULTS.weights.signup_batch_on_subnets,
+    );
+    // the same batch on one shared /24 (a hackathon's venue), or sending varied work (a
+    // campus class over its NAT pool), or harvesting over the pool without a batch: none
+    const venue = scoreOne(
+      people(
+        'venue',
+        12,
+        7,
+        harvesting(all(plant.burst(T0 - 5 * DAY), plant.sharedSubnet('192.0.2', 5))),
+      ),
+    );
+    const campus = scoreOne(people('class', 12, 7, batch));
+    const steady = scoreOne(people('steady', 12, 7, harvesting(rotating(6, 5))));
+    for (const c of [venue, campus, steady]) {
+      expect(c.signals.strength_signup_batch_on_subnets).toBe(0);
+      expect(reason(c, 'signup_batch_on_subnets')).toBeUndefined();
+    }
+    expect(campus.signals.subnet_shared_per_member).toBe(5);
+    expect(campus.signals.signup_burst_share).toBe(1);
+    expect(steady.signals.subnet_shared_per_member).toBe(5);
+    expect(cell.risk).toBeGreaterThan(steady.risk);
+  });
+
   it('shared_prompt_template: near-duplicate prompts carry most traffic', () => {
     const c = scoreOne(people('tpl', 12, 7, plant.template(TEMPLATE, 50)));
     const v = reason(c, 'shared_prompt_template');
