@@ -257,6 +257,7 @@ export async function acquireLock(
 ): Promise<() => void> {
   const deadline = Date.now() + BUILD_TIMEOUT_MS;
   let announced = false;
+  let orphanAnnounced = false;
   for (;;) {
     try {
       const fd = fs.openSync(lockPath, 'wx');
@@ -279,12 +280,24 @@ export async function acquireLock(
       const text = fs.readFileSync(lockPath, 'utf8');
       seen = lockIdentity(st, text);
       const holder = Number.parseInt(text.split(' ')[0] ?? '', 10);
+      const maven = lockMavenPid(text);
       const ageMs = Date.now() - st.mtimeMs;
+      const holderGone =
+        Number.isInteger(holder) && holder > 0 && ageMs > 2000 && !pidAlive(holder);
+      // A holder killed outright (SIGKILL) leaves its Maven running: building beside it
+      // in the same target/ could break both builds, so its end is waited for.
+      const mavenRuns = holderGone && maven !== undefined && pidAlive(maven);
       // A lock whose holder (same machine) is gone is stale, and one older than a build
       // may take: a live holder's Maven may run that long, and a rebuild removes its output.
-      stale =
-        ageMs > BUILD_TIMEOUT_MS + 60_000 ||
-        (Number.isInteger(holder) && holder > 0 && ageMs > 2000 && !pidAlive(holder));
+      stale = ageMs > BUILD_TIMEOUT_MS + 60_000 || (holderGone && !mavenRuns);
+      if (mavenRuns && !orphanAnnounced) {
+        log(
+          `neo4j-local: the process that was building the launcher is gone but its Maven ` +
+            `(pid ${maven}) still runs; waiting for it to end`,
+        );
+        orphanAnnounced = true;
+        announced = true;
+      }
     } catch (err) {
       // vanished between open and stat: just retry; anything else (a directory, no
       // permission) would retry here forever without yielding
@@ -315,6 +328,28 @@ export async function acquireLock(
     if (hooks.signal?.aborted) throw new Error('neo4j-local: the launcher build was stopped');
     await sleep(500);
   }
+}
+
+/** Adds Maven's pid to our lock; a failure costs only that protection, not the build. */
+function noteMavenPid(lockPath: string, pid: number, log: (msg: string) => void): void {
+  try {
+    // appended to the holder's line, and only to a lock that exists ('r+' creates none)
+    const fd = fs.openSync(lockPath, 'r+');
+    try {
+      fs.writeSync(fd, `maven ${pid}\n`, fs.fstatSync(fd).size);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch (err) {
+    log(`neo4j-local: could not note Maven's pid in ${lockPath}: ${(err as Error).message}`);
+  }
+}
+
+/** The pid of the holder's Maven, which the holder adds to the lock once it spawns it. */
+function lockMavenPid(text: string): number | undefined {
+  const m = /^maven (\d+)$/m.exec(text);
+  const pid = m ? Number.parseInt(m[1] ?? '', 10) : NaN;
+  return pid > 0 ? pid : undefined;
 }
 
 /**
@@ -358,12 +393,15 @@ function runToEnd(
     timeoutMs?: number;
     outputChars?: number;
     signal?: AbortSignal;
+    /** called with the child's pid once it is spawned */
+    onSpawn?: (pid: number) => void;
   } = {},
 ): Promise<Finished> {
   return new Promise((resolve, reject) => {
     let output = '';
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: opts.env });
     trackChild(child);
+    if (child.pid !== undefined) opts.onSpawn?.(child.pid);
     const append = (chunk: Buffer) => {
       output = tail(output + chunk.toString('utf8'), opts.outputChars);
     };
@@ -397,7 +435,11 @@ export class PrerequisiteMissing extends Error {
   override name = 'PrerequisiteMissing';
 }
 
-async function runMaven(pom: string, signal?: AbortSignal): Promise<void> {
+async function runMaven(
+  pom: string,
+  signal?: AbortSignal,
+  onSpawn?: (pid: number) => void,
+): Promise<void> {
   const mvn = process.platform === 'win32' ? 'mvn.cmd' : 'mvn';
   const args = ['-q', '-B', '-f', pom, 'package', '-DskipTests'];
   let done: Finished;
@@ -408,6 +450,7 @@ async function runMaven(pom: string, signal?: AbortSignal): Promise<void> {
       timeoutMs: BUILD_TIMEOUT_MS,
       outputChars: 4 * TAIL_CHARS,
       signal,
+      onSpawn,
     });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
@@ -454,7 +497,8 @@ export async function ensureLauncherBuilt(
     // Outputs of an earlier build go first: Maven keeps a file newer than its inputs, a
     // truncated one included, and a JVM running the old jar keeps its own (unlinked) copy.
     for (const old of [p.stamp, p.jar, p.lib]) fs.rmSync(old, { recursive: true, force: true });
-    await runMaven(p.pom, signal);
+    // Maven's pid in the lock: a waiter that finds this process gone waits for Maven too.
+    await runMaven(p.pom, signal, (pid) => noteMavenPid(p.lock, pid, log));
     if (!buildIsWhole(p)) {
       throw new Error(
         `neo4j-local: Maven succeeded but ${p.jar} or a jar in ${p.lib} is missing or cut short`,

@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { acquireLock } from '../../../src/platform/neo4j-local';
 
@@ -88,4 +89,28 @@ it('a waiter stopped (Ctrl-C) while another process builds stops waiting (review
   expect(Date.now() - asked).toBeLessThan(2000); // within a poll, not the build's 20 min
   expect(logs).toEqual(['neo4j-local: another process is building the launcher, waiting']);
   expect(fs.readFileSync(lock, 'utf8')).toBe(`${process.pid} a live builder\n`); // not ours to free
+});
+
+it('a lock whose holder is gone but whose Maven still runs waits for Maven to end', async () => {
+  // the holder killed outright (SIGKILL) mid-build: its Maven, orphaned, still writes target/
+  const maven = spawn('sleep', ['2'], { stdio: 'ignore' });
+  const ended = new Promise<number>((r) => maven.on('exit', () => r(Date.now())));
+  const lock = path.join(dir, 'build.lock');
+  const theirs = `${deadPid()} 2026-01-01T00:00:00Z\nmaven ${maven.pid}\n`;
+  fs.writeFileSync(lock, theirs);
+  const old = new Date(Date.now() - 10_000);
+  fs.utimesSync(lock, old, old);
+  const logs: string[] = [];
+  const taking = acquireLock(lock, (m) => logs.push(m));
+  await new Promise((r) => setTimeout(r, 700));
+  expect(fs.readFileSync(lock, 'utf8')).toBe(theirs); // not broken while Maven runs
+  const release = await taking;
+  const taken = Date.now();
+  expect(taken).toBeGreaterThanOrEqual(await ended);
+  expect(fs.readFileSync(lock, 'utf8')).toMatch(new RegExp(`^${process.pid} `));
+  release();
+  expect(logs).toEqual([
+    `neo4j-local: the process that was building the launcher is gone but its Maven (pid ${maven.pid}) still runs; waiting for it to end`,
+    'neo4j-local: breaking stale build lock ' + lock,
+  ]);
 });

@@ -66,7 +66,10 @@ describe('ensureLauncherBuilt, stopped while Maven runs', () => {
     build.catch(() => undefined); // asserted below
     const pid = await mavenPid();
     expect(alive(pid)).toBe(true);
-    expect(fs.existsSync(path.join(target(), '.build.lock'))).toBe(true);
+    // the holder's line, then Maven's pid: what a waiter reads if this process is killed
+    expect(fs.readFileSync(path.join(target(), '.build.lock'), 'utf8')).toMatch(
+      new RegExp(`^${process.pid} \\S+\\nmaven ${pid}\\n$`),
+    );
     abort.abort();
     await expect(build).rejects.toThrow('neo4j-local: the launcher build was stopped');
     expect(alive(pid)).toBe(false);
