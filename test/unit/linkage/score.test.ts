@@ -245,9 +245,7 @@ describe('score: each reason code appears when its pattern is planted', () => {
     );
     expect(cell.signals.strength_signup_batch_on_subnets).toBe(1);
     expect(reason(cell, 'signup_batch_on_subnets')).toBe(5);
-    expect(cell.signals.contribution_signup_batch_on_subnets).toBe(
-      DEFAULTS.weights.signup_batch_on_subnets,
-    );
+    expect(cell.signals.contribution_signup_batch_on_subnets).toBe(1); // weight 1.0 (SIGNALS.md)
     // the same batch on one shared /24 (a hackathon's venue), or sending varied work (a
     // campus class over its NAT pool), or harvesting over the pool without a batch: none
     const venue = scoreOne(
@@ -266,8 +264,32 @@ describe('score: each reason code appears when its pattern is planted', () => {
     }
     expect(campus.signals.subnet_shared_per_member).toBe(5);
     expect(campus.signals.signup_burst_share).toBe(1);
+    expect(campus.signals.harvest_evidence).toBeLessThan(DEFAULTS.ramps.harvest_evidence[0]);
     expect(steady.signals.subnet_shared_per_member).toBe(5);
-    expect(cell.risk).toBeGreaterThan(steady.risk);
+    expect(steady.signals.strength_signup_burst).toBe(0);
+    // the code's whole effect on z is its contribution: the same cell with its weight 0
+    const input = makeInput([...BACKGROUND, ...people('batch', 12, 7, harvesting(batch))]);
+    const detection = detectionFor(input, [
+      input.accounts.slice(BACKGROUND.length).map((a) => a.id),
+    ]);
+    const [without] = score(input, detection, { weights: { signup_batch_on_subnets: 0 } });
+    expect((cell.signals.z ?? NaN) - (without?.signals.z ?? NaN)).toBeCloseTo(1, 3);
+    expect(cell.risk).toBeGreaterThan(without?.risk ?? 1);
+  });
+
+  it('signup_batch_on_subnets: a product of the batch, the ramp over 2 → 5 subnets a member and the gate', () => {
+    // half the members in the batch, each member on 3 of the same 6 /24s: both partial
+    const halfBatch: Tweak = (acc, i) => {
+      if (i < 6) plant.burst(T0 - 5 * DAY)(acc, i);
+    };
+    const c = scoreOne(people('half', 12, 7, harvesting(all(halfBatch, rotating(6, 3)))));
+    expect(c.signals.subnet_shared_per_member).toBe(3);
+    expect(c.signals.harvest_evidence).toBeGreaterThanOrEqual(DEFAULTS.ramps.harvest_evidence[1]);
+    const burst = c.signals.strength_signup_burst ?? NaN;
+    expect(burst).toBeGreaterThan(0);
+    expect(burst).toBeLessThan(1);
+    // linear ramp: (3 − 2) / (5 − 2) = 1/3 (a log ramp would give 0.44); a product, not a min
+    expect(c.signals.strength_signup_batch_on_subnets).toBeCloseTo(burst / 3, 3);
   });
 
   it('shared_prompt_template: near-duplicate prompts carry most traffic', () => {

@@ -79,6 +79,16 @@ describe('LINKAGE_WEIGHTS', () => {
       /ramps\.template_top_share: this ramp rises .*lo must be below hi/,
     ],
     [
+      'the sign-up batch ramp reversed (fewer subnets a member would count more)',
+      '{"score":{"ramps":{"subnet_shared_per_member_batch":[5,2]}}}',
+      /ramps\.subnet_shared_per_member_batch: this ramp rises .*lo must be below hi/,
+    ],
+    [
+      'the sign-up batch ramp from below 0 (a cluster on no shared subnet would count)',
+      '{"score":{"ramps":{"subnet_shared_per_member_batch":[-1,5]}}}',
+      /ramps\.subnet_shared_per_member_batch: lo and hi must be ≥ 0/,
+    ],
+    [
       'a falling ramp (weekend_share) reversed',
       '{"score":{"ramps":{"weekend_share":[0.12,0.28]}}}',
       /ramps\.weekend_share: this ramp falls .*lo must be above hi/,
