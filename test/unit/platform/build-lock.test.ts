@@ -113,4 +113,4 @@ it('a lock whose holder is gone but whose Maven still runs waits for Maven to en
     `neo4j-local: the process that was building the launcher is gone but its Maven (pid ${maven.pid}) still runs; waiting for it to end`,
     'neo4j-local: breaking stale build lock ' + lock,
   ]);
-});
+}, 30_000); // ~2.5 s alone: Maven's 2 s, then a poll of 500 ms; more on a loaded machine
