@@ -2195,9 +2195,14 @@ describe('linkage runs', () => {
     }
     expect(succeeded).toBeDefined();
     const ended = await Promise.all((await cronRuns()).map((r) => waitForRun(r.id)));
-    // the first, held in publish: failed once its deadline let its lease expire
+    // the first, held in publish: failed by its deadline, which stops renewing its lease.
+    // Who writes the failure is a race: the next run finding the lease expired, or (on a
+    // loaded machine, once released) the run itself; either way the deadline's doing.
     const first = ended.reduce((a, b) => (a.id < b.id ? a : b));
-    expect(first).toMatchObject({ status: 'failed', error: expect.stringMatching(/lease/) });
+    expect(first).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/lease|^ran past LINKAGE_MAX_RUN_MS \(6000 ms\)$/),
+    });
     expect(ended.filter((r) => r.status === 'succeeded').length).toBeGreaterThan(0);
   });
 
