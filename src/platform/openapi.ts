@@ -597,6 +597,11 @@ export function openApiRoutes(consoleSetting: ConsoleSetting): Router {
   router.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument(consoleSetting));
   });
+  // swagger-ui-express serves its files to any method; other methods go on to the
+  // app's own handling (body parsing, 404), as on every other path (review, 12-07).
+  router.use('/docs', (req, res, next) =>
+    req.method === 'GET' || req.method === 'HEAD' ? next() : next('router'),
+  );
   // swagger-ui-express answers any …/package.json with a plain-text 404 of its own;
   // ours has the one error shape (review, 12-06).
   router.use('/docs', (req, res, next) =>

@@ -118,6 +118,51 @@ describe('GET /openapi.json', () => {
     expect(pkg).toMatchObject({ status: 404, body: { error: { code: 'not_found' } } });
   });
 
+  it("GET /docs without the slash is sent to /docs/ (serve-static), where the page's files resolve", async () => {
+    const bare = await fetch(`${svc.url}/docs?x=1`, {
+      headers: auth('analyst'),
+      redirect: 'manual',
+    });
+    expect(bare.status).toBe(301);
+    expect(bare.headers.get('location')).toBe('/docs/?x=1');
+    await bare.arrayBuffer();
+    // Followed, as a browser would: every file the page loads by a relative path is there.
+    const page = await fetch(`${svc.url}/docs`, { headers: auth('analyst') });
+    expect(page.url).toBe(`${svc.url}/docs/`);
+    const html = await page.text();
+    const files = [...html.matchAll(/(?:src|href)="(\.\/[^"]+)"/g)].map((m) => m[1] ?? '');
+    expect(files).toEqual(
+      expect.arrayContaining(['./swagger-ui-bundle.js', './swagger-ui-init.js']),
+    );
+    for (const file of files) {
+      const res = await fetch(new URL(file, page.url), { headers: auth('analyst') });
+      expect([file, res.status]).toEqual([file, 200]);
+      await res.arrayBuffer();
+    }
+  });
+
+  it("the docs' files answer only GET and HEAD; other methods are handled as anywhere else", async () => {
+    const put = await fetch(`${svc.url}/docs/swagger-ui-init.js`, {
+      method: 'PUT',
+      headers: { ...auth('analyst'), 'content-type': 'text/plain' },
+      body: 'x',
+    });
+    expect(put.status).toBe(404);
+    expect(await put.json()).toMatchObject({ error: { code: 'not_found' } });
+    const del = await fetch(`${svc.url}/docs/swagger-ui-init.js`, {
+      method: 'DELETE',
+      headers: { ...auth('analyst'), 'content-type': 'application/json' },
+      body: '{bad',
+    });
+    expect(del.status).toBe(400);
+    expect(await del.json()).toMatchObject({ error: { code: 'invalid_json' } });
+    const head = await fetch(`${svc.url}/docs/swagger-ui-init.js`, {
+      method: 'HEAD',
+      headers: auth('analyst'),
+    });
+    expect(head.status).toBe(200);
+  });
+
   it('needs a key, of any role, unless OPENAPI_PUBLIC opens it', async () => {
     for (const path of ['/openapi.json', '/docs/', '/docs/swagger-ui-init.js']) {
       const none = await getJson(`${svc.url}${path}`);
@@ -131,6 +176,14 @@ describe('GET /openapi.json', () => {
     try {
       expect((await getJson(`${open.url}/openapi.json`)).status).toBe(200);
       expect((await getJson(`${open.url}/docs/`)).status).toBe(200);
+      // ...and the files the page loads, reached from `/docs` too
+      const page = await fetch(`${open.url}/docs`);
+      expect(page.url).toBe(`${open.url}/docs/`);
+      await page.arrayBuffer();
+      expect((await getJson(`${open.url}/docs/swagger-ui-bundle.js`)).status).toBe(200);
+      const put = await fetch(`${open.url}/docs/swagger-ui-init.js`, { method: 'PUT' });
+      expect(put.status).toBe(401);
+      await put.arrayBuffer();
       // Only the docs open: every other route still needs its key.
       expect((await getJson(`${open.url}/v1/clusters`)).status).toBe(401);
     } finally {
