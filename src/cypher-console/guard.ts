@@ -25,9 +25,26 @@ export interface PlanNode {
   children?: PlanNode[];
 }
 
-/** What Cypher takes for whitespace (its grammar's list, wider than JavaScript's \s). */
+/**
+ * What Cypher takes for whitespace: its grammar's list, not JavaScript's \s (which holds
+ * U+FEFF, a name's character to Neo4j, as is U+180E). Checked against the embedded 5.26's
+ * lexer for every code point (review, 12-07).
+ */
 const WS =
-  '[\\s\\u001c-\\u001f\\u00a0\\u1680\\u180e\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]';
+  '[\\t\\n\\v\\f\\r \\u001c-\\u001f\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]';
+/**
+ * The characters of an unescaped name or keyword as Neo4j's lexer reads them (Java's
+ * identifier parts): letters, digits and `_`, but also `$`, currency signs, format
+ * characters (a soft hyphen, a zero-width space) and the control characters that are not
+ * whitespace, and U+2E2F (a letter to Java, not in ID_Continue). Checked against the
+ * embedded 5.26's lexer for every code point (review, 12-07): each it keeps in a name is
+ * in here, and none it reads as whitespace or punctuation; those in here it refuses
+ * (newer letters) fail the query anyway, as does any character beyond the BMP outside
+ * quotes (so these checks go by UTF-16 units). Narrower, `a\u00ad` was split in two here,
+ * and a `USE` after `WITH a\u00ad` was not seen as following a WITH list.
+ */
+const NAME_CHARS =
+  '\\p{ID_Continue}$\\p{Sc}\\p{Cf}\\u0000-\\u0008\\u000e-\\u001b\\u007f-\\u009f\\u2e2f';
 const LOAD_CSV = new RegExp(`\\bLOAD${WS}+CSV\\b`, 'i');
 
 /**
@@ -86,13 +103,8 @@ function detailsMentionLoadCsv(details: string): boolean {
 }
 
 const WS_CHAR = new RegExp(`^${WS}$`);
-/**
- * A character of an unescaped name or keyword. Every character Cypher separates words
- * with (its whitespace, punctuation, Unicode dashes and brackets) is outside this set. A
- * character Cypher keeps in a name but this does not (a letter beyond the BMP, a format
- * character) splits a word here: that can only find a CALL that Neo4j does not see.
- */
-const WORD_CHAR = /[\p{ID_Continue}$]/u;
+/** A character of an unescaped name or keyword: see NAME_CHARS. */
+const WORD_CHAR = new RegExp(`[${NAME_CHARS}]`, 'u');
 
 /**
  * A word (keyword or unescaped name), a backticked name (unescaped: doubled backticks
@@ -152,7 +164,7 @@ function tokens(text: string): Token[] {
       out.push({ kind: 'word', text: text.slice(i, end) });
       i = end;
     } else {
-      // one UTF-16 unit: a character outside the BMP is never a word character here
+      // one UTF-16 unit: beyond the BMP, Neo4j 5.26 takes no character for a name's
       out.push({ kind: 'other', text: c });
       i++;
     }
@@ -215,6 +227,10 @@ export function nestingDepth(text: string): number {
   return scanNesting(code, scanNesting(code, null).closed).max;
 }
 
+const WORD_RUN = new RegExp(`^[${NAME_CHARS}]+`, 'u');
+const KEY_AHEAD = new RegExp(`^${WS}*:(?!:)`, 'u');
+const MEMBER_BEHIND = new RegExp(`[.$]${WS}*$`, 'u');
+
 /**
  * One pass of nestingDepth: with `counted` null every CASE word opens a level, and
  * `closed` says which an END closed; with `counted`, only those open one.
@@ -240,12 +256,12 @@ function scanNesting(
     } else if (c === '-' || c === '+') {
       run++;
     } else if (WORD_CHAR.test(c) && !WORD_CHAR.test(code[i - 1] ?? ' ')) {
-      const word = /^[\p{ID_Continue}$]+/u.exec(code.slice(i, i + 64))?.[0] ?? c;
+      const word = WORD_RUN.exec(code.slice(i, i + 64))?.[0] ?? c;
       const upper = word.toUpperCase();
       run = upper === 'NOT' ? run + 1 : 0;
       if (upper === 'CASE' || upper === 'END') {
-        const key = /^\s*:(?!:)/u.test(code.slice(i + word.length, i + word.length + 32));
-        const member = /[.$]\s*$/u.test(code.slice(Math.max(0, i - 32), i));
+        const key = KEY_AHEAD.test(code.slice(i + word.length, i + word.length + 32));
+        const member = MEMBER_BEHIND.test(code.slice(Math.max(0, i - 32), i));
         const top = open[open.length - 1];
         if (key || member) {
           // a map key, a property or a parameter: no level
@@ -301,9 +317,9 @@ export function operatorCounts(text: string): {
 }
 
 /** A character an expression can end with, so that `.` or `[` after it looks into it. */
-const ATOM_END = /[\p{L}\p{N}_$)\]}]/u;
+const ATOM_END = new RegExp(`[${NAME_CHARS})\\]}]`, 'u');
 /** A name, keyword or number, by code points (a letter beyond the BMP is one). */
-const NAME = /[\p{L}\p{N}_$]+/uy;
+const NAME = new RegExp(`[${NAME_CHARS}]+`, 'uy');
 
 /**
  * The longest run of property lookups and indexes (`m.a.a`, `l[0][0]`): each is one level

@@ -780,6 +780,13 @@ describe('POST /v1/cypher', () => {
     // A variable called use is no clause.
     const named = await cypher('WITH 1 AS use RETURN use AS x');
     expect(named).toMatchObject({ status: 200, body: { rows: [{ x: 1 }] } });
+    // The unit tests' premise about names (review, 12-07): Neo4j reads `a` and one of these
+    // unquoted as one name, the one quoted before it; the guard does too (no refusal). A
+    // letter beyond the BMP is no name's to Neo4j 5.26: such a query fails to parse.
+    for (const c of ['\u00ad', '\u200b', '\ufeff', '\u180e', '\u0001', '\u00a3']) {
+      const one = await cypher(`WITH 1 AS \`a${c}\` RETURN a${c} AS x`);
+      expect([c, one.status, one.body.rows]).toEqual([c, 200, [{ x: 1 }]]);
+    }
   });
 
   it('400 for any \\uXXXX escape: Neo4j decodes them before it parses, where the text checks did not', async () => {
