@@ -21,6 +21,7 @@
  * appended meanwhile, and a last line still being written, wait for the next run.
  */
 import {
+  accessSync,
   createReadStream,
   createWriteStream,
   closeSync,
@@ -1241,16 +1242,44 @@ export function parseLine(
  * Refuses a reject file that is the file to import (the same path, or the same file by
  * device and inode: a hard link, a symlink): the reject file is cut on resume and
  * written to, which would destroy the input (found by a review on 12-03: a typo, or tab
- * completion, emptied the file before a line was read). Called before anything is read
- * or written, by the CLI, the importer and the first load.
+ * completion, emptied the file before a line was read). Refuses one that cannot be
+ * written too (a directory, a folder that does not exist), without creating it: the
+ * importer opens it only after Neo4j is up and the file hashed (review, 12-07). Called
+ * before anything is read or written, by the CLI, the importer and the first load.
  */
 export function checkRejectFile(file: string, rejectFile: string | undefined): void {
-  if (rejectFile === undefined) return;
-  if (!sameFile(file, rejectFile)) return;
-  throw new Error(
-    `the reject file ${rejectFile} is the file to import, ${file}: it would be cut and ` +
-      'overwritten; give --rejects another path (nothing was read or written)',
-  );
+  if (rejectFile !== undefined && sameFile(file, rejectFile)) {
+    throw new Error(
+      `the reject file ${rejectFile} is the file to import, ${file}: it would be cut and ` +
+        'overwritten; give --rejects another path (nothing was read or written)',
+    );
+  }
+  const target = rejectFile ?? `${file}.rejects.jsonl`;
+  const problem = cannotWrite(target);
+  if (problem !== undefined) {
+    throw new Error(
+      `cannot write the reject file ${target}: ${problem} (nothing was read or written)`,
+    );
+  }
+}
+
+/** Why `file` could not be opened for appending (undefined: it could, as far as one can tell). */
+function cannotWrite(file: string): string | undefined {
+  try {
+    if (statSync(file).isDirectory()) return `EISDIR: ${file} is a directory`;
+    accessSync(file, fsConstants.W_OK);
+    return undefined;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return (err as Error).message;
+  }
+  const folder = path.dirname(file);
+  try {
+    if (!statSync(folder).isDirectory()) return `ENOTDIR: ${folder} is not a directory`;
+    accessSync(folder, fsConstants.W_OK | fsConstants.X_OK);
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
 }
 
 function sameFile(a: string, b: string): boolean {

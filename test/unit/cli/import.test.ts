@@ -73,6 +73,23 @@ describe('--rejects naming the input file', () => {
   );
 });
 
+describe('--rejects that cannot be written', () => {
+  it.each([{}, { firstLoad: true }])(
+    'with %j, is refused before Neo4j is reached, started or built (review, 12-07)',
+    async (opts) => {
+      const file = path.join(dir, 'events.jsonl');
+      fs.writeFileSync(file, '{}\n');
+      for (const rejects of [path.join(dir, 'no-such-dir', 'r.jsonl'), dir]) {
+        await expect(importCommand(file, { ...opts, rejects })).rejects.toThrow(
+          `cannot write the reject file ${rejects}`,
+        );
+      }
+      expect(withRuntime).not.toHaveBeenCalled();
+      expect(firstLoad).not.toHaveBeenCalled();
+    },
+  );
+});
+
 describe('--first-load with an option only an import takes', () => {
   it.each([
     [{ recount: true }, '--recount'],

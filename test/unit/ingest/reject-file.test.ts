@@ -1,6 +1,10 @@
-/** A reject file that is the input would destroy it: refused before anything is written. */
+/**
+ * A reject file that is the input would destroy it, and one that cannot be written fails the
+ * import late: both refused before anything is written.
+ */
 import {
   linkSync,
+  mkdirSync,
   mkdtempSync,
   readFileSync,
   rmSync,
@@ -43,6 +47,28 @@ describe('checkRejectFile', () => {
   ])('refuses %s', (_, rejects) => {
     expect(() => checkRejectFile(file, rejects())).toThrow(
       /the reject file .* is the file to import, .*events\.jsonl: it would be cut and overwritten; give --rejects another path/,
+    );
+  });
+
+  // Review, 12-07: said only after Neo4j was up and the file hashed.
+  it.each([
+    ['a directory', () => dir, 'EISDIR'],
+    ['a file in a folder that does not exist', () => path.join(dir, 'nope', 'r.jsonl'), 'ENOENT'],
+    ['a file under a file', () => path.join(file, 'r.jsonl'), 'ENOTDIR'],
+  ])('refuses %s, creating nothing', (_, rejects, code) => {
+    const target = rejects();
+    expect(() => checkRejectFile(file, target)).toThrow(
+      `cannot write the reject file ${target}: ${code}`,
+    );
+    expect(() => statSync(path.join(dir, 'nope'))).toThrow(/ENOENT/);
+  });
+
+  it('refuses the default reject file beside the input when that cannot be written', () => {
+    const input = path.join(dir, 'beside.jsonl');
+    writeFileSync(input, '{}\n');
+    mkdirSync(`${input}.rejects.jsonl`);
+    expect(() => checkRejectFile(input, undefined)).toThrow(
+      `cannot write the reject file ${input}.rejects.jsonl: EISDIR`,
     );
   });
 
