@@ -33,7 +33,7 @@ import { openDatabase } from '../platform/neo4j';
 import { isMountPoint } from '../platform/mount-point';
 import { peakRssMiB } from '../platform/peak-rss';
 import { checkImportPath, startLocalNeo4j, type Collector } from '../platform/neo4j-local';
-import { takeFirstLoadLock } from './first-load-lock';
+import { takePidLock } from '../platform/pid-lock';
 import { isGzipFile } from './gzip-file';
 import { foldFile } from './fold-file';
 import { writeImportFiles } from './import-csv';
@@ -105,12 +105,12 @@ function whenAborted(signal: AbortSignal | undefined): Promise<void> {
 }
 
 export async function firstLoad(opts: FirstLoadOptions): Promise<FirstLoadSummary> {
-  // One first load per data directory (first-load-lock.ts says why).
+  // One first load per data directory (pid-lock.ts says why).
   const dataDir = path.resolve(opts.dataDir);
   // Before anything is written: the reject file is opened with 'w' once the fold is in.
   checkRejectFile(path.resolve(opts.file), opts.rejectFile);
   mkdirSync(path.dirname(dataDir), { recursive: true }); // .coterie/ on a fresh clone
-  const release = takeFirstLoadLock(`${dataDir}.first-load.lock`);
+  const release = takePidLock(`${dataDir}.first-load.lock`, `--first-load into ${dataDir}`);
   try {
     return await loadLocked(opts);
   } finally {

@@ -10,6 +10,7 @@ import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { finished, pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
+import { takePidLock } from '../platform/pid-lock';
 import { Generator } from './generate';
 import { type EffectiveParams, SimParams, effectiveParams } from './params';
 import { buildPopulation } from './population';
@@ -36,14 +37,27 @@ export interface SimulateResult {
 export async function simulate(opts: SimulateOptions): Promise<SimulateResult> {
   const p = effectiveParams(opts.scale, opts.seed, opts.params);
   await mkdir(opts.outDir, { recursive: true });
+  // One run per folder: two would write the same `.partial` files, and the first to end
+  // would rename a mix of both into place (review, 12-07).
+  const release = takePidLock(join(opts.outDir, '.simulate.lock'), `simulate into ${opts.outDir}`);
+  try {
+    return await simulateInto(p, opts);
+  } finally {
+    release();
+  }
+}
+
+async function simulateInto(p: EffectiveParams, opts: SimulateOptions): Promise<SimulateResult> {
   const files = {
     events: join(opts.outDir, opts.gzip ? 'events.jsonl.gz' : 'events.jsonl'),
     truth: join(opts.outDir, 'truth.csv'),
     params: join(opts.outDir, 'params.json'),
   };
-  // A file's place taken by a directory fails the rename at the end: said now, not after
-  // hours of generating.
-  for (const f of Object.values(files)) {
+  // The events file of the other form (plain or gzipped) is an older run's, removed at the end.
+  const otherForm = join(opts.outDir, opts.gzip ? 'events.jsonl' : 'events.jsonl.gz');
+  // A file's place taken by a directory fails the rename or the removal at the end: said
+  // now, not after hours of generating.
+  for (const f of [...Object.values(files), otherForm]) {
     if ((await stat(f).catch(() => undefined))?.isDirectory()) {
       throw Object.assign(new Error(`EISDIR: ${f} is a directory`), { code: 'EISDIR' });
     }
@@ -71,8 +85,7 @@ export async function simulate(opts: SimulateOptions): Promise<SimulateResult> {
     await Promise.all(Object.values(files).map((f) => rm(partial(f), { force: true })));
     throw err;
   }
-  // The events file of the other form (plain or gzipped) is an older run's.
-  await rm(join(opts.outDir, opts.gzip ? 'events.jsonl' : 'events.jsonl.gz'), { force: true });
+  await rm(otherForm, { force: true });
   return { ...counts, accounts: pop.accounts.length, files };
 }
 

@@ -1,8 +1,16 @@
 // Unit tests for the campaign simulator: determinism, contract validity, population and
 // traffic shape, the coding campaign's pivot, near-duplicate prompt pools, truth coverage.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { eventSchema } from '../../../src/ingest/event-schema';
@@ -1074,6 +1082,45 @@ describe('simulate', () => {
       await expect(simulate({ scale: 0.001, seed: 1, outDir, gzip })).rejects.toThrow(/EISDIR/);
       expect(existsSync(join(outDir, 'truth.csv'))).toBe(false);
     }
+  });
+
+  it("says up front when the other form's events file, removed at the end, is a directory (review, 12-07)", async () => {
+    for (const gzip of [true, false]) {
+      const outDir = tmp();
+      mkdirSync(join(outDir, gzip ? 'events.jsonl' : 'events.jsonl.gz'));
+      await expect(simulate({ scale: 0.001, seed: 1, outDir, gzip })).rejects.toThrow(/EISDIR/);
+      expect(existsSync(join(outDir, 'truth.csv'))).toBe(false);
+    }
+  });
+
+  it('refuses a second run into a folder while one runs there; the first ends whole (review, 12-07)', async () => {
+    // Both wrote one events.jsonl.partial: the first to end renamed a mix into place
+    // and exited 0, the second failed on the rename.
+    const outDir = tmp();
+    let second: Promise<unknown> | undefined;
+    const first = await simulate({
+      scale: 0.001,
+      seed: 1,
+      outDir,
+      onProgress: ({ day }) => {
+        if (day === 1) second = simulate({ scale: 0.001, seed: 2, outDir });
+      },
+    });
+    await expect(second).rejects.toThrow(
+      `another simulate into ${outDir} is running (pid ${process.pid} on ${hostname()})`,
+    );
+    const alone = tmp();
+    await simulate({ scale: 0.001, seed: 1, outDir: alone });
+    const sha = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
+    for (const f of ['events.jsonl', 'truth.csv', 'params.json'])
+      expect([f, sha(join(outDir, f))]).toEqual([f, sha(join(alone, f))]);
+    expect(first.events).toBeGreaterThan(0);
+    expect(readdirSync(outDir).sort()).toEqual(['events.jsonl', 'params.json', 'truth.csv']);
+    // Another process's live lock too, named.
+    writeFileSync(join(outDir, '.simulate.lock'), `${process.ppid} ${hostname()}\n`);
+    await expect(simulate({ scale: 0.001, seed: 1, outDir })).rejects.toThrow(
+      `(pid ${process.ppid} on ${hostname()}); wait for it, or remove ${join(outDir, '.simulate.lock')}`,
+    );
   });
 
   it("a run that fails midway leaves the previous run's files as they were; one in the other form replaces them", async () => {

@@ -1,22 +1,24 @@
 /**
- * One first load per data directory: `${dataDir}.first-load.lock` holds the loader's pid
- * and host. A second first load would delete the first's staging folder under its
- * running import, and the first would then move the second's near-empty one into place
- * and report success (review).
+ * A lock file holding its holder's pid and host, for work that two processes must not do
+ * at once in one place: a first load into a data directory (a second would delete the
+ * first's staging folder under its running import, and the first would then move the
+ * second's near-empty one into place and report success), a simulation into a folder
+ * (two would write one `.partial` file, and the first to finish would rename the mix
+ * into place). Found by reviews.
  *
  * A lock whose holder on this machine is gone (or is this very pid: a container
- * restarted after its load was killed) is taken over, as is one left empty or
+ * restarted after its work was killed) is taken over, as is one left empty or
  * unreadable for a few seconds (a crash while writing it); a live holder's is refused.
  * Taking over goes through a second file, `<lock>.takeover`, created exclusively: two
- * loaders that found the same stale lock at once would otherwise both remove it and
+ * processes that found the same stale lock at once would otherwise both remove it and
  * both create their own (the second removing the first's). A takeover file left by a
- * loader that died in those milliseconds is not removed here: two loaders that found it
- * at once could not both remove it safely either. The error names it, to remove by hand.
+ * process that died in those milliseconds is not removed here: two that found it at
+ * once could not both remove it safely either. The error names it, to remove by hand.
  */
 import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { pidAlive } from '../platform/neo4j-local';
-import { takeOverStale } from '../platform/stale-lock';
+import { pidAlive } from './neo4j-local';
+import { takeOverStale } from './stale-lock';
 
 /** A lock (or takeover) file this old and still empty or unreadable was left by a crash. */
 const UNFINISHED_MS = 5_000;
@@ -29,8 +31,11 @@ export interface LockHooks {
   beforeTakeover?: () => void;
 }
 
-/** Takes the lock or throws; returns its release. */
-export function takeFirstLoadLock(lockPath: string, hooks: LockHooks = {}): () => void {
+/**
+ * Takes the lock or throws; returns its release. `work` names what the lock guards in
+ * its errors, e.g. `--first-load into /data`.
+ */
+export function takePidLock(lockPath: string, work: string, hooks: LockHooks = {}): () => void {
   const me = `${process.pid} ${hostname()}\n`;
   for (let attempt = 0; attempt < 3; attempt++) {
     if (create(lockPath, me)) {
@@ -42,24 +47,24 @@ export function takeFirstLoadLock(lockPath: string, hooks: LockHooks = {}): () =
     }
     const seen = read(lockPath);
     if (seen === undefined) continue; // released meanwhile: try again
-    if (isLive(lockPath, seen)) throw busy(lockPath, seen);
+    if (isLive(lockPath, seen)) throw busy(lockPath, seen, work);
     hooks.beforeTakeover?.();
-    takeOver(lockPath, seen);
+    takeOver(lockPath, seen, work);
   }
-  throw busy(lockPath, read(lockPath) ?? '');
+  throw busy(lockPath, read(lockPath) ?? '', work);
 }
 
 /** Removes the stale lock `seen` if it is still that one (stale-lock.ts), or says why not. */
-function takeOver(lockPath: string, seen: string): void {
+function takeOver(lockPath: string, seen: string, work: string): void {
   const outcome = takeOverStale(lockPath, seen, () => read(lockPath));
   if (outcome === 'busy')
     throw new Error(
-      `another --first-load is taking over the stale lock ${lockPath}; try again in a moment`,
+      `another ${work} is taking over the stale lock ${lockPath}; try again in a moment`,
     );
   if (outcome === 'abandoned')
     throw new Error(
-      `a --first-load died while taking over the stale lock ${lockPath}: if no first load ` +
-        `into it is running, remove ${lockPath}.takeover and ${lockPath}`,
+      `a ${work} died while taking over the stale lock ${lockPath}: if none is running, ` +
+        `remove ${lockPath}.takeover and ${lockPath}`,
     );
 }
 
@@ -72,12 +77,11 @@ function isLive(lockPath: string, text: string): boolean {
   return holder === process.pid ? held.has(lockPath) : pidAlive(holder);
 }
 
-function busy(lockPath: string, text: string): Error {
+function busy(lockPath: string, text: string, work: string): Error {
   const [pid, host] = text.trim().split(' ');
   const who = pid && host ? `pid ${pid} on ${host}` : 'its lock is being written';
   return new Error(
-    `another --first-load into ${lockPath.slice(0, -'.first-load.lock'.length)} is running ` +
-      `(${who}); wait for it, or remove ${lockPath} if it is gone`,
+    `another ${work} is running (${who}); wait for it, or remove ${lockPath} if it is gone`,
   );
 }
 

@@ -6,12 +6,12 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
-import { takeFirstLoadLock } from '../../../src/ingest/first-load-lock';
+import { type LockHooks, takePidLock } from '../../../src/platform/pid-lock';
 
 let dir: string;
 let lock: string;
 beforeEach(() => {
-  dir = mkdtempSync(path.join(tmpdir(), 'first-load-lock-'));
+  dir = mkdtempSync(path.join(tmpdir(), 'pid-lock-'));
   lock = path.join(dir, 'db.first-load.lock');
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
@@ -27,31 +27,34 @@ const old = (file: string, seconds: number) => {
   utimesSync(file, t, t);
 };
 
-describe('takeFirstLoadLock', () => {
+const take = (lockPath: string, hooks?: LockHooks) =>
+  takePidLock(lockPath, '--first-load into db', hooks);
+
+describe('takePidLock', () => {
   it('writes this pid and host, refuses a second taker while held, and is gone once released', () => {
-    const release = takeFirstLoadLock(lock);
+    const release = take(lock);
     expect(readFileSync(lock, 'utf8')).toBe(mine);
-    expect(() => takeFirstLoadLock(lock)).toThrow(/another --first-load into .*db is running/);
+    expect(() => take(lock)).toThrow(/another --first-load into .*db is running/);
     release();
     expect(existsSync(lock)).toBe(false);
-    takeFirstLoadLock(lock)();
+    take(lock)();
   });
 
   it('refuses a live holder on this machine and any holder on another', () => {
     writeFileSync(lock, `${process.ppid} ${hostname()}\n`);
-    expect(() => takeFirstLoadLock(lock)).toThrow(`pid ${process.ppid} on ${hostname()}`);
+    expect(() => take(lock)).toThrow(`pid ${process.ppid} on ${hostname()}`);
     writeFileSync(lock, `${deadPid()} some-other-host\n`);
-    expect(() => takeFirstLoadLock(lock)).toThrow('on some-other-host');
+    expect(() => take(lock)).toThrow('on some-other-host');
   });
 
   it('takes over a dead holder’s lock, and one naming this pid that this process does not hold', () => {
     writeFileSync(lock, `${deadPid()} ${hostname()}\n`);
-    const release = takeFirstLoadLock(lock);
+    const release = take(lock);
     expect(readFileSync(lock, 'utf8')).toBe(mine);
     expect(existsSync(`${lock}.takeover`)).toBe(false);
     release();
     writeFileSync(lock, mine); // a container restarted with the same pid
-    const again = takeFirstLoadLock(lock);
+    const again = take(lock);
     expect(existsSync(lock)).toBe(true);
     again();
     expect(existsSync(lock)).toBe(false);
@@ -59,9 +62,9 @@ describe('takeFirstLoadLock', () => {
 
   it('waits for an empty lock to be written, and takes it over once it is old', () => {
     writeFileSync(lock, '');
-    expect(() => takeFirstLoadLock(lock)).toThrow('its lock is being written');
+    expect(() => take(lock)).toThrow('its lock is being written');
     old(lock, 6);
-    const release = takeFirstLoadLock(lock);
+    const release = take(lock);
     expect(readFileSync(lock, 'utf8')).toBe(mine);
     release();
   });
@@ -74,26 +77,24 @@ describe('takeFirstLoadLock', () => {
       rmSync(lock);
       writeFileSync(lock, other);
     };
-    expect(() => takeFirstLoadLock(lock, { beforeTakeover: race })).toThrow(
-      `pid ${process.ppid} on`,
-    );
+    expect(() => take(lock, { beforeTakeover: race })).toThrow(`pid ${process.ppid} on`);
     expect(readFileSync(lock, 'utf8')).toBe(other); // the other's lock is left alone
   });
 
   it('refuses while another loader is taking over, and names a takeover its taker died in', () => {
     writeFileSync(lock, `${deadPid()} ${hostname()}\n`);
     writeFileSync(`${lock}.takeover`, `${process.ppid} ${hostname()}\n`);
-    expect(() => takeFirstLoadLock(lock)).toThrow(/is taking over the stale lock/);
+    expect(() => take(lock)).toThrow(/is taking over the stale lock/);
     expect(existsSync(lock)).toBe(true);
     // Left by a taker that died: removing it here could remove a live taker's (two
     // loaders that judged it stale at once), so it is left for a person to remove.
     old(`${lock}.takeover`, 11);
-    expect(() => takeFirstLoadLock(lock)).toThrow(
-      `died while taking over the stale lock ${lock}: if no first load into it is running, remove ${lock}.takeover and ${lock}`,
+    expect(() => take(lock)).toThrow(
+      `a --first-load into db died while taking over the stale lock ${lock}: if none is running, remove ${lock}.takeover and ${lock}`,
     );
     expect(existsSync(`${lock}.takeover`)).toBe(true);
     rmSync(`${lock}.takeover`);
-    const release = takeFirstLoadLock(lock);
+    const release = take(lock);
     expect(readFileSync(lock, 'utf8')).toBe(mine);
     release();
   });
