@@ -9,6 +9,14 @@ import { importCommand } from './import';
 import { linkageCommand } from './linkage';
 import { simulateCommand } from './simulate';
 
+// A reader gone before the result is printed (`… | true`) fails stdout's write with EPIPE,
+// an 'error' event that ended the process with a stack trace and exit 1 after the work
+// was done, skipping its clean-up (review, 12-07). Nothing is left to tell that reader:
+// the exit code stays the work's.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+});
+
 const program = new Command();
 program.name('coterie').description('Coterie: graph-based account linkage').showHelpAfterError();
 
