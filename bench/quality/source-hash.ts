@@ -20,6 +20,8 @@ export const SIMULATOR_SOURCES = [
   'src/ingest/simhash.ts',
   'src/ingest/event-schema.ts',
   'src/platform/unicode-text.ts',
+  'src/platform/pid-lock.ts',
+  'src/platform/stale-lock.ts',
 ];
 /**
  * What the in-memory fold runs: fold.ts and the code it imports (a unit test checks the

@@ -15,7 +15,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import neo4j from 'neo4j-driver';
-import { takeOverStale } from './stale-lock';
+import { pidAlive, takeOverStale } from './stale-lock';
 import { type Jdk, javaBinary, jdkOf } from './jdk';
 
 /** The file in the data folder that names the Bolt URI of the Neo4j running on it. */
@@ -238,16 +238,6 @@ export function isWholeZip(file: string): boolean {
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Whether a process of this machine with that pid exists (EPERM: it does, not ours). */
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Takes the build lock (O_EXCL create); waits for other holders, breaks stale locks. */
 export async function acquireLock(

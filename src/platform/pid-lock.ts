@@ -17,8 +17,7 @@
  */
 import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { pidAlive } from './neo4j-local';
-import { takeOverStale } from './stale-lock';
+import { pidAlive, takeOverStale } from './stale-lock';
 
 /** A lock (or takeover) file this old and still empty or unreadable was left by a crash. */
 const UNFINISHED_MS = 5_000;

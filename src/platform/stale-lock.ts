@@ -7,6 +7,16 @@
  */
 import fs from 'node:fs';
 
+/** Whether a process of this machine with that pid exists (EPERM: it does, not ours). */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** A takeover takes milliseconds; one this old was left by a process that died in it. */
 export const TAKEOVER_STALE_MS = 10_000;
 
