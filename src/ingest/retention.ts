@@ -11,6 +11,10 @@
  * after the keys, but after an hour whatever that setting says: only the driver's
  * retries (30 s at most) ever run a committed transaction again, and one marker per
  * write transaction kept for days would outnumber the keys many times over.
+ * Last, when AUDIT_QUERY_RETENTION_DAYS is set, the audit trail's entries of investigations
+ * and console queries older than that: each holds its query's text and parameters (up to
+ * a few hundred KB, escaped), and an analyst key may send 1,200 a minute. Verdicts' and allow-list changes'
+ * entries are kept: few, and their resends are answered from them.
  */
 import { Cron } from 'croner';
 import type { Context } from '../context';
@@ -101,6 +105,17 @@ export function startEventIdRetention(ctx: Context): EventIdRetention {
         { batches, before: new Date(markersBefore).toISOString() },
         'write markers pruned',
       );
+    const auditDays = ctx.config.AUDIT_QUERY_RETENTION_DAYS ?? 0;
+    if (auditDays > 0) {
+      const before = now - auditDays * DAY_MS;
+      const statement = query(ctx.cypher, 'verdicts/delete-expired-query-audit-entries');
+      const entries = await pruneBefore(ctx.db, statement, before, options);
+      if (entries > 0)
+        ctx.logger.info(
+          { entries, before: new Date(before).toISOString() },
+          'audit entries of queries pruned',
+        );
+    }
     return deleted;
   };
   // Single flight: the first prune starts outside croner (whose `protect` only knows its

@@ -102,6 +102,8 @@ export const configSchema = z.object({
   INGEST_GROUP_MAX_EVENTS: int(20_000, 1),
   INGEST_QUEUE_MAX_EVENTS: int(100_000, 1),
   INGEST_EVENT_ID_RETENTION_DAYS: int(30),
+  // 0 keeps them for ever (src/ingest/retention.ts)
+  AUDIT_QUERY_RETENTION_DAYS: int(0),
 
   API_KEYS: z.string().default(''),
   // Per API key and process, batches of events aside; 0 turns it off (src/platform/rate-limit.ts).

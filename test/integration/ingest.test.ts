@@ -912,6 +912,51 @@ describe('idempotency key retention', () => {
     expect(await pruneIngestedBatches(svc.ctx.db, svc.ctx.cypher, before, { batch: 2 })).toBe(1);
     expect(await tokens()).toEqual([]);
   });
+
+  it('prunes the audit entries of investigations and queries past AUDIT_QUERY_RETENTION_DAYS, never those of verdicts or allow-list changes', async () => {
+    const now = Date.now();
+    // entries as old as their name says (days), with the actions the trail holds
+    const rows = [
+      ['ret-au-q40', 'cypher', 40],
+      ['ret-au-i40', 'investigation', 40],
+      ['ret-au-q20', 'cypher', 20],
+      ['ret-au-v40', 'verdict', 40],
+      ['ret-au-a40', 'allowlist_add', 40],
+      ['ret-au-d40', 'allowlist_delete', 40],
+    ].map(([id, action, days]) => [id, action, now - Number(days) * DAY]);
+    await cypher(
+      `UNWIND $rows AS row
+       CREATE (:AuditEntry {id: row[0], action: row[1], at: row[2], actor: 'ret', outcome: 'ok'})`,
+      { rows },
+    );
+    const left = async () =>
+      (
+        await cypher(
+          "MATCH (e:AuditEntry) WHERE e.id STARTS WITH 'ret-au-' RETURN e.id AS id ORDER BY id",
+        )
+      ).map((r) => r.id);
+    const all = rows.map((r) => r[0]).sort();
+    const job = (auditDays: number) =>
+      startEventIdRetention({
+        ...svc.ctx,
+        config: { ...svc.ctx.config, AUDIT_QUERY_RETENTION_DAYS: auditDays },
+      });
+    const kept = job(0); // the default: kept for ever
+    await kept.prune();
+    await kept.stop();
+    expect(await left()).toEqual(all);
+
+    const pruning = job(30);
+    await pruning.prune(); // start-up's: keys, markers, then the audit entries
+    await pruning.stop();
+    expect(await left()).toEqual(all.filter((id) => id !== 'ret-au-q40' && id !== 'ret-au-i40'));
+    expect(svc.logs.join('')).toMatch(/"entries":2[,}].*"msg":"audit entries of queries pruned"/);
+    // the trail still reads, newest first, without them
+    const trail = await getJson(`${svc.url}/v1/audit?limit=1000`);
+    const ids = (trail.body.entries as { id: string }[]).map((e) => e.id);
+    expect(ids).toEqual(expect.arrayContaining(['ret-au-q20', 'ret-au-v40']));
+    expect(ids).not.toContain('ret-au-q40');
+  });
 });
 
 it("answers 503, not 500, while Neo4j refuses the service's password (rotated under it)", async () => {
