@@ -6,10 +6,10 @@
  * Taking the lease and creating the run record happen in ONE write transaction,
  * so a refused trigger leaves no trace and a taken lease always has its run.
  * The holder renews the lease every ttl/6 ms and at every phase boundary (the
- * timer cannot fire while a pure stage holds the event loop, so TTL must exceed
- * the longest single phase: default 120 s); a holder that dies stops renewing,
- * the lease expires, and the next trigger takes it over and marks the dead run
- * failed ("lease expired"), unless a service's periodic check (dead-runs.ts) did
+ * timer cannot fire while this thread is blocked: the pure stages run in a worker,
+ * so TTL need only exceed this thread's longest stall; default 120 s); a holder
+ * that dies stops renewing, the lease expires, and the next trigger takes it over and
+ * marks the dead run failed ("lease expired"), unless a service's periodic check (dead-runs.ts) did
  * first. A lease whose holder's run has already finished (failed or succeeded, its
  * release never written) is free too. A holder that finds its lease gone (renewal
  * matched nothing) is told through `lost`/`assertHeld`, and publish's final swap
@@ -152,9 +152,11 @@ export class Lease {
 
   /**
    * Renews once now; a failure to reach the database (past the driver's retries) is
-   * logged, not thrown. It is not a lost lease: the next renewal retries, and if renewals
-   * keep failing the lease expires and the final swap refuses. A lease found taken is
-   * still told through `lost`.
+   * logged, not thrown. It is not a lost lease: the next renewal retries. If renewals
+   * keep failing the lease expires; the next trigger or a dead-run check may then fail
+   * this run and free or take the lease, which the final swap sees (it checks the holder
+   * and the run's status, not the expiry: an expired lease nobody acted on is still this
+   * run's). A lease found taken is still told through `lost`.
    */
   async renewOrWarn(): Promise<void> {
     // One renewal at a time, the timer's and a phase boundary's alike, and none once
