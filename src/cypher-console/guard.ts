@@ -28,23 +28,27 @@ export interface PlanNode {
 /**
  * What Cypher takes for whitespace: its grammar's list, not JavaScript's \s (which holds
  * U+FEFF, a name's character to Neo4j, as is U+180E). Checked against the embedded 5.26's
- * lexer for every code point (review, 12-07).
+ * lexer for every code point (review, 12-07). With U+0085, whitespace to Cypher 25 (an
+ * external Neo4j may run it) and a name's character to Cypher 5: split here, a name can
+ * only show a keyword Neo4j does not see, never hide one.
  */
 const WS =
-  '[\\t\\n\\v\\f\\r \\u001c-\\u001f\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]';
+  '[\\t\\n\\v\\f\\r \\u001c-\\u001f\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]';
 /**
  * The characters of an unescaped name or keyword as Neo4j's lexer reads them (Java's
  * identifier parts): letters, digits and `_`, but also `$`, currency signs, format
  * characters (a soft hyphen, a zero-width space) and the control characters that are not
- * whitespace, and U+2E2F (a letter to Java, not in ID_Continue). Checked against the
- * embedded 5.26's lexer for every code point (review, 12-07): each it keeps in a name is
- * in here, and none it reads as whitespace or punctuation; those in here it refuses
- * (newer letters) fail the query anyway, as does any character beyond the BMP outside
- * quotes (so these checks go by UTF-16 units). Narrower, `a\u00ad` was split in two here,
- * and a `USE` after `WITH a\u00ad` was not seen as following a WITH list.
+ * whitespace (U+0085 aside: see WS), and U+2E2F (a letter to Java, not in ID_Continue).
+ * Checked against the embedded 5.26's lexer for every code point (review, 12-07): each it
+ * keeps inside a name is in here, and none it reads there as whitespace or punctuation;
+ * those in here it refuses (newer letters) fail the query anyway, as does any character
+ * beyond the BMP outside quotes (so these checks go by UTF-16 units). At a word's start
+ * Neo4j reads U+00AD as a dash and `$` as a parameter's: a keyword glued after either is
+ * a syntax error there, not a clause. Narrower, `a\u00ad` was split in two here, and a
+ * `USE` after `WITH a\u00ad` was not seen as following a WITH list.
  */
 const NAME_CHARS =
-  '\\p{ID_Continue}$\\p{Sc}\\p{Cf}\\u0000-\\u0008\\u000e-\\u001b\\u007f-\\u009f\\u2e2f';
+  '\\p{ID_Continue}$\\p{Sc}\\p{Cf}\\u0000-\\u0008\\u000e-\\u001b\\u007f-\\u0084\\u0086-\\u009f\\u2e2f';
 const LOAD_CSV = new RegExp(`\\bLOAD${WS}+CSV\\b`, 'i');
 
 /**
@@ -575,8 +579,8 @@ const NOT_A_GRAPH = new Set('AS AND OR XOR IS IN STARTS ENDS CONTAINS'.split(' '
 /**
  * Whether the tokens after the `use` at i read as a USE clause: `GRAPH` or not, a graph
  * reference (a name, dotted names, `graph.byName(…)`, or one in brackets), then a clause,
- * `}` or the end. A character Neo4j keeps inside a name but the tokens split at (a
- * control or non-ASCII one, `pay€`) counts as a reference going on: refused.
+ * `}` or the end. Anything else after the reference (a character the tokens split at
+ * that Neo4j might keep in a name) counts as a reference going on: refused.
  */
 function useClauseAhead(toks: Token[], i: number, openOf: Int32Array): boolean {
   let j = i + 1;

@@ -71,8 +71,9 @@ async function pruneBefore(
 
 export interface EventIdRetention {
   /**
-   * prunes keys, then write markers, now (what the schedule does); resolves to the keys
-   * deleted. One prune at a time: while one runs, this answers that one.
+   * prunes keys, then write markers, then (when set) queries' audit entries, now (what the
+   * schedule does); resolves to the keys deleted. One prune at a time: while one runs,
+   * this answers that one.
    */
   prune(): Promise<number>;
   /** stops the schedule; resolves when a prune in progress has finished its batch */
@@ -130,7 +131,7 @@ export function startEventIdRetention(ctx: Context): EventIdRetention {
   const tick = (): Promise<void> =>
     prune().then(
       () => undefined,
-      (err: unknown) => ctx.logger.warn({ err }, 'event id pruning failed'),
+      (err: unknown) => ctx.logger.warn({ err }, 'retention pruning failed'),
     );
   const job = new Cron(PATTERN, { name: 'event-id-retention', protect: true }, tick);
   void tick();

@@ -17,6 +17,7 @@
  */
 import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import { pidAlive, takeOverStale } from './stale-lock';
 
 /** A lock (or takeover) file this old and still empty or unreadable was left by a crash. */
@@ -34,7 +35,10 @@ export interface LockHooks {
  * Takes the lock or throws; returns its release. `work` names what the lock guards in
  * its errors, e.g. `--first-load into /data`.
  */
-export function takePidLock(lockPath: string, work: string, hooks: LockHooks = {}): () => void {
+export function takePidLock(path: string, work: string, hooks: LockHooks = {}): () => void {
+  // Absolute: `held` knows this process's locks by path, and `dir` and `/abs/dir` are one
+  // lock (review, 12-07: a second simulate() in one process took the first's over).
+  const lockPath = resolve(path);
   const me = `${process.pid} ${hostname()}\n`;
   for (let attempt = 0; attempt < 3; attempt++) {
     if (create(lockPath, me)) {

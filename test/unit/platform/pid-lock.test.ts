@@ -31,6 +31,16 @@ const take = (lockPath: string, hooks?: LockHooks) =>
   takePidLock(lockPath, '--first-load into db', hooks);
 
 describe('takePidLock', () => {
+  it('is one lock however its path is written (review, 12-07)', () => {
+    // This process's own pid in a lock is live only if it holds that lock: by one
+    // spelling, another spelling of the same path took it over.
+    const release = take(path.relative(process.cwd(), lock));
+    expect(() => take(lock)).toThrow(/another --first-load into .*db is running/);
+    expect(() => take(path.join(dir, '.', 'db.first-load.lock'))).toThrow(/is running/);
+    release();
+    expect(existsSync(lock)).toBe(false);
+  });
+
   it('writes this pid and host, refuses a second taker while held, and is gone once released', () => {
     const release = take(lock);
     expect(readFileSync(lock, 'utf8')).toBe(mine);
