@@ -11,10 +11,11 @@
  * after the keys, but after an hour whatever that setting says: only the driver's
  * retries (30 s at most) ever run a committed transaction again, and one marker per
  * write transaction kept for days would outnumber the keys many times over.
- * Last, when AUDIT_QUERY_RETENTION_DAYS is set, the audit trail's entries of investigations
- * and console queries older than that: each holds its query's text and parameters (up to
- * a few hundred KB, escaped), and an analyst key may send 1,200 a minute. Verdicts' and allow-list changes'
- * entries are kept: few, and their resends are answered from them.
+ * Last, when AUDIT_QUERY_RETENTION_DAYS is set, the audit trail's entries of
+ * investigations and console queries older than that: each holds its query's text and
+ * parameters (up to a few hundred KB, escaped), and an analyst key may send 1,200 a
+ * minute. Verdicts' and allow-list changes' entries are kept: few, and their resends
+ * are answered from them.
  */
 import { Cron } from 'croner';
 import type { Context } from '../context';

@@ -9,8 +9,8 @@
  * timer cannot fire while this thread is blocked: the pure stages run in a worker,
  * so TTL need only exceed this thread's longest stall; default 120 s); a holder
  * that dies stops renewing, the lease expires, and the next trigger takes it over and
- * marks the dead run failed ("lease expired"), unless a service's periodic check (dead-runs.ts) did
- * first. A lease whose holder's run has already finished (failed or succeeded, its
+ * marks the dead run failed ("lease expired"), unless a service's periodic check
+ * (dead-runs.ts) did first. A lease whose holder's run has already finished (failed or succeeded, its
  * release never written) is free too. A holder that finds its lease gone (renewal
  * matched nothing) is told through `lost`/`assertHeld`, and publish's final swap
  * checks the holder again inside its transaction, so a run that lost its lease can
