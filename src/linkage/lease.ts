@@ -5,18 +5,18 @@
  *
  * Taking the lease and creating the run record happen in ONE write transaction,
  * so a refused trigger leaves no trace and a taken lease always has its run.
- * The holder renews the lease every ttl/6 ms and at every phase boundary (the
- * timer cannot fire while this thread is blocked: the pure stages run in a worker,
- * so TTL need only exceed this thread's longest stall; default 120 s); a holder
- * that dies stops renewing, the lease expires, and the next trigger takes it over and
- * marks the dead run failed ("lease expired"), unless a service's periodic check
- * (dead-runs.ts) did first. A lease whose holder's run has already finished (failed or succeeded, its
- * release never written) is free too. A holder that finds its lease gone (renewal
- * matched nothing) is told through `lost`/`assertHeld`, and publish's final swap
- * checks the holder again inside its transaction, so a run that lost its lease can
- * never become current. Every statement that reads the holder and then changes the lease or
- * a run takes the lease's write lock first (`SET l.lockedAt`), so what it reads is
- * committed: a swap or renewal that waited on a takeover or a dead-run check sees it.
+ * The holder renews the lease every ttl/6 ms and at every phase boundary (the timer
+ * cannot fire while this thread is blocked: the pure stages run in a worker, so TTL need
+ * only exceed this thread's longest stall; default 120 s); a holder that dies stops
+ * renewing, the lease expires, and the next trigger takes it over and marks the dead run
+ * failed ("lease expired"), unless a service's periodic check (dead-runs.ts) did first.
+ * A lease whose holder's run has already finished (failed or succeeded, its release
+ * never written) is free too. A holder that finds its lease gone (renewal matched
+ * nothing) is told through `lost`/`assertHeld`, and publish's final swap checks the
+ * holder again inside its transaction, so a run that lost its lease can never become
+ * current. Every statement that reads the holder and then changes the lease or a run
+ * takes the lease's write lock first (`SET l.lockedAt`), so what it reads is committed:
+ * a swap or renewal that waited on a takeover or a dead-run check sees it.
  */
 import type { ManagedTransaction } from 'neo4j-driver';
 import { query, type CypherMap } from '../platform/cypher';
