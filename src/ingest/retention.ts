@@ -107,7 +107,7 @@ export function startEventIdRetention(ctx: Context): EventIdRetention {
         { batches, before: new Date(markersBefore).toISOString() },
         'write markers pruned',
       );
-    const auditDays = ctx.config.AUDIT_QUERY_RETENTION_DAYS ?? 0;
+    const auditDays = ctx.config.AUDIT_QUERY_RETENTION_DAYS;
     if (auditDays > 0) {
       const before = now - auditDays * DAY_MS;
       const statement = query(ctx.cypher, 'verdicts/delete-expired-query-audit-entries');
